@@ -1,0 +1,70 @@
+# lockmatrix: build, test, demo, bench.
+#
+#   make            build ./lockmatrix
+#   make setup      install what it needs (Debian packages, PostgreSQL 10-17 cache)
+#   make demo       setup, build, trace fixtures/cases on 10-17, print the report
+#   make test       setup, build (plain and ASan+UBSan), run unit and integration tests
+#   make bench      print the benchmark figures
+#
+# Sources: every .c under the module directories; main.c is the entry point.
+
+CC      ?= cc
+PKGS    := libpq sqlite3 libcurl zlib libprotobuf-c
+OPT     ?= -O2 -g
+WERROR  ?= -Werror
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra $(WERROR) -I. \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS) $(CFLAGS)
+LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpg_query -lm $(EXTRA_LDFLAGS) $(LDFLAGS)
+
+MODULES := common matrix runner store report cmd
+SRCS    := $(wildcard $(addsuffix /*.c,$(MODULES)))
+HDRS    := $(wildcard $(addsuffix /*.h,$(MODULES)))
+TESTS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+
+BUILD   ?= build/release
+OBJS    := $(SRCS:%.c=$(BUILD)/%.o)
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+.PHONY: all setup demo test unit asan bench clean format fuzz
+all: lockmatrix
+
+lockmatrix: $(BUILD)/lockmatrix
+	cp $< $@
+
+$(BUILD)/lockmatrix: $(OBJS) $(BUILD)/main.o
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/%.o: %.c $(HDRS) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(OBJS) $(LDLIBS_ALL)
+
+unit: $(addprefix $(BUILD)/tests/,$(TESTS)) $(BUILD)/lockmatrix
+
+# The sanitizer build lives in build/asan (binary build/asan/lockmatrix).
+asan:
+	$(MAKE) BUILD=build/asan OPT="-O1 -g" EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" unit
+
+setup:
+	@scripts/setup.sh
+
+demo: setup lockmatrix
+	@scripts/demo.sh
+
+test: setup lockmatrix
+	$(MAKE) unit
+	$(MAKE) asan
+	@tests/run.sh
+
+bench: setup lockmatrix
+	@scripts/bench.sh
+
+format:
+	clang-format -i $(SRCS) $(HDRS) main.c tests/unit/*.c tests/unit/*.h
+
+clean:
+	rm -rf build lockmatrix

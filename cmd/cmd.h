@@ -1,0 +1,37 @@
+/*
+ * cmd: the subcommands. Each lives in its own file (cmd/<name>.c) and is
+ * listed once, with its summary, in the table in main.c. A command parses its
+ * own options, prints its own --help, and turns module errors into messages
+ * on stderr and exit codes:
+ *   0 ok, 1 the checks failed, 2 usage or input error, 3 environment error.
+ */
+#ifndef LM_CMD_H
+#define LM_CMD_H
+
+#include "common/util.h"
+
+#define EXIT_CHECKS 1
+#define EXIT_USAGE 2
+#define EXIT_ENV 3
+
+#define LOCKMATRIX_VERSION "0.1.0"
+
+extern const char *progname; /* "lockmatrix" */
+
+int cmd_run(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
+int cmd_pg(int argc, char **argv);
+int cmd_clean(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
+int cmd_locktable(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+
+/* Prints "lockmatrix: <msg>" to stderr; returns code (for `return cmd_fail(...)`). */
+int cmd_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints err's message and returns its code (or fallback when it has none). */
+int cmd_fail_err(const Err *err, int fallback);
+/* True when arg is -h or --help. */
+bool cmd_is_help(const char *arg);
+
+#endif

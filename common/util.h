@@ -1,0 +1,80 @@
+/*
+ * util: memory, growable strings, error messages and clocks shared by every
+ * module.
+ *
+ * Allocation: xmalloc/xcalloc/xrealloc/xstrdup never return NULL (running
+ * out of memory ends the process with a message, like git's xmalloc); what
+ * they return is freed with free().
+ */
+#ifndef LM_UTIL_H
+#define LM_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);                /* NULL stays NULL */
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grow *arr (element size elem) so that it can hold at least need elements. */
+void grow_array(void **arr, size_t elem, size_t *cap, size_t need);
+#define ARRAY_PUSH(arr, n, cap) \
+    (grow_array((void **)&(arr), sizeof(*(arr)), &(cap), (n) + 1), &(arr)[(n)++])
+
+/* ---- Buf: a growable NUL-terminated byte string ---------------------- */
+typedef struct Buf {
+    char *data; /* NUL-terminated; owned, freed by buf_free */
+    size_t len; /* bytes before the NUL */
+    size_t cap; /* bytes allocated */
+} Buf;
+
+void buf_init(Buf *b);
+void buf_free(Buf *b);
+void buf_reset(Buf *b);
+void buf_append(Buf *b, const void *p, size_t n);
+void buf_puts(Buf *b, const char *s);
+void buf_putc(Buf *b, char c);
+void buf_printf(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vprintf(Buf *b, const char *fmt, va_list ap);
+/* Hands the string to the caller (free with free()); b is empty again. */
+char *buf_steal(Buf *b);
+
+/* ---- Err: what a module tells its caller when it fails ---------------- */
+typedef struct Err {
+    char msg[1024]; /* lowercase, no trailing period; empty when no error */
+    int code;       /* exit code the command layer should use: 2 input, 3 environment */
+} Err;
+
+/* Sets the message (and keeps code unless non-zero); returns -1 so that a
+ * module can write `return err_set(err, 3, "...")`. err may be NULL. */
+int err_set(Err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void err_clear(Err *err);
+
+/* ---- time ------------------------------------------------------------- */
+double now_ms(void);        /* monotonic clock, milliseconds */
+char *now_iso8601(void);    /* UTC wall clock, "2026-11-24T05:13:24Z"; free() */
+
+/* ---- files ------------------------------------------------------------ */
+/* Reads a whole file; *out NUL-terminated, free(). -1 with err on failure. */
+int file_read_all(const char *path, char **out, size_t *len, Err *err);
+/* mkdir -p with mode for the directories it creates. */
+int mkdir_p(const char *path, int mode, Err *err);
+/* rm -rf, not following symlinks. Returns 0 when the tree is gone. */
+int remove_tree(const char *path);
+/* Copies a directory tree (regular files, directories, symlinks), keeping modes. */
+int copy_tree(const char *from, const char *to, Err *err);
+
+/* True when s is valid UTF-8 of length n; *bad_offset gets the first bad byte. */
+bool utf8_valid(const char *s, size_t n, size_t *bad_offset);
+
+/* Natural ("version-aware") comparison: "2_a" < "10_a". */
+int natural_cmp(const char *a, const char *b);
+
+#endif

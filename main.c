@@ -1,0 +1,60 @@
+/*
+ * lockmatrix: what does this migration really do to my tables, on every
+ * PostgreSQL version I run?
+ *
+ * main is a table of subcommands; each lives in cmd/<name>.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+
+const char *progname = "lockmatrix";
+
+static const struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"run", cmd_run, "trace the corpus on every version"},
+    {"report", cmd_report, "report a stored run (text, markdown, json, html)"},
+    {"runs", cmd_runs, "list stored runs"},
+    {"analyze", cmd_analyze, "static prediction only, no servers"},
+    {"locktable", cmd_locktable, "check or regenerate the lock table"},
+    {"merge", cmd_merge, "combine stores of sharded runs"},
+    {"pg", cmd_pg, "list the PostgreSQL installations found"},
+    {"clean", cmd_clean, "remove leftover containers"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: %s COMMAND [options] [args]\n\n", progname);
+    fprintf(f, "What does this migration really do to my tables, on every PostgreSQL version I run?\n\n");
+    fprintf(f, "commands:\n");
+    for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+        fprintf(f, "  %-10s  %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'%s COMMAND --help' tells more about one command.\n", progname);
+    fprintf(f, "exit codes: 0 ok, 1 checks failed, 2 usage or input error, 3 environment error\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (cmd_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("%s %s\n", progname, LOCKMATRIX_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "%s: unknown command \"%s\"\n", progname, argv[1]);
+    fprintf(stderr, "hint: '%s --help' lists the commands\n", progname);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,41 @@
+/*
+ * classify: what a statement is, from its libpg_query parse tree (protobuf,
+ * typed access through pg_query/pg_query.pb-c.h; never regular expressions
+ * on SQL text).
+ *
+ * The class names the command and the details that change its locks, e.g.
+ * "ALTER TABLE ADD COLUMN DEFAULT volatile", "CREATE INDEX CONCURRENTLY".
+ * A statement libpg_query cannot parse gets class "unparsed".
+ */
+#ifndef LM_CLASSIFY_H
+#define LM_CLASSIFY_H
+
+#include "common/util.h"
+
+typedef struct StmtInfo {
+    char *cls;            /* the class; owned; never NULL after classify_statement */
+    char **subclasses;    /* ALTER TABLE with several subcommands: one class each; owned */
+    size_t nsubclasses;
+    char *target;         /* relation the statement acts on, as the server names it
+                             (unquoted identifiers folded to lower case), or NULL */
+    char *target_schema;  /* schema when the statement names one, else NULL */
+    char **referenced;    /* other relations the statement names (FK targets, partitions
+                             attached, LIKE sources ...); owned */
+    size_t nreferenced;
+    bool no_tx;           /* cannot run inside a transaction block on any version
+                             (CONCURRENTLY forms, VACUUM, CREATE DATABASE ...) */
+    int no_tx_below;      /* cannot run in a transaction block on majors below this
+                             one (ALTER TYPE ... ADD VALUE: 12), else 0 */
+    bool tx_control;      /* BEGIN, COMMIT, ROLLBACK, SAVEPOINT, ... */
+    bool in_do_block;     /* a DO block or function body (DDL hidden inside) */
+} StmtInfo;
+
+/* Classifies sql (one statement, no trailing semicolon needed). Never fails on
+ * SQL the parser rejects: that gives cls "unparsed". Free with classify_free. */
+void classify_statement(const char *sql, StmtInfo *info);
+void classify_free(StmtInfo *info);
+
+/* libpg_query fingerprint of sql, 0 when it cannot be parsed. */
+uint64_t classify_fingerprint(const char *sql);
+
+#endif

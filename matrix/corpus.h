@@ -1,0 +1,58 @@
+/*
+ * corpus: what the user points at, loaded into chains of migrations of
+ * statements.
+ *
+ * A file argument is a chain of one; a directory is one chain of its .sql
+ * files in natural name order (each_file: every file its own chain).
+ * Statements are split with libpg_query's scanner, each keeping its line.
+ */
+#ifndef LM_CORPUS_H
+#define LM_CORPUS_H
+
+#include "common/util.h"
+#include "matrix/classify.h"
+
+typedef struct Statement {
+    int index;            /* 1-based position in its migration */
+    int line;             /* 1-based line of its first character in the file */
+    char *sql;            /* the statement's text, trimmed, no trailing ';'; owned */
+    uint64_t fingerprint; /* libpg_query fingerprint; 0 when unparsed */
+    StmtInfo info;        /* classification */
+} Statement;
+
+typedef struct Migration {
+    char *path;           /* as given / found, relative to the cwd when it was; owned */
+    char *error;          /* why the file could not be used ("not valid UTF-8 at line 3"), or NULL */
+    Statement *stmts;
+    size_t nstmts;
+} Migration;
+
+typedef struct Chain {
+    char *name;           /* the directory or file it came from; owned */
+    Migration *migs;
+    size_t nmigs;
+    size_t nstmts;        /* statements over all its migrations */
+} Chain;
+
+typedef struct Corpus {
+    Chain *chains;
+    size_t nchains;
+    size_t nerrors;       /* migrations with an error */
+} Corpus;
+
+typedef struct CorpusOpts {
+    bool each_file;       /* every file of a directory is its own chain */
+} CorpusOpts;
+
+/* Loads paths into c. Files that cannot be used are kept with their error
+ * (and reported by the caller); -1 only when nothing usable was given (a path
+ * that does not exist, an empty directory), with err. Free with corpus_free. */
+int corpus_load(Corpus *c, char *const *paths, int npaths, const CorpusOpts *opts, Err *err);
+void corpus_free(Corpus *c);
+
+/* Splits text (len bytes, NUL-terminated) into statements. On a scanner error
+ * returns -1 with err naming the line. *out freed with statements_free. */
+int corpus_split(const char *text, size_t len, Statement **out, size_t *n, Err *err);
+void statements_free(Statement *s, size_t n);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * tracer: runs one statement on one server and observes what it does (the
+ * trace protocol of DESIGN.md): the locks of the own backend, rewrites
+ * (relfilenode changed), sequential scans of the statement's transaction,
+ * catalog changes (columns, constraints, indexes, relations), its duration.
+ *
+ * Statements that cannot run in a transaction block run in autocommit while a
+ * second connection, the observer, captures the first backend's locks.
+ */
+#ifndef LM_TRACER_H
+#define LM_TRACER_H
+
+#include "common/util.h"
+#include "matrix/corpus.h"
+
+typedef enum TraceStatus {
+    TRACE_OK = 0,
+    TRACE_ERROR = 1,     /* the server refused it: sqlstate + message */
+    TRACE_SKIPPED = 2,   /* not run (the chain stopped, the file had an error) */
+    TRACE_TIMEOUT = 3,   /* cancelled after the statement timeout */
+} TraceStatus;
+
+const char *trace_status_name(TraceStatus s); /* "ok", "error", "skipped", "timeout" */
+
+typedef struct TraceLock {
+    char *relation;   /* relation name (schema-qualified outside public), or for other
+                         locktypes a description ("virtualxid 3/7", "type mood"); owned; may be NULL */
+    char *role;       /* table, index, toast, sequence, referenced, new, transient, other;
+                         for non-relation locks: the locktype; static string */
+    char *locktype;   /* pg_locks.locktype; owned */
+    char *mode;       /* "AccessExclusiveLock"; owned */
+    bool granted;
+    bool held_before; /* already held by an earlier statement of the same transaction */
+} TraceLock;
+
+typedef struct TraceScan {
+    char *relation;   /* owned */
+    long long seq_scan;
+    long long tup_read;
+} TraceScan;
+
+typedef struct TraceChange {
+    char *kind;       /* relation_created, relation_dropped, column_added, column_dropped,
+                         column_altered, constraint_added, constraint_dropped,
+                         constraint_validated, index_created, index_dropped,
+                         index_valid, index_invalid ...; owned */
+    char *relation;   /* owned */
+    char *detail;     /* "email text not null", "users_pkey p valid"; owned; may be NULL */
+} TraceChange;
+
+typedef struct Trace {
+    int mig;              /* migration index in its chain */
+    int stmt;             /* statement index in its migration (0-based) */
+    TraceStatus status;
+    char sqlstate[6];     /* "" when none */
+    char *message;        /* error message; owned; NULL when none */
+    char capture[8];      /* "tx", "observer" (autocommit, observer connection), "phase", "poll" */
+    double duration_ms;
+    TraceLock *locks;   size_t nlocks;
+    char **rewrites;    size_t nrewrites;  /* relation names whose relfilenode changed; owned */
+    TraceScan *scans;   size_t nscans;
+    TraceChange *changes; size_t nchanges;
+} Trace;
+
+void trace_free(Trace *t);
+
+typedef struct TracerOpts {
+    int statement_timeout_ms;  /* client-side deadline per statement, then cancel */
+    int server_major;
+} TracerOpts;
+
+typedef struct Tracer Tracer;
+
+/* Opens the traced and the observer connections to conninfo (which names the
+ * job's database). NULL with err on failure. Free with tracer_free. */
+Tracer *tracer_new(const char *conninfo, const TracerOpts *opts, Err *err);
+void tracer_free(Tracer *t);
+
+/* Traces st into *out (zeroed first). A statement the server refuses is not a
+ * failure of the tracer: out->status = TRACE_ERROR and 0 is returned. -1 with
+ * err only when tracing cannot go on (connection lost, server gone). */
+int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * store: the SQLite store of runs and observations.
+ *
+ * WAL, foreign keys on, schema versioned with PRAGMA user_version and migrated
+ * forward on open. The parent process is the only writer; every finished job
+ * is written in one transaction, so a crash never leaves half a job.
+ * Statements are identified across runs by migration path + fingerprint.
+ */
+#ifndef LM_STORE_H
+#define LM_STORE_H
+
+#include <sqlite3.h>
+
+#include "common/util.h"
+#include "matrix/corpus.h"
+#include "matrix/versions.h"
+#include "runner/tracer.h"
+
+#define STORE_DEFAULT_PATH "lockmatrix.db"
+
+typedef struct Store Store;
+
+/* Opens (creating when create is true) and migrates the store at path.
+ * A file that is not a lockmatrix store, or one from a newer version, is an
+ * error (code 2); a store that cannot be opened or written is code 3. */
+Store *store_open(const char *path, bool create, Err *err);
+void store_close(Store *s);
+sqlite3 *store_db(Store *s); /* for readers (reports); owned by the store */
+
+typedef struct RunInfo {
+    const char *corpus;          /* the paths given, space-separated */
+    const VersionSet *versions;
+    const char *backend;         /* "embedded", "docker" */
+    const char *args;            /* the command line */
+    const char *tool_version;
+    int jobs;                    /* -j */
+} RunInfo;
+
+/* Records a new run with its migrations and statements; *run_id gets its id. */
+int store_run_begin(Store *s, const RunInfo *ri, const Corpus *c, long long *run_id, Err *err);
+/* The server a major ran on ("17.10"), recorded once per run and major. */
+int store_put_server(Store *s, long long run_id, int major, const char *version, Err *err);
+
+typedef struct JobResult {
+    size_t chain;                /* index into the corpus */
+    int major;
+    const char *status;          /* "ok", "failed" */
+    const char *reason;          /* why it failed, or NULL */
+    int attempts;
+    double duration_ms;
+    const Trace *traces;         /* one per statement traced (chain order) */
+    size_t ntraces;
+} JobResult;
+
+/* One transaction: the job row and all its traces. */
+int store_put_job(Store *s, long long run_id, const Corpus *c, const JobResult *jr, Err *err);
+/* status: "complete", "failed", "interrupted" */
+int store_run_finish(Store *s, long long run_id, const char *status, Err *err);
+/* The newest run's id (0 when the store has none). */
+long long store_latest_run(Store *s, Err *err);
+
+#endif
