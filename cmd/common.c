@@ -1,0 +1,31 @@
+/*
+ * cmd/common: what every command shares: error messages and help detection.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+
+int cmd_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "%s: ", progname);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}
+
+int cmd_fail_err(const Err *err, int fallback)
+{
+    fflush(stdout);
+    fprintf(stderr, "%s: %s\n", progname, err->msg[0] ? err->msg : "unknown error");
+    return err->code ? err->code : fallback;
+}
+
+bool cmd_is_help(const char *arg)
+{
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}

@@ -1,0 +1,440 @@
+/*
+ * util: memory, growable strings, error messages, clocks and files.
+ */
+#include "common/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- memory ----------------------------------------------------------- */
+
+static void oom(size_t n)
+{
+    fprintf(stderr, "lockmatrix: out of memory (%zu bytes)\n", n);
+    _exit(3);
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        oom(n);
+    return p;
+}
+
+void *xcalloc(size_t nmemb, size_t size)
+{
+    void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+    if (!p)
+        oom(nmemb * size);
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        oom(n);
+    return q;
+}
+
+char *xstrdup(const char *s)
+{
+    return s ? xstrndup(s, strlen(s)) : NULL;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *p = xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    Buf b;
+    va_list ap;
+    buf_init(&b);
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    return buf_steal(&b);
+}
+
+void grow_array(void **arr, size_t elem, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return;
+    size_t n = *cap ? *cap * 2 : 8;
+    while (n < need)
+        n *= 2;
+    *arr = xrealloc(*arr, n * elem);
+    memset((char *)*arr + *cap * elem, 0, (n - *cap) * elem);
+    *cap = n;
+}
+
+/* ---- Buf -------------------------------------------------------------- */
+
+void buf_init(Buf *b)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void buf_free(Buf *b)
+{
+    free(b->data);
+    buf_init(b);
+}
+
+void buf_reset(Buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+static void buf_reserve(Buf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return;
+    size_t n = b->cap ? b->cap : 64;
+    while (n < b->len + extra + 1)
+        n *= 2;
+    b->data = xrealloc(b->data, n);
+    b->cap = n;
+}
+
+void buf_append(Buf *b, const void *p, size_t n)
+{
+    buf_reserve(b, n);
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void buf_puts(Buf *b, const char *s)
+{
+    buf_append(b, s, strlen(s));
+}
+
+void buf_putc(Buf *b, char c)
+{
+    buf_append(b, &c, 1);
+}
+
+void buf_vprintf(Buf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return;
+    buf_reserve(b, (size_t)n);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+
+void buf_printf(Buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+char *buf_steal(Buf *b)
+{
+    char *s = b->data ? b->data : xstrdup("");
+    buf_init(b);
+    return s;
+}
+
+/* ---- Err -------------------------------------------------------------- */
+
+int err_set(Err *err, int code, const char *fmt, ...)
+{
+    if (!err)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+    if (code)
+        err->code = code;
+    return -1;
+}
+
+void err_clear(Err *err)
+{
+    if (err) {
+        err->msg[0] = '\0';
+        err->code = 0;
+    }
+}
+
+/* ---- time ------------------------------------------------------------- */
+
+double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+char *now_iso8601(void)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    char s[32];
+    gmtime_r(&t, &tm);
+    strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return xstrdup(s);
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+int file_read_all(const char *path, char **out, size_t *len, Err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return err_set(err, 2, "could not open \"%s\": %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        return err_set(err, 2, "could not read \"%s\": Is a directory", path);
+    }
+    Buf b;
+    buf_init(&b);
+    buf_reserve(&b, st.st_size > 0 ? (size_t)st.st_size : 4096);
+    for (;;) {
+        buf_reserve(&b, 65536);
+        ssize_t n = read(fd, b.data + b.len, b.cap - b.len - 1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            close(fd);
+            buf_free(&b);
+            return err_set(err, 2, "could not read \"%s\": %s", path, strerror(e));
+        }
+        if (n == 0)
+            break;
+        b.len += (size_t)n;
+    }
+    close(fd);
+    b.data[b.len] = '\0';
+    if (len)
+        *len = b.len;
+    *out = b.data;
+    return 0;
+}
+
+int mkdir_p(const char *path, int mode, Err *err)
+{
+    char *p = xstrdup(path);
+    for (char *s = p + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, (mode_t)mode) != 0 && errno != EEXIST) {
+                int e = errno;
+                err_set(err, 3, "could not create directory \"%s\": %s", p, strerror(e));
+                free(p);
+                return -1;
+            }
+            *s = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    free(p);
+    return 0;
+}
+
+int remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char *child = xasprintf("%s/%s", path, de->d_name);
+        if (remove_tree(child) != 0)
+            rc = -1;
+        free(child);
+    }
+    closedir(d);
+    if (rmdir(path) != 0)
+        rc = -1;
+    return rc;
+}
+
+static int copy_file(const char *from, const char *to, mode_t mode, Err *err)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return err_set(err, 3, "could not open \"%s\": %s", from, strerror(errno));
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777);
+    if (out < 0) {
+        int e = errno;
+        close(in);
+        return err_set(err, 3, "could not create \"%s\": %s", to, strerror(e));
+    }
+    int rc = 0;
+    for (;;) {
+        ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+        if (n == 0)
+            break;
+        if (n < 0) {
+            /* Fall back to read/write where copy_file_range is not supported. */
+            char buf[65536];
+            ssize_t r;
+            while ((r = read(in, buf, sizeof(buf))) > 0)
+                if (write(out, buf, (size_t)r) != r) {
+                    r = -1;
+                    break;
+                }
+            if (r < 0)
+                rc = err_set(err, 3, "could not copy \"%s\": %s", from, strerror(errno));
+            break;
+        }
+    }
+    close(in);
+    if (close(out) != 0 && rc == 0)
+        rc = err_set(err, 3, "could not write \"%s\": %s", to, strerror(errno));
+    return rc;
+}
+
+int copy_tree(const char *from, const char *to, Err *err)
+{
+    struct stat st;
+    if (lstat(from, &st) != 0)
+        return err_set(err, 3, "could not stat \"%s\": %s", from, strerror(errno));
+    if (S_ISLNK(st.st_mode)) {
+        char target[4096];
+        ssize_t n = readlink(from, target, sizeof(target) - 1);
+        if (n < 0)
+            return err_set(err, 3, "could not read link \"%s\": %s", from, strerror(errno));
+        target[n] = '\0';
+        if (symlink(target, to) != 0)
+            return err_set(err, 3, "could not create link \"%s\": %s", to, strerror(errno));
+        return 0;
+    }
+    if (S_ISREG(st.st_mode))
+        return copy_file(from, to, st.st_mode, err);
+    if (!S_ISDIR(st.st_mode))
+        return 0; /* sockets, fifos: nothing to copy */
+    if (mkdir(to, st.st_mode & 07777) != 0 && errno != EEXIST)
+        return err_set(err, 3, "could not create directory \"%s\": %s", to, strerror(errno));
+    DIR *d = opendir(from);
+    if (!d)
+        return err_set(err, 3, "could not open directory \"%s\": %s", from, strerror(errno));
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char *a = xasprintf("%s/%s", from, de->d_name);
+        char *b = xasprintf("%s/%s", to, de->d_name);
+        rc = copy_tree(a, b, err);
+        free(a);
+        free(b);
+    }
+    closedir(d);
+    return rc;
+}
+
+/* ---- text ------------------------------------------------------------- */
+
+bool utf8_valid(const char *str, size_t n, size_t *bad_offset)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t len;
+        unsigned int cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            goto bad;
+        }
+        if (i + len > n)
+            goto bad;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                goto bad;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            goto bad;
+        i += len;
+    }
+    return true;
+bad:
+    if (bad_offset)
+        *bad_offset = i;
+    return false;
+}
+
+int natural_cmp(const char *a, const char *b)
+{
+    while (*a && *b) {
+        if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+            const char *sa = a, *sb = b;
+            while (*sa == '0')
+                sa++;
+            while (*sb == '0')
+                sb++;
+            const char *ea = sa, *eb = sb;
+            while (*ea >= '0' && *ea <= '9')
+                ea++;
+            while (*eb >= '0' && *eb <= '9')
+                eb++;
+            if (ea - sa != eb - sb)
+                return (ea - sa) < (eb - sb) ? -1 : 1;
+            int c = strncmp(sa, sb, (size_t)(ea - sa));
+            if (c)
+                return c;
+            a = ea;
+            b = eb;
+        } else {
+            if (*a != *b)
+                return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+            a++;
+            b++;
+        }
+    }
+    return *a ? 1 : (*b ? -1 : 0);
+}
