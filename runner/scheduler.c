@@ -1,0 +1,671 @@
+/*
+ * scheduler: the forking parent of a run.
+ *
+ * Jobs are (chain, major). A worker is forked for one major and asks for
+ * jobs of that major until none are left. The parent polls every worker's
+ * socket and a self-pipe that signals (SIGINT, SIGTERM, SIGCHLD) write to; it
+ * is the only process that writes the store.
+ */
+#include "runner/scheduler.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runner/wire.h"
+#include "runner/worker.h"
+
+typedef enum JobState { JOB_PENDING, JOB_RUNNING, JOB_DONE } JobState;
+
+typedef struct Job {
+    size_t chain;
+    int major;
+    JobState state;
+    int attempts;          /* attempts started */
+} Job;
+
+typedef enum WorkerState { W_STARTING, W_IDLE, W_BUSY, W_LEAVING } WorkerState;
+
+typedef struct WorkerSlot {
+    pid_t pid;             /* 0: the slot is free */
+    int fd;                /* parent's end of the socketpair */
+    int major;
+    int seq;               /* worker number in the run, names its container */
+    WorkerState state;
+    Job *job;              /* the job it runs, or NULL */
+    double job_started;
+    double deadline;       /* now_ms() after which it is killed; 0: none */
+    WireReader rd;
+    Trace *traces;         /* traces of the running job; owned */
+    size_t ntraces, cap;
+    char *server_version;  /* from HELLO; owned */
+} WorkerSlot;
+
+typedef struct Sched {
+    const Corpus *corpus;
+    Store *store;
+    long long run_id;
+    const SchedOpts *opts;
+    SchedStats *stats;
+    Job *jobs;
+    size_t njobs;
+    WorkerSlot *w;         /* opts->jobs slots */
+    int nslots;
+    int next_seq;
+    int start_failures[VERSIONS_MAX + 1];
+    bool server_recorded[VERSIONS_MAX + 1];
+    size_t done_per_major[VERSIONS_MAX + 1], total_per_major[VERSIONS_MAX + 1];
+    bool progress_shown;
+    Buf out;               /* record being sent */
+    Err *err;
+    bool store_failed;
+} Sched;
+
+/* ---- signals ---------------------------------------------------------- */
+
+static int sig_pipe[2] = {-1, -1};
+static volatile sig_atomic_t sig_stop;
+
+static void on_signal(int sig)
+{
+    int e = errno;
+    if (sig == SIGINT || sig == SIGTERM)
+        sig_stop = sig;
+    if (sig_pipe[1] >= 0) {
+        char c = (char)sig;
+        ssize_t r = write(sig_pipe[1], &c, 1);
+        (void)r;
+    }
+    errno = e;
+}
+
+static void signals_install(struct sigaction old[3])
+{
+    static const int sigs[3] = {SIGINT, SIGTERM, SIGCHLD};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    for (int i = 0; i < 3; i++)
+        sigaction(sigs[i], &sa, &old[i]);
+}
+
+static void signals_restore(struct sigaction old[3])
+{
+    static const int sigs[3] = {SIGINT, SIGTERM, SIGCHLD};
+    for (int i = 0; i < 3; i++)
+        sigaction(sigs[i], &old[i], NULL);
+}
+
+/* ---- progress ----------------------------------------------------------- */
+
+static void progress(Sched *s, bool final)
+{
+    if (!s->opts->progress)
+        return;
+    size_t done = s->stats->jobs_ok + s->stats->jobs_failed;
+    Buf b;
+    buf_init(&b);
+    buf_printf(&b, "\r\033[Krun %lld: %zu/%zu jobs", s->run_id, done, s->stats->jobs_total);
+    for (int i = 0; i < s->opts->versions->n; i++) {
+        int v = s->opts->versions->v[i];
+        buf_printf(&b, "  %d:%zu/%zu", v, s->done_per_major[v], s->total_per_major[v]);
+    }
+    if (s->stats->jobs_failed)
+        buf_printf(&b, "  failed:%zu", s->stats->jobs_failed);
+    if (final)
+        buf_putc(&b, '\n');
+    fputs(b.data, stderr);
+    fflush(stderr);
+    buf_free(&b);
+    s->progress_shown = !final;
+}
+
+/* Diagnostics go to stderr; the progress line is cleared first. */
+static void say(Sched *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(Sched *s, const char *fmt, ...)
+{
+    if (s->progress_shown)
+        fputs("\r\033[K", stderr);
+    va_list ap;
+    fprintf(stderr, "lockmatrix: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    progress(s, false);
+}
+
+/* ---- jobs --------------------------------------------------------------- */
+
+static size_t pending_of(const Sched *s, int major)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->njobs; i++)
+        if (s->jobs[i].major == major && s->jobs[i].state == JOB_PENDING)
+            n++;
+    return n;
+}
+
+static Job *next_job(Sched *s, int major)
+{
+    for (size_t i = 0; i < s->njobs; i++)
+        if (s->jobs[i].major == major && s->jobs[i].state == JOB_PENDING)
+            return &s->jobs[i];
+    return NULL;
+}
+
+static void free_traces(WorkerSlot *w)
+{
+    for (size_t i = 0; i < w->ntraces; i++)
+        trace_free(&w->traces[i]);
+    free(w->traces);
+    w->traces = NULL;
+    w->ntraces = w->cap = 0;
+}
+
+/* Writes the job's result (one transaction) and updates the counts. */
+static void finish_job(Sched *s, WorkerSlot *w, Job *j, bool ok, const char *reason,
+                       double duration_ms)
+{
+    JobResult jr = {.chain = j->chain,
+                    .major = j->major,
+                    .status = ok ? "ok" : "failed",
+                    .reason = reason,
+                    .attempts = j->attempts,
+                    .duration_ms = duration_ms,
+                    .traces = w ? w->traces : NULL,
+                    .ntraces = w ? w->ntraces : 0};
+    Err err = {0};
+    if (store_put_job(s->store, s->run_id, s->corpus, &jr, &err) != 0) {
+        say(s, "%s", err.msg);
+        if (!s->store_failed)
+            *s->err = err;
+        s->store_failed = true;
+    }
+    if (w) {
+        for (size_t i = 0; i < w->ntraces; i++)
+            if (w->traces[i].status == TRACE_ERROR || w->traces[i].status == TRACE_TIMEOUT)
+                s->stats->trace_errors++;
+        s->stats->traces += w->ntraces;
+        free_traces(w);
+    }
+    bool retry = !ok && j->attempts <= s->opts->retries && !sig_stop;
+    if (retry) {
+        j->state = JOB_PENDING;
+        s->stats->retried++;
+        say(s, "job %s on %d failed (%s); retrying on a fresh container",
+            s->corpus->chains[j->chain].name, j->major, reason ? reason : "unknown");
+    } else {
+        j->state = JOB_DONE;
+        if (ok)
+            s->stats->jobs_ok++;
+        else {
+            s->stats->jobs_failed++;
+            say(s, "job %s on %d failed: %s", s->corpus->chains[j->chain].name, j->major,
+                reason ? reason : "unknown");
+        }
+        s->done_per_major[j->major]++;
+    }
+    progress(s, false);
+}
+
+/* ---- workers ------------------------------------------------------------ */
+
+static int spawn(Sched *s, int slot, int major)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return err_set(s->err, 3, "socketpair: %s", strerror(errno));
+    int seq = ++s->next_seq;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return err_set(s->err, 3, "fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        /* The worker: its own process group (the parent signals it and its
+         * server together), default signals, nothing of the parent's but
+         * the corpus and its own socket. */
+        setpgid(0, 0);
+        signal(SIGINT, SIG_IGN); /* the parent decides when workers stop */
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGCHLD, SIG_DFL);
+        close(sig_pipe[0]);
+        close(sig_pipe[1]);
+        close(sv[0]);
+        for (int i = 0; i < s->nslots; i++)
+            if (s->w[i].pid > 0)
+                close(s->w[i].fd);
+        worker_main(sv[1], s->corpus, s->opts, major, seq);
+    }
+    setpgid(pid, pid);
+    close(sv[1]);
+    fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+    WorkerSlot *w = &s->w[slot];
+    memset(w, 0, sizeof(*w));
+    w->pid = pid;
+    w->fd = sv[0];
+    w->major = major;
+    w->seq = seq;
+    w->state = W_STARTING;
+    w->deadline = now_ms() + s->opts->cfg->start_timeout_ms + 30000.0;
+    wire_reader_init(&w->rd);
+    return 0;
+}
+
+/* Waits for a worker that is exiting (or kills it), then removes what its
+ * container left. */
+static void reap(Sched *s, WorkerSlot *w, bool kill_first)
+{
+    if (kill_first)
+        kill(-w->pid, SIGKILL);
+    int status = 0;
+    double until = now_ms() + 10000;
+    for (;;) {
+        pid_t r = waitpid(w->pid, &status, WNOHANG);
+        if (r == w->pid || (r < 0 && errno == ECHILD))
+            break;
+        if (now_ms() > until) {
+            kill(-w->pid, SIGKILL);
+            until = now_ms() + 10000;
+        }
+        usleep(2000);
+    }
+    /* Whatever else is left in its process group (its server). */
+    kill(-w->pid, SIGKILL);
+    s->opts->backend->reap(s->opts->cfg, w->seq);
+    close(w->fd);
+    wire_reader_free(&w->rd);
+    free_traces(w);
+    free(w->server_version);
+    memset(w, 0, sizeof(*w));
+}
+
+static char *describe_exit(pid_t pid, int status)
+{
+    (void)pid;
+    if (WIFSIGNALED(status))
+        return xasprintf("worker killed by signal %d (%s)", WTERMSIG(status),
+                         strsignal(WTERMSIG(status)));
+    if (WIFEXITED(status))
+        return xasprintf("worker exited with code %d", WEXITSTATUS(status));
+    return xstrdup("worker ended");
+}
+
+/* A worker's socket closed or it overran: whatever it was doing failed. */
+static void worker_lost(Sched *s, WorkerSlot *w, const char *why)
+{
+    int status = 0;
+    bool overrun = why != NULL;
+    if (overrun)
+        kill(-w->pid, SIGKILL);
+    /* Collect the exit status for the message (reap waits again, harmlessly). */
+    double until = now_ms() + 5000;
+    while (waitpid(w->pid, &status, WNOHANG) == 0 && now_ms() < until)
+        usleep(2000);
+    char *reason = why ? xstrdup(why) : describe_exit(w->pid, status);
+    if (w->job) {
+        Job *j = w->job;
+        w->job = NULL;
+        finish_job(s, w, j, false, reason, now_ms() - w->job_started);
+    } else if (w->state == W_STARTING) {
+        s->start_failures[w->major]++;
+        say(s, "container for %d did not start: %s", w->major, reason);
+    }
+    free(reason);
+    reap(s, w, true);
+}
+
+static void fail_major(Sched *s, int major, const char *reason)
+{
+    for (size_t i = 0; i < s->njobs; i++) {
+        Job *j = &s->jobs[i];
+        if (j->major == major && j->state == JOB_PENDING) {
+            j->attempts = s->opts->retries + 1;
+            j->state = JOB_RUNNING;
+            finish_job(s, NULL, j, false, reason, 0);
+        }
+    }
+}
+
+static void send_job(Sched *s, WorkerSlot *w)
+{
+    Job *j = next_job(s, w->major);
+    Err err = {0};
+    if (!j) {
+        wire_begin(&s->out, WIRE_NO_JOB);
+        w->state = W_LEAVING;
+        w->deadline = now_ms() + 30000;
+        wire_send(w->fd, &s->out, &err);
+        return;
+    }
+    j->state = JOB_RUNNING;
+    j->attempts++;
+    w->job = j;
+    w->state = W_BUSY;
+    w->job_started = now_ms();
+    w->deadline = w->job_started + s->opts->job_timeout_ms;
+    wire_begin(&s->out, WIRE_JOB);
+    wire_put_i64(&s->out, (long long)j->chain);
+    if (wire_send(w->fd, &s->out, &err) != 0)
+        worker_lost(s, w, NULL);
+}
+
+/* Handles one record; returns -1 when the worker must be dropped. */
+static int handle(Sched *s, WorkerSlot *w, const char *p, size_t n)
+{
+    WireCursor c;
+    wire_cursor(&c, p, n);
+    switch (wire_type(p, n)) {
+    case WIRE_HELLO: {
+        w->server_version = wire_get_str(&c);
+        w->state = W_IDLE;
+        if (!s->server_recorded[w->major] && w->server_version) {
+            Err err = {0};
+            if (store_put_server(s->store, s->run_id, w->major, w->server_version, &err) != 0)
+                say(s, "%s", err.msg);
+            s->server_recorded[w->major] = true;
+        }
+        s->start_failures[w->major] = 0;
+        break;
+    }
+    case WIRE_START_FAILED: {
+        char *reason = wire_get_str(&c);
+        s->start_failures[w->major]++;
+        say(s, "container for %d did not start: %s", w->major, reason ? reason : "?");
+        if (s->start_failures[w->major] > s->opts->retries) {
+            char *r = xasprintf("no container for %d: %s", w->major, reason ? reason : "?");
+            fail_major(s, w->major, r);
+            free(r);
+        }
+        free(reason);
+        w->state = W_LEAVING;
+        break;
+    }
+    case WIRE_NEED_JOB:
+        send_job(s, w);
+        break;
+    case WIRE_TRACE: {
+        Trace *t = ARRAY_PUSH(w->traces, w->ntraces, w->cap);
+        wire_get_trace(&c, t);
+        if (c.bad)
+            return -1;
+        break;
+    }
+    case WIRE_JOB_DONE: {
+        long long chain = wire_get_i64(&c);
+        bool ok = wire_get_u8(&c) != 0;
+        char *reason = wire_get_str(&c);
+        double dur = wire_get_f64(&c);
+        if (c.bad || !w->job || (size_t)chain != w->job->chain) {
+            free(reason);
+            return -1;
+        }
+        Job *j = w->job;
+        w->job = NULL;
+        w->state = ok ? W_IDLE : W_LEAVING;
+        w->deadline = ok ? 0 : now_ms() + 30000;
+        finish_job(s, w, j, ok, reason, dur);
+        free(reason);
+        break;
+    }
+    case WIRE_LOG: {
+        char *msg = wire_get_str(&c);
+        say(s, "worker %d (%d): %s", w->seq, w->major, msg ? msg : "");
+        free(msg);
+        break;
+    }
+    default:
+        return -1;
+    }
+    return c.bad ? -1 : 0;
+}
+
+/* Starts workers while there are free slots and versions with work nobody
+ * will take. */
+static int fill_slots(Sched *s)
+{
+    for (;;) {
+        int free_slot = -1;
+        for (int i = 0; i < s->nslots; i++)
+            if (s->w[i].pid == 0) {
+                free_slot = i;
+                break;
+            }
+        if (free_slot < 0)
+            return 0;
+        int best = 0;
+        double best_score = 0;
+        for (int i = 0; i < s->opts->versions->n; i++) {
+            int v = s->opts->versions->v[i];
+            size_t pending = pending_of(s, v);
+            size_t takers = 0, workers = 0;
+            for (int k = 0; k < s->nslots; k++)
+                if (s->w[k].pid > 0 && s->w[k].major == v) {
+                    workers++;
+                    if (s->w[k].state == W_STARTING || s->w[k].state == W_IDLE)
+                        takers++;
+                }
+            if (pending <= takers)
+                continue;
+            double score = (double)(pending - takers) / (double)(workers + 1);
+            if (score > best_score) {
+                best_score = score;
+                best = v;
+            }
+        }
+        if (!best)
+            return 0;
+        if (spawn(s, free_slot, best) != 0)
+            return -1;
+    }
+}
+
+static bool all_done(const Sched *s)
+{
+    for (size_t i = 0; i < s->njobs; i++)
+        if (s->jobs[i].state != JOB_DONE)
+            return false;
+    return true;
+}
+
+static void stop_all(Sched *s)
+{
+    for (int i = 0; i < s->nslots; i++)
+        if (s->w[i].pid > 0)
+            kill(-s->w[i].pid, SIGKILL);
+    for (int i = 0; i < s->nslots; i++)
+        if (s->w[i].pid > 0)
+            reap(s, &s->w[i], false);
+}
+
+int scheduler_run(const Corpus *c, Store *store, long long run_id, const SchedOpts *opts,
+                  SchedStats *stats, Err *err)
+{
+    Sched s;
+    memset(&s, 0, sizeof(s));
+    memset(stats, 0, sizeof(*stats));
+    s.corpus = c;
+    s.store = store;
+    s.run_id = run_id;
+    s.opts = opts;
+    s.stats = stats;
+    s.err = err;
+    buf_init(&s.out);
+    double t0 = now_ms();
+
+    /* Jobs: every chain with statements, on every version; biggest chains
+     * first so that the long ones do not end up last. */
+    s.jobs = xcalloc(c->nchains * (size_t)opts->versions->n + 1, sizeof(Job));
+    for (size_t ch = 0; ch < c->nchains; ch++) {
+        if (c->chains[ch].nstmts == 0)
+            continue;
+        for (int i = 0; i < opts->versions->n; i++) {
+            Job *j = &s.jobs[s.njobs++];
+            j->chain = ch;
+            j->major = opts->versions->v[i];
+            s.total_per_major[j->major]++;
+        }
+    }
+    stats->jobs_total = s.njobs;
+    s.nslots = opts->jobs > 0 ? opts->jobs : 1;
+    s.w = xcalloc((size_t)s.nslots, sizeof(WorkerSlot));
+
+    sig_stop = 0;
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        free(s.jobs);
+        free(s.w);
+        return err_set(err, 3, "pipe: %s", strerror(errno));
+    }
+    struct sigaction old[3];
+    signals_install(old);
+    progress(&s, false);
+
+    int rc = 0;
+    struct pollfd *pfds = xcalloc((size_t)s.nslots + 1, sizeof(struct pollfd));
+    while (!all_done(&s) && !sig_stop && !s.store_failed) {
+        if (fill_slots(&s) != 0) {
+            rc = -1;
+            break;
+        }
+        int np = 0;
+        pfds[np++] = (struct pollfd){.fd = sig_pipe[0], .events = POLLIN};
+        double next_deadline = 0;
+        for (int i = 0; i < s.nslots; i++) {
+            if (s.w[i].pid == 0)
+                continue;
+            pfds[np++] = (struct pollfd){.fd = s.w[i].fd, .events = POLLIN};
+            if (s.w[i].deadline > 0 && (next_deadline == 0 || s.w[i].deadline < next_deadline))
+                next_deadline = s.w[i].deadline;
+        }
+        if (np == 1 && !all_done(&s)) {
+            /* No worker and nothing can be started: jobs of majors whose
+             * containers never start. */
+            for (int i = 0; i < opts->versions->n; i++)
+                fail_major(&s, opts->versions->v[i], "no container could be started");
+            break;
+        }
+        int timeout = 1000;
+        if (next_deadline > 0) {
+            double left = next_deadline - now_ms();
+            timeout = left < 0 ? 0 : (left < 1000 ? (int)left + 1 : 1000);
+        }
+        int pr = poll(pfds, (nfds_t)np, timeout);
+        if (pr < 0 && errno != EINTR) {
+            rc = err_set(err, 3, "poll: %s", strerror(errno));
+            break;
+        }
+        if (pfds[0].revents & POLLIN) {
+            char drain[64];
+            while (read(sig_pipe[0], drain, sizeof(drain)) > 0) {
+            }
+        }
+        for (int i = 0; i < s.nslots; i++) {
+            WorkerSlot *w = &s.w[i];
+            if (w->pid == 0)
+                continue;
+            struct pollfd *pf = NULL;
+            for (int k = 1; k < np; k++)
+                if (pfds[k].fd == w->fd)
+                    pf = &pfds[k];
+            if (pf && (pf->revents & (POLLIN | POLLHUP | POLLERR))) {
+                long got = wire_fill(&w->rd, w->fd);
+                const char *p;
+                size_t n;
+                int nr;
+                bool drop = false;
+                while ((nr = wire_next(&w->rd, &p, &n)) == 1)
+                    if (handle(&s, w, p, n) != 0) {
+                        drop = true;
+                        break;
+                    }
+                if (w->pid == 0)
+                    continue; /* handled as lost already */
+                if (nr < 0 || drop) {
+                    worker_lost(&s, w, "worker sent a corrupt record");
+                    continue;
+                }
+                if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+                    if (w->state == W_LEAVING && !w->job)
+                        reap(&s, w, false);
+                    else
+                        worker_lost(&s, w, NULL);
+                    continue;
+                }
+            }
+            if (w->pid > 0 && w->deadline > 0 && now_ms() > w->deadline) {
+                char *why;
+                if (w->state == W_BUSY)
+                    why = xasprintf("job exceeded its time budget of %d s",
+                                    opts->job_timeout_ms / 1000);
+                else if (w->state == W_STARTING)
+                    why = xasprintf("container not ready within %d s",
+                                    opts->cfg->start_timeout_ms / 1000 + 30);
+                else
+                    why = xstrdup("worker did not stop in time");
+                worker_lost(&s, w, why);
+                free(why);
+            }
+        }
+        /* Majors whose containers keep failing to start. */
+        for (int i = 0; i < opts->versions->n; i++) {
+            int v = opts->versions->v[i];
+            if (s.start_failures[v] > opts->retries && pending_of(&s, v) > 0)
+                fail_major(&s, v, "no container could be started");
+        }
+    }
+    free(pfds);
+
+    if (sig_stop) {
+        stats->interrupted = true;
+        stats->signal = sig_stop;
+        if (s.progress_shown)
+            fputs("\r\033[K", stderr);
+        fprintf(stderr, "lockmatrix: %s: stopping every worker and container\n",
+                sig_stop == SIGINT ? "interrupted" : "terminated");
+        stop_all(&s);
+        rc = err_set(err, 3, "run %lld %s", run_id,
+                     sig_stop == SIGINT ? "interrupted" : "terminated");
+    } else {
+        /* Workers told NO_JOB exit by themselves; wait for them. */
+        double until = now_ms() + 30000;
+        for (int i = 0; i < s.nslots; i++) {
+            WorkerSlot *w = &s.w[i];
+            if (w->pid == 0)
+                continue;
+            if (w->state != W_LEAVING) {
+                wire_begin(&s.out, WIRE_NO_JOB);
+                Err e2 = {0};
+                wire_send(w->fd, &s.out, &e2);
+            }
+            int status;
+            while (waitpid(w->pid, &status, WNOHANG) == 0 && now_ms() < until)
+                usleep(2000);
+            reap(&s, w, true);
+        }
+        if (s.store_failed)
+            rc = -1;
+        progress(&s, true);
+    }
+    signals_restore(old);
+    close(sig_pipe[0]);
+    close(sig_pipe[1]);
+    sig_pipe[0] = sig_pipe[1] = -1;
+    stats->wall_ms = now_ms() - t0;
+    free(s.jobs);
+    free(s.w);
+    buf_free(&s.out);
+    return rc;
+}

@@ -1,0 +1,242 @@
+/*
+ * worker: one container, one version, jobs one after another.
+ *
+ * Protocol (runner/wire.h): HELLO once the container is ready (or
+ * START_FAILED), then NEED_JOB / JOB or NO_JOB; for a job, one TRACE per
+ * statement and a JOB_DONE. A job whose server went away ends the worker:
+ * the scheduler retries the job on a fresh container.
+ */
+#include "runner/worker.h"
+
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runner/tracer.h"
+#include "runner/wire.h"
+
+/* What the worker needs while it runs; one per process. */
+typedef struct Worker {
+    int fd;                    /* its end of the socketpair */
+    const Corpus *corpus;      /* the parent's, inherited by fork; read only */
+    const SchedOpts *opts;
+    int major;
+    int seq;                   /* worker number in the run */
+    Container ct;              /* its container */
+    bool started;
+    PGconn *admin;             /* connection to the postgres database, for CREATE/DROP DATABASE */
+    int njobs;                 /* jobs run so far: names the job databases */
+    Buf out;                   /* record being sent */
+} Worker;
+
+static void send_or_die(Worker *w)
+{
+    Err err = {0};
+    if (wire_send(w->fd, &w->out, &err) != 0) {
+        /* The scheduler is gone: nothing left to report to. */
+        if (w->started)
+            w->opts->backend->stop(w->opts->cfg, &w->ct);
+        _exit(1);
+    }
+}
+
+static void send_log(Worker *w, const char *msg)
+{
+    wire_begin(&w->out, WIRE_LOG);
+    wire_put_str(&w->out, msg);
+    send_or_die(w);
+}
+
+/* Runs an administrative command with a server-side deadline (the admin
+ * connection carries statement_timeout). NULL on success, else a malloc'd
+ * message. */
+static char *admin_exec(PGconn *conn, const char *sql)
+{
+    PGresult *res = PQexec(conn, sql);
+    char *msg = NULL;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+        const char *m = PQresultErrorMessage(res);
+        msg = xstrdup(m && *m ? m : PQerrorMessage(conn));
+        size_t n = strlen(msg);
+        while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+            msg[--n] = '\0';
+    }
+    PQclear(res);
+    return msg;
+}
+
+static PGconn *connect_db(const Worker *w, const char *dbname, const char *extra, char **msg)
+{
+    char *ci = xasprintf("%s dbname=%s connect_timeout=10 application_name=lockmatrix%s%s",
+                         w->ct.conninfo, dbname, extra ? " " : "", extra ? extra : "");
+    PGconn *c = PQconnectdb(ci);
+    free(ci);
+    if (PQstatus(c) != CONNECTION_OK) {
+        *msg = xstrdup(PQerrorMessage(c));
+        PQfinish(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Sends a trace with status skipped for every statement from (mig, stmt) on. */
+static void send_skipped(Worker *w, const Chain *ch, size_t mig, size_t stmt)
+{
+    for (size_t m = mig; m < ch->nmigs; m++)
+        for (size_t s = (m == mig ? stmt : 0); s < ch->migs[m].nstmts; s++) {
+            Trace t = {0};
+            t.mig = (int)m;
+            t.stmt = (int)s;
+            t.status = TRACE_SKIPPED;
+            wire_begin(&w->out, WIRE_TRACE);
+            wire_put_trace(&w->out, &t);
+            send_or_die(w);
+        }
+}
+
+/* Runs one chain in a fresh database. Returns 0 when the job finished (its
+ * statements may have failed), -1 with reason when the server went away. */
+static int run_job(Worker *w, size_t chain, char **reason)
+{
+    const Chain *ch = &w->corpus->chains[chain];
+    char dbname[64];
+    snprintf(dbname, sizeof(dbname), "lm_w%d_j%d", w->seq, ++w->njobs);
+
+    char *sql = xasprintf("CREATE DATABASE %s TEMPLATE template0", dbname);
+    char *msg = admin_exec(w->admin, sql);
+    free(sql);
+    if (msg) {
+        *reason = xasprintf("could not create the job database: %s", msg);
+        free(msg);
+        return -1;
+    }
+    char *ci = xasprintf("%s dbname=%s", w->ct.conninfo, dbname);
+    Err err = {0};
+    TracerOpts to = {.statement_timeout_ms = w->opts->statement_timeout_ms,
+                     .server_major = w->major};
+    Tracer *tr = tracer_new(ci, &to, &err);
+    free(ci);
+    if (!tr) {
+        *reason = xasprintf("could not connect to the job database: %s", err.msg);
+        return -1;
+    }
+    int rc = 0;
+    bool stopped = false;
+    for (size_t m = 0; m < ch->nmigs && !stopped; m++) {
+        const Migration *mig = &ch->migs[m];
+        for (size_t s = 0; s < mig->nstmts; s++) {
+            Trace t;
+            if (tracer_run(tr, &mig->stmts[s], &t, &err) != 0) {
+                *reason = xasprintf("%s", err.msg);
+                rc = -1;
+                stopped = true;
+                break;
+            }
+            t.mig = (int)m;
+            t.stmt = (int)s;
+            wire_begin(&w->out, WIRE_TRACE);
+            wire_put_trace(&w->out, &t);
+            send_or_die(w);
+            bool failed = t.status != TRACE_OK;
+            trace_free(&t);
+            if (failed && w->opts->stop_on_error) {
+                send_skipped(w, ch, m, s + 1);
+                stopped = true;
+                break;
+            }
+        }
+    }
+    tracer_free(tr);
+    if (rc == 0) {
+        sql = xasprintf("DROP DATABASE IF EXISTS %s", dbname);
+        for (int i = 0; i < 20; i++) {
+            msg = admin_exec(w->admin, sql);
+            if (!msg)
+                break;
+            /* Backends of the job may still be exiting: try again shortly. */
+            free(msg);
+            msg = NULL;
+            usleep(20000);
+        }
+        free(sql);
+    }
+    return rc;
+}
+
+void worker_main(int fd, const Corpus *c, const SchedOpts *opts, int major, int seq)
+{
+    Worker w = {.fd = fd, .corpus = c, .opts = opts, .major = major, .seq = seq};
+    Err err = {0};
+    buf_init(&w.out);
+
+    signal(SIGPIPE, SIG_IGN);
+    if (opts->backend->start(opts->cfg, major, seq, &w.ct, &err) != 0) {
+        wire_begin(&w.out, WIRE_START_FAILED);
+        wire_put_str(&w.out, err.msg);
+        send_or_die(&w);
+        _exit(1);
+    }
+    w.started = true;
+    char *msg = NULL;
+    w.admin = connect_db(&w, "postgres", "options='-c statement_timeout=60000'", &msg);
+    if (!w.admin) {
+        wire_begin(&w.out, WIRE_START_FAILED);
+        char *reason = xasprintf("could not connect to the server: %s", msg);
+        wire_put_str(&w.out, reason);
+        free(reason);
+        free(msg);
+        send_or_die(&w);
+        opts->backend->stop(opts->cfg, &w.ct);
+        _exit(1);
+    }
+    wire_begin(&w.out, WIRE_HELLO);
+    wire_put_str(&w.out, w.ct.server_version);
+    wire_put_f64(&w.out, w.ct.ready_ms);
+    send_or_die(&w);
+
+    WireReader rd;
+    wire_reader_init(&rd);
+    int code = 0;
+    for (;;) {
+        wire_begin(&w.out, WIRE_NEED_JOB);
+        send_or_die(&w);
+        const char *p;
+        size_t n;
+        if (wire_recv(&rd, fd, -1, &p, &n, &err) != 1) {
+            code = 1; /* the scheduler is gone */
+            break;
+        }
+        WireCursor cur;
+        wire_cursor(&cur, p, n);
+        if (wire_type(p, n) != WIRE_JOB)
+            break;
+        size_t chain = (size_t)wire_get_i64(&cur);
+        if (cur.bad || chain >= c->nchains) {
+            send_log(&w, "worker: bad job record");
+            code = 1;
+            break;
+        }
+        double t0 = now_ms();
+        char *reason = NULL;
+        int rc = run_job(&w, chain, &reason);
+        wire_begin(&w.out, WIRE_JOB_DONE);
+        wire_put_i64(&w.out, (long long)chain);
+        wire_put_u8(&w.out, rc == 0 ? 1u : 0u);
+        wire_put_str(&w.out, reason);
+        wire_put_f64(&w.out, now_ms() - t0);
+        send_or_die(&w);
+        free(reason);
+        if (rc != 0) {
+            code = 1; /* the container is not to be trusted any more */
+            break;
+        }
+    }
+    wire_reader_free(&rd);
+    PQfinish(w.admin);
+    opts->backend->stop(opts->cfg, &w.ct);
+    buf_free(&w.out);
+    _exit(code);
+}

@@ -1,0 +1,17 @@
+/*
+ * worker: the forked process that owns one container of one version and
+ * runs the jobs the scheduler hands it, each in a fresh database, sending a
+ * record per traced statement.
+ */
+#ifndef LM_WORKER_H
+#define LM_WORKER_H
+
+#include "matrix/corpus.h"
+#include "runner/scheduler.h"
+
+/* Runs in the child after fork(); never returns (ends the process with _exit:
+ * 0 after a clean stop, 1 when the container failed). */
+void worker_main(int fd, const Corpus *c, const SchedOpts *opts, int major, int seq)
+    __attribute__((noreturn));
+
+#endif
