@@ -1,9 +1,275 @@
-/* cmd/run: not built yet. */
+/*
+ * cmd/run: trace the corpus on every version.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cmd/cmd.h"
+#include "matrix/corpus.h"
+#include "matrix/versions.h"
+#include "runner/backend.h"
+#include "runner/pginstall.h"
+#include "runner/scheduler.h"
+#include "store/store.h"
+
+static const char usage_text[] =
+    "usage: lockmatrix run [options] PATH...\n"
+    "\n"
+    "Trace the migrations of PATH (files: a chain of one each; directories: one\n"
+    "chain of their .sql files in natural name order) on every PostgreSQL version,\n"
+    "in parallel, and store every observation.\n"
+    "\n"
+    "options:\n"
+    "  -V, --versions LIST       versions to run: 10-17 (default), 12,14,17, 11-\n"
+    "  -b, --backend NAME        embedded (default) | docker\n"
+    "  -j, --jobs N              containers at once (default: number of CPUs)\n"
+    "  -d, --db FILE             the store (default ./lockmatrix.db)\n"
+    "      --image TEMPLATE      docker image, default postgres:{major}-alpine\n"
+    "      --pg-bin VERSION=DIR  use the PostgreSQL binaries in DIR for VERSION\n"
+    "      --each                every file of a directory is its own chain\n"
+    "      --stop-on-error       a failing statement ends its chain (default: go on)\n"
+    "      --statement-timeout MS  cancel a statement after MS milliseconds (60000)\n"
+    "      --job-timeout S       kill a worker whose job runs longer (default 900)\n"
+    "  -q, --quiet               no progress line\n"
+    "  -h, --help                this help\n"
+    "\n"
+    "Exit codes: 0 ok, 2 usage or input error (a file that could not be used:\n"
+    "the rest still ran), 3 environment error (no server binaries, jobs that\n"
+    "failed after a retry), 130 interrupted.\n";
+
+enum {
+    OPT_IMAGE = 256,
+    OPT_PG_BIN,
+    OPT_EACH,
+    OPT_STOP_ON_ERROR,
+    OPT_STATEMENT_TIMEOUT,
+    OPT_JOB_TIMEOUT,
+    OPT_SHARD,
+    OPT_RESUME,
+    OPT_CI,
+    OPT_MAX_RISK,
+};
+
+static const struct option long_opts[] = {
+    {"versions", required_argument, NULL, 'V'},
+    {"backend", required_argument, NULL, 'b'},
+    {"jobs", required_argument, NULL, 'j'},
+    {"db", required_argument, NULL, 'd'},
+    {"image", required_argument, NULL, OPT_IMAGE},
+    {"pg-bin", required_argument, NULL, OPT_PG_BIN},
+    {"each", no_argument, NULL, OPT_EACH},
+    {"stop-on-error", no_argument, NULL, OPT_STOP_ON_ERROR},
+    {"statement-timeout", required_argument, NULL, OPT_STATEMENT_TIMEOUT},
+    {"job-timeout", required_argument, NULL, OPT_JOB_TIMEOUT},
+    {"shard", required_argument, NULL, OPT_SHARD},
+    {"resume", no_argument, NULL, OPT_RESUME},
+    {"ci", no_argument, NULL, OPT_CI},
+    {"max-risk", required_argument, NULL, OPT_MAX_RISK},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* A positive integer option, or -1. */
+static long parse_positive(const char *s)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    return (*s && *end == '\0' && v > 0) ? v : -1;
+}
+
+static void join_args(Buf *b, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (i)
+            buf_putc(b, ' ');
+        buf_puts(b, argv[i]);
+    }
+}
 
 int cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return cmd_fail(EXIT_USAGE, "\"run\" is not implemented yet");
+    const char *versions_spec = VERSIONS_DEFAULT, *backend_name = "embedded";
+    const char *db_path = STORE_DEFAULT_PATH, *image = "postgres:{major}-alpine";
+    long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+    long statement_timeout = 60000, job_timeout = 900;
+    bool quiet = false;
+    CorpusOpts copts = {0};
+    char **pg_bins = NULL;
+    size_t npg_bins = 0, pg_bins_cap = 0;
+    bool stop_on_error = false;
+
+    optind = 1;
+    int o;
+    while ((o = getopt_long(argc, argv, "V:b:j:d:qh", long_opts, NULL)) != -1) {
+        switch (o) {
+        case 'V': versions_spec = optarg; break;
+        case 'b': backend_name = optarg; break;
+        case 'j':
+            jobs = parse_positive(optarg);
+            if (jobs < 0 || jobs > 256)
+                return cmd_fail(EXIT_USAGE, "invalid --jobs \"%s\": a number from 1 to 256", optarg);
+            break;
+        case 'd': db_path = optarg; break;
+        case OPT_IMAGE: image = optarg; break;
+        case OPT_PG_BIN: *ARRAY_PUSH(pg_bins, npg_bins, pg_bins_cap) = optarg; break;
+        case OPT_EACH: copts.each_file = true; break;
+        case OPT_STOP_ON_ERROR: stop_on_error = true; break;
+        case OPT_STATEMENT_TIMEOUT:
+            statement_timeout = parse_positive(optarg);
+            if (statement_timeout < 0)
+                return cmd_fail(EXIT_USAGE, "invalid --statement-timeout \"%s\": milliseconds", optarg);
+            break;
+        case OPT_JOB_TIMEOUT:
+            job_timeout = parse_positive(optarg);
+            if (job_timeout < 0)
+                return cmd_fail(EXIT_USAGE, "invalid --job-timeout \"%s\": seconds", optarg);
+            break;
+        case OPT_SHARD: case OPT_RESUME: case OPT_CI: case OPT_MAX_RISK:
+            free(pg_bins);
+            return cmd_fail(EXIT_USAGE, "%s is not supported yet", argv[optind - 1]);
+        case 'q': quiet = true; break;
+        case 'h':
+            free(pg_bins);
+            fputs(usage_text, stdout);
+            return 0;
+        default:
+            free(pg_bins);
+            fputs(usage_text, stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        free(pg_bins);
+        fprintf(stderr, "%s: run: no PATH given\n", progname);
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+
+    Err err = {0};
+    VersionSet versions;
+    if (versions_parse(versions_spec, &versions, &err) != 0) {
+        free(pg_bins);
+        return cmd_fail_err(&err, EXIT_USAGE);
+    }
+    const BackendOps *backend = backend_get(backend_name);
+    if (!backend) {
+        free(pg_bins);
+        return cmd_fail(EXIT_USAGE, "unknown backend \"%s\" (embedded, docker)", backend_name);
+    }
+
+    /* The corpus: files that cannot be used are reported, the rest runs. */
+    Corpus corpus;
+    if (corpus_load(&corpus, argv + optind, argc - optind, &copts, &err) != 0) {
+        free(pg_bins);
+        return cmd_fail_err(&err, EXIT_USAGE);
+    }
+    size_t nstmts = 0;
+    for (size_t i = 0; i < corpus.nchains; i++) {
+        nstmts += corpus.chains[i].nstmts;
+        for (size_t m = 0; m < corpus.chains[i].nmigs; m++)
+            if (corpus.chains[i].migs[m].error)
+                fprintf(stderr, "%s: %s\n", progname, corpus.chains[i].migs[m].error);
+    }
+    int rc = 0;
+    if (nstmts == 0) {
+        corpus_free(&corpus);
+        free(pg_bins);
+        return cmd_fail(EXIT_USAGE, "no statements to trace in the paths given");
+    }
+
+    PgInstalls pgs = {0};
+    BackendCfg cfg = {0};
+    Store *store = NULL;
+    if (strcmp(backend_name, "embedded") == 0 &&
+        pginstall_find(&pgs, pg_bins, npg_bins, &err) != 0) {
+        rc = cmd_fail_err(&err, EXIT_ENV);
+        goto out;
+    }
+    store = store_open(db_path, true, &err);
+    if (!store) {
+        rc = cmd_fail_err(&err, EXIT_ENV);
+        goto out;
+    }
+    Buf args;
+    buf_init(&args);
+    join_args(&args, argc, argv);
+    Buf corpus_desc;
+    buf_init(&corpus_desc);
+    join_args(&corpus_desc, argc - optind, argv + optind);
+    RunInfo ri = {.corpus = corpus_desc.data,
+                  .versions = &versions,
+                  .backend = backend_name,
+                  .args = args.data,
+                  .tool_version = LOCKMATRIX_VERSION,
+                  .jobs = (int)jobs};
+    long long run_id = 0;
+    int brc = store_run_begin(store, &ri, &corpus, &run_id, &err);
+    buf_free(&args);
+    buf_free(&corpus_desc);
+    if (brc != 0) {
+        rc = cmd_fail_err(&err, EXIT_ENV);
+        goto out;
+    }
+
+    cfg.name = backend_name;
+    cfg.run_id = run_id;
+    cfg.pgs = &pgs;
+    cfg.image_tmpl = image;
+    cfg.start_timeout_ms = 60000;
+    if (backend->prepare(&cfg, versions.v, versions.n, &err) != 0) {
+        Err e2 = {0};
+        store_run_finish(store, run_id, "failed", &e2);
+        rc = cmd_fail_err(&err, EXIT_ENV);
+        goto out;
+    }
+
+    SchedOpts so = {.jobs = (int)jobs,
+                    .versions = &versions,
+                    .backend = backend,
+                    .cfg = &cfg,
+                    .statement_timeout_ms = (int)statement_timeout,
+                    .job_timeout_ms = (int)(job_timeout * 1000),
+                    .retries = 1,
+                    .stop_on_error = stop_on_error,
+                    .progress = !quiet && isatty(STDERR_FILENO)};
+    SchedStats st;
+    int src = scheduler_run(&corpus, store, run_id, &so, &st, &err);
+    Err e2 = {0};
+    const char *status = st.interrupted ? "interrupted"
+                         : (src != 0 || st.jobs_failed) ? "failed" : "complete";
+    if (store_run_finish(store, run_id, status, &e2) != 0 && src == 0) {
+        err = e2;
+        src = -1;
+    }
+    printf("run %lld: %zu chains x %d versions = %zu jobs: %zu ok, %zu failed%s; "
+           "%zu statements traced (%zu failed on the server) in %.1f s\n",
+           run_id, corpus.nchains, versions.n, st.jobs_total, st.jobs_ok, st.jobs_failed,
+           st.retried ? " (retries: see above)" : "", st.traces, st.trace_errors,
+           st.wall_ms / 1000.0);
+    if (st.interrupted) {
+        cmd_fail_err(&err, EXIT_ENV);
+        rc = 130;
+    } else if (src != 0) {
+        rc = cmd_fail_err(&err, EXIT_ENV);
+    } else if (st.jobs_failed) {
+        rc = cmd_fail(EXIT_ENV, "%zu jobs failed", st.jobs_failed);
+    } else if (corpus.nerrors) {
+        rc = cmd_fail(EXIT_USAGE, "%zu files could not be used (see above)", corpus.nerrors);
+    }
+    if (!st.interrupted)
+        printf("see: lockmatrix report%s%s\n", strcmp(db_path, STORE_DEFAULT_PATH) ? " -d " : "",
+               strcmp(db_path, STORE_DEFAULT_PATH) ? db_path : "");
+
+out:
+    if (store)
+        store_close(store);
+    backend_cfg_free(&cfg);
+    pginstall_free(&pgs);
+    corpus_free(&corpus);
+    free(pg_bins);
+    return rc;
 }
