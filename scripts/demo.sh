@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# make demo: trace the bundled fixture corpus on PostgreSQL 10-17 and print
+# the report. The store is ./lockmatrix.db, so `./lockmatrix report` works after.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./lockmatrix pg
+./lockmatrix run fixtures/cases || rc=$?
+rc=${rc:-0}
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ]; then exit "$rc"; fi
+if ./lockmatrix report --format text >/dev/null 2>&1; then
+    ./lockmatrix report --format text
+else
+    ./lockmatrix report --format json
+fi

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Faults during a run, for real: a worker killed with SIGKILL mid-job (the run
+# completes, the job is retried, nothing is left behind) and SIGINT to the
+# parent (everything it started is gone within seconds, the store is
+# consistent).
+source "$(dirname "$0")/lib.sh"
+
+# A corpus slow enough to be caught mid-job: two chains of sleeps.
+mkdir -p "$WORK/slow_a" "$WORK/slow_b"
+for c in a b; do
+    printf 'CREATE TABLE t_%s (id int);\n' "$c" >"$WORK/slow_$c/001_create.sql"
+    for i in 1 2 3 4 5 6; do
+        printf 'SELECT pg_sleep(0.4);\nALTER TABLE t_%s ADD COLUMN c%d int;\n' "$c" "$i" >"$WORK/slow_$c/00$((i + 1))_step.sql"
+    done
+done
+
+leftovers() { # run id: postgres processes and instance directories of that run
+    local procs dirs
+    procs=$(pgrep -f "lockmatrix-[0-9]+/r$1/" | wc -l)
+    dirs=$(find /tmp -maxdepth 2 -path "/tmp/lockmatrix-*/r$1" 2>/dev/null | while read -r d; do find "$d" -mindepth 1 -maxdepth 1; done | wc -l)
+    echo "$((procs + dirs))"
+}
+
+# --- a worker killed with SIGKILL mid-job -------------------------------
+db="$WORK/kill.db"
+"$LM" run -q -V 16,17 -j 2 -d "$db" "$WORK/slow_a" "$WORK/slow_b" >"$WORK/kill.out" 2>"$WORK/kill.err" &
+lm=$!
+victim=""
+for _ in $(seq 1 200); do
+    # A worker is a direct child of lockmatrix with its own postgres child.
+    for w in $(pgrep -P "$lm"); do
+        if pgrep -P "$w" -f postgres >/dev/null; then victim=$w; break; fi
+    done
+    [ -n "$victim" ] && break
+    sleep 0.05
+done
+sleep 1
+check "found a worker to kill" test -n "$victim"
+[ -n "$victim" ] && kill -9 "$victim"
+wait "$lm"; rc=$?
+check_eq "run completes after a worker is killed (exit code)" "$rc" 0
+run=$(sqlite3 "$db" 'SELECT max(id) FROM runs')
+check_eq "every job ok" "$(sqlite3 "$db" "SELECT count(*) FROM jobs WHERE run_id=$run AND status='ok'")" 4
+check "the killed job was retried (attempts 2)" test "$(sqlite3 "$db" "SELECT max(attempts) FROM jobs WHERE run_id=$run")" -ge 2
+check "the retry is reported" grep -q "retrying" "$WORK/kill.err"
+check_eq "every statement traced on both versions" \
+    "$(sqlite3 "$db" "SELECT count(*) FROM traces t JOIN statements s ON s.id=t.statement_id JOIN migrations m ON m.id=s.migration_id WHERE m.run_id=$run AND t.status='ok'")" \
+    "$(( $(sqlite3 "$db" "SELECT count(*) FROM statements s JOIN migrations m ON m.id=s.migration_id WHERE m.run_id=$run") * 2 ))"
+check_eq "nothing left behind after the kill" "$(leftovers "$run")" 0
+
+# --- SIGINT to the parent ---------------------------------------------------
+db="$WORK/int.db"
+"$LM" run -q -V 14-17 -j 2 -d "$db" "$WORK/slow_a" "$WORK/slow_b" >"$WORK/int.out" 2>"$WORK/int.err" &
+lm=$!
+sleep 2.5
+t0=$(date +%s.%N)
+kill -INT "$lm"
+wait "$lm"; rc=$?
+t1=$(date +%s.%N)
+check_eq "interrupted run exits 130" "$rc" 130
+check "stopped within 5 s" awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 5) }'
+run=$(sqlite3 "$db" 'SELECT max(id) FROM runs')
+check_eq "run marked interrupted" "$(sqlite3 "$db" "SELECT status FROM runs WHERE id=$run")" interrupted
+check_eq "store is consistent" "$(sqlite3 "$db" 'PRAGMA integrity_check')" ok
+check_eq "no trace without its job" \
+    "$(sqlite3 "$db" "SELECT count(*) FROM traces t JOIN statements s ON s.id=t.statement_id JOIN migrations m ON m.id=s.migration_id WHERE m.run_id=$run AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run_id=$run AND j.chain=m.chain AND j.major=t.major)")" 0
+sleep 0.5
+check_eq "nothing left behind after SIGINT" "$(leftovers "$run")" 0
+finish
