@@ -97,6 +97,8 @@ static int idref_cmp(const void *a, const void *b)
 static IdRef *idref_find(IdRef *v, size_t n, long long id)
 {
     IdRef key = {.id = id};
+    if (n == 0)
+        return NULL;
     return bsearch(&key, v, n, sizeof(*v), idref_cmp);
 }
 
@@ -363,7 +365,8 @@ static int strcmp_p(const void *a, const void *b)
 static char *rewrite_set(const RvResult *r)
 {
     char **v = xmalloc((r->nrewrites + 1) * sizeof(char *));
-    memcpy(v, r->rewrites, r->nrewrites * sizeof(char *));
+    if (r->nrewrites)
+        memcpy(v, r->rewrites, r->nrewrites * sizeof(char *));
     qsort(v, r->nrewrites, sizeof(char *), strcmp_p);
     Buf b;
     buf_init(&b);

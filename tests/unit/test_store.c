@@ -538,6 +538,18 @@ static void test_speed(const char *path)
     CHECK(best < 250, "put_job took %.2f ms", best);
     runview_free(rv);
     store_close(s);
+
+    /* a resumed run: another Store (process) writes a job of the same run; the
+     * statement ids come from the file */
+    s = store_open(path, false, &err);
+    JobResult jr = {.chain = 0, .major = 12, .status = "ok", .traces = tr, .ntraces = NSTMT};
+    t0 = now_ms();
+    CHECK(s && store_put_job(s, run, &c, &jr, &err) == 0, "job of a resumed run: %s", err.msg);
+    printf("# speed: put_job of a resumed run (statement ids loaded first) %.2f ms\n",
+           now_ms() - t0);
+    CHECK(s && sql_int(store_db(s), "SELECT count(*) FROM traces WHERE major = 12") == NSTMT,
+          "its traces");
+    store_close(s);
     free(st);
     free(tr);
 }
