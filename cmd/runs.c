@@ -68,8 +68,8 @@ static void duration(double s, char *out, size_t n)
 
 static void print_text(const RunSummary *runs, size_t n, Buf *out)
 {
-    buf_printf(out, "%-5s %-20s %-11s %-9s %6s %11s %8s  %s\n", "ID", "STARTED", "STATUS",
-               "VERSIONS", "STMTS", "JOBS OK/ERR", "DURATION", "CORPUS");
+    buf_printf(out, "%-5s %-20s %-11s %-9s %6s %14s %8s  %s\n", "ID", "STARTED", "STATUS",
+               "VERSIONS", "STMTS", "JOBS OK/FAILED", "DURATION", "CORPUS");
     for (size_t i = 0; i < n; i++) {
         const RunSummary *r = &runs[i];
         Buf vs, jobs;
@@ -79,7 +79,7 @@ static void print_text(const RunSummary *runs, size_t n, Buf *out)
         buf_printf(&jobs, "%lld/%lld", r->jobs_ok, r->jobs_failed);
         char d[32];
         duration(r->duration_s, d, sizeof(d));
-        buf_printf(out, "%-5lld %-20s %-11s %-9s %6lld %11s %8s  %s\n", r->id,
+        buf_printf(out, "%-5lld %-20s %-11s %-9s %6lld %14s %8s  %s\n", r->id,
                    r->started_at ? r->started_at : "", r->status ? r->status : "",
                    vs.data ? vs.data : "", r->nstatements, jobs.data, d,
                    r->corpus ? r->corpus : "");

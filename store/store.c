@@ -66,6 +66,7 @@ static const char *const schema_steps[] = {
     "  error      TEXT,\n"
     "  UNIQUE (run_id, chain, position)\n"
     ");\n"
+    "CREATE INDEX migrations_path ON migrations (path);\n"
     "CREATE TABLE statements (\n"
     "  id            INTEGER PRIMARY KEY,\n"
     "  migration_id  INTEGER NOT NULL REFERENCES migrations (id) ON DELETE CASCADE,\n"

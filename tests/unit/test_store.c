@@ -485,6 +485,37 @@ static void test_runview(const char *path, long long run)
     store_close(s);
 }
 
+/* ---- another writer holds the lock ------------------------------------------ */
+
+static void test_locked(const char *path, long long run)
+{
+    Err err = {0};
+    Store *s = store_open(path, false, &err);
+    sqlite3 *other;
+    CHECK(s && sqlite3_open(path, &other) == SQLITE_OK, "open twice: %s", err.msg);
+    CHECK(sqlite3_exec(other, "BEGIN IMMEDIATE; UPDATE runs SET args = 'x'", NULL, NULL, NULL) ==
+              SQLITE_OK,
+          "the other connection takes the write lock");
+    /* readers are not blocked by a writer (WAL) */
+    RunView *rv = NULL;
+    CHECK(runview_load(s, run, &rv, &err) == 0 && rv->nstmts == 6, "read while locked: %s",
+          err.msg);
+    runview_free(rv);
+    /* a writer waits busy_timeout, then fails as an environment error */
+    double t0 = now_ms();
+    err_clear(&err);
+    CHECK(put(s, run, 0, 10, "ok", NULL, 1, j_a10, ARRAY_LEN(j_a10), &err) < 0 && err.code == 3,
+          "write while locked: code %d", err.code);
+    CHECK(strstr(err.msg, "database is locked") != NULL, "sqlite's message: %s", err.msg);
+    CHECK(now_ms() - t0 > 1000, "it waited for the lock: %.0f ms", now_ms() - t0);
+    sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(other);
+    err_clear(&err);
+    CHECK(put(s, run, 0, 10, "ok", NULL, 1, j_a10, ARRAY_LEN(j_a10), &err) == 0,
+          "write after the lock is gone: %s", err.msg);
+    store_close(s);
+}
+
 /* ---- write speed ------------------------------------------------------------ */
 
 static void test_speed(const char *path)
@@ -565,6 +596,7 @@ int main(void)
     test_reopen(path);
     test_refusals(path);
     test_runview(path, run);
+    test_locked(path, run);
     char *big = path_in("big.db");
     test_speed(big);
     free(big);
