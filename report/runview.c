@@ -347,12 +347,19 @@ static int load_children(Store *s, RunView *rv, IdRef *traces, size_t ntraces, E
 
 /* ---- analysis ------------------------------------------------------------ */
 
+static int job_cmp(const void *a, const void *b)
+{
+    const RvJob *x = a, *y = b;
+    if (x->chain != y->chain)
+        return x->chain < y->chain ? -1 : 1;
+    return (x->major > y->major) - (x->major < y->major);
+}
+
+/* rv->jobs is sorted by (chain, major): the query orders it so. */
 static const RvJob *find_job(const RunView *rv, size_t chain, int major)
 {
-    for (size_t i = 0; i < rv->njobs; i++)
-        if (rv->jobs[i].chain == chain && rv->jobs[i].major == major)
-            return &rv->jobs[i];
-    return NULL;
+    RvJob key = {.chain = chain, .major = major};
+    return rv->njobs ? bsearch(&key, rv->jobs, rv->njobs, sizeof(RvJob), job_cmp) : NULL;
 }
 
 static int strcmp_p(const void *a, const void *b)

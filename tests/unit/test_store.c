@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "report/report.h"
 #include "report/runview.h"
 #include "store/store.h"
 #include "t.h"
@@ -562,6 +563,13 @@ static void test_speed(const char *path)
     CHECK(s && runview_load(s, run, &rv, &err) == 0, "big runview: %s", err.msg);
     double t_load = now_ms() - t0;
     CHECK(rv && rv->stmts[NSTMT - 1].results[0].nlocks == NLOCK, "locks read back");
+    Buf json;
+    buf_init(&json);
+    t0 = now_ms();
+    CHECK(s && report_json(s, run, &json, &err) == 0, "big report: %s", err.msg);
+    double t_json = now_ms() - t0;
+    printf("# speed: report_json of that run %.2f ms, %zu bytes\n", t_json, json.len);
+    buf_free(&json);
     printf("# speed: run_begin %d statements %.2f ms; put_job %d statements x %d locks: "
            "best %.2f ms, mean %.2f ms; runview_load (3 versions) %.2f ms\n",
            NSTMT, t_begin, NSTMT, NLOCK, best, total / ROUNDS, t_load);
