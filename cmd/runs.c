@@ -1,9 +1,197 @@
-/* cmd/runs: not built yet. */
+/*
+ * cmd/runs: list the runs of a store, one line each.
+ *
+ *   lockmatrix runs [-d FILE] [--format text|json]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cmd/cmd.h"
+#include "common/json.h"
+#include "report/runview.h"
+#include "store/store.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: %s runs [-d FILE] [--format text|json]\n"
+            "\n"
+            "Lists the runs of the store: id, start, status, versions, statements,\n"
+            "jobs ok/failed, duration, corpus.\n"
+            "\n"
+            "  -f, --format FORMAT  text (default) or json\n"
+            "  -d, --db FILE        the store (default ./%s)\n"
+            "  -h, --help           this help\n",
+            progname, STORE_DEFAULT_PATH);
+}
+
+/* "10,11,12,14" as "10-12,14". */
+static void versions_ranges(const char *list, Buf *b)
+{
+    int v[64], n = 0;
+    for (const char *p = list; p && *p && n < (int)ARRAY_LEN(v);) {
+        char *end;
+        long x = strtol(p, &end, 10);
+        if (end == p) {
+            p++;
+            continue;
+        }
+        v[n++] = (int)x;
+        p = end;
+    }
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j + 1 < n && v[j + 1] == v[j] + 1)
+            j++;
+        buf_printf(b, "%s%d", i ? "," : "", v[i]);
+        if (j > i)
+            buf_printf(b, "%s%d", j == i + 1 ? "," : "-", v[j]);
+        i = j + 1;
+    }
+}
+
+static void duration(double s, char *out, size_t n)
+{
+    if (s < 0)
+        snprintf(out, n, "-");
+    else if (s < 60)
+        snprintf(out, n, "%.0fs", s);
+    else if (s < 3600)
+        snprintf(out, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else
+        snprintf(out, n, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
+}
+
+static void print_text(const RunSummary *runs, size_t n, Buf *out)
+{
+    buf_printf(out, "%-5s %-20s %-11s %-9s %6s %14s %8s  %s\n", "ID", "STARTED", "STATUS",
+               "VERSIONS", "STMTS", "JOBS OK/FAILED", "DURATION", "CORPUS");
+    for (size_t i = 0; i < n; i++) {
+        const RunSummary *r = &runs[i];
+        Buf vs, jobs;
+        buf_init(&vs);
+        buf_init(&jobs);
+        versions_ranges(r->versions, &vs);
+        buf_printf(&jobs, "%lld/%lld", r->jobs_ok, r->jobs_failed);
+        char d[32];
+        duration(r->duration_s, d, sizeof(d));
+        buf_printf(out, "%-5lld %-20s %-11s %-9s %6lld %14s %8s  %s\n", r->id,
+                   r->started_at ? r->started_at : "", r->status ? r->status : "",
+                   vs.data ? vs.data : "", r->nstatements, jobs.data, d,
+                   r->corpus ? r->corpus : "");
+        buf_free(&vs);
+        buf_free(&jobs);
+    }
+}
+
+static void print_json(const RunSummary *runs, size_t n, Buf *out)
+{
+    JsonW w;
+    json_init(&w, out, true);
+    json_arr_begin(&w);
+    for (size_t i = 0; i < n; i++) {
+        const RunSummary *r = &runs[i];
+        json_obj_begin(&w);
+        json_key(&w, "id");
+        json_int(&w, r->id);
+        json_key(&w, "started_at");
+        json_str(&w, r->started_at);
+        json_key(&w, "finished_at");
+        json_str(&w, r->finished_at);
+        json_key(&w, "status");
+        json_str(&w, r->status);
+        json_key(&w, "versions");
+        json_arr_begin(&w);
+        for (const char *p = r->versions; p && *p;) {
+            char *end;
+            long x = strtol(p, &end, 10);
+            if (end == p) {
+                p++;
+                continue;
+            }
+            json_int(&w, x);
+            p = end;
+        }
+        json_arr_end(&w);
+        json_key(&w, "statements");
+        json_int(&w, r->nstatements);
+        json_key(&w, "jobs_ok");
+        json_int(&w, r->jobs_ok);
+        json_key(&w, "jobs_failed");
+        json_int(&w, r->jobs_failed);
+        json_key(&w, "duration_s");
+        if (r->duration_s < 0)
+            json_null(&w);
+        else
+            json_num(&w, r->duration_s);
+        json_key(&w, "corpus");
+        json_str(&w, r->corpus);
+        json_key(&w, "backend");
+        json_str(&w, r->backend);
+        json_obj_end(&w);
+    }
+    json_arr_end(&w);
+    buf_putc(out, '\n');
+}
 
 int cmd_runs(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return cmd_fail(EXIT_USAGE, "\"runs\" is not implemented yet");
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"db", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = STORE_DEFAULT_PATH, *format = "text";
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":f:d:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f': format = optarg; break;
+        case 'd': db = optarg; break;
+        case 'h': usage(stdout); return 0;
+        case ':': return cmd_fail(EXIT_USAGE, "option \"%s\" needs a value", argv[optind - 1]);
+        default:
+            usage(stderr);
+            return cmd_fail(EXIT_USAGE, "unknown option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cmd_fail(EXIT_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    bool json = strcmp(format, "json") == 0;
+    if (!json && strcmp(format, "text") != 0)
+        return cmd_fail(EXIT_USAGE, "unknown format \"%s\"\nhint: the formats are text, json",
+                        format);
+    if (access(db, F_OK) != 0 && errno == ENOENT)
+        return cmd_fail(EXIT_USAGE, "no store at \"%s\"\nhint: '%s run PATH...' traces a corpus into it",
+                        db, progname);
+
+    Err err = {0};
+    Store *s = store_open(db, false, &err);
+    if (!s)
+        return cmd_fail_err(&err, EXIT_ENV);
+    RunSummary *runs;
+    size_t n;
+    if (runview_list(s, &runs, &n, &err) < 0) {
+        store_close(s);
+        return cmd_fail_err(&err, EXIT_ENV);
+    }
+    Buf out;
+    buf_init(&out);
+    if (json)
+        print_json(runs, n, &out);
+    else
+        print_text(runs, n, &out);
+    int rc = 0;
+    if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0)
+        rc = cmd_fail(EXIT_ENV, "could not write the list: %s", strerror(errno));
+    buf_free(&out);
+    runview_list_free(runs, n);
+    store_close(s);
+    return rc;
 }

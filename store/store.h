@@ -59,4 +59,25 @@ int store_run_finish(Store *s, long long run_id, const char *status, Err *err);
 /* The newest run's id (0 when the store has none). */
 long long store_latest_run(Store *s, Err *err);
 
+/* ---- schema ----------------------------------------------------------- */
+/* The schema version this build writes (PRAGMA user_version). */
+int store_schema_version(void);
+/* How many schema steps store_open applied to this file (0: it was current). */
+int store_migrated(const Store *s);
+const char *store_path(const Store *s); /* as given to store_open; owned by the store */
+
+/* ---- evidence: raw dumps kept zlib-compressed ------------------------- */
+/* The id of the trace of one statement (chain, migration index in the chain,
+ * statement index in the migration, both 0-based, as in Trace) on major;
+ * *trace_id = 0 when there is none. */
+int store_trace_id(Store *s, long long run_id, size_t chain, int mig, int stmt, int major,
+                   long long *trace_id, Err *err);
+/* Keeps n bytes of kind ("server_log", "pg_locks") for a trace, compressed. */
+int store_put_evidence(Store *s, long long trace_id, const char *kind, const void *bytes, size_t n,
+                       Err *err);
+/* The first evidence of kind for a trace, decompressed into *out (NUL-terminated,
+ * free()); *out = NULL when there is none. */
+int store_get_evidence(Store *s, long long trace_id, const char *kind, char **out, size_t *n,
+                       Err *err);
+
 #endif

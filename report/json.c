@@ -1,0 +1,207 @@
+/*
+ * report/json: the JSON report of a run, the contract of DESIGN.md
+ * ("JSON report"). Keys in the contract's order; fields added since come after
+ * the ones they belong with. Pretty-printed, two spaces.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "report/report.h"
+#include "report/runview.h"
+
+static void major_key(JsonW *w, int major)
+{
+    char k[16];
+    snprintf(k, sizeof(k), "%d", major);
+    json_key(w, k);
+}
+
+static void run_obj(JsonW *w, const RunView *rv)
+{
+    json_key(w, "run");
+    json_obj_begin(w);
+    json_key(w, "id");
+    json_int(w, rv->id);
+    json_key(w, "versions");
+    json_arr_begin(w);
+    for (size_t i = 0; i < rv->nversions; i++)
+        json_int(w, rv->versions[i]);
+    json_arr_end(w);
+    json_key(w, "started_at");
+    json_str(w, rv->started_at);
+    json_key(w, "finished_at");
+    json_str(w, rv->finished_at);
+    json_key(w, "status");
+    json_str(w, rv->status);
+    json_key(w, "corpus");
+    json_str(w, rv->corpus);
+    json_key(w, "backend");
+    json_str(w, rv->backend);
+    json_key(w, "servers");
+    json_obj_begin(w);
+    for (size_t i = 0; i < rv->nservers; i++) {
+        major_key(w, rv->servers[i].major);
+        json_str(w, rv->servers[i].version);
+    }
+    json_obj_end(w);
+    json_obj_end(w);
+}
+
+static void result_obj(JsonW *w, const RvResult *r)
+{
+    bool errorish = strcmp(r->status, "error") == 0 || strcmp(r->status, "timeout") == 0;
+    json_obj_begin(w);
+    json_key(w, "status");
+    json_str(w, r->status);
+    json_key(w, "error");
+    if (errorish) {
+        json_obj_begin(w);
+        json_key(w, "sqlstate");
+        json_str(w, r->sqlstate);
+        json_key(w, "message");
+        json_str(w, r->message);
+        json_obj_end(w);
+    } else {
+        json_null(w);
+    }
+
+    json_key(w, "locks");
+    json_arr_begin(w);
+    for (size_t i = 0; i < r->nlocks; i++) {
+        const RvLock *l = &r->locks[i];
+        json_obj_begin(w);
+        json_key(w, "relation");
+        json_str(w, l->relation);
+        json_key(w, "role");
+        json_str(w, l->role);
+        json_key(w, "locktype");
+        json_str(w, l->locktype);
+        json_key(w, "mode");
+        json_str(w, l->mode);
+        json_key(w, "granted");
+        json_bool(w, l->granted);
+        if (l->held_before) {
+            json_key(w, "held_before");
+            json_bool(w, true);
+        }
+        json_obj_end(w);
+    }
+    json_arr_end(w);
+
+    json_key(w, "rewrites");
+    json_arr_begin(w);
+    for (size_t i = 0; i < r->nrewrites; i++)
+        json_str(w, r->rewrites[i]);
+    json_arr_end(w);
+
+    /* "scans": the relations read by a sequential scan, the same shape as
+     * "rewrites"; the counts in "scan_counts" */
+    json_key(w, "scans");
+    json_arr_begin(w);
+    for (size_t i = 0; i < r->nscans; i++)
+        if (r->scans[i].seq_scan > 0)
+            json_str(w, r->scans[i].relation);
+    json_arr_end(w);
+    json_key(w, "scan_counts");
+    json_obj_begin(w);
+    for (size_t i = 0; i < r->nscans; i++) {
+        json_key(w, r->scans[i].relation ? r->scans[i].relation : "");
+        json_obj_begin(w);
+        json_key(w, "seq_scan");
+        json_int(w, r->scans[i].seq_scan);
+        json_key(w, "tup_read");
+        json_int(w, r->scans[i].tup_read);
+        json_obj_end(w);
+    }
+    json_obj_end(w);
+
+    json_key(w, "changes");
+    json_arr_begin(w);
+    for (size_t i = 0; i < r->nchanges; i++) {
+        const RvChange *c = &r->changes[i];
+        json_obj_begin(w);
+        json_key(w, "kind");
+        json_str(w, c->kind);
+        json_key(w, "relation");
+        json_str(w, c->relation);
+        json_key(w, "detail");
+        json_str(w, c->detail);
+        json_obj_end(w);
+    }
+    json_arr_end(w);
+
+    json_key(w, "capture");
+    json_str(w, r->capture);
+    json_key(w, "predicted");
+    if (r->predicted) {
+        json_obj_begin(w);
+        json_key(w, "mode");
+        json_str(w, r->predicted->mode);
+        json_key(w, "rewrite");
+        json_bool(w, r->predicted->rewrite);
+        json_obj_end(w);
+    } else {
+        json_null(w);
+    }
+    json_key(w, "verdict");
+    json_str(w, r->verdict);
+    json_key(w, "duration_ms");
+    if (r->traced)
+        json_num(w, r->duration_ms);
+    else
+        json_null(w);
+    json_obj_end(w);
+}
+
+static void statement_obj(JsonW *w, const RunView *rv, const RvStatement *x)
+{
+    json_obj_begin(w);
+    json_key(w, "migration");
+    json_str(w, x->migration);
+    json_key(w, "index");
+    json_int(w, x->index);
+    json_key(w, "line");
+    json_int(w, x->line);
+    json_key(w, "sql");
+    json_str(w, x->sql);
+    json_key(w, "class");
+    json_str(w, x->cls);
+    json_key(w, "target");
+    json_str(w, x->target);
+    json_key(w, "version_specific");
+    json_bool(w, x->version_specific);
+    json_key(w, "results");
+    json_obj_begin(w);
+    for (size_t v = 0; v < rv->nversions; v++) {
+        major_key(w, rv->versions[v]);
+        result_obj(w, &x->results[v]);
+    }
+    json_obj_end(w);
+    json_obj_end(w);
+}
+
+void report_json_view(const RunView *rv, Buf *out)
+{
+    JsonW w;
+    json_init(&w, out, true);
+    json_obj_begin(&w);
+    run_obj(&w, rv);
+    json_key(&w, "statements");
+    json_arr_begin(&w);
+    for (size_t i = 0; i < rv->nstmts; i++)
+        statement_obj(&w, rv, &rv->stmts[i]);
+    json_arr_end(&w);
+    json_obj_end(&w);
+    buf_putc(out, '\n');
+}
+
+int report_json(Store *s, long long run_id, Buf *out, Err *err)
+{
+    RunView *rv;
+    if (runview_load(s, run_id, &rv, err) < 0)
+        return -1;
+    report_json_view(rv, out);
+    runview_free(rv);
+    return 0;
+}

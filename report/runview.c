@@ -1,0 +1,582 @@
+/*
+ * runview: a stored run read back, and the analysis every renderer shares.
+ *
+ * Loading is a handful of set queries over the run (statements, traces with
+ * their predictions, then locks, rewrites, scans and changes of every trace),
+ * not one query per statement: rows find their result by binary search on
+ * statement id and trace id.
+ */
+#include "report/runview.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- lock modes ------------------------------------------------------------ */
+
+static const char *const lock_modes[RUNVIEW_LOCK_MODES] = {
+    "AccessShareLock",          "RowShareLock",  "RowExclusiveLock",
+    "ShareUpdateExclusiveLock", "ShareLock",     "ShareRowExclusiveLock",
+    "ExclusiveLock",            "AccessExclusiveLock",
+};
+
+int runview_lock_rank(const char *mode)
+{
+    if (!mode)
+        return -1;
+    for (int i = 0; i < RUNVIEW_LOCK_MODES; i++)
+        if (strcmp(mode, lock_modes[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *runview_lock_name(int rank)
+{
+    return rank >= 0 && rank < RUNVIEW_LOCK_MODES ? lock_modes[rank] : NULL;
+}
+
+static const char *const statuses[] = {"ok", "error", "skipped", "timeout"};
+
+/* The static name for a stored status ("skipped" for anything unknown). */
+static const char *status_static(const char *s)
+{
+    for (size_t i = 0; s && i < ARRAY_LEN(statuses); i++)
+        if (strcmp(s, statuses[i]) == 0)
+            return statuses[i];
+    return "skipped";
+}
+
+/* ---- reading helpers ----------------------------------------------------- */
+
+static char *col_str(sqlite3_stmt *st, int i)
+{
+    const unsigned char *v = sqlite3_column_text(st, i);
+    return v ? xstrdup((const char *)v) : NULL;
+}
+
+static int read_err(Store *s, Err *err)
+{
+    return err_set(err, 3, "could not read store \"%s\": %s", store_path(s),
+                   sqlite3_errmsg(store_db(s)));
+}
+
+static sqlite3_stmt *prepare(Store *s, const char *sql, long long run_id, Err *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK) {
+        read_err(s, err);
+        return NULL;
+    }
+    if (sqlite3_bind_parameter_count(st) >= 1)
+        sqlite3_bind_int64(st, 1, run_id);
+    return st;
+}
+
+/* Ends a row loop: finalizes st; -1 with err unless the loop ended with DONE. */
+static int finish(Store *s, sqlite3_stmt *st, int rc, Err *err)
+{
+    if (rc != SQLITE_DONE)
+        read_err(s, err);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- loading ------------------------------------------------------------- */
+
+typedef struct IdRef {
+    long long id;
+    size_t i;       /* statement index */
+    RvResult *r;    /* for traces */
+} IdRef;
+
+static int idref_cmp(const void *a, const void *b)
+{
+    long long x = ((const IdRef *)a)->id, y = ((const IdRef *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+static IdRef *idref_find(IdRef *v, size_t n, long long id)
+{
+    IdRef key = {.id = id};
+    if (n == 0)
+        return NULL;
+    return bsearch(&key, v, n, sizeof(*v), idref_cmp);
+}
+
+static int version_index(const RunView *rv, int major)
+{
+    for (size_t i = 0; i < rv->nversions; i++)
+        if (rv->versions[i] == major)
+            return (int)i;
+    return -1;
+}
+
+static void parse_versions(RunView *rv, const char *text)
+{
+    size_t cap = 0;
+    for (const char *p = text; p && *p;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p) {
+            p++;
+            continue;
+        }
+        *ARRAY_PUSH(rv->versions, rv->nversions, cap) = (int)v;
+        p = end;
+    }
+}
+
+static int load_run(Store *s, RunView *rv, long long run_id, Err *err)
+{
+    sqlite3_stmt *st = prepare(s,
+                               "SELECT id, started_at, finished_at, status, corpus, versions, "
+                               "backend, args, tool_version, jobs FROM runs WHERE id = ?1",
+                               run_id, err);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_finalize(st);
+        return err_set(err, 2, "no run %lld in \"%s\"", run_id, store_path(s));
+    }
+    if (rc != SQLITE_ROW)
+        return finish(s, st, rc, err);
+    rv->id = sqlite3_column_int64(st, 0);
+    rv->started_at = col_str(st, 1);
+    rv->finished_at = col_str(st, 2);
+    rv->status = col_str(st, 3);
+    rv->corpus = col_str(st, 4);
+    parse_versions(rv, (const char *)sqlite3_column_text(st, 5));
+    rv->backend = col_str(st, 6);
+    rv->args = col_str(st, 7);
+    rv->tool_version = col_str(st, 8);
+    rv->parallel = sqlite3_column_int(st, 9);
+    sqlite3_finalize(st);
+
+    st = prepare(s, "SELECT major, version FROM servers WHERE run_id = ?1 ORDER BY major", run_id,
+                 err);
+    if (!st)
+        return -1;
+    size_t cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        RvServer *sv = ARRAY_PUSH(rv->servers, rv->nservers, cap);
+        sv->major = sqlite3_column_int(st, 0);
+        sv->version = col_str(st, 1);
+    }
+    if (finish(s, st, rc, err) < 0)
+        return -1;
+
+    st = prepare(s,
+                 "SELECT chain, major, status, reason, attempts, duration_ms FROM jobs "
+                 "WHERE run_id = ?1 ORDER BY chain, major",
+                 run_id, err);
+    if (!st)
+        return -1;
+    cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        RvJob *j = ARRAY_PUSH(rv->jobs, rv->njobs, cap);
+        j->chain = (size_t)sqlite3_column_int64(st, 0);
+        j->major = sqlite3_column_int(st, 1);
+        j->status = col_str(st, 2);
+        j->reason = col_str(st, 3);
+        j->attempts = sqlite3_column_int(st, 4);
+        j->duration_ms = sqlite3_column_double(st, 5);
+    }
+    return finish(s, st, rc, err);
+}
+
+static int load_statements(Store *s, RunView *rv, IdRef **ids, Err *err)
+{
+    sqlite3_stmt *st = prepare(
+        s,
+        "SELECT s.id, m.chain, m.chain_name, m.position, m.path, s.idx, s.line, s.sql, s.class, "
+        "s.target, s.target_schema, s.fingerprint FROM statements s "
+        "JOIN migrations m ON m.id = s.migration_id WHERE m.run_id = ?1 "
+        "ORDER BY m.chain, m.position, s.idx",
+        rv->id, err);
+    if (!st)
+        return -1;
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        RvStatement *x = ARRAY_PUSH(rv->stmts, rv->nstmts, cap);
+        memset(x, 0, sizeof(*x));
+        x->id = sqlite3_column_int64(st, 0);
+        x->chain = (size_t)sqlite3_column_int64(st, 1);
+        x->chain_name = col_str(st, 2);
+        x->position = sqlite3_column_int(st, 3);
+        x->migration = col_str(st, 4);
+        x->index = sqlite3_column_int(st, 5);
+        x->line = sqlite3_column_int(st, 6);
+        x->sql = col_str(st, 7);
+        x->cls = col_str(st, 8);
+        x->target = col_str(st, 9);
+        x->target_schema = col_str(st, 10);
+        x->fingerprint = col_str(st, 11);
+        x->results = xcalloc(rv->nversions ? rv->nversions : 1, sizeof(RvResult));
+        for (size_t v = 0; v < rv->nversions; v++) {
+            x->results[v].major = rv->versions[v];
+            x->results[v].status = "skipped";
+            x->results[v].target_rank = -1;
+        }
+    }
+    if (finish(s, st, rc, err) < 0)
+        return -1;
+    *ids = xcalloc(rv->nstmts ? rv->nstmts : 1, sizeof(IdRef));
+    for (size_t i = 0; i < rv->nstmts; i++)
+        (*ids)[i] = (IdRef){.id = rv->stmts[i].id, .i = i};
+    qsort(*ids, rv->nstmts, sizeof(IdRef), idref_cmp);
+    return 0;
+}
+
+/* Traces (with their prediction) into the results; *traces gets trace id ->
+ * result, sorted by trace id. */
+static int load_traces(Store *s, RunView *rv, IdRef *ids, IdRef **traces, size_t *ntraces,
+                       Err *err)
+{
+    sqlite3_stmt *st = prepare(
+        s,
+        "SELECT t.id, t.statement_id, t.major, t.status, t.sqlstate, t.message, t.capture, "
+        "t.duration_ms, p.trace_id IS NOT NULL, p.mode, p.rewrite, p.scan, p.risk, p.verdict "
+        "FROM traces t JOIN statements s ON s.id = t.statement_id "
+        "JOIN migrations m ON m.id = s.migration_id "
+        "LEFT JOIN predictions p ON p.trace_id = t.id WHERE m.run_id = ?1 ORDER BY t.id",
+        rv->id, err);
+    if (!st)
+        return -1;
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        IdRef *sref = idref_find(ids, rv->nstmts, sqlite3_column_int64(st, 1));
+        int v = version_index(rv, sqlite3_column_int(st, 2));
+        if (!sref || v < 0)
+            continue; /* a version the run did not select: not part of the view */
+        RvResult *r = &rv->stmts[sref->i].results[v];
+        r->traced = true;
+        r->status = status_static((const char *)sqlite3_column_text(st, 3));
+        r->sqlstate = col_str(st, 4);
+        r->message = col_str(st, 5);
+        r->capture = col_str(st, 6);
+        r->duration_ms = sqlite3_column_double(st, 7);
+        if (sqlite3_column_int(st, 8)) {
+            r->predicted = xcalloc(1, sizeof(RvPrediction));
+            r->predicted->mode = col_str(st, 9);
+            r->predicted->rewrite = sqlite3_column_int(st, 10) != 0;
+            r->predicted->scan = sqlite3_column_int(st, 11) != 0;
+            r->predicted->risk = col_str(st, 12);
+            r->verdict = col_str(st, 13);
+        }
+        *ARRAY_PUSH(*traces, *ntraces, cap) = (IdRef){.id = sqlite3_column_int64(st, 0), .r = r};
+    }
+    return finish(s, st, rc, err);
+}
+
+/* One row of a trace's child table (column 0 is the trace id) into r. */
+typedef void (*ChildFn)(RvResult *r, sqlite3_stmt *st);
+
+static void child_lock(RvResult *r, sqlite3_stmt *st)
+{
+    r->locks = xrealloc(r->locks, (r->nlocks + 1) * sizeof(RvLock));
+    RvLock *l = &r->locks[r->nlocks++];
+    l->relation = col_str(st, 1);
+    l->role = col_str(st, 2);
+    l->locktype = col_str(st, 3);
+    l->mode = col_str(st, 4);
+    l->granted = sqlite3_column_int(st, 5) != 0;
+    l->held_before = sqlite3_column_int(st, 6) != 0;
+}
+
+static void child_rewrite(RvResult *r, sqlite3_stmt *st)
+{
+    r->rewrites = xrealloc(r->rewrites, (r->nrewrites + 1) * sizeof(char *));
+    r->rewrites[r->nrewrites++] = col_str(st, 1);
+}
+
+static void child_scan(RvResult *r, sqlite3_stmt *st)
+{
+    r->scans = xrealloc(r->scans, (r->nscans + 1) * sizeof(RvScan));
+    RvScan *x = &r->scans[r->nscans++];
+    x->relation = col_str(st, 1);
+    x->seq_scan = sqlite3_column_int64(st, 2);
+    x->tup_read = sqlite3_column_int64(st, 3);
+}
+
+static void child_change(RvResult *r, sqlite3_stmt *st)
+{
+    r->changes = xrealloc(r->changes, (r->nchanges + 1) * sizeof(RvChange));
+    RvChange *x = &r->changes[r->nchanges++];
+    x->kind = col_str(st, 1);
+    x->relation = col_str(st, 2);
+    x->detail = col_str(st, 3);
+}
+
+static const struct {
+    const char *table;
+    const char *columns;
+    ChildFn fn;
+} children[] = {
+    {"locks", "relation, x.role, x.locktype, x.mode, x.granted, x.held_before", child_lock},
+    {"rewrites", "relation", child_rewrite},
+    {"scans", "relation, x.seq_scan, x.tup_read", child_scan},
+    {"changes", "kind, x.relation, x.detail", child_change},
+};
+
+static int load_children(Store *s, RunView *rv, IdRef *traces, size_t ntraces, Err *err)
+{
+    for (size_t c = 0; c < ARRAY_LEN(children); c++) {
+        char *sql = xasprintf("SELECT x.trace_id, x.%s FROM %s x "
+                              "JOIN traces t ON t.id = x.trace_id "
+                              "JOIN statements s ON s.id = t.statement_id "
+                              "JOIN migrations m ON m.id = s.migration_id "
+                              "WHERE m.run_id = ?1 ORDER BY x.trace_id, x.id",
+                              children[c].columns, children[c].table);
+        sqlite3_stmt *st = prepare(s, sql, rv->id, err);
+        free(sql);
+        if (!st)
+            return -1;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            IdRef *t = idref_find(traces, ntraces, sqlite3_column_int64(st, 0));
+            if (t)
+                children[c].fn(t->r, st);
+        }
+        if (finish(s, st, rc, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- analysis ------------------------------------------------------------ */
+
+static int job_cmp(const void *a, const void *b)
+{
+    const RvJob *x = a, *y = b;
+    if (x->chain != y->chain)
+        return x->chain < y->chain ? -1 : 1;
+    return (x->major > y->major) - (x->major < y->major);
+}
+
+/* rv->jobs is sorted by (chain, major): the query orders it so. */
+static const RvJob *find_job(const RunView *rv, size_t chain, int major)
+{
+    RvJob key = {.chain = chain, .major = major};
+    return rv->njobs ? bsearch(&key, rv->jobs, rv->njobs, sizeof(RvJob), job_cmp) : NULL;
+}
+
+static int strcmp_p(const void *a, const void *b)
+{
+    const char *x = *(char *const *)a, *y = *(char *const *)b;
+    return strcmp(x ? x : "", y ? y : "");
+}
+
+/* The set of rewritten relations as one comparable string: sorted, distinct. */
+static char *rewrite_set(const RvResult *r)
+{
+    char **v = xmalloc((r->nrewrites + 1) * sizeof(char *));
+    if (r->nrewrites)
+        memcpy(v, r->rewrites, r->nrewrites * sizeof(char *));
+    qsort(v, r->nrewrites, sizeof(char *), strcmp_p);
+    Buf b;
+    buf_init(&b);
+    buf_puts(&b, "");
+    for (size_t i = 0; i < r->nrewrites; i++) {
+        if (i && strcmp_p(&v[i], &v[i - 1]) == 0)
+            continue;
+        buf_puts(&b, v[i] ? v[i] : "");
+        buf_putc(&b, '\x1f');
+    }
+    free(v);
+    return buf_steal(&b);
+}
+
+static void analyse(RunView *rv)
+{
+    for (size_t i = 0; i < rv->nstmts; i++) {
+        RvStatement *x = &rv->stmts[i];
+        const RvResult *first = NULL;
+        char *first_set = NULL;
+        for (size_t v = 0; v < rv->nversions; v++) {
+            RvResult *r = &x->results[v];
+            if (!r->traced) {
+                const RvJob *j = find_job(rv, x->chain, r->major);
+                r->skip_reason = xstrdup(!j                               ? "not run"
+                                         : strcmp(j->status, "ok") == 0 ? "not traced"
+                                         : j->reason                     ? j->reason
+                                                                         : "the job failed");
+            }
+            for (size_t k = 0; k < r->nlocks; k++) {
+                const RvLock *l = &r->locks[k];
+                int rank = runview_lock_rank(l->mode);
+                if (l->role && strcmp(l->role, "table") == 0 && rank > r->target_rank)
+                    r->target_rank = rank;
+            }
+            if (strcmp(r->status, "skipped") == 0)
+                continue;
+            char *set = rewrite_set(r);
+            if (!first) {
+                first = r;
+                first_set = set;
+                continue;
+            }
+            if (r->target_rank != first->target_rank || strcmp(r->status, first->status) != 0 ||
+                strcmp(set, first_set) != 0)
+                x->version_specific = true;
+            free(set);
+        }
+        free(first_set);
+    }
+}
+
+int runview_load(Store *s, long long run_id, RunView **out, Err *err)
+{
+    RunView *rv = xcalloc(1, sizeof(*rv));
+    IdRef *ids = NULL, *traces = NULL;
+    size_t ntraces = 0;
+    int rc = -1;
+    *out = NULL;
+    if (load_run(s, rv, run_id, err) < 0 || load_statements(s, rv, &ids, err) < 0 ||
+        load_traces(s, rv, ids, &traces, &ntraces, err) < 0 ||
+        load_children(s, rv, traces, ntraces, err) < 0) {
+        runview_free(rv);
+        goto out;
+    }
+    analyse(rv);
+    *out = rv;
+    rc = 0;
+out:
+    free(ids);
+    free(traces);
+    return rc;
+}
+
+const RvResult *runview_result(const RunView *rv, const RvStatement *st, int major)
+{
+    int v = version_index(rv, major);
+    return v < 0 ? NULL : &st->results[v];
+}
+
+static void result_free(RvResult *r)
+{
+    free(r->skip_reason);
+    free(r->sqlstate);
+    free(r->message);
+    free(r->capture);
+    for (size_t i = 0; i < r->nlocks; i++) {
+        free(r->locks[i].relation);
+        free(r->locks[i].role);
+        free(r->locks[i].locktype);
+        free(r->locks[i].mode);
+    }
+    free(r->locks);
+    for (size_t i = 0; i < r->nrewrites; i++)
+        free(r->rewrites[i]);
+    free(r->rewrites);
+    for (size_t i = 0; i < r->nscans; i++)
+        free(r->scans[i].relation);
+    free(r->scans);
+    for (size_t i = 0; i < r->nchanges; i++) {
+        free(r->changes[i].kind);
+        free(r->changes[i].relation);
+        free(r->changes[i].detail);
+    }
+    free(r->changes);
+    if (r->predicted) {
+        free(r->predicted->mode);
+        free(r->predicted->risk);
+        free(r->predicted);
+    }
+    free(r->verdict);
+}
+
+void runview_free(RunView *rv)
+{
+    if (!rv)
+        return;
+    for (size_t i = 0; i < rv->nstmts; i++) {
+        RvStatement *x = &rv->stmts[i];
+        for (size_t v = 0; x->results && v < rv->nversions; v++)
+            result_free(&x->results[v]);
+        free(x->results);
+        free(x->chain_name);
+        free(x->migration);
+        free(x->sql);
+        free(x->cls);
+        free(x->target);
+        free(x->target_schema);
+        free(x->fingerprint);
+    }
+    free(rv->stmts);
+    for (size_t i = 0; i < rv->nservers; i++)
+        free(rv->servers[i].version);
+    free(rv->servers);
+    for (size_t i = 0; i < rv->njobs; i++) {
+        free(rv->jobs[i].status);
+        free(rv->jobs[i].reason);
+    }
+    free(rv->jobs);
+    free(rv->versions);
+    free(rv->started_at);
+    free(rv->finished_at);
+    free(rv->status);
+    free(rv->corpus);
+    free(rv->backend);
+    free(rv->args);
+    free(rv->tool_version);
+    free(rv);
+}
+
+/* ---- the list of runs ---------------------------------------------------- */
+
+int runview_list(Store *s, RunSummary **out, size_t *n, Err *err)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = prepare(
+        s,
+        "SELECT r.id, r.started_at, r.finished_at, r.status, r.versions, r.corpus, r.backend, "
+        "(SELECT count(*) FROM statements s JOIN migrations m ON m.id = s.migration_id "
+        "  WHERE m.run_id = r.id), "
+        "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id AND j.status = 'ok'), "
+        "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id AND j.status = 'failed'), "
+        "CASE WHEN r.finished_at IS NULL THEN -1 "
+        "  ELSE (julianday(r.finished_at) - julianday(r.started_at)) * 86400.0 END "
+        "FROM runs r ORDER BY r.id",
+        0, err);
+    if (!st)
+        return -1;
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        RunSummary *r = ARRAY_PUSH(*out, *n, cap);
+        r->id = sqlite3_column_int64(st, 0);
+        r->started_at = col_str(st, 1);
+        r->finished_at = col_str(st, 2);
+        r->status = col_str(st, 3);
+        r->versions = col_str(st, 4);
+        r->corpus = col_str(st, 5);
+        r->backend = col_str(st, 6);
+        r->nstatements = sqlite3_column_int64(st, 7);
+        r->jobs_ok = sqlite3_column_int64(st, 8);
+        r->jobs_failed = sqlite3_column_int64(st, 9);
+        r->duration_s = sqlite3_column_double(st, 10);
+    }
+    if (finish(s, st, rc, err) < 0) {
+        runview_list_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+        return -1;
+    }
+    return 0;
+}
+
+void runview_list_free(RunSummary *runs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(runs[i].started_at);
+        free(runs[i].finished_at);
+        free(runs[i].status);
+        free(runs[i].versions);
+        free(runs[i].corpus);
+        free(runs[i].backend);
+    }
+    free(runs);
+}

@@ -1,0 +1,144 @@
+/*
+ * runview: one stored run read back into memory, the model every renderer
+ * (json, text, markdown, html) draws from, and the analysis they share: the
+ * strongest lock on the target of each result and whether a statement
+ * behaves differently across versions.
+ *
+ * Everything in a RunView is owned by it and freed by runview_free.
+ */
+#ifndef LM_RUNVIEW_H
+#define LM_RUNVIEW_H
+
+#include "common/util.h"
+#include "store/store.h"
+
+/* PostgreSQL's eight table lock modes, weakest (0, AccessShareLock) first. */
+#define RUNVIEW_LOCK_MODES 8
+/* The rank of a table lock mode name (0..7), -1 for any other name or NULL. */
+int runview_lock_rank(const char *mode);
+/* The name of rank 0..7 ("AccessExclusiveLock"), NULL for anything else. */
+const char *runview_lock_name(int rank);
+
+typedef struct RvLock {
+    char *relation;   /* NULL for locks on no relation */
+    char *role;       /* table, index, toast, sequence, referenced, new, transient, other */
+    char *locktype;   /* pg_locks.locktype */
+    char *mode;       /* "AccessExclusiveLock" */
+    bool granted;
+    bool held_before; /* held by an earlier statement of the same transaction */
+} RvLock;
+
+typedef struct RvScan {
+    char *relation;
+    long long seq_scan;
+    long long tup_read;
+} RvScan;
+
+typedef struct RvChange {
+    char *kind;       /* column_added, index_created, ... */
+    char *relation;   /* may be NULL */
+    char *detail;     /* may be NULL */
+} RvChange;
+
+typedef struct RvPrediction {
+    char *mode;       /* predicted lock mode on the target, may be NULL */
+    bool rewrite;
+    bool scan;
+    char *risk;       /* may be NULL */
+} RvPrediction;
+
+/* What one statement did on one version. */
+typedef struct RvResult {
+    int major;
+    const char *status;      /* "ok", "error", "skipped", "timeout"; static string */
+    bool traced;             /* a trace was stored (false: skipped for want of one) */
+    char *skip_reason;       /* skipped without a trace: the failed job's reason, or
+                                "not run"; NULL otherwise */
+    char *sqlstate;          /* NULL when none */
+    char *message;           /* NULL when none */
+    char *capture;           /* "tx", "observer", "phase", "poll"; NULL when unknown */
+    double duration_ms;      /* 0 when not traced */
+    RvLock *locks;           size_t nlocks;
+    char **rewrites;         size_t nrewrites;
+    RvScan *scans;           size_t nscans;
+    RvChange *changes;       size_t nchanges;
+    RvPrediction *predicted; /* NULL when the static side predicted nothing */
+    char *verdict;           /* NULL when none */
+    int target_rank;         /* strongest "table"-role lock mode (granted or waiting),
+                                -1 when none: see runview_lock_name */
+} RvResult;
+
+typedef struct RvStatement {
+    long long id;            /* statements.id */
+    size_t chain;            /* index of its chain in the run's corpus */
+    char *chain_name;
+    int position;            /* 1-based position of its migration in the chain */
+    char *migration;         /* the migration's path */
+    int index;               /* 1-based position in the migration */
+    int line;
+    char *sql;
+    char *cls;               /* class; may be NULL */
+    char *target;            /* may be NULL */
+    char *target_schema;     /* may be NULL */
+    char *fingerprint;       /* 16 hex digits; NULL when unparsed */
+    RvResult *results;       /* one per run version, parallel to RunView.versions */
+    bool version_specific;   /* the versions that have a result differ: strongest target
+                                lock, set of rewritten relations, or status */
+} RvStatement;
+
+typedef struct RvServer {
+    int major;
+    char *version;           /* "17.10" */
+} RvServer;
+
+typedef struct RvJob {
+    size_t chain;
+    int major;
+    char *status;            /* "ok", "failed" */
+    char *reason;            /* may be NULL */
+    int attempts;
+    double duration_ms;
+} RvJob;
+
+typedef struct RunView {
+    long long id;
+    char *started_at;        /* ISO 8601 UTC */
+    char *finished_at;       /* NULL while running */
+    char *status;            /* running, complete, failed, interrupted */
+    char *corpus;
+    char *backend;
+    char *args;              /* may be NULL */
+    char *tool_version;      /* may be NULL */
+    int parallel;            /* -j of the run */
+    int *versions;           size_t nversions;   /* ascending */
+    RvServer *servers;       size_t nservers;    /* ascending major */
+    RvJob *jobs;             size_t njobs;       /* by chain, major */
+    RvStatement *stmts;      size_t nstmts;      /* corpus order */
+} RunView;
+
+/* Reads run run_id of s into *out (free with runview_free). A run the store
+ * does not have is code 2. */
+int runview_load(Store *s, long long run_id, RunView **out, Err *err);
+void runview_free(RunView *rv);
+/* The result of st on major, NULL when major is not one of the run's versions. */
+const RvResult *runview_result(const RunView *rv, const RvStatement *st, int major);
+
+/* ---- the list of runs (lockmatrix runs) --------------------------------- */
+typedef struct RunSummary {
+    long long id;
+    char *started_at;
+    char *finished_at;       /* NULL while running */
+    char *status;
+    char *versions;          /* "10,11,12" */
+    char *corpus;
+    char *backend;
+    long long nstatements;
+    long long jobs_ok, jobs_failed;
+    double duration_s;       /* finished - started; -1 while running */
+} RunSummary;
+
+/* Every run of s, oldest first, into *out (free with runview_list_free). */
+int runview_list(Store *s, RunSummary **out, size_t *n, Err *err);
+void runview_list_free(RunSummary *runs, size_t n);
+
+#endif
