@@ -4,11 +4,17 @@
  *
  * Splitting: psql meta-command lines (a backslash in the first column) are
  * blanked out first (replaced by spaces, so offsets and line numbers stay
- * put); a UTF-8 byte order mark is blanked the same way. Then
- * pg_query_split_with_scanner cuts the text; each piece is scanned again
- * (pg_query_scan) to find its first and last real token, so leading and
- * trailing comments and whitespace fall away and the statement's line is the
- * line of its first token. Pieces with no token (only comments) are dropped.
+ * put); a UTF-8 byte order mark is blanked the same way. Then libpg_query's
+ * scanner (pg_query_scan, the server's own lexer) tokenizes the whole text
+ * once and statements end at a ';' token outside parentheses and outside a
+ * BEGIN ATOMIC body. A statement runs from its first real token to the end
+ * of its last, so leading and trailing comments and whitespace fall away and
+ * its line is the line of its first token; comment-only pieces are dropped.
+ *
+ * Why not pg_query_split_with_scanner (libpg_query 15-4.0): it silently drops
+ * a statement without a keyword ("SELEC 1;" vanishes instead of showing up
+ * as unparsed) and cuts CREATE FUNCTION ... BEGIN ATOMIC ... END (PG14+
+ * SQL-standard bodies) at the inner semicolons. Same lexer, same errors.
  */
 #include "matrix/corpus.h"
 
@@ -44,44 +50,6 @@ static void blank_non_sql(char *t, size_t len)
     }
 }
 
-/* First and last real (non-comment) token of s: [*b, *e) relative to s.
- * Returns false when there is none. Falls back to trimming whitespace when
- * the scanner fails (it should not: the splitter scanned the same text). */
-static bool token_bounds(const char *s, size_t n, size_t *b, size_t *e)
-{
-    PgQueryScanResult r = pg_query_scan(s);
-    bool found = false;
-    if (!r.error) {
-        PgQuery__ScanResult *sr = pg_query__scan_result__unpack(NULL, r.pbuf.len, (const uint8_t *)r.pbuf.data);
-        if (sr) {
-            for (size_t i = 0; i < sr->n_tokens; i++) {
-                const PgQuery__ScanToken *t = sr->tokens[i];
-                if (t->token == PG_QUERY__TOKEN__SQL_COMMENT || t->token == PG_QUERY__TOKEN__C_COMMENT)
-                    continue;
-                if (t->token == PG_QUERY__TOKEN__ASCII_59) /* ';' */
-                    continue;
-                if (!found)
-                    *b = (size_t)t->start;
-                *e = (size_t)t->end;
-                found = true;
-            }
-            pg_query__scan_result__free_unpacked(sr, NULL);
-            pg_query_free_scan_result(r);
-            return found;
-        }
-    }
-    pg_query_free_scan_result(r);
-    size_t i = 0, j = n;
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\f'))
-        i++;
-    while (j > i && (s[j - 1] == ' ' || s[j - 1] == '\t' || s[j - 1] == '\n' || s[j - 1] == '\r' ||
-                     s[j - 1] == '\f' || s[j - 1] == ';'))
-        j--;
-    *b = i;
-    *e = j;
-    return j > i;
-}
-
 /* "unterminated quoted string at or near ..." -> "unterminated quoted string" */
 static void scanner_message(const char *msg, Buf *out)
 {
@@ -95,6 +63,66 @@ static void scanner_message(const char *msg, Buf *out)
     buf_append(out, msg, n);
 }
 
+/* Where statements end, decided on the scanner's tokens: a ';' outside
+ * parentheses (CREATE RULE ... (a; b) is one statement) and outside the
+ * BEGIN ATOMIC ... END body of a CREATE FUNCTION/PROCEDURE (CASE ... END
+ * nests inside it), as psql decides. */
+typedef struct Splitter {
+    int parens;   /* open parentheses */
+    int atomic;   /* BEGIN ATOMIC / CASE depth inside a routine body */
+    int ntok;     /* real tokens so far in this statement, the ';' included */
+    bool create;  /* the statement starts with CREATE */
+    bool routine; /* ... and names FUNCTION or PROCEDURE */
+    int prev;     /* previous real token */
+} Splitter;
+
+/* Feeds one real token; true when it ends the statement. */
+static bool splitter_feed(Splitter *sp, int tok)
+{
+    bool end = false;
+    if (sp->ntok == 0)
+        sp->create = tok == PG_QUERY__TOKEN__CREATE;
+    else if (sp->create && (tok == PG_QUERY__TOKEN__FUNCTION || tok == PG_QUERY__TOKEN__PROCEDURE))
+        sp->routine = true;
+    switch (tok) {
+    case PG_QUERY__TOKEN__ASCII_40: sp->parens++; break;
+    case PG_QUERY__TOKEN__ASCII_41:
+        if (sp->parens > 0)
+            sp->parens--;
+        break;
+    case PG_QUERY__TOKEN__ATOMIC:
+        if (sp->routine && sp->prev == PG_QUERY__TOKEN__BEGIN_P)
+            sp->atomic++;
+        break;
+    case PG_QUERY__TOKEN__CASE:
+        if (sp->atomic > 0)
+            sp->atomic++;
+        break;
+    case PG_QUERY__TOKEN__END_P:
+        if (sp->atomic > 0)
+            sp->atomic--;
+        break;
+    case PG_QUERY__TOKEN__ASCII_59: end = sp->parens == 0 && sp->atomic == 0; break;
+    default: break;
+    }
+    sp->ntok++;
+    sp->prev = tok;
+    return end;
+}
+
+/* Adds the statement work[b, e) to *st. */
+static void add_statement(Statement **st, size_t *count, size_t *cap, const char *work, size_t b, size_t e,
+                          int line)
+{
+    Statement *s = ARRAY_PUSH(*st, *count, *cap);
+    memset(s, 0, sizeof(*s));
+    s->index = (int)*count;
+    s->line = line;
+    s->sql = xstrndup(work + b, e - b);
+    s->fingerprint = classify_fingerprint(s->sql);
+    classify_statement(s->sql, &s->info);
+}
+
 int corpus_split(const char *text, size_t len, Statement **out, size_t *n, Err *err)
 {
     *out = NULL;
@@ -102,7 +130,7 @@ int corpus_split(const char *text, size_t len, Statement **out, size_t *n, Err *
     char *work = xstrndup(text, len);
     blank_non_sql(work, len);
 
-    PgQuerySplitResult r = pg_query_split_with_scanner(work);
+    PgQueryScanResult r = pg_query_scan(work);
     if (r.error) {
         /* cursorpos: 1-based byte offset of the offending token */
         size_t off = r.error->cursorpos > 0 ? (size_t)r.error->cursorpos - 1 : len;
@@ -113,41 +141,46 @@ int corpus_split(const char *text, size_t len, Statement **out, size_t *n, Err *
         scanner_message(r.error->message, &m);
         err_set(err, 2, "%s at line %d", m.data ? m.data : "scanner error", line_of(work, off));
         buf_free(&m);
-        pg_query_free_split_result(r);
+        pg_query_free_scan_result(r);
         free(work);
         return -1;
+    }
+    PgQuery__ScanResult *sr = pg_query__scan_result__unpack(NULL, r.pbuf.len, (const uint8_t *)r.pbuf.data);
+    if (!sr) {
+        pg_query_free_scan_result(r);
+        free(work);
+        return err_set(err, 2, "could not read the scanner's tokens");
     }
 
     Statement *st = NULL;
     size_t cap = 0, count = 0;
-    size_t line_pos = 0; /* lines are counted incrementally: statements come in order */
+    size_t line_pos = 0; /* lines counted incrementally: statements come in order */
     int line = 1;
-    for (int i = 0; i < r.n_stmts; i++) {
-        size_t loc = (size_t)r.stmts[i]->stmt_location;
-        size_t slen = (size_t)r.stmts[i]->stmt_len;
-        if (loc > len)
+    Splitter sp = {0};
+    size_t b = 0, e = 0; /* the current statement: start of its first real token, end of its last */
+    for (size_t i = 0; i <= sr->n_tokens; i++) {
+        const PgQuery__ScanToken *t = i < sr->n_tokens ? sr->tokens[i] : NULL;
+        if (t && (t->token == PG_QUERY__TOKEN__SQL_COMMENT || t->token == PG_QUERY__TOKEN__C_COMMENT))
             continue;
-        if (slen == 0 || loc + slen > len)
-            slen = len - loc;
-        char *piece = xstrndup(work + loc, slen);
-        size_t b = 0, e = 0;
-        if (!token_bounds(piece, slen, &b, &e)) {
-            free(piece);
+        if (t && !splitter_feed(&sp, t->token)) {
+            if (sp.ntok == 1)
+                b = (size_t)t->start;
+            e = (size_t)t->end;
             continue;
         }
-        for (; line_pos < loc + b; line_pos++)
-            if (work[line_pos] == '\n')
-                line++;
-        Statement *s = ARRAY_PUSH(st, count, cap);
-        memset(s, 0, sizeof(*s));
-        s->index = (int)count;
-        s->line = line;
-        s->sql = xstrndup(piece + b, e - b);
-        free(piece);
-        s->fingerprint = classify_fingerprint(s->sql);
-        classify_statement(s->sql, &s->info);
+        /* a ';' that ends the statement, or the end of the text */
+        bool has_tokens = t ? sp.ntok > 1 : sp.ntok > 0;
+        if (has_tokens && e > b && e <= len) {
+            for (; line_pos < b; line_pos++)
+                if (work[line_pos] == '\n')
+                    line++;
+            add_statement(&st, &count, &cap, work, b, e, line);
+        }
+        memset(&sp, 0, sizeof(sp));
+        b = e = 0;
     }
-    pg_query_free_split_result(r);
+    pg_query__scan_result__free_unpacked(sr, NULL);
+    pg_query_free_scan_result(r);
     free(work);
     *out = st;
     *n = count;
