@@ -89,12 +89,22 @@
  *   CREATE DATABASE, DROP DATABASE, ALTER DATABASE, CREATE TABLESPACE, DROP TABLESPACE,
  *     ALTER SYSTEM, CHECKPOINT, NOTIFY, LISTEN, UNLISTEN, DISCARD
  *   CREATE PUBLICATION, ALTER PUBLICATION, CREATE SUBSCRIPTION, ALTER SUBSCRIPTION,
- *     DROP SUBSCRIPTION, SECURITY LABEL, CREATE LANGUAGE, CREATE CAST, ...
- *   anything else: derived from the parse node's type ("AlterTsdictionaryStmt" ->
- *     "ALTER TSDICTIONARY"; an unknown ALTER TABLE subcommand -> "ALTER TABLE AT_..."),
- *     with info->generic set
+ *     DROP SUBSCRIPTION, SECURITY LABEL, CREATE LANGUAGE, CREATE CAST, ALTER EXTENSION ADD,
+ *     ALTER EXTENSION DROP, and the rest of fixed_classes[] below (CREATE OPERATOR CLASS,
+ *     CREATE SERVER, IMPORT FOREIGN SCHEMA, PREPARE, ...)
+ *   anything else (a node type a newer libpg_query adds): derived from the node's type
+ *     ("create_foo_stmt" -> "CREATE FOO"; an unknown ALTER TABLE subcommand ->
+ *     "ALTER TABLE AT_..."), with info->generic set
  *   unparsed: libpg_query rejected the statement
  *   empty:    no statement at all (only comments)
+ *
+ * target: the relation acted on (see classify_node); referenced: the other
+ * relations named (foreign-key targets, partitions attached or detached, the
+ * parent of PARTITION OF, LIKE and INHERITS sources, OWNED BY tables, further
+ * tables of TRUNCATE/LOCK/VACUUM/DROP), "schema.name" when qualified, each
+ * once, never the target itself. The parser (PostgreSQL 15's, in
+ * libpg_query 15-4) rejects syntax newer than 15: such statements are
+ * "unparsed".
  */
 #include "matrix/classify.h"
 
@@ -117,8 +127,7 @@ static const char *node_str(const Node *n)
 static bool defelem_true(const PgQuery__DefElem *d)
 {
     const Node *a = d->arg;
-    if (!a)
-        return true;
+    if (!a) return true;
     switch (a->node_case) {
     case PG_QUERY__NODE__NODE_BOOLEAN:
         return a->boolean->boolval;
@@ -152,22 +161,23 @@ static bool option_on(Node **opts, size_t n, const char *name)
 
 static void set_target(StmtInfo *info, const char *schema, const char *name)
 {
-    if (info->target || !name || !*name)
-        return;
+    if (info->target || !name || !*name) return;
     info->target = xstrdup(name);
     info->target_schema = schema && *schema ? xstrdup(schema) : NULL;
 }
 
 static void set_target_rv(StmtInfo *info, const PgQuery__RangeVar *rv)
 {
-    if (rv)
-        set_target(info, rv->schemaname, rv->relname);
+    if (rv) set_target(info, rv->schemaname, rv->relname);
 }
 
-/* Adds "schema.name" (or "name") to referenced, once. */
+/* Adds "schema.name" (or "name") to referenced, once, unless it is the target. */
 static void add_ref(StmtInfo *info, const char *schema, const char *name)
 {
-    if (!name || !*name)
+    if (!name || !*name) return;
+    /* the target itself (a self-referencing foreign key) is not another relation */
+    if (info->target && strcmp(info->target, name) == 0 &&
+        strcmp(info->target_schema ? info->target_schema : "", schema ? schema : "") == 0)
         return;
     char *s = schema && *schema ? xasprintf("%s.%s", schema, name) : xstrdup(name);
     for (size_t i = 0; i < info->nreferenced; i++) {
@@ -182,25 +192,22 @@ static void add_ref(StmtInfo *info, const char *schema, const char *name)
 
 static void add_ref_rv(StmtInfo *info, const PgQuery__RangeVar *rv)
 {
-    if (rv)
-        add_ref(info, rv->schemaname, rv->relname);
+    if (rv) add_ref(info, rv->schemaname, rv->relname);
 }
 
 /* A qualified name as a list of String nodes: the last is the name, the one
  * before it the schema. drop_last skips a trailing member name (the column of
  * COMMENT ON COLUMN, the trigger of DROP TRIGGER). */
-static void names_split(Node **items, size_t n, bool drop_last, const char **schema, const char **name)
+static void names_split(Node **items, size_t n, bool drop_last, const char **schema,
+                        const char **name)
 {
     *schema = *name = NULL;
     if (drop_last) {
-        if (n < 2)
-            return;
+        if (n < 2) return;
         n--;
     }
-    if (n >= 1)
-        *name = node_str(items[n - 1]);
-    if (n >= 2)
-        *schema = node_str(items[n - 2]);
+    if (n >= 1) *name = node_str(items[n - 1]);
+    if (n >= 2) *schema = node_str(items[n - 2]);
 }
 
 static void set_target_names(StmtInfo *info, Node **items, size_t n, bool drop_last)
@@ -213,8 +220,7 @@ static void set_target_names(StmtInfo *info, Node **items, size_t n, bool drop_l
 /* Target from a DropStmt / CommentStmt object node. */
 static void target_from_object(StmtInfo *info, const Node *obj, bool drop_last, bool as_ref)
 {
-    if (!obj)
-        return;
+    if (!obj) return;
     const char *schema = NULL, *name = NULL;
     if (obj->node_case == PG_QUERY__NODE__NODE_LIST)
         names_split(obj->list->items, obj->list->n_items, drop_last, &schema, &name);
@@ -237,13 +243,11 @@ typedef bool (*VisitFn)(const ProtobufCMessage *m, void *ctx); /* false: stop de
 
 static void walk(const ProtobufCMessage *m, VisitFn visit, void *ctx)
 {
-    if (!m || !visit(m, ctx))
-        return;
+    if (!m || !visit(m, ctx)) return;
     const ProtobufCMessageDescriptor *d = m->descriptor;
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
-        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-            continue;
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
         const char *base = (const char *)m;
         if (f->label == PROTOBUF_C_LABEL_REPEATED) {
             size_t n = *(const size_t *)(base + f->quantifier_offset);
@@ -266,28 +270,68 @@ static void walk(const ProtobufCMessage *m, VisitFn visit, void *ctx)
  * other function call counts as volatile (random(), gen_random_uuid(),
  * uuid_generate_v4(), nextval(), clock_timestamp(), timeofday(), ...). */
 static const char *const nonvolatile_funcs[] = {
-    "now", "transaction_timestamp", "statement_timestamp", "current_setting", "timezone",
-    "lower", "upper", "btrim", "ltrim", "rtrim", "length", "char_length", "concat", "concat_ws",
-    "replace", "substr", "substring", "left", "right", "md5", "encode", "decode", "format",
-    "to_char", "to_timestamp", "to_date", "to_number", "date_trunc", "date_part", "make_date",
-    "make_interval", "make_timestamp", "make_timestamptz", "abs", "round", "floor", "ceil",
-    "to_json", "to_jsonb", "json_build_object", "jsonb_build_object", "json_build_array",
-    "jsonb_build_array", "array_length", "cardinality", "int4", "int8", "text", "numeric",
+    "now",
+    "transaction_timestamp",
+    "statement_timestamp",
+    "current_setting",
+    "timezone",
+    "lower",
+    "upper",
+    "btrim",
+    "ltrim",
+    "rtrim",
+    "length",
+    "char_length",
+    "concat",
+    "concat_ws",
+    "replace",
+    "substr",
+    "substring",
+    "left",
+    "right",
+    "md5",
+    "encode",
+    "decode",
+    "format",
+    "to_char",
+    "to_timestamp",
+    "to_date",
+    "to_number",
+    "date_trunc",
+    "date_part",
+    "make_date",
+    "make_interval",
+    "make_timestamp",
+    "make_timestamptz",
+    "abs",
+    "round",
+    "floor",
+    "ceil",
+    "to_json",
+    "to_jsonb",
+    "json_build_object",
+    "jsonb_build_object",
+    "json_build_array",
+    "jsonb_build_array",
+    "array_length",
+    "cardinality",
+    "int4",
+    "int8",
+    "text",
+    "numeric",
 };
 
 static bool func_nonvolatile(const char *name)
 {
     for (size_t i = 0; i < ARRAY_LEN(nonvolatile_funcs); i++)
-        if (strcmp(name, nonvolatile_funcs[i]) == 0)
-            return true;
+        if (strcmp(name, nonvolatile_funcs[i]) == 0) return true;
     return false;
 }
 
 static bool visit_volatile(const ProtobufCMessage *m, void *ctx)
 {
     bool *vol = ctx;
-    if (*vol)
-        return false;
+    if (*vol) return false;
     if (m->descriptor == &pg_query__func_call__descriptor) {
         const PgQuery__FuncCall *fc = (const PgQuery__FuncCall *)m;
         const char *name = fc->n_funcname ? node_str(fc->funcname[fc->n_funcname - 1]) : NULL;
@@ -319,63 +363,66 @@ static bool is_null_const(const Node *e)
 
 /* ---- object type words ------------------------------------------------ */
 
+/* The SQL words for an object type ("MATERIALIZED VIEW"). */
+static const char *const objtype_words[] = {
+    [PG_QUERY__OBJECT_TYPE__OBJECT_ACCESS_METHOD] = "ACCESS METHOD",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_AGGREGATE] = "AGGREGATE",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_AMOP] = "OPERATOR",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_AMPROC] = "FUNCTION",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_ATTRIBUTE] = "ATTRIBUTE",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_CAST] = "CAST",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN] = "COLUMN",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_COLLATION] = "COLLATION",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_CONVERSION] = "CONVERSION",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_DATABASE] = "DATABASE",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_DEFAULT] = "DEFAULT",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_DEFACL] = "DEFAULT PRIVILEGES",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN] = "DOMAIN",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_DOMCONSTRAINT] = "CONSTRAINT",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_EVENT_TRIGGER] = "EVENT TRIGGER",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_EXTENSION] = "EXTENSION",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_FDW] = "FOREIGN DATA WRAPPER",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_SERVER] = "SERVER",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_TABLE] = "FOREIGN TABLE",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_FUNCTION] = "FUNCTION",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_INDEX] = "INDEX",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_LANGUAGE] = "LANGUAGE",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_LARGEOBJECT] = "LARGE OBJECT",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW] = "MATERIALIZED VIEW",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_OPCLASS] = "OPERATOR CLASS",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_OPERATOR] = "OPERATOR",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_OPFAMILY] = "OPERATOR FAMILY",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_PARAMETER_ACL] = "PARAMETER",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_POLICY] = "POLICY",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_PROCEDURE] = "PROCEDURE",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_PUBLICATION] = "PUBLICATION",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_PUBLICATION_NAMESPACE] = "PUBLICATION SCHEMA",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_PUBLICATION_REL] = "PUBLICATION TABLE",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_ROLE] = "ROLE",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_ROUTINE] = "ROUTINE",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_RULE] = "RULE",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA] = "SCHEMA",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE] = "SEQUENCE",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_SUBSCRIPTION] = "SUBSCRIPTION",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_STATISTIC_EXT] = "STATISTICS",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT] = "CONSTRAINT",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_TABLE] = "TABLE",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_TABLESPACE] = "TABLESPACE",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_TRANSFORM] = "TRANSFORM",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_TRIGGER] = "TRIGGER",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_TSCONFIGURATION] = "TEXT SEARCH CONFIGURATION",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_TSDICTIONARY] = "TEXT SEARCH DICTIONARY",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_TSPARSER] = "TEXT SEARCH PARSER",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_TSTEMPLATE] = "TEXT SEARCH TEMPLATE",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_TYPE] = "TYPE",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_USER_MAPPING] = "USER MAPPING",
+    [PG_QUERY__OBJECT_TYPE__OBJECT_VIEW] = "VIEW",
+};
+
 static const char *objtype_word(int t)
 {
-    switch (t) {
-    case PG_QUERY__OBJECT_TYPE__OBJECT_ACCESS_METHOD: return "ACCESS METHOD";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_AGGREGATE: return "AGGREGATE";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_AMOP: return "OPERATOR";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_AMPROC: return "FUNCTION";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_ATTRIBUTE: return "ATTRIBUTE";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_CAST: return "CAST";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN: return "COLUMN";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_COLLATION: return "COLLATION";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_CONVERSION: return "CONVERSION";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_DATABASE: return "DATABASE";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_DEFAULT: return "DEFAULT";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_DEFACL: return "DEFAULT PRIVILEGES";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN: return "DOMAIN";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_DOMCONSTRAINT: return "CONSTRAINT";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_EVENT_TRIGGER: return "EVENT TRIGGER";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_EXTENSION: return "EXTENSION";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_FDW: return "FOREIGN DATA WRAPPER";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_SERVER: return "SERVER";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_TABLE: return "FOREIGN TABLE";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_FUNCTION: return "FUNCTION";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: return "INDEX";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_LANGUAGE: return "LANGUAGE";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_LARGEOBJECT: return "LARGE OBJECT";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW: return "MATERIALIZED VIEW";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_OPCLASS: return "OPERATOR CLASS";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_OPERATOR: return "OPERATOR";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_OPFAMILY: return "OPERATOR FAMILY";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_PARAMETER_ACL: return "PARAMETER";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_POLICY: return "POLICY";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_PROCEDURE: return "PROCEDURE";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_PUBLICATION: return "PUBLICATION";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_PUBLICATION_NAMESPACE: return "PUBLICATION SCHEMA";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_PUBLICATION_REL: return "PUBLICATION TABLE";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_ROLE: return "ROLE";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_ROUTINE: return "ROUTINE";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_RULE: return "RULE";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA: return "SCHEMA";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE: return "SEQUENCE";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_SUBSCRIPTION: return "SUBSCRIPTION";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_STATISTIC_EXT: return "STATISTICS";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT: return "CONSTRAINT";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE: return "TABLE";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_TABLESPACE: return "TABLESPACE";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_TRANSFORM: return "TRANSFORM";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_TRIGGER: return "TRIGGER";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_TSCONFIGURATION: return "TEXT SEARCH CONFIGURATION";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_TSDICTIONARY: return "TEXT SEARCH DICTIONARY";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_TSPARSER: return "TEXT SEARCH PARSER";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_TSTEMPLATE: return "TEXT SEARCH TEMPLATE";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_TYPE: return "TYPE";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_USER_MAPPING: return "USER MAPPING";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW: return "VIEW";
-    default: return "OBJECT";
-    }
+    if (t >= 0 && (size_t)t < ARRAY_LEN(objtype_words) && objtype_words[t]) return objtype_words[t];
+    return "OBJECT";
 }
 
 /* Object types whose name is a relation (a lock on it is a relation lock). */
@@ -383,14 +430,16 @@ static bool objtype_is_relation(int t)
 {
     return t == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE || t == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX ||
            t == PG_QUERY__OBJECT_TYPE__OBJECT_VIEW || t == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW ||
-           t == PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE || t == PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_TABLE;
+           t == PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE ||
+           t == PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_TABLE;
 }
 
 /* Object types named by (relation..., member): trigger, policy, rule, table constraint, column. */
 static bool objtype_is_member(int t)
 {
-    return t == PG_QUERY__OBJECT_TYPE__OBJECT_TRIGGER || t == PG_QUERY__OBJECT_TYPE__OBJECT_POLICY ||
-           t == PG_QUERY__OBJECT_TYPE__OBJECT_RULE || t == PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT ||
+    return t == PG_QUERY__OBJECT_TYPE__OBJECT_TRIGGER ||
+           t == PG_QUERY__OBJECT_TYPE__OBJECT_POLICY || t == PG_QUERY__OBJECT_TYPE__OBJECT_RULE ||
+           t == PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT ||
            t == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN;
 }
 
@@ -400,8 +449,7 @@ static char *generic_from_field(const char *field)
     Buf b;
     buf_init(&b);
     size_t n = strlen(field);
-    if (n > 5 && strcmp(field + n - 5, "_stmt") == 0)
-        n -= 5;
+    if (n > 5 && strcmp(field + n - 5, "_stmt") == 0) n -= 5;
     for (size_t i = 0; i < n; i++)
         buf_putc(&b, field[i] == '_' ? ' ' : (char)toupper((unsigned char)field[i]));
     return buf_steal(&b);
@@ -409,8 +457,8 @@ static char *generic_from_field(const char *field)
 
 static char *generic_class(const Node *stmt)
 {
-    const ProtobufCFieldDescriptor *f =
-        protobuf_c_message_descriptor_get_field(&pg_query__node__descriptor, (unsigned)stmt->node_case);
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
+        &pg_query__node__descriptor, (unsigned)stmt->node_case);
     return generic_from_field(f ? f->name : "unknown_stmt");
 }
 
@@ -483,37 +531,47 @@ static void add_column_class(Buf *b, const PgQuery__ColumnDef *cd, StmtInfo *inf
         vol = expr_volatile(cd->raw_default);
     }
     for (size_t i = 0; i < cd->n_constraints; i++) {
-        if (cd->constraints[i]->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
-            continue;
+        if (cd->constraints[i]->node_case != PG_QUERY__NODE__NODE_CONSTRAINT) continue;
         const PgQuery__Constraint *c = cd->constraints[i]->constraint;
         switch (c->contype) {
-        case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL: notnull = true; break;
+        case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
+            notnull = true;
+            break;
         case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
             if (c->raw_expr && !is_null_const(c->raw_expr)) {
                 has_default = true;
-                if (expr_volatile(c->raw_expr))
-                    vol = true;
+                if (expr_volatile(c->raw_expr)) vol = true;
             }
             break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY: identity = true; break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED: generated = true; break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY: pk = true; break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE: uniq = true; break;
+        case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
+            identity = true;
+            break;
+        case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED:
+            generated = true;
+            break;
+        case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+            pk = true;
+            break;
+        case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+            uniq = true;
+            break;
         case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
             fk = true;
             add_ref_rv(info, c->pktable);
             break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK: check = true; break;
-        default: break;
+        case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+            check = true;
+            break;
+        default:
+            break;
         }
     }
     if (cd->type_name && cd->type_name->n_names == 1 && !cd->type_name->pct_type) {
         const char *t = node_str(cd->type_name->names[0]);
-        static const char *const serials[] = {"serial", "serial4", "bigserial", "serial8", "smallserial",
-                                              "serial2"};
+        static const char *const serials[] = {"serial",  "serial4",     "bigserial",
+                                              "serial8", "smallserial", "serial2"};
         for (size_t i = 0; t && i < ARRAY_LEN(serials); i++)
-            if (strcmp(t, serials[i]) == 0)
-                serial = true;
+            if (strcmp(t, serials[i]) == 0) serial = true;
     }
     if (generated)
         buf_puts(b, " GENERATED STORED");
@@ -529,17 +587,14 @@ static void add_column_class(Buf *b, const PgQuery__ColumnDef *cd, StmtInfo *inf
         buf_puts(b, " DEFAULT constant");
     else if (notnull)
         buf_puts(b, " NOT NULL");
-    if (pk)
-        buf_puts(b, " PRIMARY KEY");
-    if (uniq)
-        buf_puts(b, " UNIQUE");
-    if (fk)
-        buf_puts(b, " REFERENCES");
-    if (check)
-        buf_puts(b, " CHECK");
+    if (pk) buf_puts(b, " PRIMARY KEY");
+    if (uniq) buf_puts(b, " UNIQUE");
+    if (fk) buf_puts(b, " REFERENCES");
+    if (check) buf_puts(b, " CHECK");
 }
 
-static void add_constraint_class(Buf *b, const PgQuery__Constraint *c, StmtInfo *info, bool *generic)
+static void add_constraint_class(Buf *b, const PgQuery__Constraint *c, StmtInfo *info,
+                                 bool *generic)
 {
     switch (c->contype) {
     case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
@@ -547,17 +602,23 @@ static void add_constraint_class(Buf *b, const PgQuery__Constraint *c, StmtInfo 
         break;
     case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
         add_ref_rv(info, c->pktable);
-        buf_puts(b, c->skip_validation ? "ADD CONSTRAINT FOREIGN KEY NOT VALID" : "ADD CONSTRAINT FOREIGN KEY");
+        buf_puts(b, c->skip_validation ? "ADD CONSTRAINT FOREIGN KEY NOT VALID"
+                                       : "ADD CONSTRAINT FOREIGN KEY");
         break;
     case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
-        buf_puts(b, c->indexname && *c->indexname ? "ADD CONSTRAINT UNIQUE USING INDEX" : "ADD CONSTRAINT UNIQUE");
+        buf_puts(b, c->indexname && *c->indexname ? "ADD CONSTRAINT UNIQUE USING INDEX"
+                                                  : "ADD CONSTRAINT UNIQUE");
         break;
     case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
         buf_puts(b, c->indexname && *c->indexname ? "ADD CONSTRAINT PRIMARY KEY USING INDEX"
-                                                   : "ADD CONSTRAINT PRIMARY KEY");
+                                                  : "ADD CONSTRAINT PRIMARY KEY");
         break;
-    case PG_QUERY__CONSTR_TYPE__CONSTR_EXCLUSION: buf_puts(b, "ADD CONSTRAINT EXCLUDE"); break;
-    case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL: buf_puts(b, "ADD CONSTRAINT NOT NULL"); break;
+    case PG_QUERY__CONSTR_TYPE__CONSTR_EXCLUSION:
+        buf_puts(b, "ADD CONSTRAINT EXCLUDE");
+        break;
+    case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
+        buf_puts(b, "ADD CONSTRAINT NOT NULL");
+        break;
     default:
         buf_puts(b, "ADD CONSTRAINT");
         *generic = true;
@@ -566,7 +627,8 @@ static void add_constraint_class(Buf *b, const PgQuery__Constraint *c, StmtInfo 
 }
 
 /* One subcommand's class, prefix included ("ALTER TABLE DROP COLUMN"). */
-static char *at_subclass(const char *prefix, bool is_type, const PgQuery__AlterTableCmd *cmd, StmtInfo *info)
+static char *at_subclass(const char *prefix, bool is_type, const PgQuery__AlterTableCmd *cmd,
+                         StmtInfo *info)
 {
     Buf b;
     buf_init(&b);
@@ -586,7 +648,8 @@ static char *at_subclass(const char *prefix, bool is_type, const PgQuery__AlterT
         buf_puts(&b, def ? "ALTER COLUMN SET DEFAULT" : "ALTER COLUMN DROP DEFAULT");
         break;
     case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType: {
-        bool using = def && def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF && def->column_def->raw_default;
+        bool using = def && def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF &&
+                     def->column_def->raw_default;
         buf_puts(&b, using ? "ALTER COLUMN TYPE USING" : "ALTER COLUMN TYPE");
         break;
     }
@@ -599,7 +662,8 @@ static char *at_subclass(const char *prefix, bool is_type, const PgQuery__AlterT
         break;
     case PG_QUERY__ALTER_TABLE_TYPE__AT_AddInherit:
     case PG_QUERY__ALTER_TABLE_TYPE__AT_DropInherit:
-        buf_puts(&b, cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AddInherit ? "INHERIT" : "NO INHERIT");
+        buf_puts(&b, cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AddInherit ? "INHERIT"
+                                                                               : "NO INHERIT");
         if (def && def->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
             add_ref_rv(info, def->range_var);
         break;
@@ -608,8 +672,7 @@ static char *at_subclass(const char *prefix, bool is_type, const PgQuery__AlterT
     case PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartitionFinalize: {
         const PgQuery__PartitionCmd *pc =
             def && def->node_case == PG_QUERY__NODE__NODE_PARTITION_CMD ? def->partition_cmd : NULL;
-        if (pc)
-            add_ref_rv(info, pc->name);
+        if (pc) add_ref_rv(info, pc->name);
         if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition) {
             buf_puts(&b, "ATTACH PARTITION");
         } else if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartitionFinalize) {
@@ -631,8 +694,8 @@ static char *at_subclass(const char *prefix, bool is_type, const PgQuery__AlterT
             }
         }
         if (i == ARRAY_LEN(at_simple)) {
-            const ProtobufCEnumValue *v =
-                protobuf_c_enum_descriptor_get_value(&pg_query__alter_table_type__descriptor, (int)cmd->subtype);
+            const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+                &pg_query__alter_table_type__descriptor, (int)cmd->subtype);
             buf_puts(&b, v ? v->name : "UNKNOWN");
             info->generic = true;
         }
@@ -663,13 +726,20 @@ static char *at_subclass(const char *prefix, bool is_type, const PgQuery__AlterT
 static const char *alter_prefix(int objtype)
 {
     switch (objtype) {
-    case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: return "ALTER INDEX";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW: return "ALTER VIEW";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW: return "ALTER MATERIALIZED VIEW";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE: return "ALTER SEQUENCE";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_TABLE: return "ALTER FOREIGN TABLE";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_TYPE: return "ALTER TYPE";
-    default: return "ALTER TABLE";
+    case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX:
+        return "ALTER INDEX";
+    case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
+        return "ALTER VIEW";
+    case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW:
+        return "ALTER MATERIALIZED VIEW";
+    case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE:
+        return "ALTER SEQUENCE";
+    case PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_TABLE:
+        return "ALTER FOREIGN TABLE";
+    case PG_QUERY__OBJECT_TYPE__OBJECT_TYPE:
+        return "ALTER TYPE";
+    default:
+        return "ALTER TABLE";
     }
 }
 
@@ -678,8 +748,7 @@ static char *classify_alter_table(const PgQuery__AlterTableStmt *s, StmtInfo *in
     const char *prefix = alter_prefix(s->objtype);
     bool is_type = s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_TYPE;
     set_target_rv(info, s->relation);
-    if (s->n_cmds == 0)
-        return xstrdup(prefix);
+    if (s->n_cmds == 0) return xstrdup(prefix);
     info->subclasses = xcalloc(s->n_cmds, sizeof(char *));
     Buf b;
     buf_init(&b);
@@ -689,8 +758,7 @@ static char *classify_alter_table(const PgQuery__AlterTableStmt *s, StmtInfo *in
                         ? at_subclass(prefix, is_type, n->alter_table_cmd, info)
                         : xstrdup(prefix);
         info->subclasses[info->nsubclasses++] = sub;
-        if (i)
-            buf_puts(&b, ", ");
+        if (i) buf_puts(&b, ", ");
         buf_puts(&b, sub);
     }
     return buf_steal(&b);
@@ -714,7 +782,8 @@ static void create_table_refs(const PgQuery__CreateStmt *s, StmtInfo *info)
             const PgQuery__ColumnDef *cd = e->column_def;
             for (size_t k = 0; k < cd->n_constraints; k++)
                 if (cd->constraints[k]->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
-                    cd->constraints[k]->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN)
+                    cd->constraints[k]->constraint->contype ==
+                        PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN)
                     add_ref_rv(info, cd->constraints[k]->constraint->pktable);
         }
     }
@@ -730,20 +799,17 @@ static char *classify_create_table(const PgQuery__CreateStmt *s, StmtInfo *info,
     create_table_refs(s, info);
     if (foreign)
         return xstrdup(s->partbound ? "CREATE FOREIGN TABLE PARTITION OF" : "CREATE FOREIGN TABLE");
-    if (s->partbound)
-        return xstrdup("CREATE TABLE PARTITION OF");
+    if (s->partbound) return xstrdup("CREATE TABLE PARTITION OF");
     const char *p = s->relation ? s->relation->relpersistence : "p";
-    if (p && strcmp(p, "u") == 0)
-        return xstrdup("CREATE UNLOGGED TABLE");
-    if (p && strcmp(p, "t") == 0)
-        return xstrdup("CREATE TEMPORARY TABLE");
+    if (p && strcmp(p, "u") == 0) return xstrdup("CREATE UNLOGGED TABLE");
+    if (p && strcmp(p, "t") == 0) return xstrdup("CREATE TEMPORARY TABLE");
     return xstrdup("CREATE TABLE");
 }
 
 /* ---- the rest --------------------------------------------------------- */
 
 static const char *const lock_modes[] = {
-    NULL, "ACCESS SHARE", "ROW SHARE", "ROW EXCLUSIVE", "SHARE UPDATE EXCLUSIVE",
+    NULL,    "ACCESS SHARE",        "ROW SHARE", "ROW EXCLUSIVE",    "SHARE UPDATE EXCLUSIVE",
     "SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE",
 };
 
@@ -755,8 +821,7 @@ static void targets_from_rels(StmtInfo *info, Node **rels, size_t n)
             rv = rels[i]->range_var;
         else if (rels[i]->node_case == PG_QUERY__NODE__NODE_VACUUM_RELATION)
             rv = rels[i]->vacuum_relation->relation;
-        if (!rv)
-            continue;
+        if (!rv) continue;
         if (!info->target)
             set_target_rv(info, rv);
         else
@@ -764,11 +829,26 @@ static void targets_from_rels(StmtInfo *info, Node **rels, size_t n)
     }
 }
 
+/* A sequence's OWNED BY table.column names the table. */
+static void owned_by_ref(Node **opts, size_t n, StmtInfo *info)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (opts[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM ||
+            strcmp(opts[i]->def_elem->defname, "owned_by") != 0)
+            continue;
+        const Node *a = opts[i]->def_elem->arg;
+        if (a && a->node_case == PG_QUERY__NODE__NODE_LIST)
+            target_from_object(info, a, true,
+                               true); /* (schema, table, column); OWNED BY NONE has no table */
+    }
+}
+
 static char *classify_drop(const PgQuery__DropStmt *s, StmtInfo *info)
 {
     int t = s->remove_type;
     bool rel = objtype_is_relation(t), member = objtype_is_member(t);
-    if (rel || member || t == PG_QUERY__OBJECT_TYPE__OBJECT_TYPE || t == PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN) {
+    if (rel || member || t == PG_QUERY__OBJECT_TYPE__OBJECT_TYPE ||
+        t == PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN) {
         for (size_t i = 0; i < s->n_objects; i++)
             target_from_object(info, s->objects[i], member, i > 0);
     }
@@ -776,8 +856,7 @@ static char *classify_drop(const PgQuery__DropStmt *s, StmtInfo *info)
         info->no_tx = true;
         return xstrdup("DROP INDEX CONCURRENTLY");
     }
-    if (t == PG_QUERY__OBJECT_TYPE__OBJECT_TABLESPACE)
-        info->no_tx = true;
+    if (t == PG_QUERY__OBJECT_TYPE__OBJECT_TABLESPACE) info->no_tx = true;
     return xasprintf("DROP %s", objtype_word(t));
 }
 
@@ -785,18 +864,29 @@ static char *classify_reindex(const PgQuery__ReindexStmt *s, StmtInfo *info)
 {
     const char *what;
     switch (s->kind) {
-    case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_INDEX: what = "INDEX"; break;
-    case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_TABLE: what = "TABLE"; break;
-    case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SCHEMA: what = "SCHEMA"; break;
-    case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SYSTEM: what = "SYSTEM"; break;
-    case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_DATABASE: what = "DATABASE"; break;
-    default: what = "OBJECT"; break;
+    case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_INDEX:
+        what = "INDEX";
+        break;
+    case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_TABLE:
+        what = "TABLE";
+        break;
+    case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SCHEMA:
+        what = "SCHEMA";
+        break;
+    case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SYSTEM:
+        what = "SYSTEM";
+        break;
+    case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_DATABASE:
+        what = "DATABASE";
+        break;
+    default:
+        what = "OBJECT";
+        break;
     }
     set_target_rv(info, s->relation);
     bool conc = option_on(s->params, s->n_params, "concurrently");
     /* REINDEX SCHEMA/DATABASE/SYSTEM refuse a transaction block in any form */
-    if (conc || !s->relation)
-        info->no_tx = true;
+    if (conc || !s->relation) info->no_tx = true;
     return xasprintf("REINDEX %s%s", what, conc ? " CONCURRENTLY" : "");
 }
 
@@ -814,17 +904,19 @@ static char *classify_rename(const PgQuery__RenameStmt *s, StmtInfo *info)
     case PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT:
         /* the grammar leaves relationType unset here: only ALTER TABLE has it */
         return xstrdup("ALTER TABLE RENAME CONSTRAINT");
-    case PG_QUERY__OBJECT_TYPE__OBJECT_ATTRIBUTE: return xstrdup("ALTER TYPE RENAME ATTRIBUTE");
-    case PG_QUERY__OBJECT_TYPE__OBJECT_DOMCONSTRAINT: return xstrdup("ALTER DOMAIN RENAME CONSTRAINT");
-    default: return xasprintf("ALTER %s RENAME", objtype_word(t));
+    case PG_QUERY__OBJECT_TYPE__OBJECT_ATTRIBUTE:
+        return xstrdup("ALTER TYPE RENAME ATTRIBUTE");
+    case PG_QUERY__OBJECT_TYPE__OBJECT_DOMCONSTRAINT:
+        return xstrdup("ALTER DOMAIN RENAME CONSTRAINT");
+    default:
+        return xasprintf("ALTER %s RENAME", objtype_word(t));
     }
 }
 
 static char *classify_vacuum(const PgQuery__VacuumStmt *s, StmtInfo *info)
 {
     targets_from_rels(info, s->rels, s->n_rels);
-    if (!s->is_vacuumcmd)
-        return xstrdup("ANALYZE");
+    if (!s->is_vacuumcmd) return xstrdup("ANALYZE");
     info->no_tx = true;
     return xstrdup(option_on(s->options, s->n_options, "full") ? "VACUUM FULL" : "VACUUM");
 }
@@ -841,11 +933,16 @@ static char *classify_select(const PgQuery__SelectStmt *s, StmtInfo *info)
             (int)s->locking_clause[i]->locking_clause->strength > strength)
             strength = s->locking_clause[i]->locking_clause->strength;
     switch (strength) {
-    case PG_QUERY__LOCK_CLAUSE_STRENGTH__LCS_FORKEYSHARE: return xstrdup("SELECT FOR KEY SHARE");
-    case PG_QUERY__LOCK_CLAUSE_STRENGTH__LCS_FORSHARE: return xstrdup("SELECT FOR SHARE");
-    case PG_QUERY__LOCK_CLAUSE_STRENGTH__LCS_FORNOKEYUPDATE: return xstrdup("SELECT FOR NO KEY UPDATE");
-    case PG_QUERY__LOCK_CLAUSE_STRENGTH__LCS_FORUPDATE: return xstrdup("SELECT FOR UPDATE");
-    default: return xstrdup("SELECT");
+    case PG_QUERY__LOCK_CLAUSE_STRENGTH__LCS_FORKEYSHARE:
+        return xstrdup("SELECT FOR KEY SHARE");
+    case PG_QUERY__LOCK_CLAUSE_STRENGTH__LCS_FORSHARE:
+        return xstrdup("SELECT FOR SHARE");
+    case PG_QUERY__LOCK_CLAUSE_STRENGTH__LCS_FORNOKEYUPDATE:
+        return xstrdup("SELECT FOR NO KEY UPDATE");
+    case PG_QUERY__LOCK_CLAUSE_STRENGTH__LCS_FORUPDATE:
+        return xstrdup("SELECT FOR UPDATE");
+    default:
+        return xstrdup("SELECT");
     }
 }
 
@@ -854,20 +951,28 @@ static char *classify_transaction(const PgQuery__TransactionStmt *s, StmtInfo *i
     info->tx_control = true;
     switch (s->kind) {
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START: return xstrdup("BEGIN");
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT: return xstrdup("COMMIT");
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK: return xstrdup("ROLLBACK");
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT: return xstrdup("SAVEPOINT");
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE: return xstrdup("RELEASE SAVEPOINT");
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_TO: return xstrdup("ROLLBACK TO SAVEPOINT");
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_PREPARE: return xstrdup("PREPARE TRANSACTION");
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
+        return xstrdup("BEGIN");
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT:
+        return xstrdup("COMMIT");
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
+        return xstrdup("ROLLBACK");
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT:
+        return xstrdup("SAVEPOINT");
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE:
+        return xstrdup("RELEASE SAVEPOINT");
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_TO:
+        return xstrdup("ROLLBACK TO SAVEPOINT");
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_PREPARE:
+        return xstrdup("PREPARE TRANSACTION");
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT_PREPARED:
         info->no_tx = true;
         return xstrdup("COMMIT PREPARED");
     case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_PREPARED:
         info->no_tx = true;
         return xstrdup("ROLLBACK PREPARED");
-    default: return xstrdup("TRANSACTION");
+    default:
+        return xstrdup("TRANSACTION");
     }
 }
 
@@ -875,16 +980,23 @@ static char *classify_alter_domain(const PgQuery__AlterDomainStmt *s)
 {
     const char *sub = s->subtype ? s->subtype : "";
     switch (sub[0]) {
-    case 'T': return xstrdup(s->def ? "ALTER DOMAIN SET DEFAULT" : "ALTER DOMAIN DROP DEFAULT");
-    case 'N': return xstrdup("ALTER DOMAIN DROP NOT NULL");
-    case 'O': return xstrdup("ALTER DOMAIN SET NOT NULL");
+    case 'T':
+        return xstrdup(s->def ? "ALTER DOMAIN SET DEFAULT" : "ALTER DOMAIN DROP DEFAULT");
+    case 'N':
+        return xstrdup("ALTER DOMAIN DROP NOT NULL");
+    case 'O':
+        return xstrdup("ALTER DOMAIN SET NOT NULL");
     case 'C':
-        if (s->def && s->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT && s->def->constraint->skip_validation)
+        if (s->def && s->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+            s->def->constraint->skip_validation)
             return xstrdup("ALTER DOMAIN ADD CONSTRAINT NOT VALID");
         return xstrdup("ALTER DOMAIN ADD CONSTRAINT");
-    case 'X': return xstrdup("ALTER DOMAIN DROP CONSTRAINT");
-    case 'V': return xstrdup("ALTER DOMAIN VALIDATE CONSTRAINT");
-    default: return xstrdup("ALTER DOMAIN");
+    case 'X':
+        return xstrdup("ALTER DOMAIN DROP CONSTRAINT");
+    case 'V':
+        return xstrdup("ALTER DOMAIN VALIDATE CONSTRAINT");
+    default:
+        return xstrdup("ALTER DOMAIN");
     }
 }
 
@@ -898,23 +1010,97 @@ static char *classify_comment(const PgQuery__CommentStmt *s, StmtInfo *info)
 
 static char *classify_grant(const PgQuery__GrantStmt *s, StmtInfo *info)
 {
-    if (s->targtype == PG_QUERY__GRANT_TARGET_TYPE__ACL_TARGET_OBJECT && objtype_is_relation(s->objtype))
+    if (s->targtype == PG_QUERY__GRANT_TARGET_TYPE__ACL_TARGET_OBJECT &&
+        objtype_is_relation(s->objtype))
         targets_from_rels(info, s->objects, s->n_objects);
     return xstrdup(s->is_grant ? "GRANT" : "REVOKE");
 }
+
+/* Statements whose class is fixed by their node type alone. */
+static const struct {
+    int node;
+    const char *cls;
+    bool no_tx; /* refuses a transaction block */
+} fixed_classes[] = {
+    {PG_QUERY__NODE__NODE_CREATE_DOMAIN_STMT, "CREATE DOMAIN", false},
+    {PG_QUERY__NODE__NODE_CREATE_EXTENSION_STMT, "CREATE EXTENSION", false},
+    {PG_QUERY__NODE__NODE_ALTER_EXTENSION_STMT, "ALTER EXTENSION", false},
+    {PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT, "CREATE SCHEMA", false},
+    {PG_QUERY__NODE__NODE_CREATE_STATS_STMT, "CREATE STATISTICS", false},
+    {PG_QUERY__NODE__NODE_ALTER_DEFAULT_PRIVILEGES_STMT, "ALTER DEFAULT PRIVILEGES", false},
+    {PG_QUERY__NODE__NODE_DROP_ROLE_STMT, "DROP ROLE", false},
+    {PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT, "SHOW", false},
+    {PG_QUERY__NODE__NODE_CONSTRAINTS_SET_STMT, "SET CONSTRAINTS", false},
+    {PG_QUERY__NODE__NODE_CREATEDB_STMT, "CREATE DATABASE", true},
+    {PG_QUERY__NODE__NODE_DROPDB_STMT, "DROP DATABASE", true},
+    {PG_QUERY__NODE__NODE_ALTER_DATABASE_SET_STMT, "ALTER DATABASE SET", false},
+    {PG_QUERY__NODE__NODE_CREATE_TABLE_SPACE_STMT, "CREATE TABLESPACE", true},
+    {PG_QUERY__NODE__NODE_DROP_TABLE_SPACE_STMT, "DROP TABLESPACE", true},
+    {PG_QUERY__NODE__NODE_ALTER_SYSTEM_STMT, "ALTER SYSTEM", true},
+    {PG_QUERY__NODE__NODE_CHECK_POINT_STMT, "CHECKPOINT", false},
+    {PG_QUERY__NODE__NODE_NOTIFY_STMT, "NOTIFY", false},
+    {PG_QUERY__NODE__NODE_LISTEN_STMT, "LISTEN", false},
+    {PG_QUERY__NODE__NODE_UNLISTEN_STMT, "UNLISTEN", false},
+    {PG_QUERY__NODE__NODE_DISCARD_STMT, "DISCARD", false},
+    {PG_QUERY__NODE__NODE_CREATE_EVENT_TRIG_STMT, "CREATE EVENT TRIGGER", false},
+    {PG_QUERY__NODE__NODE_CREATE_PUBLICATION_STMT, "CREATE PUBLICATION", false},
+    {PG_QUERY__NODE__NODE_ALTER_PUBLICATION_STMT, "ALTER PUBLICATION", false},
+    {PG_QUERY__NODE__NODE_CREATE_SUBSCRIPTION_STMT, "CREATE SUBSCRIPTION", false},
+    {PG_QUERY__NODE__NODE_ALTER_SUBSCRIPTION_STMT, "ALTER SUBSCRIPTION", false},
+    {PG_QUERY__NODE__NODE_DROP_SUBSCRIPTION_STMT, "DROP SUBSCRIPTION", false},
+    {PG_QUERY__NODE__NODE_SEC_LABEL_STMT, "SECURITY LABEL", false},
+    {PG_QUERY__NODE__NODE_CREATE_PLANG_STMT, "CREATE LANGUAGE", false},
+    {PG_QUERY__NODE__NODE_CREATE_CAST_STMT, "CREATE CAST", false},
+    {PG_QUERY__NODE__NODE_ALTER_COLLATION_STMT, "ALTER COLLATION", false},
+    {PG_QUERY__NODE__NODE_ALTER_DATABASE_REFRESH_COLL_STMT,
+     "ALTER DATABASE REFRESH COLLATION VERSION", false},
+    {PG_QUERY__NODE__NODE_ALTER_EVENT_TRIG_STMT, "ALTER EVENT TRIGGER", false},
+    {PG_QUERY__NODE__NODE_ALTER_FDW_STMT, "ALTER FOREIGN DATA WRAPPER", false},
+    {PG_QUERY__NODE__NODE_ALTER_FOREIGN_SERVER_STMT, "ALTER SERVER", false},
+    {PG_QUERY__NODE__NODE_ALTER_OBJECT_DEPENDS_STMT, "ALTER DEPENDS ON EXTENSION", false},
+    {PG_QUERY__NODE__NODE_ALTER_OPERATOR_STMT, "ALTER OPERATOR", false},
+    {PG_QUERY__NODE__NODE_ALTER_OP_FAMILY_STMT, "ALTER OPERATOR FAMILY", false},
+    {PG_QUERY__NODE__NODE_ALTER_STATS_STMT, "ALTER STATISTICS", false},
+    {PG_QUERY__NODE__NODE_ALTER_TABLE_MOVE_ALL_STMT, "ALTER TABLE ALL IN TABLESPACE SET TABLESPACE",
+     false},
+    {PG_QUERY__NODE__NODE_ALTER_TABLE_SPACE_OPTIONS_STMT, "ALTER TABLESPACE", false},
+    {PG_QUERY__NODE__NODE_ALTER_TSCONFIGURATION_STMT, "ALTER TEXT SEARCH CONFIGURATION", false},
+    {PG_QUERY__NODE__NODE_ALTER_TSDICTIONARY_STMT, "ALTER TEXT SEARCH DICTIONARY", false},
+    {PG_QUERY__NODE__NODE_ALTER_USER_MAPPING_STMT, "ALTER USER MAPPING", false},
+    {PG_QUERY__NODE__NODE_CLOSE_PORTAL_STMT, "CLOSE", false},
+    {PG_QUERY__NODE__NODE_CREATE_AM_STMT, "CREATE ACCESS METHOD", false},
+    {PG_QUERY__NODE__NODE_CREATE_CONVERSION_STMT, "CREATE CONVERSION", false},
+    {PG_QUERY__NODE__NODE_CREATE_FDW_STMT, "CREATE FOREIGN DATA WRAPPER", false},
+    {PG_QUERY__NODE__NODE_CREATE_FOREIGN_SERVER_STMT, "CREATE SERVER", false},
+    {PG_QUERY__NODE__NODE_CREATE_OP_CLASS_STMT, "CREATE OPERATOR CLASS", false},
+    {PG_QUERY__NODE__NODE_CREATE_OP_FAMILY_STMT, "CREATE OPERATOR FAMILY", false},
+    {PG_QUERY__NODE__NODE_CREATE_TRANSFORM_STMT, "CREATE TRANSFORM", false},
+    {PG_QUERY__NODE__NODE_CREATE_USER_MAPPING_STMT, "CREATE USER MAPPING", false},
+    {PG_QUERY__NODE__NODE_DEALLOCATE_STMT, "DEALLOCATE", false},
+    {PG_QUERY__NODE__NODE_DECLARE_CURSOR_STMT, "DECLARE CURSOR", false},
+    {PG_QUERY__NODE__NODE_DROP_OWNED_STMT, "DROP OWNED", false},
+    {PG_QUERY__NODE__NODE_DROP_USER_MAPPING_STMT, "DROP USER MAPPING", false},
+    {PG_QUERY__NODE__NODE_EXECUTE_STMT, "EXECUTE", false},
+    {PG_QUERY__NODE__NODE_FETCH_STMT, "FETCH", false},
+    {PG_QUERY__NODE__NODE_IMPORT_FOREIGN_SCHEMA_STMT, "IMPORT FOREIGN SCHEMA", false},
+    {PG_QUERY__NODE__NODE_LOAD_STMT, "LOAD", false},
+    {PG_QUERY__NODE__NODE_PREPARE_STMT, "PREPARE", false},
+    {PG_QUERY__NODE__NODE_REASSIGN_OWNED_STMT, "REASSIGN OWNED", false},
+};
 
 /* The class of one parsed statement node; fills the rest of info. */
 static char *classify_node(const Node *n, StmtInfo *info)
 {
     switch (n->node_case) {
-    case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: return classify_alter_table(n->alter_table_stmt, info);
-    case PG_QUERY__NODE__NODE_CREATE_STMT: return classify_create_table(n->create_stmt, info, false);
+    case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
+        return classify_alter_table(n->alter_table_stmt, info);
+    case PG_QUERY__NODE__NODE_CREATE_STMT:
+        return classify_create_table(n->create_stmt, info, false);
     case PG_QUERY__NODE__NODE_CREATE_FOREIGN_TABLE_STMT:
         return classify_create_table(n->create_foreign_table_stmt->base_stmt, info, true);
     case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT: {
         const PgQuery__CreateTableAsStmt *s = n->create_table_as_stmt;
-        if (s->into)
-            set_target_rv(info, s->into->rel);
+        if (s->into) set_target_rv(info, s->into->rel);
         if (s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW)
             return xstrdup("CREATE MATERIALIZED VIEW");
         return xstrdup(s->is_select_into ? "SELECT INTO" : "CREATE TABLE AS");
@@ -922,13 +1108,16 @@ static char *classify_node(const Node *n, StmtInfo *info)
     case PG_QUERY__NODE__NODE_INDEX_STMT: {
         const PgQuery__IndexStmt *s = n->index_stmt;
         set_target_rv(info, s->relation);
-        if (s->concurrent)
-            info->no_tx = true;
-        return xasprintf("CREATE %sINDEX%s", s->unique ? "UNIQUE " : "", s->concurrent ? " CONCURRENTLY" : "");
+        if (s->concurrent) info->no_tx = true;
+        return xasprintf("CREATE %sINDEX%s", s->unique ? "UNIQUE " : "",
+                         s->concurrent ? " CONCURRENTLY" : "");
     }
-    case PG_QUERY__NODE__NODE_DROP_STMT: return classify_drop(n->drop_stmt, info);
-    case PG_QUERY__NODE__NODE_REINDEX_STMT: return classify_reindex(n->reindex_stmt, info);
-    case PG_QUERY__NODE__NODE_RENAME_STMT: return classify_rename(n->rename_stmt, info);
+    case PG_QUERY__NODE__NODE_DROP_STMT:
+        return classify_drop(n->drop_stmt, info);
+    case PG_QUERY__NODE__NODE_REINDEX_STMT:
+        return classify_reindex(n->reindex_stmt, info);
+    case PG_QUERY__NODE__NODE_RENAME_STMT:
+        return classify_rename(n->rename_stmt, info);
     case PG_QUERY__NODE__NODE_ALTER_OBJECT_SCHEMA_STMT: {
         const PgQuery__AlterObjectSchemaStmt *s = n->alter_object_schema_stmt;
         if (s->relation)
@@ -946,7 +1135,8 @@ static char *classify_node(const Node *n, StmtInfo *info)
     case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
         targets_from_rels(info, n->truncate_stmt->relations, n->truncate_stmt->n_relations);
         return xstrdup("TRUNCATE");
-    case PG_QUERY__NODE__NODE_VACUUM_STMT: return classify_vacuum(n->vacuum_stmt, info);
+    case PG_QUERY__NODE__NODE_VACUUM_STMT:
+        return classify_vacuum(n->vacuum_stmt, info);
     case PG_QUERY__NODE__NODE_CLUSTER_STMT:
         set_target_rv(info, n->cluster_stmt->relation);
         if (!n->cluster_stmt->relation)
@@ -960,39 +1150,44 @@ static char *classify_node(const Node *n, StmtInfo *info)
     }
     case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
         set_target_rv(info, n->create_seq_stmt->sequence);
+        owned_by_ref(n->create_seq_stmt->options, n->create_seq_stmt->n_options, info);
         return xstrdup("CREATE SEQUENCE");
     case PG_QUERY__NODE__NODE_ALTER_SEQ_STMT:
         set_target_rv(info, n->alter_seq_stmt->sequence);
+        owned_by_ref(n->alter_seq_stmt->options, n->alter_seq_stmt->n_options, info);
         return xstrdup("ALTER SEQUENCE");
     case PG_QUERY__NODE__NODE_VIEW_STMT:
         set_target_rv(info, n->view_stmt->view);
         return xstrdup(n->view_stmt->replace ? "CREATE OR REPLACE VIEW" : "CREATE VIEW");
     case PG_QUERY__NODE__NODE_REFRESH_MAT_VIEW_STMT:
         set_target_rv(info, n->refresh_mat_view_stmt->relation);
-        return xstrdup(n->refresh_mat_view_stmt->concurrent ? "REFRESH MATERIALIZED VIEW CONCURRENTLY"
-                                                             : "REFRESH MATERIALIZED VIEW");
+        return xstrdup(n->refresh_mat_view_stmt->concurrent
+                           ? "REFRESH MATERIALIZED VIEW CONCURRENTLY"
+                           : "REFRESH MATERIALIZED VIEW");
     case PG_QUERY__NODE__NODE_CREATE_TRIG_STMT: {
         const PgQuery__CreateTrigStmt *s = n->create_trig_stmt;
         set_target_rv(info, s->relation);
         add_ref_rv(info, s->constrrel);
-        if (s->isconstraint)
-            return xstrdup("CREATE CONSTRAINT TRIGGER");
+        if (s->isconstraint) return xstrdup("CREATE CONSTRAINT TRIGGER");
         return xstrdup(s->replace ? "CREATE OR REPLACE TRIGGER" : "CREATE TRIGGER");
     }
     case PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT: {
         const PgQuery__CreateFunctionStmt *s = n->create_function_stmt;
-        return xasprintf("CREATE %s%s", s->replace ? "OR REPLACE " : "", s->is_procedure ? "PROCEDURE" : "FUNCTION");
+        return xasprintf("CREATE %s%s", s->replace ? "OR REPLACE " : "",
+                         s->is_procedure ? "PROCEDURE" : "FUNCTION");
     }
     case PG_QUERY__NODE__NODE_ALTER_FUNCTION_STMT:
         return xasprintf("ALTER %s", objtype_word(n->alter_function_stmt->objtype));
     case PG_QUERY__NODE__NODE_CREATE_ENUM_STMT:
-        set_target_names(info, n->create_enum_stmt->type_name, n->create_enum_stmt->n_type_name, false);
+        set_target_names(info, n->create_enum_stmt->type_name, n->create_enum_stmt->n_type_name,
+                         false);
         return xstrdup("CREATE TYPE AS ENUM");
     case PG_QUERY__NODE__NODE_COMPOSITE_TYPE_STMT:
         set_target_rv(info, n->composite_type_stmt->typevar);
         return xstrdup("CREATE TYPE composite");
     case PG_QUERY__NODE__NODE_CREATE_RANGE_STMT:
-        set_target_names(info, n->create_range_stmt->type_name, n->create_range_stmt->n_type_name, false);
+        set_target_names(info, n->create_range_stmt->type_name, n->create_range_stmt->n_type_name,
+                         false);
         return xstrdup("CREATE TYPE AS RANGE");
     case PG_QUERY__NODE__NODE_DEFINE_STMT: {
         const PgQuery__DefineStmt *s = n->define_stmt;
@@ -1003,37 +1198,40 @@ static char *classify_node(const Node *n, StmtInfo *info)
     case PG_QUERY__NODE__NODE_ALTER_ENUM_STMT: {
         const PgQuery__AlterEnumStmt *s = n->alter_enum_stmt;
         set_target_names(info, s->type_name, s->n_type_name, false);
-        if (s->old_val && *s->old_val)
-            return xstrdup("ALTER TYPE RENAME VALUE");
+        if (s->old_val && *s->old_val) return xstrdup("ALTER TYPE RENAME VALUE");
         info->no_tx_below = 12;
         return xstrdup("ALTER TYPE ADD VALUE");
     }
     case PG_QUERY__NODE__NODE_ALTER_TYPE_STMT:
-        set_target_names(info, n->alter_type_stmt->type_name, n->alter_type_stmt->n_type_name, false);
+        set_target_names(info, n->alter_type_stmt->type_name, n->alter_type_stmt->n_type_name,
+                         false);
         return xstrdup("ALTER TYPE SET");
-    case PG_QUERY__NODE__NODE_CREATE_DOMAIN_STMT: return xstrdup("CREATE DOMAIN");
-    case PG_QUERY__NODE__NODE_ALTER_DOMAIN_STMT: return classify_alter_domain(n->alter_domain_stmt);
-    case PG_QUERY__NODE__NODE_CREATE_EXTENSION_STMT: return xstrdup("CREATE EXTENSION");
-    case PG_QUERY__NODE__NODE_ALTER_EXTENSION_STMT: return xstrdup("ALTER EXTENSION");
-    case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT: return xstrdup("CREATE SCHEMA");
-    case PG_QUERY__NODE__NODE_CREATE_STATS_STMT: return xstrdup("CREATE STATISTICS");
+    case PG_QUERY__NODE__NODE_ALTER_DOMAIN_STMT:
+        return classify_alter_domain(n->alter_domain_stmt);
     case PG_QUERY__NODE__NODE_RULE_STMT:
         set_target_rv(info, n->rule_stmt->relation);
         return xstrdup(n->rule_stmt->replace ? "CREATE OR REPLACE RULE" : "CREATE RULE");
-    case PG_QUERY__NODE__NODE_COMMENT_STMT: return classify_comment(n->comment_stmt, info);
-    case PG_QUERY__NODE__NODE_GRANT_STMT: return classify_grant(n->grant_stmt, info);
+    case PG_QUERY__NODE__NODE_COMMENT_STMT:
+        return classify_comment(n->comment_stmt, info);
+    case PG_QUERY__NODE__NODE_GRANT_STMT:
+        return classify_grant(n->grant_stmt, info);
     case PG_QUERY__NODE__NODE_GRANT_ROLE_STMT:
         return xstrdup(n->grant_role_stmt->is_grant ? "GRANT ROLE" : "REVOKE ROLE");
-    case PG_QUERY__NODE__NODE_ALTER_DEFAULT_PRIVILEGES_STMT: return xstrdup("ALTER DEFAULT PRIVILEGES");
     case PG_QUERY__NODE__NODE_CREATE_ROLE_STMT:
         switch (n->create_role_stmt->stmt_type) {
-        case PG_QUERY__ROLE_STMT_TYPE__ROLESTMT_USER: return xstrdup("CREATE USER");
-        case PG_QUERY__ROLE_STMT_TYPE__ROLESTMT_GROUP: return xstrdup("CREATE GROUP");
-        default: return xstrdup("CREATE ROLE");
+        case PG_QUERY__ROLE_STMT_TYPE__ROLESTMT_USER:
+            return xstrdup("CREATE USER");
+        case PG_QUERY__ROLE_STMT_TYPE__ROLESTMT_GROUP:
+            return xstrdup("CREATE GROUP");
+        default:
+            return xstrdup("CREATE ROLE");
         }
+    case PG_QUERY__NODE__NODE_ALTER_EXTENSION_CONTENTS_STMT:
+        return xstrdup(n->alter_extension_contents_stmt->action < 0 ? "ALTER EXTENSION DROP"
+                                                                    : "ALTER EXTENSION ADD");
     case PG_QUERY__NODE__NODE_ALTER_ROLE_STMT:
-    case PG_QUERY__NODE__NODE_ALTER_ROLE_SET_STMT: return xstrdup("ALTER ROLE");
-    case PG_QUERY__NODE__NODE_DROP_ROLE_STMT: return xstrdup("DROP ROLE");
+    case PG_QUERY__NODE__NODE_ALTER_ROLE_SET_STMT:
+        return xstrdup("ALTER ROLE");
     case PG_QUERY__NODE__NODE_CREATE_POLICY_STMT:
         set_target_rv(info, n->create_policy_stmt->table);
         return xstrdup("CREATE POLICY");
@@ -1052,50 +1250,45 @@ static char *classify_node(const Node *n, StmtInfo *info)
     case PG_QUERY__NODE__NODE_MERGE_STMT:
         set_target_rv(info, n->merge_stmt->relation);
         return xstrdup("MERGE");
-    case PG_QUERY__NODE__NODE_SELECT_STMT: return classify_select(n->select_stmt, info);
+    case PG_QUERY__NODE__NODE_SELECT_STMT:
+        return classify_select(n->select_stmt, info);
     case PG_QUERY__NODE__NODE_COPY_STMT:
         set_target_rv(info, n->copy_stmt->relation);
         return xstrdup(n->copy_stmt->is_from ? "COPY FROM" : "COPY TO");
     case PG_QUERY__NODE__NODE_EXPLAIN_STMT:
-        return xstrdup(option_on(n->explain_stmt->options, n->explain_stmt->n_options, "analyze") ? "EXPLAIN ANALYZE"
-                                                                                                  : "EXPLAIN");
-    case PG_QUERY__NODE__NODE_DO_STMT: info->in_do_block = true; return xstrdup("DO");
-    case PG_QUERY__NODE__NODE_CALL_STMT: info->in_do_block = true; return xstrdup("CALL");
+        return xstrdup(option_on(n->explain_stmt->options, n->explain_stmt->n_options, "analyze")
+                           ? "EXPLAIN ANALYZE"
+                           : "EXPLAIN");
+    case PG_QUERY__NODE__NODE_DO_STMT:
+        info->in_do_block = true;
+        return xstrdup("DO");
+    case PG_QUERY__NODE__NODE_CALL_STMT:
+        info->in_do_block = true;
+        return xstrdup("CALL");
     case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT:
         switch (n->variable_set_stmt->kind) {
         case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET:
-        case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL: return xstrdup("RESET");
-        case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_MULTI: return xstrdup("SET TRANSACTION");
-        default: return xstrdup("SET");
+        case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL:
+            return xstrdup("RESET");
+        case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_MULTI:
+            return xstrdup("SET TRANSACTION");
+        default:
+            return xstrdup("SET");
         }
-    case PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT: return xstrdup("SHOW");
-    case PG_QUERY__NODE__NODE_CONSTRAINTS_SET_STMT: return xstrdup("SET CONSTRAINTS");
-    case PG_QUERY__NODE__NODE_TRANSACTION_STMT: return classify_transaction(n->transaction_stmt, info);
-    case PG_QUERY__NODE__NODE_CREATEDB_STMT: info->no_tx = true; return xstrdup("CREATE DATABASE");
-    case PG_QUERY__NODE__NODE_DROPDB_STMT: info->no_tx = true; return xstrdup("DROP DATABASE");
+    case PG_QUERY__NODE__NODE_TRANSACTION_STMT:
+        return classify_transaction(n->transaction_stmt, info);
     case PG_QUERY__NODE__NODE_ALTER_DATABASE_STMT:
-        if (option_on(n->alter_database_stmt->options, n->alter_database_stmt->n_options, "tablespace"))
+        if (option_on(n->alter_database_stmt->options, n->alter_database_stmt->n_options,
+                      "tablespace"))
             info->no_tx = true; /* ALTER DATABASE SET TABLESPACE */
         return xstrdup("ALTER DATABASE");
-    case PG_QUERY__NODE__NODE_ALTER_DATABASE_SET_STMT: return xstrdup("ALTER DATABASE SET");
-    case PG_QUERY__NODE__NODE_CREATE_TABLE_SPACE_STMT: info->no_tx = true; return xstrdup("CREATE TABLESPACE");
-    case PG_QUERY__NODE__NODE_DROP_TABLE_SPACE_STMT: info->no_tx = true; return xstrdup("DROP TABLESPACE");
-    case PG_QUERY__NODE__NODE_ALTER_SYSTEM_STMT: info->no_tx = true; return xstrdup("ALTER SYSTEM");
-    case PG_QUERY__NODE__NODE_CHECK_POINT_STMT: return xstrdup("CHECKPOINT");
-    case PG_QUERY__NODE__NODE_NOTIFY_STMT: return xstrdup("NOTIFY");
-    case PG_QUERY__NODE__NODE_LISTEN_STMT: return xstrdup("LISTEN");
-    case PG_QUERY__NODE__NODE_UNLISTEN_STMT: return xstrdup("UNLISTEN");
-    case PG_QUERY__NODE__NODE_DISCARD_STMT: return xstrdup("DISCARD");
-    case PG_QUERY__NODE__NODE_CREATE_EVENT_TRIG_STMT: return xstrdup("CREATE EVENT TRIGGER");
-    case PG_QUERY__NODE__NODE_CREATE_PUBLICATION_STMT: return xstrdup("CREATE PUBLICATION");
-    case PG_QUERY__NODE__NODE_ALTER_PUBLICATION_STMT: return xstrdup("ALTER PUBLICATION");
-    case PG_QUERY__NODE__NODE_CREATE_SUBSCRIPTION_STMT: return xstrdup("CREATE SUBSCRIPTION");
-    case PG_QUERY__NODE__NODE_ALTER_SUBSCRIPTION_STMT: return xstrdup("ALTER SUBSCRIPTION");
-    case PG_QUERY__NODE__NODE_DROP_SUBSCRIPTION_STMT: return xstrdup("DROP SUBSCRIPTION");
-    case PG_QUERY__NODE__NODE_SEC_LABEL_STMT: return xstrdup("SECURITY LABEL");
-    case PG_QUERY__NODE__NODE_CREATE_PLANG_STMT: return xstrdup("CREATE LANGUAGE");
-    case PG_QUERY__NODE__NODE_CREATE_CAST_STMT: return xstrdup("CREATE CAST");
     default:
+        for (size_t i = 0; i < ARRAY_LEN(fixed_classes); i++) {
+            if (fixed_classes[i].node == (int)n->node_case) {
+                info->no_tx = fixed_classes[i].no_tx;
+                return xstrdup(fixed_classes[i].cls);
+            }
+        }
         info->generic = true;
         return generic_class(n);
     }
@@ -1122,15 +1315,13 @@ void classify_statement(const char *sql, StmtInfo *info)
         /* one statement expected; with several, the first one decides */
         info->cls = classify_node(pr->stmts[0]->stmt, info);
     }
-    if (pr)
-        pg_query__parse_result__free_unpacked(pr, NULL);
+    if (pr) pg_query__parse_result__free_unpacked(pr, NULL);
     pg_query_free_protobuf_parse_result(r);
 }
 
 void classify_free(StmtInfo *info)
 {
-    if (!info)
-        return;
+    if (!info) return;
     free(info->cls);
     for (size_t i = 0; i < info->nsubclasses; i++)
         free(info->subclasses[i]);

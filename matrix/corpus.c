@@ -32,15 +32,15 @@ static int line_of(const char *text, size_t off)
 {
     int line = 1;
     for (size_t i = 0; i < off; i++)
-        if (text[i] == '\n')
-            line++;
+        if (text[i] == '\n') line++;
     return line;
 }
 
 /* Blanks psql meta-command lines and a leading BOM in place. */
 static void blank_non_sql(char *t, size_t len)
 {
-    if (len >= 3 && (unsigned char)t[0] == 0xEF && (unsigned char)t[1] == 0xBB && (unsigned char)t[2] == 0xBF)
+    if (len >= 3 && (unsigned char)t[0] == 0xEF && (unsigned char)t[1] == 0xBB &&
+        (unsigned char)t[2] == 0xBF)
         memset(t, ' ', 3);
     for (size_t i = 0; i < len; i++) {
         if ((i == 0 || t[i - 1] == '\n') && t[i] == '\\') {
@@ -56,10 +56,8 @@ static void scanner_message(const char *msg, Buf *out)
     const char *near = strstr(msg, " at or near");
     const char *end = strstr(msg, " at end of input");
     size_t n = strlen(msg);
-    if (near && (size_t)(near - msg) < n)
-        n = (size_t)(near - msg);
-    if (end && (size_t)(end - msg) < n)
-        n = (size_t)(end - msg);
+    if (near && (size_t)(near - msg) < n) n = (size_t)(near - msg);
+    if (end && (size_t)(end - msg) < n) n = (size_t)(end - msg);
     buf_append(out, msg, n);
 }
 
@@ -85,25 +83,26 @@ static bool splitter_feed(Splitter *sp, int tok)
     else if (sp->create && (tok == PG_QUERY__TOKEN__FUNCTION || tok == PG_QUERY__TOKEN__PROCEDURE))
         sp->routine = true;
     switch (tok) {
-    case PG_QUERY__TOKEN__ASCII_40: sp->parens++; break;
+    case PG_QUERY__TOKEN__ASCII_40:
+        sp->parens++;
+        break;
     case PG_QUERY__TOKEN__ASCII_41:
-        if (sp->parens > 0)
-            sp->parens--;
+        if (sp->parens > 0) sp->parens--;
         break;
     case PG_QUERY__TOKEN__ATOMIC:
-        if (sp->routine && sp->prev == PG_QUERY__TOKEN__BEGIN_P)
-            sp->atomic++;
+        if (sp->routine && sp->prev == PG_QUERY__TOKEN__BEGIN_P) sp->atomic++;
         break;
     case PG_QUERY__TOKEN__CASE:
-        if (sp->atomic > 0)
-            sp->atomic++;
+        if (sp->atomic > 0) sp->atomic++;
         break;
     case PG_QUERY__TOKEN__END_P:
-        if (sp->atomic > 0)
-            sp->atomic--;
+        if (sp->atomic > 0) sp->atomic--;
         break;
-    case PG_QUERY__TOKEN__ASCII_59: end = sp->parens == 0 && sp->atomic == 0; break;
-    default: break;
+    case PG_QUERY__TOKEN__ASCII_59:
+        end = sp->parens == 0 && sp->atomic == 0;
+        break;
+    default:
+        break;
     }
     sp->ntok++;
     sp->prev = tok;
@@ -111,8 +110,8 @@ static bool splitter_feed(Splitter *sp, int tok)
 }
 
 /* Adds the statement work[b, e) to *st. */
-static void add_statement(Statement **st, size_t *count, size_t *cap, const char *work, size_t b, size_t e,
-                          int line)
+static void add_statement(Statement **st, size_t *count, size_t *cap, const char *work, size_t b,
+                          size_t e, int line)
 {
     Statement *s = ARRAY_PUSH(*st, *count, *cap);
     memset(s, 0, sizeof(*s));
@@ -134,8 +133,7 @@ int corpus_split(const char *text, size_t len, Statement **out, size_t *n, Err *
     if (r.error) {
         /* cursorpos: 1-based byte offset of the offending token */
         size_t off = r.error->cursorpos > 0 ? (size_t)r.error->cursorpos - 1 : len;
-        if (off > len)
-            off = len;
+        if (off > len) off = len;
         Buf m;
         buf_init(&m);
         scanner_message(r.error->message, &m);
@@ -145,7 +143,8 @@ int corpus_split(const char *text, size_t len, Statement **out, size_t *n, Err *
         free(work);
         return -1;
     }
-    PgQuery__ScanResult *sr = pg_query__scan_result__unpack(NULL, r.pbuf.len, (const uint8_t *)r.pbuf.data);
+    PgQuery__ScanResult *sr =
+        pg_query__scan_result__unpack(NULL, r.pbuf.len, (const uint8_t *)r.pbuf.data);
     if (!sr) {
         pg_query_free_scan_result(r);
         free(work);
@@ -160,11 +159,11 @@ int corpus_split(const char *text, size_t len, Statement **out, size_t *n, Err *
     size_t b = 0, e = 0; /* the current statement: start of its first real token, end of its last */
     for (size_t i = 0; i <= sr->n_tokens; i++) {
         const PgQuery__ScanToken *t = i < sr->n_tokens ? sr->tokens[i] : NULL;
-        if (t && (t->token == PG_QUERY__TOKEN__SQL_COMMENT || t->token == PG_QUERY__TOKEN__C_COMMENT))
+        if (t &&
+            (t->token == PG_QUERY__TOKEN__SQL_COMMENT || t->token == PG_QUERY__TOKEN__C_COMMENT))
             continue;
         if (t && !splitter_feed(&sp, t->token)) {
-            if (sp.ntok == 1)
-                b = (size_t)t->start;
+            if (sp.ntok == 1) b = (size_t)t->start;
             e = (size_t)t->end;
             continue;
         }
@@ -172,8 +171,7 @@ int corpus_split(const char *text, size_t len, Statement **out, size_t *n, Err *
         bool has_tokens = t ? sp.ntok > 1 : sp.ntok > 0;
         if (has_tokens && e > b && e <= len) {
             for (; line_pos < b; line_pos++)
-                if (work[line_pos] == '\n')
-                    line++;
+                if (work[line_pos] == '\n') line++;
             add_statement(&st, &count, &cap, work, b, e, line);
         }
         memset(&sp, 0, sizeof(sp));
@@ -189,8 +187,7 @@ int corpus_split(const char *text, size_t len, Statement **out, size_t *n, Err *
 
 void statements_free(Statement *s, size_t n)
 {
-    if (!s)
-        return;
+    if (!s) return;
     for (size_t i = 0; i < n; i++) {
         free(s[i].sql);
         classify_free(&s[i].info);
@@ -200,7 +197,8 @@ void statements_free(Statement *s, size_t n)
 
 /* ---- loading ---------------------------------------------------------- */
 
-static void migration_fail(Migration *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void migration_fail(Migration *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void migration_fail(Migration *m, const char *fmt, ...)
 {
     Buf b;
@@ -244,7 +242,8 @@ static void migration_load(Migration *m, const char *path)
     if (len == 0) {
         migration_fail(m, "\"%s\": empty file", path);
     } else if (nul) {
-        migration_fail(m, "\"%s\": contains a NUL byte at line %d", path, line_of(text, (size_t)(nul - text)));
+        migration_fail(m, "\"%s\": contains a NUL byte at line %d", path,
+                       line_of(text, (size_t)(nul - text)));
     } else if (!utf8_valid(text, len, &bad)) {
         migration_fail(m, "\"%s\": not valid UTF-8 at line %d", path, line_of(text, bad));
     } else if (corpus_split(text, len, &m->stmts, &m->nstmts, &e) != 0) {
@@ -268,8 +267,7 @@ static void chain_add_file(Corpus *c, Chain *ch, size_t *mcap, const char *path)
     Migration *m = ARRAY_PUSH(ch->migs, ch->nmigs, *mcap);
     migration_load(m, path);
     ch->nstmts += m->nstmts;
-    if (m->error)
-        c->nerrors++;
+    if (m->error) c->nerrors++;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -292,18 +290,15 @@ static int list_sql(const char *dir, char ***names, size_t *n, Err *err)
     *names = NULL;
     *n = 0;
     DIR *d = opendir(dir);
-    if (!d)
-        return err_set(err, 2, "could not open directory \"%s\": %s", dir, strerror(errno));
+    if (!d) return err_set(err, 2, "could not open directory \"%s\": %s", dir, strerror(errno));
     size_t cap = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
-        if (!is_sql_name(de->d_name))
-            continue;
+        if (!is_sql_name(de->d_name)) continue;
         *ARRAY_PUSH(*names, *n, cap) = xstrdup(de->d_name);
     }
     closedir(d);
-    if (*n > 1)
-        qsort(*names, *n, sizeof(char *), name_cmp);
+    if (*n > 1) qsort(*names, *n, sizeof(char *), name_cmp);
     return 0;
 }
 
@@ -311,8 +306,7 @@ static int load_dir(Corpus *c, size_t *ccap, const char *dir, bool each_file, Er
 {
     char **names;
     size_t n;
-    if (list_sql(dir, &names, &n, err) != 0)
-        return -1;
+    if (list_sql(dir, &names, &n, err) != 0) return -1;
     if (n == 0) {
         free(names);
         return err_set(err, 2, "no .sql files in \"%s\"", dir);
@@ -340,8 +334,7 @@ int corpus_load(Corpus *c, char *const *paths, int npaths, const CorpusOpts *opt
     memset(c, 0, sizeof(*c));
     bool each_file = opts && opts->each_file;
     size_t ccap = 0;
-    if (npaths <= 0)
-        return err_set(err, 2, "no migrations given");
+    if (npaths <= 0) return err_set(err, 2, "no migrations given");
     for (int i = 0; i < npaths; i++) {
         const char *p = paths[i];
         struct stat st;
@@ -368,8 +361,7 @@ int corpus_load(Corpus *c, char *const *paths, int npaths, const CorpusOpts *opt
 
 void corpus_free(Corpus *c)
 {
-    if (!c)
-        return;
+    if (!c) return;
     for (size_t i = 0; i < c->nchains; i++) {
         Chain *ch = &c->chains[i];
         for (size_t k = 0; k < ch->nmigs; k++) {

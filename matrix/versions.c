@@ -21,12 +21,10 @@ static void skip_ws(const char **p)
 static int read_num(const char **p)
 {
     skip_ws(p);
-    if (!isdigit((unsigned char)**p))
-        return -1;
+    if (!isdigit((unsigned char)**p)) return -1;
     int v = 0, digits = 0;
     while (isdigit((unsigned char)**p)) {
-        if (++digits > 4)
-            return -1;
+        if (++digits > 4) return -1;
         v = v * 10 + (**p - '0');
         (*p)++;
     }
@@ -41,8 +39,7 @@ int versions_parse(const char *spec, VersionSet *out, Err *err)
     memset(out, 0, sizeof(*out));
 
     skip_ws(&p);
-    if (*p == '\0')
-        return err_set(err, 2, "invalid version list \"%s\": empty", spec ? spec : "");
+    if (*p == '\0') return err_set(err, 2, "invalid version list \"%s\": empty", spec ? spec : "");
     for (;;) {
         int lo, hi;
         skip_ws(&p);
@@ -51,7 +48,8 @@ int versions_parse(const char *spec, VersionSet *out, Err *err)
             lo = VERSIONS_MIN;
             hi = read_num(&p);
             if (hi < 0)
-                return err_set(err, 2, "invalid version list \"%s\": expected a version after '-'", spec);
+                return err_set(err, 2, "invalid version list \"%s\": expected a version after '-'",
+                               spec);
         } else {
             lo = read_num(&p);
             if (lo < 0)
@@ -65,39 +63,38 @@ int versions_parse(const char *spec, VersionSet *out, Err *err)
                 } else {
                     hi = read_num(&p);
                     if (hi < 0)
-                        return err_set(err, 2, "invalid version list \"%s\": expected a version after '-'",
+                        return err_set(err, 2,
+                                       "invalid version list \"%s\": expected a version after '-'",
                                        spec);
                 }
             }
         }
         if (lo < VERSIONS_MIN || lo > VERSIONS_MAX)
-            return err_set(err, 2, "invalid version list \"%s\": %d is outside %d-%d", spec, lo, VERSIONS_MIN,
-                           VERSIONS_MAX);
+            return err_set(err, 2, "invalid version list \"%s\": %d is outside %d-%d", spec, lo,
+                           VERSIONS_MIN, VERSIONS_MAX);
         if (hi < VERSIONS_MIN || hi > VERSIONS_MAX)
-            return err_set(err, 2, "invalid version list \"%s\": %d is outside %d-%d", spec, hi, VERSIONS_MIN,
-                           VERSIONS_MAX);
+            return err_set(err, 2, "invalid version list \"%s\": %d is outside %d-%d", spec, hi,
+                           VERSIONS_MIN, VERSIONS_MAX);
         if (hi < lo)
-            return err_set(err, 2, "invalid version list \"%s\": range %d-%d is reversed", spec, lo, hi);
+            return err_set(err, 2, "invalid version list \"%s\": range %d-%d is reversed", spec, lo,
+                           hi);
         for (int v = lo; v <= hi; v++)
             have[v] = true;
         skip_ws(&p);
-        if (*p == '\0')
-            break;
+        if (*p == '\0') break;
         if (*p != ',')
             return err_set(err, 2, "invalid version list \"%s\": unexpected '%c'", spec, *p);
         p++;
     }
     for (int v = VERSIONS_MIN; v <= VERSIONS_MAX; v++)
-        if (have[v])
-            out->v[out->n++] = v;
+        if (have[v]) out->v[out->n++] = v;
     return 0;
 }
 
 bool versions_has(const VersionSet *s, int major)
 {
     for (int i = 0; i < s->n; i++)
-        if (s->v[i] == major)
-            return true;
+        if (s->v[i] == major) return true;
     return false;
 }
 

@@ -34,64 +34,146 @@ typedef struct SplitCase {
 } SplitCase;
 
 static const SplitCase split_cases[] = {
-    {"two lines", "SELECT 1;\nSELECT 2;\n", NULL, 2, {{1, "SELECT 1", "SELECT"}, {2, "SELECT 2", "SELECT"}}},
-    {"no final semicolon", "SELECT 1;\nSELECT 2", NULL, 2, {{1, "SELECT 1", "SELECT"}, {2, "SELECT 2", "SELECT"}}},
+    {"two lines",
+     "SELECT 1;\nSELECT 2;\n",
+     NULL,
+     2,
+     {{1, "SELECT 1", "SELECT"}, {2, "SELECT 2", "SELECT"}}},
+    {"no final semicolon",
+     "SELECT 1;\nSELECT 2",
+     NULL,
+     2,
+     {{1, "SELECT 1", "SELECT"}, {2, "SELECT 2", "SELECT"}}},
     {"leading comments",
      "-- header\n/* block\n   comment */\n\n   CREATE TABLE t (id int); -- trailing\n",
-     NULL, 1, {{5, "CREATE TABLE t (id int)", "CREATE TABLE"}}},
+     NULL,
+     1,
+     {{5, "CREATE TABLE t (id int)", "CREATE TABLE"}}},
     {"licence block then statement",
-     "/* Copyright\n *\n * Licensed\n */\n\nALTER TABLE pushers ADD COLUMN enabled BOOLEAN;", NULL, 1,
+     "/* Copyright\n *\n * Licensed\n */\n\nALTER TABLE pushers ADD COLUMN enabled BOOLEAN;",
+     NULL,
+     1,
      {{6, "ALTER TABLE pushers ADD COLUMN enabled BOOLEAN", "ALTER TABLE ADD COLUMN"}}},
     {"nested block comment", "/* a /* b */ c */ SELECT 1", NULL, 1, {{1, "SELECT 1", "SELECT"}}},
-    {"trailing comment without semicolon", "SELECT 1 -- note\n", NULL, 1, {{1, "SELECT 1", "SELECT"}}},
-    {"comment before semicolon", "SELECT 1 /* x */ ;\nSELECT 2", NULL, 2,
+    {"trailing comment without semicolon",
+     "SELECT 1 -- note\n",
+     NULL,
+     1,
+     {{1, "SELECT 1", "SELECT"}}},
+    {"comment before semicolon",
+     "SELECT 1 /* x */ ;\nSELECT 2",
+     NULL,
+     2,
      {{1, "SELECT 1", "SELECT"}, {2, "SELECT 2", "SELECT"}}},
-    {"interior kept exactly", "SELECT  1 ,\n  -- two\n  2 ;", NULL, 1,
+    {"interior kept exactly",
+     "SELECT  1 ,\n  -- two\n  2 ;",
+     NULL,
+     1,
      {{1, "SELECT  1 ,\n  -- two\n  2", "SELECT"}}},
-    {"strings with semicolons", "INSERT INTO t VALUES ('a;b');\nSELECT ';', E'\\';' ;", NULL, 2,
+    {"strings with semicolons",
+     "INSERT INTO t VALUES ('a;b');\nSELECT ';', E'\\';' ;",
+     NULL,
+     2,
      {{1, "INSERT INTO t VALUES ('a;b')", "INSERT"}, {2, "SELECT ';', E'\\';'", "SELECT"}}},
-    {"quoted identifier with semicolon", "CREATE TABLE \"a;b\" (x int);", NULL, 1,
+    {"quoted identifier with semicolon",
+     "CREATE TABLE \"a;b\" (x int);",
+     NULL,
+     1,
      {{1, "CREATE TABLE \"a;b\" (x int)", "CREATE TABLE"}}},
-    {"dollar quotes", "DO $$ BEGIN PERFORM 1; END $$;\nSELECT 1;", NULL, 2,
+    {"dollar quotes",
+     "DO $$ BEGIN PERFORM 1; END $$;\nSELECT 1;",
+     NULL,
+     2,
      {{1, "DO $$ BEGIN PERFORM 1; END $$", "DO"}, {2, "SELECT 1", "SELECT"}}},
     {"function body",
-     "\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $fn$\nBEGIN\n  RETURN 1; -- x\nEND\n$fn$;\n\nSELECT f();",
-     NULL, 2,
-     {{2, "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $fn$\nBEGIN\n  RETURN 1; -- x\nEND\n$fn$",
+     "\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $fn$\nBEGIN\n  RETURN 1; -- "
+     "x\nEND\n$fn$;\n\nSELECT f();",
+     NULL,
+     2,
+     {{2,
+       "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $fn$\nBEGIN\n  RETURN 1; -- "
+       "x\nEND\n$fn$",
        "CREATE FUNCTION"},
       {8, "SELECT f()", "SELECT"}}},
-    {"dollar quote holding another tag", "SELECT $a$ $b$ ; $b$ $a$; SELECT 2", NULL, 2,
+    {"dollar quote holding another tag",
+     "SELECT $a$ $b$ ; $b$ $a$; SELECT 2",
+     NULL,
+     2,
      {{1, "SELECT $a$ $b$ ; $b$ $a$", "SELECT"}, {1, "SELECT 2", "SELECT"}}},
-    {"psql meta-commands", "\\set ON_ERROR_STOP 1\nSELECT 1;\n\\i other.sql\nSELECT 2;\n\\echo done", NULL, 2,
+    {"psql meta-commands",
+     "\\set ON_ERROR_STOP 1\nSELECT 1;\n\\i other.sql\nSELECT 2;\n\\echo done",
+     NULL,
+     2,
      {{2, "SELECT 1", "SELECT"}, {4, "SELECT 2", "SELECT"}}},
     {"empty statements", ";;; SELECT 1;;\n;", NULL, 1, {{1, "SELECT 1", "SELECT"}}},
     {"only comments", "-- nothing\n/* here */\n", NULL, 0, {{0}}},
     {"only whitespace", "  \n\t\n", NULL, 0, {{0}}},
-    {"multi-byte text", "SELECT 'é';\n\nSELECT 'ü' AS x;", NULL, 2,
+    {"multi-byte text",
+     "SELECT 'é';\n\nSELECT 'ü' AS x;",
+     NULL,
+     2,
      {{1, "SELECT 'é'", "SELECT"}, {3, "SELECT 'ü' AS x", "SELECT"}}},
     {"byte order mark", "\xEF\xBB\xBFSELECT 1;", NULL, 1, {{1, "SELECT 1", "SELECT"}}},
-    {"CRLF line ends", "SELECT 1;\r\nSELECT 2;\r\n", NULL, 2, {{1, "SELECT 1", "SELECT"}, {2, "SELECT 2", "SELECT"}}},
-    {"rule with several actions", "CREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; SELECT 2);\nSELECT 3", NULL, 2,
-     {{1, "CREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; SELECT 2)", "CREATE RULE"}, {2, "SELECT 3", "SELECT"}}},
+    {"CRLF line ends",
+     "SELECT 1;\r\nSELECT 2;\r\n",
+     NULL,
+     2,
+     {{1, "SELECT 1", "SELECT"}, {2, "SELECT 2", "SELECT"}}},
+    {"rule with several actions",
+     "CREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; SELECT 2);\nSELECT 3",
+     NULL,
+     2,
+     {{1, "CREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; SELECT 2)", "CREATE RULE"},
+      {2, "SELECT 3", "SELECT"}}},
     {"BEGIN ATOMIC body",
-     "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT CASE WHEN x > 0 THEN 1 ELSE 0 END;\n"
+     "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT CASE WHEN x > 0 "
+     "THEN 1 ELSE 0 END;\n"
      "  SELECT 2;\nEND;\nSELECT 3;",
-     NULL, 2,
-     {{1, "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT CASE WHEN x > 0 THEN 1 ELSE 0 "
-          "END;\n  SELECT 2;\nEND",
+     NULL,
+     2,
+     {{1,
+       "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT CASE WHEN x > 0 "
+       "THEN 1 ELSE 0 "
+       "END;\n  SELECT 2;\nEND",
        "CREATE FUNCTION"},
       {6, "SELECT 3", "SELECT"}}},
-    {"BEGIN as a transaction is not a body", "BEGIN;\nCREATE TABLE t (x int);\nCOMMIT;", NULL, 3,
-     {{1, "BEGIN", "BEGIN"}, {2, "CREATE TABLE t (x int)", "CREATE TABLE"}, {3, "COMMIT", "COMMIT"}}},
-    {"statements without a keyword are kept", "SELEC 1; foo;\nSELECT 2", NULL, 3,
+    {"BEGIN as a transaction is not a body",
+     "BEGIN;\nCREATE TABLE t (x int);\nCOMMIT;",
+     NULL,
+     3,
+     {{1, "BEGIN", "BEGIN"},
+      {2, "CREATE TABLE t (x int)", "CREATE TABLE"},
+      {3, "COMMIT", "COMMIT"}}},
+    {"statements without a keyword are kept",
+     "SELEC 1; foo;\nSELECT 2",
+     NULL,
+     3,
      {{1, "SELEC 1", "unparsed"}, {1, "foo", "unparsed"}, {2, "SELECT 2", "SELECT"}}},
-    {"unparsable statement kept", "SELEC 1;\nSELECT 2", NULL, 2,
+    {"unparsable statement kept",
+     "SELEC 1;\nSELECT 2",
+     NULL,
+     2,
      {{1, "SELEC 1", "unparsed"}, {2, "SELECT 2", "SELECT"}}},
-    {"unterminated dollar quote", "SELECT 1;\n\nDO $$ BEGIN\n  PERFORM 1;\n", "unterminated dollar-quoted string at line 3",
-     0, {{0}}},
-    {"unterminated string", "SELECT 1;\nSELECT 'abc;\nSELECT 2;", "unterminated quoted string at line 2", 0, {{0}}},
-    {"unterminated identifier", "SELECT \"abc", "unterminated quoted identifier at line 1", 0, {{0}}},
-    {"unterminated comment", "SELECT 1;\n/* never closed\n", "unterminated /* comment at line 2", 0, {{0}}},
+    {"unterminated dollar quote",
+     "SELECT 1;\n\nDO $$ BEGIN\n  PERFORM 1;\n",
+     "unterminated dollar-quoted string at line 3",
+     0,
+     {{0}}},
+    {"unterminated string",
+     "SELECT 1;\nSELECT 'abc;\nSELECT 2;",
+     "unterminated quoted string at line 2",
+     0,
+     {{0}}},
+    {"unterminated identifier",
+     "SELECT \"abc",
+     "unterminated quoted identifier at line 1",
+     0,
+     {{0}}},
+    {"unterminated comment",
+     "SELECT 1;\n/* never closed\n",
+     "unterminated /* comment at line 2",
+     0,
+     {{0}}},
 };
 
 static void test_split(void)
@@ -112,13 +194,13 @@ static void test_split(void)
         CHECK(n == c->n, "%s: %zu statements, want %zu", c->name, n, c->n);
         for (size_t k = 0; k < n && k < c->n; k++) {
             CHECK(st[k].index == (int)k + 1, "%s: index %d", c->name, st[k].index);
-            CHECK(st[k].line == c->want[k].line, "%s: statement %zu line %d, want %d", c->name, k + 1, st[k].line,
-                  c->want[k].line);
+            CHECK(st[k].line == c->want[k].line, "%s: statement %zu line %d, want %d", c->name,
+                  k + 1, st[k].line, c->want[k].line);
             CHECK_STR(st[k].sql, c->want[k].sql, "%s: statement %zu text", c->name, k + 1);
             CHECK_STR(st[k].info.cls, c->want[k].cls, "%s: statement %zu class", c->name, k + 1);
             bool unparsed = strcmp(c->want[k].cls, "unparsed") == 0;
-            CHECK(unparsed ? st[k].fingerprint == 0 : st[k].fingerprint != 0, "%s: statement %zu fingerprint",
-                  c->name, k + 1);
+            CHECK(unparsed ? st[k].fingerprint == 0 : st[k].fingerprint != 0,
+                  "%s: statement %zu fingerprint", c->name, k + 1);
         }
         statements_free(st, n);
     }
@@ -136,8 +218,7 @@ static void put(const char *rel, const void *data, size_t len)
         printf("not ok - could not write %s: %s\n", p, strerror(errno));
         t_fail++;
     }
-    if (fd >= 0)
-        close(fd);
+    if (fd >= 0) close(fd);
     free(p);
 }
 
@@ -172,7 +253,8 @@ static void test_order_and_chains(void)
 {
     mkd("chain");
     puts_file("chain/1_a.sql", "CREATE TABLE a (id int);\n");
-    puts_file("chain/10_c.sql", "ALTER TABLE a ADD COLUMN c int;\nALTER TABLE a ADD COLUMN d int;\n");
+    puts_file("chain/10_c.sql",
+              "ALTER TABLE a ADD COLUMN c int;\nALTER TABLE a ADD COLUMN d int;\n");
     puts_file("chain/2_b.sql", "CREATE INDEX a_id ON a (id);\n");
     puts_file("chain/V2.1__x.sql", "SELECT 21;\n");
     puts_file("chain/V2.10__x.sql", "SELECT 210;\n");
@@ -191,9 +273,10 @@ static void test_order_and_chains(void)
     if (c.nchains == 1) {
         const Chain *ch = &c.chains[0];
         CHECK_STR(ch->name, dir, "chain named for the directory");
-        static const char *const order[] = {"1_a.sql", "2_b.sql", "10_c.sql", "V2.1__x.sql", "V2.9__x.sql",
-                                            "V2.10__x.sql"};
-        CHECK(ch->nmigs == ARRAY_LEN(order), "%zu migrations (no .txt, hidden or subdirectory files)", ch->nmigs);
+        static const char *const order[] = {"1_a.sql",     "2_b.sql",     "10_c.sql",
+                                            "V2.1__x.sql", "V2.9__x.sql", "V2.10__x.sql"};
+        CHECK(ch->nmigs == ARRAY_LEN(order),
+              "%zu migrations (no .txt, hidden or subdirectory files)", ch->nmigs);
         for (size_t i = 0; i < ch->nmigs && i < ARRAY_LEN(order); i++) {
             char *want = xasprintf("%s/%s", dir, order[i]);
             CHECK_STR(ch->migs[i].path, want, "natural order position %zu", i);
@@ -247,7 +330,8 @@ static void test_order_and_chains(void)
     CHECK(corpus_load(&c, paths4, 1, NULL, &err) == 0, "load a .txt file given directly");
     CHECK(c.nerrors == 0 && c.nchains == 1, "a .txt file given directly loads");
     if (c.nchains == 1 && c.chains[0].nmigs == 1 && c.chains[0].migs[0].nstmts == 1)
-        CHECK_STR(c.chains[0].migs[0].stmts[0].info.cls, "unparsed", "\"not sql\" is a statement, unparsed");
+        CHECK_STR(c.chains[0].migs[0].stmts[0].info.cls, "unparsed",
+                  "\"not sql\" is a statement, unparsed");
     corpus_free(&c);
     free(txt);
     free(f1);
@@ -269,7 +353,8 @@ static void test_bad_inputs(void)
     puts_file("bad/d_comments.sql", "-- nothing to run\n/* at all */\n\n");
     mkd("bad/e_dir.sql");
     lnk("f_loop.sql", "bad/f_loop.sql");
-    puts_file("bad/g_dollar.sql", "SELECT 1;\nCREATE FUNCTION f() RETURNS int AS $body$\nSELECT 1;\n");
+    puts_file("bad/g_dollar.sql",
+              "SELECT 1;\nCREATE FUNCTION f() RETURNS int AS $body$\nSELECT 1;\n");
     lnk("j_good.sql", "bad/h_link.sql");
     lnk("nowhere.sql", "bad/i_dangling.sql");
     puts_file("bad/j_good.sql", "SELECT 1;\nSELECT 2;\n");
@@ -332,14 +417,14 @@ static void test_bad_inputs(void)
         char *pp[] = {p};
         CHECK(corpus_load(&c, pp, 1, NULL, &err) == 0, "unreadable file still loads");
         char *want = xasprintf("could not open \"%s\": Permission denied", p);
-        if (c.nchains == 1)
-            CHECK_STR(c.chains[0].migs[0].error, want, "unreadable message");
+        if (c.nchains == 1) CHECK_STR(c.chains[0].migs[0].error, want, "unreadable message");
         free(want);
         corpus_free(&c);
         chmod(p, 0644);
         free(p);
     } else {
-        printf("# skip: chmod 000 test (running as root reads everything; directory-as-file covers it)\n");
+        printf("# skip: chmod 000 test (running as root reads everything; directory-as-file covers "
+               "it)\n");
     }
 
     /* the whole corpus fails: a missing path, an empty directory */
@@ -400,21 +485,17 @@ static void test_bad_inputs(void)
 static char *find_shared(void)
 {
     const char *env = getenv("LM_SHARED_DIR");
-    if (env && *env)
-        return xasprintf("%s/corpora", env);
+    if (env && *env) return xasprintf("%s/corpora", env);
     /* the repository root: the first directory upwards holding matrix/corpus.h */
     char cwd[4096];
-    if (!getcwd(cwd, sizeof(cwd)))
-        return NULL;
+    if (!getcwd(cwd, sizeof(cwd))) return NULL;
     for (int up = 0; up < 4; up++) {
         char *probe = xasprintf("%s/matrix/corpus.h", cwd);
         bool here = access(probe, F_OK) == 0;
         free(probe);
-        if (here)
-            return xasprintf("%s/../shared/corpora", cwd);
+        if (here) return xasprintf("%s/../shared/corpora", cwd);
         char *slash = strrchr(cwd, '/');
-        if (!slash || slash == cwd)
-            break;
+        if (!slash || slash == cwd) break;
         *slash = '\0';
     }
     return NULL;
@@ -436,7 +517,8 @@ static void test_shared(void)
     char *root = find_shared();
     struct stat st;
     if (!root || stat(root, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        printf("# skip: shared corpora not found (%s); set LM_SHARED_DIR\n", root ? root : "no repository root");
+        printf("# skip: shared corpora not found (%s); set LM_SHARED_DIR\n",
+               root ? root : "no repository root");
         free(root);
         return;
     }
@@ -463,14 +545,13 @@ static void test_shared(void)
             nmigs += c.chains[k].nmigs;
             for (size_t m = 0; m < c.chains[k].nmigs; m++) {
                 const Migration *mig = &c.chains[k].migs[m];
-                if (mig->error)
-                    printf("# %s\n", mig->error);
+                if (mig->error) printf("# %s\n", mig->error);
                 for (size_t s = 0; s < mig->nstmts; s++) {
                     const Statement *stmt = &mig->stmts[s];
                     total++;
-                    CHECK(stmt->info.cls && stmt->info.cls[0], "%s:%d classified", mig->path, stmt->line);
-                    if (!stmt->info.cls)
-                        continue;
+                    CHECK(stmt->info.cls && stmt->info.cls[0], "%s:%d classified", mig->path,
+                          stmt->line);
+                    if (!stmt->info.cls) continue;
                     if (strcmp(stmt->info.cls, "unparsed") == 0) {
                         unparsed++;
                         printf("# unparsed: %s:%d\n", mig->path, stmt->line);
@@ -481,10 +562,10 @@ static void test_shared(void)
                     }
                     size_t q;
                     for (q = 0; q < ncounts; q++)
-                        if (strcmp(counts[q].cls, stmt->info.cls) == 0)
-                            break;
+                        if (strcmp(counts[q].cls, stmt->info.cls) == 0) break;
                     if (q == ncounts)
-                        *ARRAY_PUSH(counts, ncounts, cap) = (ClassCount){xstrdup(stmt->info.cls), 0};
+                        *ARRAY_PUSH(counts, ncounts, cap) =
+                            (ClassCount){xstrdup(stmt->info.cls), 0};
                     counts[q].n++;
                 }
             }
@@ -506,8 +587,7 @@ static void test_shared(void)
                cls_ms > 0 ? total / (cls_ms / 1000.0) : 0.0);
         qsort(counts, ncounts, sizeof(*counts), count_cmp);
         for (size_t q = 0; q < ncounts; q++) {
-            if (verbose)
-                printf("#   %5d  %s\n", counts[q].n, counts[q].cls);
+            if (verbose) printf("#   %5d  %s\n", counts[q].n, counts[q].cls);
             free(counts[q].cls);
         }
         free(counts);

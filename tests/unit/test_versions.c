@@ -68,7 +68,8 @@ int main(void)
     VersionSet s;
     Err err = {0};
     CHECK(versions_parse("10,12-14", &s, &err) == 0, "parse");
-    CHECK(versions_has(&s, 10) && versions_has(&s, 13) && !versions_has(&s, 11) && !versions_has(&s, 17),
+    CHECK(versions_has(&s, 10) && versions_has(&s, 13) && !versions_has(&s, 11) &&
+              !versions_has(&s, 17),
           "versions_has");
     CHECK(!versions_has(&s, 9) && !versions_has(&s, 99), "versions_has out of range");
     CHECK(versions_parse(NULL, &s, &err) == -1 && err.code == 2, "NULL spec is rejected");
