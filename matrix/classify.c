@@ -1057,7 +1057,6 @@ static const struct {
     {PG_QUERY__NODE__NODE_ALTER_EVENT_TRIG_STMT, "ALTER EVENT TRIGGER", false},
     {PG_QUERY__NODE__NODE_ALTER_FDW_STMT, "ALTER FOREIGN DATA WRAPPER", false},
     {PG_QUERY__NODE__NODE_ALTER_FOREIGN_SERVER_STMT, "ALTER SERVER", false},
-    {PG_QUERY__NODE__NODE_ALTER_OBJECT_DEPENDS_STMT, "ALTER DEPENDS ON EXTENSION", false},
     {PG_QUERY__NODE__NODE_ALTER_OPERATOR_STMT, "ALTER OPERATOR", false},
     {PG_QUERY__NODE__NODE_ALTER_OP_FAMILY_STMT, "ALTER OPERATOR FAMILY", false},
     {PG_QUERY__NODE__NODE_ALTER_STATS_STMT, "ALTER STATISTICS", false},
@@ -1129,7 +1128,11 @@ static char *classify_node(const Node *n, StmtInfo *info)
     }
     case PG_QUERY__NODE__NODE_ALTER_OWNER_STMT: {
         const PgQuery__AlterOwnerStmt *s = n->alter_owner_stmt;
-        set_target_rv(info, s->relation);
+        if (s->relation)
+            set_target_rv(info, s->relation);
+        else if (s->object_type == PG_QUERY__OBJECT_TYPE__OBJECT_TYPE ||
+                 s->object_type == PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN)
+            target_from_object(info, s->object, false, false);
         return xasprintf("ALTER %s OWNER TO", objtype_word(s->object_type));
     }
     case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
@@ -1229,6 +1232,12 @@ static char *classify_node(const Node *n, StmtInfo *info)
     case PG_QUERY__NODE__NODE_ALTER_EXTENSION_CONTENTS_STMT:
         return xstrdup(n->alter_extension_contents_stmt->action < 0 ? "ALTER EXTENSION DROP"
                                                                     : "ALTER EXTENSION ADD");
+    case PG_QUERY__NODE__NODE_ALTER_OBJECT_DEPENDS_STMT: {
+        const PgQuery__AlterObjectDependsStmt *s = n->alter_object_depends_stmt;
+        set_target_rv(info, s->relation);
+        return xasprintf("ALTER %s %sDEPENDS ON EXTENSION", objtype_word(s->object_type),
+                         s->remove ? "NO " : "");
+    }
     case PG_QUERY__NODE__NODE_ALTER_ROLE_STMT:
     case PG_QUERY__NODE__NODE_ALTER_ROLE_SET_STMT:
         return xstrdup("ALTER ROLE");
