@@ -28,6 +28,8 @@ typedef struct StmtInfo {
                              one (ALTER TYPE ... ADD VALUE: 12), else 0 */
     bool tx_control;      /* BEGIN, COMMIT, ROLLBACK, SAVEPOINT, ... */
     bool in_do_block;     /* a DO block or function body (DDL hidden inside) */
+    bool generic;         /* cls came from the fallback (named after the parse node's
+                             type), not from classify.c's table of known forms */
 } StmtInfo;
 
 /* Classifies sql (one statement, no trailing semicolon needed). Never fails on
