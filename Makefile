@@ -39,6 +39,9 @@ $(BUILD)/%.o: %.c $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
+# The lock table is assembled into the binary (.incbin in matrix/locktable.c).
+$(BUILD)/matrix/locktable.o: fixtures/locktable.tsv
+
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(OBJS) $(LDLIBS_ALL)

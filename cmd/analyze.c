@@ -1,9 +1,355 @@
-/* cmd/analyze: not built yet. */
+/*
+ * cmd/analyze: static prediction only, no servers. Every statement of the
+ * corpus is classified and looked up in the lock table for each selected
+ * version; a table (text) or the report's statements shape (json).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cmd/cmd.h"
+#include "common/json.h"
+#include "matrix/corpus.h"
+#include "matrix/locktable.h"
+#include "matrix/versions.h"
+
+static const char usage_text[] =
+    "usage: lockmatrix analyze [options] FILE...\n"
+    "\n"
+    "Predict, without any server, what each statement of the migrations locks\n"
+    "on each version: the lock on its target, rewrite, scan, locks on other\n"
+    "relations and a risk level, from the lock table.\n"
+    "\n"
+    "options:\n"
+    "  -V, --versions LIST     versions: 10-17 (default), 12,14,17, 11-\n"
+    "      --format FORMAT     text (default) | json\n"
+    "      --locktable FILE    the lock table (default: the built-in copy)\n"
+    "      --ci                exit 1 when a statement's risk exceeds --max-risk\n"
+    "      --max-risk LEVEL    safe | low | medium | high | critical (implies --ci)\n"
+    "      --each              every file of a directory is its own chain\n"
+    "  -h, --help              this help\n"
+    "\n"
+    "Exit codes: 0 ok, 1 a statement above --max-risk, 2 usage or input error.\n";
+
+enum { OPT_FORMAT = 256, OPT_LOCKTABLE, OPT_CI, OPT_MAX_RISK, OPT_EACH };
+
+static const struct option long_opts[] = {
+    {"versions", required_argument, NULL, 'V'},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"locktable", required_argument, NULL, OPT_LOCKTABLE},
+    {"ci", no_argument, NULL, OPT_CI},
+    {"max-risk", required_argument, NULL, OPT_MAX_RISK},
+    {"each", no_argument, NULL, OPT_EACH},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* ---- text -------------------------------------------------------------- */
+
+static bool pred_eq(bool ha, const LtPrediction *a, bool hb, const LtPrediction *b)
+{
+    if (ha != hb) return false;
+    if (!ha) return true;
+    return a->mode == b->mode && a->rewrite == b->rewrite && a->scan == b->scan &&
+           memcmp(a->others, b->others, sizeof(a->others)) == 0 && a->risk == b->risk &&
+           a->note == b->note;
+}
+
+static void others_text(const int *others, Buf *b)
+{
+    bool any = false;
+    for (int i = 0; i < LT_NROLES; i++) {
+        if (others[i] < 0) continue;
+        buf_printf(b, "%s%s:%s", any ? "," : "", locktable_role_name(i),
+                   locktable_mode_name(others[i]));
+        any = true;
+    }
+    if (!any) buf_putc(b, '-');
+}
+
+static void text_statement(Buf *out, const Migration *m, const Statement *st,
+                           const VersionSet *vs, const LtPrediction *p, const bool *have)
+{
+    buf_printf(out, "%s:%d  %s\n    ", m->path, st->line, st->info.cls);
+    locktable_shorten(st->sql, 100, out);
+    buf_putc(out, '\n');
+    for (int i = 0; i < vs->n;) {
+        int j = i;
+        while (j + 1 < vs->n && vs->v[j + 1] == vs->v[j] + 1 &&
+               pred_eq(have[i], &p[i], have[j + 1], &p[j + 1]))
+            j++;
+        char range[16];
+        if (j > i)
+            snprintf(range, sizeof(range), "%d-%d", vs->v[i], vs->v[j]);
+        else
+            snprintf(range, sizeof(range), "%d", vs->v[i]);
+        if (!have[i]) {
+            buf_printf(out, "    %-6s %s\n", range, "unpredicted: no row in the lock table");
+        } else {
+            Buf o;
+            buf_init(&o);
+            if (p[i].rewrite != LT_NO)
+                buf_puts(&o, p[i].rewrite == LT_YES ? "rewrite " : "rewrite? ");
+            if (p[i].scan != LT_NO) buf_puts(&o, p[i].scan == LT_YES ? "scan " : "scan? ");
+            if (p[i].others[0] >= 0 || p[i].others[1] >= 0) others_text(p[i].others, &o);
+            while (o.len && o.data[o.len - 1] == ' ')
+                o.data[--o.len] = '\0';
+            buf_printf(out, "    %-6s %-24s %-8s %-s%s%s\n", range, locktable_mode_name(p[i].mode),
+                       locktable_risk_name(p[i].risk), o.data ? o.data : "",
+                       o.len && p[i].note && *p[i].note ? "; " : "",
+                       p[i].note ? p[i].note : "");
+            buf_free(&o);
+        }
+        i = j + 1;
+    }
+}
+
+/* ---- json -------------------------------------------------------------- */
+
+static void json_tri(JsonW *w, LtTri t)
+{
+    if (t == LT_DEPENDS)
+        json_null(w);
+    else
+        json_bool(w, t == LT_YES);
+}
+
+static void json_statement(JsonW *w, const Migration *m, const Statement *st,
+                           const VersionSet *vs, const LtPrediction *p, const bool *have)
+{
+    json_obj_begin(w);
+    json_key(w, "migration");
+    json_str(w, m->path);
+    json_key(w, "index");
+    json_int(w, st->index);
+    json_key(w, "line");
+    json_int(w, st->line);
+    json_key(w, "sql");
+    json_str(w, st->sql);
+    json_key(w, "class");
+    json_str(w, st->info.cls);
+    json_key(w, "target");
+    json_str(w, st->info.target);
+    json_key(w, "results");
+    json_obj_begin(w);
+    for (int i = 0; i < vs->n; i++) {
+        char k[16];
+        snprintf(k, sizeof(k), "%d", vs->v[i]);
+        json_key(w, k);
+        json_obj_begin(w);
+        json_key(w, "predicted");
+        if (!have[i]) {
+            json_null(w);
+        } else {
+            json_obj_begin(w);
+            json_key(w, "mode");
+            json_str(w, p[i].mode >= 0 ? locktable_mode_name(p[i].mode) : NULL);
+            json_key(w, "rewrite");
+            json_tri(w, p[i].rewrite);
+            json_key(w, "scan");
+            json_tri(w, p[i].scan);
+            json_key(w, "others");
+            json_obj_begin(w);
+            for (int r = 0; r < LT_NROLES; r++) {
+                if (p[i].others[r] < 0) continue;
+                json_key(w, locktable_role_name(r));
+                json_str(w, locktable_mode_name(p[i].others[r]));
+            }
+            json_obj_end(w);
+            json_key(w, "risk");
+            json_str(w, locktable_risk_name(p[i].risk));
+            json_key(w, "note");
+            json_str(w, p[i].note);
+            json_obj_end(w);
+        }
+        json_obj_end(w);
+    }
+    json_obj_end(w);
+    json_obj_end(w);
+}
+
+/* ---- CI ------------------------------------------------------------------ */
+
+/* Why p is above max_risk, into b. */
+static void risk_reason(const LtPrediction *p, int max_risk, Buf *b)
+{
+    buf_printf(b, "risk %s above %s: %s takes %s", locktable_risk_name(p->risk),
+               locktable_risk_name((LtRisk)max_risk), p->cls, locktable_mode_name(p->mode));
+    if (p->rewrite != LT_NO)
+        buf_puts(b, p->rewrite == LT_YES ? ", rewrites the table" : ", may rewrite the table");
+    if (p->scan != LT_NO) buf_puts(b, p->scan == LT_YES ? ", scans it" : ", may scan it");
+    if (p->note && *p->note) buf_printf(b, " (%s)", p->note);
+}
+
+/* One line per run of neighbouring versions with the same reason; the number
+ * of versions above max_risk. */
+static size_t ci_statement(Buf *msgs, const Migration *m, const Statement *st,
+                           const VersionSet *vs, const LtPrediction *p, const bool *have,
+                           int max_risk)
+{
+    size_t n = 0;
+    Buf cur, next;
+    buf_init(&cur);
+    buf_init(&next);
+    for (int i = 0; i < vs->n;) {
+        if (!have[i] || (int)p[i].risk <= max_risk) {
+            i++;
+            continue;
+        }
+        buf_reset(&cur);
+        risk_reason(&p[i], max_risk, &cur);
+        int j = i;
+        while (j + 1 < vs->n && have[j + 1] && (int)p[j + 1].risk > max_risk) {
+            buf_reset(&next);
+            risk_reason(&p[j + 1], max_risk, &next);
+            if (strcmp(cur.data, next.data) != 0) break;
+            j++;
+        }
+        char range[32];
+        if (j > i)
+            snprintf(range, sizeof(range), "%d-%d", vs->v[i], vs->v[j]);
+        else
+            snprintf(range, sizeof(range), "%d", vs->v[i]);
+        locktable_ci_line(msgs, m->path, st->line, st->sql, range, cur.data);
+        buf_putc(msgs, '\n');
+        n += (size_t)(j - i + 1);
+        i = j + 1;
+    }
+    buf_free(&cur);
+    buf_free(&next);
+    return n;
+}
+
+/* ---- the command ------------------------------------------------------- */
 
 int cmd_analyze(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return cmd_fail(EXIT_USAGE, "\"analyze\" is not implemented yet");
+    const char *versions_spec = VERSIONS_DEFAULT, *format = "text", *lt_path = NULL;
+    bool ci = false;
+    int max_risk = -1;
+    CorpusOpts copts = {0};
+
+    optind = 1;
+    int o;
+    while ((o = getopt_long(argc, argv, "V:h", long_opts, NULL)) != -1) {
+        switch (o) {
+        case 'V': versions_spec = optarg; break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0)
+                return cmd_fail(EXIT_USAGE, "unknown format \"%s\" (text, json)", optarg);
+            format = optarg;
+            break;
+        case OPT_LOCKTABLE: lt_path = optarg; break;
+        case OPT_CI: ci = true; break;
+        case OPT_MAX_RISK:
+            if ((max_risk = locktable_risk_parse(optarg)) < 0)
+                return cmd_fail(EXIT_USAGE,
+                                "unknown risk level \"%s\" (safe, low, medium, high, critical)",
+                                optarg);
+            ci = true;
+            break;
+        case OPT_EACH: copts.each_file = true; break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        default: fputs(usage_text, stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "%s: analyze: no FILE given\n", progname);
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    if (ci && max_risk < 0) max_risk = LT_RISK_CRITICAL; /* nothing is above critical */
+
+    Err err = {0};
+    VersionSet vs;
+    if (versions_parse(versions_spec, &vs, &err) != 0) return cmd_fail_err(&err, EXIT_USAGE);
+    LockTable *lt;
+    if (locktable_load(lt_path, &lt, &err) != 0) return cmd_fail_err(&err, EXIT_USAGE);
+    Corpus corpus;
+    if (corpus_load(&corpus, argv + optind, argc - optind, &copts, &err) != 0) {
+        locktable_free(lt);
+        return cmd_fail_err(&err, EXIT_USAGE);
+    }
+
+    Buf out, ci_msgs, tmp;
+    buf_init(&out);
+    buf_init(&ci_msgs);
+    buf_init(&tmp);
+    JsonW w;
+    bool json = strcmp(format, "json") == 0;
+    if (json) {
+        json_init(&w, &out, true);
+        json_obj_begin(&w);
+        json_key(&w, "versions");
+        json_arr_begin(&w);
+        for (int i = 0; i < vs.n; i++)
+            json_int(&w, vs.v[i]);
+        json_arr_end(&w);
+        json_key(&w, "statements");
+        json_arr_begin(&w);
+    }
+    LtPrediction pred[VERSIONS_MAX - VERSIONS_MIN + 1];
+    bool have[VERSIONS_MAX - VERSIONS_MIN + 1];
+    size_t nstmts = 0, nunpredicted = 0, nabove = 0, risk_count[LT_RISK_CRITICAL + 1] = {0};
+    for (size_t c = 0; c < corpus.nchains; c++) {
+        const Chain *ch = &corpus.chains[c];
+        for (size_t mi = 0; mi < ch->nmigs; mi++) {
+            const Migration *m = &ch->migs[mi];
+            if (m->error) fprintf(stderr, "%s: %s\n", progname, m->error);
+            for (size_t si = 0; si < m->nstmts; si++) {
+                const Statement *st = &m->stmts[si];
+                int worst = -1;
+                bool any_missing = false;
+                for (int v = 0; v < vs.n; v++) {
+                    have[v] = locktable_predict(lt, &st->info, vs.v[v], &pred[v]);
+                    if (!have[v]) {
+                        any_missing = true;
+                        continue;
+                    }
+                    if ((int)pred[v].risk > worst) worst = (int)pred[v].risk;
+                }
+                if (ci) nabove += ci_statement(&ci_msgs, m, st, &vs, pred, have, max_risk);
+                nstmts++;
+                if (any_missing) nunpredicted++;
+                if (worst >= 0) risk_count[worst]++;
+                if (json)
+                    json_statement(&w, m, st, &vs, pred, have);
+                else
+                    text_statement(&out, m, st, &vs, pred, have);
+                if (out.len > 1 << 16) {
+                    fwrite(out.data, 1, out.len, stdout);
+                    buf_reset(&out);
+                }
+            }
+        }
+    }
+    if (json) {
+        json_arr_end(&w);
+        json_obj_end(&w);
+        buf_putc(&out, '\n');
+    } else {
+        buf_printf(&out, "\n%zu statements on %d versions; highest risk per statement:", nstmts,
+                   vs.n);
+        for (int r = 0; r <= LT_RISK_CRITICAL; r++)
+            buf_printf(&out, " %s %zu,", locktable_risk_name((LtRisk)r), risk_count[r]);
+        buf_printf(&out, " unpredicted on some version %zu\n", nunpredicted);
+    }
+    fwrite(out.data, 1, out.len, stdout);
+    fflush(stdout);
+
+    int rc = corpus.nerrors ? EXIT_USAGE : 0;
+    if (nabove) {
+        fputs(ci_msgs.data, stderr);
+        cmd_fail(EXIT_CHECKS, "%zu statement versions above risk %s", nabove,
+                 locktable_risk_name((LtRisk)max_risk));
+        rc = EXIT_CHECKS;
+    }
+    buf_free(&out);
+    buf_free(&ci_msgs);
+    buf_free(&tmp);
+    corpus_free(&corpus);
+    locktable_free(lt);
+    return rc;
 }

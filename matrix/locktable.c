@@ -1,0 +1,856 @@
+/*
+ * locktable: the static lock table (see locktable.h), its file format,
+ * predictions, verdicts and regeneration from observations.
+ *
+ * File format (TSV, one row per line, '#' lines are comments):
+ *   class  first  last  mode  rewrite  scan  others  risk  note
+ * mode: a PostgreSQL lock mode name, "-" for none; rewrite, scan: yes, no,
+ * depends; others: "-" or role:Mode[,role:Mode] with role referenced or other;
+ * risk: safe, low, medium, high, critical. A class has at most one row per
+ * major.
+ */
+#include "matrix/locktable.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "matrix/versions.h"
+
+/* ---- the built-in copy ------------------------------------------------- */
+
+/* fixtures/locktable.tsv, assembled into the binary (the Makefile makes this
+ * object depend on the file); NUL-terminated. */
+__asm__(".section .rodata\n"
+        ".balign 16\n"
+        "lm_locktable_tsv_start:\n"
+        ".incbin \"fixtures/locktable.tsv\"\n"
+        "lm_locktable_tsv_end:\n"
+        ".byte 0\n"
+        ".previous\n");
+extern const char lm_locktable_tsv_start[] __asm__("lm_locktable_tsv_start");
+extern const char lm_locktable_tsv_end[] __asm__("lm_locktable_tsv_end");
+
+const char *locktable_builtin(size_t *len)
+{
+    *len = (size_t)(lm_locktable_tsv_end - lm_locktable_tsv_start);
+    return lm_locktable_tsv_start;
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+static const char *const mode_names[] = {
+    "AccessShareLock", "RowShareLock",          "RowExclusiveLock", "ShareUpdateExclusiveLock",
+    "ShareLock",       "ShareRowExclusiveLock", "ExclusiveLock",    "AccessExclusiveLock",
+};
+static const char *const risk_names[] = {"safe", "low", "medium", "high", "critical"};
+static const char *const tri_names[] = {"no", "yes", "depends"};
+static const char *const role_names[LT_NROLES] = {"referenced", "other"};
+static const char *const verdict_names[LT_NVERDICTS] = {
+    "confirmed", "mismatch", "trace-only", "unpredicted", "error",
+};
+static const char *const columns[] = {"class", "first", "last",   "mode", "rewrite",
+                                      "scan",  "others", "risk", "note"};
+#define NCOLS ARRAY_LEN(columns)
+
+const char *locktable_mode_name(int rank)
+{
+    return rank >= 0 && rank < (int)ARRAY_LEN(mode_names) ? mode_names[rank] : "-";
+}
+
+int locktable_mode_rank(const char *name)
+{
+    if (!name) return -2;
+    if (strcmp(name, "-") == 0) return -1;
+    for (size_t i = 0; i < ARRAY_LEN(mode_names); i++)
+        if (strcmp(name, mode_names[i]) == 0) return (int)i;
+    return -2;
+}
+
+const char *locktable_risk_name(LtRisk r)
+{
+    return (unsigned)r < ARRAY_LEN(risk_names) ? risk_names[r] : "?";
+}
+
+int locktable_risk_parse(const char *name)
+{
+    for (size_t i = 0; name && i < ARRAY_LEN(risk_names); i++)
+        if (strcmp(name, risk_names[i]) == 0) return (int)i;
+    return -1;
+}
+
+const char *locktable_tri_name(LtTri t) { return (unsigned)t < 3 ? tri_names[t] : "?"; }
+
+static int tri_parse(const char *s)
+{
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, tri_names[i]) == 0) return i;
+    return -1;
+}
+
+const char *locktable_role_name(int role)
+{
+    return role >= 0 && role < LT_NROLES ? role_names[role] : "?";
+}
+
+static int role_index(const char *role)
+{
+    for (int i = 0; role && i < LT_NROLES; i++)
+        if (strcmp(role, role_names[i]) == 0) return i;
+    return -1;
+}
+
+const char *locktable_verdict_name(LtVerdict v)
+{
+    return (unsigned)v < LT_NVERDICTS ? verdict_names[v] : "?";
+}
+
+int locktable_verdict_parse(const char *name)
+{
+    for (int i = 0; name && i < LT_NVERDICTS; i++)
+        if (strcmp(name, verdict_names[i]) == 0) return i;
+    return -1;
+}
+
+/* ---- the table --------------------------------------------------------- */
+
+static void row_free(LtRow *r)
+{
+    free(r->cls);
+    free(r->note);
+}
+
+void locktable_free(LockTable *t)
+{
+    if (!t) return;
+    for (size_t i = 0; i < t->nrows; i++)
+        row_free(&t->rows[i]);
+    free(t->rows);
+    free(t->header);
+    free(t->source);
+    free(t->index);
+    free(t);
+}
+
+static const LockTable *sort_table; /* qsort has no context argument */
+
+static int index_cmp(const void *a, const void *b)
+{
+    const LtRow *x = &sort_table->rows[*(const size_t *)a];
+    const LtRow *y = &sort_table->rows[*(const size_t *)b];
+    int c = strcmp(x->cls, y->cls);
+    if (c) return c;
+    return x->first - y->first;
+}
+
+static void build_index(LockTable *t)
+{
+    free(t->index);
+    t->index = xmalloc((t->nrows + 1) * sizeof(size_t));
+    for (size_t i = 0; i < t->nrows; i++)
+        t->index[i] = i;
+    sort_table = t;
+    if (t->nrows > 1) qsort(t->index, t->nrows, sizeof(size_t), index_cmp);
+    sort_table = NULL;
+}
+
+/* Position in t->index of the first row of cls, or t->nrows. */
+static size_t index_first(const LockTable *t, const char *cls)
+{
+    size_t lo = 0, hi = t->nrows;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(t->rows[t->index[mid]].cls, cls) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+const LtRow *locktable_lookup(const LockTable *t, const char *cls, int major)
+{
+    if (!t || !cls) return NULL;
+    for (size_t k = index_first(t, cls); k < t->nrows; k++) {
+        const LtRow *r = &t->rows[t->index[k]];
+        if (strcmp(r->cls, cls) != 0) break;
+        if (major >= r->first && major <= r->last) return r;
+    }
+    return NULL;
+}
+
+size_t locktable_nclasses(const LockTable *t)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < t->nrows; k++)
+        if (k == 0 || strcmp(t->rows[t->index[k]].cls, t->rows[t->index[k - 1]].cls) != 0) n++;
+    return n;
+}
+
+/* ---- parsing ----------------------------------------------------------- */
+
+static int parse_int(const char *s, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < 0 || v > 99) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* "referenced:ShareRowExclusiveLock,other:AccessShareLock" or "-". */
+static int parse_others(char *s, int *others, const char **bad)
+{
+    for (int i = 0; i < LT_NROLES; i++)
+        others[i] = -1;
+    if (strcmp(s, "-") == 0) return 0;
+    for (char *item = strtok(s, ","); item; item = strtok(NULL, ",")) {
+        char *colon = strchr(item, ':');
+        *bad = item;
+        if (!colon) return -1;
+        *colon = '\0';
+        int role = role_index(item);
+        int mode = locktable_mode_rank(colon + 1);
+        *colon = ':';
+        if (role < 0 || mode < 0) return -1;
+        if (mode > others[role]) others[role] = mode;
+    }
+    return 0;
+}
+
+static int parse_row(char **f, LtRow *r, const char *name, int line, Err *err)
+{
+    int v;
+    const char *bad = NULL;
+#define FAIL(...) err_set(err, 2, "\"%s\" line %d: " __VA_ARGS__)
+    if (!*f[0]) return FAIL("empty class", name, line);
+    r->cls = xstrdup(f[0]);
+    r->line = line;
+    if (parse_int(f[1], &r->first) < 0) return FAIL("invalid first version \"%s\"", name, line, f[1]);
+    if (parse_int(f[2], &r->last) < 0) return FAIL("invalid last version \"%s\"", name, line, f[2]);
+    if (r->last < r->first)
+        return FAIL("last version %d before first version %d", name, line, r->last, r->first);
+    if ((r->mode = locktable_mode_rank(f[3])) < -1)
+        return FAIL("unknown lock mode \"%s\"", name, line, f[3]);
+    if ((v = tri_parse(f[4])) < 0)
+        return FAIL("invalid rewrite \"%s\" (yes, no, depends)", name, line, f[4]);
+    r->rewrite = (LtTri)v;
+    if ((v = tri_parse(f[5])) < 0)
+        return FAIL("invalid scan \"%s\" (yes, no, depends)", name, line, f[5]);
+    r->scan = (LtTri)v;
+    if (parse_others(f[6], r->others, &bad) < 0)
+        return FAIL("invalid other lock \"%s\" (role:Mode, role referenced or other)", name, line,
+                    bad ? bad : f[6]);
+    if ((v = locktable_risk_parse(f[7])) < 0)
+        return FAIL("unknown risk \"%s\" (safe, low, medium, high, critical)", name, line, f[7]);
+    r->risk = (LtRisk)v;
+    r->note = xstrdup(f[8]);
+#undef FAIL
+    return 0;
+}
+
+int locktable_parse(const char *text, size_t len, const char *name, LockTable **out, Err *err)
+{
+    LockTable *t = xcalloc(1, sizeof(*t));
+    t->source = xstrdup(name);
+    Buf header;
+    buf_init(&header);
+    size_t cap = 0;
+    bool have_columns = false;
+    int line = 0;
+    char *copy = xstrndup(text, len);
+    char *p = copy, *end = copy + strlen(copy);
+    *out = NULL;
+
+    while (p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *eol = nl ? nl : end;
+        line++;
+        if (eol > p && eol[-1] == '\r') eol[-1] = '\0';
+        *eol = '\0';
+        char *s = p;
+        p = nl ? nl + 1 : end;
+        if (*s == '#') {
+            if (!have_columns) {
+                buf_puts(&header, s);
+                buf_putc(&header, '\n');
+            }
+            continue;
+        }
+        if (strspn(s, " \t") == strlen(s)) continue;
+
+        char *f[NCOLS + 1];
+        size_t nf = 0;
+        for (char *q = s;;) {
+            char *tab = strchr(q, '\t');
+            if (nf < NCOLS + 1) f[nf] = q;
+            nf++;
+            if (!tab) break;
+            *tab = '\0';
+            q = tab + 1;
+        }
+        if (!have_columns) {
+            bool ok = nf == NCOLS;
+            for (size_t i = 0; ok && i < NCOLS; i++)
+                ok = strcmp(f[i], columns[i]) == 0;
+            if (!ok) {
+                err_set(err, 2,
+                        "\"%s\" line %d: expected the column names (class, first, last, mode, "
+                        "rewrite, scan, others, risk, note, tab-separated)",
+                        name, line);
+                goto fail;
+            }
+            have_columns = true;
+            continue;
+        }
+        if (nf != NCOLS) {
+            err_set(err, 2, "\"%s\" line %d: %zu fields, expected %zu (tab-separated)", name, line,
+                    nf, NCOLS);
+            goto fail;
+        }
+        LtRow *r = ARRAY_PUSH(t->rows, t->nrows, cap);
+        memset(r, 0, sizeof(*r));
+        if (parse_row(f, r, name, line, err) < 0) goto fail;
+    }
+    if (!have_columns) {
+        err_set(err, 2, "\"%s\": no column names line (a lock table starts with them)", name);
+        goto fail;
+    }
+    build_index(t);
+    /* one row per class and major */
+    for (size_t k = 1; k < t->nrows; k++) {
+        const LtRow *a = &t->rows[t->index[k - 1]], *b = &t->rows[t->index[k]];
+        if (strcmp(a->cls, b->cls) == 0 && b->first <= a->last) {
+            err_set(err, 2, "\"%s\" line %d: \"%s\" %d-%d overlaps line %d (%d-%d)", name, b->line,
+                    b->cls, b->first, b->last, a->line, a->first, a->last);
+            goto fail;
+        }
+    }
+    t->header = buf_steal(&header);
+    free(copy);
+    *out = t;
+    return 0;
+fail:
+    buf_free(&header);
+    free(copy);
+    locktable_free(t);
+    return -1;
+}
+
+int locktable_load(const char *path, LockTable **out, Err *err)
+{
+    if (!path) {
+        size_t len;
+        const char *text = locktable_builtin(&len);
+        return locktable_parse(text, len, "built-in", out, err);
+    }
+    char *text;
+    size_t len;
+    if (file_read_all(path, &text, &len, err) < 0) return -1;
+    int rc = locktable_parse(text, len, path, out, err);
+    free(text);
+    return rc;
+}
+
+/* ---- predictions ------------------------------------------------------- */
+
+static LtTri tri_or(LtTri a, LtTri b)
+{
+    if (a == LT_YES || b == LT_YES) return LT_YES;
+    if (a == LT_DEPENDS || b == LT_DEPENDS) return LT_DEPENDS;
+    return LT_NO;
+}
+
+static void predict_from_row(const LtRow *r, LtPrediction *p)
+{
+    p->mode = r->mode;
+    p->rewrite = r->rewrite;
+    p->scan = r->scan;
+    memcpy(p->others, r->others, sizeof(p->others));
+    p->risk = r->risk;
+    p->note = r->note;
+    p->cls = r->cls;
+}
+
+bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, LtPrediction *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->mode = -1;
+    for (int i = 0; i < LT_NROLES; i++)
+        out->others[i] = -1;
+    if (!t || !info || !info->cls) return false;
+    if (info->nsubclasses <= 1) {
+        const LtRow *r = locktable_lookup(t, info->cls, major);
+        if (!r) return false;
+        predict_from_row(r, out);
+        return true;
+    }
+    for (size_t i = 0; i < info->nsubclasses; i++) {
+        const LtRow *r = locktable_lookup(t, info->subclasses[i], major);
+        if (!r) return false;
+        if (i == 0) {
+            predict_from_row(r, out);
+            continue;
+        }
+        if (r->mode > out->mode) out->mode = r->mode;
+        out->rewrite = tri_or(out->rewrite, r->rewrite);
+        out->scan = tri_or(out->scan, r->scan);
+        for (int k = 0; k < LT_NROLES; k++)
+            if (r->others[k] > out->others[k]) out->others[k] = r->others[k];
+        if (r->risk > out->risk) {
+            out->risk = r->risk;
+            out->note = r->note;
+            out->cls = r->cls;
+        }
+    }
+    return true;
+}
+
+/* ---- observations ------------------------------------------------------ */
+
+static bool is_relation_lock(const LtLock *l)
+{
+    return !l->locktype || strcmp(l->locktype, "relation") == 0;
+}
+
+void locktable_observe(const LtLock *locks, size_t nlocks, char *const *rewrites,
+                       size_t nrewrites, size_t nscanned, LtObs *out)
+{
+    out->mode = -1;
+    out->rewrite = false;
+    out->scan = nscanned > 0;
+    for (int i = 0; i < LT_NROLES; i++)
+        out->others[i] = -1;
+    int held = -1;
+    for (size_t i = 0; i < nlocks; i++) {
+        const LtLock *l = &locks[i];
+        if (!is_relation_lock(l) || !l->role) continue;
+        int m = locktable_mode_rank(l->mode);
+        if (m < 0) continue;
+        if (strcmp(l->role, "table") == 0) {
+            if (l->held_before) {
+                if (m > held) held = m;
+            } else if (m > out->mode) {
+                out->mode = m;
+            }
+            continue;
+        }
+        int r = role_index(l->role);
+        if (r >= 0 && !l->held_before && m > out->others[r]) out->others[r] = m;
+    }
+    if (out->mode < 0) out->mode = held;
+    /* a rewrite: a rewritten relation that is not an index, toast table,
+     * sequence, or a relation the statement created */
+    for (size_t i = 0; i < nrewrites && !out->rewrite; i++) {
+        const char *role = NULL;
+        for (size_t k = 0; k < nlocks && !role; k++)
+            if (is_relation_lock(&locks[k]) && locks[k].relation &&
+                strcmp(locks[k].relation, rewrites[i]) == 0)
+                role = locks[k].role;
+        if (!role || strcmp(role, "table") == 0 || strcmp(role, "referenced") == 0 ||
+            strcmp(role, "other") == 0)
+            out->rewrite = true;
+    }
+}
+
+/* ---- verdicts ---------------------------------------------------------- */
+
+LtVerdict locktable_verdict(const LtPrediction *p, const LtObs *o, bool failed)
+{
+    if (failed) return LT_ERROR;
+    if (!p) return LT_UNPREDICTED;
+    if (p->mode != o->mode) return LT_MISMATCH;
+    if (p->rewrite != LT_DEPENDS && (p->rewrite == LT_YES) != o->rewrite) return LT_MISMATCH;
+    if (o->scan && p->scan == LT_NO) return LT_TRACE_ONLY;
+    for (int i = 0; i < LT_NROLES; i++)
+        if (o->others[i] > p->others[i]) return LT_TRACE_ONLY;
+    return LT_CONFIRMED;
+}
+
+static void others_str(const int *others, Buf *b)
+{
+    bool any = false;
+    for (int i = 0; i < LT_NROLES; i++) {
+        if (others[i] < 0) continue;
+        buf_printf(b, "%s%s:%s", any ? "," : "", role_names[i], mode_names[others[i]]);
+        any = true;
+    }
+    if (!any) buf_putc(b, '-');
+}
+
+void locktable_explain(const LtPrediction *p, const LtObs *o, Buf *b)
+{
+    if (!p) {
+        buf_puts(b, "no row in the lock table");
+        return;
+    }
+    buf_printf(b, "predicted %s, %s", locktable_mode_name(p->mode),
+               p->rewrite == LT_YES ? "rewrite" : p->rewrite == LT_NO ? "no rewrite"
+                                                                      : "rewrite depends");
+    if (o->scan && p->scan == LT_NO) buf_puts(b, ", no scan");
+    if (memcmp(p->others, o->others, sizeof(p->others)) != 0) {
+        buf_puts(b, ", others ");
+        others_str(p->others, b);
+    }
+    buf_printf(b, "; observed %s, %s", locktable_mode_name(o->mode),
+               o->rewrite ? "rewrite" : "no rewrite");
+    if (o->scan && p->scan == LT_NO) buf_puts(b, ", scan");
+    if (memcmp(p->others, o->others, sizeof(p->others)) != 0) {
+        buf_puts(b, ", others ");
+        others_str(o->others, b);
+    }
+}
+
+/* ---- regeneration ------------------------------------------------------ */
+
+/* What one (class, major) cell holds while a table is rebuilt. */
+typedef struct Cell {
+    const char *cls; /* points into the old table or the observations */
+    int major;
+    bool have;       /* any value */
+    bool observed;   /* from observations (else from the old table) */
+    int mode;
+    LtTri rewrite, scan;
+    int others[LT_NROLES];
+    int nyes_rewrite, nyes_scan, nobs;
+} Cell;
+
+typedef struct Grid {
+    const char **classes; /* in output order */
+    size_t nclasses, cap;
+    Cell *cells;          /* nclasses x NMAJ */
+} Grid;
+
+#define NMAJ 100 /* majors 0..99: the file's range */
+
+static size_t grid_class(Grid *g, const char *cls)
+{
+    for (size_t i = g->nclasses; i-- > 0;)
+        if (strcmp(g->classes[i], cls) == 0) return i;
+    size_t oldcap = g->cap;
+    *ARRAY_PUSH(g->classes, g->nclasses, g->cap) = cls;
+    if (g->cap != oldcap) {
+        g->cells = xrealloc(g->cells, g->cap * NMAJ * sizeof(Cell));
+    }
+    memset(&g->cells[(g->nclasses - 1) * NMAJ], 0, NMAJ * sizeof(Cell));
+    return g->nclasses - 1;
+}
+
+static bool cell_eq(const Cell *a, const Cell *b)
+{
+    return a->have && b->have && a->mode == b->mode && a->rewrite == b->rewrite &&
+           a->scan == b->scan && memcmp(a->others, b->others, sizeof(a->others)) == 0;
+}
+
+/* A default risk for a class the old table lacks: table data, not ifs
+ * scattered over the code. Indexed by the lock mode on the target (+1). */
+static LtRisk default_risk(int mode, LtTri rewrite, LtTri scan)
+{
+    static const LtRisk base[9] = {
+        LT_RISK_SAFE,   /* none */
+        LT_RISK_SAFE,   /* AccessShare */
+        LT_RISK_SAFE,   /* RowShare */
+        LT_RISK_LOW,    /* RowExclusive */
+        LT_RISK_LOW,    /* ShareUpdateExclusive */
+        LT_RISK_MEDIUM, /* Share: blocks writes */
+        LT_RISK_MEDIUM, /* ShareRowExclusive */
+        LT_RISK_HIGH,   /* Exclusive: blocks all but reads */
+        LT_RISK_MEDIUM, /* AccessExclusive, brief (catalog only) */
+    };
+    LtRisk r = base[mode + 1];
+    if (mode >= 4 && scan != LT_NO && r < LT_RISK_HIGH) r = LT_RISK_HIGH;
+    if (mode >= 6 && rewrite != LT_NO) r = LT_RISK_CRITICAL;
+    return r;
+}
+
+/* The old row of cls that overlaps [first, last] most (NULL when none). */
+static const LtRow *best_old(const LockTable *old, const char *cls, int first, int last)
+{
+    const LtRow *best = NULL;
+    int best_ov = -1000;
+    for (size_t k = index_first(old, cls); k < old->nrows; k++) {
+        const LtRow *r = &old->rows[old->index[k]];
+        if (strcmp(r->cls, cls) != 0) break;
+        int lo = r->first > first ? r->first : first, hi = r->last < last ? r->last : last;
+        int ov = hi - lo; /* negative: the distance */
+        if (ov > best_ov) {
+            best_ov = ov;
+            best = r;
+        }
+    }
+    return best;
+}
+
+static int str_ptr_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size_t nobs)
+{
+    Grid g = {0};
+    /* the old table's cells, in its order */
+    for (size_t i = 0; i < old->nrows; i++) {
+        const LtRow *r = &old->rows[i];
+        size_t c = grid_class(&g, r->cls);
+        for (int m = r->first; m <= r->last && m < NMAJ; m++) {
+            Cell *x = &g.cells[c * NMAJ + (size_t)m];
+            x->have = true;
+            x->mode = r->mode;
+            x->rewrite = r->rewrite;
+            x->scan = r->scan;
+            memcpy(x->others, r->others, sizeof(x->others));
+        }
+    }
+    /* classes only observed: appended sorted */
+    size_t nold = g.nclasses;
+    const char **fresh = NULL;
+    size_t nfresh = 0, fcap = 0;
+    for (size_t i = 0; i < nobs; i++) {
+        bool known = false;
+        for (size_t k = 0; k < g.nclasses && !known; k++)
+            known = strcmp(g.classes[k], obs[i].cls) == 0;
+        for (size_t k = 0; k < nfresh && !known; k++)
+            known = strcmp(fresh[k], obs[i].cls) == 0;
+        if (!known) *ARRAY_PUSH(fresh, nfresh, fcap) = obs[i].cls;
+    }
+    if (nfresh > 1) qsort(fresh, nfresh, sizeof(*fresh), str_ptr_cmp);
+    for (size_t k = 0; k < nfresh; k++)
+        grid_class(&g, fresh[k]);
+    free(fresh);
+    (void)nold;
+
+    /* observations replace whole cells */
+    for (size_t i = 0; i < nobs; i++) {
+        if (obs[i].major < 0 || obs[i].major >= NMAJ) continue;
+        size_t c = grid_class(&g, obs[i].cls);
+        Cell *x = &g.cells[c * NMAJ + (size_t)obs[i].major];
+        const LtObs *o = &obs[i].obs;
+        if (!x->observed) {
+            x->observed = x->have = true;
+            x->mode = -1;
+            for (int k = 0; k < LT_NROLES; k++)
+                x->others[k] = -1;
+        }
+        x->nobs++;
+        if (o->mode > x->mode) x->mode = o->mode;
+        x->nyes_rewrite += o->rewrite;
+        x->nyes_scan += o->scan;
+        for (int k = 0; k < LT_NROLES; k++)
+            if (o->others[k] > x->others[k]) x->others[k] = o->others[k];
+    }
+    for (size_t c = 0; c < g.nclasses; c++) {
+        for (int m = 0; m < NMAJ; m++) {
+            Cell *x = &g.cells[c * NMAJ + (size_t)m];
+            if (!x->observed) continue;
+            x->rewrite = x->nyes_rewrite == 0           ? LT_NO
+                         : x->nyes_rewrite == x->nobs ? LT_YES
+                                                      : LT_DEPENDS;
+            x->scan = x->nyes_scan == 0 ? LT_NO : x->nyes_scan == x->nobs ? LT_YES : LT_DEPENDS;
+        }
+    }
+
+    /* cells back into rows: equal neighbours merged */
+    LockTable *t = xcalloc(1, sizeof(*t));
+    t->source = xstrdup(old->source);
+    t->header = xstrdup(old->header ? old->header : "");
+    size_t cap = 0;
+    for (size_t c = 0; c < g.nclasses; c++) {
+        for (int m = 0; m < NMAJ;) {
+            Cell *x = &g.cells[c * NMAJ + (size_t)m];
+            if (!x->have) {
+                m++;
+                continue;
+            }
+            int last = m;
+            while (last + 1 < NMAJ && cell_eq(x, &g.cells[c * NMAJ + (size_t)last + 1]))
+                last++;
+            LtRow *r = ARRAY_PUSH(t->rows, t->nrows, cap);
+            memset(r, 0, sizeof(*r));
+            r->cls = xstrdup(g.classes[c]);
+            r->first = m;
+            r->last = last;
+            r->mode = x->mode;
+            r->rewrite = x->rewrite;
+            r->scan = x->scan;
+            memcpy(r->others, x->others, sizeof(r->others));
+            const LtRow *o = best_old(old, r->cls, m, last);
+            r->risk = o ? o->risk : default_risk(r->mode, r->rewrite, r->scan);
+            r->note = xstrdup(o ? o->note : "");
+            m = last + 1;
+        }
+    }
+    free(g.classes);
+    free(g.cells);
+    build_index(t);
+    return t;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+void locktable_format_row(const LtRow *r, Buf *out)
+{
+    buf_printf(out, "%s\t%d\t%d\t%s\t%s\t%s\t", r->cls, r->first, r->last,
+               locktable_mode_name(r->mode), tri_names[r->rewrite], tri_names[r->scan]);
+    others_str(r->others, out);
+    buf_printf(out, "\t%s\t%s", risk_names[r->risk], r->note ? r->note : "");
+}
+
+void locktable_format_tsv(const LockTable *t, Buf *out)
+{
+    if (t->header) buf_puts(out, t->header);
+    for (size_t i = 0; i < NCOLS; i++)
+        buf_printf(out, "%s%s", i ? "\t" : "", columns[i]);
+    buf_putc(out, '\n');
+    for (size_t i = 0; i < t->nrows; i++) {
+        locktable_format_row(&t->rows[i], out);
+        buf_putc(out, '\n');
+    }
+}
+
+void locktable_format_json(const LockTable *t, Buf *out)
+{
+    JsonW w;
+    json_init(&w, out, true);
+    json_obj_begin(&w);
+    json_key(&w, "columns");
+    json_arr_begin(&w);
+    for (size_t i = 0; i < NCOLS; i++)
+        json_str(&w, columns[i]);
+    json_arr_end(&w);
+    json_key(&w, "rows");
+    json_arr_begin(&w);
+    for (size_t i = 0; i < t->nrows; i++) {
+        const LtRow *r = &t->rows[i];
+        json_obj_begin(&w);
+        json_key(&w, "class");
+        json_str(&w, r->cls);
+        json_key(&w, "first");
+        json_int(&w, r->first);
+        json_key(&w, "last");
+        json_int(&w, r->last);
+        json_key(&w, "mode");
+        json_str(&w, r->mode >= 0 ? mode_names[r->mode] : NULL);
+        json_key(&w, "rewrite");
+        json_str(&w, tri_names[r->rewrite]);
+        json_key(&w, "scan");
+        json_str(&w, tri_names[r->scan]);
+        json_key(&w, "others");
+        json_obj_begin(&w);
+        for (int k = 0; k < LT_NROLES; k++) {
+            if (r->others[k] < 0) continue;
+            json_key(&w, role_names[k]);
+            json_str(&w, mode_names[r->others[k]]);
+        }
+        json_obj_end(&w);
+        json_key(&w, "risk");
+        json_str(&w, risk_names[r->risk]);
+        json_key(&w, "note");
+        json_str(&w, r->note);
+        json_obj_end(&w);
+    }
+    json_arr_end(&w);
+    json_obj_end(&w);
+    buf_putc(out, '\n');
+}
+
+/* Whether table t has a row whose TSV line is line. */
+static bool has_line(const LockTable *t, const char *cls, const char *line, Buf *tmp)
+{
+    for (size_t k = index_first(t, cls); k < t->nrows; k++) {
+        const LtRow *r = &t->rows[t->index[k]];
+        if (strcmp(r->cls, cls) != 0) break;
+        buf_reset(tmp);
+        locktable_format_row(r, tmp);
+        if (strcmp(tmp->data, line) == 0) return true;
+    }
+    return false;
+}
+
+/* Prints the rows of class cls in x (file order) missing from y, with mark. */
+static size_t diff_class(const LockTable *x, const LockTable *y, const char *cls, char mark,
+                         Buf *out)
+{
+    size_t n = 0;
+    Buf line, tmp;
+    buf_init(&line);
+    buf_init(&tmp);
+    for (size_t k = index_first(x, cls); k < x->nrows; k++) {
+        const LtRow *r = &x->rows[x->index[k]];
+        if (strcmp(r->cls, cls) != 0) break;
+        buf_reset(&line);
+        locktable_format_row(r, &line);
+        if (!has_line(y, cls, line.data, &tmp)) {
+            buf_printf(out, "%c %s\n", mark, line.data);
+            n++;
+        }
+    }
+    buf_free(&line);
+    buf_free(&tmp);
+    return n;
+}
+
+static bool has_class(const LockTable *t, const char *cls)
+{
+    size_t k = index_first(t, cls);
+    return k < t->nrows && strcmp(t->rows[t->index[k]].cls, cls) == 0;
+}
+
+/* True when row i is the first of its class in file order. */
+static bool first_of_class(const LockTable *t, size_t i)
+{
+    for (size_t k = 0; k < i; k++)
+        if (strcmp(t->rows[k].cls, t->rows[i].cls) == 0) return false;
+    return true;
+}
+
+size_t locktable_diff(const LockTable *a, const LockTable *b, Buf *out)
+{
+    size_t n = 0;
+    /* classes in b's order, then those only in a */
+    for (size_t i = 0; i < b->nrows; i++) {
+        if (!first_of_class(b, i)) continue;
+        n += diff_class(a, b, b->rows[i].cls, '-', out);
+        n += diff_class(b, a, b->rows[i].cls, '+', out);
+    }
+    for (size_t i = 0; i < a->nrows; i++)
+        if (first_of_class(a, i) && !has_class(b, a->rows[i].cls))
+            n += diff_class(a, b, a->rows[i].cls, '-', out);
+    return n;
+}
+
+/* ---- CI messages ------------------------------------------------------- */
+
+void locktable_shorten(const char *sql, size_t max, Buf *b)
+{
+    size_t n = 0;
+    bool space = false;
+    for (const char *p = sql ? sql : ""; *p; p++) {
+        bool ws = *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r';
+        if (ws) {
+            space = n > 0;
+            continue;
+        }
+        bool lead = ((unsigned char)*p & 0xC0) != 0x80; /* never cut a UTF-8 sequence */
+        if (lead && n + (space ? 1 : 0) >= max) {
+            buf_puts(b, "...");
+            return;
+        }
+        if (space) {
+            buf_putc(b, ' ');
+            n++;
+            space = false;
+        }
+        buf_putc(b, *p);
+        if (lead) n++;
+    }
+}
+
+void locktable_ci_line(Buf *b, const char *path, int line, const char *sql, const char *versions,
+                       const char *reason)
+{
+    buf_printf(b, "%s:%d: \"", path ? path : "?", line);
+    locktable_shorten(sql, 60, b);
+    buf_printf(b, "\" on %s: %s", versions, reason);
+}

@@ -1,0 +1,186 @@
+/*
+ * locktable: the static lock table, predictions and verdicts.
+ *
+ * The table is a data file (fixtures/locktable.tsv, embedded into the binary
+ * at build time; --locktable FILE overrides it): one row per class and
+ * version range with the lock mode on the target, rewrite, scan, locks on
+ * other relations, a risk level and a note. See the file's header comment for
+ * the format.
+ *
+ * A prediction is what the table says for a statement on one major; an
+ * observation is what the tracer saw, reduced to the same terms
+ * (locktable_observe); the verdict compares them. Regeneration builds a table
+ * from observations, keeping the hand-written risks and notes.
+ */
+#ifndef LM_LOCKTABLE_H
+#define LM_LOCKTABLE_H
+
+#include "common/util.h"
+#include "matrix/classify.h"
+
+/* yes / no / depends (on the statement's details: e.g. the old and new type of
+ * ALTER COLUMN TYPE, or a valid CHECK constraint proving NOT NULL) */
+typedef enum LtTri { LT_NO = 0, LT_YES = 1, LT_DEPENDS = 2 } LtTri;
+
+typedef enum LtRisk {
+    LT_RISK_SAFE = 0,
+    LT_RISK_LOW,
+    LT_RISK_MEDIUM,
+    LT_RISK_HIGH,
+    LT_RISK_CRITICAL,
+} LtRisk;
+
+/* Roles of the "others" column: relations that are neither the target nor
+ * belong to it (its indexes, toast table, sequences) nor are created by the
+ * statement. */
+#define LT_NROLES 2 /* 0: referenced, 1: other */
+
+typedef struct LtRow {
+    char *cls;               /* owned */
+    int first, last;         /* majors, inclusive */
+    int mode;                /* lock mode rank on the target 0..7 (locktable_mode_name),
+                                -1: no lock on an existing target */
+    LtTri rewrite, scan;
+    int others[LT_NROLES];   /* strongest mode rank per role, -1: none */
+    LtRisk risk;
+    char *note;              /* owned; "" when none */
+    int line;                /* line in the source file, 0 when generated */
+} LtRow;
+
+typedef struct LockTable {
+    LtRow *rows;             /* file order */
+    size_t nrows;
+    char *header;            /* the comment lines before the column header, kept
+                                when the table is written again; owned */
+    char *source;            /* file name (or "built-in"); owned */
+    size_t *index;           /* rows sorted by (cls, first), for lookups; owned */
+} LockTable;
+
+/* ---- loading ----------------------------------------------------------- */
+
+/* Parses text (len bytes) named name into a new table (free with
+ * locktable_free). Errors name the file and line (code 2). */
+int locktable_parse(const char *text, size_t len, const char *name, LockTable **out, Err *err);
+/* Loads path, or the built-in table when path is NULL. */
+int locktable_load(const char *path, LockTable **out, Err *err);
+/* The built-in table's text (fixtures/locktable.tsv at build time); static. */
+const char *locktable_builtin(size_t *len);
+void locktable_free(LockTable *t);
+
+/* Number of distinct classes in the table. */
+size_t locktable_nclasses(const LockTable *t);
+/* The row for (cls, major), NULL when the table has none. */
+const LtRow *locktable_lookup(const LockTable *t, const char *cls, int major);
+
+/* ---- names ------------------------------------------------------------- */
+const char *locktable_mode_name(int rank);      /* "AccessExclusiveLock"; "-" for -1 */
+int locktable_mode_rank(const char *name);      /* 0..7; -1 for "-"; -2 when unknown */
+const char *locktable_risk_name(LtRisk r);      /* "safe" ... "critical" */
+int locktable_risk_parse(const char *name);     /* LtRisk, -1 when unknown */
+const char *locktable_tri_name(LtTri t);        /* "yes", "no", "depends" */
+const char *locktable_role_name(int role);      /* "referenced", "other" */
+
+/* ---- predictions ------------------------------------------------------- */
+
+typedef struct LtPrediction {
+    int mode;                /* as LtRow.mode */
+    LtTri rewrite, scan;
+    int others[LT_NROLES];
+    LtRisk risk;
+    const char *note;        /* of the row with the highest risk; points into the table */
+    const char *cls;         /* the class (or subclass) that decided the risk; into the table */
+} LtPrediction;
+
+/* The prediction for a classified statement on major. An ALTER TABLE with
+ * several subcommands gets the strongest mode over its subclasses, rewrite
+ * and scan when any subclass has them (depends when any depends), the
+ * strongest other locks and the highest risk. False when the table has no
+ * row for the class (or for one of the subclasses) on major. */
+bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, LtPrediction *out);
+
+/* ---- observations ------------------------------------------------------ */
+
+/* One lock as the tracer reported it (a view over TraceLock or RvLock). */
+typedef struct LtLock {
+    const char *relation, *role, *locktype, *mode;
+    bool granted, held_before;
+} LtLock;
+
+typedef struct LtObs {
+    int mode;                /* strongest mode on the target ("table" role), -1: none */
+    bool rewrite;            /* a relation other than an index, toast table, sequence or
+                                a new one got a new relfilenode */
+    bool scan;               /* a sequential scan was counted */
+    int others[LT_NROLES];   /* strongest mode per role, -1: none */
+} LtObs;
+
+/* Reduces a trace to an observation. Locks held before the statement (an
+ * earlier statement of the same transaction) count only for the target, and
+ * only when the statement added no lock on it. rewrites: relation names;
+ * nscanned: relations with seq_scan > 0. */
+void locktable_observe(const LtLock *locks, size_t nlocks, char *const *rewrites,
+                       size_t nrewrites, size_t nscanned, LtObs *out);
+
+/* ---- verdicts ---------------------------------------------------------- */
+
+typedef enum LtVerdict {
+    LT_CONFIRMED = 0,        /* target mode and rewrite as predicted */
+    LT_MISMATCH,             /* the target mode or the rewrite differs */
+    LT_TRACE_ONLY,           /* as predicted, but a scan the table says "no" to was seen,
+                                or a lock on another relation (role referenced or other)
+                                stronger than the table predicts for that role */
+    LT_UNPREDICTED,          /* no row for the class on this major */
+    LT_ERROR,                /* the statement failed (error, timeout) */
+    LT_NVERDICTS
+} LtVerdict;
+
+const char *locktable_verdict_name(LtVerdict v); /* "confirmed", "trace-only", ... */
+int locktable_verdict_parse(const char *name);   /* -1 when unknown */
+
+/* p NULL: unpredicted. failed: the statement failed on the server. */
+LtVerdict locktable_verdict(const LtPrediction *p, const LtObs *o, bool failed);
+/* Why a verdict is mismatch or trace-only, one line into b ("predicted
+ * AccessExclusiveLock, rewrite; observed ShareLock, no rewrite"). */
+void locktable_explain(const LtPrediction *p, const LtObs *o, Buf *b);
+
+/* ---- regeneration ------------------------------------------------------ */
+
+/* One observation of one statement of a class on a major. */
+typedef struct LtCellObs {
+    const char *cls;
+    int major;
+    LtObs obs;
+} LtCellObs;
+
+/* A new table: old's rows, with every (class, major) that has observations
+ * replaced by what was observed (the strongest mode; rewrite and scan yes when
+ * every statement had them, no when none did, else depends; the strongest
+ * other locks), equal neighbouring majors merged into ranges. Each row keeps
+ * the risk and note of the old row of its class that overlaps it most; a class
+ * the old table lacks gets a risk from its locks and an empty note. Classes
+ * keep old's order, new ones follow sorted. Free with locktable_free. */
+LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size_t nobs);
+
+/* ---- output ------------------------------------------------------------ */
+
+/* The table as TSV (header comment, column names, rows). */
+void locktable_format_tsv(const LockTable *t, Buf *out);
+/* {"columns": [...], "rows": [{...}]} */
+void locktable_format_json(const LockTable *t, Buf *out);
+/* One row as its TSV line (no newline). */
+void locktable_format_row(const LtRow *r, Buf *out);
+/* Rows of a not in b ("- ") and of b not in a ("+ "), grouped by class; the
+ * number of such rows. */
+size_t locktable_diff(const LockTable *a, const LockTable *b, Buf *out);
+
+/* ---- CI messages ------------------------------------------------------- */
+
+/* sql on one line (whitespace runs collapsed), at most max characters, "..."
+ * when cut, appended to b. */
+void locktable_shorten(const char *sql, size_t max, Buf *b);
+/* The line a CI check prints for one statement on some majors:
+ * `path:line: "ALTER TABLE t ADD ..." on 10-17: reason`. */
+void locktable_ci_line(Buf *b, const char *path, int line, const char *sql, const char *versions,
+                       const char *reason);
+
+#endif
