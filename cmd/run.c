@@ -9,7 +9,9 @@
 
 #include "cmd/cmd.h"
 #include "matrix/corpus.h"
+#include "matrix/locktable.h"
 #include "matrix/versions.h"
+#include "report/runview.h"
 #include "runner/backend.h"
 #include "runner/pginstall.h"
 #include "runner/scheduler.h"
@@ -33,10 +35,14 @@ static const char usage_text[] =
     "      --stop-on-error       a failing statement ends its chain (default: go on)\n"
     "      --statement-timeout MS  cancel a statement after MS milliseconds (60000)\n"
     "      --job-timeout S       kill a worker whose job runs longer (default 900)\n"
+    "      --locktable FILE      the lock table for predictions (default: built-in)\n"
+    "      --ci                  exit 1 on any mismatch with the lock table, or on a\n"
+    "                            statement above --max-risk\n"
+    "      --max-risk LEVEL      safe | low | medium | high | critical (implies --ci)\n"
     "  -q, --quiet               no progress line\n"
     "  -h, --help                this help\n"
     "\n"
-    "Exit codes: 0 ok, 2 usage or input error (a file that could not be used:\n"
+    "Exit codes: 0 ok, 1 --ci checks failed, 2 usage or input error (a file that could not be used:\n"
     "the rest still ran), 3 environment error (no server binaries, jobs that\n"
     "failed after a retry), 130 interrupted.\n";
 
@@ -51,6 +57,7 @@ enum {
     OPT_RESUME,
     OPT_CI,
     OPT_MAX_RISK,
+    OPT_LOCKTABLE,
 };
 
 static const struct option long_opts[] = {
@@ -68,6 +75,7 @@ static const struct option long_opts[] = {
     {"resume", no_argument, NULL, OPT_RESUME},
     {"ci", no_argument, NULL, OPT_CI},
     {"max-risk", required_argument, NULL, OPT_MAX_RISK},
+    {"locktable", required_argument, NULL, OPT_LOCKTABLE},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -90,6 +98,125 @@ static void join_args(Buf *b, int argc, char **argv)
     }
 }
 
+/* ---- predictions: verdict counts and the CI gate -------------------------- */
+
+/* "verdicts: confirmed 10, mismatch 1, ..." on stdout. */
+static void print_verdicts(Store *store, long long run_id)
+{
+    char **names;
+    long long *counts;
+    size_t n;
+    Err err = {0};
+    if (store_verdict_counts(store, run_id, &names, &counts, &n, &err) != 0) {
+        cmd_fail_err(&err, EXIT_ENV);
+        return;
+    }
+    printf("verdicts:");
+    for (size_t i = 0; i < n; i++) {
+        printf("%s %s %lld", i ? "," : "", names[i], counts[i]);
+        free(names[i]);
+    }
+    printf("%s\n", n ? "" : " none");
+    free(names);
+    free(counts);
+}
+
+/* Why result r fails the gate (into b), or false. */
+static bool ci_reason(const RvResult *r, int max_risk, Buf *b)
+{
+    if (!r->verdict) return false;
+    if (strcmp(r->verdict, "mismatch") == 0 && r->predicted) {
+        LtPrediction p = {.mode = locktable_mode_rank(r->predicted->mode),
+                          .rewrite = r->predicted->rewrite_depends ? LT_DEPENDS
+                                     : r->predicted->rewrite        ? LT_YES
+                                                                    : LT_NO,
+                          .scan = r->predicted->scan ? LT_YES : LT_NO,
+                          .others = {-1, -1}};
+        if (p.mode < -1) p.mode = -1;
+        LtLock *locks = xcalloc(r->nlocks + 1, sizeof(*locks));
+        for (size_t k = 0; k < r->nlocks; k++)
+            locks[k] = (LtLock){.relation = r->locks[k].relation,
+                                .role = r->locks[k].role,
+                                .locktype = r->locks[k].locktype,
+                                .mode = r->locks[k].mode,
+                                .granted = r->locks[k].granted,
+                                .held_before = r->locks[k].held_before};
+        size_t nscanned = 0;
+        for (size_t k = 0; k < r->nscans; k++)
+            nscanned += r->scans[k].seq_scan > 0;
+        LtObs o;
+        locktable_observe(locks, r->nlocks, r->rewrites, r->nrewrites, nscanned, &o);
+        free(locks);
+        o.scan = false; /* the gate is about mode and rewrite */
+        memcpy(o.others, p.others, sizeof(o.others));
+        buf_puts(b, "mismatch with the lock table: ");
+        locktable_explain(&p, &o, b);
+        return true;
+    }
+    if (max_risk >= 0 && r->predicted && r->predicted->risk &&
+        locktable_risk_parse(r->predicted->risk) > max_risk) {
+        buf_printf(b, "risk %s above %s: %s%s", r->predicted->risk,
+                   locktable_risk_name((LtRisk)max_risk),
+                   r->predicted->mode ? r->predicted->mode : "no lock on the target",
+                   r->predicted->rewrite ? ", rewrites the table"
+                   : r->predicted->rewrite_depends ? ", may rewrite the table"
+                                                   : "");
+        return true;
+    }
+    return false;
+}
+
+/* The --ci gate over a stored run: one line per statement and run of
+ * versions with the same reason on stderr; the number of failing results
+ * (-1 when the run cannot be read). */
+static long run_ci(Store *store, long long run_id, int max_risk)
+{
+    RunView *rv;
+    Err err = {0};
+    if (runview_load(store, run_id, &rv, &err) != 0) {
+        cmd_fail_err(&err, EXIT_ENV);
+        return -1;
+    }
+    long nfail = 0;
+    Buf cur, next, line;
+    buf_init(&cur);
+    buf_init(&next);
+    buf_init(&line);
+    for (size_t i = 0; i < rv->nstmts; i++) {
+        const RvStatement *st = &rv->stmts[i];
+        for (size_t v = 0; v < rv->nversions;) {
+            buf_reset(&cur);
+            if (!ci_reason(&st->results[v], max_risk, &cur)) {
+                v++;
+                continue;
+            }
+            size_t w = v;
+            while (w + 1 < rv->nversions) {
+                buf_reset(&next);
+                if (!ci_reason(&st->results[w + 1], max_risk, &next) ||
+                    strcmp(next.data, cur.data) != 0)
+                    break;
+                w++;
+            }
+            char range[32];
+            if (w > v)
+                snprintf(range, sizeof(range), "%d-%d", rv->versions[v], rv->versions[w]);
+            else
+                snprintf(range, sizeof(range), "%d", rv->versions[v]);
+            buf_reset(&line);
+            locktable_ci_line(&line, st->migration, st->line, st->sql, range, cur.data);
+            fprintf(stderr, "%s\n", line.data);
+            nfail += (long)(w - v + 1);
+            v = w + 1;
+        }
+    }
+    buf_free(&cur);
+    buf_free(&next);
+    buf_free(&line);
+    runview_free(rv);
+    return nfail;
+}
+
 int cmd_run(int argc, char **argv)
 {
     const char *versions_spec = VERSIONS_DEFAULT, *backend_name = "embedded";
@@ -101,6 +228,9 @@ int cmd_run(int argc, char **argv)
     char **pg_bins = NULL;
     size_t npg_bins = 0, pg_bins_cap = 0;
     bool stop_on_error = false;
+    bool ci = false;
+    int max_risk = -1;
+    const char *lt_path = NULL;
 
     optind = 1;
     int o;
@@ -128,7 +258,18 @@ int cmd_run(int argc, char **argv)
             if (job_timeout < 0)
                 return cmd_fail(EXIT_USAGE, "invalid --job-timeout \"%s\": seconds", optarg);
             break;
-        case OPT_SHARD: case OPT_RESUME: case OPT_CI: case OPT_MAX_RISK:
+        case OPT_CI: ci = true; break;
+        case OPT_MAX_RISK:
+            if ((max_risk = locktable_risk_parse(optarg)) < 0) {
+                free(pg_bins);
+                return cmd_fail(EXIT_USAGE,
+                                "unknown risk level \"%s\" (safe, low, medium, high, critical)",
+                                optarg);
+            }
+            ci = true;
+            break;
+        case OPT_LOCKTABLE: lt_path = optarg; break;
+        case OPT_SHARD: case OPT_RESUME:
             free(pg_bins);
             return cmd_fail(EXIT_USAGE, "%s is not supported yet", argv[optind - 1]);
         case 'q': quiet = true; break;
@@ -160,10 +301,16 @@ int cmd_run(int argc, char **argv)
         free(pg_bins);
         return cmd_fail(EXIT_USAGE, "unknown backend \"%s\" (embedded, docker)", backend_name);
     }
+    LockTable *locktable = NULL;
+    if (locktable_load(lt_path, &locktable, &err) != 0) {
+        free(pg_bins);
+        return cmd_fail_err(&err, EXIT_USAGE);
+    }
 
     /* The corpus: files that cannot be used are reported, the rest runs. */
     Corpus corpus;
     if (corpus_load(&corpus, argv + optind, argc - optind, &copts, &err) != 0) {
+        locktable_free(locktable);
         free(pg_bins);
         return cmd_fail_err(&err, EXIT_USAGE);
     }
@@ -177,6 +324,7 @@ int cmd_run(int argc, char **argv)
     int rc = 0;
     if (nstmts == 0) {
         corpus_free(&corpus);
+        locktable_free(locktable);
         free(pg_bins);
         return cmd_fail(EXIT_USAGE, "no statements to trace in the paths given");
     }
@@ -235,7 +383,8 @@ int cmd_run(int argc, char **argv)
                     .job_timeout_ms = (int)(job_timeout * 1000),
                     .retries = 1,
                     .stop_on_error = stop_on_error,
-                    .progress = !quiet && isatty(STDERR_FILENO)};
+                    .progress = !quiet && isatty(STDERR_FILENO),
+                    .locktable = locktable};
     SchedStats st;
     int src = scheduler_run(&corpus, store, run_id, &so, &st, &err);
     Err e2 = {0};
@@ -250,6 +399,8 @@ int cmd_run(int argc, char **argv)
            run_id, corpus.nchains, versions.n, st.jobs_total, st.jobs_ok, st.jobs_failed,
            st.retried ? " (retries: see above)" : "", st.traces, st.trace_errors,
            st.wall_ms / 1000.0);
+    print_verdicts(store, run_id);
+    long ci_failed = ci && !st.interrupted ? run_ci(store, run_id, max_risk) : 0;
     if (st.interrupted) {
         cmd_fail_err(&err, EXIT_ENV);
         rc = 130;
@@ -259,6 +410,10 @@ int cmd_run(int argc, char **argv)
         rc = cmd_fail(EXIT_ENV, "%zu jobs failed", st.jobs_failed);
     } else if (corpus.nerrors) {
         rc = cmd_fail(EXIT_USAGE, "%zu files could not be used (see above)", corpus.nerrors);
+    } else if (ci_failed) {
+        rc = ci_failed < 0 ? EXIT_ENV
+                           : cmd_fail(EXIT_CHECKS, "--ci: %ld statement versions failed the checks",
+                                      ci_failed);
     }
     if (!st.interrupted)
         printf("see: lockmatrix report%s%s\n", strcmp(db_path, STORE_DEFAULT_PATH) ? " -d " : "",
@@ -270,6 +425,7 @@ out:
     backend_cfg_free(&cfg);
     pginstall_free(&pgs);
     corpus_free(&corpus);
+    locktable_free(locktable);
     free(pg_bins);
     return rc;
 }

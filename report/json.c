@@ -139,7 +139,10 @@ static void result_obj(JsonW *w, const RvResult *r)
         json_key(w, "mode");
         json_str(w, r->predicted->mode);
         json_key(w, "rewrite");
-        json_bool(w, r->predicted->rewrite);
+        if (r->predicted->rewrite_depends)
+            json_null(w); /* "depends" on the statement's details */
+        else
+            json_bool(w, r->predicted->rewrite);
         json_obj_end(w);
     } else {
         json_null(w);

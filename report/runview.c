@@ -258,11 +258,15 @@ static int load_traces(Store *s, RunView *rv, IdRef *ids, IdRef **traces, size_t
         r->capture = col_str(st, 6);
         r->duration_ms = sqlite3_column_double(st, 7);
         if (sqlite3_column_int(st, 8)) {
-            r->predicted = xcalloc(1, sizeof(RvPrediction));
-            r->predicted->mode = col_str(st, 9);
-            r->predicted->rewrite = sqlite3_column_int(st, 10) != 0;
-            r->predicted->scan = sqlite3_column_int(st, 11) != 0;
-            r->predicted->risk = col_str(st, 12);
+            /* a row without a risk: the lock table had no row (unpredicted) */
+            if (sqlite3_column_type(st, 12) != SQLITE_NULL) {
+                r->predicted = xcalloc(1, sizeof(RvPrediction));
+                r->predicted->mode = col_str(st, 9);
+                r->predicted->rewrite = sqlite3_column_int(st, 10) != 0;
+                r->predicted->rewrite_depends = sqlite3_column_type(st, 10) == SQLITE_NULL;
+                r->predicted->scan = sqlite3_column_int(st, 11) != 0;
+                r->predicted->risk = col_str(st, 12);
+            }
             r->verdict = col_str(st, 13);
         }
         *ARRAY_PUSH(*traces, *ntraces, cap) = (IdRef){.id = sqlite3_column_int64(st, 0), .r = r};

@@ -43,6 +43,7 @@ typedef struct RvChange {
 typedef struct RvPrediction {
     char *mode;       /* predicted lock mode on the target, may be NULL */
     bool rewrite;
+    bool rewrite_depends; /* the lock table says "depends" (stored NULL); rewrite false */
     bool scan;
     char *risk;       /* may be NULL */
 } RvPrediction;

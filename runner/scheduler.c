@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "matrix/locktable.h"
 #include "runner/wire.h"
 #include "runner/worker.h"
 
@@ -172,6 +173,57 @@ static void free_traces(WorkerSlot *w)
     w->ntraces = w->cap = 0;
 }
 
+/* The lock table's prediction for each trace and its verdict (matrix/locktable);
+ * NULL when the run has no lock table. Free with free(). */
+static StorePrediction *predict_traces(const Sched *s, size_t chain, const Trace *traces,
+                                       size_t n, int major)
+{
+    const LockTable *lt = s->opts->locktable;
+    if (!lt || n == 0)
+        return NULL;
+    StorePrediction *out = xcalloc(n, sizeof(*out));
+    LtLock *locks = NULL;
+    size_t lcap = 0;
+    const Chain *ch = &s->corpus->chains[chain];
+    for (size_t i = 0; i < n; i++) {
+        const Trace *t = &traces[i];
+        if (t->mig < 0 || (size_t)t->mig >= ch->nmigs || t->stmt < 0 ||
+            (size_t)t->stmt >= ch->migs[t->mig].nstmts)
+            continue;
+        const StmtInfo *info = &ch->migs[t->mig].stmts[t->stmt].info;
+        LtPrediction p;
+        bool have = locktable_predict(lt, info, major, &p);
+        StorePrediction *sp = &out[i];
+        sp->predicted = have;
+        if (have) {
+            sp->mode = p.mode >= 0 ? locktable_mode_name(p.mode) : NULL;
+            sp->rewrite = p.rewrite == LT_DEPENDS ? -1 : p.rewrite == LT_YES;
+            sp->scan = p.scan == LT_DEPENDS ? -1 : p.scan == LT_YES;
+            sp->risk = locktable_risk_name(p.risk);
+        }
+        if (t->status == TRACE_SKIPPED)
+            continue; /* not run: a prediction, no verdict */
+        grow_array((void **)&locks, sizeof(*locks), &lcap, t->nlocks);
+        for (size_t k = 0; k < t->nlocks; k++)
+            locks[k] = (LtLock){.relation = t->locks[k].relation,
+                                .role = t->locks[k].role,
+                                .locktype = t->locks[k].locktype,
+                                .mode = t->locks[k].mode,
+                                .granted = t->locks[k].granted,
+                                .held_before = t->locks[k].held_before};
+        size_t nscanned = 0;
+        for (size_t k = 0; k < t->nscans; k++)
+            if (t->scans[k].seq_scan > 0)
+                nscanned++;
+        LtObs o;
+        locktable_observe(locks, t->nlocks, t->rewrites, t->nrewrites, nscanned, &o);
+        bool failed = t->status == TRACE_ERROR || t->status == TRACE_TIMEOUT;
+        sp->verdict = locktable_verdict_name(locktable_verdict(have ? &p : NULL, &o, failed));
+    }
+    free(locks);
+    return out;
+}
+
 /* Writes the job's result (one transaction) and updates the counts. */
 static void finish_job(Sched *s, WorkerSlot *w, Job *j, bool ok, const char *reason,
                        double duration_ms)
@@ -184,8 +236,12 @@ static void finish_job(Sched *s, WorkerSlot *w, Job *j, bool ok, const char *rea
                     .duration_ms = duration_ms,
                     .traces = w ? w->traces : NULL,
                     .ntraces = w ? w->ntraces : 0};
+    StorePrediction *preds = predict_traces(s, j->chain, jr.traces, jr.ntraces, j->major);
+    jr.predictions = preds;
     Err err = {0};
-    if (store_put_job(s->store, s->run_id, s->corpus, &jr, &err) != 0) {
+    int put = store_put_job(s->store, s->run_id, s->corpus, &jr, &err);
+    free(preds);
+    if (put != 0) {
         say(s, "%s", err.msg);
         if (!s->store_failed)
             *s->err = err;

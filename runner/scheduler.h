@@ -28,6 +28,8 @@ typedef struct SchedOpts {
     int retries;                /* retries of a failed job (1) */
     bool stop_on_error;         /* a failing statement ends its chain */
     bool progress;              /* a progress line on stderr */
+    const struct LockTable *locktable; /* predictions and verdicts for every trace
+                                   (matrix/locktable.h); NULL: none stored */
 } SchedOpts;
 
 typedef struct SchedStats {

@@ -183,6 +183,8 @@ enum {
     Q_TRACE_ID,
     Q_EVIDENCE_PUT,
     Q_EVIDENCE_GET,
+    Q_PREDICTION_INSERT,
+    Q_VERDICT_COUNTS,
     Q_COUNT
 };
 
@@ -217,6 +219,12 @@ static const char *const query_sql[Q_COUNT] = {
                    "WHERE m.run_id = ?1 AND m.chain = ?2 AND m.position = ?3 AND s.idx = ?4 "
                    "AND t.major = ?5",
     [Q_EVIDENCE_PUT] = "INSERT INTO evidence (trace_id, kind, size, data) VALUES (?1, ?2, ?3, ?4)",
+    [Q_PREDICTION_INSERT] = "INSERT INTO predictions (trace_id, mode, rewrite, scan, risk, verdict) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_VERDICT_COUNTS] = "SELECT p.verdict, count(*) FROM predictions p "
+                         "JOIN traces t ON t.id = p.trace_id JOIN jobs j ON j.id = t.job_id "
+                         "WHERE j.run_id = ?1 AND p.verdict IS NOT NULL "
+                         "GROUP BY p.verdict ORDER BY p.verdict",
     [Q_EVIDENCE_GET] = "SELECT size, data FROM evidence WHERE trace_id = ?1 AND kind = ?2 "
                        "ORDER BY id LIMIT 1",
 };
@@ -681,8 +689,32 @@ static const char *const trace_status_names[] = {
     [TRACE_TIMEOUT] = "timeout",
 };
 
+static void bind_tri(sqlite3_stmt *st, int i, bool predicted, int v)
+{
+    if (predicted && v >= 0)
+        sqlite3_bind_int(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int put_prediction(Store *s, long long trace_id, const StorePrediction *p, Err *err)
+{
+    if (!p->predicted && !p->verdict)
+        return 0;
+    sqlite3_stmt *q = query(s, Q_PREDICTION_INSERT, err);
+    if (!q)
+        return -1;
+    sqlite3_bind_int64(q, 1, trace_id);
+    bind_text(q, 2, p->predicted ? p->mode : NULL);
+    bind_tri(q, 3, p->predicted, p->rewrite);
+    bind_tri(q, 4, p->predicted, p->scan);
+    bind_text(q, 5, p->predicted ? p->risk : NULL);
+    bind_text(q, 6, p->verdict);
+    return step_done(s, q, err);
+}
+
 static int put_trace(Store *s, long long job_id, long long stmt_id, int major, const Trace *t,
-                     Err *err)
+                     const StorePrediction *pred, Err *err)
 {
     if ((unsigned)t->status >= ARRAY_LEN(trace_status_names))
         return err_set(err, 2, "trace with an unknown status %d", (int)t->status);
@@ -700,6 +732,8 @@ static int put_trace(Store *s, long long job_id, long long stmt_id, int major, c
     if (step_done(s, q, err) < 0)
         return -1;
     long long id = sqlite3_last_insert_rowid(s->db);
+    if (pred && put_prediction(s, id, pred, err) < 0)
+        return -1;
 
     for (size_t i = 0; i < t->nlocks; i++) {
         const TraceLock *l = &t->locks[i];
@@ -793,7 +827,8 @@ int store_put_job(Store *s, long long run_id, const Corpus *c, const JobResult *
                     t->stmt + 1, t->mig + 1, chain_name ? chain_name : "", run_id);
             goto fail;
         }
-        if (put_trace(s, job_id, *slot, jr->major, t, err) < 0)
+        if (put_trace(s, job_id, *slot, jr->major, t,
+                      jr->predictions ? &jr->predictions[i] : NULL, err) < 0)
             goto fail;
     }
     if (tx_commit(s, err) < 0)
@@ -804,6 +839,28 @@ fail:
     tx_rollback(s);
     free(now);
     return -1;
+}
+
+int store_verdict_counts(Store *s, long long run_id, char ***names, long long **counts, size_t *n,
+                         Err *err)
+{
+    *names = NULL;
+    *counts = NULL;
+    *n = 0;
+    sqlite3_stmt *q = query(s, Q_VERDICT_COUNTS, err);
+    if (!q)
+        return -1;
+    sqlite3_bind_int64(q, 1, run_id);
+    size_t cap = 0, ccap = 0, nc = 0;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        *ARRAY_PUSH(*names, *n, cap) = xstrdup((const char *)sqlite3_column_text(q, 0));
+        *ARRAY_PUSH(*counts, nc, ccap) = sqlite3_column_int64(q, 1);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE)
+        return db_err(s, err, "read");
+    return 0;
 }
 
 /* ---- evidence ------------------------------------------------------------- */

@@ -41,6 +41,19 @@ int store_run_begin(Store *s, const RunInfo *ri, const Corpus *c, long long *run
 /* The server a major ran on ("17.10"), recorded once per run and major. */
 int store_put_server(Store *s, long long run_id, int major, const char *version, Err *err);
 
+/* What the lock table predicted for one trace and the verdict (matrix/locktable),
+ * written with the job's traces. Strings are the caller's (static names). */
+typedef struct StorePrediction {
+    bool predicted;              /* a row of the lock table applied; false: mode,
+                                    rewrite, scan and risk are stored NULL */
+    const char *mode;            /* lock mode on the target, NULL: none */
+    int rewrite;                 /* 1 yes, 0 no, -1 depends (stored NULL) */
+    int scan;                    /* 1 yes, 0 no, -1 depends (stored NULL) */
+    const char *risk;            /* "safe" ... "critical" */
+    const char *verdict;         /* confirmed, mismatch, trace-only, unpredicted, error;
+                                    NULL: no row at all (a skipped statement) */
+} StorePrediction;
+
 typedef struct JobResult {
     size_t chain;                /* index into the corpus */
     int major;
@@ -50,10 +63,15 @@ typedef struct JobResult {
     double duration_ms;
     const Trace *traces;         /* one per statement traced (chain order) */
     size_t ntraces;
+    const StorePrediction *predictions; /* parallel to traces, or NULL */
 } JobResult;
 
 /* One transaction: the job row and all its traces. */
 int store_put_job(Store *s, long long run_id, const Corpus *c, const JobResult *jr, Err *err);
+/* How many traces of run_id have each verdict: names[i] (owned, free each and
+ * the array) has counts[i] (free); ordered by name. */
+int store_verdict_counts(Store *s, long long run_id, char ***names, long long **counts, size_t *n,
+                         Err *err);
 /* status: "complete", "failed", "interrupted" */
 int store_run_finish(Store *s, long long run_id, const char *status, Err *err);
 /* The newest run's id (0 when the store has none). */
