@@ -119,7 +119,11 @@ static bool proc_alive(pid_t pid)
     if (kill(pid, 0) != 0 && errno != EPERM)
         return false;
     char s = proc_state(pid);
-    return s != 0 && s != 'Z' && s != 'X';
+    if (s == 'Z' || s == 'X') {
+        waitpid(pid, &st, WNOHANG); /* it died since the first look: reap it if it is ours */
+        return false;
+    }
+    return s != 0;
 }
 
 /* Waits up to budget_ms for pid to be gone. */
@@ -326,6 +330,9 @@ static int write_owner(const char *rundir)
     return fclose(f);
 }
 
+static bool run_owner_alive(const char *rundir);
+static int reap_instances(const char *rundir);
+
 static int embedded_prepare(BackendCfg *cfg, const int *majors, int nmajors, Err *err)
 {
     Buf missing;
@@ -368,6 +375,9 @@ static int embedded_prepare(BackendCfg *cfg, const int *majors, int nmajors, Err
                        cfg->runtime_root, socklen, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
     if (own_dir(cfg->runtime_root, 0700, cfg, err) != 0)
         return -1;
+    /* The same run prepared again (resumed): what its dead owner left goes. */
+    if (!run_owner_alive(cfg->runtime_root))
+        reap_instances(cfg->runtime_root);
     if (write_owner(cfg->runtime_root) != 0)
         return err_set(err, 3, "could not write \"%s/owner\": %s", cfg->runtime_root, strerror(errno));
 
@@ -698,21 +708,22 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
 
     char *dir = xasprintf("%s/w%d", cfg->runtime_root, seq);
     reap_dir(dir); /* whatever an earlier worker of this seq left */
-    if (copy_tree(tpl, dir, err) != 0 || chmod(dir, 0700) != 0) {
-        if (!err || !err->msg[0])
-            err_set(err, 3, "could not change the mode of \"%s\": %s", dir, strerror(errno));
+    int copied = copy_tree(tpl, dir, err);
+    if (copied == 0 && chmod(dir, 0700) != 0)
+        copied = err_set(err, 3, "could not change the mode of \"%s\": %s", dir, strerror(errno));
+    if (copied != 0) {
         remove_tree(dir);
         free(tpl);
         free(dir);
         return -1;
     }
-    free(tpl);
 
     char *log = xasprintf("%s/server.log", dir);
     pid_t pid = spawn_postmaster(pi, dir, log, err);
     if (pid < 0) {
         remove_tree(dir);
         free(log);
+        free(tpl);
         free(dir);
         return -1;
     }
@@ -761,8 +772,10 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
         }
         char *tail = log_tail(log);
         if (strcmp(failure, "exited") == 0 && WIFEXITED(st))
-            err_set(err, 3, "PostgreSQL %s in \"%s\" exited with code %d while starting; server log:\n%s",
-                    pi->version, dir, WEXITSTATUS(st), tail);
+            err_set(err, 3,
+                    "PostgreSQL %s in \"%s\" exited with code %d while starting; server log:\n%s\n"
+                    "hint: a damaged template is made again once \"%s\" is removed",
+                    pi->version, dir, WEXITSTATUS(st), tail, tpl);
         else if (strcmp(failure, "timed out") == 0)
             err_set(err, 3, "PostgreSQL %s in \"%s\" was not ready within %d ms; server log:\n%s", pi->version,
                     dir, timeout, tail);
@@ -773,9 +786,11 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
         free(version);
         free(host);
         free(log);
+        free(tpl);
         free(dir);
         return -1;
     }
+    free(tpl);
 
     out->server_version = version;
     out->conninfo = xasprintf("host=%s port=5432 user=postgres", host);
@@ -835,8 +850,8 @@ static bool run_owner_alive(const char *rundir)
     return alive;
 }
 
-/* Removes every instance of one run directory, then the directory. */
-static int clean_run(const char *rundir)
+/* Removes every instance (w<seq>) of one run directory; returns how many. */
+static int reap_instances(const char *rundir)
 {
     int count = 0;
     DIR *d = opendir(rundir);
@@ -855,6 +870,13 @@ static int clean_run(const char *rundir)
         }
         closedir(d);
     }
+    return count;
+}
+
+/* Removes every instance of one run directory, then the directory. */
+static int clean_run(const char *rundir)
+{
+    int count = reap_instances(rundir);
     remove_tree(rundir);
     return count;
 }

@@ -1,5 +1,5 @@
 /*
- * test_embedded: real servers of every installed major 10..17, started the
+ * test_embedded: real servers of every installed major 10..18, started the
  * way a worker starts them (in a forked child that drops root), checked, and
  * stopped; then the ways a container ends badly: its worker killed (the
  * postmaster must follow it; reap and clean must leave nothing).
@@ -177,7 +177,7 @@ static bool recv_result(int fd, Result *r)
 }
 
 /* Start, check everything, stop. Runs in the child. */
-static void child_full(const BackendCfg *cfg, int major, int seq, bool checks, int out)
+static void child_full(const BackendCfg *cfg, int major, int seq, bool checks, bool expect_fail, int out)
 {
     Result r;
     memset(&r, 0, sizeof(r));
@@ -186,7 +186,10 @@ static void child_full(const BackendCfg *cfg, int major, int seq, bool checks, i
     Err err;
     err_clear(&err);
     int rc = ops->start(cfg, major, seq, &c, &err);
-    CHECK(rc == 0, "start %d: %s", major, err.msg);
+    if (!expect_fail)
+        CHECK(rc == 0, "start %d: %s", major, err.msg);
+    else
+        CHECK(rc == -1 && err.code == 3, "start %d fails with code 3 (%d)", major, err.code);
     if (rc != 0) {
         snprintf(r.err, sizeof(r.err), "%s", err.msg);
         send_result(out, &r);
@@ -275,7 +278,8 @@ static void child_hold(const BackendCfg *cfg, int major, int seq, int out)
         pause();
 }
 
-/* Forks a worker running fn; returns its pid, *fd the read end. */
+/* Forks a worker; mode 0: start and stop, 1: with every check, 2: start and
+ * hold until killed, 3: start must fail. Returns its pid, *fd the read end. */
 static pid_t fork_worker(const BackendCfg *cfg, int major, int seq, int mode, int *fd)
 {
     int p[2];
@@ -287,7 +291,7 @@ static pid_t fork_worker(const BackendCfg *cfg, int major, int seq, int mode, in
         close(p[0]);
         if (mode == 2)
             child_hold(cfg, major, seq, p[1]);
-        child_full(cfg, major, seq, mode == 1, p[1]);
+        child_full(cfg, major, seq, mode == 1, mode == 3, p[1]);
     }
     close(p[1]);
     *fd = p[0];
@@ -450,6 +454,88 @@ static void test_clean(const BackendCfg *cfg, int major)
     CHECK(n == 0, "second clean removed %d", n);
 }
 
+/* A server that cannot start (its template damaged for real: PG_VERSION
+ * says 9.6) is an error with the server's own words, and leaves nothing. */
+static void test_damaged_template(const BackendCfg *cfg, const PgInstall *pi)
+{
+    char *tdir = xasprintf("%s/templates", cfg->cache_dir);
+    char *pgv = NULL;
+    DIR *d = opendir(tdir);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL)
+        if (strncmp(de->d_name, pi->version, strlen(pi->version)) == 0 && de->d_name[strlen(pi->version)] == '-')
+            pgv = xasprintf("%s/%s/PG_VERSION", tdir, de->d_name);
+    if (d)
+        closedir(d);
+    free(tdir);
+    CHECK(pgv != NULL, "a template of %s to damage", pi->version);
+    if (!pgv)
+        return;
+    FILE *f = fopen(pgv, "w");
+    CHECK(f && fputs("9.6\n", f) >= 0 && fclose(f) == 0, "damage %s", pgv);
+    free(pgv);
+
+    int fd;
+    pid_t w = fork_worker(cfg, pi->major, 30, 3, &fd);
+    Result r;
+    bool got = recv_result(fd, &r);
+    close(fd);
+    waitpid(w, NULL, 0);
+    CHECK(got && r.fail == 0 && r.pass == 1, "start on a damaged template fails");
+    CHECK(got && strstr(r.err, "exited with code") && strstr(r.err, "server log:") &&
+              strstr(r.err, "9.6") && strstr(r.err, "hint: a damaged template"),
+          "error tells why: %s", got ? r.err : "");
+    char *dir = xasprintf("%s/w30", cfg->runtime_root);
+    CHECK(!path_exists(dir), "failed start left no \"%s\"", dir);
+    free(dir);
+}
+
+/* Two workers that need the same missing template at once both get it; one
+ * template stays, no temp directory is left. */
+static void test_template_race(const PgInstalls *pgs, int major, long long run_id)
+{
+    char cache[] = "/tmp/lm-test-race-XXXXXX";
+    CHECK(mkdtemp(cache) != NULL && chmod(cache, 0755) == 0, "race cache dir");
+    BackendCfg cfg = {.name = "embedded", .run_id = run_id, .pgs = pgs, .cache_dir = xstrdup(cache)};
+    Err err;
+    err_clear(&err);
+    CHECK(ops->prepare(&cfg, &major, 1, &err) == 0, "prepare (race): %s", err.msg);
+    int fds[2];
+    pid_t ws[2];
+    for (int i = 0; i < 2; i++)
+        ws[i] = fork_worker(&cfg, major, i + 1, 0, &fds[i]);
+    for (int i = 0; i < 2; i++) {
+        Result r;
+        bool got = recv_result(fds[i], &r);
+        close(fds[i]);
+        waitpid(ws[i], NULL, 0);
+        CHECK(got && r.fail == 0, "racing worker %d: %s", i + 1, got ? r.err : "no report");
+        if (got) {
+            t_pass += r.pass;
+            t_fail += r.fail;
+        }
+    }
+    char *tdir = xasprintf("%s/templates", cache);
+    DIR *d = opendir(tdir);
+    int templates = 0, temps = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (de->d_name[0] == '.')
+            temps++;
+        else
+            templates++;
+    }
+    if (d)
+        closedir(d);
+    CHECK(templates == 1 && temps == 0, "race left %d templates and %d temp dirs", templates, temps);
+    free(tdir);
+    CHECK(ops->clean(&cfg, run_id, &err) == 0, "race run left nothing");
+    remove_tree(cache);
+    backend_cfg_free(&cfg);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -464,8 +550,8 @@ int main(void)
     CHECK(pginstall_find(&pgs, NULL, 0, &err) == 0, "pginstall_find: %s", err.msg);
     test_prepare_errors(&pgs);
 
-    int majors[8], n = 0;
-    for (int m = 10; m <= 17; m++)
+    int majors[9], n = 0;
+    for (int m = 10; m <= 18; m++)
         if (pginstall_get(&pgs, m))
             majors[n++] = m;
     if (n == 0) {
@@ -494,7 +580,7 @@ int main(void)
     /* initdb on a disk takes a second per version: every version with LM_TEST_COLD=1. */
     bool all_cold = getenv("LM_TEST_COLD") && strcmp(getenv("LM_TEST_COLD"), "1") == 0;
     printf("# major  cold start (initdb+copy+start)  warm start median (copy+start)  copy only\n");
-    double warm_all[8 * WARM_STARTS];
+    double warm_all[9 * WARM_STARTS];
     int nwarm_all = 0;
     for (int i = 0; i < n; i++) {
         int m = majors[i];
@@ -550,11 +636,14 @@ int main(void)
     if (nwarm_all)
         printf("# warm start median over every version: %.0f ms (target < 300 ms)\n", warm_all[nwarm_all / 2]);
 
+    test_damaged_template(&cold, pginstall_get(&pgs, majors[n - 1]));
+
     /* Ending badly, on the oldest and the newest version. */
     test_worker_killed(&cfg, majors[0], 20);
     test_worker_killed(&cfg, majors[n - 1], 21);
     test_reap_live(&cfg, majors[n - 1], 22);
     test_clean(&cfg, majors[n - 1]);
+    test_template_race(&pgs, majors[0], run_id + 2);
 
     err_clear(&err);
     CHECK(ops->clean(&cold, cold.run_id, &err) == 0, "cold run left nothing: %s", err.msg);
