@@ -151,6 +151,7 @@ static int cmp_double(const void *a, const void *b)
 typedef struct Result {
     int pass, fail;
     double ready_ms;
+    double stop_ms;
     pid_t pm;         /* postmaster pid (for the kill tests) */
     char dir[256];    /* instance directory */
     char err[1024];
@@ -246,7 +247,9 @@ static void child_full(const BackendCfg *cfg, int major, int seq, bool checks, b
     }
     char *dir = xstrdup(c.dir);
     pid_t pm = c.pid;
+    double t0 = now_ms();
     ops->stop(cfg, &c);
+    r.stop_ms = now_ms() - t0;
     CHECK(!path_exists(dir), "\"%s\" is gone after stop", dir);
     CHECK(kill(pm, 0) != 0, "postmaster %d is gone after stop", (int)pm);
     CHECK(c.dir == NULL && c.conninfo == NULL, "stop freed the container");
@@ -298,8 +301,9 @@ static pid_t fork_worker(const BackendCfg *cfg, int major, int seq, int mode, in
     return pid;
 }
 
-/* Runs a full worker and adds its checks to ours. Returns ready_ms, -1 on failure. */
-static double run_worker(const BackendCfg *cfg, int major, int seq, bool checks)
+/* Runs a full worker and adds its checks to ours. Returns ready_ms, -1 on
+ * failure; *stop_ms (may be NULL) gets the time stop() took. */
+static double run_worker(const BackendCfg *cfg, int major, int seq, bool checks, double *stop_ms)
 {
     int fd;
     pid_t pid = fork_worker(cfg, major, seq, checks ? 1 : 0, &fd);
@@ -318,6 +322,8 @@ static double run_worker(const BackendCfg *cfg, int major, int seq, bool checks)
     t_fail += r.fail;
     if (r.err[0])
         printf("  worker %d: %s\n", major, r.err);
+    if (stop_ms)
+        *stop_ms = r.stop_ms;
     return r.fail ? -1 : r.ready_ms;
 }
 
@@ -579,20 +585,24 @@ int main(void)
 
     /* initdb on a disk takes a second per version: every version with LM_TEST_COLD=1. */
     bool all_cold = getenv("LM_TEST_COLD") && strcmp(getenv("LM_TEST_COLD"), "1") == 0;
-    printf("# major  cold start (initdb+copy+start)  warm start median (copy+start)  copy only\n");
+    printf("# major  cold start (initdb+copy+start)  warm start median (copy+start)  copy only  stop\n");
     double warm_all[9 * WARM_STARTS];
     int nwarm_all = 0;
     for (int i = 0; i < n; i++) {
         int m = majors[i];
-        double cold_ms = all_cold || i == n - 1 ? run_worker(&cold, m, 1, true) : -1;
-        double warm[WARM_STARTS];
+        double cold_ms = all_cold || i == n - 1 ? run_worker(&cold, m, 1, true, NULL) : -1;
+        double warm[WARM_STARTS], stops[WARM_STARTS];
         int nw = 0;
         for (int k = 0; k < WARM_STARTS; k++) {
-            double ms = run_worker(&cfg, m, k + 1, k == 0);
-            if (ms >= 0)
+            double stop_ms = -1;
+            double ms = run_worker(&cfg, m, k + 1, k == 0, &stop_ms);
+            if (ms >= 0) {
+                stops[nw] = stop_ms;
                 warm[nw++] = warm_all[nwarm_all++] = ms;
+            }
         }
         qsort(warm, nw, sizeof(*warm), cmp_double);
+        qsort(stops, nw, sizeof(*stops), cmp_double);
         /* The copy alone, of the template the cold start made. */
         const PgInstall *pi = pginstall_get(&pgs, m);
         char *tdir = xasprintf("%s/templates", cold_cache);
@@ -630,7 +640,8 @@ int main(void)
         }
         free(tpl);
         free(tdir);
-        printf("# %-5d  %8.0f ms  %26.0f ms  %26.0f ms\n", m, cold_ms, nw ? warm[nw / 2] : -1.0, copy_ms);
+        printf("# %-5d  %8.0f ms  %26.0f ms  %26.0f ms  %6.0f ms\n", m, cold_ms, nw ? warm[nw / 2] : -1.0, copy_ms,
+               nw ? stops[nw / 2] : -1.0);
     }
     qsort(warm_all, nwarm_all, sizeof(*warm_all), cmp_double);
     if (nwarm_all)
