@@ -32,8 +32,7 @@ static int parse_run_id(const char *s, long long *out)
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < 0)
-        return -1;
+    if (errno || end == s || *end || v < 0) return -1;
     *out = v;
     return 0;
 }
@@ -50,8 +49,7 @@ int cmd_clean(int argc, char **argv)
             return 0;
         }
         if (strcmp(a, "-b") == 0 || strcmp(a, "--backend") == 0 || strcmp(a, "--run") == 0) {
-            if (i + 1 >= argc)
-                return cmd_fail(EXIT_USAGE, "%s needs a value", a);
+            if (i + 1 >= argc) return cmd_fail(EXIT_USAGE, "%s needs a value", a);
             val = argv[++i];
         } else if (strncmp(a, "--backend=", 10) == 0) {
             val = a + 10;
@@ -68,8 +66,7 @@ int cmd_clean(int argc, char **argv)
             if (parse_run_id(val, &run_id) != 0)
                 return cmd_fail(EXIT_USAGE, "invalid run id \"%s\"", val);
         } else {
-            if (!backend_get(val))
-                return cmd_fail(EXIT_USAGE, "unknown backend \"%s\"", val);
+            if (!backend_get(val)) return cmd_fail(EXIT_USAGE, "unknown backend \"%s\"", val);
             only = val;
         }
     }

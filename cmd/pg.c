@@ -57,14 +57,15 @@ int cmd_pg(int argc, char **argv)
     err_clear(&err);
     int rc = pginstall_find(&pgs, overrides, n, &err);
     free(overrides);
-    if (rc != 0)
-        return cmd_fail_err(&err, EXIT_USAGE);
+    if (rc != 0) return cmd_fail_err(&err, EXIT_USAGE);
     if (pgs.n == 0) {
         pginstall_free(&pgs);
         char *cache = pginstall_cache_dir();
-        cmd_fail(EXIT_ENV, "no PostgreSQL installation found (cache \"%s\", /usr/lib/postgresql, pg_config)",
+        cmd_fail(EXIT_ENV,
+                 "no PostgreSQL installation found (cache \"%s\", /usr/lib/postgresql, pg_config)",
                  cache);
-        fprintf(stderr, "hint: run \"make setup\" to fill the cache, or give --pg-bin VERSION=DIR\n");
+        fprintf(stderr,
+                "hint: run \"make setup\" to fill the cache, or give --pg-bin VERSION=DIR\n");
         free(cache);
         return EXIT_ENV;
     }
@@ -72,11 +73,9 @@ int cmd_pg(int argc, char **argv)
     int wv = (int)strlen("version"), wb = (int)strlen("bin directory");
     for (size_t i = 0; i < pgs.n; i++) {
         int l = (int)strlen(pgs.items[i].version);
-        if (l > wv)
-            wv = l;
+        if (l > wv) wv = l;
         l = (int)strlen(pgs.items[i].bindir);
-        if (l > wb)
-            wb = l;
+        if (l > wb) wb = l;
     }
     printf("%-5s  %-*s  %-*s  %s\n", "major", wv, "version", wb, "bin directory", "source");
     for (size_t i = 0; i < pgs.n; i++) {

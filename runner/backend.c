@@ -15,18 +15,15 @@ static const BackendOps *const backends[] = {
 
 const BackendOps *backend_get(const char *name)
 {
-    if (!name)
-        return NULL;
+    if (!name) return NULL;
     for (size_t i = 0; i < ARRAY_LEN(backends); i++)
-        if (strcmp(backends[i]->name, name) == 0)
-            return backends[i];
+        if (strcmp(backends[i]->name, name) == 0) return backends[i];
     return NULL;
 }
 
 void backend_cfg_free(BackendCfg *cfg)
 {
-    if (!cfg)
-        return;
+    if (!cfg) return;
     free(cfg->runtime_root);
     free(cfg->cache_dir);
     cfg->runtime_root = NULL;

@@ -72,12 +72,10 @@ static char proc_state(pid_t pid)
     char path[64], buf[512];
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
+    if (fd < 0) return 0;
     ssize_t n = read(fd, buf, sizeof(buf) - 1);
     close(fd);
-    if (n <= 0)
-        return 0;
+    if (n <= 0) return 0;
     buf[n] = '\0';
     char *p = strrchr(buf, ')'); /* the command name may hold spaces and ')' */
     return p && p[1] == ' ' ? p[2] : 0;
@@ -89,21 +87,17 @@ static unsigned long long proc_starttime(pid_t pid)
     char path[64], buf[1024];
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
+    if (fd < 0) return 0;
     ssize_t n = read(fd, buf, sizeof(buf) - 1);
     close(fd);
-    if (n <= 0)
-        return 0;
+    if (n <= 0) return 0;
     buf[n] = '\0';
     char *p = strrchr(buf, ')');
-    if (!p)
-        return 0;
+    if (!p) return 0;
     p += 2; /* field 3, the state */
     for (int field = 3; field < 22 && p; field++) {
         p = strchr(p, ' ');
-        if (p)
-            p++;
+        if (p) p++;
     }
     return p ? strtoull(p, NULL, 10) : 0;
 }
@@ -111,13 +105,10 @@ static unsigned long long proc_starttime(pid_t pid)
 /* True while pid runs (a zombie counts as gone). Reaps it when it is our child. */
 static bool proc_alive(pid_t pid)
 {
-    if (pid <= 0)
-        return false;
+    if (pid <= 0) return false;
     int st;
-    if (waitpid(pid, &st, WNOHANG) == pid)
-        return false;
-    if (kill(pid, 0) != 0 && errno != EPERM)
-        return false;
+    if (waitpid(pid, &st, WNOHANG) == pid) return false;
+    if (kill(pid, 0) != 0 && errno != EPERM) return false;
     char s = proc_state(pid);
     if (s == 'Z' || s == 'X') {
         waitpid(pid, &st, WNOHANG); /* it died since the first look: reap it if it is ours */
@@ -132,11 +123,9 @@ static bool proc_wait_gone(pid_t pid, int budget_ms)
     double deadline = now_ms() + budget_ms;
     double pause = 0.5;
     while (proc_alive(pid)) {
-        if (now_ms() >= deadline)
-            return false;
+        if (now_ms() >= deadline) return false;
         sleep_ms(pause);
-        if (pause < 20)
-            pause *= 2;
+        if (pause < 20) pause *= 2;
     }
     return true;
 }
@@ -167,12 +156,10 @@ static bool proc_is_postgres_of(pid_t pid, const char *dir)
             }
         }
     }
-    if (!named)
-        return false;
+    if (!named) return false;
     snprintf(path, sizeof(path), "/proc/%d/cwd", (int)pid);
     n = readlink(path, target, sizeof(target) - 1);
-    if (n <= 0)
-        return true;
+    if (n <= 0) return true;
     target[n] = '\0';
     char resolved[PATH_MAX];
     const char *want = realpath(dir, resolved) ? resolved : dir;
@@ -184,16 +171,14 @@ static char *log_tail(const char *path)
 {
     char *text = NULL;
     size_t len = 0;
-    if (file_read_all(path, &text, &len, NULL) != 0)
-        return xstrdup("(no server log)");
+    if (file_read_all(path, &text, &len, NULL) != 0) return xstrdup("(no server log)");
     while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
         text[--len] = '\0';
     const char *start = text;
     if (len > LOG_TAIL_BYTES) {
         start = text + len - LOG_TAIL_BYTES;
         const char *nl = strchr(start, '\n');
-        if (nl)
-            start = nl + 1;
+        if (nl) start = nl + 1;
     }
     char *out = xstrdup(*start ? start : "(empty)");
     free(text);
@@ -220,8 +205,7 @@ static bool is_roomy_tmpfs(const char *path)
 static char *runtime_base(void)
 {
     const char *env = getenv("LOCKMATRIX_RUNTIME");
-    if (env && *env)
-        return xstrdup(env);
+    if (env && *env) return xstrdup(env);
     const char *parent = runtime_parents[0];
     struct statfs sf;
     if (!(statfs("/tmp", &sf) == 0 && sf.f_type == TMPFS_MAGIC) && is_roomy_tmpfs("/dev/shm"))
@@ -233,19 +217,14 @@ static char *runtime_base(void)
 static void chown_tree(const char *path, uid_t uid, gid_t gid)
 {
     struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (lchown(path, uid, gid) != 0)
-        return;
-    if (!S_ISDIR(st.st_mode))
-        return;
+    if (lstat(path, &st) != 0) return;
+    if (lchown(path, uid, gid) != 0) return;
+    if (!S_ISDIR(st.st_mode)) return;
     DIR *d = opendir(path);
-    if (!d)
-        return;
+    if (!d) return;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
         char *child = xasprintf("%s/%s", path, de->d_name);
         chown_tree(child, uid, gid);
         free(child);
@@ -261,8 +240,7 @@ static int own_dir(const char *path, int mode, const BackendCfg *cfg, Err *err)
     struct stat st;
     if (lstat(path, &st) != 0)
         return err_set(err, 3, "could not stat \"%s\": %s", path, strerror(errno));
-    if (!S_ISDIR(st.st_mode))
-        return err_set(err, 3, "\"%s\" is not a directory", path);
+    if (!S_ISDIR(st.st_mode)) return err_set(err, 3, "\"%s\" is not a directory", path);
     if (cfg->drop_privileges && (st.st_uid != cfg->run_uid || st.st_gid != cfg->run_gid) &&
         lchown(path, cfg->run_uid, cfg->run_gid) != 0)
         return err_set(err, 3, "could not change the owner of \"%s\": %s", path, strerror(errno));
@@ -283,15 +261,17 @@ static int resolve_run_user(BackendCfg *cfg, Err *err)
             return err_set(err, 3, "no user \"%s\" (from LOCKMATRIX_USER) on this machine", name);
     } else {
         pw = getpwnam("lockmatrix");
+        if (!pw) pw = getpwnam("nobody");
         if (!pw)
-            pw = getpwnam("nobody");
-        if (!pw)
-            return err_set(err, 3,
-                           "running as root, but there is no unprivileged user to run PostgreSQL as\n"
-                           "hint: run \"make setup\" (it creates the user \"lockmatrix\"), or set LOCKMATRIX_USER");
+            return err_set(
+                err, 3,
+                "running as root, but there is no unprivileged user to run PostgreSQL as\n"
+                "hint: run \"make setup\" (it creates the user \"lockmatrix\"), or set "
+                "LOCKMATRIX_USER");
     }
     if (pw->pw_uid == 0)
-        return err_set(err, 3, "user \"%s\" is root: PostgreSQL refuses to run as root", pw->pw_name);
+        return err_set(err, 3, "user \"%s\" is root: PostgreSQL refuses to run as root",
+                       pw->pw_name);
     cfg->drop_privileges = true;
     cfg->run_uid = pw->pw_uid;
     cfg->run_gid = pw->pw_gid;
@@ -304,16 +284,17 @@ static int resolve_run_user(BackendCfg *cfg, Err *err)
 static int make_runtime_base(const char *base, Err *err)
 {
     const char *env = getenv("LOCKMATRIX_RUNTIME");
-    if (env && *env)
-        return mkdir_p(base, 0711, err);
+    if (env && *env) return mkdir_p(base, 0711, err);
     if (mkdir(base, 0711) != 0 && errno != EEXIST)
         return err_set(err, 3, "could not create directory \"%s\": %s", base, strerror(errno));
     struct stat st;
     if (lstat(base, &st) != 0)
         return err_set(err, 3, "could not stat \"%s\": %s", base, strerror(errno));
     if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid())
-        return err_set(err, 3, "\"%s\" is not a directory owned by uid %d\nhint: remove it, or set LOCKMATRIX_RUNTIME",
-                       base, (int)geteuid());
+        return err_set(
+            err, 3,
+            "\"%s\" is not a directory owned by uid %d\nhint: remove it, or set LOCKMATRIX_RUNTIME",
+            base, (int)geteuid());
     if ((st.st_mode & 07777) != 0711 && chmod(base, 0711) != 0)
         return err_set(err, 3, "could not change the mode of \"%s\": %s", base, strerror(errno));
     return 0;
@@ -324,8 +305,7 @@ static int write_owner(const char *rundir)
     char *path = xasprintf("%s/owner", rundir);
     FILE *f = fopen(path, "we");
     free(path);
-    if (!f)
-        return -1;
+    if (!f) return -1;
     fprintf(f, "%d %llu\n", (int)getpid(), proc_starttime(getpid()));
     return fclose(f);
 }
@@ -353,10 +333,8 @@ static int embedded_prepare(BackendCfg *cfg, const int *majors, int nmajors, Err
     }
     buf_free(&missing);
 
-    if (cfg->start_timeout_ms <= 0)
-        cfg->start_timeout_ms = DEFAULT_START_TIMEOUT_MS;
-    if (geteuid() == 0 && resolve_run_user(cfg, err) != 0)
-        return -1;
+    if (cfg->start_timeout_ms <= 0) cfg->start_timeout_ms = DEFAULT_START_TIMEOUT_MS;
+    if (geteuid() == 0 && resolve_run_user(cfg, err) != 0) return -1;
 
     /* The runtime root: short, private, owned by the run user. */
     char *base = runtime_base();
@@ -369,23 +347,21 @@ static int embedded_prepare(BackendCfg *cfg, const int *majors, int nmajors, Err
     free(base);
     size_t socklen = strlen(cfg->runtime_root) + strlen("/w1234567890" SOCKET_NAME);
     if (socklen >= sizeof(((struct sockaddr_un *)0)->sun_path))
-        return err_set(err, 3,
-                       "runtime directory \"%s\" is too long for a Unix socket path (%zu bytes, at most %zu)\n"
-                       "hint: set LOCKMATRIX_RUNTIME to a shorter directory",
-                       cfg->runtime_root, socklen, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-    if (own_dir(cfg->runtime_root, 0700, cfg, err) != 0)
-        return -1;
+        return err_set(
+            err, 3,
+            "runtime directory \"%s\" is too long for a Unix socket path (%zu bytes, at most %zu)\n"
+            "hint: set LOCKMATRIX_RUNTIME to a shorter directory",
+            cfg->runtime_root, socklen, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+    if (own_dir(cfg->runtime_root, 0700, cfg, err) != 0) return -1;
     /* The same run prepared again (resumed): what its dead owner left goes. */
-    if (!run_owner_alive(cfg->runtime_root))
-        reap_instances(cfg->runtime_root);
+    if (!run_owner_alive(cfg->runtime_root)) reap_instances(cfg->runtime_root);
     if (write_owner(cfg->runtime_root) != 0)
-        return err_set(err, 3, "could not write \"%s/owner\": %s", cfg->runtime_root, strerror(errno));
+        return err_set(err, 3, "could not write \"%s/owner\": %s", cfg->runtime_root,
+                       strerror(errno));
 
     /* Templates: written by the workers, so owned by the run user. */
-    if (!cfg->cache_dir)
-        cfg->cache_dir = pginstall_cache_dir();
-    if (mkdir_p(cfg->cache_dir, 0755, err) != 0)
-        return -1;
+    if (!cfg->cache_dir) cfg->cache_dir = pginstall_cache_dir();
+    if (mkdir_p(cfg->cache_dir, 0755, err) != 0) return -1;
     char *tdir = xasprintf("%s/templates", cfg->cache_dir);
     int rc = own_dir(tdir, 0755, cfg, err);
     if (rc == 0 && cfg->drop_privileges) {
@@ -393,16 +369,14 @@ static int embedded_prepare(BackendCfg *cfg, const int *majors, int nmajors, Err
         DIR *d = opendir(tdir);
         struct dirent *de;
         while (d && (de = readdir(d)) != NULL) {
-            if (de->d_name[0] == '.')
-                continue;
+            if (de->d_name[0] == '.') continue;
             char *t = xasprintf("%s/%s", tdir, de->d_name);
             struct stat st;
             if (lstat(t, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid != cfg->run_uid)
                 chown_tree(t, cfg->run_uid, cfg->run_gid);
             free(t);
         }
-        if (d)
-            closedir(d);
+        if (d) closedir(d);
     }
     free(tdir);
     return rc;
@@ -412,8 +386,7 @@ static int embedded_prepare(BackendCfg *cfg, const int *majors, int nmajors, Err
 
 static int drop_privileges(const BackendCfg *cfg, Err *err)
 {
-    if (!cfg->drop_privileges)
-        return 0;
+    if (!cfg->drop_privileges) return 0;
     if (geteuid() != 0) {
         if (geteuid() == cfg->run_uid && getuid() == cfg->run_uid)
             return 0; /* already done in this process */
@@ -422,9 +395,11 @@ static int drop_privileges(const BackendCfg *cfg, Err *err)
     if (setgroups(0, NULL) != 0)
         return err_set(err, 3, "could not drop supplementary groups: %s", strerror(errno));
     if (setgid(cfg->run_gid) != 0)
-        return err_set(err, 3, "could not switch to gid %d: %s", (int)cfg->run_gid, strerror(errno));
+        return err_set(err, 3, "could not switch to gid %d: %s", (int)cfg->run_gid,
+                       strerror(errno));
     if (setuid(cfg->run_uid) != 0)
-        return err_set(err, 3, "could not switch to uid %d: %s", (int)cfg->run_uid, strerror(errno));
+        return err_set(err, 3, "could not switch to uid %d: %s", (int)cfg->run_uid,
+                       strerror(errno));
     if (getuid() != cfg->run_uid || geteuid() != cfg->run_uid || getgid() != cfg->run_gid ||
         getegid() != cfg->run_gid || setuid(0) == 0)
         return err_set(err, 3, "could not drop root privileges for good");
@@ -447,10 +422,8 @@ static int run_logged(char *const argv[], const char *extra_env, const char *dir
     char **envp = xcalloc(n + 2, sizeof(*envp));
     size_t k = 0, namelen = extra_env ? strcspn(extra_env, "=") + 1 : 0;
     for (size_t i = 0; i < n; i++)
-        if (!extra_env || strncmp(environ[i], extra_env, namelen) != 0)
-            envp[k++] = environ[i];
-    if (extra_env)
-        envp[k++] = (char *)extra_env;
+        if (!extra_env || strncmp(environ[i], extra_env, namelen) != 0) envp[k++] = environ[i];
+    if (extra_env) envp[k++] = (char *)extra_env;
     envp[k] = NULL;
 
     fflush(stdout);
@@ -463,7 +436,8 @@ static int run_logged(char *const argv[], const char *extra_env, const char *dir
     if (pid == 0) {
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || chdir(dir) != 0)
+        if (fd < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 ||
+            chdir(dir) != 0)
             _exit(126);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         execve(argv[0], argv, envp);
@@ -475,8 +449,7 @@ static int run_logged(char *const argv[], const char *extra_env, const char *dir
     for (;;) {
         int st;
         pid_t w = waitpid(pid, &st, WNOHANG);
-        if (w == pid)
-            return st;
+        if (w == pid) return st;
         if (w < 0 && errno != EINTR)
             return err_set(err, 3, "could not wait for \"%s\": %s", argv[0], strerror(errno));
         if (now_ms() >= deadline) {
@@ -485,8 +458,7 @@ static int run_logged(char *const argv[], const char *extra_env, const char *dir
             return err_set(err, 3, "\"%s\" did not finish within %d ms", argv[0], budget_ms);
         }
         sleep_ms(pause);
-        if (pause < 20)
-            pause *= 2;
+        if (pause < 20) pause *= 2;
     }
 }
 
@@ -503,12 +475,13 @@ static bool is_template(const char *dir)
 static char *ensure_template(const BackendCfg *cfg, const PgInstall *pi, Err *err)
 {
     char *tpl = xasprintf("%s/templates/%s-%08x", cfg->cache_dir, pi->version, fnv1a(pi->bindir));
-    if (is_template(tpl))
-        return tpl;
+    if (is_template(tpl)) return tpl;
 
-    char *tmp = xasprintf("%s/templates/.%s-%08x.XXXXXX", cfg->cache_dir, pi->version, fnv1a(pi->bindir));
+    char *tmp =
+        xasprintf("%s/templates/.%s-%08x.XXXXXX", cfg->cache_dir, pi->version, fnv1a(pi->bindir));
     if (!mkdtemp(tmp)) {
-        err_set(err, 3, "could not create a directory in \"%s/templates\": %s", cfg->cache_dir, strerror(errno));
+        err_set(err, 3, "could not create a directory in \"%s/templates\": %s", cfg->cache_dir,
+                strerror(errno));
         free(tmp);
         free(tpl);
         return NULL;
@@ -539,8 +512,9 @@ static char *ensure_template(const BackendCfg *cfg, const PgInstall *pi, Err *er
     char *result = NULL;
     if (st >= 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
         char *tail = log_tail(log);
-        err_set(err, 3, "initdb of PostgreSQL %s into \"%s\" failed (%s %d):\n%s", pi->version, data,
-                WIFEXITED(st) ? "exit code" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), tail);
+        err_set(err, 3, "initdb of PostgreSQL %s into \"%s\" failed (%s %d):\n%s", pi->version,
+                data, WIFEXITED(st) ? "exit code" : "signal",
+                WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), tail);
         free(tail);
     } else if (st >= 0) {
         if (rename(data, tpl) == 0 || is_template(tpl)) /* another worker may have won */
@@ -553,8 +527,7 @@ static char *ensure_template(const BackendCfg *cfg, const PgInstall *pi, Err *er
     free(log);
     free(data);
     free(tmp);
-    if (!result)
-        free(tpl);
+    if (!result) free(tpl);
     return result;
 }
 
@@ -573,11 +546,9 @@ static void reap_dir(const char *dir)
         char *line = text;
         for (int i = 1; line && i < 7; i++) {
             line = strchr(line, '\n');
-            if (line)
-                line++;
+            if (line) line++;
         }
-        if (line && sscanf(line, "%lu %lu", &key, &shmid) == 2)
-            have_shm = true;
+        if (line && sscanf(line, "%lu %lu", &key, &shmid) == 2) have_shm = true;
         if (pid > 0 && proc_alive(pid) && proc_is_postgres_of(pid, dir)) {
             kill(pid, SIGQUIT);
             if (!proc_wait_gone(pid, REAP_BUDGET_MS)) {
@@ -601,14 +572,12 @@ static void reap_dir(const char *dir)
 /* conninfo value, quoted when it needs to be. Returns a malloc'd string. */
 static char *conn_quote(const char *v)
 {
-    if (!strpbrk(v, " '\\\t") && *v)
-        return xstrdup(v);
+    if (!strpbrk(v, " '\\\t") && *v) return xstrdup(v);
     Buf b;
     buf_init(&b);
     buf_putc(&b, '\'');
     for (; *v; v++) {
-        if (*v == '\'' || *v == '\\')
-            buf_putc(&b, '\\');
+        if (*v == '\'' || *v == '\\') buf_putc(&b, '\\');
         buf_putc(&b, *v);
     }
     buf_putc(&b, '\'');
@@ -626,17 +595,17 @@ static pid_t spawn_postmaster(const PgInstall *pi, const char *dir, const char *
     argv[a++] = "-k";
     argv[a++] = (char *)dir;
     static char *const settings[] = {
-        "listen_addresses=",          /* no TCP at all: the socket in dir only */
+        "listen_addresses=", /* no TCP at all: the socket in dir only */
         "port=5432",
         "unix_socket_permissions=0700",
-        "fsync=off",                  /* throwaway data: no durability */
+        "fsync=off", /* throwaway data: no durability */
         "synchronous_commit=off",
         "full_page_writes=off",
         "max_connections=30",
         "shared_buffers=32MB",
         "huge_pages=off",
         "dynamic_shared_memory_type=mmap", /* in dir/pg_dynshmem: nothing left in /dev/shm */
-        "autovacuum=off",             /* no background locks in the traces */
+        "autovacuum=off",                  /* no background locks in the traces */
         "log_min_messages=warning",
         "logging_collector=off",
     };
@@ -662,12 +631,12 @@ static pid_t spawn_postmaster(const PgInstall *pi, const char *dir, const char *
     if (pid == 0) {
         /* The postmaster dies with its worker; a worker that already died
          * before prctl took effect means no one wants this server. */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-            _exit(1);
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(1);
         setpgid(0, 0); /* the terminal's ^C goes to lockmatrix, which stops us in order */
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || chdir(dir) != 0)
+        if (fd < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 ||
+            chdir(dir) != 0)
             _exit(126);
         execv(argv[0], argv);
         _exit(127);
@@ -678,8 +647,7 @@ static pid_t spawn_postmaster(const PgInstall *pi, const char *dir, const char *
 
 static void stop_postmaster(pid_t pid)
 {
-    if (pid <= 0)
-        return;
+    if (pid <= 0) return;
     kill(pid, SIGINT); /* fast shutdown */
     if (!proc_wait_gone(pid, STOP_BUDGET_MS)) {
         kill(pid, SIGKILL);
@@ -696,15 +664,14 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
 
     const PgInstall *pi = pginstall_get(cfg->pgs, major);
     if (!pi)
-        return err_set(err, 3, "no PostgreSQL installation for version %d\nhint: run \"make setup\"", major);
+        return err_set(
+            err, 3, "no PostgreSQL installation for version %d\nhint: run \"make setup\"", major);
     if (!cfg->runtime_root || !cfg->cache_dir)
         return err_set(err, 3, "the embedded backend was not prepared");
-    if (drop_privileges(cfg, err) != 0)
-        return -1;
+    if (drop_privileges(cfg, err) != 0) return -1;
 
     char *tpl = ensure_template(cfg, pi, err);
-    if (!tpl)
-        return -1;
+    if (!tpl) return -1;
 
     char *dir = xasprintf("%s/w%d", cfg->runtime_root, seq);
     reap_dir(dir); /* whatever an earlier worker of this seq left */
@@ -731,7 +698,8 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
     /* Ready when PQping says so; a postmaster that exits is noticed at once. */
     int timeout = cfg->start_timeout_ms > 0 ? cfg->start_timeout_ms : DEFAULT_START_TIMEOUT_MS;
     char *host = conn_quote(dir);
-    char *ping = xasprintf("host=%s port=5432 user=postgres dbname=postgres connect_timeout=2", host);
+    char *ping =
+        xasprintf("host=%s port=5432 user=postgres dbname=postgres connect_timeout=2", host);
     double deadline = t0 + timeout;
     double pause = 1;
     const char *failure = NULL;
@@ -742,21 +710,20 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
             failure = "exited";
             break;
         }
-        if (PQping(ping) == PQPING_OK)
-            break;
+        if (PQping(ping) == PQPING_OK) break;
         if (now_ms() >= deadline) {
             failure = "timed out";
             break;
         }
         sleep_ms(pause);
-        if (pause < 10)
-            pause *= 2;
+        if (pause < 10) pause *= 2;
     }
 
     char *version = NULL;
     if (!failure) {
         PGconn *conn = PQconnectdb(ping);
-        const char *v = PQstatus(conn) == CONNECTION_OK ? PQparameterStatus(conn, "server_version") : NULL;
+        const char *v =
+            PQstatus(conn) == CONNECTION_OK ? PQparameterStatus(conn, "server_version") : NULL;
         if (v)
             version = xstrndup(v, strcspn(v, " "));
         else
@@ -777,10 +744,11 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
                     "hint: a damaged template is made again once \"%s\" is removed",
                     pi->version, dir, WEXITSTATUS(st), tail, tpl);
         else if (strcmp(failure, "timed out") == 0)
-            err_set(err, 3, "PostgreSQL %s in \"%s\" was not ready within %d ms; server log:\n%s", pi->version,
-                    dir, timeout, tail);
+            err_set(err, 3, "PostgreSQL %s in \"%s\" was not ready within %d ms; server log:\n%s",
+                    pi->version, dir, timeout, tail);
         else
-            err_set(err, 3, "PostgreSQL %s in \"%s\" %s; server log:\n%s", pi->version, dir, failure, tail);
+            err_set(err, 3, "PostgreSQL %s in \"%s\" %s; server log:\n%s", pi->version, dir,
+                    failure, tail);
         free(tail);
         reap_dir(dir);
         free(version);
@@ -808,11 +776,9 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
 static void embedded_stop(const BackendCfg *cfg, Container *c)
 {
     (void)cfg;
-    if (!c)
-        return;
+    if (!c) return;
     stop_postmaster(c->pid);
-    if (c->dir)
-        reap_dir(c->dir);
+    if (c->dir) reap_dir(c->dir);
     free(c->server_version);
     free(c->conninfo);
     free(c->name);
@@ -826,8 +792,7 @@ static void embedded_stop(const BackendCfg *cfg, Container *c)
 
 static void embedded_reap(const BackendCfg *cfg, int seq)
 {
-    if (!cfg->runtime_root)
-        return;
+    if (!cfg->runtime_root) return;
     char *dir = xasprintf("%s/w%d", cfg->runtime_root, seq);
     reap_dir(dir);
     free(dir);
@@ -858,8 +823,7 @@ static int reap_instances(const char *rundir)
     if (d) {
         struct dirent *de;
         while ((de = readdir(d)) != NULL) {
-            if (de->d_name[0] != 'w')
-                continue;
+            if (de->d_name[0] != 'w') continue;
             char *w = xasprintf("%s/%s", rundir, de->d_name);
             struct stat st;
             if (lstat(w, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -892,18 +856,15 @@ static int clean_base(const char *base, long long run_id, int *count, Err *err)
     }
     DIR *d = opendir(base);
     if (!d) {
-        if (errno == ENOENT)
-            return 0;
+        if (errno == ENOENT) return 0;
         return err_set(err, 3, "could not open directory \"%s\": %s", base, strerror(errno));
     }
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] != 'r')
-            continue;
+        if (de->d_name[0] != 'r') continue;
         char *rundir = xasprintf("%s/%s", base, de->d_name);
         /* A run whose scheduler still runs is not a leftover. */
-        if (!run_owner_alive(rundir))
-            *count += clean_run(rundir);
+        if (!run_owner_alive(rundir)) *count += clean_run(rundir);
         free(rundir);
     }
     closedir(d);
@@ -915,13 +876,11 @@ static int embedded_clean(const BackendCfg *cfg, long long run_id, Err *err)
     (void)cfg;
     int count = 0, rc = 0;
     const char *env = getenv("LOCKMATRIX_RUNTIME");
-    if (env && *env)
-        return clean_base(env, run_id, &count, err) == 0 ? count : -1;
+    if (env && *env) return clean_base(env, run_id, &count, err) == 0 ? count : -1;
     /* Look wherever runtime_base() may have put them. */
     for (size_t i = 0; i < ARRAY_LEN(runtime_parents); i++) {
         char *base = xasprintf("%s/lockmatrix-%d", runtime_parents[i], (int)geteuid());
-        if (clean_base(base, run_id, &count, err) != 0)
-            rc = -1;
+        if (clean_base(base, run_id, &count, err) != 0) rc = -1;
         free(base);
     }
     return rc == 0 ? count : -1;

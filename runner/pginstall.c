@@ -94,13 +94,11 @@ static void cands_add(Cands *cs, const char *dir, int hint_major, const char *or
 /* Parses the leading digits of s as a major in range; 0 when it is not one. */
 static int parse_major(const char *s, const char **end)
 {
-    if (!isdigit((unsigned char)*s))
-        return 0;
+    if (!isdigit((unsigned char)*s)) return 0;
     long v = 0;
     while (isdigit((unsigned char)*s) && v < 1000)
         v = v * 10 + (*s++ - '0');
-    if (end)
-        *end = s;
+    if (end) *end = s;
     return (int)v;
 }
 
@@ -146,20 +144,15 @@ static void cands_collect(Cand *cs, size_t n, int budget_ms)
             pf[i].fd = cs[i].fd; /* negative fds are ignored by poll */
             pf[i].events = POLLIN;
             pf[i].revents = 0;
-            if (cs[i].fd >= 0)
-                open_n++;
+            if (cs[i].fd >= 0) open_n++;
         }
-        if (open_n == 0)
-            break;
+        if (open_n == 0) break;
         int left = (int)(deadline - now_ms());
-        if (left <= 0)
-            break;
+        if (left <= 0) break;
         int r = poll(pf, n, left);
-        if (r < 0 && errno != EINTR)
-            break;
+        if (r < 0 && errno != EINTR) break;
         for (size_t i = 0; i < n; i++) {
-            if (cs[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
+            if (cs[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             char buf[512];
             ssize_t k = read(cs[i].fd, buf, sizeof(buf));
             if (k > 0 && cs[i].out.len < 4096) {
@@ -177,8 +170,7 @@ static void cands_collect(Cand *cs, size_t n, int budget_ms)
             close(c->fd);
             c->fd = -1;
         }
-        if (c->pid < 0)
-            continue;
+        if (c->pid < 0) continue;
         for (;;) {
             int st;
             pid_t w = waitpid(c->pid, &st, WNOHANG);
@@ -186,8 +178,7 @@ static void cands_collect(Cand *cs, size_t n, int budget_ms)
                 c->status = st;
                 break;
             }
-            if (w < 0 && errno != EINTR)
-                break;
+            if (w < 0 && errno != EINTR) break;
             if (now_ms() >= deadline) {
                 kill(c->pid, SIGKILL);
                 waitpid(c->pid, &st, 0);
@@ -208,13 +199,11 @@ static int cand_version(const Cand *c, int *major, char **version)
     if (c->status < 0 || !WIFEXITED(c->status) || WEXITSTATUS(c->status) != 0 || !c->out.data)
         return -1;
     const char *p = strstr(c->out.data, "(PostgreSQL) ");
-    if (!p)
-        return -1;
+    if (!p) return -1;
     p += strlen("(PostgreSQL) ");
     size_t len = strcspn(p, " \t\r\n");
     int m = parse_major(p, NULL);
-    if (len == 0 || m == 0)
-        return -1;
+    if (len == 0 || m == 0) return -1;
     *major = m;
     *version = xstrndup(p, len);
     return 0;
@@ -230,8 +219,7 @@ static bool major_taken(const PgInstalls *out, int major)
 static bool bindir_taken(const PgInstalls *out, const char *bindir)
 {
     for (size_t i = 0; i < out->n; i++)
-        if (strcmp(out->items[i].bindir, bindir) == 0)
-            return true;
+        if (strcmp(out->items[i].bindir, bindir) == 0) return true;
     return false;
 }
 
@@ -257,15 +245,13 @@ static void take_source(PgInstalls *out, size_t *cap, Cands *cs, const char *sou
         cand_spawn(c);
         n++;
     }
-    if (n == 0)
-        return;
+    if (n == 0) return;
     cands_collect(cs->items, cs->n, VERSION_BUDGET_MS);
     for (size_t i = 0; i < cs->n; i++) {
         Cand *c = &cs->items[i];
         int major;
         char *version;
-        if (c->status < 0 || cand_version(c, &major, &version) != 0)
-            continue;
+        if (c->status < 0 || cand_version(c, &major, &version) != 0) continue;
         if (major < PG_MAJOR_MIN || major > PG_MAJOR_MAX || major_taken(out, major) ||
             bindir_taken(out, c->bindir)) {
             free(version);
@@ -284,24 +270,21 @@ static int numeric_dir_cmp(const void *a, const void *b)
 static void add_major_dirs(Cands *cs, const char *parent, const char *suffix)
 {
     DIR *d = opendir(parent);
-    if (!d)
-        return;
+    if (!d) return;
     char **names = NULL;
     size_t n = 0, cap = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         const char *end;
         int m = parse_major(de->d_name, &end);
-        if (m == 0 || *end != '\0')
-            continue;
+        if (m == 0 || *end != '\0') continue;
         *ARRAY_PUSH(names, n, cap) = xstrdup(de->d_name);
     }
     closedir(d);
     qsort(names, n, sizeof(*names), numeric_dir_cmp);
     for (size_t i = 0; i < n; i++) {
         char *dir = xasprintf("%s/%s%s", parent, names[i], suffix);
-        if (is_pg_bindir(dir))
-            cands_add(cs, dir, parse_major(names[i], NULL), NULL);
+        if (is_pg_bindir(dir)) cands_add(cs, dir, parse_major(names[i], NULL), NULL);
         free(dir);
         free(names[i]);
     }
@@ -313,8 +296,7 @@ static void add_major_dirs(Cands *cs, const char *parent, const char *suffix)
 static char *pg_config_bindir(void)
 {
     const char *path = getenv("PATH");
-    if (!path || !*path)
-        path = "/usr/local/bin:/usr/bin:/bin";
+    if (!path || !*path) path = "/usr/local/bin:/usr/bin:/bin";
     char *copy = xstrdup(path), *save = NULL, *exe = NULL;
     for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
         if (*dir && is_exec_file(dir, "pg_config")) {
@@ -322,8 +304,7 @@ static char *pg_config_bindir(void)
             break;
         }
     free(copy);
-    if (!exe)
-        return NULL;
+    if (!exe) return NULL;
 
     int p[2];
     char *result = NULL;
@@ -351,8 +332,7 @@ static char *pg_config_bindir(void)
     cands_collect(&c, 1, VERSION_BUDGET_MS);
     if (c.status >= 0 && WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0 && c.out.data) {
         c.out.data[strcspn(c.out.data, "\r\n")] = '\0';
-        if (c.out.data[0] == '/')
-            result = xstrdup(c.out.data);
+        if (c.out.data[0] == '/') result = xstrdup(c.out.data);
     }
     buf_free(&c.out);
     free(exe);
@@ -374,7 +354,8 @@ static int take_overrides(PgInstalls *out, size_t *cap, char *const *overrides, 
         int m = parse_major(o, &end);
         if (!eq || eq == o || eq[1] == '\0' || m == 0 || (end != eq && *end != '.')) {
             rc = err_set(err, 2,
-                         "malformed --pg-bin \"%s\": expected VERSION=DIR, e.g. 17=/usr/lib/postgresql/17/bin",
+                         "malformed --pg-bin \"%s\": expected VERSION=DIR, e.g. "
+                         "17=/usr/lib/postgresql/17/bin",
                          o);
             break;
         }
@@ -388,13 +369,13 @@ static int take_overrides(PgInstalls *out, size_t *cap, char *const *overrides, 
                 rc = err_set(err, 2, "--pg-bin \"%s\": version %d is given twice", o, m);
                 break;
             }
-        if (rc)
-            break;
+        if (rc) break;
         want[i] = m;
         const char *dir = eq + 1;
         struct stat st;
         if (stat(dir, &st) != 0) {
-            rc = err_set(err, 2, "--pg-bin \"%s\": could not open \"%s\": %s", o, dir, strerror(errno));
+            rc = err_set(err, 2, "--pg-bin \"%s\": could not open \"%s\": %s", o, dir,
+                         strerror(errno));
             break;
         }
         if (!S_ISDIR(st.st_mode)) {
@@ -408,7 +389,8 @@ static int take_overrides(PgInstalls *out, size_t *cap, char *const *overrides, 
         } else if (is_pg_bindir(bin)) {
             cands_add(&cs, bin, 0, o);
         } else {
-            rc = err_set(err, 2, "--pg-bin \"%s\": no executable postgres and initdb in \"%s\"", o, dir);
+            rc = err_set(err, 2, "--pg-bin \"%s\": no executable postgres and initdb in \"%s\"", o,
+                         dir);
         }
         free(bin);
     }
@@ -423,13 +405,13 @@ static int take_overrides(PgInstalls *out, size_t *cap, char *const *overrides, 
         char *version;
         if (cand_version(c, &major, &version) != 0) {
             const char *said = c->out.data ? c->out.data : "";
-            rc = err_set(err, 2, "--pg-bin \"%s\": \"%s/postgres --version\" failed%s%.200s", c->origin,
-                         c->bindir, *said ? ": " : "", said);
+            rc = err_set(err, 2, "--pg-bin \"%s\": \"%s/postgres --version\" failed%s%.200s",
+                         c->origin, c->bindir, *said ? ": " : "", said);
             break;
         }
         if (major != want[i]) {
-            rc = err_set(err, 2, "--pg-bin \"%s\": \"%s\" holds PostgreSQL %s, not %d", c->origin, c->bindir,
-                         version, want[i]);
+            rc = err_set(err, 2, "--pg-bin \"%s\": \"%s\" holds PostgreSQL %s, not %d", c->origin,
+                         c->bindir, version, want[i]);
             free(version);
             break;
         }
@@ -468,8 +450,7 @@ int pginstall_find(PgInstalls *out, char *const *overrides, size_t noverrides, E
             else {
                 /* A prefix is accepted too. */
                 char *bin = xasprintf("%s/bin", dir);
-                if (is_pg_bindir(bin))
-                    cands_add(&cs, bin, 0, NULL);
+                if (is_pg_bindir(bin)) cands_add(&cs, bin, 0, NULL);
                 free(bin);
             }
         }
@@ -499,23 +480,20 @@ int pginstall_find(PgInstalls *out, char *const *overrides, size_t noverrides, E
     }
     free(bindir);
 
-    if (out->n > 1)
-        qsort(out->items, out->n, sizeof(*out->items), install_cmp);
+    if (out->n > 1) qsort(out->items, out->n, sizeof(*out->items), install_cmp);
     return 0;
 }
 
 const PgInstall *pginstall_get(const PgInstalls *list, int major)
 {
     for (size_t i = 0; list && i < list->n; i++)
-        if (list->items[i].major == major)
-            return &list->items[i];
+        if (list->items[i].major == major) return &list->items[i];
     return NULL;
 }
 
 void pginstall_free(PgInstalls *list)
 {
-    if (!list)
-        return;
+    if (!list) return;
     for (size_t i = 0; i < list->n; i++) {
         free(list->items[i].version);
         free(list->items[i].bindir);
@@ -528,13 +506,10 @@ void pginstall_free(PgInstalls *list)
 char *pginstall_cache_dir(void)
 {
     const char *env = getenv("LOCKMATRIX_CACHE");
-    if (env && *env)
-        return xstrdup(env);
-    if (geteuid() == 0)
-        return xstrdup("/var/cache/lockmatrix");
+    if (env && *env) return xstrdup(env);
+    if (geteuid() == 0) return xstrdup("/var/cache/lockmatrix");
     const char *xdg = getenv("XDG_CACHE_HOME");
-    if (xdg && *xdg == '/')
-        return xasprintf("%s/lockmatrix", xdg);
+    if (xdg && *xdg == '/') return xasprintf("%s/lockmatrix", xdg);
     const char *home = getenv("HOME");
     if (!home || !*home) {
         struct passwd *pw = getpwuid(geteuid());

@@ -36,8 +36,7 @@ static const BackendOps *ops;
  * Returns a malloc'd string or NULL. */
 static char *query1(PGconn *conn, const char *sql)
 {
-    if (!PQsendQuery(conn, sql))
-        return NULL;
+    if (!PQsendQuery(conn, sql)) return NULL;
     double deadline = now_ms() + QUERY_TIMEOUT_MS;
     while (PQisBusy(conn)) {
         int left = (int)(deadline - now_ms());
@@ -51,10 +50,8 @@ static char *query1(PGconn *conn, const char *sql)
             break;
         }
         struct pollfd pf = {.fd = PQsocket(conn), .events = POLLIN};
-        if (poll(&pf, 1, left) < 0 && errno != EINTR)
-            break;
-        if (!PQconsumeInput(conn))
-            break;
+        if (poll(&pf, 1, left) < 0 && errno != EINTR) break;
+        if (!PQconsumeInput(conn)) break;
     }
     char *v = NULL;
     PGresult *r;
@@ -72,8 +69,7 @@ static int tcp_listeners(pid_t pid)
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
     DIR *d = opendir(path);
-    if (!d)
-        return -1;
+    if (!d) return -1;
     unsigned long inodes[256];
     int n = 0;
     struct dirent *de;
@@ -81,32 +77,26 @@ static int tcp_listeners(pid_t pid)
         char fd[600], target[128];
         snprintf(fd, sizeof(fd), "%s/%s", path, de->d_name);
         ssize_t k = readlink(fd, target, sizeof(target) - 1);
-        if (k <= 0)
-            continue;
+        if (k <= 0) continue;
         target[k] = '\0';
         unsigned long ino;
-        if (sscanf(target, "socket:[%lu]", &ino) == 1)
-            inodes[n++] = ino;
+        if (sscanf(target, "socket:[%lu]", &ino) == 1) inodes[n++] = ino;
     }
     closedir(d);
     int listening = 0;
     const char *tables[] = {"/proc/net/tcp", "/proc/net/tcp6"};
     for (size_t t = 0; t < ARRAY_LEN(tables); t++) {
         FILE *f = fopen(tables[t], "r");
-        if (!f)
-            continue;
+        if (!f) continue;
         char line[512];
         while (fgets(line, sizeof(line), f)) {
             char st[8];
             unsigned long ino;
             /* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
-            if (sscanf(line, "%*s %*s %*s %7s %*s %*s %*s %*s %*s %lu", st, &ino) != 2)
-                continue;
-            if (strcmp(st, "0A") != 0)
-                continue;
+            if (sscanf(line, "%*s %*s %*s %7s %*s %*s %*s %*s %*s %lu", st, &ino) != 2) continue;
+            if (strcmp(st, "0A") != 0) continue;
             for (int i = 0; i < n; i++)
-                if (inodes[i] == ino)
-                    listening++;
+                if (inodes[i] == ino) listening++;
         }
         fclose(f);
     }
@@ -120,16 +110,13 @@ static bool gone_within(pid_t pid, int ms)
         char path[64], buf[512];
         snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
         FILE *f = fopen(path, "r");
-        if (!f)
-            return true;
+        if (!f) return true;
         size_t k = fread(buf, 1, sizeof(buf) - 1, f);
         fclose(f);
         buf[k] = '\0';
         char *p = strrchr(buf, ')');
-        if (p && (p[2] == 'Z' || p[2] == 'X'))
-            return true;
-        if (now_ms() > deadline)
-            return false;
+        if (p && (p[2] == 'Z' || p[2] == 'X')) return true;
+        if (now_ms() > deadline) return false;
         usleep(2000);
     }
 }
@@ -152,8 +139,8 @@ typedef struct Result {
     int pass, fail;
     double ready_ms;
     double stop_ms;
-    pid_t pm;         /* postmaster pid (for the kill tests) */
-    char dir[256];    /* instance directory */
+    pid_t pm;      /* postmaster pid (for the kill tests) */
+    char dir[256]; /* instance directory */
     char err[1024];
 } Result;
 
@@ -161,8 +148,7 @@ static void send_result(int fd, Result *r)
 {
     r->pass = t_pass;
     r->fail = t_fail;
-    if (write(fd, r, sizeof(*r)) != (ssize_t)sizeof(*r))
-        _exit(3);
+    if (write(fd, r, sizeof(*r)) != (ssize_t)sizeof(*r)) _exit(3);
 }
 
 static bool recv_result(int fd, Result *r)
@@ -170,15 +156,15 @@ static bool recv_result(int fd, Result *r)
     size_t got = 0;
     while (got < sizeof(*r)) {
         ssize_t k = read(fd, (char *)r + got, sizeof(*r) - got);
-        if (k <= 0)
-            return false;
+        if (k <= 0) return false;
         got += (size_t)k;
     }
     return true;
 }
 
 /* Start, check everything, stop. Runs in the child. */
-static void child_full(const BackendCfg *cfg, int major, int seq, bool checks, bool expect_fail, int out)
+static void child_full(const BackendCfg *cfg, int major, int seq, bool checks, bool expect_fail,
+                       int out)
 {
     Result r;
     memset(&r, 0, sizeof(r));
@@ -201,20 +187,23 @@ static void child_full(const BackendCfg *cfg, int major, int seq, bool checks, b
     if (checks) {
         char want_prefix[16];
         snprintf(want_prefix, sizeof(want_prefix), "%d.", major);
-        CHECK(c.server_version && strncmp(c.server_version, want_prefix, strlen(want_prefix)) == 0 &&
+        CHECK(c.server_version &&
+                  strncmp(c.server_version, want_prefix, strlen(want_prefix)) == 0 &&
                   !strchr(c.server_version, ' '),
               "server_version \"%s\" for %d", c.server_version, major);
         char want_name[64];
         snprintf(want_name, sizeof(want_name), "r%lld.w%d", cfg->run_id, seq);
         CHECK_STR(c.name, want_name, "container name");
-        CHECK(c.conninfo && strstr(c.conninfo, "dbname") == NULL, "conninfo has no dbname: %s", c.conninfo);
+        CHECK(c.conninfo && strstr(c.conninfo, "dbname") == NULL, "conninfo has no dbname: %s",
+              c.conninfo);
         CHECK(c.pid > 0 && kill(c.pid, 0) == 0, "postmaster %d runs", (int)c.pid);
 
         struct stat st;
-        CHECK(stat(c.dir, &st) == 0 && (st.st_mode & 0777) == 0700, "socket dir \"%s\" is 0700 (%o)", c.dir,
-              (unsigned)(st.st_mode & 0777));
+        CHECK(stat(c.dir, &st) == 0 && (st.st_mode & 0777) == 0700,
+              "socket dir \"%s\" is 0700 (%o)", c.dir, (unsigned)(st.st_mode & 0777));
         if (cfg->drop_privileges)
-            CHECK(st.st_uid == cfg->run_uid && getuid() == cfg->run_uid && geteuid() == cfg->run_uid,
+            CHECK(st.st_uid == cfg->run_uid && getuid() == cfg->run_uid &&
+                      geteuid() == cfg->run_uid,
                   "dir and worker belong to uid %d", (int)cfg->run_uid);
 
         char *ci = xasprintf("%s dbname=postgres connect_timeout=5", c.conninfo);
@@ -286,14 +275,12 @@ static void child_hold(const BackendCfg *cfg, int major, int seq, int out)
 static pid_t fork_worker(const BackendCfg *cfg, int major, int seq, int mode, int *fd)
 {
     int p[2];
-    if (pipe(p) != 0)
-        return -1;
+    if (pipe(p) != 0) return -1;
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
         close(p[0]);
-        if (mode == 2)
-            child_hold(cfg, major, seq, p[1]);
+        if (mode == 2) child_hold(cfg, major, seq, p[1]);
         child_full(cfg, major, seq, mode == 1, mode == 3, p[1]);
     }
     close(p[1]);
@@ -308,22 +295,18 @@ static double run_worker(const BackendCfg *cfg, int major, int seq, bool checks,
     int fd;
     pid_t pid = fork_worker(cfg, major, seq, checks ? 1 : 0, &fd);
     CHECK(pid > 0, "fork");
-    if (pid <= 0)
-        return -1;
+    if (pid <= 0) return -1;
     Result r;
     bool got = recv_result(fd, &r);
     close(fd);
     int st;
     waitpid(pid, &st, 0);
     CHECK(got, "worker for %d reported", major);
-    if (!got)
-        return -1;
+    if (!got) return -1;
     t_pass += r.pass;
     t_fail += r.fail;
-    if (r.err[0])
-        printf("  worker %d: %s\n", major, r.err);
-    if (stop_ms)
-        *stop_ms = r.stop_ms;
+    if (r.err[0]) printf("  worker %d: %s\n", major, r.err);
+    if (stop_ms) *stop_ms = r.stop_ms;
     return r.fail ? -1 : r.ready_ms;
 }
 
@@ -333,15 +316,13 @@ static int pidfile_shmid(const char *dir)
     char *path = xasprintf("%s/postmaster.pid", dir);
     FILE *f = fopen(path, "r");
     free(path);
-    if (!f)
-        return -1;
+    if (!f) return -1;
     char line[256];
     int shmid = -1;
     for (int i = 1; fgets(line, sizeof(line), f); i++)
         if (i == 7) {
             unsigned long key, id;
-            if (sscanf(line, "%lu %lu", &key, &id) == 2)
-                shmid = (int)id;
+            if (sscanf(line, "%lu %lu", &key, &id) == 2) shmid = (int)id;
             break;
         }
     fclose(f);
@@ -351,10 +332,8 @@ static int pidfile_shmid(const char *dir)
 static bool shm_gone(int shmid)
 {
     struct shmid_ds ds;
-    if (shmid < 0)
-        return true;
-    if (shmctl(shmid, IPC_STAT, &ds) != 0)
-        return true;
+    if (shmid < 0) return true;
+    if (shmctl(shmid, IPC_STAT, &ds) != 0) return true;
     return (ds.shm_perm.mode & SHM_DEST) != 0;
 }
 
@@ -380,7 +359,8 @@ static void test_prepare_errors(const PgInstalls *pgs)
         Err err;
         err_clear(&err);
         int rc = ops->prepare(&cfg, majors, n, &err);
-        CHECK(rc == -1 && err.code == 3, "prepare case %zu fails with code 3 (rc %d code %d)", i, rc, err.code);
+        CHECK(rc == -1 && err.code == 3, "prepare case %zu fails with code 3 (rc %d code %d)", i,
+              rc, err.code);
         CHECK(strstr(err.msg, cases[i].want) != NULL, "case %zu message: %s", i, err.msg);
         CHECK(strstr(err.msg, "make setup") != NULL, "case %zu hint: %s", i, err.msg);
         backend_cfg_free(&cfg);
@@ -397,7 +377,8 @@ static void test_worker_killed(const BackendCfg *cfg, int major, int seq)
     Result r;
     bool got = recv_result(fd, &r);
     close(fd);
-    CHECK(got && r.fail == 0 && r.pm > 0, "held worker for %d started: %s", major, got ? r.err : "");
+    CHECK(got && r.fail == 0 && r.pm > 0, "held worker for %d started: %s", major,
+          got ? r.err : "");
     if (!got || r.fail) {
         kill(w, SIGKILL);
         waitpid(w, NULL, 0);
@@ -469,14 +450,13 @@ static void test_damaged_template(const BackendCfg *cfg, const PgInstall *pi)
     DIR *d = opendir(tdir);
     struct dirent *de;
     while (d && (de = readdir(d)) != NULL)
-        if (strncmp(de->d_name, pi->version, strlen(pi->version)) == 0 && de->d_name[strlen(pi->version)] == '-')
+        if (strncmp(de->d_name, pi->version, strlen(pi->version)) == 0 &&
+            de->d_name[strlen(pi->version)] == '-')
             pgv = xasprintf("%s/%s/PG_VERSION", tdir, de->d_name);
-    if (d)
-        closedir(d);
+    if (d) closedir(d);
     free(tdir);
     CHECK(pgv != NULL, "a template of %s to damage", pi->version);
-    if (!pgv)
-        return;
+    if (!pgv) return;
     FILE *f = fopen(pgv, "w");
     CHECK(f && fputs("9.6\n", f) >= 0 && fclose(f) == 0, "damage %s", pgv);
     free(pgv);
@@ -502,7 +482,8 @@ static void test_template_race(const PgInstalls *pgs, int major, long long run_i
 {
     char cache[] = "/tmp/lm-test-race-XXXXXX";
     CHECK(mkdtemp(cache) != NULL && chmod(cache, 0755) == 0, "race cache dir");
-    BackendCfg cfg = {.name = "embedded", .run_id = run_id, .pgs = pgs, .cache_dir = xstrdup(cache)};
+    BackendCfg cfg = {
+        .name = "embedded", .run_id = run_id, .pgs = pgs, .cache_dir = xstrdup(cache)};
     Err err;
     err_clear(&err);
     CHECK(ops->prepare(&cfg, &major, 1, &err) == 0, "prepare (race): %s", err.msg);
@@ -526,16 +507,15 @@ static void test_template_race(const PgInstalls *pgs, int major, long long run_i
     int templates = 0, temps = 0;
     struct dirent *de;
     while (d && (de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
         if (de->d_name[0] == '.')
             temps++;
         else
             templates++;
     }
-    if (d)
-        closedir(d);
-    CHECK(templates == 1 && temps == 0, "race left %d templates and %d temp dirs", templates, temps);
+    if (d) closedir(d);
+    CHECK(templates == 1 && temps == 0, "race left %d templates and %d temp dirs", templates,
+          temps);
     free(tdir);
     CHECK(ops->clean(&cfg, run_id, &err) == 0, "race run left nothing");
     remove_tree(cache);
@@ -547,8 +527,7 @@ int main(void)
     setvbuf(stdout, NULL, _IOLBF, 0);
     ops = backend_get("embedded");
     CHECK(ops != NULL, "embedded backend exists");
-    if (!ops)
-        return t_done("test_embedded");
+    if (!ops) return t_done("test_embedded");
 
     PgInstalls pgs;
     Err err;
@@ -558,8 +537,7 @@ int main(void)
 
     int majors[9], n = 0;
     for (int m = 10; m <= 18; m++)
-        if (pginstall_get(&pgs, m))
-            majors[n++] = m;
+        if (pginstall_get(&pgs, m)) majors[n++] = m;
     if (n == 0) {
         printf("# no PostgreSQL installed: run \"make setup\"; container tests skipped\n");
         pginstall_free(&pgs);
@@ -571,7 +549,8 @@ int main(void)
     /* Cold: a fresh template directory, so every version runs initdb first. */
     char cold_cache[] = "/tmp/lm-test-cache-XXXXXX";
     CHECK(mkdtemp(cold_cache) != NULL && chmod(cold_cache, 0755) == 0, "cold cache dir");
-    BackendCfg cold = {.name = "embedded", .run_id = run_id, .pgs = &pgs, .cache_dir = xstrdup(cold_cache)};
+    BackendCfg cold = {
+        .name = "embedded", .run_id = run_id, .pgs = &pgs, .cache_dir = xstrdup(cold_cache)};
     err_clear(&err);
     CHECK(ops->prepare(&cold, majors, n, &err) == 0, "prepare (cold): %s", err.msg);
 
@@ -581,11 +560,13 @@ int main(void)
     CHECK(cfg.runtime_root && strlen(cfg.runtime_root) + 20 < 107, "runtime root \"%s\" is short",
           cfg.runtime_root);
     if (geteuid() == 0)
-        CHECK(cfg.drop_privileges && cfg.run_uid != 0, "as root, servers run as uid %d", (int)cfg.run_uid);
+        CHECK(cfg.drop_privileges && cfg.run_uid != 0, "as root, servers run as uid %d",
+              (int)cfg.run_uid);
 
     /* initdb on a disk takes a second per version: every version with LM_TEST_COLD=1. */
     bool all_cold = getenv("LM_TEST_COLD") && strcmp(getenv("LM_TEST_COLD"), "1") == 0;
-    printf("# major  cold start (initdb+copy+start)  warm start median (copy+start)  copy only  stop\n");
+    printf("# major  cold start (initdb+copy+start)  warm start median (copy+start)  copy only  "
+           "stop\n");
     double warm_all[9 * WARM_STARTS];
     int nwarm_all = 0;
     for (int i = 0; i < n; i++) {
@@ -613,8 +594,7 @@ int main(void)
             if (strncmp(de->d_name, pi->version, strlen(pi->version)) == 0 &&
                 de->d_name[strlen(pi->version)] == '-')
                 tpl = xasprintf("%s/%s", tdir, de->d_name);
-        if (d)
-            closedir(d);
+        if (d) closedir(d);
         CHECK(tpl != NULL || cold_ms < 0, "the cold start left a template for %s", pi->version);
         if (!tpl) { /* no cold start for this one: copy the shared template */
             char *shared = xasprintf("%s/templates", cfg.cache_dir);
@@ -623,8 +603,7 @@ int main(void)
                 if (!tpl && strncmp(de->d_name, pi->version, strlen(pi->version)) == 0 &&
                     de->d_name[strlen(pi->version)] == '-')
                     tpl = xasprintf("%s/%s", shared, de->d_name);
-            if (sd)
-                closedir(sd);
+            if (sd) closedir(sd);
             free(shared);
         }
         double copy_ms = -1;
@@ -640,12 +619,13 @@ int main(void)
         }
         free(tpl);
         free(tdir);
-        printf("# %-5d  %8.0f ms  %26.0f ms  %26.0f ms  %6.0f ms\n", m, cold_ms, nw ? warm[nw / 2] : -1.0, copy_ms,
-               nw ? stops[nw / 2] : -1.0);
+        printf("# %-5d  %8.0f ms  %26.0f ms  %26.0f ms  %6.0f ms\n", m, cold_ms,
+               nw ? warm[nw / 2] : -1.0, copy_ms, nw ? stops[nw / 2] : -1.0);
     }
     qsort(warm_all, nwarm_all, sizeof(*warm_all), cmp_double);
     if (nwarm_all)
-        printf("# warm start median over every version: %.0f ms (target < 300 ms)\n", warm_all[nwarm_all / 2]);
+        printf("# warm start median over every version: %.0f ms (target < 300 ms)\n",
+               warm_all[nwarm_all / 2]);
 
     test_damaged_template(&cold, pginstall_get(&pgs, majors[n - 1]));
 

@@ -64,8 +64,7 @@ static void test_cache(void)
         free(postgres);
         free(bin);
     }
-    if (in_cache == 0)
-        printf("# the cache is empty: run \"make setup\"\n");
+    if (in_cache == 0) printf("# the cache is empty: run \"make setup\"\n");
 
     /* Sorted by major, one per major, every bindir absolute. */
     for (size_t i = 0; i < pgs.n; i++) {
@@ -110,8 +109,7 @@ static void test_overrides(void)
     /* A prefix (DIR/bin) of a real one. */
     char *prefix = xstrdup(some->bindir);
     char *slash = strrchr(prefix, '/');
-    if (slash)
-        *slash = '\0';
+    if (slash) *slash = '\0';
 
     char *s_ok = xasprintf("%d=%s", m, some->bindir);
     char *s_prefix = xasprintf("%d=%s", m, prefix);
@@ -137,7 +135,11 @@ static void test_overrides(void)
         {"trailing junk", {"17x=/usr"}, 1, 2, "malformed"},
         {"too old", {"9=/usr"}, 1, 2, "version 9 is not supported"},
         {"too new", {"19=/usr"}, 1, 2, "version 19 is not supported"},
-        {"missing dir", {"17=/nonexistent/bin"}, 1, 2, "could not open \"/nonexistent/bin\": No such file"},
+        {"missing dir",
+         {"17=/nonexistent/bin"},
+         1,
+         2,
+         "could not open \"/nonexistent/bin\": No such file"},
         {"a file", {s_file}, 1, 2, "is not a directory"},
         {"no postgres", {"17=/tmp"}, 1, 2, "no executable postgres and initdb in \"/tmp\""},
         {"wrong major", {s_wrong}, 1, 2, "not "},
@@ -152,13 +154,14 @@ static void test_overrides(void)
             CHECK(rc == 0, "%s: %s", cases[i].name, err.msg);
             const PgInstall *p = pginstall_get(&pgs, m);
             CHECK(p && strcmp(p->source, "--pg-bin") == 0, "%s: source --pg-bin", cases[i].name);
-            CHECK(p && strcmp(p->bindir, some->bindir) == 0, "%s: bindir %s", cases[i].name, p ? p->bindir : "");
+            CHECK(p && strcmp(p->bindir, some->bindir) == 0, "%s: bindir %s", cases[i].name,
+                  p ? p->bindir : "");
             CHECK(p && strcmp(p->version, some->version) == 0, "%s: version", cases[i].name);
         } else {
-            CHECK(rc == -1 && err.code == cases[i].code, "%s: code %d (rc %d): %s", cases[i].name, err.code, rc,
-                  err.msg);
-            CHECK(strstr(err.msg, cases[i].want) != NULL, "%s: message \"%s\" wants \"%s\"", cases[i].name,
-                  err.msg, cases[i].want);
+            CHECK(rc == -1 && err.code == cases[i].code, "%s: code %d (rc %d): %s", cases[i].name,
+                  err.code, rc, err.msg);
+            CHECK(strstr(err.msg, cases[i].want) != NULL, "%s: message \"%s\" wants \"%s\"",
+                  cases[i].name, err.msg, cases[i].want);
             CHECK(pgs.n == 0 && pgs.items == NULL, "%s: nothing returned", cases[i].name);
         }
         pginstall_free(&pgs);
@@ -200,7 +203,8 @@ static void test_order(void)
         bool empty_cache;
         const char *want_source; /* of major 15 */
     } cases[] = {
-        {"LOCKMATRIX_PG_PATH first", "/nonexistent:/usr/lib/postgresql/15/bin", false, "LOCKMATRIX_PG_PATH"},
+        {"LOCKMATRIX_PG_PATH first", "/nonexistent:/usr/lib/postgresql/15/bin", false,
+         "LOCKMATRIX_PG_PATH"},
         {"LOCKMATRIX_PG_PATH prefix", "/usr/lib/postgresql/15", false, "LOCKMATRIX_PG_PATH"},
         {"system without a cache", NULL, true, "system"},
     };
@@ -209,8 +213,7 @@ static void test_order(void)
             setenv("LOCKMATRIX_PG_PATH", cases[i].pg_path, 1);
         else
             unsetenv("LOCKMATRIX_PG_PATH");
-        if (cases[i].empty_cache)
-            setenv("LOCKMATRIX_CACHE", empty, 1);
+        if (cases[i].empty_cache) setenv("LOCKMATRIX_CACHE", empty, 1);
         PgInstalls pgs;
         Err err;
         err_clear(&err);
@@ -218,9 +221,11 @@ static void test_order(void)
         const PgInstall *p = pginstall_get(&pgs, 15);
         CHECK(p && strcmp(p->source, cases[i].want_source) == 0, "%s: source %s", cases[i].name,
               p ? p->source : "(none)");
-        CHECK(p && strcmp(p->bindir, sys15) == 0, "%s: bindir %s", cases[i].name, p ? p->bindir : "(none)");
+        CHECK(p && strcmp(p->bindir, sys15) == 0, "%s: bindir %s", cases[i].name,
+              p ? p->bindir : "(none)");
         if (cases[i].empty_cache)
-            CHECK(pgs.n >= 1 && pginstall_get(&pgs, 17) == NULL, "%s: no cache, no 17", cases[i].name);
+            CHECK(pgs.n >= 1 && pginstall_get(&pgs, 17) == NULL, "%s: no cache, no 17",
+                  cases[i].name);
         pginstall_free(&pgs);
         if (old_cache)
             setenv("LOCKMATRIX_CACHE", old_cache, 1);
@@ -246,8 +251,7 @@ static void test_cache_dir(void)
     else
         CHECK(strstr(d, "/lockmatrix") != NULL, "user cache %s", d);
     free(d);
-    if (old)
-        setenv("LOCKMATRIX_CACHE", old, 1);
+    if (old) setenv("LOCKMATRIX_CACHE", old, 1);
     free(old);
 }
 
