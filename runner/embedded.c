@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/statfs.h>
@@ -470,6 +471,9 @@ static bool is_template(const char *dir)
     return ok;
 }
 
+static char *ensure_template_locked(const BackendCfg *cfg, const PgInstall *pi, char *tpl,
+                                    Err *err);
+
 /* <cache>/templates/<version>-<hash>, made by initdb when missing. Returns
  * the path (free()) or NULL with err. */
 static char *ensure_template(const BackendCfg *cfg, const PgInstall *pi, Err *err)
@@ -477,6 +481,29 @@ static char *ensure_template(const BackendCfg *cfg, const PgInstall *pi, Err *er
     char *tpl = xasprintf("%s/templates/%s-%08x", cfg->cache_dir, pi->version, fnv1a(pi->bindir));
     if (is_template(tpl)) return tpl;
 
+    /* One initdb per template: a second worker waits for the first one's
+     * (without the lock, both would run and the rename keeps one). */
+    char *lockp =
+        xasprintf("%s/templates/.%s-%08x.lock", cfg->cache_dir, pi->version, fnv1a(pi->bindir));
+    int lfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    free(lockp);
+    if (lfd >= 0) {
+        double deadline = now_ms() + INITDB_BUDGET_MS;
+        while (flock(lfd, LOCK_EX | LOCK_NB) != 0 && now_ms() < deadline)
+            sleep_ms(10);
+        if (is_template(tpl)) {
+            close(lfd);
+            return tpl;
+        }
+    }
+    char *result = ensure_template_locked(cfg, pi, tpl, err);
+    if (lfd >= 0) close(lfd);
+    return result;
+}
+
+/* The initdb part of ensure_template; takes tpl (returned, or freed on error). */
+static char *ensure_template_locked(const BackendCfg *cfg, const PgInstall *pi, char *tpl, Err *err)
+{
     char *tmp =
         xasprintf("%s/templates/.%s-%08x.XXXXXX", cfg->cache_dir, pi->version, fnv1a(pi->bindir));
     if (!mkdtemp(tmp)) {
@@ -716,7 +743,7 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
             break;
         }
         sleep_ms(pause);
-        if (pause < 10) pause *= 2;
+        if (pause < 4) pause *= 2;
     }
 
     char *version = NULL;

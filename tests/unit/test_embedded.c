@@ -508,8 +508,10 @@ static void test_template_race(const PgInstalls *pgs, int major, long long run_i
     struct dirent *de;
     while (d && (de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-        if (de->d_name[0] == '.')
+        if (de->d_name[0] == '.' && !strstr(de->d_name, ".lock"))
             temps++;
+        else if (de->d_name[0] == '.')
+            continue;
         else
             templates++;
     }
