@@ -657,9 +657,9 @@ static pid_t spawn_postmaster(const PgInstall *pi, const char *dir, const char *
     }
     if (pid == 0) {
         /* The postmaster dies with its worker; a worker that already died
-         * before prctl took effect means no one wants this server. */
+         * before prctl took effect means no one wants this server. It stays
+         * in the worker's process group, so killing that group kills it too. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(1);
-        setpgid(0, 0); /* the terminal's ^C goes to lockmatrix, which stops us in order */
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (fd < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 ||
