@@ -281,7 +281,7 @@ static void add_major_dirs(Cands *cs, const char *parent, const char *suffix)
         *ARRAY_PUSH(names, n, cap) = xstrdup(de->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), numeric_dir_cmp);
+    if (n > 1) qsort(names, n, sizeof(*names), numeric_dir_cmp);
     for (size_t i = 0; i < n; i++) {
         char *dir = xasprintf("%s/%s%s", parent, names[i], suffix);
         if (is_pg_bindir(dir)) cands_add(cs, dir, parse_major(names[i], NULL), NULL);

@@ -195,6 +195,8 @@ static void test_order(void)
     }
     char empty[] = "/tmp/lm-test-cache-XXXXXX";
     CHECK(mkdtemp(empty) != NULL, "mkdtemp");
+    char *empty_pg = xasprintf("%s/pg", empty); /* a cache with nothing in it yet */
+    CHECK(mkdir(empty_pg, 0755) == 0, "mkdir %s", empty_pg);
     char *old_cache = getenv("LOCKMATRIX_CACHE") ? xstrdup(getenv("LOCKMATRIX_CACHE")) : NULL;
 
     const struct {
@@ -234,6 +236,8 @@ static void test_order(void)
     }
     unsetenv("LOCKMATRIX_PG_PATH");
     free(old_cache);
+    rmdir(empty_pg);
+    free(empty_pg);
     rmdir(empty);
 }
 
