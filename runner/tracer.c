@@ -233,7 +233,8 @@ static void snap_add_rels(Snap *s, PGresult *r)
         x->valid = val_bool(PQgetvalue(r, i, 7));
         x->ready = val_bool(PQgetvalue(r, i, 8));
     }
-    qsort(s->rels, s->nrels, sizeof(*s->rels), rel_cmp);
+    if (s->nrels > 1)
+        qsort(s->rels, s->nrels, sizeof(*s->rels), rel_cmp);
 }
 
 static void snap_add_atts(Snap *s, PGresult *r)
@@ -249,7 +250,8 @@ static void snap_add_atts(Snap *s, PGresult *r)
         x->dropped = val_bool(PQgetvalue(r, i, 5));
         x->def = PQgetisnull(r, i, 6) ? NULL : xstrdup(PQgetvalue(r, i, 6));
     }
-    qsort(s->atts, s->natts, sizeof(*s->atts), att_cmp);
+    if (s->natts > 1)
+        qsort(s->atts, s->natts, sizeof(*s->atts), att_cmp);
 }
 
 static void snap_add_cons(Snap *s, PGresult *r)
@@ -266,7 +268,8 @@ static void snap_add_cons(Snap *s, PGresult *r)
         x->validated = val_bool(PQgetvalue(r, i, 6));
         x->typname = PQgetisnull(r, i, 7) ? NULL : xstrdup(PQgetvalue(r, i, 7));
     }
-    qsort(s->cons, s->ncons, sizeof(*s->cons), con_cmp);
+    if (s->ncons > 1)
+        qsort(s->cons, s->ncons, sizeof(*s->cons), con_cmp);
 }
 
 /* Fills s from results first..first+2 of a reply to SQL_SNAP. */
