@@ -33,6 +33,7 @@ typedef struct Case {
     const char *target, *target_schema, *referenced;
     bool no_tx;
     int no_tx_below;
+    bool tx_control;
     TraceStatus status;
     const char *sqlstate;
     const char *capture;    /* NULL: "tx" */
@@ -139,6 +140,38 @@ static const Case cases[] = {
      .target_schema = "app", .rewrite_until = -1, .scan_until = -1,
      .change_kind = "relation_created", .change_relation = "app.items",
      .locks = {{"app.items", "new", "AccessExclusiveLock"}}},
+    {.name = "refused at commit (deferred constraint)",
+     .setup = "DROP TABLE IF EXISTS dc_child, dc_parent; CREATE TABLE dc_parent(id int primary key); "
+              "CREATE TABLE dc_child(pid int REFERENCES dc_parent DEFERRABLE INITIALLY DEFERRED)",
+     .sql = "INSERT INTO dc_child VALUES (1)", .target = "dc_child", .status = TRACE_ERROR,
+     .sqlstate = "23503", .rewrite_until = -1, .scan_until = -2},
+    {.name = "the snapshot is right after a commit-time failure",
+     .sql = "ALTER TABLE dc_child ADD COLUMN note text", .target = "dc_child",
+     .rewrite_until = -1, .scan_until = -1,
+     .change_kind = "column_added", .change_relation = "dc_child",
+     .locks = {{"dc_child", "table", "AccessExclusiveLock"}}},
+    {.name = "create index concurrently that fails leaves an invalid index",
+     .setup = "DROP TABLE IF EXISTS cicf; CREATE TABLE cicf(v int); INSERT INTO cicf VALUES (1), (1)",
+     .sql = "CREATE UNIQUE INDEX CONCURRENTLY cicf_v ON cicf (v)", .target = "cicf", .no_tx = true,
+     .status = TRACE_ERROR, .sqlstate = "23505", .capture = "observer",
+     .rewrite_until = -1, .scan_until = -2,
+     .change_kind = "index_created", .change_relation = "cicf_v",
+     .locks = {{"cicf", "table", "ShareUpdateExclusiveLock"}}},
+    {.name = "a trailing comment does not swallow the tracer's queries",
+     .setup = "DROP TABLE IF EXISTS tc; CREATE TABLE tc(id int)",
+     .sql = "ALTER TABLE tc ADD COLUMN c int -- no newline after this comment", .target = "tc",
+     .rewrite_until = -1, .scan_until = -1,
+     .change_kind = "column_added", .change_relation = "tc",
+     .locks = {{"tc", "table", "AccessExclusiveLock"}}},
+    {.name = "transaction control runs plainly", .sql = "BEGIN", .tx_control = true, .capture = "none",
+     .rewrite_until = -1, .scan_until = -1, .no_relation_locks = true},
+    {.name = "transaction control runs plainly (commit)", .sql = "COMMIT", .tx_control = true,
+     .capture = "none", .rewrite_until = -1, .scan_until = -1, .no_relation_locks = true},
+    {.name = "after transaction control the snapshot is read again",
+     .setup = "DROP TABLE IF EXISTS atc; CREATE TABLE atc(id int)",
+     .sql = "ALTER TABLE atc RENAME TO atc2", .target = "atc", .rewrite_until = -1, .scan_until = -1,
+     .change_kind = "relation_renamed", .change_relation = "atc2",
+     .locks = {{"atc2", "table", "AccessExclusiveLock"}}},
     {.name = "alter type add value before 12 (outside a transaction)", .max = 11,
      .setup = "DROP TYPE IF EXISTS mood; CREATE TYPE mood AS ENUM ('sad')",
      .sql = "ALTER TYPE mood ADD VALUE 'happy'", .no_tx_below = 12, .capture = "poll",
@@ -206,6 +239,7 @@ static Statement make_stmt(const char *sql, const Case *c, char **refs)
         }
         st.info.no_tx = c->no_tx;
         st.info.no_tx_below = c->no_tx_below;
+        st.info.tx_control = c->tx_control;
     }
     return st;
 }
@@ -252,6 +286,8 @@ static void run_case(Tracer *tr, const Case *c, int major, bool verbose)
         if (!c->target)
             CHECK(t.nscans == 0, "%s on %d: no scan expected", c->name, major);
     }
+    if (c->status != TRACE_OK)
+        CHECK(t.message != NULL, "%s on %d: a message", c->name, major);
     if (c->no_relation_locks)
         CHECK(t.nlocks == 0, "%s on %d: no lock expected, got %zu (first %s %s)", c->name, major,
               t.nlocks, t.nlocks ? t.locks[0].relation : "", t.nlocks ? t.locks[0].mode : "");
