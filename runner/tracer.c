@@ -1014,9 +1014,26 @@ struct Tracer {
     int timeout_ms;    /* per statement */
     Snap cache;        /* the catalog as the last statement left it */
     bool cache_valid;
-    char *sql_after_tx; /* the query string run after the statement inside the transaction; owned */
     char *sql_objs_tail; /* describe expression for object locks; owned */
+    char *sql_objs;      /* descriptions of the own object locks; owned */
+    /* The tracer's catalog queries are prepared on the traced connection
+     * (planning them costs more than running them). A statement that
+     * deallocates them (DEALLOCATE ALL, DISCARD) makes the tracer fall back
+     * to the plain text, and prepare again before the next statement. */
+    bool prepared;
+    int generation;       /* suffix of the prepared statements' names */
+    char *snap_prepared;  /* "EXECUTE lm_rels_1; ..."; owned */
+    char *after_prepared; /* the query string run after the statement, prepared form; owned */
+    char *after_plain;    /* the same in plain text; owned */
 };
+
+#define SQL_BASELINE                                                                     \
+    "SELECT x, " SQL_SCAN_COLS " FROM pg_catalog.unnest(%s) x "                          \
+    "WHERE pg_catalog.pg_stat_get_xact_numscans(x) > 0"
+
+/* Prepares the tracer's queries under a new generation of names; plain text
+ * when that fails. -1 only when the connection is lost. */
+static int tracer_prepare(Tracer *t, Err *err);
 
 static char *describe_expr(int major)
 {
@@ -1055,13 +1072,14 @@ Tracer *tracer_new(const char *conninfo, const TracerOpts *opts, Err *err)
     t->timeout_ms = opts && opts->statement_timeout_ms > 0 ? opts->statement_timeout_ms
                                                            : DEFAULT_TIMEOUT_MS;
     t->sql_objs_tail = describe_expr(t->major);
-    t->sql_after_tx = xasprintf(
-        "%s;\n%s;\n"
-        "SELECT o.classid, o.objid, o.objsubid, %s, o.classid::pg_catalog.regclass "
-        "FROM pg_catalog.pg_lock_status() o WHERE o.pid = pg_catalog.pg_backend_pid() "
-        "AND o.locktype = 'object';\n"
-        "%s;\nCOMMIT;\n%s",
-        SQL_OWN_LOCKS, SQL_RELS_TX, t->sql_objs_tail, SQL_SCANS, SQL_SNAP);
+    t->sql_objs = xasprintf("SELECT o.classid, o.objid, o.objsubid, %s, o.classid::pg_catalog.regclass "
+                            "FROM pg_catalog.pg_lock_status() o WHERE o.pid = pg_catalog.pg_backend_pid() "
+                            "AND o.locktype = 'object'",
+                            t->sql_objs_tail);
+    t->after_plain = xasprintf("%s;\n%s;\n%s;\n%s;\nCOMMIT;\n%s", SQL_OWN_LOCKS, SQL_RELS_TX,
+                               t->sql_objs, SQL_SCANS, SQL_SNAP);
+    if (tracer_prepare(t, err) < 0)
+        goto fail;
     return t;
 fail:
     tracer_free(t);
@@ -1075,8 +1093,11 @@ void tracer_free(Tracer *t)
     pgconn_close(t->traced);
     pgconn_close(t->observer);
     snap_free(&t->cache);
-    free(t->sql_after_tx);
     free(t->sql_objs_tail);
+    free(t->sql_objs);
+    free(t->snap_prepared);
+    free(t->after_prepared);
+    free(t->after_plain);
     free(t);
 }
 
@@ -1112,13 +1133,63 @@ static int run_quiet(Tracer *t, PgConn *c, const char *sql, Err *err)
     return rc;
 }
 
+static int tracer_prepare(Tracer *t, Err *err)
+{
+    int g = ++t->generation;
+    free(t->snap_prepared);
+    free(t->after_prepared);
+    t->snap_prepared = xasprintf("EXECUTE lm_rels_%d;\nEXECUTE lm_atts_%d;\nEXECUTE lm_cons_%d", g, g, g);
+    t->after_prepared = xasprintf("EXECUTE lm_locks_%d;\nEXECUTE lm_rels_tx_%d;\nEXECUTE lm_objs_%d;\n"
+                                  "EXECUTE lm_scans_%d;\nCOMMIT;\n%s",
+                                  g, g, g, g, t->snap_prepared);
+    char *base = xasprintf(SQL_BASELINE, "$1");
+    char *sql = xasprintf("PREPARE lm_rels_%d AS " SQL_RELS ";\n"
+                          "PREPARE lm_atts_%d AS " SQL_ATTS ";\n"
+                          "PREPARE lm_cons_%d AS " SQL_CONS ";\n"
+                          "PREPARE lm_locks_%d AS " SQL_OWN_LOCKS ";\n"
+                          "PREPARE lm_rels_tx_%d AS " SQL_RELS_TX ";\n"
+                          "PREPARE lm_objs_%d AS %s;\n"
+                          "PREPARE lm_scans_%d AS " SQL_SCANS ";\n"
+                          "PREPARE lm_base_%d(pg_catalog.oid[]) AS %s",
+                          g, g, g, g, g, g, t->sql_objs, g, g, base);
+    free(base);
+    PgReply r;
+    PgStatus s = pgconn_exec(t->traced, sql, TRACER_QUERY_MS, &r);
+    free(sql);
+    int rc = 0;
+    if (s == PG_LOST)
+        rc = lost(t, "traced", &r, err);
+    t->prepared = s == PG_OK;
+    pgreply_clear(&r);
+    return rc;
+}
+
+static const char *snap_sql(const Tracer *t)
+{
+    return t->prepared ? t->snap_prepared : SQL_SNAP;
+}
+
+/* A reply that failed because the tracer's prepared statements are gone:
+ * from now on plain text. */
+static bool lost_prepared(Tracer *t, const PgReply *r)
+{
+    if (!t->prepared || r->status != PG_REFUSED || strcmp(r->sqlstate, "26000") != 0)
+        return false;
+    t->prepared = false;
+    return true;
+}
+
 static int ensure_snapshot(Tracer *t, Err *err)
 {
     if (t->cache_valid)
         return 0;
     snap_free(&t->cache);
     PgReply r;
-    PgStatus s = pgconn_exec(t->traced, SQL_SNAP, TRACER_QUERY_MS, &r);
+    PgStatus s = pgconn_exec(t->traced, snap_sql(t), TRACER_QUERY_MS, &r);
+    if (lost_prepared(t, &r)) {
+        pgreply_clear(&r);
+        s = pgconn_exec(t->traced, SQL_SNAP, TRACER_QUERY_MS, &r);
+    }
     int rc = 0;
     if (s == PG_LOST)
         rc = lost(t, "traced", &r, err);
@@ -1153,7 +1224,7 @@ static void load_scans(PGresult *res, PGresult *base, Scan **scans, size_t *n)
 
 /* The baseline of sequential scans for the tables of s: a query that reads
  * no relation (unnest of a constant array), so it takes no lock. Caller frees. */
-static char *scan_baseline_sql(const Snap *s)
+static char *scan_baseline_sql(const Tracer *t, const Snap *s)
 {
     Buf b;
     buf_init(&b);
@@ -1164,9 +1235,10 @@ static char *scan_baseline_sql(const Snap *s)
     }
     if (!b.len)
         buf_puts(&b, "0");
-    char *sql = xasprintf("SELECT x, " SQL_SCAN_COLS " FROM pg_catalog.unnest('{%s}'::pg_catalog.oid[]) x "
-                          "WHERE pg_catalog.pg_stat_get_xact_numscans(x) > 0",
-                          b.data);
+    char *arr = xasprintf("'{%s}'::pg_catalog.oid[]", b.data);
+    char *sql = t->prepared ? xasprintf("EXECUTE lm_base_%d(%s)", t->generation, arr)
+                            : xasprintf(SQL_BASELINE, arr);
+    free(arr);
     buf_free(&b);
     return sql;
 }
@@ -1206,7 +1278,7 @@ static size_t failed_at(const PgReply *r)
 /* 1: the server refused to run it in a transaction block (retry outside). */
 static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
 {
-    char *base = scan_baseline_sql(&t->cache);
+    char *base = scan_baseline_sql(t, &t->cache);
     char *sql = xasprintf("BEGIN;\n%s;\n%s", base, st->sql);
     PgReply r;
     PgStatus s = pgconn_exec(t->traced, sql, t->timeout_ms, &r);
@@ -1217,6 +1289,13 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         int rc = lost(t, "traced", &r, err);
         pgreply_clear(&r);
         return rc;
+    }
+    if (s != PG_OK && failed_at(&r) == 1 && lost_prepared(t, &r)) {
+        /* the baseline's prepared statement is gone: the statement did not run */
+        pgreply_clear(&r);
+        if (run_quiet(t, t->traced, "ROLLBACK", err) < 0)
+            return -1;
+        return run_tx(t, st, out, err);
     }
     if (s != PG_OK) {
         bool retry = s == PG_REFUSED && strcmp(r.sqlstate, "25001") == 0;
@@ -1238,7 +1317,16 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     }
     pgreply_clear(&r);
 
-    s = pgconn_exec(t->traced, t->sql_after_tx, TRACER_QUERY_MS, &r);
+    s = pgconn_exec(t->traced, t->prepared ? t->after_prepared : t->after_plain, TRACER_QUERY_MS, &r);
+    if (s == PG_REFUSED && failed_at(&r) < 4 && lost_prepared(t, &r)) {
+        /* the statement deallocated the tracer's statements: run it again
+         * (its transaction is rolled back) with the plain text */
+        pgreply_clear(&r);
+        PQclear(baseline);
+        if (run_quiet(t, t->traced, "ROLLBACK", err) < 0)
+            return -1;
+        return run_tx(t, st, out, err);
+    }
     if (s == PG_LOST) {
         int rc = lost(t, "traced", &r, err);
         pgreply_clear(&r);
@@ -1501,7 +1589,11 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
      * half-way, like an invalid index left by CREATE INDEX CONCURRENTLY) is
      * in the after-snapshot */
     Snap after = {0};
-    PgStatus s = pgconn_exec(t->traced, SQL_SNAP, TRACER_QUERY_MS, &r);
+    PgStatus s = pgconn_exec(t->traced, snap_sql(t), TRACER_QUERY_MS, &r);
+    if (lost_prepared(t, &r)) {
+        pgreply_clear(&r);
+        s = pgconn_exec(t->traced, SQL_SNAP, TRACER_QUERY_MS, &r);
+    }
     if (s == PG_LOST) {
         lost(t, "traced", &r, err);
         goto out;
@@ -1554,6 +1646,8 @@ int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err)
     snprintf(out->capture, sizeof(out->capture), "tx");
     if (!pgconn_ok(t->traced) || !pgconn_ok(t->observer))
         return err_set(err, 3, "connection to the server lost");
+    if (!t->prepared && t->generation < 4 && tracer_prepare(t, err) < 0)
+        return -1;
     if (st->info.tx_control)
         return run_plain(t, st, out, err);
     if (ensure_snapshot(t, err) < 0)
