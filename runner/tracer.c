@@ -1510,6 +1510,8 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
     /* the observer takes the target first so that the statement waits for it */
     bool holding = false;
     const Rel *target = find_target(&t->cache, st);
+    if (target && is_index_kind(target->kind))
+        target = snap_rel(&t->cache, target->indrel); /* an index: its table is locked first */
     unsigned target_oid = target ? target->oid : 0;
     if (target) {
         char *nsp = PQescapeIdentifier(pgconn_raw(t->observer), target->nsp, strlen(target->nsp));
