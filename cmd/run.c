@@ -387,6 +387,10 @@ int cmd_run(int argc, char **argv)
                     .locktable = locktable};
     SchedStats st;
     int src = scheduler_run(&corpus, store, run_id, &so, &st, &err);
+    /* Whatever the run's containers left (normally nothing but its directory). */
+    Err ec = {0};
+    if (backend->clean(&cfg, run_id, &ec) < 0)
+        fprintf(stderr, "%s: %s\n", progname, ec.msg);
     Err e2 = {0};
     const char *status = st.interrupted ? "interrupted"
                          : (src != 0 || st.jobs_failed) ? "failed" : "complete";

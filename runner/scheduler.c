@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -284,6 +285,7 @@ static int spawn(Sched *s, int slot, int major)
     int seq = ++s->next_seq;
     fflush(stdout);
     fflush(stderr);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(sv[0]);
@@ -295,6 +297,10 @@ static int spawn(Sched *s, int slot, int major)
          * server together), default signals, nothing of the parent's but
          * the corpus and its own socket. */
         setpgid(0, 0);
+        /* A worker does not outlive its scheduler (its server follows it). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(1);
         signal(SIGINT, SIG_IGN); /* the parent decides when workers stop */
         signal(SIGTERM, SIG_DFL);
         signal(SIGCHLD, SIG_DFL);

@@ -54,7 +54,8 @@ typedef struct Trace {
     TraceStatus status;
     char sqlstate[6];     /* "" when none */
     char *message;        /* error message; owned; NULL when none */
-    char capture[8];      /* "tx", "observer" (autocommit, observer connection), "phase", "poll" */
+    char capture[12];     /* "tx", "observer" (autocommit, observer connection), "phase", "poll",
+                             "none" (run plainly: transaction control) */
     double duration_ms;
     TraceLock *locks;   size_t nlocks;
     char **rewrites;    size_t nrewrites;  /* relation names whose relfilenode changed; owned */

@@ -10,6 +10,7 @@
 
 #include <libpq-fe.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,8 @@ void worker_main(int fd, const Corpus *c, const SchedOpts *opts, int major, int 
         _exit(1);
     }
     w.started = true;
+    /* Dropping privileges in start() cleared the parent-death signal. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     char *msg = NULL;
     w.admin = connect_db(&w, "postgres", "options='-c statement_timeout=60000'", &msg);
     if (!w.admin) {

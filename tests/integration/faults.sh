@@ -17,7 +17,7 @@ done
 leftovers() { # run id: postgres processes and instance directories of that run
     local procs dirs
     procs=$(pgrep -f "lockmatrix-[0-9]+/r$1/" | wc -l)
-    dirs=$(find /tmp -maxdepth 2 -path "/tmp/lockmatrix-*/r$1" 2>/dev/null | while read -r d; do find "$d" -mindepth 1 -maxdepth 1; done | wc -l)
+    dirs=$(find /tmp /dev/shm -maxdepth 2 -path "*/lockmatrix-*/r$1" 2>/dev/null | wc -l)
     echo "$((procs + dirs))"
 }
 

@@ -1,0 +1,31 @@
+/*
+ * backend: the table of backends and what every backend's config owns.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runner/backend.h"
+#include "runner/embedded.h"
+
+/* Every backend, by name. The docker backend (runner/docker.c, `docker_backend`)
+ * joins here: #include "runner/docker.h" above and add &docker_backend. */
+static const BackendOps *const backends[] = {
+    &embedded_backend,
+};
+
+const BackendOps *backend_get(const char *name)
+{
+    if (!name) return NULL;
+    for (size_t i = 0; i < ARRAY_LEN(backends); i++)
+        if (strcmp(backends[i]->name, name) == 0) return backends[i];
+    return NULL;
+}
+
+void backend_cfg_free(BackendCfg *cfg)
+{
+    if (!cfg) return;
+    free(cfg->runtime_root);
+    free(cfg->cache_dir);
+    cfg->runtime_root = NULL;
+    cfg->cache_dir = NULL;
+}

@@ -1,0 +1,923 @@
+/*
+ * embedded: throwaway PostgreSQL servers from local binaries.
+ *
+ * Life of a container (worker side):
+ *   1. drop root for good (setgroups, setgid, setuid), when the parent is root;
+ *   2. make sure the installation has a template: initdb once into a temp
+ *      directory beside <cache>/templates/<version>-<hash>, then rename()
+ *      into place, so racing workers both end up with a complete template;
+ *   3. copy the template into <runtime_root>/w<seq> (0700);
+ *   4. fork+exec postgres directly, with the socket in that directory, no
+ *      TCP listener, durability off, and PR_SET_PDEATHSIG so it dies with
+ *      the worker; wait for PQping with a deadline.
+ * The parent cleans what a dead worker left behind (reap) and what a killed
+ * run left behind (clean): the postmaster, if still alive, its SysV shared
+ * memory segment, and the directory.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libpq-fe.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/shm.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runner/embedded.h"
+
+extern char **environ;
+
+#define SOCKET_NAME "/.s.PGSQL.5432"
+#define INITDB_BUDGET_MS 120000
+#define STOP_BUDGET_MS 5000
+#define REAP_BUDGET_MS 2000
+#define DEFAULT_START_TIMEOUT_MS 30000
+#define LOG_TAIL_BYTES 600
+
+/* ---- small helpers ----------------------------------------------------------- */
+
+static void sleep_ms(double ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)((ms - (time_t)(ms / 1000) * 1000) * 1e6)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* 32-bit FNV-1a: a short, stable name for a bin directory. */
+static unsigned fnv1a(const char *s)
+{
+    unsigned h = 2166136261u;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* The state letter of /proc/<pid>/stat ('R', 'S', 'Z', ...), 0 when gone. */
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')'); /* the command name may hold spaces and ')' */
+    return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Field 22 of /proc/<pid>/stat: start time in clock ticks since boot; 0 when gone. */
+static unsigned long long proc_starttime(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    if (!p) return 0;
+    p += 2; /* field 3, the state */
+    for (int field = 3; field < 22 && p; field++) {
+        p = strchr(p, ' ');
+        if (p) p++;
+    }
+    return p ? strtoull(p, NULL, 10) : 0;
+}
+
+/* True while pid runs (a zombie counts as gone). Reaps it when it is our child. */
+static bool proc_alive(pid_t pid)
+{
+    if (pid <= 0) return false;
+    int st;
+    if (waitpid(pid, &st, WNOHANG) == pid) return false;
+    if (kill(pid, 0) != 0 && errno != EPERM) return false;
+    char s = proc_state(pid);
+    if (s == 'Z' || s == 'X') {
+        waitpid(pid, &st, WNOHANG); /* it died since the first look: reap it if it is ours */
+        return false;
+    }
+    return s != 0;
+}
+
+/* Waits up to budget_ms for pid to be gone. */
+static bool proc_wait_gone(pid_t pid, int budget_ms)
+{
+    double deadline = now_ms() + budget_ms;
+    double pause = 0.5;
+    while (proc_alive(pid)) {
+        if (now_ms() >= deadline) return false;
+        sleep_ms(pause);
+        if (pause < 20) pause *= 2;
+    }
+    return true;
+}
+
+/* True when pid is a postgres whose working directory is dir (the postmaster
+ * chdir()s into its data directory). When cwd cannot be read (another user's
+ * process and we are not root), the executable's name is enough. */
+static bool proc_is_postgres_of(pid_t pid, const char *dir)
+{
+    char path[64], target[PATH_MAX];
+    bool named = false;
+    snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+    ssize_t n = readlink(path, target, sizeof(target) - 1);
+    if (n > 0) {
+        target[n] = '\0';
+        const char *base = strrchr(target, '/');
+        named = strncmp(base ? base + 1 : target, "postgres", 8) == 0;
+    } else {
+        snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            n = read(fd, target, sizeof(target) - 1);
+            close(fd);
+            if (n > 0) {
+                target[n] = '\0';
+                const char *base = strrchr(target, '/');
+                named = strncmp(base ? base + 1 : target, "postgres", 8) == 0;
+            }
+        }
+    }
+    if (!named) return false;
+    snprintf(path, sizeof(path), "/proc/%d/cwd", (int)pid);
+    n = readlink(path, target, sizeof(target) - 1);
+    if (n <= 0) return true;
+    target[n] = '\0';
+    char resolved[PATH_MAX];
+    const char *want = realpath(dir, resolved) ? resolved : dir;
+    return strcmp(target, want) == 0;
+}
+
+/* The last lines of a log file, at most LOG_TAIL_BYTES; malloc'd, never NULL. */
+static char *log_tail(const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (file_read_all(path, &text, &len, NULL) != 0) return xstrdup("(no server log)");
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        text[--len] = '\0';
+    const char *start = text;
+    if (len > LOG_TAIL_BYTES) {
+        start = text + len - LOG_TAIL_BYTES;
+        const char *nl = strchr(start, '\n');
+        if (nl) start = nl + 1;
+    }
+    char *out = xstrdup(*start ? start : "(empty)");
+    free(text);
+    return out;
+}
+
+/* Where the runs' directories may live when $LOCKMATRIX_RUNTIME is not set:
+ * /tmp, unless /tmp is on a disk and /dev/shm is a roomy tmpfs. Containers
+ * are copied and removed all the time; on a disk that costs seconds of
+ * system time per container (measured: 0.7 s to copy a 28 MB template to
+ * ext4, 0.04 s to tmpfs). */
+static const char *const runtime_parents[] = {"/tmp", "/dev/shm"};
+#define TMPFS_MIN_FREE (1ULL << 30)
+
+static bool is_roomy_tmpfs(const char *path)
+{
+    struct statfs sf;
+    return statfs(path, &sf) == 0 && sf.f_type == TMPFS_MAGIC &&
+           (unsigned long long)sf.f_bavail * (unsigned long long)sf.f_bsize >= TMPFS_MIN_FREE &&
+           access(path, W_OK | X_OK) == 0;
+}
+
+/* Where this run's directory goes: $LOCKMATRIX_RUNTIME or <parent>/lockmatrix-<euid>. */
+static char *runtime_base(void)
+{
+    const char *env = getenv("LOCKMATRIX_RUNTIME");
+    if (env && *env) return xstrdup(env);
+    const char *parent = runtime_parents[0];
+    struct statfs sf;
+    if (!(statfs("/tmp", &sf) == 0 && sf.f_type == TMPFS_MAGIC) && is_roomy_tmpfs("/dev/shm"))
+        parent = "/dev/shm";
+    return xasprintf("%s/lockmatrix-%d", parent, (int)geteuid());
+}
+
+/* Changes the owner of a tree (not following symlinks). */
+static void chown_tree(const char *path, uid_t uid, gid_t gid)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) return;
+    if (lchown(path, uid, gid) != 0) return;
+    if (!S_ISDIR(st.st_mode)) return;
+    DIR *d = opendir(path);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        char *child = xasprintf("%s/%s", path, de->d_name);
+        chown_tree(child, uid, gid);
+        free(child);
+    }
+    closedir(d);
+}
+
+/* A directory we create for the run user: mode, then owner when root. */
+static int own_dir(const char *path, int mode, const BackendCfg *cfg, Err *err)
+{
+    if (mkdir(path, (mode_t)mode) != 0 && errno != EEXIST)
+        return err_set(err, 3, "could not create directory \"%s\": %s", path, strerror(errno));
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return err_set(err, 3, "could not stat \"%s\": %s", path, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) return err_set(err, 3, "\"%s\" is not a directory", path);
+    if (cfg->drop_privileges && (st.st_uid != cfg->run_uid || st.st_gid != cfg->run_gid) &&
+        lchown(path, cfg->run_uid, cfg->run_gid) != 0)
+        return err_set(err, 3, "could not change the owner of \"%s\": %s", path, strerror(errno));
+    if ((st.st_mode & 07777) != (mode_t)mode && chmod(path, (mode_t)mode) != 0)
+        return err_set(err, 3, "could not change the mode of \"%s\": %s", path, strerror(errno));
+    return 0;
+}
+
+/* ---- prepare (parent) ---------------------------------------------------------- */
+
+static int resolve_run_user(BackendCfg *cfg, Err *err)
+{
+    const char *name = getenv("LOCKMATRIX_USER");
+    struct passwd *pw;
+    if (name && *name) {
+        pw = getpwnam(name);
+        if (!pw)
+            return err_set(err, 3, "no user \"%s\" (from LOCKMATRIX_USER) on this machine", name);
+    } else {
+        pw = getpwnam("lockmatrix");
+        if (!pw) pw = getpwnam("nobody");
+        if (!pw)
+            return err_set(
+                err, 3,
+                "running as root, but there is no unprivileged user to run PostgreSQL as\n"
+                "hint: run \"make setup\" (it creates the user \"lockmatrix\"), or set "
+                "LOCKMATRIX_USER");
+    }
+    if (pw->pw_uid == 0)
+        return err_set(err, 3, "user \"%s\" is root: PostgreSQL refuses to run as root",
+                       pw->pw_name);
+    cfg->drop_privileges = true;
+    cfg->run_uid = pw->pw_uid;
+    cfg->run_gid = pw->pw_gid;
+    return 0;
+}
+
+/* The directory that holds every run's directory. The default one in /tmp
+ * must be ours (someone else could have made it first), and is 0711: the run
+ * user passes through it to its r<run> directory but cannot list it. */
+static int make_runtime_base(const char *base, Err *err)
+{
+    const char *env = getenv("LOCKMATRIX_RUNTIME");
+    if (env && *env) return mkdir_p(base, 0711, err);
+    if (mkdir(base, 0711) != 0 && errno != EEXIST)
+        return err_set(err, 3, "could not create directory \"%s\": %s", base, strerror(errno));
+    struct stat st;
+    if (lstat(base, &st) != 0)
+        return err_set(err, 3, "could not stat \"%s\": %s", base, strerror(errno));
+    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+        return err_set(
+            err, 3,
+            "\"%s\" is not a directory owned by uid %d\nhint: remove it, or set LOCKMATRIX_RUNTIME",
+            base, (int)geteuid());
+    if ((st.st_mode & 07777) != 0711 && chmod(base, 0711) != 0)
+        return err_set(err, 3, "could not change the mode of \"%s\": %s", base, strerror(errno));
+    return 0;
+}
+
+static int write_owner(const char *rundir)
+{
+    char *path = xasprintf("%s/owner", rundir);
+    FILE *f = fopen(path, "we");
+    free(path);
+    if (!f) return -1;
+    fprintf(f, "%d %llu\n", (int)getpid(), proc_starttime(getpid()));
+    return fclose(f);
+}
+
+static bool run_owner_alive(const char *rundir);
+static int reap_instances(const char *rundir);
+
+static int embedded_prepare(BackendCfg *cfg, const int *majors, int nmajors, Err *err)
+{
+    Buf missing;
+    buf_init(&missing);
+    int nmissing = 0;
+    for (int i = 0; i < nmajors; i++)
+        if (!pginstall_get(cfg->pgs, majors[i])) {
+            buf_printf(&missing, "%s%d", nmissing ? ", " : "", majors[i]);
+            nmissing++;
+        }
+    if (nmissing) {
+        err_set(err, 3,
+                "no PostgreSQL installation for version%s %s\n"
+                "hint: run \"make setup\" to fill the cache, or give --pg-bin VERSION=DIR",
+                nmissing > 1 ? "s" : "", missing.data);
+        buf_free(&missing);
+        return -1;
+    }
+    buf_free(&missing);
+
+    if (cfg->start_timeout_ms <= 0) cfg->start_timeout_ms = DEFAULT_START_TIMEOUT_MS;
+    if (geteuid() == 0 && resolve_run_user(cfg, err) != 0) return -1;
+
+    /* The runtime root: short, private, owned by the run user. */
+    char *base = runtime_base();
+    if (make_runtime_base(base, err) != 0) {
+        free(base);
+        return -1;
+    }
+    free(cfg->runtime_root);
+    cfg->runtime_root = xasprintf("%s/r%lld", base, cfg->run_id);
+    free(base);
+    size_t socklen = strlen(cfg->runtime_root) + strlen("/w1234567890" SOCKET_NAME);
+    if (socklen >= sizeof(((struct sockaddr_un *)0)->sun_path))
+        return err_set(
+            err, 3,
+            "runtime directory \"%s\" is too long for a Unix socket path (%zu bytes, at most %zu)\n"
+            "hint: set LOCKMATRIX_RUNTIME to a shorter directory",
+            cfg->runtime_root, socklen, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+    if (own_dir(cfg->runtime_root, 0700, cfg, err) != 0) return -1;
+    /* The same run prepared again (resumed): what its dead owner left goes. */
+    if (!run_owner_alive(cfg->runtime_root)) reap_instances(cfg->runtime_root);
+    if (write_owner(cfg->runtime_root) != 0)
+        return err_set(err, 3, "could not write \"%s/owner\": %s", cfg->runtime_root,
+                       strerror(errno));
+
+    /* Templates: written by the workers, so owned by the run user. */
+    if (!cfg->cache_dir) cfg->cache_dir = pginstall_cache_dir();
+    if (mkdir_p(cfg->cache_dir, 0755, err) != 0) return -1;
+    char *tdir = xasprintf("%s/templates", cfg->cache_dir);
+    int rc = own_dir(tdir, 0755, cfg, err);
+    if (rc == 0 && cfg->drop_privileges) {
+        /* Templates made earlier as another user are handed over. */
+        DIR *d = opendir(tdir);
+        struct dirent *de;
+        while (d && (de = readdir(d)) != NULL) {
+            if (de->d_name[0] == '.') continue;
+            char *t = xasprintf("%s/%s", tdir, de->d_name);
+            struct stat st;
+            if (lstat(t, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid != cfg->run_uid)
+                chown_tree(t, cfg->run_uid, cfg->run_gid);
+            free(t);
+        }
+        if (d) closedir(d);
+    }
+    free(tdir);
+    return rc;
+}
+
+/* ---- start (worker) ------------------------------------------------------------- */
+
+static int drop_privileges(const BackendCfg *cfg, Err *err)
+{
+    if (!cfg->drop_privileges) return 0;
+    if (geteuid() != 0) {
+        if (geteuid() == cfg->run_uid && getuid() == cfg->run_uid)
+            return 0; /* already done in this process */
+        return err_set(err, 3, "cannot switch to uid %d: not running as root", (int)cfg->run_uid);
+    }
+    if (setgroups(0, NULL) != 0)
+        return err_set(err, 3, "could not drop supplementary groups: %s", strerror(errno));
+    if (setgid(cfg->run_gid) != 0)
+        return err_set(err, 3, "could not switch to gid %d: %s", (int)cfg->run_gid,
+                       strerror(errno));
+    if (setuid(cfg->run_uid) != 0)
+        return err_set(err, 3, "could not switch to uid %d: %s", (int)cfg->run_uid,
+                       strerror(errno));
+    if (getuid() != cfg->run_uid || geteuid() != cfg->run_uid || getgid() != cfg->run_gid ||
+        getegid() != cfg->run_gid || setuid(0) == 0)
+        return err_set(err, 3, "could not drop root privileges for good");
+    /* setuid() made us non-dumpable; nothing privileged is left, so let the
+     * run user (and LeakSanitizer, core dumps) look at this process again. */
+    prctl(PR_SET_DUMPABLE, 1);
+    return 0;
+}
+
+/* Runs argv (no shell) in dir with stdout and stderr appended to log and
+ * extra_env added to the environment; waits up to budget_ms. Returns the wait
+ * status, -1 with err when it could not run or overran. */
+static int run_logged(char *const argv[], const char *extra_env, const char *dir, const char *log,
+                      int budget_ms, Err *err)
+{
+    /* The environment, with extra_env ("NAME=value") replacing NAME. */
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **envp = xcalloc(n + 2, sizeof(*envp));
+    size_t k = 0, namelen = extra_env ? strcspn(extra_env, "=") + 1 : 0;
+    for (size_t i = 0; i < n; i++)
+        if (!extra_env || strncmp(environ[i], extra_env, namelen) != 0) envp[k++] = environ[i];
+    if (extra_env) envp[k++] = (char *)extra_env;
+    envp[k] = NULL;
+
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        free(envp);
+        return err_set(err, 3, "could not fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 ||
+            chdir(dir) != 0)
+            _exit(126);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        execve(argv[0], argv, envp);
+        _exit(127);
+    }
+    free(envp);
+    double deadline = now_ms() + budget_ms;
+    double pause = 1;
+    for (;;) {
+        int st;
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid) return st;
+        if (w < 0 && errno != EINTR)
+            return err_set(err, 3, "could not wait for \"%s\": %s", argv[0], strerror(errno));
+        if (now_ms() >= deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            return err_set(err, 3, "\"%s\" did not finish within %d ms", argv[0], budget_ms);
+        }
+        sleep_ms(pause);
+        if (pause < 20) pause *= 2;
+    }
+}
+
+static bool is_template(const char *dir)
+{
+    char *p = xasprintf("%s/PG_VERSION", dir);
+    bool ok = access(p, F_OK) == 0;
+    free(p);
+    return ok;
+}
+
+static char *ensure_template_locked(const BackendCfg *cfg, const PgInstall *pi, char *tpl,
+                                    Err *err);
+
+/* <cache>/templates/<version>-<hash>, made by initdb when missing. Returns
+ * the path (free()) or NULL with err. */
+static char *ensure_template(const BackendCfg *cfg, const PgInstall *pi, Err *err)
+{
+    char *tpl = xasprintf("%s/templates/%s-%08x", cfg->cache_dir, pi->version, fnv1a(pi->bindir));
+    if (is_template(tpl)) return tpl;
+
+    /* One initdb per template: a second worker waits for the first one's
+     * (without the lock, both would run and the rename keeps one). */
+    char *lockp =
+        xasprintf("%s/templates/.%s-%08x.lock", cfg->cache_dir, pi->version, fnv1a(pi->bindir));
+    int lfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    free(lockp);
+    if (lfd >= 0) {
+        double deadline = now_ms() + INITDB_BUDGET_MS;
+        while (flock(lfd, LOCK_EX | LOCK_NB) != 0 && now_ms() < deadline)
+            sleep_ms(10);
+        if (is_template(tpl)) {
+            close(lfd);
+            return tpl;
+        }
+    }
+    char *result = ensure_template_locked(cfg, pi, tpl, err);
+    if (lfd >= 0) close(lfd);
+    return result;
+}
+
+/* The initdb part of ensure_template; takes tpl (returned, or freed on error). */
+static char *ensure_template_locked(const BackendCfg *cfg, const PgInstall *pi, char *tpl, Err *err)
+{
+    char *tmp =
+        xasprintf("%s/templates/.%s-%08x.XXXXXX", cfg->cache_dir, pi->version, fnv1a(pi->bindir));
+    if (!mkdtemp(tmp)) {
+        err_set(err, 3, "could not create a directory in \"%s/templates\": %s", cfg->cache_dir,
+                strerror(errno));
+        free(tmp);
+        free(tpl);
+        return NULL;
+    }
+    char *data = xasprintf("%s/data", tmp);
+    char *log = xasprintf("%s/initdb.log", tmp);
+    char *initdb = xasprintf("%s/initdb", pi->bindir);
+    char *argv[16];
+    int a = 0;
+    argv[a++] = initdb;
+    argv[a++] = "-D";
+    argv[a++] = data;
+    argv[a++] = "-A";
+    argv[a++] = "trust";
+    argv[a++] = "-N";
+    argv[a++] = "-U";
+    argv[a++] = "postgres";
+    argv[a++] = "-E";
+    argv[a++] = "UTF8";
+    argv[a++] = "--locale=C";
+    if (pi->major >= 11)
+        argv[a++] = "--wal-segsize=1"; /* 1 MB WAL segments: 15 MB less to copy per container */
+    argv[a] = NULL;
+
+    /* TZ=UTC: initdb takes the time zone from TZ instead of scanning zoneinfo,
+     * and every server reports times the same way. */
+    int st = run_logged(argv, "TZ=UTC", tmp, log, INITDB_BUDGET_MS, err);
+    char *result = NULL;
+    if (st >= 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+        char *tail = log_tail(log);
+        err_set(err, 3, "initdb of PostgreSQL %s into \"%s\" failed (%s %d):\n%s", pi->version,
+                data, WIFEXITED(st) ? "exit code" : "signal",
+                WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), tail);
+        free(tail);
+    } else if (st >= 0) {
+        if (rename(data, tpl) == 0 || is_template(tpl)) /* another worker may have won */
+            result = tpl;
+        else
+            err_set(err, 3, "could not rename \"%s\" to \"%s\": %s", data, tpl, strerror(errno));
+    }
+    remove_tree(tmp);
+    free(initdb);
+    free(log);
+    free(data);
+    free(tmp);
+    if (!result) free(tpl);
+    return result;
+}
+
+/* Everything a container's directory may hold, gone: the postmaster if it
+ * still runs (SIGQUIT, then SIGKILL), its SysV shared memory segment, the
+ * directory. */
+static void reap_dir(const char *dir)
+{
+    char *pidfile = xasprintf("%s/postmaster.pid", dir);
+    char *text = NULL;
+    if (file_read_all(pidfile, &text, NULL, NULL) == 0) {
+        /* Line 1: pid; line 7: "<key> <shmid>" of the SysV segment. */
+        pid_t pid = (pid_t)strtol(text, NULL, 10);
+        unsigned long key = 0, shmid = 0;
+        bool have_shm = false;
+        char *line = text;
+        for (int i = 1; line && i < 7; i++) {
+            line = strchr(line, '\n');
+            if (line) line++;
+        }
+        if (line && sscanf(line, "%lu %lu", &key, &shmid) == 2) have_shm = true;
+        if (pid > 0 && proc_alive(pid) && proc_is_postgres_of(pid, dir)) {
+            kill(pid, SIGQUIT);
+            if (!proc_wait_gone(pid, REAP_BUDGET_MS)) {
+                kill(pid, SIGKILL);
+                proc_wait_gone(pid, REAP_BUDGET_MS);
+            }
+        }
+        bool running = pid > 0 && proc_alive(pid) && proc_is_postgres_of(pid, dir);
+        if (have_shm && !running) {
+            struct shmid_ds ds;
+            if (shmctl((int)shmid, IPC_STAT, &ds) == 0 && (unsigned long)ds.shm_perm.__key == key &&
+                (ds.shm_nattch == 0 || ds.shm_cpid == pid))
+                shmctl((int)shmid, IPC_RMID, NULL); /* gone once the last backend detaches */
+        }
+        free(text);
+    }
+    free(pidfile);
+    remove_tree(dir);
+}
+
+/* conninfo value, quoted when it needs to be. Returns a malloc'd string. */
+static char *conn_quote(const char *v)
+{
+    if (!strpbrk(v, " '\\\t") && *v) return xstrdup(v);
+    Buf b;
+    buf_init(&b);
+    buf_putc(&b, '\'');
+    for (; *v; v++) {
+        if (*v == '\'' || *v == '\\') buf_putc(&b, '\\');
+        buf_putc(&b, *v);
+    }
+    buf_putc(&b, '\'');
+    return buf_steal(&b);
+}
+
+static pid_t spawn_postmaster(const PgInstall *pi, const char *dir, const char *log, Err *err)
+{
+    char *postgres = xasprintf("%s/postgres", pi->bindir);
+    char *argv[64];
+    int a = 0;
+    argv[a++] = postgres;
+    argv[a++] = "-D";
+    argv[a++] = (char *)dir;
+    argv[a++] = "-k";
+    argv[a++] = (char *)dir;
+    static char *const settings[] = {
+        "listen_addresses=", /* no TCP at all: the socket in dir only */
+        "port=5432",
+        "unix_socket_permissions=0700",
+        "fsync=off", /* throwaway data: no durability */
+        "synchronous_commit=off",
+        "full_page_writes=off",
+        "max_connections=30",
+        "shared_buffers=32MB",
+        "huge_pages=off",
+        "dynamic_shared_memory_type=mmap", /* in dir/pg_dynshmem: nothing left in /dev/shm */
+        "autovacuum=off",                  /* no background locks in the traces */
+        "log_min_messages=warning",
+        "logging_collector=off",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(settings); i++) {
+        argv[a++] = "-c";
+        argv[a++] = settings[i];
+    }
+    if (pi->major >= 11) {
+        argv[a++] = "-c";
+        argv[a++] = "jit=off";
+    }
+    argv[a] = NULL;
+
+    pid_t parent = getpid();
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        free(postgres);
+        err_set(err, 3, "could not fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        /* The postmaster dies with its worker; a worker that already died
+         * before prctl took effect means no one wants this server. It stays
+         * in the worker's process group, so killing that group kills it too. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(1);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 ||
+            chdir(dir) != 0)
+            _exit(126);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    free(postgres);
+    return pid;
+}
+
+static void stop_postmaster(pid_t pid)
+{
+    if (pid <= 0) return;
+    kill(pid, SIGINT); /* fast shutdown */
+    if (!proc_wait_gone(pid, STOP_BUDGET_MS)) {
+        kill(pid, SIGKILL);
+        proc_wait_gone(pid, REAP_BUDGET_MS);
+    }
+}
+
+static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *out, Err *err)
+{
+    double t0 = now_ms();
+    memset(out, 0, sizeof(*out));
+    out->major = major;
+    out->pid = -1;
+
+    const PgInstall *pi = pginstall_get(cfg->pgs, major);
+    if (!pi)
+        return err_set(
+            err, 3, "no PostgreSQL installation for version %d\nhint: run \"make setup\"", major);
+    if (!cfg->runtime_root || !cfg->cache_dir)
+        return err_set(err, 3, "the embedded backend was not prepared");
+    if (drop_privileges(cfg, err) != 0) return -1;
+
+    char *tpl = ensure_template(cfg, pi, err);
+    if (!tpl) return -1;
+
+    char *dir = xasprintf("%s/w%d", cfg->runtime_root, seq);
+    reap_dir(dir); /* whatever an earlier worker of this seq left */
+    int copied = copy_tree(tpl, dir, err);
+    if (copied == 0 && chmod(dir, 0700) != 0)
+        copied = err_set(err, 3, "could not change the mode of \"%s\": %s", dir, strerror(errno));
+    if (copied != 0) {
+        remove_tree(dir);
+        free(tpl);
+        free(dir);
+        return -1;
+    }
+
+    char *log = xasprintf("%s/server.log", dir);
+    pid_t pid = spawn_postmaster(pi, dir, log, err);
+    if (pid < 0) {
+        remove_tree(dir);
+        free(log);
+        free(tpl);
+        free(dir);
+        return -1;
+    }
+
+    /* Ready when PQping says so; a postmaster that exits is noticed at once. */
+    int timeout = cfg->start_timeout_ms > 0 ? cfg->start_timeout_ms : DEFAULT_START_TIMEOUT_MS;
+    char *host = conn_quote(dir);
+    char *ping =
+        xasprintf("host=%s port=5432 user=postgres dbname=postgres connect_timeout=2", host);
+    double deadline = t0 + timeout;
+    double pause = 1;
+    const char *failure = NULL;
+    int st = 0;
+    for (;;) {
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            pid = -1;
+            failure = "exited";
+            break;
+        }
+        if (PQping(ping) == PQPING_OK) break;
+        if (now_ms() >= deadline) {
+            failure = "timed out";
+            break;
+        }
+        sleep_ms(pause);
+        if (pause < 4) pause *= 2;
+    }
+
+    char *version = NULL;
+    if (!failure) {
+        PGconn *conn = PQconnectdb(ping);
+        const char *v =
+            PQstatus(conn) == CONNECTION_OK ? PQparameterStatus(conn, "server_version") : NULL;
+        if (v)
+            version = xstrndup(v, strcspn(v, " "));
+        else
+            failure = "refused the first connection";
+        PQfinish(conn);
+    }
+    free(ping);
+
+    if (failure) {
+        if (pid > 0) {
+            kill(pid, SIGKILL);
+            proc_wait_gone(pid, REAP_BUDGET_MS);
+        }
+        char *tail = log_tail(log);
+        if (strcmp(failure, "exited") == 0 && WIFEXITED(st))
+            err_set(err, 3,
+                    "PostgreSQL %s in \"%s\" exited with code %d while starting; server log:\n%s\n"
+                    "hint: a damaged template is made again once \"%s\" is removed",
+                    pi->version, dir, WEXITSTATUS(st), tail, tpl);
+        else if (strcmp(failure, "timed out") == 0)
+            err_set(err, 3, "PostgreSQL %s in \"%s\" was not ready within %d ms; server log:\n%s",
+                    pi->version, dir, timeout, tail);
+        else
+            err_set(err, 3, "PostgreSQL %s in \"%s\" %s; server log:\n%s", pi->version, dir,
+                    failure, tail);
+        free(tail);
+        reap_dir(dir);
+        free(version);
+        free(host);
+        free(log);
+        free(tpl);
+        free(dir);
+        return -1;
+    }
+    free(tpl);
+
+    out->server_version = version;
+    out->conninfo = xasprintf("host=%s port=5432 user=postgres", host);
+    out->name = xasprintf("r%lld.w%d", cfg->run_id, seq);
+    out->dir = dir;
+    out->pid = pid;
+    out->ready_ms = now_ms() - t0;
+    free(host);
+    free(log);
+    return 0;
+}
+
+/* ---- stop (worker) ----------------------------------------------------------------- */
+
+static void embedded_stop(const BackendCfg *cfg, Container *c)
+{
+    (void)cfg;
+    if (!c) return;
+    stop_postmaster(c->pid);
+    if (c->dir) reap_dir(c->dir);
+    free(c->server_version);
+    free(c->conninfo);
+    free(c->name);
+    free(c->dir);
+    free(c->docker_id);
+    memset(c, 0, sizeof(*c));
+    c->pid = -1;
+}
+
+/* ---- reap and clean (parent) ------------------------------------------------------- */
+
+static void embedded_reap(const BackendCfg *cfg, int seq)
+{
+    if (!cfg->runtime_root) return;
+    char *dir = xasprintf("%s/w%d", cfg->runtime_root, seq);
+    reap_dir(dir);
+    free(dir);
+}
+
+/* True when the process that prepared rundir still runs (and is not us). */
+static bool run_owner_alive(const char *rundir)
+{
+    char *path = xasprintf("%s/owner", rundir);
+    char *text = NULL;
+    bool alive = false;
+    if (file_read_all(path, &text, NULL, NULL) == 0) {
+        int pid = 0;
+        unsigned long long start = 0;
+        if (sscanf(text, "%d %llu", &pid, &start) == 2 && pid > 0 && pid != getpid())
+            alive = proc_alive(pid) && proc_starttime(pid) == start;
+        free(text);
+    }
+    free(path);
+    return alive;
+}
+
+/* Removes every instance (w<seq>) of one run directory; returns how many. */
+static int reap_instances(const char *rundir)
+{
+    int count = 0;
+    DIR *d = opendir(rundir);
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            if (de->d_name[0] != 'w') continue;
+            char *w = xasprintf("%s/%s", rundir, de->d_name);
+            struct stat st;
+            if (lstat(w, &st) == 0 && S_ISDIR(st.st_mode)) {
+                reap_dir(w);
+                count++;
+            }
+            free(w);
+        }
+        closedir(d);
+    }
+    return count;
+}
+
+/* Removes every instance of one run directory, then the directory. */
+static int clean_run(const char *rundir)
+{
+    int count = reap_instances(rundir);
+    remove_tree(rundir);
+    return count;
+}
+
+/* Cleans one base directory (see runtime_parents); adds to *count. */
+static int clean_base(const char *base, long long run_id, int *count, Err *err)
+{
+    if (run_id >= 0) {
+        char *rundir = xasprintf("%s/r%lld", base, run_id);
+        *count += clean_run(rundir);
+        free(rundir);
+        return 0;
+    }
+    DIR *d = opendir(base);
+    if (!d) {
+        if (errno == ENOENT) return 0;
+        return err_set(err, 3, "could not open directory \"%s\": %s", base, strerror(errno));
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] != 'r') continue;
+        char *rundir = xasprintf("%s/%s", base, de->d_name);
+        /* A run whose scheduler still runs is not a leftover. */
+        if (!run_owner_alive(rundir)) *count += clean_run(rundir);
+        free(rundir);
+    }
+    closedir(d);
+    return 0;
+}
+
+static int embedded_clean(const BackendCfg *cfg, long long run_id, Err *err)
+{
+    (void)cfg;
+    int count = 0, rc = 0;
+    const char *env = getenv("LOCKMATRIX_RUNTIME");
+    if (env && *env) return clean_base(env, run_id, &count, err) == 0 ? count : -1;
+    /* Look wherever runtime_base() may have put them. */
+    for (size_t i = 0; i < ARRAY_LEN(runtime_parents); i++) {
+        char *base = xasprintf("%s/lockmatrix-%d", runtime_parents[i], (int)geteuid());
+        if (clean_base(base, run_id, &count, err) != 0) rc = -1;
+        free(base);
+    }
+    return rc == 0 ? count : -1;
+}
+
+const BackendOps embedded_backend = {
+    .name = "embedded",
+    .prepare = embedded_prepare,
+    .start = embedded_start,
+    .stop = embedded_stop,
+    .reap = embedded_reap,
+    .clean = embedded_clean,
+};

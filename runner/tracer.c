@@ -1,0 +1,1667 @@
+/*
+ * tracer: runs one statement on one server and observes what it does.
+ *
+ * Transactional path (one round trip for the statement, one for everything
+ * else; a third only when the catalog snapshot is not cached):
+ *
+ *   traced: "BEGIN;\n<statement>"                      -> duration_ms
+ *   traced: locks of the own backend (pg_lock_status() called directly: it
+ *           takes no relation lock, so the capture is only the statement's);
+ *           relations and object descriptions resolved inside the
+ *           transaction; pg_stat_xact_user_tables (sequential scans);
+ *           COMMIT; the after-snapshot of the catalog    -> one query string
+ *
+ * The after-snapshot of a statement is the before-snapshot of the next one:
+ * it is cached in the Tracer, on the assumption that nothing but this tracer
+ * changes the database's catalog between two statements. A statement that
+ * fails is rolled back, so the snapshot stays valid; a transaction-control
+ * statement or anything unexpected drops it.
+ *
+ * Observer path (statements that cannot run in a transaction block): the
+ * observer connection locks the target in ACCESS EXCLUSIVE mode, the traced
+ * connection sends the statement in autocommit, the observer reads the
+ * traced backend's locks while the statement waits for its first lock on the
+ * target, releases, and samples the traced backend's locks in a tight loop
+ * until the statement completes. Observations are united (granted if ever
+ * seen granted). Sequential scans are not available on this path.
+ *
+ * Roles of relation locks, first match wins: new, transient, catalog (oid
+ * below 16384: pg_catalog relations locked by the statement itself), table,
+ * index, toast (toast tables and their indexes), sequence, referenced, other.
+ * Non-relation locks have the locktype as role. The own virtualxid and
+ * transactionid (ExclusiveLock held by the traced backend on its own
+ * transaction's ids) are not reported: they are the transaction's identity,
+ * not a lock the statement takes on anything. Waits on other transactions'
+ * ids (ShareLock) are reported, except waits on the observer's own queries.
+ *
+ * Names: schema-qualified outside public ("pg_temp" for any temporary
+ * schema); a toast table is "toast(<table>)" and its index
+ * "toast_index(<table>)", so that names do not depend on oids and compare
+ * across versions; a relation that existed only inside the statement is
+ * "(transient N)", numbered in oid order; an object lock whose object no
+ * longer exists at capture time is "<catalog> (gone N)".
+ */
+#include "runner/tracer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runner/pgconn.h"
+
+#define FIRST_USER_OID 16384u
+#define CONNECT_TIMEOUT_MS 10000
+#define TRACER_QUERY_MS 60000   /* the tracer's own catalog queries */
+#define OBSERVER_LOCK_MS 2000   /* the observer's LOCK TABLE */
+#define OBSERVER_HOLD_MS 1000   /* longest the observer holds the target without seeing a wait */
+#define DEFAULT_TIMEOUT_MS 60000
+
+/* ---- SQL ------------------------------------------------------------------ */
+
+#define SQL_REL_COLS                                                                     \
+    "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relfilenode, c.reltoastrelid, "    \
+    "i.indrelid, i.indisvalid, i.indisready "                                           \
+    "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " \
+    "LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid "
+
+#define SQL_RELS SQL_REL_COLS "WHERE c.oid >= 16384"
+
+#define SQL_ATTS                                                                         \
+    "SELECT a.attrelid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), " \
+    "a.attnotnull, a.attisdropped, pg_catalog.pg_get_expr(d.adbin, d.adrelid) "         \
+    "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "  \
+    "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum " \
+    "WHERE a.attrelid >= 16384 AND a.attnum > 0 AND c.relkind IN ('r','p','v','m','f')"
+
+#define SQL_CONS                                                                         \
+    "SELECT c.oid, c.conrelid, c.contypid, c.confrelid, c.conname, c.contype, c.convalidated, " \
+    "CASE WHEN c.contypid <> 0 THEN pg_catalog.format_type(c.contypid, NULL) END "      \
+    "FROM pg_catalog.pg_constraint c WHERE c.oid >= 16384"
+
+/* the catalog snapshot: three results */
+#define SQL_SNAP SQL_RELS ";\n" SQL_ATTS ";\n" SQL_CONS
+
+#define SQL_LOCK_COLS                                                                    \
+    "locktype, database, relation, page, tuple, virtualxid, transactionid, classid, objid, " \
+    "objsubid, mode, granted"
+
+#define SQL_OWN_LOCKS                                                                    \
+    "SELECT " SQL_LOCK_COLS " FROM pg_catalog.pg_lock_status() "                        \
+    "WHERE pid = pg_catalog.pg_backend_pid()"
+
+/* relations resolved inside the traced transaction: user relations and every
+ * relation the backend holds a lock on (catalogs included) */
+#define SQL_RELS_TX                                                                      \
+    SQL_REL_COLS "WHERE c.oid >= 16384 OR c.oid IN (SELECT l.relation FROM "            \
+    "pg_catalog.pg_lock_status() l WHERE l.pid = pg_catalog.pg_backend_pid() "          \
+    "AND l.relation IS NOT NULL)"
+
+/* Sequential scans: pg_stat_xact_user_tables also counts earlier transactions
+ * of the session whose counts are not flushed yet, so the statement's scans
+ * are the difference with a baseline read just before it, inside the
+ * transaction, through the same functions (which take no lock). */
+#define SQL_SCAN_COLS                                                                    \
+    "pg_catalog.pg_stat_get_xact_numscans(x), pg_catalog.pg_stat_get_xact_tuples_returned(x)"
+#define SQL_SCANS                                                                        \
+    "SELECT x, " SQL_SCAN_COLS " FROM (SELECT c.oid AS x FROM pg_catalog.pg_class c "    \
+    "WHERE c.oid >= 16384 AND c.relkind IN ('r','m')) s "                                \
+    "WHERE pg_catalog.pg_stat_get_xact_numscans(x) > 0"
+
+/* Before 14, pg_describe_object raises an error for an object that does not
+ * exist (the row type of a rewrite's transient heap): describe only objects
+ * found in their catalog. From 14 on it returns NULL. */
+#define SQL_DESCRIBE_14 "pg_catalog.pg_describe_object(o.classid, o.objid, o.objsubid)"
+static const char *const describable[] = {
+    "pg_type", "pg_constraint", "pg_class", "pg_proc", "pg_namespace", "pg_database",
+    "pg_authid", "pg_extension", "pg_trigger", "pg_rewrite", "pg_attrdef", "pg_opclass",
+    "pg_operator", "pg_opfamily", "pg_collation", "pg_conversion", "pg_language",
+    "pg_foreign_server", "pg_foreign_data_wrapper", "pg_event_trigger", "pg_publication",
+    "pg_subscription", "pg_policy", "pg_ts_config", "pg_ts_dict", "pg_ts_parser",
+    "pg_ts_template", "pg_tablespace", "pg_am", "pg_cast", "pg_enum", "pg_statistic_ext",
+};
+
+/* ---- catalog snapshot ------------------------------------------------------ */
+
+typedef struct Rel {
+    unsigned oid;
+    char *nsp, *name;     /* owned */
+    char kind;            /* relkind */
+    unsigned filenode;
+    unsigned toast;       /* reltoastrelid */
+    unsigned indrel;      /* indexes: the table */
+    bool valid, ready;    /* indexes: indisvalid, indisready */
+} Rel;
+
+typedef struct Att {
+    unsigned rel;
+    int num;
+    char *name, *type, *def; /* owned; def NULL when none */
+    bool notnull, dropped;
+} Att;
+
+typedef struct Con {
+    unsigned oid, rel, typ, frel;
+    char *name;     /* owned */
+    char *typname;  /* domain constraints: the domain; owned */
+    char type;      /* contype */
+    bool validated;
+} Con;
+
+typedef struct Snap {
+    Rel *rels; size_t nrels, crels; /* sorted by oid */
+    Att *atts; size_t natts, catts; /* sorted by (rel, num) */
+    Con *cons; size_t ncons, ccons; /* sorted by (rel, typ, name) */
+} Snap;
+
+static void snap_free(Snap *s)
+{
+    for (size_t i = 0; i < s->nrels; i++) {
+        free(s->rels[i].nsp);
+        free(s->rels[i].name);
+    }
+    for (size_t i = 0; i < s->natts; i++) {
+        free(s->atts[i].name);
+        free(s->atts[i].type);
+        free(s->atts[i].def);
+    }
+    for (size_t i = 0; i < s->ncons; i++) {
+        free(s->cons[i].name);
+        free(s->cons[i].typname);
+    }
+    free(s->rels);
+    free(s->atts);
+    free(s->cons);
+    memset(s, 0, sizeof(*s));
+}
+
+static unsigned val_oid(const char *v)
+{
+    return v ? (unsigned)strtoul(v, NULL, 10) : 0;
+}
+
+static int val_int(const char *v)
+{
+    return v ? atoi(v) : 0;
+}
+
+static unsigned long long val_ull(const char *v)
+{
+    return v ? strtoull(v, NULL, 10) : 0;
+}
+
+static bool val_bool(const char *v)
+{
+    return v && v[0] == 't';
+}
+
+static int rel_cmp(const void *a, const void *b)
+{
+    unsigned x = ((const Rel *)a)->oid, y = ((const Rel *)b)->oid;
+    return x < y ? -1 : x > y;
+}
+
+static int att_cmp(const void *a, const void *b)
+{
+    const Att *x = a, *y = b;
+    if (x->rel != y->rel)
+        return x->rel < y->rel ? -1 : 1;
+    return x->num < y->num ? -1 : x->num > y->num;
+}
+
+static int con_cmp(const void *a, const void *b)
+{
+    const Con *x = a, *y = b;
+    if (x->rel != y->rel)
+        return x->rel < y->rel ? -1 : 1;
+    if (x->typ != y->typ)
+        return x->typ < y->typ ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static void snap_add_rels(Snap *s, PGresult *r)
+{
+    int n = PQntuples(r);
+    for (int i = 0; i < n; i++) {
+        Rel *x = ARRAY_PUSH(s->rels, s->nrels, s->crels);
+        x->oid = val_oid(PQgetvalue(r, i, 0));
+        x->nsp = xstrdup(PQgetvalue(r, i, 1));
+        x->name = xstrdup(PQgetvalue(r, i, 2));
+        x->kind = PQgetvalue(r, i, 3)[0];
+        x->filenode = val_oid(PQgetvalue(r, i, 4));
+        x->toast = val_oid(PQgetvalue(r, i, 5));
+        x->indrel = PQgetisnull(r, i, 6) ? 0 : val_oid(PQgetvalue(r, i, 6));
+        x->valid = val_bool(PQgetvalue(r, i, 7));
+        x->ready = val_bool(PQgetvalue(r, i, 8));
+    }
+    if (s->nrels > 1)
+        qsort(s->rels, s->nrels, sizeof(*s->rels), rel_cmp);
+}
+
+static void snap_add_atts(Snap *s, PGresult *r)
+{
+    int n = PQntuples(r);
+    for (int i = 0; i < n; i++) {
+        Att *x = ARRAY_PUSH(s->atts, s->natts, s->catts);
+        x->rel = val_oid(PQgetvalue(r, i, 0));
+        x->num = atoi(PQgetvalue(r, i, 1));
+        x->name = xstrdup(PQgetvalue(r, i, 2));
+        x->type = xstrdup(PQgetvalue(r, i, 3));
+        x->notnull = val_bool(PQgetvalue(r, i, 4));
+        x->dropped = val_bool(PQgetvalue(r, i, 5));
+        x->def = PQgetisnull(r, i, 6) ? NULL : xstrdup(PQgetvalue(r, i, 6));
+    }
+    if (s->natts > 1)
+        qsort(s->atts, s->natts, sizeof(*s->atts), att_cmp);
+}
+
+static void snap_add_cons(Snap *s, PGresult *r)
+{
+    int n = PQntuples(r);
+    for (int i = 0; i < n; i++) {
+        Con *x = ARRAY_PUSH(s->cons, s->ncons, s->ccons);
+        x->oid = val_oid(PQgetvalue(r, i, 0));
+        x->rel = val_oid(PQgetvalue(r, i, 1));
+        x->typ = val_oid(PQgetvalue(r, i, 2));
+        x->frel = val_oid(PQgetvalue(r, i, 3));
+        x->name = xstrdup(PQgetvalue(r, i, 4));
+        x->type = PQgetvalue(r, i, 5)[0];
+        x->validated = val_bool(PQgetvalue(r, i, 6));
+        x->typname = PQgetisnull(r, i, 7) ? NULL : xstrdup(PQgetvalue(r, i, 7));
+    }
+    if (s->ncons > 1)
+        qsort(s->cons, s->ncons, sizeof(*s->cons), con_cmp);
+}
+
+/* Fills s from results first..first+2 of a reply to SQL_SNAP. */
+static int snap_load(Snap *s, const PgReply *r, size_t first)
+{
+    if (r->nres < first + 3)
+        return -1;
+    for (size_t i = first; i < first + 3; i++)
+        if (PQresultStatus(r->res[i]) != PGRES_TUPLES_OK)
+            return -1;
+    snap_add_rels(s, r->res[first]);
+    snap_add_atts(s, r->res[first + 1]);
+    snap_add_cons(s, r->res[first + 2]);
+    return 0;
+}
+
+static const Rel *snap_rel(const Snap *s, unsigned oid)
+{
+    if (!s || !s->nrels)
+        return NULL;
+    Rel key = {.oid = oid};
+    return bsearch(&key, s->rels, s->nrels, sizeof(*s->rels), rel_cmp);
+}
+
+static const Att *snap_att(const Snap *s, unsigned rel, int num)
+{
+    if (!s->natts)
+        return NULL;
+    Att key = {.rel = rel, .num = num};
+    return bsearch(&key, s->atts, s->natts, sizeof(*s->atts), att_cmp);
+}
+
+static const Con *snap_con(const Snap *s, const Con *like)
+{
+    if (!s->ncons)
+        return NULL;
+    return bsearch(like, s->cons, s->ncons, sizeof(*s->cons), con_cmp);
+}
+
+static bool is_index_kind(char k)
+{
+    return k == 'i' || k == 'I';
+}
+
+/* The toast table's owner: the relation of s whose reltoastrelid it is. */
+static const Rel *toast_owner(const Snap *s, unsigned toast_oid)
+{
+    for (size_t i = 0; i < s->nrels; i++)
+        if (s->rels[i].toast == toast_oid)
+            return &s->rels[i];
+    return NULL;
+}
+
+static char *qualified(const Rel *r)
+{
+    if (strcmp(r->nsp, "public") == 0)
+        return xstrdup(r->name);
+    if (strncmp(r->nsp, "pg_temp_", 8) == 0)
+        return xasprintf("pg_temp.%s", r->name);
+    return xasprintf("%s.%s", r->nsp, r->name);
+}
+
+/* The name reports use for r (found in s). Caller frees. */
+static char *rel_display(const Snap *s, const Rel *r)
+{
+    if (r->kind == 't') {
+        const Rel *o = toast_owner(s, r->oid);
+        if (o) {
+            char *on = qualified(o);
+            char *res = xasprintf("toast(%s)", on);
+            free(on);
+            return res;
+        }
+    } else if (is_index_kind(r->kind) && r->indrel) {
+        const Rel *tt = snap_rel(s, r->indrel);
+        const Rel *o = tt && tt->kind == 't' ? toast_owner(s, tt->oid) : NULL;
+        if (o) {
+            char *on = qualified(o);
+            char *res = xasprintf("toast_index(%s)", on);
+            free(on);
+            return res;
+        }
+    }
+    return qualified(r);
+}
+
+static bool is_toast_rel(const Snap *s, const Rel *r)
+{
+    if (r->kind == 't')
+        return true;
+    if (is_index_kind(r->kind) && r->indrel) {
+        const Rel *tt = snap_rel(s, r->indrel);
+        return tt && tt->kind == 't';
+    }
+    return false;
+}
+
+/* ---- raw locks -------------------------------------------------------------- */
+
+typedef struct RawLock {
+    char *locktype;    /* owned */
+    char *mode;        /* owned */
+    char *vxid;        /* virtualxid; owned; NULL */
+    unsigned database, relation, classid, objid;
+    unsigned long long xid;
+    int page, tuple, objsubid;
+    bool has_page, has_tuple;
+    bool granted;
+    char *desc;        /* object: pg_describe_object inside the transaction; owned; NULL */
+    char *catalog;     /* object: the catalog's name; owned; NULL */
+} RawLock;
+
+typedef struct LockSet {
+    RawLock *v;
+    size_t n, cap;
+} LockSet;
+
+static void lockset_free(LockSet *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->v[i].locktype);
+        free(s->v[i].mode);
+        free(s->v[i].vxid);
+        free(s->v[i].desc);
+        free(s->v[i].catalog);
+    }
+    free(s->v);
+    memset(s, 0, sizeof(*s));
+}
+
+static bool same_lock(const RawLock *a, const RawLock *b)
+{
+    return strcmp(a->locktype, b->locktype) == 0 && strcmp(a->mode, b->mode) == 0 &&
+           a->database == b->database && a->relation == b->relation &&
+           a->classid == b->classid && a->objid == b->objid && a->objsubid == b->objsubid &&
+           a->xid == b->xid && a->page == b->page && a->tuple == b->tuple &&
+           a->has_page == b->has_page && a->has_tuple == b->has_tuple &&
+           ((!a->vxid && !b->vxid) || (a->vxid && b->vxid && strcmp(a->vxid, b->vxid) == 0));
+}
+
+/* Reads row i of a result with SQL_LOCK_COLS starting at column c0. */
+static void rawlock_read(RawLock *l, PGresult *r, int i, int c0)
+{
+#define V(k) (PQgetisnull(r, i, c0 + (k)) ? NULL : PQgetvalue(r, i, c0 + (k)))
+    memset(l, 0, sizeof(*l));
+    l->locktype = xstrdup(V(0) ? V(0) : "");
+    l->database = val_oid(V(1));
+    l->relation = val_oid(V(2));
+    l->has_page = V(3) != NULL;
+    l->page = val_int(V(3));
+    l->has_tuple = V(4) != NULL;
+    l->tuple = val_int(V(4));
+    l->vxid = xstrdup(V(5));
+    l->xid = val_ull(V(6));
+    l->classid = val_oid(V(7));
+    l->objid = val_oid(V(8));
+    l->objsubid = val_int(V(9));
+    l->mode = xstrdup(V(10) ? V(10) : "");
+    l->granted = val_bool(V(11));
+#undef V
+}
+
+/* Adds l to s, or merges it with an equal lock (granted when ever granted).
+ * Takes l's fields. */
+static void lockset_add(LockSet *s, RawLock *l)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (same_lock(&s->v[i], l)) {
+            s->v[i].granted = s->v[i].granted || l->granted;
+            free(l->locktype);
+            free(l->mode);
+            free(l->vxid);
+            free(l->desc);
+            free(l->catalog);
+            return;
+        }
+    }
+    *ARRAY_PUSH(s->v, s->n, s->cap) = *l;
+}
+
+/* The own transaction's identity: its virtualxid and transactionid, held in
+ * ExclusiveLock by the backend that owns them. */
+static bool is_own_xact_lock(const RawLock *l)
+{
+    return l->granted && strcmp(l->mode, "ExclusiveLock") == 0 &&
+           (strcmp(l->locktype, "virtualxid") == 0 || strcmp(l->locktype, "transactionid") == 0);
+}
+
+/* ---- the trace result ------------------------------------------------------ */
+
+const char *trace_status_name(TraceStatus s)
+{
+    switch (s) {
+    case TRACE_OK: return "ok";
+    case TRACE_ERROR: return "error";
+    case TRACE_SKIPPED: return "skipped";
+    case TRACE_TIMEOUT: return "timeout";
+    }
+    return "unknown";
+}
+
+void trace_free(Trace *t)
+{
+    if (!t)
+        return;
+    free(t->message);
+    for (size_t i = 0; i < t->nlocks; i++) {
+        free(t->locks[i].relation);
+        free(t->locks[i].locktype);
+        free(t->locks[i].mode);
+    }
+    free(t->locks);
+    for (size_t i = 0; i < t->nrewrites; i++)
+        free(t->rewrites[i]);
+    free(t->rewrites);
+    for (size_t i = 0; i < t->nscans; i++)
+        free(t->scans[i].relation);
+    free(t->scans);
+    for (size_t i = 0; i < t->nchanges; i++) {
+        free(t->changes[i].kind);
+        free(t->changes[i].relation);
+        free(t->changes[i].detail);
+    }
+    free(t->changes);
+    memset(t, 0, sizeof(*t));
+}
+
+static void add_change(Trace *out, size_t *cap, const char *kind, char *relation, char *detail)
+{
+    TraceChange *c = ARRAY_PUSH(out->changes, out->nchanges, *cap);
+    c->kind = xstrdup(kind);
+    c->relation = relation;
+    c->detail = detail;
+}
+
+/* ---- roles ------------------------------------------------------------------- */
+
+static const char *const role_order[] = {"table",    "index", "toast", "sequence", "referenced",
+                                         "new",      "transient", "catalog", "other"};
+
+static int role_rank(const char *role)
+{
+    for (size_t i = 0; i < ARRAY_LEN(role_order); i++)
+        if (strcmp(role, role_order[i]) == 0)
+            return (int)i;
+    return (int)ARRAY_LEN(role_order);
+}
+
+static const char *const mode_order[] = {
+    "AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock",
+    "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"};
+
+static int mode_rank(const char *mode)
+{
+    for (size_t i = 0; i < ARRAY_LEN(mode_order); i++)
+        if (strcmp(mode, mode_order[i]) == 0)
+            return (int)i;
+    return (int)ARRAY_LEN(mode_order);
+}
+
+/* pg_locks locktypes as static strings (TraceLock.role is static). */
+static const char *const locktypes[] = {"relation", "extend",  "frozenid", "page",
+                                        "tuple",    "transactionid", "virtualxid", "spectoken",
+                                        "object",   "userlock", "advisory", "applytransaction"};
+
+static const char *static_locktype(const char *t)
+{
+    for (size_t i = 0; i < ARRAY_LEN(locktypes); i++)
+        if (strcmp(t, locktypes[i]) == 0)
+            return locktypes[i];
+    return "other";
+}
+
+typedef struct OidSet {
+    unsigned *v;
+    size_t n, cap;
+} OidSet;
+
+static bool oidset_has(const OidSet *s, unsigned oid)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i] == oid)
+            return true;
+    return false;
+}
+
+static void oidset_add(OidSet *s, unsigned oid)
+{
+    if (oid && !oidset_has(s, oid))
+        *ARRAY_PUSH(s->v, s->n, s->cap) = oid;
+}
+
+static int oid_cmp(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* What the tracer knows about one statement's relations. */
+typedef struct View {
+    const Snap *before, *after;
+    const Snap *inside;      /* resolved inside the transaction (or by the observer); may be NULL */
+    OidSet target;           /* oids of the statement's target */
+    OidSet referenced;       /* oids named in info.referenced or FK targets of added constraints */
+    OidSet transient;        /* sorted: relations in neither snapshot */
+} View;
+
+static bool name_matches(const Rel *r, const char *name, const char *schema)
+{
+    if (strcmp(r->name, name) != 0)
+        return false;
+    return !schema || strcmp(r->nsp, schema) == 0;
+}
+
+/* "s.t" or "t" as written in info.referenced */
+static bool ref_matches(const Rel *r, const char *ref)
+{
+    const char *dot = strchr(ref, '.');
+    if (!dot)
+        return strcmp(r->name, ref) == 0;
+    size_t n = (size_t)(dot - ref);
+    return strlen(r->nsp) == n && strncmp(r->nsp, ref, n) == 0 && strcmp(r->name, dot + 1) == 0;
+}
+
+static void collect_names(OidSet *set, const Snap *s, const char *name, const char *schema,
+                          bool ref)
+{
+    if (!s || !name)
+        return;
+    for (size_t i = 0; i < s->nrels; i++) {
+        const Rel *r = &s->rels[i];
+        if (ref ? ref_matches(r, name) : name_matches(r, name, schema))
+            oidset_add(set, r->oid);
+    }
+}
+
+static bool con_key_in(const Snap *s, const Con *c)
+{
+    return snap_con(s, c) != NULL;
+}
+
+static void view_init(View *v, const Snap *before, const Snap *after, const Snap *inside,
+                      const Statement *st)
+{
+    memset(v, 0, sizeof(*v));
+    v->before = before;
+    v->after = after;
+    v->inside = inside;
+    const Snap *all[] = {before, after, inside};
+    for (size_t k = 0; k < ARRAY_LEN(all); k++) {
+        collect_names(&v->target, all[k], st->info.target, st->info.target_schema, false);
+        for (size_t i = 0; i < st->info.nreferenced; i++)
+            collect_names(&v->referenced, all[k], st->info.referenced[i], NULL, true);
+    }
+    for (size_t i = 0; i < after->ncons; i++) {
+        const Con *c = &after->cons[i];
+        if (c->frel && !con_key_in(before, c))
+            oidset_add(&v->referenced, c->frel);
+    }
+}
+
+static void view_free(View *v)
+{
+    free(v->target.v);
+    free(v->referenced.v);
+    free(v->transient.v);
+}
+
+/* The relation row for oid and the snapshot it is named in. */
+static const Rel *view_rel(const View *v, unsigned oid, const Snap **from)
+{
+    const Snap *order[] = {v->inside, v->after, v->before};
+    for (size_t k = 0; k < ARRAY_LEN(order); k++) {
+        const Rel *r = snap_rel(order[k], oid);
+        if (r) {
+            *from = order[k];
+            return r;
+        }
+    }
+    return NULL;
+}
+
+static bool view_is_transient(const View *v, unsigned oid)
+{
+    return oid >= FIRST_USER_OID && !snap_rel(v->before, oid) && !snap_rel(v->after, oid);
+}
+
+static char *view_name(const View *v, unsigned oid)
+{
+    if (view_is_transient(v, oid)) {
+        for (size_t i = 0; i < v->transient.n; i++)
+            if (v->transient.v[i] == oid)
+                return xasprintf("(transient %zu)", i + 1);
+    }
+    const Snap *from = NULL;
+    const Rel *r = view_rel(v, oid, &from);
+    if (r)
+        return rel_display(from, r);
+    return xasprintf("(relation %u)", oid);
+}
+
+static const char *view_role(const View *v, unsigned oid)
+{
+    bool in_before = snap_rel(v->before, oid) != NULL;
+    bool in_after = snap_rel(v->after, oid) != NULL;
+    if (oid >= FIRST_USER_OID && !in_before && in_after)
+        return "new";
+    if (oid >= FIRST_USER_OID && !in_before && !in_after)
+        return "transient";
+    if (oid < FIRST_USER_OID)
+        return "catalog";
+    if (oidset_has(&v->target, oid))
+        return "table";
+    const Snap *from = NULL;
+    const Rel *r = view_rel(v, oid, &from);
+    if (r && is_index_kind(r->kind) && oidset_has(&v->target, r->indrel))
+        return "index";
+    if (r && is_toast_rel(from, r))
+        return "toast";
+    if (r && r->kind == 'S')
+        return "sequence";
+    if (oidset_has(&v->referenced, oid))
+        return "referenced";
+    return "other";
+}
+
+/* ---- building the trace -------------------------------------------------------- */
+
+typedef struct Scan {
+    unsigned relid;
+    long long seq_scan, tup_read;
+} Scan;
+
+static int tracelock_cmp(const void *a, const void *b)
+{
+    const TraceLock *x = a, *y = b;
+    bool xr = strcmp(x->locktype, "relation") == 0, yr = strcmp(y->locktype, "relation") == 0;
+    if (xr != yr)
+        return xr ? -1 : 1;
+    int c = role_rank(x->role) - role_rank(y->role);
+    if (c)
+        return c;
+    c = strcmp(x->locktype, y->locktype);
+    if (c)
+        return c;
+    c = strcmp(x->relation ? x->relation : "", y->relation ? y->relation : "");
+    if (c)
+        return c;
+    return mode_rank(x->mode) - mode_rank(y->mode);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *object_desc(const RawLock *l, const LockSet *all)
+{
+    if (l->desc)
+        return xstrdup(l->desc);
+    /* gone: number it among the gone objects of the same catalog */
+    size_t k = 1;
+    for (size_t i = 0; i < all->n; i++) {
+        const RawLock *o = &all->v[i];
+        if (o != l && strcmp(o->locktype, "object") == 0 && !o->desc &&
+            o->classid == l->classid && o->objid < l->objid)
+            k++;
+    }
+    if (l->catalog)
+        return xasprintf("%s (gone %zu)", l->catalog, k);
+    return xasprintf("object %u (gone %zu)", l->classid, k);
+}
+
+static void build_locks(Trace *out, const View *v, const LockSet *locks)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < locks->n; i++) {
+        const RawLock *l = &locks->v[i];
+        TraceLock *t = ARRAY_PUSH(out->locks, out->nlocks, cap);
+        t->locktype = xstrdup(l->locktype);
+        t->mode = xstrdup(l->mode);
+        t->granted = l->granted;
+        const char *lt = static_locktype(l->locktype);
+        if (lt == locktypes[0] /* relation */) {
+            t->role = (char *)view_role(v, l->relation);
+            t->relation = view_name(v, l->relation);
+            continue;
+        }
+        t->role = (char *)lt;
+        if (strcmp(lt, "extend") == 0) {
+            t->relation = view_name(v, l->relation);
+        } else if (strcmp(lt, "page") == 0 || strcmp(lt, "tuple") == 0) {
+            char *n = view_name(v, l->relation);
+            t->relation = l->has_tuple ? xasprintf("%s (%d,%d)", n, l->page, l->tuple)
+                                       : xasprintf("%s page %d", n, l->page);
+            free(n);
+        } else if (strcmp(lt, "virtualxid") == 0) {
+            t->relation = xasprintf("virtualxid %s", l->vxid ? l->vxid : "?");
+        } else if (strcmp(lt, "transactionid") == 0) {
+            t->relation = xasprintf("transactionid %llu", l->xid);
+        } else if (strcmp(lt, "object") == 0) {
+            t->relation = object_desc(l, locks);
+        } else if (strcmp(lt, "advisory") == 0) {
+            t->relation = xasprintf("advisory %u/%u/%d", l->classid, l->objid, l->objsubid);
+        } else {
+            t->relation = xstrdup(l->locktype);
+        }
+    }
+    if (out->nlocks > 1)
+        qsort(out->locks, out->nlocks, sizeof(*out->locks), tracelock_cmp);
+}
+
+static const char *relkind_word(char k)
+{
+    switch (k) {
+    case 'r': return "table";
+    case 'p': return "partitioned table";
+    case 'i': return "index";
+    case 'I': return "partitioned index";
+    case 'S': return "sequence";
+    case 't': return "toast table";
+    case 'v': return "view";
+    case 'm': return "materialized view";
+    case 'c': return "composite type";
+    case 'f': return "foreign table";
+    }
+    return "relation";
+}
+
+static char *index_detail(const Snap *s, const Rel *r)
+{
+    const Rel *t = snap_rel(s, r->indrel);
+    char *tn = t ? rel_display(s, t) : xstrdup("?");
+    char *d = xasprintf("on %s%s%s", tn, r->valid ? "" : ", invalid", r->ready ? "" : ", not ready");
+    free(tn);
+    return d;
+}
+
+/* Before and after relations paired: by oid, then relations replaced by one
+ * of the same name and kind (an index rebuilt, a toast table swapped). */
+static void diff_relations(Trace *out, size_t *ccap, const Snap *b, const Snap *a)
+{
+    size_t rcap = 0;
+    bool *b_paired = xcalloc(b->nrels + 1, sizeof(bool));
+    bool *a_paired = xcalloc(a->nrels + 1, sizeof(bool));
+    for (size_t i = 0; i < a->nrels; i++) {
+        const Rel *ra = &a->rels[i];
+        const Rel *rb = snap_rel(b, ra->oid);
+        if (!rb)
+            continue;
+        a_paired[i] = true;
+        b_paired[rb - b->rels] = true;
+        char *na = rel_display(a, ra), *nb = rel_display(b, rb);
+        if (ra->filenode != rb->filenode && ra->filenode && rb->filenode)
+            *ARRAY_PUSH(out->rewrites, out->nrewrites, rcap) = xstrdup(na);
+        if (strcmp(na, nb) != 0 && !is_toast_rel(a, ra))
+            add_change(out, ccap, "relation_renamed", xstrdup(na), xasprintf("from %s", nb));
+        if (is_index_kind(ra->kind)) {
+            if (ra->valid != rb->valid)
+                add_change(out, ccap, ra->valid ? "index_valid" : "index_invalid", xstrdup(na), NULL);
+            if (ra->ready != rb->ready)
+                add_change(out, ccap, ra->ready ? "index_ready" : "index_not_ready", xstrdup(na), NULL);
+        }
+        free(na);
+        free(nb);
+    }
+    /* replaced: same name and kind, new oid */
+    for (size_t i = 0; i < a->nrels; i++) {
+        if (a_paired[i])
+            continue;
+        char *na = rel_display(a, &a->rels[i]);
+        for (size_t j = 0; j < b->nrels; j++) {
+            if (b_paired[j] || b->rels[j].kind != a->rels[i].kind)
+                continue;
+            char *nb = rel_display(b, &b->rels[j]);
+            bool same = strcmp(na, nb) == 0;
+            free(nb);
+            if (same) {
+                a_paired[i] = b_paired[j] = true;
+                *ARRAY_PUSH(out->rewrites, out->nrewrites, rcap) = xstrdup(na);
+                break;
+            }
+        }
+        free(na);
+    }
+    for (size_t i = 0; i < a->nrels; i++) {
+        const Rel *r = &a->rels[i];
+        if (a_paired[i] || (is_index_kind(r->kind) && is_toast_rel(a, r)))
+            continue;
+        if (is_index_kind(r->kind))
+            add_change(out, ccap, "index_created", rel_display(a, r), index_detail(a, r));
+        else
+            add_change(out, ccap, "relation_created", rel_display(a, r), xstrdup(relkind_word(r->kind)));
+    }
+    for (size_t j = 0; j < b->nrels; j++) {
+        const Rel *r = &b->rels[j];
+        if (b_paired[j] || (is_index_kind(r->kind) && is_toast_rel(b, r)))
+            continue;
+        if (is_index_kind(r->kind))
+            add_change(out, ccap, "index_dropped", rel_display(b, r), NULL);
+        else
+            add_change(out, ccap, "relation_dropped", rel_display(b, r), xstrdup(relkind_word(r->kind)));
+    }
+    free(a_paired);
+    free(b_paired);
+    if (out->nrewrites > 1)
+        qsort(out->rewrites, out->nrewrites, sizeof(char *), str_cmp);
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static void diff_columns(Trace *out, size_t *ccap, const Snap *b, const Snap *a)
+{
+    for (size_t i = 0; i < a->natts; i++) {
+        const Att *x = &a->atts[i];
+        const Rel *rb = snap_rel(b, x->rel);
+        if (!rb)
+            continue; /* a new relation: its columns come with it */
+        const Att *y = snap_att(b, x->rel, x->num);
+        const Rel *ra = snap_rel(a, x->rel);
+        if (!y) {
+            if (x->dropped)
+                continue;
+            Buf d;
+            buf_init(&d);
+            buf_printf(&d, "%s %s", x->name, x->type);
+            if (x->notnull)
+                buf_puts(&d, " not null");
+            if (x->def)
+                buf_printf(&d, " default %s", x->def);
+            add_change(out, ccap, "column_added", rel_display(a, ra), buf_steal(&d));
+            continue;
+        }
+        if (x->dropped && !y->dropped) {
+            add_change(out, ccap, "column_dropped", rel_display(a, ra), xstrdup(y->name));
+            continue;
+        }
+        if (x->dropped || y->dropped)
+            continue;
+        Buf d;
+        buf_init(&d);
+        buf_puts(&d, x->name);
+        size_t base = d.len;
+        if (strcmp(x->name, y->name) != 0)
+            buf_printf(&d, "%s renamed from %s", d.len > base ? "," : ":", y->name);
+        if (strcmp(x->type, y->type) != 0)
+            buf_printf(&d, "%s type %s -> %s", d.len > base ? "," : ":", y->type, x->type);
+        if (x->notnull != y->notnull)
+            buf_printf(&d, "%s %s not null", d.len > base ? "," : ":", x->notnull ? "set" : "drop");
+        if (!str_eq(x->def, y->def)) {
+            if (!x->def)
+                buf_printf(&d, "%s drop default", d.len > base ? "," : ":");
+            else if (!y->def)
+                buf_printf(&d, "%s set default %s", d.len > base ? "," : ":", x->def);
+            else
+                buf_printf(&d, "%s default %s -> %s", d.len > base ? "," : ":", y->def, x->def);
+        }
+        if (d.len > base)
+            add_change(out, ccap, "column_altered", rel_display(a, ra), buf_steal(&d));
+        buf_free(&d);
+    }
+}
+
+static char *con_relation(const Snap *s, const Con *c)
+{
+    if (c->rel) {
+        const Rel *r = snap_rel(s, c->rel);
+        return r ? rel_display(s, r) : xasprintf("(relation %u)", c->rel);
+    }
+    return xstrdup(c->typname ? c->typname : "?");
+}
+
+static void diff_constraints(Trace *out, size_t *ccap, const Snap *b, const Snap *a)
+{
+    for (size_t i = 0; i < a->ncons; i++) {
+        const Con *x = &a->cons[i];
+        if (x->rel && !snap_rel(b, x->rel))
+            continue; /* comes with a new relation */
+        const Con *y = snap_con(b, x);
+        if (!y)
+            add_change(out, ccap, "constraint_added", con_relation(a, x),
+                       xasprintf("%s %c %s", x->name, x->type, x->validated ? "valid" : "not valid"));
+        else if (x->validated && !y->validated)
+            add_change(out, ccap, "constraint_validated", con_relation(a, x), xstrdup(x->name));
+    }
+    for (size_t i = 0; i < b->ncons; i++) {
+        const Con *y = &b->cons[i];
+        if (y->rel && !snap_rel(a, y->rel))
+            continue; /* went with its relation */
+        if (!snap_con(a, y))
+            add_change(out, ccap, "constraint_dropped", con_relation(b, y),
+                       xasprintf("%s %c", y->name, y->type));
+    }
+}
+
+static void build_scans(Trace *out, const View *v, const Scan *scans, size_t n)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        TraceScan *s = ARRAY_PUSH(out->scans, out->nscans, cap);
+        s->relation = view_name(v, scans[i].relid);
+        s->seq_scan = scans[i].seq_scan;
+        s->tup_read = scans[i].tup_read;
+    }
+}
+
+/* Fills out's locks, rewrites, scans and changes. */
+static void build_trace(Trace *out, const Statement *st, const Snap *before, const Snap *after,
+                        const Snap *inside, const LockSet *locks, const Scan *scans, size_t nscans)
+{
+    View v;
+    view_init(&v, before, after, inside, st);
+    for (size_t i = 0; i < locks->n; i++) {
+        unsigned oid = locks->v[i].relation;
+        if (oid && view_is_transient(&v, oid))
+            oidset_add(&v.transient, oid);
+    }
+    for (size_t i = 0; i < nscans; i++)
+        if (view_is_transient(&v, scans[i].relid))
+            oidset_add(&v.transient, scans[i].relid);
+    if (v.transient.n > 1)
+        qsort(v.transient.v, v.transient.n, sizeof(unsigned), oid_cmp);
+    build_locks(out, &v, locks);
+    build_scans(out, &v, scans, nscans);
+    size_t ccap = 0;
+    diff_relations(out, &ccap, before, after);
+    diff_columns(out, &ccap, before, after);
+    diff_constraints(out, &ccap, before, after);
+    view_free(&v);
+}
+
+/* ---- the tracer ----------------------------------------------------------------- */
+
+struct Tracer {
+    PgConn *traced;    /* runs the statements; owned */
+    PgConn *observer;  /* watches the traced backend; owned */
+    int major;         /* server major version */
+    int traced_pid, observer_pid;
+    int timeout_ms;    /* per statement */
+    Snap cache;        /* the catalog as the last statement left it */
+    bool cache_valid;
+    char *sql_objs_tail; /* describe expression for object locks; owned */
+    char *sql_objs;      /* descriptions of the own object locks; owned */
+    /* The tracer's catalog queries are prepared on the traced connection
+     * (planning them costs more than running them). A statement that
+     * deallocates them (DEALLOCATE ALL, DISCARD) makes the tracer fall back
+     * to the plain text, and prepare again before the next statement. */
+    bool prepared;
+    int generation;       /* suffix of the prepared statements' names */
+    char *snap_prepared;  /* "EXECUTE lm_rels_1; ..."; owned */
+    char *after_prepared; /* the query string run after the statement, prepared form; owned */
+    char *after_plain;    /* the same in plain text; owned */
+};
+
+#define SQL_BASELINE                                                                     \
+    "SELECT x, " SQL_SCAN_COLS " FROM pg_catalog.unnest(%s) x "                          \
+    "WHERE pg_catalog.pg_stat_get_xact_numscans(x) > 0"
+
+/* Prepares the tracer's queries under a new generation of names; plain text
+ * when that fails. -1 only when the connection is lost. */
+static int tracer_prepare(Tracer *t, Err *err);
+
+static char *describe_expr(int major)
+{
+    if (major >= 14)
+        return xstrdup(SQL_DESCRIBE_14);
+    Buf b;
+    buf_init(&b);
+    buf_puts(&b, "CASE WHEN (CASE o.classid");
+    for (size_t i = 0; i < ARRAY_LEN(describable); i++)
+        buf_printf(&b,
+                   " WHEN 'pg_catalog.%s'::pg_catalog.regclass THEN EXISTS (SELECT 1 FROM "
+                   "pg_catalog.%s x WHERE x.oid = o.objid)",
+                   describable[i], describable[i]);
+    buf_puts(&b, " ELSE false END) THEN " SQL_DESCRIBE_14 " END");
+    return buf_steal(&b);
+}
+
+Tracer *tracer_new(const char *conninfo, const TracerOpts *opts, Err *err)
+{
+    Tracer *t = xcalloc(1, sizeof(*t));
+    t->traced = pgconn_connect(conninfo, CONNECT_TIMEOUT_MS, err);
+    if (!t->traced)
+        goto fail;
+    t->observer = pgconn_connect(conninfo, CONNECT_TIMEOUT_MS, err);
+    if (!t->observer)
+        goto fail;
+    t->traced_pid = pgconn_pid(t->traced);
+    t->observer_pid = pgconn_pid(t->observer);
+    t->major = opts && opts->server_major ? opts->server_major
+                                          : pgconn_server_version(t->traced) / 10000;
+    if (t->major < 10) {
+        err_set(err, 3, "server version %d is not supported (10 or later)",
+                pgconn_server_version(t->traced));
+        goto fail;
+    }
+    t->timeout_ms = opts && opts->statement_timeout_ms > 0 ? opts->statement_timeout_ms
+                                                           : DEFAULT_TIMEOUT_MS;
+    t->sql_objs_tail = describe_expr(t->major);
+    t->sql_objs = xasprintf("SELECT o.classid, o.objid, o.objsubid, %s, o.classid::pg_catalog.regclass "
+                            "FROM pg_catalog.pg_lock_status() o WHERE o.pid = pg_catalog.pg_backend_pid() "
+                            "AND o.locktype = 'object'",
+                            t->sql_objs_tail);
+    t->after_plain = xasprintf("%s;\n%s;\n%s;\n%s;\nCOMMIT;\n%s", SQL_OWN_LOCKS, SQL_RELS_TX,
+                               t->sql_objs, SQL_SCANS, SQL_SNAP);
+    if (tracer_prepare(t, err) < 0)
+        goto fail;
+    return t;
+fail:
+    tracer_free(t);
+    return NULL;
+}
+
+void tracer_free(Tracer *t)
+{
+    if (!t)
+        return;
+    pgconn_close(t->traced);
+    pgconn_close(t->observer);
+    snap_free(&t->cache);
+    free(t->sql_objs_tail);
+    free(t->sql_objs);
+    free(t->snap_prepared);
+    free(t->after_prepared);
+    free(t->after_plain);
+    free(t);
+}
+
+static int lost(Tracer *t, const char *who, const PgReply *r, Err *err)
+{
+    t->cache_valid = false;
+    return err_set(err, 3, "connection to the server lost (%s): %s", who,
+                   r->message ? r->message : "unknown error");
+}
+
+static void set_error(Trace *out, const PgReply *r)
+{
+    out->status = TRACE_ERROR;
+    snprintf(out->sqlstate, sizeof(out->sqlstate), "%s", r->sqlstate);
+    out->message = xstrdup(r->message ? r->message : "unknown error");
+}
+
+static void set_timeout(Trace *out, int ms)
+{
+    out->status = TRACE_TIMEOUT;
+    snprintf(out->sqlstate, sizeof(out->sqlstate), "57014");
+    out->message = xasprintf("canceled after %d ms", ms);
+}
+
+/* Runs a short statement of the tracer's own; -1 only when the connection is lost. */
+static int run_quiet(Tracer *t, PgConn *c, const char *sql, Err *err)
+{
+    PgReply r;
+    int rc = 0;
+    if (pgconn_exec(c, sql, TRACER_QUERY_MS, &r) == PG_LOST)
+        rc = lost(t, c == t->traced ? "traced" : "observer", &r, err);
+    pgreply_clear(&r);
+    return rc;
+}
+
+static int tracer_prepare(Tracer *t, Err *err)
+{
+    int g = ++t->generation;
+    free(t->snap_prepared);
+    free(t->after_prepared);
+    t->snap_prepared = xasprintf("EXECUTE lm_rels_%d;\nEXECUTE lm_atts_%d;\nEXECUTE lm_cons_%d", g, g, g);
+    t->after_prepared = xasprintf("EXECUTE lm_locks_%d;\nEXECUTE lm_rels_tx_%d;\nEXECUTE lm_objs_%d;\n"
+                                  "EXECUTE lm_scans_%d;\nCOMMIT;\n%s",
+                                  g, g, g, g, t->snap_prepared);
+    char *base = xasprintf(SQL_BASELINE, "$1");
+    char *sql = xasprintf("PREPARE lm_rels_%d AS " SQL_RELS ";\n"
+                          "PREPARE lm_atts_%d AS " SQL_ATTS ";\n"
+                          "PREPARE lm_cons_%d AS " SQL_CONS ";\n"
+                          "PREPARE lm_locks_%d AS " SQL_OWN_LOCKS ";\n"
+                          "PREPARE lm_rels_tx_%d AS " SQL_RELS_TX ";\n"
+                          "PREPARE lm_objs_%d AS %s;\n"
+                          "PREPARE lm_scans_%d AS " SQL_SCANS ";\n"
+                          "PREPARE lm_base_%d(pg_catalog.oid[]) AS %s",
+                          g, g, g, g, g, g, t->sql_objs, g, g, base);
+    free(base);
+    PgReply r;
+    PgStatus s = pgconn_exec(t->traced, sql, TRACER_QUERY_MS, &r);
+    free(sql);
+    int rc = 0;
+    if (s == PG_LOST)
+        rc = lost(t, "traced", &r, err);
+    t->prepared = s == PG_OK;
+    pgreply_clear(&r);
+    return rc;
+}
+
+static const char *snap_sql(const Tracer *t)
+{
+    return t->prepared ? t->snap_prepared : SQL_SNAP;
+}
+
+/* A reply that failed because the tracer's prepared statements are gone:
+ * from now on plain text. */
+static bool lost_prepared(Tracer *t, const PgReply *r)
+{
+    if (!t->prepared || r->status != PG_REFUSED || strcmp(r->sqlstate, "26000") != 0)
+        return false;
+    t->prepared = false;
+    return true;
+}
+
+static int ensure_snapshot(Tracer *t, Err *err)
+{
+    if (t->cache_valid)
+        return 0;
+    snap_free(&t->cache);
+    PgReply r;
+    PgStatus s = pgconn_exec(t->traced, snap_sql(t), TRACER_QUERY_MS, &r);
+    if (lost_prepared(t, &r)) {
+        pgreply_clear(&r);
+        s = pgconn_exec(t->traced, SQL_SNAP, TRACER_QUERY_MS, &r);
+    }
+    int rc = 0;
+    if (s == PG_LOST)
+        rc = lost(t, "traced", &r, err);
+    else if (s != PG_OK || snap_load(&t->cache, &r, 0) < 0)
+        rc = err_set(err, 3, "could not read the catalog snapshot: %s",
+                     r.message ? r.message : "unexpected result");
+    else
+        t->cache_valid = true;
+    pgreply_clear(&r);
+    return rc;
+}
+
+/* Scans of res (relid, numscans, tuples) minus those of base (may be NULL). */
+static void load_scans(PGresult *res, PGresult *base, Scan **scans, size_t *n)
+{
+    int rows = PQntuples(res);
+    *scans = xcalloc((size_t)rows + 1, sizeof(Scan));
+    *n = 0;
+    for (int i = 0; i < rows; i++) {
+        Scan sc = {val_oid(PQgetvalue(res, i, 0)), atoll(PQgetvalue(res, i, 1)),
+                   atoll(PQgetvalue(res, i, 2))};
+        for (int k = 0; base && k < PQntuples(base); k++) {
+            if (val_oid(PQgetvalue(base, k, 0)) == sc.relid) {
+                sc.seq_scan -= atoll(PQgetvalue(base, k, 1));
+                sc.tup_read -= atoll(PQgetvalue(base, k, 2));
+            }
+        }
+        if (sc.seq_scan > 0)
+            (*scans)[(*n)++] = sc;
+    }
+}
+
+/* The baseline of sequential scans for the tables of s: a query that reads
+ * no relation (unnest of a constant array), so it takes no lock. Caller frees. */
+static char *scan_baseline_sql(const Tracer *t, const Snap *s)
+{
+    Buf b;
+    buf_init(&b);
+    for (size_t i = 0; i < s->nrels; i++) {
+        const Rel *r = &s->rels[i];
+        if (r->kind == 'r' || r->kind == 'm')
+            buf_printf(&b, "%s%u", b.len ? "," : "", r->oid);
+    }
+    if (!b.len)
+        buf_puts(&b, "0");
+    char *arr = xasprintf("'{%s}'::pg_catalog.oid[]", b.data);
+    char *sql = t->prepared ? xasprintf("EXECUTE lm_base_%d(%s)", t->generation, arr)
+                            : xasprintf(SQL_BASELINE, arr);
+    free(arr);
+    buf_free(&b);
+    return sql;
+}
+
+/* Object descriptions (rows of classid, objid, objsubid, description, catalog)
+ * into the matching locks. */
+static void attach_descriptions(LockSet *locks, PGresult *res)
+{
+    int rows = PQntuples(res);
+    for (int i = 0; i < rows; i++) {
+        unsigned classid = val_oid(PQgetvalue(res, i, 0)), objid = val_oid(PQgetvalue(res, i, 1));
+        int sub = atoi(PQgetvalue(res, i, 2));
+        for (size_t k = 0; k < locks->n; k++) {
+            RawLock *l = &locks->v[k];
+            if (strcmp(l->locktype, "object") != 0 || l->classid != classid || l->objid != objid ||
+                l->objsubid != sub)
+                continue;
+            if (!l->desc && !PQgetisnull(res, i, 3))
+                l->desc = xstrdup(PQgetvalue(res, i, 3));
+            if (!l->catalog && !PQgetisnull(res, i, 4))
+                l->catalog = xstrdup(PQgetvalue(res, i, 4));
+        }
+    }
+}
+
+/* Index of the first failed result of a reply, or nres. */
+static size_t failed_at(const PgReply *r)
+{
+    for (size_t i = 0; i < r->nres; i++) {
+        ExecStatusType s = PQresultStatus(r->res[i]);
+        if (s == PGRES_FATAL_ERROR || s == PGRES_BAD_RESPONSE)
+            return i;
+    }
+    return r->nres;
+}
+
+/* 1: the server refused to run it in a transaction block (retry outside). */
+static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
+{
+    char *base = scan_baseline_sql(t, &t->cache);
+    char *sql = xasprintf("BEGIN;\n%s;\n%s", base, st->sql);
+    PgReply r;
+    PgStatus s = pgconn_exec(t->traced, sql, t->timeout_ms, &r);
+    free(sql);
+    free(base);
+    out->duration_ms = r.ms;
+    if (s == PG_LOST) {
+        int rc = lost(t, "traced", &r, err);
+        pgreply_clear(&r);
+        return rc;
+    }
+    if (s != PG_OK && failed_at(&r) == 1 && lost_prepared(t, &r)) {
+        /* the baseline's prepared statement is gone: the statement did not run */
+        pgreply_clear(&r);
+        if (run_quiet(t, t->traced, "ROLLBACK", err) < 0)
+            return -1;
+        return run_tx(t, st, out, err);
+    }
+    if (s != PG_OK) {
+        bool retry = s == PG_REFUSED && strcmp(r.sqlstate, "25001") == 0;
+        if (s == PG_TIMEOUT)
+            set_timeout(out, t->timeout_ms);
+        else if (!retry)
+            set_error(out, &r);
+        pgreply_clear(&r);
+        /* the catalog is as before: the snapshot stays valid */
+        if (run_quiet(t, t->traced, "ROLLBACK", err) < 0)
+            return -1;
+        return retry ? 1 : 0;
+    }
+    /* keep the baseline of scans: BEGIN, baseline, the statement's results */
+    PGresult *baseline = NULL;
+    if (r.nres >= 2 && PQresultStatus(r.res[1]) == PGRES_TUPLES_OK) {
+        baseline = r.res[1];
+        r.res[1] = PQmakeEmptyPGresult(NULL, PGRES_EMPTY_QUERY);
+    }
+    pgreply_clear(&r);
+
+    s = pgconn_exec(t->traced, t->prepared ? t->after_prepared : t->after_plain, TRACER_QUERY_MS, &r);
+    if (s == PG_REFUSED && failed_at(&r) < 4 && lost_prepared(t, &r)) {
+        /* the statement deallocated the tracer's statements: run it again
+         * (its transaction is rolled back) with the plain text */
+        pgreply_clear(&r);
+        PQclear(baseline);
+        if (run_quiet(t, t->traced, "ROLLBACK", err) < 0)
+            return -1;
+        return run_tx(t, st, out, err);
+    }
+    if (s == PG_LOST) {
+        int rc = lost(t, "traced", &r, err);
+        pgreply_clear(&r);
+        PQclear(baseline);
+        return rc;
+    }
+    if (s != PG_OK) {
+        size_t at = failed_at(&r);
+        if (s == PG_REFUSED && at == 4) {
+            /* COMMIT refused it (deferred constraint, serialization): the
+             * statement failed, its transaction is rolled back */
+            set_error(out, &r);
+            pgreply_clear(&r);
+            PQclear(baseline);
+            return 0;
+        }
+        int rc = err_set(err, 3, "tracing failed: the tracer's query %zu was refused: %s", at + 1,
+                         r.message ? r.message : "timeout");
+        pgreply_clear(&r);
+        PQclear(baseline);
+        run_quiet(t, t->traced, "ROLLBACK", NULL);
+        t->cache_valid = false;
+        return rc;
+    }
+
+    if (r.nres != 8) {
+        int rc = err_set(err, 3, "tracing failed: %zu results instead of 8", r.nres);
+        pgreply_clear(&r);
+        PQclear(baseline);
+        t->cache_valid = false;
+        return rc;
+    }
+    LockSet locks = {0};
+    PGresult *lr = r.res[0];
+    for (int i = 0; i < PQntuples(lr); i++) {
+        RawLock l;
+        rawlock_read(&l, lr, i, 0);
+        if (is_own_xact_lock(&l)) {
+            free(l.locktype);
+            free(l.mode);
+            free(l.vxid);
+            continue;
+        }
+        lockset_add(&locks, &l);
+    }
+    Snap inside = {0};
+    snap_add_rels(&inside, r.res[1]);
+    attach_descriptions(&locks, r.res[2]);
+    Scan *scans;
+    size_t nscans;
+    load_scans(r.res[3], baseline, &scans, &nscans);
+    PQclear(baseline);
+    Snap after = {0};
+    snap_load(&after, &r, 5); /* every result is ok: it cannot fail */
+    build_trace(out, st, &t->cache, &after, &inside, &locks, scans, nscans);
+    snap_free(&t->cache);
+    t->cache = after;
+    t->cache_valid = true;
+    snap_free(&inside);
+    lockset_free(&locks);
+    free(scans);
+    pgreply_clear(&r);
+    return 0;
+}
+
+/* One observation of the traced backend's locks (and the observer's, to
+ * recognise waits on the observer's own queries). Returns -1 when the
+ * observer's connection is lost; *waiting_on gets the relation oid the traced
+ * backend waits for (or 1 when it waits for something else, 0 when it does
+ * not wait). */
+static int observe(Tracer *t, const char *sample_sql, LockSet *seen, unsigned *waiting_on,
+                   Err *err)
+{
+    PgReply r;
+    PgStatus s = pgconn_exec(t->observer, sample_sql, TRACER_QUERY_MS, &r);
+    *waiting_on = 0;
+    if (s == PG_LOST) {
+        int rc = lost(t, "observer", &r, err);
+        pgreply_clear(&r);
+        return rc;
+    }
+    if (s != PG_OK || r.nres < 1) {
+        pgreply_clear(&r);
+        return 0;
+    }
+    PGresult *res = r.res[0];
+    int rows = PQntuples(res);
+    for (int i = 0; i < rows; i++) {
+        if (atoi(PQgetvalue(res, i, 0)) != t->traced_pid)
+            continue;
+        RawLock l;
+        rawlock_read(&l, res, i, 1);
+        bool drop = is_own_xact_lock(&l);
+        if (!drop && l.vxid && strcmp(l.locktype, "virtualxid") == 0) {
+            /* a wait on one of the observer's own queries is the observer's doing */
+            for (int k = 0; k < rows; k++)
+                if (atoi(PQgetvalue(res, k, 0)) == t->observer_pid &&
+                    !PQgetisnull(res, k, 6) && strcmp(PQgetvalue(res, k, 6), l.vxid) == 0)
+                    drop = true;
+        }
+        if (drop) {
+            free(l.locktype);
+            free(l.mode);
+            free(l.vxid);
+            continue;
+        }
+        if (!l.granted)
+            *waiting_on = strcmp(l.locktype, "relation") == 0 && l.relation ? l.relation : 1;
+        lockset_add(seen, &l);
+    }
+    pgreply_clear(&r);
+    return 0;
+}
+
+/* Names of relations and objects the snapshots do not know (catalogs, objects),
+ * resolved by the observer after the statement. */
+static int resolve_outside(Tracer *t, LockSet *locks, Snap *resolved, Err *err)
+{
+    Buf rels, objs;
+    buf_init(&rels);
+    buf_init(&objs);
+    for (size_t i = 0; i < locks->n; i++) {
+        RawLock *l = &locks->v[i];
+        if (l->relation && l->relation < FIRST_USER_OID)
+            buf_printf(&rels, "%s%u", rels.len ? "," : "", l->relation);
+        if (strcmp(l->locktype, "object") == 0)
+            buf_printf(&objs, "%s(%u::pg_catalog.oid,%u::pg_catalog.oid,%d)", objs.len ? "," : "",
+                       l->classid, l->objid, l->objsubid);
+    }
+    Buf q;
+    buf_init(&q);
+    buf_printf(&q, SQL_REL_COLS "WHERE c.oid IN (%s)", rels.len ? rels.data : "0");
+    if (objs.len)
+        buf_printf(&q,
+                   ";\nSELECT o.classid, o.objid, o.objsubid, %s, o.classid::pg_catalog.regclass "
+                   "FROM (VALUES %s) o(classid, objid, objsubid)",
+                   t->sql_objs_tail, objs.data);
+    PgReply r;
+    PgStatus s = pgconn_exec(t->observer, q.data, TRACER_QUERY_MS, &r);
+    int rc = 0;
+    if (s == PG_LOST) {
+        rc = lost(t, "observer", &r, err);
+    } else if (s == PG_OK) {
+        snap_add_rels(resolved, r.res[0]);
+        if (objs.len && r.nres > 1)
+            attach_descriptions(locks, r.res[1]);
+    }
+    pgreply_clear(&r);
+    buf_free(&q);
+    buf_free(&rels);
+    buf_free(&objs);
+    return rc;
+}
+
+static const Rel *find_target(const Snap *s, const Statement *st)
+{
+    if (!st->info.target)
+        return NULL;
+    const Rel *found = NULL;
+    for (size_t i = 0; i < s->nrels; i++) {
+        const Rel *r = &s->rels[i];
+        if (!name_matches(r, st->info.target, st->info.target_schema))
+            continue;
+        if (!found || strcmp(r->nsp, "public") == 0)
+            found = r;
+    }
+    return found;
+}
+
+static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
+{
+    snprintf(out->capture, sizeof(out->capture), "poll");
+    char *sample_sql = xasprintf("SELECT pid, " SQL_LOCK_COLS " FROM pg_catalog.pg_lock_status() "
+                                 "WHERE pid IN (%d, %d)",
+                                 t->traced_pid, t->observer_pid);
+    LockSet seen = {0};
+    Snap resolved = {0};
+    PgReply r = {0};
+    int rc = -1;
+
+    /* the observer takes the target first so that the statement waits for it */
+    bool holding = false;
+    const Rel *target = find_target(&t->cache, st);
+    if (target && is_index_kind(target->kind))
+        target = snap_rel(&t->cache, target->indrel); /* an index: its table is locked first */
+    unsigned target_oid = target ? target->oid : 0;
+    if (target) {
+        char *nsp = PQescapeIdentifier(pgconn_raw(t->observer), target->nsp, strlen(target->nsp));
+        char *rel = PQescapeIdentifier(pgconn_raw(t->observer), target->name, strlen(target->name));
+        char *sql = xasprintf("BEGIN;\nLOCK TABLE %s.%s IN ACCESS EXCLUSIVE MODE", nsp ? nsp : "",
+                              rel ? rel : "");
+        PQfreemem(nsp);
+        PQfreemem(rel);
+        PgStatus s = pgconn_exec(t->observer, sql, OBSERVER_LOCK_MS, &r);
+        free(sql);
+        if (s == PG_LOST) {
+            lost(t, "observer", &r, err);
+            goto out;
+        }
+        holding = s == PG_OK;
+        pgreply_clear(&r);
+        if (!holding && run_quiet(t, t->observer, "ROLLBACK", err) < 0)
+            goto out;
+    }
+
+    if (pgconn_send(t->traced, st->sql, err) < 0) {
+        t->cache_valid = false;
+        goto out;
+    }
+    double start = now_ms(), released = start;
+    double deadline = start + t->timeout_ms;
+    bool blocked = false, done = false;
+    while (!done) {
+        unsigned waiting_on;
+        if (observe(t, sample_sql, &seen, &waiting_on, err) < 0)
+            goto out;
+        if (holding && (waiting_on || now_ms() - start > OBSERVER_HOLD_MS)) {
+            blocked = waiting_on == target_oid;
+            if (run_quiet(t, t->observer, "COMMIT", err) < 0)
+                goto out;
+            holding = false;
+            released = now_ms();
+        }
+        if (pgconn_poll(t->traced, 0, &r)) {
+            done = true;
+            break;
+        }
+        if (now_ms() >= deadline) {
+            if (holding) {
+                if (run_quiet(t, t->observer, "COMMIT", err) < 0)
+                    goto out;
+                holding = false;
+            }
+            pgconn_wait(t->traced, now_ms(), &r); /* cancels, reads on */
+            done = true;
+        }
+    }
+    if (holding && run_quiet(t, t->observer, "COMMIT", err) < 0)
+        goto out;
+    /* the time the statement spent waiting for the observer is not its own */
+    out->duration_ms = r.ms - (blocked ? released - start : 0);
+    if (r.status == PG_LOST) {
+        lost(t, "traced", &r, err);
+        goto out;
+    }
+    if (r.status == PG_TIMEOUT)
+        set_timeout(out, t->timeout_ms);
+    else if (r.status == PG_REFUSED)
+        set_error(out, &r);
+    if (blocked)
+        snprintf(out->capture, sizeof(out->capture), "observer");
+    /* a statement that completed got every lock it asked for, also those it
+     * was seen waiting for (the observer's own hold, or other transactions) */
+    if (r.status == PG_OK)
+        for (size_t i = 0; i < seen.n; i++)
+            seen.v[i].granted = true;
+    pgreply_clear(&r);
+
+    if (resolve_outside(t, &seen, &resolved, err) < 0)
+        goto out;
+    /* the statement ran in autocommit: whatever it did (even when it failed
+     * half-way, like an invalid index left by CREATE INDEX CONCURRENTLY) is
+     * in the after-snapshot */
+    Snap after = {0};
+    PgStatus s = pgconn_exec(t->traced, snap_sql(t), TRACER_QUERY_MS, &r);
+    if (lost_prepared(t, &r)) {
+        pgreply_clear(&r);
+        s = pgconn_exec(t->traced, SQL_SNAP, TRACER_QUERY_MS, &r);
+    }
+    if (s == PG_LOST) {
+        lost(t, "traced", &r, err);
+        goto out;
+    }
+    if (s != PG_OK || snap_load(&after, &r, 0) < 0) {
+        err_set(err, 3, "could not read the catalog snapshot: %s",
+                r.message ? r.message : "unexpected result");
+        snap_free(&after);
+        t->cache_valid = false;
+        goto out;
+    }
+    build_trace(out, st, &t->cache, &after, &resolved, &seen, NULL, 0);
+    snap_free(&t->cache);
+    t->cache = after;
+    t->cache_valid = true;
+    rc = 0;
+out:
+    pgreply_clear(&r);
+    lockset_free(&seen);
+    snap_free(&resolved);
+    free(sample_sql);
+    return rc;
+}
+
+/* Transaction control: run plainly, no capture (a later version traces the
+ * migration's own transaction as one; TraceLock.held_before is for that). */
+static int run_plain(Tracer *t, const Statement *st, Trace *out, Err *err)
+{
+    snprintf(out->capture, sizeof(out->capture), "none");
+    t->cache_valid = false;
+    PgReply r;
+    PgStatus s = pgconn_exec(t->traced, st->sql, t->timeout_ms, &r);
+    out->duration_ms = r.ms;
+    int rc = 0;
+    if (s == PG_LOST)
+        rc = lost(t, "traced", &r, err);
+    else if (s == PG_TIMEOUT)
+        set_timeout(out, t->timeout_ms);
+    else if (s == PG_REFUSED)
+        set_error(out, &r);
+    pgreply_clear(&r);
+    return rc;
+}
+
+int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->stmt = st->index > 0 ? st->index - 1 : 0;
+    out->status = TRACE_OK;
+    snprintf(out->capture, sizeof(out->capture), "tx");
+    if (!pgconn_ok(t->traced) || !pgconn_ok(t->observer))
+        return err_set(err, 3, "connection to the server lost");
+    if (!t->prepared && t->generation < 4 && tracer_prepare(t, err) < 0)
+        return -1;
+    if (st->info.tx_control)
+        return run_plain(t, st, out, err);
+    if (ensure_snapshot(t, err) < 0)
+        return -1;
+    bool no_tx = st->info.no_tx || (st->info.no_tx_below && t->major < st->info.no_tx_below);
+    if (!no_tx) {
+        int r = run_tx(t, st, out, err);
+        if (r != 1)
+            return r;
+        trace_free(out);
+        out->stmt = st->index > 0 ? st->index - 1 : 0;
+        out->status = TRACE_OK;
+    }
+    return run_observed(t, st, out, err);
+}
