@@ -1,9 +1,251 @@
-/* cmd/locktable: not built yet. */
+/*
+ * cmd/locktable: print, export, check or regenerate the lock table from the
+ * newest run's observations.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cmd/cmd.h"
+#include "matrix/classify.h"
+#include "matrix/locktable.h"
+#include "report/runview.h"
+#include "store/store.h"
+
+#define DEFAULT_TABLE "fixtures/locktable.tsv"
+
+static const char usage_text[] =
+    "usage: lockmatrix locktable [options]\n"
+    "\n"
+    "Print the lock table, or compare it with (--check) or rebuild it from\n"
+    "(--update) the observations of a stored run.\n"
+    "\n"
+    "options:\n"
+    "      --check             exit 1, printing the difference, when the table and\n"
+    "                          the run's observations disagree\n"
+    "      --update            rebuild the table from the run's observations (equal\n"
+    "                          neighbouring versions merged, risks and notes kept),\n"
+    "                          write it and print the difference\n"
+    "      --format FORMAT     tsv (default) | json\n"
+    "  -o, --output FILE       write here (default: stdout; with --update the table file)\n"
+    "  -d, --db FILE           the store (default ./lockmatrix.db)\n"
+    "      --run ID            the run to compare with (default: the newest)\n"
+    "      --locktable FILE    the table file (default: " DEFAULT_TABLE " when it\n"
+    "                          exists, else the built-in copy)\n"
+    "  -h, --help              this help\n"
+    "\n"
+    "Exit codes: 0 ok, 1 the table disagrees (--check), 2 usage or input error,\n"
+    "3 environment error.\n";
+
+enum { OPT_CHECK = 256, OPT_UPDATE, OPT_FORMAT, OPT_RUN, OPT_LOCKTABLE };
+
+static const struct option long_opts[] = {
+    {"check", no_argument, NULL, OPT_CHECK},
+    {"update", no_argument, NULL, OPT_UPDATE},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"output", required_argument, NULL, 'o'},
+    {"db", required_argument, NULL, 'd'},
+    {"run", required_argument, NULL, OPT_RUN},
+    {"locktable", required_argument, NULL, OPT_LOCKTABLE},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The observations of run run_id, one per traced statement that ran (status
+ * ok) and has one class (not an ALTER TABLE with several subcommands); the
+ * strings point into *rv (free with runview_free after *obs). */
+static int load_observations(Store *store, long long run_id, RunView **rv, LtCellObs **obs,
+                             size_t *nobs, Err *err)
+{
+    *obs = NULL;
+    *nobs = 0;
+    if (runview_load(store, run_id, rv, err) != 0) return -1;
+    size_t cap = 0, lcap = 0;
+    LtLock *locks = NULL;
+    for (size_t i = 0; i < (*rv)->nstmts; i++) {
+        const RvStatement *st = &(*rv)->stmts[i];
+        if (!st->cls || strcmp(st->cls, "unparsed") == 0 || strcmp(st->cls, "empty") == 0)
+            continue;
+        StmtInfo info;
+        classify_statement(st->sql, &info);
+        bool several = info.nsubclasses > 1;
+        classify_free(&info);
+        if (several) continue;
+        for (size_t v = 0; v < (*rv)->nversions; v++) {
+            const RvResult *r = &st->results[v];
+            if (!r->traced || strcmp(r->status, "ok") != 0) continue;
+            grow_array((void **)&locks, sizeof(*locks), &lcap, r->nlocks);
+            for (size_t k = 0; k < r->nlocks; k++)
+                locks[k] = (LtLock){.relation = r->locks[k].relation,
+                                    .role = r->locks[k].role,
+                                    .locktype = r->locks[k].locktype,
+                                    .mode = r->locks[k].mode,
+                                    .granted = r->locks[k].granted,
+                                    .held_before = r->locks[k].held_before};
+            const char **scanned = xcalloc(r->nscans + 1, sizeof(*scanned));
+            size_t nscanned = 0;
+            for (size_t k = 0; k < r->nscans; k++)
+                if (r->scans[k].seq_scan > 0)
+                    scanned[nscanned++] = r->scans[k].relation;
+            LtCellObs *o = ARRAY_PUSH(*obs, *nobs, cap);
+            o->cls = st->cls;
+            o->major = r->major;
+            locktable_observe(locks, r->nlocks, r->rewrites, r->nrewrites, scanned, nscanned, r->capture, &o->obs);
+            free(scanned);
+        }
+    }
+    free(locks);
+    if (*nobs == 0) {
+        runview_free(*rv);
+        *rv = NULL;
+        return err_set(err, 2, "run %lld has no statement that ran", run_id);
+    }
+    return 0;
+}
+
+static int write_out(const char *path, const Buf *b, Err *err)
+{
+    if (!path) {
+        fwrite(b->data ? b->data : "", 1, b->len, stdout);
+        return 0;
+    }
+    /* write a temporary file next to it, then rename: never half a table */
+    char *tmp = xasprintf("%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        err_set(err, 3, "could not write \"%s\": %m", tmp);
+        free(tmp);
+        return -1;
+    }
+    bool ok = fwrite(b->data ? b->data : "", 1, b->len, f) == b->len;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        err_set(err, 3, "could not write \"%s\": %m", path);
+        remove(tmp);
+        free(tmp);
+        return -1;
+    }
+    free(tmp);
+    return 0;
+}
 
 int cmd_locktable(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return cmd_fail(EXIT_USAGE, "\"locktable\" is not implemented yet");
+    bool check = false, update = false;
+    const char *format = "tsv", *out_path = NULL, *db_path = STORE_DEFAULT_PATH, *lt_path = NULL;
+    long long run_id = 0;
+
+    optind = 1;
+    int o;
+    while ((o = getopt_long(argc, argv, "o:d:h", long_opts, NULL)) != -1) {
+        switch (o) {
+        case OPT_CHECK: check = true; break;
+        case OPT_UPDATE: update = true; break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "tsv") != 0 && strcmp(optarg, "json") != 0)
+                return cmd_fail(EXIT_USAGE, "unknown format \"%s\" (tsv, json)", optarg);
+            format = optarg;
+            break;
+        case 'o': out_path = optarg; break;
+        case 'd': db_path = optarg; break;
+        case OPT_RUN: {
+            char *end;
+            run_id = strtoll(optarg, &end, 10);
+            if (!*optarg || *end || run_id <= 0)
+                return cmd_fail(EXIT_USAGE, "invalid --run \"%s\": a run id", optarg);
+            break;
+        }
+        case OPT_LOCKTABLE: lt_path = optarg; break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        default: fputs(usage_text, stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: locktable: unexpected argument \"%s\"\n", progname, argv[optind]);
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    if (check && update) return cmd_fail(EXIT_USAGE, "--check and --update exclude each other");
+    if (!lt_path && access(DEFAULT_TABLE, F_OK) == 0) lt_path = DEFAULT_TABLE;
+
+    Err err = {0};
+    LockTable *table;
+    if (locktable_load(lt_path, &table, &err) != 0) return cmd_fail_err(&err, EXIT_USAGE);
+    Buf out;
+    buf_init(&out);
+    int rc = 0;
+
+    if (!check && !update) {
+        if (strcmp(format, "json") == 0)
+            locktable_format_json(table, &out);
+        else
+            locktable_format_tsv(table, &out);
+        if (write_out(out_path, &out, &err) != 0) rc = cmd_fail_err(&err, EXIT_ENV);
+        goto done;
+    }
+
+    const char *dest = out_path ? out_path : lt_path;
+    if (update && !dest) {
+        rc = cmd_fail(EXIT_USAGE, "the built-in table cannot be rewritten: give -o FILE");
+        goto done;
+    }
+    Store *store = store_open(db_path, false, &err);
+    if (!store) {
+        rc = cmd_fail_err(&err, EXIT_USAGE);
+        goto done;
+    }
+    if (run_id == 0 && (run_id = store_latest_run(store, &err)) <= 0) {
+        rc = run_id < 0 ? cmd_fail_err(&err, EXIT_ENV)
+                        : cmd_fail(EXIT_USAGE, "no run in \"%s\"", db_path);
+        store_close(store);
+        goto done;
+    }
+    RunView *rv = NULL;
+    LtCellObs *obs = NULL;
+    size_t nobs = 0;
+    if (load_observations(store, run_id, &rv, &obs, &nobs, &err) != 0) {
+        rc = cmd_fail_err(&err, EXIT_USAGE);
+        store_close(store);
+        goto done;
+    }
+    LockTable *fresh = locktable_regenerate(table, obs, nobs);
+    Buf diff;
+    buf_init(&diff);
+    size_t ndiff = locktable_diff(table, fresh, &diff);
+    const char *name = lt_path ? lt_path : "built-in";
+    if (diff.len) fputs(diff.data, stdout);
+    if (check) {
+        if (ndiff) {
+            rc = cmd_fail(EXIT_CHECKS,
+                          "the lock table \"%s\" disagrees with run %lld in \"%s\" (%zu rows)\n"
+                          "hint: lockmatrix locktable --update -d %s",
+                          name, run_id, db_path, ndiff, db_path);
+        } else {
+            printf("the lock table \"%s\" (%zu classes, %zu rows) agrees with run %lld "
+                   "(%zu observations)\n",
+                   name, locktable_nclasses(table), table->nrows, run_id, nobs);
+        }
+    } else {
+        if (strcmp(format, "json") == 0)
+            locktable_format_json(fresh, &out);
+        else
+            locktable_format_tsv(fresh, &out);
+        if (write_out(dest, &out, &err) != 0) {
+            rc = cmd_fail_err(&err, EXIT_ENV);
+        } else {
+            printf("%s: %zu classes, %zu rows from run %lld (%zu observations); %zu rows changed\n",
+                   dest, locktable_nclasses(fresh), fresh->nrows, run_id, nobs, ndiff);
+        }
+    }
+    buf_free(&diff);
+    locktable_free(fresh);
+    free(obs);
+    runview_free(rv);
+    store_close(store);
+done:
+    buf_free(&out);
+    locktable_free(table);
+    return rc;
 }

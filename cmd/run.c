@@ -141,11 +141,14 @@ static bool ci_reason(const RvResult *r, int max_risk, Buf *b)
                                 .mode = r->locks[k].mode,
                                 .granted = r->locks[k].granted,
                                 .held_before = r->locks[k].held_before};
+        const char **scanned = xcalloc(r->nscans + 1, sizeof(*scanned));
         size_t nscanned = 0;
         for (size_t k = 0; k < r->nscans; k++)
-            nscanned += r->scans[k].seq_scan > 0;
+            if (r->scans[k].seq_scan > 0)
+                scanned[nscanned++] = r->scans[k].relation;
         LtObs o;
-        locktable_observe(locks, r->nlocks, r->rewrites, r->nrewrites, nscanned, &o);
+        locktable_observe(locks, r->nlocks, r->rewrites, r->nrewrites, scanned, nscanned, r->capture, &o);
+        free(scanned);
         free(locks);
         o.scan = false; /* the gate is about mode and rewrite */
         memcpy(o.others, p.others, sizeof(o.others));

@@ -414,12 +414,29 @@ static bool is_relation_lock(const LtLock *l)
     return !l->locktype || strcmp(l->locktype, "relation") == 0;
 }
 
-void locktable_observe(const LtLock *locks, size_t nlocks, char *const *rewrites,
-                       size_t nrewrites, size_t nscanned, LtObs *out)
+bool locktable_capture_exact(const char *capture)
 {
+    return !capture || (strcmp(capture, "observer") != 0 && strcmp(capture, "poll") != 0);
+}
+
+/* The role of relation name among the locks, NULL when it was not locked. */
+static const char *role_of(const LtLock *locks, size_t nlocks, const char *name)
+{
+    for (size_t k = 0; k < nlocks; k++)
+        if (is_relation_lock(&locks[k]) && locks[k].relation && name &&
+            strcmp(locks[k].relation, name) == 0)
+            return locks[k].role;
+    return NULL;
+}
+
+void locktable_observe(const LtLock *locks, size_t nlocks, char *const *rewrites,
+                       size_t nrewrites, const char *const *scanned, size_t nscanned,
+                       const char *capture, LtObs *out)
+{
+    out->exact = locktable_capture_exact(capture);
     out->mode = -1;
     out->rewrite = false;
-    out->scan = nscanned > 0;
+    out->scan = false;
     for (int i = 0; i < LT_NROLES; i++)
         out->others[i] = -1;
     int held = -1;
@@ -441,16 +458,18 @@ void locktable_observe(const LtLock *locks, size_t nlocks, char *const *rewrites
     }
     if (out->mode < 0) out->mode = held;
     /* a rewrite: a rewritten relation that is not an index, toast table,
-     * sequence, or a relation the statement created */
+     * sequence, or a relation the statement created; one that was not seen
+     * locked counts only when every lock was seen */
     for (size_t i = 0; i < nrewrites && !out->rewrite; i++) {
-        const char *role = NULL;
-        for (size_t k = 0; k < nlocks && !role; k++)
-            if (is_relation_lock(&locks[k]) && locks[k].relation &&
-                strcmp(locks[k].relation, rewrites[i]) == 0)
-                role = locks[k].role;
-        if (!role || strcmp(role, "table") == 0 || strcmp(role, "referenced") == 0 ||
-            strcmp(role, "other") == 0)
+        const char *role = role_of(locks, nlocks, rewrites[i]);
+        if (role ? strcmp(role, "table") == 0 || strcmp(role, "referenced") == 0 ||
+                       strcmp(role, "other") == 0
+                 : out->exact)
             out->rewrite = true;
+    }
+    for (size_t i = 0; out->exact && i < nscanned && !out->scan; i++) {
+        const char *role = role_of(locks, nlocks, scanned[i]);
+        out->scan = !role || (strcmp(role, "new") != 0 && strcmp(role, "transient") != 0);
     }
 }
 
@@ -460,7 +479,7 @@ LtVerdict locktable_verdict(const LtPrediction *p, const LtObs *o, bool failed)
 {
     if (failed) return LT_ERROR;
     if (!p) return LT_UNPREDICTED;
-    if (p->mode != o->mode) return LT_MISMATCH;
+    if (o->exact ? p->mode != o->mode : o->mode > p->mode) return LT_MISMATCH;
     if (p->rewrite != LT_DEPENDS && (p->rewrite == LT_YES) != o->rewrite) return LT_MISMATCH;
     if (o->scan && p->scan == LT_NO) return LT_TRACE_ONLY;
     for (int i = 0; i < LT_NROLES; i++)
@@ -513,7 +532,11 @@ typedef struct Cell {
     int mode;
     LtTri rewrite, scan;
     int others[LT_NROLES];
-    int nyes_rewrite, nyes_scan, nobs;
+    int nyes_rewrite, nyes_scan, nobs, nexact;
+    bool had_old;    /* the old table had this cell (old_* below) */
+    int old_mode;
+    LtTri old_scan;
+    int old_others[LT_NROLES];
 } Cell;
 
 typedef struct Grid {
@@ -596,7 +619,10 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
         size_t c = grid_class(&g, r->cls);
         for (int m = r->first; m <= r->last && m < NMAJ; m++) {
             Cell *x = &g.cells[c * NMAJ + (size_t)m];
-            x->have = true;
+            x->have = x->had_old = true;
+            x->old_mode = r->mode;
+            x->old_scan = r->scan;
+            memcpy(x->old_others, r->others, sizeof(x->old_others));
             x->mode = r->mode;
             x->rewrite = r->rewrite;
             x->scan = r->scan;
@@ -636,7 +662,10 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
         x->nobs++;
         if (o->mode > x->mode) x->mode = o->mode;
         x->nyes_rewrite += o->rewrite;
-        x->nyes_scan += o->scan;
+        if (o->exact) {
+            x->nexact++;
+            x->nyes_scan += o->scan;
+        }
         for (int k = 0; k < LT_NROLES; k++)
             if (o->others[k] > x->others[k]) x->others[k] = o->others[k];
     }
@@ -647,7 +676,14 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
             x->rewrite = x->nyes_rewrite == 0           ? LT_NO
                          : x->nyes_rewrite == x->nobs ? LT_YES
                                                       : LT_DEPENDS;
-            x->scan = x->nyes_scan == 0 ? LT_NO : x->nyes_scan == x->nobs ? LT_YES : LT_DEPENDS;
+            x->scan = x->nyes_scan == 0 ? LT_NO : x->nyes_scan == x->nexact ? LT_YES : LT_DEPENDS;
+            if (x->nexact == 0) {
+                /* only sampled: lower bounds, no scan counts */
+                x->scan = x->had_old ? x->old_scan : LT_DEPENDS;
+                if (x->had_old && x->old_mode > x->mode) x->mode = x->old_mode;
+                for (int k = 0; x->had_old && k < LT_NROLES; k++)
+                    if (x->old_others[k] > x->others[k]) x->others[k] = x->old_others[k];
+            }
         }
     }
 

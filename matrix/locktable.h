@@ -110,19 +110,31 @@ typedef struct LtObs {
     int mode;                /* strongest mode on the target ("table" role), -1: none */
     bool rewrite;            /* a relation other than an index, toast table, sequence or
                                 a new one got a new relfilenode */
-    bool scan;               /* a sequential scan was counted */
+    bool scan;               /* a sequential scan of a relation that existed before */
     int others[LT_NROLES];   /* strongest mode per role, -1: none */
+    bool exact;              /* every lock was seen (capture "tx"); false: the locks were
+                                sampled while the statement ran outside a transaction
+                                ("observer", "poll"): a lower bound, and no scan counts */
 } LtObs;
+
+/* Whether a trace's capture ("tx", "observer", "poll", "none", NULL) sees
+ * every lock and counts scans. */
+bool locktable_capture_exact(const char *capture);
 
 /* Reduces a trace to an observation. Locks held before the statement (an
  * earlier statement of the same transaction) count only for the target, and
  * only when the statement added no lock on it. rewrites: relation names;
- * nscanned: relations with seq_scan > 0. */
+ * scanned: names of the relations with seq_scan > 0 (a relation the statement
+ * created does not count: it was empty); capture as in the trace. */
 void locktable_observe(const LtLock *locks, size_t nlocks, char *const *rewrites,
-                       size_t nrewrites, size_t nscanned, LtObs *out);
+                       size_t nrewrites, const char *const *scanned, size_t nscanned,
+                       const char *capture, LtObs *out);
 
 /* ---- verdicts ---------------------------------------------------------- */
 
+/* With a sampled capture (LtObs.exact false) the locks seen are a lower
+ * bound: a weaker target mode than predicted is not a mismatch, a stronger one
+ * is; scans are not judged. Rewrites are always exact (relfilenodes). */
 typedef enum LtVerdict {
     LT_CONFIRMED = 0,        /* target mode and rewrite as predicted */
     LT_MISMATCH,             /* the target mode or the rewrite differs */
@@ -155,7 +167,9 @@ typedef struct LtCellObs {
 /* A new table: old's rows, with every (class, major) that has observations
  * replaced by what was observed (the strongest mode; rewrite and scan yes when
  * every statement had them, no when none did, else depends; the strongest
- * other locks), equal neighbouring majors merged into ranges. Each row keeps
+ * other locks), equal neighbouring majors merged into ranges. A cell seen only
+ * through sampled captures can only be raised (its modes are lower bounds) and
+ * keeps its scan. Each row keeps
  * the risk and note of the old row of its class that overlaps it most; a class
  * the old table lacks gets a risk from its locks and an empty note. Classes
  * keep old's order, new ones follow sorted. Free with locktable_free. */

@@ -212,12 +212,14 @@ static StorePrediction *predict_traces(const Sched *s, size_t chain, const Trace
                                 .mode = t->locks[k].mode,
                                 .granted = t->locks[k].granted,
                                 .held_before = t->locks[k].held_before};
+        const char **scanned = xcalloc(t->nscans + 1, sizeof(*scanned));
         size_t nscanned = 0;
         for (size_t k = 0; k < t->nscans; k++)
             if (t->scans[k].seq_scan > 0)
-                nscanned++;
+                scanned[nscanned++] = t->scans[k].relation;
         LtObs o;
-        locktable_observe(locks, t->nlocks, t->rewrites, t->nrewrites, nscanned, &o);
+        locktable_observe(locks, t->nlocks, t->rewrites, t->nrewrites, scanned, nscanned, t->capture, &o);
+        free(scanned);
         bool failed = t->status == TRACE_ERROR || t->status == TRACE_TIMEOUT;
         sp->verdict = locktable_verdict_name(locktable_verdict(have ? &p : NULL, &o, failed));
     }
