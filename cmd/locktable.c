@@ -235,7 +235,7 @@ int cmd_locktable(int argc, char **argv)
         if (write_out(dest, &out, &err) != 0) {
             rc = cmd_fail_err(&err, EXIT_ENV);
         } else {
-            printf("%s: %zu classes, %zu rows from run %lld (%zu observations); %zu rows changed\n",
+            printf("%s: %zu classes, %zu rows from run %lld (%zu observations); %zu rows differ\n",
                    dest, locktable_nclasses(fresh), fresh->nrows, run_id, nobs, ndiff);
         }
     }

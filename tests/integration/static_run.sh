@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Predictions and verdicts of a real run of fixtures/cases on 10-17: every
+# traced statement has a verdict, the counts are the ones the checked-in lock
+# table promises (no mismatch, trace-only or unpredicted: the table is
+# regenerated from these cases), `locktable --check` passes, fails when a row
+# is changed by hand and passes again after `--update`; `run --ci`.
+source "$(dirname "$0")/lib.sh"
+
+CASES=${CASES:-$ROOT/fixtures/cases}
+TABLE=$ROOT/fixtures/locktable.tsv
+q() { sqlite3 "$db" "$@"; }
+
+if ! ls "$CASES"/*.sql >/dev/null 2>&1; then
+    notok "no fixture cases in $CASES"
+    finish
+fi
+
+# --- the fixtures on 10-17 ----------------------------------------------------
+db="$WORK/fx.db"
+"$LM" run -q -V 10-17 -j 2 -d "$db" "$CASES" >"$WORK/run.out" 2>"$WORK/run.err"
+check_eq "run of the fixtures exits 0" "$?" 0
+run=$(q "SELECT max(id) FROM runs")
+traced=$(q "SELECT count(*) FROM traces t JOIN jobs j ON j.id = t.job_id WHERE j.run_id = $run AND t.status <> 'skipped'")
+verdicts=$(q "SELECT count(*) FROM traces t JOIN jobs j ON j.id = t.job_id JOIN predictions p ON p.trace_id = t.id WHERE j.run_id = $run AND p.verdict IS NOT NULL")
+check "statements traced: $traced" test "$traced" -gt 1000
+check_eq "every traced statement has a verdict" "$verdicts" "$traced"
+count() { q "SELECT count(*) FROM predictions p JOIN traces t ON t.id = p.trace_id JOIN jobs j ON j.id = t.job_id WHERE j.run_id = $run AND p.verdict = '$1'"; }
+failed=$(q "SELECT count(*) FROM traces t JOIN jobs j ON j.id = t.job_id WHERE j.run_id = $run AND t.status IN ('error', 'timeout')")
+check_eq "verdict mismatch" "$(count mismatch)" 0
+check_eq "verdict trace-only" "$(count trace-only)" 0
+check_eq "verdict unpredicted" "$(count unpredicted)" 0
+check_eq "verdict error: the statements that failed" "$(count error)" "$failed"
+check_eq "verdict confirmed: the rest" "$(count confirmed)" "$((traced - failed))"
+check "the run summary prints the counts" grep -qE "^verdicts: confirmed $((traced - failed)), error $failed$" "$WORK/run.out"
+echo "# verdicts: $(grep '^verdicts' "$WORK/run.out")"
+
+"$LM" report -d "$db" --format json >"$WORK/report.json"
+withv=$(sqlite3 :memory: "SELECT count(*) FROM json_each(readfile('$WORK/report.json'), '\$.statements') s, json_each(s.value, '\$.results') r
+    WHERE json_extract(r.value, '\$.verdict') IS NOT NULL")
+check_eq "the JSON report carries every verdict" "$withv" "$traced"
+pred=$(sqlite3 :memory: "SELECT json_extract(r.value, '\$.predicted.mode') || ' ' || json_extract(r.value, '\$.predicted.rewrite') || ' ' || json_extract(r.value, '\$.verdict')
+    FROM json_each(readfile('$WORK/report.json'), '\$.statements') s, json_each(s.value, '\$.results') r
+    WHERE json_extract(s.value, '\$.class') = 'ALTER TABLE ADD COLUMN DEFAULT constant' AND r.key IN ('10', '11') ORDER BY r.key" | tr '\n' ';')
+check_eq "fast default: predicted and confirmed" "$pred" "AccessExclusiveLock 1 confirmed;AccessExclusiveLock 0 confirmed;"
+
+# --- locktable --check / --update -------------------------------------------------
+"$LM" locktable --check -d "$db" --locktable "$TABLE" >"$WORK/check.out" 2>&1
+check_eq "locktable --check passes on the checked-in table" "$?" 0
+cp "$TABLE" "$WORK/lt.tsv"
+# change one row by hand: CREATE INDEX takes ShareLock, say AccessExclusiveLock
+sed -i 's/^\(CREATE INDEX\t10\t17\t\)ShareLock\t/\1AccessExclusiveLock\t/' "$WORK/lt.tsv"
+check "the row was changed" bash -c "! cmp -s '$TABLE' '$WORK/lt.tsv'"
+"$LM" locktable --check -d "$db" --locktable "$WORK/lt.tsv" >"$WORK/check2.out" 2>"$WORK/check2.err"
+check_eq "--check fails on a changed row" "$?" 1
+check "and prints the row as it is" grep -qP '^- CREATE INDEX\t10\t17\tAccessExclusiveLock\t' "$WORK/check2.out"
+check "and as observed" grep -qP '^\+ CREATE INDEX\t10\t17\tShareLock\t' "$WORK/check2.out"
+check "and says so" grep -q "disagrees with run $run" "$WORK/check2.err"
+"$LM" locktable --update -d "$db" --locktable "$WORK/lt.tsv" >"$WORK/update.out" 2>&1
+check_eq "--update exits 0" "$?" 0
+check "--update prints what changed" grep -qP "^\\+ CREATE INDEX\\t10\\t17\\tShareLock\\t" "$WORK/update.out"
+"$LM" locktable --check -d "$db" --locktable "$WORK/lt.tsv" >/dev/null 2>&1
+check_eq "--check passes after --update" "$?" 0
+check "the table is the checked-in one again" cmp -s "$TABLE" "$WORK/lt.tsv"
+"$LM" locktable --format json -o "$WORK/lt.json" --locktable "$WORK/lt.tsv"
+check_eq "JSON export: one object per row" \
+    "$(sqlite3 :memory: "SELECT json_array_length(readfile('$WORK/lt.json'), '\$.rows')")" \
+    "$(grep -cvP '^(#|class\t|$)' "$TABLE")"
+
+# --- run --ci --------------------------------------------------------------------------
+mkdir -p "$WORK/m"
+cat >"$WORK/m/001.sql" <<'SQL'
+CREATE TABLE accounts (id bigint PRIMARY KEY, email text);
+INSERT INTO accounts SELECT g, 'a' || g FROM generate_series(1, 100) g;
+CREATE INDEX accounts_email ON accounts (email);
+SQL
+db2="$WORK/ci.db"
+"$LM" run -q -V 16,17 -j 2 -d "$db2" --ci --max-risk high "$WORK/m" >/dev/null 2>"$WORK/ci0.err"
+check_eq "run --ci --max-risk high passes" "$?" 0
+"$LM" run -q -V 16,17 -j 2 -d "$db2" --ci --max-risk medium "$WORK/m" >/dev/null 2>"$WORK/ci1.err"
+check_eq "run --ci --max-risk medium fails" "$?" 1
+check "names file, line, statement, versions, reason" \
+    grep -qF "$WORK/m/001.sql:3: \"CREATE INDEX accounts_email ON accounts (email)\" on 16-17: risk high above medium" "$WORK/ci1.err"
+# a table that predicts wrong: a mismatch fails --ci whatever the risk
+sed 's/^\(CREATE INDEX\t10\t17\t\)ShareLock\t/\1ShareUpdateExclusiveLock\t/' "$TABLE" >"$WORK/wrong.tsv"
+"$LM" run -q -V 16,17 -j 2 -d "$db2" --ci --locktable "$WORK/wrong.tsv" "$WORK/m" >"$WORK/ci2.out" 2>"$WORK/ci2.err"
+check_eq "run --ci fails on a mismatch" "$?" 1
+check "the mismatch names both sides" \
+    grep -qF "$WORK/m/001.sql:3: \"CREATE INDEX accounts_email ON accounts (email)\" on 16-17: mismatch with the lock table: predicted ShareUpdateExclusiveLock, no rewrite; observed ShareLock, no rewrite" "$WORK/ci2.err"
+check "the summary counts it" grep -q "mismatch 2" "$WORK/ci2.out"
+
+finish

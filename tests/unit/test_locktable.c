@@ -1,0 +1,459 @@
+/*
+ * test_locktable: the lock table's file format (errors name the file and
+ * line), the built-in table, classify -> predict over a table of statements,
+ * observations, verdicts, regeneration (ranges merged, notes kept), the diff
+ * and the JSON export.
+ */
+#include "matrix/locktable.h"
+#include "t.h"
+
+#include <stdlib.h>
+
+#define HDR "class\tfirst\tlast\tmode\trewrite\tscan\tothers\trisk\tnote\n"
+
+/* ---- parsing ------------------------------------------------------------ */
+
+typedef struct ParseCase {
+    const char *text;
+    const char *error; /* substring of the message, NULL: parses */
+} ParseCase;
+
+static const ParseCase parse_cases[] = {
+    {"# comment\n" HDR "X\t10\t17\tAccessExclusiveLock\tyes\tno\t-\thigh\tnote\n", NULL},
+    {HDR "X\t10\t11\t-\tno\tdepends\treferenced:ShareLock,other:AccessShareLock\tsafe\t\n", NULL},
+    {HDR "\n# between\nX\t10\t17\t-\tno\tno\t-\tsafe\tn\r\n", NULL},
+    {"X\t10\t17\t-\tno\tno\t-\tsafe\tn\n", "\"t.tsv\" line 1: expected the column names"},
+    {"# only a comment\n", "no column names line"},
+    {HDR "X\t10\t17\tAccessExclusive\tyes\tno\t-\thigh\tn\n",
+     "\"t.tsv\" line 2: unknown lock mode \"AccessExclusive\""},
+    {HDR "X\t10\t17\t-\tmaybe\tno\t-\thigh\tn\n", "line 2: invalid rewrite \"maybe\""},
+    {HDR "X\t10\t17\t-\tno\tsometimes\t-\thigh\tn\n", "line 2: invalid scan \"sometimes\""},
+    {HDR "X\t10\t17\t-\tno\tno\ttable:ShareLock\thigh\tn\n", "line 2: invalid other lock \"table"},
+    {HDR "X\t10\t17\t-\tno\tno\treferenced\thigh\tn\n", "line 2: invalid other lock"},
+    {HDR "X\t10\t17\t-\tno\tno\t-\tterrible\tn\n", "line 2: unknown risk \"terrible\""},
+    {HDR "X\tten\t17\t-\tno\tno\t-\tsafe\tn\n", "line 2: invalid first version \"ten\""},
+    {HDR "X\t12\t11\t-\tno\tno\t-\tsafe\tn\n", "line 2: last version 11 before first version 12"},
+    {HDR "X\t10\t17\t-\tno\tno\t-\tsafe\n", "line 2: 8 fields, expected 9"},
+    {HDR "\t10\t17\t-\tno\tno\t-\tsafe\tn\n", "line 2: empty class"},
+    {HDR "X\t10\t13\t-\tno\tno\t-\tsafe\tn\nY\t10\t17\t-\tno\tno\t-\tsafe\tn\n"
+         "X\t13\t17\t-\tno\tno\t-\tsafe\tn\n",
+     "\"t.tsv\" line 4: \"X\" 13-17 overlaps line 2 (10-13)"},
+};
+
+static void test_parse(void)
+{
+    for (size_t i = 0; i < ARRAY_LEN(parse_cases); i++) {
+        const ParseCase *c = &parse_cases[i];
+        LockTable *t = NULL;
+        Err err = {0};
+        int rc = locktable_parse(c->text, strlen(c->text), "t.tsv", &t, &err);
+        if (!c->error) {
+            CHECK(rc == 0 && t, "case %zu parses: %s", i, err.msg);
+        } else {
+            CHECK(rc < 0 && !t && err.code == 2, "case %zu fails with code 2", i);
+            CHECK(strstr(err.msg, c->error) != NULL, "case %zu: \"%s\" in \"%s\"", i, c->error,
+                  err.msg);
+        }
+        locktable_free(t);
+    }
+    Err err = {0};
+    LockTable *t = NULL;
+    CHECK(locktable_load("/nonexistent/locktable.tsv", &t, &err) < 0 && !t, "missing file fails");
+    CHECK(strstr(err.msg, "/nonexistent/locktable.tsv") != NULL, "names the file: %s", err.msg);
+}
+
+/* ---- the built-in table ------------------------------------------------- */
+
+static void test_builtin(LockTable *t)
+{
+    CHECK(locktable_nclasses(t) >= 60, "at least 60 classes: %zu", locktable_nclasses(t));
+    /* every row covers 10-17 in full for classes that exist on 10 */
+    size_t gaps = 0;
+    for (size_t i = 0; i < t->nrows; i++) {
+        const LtRow *r = &t->rows[i];
+        for (int m = r->first; m <= 17; m++)
+            if (!locktable_lookup(t, r->cls, m)) gaps++;
+    }
+    CHECK(gaps == 0, "no class has a hole in its versions after its first: %zu", gaps);
+    /* the text round-trips */
+    Buf b;
+    buf_init(&b);
+    locktable_format_tsv(t, &b);
+    LockTable *u = NULL;
+    Err err = {0};
+    CHECK(locktable_parse(b.data, b.len, "again", &u, &err) == 0, "formatted table parses: %s",
+          err.msg);
+    Buf d;
+    buf_init(&d);
+    CHECK(u && locktable_diff(t, u, &d) == 0, "and equals the original: %s", d.data ? d.data : "");
+    buf_free(&d);
+    buf_free(&b);
+    locktable_free(u);
+    /* JSON */
+    buf_init(&b);
+    locktable_format_json(t, &b);
+    CHECK(strstr(b.data, "\"rows\": [") != NULL, "json has rows");
+    CHECK(strstr(b.data, "\"class\": \"ALTER TABLE ADD COLUMN DEFAULT volatile\"") != NULL,
+          "json names classes");
+    buf_free(&b);
+}
+
+/* ---- classify -> predict ------------------------------------------------ */
+
+typedef struct PredictCase {
+    const char *sql;
+    int major;
+    const char *mode; /* NULL: unpredicted */
+    const char *rewrite;
+    const char *risk;
+} PredictCase;
+
+static const PredictCase predict_cases[] = {
+    {"ALTER TABLE t ADD COLUMN c text", 10, "AccessExclusiveLock", "no", "low"},
+    {"ALTER TABLE t ADD COLUMN c text DEFAULT 'x'", 10, "AccessExclusiveLock", "yes", "critical"},
+    {"ALTER TABLE t ADD COLUMN c text DEFAULT 'x'", 11, "AccessExclusiveLock", "no", "low"},
+    {"ALTER TABLE t ADD COLUMN c text DEFAULT 'x'", 17, "AccessExclusiveLock", "no", "low"},
+    {"ALTER TABLE t ADD COLUMN c bool NOT NULL DEFAULT false", 10, "AccessExclusiveLock", "yes",
+     "critical"},
+    {"ALTER TABLE t ADD COLUMN c bool NOT NULL DEFAULT false", 12, "AccessExclusiveLock", "no",
+     "low"},
+    {"ALTER TABLE t ADD COLUMN c float8 DEFAULT random()", 14, "AccessExclusiveLock", "yes",
+     "critical"},
+    {"ALTER TABLE t ADD COLUMN c uuid DEFAULT gen_random_uuid()", 16, "AccessExclusiveLock", "yes",
+     "critical"},
+    {"ALTER TABLE t ADD COLUMN id bigserial", 13, "AccessExclusiveLock", "yes", "critical"},
+    {"ALTER TABLE t ADD COLUMN id int GENERATED ALWAYS AS IDENTITY", 15, "AccessExclusiveLock",
+     "yes", "critical"},
+    {"ALTER TABLE t ADD COLUMN x int GENERATED ALWAYS AS (a * 2) STORED", 12,
+     "AccessExclusiveLock", "yes", "critical"},
+    {"ALTER TABLE t ADD COLUMN x int GENERATED ALWAYS AS (a * 2) STORED", 11, NULL, NULL, NULL},
+    {"ALTER TABLE t ADD COLUMN o int REFERENCES other (id)", 14, "AccessExclusiveLock", "no",
+     "medium"},
+    {"ALTER TABLE t DROP COLUMN c", 10, "AccessExclusiveLock", "no", "low"},
+    {"ALTER TABLE t ALTER COLUMN c TYPE bigint", 14, "AccessExclusiveLock", "depends", "high"},
+    {"ALTER TABLE t ALTER COLUMN c TYPE int USING c::int", 14, "AccessExclusiveLock", "yes",
+     "critical"},
+    {"ALTER TABLE t ALTER COLUMN c SET DEFAULT 0", 11, "AccessExclusiveLock", "no", "low"},
+    {"ALTER TABLE t ALTER COLUMN c SET NOT NULL", 11, "AccessExclusiveLock", "no", "high"},
+    {"ALTER TABLE t ALTER COLUMN c SET NOT NULL", 12, "AccessExclusiveLock", "no", "medium"},
+    {"ALTER TABLE t ALTER COLUMN c DROP NOT NULL", 17, "AccessExclusiveLock", "no", "low"},
+    {"ALTER TABLE t ALTER COLUMN c SET STATISTICS 500", 13, "ShareUpdateExclusiveLock", "no",
+     "safe"},
+    {"ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0)", 10, "AccessExclusiveLock", "no", "high"},
+    {"ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID", 10, "AccessExclusiveLock", "no",
+     "low"},
+    {"ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (o) REFERENCES p (id)", 16,
+     "ShareRowExclusiveLock", "no", "high"},
+    {"ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (o) REFERENCES p (id) NOT VALID", 16,
+     "ShareRowExclusiveLock", "no", "low"},
+    {"ALTER TABLE t VALIDATE CONSTRAINT f", 12, "ShareUpdateExclusiveLock", "no", "low"},
+    {"ALTER TABLE t ADD PRIMARY KEY (id)", 15, "AccessExclusiveLock", "no", "high"},
+    {"ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_idx", 15,
+     "AccessExclusiveLock", "no", "medium"},
+    {"ALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX t_idx", 15, "AccessExclusiveLock", "no",
+     "low"},
+    {"ALTER TABLE t ADD CONSTRAINT u UNIQUE (a)", 15, "AccessExclusiveLock", "no", "high"},
+    {"ALTER TABLE t DROP CONSTRAINT c", 15, "AccessExclusiveLock", "no", "medium"},
+    {"ALTER TABLE t RENAME TO u", 10, "AccessExclusiveLock", "no", "low"},
+    {"ALTER TABLE t RENAME COLUMN a TO b", 10, "AccessExclusiveLock", "no", "low"},
+    {"ALTER INDEX i RENAME TO j", 11, "AccessExclusiveLock", "no", "low"},
+    {"ALTER INDEX i RENAME TO j", 12, "ShareUpdateExclusiveLock", "no", "safe"},
+    {"ALTER TABLE t SET (fillfactor = 70)", 10, "ShareUpdateExclusiveLock", "no", "safe"},
+    {"ALTER TABLE t SET LOGGED", 10, "AccessExclusiveLock", "yes", "critical"},
+    {"ALTER TABLE t SET UNLOGGED", 17, "AccessExclusiveLock", "yes", "critical"},
+    {"ALTER TABLE t ENABLE ROW LEVEL SECURITY", 13, "AccessExclusiveLock", "no", "low"},
+    {"ALTER TABLE p ATTACH PARTITION c FOR VALUES FROM (1) TO (10)", 11, "AccessExclusiveLock",
+     "no", "high"},
+    {"ALTER TABLE p ATTACH PARTITION c FOR VALUES FROM (1) TO (10)", 12,
+     "ShareUpdateExclusiveLock", "no", "medium"},
+    {"ALTER TABLE p DETACH PARTITION c", 13, "AccessExclusiveLock", "no", "medium"},
+    {"ALTER TABLE p DETACH PARTITION c CONCURRENTLY", 14, "ShareUpdateExclusiveLock", "no", "low"},
+    {"ALTER TABLE p DETACH PARTITION c CONCURRENTLY", 13, NULL, NULL, NULL},
+    {"CREATE TABLE t (id int PRIMARY KEY)", 10, "-", "no", "safe"},
+    {"CREATE TABLE c PARTITION OF p FOR VALUES FROM (1) TO (10)", 10, "-", "no", "medium"},
+    {"CREATE INDEX i ON t (a)", 10, "ShareLock", "no", "high"},
+    {"CREATE UNIQUE INDEX i ON t (a)", 17, "ShareLock", "no", "high"},
+    {"CREATE INDEX CONCURRENTLY i ON t (a)", 17, "ShareUpdateExclusiveLock", "no", "low"},
+    {"DROP INDEX i", 10, "AccessExclusiveLock", "no", "medium"},
+    {"DROP INDEX CONCURRENTLY i", 10, "AccessExclusiveLock", "no", "low"},
+    {"DROP TABLE t", 10, "AccessExclusiveLock", "no", "medium"},
+    {"TRUNCATE t", 10, "AccessExclusiveLock", "yes", "high"},
+    {"VACUUM t", 10, "ShareUpdateExclusiveLock", "no", "safe"},
+    {"VACUUM FULL t", 10, "AccessExclusiveLock", "yes", "critical"},
+    {"CLUSTER t USING i", 10, "AccessExclusiveLock", "yes", "critical"},
+    {"REINDEX INDEX i", 10, "AccessExclusiveLock", "yes", "high"},
+    {"REINDEX TABLE t", 10, "ShareLock", "no", "high"},
+    {"REINDEX TABLE CONCURRENTLY t", 12, "ShareUpdateExclusiveLock", "no", "low"},
+    {"REINDEX TABLE CONCURRENTLY t", 11, NULL, NULL, NULL},
+    {"REFRESH MATERIALIZED VIEW v", 10, "AccessExclusiveLock", "yes", "high"},
+    {"REFRESH MATERIALIZED VIEW CONCURRENTLY v", 10, "ExclusiveLock", "no", "medium"},
+    {"LOCK TABLE t IN SHARE MODE", 10, "ShareLock", "no", "medium"},
+    {"LOCK TABLE t", 10, "AccessExclusiveLock", "no", "high"},
+    {"CREATE TRIGGER tr BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION f()", 11,
+     "ShareRowExclusiveLock", "no", "low"},
+    {"CREATE SEQUENCE s", 10, "-", "no", "safe"},
+    {"ALTER SEQUENCE s RESTART WITH 10", 10, "ShareRowExclusiveLock", "yes", "low"},
+    {"ALTER TYPE mood ADD VALUE 'meh'", 10, "-", "no", "safe"},
+    {"COMMENT ON TABLE t IS 'x'", 10, "ShareUpdateExclusiveLock", "no", "safe"},
+    {"COMMENT ON COLUMN t.c IS 'x'", 10, "ShareUpdateExclusiveLock", "no", "safe"},
+    {"CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'select 1'", 10, "-", "no", "safe"},
+    {"CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS 'select 1'", 10, "-", "no",
+     "safe"},
+    {"CREATE TYPE mood AS ENUM ('a', 'b')", 10, "-", "no", "safe"},
+    {"CREATE EXTENSION IF NOT EXISTS pgcrypto", 10, "-", "no", "safe"},
+    {"CREATE SCHEMA IF NOT EXISTS auth", 10, "-", "no", "safe"},
+    {"GRANT SELECT ON t TO someone", 10, "-", "no", "safe"},
+    {"INSERT INTO t VALUES (1)", 10, "RowExclusiveLock", "no", "safe"},
+    {"UPDATE t SET a = 1", 10, "RowExclusiveLock", "no", "low"},
+    {"DELETE FROM t WHERE a = 1", 10, "RowExclusiveLock", "no", "low"},
+    {"SELECT 1", 10, "-", "no", "safe"},
+    {"DO $$ BEGIN PERFORM 1; END $$", 10, "-", "depends", "medium"},
+    {"SET statement_timeout = 0", 10, "-", "no", "safe"},
+    {"BEGIN", 10, "-", "no", "safe"},
+    {"COMMIT", 10, "-", "no", "safe"},
+    /* several subcommands: the strongest mode, rewrite when any rewrites */
+    {"ALTER TABLE t ALTER COLUMN a SET STATISTICS 100, ADD COLUMN b int DEFAULT random()", 12,
+     "AccessExclusiveLock", "yes", "critical"},
+    {"ALTER TABLE t ADD COLUMN a int, ADD COLUMN b text DEFAULT 'x'", 10, "AccessExclusiveLock",
+     "yes", "critical"},
+    {"ALTER TABLE t ADD COLUMN a int, ADD COLUMN b text DEFAULT 'x'", 11, "AccessExclusiveLock",
+     "no", "low"},
+    {"ALTER TABLE t ALTER COLUMN a SET STATISTICS 100, ALTER COLUMN b SET STATISTICS 100", 10,
+     "ShareUpdateExclusiveLock", "no", "safe"},
+    {"ALTER TABLE t ADD COLUMN a int, ALTER COLUMN b TYPE bigint", 10, "AccessExclusiveLock",
+     "depends", "high"},
+    /* no row */
+    {"THIS IS NOT SQL", 10, NULL, NULL, NULL},
+    {"ALTER TABLE t ADD COLUMN a int", 18, NULL, NULL, NULL},
+};
+
+static void test_predict(const LockTable *t)
+{
+    for (size_t i = 0; i < ARRAY_LEN(predict_cases); i++) {
+        const PredictCase *c = &predict_cases[i];
+        StmtInfo info;
+        classify_statement(c->sql, &info);
+        LtPrediction p;
+        bool have = locktable_predict(t, &info, c->major, &p);
+        if (!c->mode) {
+            CHECK(!have, "%s on %d: unpredicted (class \"%s\")", c->sql, c->major, info.cls);
+        } else {
+            CHECK(have, "%s on %d: predicted (class \"%s\")", c->sql, c->major, info.cls);
+            if (have) {
+                CHECK_STR(locktable_mode_name(p.mode), c->mode, "%s on %d: mode", c->sql, c->major);
+                CHECK_STR(locktable_tri_name(p.rewrite), c->rewrite, "%s on %d: rewrite", c->sql,
+                          c->major);
+                CHECK_STR(locktable_risk_name(p.risk), c->risk, "%s on %d: risk", c->sql, c->major);
+            }
+        }
+        classify_free(&info);
+    }
+}
+
+/* ---- observations and verdicts ----------------------------------------- */
+
+static void test_observe(void)
+{
+    LtLock locks[] = {
+        {"t", "table", "relation", "AccessShareLock", true, false},
+        {"t", "table", "relation", "AccessExclusiveLock", true, false},
+        {"t_pkey", "index", "relation", "AccessExclusiveLock", true, false},
+        {"p", "referenced", "relation", "ShareRowExclusiveLock", true, false},
+        {"q", "other", "relation", "RowShareLock", false, false},
+        {"x", "other", "relation", "AccessExclusiveLock", true, true}, /* held before */
+        {"n", "new", "relation", "AccessExclusiveLock", true, false},
+        {"virtualxid 3/7", "virtualxid", "virtualxid", "ExclusiveLock", true, false},
+    };
+    char *rewrites_idx[] = {"t_pkey"};
+    char *rewrites_t[] = {"t_pkey", "t"};
+    const char *scans_new[] = {"n"};
+    const char *scans_t[] = {"t"};
+    LtObs o;
+    locktable_observe(locks, ARRAY_LEN(locks), rewrites_idx, 1, scans_new, 1, "tx", &o);
+    CHECK(o.mode == locktable_mode_rank("AccessExclusiveLock"), "strongest target mode");
+    CHECK(!o.rewrite, "an index rewritten is not a table rewrite");
+    CHECK(!o.scan, "a scan of a new relation does not count");
+    CHECK(o.others[0] == locktable_mode_rank("ShareRowExclusiveLock"), "referenced");
+    CHECK(o.others[1] == locktable_mode_rank("RowShareLock"), "other, held before ignored");
+    CHECK(o.exact, "tx is exact");
+    locktable_observe(locks, ARRAY_LEN(locks), rewrites_t, 2, scans_t, 1, "observer", &o);
+    CHECK(o.rewrite, "the target rewritten");
+    CHECK(!o.scan && !o.exact, "sampled: no scans");
+    /* only locks held before on the target: they stand for the statement's */
+    LtLock held[] = {{"t", "table", "relation", "RowExclusiveLock", true, true}};
+    locktable_observe(held, 1, NULL, 0, NULL, 0, "tx", &o);
+    CHECK(o.mode == locktable_mode_rank("RowExclusiveLock"), "held before counts alone");
+    /* a rewrite of a relation never seen locked: counts only when exact */
+    char *unseen[] = {"u"};
+    locktable_observe(NULL, 0, unseen, 1, NULL, 0, "tx", &o);
+    CHECK(o.rewrite, "exact: unseen rewritten relation counts");
+    locktable_observe(NULL, 0, unseen, 1, NULL, 0, "poll", &o);
+    CHECK(!o.rewrite, "sampled: unseen rewritten relation does not count");
+}
+
+typedef struct VerdictCase {
+    int pmode;
+    LtTri prewrite, pscan;
+    int pref;  /* predicted referenced mode */
+    int omode;
+    bool orewrite, oscan, exact;
+    int oref;
+    bool failed, unpredicted;
+    const char *want;
+} VerdictCase;
+
+#define AEL 7
+#define SUE 3
+#define SRE 5
+static const VerdictCase verdict_cases[] = {
+    {AEL, LT_NO, LT_NO, -1, AEL, false, false, true, -1, false, false, "confirmed"},
+    {AEL, LT_YES, LT_NO, -1, AEL, false, false, true, -1, false, false, "mismatch"},
+    {AEL, LT_NO, LT_NO, -1, AEL, true, false, true, -1, false, false, "mismatch"},
+    {AEL, LT_DEPENDS, LT_NO, -1, AEL, true, false, true, -1, false, false, "confirmed"},
+    {AEL, LT_DEPENDS, LT_NO, -1, AEL, false, false, true, -1, false, false, "confirmed"},
+    {AEL, LT_NO, LT_NO, -1, SUE, false, false, true, -1, false, false, "mismatch"},
+    {SUE, LT_NO, LT_NO, -1, AEL, false, false, true, -1, false, false, "mismatch"},
+    {AEL, LT_NO, LT_NO, -1, AEL, false, true, true, -1, false, false, "trace-only"},
+    {AEL, LT_NO, LT_DEPENDS, -1, AEL, false, true, true, -1, false, false, "confirmed"},
+    {AEL, LT_NO, LT_YES, -1, AEL, false, false, true, -1, false, false, "confirmed"},
+    {SRE, LT_NO, LT_NO, -1, SRE, false, false, true, SRE, false, false, "trace-only"},
+    {SRE, LT_NO, LT_NO, SRE, SRE, false, false, true, SRE, false, false, "confirmed"},
+    {SRE, LT_NO, LT_NO, AEL, SRE, false, false, true, SRE, false, false, "confirmed"},
+    {AEL, LT_NO, LT_NO, -1, AEL, false, false, true, -1, true, false, "error"},
+    {AEL, LT_NO, LT_NO, -1, AEL, false, false, true, -1, true, true, "error"},
+    {AEL, LT_NO, LT_NO, -1, AEL, false, false, true, -1, false, true, "unpredicted"},
+    /* sampled: a weaker mode is a lower bound, a stronger one a mismatch */
+    {AEL, LT_NO, LT_NO, -1, SUE, false, false, false, -1, false, false, "confirmed"},
+    {AEL, LT_NO, LT_NO, -1, -1, false, false, false, -1, false, false, "confirmed"},
+    {SUE, LT_NO, LT_NO, -1, AEL, false, false, false, -1, false, false, "mismatch"},
+    {SUE, LT_YES, LT_NO, -1, SUE, false, false, false, -1, false, false, "mismatch"},
+};
+
+static void test_verdicts(void)
+{
+    for (size_t i = 0; i < ARRAY_LEN(verdict_cases); i++) {
+        const VerdictCase *c = &verdict_cases[i];
+        LtPrediction p = {.mode = c->pmode,
+                          .rewrite = c->prewrite,
+                          .scan = c->pscan,
+                          .others = {c->pref, -1}};
+        LtObs o = {.mode = c->omode,
+                   .rewrite = c->orewrite,
+                   .scan = c->oscan,
+                   .others = {c->oref, -1},
+                   .exact = c->exact};
+        LtVerdict v = locktable_verdict(c->unpredicted ? NULL : &p, &o, c->failed);
+        CHECK_STR(locktable_verdict_name(v), c->want, "verdict case %zu", i);
+        CHECK(locktable_verdict_parse(c->want) == (int)v, "verdict name round trip %zu", i);
+    }
+    LtPrediction p = {.mode = AEL, .rewrite = LT_YES, .others = {-1, -1}};
+    LtObs o = {.mode = SUE, .rewrite = false, .others = {-1, -1}, .exact = true};
+    Buf b;
+    buf_init(&b);
+    locktable_explain(&p, &o, &b);
+    CHECK_STR(b.data,
+              "predicted AccessExclusiveLock, rewrite; observed ShareUpdateExclusiveLock, "
+              "no rewrite",
+              "explain");
+    buf_free(&b);
+}
+
+/* ---- regeneration and diff --------------------------------------------- */
+
+static const char regen_old[] =
+    "# header kept\n" HDR
+    "A\t10\t17\tAccessExclusiveLock\tno\tno\t-\tlow\tnote A\n"
+    "B\t10\t17\tShareLock\tno\tyes\t-\thigh\tnote B\n"
+    "C\t10\t17\tAccessExclusiveLock\tyes\tyes\t-\tcritical\tnote C\n";
+
+static void test_regenerate(void)
+{
+    LockTable *old = NULL;
+    Err err = {0};
+    CHECK(locktable_parse(regen_old, strlen(regen_old), "old.tsv", &old, &err) == 0, "%s",
+          err.msg);
+    if (!old) return;
+    LtCellObs obs[8 * 3 + 2];
+    size_t n = 0;
+    for (int m = 10; m <= 17; m++) {
+        /* A: 10 rewrites, 11+ do not */
+        obs[n++] = (LtCellObs){"A", m, {.mode = AEL, .rewrite = m == 10, .exact = true,
+                                        .others = {-1, -1}}};
+        /* B: as in the table, one statement scans and one does not on 12 */
+        obs[n++] = (LtCellObs){"B", m, {.mode = 4, .scan = true, .exact = true,
+                                        .others = {-1, -1}}};
+        /* C: sampled, a weaker lock seen: the table keeps AccessExclusiveLock */
+        obs[n++] = (LtCellObs){"C", m, {.mode = SUE, .rewrite = true, .exact = false,
+                                        .others = {-1, -1}}};
+    }
+    obs[n++] = (LtCellObs){"B", 12, {.mode = 4, .scan = false, .exact = true, .others = {-1, -1}}};
+    obs[n++] = (LtCellObs){"D", 15, {.mode = SRE, .exact = true, .others = {SRE, -1}}};
+    LockTable *t = locktable_regenerate(old, obs, n);
+    Buf b;
+    buf_init(&b);
+    locktable_format_tsv(t, &b);
+    CHECK_STR(b.data,
+              "# header kept\n" HDR
+              "A\t10\t10\tAccessExclusiveLock\tyes\tno\t-\tlow\tnote A\n"
+              "A\t11\t17\tAccessExclusiveLock\tno\tno\t-\tlow\tnote A\n"
+              "B\t10\t11\tShareLock\tno\tyes\t-\thigh\tnote B\n"
+              "B\t12\t12\tShareLock\tno\tdepends\t-\thigh\tnote B\n"
+              "B\t13\t17\tShareLock\tno\tyes\t-\thigh\tnote B\n"
+              "C\t10\t17\tAccessExclusiveLock\tyes\tyes\t-\tcritical\tnote C\n"
+              "D\t15\t15\tShareRowExclusiveLock\tno\tno\treferenced:ShareRowExclusiveLock\tmedium\t\n",
+              "regenerated table");
+    Buf d;
+    buf_init(&d);
+    size_t nd = locktable_diff(old, t, &d);
+    CHECK(nd == 8, "8 rows differ: %zu: %s", nd, d.data);
+    CHECK(strstr(d.data, "- A\t10\t17\t") && strstr(d.data, "+ A\t10\t10\t") &&
+              strstr(d.data, "+ D\t15\t15\t"),
+          "diff: %s", d.data);
+    /* regenerating again from the same observations changes nothing */
+    LockTable *t2 = locktable_regenerate(t, obs, n);
+    Buf d2;
+    buf_init(&d2);
+    CHECK(locktable_diff(t, t2, &d2) == 0, "stable: %s", d2.data ? d2.data : "");
+    buf_free(&d2);
+    buf_free(&d);
+    buf_free(&b);
+    locktable_free(t2);
+    locktable_free(t);
+    locktable_free(old);
+}
+
+static void test_shorten(void)
+{
+    Buf b;
+    buf_init(&b);
+    locktable_shorten("ALTER   TABLE\n  t\tADD COLUMN c int", 100, &b);
+    CHECK_STR(b.data, "ALTER TABLE t ADD COLUMN c int", "whitespace collapsed");
+    buf_reset(&b);
+    locktable_shorten("ALTER TABLE t ADD COLUMN c int", 11, &b);
+    CHECK_STR(b.data, "ALTER TABLE...", "cut");
+    buf_reset(&b);
+    locktable_shorten("\xc3\xa9\xc3\xa9\xc3\xa9", 2, &b);
+    CHECK_STR(b.data, "\xc3\xa9\xc3\xa9...", "utf-8 kept whole");
+    buf_reset(&b);
+    locktable_ci_line(&b, "m.sql", 3, "ALTER TABLE t ADD COLUMN c int", "10-17", "reason");
+    CHECK_STR(b.data, "m.sql:3: \"ALTER TABLE t ADD COLUMN c int\" on 10-17: reason", "ci line");
+    buf_free(&b);
+}
+
+int main(void)
+{
+    test_parse();
+    LockTable *t = NULL;
+    Err err = {0};
+    CHECK(locktable_load(NULL, &t, &err) == 0, "the built-in table loads: %s", err.msg);
+    if (t) {
+        test_builtin(t);
+        test_predict(t);
+    }
+    locktable_free(t);
+    test_observe();
+    test_verdicts();
+    test_regenerate();
+    test_shorten();
+    return t_done("test_locktable");
+}
