@@ -858,8 +858,16 @@ int store_verdict_counts(Store *s, long long run_id, char ***names, long long **
         *ARRAY_PUSH(*counts, nc, ccap) = sqlite3_column_int64(q, 1);
     }
     sqlite3_reset(q);
-    if (rc != SQLITE_DONE)
+    if (rc != SQLITE_DONE) {
+        for (size_t i = 0; i < *n; i++)
+            free((*names)[i]);
+        free(*names);
+        free(*counts);
+        *names = NULL;
+        *counts = NULL;
+        *n = 0;
         return db_err(s, err, "read");
+    }
     return 0;
 }
 
