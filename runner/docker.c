@@ -955,7 +955,10 @@ int docker_container_list(DockerClient *dc, const char *label, DockerContainerIn
         ci->name = xstrdup(name ? (name[0] == '/' ? name + 1 : name) : "");
         ci->image = xstrdup(jsonread_str(jsonread_get(c, "Image")));
         ci->state = xstrdup(jsonread_str(jsonread_get(c, "State")));
-        ci->run = xstrdup(jsonread_str(jsonread_get(jsonread_get(c, "Labels"), DOCKER_LABEL_RUN)));
+        const JsonNode *labels = jsonread_get(c, "Labels");
+        ci->run = xstrdup(jsonread_str(jsonread_get(labels, DOCKER_LABEL_RUN)));
+        ci->owner = xstrdup(jsonread_str(jsonread_get(labels, DOCKER_LABEL_OWNER)));
+        ci->host = xstrdup(jsonread_str(jsonread_get(labels, DOCKER_LABEL_HOST)));
         if (!ci->id)
             ci->id = xstrdup("");
     }
@@ -971,6 +974,8 @@ void docker_list_free(DockerContainerInfo *list, size_t n)
         free(list[i].image);
         free(list[i].state);
         free(list[i].run);
+        free(list[i].owner);
+        free(list[i].host);
     }
     free(list);
 }

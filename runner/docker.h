@@ -114,6 +114,8 @@ typedef struct DockerContainerInfo {
     char *image;   /* owned */
     char *state;   /* "running", "exited", ...; owned */
     char *run;     /* the lockmatrix.run label, NULL when absent; owned */
+    char *owner;   /* the lockmatrix.owner label ("<pid> <starttime>"), NULL when absent; owned */
+    char *host;    /* the lockmatrix.host label, NULL when absent; owned */
 } DockerContainerInfo;
 
 /* Every container (running or not) carrying label (a key, or "key=value");
@@ -124,6 +126,11 @@ void docker_list_free(DockerContainerInfo *list, size_t n);
 
 /* ---- the backend ------------------------------------------------------- */
 #define DOCKER_LABEL_RUN "lockmatrix.run"
+/* "<pid> <starttime>" of the lockmatrix process that owns the run (the one
+ * that called prepare), and the host it runs on: clean() without a run id
+ * keeps the containers of runs whose owner still runs. */
+#define DOCKER_LABEL_OWNER "lockmatrix.owner"
+#define DOCKER_LABEL_HOST "lockmatrix.host"
 #define DOCKER_DEFAULT_IMAGE "postgres:{major}-alpine"
 
 extern const BackendOps docker_backend;

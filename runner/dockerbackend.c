@@ -30,6 +30,9 @@
 /* The API version negotiated by prepare() in the parent; workers forked
  * after it skip the negotiation. */
 static char negotiated_api[16];
+/* "<pid> <starttime>" of the process that called prepare() (the run's
+ * owner), inherited by the workers; see DOCKER_LABEL_OWNER. */
+static char run_owner[64];
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -87,6 +90,51 @@ static int random_password(char pw[PASSWORD_LEN + 1], Err *err)
     pw[PASSWORD_LEN] = '\0';
     explicit_bzero(raw, sizeof(raw));
     return 0;
+}
+
+/* Field 22 of /proc/<pid>/stat: start time in clock ticks since boot; 0 when gone. */
+static unsigned long long proc_starttime(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    char *text = NULL;
+    if (file_read_all(path, &text, NULL, NULL) != 0)
+        return 0;
+    unsigned long long start = 0;
+    const char *p = strrchr(text, ')'); /* the command may hold spaces and parentheses */
+    if (p) {
+        /* after ")": field 3 (state) ... field 22 (starttime) */
+        int field = 2;
+        for (; *p && field < 22; p++)
+            if (*p == ' ')
+                field++;
+        start = strtoull(p, NULL, 10);
+    }
+    free(text);
+    return start;
+}
+
+static void owner_of(pid_t pid, char *buf, size_t n)
+{
+    snprintf(buf, n, "%d %llu", (int)pid, proc_starttime(pid));
+}
+
+/* True when owner ("<pid> <starttime>") is a process that still runs here. */
+static bool owner_alive(const char *owner)
+{
+    int pid = 0;
+    unsigned long long start = 0;
+    if (!owner || sscanf(owner, "%d %llu", &pid, &start) != 2 || pid <= 0)
+        return false;
+    return proc_starttime(pid) == start;
+}
+
+static char *host_name(void)
+{
+    char h[256] = "";
+    if (gethostname(h, sizeof(h) - 1) != 0)
+        h[0] = '\0';
+    return xstrdup(h);
 }
 
 static DockerClient *open_client(Err *err)
@@ -202,6 +250,7 @@ static int docker_prepare(BackendCfg *cfg, const int *majors, int nmajors, Err *
     if (!dc)
         return -1;
     snprintf(negotiated_api, sizeof(negotiated_api), "%s", docker_api_version(dc));
+    owner_of(getpid(), run_owner, sizeof(run_owner));
     int rc = 0;
     for (int i = 0; i < nmajors && rc == 0; i++) {
         char *image = docker_image_name(cfg->image_tmpl, majors[i]);
@@ -277,8 +326,14 @@ static int docker_start(const BackendCfg *cfg, int major, int seq, Container *ou
     char *l_run = xasprintf("%s=%lld", DOCKER_LABEL_RUN, cfg->run_id);
     char *l_seq = xasprintf("lockmatrix.worker=%d", seq);
     char *l_major = xasprintf("lockmatrix.major=%d", major);
+    if (!run_owner[0]) /* start without prepare (tests): this process owns it */
+        owner_of(getpid(), run_owner, sizeof(run_owner));
+    char *l_owner = xasprintf("%s=%s", DOCKER_LABEL_OWNER, run_owner);
+    char *host = host_name();
+    char *l_host = xasprintf("%s=%s", DOCKER_LABEL_HOST, host);
+    free(host);
     const char *env[] = {env_pw};
-    const char *labels[] = {l_run, l_seq, l_major};
+    const char *labels[] = {l_run, l_seq, l_major, l_owner, l_host};
     const char *cmd[] = {"postgres", "-c", "fsync=off", "-c", "full_page_writes=off",
                          "-c", "synchronous_commit=off"};
     DockerCreate opt = {
@@ -287,7 +342,7 @@ static int docker_start(const BackendCfg *cfg, int major, int seq, Container *ou
         .env = env,
         .nenv = 1,
         .labels = labels,
-        .nlabels = 3,
+        .nlabels = (int)ARRAY_LEN(labels),
         .cmd = cmd,
         .ncmd = (int)ARRAY_LEN(cmd),
         .publish_port = PG_PORT,
@@ -383,6 +438,8 @@ static int docker_start(const BackendCfg *cfg, int major, int seq, Container *ou
     free(l_run);
     free(l_seq);
     free(l_major);
+    free(l_owner);
+    free(l_host);
     explicit_bzero(pw, sizeof(pw));
     docker_close(dc);
     return 0;
@@ -411,6 +468,8 @@ fail:
     free(l_run);
     free(l_seq);
     free(l_major);
+    free(l_owner);
+    free(l_host);
     explicit_bzero(pw, sizeof(pw));
     docker_close(dc);
     return -1;
@@ -466,10 +525,15 @@ static int docker_clean(const BackendCfg *cfg, long long run_id, Err *err)
     DockerContainerInfo *list = NULL;
     size_t n = 0;
     int count = 0;
+    char *here = host_name();
     if (docker_container_list(dc, label, &list, &n, err) < 0) {
         count = -1;
     } else {
         for (size_t i = 0; i < n; i++) {
+            /* every run: keep those whose lockmatrix still runs on this host */
+            if (run_id < 0 && list[i].host && strcmp(list[i].host, here) == 0 &&
+                owner_alive(list[i].owner))
+                continue;
             Err e = {0};
             int r = docker_container_remove(dc, list[i].id, &e);
             if (r > 0) {
@@ -482,6 +546,7 @@ static int docker_clean(const BackendCfg *cfg, long long run_id, Err *err)
         }
     }
     docker_list_free(list, n);
+    free(here);
     free(label);
     docker_close(dc);
     return count;

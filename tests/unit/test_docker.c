@@ -128,6 +128,75 @@ static int make_image(DockerClient *dc, const char *base, const char *ref, const
     return rc;
 }
 
+/* "<pid> <starttime>" of this process, like the backend's owner label. */
+static char *my_owner(void)
+{
+    FILE *f = fopen("/proc/self/stat", "r");
+    char line[1024] = "";
+    if (f) {
+        if (!fgets(line, sizeof(line), f))
+            line[0] = '\0';
+        fclose(f);
+    }
+    const char *p = strrchr(line, ')');
+    int field = 2;
+    for (; p && *p && field < 22; p++)
+        if (*p == ' ')
+            field++;
+    return xasprintf("%d %llu", (int)getpid(), p ? strtoull(p, NULL, 10) : 0ULL);
+}
+
+/* A created (not started) container with these labels; its id, malloc'd. */
+static char *labelled(DockerClient *dc, const char *const *labels, int n)
+{
+    DockerCreate o = {.image = "postgres:17-alpine", .labels = labels, .nlabels = n};
+    char *id = NULL;
+    Err err = {0};
+    if (docker_container_create(dc, &o, &id, &err) < 0)
+        printf("# create: %s\n", err.msg);
+    return id;
+}
+
+static void test_clean_every_run(DockerClient *dc)
+{
+    char host[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    char *owner = my_owner();
+    char *l_host = xasprintf("%s=%s", DOCKER_LABEL_HOST, host);
+    char *l_dead_run = xasprintf("%s=%lld", DOCKER_LABEL_RUN, run_id + 2);
+    char *l_dead_owner = xasprintf("%s=%d 1", DOCKER_LABEL_OWNER, (int)getpid());
+    char *l_live_run = xasprintf("%s=%lld", DOCKER_LABEL_RUN, run_id + 3);
+    char *l_live_owner = xasprintf("%s=%s", DOCKER_LABEL_OWNER, owner);
+    const char *dead[] = {l_dead_run, l_dead_owner, l_host};
+    const char *live[] = {l_live_run, l_live_owner, l_host};
+    const char *foreign[] = {"lockmatrix.test=foreign"};
+    char *dead_id = labelled(dc, dead, 3);
+    char *live_id = labelled(dc, live, 3);
+    char *foreign_id = labelled(dc, foreign, 1);
+    CHECK(dead_id && live_id && foreign_id, "three containers for clean");
+
+    BackendCfg cfg = {.name = "docker", .run_id = -1};
+    Err err = {0};
+    int n = docker_backend.clean(&cfg, -1, &err);
+    CHECK(n >= 1, "clean of every run: %d %s", n, err.msg);
+    CHECK(dead_id && !container_exists(dc, dead_id), "a run whose owner is gone is removed");
+    CHECK(live_id && container_exists(dc, live_id), "a run whose owner runs is kept");
+    CHECK(foreign_id && container_exists(dc, foreign_id), "a container without our label is kept");
+    CHECK(docker_backend.clean(&cfg, run_id + 3, &err) == 1, "clean of one run removes it");
+    CHECK(live_id && !container_exists(dc, live_id), "gone");
+    if (foreign_id)
+        docker_container_remove(dc, foreign_id, &err);
+    free(dead_id);
+    free(live_id);
+    free(foreign_id);
+    free(owner);
+    free(l_host);
+    free(l_dead_run);
+    free(l_dead_owner);
+    free(l_live_run);
+    free(l_live_owner);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -327,6 +396,24 @@ static void test_backend(DockerClient *dc)
     free(wrong);
     CHECK(strcmp(c[0].conninfo, c[1].conninfo) != 0, "each container its own port and password");
     CHECK(count_run(dc, run_id) == 3, "three labelled containers");
+    {
+        char label[64];
+        snprintf(label, sizeof(label), "%s=%lld", DOCKER_LABEL_RUN, run_id);
+        DockerContainerInfo *list = NULL;
+        size_t n = 0;
+        char *owner = my_owner();
+        CHECK(docker_container_list(dc, label, &list, &n, &err) == 0, "list: %s", err.msg);
+        for (size_t i = 0; i < n; i++) {
+            CHECK(strncmp(list[i].name, "lockmatrix-r", 12) == 0, "name %s", list[i].name);
+            CHECK(list[i].run && atoll(list[i].run) == run_id, "run label");
+            CHECK_STR(list[i].owner, owner, "owner label of %s", list[i].name);
+            CHECK(list[i].host && list[i].host[0], "host label");
+            CHECK_STR(list[i].state, "running", "state");
+            CHECK_STR(list[i].image, "postgres:17-alpine", "image");
+        }
+        docker_list_free(list, n);
+        free(owner);
+    }
 
     const char *flabel = "lockmatrix.test=foreign";
     char *fname = xasprintf("lockmatrix-test-foreign-%d", (int)getpid());
@@ -481,6 +568,7 @@ int main(void)
     CHECK(make_image(dc, "postgres:17-alpine", tag_sleeps, "[\"/bin/sh\", \"-c\", \"exec sleep 3600\"]") == 0,
           "image that sleeps");
     test_backend(dc);
+    test_clean_every_run(dc);
     test_start_errors(dc);
     test_ready_times();
 
