@@ -142,9 +142,15 @@ static DockerClient *open_client(Err *err)
     return docker_open(NULL, negotiated_api[0] ? negotiated_api : NULL, err);
 }
 
+/* cfg's budget; $LOCKMATRIX_DOCKER_START_TIMEOUT_MS may lower it (tests of
+ * a server that never answers), never raise it: the scheduler's own
+ * deadline for a starting worker derives from cfg. */
 static int start_timeout(const BackendCfg *cfg)
 {
-    return cfg->start_timeout_ms > 0 ? cfg->start_timeout_ms : DEFAULT_START_TIMEOUT_MS;
+    int t = cfg->start_timeout_ms > 0 ? cfg->start_timeout_ms : DEFAULT_START_TIMEOUT_MS;
+    const char *env = getenv("LOCKMATRIX_DOCKER_START_TIMEOUT_MS");
+    int e = env ? atoi(env) : 0;
+    return e > 0 && e < t ? e : t;
 }
 
 /* ---- libpq with deadlines ---------------------------------------------------- */
@@ -189,9 +195,10 @@ static int try_server(const char *conninfo, double deadline, char **version, cha
         ps = PQconnectPoll(conn);
     }
     if (PQstatus(conn) != CONNECTION_OK) {
+        /* the first line: libpq's hints on the next lines say nothing here */
         const char *m = PQerrorMessage(conn);
-        size_t n = strlen(m);
-        while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '))
+        size_t n = strcspn(m, "\n");
+        while (n > 0 && m[n - 1] == ' ')
             n--;
         *why = xstrndup(m, n);
         PQfinish(conn);
@@ -402,12 +409,21 @@ static int docker_start(const BackendCfg *cfg, int major, int seq, Container *ou
             if (attempt_end > deadline)
                 attempt_end = deadline;
             char *dbinfo = xasprintf("%s dbname=postgres", conninfo);
-            free(why);
-            int ok = try_server(dbinfo, attempt_end, &version, &why);
+            char *now_why = NULL;
+            int ok = try_server(dbinfo, attempt_end, &version, &now_why);
             explicit_bzero(dbinfo, strlen(dbinfo));
             free(dbinfo);
-            if (ok == 0)
+            if (ok == 0) {
+                free(now_why);
                 break;
+            }
+            /* an attempt cut short by the deadline says less than the one before */
+            if (why && attempt_end >= deadline && strstr(now_why, "timed out")) {
+                free(now_why);
+            } else {
+                free(why);
+                why = now_why;
+            }
         }
         if (now_ms() >= deadline) {
             if (host_port)
