@@ -302,13 +302,21 @@ DockerClient *docker_open(const char *host, const char *api, Err *err)
     buf_init(&resp);
     long status = 0;
     Err e = {0};
-    if (request(dc, "GET", "/_ping", NULL, 5000L, &resp, &status, &e) < 0 || status != 200) {
-        if (!e.msg[0]) {
-            char *m = answer_message(&resp);
-            snprintf(e.msg, sizeof(e.msg), "GET /_ping: HTTP %ld: %s", status, m);
-            free(m);
-        }
-        err_set(err, 3, "cannot reach the Docker engine at \"%s\": %s", host, e.msg);
+    if (request(dc, "GET", "/_ping", NULL, 5000L, &resp, &status, &e) < 0) {
+        err_set(err, 3,
+                "cannot reach the Docker engine at \"%s\": %s\n"
+                "hint: start it (scripts/docker-setup.sh installs and starts dockerd) "
+                "or point DOCKER_HOST at a running engine",
+                host, dc->curl_err[0] ? dc->curl_err : e.msg);
+        buf_free(&resp);
+        docker_close(dc);
+        return NULL;
+    }
+    if (status != 200) {
+        char *m = answer_message(&resp);
+        err_set(err, 3, "cannot reach the Docker engine at \"%s\": GET /_ping: HTTP %ld: %s",
+                host, status, m);
+        free(m);
         buf_free(&resp);
         docker_close(dc);
         return NULL;
@@ -615,6 +623,23 @@ int docker_image_import(DockerClient *dc, int fd, const char *repo, const char *
         free(d);
         return err_set(err, 3, "could not initialise zlib");
     }
+    /* the first block before the request: an empty stream is an error,
+     * not an empty image */
+    ssize_t r;
+    do
+        r = read(fd, d->in, sizeof(d->in));
+    while (r < 0 && errno == EINTR);
+    if (r <= 0) {
+        int e = errno;
+        deflateEnd(&d->zs);
+        free(d);
+        return err_set(err, 3, "could not read the image tarball: %s",
+                       r < 0 ? strerror(e) : "it is empty");
+    }
+    d->zs.next_in = d->in;
+    d->zs.avail_in = (uInt)r;
+    d->bytes_in = (unsigned long long)r;
+
     Buf path;
     buf_init(&path);
     buf_puts(&path, "/images/create");
