@@ -104,7 +104,7 @@ build_one() {
     tar -C "$native/lib" --exclude='*.a' --exclude=pkgconfig -cf - . | tar -C "$root/usr/local/pgsql/lib" -xf -
 
     # the shell, a few tools, and every host library they and PostgreSQL need
-    local tools=(dash sleep cat rm mkdir ls id env)
+    local tools=(dash sleep cat rm mkdir ls id env cp chmod)
     local elves=() t lib
     for t in "${tools[@]}"; do
         elves+=("$(readlink -f "$(command -v "$t")")")
@@ -131,6 +131,31 @@ build_one() {
     chmod 1777 "$root/var/lib/postgresql/data"
     chmod 2777 "$root/var/run/postgresql"
     install -m 0755 "$ENTRYPOINT" "$root/docker-entrypoint.sh"
+
+    # A template cluster made now, with the options the entrypoint uses, so
+    # that a container copies it instead of running initdb (the entrypoint
+    # sets the real password). initdb runs as an unprivileged user with no
+    # `locale` on its PATH, as in the image, so that its catalog is the one
+    # initdb would make in a container.
+    if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
+        local auth=scram-sha-256 work
+        [ "$major" -lt 14 ] && auth=md5
+        work=$(mktemp -d /tmp/lockmatrix-initdb.XXXXXX)
+        chown postgres "$work"
+        head -c 18 /dev/urandom | base64 >"$work/pw"
+        chown postgres "$work/pw"
+        if runuser -u postgres -- env -i PATH=/nonexistent-lockmatrix TZ=UTC LANG=C \
+            "$native/bin/initdb" -D "$work/data" -U postgres -E UTF8 --locale=C \
+            --auth-local=trust --auth-host="$auth" --pwfile="$work/pw" -N >"$work/log" 2>&1; then
+            printf 'host all all all %s\n' "$auth" >>"$work/data/pg_hba.conf"
+            mv "$work/data" "$root/var/lib/postgresql/template"
+            chown -R 70:70 "$root/var/lib/postgresql/template"
+            chmod 700 "$root/var/lib/postgresql/template"
+        else
+            say "$image: no template cluster (initdb failed: $(tail -n 2 "$work/log" | tr '\n' ' ')); containers will run initdb"
+        fi
+        rm -rf "$work"
+    fi
     chmod -R a+rX "$root/usr"
 
     local changes=(
