@@ -511,6 +511,7 @@ static void test_ready_times(void)
             continue;
         BackendCfg cfg = {.name = "docker", .run_id = run_id, .start_timeout_ms = 60000};
         double *t = xcalloc((size_t)samples, sizeof(double));
+        double *stop = xcalloc((size_t)samples, sizeof(double));
         int ok = 0;
         char *version = NULL;
         for (int i = 0; i < samples; i++) {
@@ -520,19 +521,24 @@ static void test_ready_times(void)
                 CHECK(0, "start %d: %s", majors[m], err.msg);
                 continue;
             }
-            t[ok++] = c.ready_ms;
+            t[ok] = c.ready_ms;
             free(version);
             version = xstrdup(c.server_version);
+            double t0 = now_ms();
             docker_backend.stop(&cfg, &c);
+            stop[ok++] = now_ms() - t0;
         }
         if (ok) {
             qsort(t, (size_t)ok, sizeof(double), cmp_double);
-            printf("# docker ready: PostgreSQL %s median %.0f ms (min %.0f, max %.0f, n=%d)\n",
-                   version, t[ok / 2], t[0], t[ok - 1], ok);
+            qsort(stop, (size_t)ok, sizeof(double), cmp_double);
+            printf("# docker ready: PostgreSQL %s median %.0f ms (min %.0f, max %.0f, n=%d); "
+                   "stop+remove median %.0f ms\n",
+                   version, t[ok / 2], t[0], t[ok - 1], ok, stop[ok / 2]);
             CHECK(version && atoi(version) == majors[m], "version %s of %d", version, majors[m]);
         }
         free(version);
         free(t);
+        free(stop);
     }
     CHECK(count_run(dc, run_id) == 0, "nothing left after the timings");
     docker_close(dc);
