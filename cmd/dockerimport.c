@@ -16,8 +16,10 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: %s docker-import [-c|--change LINE]... [-f TAR] REPO:TAG\n\n", progname);
-    fprintf(f, "Imports a root filesystem tarball (stdin, or -f TAR) as the Docker image REPO:TAG.\n");
-    fprintf(f, "Each LINE is a Dockerfile instruction applied to the image (ENTRYPOINT, CMD, ENV,\n");
+    fprintf(f,
+            "Imports a root filesystem tarball (stdin, or -f TAR) as the Docker image REPO:TAG.\n");
+    fprintf(f,
+            "Each LINE is a Dockerfile instruction applied to the image (ENTRYPOINT, CMD, ENV,\n");
     fprintf(f, "USER, LABEL, EXPOSE, STOPSIGNAL, WORKDIR).\n");
 }
 
@@ -73,12 +75,10 @@ int cmd_docker_import(int argc, char **argv)
     DockerClient *dc = docker_open(NULL, NULL, &err);
     int rc = dc ? docker_image_import(dc, fd, repo, colon + 1, changes, (int)nchanges, &err) : -1;
     docker_close(dc);
-    if (file)
-        close(fd);
+    if (file) close(fd);
     free(repo);
     free(changes);
-    if (rc < 0)
-        return cmd_fail_err(&err, EXIT_ENV);
+    if (rc < 0) return cmd_fail_err(&err, EXIT_ENV);
     printf("imported %s in %.1f s\n", ref, (now_ms() - t0) / 1000.0);
     return 0;
 }

@@ -26,8 +26,7 @@ static void skip_ws(Parser *p)
 {
     while (p->pos < p->n) {
         char c = p->s[p->pos];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            break;
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
         p->pos++;
     }
 }
@@ -39,8 +38,7 @@ static void node_clear(JsonNode *node)
     } else if (node->type == JSONR_ARRAY || node->type == JSONR_OBJECT) {
         for (size_t i = 0; i < node->len; i++) {
             node_clear(&node->kids[i]);
-            if (node->keys)
-                free(node->keys[i]);
+            if (node->keys) free(node->keys[i]);
         }
         free(node->kids);
         free(node->keys);
@@ -50,8 +48,7 @@ static void node_clear(JsonNode *node)
 
 static int hex4(Parser *p, unsigned *out)
 {
-    if (p->n - p->pos < 4)
-        return fail(p, "truncated \\u escape");
+    if (p->n - p->pos < 4) return fail(p, "truncated \\u escape");
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
         char c = p->s[p->pos++];
@@ -100,15 +97,13 @@ static int parse_string(Parser *p, Buf *out)
 {
     p->pos++; /* the quote */
     for (;;) {
-        if (p->pos >= p->n)
-            return fail(p, "unterminated string");
+        if (p->pos >= p->n) return fail(p, "unterminated string");
         unsigned char c = (unsigned char)p->s[p->pos];
         if (c == '"') {
             p->pos++;
             return 0;
         }
-        if (c < 0x20)
-            return fail(p, "control character in string");
+        if (c < 0x20) return fail(p, "control character in string");
         if (c != '\\') {
             /* copy a run of plain bytes at once */
             size_t start = p->pos;
@@ -119,28 +114,41 @@ static int parse_string(Parser *p, Buf *out)
             continue;
         }
         p->pos++;
-        if (p->pos >= p->n)
-            return fail(p, "unterminated escape");
+        if (p->pos >= p->n) return fail(p, "unterminated escape");
         char e = p->s[p->pos++];
         switch (e) {
-        case '"': buf_putc(out, '"'); break;
-        case '\\': buf_putc(out, '\\'); break;
-        case '/': buf_putc(out, '/'); break;
-        case 'b': buf_putc(out, '\b'); break;
-        case 'f': buf_putc(out, '\f'); break;
-        case 'n': buf_putc(out, '\n'); break;
-        case 'r': buf_putc(out, '\r'); break;
-        case 't': buf_putc(out, '\t'); break;
+        case '"':
+            buf_putc(out, '"');
+            break;
+        case '\\':
+            buf_putc(out, '\\');
+            break;
+        case '/':
+            buf_putc(out, '/');
+            break;
+        case 'b':
+            buf_putc(out, '\b');
+            break;
+        case 'f':
+            buf_putc(out, '\f');
+            break;
+        case 'n':
+            buf_putc(out, '\n');
+            break;
+        case 'r':
+            buf_putc(out, '\r');
+            break;
+        case 't':
+            buf_putc(out, '\t');
+            break;
         case 'u': {
             unsigned cp;
-            if (hex4(p, &cp) < 0)
-                return -1;
+            if (hex4(p, &cp) < 0) return -1;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 unsigned lo;
                 if (p->n - p->pos >= 6 && p->s[p->pos] == '\\' && p->s[p->pos + 1] == 'u') {
                     p->pos += 2;
-                    if (hex4(p, &lo) < 0)
-                        return -1;
+                    if (hex4(p, &lo) < 0) return -1;
                     if (lo >= 0xDC00 && lo <= 0xDFFF) {
                         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                     } else {
@@ -166,10 +174,8 @@ static int parse_string(Parser *p, Buf *out)
 static int parse_number(Parser *p, JsonNode *node)
 {
     size_t start = p->pos;
-    if (p->pos < p->n && p->s[p->pos] == '-')
-        p->pos++;
-    if (p->pos >= p->n || p->s[p->pos] < '0' || p->s[p->pos] > '9')
-        return fail(p, "bad number");
+    if (p->pos < p->n && p->s[p->pos] == '-') p->pos++;
+    if (p->pos >= p->n || p->s[p->pos] < '0' || p->s[p->pos] > '9') return fail(p, "bad number");
     if (p->s[p->pos] == '0')
         p->pos++;
     else
@@ -180,18 +186,15 @@ static int parse_number(Parser *p, JsonNode *node)
         size_t d = p->pos;
         while (p->pos < p->n && p->s[p->pos] >= '0' && p->s[p->pos] <= '9')
             p->pos++;
-        if (p->pos == d)
-            return fail(p, "bad number: no digit after the point");
+        if (p->pos == d) return fail(p, "bad number: no digit after the point");
     }
     if (p->pos < p->n && (p->s[p->pos] == 'e' || p->s[p->pos] == 'E')) {
         p->pos++;
-        if (p->pos < p->n && (p->s[p->pos] == '+' || p->s[p->pos] == '-'))
-            p->pos++;
+        if (p->pos < p->n && (p->s[p->pos] == '+' || p->s[p->pos] == '-')) p->pos++;
         size_t d = p->pos;
         while (p->pos < p->n && p->s[p->pos] >= '0' && p->s[p->pos] <= '9')
             p->pos++;
-        if (p->pos == d)
-            return fail(p, "bad number: no digit in the exponent");
+        if (p->pos == d) return fail(p, "bad number: no digit in the exponent");
     }
     char tmp[64];
     size_t len = p->pos - start;
@@ -226,8 +229,7 @@ static int parse_container(Parser *p, JsonNode *node, int depth, bool object)
         char *key = NULL;
         if (object) {
             skip_ws(p);
-            if (p->pos >= p->n || p->s[p->pos] != '"')
-                return fail(p, "expected a string key");
+            if (p->pos >= p->n || p->s[p->pos] != '"') return fail(p, "expected a string key");
             Buf k;
             buf_init(&k);
             if (parse_string(p, &k) < 0) {
@@ -250,11 +252,9 @@ static int parse_container(Parser *p, JsonNode *node, int depth, bool object)
             node->keys[idx] = key;
         }
         node->len++;
-        if (parse_value(p, &node->kids[idx], depth + 1) < 0)
-            return -1;
+        if (parse_value(p, &node->kids[idx], depth + 1) < 0) return -1;
         skip_ws(p);
-        if (p->pos >= p->n)
-            return fail(p, object ? "unterminated object" : "unterminated array");
+        if (p->pos >= p->n) return fail(p, object ? "unterminated object" : "unterminated array");
         if (p->s[p->pos] == ',') {
             p->pos++;
             continue;
@@ -279,11 +279,9 @@ static int parse_literal(Parser *p, const char *word, JsonType type, JsonNode *n
 
 static int parse_value(Parser *p, JsonNode *node, int depth)
 {
-    if (depth > JSONREAD_MAX_DEPTH)
-        return fail(p, "nested too deeply");
+    if (depth > JSONREAD_MAX_DEPTH) return fail(p, "nested too deeply");
     skip_ws(p);
-    if (p->pos >= p->n)
-        return fail(p, "unexpected end");
+    if (p->pos >= p->n) return fail(p, "unexpected end");
     switch (p->s[p->pos]) {
     case '{':
         return parse_container(p, node, depth, true);
@@ -331,19 +329,16 @@ JsonNode *jsonread_parse(const char *text, size_t n, Err *err)
 
 void jsonread_free(JsonNode *root)
 {
-    if (!root)
-        return;
+    if (!root) return;
     node_clear(root);
     free(root);
 }
 
 const JsonNode *jsonread_get(const JsonNode *obj, const char *key)
 {
-    if (!obj || obj->type != JSONR_OBJECT)
-        return NULL;
+    if (!obj || obj->type != JSONR_OBJECT) return NULL;
     for (size_t i = 0; i < obj->len; i++)
-        if (strcmp(obj->keys[i], key) == 0)
-            return &obj->kids[i];
+        if (strcmp(obj->keys[i], key) == 0) return &obj->kids[i];
     return NULL;
 }
 
@@ -360,8 +355,7 @@ const JsonNode *jsonread_path(const JsonNode *node, ...)
 
 const JsonNode *jsonread_at(const JsonNode *arr, size_t i)
 {
-    if (!arr || arr->type != JSONR_ARRAY || i >= arr->len)
-        return NULL;
+    if (!arr || arr->type != JSONR_ARRAY || i >= arr->len) return NULL;
     return &arr->kids[i];
 }
 

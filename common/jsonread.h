@@ -24,11 +24,11 @@ typedef enum JsonType {
 
 typedef struct JsonNode {
     JsonType type;
-    double num;              /* JSONR_NUMBER */
-    char *str;               /* JSONR_STRING: NUL-terminated UTF-8 (may hold NULs: see len) */
-    size_t len;              /* JSONR_STRING: bytes; ARRAY/OBJECT: number of children */
-    struct JsonNode *kids;   /* ARRAY/OBJECT: children, in order */
-    char **keys;             /* OBJECT: keys[i] names kids[i] */
+    double num;            /* JSONR_NUMBER */
+    char *str;             /* JSONR_STRING: NUL-terminated UTF-8 (may hold NULs: see len) */
+    size_t len;            /* JSONR_STRING: bytes; ARRAY/OBJECT: number of children */
+    struct JsonNode *kids; /* ARRAY/OBJECT: children, in order */
+    char **keys;           /* OBJECT: keys[i] names kids[i] */
 } JsonNode;
 
 /* Parses text[0..n); trailing whitespace only after the value. On error NULL

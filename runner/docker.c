@@ -24,13 +24,13 @@
 #include "common/jsonread.h"
 
 #define CONNECT_TIMEOUT_MS 5000L
-#define CALL_TIMEOUT_MS 30000L     /* inspect, list, start, ... */
+#define CALL_TIMEOUT_MS 30000L /* inspect, list, start, ... */
 #define CREATE_TIMEOUT_MS 60000L
-#define REMOVE_TIMEOUT_MS 60000L   /* kill + remove of a busy server */
+#define REMOVE_TIMEOUT_MS 60000L /* kill + remove of a busy server */
 #define LOGS_TIMEOUT_MS 10000L
-#define PULL_TIMEOUT_MS 900000L    /* 15 min for a real registry */
+#define PULL_TIMEOUT_MS 900000L /* 15 min for a real registry */
 #define IMPORT_TIMEOUT_MS 900000L
-#define MAX_ANSWER (64u << 20)     /* answers larger than this are an error */
+#define MAX_ANSWER (64u << 20) /* answers larger than this are an error */
 
 struct DockerClient {
     CURL *curl;
@@ -48,21 +48,18 @@ struct DockerClient {
 
 void docker_add_secret(DockerClient *dc, const char *s)
 {
-    if (!dc || !s || !*s)
-        return;
+    if (!dc || !s || !*s) return;
     *ARRAY_PUSH(dc->secrets, dc->nsecrets, dc->capsecrets) = xstrdup(s);
 }
 
 /* Replaces every secret in s (NUL-terminated, edited in place) by "***". */
 static void scrub(const DockerClient *dc, char *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     for (size_t i = 0; i < dc->nsecrets; i++) {
         const char *sec = dc->secrets[i];
         size_t sl = strlen(sec);
-        if (sl < 3)
-            continue;
+        if (sl < 3) continue;
         char *p;
         while ((p = strstr(s, sec)) != NULL) {
             memcpy(p, "***", 3);
@@ -75,8 +72,7 @@ static int fail(const DockerClient *dc, Err *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int fail(const DockerClient *dc, Err *err, const char *fmt, ...)
 {
-    if (!err)
-        return -1;
+    if (!err) return -1;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
@@ -92,8 +88,7 @@ static size_t write_buf(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     Buf *b = ud;
     size_t n = size * nmemb;
-    if (b->len + n > MAX_ANSWER)
-        return 0; /* curl reports a write error */
+    if (b->len + n > MAX_ANSWER) return 0; /* curl reports a write error */
     buf_append(b, ptr, n);
     return n;
 }
@@ -107,11 +102,9 @@ static void setup(DockerClient *dc, const char *method, const char *path, long t
                            : xasprintf("%s%s", dc->base, path);
     curl_easy_setopt(c, CURLOPT_URL, url);
     free(url);
-    if (dc->sock)
-        curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, dc->sock);
+    if (dc->sock) curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, dc->sock);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (strcmp(method, "HEAD") == 0)
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    if (strcmp(method, "HEAD") == 0) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -124,8 +117,7 @@ static void setup(DockerClient *dc, const char *method, const char *path, long t
  * answer itself, trimmed; malloc'd. */
 static char *answer_message(const Buf *resp)
 {
-    if (!resp->data || resp->len == 0)
-        return xstrdup("(no message)");
+    if (!resp->data || resp->len == 0) return xstrdup("(no message)");
     Err jerr = {0};
     JsonNode *j = jsonread_parse(resp->data, resp->len, &jerr);
     const char *m = jsonread_str(jsonread_get(j, "message"));
@@ -183,8 +175,7 @@ static int request(DockerClient *dc, const char *method, const char *path, const
     curl_easy_setopt(dc->curl, CURLOPT_WRITEDATA, resp);
     CURLcode rc = curl_easy_perform(dc->curl);
     curl_slist_free_all(hdr);
-    if (rc != CURLE_OK)
-        return transport_error(dc, rc, method, path, err);
+    if (rc != CURLE_OK) return transport_error(dc, rc, method, path, err);
     curl_easy_getinfo(dc->curl, CURLINFO_RESPONSE_CODE, status);
     return 0;
 }
@@ -203,8 +194,7 @@ static int call(DockerClient *dc, const char *method, const char *path, const ch
     if (rc == 0 && out) {
         Err jerr = {0};
         *out = jsonread_parse(resp.data ? resp.data : "", resp.len, &jerr);
-        if (!*out)
-            rc = fail(dc, err, "docker engine: %s %s: %s", method, path, jerr.msg);
+        if (!*out) rc = fail(dc, err, "docker engine: %s %s: %s", method, path, jerr.msg);
     }
     buf_free(&resp);
     return rc;
@@ -250,8 +240,7 @@ static int api_cmp(const char *a, const char *b)
     int amaj = 0, amin = 0, bmaj = 0, bmin = 0;
     sscanf(a, "%d.%d", &amaj, &amin);
     sscanf(b, "%d.%d", &bmaj, &bmin);
-    if (amaj != bmaj)
-        return amaj < bmaj ? -1 : 1;
+    if (amaj != bmaj) return amaj < bmaj ? -1 : 1;
     return amin < bmin ? -1 : amin > bmin;
 }
 
@@ -265,10 +254,8 @@ DockerClient *docker_open(const char *host, const char *api, Err *err)
         }
         curl_ready = true;
     }
-    if (!host || !*host)
-        host = getenv("DOCKER_HOST");
-    if (!host || !*host)
-        host = DOCKER_DEFAULT_HOST;
+    if (!host || !*host) host = getenv("DOCKER_HOST");
+    if (!host || !*host) host = DOCKER_DEFAULT_HOST;
 
     DockerClient *dc = xcalloc(1, sizeof(*dc));
     dc->host = xstrdup(host);
@@ -314,8 +301,8 @@ DockerClient *docker_open(const char *host, const char *api, Err *err)
     }
     if (status != 200) {
         char *m = answer_message(&resp);
-        err_set(err, 3, "cannot reach the Docker engine at \"%s\": GET /_ping: HTTP %ld: %s",
-                host, status, m);
+        err_set(err, 3, "cannot reach the Docker engine at \"%s\": GET /_ping: HTTP %ld: %s", host,
+                status, m);
         free(m);
         buf_free(&resp);
         docker_close(dc);
@@ -356,10 +343,8 @@ DockerClient *docker_open(const char *host, const char *api, Err *err)
 
 void docker_close(DockerClient *dc)
 {
-    if (!dc)
-        return;
-    if (dc->curl)
-        curl_easy_cleanup(dc->curl);
+    if (!dc) return;
+    if (dc->curl) curl_easy_cleanup(dc->curl);
     for (size_t i = 0; i < dc->nsecrets; i++) {
         explicit_bzero(dc->secrets[i], strlen(dc->secrets[i]));
         free(dc->secrets[i]);
@@ -388,11 +373,9 @@ const char *docker_engine_version(const DockerClient *dc)
 
 /* ---- images --------------------------------------------------------------- */
 
-int docker_image_label(DockerClient *dc, const char *image, const char *key, char **value,
-                       Err *err)
+int docker_image_label(DockerClient *dc, const char *image, const char *key, char **value, Err *err)
 {
-    if (value)
-        *value = NULL;
+    if (value) *value = NULL;
     char *path = xasprintf("/images/%s/json", image);
     Buf resp;
     buf_init(&resp);
@@ -408,9 +391,9 @@ int docker_image_label(DockerClient *dc, const char *image, const char *key, cha
             if (key && value) {
                 Err jerr = {0};
                 JsonNode *j = jsonread_parse(resp.data, resp.len, &jerr);
-                const char *l = jsonread_str(jsonread_get(jsonread_path(j, "Config", "Labels", NULL), key));
-                if (l)
-                    *value = xstrdup(l);
+                const char *l =
+                    jsonread_str(jsonread_get(jsonread_path(j, "Config", "Labels", NULL), key));
+                if (l) *value = xstrdup(l);
                 jsonread_free(j);
             }
         }
@@ -449,27 +432,23 @@ static void split_ref(const char *image, char **repo, char **tag)
  * status 200. */
 typedef struct Stream {
     DockerClient *dc;
-    Buf line;        /* the incomplete line so far */
-    Buf all;         /* the whole answer, for non-2xx statuses (capped) */
-    char *error;     /* the first error of the stream; owned */
+    Buf line;    /* the incomplete line so far */
+    Buf all;     /* the whole answer, for non-2xx statuses (capped) */
+    char *error; /* the first error of the stream; owned */
     char *last_status;
-    bool progress;   /* print progress lines to stderr */
+    bool progress; /* print progress lines to stderr */
     const char *what;
 } Stream;
 
 static void stream_line(Stream *st, const char *s, size_t n)
 {
-    if (n == 0)
-        return;
+    if (n == 0) return;
     Err jerr = {0};
     JsonNode *j = jsonread_parse(s, n, &jerr);
-    if (!j)
-        return;
+    if (!j) return;
     const char *e = jsonread_str(jsonread_get(j, "error"));
-    if (!e)
-        e = jsonread_str(jsonread_path(j, "errorDetail", "message", NULL));
-    if (e && !st->error)
-        st->error = xstrdup(e);
+    if (!e) e = jsonread_str(jsonread_path(j, "errorDetail", "message", NULL));
+    if (e && !st->error) st->error = xstrdup(e);
     const char *status = jsonread_str(jsonread_get(j, "status"));
     if (status) {
         free(st->last_status);
@@ -489,8 +468,7 @@ static size_t stream_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     Stream *st = ud;
     size_t n = size * nmemb;
-    if (st->all.len < 65536)
-        buf_append(&st->all, ptr, n);
+    if (st->all.len < 65536) buf_append(&st->all, ptr, n);
     for (size_t i = 0; i < n; i++) {
         if (ptr[i] == '\n') {
             stream_line(st, st->line.data ? st->line.data : "", st->line.len);
@@ -516,18 +494,13 @@ static int stream_perform(DockerClient *dc, Stream *st, const char *path, Err *e
     curl_easy_setopt(dc->curl, CURLOPT_WRITEFUNCTION, stream_write);
     curl_easy_setopt(dc->curl, CURLOPT_WRITEDATA, st);
     CURLcode rc = curl_easy_perform(dc->curl);
-    if (st->line.len)
-        stream_line(st, st->line.data, st->line.len);
-    if (st->progress)
-        fprintf(stderr, "\r\033[K");
-    if (rc != CURLE_OK)
-        return transport_error(dc, rc, "POST", path, err);
+    if (st->line.len) stream_line(st, st->line.data, st->line.len);
+    if (st->progress) fprintf(stderr, "\r\033[K");
+    if (rc != CURLE_OK) return transport_error(dc, rc, "POST", path, err);
     long status = 0;
     curl_easy_getinfo(dc->curl, CURLINFO_RESPONSE_CODE, &status);
-    if (status < 200 || status > 299)
-        return status_error(dc, status, &st->all, "POST", path, err);
-    if (st->error)
-        return fail(dc, err, "docker engine: POST %s: %s", path, st->error);
+    if (status < 200 || status > 299) return status_error(dc, status, &st->all, "POST", path, err);
+    if (st->error) return fail(dc, err, "docker engine: POST %s: %s", path, st->error);
     return 0;
 }
 
@@ -539,8 +512,7 @@ int docker_image_pull(DockerClient *dc, const char *image, bool progress, Err *e
     buf_init(&path);
     buf_puts(&path, "/images/create");
     query_add(dc, &path, "fromImage", repo);
-    if (tag)
-        query_add(dc, &path, "tag", tag);
+    if (tag) query_add(dc, &path, "tag", tag);
     free(repo);
     free(tag);
 
@@ -553,8 +525,7 @@ int docker_image_pull(DockerClient *dc, const char *image, bool progress, Err *e
     curl_easy_setopt(dc->curl, CURLOPT_POSTFIELDS, "");
     curl_easy_setopt(dc->curl, CURLOPT_POSTFIELDSIZE, 0L);
     int rc = stream_perform(dc, &st, "/images/create", err);
-    if (rc == 0 && progress)
-        fprintf(stderr, "pulled %s\n", image);
+    if (rc == 0 && progress) fprintf(stderr, "pulled %s\n", image);
     stream_free(&st);
     free(what);
     buf_free(&path);
@@ -577,8 +548,7 @@ static size_t deflate_read(char *buffer, size_t size, size_t nitems, void *ud)
 {
     Deflater *d = ud;
     size_t room = size * nitems;
-    if (d->done)
-        return 0;
+    if (d->done) return 0;
     d->zs.next_out = (unsigned char *)buffer;
     d->zs.avail_out = (uInt)room;
     while (d->zs.avail_out == room) {
@@ -591,8 +561,7 @@ static size_t deflate_read(char *buffer, size_t size, size_t nitems, void *ud)
                 d->read_errno = errno;
                 return CURL_READFUNC_ABORT;
             }
-            if (r == 0)
-                d->eof = true;
+            if (r == 0) d->eof = true;
             d->zs.next_in = d->in;
             d->zs.avail_in = (uInt)r;
             d->bytes_in += (unsigned long long)r;
@@ -602,8 +571,7 @@ static size_t deflate_read(char *buffer, size_t size, size_t nitems, void *ud)
             d->done = true;
             break;
         }
-        if (zr != Z_OK && zr != Z_BUF_ERROR)
-            return CURL_READFUNC_ABORT;
+        if (zr != Z_OK && zr != Z_BUF_ERROR) return CURL_READFUNC_ABORT;
     }
     return room - d->zs.avail_out;
 }
@@ -721,12 +689,9 @@ int docker_container_create(DockerClient *dc, const DockerCreate *o, char **id, 
     json_obj_begin(&w);
     json_key(&w, "Image");
     json_str(&w, o->image);
-    if (o->nenv)
-        json_strs(&w, "Env", o->env, o->nenv);
-    if (o->cmd)
-        json_strs(&w, "Cmd", o->cmd, o->ncmd);
-    if (o->entrypoint)
-        json_strs(&w, "Entrypoint", o->entrypoint, o->nentrypoint);
+    if (o->nenv) json_strs(&w, "Env", o->env, o->nenv);
+    if (o->cmd) json_strs(&w, "Cmd", o->cmd, o->ncmd);
+    if (o->entrypoint) json_strs(&w, "Entrypoint", o->entrypoint, o->nentrypoint);
     json_key(&w, "Labels");
     json_obj_begin(&w);
     for (int i = 0; i < o->nlabels; i++) {
@@ -776,15 +741,13 @@ int docker_container_create(DockerClient *dc, const DockerCreate *o, char **id, 
     Buf path;
     buf_init(&path);
     buf_puts(&path, "/containers/create");
-    if (o->name)
-        query_add(dc, &path, "name", o->name);
+    if (o->name) query_add(dc, &path, "name", o->name);
     JsonNode *j = NULL;
     int rc = call(dc, "POST", path.data, body.data, CREATE_TIMEOUT_MS, &j, err);
     explicit_bzero(body.data, body.len);
     buf_free(&body);
     buf_free(&path);
-    if (rc < 0)
-        return -1;
+    if (rc < 0) return -1;
     const char *cid = jsonread_str(jsonread_get(j, "Id"));
     if (!cid) {
         jsonread_free(j);
@@ -816,8 +779,7 @@ void docker_state_free(DockerState *st)
     memset(st, 0, sizeof(*st));
 }
 
-int docker_container_inspect(DockerClient *dc, const char *id, int port, DockerState *st,
-                             Err *err)
+int docker_container_inspect(DockerClient *dc, const char *id, int port, DockerState *st, Err *err)
 {
     memset(st, 0, sizeof(*st));
     char *path = xasprintf("/containers/%s/json", id);
@@ -840,14 +802,13 @@ int docker_container_inspect(DockerClient *dc, const char *id, int port, DockerS
             st->exit_code = (int)jsonread_num(jsonread_get(s, "ExitCode"), 0);
             st->status = xstrdup(jsonread_str(jsonread_get(s, "Status")));
             st->error = xstrdup(jsonread_str(jsonread_get(s, "Error")));
-            if (!st->status)
-                st->status = xstrdup("");
-            if (!st->error)
-                st->error = xstrdup("");
+            if (!st->status) st->status = xstrdup("");
+            if (!st->error) st->error = xstrdup("");
             if (port) {
                 char key[32];
                 snprintf(key, sizeof(key), "%d/tcp", port);
-                const JsonNode *b = jsonread_get(jsonread_path(j, "NetworkSettings", "Ports", NULL), key);
+                const JsonNode *b =
+                    jsonread_get(jsonread_path(j, "NetworkSettings", "Ports", NULL), key);
                 for (size_t i = 0; b && i < b->len; i++) {
                     const char *hp = jsonread_str(jsonread_get(jsonread_at(b, i), "HostPort"));
                     if (hp && atoi(hp) > 0) {
@@ -872,8 +833,7 @@ int docker_container_logs(DockerClient *dc, const char *id, int tail, char **out
     buf_init(&resp);
     long status = 0;
     int rc = request(dc, "GET", path, NULL, LOGS_TIMEOUT_MS, &resp, &status, err);
-    if (rc == 0 && status != 200)
-        rc = status_error(dc, status, &resp, "GET", path, err);
+    if (rc == 0 && status != 200) rc = status_error(dc, status, &resp, "GET", path, err);
     if (rc == 0) {
         /* Without a TTY the answer is multiplexed: frames of an 8-byte header
          * (stream 0/1/2, three zero bytes, big-endian size) and the payload. */
@@ -889,8 +849,7 @@ int docker_container_logs(DockerClient *dc, const char *id, int tail, char **out
                 size_t len = ((size_t)p[i + 4] << 24) | ((size_t)p[i + 5] << 16) |
                              ((size_t)p[i + 6] << 8) | p[i + 7];
                 i += 8;
-                if (len > n - i)
-                    len = n - i;
+                if (len > n - i) len = n - i;
                 buf_append(&text, p + i, len);
                 i += len;
             }
@@ -930,8 +889,7 @@ int docker_container_remove(DockerClient *dc, const char *id, Err *err)
                 }
                 poll(NULL, 0, 100);
             }
-            if (rc < 0)
-                status_error(dc, status, &resp, "DELETE", path, err);
+            if (rc < 0) status_error(dc, status, &resp, "DELETE", path, err);
         } else {
             rc = status_error(dc, status, &resp, "DELETE", path, err);
         }
@@ -941,8 +899,8 @@ int docker_container_remove(DockerClient *dc, const char *id, Err *err)
     return rc;
 }
 
-int docker_container_list(DockerClient *dc, const char *label, DockerContainerInfo **out,
-                          size_t *n, Err *err)
+int docker_container_list(DockerClient *dc, const char *label, DockerContainerInfo **out, size_t *n,
+                          Err *err)
 {
     *out = NULL;
     *n = 0;
@@ -964,8 +922,7 @@ int docker_container_list(DockerClient *dc, const char *label, DockerContainerIn
     JsonNode *j = NULL;
     int rc = call(dc, "GET", path.data, NULL, CALL_TIMEOUT_MS, &j, err);
     buf_free(&path);
-    if (rc < 0)
-        return -1;
+    if (rc < 0) return -1;
     if (j->type != JSONR_ARRAY) {
         jsonread_free(j);
         return fail(dc, err, "docker engine: GET /containers/json: not an array");
@@ -984,8 +941,7 @@ int docker_container_list(DockerClient *dc, const char *label, DockerContainerIn
         ci->run = xstrdup(jsonread_str(jsonread_get(labels, DOCKER_LABEL_RUN)));
         ci->owner = xstrdup(jsonread_str(jsonread_get(labels, DOCKER_LABEL_OWNER)));
         ci->host = xstrdup(jsonread_str(jsonread_get(labels, DOCKER_LABEL_HOST)));
-        if (!ci->id)
-            ci->id = xstrdup("");
+        if (!ci->id) ci->id = xstrdup("");
     }
     jsonread_free(j);
     return 0;

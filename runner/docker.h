@@ -24,8 +24,8 @@
 #include "common/util.h"
 #include "runner/backend.h"
 
-#define DOCKER_API_MAX "1.41"  /* newest API version we speak */
-#define DOCKER_API_MIN "1.25"  /* oldest we accept (Docker 1.13, 2017) */
+#define DOCKER_API_MAX "1.41" /* newest API version we speak */
+#define DOCKER_API_MIN "1.25" /* oldest we accept (Docker 1.13, 2017) */
 #define DOCKER_DEFAULT_HOST "unix:///var/run/docker.sock"
 
 typedef struct DockerClient DockerClient;
@@ -37,8 +37,8 @@ typedef struct DockerClient DockerClient;
  * engine does not answer. Free with docker_close(). */
 DockerClient *docker_open(const char *host, const char *api, Err *err);
 void docker_close(DockerClient *dc);
-const char *docker_host(const DockerClient *dc);        /* "unix:///var/run/docker.sock" */
-const char *docker_api_version(const DockerClient *dc); /* "1.41" */
+const char *docker_host(const DockerClient *dc);           /* "unix:///var/run/docker.sock" */
+const char *docker_api_version(const DockerClient *dc);    /* "1.41" */
 const char *docker_engine_version(const DockerClient *dc); /* "20.10.24", "" when api was given */
 
 /* Scrubs s (not owned, copied) from every message and log the client returns. */
@@ -68,18 +68,18 @@ int docker_image_label(DockerClient *dc, const char *image, const char *key, cha
 
 /* ---- containers -------------------------------------------------------- */
 typedef struct DockerCreate {
-    const char *name;                 /* container name, NULL for a generated one */
+    const char *name; /* container name, NULL for a generated one */
     const char *image;
-    const char *const *env;           /* "K=V" */
+    const char *const *env; /* "K=V" */
     int nenv;
-    const char *const *labels;        /* "k=v" */
+    const char *const *labels; /* "k=v" */
     int nlabels;
-    const char *const *cmd;           /* NULL: the image's */
+    const char *const *cmd; /* NULL: the image's */
     int ncmd;
-    const char *const *entrypoint;    /* NULL: the image's */
+    const char *const *entrypoint; /* NULL: the image's */
     int nentrypoint;
-    int publish_port;                 /* container TCP port published on 127.0.0.1:<random>, 0 none */
-    const char *tmpfs;                /* a path mounted as tmpfs, NULL none */
+    int publish_port;  /* container TCP port published on 127.0.0.1:<random>, 0 none */
+    const char *tmpfs; /* a path mounted as tmpfs, NULL none */
 } DockerCreate;
 
 /* Creates a container; *id is its id (malloc'd, free()). */
@@ -89,16 +89,15 @@ int docker_container_start(DockerClient *dc, const char *id, Err *err);
 typedef struct DockerState {
     bool running;
     int exit_code;
-    char *status;    /* "created", "running", "exited", ...; owned */
-    char *error;     /* the engine's error starting it, "" when none; owned */
-    int host_port;   /* host port published for publish_port, 0 when none (yet) */
+    char *status;  /* "created", "running", "exited", ...; owned */
+    char *error;   /* the engine's error starting it, "" when none; owned */
+    int host_port; /* host port published for publish_port, 0 when none (yet) */
 } DockerState;
 
 /* Inspects container id (or name); port is the container port whose host
  * binding goes to st->host_port (0: none). 0 when found, 1 when no such
  * container, -1 on error. Free st with docker_state_free(). */
-int docker_container_inspect(DockerClient *dc, const char *id, int port, DockerState *st,
-                             Err *err);
+int docker_container_inspect(DockerClient *dc, const char *id, int port, DockerState *st, Err *err);
 void docker_state_free(DockerState *st);
 
 /* The last tail lines of the container's stdout and stderr, demultiplexed,
@@ -109,19 +108,19 @@ int docker_container_logs(DockerClient *dc, const char *id, int tail, char **out
 int docker_container_remove(DockerClient *dc, const char *id, Err *err);
 
 typedef struct DockerContainerInfo {
-    char *id;      /* owned */
-    char *name;    /* without the leading '/'; owned */
-    char *image;   /* owned */
-    char *state;   /* "running", "exited", ...; owned */
-    char *run;     /* the lockmatrix.run label, NULL when absent; owned */
-    char *owner;   /* the lockmatrix.owner label ("<pid> <starttime>"), NULL when absent; owned */
-    char *host;    /* the lockmatrix.host label, NULL when absent; owned */
+    char *id;    /* owned */
+    char *name;  /* without the leading '/'; owned */
+    char *image; /* owned */
+    char *state; /* "running", "exited", ...; owned */
+    char *run;   /* the lockmatrix.run label, NULL when absent; owned */
+    char *owner; /* the lockmatrix.owner label ("<pid> <starttime>"), NULL when absent; owned */
+    char *host;  /* the lockmatrix.host label, NULL when absent; owned */
 } DockerContainerInfo;
 
 /* Every container (running or not) carrying label (a key, or "key=value");
  * *out malloc'd array of *n entries, free with docker_list_free(). */
-int docker_container_list(DockerClient *dc, const char *label, DockerContainerInfo **out,
-                          size_t *n, Err *err);
+int docker_container_list(DockerClient *dc, const char *label, DockerContainerInfo **out, size_t *n,
+                          Err *err);
 void docker_list_free(DockerContainerInfo *list, size_t n);
 
 /* ---- the backend ------------------------------------------------------- */

@@ -38,8 +38,7 @@ static char run_owner[64];
 
 char *docker_image_name(const char *tmpl, int major)
 {
-    if (!tmpl || !*tmpl)
-        tmpl = DOCKER_DEFAULT_IMAGE;
+    if (!tmpl || !*tmpl) tmpl = DOCKER_DEFAULT_IMAGE;
     Buf b;
     buf_init(&b);
     for (const char *p = tmpl; *p;) {
@@ -61,17 +60,14 @@ char *docker_container_name(long long run_id, int seq)
 /* PASSWORD_LEN random letters and digits from /dev/urandom into pw. */
 static int random_password(char pw[PASSWORD_LEN + 1], Err *err)
 {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     unsigned char raw[PASSWORD_LEN * 2];
     int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return err_set(err, 3, "could not open \"/dev/urandom\": %s", strerror(errno));
+    if (fd < 0) return err_set(err, 3, "could not open \"/dev/urandom\": %s", strerror(errno));
     size_t got = 0;
     while (got < sizeof(raw)) {
         ssize_t r = read(fd, raw + got, sizeof(raw) - got);
-        if (r < 0 && errno == EINTR)
-            continue;
+        if (r < 0 && errno == EINTR) continue;
         if (r <= 0) {
             close(fd);
             return err_set(err, 3, "could not read \"/dev/urandom\": %s",
@@ -83,8 +79,7 @@ static int random_password(char pw[PASSWORD_LEN + 1], Err *err)
     /* rejection sampling: 62 letters, drop bytes >= 248 to stay uniform */
     size_t n = 0;
     for (size_t i = 0; i < sizeof(raw) && n < PASSWORD_LEN; i++)
-        if (raw[i] < 248)
-            pw[n++] = alphabet[raw[i] % 62];
+        if (raw[i] < 248) pw[n++] = alphabet[raw[i] % 62];
     while (n < PASSWORD_LEN) /* practically never: 48 bytes all >= 248 */
         pw[n] = alphabet[n % 62], n++;
     pw[PASSWORD_LEN] = '\0';
@@ -98,16 +93,14 @@ static unsigned long long proc_starttime(pid_t pid)
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     char *text = NULL;
-    if (file_read_all(path, &text, NULL, NULL) != 0)
-        return 0;
+    if (file_read_all(path, &text, NULL, NULL) != 0) return 0;
     unsigned long long start = 0;
     const char *p = strrchr(text, ')'); /* the command may hold spaces and parentheses */
     if (p) {
         /* after ")": field 3 (state) ... field 22 (starttime) */
         int field = 2;
         for (; *p && field < 22; p++)
-            if (*p == ' ')
-                field++;
+            if (*p == ' ') field++;
         start = strtoull(p, NULL, 10);
     }
     free(text);
@@ -124,16 +117,14 @@ static bool owner_alive(const char *owner)
 {
     int pid = 0;
     unsigned long long start = 0;
-    if (!owner || sscanf(owner, "%d %llu", &pid, &start) != 2 || pid <= 0)
-        return false;
+    if (!owner || sscanf(owner, "%d %llu", &pid, &start) != 2 || pid <= 0) return false;
     return proc_starttime(pid) == start;
 }
 
 static char *host_name(void)
 {
     char h[256] = "";
-    if (gethostname(h, sizeof(h) - 1) != 0)
-        h[0] = '\0';
+    if (gethostname(h, sizeof(h) - 1) != 0) h[0] = '\0';
     return xstrdup(h);
 }
 
@@ -158,16 +149,13 @@ static int start_timeout(const BackendCfg *cfg)
 static int wait_socket(PGconn *conn, bool for_write, double deadline)
 {
     int sock = PQsocket(conn);
-    if (sock < 0)
-        return -1;
+    if (sock < 0) return -1;
     for (;;) {
         int left = (int)(deadline - now_ms());
-        if (left <= 0)
-            return 0;
+        if (left <= 0) return 0;
         struct pollfd pfd = {.fd = sock, .events = for_write ? POLLOUT : POLLIN};
         int r = poll(&pfd, 1, left);
-        if (r < 0 && errno == EINTR)
-            continue;
+        if (r < 0 && errno == EINTR) continue;
         return r < 0 ? -1 : r;
     }
 }
@@ -213,8 +201,7 @@ static int try_server(const char *conninfo, double deadline, char **version, cha
     for (;;) {
         while (!PQisBusy(conn)) {
             PGresult *res = PQgetResult(conn);
-            if (!res)
-                goto done;
+            if (!res) goto done;
             if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
                 const char *v = PQgetvalue(res, 0, 0);
                 *version = xstrndup(v, strcspn(v, " "));
@@ -243,8 +230,7 @@ static int try_server(const char *conninfo, double deadline, char **version, cha
         }
     }
 done:
-    if (rc < 0 && !*why)
-        *why = xstrdup("no answer to SHOW server_version");
+    if (rc < 0 && !*why) *why = xstrdup("no answer to SHOW server_version");
     PQfinish(conn);
     return rc;
 }
@@ -254,8 +240,7 @@ done:
 static int docker_prepare(BackendCfg *cfg, const int *majors, int nmajors, Err *err)
 {
     DockerClient *dc = docker_open(NULL, NULL, err);
-    if (!dc)
-        return -1;
+    if (!dc) return -1;
     snprintf(negotiated_api, sizeof(negotiated_api), "%s", docker_api_version(dc));
     owner_of(getpid(), run_owner, sizeof(run_owner));
     int rc = 0;
@@ -305,8 +290,7 @@ static void append_logs(DockerClient *dc, const char *id, Buf *msg)
         if (n > 700) {
             start = logs + n - 700;
             const char *nl = strchr(start, '\n');
-            if (nl)
-                start = nl + 1;
+            if (nl) start = nl + 1;
         }
         buf_printf(msg, "\nlast lines of its log:\n%s", start);
     }
@@ -319,8 +303,7 @@ static int docker_start(const BackendCfg *cfg, int major, int seq, Container *ou
     double deadline = t0 + start_timeout(cfg);
     memset(out, 0, sizeof(*out));
     DockerClient *dc = open_client(err);
-    if (!dc)
-        return -1;
+    if (!dc) return -1;
     char pw[PASSWORD_LEN + 1];
     if (random_password(pw, err) < 0) {
         docker_close(dc);
@@ -341,8 +324,13 @@ static int docker_start(const BackendCfg *cfg, int major, int seq, Container *ou
     free(host);
     const char *env[] = {env_pw};
     const char *labels[] = {l_run, l_seq, l_major, l_owner, l_host};
-    const char *cmd[] = {"postgres", "-c", "fsync=off", "-c", "full_page_writes=off",
-                         "-c", "synchronous_commit=off"};
+    const char *cmd[] = {"postgres",
+                         "-c",
+                         "fsync=off",
+                         "-c",
+                         "full_page_writes=off",
+                         "-c",
+                         "synchronous_commit=off"};
     DockerCreate opt = {
         .name = name,
         .image = image,
@@ -370,8 +358,7 @@ static int docker_start(const BackendCfg *cfg, int major, int seq, Container *ou
         goto fail;
     }
     if (docker_container_start(dc, id, &e) < 0) {
-        buf_printf(&msg, "could not start container \"%s\" (image \"%s\"): %s", name, image,
-                   e.msg);
+        buf_printf(&msg, "could not start container \"%s\" (image \"%s\"): %s", name, image, e.msg);
         append_logs(dc, id, &msg);
         discard(dc, id, &msg);
         goto fail;
@@ -390,8 +377,9 @@ static int docker_start(const BackendCfg *cfg, int major, int seq, Container *ou
             goto fail;
         }
         if (!st.running) {
-            buf_printf(&msg, "container \"%s\" (image \"%s\") exited with code %d before it was ready%s%s",
-                       name, image, st.exit_code, st.error[0] ? ": " : "", st.error);
+            buf_printf(
+                &msg, "container \"%s\" (image \"%s\") exited with code %d before it was ready%s%s",
+                name, image, st.exit_code, st.error[0] ? ": " : "", st.error);
             docker_state_free(&st);
             free(why);
             append_logs(dc, id, &msg);
@@ -406,8 +394,7 @@ static int docker_start(const BackendCfg *cfg, int major, int seq, Container *ou
         docker_state_free(&st);
         if (conninfo) {
             double attempt_end = now_ms() + 2000;
-            if (attempt_end > deadline)
-                attempt_end = deadline;
+            if (attempt_end > deadline) attempt_end = deadline;
             char *dbinfo = xasprintf("%s dbname=postgres", conninfo);
             char *now_why = NULL;
             int ok = try_server(dbinfo, attempt_end, &version, &now_why);
@@ -432,8 +419,10 @@ static int docker_start(const BackendCfg *cfg, int major, int seq, Container *ou
                            "127.0.0.1:%d within %d ms: %s",
                            name, image, host_port, start_timeout(cfg), why ? why : "no answer");
             else
-                buf_printf(&msg, "container \"%s\" (image \"%s\") published no port for %d/tcp within %d ms",
-                           name, image, PG_PORT, start_timeout(cfg));
+                buf_printf(
+                    &msg,
+                    "container \"%s\" (image \"%s\") published no port for %d/tcp within %d ms",
+                    name, image, PG_PORT, start_timeout(cfg));
             free(why);
             append_logs(dc, id, &msg);
             discard(dc, id, &msg);
@@ -473,8 +462,7 @@ fail:
     }
     buf_free(&msg);
     free(version);
-    if (conninfo)
-        explicit_bzero(conninfo, strlen(conninfo));
+    if (conninfo) explicit_bzero(conninfo, strlen(conninfo));
     free(conninfo);
     free(id);
     free(name);
@@ -494,8 +482,7 @@ fail:
 static void container_free(Container *c)
 {
     free(c->server_version);
-    if (c->conninfo)
-        explicit_bzero(c->conninfo, strlen(c->conninfo));
+    if (c->conninfo) explicit_bzero(c->conninfo, strlen(c->conninfo));
     free(c->conninfo);
     free(c->name);
     free(c->dir);
@@ -534,10 +521,9 @@ static int docker_clean(const BackendCfg *cfg, long long run_id, Err *err)
 {
     (void)cfg;
     DockerClient *dc = open_client(err);
-    if (!dc)
-        return -1;
-    char *label = run_id >= 0 ? xasprintf("%s=%lld", DOCKER_LABEL_RUN, run_id)
-                              : xstrdup(DOCKER_LABEL_RUN);
+    if (!dc) return -1;
+    char *label =
+        run_id >= 0 ? xasprintf("%s=%lld", DOCKER_LABEL_RUN, run_id) : xstrdup(DOCKER_LABEL_RUN);
     DockerContainerInfo *list = NULL;
     size_t n = 0;
     int count = 0;

@@ -94,8 +94,7 @@ static int write_tar(const char *path, const char *name, const char *content)
     snprintf((char *)h + 148, 8, "%06o", sum);
     h[155] = ' ';
     FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     fwrite(h, 1, sizeof(h), f);
     fwrite(content, 1, len, f);
     unsigned char zero[1024] = {0};
@@ -116,12 +115,9 @@ static int make_image(DockerClient *dc, const char *base, const char *ref, const
     int rc = docker_container_create(dc, &o, &id, &err);
     char *change = xasprintf("ENTRYPOINT %s", entry);
     const char *changes[] = {change, "CMD []"};
-    if (rc == 0)
-        rc = docker_commit(dc, id, repo, tag, changes, 2, &err);
-    if (rc < 0)
-        printf("# make_image %s: %s\n", ref, err.msg);
-    if (id)
-        docker_container_remove(dc, id, &err);
+    if (rc == 0) rc = docker_commit(dc, id, repo, tag, changes, 2, &err);
+    if (rc < 0) printf("# make_image %s: %s\n", ref, err.msg);
+    if (id) docker_container_remove(dc, id, &err);
     free(id);
     free(change);
     free(repo);
@@ -134,15 +130,13 @@ static char *my_owner(void)
     FILE *f = fopen("/proc/self/stat", "r");
     char line[1024] = "";
     if (f) {
-        if (!fgets(line, sizeof(line), f))
-            line[0] = '\0';
+        if (!fgets(line, sizeof(line), f)) line[0] = '\0';
         fclose(f);
     }
     const char *p = strrchr(line, ')');
     int field = 2;
     for (; p && *p && field < 22; p++)
-        if (*p == ' ')
-            field++;
+        if (*p == ' ') field++;
     return xasprintf("%d %llu", (int)getpid(), p ? strtoull(p, NULL, 10) : 0ULL);
 }
 
@@ -152,8 +146,7 @@ static char *labelled(DockerClient *dc, const char *const *labels, int n)
     DockerCreate o = {.image = "postgres:17-alpine", .labels = labels, .nlabels = n};
     char *id = NULL;
     Err err = {0};
-    if (docker_container_create(dc, &o, &id, &err) < 0)
-        printf("# create: %s\n", err.msg);
+    if (docker_container_create(dc, &o, &id, &err) < 0) printf("# create: %s\n", err.msg);
     return id;
 }
 
@@ -184,8 +177,7 @@ static void test_clean_every_run(DockerClient *dc)
     CHECK(foreign_id && container_exists(dc, foreign_id), "a container without our label is kept");
     CHECK(docker_backend.clean(&cfg, run_id + 3, &err) == 1, "clean of one run removes it");
     CHECK(live_id && !container_exists(dc, live_id), "gone");
-    if (foreign_id)
-        docker_container_remove(dc, foreign_id, &err);
+    if (foreign_id) docker_container_remove(dc, foreign_id, &err);
     free(dead_id);
     free(live_id);
     free(foreign_id);
@@ -311,8 +303,7 @@ static void test_client(DockerClient *dc)
     close(fd);
     unlink(tar);
     printf("# import of garbage: %d %s\n", r, err.msg);
-    if (r == 0)
-        docker_image_remove(dc, "lockmatrix-test:garbage", &err);
+    if (r == 0) docker_image_remove(dc, "lockmatrix-test:garbage", &err);
 
     /* 404s: inspect, logs, remove of a container that does not exist */
     DockerState st;
@@ -370,8 +361,7 @@ static void test_backend(DockerClient *dc)
         err_clear(&err);
         int rc = ops->start(&cfg, 17, i + 1, &c[i], &err);
         CHECK(rc == 0, "start w%d: %s", i + 1, err.msg);
-        if (rc != 0)
-            return;
+        if (rc != 0) return;
     }
     char *want = docker_container_name(run_id, 1);
     CHECK_STR(c[0].name, want, "name");
@@ -417,7 +407,8 @@ static void test_backend(DockerClient *dc)
 
     const char *flabel = "lockmatrix.test=foreign";
     char *fname = xasprintf("lockmatrix-test-foreign-%d", (int)getpid());
-    DockerCreate fo = {.name = fname, .image = "postgres:17-alpine", .labels = &flabel, .nlabels = 1};
+    DockerCreate fo = {
+        .name = fname, .image = "postgres:17-alpine", .labels = &flabel, .nlabels = 1};
     char *fid = NULL;
     CHECK(docker_container_create(dc, &fo, &fid, &err) == 0, "foreign: %s", err.msg);
     char *olabel = xasprintf("%s=%lld", DOCKER_LABEL_RUN, run_id + 1);
@@ -433,7 +424,7 @@ static void test_backend(DockerClient *dc)
     CHECK(!container_exists(dc, id1), "stop removed w1");
     ops->reap(&cfg, 2);
     CHECK(!container_exists(dc, id2), "reap removed w2");
-    ops->reap(&cfg, 2); /* nothing left: quiet */
+    ops->reap(&cfg, 2);     /* nothing left: quiet */
     ops->stop(&cfg, &c[1]); /* already gone: frees the fields quietly */
     err_clear(&err);
     CHECK(ops->clean(&cfg, run_id, &err) == 1, "clean of the run: %s", err.msg);
@@ -448,8 +439,7 @@ static void test_backend(DockerClient *dc)
     free(c[2].docker_id);
     c[2].docker_id = NULL;
     ops->stop(&cfg, &c[2]);
-    if (fid)
-        docker_container_remove(dc, fid, &err);
+    if (fid) docker_container_remove(dc, fid, &err);
     CHECK(fid && !container_exists(dc, fid), "foreign removed by the test");
     free(fid);
     free(oid);
@@ -470,15 +460,16 @@ static void test_start_errors(DockerClient *dc)
         const char *unwanted;
     } cases[] = {
         {"missing image", "lockmatrix-test/no-such:{major}", 10000,
-         "could not create a container of image \"lockmatrix-test/no-such:17\"", "HTTP 404",
-         NULL},
+         "could not create a container of image \"lockmatrix-test/no-such:17\"", "HTTP 404", NULL},
         {"exits at once", tag_exits, 10000, "exited with code 7 before it was ready",
          "password is ***", NULL},
-        {"port never answers", tag_sleeps, 1500, "did not accept connections on 127.0.0.1:",
-         "within 1500 ms", NULL},
+        {"port never answers", tag_sleeps, 1500,
+         "did not accept connections on 127.0.0.1:", "within 1500 ms", NULL},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        BackendCfg cfg = {.name = "docker", .run_id = run_id, .image_tmpl = cases[i].image,
+        BackendCfg cfg = {.name = "docker",
+                          .run_id = run_id,
+                          .image_tmpl = cases[i].image,
                           .start_timeout_ms = cases[i].timeout_ms};
         Container c;
         Err err = {0};
@@ -499,16 +490,14 @@ static void test_ready_times(void)
 {
     const char *s = getenv("LOCKMATRIX_DOCKER_SAMPLES");
     int samples = s ? atoi(s) : 3;
-    if (samples < 1)
-        samples = 1;
+    if (samples < 1) samples = 1;
     DockerClient *dc = docker_open(NULL, NULL, NULL);
     int majors[] = {10, 11, 12, 13, 14, 15, 16, 17};
     for (size_t m = 0; m < ARRAY_LEN(majors); m++) {
         char *image = docker_image_name(NULL, majors[m]);
         int have = docker_image_exists(dc, image, NULL);
         free(image);
-        if (have != 1)
-            continue;
+        if (have != 1) continue;
         BackendCfg cfg = {.name = "docker", .run_id = run_id, .start_timeout_ms = 60000};
         double *t = xcalloc((size_t)samples, sizeof(double));
         double *stop = xcalloc((size_t)samples, sizeof(double));
@@ -561,8 +550,7 @@ int main(void)
         return t_done("test_docker");
     }
     if (docker_image_exists(dc, "postgres:17-alpine", &err) != 1) {
-        CHECK(0, "the image postgres:17-alpine is missing: run 'make docker-images' (%s)",
-              err.msg);
+        CHECK(0, "the image postgres:17-alpine is missing: run 'make docker-images' (%s)", err.msg);
         docker_close(dc);
         return t_done("test_docker");
     }
@@ -571,7 +559,8 @@ int main(void)
                      "[\"/bin/sh\", \"-c\", \"echo password is $POSTGRES_PASSWORD >&2; "
                      "echo fatal: this image exits at once >&2; exit 7\"]") == 0,
           "image that exits");
-    CHECK(make_image(dc, "postgres:17-alpine", tag_sleeps, "[\"/bin/sh\", \"-c\", \"exec sleep 3600\"]") == 0,
+    CHECK(make_image(dc, "postgres:17-alpine", tag_sleeps,
+                     "[\"/bin/sh\", \"-c\", \"exec sleep 3600\"]") == 0,
           "image that sleeps");
     test_backend(dc);
     test_clean_every_run(dc);

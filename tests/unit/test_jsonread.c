@@ -7,9 +7,9 @@
 
 static const struct {
     const char *doc;
-    const char *path;   /* "Key" or "Key.Sub" or "#2" (array index), NULL: root */
-    const char *str;    /* expected string, or NULL */
-    double num;         /* expected number when str is NULL and type is number */
+    const char *path; /* "Key" or "Key.Sub" or "#2" (array index), NULL: root */
+    const char *str;  /* expected string, or NULL */
+    double num;       /* expected number when str is NULL and type is number */
     JsonType type;
 } ok_cases[] = {
     {"{\"ApiVersion\":\"1.41\"}", "ApiVersion", "1.41", 0, JSONR_STRING},
@@ -31,14 +31,14 @@ static const struct {
 };
 
 static const char *bad_cases[] = {
-    "", "{", "[1,]", "{\"a\" 1}", "{\"a\":1,}", "\"unterminated", "tru", "01x", "1.", "1e",
-    "\"\\x\"", "\"\\u12g4\"", "\"a\nb\"", "{} []", "[1 2]", "{1:2}", "-", "nul",
+    "",         "{",     "[1,]",  "{\"a\" 1}", "{\"a\":1,}", "\"unterminated",
+    "tru",      "01x",   "1.",    "1e",        "\"\\x\"",    "\"\\u12g4\"",
+    "\"a\nb\"", "{} []", "[1 2]", "{1:2}",     "-",          "nul",
 };
 
 static const JsonNode *follow(const JsonNode *n, const char *path)
 {
-    if (!path)
-        return n;
+    if (!path) return n;
     char *copy = strdup(path);
     char *save = NULL;
     /* split on '.' only between keys (keys here hold no dots) */
@@ -54,12 +54,10 @@ int main(void)
         Err err = {0};
         JsonNode *root = jsonread_parse(ok_cases[i].doc, strlen(ok_cases[i].doc), &err);
         CHECK(root != NULL, "case %zu: %s", i, err.msg);
-        if (!root)
-            continue;
+        if (!root) continue;
         const JsonNode *n = follow(root, ok_cases[i].path);
         CHECK(n && n->type == ok_cases[i].type, "case %zu: type", i);
-        if (n && ok_cases[i].str)
-            CHECK_STR(jsonread_str(n), ok_cases[i].str, "case %zu", i);
+        if (n && ok_cases[i].str) CHECK_STR(jsonread_str(n), ok_cases[i].str, "case %zu", i);
         if (n && !ok_cases[i].str && n->type == JSONR_NUMBER)
             CHECK(fabs(n->num - ok_cases[i].num) < 1e-9, "case %zu: %g", i, n->num);
         jsonread_free(root);
