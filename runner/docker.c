@@ -776,6 +776,8 @@ void docker_state_free(DockerState *st)
 {
     free(st->status);
     free(st->error);
+    free(st->owner);
+    free(st->host);
     memset(st, 0, sizeof(*st));
 }
 
@@ -804,6 +806,9 @@ int docker_container_inspect(DockerClient *dc, const char *id, int port, DockerS
             st->error = xstrdup(jsonread_str(jsonread_get(s, "Error")));
             if (!st->status) st->status = xstrdup("");
             if (!st->error) st->error = xstrdup("");
+            const JsonNode *labels = jsonread_path(j, "Config", "Labels", NULL);
+            st->owner = xstrdup(jsonread_str(jsonread_get(labels, DOCKER_LABEL_OWNER)));
+            st->host = xstrdup(jsonread_str(jsonread_get(labels, DOCKER_LABEL_HOST)));
             if (port) {
                 char key[32];
                 snprintf(key, sizeof(key), "%d/tcp", port);
@@ -902,6 +907,12 @@ int docker_container_remove(DockerClient *dc, const char *id, Err *err)
 int docker_container_list(DockerClient *dc, const char *label, DockerContainerInfo **out, size_t *n,
                           Err *err)
 {
+    return docker_container_list_all(dc, &label, 1, out, n, err);
+}
+
+int docker_container_list_all(DockerClient *dc, const char *const *labels, int nlabels,
+                              DockerContainerInfo **out, size_t *n, Err *err)
+{
     *out = NULL;
     *n = 0;
     Buf filt;
@@ -911,7 +922,8 @@ int docker_container_list(DockerClient *dc, const char *label, DockerContainerIn
     json_obj_begin(&w);
     json_key(&w, "label");
     json_arr_begin(&w);
-    json_str(&w, label);
+    for (int i = 0; i < nlabels; i++)
+        json_str(&w, labels[i]);
     json_arr_end(&w);
     json_obj_end(&w);
     Buf path;

@@ -92,6 +92,8 @@ typedef struct DockerState {
     char *status;  /* "created", "running", "exited", ...; owned */
     char *error;   /* the engine's error starting it, "" when none; owned */
     int host_port; /* host port published for publish_port, 0 when none (yet) */
+    char *owner;   /* the lockmatrix.owner label, NULL when absent; owned */
+    char *host;    /* the lockmatrix.host label, NULL when absent; owned */
 } DockerState;
 
 /* Inspects container id (or name); port is the container port whose host
@@ -121,6 +123,9 @@ typedef struct DockerContainerInfo {
  * *out malloc'd array of *n entries, free with docker_list_free(). */
 int docker_container_list(DockerClient *dc, const char *label, DockerContainerInfo **out, size_t *n,
                           Err *err);
+/* The same with several labels, all of which a container must carry. */
+int docker_container_list_all(DockerClient *dc, const char *const *labels, int nlabels,
+                              DockerContainerInfo **out, size_t *n, Err *err);
 void docker_list_free(DockerContainerInfo *list, size_t n);
 
 /* ---- the backend ------------------------------------------------------- */

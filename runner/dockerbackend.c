@@ -128,6 +128,17 @@ static char *host_name(void)
     return xstrdup(h);
 }
 
+/* True when a container (its labels in st) belongs to this run's owner or
+ * to a lockmatrix that no longer runs here. */
+static bool stale_or_ours(const DockerState *st)
+{
+    if (st->owner && strcmp(st->owner, run_owner) == 0) return true;
+    char *here = host_name();
+    bool alive = st->host && strcmp(st->host, here) == 0 && owner_alive(st->owner);
+    free(here);
+    return !alive;
+}
+
 static DockerClient *open_client(Err *err)
 {
     return docker_open(NULL, negotiated_api[0] ? negotiated_api : NULL, err);
@@ -351,7 +362,18 @@ static int docker_start(const BackendCfg *cfg, int major, int seq, Container *ou
     buf_init(&msg);
     Err e = {0};
 
-    /* a container of that name left by a worker that died before */
+    /* A container of that name: one left by this run (an earlier attempt)
+     * or by a run whose lockmatrix is gone is removed; one of another live
+     * run (the same run id in another store) is left alone, and this
+     * container takes a name of its own. */
+    DockerState old;
+    if (docker_container_inspect(dc, name, 0, &old, &e) == 0 && !stale_or_ours(&old)) {
+        char *own = xasprintf("%s-p%d", name, atoi(run_owner));
+        free(name);
+        name = own;
+        opt.name = name;
+    }
+    docker_state_free(&old);
     docker_container_remove(dc, name, &e);
     if (docker_container_create(dc, &opt, &id, &e) < 0) {
         buf_printf(&msg, "could not create a container of image \"%s\": %s", image, e.msg);
@@ -505,30 +527,56 @@ static void docker_stop(const BackendCfg *cfg, Container *c)
     container_free(c);
 }
 
+/* The containers of worker seq of this run: found by their labels (run,
+ * worker, owner), whatever their name; by name when no owner is known. */
 static void docker_reap(const BackendCfg *cfg, int seq)
 {
     char *name = docker_container_name(cfg->run_id, seq);
     Err e = {0};
     DockerClient *dc = open_client(&e);
-    if (!dc || docker_container_remove(dc, name, &e) < 0)
+    if (dc && run_owner[0]) {
+        char *l_run = xasprintf("%s=%lld", DOCKER_LABEL_RUN, cfg->run_id);
+        char *l_seq = xasprintf("lockmatrix.worker=%d", seq);
+        char *l_owner = xasprintf("%s=%s", DOCKER_LABEL_OWNER, run_owner);
+        const char *labels[] = {l_run, l_seq, l_owner};
+        DockerContainerInfo *list = NULL;
+        size_t n = 0;
+        if (docker_container_list_all(dc, labels, 3, &list, &n, &e) < 0)
+            fprintf(stderr, "lockmatrix: warning: could not list the containers of worker %d: %s\n",
+                    seq, e.msg);
+        for (size_t i = 0; i < n; i++)
+            if (docker_container_remove(dc, list[i].id, &e) < 0)
+                fprintf(stderr, "lockmatrix: warning: could not remove container \"%s\": %s\n",
+                        list[i].name, e.msg);
+        docker_list_free(list, n);
+        free(l_run);
+        free(l_seq);
+        free(l_owner);
+    } else if (!dc || docker_container_remove(dc, name, &e) < 0) {
         fprintf(stderr, "lockmatrix: warning: could not remove container \"%s\": %s\n", name,
                 e.msg);
+    }
     docker_close(dc);
     free(name);
 }
 
 static int docker_clean(const BackendCfg *cfg, long long run_id, Err *err)
 {
-    (void)cfg;
     DockerClient *dc = open_client(err);
     if (!dc) return -1;
     char *label =
         run_id >= 0 ? xasprintf("%s=%lld", DOCKER_LABEL_RUN, run_id) : xstrdup(DOCKER_LABEL_RUN);
+    /* the run cleaning up after itself: only its own containers (another
+     * store may have a live run of the same id) */
+    char *l_owner = run_id >= 0 && run_id == cfg->run_id && run_owner[0]
+                        ? xasprintf("%s=%s", DOCKER_LABEL_OWNER, run_owner)
+                        : NULL;
+    const char *labels[] = {label, l_owner};
     DockerContainerInfo *list = NULL;
     size_t n = 0;
     int count = 0;
     char *here = host_name();
-    if (docker_container_list(dc, label, &list, &n, err) < 0) {
+    if (docker_container_list_all(dc, labels, l_owner ? 2 : 1, &list, &n, err) < 0) {
         count = -1;
     } else {
         for (size_t i = 0; i < n; i++) {
@@ -550,6 +598,7 @@ static int docker_clean(const BackendCfg *cfg, long long run_id, Err *err)
     docker_list_free(list, n);
     free(here);
     free(label);
+    free(l_owner);
     docker_close(dc);
     return count;
 }

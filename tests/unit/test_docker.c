@@ -124,10 +124,12 @@ static int make_image(DockerClient *dc, const char *base, const char *ref, const
     return rc;
 }
 
-/* "<pid> <starttime>" of this process, like the backend's owner label. */
-static char *my_owner(void)
+/* "<pid> <starttime>" of process pid, like the backend's owner label. */
+static char *owner_of_pid(int pid)
 {
-    FILE *f = fopen("/proc/self/stat", "r");
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
     char line[1024] = "";
     if (f) {
         if (!fgets(line, sizeof(line), f)) line[0] = '\0';
@@ -137,7 +139,73 @@ static char *my_owner(void)
     int field = 2;
     for (; p && *p && field < 22; p++)
         if (*p == ' ') field++;
-    return xasprintf("%d %llu", (int)getpid(), p ? strtoull(p, NULL, 10) : 0ULL);
+    return xasprintf("%d %llu", pid, p ? strtoull(p, NULL, 10) : 0ULL);
+}
+
+static char *my_owner(void)
+{
+    return owner_of_pid((int)getpid());
+}
+
+/* Two stores may hold runs of the same id: a container named like ours but
+ * owned by another live lockmatrix is left alone (ours takes another name,
+ * reap and clean of our run do not touch it); one owned by a lockmatrix
+ * that is gone is replaced. */
+static void test_name_conflicts(DockerClient *dc)
+{
+    char host[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    char *init_owner = owner_of_pid(1); /* a process that runs, not us */
+    char *l_run = xasprintf("%s=%lld", DOCKER_LABEL_RUN, run_id);
+    char *l_live = xasprintf("%s=%s", DOCKER_LABEL_OWNER, init_owner);
+    char *l_dead = xasprintf("%s=%d 1", DOCKER_LABEL_OWNER, (int)getpid());
+    char *l_host = xasprintf("%s=%s", DOCKER_LABEL_HOST, host);
+    char *n_live = docker_container_name(run_id, 5);
+    char *n_dead = docker_container_name(run_id, 6);
+    const char *live_labels[] = {l_run, "lockmatrix.worker=5", l_live, l_host};
+    const char *dead_labels[] = {l_run, "lockmatrix.worker=6", l_dead, l_host};
+    DockerCreate lo = {
+        .name = n_live, .image = "postgres:17-alpine", .labels = live_labels, .nlabels = 4};
+    DockerCreate dd = {
+        .name = n_dead, .image = "postgres:17-alpine", .labels = dead_labels, .nlabels = 4};
+    char *live_id = NULL, *dead_id = NULL;
+    Err err = {0};
+    CHECK(docker_container_create(dc, &lo, &live_id, &err) == 0, "live twin: %s", err.msg);
+    CHECK(docker_container_create(dc, &dd, &dead_id, &err) == 0, "dead twin: %s", err.msg);
+
+    BackendCfg cfg = {.name = "docker", .run_id = run_id, .start_timeout_ms = 60000};
+    Container c5, c6;
+    CHECK(docker_backend.start(&cfg, 17, 5, &c5, &err) == 0, "start w5 next to a live twin: %s",
+          err.msg);
+    CHECK(docker_backend.start(&cfg, 17, 6, &c6, &err) == 0, "start w6 over a dead twin: %s",
+          err.msg);
+    char *want5 = xasprintf("%s-p%d", n_live, (int)getpid());
+    CHECK_STR(c5.name, want5, "a name of its own next to a live twin");
+    CHECK_STR(c6.name, n_dead, "the usual name over a dead twin");
+    CHECK(live_id && container_exists(dc, live_id), "the live twin survives");
+    CHECK(dead_id && !container_exists(dc, dead_id), "the dead twin is replaced");
+    char *id5 = xstrdup(c5.docker_id);
+    docker_backend.reap(&cfg, 5);
+    CHECK(!container_exists(dc, id5), "reap found w5 by its labels");
+    CHECK(live_id && container_exists(dc, live_id), "reap left the live twin");
+    CHECK(docker_backend.clean(&cfg, run_id, &err) == 1, "the run's clean: only w6: %s", err.msg);
+    CHECK(live_id && container_exists(dc, live_id), "the run's clean left the live twin");
+    BackendCfg other = {.name = "docker", .run_id = -1};
+    CHECK(docker_backend.clean(&other, run_id, &err) == 1, "clean --run from elsewhere removes it");
+    CHECK(live_id && !container_exists(dc, live_id), "gone");
+    docker_backend.stop(&cfg, &c5);
+    docker_backend.stop(&cfg, &c6);
+    free(id5);
+    free(want5);
+    free(live_id);
+    free(dead_id);
+    free(n_live);
+    free(n_dead);
+    free(l_run);
+    free(l_live);
+    free(l_dead);
+    free(l_host);
+    free(init_owner);
 }
 
 /* A created (not started) container with these labels; its id, malloc'd. */
@@ -564,6 +632,7 @@ int main(void)
           "image that sleeps");
     test_backend(dc);
     test_clean_every_run(dc);
+    test_name_conflicts(dc);
     test_start_errors(dc);
     test_ready_times();
 
