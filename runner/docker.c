@@ -262,6 +262,15 @@ DockerClient *docker_open(const char *host, const char *api, Err *err)
     if (strncmp(host, "unix://", 7) == 0) {
         dc->sock = xstrdup(host + 7);
         dc->base = xstrdup("http://localhost");
+    } else if (strncmp(host, "tcp://", 6) == 0 && getenv("DOCKER_TLS_VERIFY") &&
+               *getenv("DOCKER_TLS_VERIFY")) {
+        err_set(err, 3,
+                "cannot reach the Docker engine at \"%s\": TLS (DOCKER_TLS_VERIFY) is not "
+                "supported\nhint: use the engine's Unix socket, or a plain tcp:// endpoint on a "
+                "trusted network",
+                host);
+        docker_close(dc);
+        return NULL;
     } else if (strncmp(host, "tcp://", 6) == 0 || strncmp(host, "http://", 7) == 0) {
         const char *hp = host + (host[0] == 't' ? 6 : 7);
         size_t n = strcspn(hp, "/");

@@ -298,6 +298,15 @@ static void test_unreachable(void)
         docker_close(dc);
     }
 
+    setenv("DOCKER_TLS_VERIFY", "1", 1);
+    Err terr = {0};
+    DockerClient *tdc = docker_open("tcp://127.0.0.1:2376", NULL, &terr);
+    CHECK(tdc == NULL && terr.code == 3 &&
+              strstr(terr.msg, "TLS (DOCKER_TLS_VERIFY) is not supported"),
+          "tls: \"%s\"", terr.msg);
+    docker_close(tdc);
+    unsetenv("DOCKER_TLS_VERIFY");
+
     /* the backend's prepare, through DOCKER_HOST */
     char *saved = getenv("DOCKER_HOST") ? xstrdup(getenv("DOCKER_HOST")) : NULL;
     setenv("DOCKER_HOST", dead, 1);
