@@ -14,7 +14,12 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "runner/docker.h"
@@ -329,6 +334,93 @@ static void test_unreachable(void)
     free(dead);
 }
 
+/* ---- tcp://: a relay from a TCP port to the engine's Unix socket ----------- */
+
+static void relay(int a, int b)
+{
+    char buf[65536];
+    struct pollfd p[2] = {{.fd = a, .events = POLLIN}, {.fd = b, .events = POLLIN}};
+    for (;;) {
+        if (poll(p, 2, 30000) <= 0) return;
+        for (int i = 0; i < 2; i++) {
+            if (!(p[i].revents & (POLLIN | POLLHUP))) continue;
+            ssize_t n = read(p[i].fd, buf, sizeof(buf));
+            if (n <= 0) return;
+            for (ssize_t off = 0; off < n;) {
+                ssize_t w = write(p[1 - i].fd, buf + off, (size_t)(n - off));
+                if (w <= 0) return;
+                off += w;
+            }
+        }
+    }
+}
+
+/* Forks a process that accepts on 127.0.0.1:*port and relays every
+ * connection to the Unix socket sock. Returns its pid. */
+static pid_t start_relay(const char *sock, int *port)
+{
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+    if (bind(ls, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(ls, 16) != 0 ||
+        getsockname(ls, (struct sockaddr *)&sa, &len) != 0)
+        return -1;
+    *port = ntohs(sa.sin_port);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid != 0) {
+        close(ls);
+        return pid;
+    }
+    for (;;) {
+        int c = accept(ls, NULL, NULL);
+        if (c < 0) _exit(0);
+        if (fork() == 0) {
+            struct sockaddr_un su = {.sun_family = AF_UNIX};
+            snprintf(su.sun_path, sizeof(su.sun_path), "%s", sock);
+            int u = socket(AF_UNIX, SOCK_STREAM, 0);
+            if (connect(u, (struct sockaddr *)&su, sizeof(su)) == 0) relay(c, u);
+            _exit(0);
+        }
+        close(c);
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+    }
+}
+
+static void test_tcp(void)
+{
+    const char *h = getenv("DOCKER_HOST");
+    const char *sock = h && strncmp(h, "unix://", 7) == 0 ? h + 7 : "/var/run/docker.sock";
+    if (h && strncmp(h, "unix://", 7) != 0) {
+        printf("# skip tcp relay: DOCKER_HOST is %s\n", h);
+        return;
+    }
+    int port = 0;
+    pid_t relay_pid = start_relay(sock, &port);
+    CHECK(relay_pid > 0, "relay");
+    if (relay_pid <= 0) return;
+    char *host = xasprintf("tcp://127.0.0.1:%d", port);
+    Err err = {0};
+    DockerClient *dc = docker_open(host, NULL, &err);
+    CHECK(dc != NULL, "open %s: %s", host, err.msg);
+    if (dc) {
+        CHECK(strcmp(docker_api_version(dc), DOCKER_API_MIN) >= 0, "api over tcp");
+        CHECK(docker_image_exists(dc, "postgres:17-alpine", &err) == 1, "image over tcp: %s",
+              err.msg);
+        DockerContainerInfo *list = NULL;
+        size_t n = 0;
+        CHECK(docker_container_list(dc, "lockmatrix.none=x", &list, &n, &err) == 0 && n == 0,
+              "list over tcp: %s", err.msg);
+        docker_list_free(list, n);
+        CHECK_STR(docker_host(dc), host, "host");
+    }
+    docker_close(dc);
+    free(host);
+    kill(relay_pid, SIGKILL);
+    waitpid(relay_pid, NULL, 0);
+}
+
 static void test_client(DockerClient *dc)
 {
     CHECK(strcmp(docker_api_version(dc), DOCKER_API_MAX) <= 0 &&
@@ -632,6 +724,7 @@ int main(void)
         return t_done("test_docker");
     }
     test_client(dc);
+    test_tcp();
     CHECK(make_image(dc, "postgres:17-alpine", tag_exits,
                      "[\"/bin/sh\", \"-c\", \"echo password is $POSTGRES_PASSWORD >&2; "
                      "echo fatal: this image exits at once >&2; exit 7\"]") == 0,
