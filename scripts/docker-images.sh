@@ -26,6 +26,10 @@ TMPL=${LOCKMATRIX_IMAGE_TMPL:-'postgres:{major}-alpine'}
 ENTRYPOINT=$ROOT/docker/entrypoint.sh
 HOST=${DOCKER_HOST:-unix:///var/run/docker.sock}
 
+# temporary directories, removed however the script ends
+SCRATCH=()
+trap 'rm -rf "${SCRATCH[@]}"' EXIT
+
 say() { echo "docker-images: $*" >&2; }
 die() { local c=$1; shift; say "$*"; exit "$c"; }
 
@@ -89,8 +93,7 @@ build_one() {
     local t0=$SECONDS
     local root
     root=$(mktemp -d /tmp/lockmatrix-rootfs.XXXXXX)
-    # shellcheck disable=SC2064
-    trap "rm -rf '$root'" RETURN
+    SCRATCH+=("$root")
 
     # a merged-/usr layout like Debian's: /bin, /lib, /lib64 point into /usr
     mkdir -p "$root/usr/bin" "$root/usr/lib" "$root/usr/lib64"
@@ -141,6 +144,7 @@ build_one() {
         local auth=scram-sha-256 work
         [ "$major" -lt 14 ] && auth=md5
         work=$(mktemp -d /tmp/lockmatrix-initdb.XXXXXX)
+        SCRATCH+=("$work")
         chown postgres "$work"
         head -c 18 /dev/urandom | base64 >"$work/pw"
         chown postgres "$work/pw"
@@ -176,6 +180,7 @@ build_one() {
     if [ -n "$old_id" ]; then
         curl -s -m 30 "${CURL_TO[@]}" -X DELETE "$BASE/images/$old_id" >/dev/null || true
     fi
+    rm -rf "$root"
     say "$image: imported in $((SECONDS - t0)) s"
 }
 
