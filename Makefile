@@ -26,7 +26,7 @@ OBJS    := $(SRCS:%.c=$(BUILD)/%.o)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all setup demo test unit asan bench clean format fuzz
+.PHONY: all setup demo test unit asan bench clean format fuzz docker-images
 all: lockmatrix
 
 lockmatrix: $(BUILD)/lockmatrix
@@ -51,6 +51,11 @@ asan:
 
 setup:
 	@scripts/setup.sh
+
+# Local postgres:{major}-alpine images built from the PostgreSQL cache (no
+# registry needed), for the docker backend.
+docker-images: lockmatrix
+	@scripts/docker-images.sh
 
 demo: setup lockmatrix
 	@scripts/demo.sh
