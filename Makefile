@@ -26,7 +26,7 @@ OBJS    := $(SRCS:%.c=$(BUILD)/%.o)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all setup demo test unit asan bench clean format fuzz docker-images
+.PHONY: all setup setup-docker demo test unit asan bench clean format fuzz docker-images
 all: lockmatrix
 
 lockmatrix: $(BUILD)/lockmatrix
@@ -60,9 +60,15 @@ docker-images: lockmatrix
 demo: setup lockmatrix
 	@scripts/demo.sh
 
+# The docker engine and its local images: the docker tests skip (saying so)
+# only when no engine can be started here.
+setup-docker: lockmatrix
+	@scripts/docker-setup.sh && scripts/docker-images.sh || echo "setup-docker: no Docker engine; the docker tests will say they skip"
+
 test: setup lockmatrix
 	$(MAKE) unit
 	$(MAKE) asan
+	@$(MAKE) --no-print-directory setup-docker
 	@tests/run.sh
 
 bench: setup lockmatrix
