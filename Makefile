@@ -26,7 +26,7 @@ OBJS    := $(SRCS:%.c=$(BUILD)/%.o)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all setup demo test unit asan bench clean format fuzz
+.PHONY: all setup setup-docker demo test unit asan bench clean format fuzz docker-images
 all: lockmatrix
 
 lockmatrix: $(BUILD)/lockmatrix
@@ -55,12 +55,23 @@ asan:
 setup:
 	@scripts/setup.sh
 
+# Local postgres:{major}-alpine images built from the PostgreSQL cache (no
+# registry needed), for the docker backend.
+docker-images: lockmatrix
+	@scripts/docker-images.sh
+
 demo: setup lockmatrix
 	@scripts/demo.sh
+
+# The docker engine and its local images: the docker tests skip (saying so)
+# only when no engine can be started here.
+setup-docker: lockmatrix
+	@scripts/docker-setup.sh && scripts/docker-images.sh || echo "setup-docker: no Docker engine; the docker tests will say they skip"
 
 test: setup lockmatrix
 	$(MAKE) unit
 	$(MAKE) asan
+	@$(MAKE) --no-print-directory setup-docker
 	@tests/run.sh
 
 bench: setup lockmatrix

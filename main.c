@@ -24,6 +24,8 @@ static const struct command {
     {"merge", cmd_merge, "combine stores of sharded runs"},
     {"pg", cmd_pg, "list the PostgreSQL installations found"},
     {"clean", cmd_clean, "remove leftover containers"},
+    /* hidden: used by make docker-images */
+    {"docker-import", cmd_docker_import, NULL},
 };
 
 static void usage(FILE *f)
@@ -32,7 +34,8 @@ static void usage(FILE *f)
     fprintf(f, "What does this migration really do to my tables, on every PostgreSQL version I run?\n\n");
     fprintf(f, "commands:\n");
     for (size_t i = 0; i < ARRAY_LEN(commands); i++)
-        fprintf(f, "  %-10s  %s\n", commands[i].name, commands[i].summary);
+        if (commands[i].summary)
+            fprintf(f, "  %-10s  %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'%s COMMAND --help' tells more about one command.\n", progname);
     fprintf(f, "exit codes: 0 ok, 1 checks failed, 2 usage or input error, 3 environment error\n");
 }

@@ -26,6 +26,7 @@ int cmd_clean(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_locktable(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_docker_import(int argc, char **argv); /* hidden: make docker-images */
 
 /* Prints "lockmatrix: <msg>" to stderr; returns code (for `return cmd_fail(...)`). */
 int cmd_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1305,12 +1305,35 @@ static char *classify_node(const Node *n, StmtInfo *info)
 
 /* ---- public ----------------------------------------------------------- */
 
+/* Statements whose effects outlive the job's database: the cluster's roles,
+ * tablespaces, databases and settings. */
+static const int cluster_wide_nodes[] = {
+    PG_QUERY__NODE__NODE_CREATE_ROLE_STMT,       PG_QUERY__NODE__NODE_ALTER_ROLE_STMT,
+    PG_QUERY__NODE__NODE_ALTER_ROLE_SET_STMT,    PG_QUERY__NODE__NODE_DROP_ROLE_STMT,
+    PG_QUERY__NODE__NODE_GRANT_ROLE_STMT,        PG_QUERY__NODE__NODE_CREATEDB_STMT,
+    PG_QUERY__NODE__NODE_DROPDB_STMT,            PG_QUERY__NODE__NODE_ALTER_DATABASE_STMT,
+    PG_QUERY__NODE__NODE_ALTER_DATABASE_SET_STMT, PG_QUERY__NODE__NODE_CREATE_TABLE_SPACE_STMT,
+    PG_QUERY__NODE__NODE_DROP_TABLE_SPACE_STMT,  PG_QUERY__NODE__NODE_ALTER_TABLE_SPACE_OPTIONS_STMT,
+    PG_QUERY__NODE__NODE_ALTER_SYSTEM_STMT,      PG_QUERY__NODE__NODE_REASSIGN_OWNED_STMT,
+    PG_QUERY__NODE__NODE_DO_STMT,                PG_QUERY__NODE__NODE_CALL_STMT,
+    PG_QUERY__NODE__NODE_CREATE_SUBSCRIPTION_STMT,
+};
+
+static bool is_cluster_wide(int node)
+{
+    for (size_t i = 0; i < ARRAY_LEN(cluster_wide_nodes); i++)
+        if (cluster_wide_nodes[i] == node)
+            return true;
+    return false;
+}
+
 void classify_statement(const char *sql, StmtInfo *info)
 {
     memset(info, 0, sizeof(*info));
     PgQueryProtobufParseResult r = pg_query_parse_protobuf(sql ? sql : "");
     if (r.error) {
         info->cls = xstrdup("unparsed");
+        info->cluster_wide = true; /* nothing is known of it */
         pg_query_free_protobuf_parse_result(r);
         return;
     }
@@ -1323,6 +1346,9 @@ void classify_statement(const char *sql, StmtInfo *info)
     } else {
         /* one statement expected; with several, the first one decides */
         info->cls = classify_node(pr->stmts[0]->stmt, info);
+        for (size_t i = 0; i < pr->n_stmts; i++)
+            if (pr->stmts[i]->stmt && is_cluster_wide((int)pr->stmts[i]->stmt->node_case))
+                info->cluster_wide = true;
     }
     if (pr) pg_query__parse_result__free_unpacked(pr, NULL);
     pg_query_free_protobuf_parse_result(r);

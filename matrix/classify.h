@@ -28,6 +28,9 @@ typedef struct StmtInfo {
                              one (ALTER TYPE ... ADD VALUE: 12), else 0 */
     bool tx_control;      /* BEGIN, COMMIT, ROLLBACK, SAVEPOINT, ... */
     bool in_do_block;     /* a DO block or function body (DDL hidden inside) */
+    bool cluster_wide;    /* may change what every database of the server shares (roles,
+                             tablespaces, databases, server settings), or cannot be known
+                             not to (DO blocks, unparsed): the next job needs a fresh server */
     bool generic;         /* cls came from the fallback (named after the parse node's
                              type), not from classify.c's table of known forms */
 } StmtInfo;

@@ -23,8 +23,10 @@
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- splitting -------------------------------------------------------- */
 
@@ -302,10 +304,38 @@ static int list_sql(const char *dir, char ***names, size_t *n, Err *err)
     return 0;
 }
 
+/* A directory may say how its files form chains: a file CORPUS_LAYOUT_FILE
+ * whose first word is "each" (every file its own chain, as fixtures/cases)
+ * or "chain" (the default: the directory is one chain). */
+static int dir_layout(const char *dir, bool *each_file, Err *err)
+{
+    char *path = xasprintf("%s/%s", dir, CORPUS_LAYOUT_FILE);
+    char *text = NULL;
+    if (access(path, F_OK) != 0) {
+        free(path);
+        return 0;
+    }
+    if (file_read_all(path, &text, NULL, err) != 0) {
+        free(path);
+        return -1;
+    }
+    char word[16] = "";
+    sscanf(text, "%15s", word);
+    free(text);
+    int rc = 0;
+    if (strcmp(word, "each") == 0)
+        *each_file = true;
+    else if (strcmp(word, "chain") != 0)
+        rc = err_set(err, 2, "\"%s\": line 1: unknown layout \"%s\" (each, chain)", path, word);
+    free(path);
+    return rc;
+}
+
 static int load_dir(Corpus *c, size_t *ccap, const char *dir, bool each_file, Err *err)
 {
     char **names;
     size_t n;
+    if (dir_layout(dir, &each_file, err) != 0) return -1;
     if (list_sql(dir, &names, &n, err) != 0) return -1;
     if (n == 0) {
         free(names);

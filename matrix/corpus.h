@@ -3,7 +3,8 @@
  * statements.
  *
  * A file argument is a chain of one; a directory is one chain of its .sql
- * files in natural name order (each_file: every file its own chain).
+ * files in natural name order (each_file, or a CORPUS_LAYOUT_FILE saying
+ * "each": every file its own chain).
  * Statements are split with libpg_query's scanner, each keeping its line.
  */
 #ifndef LM_CORPUS_H
@@ -39,6 +40,9 @@ typedef struct Corpus {
     size_t nchains;
     size_t nerrors;       /* migrations with an error */
 } Corpus;
+
+/* A file in a directory that names its layout: "each" or "chain". */
+#define CORPUS_LAYOUT_FILE ".lockmatrix-layout"
 
 typedef struct CorpusOpts {
     bool each_file;       /* every file of a directory is its own chain */

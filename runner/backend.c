@@ -5,12 +5,13 @@
 #include <string.h>
 
 #include "runner/backend.h"
+#include "runner/docker.h"
 #include "runner/embedded.h"
 
-/* Every backend, by name. The docker backend (runner/docker.c, `docker_backend`)
- * joins here: #include "runner/docker.h" above and add &docker_backend. */
+/* Every backend, by name. */
 static const BackendOps *const backends[] = {
     &embedded_backend,
+    &docker_backend,
 };
 
 const BackendOps *backend_get(const char *name)

@@ -344,7 +344,9 @@ static int embedded_prepare(BackendCfg *cfg, const int *majors, int nmajors, Err
         return -1;
     }
     free(cfg->runtime_root);
-    cfg->runtime_root = xasprintf("%s/r%lld", base, cfg->run_id);
+    /* Run ids are per store: the scheduler's pid keeps two runs with the same
+     * id (two stores) apart. */
+    cfg->runtime_root = xasprintf("%s/r%lld-%d", base, cfg->run_id, (int)getpid());
     free(base);
     size_t socklen = strlen(cfg->runtime_root) + strlen("/w1234567890" SOCKET_NAME);
     if (socklen >= sizeof(((struct sockaddr_un *)0)->sun_path))
@@ -875,12 +877,8 @@ static int clean_run(const char *rundir)
 /* Cleans one base directory (see runtime_parents); adds to *count. */
 static int clean_base(const char *base, long long run_id, int *count, Err *err)
 {
-    if (run_id >= 0) {
-        char *rundir = xasprintf("%s/r%lld", base, run_id);
-        *count += clean_run(rundir);
-        free(rundir);
-        return 0;
-    }
+    char prefix[32];
+    snprintf(prefix, sizeof(prefix), "r%lld-", run_id);
     DIR *d = opendir(base);
     if (!d) {
         if (errno == ENOENT) return 0;
@@ -889,6 +887,7 @@ static int clean_base(const char *base, long long run_id, int *count, Err *err)
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (de->d_name[0] != 'r') continue;
+        if (run_id >= 0 && strncmp(de->d_name, prefix, strlen(prefix)) != 0) continue;
         char *rundir = xasprintf("%s/%s", base, de->d_name);
         /* A run whose scheduler still runs is not a leftover. */
         if (!run_owner_alive(rundir)) *count += clean_run(rundir);

@@ -423,6 +423,7 @@ static void send_job(Sched *s, WorkerSlot *w)
     w->deadline = w->job_started + s->opts->job_timeout_ms;
     wire_begin(&s->out, WIRE_JOB);
     wire_put_i64(&s->out, (long long)j->chain);
+    wire_put_i64(&s->out, (long long)pending_of(s, w->major));
     if (wire_send(w->fd, &s->out, &err) != 0)
         worker_lost(s, w, NULL);
 }

@@ -16,7 +16,7 @@ typedef enum WireType {
     WIRE_HELLO = 1,      /* W->P: container ready: str server_version, f64 ready_ms */
     WIRE_START_FAILED,   /* W->P: str reason; the worker exits */
     WIRE_NEED_JOB,       /* W->P: give me a job */
-    WIRE_JOB,            /* P->W: i64 chain index */
+    WIRE_JOB,            /* P->W: i64 chain index, i64 jobs of its version still pending */
     WIRE_NO_JOB,         /* P->W: none left: stop the container and exit */
     WIRE_TRACE,          /* W->P: a Trace */
     WIRE_JOB_DONE,       /* W->P: i64 chain, u8 ok, str reason, f64 duration_ms */

@@ -28,8 +28,9 @@ typedef struct Worker {
     int seq;                   /* worker number in the run */
     Container ct;              /* its container */
     bool started;
-    PGconn *admin;             /* connection to the postgres database, for CREATE/DROP DATABASE */
-    int njobs;                 /* jobs run so far: names the job databases */
+    int dbs_made;              /* job databases the current server has (postgres, lm_1 ...) */
+    int dbs_used;              /* of which jobs have run in so many */
+    bool dirty;                /* the last job may have changed more than its database */
     Buf out;                   /* record being sent */
 } Worker;
 
@@ -49,24 +50,6 @@ static void send_log(Worker *w, const char *msg)
     wire_begin(&w->out, WIRE_LOG);
     wire_put_str(&w->out, msg);
     send_or_die(w);
-}
-
-/* Runs an administrative command with a server-side deadline (the admin
- * connection carries statement_timeout). NULL on success, else a malloc'd
- * message. */
-static char *admin_exec(PGconn *conn, const char *sql)
-{
-    PGresult *res = PQexec(conn, sql);
-    char *msg = NULL;
-    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
-        const char *m = PQresultErrorMessage(res);
-        msg = xstrdup(m && *m ? m : PQerrorMessage(conn));
-        size_t n = strlen(msg);
-        while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-            msg[--n] = '\0';
-    }
-    PQclear(res);
-    return msg;
 }
 
 static PGconn *connect_db(const Worker *w, const char *dbname, const char *extra, char **msg)
@@ -98,22 +81,94 @@ static void send_skipped(Worker *w, const Chain *ch, size_t mig, size_t stmt)
         }
 }
 
-/* Runs one chain in a fresh database. Returns 0 when the job finished (its
- * statements may have failed), -1 with reason when the server went away. */
-static int run_job(Worker *w, size_t chain, char **reason)
+/* Databases per server: a server serves at most this many jobs, each in a
+ * database of its own, all created at once when the server starts. CREATE
+ * DATABASE waits for checkpoints (before 12 in 100 ms naps): created
+ * together, the databases share them; a fresh server costs less than
+ * dropping them. */
+#define DBS_PER_SERVER 16
+
+static bool chain_is_cluster_wide(const Chain *ch)
+{
+    for (size_t m = 0; m < ch->nmigs; m++)
+        for (size_t s = 0; s < ch->migs[m].nstmts; s++)
+            if (ch->migs[m].stmts[s].info.cluster_wide)
+                return true;
+    return false;
+}
+
+/* Creates databases lm_1 .. lm_{n-1} at once, one connection each (the
+ * postgres database is the first of the n). NULL or why it failed. */
+static char *create_databases(Worker *w, int n)
+{
+    PGconn *conns[DBS_PER_SERVER] = {0};
+    char *reason = NULL;
+    int opened = 0;
+    for (int i = 1; i < n && !reason; i++) {
+        char *msg = NULL;
+        conns[i] = connect_db(w, "postgres", "options='-c statement_timeout=60000'", &msg);
+        if (!conns[i]) {
+            reason = xasprintf("could not connect to create a job database: %s", msg);
+            free(msg);
+            break;
+        }
+        opened = i;
+        char sql[96];
+        snprintf(sql, sizeof(sql), "CREATE DATABASE lm_%d TEMPLATE template0", i);
+        if (!PQsendQuery(conns[i], sql))
+            reason = xasprintf("could not create a job database: %s", PQerrorMessage(conns[i]));
+    }
+    for (int i = 1; i <= opened; i++) {
+        PGresult *res;
+        while ((res = PQgetResult(conns[i])) != NULL) {
+            if (PQresultStatus(res) != PGRES_COMMAND_OK && !reason)
+                reason = xasprintf("could not create a job database: %s",
+                                   PQresultErrorMessage(res));
+            PQclear(res);
+        }
+        PQfinish(conns[i]);
+    }
+    return reason;
+}
+
+/* Replaces the container by a fresh one; NULL or the reason it failed. */
+static char *recycle_server(Worker *w)
+{
+    Err err = {0};
+    w->opts->backend->stop(w->opts->cfg, &w->ct);
+    w->started = false;
+    w->dbs_made = w->dbs_used = 0;
+    if (w->opts->backend->start(w->opts->cfg, w->major, w->seq, &w->ct, &err) != 0)
+        return xasprintf("could not start a fresh server: %s", err.msg);
+    w->started = true;
+    return NULL;
+}
+
+/* Runs one chain in a database nothing ran in before, on a server that no
+ * job changed beyond its own database. Returns 0 when the job finished (its
+ * statements may have failed), -1 with reason when the server went away.
+ * pending: jobs of this version still waiting after this one. */
+static int run_job(Worker *w, size_t chain, long long pending, char **reason)
 {
     const Chain *ch = &w->corpus->chains[chain];
-    char dbname[64];
-    snprintf(dbname, sizeof(dbname), "lm_w%d_j%d", w->seq, ++w->njobs);
-
-    char *sql = xasprintf("CREATE DATABASE %s TEMPLATE template0", dbname);
-    char *msg = admin_exec(w->admin, sql);
-    free(sql);
-    if (msg) {
-        *reason = xasprintf("could not create the job database: %s", msg);
-        free(msg);
-        return -1;
+    if (w->dirty || w->dbs_used >= w->dbs_made) {
+        if (w->dbs_used > 0 && (*reason = recycle_server(w)) != NULL)
+            return -1;
+        int n = pending + 1 < DBS_PER_SERVER ? (int)pending + 1 : DBS_PER_SERVER;
+        if ((*reason = create_databases(w, n)) != NULL)
+            return -1;
+        w->dbs_made = n;
+        w->dbs_used = 0;
+        w->dirty = false;
     }
+    char dbname[32];
+    if (w->dbs_used == 0)
+        snprintf(dbname, sizeof(dbname), "postgres");
+    else
+        snprintf(dbname, sizeof(dbname), "lm_%d", w->dbs_used);
+    w->dbs_used++;
+    w->dirty = chain_is_cluster_wide(ch);
+
     char *ci = xasprintf("%s dbname=%s", w->ct.conninfo, dbname);
     Err err = {0};
     TracerOpts to = {.statement_timeout_ms = w->opts->statement_timeout_ms,
@@ -151,19 +206,6 @@ static int run_job(Worker *w, size_t chain, char **reason)
         }
     }
     tracer_free(tr);
-    if (rc == 0) {
-        sql = xasprintf("DROP DATABASE IF EXISTS %s", dbname);
-        for (int i = 0; i < 20; i++) {
-            msg = admin_exec(w->admin, sql);
-            if (!msg)
-                break;
-            /* Backends of the job may still be exiting: try again shortly. */
-            free(msg);
-            msg = NULL;
-            usleep(20000);
-        }
-        free(sql);
-    }
     return rc;
 }
 
@@ -183,18 +225,6 @@ void worker_main(int fd, const Corpus *c, const SchedOpts *opts, int major, int 
     w.started = true;
     /* Dropping privileges in start() cleared the parent-death signal. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    char *msg = NULL;
-    w.admin = connect_db(&w, "postgres", "options='-c statement_timeout=60000'", &msg);
-    if (!w.admin) {
-        wire_begin(&w.out, WIRE_START_FAILED);
-        char *reason = xasprintf("could not connect to the server: %s", msg);
-        wire_put_str(&w.out, reason);
-        free(reason);
-        free(msg);
-        send_or_die(&w);
-        opts->backend->stop(opts->cfg, &w.ct);
-        _exit(1);
-    }
     wire_begin(&w.out, WIRE_HELLO);
     wire_put_str(&w.out, w.ct.server_version);
     wire_put_f64(&w.out, w.ct.ready_ms);
@@ -217,6 +247,7 @@ void worker_main(int fd, const Corpus *c, const SchedOpts *opts, int major, int 
         if (wire_type(p, n) != WIRE_JOB)
             break;
         size_t chain = (size_t)wire_get_i64(&cur);
+        long long pending = wire_get_i64(&cur);
         if (cur.bad || chain >= c->nchains) {
             send_log(&w, "worker: bad job record");
             code = 1;
@@ -224,7 +255,7 @@ void worker_main(int fd, const Corpus *c, const SchedOpts *opts, int major, int 
         }
         double t0 = now_ms();
         char *reason = NULL;
-        int rc = run_job(&w, chain, &reason);
+        int rc = run_job(&w, chain, pending, &reason);
         wire_begin(&w.out, WIRE_JOB_DONE);
         wire_put_i64(&w.out, (long long)chain);
         wire_put_u8(&w.out, rc == 0 ? 1u : 0u);
@@ -238,8 +269,8 @@ void worker_main(int fd, const Corpus *c, const SchedOpts *opts, int major, int 
         }
     }
     wire_reader_free(&rd);
-    PQfinish(w.admin);
-    opts->backend->stop(opts->cfg, &w.ct);
+    if (w.started)
+        opts->backend->stop(opts->cfg, &w.ct);
     buf_free(&w.out);
     _exit(code);
 }

@@ -16,8 +16,8 @@ done
 
 leftovers() { # run id: postgres processes and instance directories of that run
     local procs dirs
-    procs=$(pgrep -f "lockmatrix-[0-9]+/r$1/" | wc -l)
-    dirs=$(find /tmp /dev/shm -maxdepth 2 -path "*/lockmatrix-*/r$1" 2>/dev/null | wc -l)
+    procs=$(pgrep -f "lockmatrix-[0-9]+/r$1-[0-9]+/" | wc -l)
+    dirs=$(find /tmp /dev/shm -maxdepth 2 -path "*/lockmatrix-*/r$1-*" 2>/dev/null | wc -l)
     echo "$((procs + dirs))"
 }
 

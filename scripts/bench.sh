@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# make bench: the figures, measured on this machine in one run. Medians of
+# BENCH_REPS repetitions (default 3); these machines are shared and noisy, so
+# compare figures of one run with each other, not across runs.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+REPS=${BENCH_REPS:-3}
+LM=./lockmatrix
+make -s unit >/dev/null
+tmp=$(mktemp -d /tmp/lmbench.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+median() { sort -n | awk '{a[NR]=$1} END { if (NR == 0) { print "-"; exit } m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.2f\n", m }'; }
+secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'; }
+
+echo "# lockmatrix bench ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, reps=$REPS)"
+echo
+echo "## Time to a ready container (embedded backend)"
+build/release/tests/test_embedded | grep '^#'
+if [ -x build/release/tests/test_docker ] && scripts/docker-setup.sh >/dev/null 2>&1; then
+    echo
+    echo "## Time to a ready container (docker backend)"
+    LOCKMATRIX_DOCKER_SAMPLES=5 build/release/tests/test_docker | grep '# docker ready'
+fi
+
+if [ -x build/release/tests/bench_tracer ]; then
+    echo
+    echo "## Tracer overhead per statement (traced vs plain libpq, same statements)"
+    build/release/tests/bench_tracer
+fi
+
+echo
+echo "## The fixture matrix: $(ls fixtures/cases/*.sql | wc -l) cases x versions 10-17"
+for j in 1 2 8; do
+    for r in $(seq 1 "$REPS"); do
+        secs $LM run -q -j $j -d "$tmp/m$j-$r.db" fixtures/cases
+    done | median | awk -v j=$j '{ printf "  -j %d: %s s (median)\n", j, $1 }'
+done
+n=$(sqlite3 "$tmp/m2-1.db" "SELECT count(*) FROM traces")
+w=$(sqlite3 "$tmp/m2-1.db" "SELECT (julianday(finished_at) - julianday(started_at)) * 86400 FROM runs")
+awk -v n="$n" -v w="$w" 'BEGIN { printf "  statements traced: %d; -j 2: %.0f statements/s\n", n, n / w }'
+
+for extra in scripts/bench_*.sh; do
+    [ -x "$extra" ] || continue
+    echo
+    "$extra"
+done

@@ -1,0 +1,190 @@
+#!/bin/bash
+# docker-images.sh: build local postgres:<major>-alpine images from the
+# PostgreSQL binaries of the embedded cache, for machines without access to
+# a registry (these ones, air-gapped CI). Called by `make docker-images`.
+#
+#   scripts/docker-images.sh [MAJOR...]     default: every major in the cache
+#
+# Binaries: $LOCKMATRIX_CACHE/pg/<major>/native/{bin,lib,share} (default
+# cache /var/cache/lockmatrix). The image's root filesystem is made from
+# this Debian machine's own libraries (those the binaries need, found with
+# ldd), dash as /bin/sh, a few coreutils, a passwd file with the postgres
+# user (uid 70, like the official alpine images) and docker/entrypoint.sh;
+# `lockmatrix docker-import` streams it gzip-compressed (zlib) to the Engine
+# API's import endpoint. Tags: postgres:<major>-alpine (override the repo
+# and tag with LOCKMATRIX_IMAGE_TMPL, default "postgres:{major}-alpine").
+#
+# Idempotent: an image whose lockmatrix.build label matches the binaries'
+# version and this script's revision is kept. FORCE=1 rebuilds.
+# Exit codes: 0 ok, 2 usage (no binaries for a major), 3 no engine / failure.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LM=${LM:-$ROOT/lockmatrix}
+CACHE=${LOCKMATRIX_CACHE:-/var/cache/lockmatrix}
+TMPL=${LOCKMATRIX_IMAGE_TMPL:-'postgres:{major}-alpine'}
+ENTRYPOINT=$ROOT/docker/entrypoint.sh
+HOST=${DOCKER_HOST:-unix:///var/run/docker.sock}
+
+# temporary directories, removed however the script ends
+SCRATCH=()
+trap 'rm -rf "${SCRATCH[@]}"' EXIT
+
+say() { echo "docker-images: $*" >&2; }
+die() { local c=$1; shift; say "$*"; exit "$c"; }
+
+[ -x "$LM" ] || die 3 "\"$LM\" is not built (run make first)"
+case "$HOST" in
+unix://*) CURL_TO=(--unix-socket "${HOST#unix://}"); BASE=http://localhost ;;
+tcp://*) CURL_TO=(); BASE=http://${HOST#tcp://} ;;
+*) die 3 "unsupported DOCKER_HOST \"$HOST\"" ;;
+esac
+[ "$(curl -s -m 5 "${CURL_TO[@]}" "$BASE/_ping" 2>/dev/null)" = OK ] ||
+    die 3 "cannot reach the Docker engine at \"$HOST\" (scripts/docker-setup.sh starts one)"
+
+# The revision of what goes into an image: a change to the entrypoint or to
+# this script rebuilds the images.
+REV=$(cat "$ENTRYPOINT" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-12)
+
+majors=("$@")
+if [ ${#majors[@]} -eq 0 ]; then
+    for d in "$CACHE"/pg/*/native/bin/postgres; do
+        [ -x "$d" ] || continue
+        m=${d#"$CACHE"/pg/}; majors+=("${m%%/*}")
+    done
+    [ ${#majors[@]} -gt 0 ] ||
+        die 2 "no PostgreSQL binaries under \"$CACHE/pg\" (make setup fills the cache; LOCKMATRIX_CACHE points elsewhere)"
+fi
+
+# Copies host file $1 (following symlinks) to the same path under $2.
+copy_host() {
+    local f=$1 root=$2
+    mkdir -p "$root$(dirname "$f")"
+    cp -L --preserve=mode "$f" "$root$f"
+}
+
+# Shared libraries that ELF files $2... need and that live outside $1 (the
+# PostgreSQL tree): printed one per line, resolved by this machine's ldd.
+host_libs() {
+    local tree=$1; shift
+    ldd "$@" 2>/dev/null | awk -v tree="$tree" '
+        $2 == "=>" && $3 ~ /^\// && index($3, tree) != 1 { print $3 }
+        $1 ~ /^\// && $1 !~ /:$/ { print $1 }' | sort -u
+}
+
+build_one() {
+    local major=$1
+    local native=$CACHE/pg/$major/native
+    [ -x "$native/bin/postgres" ] || die 2 "no PostgreSQL $major binaries at \"$native/bin\""
+    local version
+    version=$("$native/bin/postgres" --version | awk '{print $NF}')
+    local image=${TMPL//\{major\}/$major}
+    local repo=${image%:*} tag=${image##*:}
+    local want="$version/$REV"
+    local have old_id inspect
+    inspect=$(curl -s -m 10 "${CURL_TO[@]}" "$BASE/images/$image/json")
+    have=$(sed -n 's/.*"lockmatrix.build":"\([^"]*\)".*/\1/p' <<<"$inspect")
+    old_id=$(sed -n 's/^{"Id":"\(sha256:[0-9a-f]*\)".*/\1/p' <<<"$inspect")
+    if [ "$have" = "$want" ] && [ "${FORCE:-0}" != 1 ]; then
+        say "$image: up to date (PostgreSQL $version)"
+        return 0
+    fi
+
+    local t0=$SECONDS
+    local root
+    root=$(mktemp -d /tmp/lockmatrix-rootfs.XXXXXX)
+    SCRATCH+=("$root")
+
+    # a merged-/usr layout like Debian's: /bin, /lib, /lib64 point into /usr
+    mkdir -p "$root/usr/bin" "$root/usr/lib" "$root/usr/lib64"
+    ln -s usr/bin "$root/bin"
+    ln -s usr/lib "$root/lib"
+    ln -s usr/lib64 "$root/lib64"
+
+    # PostgreSQL itself (no static libraries, headers or pkg-config files)
+    mkdir -p "$root/usr/local/pgsql/lib"
+    cp -a "$native/bin" "$native/share" "$root/usr/local/pgsql/"
+    tar -C "$native/lib" --exclude='*.a' --exclude=pkgconfig -cf - . | tar -C "$root/usr/local/pgsql/lib" -xf -
+
+    # the shell, a few tools, and every host library they and PostgreSQL need
+    local tools=(dash sleep cat rm mkdir ls id env cp chmod)
+    local elves=() t lib
+    for t in "${tools[@]}"; do
+        elves+=("$(readlink -f "$(command -v "$t")")")
+        cp -L "$(command -v "$t")" "$root/usr/bin/$t"
+    done
+    ln -s dash "$root/usr/bin/sh"
+    elves+=("$native"/bin/*)
+    mapfile -t -O ${#elves[@]} elves < <(find "$native/lib" -name '*.so*' -type f)
+    for lib in $(host_libs "$native" "${elves[@]}"); do copy_host "$lib" "$root"; done
+
+    # users, directories, entrypoint
+    mkdir -p "$root/etc" "$root/tmp" "$root/var/lib/postgresql/data" "$root/var/run/postgresql" \
+        "$root/dev" "$root/proc" "$root/sys"
+    chmod 1777 "$root/tmp"
+    printf 'root:x:0:0:root:/root:/bin/sh\npostgres:x:70:70:PostgreSQL:/var/lib/postgresql:/bin/sh\n' >"$root/etc/passwd"
+    printf 'root:x:0:\npostgres:x:70:\n' >"$root/etc/group"
+    printf 'passwd: files\ngroup: files\nhosts: files\n' >"$root/etc/nsswitch.conf"
+    printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
+    chown -R 70:70 "$root/var/lib/postgresql" "$root/var/run/postgresql"
+    # PGDATA is data/pgdata: data itself is root-owned 1777 so that the
+    # server user can create pgdata in it, and in a tmpfs mounted on it
+    # (Docker gives a tmpfs the mode, not the owner, of the directory)
+    chown 0:0 "$root/var/lib/postgresql/data"
+    chmod 1777 "$root/var/lib/postgresql/data"
+    chmod 2777 "$root/var/run/postgresql"
+    install -m 0755 "$ENTRYPOINT" "$root/docker-entrypoint.sh"
+
+    # A template cluster made now, with the options the entrypoint uses, so
+    # that a container copies it instead of running initdb (the entrypoint
+    # sets the real password). initdb runs as an unprivileged user with no
+    # `locale` on its PATH, as in the image, so that its catalog is the one
+    # initdb would make in a container.
+    if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
+        local auth=scram-sha-256 work
+        [ "$major" -lt 14 ] && auth=md5
+        work=$(mktemp -d /tmp/lockmatrix-initdb.XXXXXX)
+        SCRATCH+=("$work")
+        chown postgres "$work"
+        head -c 18 /dev/urandom | base64 >"$work/pw"
+        chown postgres "$work/pw"
+        if runuser -u postgres -- env -i PATH=/nonexistent-lockmatrix TZ=UTC LANG=C \
+            "$native/bin/initdb" -D "$work/data" -U postgres -E UTF8 --locale=C \
+            --auth-local=trust --auth-host="$auth" --pwfile="$work/pw" -N >"$work/log" 2>&1; then
+            printf 'host all all all %s\n' "$auth" >>"$work/data/pg_hba.conf"
+            mv "$work/data" "$root/var/lib/postgresql/template"
+            chown -R 70:70 "$root/var/lib/postgresql/template"
+            chmod 700 "$root/var/lib/postgresql/template"
+        else
+            say "$image: no template cluster (initdb failed: $(tail -n 2 "$work/log" | tr '\n' ' ')); containers will run initdb"
+        fi
+        rm -rf "$work"
+    fi
+    chmod -R a+rX "$root/usr"
+
+    local changes=(
+        -c 'ENTRYPOINT ["/docker-entrypoint.sh"]'
+        -c 'CMD ["postgres"]'
+        -c 'USER postgres'
+        -c 'ENV PATH=/usr/local/pgsql/bin:/usr/local/bin:/usr/bin:/bin'
+        -c 'ENV PGDATA=/var/lib/postgresql/data/pgdata'
+        -c "ENV PG_MAJOR=$major"
+        -c "ENV PG_VERSION=$version"
+        -c 'EXPOSE 5432'
+        -c "LABEL lockmatrix.build=$want"
+    )
+    say "$image: building from PostgreSQL $version ($(du -sh "$root" | cut -f1) root filesystem)"
+    tar -C "$root" --numeric-owner -cf - . | "$LM" docker-import "${changes[@]}" "$repo:$tag" >/dev/null ||
+        die 3 "$image: import failed"
+    # the image it replaces, now untagged (kept when a container still uses it)
+    if [ -n "$old_id" ]; then
+        curl -s -m 30 "${CURL_TO[@]}" -X DELETE "$BASE/images/$old_id" >/dev/null || true
+    fi
+    rm -rf "$root"
+    say "$image: imported in $((SECONDS - t0)) s"
+}
+
+for m in "${majors[@]}"; do
+    case $m in *[!0-9]*) die 2 "\"$m\" is not a major version" ;; esac
+    build_one "$m"
+done
