@@ -69,8 +69,8 @@ static void others_text(const int *others, Buf *b)
     if (!any) buf_putc(b, '-');
 }
 
-static void text_statement(Buf *out, const Migration *m, const Statement *st,
-                           const VersionSet *vs, const LtPrediction *p, const bool *have)
+static void text_statement(Buf *out, const Migration *m, const Statement *st, const VersionSet *vs,
+                           const LtPrediction *p, const bool *have)
 {
     buf_printf(out, "%s:%d  %s\n    ", m->path, st->line, st->info.cls);
     locktable_shorten(st->sql, 100, out);
@@ -98,8 +98,7 @@ static void text_statement(Buf *out, const Migration *m, const Statement *st,
                 o.data[--o.len] = '\0';
             buf_printf(out, "    %-6s %-24s %-8s %-s%s%s\n", range, locktable_mode_name(p[i].mode),
                        locktable_risk_name(p[i].risk), o.data ? o.data : "",
-                       o.len && p[i].note && *p[i].note ? "; " : "",
-                       p[i].note ? p[i].note : "");
+                       o.len && p[i].note && *p[i].note ? "; " : "", p[i].note ? p[i].note : "");
             buf_free(&o);
         }
         i = j + 1;
@@ -116,8 +115,8 @@ static void json_tri(JsonW *w, LtTri t)
         json_bool(w, t == LT_YES);
 }
 
-static void json_statement(JsonW *w, const Migration *m, const Statement *st,
-                           const VersionSet *vs, const LtPrediction *p, const bool *have)
+static void json_statement(JsonW *w, const Migration *m, const Statement *st, const VersionSet *vs,
+                           const LtPrediction *p, const bool *have)
 {
     json_obj_begin(w);
     json_key(w, "migration");
@@ -185,9 +184,8 @@ static void risk_reason(const LtPrediction *p, int max_risk, Buf *b)
 
 /* One line per run of neighbouring versions with the same reason; the number
  * of versions above max_risk. */
-static size_t ci_statement(Buf *msgs, const Migration *m, const Statement *st,
-                           const VersionSet *vs, const LtPrediction *p, const bool *have,
-                           int max_risk)
+static size_t ci_statement(Buf *msgs, const Migration *m, const Statement *st, const VersionSet *vs,
+                           const LtPrediction *p, const bool *have, int max_risk)
 {
     size_t n = 0;
     Buf cur, next;
@@ -235,14 +233,20 @@ int cmd_analyze(int argc, char **argv)
     int o;
     while ((o = getopt_long(argc, argv, "V:h", long_opts, NULL)) != -1) {
         switch (o) {
-        case 'V': versions_spec = optarg; break;
+        case 'V':
+            versions_spec = optarg;
+            break;
         case OPT_FORMAT:
             if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0)
                 return cmd_fail(EXIT_USAGE, "unknown format \"%s\" (text, json)", optarg);
             format = optarg;
             break;
-        case OPT_LOCKTABLE: lt_path = optarg; break;
-        case OPT_CI: ci = true; break;
+        case OPT_LOCKTABLE:
+            lt_path = optarg;
+            break;
+        case OPT_CI:
+            ci = true;
+            break;
         case OPT_MAX_RISK:
             if ((max_risk = locktable_risk_parse(optarg)) < 0)
                 return cmd_fail(EXIT_USAGE,
@@ -250,9 +254,15 @@ int cmd_analyze(int argc, char **argv)
                                 optarg);
             ci = true;
             break;
-        case OPT_EACH: copts.each_file = true; break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        default: fputs(usage_text, stderr); return EXIT_USAGE;
+        case OPT_EACH:
+            copts.each_file = true;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        default:
+            fputs(usage_text, stderr);
+            return EXIT_USAGE;
         }
     }
     if (optind >= argc) {

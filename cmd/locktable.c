@@ -66,8 +66,7 @@ static int load_observations(Store *store, long long run_id, RunView **rv, LtCel
     LtLock *locks = NULL;
     for (size_t i = 0; i < (*rv)->nstmts; i++) {
         const RvStatement *st = &(*rv)->stmts[i];
-        if (!st->cls || strcmp(st->cls, "unparsed") == 0 || strcmp(st->cls, "empty") == 0)
-            continue;
+        if (!st->cls || strcmp(st->cls, "unparsed") == 0 || strcmp(st->cls, "empty") == 0) continue;
         StmtInfo info;
         classify_statement(st->sql, &info);
         bool several = info.nsubclasses > 1;
@@ -87,12 +86,12 @@ static int load_observations(Store *store, long long run_id, RunView **rv, LtCel
             const char **scanned = xcalloc(r->nscans + 1, sizeof(*scanned));
             size_t nscanned = 0;
             for (size_t k = 0; k < r->nscans; k++)
-                if (r->scans[k].seq_scan > 0)
-                    scanned[nscanned++] = r->scans[k].relation;
+                if (r->scans[k].seq_scan > 0) scanned[nscanned++] = r->scans[k].relation;
             LtCellObs *o = ARRAY_PUSH(*obs, *nobs, cap);
             o->cls = st->cls;
             o->major = r->major;
-            locktable_observe(locks, r->nlocks, r->rewrites, r->nrewrites, scanned, nscanned, r->capture, &o->obs);
+            locktable_observe(locks, r->nlocks, r->rewrites, r->nrewrites, scanned, nscanned,
+                              r->capture, &o->obs);
             free(scanned);
         }
     }
@@ -141,15 +140,23 @@ int cmd_locktable(int argc, char **argv)
     int o;
     while ((o = getopt_long(argc, argv, "o:d:h", long_opts, NULL)) != -1) {
         switch (o) {
-        case OPT_CHECK: check = true; break;
-        case OPT_UPDATE: update = true; break;
+        case OPT_CHECK:
+            check = true;
+            break;
+        case OPT_UPDATE:
+            update = true;
+            break;
         case OPT_FORMAT:
             if (strcmp(optarg, "tsv") != 0 && strcmp(optarg, "json") != 0)
                 return cmd_fail(EXIT_USAGE, "unknown format \"%s\" (tsv, json)", optarg);
             format = optarg;
             break;
-        case 'o': out_path = optarg; break;
-        case 'd': db_path = optarg; break;
+        case 'o':
+            out_path = optarg;
+            break;
+        case 'd':
+            db_path = optarg;
+            break;
         case OPT_RUN: {
             char *end;
             run_id = strtoll(optarg, &end, 10);
@@ -157,9 +164,15 @@ int cmd_locktable(int argc, char **argv)
                 return cmd_fail(EXIT_USAGE, "invalid --run \"%s\": a run id", optarg);
             break;
         }
-        case OPT_LOCKTABLE: lt_path = optarg; break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        default: fputs(usage_text, stderr); return EXIT_USAGE;
+        case OPT_LOCKTABLE:
+            lt_path = optarg;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        default:
+            fputs(usage_text, stderr);
+            return EXIT_USAGE;
         }
     }
     if (optind < argc) {

@@ -50,7 +50,7 @@ static const char *const role_names[LT_NROLES] = {"referenced", "other"};
 static const char *const verdict_names[LT_NVERDICTS] = {
     "confirmed", "mismatch", "trace-only", "unpredicted", "error",
 };
-static const char *const columns[] = {"class", "first", "last",   "mode", "rewrite",
+static const char *const columns[] = {"class", "first",  "last", "mode", "rewrite",
                                       "scan",  "others", "risk", "note"};
 #define NCOLS ARRAY_LEN(columns)
 
@@ -80,7 +80,10 @@ int locktable_risk_parse(const char *name)
     return -1;
 }
 
-const char *locktable_tri_name(LtTri t) { return (unsigned)t < 3 ? tri_names[t] : "?"; }
+const char *locktable_tri_name(LtTri t)
+{
+    return (unsigned)t < 3 ? tri_names[t] : "?";
+}
 
 static int tri_parse(const char *s)
 {
@@ -227,7 +230,8 @@ static int parse_row(char **f, LtRow *r, const char *name, int line, Err *err)
     if (!*f[0]) return FAIL("empty class", name, line);
     r->cls = xstrdup(f[0]);
     r->line = line;
-    if (parse_int(f[1], &r->first) < 0) return FAIL("invalid first version \"%s\"", name, line, f[1]);
+    if (parse_int(f[1], &r->first) < 0)
+        return FAIL("invalid first version \"%s\"", name, line, f[1]);
     if (parse_int(f[2], &r->last) < 0) return FAIL("invalid last version \"%s\"", name, line, f[2]);
     if (r->last < r->first)
         return FAIL("last version %d before first version %d", name, line, r->last, r->first);
@@ -429,9 +433,8 @@ static const char *role_of(const LtLock *locks, size_t nlocks, const char *name)
     return NULL;
 }
 
-void locktable_observe(const LtLock *locks, size_t nlocks, char *const *rewrites,
-                       size_t nrewrites, const char *const *scanned, size_t nscanned,
-                       const char *capture, LtObs *out)
+void locktable_observe(const LtLock *locks, size_t nlocks, char *const *rewrites, size_t nrewrites,
+                       const char *const *scanned, size_t nscanned, const char *capture, LtObs *out)
 {
     out->exact = locktable_capture_exact(capture);
     out->mode = -1;
@@ -505,8 +508,9 @@ void locktable_explain(const LtPrediction *p, const LtObs *o, Buf *b)
         return;
     }
     buf_printf(b, "predicted %s, %s", locktable_mode_name(p->mode),
-               p->rewrite == LT_YES ? "rewrite" : p->rewrite == LT_NO ? "no rewrite"
-                                                                      : "rewrite depends");
+               p->rewrite == LT_YES  ? "rewrite"
+               : p->rewrite == LT_NO ? "no rewrite"
+                                     : "rewrite depends");
     if (o->scan && p->scan == LT_NO) buf_puts(b, ", no scan");
     if (memcmp(p->others, o->others, sizeof(p->others)) != 0) {
         buf_puts(b, ", others ");
@@ -527,13 +531,13 @@ void locktable_explain(const LtPrediction *p, const LtObs *o, Buf *b)
 typedef struct Cell {
     const char *cls; /* points into the old table or the observations */
     int major;
-    bool have;       /* any value */
-    bool observed;   /* from observations (else from the old table) */
+    bool have;     /* any value */
+    bool observed; /* from observations (else from the old table) */
     int mode;
     LtTri rewrite, scan;
     int others[LT_NROLES];
     int nyes_rewrite, nyes_scan, nobs, nexact;
-    bool had_old;    /* the old table had this cell (old_* below) */
+    bool had_old; /* the old table had this cell (old_* below) */
     int old_mode;
     LtTri old_scan;
     int old_others[LT_NROLES];
@@ -542,7 +546,7 @@ typedef struct Cell {
 typedef struct Grid {
     const char **classes; /* in output order */
     size_t nclasses, cap;
-    Cell *cells;          /* nclasses x NMAJ */
+    Cell *cells; /* nclasses x NMAJ */
 } Grid;
 
 #define NMAJ 100 /* majors 0..99: the file's range */
@@ -673,7 +677,7 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
         for (int m = 0; m < NMAJ; m++) {
             Cell *x = &g.cells[c * NMAJ + (size_t)m];
             if (!x->observed) continue;
-            x->rewrite = x->nyes_rewrite == 0           ? LT_NO
+            x->rewrite = x->nyes_rewrite == 0         ? LT_NO
                          : x->nyes_rewrite == x->nobs ? LT_YES
                                                       : LT_DEPENDS;
             x->scan = x->nyes_scan == 0 ? LT_NO : x->nyes_scan == x->nexact ? LT_YES : LT_DEPENDS;

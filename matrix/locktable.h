@@ -36,24 +36,24 @@ typedef enum LtRisk {
 #define LT_NROLES 2 /* 0: referenced, 1: other */
 
 typedef struct LtRow {
-    char *cls;               /* owned */
-    int first, last;         /* majors, inclusive */
-    int mode;                /* lock mode rank on the target 0..7 (locktable_mode_name),
-                                -1: no lock on an existing target */
+    char *cls;       /* owned */
+    int first, last; /* majors, inclusive */
+    int mode;        /* lock mode rank on the target 0..7 (locktable_mode_name),
+                        -1: no lock on an existing target */
     LtTri rewrite, scan;
-    int others[LT_NROLES];   /* strongest mode rank per role, -1: none */
+    int others[LT_NROLES]; /* strongest mode rank per role, -1: none */
     LtRisk risk;
-    char *note;              /* owned; "" when none */
-    int line;                /* line in the source file, 0 when generated */
+    char *note; /* owned; "" when none */
+    int line;   /* line in the source file, 0 when generated */
 } LtRow;
 
 typedef struct LockTable {
-    LtRow *rows;             /* file order */
+    LtRow *rows; /* file order */
     size_t nrows;
-    char *header;            /* the comment lines before the column header, kept
-                                when the table is written again; owned */
-    char *source;            /* file name (or "built-in"); owned */
-    size_t *index;           /* rows sorted by (cls, first), for lookups; owned */
+    char *header;  /* the comment lines before the column header, kept
+                      when the table is written again; owned */
+    char *source;  /* file name (or "built-in"); owned */
+    size_t *index; /* rows sorted by (cls, first), for lookups; owned */
 } LockTable;
 
 /* ---- loading ----------------------------------------------------------- */
@@ -73,22 +73,22 @@ size_t locktable_nclasses(const LockTable *t);
 const LtRow *locktable_lookup(const LockTable *t, const char *cls, int major);
 
 /* ---- names ------------------------------------------------------------- */
-const char *locktable_mode_name(int rank);      /* "AccessExclusiveLock"; "-" for -1 */
-int locktable_mode_rank(const char *name);      /* 0..7; -1 for "-"; -2 when unknown */
-const char *locktable_risk_name(LtRisk r);      /* "safe" ... "critical" */
-int locktable_risk_parse(const char *name);     /* LtRisk, -1 when unknown */
-const char *locktable_tri_name(LtTri t);        /* "yes", "no", "depends" */
-const char *locktable_role_name(int role);      /* "referenced", "other" */
+const char *locktable_mode_name(int rank);  /* "AccessExclusiveLock"; "-" for -1 */
+int locktable_mode_rank(const char *name);  /* 0..7; -1 for "-"; -2 when unknown */
+const char *locktable_risk_name(LtRisk r);  /* "safe" ... "critical" */
+int locktable_risk_parse(const char *name); /* LtRisk, -1 when unknown */
+const char *locktable_tri_name(LtTri t);    /* "yes", "no", "depends" */
+const char *locktable_role_name(int role);  /* "referenced", "other" */
 
 /* ---- predictions ------------------------------------------------------- */
 
 typedef struct LtPrediction {
-    int mode;                /* as LtRow.mode */
+    int mode; /* as LtRow.mode */
     LtTri rewrite, scan;
     int others[LT_NROLES];
     LtRisk risk;
-    const char *note;        /* of the row with the highest risk; points into the table */
-    const char *cls;         /* the class (or subclass) that decided the risk; into the table */
+    const char *note; /* of the row with the highest risk; points into the table */
+    const char *cls;  /* the class (or subclass) that decided the risk; into the table */
 } LtPrediction;
 
 /* The prediction for a classified statement on major. An ALTER TABLE with
@@ -107,14 +107,14 @@ typedef struct LtLock {
 } LtLock;
 
 typedef struct LtObs {
-    int mode;                /* strongest mode on the target ("table" role), -1: none */
-    bool rewrite;            /* a relation other than an index, toast table, sequence or
-                                a new one got a new relfilenode */
-    bool scan;               /* a sequential scan of a relation that existed before */
-    int others[LT_NROLES];   /* strongest mode per role, -1: none */
-    bool exact;              /* every lock was seen (capture "tx"); false: the locks were
-                                sampled while the statement ran outside a transaction
-                                ("observer", "poll"): a lower bound, and no scan counts */
+    int mode;              /* strongest mode on the target ("table" role), -1: none */
+    bool rewrite;          /* a relation other than an index, toast table, sequence or
+                              a new one got a new relfilenode */
+    bool scan;             /* a sequential scan of a relation that existed before */
+    int others[LT_NROLES]; /* strongest mode per role, -1: none */
+    bool exact;            /* every lock was seen (capture "tx"); false: the locks were
+                              sampled while the statement ran outside a transaction
+                              ("observer", "poll"): a lower bound, and no scan counts */
 } LtObs;
 
 /* Whether a trace's capture ("tx", "observer", "poll", "none", NULL) sees
@@ -126,9 +126,9 @@ bool locktable_capture_exact(const char *capture);
  * only when the statement added no lock on it. rewrites: relation names;
  * scanned: names of the relations with seq_scan > 0 (a relation the statement
  * created does not count: it was empty); capture as in the trace. */
-void locktable_observe(const LtLock *locks, size_t nlocks, char *const *rewrites,
-                       size_t nrewrites, const char *const *scanned, size_t nscanned,
-                       const char *capture, LtObs *out);
+void locktable_observe(const LtLock *locks, size_t nlocks, char *const *rewrites, size_t nrewrites,
+                       const char *const *scanned, size_t nscanned, const char *capture,
+                       LtObs *out);
 
 /* ---- verdicts ---------------------------------------------------------- */
 
@@ -136,13 +136,13 @@ void locktable_observe(const LtLock *locks, size_t nlocks, char *const *rewrites
  * bound: a weaker target mode than predicted is not a mismatch, a stronger one
  * is; scans are not judged. Rewrites are always exact (relfilenodes). */
 typedef enum LtVerdict {
-    LT_CONFIRMED = 0,        /* target mode and rewrite as predicted */
-    LT_MISMATCH,             /* the target mode or the rewrite differs */
-    LT_TRACE_ONLY,           /* as predicted, but a scan the table says "no" to was seen,
-                                or a lock on another relation (role referenced or other)
-                                stronger than the table predicts for that role */
-    LT_UNPREDICTED,          /* no row for the class on this major */
-    LT_ERROR,                /* the statement failed (error, timeout) */
+    LT_CONFIRMED = 0, /* target mode and rewrite as predicted */
+    LT_MISMATCH,      /* the target mode or the rewrite differs */
+    LT_TRACE_ONLY,    /* as predicted, but a scan the table says "no" to was seen,
+                         or a lock on another relation (role referenced or other)
+                         stronger than the table predicts for that role */
+    LT_UNPREDICTED,   /* no row for the class on this major */
+    LT_ERROR,         /* the statement failed (error, timeout) */
     LT_NVERDICTS
 } LtVerdict;
 

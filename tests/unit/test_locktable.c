@@ -124,8 +124,8 @@ static const PredictCase predict_cases[] = {
     {"ALTER TABLE t ADD COLUMN id bigserial", 13, "AccessExclusiveLock", "yes", "critical"},
     {"ALTER TABLE t ADD COLUMN id int GENERATED ALWAYS AS IDENTITY", 15, "AccessExclusiveLock",
      "yes", "critical"},
-    {"ALTER TABLE t ADD COLUMN x int GENERATED ALWAYS AS (a * 2) STORED", 12,
-     "AccessExclusiveLock", "yes", "critical"},
+    {"ALTER TABLE t ADD COLUMN x int GENERATED ALWAYS AS (a * 2) STORED", 12, "AccessExclusiveLock",
+     "yes", "critical"},
     {"ALTER TABLE t ADD COLUMN x int GENERATED ALWAYS AS (a * 2) STORED", 11, NULL, NULL, NULL},
     {"ALTER TABLE t ADD COLUMN o int REFERENCES other (id)", 14, "AccessExclusiveLock", "no",
      "medium"},
@@ -148,8 +148,8 @@ static const PredictCase predict_cases[] = {
      "ShareRowExclusiveLock", "no", "low"},
     {"ALTER TABLE t VALIDATE CONSTRAINT f", 12, "ShareUpdateExclusiveLock", "no", "low"},
     {"ALTER TABLE t ADD PRIMARY KEY (id)", 15, "AccessExclusiveLock", "no", "high"},
-    {"ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_idx", 15,
-     "AccessExclusiveLock", "no", "medium"},
+    {"ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_idx", 15, "AccessExclusiveLock",
+     "no", "medium"},
     {"ALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX t_idx", 15, "AccessExclusiveLock", "no",
      "low"},
     {"ALTER TABLE t ADD CONSTRAINT u UNIQUE (a)", 15, "AccessExclusiveLock", "no", "high"},
@@ -164,8 +164,8 @@ static const PredictCase predict_cases[] = {
     {"ALTER TABLE t ENABLE ROW LEVEL SECURITY", 13, "AccessExclusiveLock", "no", "low"},
     {"ALTER TABLE p ATTACH PARTITION c FOR VALUES FROM (1) TO (10)", 11, "AccessExclusiveLock",
      "no", "high"},
-    {"ALTER TABLE p ATTACH PARTITION c FOR VALUES FROM (1) TO (10)", 12,
-     "ShareUpdateExclusiveLock", "no", "medium"},
+    {"ALTER TABLE p ATTACH PARTITION c FOR VALUES FROM (1) TO (10)", 12, "ShareUpdateExclusiveLock",
+     "no", "medium"},
     {"ALTER TABLE p DETACH PARTITION c", 13, "AccessExclusiveLock", "no", "medium"},
     {"ALTER TABLE p DETACH PARTITION c CONCURRENTLY", 14, "ShareUpdateExclusiveLock", "no", "low"},
     {"ALTER TABLE p DETACH PARTITION c CONCURRENTLY", 13, NULL, NULL, NULL},
@@ -294,7 +294,7 @@ static void test_observe(void)
 typedef struct VerdictCase {
     int pmode;
     LtTri prewrite, pscan;
-    int pref;  /* predicted referenced mode */
+    int pref; /* predicted referenced mode */
     int omode;
     bool orewrite, oscan, exact;
     int oref;
@@ -333,10 +333,8 @@ static void test_verdicts(void)
 {
     for (size_t i = 0; i < ARRAY_LEN(verdict_cases); i++) {
         const VerdictCase *c = &verdict_cases[i];
-        LtPrediction p = {.mode = c->pmode,
-                          .rewrite = c->prewrite,
-                          .scan = c->pscan,
-                          .others = {c->pref, -1}};
+        LtPrediction p = {
+            .mode = c->pmode, .rewrite = c->prewrite, .scan = c->pscan, .others = {c->pref, -1}};
         LtObs o = {.mode = c->omode,
                    .rewrite = c->orewrite,
                    .scan = c->oscan,
@@ -361,8 +359,7 @@ static void test_verdicts(void)
 /* ---- regeneration and diff --------------------------------------------- */
 
 static const char regen_old[] =
-    "# header kept\n" HDR
-    "A\t10\t17\tAccessExclusiveLock\tno\tno\t-\tlow\tnote A\n"
+    "# header kept\n" HDR "A\t10\t17\tAccessExclusiveLock\tno\tno\t-\tlow\tnote A\n"
     "B\t10\t17\tShareLock\tno\tyes\t-\thigh\tnote B\n"
     "C\t10\t17\tAccessExclusiveLock\tyes\tyes\t-\tcritical\tnote C\n";
 
@@ -370,21 +367,20 @@ static void test_regenerate(void)
 {
     LockTable *old = NULL;
     Err err = {0};
-    CHECK(locktable_parse(regen_old, strlen(regen_old), "old.tsv", &old, &err) == 0, "%s",
-          err.msg);
+    CHECK(locktable_parse(regen_old, strlen(regen_old), "old.tsv", &old, &err) == 0, "%s", err.msg);
     if (!old) return;
     LtCellObs obs[8 * 3 + 2];
     size_t n = 0;
     for (int m = 10; m <= 17; m++) {
         /* A: 10 rewrites, 11+ do not */
-        obs[n++] = (LtCellObs){"A", m, {.mode = AEL, .rewrite = m == 10, .exact = true,
-                                        .others = {-1, -1}}};
+        obs[n++] = (LtCellObs){
+            "A", m, {.mode = AEL, .rewrite = m == 10, .exact = true, .others = {-1, -1}}};
         /* B: as in the table, one statement scans and one does not on 12 */
-        obs[n++] = (LtCellObs){"B", m, {.mode = 4, .scan = true, .exact = true,
-                                        .others = {-1, -1}}};
+        obs[n++] =
+            (LtCellObs){"B", m, {.mode = 4, .scan = true, .exact = true, .others = {-1, -1}}};
         /* C: sampled, a weaker lock seen: the table keeps AccessExclusiveLock */
-        obs[n++] = (LtCellObs){"C", m, {.mode = SUE, .rewrite = true, .exact = false,
-                                        .others = {-1, -1}}};
+        obs[n++] =
+            (LtCellObs){"C", m, {.mode = SUE, .rewrite = true, .exact = false, .others = {-1, -1}}};
     }
     obs[n++] = (LtCellObs){"B", 12, {.mode = 4, .scan = false, .exact = true, .others = {-1, -1}}};
     obs[n++] = (LtCellObs){"D", 15, {.mode = SRE, .exact = true, .others = {SRE, -1}}};
@@ -392,16 +388,16 @@ static void test_regenerate(void)
     Buf b;
     buf_init(&b);
     locktable_format_tsv(t, &b);
-    CHECK_STR(b.data,
-              "# header kept\n" HDR
-              "A\t10\t10\tAccessExclusiveLock\tyes\tno\t-\tlow\tnote A\n"
-              "A\t11\t17\tAccessExclusiveLock\tno\tno\t-\tlow\tnote A\n"
-              "B\t10\t11\tShareLock\tno\tyes\t-\thigh\tnote B\n"
-              "B\t12\t12\tShareLock\tno\tdepends\t-\thigh\tnote B\n"
-              "B\t13\t17\tShareLock\tno\tyes\t-\thigh\tnote B\n"
-              "C\t10\t17\tAccessExclusiveLock\tyes\tyes\t-\tcritical\tnote C\n"
-              "D\t15\t15\tShareRowExclusiveLock\tno\tno\treferenced:ShareRowExclusiveLock\tmedium\t\n",
-              "regenerated table");
+    CHECK_STR(
+        b.data,
+        "# header kept\n" HDR "A\t10\t10\tAccessExclusiveLock\tyes\tno\t-\tlow\tnote A\n"
+        "A\t11\t17\tAccessExclusiveLock\tno\tno\t-\tlow\tnote A\n"
+        "B\t10\t11\tShareLock\tno\tyes\t-\thigh\tnote B\n"
+        "B\t12\t12\tShareLock\tno\tdepends\t-\thigh\tnote B\n"
+        "B\t13\t17\tShareLock\tno\tyes\t-\thigh\tnote B\n"
+        "C\t10\t17\tAccessExclusiveLock\tyes\tyes\t-\tcritical\tnote C\n"
+        "D\t15\t15\tShareRowExclusiveLock\tno\tno\treferenced:ShareRowExclusiveLock\tmedium\t\n",
+        "regenerated table");
     Buf d;
     buf_init(&d);
     size_t nd = locktable_diff(old, t, &d);
