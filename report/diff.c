@@ -146,7 +146,8 @@ static StrSet lock_set(const RvResult *r)
 {
     StrSet s = {xmalloc((r->nlocks + 1) * sizeof(char *)), 0};
     for (size_t i = 0; i < r->nlocks; i++)
-        s.v[s.n++] = lock_text(&r->locks[i]);
+        if (!r->locks[i].role || strcmp(r->locks[i].role, "catalog") != 0)
+            s.v[s.n++] = lock_text(&r->locks[i]);
     set_finish(&s);
     return s;
 }
@@ -228,7 +229,7 @@ typedef struct Builder {
 } Builder;
 
 static void add(Builder *bd, DiffKind kind, const RvStatement *a, const RvStatement *b, int major,
-                char *before, char *after)
+                bool sampled, char *before, char *after)
 {
     if (bd->opts && bd->opts->only_version_specific &&
         !((a && a->version_specific) || (b && b->version_specific))) {
@@ -238,42 +239,54 @@ static void add(Builder *bd, DiffKind kind, const RvStatement *a, const RvStatem
     }
     DiffChange *c = ARRAY_PUSH(bd->d->changes, bd->d->nchanges, bd->cap);
     *c = (DiffChange){.kind = kind, .a = a, .b = b, .major = major, .before = before,
-                      .after = after, .regression = kind != DIFF_NEW && kind != DIFF_GONE};
+                      .after = after, .sampled = sampled,
+                      .regression = kind != DIFF_NEW && kind != DIFF_GONE && !sampled};
     if (c->regression)
         bd->d->nregressions++;
+    else if (sampled)
+        bd->d->nsampled++;
     else if (kind == DIFF_NEW)
         bd->d->nnew++;
     else
         bd->d->ngone++;
 }
 
+/* Locks read by sampling rather than captured exactly at each phase. */
+static bool sampled_capture(const RvResult *r)
+{
+    return r && r->traced && r->capture && strcmp(r->capture, "tx") != 0 &&
+           strcmp(r->capture, "phase") != 0;
+}
+
 static void compare_result(Builder *bd, const RvStatement *a, const RvStatement *b, int major,
                            const RvResult *ra, const RvResult *rb)
 {
+    bool sm = sampled_capture(ra) || sampled_capture(rb);
     if (!status_same(ra, rb)) {
-        add(bd, DIFF_STATUS, a, b, major, status_text(ra), status_text(rb));
+        add(bd, DIFF_STATUS, a, b, major, sm && !skipped(ra) && !skipped(rb), status_text(ra),
+            status_text(rb));
         return;
     }
     if (skipped(ra))
         return;
     if (ra->target_rank != rb->target_rank) {
         const char *x = runview_lock_name(ra->target_rank), *y = runview_lock_name(rb->target_rank);
-        add(bd, DIFF_LOCK_MODE, a, b, major, xstrdup(x ? x : "none"), xstrdup(y ? y : "none"));
+        add(bd, DIFF_LOCK_MODE, a, b, major, sm, xstrdup(x ? x : "none"), xstrdup(y ? y : "none"));
     } else {
         StrSet la = lock_set(ra), lb = lock_set(rb);
         if (!set_eq(&la, &lb))
-            add(bd, DIFF_LOCK_SET, a, b, major, set_minus(&la, &lb), set_minus(&lb, &la));
+            add(bd, DIFF_LOCK_SET, a, b, major, sm, set_minus(&la, &lb), set_minus(&lb, &la));
         set_free(&la);
         set_free(&lb);
     }
     StrSet wa = rewrite_set(ra), wb = rewrite_set(rb);
     if (!set_eq(&wa, &wb))
-        add(bd, DIFF_REWRITE, a, b, major, set_join(&wa), set_join(&wb));
+        add(bd, DIFF_REWRITE, a, b, major, sm, set_join(&wa), set_join(&wb));
     set_free(&wa);
     set_free(&wb);
     StrSet sa = scan_set(ra), sb = scan_set(rb);
     if (!set_eq(&sa, &sb))
-        add(bd, DIFF_SCAN, a, b, major, set_join(&sa), set_join(&sb));
+        add(bd, DIFF_SCAN, a, b, major, sm, set_join(&sa), set_join(&sb));
     set_free(&sa);
     set_free(&sb);
 }
@@ -347,7 +360,7 @@ RunDiff *diff_runs(const RunView *a, const RunView *b, const ReportOpts *opts)
     for (size_t i = 0; i < b->nstmts; i++) {
         const RvStatement *sb = &b->stmts[i];
         if (match_b[i] < 0) {
-            add(&bd, DIFF_NEW, NULL, sb, 0, NULL, NULL);
+            add(&bd, DIFF_NEW, NULL, sb, 0, false, NULL, NULL);
             continue;
         }
         const RvStatement *sa = &a->stmts[match_b[i]];
@@ -358,7 +371,7 @@ RunDiff *diff_runs(const RunView *a, const RunView *b, const ReportOpts *opts)
     }
     for (size_t i = 0; i < a->nstmts; i++)
         if (!used_a[i])
-            add(&bd, DIFF_GONE, &a->stmts[i], NULL, 0, NULL, NULL);
+            add(&bd, DIFF_GONE, &a->stmts[i], NULL, 0, false, NULL, NULL);
 
     keys_free(ka, a->nstmts);
     keys_free(kb, b->nstmts);

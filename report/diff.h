@@ -7,9 +7,13 @@
  * both runs traced, each observation is compared: status (and SQLSTATE), the
  * strongest lock on the target, the set of locks, the rewritten relations, the
  * scanned relations. Every such change is a regression (for a nightly run any
- * change in behaviour is one); statements that are new in B or gone from A are
- * listed but are not regressions: they are changes of the corpus, not of the
- * servers.
+ * change in behaviour is one), with two exceptions that are listed but not
+ * counted: statements new in B or gone from A (changes of the corpus, not of
+ * the servers), and changes where either side's locks were sampled rather than
+ * captured exactly (capture other than "tx" or "phase": sampling misses short
+ * locks, so two runs of the same server differ). Locks on system catalogs
+ * (role "catalog") are left out of the lock set: they follow the catalog
+ * lookups the server happens to make.
  */
 #ifndef LM_DIFF_H
 #define LM_DIFF_H
@@ -38,6 +42,7 @@ typedef struct DiffChange {
     int major;             /* the version; 0 for new and gone */
     char *before, *after;  /* the observation in A and in B, clean text; NULL for
                               new and gone; owned */
+    bool sampled;          /* either side was a sampled capture: not a regression */
     bool regression;
 } DiffChange;
 
@@ -56,6 +61,7 @@ typedef struct RunDiff {
     size_t matched;        /* statements found in both runs */
     size_t nregressions;   /* changes that are regressions */
     size_t nnew, ngone;
+    size_t nsampled;       /* changes not counted because of a sampled capture */
 } RunDiff;
 
 /* Compares b against a (both must outlive the diff). With

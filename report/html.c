@@ -319,6 +319,10 @@ void report_html_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
                    d->nregressions);
     else
         buf_puts(out, "<span class=\"good\">No change of observed behaviour.</span></p>\n");
+    if (d->nsampled)
+        buf_printf(out, "<p>%zu changes seen through sampled lock captures are listed, not "
+                        "counted.</p>\n",
+                   d->nsampled);
     buf_puts(out, "<h2>Changes</h2>\n");
     controls(out, "changes");
     buf_puts(out, "<table id=\"matrix\" class=\"sortable\"><thead><tr>"
@@ -339,8 +343,8 @@ void report_html_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
             buf_printf(out, "<td>%d</td>", c->major);
         else
             buf_puts(out, "<td></td>");
-        buf_printf(out, "<td%s>%s</td><td>", c->regression ? " class=\"bad\"" : "",
-                   diff_kind_name(c->kind));
+        buf_printf(out, "<td%s>%s%s</td><td>", c->regression ? " class=\"bad\"" : "",
+                   diff_kind_name(c->kind), c->sampled ? " (sampled, not counted)" : "");
         h(out, c->before ? c->before : "");
         buf_puts(out, "</td><td>");
         h(out, c->after ? c->after : "");

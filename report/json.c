@@ -244,6 +244,8 @@ void report_json_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
     json_int(&w, (long long)d->nnew);
     json_key(&w, "gone");
     json_int(&w, (long long)d->ngone);
+    json_key(&w, "sampled");
+    json_int(&w, (long long)d->nsampled);
     json_key(&w, "changes");
     json_arr_begin(&w);
     for (size_t i = 0; i < d->nchanges; i++) {
@@ -254,6 +256,8 @@ void report_json_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         json_str(&w, diff_kind_name(c->kind));
         json_key(&w, "regression");
         json_bool(&w, c->regression);
+        json_key(&w, "sampled");
+        json_bool(&w, c->sampled);
         json_key(&w, "migration");
         json_str(&w, x->migration);
         json_key(&w, "index");

@@ -223,6 +223,9 @@ void report_markdown_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         buf_printf(out, "**Regression: %zu changes of observed behaviour.**\n\n", d->nregressions);
     else
         buf_puts(out, "No change of observed behaviour.\n\n");
+    if (d->nsampled)
+        buf_printf(out, "%zu changes seen through sampled lock captures are listed, not counted.\n\n",
+                   d->nsampled);
     if (!d->nchanges)
         return;
     buf_puts(out, "| migration | # | line | statement | version | change | before | after |\n"
@@ -239,7 +242,7 @@ void report_markdown_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         else
             buf_puts(out, " | | ");
         render_md(out, diff_kind_name(c->kind));
-        buf_puts(out, " | ");
+        buf_puts(out, c->sampled ? " (sampled, not counted) | " : " | ");
         render_md(out, c->before ? c->before : "");
         buf_puts(out, " | ");
         render_md(out, c->after ? c->after : "");

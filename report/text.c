@@ -52,12 +52,13 @@ static const char *result_colour(const RvResult *r)
 /* s (clean) padded with spaces to w columns, cut with "..." when longer. */
 static void put_padded(Buf *b, const char *s, size_t w);
 
-/* s in colour, then the padding to w columns outside it (so that trailing
- * blanks can be trimmed). */
+/* s in colour (cut to w columns), then the padding to w outside the colour, so
+ * that trailing blanks can be trimmed. */
 static void put_coloured(Out *t, const char *code, const char *s, size_t w)
 {
+    size_t n = render_width(s);
     sgr_on(t, code);
-    put_padded(t->b, s, 0 + (render_width(s) > w ? w : render_width(s)));
+    put_padded(t->b, s, n > w ? w : n);
     sgr_off(t, code);
     for (size_t n = render_width(s); n < w; n++)
         buf_putc(t->b, ' ');
@@ -149,10 +150,12 @@ static void legend(Out *t, const RunView *rv)
     buf_putc(t->b, '\n');
 }
 
-static void version_header(Out *t, const RunView *rv, const char *first, size_t cw)
+/* The header of a matrix: two number columns (c1, c2), the name, the versions. */
+static void version_header(Out *t, const RunView *rv, const char *c1, const char *c2,
+                           const char *first, size_t cw)
 {
     sgr_on(t, "1");
-    buf_printf(t->b, "%4s %5s  ", "#", "line");
+    buf_printf(t->b, "%4s %5s  ", c1, c2);
     put_padded(t->b, first, cw);
     for (size_t v = 0; v < rv->nversions; v++) {
         char h[16];
@@ -270,7 +273,7 @@ static void matrix(Out *t, const RunView *rv)
             render_clean(t->b, mig, true);
             sgr_off(t, "1");
             buf_putc(t->b, '\n');
-            version_header(t, rv, "class", cw);
+            version_header(t, rv, "#", "line", "class", cw);
         }
         statement_row(t, rv, x, cw);
     }
@@ -293,7 +296,7 @@ static void classes(Out *t, const RunView *rv)
     buf_puts(t->b, "== By class: strongest lock per version, and how the versions differ");
     sgr_off(t, "1");
     buf_putc(t->b, '\n');
-    version_header(t, rv, "class", cw);
+    version_header(t, rv, "n", "", "class (n: its statements)", cw);
     for (size_t i = 0; i < n; i++) {
         const ClassSummary *c = &cs[i];
         Buf name;
@@ -334,7 +337,6 @@ static void classes(Out *t, const RunView *rv)
         buf_free(&line);
         buf_free(&name);
     }
-    buf_puts(t->b, "  (the first column counts the statements of the class)\n");
     render_classes_free(cs, n);
 }
 
@@ -417,6 +419,9 @@ static void diff_header(Out *t, const RunDiff *d)
     } else {
         buf_puts(t->b, "no change of observed behaviour\n");
     }
+    if (d->nsampled)
+        buf_printf(t->b, "%zu changes seen through sampled lock captures are listed, not counted\n",
+                   d->nsampled);
 }
 
 static void stmt_title(Out *t, const RvStatement *x, const char *what)
@@ -469,11 +474,11 @@ void report_text_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         }
         Buf line;
         buf_init(&line);
-        buf_printf(&line, "%d %s: %s -> %s", c->major, diff_kind_name(c->kind), c->before,
-                   c->after);
-        sgr_on(&t, "31");
+        buf_printf(&line, "%d %s: %s -> %s%s", c->major, diff_kind_name(c->kind), c->before,
+                   c->after, c->sampled ? " (sampled capture: not counted)" : "");
+        sgr_on(&t, c->regression ? "31" : "2");
         render_wrap(out, line.data, "      ", o->width, 4);
-        sgr_off(&t, "31");
+        sgr_off(&t, c->regression ? "31" : "2");
         buf_free(&line);
     }
 }

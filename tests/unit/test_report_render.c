@@ -129,6 +129,11 @@ static size_t traces_for(char variant, int major, Trace *t)
     }
     if (major == 12)
         error(&e1, "42601", EVIL_MSG);
+    if (variant == 'B' && major == 11) {
+        /* another lock, seen by a sampling observer: listed, not a regression */
+        e1.locks = l_evil_ax;
+        snprintf(e1.capture, sizeof(e1.capture), "poll");
+    }
     t[n++] = e1;
     return n;
 }
@@ -576,6 +581,7 @@ static void test_diff(const RunView *r1, const RunView *r2, const RunView *r3)
         {"lock_mode", 12, 3, "ShareUpdateExclusiveLock", "ShareLock"},
         {"status", 10, 4, "error 42601", "ok"},
         {"new", 0, 5, NULL, NULL},
+        {"lock_mode", 11, 1, "ShareRowExclusiveLock", "AccessExclusiveLock"},
         {"gone", 0, 5, NULL, NULL},
     };
     CHECK(d->nchanges == ARRAY_LEN(want), "%zu changes", d->nchanges);
@@ -587,9 +593,12 @@ static void test_diff(const RunView *r1, const RunView *r2, const RunView *r3)
         CHECK_STR(c->before, want[i].before, "change %zu before", i);
         CHECK_STR(c->after, want[i].after, "change %zu after", i);
     }
-    CHECK(d->nregressions == 3 && d->nnew == 1 && d->ngone == 1 && d->matched == 5,
-          "counts: %zu regressions, %zu new, %zu gone, %zu matched", d->nregressions, d->nnew,
-          d->ngone, d->matched);
+    CHECK(d->nregressions == 3 && d->nnew == 1 && d->ngone == 1 && d->matched == 5 &&
+              d->nsampled == 1,
+          "counts: %zu regressions, %zu new, %zu gone, %zu matched, %zu sampled", d->nregressions,
+          d->nnew, d->ngone, d->matched, d->nsampled);
+    CHECK(d->nchanges > 4 && d->changes[4].sampled && !d->changes[4].regression,
+          "a sampled change is not a regression");
     CHECK(d->nservers == 3 && strcmp(d->servers[2].a, "12.22") == 0 &&
               strcmp(d->servers[2].b, "12.23") == 0,
           "server versions of both runs");
@@ -605,6 +614,12 @@ static void test_diff(const RunView *r1, const RunView *r2, const RunView *r3)
           "text: a change");
     CHECK(strstr(out.data, "new statement: ALTER TABLE DROP COLUMN") != NULL, "text: new");
     CHECK(strstr(out.data, "gone statement: ALTER TABLE ADD CONSTRAINT CHECK") != NULL, "text: gone");
+    CHECK(strstr(out.data, "11 lock_mode: ShareRowExclusiveLock -> AccessExclusiveLock (sampled "
+                           "capture: not counted)") != NULL,
+          "text: a sampled change");
+    CHECK(strstr(out.data, "1 changes seen through sampled lock captures are listed, not counted") !=
+              NULL,
+          "text: sampled count");
     CHECK(no_raw(out.data, false, false), "text diff clean");
     buf_reset(&out);
     report_markdown_diff(d, &o, &out);
@@ -619,7 +634,7 @@ static void test_diff(const RunView *r1, const RunView *r2, const RunView *r3)
               "12.23 12.22", "json servers");
     CHECK_STR(jq(out.data, "SELECT group_concat(json_extract(value, '$.kind')) FROM "
                            "json_each(?1, '$.changes')"),
-              "rewrite,lock_mode,status,new,gone", "json changes");
+              "rewrite,lock_mode,status,new,lock_mode,gone", "json changes");
     buf_reset(&out);
     report_html_diff(d, &o, &out);
     CHECK(count(out.data, "<script") == 1 && strstr(out.data, "lock_mode") != NULL, "html diff");
@@ -640,7 +655,7 @@ static void test_diff(const RunView *r1, const RunView *r2, const RunView *r3)
     render_opts_init(&only);
     only.only_version_specific = true;
     d = diff_runs(r1, r2, &only);
-    CHECK(d->nchanges == 3, "--only version-specific keeps the changes of such statements: %zu",
+    CHECK(d->nchanges == 4, "--only version-specific keeps the changes of such statements: %zu",
           d->nchanges);
     diff_free(d);
 }
