@@ -251,6 +251,47 @@ static void add(Builder *bd, DiffKind kind, const RvStatement *a, const RvStatem
         bd->d->ngone++;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Fast paths: the same lists in the same order are the same sets. */
+static bool locks_identical(const RvResult *a, const RvResult *b)
+{
+    if (a->nlocks != b->nlocks)
+        return false;
+    for (size_t i = 0; i < a->nlocks; i++) {
+        const RvLock *x = &a->locks[i], *y = &b->locks[i];
+        if (x->granted != y->granted || !same_str(x->mode, y->mode) ||
+            !same_str(x->relation, y->relation) || !same_str(x->role, y->role) ||
+            !same_str(x->locktype, y->locktype))
+            return false;
+    }
+    return true;
+}
+
+static bool rewrites_identical(const RvResult *a, const RvResult *b)
+{
+    if (a->nrewrites != b->nrewrites)
+        return false;
+    for (size_t i = 0; i < a->nrewrites; i++)
+        if (!same_str(a->rewrites[i], b->rewrites[i]))
+            return false;
+    return true;
+}
+
+static bool scans_identical(const RvResult *a, const RvResult *b)
+{
+    if (a->nscans != b->nscans)
+        return false;
+    for (size_t i = 0; i < a->nscans; i++)
+        if ((a->scans[i].seq_scan > 0) != (b->scans[i].seq_scan > 0) ||
+            !same_str(a->scans[i].relation, b->scans[i].relation))
+            return false;
+    return true;
+}
+
 /* Locks read by sampling rather than captured exactly at each phase. */
 static bool sampled_capture(const RvResult *r)
 {
@@ -272,23 +313,27 @@ static void compare_result(Builder *bd, const RvStatement *a, const RvStatement 
     if (ra->target_rank != rb->target_rank) {
         const char *x = runview_lock_name(ra->target_rank), *y = runview_lock_name(rb->target_rank);
         add(bd, DIFF_LOCK_MODE, a, b, major, sm, xstrdup(x ? x : "none"), xstrdup(y ? y : "none"));
-    } else {
+    } else if (!locks_identical(ra, rb)) {
         StrSet la = lock_set(ra), lb = lock_set(rb);
         if (!set_eq(&la, &lb))
             add(bd, DIFF_LOCK_SET, a, b, major, sm, set_minus(&la, &lb), set_minus(&lb, &la));
         set_free(&la);
         set_free(&lb);
     }
-    StrSet wa = rewrite_set(ra), wb = rewrite_set(rb);
-    if (!set_eq(&wa, &wb))
-        add(bd, DIFF_REWRITE, a, b, major, sm, set_join(&wa), set_join(&wb));
-    set_free(&wa);
-    set_free(&wb);
-    StrSet sa = scan_set(ra), sb = scan_set(rb);
-    if (!set_eq(&sa, &sb))
-        add(bd, DIFF_SCAN, a, b, major, sm, set_join(&sa), set_join(&sb));
-    set_free(&sa);
-    set_free(&sb);
+    if (!rewrites_identical(ra, rb)) {
+        StrSet wa = rewrite_set(ra), wb = rewrite_set(rb);
+        if (!set_eq(&wa, &wb))
+            add(bd, DIFF_REWRITE, a, b, major, sm, set_join(&wa), set_join(&wb));
+        set_free(&wa);
+        set_free(&wb);
+    }
+    if (!scans_identical(ra, rb)) {
+        StrSet sa = scan_set(ra), sb = scan_set(rb);
+        if (!set_eq(&sa, &sb))
+            add(bd, DIFF_SCAN, a, b, major, sm, set_join(&sa), set_join(&sb));
+        set_free(&sa);
+        set_free(&sb);
+    }
 }
 
 static const char *server_of(const RunView *rv, int major)

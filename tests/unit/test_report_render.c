@@ -151,11 +151,11 @@ static const struct {
     {1, 0, 10, "AccessExclusiveLock", 0, "critical", "confirmed"},
 };
 
-static long long write_run(Store *s, char variant, const char *v12, Err *err)
+static long long write_run(Store *s, char variant, const char *v12, const char *corpus, Err *err)
 {
     VersionSet vs = {.v = {10, 11, 12}, .n = 3};
     Corpus *c = variant == 'B' ? &corpus_b : &corpus_a;
-    RunInfo ri = {.corpus = "cases", .versions = &vs, .backend = "embedded", .jobs = 2,
+    RunInfo ri = {.corpus = corpus, .versions = &vs, .backend = "embedded", .jobs = 2,
                   .tool_version = "0.1.0"};
     long long run = 0;
     if (store_run_begin(s, &ri, c, &run, err) < 0)
@@ -708,6 +708,7 @@ static void test_command(const char *db)
         {"report -d %s --max-risk extreme", 2, "", "unknown risk level \"extreme\""},
         {"report -d %s --format xml", 2, "", "the formats are text, markdown, json, html, sarif"},
         {"runs -d %s", 0, "10-12", ""},
+        {"runs -d %s", 0, "cases \\x1b[2J\\x1b]0;x\\x07\n", ""},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         char *args = xasprintf(cases[i].args, db);
@@ -725,6 +726,7 @@ static void test_command(const char *db)
                   args, err, cases[i].err);
         if (cases[i].err && !*cases[i].err)
             CHECK(*err == '\0', "lockmatrix %s: stderr not empty: %s", args, err);
+        CHECK(strchr(out, '\x1b') == NULL, "lockmatrix %s: no ESC on stdout", args);
         free(args);
         free(out);
         free(err);
@@ -778,9 +780,9 @@ int main(int argc, char **argv)
     CHECK(s != NULL, "store: %s", err.msg);
     if (!s)
         return t_done("test_report_render");
-    long long r1 = write_run(s, 'A', "12.22", &err);
-    long long r2 = r1 > 0 ? write_run(s, 'B', "12.23", &err) : -1;
-    long long r3 = r2 > 0 ? write_run(s, 'A', "12.22", &err) : -1;
+    long long r1 = write_run(s, 'A', "12.22", "cases", &err);
+    long long r2 = r1 > 0 ? write_run(s, 'B', "12.23", "cases", &err) : -1;
+    long long r3 = r2 > 0 ? write_run(s, 'A', "12.22", "cases \x1b[2J\x1b]0;x\x07", &err) : -1;
     CHECK(r1 == 1 && r2 == 2 && r3 == 3, "runs written: %s", err.msg);
     RunView *v1 = NULL, *v2 = NULL, *v3 = NULL;
     CHECK(runview_load(s, 1, &v1, &err) == 0 && runview_load(s, 2, &v2, &err) == 0 &&
