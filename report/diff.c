@@ -16,6 +16,13 @@ const char *diff_kind_name(DiffKind k)
 
 const RvStatement *diff_stmt(const DiffChange *c) { return c->b ? c->b : c->a; }
 
+bool diff_server_changed(const DiffServer *s)
+{
+    if (!s->a || !s->b)
+        return s->a != s->b;
+    return strcmp(s->a, s->b) != 0;
+}
+
 /* ---- matching ------------------------------------------------------------------ */
 
 typedef struct Key {

@@ -70,6 +70,10 @@ typedef struct RunDiff {
 RunDiff *diff_runs(const RunView *a, const RunView *b, const ReportOpts *opts);
 void diff_free(RunDiff *d);
 
+/* True when the two runs had different servers of that major (a missing one
+ * counts, two missing ones do not). */
+bool diff_server_changed(const DiffServer *s);
+
 /* The statement a change is about (b, or a when gone). */
 const RvStatement *diff_stmt(const DiffChange *c);
 

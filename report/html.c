@@ -230,7 +230,9 @@ static void matrix(Buf *out, const RunView *rv)
             const RvResult *r = &x->results[v];
             if (!r->traced || !strcmp(r->status, "ok") || !strcmp(r->status, "skipped"))
                 continue;
-            buf_printf(out, "<div class=\"bad\">%s %d: ", r->status, r->major);
+            buf_printf(out, "<div class=\"bad\">%s ", r->status);
+            h(out, r->sqlstate);
+            buf_printf(out, " on %d: ", r->major);
             h(out, r->message);
             buf_puts(out, "</div>");
             break;
@@ -304,7 +306,7 @@ void report_html_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
                   "<th>earlier run</th><th>this run</th></tr></thead><tbody>\n");
     for (size_t i = 0; i < d->nservers; i++) {
         const DiffServer *s = &d->servers[i];
-        bool changed = !s->a || !s->b || strcmp(s->a, s->b) != 0;
+        bool changed = diff_server_changed(s);
         buf_printf(out, "<tr><td>%d</td><td>", s->major);
         h(out, s->a ? s->a : "none");
         buf_printf(out, "</td><td%s>", changed ? " class=\"bad\"" : "");

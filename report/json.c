@@ -227,7 +227,7 @@ void report_json_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         json_key(&w, "run");
         json_str(&w, s->b);
         json_key(&w, "changed");
-        json_bool(&w, !s->a || !s->b || strcmp(s->a, s->b) != 0);
+        json_bool(&w, diff_server_changed(s));
         json_obj_end(&w);
     }
     json_obj_end(&w);

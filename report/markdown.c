@@ -120,7 +120,9 @@ static void notes(Buf *out, const RunView *rv, const RvStatement *x)
         if (!r->traced || !strcmp(r->status, "ok") || !strcmp(r->status, "skipped"))
             continue;
         /* the first error only: the cells show the others' SQLSTATE */
-        buf_printf(out, "%s%s %d: ", any ? "<br>" : "", r->status, r->major);
+        buf_printf(out, "%s%s ", any ? "<br>" : "", r->status);
+        render_md(out, r->sqlstate);
+        buf_printf(out, " on %d: ", r->major);
         md_cut(out, r->message, 160);
         break;
     }
@@ -211,7 +213,7 @@ void report_markdown_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
     buf_puts(out, ".\n\n| version | earlier run | this run |\n| --- | --- | --- |\n");
     for (size_t i = 0; i < d->nservers; i++) {
         const DiffServer *s = &d->servers[i];
-        bool changed = !s->a || !s->b || strcmp(s->a, s->b) != 0;
+        bool changed = diff_server_changed(s);
         buf_printf(out, "| %d | ", s->major);
         render_md(out, s->a ? s->a : "none");
         buf_puts(out, changed ? " | **" : " | ");

@@ -401,7 +401,7 @@ static void diff_header(Out *t, const RunDiff *d)
         render_clean(t->b, s->a ? s->a : "-", true);
         buf_puts(t->b, " -> ");
         render_clean(t->b, s->b ? s->b : "-", true);
-        if (!s->a || !s->b || strcmp(s->a, s->b) != 0)
+        if (diff_server_changed(s))
             buf_puts(t->b, "   (changed)");
         buf_putc(t->b, '\n');
     }
