@@ -230,16 +230,19 @@ static void statement_row(Out *t, const RunView *rv, const RvStatement *x, size_
     cells(t, rv, x->results);
     trim_line_end(t->b);
     buf_putc(t->b, '\n');
-    buf_free(&cls);
 
+    /* the SQL under the row, after the class when the column cut it */
     Buf sql;
     buf_init(&sql);
     buf_puts(&sql, "");
+    if (render_width(cls.data) > cw)
+        buf_printf(&sql, "[%s] ", cls.data);
     render_clean(&sql, x->sql, true);
     sgr_on(t, "2");
     render_wrap(t->b, sql.data, "      ", t->o->width, 4);
     sgr_off(t, "2");
     buf_free(&sql);
+    buf_free(&cls);
 
     if (x->version_specific) {
         Buf e;
