@@ -1,10 +1,13 @@
 /*
- * cmd/report: render a stored run.
+ * cmd/report: render a stored run, or what changed since an earlier one.
  *
- *   lockmatrix report [--run ID] [--format FORMAT] [-o FILE] [-d FILE]
+ *   lockmatrix report [--run ID] [--against ID] [--format FORMAT] [--only version-specific]
+ *                     [--max-risk LEVEL] [-o FILE] [-d FILE]
  *
- * Formats are a table of renderers: adding one is one line. The first entry
- * is the default.
+ * Formats are a table of renderers (one for a run, one for a diff): adding one
+ * is one line. Without --format: text on a terminal, json otherwise (scripts
+ * and pipes get the contract). With --against the exit code is 1 when the
+ * observed behaviour changed on some version (a regression).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,17 +18,53 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "report/diff.h"
+#include "report/render.h"
 #include "report/report.h"
 #include "store/store.h"
 
-typedef int (*Renderer)(Store *s, long long run_id, Buf *out, Err *err);
+static void json_view(const RunView *rv, const ReportOpts *o, Buf *out)
+{
+    (void)o;
+    report_json_view(rv, out);
+}
+
+static void sarif_view(const RunView *rv, const ReportOpts *o, Buf *out)
+{
+    report_sarif(rv, NULL, o, out);
+}
+
+/* Diff renderers get the reported run as shown (filtered) too. */
+#define DIFF_ONLY(fn)                                                                    \
+    static void fn##_d(const RunView *shown, const RunDiff *d, const ReportOpts *o, Buf *out) \
+    {                                                                                    \
+        (void)shown;                                                                     \
+        fn(d, o, out);                                                                   \
+    }
+DIFF_ONLY(report_text_diff)
+DIFF_ONLY(report_markdown_diff)
+DIFF_ONLY(report_json_diff)
+DIFF_ONLY(report_html_diff)
+
+static void sarif_diff(const RunView *shown, const RunDiff *d, const ReportOpts *o, Buf *out)
+{
+    report_sarif(shown, d, o, out);
+}
 
 static const struct renderer {
     const char *name;
-    Renderer fn;
+    void (*view)(const RunView *rv, const ReportOpts *o, Buf *out);
+    void (*diff)(const RunView *shown, const RunDiff *d, const ReportOpts *o, Buf *out);
 } renderers[] = {
-    {"json", report_json},
+    {"text", report_text, report_text_diff_d},
+    {"markdown", report_markdown, report_markdown_diff_d},
+    {"json", json_view, report_json_diff_d},
+    {"html", report_html, report_html_diff_d},
+    {"sarif", sarif_view, sarif_diff},
 };
+
+/* What --only accepts. */
+static const char *const only_values[] = {"version-specific"};
 
 static void known_formats(Buf *b)
 {
@@ -39,17 +78,50 @@ static void usage(FILE *f)
     buf_init(&fm);
     known_formats(&fm);
     fprintf(f,
-            "usage: %s report [--run ID] [--format FORMAT] [-o FILE] [-d FILE]\n"
+            "usage: %s report [--run ID] [--against ID] [--format FORMAT]\n"
+            "                  [--only version-specific] [-o FILE] [-d FILE]\n"
             "\n"
-            "Renders a stored run (the newest unless --run says which).\n"
+            "Renders a stored run (the newest unless --run says which): per statement, the\n"
+            "strongest lock on its target on every version, rewrites, scans, errors, verdicts,\n"
+            "and how the versions differ; then a summary per statement class. With --against,\n"
+            "what changed since an earlier run on the versions both traced; exit code 1 when\n"
+            "an observation changed (statements new or gone, and changes seen only through\n"
+            "sampled lock captures, are listed but do not count).\n"
             "\n"
             "  -r, --run ID         the run to report (see '%s runs')\n"
-            "  -f, --format FORMAT  %s (default %s)\n"
+            "  -a, --against ID     compare with this earlier run (statements matched by\n"
+            "                       migration path and fingerprint, versions both ran)\n"
+            "  -f, --format FORMAT  %s\n"
+            "                       (default: text on a terminal, json otherwise)\n"
+            "      --only WHAT      version-specific: only statements whose behaviour differs\n"
+            "                       across versions\n"
+            "      --max-risk LEVEL sarif: report predictions riskier than LEVEL (none, low,\n"
+            "                       medium, high, critical; default medium)\n"
             "  -o, --output FILE    write to FILE (atomically) instead of stdout\n"
             "  -d, --db FILE        the store (default ./%s)\n"
-            "  -h, --help           this help\n",
-            progname, progname, fm.data, renderers[0].name, STORE_DEFAULT_PATH);
+            "  -h, --help           this help\n"
+            "\n"
+            "Text is coloured on a terminal unless NO_COLOR is set.\n",
+            progname, progname, fm.data, STORE_DEFAULT_PATH);
     buf_free(&fm);
+}
+
+static void pragmas(Store *s)
+{
+    /* a report reads whole runs: sort in memory, map the file, keep its pages */
+    sqlite3_exec(store_db(s), "PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 1073741824; "
+                              "PRAGMA cache_size = -131072",
+                 NULL, NULL, NULL);
+}
+
+static int parse_run_id(const char *opt, const char *arg, long long *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtoll(arg, &end, 10);
+    if (errno || end == arg || *end || *out <= 0)
+        return cmd_fail(EXIT_USAGE, "%s needs a run id, not \"%s\"", opt, arg);
+    return 0;
 }
 
 /* Writes b to path through a temporary file in the same directory and a rename,
@@ -96,29 +168,51 @@ fail:
 
 int cmd_report(int argc, char **argv)
 {
+    enum { OPT_ONLY = 1000, OPT_MAX_RISK };
     static const struct option longopts[] = {
-        {"run", required_argument, NULL, 'r'},    {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'}, {"db", required_argument, NULL, 'd'},
+        {"run", required_argument, NULL, 'r'},    {"against", required_argument, NULL, 'a'},
+        {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
+        {"db", required_argument, NULL, 'd'},     {"only", required_argument, NULL, OPT_ONLY},
+        {"max-risk", required_argument, NULL, OPT_MAX_RISK},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
-    const char *db = STORE_DEFAULT_PATH, *format = renderers[0].name, *output = NULL;
-    long long run_id = 0;
+    const char *db = STORE_DEFAULT_PATH, *format = NULL, *output = NULL;
+    long long run_id = 0, against = 0;
+    ReportOpts opts;
+    render_opts_init(&opts);
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":r:f:o:d:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":r:a:f:o:d:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'r': {
-            char *end;
-            errno = 0;
-            run_id = strtoll(optarg, &end, 10);
-            if (errno || end == optarg || *end || run_id <= 0)
-                return cmd_fail(EXIT_USAGE, "--run needs a run id, not \"%s\"", optarg);
+        case 'r':
+            if (parse_run_id("--run", optarg, &run_id))
+                return EXIT_USAGE;
             break;
-        }
+        case 'a':
+            if (parse_run_id("--against", optarg, &against))
+                return EXIT_USAGE;
+            break;
         case 'f': format = optarg; break;
         case 'o': output = optarg; break;
         case 'd': db = optarg; break;
+        case OPT_ONLY: {
+            bool known = false;
+            for (size_t i = 0; i < ARRAY_LEN(only_values); i++)
+                known |= strcmp(optarg, only_values[i]) == 0;
+            if (!known)
+                return cmd_fail(EXIT_USAGE, "unknown --only \"%s\"\nhint: --only version-specific",
+                                optarg);
+            opts.only_version_specific = true;
+            break;
+        }
+        case OPT_MAX_RISK:
+            opts.max_risk = render_risk_rank(optarg);
+            if (opts.max_risk < 0)
+                return cmd_fail(EXIT_USAGE,
+                                "unknown risk level \"%s\"\nhint: none, low, medium, high, critical",
+                                optarg);
+            break;
         case 'h': usage(stdout); return 0;
         case ':': return cmd_fail(EXIT_USAGE, "option \"%s\" needs a value", argv[optind - 1]);
         default:
@@ -128,6 +222,12 @@ int cmd_report(int argc, char **argv)
     }
     if (optind < argc)
         return cmd_fail(EXIT_USAGE, "unexpected argument \"%s\"", argv[optind]);
+
+    bool tty = !output && isatty(STDOUT_FILENO);
+    if (!format)
+        format = tty ? "text" : "json";
+    const char *no_color = getenv("NO_COLOR");
+    opts.color = tty && !(no_color && *no_color);
 
     const struct renderer *r = NULL;
     for (size_t i = 0; i < ARRAY_LEN(renderers); i++)
@@ -149,9 +249,12 @@ int cmd_report(int argc, char **argv)
     Store *s = store_open(db, false, &err);
     if (!s)
         return cmd_fail_err(&err, EXIT_ENV);
+    pragmas(s);
     int rc = 0;
     Buf out;
     buf_init(&out);
+    RunView *rv = NULL, *earlier = NULL, *shown = NULL;
+    RunDiff *diff = NULL;
     if (run_id == 0) {
         run_id = store_latest_run(s, &err);
         if (run_id < 0) {
@@ -164,9 +267,23 @@ int cmd_report(int argc, char **argv)
             goto out;
         }
     }
-    if (r->fn(s, run_id, &out, &err) < 0) {
+    if (against && against == run_id) {
+        rc = cmd_fail(EXIT_USAGE, "--against %lld is the run reported\nhint: compare with an earlier "
+                                  "run ('%s runs' lists them)",
+                      against, progname);
+        goto out;
+    }
+    if (runview_load(s, run_id, &rv, &err) < 0 ||
+        (against && runview_load(s, against, &earlier, &err) < 0)) {
         rc = cmd_fail_err(&err, EXIT_ENV);
         goto out;
+    }
+    shown = render_filtered(rv, &opts);
+    if (earlier) {
+        diff = diff_runs(earlier, rv, &opts);
+        r->diff(shown, diff, &opts, &out);
+    } else {
+        r->view(shown, &opts, &out);
     }
     if (output) {
         if (write_atomic(output, &out, &err) < 0)
@@ -174,7 +291,16 @@ int cmd_report(int argc, char **argv)
     } else if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
         rc = cmd_fail(EXIT_ENV, "could not write the report: %s", strerror(errno));
     }
+    if (rc == 0 && diff && diff->nregressions) {
+        fprintf(stderr, "%s: %zu changes of observed behaviour since run %lld\n", progname,
+                diff->nregressions, against);
+        rc = EXIT_CHECKS;
+    }
 out:
+    diff_free(diff);
+    render_filtered_free(shown);
+    runview_free(earlier);
+    runview_free(rv);
     buf_free(&out);
     store_close(s);
     return rc;

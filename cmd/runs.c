@@ -12,6 +12,7 @@
 
 #include "cmd/cmd.h"
 #include "common/json.h"
+#include "report/render.h"
 #include "report/runview.h"
 #include "store/store.h"
 
@@ -79,10 +80,23 @@ static void print_text(const RunSummary *runs, size_t n, Buf *out)
         buf_printf(&jobs, "%lld/%lld", r->jobs_ok, r->jobs_failed);
         char d[32];
         duration(r->duration_s, d, sizeof(d));
-        buf_printf(out, "%-5lld %-20s %-11s %-9s %6lld %14s %8s  %s\n", r->id,
-                   r->started_at ? r->started_at : "", r->status ? r->status : "",
-                   vs.data ? vs.data : "", r->nstatements, jobs.data, d,
-                   r->corpus ? r->corpus : "");
+        /* what came from the store is made terminal-safe */
+        Buf started, status, corpus;
+        buf_init(&started);
+        buf_init(&status);
+        buf_init(&corpus);
+        buf_puts(&started, "");
+        buf_puts(&status, "");
+        buf_puts(&corpus, "");
+        render_clean(&started, r->started_at, true);
+        render_clean(&status, r->status, true);
+        render_clean(&corpus, r->corpus, true);
+        buf_printf(out, "%-5lld %-20s %-11s %-9s %6lld %14s %8s  %s\n", r->id, started.data,
+                   status.data, vs.data ? vs.data : "", r->nstatements, jobs.data, d,
+                   corpus.data);
+        buf_free(&started);
+        buf_free(&status);
+        buf_free(&corpus);
         buf_free(&vs);
         buf_free(&jobs);
     }

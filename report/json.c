@@ -17,9 +17,9 @@ static void major_key(JsonW *w, int major)
     json_key(w, k);
 }
 
-static void run_obj(JsonW *w, const RunView *rv)
+static void run_obj(JsonW *w, const char *key, const RunView *rv)
 {
-    json_key(w, "run");
+    json_key(w, key);
     json_obj_begin(w);
     json_key(w, "id");
     json_int(w, rv->id);
@@ -189,7 +189,7 @@ void report_json_view(const RunView *rv, Buf *out)
     JsonW w;
     json_init(&w, out, true);
     json_obj_begin(&w);
-    run_obj(&w, rv);
+    run_obj(&w, "run", rv);
     json_key(&w, "statements");
     json_arr_begin(&w);
     for (size_t i = 0; i < rv->nstmts; i++)
@@ -207,4 +207,84 @@ int report_json(Store *s, long long run_id, Buf *out, Err *err)
     report_json_view(rv, out);
     runview_free(rv);
     return 0;
+}
+
+/* ---- the diff of two runs (report --against) ------------------------------- */
+
+void report_json_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
+{
+    (void)o;
+    JsonW w;
+    json_init(&w, out, true);
+    json_obj_begin(&w);
+    run_obj(&w, "run", d->b);
+    run_obj(&w, "against", d->a);
+    json_key(&w, "servers");
+    json_obj_begin(&w);
+    for (size_t i = 0; i < d->nservers; i++) {
+        const DiffServer *s = &d->servers[i];
+        major_key(&w, s->major);
+        json_obj_begin(&w);
+        json_key(&w, "against");
+        json_str(&w, s->a);
+        json_key(&w, "run");
+        json_str(&w, s->b);
+        json_key(&w, "changed");
+        json_bool(&w, diff_server_changed(s));
+        json_obj_end(&w);
+    }
+    json_obj_end(&w);
+    json_key(&w, "compared_versions");
+    json_arr_begin(&w);
+    for (size_t i = 0; i < d->nmajors; i++)
+        json_int(&w, d->majors[i]);
+    json_arr_end(&w);
+    json_key(&w, "matched");
+    json_int(&w, (long long)d->matched);
+    json_key(&w, "regressions");
+    json_int(&w, (long long)d->nregressions);
+    json_key(&w, "new");
+    json_int(&w, (long long)d->nnew);
+    json_key(&w, "gone");
+    json_int(&w, (long long)d->ngone);
+    json_key(&w, "sampled");
+    json_int(&w, (long long)d->nsampled);
+    json_key(&w, "changes");
+    json_arr_begin(&w);
+    for (size_t i = 0; i < d->nchanges; i++) {
+        const DiffChange *c = &d->changes[i];
+        const RvStatement *x = diff_stmt(c);
+        json_obj_begin(&w);
+        json_key(&w, "kind");
+        json_str(&w, diff_kind_name(c->kind));
+        json_key(&w, "regression");
+        json_bool(&w, c->regression);
+        json_key(&w, "sampled");
+        json_bool(&w, c->sampled);
+        json_key(&w, "migration");
+        json_str(&w, x->migration);
+        json_key(&w, "index");
+        json_int(&w, x->index);
+        json_key(&w, "line");
+        json_int(&w, x->line);
+        json_key(&w, "fingerprint");
+        json_str(&w, x->fingerprint);
+        json_key(&w, "class");
+        json_str(&w, x->cls);
+        json_key(&w, "sql");
+        json_str(&w, x->sql);
+        json_key(&w, "version");
+        if (c->major)
+            json_int(&w, c->major);
+        else
+            json_null(&w);
+        json_key(&w, "before");
+        json_str(&w, c->before);
+        json_key(&w, "after");
+        json_str(&w, c->after);
+        json_obj_end(&w);
+    }
+    json_arr_end(&w);
+    json_obj_end(&w);
+    buf_putc(out, '\n');
 }

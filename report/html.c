@@ -1,0 +1,357 @@
+/*
+ * report/html: one self-contained page. Inline CSS and JS, no external asset
+ * (a Content-Security-Policy forbids loading any), the data as escaped HTML:
+ * every string from the store goes through render_html, so a migration's
+ * "<script>" is text, never markup. The matrix sorts by any column (click its
+ * header) and filters by text and by "version-specific only"; cells are
+ * coloured by what the lock blocks; the SQL of each statement opens on demand
+ * (details/summary).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report.h"
+
+static const char css[] =
+    "body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5em;color:#1b1f24;"
+    "background:#fff}"
+    "h1{font-size:1.4em;margin:0 0 .3em}h2{font-size:1.15em;margin:1.6em 0 .5em}"
+    ".meta{color:#555;margin:.2em 0 1em}"
+    "table{border-collapse:collapse}th,td{border:1px solid #d0d7de;padding:3px 6px;"
+    "vertical-align:top;text-align:left}"
+    "thead th{background:#f3f5f7;position:sticky;top:0;cursor:pointer;user-select:none;"
+    "white-space:nowrap}"
+    "thead th[aria-sort=ascending]::after{content:' \\25B2'}"
+    "thead th[aria-sort=descending]::after{content:' \\25BC'}"
+    "td.c{font:12px/1.3 ui-monospace,'DejaVu Sans Mono',monospace;white-space:nowrap;"
+    "text-align:center}"
+    ".l0{background:#dcf3dc}.l1{background:#d6ecf7}.l2{background:#fde7b8}"
+    ".l3{background:#f6c4c4;font-weight:600}.err{background:#e6d3f3}.skip{color:#999}"
+    ".none{color:#777}"
+    "tr.vs td:first-child{box-shadow:inset 4px 0 #d4380d}"
+    "td.ex{max-width:28em}tr.vs td.ex{font-weight:600;color:#8a2a00}"
+    ".cls{font-weight:600}.path{font:12px ui-monospace,monospace;word-break:break-all;"
+    "max-width:18em}"
+    "details summary{cursor:pointer;color:#0b5cad;font-size:12px}"
+    "pre{margin:.3em 0;padding:.4em;background:#f6f8fa;white-space:pre-wrap;"
+    "word-break:break-word;max-width:48em;font-size:12px}"
+    "#controls{display:flex;gap:1em;align-items:center;margin:.5em 0;flex-wrap:wrap}"
+    "#q{width:28em;padding:4px 6px;font-size:14px}"
+    "#count{color:#555}.legend td{font-size:13px}"
+    ".bad{color:#b00020;font-weight:600}.good{color:#176f2c;font-weight:600}";
+
+/* Sorting of every table.sortable, filtering of #matrix. No dependencies. */
+static const char js[] =
+    "(function(){'use strict';\n"
+    "function key(r,c,num){var x=r.cells[c];if(!x)return num?-1e9:'';"
+    "var k=x.hasAttribute('data-k')?x.getAttribute('data-k'):x.textContent;"
+    "return num?(parseFloat(k)||0):k.toLowerCase();}\n"
+    "var state={};\n"
+    "Array.prototype.forEach.call(document.querySelectorAll('table.sortable'),function(t){\n"
+    " var tb=t.tBodies[0];var ths=t.tHead.rows[0].cells;\n"
+    " Array.prototype.forEach.call(ths,function(th,col){th.addEventListener('click',function(){\n"
+    "  var dir=th.getAttribute('aria-sort')==='ascending'?-1:1;\n"
+    "  Array.prototype.forEach.call(ths,function(h){h.removeAttribute('aria-sort');});\n"
+    "  th.setAttribute('aria-sort',dir>0?'ascending':'descending');\n"
+    "  var num=th.getAttribute('data-type')==='num';\n"
+    "  var rows=Array.prototype.slice.call(tb.rows);\n"
+    "  var ks=rows.map(function(r,i){return {r:r,k:key(r,col,num),i:i};});\n"
+    "  ks.sort(function(a,b){return a.k<b.k?-dir:a.k>b.k?dir:a.i-b.i;});\n"
+    "  var f=document.createDocumentFragment();ks.forEach(function(x){f.appendChild(x.r);});\n"
+    "  tb.appendChild(f);});});});\n"
+    "var m=document.getElementById('matrix');if(!m)return;\n"
+    "var q=document.getElementById('q'),vs=document.getElementById('vs'),"
+    "count=document.getElementById('count');\n"
+    "var all=Array.prototype.slice.call(m.tBodies[0].rows);\n"
+    "all.forEach(function(r){r._t=r.textContent.toLowerCase();});\n"
+    "function apply(){var s=q.value.trim().toLowerCase(),only=vs&&vs.checked,n=0;\n"
+    " for(var i=0;i<all.length;i++){var r=all[i];"
+    "var show=(!only||r.getAttribute('data-vs')==='1')&&(!s||r._t.indexOf(s)>=0);\n"
+    "  r.hidden=!show;if(show)n++;}\n"
+    " count.textContent=n+' of '+all.length+' shown';}\n"
+    "q.addEventListener('input',apply);if(vs)vs.addEventListener('change',apply);apply();\n"
+    "})();\n";
+
+static void h(Buf *out, const char *s) { render_html(out, s, true); }
+
+/* title is trusted text (made of numbers). */
+static void page_begin(Buf *out, const char *title)
+{
+    buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                  "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+                  "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
+                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                  "<title>");
+    buf_puts(out, title);
+    buf_printf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", css);
+    buf_puts(out, title);
+    buf_puts(out, "</h1>\n");
+}
+
+static void page_end(Buf *out)
+{
+    buf_printf(out, "<script>\n%s</script>\n</body>\n</html>\n", js);
+}
+
+static void controls(Buf *out, const char *what)
+{
+    buf_printf(out,
+               "<div id=\"controls\"><input type=\"search\" id=\"q\" placeholder=\"Filter %s: "
+               "migration, class, SQL, lock, explanation\" aria-label=\"filter\">"
+               "<label><input type=\"checkbox\" id=\"vs\"> version-specific only</label>"
+               "<span id=\"count\"></span></div>\n",
+               what);
+}
+
+static const char *const level_class[] = {"l0", "l1", "l2", "l3"};
+
+static void meta(Buf *out, const RunView *rv)
+{
+    Buf vs;
+    buf_init(&vs);
+    buf_puts(&vs, "");
+    render_versions(rv->versions, rv->nversions, &vs);
+    buf_puts(out, "<p class=\"meta\">");
+    h(out, rv->status);
+    buf_puts(out, " &middot; started ");
+    h(out, rv->started_at);
+    if (rv->finished_at) {
+        buf_puts(out, " &middot; finished ");
+        h(out, rv->finished_at);
+    }
+    buf_printf(out, " &middot; versions %s &middot; backend ", vs.data);
+    h(out, rv->backend);
+    buf_puts(out, " &middot; corpus <code>");
+    h(out, rv->corpus);
+    buf_puts(out, "</code></p>\n");
+    buf_free(&vs);
+    if (rv->nservers) {
+        buf_puts(out, "<table class=\"servers\"><tr><th>version</th>");
+        for (size_t i = 0; i < rv->nservers; i++)
+            buf_printf(out, "<td>%d</td>", rv->servers[i].major);
+        buf_puts(out, "</tr><tr><th>server</th>");
+        for (size_t i = 0; i < rv->nservers; i++) {
+            buf_puts(out, "<td>");
+            h(out, rv->servers[i].version);
+            buf_puts(out, "</td>");
+        }
+        buf_puts(out, "</tr></table>\n");
+    }
+}
+
+static void legend(Buf *out)
+{
+    buf_puts(out, "<details class=\"legend\" open><summary>Lock modes: what each one blocks"
+                  "</summary>\n<table class=\"legend\"><thead><tr><th>cell</th><th>lock mode</th>"
+                  "<th>blocks</th><th>typically taken by</th></tr></thead><tbody>\n");
+    for (int k = RUNVIEW_LOCK_MODES - 1; k >= 0; k--) {
+        const LockMeaning *m = render_lock(k);
+        buf_printf(out, "<tr><td class=\"c %s\">%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+                   level_class[m->level], m->abbr, m->mode, m->blocks, m->takers);
+    }
+    buf_puts(out, "</tbody></table>\n<p>R: rewrote a table &middot; S: sequential scan &middot; "
+                  "-: no lock on the target &middot; E<i>sqlstate</i>: error &middot; "
+                  "T<i>sqlstate</i>: timeout &middot; .: not traced &middot; verdicts: = confirmed, "
+                  "! mismatch, + trace-only, ? unpredicted, x error.</p></details>\n");
+}
+
+static void cell(Buf *out, const RvResult *r, const char *target)
+{
+    const char *cls = "none";
+    int k = r->target_rank;
+    if (!r->traced || strcmp(r->status, "skipped") == 0) {
+        cls = "skip";
+        k = -3;
+    } else if (strcmp(r->status, "ok") != 0) {
+        cls = "err";
+        k = -2;
+    } else if (r->target_rank >= 0) {
+        cls = level_class[render_lock(r->target_rank)->level];
+    }
+    Buf t, c;
+    buf_init(&t);
+    buf_init(&c);
+    render_result_title(r, target, &t);
+    render_cell(r, &c);
+    buf_printf(out, "<td class=\"c %s\" data-k=\"%d\" title=\"", cls, k * 4 + render_rewrote(r) * 2 + render_scanned(r));
+    h(out, t.data);
+    buf_puts(out, "\">");
+    h(out, c.data);
+    buf_puts(out, "</td>");
+    buf_free(&t);
+    buf_free(&c);
+}
+
+/* The statement's cell: class, target, and the SQL on demand. */
+static void statement_cell(Buf *out, const RvStatement *x)
+{
+    buf_puts(out, "<td><span class=\"cls\">");
+    h(out, x->cls ? x->cls : "(unclassified)");
+    buf_puts(out, "</span>");
+    if (x->target) {
+        buf_puts(out, " on <code>");
+        h(out, x->target);
+        buf_puts(out, "</code>");
+    }
+    buf_puts(out, "<details><summary>SQL</summary><pre>");
+    render_html(out, x->sql, false);
+    buf_puts(out, "</pre></details></td>");
+}
+
+static void matrix(Buf *out, const RunView *rv)
+{
+    controls(out, "statements");
+    buf_puts(out, "<table id=\"matrix\" class=\"sortable matrix\"><thead><tr>"
+                  "<th data-type=\"text\">migration</th><th data-type=\"num\">#</th>"
+                  "<th data-type=\"num\">line</th><th data-type=\"text\">statement</th>");
+    for (size_t v = 0; v < rv->nversions; v++)
+        buf_printf(out, "<th data-type=\"num\">%d</th>", rv->versions[v]);
+    buf_puts(out, "<th data-type=\"text\">how the versions differ</th></tr></thead>\n<tbody>\n");
+    for (size_t i = 0; i < rv->nstmts; i++) {
+        const RvStatement *x = &rv->stmts[i];
+        buf_printf(out, "<tr data-vs=\"%d\"%s><td class=\"path\">", x->version_specific,
+                   x->version_specific ? " class=\"vs\"" : "");
+        h(out, x->migration);
+        buf_printf(out, "</td><td data-k=\"%d\">%d</td><td>%d</td>", x->index, x->index, x->line);
+        statement_cell(out, x);
+        for (size_t v = 0; v < rv->nversions; v++)
+            cell(out, &x->results[v], x->target);
+        buf_puts(out, "<td class=\"ex\">");
+        if (x->version_specific) {
+            Buf e;
+            buf_init(&e);
+            if (!render_explain(rv, x, &e))
+                buf_puts(&e, "the versions differ");
+            h(out, e.data);
+            buf_free(&e);
+        }
+        for (size_t v = 0; v < rv->nversions; v++) {
+            const RvResult *r = &x->results[v];
+            if (!r->traced || !strcmp(r->status, "ok") || !strcmp(r->status, "skipped"))
+                continue;
+            buf_printf(out, "<div class=\"bad\">%s ", r->status);
+            h(out, r->sqlstate);
+            buf_printf(out, " on %d: ", r->major);
+            h(out, r->message);
+            buf_puts(out, "</div>");
+            break;
+        }
+        buf_puts(out, "</td></tr>\n");
+    }
+    buf_puts(out, "</tbody></table>\n");
+}
+
+static void classes(Buf *out, const RunView *rv)
+{
+    ClassSummary *cs;
+    size_t n;
+    render_classes(rv, &cs, &n);
+    if (!n) {
+        render_classes_free(cs, n);
+        return;
+    }
+    buf_puts(out, "<h2>By class: which versions differ and how</h2>\n"
+                  "<table id=\"classes\" class=\"sortable\"><thead><tr>"
+                  "<th data-type=\"text\">class</th><th data-type=\"num\">statements</th>"
+                  "<th data-type=\"num\">version-specific</th>");
+    for (size_t v = 0; v < rv->nversions; v++)
+        buf_printf(out, "<th data-type=\"num\">%d</th>", rv->versions[v]);
+    buf_puts(out, "<th data-type=\"text\">how the versions differ</th></tr></thead><tbody>\n");
+    for (size_t i = 0; i < n; i++) {
+        const ClassSummary *c = &cs[i];
+        buf_printf(out, "<tr%s><td class=\"cls\">", c->nspecific ? " class=\"vs\"" : "");
+        h(out, c->cls);
+        buf_printf(out, "</td><td>%zu</td><td>%zu</td>", c->nstmts, c->nspecific);
+        for (size_t v = 0; v < rv->nversions; v++) {
+            const LockMeaning *m = render_lock(c->strongest[v]);
+            buf_printf(out, "<td class=\"c %s\" data-k=\"%d\" title=\"%s\">%s</td>",
+                       m ? level_class[m->level] : "none", c->strongest[v],
+                       m ? m->blocks : "no lock on the target", m ? m->abbr : "-");
+        }
+        buf_puts(out, "<td class=\"ex\">");
+        h(out, c->explain ? c->explain : "same on every version");
+        buf_puts(out, "</td></tr>\n");
+    }
+    buf_puts(out, "</tbody></table>\n");
+    render_classes_free(cs, n);
+}
+
+void report_html(const RunView *rv, const ReportOpts *o, Buf *out)
+{
+    char title[64];
+    snprintf(title, sizeof(title), "lockmatrix run %lld", rv->id);
+    page_begin(out, title);
+    meta(out, rv);
+    size_t spec = 0;
+    for (size_t i = 0; i < rv->nstmts; i++)
+        spec += rv->stmts[i].version_specific;
+    buf_printf(out, "<p><b>%zu statements%s, %zu version-specific.</b></p>\n", rv->nstmts,
+               o->only_version_specific ? " (version-specific only)" : "", spec);
+    legend(out);
+    buf_puts(out, "<h2>Matrix</h2>\n");
+    matrix(out, rv);
+    classes(out, rv);
+    page_end(out);
+}
+
+void report_html_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
+{
+    (void)o;
+    char title[96];
+    snprintf(title, sizeof(title), "lockmatrix run %lld against run %lld", d->b->id, d->a->id);
+    page_begin(out, title);
+    meta(out, d->b);
+    buf_puts(out, "<h2>Servers</h2>\n<table class=\"servers\"><thead><tr><th>version</th>"
+                  "<th>earlier run</th><th>this run</th></tr></thead><tbody>\n");
+    for (size_t i = 0; i < d->nservers; i++) {
+        const DiffServer *s = &d->servers[i];
+        bool changed = diff_server_changed(s);
+        buf_printf(out, "<tr><td>%d</td><td>", s->major);
+        h(out, s->a ? s->a : "none");
+        buf_printf(out, "</td><td%s>", changed ? " class=\"bad\"" : "");
+        h(out, s->b ? s->b : "none");
+        buf_puts(out, "</td></tr>\n");
+    }
+    buf_printf(out, "</tbody></table>\n<p>%zu statements matched, %zu new, %zu gone. ", d->matched,
+               d->nnew, d->ngone);
+    if (d->nregressions)
+        buf_printf(out, "<span class=\"bad\">Regression: %zu changes of observed behaviour."
+                        "</span></p>\n",
+                   d->nregressions);
+    else
+        buf_puts(out, "<span class=\"good\">No change of observed behaviour.</span></p>\n");
+    if (d->nsampled)
+        buf_printf(out, "<p>%zu changes seen through sampled lock captures are listed, not "
+                        "counted.</p>\n",
+                   d->nsampled);
+    buf_puts(out, "<h2>Changes</h2>\n");
+    controls(out, "changes");
+    buf_puts(out, "<table id=\"matrix\" class=\"sortable\"><thead><tr>"
+                  "<th data-type=\"text\">migration</th><th data-type=\"num\">#</th>"
+                  "<th data-type=\"num\">line</th><th data-type=\"text\">statement</th>"
+                  "<th data-type=\"num\">version</th><th data-type=\"text\">change</th>"
+                  "<th data-type=\"text\">before</th><th data-type=\"text\">after</th>"
+                  "</tr></thead><tbody>\n");
+    for (size_t i = 0; i < d->nchanges; i++) {
+        const DiffChange *c = &d->changes[i];
+        const RvStatement *x = diff_stmt(c);
+        buf_printf(out, "<tr data-vs=\"%d\"%s><td class=\"path\">", x->version_specific,
+                   c->regression ? " class=\"vs\"" : "");
+        h(out, x->migration);
+        buf_printf(out, "</td><td>%d</td><td>%d</td>", x->index, x->line);
+        statement_cell(out, x);
+        if (c->major)
+            buf_printf(out, "<td>%d</td>", c->major);
+        else
+            buf_puts(out, "<td></td>");
+        buf_printf(out, "<td%s>%s%s</td><td>", c->regression ? " class=\"bad\"" : "",
+                   diff_kind_name(c->kind), c->sampled ? " (sampled, not counted)" : "");
+        h(out, c->before ? c->before : "");
+        buf_puts(out, "</td><td>");
+        h(out, c->after ? c->after : "");
+        buf_puts(out, "</td></tr>\n");
+    }
+    buf_puts(out, "</tbody></table>\n");
+    page_end(out);
+}

@@ -1,0 +1,122 @@
+/*
+ * render: what every renderer (text, markdown, html, sarif) shares: the
+ * meaning of each lock mode in people's words, the compact matrix cell, the
+ * one-line explanation of how versions differ, the per-class summary, version
+ * ranges, and making untrusted text (SQL, identifiers, messages) safe for a
+ * terminal, Markdown or HTML.
+ */
+#ifndef LM_RENDER_H
+#define LM_RENDER_H
+
+#include "common/util.h"
+#include "report/runview.h"
+
+/* ---- options every renderer takes -------------------------------------- */
+typedef struct ReportOpts {
+    bool only_version_specific; /* --only version-specific */
+    bool color;                 /* text: ANSI colours (a terminal, NO_COLOR unset) */
+    int width;                  /* text: columns to fit (100) */
+    int max_risk;               /* sarif: report predictions whose risk rank is above
+                                   this (render_risk_rank), -1 reports every known risk */
+} ReportOpts;
+
+/* The defaults: everything shown, no colour, 100 columns, risk above "medium". */
+void render_opts_init(ReportOpts *o);
+
+/* ---- lock modes, in one table -------------------------------------------- */
+typedef enum LockLevel {
+    LOCK_LEVEL_NONE = 0,   /* blocks no reads, writes or routine DDL */
+    LOCK_LEVEL_DDL = 1,    /* blocks DDL and VACUUM, not reads or writes */
+    LOCK_LEVEL_WRITES = 2, /* blocks writes, not plain reads */
+    LOCK_LEVEL_READS = 3,  /* blocks reads and writes */
+} LockLevel;
+
+typedef struct LockMeaning {
+    const char *mode;   /* "AccessExclusiveLock" */
+    const char *abbr;   /* "AX" (matrix cells) */
+    const char *blocks; /* "blocks reads and writes" */
+    const char *takers; /* what usually takes it: "DROP, most ALTER TABLE, VACUUM FULL" */
+    LockLevel level;
+} LockMeaning;
+
+/* The meaning of lock rank 0..7 (runview_lock_rank), NULL for anything else. */
+const LockMeaning *render_lock(int rank);
+
+/* ---- risk levels of predictions ----------------------------------------- */
+/* none 0, low 1, medium 2, high 3, critical 4; -1 for NULL or unknown. */
+int render_risk_rank(const char *risk);
+const char *render_risk_name(int rank); /* NULL outside 0..4 */
+
+/* ---- one result as a matrix cell ---------------------------------------- */
+/* Compact, at most 7 columns, ASCII: "AX R S", "SUX", "-" (no lock on the
+ * target), "E42601" (error), "T57014" (timeout), "." (skipped / not run), then
+ * the verdict's mark. */
+void render_cell(const RvResult *r, Buf *out);
+/* The verdict's one-character mark: "=" confirmed, "!" mismatch, "+" trace-only,
+ * "?" unpredicted, "x" error; "" for none or unknown. Static string. */
+const char *render_verdict_mark(const char *verdict);
+/* True when the result rewrote / sequentially scanned some relation. */
+bool render_rewrote(const RvResult *r);
+bool render_scanned(const RvResult *r);
+/* A sentence on one result for tooltips: "AccessExclusiveLock on users (blocks
+ * reads and writes); rewrote users; verdict confirmed". */
+void render_result_title(const RvResult *r, const char *target, Buf *out);
+
+/* ---- version lists and explanations -------------------------------------- */
+/* majors (ascending) as ranges of consecutive numbers: "10-12,14". */
+void render_versions(const int *majors, size_t n, Buf *out);
+
+/* The one-line explanation of how the versions of st differ, computed from the
+ * observations: "rewrites users on 10; metadata-only on 11-17", "ShareLock on
+ * 10-11; ShareUpdateExclusiveLock on 12-17", "error 42601 on 10-13; ok on
+ * 14-17". Equal versions are grouped into ranges. Appends nothing and returns
+ * false when the versions with a result do not differ. */
+bool render_explain(const RunView *rv, const RvStatement *st, Buf *out);
+
+/* ---- the per-class summary ----------------------------------------------- */
+typedef struct ClassSummary {
+    const char *cls;        /* points into the run view ("(none)" when NULL) */
+    size_t nstmts;
+    size_t nspecific;       /* of them version-specific */
+    size_t nerrors;         /* results with an error or timeout */
+    size_t nmismatch;       /* results with verdict mismatch */
+    char *explain;          /* how the versions differ for the class as a whole, with
+                               relation names left out ("rewrites on 10; metadata-only
+                               on 11-17"); NULL when they do not; owned */
+    int *strongest;         /* per run version: strongest target lock rank over the
+                               class's statements, -1 none; owned */
+} ClassSummary;
+
+/* One entry per class of rv's statements: the classes with version-specific
+ * statements first (most first), then by name. Free with render_classes_free. */
+void render_classes(const RunView *rv, ClassSummary **out, size_t *n);
+void render_classes_free(ClassSummary *c, size_t n);
+
+/* ---- filtering ------------------------------------------------------------ */
+/* A shallow copy of rv holding only the statements opts lets through; its
+ * statements point into rv, which must outlive it. Free with
+ * render_filtered_free (never runview_free). */
+RunView *render_filtered(const RunView *rv, const ReportOpts *opts);
+void render_filtered_free(RunView *copy);
+
+/* ---- untrusted text -------------------------------------------------------- */
+/* Appends s with everything a terminal or a page could act on made visible:
+ * C0/C1 control characters and DEL as "\x1b" / "\u0085", invalid UTF-8 bytes
+ * as "\xff", bidirectional overrides as "\u202e". With collapse, every run of
+ * whitespace (newlines, tabs) becomes one space and the ends are trimmed;
+ * without it newlines and tabs are kept. NULL appends nothing. */
+void render_clean(Buf *out, const char *s, bool collapse);
+/* Columns s takes on a terminal (UTF-8 code points; s is clean text). */
+size_t render_width(const char *s);
+/* HTML text and attribute values: render_clean, then & < > " ' as entities. */
+void render_html(Buf *out, const char *s, bool collapse);
+/* A Markdown table cell: render_clean with collapse, then \ ` * _ [ ] | ~ #
+ * escaped with a backslash and & < > as entities. */
+void render_md(Buf *out, const char *s);
+
+/* Appends text wrapped at width columns, every line starting with indent (which
+ * counts in the width), at most maxlines lines (0: no limit; the last shown line
+ * ends with "..." when text was cut). text is clean, single-line text. */
+void render_wrap(Buf *out, const char *text, const char *indent, int width, int maxlines);
+
+#endif

@@ -1,0 +1,358 @@
+/*
+ * report/sarif: SARIF 2.1.0 for code-scanning views. One result per statement
+ * and rule:
+ *   LM001 a lock prediction mismatch (verdict "mismatch" on some version),
+ *   LM002 a regression against the earlier run (report --against),
+ *   LM003 a prediction whose risk is above the threshold (--max-risk),
+ * located at the migration's file and the statement's first line, with the
+ * versions concerned in the message and in properties. Strings go through the
+ * JSON writer (every control character and < > & escaped).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "common/json.h"
+#include "report/report.h"
+
+typedef enum { RULE_MISMATCH, RULE_REGRESSION, RULE_RISK } Rule;
+
+static const struct {
+    const char *id, *name, *short_text, *full_text, *level;
+} rules[] = {
+    [RULE_MISMATCH] = {"LM001", "LockPredictionMismatch",
+                       "The lock table's prediction differs from what the server did",
+                       "The static lock table predicts a lock mode or rewrite for this statement's "
+                       "class on a version, and tracing the statement on a real server of that "
+                       "version observed something else. The table or its classification is "
+                       "wrong for that version.",
+                       "error"},
+    [RULE_REGRESSION] = {"LM002", "BehaviourRegression",
+                         "Observed behaviour changed since the earlier run",
+                         "On the same PostgreSQL major version, the statement took other locks, "
+                         "rewrote or scanned other relations, or ended with another status than "
+                         "in the earlier run (often a new minor release).",
+                         "error"},
+    [RULE_RISK] = {"LM003", "RiskyLock",
+                   "The statement takes a lock whose risk is above the threshold",
+                   "The lock table rates what this statement does (lock mode, rewrite, scan) "
+                   "on these versions as risky for a table in use: it blocks reads or writes "
+                   "for as long as the statement runs.",
+                   "warning"},
+};
+
+/* ---- helpers --------------------------------------------------------------------- */
+
+/* A relative path as a URI reference (percent-encoded, '/' kept); an absolute
+ * one as a file:// URI. */
+static char *path_uri(const char *path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    Buf b;
+    buf_init(&b);
+    if (path && path[0] == '/')
+        buf_puts(&b, "file://");
+    for (const unsigned char *p = (const unsigned char *)(path ? path : ""); *p; p++) {
+        unsigned c = *p;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr("-._~/", (int)c)) {
+            buf_putc(&b, (char)c);
+        } else {
+            buf_putc(&b, '%');
+            buf_putc(&b, hex[c >> 4]);
+            buf_putc(&b, hex[c & 15]);
+        }
+    }
+    if (!b.len)
+        buf_puts(&b, "unknown");
+    return buf_steal(&b);
+}
+
+/* Groups per-version labels: "label on 10-12; other on 13" into out. labels[v]
+ * NULL: the version is left out. */
+static void grouped(const RunView *rv, char **labels, Buf *out)
+{
+    size_t n = rv->nversions;
+    int *majors = xmalloc((n ? n : 1) * sizeof(int));
+    bool *done = xcalloc(n ? n : 1, sizeof(bool));
+    for (size_t i = 0; i < n; i++) {
+        if (!labels[i] || done[i])
+            continue;
+        size_t m = 0;
+        for (size_t k = i; k < n; k++)
+            if (labels[k] && !done[k] && strcmp(labels[k], labels[i]) == 0) {
+                majors[m++] = rv->versions[k];
+                done[k] = true;
+            }
+        buf_printf(out, "%s%s on ", out->len ? "; " : "", labels[i]);
+        render_versions(majors, m, out);
+    }
+    free(majors);
+    free(done);
+}
+
+typedef struct Sarif {
+    JsonW w;
+    size_t nresults;
+} Sarif;
+
+static void result(Sarif *s, Rule rule, const char *level, const RvStatement *x, const char *msg,
+                   const int *majors, size_t nmajors)
+{
+    JsonW *w = &s->w;
+    json_obj_begin(w);
+    json_key(w, "ruleId");
+    json_str(w, rules[rule].id);
+    json_key(w, "ruleIndex");
+    json_int(w, rule);
+    json_key(w, "level");
+    json_str(w, level);
+    json_key(w, "message");
+    json_obj_begin(w);
+    json_key(w, "text");
+    json_str(w, msg);
+    json_obj_end(w);
+    json_key(w, "locations");
+    json_arr_begin(w);
+    json_obj_begin(w);
+    json_key(w, "physicalLocation");
+    json_obj_begin(w);
+    json_key(w, "artifactLocation");
+    json_obj_begin(w);
+    char *uri = path_uri(x->migration);
+    json_key(w, "uri");
+    json_str(w, uri);
+    free(uri);
+    json_obj_end(w);
+    json_key(w, "region");
+    json_obj_begin(w);
+    json_key(w, "startLine");
+    json_int(w, x->line > 0 ? x->line : 1);
+    json_obj_end(w);
+    json_obj_end(w);
+    json_obj_end(w);
+    json_arr_end(w);
+    json_key(w, "partialFingerprints");
+    json_obj_begin(w);
+    json_key(w, "lockmatrixStatement/v1");
+    char *fp = xasprintf("%s:%s:%s", rules[rule].id, x->fingerprint ? x->fingerprint : "-",
+                         x->cls ? x->cls : "-");
+    json_str(w, fp);
+    free(fp);
+    json_obj_end(w);
+    json_key(w, "properties");
+    json_obj_begin(w);
+    json_key(w, "class");
+    json_str(w, x->cls);
+    json_key(w, "statementIndex");
+    json_int(w, x->index);
+    json_key(w, "versions");
+    json_arr_begin(w);
+    for (size_t i = 0; i < nmajors; i++)
+        json_int(w, majors[i]);
+    json_arr_end(w);
+    json_obj_end(w);
+    json_obj_end(w);
+    s->nresults++;
+}
+
+static void statement_prefix(Buf *b, const RvStatement *x)
+{
+    buf_puts(b, x->cls ? x->cls : "statement");
+    if (x->target)
+        buf_printf(b, " on %s", x->target);
+    buf_puts(b, ": ");
+}
+
+/* ---- the three rules ----------------------------------------------------------------- */
+
+static void mismatches(Sarif *s, const RunView *rv, const RvStatement *x)
+{
+    size_t n = rv->nversions, m = 0;
+    char **labels = xcalloc(n ? n : 1, sizeof(char *));
+    int *majors = xmalloc((n ? n : 1) * sizeof(int));
+    for (size_t v = 0; v < n; v++) {
+        const RvResult *r = &x->results[v];
+        if (!r->verdict || strcmp(r->verdict, "mismatch") != 0)
+            continue;
+        const char *obs = runview_lock_name(r->target_rank);
+        labels[v] = xasprintf("predicted %s%s, observed %s%s",
+                              r->predicted && r->predicted->mode ? r->predicted->mode : "no lock",
+                              r->predicted && r->predicted->rewrite ? " with a rewrite" : "",
+                              obs ? obs : "no lock", r->nrewrites ? " with a rewrite" : "");
+        majors[m++] = r->major;
+    }
+    if (m) {
+        Buf msg, g;
+        buf_init(&msg);
+        buf_init(&g);
+        statement_prefix(&msg, x);
+        grouped(rv, labels, &g);
+        buf_puts(&msg, g.data);
+        result(s, RULE_MISMATCH, rules[RULE_MISMATCH].level, x, msg.data, majors, m);
+        buf_free(&g);
+        buf_free(&msg);
+    }
+    for (size_t v = 0; v < n; v++)
+        free(labels[v]);
+    free(labels);
+    free(majors);
+}
+
+static void risks(Sarif *s, const RunView *rv, const RvStatement *x, int threshold)
+{
+    size_t n = rv->nversions, m = 0;
+    char **labels = xcalloc(n ? n : 1, sizeof(char *));
+    int *majors = xmalloc((n ? n : 1) * sizeof(int));
+    int worst = -1;
+    for (size_t v = 0; v < n; v++) {
+        const RvResult *r = &x->results[v];
+        int risk = r->predicted ? render_risk_rank(r->predicted->risk) : -1;
+        if (risk < 0 || risk <= threshold)
+            continue;
+        if (risk > worst)
+            worst = risk;
+        const LockMeaning *lm = render_lock(runview_lock_rank(r->predicted->mode));
+        labels[v] = xasprintf("risk %s (%s%s%s)", render_risk_name(risk),
+                              lm ? lm->mode : "no lock", lm ? ": " : "", lm ? lm->blocks : "");
+        majors[m++] = r->major;
+    }
+    if (m) {
+        Buf msg, g;
+        buf_init(&msg);
+        buf_init(&g);
+        statement_prefix(&msg, x);
+        grouped(rv, labels, &g);
+        buf_puts(&msg, g.data);
+        result(s, RULE_RISK, worst >= 4 ? "error" : "warning", x, msg.data, majors, m);
+        buf_free(&g);
+        buf_free(&msg);
+    }
+    for (size_t v = 0; v < n; v++)
+        free(labels[v]);
+    free(labels);
+    free(majors);
+}
+
+static void regressions(Sarif *s, const RunDiff *d)
+{
+    for (size_t i = 0; i < d->nchanges;) {
+        const RvStatement *x = diff_stmt(&d->changes[i]);
+        size_t j = i;
+        Buf msg;
+        buf_init(&msg);
+        statement_prefix(&msg, x);
+        buf_printf(&msg, "changed since run %lld: ", d->a->id);
+        int majors[64];
+        size_t m = 0, nreg = 0;
+        for (; j < d->nchanges && diff_stmt(&d->changes[j]) == x; j++) {
+            const DiffChange *c = &d->changes[j];
+            if (!c->regression)
+                continue;
+            buf_printf(&msg, "%s%d %s %s -> %s", nreg ? "; " : "", c->major,
+                       diff_kind_name(c->kind), c->before, c->after);
+            nreg++;
+            bool seen = false;
+            for (size_t k = 0; k < m; k++)
+                seen |= majors[k] == c->major;
+            if (!seen && m < ARRAY_LEN(majors))
+                majors[m++] = c->major;
+        }
+        if (nreg)
+            result(s, RULE_REGRESSION, rules[RULE_REGRESSION].level, x, msg.data, majors, m);
+        buf_free(&msg);
+        i = j;
+    }
+}
+
+/* ---- the document ------------------------------------------------------------------------ */
+
+void report_sarif(const RunView *rv, const RunDiff *d, const ReportOpts *o, Buf *out)
+{
+    Sarif s = {0};
+    JsonW *w = &s.w;
+    json_init(w, out, true);
+    json_obj_begin(w);
+    json_key(w, "$schema");
+    json_str(w, "https://json.schemastore.org/sarif-2.1.0.json");
+    json_key(w, "version");
+    json_str(w, "2.1.0");
+    json_key(w, "runs");
+    json_arr_begin(w);
+    json_obj_begin(w);
+    json_key(w, "tool");
+    json_obj_begin(w);
+    json_key(w, "driver");
+    json_obj_begin(w);
+    json_key(w, "name");
+    json_str(w, "lockmatrix");
+    json_key(w, "version");
+    json_str(w, rv->tool_version ? rv->tool_version : LOCKMATRIX_VERSION);
+    json_key(w, "rules");
+    json_arr_begin(w);
+    for (size_t i = 0; i < ARRAY_LEN(rules); i++) {
+        json_obj_begin(w);
+        json_key(w, "id");
+        json_str(w, rules[i].id);
+        json_key(w, "name");
+        json_str(w, rules[i].name);
+        json_key(w, "shortDescription");
+        json_obj_begin(w);
+        json_key(w, "text");
+        json_str(w, rules[i].short_text);
+        json_obj_end(w);
+        json_key(w, "fullDescription");
+        json_obj_begin(w);
+        json_key(w, "text");
+        json_str(w, rules[i].full_text);
+        json_obj_end(w);
+        json_key(w, "defaultConfiguration");
+        json_obj_begin(w);
+        json_key(w, "level");
+        json_str(w, rules[i].level);
+        json_obj_end(w);
+        json_obj_end(w);
+    }
+    json_arr_end(w);
+    json_obj_end(w);
+    json_obj_end(w);
+
+    json_key(w, "automationDetails");
+    json_obj_begin(w);
+    json_key(w, "id");
+    char *aid = d ? xasprintf("lockmatrix/run-%lld-against-%lld/", rv->id, d->a->id)
+                  : xasprintf("lockmatrix/run-%lld/", rv->id);
+    json_str(w, aid);
+    free(aid);
+    json_obj_end(w);
+
+    json_key(w, "results");
+    json_arr_begin(w);
+    for (size_t i = 0; i < rv->nstmts; i++) {
+        mismatches(&s, rv, &rv->stmts[i]);
+        risks(&s, rv, &rv->stmts[i], o->max_risk);
+    }
+    if (d)
+        regressions(&s, d);
+    json_arr_end(w);
+
+    json_key(w, "properties");
+    json_obj_begin(w);
+    json_key(w, "run");
+    json_int(w, rv->id);
+    if (d) {
+        json_key(w, "against");
+        json_int(w, d->a->id);
+    }
+    json_key(w, "versions");
+    json_arr_begin(w);
+    for (size_t i = 0; i < rv->nversions; i++)
+        json_int(w, rv->versions[i]);
+    json_arr_end(w);
+    json_obj_end(w);
+    json_obj_end(w);
+    json_arr_end(w);
+    json_obj_end(w);
+    buf_putc(out, '\n');
+}

@@ -1,0 +1,487 @@
+/*
+ * report/text: the report for a terminal. The matrix (one row per statement,
+ * grouped by migration, one column per version), the SQL wrapped under it, a
+ * one-line explanation under every version-specific row, then the summary per
+ * class. Fits opts->width columns; colour only when opts->color. Every string
+ * from the store goes through render_clean: no escape sequence from a
+ * migration reaches the terminal.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report.h"
+
+#define CELL_W 7 /* a cell, then one space */
+#define PREFIX_W 12
+
+/* ---- colours ------------------------------------------------------------------- */
+
+static const char *const level_colour[] = {
+    [LOCK_LEVEL_NONE] = "32", [LOCK_LEVEL_DDL] = "36", [LOCK_LEVEL_WRITES] = "33",
+    [LOCK_LEVEL_READS] = "31",
+};
+
+typedef struct Out {
+    Buf *b;
+    const ReportOpts *o;
+} Out;
+
+static void sgr_on(Out *t, const char *code)
+{
+    if (t->o->color && code)
+        buf_printf(t->b, "\x1b[%sm", code);
+}
+
+static void sgr_off(Out *t, const char *code)
+{
+    if (t->o->color && code)
+        buf_puts(t->b, "\x1b[0m");
+}
+
+static const char *result_colour(const RvResult *r)
+{
+    if (!r->traced || strcmp(r->status, "skipped") == 0)
+        return "2";
+    if (strcmp(r->status, "ok") != 0)
+        return "35";
+    const LockMeaning *m = render_lock(r->target_rank);
+    return m ? level_colour[m->level] : NULL;
+}
+
+/* s (clean) padded with spaces to w columns, cut with "..." when longer. */
+static void put_padded(Buf *b, const char *s, size_t w);
+
+/* s in colour (cut to w columns), then the padding to w outside the colour, so
+ * that trailing blanks can be trimmed. */
+static void put_coloured(Out *t, const char *code, const char *s, size_t w)
+{
+    size_t n = render_width(s);
+    sgr_on(t, code);
+    put_padded(t->b, s, n > w ? w : n);
+    sgr_off(t, code);
+    for (size_t n = render_width(s); n < w; n++)
+        buf_putc(t->b, ' ');
+}
+
+static void put_padded(Buf *b, const char *s, size_t w)
+{
+    size_t n = render_width(s);
+    if (n > w) {
+        size_t cols = 0, i = 0;
+        while (s[i] && cols < w - 3) {
+            i++;
+            while (((unsigned char)s[i] & 0xC0) == 0x80)
+                i++;
+            cols++;
+        }
+        buf_append(b, s, i);
+        buf_puts(b, "...");
+        return;
+    }
+    buf_puts(b, s);
+    for (; n < w; n++)
+        buf_putc(b, ' ');
+}
+
+static void trim_line_end(Buf *b)
+{
+    while (b->len && b->data[b->len - 1] == ' ')
+        b->data[--b->len] = '\0';
+}
+
+static size_t class_width(const RunView *rv, const ReportOpts *o)
+{
+    long w = (long)o->width - PREFIX_W - (long)rv->nversions * (CELL_W + 1);
+    return w < 12 ? 12 : w > 40 ? 40 : (size_t)w;
+}
+
+/* ---- header and legend ------------------------------------------------------------ */
+
+static void header(Out *t, const RunView *rv)
+{
+    Buf vs;
+    buf_init(&vs);
+    render_versions(rv->versions, rv->nversions, &vs);
+    sgr_on(t, "1");
+    buf_printf(t->b, "lockmatrix run %lld", rv->id);
+    sgr_off(t, "1");
+    buf_puts(t->b, ": ");
+    render_clean(t->b, rv->status, true);
+    buf_puts(t->b, ", started ");
+    render_clean(t->b, rv->started_at, true);
+    buf_printf(t->b, ", versions %s, backend ", vs.data ? vs.data : "");
+    render_clean(t->b, rv->backend, true);
+    buf_puts(t->b, "\ncorpus: ");
+    render_clean(t->b, rv->corpus, true);
+    buf_puts(t->b, "\nservers:");
+    for (size_t i = 0; i < rv->nservers; i++) {
+        buf_putc(t->b, ' ');
+        render_clean(t->b, rv->servers[i].version, true);
+    }
+    buf_puts(t->b, "\n\n");
+    buf_free(&vs);
+}
+
+static bool has_verdicts(const RunView *rv)
+{
+    for (size_t i = 0; i < rv->nstmts; i++)
+        for (size_t v = 0; v < rv->nversions; v++)
+            if (rv->stmts[i].results[v].verdict)
+                return true;
+    return false;
+}
+
+static void legend(Out *t, const RunView *rv)
+{
+    buf_puts(t->b, "Cells: the strongest lock on the statement's target, and what it blocks:\n");
+    for (int k = 0; k < RUNVIEW_LOCK_MODES; k++) {
+        const LockMeaning *m = render_lock(k);
+        buf_puts(t->b, "  ");
+        put_coloured(t, level_colour[m->level], m->abbr, 4);
+        put_padded(t->b, m->mode, 26);
+        buf_puts(t->b, m->blocks);
+        buf_putc(t->b, '\n');
+    }
+    buf_puts(t->b, "  then R rewrote, S scanned; - no lock on the target, E<sqlstate> error,\n"
+                   "  T<sqlstate> timeout, . not traced\n");
+    if (has_verdicts(rv))
+        buf_puts(t->b, "  verdicts: = confirmed, ! mismatch, + trace-only, ? unpredicted, x error\n");
+    buf_putc(t->b, '\n');
+}
+
+/* The header of a matrix: two number columns (c1, c2), the name, the versions. */
+static void version_header(Out *t, const RunView *rv, const char *c1, const char *c2,
+                           const char *first, size_t cw)
+{
+    sgr_on(t, "1");
+    buf_printf(t->b, "%4s %5s  ", c1, c2);
+    put_padded(t->b, first, cw);
+    for (size_t v = 0; v < rv->nversions; v++) {
+        char h[16];
+        snprintf(h, sizeof(h), "%d", rv->versions[v]);
+        buf_putc(t->b, ' ');
+        put_padded(t->b, h, CELL_W);
+    }
+    trim_line_end(t->b);
+    sgr_off(t, "1");
+    buf_putc(t->b, '\n');
+}
+
+/* ---- the matrix -------------------------------------------------------------------- */
+
+static void cells(Out *t, const RunView *rv, const RvResult *results)
+{
+    for (size_t v = 0; v < rv->nversions; v++) {
+        Buf c;
+        buf_init(&c);
+        render_cell(&results[v], &c);
+        buf_putc(t->b, ' ');
+        put_coloured(t, result_colour(&results[v]), c.data, CELL_W);
+        buf_free(&c);
+    }
+}
+
+/* Distinct errors of a statement, one line each: "E 42601 on 10-13: message". */
+static void errors(Out *t, const RunView *rv, const RvStatement *x)
+{
+    bool *done = xcalloc(rv->nversions ? rv->nversions : 1, sizeof(bool));
+    int *majors = xmalloc((rv->nversions ? rv->nversions : 1) * sizeof(int));
+    for (size_t v = 0; v < rv->nversions; v++) {
+        const RvResult *r = &x->results[v];
+        if (done[v] || !r->traced || strcmp(r->status, "ok") == 0 ||
+            strcmp(r->status, "skipped") == 0)
+            continue;
+        size_t n = 0;
+        for (size_t k = v; k < rv->nversions; k++) {
+            const RvResult *q = &x->results[k];
+            if (!done[k] && q->traced && strcmp(q->status, r->status) == 0 &&
+                strcmp(q->sqlstate ? q->sqlstate : "", r->sqlstate ? r->sqlstate : "") == 0 &&
+                strcmp(q->message ? q->message : "", r->message ? r->message : "") == 0) {
+                done[k] = true;
+                majors[n++] = q->major;
+            }
+        }
+        Buf line;
+        buf_init(&line);
+        buf_printf(&line, "%s ", strcmp(r->status, "timeout") == 0 ? "timeout" : "error");
+        render_clean(&line, r->sqlstate, true);
+        buf_puts(&line, " on ");
+        render_versions(majors, n, &line);
+        buf_puts(&line, ": ");
+        render_clean(&line, r->message, true);
+        sgr_on(t, "35");
+        render_wrap(t->b, line.data, "      ", t->o->width, 2);
+        sgr_off(t, "35");
+        buf_free(&line);
+    }
+    free(done);
+    free(majors);
+}
+
+static void statement_row(Out *t, const RunView *rv, const RvStatement *x, size_t cw)
+{
+    Buf cls;
+    buf_init(&cls);
+    buf_puts(&cls, "");
+    render_clean(&cls, x->cls ? x->cls : "(unclassified)", true);
+    buf_printf(t->b, "%4d %5d  ", x->index, x->line);
+    put_padded(t->b, cls.data, cw);
+    cells(t, rv, x->results);
+    trim_line_end(t->b);
+    buf_putc(t->b, '\n');
+
+    /* the SQL under the row, after the class when the column cut it */
+    Buf sql;
+    buf_init(&sql);
+    buf_puts(&sql, "");
+    if (render_width(cls.data) > cw)
+        buf_printf(&sql, "[%s] ", cls.data);
+    render_clean(&sql, x->sql, true);
+    sgr_on(t, "2");
+    render_wrap(t->b, sql.data, "      ", t->o->width, 4);
+    sgr_off(t, "2");
+    buf_free(&sql);
+    buf_free(&cls);
+
+    if (x->version_specific) {
+        Buf e;
+        buf_init(&e);
+        buf_puts(&e, "* version-specific: ");
+        if (!render_explain(rv, x, &e))
+            buf_puts(&e, "the versions differ");
+        Buf clean;
+        buf_init(&clean);
+        render_clean(&clean, e.data, true);
+        sgr_on(t, "1;33");
+        render_wrap(t->b, clean.data, "      ", t->o->width, 3);
+        sgr_off(t, "1;33");
+        buf_free(&clean);
+        buf_free(&e);
+    }
+    errors(t, rv, x);
+}
+
+static void matrix(Out *t, const RunView *rv)
+{
+    size_t cw = class_width(rv, t->o);
+    const char *mig = NULL;
+    for (size_t i = 0; i < rv->nstmts; i++) {
+        const RvStatement *x = &rv->stmts[i];
+        if (!mig || strcmp(mig, x->migration ? x->migration : "") != 0) {
+            mig = x->migration ? x->migration : "";
+            buf_putc(t->b, '\n');
+            sgr_on(t, "1");
+            buf_puts(t->b, "== ");
+            render_clean(t->b, mig, true);
+            sgr_off(t, "1");
+            buf_putc(t->b, '\n');
+            version_header(t, rv, "#", "line", "class", cw);
+        }
+        statement_row(t, rv, x, cw);
+    }
+}
+
+/* ---- per class ---------------------------------------------------------------------- */
+
+static void classes(Out *t, const RunView *rv)
+{
+    ClassSummary *cs;
+    size_t n;
+    render_classes(rv, &cs, &n);
+    if (n == 0) {
+        render_classes_free(cs, n);
+        return;
+    }
+    size_t cw = class_width(rv, t->o);
+    buf_puts(t->b, "\n");
+    sgr_on(t, "1");
+    buf_puts(t->b, "== By class: strongest lock per version, and how the versions differ");
+    sgr_off(t, "1");
+    buf_putc(t->b, '\n');
+    version_header(t, rv, "n", "", "class (n: its statements)", cw);
+    for (size_t i = 0; i < n; i++) {
+        const ClassSummary *c = &cs[i];
+        Buf name;
+        buf_init(&name);
+        buf_puts(&name, "");
+        render_clean(&name, c->cls, true);
+        buf_printf(t->b, "%4zu %5s  ", c->nstmts, "");
+        put_padded(t->b, name.data, cw);
+        for (size_t v = 0; v < rv->nversions; v++) {
+            const LockMeaning *m = render_lock(c->strongest[v]);
+            buf_putc(t->b, ' ');
+            put_coloured(t, m ? level_colour[m->level] : NULL, m ? m->abbr : "-", CELL_W);
+        }
+        trim_line_end(t->b);
+        buf_putc(t->b, '\n');
+        if (render_width(name.data) > cw) {
+            sgr_on(t, "2");
+            render_wrap(t->b, name.data, "      ", t->o->width, 2);
+            sgr_off(t, "2");
+        }
+        Buf line;
+        buf_init(&line);
+        if (c->nspecific || c->explain) {
+            buf_printf(&line, "* %zu of %zu version-specific", c->nspecific, c->nstmts);
+            if (c->explain) {
+                buf_puts(&line, ": ");
+                render_clean(&line, c->explain, true);
+            }
+        }
+        if (c->nerrors || c->nmismatch)
+            buf_printf(&line, "%serrors %zu, mismatches %zu", line.len ? "; " : "* ", c->nerrors,
+                       c->nmismatch);
+        if (line.len) {
+            sgr_on(t, c->nspecific ? "1;33" : NULL);
+            render_wrap(t->b, line.data, "      ", t->o->width, 3);
+            sgr_off(t, c->nspecific ? "1;33" : NULL);
+        }
+        buf_free(&line);
+        buf_free(&name);
+    }
+    render_classes_free(cs, n);
+}
+
+static void footer(Out *t, const RunView *rv, const ReportOpts *o)
+{
+    size_t spec = 0, errs = 0, mism = 0, migs = 0;
+    const char *mig = NULL;
+    for (size_t i = 0; i < rv->nstmts; i++) {
+        const RvStatement *x = &rv->stmts[i];
+        spec += x->version_specific;
+        if (!mig || strcmp(mig, x->migration ? x->migration : "") != 0) {
+            mig = x->migration ? x->migration : "";
+            migs++;
+        }
+        for (size_t v = 0; v < rv->nversions; v++) {
+            const RvResult *r = &x->results[v];
+            if (r->traced && strcmp(r->status, "ok") != 0 && strcmp(r->status, "skipped") != 0)
+                errs++;
+            if (r->verdict && strcmp(r->verdict, "mismatch") == 0)
+                mism++;
+        }
+    }
+    buf_printf(t->b, "\n%zu statements in %zu migrations%s: %zu version-specific, %zu errors, "
+                     "%zu mismatches\n",
+               rv->nstmts, migs, o->only_version_specific ? " (version-specific only)" : "", spec,
+               errs, mism);
+}
+
+void report_text(const RunView *rv, const ReportOpts *o, Buf *out)
+{
+    Out t = {out, o};
+    header(&t, rv);
+    legend(&t, rv);
+    if (rv->nstmts == 0)
+        buf_puts(out, o->only_version_specific ? "no version-specific statement\n"
+                                               : "no statements\n");
+    matrix(&t, rv);
+    classes(&t, rv);
+    footer(&t, rv, o);
+}
+
+/* ---- the diff ------------------------------------------------------------------------ */
+
+static void diff_header(Out *t, const RunDiff *d)
+{
+    sgr_on(t, "1");
+    buf_printf(t->b, "lockmatrix run %lld against run %lld", d->b->id, d->a->id);
+    sgr_off(t, "1");
+    buf_puts(t->b, "\n  run ");
+    buf_printf(t->b, "%lld: started ", d->b->id);
+    render_clean(t->b, d->b->started_at, true);
+    buf_puts(t->b, ", corpus ");
+    render_clean(t->b, d->b->corpus, true);
+    buf_printf(t->b, "\n  run %lld: started ", d->a->id);
+    render_clean(t->b, d->a->started_at, true);
+    buf_puts(t->b, ", corpus ");
+    render_clean(t->b, d->a->corpus, true);
+    buf_puts(t->b, "\nservers (earlier -> this run):\n");
+    for (size_t i = 0; i < d->nservers; i++) {
+        const DiffServer *s = &d->servers[i];
+        buf_printf(t->b, "  %2d: ", s->major);
+        render_clean(t->b, s->a ? s->a : "-", true);
+        buf_puts(t->b, " -> ");
+        render_clean(t->b, s->b ? s->b : "-", true);
+        if (diff_server_changed(s))
+            buf_puts(t->b, "   (changed)");
+        buf_putc(t->b, '\n');
+    }
+    Buf vs;
+    buf_init(&vs);
+    buf_puts(&vs, "");
+    render_versions(d->majors, d->nmajors, &vs);
+    buf_printf(t->b, "compared on %s: %zu statements matched, %zu new, %zu gone\n",
+               d->nmajors ? vs.data : "no common version", d->matched, d->nnew, d->ngone);
+    buf_free(&vs);
+    if (d->nregressions) {
+        sgr_on(t, "1;31");
+        buf_printf(t->b, "REGRESSION: %zu changes of observed behaviour\n", d->nregressions);
+        sgr_off(t, "1;31");
+    } else {
+        buf_puts(t->b, "no change of observed behaviour\n");
+    }
+    if (d->nsampled)
+        buf_printf(t->b, "%zu changes seen through sampled lock captures are listed, not counted\n",
+                   d->nsampled);
+}
+
+static void stmt_title(Out *t, const RvStatement *x, const char *what)
+{
+    buf_printf(t->b, "%4d %5d  ", x->index, x->line);
+    Buf c;
+    buf_init(&c);
+    buf_puts(&c, what);
+    render_clean(&c, x->cls ? x->cls : "(unclassified)", true);
+    buf_puts(t->b, c.data);
+    buf_putc(t->b, '\n');
+    buf_free(&c);
+    Buf sql;
+    buf_init(&sql);
+    buf_puts(&sql, "");
+    render_clean(&sql, x->sql, true);
+    sgr_on(t, "2");
+    render_wrap(t->b, sql.data, "      ", t->o->width, 2);
+    sgr_off(t, "2");
+    buf_free(&sql);
+}
+
+void report_text_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
+{
+    Out t = {out, o};
+    diff_header(&t, d);
+    const char *mig = NULL;
+    const RvStatement *cur = NULL;
+    for (size_t i = 0; i < d->nchanges; i++) {
+        const DiffChange *c = &d->changes[i];
+        const RvStatement *x = diff_stmt(c);
+        if (!mig || strcmp(mig, x->migration ? x->migration : "") != 0) {
+            mig = x->migration ? x->migration : "";
+            buf_putc(out, '\n');
+            sgr_on(&t, "1");
+            buf_puts(out, "== ");
+            render_clean(out, mig, true);
+            sgr_off(&t, "1");
+            buf_putc(out, '\n');
+            cur = NULL;
+        }
+        if (c->kind == DIFF_NEW || c->kind == DIFF_GONE) {
+            stmt_title(&t, x, c->kind == DIFF_NEW ? "new statement: " : "gone statement: ");
+            cur = NULL;
+            continue;
+        }
+        if (x != cur) {
+            stmt_title(&t, x, "");
+            cur = x;
+        }
+        Buf line;
+        buf_init(&line);
+        buf_printf(&line, "%d %s: %s -> %s%s", c->major, diff_kind_name(c->kind), c->before,
+                   c->after, c->sampled ? " (sampled capture: not counted)" : "");
+        sgr_on(&t, c->regression ? "31" : "2");
+        render_wrap(out, line.data, "      ", o->width, 4);
+        sgr_off(&t, c->regression ? "31" : "2");
+        buf_free(&line);
+    }
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The HTML report in headless Chromium: a synthetic run (tests/bench/mkrun.c,
+# written through the store API, with a hostile migration) rendered with
+# `report --format html`, loaded from file:// and driven over the DevTools
+# protocol by tests/browser/check_html.js: matrix there, filters and sorting
+# work, nothing of the migration executes. The screenshot is kept in
+# build/test-artefacts/report-html.png.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+if ! scripts/setup-browser.sh >"$WORK/setup.log" 2>&1; then
+    notok "chromium is not available: $(tail -1 "$WORK/setup.log")"
+    finish
+fi
+check "node is installed" command -v node
+
+PKGS="libpq sqlite3 libcurl zlib libprotobuf-c"
+objs=$(find build/release/common build/release/matrix build/release/runner build/release/store \
+    build/release/report -name '*.o' 2>/dev/null || true)
+# shellcheck disable=SC2086
+check "mkrun builds" cc -std=c11 -D_GNU_SOURCE -O2 -I. $(pkg-config --cflags $PKGS) \
+    -o "$WORK/mkrun" tests/bench/mkrun.c $objs $(pkg-config --libs $PKGS) -lpg_query -lm
+
+"$WORK/mkrun" "$WORK/lm.db" 60 --evil >"$WORK/expect.json"
+check_eq "mkrun wrote a run" "$?" 0
+"$LM" report -d "$WORK/lm.db" --format html -o "$WORK/report.html"
+check_eq "report --format html" "$?" 0
+check "the page is one file with no external asset" \
+    bash -c "! grep -Eq '(src|href)=\"|https?://' '$WORK/report.html'"
+
+mkdir -p build/test-artefacts
+node tests/browser/check_html.js "$WORK/report.html" build/test-artefacts/report-html.png \
+    "$WORK/expect.json" >"$WORK/browser.log" 2>&1
+rc=$?
+cat "$WORK/browser.log"
+T_FAILS=$((T_FAILS + $(grep -c '^not ok' "$WORK/browser.log")))
+check_eq "the browser check ran to its end" "$rc" "$([ "$T_FAILS" -gt 0 ] && echo 1 || echo 0)"
+finish
