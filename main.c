@@ -17,7 +17,7 @@ static const struct command {
     const char *summary;
 } commands[] = {
     {"run", cmd_run, "trace the corpus on every version"},
-    {"report", cmd_report, "report a stored run (text, markdown, json, html)"},
+    {"report", cmd_report, "report a stored run (text, markdown, json, html, sarif)"},
     {"runs", cmd_runs, "list stored runs"},
     {"analyze", cmd_analyze, "static prediction only, no servers"},
     {"locktable", cmd_locktable, "check or regenerate the lock table"},
