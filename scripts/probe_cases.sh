@@ -83,10 +83,10 @@ q() { # major db [psql args...]: psql, unaligned, tuples only, no psqlrc
     "$PSQL" -X -q -At -F '|' -h "$DATA/$m" -p 5432 -U postgres -d "$db" "$@"
 }
 
-RELS_SQL="SELECT 'R', c.relname, c.relfilenode FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relfilenode <> 0 ORDER BY 2;"
-LOCKS_SQL="SELECT 'L', l.locktype, coalesce(l.relation::regclass::text, CASE WHEN l.locktype = 'object' THEN l.classid::regclass::text || ' ' || l.objid ELSE '' END), l.mode, l.granted FROM pg_locks l WHERE l.pid = %s AND l.locktype IN ('relation', 'object') AND coalesce(l.relation NOT IN (SELECT oid FROM pg_class WHERE relnamespace = 'pg_catalog'::regnamespace), true) ORDER BY 3, 4;"
-XSCAN_SQL="SELECT '%s', relname, seq_scan FROM pg_stat_xact_user_tables WHERE seq_scan > 0 ORDER BY 2;"
-SCAN_SQL="SELECT 'S', relname, seq_scan FROM pg_stat_user_tables ORDER BY 2;"
+RELS_SQL="SELECT 'R', c.oid, c.relname, c.relfilenode FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relfilenode <> 0 ORDER BY 2;"
+LOCKS_SQL="SELECT 'L', l.locktype, l.relation, coalesce(l.relation::regclass::text, CASE WHEN l.locktype = 'object' THEN l.classid::regclass::text || ' ' || l.objid ELSE '' END), l.mode, l.granted FROM pg_locks l WHERE l.pid = %s AND l.locktype IN ('relation', 'object') AND coalesce(l.relation NOT IN (SELECT oid FROM pg_class WHERE relnamespace = 'pg_catalog'::regnamespace), true) ORDER BY 4, 5;"
+XSCAN_SQL="SELECT '%s', relid, relname, seq_scan FROM pg_stat_xact_user_tables WHERE seq_scan > 0 ORDER BY 3;"
+SCAN_SQL="SELECT 'S', relid, relname, seq_scan FROM pg_stat_user_tables ORDER BY 3;"
 
 # Strength of a lock mode, for "strongest".
 mode_rank() {
@@ -101,34 +101,33 @@ mode_rank() {
 # before snapshot, after it the after snapshot; L lock lines, S scan lines.
 # Prints "locks<TAB>strongest<TAB>rewrites<TAB>scans" for target $1.
 summarize() { # target [scan-baseline-file]
-    local target=$1 base=${2:-} phase=before line kind a b c d
-    local -A before=() after=() scan0=()
-    local locks="" strongest="" best=0 rewrites="" scans="" r
+    local target=$1 base=${2:-} phase=before line kind a b c d e
+    local -A name=() before=() after=() scan0=()
+    local locks="" strongest="" best=0 rewrites="" scans="" r rel
     if [ -n "$base" ]; then
-        while IFS='|' read -r kind a b; do [ "$kind" = S ] && scan0[$a]=$b; done < "$base"
+        while IFS='|' read -r kind a b c; do [ "$kind" = S ] && scan0[$a]=$c; done < "$base"
     fi
     while IFS= read -r line; do
         [ "$line" = "@@after" ] && { phase=after; continue; }
-        IFS='|' read -r kind a b c d <<<"$line"
+        IFS='|' read -r kind a b c d e <<<"$line"
         case $kind in
-        R) if [ $phase = before ]; then before[$a]=$b; else after[$a]=$b; fi ;;
-        L) [ "$b" = pg_locks ] && continue
-           local rel=$b; [ "$a" = relation ] || rel="$a:$b"
-           locks+="${locks:+,}$rel=$c$([ "$d" = t ] || echo '?')"
-           if [ "$b" = "$target" ]; then
-               r=$(mode_rank "$c"); if [ "$r" -gt "$best" ]; then best=$r; strongest=$c; fi
+        R) if [ $phase = before ]; then name[$a]=$b; before[$a]=$c; else after[$a]=$c; fi ;;
+        L) rel=$c; [ -n "$b" ] && rel=${name[$b]:-$c}   # a relation is named as it was before the statement
+           [ "$a" = relation ] || rel="$a:$c"
+           locks+="${locks:+,}$rel=$d$([ "$e" = t ] || echo '?')"
+           if [ "$rel" = "$target" ]; then
+               r=$(mode_rank "$d"); if [ "$r" -gt "$best" ]; then best=$r; strongest=$d; fi
            fi ;;
-        S0) scan0[$a]=$b ;;
-        S) if [ -n "$base" ] || [ ${#scan0[@]} -gt 0 ]; then
-               [ "$b" -gt "${scan0[$a]:-0}" ] && scans+="${scans:+,}$a"
-           else scans+="${scans:+,}$a"; fi ;;
+        S0) scan0[$a]=$c ;;
+        S) [ "$c" -gt "${scan0[$a]:-0}" ] && scans+="${scans:+,}${name[$a]:-$b}" ;;
         esac
     done
-    for r in $(printf '%s\n' "${!before[@]}" | sort); do
+    for r in "${!before[@]}"; do
         if [ -n "${after[$r]:-}" ] && [ "${after[$r]}" != "${before[$r]}" ]; then
-            rewrites+="${rewrites:+,}$r"
+            rewrites+="${rewrites:+,}${name[$r]}"
         fi
     done
+    rewrites=$(tr , '\n' <<<"$rewrites" | sort | paste -sd, -)
     printf '%s\t%s\t%s\t%s' "${locks:--}" "${strongest:--}" "${rewrites:--}" "${scans:--}"
 }
 
@@ -259,29 +258,53 @@ probe() { # case files
     done
 }
 
-# Markdown: one row per case, versions with the same outcome merged.
+# Markdown: one row per case and run of versions with the same outcome. Other
+# relations: the strongest lock on each (transient relations, TOAST and
+# object locks left out), "+rewrite" / "+scan" when it was rewritten / scanned.
 table() { # tsv
     awk -F'\t' '
-    function flush(   i, s, out, lo, prev, key) {
-        if (cur == "") return
-        out = ""; lo = v[1]; prev = v[1]; key = k[1]
-        for (i = 2; i <= n + 1; i++) {
-            if (i <= n && k[i] == key && v[i] == prev + 1) { prev = v[i]; continue }
-            s = (lo == prev) ? lo : lo "-" prev
-            out = out (out == "" ? "" : "; ") s ": " key
-            if (i <= n) { lo = v[i]; prev = v[i]; key = k[i] }
+    BEGIN {
+        split("AccessShareLock RowShareLock RowExclusiveLock ShareUpdateExclusiveLock ShareLock ShareRowExclusiveLock ExclusiveLock AccessExclusiveLock", m, " ")
+        for (i in m) rank[m[i]] = i
+        print "| case | versions | target | lock on target | rewrite | scan | other relations | capture |"
+        print "| --- | --- | --- | --- | --- | --- | --- | --- |"
+    }
+    function others(locks, target, rw, sc,   n, i, a, p, rel, mode, best, order, k, out) {
+        n = split(locks, a, ",")
+        k = 0
+        for (i = 1; i <= n; i++) {
+            p = index(a[i], "="); if (p == 0) continue
+            rel = substr(a[i], 1, p - 1); mode = substr(a[i], p + 1); sub(/\?$/, "", mode)
+            if (rel == target || rel ~ /^[0-9]+$/ || rel ~ /^pg_toast\./ || rel ~ /:/) continue
+            if (!(rel in best)) order[++k] = rel
+            if (!(rel in best) || rank[mode] > rank[best[rel]]) best[rel] = mode
         }
-        printf "| %s | %s |\n", cur, out
+        out = ""
+        for (i = 1; i <= k; i++) {
+            rel = order[i]
+            out = out (out == "" ? "" : ", ") rel " " best[rel]
+            if (index("," rw ",", "," rel ",")) out = out " +rewrite"
+            if (index("," sc ",", "," rel ",")) out = out " +scan"
+        }
+        return out == "" ? "-" : out
+    }
+    function flush(   i, lo, prev) {
+        if (n == 0) return
+        lo = v[1]; prev = v[1]
+        for (i = 2; i <= n + 1; i++) {
+            if (i <= n && k[i] == k[i - 1] && v[i] == prev + 1) { prev = v[i]; continue }
+            printf "| %s | %s | %s |\n", cur, (lo == prev ? lo : lo "-" prev), k[i - 1]
+            if (i <= n) { lo = v[i]; prev = v[i] }
+        }
         n = 0
     }
     {
         if ($1 != cur) { flush(); cur = $1 }
         if ($3 == "ok") {
-            rw = ($8 == "-") ? "no" : (index("," $8 ",", "," $6 ",") ? "yes" : "no (" $8 ")")
-            sc = (index("," $9 ",", "," $6 ",") ? "yes" : "no")
-            key = $7 ", rewrite " rw ", scan " sc
-            if ($5 != "tx") key = key " [" $5 "]"
-        } else key = $3 " " $4
+            rw = ($6 == "-") ? "-" : (index("," $9 ",", "," $6 ",") ? "yes" : "no")
+            sc = ($6 == "-") ? "-" : (index("," $10 ",", "," $6 ",") ? "yes" : "no")
+            key = $6 " | " $8 " | " rw " | " sc " | " others($7, $6, $9, $10) " | " $5
+        } else key = $6 " | " $3 " " $4 " | - | - | - | " $5
         n++; v[n] = $2; k[n] = key
     }
     END { flush() }' "$1"
