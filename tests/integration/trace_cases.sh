@@ -1,0 +1,294 @@
+#!/usr/bin/env bash
+# trace_cases: traces the curated corpus fixtures/cases on PostgreSQL 10..17
+# and checks the JSON report against what real servers were seen to do (the
+# ground truth of scripts/probe_cases.sh, tabled in fixtures/README.md).
+#
+# Every version must be installed: a missing one is a failure, not a skip.
+# TRACE_CASES_JSON=FILE checks an existing report instead of running
+# lockmatrix (to test the checks themselves on a hand-made sample).
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT" || exit 1
+
+VERSIONS=(10 11 12 13 14 15 16 17)
+CASES=fixtures/cases
+
+if [ -n "${TRACE_CASES_JSON:-}" ]; then
+    cp "$TRACE_CASES_JSON" "$WORK/r.json"
+else
+    "$LM" run -d "$WORK/t.db" "$CASES" > "$WORK/run.out" 2> "$WORK/run.err"
+    rc=$?
+    check_eq "run exits 0" "$rc" 0
+    [ $rc -eq 0 ] || sed 's/^/    /' "$WORK/run.err" | tail -n 20
+    "$LM" report -d "$WORK/t.db" --format json > "$WORK/r.json" 2> "$WORK/report.err"
+    check_eq "report --format json exits 0" "$?" 0
+fi
+if [ "$(jq -r 'type' "$WORK/r.json" 2> /dev/null)" != object ]; then
+    notok "report is one JSON object"
+    finish
+fi
+
+# --- summary of the report ---------------------------------------------------
+# The statement under study is the last statement of its file. Two kinds of
+# lines, tab separated:
+#   case version #status status sqlstate capture
+#   case version relation strongest-mode rewritten(yes/no) scanned(yes/no)
+# with one relation line for every relation named in its locks, rewrites or
+# scans. Scans and rewrites may be lists of names or of {"relation": ...}.
+JQ_DEFS='
+def rank: {"AccessShareLock":1,"RowShareLock":2,"RowExclusiveLock":3,
+           "ShareUpdateExclusiveLock":4,"ShareLock":5,"ShareRowExclusiveLock":6,
+           "ExclusiveLock":7,"AccessExclusiveLock":8}[.] // 0;
+def casename: .migration | split("/") | last | rtrimstr(".sql");
+def names: [(. // [])[] | if type == "object" then .relation else . end | select(. != null)];
+def strongest($rel): [.locks[]? | select(.relation == $rel) | .mode] | max_by(rank) // "-";
+def has($rel): any(.[]; . == $rel);
+'
+jq -r "$JQ_DEFS"'
+  .statements | group_by(.migration)[] | max_by(.index) as $s
+  | ($s | casename) as $c
+  | ($s.results // {}) | to_entries[] | .key as $v | .value as $x
+  | ([$c, $v, "#status", ($x.status // "-"), ($x.error.sqlstate? // "-"), ($x.capture // "-")] | @tsv),
+    (([$x.locks[]?.relation] + ($x.rewrites | names) + ($x.scans | names))
+     | map(select(. != null)) | unique[] as $rel
+     | [$c, $v, $rel, ($x | strongest($rel)),
+        (if ($x.rewrites | names | has($rel)) then "yes" else "no" end),
+        (if ($x.scans | names | has($rel)) then "yes" else "no" end)] | @tsv)
+' "$WORK/r.json" > "$WORK/summary.tsv" 2> "$WORK/jq.err"
+check "the report can be summarized" test -s "$WORK/summary.tsv"
+[ -s "$WORK/jq.err" ] && sed 's/^/    /' "$WORK/jq.err"
+
+status_of() { # case version -> "status sqlstate capture"
+    awk -F'\t' -v c="$1" -v v="$2" '$1 == c && $2 == v && $3 == "#status" { print $4, $5, $6; exit }' "$WORK/summary.tsv"
+}
+# case version relation[/alternative...] -> "mode rewritten scanned": the
+# strongest mode over the alternatives (a relation renamed by the statement
+# may be reported under either name), rewritten/scanned when any was.
+rel_of() {
+    awk -F'\t' -v c="$1" -v v="$2" -v rels="$3" '
+        BEGIN {
+            n = split("AccessShareLock RowShareLock RowExclusiveLock ShareUpdateExclusiveLock ShareLock ShareRowExclusiveLock ExclusiveLock AccessExclusiveLock", m, " ")
+            for (i = 1; i <= n; i++) rank[m[i]] = i
+            k = split(rels, want, "/"); for (i = 1; i <= k; i++) w[want[i]] = 1
+            mode = "-"; rw = "no"; sc = "no"
+        }
+        $1 == c && $2 == v && ($3 in w) {
+            if ($4 != "-" && rank[$4] > rank[mode]) mode = $4
+            if ($5 == "yes") rw = "yes"
+            if ($6 == "yes") sc = "yes"
+        }
+        END { print mode, rw, sc }' "$WORK/summary.tsv"
+}
+
+# versions of a range "10-17", "12-", "-11", "14"
+expand() {
+    local lo hi v
+    case $1 in
+    *-*) lo=${1%-*}; hi=${1#*-} ;;
+    *) lo=$1; hi=$1 ;;
+    esac
+    for v in "${VERSIONS[@]}"; do [ "$v" -ge "${lo:-10}" ] && [ "$v" -le "${hi:-17}" ] && echo "$v"; done
+}
+
+# --- the run covers every version and every case ---------------------------
+
+got_versions=$(jq -c '[.run.versions[]? | tonumber] | sort' "$WORK/r.json")
+check_eq "run covers versions 10-17" "$got_versions" "[10,11,12,13,14,15,16,17]"
+ncases=0 untraced=0
+for f in "$CASES"/*.sql; do
+    c=$(basename "$f" .sql); ncases=$((ncases + 1))
+    missing=""
+    for v in "${VERSIONS[@]}"; do
+        read -r st _ <<<"$(status_of "$c" "$v")"
+        [ "$st" = ok ] || [ "$st" = error ] || missing+=" $v(${st:-absent})"
+    done
+    if [ -n "$missing" ]; then notok "$c traced on every version:$missing"; untraced=$((untraced + 1)); fi
+done
+check_eq "every one of the $ncases cases traced on 10-17" "$untraced" 0
+
+# --- named checks ------------------------------------------------------------
+
+for v in "${VERSIONS[@]}"; do
+    want=no; [ "$v" = 10 ] && want=yes
+    read -r _ rw _ <<<"$(rel_of add_column_default_constant "$v" acd_orders)"
+    check_eq "add_column_default_constant rewrites acd_orders on $v: $want" "$rw" "$want"
+    read -r _ rw _ <<<"$(rel_of alter_column_type_int_to_bigint "$v" atib_orders)"
+    check_eq "alter_column_type_int_to_bigint rewrites atib_orders on $v" "$rw" yes
+    read -r _ rw _ <<<"$(rel_of alter_column_type_varchar_widen "$v" atvw_users)"
+    check_eq "alter_column_type_varchar_widen does not rewrite atvw_users on $v" "$rw" no
+
+    check_eq "create_index: ShareLock on ci_orders, role table, on $v" \
+        "$(jq -r --arg v "$v" "$JQ_DEFS"'
+            [.statements[] | select(casename == "create_index")] | max_by(.index) | .results[$v]
+            | [.locks[]? | select(.relation == "ci_orders" and .role == "table") | .mode] | max_by(rank) // "-"' "$WORK/r.json")" \
+        ShareLock
+
+    read -r mode _ _ <<<"$(rel_of create_index_concurrently "$v" cic_orders)"
+    check_eq "create_index_concurrently: ShareUpdateExclusiveLock on cic_orders on $v" "$mode" ShareUpdateExclusiveLock
+    read -r _ _ cap <<<"$(status_of create_index_concurrently "$v")"
+    check "create_index_concurrently captured by the observer on $v (capture '$cap')" \
+        test "$cap" = observer -o "$cap" = phase
+
+    read -r _ _ sc <<<"$(rel_of set_not_null "$v" snn_users)"
+    check_eq "set_not_null scans snn_users on $v" "$sc" yes
+    want=yes; [ "$v" -ge 12 ] && want=no
+    read -r _ _ sc <<<"$(rel_of set_not_null_with_check "$v" snc_users)"
+    check_eq "set_not_null_with_check scans snc_users on $v: $want" "$sc" "$want"
+
+    read -r st _ <<<"$(status_of alter_type_add_value "$v")"
+    check_eq "alter_type_add_value is traced on $v" "$st" ok
+
+    read -r st sqlstate _ <<<"$(status_of detach_partition_concurrently "$v")"
+    if [ "$v" -le 13 ]; then
+        check_eq "detach_partition_concurrently is an error on $v" "$st" error
+        check "detach_partition_concurrently has a sqlstate on $v ('$sqlstate')" \
+            test "${#sqlstate}" = 5 -a "$sqlstate" != 00000
+    else
+        check_eq "detach_partition_concurrently is ok on $v" "$st" ok
+    fi
+
+    check_eq "add_foreign_key: ShareRowExclusiveLock on afk_customers, role referenced, on $v" \
+        "$(jq -r --arg v "$v" "$JQ_DEFS"'
+            [.statements[] | select(casename == "add_foreign_key")] | max_by(.index) | .results[$v]
+            | [.locks[]? | select(.relation == "afk_customers" and .role == "referenced") | .mode] | max_by(rank) // "-"' "$WORK/r.json")" \
+        ShareRowExclusiveLock
+done
+
+# --- the findings table --------------------------------------------------------
+# case | relation ("/" between names it may be reported under; "-": none) |
+# versions | strongest lock on it | rewritten | scanned | status ("ok" or
+# "error:SQLSTATE"). "-": not checked.
+#
+# Every row was seen on real servers 10.23, 11.22, 12.22, 13.23, 14.23, 15.18,
+# 16.14, 17.10 by scripts/probe_cases.sh (fixtures/README.md). Scans are not
+# checked for statements that run in autocommit (the probe saw them through
+# pg_stat_user_tables, which the trace protocol does not promise), nor where
+# the planner picks the access path (the referenced side of a foreign key).
+EXPECT='
+add_check_constraint                           | acc_orders                     | 10-17 | AccessExclusiveLock | no | yes | ok
+add_check_constraint_not_valid                 | acv_orders                     | 10-17 | AccessExclusiveLock | no | no | ok
+add_column_default_constant                    | acd_orders                     | 10    | AccessExclusiveLock | yes | yes | ok
+add_column_default_constant                    | acd_orders                     | 11-17 | AccessExclusiveLock | no | no | ok
+add_column_default_volatile_clock_timestamp    | acc_events                     | 10-17 | AccessExclusiveLock | yes | yes | ok
+add_column_default_volatile_random             | acr_orders                     | 10-17 | AccessExclusiveLock | yes | yes | ok
+add_column_generated_stored                    | acg_lines                      | 10-11 | - | - | - | error:42601
+add_column_generated_stored                    | acg_lines                      | 12-17 | AccessExclusiveLock | yes | yes | ok
+add_column_identity                            | aci_orders                     | 10-17 | AccessExclusiveLock | yes | yes | ok
+add_column_not_null_default_constant           | acnn_orders                    | 10    | AccessExclusiveLock | yes | yes | ok
+add_column_not_null_default_constant           | acnn_orders                    | 11-17 | AccessExclusiveLock | no | no | ok
+add_column_nullable                            | acn_orders                     | 10-17 | AccessExclusiveLock | no | no | ok
+add_column_references_inline                   | acf_orders                     | 10-17 | AccessExclusiveLock | no | no | ok
+add_column_serial                              | acs_orders                     | 10-17 | AccessExclusiveLock | yes | yes | ok
+add_foreign_key                                | afk_orders                     | 10-17 | ShareRowExclusiveLock | no | yes | ok
+add_foreign_key_not_valid                      | afn_orders                     | 10-17 | ShareRowExclusiveLock | no | no | ok
+add_primary_key                                | apk_users                      | 10-17 | AccessExclusiveLock | no | yes | ok
+add_primary_key_using_index                    | apu_users                      | 10-17 | AccessExclusiveLock | no | no | ok
+add_unique_using_index                         | auu_users                      | 10-17 | AccessExclusiveLock | no | no | ok
+alter_column_drop_default                      | add_orders                     | 10-17 | AccessExclusiveLock | no | no | ok
+alter_column_set_default                       | asd_orders                     | 10-17 | AccessExclusiveLock | no | no | ok
+alter_column_type_int_to_bigint                | atib_orders                    | 10-17 | AccessExclusiveLock | yes | yes | ok
+alter_column_type_numeric_narrow               | atnn_prices                    | 10-17 | AccessExclusiveLock | yes | yes | ok
+alter_column_type_numeric_widen                | atnw_prices                    | 10-17 | AccessExclusiveLock | no | no | ok
+alter_column_type_text_to_varchar              | attv_users                     | 10-17 | AccessExclusiveLock | yes | yes | ok
+alter_column_type_timestamp_to_timestamptz_utc | atzu_events                    | 10-11 | AccessExclusiveLock | yes | yes | ok
+alter_column_type_timestamp_to_timestamptz_utc | atzu_events                    | 12-17 | AccessExclusiveLock | no | no | ok
+alter_column_type_timestamp_to_timestamptz_zone | atzz_events                    | 10-17 | AccessExclusiveLock | yes | yes | ok
+alter_column_type_varchar_to_text              | atvt_users                     | 10-17 | AccessExclusiveLock | no | no | ok
+alter_column_type_varchar_widen                | atvw_users                     | 10-17 | AccessExclusiveLock | no | no | ok
+alter_sequence                                 | as_order_no_seq                | 10-17 | ShareRowExclusiveLock | yes | no | ok
+alter_type_add_value                           | -                              | 10-17 | - | - | - | ok
+attach_partition                               | ap_measurements                | 10-11 | AccessExclusiveLock | no | no | ok
+attach_partition                               | ap_measurements                | 12-17 | ShareUpdateExclusiveLock | no | no | ok
+attach_partition_with_check                    | apc_measurements               | 10-11 | AccessExclusiveLock | no | no | ok
+attach_partition_with_check                    | apc_measurements               | 12-17 | ShareUpdateExclusiveLock | no | no | ok
+cluster                                        | cl_events                      | 10-17 | AccessExclusiveLock | yes | yes | ok
+comment_on_table                               | co_orders                      | 10-17 | ShareUpdateExclusiveLock | no | no | ok
+create_index                                   | ci_orders                      | 10-17 | ShareLock | no | yes | ok
+create_index_concurrently                      | cic_orders                     | 10-17 | ShareUpdateExclusiveLock | no | - | ok
+create_sequence                                | cs_order_no_seq                | 10-17 | AccessExclusiveLock | no | no | ok
+create_table_with_foreign_key                  | ctf_customers                  | 10-17 | ShareRowExclusiveLock | no | no | ok
+create_trigger                                 | ct_orders                      | 10-17 | ShareRowExclusiveLock | no | no | ok
+create_unique_index                            | cui_users                      | 10-17 | ShareLock | no | yes | ok
+detach_partition                               | dp_measurements                | 10-17 | AccessExclusiveLock | no | no | ok
+detach_partition_concurrently                  | dpc_measurements               | 10-13 | - | - | - | error:42601
+detach_partition_concurrently                  | dpc_measurements               | 14-17 | ShareUpdateExclusiveLock | no | - | ok
+drop_column                                    | dc_orders                      | 10-17 | AccessExclusiveLock | no | no | ok
+drop_index                                     | di_orders                      | 10-17 | AccessExclusiveLock | no | no | ok
+drop_index_concurrently                        | dic_orders                     | 10-17 | ShareUpdateExclusiveLock | no | - | ok
+drop_not_null                                  | dnn_users                      | 10-17 | AccessExclusiveLock | no | no | ok
+drop_table                                     | dt_orders                      | 10-17 | AccessExclusiveLock | no | no | ok
+enable_row_level_security                      | rls_documents                  | 10-17 | AccessExclusiveLock | no | no | ok
+lock_table                                     | lt_orders                      | 10-17 | AccessExclusiveLock | no | no | ok
+lock_table_share_mode                          | lts_orders                     | 10-17 | ShareLock | no | no | ok
+refresh_materialized_view                      | rmv_totals                     | 10-17 | AccessExclusiveLock | yes | no | ok
+refresh_materialized_view_concurrently         | rmc_totals                     | 10-17 | ExclusiveLock | no | yes | ok
+reindex_concurrently                           | ric_orders                     | 10-11 | - | - | - | error:42601
+reindex_concurrently                           | ric_orders                     | 12-17 | ShareUpdateExclusiveLock | no | - | ok
+reindex_index                                  | rii_orders                     | 10-17 | ShareLock | no | yes | ok
+reindex_table                                  | rit_orders                     | 10-17 | ShareLock | no | yes | ok
+rename_column                                  | rc_orders                      | 10-17 | AccessExclusiveLock | no | no | ok
+rename_index                                   | ri_orders_customer_idx/ri_orders_customer_id_idx | 10-11 | AccessExclusiveLock | no | no | ok
+rename_index                                   | ri_orders_customer_idx/ri_orders_customer_id_idx | 12-17 | ShareUpdateExclusiveLock | no | no | ok
+rename_table                                   | rt_orders/rt_orders_old         | 10-17 | AccessExclusiveLock | no | no | ok
+set_fillfactor                                 | sf_orders                      | 10-17 | ShareUpdateExclusiveLock | no | no | ok
+set_logged                                     | sl_events                      | 10-17 | AccessExclusiveLock | yes | yes | ok
+set_not_null                                   | snn_users                      | 10-17 | AccessExclusiveLock | no | yes | ok
+set_not_null_with_check                        | snc_users                      | 10-11 | AccessExclusiveLock | no | yes | ok
+set_not_null_with_check                        | snc_users                      | 12-17 | AccessExclusiveLock | no | no | ok
+set_statistics                                 | ss_orders                      | 10-17 | ShareUpdateExclusiveLock | no | no | ok
+set_unlogged                                   | su_events                      | 10-17 | AccessExclusiveLock | yes | yes | ok
+truncate                                       | tr_events                      | 10-17 | AccessExclusiveLock | yes | yes | ok
+update_backfill                                | ub_orders                      | 10-17 | RowExclusiveLock | no | yes | ok
+vacuum                                         | va_events                      | 10-17 | ShareUpdateExclusiveLock | no | - | ok
+vacuum_full                                    | vf_events                      | 10-17 | AccessExclusiveLock | yes | - | ok
+validate_check_constraint                      | vcc_orders                     | 10-17 | ShareUpdateExclusiveLock | no | yes | ok
+validate_foreign_key                           | vfk_orders                     | 10-17 | ShareUpdateExclusiveLock | no | yes | ok
+# other relations than the target
+add_column_references_inline                   | acf_customers                  | 10-17 | ShareRowExclusiveLock | no | - | ok
+add_foreign_key                                | afk_customers                  | 10-17 | ShareRowExclusiveLock | no | - | ok
+add_foreign_key_not_valid                      | afn_customers                  | 10-17 | ShareRowExclusiveLock | no | no | ok
+validate_foreign_key                           | vfk_customers                  | 10-17 | RowShareLock | no | - | ok
+create_table_with_foreign_key                  | ctf_orders                     | 10-17 | AccessExclusiveLock | - | - | ok
+attach_partition                               | ap_measurements_2              | 10-17 | AccessExclusiveLock | no | yes | ok
+attach_partition_with_check                    | apc_measurements_2             | 10-17 | AccessExclusiveLock | no | no | ok
+detach_partition                               | dp_measurements_2              | 10-13 | ShareUpdateExclusiveLock | no | no | ok
+detach_partition                               | dp_measurements_2              | 14-17 | AccessExclusiveLock | no | no | ok
+add_unique_using_index                         | auu_users_email_idx/auu_users_email_key | 10-11 | AccessExclusiveLock | no | - | ok
+add_unique_using_index                         | auu_users_email_idx/auu_users_email_key | 12-17 | ShareUpdateExclusiveLock | no | - | ok
+add_primary_key_using_index                    | apu_users_id_idx/apu_users_pkey | 10-11 | AccessExclusiveLock | no | - | ok
+add_primary_key_using_index                    | apu_users_id_idx/apu_users_pkey | 12-17 | ShareUpdateExclusiveLock | no | - | ok
+drop_index                                     | di_orders_customer_idx         | 10-17 | AccessExclusiveLock | - | - | ok
+reindex_index                                  | rii_orders_customer_idx        | 10-17 | AccessExclusiveLock | yes | - | ok
+reindex_table                                  | rit_orders_customer_idx        | 10-17 | AccessExclusiveLock | yes | - | ok
+cluster                                        | cl_events_kind_idx             | 10-17 | AccessExclusiveLock | yes | - | ok
+add_column_identity                            | aci_orders_id_seq              | 10-17 | AccessExclusiveLock | - | - | ok
+refresh_materialized_view                      | rmv_orders                     | 10-17 | AccessShareLock | no | yes | ok
+refresh_materialized_view_concurrently         | rmc_orders                     | 10-17 | AccessShareLock | no | yes | ok
+'
+
+rows=0
+while IFS='|' read -r c rel range lock rw sc status; do
+    c=$(echo "$c" | xargs)
+    case $c in ''|'#'*) continue ;; esac
+    rel=$(echo "$rel" | xargs); range=$(echo "$range" | xargs); lock=$(echo "$lock" | xargs)
+    rw=$(echo "$rw" | xargs); sc=$(echo "$sc" | xargs); status=$(echo "$status" | xargs)
+    [ -f "$CASES/$c.sql" ] || { notok "expectation for unknown case $c"; continue; }
+    for v in $(expand "$range"); do
+        rows=$((rows + 1))
+        read -r gst gsql _ <<<"$(status_of "$c" "$v")"
+        bad=""
+        case $status in
+        ok) [ "$gst" = ok ] || bad+=" status ${gst:-absent} $gsql (want ok)" ;;
+        error:*) [ "$gst" = error ] && [ "$gsql" = "${status#error:}" ] || bad+=" status ${gst:-absent} $gsql (want $status)" ;;
+        esac
+        if [ "$rel" != - ]; then
+            read -r glock grw gsc <<<"$(rel_of "$c" "$v" "$rel")"
+            [ "$lock" = - ] || [ "$glock" = "$lock" ] || bad+=" $rel lock $glock (want $lock)"
+            [ "$rw" = - ] || [ "$grw" = "$rw" ] || bad+=" $rel rewrite $grw (want $rw)"
+            [ "$sc" = - ] || [ "$gsc" = "$sc" ] || bad+=" $rel scan $gsc (want $sc)"
+        fi
+        if [ -n "$bad" ]; then notok "$c on $v:$bad"; else ok "$c on $v: ${rel}"; fi
+    done
+done <<<"$EXPECT"
+check "the findings table has rows" test "$rows" -gt 500
+
+finish
