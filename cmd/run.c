@@ -35,6 +35,9 @@ static const char usage_text[] =
     "      --stop-on-error       a failing statement ends its chain (default: go on)\n"
     "      --statement-timeout MS  cancel a statement after MS milliseconds (60000)\n"
     "      --job-timeout S       kill a worker whose job runs longer (default 900)\n"
+    "      --resume              finish the newest unfinished run of the store (killed,\n"
+    "                            interrupted or failed): its corpus, unchanged, and only\n"
+    "                            the jobs not recorded ok; no PATH\n"
     "      --locktable FILE      the lock table for predictions (default: built-in)\n"
     "      --ci                  exit 1 on any mismatch with the lock table, or on a\n"
     "                            statement above --max-risk\n"
@@ -89,13 +92,65 @@ static long parse_positive(const char *s)
     return (*s && *end == '\0' && v > 0) ? v : -1;
 }
 
+/* The arguments space-separated; one with a character a shell would split on
+ * or interpret is single-quoted ('it'\''s'), so that split_args gives them back. */
 static void join_args(Buf *b, int argc, char **argv)
 {
     for (int i = 0; i < argc; i++) {
         if (i)
             buf_putc(b, ' ');
-        buf_puts(b, argv[i]);
+        const char *a = argv[i];
+        bool plain = *a != '\0';
+        for (const char *p = a; *p && plain; p++)
+            plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                           "_./,:=+-@%", *p) != NULL;
+        if (plain) {
+            buf_puts(b, a);
+            continue;
+        }
+        buf_putc(b, '\'');
+        for (const char *p = a; *p; p++)
+            if (*p == '\'')
+                buf_puts(b, "'\\''");
+            else
+                buf_putc(b, *p);
+        buf_putc(b, '\'');
     }
+}
+
+/* The words of a line written by join_args (single quotes, backslash escapes);
+ * free each and the array. */
+static char **split_args(const char *s, int *n)
+{
+    char **out = NULL;
+    size_t cnt = 0, cap = 0;
+    Buf w;
+    buf_init(&w);
+    while (*s) {
+        while (*s == ' ' || *s == '\t' || *s == '\n')
+            s++;
+        if (!*s)
+            break;
+        buf_reset(&w);
+        buf_puts(&w, "");
+        while (*s && *s != ' ' && *s != '\t' && *s != '\n') {
+            if (*s == '\'') {
+                for (s++; *s && *s != '\''; s++)
+                    buf_putc(&w, *s);
+                if (*s)
+                    s++;
+            } else if (*s == '\\' && s[1]) {
+                buf_putc(&w, s[1]);
+                s += 2;
+            } else {
+                buf_putc(&w, *s++);
+            }
+        }
+        *ARRAY_PUSH(out, cnt, cap) = xstrdup(w.data ? w.data : "");
+    }
+    buf_free(&w);
+    *n = (int)cnt;
+    return out;
 }
 
 /* ---- predictions: verdict counts and the CI gate -------------------------- */
@@ -220,7 +275,84 @@ static long run_ci(Store *store, long long run_id, int max_risk)
     return nfail;
 }
 
-int cmd_run(int argc, char **argv)
+/* ---- resume ----------------------------------------------------------------- */
+
+typedef struct ResumeSet {
+    size_t *chains; /* owned */
+    int *majors;    /* owned */
+    size_t n;
+} ResumeSet;
+
+/* SchedOpts.skip: the job is recorded ok already (chains/majors sorted). */
+static bool resume_skip(void *ctx, size_t chain, int major)
+{
+    const ResumeSet *r = ctx;
+    size_t lo = 0, hi = r->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (r->chains[mid] < chain || (r->chains[mid] == chain && r->majors[mid] < major))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->n && r->chains[lo] == chain && r->majors[lo] == major;
+}
+
+static int run_main(int argc, char **argv, long long resume_id);
+
+/* `run --resume`: the newest unfinished run of the store is run again with its
+ * own command line (options given now come after it, so they win, except the
+ * versions, backend and store, which are the run's). */
+static int resume(int argc, char **argv, const char *db_path)
+{
+    Err err = {0};
+    for (int i = optind; i < argc; i++)
+        return cmd_fail(EXIT_USAGE,
+                        "--resume takes no PATH (\"%s\"): it finishes the stored run's corpus",
+                        argv[i]);
+    Store *store = store_open(db_path, false, &err);
+    if (!store)
+        return cmd_fail_err(&err, EXIT_ENV);
+    StoreRun r;
+    int rc = store_run_unfinished(store, &r, &err);
+    store_close(store);
+    if (rc != 0)
+        return cmd_fail_err(&err, EXIT_ENV);
+    if (r.id == 0)
+        return cmd_fail(EXIT_USAGE, "no unfinished run in \"%s\": nothing to resume", db_path);
+    int nstored = 0;
+    char **stored = split_args(r.args ? r.args : "", &nstored);
+    char **av = xcalloc((size_t)(nstored + argc + 8), sizeof(char *));
+    int ac = 0;
+    av[ac++] = "run";
+    for (int i = 1; i < nstored; i++)
+        if (strcmp(stored[i], "--resume") != 0)
+            av[ac++] = stored[i];
+    for (int i = 1; i < optind && i < argc; i++)
+        if (strcmp(argv[i], "--resume") != 0)
+            av[ac++] = argv[i];
+    av[ac++] = "-V";
+    av[ac++] = r.versions ? r.versions : "";
+    av[ac++] = "-b";
+    av[ac++] = r.backend ? r.backend : "embedded";
+    av[ac++] = "-d";
+    av[ac++] = (char *)db_path;
+    av[ac] = NULL;
+    fprintf(stderr, "%s: resuming run %lld (%s): %s\n", progname, r.id, r.status,
+                r.args ? r.args : "");
+    rc = run_main(ac, av, r.id);
+    for (int i = 0; i < nstored; i++)
+        free(stored[i]);
+    free(stored);
+    free(av);
+    store_run_record_free(&r);
+    return rc;
+}
+
+int cmd_run(int argc, char **argv) { return run_main(argc, argv, 0); }
+
+/* One run; resume_id > 0: finish that stored run (its corpus must be the same). */
+static int run_main(int argc, char **argv, long long resume_id)
 {
     const char *versions_spec = VERSIONS_DEFAULT, *backend_name = "embedded";
     const char *db_path = STORE_DEFAULT_PATH, *image = "postgres:{major}-alpine";
@@ -234,8 +366,9 @@ int cmd_run(int argc, char **argv)
     bool ci = false;
     int max_risk = -1;
     const char *lt_path = NULL;
+    bool resume_wanted = false;
 
-    optind = 1;
+    optind = 0;
     int o;
     while ((o = getopt_long(argc, argv, "V:b:j:d:qh", long_opts, NULL)) != -1) {
         switch (o) {
@@ -272,7 +405,8 @@ int cmd_run(int argc, char **argv)
             ci = true;
             break;
         case OPT_LOCKTABLE: lt_path = optarg; break;
-        case OPT_SHARD: case OPT_RESUME:
+        case OPT_RESUME: resume_wanted = true; break;
+        case OPT_SHARD:
             free(pg_bins);
             return cmd_fail(EXIT_USAGE, "%s is not supported yet", argv[optind - 1]);
         case 'q': quiet = true; break;
@@ -285,6 +419,10 @@ int cmd_run(int argc, char **argv)
             fputs(usage_text, stderr);
             return EXIT_USAGE;
         }
+    }
+    if (resume_wanted && resume_id == 0) {
+        free(pg_bins);
+        return resume(argc, argv, db_path);
     }
     if (optind >= argc) {
         free(pg_bins);
@@ -335,6 +473,7 @@ int cmd_run(int argc, char **argv)
     PgInstalls pgs = {0};
     BackendCfg cfg = {0};
     Store *store = NULL;
+    ResumeSet resume_set = {0};
     if (strcmp(backend_name, "embedded") == 0 &&
         pginstall_find(&pgs, pg_bins, npg_bins, &err) != 0) {
         rc = cmd_fail_err(&err, EXIT_ENV);
@@ -345,25 +484,46 @@ int cmd_run(int argc, char **argv)
         rc = cmd_fail_err(&err, EXIT_ENV);
         goto out;
     }
-    Buf args;
-    buf_init(&args);
-    join_args(&args, argc, argv);
-    Buf corpus_desc;
-    buf_init(&corpus_desc);
-    join_args(&corpus_desc, argc - optind, argv + optind);
-    RunInfo ri = {.corpus = corpus_desc.data,
-                  .versions = &versions,
-                  .backend = backend_name,
-                  .args = args.data,
-                  .tool_version = LOCKMATRIX_VERSION,
-                  .jobs = (int)jobs};
-    long long run_id = 0;
-    int brc = store_run_begin(store, &ri, &corpus, &run_id, &err);
-    buf_free(&args);
-    buf_free(&corpus_desc);
-    if (brc != 0) {
-        rc = cmd_fail_err(&err, EXIT_ENV);
-        goto out;
+    long long run_id = resume_id;
+    if (resume_id > 0) {
+        /* The same corpus as then, nobody else writing the run, and only the
+         * jobs not recorded ok run again. */
+        if (store_run_compare(store, run_id, &corpus, &err) != 0) {
+            rc = cmd_fail_err(&err, EXIT_USAGE);
+            fprintf(stderr, "hint: start a new run (without --resume)\n");
+            goto out;
+        }
+        if (store_run_claim(store, run_id, &err) != 0) {
+            rc = cmd_fail_err(&err, EXIT_ENV);
+            goto out;
+        }
+        if (store_run_jobs_ok(store, run_id, &resume_set.chains, &resume_set.majors,
+                              &resume_set.n, &err) != 0) {
+            rc = cmd_fail_err(&err, EXIT_ENV);
+            goto out;
+        }
+        fprintf(stderr, "%s: run %lld: %zu jobs recorded ok are kept\n", progname, run_id,
+                resume_set.n);
+    } else {
+        Buf args;
+        buf_init(&args);
+        join_args(&args, argc, argv);
+        Buf corpus_desc;
+        buf_init(&corpus_desc);
+        join_args(&corpus_desc, argc - optind, argv + optind);
+        RunInfo ri = {.corpus = corpus_desc.data,
+                      .versions = &versions,
+                      .backend = backend_name,
+                      .args = args.data,
+                      .tool_version = LOCKMATRIX_VERSION,
+                      .jobs = (int)jobs};
+        int brc = store_run_begin(store, &ri, &corpus, &run_id, &err);
+        buf_free(&args);
+        buf_free(&corpus_desc);
+        if (brc != 0) {
+            rc = cmd_fail_err(&err, EXIT_ENV);
+            goto out;
+        }
     }
 
     cfg.name = backend_name;
@@ -387,7 +547,9 @@ int cmd_run(int argc, char **argv)
                     .retries = 1,
                     .stop_on_error = stop_on_error,
                     .progress = !quiet && isatty(STDERR_FILENO),
-                    .locktable = locktable};
+                    .locktable = locktable,
+                    .skip = resume_id > 0 ? resume_skip : NULL,
+                    .skip_ctx = &resume_set};
     SchedStats st;
     int src = scheduler_run(&corpus, store, run_id, &so, &st, &err);
     /* Whatever the run's containers left (normally nothing but its directory). */
@@ -401,6 +563,8 @@ int cmd_run(int argc, char **argv)
         err = e2;
         src = -1;
     }
+    if (resume_id > 0)
+        printf("run %lld resumed: %zu jobs kept from before\n", run_id, resume_set.n);
     printf("run %lld: %zu chains x %d versions = %zu jobs: %zu ok, %zu failed%s; "
            "%zu statements traced (%zu failed on the server) in %.1f s\n",
            run_id, corpus.nchains, versions.n, st.jobs_total, st.jobs_ok, st.jobs_failed,
@@ -427,6 +591,8 @@ int cmd_run(int argc, char **argv)
                strcmp(db_path, STORE_DEFAULT_PATH) ? db_path : "");
 
 out:
+    free(resume_set.chains);
+    free(resume_set.majors);
     if (store)
         store_close(store);
     backend_cfg_free(&cfg);

@@ -578,6 +578,8 @@ int scheduler_run(const Corpus *c, Store *store, long long run_id, const SchedOp
         if (c->chains[ch].nstmts == 0)
             continue;
         for (int i = 0; i < opts->versions->n; i++) {
+            if (opts->skip && opts->skip(opts->skip_ctx, ch, opts->versions->v[i]))
+                continue;
             Job *j = &s.jobs[s.njobs++];
             j->chain = ch;
             j->major = opts->versions->v[i];

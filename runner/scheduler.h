@@ -30,6 +30,10 @@ typedef struct SchedOpts {
     bool progress;              /* a progress line on stderr */
     const struct LockTable *locktable; /* predictions and verdicts for every trace
                                    (matrix/locktable.h); NULL: none stored */
+    /* Jobs left out (a resumed run's jobs recorded ok): skip(skip_ctx, chain,
+     * major) true. NULL: every job runs. */
+    bool (*skip)(void *ctx, size_t chain, int major);
+    void *skip_ctx;
 } SchedOpts;
 
 typedef struct SchedStats {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define STORE_APPLICATION_ID 0x4c4d5458 /* "LMTX" */
@@ -529,6 +530,9 @@ static int map_load(Store *s, long long run_id, const Corpus *c, Err *err)
 
 /* ---- runs ----------------------------------------------------------------- */
 
+static int owner_put(Store *s, long long run_id, Err *err);
+static void owner_drop(Store *s, long long run_id);
+
 static void join(Buf *b, char *const *items, size_t n, const char *sep)
 {
     buf_reset(b);
@@ -599,6 +603,8 @@ int store_run_begin(Store *s, const RunInfo *ri, const Corpus *c, long long *run
     if (step_done(s, q, err) < 0)
         goto fail;
     long long id = sqlite3_last_insert_rowid(s->db);
+    if (owner_put(s, id, err) < 0)
+        goto fail;
     map_build(s, id, c);
 
     for (size_t ci = 0; ci < c->nchains; ci++) {
@@ -663,6 +669,7 @@ int store_run_finish(Store *s, long long run_id, const char *status, Err *err)
         return -1;
     if (sqlite3_changes(s->db) == 0)
         return err_set(err, 2, "no run %lld in \"%s\"", run_id, s->path);
+    owner_drop(s, run_id);
     return 0;
 }
 
@@ -949,4 +956,257 @@ int store_get_evidence(Store *s, long long trace_id, const char *kind, char **ou
     *out = buf;
     *n = size;
     return 0;
+}
+
+/* ---- resuming a run --------------------------------------------------------
+ * The process that writes a run is recorded in meta ("owner.run.<id>":
+ * "<host> <pid> <start time>", start time from /proc/<pid>/stat) from
+ * store_run_begin (or store_run_claim) until store_run_finish, so that a
+ * resume never takes over a run whose writer is still alive. */
+
+/* Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); 0 when
+ * the process does not exist. */
+static unsigned long long proc_start(long pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return 0;
+    p += 2;
+    for (int field = 3; field < 22 && p; field++) {
+        p = strchr(p, ' ');
+        if (p)
+            p++;
+    }
+    return p ? strtoull(p, NULL, 10) : 0;
+}
+
+static char *owner_self(void)
+{
+    char host[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    return xasprintf("%s %ld %llu", host[0] ? host : "-", (long)getpid(),
+                     proc_start((long)getpid()));
+}
+
+/* True when owner (as written by owner_self) is a live process of this host
+ * other than this one. */
+static bool owner_alive(const char *owner)
+{
+    char host[256] = "", me[256] = "";
+    long pid = 0;
+    unsigned long long start = 0;
+    if (!owner || sscanf(owner, "%255s %ld %llu", host, &pid, &start) != 3 || pid <= 0)
+        return false;
+    gethostname(me, sizeof(me) - 1);
+    if (strcmp(host, me[0] ? me : "-") != 0)
+        return true; /* another machine: we cannot tell, assume it is running */
+    return pid != (long)getpid() && proc_start(pid) == start;
+}
+
+static int owner_put(Store *s, long long run_id, Err *err)
+{
+    char *owner = owner_self();
+    char *sql = sqlite3_mprintf("INSERT OR REPLACE INTO meta (key, value) "
+                                "VALUES ('owner.run.%lld', %Q)",
+                                run_id, owner);
+    int rc = exec(s, sql, err, "write");
+    sqlite3_free(sql);
+    free(owner);
+    return rc;
+}
+
+static void owner_drop(Store *s, long long run_id)
+{
+    char *sql = sqlite3_mprintf("DELETE FROM meta WHERE key = 'owner.run.%lld'", run_id);
+    sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    sqlite3_free(sql);
+}
+
+void store_run_record_free(StoreRun *r)
+{
+    free(r->status);
+    free(r->corpus);
+    free(r->versions);
+    free(r->backend);
+    free(r->args);
+    memset(r, 0, sizeof(*r));
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? xstrdup((const char *)t) : NULL;
+}
+
+int store_run_unfinished(Store *s, StoreRun *out, Err *err)
+{
+    memset(out, 0, sizeof(*out));
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, status, corpus, versions, backend, args, jobs FROM runs "
+                           "WHERE status <> 'complete' ORDER BY id DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "read");
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->id = sqlite3_column_int64(st, 0);
+        out->status = col_dup(st, 1);
+        out->corpus = col_dup(st, 2);
+        out->versions = col_dup(st, 3);
+        out->backend = col_dup(st, 4);
+        out->args = col_dup(st, 5);
+        out->jobs = sqlite3_column_int(st, 6);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_err(s, err, "read");
+    return 0;
+}
+
+int store_run_compare(Store *s, long long run_id, const Corpus *c, Err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT m.chain, m.position, m.path, "
+                           "(SELECT count(*) FROM statements x WHERE x.migration_id = m.id), "
+                           "s.idx, s.line, s.sql FROM migrations m "
+                           "LEFT JOIN statements s ON s.migration_id = m.id "
+                           "WHERE m.run_id = ?1 ORDER BY m.chain, m.position, s.idx",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "read");
+    sqlite3_bind_int64(st, 1, run_id);
+    size_t nmigs = 0, want_migs = 0;
+    for (size_t i = 0; i < c->nchains; i++)
+        want_migs += c->chains[i].nmigs;
+    int rc, ret = 0;
+    long long last_chain = -1, last_pos = -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        long long chain = sqlite3_column_int64(st, 0), pos = sqlite3_column_int64(st, 1);
+        const char *path = (const char *)sqlite3_column_text(st, 2);
+        long long nst = sqlite3_column_int64(st, 3);
+        if (chain != last_chain || pos != last_pos)
+            nmigs++;
+        last_chain = chain;
+        last_pos = pos;
+        if (chain < 0 || (size_t)chain >= c->nchains || pos < 1 ||
+            (size_t)pos > c->chains[chain].nmigs) {
+            ret = err_set(err, 2, "the corpus changed since run %lld: \"%s\" is gone", run_id,
+                          path ? path : "");
+            break;
+        }
+        const Migration *m = &c->chains[chain].migs[pos - 1];
+        if (!path || strcmp(path, m->path) != 0) {
+            ret = err_set(err, 2, "the corpus changed since run %lld: \"%s\" where \"%s\" was",
+                          run_id, m->path, path ? path : "");
+            break;
+        }
+        if ((size_t)nst != m->nstmts) {
+            ret = err_set(err, 2,
+                          "the corpus changed since run %lld: \"%s\" has %zu statements, "
+                          "it had %lld",
+                          run_id, m->path, m->nstmts, nst);
+            break;
+        }
+        if (sqlite3_column_type(st, 4) == SQLITE_NULL)
+            continue;
+        long long idx = sqlite3_column_int64(st, 4);
+        const char *sql = (const char *)sqlite3_column_text(st, 6);
+        if (idx < 1 || (size_t)idx > m->nstmts) {
+            ret = err_set(err, 2, "the corpus changed since run %lld: \"%s\"", run_id, m->path);
+            break;
+        }
+        const Statement *now = &m->stmts[idx - 1];
+        if (!sql || strcmp(sql, now->sql ? now->sql : "") != 0 ||
+            sqlite3_column_int(st, 5) != now->line) {
+            ret = err_set(err, 2,
+                          "the corpus changed since run %lld: \"%s\" line %d: statement %lld "
+                          "is not the one traced then",
+                          run_id, m->path, now->line, idx);
+            break;
+        }
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = db_err(s, err, "read");
+    sqlite3_finalize(st);
+    if (ret == 0 && nmigs != want_migs)
+        ret = err_set(err, 2, "the corpus changed since run %lld: %zu migrations, it had %zu",
+                      run_id, want_migs, nmigs);
+    return ret;
+}
+
+int store_run_jobs_ok(Store *s, long long run_id, size_t **chains, int **majors, size_t *n,
+                      Err *err)
+{
+    *chains = NULL;
+    *majors = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT chain, major FROM jobs WHERE run_id = ?1 AND status = 'ok' "
+                           "ORDER BY chain, major",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "read");
+    sqlite3_bind_int64(st, 1, run_id);
+    size_t cap = 0, mcap = 0, nm = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *ARRAY_PUSH(*chains, *n, cap) = (size_t)sqlite3_column_int64(st, 0);
+        *ARRAY_PUSH(*majors, nm, mcap) = sqlite3_column_int(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(*chains);
+        free(*majors);
+        *chains = NULL;
+        *majors = NULL;
+        *n = 0;
+        return db_err(s, err, "read");
+    }
+    return 0;
+}
+
+int store_run_claim(Store *s, long long run_id, Err *err)
+{
+    if (tx_begin(s, err) < 0)
+        return -1;
+    sqlite3_stmt *st;
+    char *owner = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'owner.run.' || ?1", -1, &st,
+                           NULL) != SQLITE_OK) {
+        db_err(s, err, "read");
+        goto fail;
+    }
+    sqlite3_bind_int64(st, 1, run_id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        owner = col_dup(st, 0);
+    sqlite3_finalize(st);
+    if (owner_alive(owner)) {
+        long pid = 0;
+        sscanf(owner, "%*s %ld", &pid);
+        err_set(err, 3, "run %lld is still being written by process %ld (%s)", run_id, pid,
+                s->path);
+        free(owner);
+        goto fail;
+    }
+    free(owner);
+    char *sql = sqlite3_mprintf(
+        "UPDATE runs SET status = 'running', finished_at = NULL WHERE id = %lld", run_id);
+    int rc = exec(s, sql, err, "write");
+    sqlite3_free(sql);
+    if (rc < 0 || owner_put(s, run_id, err) < 0)
+        goto fail;
+    if (tx_commit(s, err) < 0)
+        goto fail;
+    return 0;
+fail:
+    tx_rollback(s);
+    return -1;
 }

@@ -98,4 +98,27 @@ int store_put_evidence(Store *s, long long trace_id, const char *kind, const voi
 int store_get_evidence(Store *s, long long trace_id, const char *kind, char **out, size_t *n,
                        Err *err);
 
+/* ---- resuming a run ------------------------------------------------------ */
+/* A stored run as recorded by store_run_begin (all strings owned; free with
+ * store_run_record_free). */
+typedef struct StoreRun {
+    long long id;                /* 0: none */
+    char *status;                /* running, complete, failed, interrupted */
+    char *corpus, *versions, *backend, *args;
+    int jobs;
+} StoreRun;
+void store_run_record_free(StoreRun *r);
+/* The newest run whose status is not "complete" into *out (out->id = 0 when
+ * there is none). */
+int store_run_unfinished(Store *s, StoreRun *out, Err *err);
+/* 0 when run_id's migrations and statements are exactly c's (paths, order,
+ * statement text); -1 with a code 2 err naming the first difference. */
+int store_run_compare(Store *s, long long run_id, const Corpus *c, Err *err);
+/* The jobs of run_id recorded ok: chains[i] on majors[i] (free both). */
+int store_run_jobs_ok(Store *s, long long run_id, size_t **chains, int **majors, size_t *n,
+                      Err *err);
+/* Marks run_id running again, owned by this process. Code 3 when the process
+ * that owns it (recorded by store_run_begin or an earlier claim) is alive. */
+int store_run_claim(Store *s, long long run_id, Err *err);
+
 #endif
