@@ -68,6 +68,8 @@ typedef struct Sched {
     Buf out;               /* record being sent */
     Err *err;
     bool store_failed;
+    struct pollfd *pfds;   /* poll set, nslots + 1; owned (kept here, not in a local, so
+                              that a forked worker still reaches it: LeakSanitizer) */
 } Sched;
 
 /* ---- signals ---------------------------------------------------------- */
@@ -601,7 +603,8 @@ int scheduler_run(const Corpus *c, Store *store, long long run_id, const SchedOp
     progress(&s, false);
 
     int rc = 0;
-    struct pollfd *pfds = xcalloc((size_t)s.nslots + 1, sizeof(struct pollfd));
+    s.pfds = xcalloc((size_t)s.nslots + 1, sizeof(struct pollfd));
+    struct pollfd *pfds = s.pfds;
     while (!all_done(&s) && !sig_stop && !s.store_failed) {
         if (fill_slots(&s) != 0) {
             rc = -1;
@@ -693,7 +696,8 @@ int scheduler_run(const Corpus *c, Store *store, long long run_id, const SchedOp
                 fail_major(&s, v, "no container could be started");
         }
     }
-    free(pfds);
+    free(s.pfds);
+    s.pfds = pfds = NULL;
 
     if (sig_stop) {
         stats->interrupted = true;

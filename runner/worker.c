@@ -19,6 +19,20 @@
 #include "runner/tracer.h"
 #include "runner/wire.h"
 
+/* Built with AddressSanitizer: _exit() skips LeakSanitizer's check at exit,
+ * so a worker runs it itself before it ends. */
+#if defined(__SANITIZE_ADDRESS__)
+#define LM_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LM_LSAN 1
+#endif
+#endif
+#ifdef LM_LSAN
+#include <sanitizer/lsan_interface.h>
+#define WORKER_LEAK_EXIT 23 /* ASan's own exit code for leaks */
+#endif
+
 /* What the worker needs while it runs; one per process. */
 typedef struct Worker {
     int fd;                    /* its end of the socketpair */
@@ -272,5 +286,14 @@ void worker_main(int fd, const Corpus *c, const SchedOpts *opts, int major, int 
     if (w.started)
         opts->backend->stop(opts->cfg, &w.ct);
     buf_free(&w.out);
+#ifdef LM_LSAN
+    /* The parent's memory inherited by fork is still reachable from the stack
+     * (scheduler_run's frames), so only the worker's own leaks are reported.
+     * Dropping root made the process non-dumpable, which stops LeakSanitizer
+     * from suspending its threads: make it dumpable again first. */
+    prctl(PR_SET_DUMPABLE, 1);
+    if (__lsan_do_recoverable_leak_check() != 0)
+        code = WORKER_LEAK_EXIT;
+#endif
     _exit(code);
 }

@@ -24,4 +24,13 @@ check() { # description, command...
 check_eq() { # description, got, want
     if [ "$2" == "$3" ]; then ok "$1"; else notok "$1: got '$2', want '$3'"; fi
 }
-finish() { exit $(( T_FAILS > 0 ? 1 : 0 )); }
+# A sanitizer report in any output a test kept (the parent's, or a forked
+# worker's: workers run LeakSanitizer before they _exit) fails the test.
+sanitizer_reports() {
+    grep -rlE 'ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:' "$WORK" 2>/dev/null | head -5
+}
+finish() {
+    local f
+    for f in $(sanitizer_reports); do notok "sanitizer report in $(basename "$f")"; sed 's/^/# /' "$f" | head -30; done
+    exit $(( T_FAILS > 0 ? 1 : 0 ))
+}
