@@ -232,6 +232,11 @@ static void migration_load(Migration *m, const char *path)
         migration_fail(m, "could not read \"%s\": not a regular file", path);
         return;
     }
+    if ((long long)st.st_size > CORPUS_MAX_FILE_BYTES) {
+        migration_fail(m, "\"%s\": too large (%.1f MB; a migration may have at most %lld MB)",
+                       path, (double)st.st_size / (1 << 20), CORPUS_MAX_FILE_BYTES >> 20);
+        return;
+    }
     char *text = NULL;
     size_t len = 0;
     Err e = {0};
