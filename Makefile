@@ -26,7 +26,7 @@ OBJS    := $(SRCS:%.c=$(BUILD)/%.o)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all setup setup-docker demo test unit asan bench clean format fuzz docker-images
+.PHONY: all setup setup-docker demo test unit asan bench clean format fuzz fuzz-targets docker-images
 all: lockmatrix
 
 lockmatrix: $(BUILD)/lockmatrix
@@ -51,6 +51,22 @@ unit: $(addprefix $(BUILD)/tests/,$(TESTS)) $(BUILD)/lockmatrix
 # The sanitizer build lives in build/asan (binary build/asan/lockmatrix).
 asan:
 	$(MAKE) BUILD=build/asan OPT="-O1 -g" EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" unit
+
+# libFuzzer targets (clang): tests/fuzz/fuzz_<name>.c, built in build/fuzz with
+# ASan+UBSan, each run FUZZ_SECONDS (60) by tests/fuzz/run.sh.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+fuzz:
+	$(MAKE) BUILD=build/fuzz CC=clang OPT="-O1 -g" WERROR= \
+	  EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_FLAGS)" EXTRA_LDFLAGS="$(FUZZ_FLAGS)" fuzz-targets
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-targets: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(OBJS) $(LDLIBS_ALL)
 
 setup:
 	@scripts/setup.sh

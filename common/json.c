@@ -87,6 +87,18 @@ void json_escape(Buf *b, const char *s, size_t n)
             if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '&') {
                 char e[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
                 buf_puts(b, e);
+            } else if (c >= 0x80) {
+                /* JSON text is UTF-8: a byte that does not start a valid
+                 * sequence (a Latin-1 file name, a cut message) becomes U+FFFD */
+                size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+                             : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+                size_t bad;
+                if (len && i + len <= n && utf8_valid(s + i, len, &bad)) {
+                    buf_append(b, s + i, len);
+                    i += len - 1;
+                } else {
+                    buf_puts(b, "\\ufffd");
+                }
             } else {
                 buf_putc(b, (char)c);
             }
