@@ -76,6 +76,7 @@ check_eq "resume with a PATH exits 2" "$rc" 2
 db2="$WORK/changed.db"
 "$LM" run -q -V 17 -j 1 -d "$db2" "$WORK/slow_a" >/dev/null 2>&1 &
 lm=$!
+start_sampler 1 "$lm"
 for _ in $(seq 1 200); do
     [ "$(sqlite3 "$db2" "SELECT count(*) FROM runs" 2>/dev/null)" = 1 ] && break; sleep 0.1
 done
@@ -86,6 +87,9 @@ check_eq "resume of a run whose writer is alive exits 3" "$rc" 3
 check "and names the process" grep -q "run 1 is still being written by process $lm" "$WORK/alive.err"
 kill -9 "$lm"; wait "$lm" 2>/dev/null
 sleep 0.5
+stop_sampler
+echo "# left behind by SIGKILL: $(leftovers_detail 1 "$lm")"
+check "the SIGKILLed run left its directory (clean has work to do)" test "$(left_dirs 1 "$lm")" -ge 1
 printf 'SELECT pg_sleep(0.4);\nALTER TABLE t_a ADD COLUMN changed int;\n' >"$WORK/slow_a/003_step.sql"
 "$LM" run --resume -q -d "$db2" >/dev/null 2>"$WORK/changed.err"; rc=$?
 check_eq "resume of a changed corpus exits 2" "$rc" 2
@@ -98,5 +102,5 @@ check_eq "resume with a migration removed exits 2" "$rc" 2
 check "and names the file gone" grep -q 'the corpus changed since run 1: ".*slow_a/008_step.sql" is gone' "$WORK/gone.err"
 sed 's/^/# /' "$WORK/changed.err" "$WORK/gone.err"
 "$LM" clean -b embedded >/dev/null 2>&1
-check_eq "nothing left behind after clean" "$(leftovers 1 "$lm")" 0
+check_eq "clean alone removes what SIGKILL left (processes, directory, SysV segments)" "$(leftovers 1 "$lm")" 0
 finish
