@@ -2,6 +2,8 @@
 # Security checks against real servers:
 #  - embedded servers listen on a Unix socket in a 0700 directory of the run
 #    user, and on no TCP port;
+#  - the SQL of a corpus runs in a sandbox: COPY ... TO PROGRAM and COPY ... TO
+#    a file cannot write outside the server's own directory nor reach a network;
 #  - report output escapes every string from a corpus (file names and SQL with
 #    HTML, Markdown and terminal control characters); the unit tests of the
 #    escaping are tests/unit/test_report_render.c (render_clean, render_html,
@@ -47,6 +49,39 @@ for pm in $pms; do
 done
 wait "$lm"
 check_eq "the run completes" "$?" 0
+
+# --- the SQL of a corpus runs in a sandbox --------------------------------------
+# A superuser can run programs and write files on the server's machine (COPY
+# ... TO PROGRAM, COPY ... TO 'file'): the embedded server's sandbox gives them
+# a read-only filesystem but for the instance directory, and no network.
+mark="/tmp/lm-sandbox-$$-$RANDOM"
+mkdir -p "$WORK/hostile"
+cat >"$WORK/hostile/001.sql" <<SQL
+CREATE TABLE netdev (line text);
+COPY (SELECT 1) TO PROGRAM 'id > $mark';
+COPY (SELECT 'poison') TO '$mark.copy';
+COPY (SELECT 'poison') TO '/var/cache/lockmatrix/templates/poison';
+COPY netdev FROM PROGRAM 'tail -n +3 /proc/net/dev | grep -v "^ *lo:" | wc -l | grep -qx 0';
+COPY (SELECT 1) TO PROGRAM 'touch ./inside_is_writable';
+SQL
+"$LM" run -q -V 17 -d "$WORK/hostile.db" "$WORK/hostile" >"$WORK/hostile.out" 2>"$WORK/hostile.err"
+check_eq "a hostile corpus runs" "$?" 0
+hq() { sqlite3 "$WORK/hostile.db" "SELECT t.status FROM traces t JOIN statements s ON s.id=t.statement_id WHERE s.idx=$1"; }
+check_eq "COPY TO PROGRAM writing to /tmp: refused" "$(hq 2)" error
+check "COPY TO PROGRAM: no file on the host" test ! -e "$mark"
+check_eq "COPY TO a file in /tmp: refused" "$(hq 3)" error
+check "COPY TO a file: no file on the host" test ! -e "$mark.copy"
+check_eq "COPY TO the template cache: refused" "$(hq 4)" error
+check "the template cache is not poisoned" test ! -e /var/cache/lockmatrix/templates/poison
+check_eq "the server sees no network interface but its loopback" "$(hq 5)" ok
+check_eq "programs still run, inside the instance directory" "$(hq 6)" ok
+sqlite3 "$WORK/hostile.db" "SELECT '# ' || s.idx || ': ' || t.status || ' ' || coalesce(t.message, '') FROM traces t JOIN statements s ON s.id=t.statement_id ORDER BY s.idx"
+# the control: without the sandbox the same corpus does reach the host
+LOCKMATRIX_SANDBOX=0 "$LM" run -q -V 17 -d "$WORK/nosandbox.db" "$WORK/hostile" >/dev/null 2>&1
+check "control: without the sandbox (LOCKMATRIX_SANDBOX=0) the program writes to the host" test -e "$mark"
+check_eq "control: without the sandbox the server sees the host's interfaces" \
+    "$(sqlite3 "$WORK/nosandbox.db" "SELECT t.status FROM traces t JOIN statements s ON s.id=t.statement_id WHERE s.idx=5")" error
+rm -f "$mark" "$mark.copy" /var/cache/lockmatrix/templates/poison
 
 # --- reports escape what a corpus says -----------------------------------------
 E=$'\e'
