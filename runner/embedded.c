@@ -705,9 +705,9 @@ static int sandbox_enter(const char *keep_rw, char *why, size_t whylen)
     if (sk >= 0) close(sk);
     if (!up) goto fail;
     step = "private mounts";
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) goto fail;
+    if (mount("none", "/", "", MS_REC | MS_PRIVATE, NULL) != 0) goto fail;
     step = "bind of the instance directory";
-    if (mount(keep_rw, keep_rw, NULL, MS_BIND | MS_REC, NULL) != 0) goto fail;
+    if (mount(keep_rw, keep_rw, "", MS_BIND | MS_REC, NULL) != 0) goto fail;
     size_t n;
     char **mps = mount_points(&n);
     step = "mountinfo";
@@ -722,7 +722,7 @@ static int sandbox_enter(const char *keep_rw, char *why, size_t whylen)
             if (sv.f_flag & ST_NOATIME) fl |= MS_NOATIME;
             if (sv.f_flag & ST_NODIRATIME) fl |= MS_NODIRATIME;
             if (sv.f_flag & ST_RELATIME) fl |= MS_RELATIME;
-            mount(NULL, mps[i], NULL, fl, NULL); /* a mount that refuses stays as it was */
+            mount("none", mps[i], "", fl, NULL); /* a mount that refuses stays as it was */
         }
         free(mps[i]);
     }
