@@ -66,17 +66,20 @@
 
 #define SQL_RELS SQL_REL_COLS "WHERE c.oid >= 16384"
 
-#define SQL_ATTS                                                                         \
+#define SQL_ATT_COLS                                                                     \
     "SELECT a.attrelid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), " \
-    "a.attnotnull, a.attisdropped, pg_catalog.pg_get_expr(d.adbin, d.adrelid) "         \
+    "a.attnotnull, a.attisdropped, pg_catalog.pg_get_expr(d.adbin, d.adrelid), "        \
+    "a.atttypid, a.atttypmod, pg_catalog.md5(d.adbin::pg_catalog.text) "                \
     "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "  \
-    "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum " \
-    "WHERE a.attrelid >= 16384 AND a.attnum > 0 AND c.relkind IN ('r','p','v','m','f')"
+    "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+#define SQL_ATT_KINDS "a.attnum > 0 AND c.relkind IN ('r','p','v','m','f')"
+#define SQL_ATTS SQL_ATT_COLS "WHERE a.attrelid >= 16384 AND " SQL_ATT_KINDS
 
-#define SQL_CONS                                                                         \
+#define SQL_CON_COLS                                                                     \
     "SELECT c.oid, c.conrelid, c.contypid, c.confrelid, c.conname, c.contype, c.convalidated, " \
     "CASE WHEN c.contypid <> 0 THEN pg_catalog.format_type(c.contypid, NULL) END "      \
-    "FROM pg_catalog.pg_constraint c WHERE c.oid >= 16384"
+    "FROM pg_catalog.pg_constraint c "
+#define SQL_CONS SQL_CON_COLS "WHERE c.oid >= 16384"
 
 /* the catalog snapshot: three results */
 #define SQL_SNAP SQL_RELS ";\n" SQL_ATTS ";\n" SQL_CONS
@@ -89,12 +92,35 @@
     "SELECT " SQL_LOCK_COLS " FROM pg_catalog.pg_lock_status() "                        \
     "WHERE pid = pg_catalog.pg_backend_pid()"
 
-/* relations resolved inside the traced transaction: user relations and every
- * relation the backend holds a lock on (catalogs included) */
-#define SQL_RELS_TX                                                                      \
-    SQL_REL_COLS "WHERE c.oid >= 16384 OR c.oid IN (SELECT l.relation FROM "            \
-    "pg_catalog.pg_lock_status() l WHERE l.pid = pg_catalog.pg_backend_pid() "          \
-    "AND l.relation IS NOT NULL)"
+/* The relations a statement touched, computed inside its transaction: every
+ * relation it locked (l), their indexes, toast tables and toast indexes, and
+ * every relation newer than the before-snapshot ($1: its highest oid), user
+ * relations only (t). Catalog rows of relations can only change under a lock
+ * on them, so the after-snapshot reads again only these and keeps the rows
+ * of every other relation from the before-snapshot. Exception: a schema
+ * renamed changes the names of relations it does not lock; an object lock on
+ * a schema (other than AccessShareLock) makes the tracer read everything. */
+#define SQL_TOUCHED_CTE                                                                  \
+    "WITH l AS (SELECT DISTINCT relation AS oid FROM pg_catalog.pg_lock_status() "      \
+    "WHERE pid = pg_catalog.pg_backend_pid() AND relation IS NOT NULL), "               \
+    "t AS (SELECT u.oid FROM (SELECT oid FROM l "                                        \
+    "UNION SELECT i.indexrelid FROM pg_catalog.pg_index i WHERE i.indrelid IN (SELECT oid FROM l) " \
+    "UNION SELECT c.reltoastrelid FROM pg_catalog.pg_class c WHERE c.oid IN (SELECT oid FROM l) " \
+    "UNION SELECT i.indexrelid FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c "  \
+    "ON c.reltoastrelid = i.indrelid WHERE c.oid IN (SELECT oid FROM l) "               \
+    "UNION SELECT c.oid FROM pg_catalog.pg_class c WHERE c.oid > $1::pg_catalog.oid) u " \
+    "WHERE u.oid >= 16384) "
+#define SQL_TOUCHED SQL_TOUCHED_CTE "SELECT oid FROM t"
+/* touched relations, and every relation locked (catalogs too) for names */
+#define SQL_RELS_T                                                                       \
+    SQL_TOUCHED_CTE SQL_REL_COLS                                                         \
+    "WHERE c.oid IN (SELECT oid FROM t) OR c.oid IN (SELECT oid FROM l)"
+#define SQL_ATTS_T                                                                       \
+    SQL_TOUCHED_CTE SQL_ATT_COLS "WHERE a.attrelid IN (SELECT oid FROM t) AND " SQL_ATT_KINDS
+/* constraints of touched relations, and of every domain */
+#define SQL_CONS_T                                                                       \
+    SQL_TOUCHED_CTE SQL_CON_COLS                                                         \
+    "WHERE c.conrelid IN (SELECT oid FROM t) OR (c.conrelid = 0 AND c.oid >= 16384)"
 
 /* Sequential scans: pg_stat_xact_user_tables also counts earlier transactions
  * of the session whose counts are not flushed yet, so the statement's scans
@@ -122,7 +148,12 @@ static const char *const describable[] = {
 
 /* ---- catalog snapshot ------------------------------------------------------ */
 
+/* Rows are shared between snapshots (the after-snapshot of a statement keeps
+ * the rows of every relation the statement did not touch): each row counts
+ * its references and is freed with the last one. Two snapshots holding the
+ * same row pointer hold the same, unchanged catalog row. */
 typedef struct Rel {
+    int refs;
     unsigned oid;
     char *nsp, *name;     /* owned */
     char kind;            /* relkind */
@@ -133,13 +164,19 @@ typedef struct Rel {
 } Rel;
 
 typedef struct Att {
+    int refs;
     unsigned rel;
     int num;
-    char *name, *type, *def; /* owned; def NULL when none */
+    char *name, *type;    /* type as format_type prints it; owned */
+    char *def;            /* default as pg_get_expr prints it; owned; NULL when none */
+    char *defhash;        /* md5 of adbin (compared: names in def may change); owned; NULL */
+    unsigned typid;
+    int typmod;
     bool notnull, dropped;
 } Att;
 
 typedef struct Con {
+    int refs;
     unsigned oid, rel, typ, frel;
     char *name;     /* owned */
     char *typname;  /* domain constraints: the domain; owned */
@@ -148,26 +185,48 @@ typedef struct Con {
 } Con;
 
 typedef struct Snap {
-    Rel *rels; size_t nrels, crels; /* sorted by oid */
-    Att *atts; size_t natts, catts; /* sorted by (rel, num) */
-    Con *cons; size_t ncons, ccons; /* sorted by (rel, typ, name) */
+    Rel **rels; size_t nrels, crels; /* sorted by oid */
+    Att **atts; size_t natts, catts; /* sorted by (rel, num) */
+    Con **cons; size_t ncons, ccons; /* sorted by (rel, typ, name) */
 } Snap;
+
+static void rel_unref(Rel *r)
+{
+    if (--r->refs > 0)
+        return;
+    free(r->nsp);
+    free(r->name);
+    free(r);
+}
+
+static void att_unref(Att *a)
+{
+    if (--a->refs > 0)
+        return;
+    free(a->name);
+    free(a->type);
+    free(a->def);
+    free(a->defhash);
+    free(a);
+}
+
+static void con_unref(Con *c)
+{
+    if (--c->refs > 0)
+        return;
+    free(c->name);
+    free(c->typname);
+    free(c);
+}
 
 static void snap_free(Snap *s)
 {
-    for (size_t i = 0; i < s->nrels; i++) {
-        free(s->rels[i].nsp);
-        free(s->rels[i].name);
-    }
-    for (size_t i = 0; i < s->natts; i++) {
-        free(s->atts[i].name);
-        free(s->atts[i].type);
-        free(s->atts[i].def);
-    }
-    for (size_t i = 0; i < s->ncons; i++) {
-        free(s->cons[i].name);
-        free(s->cons[i].typname);
-    }
+    for (size_t i = 0; i < s->nrels; i++)
+        rel_unref(s->rels[i]);
+    for (size_t i = 0; i < s->natts; i++)
+        att_unref(s->atts[i]);
+    for (size_t i = 0; i < s->ncons; i++)
+        con_unref(s->cons[i]);
     free(s->rels);
     free(s->atts);
     free(s->cons);
@@ -196,21 +255,24 @@ static bool val_bool(const char *v)
 
 static int rel_cmp(const void *a, const void *b)
 {
-    unsigned x = ((const Rel *)a)->oid, y = ((const Rel *)b)->oid;
+    unsigned x = (*(Rel *const *)a)->oid, y = (*(Rel *const *)b)->oid;
     return x < y ? -1 : x > y;
 }
 
-static int att_cmp(const void *a, const void *b)
+static int att_key_cmp(const Att *x, const Att *y)
 {
-    const Att *x = a, *y = b;
     if (x->rel != y->rel)
         return x->rel < y->rel ? -1 : 1;
     return x->num < y->num ? -1 : x->num > y->num;
 }
 
-static int con_cmp(const void *a, const void *b)
+static int att_cmp(const void *a, const void *b)
 {
-    const Con *x = a, *y = b;
+    return att_key_cmp(*(Att *const *)a, *(Att *const *)b);
+}
+
+static int con_key_cmp(const Con *x, const Con *y)
+{
     if (x->rel != y->rel)
         return x->rel < y->rel ? -1 : 1;
     if (x->typ != y->typ)
@@ -218,11 +280,45 @@ static int con_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+static int con_cmp(const void *a, const void *b)
+{
+    return con_key_cmp(*(Con *const *)a, *(Con *const *)b);
+}
+
+static void snap_sort(Snap *s)
+{
+    if (s->nrels > 1)
+        qsort(s->rels, s->nrels, sizeof(*s->rels), rel_cmp);
+    if (s->natts > 1)
+        qsort(s->atts, s->natts, sizeof(*s->atts), att_cmp);
+    if (s->ncons > 1)
+        qsort(s->cons, s->ncons, sizeof(*s->cons), con_cmp);
+}
+
+static void snap_push_rel(Snap *s, Rel *r)
+{
+    r->refs++;
+    *ARRAY_PUSH(s->rels, s->nrels, s->crels) = r;
+}
+
+static void snap_push_att(Snap *s, Att *a)
+{
+    a->refs++;
+    *ARRAY_PUSH(s->atts, s->natts, s->catts) = a;
+}
+
+static void snap_push_con(Snap *s, Con *c)
+{
+    c->refs++;
+    *ARRAY_PUSH(s->cons, s->ncons, s->ccons) = c;
+}
+
+/* Rows of a result of the SQL_REL_COLS shape. */
 static void snap_add_rels(Snap *s, PGresult *r)
 {
     int n = PQntuples(r);
     for (int i = 0; i < n; i++) {
-        Rel *x = ARRAY_PUSH(s->rels, s->nrels, s->crels);
+        Rel *x = xcalloc(1, sizeof(*x));
         x->oid = val_oid(PQgetvalue(r, i, 0));
         x->nsp = xstrdup(PQgetvalue(r, i, 1));
         x->name = xstrdup(PQgetvalue(r, i, 2));
@@ -232,33 +328,41 @@ static void snap_add_rels(Snap *s, PGresult *r)
         x->indrel = PQgetisnull(r, i, 6) ? 0 : val_oid(PQgetvalue(r, i, 6));
         x->valid = val_bool(PQgetvalue(r, i, 7));
         x->ready = val_bool(PQgetvalue(r, i, 8));
+        snap_push_rel(s, x);
     }
-    if (s->nrels > 1)
-        qsort(s->rels, s->nrels, sizeof(*s->rels), rel_cmp);
 }
 
+static char *val_dup(PGresult *r, int i, int c)
+{
+    return PQgetisnull(r, i, c) ? NULL : xstrdup(PQgetvalue(r, i, c));
+}
+
+/* Rows of a result of the SQL_ATT_COLS shape. */
 static void snap_add_atts(Snap *s, PGresult *r)
 {
     int n = PQntuples(r);
     for (int i = 0; i < n; i++) {
-        Att *x = ARRAY_PUSH(s->atts, s->natts, s->catts);
+        Att *x = xcalloc(1, sizeof(*x));
         x->rel = val_oid(PQgetvalue(r, i, 0));
         x->num = atoi(PQgetvalue(r, i, 1));
         x->name = xstrdup(PQgetvalue(r, i, 2));
         x->type = xstrdup(PQgetvalue(r, i, 3));
         x->notnull = val_bool(PQgetvalue(r, i, 4));
         x->dropped = val_bool(PQgetvalue(r, i, 5));
-        x->def = PQgetisnull(r, i, 6) ? NULL : xstrdup(PQgetvalue(r, i, 6));
+        x->def = val_dup(r, i, 6);
+        x->typid = val_oid(PQgetvalue(r, i, 7));
+        x->typmod = atoi(PQgetvalue(r, i, 8));
+        x->defhash = val_dup(r, i, 9);
+        snap_push_att(s, x);
     }
-    if (s->natts > 1)
-        qsort(s->atts, s->natts, sizeof(*s->atts), att_cmp);
 }
 
+/* Rows of a result of the SQL_CON_COLS shape. */
 static void snap_add_cons(Snap *s, PGresult *r)
 {
     int n = PQntuples(r);
     for (int i = 0; i < n; i++) {
-        Con *x = ARRAY_PUSH(s->cons, s->ncons, s->ccons);
+        Con *x = xcalloc(1, sizeof(*x));
         x->oid = val_oid(PQgetvalue(r, i, 0));
         x->rel = val_oid(PQgetvalue(r, i, 1));
         x->typ = val_oid(PQgetvalue(r, i, 2));
@@ -266,13 +370,13 @@ static void snap_add_cons(Snap *s, PGresult *r)
         x->name = xstrdup(PQgetvalue(r, i, 4));
         x->type = PQgetvalue(r, i, 5)[0];
         x->validated = val_bool(PQgetvalue(r, i, 6));
-        x->typname = PQgetisnull(r, i, 7) ? NULL : xstrdup(PQgetvalue(r, i, 7));
+        x->typname = val_dup(r, i, 7);
+        snap_push_con(s, x);
     }
-    if (s->ncons > 1)
-        qsort(s->cons, s->ncons, sizeof(*s->cons), con_cmp);
 }
 
-/* Fills s from results first..first+2 of a reply to SQL_SNAP. */
+/* Fills s from results first..first+2 of a reply to SQL_SNAP (relations,
+ * attributes, constraints). */
 static int snap_load(Snap *s, const PgReply *r, size_t first)
 {
     if (r->nres < first + 3)
@@ -283,6 +387,7 @@ static int snap_load(Snap *s, const PgReply *r, size_t first)
     snap_add_rels(s, r->res[first]);
     snap_add_atts(s, r->res[first + 1]);
     snap_add_cons(s, r->res[first + 2]);
+    snap_sort(s);
     return 0;
 }
 
@@ -291,22 +396,62 @@ static const Rel *snap_rel(const Snap *s, unsigned oid)
     if (!s || !s->nrels)
         return NULL;
     Rel key = {.oid = oid};
-    return bsearch(&key, s->rels, s->nrels, sizeof(*s->rels), rel_cmp);
-}
-
-static const Att *snap_att(const Snap *s, unsigned rel, int num)
-{
-    if (!s->natts)
-        return NULL;
-    Att key = {.rel = rel, .num = num};
-    return bsearch(&key, s->atts, s->natts, sizeof(*s->atts), att_cmp);
+    const Rel *kp = &key;
+    Rel *const *p = bsearch(&kp, s->rels, s->nrels, sizeof(*s->rels), rel_cmp);
+    return p ? *p : NULL;
 }
 
 static const Con *snap_con(const Snap *s, const Con *like)
 {
     if (!s->ncons)
         return NULL;
-    return bsearch(like, s->cons, s->ncons, sizeof(*s->cons), con_cmp);
+    Con *const *p = bsearch(&like, s->cons, s->ncons, sizeof(*s->cons), con_cmp);
+    return p ? *p : NULL;
+}
+
+static int oid_cmp(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* touched: sorted oids */
+static bool oids_has(const unsigned *v, size_t n, unsigned oid)
+{
+    return n && bsearch(&oid, v, n, sizeof(unsigned), oid_cmp) != NULL;
+}
+
+/* The after-snapshot of a statement that touched (locked) the relations in
+ * touched (sorted): before's rows of every other relation, shared, and
+ * fresh's rows of the touched ones (fresh holds only touched relations,
+ * except relations it names for locks, which are skipped here; its
+ * constraints are those of touched relations and every domain constraint). */
+static void snap_merge(Snap *after, const Snap *before, const Snap *fresh, const unsigned *touched,
+                       size_t ntouched)
+{
+    memset(after, 0, sizeof(*after));
+    for (size_t i = 0; i < before->nrels; i++)
+        if (!oids_has(touched, ntouched, before->rels[i]->oid))
+            snap_push_rel(after, before->rels[i]);
+    for (size_t i = 0; i < fresh->nrels; i++)
+        if (oids_has(touched, ntouched, fresh->rels[i]->oid))
+            snap_push_rel(after, fresh->rels[i]);
+    for (size_t i = 0; i < before->natts; i++)
+        if (!oids_has(touched, ntouched, before->atts[i]->rel))
+            snap_push_att(after, before->atts[i]);
+    for (size_t i = 0; i < fresh->natts; i++)
+        snap_push_att(after, fresh->atts[i]);
+    for (size_t i = 0; i < before->ncons; i++)
+        if (before->cons[i]->rel && !oids_has(touched, ntouched, before->cons[i]->rel))
+            snap_push_con(after, before->cons[i]);
+    for (size_t i = 0; i < fresh->ncons; i++)
+        snap_push_con(after, fresh->cons[i]);
+    snap_sort(after);
+}
+
+static unsigned snap_max_oid(const Snap *s)
+{
+    return s->nrels ? s->rels[s->nrels - 1]->oid : FIRST_USER_OID - 1;
 }
 
 static bool is_index_kind(char k)
@@ -318,8 +463,8 @@ static bool is_index_kind(char k)
 static const Rel *toast_owner(const Snap *s, unsigned toast_oid)
 {
     for (size_t i = 0; i < s->nrels; i++)
-        if (s->rels[i].toast == toast_oid)
-            return &s->rels[i];
+        if (s->rels[i]->toast == toast_oid)
+            return s->rels[i];
     return NULL;
 }
 
@@ -562,12 +707,6 @@ static void oidset_add(OidSet *s, unsigned oid)
         *ARRAY_PUSH(s->v, s->n, s->cap) = oid;
 }
 
-static int oid_cmp(const void *a, const void *b)
-{
-    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* What the tracer knows about one statement's relations. */
 typedef struct View {
     const Snap *before, *after;
@@ -600,7 +739,7 @@ static void collect_names(OidSet *set, const Snap *s, const char *name, const ch
     if (!s || !name)
         return;
     for (size_t i = 0; i < s->nrels; i++) {
-        const Rel *r = &s->rels[i];
+        const Rel *r = s->rels[i];
         if (ref ? ref_matches(r, name) : name_matches(r, name, schema))
             oidset_add(set, r->oid);
     }
@@ -625,7 +764,7 @@ static void view_init(View *v, const Snap *before, const Snap *after, const Snap
             collect_names(&v->referenced, all[k], st->info.referenced[i], NULL, true);
     }
     for (size_t i = 0; i < after->ncons; i++) {
-        const Con *c = &after->cons[i];
+        const Con *c = after->cons[i];
         if (c->frel && !con_key_in(before, c))
             oidset_add(&v->referenced, c->frel);
     }
@@ -809,19 +948,32 @@ static char *index_detail(const Snap *s, const Rel *r)
 }
 
 /* Before and after relations paired: by oid, then relations replaced by one
- * of the same name and kind (an index rebuilt, a toast table swapped). */
+ * of the same name and kind (an index rebuilt, a toast table swapped). Rows
+ * both snapshots share are unchanged and skipped at once. */
 static void diff_relations(Trace *out, size_t *ccap, const Snap *b, const Snap *a)
 {
     size_t rcap = 0;
-    bool *b_paired = xcalloc(b->nrels + 1, sizeof(bool));
-    bool *a_paired = xcalloc(a->nrels + 1, sizeof(bool));
-    for (size_t i = 0; i < a->nrels; i++) {
-        const Rel *ra = &a->rels[i];
-        const Rel *rb = snap_rel(b, ra->oid);
-        if (!rb)
+    const Rel **gone = NULL, **born = NULL;
+    size_t ngone = 0, cgone = 0, nborn = 0, cborn = 0;
+    size_t i = 0, j = 0;
+    while (i < b->nrels || j < a->nrels) {
+        const Rel *rb = i < b->nrels ? b->rels[i] : NULL;
+        const Rel *ra = j < a->nrels ? a->rels[j] : NULL;
+        if (rb && ra && rb == ra) {
+            i++, j++;
             continue;
-        a_paired[i] = true;
-        b_paired[rb - b->rels] = true;
+        }
+        if (rb && (!ra || rb->oid < ra->oid)) {
+            *ARRAY_PUSH(gone, ngone, cgone) = rb;
+            i++;
+            continue;
+        }
+        if (ra && (!rb || ra->oid < rb->oid)) {
+            *ARRAY_PUSH(born, nborn, cborn) = ra;
+            j++;
+            continue;
+        }
+        i++, j++; /* same oid, row changed */
         char *na = rel_display(a, ra), *nb = rel_display(b, rb);
         if (ra->filenode != rb->filenode && ra->filenode && rb->filenode)
             *ARRAY_PUSH(out->rewrites, out->nrewrites, rcap) = xstrdup(na);
@@ -837,44 +989,42 @@ static void diff_relations(Trace *out, size_t *ccap, const Snap *b, const Snap *
         free(nb);
     }
     /* replaced: same name and kind, new oid */
-    for (size_t i = 0; i < a->nrels; i++) {
-        if (a_paired[i])
-            continue;
-        char *na = rel_display(a, &a->rels[i]);
-        for (size_t j = 0; j < b->nrels; j++) {
-            if (b_paired[j] || b->rels[j].kind != a->rels[i].kind)
+    for (size_t x = 0; x < nborn; x++) {
+        char *na = rel_display(a, born[x]);
+        for (size_t y = 0; y < ngone; y++) {
+            if (!gone[y] || gone[y]->kind != born[x]->kind)
                 continue;
-            char *nb = rel_display(b, &b->rels[j]);
+            char *nb = rel_display(b, gone[y]);
             bool same = strcmp(na, nb) == 0;
             free(nb);
             if (same) {
-                a_paired[i] = b_paired[j] = true;
                 *ARRAY_PUSH(out->rewrites, out->nrewrites, rcap) = xstrdup(na);
+                born[x] = gone[y] = NULL;
                 break;
             }
         }
         free(na);
     }
-    for (size_t i = 0; i < a->nrels; i++) {
-        const Rel *r = &a->rels[i];
-        if (a_paired[i] || (is_index_kind(r->kind) && is_toast_rel(a, r)))
+    for (size_t x = 0; x < nborn; x++) {
+        const Rel *r = born[x];
+        if (!r || (is_index_kind(r->kind) && is_toast_rel(a, r)))
             continue;
         if (is_index_kind(r->kind))
             add_change(out, ccap, "index_created", rel_display(a, r), index_detail(a, r));
         else
             add_change(out, ccap, "relation_created", rel_display(a, r), xstrdup(relkind_word(r->kind)));
     }
-    for (size_t j = 0; j < b->nrels; j++) {
-        const Rel *r = &b->rels[j];
-        if (b_paired[j] || (is_index_kind(r->kind) && is_toast_rel(b, r)))
+    for (size_t y = 0; y < ngone; y++) {
+        const Rel *r = gone[y];
+        if (!r || (is_index_kind(r->kind) && is_toast_rel(b, r)))
             continue;
         if (is_index_kind(r->kind))
             add_change(out, ccap, "index_dropped", rel_display(b, r), NULL);
         else
             add_change(out, ccap, "relation_dropped", rel_display(b, r), xstrdup(relkind_word(r->kind)));
     }
-    free(a_paired);
-    free(b_paired);
+    free(gone);
+    free(born);
     if (out->nrewrites > 1)
         qsort(out->rewrites, out->nrewrites, sizeof(char *), str_cmp);
 }
@@ -884,55 +1034,80 @@ static bool str_eq(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+static void column_added(Trace *out, size_t *ccap, const Snap *a, const Att *x)
+{
+    const Rel *ra = snap_rel(a, x->rel);
+    if (!ra || x->dropped)
+        return;
+    Buf d;
+    buf_init(&d);
+    buf_printf(&d, "%s %s", x->name, x->type);
+    if (x->notnull)
+        buf_puts(&d, " not null");
+    if (x->def)
+        buf_printf(&d, " default %s", x->def);
+    add_change(out, ccap, "column_added", rel_display(a, ra), buf_steal(&d));
+}
+
+static void column_changed(Trace *out, size_t *ccap, const Snap *a, const Att *y, const Att *x)
+{
+    const Rel *ra = snap_rel(a, x->rel);
+    if (!ra)
+        return;
+    if (x->dropped && !y->dropped) {
+        add_change(out, ccap, "column_dropped", rel_display(a, ra), xstrdup(y->name));
+        return;
+    }
+    if (x->dropped || y->dropped)
+        return;
+    Buf d;
+    buf_init(&d);
+    buf_puts(&d, x->name);
+    size_t base = d.len;
+#define SEP (d.len > base ? "," : ":")
+    if (strcmp(x->name, y->name) != 0)
+        buf_printf(&d, "%s renamed from %s", SEP, y->name);
+    if (x->typid != y->typid || x->typmod != y->typmod)
+        buf_printf(&d, "%s type %s -> %s", SEP, y->type, x->type);
+    if (x->notnull != y->notnull)
+        buf_printf(&d, "%s %s not null", SEP, x->notnull ? "set" : "drop");
+    if (!str_eq(x->defhash, y->defhash)) {
+        if (!x->def)
+            buf_printf(&d, "%s drop default", SEP);
+        else if (!y->def)
+            buf_printf(&d, "%s set default %s", SEP, x->def);
+        else
+            buf_printf(&d, "%s default %s -> %s", SEP, y->def, x->def);
+    }
+#undef SEP
+    if (d.len > base)
+        add_change(out, ccap, "column_altered", rel_display(a, ra), buf_steal(&d));
+    buf_free(&d);
+}
+
+/* Columns of relations in both snapshots (a new relation's columns come with
+ * it, a dropped relation's go with it). */
 static void diff_columns(Trace *out, size_t *ccap, const Snap *b, const Snap *a)
 {
-    for (size_t i = 0; i < a->natts; i++) {
-        const Att *x = &a->atts[i];
-        const Rel *rb = snap_rel(b, x->rel);
-        if (!rb)
-            continue; /* a new relation: its columns come with it */
-        const Att *y = snap_att(b, x->rel, x->num);
-        const Rel *ra = snap_rel(a, x->rel);
-        if (!y) {
-            if (x->dropped)
-                continue;
-            Buf d;
-            buf_init(&d);
-            buf_printf(&d, "%s %s", x->name, x->type);
-            if (x->notnull)
-                buf_puts(&d, " not null");
-            if (x->def)
-                buf_printf(&d, " default %s", x->def);
-            add_change(out, ccap, "column_added", rel_display(a, ra), buf_steal(&d));
+    size_t i = 0, j = 0;
+    while (i < b->natts || j < a->natts) {
+        const Att *y = i < b->natts ? b->atts[i] : NULL;
+        const Att *x = j < a->natts ? a->atts[j] : NULL;
+        if (x && y && x == y) {
+            i++, j++;
             continue;
         }
-        if (x->dropped && !y->dropped) {
-            add_change(out, ccap, "column_dropped", rel_display(a, ra), xstrdup(y->name));
-            continue;
+        int c = !y ? 1 : !x ? -1 : att_key_cmp(y, x);
+        if (c < 0) {
+            i++; /* only before: its relation is gone */
+        } else if (c > 0) {
+            if (snap_rel(b, x->rel))
+                column_added(out, ccap, a, x);
+            j++;
+        } else {
+            column_changed(out, ccap, a, y, x);
+            i++, j++;
         }
-        if (x->dropped || y->dropped)
-            continue;
-        Buf d;
-        buf_init(&d);
-        buf_puts(&d, x->name);
-        size_t base = d.len;
-        if (strcmp(x->name, y->name) != 0)
-            buf_printf(&d, "%s renamed from %s", d.len > base ? "," : ":", y->name);
-        if (strcmp(x->type, y->type) != 0)
-            buf_printf(&d, "%s type %s -> %s", d.len > base ? "," : ":", y->type, x->type);
-        if (x->notnull != y->notnull)
-            buf_printf(&d, "%s %s not null", d.len > base ? "," : ":", x->notnull ? "set" : "drop");
-        if (!str_eq(x->def, y->def)) {
-            if (!x->def)
-                buf_printf(&d, "%s drop default", d.len > base ? "," : ":");
-            else if (!y->def)
-                buf_printf(&d, "%s set default %s", d.len > base ? "," : ":", x->def);
-            else
-                buf_printf(&d, "%s default %s -> %s", d.len > base ? "," : ":", y->def, x->def);
-        }
-        if (d.len > base)
-            add_change(out, ccap, "column_altered", rel_display(a, ra), buf_steal(&d));
-        buf_free(&d);
     }
 }
 
@@ -947,24 +1122,30 @@ static char *con_relation(const Snap *s, const Con *c)
 
 static void diff_constraints(Trace *out, size_t *ccap, const Snap *b, const Snap *a)
 {
-    for (size_t i = 0; i < a->ncons; i++) {
-        const Con *x = &a->cons[i];
-        if (x->rel && !snap_rel(b, x->rel))
-            continue; /* comes with a new relation */
-        const Con *y = snap_con(b, x);
-        if (!y)
-            add_change(out, ccap, "constraint_added", con_relation(a, x),
-                       xasprintf("%s %c %s", x->name, x->type, x->validated ? "valid" : "not valid"));
-        else if (x->validated && !y->validated)
-            add_change(out, ccap, "constraint_validated", con_relation(a, x), xstrdup(x->name));
-    }
-    for (size_t i = 0; i < b->ncons; i++) {
-        const Con *y = &b->cons[i];
-        if (y->rel && !snap_rel(a, y->rel))
-            continue; /* went with its relation */
-        if (!snap_con(a, y))
-            add_change(out, ccap, "constraint_dropped", con_relation(b, y),
-                       xasprintf("%s %c", y->name, y->type));
+    size_t i = 0, j = 0;
+    while (i < b->ncons || j < a->ncons) {
+        const Con *y = i < b->ncons ? b->cons[i] : NULL;
+        const Con *x = j < a->ncons ? a->cons[j] : NULL;
+        if (x && y && x == y) {
+            i++, j++;
+            continue;
+        }
+        int c = !y ? 1 : !x ? -1 : con_key_cmp(y, x);
+        if (c < 0) {
+            if (!y->rel || snap_rel(a, y->rel)) /* else it went with its relation */
+                add_change(out, ccap, "constraint_dropped", con_relation(b, y),
+                           xasprintf("%s %c", y->name, y->type));
+            i++;
+        } else if (c > 0) {
+            if (!x->rel || snap_rel(b, x->rel)) /* else it came with its relation */
+                add_change(out, ccap, "constraint_added", con_relation(a, x),
+                           xasprintf("%s %c %s", x->name, x->type, x->validated ? "valid" : "not valid"));
+            j++;
+        } else {
+            if (x->validated && !y->validated)
+                add_change(out, ccap, "constraint_validated", con_relation(a, x), xstrdup(x->name));
+            i++, j++;
+        }
     }
 }
 
@@ -1023,8 +1204,8 @@ struct Tracer {
     bool prepared;
     int generation;       /* suffix of the prepared statements' names */
     char *snap_prepared;  /* "EXECUTE lm_rels_1; ..."; owned */
-    char *after_prepared; /* the query string run after the statement, prepared form; owned */
-    char *after_plain;    /* the same in plain text; owned */
+    char *after_plain;    /* the query string run after the statement, plain text with $1
+                             for the before-snapshot's highest oid; owned */
 };
 
 #define SQL_BASELINE                                                                     \
@@ -1076,8 +1257,9 @@ Tracer *tracer_new(const char *conninfo, const TracerOpts *opts, Err *err)
                             "FROM pg_catalog.pg_lock_status() o WHERE o.pid = pg_catalog.pg_backend_pid() "
                             "AND o.locktype = 'object'",
                             t->sql_objs_tail);
-    t->after_plain = xasprintf("%s;\n%s;\n%s;\n%s;\nCOMMIT;\n%s", SQL_OWN_LOCKS, SQL_RELS_TX,
-                               t->sql_objs, SQL_SCANS, SQL_SNAP);
+    t->after_plain = xasprintf("%s;\n%s;\n%s;\n%s;\n%s;\n%s;\n%s;\nCOMMIT", SQL_OWN_LOCKS,
+                               SQL_TOUCHED, SQL_RELS_T, SQL_ATTS_T, SQL_CONS_T, t->sql_objs,
+                               SQL_SCANS);
     if (tracer_prepare(t, err) < 0)
         goto fail;
     return t;
@@ -1096,7 +1278,6 @@ void tracer_free(Tracer *t)
     free(t->sql_objs_tail);
     free(t->sql_objs);
     free(t->snap_prepared);
-    free(t->after_prepared);
     free(t->after_plain);
     free(t);
 }
@@ -1137,21 +1318,20 @@ static int tracer_prepare(Tracer *t, Err *err)
 {
     int g = ++t->generation;
     free(t->snap_prepared);
-    free(t->after_prepared);
     t->snap_prepared = xasprintf("EXECUTE lm_rels_%d;\nEXECUTE lm_atts_%d;\nEXECUTE lm_cons_%d", g, g, g);
-    t->after_prepared = xasprintf("EXECUTE lm_locks_%d;\nEXECUTE lm_rels_tx_%d;\nEXECUTE lm_objs_%d;\n"
-                                  "EXECUTE lm_scans_%d;\nCOMMIT;\n%s",
-                                  g, g, g, g, t->snap_prepared);
     char *base = xasprintf(SQL_BASELINE, "$1");
     char *sql = xasprintf("PREPARE lm_rels_%d AS " SQL_RELS ";\n"
                           "PREPARE lm_atts_%d AS " SQL_ATTS ";\n"
                           "PREPARE lm_cons_%d AS " SQL_CONS ";\n"
                           "PREPARE lm_locks_%d AS " SQL_OWN_LOCKS ";\n"
-                          "PREPARE lm_rels_tx_%d AS " SQL_RELS_TX ";\n"
+                          "PREPARE lm_touched_%d(pg_catalog.oid) AS " SQL_TOUCHED ";\n"
+                          "PREPARE lm_rels_t_%d(pg_catalog.oid) AS " SQL_RELS_T ";\n"
+                          "PREPARE lm_atts_t_%d(pg_catalog.oid) AS " SQL_ATTS_T ";\n"
+                          "PREPARE lm_cons_t_%d(pg_catalog.oid) AS " SQL_CONS_T ";\n"
                           "PREPARE lm_objs_%d AS %s;\n"
                           "PREPARE lm_scans_%d AS " SQL_SCANS ";\n"
                           "PREPARE lm_base_%d(pg_catalog.oid[]) AS %s",
-                          g, g, g, g, g, g, t->sql_objs, g, g, base);
+                          g, g, g, g, g, g, g, g, g, t->sql_objs, g, g, base);
     free(base);
     PgReply r;
     PgStatus s = pgconn_exec(t->traced, sql, TRACER_QUERY_MS, &r);
@@ -1229,7 +1409,7 @@ static char *scan_baseline_sql(const Tracer *t, const Snap *s)
     Buf b;
     buf_init(&b);
     for (size_t i = 0; i < s->nrels; i++) {
-        const Rel *r = &s->rels[i];
+        const Rel *r = s->rels[i];
         if (r->kind == 'r' || r->kind == 'm')
             buf_printf(&b, "%s%u", b.len ? "," : "", r->oid);
     }
@@ -1275,6 +1455,52 @@ static size_t failed_at(const PgReply *r)
     return r->nres;
 }
 
+/* The query string run after the statement, for the cached snapshot's
+ * highest oid. Caller frees. */
+static char *after_tx_sql(const Tracer *t)
+{
+    unsigned maxoid = snap_max_oid(&t->cache);
+    if (t->prepared) {
+        int g = t->generation;
+        return xasprintf("EXECUTE lm_locks_%d;\nEXECUTE lm_touched_%d(%u);\nEXECUTE lm_rels_t_%d(%u);\n"
+                         "EXECUTE lm_atts_t_%d(%u);\nEXECUTE lm_cons_t_%d(%u);\nEXECUTE lm_objs_%d;\n"
+                         "EXECUTE lm_scans_%d;\nCOMMIT",
+                         g, g, maxoid, g, maxoid, g, maxoid, g, maxoid, g, g);
+    }
+    char num[16];
+    snprintf(num, sizeof(num), "%u", maxoid);
+    Buf b;
+    buf_init(&b);
+    for (const char *p = t->after_plain; *p;) {
+        const char *q = strstr(p, "$1");
+        if (!q) {
+            buf_puts(&b, p);
+            break;
+        }
+        buf_append(&b, p, (size_t)(q - p));
+        buf_puts(&b, num);
+        p = q + 2;
+    }
+    return buf_steal(&b);
+}
+
+/* A schema renamed renames relations it does not lock: when the statement
+ * wrote pg_namespace (a RowExclusiveLock or stronger on it, or an object lock
+ * on a schema stronger than AccessShareLock), read everything. */
+static bool needs_full_snapshot(const LockSet *locks)
+{
+    for (size_t i = 0; i < locks->n; i++) {
+        const RawLock *l = &locks->v[i];
+        if (strcmp(l->locktype, "object") == 0 && l->classid == 2615 /* pg_namespace */ &&
+            strcmp(l->mode, "AccessShareLock") != 0)
+            return true;
+        if (strcmp(l->locktype, "relation") == 0 && l->relation == 2615 &&
+            mode_rank(l->mode) >= mode_rank("RowExclusiveLock"))
+            return true;
+    }
+    return false;
+}
+
 /* 1: the server refused to run it in a transaction block (retry outside). */
 static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
 {
@@ -1317,8 +1543,10 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     }
     pgreply_clear(&r);
 
-    s = pgconn_exec(t->traced, t->prepared ? t->after_prepared : t->after_plain, TRACER_QUERY_MS, &r);
-    if (s == PG_REFUSED && failed_at(&r) < 4 && lost_prepared(t, &r)) {
+    char *after_sql = after_tx_sql(t);
+    s = pgconn_exec(t->traced, after_sql, TRACER_QUERY_MS, &r);
+    free(after_sql);
+    if (s == PG_REFUSED && failed_at(&r) < 7 && lost_prepared(t, &r)) {
         /* the statement deallocated the tracer's statements: run it again
          * (its transaction is rolled back) with the plain text */
         pgreply_clear(&r);
@@ -1335,7 +1563,7 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     }
     if (s != PG_OK) {
         size_t at = failed_at(&r);
-        if (s == PG_REFUSED && at == 4) {
+        if (s == PG_REFUSED && at == 7) {
             /* COMMIT refused it (deferred constraint, serialization): the
              * statement failed, its transaction is rolled back */
             set_error(out, &r);
@@ -1372,24 +1600,52 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         }
         lockset_add(&locks, &l);
     }
-    Snap inside = {0};
-    snap_add_rels(&inside, r.res[1]);
-    attach_descriptions(&locks, r.res[2]);
+    /* touched relations, read again inside the transaction */
+    size_t ntouched = (size_t)PQntuples(r.res[1]);
+    unsigned *touched = xcalloc(ntouched + 1, sizeof(unsigned));
+    for (size_t i = 0; i < ntouched; i++)
+        touched[i] = val_oid(PQgetvalue(r.res[1], (int)i, 0));
+    if (ntouched > 1)
+        qsort(touched, ntouched, sizeof(unsigned), oid_cmp);
+    Snap fresh = {0};
+    snap_add_rels(&fresh, r.res[2]);
+    snap_add_atts(&fresh, r.res[3]);
+    snap_add_cons(&fresh, r.res[4]);
+    snap_sort(&fresh);
+    attach_descriptions(&locks, r.res[5]);
     Scan *scans;
     size_t nscans;
-    load_scans(r.res[3], baseline, &scans, &nscans);
+    load_scans(r.res[6], baseline, &scans, &nscans);
     PQclear(baseline);
+    pgreply_clear(&r);
+
     Snap after = {0};
-    snap_load(&after, &r, 5); /* every result is ok: it cannot fail */
-    build_trace(out, st, &t->cache, &after, &inside, &locks, scans, nscans);
-    snap_free(&t->cache);
-    t->cache = after;
-    t->cache_valid = true;
-    snap_free(&inside);
+    int rc = 0;
+    if (needs_full_snapshot(&locks)) {
+        PgStatus fs = pgconn_exec(t->traced, snap_sql(t), TRACER_QUERY_MS, &r);
+        if (fs == PG_LOST)
+            rc = lost(t, "traced", &r, err);
+        else if (fs != PG_OK || snap_load(&after, &r, 0) < 0)
+            rc = err_set(err, 3, "could not read the catalog snapshot: %s",
+                         r.message ? r.message : "unexpected result");
+        pgreply_clear(&r);
+    } else {
+        snap_merge(&after, &t->cache, &fresh, touched, ntouched);
+    }
+    if (rc == 0) {
+        build_trace(out, st, &t->cache, &after, &fresh, &locks, scans, nscans);
+        snap_free(&t->cache);
+        t->cache = after;
+        t->cache_valid = true;
+    } else {
+        snap_free(&after);
+        t->cache_valid = false;
+    }
+    snap_free(&fresh);
     lockset_free(&locks);
     free(scans);
-    pgreply_clear(&r);
-    return 0;
+    free(touched);
+    return rc;
 }
 
 /* One observation of the traced backend's locks (and the observer's, to
@@ -1487,7 +1743,7 @@ static const Rel *find_target(const Snap *s, const Statement *st)
         return NULL;
     const Rel *found = NULL;
     for (size_t i = 0; i < s->nrels; i++) {
-        const Rel *r = &s->rels[i];
+        const Rel *r = s->rels[i];
         if (!name_matches(r, st->info.target, st->info.target_schema))
             continue;
         if (!found || strcmp(r->nsp, "public") == 0)
@@ -1638,6 +1894,58 @@ static int run_plain(Tracer *t, const Statement *st, Trace *out, Err *err)
         set_error(out, &r);
     pgreply_clear(&r);
     return rc;
+}
+
+static bool rel_same(const Rel *a, const Rel *b)
+{
+    return a->oid == b->oid && strcmp(a->nsp, b->nsp) == 0 && strcmp(a->name, b->name) == 0 &&
+           a->kind == b->kind && a->filenode == b->filenode && a->toast == b->toast &&
+           a->indrel == b->indrel && a->valid == b->valid && a->ready == b->ready;
+}
+
+static bool att_same(const Att *a, const Att *b)
+{
+    return att_key_cmp(a, b) == 0 && strcmp(a->name, b->name) == 0 && a->typid == b->typid &&
+           a->typmod == b->typmod && a->notnull == b->notnull && a->dropped == b->dropped &&
+           str_eq(a->defhash, b->defhash);
+}
+
+static bool con_same(const Con *a, const Con *b)
+{
+    return con_key_cmp(a, b) == 0 && a->oid == b->oid && a->frel == b->frel &&
+           a->type == b->type && a->validated == b->validated;
+}
+
+int tracer_verify_cache(Tracer *t, Err *err)
+{
+    if (!t->cache_valid)
+        return 0;
+    PgReply r;
+    Snap full = {0};
+    PgStatus s = pgconn_exec(t->traced, SQL_SNAP, TRACER_QUERY_MS, &r);
+    if (s != PG_OK || snap_load(&full, &r, 0) < 0) {
+        int rc = err_set(err, 3, "could not read the catalog snapshot: %s",
+                         r.message ? r.message : "unexpected result");
+        pgreply_clear(&r);
+        snap_free(&full);
+        return rc;
+    }
+    pgreply_clear(&r);
+    const Snap *c = &t->cache;
+    int bad = 0;
+    if (c->nrels != full.nrels || c->natts != full.natts || c->ncons != full.ncons)
+        bad++;
+    for (size_t i = 0; !bad && i < full.nrels; i++)
+        bad += !rel_same(c->rels[i], full.rels[i]);
+    for (size_t i = 0; !bad && i < full.natts; i++)
+        bad += !att_same(c->atts[i], full.atts[i]);
+    for (size_t i = 0; !bad && i < full.ncons; i++)
+        bad += !con_same(c->cons[i], full.cons[i]);
+    if (bad)
+        err_set(err, 0, "cached snapshot differs from the catalog (%zu/%zu relations, %zu/%zu columns, "
+                "%zu/%zu constraints)", c->nrels, full.nrels, c->natts, full.natts, c->ncons, full.ncons);
+    snap_free(&full);
+    return bad;
 }
 
 int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err)

@@ -82,4 +82,10 @@ void tracer_free(Tracer *t);
  * err only when tracing cannot go on (connection lost, server gone). */
 int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err);
 
+/* Check for tests and paranoid runs: reads the whole catalog snapshot and
+ * compares it with the one the tracer keeps (updated incrementally from the
+ * relations each statement locked). 0 when equal, > 0 when they differ
+ * (err says how), -1 with err when the catalog cannot be read. */
+int tracer_verify_cache(Tracer *t, Err *err);
+
 #endif
