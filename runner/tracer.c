@@ -92,35 +92,22 @@
     "SELECT " SQL_LOCK_COLS " FROM pg_catalog.pg_lock_status() "                        \
     "WHERE pid = pg_catalog.pg_backend_pid()"
 
-/* The relations a statement touched, computed inside its transaction: every
- * relation it locked (l), their indexes, toast tables and toast indexes, and
- * every relation newer than the before-snapshot ($1: its highest oid), user
- * relations only (t). Catalog rows of relations can only change under a lock
- * on them, so the after-snapshot reads again only these and keeps the rows
- * of every other relation from the before-snapshot. Exception: a schema
- * renamed changes the names of relations it does not lock; an object lock on
- * a schema (other than AccessShareLock) makes the tracer read everything. */
-#define SQL_TOUCHED_CTE                                                                  \
-    "WITH l AS (SELECT DISTINCT relation AS oid FROM pg_catalog.pg_lock_status() "      \
-    "WHERE pid = pg_catalog.pg_backend_pid() AND relation IS NOT NULL), "               \
-    "t AS (SELECT u.oid FROM (SELECT oid FROM l "                                        \
-    "UNION SELECT i.indexrelid FROM pg_catalog.pg_index i WHERE i.indrelid IN (SELECT oid FROM l) " \
-    "UNION SELECT c.reltoastrelid FROM pg_catalog.pg_class c WHERE c.oid IN (SELECT oid FROM l) " \
-    "UNION SELECT i.indexrelid FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c "  \
-    "ON c.reltoastrelid = i.indrelid WHERE c.oid IN (SELECT oid FROM l) "               \
-    "UNION SELECT c.oid FROM pg_catalog.pg_class c WHERE c.oid > $1::pg_catalog.oid) u " \
-    "WHERE u.oid >= 16384) "
-#define SQL_TOUCHED SQL_TOUCHED_CTE "SELECT oid FROM t"
-/* touched relations, and every relation locked (catalogs too) for names */
-#define SQL_RELS_T                                                                       \
-    SQL_TOUCHED_CTE SQL_REL_COLS                                                         \
-    "WHERE c.oid IN (SELECT oid FROM t) OR c.oid IN (SELECT oid FROM l)"
+/* Catalog rows of relations can only change under a lock on them: the
+ * after-snapshot reads again, inside the statement's transaction, only the
+ * relations it locked, their indexes and toast tables ($1, an oid[]) and
+ * every relation newer than the before-snapshot ($2: its highest oid); the
+ * rows of every other relation are kept from the before-snapshot.
+ * Exception: a schema renamed renames relations it does not lock; when the
+ * statement wrote pg_namespace the tracer reads everything. $1 also carries
+ * the catalog relations locked, for their names (never merged). */
+#define SQL_RELS_T SQL_REL_COLS "WHERE c.oid = ANY($1) OR c.oid > $2"
 #define SQL_ATTS_T                                                                       \
-    SQL_TOUCHED_CTE SQL_ATT_COLS "WHERE a.attrelid IN (SELECT oid FROM t) AND " SQL_ATT_KINDS
-/* constraints of touched relations, and of every domain */
+    SQL_ATT_COLS "WHERE a.attrelid >= 16384 AND (a.attrelid = ANY($1) OR a.attrelid > $2) AND " \
+    SQL_ATT_KINDS
+/* constraints of those relations, and of every domain */
 #define SQL_CONS_T                                                                       \
-    SQL_TOUCHED_CTE SQL_CON_COLS                                                         \
-    "WHERE c.conrelid IN (SELECT oid FROM t) OR (c.conrelid = 0 AND c.oid >= 16384)"
+    SQL_CON_COLS "WHERE (c.conrelid >= 16384 AND (c.conrelid = ANY($1) OR c.conrelid > $2)) " \
+    "OR (c.conrelid = 0 AND c.oid >= 16384)"
 
 /* Sequential scans: pg_stat_xact_user_tables also counts earlier transactions
  * of the session whose counts are not flushed yet, so the statement's scans
@@ -1204,8 +1191,8 @@ struct Tracer {
     bool prepared;
     int generation;       /* suffix of the prepared statements' names */
     char *snap_prepared;  /* "EXECUTE lm_rels_1; ..."; owned */
-    char *after_plain;    /* the query string run after the statement, plain text with $1
-                             for the before-snapshot's highest oid; owned */
+    char *after_plain;    /* the query string run after the locks are read, plain text with
+                             $1 (oid[]) and $2 (oid) to bind; owned */
 };
 
 #define SQL_BASELINE                                                                     \
@@ -1257,9 +1244,8 @@ Tracer *tracer_new(const char *conninfo, const TracerOpts *opts, Err *err)
                             "FROM pg_catalog.pg_lock_status() o WHERE o.pid = pg_catalog.pg_backend_pid() "
                             "AND o.locktype = 'object'",
                             t->sql_objs_tail);
-    t->after_plain = xasprintf("%s;\n%s;\n%s;\n%s;\n%s;\n%s;\n%s;\nCOMMIT", SQL_OWN_LOCKS,
-                               SQL_TOUCHED, SQL_RELS_T, SQL_ATTS_T, SQL_CONS_T, t->sql_objs,
-                               SQL_SCANS);
+    t->after_plain = xasprintf("%s;\n%s;\n%s;\n%s;\n%s;\nCOMMIT", SQL_RELS_T, SQL_ATTS_T,
+                               SQL_CONS_T, t->sql_objs, SQL_SCANS);
     if (tracer_prepare(t, err) < 0)
         goto fail;
     return t;
@@ -1324,14 +1310,13 @@ static int tracer_prepare(Tracer *t, Err *err)
                           "PREPARE lm_atts_%d AS " SQL_ATTS ";\n"
                           "PREPARE lm_cons_%d AS " SQL_CONS ";\n"
                           "PREPARE lm_locks_%d AS " SQL_OWN_LOCKS ";\n"
-                          "PREPARE lm_touched_%d(pg_catalog.oid) AS " SQL_TOUCHED ";\n"
-                          "PREPARE lm_rels_t_%d(pg_catalog.oid) AS " SQL_RELS_T ";\n"
-                          "PREPARE lm_atts_t_%d(pg_catalog.oid) AS " SQL_ATTS_T ";\n"
-                          "PREPARE lm_cons_t_%d(pg_catalog.oid) AS " SQL_CONS_T ";\n"
+                          "PREPARE lm_rels_t_%d(pg_catalog.oid[], pg_catalog.oid) AS " SQL_RELS_T ";\n"
+                          "PREPARE lm_atts_t_%d(pg_catalog.oid[], pg_catalog.oid) AS " SQL_ATTS_T ";\n"
+                          "PREPARE lm_cons_t_%d(pg_catalog.oid[], pg_catalog.oid) AS " SQL_CONS_T ";\n"
                           "PREPARE lm_objs_%d AS %s;\n"
                           "PREPARE lm_scans_%d AS " SQL_SCANS ";\n"
                           "PREPARE lm_base_%d(pg_catalog.oid[]) AS %s",
-                          g, g, g, g, g, g, g, g, g, t->sql_objs, g, g, base);
+                          g, g, g, g, g, g, g, g, t->sql_objs, g, g, base);
     free(base);
     PgReply r;
     PgStatus s = pgconn_exec(t->traced, sql, TRACER_QUERY_MS, &r);
@@ -1455,33 +1440,54 @@ static size_t failed_at(const PgReply *r)
     return r->nres;
 }
 
-/* The query string run after the statement, for the cached snapshot's
- * highest oid. Caller frees. */
-static char *after_tx_sql(const Tracer *t)
+/* Substitutes $1 and $2 in sql. Caller frees. */
+static char *bind2(const char *sql, const char *p1, const char *p2)
 {
-    unsigned maxoid = snap_max_oid(&t->cache);
-    if (t->prepared) {
-        int g = t->generation;
-        return xasprintf("EXECUTE lm_locks_%d;\nEXECUTE lm_touched_%d(%u);\nEXECUTE lm_rels_t_%d(%u);\n"
-                         "EXECUTE lm_atts_t_%d(%u);\nEXECUTE lm_cons_t_%d(%u);\nEXECUTE lm_objs_%d;\n"
-                         "EXECUTE lm_scans_%d;\nCOMMIT",
-                         g, g, maxoid, g, maxoid, g, maxoid, g, maxoid, g, g);
-    }
-    char num[16];
-    snprintf(num, sizeof(num), "%u", maxoid);
     Buf b;
     buf_init(&b);
-    for (const char *p = t->after_plain; *p;) {
-        const char *q = strstr(p, "$1");
+    for (const char *p = sql; *p;) {
+        const char *q = strchr(p, '$');
         if (!q) {
             buf_puts(&b, p);
             break;
         }
         buf_append(&b, p, (size_t)(q - p));
-        buf_puts(&b, num);
-        p = q + 2;
+        if (q[1] == '1')
+            buf_puts(&b, p1);
+        else if (q[1] == '2')
+            buf_puts(&b, p2);
+        else
+            buf_append(&b, q, 2);
+        p = q[1] ? q + 2 : q + 1;
     }
     return buf_steal(&b);
+}
+
+/* The relations whose catalog rows the statement may have changed, as far
+ * as the before-snapshot tells: every relation it locked, and their indexes,
+ * toast tables and toast indexes (relations newer than the snapshot are read
+ * by oid > its highest). Catalog relations locked are added for their names
+ * only. Sorted, unique. */
+static void locked_family(const Snap *cache, const LockSet *locks, OidSet *out)
+{
+    for (size_t i = 0; i < locks->n; i++) {
+        unsigned oid = locks->v[i].relation;
+        if (!oid)
+            continue;
+        oidset_add(out, oid);
+        const Rel *r = snap_rel(cache, oid);
+        if (!r)
+            continue;
+        if (r->toast)
+            oidset_add(out, r->toast);
+        for (size_t k = 0; k < cache->nrels; k++) {
+            const Rel *x = cache->rels[k];
+            if (is_index_kind(x->kind) && x->indrel && (x->indrel == oid || (r->toast && x->indrel == r->toast)))
+                oidset_add(out, x->oid);
+        }
+    }
+    if (out->n > 1)
+        qsort(out->v, out->n, sizeof(unsigned), oid_cmp);
 }
 
 /* A schema renamed renames relations it does not lock: when the statement
@@ -1501,9 +1507,39 @@ static bool needs_full_snapshot(const LockSet *locks)
     return false;
 }
 
+static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err);
+
+/* Refused by one of the tracer's own queries inside the traced transaction:
+ * roll back; again with plain text when the prepared statements are gone
+ * (the statement deallocated them), else an error of the tracer. */
+static int tracer_query_failed(Tracer *t, const Statement *st, Trace *out, PgReply *r, Err *err)
+{
+    if (r->status == PG_LOST) {
+        int rc = lost(t, "traced", r, err);
+        pgreply_clear(r);
+        return rc;
+    }
+    bool again = lost_prepared(t, r);
+    int rc = again ? 0
+                   : err_set(err, 3, "tracing failed: a query of the tracer was refused: %s",
+                             r->message ? r->message : "timeout");
+    pgreply_clear(r);
+    if (run_quiet(t, t->traced, "ROLLBACK", err) < 0)
+        return -1;
+    if (!again) {
+        t->cache_valid = false;
+        return rc;
+    }
+    trace_free(out);
+    out->status = TRACE_OK;
+    snprintf(out->capture, sizeof(out->capture), "tx");
+    return run_tx(t, st, out, err);
+}
+
 /* 1: the server refused to run it in a transaction block (retry outside). */
 static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
 {
+    /* 1. the statement, after a baseline of the scan counters */
     char *base = scan_baseline_sql(t, &t->cache);
     char *sql = xasprintf("BEGIN;\n%s;\n%s", base, st->sql);
     PgReply r;
@@ -1516,13 +1552,8 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         pgreply_clear(&r);
         return rc;
     }
-    if (s != PG_OK && failed_at(&r) == 1 && lost_prepared(t, &r)) {
-        /* the baseline's prepared statement is gone: the statement did not run */
-        pgreply_clear(&r);
-        if (run_quiet(t, t->traced, "ROLLBACK", err) < 0)
-            return -1;
-        return run_tx(t, st, out, err);
-    }
+    if (s != PG_OK && failed_at(&r) == 1 && t->prepared && strcmp(r.sqlstate, "26000") == 0)
+        return tracer_query_failed(t, st, out, &r, err); /* the statement did not run */
     if (s != PG_OK) {
         bool retry = s == PG_REFUSED && strcmp(r.sqlstate, "25001") == 0;
         if (s == PG_TIMEOUT)
@@ -1543,49 +1574,13 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     }
     pgreply_clear(&r);
 
-    char *after_sql = after_tx_sql(t);
-    s = pgconn_exec(t->traced, after_sql, TRACER_QUERY_MS, &r);
-    free(after_sql);
-    if (s == PG_REFUSED && failed_at(&r) < 7 && lost_prepared(t, &r)) {
-        /* the statement deallocated the tracer's statements: run it again
-         * (its transaction is rolled back) with the plain text */
-        pgreply_clear(&r);
+    /* 2. at once, the own backend's locks (a query that takes none) */
+    char *lsql = t->prepared ? xasprintf("EXECUTE lm_locks_%d", t->generation) : xstrdup(SQL_OWN_LOCKS);
+    s = pgconn_exec(t->traced, lsql, TRACER_QUERY_MS, &r);
+    free(lsql);
+    if (s != PG_OK || r.nres != 1) {
         PQclear(baseline);
-        if (run_quiet(t, t->traced, "ROLLBACK", err) < 0)
-            return -1;
-        return run_tx(t, st, out, err);
-    }
-    if (s == PG_LOST) {
-        int rc = lost(t, "traced", &r, err);
-        pgreply_clear(&r);
-        PQclear(baseline);
-        return rc;
-    }
-    if (s != PG_OK) {
-        size_t at = failed_at(&r);
-        if (s == PG_REFUSED && at == 7) {
-            /* COMMIT refused it (deferred constraint, serialization): the
-             * statement failed, its transaction is rolled back */
-            set_error(out, &r);
-            pgreply_clear(&r);
-            PQclear(baseline);
-            return 0;
-        }
-        int rc = err_set(err, 3, "tracing failed: the tracer's query %zu was refused: %s", at + 1,
-                         r.message ? r.message : "timeout");
-        pgreply_clear(&r);
-        PQclear(baseline);
-        run_quiet(t, t->traced, "ROLLBACK", NULL);
-        t->cache_valid = false;
-        return rc;
-    }
-
-    if (r.nres != 8) {
-        int rc = err_set(err, 3, "tracing failed: %zu results instead of 8", r.nres);
-        pgreply_clear(&r);
-        PQclear(baseline);
-        t->cache_valid = false;
-        return rc;
+        return tracer_query_failed(t, st, out, &r, err);
     }
     LockSet locks = {0};
     PGresult *lr = r.res[0];
@@ -1600,25 +1595,71 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         }
         lockset_add(&locks, &l);
     }
-    /* touched relations, read again inside the transaction */
-    size_t ntouched = (size_t)PQntuples(r.res[1]);
-    unsigned *touched = xcalloc(ntouched + 1, sizeof(unsigned));
-    for (size_t i = 0; i < ntouched; i++)
-        touched[i] = val_oid(PQgetvalue(r.res[1], (int)i, 0));
-    if (ntouched > 1)
-        qsort(touched, ntouched, sizeof(unsigned), oid_cmp);
+    pgreply_clear(&r);
+
+    /* 3. still inside: the touched relations' catalog rows, names of
+     * objects, scans; COMMIT */
+    OidSet family = {0};
+    locked_family(&t->cache, &locks, &family);
+    Buf arr;
+    buf_init(&arr);
+    buf_puts(&arr, "'{");
+    for (size_t i = 0; i < family.n; i++)
+        buf_printf(&arr, "%s%u", i ? "," : "", family.v[i]);
+    buf_puts(&arr, "}'::pg_catalog.oid[]");
+    unsigned maxoid = snap_max_oid(&t->cache);
+    char num[16];
+    snprintf(num, sizeof(num), "%u", maxoid);
+    int g = t->generation;
+    char *csql = t->prepared
+                     ? xasprintf("EXECUTE lm_rels_t_%d(%s, %s);\nEXECUTE lm_atts_t_%d(%s, %s);\n"
+                                 "EXECUTE lm_cons_t_%d(%s, %s);\nEXECUTE lm_objs_%d;\n"
+                                 "EXECUTE lm_scans_%d;\nCOMMIT",
+                                 g, arr.data, num, g, arr.data, num, g, arr.data, num, g, g)
+                     : bind2(t->after_plain, arr.data, num);
+    buf_free(&arr);
+    s = pgconn_exec(t->traced, csql, TRACER_QUERY_MS, &r);
+    free(csql);
+    if (s != PG_OK && !(s == PG_REFUSED && failed_at(&r) == 5)) {
+        PQclear(baseline);
+        lockset_free(&locks);
+        free(family.v);
+        return tracer_query_failed(t, st, out, &r, err);
+    }
+    if (s != PG_OK) {
+        /* COMMIT refused it (deferred constraint, serialization): the
+         * statement failed, its transaction is rolled back */
+        set_error(out, &r);
+        pgreply_clear(&r);
+        PQclear(baseline);
+        lockset_free(&locks);
+        free(family.v);
+        return 0;
+    }
+    /* touched: the family (user relations) and every relation newer than the snapshot */
+    OidSet touched = {0};
+    for (size_t i = 0; i < family.n; i++)
+        if (family.v[i] >= FIRST_USER_OID)
+            *ARRAY_PUSH(touched.v, touched.n, touched.cap) = family.v[i];
+    free(family.v);
     Snap fresh = {0};
-    snap_add_rels(&fresh, r.res[2]);
-    snap_add_atts(&fresh, r.res[3]);
-    snap_add_cons(&fresh, r.res[4]);
+    snap_add_rels(&fresh, r.res[0]);
+    snap_add_atts(&fresh, r.res[1]);
+    snap_add_cons(&fresh, r.res[2]);
     snap_sort(&fresh);
-    attach_descriptions(&locks, r.res[5]);
+    for (size_t i = 0; i < fresh.nrels; i++)
+        if (fresh.rels[i]->oid > maxoid)
+            *ARRAY_PUSH(touched.v, touched.n, touched.cap) = fresh.rels[i]->oid;
+    if (touched.n > 1)
+        qsort(touched.v, touched.n, sizeof(unsigned), oid_cmp);
+    attach_descriptions(&locks, r.res[3]);
     Scan *scans;
     size_t nscans;
-    load_scans(r.res[6], baseline, &scans, &nscans);
+    load_scans(r.res[4], baseline, &scans, &nscans);
     PQclear(baseline);
     pgreply_clear(&r);
 
+    /* 4. the after-snapshot: the before-snapshot with the touched rows read again */
     Snap after = {0};
     int rc = 0;
     if (needs_full_snapshot(&locks)) {
@@ -1630,7 +1671,7 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
                          r.message ? r.message : "unexpected result");
         pgreply_clear(&r);
     } else {
-        snap_merge(&after, &t->cache, &fresh, touched, ntouched);
+        snap_merge(&after, &t->cache, &fresh, touched.v, touched.n);
     }
     if (rc == 0) {
         build_trace(out, st, &t->cache, &after, &fresh, &locks, scans, nscans);
@@ -1644,7 +1685,7 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     snap_free(&fresh);
     lockset_free(&locks);
     free(scans);
-    free(touched);
+    free(touched.v);
     return rc;
 }
 
