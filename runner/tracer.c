@@ -416,24 +416,66 @@ static bool oids_has(const unsigned *v, size_t n, unsigned oid)
 static void snap_merge(Snap *after, const Snap *before, const Snap *fresh, const unsigned *touched,
                        size_t ntouched)
 {
+    /* both sides are sorted: merge them in one pass, no sort */
     memset(after, 0, sizeof(*after));
-    for (size_t i = 0; i < before->nrels; i++)
-        if (!oids_has(touched, ntouched, before->rels[i]->oid))
-            snap_push_rel(after, before->rels[i]);
-    for (size_t i = 0; i < fresh->nrels; i++)
-        if (oids_has(touched, ntouched, fresh->rels[i]->oid))
-            snap_push_rel(after, fresh->rels[i]);
-    for (size_t i = 0; i < before->natts; i++)
-        if (!oids_has(touched, ntouched, before->atts[i]->rel))
-            snap_push_att(after, before->atts[i]);
-    for (size_t i = 0; i < fresh->natts; i++)
-        snap_push_att(after, fresh->atts[i]);
-    for (size_t i = 0; i < before->ncons; i++)
-        if (before->cons[i]->rel && !oids_has(touched, ntouched, before->cons[i]->rel))
-            snap_push_con(after, before->cons[i]);
-    for (size_t i = 0; i < fresh->ncons; i++)
-        snap_push_con(after, fresh->cons[i]);
-    snap_sort(after);
+    size_t i = 0, j = 0;
+    while (i < before->nrels || j < fresh->nrels) {
+        Rel *b = i < before->nrels ? before->rels[i] : NULL;
+        Rel *f = j < fresh->nrels ? fresh->rels[j] : NULL;
+        if (b && oids_has(touched, ntouched, b->oid)) {
+            i++;
+            continue;
+        }
+        if (f && !oids_has(touched, ntouched, f->oid)) {
+            j++;
+            continue;
+        }
+        if (b && (!f || b->oid < f->oid)) {
+            snap_push_rel(after, b);
+            i++;
+        } else {
+            snap_push_rel(after, f);
+            j++;
+            if (b && b->oid == f->oid)
+                i++;
+        }
+    }
+    i = j = 0;
+    while (i < before->natts || j < fresh->natts) {
+        Att *b = i < before->natts ? before->atts[i] : NULL;
+        Att *f = j < fresh->natts ? fresh->atts[j] : NULL;
+        if (b && oids_has(touched, ntouched, b->rel)) {
+            i++;
+            continue;
+        }
+        if (b && (!f || att_key_cmp(b, f) < 0)) {
+            snap_push_att(after, b);
+            i++;
+        } else {
+            snap_push_att(after, f);
+            j++;
+            if (b && att_key_cmp(b, f) == 0)
+                i++;
+        }
+    }
+    i = j = 0;
+    while (i < before->ncons || j < fresh->ncons) {
+        Con *b = i < before->ncons ? before->cons[i] : NULL;
+        Con *f = j < fresh->ncons ? fresh->cons[j] : NULL;
+        if (b && (!b->rel || oids_has(touched, ntouched, b->rel))) {
+            i++;
+            continue;
+        }
+        if (b && (!f || con_key_cmp(b, f) < 0)) {
+            snap_push_con(after, b);
+            i++;
+        } else {
+            snap_push_con(after, f);
+            j++;
+            if (b && con_key_cmp(b, f) == 0)
+                i++;
+        }
+    }
 }
 
 static unsigned snap_max_oid(const Snap *s)
