@@ -1597,7 +1597,10 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     if (s != PG_OK && failed_at(&r) == 1 && t->prepared && strcmp(r.sqlstate, "26000") == 0)
         return tracer_query_failed(t, st, out, &r, err); /* the statement did not run */
     if (s != PG_OK) {
-        bool retry = s == PG_REFUSED && strcmp(r.sqlstate, "25001") == 0;
+        /* 25001: cannot run inside a transaction block; 2D000: a procedure
+         * that commits or rolls back (CALL) cannot inside one either */
+        bool retry = s == PG_REFUSED &&
+                     (strcmp(r.sqlstate, "25001") == 0 || strcmp(r.sqlstate, "2D000") == 0);
         if (s == PG_TIMEOUT)
             set_timeout(out, t->timeout_ms);
         else if (!retry)
@@ -1732,26 +1735,15 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
 }
 
 /* One observation of the traced backend's locks (and the observer's, to
- * recognise waits on the observer's own queries). Returns -1 when the
- * observer's connection is lost; *waiting_on gets the relation oid the traced
- * backend waits for (or 1 when it waits for something else, 0 when it does
- * not wait). */
-static int observe(Tracer *t, const char *sample_sql, LockSet *seen, unsigned *waiting_on,
-                   Err *err)
+ * recognise waits on the observer's own queries): a reply to the sample
+ * query. *waiting_on gets the relation oid the traced backend waits for (1
+ * when it waits for something else, 0 when it does not wait). */
+static void observe(const Tracer *t, const PgReply *r, LockSet *seen, unsigned *waiting_on)
 {
-    PgReply r;
-    PgStatus s = pgconn_exec(t->observer, sample_sql, TRACER_QUERY_MS, &r);
     *waiting_on = 0;
-    if (s == PG_LOST) {
-        int rc = lost(t, "observer", &r, err);
-        pgreply_clear(&r);
-        return rc;
-    }
-    if (s != PG_OK || r.nres < 1) {
-        pgreply_clear(&r);
-        return 0;
-    }
-    PGresult *res = r.res[0];
+    if (r->status != PG_OK || r->nres < 1)
+        return;
+    PGresult *res = r->res[0];
     int rows = PQntuples(res);
     for (int i = 0; i < rows; i++) {
         if (atoi(PQgetvalue(res, i, 0)) != t->traced_pid)
@@ -1776,8 +1768,6 @@ static int observe(Tracer *t, const char *sample_sql, LockSet *seen, unsigned *w
             *waiting_on = strcmp(l.locktype, "relation") == 0 && l.relation ? l.relation : 1;
         lockset_add(seen, &l);
     }
-    pgreply_clear(&r);
-    return 0;
 }
 
 /* Names of relations and objects the snapshots do not know (catalogs, objects),
@@ -1875,38 +1865,72 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
         t->cache_valid = false;
         goto out;
     }
+    /* Sample the traced backend's locks in a loop until the statement
+     * completes, waiting on both sockets at once so that its completion is
+     * seen (and timed) when it happens, not after the next sample. */
     double start = now_ms(), released = start;
     double deadline = start + t->timeout_ms;
-    bool blocked = false, done = false;
-    while (!done) {
-        unsigned waiting_on;
-        if (observe(t, sample_sql, &seen, &waiting_on, err) < 0)
-            goto out;
-        if (holding && (waiting_on || now_ms() - start > OBSERVER_HOLD_MS)) {
-            blocked = waiting_on == target_oid;
-            if (run_quiet(t, t->observer, "COMMIT", err) < 0)
+    bool blocked = false, done = false, sampling = false;
+    PgConn *both[2] = {t->traced, t->observer};
+    while (!done || sampling) {
+        if (!sampling && !done) {
+            if (pgconn_send(t->observer, sample_sql, err) < 0) {
+                t->cache_valid = false;
+                goto out;
+            }
+            sampling = true;
+        }
+        if (!done && now_ms() >= deadline) {
+            /* past the timeout: finish the sample, release, cancel */
+            PgReply o;
+            if (sampling && pgconn_wait(t->observer, now_ms() + TRACER_QUERY_MS, &o) == PG_LOST) {
+                lost(t, "observer", &o, err);
+                pgreply_clear(&o);
+                goto out;
+            }
+            pgreply_clear(&o);
+            sampling = false;
+            if (holding && run_quiet(t, t->observer, "COMMIT", err) < 0)
                 goto out;
             holding = false;
-            released = now_ms();
-        }
-        if (pgconn_poll(t->traced, 0, &r)) {
+            pgconn_wait(t->traced, now_ms(), &r); /* cancels, reads on */
             done = true;
-            break;
+            continue;
         }
-        if (now_ms() >= deadline) {
-            if (holding) {
+        double left = done ? TRACER_QUERY_MS : deadline - now_ms();
+        if (pgconn_wait_any(both, 2, left < 1 ? 1 : (int)left) < 0) {
+            err_set(err, 3, "could not wait for the server's sockets");
+            t->cache_valid = false;
+            goto out;
+        }
+        if (!done && pgconn_poll(t->traced, 0, &r))
+            done = true;
+        PgReply o;
+        if (sampling && pgconn_poll(t->observer, 0, &o)) {
+            sampling = false;
+            if (o.status == PG_LOST) {
+                lost(t, "observer", &o, err);
+                pgreply_clear(&o);
+                goto out;
+            }
+            unsigned waiting_on;
+            observe(t, &o, &seen, &waiting_on);
+            pgreply_clear(&o);
+            if (holding && (waiting_on || done || now_ms() - start > OBSERVER_HOLD_MS)) {
+                blocked = waiting_on == target_oid;
+                released = now_ms(); /* the lock goes when the server reads the COMMIT */
                 if (run_quiet(t, t->observer, "COMMIT", err) < 0)
                     goto out;
                 holding = false;
             }
-            pgconn_wait(t->traced, now_ms(), &r); /* cancels, reads on */
-            done = true;
         }
     }
     if (holding && run_quiet(t, t->observer, "COMMIT", err) < 0)
         goto out;
     /* the time the statement spent waiting for the observer is not its own */
     out->duration_ms = r.ms - (blocked ? released - start : 0);
+    if (out->duration_ms < 0)
+        out->duration_ms = 0;
     if (r.status == PG_LOST) {
         lost(t, "traced", &r, err);
         goto out;

@@ -255,6 +255,12 @@ static const Case cases[] = {
      .setup = "DROP TABLE IF EXISTS dob",
      .sql = "DO $$ BEGIN CREATE TABLE dob(id int); ALTER TABLE dob ADD COLUMN t text; END $$",
      .rewrite_until = -1, .scan_until = -2, .change_kind = "relation_created", .change_relation = "dob"},
+    {.name = "a procedure that commits (2D000 in a transaction block): retried outside", .min = 11,
+     .setup = "DROP TABLE IF EXISTS pc; CREATE TABLE pc(id int); "
+              "CREATE OR REPLACE PROCEDURE pc_fill() LANGUAGE plpgsql AS "
+              "$$ BEGIN INSERT INTO pc VALUES (1); COMMIT; INSERT INTO pc VALUES (2); END $$",
+     .sql = "CALL pc_fill()", .target = "pc", .capture = "observer", .rewrite_until = -1,
+     .scan_until = -2, .locks = {{"pc", "table", "RowExclusiveLock"}}},
     {.name = "alter type add value before 12 (outside a transaction)", .max = 11,
      .setup = "DROP TYPE IF EXISTS mood; CREATE TYPE mood AS ENUM ('sad')",
      .sql = "ALTER TYPE mood ADD VALUE 'happy'", .no_tx_below = 12, .capture = "poll",
