@@ -1821,6 +1821,7 @@ static int resolve_outside(Tracer *t, LockSet *locks, Snap *resolved, Err *err)
         rc = lost(t, "observer", &r, err);
     } else if (s == PG_OK) {
         snap_add_rels(resolved, r.res[0]);
+        snap_sort(resolved);
         if (objs.len && r.nres > 1)
             attach_descriptions(locks, r.res[1]);
     }

@@ -398,6 +398,10 @@ static void run_case(Tracer *tr, const Case *c, int major, bool verbose)
                 got = true;
         CHECK(got, "%s on %d: a lock with role %s expected", c->name, major, c->role_present);
     }
+    for (size_t i = 0; i < t.nlocks; i++)
+        CHECK(t.locks[i].relation && strncmp(t.locks[i].relation, "(relation ", 10) != 0,
+              "%s on %d: every lock is named (%s)", c->name, major,
+              t.locks[i].relation ? t.locks[i].relation : "null");
     for (const ExpLock *e = c->locks; e < c->locks + 4 && e->relation; e++) {
         if (!in_range(major, e->min, e->max))
             continue;
