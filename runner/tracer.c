@@ -35,12 +35,18 @@
  * its table) in ACCESS EXCLUSIVE mode, the traced connection sends the
  * statement in autocommit, the observer reads the traced backend's locks
  * while the statement waits for its first lock on the target (capture
- * "observer"; "poll" when that did not happen), releases, and samples the
- * traced backend's locks in a loop until the statement completes. The
- * observations are united; when the statement succeeds every lock counts as
- * granted (it got every lock it asked for). Short locks between two samples
- * can be missed; sequential scans are not available; the after-snapshot is
- * read in full; duration_ms excludes the time the observer held the target.
+ * "observer"; "poll" when that did not happen). Then the leapfrog: a second
+ * observer connection (opened the first time it is needed) queues its own
+ * ACCESS EXCLUSIVE request behind the statement's before the first lets go,
+ * so that the statement's next fresh request on the target waits again and
+ * is read exactly too (VACUUM: its lookup AccessShareLock, then its
+ * ShareUpdateExclusiveLock). Between those waits the locks are sampled in a
+ * loop that waits on every socket at once. The observations are united; a
+ * statement that went on got every lock it was seen waiting for (only a
+ * cancel, lock timeout or deadlock ends one while it waits). Short locks
+ * between two samples can be missed; sequential scans are not available; the
+ * after-snapshot is read in full; duration_ms excludes the time the
+ * statement waited for the observers.
  *
  * Transaction control (info.tx_control: BEGIN, COMMIT ... in a migration)
  * runs plainly, capture "none", no locks, and drops the cached snapshot; a
@@ -75,6 +81,9 @@
 #define TRACER_QUERY_MS 60000   /* the tracer's own catalog queries */
 #define OBSERVER_LOCK_MS 2000   /* the observer's LOCK TABLE */
 #define OBSERVER_HOLD_MS 1000   /* longest the observer holds the target without seeing a wait */
+#define LEAPFROG_WAIT_MS 200    /* lock_timeout of an observer queued behind the statement */
+#define LEAPFROG_QUEUE_MS 50    /* longest wait to see it queued before letting go anyway */
+#define LEAPFROG_MAX_PHASES 16
 #define DEFAULT_TIMEOUT_MS 60000
 
 /* ---- SQL ------------------------------------------------------------------ */
@@ -1241,7 +1250,10 @@ struct Tracer {
     PgConn *traced;    /* runs the statements; owned */
     PgConn *observer;  /* watches the traced backend; owned */
     int major;         /* server major version */
-    int traced_pid, observer_pid;
+    int traced_pid, observer_pid, observer2_pid;
+    PgConn *observer2; /* the second observer, for the leapfrog; opened when first needed; owned */
+    char observer_bid[16], observer2_bid[16]; /* "5/": how their virtualxids begin */
+    char *conninfo;    /* owned */
     int timeout_ms;    /* per statement */
     Snap cache;        /* the catalog as the last statement left it */
     bool cache_valid;
@@ -1291,6 +1303,7 @@ Tracer *tracer_new(const char *conninfo, const TracerOpts *opts, Err *err)
     t->observer = pgconn_connect(conninfo, CONNECT_TIMEOUT_MS, err);
     if (!t->observer)
         goto fail;
+    t->conninfo = xstrdup(conninfo);
     t->traced_pid = pgconn_pid(t->traced);
     t->observer_pid = pgconn_pid(t->observer);
     t->major = opts && opts->server_major ? opts->server_major
@@ -1323,6 +1336,8 @@ void tracer_free(Tracer *t)
         return;
     pgconn_close(t->traced);
     pgconn_close(t->observer);
+    pgconn_close(t->observer2);
+    free(t->conninfo);
     snap_free(&t->cache);
     free(t->sql_objs_tail);
     free(t->sql_objs);
@@ -1755,29 +1770,49 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     return rc;
 }
 
-/* One observation of the traced backend's locks (and the observer's, to
- * recognise waits on the observer's own queries): a reply to the sample
+/* One observation of the traced backend's locks (and the observers', to
+ * recognise waits on the observers' own transactions): a reply to the sample
  * query. *waiting_on gets the relation oid the traced backend waits for (1
- * when it waits for something else, 0 when it does not wait). */
-static void observe(const Tracer *t, const PgReply *r, LockSet *seen, unsigned *waiting_on)
+ * when it waits for something else, 0 when it does not wait); *queued tells
+ * whether the backend queued_pid waits for a lock on relation target. */
+static void observe(const Tracer *t, const PgReply *r, LockSet *seen, unsigned *waiting_on,
+                    int queued_pid, unsigned target, bool *queued, int *waits_observer)
 {
     *waiting_on = 0;
+    *queued = false;
+    *waits_observer = 0;
     if (r->status != PG_OK || r->nres < 1)
         return;
     PGresult *res = r->res[0];
     int rows = PQntuples(res);
     for (int i = 0; i < rows; i++) {
-        if (atoi(PQgetvalue(res, i, 0)) != t->traced_pid)
+        int pid = atoi(PQgetvalue(res, i, 0));
+        if (pid == queued_pid && queued_pid && PQgetvalue(res, i, 12)[0] == 'f' &&
+            val_oid(PQgetvalue(res, i, 3)) == target)
+            *queued = true;
+        if (pid != t->traced_pid)
             continue;
         RawLock l;
         rawlock_read(&l, res, i, 1);
         bool drop = is_own_xact_lock(&l);
         if (!drop && l.vxid && strcmp(l.locktype, "virtualxid") == 0) {
-            /* a wait on one of the observer's own queries is the observer's doing */
-            for (int k = 0; k < rows; k++)
-                if (atoi(PQgetvalue(res, k, 0)) == t->observer_pid &&
-                    !PQgetisnull(res, k, 6) && strcmp(PQgetvalue(res, k, 6), l.vxid) == 0)
-                    drop = true;
+            /* a wait on one of the observers' own transactions (their
+             * virtualxids start with their backend id) is their doing: not
+             * captured, but that observer must let go */
+            int which = 0;
+            if (t->observer_bid[0] && strncmp(l.vxid, t->observer_bid, strlen(t->observer_bid)) == 0)
+                which = 1;
+            else if (t->observer2_bid[0] &&
+                     strncmp(l.vxid, t->observer2_bid, strlen(t->observer2_bid)) == 0)
+                which = 2;
+            if (which) {
+                drop = true;
+                if (!l.granted) {
+                    *waits_observer = which;
+                    if (!*waiting_on)
+                        *waiting_on = 1;
+                }
+            }
         }
         if (drop) {
             free(l.locktype);
@@ -1832,6 +1867,23 @@ static int resolve_outside(Tracer *t, LockSet *locks, Snap *resolved, Err *err)
     return rc;
 }
 
+/* How the virtualxids of c's backend begin ("5/"), into bid. */
+static int backend_vxid_prefix(Tracer *t, PgConn *c, char *bid, size_t n, Err *err)
+{
+    PgReply r;
+    PgStatus s = pgconn_exec(c,
+                             "SELECT virtualxid FROM pg_catalog.pg_lock_status() WHERE pid = "
+                             "pg_catalog.pg_backend_pid() AND locktype = 'virtualxid'",
+                             TRACER_QUERY_MS, &r);
+    bid[0] = '\0';
+    const char *v = pgreply_value(&r, 0, 0, 0);
+    if (s == PG_OK && v && strchr(v, '/'))
+        snprintf(bid, n, "%.*s", (int)(strchr(v, '/') - v + 1), v);
+    int rc = s == PG_LOST ? lost(t, "observer", &r, err) : 0;
+    pgreply_clear(&r);
+    return rc;
+}
+
 static const Rel *find_target(const Snap *s, const Statement *st)
 {
     if (!st->info.target)
@@ -1858,28 +1910,56 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
     PgReply r = {0};
     int rc = -1;
 
-    /* the observer takes the target first so that the statement waits for it */
-    bool holding = false;
+    /* The leapfrog. An observer holds the target in ACCESS EXCLUSIVE mode:
+     * the statement waits for its first lock on it, and its locks are read
+     * while it waits. Then the other observer queues its own ACCESS
+     * EXCLUSIVE request behind the statement's, and only then the first
+     * releases: the statement gets its lock, and its next fresh request on
+     * the target (after it let the first go, as VACUUM does with its lookup
+     * lock) waits for the second observer, and is read in turn; and so on.
+     * A request the statement makes while it still holds a lock on the
+     * target goes ahead of the queued observer (PostgreSQL grants it, no
+     * deadlock); a queued observer gives up after a short lock_timeout.
+     * Between the phases the locks are sampled. */
     const Rel *target = find_target(&t->cache, st);
     if (target && is_index_kind(target->kind))
         target = snap_rel(&t->cache, target->indrel); /* an index: its table is locked first */
     unsigned target_oid = target ? target->oid : 0;
+    char *lock_sql = NULL;
     if (target) {
+        if (!t->observer2) {
+            t->observer2 = pgconn_connect(t->conninfo, CONNECT_TIMEOUT_MS, err);
+            if (!t->observer2)
+                goto out;
+            t->observer2_pid = pgconn_pid(t->observer2);
+            if (backend_vxid_prefix(t, t->observer2, t->observer2_bid, sizeof(t->observer2_bid), err) < 0)
+                goto out;
+        }
+        if (!t->observer_bid[0] &&
+            backend_vxid_prefix(t, t->observer, t->observer_bid, sizeof(t->observer_bid), err) < 0)
+            goto out;
         char *nsp = PQescapeIdentifier(pgconn_raw(t->observer), target->nsp, strlen(target->nsp));
         char *rel = PQescapeIdentifier(pgconn_raw(t->observer), target->name, strlen(target->name));
-        char *sql = xasprintf("BEGIN;\nLOCK TABLE %s.%s IN ACCESS EXCLUSIVE MODE", nsp ? nsp : "",
-                              rel ? rel : "");
+        lock_sql = xasprintf("BEGIN;\nSET LOCAL lock_timeout = %d;\nLOCK TABLE %s.%s IN ACCESS EXCLUSIVE MODE",
+                             LEAPFROG_WAIT_MS, nsp ? nsp : "", rel ? rel : "");
         PQfreemem(nsp);
         PQfreemem(rel);
-        PgStatus s = pgconn_exec(t->observer, sql, OBSERVER_LOCK_MS, &r);
-        free(sql);
+    }
+    free(sample_sql);
+    sample_sql = xasprintf("SELECT pid, " SQL_LOCK_COLS " FROM pg_catalog.pg_lock_status() "
+                           "WHERE pid IN (%d, %d, %d)",
+                           t->traced_pid, t->observer_pid, t->observer2_pid);
+    PgConn *obs[2] = {t->observer, t->observer2};
+    int holder = -1, pending = -1, sampler = -1; /* index in obs, -1: none */
+    if (lock_sql) {
+        PgStatus s = pgconn_exec(obs[0], lock_sql, OBSERVER_LOCK_MS, &r);
         if (s == PG_LOST) {
             lost(t, "observer", &r, err);
             goto out;
         }
-        holding = s == PG_OK;
+        holder = s == PG_OK ? 0 : -1;
         pgreply_clear(&r);
-        if (!holding && run_quiet(t, t->observer, "ROLLBACK", err) < 0)
+        if (holder < 0 && run_quiet(t, obs[0], "ROLLBACK", err) < 0)
             goto out;
     }
 
@@ -1887,72 +1967,131 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
         t->cache_valid = false;
         goto out;
     }
-    /* Sample the traced backend's locks in a loop until the statement
-     * completes, waiting on both sockets at once so that its completion is
-     * seen (and timed) when it happens, not after the next sample. */
-    double start = now_ms(), released = start;
+    double start = now_ms(), hold_since = start, queue_since = 0, blocked_ms = 0;
     double deadline = start + t->timeout_ms;
-    bool blocked = false, done = false, sampling = false;
-    PgConn *both[2] = {t->traced, t->observer};
-    while (!done || sampling) {
-        if (!sampling && !done) {
-            if (pgconn_send(t->observer, sample_sql, err) < 0) {
-                t->cache_valid = false;
-                goto out;
-            }
-            sampling = true;
-        }
+    int phases = 0;
+    bool done = false, held_it = false; /* held_it: the statement waited for the current holder */
+    PgConn *all[3] = {t->traced, obs[0], obs[1]};
+    int nall = obs[1] ? 3 : 2;
+    while (!done || sampler >= 0 || pending >= 0) {
+        PgReply o;
         if (!done && now_ms() >= deadline) {
-            /* past the timeout: finish the sample, release, cancel */
-            PgReply o;
-            if (sampling && pgconn_wait(t->observer, now_ms() + TRACER_QUERY_MS, &o) == PG_LOST) {
-                lost(t, "observer", &o, err);
+            /* past the timeout: finish the sample, let go, cancel */
+            if (sampler >= 0) {
+                PgStatus os = pgconn_wait(obs[sampler], now_ms() + TRACER_QUERY_MS, &o);
                 pgreply_clear(&o);
-                goto out;
+                sampler = -1;
+                if (os == PG_LOST) {
+                    lost(t, "observer", &o, err);
+                    goto out;
+                }
             }
-            pgreply_clear(&o);
-            sampling = false;
-            if (holding && run_quiet(t, t->observer, "COMMIT", err) < 0)
+            if (holder >= 0 && run_quiet(t, obs[holder], "COMMIT", err) < 0)
                 goto out;
-            holding = false;
+            holder = -1;
+            if (pending >= 0)
+                pgconn_cancel(obs[pending]);
             pgconn_wait(t->traced, now_ms(), &r); /* cancels, reads on */
             done = true;
             continue;
         }
-        double left = done ? TRACER_QUERY_MS : deadline - now_ms();
-        if (pgconn_wait_any(both, 2, left < 1 ? 1 : (int)left) < 0) {
+        if (done && holder >= 0 && sampler < 0) {
+            if (run_quiet(t, obs[holder], "COMMIT", err) < 0)
+                goto out;
+            holder = -1;
+        }
+        if (!done && sampler < 0) {
+            sampler = holder >= 0 ? holder : pending == 0 ? 1 : 0;
+            if (pgconn_send(obs[sampler], sample_sql, err) < 0) {
+                t->cache_valid = false;
+                goto out;
+            }
+        }
+        double left = done ? LEAPFROG_WAIT_MS * 4 : deadline - now_ms();
+        if (pgconn_wait_any(all, nall, left < 1 ? 1 : (int)left) < 0) {
             err_set(err, 3, "could not wait for the server's sockets");
             t->cache_valid = false;
             goto out;
         }
         if (!done && pgconn_poll(t->traced, 0, &r))
             done = true;
-        PgReply o;
-        if (sampling && pgconn_poll(t->observer, 0, &o)) {
-            sampling = false;
+        if (pending >= 0 && pgconn_poll(obs[pending], 0, &o)) {
+            /* the queued observer got the target (or gave up) */
+            PgStatus ls = o.status;
+            pgreply_clear(&o);
+            if (ls == PG_LOST) {
+                lost(t, "observer", &o, err);
+                goto out;
+            }
+            if (ls == PG_OK && !done) {
+                holder = pending;
+                hold_since = now_ms();
+                held_it = false;
+            } else if (run_quiet(t, obs[pending], ls == PG_OK ? "COMMIT" : "ROLLBACK", err) < 0) {
+                goto out;
+            }
+            pending = -1;
+        }
+        if (sampler >= 0 && pgconn_poll(obs[sampler], 0, &o)) {
+            sampler = -1;
             if (o.status == PG_LOST) {
                 lost(t, "observer", &o, err);
                 pgreply_clear(&o);
                 goto out;
             }
             unsigned waiting_on;
-            observe(t, &o, &seen, &waiting_on);
+            bool queued;
+            int waits_observer;
+            observe(t, &o, &seen, &waiting_on, pending >= 0 ? pgconn_pid(obs[pending]) : 0,
+                    target_oid, &queued, &waits_observer);
             pgreply_clear(&o);
-            if (holding && (waiting_on || done || now_ms() - start > OBSERVER_HOLD_MS)) {
-                blocked = waiting_on == target_oid;
-                released = now_ms(); /* the lock goes when the server reads the COMMIT */
-                if (run_quiet(t, t->observer, "COMMIT", err) < 0)
+            if (pending >= 0 && waits_observer == pending + 1 && holder < 0) {
+                /* the statement waits for the queued observer's transaction
+                 * (CREATE INDEX CONCURRENTLY waits for older snapshots): give up */
+                pgconn_cancel(obs[pending]);
+            }
+            if (holder < 0)
+                continue;
+            bool release = false;
+            if (waiting_on && !held_it) {
+                held_it = true;
+                if (waiting_on == target_oid)
+                    phases++;
+            }
+            if (pending >= 0) {
+                /* let go once the next observer is queued behind the statement */
+                release = queued || now_ms() - queue_since > LEAPFROG_QUEUE_MS;
+            } else if (done) {
+                release = true;
+            } else if (waiting_on) {
+                if (waiting_on == target_oid && phases < LEAPFROG_MAX_PHASES) {
+                    pending = 1 - holder;
+                    queue_since = now_ms();
+                    if (pgconn_send(obs[pending], lock_sql, err) < 0) {
+                        t->cache_valid = false;
+                        goto out;
+                    }
+                } else {
+                    release = true;
+                }
+            } else if (now_ms() - hold_since > OBSERVER_HOLD_MS) {
+                release = true; /* the statement does not come to the target */
+            }
+            if (release) {
+                /* the time the statement waited for the observer is not its own;
+                 * the lock goes when the server reads the COMMIT */
+                if (held_it)
+                    blocked_ms += now_ms() - hold_since;
+                if (run_quiet(t, obs[holder], "COMMIT", err) < 0)
                     goto out;
-                holding = false;
+                holder = -1;
             }
         }
     }
-    if (holding && run_quiet(t, t->observer, "COMMIT", err) < 0)
-        goto out;
-    /* the time the statement spent waiting for the observer is not its own */
-    out->duration_ms = r.ms - (blocked ? released - start : 0);
+    out->duration_ms = r.ms - blocked_ms;
     if (out->duration_ms < 0)
         out->duration_ms = 0;
+    bool blocked = phases > 0;
     if (r.status == PG_LOST) {
         lost(t, "traced", &r, err);
         goto out;
@@ -1963,9 +2102,14 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
         set_error(out, &r);
     if (blocked)
         snprintf(out->capture, sizeof(out->capture), "observer");
-    /* a statement that completed got every lock it asked for, also those it
-     * was seen waiting for (the observer's own hold, or other transactions) */
-    if (r.status == PG_OK)
+    /* A statement that went on got every lock it was seen waiting for (the
+     * observers' holds, or other transactions): only a cancel, a lock
+     * timeout or a deadlock ends a statement while it waits for a lock. */
+    bool ended_waiting = r.status == PG_TIMEOUT || r.status == PG_LOST ||
+                         (r.status == PG_REFUSED && (strcmp(r.sqlstate, "55P03") == 0 ||
+                                                     strcmp(r.sqlstate, "40P01") == 0 ||
+                                                     strcmp(r.sqlstate, "57014") == 0));
+    if (!ended_waiting)
         for (size_t i = 0; i < seen.n; i++)
             seen.v[i].granted = true;
     pgreply_clear(&r);
@@ -2002,6 +2146,7 @@ out:
     lockset_free(&seen);
     snap_free(&resolved);
     free(sample_sql);
+    free(lock_sql);
     return rc;
 }
 

@@ -128,7 +128,7 @@ static const Case cases[] = {
      .setup = "DROP TABLE IF EXISTS vac; CREATE TABLE vac(id int); INSERT INTO vac SELECT generate_series(1, 100)",
      .sql = "VACUUM vac", .target = "vac", .capture = "observer",
      .rewrite_until = -1, .scan_until = -2,
-     .locks = {{"vac", "table", NULL}}},
+     .locks = {{"vac", "table", "ShareUpdateExclusiveLock"}}},
     {.name = "drop index concurrently (the index's table is held)",
      .setup = "DROP TABLE IF EXISTS dic; CREATE TABLE dic(id int); CREATE INDEX dic_id ON dic (id)",
      .sql = "DROP INDEX CONCURRENTLY dic_id", .target = "dic_id", .no_tx = true, .capture = "observer",
