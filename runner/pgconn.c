@@ -303,6 +303,12 @@ int pgconn_wait_any(PgConn *const *cs, int n, int wait_ms)
     if (n < 1 || n > 8)
         return -1;
     for (int i = 0; i < n; i++) {
+        if (cs[i]->flushing) {
+            int f = PQflush(cs[i]->conn);
+            if (f < 0)
+                return 1; /* pgconn_poll tells what happened */
+            cs[i]->flushing = f == 1;
+        }
         p[i].fd = PQsocket(cs[i]->conn);
         p[i].events = POLLIN | (cs[i]->flushing ? POLLOUT : 0);
         p[i].revents = 0;
