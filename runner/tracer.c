@@ -817,8 +817,18 @@ static void view_init(View *v, const Snap *before, const Snap *after, const Snap
     v->after = after;
     v->inside = inside;
     const Snap *all[] = {before, after, inside};
+    /* an unqualified target found in several schemas: the one in public */
+    const char *schema = st->info.target_schema;
+    if (!schema && st->info.target) {
+        for (size_t k = 0; k < ARRAY_LEN(all); k++)
+            collect_names(&v->target, all[k], st->info.target, "public", false);
+        if (!v->target.n)
+            schema = NULL;
+        else
+            schema = "public";
+    }
     for (size_t k = 0; k < ARRAY_LEN(all); k++) {
-        collect_names(&v->target, all[k], st->info.target, st->info.target_schema, false);
+        collect_names(&v->target, all[k], st->info.target, schema, false);
         for (size_t i = 0; i < st->info.nreferenced; i++)
             collect_names(&v->referenced, all[k], st->info.referenced[i], NULL, true);
     }
@@ -839,7 +849,9 @@ static void view_free(View *v)
 /* The relation row for oid and the snapshot it is named in. */
 static const Rel *view_rel(const View *v, unsigned oid, const Snap **from)
 {
-    const Snap *order[] = {v->inside, v->after, v->before};
+    /* the after-snapshot is complete (toast owners are found there); inside
+     * has the catalogs and what the statement dropped at commit */
+    const Snap *order[] = {v->after, v->inside, v->before};
     for (size_t k = 0; k < ARRAY_LEN(order); k++) {
         const Rel *r = snap_rel(order[k], oid);
         if (r) {

@@ -261,6 +261,11 @@ static const Case cases[] = {
               "$$ BEGIN INSERT INTO pc VALUES (1); COMMIT; INSERT INTO pc VALUES (2); END $$",
      .sql = "CALL pc_fill()", .target = "pc", .capture = "observer", .rewrite_until = -1,
      .scan_until = -2, .locks = {{"pc", "table", "RowExclusiveLock"}}},
+    {.name = "an unqualified target also found in another schema",
+     .setup = "DROP SCHEMA IF EXISTS arch CASCADE; DROP TABLE IF EXISTS tw; CREATE SCHEMA arch; "
+              "CREATE TABLE arch.tw(id int); CREATE TABLE tw(id int)",
+     .sql = "DROP TABLE tw, arch.tw", .target = "tw", .rewrite_until = -1, .scan_until = -1,
+     .locks = {{"tw", "table", "AccessExclusiveLock"}, {"arch.tw", "other", "AccessExclusiveLock"}}},
     {.name = "alter type add value before 12 (outside a transaction)", .max = 11,
      .setup = "DROP TYPE IF EXISTS mood; CREATE TYPE mood AS ENUM ('sad')",
      .sql = "ALTER TYPE mood ADD VALUE 'happy'", .no_tx_below = 12, .capture = "poll",
