@@ -87,6 +87,42 @@ static void run_send_poll(PgConn *c)
     pgreply_clear(&r);
 }
 
+/* waiting on several connections at once: the first to answer wakes the caller */
+static void run_wait_any(const char *conninfo)
+{
+    Err err = {0};
+    PgConn *slow = pgconn_connect(conninfo, 5000, &err);
+    PgConn *fast = pgconn_connect(conninfo, 5000, &err);
+    CHECK(slow && fast, "connect: %s", err.msg);
+    if (!slow || !fast) {
+        pgconn_close(slow);
+        pgconn_close(fast);
+        return;
+    }
+    PgReply r;
+    CHECK(pgconn_send(slow, "SELECT pg_sleep(0.5)", &err) == 0, "send: %s", err.msg);
+    CHECK(pgconn_send(fast, "SELECT 'fast'", &err) == 0, "send: %s", err.msg);
+    PgConn *both[2] = {slow, fast};
+    double t0 = now_ms();
+    int got = 0, waits = 0;
+    while (!got && now_ms() - t0 < 3000) {
+        if (pgconn_wait_any(both, 2, 1000) < 0)
+            break;
+        waits++;
+        got = pgconn_poll(fast, 0, &r);
+    }
+    CHECK(waits < 20, "no busy loop: %d waits", waits);
+    CHECK(got && now_ms() - t0 < 400, "the fast one is seen first, after %.1f ms", now_ms() - t0);
+    CHECK_STR(pgreply_value(&r, 0, 0, 0), "fast", "its value");
+    pgreply_clear(&r);
+    CHECK(pgconn_poll(slow, 0, &r) == 0, "the slow one still runs");
+    CHECK(pgconn_wait(slow, now_ms() + 3000, &r) == PG_OK, "then completes");
+    pgreply_clear(&r);
+    CHECK(pgconn_wait_any(both, 2, 50) == 0, "nothing to read: the time passes");
+    pgconn_close(slow);
+    pgconn_close(fast);
+}
+
 /* the server ends the backend: PG_LOST, not PG_REFUSED */
 static void run_lost(const char *conninfo)
 {
@@ -143,6 +179,7 @@ int main(void)
     run_exec_cases(c);
     run_send_poll(c);
     pgconn_close(c);
+    run_wait_any(conninfo);
     run_lost(conninfo);
     return t_done("test_pgconn");
 }
