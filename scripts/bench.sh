@@ -23,11 +23,9 @@ if [ -x build/release/tests/test_docker ] && scripts/docker-setup.sh >/dev/null 
     LOCKMATRIX_DOCKER_SAMPLES=5 build/release/tests/test_docker | grep '# docker ready'
 fi
 
-if [ -x build/release/tests/bench_tracer ]; then
-    echo
-    echo "## Tracer overhead per statement (traced vs plain libpq, same statements)"
-    build/release/tests/bench_tracer
-fi
+echo
+echo "## Tracer overhead per statement (traced vs the same statements run plainly through libpq)"
+build/release/tests/test_tracer | grep '^# overhead' | sed 's/^# //' 
 
 echo
 echo "## The fixture matrix: $(ls fixtures/cases/*.sql | wc -l) cases x versions 10-17"

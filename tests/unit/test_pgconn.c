@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "runner/pgconn.h"
-#include "tests/unit/t.h"
+#include "tests/unit/servers.h"
 
 typedef struct ExecCase {
     const char *name;
@@ -153,8 +153,28 @@ static void run_lost(const char *conninfo)
     pgconn_close(killer);
 }
 
+/* The server cases, against one server. */
+static void run_server(const char *conninfo, int major)
+{
+    (void)major;
+    Err err = {0};
+    PgConn *c = pgconn_connect(conninfo, 5000, &err);
+    CHECK(c != NULL, "connect: %s", err.msg);
+    if (!c)
+        return;
+    CHECK(pgconn_ok(c), "connection ok");
+    CHECK(pgconn_pid(c) > 0, "backend pid");
+    CHECK(pgconn_server_version(c) >= 100000, "server version %d", pgconn_server_version(c));
+    run_exec_cases(c);
+    run_send_poll(c);
+    pgconn_close(c);
+    run_wait_any(conninfo);
+    run_lost(conninfo);
+}
+
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0);
     Err err = {0};
     /* no server there: an environment error, quickly */
     double t0 = now_ms();
@@ -164,22 +184,6 @@ int main(void)
     CHECK(now_ms() - t0 < 2500, "connect failure took %.1f ms", now_ms() - t0);
     pgconn_close(none);
 
-    const char *conninfo = getenv("LM_TEST_CONNINFO");
-    if (!conninfo || !*conninfo) {
-        printf("# no server: set LM_TEST_CONNINFO for the server cases\n");
-        return t_done("test_pgconn");
-    }
-    PgConn *c = pgconn_connect(conninfo, 5000, &err);
-    CHECK(c != NULL, "connect: %s", err.msg);
-    if (!c)
-        return t_done("test_pgconn");
-    CHECK(pgconn_ok(c), "connection ok");
-    CHECK(pgconn_pid(c) > 0, "backend pid");
-    CHECK(pgconn_server_version(c) >= 100000, "server version %d", pgconn_server_version(c));
-    run_exec_cases(c);
-    run_send_poll(c);
-    pgconn_close(c);
-    run_wait_any(conninfo);
-    run_lost(conninfo);
+    t_with_servers(run_server);
     return t_done("test_pgconn");
 }

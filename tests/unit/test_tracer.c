@@ -13,7 +13,7 @@
 
 #include "runner/pgconn.h"
 #include "runner/tracer.h"
-#include "tests/unit/t.h"
+#include "tests/unit/servers.h"
 
 #define TIMEOUT_MS 1500
 
@@ -500,22 +500,16 @@ static void measure(const char *conninfo, int major)
     pgconn_close(plain);
 }
 
-int main(void)
+/* Every check of this file against one server. */
+static void run_server(const char *conninfo, int major)
 {
-    const char *conninfo = getenv("LM_TEST_CONNINFO");
-    if (!conninfo || !*conninfo) {
-        printf("test_tracer: 0 passed, 0 failed (no server: set LM_TEST_CONNINFO)\n");
-        return 0;
-    }
     bool verbose = getenv("LM_TEST_VERBOSE") != NULL;
-    const char *m = getenv("LM_TEST_MAJOR");
-    int major = m ? atoi(m) : 0;
     TracerOpts opts = {.statement_timeout_ms = TIMEOUT_MS, .server_major = major};
     Err err = {0};
     Tracer *tr = tracer_new(conninfo, &opts, &err);
     CHECK(tr != NULL, "tracer_new: %s", err.msg);
     if (!tr)
-        return t_done("test_tracer");
+        return;
     if (!major) {
         PgConn *c = pgconn_connect(conninfo, 5000, &err);
         major = c ? pgconn_server_version(c) / 10000 : 0;
@@ -546,5 +540,11 @@ int main(void)
     if (!getenv("LM_TEST_NO_BENCH"))
         measure(conninfo, major);
     tracer_free(tr);
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    t_with_servers(run_server);
     return t_done("test_tracer");
 }
