@@ -402,6 +402,7 @@ void corpus_free(Corpus *c)
         free(ch->migs);
         free(ch->name);
     }
+    free(c->preamble);
     free(c->chains);
     memset(c, 0, sizeof(*c));
 }

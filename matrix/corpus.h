@@ -24,6 +24,8 @@ typedef struct Statement {
 typedef struct Migration {
     char *path;           /* as given / found, relative to the cwd when it was; owned */
     char *error;          /* why the file could not be used ("not valid UTF-8 at line 3"), or NULL */
+    bool wrap_tx;         /* the migration tool runs this file in one transaction: it is
+                             traced as one (see tracer.h) */
     Statement *stmts;
     size_t nstmts;
 } Migration;
@@ -38,6 +40,7 @@ typedef struct Chain {
 typedef struct Corpus {
     Chain *chains;
     size_t nchains;
+    char *preamble;       /* setup SQL run before every chain, not traced (--preamble); owned */
     size_t nerrors;       /* migrations with an error */
 } Corpus;
 
