@@ -412,7 +412,10 @@ static void analyse(RunView *rv)
             for (size_t k = 0; k < r->nlocks; k++) {
                 const RvLock *l = &r->locks[k];
                 int rank = runview_lock_rank(l->mode);
-                if (l->role && strcmp(l->role, "table") == 0 && rank > r->target_rank)
+                /* Table locks only: an extension lock (locktype extend) on the
+                 * target is no lock on the table itself. */
+                if (l->role && strcmp(l->role, "table") == 0 && l->locktype &&
+                    strcmp(l->locktype, "relation") == 0 && rank > r->target_rank)
                     r->target_rank = rank;
             }
             if (strcmp(r->status, "skipped") == 0)
