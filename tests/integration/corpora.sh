@@ -59,6 +59,12 @@ check_eq "fixtures: every statement has a result" "$(missing "$run")" 0
 extracted=$(json "SELECT group_concat(DISTINCT json_extract(s.value, '\$.migration')) FROM json_each(readfile('$WORK/fx.json'), '\$.statements') s
     WHERE json_extract(s.value, '\$.migration') LIKE '%.js' OR json_extract(s.value, '\$.migration') LIKE '%.ts'")
 check "fixtures: the statements of JS/TS migrations are in the report" test -n "$extracted"
+check_eq "fixtures: the report marks the 11 statements extracted from JS/TS (knex 5, typeorm 3, sequelize 3)" \
+    "$(json "SELECT group_concat(k || ' ' || n, ', ') FROM (SELECT json_extract(s.value, '\$.extracted_from') AS k, count(*) AS n
+             FROM json_each(readfile('$WORK/fx.json'), '\$.statements') s WHERE k IS NOT NULL GROUP BY k ORDER BY k)")" \
+    "knex 5, sequelize 3, typeorm 3"
+check_eq "fixtures: 14 migrations stored as run in one transaction (wrap_tx)" \
+    "$(q "SELECT count(*) FROM migrations WHERE run_id = $run AND wrap_tx = 1")" 14
 
 # --- Synapse on 10-17 ----------------------------------------------------------
 "$LM" run -q -V 10-17 -j 2 -d "$db" "$CORP/synapse/up" >"$WORK/syn.out" 2>"$WORK/syn.err"
