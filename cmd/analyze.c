@@ -32,11 +32,12 @@ static const char usage_text[] =
     "      --layout NAME       the layout of the directories (default: detected; see\n"
     "                          docs/layouts.md): plain, each, golang-migrate, flyway,\n"
     "                          prisma, drizzle, diesel, sqitch, knex, typeorm, sequelize\n"
+    "      --down              also the down migrations, after every up, newest first\n"
     "  -h, --help              this help\n"
     "\n"
     "Exit codes: 0 ok, 1 a statement above --max-risk, 2 usage or input error.\n";
 
-enum { OPT_FORMAT = 256, OPT_LOCKTABLE, OPT_CI, OPT_MAX_RISK, OPT_EACH, OPT_LAYOUT };
+enum { OPT_FORMAT = 256, OPT_LOCKTABLE, OPT_CI, OPT_MAX_RISK, OPT_EACH, OPT_LAYOUT, OPT_DOWN };
 
 static const struct option long_opts[] = {
     {"versions", required_argument, NULL, 'V'},
@@ -46,6 +47,7 @@ static const struct option long_opts[] = {
     {"max-risk", required_argument, NULL, OPT_MAX_RISK},
     {"each", no_argument, NULL, OPT_EACH},
     {"layout", required_argument, NULL, OPT_LAYOUT},
+    {"down", no_argument, NULL, OPT_DOWN},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -269,6 +271,9 @@ int cmd_analyze(int argc, char **argv)
             break;
         case OPT_LAYOUT:
             copts.layout = optarg;
+            break;
+        case OPT_DOWN:
+            copts.downs = true;
             break;
         case 'h':
             fputs(usage_text, stdout);

@@ -36,6 +36,8 @@ static const char usage_text[] =
     "      --layout NAME         the layout of the directories: plain, each, golang-migrate,\n"
     "                            flyway, prisma, drizzle, diesel, sqitch, knex, typeorm,\n"
     "                            sequelize (default: detected from the files)\n"
+    "      --down                also the down migrations (golang-migrate, diesel, Flyway\n"
+    "                            undo, sqitch revert), after every up, newest first\n"
     "      --preamble FILE       SQL run, not traced, in each chain's database before its\n"
     "                            first statement (roles, extensions, a tool's own table);\n"
     "                            an error in it fails the job\n"
@@ -67,6 +69,7 @@ enum {
     OPT_LOCKTABLE,
     OPT_LAYOUT,
     OPT_PREAMBLE,
+    OPT_DOWN,
 };
 
 static const struct option long_opts[] = {
@@ -87,6 +90,7 @@ static const struct option long_opts[] = {
     {"locktable", required_argument, NULL, OPT_LOCKTABLE},
     {"layout", required_argument, NULL, OPT_LAYOUT},
     {"preamble", required_argument, NULL, OPT_PREAMBLE},
+    {"down", no_argument, NULL, OPT_DOWN},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -286,6 +290,7 @@ int cmd_run(int argc, char **argv)
         case OPT_LOCKTABLE: lt_path = optarg; break;
         case OPT_LAYOUT: copts.layout = optarg; break;
         case OPT_PREAMBLE: preamble = optarg; break;
+        case OPT_DOWN: copts.downs = true; break;
         case OPT_SHARD: case OPT_RESUME:
             free(pg_bins);
             return cmd_fail(EXIT_USAGE, "%s is not supported yet", argv[optind - 1]);

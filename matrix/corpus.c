@@ -381,10 +381,10 @@ static void chain_add_file(Corpus *c, Chain *ch, size_t *mcap, const char *path,
     if (m->error) c->nerrors++;
 }
 
-static int load_dir(Corpus *c, size_t *ccap, const char *dir, int forced, Err *err)
+static int load_dir(Corpus *c, size_t *ccap, const char *dir, int forced, bool downs, Err *err)
 {
     LayoutPlan plan;
-    if (layout_plan(dir, forced, &plan, err) != 0) return -1;
+    if (layout_plan(dir, forced, downs, &plan, err) != 0) return -1;
     bool each = plan.kind == LAYOUT_EACH;
     int extract = layout_is_extracted(plan.kind) ? (int)plan.kind : -1;
     Chain *ch = NULL;
@@ -452,7 +452,7 @@ int corpus_load(Corpus *c, char *const *paths, int npaths, const CorpusOpts *opt
             }
             /* a symlink loop, no permission ...: kept as an unusable migration */
         } else if (S_ISDIR(st.st_mode)) {
-            if (load_dir(c, &ccap, p, forced, err) != 0) {
+            if (load_dir(c, &ccap, p, forced, opts && opts->downs, err) != 0) {
                 corpus_free(c);
                 return -1;
             }

@@ -61,6 +61,7 @@ typedef struct CorpusOpts {
     bool each_file;       /* every file of a directory is its own chain */
     const char *layout;   /* force this layout on every directory (a layout name); NULL:
                              the directory's layout file, or detection */
+    bool downs;           /* append the down migrations (layout_plan), newest first */
 } CorpusOpts;
 
 /* Loads paths into c. Files that cannot be used are kept with their error

@@ -130,12 +130,14 @@ static int natural_name_cmp(const void *a, const void *b)
     return r ? r : strcmp(x, y);
 }
 
-static void plan_add(LayoutPlan *p, size_t *cap, const char *dir, const char *rel, LayoutTx tx)
+static LayoutFile *plan_add(LayoutPlan *p, size_t *cap, const char *dir, const char *rel,
+                            LayoutTx tx)
 {
     LayoutFile *f = ARRAY_PUSH(p->files, p->nfiles, *cap);
     memset(f, 0, sizeof(*f));
     f->path = join(dir, rel);
     f->tx = tx;
+    return f;
 }
 
 static void note_add(LayoutPlan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -310,10 +312,11 @@ static int plan_plain(const char *dir, char **ents, size_t n, LayoutPlan *p, Err
     return 0;
 }
 
-static int plan_golang(const char *dir, char **ents, size_t n, LayoutPlan *p, Err *err)
+static int plan_golang(const char *dir, char **ents, size_t n, bool with_downs, LayoutPlan *p,
+                       Err *err)
 {
-    GoFile *gf = NULL;
-    size_t ng = 0, cap = 0, downs = 0, other = 0;
+    GoFile *gf = NULL, *gd = NULL;
+    size_t ng = 0, cap = 0, nd = 0, dcap = 0, other = 0;
     for (size_t i = 0; i < n; i++) {
         bool up;
         unsigned long long v;
@@ -322,30 +325,36 @@ static int plan_golang(const char *dir, char **ents, size_t n, LayoutPlan *p, Er
             continue;
         }
         if (!up) {
-            downs++;
+            *ARRAY_PUSH(gd, nd, dcap) = (GoFile){.name = ents[i], .version = v};
             continue;
         }
         *ARRAY_PUSH(gf, ng, cap) = (GoFile){.name = ents[i], .version = v};
     }
     if (ng > 1) qsort(gf, ng, sizeof(*gf), gofile_cmp);
+    if (nd > 1) qsort(gd, nd, sizeof(*gd), gofile_cmp);
     size_t fcap = 0;
     for (size_t i = 0; i < ng; i++)
         plan_add(p, &fcap, dir, gf[i].name, LAYOUT_TX_IMPLICIT);
+    for (size_t i = nd; with_downs && ng && i-- > 0;)
+        plan_add(p, &fcap, dir, gd[i].name, LAYOUT_TX_IMPLICIT)->down = true;
     free(gf);
+    free(gd);
     if (other) note_add(p, "%zu .sql files without the NNN_name.up.sql pattern left out", other);
-    (void)downs;
     if (p->nfiles == 0) return err_set(err, 2, "no NNN_name.up.sql files in \"%s\"", dir);
     return 0;
 }
 
-static int plan_flyway(const char *dir, char **ents, size_t n, LayoutPlan *p, Err *err)
+static int plan_flyway(const char *dir, char **ents, size_t n, bool with_downs, LayoutPlan *p,
+                       Err *err)
 {
-    char **v = NULL;
-    size_t nv = 0, cap = 0, other = 0;
+    char **v = NULL, **u = NULL;
+    size_t nv = 0, cap = 0, nu = 0, ucap = 0, other = 0;
     for (size_t i = 0; i < n; i++) {
         char t = flyway_name(ents[i]);
         if (t == 'V' || t == 'R')
             *ARRAY_PUSH(v, nv, cap) = ents[i];
+        else if (t == 'U' && with_downs)
+            *ARRAY_PUSH(u, nu, ucap) = ents[i];
         else if (t == 0 && ends_with(ents[i], ".sql"))
             other++;
     }
@@ -384,6 +393,10 @@ static int plan_flyway(const char *dir, char **ents, size_t n, LayoutPlan *p, Er
         }
         plan_add(p, &fcap, dir, v[i], off ? LAYOUT_TX_NONE : LAYOUT_TX_AUTO);
     }
+    if (nu > 1) qsort(u, nu, sizeof(*u), flyway_cmp);
+    for (size_t i = nu; nv && i-- > 0;)
+        plan_add(p, &fcap, dir, u[i], LAYOUT_TX_AUTO)->down = true;
+    free(u);
     free(v);
     if (other) note_add(p, "%zu .sql files without Flyway's V<version>__ / R__ prefix left out", other);
     if (p->nfiles == 0) return err_set(err, 2, "no Flyway V<version>__name.sql files in \"%s\"", dir);
@@ -392,8 +405,8 @@ static int plan_flyway(const char *dir, char **ents, size_t n, LayoutPlan *p, Er
 
 /* Prisma (migration.sql) and diesel (up.sql): one subdirectory per migration,
  * in name order. */
-static int plan_subdirs(const char *dir, char **ents, size_t n, const char *file, LayoutPlan *p,
-                        Err *err)
+static int plan_subdirs(const char *dir, char **ents, size_t n, const char *file, bool with_downs,
+                        LayoutPlan *p, Err *err)
 {
     size_t cap = 0;
     for (size_t i = 0; i < n; i++) {
@@ -417,6 +430,22 @@ static int plan_subdirs(const char *dir, char **ents, size_t n, const char *file
         free(sub);
     }
     if (p->nfiles == 0) return err_set(err, 2, "no */%s in \"%s\"", file, dir);
+    /* diesel's down.sql, newest first, with the folder's transaction rule */
+    size_t nup = p->nfiles;
+    for (size_t i = nup; with_downs && p->kind == LAYOUT_DIESEL && i-- > 0;) {
+        const char *up = p->files[i].path;
+        char *down = xasprintf("%.*sdown.sql", (int)(strlen(up) - strlen(file)), up);
+        if (is_file(down)) {
+            LayoutTx tx = p->files[i].tx;
+            LayoutFile *d = ARRAY_PUSH(p->files, p->nfiles, cap);
+            memset(d, 0, sizeof(*d));
+            d->path = down;
+            d->tx = tx;
+            d->down = true;
+        } else {
+            free(down);
+        }
+    }
     return 0;
 }
 
@@ -481,14 +510,13 @@ static int plan_drizzle(const char *dir, char **ents, size_t n, LayoutPlan *p, E
 /* sqitch.plan: one change a line ("name [deps] date planner <email> # note"),
  * "%pragma", "@tag ..." and comments left out. A change reworked later
  * deploys from deploy/<name>@<the first tag after it>.sql. */
-static int plan_sqitch(const char *dir, LayoutPlan *p, Err *err)
+static int plan_sqitch(const char *dir, bool with_downs, LayoutPlan *p, Err *err)
 {
     char *ppath = join(dir, "sqitch.plan");
-    char *text = read_text(ppath);
-    if (!text) {
-        int rc = err_set(err, 2, "could not open \"%s\": %s", ppath, strerror(errno));
+    char *text = NULL;
+    if (file_read_all(ppath, &text, NULL, err) != 0) {
         free(ppath);
-        return rc;
+        return -1;
     }
     free(ppath);
     typedef struct Ch {
@@ -523,14 +551,24 @@ static int plan_sqitch(const char *dir, LayoutPlan *p, Err *err)
     }
     free(text);
     size_t cap = 0;
+    for (int pass = 0; pass < (with_downs ? 2 : 1); pass++) {
+        for (size_t j = 0; j < nch; j++) {
+            size_t i = pass == 0 ? j : nch - 1 - j; /* reverts: newest first */
+            bool reworked = false;
+            for (size_t k = i + 1; k < nch && !reworked; k++)
+                reworked = strcmp(chs[k].name, chs[i].name) == 0;
+            const char *sub = pass == 0 ? "deploy" : "revert";
+            char *rel = reworked && chs[i].tag
+                            ? xasprintf("%s/%s@%s.sql", sub, chs[i].name, chs[i].tag)
+                            : xasprintf("%s/%s.sql", sub, chs[i].name);
+            char *full = join(dir, rel);
+            if (pass == 0 || is_file(full))
+                plan_add(p, &cap, dir, rel, LAYOUT_TX_NONE)->down = pass == 1;
+            free(full);
+            free(rel);
+        }
+    }
     for (size_t i = 0; i < nch; i++) {
-        bool reworked = false;
-        for (size_t k = i + 1; k < nch && !reworked; k++)
-            reworked = strcmp(chs[k].name, chs[i].name) == 0;
-        char *rel = reworked && chs[i].tag ? xasprintf("deploy/%s@%s.sql", chs[i].name, chs[i].tag)
-                                           : xasprintf("deploy/%s.sql", chs[i].name);
-        plan_add(p, &cap, dir, rel, LAYOUT_TX_NONE);
-        free(rel);
         free(chs[i].name);
         free(chs[i].tag);
     }
@@ -698,7 +736,7 @@ static void detect(const char *dir, char **ents, size_t n, LayoutPlan *p)
     buf_free(&which);
 }
 
-int layout_plan(const char *dir, int forced, LayoutPlan *out, Err *err)
+int layout_plan(const char *dir, int forced, bool downs, LayoutPlan *out, Err *err)
 {
     memset(out, 0, sizeof(*out));
     int kind = forced;
@@ -715,18 +753,21 @@ int layout_plan(const char *dir, int forced, LayoutPlan *out, Err *err)
     }
     int rc;
     switch (out->kind) {
-    case LAYOUT_GOLANG_MIGRATE: rc = plan_golang(dir, ents, n, out, err); break;
-    case LAYOUT_FLYWAY: rc = plan_flyway(dir, ents, n, out, err); break;
-    case LAYOUT_PRISMA: rc = plan_subdirs(dir, ents, n, "migration.sql", out, err); break;
-    case LAYOUT_DIESEL: rc = plan_subdirs(dir, ents, n, "up.sql", out, err); break;
+    case LAYOUT_GOLANG_MIGRATE: rc = plan_golang(dir, ents, n, downs, out, err); break;
+    case LAYOUT_FLYWAY: rc = plan_flyway(dir, ents, n, downs, out, err); break;
+    case LAYOUT_PRISMA: rc = plan_subdirs(dir, ents, n, "migration.sql", false, out, err); break;
+    case LAYOUT_DIESEL: rc = plan_subdirs(dir, ents, n, "up.sql", downs, out, err); break;
     case LAYOUT_DRIZZLE: rc = plan_drizzle(dir, ents, n, out, err); break;
-    case LAYOUT_SQITCH: rc = plan_sqitch(dir, out, err); break;
+    case LAYOUT_SQITCH: rc = plan_sqitch(dir, downs, out, err); break;
     case LAYOUT_KNEX:
     case LAYOUT_TYPEORM:
     case LAYOUT_SEQUELIZE: rc = plan_js(dir, ents, n, out, err); break;
     default: rc = plan_plain(dir, ents, n, out, err); break;
     }
     free_names(ents, n);
+    if (rc == 0 && downs && out->kind != LAYOUT_GOLANG_MIGRATE && out->kind != LAYOUT_FLYWAY &&
+        out->kind != LAYOUT_DIESEL && out->kind != LAYOUT_SQITCH)
+        note_add(out, "the %s layout has no down migrations: --down ignored", names[out->kind]);
     if (rc != 0) layout_plan_free(out);
     return rc;
 }

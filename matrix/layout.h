@@ -50,6 +50,7 @@ typedef struct LayoutFile {
     char *path;          /* dir + "/" + the file's relative path; owned */
     LayoutTx tx;
     bool breakpoints;    /* Drizzle: statements end at "--> statement-breakpoint" too */
+    bool down;           /* a down migration (asked for: after every up, newest first) */
 } LayoutFile;
 
 typedef struct LayoutPlan {
@@ -61,10 +62,12 @@ typedef struct LayoutPlan {
 } LayoutPlan;
 
 /* The plan for directory dir: forced < 0 detects (after the directory's own
- * CORPUS_LAYOUT_FILE). -1 with err (code 2) when the directory cannot be
- * read, a layout file is wrong, or no migration of the layout is found.
- * Free with layout_plan_free. */
-int layout_plan(const char *dir, int forced, LayoutPlan *out, Err *err);
+ * CORPUS_LAYOUT_FILE). downs: after the up migrations, the down migrations
+ * of the layouts that have them (golang-migrate .down.sql, diesel down.sql,
+ * Flyway U<version>__, sqitch revert/) in reverse order. -1 with err (code
+ * 2) when the directory cannot be read, a layout file is wrong, or no
+ * migration of the layout is found. Free with layout_plan_free. */
+int layout_plan(const char *dir, int forced, bool downs, LayoutPlan *out, Err *err);
 void layout_plan_free(LayoutPlan *p);
 
 /* The transaction rule of a single file given on the command line. */

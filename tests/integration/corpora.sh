@@ -66,6 +66,14 @@ check_eq "fixtures: the report marks the 11 statements extracted from JS/TS (kne
 check_eq "fixtures: 14 migrations stored as run in one transaction (wrap_tx)" \
     "$(q "SELECT count(*) FROM migrations WHERE run_id = $run AND wrap_tx = 1")" 14
 
+"$LM" run -q -V 17 -d "$db" --down "$LAYOUTS/golang_migrate" "$LAYOUTS/diesel" "$LAYOUTS/sqitch" >/dev/null 2>"$WORK/down.err"
+check_eq "--down: ups then downs run (exit code)" "$?" 0
+run=$(newest)
+check_eq "--down: 10 + 7 + 15 statements, no error" "$(per_version "$run")" "17 32 0"
+check_eq "--down: the last migration of golang-migrate is the first one's down" \
+    "$(q "SELECT path FROM migrations WHERE run_id = $run AND chain = 0 ORDER BY position DESC LIMIT 1" | sed 's|.*/||')" \
+    1_create_users.down.sql
+
 # --- Synapse on 10-17 ----------------------------------------------------------
 "$LM" run -q -V 10-17 -j 2 -d "$db" "$CORP/synapse/up" >"$WORK/syn.out" 2>"$WORK/syn.err"
 check_eq "synapse: run exits 0" "$?" 0

@@ -28,26 +28,27 @@ typedef struct Case {
     const char *note;       /* a substring of the chain's note, or NULL for none */
     const char *extracted;  /* extracted_from of every migration */
     Want want[12];
+    bool downs;             /* --down */
 } Case;
 
 static const Case cases[] = {
     {"plain", NULL, "plain", NULL, NULL,
-     {{"1_users.sql", false, 1}, {"2_email.sql", false, 2}, {"10_name.sql", false, 1}}},
+     {{"1_users.sql", false, 1}, {"2_email.sql", false, 2}, {"10_name.sql", false, 1}}, false},
     {"plain_order", NULL, "plain", NULL, NULL,
-     {{"z_first.sql", false, 1}, {"a_second.sql", false, 1}}},
+     {{"z_first.sql", false, 1}, {"a_second.sql", false, 1}}, false},
     /* golang-migrate: one Exec per file, PostgreSQL's implicit transaction:
      * only with several statements; a file with its own BEGIN/COMMIT as written */
     {"golang_migrate", NULL, "golang-migrate", NULL, NULL,
      {{"1_create_users.up.sql", false, 1},
       {"2_index_users.up.sql", false, 1},
       {"10_columns.up.sql", true, 2},
-      {"11_own_tx.up.sql", false, 3}}},
+      {"11_own_tx.up.sql", false, 3}}, false},
     {"golang_ups_only", NULL, "plain", "without downs", NULL,
-     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", false, 2}}},
+     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", false, 2}}, false},
     {"forced_golang", NULL, "golang-migrate", NULL, NULL,
-     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", true, 2}}},
+     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", true, 2}}, false},
     {"golang_ups_only", "golang-migrate", "golang-migrate", NULL, NULL,
-     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", true, 2}}},
+     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", true, 2}}, false},
     /* Flyway: V by version parts (1.2 < 1.10), R by description after; a
      * transaction per migration unless all of it cannot run in one, or
      * executeInTransaction=false (.conf or header); U (undo) left out */
@@ -60,39 +61,75 @@ static const Case cases[] = {
       {"V3__no_tx.sql", false, 2},
       {"V4__header_no_tx.sql", false, 2},
       {"R__a_functions.sql", true, 1},
-      {"R__views.sql", true, 1}}},
+      {"R__views.sql", true, 1}}, false},
     /* Prisma: folders by name; the script as one query (implicit transaction) */
     {"prisma", NULL, "prisma", NULL, NULL,
      {{"20240101120000_init/migration.sql", true, 2},
-      {"20240215093000_index/migration.sql", false, 1}}},
+      {"20240215093000_index/migration.sql", false, 1}}, false},
     /* Drizzle: the journal's order (a file not in it is not applied), split
      * at breakpoints (a chunk without ';' too), one transaction */
     {"drizzle", NULL, "drizzle", NULL, NULL,
-     {{"0000_init.sql", true, 3}, {"0001_tags.sql", true, 2}}},
+     {{"0000_init.sql", true, 3}, {"0001_tags.sql", true, 2}}, false},
     /* diesel: folders by name, a transaction unless metadata.toml says not */
     {"diesel", NULL, "diesel", NULL, NULL,
      {{"00000000000000_diesel_initial_setup/up.sql", true, 1},
       {"2024-01-01-000000_create_users/up.sql", true, 2},
-      {"2024-02-01-000000_index_users/up.sql", false, 1}}},
+      {"2024-02-01-000000_index_users/up.sql", false, 1}}, false},
     /* sqitch: the plan's order, a reworked change from its tagged file; the
      * scripts' own BEGIN/COMMIT */
     {"sqitch", NULL, "sqitch", NULL, NULL,
      {{"deploy/appschema.sql", false, 3},
       {"deploy/users@v1.0.0.sql", false, 3},
       {"deploy/flips.sql", false, 3},
-      {"deploy/users.sql", false, 3}}},
+      {"deploy/users.sql", false, 3}}, false},
     /* JS/TS: the literals of .raw() / .query() in up, not down */
     {"knex", NULL, "knex", NULL, "knex",
      {{"20240101120000_create_users.js", true, 4},
-      {"20240102090000_index_concurrently.js", false, 1}}},
+      {"20240102090000_index_concurrently.js", false, 1}}, false},
     {"typeorm", NULL, "typeorm", NULL, "typeorm",
-     {{"1700000000000-CreatePhoto.ts", true, 2}, {"1700000100000-PhotoIndex.ts", false, 1}}},
+     {{"1700000000000-CreatePhoto.ts", true, 2}, {"1700000100000-PhotoIndex.ts", false, 1}}, false},
     {"sequelize", NULL, "sequelize", NULL, "sequelize",
-     {{"20240101000000-create-task.js", false, 3}}},
-    {"ambiguous", NULL, "plain", "ambiguous (flyway, prisma)", NULL, {{"V1__amb.sql", false, 1}}},
-    {"ambiguous", "prisma", "prisma", NULL, NULL, {{"20240101_x/migration.sql", false, 1}}},
+     {{"20240101000000-create-task.js", false, 3}}, false},
+    {"ambiguous", NULL, "plain", "ambiguous (flyway, prisma)", NULL, {{"V1__amb.sql", false, 1}}, false},
+    {"ambiguous", "prisma", "prisma", NULL, NULL, {{"20240101_x/migration.sql", false, 1}}, false},
     {"plain", "each", "each", NULL, NULL,
-     {{"1_users.sql", false, 1}, {"2_email.sql", false, 2}, {"10_name.sql", false, 1}}},
+     {{"1_users.sql", false, 1}, {"2_email.sql", false, 2}, {"10_name.sql", false, 1}}, false},
+    /* --down: the downs after every up, newest first, with the tool's rule */
+    {.dir = "golang_migrate", .layout = "golang-migrate", .downs = true,
+     .want = {{"1_create_users.up.sql", false, 1},
+              {"2_index_users.up.sql", false, 1},
+              {"10_columns.up.sql", true, 2},
+              {"11_own_tx.up.sql", false, 3},
+              {"10_columns.down.sql", false, 1},
+              {"2_index_users.down.sql", false, 1},
+              {"1_create_users.down.sql", false, 1}}},
+    {.dir = "diesel", .layout = "diesel", .downs = true,
+     .want = {{"00000000000000_diesel_initial_setup/up.sql", true, 1},
+              {"2024-01-01-000000_create_users/up.sql", true, 2},
+              {"2024-02-01-000000_index_users/up.sql", false, 1},
+              {"2024-02-01-000000_index_users/down.sql", false, 1},
+              {"2024-01-01-000000_create_users/down.sql", true, 1},
+              {"00000000000000_diesel_initial_setup/down.sql", true, 1}}},
+    {.dir = "sqitch", .layout = "sqitch", .downs = true,
+     .want = {{"deploy/appschema.sql", false, 3},
+              {"deploy/users@v1.0.0.sql", false, 3},
+              {"deploy/flips.sql", false, 3},
+              {"deploy/users.sql", false, 3},
+              {"revert/appschema.sql", false, 3}}},
+    {.dir = "flyway", .layout = "flyway", .downs = true,
+     .want = {{"V1__init.sql", true, 1},
+              {"V1_1__ab.sql", true, 2},
+              {"V1_2__c.sql", true, 1},
+              {"V1_10__d.sql", true, 1},
+              {"V2__concurrent_index.sql", false, 1},
+              {"V3__no_tx.sql", false, 2},
+              {"V4__header_no_tx.sql", false, 2},
+              {"R__a_functions.sql", true, 1},
+              {"R__views.sql", true, 1},
+              {"U2__undo.sql", true, 1}}},
+    {.dir = "prisma", .layout = "prisma", .note = "no down migrations", .downs = true,
+     .want = {{"20240101120000_init/migration.sql", true, 2},
+              {"20240215093000_index/migration.sql", false, 1}}},
 };
 
 static void test_fixtures(void)
@@ -101,7 +138,7 @@ static void test_fixtures(void)
         const Case *c = &cases[i];
         char *dir = xasprintf(DATA "%s", c->dir);
         char *paths[] = {dir};
-        CorpusOpts o = {.layout = c->forced};
+        CorpusOpts o = {.layout = c->forced, .downs = c->downs};
         Corpus co;
         Err err = {0};
         const char *label = c->forced ? c->forced : c->dir;
