@@ -69,7 +69,7 @@ check_eq "fixtures: 14 migrations stored as run in one transaction (wrap_tx)" \
 "$LM" run -q -V 17 -d "$db" --down "$LAYOUTS/golang_migrate" "$LAYOUTS/diesel" "$LAYOUTS/sqitch" >/dev/null 2>"$WORK/down.err"
 check_eq "--down: ups then downs run (exit code)" "$?" 0
 run=$(newest)
-check_eq "--down: 10 + 7 + 15 statements, no error" "$(per_version "$run")" "17 32 0"
+check_eq "--down: 10 + 7 + 24 statements, no error" "$(per_version "$run")" "17 41 0"
 check_eq "--down: the last migration of golang-migrate is the first one's down" \
     "$(q "SELECT path FROM migrations WHERE run_id = $run AND chain = 0 ORDER BY position DESC LIMIT 1" | sed 's|.*/||')" \
     1_create_users.down.sql
