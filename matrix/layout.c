@@ -182,10 +182,13 @@ static bool golang_name(const char *n, bool *up, unsigned long long *version)
     return true;
 }
 
-/* Flyway: V<version>__<desc>.sql, U<version>__..., R__<desc>.sql. 'V', 'U', 'R' or 0. */
+/* Flyway: V<version>__<desc>.sql, U<version>__..., R__<desc>.sql, and SQL
+ * callbacks (beforeMigrate.sql, afterEachMigrate__x.sql ...: 'C', not run).
+ * 'V', 'U', 'R', 'C' or 0. */
 static char flyway_name(const char *n)
 {
     if (!ends_with(n, ".sql")) return 0;
+    if (strncmp(n, "before", 6) == 0 || strncmp(n, "after", 5) == 0) return 'C';
     const char *sep = strstr(n, "__");
     if (!sep) return 0;
     if (n[0] == 'R' && sep == n + 1) return 'R';
@@ -348,13 +351,15 @@ static int plan_flyway(const char *dir, char **ents, size_t n, bool with_downs, 
                        Err *err)
 {
     char **v = NULL, **u = NULL;
-    size_t nv = 0, cap = 0, nu = 0, ucap = 0, other = 0;
+    size_t nv = 0, cap = 0, nu = 0, ucap = 0, other = 0, callbacks = 0;
     for (size_t i = 0; i < n; i++) {
         char t = flyway_name(ents[i]);
         if (t == 'V' || t == 'R')
             *ARRAY_PUSH(v, nv, cap) = ents[i];
         else if (t == 'U' && with_downs)
             *ARRAY_PUSH(u, nu, ucap) = ents[i];
+        else if (t == 'C')
+            callbacks++;
         else if (t == 0 && ends_with(ents[i], ".sql"))
             other++;
     }
@@ -399,6 +404,7 @@ static int plan_flyway(const char *dir, char **ents, size_t n, bool with_downs, 
     free(u);
     free(v);
     if (other) note_add(p, "%zu .sql files without Flyway's V<version>__ / R__ prefix left out", other);
+    if (callbacks) note_add(p, "%zu Flyway callbacks (before*/after*.sql) not run", callbacks);
     if (p->nfiles == 0) return err_set(err, 2, "no Flyway V<version>__name.sql files in \"%s\"", dir);
     return 0;
 }

@@ -52,7 +52,7 @@ static const Case cases[] = {
     /* Flyway: V by version parts (1.2 < 1.10), R by description after; a
      * transaction per migration unless all of it cannot run in one, or
      * executeInTransaction=false (.conf or header); U (undo) left out */
-    {"flyway", NULL, "flyway", NULL, NULL,
+    {"flyway", NULL, "flyway", "1 Flyway callbacks", NULL,
      {{"V1__init.sql", true, 1},
       {"V1_1__ab.sql", true, 2},
       {"V1_2__c.sql", true, 1},
@@ -119,7 +119,7 @@ static const Case cases[] = {
               {"revert/flips.sql", false, 3},
               {"revert/users@v1.0.0.sql", false, 3},
               {"revert/appschema.sql", false, 3}}},
-    {.dir = "flyway", .layout = "flyway", .downs = true,
+    {.dir = "flyway", .layout = "flyway", .note = "callbacks", .downs = true,
      .want = {{"V1__init.sql", true, 1},
               {"V1_1__ab.sql", true, 2},
               {"V1_2__c.sql", true, 1},
