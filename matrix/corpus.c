@@ -232,6 +232,11 @@ static char *read_checked(const char *path, size_t *len, char **why)
         *why = xasprintf("could not read \"%s\": not a regular file", path);
         return NULL;
     }
+    if ((long long)st.st_size > CORPUS_MAX_FILE_BYTES) {
+        *why = xasprintf("\"%s\": too large (%.1f MB; a migration may have at most %lld MB)", path,
+                         (double)st.st_size / (1 << 20), CORPUS_MAX_FILE_BYTES >> 20);
+        return NULL;
+    }
     char *text = NULL;
     Err e = {0};
     if (file_read_all(path, &text, len, &e) != 0) {

@@ -57,6 +57,12 @@ typedef struct Corpus {
     size_t nerrors;       /* migrations with an error */
 } Corpus;
 
+/* The largest migration file loaded (bigger ones are kept with an error): a
+ * file is split and classified in memory (measured: a 15 MB file of 330,000
+ * statements takes 440 MB and 4 s), and every statement is traced on every
+ * version. */
+#define CORPUS_MAX_FILE_BYTES ((long long)16 << 20)
+
 /* A file in a directory that names its layout: "each", "chain" (plain) or
  * any layout name of matrix/layout.h. */
 #define CORPUS_LAYOUT_FILE ".lockmatrix-layout"
