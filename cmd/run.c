@@ -21,7 +21,8 @@ static const char usage_text[] =
     "usage: lockmatrix run [options] PATH...\n"
     "\n"
     "Trace the migrations of PATH (files: a chain of one each; directories: one\n"
-    "chain of their .sql files in natural name order) on every PostgreSQL version,\n"
+    "chain in the order of their layout: .sql files in natural name order, or a\n"
+    "migration tool's layout, see docs/layouts.md) on every PostgreSQL version,\n"
     "in parallel, and store every observation.\n"
     "\n"
     "options:\n"
@@ -32,6 +33,14 @@ static const char usage_text[] =
     "      --image TEMPLATE      docker image, default postgres:{major}-alpine\n"
     "      --pg-bin VERSION=DIR  use the PostgreSQL binaries in DIR for VERSION\n"
     "      --each                every file of a directory is its own chain\n"
+    "      --layout NAME         the layout of the directories: plain, each, golang-migrate,\n"
+    "                            flyway, prisma, drizzle, diesel, sqitch, knex, typeorm,\n"
+    "                            sequelize (default: detected from the files)\n"
+    "      --down                also the down migrations (golang-migrate, diesel, Flyway\n"
+    "                            undo, sqitch revert), after every up, newest first\n"
+    "      --preamble FILE       SQL run, not traced, in each chain's database before its\n"
+    "                            first statement (roles, extensions, a tool's own table);\n"
+    "                            an error in it fails the job\n"
     "      --stop-on-error       a failing statement ends its chain (default: go on)\n"
     "      --statement-timeout MS  cancel a statement after MS milliseconds (60000)\n"
     "      --job-timeout S       kill a worker whose job runs longer (default 900)\n"
@@ -58,6 +67,9 @@ enum {
     OPT_CI,
     OPT_MAX_RISK,
     OPT_LOCKTABLE,
+    OPT_LAYOUT,
+    OPT_PREAMBLE,
+    OPT_DOWN,
 };
 
 static const struct option long_opts[] = {
@@ -76,6 +88,9 @@ static const struct option long_opts[] = {
     {"ci", no_argument, NULL, OPT_CI},
     {"max-risk", required_argument, NULL, OPT_MAX_RISK},
     {"locktable", required_argument, NULL, OPT_LOCKTABLE},
+    {"layout", required_argument, NULL, OPT_LAYOUT},
+    {"preamble", required_argument, NULL, OPT_PREAMBLE},
+    {"down", no_argument, NULL, OPT_DOWN},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -234,6 +249,7 @@ int cmd_run(int argc, char **argv)
     bool ci = false;
     int max_risk = -1;
     const char *lt_path = NULL;
+    const char *preamble = NULL;
 
     optind = 1;
     int o;
@@ -272,6 +288,9 @@ int cmd_run(int argc, char **argv)
             ci = true;
             break;
         case OPT_LOCKTABLE: lt_path = optarg; break;
+        case OPT_LAYOUT: copts.layout = optarg; break;
+        case OPT_PREAMBLE: preamble = optarg; break;
+        case OPT_DOWN: copts.downs = true; break;
         case OPT_SHARD: case OPT_RESUME:
             free(pg_bins);
             return cmd_fail(EXIT_USAGE, "%s is not supported yet", argv[optind - 1]);
@@ -317,9 +336,17 @@ int cmd_run(int argc, char **argv)
         free(pg_bins);
         return cmd_fail_err(&err, EXIT_USAGE);
     }
+    if (preamble && corpus_set_preamble(&corpus, preamble, &err) != 0) {
+        corpus_free(&corpus);
+        locktable_free(locktable);
+        free(pg_bins);
+        return cmd_fail_err(&err, EXIT_USAGE);
+    }
     size_t nstmts = 0;
     for (size_t i = 0; i < corpus.nchains; i++) {
         nstmts += corpus.chains[i].nstmts;
+        if (corpus.chains[i].note)
+            fprintf(stderr, "%s: %s: %s\n", progname, corpus.chains[i].name, corpus.chains[i].note);
         for (size_t m = 0; m < corpus.chains[i].nmigs; m++)
             if (corpus.chains[i].migs[m].error)
                 fprintf(stderr, "%s: %s\n", progname, corpus.chains[i].migs[m].error);

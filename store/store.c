@@ -160,6 +160,10 @@ static const char *const schema_steps[] = {
     "  data     BLOB NOT NULL\n"     /* zlib (compress2) */
     ");\n"
     "CREATE INDEX evidence_trace ON evidence (trace_id, kind);\n",
+    /* 2: how a migration tool runs each migration (matrix/layout.h): in one
+     * transaction, and SQL extracted from a JS/TS migration ("knex" ...) */
+    "ALTER TABLE migrations ADD COLUMN wrap_tx INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE migrations ADD COLUMN extracted_from TEXT;\n",
 };
 
 int store_schema_version(void) { return (int)ARRAY_LEN(schema_steps); }
@@ -191,8 +195,8 @@ enum {
 static const char *const query_sql[Q_COUNT] = {
     [Q_RUN_INSERT] = "INSERT INTO runs (started_at, status, corpus, versions, backend, args, "
                      "tool_version, jobs) VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7)",
-    [Q_MIG_INSERT] = "INSERT INTO migrations (run_id, chain, chain_name, position, path, error) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_MIG_INSERT] = "INSERT INTO migrations (run_id, chain, chain_name, position, path, error, "
+                     "wrap_tx, extracted_from) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [Q_STMT_INSERT] = "INSERT INTO statements (migration_id, idx, line, sql, fingerprint, class, "
                       "subclasses, target, target_schema, referenced, no_tx, no_tx_below, "
                       "tx_control, in_do_block) "
@@ -613,6 +617,8 @@ int store_run_begin(Store *s, const RunInfo *ri, const Corpus *c, long long *run
             sqlite3_bind_int64(q, 4, (long long)mi + 1);
             bind_text(q, 5, m->path ? m->path : "");
             bind_text(q, 6, m->error);
+            sqlite3_bind_int(q, 7, m->wrap_tx);
+            bind_text(q, 8, m->extracted_from);
             if (step_done(s, q, err) < 0)
                 goto fail;
             long long mig_id = sqlite3_last_insert_rowid(s->db);
