@@ -246,8 +246,8 @@ static int check_inputs(Input *in, size_t n, const Chains *chains, Err *err)
     for (size_t i = 0; i < n; i++) {
         if (!same(in[i].status, "complete") && !same(in[i].status, "failed"))
             return err_set(err, 2,
-                           "run %lld in \"%s\" is %s: not every job of its shard ran (run it again, "
-                           "or --resume it)",
+                           "run %lld in \"%s\" is %s: not every job of its shard ran (run the "
+                           "shard again)",
                            in[i].run, in[i].path, in[i].status ? in[i].status : "?");
         if (!in[i].corpus_id)
             return err_set(err, 2,
