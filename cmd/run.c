@@ -504,9 +504,10 @@ int cmd_run(int argc, char **argv)
         err = e2;
         src = -1;
     }
-    printf("run %lld: %zu chains x %d versions = %zu jobs: %zu ok, %zu failed%s; "
+    printf("run %lld: %zu chains x %d versions = %zu jobs%s%s: %zu ok, %zu failed%s; "
            "%zu statements traced (%zu failed on the server) in %.1f s\n",
-           run_id, corpus.nchains, versions.n, st.jobs_total, st.jobs_ok, st.jobs_failed,
+           run_id, corpus.nchains, versions.n, st.jobs_total, shard.n ? " of shard " : "",
+           shard.n ? shard_spec : "", st.jobs_ok, st.jobs_failed,
            st.retried ? " (retries: see above)" : "", st.traces, st.trace_errors,
            st.wall_ms / 1000.0);
     print_verdicts(store, run_id);
