@@ -61,8 +61,7 @@ int cmd_merge(int argc, char **argv)
     int rc = merge_stores(argv[first], argv + first + 1, (size_t)(argc - first - 1), args.data,
                           &res, &err);
     buf_free(&args);
-    if (rc != 0)
-        return cmd_fail_err(&err, EXIT_ENV);
+    if (rc != 0) return cmd_fail_err(&err, EXIT_ENV);
     printf("run %lld in %s: %zu stores merged, versions %s, %zu jobs, %zu statements traced (%s)\n",
            res.run_id, argv[first], res.ninputs, res.versions, res.njobs, res.ntraces, res.status);
     return 0;

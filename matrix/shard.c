@@ -14,14 +14,11 @@ int shard_parse(const char *spec, Shard *out, Err *err)
     char *end;
     errno = 0;
     long k = strtol(s, &end, 10);
-    if (errno || end == s || *end != '/' || s[0] == '-' || s[0] == '+')
-        goto bad;
+    if (errno || end == s || *end != '/' || s[0] == '-' || s[0] == '+') goto bad;
     const char *ns = end + 1;
     long n = strtol(ns, &end, 10);
-    if (errno || end == ns || *end || ns[0] == '-' || ns[0] == '+')
-        goto bad;
-    if (n < 1 || n > SHARD_MAX || k < 1 || k > n)
-        goto bad;
+    if (errno || end == ns || *end || ns[0] == '-' || ns[0] == '+') goto bad;
+    if (n < 1 || n > SHARD_MAX || k < 1 || k > n) goto bad;
     out->k = (int)k;
     out->n = (int)n;
     return 0;
@@ -38,15 +35,13 @@ typedef struct Item {
 static int item_cmp(const void *x, const void *y)
 {
     const Item *a = x, *b = y;
-    if (a->cost != b->cost)
-        return a->cost < b->cost ? 1 : -1; /* costly first */
+    if (a->cost != b->cost) return a->cost < b->cost ? 1 : -1; /* costly first */
     return (a->i > b->i) - (a->i < b->i);
 }
 
 void shard_assign(const size_t *cost, size_t njobs, int n, int *out)
 {
-    if (n < 1)
-        n = 1;
+    if (n < 1) n = 1;
     Item *items = xmalloc((njobs ? njobs : 1) * sizeof(*items));
     for (size_t i = 0; i < njobs; i++)
         items[i] = (Item){.cost = cost[i], .i = i};
@@ -56,8 +51,7 @@ void shard_assign(const size_t *cost, size_t njobs, int n, int *out)
     for (size_t j = 0; j < njobs; j++) {
         int best = 0;
         for (int s = 1; s < n; s++)
-            if (load[s] < load[best])
-                best = s;
+            if (load[s] < load[best]) best = s;
         load[best] += items[j].cost;
         out[items[j].i] = best;
     }
@@ -76,8 +70,7 @@ int *shard_of_jobs(const Corpus *c, const VersionSet *v, int n)
         for (int i = 0; i < v->n; i++) {
             size_t slot = ch * (size_t)v->n + (size_t)i;
             out[slot] = -1;
-            if (c->chains[ch].nstmts == 0)
-                continue;
+            if (c->chains[ch].nstmts == 0) continue;
             cost[njobs] = c->chains[ch].nstmts;
             where[njobs++] = slot;
         }
@@ -125,8 +118,7 @@ char *shard_corpus_id(const Corpus *c)
         for (size_t m = 0; m < chain->nmigs; m++) {
             const Migration *mig = &chain->migs[m];
             field(&h, 'M', mig->path);
-            if (mig->error)
-                field(&h, 'E', mig->error);
+            if (mig->error) field(&h, 'E', mig->error);
             for (size_t s = 0; s < mig->nstmts; s++)
                 field(&h, 'S', mig->stmts[s].sql);
         }

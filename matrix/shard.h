@@ -20,8 +20,8 @@
 #define SHARD_MAX 1000
 
 typedef struct Shard {
-    int k;  /* 1-based */
-    int n;  /* number of shards; 0: not sharded (every job) */
+    int k; /* 1-based */
+    int n; /* number of shards; 0: not sharded (every job) */
 } Shard;
 
 /* Parses "K/N" (1 <= K <= N <= SHARD_MAX); code 2 on anything else. */

@@ -26,13 +26,13 @@ typedef struct Input {
     long long run;
     char *status, *corpus, *versions, *backend, *tool_version, *shard, *corpus_id;
     char *started_at, *finished_at;
-    int jobs_opt;            /* -j */
+    int jobs_opt; /* -j */
     VersionSet vs;
-    int k, n;                /* shard k of n; 1/1 when the run had every job */
-    int *smajor;             /* servers */
+    int k, n;    /* shard k of n; 1/1 when the run had every job */
+    int *smajor; /* servers */
     char **sversion;
     size_t nservers;
-    bool *has_job;           /* [chain * VERSIONS_MAX+1 + major] */
+    bool *has_job; /* [chain * VERSIONS_MAX+1 + major] */
 } Input;
 
 /* The corpus's chains as stored: statements per chain and names. */
@@ -105,8 +105,7 @@ static int read_chains(sqlite3 *db, const char *path, long long run, Chains *c, 
         c->names[ch] = col_text(st, 1);
     }
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return read_err(path, db, err);
+    if (rc != SQLITE_DONE) return read_err(path, db, err);
     return 0;
 }
 
@@ -114,15 +113,15 @@ static int read_chains(sqlite3 *db, const char *path, long long run, Chains *c, 
 static int read_input(Input *in, size_t nchains_hint, Chains *chains, Err *err)
 {
     Store *s = store_open(in->path, false, err);
-    if (!s)
-        return -1;
+    if (!s) return -1;
     sqlite3 *db = store_db(s);
     int ret = -1;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT id, status, corpus, versions, backend, tool_version, shard, "
-                           "corpus_id, started_at, finished_at, jobs FROM runs ORDER BY id DESC LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT id, status, corpus, versions, backend, tool_version, shard, "
+            "corpus_id, started_at, finished_at, jobs FROM runs ORDER BY id DESC LIMIT 1",
+            -1, &st, NULL) != SQLITE_OK) {
         read_err(in->path, db, err);
         goto out;
     }
@@ -167,7 +166,8 @@ static int read_input(Input *in, size_t nchains_hint, Chains *chains, Err *err)
         in->n = sh.n;
     }
 
-    if (sqlite3_prepare_v2(db, "SELECT major, version FROM servers WHERE run_id = ?1 ORDER BY major",
+    if (sqlite3_prepare_v2(db,
+                           "SELECT major, version FROM servers WHERE run_id = ?1 ORDER BY major",
                            -1, &st, NULL) != SQLITE_OK) {
         read_err(in->path, db, err);
         goto out;
@@ -213,7 +213,10 @@ out:
 
 /* ---- checks ----------------------------------------------------------------- */
 
-static bool same(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+static bool same(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
 
 /* The jobs shard k of n of versions vs should hold, from the stored corpus:
  * want[chain * MAJORS + major]. */
@@ -233,8 +236,7 @@ static bool *shard_jobs(const Chains *c, const VersionSet *vs, int k, int n)
     shard_assign(cost, nj, n, of);
     bool *want = xcalloc((c->n ? c->n : 1) * MAJORS, sizeof(bool));
     for (size_t j = 0; j < nj; j++)
-        if (of[j] == k - 1)
-            want[where[j]] = true;
+        if (of[j] == k - 1) want[where[j]] = true;
     free(of);
     free(where);
     free(cost);
@@ -280,11 +282,11 @@ static int check_inputs(Input *in, size_t n, const Chains *chains, Err *err)
         for (size_t j = i + 1; j < n; j++) {
             if (same(in[i].versions, in[j].versions)) {
                 if (in[i].n != in[j].n)
-                    return err_set(err, 2,
-                                   "\"%s\" is shard %d/%d and \"%s\" shard %d/%d of the same versions "
-                                   "(%s): the shards of one run have one N",
-                                   in[i].path, in[i].k, in[i].n, in[j].path, in[j].k, in[j].n,
-                                   in[i].versions);
+                    return err_set(
+                        err, 2,
+                        "\"%s\" is shard %d/%d and \"%s\" shard %d/%d of the same versions "
+                        "(%s): the shards of one run have one N",
+                        in[i].path, in[i].k, in[i].n, in[j].path, in[j].k, in[j].n, in[i].versions);
                 if (in[i].k == in[j].k)
                     return err_set(err, 2,
                                    "shards overlap: \"%s\" and \"%s\" both hold shard %d/%d of "
@@ -306,8 +308,7 @@ static int check_inputs(Input *in, size_t n, const Chains *chains, Err *err)
         bool first = true;
         for (size_t j = 0; j < i; j++)
             first &= !same(in[j].versions, in[i].versions);
-        if (!first)
-            continue;
+        if (!first) continue;
         for (int k = 1; k <= in[i].n; k++) {
             bool have = false;
             for (size_t j = i; j < n; j++)
@@ -328,10 +329,8 @@ static int check_inputs(Input *in, size_t n, const Chains *chains, Err *err)
         bool *want = shard_jobs(chains, &in[i].vs, in[i].k, in[i].n);
         size_t lack = 0, extra = 0, first_lack = 0, first_extra = 0;
         for (size_t x = 0; x < chains->n * MAJORS; x++) {
-            if (want[x] && !in[i].has_job[x] && lack++ == 0)
-                first_lack = x;
-            if (!want[x] && in[i].has_job[x] && extra++ == 0)
-                first_extra = x;
+            if (want[x] && !in[i].has_job[x] && lack++ == 0) first_lack = x;
+            if (!want[x] && in[i].has_job[x] && extra++ == 0) first_extra = x;
         }
         free(want);
         if (lack || extra) {
@@ -341,9 +340,9 @@ static int check_inputs(Input *in, size_t n, const Chains *chains, Err *err)
                            "\"%s\" (shard %d/%d of versions %s) %s %zu jobs %s its shard, e.g. "
                            "chain \"%s\" on %zu: was it made from another corpus or by a run that "
                            "did not finish?",
-                           in[i].path, in[i].k, in[i].n, in[i].versions,
-                           lack ? "lacks" : "has", lack ? lack : extra, lack ? "of" : "outside",
-                           name ? name : "?", x % MAJORS);
+                           in[i].path, in[i].k, in[i].n, in[i].versions, lack ? "lacks" : "has",
+                           lack ? lack : extra, lack ? "of" : "outside", name ? name : "?",
+                           x % MAJORS);
         }
     }
     /* one release per major */
@@ -383,10 +382,8 @@ static long long run_bound(sqlite3 *db, const char *path, const char *sql, long 
         err_set(err, 3, "could not write store \"%s\": %s", path, sqlite3_errmsg(db));
         return -1;
     }
-    if (sqlite3_bind_parameter_count(st) >= 1)
-        sqlite3_bind_int64(st, 1, new_run);
-    if (sqlite3_bind_parameter_count(st) >= 2)
-        sqlite3_bind_int64(st, 2, src_run);
+    if (sqlite3_bind_parameter_count(st) >= 1) sqlite3_bind_int64(st, 1, new_run);
+    if (sqlite3_bind_parameter_count(st) >= 2) sqlite3_bind_int64(st, 2, src_run);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
@@ -406,7 +403,8 @@ static const char *const corpus_sql[] = {
     "SELECT mm.id, s.idx, s.line, s.sql, s.fingerprint, s.class, s.subclasses, s.target, "
     "s.target_schema, s.referenced, s.no_tx, s.no_tx_below, s.tx_control, s.in_do_block "
     "FROM src.statements s JOIN src.migrations sm ON sm.id = s.migration_id AND sm.run_id = ?2 "
-    "JOIN main.migrations mm ON mm.run_id = ?1 AND mm.chain = sm.chain AND mm.position = sm.position "
+    "JOIN main.migrations mm ON mm.run_id = ?1 AND mm.chain = sm.chain AND mm.position = "
+    "sm.position "
     "ORDER BY s.id",
 };
 
@@ -415,11 +413,13 @@ static const char *const observations_sql[] = {
     "CREATE TEMP TABLE stmt_map (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)",
     "INSERT INTO stmt_map SELECT s.id, ms.id FROM src.statements s "
     "JOIN src.migrations sm ON sm.id = s.migration_id AND sm.run_id = ?2 "
-    "JOIN main.migrations mm ON mm.run_id = ?1 AND mm.chain = sm.chain AND mm.position = sm.position "
+    "JOIN main.migrations mm ON mm.run_id = ?1 AND mm.chain = sm.chain AND mm.position = "
+    "sm.position "
     "JOIN main.statements ms ON ms.migration_id = mm.id AND ms.idx = s.idx",
     "INSERT OR REPLACE INTO main.servers (run_id, major, version) "
     "SELECT ?1, major, version FROM src.servers WHERE run_id = ?2",
-    "INSERT INTO main.jobs (run_id, chain, major, status, reason, attempts, duration_ms, finished_at) "
+    "INSERT INTO main.jobs (run_id, chain, major, status, reason, attempts, duration_ms, "
+    "finished_at) "
     "SELECT ?1, chain, major, status, reason, attempts, duration_ms, finished_at FROM src.jobs "
     "WHERE run_id = ?2 ORDER BY id",
     "CREATE TEMP TABLE job_map (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)",
@@ -459,28 +459,24 @@ static const char *const observations_sql[] = {
 static int copy_input(sqlite3 *db, const char *out, long long new_run, const Input *in, bool first,
                       MergeResult *res, Err *err)
 {
-    if (exec_sql(db, out, "BEGIN IMMEDIATE", err) < 0)
-        return -1;
+    if (exec_sql(db, out, "BEGIN IMMEDIATE", err) < 0) return -1;
     if (first)
         for (size_t q = 0; q < ARRAY_LEN(corpus_sql); q++)
-            if (run_bound(db, out, corpus_sql[q], new_run, in->run, err) < 0)
-                goto fail;
+            if (run_bound(db, out, corpus_sql[q], new_run, in->run, err) < 0) goto fail;
     for (size_t q = 0; q < ARRAY_LEN(observations_sql); q++) {
         long long c = run_bound(db, out, observations_sql[q], new_run, in->run, err);
-        if (c < 0)
-            goto fail;
-        if (strncmp(observations_sql[q], "INSERT INTO main.jobs", 21) == 0)
-            res->njobs += (size_t)c;
+        if (c < 0) goto fail;
+        if (strncmp(observations_sql[q], "INSERT INTO main.jobs", 21) == 0) res->njobs += (size_t)c;
         if (strncmp(observations_sql[q], "INSERT INTO main.traces", 23) == 0)
             res->ntraces += (size_t)c;
     }
-    if (exec_sql(db, out, "COMMIT", err) < 0)
-        goto fail;
+    if (exec_sql(db, out, "COMMIT", err) < 0) goto fail;
     return 0;
 fail:
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_exec(db, "DROP TABLE IF EXISTS temp.stmt_map; DROP TABLE IF EXISTS temp.job_map; "
-                     "DROP TABLE IF EXISTS temp.trace_map",
+    sqlite3_exec(db,
+                 "DROP TABLE IF EXISTS temp.stmt_map; DROP TABLE IF EXISTS temp.job_map; "
+                 "DROP TABLE IF EXISTS temp.trace_map",
                  NULL, NULL, NULL);
     return -1;
 }
@@ -511,8 +507,7 @@ static int insert_run(sqlite3 *db, const char *out, const Input *in, size_t n, c
         if (in[i].finished_at && (!finished || strcmp(in[i].finished_at, finished) > 0))
             finished = in[i].finished_at;
         failed |= same(in[i].status, "failed");
-        if (in[i].jobs_opt > jobs)
-            jobs = in[i].jobs_opt;
+        if (in[i].jobs_opt > jobs) jobs = in[i].jobs_opt;
     }
     sqlite3_stmt *st;
     /* 'running' until every input is in: a merge that fails half-way is deleted */
@@ -549,8 +544,7 @@ int merge_stores(const char *out_path, char *const *paths, size_t n, const char 
                  MergeResult *res, Err *err)
 {
     memset(res, 0, sizeof(*res));
-    if (n == 0)
-        return err_set(err, 2, "no stores to merge");
+    if (n == 0) return err_set(err, 2, "no stores to merge");
     for (size_t i = 0; i < n; i++)
         if (same_file(out_path, paths[i]))
             return err_set(err, 2, "\"%s\" is both the output and an input", paths[i]);
@@ -560,11 +554,9 @@ int merge_stores(const char *out_path, char *const *paths, size_t n, const char 
     int ret = -1;
     for (size_t i = 0; i < n; i++) {
         in[i].path = paths[i];
-        if (read_input(&in[i], i, &chains, err) < 0)
-            goto done;
+        if (read_input(&in[i], i, &chains, err) < 0) goto done;
     }
-    if (check_inputs(in, n, &chains, err) < 0)
-        goto done;
+    if (check_inputs(in, n, &chains, err) < 0) goto done;
 
     VersionSet all = {.n = 0};
     for (int m = VERSIONS_MIN; m <= VERSIONS_MAX; m++)
@@ -580,26 +572,21 @@ int merge_stores(const char *out_path, char *const *paths, size_t n, const char 
     buf_free(&vb);
 
     out = store_open(out_path, true, err);
-    if (!out)
-        goto done;
+    if (!out) goto done;
     sqlite3 *db = store_db(out);
     long long run = 0;
     int failed = insert_run(db, out_path, in, n, args, res->versions, &run, err);
-    if (failed < 0)
-        goto done;
+    if (failed < 0) goto done;
     for (size_t i = 0; i < n; i++) {
-        if (attach(db, out_path, in[i].path, err) < 0)
-            goto undo;
+        if (attach(db, out_path, in[i].path, err) < 0) goto undo;
         int c = copy_input(db, out_path, run, &in[i], i == 0, res, err);
         sqlite3_exec(db, "DETACH DATABASE src", NULL, NULL, NULL);
-        if (c < 0)
-            goto undo;
+        if (c < 0) goto undo;
     }
     char sql[160];
     snprintf(sql, sizeof(sql), "UPDATE runs SET status = '%s' WHERE id = %lld",
              failed ? "failed" : "complete", run);
-    if (exec_sql(db, out_path, sql, err) < 0)
-        goto undo;
+    if (exec_sql(db, out_path, sql, err) < 0) goto undo;
     res->run_id = run;
     res->ninputs = n;
     snprintf(res->status, sizeof(res->status), "%s", failed ? "failed" : "complete");

@@ -24,11 +24,11 @@
 #include "common/util.h"
 
 typedef struct MergeResult {
-    long long run_id;        /* the merged run in the output store */
+    long long run_id; /* the merged run in the output store */
     size_t ninputs;
-    size_t njobs, ntraces;   /* copied */
-    char versions[64];       /* "10,17" */
-    char status[16];         /* complete, failed */
+    size_t njobs, ntraces; /* copied */
+    char versions[64];     /* "10,17" */
+    char status[16];       /* complete, failed */
 } MergeResult;
 
 /* Merges the newest run of each of in[0..n-1] into out_path (see above).

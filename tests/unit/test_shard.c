@@ -17,10 +17,10 @@ typedef struct SpecCase {
 } SpecCase;
 
 static const SpecCase spec_cases[] = {
-    {"1/1", 1, 1},   {"2/4", 2, 4},  {"4/4", 4, 4},  {"1000/1000", 1000, 1000},
-    {"0/3", 0, 0},   {"4/3", 0, 0},  {"1/0", 0, 0},  {"-1/3", 0, 0},
-    {"1/-3", 0, 0},  {"+1/3", 0, 0}, {"1/3x", 0, 0}, {"1", 0, 0},
-    {"", 0, 0},      {"a/b", 0, 0},  {"1/1001", 0, 0}, {"1//3", 0, 0},
+    {"1/1", 1, 1},  {"2/4", 2, 4},  {"4/4", 4, 4},    {"1000/1000", 1000, 1000},
+    {"0/3", 0, 0},  {"4/3", 0, 0},  {"1/0", 0, 0},    {"-1/3", 0, 0},
+    {"1/-3", 0, 0}, {"+1/3", 0, 0}, {"1/3x", 0, 0},   {"1", 0, 0},
+    {"", 0, 0},     {"a/b", 0, 0},  {"1/1001", 0, 0}, {"1//3", 0, 0},
 };
 
 static void test_parse(void)
@@ -79,8 +79,7 @@ static void test_assign(void)
         CHECK(a[i] >= 0 && a[i] < NS, "job %zu in shard %d", i, a[i]);
         load[a[i]] += cost[i];
         same &= a[i] == b[i];
-        if (cost[i] > maxcost)
-            maxcost = cost[i];
+        if (cost[i] > maxcost) maxcost = cost[i];
     }
     CHECK(same, "the assignment is deterministic");
     size_t lo = load[0], hi = load[0];
@@ -156,8 +155,7 @@ static void test_corpus(void)
         for (int i = 0; i < v.n; i++) {
             int s = of[ch * (size_t)v.n + (size_t)i];
             CHECK(s >= 0 && s < 4, "chain %zu version %d in shard %d", ch, v.v[i], s);
-            if (s >= 0 && s < 4)
-                load[s] += c.chains[ch].nstmts;
+            if (s >= 0 && s < 4) load[s] += c.chains[ch].nstmts;
         }
     /* 3 chains of 2, 1, 3 statements on 8 versions: 48 statements, 12 each */
     for (int s = 0; s < 4; s++)
