@@ -10,7 +10,9 @@
 #include "cmd/cmd.h"
 #include "matrix/corpus.h"
 #include "matrix/locktable.h"
+#include "matrix/shard.h"
 #include "matrix/versions.h"
+#include "report/diff.h"
 #include "report/runview.h"
 #include "runner/backend.h"
 #include "runner/pginstall.h"
@@ -48,10 +50,16 @@ static const char usage_text[] =
     "      --ci                  exit 1 on any mismatch with the lock table, or on a\n"
     "                            statement above --max-risk\n"
     "      --max-risk LEVEL      safe | low | medium | high | critical (implies --ci)\n"
+    "      --shard K/N           run only shard K of N: a deterministic part of the jobs\n"
+    "                            (chain x version), balanced by statements; combine the\n"
+    "                            stores of all N with 'lockmatrix merge'\n"
+    "      --against last|ID     after the run, compare with the previous run of the same\n"
+    "                            corpus (and shard) in the store, or run ID: exit 1 when an\n"
+    "                            observation changed, each change on stderr\n"
     "  -q, --quiet               no progress line\n"
     "  -h, --help                this help\n"
     "\n"
-    "Exit codes: 0 ok, 1 --ci checks failed, 2 usage or input error (a file that could not be used:\n"
+    "Exit codes: 0 ok, 1 --ci checks failed or --against found a change, 2 usage or input error (a file that could not be used:\n"
     "the rest still ran), 3 environment error (no server binaries, jobs that\n"
     "failed after a retry), 130 interrupted.\n";
 
@@ -70,6 +78,7 @@ enum {
     OPT_LAYOUT,
     OPT_PREAMBLE,
     OPT_DOWN,
+    OPT_AGAINST,
 };
 
 static const struct option long_opts[] = {
@@ -91,6 +100,7 @@ static const struct option long_opts[] = {
     {"layout", required_argument, NULL, OPT_LAYOUT},
     {"preamble", required_argument, NULL, OPT_PREAMBLE},
     {"down", no_argument, NULL, OPT_DOWN},
+    {"against", required_argument, NULL, OPT_AGAINST},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -235,6 +245,74 @@ static long run_ci(Store *store, long long run_id, int max_risk)
     return nfail;
 }
 
+/* ---- --against: what changed since an earlier run ---------------------------- */
+
+/* "last" (0) or a run id; -1 when neither. */
+static long long parse_against(const char *s)
+{
+    if (strcmp(s, "last") == 0)
+        return 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    return (*s && *end == '\0' && v > 0) ? v : -1;
+}
+
+/* Compares run_id with run against (0: the previous run of the same corpus and
+ * shard): every change of observed behaviour on stderr, one line each naming
+ * the statement, the version and the change (report/diff.h decides what
+ * counts). Returns the number of changes, -1 when the runs cannot be read. */
+static long run_against(Store *store, long long run_id, long long against)
+{
+    Err err = {0};
+    if (against == 0) {
+        against = store_previous_run(store, run_id, &err);
+        if (against < 0) {
+            cmd_fail_err(&err, EXIT_ENV);
+            return -1;
+        }
+        if (against == 0) {
+            printf("against: no earlier run of this corpus in the store: nothing to compare\n");
+            return 0;
+        }
+    }
+    RunView *a = NULL, *b = NULL;
+    if (runview_load(store, against, &a, &err) != 0 || runview_load(store, run_id, &b, &err) != 0) {
+        runview_free(a);
+        cmd_fail_err(&err, EXIT_ENV);
+        return -1;
+    }
+    RunDiff *d = diff_runs(a, b, NULL);
+    Buf line;
+    buf_init(&line);
+    for (size_t i = 0; i < d->nchanges; i++) {
+        const DiffChange *c = &d->changes[i];
+        if (!c->regression)
+            continue;
+        const RvStatement *st = diff_stmt(c);
+        char ver[16];
+        snprintf(ver, sizeof(ver), "%d", c->major);
+        Buf why;
+        buf_init(&why);
+        buf_printf(&why, "%s changed: ", diff_kind_name(c->kind));
+        render_clean(&why, c->before ? c->before : "", true);
+        buf_puts(&why, " -> ");
+        render_clean(&why, c->after ? c->after : "", true);
+        buf_reset(&line);
+        locktable_ci_line(&line, st->migration, st->line, st->sql, ver, why.data);
+        fprintf(stderr, "%s\n", line.data);
+        buf_free(&why);
+    }
+    buf_free(&line);
+    long n = (long)d->nregressions;
+    printf("against run %lld: %zu statements compared, %zu changes of observed behaviour "
+           "(%zu new, %zu gone, %zu seen only through sampled captures: not counted)\n",
+           against, d->matched, d->nregressions, d->nnew, d->ngone, d->nsampled);
+    diff_free(d);
+    runview_free(a);
+    runview_free(b);
+    return n;
+}
+
 int cmd_run(int argc, char **argv)
 {
     const char *versions_spec = VERSIONS_DEFAULT, *backend_name = "embedded";
@@ -250,6 +328,8 @@ int cmd_run(int argc, char **argv)
     int max_risk = -1;
     const char *lt_path = NULL;
     const char *preamble = NULL;
+    Shard shard = {0};
+    long long against = -1; /* -1: no --against, 0: last */
 
     optind = 1;
     int o;
@@ -291,7 +371,21 @@ int cmd_run(int argc, char **argv)
         case OPT_LAYOUT: copts.layout = optarg; break;
         case OPT_PREAMBLE: preamble = optarg; break;
         case OPT_DOWN: copts.downs = true; break;
-        case OPT_SHARD: case OPT_RESUME:
+        case OPT_SHARD: {
+            Err e = {0};
+            if (shard_parse(optarg, &shard, &e) != 0) {
+                free(pg_bins);
+                return cmd_fail_err(&e, EXIT_USAGE);
+            }
+            break;
+        }
+        case OPT_AGAINST:
+            if ((against = parse_against(optarg)) < 0) {
+                free(pg_bins);
+                return cmd_fail(EXIT_USAGE, "invalid --against \"%s\": last or a run id", optarg);
+            }
+            break;
+        case OPT_RESUME:
             free(pg_bins);
             return cmd_fail(EXIT_USAGE, "%s is not supported yet", argv[optind - 1]);
         case 'q': quiet = true; break;
@@ -378,7 +472,13 @@ int cmd_run(int argc, char **argv)
     Buf corpus_desc;
     buf_init(&corpus_desc);
     join_args(&corpus_desc, argc - optind, argv + optind);
+    char shard_spec[32] = "";
+    if (shard.n)
+        snprintf(shard_spec, sizeof(shard_spec), "%d/%d", shard.k, shard.n);
+    char *corpus_id = shard_corpus_id(&corpus);
     RunInfo ri = {.corpus = corpus_desc.data,
+                  .shard = shard.n ? shard_spec : NULL,
+                  .corpus_id = corpus_id,
                   .versions = &versions,
                   .backend = backend_name,
                   .args = args.data,
@@ -388,6 +488,7 @@ int cmd_run(int argc, char **argv)
     int brc = store_run_begin(store, &ri, &corpus, &run_id, &err);
     buf_free(&args);
     buf_free(&corpus_desc);
+    free(corpus_id);
     if (brc != 0) {
         rc = cmd_fail_err(&err, EXIT_ENV);
         goto out;
@@ -414,7 +515,9 @@ int cmd_run(int argc, char **argv)
                     .retries = 1,
                     .stop_on_error = stop_on_error,
                     .progress = !quiet && isatty(STDERR_FILENO),
-                    .locktable = locktable};
+                    .locktable = locktable,
+                    .shard_k = shard.k,
+                    .shard_n = shard.n};
     SchedStats st;
     int src = scheduler_run(&corpus, store, run_id, &so, &st, &err);
     /* Whatever the run's containers left (normally nothing but its directory). */
@@ -428,13 +531,15 @@ int cmd_run(int argc, char **argv)
         err = e2;
         src = -1;
     }
-    printf("run %lld: %zu chains x %d versions = %zu jobs: %zu ok, %zu failed%s; "
+    printf("run %lld: %zu chains x %d versions = %zu jobs%s%s: %zu ok, %zu failed%s; "
            "%zu statements traced (%zu failed on the server) in %.1f s\n",
-           run_id, corpus.nchains, versions.n, st.jobs_total, st.jobs_ok, st.jobs_failed,
+           run_id, corpus.nchains, versions.n, st.jobs_total, shard.n ? " of shard " : "",
+           shard.n ? shard_spec : "", st.jobs_ok, st.jobs_failed,
            st.retried ? " (retries: see above)" : "", st.traces, st.trace_errors,
            st.wall_ms / 1000.0);
     print_verdicts(store, run_id);
     long ci_failed = ci && !st.interrupted ? run_ci(store, run_id, max_risk) : 0;
+    long changed = against >= 0 && !st.interrupted && src == 0 ? run_against(store, run_id, against) : 0;
     if (st.interrupted) {
         cmd_fail_err(&err, EXIT_ENV);
         rc = 130;
@@ -448,6 +553,10 @@ int cmd_run(int argc, char **argv)
         rc = ci_failed < 0 ? EXIT_ENV
                            : cmd_fail(EXIT_CHECKS, "--ci: %ld statement versions failed the checks",
                                       ci_failed);
+    } else if (changed) {
+        rc = changed < 0 ? EXIT_ENV
+                         : cmd_fail(EXIT_CHECKS, "%ld changes of observed behaviour since the earlier run",
+                                    changed);
     }
     if (!st.interrupted)
         printf("see: lockmatrix report%s%s\n", strcmp(db_path, STORE_DEFAULT_PATH) ? " -d " : "",

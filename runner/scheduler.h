@@ -30,6 +30,8 @@ typedef struct SchedOpts {
     bool progress;              /* a progress line on stderr */
     const struct LockTable *locktable; /* predictions and verdicts for every trace
                                    (matrix/locktable.h); NULL: none stored */
+    int shard_k, shard_n;       /* only the jobs of shard k (1-based) of n
+                                   (matrix/shard.h); n 0: every job */
 } SchedOpts;
 
 typedef struct SchedStats {

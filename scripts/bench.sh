@@ -29,7 +29,7 @@ build/release/tests/test_tracer | grep '^# overhead' | sed 's/^# //'
 
 echo
 echo "## The fixture matrix: $(ls fixtures/cases/*.sql | wc -l) cases x versions 10-17"
-for j in 1 2 8; do
+for j in 1 2 4 8; do
     for r in $(seq 1 "$REPS"); do
         secs $LM run -q -j $j -d "$tmp/m$j-$r.db" fixtures/cases
     done | median | awk -v j=$j '{ printf "  -j %d: %s s (median)\n", j, $1 }'
