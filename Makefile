@@ -42,7 +42,7 @@ $(BUILD)/%.o: %.c $(HDRS) Makefile
 # The lock table is assembled into the binary (.incbin in matrix/locktable.c).
 $(BUILD)/matrix/locktable.o: fixtures/locktable.tsv
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(OBJS)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h tests/unit/servers.h $(OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(OBJS) $(LDLIBS_ALL)
 

@@ -29,11 +29,15 @@ static const char usage_text[] =
     "      --ci                exit 1 when a statement's risk exceeds --max-risk\n"
     "      --max-risk LEVEL    safe | low | medium | high | critical (implies --ci)\n"
     "      --each              every file of a directory is its own chain\n"
+    "      --layout NAME       the layout of the directories (default: detected; see\n"
+    "                          docs/layouts.md): plain, each, golang-migrate, flyway,\n"
+    "                          prisma, drizzle, diesel, sqitch, knex, typeorm, sequelize\n"
+    "      --down              also the down migrations, after every up, newest first\n"
     "  -h, --help              this help\n"
     "\n"
     "Exit codes: 0 ok, 1 a statement above --max-risk, 2 usage or input error.\n";
 
-enum { OPT_FORMAT = 256, OPT_LOCKTABLE, OPT_CI, OPT_MAX_RISK, OPT_EACH };
+enum { OPT_FORMAT = 256, OPT_LOCKTABLE, OPT_CI, OPT_MAX_RISK, OPT_EACH, OPT_LAYOUT, OPT_DOWN };
 
 static const struct option long_opts[] = {
     {"versions", required_argument, NULL, 'V'},
@@ -42,6 +46,8 @@ static const struct option long_opts[] = {
     {"ci", no_argument, NULL, OPT_CI},
     {"max-risk", required_argument, NULL, OPT_MAX_RISK},
     {"each", no_argument, NULL, OPT_EACH},
+    {"layout", required_argument, NULL, OPT_LAYOUT},
+    {"down", no_argument, NULL, OPT_DOWN},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -72,7 +78,9 @@ static void others_text(const int *others, Buf *b)
 static void text_statement(Buf *out, const Migration *m, const Statement *st, const VersionSet *vs,
                            const LtPrediction *p, const bool *have)
 {
-    buf_printf(out, "%s:%d  %s\n    ", m->path, st->line, st->info.cls);
+    buf_printf(out, "%s:%d  %s%s%s%s\n    ", m->path, st->line, st->info.cls,
+               m->extracted_from ? " (SQL extracted from " : "",
+               m->extracted_from ? m->extracted_from : "", m->extracted_from ? ")" : "");
     locktable_shorten(st->sql, 100, out);
     buf_putc(out, '\n');
     for (int i = 0; i < vs->n;) {
@@ -127,6 +135,10 @@ static void json_statement(JsonW *w, const Migration *m, const Statement *st, co
     json_int(w, st->line);
     json_key(w, "sql");
     json_str(w, st->sql);
+    if (m->extracted_from) {
+        json_key(w, "extracted_from");
+        json_str(w, m->extracted_from);
+    }
     json_key(w, "class");
     json_str(w, st->info.cls);
     json_key(w, "target");
@@ -257,6 +269,12 @@ int cmd_analyze(int argc, char **argv)
         case OPT_EACH:
             copts.each_file = true;
             break;
+        case OPT_LAYOUT:
+            copts.layout = optarg;
+            break;
+        case OPT_DOWN:
+            copts.downs = true;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return 0;
@@ -307,6 +325,7 @@ int cmd_analyze(int argc, char **argv)
         const Chain *ch = &corpus.chains[c];
         for (size_t mi = 0; mi < ch->nmigs; mi++) {
             const Migration *m = &ch->migs[mi];
+            if (mi == 0 && ch->note) fprintf(stderr, "%s: %s: %s\n", progname, ch->name, ch->note);
             if (m->error) fprintf(stderr, "%s: %s\n", progname, m->error);
             for (size_t si = 0; si < m->nstmts; si++) {
                 const Statement *st = &m->stmts[si];

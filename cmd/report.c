@@ -90,7 +90,8 @@ static void usage(FILE *f)
             "\n"
             "  -r, --run ID         the run to report (see '%s runs')\n"
             "  -a, --against ID     compare with this earlier run (statements matched by\n"
-            "                       migration path and fingerprint, versions both ran)\n"
+            "                       migration path and fingerprint, versions both ran);\n"
+            "                       last: the previous run of the same corpus (and shard)\n"
             "  -f, --format FORMAT  %s\n"
             "                       (default: text on a terminal, json otherwise)\n"
             "      --only WHAT      version-specific: only statements whose behaviour differs\n"
@@ -166,6 +167,24 @@ fail:
     return -1;
 }
 
+/* --against last: the previous run of the same corpus and shard (0 with a note
+ * when there is none: the run is reported alone). */
+#define AGAINST_LAST (-1LL)
+static int resolve_last(Store *s, const char *db, long long run_id, long long *against)
+{
+    Err err = {0};
+    *against = store_previous_run(s, run_id, &err);
+    if (*against < 0) {
+        cmd_fail_err(&err, EXIT_ENV);
+        return -1;
+    }
+    if (*against == 0)
+        fprintf(stderr, "%s: no run of the same corpus before run %lld in \"%s\": nothing to "
+                        "compare, the run alone is reported\n",
+                progname, run_id, db);
+    return 0;
+}
+
 int cmd_report(int argc, char **argv)
 {
     enum { OPT_ONLY = 1000, OPT_MAX_RISK };
@@ -190,7 +209,9 @@ int cmd_report(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case 'a':
-            if (parse_run_id("--against", optarg, &against))
+            if (strcmp(optarg, "last") == 0)
+                against = AGAINST_LAST;
+            else if (parse_run_id("--against", optarg, &against))
                 return EXIT_USAGE;
             break;
         case 'f': format = optarg; break;
@@ -266,6 +287,10 @@ int cmd_report(int argc, char **argv)
                           db, progname);
             goto out;
         }
+    }
+    if (against == AGAINST_LAST && resolve_last(s, db, run_id, &against) < 0) {
+        rc = EXIT_ENV;
+        goto out;
     }
     if (against && against == run_id) {
         rc = cmd_fail(EXIT_USAGE, "--against %lld is the run reported\nhint: compare with an earlier "

@@ -10,7 +10,9 @@
 #include "cmd/cmd.h"
 #include "matrix/corpus.h"
 #include "matrix/locktable.h"
+#include "matrix/shard.h"
 #include "matrix/versions.h"
+#include "report/diff.h"
 #include "report/runview.h"
 #include "runner/backend.h"
 #include "runner/pginstall.h"
@@ -21,7 +23,8 @@ static const char usage_text[] =
     "usage: lockmatrix run [options] PATH...\n"
     "\n"
     "Trace the migrations of PATH (files: a chain of one each; directories: one\n"
-    "chain of their .sql files in natural name order) on every PostgreSQL version,\n"
+    "chain in the order of their layout: .sql files in natural name order, or a\n"
+    "migration tool's layout, see docs/layouts.md) on every PostgreSQL version,\n"
     "in parallel, and store every observation.\n"
     "\n"
     "options:\n"
@@ -32,6 +35,14 @@ static const char usage_text[] =
     "      --image TEMPLATE      docker image, default postgres:{major}-alpine\n"
     "      --pg-bin VERSION=DIR  use the PostgreSQL binaries in DIR for VERSION\n"
     "      --each                every file of a directory is its own chain\n"
+    "      --layout NAME         the layout of the directories: plain, each, golang-migrate,\n"
+    "                            flyway, prisma, drizzle, diesel, sqitch, knex, typeorm,\n"
+    "                            sequelize (default: detected from the files)\n"
+    "      --down                also the down migrations (golang-migrate, diesel, Flyway\n"
+    "                            undo, sqitch revert), after every up, newest first\n"
+    "      --preamble FILE       SQL run, not traced, in each chain's database before its\n"
+    "                            first statement (roles, extensions, a tool's own table);\n"
+    "                            an error in it fails the job\n"
     "      --stop-on-error       a failing statement ends its chain (default: go on)\n"
     "      --statement-timeout MS  cancel a statement after MS milliseconds (60000)\n"
     "      --job-timeout S       kill a worker whose job runs longer (default 900)\n"
@@ -42,10 +53,16 @@ static const char usage_text[] =
     "      --ci                  exit 1 on any mismatch with the lock table, or on a\n"
     "                            statement above --max-risk\n"
     "      --max-risk LEVEL      safe | low | medium | high | critical (implies --ci)\n"
+    "      --shard K/N           run only shard K of N: a deterministic part of the jobs\n"
+    "                            (chain x version), balanced by statements; combine the\n"
+    "                            stores of all N with 'lockmatrix merge'\n"
+    "      --against last|ID     after the run, compare with the previous run of the same\n"
+    "                            corpus (and shard) in the store, or run ID: exit 1 when an\n"
+    "                            observation changed, each change on stderr\n"
     "  -q, --quiet               no progress line\n"
     "  -h, --help                this help\n"
     "\n"
-    "Exit codes: 0 ok, 1 --ci checks failed, 2 usage or input error (a file that could not be used:\n"
+    "Exit codes: 0 ok, 1 --ci checks failed or --against found a change, 2 usage or input error (a file that could not be used:\n"
     "the rest still ran), 3 environment error (no server binaries, jobs that\n"
     "failed after a retry), 130 interrupted.\n";
 
@@ -61,6 +78,10 @@ enum {
     OPT_CI,
     OPT_MAX_RISK,
     OPT_LOCKTABLE,
+    OPT_LAYOUT,
+    OPT_PREAMBLE,
+    OPT_DOWN,
+    OPT_AGAINST,
 };
 
 static const struct option long_opts[] = {
@@ -79,6 +100,10 @@ static const struct option long_opts[] = {
     {"ci", no_argument, NULL, OPT_CI},
     {"max-risk", required_argument, NULL, OPT_MAX_RISK},
     {"locktable", required_argument, NULL, OPT_LOCKTABLE},
+    {"layout", required_argument, NULL, OPT_LAYOUT},
+    {"preamble", required_argument, NULL, OPT_PREAMBLE},
+    {"down", no_argument, NULL, OPT_DOWN},
+    {"against", required_argument, NULL, OPT_AGAINST},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -275,6 +300,74 @@ static long run_ci(Store *store, long long run_id, int max_risk)
     return nfail;
 }
 
+/* ---- --against: what changed since an earlier run ---------------------------- */
+
+/* "last" (0) or a run id; -1 when neither. */
+static long long parse_against(const char *s)
+{
+    if (strcmp(s, "last") == 0)
+        return 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    return (*s && *end == '\0' && v > 0) ? v : -1;
+}
+
+/* Compares run_id with run against (0: the previous run of the same corpus and
+ * shard): every change of observed behaviour on stderr, one line each naming
+ * the statement, the version and the change (report/diff.h decides what
+ * counts). Returns the number of changes, -1 when the runs cannot be read. */
+static long run_against(Store *store, long long run_id, long long against)
+{
+    Err err = {0};
+    if (against == 0) {
+        against = store_previous_run(store, run_id, &err);
+        if (against < 0) {
+            cmd_fail_err(&err, EXIT_ENV);
+            return -1;
+        }
+        if (against == 0) {
+            printf("against: no earlier run of this corpus in the store: nothing to compare\n");
+            return 0;
+        }
+    }
+    RunView *a = NULL, *b = NULL;
+    if (runview_load(store, against, &a, &err) != 0 || runview_load(store, run_id, &b, &err) != 0) {
+        runview_free(a);
+        cmd_fail_err(&err, EXIT_ENV);
+        return -1;
+    }
+    RunDiff *d = diff_runs(a, b, NULL);
+    Buf line;
+    buf_init(&line);
+    for (size_t i = 0; i < d->nchanges; i++) {
+        const DiffChange *c = &d->changes[i];
+        if (!c->regression)
+            continue;
+        const RvStatement *st = diff_stmt(c);
+        char ver[16];
+        snprintf(ver, sizeof(ver), "%d", c->major);
+        Buf why;
+        buf_init(&why);
+        buf_printf(&why, "%s changed: ", diff_kind_name(c->kind));
+        render_clean(&why, c->before ? c->before : "", true);
+        buf_puts(&why, " -> ");
+        render_clean(&why, c->after ? c->after : "", true);
+        buf_reset(&line);
+        locktable_ci_line(&line, st->migration, st->line, st->sql, ver, why.data);
+        fprintf(stderr, "%s\n", line.data);
+        buf_free(&why);
+    }
+    buf_free(&line);
+    long n = (long)d->nregressions;
+    printf("against run %lld: %zu statements compared, %zu changes of observed behaviour "
+           "(%zu new, %zu gone, %zu seen only through sampled captures: not counted)\n",
+           against, d->matched, d->nregressions, d->nnew, d->ngone, d->nsampled);
+    diff_free(d);
+    runview_free(a);
+    runview_free(b);
+    return n;
+}
+
 /* ---- resume ----------------------------------------------------------------- */
 
 typedef struct ResumeSet {
@@ -367,6 +460,9 @@ static int run_main(int argc, char **argv, long long resume_id)
     int max_risk = -1;
     const char *lt_path = NULL;
     bool resume_wanted = false;
+    const char *preamble = NULL;
+    Shard shard = {0};
+    long long against = -1; /* -1: no --against, 0: last */
 
     optind = 0;
     int o;
@@ -405,10 +501,24 @@ static int run_main(int argc, char **argv, long long resume_id)
             ci = true;
             break;
         case OPT_LOCKTABLE: lt_path = optarg; break;
+        case OPT_LAYOUT: copts.layout = optarg; break;
+        case OPT_PREAMBLE: preamble = optarg; break;
+        case OPT_DOWN: copts.downs = true; break;
+        case OPT_SHARD: {
+            Err e = {0};
+            if (shard_parse(optarg, &shard, &e) != 0) {
+                free(pg_bins);
+                return cmd_fail_err(&e, EXIT_USAGE);
+            }
+            break;
+        }
+        case OPT_AGAINST:
+            if ((against = parse_against(optarg)) < 0) {
+                free(pg_bins);
+                return cmd_fail(EXIT_USAGE, "invalid --against \"%s\": last or a run id", optarg);
+            }
+            break;
         case OPT_RESUME: resume_wanted = true; break;
-        case OPT_SHARD:
-            free(pg_bins);
-            return cmd_fail(EXIT_USAGE, "%s is not supported yet", argv[optind - 1]);
         case 'q': quiet = true; break;
         case 'h':
             free(pg_bins);
@@ -455,9 +565,17 @@ static int run_main(int argc, char **argv, long long resume_id)
         free(pg_bins);
         return cmd_fail_err(&err, EXIT_USAGE);
     }
+    if (preamble && corpus_set_preamble(&corpus, preamble, &err) != 0) {
+        corpus_free(&corpus);
+        locktable_free(locktable);
+        free(pg_bins);
+        return cmd_fail_err(&err, EXIT_USAGE);
+    }
     size_t nstmts = 0;
     for (size_t i = 0; i < corpus.nchains; i++) {
         nstmts += corpus.chains[i].nstmts;
+        if (corpus.chains[i].note)
+            fprintf(stderr, "%s: %s: %s\n", progname, corpus.chains[i].name, corpus.chains[i].note);
         for (size_t m = 0; m < corpus.chains[i].nmigs; m++)
             if (corpus.chains[i].migs[m].error)
                 fprintf(stderr, "%s: %s\n", progname, corpus.chains[i].migs[m].error);
@@ -484,6 +602,9 @@ static int run_main(int argc, char **argv, long long resume_id)
         rc = cmd_fail_err(&err, EXIT_ENV);
         goto out;
     }
+    char shard_spec[32] = "";
+    if (shard.n)
+        snprintf(shard_spec, sizeof(shard_spec), "%d/%d", shard.k, shard.n);
     long long run_id = resume_id;
     if (resume_id > 0) {
         /* The same corpus as then, nobody else writing the run, and only the
@@ -511,7 +632,10 @@ static int run_main(int argc, char **argv, long long resume_id)
         Buf corpus_desc;
         buf_init(&corpus_desc);
         join_args(&corpus_desc, argc - optind, argv + optind);
+        char *corpus_id = shard_corpus_id(&corpus);
         RunInfo ri = {.corpus = corpus_desc.data,
+                      .shard = shard.n ? shard_spec : NULL,
+                      .corpus_id = corpus_id,
                       .versions = &versions,
                       .backend = backend_name,
                       .args = args.data,
@@ -520,6 +644,7 @@ static int run_main(int argc, char **argv, long long resume_id)
         int brc = store_run_begin(store, &ri, &corpus, &run_id, &err);
         buf_free(&args);
         buf_free(&corpus_desc);
+        free(corpus_id);
         if (brc != 0) {
             rc = cmd_fail_err(&err, EXIT_ENV);
             goto out;
@@ -549,7 +674,9 @@ static int run_main(int argc, char **argv, long long resume_id)
                     .progress = !quiet && isatty(STDERR_FILENO),
                     .locktable = locktable,
                     .skip = resume_id > 0 ? resume_skip : NULL,
-                    .skip_ctx = &resume_set};
+                    .skip_ctx = &resume_set,
+                    .shard_k = shard.k,
+                    .shard_n = shard.n};
     SchedStats st;
     int src = scheduler_run(&corpus, store, run_id, &so, &st, &err);
     /* Whatever the run's containers left (normally nothing but its directory). */
@@ -565,13 +692,15 @@ static int run_main(int argc, char **argv, long long resume_id)
     }
     if (resume_id > 0)
         printf("run %lld resumed: %zu jobs kept from before\n", run_id, resume_set.n);
-    printf("run %lld: %zu chains x %d versions = %zu jobs: %zu ok, %zu failed%s; "
+    printf("run %lld: %zu chains x %d versions = %zu jobs%s%s: %zu ok, %zu failed%s; "
            "%zu statements traced (%zu failed on the server) in %.1f s\n",
-           run_id, corpus.nchains, versions.n, st.jobs_total, st.jobs_ok, st.jobs_failed,
+           run_id, corpus.nchains, versions.n, st.jobs_total, shard.n ? " of shard " : "",
+           shard.n ? shard_spec : "", st.jobs_ok, st.jobs_failed,
            st.retried ? " (retries: see above)" : "", st.traces, st.trace_errors,
            st.wall_ms / 1000.0);
     print_verdicts(store, run_id);
     long ci_failed = ci && !st.interrupted ? run_ci(store, run_id, max_risk) : 0;
+    long changed = against >= 0 && !st.interrupted && src == 0 ? run_against(store, run_id, against) : 0;
     if (st.interrupted) {
         cmd_fail_err(&err, EXIT_ENV);
         rc = 130;
@@ -585,6 +714,10 @@ static int run_main(int argc, char **argv, long long resume_id)
         rc = ci_failed < 0 ? EXIT_ENV
                            : cmd_fail(EXIT_CHECKS, "--ci: %ld statement versions failed the checks",
                                       ci_failed);
+    } else if (changed) {
+        rc = changed < 0 ? EXIT_ENV
+                         : cmd_fail(EXIT_CHECKS, "%ld changes of observed behaviour since the earlier run",
+                                    changed);
     }
     if (!st.interrupted)
         printf("see: lockmatrix report%s%s\n", strcmp(db_path, STORE_DEFAULT_PATH) ? " -d " : "",

@@ -18,7 +18,8 @@
  */
 #include "matrix/corpus.h"
 
-#include <dirent.h>
+#include "matrix/layout.h"
+
 #include <errno.h>
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
@@ -213,161 +214,236 @@ static void migration_fail(Migration *m, const char *fmt, ...)
     m->error = buf_steal(&b);
 }
 
-/* Reads and splits one file into m (m->error set when it cannot be used). */
-static void migration_load(Migration *m, const char *path)
+/* The text of path, checked (a regular file, not empty, no NUL, UTF-8), or
+ * NULL with why in *why (free()). */
+static char *read_checked(const char *path, size_t *len, char **why)
+{
+    *why = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        *why = xasprintf("could not open \"%s\": %s", path, strerror(errno));
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        *why = xasprintf("could not read \"%s\": Is a directory", path);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        *why = xasprintf("could not read \"%s\": not a regular file", path);
+        return NULL;
+    }
+    if ((long long)st.st_size > CORPUS_MAX_FILE_BYTES) {
+        *why = xasprintf("\"%s\": too large (%.1f MB; a migration may have at most %lld MB)", path,
+                         (double)st.st_size / (1 << 20), CORPUS_MAX_FILE_BYTES >> 20);
+        return NULL;
+    }
+    char *text = NULL;
+    Err e = {0};
+    if (file_read_all(path, &text, len, &e) != 0) {
+        *why = xstrdup(e.msg);
+        return NULL;
+    }
+    const char *nul = memchr(text, '\0', *len);
+    size_t bad;
+    if (*len == 0)
+        *why = xasprintf("\"%s\": empty file", path);
+    else if (nul)
+        *why = xasprintf("\"%s\": contains a NUL byte at line %d", path,
+                         line_of(text, (size_t)(nul - text)));
+    else if (!utf8_valid(text, *len, &bad))
+        *why = xasprintf("\"%s\": not valid UTF-8 at line %d", path, line_of(text, bad));
+    if (*why) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* Splits a piece of a file whose first line is line first_line of the file
+ * and appends its statements to m, numbered on. -1 with err naming the
+ * file's line. */
+static int split_append(Migration *m, size_t *cap, const char *text, size_t len, int first_line,
+                        Err *err)
+{
+    Statement *st;
+    size_t n;
+    Err e = {0};
+    if (corpus_split(text, len, &st, &n, &e) != 0) {
+        /* "... at line N": N of the piece -> of the file */
+        const char *at = strstr(e.msg, " at line ");
+        if (at) {
+            int l = atoi(at + 9);
+            return err_set(err, 2, "%.*s at line %d", (int)(at - e.msg), e.msg, l + first_line - 1);
+        }
+        return err_set(err, 2, "%s", e.msg);
+    }
+    for (size_t i = 0; i < n; i++) {
+        Statement *d = ARRAY_PUSH(m->stmts, m->nstmts, *cap);
+        *d = st[i];
+        d->index = (int)m->nstmts;
+        d->line += first_line - 1;
+    }
+    free(st);
+    return 0;
+}
+
+/* Drizzle: the chunks between "--> statement-breakpoint" markers, each split. */
+static int split_breakpoints(Migration *m, const char *text, size_t len, Err *err)
+{
+    size_t *starts, nst, cap = 0;
+    layout_breakpoints(text, &starts, &nst);
+    int rc = 0;
+    for (size_t i = 0; i < nst && rc == 0; i++) {
+        size_t b = starts[i], e = i + 1 < nst ? starts[i + 1] : len;
+        char *chunk = xstrndup(text + b, e - b);
+        rc = split_append(m, &cap, chunk, e - b, line_of(text, b), err);
+        free(chunk);
+    }
+    free(starts);
+    return rc;
+}
+
+/* JS/TS: the SQL string literals, each split. */
+static int split_js(Migration *m, const char *text, size_t len, Err *err)
+{
+    JsPiece *pc;
+    size_t n, skipped, cap = 0;
+    layout_extract_js(text, len, &pc, &n, &skipped);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = split_append(m, &cap, pc[i].sql, strlen(pc[i].sql), pc[i].line, err);
+    js_pieces_free(pc, n);
+    if (rc == 0 && m->nstmts == 0)
+        rc = err_set(err, 2, "no SQL string literals passed to .raw() or .query()%s",
+                     skipped ? " (only ones built at run time)" : "");
+    return rc;
+}
+
+/* Reads and splits one file into m (m->error set when it cannot be used):
+ * SQL, Drizzle SQL with breakpoints, or JS/TS of layout extract. */
+static void migration_load_as(Migration *m, const char *path, bool breakpoints, int extract)
 {
     memset(m, 0, sizeof(*m));
     m->path = xstrdup(path);
-
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        migration_fail(m, "could not open \"%s\": %s", path, strerror(errno));
-        return;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        migration_fail(m, "could not read \"%s\": Is a directory", path);
-        return;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        migration_fail(m, "could not read \"%s\": not a regular file", path);
-        return;
-    }
-    if ((long long)st.st_size > CORPUS_MAX_FILE_BYTES) {
-        migration_fail(m, "\"%s\": too large (%.1f MB; a migration may have at most %lld MB)",
-                       path, (double)st.st_size / (1 << 20), CORPUS_MAX_FILE_BYTES >> 20);
-        return;
-    }
-    char *text = NULL;
+    if (extract >= 0) m->extracted_from = layout_name((LayoutKind)extract);
     size_t len = 0;
-    Err e = {0};
-    if (file_read_all(path, &text, &len, &e) != 0) {
-        m->error = xstrdup(e.msg);
+    char *why = NULL;
+    char *text = read_checked(path, &len, &why);
+    if (!text) {
+        m->error = why;
         return;
     }
-    const char *nul = memchr(text, '\0', len);
-    size_t bad;
-    if (len == 0) {
-        migration_fail(m, "\"%s\": empty file", path);
-    } else if (nul) {
-        migration_fail(m, "\"%s\": contains a NUL byte at line %d", path,
-                       line_of(text, (size_t)(nul - text)));
-    } else if (!utf8_valid(text, len, &bad)) {
-        migration_fail(m, "\"%s\": not valid UTF-8 at line %d", path, line_of(text, bad));
-    } else if (corpus_split(text, len, &m->stmts, &m->nstmts, &e) != 0) {
+    Err e = {0};
+    size_t cap = 0;
+    int rc = extract >= 0 ? split_js(m, text, len, &e)
+             : breakpoints ? split_breakpoints(m, text, len, &e)
+                           : split_append(m, &cap, text, len, 1, &e);
+    if (rc != 0) {
         migration_fail(m, "\"%s\": %s", path, e.msg);
-    } else if (m->nstmts == 0) {
-        migration_fail(m, "\"%s\": no SQL statements (only comments or whitespace)", path);
+        statements_free(m->stmts, m->nstmts);
+        m->stmts = NULL;
+        m->nstmts = 0;
     }
+    else if (m->nstmts == 0)
+        migration_fail(m, "\"%s\": no SQL statements (only comments or whitespace)", path);
     free(text);
 }
 
-static Chain *chain_add(Corpus *c, size_t *cap, const char *name)
+/* wrap_tx from the tool's rule and the statements: a file that runs its own
+ * transaction control is traced as written. */
+static bool decide_wrap(LayoutTx tx, const Migration *m)
+{
+    if (m->error || tx == LAYOUT_TX_NONE) return false;
+    bool all_no_tx = m->nstmts > 0;
+    for (size_t i = 0; i < m->nstmts; i++) {
+        if (m->stmts[i].info.tx_control) return false;
+        if (!m->stmts[i].info.no_tx) all_no_tx = false;
+    }
+    switch (tx) {
+    case LAYOUT_TX_FILE: return true;
+    case LAYOUT_TX_IMPLICIT: return m->nstmts > 1;
+    case LAYOUT_TX_AUTO: return !all_no_tx;
+    default: return false;
+    }
+}
+
+static Chain *chain_add(Corpus *c, size_t *cap, const char *name, LayoutKind kind)
 {
     Chain *ch = ARRAY_PUSH(c->chains, c->nchains, *cap);
     memset(ch, 0, sizeof(*ch));
     ch->name = xstrdup(name);
+    ch->layout = layout_name(kind);
     return ch;
 }
 
-static void chain_add_file(Corpus *c, Chain *ch, size_t *mcap, const char *path)
+static void chain_add_file(Corpus *c, Chain *ch, size_t *mcap, const char *path, LayoutTx tx,
+                           bool breakpoints, int extract)
 {
     Migration *m = ARRAY_PUSH(ch->migs, ch->nmigs, *mcap);
-    migration_load(m, path);
+    migration_load_as(m, path, breakpoints, extract);
+    m->wrap_tx = decide_wrap(tx, m);
     ch->nstmts += m->nstmts;
     if (m->error) c->nerrors++;
 }
 
-static int name_cmp(const void *a, const void *b)
+static int load_dir(Corpus *c, size_t *ccap, const char *dir, int forced, bool downs, Err *err)
 {
-    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-    int r = natural_cmp(x, y);
-    return r ? r : strcmp(x, y);
-}
-
-static bool is_sql_name(const char *name)
-{
-    size_t n = strlen(name);
-    return name[0] != '.' && n > 4 && strcmp(name + n - 4, ".sql") == 0;
-}
-
-/* Sorted .sql names of dir (free each and the array). -1 with err when the
- * directory cannot be listed. */
-static int list_sql(const char *dir, char ***names, size_t *n, Err *err)
-{
-    *names = NULL;
-    *n = 0;
-    DIR *d = opendir(dir);
-    if (!d) return err_set(err, 2, "could not open directory \"%s\": %s", dir, strerror(errno));
-    size_t cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (!is_sql_name(de->d_name)) continue;
-        *ARRAY_PUSH(*names, *n, cap) = xstrdup(de->d_name);
-    }
-    closedir(d);
-    if (*n > 1) qsort(*names, *n, sizeof(char *), name_cmp);
-    return 0;
-}
-
-/* A directory may say how its files form chains: a file CORPUS_LAYOUT_FILE
- * whose first word is "each" (every file its own chain, as fixtures/cases)
- * or "chain" (the default: the directory is one chain). */
-static int dir_layout(const char *dir, bool *each_file, Err *err)
-{
-    char *path = xasprintf("%s/%s", dir, CORPUS_LAYOUT_FILE);
-    char *text = NULL;
-    if (access(path, F_OK) != 0) {
-        free(path);
-        return 0;
-    }
-    if (file_read_all(path, &text, NULL, err) != 0) {
-        free(path);
-        return -1;
-    }
-    char word[16] = "";
-    sscanf(text, "%15s", word);
-    free(text);
-    int rc = 0;
-    if (strcmp(word, "each") == 0)
-        *each_file = true;
-    else if (strcmp(word, "chain") != 0)
-        rc = err_set(err, 2, "\"%s\": line 1: unknown layout \"%s\" (each, chain)", path, word);
-    free(path);
-    return rc;
-}
-
-static int load_dir(Corpus *c, size_t *ccap, const char *dir, bool each_file, Err *err)
-{
-    char **names;
-    size_t n;
-    if (dir_layout(dir, &each_file, err) != 0) return -1;
-    if (list_sql(dir, &names, &n, err) != 0) return -1;
-    if (n == 0) {
-        free(names);
-        return err_set(err, 2, "no .sql files in \"%s\"", dir);
-    }
-    size_t dl = strlen(dir);
-    bool slash = dl > 0 && dir[dl - 1] == '/';
+    LayoutPlan plan;
+    if (layout_plan(dir, forced, downs, &plan, err) != 0) return -1;
+    bool each = plan.kind == LAYOUT_EACH;
+    int extract = layout_is_extracted(plan.kind) ? (int)plan.kind : -1;
     Chain *ch = NULL;
     size_t mcap = 0;
-    for (size_t i = 0; i < n; i++) {
-        char *path = xasprintf("%s%s%s", dir, slash ? "" : "/", names[i]);
-        if (each_file || !ch) {
-            ch = chain_add(c, ccap, each_file ? path : dir);
+    for (size_t i = 0; i < plan.nfiles; i++) {
+        const LayoutFile *f = &plan.files[i];
+        if (each || !ch) {
+            ch = chain_add(c, ccap, each ? f->path : dir, plan.kind);
             mcap = 0;
+            if (plan.note && !ch->note) ch->note = xstrdup(plan.note);
         }
-        chain_add_file(c, ch, &mcap, path);
-        free(path);
-        free(names[i]);
+        chain_add_file(c, ch, &mcap, f->path, f->tx, f->breakpoints, extract);
     }
-    free(names);
+    layout_plan_free(&plan);
     return 0;
+}
+
+static bool is_js_path(const char *p)
+{
+    size_t n = strlen(p);
+    if (n > 5 && strcmp(p + n - 5, ".d.ts") == 0) return false;
+    return (n > 3 && (strcmp(p + n - 3, ".js") == 0 || strcmp(p + n - 3, ".ts") == 0)) ||
+           (n > 4 && (strcmp(p + n - 4, ".mjs") == 0 || strcmp(p + n - 4, ".cjs") == 0));
+}
+
+/* A file given on the command line: a chain of one, SQL or (.js/.ts) the SQL
+ * of a JS/TS migration. */
+static void load_file(Corpus *c, size_t *ccap, const char *p, int forced)
+{
+    int kind = forced;
+    if (kind < 0 && is_js_path(p)) {
+        char *text = NULL;
+        Err e = {0};
+        if (file_read_all(p, &text, NULL, &e) == 0) kind = layout_sniff_js(text);
+        free(text);
+        if (kind < 0) kind = LAYOUT_KNEX; /* best effort: .raw() / .query() calls */
+    }
+    if (kind < 0 || kind == LAYOUT_EACH) kind = LAYOUT_PLAIN;
+    size_t mcap = 0;
+    Chain *ch = chain_add(c, ccap, p, (LayoutKind)kind);
+    chain_add_file(c, ch, &mcap, p, layout_file_tx((LayoutKind)kind, p), kind == LAYOUT_DRIZZLE,
+                   layout_is_extracted((LayoutKind)kind) ? kind : -1);
 }
 
 int corpus_load(Corpus *c, char *const *paths, int npaths, const CorpusOpts *opts, Err *err)
 {
     memset(c, 0, sizeof(*c));
-    bool each_file = opts && opts->each_file;
+    int forced = -1;
+    if (opts && opts->layout) {
+        forced = layout_parse(opts->layout);
+        if (forced < 0)
+            return err_set(err, 2, "unknown layout \"%s\" (%s)", opts->layout, layout_names());
+    }
+    if (opts && opts->each_file) forced = LAYOUT_EACH;
     size_t ccap = 0;
     if (npaths <= 0) return err_set(err, 2, "no migrations given");
     for (int i = 0; i < npaths; i++) {
@@ -381,16 +457,45 @@ int corpus_load(Corpus *c, char *const *paths, int npaths, const CorpusOpts *opt
             }
             /* a symlink loop, no permission ...: kept as an unusable migration */
         } else if (S_ISDIR(st.st_mode)) {
-            if (load_dir(c, &ccap, p, each_file, err) != 0) {
+            if (load_dir(c, &ccap, p, forced, opts && opts->downs, err) != 0) {
                 corpus_free(c);
                 return -1;
             }
             continue;
         }
-        size_t mcap = 0;
-        Chain *ch = chain_add(c, &ccap, p);
-        chain_add_file(c, ch, &mcap, p);
+        load_file(c, &ccap, p, forced);
     }
+    return 0;
+}
+
+int corpus_set_preamble(Corpus *c, const char *path, Err *err)
+{
+    size_t len = 0;
+    char *why = NULL;
+    char *text = read_checked(path, &len, &why);
+    if (!text) {
+        err_set(err, 2, "preamble: %s", why);
+        free(why);
+        return -1;
+    }
+    Statement *st;
+    size_t n;
+    Err e = {0};
+    if (corpus_split(text, len, &st, &n, &e) != 0) {
+        free(text);
+        return err_set(err, 2, "preamble \"%s\": %s", path, e.msg);
+    }
+    if (n == 0) {
+        free(text);
+        return err_set(err, 2, "preamble \"%s\": no SQL statements", path);
+    }
+    free(c->preamble);
+    free(c->preamble_path);
+    statements_free(c->pre_stmts, c->npre_stmts);
+    c->preamble = text;
+    c->preamble_path = xstrdup(path);
+    c->pre_stmts = st;
+    c->npre_stmts = n;
     return 0;
 }
 
@@ -406,7 +511,11 @@ void corpus_free(Corpus *c)
         }
         free(ch->migs);
         free(ch->name);
+        free(ch->note);
     }
+    free(c->preamble);
+    free(c->preamble_path);
+    statements_free(c->pre_stmts, c->npre_stmts);
     free(c->chains);
     memset(c, 0, sizeof(*c));
 }

@@ -2,8 +2,9 @@
  * corpus: what the user points at, loaded into chains of migrations of
  * statements.
  *
- * A file argument is a chain of one; a directory is one chain of its .sql
- * files in natural name order (each_file, or a CORPUS_LAYOUT_FILE saying
+ * A file argument is a chain of one; a directory is one chain of its
+ * migrations in the order of its layout (matrix/layout.h: plain .sql files in
+ * natural name order, or a migration tool's layout, detected or forced;
  * "each": every file its own chain).
  * Statements are split with libpg_query's scanner, each keeping its line.
  */
@@ -24,12 +25,23 @@ typedef struct Statement {
 typedef struct Migration {
     char *path;           /* as given / found, relative to the cwd when it was; owned */
     char *error;          /* why the file could not be used ("not valid UTF-8 at line 3"), or NULL */
+    bool wrap_tx;         /* the migration tool runs this file in one transaction: it is
+                             traced as one (see tracer.h). Decided by the layout's rule
+                             (docs/layouts.md) and the statements: false for a file with
+                             its own transaction control, for a single statement under a
+                             tool whose transaction is PostgreSQL's implicit one, and for
+                             a Flyway file of statements that cannot run in one */
+    const char *extracted_from; /* "knex", "typeorm", "sequelize": the statements are SQL
+                             string literals of a JS/TS migration; static; NULL for SQL files */
     Statement *stmts;
     size_t nstmts;
 } Migration;
 
 typedef struct Chain {
     char *name;           /* the directory or file it came from; owned */
+    const char *layout;   /* its layout's name ("plain", "flyway" ...); static */
+    char *note;           /* what the user should know about its loading (ambiguous
+                             layout, files left out); owned; NULL when nothing */
     Migration *migs;
     size_t nmigs;
     size_t nstmts;        /* statements over all its migrations */
@@ -38,6 +50,10 @@ typedef struct Chain {
 typedef struct Corpus {
     Chain *chains;
     size_t nchains;
+    char *preamble;       /* setup SQL run before every chain, not traced (--preamble); owned */
+    char *preamble_path;  /* the file it came from; owned */
+    Statement *pre_stmts; /* the preamble split into statements (classified); owned */
+    size_t npre_stmts;
     size_t nerrors;       /* migrations with an error */
 } Corpus;
 
@@ -47,11 +63,15 @@ typedef struct Corpus {
  * version. */
 #define CORPUS_MAX_FILE_BYTES ((long long)16 << 20)
 
-/* A file in a directory that names its layout: "each" or "chain". */
+/* A file in a directory that names its layout: "each", "chain" (plain) or
+ * any layout name of matrix/layout.h. */
 #define CORPUS_LAYOUT_FILE ".lockmatrix-layout"
 
 typedef struct CorpusOpts {
     bool each_file;       /* every file of a directory is its own chain */
+    const char *layout;   /* force this layout on every directory (a layout name); NULL:
+                             the directory's layout file, or detection */
+    bool downs;           /* append the down migrations (layout_plan), newest first */
 } CorpusOpts;
 
 /* Loads paths into c. Files that cannot be used are kept with their error
@@ -59,6 +79,11 @@ typedef struct CorpusOpts {
  * that does not exist, an empty directory), with err. Free with corpus_free. */
 int corpus_load(Corpus *c, char *const *paths, int npaths, const CorpusOpts *opts, Err *err);
 void corpus_free(Corpus *c);
+
+/* Reads the preamble file path into c (text and classified statements). -1
+ * with err (code 2) when it cannot be read, is not UTF-8, does not split or
+ * holds no statement. */
+int corpus_set_preamble(Corpus *c, const char *path, Err *err);
 
 /* Splits text (len bytes, NUL-terminated) into statements. On a scanner error
  * returns -1 with err naming the line. *out freed with statements_free. */

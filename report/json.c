@@ -168,6 +168,10 @@ static void statement_obj(JsonW *w, const RunView *rv, const RvStatement *x)
     json_int(w, x->line);
     json_key(w, "sql");
     json_str(w, x->sql);
+    if (x->extracted_from) {
+        json_key(w, "extracted_from");
+        json_str(w, x->extracted_from);
+    }
     json_key(w, "class");
     json_str(w, x->cls);
     json_key(w, "target");

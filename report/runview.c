@@ -189,7 +189,7 @@ static int load_statements(Store *s, RunView *rv, IdRef **ids, Err *err)
     sqlite3_stmt *st = prepare(
         s,
         "SELECT s.id, m.chain, m.chain_name, m.position, m.path, s.idx, s.line, s.sql, s.class, "
-        "s.target, s.target_schema, s.fingerprint FROM statements s "
+        "s.target, s.target_schema, s.fingerprint, m.extracted_from FROM statements s "
         "JOIN migrations m ON m.id = s.migration_id WHERE m.run_id = ?1 "
         "ORDER BY m.chain, m.position, s.idx",
         rv->id, err);
@@ -212,6 +212,7 @@ static int load_statements(Store *s, RunView *rv, IdRef **ids, Err *err)
         x->target = col_str(st, 9);
         x->target_schema = col_str(st, 10);
         x->fingerprint = col_str(st, 11);
+        x->extracted_from = col_str(st, 12);
         x->results = xcalloc(rv->nversions ? rv->nversions : 1, sizeof(RvResult));
         for (size_t v = 0; v < rv->nversions; v++) {
             x->results[v].major = rv->versions[v];
@@ -412,7 +413,10 @@ static void analyse(RunView *rv)
             for (size_t k = 0; k < r->nlocks; k++) {
                 const RvLock *l = &r->locks[k];
                 int rank = runview_lock_rank(l->mode);
-                if (l->role && strcmp(l->role, "table") == 0 && rank > r->target_rank)
+                /* Table locks only: an extension lock (locktype extend) on the
+                 * target is no lock on the table itself. */
+                if (l->role && strcmp(l->role, "table") == 0 && l->locktype &&
+                    strcmp(l->locktype, "relation") == 0 && rank > r->target_rank)
                     r->target_rank = rank;
             }
             if (strcmp(r->status, "skipped") == 0)
@@ -504,6 +508,7 @@ void runview_free(RunView *rv)
         free(x->results);
         free(x->chain_name);
         free(x->migration);
+        free(x->extracted_from);
         free(x->sql);
         free(x->cls);
         free(x->target);

@@ -75,6 +75,8 @@ typedef struct RvStatement {
     char *chain_name;
     int position;            /* 1-based position of its migration in the chain */
     char *migration;         /* the migration's path */
+    char *extracted_from;    /* "knex", "typeorm", "sequelize": SQL extracted from a JS/TS
+                                migration; NULL for SQL files */
     int index;               /* 1-based position in the migration */
     int line;
     char *sql;

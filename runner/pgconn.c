@@ -297,6 +297,33 @@ int pgconn_poll(PgConn *c, int wait_ms, PgReply *out)
     }
 }
 
+int pgconn_wait_any(PgConn *const *cs, int n, int wait_ms)
+{
+    struct pollfd p[8];
+    if (n < 1 || n > 8)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        if (cs[i]->flushing) {
+            int f = PQflush(cs[i]->conn);
+            if (f < 0)
+                return 1; /* pgconn_poll tells what happened */
+            cs[i]->flushing = f == 1;
+        }
+        p[i].fd = PQsocket(cs[i]->conn);
+        p[i].events = POLLIN | (cs[i]->flushing ? POLLOUT : 0);
+        p[i].revents = 0;
+        /* input libpq already read from the socket counts as ready */
+        if (cs[i]->busy && !PQisBusy(cs[i]->conn))
+            return 1;
+    }
+    for (;;) {
+        int r = poll(p, (nfds_t)n, wait_ms < 0 ? 0 : wait_ms);
+        if (r < 0 && errno == EINTR)
+            continue;
+        return r;
+    }
+}
+
 int pgconn_cancel(PgConn *c)
 {
     char buf[256];

@@ -77,6 +77,11 @@ int pgconn_cancel(PgConn *c);
  * value), then cancels it and reads on for a short grace period. Fills *out. */
 PgStatus pgconn_wait(PgConn *c, double deadline_ms, PgReply *out);
 
+/* Waits until one of the n connections has something to read (or still has
+ * a query to write), at most wait_ms. The number of such connections, 0 when
+ * the time passed, -1 on error. Read with pgconn_poll(c, 0, ...). */
+int pgconn_wait_any(PgConn *const *cs, int n, int wait_ms);
+
 void pgreply_clear(PgReply *r);
 
 /* Text of column col of row row of result i (NULL for SQL NULL or out of range). */

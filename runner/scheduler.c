@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "matrix/locktable.h"
+#include "matrix/shard.h"
 #include "runner/wire.h"
 #include "runner/worker.h"
 
@@ -227,6 +228,28 @@ static StorePrediction *predict_traces(const Sched *s, size_t chain, const Trace
     }
     free(locks);
     return out;
+}
+
+/* --shard K/N: keeps only the jobs of shard K (matrix/shard.h), in order. */
+static void keep_shard(Sched *s)
+{
+    const SchedOpts *o = s->opts;
+    if (o->shard_n <= 0)
+        return;
+    int *of = shard_of_jobs(s->corpus, o->versions, o->shard_n);
+    size_t k = 0;
+    for (size_t i = 0; i < s->njobs; i++) {
+        Job *j = &s->jobs[i];
+        int vi = 0;
+        while (vi < o->versions->n && o->versions->v[vi] != j->major)
+            vi++;
+        if (of[j->chain * (size_t)o->versions->n + (size_t)vi] == o->shard_k - 1)
+            s->jobs[k++] = *j;
+        else
+            s->total_per_major[j->major]--;
+    }
+    s->njobs = k;
+    free(of);
 }
 
 /* Writes the job's result (one transaction) and updates the counts. */
@@ -588,6 +611,7 @@ int scheduler_run(const Corpus *c, Store *store, long long run_id, const SchedOp
             s.total_per_major[j->major]++;
         }
     }
+    keep_shard(&s);
     stats->jobs_total = s.njobs;
     s.nslots = opts->jobs > 0 ? opts->jobs : 1;
     s.w = xcalloc((size_t)s.nslots, sizeof(WorkerSlot));

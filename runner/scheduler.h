@@ -34,6 +34,8 @@ typedef struct SchedOpts {
      * major) true. NULL: every job runs. */
     bool (*skip)(void *ctx, size_t chain, int major);
     void *skip_ctx;
+    int shard_k, shard_n;       /* only the jobs of shard k (1-based) of n
+                                   (matrix/shard.h); n 0: every job */
 } SchedOpts;
 
 typedef struct SchedStats {

@@ -1,29 +1,56 @@
 /*
  * tracer: runs one statement on one server and observes what it does.
  *
- * Transactional path (one round trip for the statement, one for everything
- * else; a third only when the catalog snapshot is not cached):
+ * Transactional path, three round trips on the traced connection:
  *
- *   traced: "BEGIN;\n<statement>"                      -> duration_ms
- *   traced: locks of the own backend (pg_lock_status() called directly: it
- *           takes no relation lock, so the capture is only the statement's);
- *           relations and object descriptions resolved inside the
- *           transaction; pg_stat_xact_user_tables (sequential scans);
- *           COMMIT; the after-snapshot of the catalog    -> one query string
+ *   1. "BEGIN; <scan baseline>; <statement>"               -> duration_ms
+ *      (the baseline reads pg_stat_get_xact_numscans for the known tables
+ *      from a constant array: it takes no lock)
+ *   2. the own backend's locks: pg_lock_status() called directly takes no
+ *      relation lock, so the capture holds only the statement's locks
+ *      (checked: SELECT 1 shows none on 10, 15, 17)
+ *   3. still inside the transaction: the catalog rows of the relations the
+ *      statement locked (with their indexes and toast tables) and of every
+ *      relation newer than the snapshot; object descriptions; scan counters
+ *      (minus the baseline: pg_stat_xact_* also counts earlier transactions
+ *      whose counts are not flushed yet); COMMIT
  *
- * The after-snapshot of a statement is the before-snapshot of the next one:
- * it is cached in the Tracer, on the assumption that nothing but this tracer
- * changes the database's catalog between two statements. A statement that
- * fails is rolled back, so the snapshot stays valid; a transaction-control
- * statement or anything unexpected drops it.
+ * The catalog snapshot (relations, columns, constraints of every relation
+ * with oid >= 16384) is read in full once, then kept up to date: catalog rows
+ * of a relation only change under a lock on it, so the after-snapshot is the
+ * before-snapshot with the rows of step 3 in place of the touched relations'
+ * (rows are shared between the two; diffs skip shared rows at once). A
+ * schema rename (which renames relations without locking them) makes the
+ * tracer read everything again. The after-snapshot is the next statement's
+ * before-snapshot, on the assumption that nothing but this tracer changes
+ * the database's catalog; tracer_verify_cache checks that against a full
+ * read (the tests do after every case). A statement that fails is rolled
+ * back, so the snapshot stays valid; transaction control drops it. The
+ * tracer's catalog queries are prepared statements (planning them cost more
+ * than running them).
  *
- * Observer path (statements that cannot run in a transaction block): the
- * observer connection locks the target in ACCESS EXCLUSIVE mode, the traced
- * connection sends the statement in autocommit, the observer reads the
- * traced backend's locks while the statement waits for its first lock on the
- * target, releases, and samples the traced backend's locks in a tight loop
- * until the statement completes. Observations are united (granted if ever
- * seen granted). Sequential scans are not available on this path.
+ * Observer path (statements that cannot run in a transaction block: info.no_tx,
+ * info.no_tx_below above the server's major, or refused with 25001 or 2D000
+ * inside one): the observer connection locks the target (an index target:
+ * its table) in ACCESS EXCLUSIVE mode, the traced connection sends the
+ * statement in autocommit, the observer reads the traced backend's locks
+ * while the statement waits for its first lock on the target (capture
+ * "observer"; "poll" when that did not happen). Then the leapfrog: a second
+ * observer connection (opened the first time it is needed) queues its own
+ * ACCESS EXCLUSIVE request behind the statement's before the first lets go,
+ * so that the statement's next fresh request on the target waits again and
+ * is read exactly too (VACUUM: its lookup AccessShareLock, then its
+ * ShareUpdateExclusiveLock). Between those waits the locks are sampled in a
+ * loop that waits on every socket at once. The observations are united; a
+ * statement that went on got every lock it was seen waiting for (only a
+ * cancel, lock timeout or deadlock ends one while it waits). Short locks
+ * between two samples can be missed; sequential scans are not available; the
+ * after-snapshot is read in full; duration_ms excludes the time the
+ * statement waited for the observers.
+ *
+ * Transaction control (info.tx_control: BEGIN, COMMIT ... in a migration)
+ * runs plainly, capture "none", no locks, and drops the cached snapshot; a
+ * later version traces a migration's own transaction as one (held_before).
  *
  * Roles of relation locks, first match wins: new, transient, catalog (oid
  * below 16384: pg_catalog relations locked by the statement itself), table,
@@ -54,6 +81,9 @@
 #define TRACER_QUERY_MS 60000   /* the tracer's own catalog queries */
 #define OBSERVER_LOCK_MS 2000   /* the observer's LOCK TABLE */
 #define OBSERVER_HOLD_MS 1000   /* longest the observer holds the target without seeing a wait */
+#define LEAPFROG_WAIT_MS 200    /* lock_timeout of an observer queued behind the statement */
+#define LEAPFROG_QUEUE_MS 50    /* longest wait to see it queued before letting go anyway */
+#define LEAPFROG_MAX_PHASES 16
 #define DEFAULT_TIMEOUT_MS 60000
 
 /* ---- SQL ------------------------------------------------------------------ */
@@ -66,17 +96,20 @@
 
 #define SQL_RELS SQL_REL_COLS "WHERE c.oid >= 16384"
 
-#define SQL_ATTS                                                                         \
+#define SQL_ATT_COLS                                                                     \
     "SELECT a.attrelid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), " \
-    "a.attnotnull, a.attisdropped, pg_catalog.pg_get_expr(d.adbin, d.adrelid) "         \
+    "a.attnotnull, a.attisdropped, pg_catalog.pg_get_expr(d.adbin, d.adrelid), "        \
+    "a.atttypid, a.atttypmod, pg_catalog.md5(d.adbin::pg_catalog.text) "                \
     "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "  \
-    "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum " \
-    "WHERE a.attrelid >= 16384 AND a.attnum > 0 AND c.relkind IN ('r','p','v','m','f')"
+    "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+#define SQL_ATT_KINDS "a.attnum > 0 AND c.relkind IN ('r','p','v','m','f')"
+#define SQL_ATTS SQL_ATT_COLS "WHERE a.attrelid >= 16384 AND " SQL_ATT_KINDS
 
-#define SQL_CONS                                                                         \
+#define SQL_CON_COLS                                                                     \
     "SELECT c.oid, c.conrelid, c.contypid, c.confrelid, c.conname, c.contype, c.convalidated, " \
     "CASE WHEN c.contypid <> 0 THEN pg_catalog.format_type(c.contypid, NULL) END "      \
-    "FROM pg_catalog.pg_constraint c WHERE c.oid >= 16384"
+    "FROM pg_catalog.pg_constraint c "
+#define SQL_CONS SQL_CON_COLS "WHERE c.oid >= 16384"
 
 /* the catalog snapshot: three results */
 #define SQL_SNAP SQL_RELS ";\n" SQL_ATTS ";\n" SQL_CONS
@@ -89,12 +122,22 @@
     "SELECT " SQL_LOCK_COLS " FROM pg_catalog.pg_lock_status() "                        \
     "WHERE pid = pg_catalog.pg_backend_pid()"
 
-/* relations resolved inside the traced transaction: user relations and every
- * relation the backend holds a lock on (catalogs included) */
-#define SQL_RELS_TX                                                                      \
-    SQL_REL_COLS "WHERE c.oid >= 16384 OR c.oid IN (SELECT l.relation FROM "            \
-    "pg_catalog.pg_lock_status() l WHERE l.pid = pg_catalog.pg_backend_pid() "          \
-    "AND l.relation IS NOT NULL)"
+/* Catalog rows of relations can only change under a lock on them: the
+ * after-snapshot reads again, inside the statement's transaction, only the
+ * relations it locked, their indexes and toast tables ($1, an oid[]) and
+ * every relation newer than the before-snapshot ($2: its highest oid); the
+ * rows of every other relation are kept from the before-snapshot.
+ * Exception: a schema renamed renames relations it does not lock; when the
+ * statement wrote pg_namespace the tracer reads everything. $1 also carries
+ * the catalog relations locked, for their names (never merged). */
+#define SQL_RELS_T SQL_REL_COLS "WHERE c.oid = ANY($1) OR c.oid > $2"
+#define SQL_ATTS_T                                                                       \
+    SQL_ATT_COLS "WHERE a.attrelid >= 16384 AND (a.attrelid = ANY($1) OR a.attrelid > $2) AND " \
+    SQL_ATT_KINDS
+/* constraints of those relations, and of every domain */
+#define SQL_CONS_T                                                                       \
+    SQL_CON_COLS "WHERE (c.conrelid >= 16384 AND (c.conrelid = ANY($1) OR c.conrelid > $2)) " \
+    "OR (c.conrelid = 0 AND c.oid >= 16384)"
 
 /* Sequential scans: pg_stat_xact_user_tables also counts earlier transactions
  * of the session whose counts are not flushed yet, so the statement's scans
@@ -122,7 +165,12 @@ static const char *const describable[] = {
 
 /* ---- catalog snapshot ------------------------------------------------------ */
 
+/* Rows are shared between snapshots (the after-snapshot of a statement keeps
+ * the rows of every relation the statement did not touch): each row counts
+ * its references and is freed with the last one. Two snapshots holding the
+ * same row pointer hold the same, unchanged catalog row. */
 typedef struct Rel {
+    int refs;
     unsigned oid;
     char *nsp, *name;     /* owned */
     char kind;            /* relkind */
@@ -133,13 +181,19 @@ typedef struct Rel {
 } Rel;
 
 typedef struct Att {
+    int refs;
     unsigned rel;
     int num;
-    char *name, *type, *def; /* owned; def NULL when none */
+    char *name, *type;    /* type as format_type prints it; owned */
+    char *def;            /* default as pg_get_expr prints it; owned; NULL when none */
+    char *defhash;        /* md5 of adbin (compared: names in def may change); owned; NULL */
+    unsigned typid;
+    int typmod;
     bool notnull, dropped;
 } Att;
 
 typedef struct Con {
+    int refs;
     unsigned oid, rel, typ, frel;
     char *name;     /* owned */
     char *typname;  /* domain constraints: the domain; owned */
@@ -148,26 +202,48 @@ typedef struct Con {
 } Con;
 
 typedef struct Snap {
-    Rel *rels; size_t nrels, crels; /* sorted by oid */
-    Att *atts; size_t natts, catts; /* sorted by (rel, num) */
-    Con *cons; size_t ncons, ccons; /* sorted by (rel, typ, name) */
+    Rel **rels; size_t nrels, crels; /* sorted by oid */
+    Att **atts; size_t natts, catts; /* sorted by (rel, num) */
+    Con **cons; size_t ncons, ccons; /* sorted by (rel, typ, name) */
 } Snap;
+
+static void rel_unref(Rel *r)
+{
+    if (--r->refs > 0)
+        return;
+    free(r->nsp);
+    free(r->name);
+    free(r);
+}
+
+static void att_unref(Att *a)
+{
+    if (--a->refs > 0)
+        return;
+    free(a->name);
+    free(a->type);
+    free(a->def);
+    free(a->defhash);
+    free(a);
+}
+
+static void con_unref(Con *c)
+{
+    if (--c->refs > 0)
+        return;
+    free(c->name);
+    free(c->typname);
+    free(c);
+}
 
 static void snap_free(Snap *s)
 {
-    for (size_t i = 0; i < s->nrels; i++) {
-        free(s->rels[i].nsp);
-        free(s->rels[i].name);
-    }
-    for (size_t i = 0; i < s->natts; i++) {
-        free(s->atts[i].name);
-        free(s->atts[i].type);
-        free(s->atts[i].def);
-    }
-    for (size_t i = 0; i < s->ncons; i++) {
-        free(s->cons[i].name);
-        free(s->cons[i].typname);
-    }
+    for (size_t i = 0; i < s->nrels; i++)
+        rel_unref(s->rels[i]);
+    for (size_t i = 0; i < s->natts; i++)
+        att_unref(s->atts[i]);
+    for (size_t i = 0; i < s->ncons; i++)
+        con_unref(s->cons[i]);
     free(s->rels);
     free(s->atts);
     free(s->cons);
@@ -196,21 +272,24 @@ static bool val_bool(const char *v)
 
 static int rel_cmp(const void *a, const void *b)
 {
-    unsigned x = ((const Rel *)a)->oid, y = ((const Rel *)b)->oid;
+    unsigned x = (*(Rel *const *)a)->oid, y = (*(Rel *const *)b)->oid;
     return x < y ? -1 : x > y;
 }
 
-static int att_cmp(const void *a, const void *b)
+static int att_key_cmp(const Att *x, const Att *y)
 {
-    const Att *x = a, *y = b;
     if (x->rel != y->rel)
         return x->rel < y->rel ? -1 : 1;
     return x->num < y->num ? -1 : x->num > y->num;
 }
 
-static int con_cmp(const void *a, const void *b)
+static int att_cmp(const void *a, const void *b)
 {
-    const Con *x = a, *y = b;
+    return att_key_cmp(*(Att *const *)a, *(Att *const *)b);
+}
+
+static int con_key_cmp(const Con *x, const Con *y)
+{
     if (x->rel != y->rel)
         return x->rel < y->rel ? -1 : 1;
     if (x->typ != y->typ)
@@ -218,11 +297,45 @@ static int con_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+static int con_cmp(const void *a, const void *b)
+{
+    return con_key_cmp(*(Con *const *)a, *(Con *const *)b);
+}
+
+static void snap_sort(Snap *s)
+{
+    if (s->nrels > 1)
+        qsort(s->rels, s->nrels, sizeof(*s->rels), rel_cmp);
+    if (s->natts > 1)
+        qsort(s->atts, s->natts, sizeof(*s->atts), att_cmp);
+    if (s->ncons > 1)
+        qsort(s->cons, s->ncons, sizeof(*s->cons), con_cmp);
+}
+
+static void snap_push_rel(Snap *s, Rel *r)
+{
+    r->refs++;
+    *ARRAY_PUSH(s->rels, s->nrels, s->crels) = r;
+}
+
+static void snap_push_att(Snap *s, Att *a)
+{
+    a->refs++;
+    *ARRAY_PUSH(s->atts, s->natts, s->catts) = a;
+}
+
+static void snap_push_con(Snap *s, Con *c)
+{
+    c->refs++;
+    *ARRAY_PUSH(s->cons, s->ncons, s->ccons) = c;
+}
+
+/* Rows of a result of the SQL_REL_COLS shape. */
 static void snap_add_rels(Snap *s, PGresult *r)
 {
     int n = PQntuples(r);
     for (int i = 0; i < n; i++) {
-        Rel *x = ARRAY_PUSH(s->rels, s->nrels, s->crels);
+        Rel *x = xcalloc(1, sizeof(*x));
         x->oid = val_oid(PQgetvalue(r, i, 0));
         x->nsp = xstrdup(PQgetvalue(r, i, 1));
         x->name = xstrdup(PQgetvalue(r, i, 2));
@@ -232,33 +345,41 @@ static void snap_add_rels(Snap *s, PGresult *r)
         x->indrel = PQgetisnull(r, i, 6) ? 0 : val_oid(PQgetvalue(r, i, 6));
         x->valid = val_bool(PQgetvalue(r, i, 7));
         x->ready = val_bool(PQgetvalue(r, i, 8));
+        snap_push_rel(s, x);
     }
-    if (s->nrels > 1)
-        qsort(s->rels, s->nrels, sizeof(*s->rels), rel_cmp);
 }
 
+static char *val_dup(PGresult *r, int i, int c)
+{
+    return PQgetisnull(r, i, c) ? NULL : xstrdup(PQgetvalue(r, i, c));
+}
+
+/* Rows of a result of the SQL_ATT_COLS shape. */
 static void snap_add_atts(Snap *s, PGresult *r)
 {
     int n = PQntuples(r);
     for (int i = 0; i < n; i++) {
-        Att *x = ARRAY_PUSH(s->atts, s->natts, s->catts);
+        Att *x = xcalloc(1, sizeof(*x));
         x->rel = val_oid(PQgetvalue(r, i, 0));
         x->num = atoi(PQgetvalue(r, i, 1));
         x->name = xstrdup(PQgetvalue(r, i, 2));
         x->type = xstrdup(PQgetvalue(r, i, 3));
         x->notnull = val_bool(PQgetvalue(r, i, 4));
         x->dropped = val_bool(PQgetvalue(r, i, 5));
-        x->def = PQgetisnull(r, i, 6) ? NULL : xstrdup(PQgetvalue(r, i, 6));
+        x->def = val_dup(r, i, 6);
+        x->typid = val_oid(PQgetvalue(r, i, 7));
+        x->typmod = atoi(PQgetvalue(r, i, 8));
+        x->defhash = val_dup(r, i, 9);
+        snap_push_att(s, x);
     }
-    if (s->natts > 1)
-        qsort(s->atts, s->natts, sizeof(*s->atts), att_cmp);
 }
 
+/* Rows of a result of the SQL_CON_COLS shape. */
 static void snap_add_cons(Snap *s, PGresult *r)
 {
     int n = PQntuples(r);
     for (int i = 0; i < n; i++) {
-        Con *x = ARRAY_PUSH(s->cons, s->ncons, s->ccons);
+        Con *x = xcalloc(1, sizeof(*x));
         x->oid = val_oid(PQgetvalue(r, i, 0));
         x->rel = val_oid(PQgetvalue(r, i, 1));
         x->typ = val_oid(PQgetvalue(r, i, 2));
@@ -266,13 +387,13 @@ static void snap_add_cons(Snap *s, PGresult *r)
         x->name = xstrdup(PQgetvalue(r, i, 4));
         x->type = PQgetvalue(r, i, 5)[0];
         x->validated = val_bool(PQgetvalue(r, i, 6));
-        x->typname = PQgetisnull(r, i, 7) ? NULL : xstrdup(PQgetvalue(r, i, 7));
+        x->typname = val_dup(r, i, 7);
+        snap_push_con(s, x);
     }
-    if (s->ncons > 1)
-        qsort(s->cons, s->ncons, sizeof(*s->cons), con_cmp);
 }
 
-/* Fills s from results first..first+2 of a reply to SQL_SNAP. */
+/* Fills s from results first..first+2 of a reply to SQL_SNAP (relations,
+ * attributes, constraints). */
 static int snap_load(Snap *s, const PgReply *r, size_t first)
 {
     if (r->nres < first + 3)
@@ -283,6 +404,7 @@ static int snap_load(Snap *s, const PgReply *r, size_t first)
     snap_add_rels(s, r->res[first]);
     snap_add_atts(s, r->res[first + 1]);
     snap_add_cons(s, r->res[first + 2]);
+    snap_sort(s);
     return 0;
 }
 
@@ -291,22 +413,104 @@ static const Rel *snap_rel(const Snap *s, unsigned oid)
     if (!s || !s->nrels)
         return NULL;
     Rel key = {.oid = oid};
-    return bsearch(&key, s->rels, s->nrels, sizeof(*s->rels), rel_cmp);
-}
-
-static const Att *snap_att(const Snap *s, unsigned rel, int num)
-{
-    if (!s->natts)
-        return NULL;
-    Att key = {.rel = rel, .num = num};
-    return bsearch(&key, s->atts, s->natts, sizeof(*s->atts), att_cmp);
+    const Rel *kp = &key;
+    Rel *const *p = bsearch(&kp, s->rels, s->nrels, sizeof(*s->rels), rel_cmp);
+    return p ? *p : NULL;
 }
 
 static const Con *snap_con(const Snap *s, const Con *like)
 {
     if (!s->ncons)
         return NULL;
-    return bsearch(like, s->cons, s->ncons, sizeof(*s->cons), con_cmp);
+    Con *const *p = bsearch(&like, s->cons, s->ncons, sizeof(*s->cons), con_cmp);
+    return p ? *p : NULL;
+}
+
+static int oid_cmp(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* touched: sorted oids */
+static bool oids_has(const unsigned *v, size_t n, unsigned oid)
+{
+    return n && bsearch(&oid, v, n, sizeof(unsigned), oid_cmp) != NULL;
+}
+
+/* The after-snapshot of a statement that touched (locked) the relations in
+ * touched (sorted): before's rows of every other relation, shared, and
+ * fresh's rows of the touched ones (fresh holds only touched relations,
+ * except relations it names for locks, which are skipped here; its
+ * constraints are those of touched relations and every domain constraint). */
+static void snap_merge(Snap *after, const Snap *before, const Snap *fresh, const unsigned *touched,
+                       size_t ntouched)
+{
+    /* both sides are sorted: merge them in one pass, no sort */
+    memset(after, 0, sizeof(*after));
+    size_t i = 0, j = 0;
+    while (i < before->nrels || j < fresh->nrels) {
+        Rel *b = i < before->nrels ? before->rels[i] : NULL;
+        Rel *f = j < fresh->nrels ? fresh->rels[j] : NULL;
+        if (b && oids_has(touched, ntouched, b->oid)) {
+            i++;
+            continue;
+        }
+        if (f && !oids_has(touched, ntouched, f->oid)) {
+            j++;
+            continue;
+        }
+        if (b && (!f || b->oid < f->oid)) {
+            snap_push_rel(after, b);
+            i++;
+        } else {
+            snap_push_rel(after, f);
+            j++;
+            if (b && b->oid == f->oid)
+                i++;
+        }
+    }
+    i = j = 0;
+    while (i < before->natts || j < fresh->natts) {
+        Att *b = i < before->natts ? before->atts[i] : NULL;
+        Att *f = j < fresh->natts ? fresh->atts[j] : NULL;
+        if (b && oids_has(touched, ntouched, b->rel)) {
+            i++;
+            continue;
+        }
+        if (b && (!f || att_key_cmp(b, f) < 0)) {
+            snap_push_att(after, b);
+            i++;
+        } else {
+            snap_push_att(after, f);
+            j++;
+            if (b && att_key_cmp(b, f) == 0)
+                i++;
+        }
+    }
+    i = j = 0;
+    while (i < before->ncons || j < fresh->ncons) {
+        Con *b = i < before->ncons ? before->cons[i] : NULL;
+        Con *f = j < fresh->ncons ? fresh->cons[j] : NULL;
+        if (b && (!b->rel || oids_has(touched, ntouched, b->rel))) {
+            i++;
+            continue;
+        }
+        if (b && (!f || con_key_cmp(b, f) < 0)) {
+            snap_push_con(after, b);
+            i++;
+        } else {
+            snap_push_con(after, f);
+            j++;
+            if (b && con_key_cmp(b, f) == 0)
+                i++;
+        }
+    }
+}
+
+static unsigned snap_max_oid(const Snap *s)
+{
+    return s->nrels ? s->rels[s->nrels - 1]->oid : FIRST_USER_OID - 1;
 }
 
 static bool is_index_kind(char k)
@@ -318,8 +522,8 @@ static bool is_index_kind(char k)
 static const Rel *toast_owner(const Snap *s, unsigned toast_oid)
 {
     for (size_t i = 0; i < s->nrels; i++)
-        if (s->rels[i].toast == toast_oid)
-            return &s->rels[i];
+        if (s->rels[i]->toast == toast_oid)
+            return s->rels[i];
     return NULL;
 }
 
@@ -562,12 +766,6 @@ static void oidset_add(OidSet *s, unsigned oid)
         *ARRAY_PUSH(s->v, s->n, s->cap) = oid;
 }
 
-static int oid_cmp(const void *a, const void *b)
-{
-    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* What the tracer knows about one statement's relations. */
 typedef struct View {
     const Snap *before, *after;
@@ -600,7 +798,7 @@ static void collect_names(OidSet *set, const Snap *s, const char *name, const ch
     if (!s || !name)
         return;
     for (size_t i = 0; i < s->nrels; i++) {
-        const Rel *r = &s->rels[i];
+        const Rel *r = s->rels[i];
         if (ref ? ref_matches(r, name) : name_matches(r, name, schema))
             oidset_add(set, r->oid);
     }
@@ -619,13 +817,23 @@ static void view_init(View *v, const Snap *before, const Snap *after, const Snap
     v->after = after;
     v->inside = inside;
     const Snap *all[] = {before, after, inside};
+    /* an unqualified target found in several schemas: the one in public */
+    const char *schema = st->info.target_schema;
+    if (!schema && st->info.target) {
+        for (size_t k = 0; k < ARRAY_LEN(all); k++)
+            collect_names(&v->target, all[k], st->info.target, "public", false);
+        if (!v->target.n)
+            schema = NULL;
+        else
+            schema = "public";
+    }
     for (size_t k = 0; k < ARRAY_LEN(all); k++) {
-        collect_names(&v->target, all[k], st->info.target, st->info.target_schema, false);
+        collect_names(&v->target, all[k], st->info.target, schema, false);
         for (size_t i = 0; i < st->info.nreferenced; i++)
             collect_names(&v->referenced, all[k], st->info.referenced[i], NULL, true);
     }
     for (size_t i = 0; i < after->ncons; i++) {
-        const Con *c = &after->cons[i];
+        const Con *c = after->cons[i];
         if (c->frel && !con_key_in(before, c))
             oidset_add(&v->referenced, c->frel);
     }
@@ -641,7 +849,9 @@ static void view_free(View *v)
 /* The relation row for oid and the snapshot it is named in. */
 static const Rel *view_rel(const View *v, unsigned oid, const Snap **from)
 {
-    const Snap *order[] = {v->inside, v->after, v->before};
+    /* the after-snapshot is complete (toast owners are found there); inside
+     * has the catalogs and what the statement dropped at commit */
+    const Snap *order[] = {v->after, v->inside, v->before};
     for (size_t k = 0; k < ARRAY_LEN(order); k++) {
         const Rel *r = snap_rel(order[k], oid);
         if (r) {
@@ -809,19 +1019,32 @@ static char *index_detail(const Snap *s, const Rel *r)
 }
 
 /* Before and after relations paired: by oid, then relations replaced by one
- * of the same name and kind (an index rebuilt, a toast table swapped). */
+ * of the same name and kind (an index rebuilt, a toast table swapped). Rows
+ * both snapshots share are unchanged and skipped at once. */
 static void diff_relations(Trace *out, size_t *ccap, const Snap *b, const Snap *a)
 {
     size_t rcap = 0;
-    bool *b_paired = xcalloc(b->nrels + 1, sizeof(bool));
-    bool *a_paired = xcalloc(a->nrels + 1, sizeof(bool));
-    for (size_t i = 0; i < a->nrels; i++) {
-        const Rel *ra = &a->rels[i];
-        const Rel *rb = snap_rel(b, ra->oid);
-        if (!rb)
+    const Rel **gone = NULL, **born = NULL;
+    size_t ngone = 0, cgone = 0, nborn = 0, cborn = 0;
+    size_t i = 0, j = 0;
+    while (i < b->nrels || j < a->nrels) {
+        const Rel *rb = i < b->nrels ? b->rels[i] : NULL;
+        const Rel *ra = j < a->nrels ? a->rels[j] : NULL;
+        if (rb && ra && rb == ra) {
+            i++, j++;
             continue;
-        a_paired[i] = true;
-        b_paired[rb - b->rels] = true;
+        }
+        if (rb && (!ra || rb->oid < ra->oid)) {
+            *ARRAY_PUSH(gone, ngone, cgone) = rb;
+            i++;
+            continue;
+        }
+        if (ra && (!rb || ra->oid < rb->oid)) {
+            *ARRAY_PUSH(born, nborn, cborn) = ra;
+            j++;
+            continue;
+        }
+        i++, j++; /* same oid, row changed */
         char *na = rel_display(a, ra), *nb = rel_display(b, rb);
         if (ra->filenode != rb->filenode && ra->filenode && rb->filenode)
             *ARRAY_PUSH(out->rewrites, out->nrewrites, rcap) = xstrdup(na);
@@ -837,44 +1060,42 @@ static void diff_relations(Trace *out, size_t *ccap, const Snap *b, const Snap *
         free(nb);
     }
     /* replaced: same name and kind, new oid */
-    for (size_t i = 0; i < a->nrels; i++) {
-        if (a_paired[i])
-            continue;
-        char *na = rel_display(a, &a->rels[i]);
-        for (size_t j = 0; j < b->nrels; j++) {
-            if (b_paired[j] || b->rels[j].kind != a->rels[i].kind)
+    for (size_t x = 0; x < nborn; x++) {
+        char *na = rel_display(a, born[x]);
+        for (size_t y = 0; y < ngone; y++) {
+            if (!gone[y] || gone[y]->kind != born[x]->kind)
                 continue;
-            char *nb = rel_display(b, &b->rels[j]);
+            char *nb = rel_display(b, gone[y]);
             bool same = strcmp(na, nb) == 0;
             free(nb);
             if (same) {
-                a_paired[i] = b_paired[j] = true;
                 *ARRAY_PUSH(out->rewrites, out->nrewrites, rcap) = xstrdup(na);
+                born[x] = gone[y] = NULL;
                 break;
             }
         }
         free(na);
     }
-    for (size_t i = 0; i < a->nrels; i++) {
-        const Rel *r = &a->rels[i];
-        if (a_paired[i] || (is_index_kind(r->kind) && is_toast_rel(a, r)))
+    for (size_t x = 0; x < nborn; x++) {
+        const Rel *r = born[x];
+        if (!r || (is_index_kind(r->kind) && is_toast_rel(a, r)))
             continue;
         if (is_index_kind(r->kind))
             add_change(out, ccap, "index_created", rel_display(a, r), index_detail(a, r));
         else
             add_change(out, ccap, "relation_created", rel_display(a, r), xstrdup(relkind_word(r->kind)));
     }
-    for (size_t j = 0; j < b->nrels; j++) {
-        const Rel *r = &b->rels[j];
-        if (b_paired[j] || (is_index_kind(r->kind) && is_toast_rel(b, r)))
+    for (size_t y = 0; y < ngone; y++) {
+        const Rel *r = gone[y];
+        if (!r || (is_index_kind(r->kind) && is_toast_rel(b, r)))
             continue;
         if (is_index_kind(r->kind))
             add_change(out, ccap, "index_dropped", rel_display(b, r), NULL);
         else
             add_change(out, ccap, "relation_dropped", rel_display(b, r), xstrdup(relkind_word(r->kind)));
     }
-    free(a_paired);
-    free(b_paired);
+    free(gone);
+    free(born);
     if (out->nrewrites > 1)
         qsort(out->rewrites, out->nrewrites, sizeof(char *), str_cmp);
 }
@@ -884,55 +1105,80 @@ static bool str_eq(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+static void column_added(Trace *out, size_t *ccap, const Snap *a, const Att *x)
+{
+    const Rel *ra = snap_rel(a, x->rel);
+    if (!ra || x->dropped)
+        return;
+    Buf d;
+    buf_init(&d);
+    buf_printf(&d, "%s %s", x->name, x->type);
+    if (x->notnull)
+        buf_puts(&d, " not null");
+    if (x->def)
+        buf_printf(&d, " default %s", x->def);
+    add_change(out, ccap, "column_added", rel_display(a, ra), buf_steal(&d));
+}
+
+static void column_changed(Trace *out, size_t *ccap, const Snap *a, const Att *y, const Att *x)
+{
+    const Rel *ra = snap_rel(a, x->rel);
+    if (!ra)
+        return;
+    if (x->dropped && !y->dropped) {
+        add_change(out, ccap, "column_dropped", rel_display(a, ra), xstrdup(y->name));
+        return;
+    }
+    if (x->dropped || y->dropped)
+        return;
+    Buf d;
+    buf_init(&d);
+    buf_puts(&d, x->name);
+    size_t base = d.len;
+#define SEP (d.len > base ? "," : ":")
+    if (strcmp(x->name, y->name) != 0)
+        buf_printf(&d, "%s renamed from %s", SEP, y->name);
+    if (x->typid != y->typid || x->typmod != y->typmod)
+        buf_printf(&d, "%s type %s -> %s", SEP, y->type, x->type);
+    if (x->notnull != y->notnull)
+        buf_printf(&d, "%s %s not null", SEP, x->notnull ? "set" : "drop");
+    if (!str_eq(x->defhash, y->defhash)) {
+        if (!x->def)
+            buf_printf(&d, "%s drop default", SEP);
+        else if (!y->def)
+            buf_printf(&d, "%s set default %s", SEP, x->def);
+        else
+            buf_printf(&d, "%s default %s -> %s", SEP, y->def, x->def);
+    }
+#undef SEP
+    if (d.len > base)
+        add_change(out, ccap, "column_altered", rel_display(a, ra), buf_steal(&d));
+    buf_free(&d);
+}
+
+/* Columns of relations in both snapshots (a new relation's columns come with
+ * it, a dropped relation's go with it). */
 static void diff_columns(Trace *out, size_t *ccap, const Snap *b, const Snap *a)
 {
-    for (size_t i = 0; i < a->natts; i++) {
-        const Att *x = &a->atts[i];
-        const Rel *rb = snap_rel(b, x->rel);
-        if (!rb)
-            continue; /* a new relation: its columns come with it */
-        const Att *y = snap_att(b, x->rel, x->num);
-        const Rel *ra = snap_rel(a, x->rel);
-        if (!y) {
-            if (x->dropped)
-                continue;
-            Buf d;
-            buf_init(&d);
-            buf_printf(&d, "%s %s", x->name, x->type);
-            if (x->notnull)
-                buf_puts(&d, " not null");
-            if (x->def)
-                buf_printf(&d, " default %s", x->def);
-            add_change(out, ccap, "column_added", rel_display(a, ra), buf_steal(&d));
+    size_t i = 0, j = 0;
+    while (i < b->natts || j < a->natts) {
+        const Att *y = i < b->natts ? b->atts[i] : NULL;
+        const Att *x = j < a->natts ? a->atts[j] : NULL;
+        if (x && y && x == y) {
+            i++, j++;
             continue;
         }
-        if (x->dropped && !y->dropped) {
-            add_change(out, ccap, "column_dropped", rel_display(a, ra), xstrdup(y->name));
-            continue;
+        int c = !y ? 1 : !x ? -1 : att_key_cmp(y, x);
+        if (c < 0) {
+            i++; /* only before: its relation is gone */
+        } else if (c > 0) {
+            if (snap_rel(b, x->rel))
+                column_added(out, ccap, a, x);
+            j++;
+        } else {
+            column_changed(out, ccap, a, y, x);
+            i++, j++;
         }
-        if (x->dropped || y->dropped)
-            continue;
-        Buf d;
-        buf_init(&d);
-        buf_puts(&d, x->name);
-        size_t base = d.len;
-        if (strcmp(x->name, y->name) != 0)
-            buf_printf(&d, "%s renamed from %s", d.len > base ? "," : ":", y->name);
-        if (strcmp(x->type, y->type) != 0)
-            buf_printf(&d, "%s type %s -> %s", d.len > base ? "," : ":", y->type, x->type);
-        if (x->notnull != y->notnull)
-            buf_printf(&d, "%s %s not null", d.len > base ? "," : ":", x->notnull ? "set" : "drop");
-        if (!str_eq(x->def, y->def)) {
-            if (!x->def)
-                buf_printf(&d, "%s drop default", d.len > base ? "," : ":");
-            else if (!y->def)
-                buf_printf(&d, "%s set default %s", d.len > base ? "," : ":", x->def);
-            else
-                buf_printf(&d, "%s default %s -> %s", d.len > base ? "," : ":", y->def, x->def);
-        }
-        if (d.len > base)
-            add_change(out, ccap, "column_altered", rel_display(a, ra), buf_steal(&d));
-        buf_free(&d);
     }
 }
 
@@ -947,24 +1193,30 @@ static char *con_relation(const Snap *s, const Con *c)
 
 static void diff_constraints(Trace *out, size_t *ccap, const Snap *b, const Snap *a)
 {
-    for (size_t i = 0; i < a->ncons; i++) {
-        const Con *x = &a->cons[i];
-        if (x->rel && !snap_rel(b, x->rel))
-            continue; /* comes with a new relation */
-        const Con *y = snap_con(b, x);
-        if (!y)
-            add_change(out, ccap, "constraint_added", con_relation(a, x),
-                       xasprintf("%s %c %s", x->name, x->type, x->validated ? "valid" : "not valid"));
-        else if (x->validated && !y->validated)
-            add_change(out, ccap, "constraint_validated", con_relation(a, x), xstrdup(x->name));
-    }
-    for (size_t i = 0; i < b->ncons; i++) {
-        const Con *y = &b->cons[i];
-        if (y->rel && !snap_rel(a, y->rel))
-            continue; /* went with its relation */
-        if (!snap_con(a, y))
-            add_change(out, ccap, "constraint_dropped", con_relation(b, y),
-                       xasprintf("%s %c", y->name, y->type));
+    size_t i = 0, j = 0;
+    while (i < b->ncons || j < a->ncons) {
+        const Con *y = i < b->ncons ? b->cons[i] : NULL;
+        const Con *x = j < a->ncons ? a->cons[j] : NULL;
+        if (x && y && x == y) {
+            i++, j++;
+            continue;
+        }
+        int c = !y ? 1 : !x ? -1 : con_key_cmp(y, x);
+        if (c < 0) {
+            if (!y->rel || snap_rel(a, y->rel)) /* else it went with its relation */
+                add_change(out, ccap, "constraint_dropped", con_relation(b, y),
+                           xasprintf("%s %c", y->name, y->type));
+            i++;
+        } else if (c > 0) {
+            if (!x->rel || snap_rel(b, x->rel)) /* else it came with its relation */
+                add_change(out, ccap, "constraint_added", con_relation(a, x),
+                           xasprintf("%s %c %s", x->name, x->type, x->validated ? "valid" : "not valid"));
+            j++;
+        } else {
+            if (x->validated && !y->validated)
+                add_change(out, ccap, "constraint_validated", con_relation(a, x), xstrdup(x->name));
+            i++, j++;
+        }
     }
 }
 
@@ -1010,7 +1262,10 @@ struct Tracer {
     PgConn *traced;    /* runs the statements; owned */
     PgConn *observer;  /* watches the traced backend; owned */
     int major;         /* server major version */
-    int traced_pid, observer_pid;
+    int traced_pid, observer_pid, observer2_pid;
+    PgConn *observer2; /* the second observer, for the leapfrog; opened when first needed; owned */
+    char observer_bid[16], observer2_bid[16]; /* "5/": how their virtualxids begin */
+    char *conninfo;    /* owned */
     int timeout_ms;    /* per statement */
     Snap cache;        /* the catalog as the last statement left it */
     bool cache_valid;
@@ -1023,8 +1278,8 @@ struct Tracer {
     bool prepared;
     int generation;       /* suffix of the prepared statements' names */
     char *snap_prepared;  /* "EXECUTE lm_rels_1; ..."; owned */
-    char *after_prepared; /* the query string run after the statement, prepared form; owned */
-    char *after_plain;    /* the same in plain text; owned */
+    char *after_plain;    /* the query string run after the locks are read, plain text with
+                             $1 (oid[]) and $2 (oid) to bind; owned */
 };
 
 #define SQL_BASELINE                                                                     \
@@ -1060,6 +1315,7 @@ Tracer *tracer_new(const char *conninfo, const TracerOpts *opts, Err *err)
     t->observer = pgconn_connect(conninfo, CONNECT_TIMEOUT_MS, err);
     if (!t->observer)
         goto fail;
+    t->conninfo = xstrdup(conninfo);
     t->traced_pid = pgconn_pid(t->traced);
     t->observer_pid = pgconn_pid(t->observer);
     t->major = opts && opts->server_major ? opts->server_major
@@ -1076,8 +1332,8 @@ Tracer *tracer_new(const char *conninfo, const TracerOpts *opts, Err *err)
                             "FROM pg_catalog.pg_lock_status() o WHERE o.pid = pg_catalog.pg_backend_pid() "
                             "AND o.locktype = 'object'",
                             t->sql_objs_tail);
-    t->after_plain = xasprintf("%s;\n%s;\n%s;\n%s;\nCOMMIT;\n%s", SQL_OWN_LOCKS, SQL_RELS_TX,
-                               t->sql_objs, SQL_SCANS, SQL_SNAP);
+    t->after_plain = xasprintf("%s;\n%s;\n%s;\n%s;\n%s;\nCOMMIT", SQL_RELS_T, SQL_ATTS_T,
+                               SQL_CONS_T, t->sql_objs, SQL_SCANS);
     if (tracer_prepare(t, err) < 0)
         goto fail;
     return t;
@@ -1092,11 +1348,12 @@ void tracer_free(Tracer *t)
         return;
     pgconn_close(t->traced);
     pgconn_close(t->observer);
+    pgconn_close(t->observer2);
+    free(t->conninfo);
     snap_free(&t->cache);
     free(t->sql_objs_tail);
     free(t->sql_objs);
     free(t->snap_prepared);
-    free(t->after_prepared);
     free(t->after_plain);
     free(t);
 }
@@ -1137,21 +1394,19 @@ static int tracer_prepare(Tracer *t, Err *err)
 {
     int g = ++t->generation;
     free(t->snap_prepared);
-    free(t->after_prepared);
     t->snap_prepared = xasprintf("EXECUTE lm_rels_%d;\nEXECUTE lm_atts_%d;\nEXECUTE lm_cons_%d", g, g, g);
-    t->after_prepared = xasprintf("EXECUTE lm_locks_%d;\nEXECUTE lm_rels_tx_%d;\nEXECUTE lm_objs_%d;\n"
-                                  "EXECUTE lm_scans_%d;\nCOMMIT;\n%s",
-                                  g, g, g, g, t->snap_prepared);
     char *base = xasprintf(SQL_BASELINE, "$1");
     char *sql = xasprintf("PREPARE lm_rels_%d AS " SQL_RELS ";\n"
                           "PREPARE lm_atts_%d AS " SQL_ATTS ";\n"
                           "PREPARE lm_cons_%d AS " SQL_CONS ";\n"
                           "PREPARE lm_locks_%d AS " SQL_OWN_LOCKS ";\n"
-                          "PREPARE lm_rels_tx_%d AS " SQL_RELS_TX ";\n"
+                          "PREPARE lm_rels_t_%d(pg_catalog.oid[], pg_catalog.oid) AS " SQL_RELS_T ";\n"
+                          "PREPARE lm_atts_t_%d(pg_catalog.oid[], pg_catalog.oid) AS " SQL_ATTS_T ";\n"
+                          "PREPARE lm_cons_t_%d(pg_catalog.oid[], pg_catalog.oid) AS " SQL_CONS_T ";\n"
                           "PREPARE lm_objs_%d AS %s;\n"
                           "PREPARE lm_scans_%d AS " SQL_SCANS ";\n"
                           "PREPARE lm_base_%d(pg_catalog.oid[]) AS %s",
-                          g, g, g, g, g, g, t->sql_objs, g, g, base);
+                          g, g, g, g, g, g, g, g, t->sql_objs, g, g, base);
     free(base);
     PgReply r;
     PgStatus s = pgconn_exec(t->traced, sql, TRACER_QUERY_MS, &r);
@@ -1229,7 +1484,7 @@ static char *scan_baseline_sql(const Tracer *t, const Snap *s)
     Buf b;
     buf_init(&b);
     for (size_t i = 0; i < s->nrels; i++) {
-        const Rel *r = &s->rels[i];
+        const Rel *r = s->rels[i];
         if (r->kind == 'r' || r->kind == 'm')
             buf_printf(&b, "%s%u", b.len ? "," : "", r->oid);
     }
@@ -1275,9 +1530,106 @@ static size_t failed_at(const PgReply *r)
     return r->nres;
 }
 
+/* Substitutes $1 and $2 in sql. Caller frees. */
+static char *bind2(const char *sql, const char *p1, const char *p2)
+{
+    Buf b;
+    buf_init(&b);
+    for (const char *p = sql; *p;) {
+        const char *q = strchr(p, '$');
+        if (!q) {
+            buf_puts(&b, p);
+            break;
+        }
+        buf_append(&b, p, (size_t)(q - p));
+        if (q[1] == '1')
+            buf_puts(&b, p1);
+        else if (q[1] == '2')
+            buf_puts(&b, p2);
+        else
+            buf_append(&b, q, 2);
+        p = q[1] ? q + 2 : q + 1;
+    }
+    return buf_steal(&b);
+}
+
+/* The relations whose catalog rows the statement may have changed, as far
+ * as the before-snapshot tells: every relation it locked, and their indexes,
+ * toast tables and toast indexes (relations newer than the snapshot are read
+ * by oid > its highest). Catalog relations locked are added for their names
+ * only. Sorted, unique. */
+static void locked_family(const Snap *cache, const LockSet *locks, OidSet *out)
+{
+    for (size_t i = 0; i < locks->n; i++) {
+        unsigned oid = locks->v[i].relation;
+        if (!oid)
+            continue;
+        oidset_add(out, oid);
+        const Rel *r = snap_rel(cache, oid);
+        if (!r)
+            continue;
+        if (r->toast)
+            oidset_add(out, r->toast);
+        for (size_t k = 0; k < cache->nrels; k++) {
+            const Rel *x = cache->rels[k];
+            if (is_index_kind(x->kind) && x->indrel && (x->indrel == oid || (r->toast && x->indrel == r->toast)))
+                oidset_add(out, x->oid);
+        }
+    }
+    if (out->n > 1)
+        qsort(out->v, out->n, sizeof(unsigned), oid_cmp);
+}
+
+/* A schema renamed renames relations it does not lock: when the statement
+ * wrote pg_namespace (a RowExclusiveLock or stronger on it, or an object lock
+ * on a schema stronger than AccessShareLock), read everything. */
+static bool needs_full_snapshot(const LockSet *locks)
+{
+    for (size_t i = 0; i < locks->n; i++) {
+        const RawLock *l = &locks->v[i];
+        if (strcmp(l->locktype, "object") == 0 && l->classid == 2615 /* pg_namespace */ &&
+            strcmp(l->mode, "AccessShareLock") != 0)
+            return true;
+        if (strcmp(l->locktype, "relation") == 0 && l->relation == 2615 &&
+            mode_rank(l->mode) >= mode_rank("RowExclusiveLock"))
+            return true;
+    }
+    return false;
+}
+
+static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err);
+
+/* Refused by one of the tracer's own queries inside the traced transaction:
+ * roll back; again with plain text when the prepared statements are gone
+ * (the statement deallocated them), else an error of the tracer. */
+static int tracer_query_failed(Tracer *t, const Statement *st, Trace *out, PgReply *r, Err *err)
+{
+    if (r->status == PG_LOST) {
+        int rc = lost(t, "traced", r, err);
+        pgreply_clear(r);
+        return rc;
+    }
+    bool again = lost_prepared(t, r);
+    int rc = again ? 0
+                   : err_set(err, 3, "tracing failed: a query of the tracer was refused: %s",
+                             r->message ? r->message : "timeout");
+    pgreply_clear(r);
+    if (run_quiet(t, t->traced, "ROLLBACK", err) < 0)
+        return -1;
+    if (!again) {
+        t->cache_valid = false;
+        return rc;
+    }
+    trace_free(out);
+    out->status = TRACE_OK;
+    snprintf(out->capture, sizeof(out->capture), "tx");
+    return run_tx(t, st, out, err);
+}
+
 /* 1: the server refused to run it in a transaction block (retry outside). */
 static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
 {
+    /* 1. the statement, after a baseline of the scan counters */
     char *base = scan_baseline_sql(t, &t->cache);
     char *sql = xasprintf("BEGIN;\n%s;\n%s", base, st->sql);
     PgReply r;
@@ -1290,15 +1642,13 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         pgreply_clear(&r);
         return rc;
     }
-    if (s != PG_OK && failed_at(&r) == 1 && lost_prepared(t, &r)) {
-        /* the baseline's prepared statement is gone: the statement did not run */
-        pgreply_clear(&r);
-        if (run_quiet(t, t->traced, "ROLLBACK", err) < 0)
-            return -1;
-        return run_tx(t, st, out, err);
-    }
+    if (s != PG_OK && failed_at(&r) == 1 && t->prepared && strcmp(r.sqlstate, "26000") == 0)
+        return tracer_query_failed(t, st, out, &r, err); /* the statement did not run */
     if (s != PG_OK) {
-        bool retry = s == PG_REFUSED && strcmp(r.sqlstate, "25001") == 0;
+        /* 25001: cannot run inside a transaction block; 2D000: a procedure
+         * that commits or rolls back (CALL) cannot inside one either */
+        bool retry = s == PG_REFUSED &&
+                     (strcmp(r.sqlstate, "25001") == 0 || strcmp(r.sqlstate, "2D000") == 0);
         if (s == PG_TIMEOUT)
             set_timeout(out, t->timeout_ms);
         else if (!retry)
@@ -1317,47 +1667,13 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     }
     pgreply_clear(&r);
 
-    s = pgconn_exec(t->traced, t->prepared ? t->after_prepared : t->after_plain, TRACER_QUERY_MS, &r);
-    if (s == PG_REFUSED && failed_at(&r) < 4 && lost_prepared(t, &r)) {
-        /* the statement deallocated the tracer's statements: run it again
-         * (its transaction is rolled back) with the plain text */
-        pgreply_clear(&r);
+    /* 2. at once, the own backend's locks (a query that takes none) */
+    char *lsql = t->prepared ? xasprintf("EXECUTE lm_locks_%d", t->generation) : xstrdup(SQL_OWN_LOCKS);
+    s = pgconn_exec(t->traced, lsql, TRACER_QUERY_MS, &r);
+    free(lsql);
+    if (s != PG_OK || r.nres != 1) {
         PQclear(baseline);
-        if (run_quiet(t, t->traced, "ROLLBACK", err) < 0)
-            return -1;
-        return run_tx(t, st, out, err);
-    }
-    if (s == PG_LOST) {
-        int rc = lost(t, "traced", &r, err);
-        pgreply_clear(&r);
-        PQclear(baseline);
-        return rc;
-    }
-    if (s != PG_OK) {
-        size_t at = failed_at(&r);
-        if (s == PG_REFUSED && at == 4) {
-            /* COMMIT refused it (deferred constraint, serialization): the
-             * statement failed, its transaction is rolled back */
-            set_error(out, &r);
-            pgreply_clear(&r);
-            PQclear(baseline);
-            return 0;
-        }
-        int rc = err_set(err, 3, "tracing failed: the tracer's query %zu was refused: %s", at + 1,
-                         r.message ? r.message : "timeout");
-        pgreply_clear(&r);
-        PQclear(baseline);
-        run_quiet(t, t->traced, "ROLLBACK", NULL);
-        t->cache_valid = false;
-        return rc;
-    }
-
-    if (r.nres != 8) {
-        int rc = err_set(err, 3, "tracing failed: %zu results instead of 8", r.nres);
-        pgreply_clear(&r);
-        PQclear(baseline);
-        t->cache_valid = false;
-        return rc;
+        return tracer_query_failed(t, st, out, &r, err);
     }
     LockSet locks = {0};
     PGresult *lr = r.res[0];
@@ -1372,60 +1688,143 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         }
         lockset_add(&locks, &l);
     }
-    Snap inside = {0};
-    snap_add_rels(&inside, r.res[1]);
-    attach_descriptions(&locks, r.res[2]);
-    Scan *scans;
-    size_t nscans;
-    load_scans(r.res[3], baseline, &scans, &nscans);
-    PQclear(baseline);
-    Snap after = {0};
-    snap_load(&after, &r, 5); /* every result is ok: it cannot fail */
-    build_trace(out, st, &t->cache, &after, &inside, &locks, scans, nscans);
-    snap_free(&t->cache);
-    t->cache = after;
-    t->cache_valid = true;
-    snap_free(&inside);
-    lockset_free(&locks);
-    free(scans);
     pgreply_clear(&r);
-    return 0;
-}
 
-/* One observation of the traced backend's locks (and the observer's, to
- * recognise waits on the observer's own queries). Returns -1 when the
- * observer's connection is lost; *waiting_on gets the relation oid the traced
- * backend waits for (or 1 when it waits for something else, 0 when it does
- * not wait). */
-static int observe(Tracer *t, const char *sample_sql, LockSet *seen, unsigned *waiting_on,
-                   Err *err)
-{
-    PgReply r;
-    PgStatus s = pgconn_exec(t->observer, sample_sql, TRACER_QUERY_MS, &r);
-    *waiting_on = 0;
-    if (s == PG_LOST) {
-        int rc = lost(t, "observer", &r, err);
-        pgreply_clear(&r);
-        return rc;
+    /* 3. still inside: the touched relations' catalog rows, names of
+     * objects, scans; COMMIT */
+    OidSet family = {0};
+    locked_family(&t->cache, &locks, &family);
+    Buf arr;
+    buf_init(&arr);
+    buf_puts(&arr, "'{");
+    for (size_t i = 0; i < family.n; i++)
+        buf_printf(&arr, "%s%u", i ? "," : "", family.v[i]);
+    buf_puts(&arr, "}'::pg_catalog.oid[]");
+    unsigned maxoid = snap_max_oid(&t->cache);
+    char num[16];
+    snprintf(num, sizeof(num), "%u", maxoid);
+    int g = t->generation;
+    char *csql = t->prepared
+                     ? xasprintf("EXECUTE lm_rels_t_%d(%s, %s);\nEXECUTE lm_atts_t_%d(%s, %s);\n"
+                                 "EXECUTE lm_cons_t_%d(%s, %s);\nEXECUTE lm_objs_%d;\n"
+                                 "EXECUTE lm_scans_%d;\nCOMMIT",
+                                 g, arr.data, num, g, arr.data, num, g, arr.data, num, g, g)
+                     : bind2(t->after_plain, arr.data, num);
+    buf_free(&arr);
+    s = pgconn_exec(t->traced, csql, TRACER_QUERY_MS, &r);
+    free(csql);
+    if (s != PG_OK && !(s == PG_REFUSED && failed_at(&r) == 5)) {
+        PQclear(baseline);
+        lockset_free(&locks);
+        free(family.v);
+        return tracer_query_failed(t, st, out, &r, err);
     }
-    if (s != PG_OK || r.nres < 1) {
+    if (s != PG_OK) {
+        /* COMMIT refused it (deferred constraint, serialization): the
+         * statement failed, its transaction is rolled back */
+        set_error(out, &r);
         pgreply_clear(&r);
+        PQclear(baseline);
+        lockset_free(&locks);
+        free(family.v);
         return 0;
     }
-    PGresult *res = r.res[0];
+    /* touched: the family (user relations) and every relation newer than the snapshot */
+    OidSet touched = {0};
+    for (size_t i = 0; i < family.n; i++)
+        if (family.v[i] >= FIRST_USER_OID)
+            *ARRAY_PUSH(touched.v, touched.n, touched.cap) = family.v[i];
+    free(family.v);
+    Snap fresh = {0};
+    snap_add_rels(&fresh, r.res[0]);
+    snap_add_atts(&fresh, r.res[1]);
+    snap_add_cons(&fresh, r.res[2]);
+    snap_sort(&fresh);
+    for (size_t i = 0; i < fresh.nrels; i++)
+        if (fresh.rels[i]->oid > maxoid)
+            *ARRAY_PUSH(touched.v, touched.n, touched.cap) = fresh.rels[i]->oid;
+    if (touched.n > 1)
+        qsort(touched.v, touched.n, sizeof(unsigned), oid_cmp);
+    attach_descriptions(&locks, r.res[3]);
+    Scan *scans;
+    size_t nscans;
+    load_scans(r.res[4], baseline, &scans, &nscans);
+    PQclear(baseline);
+    pgreply_clear(&r);
+
+    /* 4. the after-snapshot: the before-snapshot with the touched rows read again */
+    Snap after = {0};
+    int rc = 0;
+    if (needs_full_snapshot(&locks)) {
+        PgStatus fs = pgconn_exec(t->traced, snap_sql(t), TRACER_QUERY_MS, &r);
+        if (fs == PG_LOST)
+            rc = lost(t, "traced", &r, err);
+        else if (fs != PG_OK || snap_load(&after, &r, 0) < 0)
+            rc = err_set(err, 3, "could not read the catalog snapshot: %s",
+                         r.message ? r.message : "unexpected result");
+        pgreply_clear(&r);
+    } else {
+        snap_merge(&after, &t->cache, &fresh, touched.v, touched.n);
+    }
+    if (rc == 0) {
+        build_trace(out, st, &t->cache, &after, &fresh, &locks, scans, nscans);
+        snap_free(&t->cache);
+        t->cache = after;
+        t->cache_valid = true;
+    } else {
+        snap_free(&after);
+        t->cache_valid = false;
+    }
+    snap_free(&fresh);
+    lockset_free(&locks);
+    free(scans);
+    free(touched.v);
+    return rc;
+}
+
+/* One observation of the traced backend's locks (and the observers', to
+ * recognise waits on the observers' own transactions): a reply to the sample
+ * query. *waiting_on gets the relation oid the traced backend waits for (1
+ * when it waits for something else, 0 when it does not wait); *queued tells
+ * whether the backend queued_pid waits for a lock on relation target. */
+static void observe(const Tracer *t, const PgReply *r, LockSet *seen, unsigned *waiting_on,
+                    int queued_pid, unsigned target, bool *queued, int *waits_observer)
+{
+    *waiting_on = 0;
+    *queued = false;
+    *waits_observer = 0;
+    if (r->status != PG_OK || r->nres < 1)
+        return;
+    PGresult *res = r->res[0];
     int rows = PQntuples(res);
     for (int i = 0; i < rows; i++) {
-        if (atoi(PQgetvalue(res, i, 0)) != t->traced_pid)
+        int pid = atoi(PQgetvalue(res, i, 0));
+        if (pid == queued_pid && queued_pid && PQgetvalue(res, i, 12)[0] == 'f' &&
+            val_oid(PQgetvalue(res, i, 3)) == target)
+            *queued = true;
+        if (pid != t->traced_pid)
             continue;
         RawLock l;
         rawlock_read(&l, res, i, 1);
         bool drop = is_own_xact_lock(&l);
         if (!drop && l.vxid && strcmp(l.locktype, "virtualxid") == 0) {
-            /* a wait on one of the observer's own queries is the observer's doing */
-            for (int k = 0; k < rows; k++)
-                if (atoi(PQgetvalue(res, k, 0)) == t->observer_pid &&
-                    !PQgetisnull(res, k, 6) && strcmp(PQgetvalue(res, k, 6), l.vxid) == 0)
-                    drop = true;
+            /* a wait on one of the observers' own transactions (their
+             * virtualxids start with their backend id) is their doing: not
+             * captured, but that observer must let go */
+            int which = 0;
+            if (t->observer_bid[0] && strncmp(l.vxid, t->observer_bid, strlen(t->observer_bid)) == 0)
+                which = 1;
+            else if (t->observer2_bid[0] &&
+                     strncmp(l.vxid, t->observer2_bid, strlen(t->observer2_bid)) == 0)
+                which = 2;
+            if (which) {
+                drop = true;
+                if (!l.granted) {
+                    *waits_observer = which;
+                    if (!*waiting_on)
+                        *waiting_on = 1;
+                }
+            }
         }
         if (drop) {
             free(l.locktype);
@@ -1437,8 +1836,6 @@ static int observe(Tracer *t, const char *sample_sql, LockSet *seen, unsigned *w
             *waiting_on = strcmp(l.locktype, "relation") == 0 && l.relation ? l.relation : 1;
         lockset_add(seen, &l);
     }
-    pgreply_clear(&r);
-    return 0;
 }
 
 /* Names of relations and objects the snapshots do not know (catalogs, objects),
@@ -1471,6 +1868,7 @@ static int resolve_outside(Tracer *t, LockSet *locks, Snap *resolved, Err *err)
         rc = lost(t, "observer", &r, err);
     } else if (s == PG_OK) {
         snap_add_rels(resolved, r.res[0]);
+        snap_sort(resolved);
         if (objs.len && r.nres > 1)
             attach_descriptions(locks, r.res[1]);
     }
@@ -1481,13 +1879,30 @@ static int resolve_outside(Tracer *t, LockSet *locks, Snap *resolved, Err *err)
     return rc;
 }
 
+/* How the virtualxids of c's backend begin ("5/"), into bid. */
+static int backend_vxid_prefix(Tracer *t, PgConn *c, char *bid, size_t n, Err *err)
+{
+    PgReply r;
+    PgStatus s = pgconn_exec(c,
+                             "SELECT virtualxid FROM pg_catalog.pg_lock_status() WHERE pid = "
+                             "pg_catalog.pg_backend_pid() AND locktype = 'virtualxid'",
+                             TRACER_QUERY_MS, &r);
+    bid[0] = '\0';
+    const char *v = pgreply_value(&r, 0, 0, 0);
+    if (s == PG_OK && v && strchr(v, '/'))
+        snprintf(bid, n, "%.*s", (int)(strchr(v, '/') - v + 1), v);
+    int rc = s == PG_LOST ? lost(t, "observer", &r, err) : 0;
+    pgreply_clear(&r);
+    return rc;
+}
+
 static const Rel *find_target(const Snap *s, const Statement *st)
 {
     if (!st->info.target)
         return NULL;
     const Rel *found = NULL;
     for (size_t i = 0; i < s->nrels; i++) {
-        const Rel *r = &s->rels[i];
+        const Rel *r = s->rels[i];
         if (!name_matches(r, st->info.target, st->info.target_schema))
             continue;
         if (!found || strcmp(r->nsp, "public") == 0)
@@ -1507,28 +1922,56 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
     PgReply r = {0};
     int rc = -1;
 
-    /* the observer takes the target first so that the statement waits for it */
-    bool holding = false;
+    /* The leapfrog. An observer holds the target in ACCESS EXCLUSIVE mode:
+     * the statement waits for its first lock on it, and its locks are read
+     * while it waits. Then the other observer queues its own ACCESS
+     * EXCLUSIVE request behind the statement's, and only then the first
+     * releases: the statement gets its lock, and its next fresh request on
+     * the target (after it let the first go, as VACUUM does with its lookup
+     * lock) waits for the second observer, and is read in turn; and so on.
+     * A request the statement makes while it still holds a lock on the
+     * target goes ahead of the queued observer (PostgreSQL grants it, no
+     * deadlock); a queued observer gives up after a short lock_timeout.
+     * Between the phases the locks are sampled. */
     const Rel *target = find_target(&t->cache, st);
     if (target && is_index_kind(target->kind))
         target = snap_rel(&t->cache, target->indrel); /* an index: its table is locked first */
     unsigned target_oid = target ? target->oid : 0;
+    char *lock_sql = NULL;
     if (target) {
+        if (!t->observer2) {
+            t->observer2 = pgconn_connect(t->conninfo, CONNECT_TIMEOUT_MS, err);
+            if (!t->observer2)
+                goto out;
+            t->observer2_pid = pgconn_pid(t->observer2);
+            if (backend_vxid_prefix(t, t->observer2, t->observer2_bid, sizeof(t->observer2_bid), err) < 0)
+                goto out;
+        }
+        if (!t->observer_bid[0] &&
+            backend_vxid_prefix(t, t->observer, t->observer_bid, sizeof(t->observer_bid), err) < 0)
+            goto out;
         char *nsp = PQescapeIdentifier(pgconn_raw(t->observer), target->nsp, strlen(target->nsp));
         char *rel = PQescapeIdentifier(pgconn_raw(t->observer), target->name, strlen(target->name));
-        char *sql = xasprintf("BEGIN;\nLOCK TABLE %s.%s IN ACCESS EXCLUSIVE MODE", nsp ? nsp : "",
-                              rel ? rel : "");
+        lock_sql = xasprintf("BEGIN;\nSET LOCAL lock_timeout = %d;\nLOCK TABLE %s.%s IN ACCESS EXCLUSIVE MODE",
+                             LEAPFROG_WAIT_MS, nsp ? nsp : "", rel ? rel : "");
         PQfreemem(nsp);
         PQfreemem(rel);
-        PgStatus s = pgconn_exec(t->observer, sql, OBSERVER_LOCK_MS, &r);
-        free(sql);
+    }
+    free(sample_sql);
+    sample_sql = xasprintf("SELECT pid, " SQL_LOCK_COLS " FROM pg_catalog.pg_lock_status() "
+                           "WHERE pid IN (%d, %d, %d)",
+                           t->traced_pid, t->observer_pid, t->observer2_pid);
+    PgConn *obs[2] = {t->observer, t->observer2};
+    int holder = -1, pending = -1, sampler = -1; /* index in obs, -1: none */
+    if (lock_sql) {
+        PgStatus s = pgconn_exec(obs[0], lock_sql, OBSERVER_LOCK_MS, &r);
         if (s == PG_LOST) {
             lost(t, "observer", &r, err);
             goto out;
         }
-        holding = s == PG_OK;
+        holder = s == PG_OK ? 0 : -1;
         pgreply_clear(&r);
-        if (!holding && run_quiet(t, t->observer, "ROLLBACK", err) < 0)
+        if (holder < 0 && run_quiet(t, obs[0], "ROLLBACK", err) < 0)
             goto out;
     }
 
@@ -1536,38 +1979,131 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
         t->cache_valid = false;
         goto out;
     }
-    double start = now_ms(), released = start;
+    double start = now_ms(), hold_since = start, queue_since = 0, blocked_ms = 0;
     double deadline = start + t->timeout_ms;
-    bool blocked = false, done = false;
-    while (!done) {
-        unsigned waiting_on;
-        if (observe(t, sample_sql, &seen, &waiting_on, err) < 0)
-            goto out;
-        if (holding && (waiting_on || now_ms() - start > OBSERVER_HOLD_MS)) {
-            blocked = waiting_on == target_oid;
-            if (run_quiet(t, t->observer, "COMMIT", err) < 0)
-                goto out;
-            holding = false;
-            released = now_ms();
-        }
-        if (pgconn_poll(t->traced, 0, &r)) {
-            done = true;
-            break;
-        }
-        if (now_ms() >= deadline) {
-            if (holding) {
-                if (run_quiet(t, t->observer, "COMMIT", err) < 0)
+    int phases = 0;
+    bool done = false, held_it = false; /* held_it: the statement waited for the current holder */
+    PgConn *all[3] = {t->traced, obs[0], obs[1]};
+    int nall = obs[1] ? 3 : 2;
+    while (!done || sampler >= 0 || pending >= 0) {
+        PgReply o;
+        if (!done && now_ms() >= deadline) {
+            /* past the timeout: finish the sample, let go, cancel */
+            if (sampler >= 0) {
+                PgStatus os = pgconn_wait(obs[sampler], now_ms() + TRACER_QUERY_MS, &o);
+                pgreply_clear(&o);
+                sampler = -1;
+                if (os == PG_LOST) {
+                    lost(t, "observer", &o, err);
                     goto out;
-                holding = false;
+                }
             }
+            if (holder >= 0 && run_quiet(t, obs[holder], "COMMIT", err) < 0)
+                goto out;
+            holder = -1;
+            if (pending >= 0)
+                pgconn_cancel(obs[pending]);
             pgconn_wait(t->traced, now_ms(), &r); /* cancels, reads on */
             done = true;
+            continue;
+        }
+        if (done && holder >= 0 && sampler < 0) {
+            if (run_quiet(t, obs[holder], "COMMIT", err) < 0)
+                goto out;
+            holder = -1;
+        }
+        if (!done && sampler < 0) {
+            sampler = holder >= 0 ? holder : pending == 0 ? 1 : 0;
+            if (pgconn_send(obs[sampler], sample_sql, err) < 0) {
+                t->cache_valid = false;
+                goto out;
+            }
+        }
+        double left = done ? LEAPFROG_WAIT_MS * 4 : deadline - now_ms();
+        if (pgconn_wait_any(all, nall, left < 1 ? 1 : (int)left) < 0) {
+            err_set(err, 3, "could not wait for the server's sockets");
+            t->cache_valid = false;
+            goto out;
+        }
+        if (!done && pgconn_poll(t->traced, 0, &r))
+            done = true;
+        if (pending >= 0 && pgconn_poll(obs[pending], 0, &o)) {
+            /* the queued observer got the target (or gave up) */
+            PgStatus ls = o.status;
+            pgreply_clear(&o);
+            if (ls == PG_LOST) {
+                lost(t, "observer", &o, err);
+                goto out;
+            }
+            if (ls == PG_OK && !done) {
+                holder = pending;
+                hold_since = now_ms();
+                held_it = false;
+            } else if (run_quiet(t, obs[pending], ls == PG_OK ? "COMMIT" : "ROLLBACK", err) < 0) {
+                goto out;
+            }
+            pending = -1;
+        }
+        if (sampler >= 0 && pgconn_poll(obs[sampler], 0, &o)) {
+            sampler = -1;
+            if (o.status == PG_LOST) {
+                lost(t, "observer", &o, err);
+                pgreply_clear(&o);
+                goto out;
+            }
+            unsigned waiting_on;
+            bool queued;
+            int waits_observer;
+            observe(t, &o, &seen, &waiting_on, pending >= 0 ? pgconn_pid(obs[pending]) : 0,
+                    target_oid, &queued, &waits_observer);
+            pgreply_clear(&o);
+            if (pending >= 0 && waits_observer == pending + 1 && holder < 0) {
+                /* the statement waits for the queued observer's transaction
+                 * (CREATE INDEX CONCURRENTLY waits for older snapshots): give up */
+                pgconn_cancel(obs[pending]);
+            }
+            if (holder < 0)
+                continue;
+            bool release = false;
+            if (waiting_on && !held_it) {
+                held_it = true;
+                if (waiting_on == target_oid)
+                    phases++;
+            }
+            if (pending >= 0) {
+                /* let go once the next observer is queued behind the statement */
+                release = queued || now_ms() - queue_since > LEAPFROG_QUEUE_MS;
+            } else if (done) {
+                release = true;
+            } else if (waiting_on) {
+                if (waiting_on == target_oid && phases < LEAPFROG_MAX_PHASES) {
+                    pending = 1 - holder;
+                    queue_since = now_ms();
+                    if (pgconn_send(obs[pending], lock_sql, err) < 0) {
+                        t->cache_valid = false;
+                        goto out;
+                    }
+                } else {
+                    release = true;
+                }
+            } else if (now_ms() - hold_since > OBSERVER_HOLD_MS) {
+                release = true; /* the statement does not come to the target */
+            }
+            if (release) {
+                /* the time the statement waited for the observer is not its own;
+                 * the lock goes when the server reads the COMMIT */
+                if (held_it)
+                    blocked_ms += now_ms() - hold_since;
+                if (run_quiet(t, obs[holder], "COMMIT", err) < 0)
+                    goto out;
+                holder = -1;
+            }
         }
     }
-    if (holding && run_quiet(t, t->observer, "COMMIT", err) < 0)
-        goto out;
-    /* the time the statement spent waiting for the observer is not its own */
-    out->duration_ms = r.ms - (blocked ? released - start : 0);
+    out->duration_ms = r.ms - blocked_ms;
+    if (out->duration_ms < 0)
+        out->duration_ms = 0;
+    bool blocked = phases > 0;
     if (r.status == PG_LOST) {
         lost(t, "traced", &r, err);
         goto out;
@@ -1578,9 +2114,14 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
         set_error(out, &r);
     if (blocked)
         snprintf(out->capture, sizeof(out->capture), "observer");
-    /* a statement that completed got every lock it asked for, also those it
-     * was seen waiting for (the observer's own hold, or other transactions) */
-    if (r.status == PG_OK)
+    /* A statement that went on got every lock it was seen waiting for (the
+     * observers' holds, or other transactions): only a cancel, a lock
+     * timeout or a deadlock ends a statement while it waits for a lock. */
+    bool ended_waiting = r.status == PG_TIMEOUT || r.status == PG_LOST ||
+                         (r.status == PG_REFUSED && (strcmp(r.sqlstate, "55P03") == 0 ||
+                                                     strcmp(r.sqlstate, "40P01") == 0 ||
+                                                     strcmp(r.sqlstate, "57014") == 0));
+    if (!ended_waiting)
         for (size_t i = 0; i < seen.n; i++)
             seen.v[i].granted = true;
     pgreply_clear(&r);
@@ -1617,6 +2158,7 @@ out:
     lockset_free(&seen);
     snap_free(&resolved);
     free(sample_sql);
+    free(lock_sql);
     return rc;
 }
 
@@ -1638,6 +2180,58 @@ static int run_plain(Tracer *t, const Statement *st, Trace *out, Err *err)
         set_error(out, &r);
     pgreply_clear(&r);
     return rc;
+}
+
+static bool rel_same(const Rel *a, const Rel *b)
+{
+    return a->oid == b->oid && strcmp(a->nsp, b->nsp) == 0 && strcmp(a->name, b->name) == 0 &&
+           a->kind == b->kind && a->filenode == b->filenode && a->toast == b->toast &&
+           a->indrel == b->indrel && a->valid == b->valid && a->ready == b->ready;
+}
+
+static bool att_same(const Att *a, const Att *b)
+{
+    return att_key_cmp(a, b) == 0 && strcmp(a->name, b->name) == 0 && a->typid == b->typid &&
+           a->typmod == b->typmod && a->notnull == b->notnull && a->dropped == b->dropped &&
+           str_eq(a->defhash, b->defhash);
+}
+
+static bool con_same(const Con *a, const Con *b)
+{
+    return con_key_cmp(a, b) == 0 && a->oid == b->oid && a->frel == b->frel &&
+           a->type == b->type && a->validated == b->validated;
+}
+
+int tracer_verify_cache(Tracer *t, Err *err)
+{
+    if (!t->cache_valid)
+        return 0;
+    PgReply r;
+    Snap full = {0};
+    PgStatus s = pgconn_exec(t->traced, SQL_SNAP, TRACER_QUERY_MS, &r);
+    if (s != PG_OK || snap_load(&full, &r, 0) < 0) {
+        int rc = err_set(err, 3, "could not read the catalog snapshot: %s",
+                         r.message ? r.message : "unexpected result");
+        pgreply_clear(&r);
+        snap_free(&full);
+        return rc;
+    }
+    pgreply_clear(&r);
+    const Snap *c = &t->cache;
+    int bad = 0;
+    if (c->nrels != full.nrels || c->natts != full.natts || c->ncons != full.ncons)
+        bad++;
+    for (size_t i = 0; !bad && i < full.nrels; i++)
+        bad += !rel_same(c->rels[i], full.rels[i]);
+    for (size_t i = 0; !bad && i < full.natts; i++)
+        bad += !att_same(c->atts[i], full.atts[i]);
+    for (size_t i = 0; !bad && i < full.ncons; i++)
+        bad += !con_same(c->cons[i], full.cons[i]);
+    if (bad)
+        err_set(err, 0, "cached snapshot differs from the catalog (%zu/%zu relations, %zu/%zu columns, "
+                "%zu/%zu constraints)", c->nrels, full.nrels, c->natts, full.natts, c->ncons, full.ncons);
+    snap_free(&full);
+    return bad;
 }
 
 int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err)

@@ -6,6 +6,18 @@
  *
  * Statements that cannot run in a transaction block run in autocommit while a
  * second connection, the observer, captures the first backend's locks.
+ *
+ * Conventions (details at the top of tracer.c):
+ * - roles of relation locks: table, index, toast, sequence, referenced, new,
+ *   transient, other, and catalog (pg_catalog relations the statement itself
+ *   locked); other locktypes have the locktype as role;
+ * - the own transaction's virtualxid and transactionid locks are left out;
+ * - names: "toast(users)", "toast_index(users)" for toast relations,
+ *   "(transient N)" for relations that existed only inside the statement,
+ *   "pg_type (gone N)" for objects gone by capture time: stable across
+ *   versions, unlike oids;
+ * - the tracer keeps the catalog snapshot between statements: only the
+ *   tracer may change the database's catalog (tracer_verify_cache checks).
  */
 #ifndef LM_TRACER_H
 #define LM_TRACER_H
@@ -25,8 +37,8 @@ const char *trace_status_name(TraceStatus s); /* "ok", "error", "skipped", "time
 typedef struct TraceLock {
     char *relation;   /* relation name (schema-qualified outside public), or for other
                          locktypes a description ("virtualxid 3/7", "type mood"); owned; may be NULL */
-    char *role;       /* table, index, toast, sequence, referenced, new, transient, other;
-                         for non-relation locks: the locktype; static string */
+    char *role;       /* table, index, toast, sequence, referenced, new, transient, catalog,
+                         other; for non-relation locks: the locktype; static string */
     char *locktype;   /* pg_locks.locktype; owned */
     char *mode;       /* "AccessExclusiveLock"; owned */
     bool granted;
@@ -81,5 +93,11 @@ void tracer_free(Tracer *t);
  * failure of the tracer: out->status = TRACE_ERROR and 0 is returned. -1 with
  * err only when tracing cannot go on (connection lost, server gone). */
 int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err);
+
+/* Check for tests and paranoid runs: reads the whole catalog snapshot and
+ * compares it with the one the tracer keeps (updated incrementally from the
+ * relations each statement locked). 0 when equal, > 0 when they differ
+ * (err says how), -1 with err when the catalog cannot be read. */
+int tracer_verify_cache(Tracer *t, Err *err);
 
 #endif

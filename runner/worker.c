@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runner/pgconn.h"
 #include "runner/tracer.h"
 #include "runner/wire.h"
 
@@ -111,6 +112,47 @@ static bool chain_is_cluster_wide(const Chain *ch)
     return false;
 }
 
+/* The preamble may change what every database shares: a cluster-wide
+ * statement (CREATE ROLE ...), or a DO block / function call that could
+ * hide one. */
+static bool preamble_is_cluster_wide(const Corpus *c)
+{
+    for (size_t s = 0; s < c->npre_stmts; s++)
+        if (c->pre_stmts[s].info.cluster_wide || c->pre_stmts[s].info.in_do_block)
+            return true;
+    return false;
+}
+
+/* Runs the corpus's preamble, untraced, in database dbname: each statement
+ * on its own in autocommit on a connection of its own (closed before the
+ * tracer connects, so the tracer's catalog snapshot includes what it made;
+ * its session settings do not carry over). NULL, or why it failed (the
+ * job fails with it). */
+static char *run_preamble(Worker *w, const char *dbname)
+{
+    const Corpus *c = w->corpus;
+    if (c->npre_stmts == 0) return NULL;
+    char *ci = xasprintf("%s dbname=%s application_name=lockmatrix_preamble", w->ct.conninfo, dbname);
+    Err err = {0};
+    PgConn *pc = pgconn_connect(ci, 10000, &err);
+    free(ci);
+    if (!pc) return xasprintf("preamble: could not connect to the job database: %s", err.msg);
+    char *reason = NULL;
+    for (size_t s = 0; s < c->npre_stmts && !reason; s++) {
+        const Statement *st = &c->pre_stmts[s];
+        PgReply r;
+        PgStatus ps = pgconn_exec(pc, st->sql, w->opts->statement_timeout_ms, &r);
+        if (ps != PG_OK)
+            reason = xasprintf("preamble \"%s\" line %d: %s%s%s%s", c->preamble_path, st->line,
+                               ps == PG_TIMEOUT ? "timed out" : r.message ? r.message : "failed",
+                               r.sqlstate[0] ? " (SQLSTATE " : "", r.sqlstate,
+                               r.sqlstate[0] ? ")" : "");
+        pgreply_clear(&r);
+    }
+    pgconn_close(pc);
+    return reason;
+}
+
 /* Creates databases lm_1 .. lm_{n-1} at once, one connection each (the
  * postgres database is the first of the n). NULL or why it failed. */
 static char *create_databases(Worker *w, int n)
@@ -181,7 +223,9 @@ static int run_job(Worker *w, size_t chain, long long pending, char **reason)
     else
         snprintf(dbname, sizeof(dbname), "lm_%d", w->dbs_used);
     w->dbs_used++;
-    w->dirty = chain_is_cluster_wide(ch);
+    w->dirty = chain_is_cluster_wide(ch) || preamble_is_cluster_wide(w->corpus);
+    if ((*reason = run_preamble(w, dbname)) != NULL)
+        return -1;
 
     char *ci = xasprintf("%s dbname=%s", w->ct.conninfo, dbname);
     Err err = {0};

@@ -23,15 +23,13 @@ if [ -x build/release/tests/test_docker ] && scripts/docker-setup.sh >/dev/null 
     LOCKMATRIX_DOCKER_SAMPLES=5 build/release/tests/test_docker | grep '# docker ready'
 fi
 
-if [ -x build/release/tests/bench_tracer ]; then
-    echo
-    echo "## Tracer overhead per statement (traced vs plain libpq, same statements)"
-    build/release/tests/bench_tracer
-fi
+echo
+echo "## Tracer overhead per statement (traced vs the same statements run plainly through libpq)"
+build/release/tests/test_tracer | grep '^# overhead' | sed 's/^# //' 
 
 echo
 echo "## The fixture matrix: $(ls fixtures/cases/*.sql | wc -l) cases x versions 10-17"
-for j in 1 2 8; do
+for j in 1 2 4 8; do
     for r in $(seq 1 "$REPS"); do
         secs $LM run -q -j $j -d "$tmp/m$j-$r.db" fixtures/cases
     done | median | awk -v j=$j '{ printf "  -j %d: %s s (median)\n", j, $1 }'

@@ -24,7 +24,7 @@ is_root=0
 # ---- Debian packages -------------------------------------------------------
 packages=(build-essential pkg-config libpq-dev libpg-query-dev libprotobuf-c-dev
           libsqlite3-dev libcurl4-openssl-dev zlib1g-dev sqlite3 jq
-          ca-certificates procps util-linux)
+          ca-certificates procps util-linux python3-yaml time)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 # One dpkg-query for all of them; unknown packages only print to stderr.

@@ -161,6 +161,15 @@ static const char *const schema_steps[] = {
     "  data     BLOB NOT NULL\n"     /* zlib (compress2) */
     ");\n"
     "CREATE INDEX evidence_trace ON evidence (trace_id, kind);\n",
+    /* 2: how a migration tool runs each migration (matrix/layout.h): in one
+     * transaction, and SQL extracted from a JS/TS migration ("knex" ...) */
+    "ALTER TABLE migrations ADD COLUMN wrap_tx INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE migrations ADD COLUMN extracted_from TEXT;\n",
+    /* 3: sharded runs (run --shard K/N, merge): the shard, NULL when the run
+     * had every job, and the corpus identity (matrix/shard.h) */
+    "ALTER TABLE runs ADD COLUMN shard TEXT;\n"
+    "ALTER TABLE runs ADD COLUMN corpus_id TEXT;\n"
+    "CREATE INDEX runs_corpus_id ON runs (corpus_id);\n",
 };
 
 int store_schema_version(void) { return (int)ARRAY_LEN(schema_steps); }
@@ -186,14 +195,16 @@ enum {
     Q_EVIDENCE_GET,
     Q_PREDICTION_INSERT,
     Q_VERDICT_COUNTS,
+    Q_PREVIOUS_RUN,
     Q_COUNT
 };
 
 static const char *const query_sql[Q_COUNT] = {
     [Q_RUN_INSERT] = "INSERT INTO runs (started_at, status, corpus, versions, backend, args, "
-                     "tool_version, jobs) VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7)",
-    [Q_MIG_INSERT] = "INSERT INTO migrations (run_id, chain, chain_name, position, path, error) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                     "tool_version, jobs, shard, corpus_id) "
+                     "VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [Q_MIG_INSERT] = "INSERT INTO migrations (run_id, chain, chain_name, position, path, error, "
+                     "wrap_tx, extracted_from) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [Q_STMT_INSERT] = "INSERT INTO statements (migration_id, idx, line, sql, fingerprint, class, "
                       "subclasses, target, target_schema, referenced, no_tx, no_tx_below, "
                       "tx_control, in_do_block) "
@@ -226,6 +237,13 @@ static const char *const query_sql[Q_COUNT] = {
                          "JOIN traces t ON t.id = p.trace_id JOIN jobs j ON j.id = t.job_id "
                          "WHERE j.run_id = ?1 AND p.verdict IS NOT NULL "
                          "GROUP BY p.verdict ORDER BY p.verdict",
+    /* the newest earlier run of the same corpus and shard that finished */
+    [Q_PREVIOUS_RUN] = "SELECT p.id FROM runs r JOIN runs p ON p.id < r.id "
+                       "AND p.status IN ('complete', 'failed') "
+                       "AND (p.corpus_id = r.corpus_id OR ((r.corpus_id IS NULL "
+                       "OR p.corpus_id IS NULL) AND p.corpus = r.corpus)) "
+                       "AND p.shard IS r.shard "
+                       "WHERE r.id = ?1 ORDER BY p.id DESC LIMIT 1",
     [Q_EVIDENCE_GET] = "SELECT size, data FROM evidence WHERE trace_id = ?1 AND kind = ?2 "
                        "ORDER BY id LIMIT 1",
 };
@@ -600,6 +618,8 @@ int store_run_begin(Store *s, const RunInfo *ri, const Corpus *c, long long *run
     bind_text(q, 5, ri->args);
     bind_text(q, 6, ri->tool_version);
     sqlite3_bind_int(q, 7, ri->jobs);
+    bind_text(q, 8, ri->shard);
+    bind_text(q, 9, ri->corpus_id);
     if (step_done(s, q, err) < 0)
         goto fail;
     long long id = sqlite3_last_insert_rowid(s->db);
@@ -619,6 +639,8 @@ int store_run_begin(Store *s, const RunInfo *ri, const Corpus *c, long long *run
             sqlite3_bind_int64(q, 4, (long long)mi + 1);
             bind_text(q, 5, m->path ? m->path : "");
             bind_text(q, 6, m->error);
+            sqlite3_bind_int(q, 7, m->wrap_tx);
+            bind_text(q, 8, m->extracted_from);
             if (step_done(s, q, err) < 0)
                 goto fail;
             long long mig_id = sqlite3_last_insert_rowid(s->db);
@@ -683,6 +705,22 @@ long long store_latest_run(Store *s, Err *err)
         id = sqlite3_column_int64(q, 0);
     else
         db_err(s, err, "read");
+    sqlite3_reset(q);
+    return id;
+}
+
+long long store_previous_run(Store *s, long long run_id, Err *err)
+{
+    sqlite3_stmt *q = query(s, Q_PREVIOUS_RUN, err);
+    if (!q)
+        return -1;
+    sqlite3_bind_int64(q, 1, run_id);
+    long long id = 0;
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        id = sqlite3_column_int64(q, 0);
+    else if (rc != SQLITE_DONE)
+        id = db_err(s, err, "read");
     sqlite3_reset(q);
     return id;
 }

@@ -34,6 +34,8 @@ typedef struct RunInfo {
     const char *args;            /* the command line */
     const char *tool_version;
     int jobs;                    /* -j */
+    const char *shard;           /* "K/N" (run --shard), NULL: every job */
+    const char *corpus_id;       /* matrix/shard.h shard_corpus_id, or NULL */
 } RunInfo;
 
 /* Records a new run with its migrations and statements; *run_id gets its id. */
@@ -76,6 +78,10 @@ int store_verdict_counts(Store *s, long long run_id, char ***names, long long **
 int store_run_finish(Store *s, long long run_id, const char *status, Err *err);
 /* The newest run's id (0 when the store has none). */
 long long store_latest_run(Store *s, Err *err);
+/* The newest run before run_id of the same corpus (same corpus identity; when
+ * either run has none (made before it was recorded), the same paths) and the same shard (both NULL: whole
+ * runs) that finished (complete or failed); 0 when there is none, -1 on error. */
+long long store_previous_run(Store *s, long long run_id, Err *err);
 
 /* ---- schema ----------------------------------------------------------- */
 /* The schema version this build writes (PRAGMA user_version). */

@@ -40,7 +40,7 @@ def rank: {"AccessShareLock":1,"RowShareLock":2,"RowExclusiveLock":3,
            "ExclusiveLock":7,"AccessExclusiveLock":8}[.] // 0;
 def casename: .migration | split("/") | last | rtrimstr(".sql");
 def names: [(. // [])[] | if type == "object" then .relation else . end | select(. != null)];
-def strongest($rel): [.locks[]? | select(.relation == $rel) | .mode] | max_by(rank) // "-";
+def strongest($rel): [.locks[]? | select(.relation == $rel and .locktype == "relation") | .mode] | max_by(rank) // "-";
 def has($rel): any(.[]; . == $rel);
 '
 jq -r "$JQ_DEFS"'

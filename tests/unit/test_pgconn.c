@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "runner/pgconn.h"
-#include "tests/unit/t.h"
+#include "tests/unit/servers.h"
 
 typedef struct ExecCase {
     const char *name;
@@ -87,6 +87,42 @@ static void run_send_poll(PgConn *c)
     pgreply_clear(&r);
 }
 
+/* waiting on several connections at once: the first to answer wakes the caller */
+static void run_wait_any(const char *conninfo)
+{
+    Err err = {0};
+    PgConn *slow = pgconn_connect(conninfo, 5000, &err);
+    PgConn *fast = pgconn_connect(conninfo, 5000, &err);
+    CHECK(slow && fast, "connect: %s", err.msg);
+    if (!slow || !fast) {
+        pgconn_close(slow);
+        pgconn_close(fast);
+        return;
+    }
+    PgReply r;
+    CHECK(pgconn_send(slow, "SELECT pg_sleep(0.5)", &err) == 0, "send: %s", err.msg);
+    CHECK(pgconn_send(fast, "SELECT 'fast'", &err) == 0, "send: %s", err.msg);
+    PgConn *both[2] = {slow, fast};
+    double t0 = now_ms();
+    int got = 0, waits = 0;
+    while (!got && now_ms() - t0 < 3000) {
+        if (pgconn_wait_any(both, 2, 1000) < 0)
+            break;
+        waits++;
+        got = pgconn_poll(fast, 0, &r);
+    }
+    CHECK(waits < 20, "no busy loop: %d waits", waits);
+    CHECK(got && now_ms() - t0 < 400, "the fast one is seen first, after %.1f ms", now_ms() - t0);
+    CHECK_STR(pgreply_value(&r, 0, 0, 0), "fast", "its value");
+    pgreply_clear(&r);
+    CHECK(pgconn_poll(slow, 0, &r) == 0, "the slow one still runs");
+    CHECK(pgconn_wait(slow, now_ms() + 3000, &r) == PG_OK, "then completes");
+    pgreply_clear(&r);
+    CHECK(pgconn_wait_any(both, 2, 50) == 0, "nothing to read: the time passes");
+    pgconn_close(slow);
+    pgconn_close(fast);
+}
+
 /* the server ends the backend: PG_LOST, not PG_REFUSED */
 static void run_lost(const char *conninfo)
 {
@@ -117,8 +153,28 @@ static void run_lost(const char *conninfo)
     pgconn_close(killer);
 }
 
+/* The server cases, against one server. */
+static void run_server(const char *conninfo, int major)
+{
+    (void)major;
+    Err err = {0};
+    PgConn *c = pgconn_connect(conninfo, 5000, &err);
+    CHECK(c != NULL, "connect: %s", err.msg);
+    if (!c)
+        return;
+    CHECK(pgconn_ok(c), "connection ok");
+    CHECK(pgconn_pid(c) > 0, "backend pid");
+    CHECK(pgconn_server_version(c) >= 100000, "server version %d", pgconn_server_version(c));
+    run_exec_cases(c);
+    run_send_poll(c);
+    pgconn_close(c);
+    run_wait_any(conninfo);
+    run_lost(conninfo);
+}
+
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0);
     Err err = {0};
     /* no server there: an environment error, quickly */
     double t0 = now_ms();
@@ -128,21 +184,6 @@ int main(void)
     CHECK(now_ms() - t0 < 2500, "connect failure took %.1f ms", now_ms() - t0);
     pgconn_close(none);
 
-    const char *conninfo = getenv("LM_TEST_CONNINFO");
-    if (!conninfo || !*conninfo) {
-        printf("# no server: set LM_TEST_CONNINFO for the server cases\n");
-        return t_done("test_pgconn");
-    }
-    PgConn *c = pgconn_connect(conninfo, 5000, &err);
-    CHECK(c != NULL, "connect: %s", err.msg);
-    if (!c)
-        return t_done("test_pgconn");
-    CHECK(pgconn_ok(c), "connection ok");
-    CHECK(pgconn_pid(c) > 0, "backend pid");
-    CHECK(pgconn_server_version(c) >= 100000, "server version %d", pgconn_server_version(c));
-    run_exec_cases(c);
-    run_send_poll(c);
-    pgconn_close(c);
-    run_lost(conninfo);
+    t_with_servers(run_server);
     return t_done("test_pgconn");
 }

@@ -1,0 +1,99 @@
+/*
+ * layout: how a migration tool lays out a directory of migrations, the order
+ * it applies them in and whether it wraps each one in a transaction.
+ *
+ * A directory's layout is forced (--layout NAME, or a CORPUS_LAYOUT_FILE
+ * naming one) or detected from the files present; when several layouts fit
+ * it is loaded as plain with a note. docs/layouts.md has the table of rules
+ * and where each comes from.
+ */
+#ifndef LM_LAYOUT_H
+#define LM_LAYOUT_H
+
+#include "common/util.h"
+
+typedef enum LayoutKind {
+    LAYOUT_PLAIN = 0,       /* .sql files in natural name order (or the order of an ORDER file) */
+    LAYOUT_EACH,            /* .sql files, every one its own chain */
+    LAYOUT_GOLANG_MIGRATE,  /* NNN_name.up.sql by version */
+    LAYOUT_FLYWAY,          /* V<version>__name.sql by version, then R__name.sql */
+    LAYOUT_PRISMA,          /* <timestamp>_name/migration.sql */
+    LAYOUT_DRIZZLE,         /* NNNN_name.sql in meta/_journal.json order */
+    LAYOUT_DIESEL,          /* <timestamp>_name/up.sql (+ metadata.toml) */
+    LAYOUT_SQITCH,          /* sqitch.plan and deploy/<change>.sql */
+    LAYOUT_KNEX,            /* .js/.ts: string literals of knex.raw(...) */
+    LAYOUT_TYPEORM,         /* .js/.ts: string literals of queryRunner.query(...) */
+    LAYOUT_SEQUELIZE,       /* .js/.ts: string literals of queryInterface.sequelize.query(...) */
+    LAYOUT_COUNT
+} LayoutKind;
+
+/* "plain", "golang-migrate" ...; static. */
+const char *layout_name(LayoutKind k);
+/* The kind named name ("chain" is plain); -1 when none. */
+int layout_parse(const char *name);
+/* "plain, each, golang-migrate, ...": the names for messages; static. */
+const char *layout_names(void);
+/* True for the layouts whose migrations are SQL extracted from JS/TS. */
+bool layout_is_extracted(LayoutKind k);
+
+/* How the tool runs one migration file. */
+typedef enum LayoutTx {
+    LAYOUT_TX_NONE = 0,  /* statement by statement, in autocommit */
+    LAYOUT_TX_FILE,      /* the file in one transaction (BEGIN ... COMMIT around it) */
+    LAYOUT_TX_IMPLICIT,  /* the file sent as one query string: PostgreSQL's implicit
+                            transaction, so one transaction only with several statements */
+    LAYOUT_TX_AUTO,      /* Flyway: one transaction unless every statement is one that
+                            cannot run in a transaction block */
+} LayoutTx;
+
+typedef struct LayoutFile {
+    char *path;          /* dir + "/" + the file's relative path; owned */
+    LayoutTx tx;
+    bool breakpoints;    /* Drizzle: statements end at "--> statement-breakpoint" too */
+    bool down;           /* a down migration (asked for: after every up, newest first) */
+} LayoutFile;
+
+typedef struct LayoutPlan {
+    LayoutKind kind;
+    bool forced;         /* named by the caller or the directory, not detected */
+    LayoutFile *files;   /* in the order the tool applies them */
+    size_t nfiles;
+    char *note;          /* something the user should know (ambiguous, files left out); owned or NULL */
+} LayoutPlan;
+
+/* The plan for directory dir: forced < 0 detects (after the directory's own
+ * CORPUS_LAYOUT_FILE). downs: after the up migrations, the down migrations
+ * of the layouts that have them (golang-migrate .down.sql, diesel down.sql,
+ * Flyway U<version>__, sqitch revert/) in reverse order. -1 with err (code
+ * 2) when the directory cannot be read, a layout file is wrong, or no
+ * migration of the layout is found. Free with layout_plan_free. */
+int layout_plan(const char *dir, int forced, bool downs, LayoutPlan *out, Err *err);
+void layout_plan_free(LayoutPlan *p);
+
+/* The transaction rule of a single file given on the command line. */
+LayoutTx layout_file_tx(LayoutKind k, const char *path);
+
+/* ---- SQL string literals of JS/TS migrations ----------------------------- */
+
+typedef struct JsPiece {
+    char *sql;           /* the literal's value (escapes resolved, concatenations joined); owned */
+    int line;            /* 1-based line of its opening quote */
+} JsPiece;
+
+/* Extracts the SQL passed as first argument to a ".raw(" or ".query(" call
+ * (knex.raw, queryRunner.query, queryInterface.sequelize.query ...) outside
+ * the migration's down function, from JS/TS text: string literals, template
+ * literals without ${...}, and their + concatenations. *skipped counts calls
+ * whose argument is not such a constant. Free with js_pieces_free. */
+void layout_extract_js(const char *text, size_t len, JsPiece **out, size_t *n, size_t *skipped);
+void js_pieces_free(JsPiece *p, size_t n);
+
+/* The layout a JS/TS migration's text looks like (knex, typeorm, sequelize),
+ * or -1. */
+int layout_sniff_js(const char *text);
+
+/* Splits Drizzle text at "--> statement-breakpoint" comments: offsets of the
+ * chunks' starts (the first is 0) into *starts (free()), their number in *n. */
+void layout_breakpoints(const char *text, size_t **starts, size_t *n);
+
+#endif

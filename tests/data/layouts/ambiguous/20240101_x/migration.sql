@@ -1,0 +1,1 @@
+CREATE TABLE amb2 (id int);

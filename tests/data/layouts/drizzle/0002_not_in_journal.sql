@@ -1,0 +1,1 @@
+CREATE TABLE "not_in_journal" (id int);

@@ -1,0 +1,1 @@
+CREATE OR REPLACE VIEW accounts_v AS SELECT id FROM accounts;

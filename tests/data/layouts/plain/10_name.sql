@@ -1,0 +1,2 @@
+-- ten sorts after two
+ALTER TABLE users ADD COLUMN name text;

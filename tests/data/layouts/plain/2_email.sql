@@ -1,0 +1,2 @@
+ALTER TABLE users ADD COLUMN email text;
+CREATE INDEX users_email ON users (email);

@@ -1,0 +1,5 @@
+-- Revert flipr:appschema from pg
+
+BEGIN;
+DROP SCHEMA flipr;
+COMMIT;

@@ -1,0 +1,5 @@
+-- Revert flipr:flips from pg
+
+BEGIN;
+DROP TABLE flipr.flips;
+COMMIT;

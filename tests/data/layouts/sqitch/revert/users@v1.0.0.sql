@@ -1,0 +1,5 @@
+-- Revert flipr:users from pg
+
+BEGIN;
+DROP TABLE flipr.users;
+COMMIT;

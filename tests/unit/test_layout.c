@@ -1,0 +1,340 @@
+/*
+ * test_layout: the layouts of migration tools. Every fixture directory of
+ * tests/data/layouts (run from the repository root) is loaded as
+ * corpus_load does it and must come out in the tool's order, with the tool's
+ * transaction rule (wrap_tx), statement counts and extraction marks; then
+ * the pieces: Flyway's version order, the JS/TS literal extractor, Drizzle's
+ * breakpoints, errors.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "matrix/corpus.h"
+#include "matrix/layout.h"
+#include "t.h"
+
+#define DATA "tests/data/layouts/"
+
+typedef struct Want {
+    const char *file;  /* path relative to the fixture directory */
+    bool wrap;
+    size_t nstmts;
+} Want;
+
+typedef struct Case {
+    const char *dir;
+    const char *forced;     /* --layout, or NULL */
+    const char *layout;     /* the chain's layout name */
+    const char *note;       /* a substring of the chain's note, or NULL for none */
+    const char *extracted;  /* extracted_from of every migration */
+    Want want[12];
+    bool downs;             /* --down */
+} Case;
+
+static const Case cases[] = {
+    {"plain", NULL, "plain", NULL, NULL,
+     {{"1_users.sql", false, 1}, {"2_email.sql", false, 2}, {"10_name.sql", false, 1}}, false},
+    {"plain_order", NULL, "plain", NULL, NULL,
+     {{"z_first.sql", false, 1}, {"a_second.sql", false, 1}}, false},
+    /* golang-migrate: one Exec per file, PostgreSQL's implicit transaction:
+     * only with several statements; a file with its own BEGIN/COMMIT as written */
+    {"golang_migrate", NULL, "golang-migrate", NULL, NULL,
+     {{"1_create_users.up.sql", false, 1},
+      {"2_index_users.up.sql", false, 1},
+      {"10_columns.up.sql", true, 2},
+      {"11_own_tx.up.sql", false, 3}}, false},
+    {"golang_ups_only", NULL, "plain", "without downs", NULL,
+     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", false, 2}}, false},
+    {"forced_golang", NULL, "golang-migrate", NULL, NULL,
+     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", true, 2}}, false},
+    {"golang_ups_only", "golang-migrate", "golang-migrate", NULL, NULL,
+     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", true, 2}}, false},
+    /* Flyway: V by version parts (1.2 < 1.10), R by description after; a
+     * transaction per migration unless all of it cannot run in one, or
+     * executeInTransaction=false (.conf or header); U (undo) left out */
+    {"flyway", NULL, "flyway", "1 Flyway callbacks", NULL,
+     {{"V1__init.sql", true, 1},
+      {"V1_1__ab.sql", true, 2},
+      {"V1_2__c.sql", true, 1},
+      {"V1_10__d.sql", true, 1},
+      {"V2__concurrent_index.sql", false, 1},
+      {"V3__no_tx.sql", false, 2},
+      {"V4__header_no_tx.sql", false, 2},
+      {"R__a_functions.sql", true, 1},
+      {"R__views.sql", true, 1}}, false},
+    /* Prisma: folders by name; the script as one query (implicit transaction) */
+    {"prisma", NULL, "prisma", NULL, NULL,
+     {{"20240101120000_init/migration.sql", true, 2},
+      {"20240215093000_index/migration.sql", false, 1}}, false},
+    /* Drizzle: the journal's order (a file not in it is not applied), split
+     * at breakpoints (a chunk without ';' too), one transaction */
+    {"drizzle", NULL, "drizzle", NULL, NULL,
+     {{"0000_init.sql", true, 3}, {"0001_tags.sql", true, 2}}, false},
+    /* diesel: folders by name, a transaction unless metadata.toml says not */
+    {"diesel", NULL, "diesel", NULL, NULL,
+     {{"00000000000000_diesel_initial_setup/up.sql", true, 1},
+      {"2024-01-01-000000_create_users/up.sql", true, 2},
+      {"2024-02-01-000000_index_users/up.sql", false, 1}}, false},
+    /* sqitch: the plan's order, a reworked change from its tagged file; the
+     * scripts' own BEGIN/COMMIT */
+    {"sqitch", NULL, "sqitch", NULL, NULL,
+     {{"deploy/appschema.sql", false, 3},
+      {"deploy/users@v1.0.0.sql", false, 3},
+      {"deploy/flips.sql", false, 3},
+      {"deploy/users.sql", false, 3}}, false},
+    /* JS/TS: the literals of .raw() / .query() in up, not down */
+    {"knex", NULL, "knex", NULL, "knex",
+     {{"20240101120000_create_users.js", true, 4},
+      {"20240102090000_index_concurrently.js", false, 1}}, false},
+    {"typeorm", NULL, "typeorm", NULL, "typeorm",
+     {{"1700000000000-CreatePhoto.ts", true, 2}, {"1700000100000-PhotoIndex.ts", false, 1}}, false},
+    {"sequelize", NULL, "sequelize", NULL, "sequelize",
+     {{"20240101000000-create-task.js", false, 3}}, false},
+    {"ambiguous", NULL, "plain", "ambiguous (flyway, prisma)", NULL, {{"V1__amb.sql", false, 1}}, false},
+    {"ambiguous", "prisma", "prisma", NULL, NULL, {{"20240101_x/migration.sql", false, 1}}, false},
+    {"plain", "each", "each", NULL, NULL,
+     {{"1_users.sql", false, 1}, {"2_email.sql", false, 2}, {"10_name.sql", false, 1}}, false},
+    /* --down: the downs after every up, newest first, with the tool's rule */
+    {.dir = "golang_migrate", .layout = "golang-migrate", .downs = true,
+     .want = {{"1_create_users.up.sql", false, 1},
+              {"2_index_users.up.sql", false, 1},
+              {"10_columns.up.sql", true, 2},
+              {"11_own_tx.up.sql", false, 3},
+              {"10_columns.down.sql", false, 1},
+              {"2_index_users.down.sql", false, 1},
+              {"1_create_users.down.sql", false, 1}}},
+    {.dir = "diesel", .layout = "diesel", .downs = true,
+     .want = {{"00000000000000_diesel_initial_setup/up.sql", true, 1},
+              {"2024-01-01-000000_create_users/up.sql", true, 2},
+              {"2024-02-01-000000_index_users/up.sql", false, 1},
+              {"2024-02-01-000000_index_users/down.sql", false, 1},
+              {"2024-01-01-000000_create_users/down.sql", true, 1},
+              {"00000000000000_diesel_initial_setup/down.sql", true, 1}}},
+    {.dir = "sqitch", .layout = "sqitch", .downs = true,
+     .want = {{"deploy/appschema.sql", false, 3},
+              {"deploy/users@v1.0.0.sql", false, 3},
+              {"deploy/flips.sql", false, 3},
+              {"deploy/users.sql", false, 3},
+              {"revert/users.sql", false, 3},
+              {"revert/flips.sql", false, 3},
+              {"revert/users@v1.0.0.sql", false, 3},
+              {"revert/appschema.sql", false, 3}}},
+    {.dir = "flyway", .layout = "flyway", .note = "callbacks", .downs = true,
+     .want = {{"V1__init.sql", true, 1},
+              {"V1_1__ab.sql", true, 2},
+              {"V1_2__c.sql", true, 1},
+              {"V1_10__d.sql", true, 1},
+              {"V2__concurrent_index.sql", false, 1},
+              {"V3__no_tx.sql", false, 2},
+              {"V4__header_no_tx.sql", false, 2},
+              {"R__a_functions.sql", true, 1},
+              {"R__views.sql", true, 1},
+              {"U2__undo.sql", true, 1}}},
+    {.dir = "prisma", .layout = "prisma", .note = "no down migrations", .downs = true,
+     .want = {{"20240101120000_init/migration.sql", true, 2},
+              {"20240215093000_index/migration.sql", false, 1}}},
+};
+
+static void test_fixtures(void)
+{
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        const Case *c = &cases[i];
+        char *dir = xasprintf(DATA "%s", c->dir);
+        char *paths[] = {dir};
+        CorpusOpts o = {.layout = c->forced, .downs = c->downs};
+        Corpus co;
+        Err err = {0};
+        const char *label = c->forced ? c->forced : c->dir;
+        if (corpus_load(&co, paths, 1, &o, &err) != 0) {
+            CHECK(false, "%s (%s) loads: %s", c->dir, label, err.msg);
+            free(dir);
+            continue;
+        }
+        CHECK(co.nerrors == 0, "%s: no file errors (%zu)", c->dir, co.nerrors);
+        size_t nwant = 0;
+        while (nwant < ARRAY_LEN(c->want) && c->want[nwant].file)
+            nwant++;
+        bool each = c->forced && strcmp(c->forced, "each") == 0;
+        CHECK(co.nchains == (each ? nwant : 1), "%s (%s): %zu chains", c->dir, label, co.nchains);
+        /* the migrations in order, over the chains */
+        size_t k = 0;
+        for (size_t ci = 0; ci < co.nchains; ci++) {
+            const Chain *ch = &co.chains[ci];
+            CHECK_STR(ch->layout, c->layout, "%s (%s): layout", c->dir, label);
+            if (c->note)
+                CHECK(ch->note && strstr(ch->note, c->note), "%s: note \"%s\" has \"%s\"", c->dir,
+                      ch->note ? ch->note : "(null)", c->note);
+            else
+                CHECK(ch->note == NULL, "%s (%s): no note: %s", c->dir, label, ch->note);
+            for (size_t m = 0; m < ch->nmigs; m++, k++) {
+                const Migration *mg = &ch->migs[m];
+                if (k >= nwant) {
+                    CHECK(false, "%s: unexpected migration %s", c->dir, mg->path);
+                    continue;
+                }
+                char *want_path = xasprintf("%s/%s", dir, c->want[k].file);
+                CHECK_STR(mg->path, want_path, "%s (%s): migration %zu", c->dir, label, k + 1);
+                CHECK(mg->error == NULL, "%s: %s", mg->path, mg->error);
+                CHECK(mg->wrap_tx == c->want[k].wrap, "%s (%s): wrap_tx %d, want %d", mg->path,
+                      label, mg->wrap_tx, c->want[k].wrap);
+                CHECK(mg->nstmts == c->want[k].nstmts, "%s: %zu statements, want %zu", mg->path,
+                      mg->nstmts, c->want[k].nstmts);
+                CHECK_STR(mg->extracted_from, c->extracted, "%s: extracted_from", mg->path);
+                for (size_t s = 0; s < mg->nstmts; s++)
+                    CHECK(mg->stmts[s].index == (int)s + 1, "%s: statement %zu numbered %d",
+                          mg->path, s + 1, mg->stmts[s].index);
+                free(want_path);
+            }
+        }
+        CHECK(k == nwant, "%s (%s): %zu migrations, want %zu", c->dir, label, k, nwant);
+        corpus_free(&co);
+        free(dir);
+    }
+}
+
+/* Statement text and lines where the source of a statement matters. */
+static void test_statements(void)
+{
+    typedef struct {
+        const char *path;
+        size_t stmt;    /* 0-based */
+        int line;
+        const char *sql;
+    } S;
+    static const S cases2[] = {
+        {DATA "drizzle/0000_init.sql", 1, 6,
+         "CREATE TABLE IF NOT EXISTS \"comments\" (\n\t\"id\" serial PRIMARY KEY NOT NULL,\n"
+         "\t\"post_id\" integer\n)"},
+        {DATA "drizzle/0000_init.sql", 2, 11, NULL},
+        {DATA "drizzle/0001_tags.sql", 1, 2, NULL},
+        {DATA "knex/20240101120000_create_users.js", 0, 4,
+         "CREATE TABLE users (id serial PRIMARY KEY, email text)"},
+        /* a concatenation's statements carry the line of its first literal */
+        {DATA "knex/20240101120000_create_users.js", 1, 6, "ALTER TABLE users ADD COLUMN name text"},
+        {DATA "knex/20240101120000_create_users.js", 2, 6,
+         "ALTER TABLE users ADD COLUMN \"it's\" int"},
+        {DATA "knex/20240101120000_create_users.js", 3, 10,
+         "CREATE INDEX users_email\n      ON users (email)"},
+        {DATA "typeorm/1700000000000-CreatePhoto.ts", 1, 8,
+         "ALTER TABLE \"photo\" ADD \"views\" integer NOT NULL DEFAULT 0"},
+        {DATA "sequelize/20240101000000-create-task.js", 1, 6, "CREATE INDEX tasks_title ON tasks (title)"},
+        {DATA "sequelize/20240101000000-create-task.js", 2, 8,
+         "ALTER TABLE tasks ADD COLUMN done boolean DEFAULT false"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases2); i++) {
+        const S *c = &cases2[i];
+        const char *slash = strrchr(c->path, '/');
+        char *dir = xstrndup(c->path, (size_t)(slash - c->path));
+        char *paths[] = {dir};
+        Corpus co;
+        Err err = {0};
+        if (corpus_load(&co, paths, 1, NULL, &err) != 0) {
+            CHECK(false, "%s: %s", dir, err.msg);
+            free(dir);
+            continue;
+        }
+        const Migration *m = NULL;
+        for (size_t k = 0; k < co.chains[0].nmigs; k++)
+            if (strcmp(co.chains[0].migs[k].path, c->path) == 0) m = &co.chains[0].migs[k];
+        CHECK(m && c->stmt < m->nstmts, "%s: statement %zu exists", c->path, c->stmt + 1);
+        if (m && c->stmt < m->nstmts) {
+            CHECK(m->stmts[c->stmt].line == c->line, "%s #%zu: line %d, want %d", c->path,
+                  c->stmt + 1, m->stmts[c->stmt].line, c->line);
+            if (c->sql) CHECK_STR(m->stmts[c->stmt].sql, c->sql, "%s #%zu", c->path, c->stmt + 1);
+        }
+        corpus_free(&co);
+        free(dir);
+    }
+}
+
+/* The extractor alone: a table of JS snippets. */
+static void test_extract(void)
+{
+    typedef struct {
+        const char *js;
+        size_t n, skipped;
+        const char *first;
+    } X;
+    static const X xs[] = {
+        {"knex.raw('SELECT 1')", 1, 0, "SELECT 1"},
+        {"knex.raw(\"a\\nb\\tc\\u00e9\\x41\")", 1, 0, "a\nb\tc\xc3\xa9" "A"},
+        {"knex.raw(`x ${y} z`)", 0, 1, NULL},
+        {"knex.raw(sql)", 0, 1, NULL},
+        {"knex.raw('a' + b)", 0, 1, NULL},
+        {"knex.raw('a' + 'b' + `c`, [1])", 1, 0, "abc"},
+        {"// knex.raw('commented')\nknex.raw('real')", 1, 0, "real"},
+        {"/* knex.raw('x') */ q.query('y')", 1, 0, "y"},
+        {"const r = /'/; knex.raw('after regex')", 1, 0, "after regex"},
+        {"x = a / b; knex.raw('after division')", 1, 0, "after division"},
+        {"up(k) { k.raw('u') } down(k) { k.raw('d') }", 1, 0, "u"},
+        {"exports.down = k => k.raw('d'); exports.up = k => k.raw('u')", 1, 0, "u"},
+        {"raw('no receiver')", 0, 0, NULL},
+        {"db.query(`line1\nline2`)", 1, 0, "line1\nline2"},
+        {"s = `t ${ {a: '}'}.a } u`; knex.raw('ok')", 1, 0, "ok"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(xs); i++) {
+        JsPiece *p;
+        size_t n, skipped;
+        layout_extract_js(xs[i].js, strlen(xs[i].js), &p, &n, &skipped);
+        CHECK(n == xs[i].n, "%s: %zu pieces, want %zu", xs[i].js, n, xs[i].n);
+        CHECK(skipped == xs[i].skipped, "%s: %zu skipped, want %zu", xs[i].js, skipped,
+              xs[i].skipped);
+        if (n && xs[i].first) CHECK_STR(p[0].sql, xs[i].first, "%s", xs[i].js);
+        js_pieces_free(p, n);
+    }
+}
+
+static void test_names_and_errors(void)
+{
+    for (int k = 0; k < LAYOUT_COUNT; k++)
+        CHECK(layout_parse(layout_name((LayoutKind)k)) == k, "%s parses", layout_name((LayoutKind)k));
+    CHECK(layout_parse("chain") == LAYOUT_PLAIN, "chain is plain");
+    CHECK(layout_parse("liquibase") == -1, "unknown layout");
+
+    Corpus co;
+    Err err = {0};
+    char *paths[] = {DATA "plain"};
+    CorpusOpts o = {.layout = "liquibase"};
+    CHECK(corpus_load(&co, paths, 1, &o, &err) == -1 && err.code == 2, "unknown --layout refused");
+    CHECK(strstr(err.msg, "unknown layout \"liquibase\"") != NULL, "message: %s", err.msg);
+    /* a layout forced on a directory that has none of its files */
+    CorpusOpts o2 = {.layout = "sqitch"};
+    err_clear(&err);
+    CHECK(corpus_load(&co, paths, 1, &o2, &err) == -1 && strstr(err.msg, "sqitch.plan"),
+          "sqitch without a plan: %s", err.msg);
+    CorpusOpts o3 = {.layout = "prisma"};
+    err_clear(&err);
+    CHECK(corpus_load(&co, paths, 1, &o3, &err) == -1 && strstr(err.msg, "migration.sql"),
+          "prisma without folders: %s", err.msg);
+
+    /* a single JS file on the command line: sniffed */
+    char *files[] = {DATA "typeorm/1700000000000-CreatePhoto.ts"};
+    err_clear(&err);
+    CHECK(corpus_load(&co, files, 1, NULL, &err) == 0, "a .ts file loads: %s", err.msg);
+    if (co.nchains == 1) {
+        CHECK_STR(co.chains[0].layout, "typeorm", "sniffed layout");
+        CHECK(co.chains[0].nstmts == 2 && co.chains[0].migs[0].wrap_tx, "2 statements, wrapped");
+    }
+    corpus_free(&co);
+
+    /* the preamble */
+    Corpus pc = {0};
+    err_clear(&err);
+    CHECK(corpus_set_preamble(&pc, DATA "flyway/V1_1__ab.sql", &err) == 0, "preamble loads: %s",
+          err.msg);
+    CHECK(pc.npre_stmts == 2 && pc.preamble && strstr(pc.preamble, "ADD COLUMN b"), "2 statements");
+    err_clear(&err);
+    CHECK(corpus_set_preamble(&pc, DATA "nope.sql", &err) == -1 && err.code == 2 &&
+              strstr(err.msg, "No such file"),
+          "missing preamble: %s", err.msg);
+    corpus_free(&pc);
+}
+
+int main(void)
+{
+    test_fixtures();
+    test_statements();
+    test_extract();
+    test_names_and_errors();
+    return t_done("test_layout");
+}
