@@ -854,8 +854,10 @@ static void read_literal(const char *t, size_t len, size_t *i, int *line, char *
     while (p < len && t[p] != q) {
         char c = t[p];
         if (c == '\n') {
+            /* an unterminated string ends at the line; the caller counts
+             * that newline (counting it here too put every later line off by one) */
+            if (q != '`') break;
             (*line)++;
-            if (q != '`') break; /* an unterminated string ends at the line */
         }
         if (c == '\\' && p + 1 < len) {
             char e = t[p + 1];

@@ -1,0 +1,6 @@
+exports.up = async function (knex) {
+  await knex.raw('ALTER TABLE users ADD COLUMN flag boolean');
+  await knex.raw(`CREATE INDEX CONCURRENTLY users_flag ON users (flag)`);
+  await knex.raw("UPDATE users SET " + 'flag = false' + " WHERE id > 0");
+};
+exports.down = async function (knex) { await knex.raw('ALTER TABLE users DROP COLUMN flag'); };
