@@ -871,9 +871,11 @@ static void read_literal(const char *t, size_t len, size_t *i, int *line, char *
             case 'f': buf_putc(&b, '\f'); break;
             case 'v': buf_putc(&b, '\v'); break;
             case '0': break; /* a NUL has no place in SQL text */
-            case '\r':
-                if (p < len && t[p] == '\n') p++;
-                (*line)++;
+            case '\r': /* a continuation by CRLF; a lone CR starts no line (lines are \n) */
+                if (p < len && t[p] == '\n') {
+                    p++;
+                    (*line)++;
+                }
                 break;
             case '\n': (*line)++; break; /* line continuation */
             case 'x': put_utf8(&b, hexval(t + p, 2, &used)); p += used; break;

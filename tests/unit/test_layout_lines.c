@@ -19,6 +19,9 @@ static const struct {
     {"/* a\nb */ knex.raw('SELECT 2');\n", 1, {2}},
     {"x = `a ${ 'b' }\n c`;\nknex.raw('SELECT 3');\n", 1, {3}},
     {"x = `a ${ 'unterminated\n } c`;\nknex.raw('SELECT 3');\n", 1, {3}},
+    /* the second find: a backslash before a lone CR counted a line */
+    {"x = 'a\\\rb';\nknex.raw('SELECT 2');\n", 1, {2}},
+    {"x = 'a\\\r\nb';\nknex.raw('SELECT 3');\n", 1, {3}},
 };
 
 int main(void)
