@@ -45,6 +45,15 @@ typedef struct TraceLock {
     bool held_before; /* already held by an earlier statement of the same transaction */
 } TraceLock;
 
+/* One stop of a statement traced outside a transaction block (capture
+ * "phase"): the observers made it wait, and what it held and waited for was
+ * read while it waited. */
+typedef struct TracePhase {
+    TraceLock *locks; size_t nlocks; /* granted to the statement at this stop; owned */
+    TraceLock waiting_for;           /* the lock it waited for (granted false); its strings
+                                        owned; mode NULL when none */
+} TracePhase;
+
 typedef struct TraceScan {
     char *relation;   /* owned */
     long long seq_scan;
@@ -66,13 +75,24 @@ typedef struct Trace {
     TraceStatus status;
     char sqlstate[6];     /* "" when none */
     char *message;        /* error message; owned; NULL when none */
-    char capture[12];     /* "tx", "observer" (autocommit, observer connection), "phase", "poll",
-                             "none" (run plainly: transaction control) */
+    char capture[12];     /* "tx" (own backend, inside the transaction), "phase" (autocommit: the
+                             observers stopped it at each of its phases, exact), "poll"
+                             (autocommit, sampled: a lower bound), "none" (run plainly:
+                             transaction control, or refused at once in an aborted
+                             transaction) */
     double duration_ms;
     TraceLock *locks;   size_t nlocks;
     char **rewrites;    size_t nrewrites;  /* relation names whose relfilenode changed; owned */
     TraceScan *scans;   size_t nscans;
     TraceChange *changes; size_t nchanges;
+    TracePhase *phases; size_t nphases;   /* capture "phase": the stops in order */
+    /* The end of a migration's own transaction (its COMMIT or ROLLBACK, or the
+     * last statement of a Migration.wrap_tx migration): how long the
+     * transaction held its strongest lock on a user relation, from the start
+     * of the statement that took it to the end of the transaction. 0: none. */
+    double lock_held_ms;
+    char *lock_held_relation; /* that lock's relation; owned; NULL when none */
+    char *lock_held_mode;     /* and mode; owned; NULL when none */
 } Trace;
 
 void trace_free(Trace *t);
@@ -93,6 +113,17 @@ void tracer_free(Tracer *t);
  * failure of the tracer: out->status = TRACE_ERROR and 0 is returned. -1 with
  * err only when tracing cannot go on (connection lost, server gone). */
 int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err);
+
+/* A migration its tool runs in one transaction (Migration.wrap_tx): BEGIN
+ * before its first statement; its statements are then traced as statements of
+ * a migration's own transaction (TraceLock.held_before). -1 with err only when
+ * tracing cannot go on. */
+int tracer_tx_begin(Tracer *t, Err *err);
+/* The end of that migration: COMMIT (ROLLBACK when a statement aborted the
+ * transaction; nothing when the file ended it itself). last is the trace of
+ * the migration's last statement: it gets lock_held_*, and a COMMIT the server
+ * refuses (deferred constraint) turns it into an error. */
+int tracer_tx_end(Tracer *t, Trace *last, Err *err);
 
 /* Check for tests and paranoid runs: reads the whole catalog snapshot and
  * compares it with the one the tracer keeps (updated incrementally from the

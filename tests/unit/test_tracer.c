@@ -74,7 +74,7 @@ static const Case cases[] = {
     {.name = "create index concurrently",
      .setup = "DROP TABLE IF EXISTS cic; CREATE TABLE cic(id int, v int); INSERT INTO cic SELECT g, g FROM generate_series(1, 1000) g",
      .sql = "CREATE INDEX CONCURRENTLY cic_v ON cic (v)", .target = "cic", .no_tx = true,
-     .capture = "observer", .rewrite_until = -1, .scan_until = -2,
+     .capture = "phase", .rewrite_until = -1, .scan_until = -2,
      .change_kind = "index_created", .change_relation = "cic_v",
      .locks = {{"cic", "table", "ShareUpdateExclusiveLock"},
                {"cic", "table", "ShareLock", .absent = true}}},
@@ -126,12 +126,12 @@ static const Case cases[] = {
      .sql = "SELECT 2", .rewrite_until = -1, .scan_until = -1, .no_relation_locks = true},
     {.name = "refused in a transaction block (25001): retried outside",
      .setup = "DROP TABLE IF EXISTS vac; CREATE TABLE vac(id int); INSERT INTO vac SELECT generate_series(1, 100)",
-     .sql = "VACUUM vac", .target = "vac", .capture = "observer",
+     .sql = "VACUUM vac", .target = "vac", .capture = "phase",
      .rewrite_until = -1, .scan_until = -2,
      .locks = {{"vac", "table", "ShareUpdateExclusiveLock"}}},
     {.name = "drop index concurrently (the index's table is held)",
      .setup = "DROP TABLE IF EXISTS dic; CREATE TABLE dic(id int); CREATE INDEX dic_id ON dic (id)",
-     .sql = "DROP INDEX CONCURRENTLY dic_id", .target = "dic_id", .no_tx = true, .capture = "observer",
+     .sql = "DROP INDEX CONCURRENTLY dic_id", .target = "dic_id", .no_tx = true, .capture = "phase",
      .rewrite_until = -1, .scan_until = -2,
      .change_kind = "index_dropped", .change_relation = "dic_id",
      .locks = {{"dic", "other", "ShareUpdateExclusiveLock"}}},
@@ -164,7 +164,7 @@ static const Case cases[] = {
     {.name = "create index concurrently that fails leaves an invalid index",
      .setup = "DROP TABLE IF EXISTS cicf; CREATE TABLE cicf(v int); INSERT INTO cicf VALUES (1), (1)",
      .sql = "CREATE UNIQUE INDEX CONCURRENTLY cicf_v ON cicf (v)", .target = "cicf", .no_tx = true,
-     .status = TRACE_ERROR, .sqlstate = "23505", .capture = "observer",
+     .status = TRACE_ERROR, .sqlstate = "23505", .capture = "phase",
      .rewrite_until = -1, .scan_until = -2,
      .change_kind = "index_created", .change_relation = "cicf_v",
      .locks = {{"cicf", "table", "ShareUpdateExclusiveLock"}}},
@@ -259,7 +259,7 @@ static const Case cases[] = {
      .setup = "DROP TABLE IF EXISTS pc; CREATE TABLE pc(id int); "
               "CREATE OR REPLACE PROCEDURE pc_fill() LANGUAGE plpgsql AS "
               "$$ BEGIN INSERT INTO pc VALUES (1); COMMIT; INSERT INTO pc VALUES (2); END $$",
-     .sql = "CALL pc_fill()", .target = "pc", .capture = "observer", .rewrite_until = -1,
+     .sql = "CALL pc_fill()", .target = "pc", .capture = "phase", .rewrite_until = -1,
      .scan_until = -2, .locks = {{"pc", "table", "RowExclusiveLock"}}},
     {.name = "an unqualified target also found in another schema",
      .setup = "DROP SCHEMA IF EXISTS arch CASCADE; DROP TABLE IF EXISTS tw; CREATE SCHEMA arch; "
@@ -286,9 +286,21 @@ static void print_trace(const Trace *t)
     printf("    status %s %s %s capture %s %.2f ms\n", trace_status_name(t->status), t->sqlstate,
            t->message ? t->message : "", t->capture, t->duration_ms);
     for (size_t i = 0; i < t->nlocks; i++)
-        printf("    lock %-30s %-10s %-13s %s%s\n", t->locks[i].relation ? t->locks[i].relation : "-",
+        printf("    lock %-30s %-10s %-13s %s%s%s\n", t->locks[i].relation ? t->locks[i].relation : "-",
                t->locks[i].role, t->locks[i].locktype, t->locks[i].mode,
-               t->locks[i].granted ? "" : " (waiting)");
+               t->locks[i].granted ? "" : " (waiting)", t->locks[i].held_before ? " (held before)" : "");
+    for (size_t p = 0; p < t->nphases; p++) {
+        printf("    phase %zu: waits for %s %s %s\n", p + 1,
+               t->phases[p].waiting_for.relation ? t->phases[p].waiting_for.relation : "-",
+               t->phases[p].waiting_for.locktype ? t->phases[p].waiting_for.locktype : "-",
+               t->phases[p].waiting_for.mode ? t->phases[p].waiting_for.mode : "-");
+        for (size_t i = 0; i < t->phases[p].nlocks; i++)
+            printf("      holds %-28s %-10s %-13s %s\n",
+                   t->phases[p].locks[i].relation ? t->phases[p].locks[i].relation : "-",
+                   t->phases[p].locks[i].role, t->phases[p].locks[i].locktype, t->phases[p].locks[i].mode);
+    }
+    if (t->lock_held_ms > 0)
+        printf("    lock held %.2f ms: %s %s\n", t->lock_held_ms, t->lock_held_relation, t->lock_held_mode);
     for (size_t i = 0; i < t->nrewrites; i++)
         printf("    rewrite %s\n", t->rewrites[i]);
     for (size_t i = 0; i < t->nscans; i++)
@@ -317,12 +329,21 @@ static bool has_name(char **names, size_t n, const char *name)
     return false;
 }
 
+/* A statement as the corpus gives it: classified (its class decides how the
+ * observers hold it), with the case's own target and flags. Free with
+ * free_stmt. */
 static Statement make_stmt(const char *sql, const Case *c, char **refs)
 {
     Statement st;
     memset(&st, 0, sizeof(st));
     st.index = 1;
     st.sql = (char *)sql;
+    StmtInfo ci;
+    classify_statement(sql, &ci);
+    st.info.cls = ci.cls;
+    st.info.in_do_block = ci.in_do_block;
+    ci.cls = NULL;
+    classify_free(&ci);
     if (c) {
         st.info.target = (char *)c->target;
         st.info.target_schema = (char *)c->target_schema;
@@ -338,6 +359,12 @@ static Statement make_stmt(const char *sql, const Case *c, char **refs)
     return st;
 }
 
+static void free_stmt(Statement *st)
+{
+    free(st->info.cls);
+    st->info.cls = NULL;
+}
+
 static void run_case(Tracer *tr, const Case *c, int major, bool verbose)
 {
     Err err = {0};
@@ -346,12 +373,14 @@ static void run_case(Tracer *tr, const Case *c, int major, bool verbose)
     if (c->setup) {
         Statement setup = make_stmt(c->setup, NULL, refs);
         int rc = tracer_run(tr, &setup, &t, &err);
+        free_stmt(&setup);
         CHECK(rc == 0 && t.status == TRACE_OK, "%s: setup: %s %s", c->name, err.msg,
               t.message ? t.message : "");
         trace_free(&t);
     }
     Statement st = make_stmt(c->sql, c, refs);
     int rc = tracer_run(tr, &st, &t, &err);
+    free_stmt(&st);
     if (verbose) {
         printf("%d: %s: %s\n", major, c->name, c->sql);
         print_trace(&t);
