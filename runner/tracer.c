@@ -159,7 +159,8 @@ static const char *const describable[] = {
     "pg_authid", "pg_extension", "pg_trigger", "pg_rewrite", "pg_attrdef", "pg_opclass",
     "pg_operator", "pg_opfamily", "pg_collation", "pg_conversion", "pg_language",
     "pg_foreign_server", "pg_foreign_data_wrapper", "pg_event_trigger", "pg_publication",
-    "pg_subscription", "pg_policy", "pg_ts_config", "pg_ts_dict", "pg_ts_parser",
+    /* not pg_subscription: not readable by every role before 14 (SET ROLE) */
+    "pg_policy", "pg_ts_config", "pg_ts_dict", "pg_ts_parser",
     "pg_ts_template", "pg_tablespace", "pg_am", "pg_cast", "pg_enum", "pg_statistic_ext",
 };
 
@@ -1397,11 +1398,14 @@ static char *describe_expr(int major)
     Buf b;
     buf_init(&b);
     buf_puts(&b, "CASE WHEN (CASE o.classid");
+    /* pg_authid is not readable by every role (SET ROLE in a migration):
+     * its rows through pg_roles */
     for (size_t i = 0; i < ARRAY_LEN(describable); i++)
         buf_printf(&b,
                    " WHEN 'pg_catalog.%s'::pg_catalog.regclass THEN EXISTS (SELECT 1 FROM "
                    "pg_catalog.%s x WHERE x.oid = o.objid)",
-                   describable[i], describable[i]);
+                   describable[i],
+                   strcmp(describable[i], "pg_authid") == 0 ? "pg_roles" : describable[i]);
     buf_puts(&b, " ELSE false END) THEN " SQL_DESCRIBE_14 " END");
     return buf_steal(&b);
 }
