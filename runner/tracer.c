@@ -1893,11 +1893,12 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
             return -1;
         return retry ? 1 : 0;
     }
-    /* keep the baseline of scans: BEGIN, baseline, the statement's results */
+    /* keep the baseline of scans: (BEGIN,) baseline, the statement's results */
     PGresult *baseline = NULL;
-    if (r.nres >= 2 && PQresultStatus(r.res[1]) == PGRES_TUPLES_OK) {
-        baseline = r.res[1];
-        r.res[1] = PQmakeEmptyPGresult(NULL, PGRES_EMPTY_QUERY);
+    size_t bi = utx ? 0 : 1;
+    if (r.nres >= bi + 1 && PQresultStatus(r.res[bi]) == PGRES_TUPLES_OK) {
+        baseline = r.res[bi];
+        r.res[bi] = PQmakeEmptyPGresult(NULL, PGRES_EMPTY_QUERY);
     }
     pgreply_clear(&r);
 
@@ -1954,10 +1955,16 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
                      : bind2(t->after_plain, arr.data, num);
     buf_free(&arr);
     if (utx) {
-        /* inside the migration's transaction: no COMMIT of the tracer's */
+        /* inside the migration's transaction: no COMMIT of the tracer's; its
+         * catalog reads took AccessShareLock on catalogs that the transaction
+         * now holds: read the locks again, so that the next statement is not
+         * charged with them */
         char *c = strrchr(csql, ';');
         if (c)
             *c = '\0';
+        char *more = xasprintf("%s;\n%s", csql, SQL_OWN_LOCKS);
+        free(csql);
+        csql = more;
     }
     s = pgconn_exec(t->traced, csql, TRACER_QUERY_MS, &r);
     free(csql);
@@ -1997,6 +2004,20 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     Scan *scans;
     size_t nscans;
     load_scans(r.res[4], baseline, &scans, &nscans);
+    LockSet held_now = {0};
+    for (int i = 0; utx && r.nres > 5 && i < PQntuples(r.res[5]); i++) {
+        RawLock l;
+        rawlock_read(&l, r.res[5], i, 0);
+        if (is_own_xact_lock(&l)) {
+            rawlock_free(&l);
+            continue;
+        }
+        l.since = started;
+        for (size_t k = 0; k < locks.n; k++)
+            if (same_lock(&locks.v[k], &l))
+                l.since = locks.v[k].since;
+        lockset_add(&held_now, &l);
+    }
     PQclear(baseline);
     pgreply_clear(&r);
 
@@ -2015,13 +2036,11 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         snap_merge(&after, &t->cache, &fresh, touched.v, touched.n);
     }
     if (rc == 0 && utx) {
-        /* what the transaction holds now, for the next statement */
+        /* what the transaction holds now, the tracer's catalog reads
+         * included, for the next statement */
         lockset_free(&t->tx_locks);
-        for (size_t i = 0; i < locks.n; i++) {
-            RawLock c;
-            rawlock_copy(&c, &locks.v[i]);
-            *ARRAY_PUSH(t->tx_locks.v, t->tx_locks.n, t->tx_locks.cap) = c;
-        }
+        t->tx_locks = held_now;
+        memset(&held_now, 0, sizeof(held_now));
     }
     if (rc == 0) {
         build_trace(out, st, &t->cache, &after, &fresh, &locks, scans, nscans, NULL, 0);
@@ -2034,6 +2053,7 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     }
     snap_free(&fresh);
     lockset_free(&locks);
+    lockset_free(&held_now);
     free(scans);
     free(touched.v);
     return rc;

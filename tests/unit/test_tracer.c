@@ -657,6 +657,7 @@ typedef struct Step {
                                 relation is one of locks[] */
     const char *held_rel, *held_mode; /* lock_held_* expected; NULL: none */
     const char *change_kind, *change_relation;
+    int scan;                /* 1: a sequential scan of the target, -1: no scan at all, 0: not checked */
 } Step;
 
 typedef struct Script {
@@ -674,8 +675,8 @@ static const Script scripts[] = {
      {{.sql = "BEGIN", .capture = "none"},
       {.sql = "ALTER TABLE txa ADD COLUMN c int", .target = "txa",
        .locks = {{"txa", "table", AEL, .held = -1}}, .only_listed = true,
-       .change_kind = "column_added", .change_relation = "txa"},
-      {.sql = "CREATE INDEX txa_c ON txa (c)", .target = "txa",
+       .change_kind = "column_added", .change_relation = "txa", .scan = -1},
+      {.sql = "CREATE INDEX txa_c ON txa (c)", .target = "txa", .scan = 1,
        .locks = {{"txa", "table", "ShareLock", .held = -1}, {"txa", "table", AEL, .held = 1},
                  {"txa_c", "new", AEL, .held = -1}, {"txa", "table", AEL, .held = -1, .absent = true}},
        .only_listed = true, .change_kind = "index_created", .change_relation = "txa_c"},
@@ -839,6 +840,16 @@ static void run_script(Tracer *tr, const char *conninfo, const Script *sc, int m
                   t.lock_held_mode ? t.lock_held_mode : "-");
         } else {
             CHECK(t.lock_held_ms == 0, "%s / %s on %d: no lock_held", sc->name, s->sql, major);
+        }
+        if (s->scan) {
+            bool got = false;
+            for (size_t i = 0; i < t.nscans; i++)
+                got = got || strcmp(t.scans[i].relation, s->target) == 0;
+            if (s->scan > 0)
+                CHECK(got, "%s / %s on %d: a scan of %s", sc->name, s->sql, major, s->target);
+            else
+                CHECK(t.nscans == 0, "%s / %s on %d: no scan (got %zu, first %s)", sc->name, s->sql, major,
+                      t.nscans, t.nscans ? t.scans[0].relation : "");
         }
         if (s->change_kind) {
             bool got = false;
