@@ -25,32 +25,57 @@
  * before-snapshot, on the assumption that nothing but this tracer changes
  * the database's catalog; tracer_verify_cache checks that against a full
  * read (the tests do after every case). A statement that fails is rolled
- * back, so the snapshot stays valid; transaction control drops it. The
+ * back, so the snapshot stays valid. The
  * tracer's catalog queries are prepared statements (planning them cost more
  * than running them).
  *
  * Observer path (statements that cannot run in a transaction block: info.no_tx,
  * info.no_tx_below above the server's major, or refused with 25001 or 2D000
- * inside one): the observer connection locks the target (an index target:
- * its table) in ACCESS EXCLUSIVE mode, the traced connection sends the
- * statement in autocommit, the observer reads the traced backend's locks
- * while the statement waits for its first lock on the target (capture
- * "observer"; "poll" when that did not happen). Then the leapfrog: a second
- * observer connection (opened the first time it is needed) queues its own
- * ACCESS EXCLUSIVE request behind the statement's before the first lets go,
- * so that the statement's next fresh request on the target waits again and
- * is read exactly too (VACUUM: its lookup AccessShareLock, then its
- * ShareUpdateExclusiveLock). Between those waits the locks are sampled in a
- * loop that waits on every socket at once. The observations are united; a
+ * inside one): phase capture, see run_observed. The statement runs in
+ * autocommit; two observer connections take turns holding its target so
+ * that it stops at each of its phases (its first lock request, each later
+ * request that conflicts with the holder, each wait for older transactions),
+ * and its locks, granted and awaited, are read while it waits. The stops are
+ * the trace's phases, their union its locks: exact at every stop and the
+ * same from run to run (capture "phase"). A lock taken and let go between
+ * two stops is not seen (DROP INDEX CONCURRENTLY's last AccessExclusiveLock
+ * on the index it has marked dead: no observer can lock a dead index).
+ * Without a target, or when the observers cannot hold it, the locks are
+ * sampled while the statement runs (capture "poll", a lower bound). A
  * statement that went on got every lock it was seen waiting for (only a
- * cancel, lock timeout or deadlock ends one while it waits). Short locks
- * between two samples can be missed; sequential scans are not available; the
- * after-snapshot is read in full; duration_ms excludes the time the
- * statement waited for the observers.
+ * cancel, lock timeout or deadlock ends one while it waits). Sequential scans
+ * are not available; the after-snapshot is read in full; duration_ms
+ * excludes the time the statement was held.
  *
- * Transaction control (info.tx_control: BEGIN, COMMIT ... in a migration)
- * runs plainly, capture "none", no locks, and drops the cached snapshot; a
- * later version traces a migration's own transaction as one (held_before).
+ * A migration's own transaction (BEGIN ... COMMIT in the file, COMMIT AND
+ * CHAIN, savepoints, or a migration its tool wraps: tracer_tx_begin/_end):
+ * transaction control runs plainly (capture "none"), and where the traced
+ * connection stands is read from libpq (PQtransactionStatus), so every form
+ * is followed. Inside the transaction a statement runs without BEGIN/COMMIT
+ * of the tracer's: its locks are read as before and compared with what the
+ * transaction held after the previous statement; a lock held before is
+ * marked held_before and kept only on the relations the statement acts on
+ * (table, index, toast, referenced); the catalog is read inside the
+ * transaction as usual (the tracer's catalog locks are counted as held, not
+ * charged to the next statement); queries are plain text (a migration that
+ * deallocates prepared statements would otherwise abort its transaction). A
+ * statement that fails aborts the transaction as in production: the
+ * statements up to its end are run plainly and get the server's 25P02; one
+ * that cannot run in a transaction block gets 25001. The COMMIT or ROLLBACK
+ * (or the last statement of a wrapped migration) reports the locks released
+ * and how long the strongest was held (lock_held_*). The catalog snapshot
+ * survives BEGIN, SAVEPOINT, RELEASE and a COMMIT; a rollback drops it.
+ *
+ * Session settings of a migration (SET search_path, lock_timeout,
+ * statement_timeout, ROLE ...) stay on the traced connection and apply to
+ * the statements after them, as in production. The tracer's own queries on
+ * that connection are built not to depend on them: every name is
+ * schema-qualified, they read only catalogs every role may read (pg_roles,
+ * not pg_authid) and take no lock anyone else holds, and they run in
+ * milliseconds. The observers are connections of their own, untouched by
+ * the migration's settings. Statements held by the observers run with
+ * lock_timeout 0 (restored after): waits on the observers are the tracer's
+ * doing, not the migration's; a lock_timeout fires on any real conflict.
  *
  * Roles of relation locks, first match wins: new, transient, catalog (oid
  * below 16384: pg_catalog relations locked by the statement itself), table,
@@ -2113,13 +2138,16 @@ typedef struct Sample {
     int wait_obs;         /* the observer whose transaction it waits for (virtualxid), -1 */
     bool queued[2];       /* observer k waits for a lock */
     OidSet held[2];       /* relations observer k holds a lock on */
+    OidSet held_obj[2];   /* objects (objid) observer k holds a lock on */
 } Sample;
 
 static void sample_free(Sample *s)
 {
     lockset_free(&s->locks);
-    free(s->held[0].v);
-    free(s->held[1].v);
+    for (int k = 0; k < 2; k++) {
+        free(s->held[k].v);
+        free(s->held_obj[k].v);
+    }
 }
 
 /* Reads a reply to the sample query (pid, SQL_LOCK_COLS). */
@@ -2141,6 +2169,8 @@ static void sample_read(const Tracer *t, const PgReply *r, Sample *smp)
                 smp->queued[k] = true;
             else if (strcmp(PQgetvalue(res, i, 1), "relation") == 0)
                 oidset_add(&smp->held[k], val_oid(PQgetvalue(res, i, 3)));
+            else if (strcmp(PQgetvalue(res, i, 1), "object") == 0)
+                oidset_add(&smp->held_obj[k], val_oid(PQgetvalue(res, i, 9)));
         }
         if (pid != t->traced_pid)
             continue;
@@ -2217,7 +2247,39 @@ static bool wait_is_holders(const Sample *smp, int holder)
     const RawLock *w = &smp->locks.v[smp->wait];
     if (smp->wait_obs >= 0)
         return smp->wait_obs == holder;
+    if (strcmp(w->locktype, "object") == 0)
+        return oidset_has(&smp->held_obj[holder], w->objid);
     return strcmp(w->locktype, "relation") == 0 && oidset_has(&smp->held[holder], w->relation);
+}
+
+/* ALTER TYPE (ADD VALUE before 12 cannot run in a transaction block): its
+ * type, schema-qualified and quoted as the traced session resolves the name;
+ * NULL when there is none. Caller frees. */
+static char *observed_type(Tracer *t, const Statement *st, Err *err, int *rc)
+{
+    *rc = 0;
+    if (!st->info.cls || strncmp(st->info.cls, "ALTER TYPE", 10) != 0 || !st->info.target)
+        return NULL;
+    char *name = st->info.target_schema ? xasprintf("%s.%s", st->info.target_schema, st->info.target)
+                                        : xstrdup(st->info.target);
+    char *lit = PQescapeLiteral(pgconn_raw(t->traced), name, strlen(name));
+    free(name);
+    char *sql = xasprintf("SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
+                          "OPERATOR(pg_catalog.||) pg_catalog.quote_ident(y.typname) "
+                          "FROM pg_catalog.pg_type y JOIN pg_catalog.pg_namespace n ON n.oid = y.typnamespace "
+                          "WHERE y.oid = pg_catalog.to_regtype(%s)",
+                          lit ? lit : "''");
+    PQfreemem(lit);
+    PgReply r;
+    PgStatus s = pgconn_exec(t->traced, sql, TRACER_QUERY_MS, &r);
+    free(sql);
+    char *out = NULL;
+    if (s == PG_LOST)
+        *rc = lost(t, "traced", &r, err);
+    else if (pgreply_value(&r, 0, 0, 0))
+        out = xstrdup(pgreply_value(&r, 0, 0, 0));
+    pgreply_clear(&r);
+    return out;
 }
 
 enum { OQ_NONE, OQ_SAMPLE, OQ_ARM }; /* what an observer is running */
@@ -2272,8 +2334,21 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
     const Rel *target = find_target(&t->cache, st);
     if (target && is_index_kind(target->kind))
         target = snap_rel(&t->cache, target->indrel); /* an index: its table is locked first */
-    if (observer_open(t, 0, err) < 0 || (target && observer_open(t, 1, err) < 0))
+    int trc = 0;
+    char *type = target ? NULL : observed_type(t, st, err, &trc);
+    if (trc < 0)
         goto out;
+    if (observer_open(t, 0, err) < 0 || ((target || type) && observer_open(t, 1, err) < 0)) {
+        free(type);
+        goto out;
+    }
+    if (type) {
+        /* a type: COMMENT ON takes ShareUpdateExclusiveLock on it, which ADD
+         * VALUE's ExclusiveLock waits for (the comment is rolled back) */
+        first_sql = xasprintf("BEGIN;\nSET LOCAL lock_timeout = 0;\nCOMMENT ON TYPE %s IS NULL", type);
+        arm_sql = xstrdup(first_sql);
+        free(type);
+    }
     if (target) {
         bool wait_mode = st->info.cls && strstr(st->info.cls, "CONCURRENTLY") != NULL;
         char *nsp = PQescapeIdentifier(pgconn_raw(t->obs[0]), target->nsp, strlen(target->nsp));
@@ -2461,7 +2536,7 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
                 pgconn_cancel(t->obs[armer]);
                 exact = false;
             }
-            if (run_quiet(t, t->obs[holder], "COMMIT", err) < 0)
+            if (run_quiet(t, t->obs[holder], "ROLLBACK", err) < 0)
                 goto out;
             released_at = now_ms();
             if (stopped)

@@ -4,8 +4,15 @@
  * (relfilenode changed), sequential scans of the statement's transaction,
  * catalog changes (columns, constraints, indexes, relations), its duration.
  *
- * Statements that cannot run in a transaction block run in autocommit while a
- * second connection, the observer, captures the first backend's locks.
+ * Statements that cannot run in a transaction block run in autocommit while
+ * two observer connections hold them at each of their phases and read their
+ * locks while they wait (capture "phase"; "poll" when they could not be held).
+ * A migration's own transaction (BEGIN ... COMMIT in the file, or
+ * tracer_tx_begin/tracer_tx_end around a wrapped migration) is traced as that
+ * transaction: locks accumulate, each statement is charged with what it adds
+ * (held_before marks the rest), a failed statement aborts it (25P02 after).
+ * Session settings of a migration apply to the statements after them; the
+ * tracer's own queries do not depend on them (details at the top of tracer.c).
  *
  * Conventions (details at the top of tracer.c):
  * - roles of relation locks: table, index, toast, sequence, referenced, new,
