@@ -1780,6 +1780,18 @@ static int refresh_tx_locks(Tracer *t, Err *err)
     return 0;
 }
 
+/* Among locks of the same mode, the one on a table says more than the one on
+ * its index or toast table taken by the same statement. */
+static int hold_weight(const Snap *cache, unsigned oid)
+{
+    const Rel *r = snap_rel(cache, oid);
+    if (!r)
+        return 0;
+    if (is_index_kind(r->kind) || r->kind == 't')
+        return 1;
+    return 2;
+}
+
 /* The end of the migration's transaction at time end: how long it held its
  * strongest lock on a user relation (the earliest taken among equals) into
  * out's lock_held_*, and, when with_locks, the locks it released as out's
@@ -1796,8 +1808,9 @@ static void tx_ended(Tracer *t, const Statement *st, Trace *out, double end, boo
             continue;
         if (view_is_transient(&v, l->relation))
             oidset_add(&v.transient, l->relation);
-        if (!best || mode_rank(l->mode) > mode_rank(best->mode) ||
-            (mode_rank(l->mode) == mode_rank(best->mode) && l->since < best->since))
+        int m = mode_rank(l->mode), bm = best ? mode_rank(best->mode) : -1;
+        int w = hold_weight(&t->cache, l->relation), bw = best ? hold_weight(&t->cache, best->relation) : -1;
+        if (!best || m > bm || (m == bm && (w > bw || (w == bw && l->since < best->since))))
             best = l;
     }
     if (v.transient.n > 1)
