@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "report/render.h"
 #include "report/report.h"
 #include "report/runview.h"
 #include "store/store.h"
@@ -523,6 +524,14 @@ static void test_runview(const char *path, long long run)
           "lock_held read back");
     CHECK(runview_result(rv, &rv->stmts[1], 11)->lock_held_ms == 0, "no lock_held where none was written");
     CHECK(rv->stmts[3].do_block && !rv->stmts[2].do_block, "do_block read back");
+    ReportOpts ro;
+    render_opts_init(&ro);
+    Buf text;
+    buf_init(&text);
+    report_text(rv, &ro, &text);
+    CHECK(text.data && strstr(text.data, "* DO block: the locks come from the DDL inside it") != NULL,
+          "text: the DO block is marked");
+    buf_free(&text);
     runview_free(rv);
     Buf json;
     buf_init(&json);
