@@ -37,7 +37,8 @@
  * request that conflicts with the holder, each wait for older transactions),
  * and its locks, granted and awaited, are read while it waits. The stops are
  * the trace's phases, their union its locks: exact at every stop and the
- * same from run to run (capture "phase"). A lock taken and let go between
+ * same from run to run (capture "phase"; catalog locks granted at a stop are
+ * left out: a catalog lookup in flight there depends on the caches). A lock taken and let go between
  * two stops is not seen (DROP INDEX CONCURRENTLY's last AccessExclusiveLock
  * on the index it has marked dead: no observer can lock a dead index).
  * Without a target, or when the observers cannot hold it, the locks are
@@ -2499,15 +2500,31 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
             if (fresh && smp.wait >= 0) {
                 RawLock *w = &smp.locks.v[smp.wait];
                 bool ours = wait_is_holders(&smp, holder);
-                if (smp.wait_obs >= 0 && !ours) {
-                    /* a wait on a sample's transaction passes; on a queued armer's
-                     * it would never end (the armer waits for the statement) */
-                    if (smp.wait_obs == armer && qk[armer] == OQ_ARM)
-                        pgconn_cancel(t->obs[armer]);
+                if (smp.wait_obs >= 0 && qk[smp.wait_obs] == OQ_ARM) {
+                    /* a wait on the transaction of an observer still waiting for
+                     * its own locks (queued behind the statement) would never
+                     * end: that observer gives up */
+                    pgconn_cancel(t->obs[smp.wait_obs]);
+                } else if (smp.wait_obs >= 0 && !ours) {
+                    /* a wait on a sample's transaction passes */
                 } else if (!have_last || !same_lock(&last_wait, w)) {
+                    /* the catalogs' locks granted at a stop are left out: whether
+                     * a catalog lookup is in flight there depends on the
+                     * backend's caches, not on the statement */
                     RawPhase *p = ARRAY_PUSH(phases, nphases, cphases);
-                    p->locks = smp.locks;
-                    p->wait = (size_t)smp.wait;
+                    memset(p, 0, sizeof(*p));
+                    for (size_t i = 0; i < smp.locks.n; i++) {
+                        RawLock *l = &smp.locks.v[i];
+                        if ((long)i != smp.wait && l->granted && l->relation &&
+                            l->relation < FIRST_USER_OID && strcmp(l->locktype, "relation") == 0) {
+                            rawlock_free(l);
+                            continue;
+                        }
+                        if ((long)i == smp.wait)
+                            p->wait = p->locks.n;
+                        *ARRAY_PUSH(p->locks.v, p->locks.n, p->locks.cap) = *l;
+                    }
+                    free(smp.locks.v);
                     memset(&smp.locks, 0, sizeof(smp.locks));
                     w = &p->locks.v[p->wait];
                     if (have_last)
