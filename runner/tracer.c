@@ -107,9 +107,6 @@
 #define TRACER_QUERY_MS 60000   /* the tracer's own catalog queries */
 #define OBSERVER_LOCK_MS 2000   /* the observer's LOCK TABLE */
 #define OBSERVER_HOLD_MS 1000   /* longest the observer holds the target without seeing a wait */
-#define LEAPFROG_WAIT_MS 200    /* lock_timeout of an observer queued behind the statement */
-#define LEAPFROG_QUEUE_MS 50    /* longest wait to see it queued before letting go anyway */
-#define LEAPFROG_MAX_PHASES 16
 #define DEFAULT_TIMEOUT_MS 60000
 
 /* ---- SQL ------------------------------------------------------------------ */
