@@ -106,7 +106,8 @@
 #define CONNECT_TIMEOUT_MS 10000
 #define TRACER_QUERY_MS 60000   /* the tracer's own catalog queries */
 #define OBSERVER_LOCK_MS 2000   /* the observer's LOCK TABLE */
-#define OBSERVER_HOLD_MS 1000   /* longest the observer holds the target without seeing a wait */
+#define OBSERVER_HOLD_MS 3000   /* longest the observer holds the target without seeing a wait
+                                   (a statement on a loaded machine may take a while to get there) */
 #define DEFAULT_TIMEOUT_MS 60000
 
 /* ---- SQL ------------------------------------------------------------------ */
@@ -2497,7 +2498,7 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
             if (fresh && smp.wait >= 0) {
                 RawLock *w = &smp.locks.v[smp.wait];
                 bool ours = wait_is_holders(&smp, holder);
-                if (smp.wait_obs >= 0 && qk[smp.wait_obs] == OQ_ARM) {
+                if (smp.wait_obs >= 0 && qk[smp.wait_obs] == OQ_ARM && smp.queued[smp.wait_obs]) {
                     /* a wait on the transaction of an observer still waiting for
                      * its own locks (queued behind the statement) would never
                      * end: that observer gives up */
