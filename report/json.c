@@ -48,6 +48,34 @@ static void run_obj(JsonW *w, const char *key, const RunView *rv)
     json_obj_end(w);
 }
 
+static void lock_obj(JsonW *w, const RvLock *l)
+{
+    json_obj_begin(w);
+    json_key(w, "relation");
+    json_str(w, l->relation);
+    json_key(w, "role");
+    json_str(w, l->role);
+    json_key(w, "locktype");
+    json_str(w, l->locktype);
+    json_key(w, "mode");
+    json_str(w, l->mode);
+    json_key(w, "granted");
+    json_bool(w, l->granted);
+    if (l->held_before) {
+        json_key(w, "held_before");
+        json_bool(w, true);
+    }
+    json_obj_end(w);
+}
+
+static void lock_arr(JsonW *w, const RvLock *locks, size_t n)
+{
+    json_arr_begin(w);
+    for (size_t i = 0; i < n; i++)
+        lock_obj(w, &locks[i]);
+    json_arr_end(w);
+}
+
 static void result_obj(JsonW *w, const RvResult *r)
 {
     bool errorish = strcmp(r->status, "error") == 0 || strcmp(r->status, "timeout") == 0;
@@ -67,27 +95,7 @@ static void result_obj(JsonW *w, const RvResult *r)
     }
 
     json_key(w, "locks");
-    json_arr_begin(w);
-    for (size_t i = 0; i < r->nlocks; i++) {
-        const RvLock *l = &r->locks[i];
-        json_obj_begin(w);
-        json_key(w, "relation");
-        json_str(w, l->relation);
-        json_key(w, "role");
-        json_str(w, l->role);
-        json_key(w, "locktype");
-        json_str(w, l->locktype);
-        json_key(w, "mode");
-        json_str(w, l->mode);
-        json_key(w, "granted");
-        json_bool(w, l->granted);
-        if (l->held_before) {
-            json_key(w, "held_before");
-            json_bool(w, true);
-        }
-        json_obj_end(w);
-    }
-    json_arr_end(w);
+    lock_arr(w, r->locks, r->nlocks);
 
     json_key(w, "rewrites");
     json_arr_begin(w);
@@ -133,6 +141,36 @@ static void result_obj(JsonW *w, const RvResult *r)
 
     json_key(w, "capture");
     json_str(w, r->capture);
+    /* the stops of a statement held at each phase, in order */
+    if (r->nphases) {
+        json_key(w, "phases");
+        json_arr_begin(w);
+        for (size_t i = 0; i < r->nphases; i++) {
+            json_obj_begin(w);
+            json_key(w, "locks");
+            lock_arr(w, r->phases[i].locks, r->phases[i].nlocks);
+            json_key(w, "waiting_for");
+            if (r->phases[i].waiting_for)
+                lock_obj(w, r->phases[i].waiting_for);
+            else
+                json_null(w);
+            json_obj_end(w);
+        }
+        json_arr_end(w);
+    }
+    /* the end of a migration's own transaction: its strongest lock, held since
+     * the statement that took it */
+    if (r->lock_held_ms > 0) {
+        json_key(w, "lock_held_ms");
+        json_num(w, r->lock_held_ms);
+        json_key(w, "lock_held");
+        json_obj_begin(w);
+        json_key(w, "relation");
+        json_str(w, r->lock_held_relation);
+        json_key(w, "mode");
+        json_str(w, r->lock_held_mode);
+        json_obj_end(w);
+    }
     json_key(w, "predicted");
     if (r->predicted) {
         json_obj_begin(w);
@@ -178,6 +216,10 @@ static void statement_obj(JsonW *w, const RunView *rv, const RvStatement *x)
     json_str(w, x->target);
     json_key(w, "version_specific");
     json_bool(w, x->version_specific);
+    if (x->do_block) {
+        json_key(w, "do_block"); /* its DDL is hidden in a DO block or a function body */
+        json_bool(w, true);
+    }
     json_key(w, "results");
     json_obj_begin(w);
     for (size_t v = 0; v < rv->nversions; v++) {
