@@ -127,22 +127,15 @@ static void json_statement(JsonW *w, const Migration *m, const Statement *st, co
                            const LtPrediction *p, const bool *have)
 {
     json_obj_begin(w);
-    json_key(w, "migration");
-    json_str(w, m->path);
-    json_key(w, "index");
-    json_int(w, st->index);
-    json_key(w, "line");
-    json_int(w, st->line);
-    json_key(w, "sql");
-    json_str(w, st->sql);
+    json_kv_str(w, "migration", m->path);
+    json_kv_int(w, "index", st->index);
+    json_kv_int(w, "line", st->line);
+    json_kv_str(w, "sql", st->sql);
     if (m->extracted_from) {
-        json_key(w, "extracted_from");
-        json_str(w, m->extracted_from);
+        json_kv_str(w, "extracted_from", m->extracted_from);
     }
-    json_key(w, "class");
-    json_str(w, st->info.cls);
-    json_key(w, "target");
-    json_str(w, st->info.target);
+    json_kv_str(w, "class", st->info.cls);
+    json_kv_str(w, "target", st->info.target);
     json_key(w, "results");
     json_obj_begin(w);
     for (int i = 0; i < vs->n; i++) {
@@ -155,8 +148,7 @@ static void json_statement(JsonW *w, const Migration *m, const Statement *st, co
             json_null(w);
         } else {
             json_obj_begin(w);
-            json_key(w, "mode");
-            json_str(w, p[i].mode >= 0 ? locktable_mode_name(p[i].mode) : NULL);
+            json_kv_str(w, "mode", p[i].mode >= 0 ? locktable_mode_name(p[i].mode) : NULL);
             json_key(w, "rewrite");
             json_tri(w, p[i].rewrite);
             json_key(w, "scan");
@@ -169,10 +161,8 @@ static void json_statement(JsonW *w, const Migration *m, const Statement *st, co
                 json_str(w, locktable_mode_name(p[i].others[r]));
             }
             json_obj_end(w);
-            json_key(w, "risk");
-            json_str(w, locktable_risk_name(p[i].risk));
-            json_key(w, "note");
-            json_str(w, p[i].note);
+            json_kv_str(w, "risk", locktable_risk_name(p[i].risk));
+            json_kv_str(w, "note", p[i].note);
             json_obj_end(w);
         }
         json_obj_end(w);

@@ -156,3 +156,27 @@ void json_null(JsonW *w)
     before(w);
     buf_puts(w->out, "null");
 }
+
+void json_kv_str(JsonW *w, const char *key, const char *s)
+{
+    json_key(w, key);
+    json_str(w, s);
+}
+
+void json_kv_int(JsonW *w, const char *key, long long v)
+{
+    json_key(w, key);
+    json_int(w, v);
+}
+
+void json_kv_num(JsonW *w, const char *key, double v)
+{
+    json_key(w, key);
+    json_num(w, v);
+}
+
+void json_kv_bool(JsonW *w, const char *key, bool v)
+{
+    json_key(w, key);
+    json_bool(w, v);
+}

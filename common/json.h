@@ -28,6 +28,11 @@ void json_int(JsonW *w, long long v);
 void json_num(JsonW *w, double v);               /* %.3f-ish, trailing zeros trimmed */
 void json_bool(JsonW *w, bool v);
 void json_null(JsonW *w);
+/* A key and its value in one call. */
+void json_kv_str(JsonW *w, const char *key, const char *s);
+void json_kv_int(JsonW *w, const char *key, long long v);
+void json_kv_num(JsonW *w, const char *key, double v);
+void json_kv_bool(JsonW *w, const char *key, bool v);
 /* Appends s to b as a JSON string literal with quotes. */
 void json_escape(Buf *b, const char *s, size_t n);
 

@@ -21,23 +21,17 @@ static void run_obj(JsonW *w, const char *key, const RunView *rv)
 {
     json_key(w, key);
     json_obj_begin(w);
-    json_key(w, "id");
-    json_int(w, rv->id);
+    json_kv_int(w, "id", rv->id);
     json_key(w, "versions");
     json_arr_begin(w);
     for (size_t i = 0; i < rv->nversions; i++)
         json_int(w, rv->versions[i]);
     json_arr_end(w);
-    json_key(w, "started_at");
-    json_str(w, rv->started_at);
-    json_key(w, "finished_at");
-    json_str(w, rv->finished_at);
-    json_key(w, "status");
-    json_str(w, rv->status);
-    json_key(w, "corpus");
-    json_str(w, rv->corpus);
-    json_key(w, "backend");
-    json_str(w, rv->backend);
+    json_kv_str(w, "started_at", rv->started_at);
+    json_kv_str(w, "finished_at", rv->finished_at);
+    json_kv_str(w, "status", rv->status);
+    json_kv_str(w, "corpus", rv->corpus);
+    json_kv_str(w, "backend", rv->backend);
     json_key(w, "servers");
     json_obj_begin(w);
     for (size_t i = 0; i < rv->nservers; i++) {
@@ -48,46 +42,45 @@ static void run_obj(JsonW *w, const char *key, const RunView *rv)
     json_obj_end(w);
 }
 
+static void lock_obj(JsonW *w, const RvLock *l)
+{
+    json_obj_begin(w);
+    json_kv_str(w, "relation", l->relation);
+    json_kv_str(w, "role", l->role);
+    json_kv_str(w, "locktype", l->locktype);
+    json_kv_str(w, "mode", l->mode);
+    json_kv_bool(w, "granted", l->granted);
+    if (l->held_before) {
+        json_kv_bool(w, "held_before", true);
+    }
+    json_obj_end(w);
+}
+
+static void lock_arr(JsonW *w, const RvLock *locks, size_t n)
+{
+    json_arr_begin(w);
+    for (size_t i = 0; i < n; i++)
+        lock_obj(w, &locks[i]);
+    json_arr_end(w);
+}
+
 static void result_obj(JsonW *w, const RvResult *r)
 {
     bool errorish = strcmp(r->status, "error") == 0 || strcmp(r->status, "timeout") == 0;
     json_obj_begin(w);
-    json_key(w, "status");
-    json_str(w, r->status);
+    json_kv_str(w, "status", r->status);
     json_key(w, "error");
     if (errorish) {
         json_obj_begin(w);
-        json_key(w, "sqlstate");
-        json_str(w, r->sqlstate);
-        json_key(w, "message");
-        json_str(w, r->message);
+        json_kv_str(w, "sqlstate", r->sqlstate);
+        json_kv_str(w, "message", r->message);
         json_obj_end(w);
     } else {
         json_null(w);
     }
 
     json_key(w, "locks");
-    json_arr_begin(w);
-    for (size_t i = 0; i < r->nlocks; i++) {
-        const RvLock *l = &r->locks[i];
-        json_obj_begin(w);
-        json_key(w, "relation");
-        json_str(w, l->relation);
-        json_key(w, "role");
-        json_str(w, l->role);
-        json_key(w, "locktype");
-        json_str(w, l->locktype);
-        json_key(w, "mode");
-        json_str(w, l->mode);
-        json_key(w, "granted");
-        json_bool(w, l->granted);
-        if (l->held_before) {
-            json_key(w, "held_before");
-            json_bool(w, true);
-        }
-        json_obj_end(w);
-    }
-    json_arr_end(w);
+    lock_arr(w, r->locks, r->nlocks);
 
     json_key(w, "rewrites");
     json_arr_begin(w);
@@ -108,10 +101,8 @@ static void result_obj(JsonW *w, const RvResult *r)
     for (size_t i = 0; i < r->nscans; i++) {
         json_key(w, r->scans[i].relation ? r->scans[i].relation : "");
         json_obj_begin(w);
-        json_key(w, "seq_scan");
-        json_int(w, r->scans[i].seq_scan);
-        json_key(w, "tup_read");
-        json_int(w, r->scans[i].tup_read);
+        json_kv_int(w, "seq_scan", r->scans[i].seq_scan);
+        json_kv_int(w, "tup_read", r->scans[i].tup_read);
         json_obj_end(w);
     }
     json_obj_end(w);
@@ -121,23 +112,45 @@ static void result_obj(JsonW *w, const RvResult *r)
     for (size_t i = 0; i < r->nchanges; i++) {
         const RvChange *c = &r->changes[i];
         json_obj_begin(w);
-        json_key(w, "kind");
-        json_str(w, c->kind);
-        json_key(w, "relation");
-        json_str(w, c->relation);
-        json_key(w, "detail");
-        json_str(w, c->detail);
+        json_kv_str(w, "kind", c->kind);
+        json_kv_str(w, "relation", c->relation);
+        json_kv_str(w, "detail", c->detail);
         json_obj_end(w);
     }
     json_arr_end(w);
 
-    json_key(w, "capture");
-    json_str(w, r->capture);
+    json_kv_str(w, "capture", r->capture);
+    /* the stops of a statement held at each phase, in order */
+    if (r->nphases) {
+        json_key(w, "phases");
+        json_arr_begin(w);
+        for (size_t i = 0; i < r->nphases; i++) {
+            json_obj_begin(w);
+            json_key(w, "locks");
+            lock_arr(w, r->phases[i].locks, r->phases[i].nlocks);
+            json_key(w, "waiting_for");
+            if (r->phases[i].waiting_for)
+                lock_obj(w, r->phases[i].waiting_for);
+            else
+                json_null(w);
+            json_obj_end(w);
+        }
+        json_arr_end(w);
+    }
+    /* the end of a migration's own transaction: its strongest lock, held since
+     * the statement that took it */
+    if (r->lock_held_ms > 0) {
+        json_kv_num(w, "lock_held_ms", r->lock_held_ms);
+        json_key(w, "lock_held");
+        json_obj_begin(w);
+        json_kv_str(w, "relation", r->lock_held_relation);
+        json_kv_str(w, "mode", r->lock_held_mode);
+        json_obj_end(w);
+    }
     json_key(w, "predicted");
     if (r->predicted) {
         json_obj_begin(w);
-        json_key(w, "mode");
-        json_str(w, r->predicted->mode);
+        json_kv_str(w, "mode", r->predicted->mode);
         json_key(w, "rewrite");
         if (r->predicted->rewrite_depends)
             json_null(w); /* "depends" on the statement's details */
@@ -147,8 +160,7 @@ static void result_obj(JsonW *w, const RvResult *r)
     } else {
         json_null(w);
     }
-    json_key(w, "verdict");
-    json_str(w, r->verdict);
+    json_kv_str(w, "verdict", r->verdict);
     json_key(w, "duration_ms");
     if (r->traced)
         json_num(w, r->duration_ms);
@@ -160,24 +172,20 @@ static void result_obj(JsonW *w, const RvResult *r)
 static void statement_obj(JsonW *w, const RunView *rv, const RvStatement *x)
 {
     json_obj_begin(w);
-    json_key(w, "migration");
-    json_str(w, x->migration);
-    json_key(w, "index");
-    json_int(w, x->index);
-    json_key(w, "line");
-    json_int(w, x->line);
-    json_key(w, "sql");
-    json_str(w, x->sql);
+    json_kv_str(w, "migration", x->migration);
+    json_kv_int(w, "index", x->index);
+    json_kv_int(w, "line", x->line);
+    json_kv_str(w, "sql", x->sql);
     if (x->extracted_from) {
-        json_key(w, "extracted_from");
-        json_str(w, x->extracted_from);
+        json_kv_str(w, "extracted_from", x->extracted_from);
     }
-    json_key(w, "class");
-    json_str(w, x->cls);
-    json_key(w, "target");
-    json_str(w, x->target);
-    json_key(w, "version_specific");
-    json_bool(w, x->version_specific);
+    json_kv_str(w, "class", x->cls);
+    json_kv_str(w, "target", x->target);
+    json_kv_bool(w, "version_specific", x->version_specific);
+    if (x->do_block) {
+        json_key(w, "do_block"); /* its DDL is hidden in a DO block or a function body */
+        json_bool(w, true);
+    }
     json_key(w, "results");
     json_obj_begin(w);
     for (size_t v = 0; v < rv->nversions; v++) {

@@ -189,7 +189,7 @@ static int load_statements(Store *s, RunView *rv, IdRef **ids, Err *err)
     sqlite3_stmt *st = prepare(
         s,
         "SELECT s.id, m.chain, m.chain_name, m.position, m.path, s.idx, s.line, s.sql, s.class, "
-        "s.target, s.target_schema, s.fingerprint, m.extracted_from FROM statements s "
+        "s.target, s.target_schema, s.fingerprint, m.extracted_from, s.in_do_block FROM statements s "
         "JOIN migrations m ON m.id = s.migration_id WHERE m.run_id = ?1 "
         "ORDER BY m.chain, m.position, s.idx",
         rv->id, err);
@@ -213,6 +213,7 @@ static int load_statements(Store *s, RunView *rv, IdRef **ids, Err *err)
         x->target_schema = col_str(st, 10);
         x->fingerprint = col_str(st, 11);
         x->extracted_from = col_str(st, 12);
+        x->do_block = sqlite3_column_int(st, 13) != 0;
         x->results = xcalloc(rv->nversions ? rv->nversions : 1, sizeof(RvResult));
         for (size_t v = 0; v < rv->nversions; v++) {
             x->results[v].major = rv->versions[v];
@@ -237,7 +238,8 @@ static int load_traces(Store *s, RunView *rv, IdRef *ids, IdRef **traces, size_t
     sqlite3_stmt *st = prepare(
         s,
         "SELECT t.id, t.statement_id, t.major, t.status, t.sqlstate, t.message, t.capture, "
-        "t.duration_ms, p.trace_id IS NOT NULL, p.mode, p.rewrite, p.scan, p.risk, p.verdict "
+        "t.duration_ms, p.trace_id IS NOT NULL, p.mode, p.rewrite, p.scan, p.risk, p.verdict, "
+        "t.lock_held_ms, t.lock_held_relation, t.lock_held_mode "
         "FROM traces t JOIN statements s ON s.id = t.statement_id "
         "JOIN migrations m ON m.id = s.migration_id "
         "LEFT JOIN predictions p ON p.trace_id = t.id WHERE m.run_id = ?1 ORDER BY t.id",
@@ -270,6 +272,9 @@ static int load_traces(Store *s, RunView *rv, IdRef *ids, IdRef **traces, size_t
             }
             r->verdict = col_str(st, 13);
         }
+        r->lock_held_ms = sqlite3_column_double(st, 14);
+        r->lock_held_relation = col_str(st, 15);
+        r->lock_held_mode = col_str(st, 16);
         *ARRAY_PUSH(*traces, *ntraces, cap) = (IdRef){.id = sqlite3_column_int64(st, 0), .r = r};
     }
     return finish(s, st, rc, err);
@@ -288,6 +293,40 @@ static void child_lock(RvResult *r, sqlite3_stmt *st)
     l->mode = col_str(st, 4);
     l->granted = sqlite3_column_int(st, 5) != 0;
     l->held_before = sqlite3_column_int(st, 6) != 0;
+}
+
+static void read_lock(RvLock *l, sqlite3_stmt *st, int c0)
+{
+    l->relation = col_str(st, c0);
+    l->role = col_str(st, c0 + 1);
+    l->locktype = col_str(st, c0 + 2);
+    l->mode = col_str(st, c0 + 3);
+    l->granted = sqlite3_column_int(st, c0 + 4) != 0;
+}
+
+/* Rows come in order of id: phase by phase, as written. */
+static void child_phase_lock(RvResult *r, sqlite3_stmt *st)
+{
+    int phase = sqlite3_column_int(st, 1);
+    if (phase < 1 || phase > 100000)
+        return;
+    if ((size_t)phase > r->nphases) {
+        r->phases = xrealloc(r->phases, (size_t)phase * sizeof(RvPhase));
+        memset(r->phases + r->nphases, 0, ((size_t)phase - r->nphases) * sizeof(RvPhase));
+        r->nphases = (size_t)phase;
+    }
+    RvPhase *p = &r->phases[phase - 1];
+    RvLock *l;
+    if (sqlite3_column_int(st, 2)) {
+        if (p->waiting_for)
+            return;
+        l = p->waiting_for = xcalloc(1, sizeof(RvLock));
+    } else {
+        p->locks = xrealloc(p->locks, (p->nlocks + 1) * sizeof(RvLock));
+        l = &p->locks[p->nlocks++];
+        memset(l, 0, sizeof(*l));
+    }
+    read_lock(l, st, 3);
 }
 
 static void child_rewrite(RvResult *r, sqlite3_stmt *st)
@@ -323,6 +362,8 @@ static const struct {
     {"rewrites", "relation", child_rewrite},
     {"scans", "relation, x.seq_scan, x.tup_read", child_scan},
     {"changes", "kind, x.relation, x.detail", child_change},
+    {"phase_locks", "phase, x.waiting, x.relation, x.role, x.locktype, x.mode, x.granted",
+     child_phase_lock},
 };
 
 static int load_children(Store *s, RunView *rv, IdRef *traces, size_t ntraces, Err *err)
@@ -410,15 +451,26 @@ static void analyse(RunView *rv)
                                          : j->reason                     ? j->reason
                                                                          : "the job failed");
             }
+            /* a lock an earlier statement of the transaction took counts
+             * only when the statement took none of its own on the target */
+            int held = -1;
             for (size_t k = 0; k < r->nlocks; k++) {
                 const RvLock *l = &r->locks[k];
                 int rank = runview_lock_rank(l->mode);
                 /* Table locks only: an extension lock (locktype extend) on the
                  * target is no lock on the table itself. */
-                if (l->role && strcmp(l->role, "table") == 0 && l->locktype &&
-                    strcmp(l->locktype, "relation") == 0 && rank > r->target_rank)
+                if (!l->role || strcmp(l->role, "table") != 0 || !l->locktype ||
+                    strcmp(l->locktype, "relation") != 0)
+                    continue;
+                if (l->held_before) {
+                    if (rank > held)
+                        held = rank;
+                } else if (rank > r->target_rank) {
                     r->target_rank = rank;
+                }
             }
+            if (r->target_rank < 0)
+                r->target_rank = held;
             if (strcmp(r->status, "skipped") == 0)
                 continue;
             char *set = rewrite_set(r);
@@ -464,19 +516,34 @@ const RvResult *runview_result(const RunView *rv, const RvStatement *st, int maj
     return v < 0 ? NULL : &st->results[v];
 }
 
+static void rvlock_free(RvLock *l)
+{
+    free(l->relation);
+    free(l->role);
+    free(l->locktype);
+    free(l->mode);
+}
+
 static void result_free(RvResult *r)
 {
     free(r->skip_reason);
     free(r->sqlstate);
     free(r->message);
     free(r->capture);
-    for (size_t i = 0; i < r->nlocks; i++) {
-        free(r->locks[i].relation);
-        free(r->locks[i].role);
-        free(r->locks[i].locktype);
-        free(r->locks[i].mode);
-    }
+    for (size_t i = 0; i < r->nlocks; i++)
+        rvlock_free(&r->locks[i]);
     free(r->locks);
+    for (size_t i = 0; i < r->nphases; i++) {
+        for (size_t k = 0; k < r->phases[i].nlocks; k++)
+            rvlock_free(&r->phases[i].locks[k]);
+        free(r->phases[i].locks);
+        if (r->phases[i].waiting_for)
+            rvlock_free(r->phases[i].waiting_for);
+        free(r->phases[i].waiting_for);
+    }
+    free(r->phases);
+    free(r->lock_held_relation);
+    free(r->lock_held_mode);
     for (size_t i = 0; i < r->nrewrites; i++)
         free(r->rewrites[i]);
     free(r->rewrites);

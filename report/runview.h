@@ -48,6 +48,12 @@ typedef struct RvPrediction {
     char *risk;       /* may be NULL */
 } RvPrediction;
 
+/* One stop of a statement the observers held at each phase (capture "phase"). */
+typedef struct RvPhase {
+    RvLock *locks;    size_t nlocks; /* granted to the statement at this stop */
+    RvLock *waiting_for;             /* the lock it waited for; NULL when none */
+} RvPhase;
+
 /* What one statement did on one version. */
 typedef struct RvResult {
     int major;
@@ -57,15 +63,22 @@ typedef struct RvResult {
                                 "not run"; NULL otherwise */
     char *sqlstate;          /* NULL when none */
     char *message;           /* NULL when none */
-    char *capture;           /* "tx", "observer", "phase", "poll"; NULL when unknown */
+    char *capture;           /* "tx", "phase", "poll", "none" ("observer" in older stores);
+                                NULL when unknown */
     double duration_ms;      /* 0 when not traced */
     RvLock *locks;           size_t nlocks;
     char **rewrites;         size_t nrewrites;
     RvScan *scans;           size_t nscans;
     RvChange *changes;       size_t nchanges;
+    RvPhase *phases;         size_t nphases;  /* capture "phase": the stops in order */
+    double lock_held_ms;     /* the end of a migration's own transaction: how long its
+                                strongest lock was held; 0 when not recorded */
+    char *lock_held_relation; /* that lock's relation and mode; NULL when not recorded */
+    char *lock_held_mode;
     RvPrediction *predicted; /* NULL when the static side predicted nothing */
     char *verdict;           /* NULL when none */
-    int target_rank;         /* strongest "table"-role lock mode (granted or waiting),
+    int target_rank;         /* strongest "table"-role lock mode (granted or waiting; one
+                                held before counts only when the statement took none),
                                 -1 when none: see runview_lock_name */
 } RvResult;
 
@@ -84,6 +97,7 @@ typedef struct RvStatement {
     char *target;            /* may be NULL */
     char *target_schema;     /* may be NULL */
     char *fingerprint;       /* 16 hex digits; NULL when unparsed */
+    bool do_block;           /* a DO block or a function body: its DDL is hidden inside */
     RvResult *results;       /* one per run version, parallel to RunView.versions */
     bool version_specific;   /* the versions that have a result differ: strongest target
                                 lock, set of rewritten relations, or status */

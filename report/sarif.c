@@ -102,16 +102,12 @@ static void result(Sarif *s, Rule rule, const char *level, const RvStatement *x,
 {
     JsonW *w = &s->w;
     json_obj_begin(w);
-    json_key(w, "ruleId");
-    json_str(w, rules[rule].id);
-    json_key(w, "ruleIndex");
-    json_int(w, rule);
-    json_key(w, "level");
-    json_str(w, level);
+    json_kv_str(w, "ruleId", rules[rule].id);
+    json_kv_int(w, "ruleIndex", rule);
+    json_kv_str(w, "level", level);
     json_key(w, "message");
     json_obj_begin(w);
-    json_key(w, "text");
-    json_str(w, msg);
+    json_kv_str(w, "text", msg);
     json_obj_end(w);
     json_key(w, "locations");
     json_arr_begin(w);
@@ -121,14 +117,12 @@ static void result(Sarif *s, Rule rule, const char *level, const RvStatement *x,
     json_key(w, "artifactLocation");
     json_obj_begin(w);
     char *uri = path_uri(x->migration);
-    json_key(w, "uri");
-    json_str(w, uri);
+    json_kv_str(w, "uri", uri);
     free(uri);
     json_obj_end(w);
     json_key(w, "region");
     json_obj_begin(w);
-    json_key(w, "startLine");
-    json_int(w, x->line > 0 ? x->line : 1);
+    json_kv_int(w, "startLine", x->line > 0 ? x->line : 1);
     json_obj_end(w);
     json_obj_end(w);
     json_obj_end(w);
@@ -143,10 +137,8 @@ static void result(Sarif *s, Rule rule, const char *level, const RvStatement *x,
     json_obj_end(w);
     json_key(w, "properties");
     json_obj_begin(w);
-    json_key(w, "class");
-    json_str(w, x->cls);
-    json_key(w, "statementIndex");
-    json_int(w, x->index);
+    json_kv_str(w, "class", x->cls);
+    json_kv_int(w, "statementIndex", x->index);
     json_key(w, "versions");
     json_arr_begin(w);
     for (size_t i = 0; i < nmajors; i++)
@@ -274,10 +266,8 @@ void report_sarif(const RunView *rv, const RunDiff *d, const ReportOpts *o, Buf 
     JsonW *w = &s.w;
     json_init(w, out, true);
     json_obj_begin(w);
-    json_key(w, "$schema");
-    json_str(w, "https://json.schemastore.org/sarif-2.1.0.json");
-    json_key(w, "version");
-    json_str(w, "2.1.0");
+    json_kv_str(w, "$schema", "https://json.schemastore.org/sarif-2.1.0.json");
+    json_kv_str(w, "version", "2.1.0");
     json_key(w, "runs");
     json_arr_begin(w);
     json_obj_begin(w);
@@ -285,32 +275,25 @@ void report_sarif(const RunView *rv, const RunDiff *d, const ReportOpts *o, Buf 
     json_obj_begin(w);
     json_key(w, "driver");
     json_obj_begin(w);
-    json_key(w, "name");
-    json_str(w, "lockmatrix");
-    json_key(w, "version");
-    json_str(w, rv->tool_version ? rv->tool_version : LOCKMATRIX_VERSION);
+    json_kv_str(w, "name", "lockmatrix");
+    json_kv_str(w, "version", rv->tool_version ? rv->tool_version : LOCKMATRIX_VERSION);
     json_key(w, "rules");
     json_arr_begin(w);
     for (size_t i = 0; i < ARRAY_LEN(rules); i++) {
         json_obj_begin(w);
-        json_key(w, "id");
-        json_str(w, rules[i].id);
-        json_key(w, "name");
-        json_str(w, rules[i].name);
+        json_kv_str(w, "id", rules[i].id);
+        json_kv_str(w, "name", rules[i].name);
         json_key(w, "shortDescription");
         json_obj_begin(w);
-        json_key(w, "text");
-        json_str(w, rules[i].short_text);
+        json_kv_str(w, "text", rules[i].short_text);
         json_obj_end(w);
         json_key(w, "fullDescription");
         json_obj_begin(w);
-        json_key(w, "text");
-        json_str(w, rules[i].full_text);
+        json_kv_str(w, "text", rules[i].full_text);
         json_obj_end(w);
         json_key(w, "defaultConfiguration");
         json_obj_begin(w);
-        json_key(w, "level");
-        json_str(w, rules[i].level);
+        json_kv_str(w, "level", rules[i].level);
         json_obj_end(w);
         json_obj_end(w);
     }
@@ -339,11 +322,9 @@ void report_sarif(const RunView *rv, const RunDiff *d, const ReportOpts *o, Buf 
 
     json_key(w, "properties");
     json_obj_begin(w);
-    json_key(w, "run");
-    json_int(w, rv->id);
+    json_kv_int(w, "run", rv->id);
     if (d) {
-        json_key(w, "against");
-        json_int(w, d->a->id);
+        json_kv_int(w, "against", d->a->id);
     }
     json_key(w, "versions");
     json_arr_begin(w);

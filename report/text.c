@@ -243,6 +243,8 @@ static void statement_row(Out *t, const RunView *rv, const RvStatement *x, size_
     sgr_off(t, "2");
     buf_free(&sql);
     buf_free(&cls);
+    if (x->do_block)
+        buf_puts(t->b, "      * DO block: the locks come from the DDL inside it\n");
 
     if (x->version_specific) {
         Buf e;

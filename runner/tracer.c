@@ -25,32 +25,58 @@
  * before-snapshot, on the assumption that nothing but this tracer changes
  * the database's catalog; tracer_verify_cache checks that against a full
  * read (the tests do after every case). A statement that fails is rolled
- * back, so the snapshot stays valid; transaction control drops it. The
+ * back, so the snapshot stays valid. The
  * tracer's catalog queries are prepared statements (planning them cost more
  * than running them).
  *
  * Observer path (statements that cannot run in a transaction block: info.no_tx,
  * info.no_tx_below above the server's major, or refused with 25001 or 2D000
- * inside one): the observer connection locks the target (an index target:
- * its table) in ACCESS EXCLUSIVE mode, the traced connection sends the
- * statement in autocommit, the observer reads the traced backend's locks
- * while the statement waits for its first lock on the target (capture
- * "observer"; "poll" when that did not happen). Then the leapfrog: a second
- * observer connection (opened the first time it is needed) queues its own
- * ACCESS EXCLUSIVE request behind the statement's before the first lets go,
- * so that the statement's next fresh request on the target waits again and
- * is read exactly too (VACUUM: its lookup AccessShareLock, then its
- * ShareUpdateExclusiveLock). Between those waits the locks are sampled in a
- * loop that waits on every socket at once. The observations are united; a
+ * inside one): phase capture, see run_observed. The statement runs in
+ * autocommit; two observer connections take turns holding its target so
+ * that it stops at each of its phases (its first lock request, each later
+ * request that conflicts with the holder, each wait for older transactions),
+ * and its locks, granted and awaited, are read while it waits. The stops are
+ * the trace's phases, their union its locks: exact at every stop and the
+ * same from run to run (capture "phase"; catalog locks granted at a stop are
+ * left out: a catalog lookup in flight there depends on the caches). A lock taken and let go between
+ * two stops is not seen (DROP INDEX CONCURRENTLY's last AccessExclusiveLock
+ * on the index it has marked dead: no observer can lock a dead index).
+ * Without a target, or when the observers cannot hold it, the locks are
+ * sampled while the statement runs (capture "poll", a lower bound). A
  * statement that went on got every lock it was seen waiting for (only a
- * cancel, lock timeout or deadlock ends one while it waits). Short locks
- * between two samples can be missed; sequential scans are not available; the
- * after-snapshot is read in full; duration_ms excludes the time the
- * statement waited for the observers.
+ * cancel, lock timeout or deadlock ends one while it waits). Sequential scans
+ * are not available; the after-snapshot is read in full; duration_ms
+ * excludes the time the statement was held.
  *
- * Transaction control (info.tx_control: BEGIN, COMMIT ... in a migration)
- * runs plainly, capture "none", no locks, and drops the cached snapshot; a
- * later version traces a migration's own transaction as one (held_before).
+ * A migration's own transaction (BEGIN ... COMMIT in the file, COMMIT AND
+ * CHAIN, savepoints, or a migration its tool wraps: tracer_tx_begin/_end):
+ * transaction control runs plainly (capture "none"), and where the traced
+ * connection stands is read from libpq (PQtransactionStatus), so every form
+ * is followed. Inside the transaction a statement runs without BEGIN/COMMIT
+ * of the tracer's: its locks are read as before and compared with what the
+ * transaction held after the previous statement; a lock held before is
+ * marked held_before and kept only on the relations the statement acts on
+ * (table, index, toast, referenced); the catalog is read inside the
+ * transaction as usual (the tracer's catalog locks are counted as held, not
+ * charged to the next statement); queries are plain text (a migration that
+ * deallocates prepared statements would otherwise abort its transaction). A
+ * statement that fails aborts the transaction as in production: the
+ * statements up to its end are run plainly and get the server's 25P02; one
+ * that cannot run in a transaction block gets 25001. The COMMIT or ROLLBACK
+ * (or the last statement of a wrapped migration) reports the locks released
+ * and how long the strongest was held (lock_held_*). The catalog snapshot
+ * survives BEGIN, SAVEPOINT, RELEASE and a COMMIT; a rollback drops it.
+ *
+ * Session settings of a migration (SET search_path, lock_timeout,
+ * statement_timeout, ROLE ...) stay on the traced connection and apply to
+ * the statements after them, as in production. The tracer's own queries on
+ * that connection are built not to depend on them: every name is
+ * schema-qualified, they read only catalogs every role may read (pg_roles,
+ * not pg_authid) and take no lock anyone else holds, and they run in
+ * milliseconds. The observers are connections of their own, untouched by
+ * the migration's settings. Statements held by the observers run with
+ * lock_timeout 0 (restored after): waits on the observers are the tracer's
+ * doing, not the migration's; a lock_timeout fires on any real conflict.
  *
  * Roles of relation locks, first match wins: new, transient, catalog (oid
  * below 16384: pg_catalog relations locked by the statement itself), table,
@@ -80,10 +106,8 @@
 #define CONNECT_TIMEOUT_MS 10000
 #define TRACER_QUERY_MS 60000   /* the tracer's own catalog queries */
 #define OBSERVER_LOCK_MS 2000   /* the observer's LOCK TABLE */
-#define OBSERVER_HOLD_MS 1000   /* longest the observer holds the target without seeing a wait */
-#define LEAPFROG_WAIT_MS 200    /* lock_timeout of an observer queued behind the statement */
-#define LEAPFROG_QUEUE_MS 50    /* longest wait to see it queued before letting go anyway */
-#define LEAPFROG_MAX_PHASES 16
+#define OBSERVER_HOLD_MS 3000   /* longest the observer holds the target without seeing a wait
+                                   (a statement on a loaded machine may take a while to get there) */
 #define DEFAULT_TIMEOUT_MS 60000
 
 /* ---- SQL ------------------------------------------------------------------ */
@@ -159,7 +183,8 @@ static const char *const describable[] = {
     "pg_authid", "pg_extension", "pg_trigger", "pg_rewrite", "pg_attrdef", "pg_opclass",
     "pg_operator", "pg_opfamily", "pg_collation", "pg_conversion", "pg_language",
     "pg_foreign_server", "pg_foreign_data_wrapper", "pg_event_trigger", "pg_publication",
-    "pg_subscription", "pg_policy", "pg_ts_config", "pg_ts_dict", "pg_ts_parser",
+    /* not pg_subscription: not readable by every role before 14 (SET ROLE) */
+    "pg_policy", "pg_ts_config", "pg_ts_dict", "pg_ts_parser",
     "pg_ts_template", "pg_tablespace", "pg_am", "pg_cast", "pg_enum", "pg_statistic_ext",
 };
 
@@ -584,6 +609,9 @@ typedef struct RawLock {
     bool granted;
     char *desc;        /* object: pg_describe_object inside the transaction; owned; NULL */
     char *catalog;     /* object: the catalog's name; owned; NULL */
+    bool held_before;  /* held by an earlier statement of the migration's transaction */
+    bool on_observer;  /* a wait on an observer's transaction (an older transaction) */
+    double since;      /* inside a migration's transaction: when the statement that took it began */
 } RawLock;
 
 typedef struct LockSet {
@@ -591,15 +619,29 @@ typedef struct LockSet {
     size_t n, cap;
 } LockSet;
 
+static void rawlock_free(RawLock *l)
+{
+    free(l->locktype);
+    free(l->mode);
+    free(l->vxid);
+    free(l->desc);
+    free(l->catalog);
+}
+
+static void rawlock_copy(RawLock *dst, const RawLock *src)
+{
+    *dst = *src;
+    dst->locktype = xstrdup(src->locktype);
+    dst->mode = xstrdup(src->mode);
+    dst->vxid = src->vxid ? xstrdup(src->vxid) : NULL;
+    dst->desc = src->desc ? xstrdup(src->desc) : NULL;
+    dst->catalog = src->catalog ? xstrdup(src->catalog) : NULL;
+}
+
 static void lockset_free(LockSet *s)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        free(s->v[i].locktype);
-        free(s->v[i].mode);
-        free(s->v[i].vxid);
-        free(s->v[i].desc);
-        free(s->v[i].catalog);
-    }
+    for (size_t i = 0; i < s->n; i++)
+        rawlock_free(&s->v[i]);
     free(s->v);
     memset(s, 0, sizeof(*s));
 }
@@ -643,11 +685,7 @@ static void lockset_add(LockSet *s, RawLock *l)
     for (size_t i = 0; i < s->n; i++) {
         if (same_lock(&s->v[i], l)) {
             s->v[i].granted = s->v[i].granted || l->granted;
-            free(l->locktype);
-            free(l->mode);
-            free(l->vxid);
-            free(l->desc);
-            free(l->catalog);
+            rawlock_free(l);
             return;
         }
     }
@@ -675,17 +713,30 @@ const char *trace_status_name(TraceStatus s)
     return "unknown";
 }
 
+static void tracelock_free(TraceLock *l)
+{
+    free(l->relation);
+    free(l->locktype);
+    free(l->mode);
+}
+
 void trace_free(Trace *t)
 {
     if (!t)
         return;
     free(t->message);
-    for (size_t i = 0; i < t->nlocks; i++) {
-        free(t->locks[i].relation);
-        free(t->locks[i].locktype);
-        free(t->locks[i].mode);
-    }
+    for (size_t i = 0; i < t->nlocks; i++)
+        tracelock_free(&t->locks[i]);
     free(t->locks);
+    for (size_t i = 0; i < t->nphases; i++) {
+        for (size_t k = 0; k < t->phases[i].nlocks; k++)
+            tracelock_free(&t->phases[i].locks[k]);
+        free(t->phases[i].locks);
+        tracelock_free(&t->phases[i].waiting_for);
+    }
+    free(t->phases);
+    free(t->lock_held_relation);
+    free(t->lock_held_mode);
     for (size_t i = 0; i < t->nrewrites; i++)
         free(t->rewrites[i]);
     free(t->rewrites);
@@ -953,43 +1004,99 @@ static char *object_desc(const RawLock *l, const LockSet *all)
     return xasprintf("object %u (gone %zu)", l->classid, k);
 }
 
+/* One lock as the trace reports it (names from v; all: the locks it is
+ * numbered among when its object is gone). */
+static void tracelock_from(TraceLock *t, const View *v, const RawLock *l, const LockSet *all)
+{
+    t->locktype = xstrdup(l->locktype);
+    t->mode = xstrdup(l->mode);
+    t->granted = l->granted;
+    t->held_before = l->held_before;
+    const char *lt = static_locktype(l->locktype);
+    if (lt == locktypes[0] /* relation */) {
+        t->role = (char *)view_role(v, l->relation);
+        t->relation = view_name(v, l->relation);
+        return;
+    }
+    t->role = (char *)lt;
+    if (strcmp(lt, "extend") == 0) {
+        t->relation = view_name(v, l->relation);
+    } else if (strcmp(lt, "page") == 0 || strcmp(lt, "tuple") == 0) {
+        char *n = view_name(v, l->relation);
+        t->relation = l->has_tuple ? xasprintf("%s (%d,%d)", n, l->page, l->tuple)
+                                   : xasprintf("%s page %d", n, l->page);
+        free(n);
+    } else if (strcmp(lt, "virtualxid") == 0) {
+        /* an observer stands for an older transaction: its ids vary from run to run */
+        t->relation = l->on_observer ? xstrdup("virtualxid (older transaction)")
+                                     : xasprintf("virtualxid %s", l->vxid ? l->vxid : "?");
+    } else if (strcmp(lt, "transactionid") == 0) {
+        t->relation = l->on_observer ? xstrdup("transactionid (older transaction)")
+                                     : xasprintf("transactionid %llu", l->xid);
+    } else if (strcmp(lt, "object") == 0) {
+        t->relation = object_desc(l, all);
+    } else if (strcmp(lt, "advisory") == 0) {
+        t->relation = xasprintf("advisory %u/%u/%d", l->classid, l->objid, l->objsubid);
+    } else {
+        t->relation = xstrdup(l->locktype);
+    }
+}
+
+/* Locks held before the statement (a migration's own transaction) are kept
+ * only on the relations the statement acts on: the rest is the transaction's,
+ * not the statement's, business. */
+static bool keep_held_before(const TraceLock *l)
+{
+    if (!l->held_before)
+        return true;
+    return strcmp(l->locktype, "relation") == 0 &&
+           (strcmp(l->role, "table") == 0 || strcmp(l->role, "index") == 0 ||
+            strcmp(l->role, "toast") == 0 || strcmp(l->role, "referenced") == 0);
+}
+
 static void build_locks(Trace *out, const View *v, const LockSet *locks)
 {
     size_t cap = 0;
     for (size_t i = 0; i < locks->n; i++) {
-        const RawLock *l = &locks->v[i];
-        TraceLock *t = ARRAY_PUSH(out->locks, out->nlocks, cap);
-        t->locktype = xstrdup(l->locktype);
-        t->mode = xstrdup(l->mode);
-        t->granted = l->granted;
-        const char *lt = static_locktype(l->locktype);
-        if (lt == locktypes[0] /* relation */) {
-            t->role = (char *)view_role(v, l->relation);
-            t->relation = view_name(v, l->relation);
+        TraceLock t = {0};
+        tracelock_from(&t, v, &locks->v[i], locks);
+        if (!keep_held_before(&t)) {
+            tracelock_free(&t);
             continue;
         }
-        t->role = (char *)lt;
-        if (strcmp(lt, "extend") == 0) {
-            t->relation = view_name(v, l->relation);
-        } else if (strcmp(lt, "page") == 0 || strcmp(lt, "tuple") == 0) {
-            char *n = view_name(v, l->relation);
-            t->relation = l->has_tuple ? xasprintf("%s (%d,%d)", n, l->page, l->tuple)
-                                       : xasprintf("%s page %d", n, l->page);
-            free(n);
-        } else if (strcmp(lt, "virtualxid") == 0) {
-            t->relation = xasprintf("virtualxid %s", l->vxid ? l->vxid : "?");
-        } else if (strcmp(lt, "transactionid") == 0) {
-            t->relation = xasprintf("transactionid %llu", l->xid);
-        } else if (strcmp(lt, "object") == 0) {
-            t->relation = object_desc(l, locks);
-        } else if (strcmp(lt, "advisory") == 0) {
-            t->relation = xasprintf("advisory %u/%u/%d", l->classid, l->objid, l->objsubid);
-        } else {
-            t->relation = xstrdup(l->locktype);
-        }
+        *ARRAY_PUSH(out->locks, out->nlocks, cap) = t;
     }
     if (out->nlocks > 1)
         qsort(out->locks, out->nlocks, sizeof(*out->locks), tracelock_cmp);
+}
+
+/* A stop of a statement traced outside a transaction block, as read. */
+typedef struct RawPhase {
+    LockSet locks;   /* the statement's locks at the stop, the one it waits for included */
+    size_t wait;     /* index in locks of the lock it waits for */
+} RawPhase;
+
+static void build_phases(Trace *out, const View *v, const RawPhase *ph, size_t n)
+{
+    if (!n)
+        return;
+    out->phases = xcalloc(n, sizeof(TracePhase));
+    out->nphases = n;
+    for (size_t i = 0; i < n; i++) {
+        TracePhase *p = &out->phases[i];
+        size_t cap = 0;
+        for (size_t k = 0; k < ph[i].locks.n; k++) {
+            const RawLock *l = &ph[i].locks.v[k];
+            if (k == ph[i].wait) {
+                tracelock_from(&p->waiting_for, v, l, &ph[i].locks);
+                p->waiting_for.granted = false;
+                continue;
+            }
+            tracelock_from(ARRAY_PUSH(p->locks, p->nlocks, cap), v, l, &ph[i].locks);
+        }
+        if (p->nlocks > 1)
+            qsort(p->locks, p->nlocks, sizeof(*p->locks), tracelock_cmp);
+    }
 }
 
 static const char *relkind_word(char k)
@@ -1233,7 +1340,8 @@ static void build_scans(Trace *out, const View *v, const Scan *scans, size_t n)
 
 /* Fills out's locks, rewrites, scans and changes. */
 static void build_trace(Trace *out, const Statement *st, const Snap *before, const Snap *after,
-                        const Snap *inside, const LockSet *locks, const Scan *scans, size_t nscans)
+                        const Snap *inside, const LockSet *locks, const Scan *scans, size_t nscans,
+                        const RawPhase *phases, size_t nphases)
 {
     View v;
     view_init(&v, before, after, inside, st);
@@ -1242,12 +1350,19 @@ static void build_trace(Trace *out, const Statement *st, const Snap *before, con
         if (oid && view_is_transient(&v, oid))
             oidset_add(&v.transient, oid);
     }
+    for (size_t p = 0; p < nphases; p++)
+        for (size_t i = 0; i < phases[p].locks.n; i++) {
+            unsigned oid = phases[p].locks.v[i].relation;
+            if (oid && view_is_transient(&v, oid))
+                oidset_add(&v.transient, oid);
+        }
     for (size_t i = 0; i < nscans; i++)
         if (view_is_transient(&v, scans[i].relid))
             oidset_add(&v.transient, scans[i].relid);
     if (v.transient.n > 1)
         qsort(v.transient.v, v.transient.n, sizeof(unsigned), oid_cmp);
     build_locks(out, &v, locks);
+    build_phases(out, &v, phases, nphases);
     build_scans(out, &v, scans, nscans);
     size_t ccap = 0;
     diff_relations(out, &ccap, before, after);
@@ -1258,14 +1373,24 @@ static void build_trace(Trace *out, const Statement *st, const Snap *before, con
 
 /* ---- the tracer ----------------------------------------------------------------- */
 
+/* Where the traced connection stands with respect to a transaction the
+ * migration opened itself (BEGIN in the file, or Migration.wrap_tx). */
+typedef enum UserTx {
+    UTX_NONE = 0,  /* none: every statement is traced in a transaction of the tracer's */
+    UTX_OPEN,      /* open: statements run inside it, locks accumulate */
+    UTX_ABORTED,   /* a statement failed in it: the server refuses everything until it ends */
+} UserTx;
+
 struct Tracer {
     PgConn *traced;    /* runs the statements; owned */
-    PgConn *observer;  /* watches the traced backend; owned */
+    PgConn *obs[2];    /* the observers: watch the traced backend, hold the target to stop it;
+                          obs[0] opened with the tracer, obs[1] when first needed; owned */
     int major;         /* server major version */
-    int traced_pid, observer_pid, observer2_pid;
-    PgConn *observer2; /* the second observer, for the leapfrog; opened when first needed; owned */
-    char observer_bid[16], observer2_bid[16]; /* "5/": how their virtualxids begin */
+    int traced_pid, obs_pid[2];
+    char obs_bid[2][16]; /* "5/": how the observers' virtualxids begin */
     char *conninfo;    /* owned */
+    UserTx utx;        /* the migration's own transaction */
+    LockSet tx_locks;  /* inside it: the locks it holds, as read after its last statement */
     int timeout_ms;    /* per statement */
     Snap cache;        /* the catalog as the last statement left it */
     bool cache_valid;
@@ -1297,11 +1422,14 @@ static char *describe_expr(int major)
     Buf b;
     buf_init(&b);
     buf_puts(&b, "CASE WHEN (CASE o.classid");
+    /* pg_authid is not readable by every role (SET ROLE in a migration):
+     * its rows through pg_roles */
     for (size_t i = 0; i < ARRAY_LEN(describable); i++)
         buf_printf(&b,
                    " WHEN 'pg_catalog.%s'::pg_catalog.regclass THEN EXISTS (SELECT 1 FROM "
                    "pg_catalog.%s x WHERE x.oid = o.objid)",
-                   describable[i], describable[i]);
+                   describable[i],
+                   strcmp(describable[i], "pg_authid") == 0 ? "pg_roles" : describable[i]);
     buf_puts(&b, " ELSE false END) THEN " SQL_DESCRIBE_14 " END");
     return buf_steal(&b);
 }
@@ -1312,12 +1440,12 @@ Tracer *tracer_new(const char *conninfo, const TracerOpts *opts, Err *err)
     t->traced = pgconn_connect(conninfo, CONNECT_TIMEOUT_MS, err);
     if (!t->traced)
         goto fail;
-    t->observer = pgconn_connect(conninfo, CONNECT_TIMEOUT_MS, err);
-    if (!t->observer)
+    t->obs[0] = pgconn_connect(conninfo, CONNECT_TIMEOUT_MS, err);
+    if (!t->obs[0])
         goto fail;
     t->conninfo = xstrdup(conninfo);
     t->traced_pid = pgconn_pid(t->traced);
-    t->observer_pid = pgconn_pid(t->observer);
+    t->obs_pid[0] = pgconn_pid(t->obs[0]);
     t->major = opts && opts->server_major ? opts->server_major
                                           : pgconn_server_version(t->traced) / 10000;
     if (t->major < 10) {
@@ -1347,9 +1475,10 @@ void tracer_free(Tracer *t)
     if (!t)
         return;
     pgconn_close(t->traced);
-    pgconn_close(t->observer);
-    pgconn_close(t->observer2);
+    pgconn_close(t->obs[0]);
+    pgconn_close(t->obs[1]);
     free(t->conninfo);
+    lockset_free(&t->tx_locks);
     snap_free(&t->cache);
     free(t->sql_objs_tail);
     free(t->sql_objs);
@@ -1419,9 +1548,17 @@ static int tracer_prepare(Tracer *t, Err *err)
     return rc;
 }
 
+/* Inside a migration's own transaction the tracer's queries are plain text:
+ * a prepared statement the migration deallocated would abort its
+ * transaction. */
+static bool use_prepared(const Tracer *t)
+{
+    return t->prepared && t->utx == UTX_NONE;
+}
+
 static const char *snap_sql(const Tracer *t)
 {
-    return t->prepared ? t->snap_prepared : SQL_SNAP;
+    return use_prepared(t) ? t->snap_prepared : SQL_SNAP;
 }
 
 /* A reply that failed because the tracer's prepared statements are gone:
@@ -1479,7 +1616,7 @@ static void load_scans(PGresult *res, PGresult *base, Scan **scans, size_t *n)
 
 /* The baseline of sequential scans for the tables of s: a query that reads
  * no relation (unnest of a constant array), so it takes no lock. Caller frees. */
-static char *scan_baseline_sql(const Tracer *t, const Snap *s)
+static char *scan_baseline_sql(const Tracer *t, const Snap *s, bool prepared)
 {
     Buf b;
     buf_init(&b);
@@ -1491,8 +1628,8 @@ static char *scan_baseline_sql(const Tracer *t, const Snap *s)
     if (!b.len)
         buf_puts(&b, "0");
     char *arr = xasprintf("'{%s}'::pg_catalog.oid[]", b.data);
-    char *sql = t->prepared ? xasprintf("EXECUTE lm_base_%d(%s)", t->generation, arr)
-                            : xasprintf(SQL_BASELINE, arr);
+    char *sql = prepared ? xasprintf("EXECUTE lm_base_%d(%s)", t->generation, arr)
+                         : xasprintf(SQL_BASELINE, arr);
     free(arr);
     buf_free(&b);
     return sql;
@@ -1597,6 +1734,115 @@ static bool needs_full_snapshot(const LockSet *locks)
     return false;
 }
 
+/* ---- the migration's own transaction ------------------------------------------ */
+
+/* Where the traced connection stands now (PQtransactionStatus) into t->utx;
+ * out of a transaction its locks are forgotten. */
+static void sync_tx(Tracer *t)
+{
+    PGTransactionStatusType s = PQtransactionStatus(pgconn_raw(t->traced));
+    t->utx = s == PQTRANS_INTRANS ? UTX_OPEN : s == PQTRANS_INERROR ? UTX_ABORTED : UTX_NONE;
+    if (t->utx == UTX_NONE)
+        lockset_free(&t->tx_locks);
+}
+
+/* The locks the migration's transaction holds, read again (after BEGIN,
+ * ROLLBACK TO SAVEPOINT, COMMIT AND CHAIN ...): those still held keep the time
+ * they were taken. -1 only when the connection is lost. */
+static int refresh_tx_locks(Tracer *t, Err *err)
+{
+    PgReply r;
+    PgStatus s = pgconn_exec(t->traced, SQL_OWN_LOCKS, TRACER_QUERY_MS, &r);
+    if (s == PG_LOST) {
+        int rc = lost(t, "traced", &r, err);
+        pgreply_clear(&r);
+        return rc;
+    }
+    LockSet fresh = {0};
+    double now = now_ms();
+    for (int i = 0; s == PG_OK && r.nres == 1 && i < PQntuples(r.res[0]); i++) {
+        RawLock l;
+        rawlock_read(&l, r.res[0], i, 0);
+        if (is_own_xact_lock(&l)) {
+            rawlock_free(&l);
+            continue;
+        }
+        l.since = now;
+        for (size_t k = 0; k < t->tx_locks.n; k++)
+            if (same_lock(&t->tx_locks.v[k], &l))
+                l.since = t->tx_locks.v[k].since;
+        lockset_add(&fresh, &l);
+    }
+    pgreply_clear(&r);
+    lockset_free(&t->tx_locks);
+    t->tx_locks = fresh;
+    return 0;
+}
+
+/* Among locks of the same mode, the one on a table says more than the one on
+ * its index or toast table taken by the same statement. */
+static int hold_weight(const Snap *cache, unsigned oid)
+{
+    const Rel *r = snap_rel(cache, oid);
+    if (!r)
+        return 0;
+    if (is_index_kind(r->kind) || r->kind == 't')
+        return 1;
+    return 2;
+}
+
+/* The end of the migration's transaction at time end: how long it held its
+ * strongest lock on a user relation (the earliest taken among equals) into
+ * out's lock_held_*, and, when with_locks, the locks it released as out's
+ * locks (held_before: earlier statements took them). */
+static void tx_ended(Tracer *t, const Statement *st, Trace *out, double end, bool with_locks)
+{
+    View v;
+    view_init(&v, &t->cache, &t->cache, NULL, st);
+    const RawLock *best = NULL;
+    size_t cap = 0;
+    for (size_t i = 0; i < t->tx_locks.n; i++) {
+        RawLock *l = &t->tx_locks.v[i];
+        if (strcmp(l->locktype, "relation") != 0 || l->relation < FIRST_USER_OID || !l->granted)
+            continue;
+        if (view_is_transient(&v, l->relation))
+            oidset_add(&v.transient, l->relation);
+        int m = mode_rank(l->mode), bm = best ? mode_rank(best->mode) : -1;
+        int w = hold_weight(&t->cache, l->relation), bw = best ? hold_weight(&t->cache, best->relation) : -1;
+        if (!best || m > bm || (m == bm && (w > bw || (w == bw && l->since < best->since))))
+            best = l;
+    }
+    if (v.transient.n > 1)
+        qsort(v.transient.v, v.transient.n, sizeof(unsigned), oid_cmp);
+    for (size_t i = 0; with_locks && i < t->tx_locks.n; i++) {
+        RawLock *l = &t->tx_locks.v[i];
+        if (strcmp(l->locktype, "relation") != 0 || l->relation < FIRST_USER_OID || !l->granted)
+            continue;
+        l->held_before = true;
+        tracelock_from(ARRAY_PUSH(out->locks, out->nlocks, cap), &v, l, &t->tx_locks);
+    }
+    if (out->nlocks > 1)
+        qsort(out->locks, out->nlocks, sizeof(*out->locks), tracelock_cmp);
+    if (best) {
+        out->lock_held_ms = end - best->since;
+        if (out->lock_held_ms <= 0)
+            out->lock_held_ms = 0.001;
+        free(out->lock_held_relation);
+        free(out->lock_held_mode);
+        out->lock_held_relation = view_name(&v, best->relation);
+        out->lock_held_mode = xstrdup(best->mode);
+    }
+    view_free(&v);
+}
+
+/* The kind of a transaction control statement: its class, or NULL when it
+ * was not classified. */
+static bool tx_is(const Statement *st, const char *cls)
+{
+    return st->info.cls && strcmp(st->info.cls, cls) == 0;
+}
+
+
 static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err);
 
 /* Refused by one of the tracer's own queries inside the traced transaction:
@@ -1607,6 +1853,15 @@ static int tracer_query_failed(Tracer *t, const Statement *st, Trace *out, PgRep
     if (r->status == PG_LOST) {
         int rc = lost(t, "traced", r, err);
         pgreply_clear(r);
+        return rc;
+    }
+    if (t->utx != UTX_NONE) {
+        /* inside the migration's transaction: nothing to roll back of the tracer's */
+        int rc = err_set(err, 3, "tracing failed: a query of the tracer was refused: %s",
+                         r->message ? r->message : "timeout");
+        pgreply_clear(r);
+        t->cache_valid = false;
+        sync_tx(t);
         return rc;
     }
     bool again = lost_prepared(t, r);
@@ -1629,9 +1884,13 @@ static int tracer_query_failed(Tracer *t, const Statement *st, Trace *out, PgRep
 /* 1: the server refused to run it in a transaction block (retry outside). */
 static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
 {
-    /* 1. the statement, after a baseline of the scan counters */
-    char *base = scan_baseline_sql(t, &t->cache);
-    char *sql = xasprintf("BEGIN;\n%s;\n%s", base, st->sql);
+    /* 1. the statement, after a baseline of the scan counters; inside the
+     * migration's own transaction when it opened one */
+    bool utx = t->utx == UTX_OPEN;
+    bool prep = use_prepared(t);
+    char *base = scan_baseline_sql(t, &t->cache, prep);
+    char *sql = xasprintf(utx ? "%s;\n%s" : "BEGIN;\n%s;\n%s", base, st->sql);
+    double started = now_ms();
     PgReply r;
     PgStatus s = pgconn_exec(t->traced, sql, t->timeout_ms, &r);
     free(sql);
@@ -1642,8 +1901,20 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         pgreply_clear(&r);
         return rc;
     }
-    if (s != PG_OK && failed_at(&r) == 1 && t->prepared && strcmp(r.sqlstate, "26000") == 0)
+    if (s != PG_OK && failed_at(&r) == 1 && prep && strcmp(r.sqlstate, "26000") == 0)
         return tracer_query_failed(t, st, out, &r, err); /* the statement did not run */
+    if (s != PG_OK && utx) {
+        /* as in production: the migration's transaction is aborted, and the
+         * statements up to its end are refused (25P02); nothing rolled back here */
+        if (s == PG_TIMEOUT)
+            set_timeout(out, t->timeout_ms);
+        else
+            set_error(out, &r);
+        pgreply_clear(&r);
+        t->cache_valid = false;
+        sync_tx(t);
+        return 0;
+    }
     if (s != PG_OK) {
         /* 25001: cannot run inside a transaction block; 2D000: a procedure
          * that commits or rolls back (CALL) cannot inside one either */
@@ -1659,16 +1930,17 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
             return -1;
         return retry ? 1 : 0;
     }
-    /* keep the baseline of scans: BEGIN, baseline, the statement's results */
+    /* keep the baseline of scans: (BEGIN,) baseline, the statement's results */
     PGresult *baseline = NULL;
-    if (r.nres >= 2 && PQresultStatus(r.res[1]) == PGRES_TUPLES_OK) {
-        baseline = r.res[1];
-        r.res[1] = PQmakeEmptyPGresult(NULL, PGRES_EMPTY_QUERY);
+    size_t bi = utx ? 0 : 1;
+    if (r.nres >= bi + 1 && PQresultStatus(r.res[bi]) == PGRES_TUPLES_OK) {
+        baseline = r.res[bi];
+        r.res[bi] = PQmakeEmptyPGresult(NULL, PGRES_EMPTY_QUERY);
     }
     pgreply_clear(&r);
 
     /* 2. at once, the own backend's locks (a query that takes none) */
-    char *lsql = t->prepared ? xasprintf("EXECUTE lm_locks_%d", t->generation) : xstrdup(SQL_OWN_LOCKS);
+    char *lsql = prep ? xasprintf("EXECUTE lm_locks_%d", t->generation) : xstrdup(SQL_OWN_LOCKS);
     s = pgconn_exec(t->traced, lsql, TRACER_QUERY_MS, &r);
     free(lsql);
     if (s != PG_OK || r.nres != 1) {
@@ -1681,10 +1953,17 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         RawLock l;
         rawlock_read(&l, lr, i, 0);
         if (is_own_xact_lock(&l)) {
-            free(l.locktype);
-            free(l.mode);
-            free(l.vxid);
+            rawlock_free(&l);
             continue;
+        }
+        l.since = started;
+        if (utx) {
+            /* held by an earlier statement of the transaction: since then */
+            for (size_t k = 0; k < t->tx_locks.n; k++)
+                if (same_lock(&t->tx_locks.v[k], &l) && t->tx_locks.v[k].granted && l.granted) {
+                    l.held_before = true;
+                    l.since = t->tx_locks.v[k].since;
+                }
         }
         lockset_add(&locks, &l);
     }
@@ -1704,13 +1983,26 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     char num[16];
     snprintf(num, sizeof(num), "%u", maxoid);
     int g = t->generation;
-    char *csql = t->prepared
+    char *csql = prep
                      ? xasprintf("EXECUTE lm_rels_t_%d(%s, %s);\nEXECUTE lm_atts_t_%d(%s, %s);\n"
                                  "EXECUTE lm_cons_t_%d(%s, %s);\nEXECUTE lm_objs_%d;\n"
-                                 "EXECUTE lm_scans_%d;\nCOMMIT",
-                                 g, arr.data, num, g, arr.data, num, g, arr.data, num, g, g)
+                                 "EXECUTE lm_scans_%d%s",
+                                 g, arr.data, num, g, arr.data, num, g, arr.data, num, g, g,
+                                 utx ? "" : ";\nCOMMIT")
                      : bind2(t->after_plain, arr.data, num);
     buf_free(&arr);
+    if (utx) {
+        /* inside the migration's transaction: no COMMIT of the tracer's; its
+         * catalog reads took AccessShareLock on catalogs that the transaction
+         * now holds: read the locks again, so that the next statement is not
+         * charged with them */
+        char *c = strrchr(csql, ';');
+        if (c)
+            *c = '\0';
+        char *more = xasprintf("%s;\n%s", csql, SQL_OWN_LOCKS);
+        free(csql);
+        csql = more;
+    }
     s = pgconn_exec(t->traced, csql, TRACER_QUERY_MS, &r);
     free(csql);
     if (s != PG_OK && !(s == PG_REFUSED && failed_at(&r) == 5)) {
@@ -1749,6 +2041,20 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     Scan *scans;
     size_t nscans;
     load_scans(r.res[4], baseline, &scans, &nscans);
+    LockSet held_now = {0};
+    for (int i = 0; utx && r.nres > 5 && i < PQntuples(r.res[5]); i++) {
+        RawLock l;
+        rawlock_read(&l, r.res[5], i, 0);
+        if (is_own_xact_lock(&l)) {
+            rawlock_free(&l);
+            continue;
+        }
+        l.since = started;
+        for (size_t k = 0; k < locks.n; k++)
+            if (same_lock(&locks.v[k], &l))
+                l.since = locks.v[k].since;
+        lockset_add(&held_now, &l);
+    }
     PQclear(baseline);
     pgreply_clear(&r);
 
@@ -1766,8 +2072,15 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     } else {
         snap_merge(&after, &t->cache, &fresh, touched.v, touched.n);
     }
+    if (rc == 0 && utx) {
+        /* what the transaction holds now, the tracer's catalog reads
+         * included, for the next statement */
+        lockset_free(&t->tx_locks);
+        t->tx_locks = held_now;
+        memset(&held_now, 0, sizeof(held_now));
+    }
     if (rc == 0) {
-        build_trace(out, st, &t->cache, &after, &fresh, &locks, scans, nscans);
+        build_trace(out, st, &t->cache, &after, &fresh, &locks, scans, nscans, NULL, 0);
         snap_free(&t->cache);
         t->cache = after;
         t->cache_valid = true;
@@ -1777,65 +2090,10 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     }
     snap_free(&fresh);
     lockset_free(&locks);
+    lockset_free(&held_now);
     free(scans);
     free(touched.v);
     return rc;
-}
-
-/* One observation of the traced backend's locks (and the observers', to
- * recognise waits on the observers' own transactions): a reply to the sample
- * query. *waiting_on gets the relation oid the traced backend waits for (1
- * when it waits for something else, 0 when it does not wait); *queued tells
- * whether the backend queued_pid waits for a lock on relation target. */
-static void observe(const Tracer *t, const PgReply *r, LockSet *seen, unsigned *waiting_on,
-                    int queued_pid, unsigned target, bool *queued, int *waits_observer)
-{
-    *waiting_on = 0;
-    *queued = false;
-    *waits_observer = 0;
-    if (r->status != PG_OK || r->nres < 1)
-        return;
-    PGresult *res = r->res[0];
-    int rows = PQntuples(res);
-    for (int i = 0; i < rows; i++) {
-        int pid = atoi(PQgetvalue(res, i, 0));
-        if (pid == queued_pid && queued_pid && PQgetvalue(res, i, 12)[0] == 'f' &&
-            val_oid(PQgetvalue(res, i, 3)) == target)
-            *queued = true;
-        if (pid != t->traced_pid)
-            continue;
-        RawLock l;
-        rawlock_read(&l, res, i, 1);
-        bool drop = is_own_xact_lock(&l);
-        if (!drop && l.vxid && strcmp(l.locktype, "virtualxid") == 0) {
-            /* a wait on one of the observers' own transactions (their
-             * virtualxids start with their backend id) is their doing: not
-             * captured, but that observer must let go */
-            int which = 0;
-            if (t->observer_bid[0] && strncmp(l.vxid, t->observer_bid, strlen(t->observer_bid)) == 0)
-                which = 1;
-            else if (t->observer2_bid[0] &&
-                     strncmp(l.vxid, t->observer2_bid, strlen(t->observer2_bid)) == 0)
-                which = 2;
-            if (which) {
-                drop = true;
-                if (!l.granted) {
-                    *waits_observer = which;
-                    if (!*waiting_on)
-                        *waiting_on = 1;
-                }
-            }
-        }
-        if (drop) {
-            free(l.locktype);
-            free(l.mode);
-            free(l.vxid);
-            continue;
-        }
-        if (!l.granted)
-            *waiting_on = strcmp(l.locktype, "relation") == 0 && l.relation ? l.relation : 1;
-        lockset_add(seen, &l);
-    }
 }
 
 /* Names of relations and objects the snapshots do not know (catalogs, objects),
@@ -1862,7 +2120,7 @@ static int resolve_outside(Tracer *t, LockSet *locks, Snap *resolved, Err *err)
                    "FROM (VALUES %s) o(classid, objid, objsubid)",
                    t->sql_objs_tail, objs.data);
     PgReply r;
-    PgStatus s = pgconn_exec(t->observer, q.data, TRACER_QUERY_MS, &r);
+    PgStatus s = pgconn_exec(t->obs[0], q.data, TRACER_QUERY_MS, &r);
     int rc = 0;
     if (s == PG_LOST) {
         rc = lost(t, "observer", &r, err);
@@ -1877,6 +2135,73 @@ static int resolve_outside(Tracer *t, LockSet *locks, Snap *resolved, Err *err)
     buf_free(&rels);
     buf_free(&objs);
     return rc;
+}
+
+/* ---- the observer path ----------------------------------------------------------- */
+
+#define ARM_WAIT_MS 2000   /* longest wait for the next observer to hold or queue for the target */
+#define MAX_PHASES 64
+
+/* One reading of pg_locks: the traced backend's locks and what the
+ * observers hold or wait for. */
+typedef struct Sample {
+    LockSet locks;        /* the traced backend's, the one it waits for included */
+    long wait;            /* index in locks of the lock it waits for, -1: none */
+    int wait_obs;         /* the observer whose transaction it waits for (virtualxid), -1 */
+    bool queued[2];       /* observer k waits for a lock */
+    OidSet held[2];       /* relations observer k holds a lock on */
+    OidSet held_obj[2];   /* objects (objid) observer k holds a lock on */
+} Sample;
+
+static void sample_free(Sample *s)
+{
+    lockset_free(&s->locks);
+    for (int k = 0; k < 2; k++) {
+        free(s->held[k].v);
+        free(s->held_obj[k].v);
+    }
+}
+
+/* Reads a reply to the sample query (pid, SQL_LOCK_COLS). */
+static void sample_read(const Tracer *t, const PgReply *r, Sample *smp)
+{
+    memset(smp, 0, sizeof(*smp));
+    smp->wait = -1;
+    smp->wait_obs = -1;
+    if (r->status != PG_OK || r->nres < 1)
+        return;
+    PGresult *res = r->res[0];
+    for (int i = 0; i < PQntuples(res); i++) {
+        int pid = atoi(PQgetvalue(res, i, 0));
+        bool granted = PQgetvalue(res, i, 12)[0] == 't';
+        for (int k = 0; k < 2; k++) {
+            if (pid != t->obs_pid[k] || !t->obs[k])
+                continue;
+            if (!granted)
+                smp->queued[k] = true;
+            else if (strcmp(PQgetvalue(res, i, 1), "relation") == 0)
+                oidset_add(&smp->held[k], val_oid(PQgetvalue(res, i, 3)));
+            else if (strcmp(PQgetvalue(res, i, 1), "object") == 0)
+                oidset_add(&smp->held_obj[k], val_oid(PQgetvalue(res, i, 9)));
+        }
+        if (pid != t->traced_pid)
+            continue;
+        RawLock l;
+        rawlock_read(&l, res, i, 1);
+        if (is_own_xact_lock(&l)) {
+            rawlock_free(&l);
+            continue;
+        }
+        if (!l.granted && l.vxid && strcmp(l.locktype, "virtualxid") == 0)
+            for (int k = 0; k < 2; k++)
+                if (t->obs_bid[k][0] && strncmp(l.vxid, t->obs_bid[k], strlen(t->obs_bid[k])) == 0) {
+                    l.on_observer = true;
+                    smp->wait_obs = k;
+                }
+        if (!l.granted)
+            smp->wait = (long)smp->locks.n;
+        *ARRAY_PUSH(smp->locks.v, smp->locks.n, smp->locks.cap) = l;
+    }
 }
 
 /* How the virtualxids of c's backend begin ("5/"), into bid. */
@@ -1896,6 +2221,20 @@ static int backend_vxid_prefix(Tracer *t, PgConn *c, char *bid, size_t n, Err *e
     return rc;
 }
 
+/* Opens observer k when it is not yet, and learns its virtualxid prefix. */
+static int observer_open(Tracer *t, int k, Err *err)
+{
+    if (!t->obs[k]) {
+        t->obs[k] = pgconn_connect(t->conninfo, CONNECT_TIMEOUT_MS, err);
+        if (!t->obs[k])
+            return -1;
+        t->obs_pid[k] = pgconn_pid(t->obs[k]);
+    }
+    if (!t->obs_bid[k][0])
+        return backend_vxid_prefix(t, t->obs[k], t->obs_bid[k], sizeof(t->obs_bid[k]), err);
+    return 0;
+}
+
 static const Rel *find_target(const Snap *s, const Statement *st)
 {
     if (!st->info.target)
@@ -1911,199 +2250,358 @@ static const Rel *find_target(const Snap *s, const Statement *st)
     return found;
 }
 
+/* The statement waits for something an observer holds: a lock on a relation
+ * the holder locked, or the holder's transaction. */
+static bool wait_is_holders(const Sample *smp, int holder)
+{
+    if (smp->wait < 0 || holder < 0)
+        return false;
+    const RawLock *w = &smp->locks.v[smp->wait];
+    if (smp->wait_obs >= 0)
+        return smp->wait_obs == holder;
+    if (strcmp(w->locktype, "object") == 0)
+        return oidset_has(&smp->held_obj[holder], w->objid);
+    return strcmp(w->locktype, "relation") == 0 && oidset_has(&smp->held[holder], w->relation);
+}
+
+/* ALTER TYPE (ADD VALUE before 12 cannot run in a transaction block): its
+ * type, schema-qualified and quoted as the traced session resolves the name;
+ * NULL when there is none. Caller frees. */
+static char *observed_type(Tracer *t, const Statement *st, Err *err, int *rc)
+{
+    *rc = 0;
+    if (!st->info.cls || strncmp(st->info.cls, "ALTER TYPE", 10) != 0 || !st->info.target)
+        return NULL;
+    char *name = st->info.target_schema ? xasprintf("%s.%s", st->info.target_schema, st->info.target)
+                                        : xstrdup(st->info.target);
+    char *lit = PQescapeLiteral(pgconn_raw(t->traced), name, strlen(name));
+    free(name);
+    char *sql = xasprintf("SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
+                          "OPERATOR(pg_catalog.||) pg_catalog.quote_ident(y.typname) "
+                          "FROM pg_catalog.pg_type y JOIN pg_catalog.pg_namespace n ON n.oid = y.typnamespace "
+                          "WHERE y.oid = pg_catalog.to_regtype(%s)",
+                          lit ? lit : "''");
+    PQfreemem(lit);
+    PgReply r;
+    PgStatus s = pgconn_exec(t->traced, sql, TRACER_QUERY_MS, &r);
+    free(sql);
+    char *out = NULL;
+    if (s == PG_LOST)
+        *rc = lost(t, "traced", &r, err);
+    else if (pgreply_value(&r, 0, 0, 0))
+        out = xstrdup(pgreply_value(&r, 0, 0, 0));
+    pgreply_clear(&r);
+    return out;
+}
+
+enum { OQ_NONE, OQ_SAMPLE, OQ_ARM }; /* what an observer is running */
+
+/* Phase capture. The statement runs in autocommit on the traced connection;
+ * the observers take turns holding its target (an index: its table) so that
+ * it stops at each of its phases, and its locks are read while it waits:
+ *
+ * - first, observer 0 holds the target in ACCESS EXCLUSIVE mode: the
+ *   statement stops at its first lock request on it;
+ * - at each stop, the other observer arms (see below) and, once it holds or
+ *   is queued for the target, the holder lets go: the statement goes on to
+ *   its next stop, which the new holder causes.
+ *
+ * Arming depends on the statement. CONCURRENTLY forms hold a session lock on
+ * the table from start to end and wait for older transactions between their
+ * phases (WaitForLockers, WaitForOlderSnapshots): an observer in a REPEATABLE
+ * READ transaction holding ROW EXCLUSIVE on the target and ACCESS SHARE on
+ * its indexes (the planner locks them) is such an older transaction, and a
+ * lock request of the statement that conflicts with those stops it too (DROP
+ * INDEX CONCURRENTLY's ACCESS EXCLUSIVE on the index). Other statements
+ * (VACUUM, procedures) request the target afresh between phases: the next
+ * observer queues its own ACCESS EXCLUSIVE request behind the statement's, so
+ * the statement's next fresh request waits for it (a request the statement
+ * makes while it still holds a lock on the target goes ahead of the queued
+ * observer: no deadlock).
+ *
+ * The observers' samples do not stop the statement: a wait on the
+ * transaction of an observer that does not hold the target (a sample in
+ * flight) is no phase. The union of the phases is the statement's locks:
+ * exact, the same from run to run (capture "phase"). When the statement
+ * could not be held (no target, the target could not be locked, an observer
+ * could not arm in time) the samples taken while it ran are the capture
+ * ("poll", a lower bound). The statement runs with lock_timeout 0: waits on
+ * the observers are the tracer's doing. */
 static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
 {
     snprintf(out->capture, sizeof(out->capture), "poll");
-    char *sample_sql = xasprintf("SELECT pid, " SQL_LOCK_COLS " FROM pg_catalog.pg_lock_status() "
-                                 "WHERE pid IN (%d, %d)",
-                                 t->traced_pid, t->observer_pid);
-    LockSet seen = {0};
+    LockSet seen = {0}, uni = {0};
+    RawPhase *phases = NULL;
+    size_t nphases = 0, cphases = 0;
+    RawLock last_wait = {0};
+    bool have_last = false;
     Snap resolved = {0};
-    PgReply r = {0};
+    PgReply r = {0}, o = {0};
     int rc = -1;
+    char *first_sql = NULL, *arm_sql = NULL, *sample_sql = NULL, *restore_sql = NULL;
+    int qk[2] = {OQ_NONE, OQ_NONE};
+    int holder = -1, armer = -1, sampler = -1;
+    bool armer_ok = false, armer_queued = false, exact = false, timed_out = false;
 
-    /* The leapfrog. An observer holds the target in ACCESS EXCLUSIVE mode:
-     * the statement waits for its first lock on it, and its locks are read
-     * while it waits. Then the other observer queues its own ACCESS
-     * EXCLUSIVE request behind the statement's, and only then the first
-     * releases: the statement gets its lock, and its next fresh request on
-     * the target (after it let the first go, as VACUUM does with its lookup
-     * lock) waits for the second observer, and is read in turn; and so on.
-     * A request the statement makes while it still holds a lock on the
-     * target goes ahead of the queued observer (PostgreSQL grants it, no
-     * deadlock); a queued observer gives up after a short lock_timeout.
-     * Between the phases the locks are sampled. */
     const Rel *target = find_target(&t->cache, st);
     if (target && is_index_kind(target->kind))
         target = snap_rel(&t->cache, target->indrel); /* an index: its table is locked first */
-    unsigned target_oid = target ? target->oid : 0;
-    char *lock_sql = NULL;
+    int trc = 0;
+    char *type = target ? NULL : observed_type(t, st, err, &trc);
+    if (trc < 0)
+        goto out;
+    if (observer_open(t, 0, err) < 0 || ((target || type) && observer_open(t, 1, err) < 0)) {
+        free(type);
+        goto out;
+    }
+    if (type) {
+        /* a type: COMMENT ON takes ShareUpdateExclusiveLock on it, which ADD
+         * VALUE's ExclusiveLock waits for (the comment is rolled back) */
+        first_sql = xasprintf("BEGIN;\nSET LOCAL lock_timeout = 0;\nCOMMENT ON TYPE %s IS NULL", type);
+        arm_sql = xstrdup(first_sql);
+        free(type);
+    }
     if (target) {
-        if (!t->observer2) {
-            t->observer2 = pgconn_connect(t->conninfo, CONNECT_TIMEOUT_MS, err);
-            if (!t->observer2)
-                goto out;
-            t->observer2_pid = pgconn_pid(t->observer2);
-            if (backend_vxid_prefix(t, t->observer2, t->observer2_bid, sizeof(t->observer2_bid), err) < 0)
-                goto out;
-        }
-        if (!t->observer_bid[0] &&
-            backend_vxid_prefix(t, t->observer, t->observer_bid, sizeof(t->observer_bid), err) < 0)
-            goto out;
-        char *nsp = PQescapeIdentifier(pgconn_raw(t->observer), target->nsp, strlen(target->nsp));
-        char *rel = PQescapeIdentifier(pgconn_raw(t->observer), target->name, strlen(target->name));
-        lock_sql = xasprintf("BEGIN;\nSET LOCAL lock_timeout = %d;\nLOCK TABLE %s.%s IN ACCESS EXCLUSIVE MODE",
-                             LEAPFROG_WAIT_MS, nsp ? nsp : "", rel ? rel : "");
+        bool wait_mode = st->info.cls && strstr(st->info.cls, "CONCURRENTLY") != NULL;
+        char *nsp = PQescapeIdentifier(pgconn_raw(t->obs[0]), target->nsp, strlen(target->nsp));
+        char *rel = PQescapeIdentifier(pgconn_raw(t->obs[0]), target->name, strlen(target->name));
+        first_sql = xasprintf("BEGIN;\nSET LOCAL lock_timeout = 0;\nLOCK TABLE %s.%s IN ACCESS EXCLUSIVE MODE",
+                              nsp ? nsp : "", rel ? rel : "");
+        arm_sql = wait_mode ? xasprintf("BEGIN ISOLATION LEVEL REPEATABLE READ;\nSET LOCAL lock_timeout = 0;\n"
+                                        "LOCK TABLE %s.%s IN ROW EXCLUSIVE MODE;\n"
+                                        "SELECT 1 FROM %s.%s LIMIT 0",
+                                        nsp ? nsp : "", rel ? rel : "", nsp ? nsp : "", rel ? rel : "")
+                            : xstrdup(first_sql);
         PQfreemem(nsp);
         PQfreemem(rel);
     }
-    free(sample_sql);
     sample_sql = xasprintf("SELECT pid, " SQL_LOCK_COLS " FROM pg_catalog.pg_lock_status() "
                            "WHERE pid IN (%d, %d, %d)",
-                           t->traced_pid, t->observer_pid, t->observer2_pid);
-    PgConn *obs[2] = {t->observer, t->observer2};
-    int holder = -1, pending = -1, sampler = -1; /* index in obs, -1: none */
-    if (lock_sql) {
-        PgStatus s = pgconn_exec(obs[0], lock_sql, OBSERVER_LOCK_MS, &r);
+                           t->traced_pid, t->obs_pid[0], t->obs_pid[1]);
+
+    /* waits on the observers are the tracer's: no lock_timeout of the migration's for them */
+    if (pgconn_exec(t->traced, "SELECT pg_catalog.current_setting('lock_timeout')", TRACER_QUERY_MS, &r) ==
+        PG_LOST) {
+        lost(t, "traced", &r, err);
+        goto out;
+    }
+    const char *lt = pgreply_value(&r, 0, 0, 0);
+    if (r.status == PG_OK && lt && strcmp(lt, "0") != 0) {
+        char *lit = PQescapeLiteral(pgconn_raw(t->traced), lt, strlen(lt));
+        restore_sql = xasprintf("SELECT pg_catalog.set_config('lock_timeout', %s, false)", lit ? lit : "'0'");
+        PQfreemem(lit);
+        pgreply_clear(&r);
+        if (run_quiet(t, t->traced, "SET lock_timeout = 0", err) < 0)
+            goto out;
+    }
+    pgreply_clear(&r);
+
+    if (first_sql) {
+        PgStatus s = pgconn_exec(t->obs[0], first_sql, OBSERVER_LOCK_MS, &r);
         if (s == PG_LOST) {
             lost(t, "observer", &r, err);
             goto out;
         }
-        holder = s == PG_OK ? 0 : -1;
         pgreply_clear(&r);
-        if (holder < 0 && run_quiet(t, obs[0], "ROLLBACK", err) < 0)
+        if (s == PG_OK) {
+            holder = 0;
+            exact = true;
+        } else if (run_quiet(t, t->obs[0], "ROLLBACK", err) < 0) {
             goto out;
+        }
     }
 
     if (pgconn_send(t->traced, st->sql, err) < 0) {
         t->cache_valid = false;
         goto out;
     }
-    double start = now_ms(), hold_since = start, queue_since = 0, blocked_ms = 0;
-    double deadline = start + t->timeout_ms;
-    int phases = 0;
-    bool done = false, held_it = false; /* held_it: the statement waited for the current holder */
-    PgConn *all[3] = {t->traced, obs[0], obs[1]};
-    int nall = obs[1] ? 3 : 2;
-    while (!done || sampler >= 0 || pending >= 0) {
-        PgReply o;
-        if (!done && now_ms() >= deadline) {
-            /* past the timeout: finish the sample, let go, cancel */
-            if (sampler >= 0) {
-                PgStatus os = pgconn_wait(obs[sampler], now_ms() + TRACER_QUERY_MS, &o);
-                pgreply_clear(&o);
-                sampler = -1;
-                if (os == PG_LOST) {
-                    lost(t, "observer", &o, err);
+    double start = now_ms(), deadline = start + t->timeout_ms;
+    double hold_since = start, stop_at = start, arm_since = 0, released_at = 0, sample_sent = 0;
+    double blocked_ms = 0;
+    bool stopped = false; /* the statement waits for the holder at a recorded stop */
+    for (;;) {
+        double now = now_ms();
+        if (now >= deadline) {
+            timed_out = true;
+            break;
+        }
+        if (sampler < 0) {
+            /* sample on the holder (its transaction is the one waited for), else an idle one */
+            int k = holder >= 0 && qk[holder] == OQ_NONE ? holder : -1;
+            for (int j = 0; j < 2 && k < 0; j++)
+                if (t->obs[j] && qk[j] == OQ_NONE && j != armer && j != holder)
+                    k = j;
+            if (k >= 0) {
+                if (pgconn_send(t->obs[k], sample_sql, err) < 0) {
+                    t->cache_valid = false;
                     goto out;
                 }
-            }
-            if (holder >= 0 && run_quiet(t, obs[holder], "COMMIT", err) < 0)
-                goto out;
-            holder = -1;
-            if (pending >= 0)
-                pgconn_cancel(obs[pending]);
-            pgconn_wait(t->traced, now_ms(), &r); /* cancels, reads on */
-            done = true;
-            continue;
-        }
-        if (done && holder >= 0 && sampler < 0) {
-            if (run_quiet(t, obs[holder], "COMMIT", err) < 0)
-                goto out;
-            holder = -1;
-        }
-        if (!done && sampler < 0) {
-            sampler = holder >= 0 ? holder : pending == 0 ? 1 : 0;
-            if (pgconn_send(obs[sampler], sample_sql, err) < 0) {
-                t->cache_valid = false;
-                goto out;
+                qk[k] = OQ_SAMPLE;
+                sampler = k;
+                sample_sent = now_ms();
             }
         }
-        double left = done ? LEAPFROG_WAIT_MS * 4 : deadline - now_ms();
-        if (pgconn_wait_any(all, nall, left < 1 ? 1 : (int)left) < 0) {
+        PgConn *all[3] = {t->traced, t->obs[0], t->obs[1]};
+        double left = deadline - now;
+        if (pgconn_wait_any(all, t->obs[1] ? 3 : 2, left < 1 ? 1 : left > 100 ? 100 : (int)left) < 0) {
             err_set(err, 3, "could not wait for the server's sockets");
             t->cache_valid = false;
             goto out;
         }
-        if (!done && pgconn_poll(t->traced, 0, &r))
-            done = true;
-        if (pending >= 0 && pgconn_poll(obs[pending], 0, &o)) {
-            /* the queued observer got the target (or gave up) */
-            PgStatus ls = o.status;
-            pgreply_clear(&o);
-            if (ls == PG_LOST) {
+        if (pgconn_poll(t->traced, 0, &r))
+            break;
+        for (int k = 0; k < 2; k++) {
+            if (qk[k] != OQ_ARM || !pgconn_poll(t->obs[k], 0, &o))
+                continue;
+            qk[k] = OQ_NONE;
+            if (o.status == PG_LOST) {
                 lost(t, "observer", &o, err);
                 goto out;
             }
-            if (ls == PG_OK && !done) {
-                holder = pending;
-                hold_since = now_ms();
-                held_it = false;
-            } else if (run_quiet(t, obs[pending], ls == PG_OK ? "COMMIT" : "ROLLBACK", err) < 0) {
-                goto out;
+            bool ok = o.status == PG_OK;
+            pgreply_clear(&o);
+            if (ok) {
+                if (k == armer)
+                    armer_ok = true;
+                continue;
             }
-            pending = -1;
+            /* it could not arm (or the relation went away): it holds nothing */
+            if (run_quiet(t, t->obs[k], "ROLLBACK", err) < 0)
+                goto out;
+            if (k == holder)
+                holder = -1;
+            if (k == armer)
+                armer = -1;
+            exact = false;
         }
-        if (sampler >= 0 && pgconn_poll(obs[sampler], 0, &o)) {
+        if (sampler >= 0 && pgconn_poll(t->obs[sampler], 0, &o)) {
+            qk[sampler] = OQ_NONE;
             sampler = -1;
             if (o.status == PG_LOST) {
                 lost(t, "observer", &o, err);
-                pgreply_clear(&o);
                 goto out;
             }
-            unsigned waiting_on;
-            bool queued;
-            int waits_observer;
-            observe(t, &o, &seen, &waiting_on, pending >= 0 ? pgconn_pid(obs[pending]) : 0,
-                    target_oid, &queued, &waits_observer);
+            Sample smp;
+            sample_read(t, &o, &smp);
             pgreply_clear(&o);
-            if (pending >= 0 && waits_observer == pending + 1 && holder < 0) {
-                /* the statement waits for the queued observer's transaction
-                 * (CREATE INDEX CONCURRENTLY waits for older snapshots): give up */
-                pgconn_cancel(obs[pending]);
+            /* every lock seen, for a sampled capture */
+            for (size_t i = 0; i < smp.locks.n; i++) {
+                if (smp.locks.v[i].on_observer)
+                    continue;
+                RawLock c;
+                rawlock_copy(&c, &smp.locks.v[i]);
+                lockset_add(&seen, &c);
             }
-            if (holder < 0)
-                continue;
-            bool release = false;
-            if (waiting_on && !held_it) {
-                held_it = true;
-                if (waiting_on == target_oid)
-                    phases++;
-            }
-            if (pending >= 0) {
-                /* let go once the next observer is queued behind the statement */
-                release = queued || now_ms() - queue_since > LEAPFROG_QUEUE_MS;
-            } else if (done) {
-                release = true;
-            } else if (waiting_on) {
-                if (waiting_on == target_oid && phases < LEAPFROG_MAX_PHASES) {
-                    pending = 1 - holder;
-                    queue_since = now_ms();
-                    if (pgconn_send(obs[pending], lock_sql, err) < 0) {
-                        t->cache_valid = false;
-                        goto out;
+            bool fresh = sample_sent > released_at; /* taken after the last release */
+            if (fresh && armer >= 0 && smp.queued[armer])
+                armer_queued = true;
+            if (fresh && smp.wait >= 0) {
+                RawLock *w = &smp.locks.v[smp.wait];
+                bool ours = wait_is_holders(&smp, holder);
+                if (smp.wait_obs >= 0 && qk[smp.wait_obs] == OQ_ARM && smp.queued[smp.wait_obs]) {
+                    /* a wait on the transaction of an observer still waiting for
+                     * its own locks (queued behind the statement) would never
+                     * end: that observer gives up */
+                    pgconn_cancel(t->obs[smp.wait_obs]);
+                } else if (smp.wait_obs >= 0 && !ours) {
+                    /* a wait on a sample's transaction passes */
+                } else if (!have_last || !same_lock(&last_wait, w)) {
+                    /* the catalogs' locks granted at a stop are left out: whether
+                     * a catalog lookup is in flight there depends on the
+                     * backend's caches, not on the statement */
+                    RawPhase *p = ARRAY_PUSH(phases, nphases, cphases);
+                    memset(p, 0, sizeof(*p));
+                    for (size_t i = 0; i < smp.locks.n; i++) {
+                        RawLock *l = &smp.locks.v[i];
+                        if ((long)i != smp.wait && l->granted && l->relation &&
+                            l->relation < FIRST_USER_OID && strcmp(l->locktype, "relation") == 0) {
+                            rawlock_free(l);
+                            continue;
+                        }
+                        if ((long)i == smp.wait)
+                            p->wait = p->locks.n;
+                        *ARRAY_PUSH(p->locks.v, p->locks.n, p->locks.cap) = *l;
                     }
-                } else {
-                    release = true;
+                    free(smp.locks.v);
+                    memset(&smp.locks, 0, sizeof(smp.locks));
+                    w = &p->locks.v[p->wait];
+                    if (have_last)
+                        rawlock_free(&last_wait);
+                    rawlock_copy(&last_wait, w);
+                    have_last = true;
+                    if (ours && holder >= 0 && armer < 0) {
+                        stopped = true;
+                        stop_at = now_ms();
+                        int k = 1 - holder;
+                        if (nphases < MAX_PHASES && t->obs[k] && qk[k] == OQ_NONE) {
+                            if (pgconn_send(t->obs[k], arm_sql, err) < 0) {
+                                t->cache_valid = false;
+                                sample_free(&smp);
+                                goto out;
+                            }
+                            qk[k] = OQ_ARM;
+                            armer = k;
+                            armer_ok = armer_queued = false;
+                            arm_since = now_ms();
+                        } else {
+                            exact = false; /* too many phases: let it run */
+                            armer = -2;
+                        }
+                    }
                 }
-            } else if (now_ms() - hold_since > OBSERVER_HOLD_MS) {
-                release = true; /* the statement does not come to the target */
             }
-            if (release) {
-                /* the time the statement waited for the observer is not its own;
-                 * the lock goes when the server reads the COMMIT */
-                if (held_it)
-                    blocked_ms += now_ms() - hold_since;
-                if (run_quiet(t, obs[holder], "COMMIT", err) < 0)
-                    goto out;
-                holder = -1;
+            sample_free(&smp);
+        }
+        /* the next observer holds or is queued: the holder lets go */
+        bool give_up = armer >= 0 && now_ms() - arm_since > ARM_WAIT_MS;
+        bool let_go = armer == -2 || (armer >= 0 && (armer_ok || armer_queued)) || give_up;
+        if (!let_go && holder >= 0 && nphases == 0 && now_ms() - hold_since > OBSERVER_HOLD_MS) {
+            let_go = true; /* the statement does not come to the target */
+            exact = false;
+        }
+        if (let_go && holder >= 0 && qk[holder] == OQ_NONE) {
+            if (give_up) {
+                pgconn_cancel(t->obs[armer]);
+                exact = false;
             }
+            if (run_quiet(t, t->obs[holder], "ROLLBACK", err) < 0)
+                goto out;
+            released_at = now_ms();
+            if (stopped)
+                blocked_ms += released_at - stop_at;
+            stopped = false;
+            have_last = false;
+            rawlock_free(&last_wait);
+            memset(&last_wait, 0, sizeof(last_wait));
+            holder = armer >= 0 && !give_up ? armer : -1;
+            armer = -1;
+            hold_since = released_at;
         }
     }
+    /* the statement is over (or past its timeout): every observer lets go */
+    for (int k = 0; k < 2; k++) {
+        if (qk[k] == OQ_SAMPLE)
+            pgconn_wait(t->obs[k], now_ms() + TRACER_QUERY_MS, &o);
+        else if (qk[k] == OQ_ARM)
+            pgconn_wait(t->obs[k], now_ms() + (timed_out ? 0 : OBSERVER_LOCK_MS), &o);
+        if (qk[k] != OQ_NONE && o.status == PG_LOST) {
+            lost(t, "observer", &o, err);
+            goto out;
+        }
+        pgreply_clear(&o);
+        qk[k] = OQ_NONE;
+        if (t->obs[k] && run_quiet(t, t->obs[k], "ROLLBACK", err) < 0)
+            goto out;
+    }
+    if (timed_out) {
+        exact = false;
+        pgconn_wait(t->traced, now_ms(), &r); /* cancels, reads on */
+    }
+    if (restore_sql && run_quiet(t, t->traced, restore_sql, err) < 0)
+        goto out;
     out->duration_ms = r.ms - blocked_ms;
     if (out->duration_ms < 0)
         out->duration_ms = 0;
-    bool blocked = phases > 0;
     if (r.status == PG_LOST) {
         lost(t, "traced", &r, err);
         goto out;
@@ -2112,8 +2610,24 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
         set_timeout(out, t->timeout_ms);
     else if (r.status == PG_REFUSED)
         set_error(out, &r);
-    if (blocked)
-        snprintf(out->capture, sizeof(out->capture), "observer");
+    bool phased = exact && nphases > 0;
+    if (phased) {
+        snprintf(out->capture, sizeof(out->capture), "phase");
+        for (size_t p = 0; p < nphases; p++)
+            for (size_t i = 0; i < phases[p].locks.n; i++) {
+                if (phases[p].locks.v[i].on_observer)
+                    continue;
+                RawLock c;
+                rawlock_copy(&c, &phases[p].locks.v[i]);
+                lockset_add(&uni, &c);
+            }
+    } else {
+        uni = seen;
+        memset(&seen, 0, sizeof(seen));
+        for (size_t p = 0; p < nphases; p++)
+            lockset_free(&phases[p].locks);
+        nphases = 0;
+    }
     /* A statement that went on got every lock it was seen waiting for (the
      * observers' holds, or other transactions): only a cancel, a lock
      * timeout or a deadlock ends a statement while it waits for a lock. */
@@ -2122,12 +2636,15 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
                                                      strcmp(r.sqlstate, "40P01") == 0 ||
                                                      strcmp(r.sqlstate, "57014") == 0));
     if (!ended_waiting)
-        for (size_t i = 0; i < seen.n; i++)
-            seen.v[i].granted = true;
+        for (size_t i = 0; i < uni.n; i++)
+            uni.v[i].granted = true;
     pgreply_clear(&r);
 
-    if (resolve_outside(t, &seen, &resolved, err) < 0)
+    if (resolve_outside(t, &uni, &resolved, err) < 0)
         goto out;
+    for (size_t p = 0; p < nphases; p++)
+        if (resolve_outside(t, &phases[p].locks, &resolved, err) < 0)
+            goto out;
     /* the statement ran in autocommit: whatever it did (even when it failed
      * half-way, like an invalid index left by CREATE INDEX CONCURRENTLY) is
      * in the after-snapshot */
@@ -2148,28 +2665,41 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
         t->cache_valid = false;
         goto out;
     }
-    build_trace(out, st, &t->cache, &after, &resolved, &seen, NULL, 0);
+    build_trace(out, st, &t->cache, &after, &resolved, &uni, NULL, 0, phases, nphases);
     snap_free(&t->cache);
     t->cache = after;
     t->cache_valid = true;
     rc = 0;
 out:
     pgreply_clear(&r);
+    pgreply_clear(&o);
     lockset_free(&seen);
+    lockset_free(&uni);
+    for (size_t p = 0; p < nphases; p++)
+        lockset_free(&phases[p].locks);
+    free(phases);
+    rawlock_free(&last_wait);
     snap_free(&resolved);
+    free(first_sql);
+    free(arm_sql);
     free(sample_sql);
-    free(lock_sql);
+    free(restore_sql);
     return rc;
 }
 
-/* Transaction control: run plainly, no capture (a later version traces the
- * migration's own transaction as one; TraceLock.held_before is for that). */
+/* Transaction control, and every statement of an aborted transaction (the
+ * server refuses it, 25P02, as the migration tool would see): run plainly,
+ * capture "none". A COMMIT or ROLLBACK that ends the migration's transaction
+ * reports the locks it released and how long the strongest was held. The
+ * catalog snapshot stays valid across BEGIN, SAVEPOINT, RELEASE and a COMMIT
+ * of an open transaction (the statements inside kept it up to date). */
 static int run_plain(Tracer *t, const Statement *st, Trace *out, Err *err)
 {
     snprintf(out->capture, sizeof(out->capture), "none");
-    t->cache_valid = false;
+    UserTx before = t->utx;
     PgReply r;
     PgStatus s = pgconn_exec(t->traced, st->sql, t->timeout_ms, &r);
+    double end = now_ms();
     out->duration_ms = r.ms;
     int rc = 0;
     if (s == PG_LOST)
@@ -2179,8 +2709,32 @@ static int run_plain(Tracer *t, const Statement *st, Trace *out, Err *err)
     else if (s == PG_REFUSED)
         set_error(out, &r);
     pgreply_clear(&r);
-    return rc;
+    if (rc < 0)
+        return rc;
+    if (!st->info.tx_control)
+        return 0; /* refused in an aborted transaction: nothing changed */
+    PGTransactionStatusType ts = PQtransactionStatus(pgconn_raw(t->traced));
+    bool now_none = ts != PQTRANS_INTRANS && ts != PQTRANS_INERROR;
+    bool ends = before != UTX_NONE &&
+                (now_none || tx_is(st, "COMMIT") || tx_is(st, "ROLLBACK") ||
+                 tx_is(st, "PREPARE TRANSACTION"));
+    bool keeps = s == PG_OK && (tx_is(st, "BEGIN") || tx_is(st, "SAVEPOINT") ||
+                                tx_is(st, "RELEASE SAVEPOINT") || (tx_is(st, "COMMIT") && before == UTX_OPEN));
+    if (before == UTX_NONE && now_none && s == PG_OK && !tx_is(st, "PREPARE TRANSACTION"))
+        keeps = true; /* COMMIT or ROLLBACK with no transaction: a warning, nothing else */
+    if (!keeps)
+        t->cache_valid = false;
+    if (ends) {
+        /* the locks the transaction held, as read after its last statement */
+        tx_ended(t, st, out, end, true);
+        lockset_free(&t->tx_locks);
+    }
+    sync_tx(t);
+    if (t->utx == UTX_OPEN && refresh_tx_locks(t, err) < 0)
+        return -1;
+    return 0;
 }
+
 
 static bool rel_same(const Rel *a, const Rel *b)
 {
@@ -2240,14 +2794,22 @@ int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err)
     out->stmt = st->index > 0 ? st->index - 1 : 0;
     out->status = TRACE_OK;
     snprintf(out->capture, sizeof(out->capture), "tx");
-    if (!pgconn_ok(t->traced) || !pgconn_ok(t->observer))
+    if (!pgconn_ok(t->traced) || !pgconn_ok(t->obs[0]))
         return err_set(err, 3, "connection to the server lost");
-    if (!t->prepared && t->generation < 4 && tracer_prepare(t, err) < 0)
+    if (t->utx == UTX_NONE && !t->prepared && t->generation < 4 && tracer_prepare(t, err) < 0)
         return -1;
-    if (st->info.tx_control)
+    if (st->info.tx_control || t->utx == UTX_ABORTED)
         return run_plain(t, st, out, err);
     if (ensure_snapshot(t, err) < 0)
         return -1;
+    if (t->utx == UTX_OPEN) {
+        /* inside the migration's own transaction, whatever the statement: a
+         * statement that cannot run in a transaction block is refused, as in
+         * production */
+        int r = run_tx(t, st, out, err);
+        sync_tx(t);
+        return r;
+    }
     bool no_tx = st->info.no_tx || (st->info.no_tx_below && t->major < st->info.no_tx_below);
     if (!no_tx) {
         int r = run_tx(t, st, out, err);
@@ -2258,4 +2820,45 @@ int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err)
         out->status = TRACE_OK;
     }
     return run_observed(t, st, out, err);
+}
+
+int tracer_tx_begin(Tracer *t, Err *err)
+{
+    if (t->utx != UTX_NONE)
+        return 0;
+    if (run_quiet(t, t->traced, "BEGIN", err) < 0)
+        return -1;
+    sync_tx(t);
+    lockset_free(&t->tx_locks);
+    return 0;
+}
+
+int tracer_tx_end(Tracer *t, Trace *last, Err *err)
+{
+    if (t->utx == UTX_NONE)
+        return 0; /* the file ended it itself */
+    bool open = t->utx == UTX_OPEN;
+    PgReply r;
+    PgStatus s = pgconn_exec(t->traced, open ? "COMMIT" : "ROLLBACK", TRACER_QUERY_MS, &r);
+    double end = now_ms();
+    if (s == PG_LOST) {
+        int rc = lost(t, "traced", &r, err);
+        pgreply_clear(&r);
+        return rc;
+    }
+    if (open && s != PG_OK && last && last->status == TRACE_OK) {
+        free(last->message);
+        last->message = NULL;
+        set_error(last, &r); /* refused at COMMIT: the migration failed */
+    }
+    pgreply_clear(&r);
+    if (last) {
+        Statement none = {0};
+        tx_ended(t, &none, last, end, false);
+    }
+    if (!open || s != PG_OK)
+        t->cache_valid = false;
+    lockset_free(&t->tx_locks);
+    sync_tx(t);
+    return 0;
 }

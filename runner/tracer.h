@@ -4,8 +4,15 @@
  * (relfilenode changed), sequential scans of the statement's transaction,
  * catalog changes (columns, constraints, indexes, relations), its duration.
  *
- * Statements that cannot run in a transaction block run in autocommit while a
- * second connection, the observer, captures the first backend's locks.
+ * Statements that cannot run in a transaction block run in autocommit while
+ * two observer connections hold them at each of their phases and read their
+ * locks while they wait (capture "phase"; "poll" when they could not be held).
+ * A migration's own transaction (BEGIN ... COMMIT in the file, or
+ * tracer_tx_begin/tracer_tx_end around a wrapped migration) is traced as that
+ * transaction: locks accumulate, each statement is charged with what it adds
+ * (held_before marks the rest), a failed statement aborts it (25P02 after).
+ * Session settings of a migration apply to the statements after them; the
+ * tracer's own queries do not depend on them (details at the top of tracer.c).
  *
  * Conventions (details at the top of tracer.c):
  * - roles of relation locks: table, index, toast, sequence, referenced, new,
@@ -45,6 +52,15 @@ typedef struct TraceLock {
     bool held_before; /* already held by an earlier statement of the same transaction */
 } TraceLock;
 
+/* One stop of a statement traced outside a transaction block (capture
+ * "phase"): the observers made it wait, and what it held and waited for was
+ * read while it waited. */
+typedef struct TracePhase {
+    TraceLock *locks; size_t nlocks; /* granted to the statement at this stop; owned */
+    TraceLock waiting_for;           /* the lock it waited for (granted false); its strings
+                                        owned; mode NULL when none */
+} TracePhase;
+
 typedef struct TraceScan {
     char *relation;   /* owned */
     long long seq_scan;
@@ -66,13 +82,24 @@ typedef struct Trace {
     TraceStatus status;
     char sqlstate[6];     /* "" when none */
     char *message;        /* error message; owned; NULL when none */
-    char capture[12];     /* "tx", "observer" (autocommit, observer connection), "phase", "poll",
-                             "none" (run plainly: transaction control) */
+    char capture[12];     /* "tx" (own backend, inside the transaction), "phase" (autocommit: the
+                             observers stopped it at each of its phases, exact), "poll"
+                             (autocommit, sampled: a lower bound), "none" (run plainly:
+                             transaction control, or refused at once in an aborted
+                             transaction) */
     double duration_ms;
     TraceLock *locks;   size_t nlocks;
     char **rewrites;    size_t nrewrites;  /* relation names whose relfilenode changed; owned */
     TraceScan *scans;   size_t nscans;
     TraceChange *changes; size_t nchanges;
+    TracePhase *phases; size_t nphases;   /* capture "phase": the stops in order */
+    /* The end of a migration's own transaction (its COMMIT or ROLLBACK, or the
+     * last statement of a Migration.wrap_tx migration): how long the
+     * transaction held its strongest lock on a user relation, from the start
+     * of the statement that took it to the end of the transaction. 0: none. */
+    double lock_held_ms;
+    char *lock_held_relation; /* that lock's relation; owned; NULL when none */
+    char *lock_held_mode;     /* and mode; owned; NULL when none */
 } Trace;
 
 void trace_free(Trace *t);
@@ -93,6 +120,17 @@ void tracer_free(Tracer *t);
  * failure of the tracer: out->status = TRACE_ERROR and 0 is returned. -1 with
  * err only when tracing cannot go on (connection lost, server gone). */
 int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err);
+
+/* A migration its tool runs in one transaction (Migration.wrap_tx): BEGIN
+ * before its first statement; its statements are then traced as statements of
+ * a migration's own transaction (TraceLock.held_before). -1 with err only when
+ * tracing cannot go on. */
+int tracer_tx_begin(Tracer *t, Err *err);
+/* The end of that migration: COMMIT (ROLLBACK when a statement aborted the
+ * transaction; nothing when the file ended it itself). last is the trace of
+ * the migration's last statement: it gets lock_held_*, and a COMMIT the server
+ * refuses (deferred constraint) turns it into an error. */
+int tracer_tx_end(Tracer *t, Trace *last, Err *err);
 
 /* Check for tests and paranoid runs: reads the whole catalog snapshot and
  * compares it with the one the tracer keeps (updated incrementally from the

@@ -49,6 +49,15 @@ void wire_put_str(Buf *b, const char *s)
     buf_append(b, s, n);
 }
 
+static void put_lock(Buf *b, const TraceLock *l)
+{
+    wire_put_str(b, l->relation);
+    wire_put_str(b, l->role);
+    wire_put_str(b, l->locktype);
+    wire_put_str(b, l->mode);
+    wire_put_u8(b, (l->granted ? 1u : 0u) | (l->held_before ? 2u : 0u));
+}
+
 void wire_put_trace(Buf *b, const Trace *t)
 {
     wire_put_i64(b, t->mig);
@@ -59,14 +68,8 @@ void wire_put_trace(Buf *b, const Trace *t)
     wire_put_str(b, t->capture);
     wire_put_f64(b, t->duration_ms);
     wire_put_i64(b, (long long)t->nlocks);
-    for (size_t i = 0; i < t->nlocks; i++) {
-        const TraceLock *l = &t->locks[i];
-        wire_put_str(b, l->relation);
-        wire_put_str(b, l->role);
-        wire_put_str(b, l->locktype);
-        wire_put_str(b, l->mode);
-        wire_put_u8(b, (l->granted ? 1u : 0u) | (l->held_before ? 2u : 0u));
-    }
+    for (size_t i = 0; i < t->nlocks; i++)
+        put_lock(b, &t->locks[i]);
     wire_put_i64(b, (long long)t->nrewrites);
     for (size_t i = 0; i < t->nrewrites; i++)
         wire_put_str(b, t->rewrites[i]);
@@ -82,6 +85,17 @@ void wire_put_trace(Buf *b, const Trace *t)
         wire_put_str(b, t->changes[i].relation);
         wire_put_str(b, t->changes[i].detail);
     }
+    wire_put_i64(b, (long long)t->nphases);
+    for (size_t i = 0; i < t->nphases; i++) {
+        const TracePhase *p = &t->phases[i];
+        wire_put_i64(b, (long long)p->nlocks);
+        for (size_t k = 0; k < p->nlocks; k++)
+            put_lock(b, &p->locks[k]);
+        put_lock(b, &p->waiting_for);
+    }
+    wire_put_f64(b, t->lock_held_ms);
+    wire_put_str(b, t->lock_held_relation);
+    wire_put_str(b, t->lock_held_mode);
 }
 
 int wire_send(int fd, Buf *b, Err *err)
@@ -279,6 +293,17 @@ static char *static_role(char *s)
     return (char *)r;
 }
 
+static void get_lock(WireCursor *c, TraceLock *l)
+{
+    l->relation = wire_get_str(c);
+    l->role = static_role(wire_get_str(c));
+    l->locktype = wire_get_str(c);
+    l->mode = wire_get_str(c);
+    unsigned f = wire_get_u8(c);
+    l->granted = f & 1u;
+    l->held_before = (f & 2u) != 0;
+}
+
 void wire_get_trace(WireCursor *c, Trace *t)
 {
     memset(t, 0, sizeof(*t));
@@ -291,16 +316,8 @@ void wire_get_trace(WireCursor *c, Trace *t)
     t->duration_ms = wire_get_f64(c);
     t->nlocks = get_count(c, 8);
     t->locks = xcalloc(t->nlocks, sizeof(TraceLock));
-    for (size_t i = 0; i < t->nlocks; i++) {
-        TraceLock *l = &t->locks[i];
-        l->relation = wire_get_str(c);
-        l->role = static_role(wire_get_str(c));
-        l->locktype = wire_get_str(c);
-        l->mode = wire_get_str(c);
-        unsigned f = wire_get_u8(c);
-        l->granted = f & 1u;
-        l->held_before = (f & 2u) != 0;
-    }
+    for (size_t i = 0; i < t->nlocks; i++)
+        get_lock(c, &t->locks[i]);
     t->nrewrites = get_count(c, 8);
     t->rewrites = xcalloc(t->nrewrites, sizeof(char *));
     for (size_t i = 0; i < t->nrewrites; i++)
@@ -319,4 +336,17 @@ void wire_get_trace(WireCursor *c, Trace *t)
         t->changes[i].relation = wire_get_str(c);
         t->changes[i].detail = wire_get_str(c);
     }
+    t->nphases = get_count(c, 16);
+    t->phases = xcalloc(t->nphases, sizeof(TracePhase));
+    for (size_t i = 0; i < t->nphases; i++) {
+        TracePhase *p = &t->phases[i];
+        p->nlocks = get_count(c, 8);
+        p->locks = xcalloc(p->nlocks, sizeof(TraceLock));
+        for (size_t k = 0; k < p->nlocks; k++)
+            get_lock(c, &p->locks[k]);
+        get_lock(c, &p->waiting_for);
+    }
+    t->lock_held_ms = wire_get_f64(c);
+    t->lock_held_relation = wire_get_str(c);
+    t->lock_held_mode = wire_get_str(c);
 }

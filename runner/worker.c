@@ -241,10 +241,24 @@ static int run_job(Worker *w, size_t chain, long long pending, char **reason)
     bool stopped = false;
     for (size_t m = 0; m < ch->nmigs && !stopped; m++) {
         const Migration *mig = &ch->migs[m];
+        /* a migration its tool runs in one transaction: BEGIN before its first
+         * statement, COMMIT after its last (ROLLBACK when one failed) */
+        if (mig->wrap_tx && mig->nstmts && tracer_tx_begin(tr, &err) != 0) {
+            *reason = xasprintf("%s", err.msg);
+            rc = -1;
+            break;
+        }
         for (size_t s = 0; s < mig->nstmts; s++) {
             Trace t;
             if (tracer_run(tr, &mig->stmts[s], &t, &err) != 0) {
                 *reason = xasprintf("%s", err.msg);
+                rc = -1;
+                stopped = true;
+                break;
+            }
+            if (mig->wrap_tx && s + 1 == mig->nstmts && tracer_tx_end(tr, &t, &err) != 0) {
+                *reason = xasprintf("%s", err.msg);
+                trace_free(&t);
                 rc = -1;
                 stopped = true;
                 break;

@@ -170,6 +170,25 @@ static const char *const schema_steps[] = {
     "ALTER TABLE runs ADD COLUMN shard TEXT;\n"
     "ALTER TABLE runs ADD COLUMN corpus_id TEXT;\n"
     "CREATE INDEX runs_corpus_id ON runs (corpus_id);\n",
+    /* 4: phases of statements held by the observers at each stop (capture
+     * "phase"), and how long a migration's own transaction held its strongest
+     * lock (on the trace of its COMMIT, or of the last statement of a
+     * migration its tool wraps in a transaction) */
+    "ALTER TABLE traces ADD COLUMN lock_held_ms REAL;\n"
+    "ALTER TABLE traces ADD COLUMN lock_held_relation TEXT;\n"
+    "ALTER TABLE traces ADD COLUMN lock_held_mode TEXT;\n"
+    "CREATE TABLE phase_locks (\n"
+    "  id          INTEGER PRIMARY KEY,\n"
+    "  trace_id    INTEGER NOT NULL REFERENCES traces (id) ON DELETE CASCADE,\n"
+    "  phase       INTEGER NOT NULL,\n" /* 1-based, in order */
+    "  waiting     INTEGER NOT NULL,\n" /* 1: the lock the statement waited for at this stop */
+    "  relation    TEXT,\n"
+    "  role        TEXT,\n"
+    "  locktype    TEXT NOT NULL,\n"
+    "  mode        TEXT NOT NULL,\n"
+    "  granted     INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX phase_locks_trace ON phase_locks (trace_id);\n",
 };
 
 int store_schema_version(void) { return (int)ARRAY_LEN(schema_steps); }
@@ -185,6 +204,7 @@ enum {
     Q_JOB_INSERT,
     Q_TRACE_INSERT,
     Q_LOCK_INSERT,
+    Q_PHASE_LOCK_INSERT,
     Q_REWRITE_INSERT,
     Q_SCAN_INSERT,
     Q_CHANGE_INSERT,
@@ -216,7 +236,10 @@ static const char *const query_sql[Q_COUNT] = {
     [Q_JOB_INSERT] = "INSERT INTO jobs (run_id, chain, major, status, reason, attempts, "
                      "duration_ms, finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [Q_TRACE_INSERT] = "INSERT INTO traces (job_id, statement_id, major, status, sqlstate, "
-                       "message, capture, duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                       "message, capture, duration_ms, lock_held_ms, lock_held_relation, "
+                       "lock_held_mode) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [Q_PHASE_LOCK_INSERT] = "INSERT INTO phase_locks (trace_id, phase, waiting, relation, role, "
+                            "locktype, mode, granted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [Q_LOCK_INSERT] = "INSERT INTO locks (trace_id, relation, role, locktype, mode, granted, "
                       "held_before) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [Q_REWRITE_INSERT] = "INSERT INTO rewrites (trace_id, relation) VALUES (?1, ?2)",
@@ -758,6 +781,23 @@ static int put_prediction(Store *s, long long trace_id, const StorePrediction *p
     return step_done(s, q, err);
 }
 
+static int put_phase_lock(Store *s, long long trace_id, int phase, bool waiting, const TraceLock *l,
+                          Err *err)
+{
+    sqlite3_stmt *q = query(s, Q_PHASE_LOCK_INSERT, err);
+    if (!q)
+        return -1;
+    sqlite3_bind_int64(q, 1, trace_id);
+    sqlite3_bind_int(q, 2, phase);
+    sqlite3_bind_int(q, 3, waiting);
+    bind_text(q, 4, l->relation);
+    bind_text(q, 5, l->role);
+    bind_text(q, 6, l->locktype ? l->locktype : "relation");
+    bind_text(q, 7, l->mode ? l->mode : "");
+    sqlite3_bind_int(q, 8, l->granted);
+    return step_done(s, q, err);
+}
+
 static int put_trace(Store *s, long long job_id, long long stmt_id, int major, const Trace *t,
                      const StorePrediction *pred, Err *err)
 {
@@ -774,6 +814,11 @@ static int put_trace(Store *s, long long job_id, long long stmt_id, int major, c
     bind_text(q, 6, t->message);
     bind_text(q, 7, t->capture[0] ? t->capture : NULL);
     sqlite3_bind_double(q, 8, t->duration_ms);
+    if (t->lock_held_ms > 0) {
+        sqlite3_bind_double(q, 9, t->lock_held_ms);
+        bind_text(q, 10, t->lock_held_relation);
+        bind_text(q, 11, t->lock_held_mode);
+    }
     if (step_done(s, q, err) < 0)
         return -1;
     long long id = sqlite3_last_insert_rowid(s->db);
@@ -793,6 +838,16 @@ static int put_trace(Store *s, long long job_id, long long stmt_id, int major, c
         sqlite3_bind_int(q, 7, l->held_before);
         if (step_done(s, q, err) < 0)
             return -1;
+    }
+    for (size_t p = 0; p < t->nphases; p++) {
+        const TracePhase *ph = &t->phases[p];
+        for (size_t i = 0; i <= ph->nlocks; i++) {
+            const TraceLock *l = i < ph->nlocks ? &ph->locks[i] : &ph->waiting_for;
+            if (i == ph->nlocks && !l->mode)
+                break; /* it waited for nothing */
+            if (put_phase_lock(s, id, (int)p + 1, i == ph->nlocks, l, err) < 0)
+                return -1;
+        }
     }
     for (size_t i = 0; i < t->nrewrites; i++) {
         if (!(q = query(s, Q_REWRITE_INSERT, err)))

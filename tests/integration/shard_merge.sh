@@ -5,7 +5,7 @@
 #
 # What the comparison leaves out, and why (everything else of
 # `report --format json` is compared, per statement and version):
-#   - run.id, run.started_at, run.finished_at, every duration_ms: they belong
+#   - run.id, run.started_at, run.finished_at, every duration_ms and lock_held_ms (timings): they belong
 #     to one run, not to the observations;
 #   - for a result whose capture is not exact ("tx" or "phase"), i.e. locks
 #     read by an observer connection or by polling while the statement runs
@@ -31,7 +31,7 @@ norm() { # report.json -> normalised json on stdout
       del(.run.id, .run.started_at, .run.finished_at)
       | .statements |= map(
           (if ([.results[] | exact] | all) then . else del(.version_specific) end)
-          | .results |= with_entries(.value |= (del(.duration_ms)
+          | .results |= with_entries(.value |= (del(.duration_ms, .lock_held_ms)
               | if exact then . else del(.locks, .phases, .verdict) end)))
       | walk(if type == "string" then gsub("pg_temp_[0-9]+"; "pg_temp_N") else . end)' "$1"
 }

@@ -128,6 +128,41 @@ for v in "${VERSIONS[@]}"; do
     check "create_index_concurrently captured by the observer on $v (capture '$cap')" \
         test "$cap" = observer -o "$cap" = phase
 
+    # phases: held by the observers at each stop, in order (JSON contract)
+    check_eq "create_index_concurrently: capture phase, 4 stops on $v" \
+        "$(jq -r --arg v "$v" "$JQ_DEFS"'
+            [.statements[] | select(casename == "create_index_concurrently")] | max_by(.index) | .results[$v]
+            | "\(.capture) \(.phases | length)"' "$WORK/r.json")" "phase 4"
+    check_eq "create_index_concurrently: first waits for ShareUpdateExclusiveLock on cic_orders, then 3 times for an older transaction holding it, on $v" \
+        "$(jq -r --arg v "$v" "$JQ_DEFS"'
+            [.statements[] | select(casename == "create_index_concurrently")] | max_by(.index) | .results[$v].phases
+            | [.[0].waiting_for | "\(.relation) \(.mode)"] + [.[1:][] | "\(.waiting_for.relation) \([.locks[] | select(.relation == "cic_orders") | .mode] | join(","))"]
+            | join("; ")' "$WORK/r.json")" \
+        "cic_orders ShareUpdateExclusiveLock; virtualxid (older transaction) ShareUpdateExclusiveLock; virtualxid (older transaction) ShareUpdateExclusiveLock; virtualxid (older transaction) ShareUpdateExclusiveLock"
+    # a migration's own transaction: the CREATE INDEX is charged with its ShareLock only
+    check_eq "transaction_alter_then_index: CREATE INDEX adds ShareLock, AccessExclusiveLock held before, on $v" \
+        "$(jq -r --arg v "$v" "$JQ_DEFS"'
+            [.statements[] | select(casename == "transaction_alter_then_index" and (.sql | startswith("CREATE INDEX")))][0].results[$v]
+            | [.locks[] | select(.relation == "txai_orders") | "\(.mode)\(if .held_before then " held_before" else "" end)"] | sort | join(",")' "$WORK/r.json")" \
+        "AccessExclusiveLock held_before,ShareLock"
+    check_eq "transaction_alter_then_index: COMMIT reports the AccessExclusiveLock held, on $v" \
+        "$(jq -r --arg v "$v" "$JQ_DEFS"'
+            [.statements[] | select(casename == "transaction_alter_then_index")] | max_by(.index) | .results[$v]
+            | "\(.lock_held.relation) \(.lock_held.mode) \(.lock_held_ms > 0)"' "$WORK/r.json")" \
+        "txai_orders AccessExclusiveLock true"
+    check_eq "transaction_failed_statement: ALTER ok, 42P01, then 25P02, then ROLLBACK, on $v" \
+        "$(jq -r --arg v "$v" "$JQ_DEFS"'
+            [.statements[] | select(casename == "transaction_failed_statement") | select(.index > 2)] | sort_by(.index)
+            | map(.results[$v] | .error.sqlstate // .status) | join(" ")' "$WORK/r.json")" \
+        "ok 42P01 25P02 ok"
+    check_eq "do_block_ddl: marked do_block, AccessExclusiveLock and ShareLock on dob_orders, on $v" \
+        "$(jq -r --arg v "$v" "$JQ_DEFS"'
+            [.statements[] | select(casename == "do_block_ddl")] | max_by(.index)
+            | "\(.do_block) \([.results[$v].locks[] | select(.relation == "dob_orders") | .mode] | sort | join(","))"' "$WORK/r.json")" \
+        "true AccessExclusiveLock,ShareLock"
+    read -r st _ cap <<<"$(status_of set_lock_timeout_concurrently "$v")"
+    check_eq "set_lock_timeout_concurrently: ok, capture phase (the observers do not fire lock_timeout) on $v" "$st $cap" "ok phase"
+
     read -r _ _ sc <<<"$(rel_of set_not_null "$v" snn_users)"
     check_eq "set_not_null scans snn_users on $v" "$sc" yes
     want=yes; [ "$v" -ge 12 ] && want=no

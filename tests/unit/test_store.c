@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "report/render.h"
 #include "report/report.h"
 #include "report/runview.h"
 #include "store/store.h"
@@ -39,7 +40,7 @@ static Statement a2[] = {
 };
 static Statement b1[] = {
     {.index = 1, .line = 1, .sql = "CREATE TABLE orders (id int)", .fingerprint = 7,
-     .info = {.cls = "CREATE TABLE", .target = "orders"}},
+     .info = {.cls = "CREATE TABLE", .target = "orders", .in_do_block = true}},
     {.index = 2, .line = 2, .sql = "SELECT * FROM nope", .fingerprint = 0,
      .info = {.cls = "unparsed"}},
     {.index = 3, .line = 4,
@@ -73,6 +74,13 @@ static TraceLock l_alter[] = {
 };
 static TraceLock l_index[] = {{"users", "table", "relation", "ShareUpdateExclusiveLock", true, false}};
 static TraceLock l_waiting[] = {{"orders", "table", "relation", "AccessExclusiveLock", false, false}};
+/* the CIC held at two phases: the table, then an older transaction */
+static TraceLock ph_held[] = {{"users", "table", "relation", "ShareUpdateExclusiveLock", true, false}};
+static TracePhase ph_index[] = {
+    {.waiting_for = {"users", "table", "relation", "ShareUpdateExclusiveLock", false, false}},
+    {.locks = ph_held, .nlocks = 1,
+     .waiting_for = {"virtualxid (older transaction)", "virtualxid", "virtualxid", "ShareLock", false, false}},
+};
 static char *rw_users[] = {"users"};
 static TraceScan sc_users[] = {{"users", 1, 1000}};
 static TraceChange ch_create[] = {{"relation_created", "users", "r"}, {"index_created", "users_pkey", NULL}};
@@ -84,9 +92,10 @@ static Trace j_a10[] = {
      .locks = l_create, .nlocks = 3, .changes = ch_create, .nchanges = 2},
     {.mig = 0, .stmt = 1, .status = TRACE_OK, .capture = "tx", .duration_ms = 12.25,
      .locks = l_alter, .nlocks = 2, .rewrites = rw_users, .nrewrites = 1, .scans = sc_users,
-     .nscans = 1, .changes = ch_alter, .nchanges = 1},
-    {.mig = 1, .stmt = 0, .status = TRACE_OK, .capture = "observer", .duration_ms = 30,
-     .locks = l_index, .nlocks = 1},
+     .nscans = 1, .changes = ch_alter, .nchanges = 1, .lock_held_ms = 12.5,
+     .lock_held_relation = "users", .lock_held_mode = "AccessExclusiveLock"},
+    {.mig = 1, .stmt = 0, .status = TRACE_OK, .capture = "phase", .duration_ms = 30,
+     .locks = l_index, .nlocks = 1, .phases = ph_index, .nphases = 2},
 };
 /* chain 0 on 11: no rewrite any more */
 static Trace j_a11[] = {
@@ -282,7 +291,15 @@ static long long test_write(const char *path)
         {"SELECT subclasses FROM statements WHERE target_schema = 'public'",
          "ALTER TABLE ADD COLUMN; ALTER TABLE ADD CONSTRAINT FOREIGN KEY"},
         {"SELECT message FROM traces WHERE status = 'error'", "relation \"nope\" does not exist"},
-        {"SELECT capture FROM traces WHERE duration_ms = 30", "observer"},
+        {"SELECT capture FROM traces WHERE duration_ms = 30", "phase"},
+        {"SELECT group_concat(phase || ':' || waiting || ':' || relation || ':' || mode, ' ') FROM "
+         "(SELECT * FROM phase_locks ORDER BY id)",
+         "1:1:users:ShareUpdateExclusiveLock 2:0:users:ShareUpdateExclusiveLock "
+         "2:1:virtualxid (older transaction):ShareLock"},
+        {"SELECT lock_held_ms || ' ' || lock_held_relation || ' ' || lock_held_mode FROM traces "
+         "WHERE lock_held_ms IS NOT NULL",
+         "12.5 users AccessExclusiveLock"},
+        {"SELECT count(*) FROM traces WHERE lock_held_ms IS NULL AND lock_held_mode IS NULL", "9"},
         {"SELECT version FROM servers WHERE major = 11", "11.22"},
         {"SELECT reason FROM jobs WHERE chain = 1 AND major = 10", "worker died"},
         {"SELECT role || ' ' || locktype FROM locks WHERE mode = 'ExclusiveLock'",
@@ -329,6 +346,31 @@ static long long test_write(const char *path)
 }
 
 /* ---- reopen, refusals ------------------------------------------------------ */
+
+/* A store written by a build that knew every step but the phases' (the
+ * last): opened, it gets that step. */
+static void test_migrate_forward(void)
+{
+    char *p = path_in("schema1.db");
+    Err err = {0};
+    Store *s = store_open(p, true, &err);
+    CHECK(s != NULL, "new store: %s", err.msg);
+    store_close(s);
+    /* undo the last step (phases, lock_held) by hand */
+    char *undo = xasprintf("DROP TABLE phase_locks; ALTER TABLE traces DROP COLUMN lock_held_ms; "
+                           "ALTER TABLE traces DROP COLUMN lock_held_relation; "
+                           "ALTER TABLE traces DROP COLUMN lock_held_mode; PRAGMA user_version = %d",
+                           store_schema_version() - 1);
+    raw_exec(p, undo);
+    free(undo);
+    s = store_open(p, false, &err);
+    CHECK(s != NULL && store_migrated(s) == 1, "the store before phases migrated forward: %d steps",
+          s ? store_migrated(s) : -1);
+    CHECK(s && sql_int(store_db(s), "SELECT count(*) FROM phase_locks") == 0, "phase_locks exists");
+    CHECK(s && sql_int(store_db(s), "SELECT count(lock_held_ms) FROM traces") == 0, "lock_held_ms exists");
+    store_close(s);
+    free(p);
+}
 
 static void test_reopen(const char *path)
 {
@@ -469,7 +511,42 @@ static void test_runview(const char *path, long long run)
     CHECK(rv->stmts[1].version_specific, "rewrite on 10, none on 11");
     CHECK(!rv->stmts[0].version_specific, "same on 10 and 11, skipped on 12");
     CHECK(!rv->stmts[4].version_specific, "one version with a result only");
+    /* phases, the hold of a transaction's lock, the DO-block mark */
+    const RvResult *ph = runview_result(rv, &rv->stmts[2], 10);
+    CHECK(ph->nphases == 2, "phases read back: %zu", ph->nphases);
+    if (ph->nphases == 2) {
+        CHECK(ph->phases[0].nlocks == 0 && ph->phases[0].waiting_for &&
+                  strcmp(ph->phases[0].waiting_for->mode, "ShareUpdateExclusiveLock") == 0 &&
+                  !ph->phases[0].waiting_for->granted,
+              "phase 1 waits for the table");
+        CHECK(ph->phases[1].nlocks == 1 && ph->phases[1].locks[0].granted && ph->phases[1].waiting_for &&
+                  strcmp(ph->phases[1].waiting_for->relation, "virtualxid (older transaction)") == 0,
+              "phase 2 holds the table, waits for an older transaction");
+    }
+    const RvResult *lh = runview_result(rv, &rv->stmts[1], 10);
+    CHECK(lh->lock_held_ms == 12.5 && lh->lock_held_relation && strcmp(lh->lock_held_relation, "users") == 0,
+          "lock_held read back");
+    CHECK(runview_result(rv, &rv->stmts[1], 11)->lock_held_ms == 0, "no lock_held where none was written");
+    CHECK(rv->stmts[3].do_block && !rv->stmts[2].do_block, "do_block read back");
+    ReportOpts ro;
+    render_opts_init(&ro);
+    Buf text;
+    buf_init(&text);
+    report_text(rv, &ro, &text);
+    CHECK(text.data && strstr(text.data, "* DO block: the locks come from the DDL inside it") != NULL,
+          "text: the DO block is marked");
+    buf_free(&text);
     runview_free(rv);
+    Buf json;
+    buf_init(&json);
+    CHECK(report_json(s, run, &json, &err) == 0, "report_json: %s", err.msg);
+    CHECK(strstr(json.data, "\"capture\": \"phase\",\n") != NULL, "json: capture phase");
+    CHECK(strstr(json.data, "\"phases\": [") != NULL, "json: phases");
+    CHECK(strstr(json.data, "\"waiting_for\": {") != NULL, "json: waiting_for");
+    CHECK(strstr(json.data, "\"lock_held_ms\": 12.5") != NULL, "json: lock_held_ms");
+    CHECK(strstr(json.data, "\"do_block\": true") != NULL, "json: do_block");
+    CHECK(strstr(json.data, "\"held_before\": true") != NULL, "json: held_before");
+    buf_free(&json);
 
     RunSummary *runs;
     size_t n;
@@ -602,6 +679,7 @@ int main(void)
     char *path = path_in("lockmatrix.db");
     long long run = test_write(path);
     test_reopen(path);
+    test_migrate_forward();
     test_refusals(path);
     test_runview(path, run);
     test_locked(path, run);

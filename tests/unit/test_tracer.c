@@ -23,6 +23,7 @@ typedef struct ExpLock {
     const char *mode;     /* NULL: any mode, just present */
     int min, max;         /* majors where expected (0: any) */
     bool absent;          /* must not be there */
+    int held;             /* 1: held_before expected, -1: not held before, 0: either */
 } ExpLock;
 
 typedef struct Case {
@@ -74,7 +75,7 @@ static const Case cases[] = {
     {.name = "create index concurrently",
      .setup = "DROP TABLE IF EXISTS cic; CREATE TABLE cic(id int, v int); INSERT INTO cic SELECT g, g FROM generate_series(1, 1000) g",
      .sql = "CREATE INDEX CONCURRENTLY cic_v ON cic (v)", .target = "cic", .no_tx = true,
-     .capture = "observer", .rewrite_until = -1, .scan_until = -2,
+     .capture = "phase", .rewrite_until = -1, .scan_until = -2,
      .change_kind = "index_created", .change_relation = "cic_v",
      .locks = {{"cic", "table", "ShareUpdateExclusiveLock"},
                {"cic", "table", "ShareLock", .absent = true}}},
@@ -126,12 +127,12 @@ static const Case cases[] = {
      .sql = "SELECT 2", .rewrite_until = -1, .scan_until = -1, .no_relation_locks = true},
     {.name = "refused in a transaction block (25001): retried outside",
      .setup = "DROP TABLE IF EXISTS vac; CREATE TABLE vac(id int); INSERT INTO vac SELECT generate_series(1, 100)",
-     .sql = "VACUUM vac", .target = "vac", .capture = "observer",
+     .sql = "VACUUM vac", .target = "vac", .capture = "phase",
      .rewrite_until = -1, .scan_until = -2,
      .locks = {{"vac", "table", "ShareUpdateExclusiveLock"}}},
     {.name = "drop index concurrently (the index's table is held)",
      .setup = "DROP TABLE IF EXISTS dic; CREATE TABLE dic(id int); CREATE INDEX dic_id ON dic (id)",
-     .sql = "DROP INDEX CONCURRENTLY dic_id", .target = "dic_id", .no_tx = true, .capture = "observer",
+     .sql = "DROP INDEX CONCURRENTLY dic_id", .target = "dic_id", .no_tx = true, .capture = "phase",
      .rewrite_until = -1, .scan_until = -2,
      .change_kind = "index_dropped", .change_relation = "dic_id",
      .locks = {{"dic", "other", "ShareUpdateExclusiveLock"}}},
@@ -164,7 +165,7 @@ static const Case cases[] = {
     {.name = "create index concurrently that fails leaves an invalid index",
      .setup = "DROP TABLE IF EXISTS cicf; CREATE TABLE cicf(v int); INSERT INTO cicf VALUES (1), (1)",
      .sql = "CREATE UNIQUE INDEX CONCURRENTLY cicf_v ON cicf (v)", .target = "cicf", .no_tx = true,
-     .status = TRACE_ERROR, .sqlstate = "23505", .capture = "observer",
+     .status = TRACE_ERROR, .sqlstate = "23505", .capture = "phase",
      .rewrite_until = -1, .scan_until = -2,
      .change_kind = "index_created", .change_relation = "cicf_v",
      .locks = {{"cicf", "table", "ShareUpdateExclusiveLock"}}},
@@ -259,17 +260,21 @@ static const Case cases[] = {
      .setup = "DROP TABLE IF EXISTS pc; CREATE TABLE pc(id int); "
               "CREATE OR REPLACE PROCEDURE pc_fill() LANGUAGE plpgsql AS "
               "$$ BEGIN INSERT INTO pc VALUES (1); COMMIT; INSERT INTO pc VALUES (2); END $$",
-     .sql = "CALL pc_fill()", .target = "pc", .capture = "observer", .rewrite_until = -1,
+     .sql = "CALL pc_fill()", .target = "pc", .capture = "phase", .rewrite_until = -1,
      .scan_until = -2, .locks = {{"pc", "table", "RowExclusiveLock"}}},
     {.name = "an unqualified target also found in another schema",
      .setup = "DROP SCHEMA IF EXISTS arch CASCADE; DROP TABLE IF EXISTS tw; CREATE SCHEMA arch; "
               "CREATE TABLE arch.tw(id int); CREATE TABLE tw(id int)",
      .sql = "DROP TABLE tw, arch.tw", .target = "tw", .rewrite_until = -1, .scan_until = -1,
      .locks = {{"tw", "table", "AccessExclusiveLock"}, {"arch.tw", "other", "AccessExclusiveLock"}}},
-    {.name = "alter type add value before 12 (outside a transaction)", .max = 11,
-     .setup = "DROP TYPE IF EXISTS mood; CREATE TYPE mood AS ENUM ('sad')",
-     .sql = "ALTER TYPE mood ADD VALUE 'happy'", .no_tx_below = 12, .capture = "poll",
-     .rewrite_until = -1, .scan_until = -2},
+    {.name = "alter type add value before 12 (outside a transaction, held on its type)", .max = 11,
+     .setup = "DROP TYPE IF EXISTS mood; CREATE TYPE mood AS ENUM ('sad'); COMMENT ON TYPE mood IS 'keep me'",
+     .sql = "ALTER TYPE mood ADD VALUE 'happy'", .target = "mood", .no_tx_below = 12, .capture = "phase",
+     .rewrite_until = -1, .scan_until = -2, .locks = {{"type mood", "object", "ExclusiveLock"}}},
+    {.name = "the observers' COMMENT ON TYPE left no trace", .max = 11,
+     .sql = "DO $$ BEGIN IF obj_description('mood'::regtype, 'pg_type') IS DISTINCT FROM 'keep me' "
+            "THEN RAISE EXCEPTION 'comment lost'; END IF; END $$",
+     .rewrite_until = -1, .scan_until = -1},
     {.name = "alter type add value from 12 (inside a transaction)", .min = 12,
      .setup = "DROP TYPE IF EXISTS mood; CREATE TYPE mood AS ENUM ('sad')",
      .sql = "ALTER TYPE mood ADD VALUE 'happy'", .no_tx_below = 12, .rewrite_until = -1,
@@ -286,9 +291,21 @@ static void print_trace(const Trace *t)
     printf("    status %s %s %s capture %s %.2f ms\n", trace_status_name(t->status), t->sqlstate,
            t->message ? t->message : "", t->capture, t->duration_ms);
     for (size_t i = 0; i < t->nlocks; i++)
-        printf("    lock %-30s %-10s %-13s %s%s\n", t->locks[i].relation ? t->locks[i].relation : "-",
+        printf("    lock %-30s %-10s %-13s %s%s%s\n", t->locks[i].relation ? t->locks[i].relation : "-",
                t->locks[i].role, t->locks[i].locktype, t->locks[i].mode,
-               t->locks[i].granted ? "" : " (waiting)");
+               t->locks[i].granted ? "" : " (waiting)", t->locks[i].held_before ? " (held before)" : "");
+    for (size_t p = 0; p < t->nphases; p++) {
+        printf("    phase %zu: waits for %s %s %s\n", p + 1,
+               t->phases[p].waiting_for.relation ? t->phases[p].waiting_for.relation : "-",
+               t->phases[p].waiting_for.locktype ? t->phases[p].waiting_for.locktype : "-",
+               t->phases[p].waiting_for.mode ? t->phases[p].waiting_for.mode : "-");
+        for (size_t i = 0; i < t->phases[p].nlocks; i++)
+            printf("      holds %-28s %-10s %-13s %s\n",
+                   t->phases[p].locks[i].relation ? t->phases[p].locks[i].relation : "-",
+                   t->phases[p].locks[i].role, t->phases[p].locks[i].locktype, t->phases[p].locks[i].mode);
+    }
+    if (t->lock_held_ms > 0)
+        printf("    lock held %.2f ms: %s %s\n", t->lock_held_ms, t->lock_held_relation, t->lock_held_mode);
     for (size_t i = 0; i < t->nrewrites; i++)
         printf("    rewrite %s\n", t->rewrites[i]);
     for (size_t i = 0; i < t->nscans; i++)
@@ -303,7 +320,8 @@ static bool has_lock(const Trace *t, const ExpLock *e)
     for (size_t i = 0; i < t->nlocks; i++) {
         const TraceLock *l = &t->locks[i];
         if (l->relation && strcmp(l->relation, e->relation) == 0 && strcmp(l->role, e->role) == 0 &&
-            (!e->mode || strcmp(l->mode, e->mode) == 0))
+            (!e->mode || strcmp(l->mode, e->mode) == 0) &&
+            (!e->held || l->held_before == (e->held > 0)))
             return true;
     }
     return false;
@@ -317,12 +335,21 @@ static bool has_name(char **names, size_t n, const char *name)
     return false;
 }
 
+/* A statement as the corpus gives it: classified (its class decides how the
+ * observers hold it), with the case's own target and flags. Free with
+ * free_stmt. */
 static Statement make_stmt(const char *sql, const Case *c, char **refs)
 {
     Statement st;
     memset(&st, 0, sizeof(st));
     st.index = 1;
     st.sql = (char *)sql;
+    StmtInfo ci;
+    classify_statement(sql, &ci);
+    st.info.cls = ci.cls;
+    st.info.in_do_block = ci.in_do_block;
+    ci.cls = NULL;
+    classify_free(&ci);
     if (c) {
         st.info.target = (char *)c->target;
         st.info.target_schema = (char *)c->target_schema;
@@ -338,6 +365,12 @@ static Statement make_stmt(const char *sql, const Case *c, char **refs)
     return st;
 }
 
+static void free_stmt(Statement *st)
+{
+    free(st->info.cls);
+    st->info.cls = NULL;
+}
+
 static void run_case(Tracer *tr, const Case *c, int major, bool verbose)
 {
     Err err = {0};
@@ -346,12 +379,14 @@ static void run_case(Tracer *tr, const Case *c, int major, bool verbose)
     if (c->setup) {
         Statement setup = make_stmt(c->setup, NULL, refs);
         int rc = tracer_run(tr, &setup, &t, &err);
+        free_stmt(&setup);
         CHECK(rc == 0 && t.status == TRACE_OK, "%s: setup: %s %s", c->name, err.msg,
               t.message ? t.message : "");
         trace_free(&t);
     }
     Statement st = make_stmt(c->sql, c, refs);
     int rc = tracer_run(tr, &st, &t, &err);
+    free_stmt(&st);
     if (verbose) {
         printf("%d: %s: %s\n", major, c->name, c->sql);
         print_trace(&t);
@@ -417,6 +452,439 @@ static void run_case(Tracer *tr, const Case *c, int major, bool verbose)
     err_clear(&err);
     int v = tracer_verify_cache(tr, &err);
     CHECK(v == 0, "%s on %d: the incremental snapshot equals a full one: %s", c->name, major, err.msg);
+}
+
+/* ---- phase capture ------------------------------------------------------------------ */
+
+/* A statement that cannot run in a transaction block, held by the observers
+ * at each of its phases. Each case runs PHASE_ROUNDS times on a fresh setup: the
+ * phases (and the union) must come out the same every time. */
+typedef struct PhaseCase {
+    const char *name;
+    int min;               /* majors from */
+    const char *setup;
+    const char *sql;
+    const char *target, *referenced;
+    int nphases;           /* exactly so many stops (0: at least min_phases) */
+    int min_phases;
+    const char *first_rel, *first_role, *first_mode; /* the lock the first stop waits for */
+    int older;             /* at least so many stops wait for an older transaction */
+    const char *held_rel, *held_mode; /* held at every stop after the first that holds anything */
+    ExpLock locks[3];      /* in the union */
+    bool first_released;   /* the first stop's lock is gone by the second stop */
+} PhaseCase;
+
+#define PHASE_ROUNDS 3
+
+static const PhaseCase phase_cases[] = {
+    {.name = "create index concurrently",
+     .setup = "DROP TABLE IF EXISTS pcic; CREATE TABLE pcic(id int, v int); "
+              "INSERT INTO pcic SELECT g, g FROM generate_series(1, 1000) g",
+     .sql = "CREATE INDEX CONCURRENTLY pcic_v ON pcic (v)", .target = "pcic", .nphases = 4,
+     .first_rel = "pcic", .first_role = "table", .first_mode = "ShareUpdateExclusiveLock", .older = 3,
+     .held_rel = "pcic", .held_mode = "ShareUpdateExclusiveLock",
+     .locks = {{"pcic", "table", "ShareUpdateExclusiveLock"},
+               {"pcic", "table", "ShareLock", .absent = true}}},
+    {.name = "drop index concurrently",
+     .setup = "DROP TABLE IF EXISTS pdic; CREATE TABLE pdic(id int); CREATE INDEX pdic_id ON pdic (id)",
+     .sql = "DROP INDEX CONCURRENTLY pdic_id", .target = "pdic_id", .nphases = 3,
+     .first_rel = "pdic", .first_role = "other", .first_mode = "ShareUpdateExclusiveLock", .older = 2,
+     .held_rel = "pdic", .held_mode = "ShareUpdateExclusiveLock",
+     .locks = {{"pdic", "other", "ShareUpdateExclusiveLock"},
+               {"pdic_id", "table", "ShareUpdateExclusiveLock"}}},
+    {.name = "reindex index concurrently", .min = 12,
+     .setup = "DROP TABLE IF EXISTS pric; CREATE TABLE pric(id int, v int); "
+              "INSERT INTO pric SELECT g, g FROM generate_series(1, 1000) g; CREATE INDEX pric_v ON pric (v)",
+     .sql = "REINDEX INDEX CONCURRENTLY pric_v", .target = "pric_v", .min_phases = 5,
+     .first_rel = "pric", .first_role = "other", .first_mode = "ShareUpdateExclusiveLock", .older = 4,
+     .held_rel = "pric", .held_mode = "ShareUpdateExclusiveLock",
+     .locks = {{"pric", "other", "ShareUpdateExclusiveLock"},
+               {"pric_v", "table", "ShareUpdateExclusiveLock"},
+               {"pric", "other", "AccessExclusiveLock", .absent = true}}},
+    {.name = "reindex table concurrently", .min = 12,
+     .setup = "DROP TABLE IF EXISTS prt; CREATE TABLE prt(id int primary key, v int); "
+              "INSERT INTO prt SELECT g, g FROM generate_series(1, 1000) g; CREATE INDEX prt_v ON prt (v)",
+     .sql = "REINDEX TABLE CONCURRENTLY prt", .target = "prt", .min_phases = 5,
+     .first_rel = "prt", .first_role = "table", .first_mode = "ShareUpdateExclusiveLock", .older = 4,
+     .held_rel = "prt", .held_mode = "ShareUpdateExclusiveLock",
+     .locks = {{"prt", "table", "ShareUpdateExclusiveLock"},
+               {"prt_v", "index", "ShareUpdateExclusiveLock"},
+               {"prt", "table", "AccessExclusiveLock", .absent = true}}},
+    {.name = "detach partition concurrently", .min = 14,
+     .setup = "DROP TABLE IF EXISTS pdp, pdp_1; CREATE TABLE pdp(id int) PARTITION BY RANGE (id); "
+              "CREATE TABLE pdp_1 PARTITION OF pdp FOR VALUES FROM (0) TO (10); "
+              "CREATE TABLE pdp_2 PARTITION OF pdp FOR VALUES FROM (10) TO (20)",
+     .sql = "ALTER TABLE pdp DETACH PARTITION pdp_1 CONCURRENTLY", .target = "pdp", .referenced = "pdp_1",
+     .min_phases = 3,
+     .first_rel = "pdp", .first_role = "table", .first_mode = "ShareUpdateExclusiveLock", .older = 1,
+     .held_rel = "pdp", .held_mode = "ShareUpdateExclusiveLock",
+     .locks = {{"pdp", "table", "ShareUpdateExclusiveLock"},
+               {"pdp_1", "referenced", "AccessExclusiveLock"},
+               {"pdp", "table", "AccessExclusiveLock", .absent = true}}},
+    /* VACUUM looks the table up under an AccessShareLock that it lets go at
+     * once (microseconds: no sampler sees it), then takes ShareUpdateExclusiveLock
+     * in a transaction of its own: both requests are stops (10 has no lookup lock) */
+    {.name = "vacuum: a lock held for microseconds", .min = 11,
+     .setup = "DROP TABLE IF EXISTS pvac; CREATE TABLE pvac(id int); INSERT INTO pvac SELECT generate_series(1, 1000)",
+     .sql = "VACUUM pvac", .target = "pvac", .nphases = 2,
+     .first_rel = "pvac", .first_role = "table", .first_mode = "AccessShareLock", .first_released = true,
+     .locks = {{"pvac", "table", "AccessShareLock"}, {"pvac", "table", "ShareUpdateExclusiveLock"}}},
+    {.name = "vacuum on 10", .min = 10,
+     .setup = "DROP TABLE IF EXISTS pvac; CREATE TABLE pvac(id int); INSERT INTO pvac SELECT generate_series(1, 1000)",
+     .sql = "VACUUM pvac", .target = "pvac", .min_phases = 1,
+     .locks = {{"pvac", "table", "ShareUpdateExclusiveLock"}}},
+    {.name = "vacuum full", .min = 11,
+     .setup = "DROP TABLE IF EXISTS pvf; CREATE TABLE pvf(id int); INSERT INTO pvf SELECT generate_series(1, 1000)",
+     .sql = "VACUUM FULL pvf", .target = "pvf", .nphases = 2,
+     .first_rel = "pvf", .first_role = "table", .first_mode = "AccessShareLock", .first_released = true,
+     .locks = {{"pvf", "table", "AccessExclusiveLock"}}},
+};
+
+/* The phases and the union as one string, to compare runs. Caller frees. */
+static char *phase_signature(const Trace *t)
+{
+    Buf b;
+    buf_init(&b);
+    buf_printf(&b, "%s %s|", trace_status_name(t->status), t->capture);
+    for (size_t i = 0; i < t->nlocks; i++)
+        buf_printf(&b, "%s %s %s;", t->locks[i].relation, t->locks[i].role, t->locks[i].mode);
+    for (size_t p = 0; p < t->nphases; p++) {
+        const TracePhase *ph = &t->phases[p];
+        buf_printf(&b, "|%zu waits %s %s:", p + 1, ph->waiting_for.relation, ph->waiting_for.mode);
+        for (size_t i = 0; i < ph->nlocks; i++)
+            buf_printf(&b, "%s %s %s,", ph->locks[i].relation, ph->locks[i].role, ph->locks[i].mode);
+    }
+    return buf_steal(&b);
+}
+
+static bool phase_holds(const TracePhase *p, const char *rel, const char *mode)
+{
+    for (size_t i = 0; i < p->nlocks; i++)
+        if (strcmp(p->locks[i].relation, rel) == 0 && strcmp(p->locks[i].mode, mode) == 0)
+            return true;
+    return false;
+}
+
+static void run_phase_case(Tracer *tr, const PhaseCase *c, int major, bool verbose)
+{
+    char *first_sig = NULL;
+    for (int round = 0; round < PHASE_ROUNDS; round++) {
+        Err err = {0};
+        Trace t;
+        char *refs[1];
+        Statement setup = make_stmt(c->setup, NULL, refs);
+        int rc = tracer_run(tr, &setup, &t, &err);
+        free_stmt(&setup);
+        CHECK(rc == 0 && t.status == TRACE_OK, "%s: setup: %s %s", c->name, err.msg, t.message ? t.message : "");
+        trace_free(&t);
+        Case cc = {.target = c->target, .referenced = c->referenced};
+        Statement st = make_stmt(c->sql, &cc, refs);
+        rc = tracer_run(tr, &st, &t, &err);
+        free_stmt(&st);
+        if (verbose && round == 0) {
+            printf("%d: %s: %s\n", major, c->name, c->sql);
+            print_trace(&t);
+        }
+        CHECK(rc == 0 && t.status == TRACE_OK, "%s on %d: ok: %s %s", c->name, major, err.msg,
+              t.message ? t.message : "");
+        CHECK_STR(t.capture, "phase", "%s on %d (round %d): capture", c->name, major, round + 1);
+        if (c->nphases)
+            CHECK(t.nphases == (size_t)c->nphases, "%s on %d: %d phases, got %zu", c->name, major,
+                  c->nphases, t.nphases);
+        else
+            CHECK(t.nphases >= (size_t)c->min_phases, "%s on %d: at least %d phases, got %zu", c->name,
+                  major, c->min_phases, t.nphases);
+        if (t.nphases && c->first_rel) {
+            const TraceLock *w = &t.phases[0].waiting_for;
+            CHECK(w->relation && strcmp(w->relation, c->first_rel) == 0 && strcmp(w->role, c->first_role) == 0 &&
+                      strcmp(w->mode, c->first_mode) == 0 && !w->granted,
+                  "%s on %d: the first stop waits for %s %s %s, got %s %s %s", c->name, major,
+                  c->first_rel, c->first_role, c->first_mode, w->relation, w->role, w->mode);
+        }
+        int older = 0;
+        for (size_t p = 0; p < t.nphases; p++) {
+            const TraceLock *w = &t.phases[p].waiting_for;
+            CHECK(w->mode != NULL, "%s on %d: stop %zu waits for something", c->name, major, p + 1);
+            if (w->relation && strcmp(w->relation, "virtualxid (older transaction)") == 0 &&
+                strcmp(w->mode, "ShareLock") == 0) {
+                older++;
+                /* while it waits for older transactions it keeps its table lock */
+                if (c->held_rel)
+                    CHECK(phase_holds(&t.phases[p], c->held_rel, c->held_mode) ||
+                              t.phases[p].nlocks == 0,
+                          "%s on %d: stop %zu holds %s %s", c->name, major, p + 1, c->held_rel,
+                          c->held_mode);
+            }
+        }
+        CHECK(older >= c->older, "%s on %d: %d stops wait for older transactions, want %d", c->name,
+              major, older, c->older);
+        if (c->held_rel) {
+            bool any = false;
+            for (size_t p = 1; p < t.nphases; p++)
+                any = any || phase_holds(&t.phases[p], c->held_rel, c->held_mode);
+            CHECK(any, "%s on %d: %s %s held through its phases", c->name, major, c->held_rel, c->held_mode);
+        }
+        if (c->first_released && t.nphases >= 2)
+            CHECK(!phase_holds(&t.phases[1], c->first_rel, c->first_mode),
+                  "%s on %d: %s %s was let go before the next request, and still captured", c->name,
+                  major, c->first_rel, c->first_mode);
+        for (const ExpLock *e = c->locks; e < c->locks + 3 && e->relation; e++)
+            CHECK(has_lock(&t, e) != e->absent, "%s on %d: lock %s %s %s %s", c->name, major,
+                  e->relation, e->role, e->mode ? e->mode : "(any)", e->absent ? "absent" : "present");
+        char *sig = phase_signature(&t);
+        if (!first_sig)
+            first_sig = sig;
+        else {
+            CHECK(strcmp(sig, first_sig) == 0, "%s on %d: round %d captures what round 1 did:\n#   %s\n#   %s",
+                  c->name, major, round + 1, first_sig, sig);
+            free(sig);
+        }
+        trace_free(&t);
+        err_clear(&err);
+        CHECK(tracer_verify_cache(tr, &err) == 0, "%s on %d: snapshot: %s", c->name, major, err.msg);
+    }
+    free(first_sig);
+}
+
+/* ---- a migration's own transactions, and session settings --------------------------- */
+
+typedef struct Step {
+    const char *sql;         /* NULL ends the script */
+    const char *target;
+    int wrap;                /* 1: tracer_tx_begin before it; 2: tracer_tx_end after it */
+    const char *other;       /* run first on another session (it holds a lock meanwhile) */
+    TraceStatus status;
+    const char *sqlstate;
+    const char *capture;     /* NULL: "tx" */
+    ExpLock locks[4];
+    bool only_listed;        /* every lock the statement added (not held before) on a user
+                                relation is one of locks[] */
+    const char *held_rel, *held_mode; /* lock_held_* expected; NULL: none */
+    const char *change_kind, *change_relation;
+    int scan;                /* 1: a sequential scan of the target, -1: no scan at all, 0: not checked */
+} Step;
+
+typedef struct Script {
+    const char *name;
+    int min;                 /* majors from */
+    const char *setup;
+    Step steps[10];
+} Script;
+
+#define AEL "AccessExclusiveLock"
+
+static const Script scripts[] = {
+    {"BEGIN; ALTER TABLE; CREATE INDEX; COMMIT: one transaction", 0,
+     "DROP TABLE IF EXISTS txa; CREATE TABLE txa(id int); INSERT INTO txa SELECT generate_series(1, 100)",
+     {{.sql = "BEGIN", .capture = "none"},
+      {.sql = "ALTER TABLE txa ADD COLUMN c int", .target = "txa",
+       .locks = {{"txa", "table", AEL, .held = -1}}, .only_listed = true,
+       .change_kind = "column_added", .change_relation = "txa", .scan = -1},
+      {.sql = "CREATE INDEX txa_c ON txa (c)", .target = "txa", .scan = 1,
+       .locks = {{"txa", "table", "ShareLock", .held = -1}, {"txa", "table", AEL, .held = 1},
+                 {"txa_c", "new", AEL, .held = -1}, {"txa", "table", AEL, .held = -1, .absent = true}},
+       .only_listed = true, .change_kind = "index_created", .change_relation = "txa_c"},
+      {.sql = "COMMIT", .capture = "none", .held_rel = "txa", .held_mode = AEL,
+       .locks = {{"txa", "other", AEL, .held = 1}}},
+      {.sql = "ALTER TABLE txa ADD COLUMN c2 int", .target = "txa",
+       .locks = {{"txa", "table", AEL, .held = -1}}, .only_listed = true}}},
+    {"a failing statement aborts the transaction: 25P02 until ROLLBACK", 0,
+     NULL,
+     {{.sql = "BEGIN", .capture = "none"},
+      {.sql = "ALTER TABLE txa ADD COLUMN d int", .target = "txa", .locks = {{"txa", "table", AEL}}},
+      {.sql = "ALTER TABLE no_such_table ADD COLUMN x int", .target = "no_such_table",
+       .status = TRACE_ERROR, .sqlstate = "42P01"},
+      {.sql = "ALTER TABLE txa ADD COLUMN e int", .target = "txa", .status = TRACE_ERROR,
+       .sqlstate = "25P02", .capture = "none"},
+      {.sql = "ROLLBACK", .capture = "none", .held_rel = "txa", .held_mode = AEL},
+      {.sql = "ALTER TABLE txa ADD COLUMN d int", .target = "txa",
+       .change_kind = "column_added", .change_relation = "txa"}}},
+    {"a statement that cannot run in a transaction block, inside one: refused as in production", 0,
+     NULL,
+     {{.sql = "BEGIN", .capture = "none"},
+      {.sql = "CREATE INDEX CONCURRENTLY txa_d ON txa (d)", .target = "txa", .status = TRACE_ERROR,
+       .sqlstate = "25001"},
+      {.sql = "SELECT 1", .status = TRACE_ERROR, .sqlstate = "25P02", .capture = "none"},
+      {.sql = "COMMIT", .capture = "none"},
+      {.sql = "SELECT 1"}}},
+    {"two transactions in one file", 0,
+     NULL,
+     {{.sql = "BEGIN", .capture = "none"},
+      {.sql = "ALTER TABLE txa ADD COLUMN m1 int", .target = "txa", .locks = {{"txa", "table", AEL, .held = -1}}},
+      {.sql = "COMMIT", .capture = "none", .held_rel = "txa", .held_mode = AEL},
+      {.sql = "BEGIN", .capture = "none"},
+      {.sql = "ALTER TABLE txa ADD COLUMN m2 int", .target = "txa", .locks = {{"txa", "table", AEL, .held = -1}},
+       .only_listed = true, .change_kind = "column_added", .change_relation = "txa"},
+      {.sql = "COMMIT", .capture = "none", .held_rel = "txa", .held_mode = AEL}}},
+    {"a COMMIT refused (deferred constraint): the transaction is rolled back", 0,
+     "DROP TABLE IF EXISTS txd_child, txd_parent; CREATE TABLE txd_parent(id int primary key); "
+     "CREATE TABLE txd_child(pid int REFERENCES txd_parent DEFERRABLE INITIALLY DEFERRED)",
+     {{.sql = "BEGIN", .capture = "none"},
+      {.sql = "ALTER TABLE txd_child ADD COLUMN note text", .target = "txd_child"},
+      {.sql = "INSERT INTO txd_child VALUES (1)", .target = "txd_child"},
+      {.sql = "COMMIT", .capture = "none", .status = TRACE_ERROR, .sqlstate = "23503",
+       .held_rel = "txd_child", .held_mode = AEL},
+      {.sql = "ALTER TABLE txd_child ADD COLUMN note text", .target = "txd_child",
+       .change_kind = "column_added", .change_relation = "txd_child"}}},
+    {"COMMIT AND CHAIN: two transactions", 12,
+     NULL,
+     {{.sql = "BEGIN", .capture = "none"},
+      {.sql = "ALTER TABLE txa ADD COLUMN f int", .target = "txa", .locks = {{"txa", "table", AEL, .held = -1}}},
+      {.sql = "COMMIT AND CHAIN", .capture = "none", .held_rel = "txa", .held_mode = AEL},
+      {.sql = "ALTER TABLE txa ADD COLUMN g int", .target = "txa", .locks = {{"txa", "table", AEL, .held = -1}},
+       .only_listed = true},
+      {.sql = "COMMIT", .capture = "none", .held_rel = "txa", .held_mode = AEL}}},
+    {"a migration its tool wraps in a transaction (wrap_tx)", 0,
+     NULL,
+     {{.sql = "ALTER TABLE txa ADD COLUMN h int", .target = "txa", .wrap = 1,
+       .locks = {{"txa", "table", AEL, .held = -1}}},
+      {.sql = "CREATE INDEX txa_h ON txa (h)", .target = "txa", .wrap = 2,
+       .locks = {{"txa", "table", "ShareLock", .held = -1}, {"txa", "table", AEL, .held = 1}},
+       .only_listed = true, .held_rel = "txa", .held_mode = AEL},
+      {.sql = "ALTER TABLE txa ADD COLUMN h2 int", .target = "txa", .locks = {{"txa", "table", AEL, .held = -1}}}}},
+    {"a savepoint rolled back: the catalog is read again", 0,
+     NULL,
+     {{.sql = "BEGIN", .capture = "none"},
+      {.sql = "ALTER TABLE txa ADD COLUMN i int", .target = "txa"},
+      {.sql = "SAVEPOINT s1", .capture = "none"},
+      {.sql = "ALTER TABLE txa ADD COLUMN j int", .target = "txa"},
+      {.sql = "ROLLBACK TO SAVEPOINT s1", .capture = "none"},
+      {.sql = "ALTER TABLE txa ADD COLUMN j int", .target = "txa", .change_kind = "column_added",
+       .change_relation = "txa", .locks = {{"txa", "table", AEL, .held = 1}}},
+      {.sql = "COMMIT", .capture = "none", .held_rel = "txa", .held_mode = AEL}}},
+    {"SET lock_timeout: it fires on a lock another session holds, not on the observers", 0,
+     "DROP TABLE IF EXISTS slt; CREATE TABLE slt(id int); INSERT INTO slt SELECT generate_series(1, 100)",
+     {{.sql = "SET lock_timeout = '50ms'"},
+      {.sql = "ALTER TABLE slt ADD COLUMN k int", .target = "slt",
+       .other = "BEGIN; LOCK TABLE slt IN ACCESS SHARE MODE", .status = TRACE_ERROR, .sqlstate = "55P03"},
+      {.sql = "CREATE INDEX CONCURRENTLY slt_id ON slt (id)", .target = "slt", .capture = "phase",
+       .locks = {{"slt", "table", "ShareUpdateExclusiveLock"}}},
+      {.sql = "ALTER TABLE slt ADD COLUMN k int", .target = "slt",
+       .other = "BEGIN; LOCK TABLE slt IN ACCESS SHARE MODE", .status = TRACE_ERROR, .sqlstate = "55P03"},
+      {.sql = "RESET lock_timeout"},
+      {.sql = "ALTER TABLE slt ADD COLUMN k int", .target = "slt", .change_kind = "column_added",
+       .change_relation = "slt"}}},
+    {"SET statement_timeout and search_path apply to the statements after them", 0,
+     "DROP SCHEMA IF EXISTS lmsp CASCADE; CREATE SCHEMA lmsp",
+     {{.sql = "SET statement_timeout = '100ms'"},
+      {.sql = "SELECT pg_sleep(1)", .status = TRACE_ERROR, .sqlstate = "57014"},
+      {.sql = "ALTER TABLE slt ADD COLUMN l int", .target = "slt", .change_kind = "column_added",
+       .change_relation = "slt"},
+      {.sql = "RESET statement_timeout"},
+      {.sql = "SET search_path = lmsp"},
+      {.sql = "CREATE TABLE sp_t(id int)", .target = "sp_t", .change_kind = "relation_created",
+       .change_relation = "lmsp.sp_t", .locks = {{"lmsp.sp_t", "new", AEL}}},
+      {.sql = "ALTER TABLE sp_t ADD COLUMN c int", .target = "sp_t", .change_kind = "column_added",
+       .change_relation = "lmsp.sp_t"},
+      {.sql = "RESET search_path"}}},
+    {"SET ROLE: a role with no rights on the catalog's tables of others still traces", 0,
+     "DROP SCHEMA IF EXISTS lm_app_s CASCADE; "
+     "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'lm_app') THEN CREATE ROLE lm_app; END IF; END $$; "
+     "CREATE SCHEMA lm_app_s AUTHORIZATION lm_app",
+     {{.sql = "SET ROLE lm_app"},
+      {.sql = "CREATE TABLE lm_app_s.t(id int)", .target = "t", .change_kind = "relation_created",
+       .change_relation = "lm_app_s.t"},
+      {.sql = "ALTER TABLE lm_app_s.t ADD COLUMN c int", .target = "t", .change_kind = "column_added",
+       .change_relation = "lm_app_s.t", .locks = {{"lm_app_s.t", "table", AEL}}},
+      {.sql = "RESET ROLE"}}},
+};
+
+static void run_script(Tracer *tr, const char *conninfo, const Script *sc, int major, bool verbose)
+{
+    Err err = {0};
+    Trace t;
+    char *refs[1];
+    if (sc->setup) {
+        Statement setup = make_stmt(sc->setup, NULL, refs);
+        int rc = tracer_run(tr, &setup, &t, &err);
+        free_stmt(&setup);
+        CHECK(rc == 0 && t.status == TRACE_OK, "%s: setup: %s %s", sc->name, err.msg, t.message ? t.message : "");
+        trace_free(&t);
+    }
+    for (const Step *s = sc->steps; s < sc->steps + 10 && s->sql; s++) {
+        PgConn *other = NULL;
+        PgReply r;
+        if (s->other) {
+            other = pgconn_connect(conninfo, 5000, &err);
+            CHECK(other && pgconn_exec(other, s->other, 5000, &r) == PG_OK, "%s: other session", sc->name);
+            if (other)
+                pgreply_clear(&r);
+        }
+        if (s->wrap == 1)
+            CHECK(tracer_tx_begin(tr, &err) == 0, "%s: tx_begin: %s", sc->name, err.msg);
+        Case cc = {.target = s->target};
+        Statement st = make_stmt(s->sql, &cc, refs);
+        st.info.tx_control = st.info.cls && (strcmp(st.info.cls, "BEGIN") == 0 || strcmp(st.info.cls, "COMMIT") == 0 ||
+                                             strcmp(st.info.cls, "ROLLBACK") == 0 || strcmp(st.info.cls, "SAVEPOINT") == 0 ||
+                                             strcmp(st.info.cls, "ROLLBACK TO SAVEPOINT") == 0);
+        st.info.no_tx = st.info.cls && strstr(st.info.cls, "CONCURRENTLY") != NULL;
+        int rc = tracer_run(tr, &st, &t, &err);
+        free_stmt(&st);
+        if (s->wrap == 2)
+            CHECK(tracer_tx_end(tr, &t, &err) == 0, "%s: tx_end: %s", sc->name, err.msg);
+        if (other) {
+            pgconn_exec(other, "ROLLBACK", 5000, &r);
+            pgreply_clear(&r);
+            pgconn_close(other);
+        }
+        if (verbose) {
+            printf("%d: %s: %s\n", major, sc->name, s->sql);
+            print_trace(&t);
+        }
+        CHECK(rc == 0, "%s / %s: tracer_run: %s", sc->name, s->sql, err.msg);
+        CHECK(t.status == s->status, "%s / %s on %d: status %s (%s)", sc->name, s->sql, major,
+              trace_status_name(t.status), t.message ? t.message : "");
+        if (s->sqlstate)
+            CHECK_STR(t.sqlstate, s->sqlstate, "%s / %s on %d: sqlstate", sc->name, s->sql, major);
+        CHECK_STR(t.capture, s->capture ? s->capture : "tx", "%s / %s on %d: capture", sc->name, s->sql, major);
+        for (const ExpLock *e = s->locks; e < s->locks + 4 && e->relation; e++)
+            CHECK(has_lock(&t, e) != e->absent, "%s / %s on %d: lock %s %s %s%s %s", sc->name, s->sql,
+                  major, e->relation, e->role, e->mode, e->held > 0 ? " held before" : e->held < 0 ? " added" : "",
+                  e->absent ? "absent" : "present");
+        if (s->only_listed)
+            for (size_t i = 0; i < t.nlocks; i++) {
+                const TraceLock *l = &t.locks[i];
+                if (l->held_before || strcmp(l->locktype, "relation") != 0 || strcmp(l->role, "catalog") == 0 ||
+                    strcmp(l->role, "new") == 0)
+                    continue;
+                bool listed = false;
+                for (const ExpLock *e = s->locks; e < s->locks + 4 && e->relation; e++)
+                    listed = listed || (!e->absent && strcmp(e->relation, l->relation) == 0 &&
+                                        strcmp(e->mode, l->mode) == 0 && e->held <= 0);
+                listed = listed || strncmp(l->relation, "toast", 5) == 0;
+                CHECK(listed, "%s / %s on %d: charged only with what it added, not %s %s", sc->name,
+                      s->sql, major, l->relation, l->mode);
+            }
+        if (s->held_rel) {
+            CHECK(t.lock_held_ms > 0 && t.lock_held_relation && strcmp(t.lock_held_relation, s->held_rel) == 0 &&
+                      t.lock_held_mode && strcmp(t.lock_held_mode, s->held_mode) == 0,
+                  "%s / %s on %d: lock held %s %s (got %.3f ms %s %s)", sc->name, s->sql, major, s->held_rel,
+                  s->held_mode, t.lock_held_ms, t.lock_held_relation ? t.lock_held_relation : "-",
+                  t.lock_held_mode ? t.lock_held_mode : "-");
+        } else {
+            CHECK(t.lock_held_ms == 0, "%s / %s on %d: no lock_held", sc->name, s->sql, major);
+        }
+        if (s->scan) {
+            bool got = false;
+            for (size_t i = 0; i < t.nscans; i++)
+                got = got || strcmp(t.scans[i].relation, s->target) == 0;
+            if (s->scan > 0)
+                CHECK(got, "%s / %s on %d: a scan of %s", sc->name, s->sql, major, s->target);
+            else
+                CHECK(t.nscans == 0, "%s / %s on %d: no scan (got %zu, first %s)", sc->name, s->sql, major,
+                      t.nscans, t.nscans ? t.scans[0].relation : "");
+        }
+        if (s->change_kind) {
+            bool got = false;
+            for (size_t i = 0; i < t.nchanges; i++)
+                got = got || (strcmp(t.changes[i].kind, s->change_kind) == 0 &&
+                              strcmp(t.changes[i].relation, s->change_relation) == 0);
+            CHECK(got, "%s / %s on %d: change %s %s", sc->name, s->sql, major, s->change_kind, s->change_relation);
+        }
+        trace_free(&t);
+        err_clear(&err);
+        CHECK(tracer_verify_cache(tr, &err) == 0, "%s / %s on %d: snapshot: %s", sc->name, s->sql, major, err.msg);
+    }
 }
 
 /* Overhead: the same statements traced and run plainly (autocommit, one
@@ -518,6 +986,12 @@ static void run_server(const char *conninfo, int major)
     for (size_t i = 0; i < ARRAY_LEN(cases); i++)
         if (in_range(major, cases[i].min, cases[i].max))
             run_case(tr, &cases[i], major, verbose);
+    for (size_t i = 0; i < ARRAY_LEN(phase_cases); i++)
+        if (in_range(major, phase_cases[i].min, phase_cases[i].min == 10 ? 10 : 0))
+            run_phase_case(tr, &phase_cases[i], major, verbose);
+    for (size_t i = 0; i < ARRAY_LEN(scripts); i++)
+        if (in_range(major, scripts[i].min, 0))
+            run_script(tr, conninfo, &scripts[i], major, verbose);
 
     /* bad conninfo: an environment error, no hang */
     Tracer *bad = tracer_new("host=/nonexistent dbname=x connect_timeout=2", &opts, &err);

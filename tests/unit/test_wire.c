@@ -35,6 +35,20 @@ static Trace sample(void)
     t.nchanges = 1;
     t.changes = xcalloc(1, sizeof(TraceChange));
     t.changes[0] = (TraceChange){xstrdup("column_added"), xstrdup("users"), NULL};
+    /* two phases: a wait on the table, then one on an older transaction */
+    t.nphases = 2;
+    t.phases = xcalloc(2, sizeof(TracePhase));
+    t.phases[0].waiting_for = (TraceLock){xstrdup("users"), "table", xstrdup("relation"),
+                                          xstrdup("ShareUpdateExclusiveLock"), false, false};
+    t.phases[1].nlocks = 1;
+    t.phases[1].locks = xcalloc(1, sizeof(TraceLock));
+    t.phases[1].locks[0] = (TraceLock){xstrdup("users"), "table", xstrdup("relation"),
+                                       xstrdup("ShareUpdateExclusiveLock"), true, false};
+    t.phases[1].waiting_for = (TraceLock){xstrdup("virtualxid (older transaction)"), "virtualxid",
+                                          xstrdup("virtualxid"), xstrdup("ShareLock"), false, false};
+    t.lock_held_ms = 12.5;
+    t.lock_held_relation = xstrdup("users");
+    t.lock_held_mode = xstrdup("AccessExclusiveLock");
     return t;
 }
 
@@ -59,6 +73,18 @@ static void check_same(const Trace *a, const Trace *b)
     CHECK(b->nrewrites == 1 && strcmp(b->rewrites[0], "users") == 0, "rewrites");
     CHECK(b->nscans == 1 && b->scans[0].tup_read == 1000, "scans");
     CHECK(b->nchanges == 1 && b->changes[0].detail == NULL, "changes");
+    CHECK(b->nphases == 2, "nphases %zu", b->nphases);
+    if (b->nphases == 2) {
+        CHECK(b->phases[0].nlocks == 0, "phase 1 holds nothing");
+        CHECK_STR(b->phases[0].waiting_for.mode, "ShareUpdateExclusiveLock", "phase 1 waits");
+        CHECK_STR(b->phases[0].waiting_for.role, "table", "phase 1 wait role");
+        CHECK(b->phases[1].nlocks == 1 && b->phases[1].locks[0].granted, "phase 2 holds one");
+        CHECK_STR(b->phases[1].waiting_for.relation, "virtualxid (older transaction)", "phase 2 waits");
+        CHECK_STR(b->phases[1].waiting_for.role, "virtualxid", "phase 2 wait role");
+    }
+    CHECK(b->lock_held_ms == 12.5, "lock_held_ms");
+    CHECK_STR(b->lock_held_relation, "users", "lock_held_relation");
+    CHECK_STR(b->lock_held_mode, "AccessExclusiveLock", "lock_held_mode");
 }
 
 int main(void)
