@@ -4,6 +4,8 @@
 # parent (everything it started is gone within seconds, the store is
 # consistent).
 source "$(dirname "$0")/lib.sh"
+# leftovers RUN PID...: postgres processes, directories, SysV segments of that run
+source "$(dirname "$0")/helpers/faults.bash"
 
 # A corpus slow enough to be caught mid-job: two chains of sleeps.
 mkdir -p "$WORK/slow_a" "$WORK/slow_b"
@@ -14,12 +16,6 @@ for c in a b; do
     done
 done
 
-leftovers() { # run id: postgres processes and instance directories of that run
-    local procs dirs
-    procs=$(pgrep -f "lockmatrix-[0-9]+/r$1-[0-9]+/" | wc -l)
-    dirs=$(find /tmp /dev/shm -maxdepth 2 -path "*/lockmatrix-*/r$1-*" 2>/dev/null | wc -l)
-    echo "$((procs + dirs))"
-}
 
 # --- a worker killed with SIGKILL mid-job -------------------------------
 db="$WORK/kill.db"
@@ -46,7 +42,7 @@ check "the retry is reported" grep -q "retrying" "$WORK/kill.err"
 check_eq "every statement traced on both versions" \
     "$(sqlite3 "$db" "SELECT count(*) FROM traces t JOIN statements s ON s.id=t.statement_id JOIN migrations m ON m.id=s.migration_id WHERE m.run_id=$run AND t.status='ok'")" \
     "$(( $(sqlite3 "$db" "SELECT count(*) FROM statements s JOIN migrations m ON m.id=s.migration_id WHERE m.run_id=$run") * 2 ))"
-check_eq "nothing left behind after the kill" "$(leftovers "$run")" 0
+check_eq "nothing left behind after the kill" "$(leftovers "$run" "$lm")" 0
 
 # --- SIGINT to the parent ---------------------------------------------------
 db="$WORK/int.db"
@@ -65,5 +61,5 @@ check_eq "store is consistent" "$(sqlite3 "$db" 'PRAGMA integrity_check')" ok
 check_eq "no trace without its job" \
     "$(sqlite3 "$db" "SELECT count(*) FROM traces t JOIN statements s ON s.id=t.statement_id JOIN migrations m ON m.id=s.migration_id WHERE m.run_id=$run AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run_id=$run AND j.chain=m.chain AND j.major=t.major)")" 0
 sleep 0.5
-check_eq "nothing left behind after SIGINT" "$(leftovers "$run")" 0
+check_eq "nothing left behind after SIGINT" "$(leftovers "$run" "$lm")" 0
 finish
