@@ -2335,6 +2335,8 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
     size_t nphases = 0, cphases = 0;
     RawLock last_wait = {0};
     bool have_last = false;
+    RawLock confirm_wait = {0}; /* a new wait seen once, to be read again */
+    bool have_confirm = false;
     Snap resolved = {0};
     PgReply r = {0}, o = {0};
     int rc = -1;
@@ -2505,7 +2507,21 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
                     pgconn_cancel(t->obs[smp.wait_obs]);
                 } else if (smp.wait_obs >= 0 && !ours) {
                     /* a wait on a sample's transaction passes */
+                } else if ((!have_last || !same_lock(&last_wait, w)) &&
+                           (!have_confirm || !same_lock(&confirm_wait, w))) {
+                    /* pg_lock_status() reads the fast-path locks before the
+                     * shared lock table: the read that first shows a wait may
+                     * still show a fast-path lock released just before the
+                     * statement began to wait. The stop is recorded from the
+                     * next read, taken while the statement is surely blocked. */
+                    if (have_confirm)
+                        rawlock_free(&confirm_wait);
+                    rawlock_copy(&confirm_wait, w);
+                    have_confirm = true;
                 } else if (!have_last || !same_lock(&last_wait, w)) {
+                    have_confirm = false;
+                    rawlock_free(&confirm_wait);
+                    memset(&confirm_wait, 0, sizeof(confirm_wait));
                     /* the catalogs' locks granted at a stop are left out: whether
                      * a catalog lookup is in flight there depends on the
                      * backend's caches, not on the statement */
@@ -2573,6 +2589,9 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
             have_last = false;
             rawlock_free(&last_wait);
             memset(&last_wait, 0, sizeof(last_wait));
+            have_confirm = false;
+            rawlock_free(&confirm_wait);
+            memset(&confirm_wait, 0, sizeof(confirm_wait));
             holder = armer >= 0 && !give_up ? armer : -1;
             armer = -1;
             hold_since = released_at;
@@ -2679,6 +2698,7 @@ out:
         lockset_free(&phases[p].locks);
     free(phases);
     rawlock_free(&last_wait);
+    rawlock_free(&confirm_wait);
     snap_free(&resolved);
     free(first_sql);
     free(arm_sql);
