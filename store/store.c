@@ -436,7 +436,7 @@ fail:
     return -1;
 }
 
-Store *store_open(const char *path, bool create, Err *err)
+static Store *open_once(const char *path, bool create, bool *busy, Err *err)
 {
     struct stat sb;
     if (stat(path, &sb) != 0) {
@@ -479,8 +479,25 @@ Store *store_open(const char *path, bool create, Err *err)
         goto fail;
     return s;
 fail:
+    *busy = (sqlite3_errcode(s->db) & 0xff) == SQLITE_BUSY ||
+            (sqlite3_errcode(s->db) & 0xff) == SQLITE_LOCKED;
     store_close(s);
     return NULL;
+}
+
+Store *store_open(const char *path, bool create, Err *err)
+{
+    /* Two processes opening a new store at once: the one that is not first
+     * can find it locked while the other sets WAL mode and creates the schema,
+     * where SQLite answers busy without waiting. Try again for the busy time. */
+    double until = now_ms() + STORE_BUSY_TIMEOUT_MS;
+    for (;;) {
+        bool busy = false;
+        Store *s = open_once(path, create, &busy, err);
+        if (s || !busy || now_ms() > until)
+            return s;
+        usleep(20000);
+    }
 }
 
 static void map_clear(Store *s)
