@@ -19,9 +19,13 @@ static void indent(JsonW *w)
 {
     if (!w->pretty)
         return;
-    buf_putc(w->out, '\n');
-    for (int i = 0; i < w->depth; i++)
-        buf_puts(w->out, "  ");
+    /* a newline and two spaces a level, in one append */
+    static const char spaces[] = "\n                                                                "
+                                 "                                                                ";
+    size_t n = 1 + 2 * (size_t)w->depth;
+    if (n > sizeof(spaces) - 1)
+        n = sizeof(spaces) - 1;
+    buf_append(w->out, spaces, n);
 }
 
 /* Before a value or a key: comma and indentation as needed. */
