@@ -9,6 +9,8 @@
 #define LM_CMD_H
 
 #include "common/util.h"
+#include "matrix/locktable.h"
+#include "report/runview.h"
 
 #define EXIT_CHECKS 1
 #define EXIT_USAGE 2
@@ -32,6 +34,9 @@ int cmd_docker_import(int argc, char **argv); /* hidden: make docker-images */
 int cmd_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints err's message and returns its code (or fallback when it has none). */
 int cmd_fail_err(const Err *err, int fallback);
+/* What the lock table makes of a stored result (its locks, rewrites, scans
+ * and capture), as locktable_observe sees it. */
+void cmd_observe_result(const RvResult *r, LtObs *out);
 /* True when arg is -h or --help. */
 bool cmd_is_help(const char *arg);
 

@@ -2,6 +2,7 @@
  * cmd/common: what every command shares: error messages and help detection.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
@@ -28,4 +29,25 @@ int cmd_fail_err(const Err *err, int fallback)
 bool cmd_is_help(const char *arg)
 {
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+void cmd_observe_result(const RvResult *r, LtObs *out)
+{
+    LtLock *locks = xcalloc(r->nlocks + 1, sizeof(*locks));
+    for (size_t k = 0; k < r->nlocks; k++)
+        locks[k] = (LtLock){.relation = r->locks[k].relation,
+                            .role = r->locks[k].role,
+                            .locktype = r->locks[k].locktype,
+                            .mode = r->locks[k].mode,
+                            .granted = r->locks[k].granted,
+                            .held_before = r->locks[k].held_before};
+    const char **scanned = xcalloc(r->nscans + 1, sizeof(*scanned));
+    size_t nscanned = 0;
+    for (size_t k = 0; k < r->nscans; k++)
+        if (r->scans[k].seq_scan > 0)
+            scanned[nscanned++] = r->scans[k].relation;
+    locktable_observe(locks, r->nlocks, r->rewrites, r->nrewrites, scanned, nscanned, r->capture,
+                      out);
+    free(scanned);
+    free(locks);
 }

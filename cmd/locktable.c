@@ -62,8 +62,7 @@ static int load_observations(Store *store, long long run_id, RunView **rv, LtCel
     *obs = NULL;
     *nobs = 0;
     if (runview_load(store, run_id, rv, err) != 0) return -1;
-    size_t cap = 0, lcap = 0;
-    LtLock *locks = NULL;
+    size_t cap = 0;
     for (size_t i = 0; i < (*rv)->nstmts; i++) {
         const RvStatement *st = &(*rv)->stmts[i];
         if (!st->cls || strcmp(st->cls, "unparsed") == 0 || strcmp(st->cls, "empty") == 0) continue;
@@ -75,27 +74,12 @@ static int load_observations(Store *store, long long run_id, RunView **rv, LtCel
         for (size_t v = 0; v < (*rv)->nversions; v++) {
             const RvResult *r = &st->results[v];
             if (!r->traced || strcmp(r->status, "ok") != 0) continue;
-            grow_array((void **)&locks, sizeof(*locks), &lcap, r->nlocks);
-            for (size_t k = 0; k < r->nlocks; k++)
-                locks[k] = (LtLock){.relation = r->locks[k].relation,
-                                    .role = r->locks[k].role,
-                                    .locktype = r->locks[k].locktype,
-                                    .mode = r->locks[k].mode,
-                                    .granted = r->locks[k].granted,
-                                    .held_before = r->locks[k].held_before};
-            const char **scanned = xcalloc(r->nscans + 1, sizeof(*scanned));
-            size_t nscanned = 0;
-            for (size_t k = 0; k < r->nscans; k++)
-                if (r->scans[k].seq_scan > 0) scanned[nscanned++] = r->scans[k].relation;
             LtCellObs *o = ARRAY_PUSH(*obs, *nobs, cap);
             o->cls = st->cls;
             o->major = r->major;
-            locktable_observe(locks, r->nlocks, r->rewrites, r->nrewrites, scanned, nscanned,
-                              r->capture, &o->obs);
-            free(scanned);
+            cmd_observe_result(r, &o->obs);
         }
     }
-    free(locks);
     if (*nobs == 0) {
         runview_free(*rv);
         *rv = NULL;

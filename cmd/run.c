@@ -213,23 +213,8 @@ static bool ci_reason(const RvResult *r, int max_risk, Buf *b)
                           .scan = r->predicted->scan ? LT_YES : LT_NO,
                           .others = {-1, -1}};
         if (p.mode < -1) p.mode = -1;
-        LtLock *locks = xcalloc(r->nlocks + 1, sizeof(*locks));
-        for (size_t k = 0; k < r->nlocks; k++)
-            locks[k] = (LtLock){.relation = r->locks[k].relation,
-                                .role = r->locks[k].role,
-                                .locktype = r->locks[k].locktype,
-                                .mode = r->locks[k].mode,
-                                .granted = r->locks[k].granted,
-                                .held_before = r->locks[k].held_before};
-        const char **scanned = xcalloc(r->nscans + 1, sizeof(*scanned));
-        size_t nscanned = 0;
-        for (size_t k = 0; k < r->nscans; k++)
-            if (r->scans[k].seq_scan > 0)
-                scanned[nscanned++] = r->scans[k].relation;
         LtObs o;
-        locktable_observe(locks, r->nlocks, r->rewrites, r->nrewrites, scanned, nscanned, r->capture, &o);
-        free(scanned);
-        free(locks);
+        cmd_observe_result(r, &o);
         o.scan = false; /* the gate is about mode and rewrite */
         memcpy(o.others, p.others, sizeof(o.others));
         buf_puts(b, "mismatch with the lock table: ");
