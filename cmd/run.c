@@ -437,7 +437,7 @@ static int run_main(int argc, char **argv, long long resume_id)
     long jobs = sysconf(_SC_NPROCESSORS_ONLN);
     long statement_timeout = 60000, job_timeout = 900;
     bool quiet = false;
-    CorpusOpts copts = {0};
+    CorpusOpts copts = {.lean = true}; /* the parent holds no statement (matrix/corpus.h) */
     char **pg_bins = NULL;
     size_t npg_bins = 0, pg_bins_cap = 0;
     bool stop_on_error = false;

@@ -438,3 +438,34 @@ int natural_cmp(const char *a, const char *b)
     }
     return *a ? 1 : (*b ? -1 : 0);
 }
+
+/* ---- Hash128 -------------------------------------------------------------- */
+
+Hash128 hash128_init(void)
+{
+    return ((Hash128)0x6c62272e07bb0142ULL << 64) | 0x62b821756295c58dULL;
+}
+
+void hash128_add(Hash128 *h, const void *p, size_t n)
+{
+    const Hash128 prime = ((Hash128)1 << 88) + 0x13B;
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        *h ^= b[i];
+        *h *= prime;
+    }
+}
+
+void hash128_field(Hash128 *h, char tag, const char *s)
+{
+    hash128_add(h, &tag, 1);
+    if (s)
+        hash128_add(h, s, strlen(s) + 1);
+    else
+        hash128_add(h, "\0", 2);
+}
+
+void hash128_hex(Hash128 h, char out[33])
+{
+    snprintf(out, 33, "%016llx%016llx", (unsigned long long)(h >> 64), (unsigned long long)h);
+}

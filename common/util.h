@@ -28,6 +28,17 @@ void grow_array(void **arr, size_t elem, size_t *cap, size_t need);
 #define ARRAY_PUSH(arr, n, cap) \
     (grow_array((void **)&(arr), sizeof(*(arr)), &(cap), (n) + 1), &(arr)[(n)++])
 
+/* ---- Hash128: FNV-1a over 128 bits, a running hash of bytes ----------- */
+typedef unsigned __int128 Hash128;
+
+Hash128 hash128_init(void);
+void hash128_add(Hash128 *h, const void *p, size_t n);
+/* A tagged field: the tag, then s and its NUL (NULL: a second NUL), so that
+ * no two different sequences of fields hash the same bytes. */
+void hash128_field(Hash128 *h, char tag, const char *s);
+/* 32 lower-case hex digits into out[33]. */
+void hash128_hex(Hash128 h, char out[33]);
+
 /* ---- Buf: a growable NUL-terminated byte string ---------------------- */
 typedef struct Buf {
     char *data; /* NUL-terminated; owned, freed by buf_free */

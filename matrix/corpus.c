@@ -325,6 +325,8 @@ static void migration_load_as(Migration *m, const char *path, bool breakpoints, 
 {
     memset(m, 0, sizeof(*m));
     m->path = xstrdup(path);
+    m->breakpoints = breakpoints;
+    m->extract = extract;
     if (extract >= 0) m->extracted_from = layout_name((LayoutKind)extract);
     size_t len = 0;
     char *why = NULL;
@@ -347,6 +349,53 @@ static void migration_load_as(Migration *m, const char *path, bool breakpoints, 
     else if (m->nstmts == 0)
         migration_fail(m, "\"%s\": no SQL statements (only comments or whitespace)", path);
     free(text);
+    m->digest = hash128_init();
+    for (size_t i = 0; i < m->nstmts; i++)
+        hash128_field(&m->digest, 'S', m->stmts[i].sql);
+}
+
+int corpus_migration_load(Migration *m, Err *err)
+{
+    if (m->stmts || m->error || m->nstmts == 0) return 0;
+    Migration again;
+    migration_load_as(&again, m->path, m->breakpoints, m->extract);
+    int rc = 0;
+    if (again.error)
+        rc = err_set(err, 2, "%s (it changed since the run started)", again.error);
+    else if (again.nstmts != m->nstmts || again.digest != m->digest)
+        rc = err_set(err, 2, "\"%s\" changed since the run started (%zu statements then, %zu now)",
+                     m->path, m->nstmts, again.nstmts);
+    else {
+        m->stmts = again.stmts;
+        again.stmts = NULL;
+    }
+    statements_free(again.stmts, again.nstmts);
+    free(again.path);
+    free(again.error);
+    return rc;
+}
+
+void corpus_migration_drop(Migration *m)
+{
+    if (!m->lean || !m->stmts) return;
+    statements_free(m->stmts, m->nstmts);
+    m->stmts = NULL;
+}
+
+int corpus_chain_load(Chain *ch, Err *err)
+{
+    for (size_t i = 0; i < ch->nmigs; i++)
+        if (corpus_migration_load(&ch->migs[i], err) != 0) {
+            corpus_chain_drop(ch);
+            return -1;
+        }
+    return 0;
+}
+
+void corpus_chain_drop(Chain *ch)
+{
+    for (size_t i = 0; i < ch->nmigs; i++)
+        corpus_migration_drop(&ch->migs[i]);
 }
 
 /* wrap_tx from the tool's rule and the statements: a file that runs its own
@@ -377,16 +426,19 @@ static Chain *chain_add(Corpus *c, size_t *cap, const char *name, LayoutKind kin
 }
 
 static void chain_add_file(Corpus *c, Chain *ch, size_t *mcap, const char *path, LayoutTx tx,
-                           bool breakpoints, int extract)
+                           bool breakpoints, int extract, bool lean)
 {
     Migration *m = ARRAY_PUSH(ch->migs, ch->nmigs, *mcap);
     migration_load_as(m, path, breakpoints, extract);
     m->wrap_tx = decide_wrap(tx, m);
     ch->nstmts += m->nstmts;
     if (m->error) c->nerrors++;
+    m->lean = lean;
+    corpus_migration_drop(m);
 }
 
-static int load_dir(Corpus *c, size_t *ccap, const char *dir, int forced, bool downs, Err *err)
+static int load_dir(Corpus *c, size_t *ccap, const char *dir, int forced, bool downs, bool lean,
+                    Err *err)
 {
     LayoutPlan plan;
     if (layout_plan(dir, forced, downs, &plan, err) != 0) return -1;
@@ -401,7 +453,7 @@ static int load_dir(Corpus *c, size_t *ccap, const char *dir, int forced, bool d
             mcap = 0;
             if (plan.note && !ch->note) ch->note = xstrdup(plan.note);
         }
-        chain_add_file(c, ch, &mcap, f->path, f->tx, f->breakpoints, extract);
+        chain_add_file(c, ch, &mcap, f->path, f->tx, f->breakpoints, extract, lean);
     }
     layout_plan_free(&plan);
     return 0;
@@ -417,7 +469,7 @@ static bool is_js_path(const char *p)
 
 /* A file given on the command line: a chain of one, SQL or (.js/.ts) the SQL
  * of a JS/TS migration. */
-static void load_file(Corpus *c, size_t *ccap, const char *p, int forced)
+static void load_file(Corpus *c, size_t *ccap, const char *p, int forced, bool lean)
 {
     int kind = forced;
     if (kind < 0 && is_js_path(p)) {
@@ -431,7 +483,7 @@ static void load_file(Corpus *c, size_t *ccap, const char *p, int forced)
     size_t mcap = 0;
     Chain *ch = chain_add(c, ccap, p, (LayoutKind)kind);
     chain_add_file(c, ch, &mcap, p, layout_file_tx((LayoutKind)kind, p), kind == LAYOUT_DRIZZLE,
-                   layout_is_extracted((LayoutKind)kind) ? kind : -1);
+                   layout_is_extracted((LayoutKind)kind) ? kind : -1, lean);
 }
 
 int corpus_load(Corpus *c, char *const *paths, int npaths, const CorpusOpts *opts, Err *err)
@@ -457,13 +509,13 @@ int corpus_load(Corpus *c, char *const *paths, int npaths, const CorpusOpts *opt
             }
             /* a symlink loop, no permission ...: kept as an unusable migration */
         } else if (S_ISDIR(st.st_mode)) {
-            if (load_dir(c, &ccap, p, forced, opts && opts->downs, err) != 0) {
+            if (load_dir(c, &ccap, p, forced, opts && opts->downs, opts && opts->lean, err) != 0) {
                 corpus_free(c);
                 return -1;
             }
             continue;
         }
-        load_file(c, &ccap, p, forced);
+        load_file(c, &ccap, p, forced, opts && opts->lean);
     }
     return 0;
 }

@@ -33,8 +33,14 @@ typedef struct Migration {
                              a Flyway file of statements that cannot run in one */
     const char *extracted_from; /* "knex", "typeorm", "sequelize": the statements are SQL
                              string literals of a JS/TS migration; static; NULL for SQL files */
-    Statement *stmts;
-    size_t nstmts;
+    Statement *stmts;     /* NULL while a lean migration's statements are in its file only */
+    size_t nstmts;        /* kept when the statements are dropped */
+    Hash128 digest;       /* of the statements' text, in order: a file loaded again must
+                             give the same (corpus_migration_load) */
+    bool lean;            /* loaded lean: statements are brought back from the file when
+                             needed and dropped after (corpus_chain_load/_drop) */
+    bool breakpoints;     /* how the file is split again: Drizzle breakpoints */
+    int extract;          /* LayoutKind of the JS/TS extraction, -1: SQL */
 } Migration;
 
 typedef struct Chain {
@@ -72,6 +78,10 @@ typedef struct CorpusOpts {
     const char *layout;   /* force this layout on every directory (a layout name); NULL:
                              the directory's layout file, or detection */
     bool downs;           /* append the down migrations (layout_plan), newest first */
+    bool lean;            /* keep no statement in memory: each migration is split, counted,
+                             digested and dropped (Migration.lean); the parent of a run holds
+                             the corpus this way, so its memory does not grow with the
+                             statements, and a worker loads the one chain it runs */
 } CorpusOpts;
 
 /* Loads paths into c. Files that cannot be used are kept with their error
@@ -79,6 +89,18 @@ typedef struct CorpusOpts {
  * that does not exist, an empty directory), with err. Free with corpus_free. */
 int corpus_load(Corpus *c, char *const *paths, int npaths, const CorpusOpts *opts, Err *err);
 void corpus_free(Corpus *c);
+
+/* Brings back the statements of a lean migration by splitting its file
+ * again; nothing to do when they are there (or it has an error). -1 with err
+ * (code 2) when the file no longer gives the statements it gave at load
+ * ("changed since the run started"). */
+int corpus_migration_load(Migration *m, Err *err);
+/* Drops the statements of a lean migration again (no-op otherwise). */
+void corpus_migration_drop(Migration *m);
+/* The same for every migration of a chain (on error, what was loaded is
+ * dropped again). */
+int corpus_chain_load(Chain *ch, Err *err);
+void corpus_chain_drop(Chain *ch);
 
 /* Reads the preamble file path into c (text and classified statements). -1
  * with err (code 2) when it cannot be read, is not UTF-8, does not split or

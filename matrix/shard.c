@@ -84,44 +84,23 @@ int *shard_of_jobs(const Corpus *c, const VersionSet *v, int n)
     return out;
 }
 
-/* ---- identity: FNV-1a, 128 bits ------------------------------------------- */
-
-typedef unsigned __int128 u128;
-
-static void fnv(u128 *h, const void *p, size_t n)
-{
-    const u128 prime = ((u128)1 << 88) + 0x13B;
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        *h ^= b[i];
-        *h *= prime;
-    }
-}
-
-/* A tagged, NUL-terminated field: "tag" then the string then a NUL (NULL: a
- * second NUL), so that no two different corpora give the same byte stream. */
-static void field(u128 *h, char tag, const char *s)
-{
-    fnv(h, &tag, 1);
-    if (s)
-        fnv(h, s, strlen(s) + 1);
-    else
-        fnv(h, "\0", 2);
-}
+/* ---- identity ----------------------------------------------------------- */
 
 char *shard_corpus_id(const Corpus *c)
 {
-    u128 h = ((u128)0x6c62272e07bb0142ULL << 64) | 0x62b821756295c58dULL;
+    Hash128 h = hash128_init();
+    char hex[33];
     for (size_t ch = 0; ch < c->nchains; ch++) {
         const Chain *chain = &c->chains[ch];
-        field(&h, 'C', chain->name);
+        hash128_field(&h, 'C', chain->name);
         for (size_t m = 0; m < chain->nmigs; m++) {
             const Migration *mig = &chain->migs[m];
-            field(&h, 'M', mig->path);
-            if (mig->error) field(&h, 'E', mig->error);
-            for (size_t s = 0; s < mig->nstmts; s++)
-                field(&h, 'S', mig->stmts[s].sql);
+            hash128_field(&h, 'M', mig->path);
+            if (mig->error) hash128_field(&h, 'E', mig->error);
+            hash128_hex(mig->digest, hex);
+            hash128_field(&h, 'D', hex);
         }
     }
-    return xasprintf("%016llx%016llx", (unsigned long long)(h >> 64), (unsigned long long)h);
+    hash128_hex(h, hex);
+    return xstrdup(hex);
 }

@@ -36,7 +36,8 @@ void shard_assign(const size_t *cost, size_t njobs, int n, int *out);
 int *shard_of_jobs(const Corpus *c, const VersionSet *v, int n);
 
 /* The corpus identity: a hash over the chains, the paths of their migrations
- * (as given), the errors of unusable files and every statement's text, as 32
+ * (as given), the errors of unusable files and the digests of their
+ * statements' text (Migration.digest; a lean load has them too), as 32
  * hex digits. Two loads of the same files from the same paths get the same
  * identity on any machine. Free with free(). */
 char *shard_corpus_id(const Corpus *c);

@@ -20,7 +20,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "matrix/locktable.h"
 #include "matrix/shard.h"
 #include "runner/wire.h"
 #include "runner/worker.h"
@@ -47,12 +46,13 @@ typedef struct WorkerSlot {
     double deadline;       /* now_ms() after which it is killed; 0: none */
     WireReader rd;
     Trace *traces;         /* traces of the running job; owned */
-    size_t ntraces, cap;
+    StorePrediction *preds; /* their predictions (the worker judged them); owned */
+    size_t ntraces, cap, pcap;
     char *server_version;  /* from HELLO; owned */
 } WorkerSlot;
 
 typedef struct Sched {
-    const Corpus *corpus;
+    Corpus *corpus;        /* workers load their chains into their copies */
     Store *store;
     long long run_id;
     const SchedOpts *opts;
@@ -173,61 +173,10 @@ static void free_traces(WorkerSlot *w)
     for (size_t i = 0; i < w->ntraces; i++)
         trace_free(&w->traces[i]);
     free(w->traces);
+    free(w->preds);
     w->traces = NULL;
-    w->ntraces = w->cap = 0;
-}
-
-/* The lock table's prediction for each trace and its verdict (matrix/locktable);
- * NULL when the run has no lock table. Free with free(). */
-static StorePrediction *predict_traces(const Sched *s, size_t chain, const Trace *traces,
-                                       size_t n, int major)
-{
-    const LockTable *lt = s->opts->locktable;
-    if (!lt || n == 0)
-        return NULL;
-    StorePrediction *out = xcalloc(n, sizeof(*out));
-    LtLock *locks = NULL;
-    size_t lcap = 0;
-    const Chain *ch = &s->corpus->chains[chain];
-    for (size_t i = 0; i < n; i++) {
-        const Trace *t = &traces[i];
-        if (t->mig < 0 || (size_t)t->mig >= ch->nmigs || t->stmt < 0 ||
-            (size_t)t->stmt >= ch->migs[t->mig].nstmts)
-            continue;
-        const StmtInfo *info = &ch->migs[t->mig].stmts[t->stmt].info;
-        LtPrediction p;
-        bool have = locktable_predict(lt, info, major, &p);
-        StorePrediction *sp = &out[i];
-        sp->predicted = have;
-        if (have) {
-            sp->mode = p.mode >= 0 ? locktable_mode_name(p.mode) : NULL;
-            sp->rewrite = p.rewrite == LT_DEPENDS ? -1 : p.rewrite == LT_YES;
-            sp->scan = p.scan == LT_DEPENDS ? -1 : p.scan == LT_YES;
-            sp->risk = locktable_risk_name(p.risk);
-        }
-        if (t->status == TRACE_SKIPPED)
-            continue; /* not run: a prediction, no verdict */
-        grow_array((void **)&locks, sizeof(*locks), &lcap, t->nlocks);
-        for (size_t k = 0; k < t->nlocks; k++)
-            locks[k] = (LtLock){.relation = t->locks[k].relation,
-                                .role = t->locks[k].role,
-                                .locktype = t->locks[k].locktype,
-                                .mode = t->locks[k].mode,
-                                .granted = t->locks[k].granted,
-                                .held_before = t->locks[k].held_before};
-        const char **scanned = xcalloc(t->nscans + 1, sizeof(*scanned));
-        size_t nscanned = 0;
-        for (size_t k = 0; k < t->nscans; k++)
-            if (t->scans[k].seq_scan > 0)
-                scanned[nscanned++] = t->scans[k].relation;
-        LtObs o;
-        locktable_observe(locks, t->nlocks, t->rewrites, t->nrewrites, scanned, nscanned, t->capture, &o);
-        free(scanned);
-        bool failed = t->status == TRACE_ERROR || t->status == TRACE_TIMEOUT;
-        sp->verdict = locktable_verdict_name(locktable_verdict(have ? &p : NULL, &o, failed));
-    }
-    free(locks);
-    return out;
+    w->preds = NULL;
+    w->ntraces = w->cap = w->pcap = 0;
 }
 
 /* --shard K/N: keeps only the jobs of shard K (matrix/shard.h), in order. */
@@ -264,11 +213,9 @@ static void finish_job(Sched *s, WorkerSlot *w, Job *j, bool ok, const char *rea
                     .duration_ms = duration_ms,
                     .traces = w ? w->traces : NULL,
                     .ntraces = w ? w->ntraces : 0};
-    StorePrediction *preds = predict_traces(s, j->chain, jr.traces, jr.ntraces, j->major);
-    jr.predictions = preds;
+    jr.predictions = w && s->opts->locktable ? w->preds : NULL;
     Err err = {0};
     int put = store_put_job(s->store, s->run_id, s->corpus, &jr, &err);
-    free(preds);
     if (put != 0) {
         say(s, "%s", err.msg);
         if (!s->store_failed)
@@ -488,8 +435,10 @@ static int handle(Sched *s, WorkerSlot *w, const char *p, size_t n)
         send_job(s, w);
         break;
     case WIRE_TRACE: {
+        grow_array((void **)&w->preds, sizeof(*w->preds), &w->pcap, w->ntraces + 1);
         Trace *t = ARRAY_PUSH(w->traces, w->ntraces, w->cap);
         wire_get_trace(&c, t);
+        wire_get_prediction(&c, &w->preds[w->ntraces - 1]);
         if (c.bad)
             return -1;
         break;
@@ -581,7 +530,7 @@ static void stop_all(Sched *s)
             reap(s, &s->w[i], false);
 }
 
-int scheduler_run(const Corpus *c, Store *store, long long run_id, const SchedOpts *opts,
+int scheduler_run(Corpus *c, Store *store, long long run_id, const SchedOpts *opts,
                   SchedStats *stats, Err *err)
 {
     Sched s;

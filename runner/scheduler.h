@@ -49,7 +49,7 @@ typedef struct SchedStats {
 /* Runs every job of c on every version of opts. Returns 0 when the run
  * completed (jobs may have failed: see stats), -1 with err when it could not
  * go on (the store failed) or was interrupted (stats->interrupted). */
-int scheduler_run(const Corpus *c, Store *s, long long run_id, const SchedOpts *opts,
+int scheduler_run(Corpus *c, Store *s, long long run_id, const SchedOpts *opts,
                   SchedStats *stats, Err *err);
 
 #endif

@@ -3,6 +3,8 @@
  */
 #include "runner/wire.h"
 
+#include "matrix/locktable.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
@@ -349,4 +351,27 @@ void wire_get_trace(WireCursor *c, Trace *t)
     t->lock_held_ms = wire_get_f64(c);
     t->lock_held_relation = wire_get_str(c);
     t->lock_held_mode = wire_get_str(c);
+}
+
+void wire_put_prediction(Buf *b, const StorePrediction *p)
+{
+    wire_put_u8(b, p->predicted);
+    wire_put_i64(b, p->mode ? locktable_mode_rank(p->mode) : -1);
+    wire_put_i64(b, p->rewrite);
+    wire_put_i64(b, p->scan);
+    wire_put_i64(b, p->risk ? locktable_risk_parse(p->risk) : -1);
+    wire_put_i64(b, p->verdict ? locktable_verdict_parse(p->verdict) : -1);
+}
+
+void wire_get_prediction(WireCursor *c, StorePrediction *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->predicted = wire_get_u8(c) != 0;
+    long long mode = wire_get_i64(c);
+    p->rewrite = (int)wire_get_i64(c);
+    p->scan = (int)wire_get_i64(c);
+    long long risk = wire_get_i64(c), verdict = wire_get_i64(c);
+    if (mode >= 0 && mode <= 7) p->mode = locktable_mode_name((int)mode);
+    if (risk >= 0 && risk <= LT_RISK_CRITICAL) p->risk = locktable_risk_name((LtRisk)risk);
+    if (verdict >= 0 && verdict < LT_NVERDICTS) p->verdict = locktable_verdict_name((LtVerdict)verdict);
 }

@@ -9,6 +9,7 @@
 
 #include "common/util.h"
 #include "runner/tracer.h"
+#include "store/store.h"
 
 #define WIRE_MAX_RECORD (64u << 20) /* a record larger than this is a protocol error */
 
@@ -18,7 +19,7 @@ typedef enum WireType {
     WIRE_NEED_JOB,       /* W->P: give me a job */
     WIRE_JOB,            /* P->W: i64 chain index, i64 jobs of its version still pending */
     WIRE_NO_JOB,         /* P->W: none left: stop the container and exit */
-    WIRE_TRACE,          /* W->P: a Trace */
+    WIRE_TRACE,          /* W->P: a Trace, then its StorePrediction */
     WIRE_JOB_DONE,       /* W->P: i64 chain, u8 ok, str reason, f64 duration_ms */
     WIRE_LOG,            /* W->P: str a diagnostic line for stderr */
 } WireType;
@@ -30,6 +31,8 @@ void wire_put_i64(Buf *b, long long v);
 void wire_put_f64(Buf *b, double v);
 void wire_put_str(Buf *b, const char *s);  /* NULL is kept as NULL */
 void wire_put_trace(Buf *b, const Trace *t);
+/* The names of a prediction travel as their ranks in matrix/locktable's lists. */
+void wire_put_prediction(Buf *b, const StorePrediction *p);
 /* Fills in the length and writes the whole record to fd (blocking, EINTR-safe). */
 int wire_send(int fd, Buf *b, Err *err);
 
@@ -66,5 +69,7 @@ double wire_get_f64(WireCursor *c);
 char *wire_get_str(WireCursor *c);         /* malloc'd copy, or NULL */
 /* Decodes a Trace into *t (zeroed first); free with trace_free. */
 void wire_get_trace(WireCursor *c, Trace *t);
+/* Decodes a prediction; its names are matrix/locktable's static ones. */
+void wire_get_prediction(WireCursor *c, StorePrediction *p);
 
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "matrix/locktable.h"
 #include "runner/pgconn.h"
 #include "runner/tracer.h"
 #include "runner/wire.h"
@@ -37,7 +38,8 @@
 /* What the worker needs while it runs; one per process. */
 typedef struct Worker {
     int fd;                    /* its end of the socketpair */
-    const Corpus *corpus;      /* the parent's, inherited by fork; read only */
+    Corpus *corpus;            /* the parent's, inherited by fork: the worker's own copy,
+                                  into which it loads the chain it runs (lean corpus) */
     const SchedOpts *opts;
     int major;
     int seq;                   /* worker number in the run */
@@ -81,18 +83,67 @@ static PGconn *connect_db(const Worker *w, const char *dbname, const char *extra
     return c;
 }
 
+/* The lock table's prediction for a trace of st on the worker's major, and
+ * the verdict (none for a skipped statement); all zero without a table. */
+static void predict(const Worker *w, const Statement *st, const Trace *t, StorePrediction *sp)
+{
+    memset(sp, 0, sizeof(*sp));
+    const LockTable *lt = w->opts->locktable;
+    if (!lt)
+        return;
+    LtPrediction p;
+    bool have = locktable_predict(lt, &st->info, w->major, &p);
+    sp->predicted = have;
+    if (have) {
+        sp->mode = p.mode >= 0 ? locktable_mode_name(p.mode) : NULL;
+        sp->rewrite = p.rewrite == LT_DEPENDS ? -1 : p.rewrite == LT_YES;
+        sp->scan = p.scan == LT_DEPENDS ? -1 : p.scan == LT_YES;
+        sp->risk = locktable_risk_name(p.risk);
+    }
+    if (t->status == TRACE_SKIPPED)
+        return;
+    LtLock *locks = xcalloc(t->nlocks + 1, sizeof(*locks));
+    for (size_t k = 0; k < t->nlocks; k++)
+        locks[k] = (LtLock){.relation = t->locks[k].relation,
+                            .role = t->locks[k].role,
+                            .locktype = t->locks[k].locktype,
+                            .mode = t->locks[k].mode,
+                            .granted = t->locks[k].granted,
+                            .held_before = t->locks[k].held_before};
+    const char **scanned = xcalloc(t->nscans + 1, sizeof(*scanned));
+    size_t nscanned = 0;
+    for (size_t k = 0; k < t->nscans; k++)
+        if (t->scans[k].seq_scan > 0)
+            scanned[nscanned++] = t->scans[k].relation;
+    LtObs o;
+    locktable_observe(locks, t->nlocks, t->rewrites, t->nrewrites, scanned, nscanned, t->capture, &o);
+    free(scanned);
+    free(locks);
+    bool failed = t->status == TRACE_ERROR || t->status == TRACE_TIMEOUT;
+    sp->verdict = locktable_verdict_name(locktable_verdict(have ? &p : NULL, &o, failed));
+}
+
+/* Sends the trace of statement s of migration m, with its prediction. */
+static void send_trace(Worker *w, const Chain *ch, size_t m, size_t s, Trace *t)
+{
+    StorePrediction sp;
+    t->mig = (int)m;
+    t->stmt = (int)s;
+    predict(w, &ch->migs[m].stmts[s], t, &sp);
+    wire_begin(&w->out, WIRE_TRACE);
+    wire_put_trace(&w->out, t);
+    wire_put_prediction(&w->out, &sp);
+    send_or_die(w);
+}
+
 /* Sends a trace with status skipped for every statement from (mig, stmt) on. */
 static void send_skipped(Worker *w, const Chain *ch, size_t mig, size_t stmt)
 {
     for (size_t m = mig; m < ch->nmigs; m++)
         for (size_t s = (m == mig ? stmt : 0); s < ch->migs[m].nstmts; s++) {
             Trace t = {0};
-            t.mig = (int)m;
-            t.stmt = (int)s;
             t.status = TRACE_SKIPPED;
-            wire_begin(&w->out, WIRE_TRACE);
-            wire_put_trace(&w->out, &t);
-            send_or_die(w);
+            send_trace(w, ch, m, s, &t);
         }
 }
 
@@ -204,9 +255,8 @@ static char *recycle_server(Worker *w)
  * job changed beyond its own database. Returns 0 when the job finished (its
  * statements may have failed), -1 with reason when the server went away.
  * pending: jobs of this version still waiting after this one. */
-static int run_job(Worker *w, size_t chain, long long pending, char **reason)
+static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
 {
-    const Chain *ch = &w->corpus->chains[chain];
     if (w->dirty || w->dbs_used >= w->dbs_made) {
         if (w->dbs_used > 0 && (*reason = recycle_server(w)) != NULL)
             return -1;
@@ -263,11 +313,7 @@ static int run_job(Worker *w, size_t chain, long long pending, char **reason)
                 stopped = true;
                 break;
             }
-            t.mig = (int)m;
-            t.stmt = (int)s;
-            wire_begin(&w->out, WIRE_TRACE);
-            wire_put_trace(&w->out, &t);
-            send_or_die(w);
+            send_trace(w, ch, m, s, &t);
             bool failed = t.status != TRACE_OK;
             trace_free(&t);
             if (failed && w->opts->stop_on_error) {
@@ -281,7 +327,7 @@ static int run_job(Worker *w, size_t chain, long long pending, char **reason)
     return rc;
 }
 
-void worker_main(int fd, const Corpus *c, const SchedOpts *opts, int major, int seq)
+void worker_main(int fd, Corpus *c, const SchedOpts *opts, int major, int seq)
 {
     Worker w = {.fd = fd, .corpus = c, .opts = opts, .major = major, .seq = seq};
     Err err = {0};
@@ -327,7 +373,16 @@ void worker_main(int fd, const Corpus *c, const SchedOpts *opts, int major, int 
         }
         double t0 = now_ms();
         char *reason = NULL;
-        int rc = run_job(&w, chain, pending, &reason);
+        /* A lean corpus: the chain's statements come from its files now, and
+         * go again after the job. */
+        Chain *ch = &c->chains[chain];
+        Err lerr = {0};
+        int rc = -1;
+        if (corpus_chain_load(ch, &lerr) != 0)
+            reason = xstrdup(lerr.msg);
+        else
+            rc = run_job(&w, ch, pending, &reason);
+        corpus_chain_drop(ch);
         wire_begin(&w.out, WIRE_JOB_DONE);
         wire_put_i64(&w.out, (long long)chain);
         wire_put_u8(&w.out, rc == 0 ? 1u : 0u);

@@ -9,9 +9,10 @@
 #include "matrix/corpus.h"
 #include "runner/scheduler.h"
 
-/* Runs in the child after fork(); never returns (ends the process with _exit:
+/* Runs in the child after fork(), on its own copy of c (it loads the chain
+ * of each job when c was loaded lean); never returns (ends the process with _exit:
  * 0 after a clean stop, 1 when the container failed). */
-void worker_main(int fd, const Corpus *c, const SchedOpts *opts, int major, int seq)
+void worker_main(int fd, Corpus *c, const SchedOpts *opts, int major, int seq)
     __attribute__((noreturn));
 
 #endif

@@ -636,7 +636,7 @@ static int insert_statement(Store *s, long long mig_id, size_t j, const Statemen
     return 0;
 }
 
-int store_run_begin(Store *s, const RunInfo *ri, const Corpus *c, long long *run_id, Err *err)
+int store_run_begin(Store *s, const RunInfo *ri, Corpus *c, long long *run_id, Err *err)
 {
     Buf versions, tmp;
     buf_init(&versions);
@@ -668,9 +668,11 @@ int store_run_begin(Store *s, const RunInfo *ri, const Corpus *c, long long *run
     map_build(s, id, c);
 
     for (size_t ci = 0; ci < c->nchains; ci++) {
-        const Chain *ch = &c->chains[ci];
+        Chain *ch = &c->chains[ci];
         for (size_t mi = 0; mi < ch->nmigs; mi++) {
-            const Migration *m = &ch->migs[mi];
+            Migration *m = &ch->migs[mi];
+            if (corpus_migration_load(m, err) != 0)
+                goto fail;
             if (!(q = query(s, Q_MIG_INSERT, err)))
                 goto fail;
             sqlite3_bind_int64(q, 1, id);
@@ -686,8 +688,11 @@ int store_run_begin(Store *s, const RunInfo *ri, const Corpus *c, long long *run
             long long mig_id = sqlite3_last_insert_rowid(s->db);
             for (size_t j = 0; j < m->nstmts; j++)
                 if (insert_statement(s, mig_id, j, &m->stmts[j], &tmp,
-                                     map_slot(s, ci, (long long)mi, (long long)j), err) < 0)
+                                     map_slot(s, ci, (long long)mi, (long long)j), err) < 0) {
+                    corpus_migration_drop(m);
                     goto fail;
+                }
+            corpus_migration_drop(m);
         }
     }
     if (tx_commit(s, err) < 0)
@@ -1181,7 +1186,7 @@ int store_run_unfinished(Store *s, StoreRun *out, Err *err)
     return 0;
 }
 
-int store_run_compare(Store *s, long long run_id, const Corpus *c, Err *err)
+int store_run_compare(Store *s, long long run_id, Corpus *c, Err *err)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
@@ -1198,12 +1203,17 @@ int store_run_compare(Store *s, long long run_id, const Corpus *c, Err *err)
         want_migs += c->chains[i].nmigs;
     int rc, ret = 0;
     long long last_chain = -1, last_pos = -1;
+    Migration *m = NULL; /* the one whose statements are loaded */
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         long long chain = sqlite3_column_int64(st, 0), pos = sqlite3_column_int64(st, 1);
         const char *path = (const char *)sqlite3_column_text(st, 2);
         long long nst = sqlite3_column_int64(st, 3);
-        if (chain != last_chain || pos != last_pos)
+        bool next = chain != last_chain || pos != last_pos;
+        if (next) {
             nmigs++;
+            if (m) corpus_migration_drop(m);
+            m = NULL;
+        }
         last_chain = chain;
         last_pos = pos;
         if (chain < 0 || (size_t)chain >= c->nchains || pos < 1 ||
@@ -1212,7 +1222,7 @@ int store_run_compare(Store *s, long long run_id, const Corpus *c, Err *err)
                           path ? path : "");
             break;
         }
-        const Migration *m = &c->chains[chain].migs[pos - 1];
+        m = &c->chains[chain].migs[pos - 1];
         if (!path || strcmp(path, m->path) != 0) {
             ret = err_set(err, 2, "the corpus changed since run %lld: \"%s\" where \"%s\" was",
                           run_id, m->path, path ? path : "");
@@ -1223,6 +1233,10 @@ int store_run_compare(Store *s, long long run_id, const Corpus *c, Err *err)
                           "the corpus changed since run %lld: \"%s\" has %zu statements, "
                           "it had %lld",
                           run_id, m->path, m->nstmts, nst);
+            break;
+        }
+        if (next && corpus_migration_load(m, err) != 0) {
+            ret = -1;
             break;
         }
         if (sqlite3_column_type(st, 4) == SQLITE_NULL)
@@ -1243,6 +1257,7 @@ int store_run_compare(Store *s, long long run_id, const Corpus *c, Err *err)
             break;
         }
     }
+    if (m) corpus_migration_drop(m);
     if (ret == 0 && rc != SQLITE_DONE)
         ret = db_err(s, err, "read");
     sqlite3_finalize(st);

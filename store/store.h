@@ -38,8 +38,10 @@ typedef struct RunInfo {
     const char *corpus_id;       /* matrix/shard.h shard_corpus_id, or NULL */
 } RunInfo;
 
-/* Records a new run with its migrations and statements; *run_id gets its id. */
-int store_run_begin(Store *s, const RunInfo *ri, const Corpus *c, long long *run_id, Err *err);
+/* Records a new run with its migrations and statements; *run_id gets its id.
+ * The statements of lean migrations (matrix/corpus.h) are loaded one
+ * migration at a time and dropped again. */
+int store_run_begin(Store *s, const RunInfo *ri, Corpus *c, long long *run_id, Err *err);
 /* The server a major ran on ("17.10"), recorded once per run and major. */
 int store_put_server(Store *s, long long run_id, int major, const char *version, Err *err);
 
@@ -118,8 +120,9 @@ void store_run_record_free(StoreRun *r);
  * there is none). */
 int store_run_unfinished(Store *s, StoreRun *out, Err *err);
 /* 0 when run_id's migrations and statements are exactly c's (paths, order,
- * statement text); -1 with a code 2 err naming the first difference. */
-int store_run_compare(Store *s, long long run_id, const Corpus *c, Err *err);
+ * statement text); -1 with a code 2 err naming the first difference. Lean
+ * migrations are loaded one at a time, as by store_run_begin. */
+int store_run_compare(Store *s, long long run_id, Corpus *c, Err *err);
 /* The jobs of run_id recorded ok: chains[i] on majors[i] (free both). */
 int store_run_jobs_ok(Store *s, long long run_id, size_t **chains, int **majors, size_t *n,
                       Err *err);

@@ -9,6 +9,7 @@
  * class histogram of the shared corpora.
  */
 #include "matrix/corpus.h"
+#include "matrix/shard.h"
 #include "t.h"
 
 #include <errno.h>
@@ -597,6 +598,91 @@ static void test_shared(void)
     free(root);
 }
 
+
+/* ---- lean loading ----------------------------------------------------- */
+
+/* A lean load keeps counts, wrap_tx and digests but no statement; loading a
+ * chain brings back exactly what a full load has, dropping frees them, and a
+ * file changed in between is refused by name. */
+static void test_lean(void)
+{
+    mkd("lean");
+    puts_file("lean/1_a.sql", "CREATE TABLE a (id int);\nALTER TABLE a ADD COLUMN b int;\n");
+    puts_file("lean/2_b.sql", "-- comment\nCREATE INDEX CONCURRENTLY a_b ON a (b);\n");
+    puts_file("lean/3_c.sql", "SELECT 1;\nSELECT 2;\nSELECT 3;\n");
+    char *dir = tp("lean");
+    char *paths[] = {dir};
+    Corpus full, lean;
+    Err err = {0};
+    CorpusOpts lo = {.lean = true};
+    CHECK(corpus_load(&full, paths, 1, NULL, &err) == 0, "full load: %s", err.msg);
+    CHECK(corpus_load(&lean, paths, 1, &lo, &err) == 0, "lean load: %s", err.msg);
+    CHECK(lean.nchains == 1 && full.nchains == 1, "one chain each");
+    if (lean.nchains != 1 || full.nchains != 1 || lean.chains[0].nmigs != 3) {
+        CHECK(0, "lean shape");
+        corpus_free(&full);
+        corpus_free(&lean);
+        free(dir);
+        return;
+    }
+    Chain *lc = &lean.chains[0];
+    const Chain *fc = &full.chains[0];
+    CHECK(lc->nstmts == 6 && fc->nstmts == 6, "statements counted: %zu", lc->nstmts);
+    for (size_t m = 0; m < 3; m++) {
+        CHECK(lc->migs[m].stmts == NULL, "lean migration %zu holds no statement", m);
+        CHECK(lc->migs[m].nstmts == fc->migs[m].nstmts, "count %zu", m);
+        CHECK(lc->migs[m].digest == fc->migs[m].digest, "digest %zu", m);
+        CHECK(lc->migs[m].wrap_tx == fc->migs[m].wrap_tx, "wrap_tx %zu", m);
+    }
+    CHECK(lc->migs[0].digest != lc->migs[2].digest, "different files, different digests");
+    char *id_full = shard_corpus_id(&full), *id_lean = shard_corpus_id(&lean);
+    CHECK_STR(id_lean, id_full, "the corpus identity does not depend on lean");
+    free(id_full);
+    free(id_lean);
+
+    CHECK(corpus_chain_load(lc, &err) == 0, "chain load: %s", err.msg);
+    for (size_t m = 0; m < 3; m++)
+        for (size_t i = 0; i < lc->migs[m].nstmts && lc->migs[m].stmts; i++) {
+            CHECK_STR(lc->migs[m].stmts[i].sql, fc->migs[m].stmts[i].sql, "sql %zu.%zu", m, i);
+            CHECK(lc->migs[m].stmts[i].line == fc->migs[m].stmts[i].line, "line %zu.%zu", m, i);
+            CHECK_STR(lc->migs[m].stmts[i].info.cls, fc->migs[m].stmts[i].info.cls, "class %zu.%zu",
+                      m, i);
+        }
+    CHECK(lc->migs[1].stmts && lc->migs[1].stmts[0].line == 2, "line kept after a reload");
+    corpus_chain_drop(lc);
+    CHECK(lc->migs[0].stmts == NULL && lc->migs[2].stmts == NULL, "dropped again");
+    CHECK(corpus_chain_load(lc, &err) == 0 && corpus_chain_load(lc, &err) == 0,
+          "loading twice is a no-op the second time");
+    corpus_chain_drop(lc);
+
+    /* a full load is not dropped */
+    corpus_chain_drop(&full.chains[0]);
+    CHECK(full.chains[0].migs[0].stmts != NULL, "a full load keeps its statements");
+
+    /* only comments changed: the same statements, accepted */
+    puts_file("lean/3_c.sql", "-- a new comment\nSELECT 1;\nSELECT 2;\nSELECT 3;\n");
+    CHECK(corpus_migration_load(&lc->migs[2], &err) == 0, "comments do not change statements: %s",
+          err.msg);
+    corpus_migration_drop(&lc->migs[2]);
+    /* a statement changed: refused, naming the file; nothing left loaded */
+    puts_file("lean/3_c.sql", "SELECT 1;\nSELECT 22;\nSELECT 3;\n");
+    Err e2 = {0};
+    CHECK(corpus_chain_load(lc, &e2) == -1 && e2.code == 2, "a changed file is refused");
+    CHECK(strstr(e2.msg, "3_c.sql") && strstr(e2.msg, "changed since the run started"), "message: %s",
+          e2.msg);
+    CHECK(lc->migs[0].stmts == NULL && lc->migs[1].stmts == NULL, "a failed chain load drops all");
+    /* a file gone */
+    char *gone = tp("lean/2_b.sql");
+    unlink(gone);
+    free(gone);
+    Err e3 = {0};
+    CHECK(corpus_migration_load(&lc->migs[1], &e3) == -1 && strstr(e3.msg, "2_b.sql"),
+          "a file gone is refused: %s", e3.msg);
+    corpus_free(&full);
+    corpus_free(&lean);
+    free(dir);
+}
+
 int main(void)
 {
     test_split();
@@ -609,6 +695,7 @@ int main(void)
     }
     test_order_and_chains();
     test_bad_inputs();
+    test_lean();
     remove_tree(tmp);
 
     test_shared();
