@@ -45,9 +45,12 @@ typedef struct WorkerSlot {
     double job_started;
     double deadline;       /* now_ms() after which it is killed; 0: none */
     WireReader rd;
-    Trace *traces;         /* traces of the running job; owned */
-    StorePrediction *preds; /* their predictions (the worker judged them); owned */
-    size_t ntraces, cap, pcap;
+    FILE *spool;           /* the TRACE records of the running job, as received: the
+                              parent's memory does not grow with a chain's length;
+                              written to the store in the job's transaction; owned */
+    size_t ntraces, nfailed; /* records spooled, of which statements that failed */
+    char *rec;             /* a record read back from the spool; owned */
+    size_t reccap;
     char *server_version;  /* from HELLO; owned */
 } WorkerSlot;
 
@@ -170,13 +173,59 @@ static Job *next_job(Sched *s, int major)
 
 static void free_traces(WorkerSlot *w)
 {
-    for (size_t i = 0; i < w->ntraces; i++)
-        trace_free(&w->traces[i]);
-    free(w->traces);
-    free(w->preds);
-    w->traces = NULL;
-    w->preds = NULL;
-    w->ntraces = w->cap = w->pcap = 0;
+    if (w->spool)
+        fclose(w->spool);
+    w->spool = NULL;
+    w->ntraces = w->nfailed = 0;
+    free(w->rec);
+    w->rec = NULL;
+    w->reccap = 0;
+}
+
+/* Appends a TRACE record (p, n bytes, type included) to the job's spool. */
+static int spool_put(WorkerSlot *w, const char *p, size_t n, Err *err)
+{
+    if (!w->spool && !(w->spool = tmpfile()))
+        return err_set(err, 1, "could not make a spool file for traces: %s", strerror(errno));
+    uint32_t len = (uint32_t)n;
+    if (fwrite(&len, sizeof(len), 1, w->spool) != 1 || fwrite(p, 1, n, w->spool) != n)
+        return err_set(err, 1, "could not write the spool file of traces: %s", strerror(errno));
+    return 0;
+}
+
+/* JobResult.next: the spooled traces one by one, with their predictions
+ * when the run has a lock table. */
+typedef struct SpoolReader {
+    WorkerSlot *w;
+    bool with_predictions;
+    StorePrediction pred;
+} SpoolReader;
+
+static int spool_next(void *ctx, Trace *t, const StorePrediction **pred, Err *err)
+{
+    SpoolReader *r = ctx;
+    WorkerSlot *w = r->w;
+    uint32_t len;
+    if (!w->spool || fread(&len, sizeof(len), 1, w->spool) != 1) {
+        if (w->spool && ferror(w->spool))
+            return err_set(err, 1, "could not read the spool file of traces: %s", strerror(errno));
+        return 0;
+    }
+    if (len > WIRE_MAX_RECORD)
+        return err_set(err, 1, "the spool file of traces is corrupt");
+    grow_array((void **)&w->rec, 1, &w->reccap, len);
+    if (fread(w->rec, 1, len, w->spool) != len)
+        return err_set(err, 1, "the spool file of traces is truncated");
+    WireCursor c;
+    wire_cursor(&c, w->rec, len);
+    wire_get_trace(&c, t);
+    wire_get_prediction(&c, &r->pred);
+    if (c.bad) {
+        trace_free(t);
+        return err_set(err, 1, "a spooled trace record is corrupt");
+    }
+    *pred = r->with_predictions ? &r->pred : NULL;
+    return 1;
 }
 
 /* --shard K/N: keeps only the jobs of shard K (matrix/shard.h), in order. */
@@ -210,12 +259,16 @@ static void finish_job(Sched *s, WorkerSlot *w, Job *j, bool ok, const char *rea
                     .status = ok ? "ok" : "failed",
                     .reason = reason,
                     .attempts = j->attempts,
-                    .duration_ms = duration_ms,
-                    .traces = w ? w->traces : NULL,
-                    .ntraces = w ? w->ntraces : 0};
-    jr.predictions = w && s->opts->locktable ? w->preds : NULL;
+                    .duration_ms = duration_ms};
+    SpoolReader sr = {.w = w, .with_predictions = s->opts->locktable != NULL};
     Err err = {0};
-    int put = store_put_job(s->store, s->run_id, s->corpus, &jr, &err);
+    if (w && w->spool && fseek(w->spool, 0, SEEK_SET) != 0)
+        err_set(&err, 1, "could not read the spool file of traces: %s", strerror(errno));
+    if (w) {
+        jr.next = spool_next;
+        jr.next_ctx = &sr;
+    }
+    int put = err.msg[0] ? -1 : store_put_job(s->store, s->run_id, s->corpus, &jr, &err);
     if (put != 0) {
         say(s, "%s", err.msg);
         if (!s->store_failed)
@@ -223,9 +276,7 @@ static void finish_job(Sched *s, WorkerSlot *w, Job *j, bool ok, const char *rea
         s->store_failed = true;
     }
     if (w) {
-        for (size_t i = 0; i < w->ntraces; i++)
-            if (w->traces[i].status == TRACE_ERROR || w->traces[i].status == TRACE_TIMEOUT)
-                s->stats->trace_errors++;
+        s->stats->trace_errors += w->nfailed;
         s->stats->traces += w->ntraces;
         free_traces(w);
     }
@@ -435,12 +486,24 @@ static int handle(Sched *s, WorkerSlot *w, const char *p, size_t n)
         send_job(s, w);
         break;
     case WIRE_TRACE: {
-        grow_array((void **)&w->preds, sizeof(*w->preds), &w->pcap, w->ntraces + 1);
-        Trace *t = ARRAY_PUSH(w->traces, w->ntraces, w->cap);
-        wire_get_trace(&c, t);
-        wire_get_prediction(&c, &w->preds[w->ntraces - 1]);
+        Trace t;
+        StorePrediction pred;
+        wire_get_trace(&c, &t);
+        wire_get_prediction(&c, &pred);
+        bool failed = t.status == TRACE_ERROR || t.status == TRACE_TIMEOUT;
+        trace_free(&t);
         if (c.bad)
             return -1;
+        Err err = {0};
+        if (spool_put(w, p, n, &err) != 0) {
+            say(s, "%s", err.msg);
+            if (!s->store_failed)
+                *s->err = err;
+            s->store_failed = true;
+            return 0;
+        }
+        w->ntraces++;
+        w->nfailed += failed;
         break;
     }
     case WIRE_JOB_DONE: {

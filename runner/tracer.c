@@ -989,6 +989,12 @@ static int str_cmp(const void *a, const void *b)
 
 static char *object_desc(const RawLock *l, const LockSet *all)
 {
+    /* the temporary schema's number is the backend's slot: "pg_temp" as for
+     * relations, else two runs differ where the statement does not */
+    if (l->desc && strncmp(l->desc, "schema pg_temp_", 15) == 0)
+        return xstrdup("schema pg_temp");
+    if (l->desc && strncmp(l->desc, "schema pg_toast_temp_", 21) == 0)
+        return xstrdup("schema pg_toast_temp");
     if (l->desc)
         return xstrdup(l->desc);
     /* gone: number it among the gone objects of the same catalog */

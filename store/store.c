@@ -941,16 +941,32 @@ int store_put_job(Store *s, long long run_id, const Corpus *c, const JobResult *
         goto fail;
     long long job_id = sqlite3_last_insert_rowid(s->db);
 
-    for (size_t i = 0; i < jr->ntraces; i++) {
-        const Trace *t = &jr->traces[i];
+    for (size_t i = 0;; i++) {
+        Trace got;
+        const Trace *t = &got;
+        const StorePrediction *pred = NULL;
+        if (jr->next) {
+            int r = jr->next(jr->next_ctx, &got, &pred, err);
+            if (r < 0)
+                goto fail;
+            if (r == 0)
+                break;
+        } else {
+            if (i >= jr->ntraces)
+                break;
+            t = &jr->traces[i];
+            pred = jr->predictions ? &jr->predictions[i] : NULL;
+        }
         long long *slot = map_slot(s, jr->chain, t->mig, t->stmt);
-        if (!slot || *slot == 0) {
+        int rc = -1;
+        if (!slot || *slot == 0)
             err_set(err, 2, "trace of statement %d of migration %d is not in chain \"%s\" of run %lld",
                     t->stmt + 1, t->mig + 1, chain_name ? chain_name : "", run_id);
-            goto fail;
-        }
-        if (put_trace(s, job_id, *slot, jr->major, t,
-                      jr->predictions ? &jr->predictions[i] : NULL, err) < 0)
+        else
+            rc = put_trace(s, job_id, *slot, jr->major, t, pred, err);
+        if (jr->next)
+            trace_free(&got);
+        if (rc < 0)
             goto fail;
     }
     if (tx_commit(s, err) < 0)

@@ -68,6 +68,11 @@ typedef struct JobResult {
     const Trace *traces;         /* one per statement traced (chain order) */
     size_t ntraces;
     const StorePrediction *predictions; /* parallel to traces, or NULL */
+    /* Instead of traces and predictions: the traces one at a time, as the
+     * scheduler reads them back from its spool file. 1 with *t (the store
+     * frees it) and *pred (NULL: none), 0 after the last, -1 with err. */
+    int (*next)(void *ctx, Trace *t, const StorePrediction **pred, Err *err);
+    void *next_ctx;
 } JobResult;
 
 /* One transaction: the job row and all its traces. */
