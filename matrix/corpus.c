@@ -362,9 +362,11 @@ int corpus_migration_load(Migration *m, Err *err)
     int rc = 0;
     if (again.error)
         rc = err_set(err, 2, "%s (it changed since the run started)", again.error);
-    else if (again.nstmts != m->nstmts || again.digest != m->digest)
+    else if (again.nstmts != m->nstmts)
         rc = err_set(err, 2, "\"%s\" changed since the run started (%zu statements then, %zu now)",
                      m->path, m->nstmts, again.nstmts);
+    else if (again.digest != m->digest)
+        rc = err_set(err, 2, "\"%s\" changed since the run started (its statements differ)", m->path);
     else {
         m->stmts = again.stmts;
         again.stmts = NULL;

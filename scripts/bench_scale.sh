@@ -16,7 +16,8 @@
 #     per second (pgfence: its own statement count; node's start included);
 #  4. memory: peak RSS (VmHWM, sampled every 0.1 s) of the parent and of the
 #     largest worker, on the fixture matrix and on a synthetic corpus of
-#     BENCH_BIG statements (default 20,000; -V 17, every file its own chain);
+#     BENCH_BIG statements (default 20,000; -V 17, every file its own chain),
+#     5x that loaded with 1/50 traced, and one chain (one file) of half;
 #  5. the shared corpora end to end: synapse on 10-17, supabase_auth on 13-17
 #     (its PREAMBLE.sql first: copied into a chain before up/, as there is no
 #     --preamble yet): statements, errors per version, wall time.
@@ -197,12 +198,20 @@ if ! skip big; then
     echo "  exit $RC, $bigt statements traced ($bige failed on the server) in $WALL s ($(div "$bigt" "$WALL") statements/s)"
     echo "  peak RSS: parent $(mb $PEAK_PARENT) MB, largest worker $(mb $PEAK_WORKER) MB (fixture matrix: parent $(mb $FX_PARENT) MB, worker $(mb $FX_WORKER) MB)"
     row big_n "$bigt"; row big_wall "$WALL"; row big_parent "$(mb $PEAK_PARENT)"; row big_worker "$(mb $PEAK_WORKER)"
-    # the parent holds the whole corpus: 5x the statements, 1/50 of the jobs traced
+    # the parent holds no statement (a lean corpus): 5x the statements, 1/50 of the jobs traced
     gen "$tmp/huge" $((nch * 5)) "$per"
     sampled "$LM" run -q -V 17 -j 2 --shard 1/50 -d "$tmp/huge.db" "$tmp/huge"
     hugen=$(sqlite3 "$tmp/huge.db" "SELECT count(*) FROM statements")
     echo "  $hugen statements loaded, shard 1/50 traced (exit $RC, $WALL s): parent $(mb $PEAK_PARENT) MB, largest worker $(mb $PEAK_WORKER) MB"
     row huge_n "$hugen"; row huge_parent "$(mb $PEAK_PARENT)"
+    # one long chain: its traces pass through the parent's spool file, not its memory
+    mkdir -p "$tmp/long"
+    gen "$tmp/long.src" $((nch / 2)) "$per"
+    cat "$tmp"/long.src/m*.sql >"$tmp/long/all.sql"
+    sampled "$LM" run -q -V 17 -j 2 -d "$tmp/long.db" "$tmp/long/all.sql"
+    longn=$(sqlite3 "$tmp/long.db" "SELECT count(*) FROM traces WHERE status <> 'skipped'")
+    echo "  one chain of $longn statements (exit $RC, $WALL s): parent $(mb $PEAK_PARENT) MB, worker $(mb $PEAK_WORKER) MB"
+    row long_n "$longn"; row long_parent "$(mb $PEAK_PARENT)"; row long_worker "$(mb $PEAK_WORKER)"
 fi
 row fx_parent "$(mb $FX_PARENT)"; row fx_worker "$(mb $FX_WORKER)"
 
@@ -245,6 +254,7 @@ echo "| peak RSS worker, fixture matrix | $(f fx_worker) MB | |"
 echo "| peak RSS parent, $(f big_n) statements | $(f big_parent) MB | < 50 MB: $(verdict "$(f big_parent)" '<' 50) |"
 echo "| peak RSS worker, $(f big_n) statements | $(f big_worker) MB | |"
 echo "| peak RSS parent, $(f huge_n) statements loaded (1/50 traced) | $(f huge_parent) MB | < 50 MB: $(verdict "$(f huge_parent)" '<' 50) |"
+echo "| peak RSS parent / worker, one chain of $(f long_n) statements | $(f long_parent) / $(f long_worker) MB | < 50 MB: $(verdict "$(f long_parent)" '<' 50) |"
 echo "| $(f big_n) synthetic statements on 17 | $(f big_wall) s | |"
 echo "| synapse, 10-17 ($(f synapse_n) statements) | $(f synapse_wall) s; errors $(f synapse_err) | |"
 echo "| supabase_auth, 13-17 ($(f supabase_auth_n) statements) | $(f supabase_auth_wall) s; errors $(f supabase_auth_err) | |"

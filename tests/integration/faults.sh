@@ -62,4 +62,27 @@ check_eq "no trace without its job" \
     "$(sqlite3 "$db" "SELECT count(*) FROM traces t JOIN statements s ON s.id=t.statement_id JOIN migrations m ON m.id=s.migration_id WHERE m.run_id=$run AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run_id=$run AND j.chain=m.chain AND j.major=t.major)")" 0
 sleep 0.5
 check_eq "nothing left behind after SIGINT" "$(leftovers "$run" "$lm")" 0
+
+# --- a migration edited while the run goes on ------------------------------
+# The parent holds no statement (a lean corpus): each worker splits its chain
+# again from the files. A file whose statements changed since the run started
+# fails its job by name instead of tracing something the store does not hold.
+mkdir -p "$WORK/edited"
+printf 'CREATE TABLE e (id int);\n' >"$WORK/edited/001.sql"
+db="$WORK/edited.db"
+# -j 1 on one version: the longer chain (slow_a, ~3 s) runs first
+"$LM" run -q -V 17 -j 1 -d "$db" "$WORK/slow_a" "$WORK/edited/001.sql" >"$WORK/edited.out" 2>"$WORK/edited.err" &
+lm=$!
+sleep 1
+printf 'CREATE TABLE e (id bigint);\n' >"$WORK/edited/001.sql"
+wait "$lm"; rc=$?
+check_eq "a run with an edited file exits 3 (a job failed)" "$rc" 3
+run=$(sqlite3 "$db" 'SELECT max(id) FROM runs')
+check_eq "the other chain is traced" "$(sqlite3 "$db" "SELECT status FROM jobs WHERE run_id=$run AND chain=0")" ok
+check_eq "the edited chain's job failed" "$(sqlite3 "$db" "SELECT status FROM jobs WHERE run_id=$run AND chain=1")" failed
+check_eq "its reason names the file" \
+    "$(sqlite3 "$db" "SELECT count(*) FROM jobs WHERE run_id=$run AND chain=1 AND reason LIKE '%edited/001.sql%changed since the run started%'")" 1
+check "the stored statement is the one of the start" \
+    test "$(sqlite3 "$db" "SELECT sql FROM statements s JOIN migrations m ON m.id=s.migration_id WHERE m.run_id=$run AND m.chain=1")" = "CREATE TABLE e (id int)"
+check "stderr names the file" grep -q "edited/001.sql" "$WORK/edited.err"
 finish
