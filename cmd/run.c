@@ -2,6 +2,7 @@
  * cmd/run: trace the corpus on every version.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,7 @@ static const char usage_text[] =
     "\n"
     "Exit codes: 0 ok, 1 --ci checks failed or --against found a change, 2 usage or input error (a file that could not be used:\n"
     "the rest still ran), 3 environment error (no server binaries, jobs that\n"
-    "failed after a retry), 130 interrupted.\n";
+    "failed after a retry), 130 interrupted by SIGINT, 143 by SIGTERM.\n";
 
 enum {
     OPT_IMAGE = 256,
@@ -688,7 +689,7 @@ static int run_main(int argc, char **argv, long long resume_id)
     long changed = against >= 0 && !st.interrupted && src == 0 ? run_against(store, run_id, against) : 0;
     if (st.interrupted) {
         cmd_fail_err(&err, EXIT_ENV);
-        rc = 130;
+        rc = 128 + (st.signal ? st.signal : SIGINT); /* as a shell reports it: 130, 143 */
     } else if (src != 0) {
         rc = cmd_fail_err(&err, EXIT_ENV);
     } else if (st.jobs_failed) {

@@ -104,7 +104,7 @@ kill -TERM "$lm"
 wait "$lm"; rc=$?
 t1=$(date +%s.%N)
 stop_sampler
-check "SIGTERM: interrupted exit code ($rc)" test "$rc" = 130 -o "$rc" = 143
+check_eq "SIGTERM: exit code 128 + 15" "$rc" 143
 check "SIGTERM: stopped within 5 s" awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 5) }'
 check "SIGTERM: says terminated" grep -q "terminated: stopping every worker and container" "$WORK/term.err"
 check_eq "SIGTERM: run marked interrupted" "$(sqlite3 "$db" "SELECT status FROM runs")" interrupted
