@@ -78,6 +78,8 @@ static void result_obj(JsonW *w, const RvResult *r)
     } else {
         json_null(w);
     }
+    if (r->said)
+        json_kv_str(w, "server_messages", r->said);
 
     json_key(w, "locks");
     lock_arr(w, r->locks, r->nlocks);

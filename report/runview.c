@@ -353,6 +353,15 @@ static void child_change(RvResult *r, sqlite3_stmt *st)
     x->detail = col_str(st, 3);
 }
 
+static void child_evidence(RvResult *r, sqlite3_stmt *st)
+{
+    const char *kind = (const char *)sqlite3_column_text(st, 1);
+    if (r->said || !kind || strcmp(kind, STORE_EVIDENCE_SERVER) != 0)
+        return;
+    r->said = store_evidence_inflate(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
+                                     (size_t)sqlite3_column_int64(st, 2));
+}
+
 static const struct {
     const char *table;
     const char *columns;
@@ -364,6 +373,7 @@ static const struct {
     {"changes", "kind, x.relation, x.detail", child_change},
     {"phase_locks", "phase, x.waiting, x.relation, x.role, x.locktype, x.mode, x.granted",
      child_phase_lock},
+    {"evidence", "kind, x.size, x.data", child_evidence},
 };
 
 static int load_children(Store *s, RunView *rv, IdRef *traces, size_t ntraces, Err *err)
@@ -529,6 +539,7 @@ static void result_free(RvResult *r)
     free(r->skip_reason);
     free(r->sqlstate);
     free(r->message);
+    free(r->said);
     free(r->capture);
     for (size_t i = 0; i < r->nlocks; i++)
         rvlock_free(&r->locks[i]);

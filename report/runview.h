@@ -63,6 +63,8 @@ typedef struct RvResult {
                                 "not run"; NULL otherwise */
     char *sqlstate;          /* NULL when none */
     char *message;           /* NULL when none */
+    char *said;              /* what the server said (evidence "server_messages": notices,
+                                the error with DETAIL, HINT, CONTEXT); NULL when nothing */
     char *capture;           /* "tx", "phase", "poll", "none" ("observer" in older stores);
                                 NULL when unknown */
     double duration_ms;      /* 0 when not traced */

@@ -21,12 +21,15 @@ struct PgConn {
     bool lost;          /* the connection broke during the running query */
     double sent_at;     /* now_ms() when the query was sent */
     PgReply acc;        /* results of the running query so far */
+    Buf said;           /* notices and the error of the running query (PgReply.said) */
 };
 
-static void quiet_notices(void *arg, const char *msg)
+/* A notice, warning or info the server sent: kept for the running query. */
+static void keep_notice(void *arg, const char *msg)
 {
-    (void)arg;
-    (void)msg;
+    PgConn *c = arg;
+    if (c->said.len < (64u << 10))
+        buf_puts(&c->said, msg);
 }
 
 /* libpq messages end with a newline and may have several lines: keep the first. */
@@ -88,9 +91,10 @@ PgConn *pgconn_connect(const char *conninfo, int timeout_ms, Err *err)
     }
     if (PQsetnonblocking(conn, 1) != 0)
         goto fail;
-    PQsetNoticeProcessor(conn, quiet_notices, NULL);
     PgConn *c = xcalloc(1, sizeof(*c));
     c->conn = conn;
+    buf_init(&c->said);
+    PQsetNoticeProcessor(conn, keep_notice, c);
     return c;
 
 fail:;
@@ -107,6 +111,7 @@ void pgconn_close(PgConn *c)
         return;
     pgreply_clear(&c->acc);
     PQfinish(c->conn);
+    buf_free(&c->said);
     free(c);
 }
 
@@ -136,6 +141,7 @@ void pgreply_clear(PgReply *r)
         PQclear(r->res[i]);
     free(r->res);
     free(r->message);
+    free(r->said);
     memset(r, 0, sizeof(*r));
 }
 
@@ -168,6 +174,7 @@ static void keep_result(PgConn *c, PGresult *r)
     if ((st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) && a->status == PG_OK) {
         const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
         const char *prim = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+        buf_puts(&c->said, PQresultErrorMessage(r));
         if (code) {
             snprintf(a->sqlstate, sizeof(a->sqlstate), "%s", code);
             a->status = PG_REFUSED;
@@ -242,6 +249,7 @@ int pgconn_send(PgConn *c, const char *sql, Err *err)
     if (c->busy)
         return err_set(err, 3, "internal error: a query is still running on this connection");
     pgreply_clear(&c->acc);
+    buf_reset(&c->said);
     c->cancelled = false;
     c->in_copy_out = false;
     c->sent_at = now_ms();
@@ -266,6 +274,11 @@ static void finish(PgConn *c, PgReply *out)
         a->status = PG_TIMEOUT;
     if (a->status != PG_LOST && PQstatus(c->conn) == CONNECTION_BAD)
         mark_lost(c, PQerrorMessage(c->conn));
+    if (c->said.len) {
+        free(a->said);
+        a->said = xstrdup(c->said.data);
+        buf_reset(&c->said);
+    }
     *out = *a;
     memset(a, 0, sizeof(*a));
     c->busy = false;

@@ -41,6 +41,9 @@ typedef struct PgReply {
     char sqlstate[6];  /* of the first error ("" when none; "57014" for a cancel) */
     char *message;     /* primary message of the first error, or why the connection
                           was lost; owned; NULL when none */
+    char *said;        /* what the server said: every notice and the first error in full
+                          (DETAIL, HINT, CONTEXT lines), as psql prints them; owned;
+                          NULL when nothing */
     double ms;         /* from send to the last result */
 } PgReply;
 

@@ -725,6 +725,7 @@ void trace_free(Trace *t)
     if (!t)
         return;
     free(t->message);
+    free(t->said);
     for (size_t i = 0; i < t->nlocks; i++)
         tracelock_free(&t->locks[i]);
     free(t->locks);
@@ -1500,8 +1501,19 @@ static int lost(Tracer *t, const char *who, const PgReply *r, Err *err)
                    r->message ? r->message : "unknown error");
 }
 
+/* What the server said for the statement's reply r (it replaces what an
+ * earlier attempt said). */
+static void keep_said(Trace *out, const PgReply *r)
+{
+    if (!r->said)
+        return;
+    free(out->said);
+    out->said = xstrdup(r->said);
+}
+
 static void set_error(Trace *out, const PgReply *r)
 {
+    keep_said(out, r);
     out->status = TRACE_ERROR;
     snprintf(out->sqlstate, sizeof(out->sqlstate), "%s", r->sqlstate);
     out->message = xstrdup(r->message ? r->message : "unknown error");
@@ -1902,6 +1914,7 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     free(sql);
     free(base);
     out->duration_ms = r.ms;
+    keep_said(out, &r);
     if (s == PG_LOST) {
         int rc = lost(t, "traced", &r, err);
         pgreply_clear(&r);
@@ -1930,6 +1943,10 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
             set_timeout(out, t->timeout_ms);
         else if (!retry)
             set_error(out, &r);
+        if (retry) { /* what the refusal said is not the statement's */
+            free(out->said);
+            out->said = NULL;
+        }
         pgreply_clear(&r);
         /* the catalog is as before: the snapshot stays valid */
         if (run_quiet(t, t->traced, "ROLLBACK", err) < 0)
@@ -2627,6 +2644,7 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
     out->duration_ms = r.ms - blocked_ms;
     if (out->duration_ms < 0)
         out->duration_ms = 0;
+    keep_said(out, &r);
     if (r.status == PG_LOST) {
         lost(t, "traced", &r, err);
         goto out;
@@ -2727,6 +2745,7 @@ static int run_plain(Tracer *t, const Statement *st, Trace *out, Err *err)
     PgStatus s = pgconn_exec(t->traced, st->sql, t->timeout_ms, &r);
     double end = now_ms();
     out->duration_ms = r.ms;
+    keep_said(out, &r);
     int rc = 0;
     if (s == PG_LOST)
         rc = lost(t, "traced", &r, err);

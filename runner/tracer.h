@@ -100,6 +100,9 @@ typedef struct Trace {
     double lock_held_ms;
     char *lock_held_relation; /* that lock's relation; owned; NULL when none */
     char *lock_held_mode;     /* and mode; owned; NULL when none */
+    char *said;           /* what the server said while the statement ran: its notices and
+                             the error with DETAIL, HINT and CONTEXT, as psql prints them
+                             (stored as evidence "server_messages"); owned; NULL: nothing */
 } Trace;
 
 void trace_free(Trace *t);

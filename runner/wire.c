@@ -67,6 +67,7 @@ void wire_put_trace(Buf *b, const Trace *t)
     wire_put_u8(b, (unsigned)t->status);
     wire_put_str(b, t->sqlstate);
     wire_put_str(b, t->message);
+    wire_put_str(b, t->said);
     wire_put_str(b, t->capture);
     wire_put_f64(b, t->duration_ms);
     wire_put_i64(b, (long long)t->nlocks);
@@ -314,6 +315,7 @@ void wire_get_trace(WireCursor *c, Trace *t)
     t->status = (TraceStatus)wire_get_u8(c);
     copy_fixed(t->sqlstate, sizeof(t->sqlstate), wire_get_str(c));
     t->message = wire_get_str(c);
+    t->said = wire_get_str(c);
     copy_fixed(t->capture, sizeof(t->capture), wire_get_str(c));
     t->duration_ms = wire_get_f64(c);
     t->nlocks = get_count(c, 8);

@@ -846,6 +846,8 @@ static int put_trace(Store *s, long long job_id, long long stmt_id, int major, c
     long long id = sqlite3_last_insert_rowid(s->db);
     if (pred && put_prediction(s, id, pred, err) < 0)
         return -1;
+    if (t->said && store_put_evidence(s, id, STORE_EVIDENCE_SERVER, t->said, strlen(t->said), err) < 0)
+        return -1;
 
     for (size_t i = 0; i < t->nlocks; i++) {
         const TraceLock *l = &t->locks[i];
@@ -1071,22 +1073,30 @@ int store_get_evidence(Store *s, long long trace_id, const char *kind, char **ou
         sqlite3_reset(q);
         return db_err(s, err, "read");
     }
-    uLongf size = (uLongf)sqlite3_column_int64(q, 0);
-    const Bytef *z = sqlite3_column_blob(q, 1);
-    uLong zn = (uLong)sqlite3_column_bytes(q, 1);
-    char *buf = xmalloc(size + 1);
-    uLongf got = size;
-    int zrc = uncompress((Bytef *)buf, &got, z, zn);
+    size_t size = (size_t)sqlite3_column_int64(q, 0);
+    char *buf = store_evidence_inflate(sqlite3_column_blob(q, 1),
+                                       (size_t)sqlite3_column_bytes(q, 1), size);
     sqlite3_reset(q);
-    if (zrc != Z_OK || got != size) {
-        free(buf);
+    if (!buf)
         return err_set(err, 3, "evidence \"%s\" of trace %lld in \"%s\" is corrupt", kind, trace_id,
                        s->path);
-    }
-    buf[size] = '\0';
     *out = buf;
     *n = size;
     return 0;
+}
+
+char *store_evidence_inflate(const void *z, size_t zn, size_t size)
+{
+    if (size > ((size_t)1 << 30))
+        return NULL;
+    char *buf = xmalloc(size + 1);
+    uLongf got = (uLongf)size;
+    if (uncompress((Bytef *)buf, &got, z, (uLong)zn) != Z_OK || got != size) {
+        free(buf);
+        return NULL;
+    }
+    buf[size] = '\0';
+    return buf;
 }
 
 /* ---- resuming a run --------------------------------------------------------

@@ -98,6 +98,9 @@ int store_migrated(const Store *s);
 const char *store_path(const Store *s); /* as given to store_open; owned by the store */
 
 /* ---- evidence: raw dumps kept zlib-compressed ------------------------- */
+/* Kinds written by runs: what the server said while the statement ran
+ * (Trace.said: notices, the error with DETAIL, HINT, CONTEXT). */
+#define STORE_EVIDENCE_SERVER "server_messages"
 /* The id of the trace of one statement (chain, migration index in the chain,
  * statement index in the migration, both 0-based, as in Trace) on major;
  * *trace_id = 0 when there is none. */
@@ -110,6 +113,9 @@ int store_put_evidence(Store *s, long long trace_id, const char *kind, const voi
  * free()); *out = NULL when there is none. */
 int store_get_evidence(Store *s, long long trace_id, const char *kind, char **out, size_t *n,
                        Err *err);
+/* An evidence blob (zn bytes, as stored in evidence.data) inflated to its
+ * size bytes, NUL-terminated (free()); NULL when it is corrupt. */
+char *store_evidence_inflate(const void *z, size_t zn, size_t size);
 
 /* ---- resuming a run ------------------------------------------------------ */
 /* A stored run as recorded by store_run_begin (all strings owned; free with

@@ -18,6 +18,7 @@ static Trace sample(void)
     t.status = TRACE_ERROR;
     strcpy(t.sqlstate, "42P07");
     t.message = xstrdup("relation \"users\" already exists");
+    t.said = xstrdup("ERROR:  relation \"users\" already exists\n");
     strcpy(t.capture, "tx");
     t.duration_ms = 1.25;
     t.nlocks = 2;
@@ -58,6 +59,7 @@ static void check_same(const Trace *a, const Trace *b)
     CHECK(a->status == b->status, "status");
     CHECK_STR(b->sqlstate, a->sqlstate, "sqlstate");
     CHECK_STR(b->message, a->message, "message");
+    CHECK_STR(b->said, a->said, "what the server said");
     CHECK_STR(b->capture, a->capture, "capture");
     CHECK(a->duration_ms == b->duration_ms, "duration");
     CHECK(b->nlocks == 2, "nlocks %zu", b->nlocks);
