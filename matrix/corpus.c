@@ -112,80 +112,130 @@ static bool splitter_feed(Splitter *sp, int tok)
     return end;
 }
 
-/* Adds the statement work[b, e) to *st. */
-static void add_statement(Statement **st, size_t *count, size_t *cap, const char *work, size_t b,
-                          size_t e, int line)
+/* The text is scanned in windows of at least this many bytes: the scanner's
+ * tokens of a whole 15 MB file took 300 MB; a window's take a few. */
+#define SPLIT_WINDOW ((size_t)256 << 10)
+
+/* Scans work[pos, pos + n) (NUL put at its end for the scanner, and put
+ * back). */
+static PgQueryScanResult scan_window(char *work, size_t pos, size_t n)
 {
-    Statement *s = ARRAY_PUSH(*st, *count, *cap);
-    memset(s, 0, sizeof(*s));
-    s->index = (int)*count;
-    s->line = line;
-    s->sql = xstrndup(work + b, e - b);
-    s->fingerprint = classify_fingerprint(s->sql);
-    classify_statement(s->sql, &s->info);
+    char saved = work[pos + n];
+    work[pos + n] = '\0';
+    PgQueryScanResult r = pg_query_scan(work + pos);
+    work[pos + n] = saved;
+    return r;
+}
+
+/* Splits work (len bytes, meta-command lines blanked) and hands each
+ * statement, classified, to fn (which owns it). Windows: a window that does
+ * not reach the end is used up to its last statement-ending ';' (tokens are
+ * lexed left to right, so those before it are the same as in a scan of the
+ * whole text); one whose scan fails, or that ends no statement, is doubled.
+ * -1 with err naming the line on a scanner error. */
+static int split_stream(char *work, size_t len, StatementFn fn, void *ctx, Err *err)
+{
+    size_t pos = 0, window = SPLIT_WINDOW;
+    size_t line_pos = 0; /* lines counted incrementally: statements come in order */
+    int line = 1, index = 0;
+    while (pos < len) {
+        size_t n = len - pos < window ? len - pos : window;
+        bool last = pos + n == len;
+        PgQueryScanResult r = scan_window(work, pos, n);
+        if (r.error && !last) {
+            pg_query_free_scan_result(r);
+            window *= 2; /* the cut may be inside a quote or a comment */
+            continue;
+        }
+        if (r.error) {
+            /* cursorpos: 1-based byte offset of the offending token */
+            size_t off = r.error->cursorpos > 0 ? (size_t)r.error->cursorpos - 1 : n;
+            if (off > n) off = n;
+            Buf m;
+            buf_init(&m);
+            scanner_message(r.error->message, &m);
+            err_set(err, 2, "%s at line %d", m.data ? m.data : "scanner error",
+                    line_of(work, pos + off));
+            buf_free(&m);
+            pg_query_free_scan_result(r);
+            return -1;
+        }
+        PgQuery__ScanResult *sr =
+            pg_query__scan_result__unpack(NULL, r.pbuf.len, (const uint8_t *)r.pbuf.data);
+        if (!sr) {
+            pg_query_free_scan_result(r);
+            return err_set(err, 2, "could not read the scanner's tokens");
+        }
+        Splitter sp = {0};
+        size_t b = 0, e = 0;  /* the current statement: start of its first real token, end of its last */
+        size_t used = 0;      /* window bytes up to the last statement-ending ';' */
+        for (size_t i = 0; i <= sr->n_tokens; i++) {
+            const PgQuery__ScanToken *t = i < sr->n_tokens ? sr->tokens[i] : NULL;
+            if (!t && !last)
+                break; /* the rest is split again with the next window */
+            if (t &&
+                (t->token == PG_QUERY__TOKEN__SQL_COMMENT || t->token == PG_QUERY__TOKEN__C_COMMENT))
+                continue;
+            if (t && !splitter_feed(&sp, t->token)) {
+                if (sp.ntok == 1) b = (size_t)t->start;
+                e = (size_t)t->end;
+                continue;
+            }
+            /* a ';' that ends the statement, or the end of the text */
+            bool has_tokens = t ? sp.ntok > 1 : sp.ntok > 0;
+            if (has_tokens && e > b && e <= n) {
+                for (; line_pos < pos + b; line_pos++)
+                    if (work[line_pos] == '\n') line++;
+                Statement st = {.index = ++index, .line = line};
+                st.sql = xstrndup(work + pos + b, e - b);
+                st.fingerprint = classify_fingerprint(st.sql);
+                classify_statement(st.sql, &st.info);
+                fn(ctx, &st);
+            }
+            if (t) used = (size_t)t->end;
+            memset(&sp, 0, sizeof(sp));
+            b = e = 0;
+        }
+        pg_query__scan_result__free_unpacked(sr, NULL);
+        pg_query_free_scan_result(r);
+        if (last)
+            break;
+        if (used == 0) {
+            window *= 2; /* no statement ends in it */
+            continue;
+        }
+        pos += used;
+        window = SPLIT_WINDOW;
+    }
+    return 0;
+}
+
+typedef struct Collect {
+    Statement *st;
+    size_t n, cap;
+} Collect;
+
+static void collect(void *ctx, Statement *st)
+{
+    Collect *c = ctx;
+    *ARRAY_PUSH(c->st, c->n, c->cap) = *st;
 }
 
 int corpus_split(const char *text, size_t len, Statement **out, size_t *n, Err *err)
 {
-    *out = NULL;
-    *n = 0;
     char *work = xstrndup(text, len);
     blank_non_sql(work, len);
-
-    PgQueryScanResult r = pg_query_scan(work);
-    if (r.error) {
-        /* cursorpos: 1-based byte offset of the offending token */
-        size_t off = r.error->cursorpos > 0 ? (size_t)r.error->cursorpos - 1 : len;
-        if (off > len) off = len;
-        Buf m;
-        buf_init(&m);
-        scanner_message(r.error->message, &m);
-        err_set(err, 2, "%s at line %d", m.data ? m.data : "scanner error", line_of(work, off));
-        buf_free(&m);
-        pg_query_free_scan_result(r);
-        free(work);
-        return -1;
-    }
-    PgQuery__ScanResult *sr =
-        pg_query__scan_result__unpack(NULL, r.pbuf.len, (const uint8_t *)r.pbuf.data);
-    if (!sr) {
-        pg_query_free_scan_result(r);
-        free(work);
-        return err_set(err, 2, "could not read the scanner's tokens");
-    }
-
-    Statement *st = NULL;
-    size_t cap = 0, count = 0;
-    size_t line_pos = 0; /* lines counted incrementally: statements come in order */
-    int line = 1;
-    Splitter sp = {0};
-    size_t b = 0, e = 0; /* the current statement: start of its first real token, end of its last */
-    for (size_t i = 0; i <= sr->n_tokens; i++) {
-        const PgQuery__ScanToken *t = i < sr->n_tokens ? sr->tokens[i] : NULL;
-        if (t &&
-            (t->token == PG_QUERY__TOKEN__SQL_COMMENT || t->token == PG_QUERY__TOKEN__C_COMMENT))
-            continue;
-        if (t && !splitter_feed(&sp, t->token)) {
-            if (sp.ntok == 1) b = (size_t)t->start;
-            e = (size_t)t->end;
-            continue;
-        }
-        /* a ';' that ends the statement, or the end of the text */
-        bool has_tokens = t ? sp.ntok > 1 : sp.ntok > 0;
-        if (has_tokens && e > b && e <= len) {
-            for (; line_pos < b; line_pos++)
-                if (work[line_pos] == '\n') line++;
-            add_statement(&st, &count, &cap, work, b, e, line);
-        }
-        memset(&sp, 0, sizeof(sp));
-        b = e = 0;
-    }
-    pg_query__scan_result__free_unpacked(sr, NULL);
-    pg_query_free_scan_result(r);
+    Collect c = {0};
+    int rc = split_stream(work, len, collect, &c, err);
     free(work);
-    *out = st;
-    *n = count;
-    return 0;
+    if (rc != 0) {
+        statements_free(c.st, c.n);
+        c.st = NULL;
+        c.n = 0;
+    }
+    *out = c.st;
+    *n = c.n;
+    return rc;
 }
 
 void statements_free(Statement *s, size_t n)
@@ -259,44 +309,72 @@ static char *read_checked(const char *path, size_t *len, char **why)
     return text;
 }
 
-/* Splits a piece of a file whose first line is line first_line of the file
- * and appends its statements to m, numbered on. -1 with err naming the
- * file's line. */
-static int split_append(Migration *m, size_t *cap, const char *text, size_t len, int first_line,
-                        Err *err)
+/* Loading one file into a Migration: every statement is counted, digested
+ * and looked at for decide_wrap; kept only when keep. */
+typedef struct Loader {
+    Migration *m;
+    size_t cap;
+    bool keep;          /* keep the statements (a lean load drops each at once) */
+    int first_line;     /* line of the file where the piece being split starts */
+    bool tx_control;    /* a statement controls transactions (BEGIN, COMMIT ...) */
+    bool all_no_tx;     /* no statement can run in a transaction block (so far) */
+    StatementFn each;   /* when set, every statement is handed to it instead */
+    void *each_ctx;
+} Loader;
+
+static void load_statement(void *ctx, Statement *st)
 {
-    Statement *st;
-    size_t n;
+    Loader *l = ctx;
+    Migration *m = l->m;
+    st->line += l->first_line - 1;
+    st->index = (int)m->nstmts + 1;
+    hash128_field(&m->digest, 'S', st->sql);
+    if (st->info.tx_control) l->tx_control = true;
+    if (!st->info.no_tx) l->all_no_tx = false;
+    if (l->each) {
+        l->each(l->each_ctx, st);
+        free(st->sql);
+        classify_free(&st->info);
+    } else if (l->keep) {
+        grow_array((void **)&m->stmts, sizeof(*m->stmts), &l->cap, m->nstmts + 1);
+        m->stmts[m->nstmts] = *st;
+    } else {
+        free(st->sql);
+        classify_free(&st->info);
+    }
+    m->nstmts++;
+}
+
+/* Splits a piece of a file (work: its text, len bytes, changed in place)
+ * whose first line is line first_line of the file into l's migration,
+ * numbered on. -1 with err naming the file's line. */
+static int split_piece(Loader *l, char *work, size_t len, int first_line, Err *err)
+{
+    blank_non_sql(work, len);
+    l->first_line = first_line;
     Err e = {0};
-    if (corpus_split(text, len, &st, &n, &e) != 0) {
+    if (split_stream(work, len, load_statement, l, &e) != 0) {
         /* "... at line N": N of the piece -> of the file */
         const char *at = strstr(e.msg, " at line ");
         if (at) {
-            int l = atoi(at + 9);
-            return err_set(err, 2, "%.*s at line %d", (int)(at - e.msg), e.msg, l + first_line - 1);
+            int n = atoi(at + 9);
+            return err_set(err, 2, "%.*s at line %d", (int)(at - e.msg), e.msg, n + first_line - 1);
         }
         return err_set(err, 2, "%s", e.msg);
     }
-    for (size_t i = 0; i < n; i++) {
-        Statement *d = ARRAY_PUSH(m->stmts, m->nstmts, *cap);
-        *d = st[i];
-        d->index = (int)m->nstmts;
-        d->line += first_line - 1;
-    }
-    free(st);
     return 0;
 }
 
 /* Drizzle: the chunks between "--> statement-breakpoint" markers, each split. */
-static int split_breakpoints(Migration *m, const char *text, size_t len, Err *err)
+static int split_breakpoints(Loader *l, const char *text, size_t len, Err *err)
 {
-    size_t *starts, nst, cap = 0;
+    size_t *starts, nst;
     layout_breakpoints(text, &starts, &nst);
     int rc = 0;
     for (size_t i = 0; i < nst && rc == 0; i++) {
         size_t b = starts[i], e = i + 1 < nst ? starts[i + 1] : len;
         char *chunk = xstrndup(text + b, e - b);
-        rc = split_append(m, &cap, chunk, e - b, line_of(text, b), err);
+        rc = split_piece(l, chunk, e - b, line_of(text, b), err);
         free(chunk);
     }
     free(starts);
@@ -304,30 +382,37 @@ static int split_breakpoints(Migration *m, const char *text, size_t len, Err *er
 }
 
 /* JS/TS: the SQL string literals, each split. */
-static int split_js(Migration *m, const char *text, size_t len, Err *err)
+static int split_js(Loader *l, const char *text, size_t len, Err *err)
 {
     JsPiece *pc;
-    size_t n, skipped, cap = 0;
+    size_t n, skipped;
     layout_extract_js(text, len, &pc, &n, &skipped);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
-        rc = split_append(m, &cap, pc[i].sql, strlen(pc[i].sql), pc[i].line, err);
+        rc = split_piece(l, pc[i].sql, strlen(pc[i].sql), pc[i].line, err);
     js_pieces_free(pc, n);
-    if (rc == 0 && m->nstmts == 0)
+    if (rc == 0 && l->m->nstmts == 0)
         rc = err_set(err, 2, "no SQL string literals passed to .raw() or .query()%s",
                      skipped ? " (only ones built at run time)" : "");
     return rc;
 }
 
 /* Reads and splits one file into m (m->error set when it cannot be used):
- * SQL, Drizzle SQL with breakpoints, or JS/TS of layout extract. */
-static void migration_load_as(Migration *m, const char *path, bool breakpoints, int extract)
+ * SQL, Drizzle SQL with breakpoints, or JS/TS of layout extract. keep: keep
+ * the statements (else only their count and digest); *l gets what
+ * decide_wrap needs. */
+static void migration_load_as(Migration *m, const char *path, bool breakpoints, int extract,
+                              bool keep, Loader *l)
 {
     memset(m, 0, sizeof(*m));
     m->path = xstrdup(path);
     m->breakpoints = breakpoints;
     m->extract = extract;
+    m->digest = hash128_init();
     if (extract >= 0) m->extracted_from = layout_name((LayoutKind)extract);
+    StatementFn each = l->each;
+    void *each_ctx = l->each_ctx;
+    *l = (Loader){.m = m, .keep = keep, .all_no_tx = true, .each = each, .each_ctx = each_ctx};
     size_t len = 0;
     char *why = NULL;
     char *text = read_checked(path, &len, &why);
@@ -336,38 +421,59 @@ static void migration_load_as(Migration *m, const char *path, bool breakpoints, 
         return;
     }
     Err e = {0};
-    size_t cap = 0;
-    int rc = extract >= 0 ? split_js(m, text, len, &e)
-             : breakpoints ? split_breakpoints(m, text, len, &e)
-                           : split_append(m, &cap, text, len, 1, &e);
+    int rc = extract >= 0 ? split_js(l, text, len, &e)
+             : breakpoints ? split_breakpoints(l, text, len, &e)
+                           : split_piece(l, text, len, 1, &e);
     if (rc != 0) {
         migration_fail(m, "\"%s\": %s", path, e.msg);
         statements_free(m->stmts, m->nstmts);
         m->stmts = NULL;
         m->nstmts = 0;
+        m->digest = hash128_init();
     }
     else if (m->nstmts == 0)
         migration_fail(m, "\"%s\": no SQL statements (only comments or whitespace)", path);
     free(text);
-    m->digest = hash128_init();
-    for (size_t i = 0; i < m->nstmts; i++)
-        hash128_field(&m->digest, 'S', m->stmts[i].sql);
+}
+
+/* Splits m's file again into again (statements kept, or handed to each);
+ * -1 with err when it no longer gives what it gave at load. */
+static int reload(const Migration *m, Migration *again, StatementFn each, void *ctx, Err *err)
+{
+    Loader l = {.each = each, .each_ctx = ctx};
+    migration_load_as(again, m->path, m->breakpoints, m->extract, !each, &l);
+    int rc = 0;
+    if (again->error)
+        rc = err_set(err, 2, "%s (it changed since the run started)", again->error);
+    else if (again->nstmts != m->nstmts)
+        rc = err_set(err, 2, "\"%s\" changed since the run started (%zu statements then, %zu now)",
+                     m->path, m->nstmts, again->nstmts);
+    else if (again->digest != m->digest)
+        rc = err_set(err, 2, "\"%s\" changed since the run started (its statements differ)", m->path);
+    return rc;
+}
+
+int corpus_migration_each(Migration *m, StatementFn each, void *ctx, Err *err)
+{
+    if (m->error || m->nstmts == 0) return 0;
+    if (m->stmts) {
+        for (size_t i = 0; i < m->nstmts; i++)
+            each(ctx, &m->stmts[i]);
+        return 0;
+    }
+    Migration again;
+    int rc = reload(m, &again, each, ctx, err);
+    free(again.path);
+    free(again.error);
+    return rc;
 }
 
 int corpus_migration_load(Migration *m, Err *err)
 {
     if (m->stmts || m->error || m->nstmts == 0) return 0;
     Migration again;
-    migration_load_as(&again, m->path, m->breakpoints, m->extract);
-    int rc = 0;
-    if (again.error)
-        rc = err_set(err, 2, "%s (it changed since the run started)", again.error);
-    else if (again.nstmts != m->nstmts)
-        rc = err_set(err, 2, "\"%s\" changed since the run started (%zu statements then, %zu now)",
-                     m->path, m->nstmts, again.nstmts);
-    else if (again.digest != m->digest)
-        rc = err_set(err, 2, "\"%s\" changed since the run started (its statements differ)", m->path);
-    else {
+    int rc = reload(m, &again, NULL, NULL, err);
+    if (rc == 0) {
         m->stmts = again.stmts;
         again.stmts = NULL;
     }
@@ -402,14 +508,11 @@ void corpus_chain_drop(Chain *ch)
 
 /* wrap_tx from the tool's rule and the statements: a file that runs its own
  * transaction control is traced as written. */
-static bool decide_wrap(LayoutTx tx, const Migration *m)
+static bool decide_wrap(LayoutTx tx, const Migration *m, const Loader *l)
 {
     if (m->error || tx == LAYOUT_TX_NONE) return false;
-    bool all_no_tx = m->nstmts > 0;
-    for (size_t i = 0; i < m->nstmts; i++) {
-        if (m->stmts[i].info.tx_control) return false;
-        if (!m->stmts[i].info.no_tx) all_no_tx = false;
-    }
+    if (l->tx_control) return false;
+    bool all_no_tx = m->nstmts > 0 && l->all_no_tx;
     switch (tx) {
     case LAYOUT_TX_FILE: return true;
     case LAYOUT_TX_IMPLICIT: return m->nstmts > 1;
@@ -431,12 +534,12 @@ static void chain_add_file(Corpus *c, Chain *ch, size_t *mcap, const char *path,
                            bool breakpoints, int extract, bool lean)
 {
     Migration *m = ARRAY_PUSH(ch->migs, ch->nmigs, *mcap);
-    migration_load_as(m, path, breakpoints, extract);
-    m->wrap_tx = decide_wrap(tx, m);
+    Loader l = {0};
+    migration_load_as(m, path, breakpoints, extract, !lean, &l);
+    m->wrap_tx = decide_wrap(tx, m, &l);
+    m->lean = lean;
     ch->nstmts += m->nstmts;
     if (m->error) c->nerrors++;
-    m->lean = lean;
-    corpus_migration_drop(m);
 }
 
 static int load_dir(Corpus *c, size_t *ccap, const char *dir, int forced, bool downs, bool lean,

@@ -95,6 +95,12 @@ void corpus_free(Corpus *c);
  * (code 2) when the file no longer gives the statements it gave at load
  * ("changed since the run started"). */
 int corpus_migration_load(Migration *m, Err *err);
+/* Shows every statement of m, in order, to each (which must not keep it),
+ * without keeping them: a lean migration's file is split again and checked
+ * as by corpus_migration_load (-1 with err, after the statements shown so
+ * far, when it changed). */
+typedef void (*StatementFn)(void *ctx, Statement *st);
+int corpus_migration_each(Migration *m, StatementFn each, void *ctx, Err *err);
 /* Drops the statements of a lean migration again (no-op otherwise). */
 void corpus_migration_drop(Migration *m);
 /* The same for every migration of a chain (on error, what was loaded is

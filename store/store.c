@@ -636,6 +636,27 @@ static int insert_statement(Store *s, long long mig_id, size_t j, const Statemen
     return 0;
 }
 
+/* corpus_migration_each: inserts each statement of one migration; the first
+ * failure is kept in err and the rest are passed over. */
+typedef struct StmtInserter {
+    Store *s;
+    long long mig_id;
+    Buf *tmp;
+    size_t chain, mig, next;
+    bool failed;
+    Err *err;
+} StmtInserter;
+
+static void insert_each(void *ctx, Statement *st)
+{
+    StmtInserter *in = ctx;
+    size_t j = in->next++;
+    if (!in->failed &&
+        insert_statement(in->s, in->mig_id, j, st, in->tmp,
+                         map_slot(in->s, in->chain, (long long)in->mig, (long long)j), in->err) < 0)
+        in->failed = true;
+}
+
 int store_run_begin(Store *s, const RunInfo *ri, Corpus *c, long long *run_id, Err *err)
 {
     Buf versions, tmp;
@@ -671,8 +692,6 @@ int store_run_begin(Store *s, const RunInfo *ri, Corpus *c, long long *run_id, E
         Chain *ch = &c->chains[ci];
         for (size_t mi = 0; mi < ch->nmigs; mi++) {
             Migration *m = &ch->migs[mi];
-            if (corpus_migration_load(m, err) != 0)
-                goto fail;
             if (!(q = query(s, Q_MIG_INSERT, err)))
                 goto fail;
             sqlite3_bind_int64(q, 1, id);
@@ -685,14 +704,11 @@ int store_run_begin(Store *s, const RunInfo *ri, Corpus *c, long long *run_id, E
             bind_text(q, 8, m->extracted_from);
             if (step_done(s, q, err) < 0)
                 goto fail;
-            long long mig_id = sqlite3_last_insert_rowid(s->db);
-            for (size_t j = 0; j < m->nstmts; j++)
-                if (insert_statement(s, mig_id, j, &m->stmts[j], &tmp,
-                                     map_slot(s, ci, (long long)mi, (long long)j), err) < 0) {
-                    corpus_migration_drop(m);
-                    goto fail;
-                }
-            corpus_migration_drop(m);
+            /* one statement at a time: a lean migration is split again */
+            StmtInserter in = {.s = s, .mig_id = sqlite3_last_insert_rowid(s->db), .tmp = &tmp,
+                               .chain = ci, .mig = mi, .err = err};
+            if (corpus_migration_each(m, insert_each, &in, err) != 0 || in.failed)
+                goto fail;
         }
     }
     if (tx_commit(s, err) < 0)

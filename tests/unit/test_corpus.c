@@ -683,9 +683,84 @@ static void test_lean(void)
     free(dir);
 }
 
+/* ---- windows ------------------------------------------------------------ */
+
+/* A text of several scanner windows (matrix/corpus.c SPLIT_WINDOW): strings,
+ * comments and dollar-quoted bodies with ';' inside, one body longer than a
+ * window, BEGIN ATOMIC bodies; every statement comes out whole, in order,
+ * on its line, wherever the windows are cut. */
+static void test_windows(void)
+{
+    Buf text, big;
+    buf_init(&text);
+    buf_init(&big);
+    for (int i = 0; i < 30000; i++)
+        buf_printf(&big, "  x := x + %d; -- ; in a body\n", i);
+    size_t want = 0;
+    int line = 1;
+    int *lines = xcalloc(60000, sizeof(int));
+    for (int i = 0; want < 50000 && text.len < (size_t)3 << 20; i++) {
+        const char *piece;
+        char tmp[256];
+        switch (i % 6) {
+        case 0: snprintf(tmp, sizeof(tmp), "INSERT INTO t VALUES (%d, 'a;b;c');\n", i); piece = tmp; break;
+        case 1: snprintf(tmp, sizeof(tmp), "/* ; comment ; */ SELECT %d;\n", i); piece = tmp; break;
+        case 2: snprintf(tmp, sizeof(tmp), "CREATE FUNCTION f%d() RETURNS int AS $f$ SELECT 1; SELECT 2; $f$ LANGUAGE sql;\n", i); piece = tmp; break;
+        case 3: snprintf(tmp, sizeof(tmp), "CREATE FUNCTION g%d() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT CASE WHEN true THEN 1 END;\nEND;\n", i); piece = tmp; break;
+        case 4: snprintf(tmp, sizeof(tmp), "-- a comment;\nALTER TABLE t ADD COLUMN c%d int;\n", i); piece = tmp; break;
+        default: piece = NULL; break;
+        }
+        if (!piece) {
+            if (i == 5 || i % 600 == 5) {
+                /* a body of ~900 KB: longer than a window */
+                lines[want++] = line;
+                buf_printf(&text, "DO $body$ BEGIN\n%sEND $body$;\n", big.data);
+                line += 30000 + 2;
+            }
+            continue;
+        }
+        /* the statement's line: after a leading comment line */
+        lines[want++] = line + (i % 6 == 4 ? 1 : 0);
+        for (const char *c = piece; *c; c++)
+            if (*c == '\n') line++;
+        buf_puts(&text, piece);
+    }
+    Statement *st = NULL;
+    size_t n = 0;
+    Err err = {0};
+    CHECK(corpus_split(text.data, text.len, &st, &n, &err) == 0, "split %zu bytes: %s", text.len,
+          err.msg);
+    CHECK(text.len > (size_t)4 * (256 << 10), "the text spans many windows (%zu bytes)", text.len);
+    CHECK(n == want, "%zu statements, want %zu", n, want);
+    size_t bad = 0;
+    for (size_t i = 0; i < n && i < want; i++) {
+        if (st[i].line != lines[i] || st[i].index != (int)i + 1 ||
+            !strchr("ICDAS", st[i].sql[0]) || st[i].sql[strlen(st[i].sql) - 1] == ';') {
+            if (bad++ < 3)
+                CHECK(0, "statement %zu: line %d (want %d): %.60s", i + 1, st[i].line, lines[i],
+                      st[i].sql);
+        }
+        if (strncmp(st[i].sql, "DO", 2) == 0 && !strstr(st[i].sql, "x := x + 29999"))
+            CHECK(0, "statement %zu: the long body is whole", i + 1);
+    }
+    CHECK(bad == 0, "every statement whole and on its line (%zu not)", bad);
+    /* a scanner error after several windows names its line */
+    buf_puts(&text, "SELECT 'unterminated;\n");
+    Err e2 = {0};
+    statements_free(st, n);
+    CHECK(corpus_split(text.data, text.len, &st, &n, &e2) == -1, "an unterminated quote at the end fails");
+    char *want_msg = xasprintf("at line %d", line);
+    CHECK(strstr(e2.msg, want_msg) != NULL, "error names line %d: %s", line, e2.msg);
+    free(want_msg);
+    free(lines);
+    buf_free(&text);
+    buf_free(&big);
+}
+
 int main(void)
 {
     test_split();
+    test_windows();
 
     snprintf(tmp, sizeof(tmp), "/tmp/lm_test_corpus.%d", (int)getpid());
     remove_tree(tmp);
