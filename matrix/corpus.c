@@ -131,11 +131,13 @@ static PgQueryScanResult scan_window(char *work, size_t pos, size_t n)
  * statement, classified, to fn (which owns it). Windows: a window that does
  * not reach the end is used up to its last statement-ending ';' (tokens are
  * lexed left to right, so those before it are the same as in a scan of the
- * whole text); one whose scan fails, or that ends no statement, is doubled.
+ * whole text); one whose scan fails is cut before the failing token (a quote
+ * or comment the cut left open), or doubled when that token starts it; one
+ * that ends no statement is doubled.
  * -1 with err naming the line on a scanner error. */
 static int split_stream(char *work, size_t len, StatementFn fn, void *ctx, Err *err)
 {
-    size_t pos = 0, window = SPLIT_WINDOW;
+    size_t pos = 0, window = SPLIT_WINDOW, need = 0;
     size_t line_pos = 0; /* lines counted incrementally: statements come in order */
     int line = 1, index = 0;
     while (pos < len) {
@@ -143,8 +145,11 @@ static int split_stream(char *work, size_t len, StatementFn fn, void *ctx, Err *
         bool last = pos + n == len;
         PgQueryScanResult r = scan_window(work, pos, n);
         if (r.error && !last) {
+            /* the cut is inside a quote or a comment: the window ends before
+             * it (the error's token), or grows when that is its start */
+            size_t at = r.error->cursorpos > 0 ? (size_t)r.error->cursorpos - 1 : 0;
             pg_query_free_scan_result(r);
-            window *= 2; /* the cut may be inside a quote or a comment */
+            window = at > need && at < n ? at : n * 2;
             continue;
         }
         if (r.error) {
@@ -201,11 +206,13 @@ static int split_stream(char *work, size_t len, StatementFn fn, void *ctx, Err *
         if (last)
             break;
         if (used == 0) {
-            window *= 2; /* no statement ends in it */
+            need = n; /* no statement ends in it: the next must reach further */
+            window = n * 2;
             continue;
         }
         pos += used;
         window = SPLIT_WINDOW;
+        need = 0;
     }
     return 0;
 }
