@@ -5,9 +5,9 @@
  * Splitting: psql meta-command lines (a backslash in the first column) are
  * blanked out first (replaced by spaces, so offsets and line numbers stay
  * put); a UTF-8 byte order mark is blanked the same way. Then libpg_query's
- * scanner (pg_query_scan, the server's own lexer) tokenizes the whole text
- * once and statements end at a ';' token outside parentheses and outside a
- * BEGIN ATOMIC body. A statement runs from its first real token to the end
+ * scanner (pg_query_scan, the server's own lexer) tokenizes the text, in
+ * windows of ~256 KB (split_stream), and statements end at a ';' token
+ * outside parentheses and outside a BEGIN ATOMIC body. A statement runs from its first real token to the end
  * of its last, so leading and trailing comments and whitespace fall away and
  * its line is the line of its first token; comment-only pieces are dropped.
  *
