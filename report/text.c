@@ -210,6 +210,18 @@ static void errors(Out *t, const RunView *rv, const RvStatement *x)
         render_versions(majors, n, &line);
         buf_puts(&line, ": ");
         render_clean(&line, r->message, true);
+        /* the DETAIL and HINT lines of what the server said */
+        for (const char *p = r->said; p && *p;) {
+            const char *nl = strchr(p, '\n');
+            size_t len = nl ? (size_t)(nl - p) : strlen(p);
+            if ((len > 8 && strncmp(p, "DETAIL:", 7) == 0) || (len > 6 && strncmp(p, "HINT:", 5) == 0)) {
+                char *one = xstrndup(p, len);
+                buf_puts(&line, "; ");
+                render_clean(&line, one, true);
+                free(one);
+            }
+            p = nl ? nl + 1 : p + len;
+        }
         sgr_on(t, "35");
         render_wrap(t->b, line.data, "      ", t->o->width, 2);
         sgr_off(t, "35");

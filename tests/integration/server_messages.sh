@@ -2,7 +2,8 @@
 # What the server said, kept as evidence: notices of a statement that ran
 # (IF NOT EXISTS / IF EXISTS skipping) and the whole error of one that failed
 # (its DETAIL line) reach the store (evidence "server_messages", compressed)
-# and the JSON report ("server_messages"), on the oldest and newest version;
+# and the JSON report ("server_messages"; the text report adds an error's
+# DETAIL and HINT to its line), on the oldest and newest version;
 # a statement the server said nothing about carries nothing, and a statement
 # retried outside a transaction block does not keep the refusal of its first
 # attempt.
@@ -29,6 +30,8 @@ for v in 10 17; do
     check_eq "$v: DROP TABLE IF EXISTS of nothing: the notice" "$(said 5 $v)" 'NOTICE:  table "nope" does not exist, skipping'
     check_eq "$v: CREATE INDEX CONCURRENTLY: nothing said (not the refusal in a transaction block)" "$(said 6 $v)" none
 done
+"$LM" report -d "$db" --format text >"$WORK/r.txt"
+check "the text report carries the error's DETAIL" grep -q 'could not create unique index "t_id"; DETAIL: Key (id)=(1) is' "$WORK/r.txt"
 check_eq "stored compressed: one evidence row per statement that said something" \
     "$(sqlite3 "$db" "SELECT count(*) FROM evidence WHERE kind = 'server_messages'")" 6
 finish
