@@ -1228,43 +1228,74 @@ int store_run_unfinished(Store *s, StoreRun *out, Err *err)
     return 0;
 }
 
+/* corpus_migration_each: compares each statement with the next stored row
+ * of its migration; the first difference goes to err. */
+typedef struct StmtComparer {
+    Store *s;
+    sqlite3_stmt *rows;  /* idx, line, sql of the stored migration, in order */
+    long long run_id;
+    const char *path;
+    bool failed;
+    Err *err;
+} StmtComparer;
+
+static void compare_each(void *ctx, Statement *now)
+{
+    StmtComparer *cp = ctx;
+    if (cp->failed)
+        return;
+    int rc = sqlite3_step(cp->rows);
+    if (rc != SQLITE_ROW) {
+        cp->failed = true;
+        if (rc == SQLITE_DONE)
+            err_set(cp->err, 2, "the corpus changed since run %lld: \"%s\"", cp->run_id, cp->path);
+        else
+            db_err(cp->s, cp->err, "read");
+        return;
+    }
+    const char *sql = (const char *)sqlite3_column_text(cp->rows, 2);
+    if (sqlite3_column_int64(cp->rows, 0) != now->index || !sql ||
+        strcmp(sql, now->sql ? now->sql : "") != 0 || sqlite3_column_int(cp->rows, 1) != now->line) {
+        cp->failed = true;
+        err_set(cp->err, 2,
+                "the corpus changed since run %lld: \"%s\" line %d: statement %d "
+                "is not the one traced then",
+                cp->run_id, cp->path, now->line, now->index);
+    }
+}
+
 int store_run_compare(Store *s, long long run_id, Corpus *c, Err *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st, *rows;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT m.chain, m.position, m.path, "
-                           "(SELECT count(*) FROM statements x WHERE x.migration_id = m.id), "
-                           "s.idx, s.line, s.sql FROM migrations m "
-                           "LEFT JOIN statements s ON s.migration_id = m.id "
-                           "WHERE m.run_id = ?1 ORDER BY m.chain, m.position, s.idx",
+                           "(SELECT count(*) FROM statements x WHERE x.migration_id = m.id), m.id "
+                           "FROM migrations m WHERE m.run_id = ?1 ORDER BY m.chain, m.position",
                            -1, &st, NULL) != SQLITE_OK)
         return db_err(s, err, "read");
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT idx, line, sql FROM statements WHERE migration_id = ?1 ORDER BY idx",
+                           -1, &rows, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return db_err(s, err, "read");
+    }
     sqlite3_bind_int64(st, 1, run_id);
     size_t nmigs = 0, want_migs = 0;
     for (size_t i = 0; i < c->nchains; i++)
         want_migs += c->chains[i].nmigs;
     int rc, ret = 0;
-    long long last_chain = -1, last_pos = -1;
-    Migration *m = NULL; /* the one whose statements are loaded */
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         long long chain = sqlite3_column_int64(st, 0), pos = sqlite3_column_int64(st, 1);
         const char *path = (const char *)sqlite3_column_text(st, 2);
         long long nst = sqlite3_column_int64(st, 3);
-        bool next = chain != last_chain || pos != last_pos;
-        if (next) {
-            nmigs++;
-            if (m) corpus_migration_drop(m);
-            m = NULL;
-        }
-        last_chain = chain;
-        last_pos = pos;
+        nmigs++;
         if (chain < 0 || (size_t)chain >= c->nchains || pos < 1 ||
             (size_t)pos > c->chains[chain].nmigs) {
             ret = err_set(err, 2, "the corpus changed since run %lld: \"%s\" is gone", run_id,
                           path ? path : "");
             break;
         }
-        m = &c->chains[chain].migs[pos - 1];
+        Migration *m = &c->chains[chain].migs[pos - 1];
         if (!path || strcmp(path, m->path) != 0) {
             ret = err_set(err, 2, "the corpus changed since run %lld: \"%s\" where \"%s\" was",
                           run_id, m->path, path ? path : "");
@@ -1277,31 +1308,18 @@ int store_run_compare(Store *s, long long run_id, Corpus *c, Err *err)
                           run_id, m->path, m->nstmts, nst);
             break;
         }
-        if (next && corpus_migration_load(m, err) != 0) {
+        /* statement by statement, as the file is split again */
+        sqlite3_reset(rows);
+        sqlite3_bind_int64(rows, 1, sqlite3_column_int64(st, 4));
+        StmtComparer cp = {.s = s, .rows = rows, .run_id = run_id, .path = m->path, .err = err};
+        if (corpus_migration_each(m, compare_each, &cp, err) != 0 || cp.failed) {
             ret = -1;
             break;
         }
-        if (sqlite3_column_type(st, 4) == SQLITE_NULL)
-            continue;
-        long long idx = sqlite3_column_int64(st, 4);
-        const char *sql = (const char *)sqlite3_column_text(st, 6);
-        if (idx < 1 || (size_t)idx > m->nstmts) {
-            ret = err_set(err, 2, "the corpus changed since run %lld: \"%s\"", run_id, m->path);
-            break;
-        }
-        const Statement *now = &m->stmts[idx - 1];
-        if (!sql || strcmp(sql, now->sql ? now->sql : "") != 0 ||
-            sqlite3_column_int(st, 5) != now->line) {
-            ret = err_set(err, 2,
-                          "the corpus changed since run %lld: \"%s\" line %d: statement %lld "
-                          "is not the one traced then",
-                          run_id, m->path, now->line, idx);
-            break;
-        }
     }
-    if (m) corpus_migration_drop(m);
     if (ret == 0 && rc != SQLITE_DONE)
         ret = db_err(s, err, "read");
+    sqlite3_finalize(rows);
     sqlite3_finalize(st);
     if (ret == 0 && nmigs != want_migs)
         ret = err_set(err, 2, "the corpus changed since run %lld: %zu migrations, it had %zu",

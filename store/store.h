@@ -132,7 +132,8 @@ void store_run_record_free(StoreRun *r);
 int store_run_unfinished(Store *s, StoreRun *out, Err *err);
 /* 0 when run_id's migrations and statements are exactly c's (paths, order,
  * statement text); -1 with a code 2 err naming the first difference. Lean
- * migrations are loaded one at a time, as by store_run_begin. */
+ * migrations are split again one at a time and compared statement by
+ * statement, as store_run_begin inserts them. */
 int store_run_compare(Store *s, long long run_id, Corpus *c, Err *err);
 /* The jobs of run_id recorded ok: chains[i] on majors[i] (free both). */
 int store_run_jobs_ok(Store *s, long long run_id, size_t **chains, int **majors, size_t *n,

@@ -85,6 +85,8 @@ sleep 0.5
 "$LM" run --resume -q -d "$db2" >/dev/null 2>"$WORK/alive.err"; rc=$?
 check_eq "resume of a run whose writer is alive exits 3" "$rc" 3
 check "and names the process" grep -q "run 1 is still being written by process $lm" "$WORK/alive.err"
+# killed once its runtime directory exists (a loaded machine may take a while)
+for _ in $(seq 1 100); do [ "$(left_dirs 1 "$lm")" -ge 1 ] && break; sleep 0.1; done
 kill -9 "$lm"; wait "$lm" 2>/dev/null
 sleep 0.5
 stop_sampler

@@ -17,6 +17,8 @@
 static char dir[] = "/tmp/lm_test_store_resume_XXXXXX";
 
 /* A corpus of the given files' texts: one chain per file. */
+static bool lean_load; /* load corpora as a run's parent does (matrix/corpus.h) */
+
 static void load(Corpus *c, const char *const *texts, const char *const *names, int n)
 {
     char *paths[8];
@@ -27,7 +29,8 @@ static void load(Corpus *c, const char *const *texts, const char *const *names, 
         fclose(f);
     }
     Err err = {0};
-    int rc = corpus_load(c, paths, n, NULL, &err);
+    CorpusOpts o = {.lean = lean_load};
+    int rc = corpus_load(c, paths, n, &o, &err);
     CHECK(rc == 0, "corpus_load: %s", err.msg);
     for (int i = 0; i < n; i++)
         free(paths[i]);
@@ -87,16 +90,26 @@ int main(void)
          "a.sql\" has 3 statements, it had 2"},
         {NULL, "CREATE TABLE bb (id int);\n", "b.sql\" line 1: statement 1"},
     };
-    for (size_t i = 0; i < ARRAY_LEN(changed); i++) {
-        const char *t2[] = {changed[i].a ? changed[i].a : texts[0],
-                            changed[i].b ? changed[i].b : texts[1]};
-        Corpus c2;
-        load(&c2, t2, names, 2);
-        Err e2 = {0};
-        CHECK(store_run_compare(s, run, &c2, &e2) == -1 && e2.code == 2, "changed %zu refused", i);
-        CHECK(strstr(e2.msg, changed[i].want) != NULL, "changed %zu: %s", i, e2.msg);
-        corpus_free(&c2);
+    for (int lean = 0; lean < 2; lean++) {
+        lean_load = lean;
+        Corpus same;
+        load(&same, texts, names, 2);
+        CHECK(store_run_compare(s, run, &same, &err) == 0, "same corpus (lean %d): %s", lean, err.msg);
+        CHECK(!lean || same.chains[0].migs[0].stmts == NULL, "a lean corpus stays lean");
+        corpus_free(&same);
+        for (size_t i = 0; i < ARRAY_LEN(changed); i++) {
+            const char *t2[] = {changed[i].a ? changed[i].a : texts[0],
+                                changed[i].b ? changed[i].b : texts[1]};
+            Corpus c2;
+            load(&c2, t2, names, 2);
+            Err e2 = {0};
+            CHECK(store_run_compare(s, run, &c2, &e2) == -1 && e2.code == 2, "changed %zu refused (lean %d)",
+                  i, lean);
+            CHECK(strstr(e2.msg, changed[i].want) != NULL, "changed %zu (lean %d): %s", i, lean, e2.msg);
+            corpus_free(&c2);
+        }
     }
+    lean_load = false;
     {
         Corpus c3;
         load(&c3, texts, names, 1); /* b.sql gone */
