@@ -112,6 +112,18 @@ static bool splitter_feed(Splitter *sp, int tok)
     return end;
 }
 
+/* The byte offset of character chars of s (n bytes): the scanner's error
+ * cursor counts characters (UTF-8, by lead byte as the server does). */
+static size_t char_offset(const char *s, size_t n, size_t chars)
+{
+    size_t off = 0;
+    for (size_t c = 0; c < chars && off < n; c++) {
+        unsigned char b = (unsigned char)s[off];
+        off += b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 1;
+    }
+    return off < n ? off : n;
+}
+
 /* The text is scanned in windows of at least this many bytes: the scanner's
  * tokens of a whole 15 MB file took 300 MB; a window's take a few. */
 #define SPLIT_WINDOW ((size_t)256 << 10)
@@ -135,9 +147,11 @@ static PgQueryScanResult scan_window(char *work, size_t pos, size_t n)
  * or comment the cut left open), or doubled when that token starts it; one
  * that ends no statement is doubled.
  * -1 with err naming the line on a scanner error. */
-static int split_stream(char *work, size_t len, StatementFn fn, void *ctx, Err *err)
+static int split_stream(char *work, size_t len, size_t first_window, StatementFn fn, void *ctx,
+                        Err *err)
 {
-    size_t pos = 0, window = SPLIT_WINDOW, need = 0;
+    if (first_window == 0) first_window = 1;
+    size_t pos = 0, window = first_window, need = 0;
     size_t line_pos = 0; /* lines counted incrementally: statements come in order */
     int line = 1, index = 0;
     while (pos < len) {
@@ -147,15 +161,16 @@ static int split_stream(char *work, size_t len, StatementFn fn, void *ctx, Err *
         if (r.error && !last) {
             /* the cut is inside a quote or a comment: the window ends before
              * it (the error's token), or grows when that is its start */
-            size_t at = r.error->cursorpos > 0 ? (size_t)r.error->cursorpos - 1 : 0;
+            size_t at = r.error->cursorpos > 0
+                            ? char_offset(work + pos, n, (size_t)r.error->cursorpos - 1) : 0;
             pg_query_free_scan_result(r);
             window = at > need && at < n ? at : n * 2;
             continue;
         }
         if (r.error) {
-            /* cursorpos: 1-based byte offset of the offending token */
-            size_t off = r.error->cursorpos > 0 ? (size_t)r.error->cursorpos - 1 : n;
-            if (off > n) off = n;
+            /* cursorpos: 1-based character offset of the offending token */
+            size_t off = r.error->cursorpos > 0
+                             ? char_offset(work + pos, n, (size_t)r.error->cursorpos - 1) : n;
             Buf m;
             buf_init(&m);
             scanner_message(r.error->message, &m);
@@ -211,7 +226,7 @@ static int split_stream(char *work, size_t len, StatementFn fn, void *ctx, Err *
             continue;
         }
         pos += used;
-        window = SPLIT_WINDOW;
+        window = first_window;
         need = 0;
     }
     return 0;
@@ -230,10 +245,16 @@ static void collect(void *ctx, Statement *st)
 
 int corpus_split(const char *text, size_t len, Statement **out, size_t *n, Err *err)
 {
+    return corpus_split_window(text, len, SPLIT_WINDOW, out, n, err);
+}
+
+int corpus_split_window(const char *text, size_t len, size_t window, Statement **out, size_t *n,
+                        Err *err)
+{
     char *work = xstrndup(text, len);
     blank_non_sql(work, len);
     Collect c = {0};
-    int rc = split_stream(work, len, collect, &c, err);
+    int rc = split_stream(work, len, window, collect, &c, err);
     free(work);
     if (rc != 0) {
         statements_free(c.st, c.n);
@@ -360,7 +381,7 @@ static int split_piece(Loader *l, char *work, size_t len, int first_line, Err *e
     blank_non_sql(work, len);
     l->first_line = first_line;
     Err e = {0};
-    if (split_stream(work, len, load_statement, l, &e) != 0) {
+    if (split_stream(work, len, SPLIT_WINDOW, load_statement, l, &e) != 0) {
         /* "... at line N": N of the piece -> of the file */
         const char *at = strstr(e.msg, " at line ");
         if (at) {

@@ -118,5 +118,9 @@ int corpus_set_preamble(Corpus *c, const char *path, Err *err);
  * returns -1 with err naming the line. *out freed with statements_free. */
 int corpus_split(const char *text, size_t len, Statement **out, size_t *n, Err *err);
 void statements_free(Statement *s, size_t n);
+/* corpus_split scanning windows of window bytes at first (it scans ~256 KB
+ * at a time; a window as long as the text scans it whole): tests compare. */
+int corpus_split_window(const char *text, size_t len, size_t window, Statement **out, size_t *n,
+                        Err *err);
 
 #endif

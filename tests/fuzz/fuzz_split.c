@@ -2,7 +2,9 @@
  * libFuzzer target: the statement splitter (corpus_split: psql meta-command
  * blanking, libpg_query's scanner, statement ends, lines; every statement is
  * classified on the way). Invariants: statements come in order, with lines
- * inside the text, text that is a part of the input, never empty.
+ * inside the text, text that is a part of the input, never empty; and
+ * splitting in small scanner windows (the first byte picks 1-64) gives
+ * exactly what one scan of the whole text gives, errors included.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,6 +36,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (!err.msg[0]) {
         abort(); /* an error always says why */
     }
+    /* windows: the same statements, or the same error */
+    Statement *whole = NULL, *win = NULL;
+    size_t nwhole = 0, nwin = 0;
+    Err ew = {0}, ev = {0};
+    int rw = corpus_split_window(text, len, len + 1, &whole, &nwhole, &ew);
+    int rv = corpus_split_window(text, len, size ? (size_t)(data[0] % 64) + 1 : 1, &win, &nwin, &ev);
+    if (rw != rv || (rw != 0 && strcmp(ew.msg, ev.msg) != 0) || nwhole != nwin)
+        abort();
+    for (size_t i = 0; i < nwhole; i++)
+        if (strcmp(whole[i].sql, win[i].sql) != 0 || whole[i].line != win[i].line)
+            abort();
+    statements_free(whole, nwhole);
+    statements_free(win, nwin);
     free(text);
     return 0;
 }

@@ -755,6 +755,22 @@ static void test_windows(void)
     free(lines);
     buf_free(&text);
     buf_free(&big);
+
+    /* the scanner's error cursor counts characters, not bytes: 30 two-byte
+     * characters before the error do not move it up a line */
+    const char *mb = "-- \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\n"
+                     "SELECT 1;\nSELECT 'x;\n";
+    for (size_t w = 1; w <= strlen(mb) + 1; w += strlen(mb)) {
+        Err e3 = {0};
+        Statement *m3 = NULL;
+        size_t n3 = 0;
+        CHECK(corpus_split_window(mb, strlen(mb), w, &m3, &n3, &e3) == -1 &&
+                  strstr(e3.msg, "unterminated quoted string at line 3") != NULL,
+              "error line after multi-byte characters (window %zu): %s", w, e3.msg);
+        statements_free(m3, n3);
+    }
 }
 
 int main(void)
