@@ -385,11 +385,18 @@ static int query_int(Store *s, const char *sql, long long *out)
 static int check_file(Store *s, bool create, bool *fresh, long long *version, Err *err)
 {
     long long app_id = 0, nobjects = 0;
-    int rc = query_int(s, "PRAGMA application_id", &app_id);
+    /* one read transaction: another process creating the store commits its
+     * schema, application_id and user_version at once, and three separate
+     * reads could see the file before and after it ("not a lockmatrix store") */
+    int rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = query_int(s, "PRAGMA application_id", &app_id);
     if (rc == SQLITE_OK)
         rc = query_int(s, "PRAGMA user_version", version);
     if (rc == SQLITE_OK)
         rc = query_int(s, "SELECT count(*) FROM sqlite_master", &nobjects);
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, rc == SQLITE_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
     if (rc == SQLITE_NOTADB)
         return not_ours(s, err);
     if (rc != SQLITE_OK)
