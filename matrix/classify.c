@@ -1026,7 +1026,6 @@ static const struct {
     {PG_QUERY__NODE__NODE_CREATE_EXTENSION_STMT, "CREATE EXTENSION", false},
     {PG_QUERY__NODE__NODE_ALTER_EXTENSION_STMT, "ALTER EXTENSION", false},
     {PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT, "CREATE SCHEMA", false},
-    {PG_QUERY__NODE__NODE_CREATE_STATS_STMT, "CREATE STATISTICS", false},
     {PG_QUERY__NODE__NODE_ALTER_DEFAULT_PRIVILEGES_STMT, "ALTER DEFAULT PRIVILEGES", false},
     {PG_QUERY__NODE__NODE_DROP_ROLE_STMT, "DROP ROLE", false},
     {PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT, "SHOW", false},
@@ -1048,7 +1047,6 @@ static const struct {
     {PG_QUERY__NODE__NODE_CREATE_SUBSCRIPTION_STMT, "CREATE SUBSCRIPTION", false},
     {PG_QUERY__NODE__NODE_ALTER_SUBSCRIPTION_STMT, "ALTER SUBSCRIPTION", false},
     {PG_QUERY__NODE__NODE_DROP_SUBSCRIPTION_STMT, "DROP SUBSCRIPTION", false},
-    {PG_QUERY__NODE__NODE_SEC_LABEL_STMT, "SECURITY LABEL", false},
     {PG_QUERY__NODE__NODE_CREATE_PLANG_STMT, "CREATE LANGUAGE", false},
     {PG_QUERY__NODE__NODE_CREATE_CAST_STMT, "CREATE CAST", false},
     {PG_QUERY__NODE__NODE_ALTER_COLLATION_STMT, "ALTER COLLATION", false},
@@ -1216,6 +1214,18 @@ static char *classify_node(const Node *n, StmtInfo *info)
         return xstrdup(n->rule_stmt->replace ? "CREATE OR REPLACE RULE" : "CREATE RULE");
     case PG_QUERY__NODE__NODE_COMMENT_STMT:
         return classify_comment(n->comment_stmt, info);
+    case PG_QUERY__NODE__NODE_CREATE_STATS_STMT: {
+        const PgQuery__CreateStatsStmt *cs = n->create_stats_stmt;
+        if (cs->n_relations > 0 && cs->relations[0]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
+            set_target_rv(info, cs->relations[0]->range_var);
+        return xstrdup("CREATE STATISTICS");
+    }
+    case PG_QUERY__NODE__NODE_SEC_LABEL_STMT: {
+        const PgQuery__SecLabelStmt *sl = n->sec_label_stmt;
+        if (objtype_is_relation(sl->objtype) || objtype_is_member(sl->objtype))
+            target_from_object(info, sl->object, objtype_is_member(sl->objtype), false);
+        return xstrdup("SECURITY LABEL");
+    }
     case PG_QUERY__NODE__NODE_GRANT_STMT:
         return classify_grant(n->grant_stmt, info);
     case PG_QUERY__NODE__NODE_GRANT_ROLE_STMT:
