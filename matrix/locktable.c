@@ -543,7 +543,7 @@ typedef struct Cell {
     int nyes_rewrite, nyes_scan, nobs, nexact;
     bool had_old; /* the old table had this cell (old_* below) */
     int old_mode;
-    LtTri old_scan;
+    LtTri old_rewrite, old_scan;
     int old_others[LT_NROLES];
 } Cell;
 
@@ -629,6 +629,7 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
             Cell *x = &g.cells[c * NMAJ + (size_t)m];
             x->have = x->had_old = true;
             x->old_mode = r->mode;
+            x->old_rewrite = r->rewrite;
             x->old_scan = r->scan;
             memcpy(x->old_others, r->others, sizeof(x->old_others));
             x->mode = r->mode;
@@ -685,6 +686,10 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
                          : x->nyes_rewrite == x->nobs ? LT_YES
                                                       : LT_DEPENDS;
             x->scan = x->nyes_scan == 0 ? LT_NO : x->nyes_scan == x->nexact ? LT_YES : LT_DEPENDS;
+            /* a "depends" of the table stays: statements of one kind cannot
+             * refute it (SET LOGGED of a logged table does not rewrite) */
+            if (x->had_old && x->old_rewrite == LT_DEPENDS) x->rewrite = LT_DEPENDS;
+            if (x->had_old && x->old_scan == LT_DEPENDS) x->scan = LT_DEPENDS;
             if (x->nexact == 0) {
                 /* only sampled: lower bounds, no scan counts */
                 x->scan = x->had_old ? x->old_scan : LT_DEPENDS;

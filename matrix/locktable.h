@@ -166,8 +166,9 @@ typedef struct LtCellObs {
 
 /* A new table: old's rows, with every (class, major) that has observations
  * replaced by what was observed (the strongest mode; rewrite and scan yes when
- * every statement had them, no when none did, else depends; the strongest
- * other locks), equal neighbouring majors merged into ranges. A cell seen only
+ * every statement had them, no when none did, else depends, and depends where
+ * old says so: statements of one kind cannot refute it; the strongest other
+ * locks), equal neighbouring majors merged into ranges. A cell seen only
  * through sampled captures can only be raised (its modes are lower bounds) and
  * keeps its scan. Each row keeps
  * the risk and note of the old row of its class that overlaps it most; a class

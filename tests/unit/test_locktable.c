@@ -159,8 +159,8 @@ static const PredictCase predict_cases[] = {
     {"ALTER INDEX i RENAME TO j", 11, "AccessExclusiveLock", "no", "low"},
     {"ALTER INDEX i RENAME TO j", 12, "ShareUpdateExclusiveLock", "no", "safe"},
     {"ALTER TABLE t SET (fillfactor = 70)", 10, "ShareUpdateExclusiveLock", "no", "safe"},
-    {"ALTER TABLE t SET LOGGED", 10, "AccessExclusiveLock", "yes", "critical"},
-    {"ALTER TABLE t SET UNLOGGED", 17, "AccessExclusiveLock", "yes", "critical"},
+    {"ALTER TABLE t SET LOGGED", 10, "AccessExclusiveLock", "depends", "critical"},
+    {"ALTER TABLE t SET UNLOGGED", 17, "AccessExclusiveLock", "depends", "critical"},
     {"ALTER TABLE t ENABLE ROW LEVEL SECURITY", 13, "AccessExclusiveLock", "no", "low"},
     {"ALTER TABLE p ATTACH PARTITION c FOR VALUES FROM (1) TO (10)", 11, "AccessExclusiveLock",
      "no", "high"},
@@ -192,7 +192,7 @@ static const PredictCase predict_cases[] = {
     {"CREATE TRIGGER tr BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION f()", 11,
      "ShareRowExclusiveLock", "no", "low"},
     {"CREATE SEQUENCE s", 10, "-", "no", "safe"},
-    {"ALTER SEQUENCE s RESTART WITH 10", 10, "ShareRowExclusiveLock", "yes", "low"},
+    {"ALTER SEQUENCE s RESTART WITH 10", 10, "ShareRowExclusiveLock", "depends", "low"},
     {"ALTER TYPE mood ADD VALUE 'meh'", 10, "-", "no", "safe"},
     {"COMMENT ON TABLE t IS 'x'", 10, "ShareUpdateExclusiveLock", "no", "safe"},
     {"COMMENT ON COLUMN t.c IS 'x'", 10, "ShareUpdateExclusiveLock", "no", "safe"},
@@ -363,6 +363,35 @@ static const char regen_old[] =
     "B\t10\t17\tShareLock\tno\tyes\t-\thigh\tnote B\n"
     "C\t10\t17\tAccessExclusiveLock\tyes\tyes\t-\tcritical\tnote C\n";
 
+/* A "depends" written in the table is not refuted by statements of one kind:
+ * SET LOGGED of a logged table does not rewrite, of an unlogged one does. */
+static void test_depends_stays(void)
+{
+    static const char text[] = HDR "E\t10\t17\tAccessExclusiveLock\tdepends\tdepends\t-\tcritical\tnote E\n"
+                                   "F\t10\t17\tAccessExclusiveLock\tno\tno\t-\tlow\tnote F\n";
+    LockTable *old = NULL;
+    Err err = {0};
+    CHECK(locktable_parse(text, strlen(text), "old.tsv", &old, &err) == 0, "%s", err.msg);
+    if (!old) return;
+    LtCellObs obs[16];
+    size_t n = 0;
+    for (int m = 10; m <= 17; m++) {
+        obs[n++] = (LtCellObs){"E", m, {.mode = AEL, .rewrite = true, .scan = true, .exact = true, .others = {-1, -1}}};
+        obs[n++] = (LtCellObs){"F", m, {.mode = AEL, .rewrite = true, .exact = true, .others = {-1, -1}}};
+    }
+    LockTable *t = locktable_regenerate(old, obs, n);
+    Buf b;
+    buf_init(&b);
+    locktable_format_tsv(t, &b);
+    CHECK(strstr(b.data, "E\t10\t17\tAccessExclusiveLock\tdepends\tdepends\t") != NULL,
+          "a depends stays when every statement rewrote: %s", b.data);
+    CHECK(strstr(b.data, "F\t10\t17\tAccessExclusiveLock\tyes\tno\t") != NULL,
+          "a no is refuted by rewrites: %s", b.data);
+    buf_free(&b);
+    locktable_free(t);
+    locktable_free(old);
+}
+
 static void test_regenerate(void)
 {
     LockTable *old = NULL;
@@ -450,6 +479,7 @@ int main(void)
     test_observe();
     test_verdicts();
     test_regenerate();
+    test_depends_stays();
     test_shorten();
     return t_done("test_locktable");
 }
