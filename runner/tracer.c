@@ -114,7 +114,9 @@
 
 #define SQL_REL_COLS                                                                     \
     "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relfilenode, c.reltoastrelid, "    \
-    "i.indrelid, i.indisvalid, i.indisready "                                           \
+    "i.indrelid, i.indisvalid, i.indisready, "                                          \
+    "(SELECT h.inhparent FROM pg_catalog.pg_inherits h WHERE h.inhrelid = c.oid "       \
+    "ORDER BY h.inhseqno LIMIT 1) "                                                     \
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " \
     "LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid "
 
@@ -203,6 +205,7 @@ typedef struct Rel {
     unsigned toast;       /* reltoastrelid */
     unsigned indrel;      /* indexes: the table */
     bool valid, ready;    /* indexes: indisvalid, indisready */
+    unsigned parent;      /* pg_inherits parent (a partition's table), 0: none */
 } Rel;
 
 typedef struct Att {
@@ -370,6 +373,7 @@ static void snap_add_rels(Snap *s, PGresult *r)
         x->indrel = PQgetisnull(r, i, 6) ? 0 : val_oid(PQgetvalue(r, i, 6));
         x->valid = val_bool(PQgetvalue(r, i, 7));
         x->ready = val_bool(PQgetvalue(r, i, 8));
+        x->parent = PQgetisnull(r, i, 9) ? 0 : val_oid(PQgetvalue(r, i, 9));
         snap_push_rel(s, x);
     }
 }
@@ -763,8 +767,8 @@ static void add_change(Trace *out, size_t *cap, const char *kind, char *relation
 
 /* ---- roles ------------------------------------------------------------------- */
 
-static const char *const role_order[] = {"table",    "index", "toast", "sequence", "referenced",
-                                         "new",      "transient", "catalog", "other"};
+static const char *const role_order[] = {"table", "partition", "index",     "toast",   "sequence",
+                                         "referenced", "new",   "transient", "catalog", "other"};
 
 static int role_rank(const char *role)
 {
@@ -933,6 +937,19 @@ static char *view_name(const View *v, unsigned oid)
     return xasprintf("(relation %u)", oid);
 }
 
+/* Whether oid is the target or a partition of it, at any depth. */
+static bool view_under_target(const View *v, unsigned oid)
+{
+    for (int depth = 0; oid && depth < 64; depth++) {
+        if (oidset_has(&v->target, oid))
+            return true;
+        const Snap *from = NULL;
+        const Rel *r = view_rel(v, oid, &from);
+        oid = r ? r->parent : 0;
+    }
+    return false;
+}
+
 static const char *view_role(const View *v, unsigned oid)
 {
     bool in_before = snap_rel(v->before, oid) != NULL;
@@ -947,7 +964,7 @@ static const char *view_role(const View *v, unsigned oid)
         return "table";
     const Snap *from = NULL;
     const Rel *r = view_rel(v, oid, &from);
-    if (r && is_index_kind(r->kind) && oidset_has(&v->target, r->indrel))
+    if (r && is_index_kind(r->kind) && view_under_target(v, r->indrel))
         return "index";
     if (r && is_toast_rel(from, r))
         return "toast";
@@ -955,6 +972,8 @@ static const char *view_role(const View *v, unsigned oid)
         return "sequence";
     if (oidset_has(&v->referenced, oid))
         return "referenced";
+    if (r && view_under_target(v, r->parent))
+        return "partition";
     return "other";
 }
 

@@ -15,9 +15,11 @@
  * tracer's own queries do not depend on them (details at the top of tracer.c).
  *
  * Conventions (details at the top of tracer.c):
- * - roles of relation locks: table, index, toast, sequence, referenced, new,
- *   transient, other, and catalog (pg_catalog relations the statement itself
- *   locked); other locktypes have the locktype as role;
+ * - roles of relation locks: table, index (of the table or of its partitions),
+ *   toast, sequence, referenced, partition (of the table, at any depth, not
+ *   named by the statement), new, transient, other, and catalog (pg_catalog
+ *   relations the statement itself locked); other locktypes have the
+ *   locktype as role;
  * - the own transaction's virtualxid and transactionid locks are left out;
  * - names: "toast(users)", "toast_index(users)" for toast relations,
  *   "(transient N)" for relations that existed only inside the statement,
@@ -44,7 +46,7 @@ const char *trace_status_name(TraceStatus s); /* "ok", "error", "skipped", "time
 typedef struct TraceLock {
     char *relation;   /* relation name (schema-qualified outside public), or for other
                          locktypes a description ("virtualxid 3/7", "type mood"); owned; may be NULL */
-    char *role;       /* table, index, toast, sequence, referenced, new, transient, catalog,
+    char *role;       /* table, index, toast, sequence, referenced, partition, new, transient, catalog,
                          other; for non-relation locks: the locktype; static string */
     char *locktype;   /* pg_locks.locktype; owned */
     char *mode;       /* "AccessExclusiveLock"; owned */

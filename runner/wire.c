@@ -284,7 +284,7 @@ static char *static_role(char *s)
 {
     /* Roles are static strings in a Trace; map the received one back. */
     static const char *const roles[] = {"table",    "index",     "toast", "sequence",
-                                        "referenced", "new",     "transient", "other",
+                                        "referenced", "partition", "new", "transient", "other",
                                         "catalog",  "virtualxid", "transactionid", "object",
                                         "advisory", "tuple",     "page",  "extend",
                                         "relation", "userlock",  "spectoken", "frozenid"};

@@ -262,6 +262,16 @@ static const Case cases[] = {
               "$$ BEGIN INSERT INTO pc VALUES (1); COMMIT; INSERT INTO pc VALUES (2); END $$",
      .sql = "CALL pc_fill()", .target = "pc", .capture = "phase", .rewrite_until = -1,
      .scan_until = -2, .locks = {{"pc", "table", "RowExclusiveLock"}}},
+    {.name = "partitions of the target (at any depth) and their indexes",
+     .setup = "DROP TABLE IF EXISTS ptp CASCADE; "
+              "CREATE TABLE ptp(id int, k int) PARTITION BY RANGE (k); "
+              "CREATE TABLE ptp_1 PARTITION OF ptp FOR VALUES FROM (0) TO (10) PARTITION BY RANGE (k); "
+              "CREATE TABLE ptp_1a PARTITION OF ptp_1 FOR VALUES FROM (0) TO (5); "
+              "CREATE INDEX ptp_1a_k ON ptp_1a (k)",
+     .sql = "ALTER TABLE ptp ADD COLUMN z int", .target = "ptp", .rewrite_until = -1, .scan_until = -1,
+     .locks = {{"ptp", "table", "AccessExclusiveLock"},
+               {"ptp_1", "partition", "AccessExclusiveLock"},
+               {"ptp_1a", "partition", "AccessExclusiveLock"}}},
     {.name = "an unqualified target also found in another schema",
      .setup = "DROP SCHEMA IF EXISTS arch CASCADE; DROP TABLE IF EXISTS tw; CREATE SCHEMA arch; "
               "CREATE TABLE arch.tw(id int); CREATE TABLE tw(id int)",
