@@ -1039,7 +1039,13 @@ static int clean_base(const char *base, long long run_id, int *count, Err *err)
 
 static int embedded_clean(const BackendCfg *cfg, long long run_id, Err *err)
 {
-    (void)cfg;
+    /* A run cleaning up after itself: its own directory only (run ids are per
+     * store: r<id>-<pid> of a dead process may be another store's leftover,
+     * which `lockmatrix clean` reports and removes) */
+    if (cfg && cfg->runtime_root && run_id == cfg->run_id) {
+        struct stat sb;
+        return stat(cfg->runtime_root, &sb) == 0 ? clean_run(cfg->runtime_root) : 0;
+    }
     int count = 0, rc = 0;
     const char *env = getenv("LOCKMATRIX_RUNTIME");
     if (env && *env) return clean_base(env, run_id, &count, err) == 0 ? count : -1;

@@ -73,7 +73,10 @@ db="$WORK/edited.db"
 # -j 1 on one version: the longer chain (slow_a, ~3 s) runs first
 "$LM" run -q -V 17 -j 1 -d "$db" "$WORK/slow_a" "$WORK/edited/001.sql" >"$WORK/edited.out" 2>"$WORK/edited.err" &
 lm=$!
-sleep 1
+# edited once the run is recorded (its corpus loaded), while slow_a runs
+for _ in $(seq 1 200); do
+    [ "$(sqlite3 "$db" "SELECT count(*) FROM runs" 2>/dev/null)" = 1 ] && break; sleep 0.05
+done
 printf 'CREATE TABLE e (id bigint);\n' >"$WORK/edited/001.sql"
 wait "$lm"; rc=$?
 check_eq "a run with an edited file exits 3 (a job failed)" "$rc" 3
