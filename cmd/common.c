@@ -48,6 +48,7 @@ void cmd_observe_result(const RvResult *r, LtObs *out)
             scanned[nscanned++] = r->scans[k].relation;
     locktable_observe(locks, r->nlocks, r->rewrites, r->nrewrites, scanned, nscanned, r->capture,
                       out);
+    out->skipped = out->mode < 0 && locktable_said_skipping(r->said);
     free(scanned);
     free(locks);
 }

@@ -441,6 +441,7 @@ void locktable_observe(const LtLock *locks, size_t nlocks, char *const *rewrites
                        const char *const *scanned, size_t nscanned, const char *capture, LtObs *out)
 {
     out->exact = locktable_capture_exact(capture);
+    out->skipped = false;
     out->mode = -1;
     out->rewrite = false;
     out->scan = false;
@@ -482,10 +483,23 @@ void locktable_observe(const LtLock *locks, size_t nlocks, char *const *rewrites
 
 /* ---- verdicts ---------------------------------------------------------- */
 
+bool locktable_said_skipping(const char *said)
+{
+    for (const char *l = said; l && *l;) {
+        const char *nl = strchr(l, '\n');
+        size_t n = nl ? (size_t)(nl - l) : strlen(l);
+        if (n > 18 && strncmp(l, "NOTICE:", 7) == 0 && strncmp(l + n - 10, ", skipping", 10) == 0)
+            return true;
+        l = nl ? nl + 1 : l + n;
+    }
+    return false;
+}
+
 LtVerdict locktable_verdict(const LtPrediction *p, const LtObs *o, bool failed)
 {
     if (failed) return LT_ERROR;
     if (!p) return LT_UNPREDICTED;
+    if (o->skipped) return LT_CONFIRMED;
     if (o->exact ? p->mode != o->mode : o->mode > p->mode) return LT_MISMATCH;
     if (p->rewrite != LT_DEPENDS && (p->rewrite == LT_YES) != o->rewrite) return LT_MISMATCH;
     if (o->scan && p->scan == LT_NO) return LT_TRACE_ONLY;
@@ -658,7 +672,7 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
 
     /* observations replace whole cells */
     for (size_t i = 0; i < nobs; i++) {
-        if (obs[i].major < 0 || obs[i].major >= NMAJ) continue;
+        if (obs[i].major < 0 || obs[i].major >= NMAJ || obs[i].obs.skipped) continue;
         size_t c = grid_class(&g, obs[i].cls);
         Cell *x = &g.cells[c * NMAJ + (size_t)obs[i].major];
         const LtObs *o = &obs[i].obs;

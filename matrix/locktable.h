@@ -115,7 +115,14 @@ typedef struct LtObs {
     bool exact;            /* every lock was seen (capture "tx"); false: the locks were
                               sampled while the statement ran outside a transaction
                               ("observer", "poll"): a lower bound, and no scan counts */
+    bool skipped;          /* the server skipped the statement (IF [NOT] EXISTS with
+                              nothing to do): no lock on a target and a notice that says
+                              "skipping"; set by the caller (locktable_said_skipping) */
 } LtObs;
+
+/* Whether what the server said (Trace.said) has a notice that it skipped the
+ * statement ("relation \"x\" already exists, skipping"). */
+bool locktable_said_skipping(const char *said);
 
 /* Whether a trace's capture ("tx", "observer", "poll", "none", NULL) sees
  * every lock and counts scans. */
@@ -149,7 +156,9 @@ typedef enum LtVerdict {
 const char *locktable_verdict_name(LtVerdict v); /* "confirmed", "trace-only", ... */
 int locktable_verdict_parse(const char *name);   /* -1 when unknown */
 
-/* p NULL: unpredicted. failed: the statement failed on the server. */
+/* p NULL: unpredicted. failed: the statement failed on the server. A
+ * statement the server skipped (o->skipped) is confirmed: it did nothing the
+ * table could be wrong about. */
 LtVerdict locktable_verdict(const LtPrediction *p, const LtObs *o, bool failed);
 /* Why a verdict is mismatch or trace-only, one line into b ("predicted
  * AccessExclusiveLock, rewrite; observed ShareLock, no rewrite"). */

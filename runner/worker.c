@@ -117,6 +117,7 @@ static void predict(const Worker *w, const Statement *st, const Trace *t, StoreP
             scanned[nscanned++] = t->scans[k].relation;
     LtObs o;
     locktable_observe(locks, t->nlocks, t->rewrites, t->nrewrites, scanned, nscanned, t->capture, &o);
+    o.skipped = o.mode < 0 && locktable_said_skipping(t->said);
     free(scanned);
     free(locks);
     bool failed = t->status == TRACE_ERROR || t->status == TRACE_TIMEOUT;

@@ -365,6 +365,41 @@ static const char regen_old[] =
 
 /* A "depends" written in the table is not refuted by statements of one kind:
  * SET LOGGED of a logged table does not rewrite, of an unlogged one does. */
+/* A statement the server skipped (IF [NOT] EXISTS with nothing to do) is
+ * confirmed whatever the table says, and does not regenerate its row. */
+static void test_skipped(void)
+{
+    CHECK(locktable_said_skipping("NOTICE:  table \"nope\" does not exist, skipping\n"), "drop skipped");
+    CHECK(locktable_said_skipping("NOTICE:  other\nNOTICE:  relation \"t\" already exists, skipping\n"),
+          "second line");
+    CHECK(!locktable_said_skipping("NOTICE:  table \"x\" will be created, not skipping it\n"), "not at the end");
+    CHECK(!locktable_said_skipping("ERROR:  x, skipping\n"), "an error is not a skip");
+    CHECK(!locktable_said_skipping(NULL) && !locktable_said_skipping(""), "nothing said");
+    LtPrediction p = {.mode = AEL, .rewrite = LT_YES, .others = {-1, -1}};
+    LtObs o = {.mode = -1, .others = {-1, -1}, .exact = true};
+    CHECK(locktable_verdict(&p, &o, false) == LT_MISMATCH, "no lock, not skipped: mismatch");
+    o.skipped = true;
+    CHECK(locktable_verdict(&p, &o, false) == LT_CONFIRMED, "skipped: confirmed");
+    CHECK(locktable_verdict(&p, &o, true) == LT_ERROR, "failed stays error");
+    CHECK(locktable_verdict(NULL, &o, false) == LT_UNPREDICTED, "no row stays unpredicted");
+
+    static const char text[] = HDR "G\t10\t17\tAccessExclusiveLock\tno\tno\t-\thigh\tnote G\n";
+    LockTable *old = NULL;
+    Err err = {0};
+    CHECK(locktable_parse(text, strlen(text), "old.tsv", &old, &err) == 0, "%s", err.msg);
+    if (!old) return;
+    LtCellObs obs[1] = {{"G", 12, {.mode = -1, .exact = true, .skipped = true, .others = {-1, -1}}}};
+    LockTable *t = locktable_regenerate(old, obs, 1);
+    Buf b;
+    buf_init(&b);
+    locktable_format_tsv(t, &b);
+    CHECK(strstr(b.data, "G\t10\t17\tAccessExclusiveLock\tno\tno\t") != NULL,
+          "a skipped statement leaves its row as it was: %s", b.data);
+    buf_free(&b);
+    locktable_free(t);
+    locktable_free(old);
+}
+
 static void test_depends_stays(void)
 {
     static const char text[] = HDR "E\t10\t17\tAccessExclusiveLock\tdepends\tdepends\t-\tcritical\tnote E\n"
@@ -480,6 +515,7 @@ int main(void)
     test_verdicts();
     test_regenerate();
     test_depends_stays();
+    test_skipped();
     test_shorten();
     return t_done("test_locktable");
 }
