@@ -61,7 +61,8 @@
  *     DROP TRIGGER, DROP POLICY, DROP TYPE, DROP FUNCTION, ...)
  *   REINDEX INDEX, REINDEX TABLE, REINDEX SCHEMA, REINDEX DATABASE, REINDEX SYSTEM,
  *     each also ... CONCURRENTLY
- *   TRUNCATE, VACUUM, VACUUM FULL, ANALYZE, CLUSTER
+ *   TRUNCATE, VACUUM, VACUUM FULL, ANALYZE (each "... (every table)" when it names
+ *     none), CLUSTER, CREATE PUBLICATION [FOR TABLE]
  *   LOCK TABLE IN <mode> MODE (ACCESS SHARE ... ACCESS EXCLUSIVE)
  *   CREATE SEQUENCE, ALTER SEQUENCE
  *   CREATE VIEW, CREATE OR REPLACE VIEW, CREATE MATERIALIZED VIEW,
@@ -916,9 +917,28 @@ static char *classify_rename(const PgQuery__RenameStmt *s, StmtInfo *info)
 static char *classify_vacuum(const PgQuery__VacuumStmt *s, StmtInfo *info)
 {
     targets_from_rels(info, s->rels, s->n_rels);
-    if (!s->is_vacuumcmd) return xstrdup("ANALYZE");
+    /* without a table: every table of the database, each locked in turn */
+    const char *every = s->n_rels ? "" : " (every table)";
+    if (!s->is_vacuumcmd) return xasprintf("ANALYZE%s", every);
     info->no_tx = true;
-    return xstrdup(option_on(s->options, s->n_options, "full") ? "VACUUM FULL" : "VACUUM");
+    return xasprintf("%s%s", option_on(s->options, s->n_options, "full") ? "VACUUM FULL" : "VACUUM",
+                     every);
+}
+
+static char *classify_create_publication(const PgQuery__CreatePublicationStmt *s, StmtInfo *info)
+{
+    for (size_t i = 0; i < s->n_pubobjects; i++) {
+        const Node *o = s->pubobjects[i];
+        if (o->node_case != PG_QUERY__NODE__NODE_PUBLICATION_OBJ_SPEC || !o->publication_obj_spec->pubtable ||
+            !o->publication_obj_spec->pubtable->relation)
+            continue;
+        const PgQuery__RangeVar *rv = o->publication_obj_spec->pubtable->relation;
+        if (!info->target)
+            set_target_rv(info, rv);
+        else
+            add_ref_rv(info, rv);
+    }
+    return xstrdup(info->target ? "CREATE PUBLICATION FOR TABLE" : "CREATE PUBLICATION");
 }
 
 static char *classify_select(const PgQuery__SelectStmt *s, StmtInfo *info)
@@ -1042,7 +1062,6 @@ static const struct {
     {PG_QUERY__NODE__NODE_UNLISTEN_STMT, "UNLISTEN", false},
     {PG_QUERY__NODE__NODE_DISCARD_STMT, "DISCARD", false},
     {PG_QUERY__NODE__NODE_CREATE_EVENT_TRIG_STMT, "CREATE EVENT TRIGGER", false},
-    {PG_QUERY__NODE__NODE_CREATE_PUBLICATION_STMT, "CREATE PUBLICATION", false},
     {PG_QUERY__NODE__NODE_ALTER_PUBLICATION_STMT, "ALTER PUBLICATION", false},
     {PG_QUERY__NODE__NODE_CREATE_SUBSCRIPTION_STMT, "CREATE SUBSCRIPTION", false},
     {PG_QUERY__NODE__NODE_ALTER_SUBSCRIPTION_STMT, "ALTER SUBSCRIPTION", false},
@@ -1214,6 +1233,8 @@ static char *classify_node(const Node *n, StmtInfo *info)
         return xstrdup(n->rule_stmt->replace ? "CREATE OR REPLACE RULE" : "CREATE RULE");
     case PG_QUERY__NODE__NODE_COMMENT_STMT:
         return classify_comment(n->comment_stmt, info);
+    case PG_QUERY__NODE__NODE_CREATE_PUBLICATION_STMT:
+        return classify_create_publication(n->create_publication_stmt, info);
     case PG_QUERY__NODE__NODE_CREATE_STATS_STMT: {
         const PgQuery__CreateStatsStmt *cs = n->create_stats_stmt;
         if (cs->n_relations > 0 && cs->relations[0]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)

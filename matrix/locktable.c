@@ -466,12 +466,13 @@ void locktable_observe(const LtLock *locks, size_t nlocks, char *const *rewrites
     }
     if (out->mode < 0) out->mode = held;
     /* a rewrite: a rewritten relation that is not an index, toast table,
-     * sequence, or a relation the statement created; one that was not seen
+     * sequence, or a relation the statement created (a partition of the
+     * target counts: a partitioned table has no storage of its own); one that was not seen
      * locked counts only when every lock was seen */
     for (size_t i = 0; i < nrewrites && !out->rewrite; i++) {
         const char *role = role_of(locks, nlocks, rewrites[i]);
-        if (role ? strcmp(role, "table") == 0 || strcmp(role, "referenced") == 0 ||
-                       strcmp(role, "other") == 0
+        if (role ? strcmp(role, "table") == 0 || strcmp(role, "partition") == 0 ||
+                       strcmp(role, "referenced") == 0 || strcmp(role, "other") == 0
                  : out->exact)
             out->rewrite = true;
     }
