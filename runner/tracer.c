@@ -803,6 +803,14 @@ static const char *static_locktype(const char *t)
     return "other";
 }
 
+const char *trace_role_static(const char *role)
+{
+    for (size_t i = 0; role && i < ARRAY_LEN(role_order); i++)
+        if (strcmp(role, role_order[i]) == 0)
+            return role_order[i];
+    return role ? static_locktype(role) : "other";
+}
+
 typedef struct OidSet {
     unsigned *v;
     size_t n, cap;

@@ -108,6 +108,9 @@ typedef struct Trace {
 } Trace;
 
 void trace_free(Trace *t);
+/* The static string a Trace uses for role (a relation lock's role, or the
+ * locktype of another lock); "other" when it is none of them. */
+const char *trace_role_static(const char *role);
 
 typedef struct TracerOpts {
     int statement_timeout_ms;  /* client-side deadline per statement, then cancel */

@@ -283,15 +283,7 @@ static void copy_fixed(char *dst, size_t cap, char *s)
 static char *static_role(char *s)
 {
     /* Roles are static strings in a Trace; map the received one back. */
-    static const char *const roles[] = {"table",    "index",     "toast", "sequence",
-                                        "referenced", "partition", "new", "transient", "other",
-                                        "catalog",  "virtualxid", "transactionid", "object",
-                                        "advisory", "tuple",     "page",  "extend",
-                                        "relation", "userlock",  "spectoken", "frozenid"};
-    const char *r = "other";
-    for (size_t i = 0; s && i < ARRAY_LEN(roles); i++)
-        if (strcmp(s, roles[i]) == 0)
-            r = roles[i];
+    const char *r = trace_role_static(s);
     free(s);
     return (char *)r;
 }

@@ -146,6 +146,15 @@ int main(void)
         CHECK(gp.verdict && !strcmp(gp.verdict, preds[i].verdict), "prediction %zu verdict", i);
     }
 
+    /* Roles come back as the tracer's own static strings, every one of them. */
+    static const char *const roles[] = {"table", "partition", "index", "toast", "sequence",
+                                        "referenced", "new", "transient", "catalog", "other",
+                                        "virtualxid", "transactionid", "object", "advisory"};
+    for (size_t i = 0; i < ARRAY_LEN(roles); i++)
+        CHECK(strcmp(trace_role_static(roles[i]), roles[i]) == 0, "role %s kept", roles[i]);
+    CHECK(strcmp(trace_role_static("bogus"), "other") == 0 && strcmp(trace_role_static(NULL), "other") == 0,
+          "an unknown role is other");
+
     /* A record arriving a byte at a time is assembled. */
     wire_begin(&b, WIRE_LOG);
     wire_put_str(&b, "hello");
