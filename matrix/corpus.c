@@ -112,6 +112,10 @@ static bool splitter_feed(Splitter *sp, int tok)
     return end;
 }
 
+/* split_stream hands each statement over: fn owns it (unlike StatementFn of
+ * corpus_migration_each, which only shows it). */
+typedef void (*StatementTake)(void *ctx, Statement *st);
+
 /* The byte offset of character chars of s (n bytes): the scanner's error
  * cursor counts characters (UTF-8, by lead byte as the server does). */
 static size_t char_offset(const char *s, size_t n, size_t chars)
@@ -147,7 +151,7 @@ static PgQueryScanResult scan_window(char *work, size_t pos, size_t n)
  * or comment the cut left open), or doubled when that token starts it; one
  * that ends no statement is doubled.
  * -1 with err naming the line on a scanner error. */
-static int split_stream(char *work, size_t len, size_t first_window, StatementFn fn, void *ctx,
+static int split_stream(char *work, size_t len, size_t first_window, StatementTake fn, void *ctx,
                         Err *err)
 {
     if (first_window == 0) first_window = 1;

@@ -182,6 +182,16 @@ static void free_traces(WorkerSlot *w)
     w->reccap = 0;
 }
 
+/* Results can no longer be recorded (the store or the spool failed): the
+ * first reason is the run's error, and the scheduler stops. */
+static void stop_recording(Sched *s, const Err *err)
+{
+    say(s, "%s", err->msg);
+    if (!s->store_failed)
+        *s->err = *err;
+    s->store_failed = true;
+}
+
 /* Appends a TRACE record (p, n bytes, type included) to the job's spool. */
 static int spool_put(WorkerSlot *w, const char *p, size_t n, Err *err)
 {
@@ -269,12 +279,8 @@ static void finish_job(Sched *s, WorkerSlot *w, Job *j, bool ok, const char *rea
         jr.next_ctx = &sr;
     }
     int put = err.msg[0] ? -1 : store_put_job(s->store, s->run_id, s->corpus, &jr, &err);
-    if (put != 0) {
-        say(s, "%s", err.msg);
-        if (!s->store_failed)
-            *s->err = err;
-        s->store_failed = true;
-    }
+    if (put != 0)
+        stop_recording(s, &err);
     if (w) {
         s->stats->trace_errors += w->nfailed;
         s->stats->traces += w->ntraces;
@@ -496,10 +502,7 @@ static int handle(Sched *s, WorkerSlot *w, const char *p, size_t n)
             return -1;
         Err err = {0};
         if (spool_put(w, p, n, &err) != 0) {
-            say(s, "%s", err.msg);
-            if (!s->store_failed)
-                *s->err = err;
-            s->store_failed = true;
+            stop_recording(s, &err);
             return 0;
         }
         w->ntraces++;
