@@ -94,24 +94,7 @@ static int write_out(const char *path, const Buf *b, Err *err)
         fwrite(b->data ? b->data : "", 1, b->len, stdout);
         return 0;
     }
-    /* write a temporary file next to it, then rename: never half a table */
-    char *tmp = xasprintf("%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        err_set(err, 3, "could not write \"%s\": %m", tmp);
-        free(tmp);
-        return -1;
-    }
-    bool ok = fwrite(b->data ? b->data : "", 1, b->len, f) == b->len;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        err_set(err, 3, "could not write \"%s\": %m", path);
-        remove(tmp);
-        free(tmp);
-        return -1;
-    }
-    free(tmp);
-    return 0;
+    return file_write_out(path, b->data ? b->data : "", b->len, err);
 }
 
 int cmd_locktable(int argc, char **argv)

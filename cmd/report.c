@@ -125,48 +125,6 @@ static int parse_run_id(const char *opt, const char *arg, long long *out)
     return 0;
 }
 
-/* Writes b to path through a temporary file in the same directory and a rename,
- * so that a reader never sees half a report. */
-static int write_atomic(const char *path, const Buf *b, Err *err)
-{
-    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        err_set(err, 3, "could not create \"%s\": %s", tmp, strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    size_t off = 0;
-    while (off < b->len) {
-        ssize_t n = write(fd, b->data + off, b->len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            err_set(err, 3, "could not write \"%s\": %s", tmp, strerror(errno));
-            goto fail;
-        }
-        off += (size_t)n;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        err_set(err, 3, "could not write \"%s\": %s", tmp, strerror(errno));
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        err_set(err, 3, "could not rename \"%s\" to \"%s\": %s", tmp, path, strerror(errno));
-        goto fail;
-    }
-    free(tmp);
-    return 0;
-fail:
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    free(tmp);
-    return -1;
-}
-
 /* --against last: the previous run of the same corpus and shard (0 with a note
  * when there is none: the run is reported alone). */
 #define AGAINST_LAST (-1LL)
@@ -311,7 +269,7 @@ int cmd_report(int argc, char **argv)
         r->view(shown, &opts, &out);
     }
     if (output) {
-        if (write_atomic(output, &out, &err) < 0)
+        if (file_write_out(output, out.data ? out.data : "", out.len, &err) < 0)
             rc = cmd_fail_err(&err, EXIT_ENV);
     } else if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
         rc = cmd_fail(EXIT_ENV, "could not write the report: %s", strerror(errno));

@@ -241,6 +241,98 @@ int file_read_all(const char *path, char **out, size_t *len, Err *err)
     return 0;
 }
 
+static int write_fd_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Writes into an existing file, device or FIFO without replacing it. */
+static int write_into(const char *path, int flags, const void *data, size_t len, Err *err)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC | flags, 0644);
+    if (fd < 0)
+        return err_set(err, 3, "could not open \"%s\": %s", path, strerror(errno));
+    if (write_fd_all(fd, data, len) != 0) {
+        int e = errno;
+        close(fd);
+        return err_set(err, 3, "could not write \"%s\": %s", path, strerror(e));
+    }
+    if (close(fd) != 0)
+        return err_set(err, 3, "could not write \"%s\": %s", path, strerror(errno));
+    return 0;
+}
+
+static int write_replace(const char *path, mode_t mode, const void *data, size_t len, Err *err)
+{
+    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+        err_set(err, 3, "could not create \"%s\": %s", tmp, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    (void)fchmod(fd, mode); /* the umask may have narrowed it */
+    int e = 0;
+    if (write_fd_all(fd, data, len) != 0)
+        e = errno;
+    if (close(fd) != 0 && !e)
+        e = errno;
+    if (e) {
+        unlink(tmp);
+        err_set(err, 3, "could not write \"%s\": %s", tmp, strerror(e));
+        free(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) != 0) {
+        e = errno;
+        unlink(tmp);
+        err_set(err, 3, "could not rename \"%s\" to \"%s\": %s", tmp, path, strerror(e));
+        free(tmp);
+        return -1;
+    }
+    free(tmp);
+    return 0;
+}
+
+int file_write_out(const char *path, const void *data, size_t len, Err *err)
+{
+    struct stat lst, st;
+    if (lstat(path, &lst) != 0) {
+        if (errno != ENOENT)
+            return err_set(err, 3, "could not write \"%s\": %s", path, strerror(errno));
+        return write_replace(path, 0644, data, len, err);
+    }
+    if (stat(path, &st) != 0) /* a dangling symlink: create what it names */
+        return write_into(path, O_CREAT | O_TRUNC, data, len, err);
+    if (S_ISDIR(st.st_mode))
+        return err_set(err, 3, "could not write \"%s\": Is a directory", path);
+    bool special = strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0;
+    if (!S_ISREG(st.st_mode))
+        return write_into(path, 0, data, len, err);
+    if (special)
+        return write_into(path, O_APPEND, data, len, err);
+    if (!S_ISLNK(lst.st_mode))
+        return write_replace(path, st.st_mode & 07777, data, len, err);
+    char *target = realpath(path, NULL);
+    if (!target)
+        return err_set(err, 3, "could not resolve \"%s\": %s", path, strerror(errno));
+    int rc = strncmp(target, "/proc/", 6) == 0 || strncmp(target, "/dev/", 5) == 0
+                 ? write_into(target, O_APPEND, data, len, err)
+                 : write_replace(target, st.st_mode & 07777, data, len, err);
+    free(target);
+    return rc;
+}
+
 int mkdir_p(const char *path, int mode, Err *err)
 {
     char *p = xstrdup(path);

@@ -75,6 +75,14 @@ char *now_iso8601(void);    /* UTC wall clock, "2026-11-24T05:13:24Z"; free() */
 /* ---- files ------------------------------------------------------------ */
 /* Reads a whole file; *out NUL-terminated, free(). -1 with err on failure. */
 int file_read_all(const char *path, char **out, size_t *len, Err *err);
+/* Writes data to the file a user named with -o. A regular file (or one a
+ * symlink points to; the symlink stays) is replaced atomically: a temporary
+ * file in its directory, then rename, keeping the old file's mode. Anything
+ * else is written into, never replaced: a character device (/dev/null), a
+ * FIFO (its reader gets the data), a socket, and every path under /dev or
+ * /proc (/dev/stdout: appended to when it is a regular file, so a shell's
+ * `>>` keeps what it had). -1 with err (code 3) on failure. */
+int file_write_out(const char *path, const void *data, size_t len, Err *err);
 /* mkdir -p with mode for the directories it creates. */
 int mkdir_p(const char *path, int mode, Err *err);
 /* rm -rf, not following symlinks. Returns 0 when the tree is gone. */
