@@ -663,6 +663,9 @@ static int run_main(int argc, char **argv, long long resume_id)
                     .skip_ctx = &resume_set,
                     .shard_k = shard.k,
                     .shard_n = shard.n};
+    /* Workers may run as another user (embedded drops root): they read the
+     * files through descriptors opened here, as the caller. */
+    corpus_open_files(&corpus);
     SchedStats st;
     int src = scheduler_run(&corpus, store, run_id, &so, &st, &err);
     /* Whatever the run's containers left (normally nothing but its directory). */

@@ -210,22 +210,26 @@ int file_read_all(const char *path, char **out, size_t *len, Err *err)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return err_set(err, 2, "could not open \"%s\": %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        close(fd);
+    int rc = fd_read_all(fd, path, out, len, err);
+    close(fd);
+    return rc;
+}
+
+int fd_read_all(int fd, const char *path, char **out, size_t *len, Err *err)
+{
+    struct stat st = {0};
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
         return err_set(err, 2, "could not read \"%s\": Is a directory", path);
-    }
     Buf b;
     buf_init(&b);
     buf_reserve(&b, st.st_size > 0 ? (size_t)st.st_size : 4096);
     for (;;) {
         buf_reserve(&b, 65536);
-        ssize_t n = read(fd, b.data + b.len, b.cap - b.len - 1);
+        ssize_t n = pread(fd, b.data + b.len, b.cap - b.len - 1, (off_t)b.len);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             int e = errno;
-            close(fd);
             buf_free(&b);
             return err_set(err, 2, "could not read \"%s\": %s", path, strerror(e));
         }
@@ -233,7 +237,6 @@ int file_read_all(const char *path, char **out, size_t *len, Err *err)
             break;
         b.len += (size_t)n;
     }
-    close(fd);
     b.data[b.len] = '\0';
     if (len)
         *len = b.len;

@@ -75,6 +75,10 @@ char *now_iso8601(void);    /* UTC wall clock, "2026-11-24T05:13:24Z"; free() */
 /* ---- files ------------------------------------------------------------ */
 /* Reads a whole file; *out NUL-terminated, free(). -1 with err on failure. */
 int file_read_all(const char *path, char **out, size_t *len, Err *err);
+/* The same from an open descriptor, from its start with pread (processes that
+ * share the descriptor do not move each other's offset); path names it in
+ * messages; the descriptor stays open. */
+int fd_read_all(int fd, const char *path, char **out, size_t *len, Err *err);
 /* Writes data to the file a user named with -o. A regular file (or one a
  * symlink points to; the symlink stays) is replaced atomically: a temporary
  * file in its directory, then rename, keeping the old file's mode. Anything

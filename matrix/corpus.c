@@ -21,6 +21,7 @@
 #include "matrix/layout.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 #include <stdlib.h>
@@ -298,12 +299,14 @@ static void migration_fail(Migration *m, const char *fmt, ...)
 
 /* The text of path, checked (a regular file, not empty, no NUL, UTF-8), or
  * NULL with why in *why (free()). */
-static char *read_checked(const char *path, size_t *len, char **why)
+static char *read_checked(const char *path, int fd, size_t *len, char **why, bool *unreadable)
 {
     *why = NULL;
+    *unreadable = false;
     struct stat st;
-    if (stat(path, &st) != 0) {
+    if ((fd >= 0 ? fstat(fd, &st) : stat(path, &st)) != 0) {
         *why = xasprintf("could not open \"%s\": %s", path, strerror(errno));
+        *unreadable = true;
         return NULL;
     }
     if (S_ISDIR(st.st_mode)) {
@@ -321,8 +324,10 @@ static char *read_checked(const char *path, size_t *len, char **why)
     }
     char *text = NULL;
     Err e = {0};
-    if (file_read_all(path, &text, len, &e) != 0) {
+    if ((fd >= 0 ? fd_read_all(fd, path, &text, len, &e) : file_read_all(path, &text, len, &e)) !=
+        0) {
         *why = xstrdup(e.msg);
+        *unreadable = true;
         return NULL;
     }
     const char *nul = memchr(text, '\0', *len);
@@ -352,6 +357,7 @@ typedef struct Loader {
     bool all_no_tx;     /* no statement can run in a transaction block (so far) */
     StatementFn each;   /* when set, every statement is handed to it instead */
     void *each_ctx;
+    bool unreadable;    /* the file could not be opened or read (not a content problem) */
 } Loader;
 
 static void load_statement(void *ctx, Statement *st)
@@ -433,10 +439,11 @@ static int split_js(Loader *l, const char *text, size_t len, Err *err)
  * SQL, Drizzle SQL with breakpoints, or JS/TS of layout extract. keep: keep
  * the statements (else only their count and digest); *l gets what
  * decide_wrap needs. */
-static void migration_load_as(Migration *m, const char *path, bool breakpoints, int extract,
-                              bool keep, Loader *l)
+static void migration_load_as(Migration *m, const char *path, int fd, bool breakpoints,
+                              int extract, bool keep, Loader *l)
 {
     memset(m, 0, sizeof(*m));
+    m->fd = -1;
     m->path = xstrdup(path);
     m->breakpoints = breakpoints;
     m->extract = extract;
@@ -447,7 +454,7 @@ static void migration_load_as(Migration *m, const char *path, bool breakpoints, 
     *l = (Loader){.m = m, .keep = keep, .all_no_tx = true, .each = each, .each_ctx = each_ctx};
     size_t len = 0;
     char *why = NULL;
-    char *text = read_checked(path, &len, &why);
+    char *text = read_checked(path, fd, &len, &why, &l->unreadable);
     if (!text) {
         m->error = why;
         return;
@@ -473,9 +480,11 @@ static void migration_load_as(Migration *m, const char *path, bool breakpoints, 
 static int reload(const Migration *m, Migration *again, StatementFn each, void *ctx, Err *err)
 {
     Loader l = {.each = each, .each_ctx = ctx};
-    migration_load_as(again, m->path, m->breakpoints, m->extract, !each, &l);
+    migration_load_as(again, m->path, m->fd, m->breakpoints, m->extract, !each, &l);
     int rc = 0;
-    if (again->error)
+    if (again->error && l.unreadable) /* not a change: say why it cannot be read now */
+        rc = err_set(err, 2, "%s", again->error);
+    else if (again->error)
         rc = err_set(err, 2, "%s (it changed since the run started)", again->error);
     else if (again->nstmts != m->nstmts)
         rc = err_set(err, 2, "\"%s\" changed since the run started (%zu statements then, %zu now)",
@@ -520,6 +529,20 @@ void corpus_migration_drop(Migration *m)
     if (!m->lean || !m->stmts) return;
     statements_free(m->stmts, m->nstmts);
     m->stmts = NULL;
+}
+
+size_t corpus_open_files(Corpus *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->nchains; i++)
+        for (size_t k = 0; k < c->chains[i].nmigs; k++) {
+            Migration *m = &c->chains[i].migs[k];
+            if (m->fd >= 0 || m->error) continue;
+            m->fd = open(m->path, O_RDONLY | O_CLOEXEC);
+            if (m->fd < 0) return n; /* out of descriptors: the rest are read by path */
+            n++;
+        }
+    return n;
 }
 
 int corpus_chain_load(Chain *ch, Err *err)
@@ -567,7 +590,7 @@ static void chain_add_file(Corpus *c, Chain *ch, size_t *mcap, const char *path,
 {
     Migration *m = ARRAY_PUSH(ch->migs, ch->nmigs, *mcap);
     Loader l = {0};
-    migration_load_as(m, path, breakpoints, extract, !lean, &l);
+    migration_load_as(m, path, -1, breakpoints, extract, !lean, &l);
     m->wrap_tx = decide_wrap(tx, m, &l);
     m->lean = lean;
     ch->nstmts += m->nstmts;
@@ -661,7 +684,8 @@ int corpus_set_preamble(Corpus *c, const char *path, Err *err)
 {
     size_t len = 0;
     char *why = NULL;
-    char *text = read_checked(path, &len, &why);
+    bool unreadable;
+    char *text = read_checked(path, -1, &len, &why, &unreadable);
     if (!text) {
         err_set(err, 2, "preamble: %s", why);
         free(why);
@@ -696,6 +720,7 @@ void corpus_free(Corpus *c)
         for (size_t k = 0; k < ch->nmigs; k++) {
             free(ch->migs[k].path);
             free(ch->migs[k].error);
+            if (ch->migs[k].fd >= 0) close(ch->migs[k].fd);
             statements_free(ch->migs[k].stmts, ch->migs[k].nstmts);
         }
         free(ch->migs);

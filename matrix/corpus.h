@@ -41,6 +41,9 @@ typedef struct Migration {
                              needed and dropped after (corpus_chain_load/_drop) */
     bool breakpoints;     /* how the file is split again: Drizzle breakpoints */
     int extract;          /* LayoutKind of the JS/TS extraction, -1: SQL */
+    int fd;               /* the file opened by the parent (corpus_open_files), read
+                             through it when split again; -1: read by path. Closed by
+                             corpus_free */
 } Migration;
 
 typedef struct Chain {
@@ -107,6 +110,11 @@ void corpus_migration_drop(Migration *m);
 /* The same for every migration of a chain (on error, what was loaded is
  * dropped again). */
 int corpus_chain_load(Chain *ch, Err *err);
+/* Opens every usable migration file and keeps it open in Migration.fd, so that
+ * workers that run as another user (the embedded backend drops root) read
+ * files that only the caller can read. Returns how many it opened; stops
+ * quietly when descriptors run out (the rest are read by path). */
+size_t corpus_open_files(Corpus *c);
 void corpus_chain_drop(Chain *ch);
 
 /* Reads the preamble file path into c (text and classified statements). -1
