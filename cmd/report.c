@@ -2,7 +2,7 @@
  * cmd/report: render a stored run, or what changed since an earlier one.
  *
  *   lockmatrix report [--run ID] [--against ID] [--format FORMAT] [--only version-specific]
- *                     [--max-risk LEVEL] [-o FILE] [-d FILE]
+ *                     [--max-risk LEVEL] [--min-version N] [-o FILE] [-d FILE]
  *
  * Formats are a table of renderers (one for a run, one for a diff): adding one
  * is one line. Without --format: text on a terminal, json otherwise (scripts
@@ -98,7 +98,10 @@ static void usage(FILE *f)
             "                       across versions\n"
             "      --max-risk LEVEL sarif: report predictions riskier than LEVEL (none, low,\n"
             "                       medium, high, critical; default medium)\n"
-            "  -o, --output FILE    write to FILE (atomically) instead of stdout\n"
+            "      --min-version N  sarif: the oldest major the corpus supports; server errors\n"
+            "                       below it are not reported (rule LM004 reports the others)\n"
+            "  -o, --output FILE    write to FILE instead of stdout (a regular file is replaced\n"
+            "                       atomically; a device, FIFO or /dev/stdout is written into)\n"
             "  -d, --db FILE        the store (default ./%s)\n"
             "  -h, --help           this help\n"
             "\n"
@@ -145,12 +148,13 @@ static int resolve_last(Store *s, const char *db, long long run_id, long long *a
 
 int cmd_report(int argc, char **argv)
 {
-    enum { OPT_ONLY = 1000, OPT_MAX_RISK };
+    enum { OPT_ONLY = 1000, OPT_MAX_RISK, OPT_MIN_VERSION };
     static const struct option longopts[] = {
         {"run", required_argument, NULL, 'r'},    {"against", required_argument, NULL, 'a'},
         {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
         {"db", required_argument, NULL, 'd'},     {"only", required_argument, NULL, OPT_ONLY},
         {"max-risk", required_argument, NULL, OPT_MAX_RISK},
+        {"min-version", required_argument, NULL, OPT_MIN_VERSION},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *db = STORE_DEFAULT_PATH, *format = NULL, *output = NULL;
@@ -192,6 +196,15 @@ int cmd_report(int argc, char **argv)
                                 "unknown risk level \"%s\"\nhint: none, low, medium, high, critical",
                                 optarg);
             break;
+        case OPT_MIN_VERSION: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (!*optarg || *end || v <= 0 || v > 99)
+                return cmd_fail(EXIT_USAGE, "invalid --min-version \"%s\": a major version such as 13",
+                                optarg);
+            opts.min_version = (int)v;
+            break;
+        }
         case 'h': usage(stdout); return 0;
         case ':': return cmd_fail(EXIT_USAGE, "option \"%s\" needs a value", argv[optind - 1]);
         default:

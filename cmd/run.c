@@ -14,6 +14,7 @@
 #include "matrix/shard.h"
 #include "matrix/versions.h"
 #include "report/diff.h"
+#include "report/render.h"
 #include "report/runview.h"
 #include "runner/backend.h"
 #include "runner/pginstall.h"
@@ -51,8 +52,11 @@ static const char usage_text[] =
     "                            interrupted or failed): its corpus, unchanged, and only\n"
     "                            the jobs not recorded ok; no PATH\n"
     "      --locktable FILE      the lock table for predictions (default: built-in)\n"
-    "      --ci                  exit 1 on any mismatch with the lock table, or on a\n"
-    "                            statement above --max-risk\n"
+    "      --ci                  exit 1 on a statement a server refused (file:line,\n"
+    "                            version, SQLSTATE, message), on any mismatch with the\n"
+    "                            lock table, or on a statement above --max-risk\n"
+    "      --min-version N       the oldest major the corpus supports: errors on older\n"
+    "                            versions are \"not supported on N\", not failures\n"
     "      --max-risk LEVEL      safe | low | medium | high | critical (implies --ci)\n"
     "      --shard K/N           run only shard K of N: a deterministic part of the jobs\n"
     "                            (chain x version), balanced by statements; combine the\n"
@@ -78,6 +82,7 @@ enum {
     OPT_RESUME,
     OPT_CI,
     OPT_MAX_RISK,
+    OPT_MIN_VERSION,
     OPT_LOCKTABLE,
     OPT_LAYOUT,
     OPT_PREAMBLE,
@@ -100,6 +105,7 @@ static const struct option long_opts[] = {
     {"resume", no_argument, NULL, OPT_RESUME},
     {"ci", no_argument, NULL, OPT_CI},
     {"max-risk", required_argument, NULL, OPT_MAX_RISK},
+    {"min-version", required_argument, NULL, OPT_MIN_VERSION},
     {"locktable", required_argument, NULL, OPT_LOCKTABLE},
     {"layout", required_argument, NULL, OPT_LAYOUT},
     {"preamble", required_argument, NULL, OPT_PREAMBLE},
@@ -203,8 +209,15 @@ static void print_verdicts(Store *store, long long run_id)
 }
 
 /* Why result r fails the gate (into b), or false. */
-static bool ci_reason(const RvResult *r, int max_risk, Buf *b)
+static bool ci_reason(const RvResult *r, int max_risk, int min_version, Buf *b)
 {
+    RenderFailure f = render_failure(r, min_version);
+    if (f == RENDER_FAILED) {
+        buf_printf(b, "failed on the server: %s: %s", r->sqlstate ? r->sqlstate : r->status,
+                   r->message ? r->message : "no message");
+        return true;
+    }
+    if (f != RENDER_OK) return false; /* not supported there, or the consequence of a failure */
     if (!r->verdict) return false;
     if (strcmp(r->verdict, "mismatch") == 0 && r->predicted) {
         LtPrediction p = {.mode = locktable_mode_rank(r->predicted->mode),
@@ -238,7 +251,7 @@ static bool ci_reason(const RvResult *r, int max_risk, Buf *b)
 /* The --ci gate over a stored run: one line per statement and run of
  * versions with the same reason on stderr; the number of failing results
  * (-1 when the run cannot be read). */
-static long run_ci(Store *store, long long run_id, int max_risk)
+static long run_ci(Store *store, long long run_id, int max_risk, int min_version)
 {
     RunView *rv;
     Err err = {0};
@@ -255,14 +268,14 @@ static long run_ci(Store *store, long long run_id, int max_risk)
         const RvStatement *st = &rv->stmts[i];
         for (size_t v = 0; v < rv->nversions;) {
             buf_reset(&cur);
-            if (!ci_reason(&st->results[v], max_risk, &cur)) {
+            if (!ci_reason(&st->results[v], max_risk, min_version, &cur)) {
                 v++;
                 continue;
             }
             size_t w = v;
             while (w + 1 < rv->nversions) {
                 buf_reset(&next);
-                if (!ci_reason(&st->results[w + 1], max_risk, &next) ||
+                if (!ci_reason(&st->results[w + 1], max_risk, min_version, &next) ||
                     strcmp(next.data, cur.data) != 0)
                     break;
                 w++;
@@ -278,6 +291,16 @@ static long run_ci(Store *store, long long run_id, int max_risk)
             nfail += (long)(w - v + 1);
             v = w + 1;
         }
+    }
+    /* what the corpus does not claim to support: said, not failed */
+    for (size_t v = 0; v < rv->nversions; v++) {
+        size_t n = 0;
+        for (size_t i = 0; i < rv->nstmts; i++)
+            n += render_failure(&rv->stmts[i].results[v], min_version) == RENDER_UNSUPPORTED;
+        if (n)
+            fprintf(stderr, "%s: not supported on %d (below --min-version %d): %zu statements "
+                            "failed there, not counted\n",
+                    progname, rv->versions[v], min_version, n);
     }
     buf_free(&cur);
     buf_free(&next);
@@ -444,6 +467,7 @@ static int run_main(int argc, char **argv, long long resume_id)
     bool stop_on_error = false;
     bool ci = false;
     int max_risk = -1;
+    long min_version = 0;
     const char *lt_path = NULL;
     bool resume_wanted = false;
     const char *preamble = NULL;
@@ -485,6 +509,14 @@ static int run_main(int argc, char **argv, long long resume_id)
                                 optarg);
             }
             ci = true;
+            break;
+        case OPT_MIN_VERSION:
+            min_version = parse_positive(optarg);
+            if (min_version < 0 || min_version > 99) {
+                free(pg_bins);
+                return cmd_fail(EXIT_USAGE, "invalid --min-version \"%s\": a major version such as 13",
+                                optarg);
+            }
             break;
         case OPT_LOCKTABLE: lt_path = optarg; break;
         case OPT_LAYOUT: copts.layout = optarg; break;
@@ -688,7 +720,7 @@ static int run_main(int argc, char **argv, long long resume_id)
            st.retried ? " (retries: see above)" : "", st.traces, st.trace_errors,
            st.wall_ms / 1000.0);
     print_verdicts(store, run_id);
-    long ci_failed = ci && !st.interrupted ? run_ci(store, run_id, max_risk) : 0;
+    long ci_failed = ci && !st.interrupted ? run_ci(store, run_id, max_risk, (int)min_version) : 0;
     long changed = against >= 0 && !st.interrupted && src == 0 ? run_against(store, run_id, against) : 0;
     if (st.interrupted) {
         cmd_fail_err(&err, EXIT_ENV);

@@ -14,6 +14,15 @@ void render_opts_init(ReportOpts *o)
     o->max_risk = 2; /* medium: high and critical are reported */
 }
 
+RenderFailure render_failure(const RvResult *r, int min_version)
+{
+    if (!r->traced || !r->status) return RENDER_OK;
+    if (strcmp(r->status, "error") != 0 && strcmp(r->status, "timeout") != 0) return RENDER_OK;
+    if (r->sqlstate && strcmp(r->sqlstate, "25P02") == 0) return RENDER_CONSEQUENCE;
+    if (min_version > 0 && r->major < min_version) return RENDER_UNSUPPORTED;
+    return RENDER_FAILED;
+}
+
 /* ---- lock modes -------------------------------------------------------------
  * PostgreSQL's eight table lock modes, weakest first (the order of
  * runview_lock_rank), with what they block said the way people think of it. */

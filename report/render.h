@@ -18,7 +18,21 @@ typedef struct ReportOpts {
     int width;                  /* text: columns to fit (100) */
     int max_risk;               /* sarif: report predictions whose risk rank is above
                                    this (render_risk_rank), -1 reports every known risk */
+    int min_version;            /* the oldest major the corpus supports (--min-version):
+                                   errors below it are "not supported", not failures;
+                                   0: every version counts */
 } ReportOpts;
+
+/* ---- failures: what a server refused ------------------------------------ */
+typedef enum RenderFailure {
+    RENDER_OK = 0,          /* ran (or was skipped) without an error of its own */
+    RENDER_FAILED,          /* the server refused it (error or timeout): a failure */
+    RENDER_UNSUPPORTED,     /* refused on a version below --min-version */
+    RENDER_CONSEQUENCE,     /* 25P02: an earlier failure aborted its transaction */
+} RenderFailure;
+
+/* What r's status means for the gates (run --ci, SARIF's server-error rule). */
+RenderFailure render_failure(const RvResult *r, int min_version);
 
 /* The defaults: everything shown, no colour, 100 columns, risk above "medium". */
 void render_opts_init(ReportOpts *o);

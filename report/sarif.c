@@ -4,6 +4,8 @@
  *   LM001 a lock prediction mismatch (verdict "mismatch" on some version),
  *   LM002 a regression against the earlier run (report --against),
  *   LM003 a prediction whose risk is above the threshold (--max-risk),
+ *   LM004 a statement the server refused (an error or a timeout; not on
+ *         versions below --min-version, not a 25P02 that only follows one),
  * located at the migration's file and the statement's first line, with the
  * versions concerned in the message and in properties. Strings go through the
  * JSON writer (every control character and < > & escaped).
@@ -16,7 +18,7 @@
 #include "common/json.h"
 #include "report/report.h"
 
-typedef enum { RULE_MISMATCH, RULE_REGRESSION, RULE_RISK } Rule;
+typedef enum { RULE_MISMATCH, RULE_REGRESSION, RULE_RISK, RULE_SERVER_ERROR } Rule;
 
 static const struct {
     const char *id, *name, *short_text, *full_text, *level;
@@ -40,6 +42,14 @@ static const struct {
                    "on these versions as risky for a table in use: it blocks reads or writes "
                    "for as long as the statement runs.",
                    "warning"},
+    [RULE_SERVER_ERROR] = {"LM004", "ServerError",
+                           "The server refused the statement",
+                           "Traced on a real server of this version, the statement failed with "
+                           "an error (or ran past the statement timeout): the migration does not "
+                           "apply there. Versions below the corpus's --min-version are not "
+                           "reported; a 'current transaction is aborted' error (25P02) that only "
+                           "follows an earlier failure is part of that failure.",
+                           "error"},
 };
 
 /* ---- helpers --------------------------------------------------------------------- */
@@ -157,7 +167,7 @@ static void statement_prefix(Buf *b, const RvStatement *x)
     buf_puts(b, ": ");
 }
 
-/* ---- the three rules ----------------------------------------------------------------- */
+/* ---- the rules ----------------------------------------------------------------- */
 
 static void mismatches(Sarif *s, const RunView *rv, const RvStatement *x)
 {
@@ -218,6 +228,36 @@ static void risks(Sarif *s, const RunView *rv, const RvStatement *x, int thresho
         grouped(rv, labels, &g);
         buf_puts(&msg, g.data);
         result(s, RULE_RISK, worst >= 4 ? "error" : "warning", x, msg.data, majors, m);
+        buf_free(&g);
+        buf_free(&msg);
+    }
+    for (size_t v = 0; v < n; v++)
+        free(labels[v]);
+    free(labels);
+    free(majors);
+}
+
+static void server_errors(Sarif *s, const RunView *rv, const RvStatement *x, int min_version)
+{
+    size_t n = rv->nversions, m = 0;
+    char **labels = xcalloc(n ? n : 1, sizeof(char *));
+    int *majors = xmalloc((n ? n : 1) * sizeof(int));
+    for (size_t v = 0; v < n; v++) {
+        const RvResult *r = &x->results[v];
+        if (render_failure(r, min_version) != RENDER_FAILED)
+            continue;
+        labels[v] = xasprintf("failed with %s: %s", r->sqlstate ? r->sqlstate : r->status,
+                              r->message ? r->message : "no message");
+        majors[m++] = r->major;
+    }
+    if (m) {
+        Buf msg, g;
+        buf_init(&msg);
+        buf_init(&g);
+        statement_prefix(&msg, x);
+        grouped(rv, labels, &g);
+        buf_puts(&msg, g.data);
+        result(s, RULE_SERVER_ERROR, rules[RULE_SERVER_ERROR].level, x, msg.data, majors, m);
         buf_free(&g);
         buf_free(&msg);
     }
@@ -315,6 +355,7 @@ void report_sarif(const RunView *rv, const RunDiff *d, const ReportOpts *o, Buf 
     for (size_t i = 0; i < rv->nstmts; i++) {
         mismatches(&s, rv, &rv->stmts[i]);
         risks(&s, rv, &rv->stmts[i], o->max_risk);
+        server_errors(&s, rv, &rv->stmts[i], o->min_version);
     }
     if (d)
         regressions(&s, d);

@@ -88,4 +88,25 @@ check "the mismatch names both sides" \
     grep -qF "$WORK/m/001.sql:3: \"CREATE INDEX accounts_email ON accounts (email)\" on 16-17: mismatch with the lock table: predicted ShareUpdateExclusiveLock, no rewrite; observed ShareLock, no rewrite" "$WORK/ci2.err"
 check "the summary counts it" grep -q "mismatch 2" "$WORK/ci2.out"
 
+# --- run --ci: a statement a server refuses fails the gate ----------------------------
+mkdir -p "$WORK/uuid"
+printf 'CREATE TABLE u (id int);\nSELECT gen_random_uuid();\n' >"$WORK/uuid/001.sql"
+"$LM" run -q -V 12,13 -j 2 -d "$WORK/uuid.db" --ci "$WORK/uuid" >"$WORK/u1.out" 2>"$WORK/u1.err"
+check_eq "run --ci fails on a statement the server refused" "$?" 1
+check "the failure names file:line, version, SQLSTATE and message" \
+    grep -qF "$WORK/uuid/001.sql:2: \"SELECT gen_random_uuid()\" on 12: failed on the server: 42883: function gen_random_uuid() does not exist" "$WORK/u1.err"
+"$LM" run -q -V 12,13 -j 2 -d "$WORK/uuid.db" --ci --max-risk critical "$WORK/uuid" >/dev/null 2>"$WORK/u2.err"
+check_eq "run --ci --max-risk fails on it too" "$?" 1
+check "and says it failed" grep -q "on 12: failed on the server: 42883" "$WORK/u2.err"
+"$LM" run -q -V 12,13 -j 2 -d "$WORK/uuid.db" --ci --min-version 13 "$WORK/uuid" >/dev/null 2>"$WORK/u3.err"
+check_eq "below --min-version an error is not a failure" "$?" 0
+check "it is said to be not supported there" grep -q "not supported on 12 (below --min-version 13): 1 statements" "$WORK/u3.err"
+"$LM" report -d "$WORK/uuid.db" --format sarif >"$WORK/u.sarif"
+check_eq "SARIF reports the error under its own rule" \
+    "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(",".join(r["ruleId"]+":"+r["message"]["text"] for r in d["runs"][0]["results"]))' "$WORK/u.sarif")" \
+    "LM004:SELECT: failed with 42883: function gen_random_uuid() does not exist on 12"
+"$LM" report -d "$WORK/uuid.db" --format sarif --min-version 13 >"$WORK/u13.sarif"
+check_eq "SARIF leaves out versions below --min-version" \
+    "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["runs"][0]["results"]))' "$WORK/u13.sarif")" 0
+
 finish

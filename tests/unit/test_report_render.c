@@ -515,12 +515,13 @@ static void test_sarif(const RunView *rv)
     CHECK_STR(jq(s, "SELECT json_extract(?1, '$.runs[0].tool.driver.name')"), "lockmatrix", "tool");
     CHECK_STR(jq(s, "SELECT group_concat(json_extract(value, '$.id')) FROM "
                     "json_each(?1, '$.runs[0].tool.driver.rules')"),
-              "LM001,LM002,LM003", "rules");
-    /* mismatch of s2 (11), of s3 (12); risk of s2 (high on 10-11), of e1 (critical on 10) */
+              "LM001,LM002,LM003,LM004", "rules");
+    /* mismatch of s2 (11), of s3 (12); the server's error of the statement at line 5; risk
+     * of s2 (high on 10-11), of e1 (critical on 10) and e1's error */
     CHECK_STR(jq(s, "SELECT group_concat(json_extract(value, '$.ruleId') || '@' || "
                     "json_extract(value, '$.locations[0].physicalLocation.region.startLine'), ' ') "
                     "FROM json_each(?1, '$.runs[0].results')"),
-              "LM001@2 LM003@2 LM001@4 LM003@3", "results");
+              "LM001@2 LM003@2 LM001@4 LM004@5 LM003@3 LM004@3", "results");
     CHECK_STR(jq(s, "SELECT json_extract(?1, '$.runs[0].results[0].message.text')"),
               "ALTER TABLE ADD COLUMN DEFAULT constant on users: predicted AccessExclusiveLock "
               "with a rewrite, observed AccessExclusiveLock on 11",
@@ -529,10 +530,15 @@ static void test_sarif(const RunView *rv)
               "ALTER TABLE ADD COLUMN DEFAULT constant on users: risk high (AccessExclusiveLock: "
               "blocks reads and writes) on 10-11",
               "risk message");
-    CHECK_STR(jq(s, "SELECT json_extract(?1, '$.runs[0].results[3].level')"), "error",
+    CHECK_STR(jq(s, "SELECT json_extract(?1, '$.runs[0].results[4].level')"), "error",
               "critical risk is an error");
+    CHECK_STR(jq(s, "SELECT json_extract(?1, '$.runs[0].results[3].level')"), "error",
+              "a server error is an error");
+    CHECK(strstr(jq(s, "SELECT json_extract(?1, '$.runs[0].results[3].message.text')"),
+                 "failed with ") != NULL,
+          "a server error's message names its SQLSTATE");
     CHECK_STR(jq(s, "SELECT json_extract(?1, "
-                    "'$.runs[0].results[3].locations[0].physicalLocation.artifactLocation.uri')"),
+                    "'$.runs[0].results[4].locations[0].physicalLocation.artifactLocation.uri')"),
               "cases/evil%20%3Cb%3E%7C%60x%60%1B%5B1m.sql", "hostile path percent-encoded");
     CHECK(no_raw_evil(s, false), "no raw hostile string in sarif");
     buf_free(&out);
