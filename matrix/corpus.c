@@ -531,6 +531,85 @@ void corpus_migration_drop(Migration *m)
     m->stmts = NULL;
 }
 
+/* ---- display ------------------------------------------------------------------- */
+
+/* Length of a dollar-quote tag ($$ or $name$) starting at p, 0 when none. */
+static size_t dollar_tag(const char *p)
+{
+    if (*p != '$') return 0;
+    size_t i = 1;
+    if (p[i] >= '0' && p[i] <= '9') return 0; /* $1: a parameter */
+    while (p[i] && (p[i] == '_' || (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+                    (p[i] >= '0' && p[i] <= '9') || (unsigned char)p[i] >= 0x80))
+        i++;
+    return p[i] == '$' ? i + 1 : 0;
+}
+
+char *corpus_sql_uncommented(const char *sql)
+{
+    Buf b;
+    buf_init(&b);
+    buf_puts(&b, "");
+    const char *p = sql ? sql : "";
+    while (*p) {
+        if (p[0] == '-' && p[1] == '-') { /* to the end of the line, which stays */
+            while (*p && *p != '\n')
+                p++;
+            buf_putc(&b, ' ');
+            continue;
+        }
+        if (p[0] == '/' && p[1] == '*') { /* nested, as PostgreSQL has them */
+            int depth = 0;
+            while (*p) {
+                if (p[0] == '/' && p[1] == '*') {
+                    depth++;
+                    p += 2;
+                } else if (p[0] == '*' && p[1] == '/') {
+                    p += 2;
+                    if (--depth == 0) break;
+                } else
+                    p++;
+            }
+            buf_putc(&b, ' ');
+            continue;
+        }
+        size_t tag = dollar_tag(p);
+        if (tag) { /* $tag$ ... $tag$ kept whole */
+            const char *end = p + tag;
+            while (*end && strncmp(end, p, tag) != 0)
+                end++;
+            end = *end ? end + tag : end;
+            buf_append(&b, p, (size_t)(end - p));
+            p = end;
+            continue;
+        }
+        if (*p == '\'' || *p == '"') { /* a string or identifier, quotes doubled inside */
+            char q = *p;
+            bool backslash = q == '\'' && p > sql && (p[-1] == 'E' || p[-1] == 'e');
+            const char *s = p++;
+            while (*p) {
+                if (backslash && *p == '\\' && p[1]) {
+                    p += 2;
+                    continue;
+                }
+                if (*p == q) {
+                    if (p[1] == q) {
+                        p += 2;
+                        continue;
+                    }
+                    p++;
+                    break;
+                }
+                p++;
+            }
+            buf_append(&b, s, (size_t)(p - s));
+            continue;
+        }
+        buf_putc(&b, *p++);
+    }
+    return buf_steal(&b);
+}
+
 size_t corpus_open_files(Corpus *c)
 {
     size_t n = 0;

@@ -110,6 +110,11 @@ void corpus_migration_drop(Migration *m);
 /* The same for every migration of a chain (on error, what was loaded is
  * dropped again). */
 int corpus_chain_load(Chain *ch, Err *err);
+/* sql with every comment (-- to the end of its line, nested slash-star ones)
+ * replaced by one space, strings, quoted identifiers and dollar-quoted bodies
+ * kept as they are: what a statement shows on one line, where text after a
+ * "--" would read as commented out. free(). */
+char *corpus_sql_uncommented(const char *sql);
 /* Opens every usable migration file and keeps it open in Migration.fd, so that
  * workers that run as another user (the embedded backend drops root) read
  * files that only the caller can read. Returns how many it opened; stops

@@ -10,6 +10,7 @@
  * major.
  */
 #include "matrix/locktable.h"
+#include "matrix/corpus.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -890,7 +891,8 @@ void locktable_shorten(const char *sql, size_t max, Buf *b)
 {
     size_t n = 0;
     bool space = false;
-    for (const char *p = sql ? sql : ""; *p; p++) {
+    char *plain = corpus_sql_uncommented(sql);
+    for (const char *p = plain; *p; p++) {
         bool ws = *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r';
         if (ws) {
             space = n > 0;
@@ -899,6 +901,7 @@ void locktable_shorten(const char *sql, size_t max, Buf *b)
         bool lead = ((unsigned char)*p & 0xC0) != 0x80; /* never cut a UTF-8 sequence */
         if (lead && n + (space ? 1 : 0) >= max) {
             buf_puts(b, "...");
+            free(plain);
             return;
         }
         if (space) {
@@ -909,6 +912,7 @@ void locktable_shorten(const char *sql, size_t max, Buf *b)
         buf_putc(b, *p);
         if (lead) n++;
     }
+    free(plain);
 }
 
 void locktable_ci_line(Buf *b, const char *path, int line, const char *sql, const char *versions,

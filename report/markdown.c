@@ -8,11 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "matrix/corpus.h"
 #include "report/report.h"
 
 #define SQL_MAX 240 /* characters of SQL shown in a cell */
 
 /* s escaped, cut at max characters of its clean form (0: no limit). */
+static void md_cut(Buf *out, const char *s, size_t max);
+
+/* A statement on one line: its comments removed first (text after -- must not
+ * look commented out). */
+static void md_sql(Buf *out, const char *sql, size_t max)
+{
+    char *plain = corpus_sql_uncommented(sql);
+    md_cut(out, plain, max);
+    free(plain);
+}
+
 static void md_cut(Buf *out, const char *s, size_t max)
 {
     Buf c;
@@ -146,7 +158,7 @@ static void matrix(Buf *out, const RunView *rv)
         buf_printf(out, "| %d | %d | ", x->index, x->line);
         render_md(out, x->cls ? x->cls : "(unclassified)");
         buf_puts(out, "<br>");
-        md_cut(out, x->sql, SQL_MAX);
+        md_sql(out, x->sql, SQL_MAX);
         buf_puts(out, " |");
         for (size_t v = 0; v < rv->nversions; v++)
             cell(out, &x->results[v]);
@@ -238,7 +250,7 @@ void report_markdown_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         buf_puts(out, "| ");
         render_md(out, x->migration);
         buf_printf(out, " | %d | %d | ", x->index, x->line);
-        md_cut(out, x->sql, 120);
+        md_sql(out, x->sql, 120);
         if (c->major)
             buf_printf(out, " | %d | ", c->major);
         else

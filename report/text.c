@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "matrix/corpus.h"
 #include "report/report.h"
 
 #define CELL_W 7 /* a cell, then one space */
@@ -249,7 +250,9 @@ static void statement_row(Out *t, const RunView *rv, const RvStatement *x, size_
     buf_puts(&sql, "");
     if (render_width(cls.data) > cw)
         buf_printf(&sql, "[%s] ", cls.data);
-    render_clean(&sql, x->sql, true);
+    char *plain = corpus_sql_uncommented(x->sql); /* text after -- must not look commented out */
+    render_clean(&sql, plain, true);
+    free(plain);
     sgr_on(t, "2");
     render_wrap(t->b, sql.data, "      ", t->o->width, 4);
     sgr_off(t, "2");
@@ -454,7 +457,9 @@ static void stmt_title(Out *t, const RvStatement *x, const char *what)
     Buf sql;
     buf_init(&sql);
     buf_puts(&sql, "");
-    render_clean(&sql, x->sql, true);
+    char *plain = corpus_sql_uncommented(x->sql); /* text after -- must not look commented out */
+    render_clean(&sql, plain, true);
+    free(plain);
     sgr_on(t, "2");
     render_wrap(t->b, sql.data, "      ", t->o->width, 2);
     sgr_off(t, "2");

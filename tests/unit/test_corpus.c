@@ -773,8 +773,39 @@ static void test_windows(void)
     }
 }
 
+/* Comments out of a statement shown on one line; everything quoted kept. */
+static void test_uncommented(void)
+{
+    static const struct {
+        const char *sql, *want;
+    } cases[] = {
+        {"SELECT 1", "SELECT 1"},
+        {"-- lead\nSELECT 1", " \nSELECT 1"},
+        {"SELECT 1 -- tail\n, 2", "SELECT 1  \n, 2"},
+        {"SELECT /* a /* nested */ b */ 1", "SELECT   1"},
+        {"SELECT '-- not a comment', 'it''s -- x'", "SELECT '-- not a comment', 'it''s -- x'"},
+        {"SELECT \"a--b\" FROM t", "SELECT \"a--b\" FROM t"},
+        {"SELECT E'\\' -- x' -- y", "SELECT E'\\' -- x'  "},
+        {"DO $$ BEGIN -- body\n END $$ -- after", "DO $$ BEGIN -- body\n END $$  "},
+        {"DO $f$ a $$ b $f$", "DO $f$ a $$ b $f$"},
+        {"SELECT $1 -- p", "SELECT $1  "},
+        {"SELECT 1 /* unterminated", "SELECT 1  "},
+        {"SELECT 'unterminated -- x", "SELECT 'unterminated -- x"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = corpus_sql_uncommented(cases[i].sql);
+        CHECK_STR(got, cases[i].want, "uncommented %zu", i);
+        free(got);
+    }
+    char *none = corpus_sql_uncommented(NULL);
+    CHECK_STR(none, "", "NULL gives an empty string");
+    free(none);
+}
+
 int main(void)
 {
+    test_uncommented();
     test_split();
     test_windows();
 

@@ -27,8 +27,9 @@ static char dir[] = "/tmp/lm_test_report_render_XXXXXX";
 
 #define EVIL_ID "<script>alert(1)</script>"
 #define EVIL_SQL                                                                          \
-    "-- " EVIL_ID " | `tick` \x1b[31mRED\x1b[0m bell\x07 \xe2\x80\xae\n"                  \
-    "CREATE TABLE \"" EVIL_ID "\" (\"a|b`c\" int, \"<img src=x onerror=alert(2)>\" text)"
+    "-- a comment, not shown on one line\n"                                               \
+    "CREATE TABLE \"" EVIL_ID "\" (\"a|b`c\" text DEFAULT ' | `tick` \x1b[31mRED\x1b[0m "  \
+    "bell\x07 \xe2\x80\xae -- in a string', \"<img src=x onerror=alert(2)>\" text)"
 #define EVIL_PATH "cases/evil <b>|`x`\x1b[1m.sql"
 #define EVIL_MSG "syntax error at or near \"" EVIL_ID "\" \x1b[2J\x1b]0;pwned\x07"
 
@@ -376,6 +377,8 @@ static void test_text(const RunView *rv)
           "error message line");
     CHECK(strstr(t, "\\x1b[31mRED") != NULL, "the ESC of the SQL shown as \\x1b");
     CHECK(strstr(t, "\\u202e") != NULL, "bidi override shown");
+    CHECK(strstr(t, "a comment, not shown") == NULL, "a -- comment is not shown on one line");
+    CHECK(strstr(t, "-- in a string") != NULL, "-- inside a string is kept");
     bool raw = false;
     for (const char *p = t; *p; p++)
         raw |= ((unsigned char)*p < 0x20 && *p != '\n') || *p == 0x7f;
