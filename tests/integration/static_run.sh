@@ -109,4 +109,17 @@ check_eq "SARIF reports the error under its own rule" \
 check_eq "SARIF leaves out versions below --min-version" \
     "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["runs"][0]["results"]))' "$WORK/u13.sarif")" 0
 
+# --- run --max-risk: locks on tables the same migration created are no risk --------------
+mkdir -p "$WORK/fresh"
+printf 'CREATE TABLE a (id int PRIMARY KEY, v text);\nCREATE INDEX a_v ON a (v);\nALTER TABLE a ADD CONSTRAINT a_u UNIQUE (v);\n' >"$WORK/fresh/001.sql"
+printf 'CREATE INDEX a_v2 ON a (v);\n' >"$WORK/fresh/002.sql"
+"$LM" run -q -V 17 -d "$WORK/fresh.db" --max-risk low "$WORK/fresh" >/dev/null 2>"$WORK/f1.err"
+check_eq "run --max-risk low fails on the index of an existing table" "$?" 1
+check "that index is named" grep -qF "$WORK/fresh/002.sql:1: \"CREATE INDEX a_v2 ON a (v)\" on 17: risk high above low" "$WORK/f1.err"
+check "the index and constraint on the new table are not failures" \
+    bash -c "! grep -q 'fresh/001.sql' '$WORK/f1.err'"
+check "and the explanation says why" \
+    grep -q "2 statement versions above --max-risk low lock only tables created earlier in the same migration" "$WORK/f1.err"
+check "one failure counted" grep -q -- "--ci: 1 statement versions failed" "$WORK/f1.err"
+
 finish
