@@ -315,16 +315,29 @@ static int plan_plain(const char *dir, char **ents, size_t n, LayoutPlan *p, Err
     return 0;
 }
 
+/* Adds a file that fits no pattern of the layout to the list of those left out
+ * ("a.sql, b.sql", the first ten named, then how many more). */
+static void left_out(Buf *names, size_t *n, const char *name)
+{
+    if (*n < 10)
+        buf_printf(names, "%s%s", *n ? ", " : "", name);
+    else if (*n == 10)
+        buf_puts(names, " and more");
+    (*n)++;
+}
+
 static int plan_golang(const char *dir, char **ents, size_t n, bool with_downs, LayoutPlan *p,
                        Err *err)
 {
     GoFile *gf = NULL, *gd = NULL;
     size_t ng = 0, cap = 0, nd = 0, dcap = 0, other = 0;
+    Buf left;
+    buf_init(&left);
     for (size_t i = 0; i < n; i++) {
         bool up;
         unsigned long long v;
         if (!golang_name(ents[i], &up, &v)) {
-            if (ends_with(ents[i], ".sql")) other++;
+            if (ends_with(ents[i], ".sql")) left_out(&left, &other, ents[i]);
             continue;
         }
         if (!up) {
@@ -342,7 +355,11 @@ static int plan_golang(const char *dir, char **ents, size_t n, bool with_downs, 
         plan_add(p, &fcap, dir, gd[i].name, LAYOUT_TX_IMPLICIT)->down = true;
     free(gf);
     free(gd);
-    if (other) note_add(p, "%zu .sql files without the NNN_name.up.sql pattern left out", other);
+    if (other)
+        note_add(p, "golang-migrate: %zu up, %zu down; %zu .sql files without the "
+                    "NNN_name.up.sql pattern left out: %s",
+                 ng, nd, other, left.data);
+    buf_free(&left);
     if (p->nfiles == 0) return err_set(err, 2, "no NNN_name.up.sql files in \"%s\"", dir);
     return 0;
 }
@@ -352,6 +369,8 @@ static int plan_flyway(const char *dir, char **ents, size_t n, bool with_downs, 
 {
     char **v = NULL, **u = NULL;
     size_t nv = 0, cap = 0, nu = 0, ucap = 0, other = 0, callbacks = 0;
+    Buf left;
+    buf_init(&left);
     for (size_t i = 0; i < n; i++) {
         char t = flyway_name(ents[i]);
         if (t == 'V' || t == 'R')
@@ -361,7 +380,7 @@ static int plan_flyway(const char *dir, char **ents, size_t n, bool with_downs, 
         else if (t == 'C')
             callbacks++;
         else if (t == 0 && ends_with(ents[i], ".sql"))
-            other++;
+            left_out(&left, &other, ents[i]);
     }
     if (nv > 1) qsort(v, nv, sizeof(*v), flyway_cmp);
     size_t fcap = 0;
@@ -403,7 +422,10 @@ static int plan_flyway(const char *dir, char **ents, size_t n, bool with_downs, 
         plan_add(p, &fcap, dir, u[i], LAYOUT_TX_AUTO)->down = true;
     free(u);
     free(v);
-    if (other) note_add(p, "%zu .sql files without Flyway's V<version>__ / R__ prefix left out", other);
+    if (other)
+        note_add(p, "%zu .sql files without Flyway's V<version>__ / R__ prefix left out: %s", other,
+                 left.data);
+    buf_free(&left);
     if (callbacks) note_add(p, "%zu Flyway callbacks (before*/after*.sql) not run", callbacks);
     if (p->nfiles == 0) return err_set(err, 2, "no Flyway V<version>__name.sql files in \"%s\"", dir);
     return 0;
@@ -707,8 +729,11 @@ static void detect(const char *dir, char **ents, size_t n, LayoutPlan *p)
         }
         free(path);
     }
-    if (nsql && nflyway == nsql) fit[LAYOUT_FLYWAY] = true;
-    if (nsql && ngo == nsql && ngo_down) fit[LAYOUT_GOLANG_MIGRATE] = true;
+    /* A tool's pattern fits when most .sql files follow it: a setup script kept
+     * beside the migrations is left out by name (the plan's note), it does not
+     * turn the directory into plain SQL. */
+    if (nsql && nflyway * 2 > nsql) fit[LAYOUT_FLYWAY] = true;
+    if (nsql && ngo * 2 > nsql && ngo_down) fit[LAYOUT_GOLANG_MIGRATE] = true;
     if (nsql == 0 && njs) {
         int best = -1;
         for (int k = LAYOUT_KNEX; k <= LAYOUT_SEQUELIZE; k++)
