@@ -169,6 +169,28 @@ static void statement_prefix(Buf *b, const RvStatement *x)
 
 /* ---- the rules ----------------------------------------------------------------- */
 
+/* One result of rule for statement x: its per-version labels (NULL where the
+ * version has none) grouped into runs of versions; frees labels and majors. */
+static void emit_grouped(Sarif *s, const RunView *rv, const RvStatement *x, Rule rule,
+                         const char *level, char **labels, int *majors, size_t m)
+{
+    if (m) {
+        Buf msg, g;
+        buf_init(&msg);
+        buf_init(&g);
+        statement_prefix(&msg, x);
+        grouped(rv, labels, &g);
+        buf_puts(&msg, g.data);
+        result(s, rule, level, x, msg.data, majors, m);
+        buf_free(&g);
+        buf_free(&msg);
+    }
+    for (size_t v = 0; v < rv->nversions; v++)
+        free(labels[v]);
+    free(labels);
+    free(majors);
+}
+
 static void mismatches(Sarif *s, const RunView *rv, const RvStatement *x)
 {
     size_t n = rv->nversions, m = 0;
@@ -185,21 +207,7 @@ static void mismatches(Sarif *s, const RunView *rv, const RvStatement *x)
                               obs ? obs : "no lock", r->nrewrites ? " with a rewrite" : "");
         majors[m++] = r->major;
     }
-    if (m) {
-        Buf msg, g;
-        buf_init(&msg);
-        buf_init(&g);
-        statement_prefix(&msg, x);
-        grouped(rv, labels, &g);
-        buf_puts(&msg, g.data);
-        result(s, RULE_MISMATCH, rules[RULE_MISMATCH].level, x, msg.data, majors, m);
-        buf_free(&g);
-        buf_free(&msg);
-    }
-    for (size_t v = 0; v < n; v++)
-        free(labels[v]);
-    free(labels);
-    free(majors);
+    emit_grouped(s, rv, x, RULE_MISMATCH, rules[RULE_MISMATCH].level, labels, majors, m);
 }
 
 static void risks(Sarif *s, const RunView *rv, const RvStatement *x, int threshold)
@@ -220,21 +228,7 @@ static void risks(Sarif *s, const RunView *rv, const RvStatement *x, int thresho
                               lm ? lm->mode : "no lock", lm ? ": " : "", lm ? lm->blocks : "");
         majors[m++] = r->major;
     }
-    if (m) {
-        Buf msg, g;
-        buf_init(&msg);
-        buf_init(&g);
-        statement_prefix(&msg, x);
-        grouped(rv, labels, &g);
-        buf_puts(&msg, g.data);
-        result(s, RULE_RISK, worst >= 4 ? "error" : "warning", x, msg.data, majors, m);
-        buf_free(&g);
-        buf_free(&msg);
-    }
-    for (size_t v = 0; v < n; v++)
-        free(labels[v]);
-    free(labels);
-    free(majors);
+    emit_grouped(s, rv, x, RULE_RISK, worst >= 4 ? "error" : "warning", labels, majors, m);
 }
 
 static void server_errors(Sarif *s, const RunView *rv, const RvStatement *x, int min_version)
@@ -250,21 +244,7 @@ static void server_errors(Sarif *s, const RunView *rv, const RvStatement *x, int
                               r->message ? r->message : "no message");
         majors[m++] = r->major;
     }
-    if (m) {
-        Buf msg, g;
-        buf_init(&msg);
-        buf_init(&g);
-        statement_prefix(&msg, x);
-        grouped(rv, labels, &g);
-        buf_puts(&msg, g.data);
-        result(s, RULE_SERVER_ERROR, rules[RULE_SERVER_ERROR].level, x, msg.data, majors, m);
-        buf_free(&g);
-        buf_free(&msg);
-    }
-    for (size_t v = 0; v < n; v++)
-        free(labels[v]);
-    free(labels);
-    free(majors);
+    emit_grouped(s, rv, x, RULE_SERVER_ERROR, rules[RULE_SERVER_ERROR].level, labels, majors, m);
 }
 
 static void regressions(Sarif *s, const RunDiff *d)
