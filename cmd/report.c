@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "matrix/locktable.h"
 #include "report/diff.h"
 #include "report/render.h"
 #include "report/report.h"
@@ -96,7 +97,7 @@ static void usage(FILE *f)
             "                       (default: text on a terminal, json otherwise)\n"
             "      --only WHAT      version-specific: only statements whose behaviour differs\n"
             "                       across versions\n"
-            "      --max-risk LEVEL sarif: report predictions riskier than LEVEL (none, low,\n"
+            "      --max-risk LEVEL sarif: report predictions riskier than LEVEL (safe, low,\n"
             "                       medium, high, critical; default medium)\n"
             "  -o, --output FILE    write to FILE (atomically) instead of stdout\n"
             "  -d, --db FILE        the store (default ./%s)\n"
@@ -228,10 +229,10 @@ int cmd_report(int argc, char **argv)
             break;
         }
         case OPT_MAX_RISK:
-            opts.max_risk = render_risk_rank(optarg);
+            opts.max_risk = locktable_risk_parse(optarg);
             if (opts.max_risk < 0)
                 return cmd_fail(EXIT_USAGE,
-                                "unknown risk level \"%s\"\nhint: none, low, medium, high, critical",
+                                "unknown risk level \"%s\"\nhint: safe, low, medium, high, critical",
                                 optarg);
             break;
         case 'h': usage(stdout); return 0;

@@ -53,7 +53,7 @@ static const char usage_text[] =
     "      --locktable FILE      the lock table for predictions (default: built-in)\n"
     "      --ci                  exit 1 on any mismatch with the lock table, or on a\n"
     "                            statement above --max-risk\n"
-    "      --max-risk LEVEL      safe | low | medium | high | critical (implies --ci)\n"
+    "      --max-risk LEVEL      safe (or none) | low | medium | high | critical (implies --ci)\n"
     "      --shard K/N           run only shard K of N: a deterministic part of the jobs\n"
     "                            (chain x version), balanced by statements; combine the\n"
     "                            stores of all N with 'lockmatrix merge'\n"
