@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "matrix/locktable.h"
 #include "report/diff.h"
 #include "report/render.h"
 #include "report/report.h"
@@ -96,7 +97,7 @@ static void usage(FILE *f)
             "                       (default: text on a terminal, json otherwise)\n"
             "      --only WHAT      version-specific: only statements whose behaviour differs\n"
             "                       across versions\n"
-            "      --max-risk LEVEL sarif: report predictions riskier than LEVEL (none, low,\n"
+            "      --max-risk LEVEL sarif: report predictions riskier than LEVEL (safe, low,\n"
             "                       medium, high, critical; default medium)\n"
             "      --min-version N  sarif: the oldest major the corpus supports; server errors\n"
             "                       below it are not reported (rule LM004 reports the others)\n"
@@ -190,10 +191,10 @@ int cmd_report(int argc, char **argv)
             break;
         }
         case OPT_MAX_RISK:
-            opts.max_risk = render_risk_rank(optarg);
+            opts.max_risk = locktable_risk_parse(optarg);
             if (opts.max_risk < 0)
                 return cmd_fail(EXIT_USAGE,
-                                "unknown risk level \"%s\"\nhint: none, low, medium, high, critical",
+                                "unknown risk level \"%s\"\nhint: safe, low, medium, high, critical",
                                 optarg);
             break;
         case OPT_MIN_VERSION: {

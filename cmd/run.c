@@ -58,7 +58,7 @@ static const char usage_text[] =
     "                            tables created earlier in the same migration)\n"
     "      --min-version N       the oldest major the corpus supports: errors on older\n"
     "                            versions are \"not supported on N\", not failures\n"
-    "      --max-risk LEVEL      safe | low | medium | high | critical (implies --ci)\n"
+    "      --max-risk LEVEL      safe (or none) | low | medium | high | critical (implies --ci)\n"
     "      --shard K/N           run only shard K of N: a deterministic part of the jobs\n"
     "                            (chain x version), balanced by statements; combine the\n"
     "                            stores of all N with 'lockmatrix merge'\n"

@@ -78,6 +78,7 @@ int locktable_risk_parse(const char *name)
 {
     for (size_t i = 0; name && i < ARRAY_LEN(risk_names); i++)
         if (strcmp(name, risk_names[i]) == 0) return (int)i;
+    if (name && strcmp(name, "none") == 0) return LT_RISK_SAFE; /* report's old spelling */
     return -1;
 }
 

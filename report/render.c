@@ -50,23 +50,6 @@ const LockMeaning *render_lock(int rank)
     return rank >= 0 && rank < RUNVIEW_LOCK_MODES ? &lock_meanings[rank] : NULL;
 }
 
-/* ---- risk ------------------------------------------------------------------ */
-
-static const char *const risks[] = {"none", "low", "medium", "high", "critical"};
-
-int render_risk_rank(const char *risk)
-{
-    for (size_t i = 0; risk && i < ARRAY_LEN(risks); i++)
-        if (strcmp(risk, risks[i]) == 0)
-            return (int)i;
-    return -1;
-}
-
-const char *render_risk_name(int rank)
-{
-    return rank >= 0 && rank < (int)ARRAY_LEN(risks) ? risks[rank] : NULL;
-}
-
 /* ---- cells ------------------------------------------------------------------ */
 
 static const struct {

@@ -17,7 +17,7 @@ typedef struct ReportOpts {
     bool color;                 /* text: ANSI colours (a terminal, NO_COLOR unset) */
     int width;                  /* text: columns to fit (100) */
     int max_risk;               /* sarif: report predictions whose risk rank is above
-                                   this (render_risk_rank), -1 reports every known risk */
+                                   this (locktable_risk_parse), -1 reports every known risk */
     int min_version;            /* the oldest major the corpus supports (--min-version):
                                    errors below it are "not supported", not failures;
                                    0: every version counts */
@@ -55,11 +55,6 @@ typedef struct LockMeaning {
 
 /* The meaning of lock rank 0..7 (runview_lock_rank), NULL for anything else. */
 const LockMeaning *render_lock(int rank);
-
-/* ---- risk levels of predictions ----------------------------------------- */
-/* none 0, low 1, medium 2, high 3, critical 4; -1 for NULL or unknown. */
-int render_risk_rank(const char *risk);
-const char *render_risk_name(int rank); /* NULL outside 0..4 */
 
 /* ---- one result as a matrix cell ---------------------------------------- */
 /* Compact, at most 7 columns, ASCII: "AX R S", "SUX", "-" (no lock on the

@@ -16,6 +16,7 @@
 
 #include "cmd/cmd.h"
 #include "common/json.h"
+#include "matrix/locktable.h"
 #include "report/report.h"
 
 typedef enum { RULE_MISMATCH, RULE_REGRESSION, RULE_RISK, RULE_SERVER_ERROR } Rule;
@@ -218,13 +219,13 @@ static void risks(Sarif *s, const RunView *rv, const RvStatement *x, int thresho
     int worst = -1;
     for (size_t v = 0; v < n; v++) {
         const RvResult *r = &x->results[v];
-        int risk = r->predicted ? render_risk_rank(r->predicted->risk) : -1;
+        int risk = r->predicted ? locktable_risk_parse(r->predicted->risk) : -1;
         if (risk < 0 || risk <= threshold)
             continue;
         if (risk > worst)
             worst = risk;
         const LockMeaning *lm = render_lock(runview_lock_rank(r->predicted->mode));
-        labels[v] = xasprintf("risk %s (%s%s%s)", render_risk_name(risk),
+        labels[v] = xasprintf("risk %s (%s%s%s)", locktable_risk_name((LtRisk)risk),
                               lm ? lm->mode : "no lock", lm ? ": " : "", lm ? lm->blocks : "");
         majors[m++] = r->major;
     }

@@ -80,6 +80,15 @@ check_eq "run --ci --max-risk high passes" "$?" 0
 check_eq "run --ci --max-risk medium fails" "$?" 1
 check "names file, line, statement, versions, reason" \
     grep -qF "$WORK/m/001.sql:3: \"CREATE INDEX accounts_email ON accounts (email)\" on 16-17: risk high above medium" "$WORK/ci1.err"
+# one vocabulary of risk levels: "safe" and its old alias "none" work in run and report
+"$LM" run -q -V 16,17 -j 2 -d "$db2" --ci --max-risk none "$WORK/m" >/dev/null 2>"$WORK/ci3.err"
+check_eq "run --max-risk none is accepted (fails on risk only)" "$?" 1
+check "the level is printed by its one name" grep -qF "risk high above safe" "$WORK/ci3.err"
+"$LM" report -d "$db2" -f sarif --max-risk safe -o "$WORK/safe.sarif" 2>"$WORK/rep.err"
+check_eq "report --max-risk safe exits 0" "$?" 0
+"$LM" report -d "$db2" -f sarif --max-risk none -o "$WORK/none.sarif" 2>>"$WORK/rep.err"
+check_eq "report --max-risk none exits 0" "$?" 0
+check "none and safe mean the same level" cmp -s "$WORK/safe.sarif" "$WORK/none.sarif"
 # a table that predicts wrong: a mismatch fails --ci whatever the risk
 sed 's/^\(CREATE INDEX\t10\t17\t\)ShareLock\t/\1ShareUpdateExclusiveLock\t/' "$TABLE" >"$WORK/wrong.tsv"
 "$LM" run -q -V 16,17 -j 2 -d "$db2" --ci --locktable "$WORK/wrong.tsv" "$WORK/m" >"$WORK/ci2.out" 2>"$WORK/ci2.err"

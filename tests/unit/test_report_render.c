@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "matrix/locktable.h"
 #include "report/diff.h"
 #include "report/render.h"
 #include "report/report.h"
@@ -281,7 +282,8 @@ static void test_helpers(void)
     CHECK_STR(render_lock(7)->blocks, "blocks reads and writes", "AccessExclusiveLock");
     CHECK_STR(render_lock(4)->blocks, "blocks writes, not reads", "ShareLock");
     CHECK_STR(render_lock(3)->blocks, "blocks DDL and VACUUM, not reads or writes", "SUX");
-    CHECK(render_risk_rank("high") == 3 && render_risk_rank("bogus") == -1, "risk ranks");
+    CHECK(locktable_risk_parse("high") == 3 && locktable_risk_parse("bogus") == -1 &&
+              locktable_risk_parse("none") == 0 && locktable_risk_parse("safe") == 0, "risk ranks");
 }
 
 /* ---- the formats ------------------------------------------------------------------------ */
