@@ -68,9 +68,12 @@ check_eq "JSON export: one object per row" \
 
 # --- run --ci --------------------------------------------------------------------------
 mkdir -p "$WORK/m"
+# the index in a later migration than its table: a table others may use by then
 cat >"$WORK/m/001.sql" <<'SQL'
 CREATE TABLE accounts (id bigint PRIMARY KEY, email text);
 INSERT INTO accounts SELECT g, 'a' || g FROM generate_series(1, 100) g;
+SQL
+cat >"$WORK/m/002.sql" <<'SQL'
 CREATE INDEX accounts_email ON accounts (email);
 SQL
 db2="$WORK/ci.db"
@@ -79,7 +82,7 @@ check_eq "run --ci --max-risk high passes" "$?" 0
 "$LM" run -q -V 16,17 -j 2 -d "$db2" --ci --max-risk medium "$WORK/m" >/dev/null 2>"$WORK/ci1.err"
 check_eq "run --ci --max-risk medium fails" "$?" 1
 check "names file, line, statement, versions, reason" \
-    grep -qF "$WORK/m/001.sql:3: \"CREATE INDEX accounts_email ON accounts (email)\" on 16-17: risk high above medium" "$WORK/ci1.err"
+    grep -qF "$WORK/m/002.sql:1: \"CREATE INDEX accounts_email ON accounts (email)\" on 16-17: risk high above medium" "$WORK/ci1.err"
 # one vocabulary of risk levels: "safe" and its old alias "none" work in run and report
 "$LM" run -q -V 16,17 -j 2 -d "$db2" --ci --max-risk none "$WORK/m" >/dev/null 2>"$WORK/ci3.err"
 check_eq "run --max-risk none is accepted (fails on risk only)" "$?" 1
@@ -94,7 +97,7 @@ sed 's/^\(CREATE INDEX\t10\t17\t\)ShareLock\t/\1ShareUpdateExclusiveLock\t/' "$T
 "$LM" run -q -V 16,17 -j 2 -d "$db2" --ci --locktable "$WORK/wrong.tsv" "$WORK/m" >"$WORK/ci2.out" 2>"$WORK/ci2.err"
 check_eq "run --ci fails on a mismatch" "$?" 1
 check "the mismatch names both sides" \
-    grep -qF "$WORK/m/001.sql:3: \"CREATE INDEX accounts_email ON accounts (email)\" on 16-17: mismatch with the lock table: predicted ShareUpdateExclusiveLock, no rewrite; observed ShareLock, no rewrite" "$WORK/ci2.err"
+    grep -qF "$WORK/m/002.sql:1: \"CREATE INDEX accounts_email ON accounts (email)\" on 16-17: mismatch with the lock table: predicted ShareUpdateExclusiveLock, no rewrite; observed ShareLock, no rewrite" "$WORK/ci2.err"
 check "the summary counts it" grep -q "mismatch 2" "$WORK/ci2.out"
 
 # --- run --ci: a statement a server refuses fails the gate ----------------------------
