@@ -298,7 +298,8 @@ static long run_ci(Store *store, long long run_id, int max_risk, int min_version
         const RvStatement *st = &rv->stmts[i];
         for (size_t v = 0; v < rv->nversions;) {
             buf_reset(&cur);
-            if (!ci_reason(&st->results[v], max_risk, min_version, locks_only_new(rv, i, v),
+            if (!ci_reason(&st->results[v], max_risk, min_version,
+                           max_risk >= 0 && locks_only_new(rv, i, v),
                            &cur)) {
                 v++;
                 continue;
@@ -307,7 +308,7 @@ static long run_ci(Store *store, long long run_id, int max_risk, int min_version
             while (w + 1 < rv->nversions) {
                 buf_reset(&next);
                 if (!ci_reason(&st->results[w + 1], max_risk, min_version,
-                               locks_only_new(rv, i, w + 1), &next) ||
+                               max_risk >= 0 && locks_only_new(rv, i, w + 1), &next) ||
                     strcmp(next.data, cur.data) != 0)
                     break;
                 w++;
