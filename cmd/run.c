@@ -37,6 +37,10 @@ static const char usage_text[] =
     "      --image TEMPLATE      docker image, default postgres:{major}-alpine\n"
     "      --pg-bin VERSION=DIR  use the PostgreSQL binaries in DIR for VERSION\n"
     "      --each                every file of a directory is its own chain\n"
+    "      --wrap-tx             every migration runs in one transaction, as most migration\n"
+    "                            tools run them (a file with its own BEGIN/COMMIT runs as\n"
+    "                            written; a file only of statements that cannot run in one\n"
+    "                            runs without)\n"
     "      --layout NAME         the layout of the directories: plain, each, golang-migrate,\n"
     "                            flyway, prisma, drizzle, diesel, sqitch, knex, typeorm,\n"
     "                            sequelize (default: detected from the files)\n"
@@ -76,6 +80,7 @@ enum {
     OPT_IMAGE = 256,
     OPT_PG_BIN,
     OPT_EACH,
+    OPT_WRAP_TX,
     OPT_STOP_ON_ERROR,
     OPT_STATEMENT_TIMEOUT,
     OPT_JOB_TIMEOUT,
@@ -99,6 +104,7 @@ static const struct option long_opts[] = {
     {"image", required_argument, NULL, OPT_IMAGE},
     {"pg-bin", required_argument, NULL, OPT_PG_BIN},
     {"each", no_argument, NULL, OPT_EACH},
+    {"wrap-tx", no_argument, NULL, OPT_WRAP_TX},
     {"stop-on-error", no_argument, NULL, OPT_STOP_ON_ERROR},
     {"statement-timeout", required_argument, NULL, OPT_STATEMENT_TIMEOUT},
     {"job-timeout", required_argument, NULL, OPT_JOB_TIMEOUT},
@@ -536,6 +542,7 @@ static int run_main(int argc, char **argv, long long resume_id)
         case OPT_IMAGE: image = optarg; break;
         case OPT_PG_BIN: *ARRAY_PUSH(pg_bins, npg_bins, pg_bins_cap) = optarg; break;
         case OPT_EACH: copts.each_file = true; break;
+        case OPT_WRAP_TX: copts.wrap_tx = true; break;
         case OPT_STOP_ON_ERROR: stop_on_error = true; break;
         case OPT_STATEMENT_TIMEOUT:
             statement_timeout = parse_positive(optarg);

@@ -798,6 +798,7 @@ static char *classify_create_table(const PgQuery__CreateStmt *s, StmtInfo *info,
 {
     set_target_rv(info, s->relation);
     create_table_refs(s, info);
+    info->on_commit_drop = s->oncommit == PG_QUERY__ON_COMMIT_ACTION__ONCOMMIT_DROP;
     if (foreign)
         return xstrdup(s->partbound ? "CREATE FOREIGN TABLE PARTITION OF" : "CREATE FOREIGN TABLE");
     if (s->partbound) return xstrdup("CREATE TABLE PARTITION OF");
@@ -1116,7 +1117,10 @@ static char *classify_node(const Node *n, StmtInfo *info)
         return classify_create_table(n->create_foreign_table_stmt->base_stmt, info, true);
     case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT: {
         const PgQuery__CreateTableAsStmt *s = n->create_table_as_stmt;
-        if (s->into) set_target_rv(info, s->into->rel);
+        if (s->into) {
+            set_target_rv(info, s->into->rel);
+            info->on_commit_drop = s->into->on_commit == PG_QUERY__ON_COMMIT_ACTION__ONCOMMIT_DROP;
+        }
         if (s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW)
             return xstrdup("CREATE MATERIALIZED VIEW");
         return xstrdup(s->is_select_into ? "SELECT INTO" : "CREATE TABLE AS");

@@ -28,6 +28,8 @@ typedef struct StmtInfo {
                              one (ALTER TYPE ... ADD VALUE: 12), else 0 */
     bool tx_control;      /* BEGIN, COMMIT, ROLLBACK, SAVEPOINT, ... */
     bool in_do_block;     /* a DO block or function body (DDL hidden inside) */
+    bool on_commit_drop;  /* CREATE TEMP TABLE (or CREATE TABLE AS) ... ON COMMIT DROP: the
+                             table lives only until its transaction ends */
     bool cluster_wide;    /* may change what every database of the server shares (roles,
                              tablespaces, databases, server settings), or cannot be known
                              not to (DO blocks, unparsed): the next job needs a fresh server */

@@ -670,7 +670,7 @@ static void chain_add_file(Corpus *c, Chain *ch, size_t *mcap, const char *path,
     Migration *m = ARRAY_PUSH(ch->migs, ch->nmigs, *mcap);
     Loader l = {0};
     migration_load_as(m, path, -1, breakpoints, extract, !lean, &l);
-    m->wrap_tx = decide_wrap(tx, m, &l);
+    m->wrap_tx = decide_wrap(c->wrap_tx ? LAYOUT_TX_AUTO : tx, m, &l);
     m->lean = lean;
     ch->nstmts += m->nstmts;
     if (m->error) c->nerrors++;
@@ -735,6 +735,7 @@ int corpus_load(Corpus *c, char *const *paths, int npaths, const CorpusOpts *opt
             return err_set(err, 2, "unknown layout \"%s\" (%s)", opts->layout, layout_names());
     }
     if (opts && opts->each_file) forced = LAYOUT_EACH;
+    c->wrap_tx = opts && opts->wrap_tx;
     size_t ccap = 0;
     if (npaths <= 0) return err_set(err, 2, "no migrations given");
     for (int i = 0; i < npaths; i++) {

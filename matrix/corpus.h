@@ -64,6 +64,7 @@ typedef struct Corpus {
     Statement *pre_stmts; /* the preamble split into statements (classified); owned */
     size_t npre_stmts;
     size_t nerrors;       /* migrations with an error */
+    bool wrap_tx;         /* CorpusOpts.wrap_tx */
 } Corpus;
 
 /* The largest migration file loaded (bigger ones are kept with an error):
@@ -82,6 +83,8 @@ typedef struct CorpusOpts {
     const char *layout;   /* force this layout on every directory (a layout name); NULL:
                              the directory's layout file, or detection */
     bool downs;           /* append the down migrations (layout_plan), newest first */
+    bool wrap_tx;         /* every migration runs in one transaction, whatever its layout's
+                             rule (as golang-migrate or diesel run them): LAYOUT_TX_AUTO */
     bool lean;            /* keep no statement in memory: each migration is split, counted,
                              digested and dropped (Migration.lean); the parent of a run holds
                              the corpus this way, so its memory does not grow with the

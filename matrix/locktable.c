@@ -439,34 +439,62 @@ static const char *role_of(const LtLock *locks, size_t nlocks, const char *name)
     return NULL;
 }
 
-void locktable_observe(const LtLock *locks, size_t nlocks, char *const *rewrites, size_t nrewrites,
-                       const char *const *scanned, size_t nscanned, const char *capture, LtObs *out)
+const char *locktable_req_name(LtReq r)
 {
-    out->exact = locktable_capture_exact(capture);
+    static const char *const names[] = {"own", "replay", "unmeasured"};
+    return r >= LT_REQ_OWN && r <= LT_REQ_UNMEASURED ? names[r] : names[LT_REQ_UNMEASURED];
+}
+
+LtReq locktable_req_parse(const char *name)
+{
+    for (int r = LT_REQ_OWN; r <= LT_REQ_UNMEASURED; r++)
+        if (name && strcmp(name, locktable_req_name((LtReq)r)) == 0) return (LtReq)r;
+    return LT_REQ_UNMEASURED;
+}
+
+void locktable_observe(const LtTrace *t, LtObs *out)
+{
+    const LtLock *locks = t->locks;
+    size_t nlocks = t->nlocks;
+    bool counted = locktable_capture_exact(t->capture); /* every lock seen, scans counted */
+    out->exact = counted;
     out->skipped = false;
     out->mode = -1;
     out->rewrite = false;
     out->scan = false;
     for (int i = 0; i < LT_NROLES; i++)
         out->others[i] = -1;
-    int held = -1;
-    for (size_t i = 0; i < nlocks; i++) {
-        const LtLock *l = &locks[i];
+    bool replay = t->req == LT_REQ_REPLAY;
+    const LtLock *own = replay ? t->requested : locks;
+    size_t nown = replay ? t->nrequested : nlocks;
+    bool hidden = false; /* a lock held before on a relation: requests may hide behind it */
+    for (size_t i = 0; i < nown; i++) {
+        const LtLock *l = &own[i];
         if (!is_relation_lock(l) || !l->role) continue;
         int m = locktable_mode_rank(l->mode);
         if (m < 0) continue;
+        if (l->held_before) {
+            hidden = true;
+            continue;
+        }
         if (strcmp(l->role, "table") == 0) {
-            if (l->held_before) {
-                if (m > held) held = m;
-            } else if (m > out->mode) {
-                out->mode = m;
-            }
+            if (m > out->mode) out->mode = m;
             continue;
         }
         int r = role_index(l->role);
-        if (r >= 0 && !l->held_before && m > out->others[r]) out->others[r] = m;
+        if (r >= 0 && m > out->others[r]) out->others[r] = m;
     }
-    if (out->mode < 0) out->mode = held;
+    /* what the statement added is all it requested only when it ran alone or
+     * was measured alone */
+    if (!replay && (t->req == LT_REQ_UNMEASURED || hidden)) out->exact = false;
+    char *const *rewrites = replay ? t->req_rewrites : t->rewrites;
+    size_t nrewrites = replay ? t->nreq_rewrites : t->nrewrites;
+    const char *const *scanned = replay ? t->req_scanned : t->scanned;
+    size_t nscanned = replay ? t->nreq_scanned : t->nscanned;
+    if (replay) {
+        locks = own; /* the roles of what the replay rewrote and scanned */
+        nlocks = nown;
+    }
     /* a rewrite: a rewritten relation that is not an index, toast table,
      * sequence, or a relation the statement created (a partition of the
      * target counts: a partitioned table has no storage of its own); one that was not seen
@@ -478,7 +506,7 @@ void locktable_observe(const LtLock *locks, size_t nlocks, char *const *rewrites
                  : out->exact)
             out->rewrite = true;
     }
-    for (size_t i = 0; out->exact && i < nscanned && !out->scan; i++) {
+    for (size_t i = 0; counted && i < nscanned && !out->scan; i++) {
         const char *role = role_of(locks, nlocks, scanned[i]);
         out->scan = !role || (strcmp(role, "new") != 0 && strcmp(role, "transient") != 0);
     }

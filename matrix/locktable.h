@@ -128,14 +128,47 @@ bool locktable_said_skipping(const char *said);
  * every lock and counts scans. */
 bool locktable_capture_exact(const char *capture);
 
-/* Reduces a trace to an observation. Locks held before the statement (an
- * earlier statement of the same transaction) count only for the target, and
- * only when the statement added no lock on it. rewrites: relation names;
- * scanned: names of the relations with seq_scan > 0 (a relation the statement
- * created does not count: it was empty); capture as in the trace. */
-void locktable_observe(const LtLock *locks, size_t nlocks, char *const *rewrites, size_t nrewrites,
-                       const char *const *scanned, size_t nscanned, const char *capture,
-                       LtObs *out);
+/* Where a statement's own lock requests come from. PostgreSQL shows a lock
+ * once per transaction and mode: inside a migration's transaction, a
+ * statement that asks again for a lock its transaction holds at that mode
+ * adds nothing to pg_locks. */
+typedef enum LtReq {
+    LT_REQ_OWN = 0,        /* it ran in a transaction of its own (or first in its
+                              transaction): the locks it added are its requests */
+    LT_REQ_REPLAY = 1,     /* its transaction held locks before it: its requests were
+                              measured by replaying the chain on a sibling database,
+                              each statement in a transaction of its own */
+    LT_REQ_UNMEASURED = 2, /* its transaction held locks before it and the replay could
+                              not measure it: the locks it added are a lower bound */
+} LtReq;
+
+const char *locktable_req_name(LtReq r); /* "own", "replay", "unmeasured" */
+/* The LtReq of a name; LT_REQ_UNMEASURED for anything else. */
+LtReq locktable_req_parse(const char *name);
+
+/* A trace as the observation sees it (a view over a Trace or a stored
+ * result): the locks it saw (held_before: held by an earlier statement of the
+ * same transaction), where its requests come from and, for LT_REQ_REPLAY,
+ * those requests; rewrites: relation names; scanned: names of the relations
+ * with seq_scan > 0; capture as in the trace. */
+typedef struct LtTrace {
+    const LtLock *locks; size_t nlocks;
+    LtReq req;
+    const LtLock *requested; size_t nrequested;
+    char *const *req_rewrites; size_t nreq_rewrites;     /* LT_REQ_REPLAY: what the replay */
+    const char *const *req_scanned; size_t nreq_scanned; /* rewrote and scanned */
+    char *const *rewrites; size_t nrewrites;
+    const char *const *scanned; size_t nscanned;
+    const char *capture;
+} LtTrace;
+
+/* Reduces a trace to an observation of what the statement itself requested
+ * and did: the replay's when it has one (a statement is judged as it behaves
+ * alone: TRUNCATE of a table created earlier in the same transaction keeps its
+ * file), else the locks it added (locks held before it never stand for its
+ * own: with LT_REQ_UNMEASURED the observation is a lower bound). A relation
+ * the statement created does not count as scanned (it was empty). */
+void locktable_observe(const LtTrace *t, LtObs *out);
 
 /* ---- verdicts ---------------------------------------------------------- */
 

@@ -8,6 +8,7 @@
 
 #include "common/json.h"
 #include "report/report.h"
+#include "matrix/locktable.h"
 #include "report/runview.h"
 
 static void major_key(JsonW *w, int major)
@@ -83,6 +84,38 @@ static void result_obj(JsonW *w, const RvResult *r)
 
     json_key(w, "locks");
     lock_arr(w, r->locks, r->nlocks);
+
+    /* what the statement itself requested: the replay's locks, or the locks
+     * it added (held_before left out; "unmeasured": a lower bound) */
+    json_key(w, "requested");
+    if (r->traced && strcmp(r->status, "ok") == 0) {
+        json_obj_begin(w);
+        json_kv_str(w, "from", locktable_req_name((LtReq)r->req));
+        json_key(w, "locks");
+        if (r->req == LT_REQ_REPLAY) {
+            lock_arr(w, r->requested, r->nrequested);
+            /* what it rewrote and scanned alone (a table created earlier in
+             * the same transaction is truncated in place there, not here) */
+            json_key(w, "rewrites");
+            json_arr_begin(w);
+            for (size_t i = 0; i < r->nreq_rewrites; i++)
+                json_str(w, r->req_rewrites[i]);
+            json_arr_end(w);
+            json_key(w, "scans");
+            json_arr_begin(w);
+            for (size_t i = 0; i < r->nreq_scanned; i++)
+                json_str(w, r->req_scanned[i]);
+            json_arr_end(w);
+        } else {
+            json_arr_begin(w);
+            for (size_t i = 0; i < r->nlocks; i++)
+                if (!r->locks[i].held_before) lock_obj(w, &r->locks[i]);
+            json_arr_end(w);
+        }
+        json_obj_end(w);
+    } else {
+        json_null(w);
+    }
 
     json_key(w, "rewrites");
     json_arr_begin(w);

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "matrix/locktable.h"
+
 /* ---- lock modes ------------------------------------------------------------ */
 
 static const char *const lock_modes[RUNVIEW_LOCK_MODES] = {
@@ -239,7 +241,7 @@ static int load_traces(Store *s, RunView *rv, IdRef *ids, IdRef **traces, size_t
         s,
         "SELECT t.id, t.statement_id, t.major, t.status, t.sqlstate, t.message, t.capture, "
         "t.duration_ms, p.trace_id IS NOT NULL, p.mode, p.rewrite, p.scan, p.risk, p.verdict, "
-        "t.lock_held_ms, t.lock_held_relation, t.lock_held_mode "
+        "t.lock_held_ms, t.lock_held_relation, t.lock_held_mode, t.requested "
         "FROM traces t JOIN statements s ON s.id = t.statement_id "
         "JOIN migrations m ON m.id = s.migration_id "
         "LEFT JOIN predictions p ON p.trace_id = t.id WHERE m.run_id = ?1 ORDER BY t.id",
@@ -275,6 +277,8 @@ static int load_traces(Store *s, RunView *rv, IdRef *ids, IdRef **traces, size_t
         r->lock_held_ms = sqlite3_column_double(st, 14);
         r->lock_held_relation = col_str(st, 15);
         r->lock_held_mode = col_str(st, 16);
+        const char *req = (const char *)sqlite3_column_text(st, 17);
+        r->req = req ? (int)locktable_req_parse(req) : LT_REQ_OWN;
         *ARRAY_PUSH(*traces, *ntraces, cap) = (IdRef){.id = sqlite3_column_int64(st, 0), .r = r};
     }
     return finish(s, st, rc, err);
@@ -293,6 +297,28 @@ static void child_lock(RvResult *r, sqlite3_stmt *st)
     l->mode = col_str(st, 4);
     l->granted = sqlite3_column_int(st, 5) != 0;
     l->held_before = sqlite3_column_int(st, 6) != 0;
+}
+
+static void child_request(RvResult *r, sqlite3_stmt *st)
+{
+    const char *kind = (const char *)sqlite3_column_text(st, 1);
+    if (!kind) return;
+    if (strcmp(kind, "lock") == 0) {
+        r->requested = xrealloc(r->requested, (r->nrequested + 1) * sizeof(RvLock));
+        RvLock *l = &r->requested[r->nrequested++];
+        l->relation = col_str(st, 2);
+        l->role = col_str(st, 3);
+        l->locktype = col_str(st, 4);
+        l->mode = col_str(st, 5);
+        l->granted = true;
+        l->held_before = false;
+    } else if (strcmp(kind, "rewrite") == 0) {
+        r->req_rewrites = xrealloc(r->req_rewrites, (r->nreq_rewrites + 1) * sizeof(char *));
+        r->req_rewrites[r->nreq_rewrites++] = col_str(st, 2);
+    } else if (strcmp(kind, "scan") == 0) {
+        r->req_scanned = xrealloc(r->req_scanned, (r->nreq_scanned + 1) * sizeof(char *));
+        r->req_scanned[r->nreq_scanned++] = col_str(st, 2);
+    }
 }
 
 static void read_lock(RvLock *l, sqlite3_stmt *st, int c0)
@@ -368,6 +394,7 @@ static const struct {
     ChildFn fn;
 } children[] = {
     {"locks", "relation, x.role, x.locktype, x.mode, x.granted, x.held_before", child_lock},
+    {"requests", "kind, x.relation, x.role, x.locktype, x.mode", child_request},
     {"rewrites", "relation", child_rewrite},
     {"scans", "relation, x.seq_scan, x.tup_read", child_scan},
     {"changes", "kind, x.relation, x.detail", child_change},
@@ -461,11 +488,15 @@ static void analyse(RunView *rv)
                                          : j->reason                     ? j->reason
                                                                          : "the job failed");
             }
-            /* a lock an earlier statement of the transaction took counts
-             * only when the statement took none of its own on the target */
+            /* what the replay measured, when it did; else a lock an earlier
+             * statement of the transaction took counts only when the
+             * statement took none of its own on the target */
             int held = -1;
-            for (size_t k = 0; k < r->nlocks; k++) {
-                const RvLock *l = &r->locks[k];
+            bool replay = r->req == LT_REQ_REPLAY;
+            const RvLock *own = replay ? r->requested : r->locks;
+            size_t nown = replay ? r->nrequested : r->nlocks;
+            for (size_t k = 0; k < nown; k++) {
+                const RvLock *l = &own[k];
                 int rank = runview_lock_rank(l->mode);
                 /* Table locks only: an extension lock (locktype extend) on the
                  * target is no lock on the table itself. */
@@ -544,6 +575,15 @@ static void result_free(RvResult *r)
     for (size_t i = 0; i < r->nlocks; i++)
         rvlock_free(&r->locks[i]);
     free(r->locks);
+    for (size_t i = 0; i < r->nrequested; i++)
+        rvlock_free(&r->requested[i]);
+    free(r->requested);
+    for (size_t i = 0; i < r->nreq_rewrites; i++)
+        free(r->req_rewrites[i]);
+    free(r->req_rewrites);
+    for (size_t i = 0; i < r->nreq_scanned; i++)
+        free(r->req_scanned[i]);
+    free(r->req_scanned);
     for (size_t i = 0; i < r->nphases; i++) {
         for (size_t k = 0; k < r->phases[i].nlocks; k++)
             rvlock_free(&r->phases[i].locks[k]);

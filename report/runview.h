@@ -77,11 +77,18 @@ typedef struct RvResult {
                                 strongest lock was held; 0 when not recorded */
     char *lock_held_relation; /* that lock's relation and mode; NULL when not recorded */
     char *lock_held_mode;
+    int req;                 /* where its own requests come from: an LtReq
+                                (matrix/locktable.h), LT_REQ_OWN for a statement that did not run */
+    RvLock *requested;       size_t nrequested; /* req LT_REQ_REPLAY: the locks the statement
+                                itself requested, measured on the replay */
+    char **req_rewrites;     size_t nreq_rewrites; /* and what it rewrote there */
+    char **req_scanned;      size_t nreq_scanned;  /* and scanned there */
     RvPrediction *predicted; /* NULL when the static side predicted nothing */
     char *verdict;           /* NULL when none */
-    int target_rank;         /* strongest "table"-role lock mode (granted or waiting; one
-                                held before counts only when the statement took none),
-                                -1 when none: see runview_lock_name */
+    int target_rank;         /* strongest "table"-role lock mode the statement itself
+                                requested (granted or waiting: the replay's when it has
+                                one; else its own, and one held before only when it took
+                                none), -1 when none: see runview_lock_name */
 } RvResult;
 
 typedef struct RvStatement {

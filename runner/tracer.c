@@ -754,6 +754,15 @@ void trace_free(Trace *t)
         free(t->changes[i].detail);
     }
     free(t->changes);
+    for (size_t i = 0; i < t->nrequested; i++)
+        tracelock_free(&t->requested[i]);
+    free(t->requested);
+    for (size_t i = 0; i < t->nreq_rewrites; i++)
+        free(t->req_rewrites[i]);
+    free(t->req_rewrites);
+    for (size_t i = 0; i < t->nreq_scanned; i++)
+        free(t->req_scanned[i]);
+    free(t->req_scanned);
     memset(t, 0, sizeof(*t));
 }
 
@@ -2826,6 +2835,20 @@ static bool con_same(const Con *a, const Con *b)
 {
     return con_key_cmp(a, b) == 0 && a->oid == b->oid && a->frel == b->frel &&
            a->type == b->type && a->validated == b->validated;
+}
+
+bool tracer_tx_holds_locks(const Tracer *t)
+{
+    if (t->utx != UTX_OPEN)
+        return false;
+    /* the tracer's own catalog reads leave AccessShareLock on catalogs: those
+     * do not hide a statement's requests on the user's relations */
+    for (size_t i = 0; i < t->tx_locks.n; i++) {
+        const RawLock *l = &t->tx_locks.v[i];
+        if (strcmp(l->locktype, "relation") != 0 || l->relation >= FIRST_USER_OID)
+            return true;
+    }
+    return false;
 }
 
 int tracer_verify_cache(Tracer *t, Err *err)

@@ -33,6 +33,7 @@
 
 #include "common/util.h"
 #include "matrix/corpus.h"
+#include "matrix/locktable.h"
 
 typedef enum TraceStatus {
     TRACE_OK = 0,
@@ -42,6 +43,7 @@ typedef enum TraceStatus {
 } TraceStatus;
 
 const char *trace_status_name(TraceStatus s); /* "ok", "error", "skipped", "timeout" */
+
 
 typedef struct TraceLock {
     char *relation;   /* relation name (schema-qualified outside public), or for other
@@ -105,6 +107,18 @@ typedef struct Trace {
     char *said;           /* what the server said while the statement ran: its notices and
                              the error with DETAIL, HINT and CONTEXT, as psql prints them
                              (stored as evidence "server_messages"); owned; NULL: nothing */
+    /* What the statement itself requested. PostgreSQL shows a lock once per
+     * transaction and mode: inside a migration's transaction, a statement that
+     * asks again for a lock the transaction holds at that mode adds nothing to
+     * pg_locks, so the locks above (held_before) cannot tell what it asked
+     * for. The worker replays such a chain on a sibling database of the same
+     * server, each statement in a transaction of its own, and keeps that
+     * statement's locks here. */
+    LtReq req;
+    TraceLock *requested; size_t nrequested; /* req LT_REQ_REPLAY: its own requests
+                             (held_before false); owned */
+    char **req_rewrites; size_t nreq_rewrites; /* and what it rewrote there; owned */
+    char **req_scanned; size_t nreq_scanned;   /* and scanned there (seq_scan > 0); owned */
 } Trace;
 
 void trace_free(Trace *t);
@@ -139,6 +153,11 @@ int tracer_tx_begin(Tracer *t, Err *err);
  * the migration's last statement: it gets lock_held_*, and a COMMIT the server
  * refuses (deferred constraint) turns it into an error. */
 int tracer_tx_end(Tracer *t, Trace *last, Err *err);
+
+/* Whether the next statement runs inside a transaction the migration opened
+ * (or tracer_tx_begin) that already holds locks: its requests are hidden by
+ * what the transaction holds. */
+bool tracer_tx_holds_locks(const Tracer *t);
 
 /* Check for tests and paranoid runs: reads the whole catalog snapshot and
  * compares it with the one the tracer keeps (updated incrementally from the

@@ -99,6 +99,16 @@ void wire_put_trace(Buf *b, const Trace *t)
     wire_put_f64(b, t->lock_held_ms);
     wire_put_str(b, t->lock_held_relation);
     wire_put_str(b, t->lock_held_mode);
+    wire_put_u8(b, (unsigned)t->req);
+    wire_put_i64(b, (long long)t->nrequested);
+    for (size_t i = 0; i < t->nrequested; i++)
+        put_lock(b, &t->requested[i]);
+    wire_put_i64(b, (long long)t->nreq_rewrites);
+    for (size_t i = 0; i < t->nreq_rewrites; i++)
+        wire_put_str(b, t->req_rewrites[i]);
+    wire_put_i64(b, (long long)t->nreq_scanned);
+    for (size_t i = 0; i < t->nreq_scanned; i++)
+        wire_put_str(b, t->req_scanned[i]);
 }
 
 int wire_send(int fd, Buf *b, Err *err)
@@ -345,6 +355,20 @@ void wire_get_trace(WireCursor *c, Trace *t)
     t->lock_held_ms = wire_get_f64(c);
     t->lock_held_relation = wire_get_str(c);
     t->lock_held_mode = wire_get_str(c);
+    unsigned req = wire_get_u8(c);
+    t->req = req <= LT_REQ_UNMEASURED ? (LtReq)req : LT_REQ_UNMEASURED;
+    t->nrequested = get_count(c, 8);
+    t->requested = xcalloc(t->nrequested, sizeof(TraceLock));
+    for (size_t i = 0; i < t->nrequested; i++)
+        get_lock(c, &t->requested[i]);
+    t->nreq_rewrites = get_count(c, 8);
+    t->req_rewrites = xcalloc(t->nreq_rewrites, sizeof(char *));
+    for (size_t i = 0; i < t->nreq_rewrites; i++)
+        t->req_rewrites[i] = wire_get_str(c);
+    t->nreq_scanned = get_count(c, 8);
+    t->req_scanned = xcalloc(t->nreq_scanned, sizeof(char *));
+    for (size_t i = 0; i < t->nreq_scanned; i++)
+        t->req_scanned[i] = wire_get_str(c);
 }
 
 void wire_put_prediction(Buf *b, const StorePrediction *p)

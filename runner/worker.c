@@ -8,12 +8,14 @@
  */
 #include "runner/worker.h"
 
+#include <ctype.h>
 #include <libpq-fe.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "matrix/locktable.h"
@@ -83,6 +85,20 @@ static PGconn *connect_db(const Worker *w, const char *dbname, const char *extra
     return c;
 }
 
+/* A trace's locks as the lock table sees them (the strings stay the trace's). */
+static LtLock *lt_locks(const TraceLock *v, size_t n)
+{
+    LtLock *locks = xcalloc(n + 1, sizeof(*locks));
+    for (size_t k = 0; k < n; k++)
+        locks[k] = (LtLock){.relation = v[k].relation,
+                            .role = v[k].role,
+                            .locktype = v[k].locktype,
+                            .mode = v[k].mode,
+                            .granted = v[k].granted,
+                            .held_before = v[k].held_before};
+    return locks;
+}
+
 /* The lock table's prediction for a trace of st on the worker's major, and
  * the verdict (none for a skipped statement); all zero without a table. */
 static void predict(const Worker *w, const Statement *st, const Trace *t, StorePrediction *sp)
@@ -102,24 +118,26 @@ static void predict(const Worker *w, const Statement *st, const Trace *t, StoreP
     }
     if (t->status == TRACE_SKIPPED)
         return;
-    LtLock *locks = xcalloc(t->nlocks + 1, sizeof(*locks));
-    for (size_t k = 0; k < t->nlocks; k++)
-        locks[k] = (LtLock){.relation = t->locks[k].relation,
-                            .role = t->locks[k].role,
-                            .locktype = t->locks[k].locktype,
-                            .mode = t->locks[k].mode,
-                            .granted = t->locks[k].granted,
-                            .held_before = t->locks[k].held_before};
+    LtLock *locks = lt_locks(t->locks, t->nlocks);
+    LtLock *requested = lt_locks(t->requested, t->nrequested);
     const char **scanned = xcalloc(t->nscans + 1, sizeof(*scanned));
     size_t nscanned = 0;
     for (size_t k = 0; k < t->nscans; k++)
         if (t->scans[k].seq_scan > 0)
             scanned[nscanned++] = t->scans[k].relation;
+    LtTrace view = {.locks = locks, .nlocks = t->nlocks, .req = t->req,
+                    .requested = requested, .nrequested = t->nrequested,
+                    .req_rewrites = t->req_rewrites, .nreq_rewrites = t->nreq_rewrites,
+                    .req_scanned = (const char *const *)t->req_scanned,
+                    .nreq_scanned = t->nreq_scanned,
+                    .rewrites = t->rewrites, .nrewrites = t->nrewrites,
+                    .scanned = scanned, .nscanned = nscanned, .capture = t->capture};
     LtObs o;
-    locktable_observe(locks, t->nlocks, t->rewrites, t->nrewrites, scanned, nscanned, t->capture, &o);
+    locktable_observe(&view, &o);
     o.skipped = o.mode < 0 && locktable_said_skipping(t->said);
     free(scanned);
     free(locks);
+    free(requested);
     bool failed = t->status == TRACE_ERROR || t->status == TRACE_TIMEOUT;
     sp->verdict = locktable_verdict_name(locktable_verdict(have ? &p : NULL, &o, failed));
 }
@@ -252,55 +270,243 @@ static char *recycle_server(Worker *w)
     return NULL;
 }
 
+/* ---- the replay -------------------------------------------------------- */
+
+/* Whether migration m runs its statements inside a transaction of its own
+ * (its tool wraps it, or the file opens one). */
+static bool mig_in_tx(const Migration *m)
+{
+    if (m->wrap_tx && m->nstmts > 1)
+        return true;
+    for (size_t s = 0; s < m->nstmts; s++)
+        if (m->stmts[s].info.tx_control)
+            return true;
+    return false;
+}
+
+/* The last migration of ch that needs the replay, -1 when none does. */
+static long last_replayed(const Chain *ch)
+{
+    long last = -1;
+    for (size_t m = 0; m < ch->nmigs; m++)
+        if (mig_in_tx(&ch->migs[m]))
+            last = (long)m;
+    return last;
+}
+
+/* The replay of a chain: the same statements, in the same order, on a sibling
+ * database of the same server, each in a transaction of its own, so that a
+ * statement meets the objects it met in the traced run and every lock it
+ * requests shows in pg_locks (inside a migration's transaction, a lock the
+ * transaction already holds at that mode does not). The sibling follows the
+ * traced database migration by migration: a migration that failed there (and
+ * was rolled back) is left out here; where the two could part (a failure in a
+ * file with its own transaction control, a statement that fails only here),
+ * the replay stops and the statements after it stay unmeasured. */
+typedef struct Replay {
+    Tracer *tr;     /* NULL: no replay, or it stopped */
+    long last;      /* the last migration that needs it */
+} Replay;
+
+static void replay_stop(Replay *rp)
+{
+    tracer_free(rp->tr);
+    rp->tr = NULL;
+}
+
+/* Whether the replay runs st: not transaction control, and not what changed
+ * every database of the server already (CREATE ROLE ...); a DO block and an
+ * unparsed statement are replayed (what they did to the database, the sibling
+ * needs too). */
+static bool replayed(const Statement *st)
+{
+    if (st->info.tx_control) return false;
+    return !st->info.cluster_wide || st->info.in_do_block || strcmp(st->info.cls, "unparsed") == 0;
+}
+
+/* The text the replay runs: a temporary table that lives until its
+ * transaction ends (ON COMMIT DROP) lives until the end of the migration
+ * there (ON COMMIT PRESERVE ROWS, dropped after its last statement), as it
+ * does in the traced run's one transaction. Owned. */
+static char *replay_sql(const Statement *st)
+{
+    const char *sql = st->sql;
+    if (!st->info.on_commit_drop) return xstrdup(sql);
+    for (const char *p = sql; *p; p++) {
+        if (strncasecmp(p, "on", 2) != 0 || (p > sql && !isspace((unsigned char)p[-1])))
+            continue;
+        const char *q = p + 2;
+        if (!isspace((unsigned char)*q)) continue;
+        while (isspace((unsigned char)*q)) q++;
+        if (strncasecmp(q, "commit", 6) != 0 || !isspace((unsigned char)q[6])) continue;
+        q += 6;
+        while (isspace((unsigned char)*q)) q++;
+        if (strncasecmp(q, "drop", 4) != 0 || (q[4] && !isspace((unsigned char)q[4]))) continue;
+        return xasprintf("%.*sON COMMIT PRESERVE ROWS%s", (int)(p - sql), sql, q + 4);
+    }
+    return xstrdup(sql);
+}
+
+/* Runs st in the sibling; into *out when wanted (else dropped). false when
+ * the replay stopped (the connection went, or its outcome differs from the
+ * traced run's, ok_there). */
+static bool replay_one(Replay *rp, const Statement *st, bool ok_there, Trace *out)
+{
+    Trace r;
+    Err err = {0};
+    Statement alone = *st;
+    alone.sql = replay_sql(st);
+    int rc = tracer_run(rp->tr, &alone, &r, &err);
+    free(alone.sql);
+    if (rc != 0 || (r.status == TRACE_OK) != ok_there) {
+        trace_free(&r);
+        replay_stop(rp);
+        return false;
+    }
+    if (out) *out = r;
+    else trace_free(&r);
+    return true;
+}
+
+/* The replay's locks of a statement become the trace's requests. */
+static void take_requests(Trace *t, Trace *r)
+{
+    t->req = LT_REQ_REPLAY;
+    t->requested = r->locks;
+    t->nrequested = r->nlocks;
+    r->locks = NULL;
+    r->nlocks = 0;
+    for (size_t k = 0; k < t->nrequested; k++)
+        t->requested[k].held_before = false;
+    t->req_rewrites = r->rewrites;
+    t->nreq_rewrites = r->nrewrites;
+    r->rewrites = NULL;
+    r->nrewrites = 0;
+    t->req_scanned = xcalloc(r->nscans + 1, sizeof(char *));
+    for (size_t k = 0; k < r->nscans; k++)
+        if (r->scans[k].seq_scan > 0) {
+            t->req_scanned[t->nreq_scanned++] = r->scans[k].relation;
+            r->scans[k].relation = NULL;
+        }
+}
+
+/* Replays migration mig after the traced run of its statements (traces[],
+ * all of them): the statements whose requests their transaction hid get
+ * them. Transaction control and cluster-wide statements are not replayed
+ * (the traced run already changed what every database shares). */
+static void replay_migration(Replay *rp, const Migration *mig, Trace *traces)
+{
+    bool all_ok = true;
+    for (size_t s = 0; s < mig->nstmts; s++)
+        all_ok = all_ok && traces[s].status == TRACE_OK;
+    if (!all_ok) {
+        /* rolled back there when its tool wraps it: nothing of it here either */
+        if (!mig->wrap_tx) replay_stop(rp);
+        return;
+    }
+    char **temps = NULL; /* its temporary tables that live until their transaction ends */
+    size_t ntemps = 0;
+    for (size_t s = 0; s < mig->nstmts && rp->tr; s++) {
+        const Statement *st = &mig->stmts[s];
+        if (!replayed(st)) continue;
+        Trace r;
+        if (st->info.on_commit_drop && st->info.target) {
+            temps = xrealloc(temps, (ntemps + 1) * sizeof(char *));
+            temps[ntemps++] = st->info.target;
+        }
+        if (!replay_one(rp, st, true, &r)) break;
+        if (traces[s].req == LT_REQ_UNMEASURED) take_requests(&traces[s], &r);
+        trace_free(&r);
+    }
+    /* the traced run dropped them at its COMMIT */
+    for (size_t k = 0; k < ntemps && rp->tr; k++) {
+        Buf q;
+        buf_init(&q);
+        buf_puts(&q, "DROP TABLE IF EXISTS pg_temp.\"");
+        for (const char *c = temps[k]; *c; c++) {
+            if (*c == '"') buf_putc(&q, '"');
+            buf_putc(&q, *c);
+        }
+        buf_putc(&q, '"');
+        Statement drop = {.sql = buf_steal(&q)};
+        classify_statement(drop.sql, &drop.info);
+        replay_one(rp, &drop, true, NULL);
+        classify_free(&drop.info);
+        free(drop.sql);
+    }
+    free(temps);
+}
+
 /* Runs one chain in a database nothing ran in before, on a server that no
  * job changed beyond its own database. Returns 0 when the job finished (its
  * statements may have failed), -1 with reason when the server went away.
  * pending: jobs of this version still waiting after this one. */
 static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
 {
-    if (w->dirty || w->dbs_used >= w->dbs_made) {
+    Replay rp = {.tr = NULL, .last = last_replayed(ch)};
+    int need = rp.last >= 0 ? 2 : 1; /* databases: the job's, the replay's */
+    if (w->dirty || w->dbs_used + need > w->dbs_made) {
         if (w->dbs_used > 0 && (*reason = recycle_server(w)) != NULL)
             return -1;
-        int n = pending + 1 < DBS_PER_SERVER ? (int)pending + 1 : DBS_PER_SERVER;
+        long long want = (pending + 1) * need;
+        int n = want < DBS_PER_SERVER ? (int)want : DBS_PER_SERVER;
         if ((*reason = create_databases(w, n)) != NULL)
             return -1;
         w->dbs_made = n;
         w->dbs_used = 0;
         w->dirty = false;
     }
-    char dbname[32];
-    if (w->dbs_used == 0)
-        snprintf(dbname, sizeof(dbname), "postgres");
-    else
-        snprintf(dbname, sizeof(dbname), "lm_%d", w->dbs_used);
-    w->dbs_used++;
+    char dbname[32], sibling[32];
+    for (int k = 0; k < need; k++) {
+        char *d = k == 0 ? dbname : sibling;
+        if (w->dbs_used == 0)
+            snprintf(d, sizeof(dbname), "postgres");
+        else
+            snprintf(d, sizeof(dbname), "lm_%d", w->dbs_used);
+        w->dbs_used++;
+    }
     w->dirty = chain_is_cluster_wide(ch) || preamble_is_cluster_wide(w->corpus);
     if ((*reason = run_preamble(w, dbname)) != NULL)
         return -1;
 
-    char *ci = xasprintf("%s dbname=%s", w->ct.conninfo, dbname);
     Err err = {0};
     TracerOpts to = {.statement_timeout_ms = w->opts->statement_timeout_ms,
                      .server_major = w->major};
+    if (rp.last >= 0 && run_preamble(w, sibling) == NULL) {
+        char *rci = xasprintf("%s dbname=%s", w->ct.conninfo, sibling);
+        rp.tr = tracer_new(rci, &to, &err); /* NULL: the statements stay unmeasured */
+        free(rci);
+    }
+    char *ci = xasprintf("%s dbname=%s", w->ct.conninfo, dbname);
     Tracer *tr = tracer_new(ci, &to, &err);
     free(ci);
     if (!tr) {
         *reason = xasprintf("could not connect to the job database: %s", err.msg);
+        replay_stop(&rp);
         return -1;
     }
     int rc = 0;
     bool stopped = false;
     for (size_t m = 0; m < ch->nmigs && !stopped; m++) {
         const Migration *mig = &ch->migs[m];
+        if (rp.tr && (long)m > rp.last) replay_stop(&rp);
+        /* the traces of a migration in a transaction wait for its replay */
+        bool in_tx = mig_in_tx(mig);
+        Trace *held = in_tx ? xcalloc(mig->nstmts + 1, sizeof(Trace)) : NULL;
+        size_t nheld = 0;
         /* a migration its tool runs in one transaction: BEGIN before its first
          * statement, COMMIT after its last (ROLLBACK when one failed) */
         if (mig->wrap_tx && mig->nstmts && tracer_tx_begin(tr, &err) != 0) {
             *reason = xasprintf("%s", err.msg);
             rc = -1;
+            free(held);
             break;
         }
-        for (size_t s = 0; s < mig->nstmts; s++) {
+        size_t s;
+        bool failed = false;
+        for (s = 0; s < mig->nstmts; s++) {
             Trace t;
+            bool hidden = tracer_tx_holds_locks(tr);
             if (tracer_run(tr, &mig->stmts[s], &t, &err) != 0) {
                 *reason = xasprintf("%s", err.msg);
                 rc = -1;
@@ -314,16 +520,35 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
                 stopped = true;
                 break;
             }
-            send_trace(w, ch, m, s, &t);
-            bool failed = t.status != TRACE_OK;
-            trace_free(&t);
-            if (failed && w->opts->stop_on_error) {
-                send_skipped(w, ch, m, s + 1);
-                stopped = true;
-                break;
+            /* transaction control requests no lock of a relation */
+            if (hidden && t.status == TRACE_OK && !mig->stmts[s].info.tx_control)
+                t.req = LT_REQ_UNMEASURED;
+            failed = t.status != TRACE_OK;
+            if (held) {
+                held[nheld++] = t;
+            } else {
+                if (rp.tr && replayed(&mig->stmts[s]))
+                    replay_one(&rp, &mig->stmts[s], !failed, NULL);
+                send_trace(w, ch, m, s, &t);
+                trace_free(&t);
             }
+            if (failed && w->opts->stop_on_error)
+                break;
+        }
+        if (held) {
+            if (rp.tr && nheld == mig->nstmts) replay_migration(&rp, mig, held);
+            for (size_t k = 0; k < nheld; k++) {
+                send_trace(w, ch, m, k, &held[k]);
+                trace_free(&held[k]);
+            }
+            free(held);
+        }
+        if (!stopped && failed && w->opts->stop_on_error) {
+            send_skipped(w, ch, m, s + 1);
+            stopped = true;
         }
     }
+    replay_stop(&rp);
     tracer_free(tr);
     return rc;
 }

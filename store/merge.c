@@ -429,9 +429,10 @@ static const char *const observations_sql[] = {
     "JOIN main.jobs mj ON mj.run_id = ?1 AND mj.chain = j.chain AND mj.major = j.major "
     "WHERE j.run_id = ?2",
     "INSERT INTO main.traces (job_id, statement_id, major, status, sqlstate, message, capture, "
-    "duration_ms, lock_held_ms, lock_held_relation, lock_held_mode) "
+    "duration_ms, lock_held_ms, lock_held_relation, lock_held_mode, requested) "
     "SELECT jm.new, sm.new, t.major, t.status, t.sqlstate, t.message, t.capture, "
-    "t.duration_ms, t.lock_held_ms, t.lock_held_relation, t.lock_held_mode FROM src.traces t JOIN job_map jm ON jm.old = t.job_id "
+    "t.duration_ms, t.lock_held_ms, t.lock_held_relation, t.lock_held_mode, t.requested "
+    "FROM src.traces t JOIN job_map jm ON jm.old = t.job_id "
     "JOIN stmt_map sm ON sm.old = t.statement_id ORDER BY t.id",
     "CREATE TEMP TABLE trace_map (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)",
     "INSERT INTO trace_map SELECT t.id, mt.id FROM src.traces t "
@@ -440,6 +441,9 @@ static const char *const observations_sql[] = {
     "INSERT INTO main.locks (trace_id, relation, role, locktype, mode, granted, held_before) "
     "SELECT tm.new, x.relation, x.role, x.locktype, x.mode, x.granted, x.held_before "
     "FROM src.locks x JOIN trace_map tm ON tm.old = x.trace_id ORDER BY x.id",
+    "INSERT INTO main.requests (trace_id, kind, relation, role, locktype, mode) "
+    "SELECT tm.new, x.kind, x.relation, x.role, x.locktype, x.mode "
+    "FROM src.requests x JOIN trace_map tm ON tm.old = x.trace_id ORDER BY x.id",
     "INSERT INTO main.phase_locks (trace_id, phase, waiting, relation, role, locktype, mode, "
     "granted) SELECT tm.new, x.phase, x.waiting, x.relation, x.role, x.locktype, x.mode, "
     "x.granted FROM src.phase_locks x JOIN trace_map tm ON tm.old = x.trace_id ORDER BY x.id",

@@ -189,6 +189,25 @@ static const char *const schema_steps[] = {
     "  granted     INTEGER NOT NULL\n"
     ");\n"
     "CREATE INDEX phase_locks_trace ON phase_locks (trace_id);\n",
+    /* 5: what a statement itself requested (matrix/locktable.h LtReq): "own"
+     * (its locks are its requests), "replay" (measured on a sibling database,
+     * rows in requests), "unmeasured" (its transaction held locks before it
+     * and nothing measured it: older stores' statements inside a migration's
+     * transaction); the replay's rows: kind "lock" (relation, role, locktype,
+     * mode), "rewrite" and "scan" (relation) */
+    "ALTER TABLE traces ADD COLUMN requested TEXT;\n"
+    "UPDATE traces SET requested = CASE WHEN id IN (SELECT trace_id FROM locks WHERE "
+    "held_before) THEN 'unmeasured' ELSE 'own' END WHERE status = 'ok';\n"
+    "CREATE TABLE requests (\n"
+    "  id          INTEGER PRIMARY KEY,\n"
+    "  trace_id    INTEGER NOT NULL REFERENCES traces (id) ON DELETE CASCADE,\n"
+    "  kind        TEXT NOT NULL CHECK (kind IN ('lock', 'rewrite', 'scan')),\n"
+    "  relation    TEXT,\n"
+    "  role        TEXT,\n"
+    "  locktype    TEXT,\n"
+    "  mode        TEXT\n"
+    ");\n"
+    "CREATE INDEX requests_trace ON requests (trace_id);\n",
 };
 
 int store_schema_version(void) { return (int)ARRAY_LEN(schema_steps); }
@@ -205,6 +224,7 @@ enum {
     Q_TRACE_INSERT,
     Q_LOCK_INSERT,
     Q_PHASE_LOCK_INSERT,
+    Q_REQUEST_INSERT,
     Q_REWRITE_INSERT,
     Q_SCAN_INSERT,
     Q_CHANGE_INSERT,
@@ -237,11 +257,14 @@ static const char *const query_sql[Q_COUNT] = {
                      "duration_ms, finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [Q_TRACE_INSERT] = "INSERT INTO traces (job_id, statement_id, major, status, sqlstate, "
                        "message, capture, duration_ms, lock_held_ms, lock_held_relation, "
-                       "lock_held_mode) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                       "lock_held_mode, requested) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     [Q_PHASE_LOCK_INSERT] = "INSERT INTO phase_locks (trace_id, phase, waiting, relation, role, "
                             "locktype, mode, granted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [Q_LOCK_INSERT] = "INSERT INTO locks (trace_id, relation, role, locktype, mode, granted, "
                       "held_before) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [Q_REQUEST_INSERT] = "INSERT INTO requests (trace_id, kind, relation, role, locktype, mode) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [Q_REWRITE_INSERT] = "INSERT INTO rewrites (trace_id, relation) VALUES (?1, ?2)",
     [Q_SCAN_INSERT] = "INSERT INTO scans (trace_id, relation, seq_scan, tup_read) "
                       "VALUES (?1, ?2, ?3, ?4)",
@@ -864,6 +887,8 @@ static int put_trace(Store *s, long long job_id, long long stmt_id, int major, c
         bind_text(q, 10, t->lock_held_relation);
         bind_text(q, 11, t->lock_held_mode);
     }
+    if (t->status == TRACE_OK)
+        bind_text(q, 12, locktable_req_name(t->req));
     if (step_done(s, q, err) < 0)
         return -1;
     long long id = sqlite3_last_insert_rowid(s->db);
@@ -883,6 +908,28 @@ static int put_trace(Store *s, long long job_id, long long stmt_id, int major, c
         bind_text(q, 5, l->mode ? l->mode : "");
         sqlite3_bind_int(q, 6, l->granted);
         sqlite3_bind_int(q, 7, l->held_before);
+        if (step_done(s, q, err) < 0)
+            return -1;
+    }
+    size_t nreq = t->nrequested + t->nreq_rewrites + t->nreq_scanned;
+    for (size_t i = 0; i < nreq; i++) {
+        if (!(q = query(s, Q_REQUEST_INSERT, err)))
+            return -1;
+        sqlite3_bind_int64(q, 1, id);
+        if (i < t->nrequested) {
+            const TraceLock *l = &t->requested[i];
+            bind_text(q, 2, "lock");
+            bind_text(q, 3, l->relation);
+            bind_text(q, 4, l->role);
+            bind_text(q, 5, l->locktype ? l->locktype : "relation");
+            bind_text(q, 6, l->mode ? l->mode : "");
+        } else if (i < t->nrequested + t->nreq_rewrites) {
+            bind_text(q, 2, "rewrite");
+            bind_text(q, 3, t->req_rewrites[i - t->nrequested]);
+        } else {
+            bind_text(q, 2, "scan");
+            bind_text(q, 3, t->req_scanned[i - t->nrequested - t->nreq_rewrites]);
+        }
         if (step_done(s, q, err) < 0)
             return -1;
     }

@@ -252,6 +252,16 @@ static void test_predict(const LockTable *t)
 
 /* ---- observations and verdicts ----------------------------------------- */
 
+/* locktable_observe of a statement that ran in a transaction of its own */
+static void observe(const LtLock *locks, size_t nlocks, char **rewrites, size_t nrewrites,
+                    const char **scanned, size_t nscanned, const char *capture, LtObs *o)
+{
+    LtTrace t = {.locks = locks, .nlocks = nlocks, .req = LT_REQ_OWN, .rewrites = rewrites,
+                 .nrewrites = nrewrites, .scanned = scanned, .nscanned = nscanned,
+                 .capture = capture};
+    locktable_observe(&t, o);
+}
+
 static void test_observe(void)
 {
     LtLock locks[] = {
@@ -269,25 +279,52 @@ static void test_observe(void)
     const char *scans_new[] = {"n"};
     const char *scans_t[] = {"t"};
     LtObs o;
-    locktable_observe(locks, ARRAY_LEN(locks), rewrites_idx, 1, scans_new, 1, "tx", &o);
+    observe(locks, ARRAY_LEN(locks), rewrites_idx, 1, scans_new, 1, "tx", &o);
     CHECK(o.mode == locktable_mode_rank("AccessExclusiveLock"), "strongest target mode");
     CHECK(!o.rewrite, "an index rewritten is not a table rewrite");
     CHECK(!o.scan, "a scan of a new relation does not count");
     CHECK(o.others[0] == locktable_mode_rank("ShareRowExclusiveLock"), "referenced");
     CHECK(o.others[1] == locktable_mode_rank("RowShareLock"), "other, held before ignored");
-    CHECK(o.exact, "tx is exact");
-    locktable_observe(locks, ARRAY_LEN(locks), rewrites_t, 2, scans_t, 1, "observer", &o);
+    CHECK(!o.exact, "tx with a lock held before: a lower bound");
+    observe(locks, ARRAY_LEN(locks) - 3, rewrites_idx, 1, scans_new, 1, "tx", &o);
+    CHECK(o.exact, "tx with nothing held before is exact");
+    observe(locks, ARRAY_LEN(locks), rewrites_t, 2, scans_t, 1, "observer", &o);
     CHECK(o.rewrite, "the target rewritten");
     CHECK(!o.scan && !o.exact, "sampled: no scans");
-    /* only locks held before on the target: they stand for the statement's */
-    LtLock held[] = {{"t", "table", "relation", "RowExclusiveLock", true, true}};
-    locktable_observe(held, 1, NULL, 0, NULL, 0, "tx", &o);
-    CHECK(o.mode == locktable_mode_rank("RowExclusiveLock"), "held before counts alone");
+    /* only locks held before on the target: they never stand for the
+     * statement's own (an INSERT after CREATE TABLE in one transaction) */
+    LtLock held[] = {{"t", "table", "relation", "AccessExclusiveLock", true, true}};
+    observe(held, 1, NULL, 0, NULL, 0, "tx", &o);
+    CHECK(o.mode == -1, "held before does not count");
+    CHECK(!o.exact, "held before: a lower bound");
+    /* the replay's requests stand for the statement */
+    LtLock req[] = {{"t", "table", "relation", "RowExclusiveLock", true, false}};
+    char *req_rw[] = {"t"};
+    const char *req_sc[] = {"t"};
+    LtTrace tr = {.locks = held, .nlocks = 1, .req = LT_REQ_REPLAY, .requested = req,
+                  .nrequested = 1, .req_rewrites = req_rw, .nreq_rewrites = 1,
+                  .req_scanned = req_sc, .nreq_scanned = 1, .capture = "tx"};
+    locktable_observe(&tr, &o);
+    CHECK(o.mode == locktable_mode_rank("RowExclusiveLock"), "replay: requested mode");
+    CHECK(o.exact && o.rewrite && o.scan, "replay: exact, its rewrite and scan");
+    /* a rewrite seen in the transaction but not in the replay does not count
+     * (TRUNCATE of a table created in the same transaction keeps its file) */
+    tr.nreq_rewrites = 0;
+    tr.rewrites = req_rw;
+    tr.nrewrites = 1;
+    locktable_observe(&tr, &o);
+    CHECK(!o.rewrite, "replay: the transaction's rewrite does not count");
+    tr.req = LT_REQ_UNMEASURED;
+    locktable_observe(&tr, &o);
+    CHECK(o.mode == -1 && !o.exact, "unmeasured: only what was added, inexact");
+    CHECK(locktable_req_parse(locktable_req_name(LT_REQ_REPLAY)) == LT_REQ_REPLAY, "req names");
+    CHECK(locktable_req_parse("own") == LT_REQ_OWN, "req own");
+    CHECK(locktable_req_parse("bogus") == LT_REQ_UNMEASURED, "req unknown");
     /* a rewrite of a relation never seen locked: counts only when exact */
     char *unseen[] = {"u"};
-    locktable_observe(NULL, 0, unseen, 1, NULL, 0, "tx", &o);
+    observe(NULL, 0, unseen, 1, NULL, 0, "tx", &o);
     CHECK(o.rewrite, "exact: unseen rewritten relation counts");
-    locktable_observe(NULL, 0, unseen, 1, NULL, 0, "poll", &o);
+    observe(NULL, 0, unseen, 1, NULL, 0, "poll", &o);
     CHECK(!o.rewrite, "sampled: unseen rewritten relation does not count");
 }
 

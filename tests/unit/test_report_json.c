@@ -61,28 +61,32 @@ static char *rw_two_rev[] = {"users_pkey", "users"};
 static TraceScan sc_users[] = {{"users", 1, 500}, {"idle", 0, 0}};
 static TraceChange ch_col[] = {{"column_added", "users", "a integer"}};
 
+/* statement 3 on 10: its requests measured by the replay */
+static TraceLock l_req[] = {{"users", "table", "relation", "RowExclusiveLock", true, false}};
+static char *sc_req[] = {"users"};
+
 static Trace t10[] = {
-    {0, 0, TRACE_OK, "", NULL, "tx", 1.25, l_ae, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
-    {0, 1, TRACE_OK, "", NULL, "tx", 2, l_ae, 2, rw_users, 1, NULL, 0, ch_col, 1, NULL, 0, 0, NULL, NULL, NULL},
-    {0, 2, TRACE_OK, "", NULL, "tx", 3, l_ae, 1, NULL, 0, sc_users, 2, NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
-    {0, 3, TRACE_OK, "", NULL, "tx", 4, l_ae, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
-    {0, 4, TRACE_OK, "", NULL, "observer", 5, l_sue, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
-    {0, 5, TRACE_OK, "", NULL, "tx", 6, l_ae, 1, rw_two, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
-    {0, 6, TRACE_OK, "", NULL, "tx", 7, l_fk_10, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
+    {0, 0, TRACE_OK, "", NULL, "tx", 1.25, l_ae, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 1, TRACE_OK, "", NULL, "tx", 2, l_ae, 2, rw_users, 1, NULL, 0, ch_col, 1, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 2, TRACE_OK, "", NULL, "tx", 3, l_ae, 1, NULL, 0, sc_users, 2, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 3, TRACE_OK, "", NULL, "tx", 4, l_ae, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_REPLAY, l_req, 1, NULL, 0, sc_req, 1},
+    {0, 4, TRACE_OK, "", NULL, "observer", 5, l_sue, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 5, TRACE_OK, "", NULL, "tx", 6, l_ae, 1, rw_two, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 6, TRACE_OK, "", NULL, "tx", 7, l_fk_10, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
     {0, 7, TRACE_TIMEOUT, "57014", "canceling statement due to statement timeout", "tx", 5000,
-     NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
+     NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
 };
 static Trace t11[] = {
-    {0, 0, TRACE_OK, "", NULL, "tx", 1, l_ae_other_index, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
-    {0, 1, TRACE_OK, "", NULL, "tx", 2, l_ae, 2, NULL, 0, NULL, 0, ch_col, 1, NULL, 0, 0, NULL, NULL, NULL},
-    {0, 2, TRACE_OK, "", NULL, "tx", 3, l_sue, 1, NULL, 0, sc_users, 1, NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
+    {0, 0, TRACE_OK, "", NULL, "tx", 1, l_ae_other_index, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 1, TRACE_OK, "", NULL, "tx", 2, l_ae, 2, NULL, 0, NULL, 0, ch_col, 1, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 2, TRACE_OK, "", NULL, "tx", 3, l_sue, 1, NULL, 0, sc_users, 1, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
     {0, 3, TRACE_ERROR, "23514", "check constraint \"c\" is violated by some row", "tx", 4, l_ae,
-     1, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
+     1, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
     /* no trace of statement 5 */
-    {0, 5, TRACE_OK, "", NULL, "tx", 6, l_ae, 1, rw_two_rev, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
-    {0, 6, TRACE_OK, "", NULL, "tx", 7, l_fk_11, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
+    {0, 5, TRACE_OK, "", NULL, "tx", 6, l_ae, 1, rw_two_rev, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 6, TRACE_OK, "", NULL, "tx", 7, l_fk_11, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
     {0, 7, TRACE_ERROR, "XX000", "\"quoted\" \\ <b>&amp;", "tx", 0, NULL, 0, NULL, 0, NULL, 0,
-     NULL, 0, NULL, 0, 0, NULL, NULL, NULL},
+     NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
 };
 
 /* ---- JSON through SQLite's parser ----------------------------------------- */
@@ -140,11 +144,12 @@ static void check_report(const char *json)
         {"$.statements[0]", "migration,index,line,sql,class,target,version_specific,results"},
         {"$.statements[0].results", "10,11,12"},
         {"$.statements[0].results.\"10\"",
-         "status,error,locks,rewrites,scans,scan_counts,changes,capture,predicted,verdict,"
+         "status,error,locks,requested,rewrites,scans,scan_counts,changes,capture,predicted,verdict,"
          "duration_ms"},
         {"$.statements[0].results.\"10\".locks[0]", "relation,role,locktype,mode,granted"},
         {"$.statements[0].results.\"10\".locks[1]",
          "relation,role,locktype,mode,granted,held_before"},
+        {"$.statements[3].results.\"10\".requested", "from,locks,rewrites,scans"},
         {"$.statements[1].results.\"10\".changes[0]", "kind,relation,detail"},
         {"$.statements[7].results.\"10\".error", "sqlstate,message"},
     };
@@ -191,6 +196,15 @@ static void check_report(const char *json)
         {"$.statements[2].results.\"10\".scans", "array", "[\"users\"]"},
         {"$.statements[2].results.\"10\".scan_counts.users.tup_read", "integer", "500"},
         {"$.statements[2].results.\"10\".scan_counts.idle.seq_scan", "integer", "0"},
+        {"$.statements[0].results.\"10\".requested.from", "text", "own"},
+        {"$.statements[0].results.\"10\".requested.locks[0].mode", "text", "AccessExclusiveLock"},
+        {"$.statements[0].results.\"10\".requested.locks[1]", NULL, NULL}, /* held_before left out */
+        {"$.statements[3].results.\"10\".requested.from", "text", "replay"},
+        {"$.statements[3].results.\"10\".requested.locks[0].mode", "text", "RowExclusiveLock"},
+        {"$.statements[3].results.\"10\".requested.rewrites", "array", "[]"},
+        {"$.statements[3].results.\"10\".requested.scans", "array", "[\"users\"]"},
+        {"$.statements[3].results.\"10\".locks[0].mode", "text", "AccessExclusiveLock"},
+        {"$.statements[3].results.\"11\".requested", "null", NULL},
         {"$.statements[3].results.\"11\".status", "text", "error"},
         {"$.statements[3].results.\"11\".error.sqlstate", "text", "23514"},
         {"$.statements[3].results.\"11\".error.message", "text",

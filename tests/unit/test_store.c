@@ -347,8 +347,8 @@ static long long test_write(const char *path)
 
 /* ---- reopen, refusals ------------------------------------------------------ */
 
-/* A store written by a build that knew every step but the phases' (the
- * last): opened, it gets that step. */
+/* A store written by a build that knew every step but the last two (phases,
+ * then requests): opened, it gets both. */
 static void test_migrate_forward(void)
 {
     char *p = path_in("schema1.db");
@@ -356,18 +356,22 @@ static void test_migrate_forward(void)
     Store *s = store_open(p, true, &err);
     CHECK(s != NULL, "new store: %s", err.msg);
     store_close(s);
-    /* undo the last step (phases, lock_held) by hand */
-    char *undo = xasprintf("DROP TABLE phase_locks; ALTER TABLE traces DROP COLUMN lock_held_ms; "
-                           "ALTER TABLE traces DROP COLUMN lock_held_relation; "
-                           "ALTER TABLE traces DROP COLUMN lock_held_mode; PRAGMA user_version = %d",
-                           store_schema_version() - 1);
+    /* undo the last two steps by hand */
+    char *undo = xasprintf(
+        "DROP TABLE requests; ALTER TABLE traces DROP COLUMN requested; "
+        "DROP TABLE phase_locks; ALTER TABLE traces DROP COLUMN lock_held_ms; "
+        "ALTER TABLE traces DROP COLUMN lock_held_relation; "
+        "ALTER TABLE traces DROP COLUMN lock_held_mode; PRAGMA user_version = %d",
+        store_schema_version() - 2);
     raw_exec(p, undo);
     free(undo);
     s = store_open(p, false, &err);
-    CHECK(s != NULL && store_migrated(s) == 1, "the store before phases migrated forward: %d steps",
+    CHECK(s != NULL && store_migrated(s) == 2, "the store before phases migrated forward: %d steps",
           s ? store_migrated(s) : -1);
     CHECK(s && sql_int(store_db(s), "SELECT count(*) FROM phase_locks") == 0, "phase_locks exists");
     CHECK(s && sql_int(store_db(s), "SELECT count(lock_held_ms) FROM traces") == 0, "lock_held_ms exists");
+    CHECK(s && sql_int(store_db(s), "SELECT count(*) FROM requests") == 0, "requests exists");
+    CHECK(s && sql_int(store_db(s), "SELECT count(requested) FROM traces") == 0, "requested exists");
     store_close(s);
     free(p);
 }

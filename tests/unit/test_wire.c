@@ -50,6 +50,19 @@ static Trace sample(void)
     t.lock_held_ms = 12.5;
     t.lock_held_relation = xstrdup("users");
     t.lock_held_mode = xstrdup("AccessExclusiveLock");
+    /* what the replay measured the statement to request alone */
+    t.req = LT_REQ_REPLAY;
+    t.nrequested = 1;
+    t.requested = xcalloc(1, sizeof(TraceLock));
+    t.requested[0] = (TraceLock){xstrdup("users"), "table", xstrdup("relation"),
+                                 xstrdup("RowExclusiveLock"), true, false};
+    t.nreq_rewrites = 1;
+    t.req_rewrites = xcalloc(1, sizeof(char *));
+    t.req_rewrites[0] = xstrdup("users_pkey");
+    t.nreq_scanned = 2;
+    t.req_scanned = xcalloc(2, sizeof(char *));
+    t.req_scanned[0] = xstrdup("users");
+    t.req_scanned[1] = xstrdup("orders");
     return t;
 }
 
@@ -87,6 +100,14 @@ static void check_same(const Trace *a, const Trace *b)
     CHECK(b->lock_held_ms == 12.5, "lock_held_ms");
     CHECK_STR(b->lock_held_relation, "users", "lock_held_relation");
     CHECK_STR(b->lock_held_mode, "AccessExclusiveLock", "lock_held_mode");
+    CHECK(b->req == LT_REQ_REPLAY, "req %d", (int)b->req);
+    CHECK(b->nrequested == 1, "nrequested %zu", b->nrequested);
+    if (b->nrequested == 1) {
+        CHECK_STR(b->requested[0].mode, "RowExclusiveLock", "requested mode");
+        CHECK_STR(b->requested[0].role, "table", "requested role");
+    }
+    CHECK(b->nreq_rewrites == 1 && strcmp(b->req_rewrites[0], "users_pkey") == 0, "req_rewrites");
+    CHECK(b->nreq_scanned == 2 && strcmp(b->req_scanned[1], "orders") == 0, "req_scanned");
 }
 
 int main(void)
