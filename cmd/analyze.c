@@ -33,6 +33,7 @@ static const char usage_text[] =
     "                          docs/layouts.md): plain, each, golang-migrate, flyway,\n"
     "                          prisma, drizzle, diesel, sqitch, knex, typeorm, sequelize\n"
     "      --down              also the down migrations, after every up, newest first\n"
+    "                          (empty or comment-only downs are skipped and counted)\n"
     "  -h, --help              this help\n"
     "\n"
     "Exit codes: 0 ok, 1 a statement above --max-risk, 2 usage or input error.\n";
@@ -358,6 +359,9 @@ int cmd_analyze(int argc, char **argv)
     fwrite(out.data, 1, out.len, stdout);
     fflush(stdout);
 
+    if (corpus.nempty_downs)
+        fprintf(stderr, "%s: %zu empty down migrations skipped (no statements: nothing to undo)\n",
+                progname, corpus.nempty_downs);
     int rc = corpus.nerrors ? EXIT_USAGE : 0;
     if (nabove) {
         fputs(ci_msgs.data, stderr);

@@ -45,7 +45,8 @@ static const char usage_text[] =
     "                            flyway, prisma, drizzle, diesel, sqitch, knex, typeorm,\n"
     "                            sequelize (default: detected from the files)\n"
     "      --down                also the down migrations (golang-migrate, diesel, Flyway\n"
-    "                            undo, sqitch revert), after every up, newest first\n"
+    "                            undo, sqitch revert), after every up, newest first;\n"
+    "                            empty or comment-only downs are skipped and counted\n"
     "      --preamble FILE       SQL run, not traced, in each chain's database before its\n"
     "                            first statement (roles, extensions, a tool's own table);\n"
     "                            an error in it fails the job\n"
@@ -660,6 +661,9 @@ static int run_main(int argc, char **argv, long long resume_id)
             if (corpus.chains[i].migs[m].error)
                 fprintf(stderr, "%s: %s\n", progname, corpus.chains[i].migs[m].error);
     }
+    if (corpus.nempty_downs && !quiet)
+        fprintf(stderr, "%s: %zu empty down migrations skipped (no statements: nothing to undo)\n",
+                progname, corpus.nempty_downs);
     int rc = 0;
     if (nstmts == 0) {
         corpus_free(&corpus);

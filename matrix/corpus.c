@@ -299,10 +299,12 @@ static void migration_fail(Migration *m, const char *fmt, ...)
 
 /* The text of path, checked (a regular file, not empty, no NUL, UTF-8), or
  * NULL with why in *why (free()). */
-static char *read_checked(const char *path, int fd, size_t *len, char **why, bool *unreadable)
+static char *read_checked(const char *path, int fd, size_t *len, char **why, bool *unreadable,
+                          bool *empty)
 {
     *why = NULL;
     *unreadable = false;
+    *empty = false;
     struct stat st;
     if ((fd >= 0 ? fstat(fd, &st) : stat(path, &st)) != 0) {
         *why = xasprintf("could not open \"%s\": %s", path, strerror(errno));
@@ -332,6 +334,7 @@ static char *read_checked(const char *path, int fd, size_t *len, char **why, boo
     }
     const char *nul = memchr(text, '\0', *len);
     size_t bad;
+    *empty = *len == 0;
     if (*len == 0)
         *why = xasprintf("\"%s\": empty file", path);
     else if (nul)
@@ -358,6 +361,7 @@ typedef struct Loader {
     StatementFn each;   /* when set, every statement is handed to it instead */
     void *each_ctx;
     bool unreadable;    /* the file could not be opened or read (not a content problem) */
+    bool empty;         /* the file is empty (0 bytes) */
 } Loader;
 
 static void load_statement(void *ctx, Statement *st)
@@ -454,9 +458,10 @@ static void migration_load_as(Migration *m, const char *path, int fd, bool break
     *l = (Loader){.m = m, .keep = keep, .all_no_tx = true, .each = each, .each_ctx = each_ctx};
     size_t len = 0;
     char *why = NULL;
-    char *text = read_checked(path, fd, &len, &why, &l->unreadable);
+    char *text = read_checked(path, fd, &len, &why, &l->unreadable, &l->empty);
     if (!text) {
         m->error = why;
+        m->empty = l->empty;
         return;
     }
     Err e = {0};
@@ -470,8 +475,10 @@ static void migration_load_as(Migration *m, const char *path, int fd, bool break
         m->nstmts = 0;
         m->digest = hash128_init();
     }
-    else if (m->nstmts == 0)
+    else if (m->nstmts == 0) {
         migration_fail(m, "\"%s\": no SQL statements (only comments or whitespace)", path);
+        m->empty = true;
+    }
     free(text);
 }
 
@@ -655,6 +662,15 @@ static bool decide_wrap(LayoutTx tx, const Migration *m, const Loader *l)
     }
 }
 
+/* Frees what m owns (not m itself) and closes its file. */
+static void migration_free(Migration *m)
+{
+    free(m->path);
+    free(m->error);
+    if (m->fd >= 0) close(m->fd);
+    statements_free(m->stmts, m->nstmts);
+}
+
 static Chain *chain_add(Corpus *c, size_t *cap, const char *name, LayoutKind kind)
 {
     Chain *ch = ARRAY_PUSH(c->chains, c->nchains, *cap);
@@ -693,6 +709,13 @@ static int load_dir(Corpus *c, size_t *ccap, const char *dir, int forced, bool d
             if (plan.note && !ch->note) ch->note = xstrdup(plan.note);
         }
         chain_add_file(c, ch, &mcap, f->path, f->tx, f->breakpoints, extract, lean);
+        Migration *m = &ch->migs[ch->nmigs - 1];
+        if (f->down && m->empty) { /* a down with nothing to undo: a no-op, left out */
+            migration_free(m);
+            ch->nmigs--;
+            c->nerrors--;
+            c->nempty_downs++;
+        }
     }
     layout_plan_free(&plan);
     return 0;
@@ -764,8 +787,8 @@ int corpus_set_preamble(Corpus *c, const char *path, Err *err)
 {
     size_t len = 0;
     char *why = NULL;
-    bool unreadable;
-    char *text = read_checked(path, -1, &len, &why, &unreadable);
+    bool unreadable, empty;
+    char *text = read_checked(path, -1, &len, &why, &unreadable, &empty);
     if (!text) {
         err_set(err, 2, "preamble: %s", why);
         free(why);
@@ -797,12 +820,8 @@ void corpus_free(Corpus *c)
     if (!c) return;
     for (size_t i = 0; i < c->nchains; i++) {
         Chain *ch = &c->chains[i];
-        for (size_t k = 0; k < ch->nmigs; k++) {
-            free(ch->migs[k].path);
-            free(ch->migs[k].error);
-            if (ch->migs[k].fd >= 0) close(ch->migs[k].fd);
-            statements_free(ch->migs[k].stmts, ch->migs[k].nstmts);
-        }
+        for (size_t k = 0; k < ch->nmigs; k++)
+            migration_free(&ch->migs[k]);
         free(ch->migs);
         free(ch->name);
         free(ch->note);

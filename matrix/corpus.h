@@ -44,6 +44,8 @@ typedef struct Migration {
     int fd;               /* the file opened by the parent (corpus_open_files), read
                              through it when split again; -1: read by path. Closed by
                              corpus_free */
+    bool empty;           /* no statement in it: an empty file, or only comments and
+                             whitespace (error says which) */
 } Migration;
 
 typedef struct Chain {
@@ -64,6 +66,8 @@ typedef struct Corpus {
     Statement *pre_stmts; /* the preamble split into statements (classified); owned */
     size_t npre_stmts;
     size_t nerrors;       /* migrations with an error */
+    size_t nempty_downs;  /* down migrations left out for having no statement (a no-op,
+                             not an error; an up migration with none is an error) */
     bool wrap_tx;         /* CorpusOpts.wrap_tx */
 } Corpus;
 
