@@ -50,7 +50,8 @@ static const char usage_text[] =
     "      --preamble FILE       SQL run, not traced, in each chain's database before its\n"
     "                            first statement (roles, extensions, a tool's own table);\n"
     "                            an error in it fails the job\n"
-    "      --stop-on-error       a failing statement ends its chain (default: go on)\n"
+    "      --stop-on-error       a failing statement ends its chain (default: go on); the\n"
+    "                            statements not run are counted apart from those traced\n"
     "      --statement-timeout MS  cancel a statement after MS milliseconds (60000)\n"
     "      --job-timeout S       kill a worker whose job runs longer (default 900)\n"
     "      --resume              finish the newest unfinished run of the store (killed,\n"
@@ -779,11 +780,15 @@ static int run_main(int argc, char **argv, long long resume_id)
     }
     if (resume_id > 0)
         printf("run %lld resumed: %zu jobs kept from before\n", run_id, resume_set.n);
+    char skipped_note[96] = "";
+    if (st.skipped)
+        snprintf(skipped_note, sizeof(skipped_note),
+                 ", %zu not run after a failure (--stop-on-error)", st.skipped);
     printf("run %lld: %zu chains x %d versions = %zu jobs%s%s: %zu ok, %zu failed%s; "
-           "%zu statements traced (%zu failed on the server) in %.1f s\n",
+           "%zu statements traced (%zu failed on the server)%s in %.1f s\n",
            run_id, corpus.nchains, versions.n, st.jobs_total, shard.n ? " of shard " : "",
            shard.n ? shard_spec : "", st.jobs_ok, st.jobs_failed,
-           st.retried ? " (retries: see above)" : "", st.traces, st.trace_errors,
+           st.retried ? " (retries: see above)" : "", st.traces, st.trace_errors, skipped_note,
            st.wall_ms / 1000.0);
     print_verdicts(store, run_id);
     long ci_failed = ci && !st.interrupted ? run_ci(store, run_id, max_risk, (int)min_version) : 0;

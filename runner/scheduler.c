@@ -48,7 +48,8 @@ typedef struct WorkerSlot {
     FILE *spool;           /* the TRACE records of the running job, as received: the
                               parent's memory does not grow with a chain's length;
                               written to the store in the job's transaction; owned */
-    size_t ntraces, nfailed; /* records spooled, of which statements that failed */
+    size_t ntraces, nfailed, nskipped; /* records spooled: statements traced, of them
+                              failed, and statements not run (skipped) */
     char *rec;             /* a record read back from the spool; owned */
     size_t reccap;
     char *server_version;  /* from HELLO; owned */
@@ -176,7 +177,7 @@ static void free_traces(WorkerSlot *w)
     if (w->spool)
         fclose(w->spool);
     w->spool = NULL;
-    w->ntraces = w->nfailed = 0;
+    w->ntraces = w->nfailed = w->nskipped = 0;
     free(w->rec);
     w->rec = NULL;
     w->reccap = 0;
@@ -284,6 +285,7 @@ static void finish_job(Sched *s, WorkerSlot *w, Job *j, bool ok, const char *rea
     if (w) {
         s->stats->trace_errors += w->nfailed;
         s->stats->traces += w->ntraces;
+        s->stats->skipped += w->nskipped;
         free_traces(w);
     }
     bool retry = !ok && j->attempts <= s->opts->retries && !sig_stop;
@@ -497,6 +499,7 @@ static int handle(Sched *s, WorkerSlot *w, const char *p, size_t n)
         wire_get_trace(&c, &t);
         wire_get_prediction(&c, &pred);
         bool failed = t.status == TRACE_ERROR || t.status == TRACE_TIMEOUT;
+        bool skipped = t.status == TRACE_SKIPPED;
         trace_free(&t);
         if (c.bad)
             return -1;
@@ -505,7 +508,10 @@ static int handle(Sched *s, WorkerSlot *w, const char *p, size_t n)
             stop_recording(s, &err);
             return 0;
         }
-        w->ntraces++;
+        if (skipped)
+            w->nskipped++;
+        else
+            w->ntraces++;
         w->nfailed += failed;
         break;
     }

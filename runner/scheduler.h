@@ -40,7 +40,8 @@ typedef struct SchedOpts {
 
 typedef struct SchedStats {
     size_t jobs_total, jobs_ok, jobs_failed, retried;
-    size_t traces, trace_errors;
+    size_t traces, trace_errors; /* statements traced (ran), of which failed on the server */
+    size_t skipped;             /* statements not run: after a failure with --stop-on-error */
     double wall_ms;
     bool interrupted;           /* SIGINT/SIGTERM arrived */
     int signal;                 /* which one */
