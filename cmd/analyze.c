@@ -89,13 +89,11 @@ static void text_statement(Buf *out, const Migration *m, const Statement *st, co
         while (j + 1 < vs->n && vs->v[j + 1] == vs->v[j] + 1 &&
                pred_eq(have[i], &p[i], have[j + 1], &p[j + 1]))
             j++;
-        char range[16];
-        if (j > i)
-            snprintf(range, sizeof(range), "%d-%d", vs->v[i], vs->v[j]);
-        else
-            snprintf(range, sizeof(range), "%d", vs->v[i]);
+        Buf range;
+        buf_init(&range);
+        versions_ranges(&vs->v[i], (size_t)(j - i + 1), &range);
         if (!have[i]) {
-            buf_printf(out, "    %-6s %s\n", range, "unpredicted: no row in the lock table");
+            buf_printf(out, "    %-6s %s\n", range.data, "unpredicted: no row in the lock table");
         } else {
             Buf o;
             buf_init(&o);
@@ -105,11 +103,12 @@ static void text_statement(Buf *out, const Migration *m, const Statement *st, co
             if (p[i].others[0] >= 0 || p[i].others[1] >= 0) others_text(p[i].others, &o);
             while (o.len && o.data[o.len - 1] == ' ')
                 o.data[--o.len] = '\0';
-            buf_printf(out, "    %-6s %-24s %-8s %-s%s%s\n", range, locktable_mode_name(p[i].mode),
+            buf_printf(out, "    %-6s %-24s %-8s %-s%s%s\n", range.data, locktable_mode_name(p[i].mode),
                        locktable_risk_name(p[i].risk), o.data ? o.data : "",
                        o.len && p[i].note && *p[i].note ? "; " : "", p[i].note ? p[i].note : "");
             buf_free(&o);
         }
+        buf_free(&range);
         i = j + 1;
     }
 }
@@ -208,12 +207,11 @@ static size_t ci_statement(Buf *msgs, const Migration *m, const Statement *st, c
             if (strcmp(cur.data, next.data) != 0) break;
             j++;
         }
-        char range[32];
-        if (j > i)
-            snprintf(range, sizeof(range), "%d-%d", vs->v[i], vs->v[j]);
-        else
-            snprintf(range, sizeof(range), "%d", vs->v[i]);
-        locktable_ci_line(msgs, m->path, st->line, st->sql, range, cur.data);
+        Buf range;
+        buf_init(&range);
+        versions_ranges(&vs->v[i], (size_t)(j - i + 1), &range);
+        locktable_ci_line(msgs, m->path, st->line, st->sql, range.data, cur.data);
+        buf_free(&range);
         buf_putc(msgs, '\n');
         n += (size_t)(j - i + 1);
         i = j + 1;
@@ -253,8 +251,8 @@ int cmd_analyze(int argc, char **argv)
         case OPT_MAX_RISK:
             if ((max_risk = locktable_risk_parse(optarg)) < 0)
                 return cmd_fail(EXIT_USAGE,
-                                "unknown risk level \"%s\" (safe, low, medium, high, critical)",
-                                optarg);
+                                "unknown risk level \"%s\" (%s)", optarg,
+                                locktable_risk_names());
             ci = true;
             break;
         case OPT_EACH:

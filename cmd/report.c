@@ -194,8 +194,8 @@ int cmd_report(int argc, char **argv)
             opts.max_risk = locktable_risk_parse(optarg);
             if (opts.max_risk < 0)
                 return cmd_fail(EXIT_USAGE,
-                                "unknown risk level \"%s\"\nhint: safe, low, medium, high, critical",
-                                optarg);
+                                "unknown risk level \"%s\" (%s)", optarg,
+                                locktable_risk_names());
             break;
         case OPT_MIN_VERSION: {
             char *end;

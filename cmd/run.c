@@ -321,13 +321,12 @@ static long run_ci(Store *store, long long run_id, int max_risk, int min_version
                     break;
                 w++;
             }
-            char range[32];
-            if (w > v)
-                snprintf(range, sizeof(range), "%d-%d", rv->versions[v], rv->versions[w]);
-            else
-                snprintf(range, sizeof(range), "%d", rv->versions[v]);
+            Buf range;
+            buf_init(&range);
+            versions_ranges(&rv->versions[v], w - v + 1, &range);
             buf_reset(&line);
-            locktable_ci_line(&line, st->migration, st->line, st->sql, range, cur.data);
+            locktable_ci_line(&line, st->migration, st->line, st->sql, range.data, cur.data);
+            buf_free(&range);
             fprintf(stderr, "%s\n", line.data);
             nfail += (long)(w - v + 1);
             v = w + 1;
@@ -561,8 +560,8 @@ static int run_main(int argc, char **argv, long long resume_id)
             if ((max_risk = locktable_risk_parse(optarg)) < 0) {
                 free(pg_bins);
                 return cmd_fail(EXIT_USAGE,
-                                "unknown risk level \"%s\" (safe, low, medium, high, critical)",
-                                optarg);
+                                "unknown risk level \"%s\" (%s)", optarg,
+                                locktable_risk_names());
             }
             ci = true;
             break;

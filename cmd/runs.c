@@ -12,6 +12,7 @@
 
 #include "cmd/cmd.h"
 #include "common/json.h"
+#include "matrix/versions.h"
 #include "report/render.h"
 #include "report/runview.h"
 #include "store/store.h"
@@ -30,8 +31,8 @@ static void usage(FILE *f)
             progname, STORE_DEFAULT_PATH);
 }
 
-/* "10,11,12,14" as "10-12,14". */
-static void versions_ranges(const char *list, Buf *b)
+/* A stored list "10,11,12,14" as versions_ranges shows it: "10-12,14". */
+static void stored_versions(const char *list, Buf *b)
 {
     int v[64], n = 0;
     for (const char *p = list; p && *p && n < (int)ARRAY_LEN(v);) {
@@ -44,15 +45,7 @@ static void versions_ranges(const char *list, Buf *b)
         v[n++] = (int)x;
         p = end;
     }
-    for (int i = 0; i < n;) {
-        int j = i;
-        while (j + 1 < n && v[j + 1] == v[j] + 1)
-            j++;
-        buf_printf(b, "%s%d", i ? "," : "", v[i]);
-        if (j > i)
-            buf_printf(b, "%s%d", j == i + 1 ? "," : "-", v[j]);
-        i = j + 1;
-    }
+    versions_ranges(v, (size_t)n, b);
 }
 
 static void duration(double s, char *out, size_t n)
@@ -76,7 +69,7 @@ static void print_text(const RunSummary *runs, size_t n, Buf *out)
         Buf vs, jobs;
         buf_init(&vs);
         buf_init(&jobs);
-        versions_ranges(r->versions, &vs);
+        stored_versions(r->versions, &vs);
         buf_printf(&jobs, "%lld/%lld", r->jobs_ok, r->jobs_failed);
         char d[32];
         duration(r->duration_s, d, sizeof(d));

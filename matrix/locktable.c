@@ -74,6 +74,16 @@ const char *locktable_risk_name(LtRisk r)
     return (unsigned)r < ARRAY_LEN(risk_names) ? risk_names[r] : "?";
 }
 
+const char *locktable_risk_names(void)
+{
+    static char list[64];
+    if (!list[0])
+        for (size_t i = 0; i < ARRAY_LEN(risk_names); i++)
+            snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+                     risk_names[i]);
+    return list;
+}
+
 int locktable_risk_parse(const char *name)
 {
     for (size_t i = 0; name && i < ARRAY_LEN(risk_names); i++)
@@ -249,7 +259,7 @@ static int parse_row(char **f, LtRow *r, const char *name, int line, Err *err)
         return FAIL("invalid other lock \"%s\" (role:Mode, role referenced or other)", name, line,
                     bad ? bad : f[6]);
     if ((v = locktable_risk_parse(f[7])) < 0)
-        return FAIL("unknown risk \"%s\" (safe, low, medium, high, critical)", name, line, f[7]);
+        return FAIL("unknown risk \"%s\" (%s)", name, line, f[7], locktable_risk_names());
     r->risk = (LtRisk)v;
     r->note = xstrdup(f[8]);
 #undef FAIL

@@ -77,6 +77,7 @@ const char *locktable_mode_name(int rank);  /* "AccessExclusiveLock"; "-" for -1
 int locktable_mode_rank(const char *name);  /* 0..7; -1 for "-"; -2 when unknown */
 const char *locktable_risk_name(LtRisk r);  /* "safe" ... "critical" */
 int locktable_risk_parse(const char *name); /* LtRisk, -1 when unknown; "none" = safe */
+const char *locktable_risk_names(void);     /* "safe, low, medium, high, critical"; static */
 const char *locktable_tri_name(LtTri t);    /* "yes", "no", "depends" */
 const char *locktable_role_name(int role);  /* "referenced", "other" */
 

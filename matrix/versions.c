@@ -98,6 +98,19 @@ bool versions_has(const VersionSet *s, int major)
     return false;
 }
 
+void versions_ranges(const int *majors, size_t n, Buf *b)
+{
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && majors[j + 1] == majors[j] + 1)
+            j++;
+        buf_printf(b, "%s%d", i ? "," : "", majors[i]);
+        if (j > i)
+            buf_printf(b, "-%d", majors[j]);
+        i = j + 1;
+    }
+}
+
 void versions_format(const VersionSet *s, Buf *b)
 {
     for (int i = 0; i < s->n; i++)

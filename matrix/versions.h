@@ -18,7 +18,11 @@ typedef struct VersionSet {
 
 int versions_parse(const char *spec, VersionSet *out, Err *err);
 bool versions_has(const VersionSet *s, int major);
-/* "10,11,12" into b */
+/* "10,11,12" into b: every version, as a spec versions_parse reads and the
+ * store keeps (runs.versions) */
 void versions_format(const VersionSet *s, Buf *b);
+/* majors (ascending) into b as ranges of consecutive numbers, the one way
+ * every output shows a list of versions: "10-12,14", "10-11", "10,17" */
+void versions_ranges(const int *majors, size_t n, Buf *b);
 
 #endif

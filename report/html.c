@@ -111,7 +111,7 @@ static void meta(Buf *out, const RunView *rv)
     Buf vs;
     buf_init(&vs);
     buf_puts(&vs, "");
-    render_versions(rv->versions, rv->nversions, &vs);
+    versions_ranges(rv->versions, rv->nversions, &vs);
     buf_puts(out, "<p class=\"meta\">");
     h(out, rv->status);
     buf_puts(out, " &middot; started ");

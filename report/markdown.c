@@ -64,7 +64,7 @@ static void header(Buf *out, const RunView *rv)
     Buf vs;
     buf_init(&vs);
     buf_puts(&vs, "");
-    render_versions(rv->versions, rv->nversions, &vs);
+    versions_ranges(rv->versions, rv->nversions, &vs);
     buf_printf(out, "## lockmatrix run %lld\n\n", rv->id);
     buf_puts(out, "Status ");
     render_md(out, rv->status);

@@ -162,18 +162,6 @@ void render_result_title(const RvResult *r, const char *target, Buf *out)
 
 /* ---- versions and explanations --------------------------------------------- */
 
-void render_versions(const int *majors, size_t n, Buf *out)
-{
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j + 1 < n && majors[j + 1] == majors[j] + 1)
-            j++;
-        buf_printf(out, "%s%d", i ? "," : "", majors[i]);
-        if (j > i)
-            buf_printf(out, "-%d", majors[j]);
-        i = j + 1;
-    }
-}
 
 /* What one version did, for the explanation: of one statement, or of a class. */
 typedef struct Obs {
@@ -356,7 +344,7 @@ static bool explain_obs(const Obs *o, size_t n, Buf *out)
                 done[k] = true;
             }
         buf_printf(out, "%s%s on ", any ? "; " : "", labels[i]);
-        render_versions(majors, m, out);
+        versions_ranges(majors, m, out);
         any = true;
     }
     for (size_t i = 0; i < n; i++)

@@ -9,6 +9,7 @@
 #define LM_RENDER_H
 
 #include "common/util.h"
+#include "matrix/versions.h"
 #include "report/runview.h"
 
 /* ---- options every renderer takes -------------------------------------- */
@@ -72,9 +73,6 @@ bool render_scanned(const RvResult *r);
 void render_result_title(const RvResult *r, const char *target, Buf *out);
 
 /* ---- version lists and explanations -------------------------------------- */
-/* majors (ascending) as ranges of consecutive numbers: "10-12,14". */
-void render_versions(const int *majors, size_t n, Buf *out);
-
 /* The one-line explanation of how the versions of st differ, computed from the
  * observations: "rewrites users on 10; metadata-only on 11-17", "ShareLock on
  * 10-11; ShareUpdateExclusiveLock on 12-17", "error 42601 on 10-13; ok on

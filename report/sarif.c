@@ -97,7 +97,7 @@ static void grouped(const RunView *rv, char **labels, Buf *out)
                 done[k] = true;
             }
         buf_printf(out, "%s%s on ", out->len ? "; " : "", labels[i]);
-        render_versions(majors, m, out);
+        versions_ranges(majors, m, out);
     }
     free(majors);
     free(done);

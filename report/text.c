@@ -103,7 +103,7 @@ static void header(Out *t, const RunView *rv)
 {
     Buf vs;
     buf_init(&vs);
-    render_versions(rv->versions, rv->nversions, &vs);
+    versions_ranges(rv->versions, rv->nversions, &vs);
     sgr_on(t, "1");
     buf_printf(t->b, "lockmatrix run %lld", rv->id);
     sgr_off(t, "1");
@@ -208,7 +208,7 @@ static void errors(Out *t, const RunView *rv, const RvStatement *x)
         buf_printf(&line, "%s ", strcmp(r->status, "timeout") == 0 ? "timeout" : "error");
         render_clean(&line, r->sqlstate, true);
         buf_puts(&line, " on ");
-        render_versions(majors, n, &line);
+        versions_ranges(majors, n, &line);
         buf_puts(&line, ": ");
         render_clean(&line, r->message, true);
         /* the DETAIL and HINT lines of what the server said */
@@ -428,7 +428,7 @@ static void diff_header(Out *t, const RunDiff *d)
     Buf vs;
     buf_init(&vs);
     buf_puts(&vs, "");
-    render_versions(d->majors, d->nmajors, &vs);
+    versions_ranges(d->majors, d->nmajors, &vs);
     buf_printf(t->b, "compared on %s: %zu statements matched, %zu new, %zu gone\n",
                d->nmajors ? vs.data : "no common version", d->matched, d->nnew, d->ngone);
     buf_free(&vs);

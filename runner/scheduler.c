@@ -193,14 +193,41 @@ static void stop_recording(Sched *s, const Err *err)
     s->store_failed = true;
 }
 
-/* Appends a TRACE record (p, n bytes, type included) to the job's spool. */
+/* A new spool: an unlinked file in $TMPDIR (else /tmp), NULL with errno. */
+static FILE *spool_new(const char *dir)
+{
+    Buf path;
+    buf_init(&path);
+    buf_printf(&path, "%s/lockmatrix-spool.XXXXXX", dir);
+    int fd = mkostemp(path.data, O_CLOEXEC);
+    if (fd < 0) {
+        buf_free(&path);
+        return NULL;
+    }
+    unlink(path.data);
+    buf_free(&path);
+    FILE *f = fdopen(fd, "w+b");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    return f;
+}
+
+/* Appends a TRACE record (p, n bytes, type included) to the job's spool. A
+ * spool that cannot be made, written or read back is the environment's
+ * failure (exit 3), as a store that cannot be written. */
 static int spool_put(WorkerSlot *w, const char *p, size_t n, Err *err)
 {
-    if (!w->spool && !(w->spool = tmpfile()))
-        return err_set(err, 1, "could not make a spool file for traces: %s", strerror(errno));
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir) dir = "/tmp";
+    if (!w->spool && !(w->spool = spool_new(dir)))
+        return err_set(err, 3, "could not make a spool file for traces in \"%s\": %s", dir,
+                       strerror(errno));
     uint32_t len = (uint32_t)n;
     if (fwrite(&len, sizeof(len), 1, w->spool) != 1 || fwrite(p, 1, n, w->spool) != n)
-        return err_set(err, 1, "could not write the spool file of traces: %s", strerror(errno));
+        return err_set(err, 3, "could not write the spool file of traces: %s", strerror(errno));
     return 0;
 }
 
@@ -219,21 +246,21 @@ static int spool_next(void *ctx, Trace *t, const StorePrediction **pred, Err *er
     uint32_t len;
     if (!w->spool || fread(&len, sizeof(len), 1, w->spool) != 1) {
         if (w->spool && ferror(w->spool))
-            return err_set(err, 1, "could not read the spool file of traces: %s", strerror(errno));
+            return err_set(err, 3, "could not read the spool file of traces: %s", strerror(errno));
         return 0;
     }
     if (len > WIRE_MAX_RECORD)
-        return err_set(err, 1, "the spool file of traces is corrupt");
+        return err_set(err, 3, "the spool file of traces is corrupt");
     grow_array((void **)&w->rec, 1, &w->reccap, len);
     if (fread(w->rec, 1, len, w->spool) != len)
-        return err_set(err, 1, "the spool file of traces is truncated");
+        return err_set(err, 3, "the spool file of traces is truncated");
     WireCursor c;
     wire_cursor(&c, w->rec, len);
     wire_get_trace(&c, t);
     wire_get_prediction(&c, &r->pred);
     if (c.bad) {
         trace_free(t);
-        return err_set(err, 1, "a spooled trace record is corrupt");
+        return err_set(err, 3, "a spooled trace record is corrupt");
     }
     *pred = r->with_predictions ? &r->pred : NULL;
     return 1;
@@ -274,7 +301,7 @@ static void finish_job(Sched *s, WorkerSlot *w, Job *j, bool ok, const char *rea
     SpoolReader sr = {.w = w, .with_predictions = s->opts->locktable != NULL};
     Err err = {0};
     if (w && w->spool && fseek(w->spool, 0, SEEK_SET) != 0)
-        err_set(&err, 1, "could not read the spool file of traces: %s", strerror(errno));
+        err_set(&err, 3, "could not read the spool file of traces: %s", strerror(errno));
     if (w) {
         jr.next = spool_next;
         jr.next_ctx = &sr;

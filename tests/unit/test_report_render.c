@@ -203,26 +203,6 @@ static long long write_run(Store *s, char variant, const char *v12, const char *
 static void test_helpers(void)
 {
     static const struct {
-        int v[8];
-        size_t n;
-        const char *want;
-    } ranges[] = {
-        {{10, 11, 12, 13, 14, 15, 16, 17}, 8, "10-17"},
-        {{10}, 1, "10"},
-        {{10, 11}, 2, "10-11"},
-        {{10, 12, 13, 15}, 4, "10,12-13,15"},
-        {{0}, 0, ""},
-    };
-    for (size_t i = 0; i < ARRAY_LEN(ranges); i++) {
-        Buf b;
-        buf_init(&b);
-        buf_puts(&b, "");
-        render_versions(ranges[i].v, ranges[i].n, &b);
-        CHECK_STR(b.data, ranges[i].want, "versions %zu", i);
-        buf_free(&b);
-    }
-
-    static const struct {
         const char *in;
         bool collapse;
         const char *clean, *html, *md;

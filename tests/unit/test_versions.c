@@ -65,6 +65,26 @@ int main(void)
         }
     }
 
+    static const struct {
+        int v[8];
+        size_t n;
+        const char *want;
+    } ranges[] = {
+        {{10, 11, 12, 13, 14, 15, 16, 17}, 8, "10-17"},
+        {{10}, 1, "10"},
+        {{10, 11}, 2, "10-11"},
+        {{10, 12, 13, 15}, 4, "10,12-13,15"},
+        {{0}, 0, ""},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(ranges); i++) {
+        Buf b;
+        buf_init(&b);
+        buf_puts(&b, "");
+        versions_ranges(ranges[i].v, ranges[i].n, &b);
+        CHECK_STR(b.data, ranges[i].want, "versions %zu", i);
+        buf_free(&b);
+    }
+
     VersionSet s;
     Err err = {0};
     CHECK(versions_parse("10,12-14", &s, &err) == 0, "parse");
