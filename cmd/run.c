@@ -69,8 +69,10 @@ static const char usage_text[] =
     "                            (chain x version), balanced by statements; combine the\n"
     "                            stores of all N with 'lockmatrix merge'\n"
     "      --against last|ID     after the run, compare with the previous run of the same\n"
-    "                            corpus (and shard) in the store, or run ID: exit 1 when an\n"
-    "                            observation changed, each change on stderr\n"
+    "                            corpus paths (and shard) in the store, or run ID: exit 1\n"
+    "                            when an observation of a statement both have changed, each\n"
+    "                            change on stderr; migrations added or removed and\n"
+    "                            statements new or gone on stdout, not counted\n"
     "  -q, --quiet               no progress line\n"
     "  -h, --help                this help\n"
     "\n"
@@ -415,16 +417,46 @@ static long run_against(Store *store, long long run_id, long long against)
         render_clean(&why, c->before ? c->before : "", true);
         buf_puts(&why, " -> ");
         render_clean(&why, c->after ? c->after : "", true);
+        if (diff_says_what(c)) {
+            buf_puts(&why, " (");
+            render_clean(&why, c->what, true);
+            buf_putc(&why, ')');
+        }
         buf_reset(&line);
         locktable_ci_line(&line, st->migration, st->line, st->sql, ver, why.data);
         fprintf(stderr, "%s\n", line.data);
         buf_free(&why);
     }
+    /* changes of the corpus, apart: they do not count */
+    for (size_t i = 0; i < d->nmigs; i++) {
+        buf_reset(&line);
+        buf_puts(&line, "");
+        render_clean(&line, d->migs[i].path, true);
+        printf("against: migration %s: %s (%zu statements)\n",
+               d->migs[i].added ? "added" : "removed", line.data, d->migs[i].nstmts);
+    }
+    for (size_t i = 0; i < d->nchanges; i++) {
+        const DiffChange *c = &d->changes[i];
+        if (c->kind != DIFF_NEW && c->kind != DIFF_GONE)
+            continue;
+        const RvStatement *st = diff_stmt(c);
+        buf_reset(&line);
+        buf_puts(&line, "");
+        render_clean(&line, st->migration ? st->migration : "?", true);
+        buf_printf(&line, ":%d: \"", st->line);
+        locktable_shorten(st->sql, 60, &line);
+        printf("against: %s statement: %s\"\n", c->kind == DIFF_NEW ? "new" : "gone", line.data);
+    }
     buf_free(&line);
     long n = (long)d->nregressions;
     printf("against run %lld: %zu statements compared, %zu changes of observed behaviour "
-           "(%zu new, %zu gone, %zu seen only through sampled captures: not counted)\n",
-           against, d->matched, d->nregressions, d->nnew, d->ngone, d->nsampled);
+           "(migrations: %zu added, %zu removed; statements: %zu new, %zu gone; %zu seen only "
+           "through sampled captures: not counted",
+           against, d->matched, d->nregressions, d->nmig_added, d->nmig_removed, d->nnew, d->ngone,
+           d->nsampled);
+    if (d->nuncompared)
+        printf("; %zu results not compared: their job was in one run only", d->nuncompared);
+    printf(")\n");
     diff_free(d);
     runview_free(a);
     runview_free(b);

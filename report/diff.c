@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "matrix/corpus.h"
+
 static const char *const kind_names[] = {"status", "lock_mode", "lock_set", "rewrite",
                                          "scan",   "new",       "gone"};
 
@@ -16,6 +18,11 @@ const char *diff_kind_name(DiffKind k)
 
 const RvStatement *diff_stmt(const DiffChange *c) { return c->b ? c->b : c->a; }
 
+bool diff_says_what(const DiffChange *c)
+{
+    return c->what && (c->kind == DIFF_LOCK_SET || c->kind == DIFF_REWRITE || c->kind == DIFF_SCAN);
+}
+
 bool diff_server_changed(const DiffServer *s)
 {
     if (!s->a || !s->b)
@@ -23,10 +30,15 @@ bool diff_server_changed(const DiffServer *s)
     return strcmp(s->a, s->b) != 0;
 }
 
+static int strcmp_p_const(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* ---- matching ------------------------------------------------------------------ */
 
 typedef struct Key {
-    char *key;  /* path \x1f fingerprint (or "sql:" text); owned */
+    char *key;  /* path \x1f text (comments left out, whitespace runs as one space); owned */
     size_t i;   /* statement index in its view */
 } Key;
 
@@ -37,17 +49,35 @@ static int key_cmp(const void *x, const void *y)
     return c ? c : (a->i > b->i) - (a->i < b->i);
 }
 
+/* "path\x1f" then sql without comments, every run of white space one space,
+ * none at either end. */
+static char *stmt_key(const RvStatement *x)
+{
+    char *plain = corpus_sql_uncommented(x->sql ? x->sql : "");
+    Buf b;
+    buf_init(&b);
+    buf_printf(&b, "%s\x1f", x->migration ? x->migration : "");
+    bool space = false;
+    for (const char *p = plain; *p; p++) {
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v') {
+            space = true;
+            continue;
+        }
+        if (space && b.data[b.len - 1] != '\x1f')
+            buf_putc(&b, ' ');
+        space = false;
+        buf_putc(&b, *p);
+    }
+    free(plain);
+    return buf_steal(&b);
+}
+
 static Key *keys_of(const RunView *rv)
 {
     Key *k = xmalloc((rv->nstmts ? rv->nstmts : 1) * sizeof(Key));
     for (size_t i = 0; i < rv->nstmts; i++) {
-        const RvStatement *x = &rv->stmts[i];
         k[i].i = i;
-        if (x->fingerprint)
-            k[i].key = xasprintf("%s\x1f%s", x->migration ? x->migration : "", x->fingerprint);
-        else
-            k[i].key = xasprintf("%s\x1fsql:%s", x->migration ? x->migration : "",
-                                 x->sql ? x->sql : "");
+        k[i].key = stmt_key(&rv->stmts[i]);
     }
     qsort(k, rv->nstmts, sizeof(Key), key_cmp);
     return k;
@@ -58,6 +88,29 @@ static void keys_free(Key *k, size_t n)
     for (size_t i = 0; i < n; i++)
         free(k[i].key);
     free(k);
+}
+
+/* The migration paths of a view's statements, sorted, distinct; the strings
+ * point into the view. free() the array. */
+static const char **paths_of(const RunView *rv, size_t *n)
+{
+    const char **p = xmalloc((rv->nstmts ? rv->nstmts : 1) * sizeof(char *));
+    size_t k = 0;
+    for (size_t i = 0; i < rv->nstmts; i++)
+        p[k++] = rv->stmts[i].migration ? rv->stmts[i].migration : "";
+    qsort(p, k, sizeof(char *), strcmp_p_const);
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++)
+        if (!m || strcmp(p[m - 1], p[i]) != 0)
+            p[m++] = p[i];
+    *n = m;
+    return p;
+}
+
+static bool has_path(const char **paths, size_t n, const char *path)
+{
+    const char *key = path ? path : "";
+    return n && bsearch(&key, paths, n, sizeof(char *), strcmp_p_const) != NULL;
 }
 
 /* ---- observations -------------------------------------------------------------- */
@@ -227,6 +280,56 @@ static char *set_join(const StrSet *s)
     return buf_steal(&out);
 }
 
+/* ---- what changed, in words --------------------------------------------------- */
+
+/* The role a result's locks give relation rel ("index"), NULL when none. */
+static const char *role_of(const RvResult *r, const char *rel)
+{
+    for (size_t i = 0; i < r->nlocks; i++)
+        if (r->locks[i].relation && r->locks[i].role && strcmp(r->locks[i].relation, rel) == 0)
+            return r->locks[i].role;
+    for (size_t i = 0; i < r->nrequested; i++)
+        if (r->requested[i].relation && r->requested[i].role &&
+            strcmp(r->requested[i].relation, rel) == 0)
+            return r->requested[i].role;
+    return NULL;
+}
+
+/* "now VERB x, y; no longer VERB z": the members of b not in a, then of a not
+ * in b; with roles from the results ("index t_v_idx") when ra and rb are given. */
+static char *set_words(const StrSet *a, const StrSet *b, const char *verb, const RvResult *ra,
+                       const RvResult *rb)
+{
+    Buf out;
+    buf_init(&out);
+    for (int side = 0; side < 2; side++) {
+        const StrSet *x = side ? a : b, *y = side ? b : a;
+        const RvResult *rx = side ? ra : rb;
+        size_t n = 0;
+        for (size_t i = 0, k = 0; i < x->n; i++) {
+            while (k < y->n && strcmp(y->v[k], x->v[i]) < 0)
+                k++;
+            if (k < y->n && strcmp(y->v[k], x->v[i]) == 0)
+                continue;
+            if (n++ == 0)
+                buf_printf(&out, "%s%s%s ", out.len ? "; " : "", side ? "no longer " : "now ", verb);
+            else
+                buf_puts(&out, ", ");
+            if (strcmp(x->v[i], "pg_toast") == 0) {
+                buf_puts(&out, "the TOAST table");
+                continue;
+            }
+            const char *role = rx ? role_of(rx, x->v[i]) : NULL;
+            if (role)
+                buf_printf(&out, "%s ", role);
+            buf_puts(&out, x->v[i]);
+        }
+    }
+    if (!out.len)
+        buf_puts(&out, "the same");
+    return buf_steal(&out);
+}
+
 /* ---- the diff -------------------------------------------------------------------- */
 
 typedef struct Builder {
@@ -235,18 +338,20 @@ typedef struct Builder {
     const ReportOpts *opts;
 } Builder;
 
+/* Takes before, after and what. */
 static void add(Builder *bd, DiffKind kind, const RvStatement *a, const RvStatement *b, int major,
-                bool sampled, char *before, char *after)
+                bool sampled, char *before, char *after, char *what)
 {
     if (bd->opts && bd->opts->only_version_specific &&
         !((a && a->version_specific) || (b && b->version_specific))) {
         free(before);
         free(after);
+        free(what);
         return;
     }
     DiffChange *c = ARRAY_PUSH(bd->d->changes, bd->d->nchanges, bd->cap);
     *c = (DiffChange){.kind = kind, .a = a, .b = b, .major = major, .before = before,
-                      .after = after, .sampled = sampled,
+                      .after = after, .what = what, .sampled = sampled,
                       .regression = kind != DIFF_NEW && kind != DIFF_GONE && !sampled};
     if (c->regression)
         bd->d->nregressions++;
@@ -311,33 +416,39 @@ static void compare_result(Builder *bd, const RvStatement *a, const RvStatement 
 {
     bool sm = sampled_capture(ra) || sampled_capture(rb);
     if (!status_same(ra, rb)) {
-        add(bd, DIFF_STATUS, a, b, major, sm && !skipped(ra) && !skipped(rb), status_text(ra),
-            status_text(rb));
+        char *x = status_text(ra), *y = status_text(rb);
+        add(bd, DIFF_STATUS, a, b, major, sm && !skipped(ra) && !skipped(rb), x, y,
+            xasprintf("now %s (was %s)", y, x));
         return;
     }
     if (skipped(ra))
         return;
     if (ra->target_rank != rb->target_rank) {
         const char *x = runview_lock_name(ra->target_rank), *y = runview_lock_name(rb->target_rank);
-        add(bd, DIFF_LOCK_MODE, a, b, major, sm, xstrdup(x ? x : "none"), xstrdup(y ? y : "none"));
+        add(bd, DIFF_LOCK_MODE, a, b, major, sm, xstrdup(x ? x : "none"), xstrdup(y ? y : "none"),
+            xasprintf("the strongest lock on the target is now %s (was %s)", y ? y : "none",
+                      x ? x : "none"));
     } else if (!locks_identical(ra, rb)) {
         StrSet la = lock_set(ra), lb = lock_set(rb);
         if (!set_eq(&la, &lb))
-            add(bd, DIFF_LOCK_SET, a, b, major, sm, set_minus(&la, &lb), set_minus(&lb, &la));
+            add(bd, DIFF_LOCK_SET, a, b, major, sm, set_minus(&la, &lb), set_minus(&lb, &la),
+                set_words(&la, &lb, "takes", NULL, NULL));
         set_free(&la);
         set_free(&lb);
     }
     if (!rewrites_identical(ra, rb)) {
         StrSet wa = rewrite_set(ra), wb = rewrite_set(rb);
         if (!set_eq(&wa, &wb))
-            add(bd, DIFF_REWRITE, a, b, major, sm, set_join(&wa), set_join(&wb));
+            add(bd, DIFF_REWRITE, a, b, major, sm, set_join(&wa), set_join(&wb),
+                set_words(&wa, &wb, "rewrites", ra, rb));
         set_free(&wa);
         set_free(&wb);
     }
     if (!scans_identical(ra, rb)) {
         StrSet sa = scan_set(ra), sb = scan_set(rb);
         if (!set_eq(&sa, &sb))
-            add(bd, DIFF_SCAN, a, b, major, sm, set_join(&sa), set_join(&sb));
+            add(bd, DIFF_SCAN, a, b, major, sm, set_join(&sa), set_join(&sb),
+                set_words(&sa, &sb, "scans", ra, rb));
         set_free(&sa);
         set_free(&sb);
     }
@@ -381,6 +492,29 @@ static void servers(RunDiff *d)
     }
 }
 
+/* The migrations of from (paths sorted in fp) that other (op) has not: listed
+ * once each, in from's order, with their statement counts. */
+static void migs_only(RunDiff *d, size_t *cap, const RunView *from, const char **op, size_t on,
+                      bool added)
+{
+    for (size_t i = 0; i < from->nstmts;) {
+        const char *path = from->stmts[i].migration ? from->stmts[i].migration : "";
+        size_t j = i;
+        while (j < from->nstmts &&
+               strcmp(from->stmts[j].migration ? from->stmts[j].migration : "", path) == 0)
+            j++;
+        if (!has_path(op, on, path)) {
+            *ARRAY_PUSH(d->migs, d->nmigs, *cap) =
+                (DiffMigration){.path = path, .added = added, .nstmts = j - i};
+            if (added)
+                d->nmig_added++;
+            else
+                d->nmig_removed++;
+        }
+        i = j;
+    }
+}
+
 RunDiff *diff_runs(const RunView *a, const RunView *b, const ReportOpts *opts)
 {
     RunDiff *d = xcalloc(1, sizeof(*d));
@@ -388,6 +522,11 @@ RunDiff *diff_runs(const RunView *a, const RunView *b, const ReportOpts *opts)
     d->b = b;
     servers(d);
     Builder bd = {.d = d, .opts = opts};
+
+    size_t npa, npb, mcap = 0;
+    const char **pa = paths_of(a, &npa), **pb = paths_of(b, &npb);
+    migs_only(d, &mcap, b, pa, npa, true);
+    migs_only(d, &mcap, a, pb, npb, false);
 
     Key *ka = keys_of(a), *kb = keys_of(b);
     long *match_b = xmalloc((b->nstmts ? b->nstmts : 1) * sizeof(long)); /* b -> a, -1 */
@@ -412,21 +551,29 @@ RunDiff *diff_runs(const RunView *a, const RunView *b, const ReportOpts *opts)
     for (size_t i = 0; i < b->nstmts; i++) {
         const RvStatement *sb = &b->stmts[i];
         if (match_b[i] < 0) {
-            add(&bd, DIFF_NEW, NULL, sb, 0, false, NULL, NULL);
+            if (has_path(pa, npa, sb->migration)) /* else its migration is listed as added */
+                add(&bd, DIFF_NEW, NULL, sb, 0, false, NULL, NULL, NULL);
             continue;
         }
         const RvStatement *sa = &a->stmts[match_b[i]];
         d->matched++;
-        for (size_t v = 0; v < d->nmajors; v++)
-            compare_result(&bd, sa, sb, d->majors[v], runview_result(a, sa, d->majors[v]),
-                           runview_result(b, sb, d->majors[v]));
+        for (size_t v = 0; v < d->nmajors; v++) {
+            int m = d->majors[v];
+            if (!runview_job(a, sa->chain, m) != !runview_job(b, sb->chain, m)) {
+                d->nuncompared++;
+                continue;
+            }
+            compare_result(&bd, sa, sb, m, runview_result(a, sa, m), runview_result(b, sb, m));
+        }
     }
     for (size_t i = 0; i < a->nstmts; i++)
-        if (!used_a[i])
-            add(&bd, DIFF_GONE, &a->stmts[i], NULL, 0, false, NULL, NULL);
+        if (!used_a[i] && has_path(pb, npb, a->stmts[i].migration))
+            add(&bd, DIFF_GONE, &a->stmts[i], NULL, 0, false, NULL, NULL, NULL);
 
     keys_free(ka, a->nstmts);
     keys_free(kb, b->nstmts);
+    free(pa);
+    free(pb);
     free(match_b);
     free(used_a);
     return d;
@@ -439,8 +586,10 @@ void diff_free(RunDiff *d)
     for (size_t i = 0; i < d->nchanges; i++) {
         free(d->changes[i].before);
         free(d->changes[i].after);
+        free(d->changes[i].what);
     }
     free(d->changes);
+    free(d->migs);
     free(d->majors);
     free(d->servers);
     free(d);

@@ -313,8 +313,9 @@ void report_html_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         h(out, s->b ? s->b : "none");
         buf_puts(out, "</td></tr>\n");
     }
-    buf_printf(out, "</tbody></table>\n<p>%zu statements matched, %zu new, %zu gone. ", d->matched,
-               d->nnew, d->ngone);
+    buf_printf(out, "</tbody></table>\n<p>%zu statements matched, %zu new, %zu gone; "
+                    "migrations: %zu added, %zu removed. ",
+               d->matched, d->nnew, d->ngone, d->nmig_added, d->nmig_removed);
     if (d->nregressions)
         buf_printf(out, "<span class=\"bad\">Regression: %zu changes of observed behaviour."
                         "</span></p>\n",
@@ -325,6 +326,21 @@ void report_html_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         buf_printf(out, "<p>%zu changes seen through sampled lock captures are listed, not "
                         "counted.</p>\n",
                    d->nsampled);
+    if (d->nuncompared)
+        buf_printf(out, "<p>%zu results not compared: their job was in one run only (another "
+                        "shard).</p>\n",
+                   d->nuncompared);
+    if (d->nmigs) {
+        buf_puts(out, "<h2>Migrations added and removed</h2>\n<table class=\"servers\"><thead><tr>"
+                      "<th>migration</th><th>statements</th><th></th></tr></thead><tbody>\n");
+        for (size_t i = 0; i < d->nmigs; i++) {
+            buf_puts(out, "<tr><td class=\"path\">");
+            h(out, d->migs[i].path);
+            buf_printf(out, "</td><td>%zu</td><td>%s</td></tr>\n", d->migs[i].nstmts,
+                       d->migs[i].added ? "added" : "removed");
+        }
+        buf_puts(out, "</tbody></table>\n");
+    }
     buf_puts(out, "<h2>Changes</h2>\n");
     controls(out, "changes");
     buf_puts(out, "<table id=\"matrix\" class=\"sortable\"><thead><tr>"
@@ -350,6 +366,11 @@ void report_html_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         h(out, c->before ? c->before : "");
         buf_puts(out, "</td><td>");
         h(out, c->after ? c->after : "");
+        if (diff_says_what(c)) {
+            buf_puts(out, " (");
+            h(out, c->what);
+            buf_putc(out, ')');
+        }
         buf_puts(out, "</td></tr>\n");
     }
     buf_puts(out, "</tbody></table>\n");

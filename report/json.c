@@ -296,6 +296,23 @@ void report_json_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
     json_int(&w, (long long)d->ngone);
     json_key(&w, "sampled");
     json_int(&w, (long long)d->nsampled);
+    json_key(&w, "uncompared");
+    json_int(&w, (long long)d->nuncompared);
+    for (int added = 1; added >= 0; added--) {
+        json_key(&w, added ? "migrations_added" : "migrations_removed");
+        json_arr_begin(&w);
+        for (size_t i = 0; i < d->nmigs; i++) {
+            if (d->migs[i].added != (added == 1))
+                continue;
+            json_obj_begin(&w);
+            json_key(&w, "migration");
+            json_str(&w, d->migs[i].path);
+            json_key(&w, "statements");
+            json_int(&w, (long long)d->migs[i].nstmts);
+            json_obj_end(&w);
+        }
+        json_arr_end(&w);
+    }
     json_key(&w, "changes");
     json_arr_begin(&w);
     for (size_t i = 0; i < d->nchanges; i++) {
@@ -329,6 +346,8 @@ void report_json_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         json_str(&w, c->before);
         json_key(&w, "after");
         json_str(&w, c->after);
+        json_key(&w, "what");
+        json_str(&w, c->what);
         json_obj_end(&w);
     }
     json_arr_end(&w);

@@ -232,7 +232,9 @@ void report_markdown_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         render_md(out, s->b ? s->b : "none");
         buf_puts(out, changed ? "** |\n" : " |\n");
     }
-    buf_printf(out, "\n%zu statements matched, %zu new, %zu gone. ", d->matched, d->nnew, d->ngone);
+    buf_printf(out, "\n%zu statements matched, %zu new, %zu gone; migrations: %zu added, %zu "
+                    "removed. ",
+               d->matched, d->nnew, d->ngone, d->nmig_added, d->nmig_removed);
     if (d->nregressions)
         buf_printf(out, "**Regression: %zu changes of observed behaviour.**\n\n", d->nregressions);
     else
@@ -240,6 +242,20 @@ void report_markdown_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
     if (d->nsampled)
         buf_printf(out, "%zu changes seen through sampled lock captures are listed, not counted.\n\n",
                    d->nsampled);
+    if (d->nuncompared)
+        buf_printf(out, "%zu results not compared: their job was in one run only (another "
+                        "shard).\n\n",
+                   d->nuncompared);
+    if (d->nmigs) {
+        buf_puts(out, "| migration | statements | |\n| --- | --: | --- |\n");
+        for (size_t i = 0; i < d->nmigs; i++) {
+            buf_puts(out, "| ");
+            render_md(out, d->migs[i].path);
+            buf_printf(out, " | %zu | %s |\n", d->migs[i].nstmts,
+                       d->migs[i].added ? "added" : "removed");
+        }
+        buf_putc(out, '\n');
+    }
     if (!d->nchanges)
         return;
     buf_puts(out, "| migration | # | line | statement | version | change | before | after |\n"
@@ -260,6 +276,11 @@ void report_markdown_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         render_md(out, c->before ? c->before : "");
         buf_puts(out, " | ");
         render_md(out, c->after ? c->after : "");
+        if (diff_says_what(c)) {
+            buf_puts(out, " (");
+            render_md(out, c->what);
+            buf_putc(out, ')');
+        }
         buf_puts(out, " |\n");
     }
 }

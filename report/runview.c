@@ -441,7 +441,7 @@ static int job_cmp(const void *a, const void *b)
 }
 
 /* rv->jobs is sorted by (chain, major): the query orders it so. */
-static const RvJob *find_job(const RunView *rv, size_t chain, int major)
+const RvJob *runview_job(const RunView *rv, size_t chain, int major)
 {
     RvJob key = {.chain = chain, .major = major};
     return rv->njobs ? bsearch(&key, rv->jobs, rv->njobs, sizeof(RvJob), job_cmp) : NULL;
@@ -482,7 +482,7 @@ static void analyse(RunView *rv)
         for (size_t v = 0; v < rv->nversions; v++) {
             RvResult *r = &x->results[v];
             if (!r->traced) {
-                const RvJob *j = find_job(rv, x->chain, r->major);
+                const RvJob *j = runview_job(rv, x->chain, r->major);
                 r->skip_reason = xstrdup(!j                               ? "not run"
                                          : strcmp(j->status, "ok") == 0 ? "not traced"
                                          : j->reason                     ? j->reason

@@ -146,6 +146,9 @@ typedef struct RunView {
  * does not have is code 2. */
 int runview_load(Store *s, long long run_id, RunView **out, Err *err);
 void runview_free(RunView *rv);
+/* The job of chain (an index into rv's corpus) on major, NULL when the run
+ * had none (a job of another shard, or one never started). */
+const RvJob *runview_job(const RunView *rv, size_t chain, int major);
 /* The result of st on major, NULL when major is not one of the run's versions. */
 const RvResult *runview_result(const RunView *rv, const RvStatement *st, int major);
 

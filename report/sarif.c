@@ -265,6 +265,8 @@ static void regressions(Sarif *s, const RunDiff *d)
                 continue;
             buf_printf(&msg, "%s%d %s %s -> %s", nreg ? "; " : "", c->major,
                        diff_kind_name(c->kind), c->before, c->after);
+            if (diff_says_what(c))
+                buf_printf(&msg, " (%s)", c->what);
             nreg++;
             bool seen = false;
             for (size_t k = 0; k < m; k++)

@@ -429,9 +429,14 @@ static void diff_header(Out *t, const RunDiff *d)
     buf_init(&vs);
     buf_puts(&vs, "");
     versions_ranges(d->majors, d->nmajors, &vs);
-    buf_printf(t->b, "compared on %s: %zu statements matched, %zu new, %zu gone\n",
-               d->nmajors ? vs.data : "no common version", d->matched, d->nnew, d->ngone);
+    buf_printf(t->b, "compared on %s: %zu statements matched, %zu new, %zu gone; "
+               "migrations: %zu added, %zu removed\n",
+               d->nmajors ? vs.data : "no common version", d->matched, d->nnew, d->ngone,
+               d->nmig_added, d->nmig_removed);
     buf_free(&vs);
+    if (d->nuncompared)
+        buf_printf(t->b, "%zu results not compared: their job was in one run only (another shard)\n",
+                   d->nuncompared);
     if (d->nregressions) {
         sgr_on(t, "1;31");
         buf_printf(t->b, "REGRESSION: %zu changes of observed behaviour\n", d->nregressions);
@@ -470,6 +475,24 @@ void report_text_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
 {
     Out t = {out, o};
     diff_header(&t, d);
+    for (int added = 1; added >= 0; added--) {
+        bool any = false;
+        for (size_t i = 0; i < d->nmigs; i++) {
+            if (d->migs[i].added != (added == 1))
+                continue;
+            if (!any) {
+                buf_putc(out, '\n');
+                sgr_on(&t, "1");
+                buf_puts(out, added ? "== Migrations added" : "== Migrations removed");
+                sgr_off(&t, "1");
+                buf_putc(out, '\n');
+                any = true;
+            }
+            buf_puts(out, "  ");
+            render_clean(out, d->migs[i].path, true);
+            buf_printf(out, " (%zu statements)\n", d->migs[i].nstmts);
+        }
+    }
     const char *mig = NULL;
     const RvStatement *cur = NULL;
     for (size_t i = 0; i < d->nchanges; i++) {
@@ -496,8 +519,12 @@ void report_text_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         }
         Buf line;
         buf_init(&line);
-        buf_printf(&line, "%d %s: %s -> %s%s", c->major, diff_kind_name(c->kind), c->before,
-                   c->after, c->sampled ? " (sampled capture: not counted)" : "");
+        buf_printf(&line, "%d %s: %s -> %s", c->major, diff_kind_name(c->kind), c->before,
+                   c->after);
+        if (diff_says_what(c))
+            buf_printf(&line, " (%s)", c->what);
+        if (c->sampled)
+            buf_puts(&line, " (sampled capture: not counted)");
         sgr_on(&t, c->regression ? "31" : "2");
         render_wrap(out, line.data, "      ", o->width, 4);
         sgr_off(&t, c->regression ? "31" : "2");

@@ -283,12 +283,11 @@ static const char *const query_sql[Q_COUNT] = {
                          "JOIN traces t ON t.id = p.trace_id JOIN jobs j ON j.id = t.job_id "
                          "WHERE j.run_id = ?1 AND p.verdict IS NOT NULL "
                          "GROUP BY p.verdict ORDER BY p.verdict",
-    /* the newest earlier run of the same corpus and shard that finished */
+    /* the newest earlier run of the same corpus root (the paths given) and
+     * shard that finished: a corpus that grew since keeps its root */
     [Q_PREVIOUS_RUN] = "SELECT p.id FROM runs r JOIN runs p ON p.id < r.id "
                        "AND p.status IN ('complete', 'failed') "
-                       "AND (p.corpus_id = r.corpus_id OR ((r.corpus_id IS NULL "
-                       "OR p.corpus_id IS NULL) AND p.corpus = r.corpus)) "
-                       "AND p.shard IS r.shard "
+                       "AND p.corpus = r.corpus AND p.shard IS r.shard "
                        "WHERE r.id = ?1 ORDER BY p.id DESC LIMIT 1",
     [Q_EVIDENCE_GET] = "SELECT size, data FROM evidence WHERE trace_id = ?1 AND kind = ?2 "
                        "ORDER BY id LIMIT 1",

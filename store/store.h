@@ -85,9 +85,10 @@ int store_verdict_counts(Store *s, long long run_id, char ***names, long long **
 int store_run_finish(Store *s, long long run_id, const char *status, Err *err);
 /* The newest run's id (0 when the store has none). */
 long long store_latest_run(Store *s, Err *err);
-/* The newest run before run_id of the same corpus (same corpus identity; when
- * either run has none (made before it was recorded), the same paths) and the same shard (both NULL: whole
- * runs) that finished (complete or failed); 0 when there is none, -1 on error. */
+/* The newest run before run_id of the same corpus root (runs.corpus: the
+ * paths given, as recorded; the migrations under them may have been added,
+ * removed or edited since) and the same shard (both NULL: whole runs) that
+ * finished (complete or failed); 0 when there is none, -1 on error. */
 long long store_previous_run(Store *s, long long run_id, Err *err);
 
 /* ---- schema ----------------------------------------------------------- */

@@ -17,7 +17,8 @@
 #     compared;
 #   - the number in pg_temp_<n> (a temporary schema named after the backend
 #     id the server happened to give the connection), and locks on the
-#     temporary schema itself (whether the backend's pg_temp_<n> had to be
+#     temporary schema itself, in every list of locks (a result's, its
+#     phases', what it requested: whether the backend's pg_temp_<n> had to be
 #     created or emptied first is the session's state, not the statement's:
 #     a loaded CI machine once showed an AccessExclusiveLock on it in one run).
 # The test prints how many results were left out that way.
@@ -35,8 +36,10 @@ norm() { # report.json -> normalised json on stdout
       | .statements |= map(
           (if ([.results[] | exact] | all) then . else del(.version_specific) end)
           | .results |= with_entries(.value |= (del(.duration_ms, .lock_held_ms)
-              | if .locks then .locks |= map(select(.relation | tostring | test("^schema pg_(toast_)?temp") | not)) else . end
               | if exact then . else del(.locks, .phases, .verdict) end)))
+      | walk(if type == "object" and (.locks | type) == "array"
+             then .locks |= map(select(.relation | tostring | test("^schema pg_(toast_)?temp") | not))
+             else . end)
       | walk(if type == "string" then gsub("pg_temp_[0-9]+"; "pg_temp_N") else . end)' "$1"
 }
 sampled() { jq '[.statements[].results[] | select((.capture // "tx") as $c | $c != "tx" and $c != "phase")] | length' "$1"; }

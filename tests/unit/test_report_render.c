@@ -624,7 +624,8 @@ static void test_diff(const RunView *r1, const RunView *r2, const RunView *r3)
     buf_reset(&out);
     report_markdown_diff(d, &o, &out);
     CHECK(strstr(out.data, "| 12 | 12.22 | **12.23** |") != NULL, "markdown: servers");
-    CHECK(strstr(out.data, "| 11 | rewrite | none | users |") != NULL, "markdown: a change");
+    CHECK(strstr(out.data, "| 11 | rewrite | none | users (now rewrites table users) |") != NULL,
+          "markdown: a change, in words");
     buf_reset(&out);
     report_json_diff(d, &o, &out);
     CHECK_STR(jq(out.data, "SELECT json_valid(?1)"), "1", "json diff valid");
@@ -658,6 +659,88 @@ static void test_diff(const RunView *r1, const RunView *r2, const RunView *r3)
     CHECK(d->nchanges == 4, "--only version-specific keeps the changes of such statements: %zu",
           d->nchanges);
     diff_free(d);
+}
+
+/* ---- matching: migrations by path, statements by text and position ----------------------- */
+
+/* "path|sql" entries, NULL-terminated; ran: the run had the job of chain 0 on 17. */
+static RunView *view_of(const char *const *stmts, bool ran)
+{
+    RunView *rv = xcalloc(1, sizeof(*rv));
+    rv->versions = xmalloc(sizeof(int));
+    rv->versions[0] = 17;
+    rv->nversions = 1;
+    if (ran) {
+        rv->jobs = xcalloc(1, sizeof(RvJob));
+        rv->jobs[0] = (RvJob){.chain = 0, .major = 17, .status = xstrdup("ok")};
+        rv->njobs = 1;
+    }
+    size_t n = 0;
+    while (stmts[n])
+        n++;
+    rv->stmts = xcalloc(n ? n : 1, sizeof(RvStatement));
+    rv->nstmts = n;
+    for (size_t i = 0; i < n; i++) {
+        RvStatement *x = &rv->stmts[i];
+        const char *bar = strchr(stmts[i], '|');
+        x->migration = xstrndup(stmts[i], (size_t)(bar - stmts[i]));
+        x->sql = xstrdup(bar + 1);
+        x->index = x->line = (int)i + 1;
+        x->results = xcalloc(1, sizeof(RvResult));
+        x->results[0] = (RvResult){.major = 17, .status = "ok", .traced = true, .target_rank = -1};
+    }
+    return rv;
+}
+
+static void test_diff_matching(void)
+{
+    static const struct {
+        const char *name;
+        const char *a[5], *b[5];
+        bool ran_b;
+        size_t matched, nnew, ngone, added, removed, uncompared;
+        const char *first; /* the first listed migration, or the first new/gone statement */
+    } cases[] = {
+        {"a statement that moved and was reformatted matches",
+         {"m/2.sql|ALTER TABLE t ADD c int", NULL},
+         {"m/2.sql|COMMENT ON TABLE t IS 'x'", "m/2.sql|-- why\nALTER  TABLE t\n\tADD c int", NULL},
+         true, 1, 1, 0, 0, 0, 0, "COMMENT ON TABLE t IS 'x'"},
+        {"equal texts pair up in order: the second is gone",
+         {"m/1.sql|SELECT 1", "m/1.sql|SELECT 1", NULL}, {"m/1.sql|SELECT 1", NULL},
+         true, 1, 0, 1, 0, 0, 0, "SELECT 1"},
+        {"a migration added is listed apart, not its statements",
+         {"m/3.sql|SELECT 3", NULL}, {"m/1.sql|SELECT 1", "m/1.sql|SELECT 2", "m/3.sql|SELECT 3", NULL},
+         true, 1, 0, 0, 1, 0, 0, "m/1.sql"},
+        {"a migration removed is listed apart",
+         {"m/1.sql|SELECT 1", "m/3.sql|SELECT 3", NULL}, {"m/3.sql|SELECT 3", NULL},
+         true, 1, 0, 0, 0, 1, 0, "m/1.sql"},
+        {"an edited type modifier is another statement (fingerprints are equal)",
+         {"m/1.sql|ALTER TABLE t ALTER v TYPE varchar(20)", NULL},
+         {"m/1.sql|ALTER TABLE t ALTER v TYPE varchar(10)", NULL},
+         true, 0, 1, 1, 0, 0, 0, "ALTER TABLE t ALTER v TYPE varchar(10)"},
+        {"the same path elsewhere is another migration",
+         {"a/1.sql|SELECT 1", NULL}, {"b/1.sql|SELECT 1", NULL},
+         true, 0, 0, 0, 1, 1, 0, "b/1.sql"},
+        {"a job only one run had (another shard) is not compared",
+         {"m/1.sql|SELECT 1", NULL}, {"m/1.sql|SELECT 1", NULL},
+         false, 1, 0, 0, 0, 0, 1, NULL},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        RunView *a = view_of(cases[i].a, true), *b = view_of(cases[i].b, cases[i].ran_b);
+        RunDiff *d = diff_runs(a, b, NULL);
+        CHECK(d->matched == cases[i].matched && d->nnew == cases[i].nnew &&
+                  d->ngone == cases[i].ngone && d->nmig_added == cases[i].added &&
+                  d->nmig_removed == cases[i].removed && d->nuncompared == cases[i].uncompared &&
+                  d->nregressions == 0,
+              "%s: matched %zu, new %zu, gone %zu, migrations +%zu -%zu, uncompared %zu",
+              cases[i].name, d->matched, d->nnew, d->ngone, d->nmig_added, d->nmig_removed,
+              d->nuncompared);
+        const char *first = d->nmigs ? d->migs[0].path : d->nchanges ? diff_stmt(&d->changes[0])->sql : NULL;
+        CHECK_STR(first, cases[i].first, "%s: what is listed first", cases[i].name);
+        diff_free(d);
+        runview_free(a);
+        runview_free(b);
+    }
 }
 
 /* ---- the command ----------------------------------------------------------------------------- */
@@ -796,6 +879,7 @@ int main(int argc, char **argv)
         test_sarif(v1);
         test_filter(v1);
         test_diff(v1, v2, v3);
+        test_diff_matching();
         test_command(db);
     }
     runview_free(v1);

@@ -598,6 +598,46 @@ static void test_locked(const char *path, long long run)
     store_close(s);
 }
 
+/* ---- the previous run (--against last) ------------------------------------- */
+
+/* By corpus root (the paths given) and shard, whatever the corpus identity
+ * (a corpus that grew has another), finished runs only. */
+static void test_previous_run(const char *path)
+{
+    static const struct {
+        const char *corpus, *shard, *corpus_id, *status;
+        long long previous;
+    } runs[] = {
+        {"cases", NULL, "id1", "complete", 0},
+        {"cases", NULL, "id2", "complete", 1},    /* the corpus grew: same root */
+        {"other", NULL, "id2", "complete", 0},    /* same identity, another root */
+        {"cases", "1/2", "id2", "complete", 0},   /* no earlier run of that shard */
+        {"cases", "2/2", "id2", "failed", 0},
+        {"cases", NULL, "id3", "interrupted", 2}, /* 3 is another root, 4 and 5 shards */
+        {"cases", "1/2", "id3", "complete", 4},
+        {"cases", "2/2", "id3", "complete", 5},   /* a failed run finished too */
+        {"cases", NULL, "id4", "complete", 2},    /* 6 did not finish */
+        {"cases/", NULL, "id4", "complete", 0},   /* the paths as recorded */
+    };
+    Err err = {0};
+    Store *s = store_open(path, true, &err);
+    CHECK(s != NULL, "open: %s", err.msg);
+    for (size_t i = 0; s && i < ARRAY_LEN(runs); i++) {
+        RunInfo ri = {.corpus = runs[i].corpus, .shard = runs[i].shard,
+                      .corpus_id = runs[i].corpus_id, .versions = &versions,
+                      .backend = "embedded"};
+        long long run = 0;
+        CHECK(store_run_begin(s, &ri, &corpus, &run, &err) == 0 && run == (long long)i + 1,
+              "run %zu: %s", i + 1, err.msg);
+        CHECK(store_run_finish(s, run, runs[i].status, &err) == 0, "finish: %s", err.msg);
+        long long prev = store_previous_run(s, run, &err);
+        CHECK(prev == runs[i].previous, "run %lld (%s, shard %s, %s): previous %lld, want %lld",
+              run, runs[i].corpus, runs[i].shard ? runs[i].shard : "none", runs[i].corpus_id,
+              prev, runs[i].previous);
+    }
+    store_close(s);
+}
+
 /* ---- write speed ------------------------------------------------------------ */
 
 static void test_speed(const char *path)
@@ -687,6 +727,9 @@ int main(void)
     test_refusals(path);
     test_runview(path, run);
     test_locked(path, run);
+    char *prev = path_in("previous.db");
+    test_previous_run(prev);
+    free(prev);
     char *big = path_in("big.db");
     test_speed(big);
     free(big);
