@@ -54,7 +54,8 @@
  *   An ALTER TABLE with several subcommands: subclasses holds one class per
  *   subcommand, in order; cls is them joined with ", " (repeats kept).
  *
- *   CREATE TABLE, CREATE UNLOGGED TABLE, CREATE TEMPORARY TABLE,
+ *   CREATE TABLE, CREATE TABLE REFERENCES (a foreign key to another table),
+ *   CREATE UNLOGGED TABLE, CREATE UNLOGGED TABLE REFERENCES, CREATE TEMPORARY TABLE,
  *   CREATE TABLE PARTITION OF, CREATE TABLE AS, SELECT INTO, CREATE FOREIGN TABLE
  *   CREATE INDEX, CREATE UNIQUE INDEX, CREATE INDEX CONCURRENTLY, CREATE UNIQUE INDEX CONCURRENTLY
  *   DROP <object> (DROP TABLE, DROP INDEX, DROP INDEX CONCURRENTLY, DROP VIEW,
@@ -767,8 +768,21 @@ static char *classify_alter_table(const PgQuery__AlterTableStmt *s, StmtInfo *in
 
 /* ---- CREATE TABLE ----------------------------------------------------- */
 
-static void create_table_refs(const PgQuery__CreateStmt *s, StmtInfo *info)
+/* A foreign key of the new table to another table (not to itself). */
+static bool fk_to_other(const PgQuery__CreateStmt *s, const PgQuery__RangeVar *pk)
 {
+    if (!pk || !pk->relname) return false;
+    const PgQuery__RangeVar *t = s->relation;
+    if (!t || !t->relname || strcmp(t->relname, pk->relname) != 0) return true;
+    const char *a = t->schemaname ? t->schemaname : "", *b = pk->schemaname ? pk->schemaname : "";
+    return strcmp(a, b) != 0;
+}
+
+/* The relations the new table names (parents, LIKE, foreign-key targets) as
+ * referenced; whether it has a foreign key to another table. */
+static bool create_table_refs(const PgQuery__CreateStmt *s, StmtInfo *info)
+{
+    bool fk = false;
     for (size_t i = 0; i < s->n_inh_relations; i++)
         if (s->inh_relations[i]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
             add_ref_rv(info, s->inh_relations[i]->range_var);
@@ -777,35 +791,44 @@ static void create_table_refs(const PgQuery__CreateStmt *s, StmtInfo *info)
         if (e->node_case == PG_QUERY__NODE__NODE_TABLE_LIKE_CLAUSE) {
             add_ref_rv(info, e->table_like_clause->relation);
         } else if (e->node_case == PG_QUERY__NODE__NODE_CONSTRAINT) {
-            if (e->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN)
+            if (e->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
                 add_ref_rv(info, e->constraint->pktable);
+                fk = fk || fk_to_other(s, e->constraint->pktable);
+            }
         } else if (e->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF) {
             const PgQuery__ColumnDef *cd = e->column_def;
             for (size_t k = 0; k < cd->n_constraints; k++)
                 if (cd->constraints[k]->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
                     cd->constraints[k]->constraint->contype ==
-                        PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN)
+                        PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
                     add_ref_rv(info, cd->constraints[k]->constraint->pktable);
+                    fk = fk || fk_to_other(s, cd->constraints[k]->constraint->pktable);
+                }
         }
     }
     for (size_t i = 0; i < s->n_constraints; i++)
         if (s->constraints[i]->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
-            s->constraints[i]->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN)
+            s->constraints[i]->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
             add_ref_rv(info, s->constraints[i]->constraint->pktable);
+            fk = fk || fk_to_other(s, s->constraints[i]->constraint->pktable);
+        }
+    return fk;
 }
 
 static char *classify_create_table(const PgQuery__CreateStmt *s, StmtInfo *info, bool foreign)
 {
     set_target_rv(info, s->relation);
-    create_table_refs(s, info);
+    bool fk = create_table_refs(s, info);
     info->on_commit_drop = s->oncommit == PG_QUERY__ON_COMMIT_ACTION__ONCOMMIT_DROP;
     if (foreign)
         return xstrdup(s->partbound ? "CREATE FOREIGN TABLE PARTITION OF" : "CREATE FOREIGN TABLE");
     if (s->partbound) return xstrdup("CREATE TABLE PARTITION OF");
     const char *p = s->relation ? s->relation->relpersistence : "p";
-    if (p && strcmp(p, "u") == 0) return xstrdup("CREATE UNLOGGED TABLE");
+    /* a foreign key locks the table it references: a class of its own */
+    if (p && strcmp(p, "u") == 0)
+        return xstrdup(fk ? "CREATE UNLOGGED TABLE REFERENCES" : "CREATE UNLOGGED TABLE");
     if (p && strcmp(p, "t") == 0) return xstrdup("CREATE TEMPORARY TABLE");
-    return xstrdup("CREATE TABLE");
+    return xstrdup(fk ? "CREATE TABLE REFERENCES" : "CREATE TABLE");
 }
 
 /* ---- the rest --------------------------------------------------------- */

@@ -79,7 +79,8 @@
  * doing, not the migration's; a lock_timeout fires on any real conflict.
  *
  * Roles of relation locks, first match wins: new, transient, catalog (oid
- * below 16384: pg_catalog relations locked by the statement itself), table,
+ * below 16384: pg_catalog relations locked by the statement itself, unless
+ * the statement names the catalog as its target: table and index), table,
  * index, toast (toast tables and their indexes), sequence, referenced, other.
  * Non-relation locks have the locktype as role. The own virtualxid and
  * transactionid (ExclusiveLock held by the traced backend on its own
@@ -975,12 +976,15 @@ static const char *view_role(const View *v, unsigned oid)
         return "new";
     if (oid >= FIRST_USER_OID && !in_before && !in_after)
         return "transient";
-    if (oid < FIRST_USER_OID)
+    const Snap *from = NULL;
+    const Rel *r = view_rel(v, oid, &from);
+    /* a catalog the statement names (UPDATE pg_index ...) is its target,
+     * its indexes the target's indexes */
+    if (oid < FIRST_USER_OID && !oidset_has(&v->target, oid) &&
+        !(r && is_index_kind(r->kind) && view_under_target(v, r->indrel)))
         return "catalog";
     if (oidset_has(&v->target, oid))
         return "table";
-    const Snap *from = NULL;
-    const Rel *r = view_rel(v, oid, &from);
     if (r && is_index_kind(r->kind) && view_under_target(v, r->indrel))
         return "index";
     if (r && is_toast_rel(from, r))
