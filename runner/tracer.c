@@ -1101,13 +1101,25 @@ static bool keep_held_before(const TraceLock *l)
             strcmp(l->role, "toast") == 0 || strcmp(l->role, "referenced") == 0);
 }
 
+/* The backend's own temporary schema: the first temporary object of a
+ * session empties the schema an earlier session of the same backend slot
+ * left behind, locking it (RemoveTempRelations). Whether that happens
+ * depends on which slot the server gave the connection, not on the
+ * statement, and no other session can ever wait for it. */
+static bool temp_schema_housekeeping(const TraceLock *l)
+{
+    return strcmp(l->locktype, "object") == 0 && l->relation &&
+           (strcmp(l->relation, "schema pg_temp") == 0 ||
+            strcmp(l->relation, "schema pg_toast_temp") == 0);
+}
+
 static void build_locks(Trace *out, const View *v, const LockSet *locks)
 {
     size_t cap = 0;
     for (size_t i = 0; i < locks->n; i++) {
         TraceLock t = {0};
         tracelock_from(&t, v, &locks->v[i], locks);
-        if (!keep_held_before(&t)) {
+        if (!keep_held_before(&t) || temp_schema_housekeeping(&t)) {
             tracelock_free(&t);
             continue;
         }
@@ -1139,7 +1151,13 @@ static void build_phases(Trace *out, const View *v, const RawPhase *ph, size_t n
                 p->waiting_for.granted = false;
                 continue;
             }
-            tracelock_from(ARRAY_PUSH(p->locks, p->nlocks, cap), v, l, &ph[i].locks);
+            TraceLock t = {0};
+            tracelock_from(&t, v, l, &ph[i].locks);
+            if (temp_schema_housekeeping(&t)) {
+                tracelock_free(&t);
+                continue;
+            }
+            *ARRAY_PUSH(p->locks, p->nlocks, cap) = t;
         }
         if (p->nlocks > 1)
             qsort(p->locks, p->nlocks, sizeof(*p->locks), tracelock_cmp);
