@@ -2917,7 +2917,12 @@ int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err)
         return -1;
     if (st->info.tx_control || t->utx == UTX_ABORTED)
         return run_plain(t, st, out, err);
+    bool had_snapshot = t->cache_valid;
     if (ensure_snapshot(t, err) < 0)
+        return -1;
+    /* a snapshot read inside the migration's transaction leaves the tracer's
+     * AccessShareLocks on the catalogs: held before the statement, not its own */
+    if (!had_snapshot && t->utx == UTX_OPEN && refresh_tx_locks(t, err) < 0)
         return -1;
     if (t->utx == UTX_OPEN) {
         /* inside the migration's own transaction, whatever the statement: a

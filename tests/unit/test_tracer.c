@@ -672,6 +672,7 @@ typedef struct Step {
     const char *held_rel, *held_mode; /* lock_held_* expected; NULL: none */
     const char *change_kind, *change_relation;
     int scan;                /* 1: a sequential scan of the target, -1: no scan at all, 0: not checked */
+    bool no_catalog;         /* no catalog lock is charged to it (the tracer's own reads are not) */
 } Step;
 
 typedef struct Script {
@@ -752,6 +753,20 @@ static const Script scripts[] = {
        .locks = {{"txa", "table", "ShareLock", .held = -1}, {"txa", "table", AEL, .held = 1}},
        .only_listed = true, .held_rel = "txa", .held_mode = AEL},
       {.sql = "ALTER TABLE txa ADD COLUMN h2 int", .target = "txa", .locks = {{"txa", "table", AEL, .held = -1}}}}},
+    {"the catalog read afresh inside a migration's transaction is not the statement's", 0,
+     NULL,
+     {{.sql = "BEGIN", .capture = "none"},
+      {.sql = "ROLLBACK", .capture = "none"},
+      {.sql = "BEGIN", .capture = "none"},
+      {.sql = "ALTER TABLE txa ADD COLUMN m int", .target = "txa", .no_catalog = true,
+       .locks = {{"txa", "table", AEL, .held = -1}}},
+      {.sql = "COMMIT", .capture = "none", .held_rel = "txa", .held_mode = AEL},
+      {.sql = "BEGIN", .capture = "none"},
+      {.sql = "ROLLBACK", .capture = "none"},
+      {.sql = "ALTER TABLE txa ADD COLUMN n int", .target = "txa", .wrap = 1, .no_catalog = true,
+       .locks = {{"txa", "table", AEL, .held = -1}}},
+      {.sql = "ALTER TABLE txa ADD COLUMN o int", .target = "txa", .wrap = 2, .no_catalog = true,
+       .held_rel = "txa", .held_mode = AEL}}},
     {"a savepoint rolled back: the catalog is read again", 0,
      NULL,
      {{.sql = "BEGIN", .capture = "none"},
@@ -865,6 +880,10 @@ static void run_script(Tracer *tr, const char *conninfo, const Script *sc, int m
                 CHECK(listed, "%s / %s on %d: charged only with what it added, not %s %s", sc->name,
                       s->sql, major, l->relation, l->mode);
             }
+        for (size_t i = 0; s->no_catalog && i < t.nlocks; i++)
+            CHECK(t.locks[i].held_before || strcmp(t.locks[i].role, "catalog") != 0,
+                  "%s / %s on %d: the tracer's catalog read is not charged to it: %s %s", sc->name,
+                  s->sql, major, t.locks[i].relation, t.locks[i].mode);
         if (s->held_rel) {
             CHECK(t.lock_held_ms > 0 && t.lock_held_relation && strcmp(t.lock_held_relation, s->held_rel) == 0 &&
                       t.lock_held_mode && strcmp(t.lock_held_mode, s->held_mode) == 0,
