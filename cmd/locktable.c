@@ -15,6 +15,7 @@
 #include "store/store.h"
 
 #define DEFAULT_TABLE "fixtures/locktable.tsv"
+#define EVIDENCE_LINES 3 /* evidence lines under a changed row without --verbose */
 
 static const char usage_text[] =
     "usage: lockmatrix locktable [options]\n"
@@ -22,12 +23,22 @@ static const char usage_text[] =
     "Print the lock table, or compare it with (--check) or rebuild it from\n"
     "(--update) the observations of a stored run.\n"
     "\n"
+    "Only what a statement itself requested counts: its own locks when it ran\n"
+    "alone or first in its transaction, else those the replay measured. A\n"
+    "statement whose transaction held locks before it and that the replay could\n"
+    "not measure is left out (its locks are a lower bound), and so are failed,\n"
+    "skipped and unclassified ones; both commands print how many and why.\n"
+    "\n"
     "options:\n"
     "      --check             exit 1, printing the difference, when the table and\n"
     "                          the run's observations disagree\n"
     "      --update            rebuild the table from the run's observations (equal\n"
     "                          neighbouring versions merged, risks and notes kept),\n"
     "                          write it and print the difference\n"
+    "                          (both: under each changed row the statements that\n"
+    "                          drive it, file:line, versions, what they requested)\n"
+    "  -v, --verbose           list every observation used and left out, and all\n"
+    "                          the evidence of a changed row (default: 3 lines)\n"
     "      --format FORMAT     tsv (default) | json\n"
     "  -o, --output FILE       write here (default: stdout; with --update the table file)\n"
     "  -d, --db FILE           the store (default ./lockmatrix.db)\n"
@@ -49,43 +60,95 @@ static const struct option long_opts[] = {
     {"db", required_argument, NULL, 'd'},
     {"run", required_argument, NULL, OPT_RUN},
     {"locktable", required_argument, NULL, OPT_LOCKTABLE},
+    {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
-/* The observations of run run_id, one per traced statement that ran (status
- * ok) and has one class (not an ALTER TABLE with several subcommands); the
- * strings point into *rv (free with runview_free after *obs). */
+/* Every result of run run_id that has a trace or should have had one, as an
+ * observation: those that ran ok and have one class are observed, the others
+ * carry why they are left out (LtCellObs.left_out). The strings point into
+ * *rv (free with runview_free after *obs). */
 static int load_observations(Store *store, long long run_id, RunView **rv, LtCellObs **obs,
                              size_t *nobs, Err *err)
 {
     *obs = NULL;
     *nobs = 0;
     if (runview_load(store, run_id, rv, err) != 0) return -1;
-    size_t cap = 0;
+    size_t cap = 0, nran = 0;
     for (size_t i = 0; i < (*rv)->nstmts; i++) {
         const RvStatement *st = &(*rv)->stmts[i];
-        if (!st->cls || strcmp(st->cls, "unparsed") == 0 || strcmp(st->cls, "empty") == 0) continue;
-        StmtInfo info;
-        classify_statement(st->sql, &info);
-        bool several = info.nsubclasses > 1;
-        classify_free(&info);
-        if (several) continue;
+        LtUse why = LT_USE_USED;
+        if (!st->cls || strcmp(st->cls, "unparsed") == 0 || strcmp(st->cls, "empty") == 0) {
+            why = LT_USE_UNCLASSIFIED;
+        } else {
+            StmtInfo info;
+            classify_statement(st->sql, &info);
+            if (info.nsubclasses > 1) why = LT_USE_SEVERAL;
+            classify_free(&info);
+        }
         for (size_t v = 0; v < (*rv)->nversions; v++) {
             const RvResult *r = &st->results[v];
-            if (!r->traced || strcmp(r->status, "ok") != 0) continue;
+            bool ok = r->traced && strcmp(r->status, "ok") == 0;
             LtCellObs *o = ARRAY_PUSH(*obs, *nobs, cap);
-            o->cls = st->cls;
+            memset(o, 0, sizeof(*o));
+            o->cls = why == LT_USE_UNCLASSIFIED ? NULL : st->cls;
             o->major = r->major;
-            cmd_observe_result(r, &o->obs);
+            o->path = st->migration;
+            o->line = st->line;
+            o->left_out = ok ? why : LT_USE_FAILED;
+            if (ok) {
+                cmd_observe_result(r, &o->obs);
+                nran++;
+            }
         }
     }
-    if (*nobs == 0) {
+    if (nran == 0) {
+        free(*obs);
+        *obs = NULL;
+        *nobs = 0;
         runview_free(*rv);
         *rv = NULL;
         return err_set(err, 2, "run %lld has no statement that ran", run_id);
     }
     return 0;
+}
+
+/* Which observations a regeneration used and which it left out: a count per
+ * reason, and with verbose every one of them, to stdout. */
+static size_t print_uses(const LtCellObs *obs, size_t nobs, bool verbose)
+{
+    size_t count[LT_NUSES] = {0}, left = 0;
+    for (size_t i = 0; i < nobs; i++)
+        count[locktable_cell_use(&obs[i])]++;
+    for (int u = 1; u < LT_NUSES; u++)
+        left += count[u];
+    printf("used %zu observations (statement x version)", count[LT_USE_USED]);
+    if (left) printf("; left out %zu:", left);
+    printf("\n");
+    for (int u = 1; u < LT_NUSES; u++)
+        if (count[u]) printf("  %zu %s\n", count[u], locktable_use_reason((LtUse)u));
+    if (!verbose) return count[LT_USE_USED];
+    Buf b;
+    buf_init(&b);
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < nobs; i++) {
+            const LtCellObs *o = &obs[i];
+            LtUse u = locktable_cell_use(o);
+            if ((u == LT_USE_USED) != (pass == 0)) continue;
+            buf_reset(&b);
+            if (u == LT_USE_USED || u == LT_USE_UNMEASURED || u == LT_USE_SKIPPED) {
+                buf_puts(&b, "requested ");
+                locktable_obs_describe(&o->obs, &b);
+            }
+            printf("%s %s:%d on %d [%s]: %s\n", u == LT_USE_USED ? "used" : "left out",
+                   o->path ? o->path : "(statement)", o->line, o->major,
+                   o->cls ? o->cls : "no class", u == LT_USE_USED ? b.data : locktable_use_reason(u));
+            if (u != LT_USE_USED && b.len) printf("    %s\n", b.data);
+        }
+    }
+    buf_free(&b);
+    return count[LT_USE_USED];
 }
 
 static int write_out(const char *path, const Buf *b, Err *err)
@@ -99,13 +162,13 @@ static int write_out(const char *path, const Buf *b, Err *err)
 
 int cmd_locktable(int argc, char **argv)
 {
-    bool check = false, update = false;
+    bool check = false, update = false, verbose = false;
     const char *format = "tsv", *out_path = NULL, *db_path = STORE_DEFAULT_PATH, *lt_path = NULL;
     long long run_id = 0;
 
     optind = 1;
     int o;
-    while ((o = getopt_long(argc, argv, "o:d:h", long_opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "o:d:vh", long_opts, NULL)) != -1) {
         switch (o) {
         case OPT_CHECK:
             check = true;
@@ -133,6 +196,9 @@ int cmd_locktable(int argc, char **argv)
         }
         case OPT_LOCKTABLE:
             lt_path = optarg;
+            break;
+        case 'v':
+            verbose = true;
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -193,9 +259,11 @@ int cmd_locktable(int argc, char **argv)
     LockTable *fresh = locktable_regenerate(table, obs, nobs);
     Buf diff;
     buf_init(&diff);
-    size_t ndiff = locktable_diff(table, fresh, &diff);
+    size_t ndiff =
+        locktable_diff_evidence(table, fresh, obs, nobs, verbose ? 0 : EVIDENCE_LINES, &diff);
     const char *name = lt_path ? lt_path : "built-in";
     if (diff.len) fputs(diff.data, stdout);
+    size_t nused = print_uses(obs, nobs, verbose);
     if (check) {
         if (ndiff) {
             rc = cmd_fail(EXIT_CHECKS,
@@ -204,8 +272,8 @@ int cmd_locktable(int argc, char **argv)
                           name, run_id, db_path, ndiff, db_path);
         } else {
             printf("the lock table \"%s\" (%zu classes, %zu rows) agrees with run %lld "
-                   "(%zu observations)\n",
-                   name, locktable_nclasses(table), table->nrows, run_id, nobs);
+                   "(%zu observations used)\n",
+                   name, locktable_nclasses(table), table->nrows, run_id, nused);
         }
     } else {
         if (strcmp(format, "json") == 0)
@@ -215,8 +283,9 @@ int cmd_locktable(int argc, char **argv)
         if (write_out(dest, &out, &err) != 0) {
             rc = cmd_fail_err(&err, EXIT_ENV);
         } else {
-            printf("%s: %zu classes, %zu rows from run %lld (%zu observations); %zu rows differ\n",
-                   dest, locktable_nclasses(fresh), fresh->nrows, run_id, nobs, ndiff);
+            printf("%s: %zu classes, %zu rows from run %lld (%zu observations used); %zu rows "
+                   "differ\n",
+                   dest, locktable_nclasses(fresh), fresh->nrows, run_id, nused, ndiff);
         }
     }
     buf_free(&diff);

@@ -469,6 +469,7 @@ void locktable_observe(const LtTrace *t, LtObs *out)
     bool counted = locktable_capture_exact(t->capture); /* every lock seen, scans counted */
     out->exact = counted;
     out->skipped = false;
+    out->req = t->req;
     out->mode = -1;
     out->rewrite = false;
     out->scan = false;
@@ -542,7 +543,12 @@ LtVerdict locktable_verdict(const LtPrediction *p, const LtObs *o, bool failed)
     if (!p) return LT_UNPREDICTED;
     if (o->skipped) return LT_CONFIRMED;
     if (o->exact ? p->mode != o->mode : o->mode > p->mode) return LT_MISMATCH;
-    if (p->rewrite != LT_DEPENDS && (p->rewrite == LT_YES) != o->rewrite) return LT_MISMATCH;
+    /* a rewrite missing from an unmeasured statement may be its transaction's
+     * doing (TRUNCATE of a table created earlier in it keeps its file): only a
+     * rewrite seen counts there */
+    bool rewrite_known = o->req != LT_REQ_UNMEASURED || o->rewrite;
+    if (p->rewrite != LT_DEPENDS && rewrite_known && (p->rewrite == LT_YES) != o->rewrite)
+        return LT_MISMATCH;
     if (o->scan && p->scan == LT_NO) return LT_TRACE_ONLY;
     for (int i = 0; i < LT_NROLES; i++)
         if (o->others[i] > p->others[i]) return LT_TRACE_ONLY;
@@ -585,6 +591,48 @@ void locktable_explain(const LtPrediction *p, const LtObs *o, Buf *b)
 }
 
 /* ---- regeneration ------------------------------------------------------ */
+
+const char *locktable_use_reason(LtUse u)
+{
+    static const char *const reasons[LT_NUSES] = {
+        [LT_USE_USED] = "used",
+        [LT_USE_UNMEASURED] = "requests not measured (the transaction held locks before)",
+        [LT_USE_SKIPPED] = "skipped by the server (IF [NOT] EXISTS with nothing to do)",
+        [LT_USE_FAILED] = "did not run ok (error, timeout or not run)",
+        [LT_USE_SEVERAL] = "an ALTER TABLE with several subcommands (no one class)",
+        [LT_USE_UNCLASSIFIED] = "no class (unparsed or empty)",
+    };
+    return u >= LT_USE_USED && u < LT_NUSES ? reasons[u] : "unknown";
+}
+
+LtUse locktable_cell_use(const LtCellObs *o)
+{
+    if (o->left_out != LT_USE_USED) return o->left_out;
+    if (!o->cls) return LT_USE_UNCLASSIFIED;
+    if (o->obs.skipped) return LT_USE_SKIPPED;
+    /* a lower bound taken inside a transaction that held locks: a weaker mode
+     * there says nothing about what the statement asks for */
+    if (o->obs.req != LT_REQ_OWN && o->obs.req != LT_REQ_REPLAY) return LT_USE_UNMEASURED;
+    return LT_USE_USED;
+}
+
+void locktable_obs_describe(const LtObs *o, Buf *b)
+{
+    if (o->mode >= 0)
+        buf_printf(b, "%s on the target", mode_names[o->mode]);
+    else
+        buf_puts(b, "no lock on the target");
+    buf_puts(b, o->rewrite ? ", rewrite" : ", no rewrite");
+    if (o->exact) buf_puts(b, o->scan ? ", scan" : ", no scan");
+    bool any = false;
+    for (int i = 0; i < LT_NROLES; i++)
+        any |= o->others[i] >= 0;
+    if (any) {
+        buf_puts(b, ", others ");
+        others_str(o->others, b);
+    }
+    buf_printf(b, " (%s%s)", locktable_req_name(o->req), o->exact ? "" : ", a lower bound");
+}
 
 /* What one (class, major) cell holds while a table is rebuilt. */
 typedef struct Cell {
@@ -698,6 +746,7 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
     const char **fresh = NULL;
     size_t nfresh = 0, fcap = 0;
     for (size_t i = 0; i < nobs; i++) {
+        if (locktable_cell_use(&obs[i]) != LT_USE_USED) continue;
         bool known = false;
         for (size_t k = 0; k < g.nclasses && !known; k++)
             known = strcmp(g.classes[k], obs[i].cls) == 0;
@@ -713,7 +762,8 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
 
     /* observations replace whole cells */
     for (size_t i = 0; i < nobs; i++) {
-        if (obs[i].major < 0 || obs[i].major >= NMAJ || obs[i].obs.skipped) continue;
+        if (obs[i].major < 0 || obs[i].major >= NMAJ || locktable_cell_use(&obs[i]) != LT_USE_USED)
+            continue;
         size_t c = grid_class(&g, obs[i].cls);
         Cell *x = &g.cells[c * NMAJ + (size_t)obs[i].major];
         const LtObs *o = &obs[i].obs;
@@ -872,9 +922,92 @@ static bool has_line(const LockTable *t, const char *cls, const char *line, Buf 
     return false;
 }
 
-/* Prints the rows of class cls in x (file order) missing from y, with mark. */
+/* The observations a diff shows as evidence under the rows it adds. */
+typedef struct Evidence {
+    const LtCellObs *obs;
+    size_t nobs;
+    size_t max; /* lines per row, 0: all */
+} Evidence;
+
+/* One line of evidence: a statement and what it requested on some majors. */
+typedef struct EvLine {
+    const char *path; /* points into the observations */
+    int line;
+    int mode;
+    char *what; /* owned */
+    int *majors; /* ascending, distinct; owned */
+    size_t nmajors, cap;
+} EvLine;
+
+static bool str_eq_null(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static void evline_print(const EvLine *l, Buf *out)
+{
+    buf_printf(out, "    %s:%d on ", l->path ? l->path : "(statement)", l->line);
+    versions_ranges(l->majors, l->nmajors, out);
+    buf_printf(out, ": requested %s\n", l->what);
+}
+
+/* Under a row the diff adds: the used observations of its class and
+ * majors, those that set its mode first. */
+static void row_evidence(const LtRow *r, const Evidence *ev, Buf *out)
+{
+    EvLine *lines = NULL;
+    size_t n = 0, cap = 0;
+    Buf what;
+    buf_init(&what);
+    for (size_t i = 0; i < ev->nobs; i++) {
+        const LtCellObs *o = &ev->obs[i];
+        if (o->major < r->first || o->major > r->last || locktable_cell_use(o) != LT_USE_USED ||
+            strcmp(o->cls, r->cls) != 0)
+            continue;
+        buf_reset(&what);
+        locktable_obs_describe(&o->obs, &what);
+        EvLine *l = NULL;
+        for (size_t k = 0; k < n && !l; k++)
+            if (lines[k].line == o->line && str_eq_null(lines[k].path, o->path) &&
+                strcmp(lines[k].what, what.data) == 0)
+                l = &lines[k];
+        if (!l) {
+            l = ARRAY_PUSH(lines, n, cap);
+            memset(l, 0, sizeof(*l));
+            l->path = o->path;
+            l->line = o->line;
+            l->mode = o->obs.mode;
+            l->what = xstrdup(what.data);
+        }
+        size_t at = l->nmajors;
+        while (at > 0 && l->majors[at - 1] > o->major)
+            at--;
+        if (at > 0 && l->majors[at - 1] == o->major) continue;
+        ARRAY_PUSH(l->majors, l->nmajors, l->cap);
+        memmove(&l->majors[at + 1], &l->majors[at], (l->nmajors - 1 - at) * sizeof(int));
+        l->majors[at] = o->major;
+    }
+    if (n == 0) buf_puts(out, "    no observation on these versions: kept from the table\n");
+    size_t shown = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t k = 0; k < n; k++) {
+            if ((lines[k].mode == r->mode) != (pass == 0)) continue;
+            if (ev->max == 0 || shown < ev->max) evline_print(&lines[k], out);
+            shown++;
+        }
+    if (ev->max && shown > ev->max) buf_printf(out, "    ... %zu more\n", shown - ev->max);
+    for (size_t k = 0; k < n; k++) {
+        free(lines[k].what);
+        free(lines[k].majors);
+    }
+    free(lines);
+    buf_free(&what);
+}
+
+/* Prints the rows of class cls in x (file order) missing from y, with mark;
+ * under each, its evidence when ev is not NULL. */
 static size_t diff_class(const LockTable *x, const LockTable *y, const char *cls, char mark,
-                         Buf *out)
+                         const Evidence *ev, Buf *out)
 {
     size_t n = 0;
     Buf line, tmp;
@@ -887,6 +1020,7 @@ static size_t diff_class(const LockTable *x, const LockTable *y, const char *cls
         locktable_format_row(r, &line);
         if (!has_line(y, cls, line.data, &tmp)) {
             buf_printf(out, "%c %s\n", mark, line.data);
+            if (ev) row_evidence(r, ev, out);
             n++;
         }
     }
@@ -909,19 +1043,31 @@ static bool first_of_class(const LockTable *t, size_t i)
     return true;
 }
 
-size_t locktable_diff(const LockTable *a, const LockTable *b, Buf *out)
+static size_t diff_tables(const LockTable *a, const LockTable *b, const Evidence *ev, Buf *out)
 {
     size_t n = 0;
     /* classes in b's order, then those only in a */
     for (size_t i = 0; i < b->nrows; i++) {
         if (!first_of_class(b, i)) continue;
-        n += diff_class(a, b, b->rows[i].cls, '-', out);
-        n += diff_class(b, a, b->rows[i].cls, '+', out);
+        n += diff_class(a, b, b->rows[i].cls, '-', NULL, out);
+        n += diff_class(b, a, b->rows[i].cls, '+', ev, out);
     }
     for (size_t i = 0; i < a->nrows; i++)
         if (first_of_class(a, i) && !has_class(b, a->rows[i].cls))
-            n += diff_class(a, b, a->rows[i].cls, '-', out);
+            n += diff_class(a, b, a->rows[i].cls, '-', NULL, out);
     return n;
+}
+
+size_t locktable_diff(const LockTable *a, const LockTable *b, Buf *out)
+{
+    return diff_tables(a, b, NULL, out);
+}
+
+size_t locktable_diff_evidence(const LockTable *a, const LockTable *b, const LtCellObs *obs,
+                               size_t nobs, size_t max_evidence, Buf *out)
+{
+    Evidence ev = {.obs = obs, .nobs = nobs, .max = max_evidence};
+    return diff_tables(a, b, &ev, out);
 }
 
 /* ---- CI messages ------------------------------------------------------- */

@@ -107,28 +107,6 @@ typedef struct LtLock {
     bool granted, held_before;
 } LtLock;
 
-typedef struct LtObs {
-    int mode;              /* strongest mode on the target ("table" role), -1: none */
-    bool rewrite;          /* a relation other than an index, toast table, sequence or
-                              a new one got a new relfilenode */
-    bool scan;             /* a sequential scan of a relation that existed before */
-    int others[LT_NROLES]; /* strongest mode per role, -1: none */
-    bool exact;            /* every lock was seen (capture "tx"); false: the locks were
-                              sampled while the statement ran outside a transaction
-                              ("observer", "poll"): a lower bound, and no scan counts */
-    bool skipped;          /* the server skipped the statement (IF [NOT] EXISTS with
-                              nothing to do): no lock on a target and a notice that says
-                              "skipping"; set by the caller (locktable_said_skipping) */
-} LtObs;
-
-/* Whether what the server said (Trace.said) has a notice that it skipped the
- * statement ("relation \"x\" already exists, skipping"). */
-bool locktable_said_skipping(const char *said);
-
-/* Whether a trace's capture ("tx", "observer", "poll", "none", NULL) sees
- * every lock and counts scans. */
-bool locktable_capture_exact(const char *capture);
-
 /* Where a statement's own lock requests come from. PostgreSQL shows a lock
  * once per transaction and mode: inside a migration's transaction, a
  * statement that asks again for a lock its transaction holds at that mode
@@ -146,6 +124,30 @@ typedef enum LtReq {
 const char *locktable_req_name(LtReq r); /* "own", "replay", "unmeasured" */
 /* The LtReq of a name; LT_REQ_UNMEASURED for anything else. */
 LtReq locktable_req_parse(const char *name);
+
+typedef struct LtObs {
+    int mode;              /* strongest mode on the target ("table" role), -1: none */
+    bool rewrite;          /* a relation other than an index, toast table, sequence or
+                              a new one got a new relfilenode */
+    bool scan;             /* a sequential scan of a relation that existed before */
+    int others[LT_NROLES]; /* strongest mode per role, -1: none */
+    bool exact;            /* every lock was seen (capture "tx"); false: the locks were
+                              sampled while the statement ran outside a transaction
+                              ("observer", "poll"): a lower bound, and no scan counts */
+    bool skipped;          /* the server skipped the statement (IF [NOT] EXISTS with
+                              nothing to do): no lock on a target and a notice that says
+                              "skipping"; set by the caller (locktable_said_skipping) */
+    LtReq req;             /* where the requests come from (LtTrace.req); a table is
+                              regenerated only from LT_REQ_OWN and LT_REQ_REPLAY */
+} LtObs;
+
+/* Whether what the server said (Trace.said) has a notice that it skipped the
+ * statement ("relation \"x\" already exists, skipping"). */
+bool locktable_said_skipping(const char *said);
+
+/* Whether a trace's capture ("tx", "observer", "poll", "none", NULL) sees
+ * every lock and counts scans. */
+bool locktable_capture_exact(const char *capture);
 
 /* A trace as the observation sees it (a view over a Trace or a stored
  * result): the locks it saw (held_before: held by an earlier statement of the
@@ -175,7 +177,9 @@ void locktable_observe(const LtTrace *t, LtObs *out);
 
 /* With a sampled capture (LtObs.exact false) the locks seen are a lower
  * bound: a weaker target mode than predicted is not a mismatch, a stronger one
- * is; scans are not judged. Rewrites are always exact (relfilenodes). */
+ * is; scans are not judged. Rewrites are exact (relfilenodes), except for an
+ * unmeasured statement (LT_REQ_UNMEASURED): there a rewrite seen counts, one
+ * missing does not (its transaction may have spared it one). */
 typedef enum LtVerdict {
     LT_CONFIRMED = 0, /* target mode and rewrite as predicted */
     LT_MISMATCH,      /* the target mode or the rewrite differs */
@@ -200,20 +204,53 @@ void locktable_explain(const LtPrediction *p, const LtObs *o, Buf *b);
 
 /* ---- regeneration ------------------------------------------------------ */
 
-/* One observation of one statement of a class on a major. */
+/* Whether an observation is used to regenerate the table, and why not. The
+ * first reasons are the lock table's own (locktable_cell_use); the others are
+ * set by the caller, who knows how the statement ran (LtCellObs.left_out). */
+typedef enum LtUse {
+    LT_USE_USED = 0,
+    LT_USE_UNMEASURED,   /* its transaction held locks before it and the replay could
+                            not measure it: what it added is a lower bound that could
+                            only lower a row wrongly (LT_REQ_UNMEASURED) */
+    LT_USE_SKIPPED,      /* the server skipped it (IF [NOT] EXISTS, nothing to do) */
+    LT_USE_FAILED,       /* it did not run ok (error, timeout, not run) */
+    LT_USE_SEVERAL,      /* an ALTER TABLE with several subcommands: no one class */
+    LT_USE_UNCLASSIFIED, /* unparsed or empty: no class */
+    LT_NUSES
+} LtUse;
+
+/* Why an observation is left out, one phrase ("requests not measured (the
+ * transaction held locks before)"); "used" for LT_USE_USED. Static. */
+const char *locktable_use_reason(LtUse u);
+
+/* One observation of one statement of a class on a major, with its evidence. */
 typedef struct LtCellObs {
-    const char *cls;
+    const char *cls; /* may be NULL when left_out says why */
     int major;
     LtObs obs;
+    LtUse left_out;   /* set by the caller for a reason only it knows; else 0 */
+    const char *path; /* the migration and line of the statement (evidence); */
+    int line;         /* path may be NULL */
 } LtCellObs;
 
-/* A new table: old's rows, with every (class, major) that has observations
- * replaced by what was observed (the strongest mode; rewrite and scan yes when
- * every statement had them, no when none did, else depends, and depends where
- * old says so: statements of one kind cannot refute it; the strongest other
- * locks), equal neighbouring majors merged into ranges. A cell seen only
- * through sampled captures can only be raised (its modes are lower bounds) and
- * keeps its scan. Each row keeps
+/* Whether o is used, or why it is left out: left_out when the caller set it,
+ * then a skipped statement, then requests that were not measured. */
+LtUse locktable_cell_use(const LtCellObs *o);
+
+/* What o requested, on one line: "AccessExclusiveLock on the target, rewrite,
+ * scan, others referenced:ShareRowExclusiveLock (replay)". */
+void locktable_obs_describe(const LtObs *o, Buf *b);
+
+/* A new table: old's rows, with every (class, major) that has used observations
+ * (locktable_cell_use) replaced by what was observed (the strongest mode;
+ * rewrite and scan yes when every statement had them, no when none did, else
+ * depends, and depends where old says so: statements of one kind cannot refute
+ * it; the strongest other locks), equal neighbouring majors merged into
+ * ranges. Only observations of what the statement itself requested (own or
+ * replayed) are used: one whose transaction held locks before it and that the
+ * replay could not measure never changes a row, and a class seen only so gets
+ * none. A cell seen only through sampled captures can only be raised (its
+ * modes are lower bounds) and keeps its scan. Each row keeps
  * the risk and note of the old row of its class that overlaps it most; a class
  * the old table lacks gets a risk from its locks and an empty note. Classes
  * keep old's order, new ones follow sorted. Free with locktable_free. */
@@ -230,6 +267,14 @@ void locktable_format_row(const LtRow *r, Buf *out);
 /* Rows of a not in b ("- ") and of b not in a ("+ "), grouped by class; the
  * number of such rows. */
 size_t locktable_diff(const LockTable *a, const LockTable *b, Buf *out);
+/* As locktable_diff, and under each row of b not in a its evidence: the used
+ * observations (locktable_cell_use) of its class and versions, one line per
+ * statement and what it requested ("    fixtures/cases/x.sql:3 on 10,17:
+ * requested ShareLock on the target, no rewrite (own)"), those that set the
+ * row's mode first; at most max_evidence lines per row (0: all), then how many
+ * more there are. */
+size_t locktable_diff_evidence(const LockTable *a, const LockTable *b, const LtCellObs *obs,
+                               size_t nobs, size_t max_evidence, Buf *out);
 
 /* ---- CI messages ------------------------------------------------------- */
 

@@ -381,6 +381,19 @@ static void test_verdicts(void)
         CHECK_STR(locktable_verdict_name(v), c->want, "verdict case %zu", i);
         CHECK(locktable_verdict_parse(c->want) == (int)v, "verdict name round trip %zu", i);
     }
+    /* unmeasured (its transaction held locks before it): a missing rewrite is
+     * no mismatch (TRUNCATE of a table the transaction created keeps its
+     * file), a rewrite where none is predicted is */
+    LtPrediction pt = {.mode = AEL, .rewrite = LT_YES, .others = {-1, -1}};
+    LtObs ot = {.mode = -1, .others = {-1, -1}, .req = LT_REQ_UNMEASURED};
+    CHECK(locktable_verdict(&pt, &ot, false) == LT_CONFIRMED, "unmeasured, no rewrite seen");
+    ot.req = LT_REQ_REPLAY;
+    ot.exact = true;
+    ot.mode = AEL;
+    CHECK(locktable_verdict(&pt, &ot, false) == LT_MISMATCH, "measured alone, no rewrite");
+    pt.rewrite = LT_NO;
+    ot = (LtObs){.mode = -1, .rewrite = true, .others = {-1, -1}, .req = LT_REQ_UNMEASURED};
+    CHECK(locktable_verdict(&pt, &ot, false) == LT_MISMATCH, "unmeasured, a rewrite seen");
     LtPrediction p = {.mode = AEL, .rewrite = LT_YES, .others = {-1, -1}};
     LtObs o = {.mode = SUE, .rewrite = false, .others = {-1, -1}, .exact = true};
     Buf b;
@@ -425,7 +438,7 @@ static void test_skipped(void)
     Err err = {0};
     CHECK(locktable_parse(text, strlen(text), "old.tsv", &old, &err) == 0, "%s", err.msg);
     if (!old) return;
-    LtCellObs obs[1] = {{"G", 12, {.mode = -1, .exact = true, .skipped = true, .others = {-1, -1}}}};
+    LtCellObs obs[1] = {{.cls = "G", .major = 12, .obs = {.mode = -1, .exact = true, .skipped = true, .others = {-1, -1}}}};
     LockTable *t = locktable_regenerate(old, obs, 1);
     Buf b;
     buf_init(&b);
@@ -448,8 +461,8 @@ static void test_depends_stays(void)
     LtCellObs obs[16];
     size_t n = 0;
     for (int m = 10; m <= 17; m++) {
-        obs[n++] = (LtCellObs){"E", m, {.mode = AEL, .rewrite = true, .scan = true, .exact = true, .others = {-1, -1}}};
-        obs[n++] = (LtCellObs){"F", m, {.mode = AEL, .rewrite = true, .exact = true, .others = {-1, -1}}};
+        obs[n++] = (LtCellObs){.cls = "E", .major = m, .obs = {.mode = AEL, .rewrite = true, .scan = true, .exact = true, .others = {-1, -1}}};
+        obs[n++] = (LtCellObs){.cls = "F", .major = m, .obs = {.mode = AEL, .rewrite = true, .exact = true, .others = {-1, -1}}};
     }
     LockTable *t = locktable_regenerate(old, obs, n);
     Buf b;
@@ -475,16 +488,16 @@ static void test_regenerate(void)
     for (int m = 10; m <= 17; m++) {
         /* A: 10 rewrites, 11+ do not */
         obs[n++] = (LtCellObs){
-            "A", m, {.mode = AEL, .rewrite = m == 10, .exact = true, .others = {-1, -1}}};
+            .cls = "A", .major = m, .obs = {.mode = AEL, .rewrite = m == 10, .exact = true, .others = {-1, -1}}};
         /* B: as in the table, one statement scans and one does not on 12 */
         obs[n++] =
-            (LtCellObs){"B", m, {.mode = 4, .scan = true, .exact = true, .others = {-1, -1}}};
+            (LtCellObs){.cls = "B", .major = m, .obs = {.mode = 4, .scan = true, .exact = true, .others = {-1, -1}}};
         /* C: sampled, a weaker lock seen: the table keeps AccessExclusiveLock */
         obs[n++] =
-            (LtCellObs){"C", m, {.mode = SUE, .rewrite = true, .exact = false, .others = {-1, -1}}};
+            (LtCellObs){.cls = "C", .major = m, .obs = {.mode = SUE, .rewrite = true, .exact = false, .others = {-1, -1}}};
     }
-    obs[n++] = (LtCellObs){"B", 12, {.mode = 4, .scan = false, .exact = true, .others = {-1, -1}}};
-    obs[n++] = (LtCellObs){"D", 15, {.mode = SRE, .exact = true, .others = {SRE, -1}}};
+    obs[n++] = (LtCellObs){.cls = "B", .major = 12, .obs = {.mode = 4, .scan = false, .exact = true, .others = {-1, -1}}};
+    obs[n++] = (LtCellObs){.cls = "D", .major = 15, .obs = {.mode = SRE, .exact = true, .others = {SRE, -1}}};
     LockTable *t = locktable_regenerate(old, obs, n);
     Buf b;
     buf_init(&b);
@@ -512,6 +525,97 @@ static void test_regenerate(void)
     buf_init(&d2);
     CHECK(locktable_diff(t, t2, &d2) == 0, "stable: %s", d2.data ? d2.data : "");
     buf_free(&d2);
+    buf_free(&d);
+    buf_free(&b);
+    locktable_free(t2);
+    locktable_free(t);
+    locktable_free(old);
+}
+
+/* Only observations of what a statement itself requested (own, replay) drive
+ * a row: one whose transaction held locks before it and that the replay could
+ * not measure neither lowers nor raises it, nor refutes its rewrite, and a
+ * class seen only so gets no row. Every changed row shows its evidence. */
+static void test_requested_only(void)
+{
+    static const char text[] = HDR "H\t10\t17\tAccessExclusiveLock\tyes\tno\t-\tcritical\tnote H\n";
+    LockTable *old = NULL;
+    Err err = {0};
+    CHECK(locktable_parse(text, strlen(text), "old.tsv", &old, &err) == 0, "%s", err.msg);
+    if (!old) return;
+    LtObs weaker = {.mode = SUE, .exact = false, .req = LT_REQ_UNMEASURED, .others = {-1, -1}};
+    LtObs own = {.mode = AEL, .rewrite = true, .exact = true, .req = LT_REQ_OWN, .others = {-1, -1}};
+    LtObs replay = {.mode = SUE, .exact = true, .req = LT_REQ_REPLAY, .others = {SRE, -1}};
+    LtCellObs obs[] = {
+        /* 11: only a lower bound, weaker and without the rewrite: no change */
+        {"H", 11, weaker, 0, "m/1.sql", 4},
+        /* 12: measured alone as the table says, and a lower bound: as the table */
+        {"H", 12, own, 0, "m/2.sql", 2},
+        {"H", 12, weaker, 0, "m/3.sql", 3},
+        /* 13: the replay measured a weaker mode: it drives the row */
+        {"H", 13, replay, 0, "m/4.sql", 5},
+        {"H", 13, weaker, 0, "m/4.sql", 6},
+        /* a class seen only through lower bounds gets no row */
+        {"J", 12, weaker, 0, "m/5.sql", 1},
+        /* left out by the caller: failed */
+        {"H", 14, replay, LT_USE_FAILED, "m/6.sql", 1},
+    };
+    size_t n = sizeof(obs) / sizeof(obs[0]);
+    static const LtUse want[] = {LT_USE_UNMEASURED, LT_USE_USED,       LT_USE_UNMEASURED,
+                                 LT_USE_USED,       LT_USE_UNMEASURED, LT_USE_UNMEASURED,
+                                 LT_USE_FAILED};
+    for (size_t i = 0; i < n; i++)
+        CHECK(locktable_cell_use(&obs[i]) == want[i], "use of observation %zu: %s", i,
+              locktable_use_reason(locktable_cell_use(&obs[i])));
+    CHECK_STR(locktable_use_reason(LT_USE_UNMEASURED),
+              "requests not measured (the transaction held locks before)", "reason");
+    LockTable *t = locktable_regenerate(old, obs, n);
+    Buf b;
+    buf_init(&b);
+    locktable_format_tsv(t, &b);
+    CHECK_STR(b.data,
+              HDR "H\t10\t12\tAccessExclusiveLock\tyes\tno\t-\tcritical\tnote H\n"
+                  "H\t13\t13\tShareUpdateExclusiveLock\tno\tno\treferenced:ShareRowExclusiveLock"
+                  "\tcritical\tnote H\n"
+                  "H\t14\t17\tAccessExclusiveLock\tyes\tno\t-\tcritical\tnote H\n",
+              "unmeasured observations leave the row alone, a replayed one drives it");
+    Buf d;
+    buf_init(&d);
+    size_t nd = locktable_diff_evidence(old, t, obs, n, 0, &d);
+    CHECK(nd == 4, "4 rows differ: %zu", nd);
+    CHECK(strstr(d.data, "+ H\t13\t13\tShareUpdateExclusiveLock\tno\tno\treferenced:"
+                         "ShareRowExclusiveLock\tcritical\tnote H\n"
+                         "    m/4.sql:5 on 13: requested ShareUpdateExclusiveLock on the target, "
+                         "no rewrite, no scan, others referenced:ShareRowExclusiveLock (replay)\n") != NULL,
+          "the changed row with its evidence: %s", d.data);
+    CHECK(strstr(d.data, "+ H\t10\t12\tAccessExclusiveLock\tyes\tno\t-\tcritical\tnote H\n"
+                         "    m/2.sql:2 on 12: requested AccessExclusiveLock on the target, "
+                         "rewrite, no scan (own)\n+") != NULL,
+          "only used observations are evidence: %s", d.data);
+    CHECK(strstr(d.data, "+ H\t14\t17\tAccessExclusiveLock\tyes\tno\t-\tcritical\tnote H\n"
+                         "    no observation on these versions: kept from the table\n") != NULL,
+          "a row kept from the table says so: %s", d.data);
+    CHECK(strstr(d.data, "m/3.sql") == NULL && strstr(d.data, "m/6.sql") == NULL,
+          "no left-out observation is evidence: %s", d.data);
+    /* at most max lines of evidence per row, the strongest first */
+    LtObs sre = {.mode = SRE, .exact = true, .others = {-1, -1}};
+    LtCellObs many[5] = {
+        {"H", 13, replay, 0, "a.sql", 1}, {"H", 13, replay, 0, "b.sql", 1},
+        {"H", 13, sre, 0, "c.sql", 1},    {"H", 14, replay, 0, "b.sql", 1},
+        {"H", 14, sre, 0, "c.sql", 1},
+    };
+    LockTable *t2 = locktable_regenerate(old, many, 5);
+    buf_reset(&d);
+    locktable_diff_evidence(old, t2, many, 5, 1, &d);
+    CHECK(strstr(d.data, "+ H\t13\t14\tShareRowExclusiveLock\tno\tno\t"
+                         "referenced:ShareRowExclusiveLock\tcritical\tnote H\n"
+                         "    c.sql:1 on 13-14: requested ShareRowExclusiveLock on the target, no "
+                         "rewrite, no scan (own)\n    ... 2 more\n") != NULL,
+          "capped evidence, the one that set the mode first: %s", d.data);
+    buf_reset(&d);
+    locktable_diff_evidence(old, t2, many, 5, 0, &d);
+    CHECK(strstr(d.data, "    b.sql:1 on 13-14: requested ShareUpdateExclusiveLock") != NULL,
+          "one line per statement and what it requested, its versions as ranges: %s", d.data);
     buf_free(&d);
     buf_free(&b);
     locktable_free(t2);
@@ -553,6 +657,7 @@ int main(void)
     test_regenerate();
     test_depends_stays();
     test_skipped();
+    test_requested_only();
     test_shorten();
     return t_done("test_locktable");
 }
