@@ -903,8 +903,13 @@ static char *classify_drop(const PgQuery__DropStmt *s, StmtInfo *info)
     bool rel = objtype_is_relation(t), member = objtype_is_member(t);
     if (rel || member || t == PG_QUERY__OBJECT_TYPE__OBJECT_TYPE ||
         t == PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN) {
+        /* DROP TYPE: a composite type's row-type relation (relkind 'c') is
+         * locked, an enum or range type has none, and the statement does not
+         * say which it drops: the types are referenced relations (a lock the
+         * table may predict), not a target whose lock it must */
+        bool type = t == PG_QUERY__OBJECT_TYPE__OBJECT_TYPE;
         for (size_t i = 0; i < s->n_objects; i++)
-            target_from_object(info, s->objects[i], member, i > 0);
+            target_from_object(info, s->objects[i], member, type || i > 0);
     }
     if (t == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX && s->concurrent) {
         info->no_tx = true;

@@ -268,7 +268,9 @@ static const Case cases[] = {
     {"DROP SEQUENCE s", "DROP SEQUENCE", "s", NULL, NULL, 0, 0},
     {"DROP TRIGGER IF EXISTS trg ON auth.users", "DROP TRIGGER", "users", "auth", NULL, 0, 0},
     {"DROP POLICY p ON t", "DROP POLICY", "t", NULL, NULL, 0, 0},
-    {"DROP TYPE auth.factor_type", "DROP TYPE", "factor_type", "auth", NULL, 0, 0},
+    /* a composite type's row-type relation is referenced: an enum has none */
+    {"DROP TYPE auth.factor_type", "DROP TYPE", NULL, NULL, "auth.factor_type", 0, 0},
+    {"DROP TYPE IF EXISTS a, b CASCADE", "DROP TYPE", NULL, NULL, "a,b", 0, 0},
     {"DROP FUNCTION IF EXISTS auth.uid()", "DROP FUNCTION", NULL, NULL, NULL, 0, 0},
     {"DROP SCHEMA s CASCADE", "DROP SCHEMA", NULL, NULL, NULL, 0, 0},
     {"DROP EXTENSION pgcrypto", "DROP EXTENSION", NULL, NULL, NULL, 0, 0},
