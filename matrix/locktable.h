@@ -116,6 +116,9 @@ typedef struct LtObs {
     bool exact;            /* every lock was seen (capture "tx"); false: the locks were
                               sampled while the statement ran outside a transaction
                               ("observer", "poll"): a lower bound, and no scan counts */
+    bool created;          /* no lock on a target and one on a relation the statement
+                              created: its target did not exist before (CREATE OR
+                              REPLACE VIEW of a new view), no one else's to wait for */
     bool skipped;          /* the server skipped the statement (IF [NOT] EXISTS with
                               nothing to do): no lock on a target and a notice that says
                               "skipping"; set by the caller (locktable_said_skipping) */
