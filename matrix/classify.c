@@ -83,7 +83,8 @@
  *   GRANT, REVOKE, GRANT ROLE, REVOKE ROLE, ALTER DEFAULT PRIVILEGES
  *   CREATE ROLE, CREATE USER, CREATE GROUP, ALTER ROLE, DROP ROLE
  *   CREATE POLICY, ALTER POLICY
- *   INSERT, UPDATE, DELETE, MERGE, SELECT, SELECT FOR UPDATE, SELECT FOR NO KEY UPDATE,
+ *   INSERT, UPDATE, DELETE ("... WITH data-modifying CTE" when a WITH clause holds an
+ *     INSERT, UPDATE, DELETE or MERGE), MERGE, SELECT, SELECT FOR UPDATE, SELECT FOR NO KEY UPDATE,
  *     SELECT FOR SHARE, SELECT FOR KEY SHARE, COPY FROM, COPY TO, EXPLAIN, EXPLAIN ANALYZE
  *   DO, CALL, SET, RESET, SET TRANSACTION, SHOW, SET CONSTRAINTS
  *   BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE SAVEPOINT, ROLLBACK TO SAVEPOINT,
@@ -195,6 +196,34 @@ static void add_ref(StmtInfo *info, const char *schema, const char *name)
 static void add_ref_rv(StmtInfo *info, const PgQuery__RangeVar *rv)
 {
     if (rv) add_ref(info, rv->schemaname, rv->relname);
+}
+
+/* Whether a WITH clause has a data-modifying statement (WITH x AS (INSERT
+ * ... RETURNING ...)): its table is written too (RowExclusiveLock). */
+static bool with_modifies(const PgQuery__WithClause *w)
+{
+    for (size_t i = 0; w && i < w->n_ctes; i++) {
+        const Node *c = w->ctes[i];
+        if (c->node_case != PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR || !c->common_table_expr->ctequery)
+            continue;
+        switch (c->common_table_expr->ctequery->node_case) {
+        case PG_QUERY__NODE__NODE_INSERT_STMT:
+        case PG_QUERY__NODE__NODE_UPDATE_STMT:
+        case PG_QUERY__NODE__NODE_DELETE_STMT:
+        case PG_QUERY__NODE__NODE_MERGE_STMT:
+            return true;
+        default:
+            break;
+        }
+    }
+    return false;
+}
+
+/* INSERT, UPDATE, DELETE: "verb WITH data-modifying CTE" when a WITH
+ * clause writes another table. */
+static char *dml_class(const char *verb, const PgQuery__WithClause *w)
+{
+    return with_modifies(w) ? xasprintf("%s WITH data-modifying CTE", verb) : xstrdup(verb);
 }
 
 /* A qualified name as a list of String nodes: the last is the name, the one
@@ -874,8 +903,13 @@ static char *classify_drop(const PgQuery__DropStmt *s, StmtInfo *info)
     bool rel = objtype_is_relation(t), member = objtype_is_member(t);
     if (rel || member || t == PG_QUERY__OBJECT_TYPE__OBJECT_TYPE ||
         t == PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN) {
+        /* DROP TYPE: a composite type's row-type relation (relkind 'c') is
+         * locked, an enum or range type has none, and the statement does not
+         * say which it drops: the types are referenced relations (a lock the
+         * table may predict), not a target whose lock it must */
+        bool type = t == PG_QUERY__OBJECT_TYPE__OBJECT_TYPE;
         for (size_t i = 0; i < s->n_objects; i++)
-            target_from_object(info, s->objects[i], member, i > 0);
+            target_from_object(info, s->objects[i], member, type || i > 0);
     }
     if (t == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX && s->concurrent) {
         info->no_tx = true;
@@ -1307,13 +1341,13 @@ static char *classify_node(const Node *n, StmtInfo *info)
         return xstrdup("ALTER POLICY");
     case PG_QUERY__NODE__NODE_INSERT_STMT:
         set_target_rv(info, n->insert_stmt->relation);
-        return xstrdup("INSERT");
+        return dml_class("INSERT", n->insert_stmt->with_clause);
     case PG_QUERY__NODE__NODE_UPDATE_STMT:
         set_target_rv(info, n->update_stmt->relation);
-        return xstrdup("UPDATE");
+        return dml_class("UPDATE", n->update_stmt->with_clause);
     case PG_QUERY__NODE__NODE_DELETE_STMT:
         set_target_rv(info, n->delete_stmt->relation);
-        return xstrdup("DELETE");
+        return dml_class("DELETE", n->delete_stmt->with_clause);
     case PG_QUERY__NODE__NODE_MERGE_STMT:
         set_target_rv(info, n->merge_stmt->relation);
         return xstrdup("MERGE");

@@ -137,6 +137,9 @@ typedef struct LtObs {
     bool skipped;          /* the server skipped the statement (IF [NOT] EXISTS with
                               nothing to do): no lock on a target and a notice that says
                               "skipping"; set by the caller (locktable_said_skipping) */
+    bool created;          /* no lock on a target and one on a relation the statement
+                              created: its target did not exist before (CREATE OR
+                              REPLACE VIEW of a new view), no one else's to wait for */
     LtReq req;             /* where the requests come from (LtTrace.req); a table is
                               regenerated only from LT_REQ_OWN and LT_REQ_REPLAY */
 } LtObs;

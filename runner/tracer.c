@@ -883,6 +883,8 @@ static bool con_key_in(const Snap *s, const Con *c)
     return snap_con(s, c) != NULL;
 }
 
+static bool view_under_target(const View *v, unsigned oid);
+
 static void view_init(View *v, const Snap *before, const Snap *after, const Snap *inside,
                       const Statement *st)
 {
@@ -910,6 +912,21 @@ static void view_init(View *v, const Snap *before, const Snap *after, const Snap
         const Con *c = after->cons[i];
         if (c->frel && !con_key_in(before, c))
             oidset_add(&v->referenced, c->frel);
+    }
+    /* a foreign key the statement drops (DROP CONSTRAINT, DROP COLUMN, DROP
+     * TABLE, the one a same-named ADD CONSTRAINT replaces) locks its other
+     * end: the table it references, or the table that references the target */
+    for (size_t i = 0; i < before->ncons; i++) {
+        const Con *c = before->cons[i];
+        if (!c->frel)
+            continue;
+        const Con *now = snap_con(after, c);
+        if (now && now->oid == c->oid)
+            continue;
+        if (view_under_target(v, c->rel))
+            oidset_add(&v->referenced, c->frel);
+        if (view_under_target(v, c->frel))
+            oidset_add(&v->referenced, c->rel);
     }
 }
 

@@ -297,6 +297,20 @@ static void test_observe(void)
     observe(held, 1, NULL, 0, NULL, 0, "tx", &o);
     CHECK(o.mode == -1, "held before does not count");
     CHECK(!o.exact, "held before: a lower bound");
+    CHECK(!o.created, "nothing new: not created");
+    /* a target the statement created (CREATE OR REPLACE VIEW of a new view):
+     * the row's mode on an existing target does not apply */
+    LtLock made[] = {{"v", "new", "relation", "AccessExclusiveLock", true, false},
+                     {"u", "other", "relation", "AccessShareLock", true, false}};
+    observe(made, 2, NULL, 0, NULL, 0, "tx", &o);
+    CHECK(o.mode == -1 && o.created && o.exact, "created target: no mode, created");
+    LtPrediction pv = {.mode = locktable_mode_rank("AccessExclusiveLock"), .rewrite = LT_NO,
+                       .scan = LT_NO, .others = {-1, locktable_mode_rank("AccessShareLock")}};
+    CHECK(locktable_verdict(&pv, &o, false) == LT_CONFIRMED, "created target: confirmed");
+    pv.others[1] = -1;
+    CHECK(locktable_verdict(&pv, &o, false) == LT_TRACE_ONLY, "created target: others still count");
+    observe(locks, 3, NULL, 0, NULL, 0, "tx", &o);
+    CHECK(!o.created, "a target locked: not created");
     /* the replay's requests stand for the statement */
     LtLock req[] = {{"t", "table", "relation", "RowExclusiveLock", true, false}};
     char *req_rw[] = {"t"};
