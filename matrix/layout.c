@@ -767,6 +767,49 @@ static void detect(const char *dir, char **ents, size_t n, LayoutPlan *p)
     buf_free(&which);
 }
 
+/* Where projects keep the migrations of their tool, below the project root. */
+static const char *const project_dirs[] = {
+    "migrations", "db/migrate", "db/migrations", "prisma/migrations",
+    "drizzle", "src/migrations", "supabase/migrations", "sqitch",
+};
+
+/* A project root: dir itself holds no layout, one of project_dirs below it
+ * does (a tool's, or .sql files). Refused (2) with both named, so that the root is never traced as a
+ * plain set of whatever .sql files lie at its top. */
+static int refuse_project_root(const char *dir, Err *err)
+{
+    for (size_t i = 0; i < ARRAY_LEN(project_dirs); i++) {
+        char *sub = join(dir, project_dirs[i]);
+        char **ents;
+        size_t n;
+        Err ignore = {0};
+        if (!is_dir(sub) || list_dir(sub, &ents, &n, &ignore) != 0) {
+            err_clear(&ignore);
+            free(sub);
+            continue;
+        }
+        LayoutPlan p;
+        memset(&p, 0, sizeof(p));
+        detect(sub, ents, n, &p);
+        size_t nsql = 0; /* plain SQL migrations count too (golang-migrate ups without downs) */
+        for (size_t k = 0; k < n; k++)
+            nsql += ends_with(ents[k], ".sql");
+        free_names(ents, n);
+        int kind = p.kind;
+        layout_plan_free(&p);
+        if (kind != LAYOUT_PLAIN || nsql) {
+            int rc = err_set(err, 2,
+                             "\"%s\" holds a %s layout in \"%s\": run lockmatrix on that "
+                             "directory\nhint: --layout plain traces \"%s\" itself as plain SQL",
+                             dir, names[kind], sub, dir);
+            free(sub);
+            return rc;
+        }
+        free(sub);
+    }
+    return 0;
+}
+
 int layout_plan(const char *dir, int forced, bool downs, LayoutPlan *out, Err *err)
 {
     memset(out, 0, sizeof(*out));
@@ -781,6 +824,11 @@ int layout_plan(const char *dir, int forced, bool downs, LayoutPlan *out, Err *e
         out->forced = true;
     } else {
         detect(dir, ents, n, out);
+        if (out->kind == LAYOUT_PLAIN && refuse_project_root(dir, err) != 0) {
+            free_names(ents, n);
+            layout_plan_free(out);
+            return -1;
+        }
     }
     int rc;
     switch (out->kind) {

@@ -39,7 +39,7 @@ static const char css[] =
     "#controls{display:flex;gap:1em;align-items:center;margin:.5em 0;flex-wrap:wrap}"
     "#q{width:28em;padding:4px 6px;font-size:14px}"
     "#count{color:#555}.legend td{font-size:13px}"
-    ".bad{color:#b00020;font-weight:600}.good{color:#176f2c;font-weight:600}";
+    ".bad{color:#b00020;font-weight:600}.good{color:#176f2c;font-weight:600}.aborted{color:#666}";
 
 /* Sorting of every table.sortable, filtering of #matrix. No dependencies. */
 static const char js[] =
@@ -140,6 +140,25 @@ static void meta(Buf *out, const RunView *rv)
     }
 }
 
+/* The per-version summary, one item per version (render_version_summary). */
+static void per_version(Buf *out, const RunView *rv)
+{
+    if (!rv->per_version)
+        return;
+    buf_puts(out, "<h2>Per version</h2>\n<ul class=\"per-version\">\n");
+    for (size_t v = 0; v < rv->nversions; v++) {
+        const RvVersion *s = &rv->per_version[v];
+        Buf line;
+        buf_init(&line);
+        render_version_summary(s, &line);
+        buf_printf(out, "<li%s>", s->failed || s->aborted || s->not_run ? " class=\"bad\"" : "");
+        h(out, line.data);
+        buf_puts(out, "</li>\n");
+        buf_free(&line);
+    }
+    buf_puts(out, "</ul>\n");
+}
+
 static void legend(Buf *out)
 {
     buf_puts(out, "<details class=\"legend\" open><summary>Lock modes: what each one blocks"
@@ -230,11 +249,20 @@ static void matrix(Buf *out, const RunView *rv)
             const RvResult *r = &x->results[v];
             if (!r->traced || !strcmp(r->status, "ok") || !strcmp(r->status, "skipped"))
                 continue;
-            buf_printf(out, "<div class=\"bad\">%s ", r->status);
-            h(out, r->sqlstate);
-            buf_printf(out, " on %d: ", r->major);
-            h(out, r->message);
+            Buf e;
+            buf_init(&e);
+            if (r->aborted_by) {
+                buf_printf(&e, "on %d: ", r->major);
+                render_aborted(r, &e);
+            } else {
+                buf_printf(&e, "%s %s on %d: %s", r->status, r->sqlstate ? r->sqlstate : "",
+                           r->major, r->message ? r->message : "");
+                render_cascade(r, &e);
+            }
+            buf_printf(out, "<div class=\"%s\">", r->aborted_by ? "aborted" : "bad");
+            h(out, e.data);
             buf_puts(out, "</div>");
+            buf_free(&e);
             break;
         }
         buf_puts(out, "</td></tr>\n");
@@ -283,6 +311,7 @@ void report_html(const RunView *rv, const ReportOpts *o, Buf *out)
     snprintf(title, sizeof(title), "lockmatrix run %lld", rv->id);
     page_begin(out, title);
     meta(out, rv);
+    per_version(out, rv);
     size_t spec = 0;
     for (size_t i = 0; i < rv->nstmts; i++)
         spec += rv->stmts[i].version_specific;

@@ -75,6 +75,16 @@ static void result_obj(JsonW *w, const RvResult *r)
         json_obj_begin(w);
         json_kv_str(w, "sqlstate", r->sqlstate);
         json_kv_str(w, "message", r->message);
+        if (r->naborted) /* the 25P02s its transaction gave after it */
+            json_kv_int(w, "aborted_after", (long long)r->naborted);
+        if (r->aborted_by) { /* a 25P02: the consequence of that failure */
+            json_key(w, "aborted_by");
+            json_obj_begin(w);
+            json_kv_str(w, "migration", r->aborted_by->migration);
+            json_kv_int(w, "index", r->aborted_by->index);
+            json_kv_int(w, "line", r->aborted_by->line);
+            json_obj_end(w);
+        }
         json_obj_end(w);
     } else {
         json_null(w);
@@ -231,12 +241,48 @@ static void statement_obj(JsonW *w, const RunView *rv, const RvStatement *x)
     json_obj_end(w);
 }
 
+/* The per-version summary (RunView.per_version). */
+static void per_version(JsonW *w, const RunView *rv)
+{
+    json_key(w, "per_version");
+    json_arr_begin(w);
+    for (size_t v = 0; rv->per_version && v < rv->nversions; v++) {
+        const RvVersion *s = &rv->per_version[v];
+        json_obj_begin(w);
+        json_kv_int(w, "version", s->major);
+        json_kv_int(w, "run", (long long)s->ran);
+        json_kv_int(w, "ok", (long long)s->ok);
+        json_kv_int(w, "failed", (long long)s->failed);
+        json_kv_int(w, "aborted", (long long)s->aborted);
+        json_kv_int(w, "not_run", (long long)s->not_run);
+        json_key(w, "first_failure");
+        const RvStatement *x = s->first_failure;
+        if (x) {
+            const RvResult *r = &x->results[v];
+            json_obj_begin(w);
+            json_kv_str(w, "migration", x->migration);
+            json_kv_int(w, "index", x->index);
+            json_kv_int(w, "line", x->line);
+            json_kv_str(w, "sqlstate", r->sqlstate);
+            json_kv_str(w, "message", r->message);
+            json_kv_int(w, "aborted_after", (long long)s->after_aborted);
+            json_kv_int(w, "not_run_after", (long long)s->after_not_run);
+            json_obj_end(w);
+        } else {
+            json_null(w);
+        }
+        json_obj_end(w);
+    }
+    json_arr_end(w);
+}
+
 void report_json_view(const RunView *rv, Buf *out)
 {
     JsonW w;
     json_init(&w, out, true);
     json_obj_begin(&w);
     run_obj(&w, "run", rv);
+    per_version(&w, rv);
     json_key(&w, "statements");
     json_arr_begin(&w);
     for (size_t i = 0; i < rv->nstmts; i++)

@@ -87,6 +87,24 @@ static void header(Buf *out, const RunView *rv)
     buf_free(&vs);
 }
 
+/* The per-version summary, one item per version (render_version_summary). */
+static void per_version(Buf *out, const RunView *rv)
+{
+    if (!rv->per_version)
+        return;
+    buf_puts(out, "Per version:\n\n");
+    for (size_t v = 0; v < rv->nversions; v++) {
+        Buf line;
+        buf_init(&line);
+        render_version_summary(&rv->per_version[v], &line);
+        buf_puts(out, "- ");
+        render_md(out, line.data);
+        buf_putc(out, '\n');
+        buf_free(&line);
+    }
+    buf_putc(out, '\n');
+}
+
 static void legend(Buf *out)
 {
     buf_puts(out, "<details><summary>Legend</summary>\n\n"
@@ -132,10 +150,25 @@ static void notes(Buf *out, const RunView *rv, const RvStatement *x)
         if (!r->traced || !strcmp(r->status, "ok") || !strcmp(r->status, "skipped"))
             continue;
         /* the first error only: the cells show the others' SQLSTATE */
+        if (r->aborted_by) {
+            Buf a;
+            buf_init(&a);
+            render_aborted(r, &a);
+            buf_printf(out, "%son %d: ", any ? "<br>" : "", r->major);
+            render_md(out, a.data);
+            buf_free(&a);
+            break;
+        }
         buf_printf(out, "%s%s ", any ? "<br>" : "", r->status);
         render_md(out, r->sqlstate);
         buf_printf(out, " on %d: ", r->major);
         md_cut(out, r->message, 160);
+        Buf c;
+        buf_init(&c);
+        buf_puts(&c, "");
+        render_cascade(r, &c);
+        render_md(out, c.data);
+        buf_free(&c);
         break;
     }
 }
@@ -204,6 +237,7 @@ static void classes(Buf *out, const RunView *rv)
 void report_markdown(const RunView *rv, const ReportOpts *o, Buf *out)
 {
     header(out, rv);
+    per_version(out, rv);
     size_t spec = 0;
     for (size_t i = 0; i < rv->nstmts; i++)
         spec += rv->stmts[i].version_specific;

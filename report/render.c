@@ -23,6 +23,55 @@ RenderFailure render_failure(const RvResult *r, int min_version)
     return RENDER_FAILED;
 }
 
+void render_cascade(const RvResult *r, Buf *out)
+{
+    if (r->naborted)
+        buf_printf(out, "; %zu statement%s after it aborted", r->naborted,
+                   r->naborted == 1 ? "" : "s");
+}
+
+void render_aborted(const RvResult *r, Buf *out)
+{
+    const RvStatement *c = r->aborted_by;
+    if (!c)
+        return;
+    const RvResult *cr = NULL;
+    for (const RvResult *q = c->results; !cr; q++)
+        if (q->major == r->major)
+            cr = q;
+    buf_printf(out, "aborted by the failure of statement %d (line %d): %s", c->index, c->line,
+               cr->sqlstate ? cr->sqlstate : cr->status);
+}
+
+void render_version_summary(const RvVersion *s, Buf *out)
+{
+    render_version_counts(s, out);
+    if (s->first_failure)
+        buf_puts(out, "; ");
+    render_version_first(s, out);
+}
+
+void render_version_counts(const RvVersion *s, Buf *out)
+{
+    buf_printf(out, "%d: %zu run, %zu ok, %zu failed, %zu aborted, %zu not run", s->major, s->ran,
+               s->ok, s->failed, s->aborted, s->not_run);
+}
+
+void render_version_first(const RvVersion *s, Buf *out)
+{
+    const RvStatement *x = s->first_failure;
+    if (!x)
+        return;
+    const RvResult *r = NULL;
+    for (const RvResult *q = x->results; !r; q++)
+        if (q->major == s->major)
+            r = q;
+    buf_printf(out, "first failure %s:%d: %s %s; after it %zu aborted, %zu not run",
+               x->migration ? x->migration : "?", x->line,
+               r->sqlstate ? r->sqlstate : r->status, r->message ? r->message : "no message",
+               s->after_aborted, s->after_not_run);
+}
+
 /* ---- lock modes -------------------------------------------------------------
  * PostgreSQL's eight table lock modes, weakest first (the order of
  * runview_lock_rank), with what they block said the way people think of it. */
@@ -415,18 +464,17 @@ static void class_one(const RunView *rv, const size_t *idx, size_t n, ClassSumma
                 c->nmismatch++;
             if (is_skipped(r))
                 continue;
+            /* a failure is counted, not compared: the class differs between
+             * versions only where its statements ran ok (as version_specific) */
+            if (!is_ok(r)) {
+                if (render_failure(r, 0) == RENDER_FAILED)
+                    c->nerrors++; /* a 25P02 after it is its consequence, not another */
+                continue;
+            }
             Obs *ov = &o[v];
             if (!ov->have) {
                 ov->have = true;
                 ov->status = "ok";
-            }
-            if (!is_ok(r)) {
-                c->nerrors++;
-                if (streq(ov->status, "ok")) {
-                    ov->status = r->status;
-                    ov->sqlstate = r->sqlstate;
-                }
-                continue;
             }
             if (r->target_rank > ov->rank)
                 ov->rank = r->target_rank;

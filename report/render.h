@@ -35,6 +35,22 @@ typedef enum RenderFailure {
 /* What r's status means for the gates (run --ci, SARIF's server-error rule). */
 RenderFailure render_failure(const RvResult *r, int min_version);
 
+/* After a failure's error: "; 7 statements after it aborted" (the 25P02s its
+ * transaction then gave, RvResult.naborted); nothing when there were none. */
+void render_cascade(const RvResult *r, Buf *out);
+/* A 25P02 that follows a failure (RvResult.aborted_by): "aborted by the failure of
+ * statement 1 (line 3): 42883"; nothing for any other result. */
+void render_aborted(const RvResult *r, Buf *out);
+/* One line of the per-version summary every report starts with (RunView.per_version),
+ * plain text, to be made safe by the format: "10: 9 run, 1 ok, 1 failed, 7 aborted,
+ * 0 not run; first failure db/1.up.sql:1: 42883 function gen_random_uuid() does not
+ * exist; after it 7 aborted, 0 not run". */
+void render_version_summary(const RvVersion *s, Buf *out);
+/* Its two halves: the counts ("10: 9 run, 1 ok, 1 failed, 7 aborted, 0 not run"),
+ * and the first failure ("first failure db/1.up.sql:1: ...", nothing when none). */
+void render_version_counts(const RvVersion *s, Buf *out);
+void render_version_first(const RvVersion *s, Buf *out);
+
 /* The defaults: everything shown, no colour, 100 columns, risk above "medium". */
 void render_opts_init(ReportOpts *o);
 

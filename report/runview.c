@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "matrix/locktable.h"
+#include "report/render.h"
 
 /* ---- lock modes ------------------------------------------------------------ */
 
@@ -473,6 +474,74 @@ static char *rewrite_set(const RvResult *r)
     return buf_steal(&b);
 }
 
+/* Ties every 25P02 to the failure that aborted its transaction: walking each
+ * chain in order on each version, the statements after a failure that the
+ * server refused with 25P02 (render_failure: a consequence) are its. */
+static void cascades(RunView *rv)
+{
+    for (size_t v = 0; v < rv->nversions; v++) {
+        RvStatement *cause = NULL;
+        for (size_t i = 0; i < rv->nstmts; i++) {
+            RvStatement *x = &rv->stmts[i];
+            RvResult *r = &x->results[v];
+            if (cause && cause->chain != x->chain)
+                cause = NULL;
+            RenderFailure f = render_failure(r, 0);
+            if (f == RENDER_FAILED) {
+                cause = x;
+            } else if (f == RENDER_CONSEQUENCE && cause) {
+                r->aborted_by = cause;
+                cause->results[v].naborted++;
+            } else if (f != RENDER_CONSEQUENCE) {
+                cause = NULL; /* its transaction ended */
+            }
+        }
+    }
+}
+
+static bool not_run(const RvResult *r)
+{
+    return !r->traced || strcmp(r->status, "skipped") == 0;
+}
+
+/* The per-version summary (RvVersion). */
+static void per_version(RunView *rv)
+{
+    rv->per_version = xcalloc(rv->nversions ? rv->nversions : 1, sizeof(RvVersion));
+    for (size_t v = 0; v < rv->nversions; v++) {
+        RvVersion *s = &rv->per_version[v];
+        s->major = rv->versions[v];
+        size_t first = 0;
+        for (size_t i = 0; i < rv->nstmts; i++) {
+            const RvStatement *x = &rv->stmts[i];
+            const RvResult *r = &x->results[v];
+            if (not_run(r)) {
+                s->not_run++;
+            } else {
+                s->ran++;
+                RenderFailure f = render_failure(r, 0);
+                if (f == RENDER_FAILED) {
+                    s->failed++;
+                    if (!s->first_failure) {
+                        s->first_failure = x;
+                        first = i;
+                    }
+                } else if (f == RENDER_CONSEQUENCE) {
+                    s->aborted++;
+                } else {
+                    s->ok++;
+                }
+            }
+            if (s->first_failure && i > first && x->chain == s->first_failure->chain) {
+                if (not_run(r))
+                    s->after_not_run++;
+                else if (render_failure(r, 0) == RENDER_CONSEQUENCE)
+                    s->after_aborted++;
+            }
+        }
+    }
+}
+
 static void analyse(RunView *rv)
 {
     for (size_t i = 0; i < rv->nstmts; i++) {
@@ -512,7 +581,9 @@ static void analyse(RunView *rv)
             }
             if (r->target_rank < 0)
                 r->target_rank = held;
-            if (strcmp(r->status, "skipped") == 0)
+            /* only versions where it ran ok are compared: failing on some
+             * versions is told by the per-version summary, not here */
+            if (strcmp(r->status, "ok") != 0)
                 continue;
             char *set = rewrite_set(r);
             if (!first) {
@@ -520,13 +591,14 @@ static void analyse(RunView *rv)
                 first_set = set;
                 continue;
             }
-            if (r->target_rank != first->target_rank || strcmp(r->status, first->status) != 0 ||
-                strcmp(set, first_set) != 0)
+            if (r->target_rank != first->target_rank || strcmp(set, first_set) != 0)
                 x->version_specific = true;
             free(set);
         }
         free(first_set);
     }
+    cascades(rv);
+    per_version(rv);
 }
 
 int runview_load(Store *s, long long run_id, RunView **out, Err *err)
@@ -634,6 +706,7 @@ void runview_free(RunView *rv)
         free(x->fingerprint);
     }
     free(rv->stmts);
+    free(rv->per_version);
     for (size_t i = 0; i < rv->nservers; i++)
         free(rv->servers[i].version);
     free(rv->servers);

@@ -85,6 +85,10 @@ typedef struct RvResult {
     char **req_scanned;      size_t nreq_scanned;  /* and scanned there */
     RvPrediction *predicted; /* NULL when the static side predicted nothing */
     char *verdict;           /* NULL when none */
+    size_t naborted;         /* a failure of its own (an error or timeout, not 25P02): the
+                                statements after it its transaction then refused with 25P02 */
+    const struct RvStatement *aborted_by; /* a 25P02 after a failure of its transaction:
+                                that failed statement (in the run view); NULL otherwise */
     int target_rank;         /* strongest "table"-role lock mode the statement itself
                                 requested (granted or waiting: the replay's when it has
                                 one; else its own, and one held before only when it took
@@ -108,9 +112,27 @@ typedef struct RvStatement {
     char *fingerprint;       /* 16 hex digits; NULL when unparsed */
     bool do_block;           /* a DO block or a function body: its DDL is hidden inside */
     RvResult *results;       /* one per run version, parallel to RunView.versions */
-    bool version_specific;   /* the versions that have a result differ: strongest target
-                                lock, set of rewritten relations, or status */
+    bool version_specific;   /* it behaves differently on versions where it ran ok: on
+                                at least two of them the strongest target lock or the set
+                                of rewritten relations differ. Failing on some versions
+                                only is not version-specific (see RvVersion) */
 } RvStatement;
+
+/* What one version did with the whole run (the per-version summary every
+ * report starts with), computed once at load. A failure is an error or
+ * timeout of the statement's own; a statement its transaction refused with
+ * 25P02 after such a failure is "aborted" (render_failure's rule). */
+typedef struct RvVersion {
+    int major;
+    size_t ran;              /* statements sent to the server: ok + failed + aborted */
+    size_t ok;
+    size_t failed;
+    size_t aborted;
+    size_t not_run;          /* skipped, or never traced (a failed job, a job not run) */
+    const RvStatement *first_failure; /* the first failure in corpus order; NULL when none */
+    size_t after_aborted;    /* statements after it in its chain: aborted (25P02) */
+    size_t after_not_run;    /* ... and not run */
+} RvVersion;
 
 typedef struct RvServer {
     int major;
@@ -140,6 +162,8 @@ typedef struct RunView {
     RvServer *servers;       size_t nservers;    /* ascending major */
     RvJob *jobs;             size_t njobs;       /* by chain, major */
     RvStatement *stmts;      size_t nstmts;      /* corpus order */
+    RvVersion *per_version;  /* one per version, parallel to versions; of the whole run
+                                (a filtered copy shares it) */
 } RunView;
 
 /* Reads run run_id of s into *out (free with runview_free). A run the store

@@ -103,23 +103,9 @@ static void grouped(const RunView *rv, char **labels, Buf *out)
     free(done);
 }
 
-typedef struct Sarif {
-    JsonW w;
-    size_t nresults;
-} Sarif;
-
-static void result(Sarif *s, Rule rule, const char *level, const RvStatement *x, const char *msg,
-                   const int *majors, size_t nmajors)
+/* "locations": [the statement's file and line]. */
+static void locations(JsonW *w, const RvStatement *x)
 {
-    JsonW *w = &s->w;
-    json_obj_begin(w);
-    json_kv_str(w, "ruleId", rules[rule].id);
-    json_kv_int(w, "ruleIndex", rule);
-    json_kv_str(w, "level", level);
-    json_key(w, "message");
-    json_obj_begin(w);
-    json_kv_str(w, "text", msg);
-    json_obj_end(w);
     json_key(w, "locations");
     json_arr_begin(w);
     json_obj_begin(w);
@@ -138,6 +124,70 @@ static void result(Sarif *s, Rule rule, const char *level, const RvStatement *x,
     json_obj_end(w);
     json_obj_end(w);
     json_arr_end(w);
+}
+
+/* The per-version summary as the invocation's notifications: one per version,
+ * "warning" where something failed, located at the first failure. */
+static void invocation(JsonW *w, const RunView *rv)
+{
+    json_key(w, "invocations");
+    json_arr_begin(w);
+    json_obj_begin(w);
+    json_kv_bool(w, "executionSuccessful", true);
+    json_key(w, "toolExecutionNotifications");
+    json_arr_begin(w);
+    for (size_t v = 0; rv->per_version && v < rv->nversions; v++) {
+        const RvVersion *pv = &rv->per_version[v];
+        Buf line;
+        buf_init(&line);
+        render_version_summary(pv, &line);
+        json_obj_begin(w);
+        json_kv_str(w, "level", pv->failed ? "warning" : "note");
+        json_key(w, "message");
+        json_obj_begin(w);
+        json_kv_str(w, "text", line.data);
+        json_obj_end(w);
+        if (pv->first_failure)
+            locations(w, pv->first_failure);
+        json_key(w, "properties");
+        json_obj_begin(w);
+        json_kv_int(w, "version", pv->major);
+        json_kv_int(w, "run", (long long)pv->ran);
+        json_kv_int(w, "ok", (long long)pv->ok);
+        json_kv_int(w, "failed", (long long)pv->failed);
+        json_kv_int(w, "aborted", (long long)pv->aborted);
+        json_kv_int(w, "notRun", (long long)pv->not_run);
+        if (pv->first_failure) {
+            json_kv_int(w, "abortedAfterFirstFailure", (long long)pv->after_aborted);
+            json_kv_int(w, "notRunAfterFirstFailure", (long long)pv->after_not_run);
+        }
+        json_obj_end(w);
+        json_obj_end(w);
+        buf_free(&line);
+    }
+    json_arr_end(w);
+    json_obj_end(w);
+    json_arr_end(w);
+}
+
+typedef struct Sarif {
+    JsonW w;
+    size_t nresults;
+} Sarif;
+
+static void result(Sarif *s, Rule rule, const char *level, const RvStatement *x, const char *msg,
+                   const int *majors, size_t nmajors)
+{
+    JsonW *w = &s->w;
+    json_obj_begin(w);
+    json_kv_str(w, "ruleId", rules[rule].id);
+    json_kv_int(w, "ruleIndex", rule);
+    json_kv_str(w, "level", level);
+    json_key(w, "message");
+    json_obj_begin(w);
+    json_kv_str(w, "text", msg);
+    json_obj_end(w);
+    locations(w, x);
     json_key(w, "partialFingerprints");
     json_obj_begin(w);
     json_key(w, "lockmatrixStatement/v1");
@@ -241,8 +291,13 @@ static void server_errors(Sarif *s, const RunView *rv, const RvStatement *x, int
         const RvResult *r = &x->results[v];
         if (render_failure(r, min_version) != RENDER_FAILED)
             continue;
-        labels[v] = xasprintf("failed with %s: %s", r->sqlstate ? r->sqlstate : r->status,
-                              r->message ? r->message : "no message");
+        Buf c;
+        buf_init(&c);
+        buf_puts(&c, "");
+        render_cascade(r, &c);
+        labels[v] = xasprintf("failed with %s: %s%s", r->sqlstate ? r->sqlstate : r->status,
+                              r->message ? r->message : "no message", c.data);
+        buf_free(&c);
         majors[m++] = r->major;
     }
     emit_grouped(s, rv, x, RULE_SERVER_ERROR, rules[RULE_SERVER_ERROR].level, labels, majors, m);
@@ -323,6 +378,8 @@ void report_sarif(const RunView *rv, const RunDiff *d, const ReportOpts *o, Buf 
     json_arr_end(w);
     json_obj_end(w);
     json_obj_end(w);
+
+    invocation(w, rv);
 
     json_key(w, "automationDetails");
     json_obj_begin(w);

@@ -99,6 +99,36 @@ static size_t class_width(const RunView *rv, const ReportOpts *o)
 
 /* ---- header and legend ------------------------------------------------------------ */
 
+/* Every version's line of the summary (render_version_summary). */
+static void per_version(Out *t, const RunView *rv)
+{
+    if (!rv->per_version)
+        return;
+    buf_puts(t->b, "per version:\n");
+    for (size_t v = 0; v < rv->nversions; v++) {
+        const RvVersion *s = &rv->per_version[v];
+        bool bad = s->failed || s->aborted || s->not_run;
+        sgr_on(t, bad ? "35" : NULL);
+        for (int half = 0; half < 2; half++) {
+            Buf line, clean;
+            buf_init(&line);
+            buf_init(&clean);
+            buf_puts(&line, "");
+            buf_puts(&clean, "");
+            if (half == 0)
+                render_version_counts(s, &line);
+            else
+                render_version_first(s, &line);
+            render_clean(&clean, line.data, true);
+            if (clean.len)
+                render_wrap(t->b, clean.data, half ? "      " : "  ", t->o->width, 4);
+            buf_free(&line);
+            buf_free(&clean);
+        }
+        sgr_off(t, bad ? "35" : NULL);
+    }
+}
+
 static void header(Out *t, const RunView *rv)
 {
     Buf vs;
@@ -120,8 +150,10 @@ static void header(Out *t, const RunView *rv)
         buf_putc(t->b, ' ');
         render_clean(t->b, rv->servers[i].version, true);
     }
-    buf_puts(t->b, "\n\n");
+    buf_puts(t->b, "\n");
     buf_free(&vs);
+    per_version(t, rv);
+    buf_putc(t->b, '\n');
 }
 
 static bool has_verdicts(const RunView *rv)
@@ -198,19 +230,37 @@ static void errors(Out *t, const RunView *rv, const RvStatement *x)
             const RvResult *q = &x->results[k];
             if (!done[k] && q->traced && strcmp(q->status, r->status) == 0 &&
                 strcmp(q->sqlstate ? q->sqlstate : "", r->sqlstate ? r->sqlstate : "") == 0 &&
-                strcmp(q->message ? q->message : "", r->message ? r->message : "") == 0) {
+                strcmp(q->message ? q->message : "", r->message ? r->message : "") == 0 &&
+                q->naborted == r->naborted && q->aborted_by == r->aborted_by) {
                 done[k] = true;
                 majors[n++] = q->major;
             }
         }
         Buf line;
         buf_init(&line);
+        if (r->aborted_by) {
+            /* a consequence of the failure above it, not one more failure */
+            Buf a;
+            buf_init(&a);
+            render_aborted(r, &a);
+            buf_puts(&line, "on ");
+            versions_ranges(majors, n, &line);
+            buf_puts(&line, ": ");
+            render_clean(&line, a.data, true);
+            buf_free(&a);
+            sgr_on(t, "2");
+            render_wrap(t->b, line.data, "      ", t->o->width, 2);
+            sgr_off(t, "2");
+            buf_free(&line);
+            continue;
+        }
         buf_printf(&line, "%s ", strcmp(r->status, "timeout") == 0 ? "timeout" : "error");
         render_clean(&line, r->sqlstate, true);
         buf_puts(&line, " on ");
         versions_ranges(majors, n, &line);
         buf_puts(&line, ": ");
         render_clean(&line, r->message, true);
+        render_cascade(r, &line);
         /* the DETAIL and HINT lines of what the server said */
         for (const char *p = r->said; p && *p;) {
             const char *nl = strchr(p, '\n');
@@ -373,8 +423,8 @@ static void footer(Out *t, const RunView *rv, const ReportOpts *o)
         }
         for (size_t v = 0; v < rv->nversions; v++) {
             const RvResult *r = &x->results[v];
-            if (r->traced && strcmp(r->status, "ok") != 0 && strcmp(r->status, "skipped") != 0)
-                errs++;
+            if (render_failure(r, 0) == RENDER_FAILED)
+                errs++; /* the 25P02s after a failure are its consequences */
             if (r->verdict && strcmp(r->verdict, "mismatch") == 0)
                 mism++;
         }

@@ -144,4 +144,30 @@ check "the stray file is named as left out" grep -q "2 up, 2 down; 1 .sql files 
 check_eq "only the ups ran, in order, no error" \
     "$(sqlite3 "$WORK/stray.db" "SELECT group_concat(st, ',') FROM (SELECT t.status st FROM traces t JOIN statements s ON s.id = t.statement_id JOIN migrations m ON m.id = s.migration_id ORDER BY m.position)")" "ok,ok"
 
+# --- a project root: its tool's layout lives in a subdirectory ----------------------
+mkdir -p "$WORK/proj/migrations/2024-01-01-000000_init" "$WORK/gproj/db/migrations"
+printf 'CREATE TABLE a (id int);\n' >"$WORK/proj/migrations/2024-01-01-000000_init/up.sql"
+printf 'DROP TABLE a;\n' >"$WORK/proj/migrations/2024-01-01-000000_init/down.sql"
+printf 'SELECT 1;\n' >"$WORK/proj/seed.sql"
+"$LM" run -V 17 -d "$WORK/proj.db" "$WORK/proj" >"$WORK/proj.out" 2>&1
+check_eq "a project root holding a diesel layout: exit 2" "$?" 2
+check "it names the layout and where it is" grep -qF \
+    "\"$WORK/proj\" holds a diesel layout in \"$WORK/proj/migrations\": run lockmatrix on that directory" "$WORK/proj.out"
+check "nothing was traced" test ! -e "$WORK/proj.db"
+printf 'CREATE TABLE a (id int);\n' >"$WORK/gproj/db/migrations/000001_a.up.sql"
+printf 'DROP TABLE a;\n' >"$WORK/gproj/db/migrations/000001_a.down.sql"
+"$LM" analyze "$WORK/gproj" >"$WORK/gproj.out" 2>&1
+check_eq "a project root holding golang-migrate in db/migrations: exit 2" "$?" 2
+check "it names it" grep -qF "holds a golang-migrate layout in \"$WORK/gproj/db/migrations\"" "$WORK/gproj.out"
+mkdir -p "$WORK/uproj/migrations"
+printf 'CREATE TABLE a (id int);\n' >"$WORK/uproj/migrations/0001_a.up.sql"
+printf 'CREATE ROLE setup_only;\n' >"$WORK/uproj/PREAMBLE.sql"
+"$LM" analyze "$WORK/uproj" >"$WORK/uproj.out" 2>&1
+check_eq "a root whose migrations/ is plain SQL, a stray file at its top: exit 2" "$?" 2
+check "it names it" grep -qF "holds a plain layout in \"$WORK/uproj/migrations\"" "$WORK/uproj.out"
+"$LM" analyze --layout plain "$WORK/proj" >"$WORK/plainproj.out" 2>&1
+check_eq "--layout plain traces the root itself" "$?" 0
+"$LM" analyze "$WORK/proj/migrations" >"$WORK/sub.out" 2>&1
+check_eq "the subdirectory itself is fine" "$?" 0
+
 finish

@@ -139,7 +139,10 @@ static void check_report(const char *json)
     static const struct {
         const char *path, *keys;
     } orders[] = {
-        {"$", "run,statements"},
+        {"$", "run,per_version,statements"},
+        {"$.per_version[0]", "version,run,ok,failed,aborted,not_run,first_failure"},
+        {"$.per_version[1].first_failure",
+         "migration,index,line,sqlstate,message,aborted_after,not_run_after"},
         {"$.run", "id,versions,started_at,finished_at,status,corpus,backend,servers"},
         {"$.statements[0]", "migration,index,line,sql,class,target,version_specific,results"},
         {"$.statements[0].results", "10,11,12"},
@@ -223,11 +226,34 @@ static void check_report(const char *json)
         {"$.statements[0].version_specific", "false", NULL}, /* other index locks differ only */
         {"$.statements[1].version_specific", "true", NULL},  /* rewrite on 10, none on 11 */
         {"$.statements[2].version_specific", "true", NULL},  /* strongest target lock differs */
-        {"$.statements[3].version_specific", "true", NULL},  /* ok on 10, error on 11 */
+        {"$.statements[3].version_specific", "false", NULL}, /* ok on 10, error on 11: a
+                                                                failure, not a difference */
         {"$.statements[4].version_specific", "false", NULL}, /* a result on 10 only */
         {"$.statements[5].version_specific", "false", NULL}, /* same rewrites, other order */
         {"$.statements[6].version_specific", "false", NULL}, /* a "referenced" lock differs */
-        {"$.statements[7].version_specific", "true", NULL},  /* timeout vs error */
+        {"$.statements[7].version_specific", "false", NULL}, /* timeout vs error: ran ok nowhere */
+        /* the per-version summary: 10 times out at statement 8; 11 fails at
+         * statement 4, has no trace of 5, fails at 8; 12 never ran */
+        {"$.per_version[0].version", "integer", "10"},
+        {"$.per_version[0].run", "integer", "8"},
+        {"$.per_version[0].ok", "integer", "7"},
+        {"$.per_version[0].failed", "integer", "1"},
+        {"$.per_version[0].first_failure.line", "integer", "8"},
+        {"$.per_version[0].first_failure.sqlstate", "text", "57014"},
+        {"$.per_version[1].run", "integer", "7"},
+        {"$.per_version[1].ok", "integer", "5"},
+        {"$.per_version[1].failed", "integer", "2"},
+        {"$.per_version[1].aborted", "integer", "0"},
+        {"$.per_version[1].not_run", "integer", "1"},
+        {"$.per_version[1].first_failure.migration", "text", "cases/m.sql"},
+        {"$.per_version[1].first_failure.index", "integer", "4"},
+        {"$.per_version[1].first_failure.sqlstate", "text", "23514"},
+        {"$.per_version[1].first_failure.not_run_after", "integer", "1"},
+        {"$.per_version[1].first_failure.aborted_after", "integer", "0"},
+        {"$.per_version[2].version", "integer", "12"},
+        {"$.per_version[2].run", "integer", "0"},
+        {"$.per_version[2].not_run", "integer", "8"},
+        {"$.per_version[2].first_failure", "null", NULL},
     };
     for (size_t i = 0; i < ARRAY_LEN(values); i++) {
         const char *want_type = values[i].type ? values[i].type : "(sqlnull)";
