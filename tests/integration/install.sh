@@ -64,7 +64,8 @@ for cmd in $commands docker-import; do
     grep -qF ".SS \"lockmatrix ${cmd//-/\\-} " "$man1" || missing+=("section $cmd")
     "$bin" "$cmd" --help >"$WORK/help-$cmd.out" 2>&1 || missing+=("$cmd --help fails")
     for o in $(grep -oE '(^|[][ ,|(])--?[a-zA-Z][-a-zA-Z0-9]*' "$WORK/help-$cmd.out" | sed 's/^[][ ,|(]//' | sort -u); do
-        grep -qF -- "${o//-/\\-}" "$man1" || missing+=("$cmd $o")
+        # a whole word: "\-d" is not found in "\-\-db", nor "\-\-run" in "\-\-runs"
+        grep -qP -- "(?<![-\\w])\\Q${o//-/\\-}\\E(?![\\w]|\\\\-)" "$man1" || missing+=("$cmd $o")
     done
 done
 check_eq "every command and every option of every --help is in the page" "${missing[*]}" ""
@@ -149,6 +150,36 @@ EOF
     check_eq "zsh: lockmatrix run -V <TAB> offers the majors of lockmatrix pg" \
         "$(zsh_complete lockmatrix run -V '' | tr '\n' ' ')" "$majors"
     check_eq "zsh: lockmatrix run -d <TAB> offers files" "$(zsh_complete lockmatrix run -d '')" "<files>"
+    # And in an interactive zsh with the completion system, on a pseudo
+    # terminal: what one <TAB> draws, waited for up to 10 s.
+    cat >"$WORK/zpty.zsh" <<'EOF'
+zmodload zsh/zpty || exit 1
+zpty z "TERM=dumb HOME=$WORK zsh -f -i"
+zpty -w z "PS1='%% '; fpath=($1 \$fpath); autoload -U compinit; compinit -u -D; unsetopt beep; zstyle ':completion:*' list-prompt ''; print READY"
+zpty -r z out '*READY*'
+zpty -r z out '*% '
+zpty -w -n z "$2"$'\t'
+local all= out
+for i in {1..100}; do
+    while zpty -r -t z out; do all+=$out; done
+    [[ ${all//$'\r'/} == $~3 ]] && break
+    sleep 0.1
+done
+zpty -d z
+print -r -- "${all//$'\r'/}"
+EOF
+    zsh_tab() { # line, grep pattern, zsh pattern to wait for
+        WORK=$WORK zsh -f "$WORK/zpty.zsh" "$(dirname "$zshc")" "$1" "$3" >"$WORK/zpty.out" 2>&1
+        if grep -qE "$2" "$WORK/zpty.out"; then return 0; fi
+        sed 's/^/# /' "$WORK/zpty.out" | cat -v
+        return 1
+    }
+    check "zsh (interactive): lockmatrix re<TAB> gives report" \
+        zsh_tab "lockmatrix re" "lockmatrix report " "*report *"
+    check "zsh (interactive): lockmatrix report --format <TAB> lists the formats" \
+        zsh_tab "lockmatrix report --format " "html +json +markdown +sarif +text" "*html*sarif*"
+    check "zsh (interactive): lockmatrix analyze --layout <TAB> lists the layouts" \
+        zsh_tab "lockmatrix analyze --layout " "golang-migrate" "*golang-migrate*typeorm*"
     # The two read every help alike (the zsh file repeats the bash awk program).
     for cmd in $commands; do
         check_eq "zsh and bash read lockmatrix $cmd --help alike" \
