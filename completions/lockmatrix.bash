@@ -71,6 +71,7 @@ _lockmatrix()
     local cur=${COMP_WORDS[COMP_CWORD]} prev=
     [ "$COMP_CWORD" -gt 0 ] && prev=${COMP_WORDS[COMP_CWORD - 1]}
     local lm=${COMP_WORDS[0]}
+    # shellcheck disable=SC2088 # a literal "~/" the shell left unexpanded
     [[ $lm == "~/"* ]] && lm=$HOME/${lm#"~/"}
     COMPREPLY=()
 
@@ -95,8 +96,8 @@ _lockmatrix()
     elif [[ $cur == --*=* ]]; then
         opt=${cur%%=*} value=${cur#*=} eq=1
     fi
-    local name arg desc values found=
-    while IFS=$'\t' read -r name arg desc values; do
+    local name arg values found=
+    while IFS=$'\t' read -r name arg _ values; do
         if [ "$name" = "$opt" ]; then
             found=1
             break

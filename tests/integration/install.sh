@@ -103,7 +103,7 @@ bash_complete() { # words...: what <TAB> after them offers, one a line
 }
 check_eq "bash: lockmatrix re<TAB>" "$(bash_complete lockmatrix re)" report
 check_eq "bash: lockmatrix <TAB> offers the commands" "$(bash_complete lockmatrix '' | tr '\n' ' ')" \
-    "$(echo $commands) "
+    "$(tr '\n' ' ' <<<"$commands")"
 check_eq "bash: lockmatrix report --format <TAB>" "$(bash_complete lockmatrix report --format '' | tr '\n' ' ')" \
     "text markdown json html sarif "
 check_eq "bash: lockmatrix report --format=m<TAB>" "$(bash_complete lockmatrix report --format = m)" markdown
@@ -169,7 +169,7 @@ zpty -d z
 print -r -- "${all//$'\r'/}"
 EOF
     zsh_tab() { # line, grep pattern, zsh pattern to wait for
-        WORK=$WORK zsh -f "$WORK/zpty.zsh" "$(dirname "$zshc")" "$1" "$3" >"$WORK/zpty.out" 2>&1
+        env WORK="$WORK" zsh -f "$WORK/zpty.zsh" "$(dirname "$zshc")" "$1" "$3" >"$WORK/zpty.out" 2>&1
         if grep -qE "$2" "$WORK/zpty.out"; then return 0; fi
         sed 's/^/# /' "$WORK/zpty.out" | cat -v
         return 1
