@@ -5,6 +5,9 @@
 #   make demo       setup, build, trace fixtures/cases on 10-17, print the report
 #   make test       setup, build (plain and ASan+UBSan), run unit and integration tests
 #   make bench      print the benchmark figures
+#   make install    the binary, its manual page and bash/zsh completions
+#                   (PREFIX, default /usr/local; DESTDIR for staging)
+#   make uninstall  remove what make install put there
 #
 # Sources: every .c under the module directories; main.c is the entry point.
 
@@ -26,7 +29,8 @@ OBJS    := $(SRCS:%.c=$(BUILD)/%.o)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all setup setup-docker demo test unit asan bench clean format fuzz fuzz-targets docker-images
+.PHONY: all setup setup-docker demo test unit asan bench clean format fuzz fuzz-targets docker-images \
+        install uninstall
 all: lockmatrix
 
 lockmatrix: $(BUILD)/lockmatrix
@@ -98,3 +102,26 @@ format:
 
 clean:
 	rm -rf build lockmatrix
+
+# Installation. The manual page gets its version from cmd/cmd.h, the one home
+# of the version.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+VERSION     := $(shell sed -n 's/^.define LOCKMATRIX_VERSION "\(.*\)"$$/\1/p' cmd/cmd.h)
+
+install: lockmatrix
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" \
+	  "$(DESTDIR)$(BASHCOMPDIR)" "$(DESTDIR)$(ZSHCOMPDIR)"
+	install -m 0755 lockmatrix "$(DESTDIR)$(BINDIR)/lockmatrix"
+	sed 's/@VERSION@/$(VERSION)/g' docs/lockmatrix.1 >"$(DESTDIR)$(MANDIR)/man1/lockmatrix.1.tmp"
+	chmod 0644 "$(DESTDIR)$(MANDIR)/man1/lockmatrix.1.tmp"
+	mv -f "$(DESTDIR)$(MANDIR)/man1/lockmatrix.1.tmp" "$(DESTDIR)$(MANDIR)/man1/lockmatrix.1"
+	install -m 0644 completions/lockmatrix.bash "$(DESTDIR)$(BASHCOMPDIR)/lockmatrix"
+	install -m 0644 completions/_lockmatrix "$(DESTDIR)$(ZSHCOMPDIR)/_lockmatrix"
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/lockmatrix" "$(DESTDIR)$(MANDIR)/man1/lockmatrix.1" \
+	  "$(DESTDIR)$(BASHCOMPDIR)/lockmatrix" "$(DESTDIR)$(ZSHCOMPDIR)/_lockmatrix"

@@ -7,6 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
+#include <libpq-fe.h>
+#include <pg_query.h>
+#include <protobuf-c/protobuf-c.h>
+#include <sqlite3.h>
+#include <zlib.h>
+
 #include "cmd/cmd.h"
 
 const char *progname = "lockmatrix";
@@ -36,8 +43,31 @@ static void usage(FILE *f)
     for (size_t i = 0; i < ARRAY_LEN(commands); i++)
         if (commands[i].summary)
             fprintf(f, "  %-10s  %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n'%s COMMAND --help' tells more about one command.\n", progname);
+    fprintf(f, "\n'%s COMMAND --help' tells more about one command; '%s --version' prints\n"
+               "its version and those of the libraries it runs with; the manual page\n"
+               "lockmatrix(1) (installed by 'make install') tells all.\n",
+            progname, progname);
     fprintf(f, "exit codes: 0 ok, 1 checks failed, 2 usage or input error, 3 environment error\n");
+}
+
+/* The version, then the libraries it runs with: what the dynamic linker
+ * loaded, asked at run time, except libpg_query, which has no such call: the
+ * PostgreSQL parser release of the pg_query.h it was built against. */
+static void version(void)
+{
+    printf("%s %s\n", progname, LOCKMATRIX_VERSION);
+    int pq = PQlibVersion(); /* 150018 (10 and later), 90624 before */
+    if (pq >= 100000)
+        printf("libpq %d.%d\n", pq / 10000, pq % 10000);
+    else
+        printf("libpq %d.%d.%d\n", pq / 10000, pq / 100 % 100, pq % 100);
+    printf("libpg_query %s (PostgreSQL parser, built with)\n", PG_VERSION);
+    printf("SQLite %s\n", sqlite3_libversion());
+    const curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
+    printf("libcurl %s%s%s%s\n", curl->version, curl->ssl_version ? " (" : "",
+           curl->ssl_version ? curl->ssl_version : "", curl->ssl_version ? ")" : "");
+    printf("zlib %s\n", zlibVersion());
+    printf("protobuf-c %s\n", protobuf_c_version());
 }
 
 int main(int argc, char **argv)
@@ -51,7 +81,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("%s %s\n", progname, LOCKMATRIX_VERSION);
+        version();
         return 0;
     }
     for (size_t i = 0; i < ARRAY_LEN(commands); i++)

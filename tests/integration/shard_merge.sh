@@ -60,7 +60,7 @@ check_eq "the corpus identity is recorded, the same in every shard" \
 check "the corpus identity is 32 hex digits" \
     grep -qE '^[0-9a-f]{32}$' <(q s1.db 'SELECT corpus_id FROM runs')
 check_eq "the tool version is recorded" "$(q s1.db 'SELECT tool_version FROM runs')" \
-    "$("$LM" --version | awk '{print $NF}')"
+    "$("$LM" --version | awk 'NR == 1 {print $NF}')"
 jobs_all=$(q one.db 'SELECT count(*) FROM jobs')
 jobs_sum=0; stmts=()
 for k in 1 2 3; do
