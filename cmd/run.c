@@ -51,6 +51,10 @@ static const char usage_text[] =
     "      --preamble FILE       SQL run, not traced, in each chain's database before its\n"
     "                            first statement (roles, extensions, a tool's own table);\n"
     "                            an error in it fails the job\n"
+    "      --no-replay           do not replay migrations that run in a transaction on a\n"
+    "                            sibling database: faster, but the statements whose\n"
+    "                            transaction already held a lock are \"unmeasured\" (their\n"
+    "                            own requests unknown, never a mismatch for being weaker)\n"
     "      --stop-on-error       a failing statement ends its chain (default: go on); the\n"
     "                            statements not run are counted apart from those traced\n"
     "      --statement-timeout MS  cancel a statement after MS milliseconds (60000)\n"
@@ -87,6 +91,7 @@ enum {
     OPT_EACH,
     OPT_WRAP_TX,
     OPT_STOP_ON_ERROR,
+    OPT_NO_REPLAY,
     OPT_STATEMENT_TIMEOUT,
     OPT_JOB_TIMEOUT,
     OPT_SHARD,
@@ -111,6 +116,7 @@ static const struct option long_opts[] = {
     {"each", no_argument, NULL, OPT_EACH},
     {"wrap-tx", no_argument, NULL, OPT_WRAP_TX},
     {"stop-on-error", no_argument, NULL, OPT_STOP_ON_ERROR},
+    {"no-replay", no_argument, NULL, OPT_NO_REPLAY},
     {"statement-timeout", required_argument, NULL, OPT_STATEMENT_TIMEOUT},
     {"job-timeout", required_argument, NULL, OPT_JOB_TIMEOUT},
     {"shard", required_argument, NULL, OPT_SHARD},
@@ -552,6 +558,7 @@ static int run_main(int argc, char **argv, long long resume_id)
     char **pg_bins = NULL;
     size_t npg_bins = 0, pg_bins_cap = 0;
     bool stop_on_error = false;
+    bool no_replay = false;
     bool ci = false;
     int max_risk = -1;
     long min_version = 0;
@@ -578,6 +585,7 @@ static int run_main(int argc, char **argv, long long resume_id)
         case OPT_EACH: copts.each_file = true; break;
         case OPT_WRAP_TX: copts.wrap_tx = true; break;
         case OPT_STOP_ON_ERROR: stop_on_error = true; break;
+        case OPT_NO_REPLAY: no_replay = true; break;
         case OPT_STATEMENT_TIMEOUT:
             statement_timeout = parse_positive(optarg);
             if (statement_timeout < 0)
@@ -788,6 +796,7 @@ static int run_main(int argc, char **argv, long long resume_id)
                     .job_timeout_ms = (int)(job_timeout * 1000),
                     .retries = 1,
                     .stop_on_error = stop_on_error,
+                    .no_replay = no_replay,
                     .progress = !quiet && isatty(STDERR_FILENO),
                     .locktable = locktable,
                     .skip = resume_id > 0 ? resume_skip : NULL,

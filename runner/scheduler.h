@@ -27,6 +27,8 @@ typedef struct SchedOpts {
     int job_timeout_ms;         /* per job, then the worker is killed */
     int retries;                /* retries of a failed job (1) */
     bool stop_on_error;         /* a failing statement ends its chain */
+    bool no_replay;             /* no replay on a sibling database: requests hidden by
+                                   a migration's transaction stay unmeasured */
     bool progress;              /* a progress line on stderr */
     const struct LockTable *locktable; /* predictions and verdicts for every trace
                                    (matrix/locktable.h); NULL: none stored */

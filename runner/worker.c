@@ -347,24 +347,31 @@ static char *replay_sql(const Statement *st)
     return xstrdup(sql);
 }
 
-/* Runs st in the sibling; into *out when wanted (else dropped). false when
+/* Runs st in the sibling: traced into *out when its requests are wanted,
+ * else only run (what it changes, the statements after it meet). false when
  * the replay stopped (the connection went, or its outcome differs from the
  * traced run's, ok_there). */
 static bool replay_one(Replay *rp, const Statement *st, bool ok_there, Trace *out)
 {
-    Trace r;
     Err err = {0};
     Statement alone = *st;
     alone.sql = replay_sql(st);
-    int rc = tracer_run(rp->tr, &alone, &r, &err);
+    Trace r;
+    bool ok = false;
+    int rc;
+    if (out) {
+        rc = tracer_run(rp->tr, &alone, &r, &err);
+        ok = rc == 0 && r.status == TRACE_OK;
+        if (rc != 0 || ok != ok_there) trace_free(&r);
+    } else {
+        rc = tracer_exec(rp->tr, &alone, &ok, &err);
+    }
     free(alone.sql);
-    if (rc != 0 || (r.status == TRACE_OK) != ok_there) {
-        trace_free(&r);
+    if (rc != 0 || ok != ok_there) {
         replay_stop(rp);
         return false;
     }
     if (out) *out = r;
-    else trace_free(&r);
     return true;
 }
 
@@ -414,9 +421,13 @@ static void replay_migration(Replay *rp, const Migration *mig, Trace *traces)
             temps = xrealloc(temps, (ntemps + 1) * sizeof(char *));
             temps[ntemps++] = st->info.target;
         }
-        if (!replay_one(rp, st, true, &r)) break;
-        if (traces[s].req == LT_REQ_UNMEASURED) take_requests(&traces[s], &r);
-        trace_free(&r);
+        /* measured there only when the transaction hid its requests here */
+        bool want = traces[s].req == LT_REQ_UNMEASURED;
+        if (!replay_one(rp, st, true, want ? &r : NULL)) break;
+        if (want) {
+            take_requests(&traces[s], &r);
+            trace_free(&r);
+        }
     }
     /* the traced run dropped them at its COMMIT */
     for (size_t k = 0; k < ntemps && rp->tr; k++) {
@@ -443,7 +454,7 @@ static void replay_migration(Replay *rp, const Migration *mig, Trace *traces)
  * pending: jobs of this version still waiting after this one. */
 static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
 {
-    Replay rp = {.tr = NULL, .last = last_replayed(ch)};
+    Replay rp = {.tr = NULL, .last = w->opts->no_replay ? -1 : last_replayed(ch)};
     int need = rp.last >= 0 ? 2 : 1; /* databases: the job's, the replay's */
     if (w->dirty || w->dbs_used + need > w->dbs_made) {
         if (w->dbs_used > 0 && (*reason = recycle_server(w)) != NULL)
