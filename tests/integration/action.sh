@@ -72,6 +72,7 @@ check "1: the store holds the run" test -s "$WORK/pr/lockmatrix.db"
 check "1: the run was lockmatrix run --ci on 17 with the preamble" \
     grep -qE "lockmatrix-action: .*lockmatrix run -q --ci -d lockmatrix.db -V 17 --preamble $CORPUS/PREAMBLE.sql $CORPUS/migrations\$" "$WORK/pr/log"
 check "1: a missing previous store compares nothing" grep -q 'no previous store at previous/none.db' "$WORK/pr/log"
+# shellcheck disable=SC2016 # backquotes of markdown
 check "1: the summary says the run passed" grep -qx '`lockmatrix run --ci` passed.' "$WORK/pr/summary.md"
 check "1: the summary holds the markdown report" grep -q '^## lockmatrix run 1$' "$WORK/pr/summary.md"
 check "1: ... with its statements (407)" grep -q '^\*\*407 statements' "$WORK/pr/summary.md"
@@ -121,6 +122,7 @@ check_eq "3: a statement above --max-risk fails the Action" "$?" 1
 check_eq "3: output exit-code" "$(output risk exit-code)" 1
 check "3: the last step fails with it" grep -qx '# step result: exit 1' "$WORK/risk/log"
 check "3: the run had --max-risk high --layout plain" grep -q -- '-V 17 --max-risk high --layout plain ' "$WORK/risk/log"
+# shellcheck disable=SC2016
 check "3: the summary says the run failed" grep -qx '`lockmatrix run --ci` failed (exit 1):' "$WORK/risk/summary.md"
 check "3: ... naming the statements" grep -q '0080_2.5.0_schema.up.sql:2: .*risk critical above high' "$WORK/risk/summary.md"
 check "3: the summary still holds the report" grep -q '^## lockmatrix run 1$' "$WORK/risk/summary.md"

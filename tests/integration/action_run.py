@@ -72,7 +72,7 @@ class Ctx:
         return re.sub(r"\$\{\{([^}]*)\}\}", lambda m: str(self.value(m.group(1))), str(s))
 
 
-def run(with_, github, out=sys.stdout):
+def run(with_, github, out=sys.stdout, env=None, cwd=None):
     action = load()
     assert action["runs"]["using"] == "composite"
     ctx = Ctx(action, with_, github)
@@ -92,14 +92,14 @@ def run(with_, github, out=sys.stdout):
             w = {k: ctx.sub(v) for k, v in (st.get("with") or {}).items()}
             print("uses: %s %s" % (st["uses"], json.dumps(w, sort_keys=True)), file=out)
             continue
-        env = dict(os.environ)
-        env.update({k: ctx.sub(v) for k, v in (st.get("env") or {}).items()})
-        fd, gh_out = tempfile.mkstemp(prefix="github_output.", dir=env.get("RUNNER_TEMP"))
+        senv = dict(os.environ if env is None else env)
+        senv.update({k: ctx.sub(v) for k, v in (st.get("env") or {}).items()})
+        fd, gh_out = tempfile.mkstemp(prefix="github_output.", dir=senv.get("RUNNER_TEMP"))
         os.close(fd)
-        env["GITHUB_OUTPUT"] = gh_out
-        env["GITHUB_ACTION_PATH"] = ROOT
+        senv["GITHUB_OUTPUT"] = gh_out
+        senv["GITHUB_ACTION_PATH"] = ROOT
         p = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", ctx.sub(st["run"])],
-                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                           env=senv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for line in p.stdout.splitlines():
             print("#   " + line, file=out)
         outputs = {}
