@@ -15,6 +15,7 @@
 #                    with its previous run of the same paths (run --against last);
 #                    a path that does not exist (the first run) compares nothing
 #   INPUT_COMMENT    true: comment the version-specific findings on the pull request
+#                    (when there are any)
 #   PR_NUMBER        the pull request (github.event.pull_request.number)
 #   GH_TOKEN         the token gh posts the comment with
 #   LM               the lockmatrix binary (default: lockmatrix on PATH)
@@ -146,10 +147,14 @@ if report "version-specific report" --only version-specific --format markdown -o
     } >"$out/comment.md"
     rm -f "$out/comment.body"
     output comment "$out/comment.md"
+    findings=$("$LM" report -d "$store" --only version-specific --format json | jq '.statements | length') ||
+        findings=unknown
     if [ "${INPUT_COMMENT:-true}" != true ]; then
         :
     elif [ "${GITHUB_EVENT_NAME:-}" != pull_request ] || [ -z "${PR_NUMBER:-}" ]; then
         say "not a pull request: the comment is not posted ($out/comment.md)"
+    elif [ "$findings" = 0 ]; then
+        say "no version-specific findings: nothing to comment"
     elif ! command -v gh >/dev/null 2>&1 || [ -z "${GH_TOKEN:-}" ]; then
         say "no gh or no token: the comment is not posted; its text is in $out/comment.md"
     elif gh pr comment "$PR_NUMBER" --repo "${GITHUB_REPOSITORY:-}" --body-file "$out/comment.md"; then

@@ -6,11 +6,15 @@
 # no network: the SARIF upload is only recorded) on a real corpus, harbor's
 # migrations, on PostgreSQL 17:
 #   1. a pull request, no token: the summary holds the report, the SARIF is
-#      valid, the comment is written and said not posted, exit 0;
-#   2. against the store of 1, unchanged corpus: no change, exit 0; the comment
-#      posted through gh (a stand-in recording its arguments);
+#      valid, the comment is written (nothing version-specific: not posted), exit 0;
+#   2. against the store of 1, unchanged corpus: no change, exit 0; nothing
+#      version-specific on one version: no comment;
 #   3. --max-risk high on a push: the two critical rewrites of 0080 fail the
-#      Action with exit 1, the SARIF reports them, nothing is commented.
+#      Action with exit 1, the SARIF reports them, nothing is commented;
+#   4. a fixture case that differs between 10 and 11 (ADD COLUMN ... DEFAULT)
+#      on a pull request: without a token the comment is written and said not
+#      posted; with one, posted through gh (a stand-in recording its arguments);
+#   5. empty paths: exit 2.
 source "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -61,7 +65,7 @@ action() {
 }
 output() { sed -n 's/^outputs: //p' "$WORK/$1/log" | jq -r --arg k "$2" '.[$k]'; }
 
-# 1. a pull request without a token -----------------------------------------------------
+# 1. a pull request -----------------------------------------------------
 with=$(jq -nc --arg c "$CORPUS" '{paths: "\($c)/migrations", preamble: "\($c)/PREAMBLE.sql",
     versions: "17", install: "false", token: "", against: "previous/none.db"}')
 action pr "$with" '{"event_name": "pull_request", "event.pull_request.number": 7}'
@@ -87,8 +91,8 @@ check "1: the SARIF is uploaded (upload-sarif, category lockmatrix)" \
 comment=$(output pr comment)
 check_eq "1: output comment" "$comment" "$WORK/pr/tmp/lockmatrix/comment.md"
 check "1: the comment holds the version-specific report" grep -q 'version-specific only' "$comment"
-check "1: without a token it is not posted, and says so" \
-    grep -q "no gh or no token: the comment is not posted; its text is in $comment" "$WORK/pr/log"
+check "1: nothing version-specific on one version: nothing to comment" \
+    grep -q "no version-specific findings: nothing to comment" "$WORK/pr/log"
 check "1: the last step passes" grep -qx '# step result: exit 0' "$WORK/pr/log"
 
 # 2. against the previous store, posting through gh -----------------------------------------
@@ -108,11 +112,9 @@ check_eq "2: the store holds both runs" "$(sqlite3 "$WORK/against/night.db" 'SEL
 check "2: the run compared with the previous one" grep -q -- '--against last' "$WORK/against/log"
 check "2: the summary says nothing changed" grep -q 'No change of observed behaviour' "$WORK/against/summary.md"
 check "2: the comparison heads the summary" grep -q '^## lockmatrix run 2 against run 1$' "$WORK/against/summary.md"
-check_eq "2: gh commented on the pull request" "$(head -n 1 "$WORK/gh.args" 2>&1)" \
-    "pr comment 7 --repo example/repo --body-file $WORK/against/tmp/lockmatrix/comment.md"
-check_eq "2: with the token input" "$(sed -n 2p "$WORK/gh.args" 2>&1)" "token=gh-token"
-check "2: and said so" grep -q 'commented on pull request #7' "$WORK/against/log"
-rm -f "$tools/gh" "$WORK/gh.args"
+check "2: no version-specific findings on one version: no comment" \
+    grep -q 'no version-specific findings: nothing to comment' "$WORK/against/log"
+check "2: ... gh was not called" test ! -e "$WORK/gh.args"
 
 # 3. --max-risk high on a push ---------------------------------------------------------
 with=$(jq -nc --arg c "$CORPUS" '{paths: "\($c)/migrations", preamble: "\($c)/PREAMBLE.sql",
@@ -131,8 +133,29 @@ check_eq "3: the SARIF reports the two rewrites above high" \
 check "3: sarif: false: no upload" grep -q "^# step upload-sarif: skipped (if: inputs.sarif == 'true'" "$WORK/risk/log"
 check "3: not a pull request: not commented, and said so" grep -q 'not a pull request: the comment is not posted' "$WORK/risk/log"
 
-# 4. no paths: an input error, before anything runs -------------------------------------------
+# 4. a finding that differs between versions, on a pull request: commented ----------------
+mkdir -p "$WORK/vs/db" "$WORK/vs-notoken/db"
+cp "$ROOT/fixtures/cases/add_column_default_constant.sql" "$WORK/vs/db/"
+cp "$ROOT/fixtures/cases/add_column_default_constant.sql" "$WORK/vs-notoken/db/"
+action vs-notoken '{"paths": "db", "versions": "10,11", "install": "false", "token": ""}' \
+    '{"event_name": "pull_request", "event.pull_request.number": 7}'
+check_eq "4: no token: the Action passes" "$?" 0
+check "4: no token: the comment is written, not posted, and it says so" \
+    grep -q "no gh or no token: the comment is not posted; its text is in $WORK/vs-notoken/tmp/lockmatrix/comment.md" "$WORK/vs-notoken/log"
+check "4: ... gh was not called" test ! -e "$WORK/gh.args"
+action vs '{"paths": "db", "versions": "10,11", "install": "false"}' \
+    '{"event_name": "pull_request", "event.pull_request.number": 7, "token": "gh-token"}'
+check_eq "4: a version-specific statement is not a --ci failure" "$?" 0
+check_eq "4: gh commented on the pull request" "$(head -n 1 "$WORK/gh.args" 2>&1)" \
+    "pr comment 7 --repo example/repo --body-file $WORK/vs/tmp/lockmatrix/comment.md"
+check_eq "4: with the token input" "$(sed -n 2p "$WORK/gh.args" 2>&1)" "token=gh-token"
+check "4: and said so" grep -q 'commented on pull request #7' "$WORK/vs/log"
+check "4: the comment names the statement" grep -q 'ADD COLUMN status text DEFAULT' "$WORK/vs/tmp/lockmatrix/comment.md"
+check "4: ... as the one version-specific statement" grep -q '^\*\*1 statements shown (version-specific only), 1 version-specific' "$WORK/vs/tmp/lockmatrix/comment.md"
+rm -f "$tools/gh" "$WORK/gh.args"
+
+# 5. no paths: an input error, before anything runs -------------------------------------------
 action nopaths '{"paths": " ", "install": "false"}' '{}'
-check_eq "4: empty paths fail the Action" "$?" 1
-check_eq "4: with exit code 2" "$(output nopaths exit-code)" 2
+check_eq "5: empty paths fail the Action" "$?" 1
+check_eq "5: with exit code 2" "$(output nopaths exit-code)" 2
 finish
