@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The GitHub Action (action.yml, scripts/action.sh): the YAML parses, the
 # inputs the nightly example passes exist, and the Action's steps run here as
-# a runner runs them (tests/integration/action_run.py; the install steps are
-# skipped with `install: false`, lockmatrix on PATH is the binary under test;
-# no network: the SARIF upload is only recorded) on a real corpus, harbor's
+# a runner runs them (tests/integration/action_run.py; in cases 1-5 the install
+# steps are skipped with `install: false`, lockmatrix on PATH is the binary
+# under test; no network: actions/cache and the SARIF upload are only recorded) on a real corpus, harbor's
 # migrations, on PostgreSQL 17:
 #   1. a pull request, no token: the summary holds the report, the SARIF is
 #      valid, the comment is written (nothing version-specific: not posted), exit 0;
@@ -14,7 +14,10 @@
 #   4. a fixture case that differs between 10 and 11 (ADD COLUMN ... DEFAULT)
 #      on a pull request: without a token the comment is written and said not
 #      posted; with one, posted through gh (a stand-in recording its arguments);
-#   5. empty paths: exit 2.
+#   5. empty paths: exit 2;
+#   6. the install steps themselves, offline (sudo a stand-in, the tool cache
+#      filled from this machine's cache): make setup and make install from the
+#      Action's checkout, the run with the installed binary.
 source "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -158,4 +161,34 @@ rm -f "$tools/gh" "$WORK/gh.args"
 action nopaths '{"paths": " ", "install": "false"}' '{}'
 check_eq "5: empty paths fail the Action" "$?" 1
 check_eq "5: with exit code 2" "$(output nopaths exit-code)" 2
+# 6. the install steps, offline ----------------------------------------------------------
+# sudo is a stand-in that runs its command; the runner's tool cache holds the
+# PostgreSQL builds already (links into this machine's cache), and every
+# Debian package is installed: setup.sh fetches nothing. make install builds
+# nothing either: the case needs ./lockmatrix up to date.
+if ! make -s -q -C "$ROOT" lockmatrix 2>/dev/null; then
+    ok "# SKIP 6: ./lockmatrix is not up to date (make lockmatrix): the install is not run"
+else
+    if [ -n "${LOCKMATRIX_CACHE:-}" ]; then cache=$LOCKMATRIX_CACHE
+    elif [ "$(id -u)" -eq 0 ]; then cache=/var/cache/lockmatrix
+    else cache=${XDG_CACHE_HOME:-$HOME/.cache}/lockmatrix; fi
+    mkdir -p "$WORK/toolcache/lockmatrix/pg" "$WORK/sudo" "$WORK/install/db"
+    for v in "$cache"/pg/*/; do
+        ln -s "${v%/}" "$WORK/toolcache/lockmatrix/pg/$(basename "$v")"
+    done
+    printf '#!/bin/sh\nexec "$@"\n' >"$WORK/sudo/sudo"
+    chmod +x "$WORK/sudo/sudo"
+    cp "$ROOT/fixtures/cases/add_column_default_constant.sql" "$WORK/install/db/"
+    (unset LOCKMATRIX_CACHE; RUNNER_TOOL_CACHE=$WORK/toolcache RUNNER_OS=Linux RUNNER_ARCH=X64 \
+        action install '{"paths": "db", "versions": "17"}' '{"event_name": "push"}' "$WORK/sudo:$base_path")
+    check_eq "6: installed from the checkout, the Action passes" "$?" 0
+    key=$(sed -n 's/^uses: actions\/cache@v4 //p' "$WORK/install/log")
+    check_eq "6: the PostgreSQL builds are cached on setup.sh's hash" "$key" \
+        "{\"key\": \"lockmatrix-pg-Linux-X64-$(sha256sum "$ROOT/scripts/setup.sh" | cut -c1-16)\", \"path\": \"$WORK/toolcache/lockmatrix/pg\"}"
+    inst=$WORK/install/tmp/lockmatrix-install
+    check "6: make install put the binary, the manual page and the completions in RUNNER_TEMP" \
+        test -x "$inst/bin/lockmatrix" -a -f "$inst/share/man/man1/lockmatrix.1" -a -f "$inst/share/bash-completion/completions/lockmatrix"
+    check "6: the run is the installed lockmatrix, on PATH" grep -q 'lockmatrix-action: lockmatrix run -q --ci -d lockmatrix.db -V 17 db$' "$WORK/install/log"
+    check "6: ... and it traced on 17" grep -q '^#   run 1: 1 chains x 1 versions = 1 jobs: 1 ok' "$WORK/install/log"
+fi
 finish

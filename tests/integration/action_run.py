@@ -5,8 +5,9 @@ for tests/integration/action.sh and ci_examples.py.
 The YAML is parsed (Debian's python3-yaml); inputs get their defaults; every
 step's `if:` and `${{ ... }}` expressions (inputs, steps.ID.outputs, the github
 context given, always()) are evaluated; `run:` steps run with
-`bash --noprofile --norc -eo pipefail`, each with its own GITHUB_OUTPUT, and
-GITHUB_ACTION_PATH at the repository; a failed step skips the later steps
+`bash --noprofile --norc -eo pipefail`, each with its own GITHUB_OUTPUT, with
+what earlier steps wrote to GITHUB_PATH and GITHUB_ENV, and GITHUB_ACTION_PATH
+at the repository; a failed step skips the later steps
 whose `if:` does not say always(). `uses:` steps are not run (no network):
 they are recorded, with their `with:` evaluated, for the caller to check.
 
@@ -77,6 +78,13 @@ def run(with_, github, out=sys.stdout, env=None, cwd=None):
     assert action["runs"]["using"] == "composite"
     ctx = Ctx(action, with_, github)
     failed = False
+    # What steps add for the later ones: GITHUB_PATH (one directory a line,
+    # prepended to PATH) and GITHUB_ENV (NAME=VALUE lines).
+    job_env = dict(os.environ if env is None else env)
+    fd, gh_path = tempfile.mkstemp(prefix="github_path.", dir=job_env.get("RUNNER_TEMP"))
+    os.close(fd)
+    fd, gh_env = tempfile.mkstemp(prefix="github_env.", dir=job_env.get("RUNNER_TEMP"))
+    os.close(fd)
     for st in action["runs"]["steps"]:
         name = st.get("id", st.get("name", st.get("uses", "?")))
         cond = str(st.get("if", "")).strip()
@@ -92,8 +100,16 @@ def run(with_, github, out=sys.stdout, env=None, cwd=None):
             w = {k: ctx.sub(v) for k, v in (st.get("with") or {}).items()}
             print("uses: %s %s" % (st["uses"], json.dumps(w, sort_keys=True)), file=out)
             continue
-        senv = dict(os.environ if env is None else env)
+        senv = dict(job_env)
+        with open(gh_path) as f:
+            dirs = [line.strip() for line in f if line.strip()]
+        if dirs:
+            senv["PATH"] = ":".join(reversed(dirs)) + ":" + senv.get("PATH", "")
+        with open(gh_env) as f:
+            senv.update(dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line))
         senv.update({k: ctx.sub(v) for k, v in (st.get("env") or {}).items()})
+        senv["GITHUB_PATH"] = gh_path
+        senv["GITHUB_ENV"] = gh_env
         fd, gh_out = tempfile.mkstemp(prefix="github_output.", dir=senv.get("RUNNER_TEMP"))
         os.close(fd)
         senv["GITHUB_OUTPUT"] = gh_out
@@ -113,6 +129,8 @@ def run(with_, github, out=sys.stdout, env=None, cwd=None):
         print("# step %s: exit %d" % (name, p.returncode), file=out)
         if p.returncode != 0:
             failed = True
+    os.unlink(gh_path)
+    os.unlink(gh_env)
     outs = {k: ctx.sub(v["value"]) for k, v in action.get("outputs", {}).items()}
     print("outputs: " + json.dumps(outs, sort_keys=True), file=out, flush=True)
     return (1 if failed else 0), outs
