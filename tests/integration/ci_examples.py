@@ -14,15 +14,18 @@ download-artifact and GitLab's artifacts:paths + needs move them. `gh` and
 stand-ins on PATH serving the previous night's artifact from a local
 directory.
 
-Not run: the steps that install and build (id "build" on GitHub, the `.build`
-anchor on GitLab): the test provides the binary. Reduced for time: the GitHub
-matrix's versions (TEST_VERSIONS) and GitLab's VERSIONS variable.
+The GitHub example's `uses: ./`, the lockmatrix Action, runs as a runner runs
+it (action_run.py: action.yml's steps, expressions evaluated).
+
+Not run: the steps that install and build (the Action's, with its input
+`install: false`; the `.build` anchor on GitLab): the test provides the
+binary, ./lockmatrix and lockmatrix on PATH. Reduced for time: the versions
+(the Action's input `versions` and GitLab's VERSIONS variable: TEST_VERSIONS).
 
 usage: LM_TEST_TOOLS=DIR ci_examples.py github|gitlab NIGHT_DIR PREV_ARTIFACTS_DIR|- CHECKOUT_DIR
 Prints "ok - ..." / "not ok - ..." lines; exit status 0, or the night's
 failure: 1 when the job that compares failed.
 """
-import fnmatch
 import glob
 import os
 import re
@@ -31,6 +34,9 @@ import subprocess
 import sys
 
 import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import action_run  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -76,79 +82,81 @@ def github(night, prev, checkout, tools):
     on = wf.get("on", wf.get(True))  # YAML 1.1 reads the key `on` as true
     say(bool(on and on.get("schedule")), "github: runs on a schedule (nightly)")
     jobs = wf["jobs"]
-    say(set(jobs) >= {"trace", "merge", "publish"}, "github: jobs trace, merge, publish")
-    say(jobs["merge"].get("needs") == "trace", "github: merge needs every trace job")
-    matrix = jobs["trace"]["strategy"]["matrix"]
-    say(set(matrix) == {"version", "shard"}, "github: the matrix is versions x shards")
+    say(set(jobs) == {"nightly", "publish"}, "github: jobs nightly, publish")
+    say(jobs["publish"].get("needs") == "nightly", "github: publish needs nightly")
+    steps = jobs["nightly"]["steps"]
+    act = [st for st in steps if st.get("uses") == "./"]
+    say(len(act) == 1, "github: the nightly job uses the Action (action.yml)")
+    say(not any(re.search(r"\bmake\b", str(st.get("run", ""))) for st in steps),
+        "github: nothing is built from source in the workflow")
+    w = act[0].get("with", {}) if act else {}
+    say("versions" not in w, "github: every version lockmatrix runs by default")
+    say(bool(w.get("against")), "github: the Action compares with the previous store")
+    uploads = [st for st in steps if str(st.get("uses", "")).startswith("actions/upload-artifact")]
+    say(any(u["with"]["path"] == w.get("store") and "always()" in str(u.get("if", "")) for u in uploads),
+        "github: the Action's store is uploaded whatever the result")
     wenv = {k: str(v) for k, v in wf.get("env", {}).items()}
-    say([str(s) for s in matrix["shard"]] == [str(i) for i in range(1, int(wenv["SHARDS"]) + 1)],
-        "github: the matrix lists shards 1..SHARDS")
-    say([int(v) for v in matrix["version"]] == list(range(10, 18)), "github: versions 10-17")
-    versions = [int(v) for v in os.environ.get("TEST_VERSIONS", "10,17").split(",")]
     arts = os.path.join(night, "artifacts")
     os.makedirs(arts, exist_ok=True)
     summary = os.path.join(night, "step_summary.md")
     results = {}
 
-    def run_job(name, job, mctx, label):
+    def run_job(name, job, label):
         d = machine(night, label, checkout)
         env = base_env(tools)
         env.update(wenv)
         env.update({k: str(v) for k, v in job.get("env", {}).items()
                     if "${{" not in str(v)})
+        runner_temp = os.path.join(night, "runner_temp", label)
+        os.makedirs(runner_temp, exist_ok=True)
         env.update({"GITHUB_REPOSITORY": "example/repo", "GITHUB_WORKFLOW": wf["name"],
                     "GITHUB_REF_NAME": "main", "GITHUB_STEP_SUMMARY": summary,
+                    "GITHUB_EVENT_NAME": "schedule", "RUNNER_TEMP": runner_temp,
                     "GH_TOKEN": "test-token", "LM_TEST_PREV": prev})
         ctx = {"github.token": "test-token"}
-        ctx.update({"matrix." + k: v for k, v in mctx.items()})
         ctx.update({"env." + k: v for k, v in wenv.items()})
         failed = False
         for st in job["steps"]:
             cond = str(st.get("if", ""))
             if failed and "always()" not in cond:
                 continue
-            if st.get("id") == "build":
-                continue
+            sid = st.get("id", st.get("name"))
             if "run" in st:
                 cmd = expr(st["run"], ctx)
                 rc = run_bash(cmd, d, env, ["-eo", "pipefail"])
-                print("# %s: step %s: exit %d" % (label, st.get("id", st.get("name")), rc))
+                print("# %s: step %s: exit %d" % (label, sid, rc))
                 if rc != 0:
                     failed = True
-                    results.setdefault(label, []).append(st.get("id"))
+                    results.setdefault(label, []).append(sid)
                 continue
             uses = st.get("uses", "")
             w = {k: expr(str(v), ctx) for k, v in st.get("with", {}).items()}
-            if uses.startswith("actions/upload-artifact"):
+            if uses == "./":
+                # The Action as a runner runs it; lockmatrix is on PATH (tools).
+                w.update({"install": "false", "versions": os.environ.get("TEST_VERSIONS", "10,17")})
+                rc, _ = action_run.run(w, {"event_name": "schedule", "token": "test-token"},
+                                       out=sys.stdout, env=env, cwd=d)
+                print("# %s: step %s: exit %d" % (label, sid, rc))
+                if rc != 0:
+                    failed = True
+                    results.setdefault(label, []).append(sid)
+            elif uses.startswith("actions/upload-artifact"):
                 dst = os.path.join(arts, w["name"])
                 os.makedirs(dst, exist_ok=True)
                 for f in glob.glob(os.path.join(d, w["path"])):
                     shutil.copy(f, dst)
-            elif uses.startswith("actions/download-artifact"):
-                dst = os.path.join(d, w["path"])
-                os.makedirs(dst, exist_ok=True)
-                for a in sorted(os.listdir(arts)):
-                    if fnmatch.fnmatch(a, w["pattern"]):
-                        for f in os.listdir(os.path.join(arts, a)):
-                            shutil.copy(os.path.join(arts, a, f), dst)
             elif uses.startswith("actions/upload-pages-artifact"):
                 dst = os.path.join(arts, "github-pages")
                 shutil.copytree(os.path.join(d, w["path"]), dst, dirs_exist_ok=True)
         return not failed
 
-    ok_trace = True
-    for v in versions:
-        for s in matrix["shard"]:
-            ok_trace &= run_job("trace", jobs["trace"], {"version": v, "shard": s},
-                                "trace-%s-%s" % (v, s))
-    say(ok_trace, "github: every trace job passed (%d)" % (len(versions) * len(matrix["shard"])))
-    ok_merge = run_job("merge", jobs["merge"], {}, "merge")
+    ok = run_job("nightly", jobs["nightly"], "nightly")
     page = os.path.join(arts, "github-pages", "index.html")
     say(os.path.getsize(page) > 1000 if os.path.exists(page) else False,
         "github: the HTML report is published")
     say(os.path.exists(os.path.join(arts, "nightly-store", "nightly.db")),
         "github: the nightly store is uploaded (whatever the result)")
-    return ok_merge, results
+    return ok, results
 
 
 # ---- GitLab CI -----------------------------------------------------------------------

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The CI examples (examples/github/lockmatrix-nightly.yml,
-# examples/gitlab/.gitlab-ci.yml): the YAML parses, has the shape the issue
-# asks for (nightly, shards as a job matrix / parallel:, artifacts, merge, HTML
-# report published, comparison with the previous night), and every command in
-# them runs here as the CI engine would run it (tests/integration/ci_examples.py
-# says how, and what is left out: the install/build steps; the version list is
-# reduced to TEST_VERSIONS). Three nights each: the first has nothing to
+# examples/gitlab/.gitlab-ci.yml): the YAML parses, has the shape asked for
+# (nightly, artifacts, HTML report published, comparison with the previous
+# night; GitHub: the lockmatrix Action; GitLab: shards as parallel: jobs and a
+# merge), and every command in them, and the Action's steps, run here as the CI
+# engine would run them (tests/integration/ci_examples.py says how, and what is
+# left out: the install/build steps; the version list is reduced to
+# TEST_VERSIONS). Three nights each: the first has nothing to
 # compare, the second compares and passes, the third finds a change (the
 # previous night's store edited) and fails; GitLab's accept switch passes it.
 source "$(dirname "$0")/lib.sh"
@@ -29,6 +30,7 @@ done
 # --- stand-ins for the CI's API (the previous night's store) ---------------------
 export LM_TEST_TOOLS=$WORK/tools
 mkdir -p "$LM_TEST_TOOLS"
+ln -s "$LM" "$LM_TEST_TOOLS/lockmatrix" # what the Action installs on PATH
 cat >"$LM_TEST_TOOLS/gh" <<'SH'
 #!/usr/bin/env bash
 # gh run list ... --jq ...: the previous run's id when it left a store;
@@ -86,7 +88,7 @@ cp -r "$WORK/github/night2/artifacts" "$WORK/github/prev3"
 tamper "$WORK/github/prev3/nightly-store/nightly.db"
 night github night3 "$WORK/github/prev3"
 check_eq "github night 3 (behaviour changed) fails" "$?" 1
-check "github: it is the compare step that fails" grep -q '^# merge: step compare: exit 1$' "$WORK/github/night3.log"
+check "github: it is the Action that fails" grep -q '^# nightly: step lockmatrix: exit 1$' "$WORK/github/night3.log"
 check "github: the step summary names the change" grep -qE 'add.?_column.?_nullable.sql.*lock.?_mode' "$WORK/github/night3/step_summary.md"
 check "github: the report is still published" test -s "$WORK/github/night3/artifacts/github-pages/index.html"
 
