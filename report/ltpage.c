@@ -167,7 +167,7 @@ typedef struct EvItem {
     int line;
     int majors[VERSIONS_MAX - VERSIONS_MIN + 1];
     size_t nmajors;
-    Buf servers; /* "10: 10.23, 11: 11.22" */
+    Buf servers; /* "10: 10.23, 11: 11.22" (the page's header lists them too) */
 } EvItem;
 
 static int ev_cmp(const void *a, const void *b)
@@ -243,7 +243,7 @@ static const char page_css[] =
     "#lt .oth{display:block;font-size:11px;color:#444}"
     "#lt td.chg{outline:3px solid #d4380d;outline-offset:-3px}"
     "#lt td.norow{color:#999;background:#f6f6f6}"
-    "#lt td.note{max-width:30em;font-size:13px}#lt td.ev{font-size:12px;max-width:22em}"
+    "#lt td.note{max-width:24em;font-size:13px}#lt td.ev{font-size:12px;max-width:22em}"
     "#lt td.ev a{font-family:ui-monospace,monospace}"
     ".r0{color:#176f2c}.r1{color:#33691e}.r2{color:#8a6d00}.r3{color:#b00020;font-weight:600}"
     ".r4{color:#fff;background:#b00020;font-weight:600}"
@@ -351,6 +351,10 @@ static void html_evidence(Buf *out, const LtPageOpts *o, const EvItem *items, si
         h(out, u.data);
         buf_puts(out, "\" title=\"");
         h(out, it->path);
+        if (it->nmajors) {
+            buf_puts(out, " on ");
+            h(out, it->servers.data);
+        }
         buf_puts(out, "\">");
         h(out, base_name(it->path));
         buf_printf(out, ":%d</a>", it->line);
@@ -358,9 +362,7 @@ static void html_evidence(Buf *out, const LtPageOpts *o, const EvItem *items, si
             Buf vs;
             buf_init(&vs);
             versions_ranges(it->majors, it->nmajors, &vs);
-            buf_printf(out, " on %s (", vs.data);
-            h(out, it->servers.data);
-            buf_puts(out, ")");
+            buf_printf(out, " on %s", vs.data);
             buf_free(&vs);
         }
         buf_free(&u);
@@ -531,9 +533,7 @@ void ltpage_markdown(const LockTable *t, const LtPageOpts *o, Buf *out)
                 Buf r;
                 buf_init(&r);
                 versions_ranges(items[k].majors, items[k].nmajors, &r);
-                buf_printf(out, " on %s (", r.data);
-                render_md(out, items[k].servers.data);
-                buf_puts(out, ")");
+                buf_printf(out, " on %s", r.data);
                 buf_free(&r);
             }
             buf_free(&u);
