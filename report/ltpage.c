@@ -31,7 +31,10 @@ static bool same_cell(const LtRow *a, const LtRow *b)
 }
 
 /* Whether the cell of version v differs from that of version v-1. */
-static bool changed(const PageClass *c, size_t v) { return v > 0 && !same_cell(c->at[v - 1], c->at[v]); }
+static bool changed(const PageClass *c, size_t v)
+{
+    return v > 0 && !same_cell(c->at[v - 1], c->at[v]);
+}
 
 /* The classes in the table's order. */
 static PageClass *page_classes(const LockTable *t, const LtPageOpts *o, size_t *n)
@@ -143,8 +146,14 @@ static void by_versions(const PageClass *c, const LtPageOpts *o, const char *(*w
     }
 }
 
-static const char *row_note(const LtRow *r) { return r->note; }
-static const char *row_risk(const LtRow *r) { return locktable_risk_name(r->risk); }
+static const char *row_note(const LtRow *r)
+{
+    return r->note;
+}
+static const char *row_risk(const LtRow *r)
+{
+    return locktable_risk_name(r->risk);
+}
 
 /* ---- evidence -------------------------------------------------------------- */
 
@@ -238,12 +247,12 @@ static LtEvidence *sorted_evidence(const LtPageOpts *o)
 /* ---- HTML -------------------------------------------------------------------- */
 
 static const char page_css[] =
-    "#lt td.c{white-space:normal;min-width:6.5em;max-width:9em;text-align:left}"
+    "#lt td.c{white-space:normal;min-width:5.5em;max-width:7.5em;text-align:left}"
     "#lt td.c b{font-size:13px}#lt .bl{display:block;font:11px/1.25 system-ui,sans-serif}"
     "#lt .oth{display:block;font-size:11px;color:#444}"
     "#lt td.chg{outline:3px solid #d4380d;outline-offset:-3px}"
     "#lt td.norow{color:#999;background:#f6f6f6}"
-    "#lt td.note{max-width:24em;font-size:13px}#lt td.ev{font-size:12px;max-width:22em}"
+    "#lt td.note{max-width:20em;font-size:13px}#lt td.ev{font-size:12px;max-width:22em}"
     "#lt td.ev a{font-family:ui-monospace,monospace}"
     ".r0{color:#176f2c}.r1{color:#33691e}.r2{color:#8a6d00}.r3{color:#b00020;font-weight:600}"
     ".r4{color:#fff;background:#b00020;font-weight:600}"
@@ -271,7 +280,10 @@ static const char page_js[] =
     "e.addEventListener('change',apply);});apply();\n"
     "})();\n";
 
-static void h(Buf *out, const char *s) { render_html(out, s, true); }
+static void h(Buf *out, const char *s)
+{
+    render_html(out, s, true);
+}
 
 static void html_controls(Buf *out, const LtPageOpts *o)
 {
@@ -381,8 +393,9 @@ void ltpage_html(const LockTable *t, const LtPageOpts *o, Buf *out)
     versions_ranges(o->versions, o->nversions, &vs);
 
     html_page_begin(out, "PostgreSQL lock table", page_css);
-    buf_printf(out, "<p class=\"meta\">What each statement class locks on PostgreSQL %s, from "
-                    "the lock table <code>",
+    buf_printf(out,
+               "<p class=\"meta\">What each statement class locks on PostgreSQL %s, from "
+               "the lock table <code>",
                vs.data);
     h(out, t->source);
     buf_printf(out, "</code> (%zu classes, %zu rows) &middot; evidence: ", n, t->nrows);
@@ -456,8 +469,9 @@ void ltpage_markdown(const LockTable *t, const LtPageOpts *o, Buf *out)
     buf_init(&vs);
     versions_ranges(o->versions, o->nversions, &vs);
 
-    buf_printf(out, "# PostgreSQL lock table\n\nWhat each statement class locks on PostgreSQL "
-                    "%s, from the lock table `",
+    buf_printf(out,
+               "# PostgreSQL lock table\n\nWhat each statement class locks on PostgreSQL "
+               "%s, from the lock table `",
                vs.data);
     render_md(out, t->source);
     buf_printf(out, "` (%zu classes, %zu rows); evidence: ", n, t->nrows);

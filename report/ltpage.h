@@ -24,8 +24,8 @@
  * statement under study, traced on every version) or a used observation of a
  * traced run (major and the server's version). */
 typedef struct LtEvidence {
-    char *cls;    /* owned */
-    char *path;   /* owned: the migration as the corpus named it */
+    char *cls;  /* owned */
+    char *path; /* owned: the migration as the corpus named it */
     int line;
     int major;    /* 0: a fixture case */
     char *server; /* owned: "10.23" (the server's version string); NULL for a case */
@@ -37,9 +37,9 @@ typedef struct LtPageOpts {
     const char *link_base; /* prefixed to every evidence path in links ("" none) */
     const LtEvidence *ev;  /* any order */
     size_t nev;
-    const char *source;    /* where the evidence comes from, one line of plain text
-                              ("fixture cases in fixtures/cases", "run 3 in lm.db") */
-    const char *servers;   /* for evidence from a run: "10: 10.23, 11: 11.22"; NULL */
+    const char *source;  /* where the evidence comes from, one line of plain text
+                            ("fixture cases in fixtures/cases", "run 3 in lm.db") */
+    const char *servers; /* for evidence from a run: "10: 10.23, 11: 11.22"; NULL */
 } LtPageOpts;
 
 /* The page (one HTML document) into out. */

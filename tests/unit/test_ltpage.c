@@ -42,8 +42,12 @@ static const LtEvidence evidence[] = {
 static void test_html(void)
 {
     LockTable *t = table();
-    LtPageOpts o = {.versions = versions, .nversions = 3, .link_base = "", .ev = evidence,
-                    .nev = ARRAY_LEN(evidence), .source = "the cases"};
+    LtPageOpts o = {.versions = versions,
+                    .nversions = 3,
+                    .link_base = "",
+                    .ev = evidence,
+                    .nev = ARRAY_LEN(evidence),
+                    .source = "the cases"};
     Buf b;
     buf_init(&b);
     ltpage_html(t, &o, &b);
@@ -82,8 +86,12 @@ static void test_html(void)
 static void test_markdown(void)
 {
     LockTable *t = table();
-    LtPageOpts o = {.versions = versions, .nversions = 3, .link_base = "https://x.org/b/",
-                    .ev = evidence, .nev = ARRAY_LEN(evidence), .source = "run 1"};
+    LtPageOpts o = {.versions = versions,
+                    .nversions = 3,
+                    .link_base = "https://x.org/b/",
+                    .ev = evidence,
+                    .nev = ARRAY_LEN(evidence),
+                    .source = "run 1"};
     Buf b;
     buf_init(&b);
     ltpage_markdown(t, &o, &b);
