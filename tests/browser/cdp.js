@@ -36,13 +36,26 @@ function run(body) {
   let stderr = '';
   browser.stderr.on('data', (d) => { stderr += d; });
 
+  // The profile is removed once the browser has exited (it may still be
+  // writing into it until then); a leftover is no failure of the page.
+  let exited = false;
+  browser.on('exit', () => { exited = true; });
   function finish(code) {
     clearTimeout(deadline);
     try { browser.kill('SIGKILL'); } catch (e) { /* gone */ }
-    setTimeout(() => {
-      fs.rmSync(profile, { recursive: true, force: true });
+    const done = () => {
+      try {
+        fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+      } catch (e) {
+        console.log(`# the browser profile ${profile} stays: ${e.message}`);
+      }
       process.exit(code);
-    }, 200);
+    };
+    if (exited) done();
+    else {
+      browser.on('exit', () => setTimeout(done, 50));
+      setTimeout(done, 3000);
+    }
   }
   const tail = () => stderr.split('\n').slice(-10).map((l) => '# ' + l).join('\n');
   const deadline = setTimeout(() => {

@@ -37,13 +37,8 @@ check "--link-base prefixes the links" \
 check_eq "--cases that does not exist: usage error" "$?" 2
 
 # ---- evidence from a traced run (-d): a synthetic run written through the
-# store API (tests/bench/mkrun.c, as report_browser.sh builds it)
-PKGS="libpq sqlite3 libcurl zlib libprotobuf-c"
-objs=$(find build/release/common build/release/matrix build/release/runner build/release/store \
-    build/release/report -name '*.o' 2>/dev/null || true)
-# shellcheck disable=SC2086
-check "mkrun builds" cc -std=c11 -D_GNU_SOURCE -O2 -I. $(pkg-config --cflags $PKGS) \
-    -o "$WORK/mkrun" tests/bench/mkrun.c $objs $(pkg-config --libs $PKGS) -lpg_query -lm
+# store API (tests/bench/mkrun.c)
+check "mkrun builds" build_mkrun "$WORK/mkrun"
 "$WORK/mkrun" "$WORK/lm.db" 20 >"$WORK/mkrun.json"
 check_eq "mkrun wrote a run" "$?" 0
 "$LM" locktable --format markdown -d "$WORK/lm.db" >"$WORK/run.md"
