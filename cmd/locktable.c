@@ -1,8 +1,10 @@
 /*
  * cmd/locktable: print, export, check or regenerate the lock table from the
- * newest run's observations.
+ * newest run's observations; or show it as a page (html) or for
+ * documentation (markdown), each class linked to its evidence.
  */
 #include <getopt.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +13,13 @@
 #include "cmd/cmd.h"
 #include "matrix/classify.h"
 #include "matrix/locktable.h"
+#include "matrix/versions.h"
+#include "report/ltpage.h"
 #include "report/runview.h"
 #include "store/store.h"
 
 #define DEFAULT_TABLE "fixtures/locktable.tsv"
+#define DEFAULT_CASES "fixtures/cases"
 #define EVIDENCE_LINES 3 /* evidence lines under a changed row without --verbose */
 
 static const char usage_text[] =
@@ -22,12 +27,23 @@ static const char usage_text[] =
     "\n"
     "Print the lock table, or compare it with (--check) or rebuild it from\n"
     "(--update) the observations of a stored run.\n"
+
     "\n"
     "Only what a statement itself requested counts: its own locks when it ran\n"
     "alone or first in its transaction, else those the replay measured. A\n"
     "statement whose transaction held locks before it and that the replay could\n"
     "not measure is left out (its locks are a lower bound), and so are failed,\n"
     "skipped and unclassified ones; both commands print how many and why.\n"
+    "\n"
+    "--format html writes it as one self-contained page (no external asset,\n"
+    "the report's Content-Security-Policy): a row per class, a column per\n"
+    "version (" VERSIONS_DEFAULT "), each cell the mode, what it blocks, rewrite and scan,\n"
+    "other relations, the cells that differ from the version before framed;\n"
+    "risk and note per row; a search box and filters (blocks writes on one\n"
+    "version but not another, risk, rewrite). --format markdown gives the same\n"
+    "table for documentation. Each class links to its evidence: the fixture\n"
+    "cases whose statement under study has the class, or with -d the\n"
+    "observations of a traced run (file:line, versions, server versions).\n"
     "\n"
     "options:\n"
     "      --check             exit 1, printing the difference, when the table and\n"
@@ -39,10 +55,16 @@ static const char usage_text[] =
     "                          drive it, file:line, versions, what they requested)\n"
     "  -v, --verbose           list every observation used and left out, and all\n"
     "                          the evidence of a changed row (default: 3 lines)\n"
-    "      --format FORMAT     tsv (default) | json\n"
-    "  -o, --output FILE       write here (default: stdout; with --update the table file)\n"
-    "  -d, --db FILE           the store (default ./lockmatrix.db)\n"
-    "      --run ID            the run to compare with (default: the newest)\n"
+    "      --format FORMAT     tsv (default) | json | html | markdown\n"
+    "  -o, --output FILE       write here (default: stdout; with --update the table\n"
+    "                          file; html: a directory gets DIR/index.html)\n"
+    "  -d, --db FILE           the store (default ./lockmatrix.db); html, markdown:\n"
+    "                          link each class to the observations of its run\n"
+    "      --cases DIR         html, markdown without -d: the fixture cases to link\n"
+    "                          (default: " DEFAULT_CASES " when it exists)\n"
+    "      --link-base URL     html, markdown: put before every evidence path in\n"
+    "                          links (default: none, the paths as they are)\n"
+    "      --run ID            the run to compare with or link (default: the newest)\n"
     "      --locktable FILE    the table file (default: " DEFAULT_TABLE " when it\n"
     "                          exists, else the built-in copy)\n"
     "  -h, --help              this help\n"
@@ -50,7 +72,7 @@ static const char usage_text[] =
     "Exit codes: 0 ok, 1 the table disagrees (--check), 2 usage or input error,\n"
     "3 environment error.\n";
 
-enum { OPT_CHECK = 256, OPT_UPDATE, OPT_FORMAT, OPT_RUN, OPT_LOCKTABLE };
+enum { OPT_CHECK = 256, OPT_UPDATE, OPT_FORMAT, OPT_RUN, OPT_LOCKTABLE, OPT_CASES, OPT_LINK_BASE };
 
 static const struct option long_opts[] = {
     {"check", no_argument, NULL, OPT_CHECK},
@@ -60,6 +82,8 @@ static const struct option long_opts[] = {
     {"db", required_argument, NULL, 'd'},
     {"run", required_argument, NULL, OPT_RUN},
     {"locktable", required_argument, NULL, OPT_LOCKTABLE},
+    {"cases", required_argument, NULL, OPT_CASES},
+    {"link-base", required_argument, NULL, OPT_LINK_BASE},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -160,10 +184,126 @@ static int write_out(const char *path, const Buf *b, Err *err)
     return file_write_out(path, b->data ? b->data : "", b->len, err);
 }
 
+/* The evidence of a traced run (the newest when run_id is 0): the statements
+ * whose observations a regeneration would use, each with its major and that
+ * major's server version; source names the run, servers lists them. */
+static int run_evidence(const char *db_path, long long run_id, LtEvidence **ev, size_t *nev,
+                        Buf *source, Buf *servers, Err *err)
+{
+    *ev = NULL;
+    *nev = 0;
+    Store *store = store_open(db_path, false, err);
+    if (!store) return -1;
+    if (run_id == 0 && (run_id = store_latest_run(store, err)) <= 0) {
+        if (run_id == 0) err_set(err, 2, "no run in \"%s\"", db_path);
+        store_close(store);
+        return -1;
+    }
+    RunView *rv = NULL;
+    LtCellObs *obs = NULL;
+    size_t nobs = 0, cap = 0;
+    if (load_observations(store, run_id, &rv, &obs, &nobs, err) != 0) {
+        store_close(store);
+        return -1;
+    }
+    for (size_t i = 0; i < nobs; i++) {
+        const LtCellObs *o = &obs[i];
+        if (!o->cls || locktable_cell_use(o) != LT_USE_USED) continue;
+        LtEvidence *e = ARRAY_PUSH(*ev, *nev, cap);
+        memset(e, 0, sizeof(*e));
+        e->cls = xstrdup(o->cls);
+        e->path = xstrdup(o->path ? o->path : "(statement)");
+        e->line = o->line;
+        e->major = o->major;
+        for (size_t k = 0; k < rv->nservers; k++)
+            if (rv->servers[k].major == o->major) e->server = xstrdup(rv->servers[k].version);
+    }
+    buf_printf(source, "run %lld in %s", run_id, db_path);
+    for (size_t k = 0; k < rv->nservers; k++)
+        buf_printf(servers, "%s%d: %s", k ? ", " : "", rv->servers[k].major,
+                   rv->servers[k].version ? rv->servers[k].version : "?");
+    free(obs);
+    runview_free(rv);
+    store_close(store);
+    return 0;
+}
+
+/* Where an html page goes: a directory (one that exists, or a new path not
+ * ending in .html) gets index.html; anything else is the file. */
+static char *page_path(const char *out_path, Err *err)
+{
+    struct stat st;
+    size_t len = strlen(out_path);
+    bool html_name = (len > 5 && strcmp(out_path + len - 5, ".html") == 0) ||
+                     (len > 4 && strcmp(out_path + len - 4, ".htm") == 0);
+    bool dir = stat(out_path, &st) == 0 ? S_ISDIR(st.st_mode) : !html_name;
+    if (!dir) return xstrdup(out_path);
+    if (mkdir_p(out_path, 0755, err) != 0) return NULL;
+    Buf b;
+    buf_init(&b);
+    buf_printf(&b, "%s%sindex.html", out_path, out_path[len - 1] == '/' ? "" : "/");
+    return buf_steal(&b);
+}
+
+/* --format html | markdown: the table with its evidence, from the run in db
+ * (NULL: the fixture cases in cases_dir, or its default when it exists). */
+static int page_out(const LockTable *table, const char *format, const char *out_path,
+                    const char *db, long long run_id, const char *cases_dir,
+                    const char *link_base)
+{
+    Err err = {0};
+    VersionSet vs;
+    if (versions_parse(VERSIONS_DEFAULT, &vs, &err) != 0) return cmd_fail_err(&err, EXIT_ENV);
+    LtEvidence *ev = NULL;
+    size_t nev = 0;
+    Buf source, servers;
+    buf_init(&source);
+    buf_init(&servers);
+    int rc = 0;
+    if (db) {
+        if (run_evidence(db, run_id, &ev, &nev, &source, &servers, &err) != 0)
+            rc = cmd_fail_err(&err, EXIT_USAGE);
+    } else {
+        if (!cases_dir && access(DEFAULT_CASES, F_OK) == 0) cases_dir = DEFAULT_CASES;
+        if (cases_dir && ltpage_case_evidence(cases_dir, &ev, &nev, &err) != 0)
+            rc = cmd_fail_err(&err, EXIT_USAGE);
+        if (cases_dir) buf_printf(&source, "the fixture cases in %s", cases_dir);
+    }
+    if (rc == 0) {
+        LtPageOpts o = {
+            .versions = vs.v,
+            .nversions = (size_t)vs.n,
+            .link_base = link_base,
+            .ev = ev,
+            .nev = nev,
+            .source = source.len ? source.data : NULL,
+            .servers = servers.len ? servers.data : NULL,
+        };
+        Buf out;
+        buf_init(&out);
+        char *path = NULL;
+        if (strcmp(format, "html") == 0) {
+            ltpage_html(table, &o, &out);
+            if (out_path && !(path = page_path(out_path, &err))) rc = cmd_fail_err(&err, EXIT_ENV);
+        } else {
+            ltpage_markdown(table, &o, &out);
+            if (out_path) path = xstrdup(out_path);
+        }
+        if (rc == 0 && write_out(path, &out, &err) != 0) rc = cmd_fail_err(&err, EXIT_ENV);
+        free(path);
+        buf_free(&out);
+    }
+    ltpage_evidence_free(ev, nev);
+    buf_free(&source);
+    buf_free(&servers);
+    return rc;
+}
+
 int cmd_locktable(int argc, char **argv)
 {
-    bool check = false, update = false, verbose = false;
+    bool check = false, update = false, verbose = false, db_given = false;
     const char *format = "tsv", *out_path = NULL, *db_path = STORE_DEFAULT_PATH, *lt_path = NULL;
+    const char *cases_dir = NULL, *link_base = "";
     long long run_id = 0;
 
     optind = 1;
@@ -177,8 +317,10 @@ int cmd_locktable(int argc, char **argv)
             update = true;
             break;
         case OPT_FORMAT:
-            if (strcmp(optarg, "tsv") != 0 && strcmp(optarg, "json") != 0)
-                return cmd_fail(EXIT_USAGE, "unknown format \"%s\" (tsv, json)", optarg);
+            if (strcmp(optarg, "tsv") != 0 && strcmp(optarg, "json") != 0 &&
+                strcmp(optarg, "html") != 0 && strcmp(optarg, "markdown") != 0)
+                return cmd_fail(EXIT_USAGE, "unknown format \"%s\" (tsv, json, html, markdown)",
+                                optarg);
             format = optarg;
             break;
         case 'o':
@@ -186,6 +328,13 @@ int cmd_locktable(int argc, char **argv)
             break;
         case 'd':
             db_path = optarg;
+            db_given = true;
+            break;
+        case OPT_CASES:
+            cases_dir = optarg;
+            break;
+        case OPT_LINK_BASE:
+            link_base = optarg;
             break;
         case OPT_RUN: {
             char *end;
@@ -214,6 +363,10 @@ int cmd_locktable(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (check && update) return cmd_fail(EXIT_USAGE, "--check and --update exclude each other");
+    bool page = strcmp(format, "html") == 0 || strcmp(format, "markdown") == 0;
+    if (page && (check || update))
+        return cmd_fail(EXIT_USAGE, "--format %s shows the table: not with --check or --update",
+                        format);
     if (!lt_path && access(DEFAULT_TABLE, F_OK) == 0) lt_path = DEFAULT_TABLE;
 
     Err err = {0};
@@ -223,6 +376,11 @@ int cmd_locktable(int argc, char **argv)
     buf_init(&out);
     int rc = 0;
 
+    if (page) {
+        rc = page_out(table, format, out_path, db_given ? db_path : NULL, run_id, cases_dir,
+                      link_base);
+        goto done;
+    }
     if (!check && !update) {
         if (strcmp(format, "json") == 0)
             locktable_format_json(table, &out);

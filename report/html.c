@@ -11,35 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/page.h"
 #include "report/report.h"
-
-static const char css[] =
-    "body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5em;color:#1b1f24;"
-    "background:#fff}"
-    "h1{font-size:1.4em;margin:0 0 .3em}h2{font-size:1.15em;margin:1.6em 0 .5em}"
-    ".meta{color:#555;margin:.2em 0 1em}"
-    "table{border-collapse:collapse}th,td{border:1px solid #d0d7de;padding:3px 6px;"
-    "vertical-align:top;text-align:left}"
-    "thead th{background:#f3f5f7;position:sticky;top:0;cursor:pointer;user-select:none;"
-    "white-space:nowrap}"
-    "thead th[aria-sort=ascending]::after{content:' \\25B2'}"
-    "thead th[aria-sort=descending]::after{content:' \\25BC'}"
-    "td.c{font:12px/1.3 ui-monospace,'DejaVu Sans Mono',monospace;white-space:nowrap;"
-    "text-align:center}"
-    ".l0{background:#dcf3dc}.l1{background:#d6ecf7}.l2{background:#fde7b8}"
-    ".l3{background:#f6c4c4;font-weight:600}.err{background:#e6d3f3}.skip{color:#999}"
-    ".none{color:#777}"
-    "tr.vs td:first-child{box-shadow:inset 4px 0 #d4380d}"
-    "td.ex{max-width:28em}tr.vs td.ex{font-weight:600;color:#8a2a00}"
-    ".cls{font-weight:600}.path{font:12px ui-monospace,monospace;word-break:break-all;"
-    "max-width:18em}"
-    "details summary{cursor:pointer;color:#0b5cad;font-size:12px}"
-    "pre{margin:.3em 0;padding:.4em;background:#f6f8fa;white-space:pre-wrap;"
-    "word-break:break-word;max-width:48em;font-size:12px}"
-    "#controls{display:flex;gap:1em;align-items:center;margin:.5em 0;flex-wrap:wrap}"
-    "#q{width:28em;padding:4px 6px;font-size:14px}"
-    "#count{color:#555}.legend td{font-size:13px}"
-    ".bad{color:#b00020;font-weight:600}.good{color:#176f2c;font-weight:600}.aborted{color:#666}";
 
 /* Sorting of every table.sortable, filtering of #matrix. No dependencies. */
 static const char js[] =
@@ -75,24 +48,9 @@ static const char js[] =
 
 static void h(Buf *out, const char *s) { render_html(out, s, true); }
 
-/* title is trusted text (made of numbers). */
-static void page_begin(Buf *out, const char *title)
-{
-    buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                  "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-                  "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
-                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                  "<title>");
-    buf_puts(out, title);
-    buf_printf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", css);
-    buf_puts(out, title);
-    buf_puts(out, "</h1>\n");
-}
+static void page_begin(Buf *out, const char *title) { html_page_begin(out, title, ""); }
 
-static void page_end(Buf *out)
-{
-    buf_printf(out, "<script>\n%s</script>\n</body>\n</html>\n", js);
-}
+static void page_end(Buf *out) { html_page_end(out, js); }
 
 static void controls(Buf *out, const char *what)
 {
@@ -104,7 +62,7 @@ static void controls(Buf *out, const char *what)
                what);
 }
 
-static const char *const level_class[] = {"l0", "l1", "l2", "l3"};
+#define level_class html_level_class
 
 static void meta(Buf *out, const RunView *rv)
 {

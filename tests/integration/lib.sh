@@ -34,3 +34,13 @@ finish() {
     for f in $(sanitizer_reports); do notok "sanitizer report in $(basename "$f")"; sed 's/^/# /' "$f" | head -30; done
     exit $(( T_FAILS > 0 ? 1 : 0 ))
 }
+# Builds tests/bench/mkrun.c (a synthetic run written through the store API)
+# into $1, against the objects of the release build.
+build_mkrun() {
+    local pkgs="libpq sqlite3 libcurl zlib libprotobuf-c" objs
+    objs=$(find "$ROOT"/build/release/common "$ROOT"/build/release/matrix "$ROOT"/build/release/runner \
+        "$ROOT"/build/release/store "$ROOT"/build/release/report -name '*.o' 2>/dev/null || true)
+    # shellcheck disable=SC2086,SC2046
+    cc -std=c11 -D_GNU_SOURCE -O2 -I"$ROOT" $(pkg-config --cflags $pkgs) -o "$1" \
+        "$ROOT"/tests/bench/mkrun.c $objs $(pkg-config --libs $pkgs) -lpg_query -lm
+}

@@ -14,12 +14,7 @@ if ! scripts/setup-browser.sh >"$WORK/setup.log" 2>&1; then
 fi
 check "node is installed" command -v node
 
-PKGS="libpq sqlite3 libcurl zlib libprotobuf-c"
-objs=$(find build/release/common build/release/matrix build/release/runner build/release/store \
-    build/release/report -name '*.o' 2>/dev/null || true)
-# shellcheck disable=SC2086
-check "mkrun builds" cc -std=c11 -D_GNU_SOURCE -O2 -I. $(pkg-config --cflags $PKGS) \
-    -o "$WORK/mkrun" tests/bench/mkrun.c $objs $(pkg-config --libs $PKGS) -lpg_query -lm
+check "mkrun builds" build_mkrun "$WORK/mkrun"
 
 "$WORK/mkrun" "$WORK/lm.db" 60 --evil >"$WORK/expect.json"
 check_eq "mkrun wrote a run" "$?" 0
