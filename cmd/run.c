@@ -678,18 +678,9 @@ static int run_main(int argc, char **argv, long long resume_id)
         return cmd_fail_err(&err, EXIT_USAGE);
     }
     size_t nstmts = 0;
+    cmd_print_layouts(&corpus, quiet);
     for (size_t i = 0; i < corpus.nchains; i++) {
         nstmts += corpus.chains[i].nstmts;
-        const Chain *ch = &corpus.chains[i];
-        if (ch->layout && strcmp(ch->layout, "plain") != 0 && !quiet) {
-            size_t ntx = 0;
-            for (size_t m = 0; m < ch->nmigs; m++)
-                ntx += ch->migs[m].wrap_tx;
-            fprintf(stderr, "%s: %s: layout %s: %zu migrations, %zu of them each in one transaction\n",
-                    progname, ch->name, ch->layout, ch->nmigs, ntx);
-        }
-        if (corpus.chains[i].note)
-            fprintf(stderr, "%s: %s: %s\n", progname, corpus.chains[i].name, corpus.chains[i].note);
         for (size_t m = 0; m < corpus.chains[i].nmigs; m++)
             if (corpus.chains[i].migs[m].error)
                 fprintf(stderr, "%s: %s\n", progname, corpus.chains[i].migs[m].error);

@@ -140,6 +140,25 @@ static void meta(Buf *out, const RunView *rv)
     }
 }
 
+/* The layout of each directory given, one item each (render_layout); a
+ * directory that left files out is marked. */
+static void layouts(Buf *out, const RunView *rv)
+{
+    if (!rv->nlayouts)
+        return;
+    buf_puts(out, "<h2>Layout</h2>\n<ul class=\"layouts\">\n");
+    for (size_t i = 0; i < rv->nlayouts; i++) {
+        Buf line;
+        buf_init(&line);
+        render_layout(&rv->layouts[i], &line);
+        buf_printf(out, "<li%s>", rv->layouts[i].sum.nleft ? " class=\"bad\"" : "");
+        h(out, line.data);
+        buf_puts(out, "</li>\n");
+        buf_free(&line);
+    }
+    buf_puts(out, "</ul>\n");
+}
+
 /* The per-version summary, one item per version (render_version_summary). */
 static void per_version(Buf *out, const RunView *rv)
 {
@@ -311,6 +330,7 @@ void report_html(const RunView *rv, const ReportOpts *o, Buf *out)
     snprintf(title, sizeof(title), "lockmatrix run %lld", rv->id);
     page_begin(out, title);
     meta(out, rv);
+    layouts(out, rv);
     per_version(out, rv);
     size_t spec = 0;
     for (size_t i = 0; i < rv->nstmts; i++)

@@ -161,6 +161,9 @@ typedef struct RunView {
     int *versions;           size_t nversions;   /* ascending */
     RvServer *servers;       size_t nservers;    /* ascending major */
     RvJob *jobs;             size_t njobs;       /* by chain, major */
+    CorpusLayout *layouts;   size_t nlayouts;    /* each directory given and the layout
+                                it was loaded with, in the order given; none in runs
+                                stored before layouts were (schema 6) */
     RvStatement *stmts;      size_t nstmts;      /* corpus order */
     RvVersion *per_version;  /* one per version, parallel to versions; of the whole run
                                 (a filtered copy shares it) */
