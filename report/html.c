@@ -330,8 +330,8 @@ void report_html(const RunView *rv, const ReportOpts *o, Buf *out)
     snprintf(title, sizeof(title), "lockmatrix run %lld", rv->id);
     page_begin(out, title);
     meta(out, rv);
-    layouts(out, rv);
     per_version(out, rv);
+    layouts(out, rv);
     size_t spec = 0;
     for (size_t i = 0; i < rv->nstmts; i++)
         spec += rv->stmts[i].version_specific;

@@ -255,8 +255,8 @@ static void classes(Buf *out, const RunView *rv)
 void report_markdown(const RunView *rv, const ReportOpts *o, Buf *out)
 {
     header(out, rv);
-    layouts(out, rv);
     per_version(out, rv);
+    layouts(out, rv);
     size_t spec = 0;
     for (size_t i = 0; i < rv->nstmts; i++)
         spec += rv->stmts[i].version_specific;

@@ -770,7 +770,9 @@ int runview_list(Store *s, RunSummary **out, size_t *n, Err *err)
         "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id AND j.status = 'ok'), "
         "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id AND j.status = 'failed'), "
         "CASE WHEN r.finished_at IS NULL THEN -1 "
-        "  ELSE (julianday(r.finished_at) - julianday(r.started_at)) * 86400.0 END "
+        "  ELSE (julianday(r.finished_at) - julianday(r.started_at)) * 86400.0 END, "
+        "(SELECT group_concat(layout, ',') FROM (SELECT layout FROM layouts l "
+        "  WHERE l.run_id = r.id ORDER BY l.id)) "
         "FROM runs r ORDER BY r.id",
         0, err);
     if (!st)
@@ -790,6 +792,7 @@ int runview_list(Store *s, RunSummary **out, size_t *n, Err *err)
         r->jobs_ok = sqlite3_column_int64(st, 8);
         r->jobs_failed = sqlite3_column_int64(st, 9);
         r->duration_s = sqlite3_column_double(st, 10);
+        r->layouts = col_str(st, 11);
     }
     if (finish(s, st, rc, err) < 0) {
         runview_list_free(*out, *n);
@@ -809,6 +812,7 @@ void runview_list_free(RunSummary *runs, size_t n)
         free(runs[i].versions);
         free(runs[i].corpus);
         free(runs[i].backend);
+        free(runs[i].layouts);
     }
     free(runs);
 }

@@ -191,6 +191,8 @@ typedef struct RunSummary {
     long long nstatements;
     long long jobs_ok, jobs_failed;
     double duration_s;       /* finished - started; -1 while running */
+    char *layouts;           /* the layouts of the directories given, "golang-migrate,plain"
+                                in the order given; NULL when none was stored */
 } RunSummary;
 
 /* Every run of s, oldest first, into *out (free with runview_list_free). */

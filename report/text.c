@@ -170,8 +170,8 @@ static void header(Out *t, const RunView *rv)
     }
     buf_puts(t->b, "\n");
     buf_free(&vs);
-    layouts(t, rv);
     per_version(t, rv);
+    layouts(t, rv);
     buf_putc(t->b, '\n');
 }
 

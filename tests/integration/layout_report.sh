@@ -38,10 +38,13 @@ check_eq "json: layouts[0]" \
     '["mig","golang-migrate",false,3,3,false,1,["PREAMBLE.sql"],1]'
 check_eq "json: the line" "$(jq -r '.layouts[0].line' report.json)" "$line"
 check_eq "sarif: a warning notification (a file left out)" \
-    "$(jq -r '.runs[0].invocations[0].toolExecutionNotifications[0] | .level + " " + .properties.layout + " " + (.properties.leftOut | tostring)' report.sarif)" \
+    "$(jq -r '.runs[0].invocations[0].toolExecutionNotifications[] | select(.properties.layout) | .level + " " + .properties.layout + " " + (.properties.leftOut | tostring)' report.sarif)" \
     "warning golang-migrate 1"
 check "markdown: under Layout" grep -qxF -- "- mig: $line" report.markdown
 check "text: under layout:" grep -qxF -- "  mig: $line" report.text
+
+check_eq "runs: the run's layout" "$("$LM" runs -d "$db" --format json | jq -c '.[0].layouts')" '["golang-migrate"]'
+check "runs: in the text list" grep -qE '^1 .* golang-migrate +mig$' <("$LM" runs -d "$db")
 
 # --down: the downs are run, and it says so
 "$LM" run -q -V 17 -d "$db" --down mig >down.out 2>down.err
@@ -72,6 +75,7 @@ for f in text markdown html sarif json; do
 done
 check_eq "old store: json layouts empty" "$(jq -c '.layouts' old.json)" "[]"
 check "old store: statements still there" test "$(jq '.statements | length' old.json)" -eq 3
+check_eq "old store: runs lists no layout" "$("$LM" runs -d old.db --format json | jq -c '.[0].layouts')" '[]'
 check_eq "old store: upgraded" "$(sqlite3 old.db 'PRAGMA user_version')" \
     "$(sqlite3 "$db" 'PRAGMA user_version')"
 finish

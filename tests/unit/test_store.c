@@ -607,6 +607,7 @@ static void test_runview(const char *path, long long run)
               "summary: %lld statements, %lld ok, %lld failed", runs[0].nstatements,
               runs[0].jobs_ok, runs[0].jobs_failed);
         CHECK(runs[0].duration_s >= 0, "duration");
+        CHECK_STR(runs[0].layouts, "golang-migrate", "the layouts of the run");
     }
     runview_list_free(runs, n);
     CHECK(runview_load(s, 42, &rv, &err) < 0 && err.code == 2 && rv == NULL, "no run 42: %s",
