@@ -310,11 +310,11 @@ int cmd_analyze(int argc, char **argv)
     LtPrediction pred[VERSIONS_MAX - VERSIONS_MIN + 1];
     bool have[VERSIONS_MAX - VERSIONS_MIN + 1];
     size_t nstmts = 0, nunpredicted = 0, nabove = 0, risk_count[LT_RISK_CRITICAL + 1] = {0};
+    cmd_print_layouts(&corpus, true); /* only what needs saying: stdout is the answer */
     for (size_t c = 0; c < corpus.nchains; c++) {
         const Chain *ch = &corpus.chains[c];
         for (size_t mi = 0; mi < ch->nmigs; mi++) {
             const Migration *m = &ch->migs[mi];
-            if (mi == 0 && ch->note) fprintf(stderr, "%s: %s: %s\n", progname, ch->name, ch->note);
             if (m->error) fprintf(stderr, "%s: %s\n", progname, m->error);
             for (size_t si = 0; si < m->nstmts; si++) {
                 const Statement *st = &m->stmts[si];

@@ -9,6 +9,7 @@
 #define LM_CMD_H
 
 #include "common/util.h"
+#include "matrix/corpus.h"
 #include "matrix/locktable.h"
 #include "report/runview.h"
 
@@ -37,6 +38,10 @@ int cmd_fail_err(const Err *err, int fallback);
 /* What the lock table makes of a stored result (its locks, rewrites, scans
  * and capture), as locktable_observe sees it. */
 void cmd_observe_result(const RvResult *r, LtObs *out);
+/* The layout line of each path of c that has one, "lockmatrix: db/migrations:
+ * golang-migrate: 362 up, 362 down; left out: PREAMBLE.sql", to stderr; quiet
+ * prints only those that left files out or have a note. */
+void cmd_print_layouts(const Corpus *c, bool quiet);
 /* True when arg is -h or --help. */
 bool cmd_is_help(const char *arg);
 

@@ -67,3 +67,16 @@ void cmd_observe_result(const RvResult *r, LtObs *out)
     free(locks);
     free(requested);
 }
+
+void cmd_print_layouts(const Corpus *c, bool quiet)
+{
+    for (size_t i = 0; i < c->nlayouts; i++) {
+        const CorpusLayout *l = &c->layouts[i];
+        if (quiet && !l->sum.nleft && !l->sum.note) continue;
+        Buf line;
+        buf_init(&line);
+        layout_summary_line(&l->sum, &line);
+        fprintf(stderr, "%s: %s: %s\n", progname, l->path, line.data);
+        buf_free(&line);
+    }
+}

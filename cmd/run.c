@@ -29,6 +29,9 @@ static const char usage_text[] =
     "migration tool's layout, see docs/layouts.md) on every PostgreSQL version,\n"
     "in parallel, and store every observation. A project root whose migrations/,\n"
     "db/migrate/ ... holds a tool's layout is refused, naming that directory.\n"
+    "Each directory's layout is printed on stderr, what it took and what it left\n"
+    "out (\"golang-migrate: 362 up, 362 down; left out: PREAMBLE.sql\"), and stored\n"
+    "with the run for the reports.\n"
     "\n"
     "options:\n"
     "  -V, --versions LIST       versions to run: 10-17 (default), 12,14,17, 11-\n"
@@ -78,7 +81,8 @@ static const char usage_text[] =
     "                            when an observation of a statement both have changed, each\n"
     "                            change on stderr; migrations added or removed and\n"
     "                            statements new or gone on stdout, not counted\n"
-    "  -q, --quiet               no progress line\n"
+    "  -q, --quiet               no progress line; layout lines only for directories\n"
+    "                            that left files out or carry a note\n"
     "  -h, --help                this help\n"
     "\n"
     "Exit codes: 0 ok, 1 --ci checks failed or --against found a change, 2 usage or input error (a file that could not be used:\n"
@@ -686,18 +690,9 @@ static int run_main(int argc, char **argv, long long resume_id)
         return cmd_fail_err(&err, EXIT_USAGE);
     }
     size_t nstmts = 0;
+    cmd_print_layouts(&corpus, quiet);
     for (size_t i = 0; i < corpus.nchains; i++) {
         nstmts += corpus.chains[i].nstmts;
-        const Chain *ch = &corpus.chains[i];
-        if (ch->layout && strcmp(ch->layout, "plain") != 0 && !quiet) {
-            size_t ntx = 0;
-            for (size_t m = 0; m < ch->nmigs; m++)
-                ntx += ch->migs[m].wrap_tx;
-            fprintf(stderr, "%s: %s: layout %s: %zu migrations, %zu of them each in one transaction\n",
-                    progname, ch->name, ch->layout, ch->nmigs, ntx);
-        }
-        if (corpus.chains[i].note)
-            fprintf(stderr, "%s: %s: %s\n", progname, corpus.chains[i].name, corpus.chains[i].note);
         for (size_t m = 0; m < corpus.chains[i].nmigs; m++)
             if (corpus.chains[i].migs[m].error)
                 fprintf(stderr, "%s: %s\n", progname, corpus.chains[i].migs[m].error);

@@ -23,7 +23,8 @@ static void usage(FILE *f)
             "usage: %s runs [-d FILE] [--format text|json]\n"
             "\n"
             "Lists the runs of the store: id, start, status, versions, statements,\n"
-            "jobs ok/failed, duration, corpus.\n"
+            "jobs ok/failed, duration, the layouts of the directories given (- when\n"
+            "none was stored), corpus.\n"
             "\n"
             "  -f, --format FORMAT  text (default) or json\n"
             "  -d, --db FILE        the store (default ./%s)\n"
@@ -62,8 +63,8 @@ static void duration(double s, char *out, size_t n)
 
 static void print_text(const RunSummary *runs, size_t n, Buf *out)
 {
-    buf_printf(out, "%-5s %-20s %-11s %-9s %6s %14s %8s  %s\n", "ID", "STARTED", "STATUS",
-               "VERSIONS", "STMTS", "JOBS OK/FAILED", "DURATION", "CORPUS");
+    buf_printf(out, "%-5s %-20s %-11s %-9s %6s %14s %8s  %-14s  %s\n", "ID", "STARTED", "STATUS",
+               "VERSIONS", "STMTS", "JOBS OK/FAILED", "DURATION", "LAYOUT", "CORPUS");
     for (size_t i = 0; i < n; i++) {
         const RunSummary *r = &runs[i];
         Buf vs, jobs;
@@ -74,19 +75,23 @@ static void print_text(const RunSummary *runs, size_t n, Buf *out)
         char d[32];
         duration(r->duration_s, d, sizeof(d));
         /* what came from the store is made terminal-safe */
-        Buf started, status, corpus;
+        Buf started, status, corpus, layouts;
         buf_init(&started);
         buf_init(&status);
         buf_init(&corpus);
+        buf_init(&layouts);
         buf_puts(&started, "");
         buf_puts(&status, "");
         buf_puts(&corpus, "");
+        buf_puts(&layouts, r->layouts ? "" : "-");
         render_clean(&started, r->started_at, true);
         render_clean(&status, r->status, true);
         render_clean(&corpus, r->corpus, true);
-        buf_printf(out, "%-5lld %-20s %-11s %-9s %6lld %14s %8s  %s\n", r->id, started.data,
-                   status.data, vs.data ? vs.data : "", r->nstatements, jobs.data, d,
-                   corpus.data);
+        render_clean(&layouts, r->layouts, true);
+        buf_printf(out, "%-5lld %-20s %-11s %-9s %6lld %14s %8s  %-14s  %s\n", r->id,
+                   started.data, status.data, vs.data ? vs.data : "", r->nstatements, jobs.data, d,
+                   layouts.data, corpus.data);
+        buf_free(&layouts);
         buf_free(&started);
         buf_free(&status);
         buf_free(&corpus);
@@ -139,6 +144,16 @@ static void print_json(const RunSummary *runs, size_t n, Buf *out)
         json_str(&w, r->corpus);
         json_key(&w, "backend");
         json_str(&w, r->backend);
+        json_key(&w, "layouts"); /* as stored with the run, in the order given */
+        json_arr_begin(&w);
+        for (const char *p = r->layouts; p && *p;) {
+            size_t l = strcspn(p, ",");
+            char *name = xstrndup(p, l);
+            json_str(&w, name);
+            free(name);
+            p += l + (p[l] == ',');
+        }
+        json_arr_end(&w);
         json_obj_end(&w);
     }
     json_arr_end(&w);

@@ -692,11 +692,25 @@ static void chain_add_file(Corpus *c, Chain *ch, size_t *mcap, const char *path,
     if (m->error) c->nerrors++;
 }
 
+/* A path given, with the chains about to be added (its summary to fill). A
+ * few per run: grown one at a time. */
+static CorpusLayout *layout_add(Corpus *c, const char *path)
+{
+    c->layouts = xrealloc(c->layouts, (c->nlayouts + 1) * sizeof(*c->layouts));
+    CorpusLayout *cl = &c->layouts[c->nlayouts++];
+    memset(cl, 0, sizeof(*cl));
+    cl->path = xstrdup(path);
+    cl->first_chain = c->nchains;
+    return cl;
+}
+
 static int load_dir(Corpus *c, size_t *ccap, const char *dir, int forced, bool downs, bool lean,
                     Err *err)
 {
     LayoutPlan plan;
     if (layout_plan(dir, forced, downs, &plan, err) != 0) return -1;
+    CorpusLayout *cl = layout_add(c, dir);
+    layout_plan_summary(&plan, downs, &cl->sum);
     bool each = plan.kind == LAYOUT_EACH;
     int extract = layout_is_extracted(plan.kind) ? (int)plan.kind : -1;
     Chain *ch = NULL;
@@ -706,7 +720,6 @@ static int load_dir(Corpus *c, size_t *ccap, const char *dir, int forced, bool d
         if (each || !ch) {
             ch = chain_add(c, ccap, each ? f->path : dir, plan.kind);
             mcap = 0;
-            if (plan.note && !ch->note) ch->note = xstrdup(plan.note);
         }
         chain_add_file(c, ch, &mcap, f->path, f->tx, f->breakpoints, extract, lean);
         Migration *m = &ch->migs[ch->nmigs - 1];
@@ -717,6 +730,7 @@ static int load_dir(Corpus *c, size_t *ccap, const char *dir, int forced, bool d
             c->nempty_downs++;
         }
     }
+    cl->nchains = c->nchains - cl->first_chain;
     layout_plan_free(&plan);
     return 0;
 }
@@ -743,6 +757,13 @@ static void load_file(Corpus *c, size_t *ccap, const char *p, int forced, bool l
     }
     if (kind < 0 || kind == LAYOUT_EACH) kind = LAYOUT_PLAIN;
     size_t mcap = 0;
+    if (layout_is_extracted((LayoutKind)kind)) {
+        CorpusLayout *cl = layout_add(c, p);
+        cl->nchains = 1;
+        LayoutPlan one = {.kind = (LayoutKind)kind, .forced = forced >= 0, .nfiles = 0};
+        layout_plan_summary(&one, false, &cl->sum);
+        cl->sum.nup = 1;
+    }
     Chain *ch = chain_add(c, ccap, p, (LayoutKind)kind);
     chain_add_file(c, ch, &mcap, p, layout_file_tx((LayoutKind)kind, p), kind == LAYOUT_DRIZZLE,
                    layout_is_extracted((LayoutKind)kind) ? kind : -1, lean);
@@ -824,8 +845,12 @@ void corpus_free(Corpus *c)
             migration_free(&ch->migs[k]);
         free(ch->migs);
         free(ch->name);
-        free(ch->note);
     }
+    for (size_t i = 0; i < c->nlayouts; i++) {
+        free(c->layouts[i].path);
+        layout_summary_free(&c->layouts[i].sum);
+    }
+    free(c->layouts);
     free(c->preamble);
     free(c->preamble_path);
     statements_free(c->pre_stmts, c->npre_stmts);

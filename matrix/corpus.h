@@ -13,6 +13,7 @@
 
 #include "common/util.h"
 #include "matrix/classify.h"
+#include "matrix/layout.h"
 
 typedef struct Statement {
     int index;            /* 1-based position in its migration */
@@ -51,16 +52,25 @@ typedef struct Migration {
 typedef struct Chain {
     char *name;           /* the directory or file it came from; owned */
     const char *layout;   /* its layout's name ("plain", "flyway" ...); static */
-    char *note;           /* what the user should know about its loading (ambiguous
-                             layout, files left out); owned; NULL when nothing */
     Migration *migs;
     size_t nmigs;
     size_t nstmts;        /* statements over all its migrations */
 } Chain;
 
+/* A directory given and the layout it was loaded with (also a JS/TS file
+ * given alone: the layout its text looks like). */
+typedef struct CorpusLayout {
+    char *path;           /* as given; owned */
+    size_t first_chain;   /* its chains: first_chain .. first_chain + nchains - 1 */
+    size_t nchains;
+    LayoutSummary sum;    /* what it took and why (layout_summary_line) */
+} CorpusLayout;
+
 typedef struct Corpus {
     Chain *chains;
     size_t nchains;
+    CorpusLayout *layouts; /* in the order given */
+    size_t nlayouts;
     char *preamble;       /* setup SQL run before every chain, not traced (--preamble); owned */
     char *preamble_path;  /* the file it came from; owned */
     Statement *pre_stmts; /* the preamble split into statements (classified); owned */

@@ -62,7 +62,77 @@ void layout_plan_free(LayoutPlan *p)
         free(p->files[i].path);
     free(p->files);
     free(p->note);
+    free(p->left);
     memset(p, 0, sizeof(*p));
+}
+
+/* ---- the summary line ------------------------------------------------------ */
+
+/* How each layout counts what it took: one, many, and its down migrations
+ * (NULL: it has none). */
+static const struct {
+    const char *one, *many, *down;
+} units[LAYOUT_COUNT] = {
+    [LAYOUT_PLAIN] = {"file", "files", NULL},
+    [LAYOUT_EACH] = {"file, each its own chain", "files, each its own chain", NULL},
+    [LAYOUT_GOLANG_MIGRATE] = {"up", "up", "down"},
+    [LAYOUT_FLYWAY] = {"migration", "migrations", "undo"},
+    [LAYOUT_PRISMA] = {"migration.sql", "migration.sql", NULL},
+    [LAYOUT_DRIZZLE] = {"migration", "migrations", NULL},
+    [LAYOUT_DIESEL] = {"up.sql", "up.sql", "down.sql"},
+    [LAYOUT_SQITCH] = {"deploy", "deploy", "revert"},
+    [LAYOUT_KNEX] = {"file", "files", NULL},
+    [LAYOUT_TYPEORM] = {"file", "files", NULL},
+    [LAYOUT_SEQUELIZE] = {"file", "files", NULL},
+};
+
+void layout_plan_summary(const LayoutPlan *p, bool downs, LayoutSummary *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->layout = xstrdup(layout_name(p->kind));
+    out->forced = p->forced;
+    for (size_t i = 0; i < p->nfiles; i++)
+        out->nup += !p->files[i].down;
+    out->ndown = p->ndowns_found;
+    out->downs_run = downs && units[p->kind].down != NULL;
+    out->nleft = p->nleft;
+    out->left = p->left ? xstrdup(p->left) : NULL;
+    out->note = p->note ? xstrdup(p->note) : NULL;
+}
+
+void layout_summary_line(const LayoutSummary *s, Buf *out)
+{
+    int k = layout_parse(s->layout);
+    const char *one = k >= 0 ? units[k].one : "file", *many = k >= 0 ? units[k].many : "files";
+    const char *down = k >= 0 ? units[k].down : NULL;
+    buf_printf(out, "%s: %zu %s", s->layout ? s->layout : "?", s->nup, s->nup == 1 ? one : many);
+    if (down && (s->ndown || s->downs_run)) {
+        buf_printf(out, ", %zu %s", s->ndown, down);
+        if (s->ndown && !s->downs_run) buf_puts(out, " (not run; --down runs them)");
+    }
+    if (s->nleft) {
+        buf_puts(out, "; left out: ");
+        size_t shown = 0;
+        for (const char *q = s->left; q && *q; shown++) {
+            size_t l = strcspn(q, "\n");
+            buf_printf(out, "%s%.*s", shown ? ", " : "", (int)l, q);
+            q += l + (q[l] == '\n');
+        }
+        if (shown < s->nleft)
+            buf_printf(out, "%s%zu %s", shown ? " and " : "", s->nleft - shown,
+                       shown ? "more" : "files");
+    }
+    if (s->forced) buf_puts(out, "; named, not detected");
+    if (s->note && *s->note) buf_printf(out, "; %s", s->note);
+}
+
+void layout_summary_free(LayoutSummary *s)
+{
+    if (!s) return;
+    free(s->layout);
+    free(s->left);
+    free(s->note);
+    memset(s, 0, sizeof(*s));
 }
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -315,29 +385,28 @@ static int plan_plain(const char *dir, char **ents, size_t n, LayoutPlan *p, Err
     return 0;
 }
 
-/* Adds a file that fits no pattern of the layout to the list of those left out
- * ("a.sql, b.sql", the first ten named, then how many more). */
-static void left_out(Buf *names, size_t *n, const char *name)
+/* Adds a file that fits no pattern of the layout to those left out (named up
+ * to LAYOUT_LEFT_NAMES, then counted). */
+static void left_out(LayoutPlan *p, const char *name)
 {
-    if (*n < 10)
-        buf_printf(names, "%s%s", *n ? ", " : "", name);
-    else if (*n == 10)
-        buf_puts(names, " and more");
-    (*n)++;
+    if (p->nleft < LAYOUT_LEFT_NAMES) {
+        char *l = p->left ? xasprintf("%s\n%s", p->left, name) : xstrdup(name);
+        free(p->left);
+        p->left = l;
+    }
+    p->nleft++;
 }
 
 static int plan_golang(const char *dir, char **ents, size_t n, bool with_downs, LayoutPlan *p,
                        Err *err)
 {
     GoFile *gf = NULL, *gd = NULL;
-    size_t ng = 0, cap = 0, nd = 0, dcap = 0, other = 0;
-    Buf left;
-    buf_init(&left);
+    size_t ng = 0, cap = 0, nd = 0, dcap = 0;
     for (size_t i = 0; i < n; i++) {
         bool up;
         unsigned long long v;
         if (!golang_name(ents[i], &up, &v)) {
-            if (ends_with(ents[i], ".sql")) left_out(&left, &other, ents[i]);
+            if (ends_with(ents[i], ".sql")) left_out(p, ents[i]);
             continue;
         }
         if (!up) {
@@ -355,11 +424,7 @@ static int plan_golang(const char *dir, char **ents, size_t n, bool with_downs, 
         plan_add(p, &fcap, dir, gd[i].name, LAYOUT_TX_IMPLICIT)->down = true;
     free(gf);
     free(gd);
-    if (other)
-        note_add(p, "golang-migrate: %zu up, %zu down; %zu .sql files without the "
-                    "NNN_name.up.sql pattern left out: %s",
-                 ng, nd, other, left.data);
-    buf_free(&left);
+    p->ndowns_found = nd;
     if (p->nfiles == 0) return err_set(err, 2, "no NNN_name.up.sql files in \"%s\"", dir);
     return 0;
 }
@@ -368,19 +433,17 @@ static int plan_flyway(const char *dir, char **ents, size_t n, bool with_downs, 
                        Err *err)
 {
     char **v = NULL, **u = NULL;
-    size_t nv = 0, cap = 0, nu = 0, ucap = 0, other = 0, callbacks = 0;
-    Buf left;
-    buf_init(&left);
+    size_t nv = 0, cap = 0, nu = 0, ucap = 0, callbacks = 0;
     for (size_t i = 0; i < n; i++) {
         char t = flyway_name(ents[i]);
         if (t == 'V' || t == 'R')
             *ARRAY_PUSH(v, nv, cap) = ents[i];
-        else if (t == 'U' && with_downs)
+        else if (t == 'U' && ++p->ndowns_found && with_downs)
             *ARRAY_PUSH(u, nu, ucap) = ents[i];
         else if (t == 'C')
             callbacks++;
         else if (t == 0 && ends_with(ents[i], ".sql"))
-            left_out(&left, &other, ents[i]);
+            left_out(p, ents[i]);
     }
     if (nv > 1) qsort(v, nv, sizeof(*v), flyway_cmp);
     size_t fcap = 0;
@@ -422,10 +485,6 @@ static int plan_flyway(const char *dir, char **ents, size_t n, bool with_downs, 
         plan_add(p, &fcap, dir, u[i], LAYOUT_TX_AUTO)->down = true;
     free(u);
     free(v);
-    if (other)
-        note_add(p, "%zu .sql files without Flyway's V<version>__ / R__ prefix left out: %s", other,
-                 left.data);
-    buf_free(&left);
     if (callbacks) note_add(p, "%zu Flyway callbacks (before*/after*.sql) not run", callbacks);
     if (p->nfiles == 0) return err_set(err, 2, "no Flyway V<version>__name.sql files in \"%s\"", dir);
     return 0;
@@ -460,10 +519,12 @@ static int plan_subdirs(const char *dir, char **ents, size_t n, const char *file
     if (p->nfiles == 0) return err_set(err, 2, "no */%s in \"%s\"", file, dir);
     /* diesel's down.sql, newest first, with the folder's transaction rule */
     size_t nup = p->nfiles;
-    for (size_t i = nup; with_downs && p->kind == LAYOUT_DIESEL && i-- > 0;) {
+    for (size_t i = nup; p->kind == LAYOUT_DIESEL && i-- > 0;) {
         const char *up = p->files[i].path;
         char *down = xasprintf("%.*sdown.sql", (int)(strlen(up) - strlen(file)), up);
-        if (is_file(down)) {
+        bool present = is_file(down);
+        p->ndowns_found += present;
+        if (present && with_downs) {
             LayoutTx tx = p->files[i].tx;
             LayoutFile *d = ARRAY_PUSH(p->files, p->nfiles, cap);
             memset(d, 0, sizeof(*d));
@@ -579,7 +640,7 @@ static int plan_sqitch(const char *dir, bool with_downs, LayoutPlan *p, Err *err
     }
     free(text);
     size_t cap = 0;
-    for (int pass = 0; pass < (with_downs ? 2 : 1); pass++) {
+    for (int pass = 0; pass < 2; pass++) {
         for (size_t j = 0; j < nch; j++) {
             size_t i = pass == 0 ? j : nch - 1 - j; /* reverts: newest first */
             bool reworked = false;
@@ -590,7 +651,9 @@ static int plan_sqitch(const char *dir, bool with_downs, LayoutPlan *p, Err *err
                             ? xasprintf("%s/%s@%s.sql", sub, chs[i].name, chs[i].tag)
                             : xasprintf("%s/%s.sql", sub, chs[i].name);
             char *full = join(dir, rel);
-            if (pass == 0 || is_file(full))
+            bool present = pass == 0 || is_file(full);
+            p->ndowns_found += pass == 1 && present;
+            if (present && (pass == 0 || with_downs))
                 plan_add(p, &cap, dir, rel, LAYOUT_TX_NONE)->down = pass == 1;
             free(full);
             free(rel);

@@ -58,8 +58,36 @@ typedef struct LayoutPlan {
     bool forced;         /* named by the caller or the directory, not detected */
     LayoutFile *files;   /* in the order the tool applies them */
     size_t nfiles;
-    char *note;          /* something the user should know (ambiguous, files left out); owned or NULL */
+    char *note;          /* something the user should know (ambiguous, callbacks not run ...);
+                            owned or NULL */
+    size_t ndowns_found; /* down migrations of the layout present (taken or not) */
+    size_t nleft;        /* files that fit no pattern of the layout, left out */
+    char *left;          /* their names, one a line, the first LAYOUT_LEFT_NAMES; owned or NULL */
 } LayoutPlan;
+
+/* How many left-out files are named (the rest are counted). */
+#define LAYOUT_LEFT_NAMES 10
+
+/* What a directory's layout took and why: the one line every output prints
+ * for it ("golang-migrate: 362 up, 362 down; left out: PREAMBLE.sql"),
+ * stored with the run. Strings owned (layout_summary_free). */
+typedef struct LayoutSummary {
+    char *layout;        /* its name ("golang-migrate") */
+    bool forced;         /* named (--layout, --each, CORPUS_LAYOUT_FILE), not detected */
+    size_t nup;          /* migrations taken, the down ones aside (plain: files) */
+    size_t ndown;        /* down migrations present */
+    bool downs_run;      /* ... and taken (--down) */
+    size_t nleft;        /* files that fit no pattern of the layout, left out */
+    char *left;          /* their names, one a line, the first LAYOUT_LEFT_NAMES; NULL: none */
+    char *note;          /* the rest the user should know (ambiguous ...); NULL: nothing */
+} LayoutSummary;
+
+/* The summary of plan p (downs: --down was asked for). */
+void layout_plan_summary(const LayoutPlan *p, bool downs, LayoutSummary *out);
+/* The line: "<layout>: <counts in the layout's words>[ (downs not run ...)]
+ * [; left out: a.sql, b.sql and 3 more][; named, not detected][; <note>]". */
+void layout_summary_line(const LayoutSummary *s, Buf *out);
+void layout_summary_free(LayoutSummary *s);
 
 /* The plan for directory dir: forced < 0 detects (after the directory's own
  * CORPUS_LAYOUT_FILE). downs: after the up migrations, the down migrations

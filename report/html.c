@@ -98,6 +98,25 @@ static void meta(Buf *out, const RunView *rv)
     }
 }
 
+/* The layout of each directory given, one item each (render_layout); a
+ * directory that left files out is marked. */
+static void layouts(Buf *out, const RunView *rv)
+{
+    if (!rv->nlayouts)
+        return;
+    buf_puts(out, "<h2>Layout</h2>\n<ul class=\"layouts\">\n");
+    for (size_t i = 0; i < rv->nlayouts; i++) {
+        Buf line;
+        buf_init(&line);
+        render_layout(&rv->layouts[i], &line);
+        buf_printf(out, "<li%s>", rv->layouts[i].sum.nleft ? " class=\"bad\"" : "");
+        h(out, line.data);
+        buf_puts(out, "</li>\n");
+        buf_free(&line);
+    }
+    buf_puts(out, "</ul>\n");
+}
+
 /* The per-version summary, one item per version (render_version_summary). */
 static void per_version(Buf *out, const RunView *rv)
 {
@@ -270,6 +289,7 @@ void report_html(const RunView *rv, const ReportOpts *o, Buf *out)
     page_begin(out, title);
     meta(out, rv);
     per_version(out, rv);
+    layouts(out, rv);
     size_t spec = 0;
     for (size_t i = 0; i < rv->nstmts; i++)
         spec += rv->stmts[i].version_specific;

@@ -4,6 +4,7 @@
  * the ones they belong with. Pretty-printed, two spaces.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/json.h"
@@ -276,6 +277,43 @@ static void per_version(JsonW *w, const RunView *rv)
     json_arr_end(w);
 }
 
+/* The layout of each directory given (RunView.layouts): the line and its parts. */
+static void layouts(JsonW *w, const RunView *rv)
+{
+    json_key(w, "layouts");
+    json_arr_begin(w);
+    for (size_t i = 0; i < rv->nlayouts; i++) {
+        const CorpusLayout *l = &rv->layouts[i];
+        Buf line;
+        buf_init(&line);
+        layout_summary_line(&l->sum, &line);
+        json_obj_begin(w);
+        json_kv_str(w, "path", l->path);
+        json_kv_str(w, "layout", l->sum.layout);
+        json_kv_bool(w, "forced", l->sum.forced);
+        json_kv_int(w, "up", (long long)l->sum.nup);
+        json_kv_int(w, "down", (long long)l->sum.ndown);
+        json_kv_bool(w, "downs_run", l->sum.downs_run);
+        json_kv_int(w, "left_out", (long long)l->sum.nleft);
+        json_key(w, "left_out_names");
+        json_arr_begin(w);
+        for (const char *q = l->sum.left; q && *q;) {
+            size_t n = strcspn(q, "\n");
+            char *name = xstrndup(q, n);
+            json_str(w, name);
+            free(name);
+            q += n + (q[n] == '\n');
+        }
+        json_arr_end(w);
+        json_kv_str(w, "note", l->sum.note);
+        json_kv_int(w, "chains", (long long)l->nchains);
+        json_kv_str(w, "line", line.data);
+        json_obj_end(w);
+        buf_free(&line);
+    }
+    json_arr_end(w);
+}
+
 void report_json_view(const RunView *rv, Buf *out)
 {
     JsonW w;
@@ -283,6 +321,7 @@ void report_json_view(const RunView *rv, Buf *out)
     json_obj_begin(&w);
     run_obj(&w, "run", rv);
     per_version(&w, rv);
+    layouts(&w, rv);
     json_key(&w, "statements");
     json_arr_begin(&w);
     for (size_t i = 0; i < rv->nstmts; i++)

@@ -87,6 +87,24 @@ static void header(Buf *out, const RunView *rv)
     buf_free(&vs);
 }
 
+/* The layout of each directory given, one item each (render_layout). */
+static void layouts(Buf *out, const RunView *rv)
+{
+    if (!rv->nlayouts)
+        return;
+    buf_puts(out, "Layout:\n\n");
+    for (size_t i = 0; i < rv->nlayouts; i++) {
+        Buf line;
+        buf_init(&line);
+        render_layout(&rv->layouts[i], &line);
+        buf_puts(out, "- ");
+        render_md(out, line.data);
+        buf_putc(out, '\n');
+        buf_free(&line);
+    }
+    buf_putc(out, '\n');
+}
+
 /* The per-version summary, one item per version (render_version_summary). */
 static void per_version(Buf *out, const RunView *rv)
 {
@@ -238,6 +256,7 @@ void report_markdown(const RunView *rv, const ReportOpts *o, Buf *out)
 {
     header(out, rv);
     per_version(out, rv);
+    layouts(out, rv);
     size_t spec = 0;
     for (size_t i = 0; i < rv->nstmts; i++)
         spec += rv->stmts[i].version_specific;

@@ -51,6 +51,12 @@ void render_version_summary(const RvVersion *s, Buf *out)
     render_version_first(s, out);
 }
 
+void render_layout(const CorpusLayout *l, Buf *out)
+{
+    buf_printf(out, "%s: ", l->path ? l->path : "?");
+    layout_summary_line(&l->sum, out);
+}
+
 void render_version_counts(const RvVersion *s, Buf *out)
 {
     buf_printf(out, "%d: %zu run, %zu ok, %zu failed, %zu aborted, %zu not run", s->major, s->ran,

@@ -51,6 +51,12 @@ void render_version_summary(const RvVersion *s, Buf *out);
 void render_version_counts(const RvVersion *s, Buf *out);
 void render_version_first(const RvVersion *s, Buf *out);
 
+/* The line of a directory given and its layout, plain text, to be made safe
+ * by the format: "db/migrations: golang-migrate: 362 up, 362 down; left out:
+ * PREAMBLE.sql" (layout_summary_line after the path). Every report prints one
+ * per RunView.layouts next to the per-version summary. */
+void render_layout(const CorpusLayout *l, Buf *out);
+
 /* The defaults: everything shown, no colour, 100 columns, risk above "medium". */
 void render_opts_init(ReportOpts *o);
 

@@ -169,6 +169,31 @@ static int load_run(Store *s, RunView *rv, long long run_id, Err *err)
         return -1;
 
     st = prepare(s,
+                 "SELECT path, first_chain, chains, layout, forced, ups, downs, downs_run, "
+                 "left_out, left_names, note FROM layouts WHERE run_id = ?1 ORDER BY id",
+                 run_id, err);
+    if (!st)
+        return -1;
+    cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        CorpusLayout *l = ARRAY_PUSH(rv->layouts, rv->nlayouts, cap);
+        memset(l, 0, sizeof(*l));
+        l->path = col_str(st, 0);
+        l->first_chain = (size_t)sqlite3_column_int64(st, 1);
+        l->nchains = (size_t)sqlite3_column_int64(st, 2);
+        l->sum.layout = col_str(st, 3);
+        l->sum.forced = sqlite3_column_int(st, 4) != 0;
+        l->sum.nup = (size_t)sqlite3_column_int64(st, 5);
+        l->sum.ndown = (size_t)sqlite3_column_int64(st, 6);
+        l->sum.downs_run = sqlite3_column_int(st, 7) != 0;
+        l->sum.nleft = (size_t)sqlite3_column_int64(st, 8);
+        l->sum.left = col_str(st, 9);
+        l->sum.note = col_str(st, 10);
+    }
+    if (finish(s, st, rc, err) < 0)
+        return -1;
+
+    st = prepare(s,
                  "SELECT chain, major, status, reason, attempts, duration_ms FROM jobs "
                  "WHERE run_id = ?1 ORDER BY chain, major",
                  run_id, err);
@@ -715,6 +740,11 @@ void runview_free(RunView *rv)
         free(rv->jobs[i].reason);
     }
     free(rv->jobs);
+    for (size_t i = 0; i < rv->nlayouts; i++) {
+        free(rv->layouts[i].path);
+        layout_summary_free(&rv->layouts[i].sum);
+    }
+    free(rv->layouts);
     free(rv->versions);
     free(rv->started_at);
     free(rv->finished_at);
@@ -740,7 +770,9 @@ int runview_list(Store *s, RunSummary **out, size_t *n, Err *err)
         "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id AND j.status = 'ok'), "
         "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id AND j.status = 'failed'), "
         "CASE WHEN r.finished_at IS NULL THEN -1 "
-        "  ELSE (julianday(r.finished_at) - julianday(r.started_at)) * 86400.0 END "
+        "  ELSE (julianday(r.finished_at) - julianday(r.started_at)) * 86400.0 END, "
+        "(SELECT group_concat(layout, ',') FROM (SELECT layout FROM layouts l "
+        "  WHERE l.run_id = r.id ORDER BY l.id)) "
         "FROM runs r ORDER BY r.id",
         0, err);
     if (!st)
@@ -760,6 +792,7 @@ int runview_list(Store *s, RunSummary **out, size_t *n, Err *err)
         r->jobs_ok = sqlite3_column_int64(st, 8);
         r->jobs_failed = sqlite3_column_int64(st, 9);
         r->duration_s = sqlite3_column_double(st, 10);
+        r->layouts = col_str(st, 11);
     }
     if (finish(s, st, rc, err) < 0) {
         runview_list_free(*out, *n);
@@ -779,6 +812,7 @@ void runview_list_free(RunSummary *runs, size_t n)
         free(runs[i].versions);
         free(runs[i].corpus);
         free(runs[i].backend);
+        free(runs[i].layouts);
     }
     free(runs);
 }

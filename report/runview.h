@@ -161,6 +161,9 @@ typedef struct RunView {
     int *versions;           size_t nversions;   /* ascending */
     RvServer *servers;       size_t nservers;    /* ascending major */
     RvJob *jobs;             size_t njobs;       /* by chain, major */
+    CorpusLayout *layouts;   size_t nlayouts;    /* each directory given and the layout
+                                it was loaded with, in the order given; none in runs
+                                stored before layouts were (schema 6) */
     RvStatement *stmts;      size_t nstmts;      /* corpus order */
     RvVersion *per_version;  /* one per version, parallel to versions; of the whole run
                                 (a filtered copy shares it) */
@@ -188,6 +191,8 @@ typedef struct RunSummary {
     long long nstatements;
     long long jobs_ok, jobs_failed;
     double duration_s;       /* finished - started; -1 while running */
+    char *layouts;           /* the layouts of the directories given, "golang-migrate,plain"
+                                in the order given; NULL when none was stored */
 } RunSummary;
 
 /* Every run of s, oldest first, into *out (free with runview_list_free). */

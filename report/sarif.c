@@ -126,8 +126,10 @@ static void locations(JsonW *w, const RvStatement *x)
     json_arr_end(w);
 }
 
-/* The per-version summary as the invocation's notifications: one per version,
- * "warning" where something failed, located at the first failure. */
+/* The per-version summary, then the layout of each directory given
+ * (render_layout), as the invocation's notifications: one per version,
+ * "warning" where something failed, located at the first failure; one per
+ * directory, "warning" where files were left out. */
 static void invocation(JsonW *w, const RunView *rv)
 {
     json_key(w, "invocations");
@@ -161,6 +163,28 @@ static void invocation(JsonW *w, const RunView *rv)
             json_kv_int(w, "abortedAfterFirstFailure", (long long)pv->after_aborted);
             json_kv_int(w, "notRunAfterFirstFailure", (long long)pv->after_not_run);
         }
+        json_obj_end(w);
+        json_obj_end(w);
+        buf_free(&line);
+    }
+    for (size_t i = 0; i < rv->nlayouts; i++) { /* the layout of each directory given */
+        const CorpusLayout *l = &rv->layouts[i];
+        Buf line;
+        buf_init(&line);
+        render_layout(l, &line);
+        json_obj_begin(w);
+        json_kv_str(w, "level", l->sum.nleft ? "warning" : "note");
+        json_key(w, "message");
+        json_obj_begin(w);
+        json_kv_str(w, "text", line.data);
+        json_obj_end(w);
+        json_key(w, "properties");
+        json_obj_begin(w);
+        json_kv_str(w, "path", l->path);
+        json_kv_str(w, "layout", l->sum.layout);
+        json_kv_int(w, "up", (long long)l->sum.nup);
+        json_kv_int(w, "down", (long long)l->sum.ndown);
+        json_kv_int(w, "leftOut", (long long)l->sum.nleft);
         json_obj_end(w);
         json_obj_end(w);
         buf_free(&line);

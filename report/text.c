@@ -99,6 +99,24 @@ static size_t class_width(const RunView *rv, const ReportOpts *o)
 
 /* ---- header and legend ------------------------------------------------------------ */
 
+/* The layout of each directory given (render_layout). */
+static void layouts(Out *t, const RunView *rv)
+{
+    if (!rv->nlayouts)
+        return;
+    buf_puts(t->b, "layout:\n");
+    for (size_t i = 0; i < rv->nlayouts; i++) {
+        Buf line, clean;
+        buf_init(&line);
+        buf_init(&clean);
+        render_layout(&rv->layouts[i], &line);
+        render_clean(&clean, line.data, true);
+        render_wrap(t->b, clean.data, "  ", t->o->width, 0);
+        buf_free(&line);
+        buf_free(&clean);
+    }
+}
+
 /* Every version's line of the summary (render_version_summary). */
 static void per_version(Out *t, const RunView *rv)
 {
@@ -153,6 +171,7 @@ static void header(Out *t, const RunView *rv)
     buf_puts(t->b, "\n");
     buf_free(&vs);
     per_version(t, rv);
+    layouts(t, rv);
     buf_putc(t->b, '\n');
 }
 

@@ -393,8 +393,12 @@ static long long run_bound(sqlite3 *db, const char *path, const char *sql, long 
     return sqlite3_changes64(db);
 }
 
-/* The corpus (migrations, statements) of the first input. */
+/* The corpus (layouts, migrations, statements) of the first input. */
 static const char *const corpus_sql[] = {
+    "INSERT INTO main.layouts (run_id, path, first_chain, chains, layout, forced, ups, downs, "
+    "downs_run, left_out, left_names, note) "
+    "SELECT ?1, path, first_chain, chains, layout, forced, ups, downs, downs_run, left_out, "
+    "left_names, note FROM src.layouts WHERE run_id = ?2 ORDER BY id",
     "INSERT INTO main.migrations (run_id, chain, chain_name, position, path, error, wrap_tx, "
     "extracted_from) "
     "SELECT ?1, chain, chain_name, position, path, error, wrap_tx, extracted_from "

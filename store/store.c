@@ -208,6 +208,25 @@ static const char *const schema_steps[] = {
     "  mode        TEXT\n"
     ");\n"
     "CREATE INDEX requests_trace ON requests (trace_id);\n",
+    /* 6: the layout each directory given was loaded with (matrix/layout.h
+     * LayoutSummary): what it took and why; its chains are first_chain ..
+     * first_chain + chains - 1. left_names: the first names, one a line */
+    "CREATE TABLE layouts (\n"
+    "  id          INTEGER PRIMARY KEY,\n"
+    "  run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+    "  path        TEXT NOT NULL,\n"
+    "  first_chain INTEGER NOT NULL,\n"
+    "  chains      INTEGER NOT NULL,\n"
+    "  layout      TEXT NOT NULL,\n"
+    "  forced      INTEGER NOT NULL,\n"
+    "  ups         INTEGER NOT NULL,\n"
+    "  downs       INTEGER NOT NULL,\n"
+    "  downs_run   INTEGER NOT NULL,\n"
+    "  left_out    INTEGER NOT NULL,\n"
+    "  left_names  TEXT,\n"
+    "  note        TEXT\n"
+    ");\n"
+    "CREATE INDEX layouts_run ON layouts (run_id);\n",
 };
 
 int store_schema_version(void) { return (int)ARRAY_LEN(schema_steps); }
@@ -216,6 +235,7 @@ int store_schema_version(void) { return (int)ARRAY_LEN(schema_steps); }
 enum {
     Q_RUN_INSERT,
     Q_MIG_INSERT,
+    Q_LAYOUT_INSERT,
     Q_STMT_INSERT,
     Q_STMT_IDS,
     Q_SERVER_PUT,
@@ -245,6 +265,9 @@ static const char *const query_sql[Q_COUNT] = {
                      "VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [Q_MIG_INSERT] = "INSERT INTO migrations (run_id, chain, chain_name, position, path, error, "
                      "wrap_tx, extracted_from) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [Q_LAYOUT_INSERT] = "INSERT INTO layouts (run_id, path, first_chain, chains, layout, forced, "
+                        "ups, downs, downs_run, left_out, left_names, note) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     [Q_STMT_INSERT] = "INSERT INTO statements (migration_id, idx, line, sql, fingerprint, class, "
                       "subclasses, target, target_schema, referenced, no_tx, no_tx_below, "
                       "tx_control, in_do_block) "
@@ -717,6 +740,25 @@ int store_run_begin(Store *s, const RunInfo *ri, Corpus *c, long long *run_id, E
         goto fail;
     map_build(s, id, c);
 
+    for (size_t li = 0; li < c->nlayouts; li++) {
+        const CorpusLayout *l = &c->layouts[li];
+        if (!(q = query(s, Q_LAYOUT_INSERT, err)))
+            goto fail;
+        sqlite3_bind_int64(q, 1, id);
+        bind_text(q, 2, l->path);
+        sqlite3_bind_int64(q, 3, (long long)l->first_chain);
+        sqlite3_bind_int64(q, 4, (long long)l->nchains);
+        bind_text(q, 5, l->sum.layout ? l->sum.layout : "");
+        sqlite3_bind_int(q, 6, l->sum.forced);
+        sqlite3_bind_int64(q, 7, (long long)l->sum.nup);
+        sqlite3_bind_int64(q, 8, (long long)l->sum.ndown);
+        sqlite3_bind_int(q, 9, l->sum.downs_run);
+        sqlite3_bind_int64(q, 10, (long long)l->sum.nleft);
+        bind_text(q, 11, l->sum.left);
+        bind_text(q, 12, l->sum.note);
+        if (step_done(s, q, err) < 0)
+            goto fail;
+    }
     for (size_t ci = 0; ci < c->nchains; ci++) {
         Chain *ch = &c->chains[ci];
         for (size_t mi = 0; mi < ch->nmigs; mi++) {

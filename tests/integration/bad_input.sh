@@ -139,8 +139,8 @@ printf 'ALTER TABLE a DROP COLUMN b;\n' >"$WORK/stray/000002_b.down.sql"
 printf 'CREATE ROLE setup_only;\n' >"$WORK/stray/PREAMBLE.sql"
 "$LM" run -V 17 -d "$WORK/stray.db" "$WORK/stray" >"$WORK/stray.out" 2>&1
 check_eq "a golang-migrate directory with a stray file runs" "$?" 0
-check "it is still golang-migrate, and says so" grep -q "stray: layout golang-migrate: 2 migrations" "$WORK/stray.out"
-check "the stray file is named as left out" grep -q "2 up, 2 down; 1 .sql files without the NNN_name.up.sql pattern left out: PREAMBLE.sql" "$WORK/stray.out"
+check "it is still golang-migrate, and says so; the stray file is named as left out" grep -qF \
+    "stray: golang-migrate: 2 up, 2 down (not run; --down runs them); left out: PREAMBLE.sql" "$WORK/stray.out"
 check_eq "only the ups ran, in order, no error" \
     "$(sqlite3 "$WORK/stray.db" "SELECT group_concat(st, ',') FROM (SELECT t.status st FROM traces t JOIN statements s ON s.id = t.statement_id JOIN migrations m ON m.id = s.migration_id ORDER BY m.position)")" "ok,ok"
 

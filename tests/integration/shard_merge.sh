@@ -86,6 +86,11 @@ check_eq "the merged run has no shard and the corpus identity" \
     "$(q merged.db 'SELECT coalesce(shard, "-") || " " || corpus_id FROM runs')" \
     "- $(q s1.db 'SELECT corpus_id FROM runs')"
 check_eq "merged jobs = unsharded jobs" "$(q merged.db 'SELECT count(*) FROM jobs')" "$jobs_all"
+check_eq "the merged run keeps the layout of the directory" \
+    "$(q merged.db 'SELECT path, layout, chains, ups, forced FROM layouts')" \
+    "$(q one.db 'SELECT path, layout, chains, ups, forced FROM layouts')"
+check_eq "... one line for the directory of single-file chains" \
+    "$(q merged.db 'SELECT count(*) || " " || layout FROM layouts')" "1 each"
 check_eq "merged traces = unsharded traces" "$(q merged.db 'SELECT count(*) FROM traces')" \
     "$(q one.db 'SELECT count(*) FROM traces')"
 

@@ -29,26 +29,29 @@ typedef struct Case {
     const char *extracted;  /* extracted_from of every migration */
     Want want[12];
     bool downs;             /* --down */
+    const char *line;       /* the directory's layout line (layout_summary_line), or NULL */
 } Case;
 
 static const Case cases[] = {
     {"plain", NULL, "plain", NULL, NULL,
-     {{"1_users.sql", false, 1}, {"2_email.sql", false, 2}, {"10_name.sql", false, 1}}, false},
+     {{"1_users.sql", false, 1}, {"2_email.sql", false, 2}, {"10_name.sql", false, 1}}, false,
+     "plain: 3 files"},
     {"plain_order", NULL, "plain", NULL, NULL,
-     {{"z_first.sql", false, 1}, {"a_second.sql", false, 1}}, false},
+     {{"z_first.sql", false, 1}, {"a_second.sql", false, 1}}, false, NULL},
     /* golang-migrate: one Exec per file, PostgreSQL's implicit transaction:
      * only with several statements; a file with its own BEGIN/COMMIT as written */
     {"golang_migrate", NULL, "golang-migrate", NULL, NULL,
      {{"1_create_users.up.sql", false, 1},
       {"2_index_users.up.sql", false, 1},
       {"10_columns.up.sql", true, 2},
-      {"11_own_tx.up.sql", false, 3}}, false},
+      {"11_own_tx.up.sql", false, 3}}, false,
+     "golang-migrate: 4 up, 3 down (not run; --down runs them)"},
     {"golang_ups_only", NULL, "plain", "without downs", NULL,
-     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", false, 2}}, false},
+     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", false, 2}}, false, NULL},
     {"forced_golang", NULL, "golang-migrate", NULL, NULL,
-     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", true, 2}}, false},
+     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", true, 2}}, false, NULL},
     {"golang_ups_only", "golang-migrate", "golang-migrate", NULL, NULL,
-     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", true, 2}}, false},
+     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", true, 2}}, false, NULL},
     /* Flyway: V by version parts (1.2 < 1.10), R by description after; a
      * transaction per migration unless all of it cannot run in one, or
      * executeInTransaction=false (.conf or header); U (undo) left out */
@@ -61,41 +64,44 @@ static const Case cases[] = {
       {"V3__no_tx.sql", false, 2},
       {"V4__header_no_tx.sql", false, 2},
       {"R__a_functions.sql", true, 1},
-      {"R__views.sql", true, 1}}, false},
+      {"R__views.sql", true, 1}}, false, NULL},
     /* Prisma: folders by name; the script as one query (implicit transaction) */
     {"prisma", NULL, "prisma", NULL, NULL,
      {{"20240101120000_init/migration.sql", true, 2},
-      {"20240215093000_index/migration.sql", false, 1}}, false},
+      {"20240215093000_index/migration.sql", false, 1}}, false, NULL},
     /* Drizzle: the journal's order (a file not in it is not applied), split
      * at breakpoints (a chunk without ';' too), one transaction */
     {"drizzle", NULL, "drizzle", NULL, NULL,
-     {{"0000_init.sql", true, 3}, {"0001_tags.sql", true, 2}}, false},
+     {{"0000_init.sql", true, 3}, {"0001_tags.sql", true, 2}}, false, NULL},
     /* diesel: folders by name, a transaction unless metadata.toml says not */
     {"diesel", NULL, "diesel", NULL, NULL,
      {{"00000000000000_diesel_initial_setup/up.sql", true, 1},
       {"2024-01-01-000000_create_users/up.sql", true, 2},
-      {"2024-02-01-000000_index_users/up.sql", false, 1}}, false},
+      {"2024-02-01-000000_index_users/up.sql", false, 1}}, false, NULL},
     /* sqitch: the plan's order, a reworked change from its tagged file; the
      * scripts' own BEGIN/COMMIT */
     {"sqitch", NULL, "sqitch", NULL, NULL,
      {{"deploy/appschema.sql", false, 3},
       {"deploy/users@v1.0.0.sql", false, 3},
       {"deploy/flips.sql", false, 3},
-      {"deploy/users.sql", false, 3}}, false},
+      {"deploy/users.sql", false, 3}}, false, NULL},
     /* JS/TS: the literals of .raw() / .query() in up, not down */
     {"knex", NULL, "knex", NULL, "knex",
      {{"20240101120000_create_users.js", true, 4},
-      {"20240102090000_index_concurrently.js", false, 1}}, false},
+      {"20240102090000_index_concurrently.js", false, 1}}, false, NULL},
     {"typeorm", NULL, "typeorm", NULL, "typeorm",
-     {{"1700000000000-CreatePhoto.ts", true, 2}, {"1700000100000-PhotoIndex.ts", false, 1}}, false},
+     {{"1700000000000-CreatePhoto.ts", true, 2}, {"1700000100000-PhotoIndex.ts", false, 1}}, false, NULL},
     {"sequelize", NULL, "sequelize", NULL, "sequelize",
-     {{"20240101000000-create-task.js", false, 3}}, false},
-    {"ambiguous", NULL, "plain", "ambiguous (flyway, prisma)", NULL, {{"V1__amb.sql", false, 1}}, false},
-    {"ambiguous", "prisma", "prisma", NULL, NULL, {{"20240101_x/migration.sql", false, 1}}, false},
+     {{"20240101000000-create-task.js", false, 3}}, false, NULL},
+    {"ambiguous", NULL, "plain", "ambiguous (flyway, prisma)", NULL, {{"V1__amb.sql", false, 1}}, false, NULL},
+    {"ambiguous", "prisma", "prisma", NULL, NULL, {{"20240101_x/migration.sql", false, 1}}, false, NULL},
+    /* one line for the directory, not one per chain */
     {"plain", "each", "each", NULL, NULL,
-     {{"1_users.sql", false, 1}, {"2_email.sql", false, 2}, {"10_name.sql", false, 1}}, false},
+     {{"1_users.sql", false, 1}, {"2_email.sql", false, 2}, {"10_name.sql", false, 1}}, false,
+     "each: 3 files, each its own chain; named, not detected"},
     /* --down: the downs after every up, newest first, with the tool's rule */
     {.dir = "golang_migrate", .layout = "golang-migrate", .downs = true,
+     .line = "golang-migrate: 4 up, 3 down",
      .want = {{"1_create_users.up.sql", false, 1},
               {"2_index_users.up.sql", false, 1},
               {"10_columns.up.sql", true, 2},
@@ -103,7 +109,7 @@ static const Case cases[] = {
               {"10_columns.down.sql", false, 1},
               {"2_index_users.down.sql", false, 1},
               {"1_create_users.down.sql", false, 1}}},
-    {.dir = "diesel", .layout = "diesel", .downs = true,
+    {.dir = "diesel", .layout = "diesel", .downs = true, .line = "diesel: 3 up.sql, 3 down.sql",
      .want = {{"00000000000000_diesel_initial_setup/up.sql", true, 1},
               {"2024-01-01-000000_create_users/up.sql", true, 2},
               {"2024-02-01-000000_index_users/up.sql", false, 1},
@@ -158,14 +164,28 @@ static void test_fixtures(void)
         CHECK(co.nchains == (each ? nwant : 1), "%s (%s): %zu chains", c->dir, label, co.nchains);
         /* the migrations in order, over the chains */
         size_t k = 0;
+        /* one layout for the directory, over all its chains */
+        CHECK(co.nlayouts == 1 && co.layouts[0].first_chain == 0 &&
+                  co.layouts[0].nchains == co.nchains,
+              "%s (%s): %zu layouts", c->dir, label, co.nlayouts);
+        const LayoutSummary *sum = co.nlayouts ? &co.layouts[0].sum : NULL;
+        const char *note = sum ? sum->note : NULL;
+        if (c->note)
+            CHECK(note && strstr(note, c->note), "%s: note \"%s\" has \"%s\"", c->dir,
+                  note ? note : "(null)", c->note);
+        else
+            CHECK(note == NULL, "%s (%s): no note: %s", c->dir, label, note);
+        if (sum) {
+            Buf line;
+            buf_init(&line);
+            layout_summary_line(sum, &line);
+            printf("# %s (%s): %s\n", c->dir, label, line.data);
+            if (c->line) CHECK_STR(line.data, c->line, "%s (%s): layout line", c->dir, label);
+            buf_free(&line);
+        }
         for (size_t ci = 0; ci < co.nchains; ci++) {
             const Chain *ch = &co.chains[ci];
             CHECK_STR(ch->layout, c->layout, "%s (%s): layout", c->dir, label);
-            if (c->note)
-                CHECK(ch->note && strstr(ch->note, c->note), "%s: note \"%s\" has \"%s\"", c->dir,
-                      ch->note ? ch->note : "(null)", c->note);
-            else
-                CHECK(ch->note == NULL, "%s (%s): no note: %s", c->dir, label, ch->note);
             for (size_t m = 0; m < ch->nmigs; m++, k++) {
                 const Migration *mg = &ch->migs[m];
                 if (k >= nwant) {
@@ -330,9 +350,62 @@ static void test_names_and_errors(void)
     corpus_free(&pc);
 }
 
+/* Files that fit no pattern of the detected layout: left out, named (the
+ * first LAYOUT_LEFT_NAMES), counted, and the layout still chosen. */
+static void test_left_out(void)
+{
+    char tmp[] = "/tmp/lm_test_layout_XXXXXX";
+    if (!mkdtemp(tmp)) {
+        CHECK(false, "mkdtemp");
+        return;
+    }
+    static const char *const files[] = {"001_a.up.sql", "001_a.down.sql", "002_b.up.sql",
+                                        "002_b.down.sql", "003_c.up.sql", "003_c.down.sql",
+                                        "004_d.up.sql", "004_d.down.sql", "PREAMBLE.sql"};
+    Err err = {0};
+    for (size_t i = 0; i < ARRAY_LEN(files); i++) {
+        char *p = xasprintf("%s/%s", tmp, files[i]);
+        file_write_out(p, "SELECT 1;\n", 10, &err);
+        free(p);
+    }
+    char *paths[] = {tmp};
+    Corpus co;
+    CHECK(corpus_load(&co, paths, 1, NULL, &err) == 0, "stray: loads: %s", err.msg);
+    Buf line;
+    buf_init(&line);
+    if (co.nlayouts == 1) layout_summary_line(&co.layouts[0].sum, &line);
+    CHECK_STR(line.data, "golang-migrate: 4 up, 4 down (not run; --down runs them); left out: "
+                         "PREAMBLE.sql", "one stray file named");
+    CHECK(co.nchains == 1 && co.chains[0].nmigs == 4, "the four ups taken");
+    corpus_free(&co);
+    /* three more strays: still golang-migrate (8 of 12); eleven of them: plain */
+    for (int i = 0; i < 3; i++) {
+        char *p = xasprintf("%s/setup_%d.sql", tmp, i + 1);
+        file_write_out(p, "SELECT 1;\n", 10, &err);
+        free(p);
+    }
+    CHECK(corpus_load(&co, paths, 1, &(CorpusOpts){.downs = true}, &err) == 0, "loads: %s",
+          err.msg);
+    buf_reset(&line);
+    if (co.nlayouts == 1) layout_summary_line(&co.layouts[0].sum, &line);
+    CHECK_STR(line.data, "golang-migrate: 4 up, 4 down; left out: PREAMBLE.sql, setup_1.sql, "
+                         "setup_2.sql, setup_3.sql", "four named");
+    corpus_free(&co);
+    /* more than LAYOUT_LEFT_NAMES left out: the rest counted */
+    LayoutSummary sum = {.layout = "golang-migrate", .nup = 40, .ndown = 40, .downs_run = true,
+                         .nleft = 13, .left = "a\nb\nc\nd\ne\nf\ng\nh\ni\nj"};
+    buf_reset(&line);
+    layout_summary_line(&sum, &line);
+    CHECK_STR(line.data, "golang-migrate: 40 up, 40 down; left out: a, b, c, d, e, f, g, h, i, j "
+                         "and 3 more", "ten named, three counted");
+    buf_free(&line);
+    remove_tree(tmp);
+}
+
 int main(void)
 {
     test_fixtures();
+    test_left_out();
     test_statements();
     test_extract();
     test_names_and_errors();

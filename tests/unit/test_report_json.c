@@ -36,7 +36,12 @@ static Statement stmts[] = {
 };
 static Migration migs[] = {{.path = "cases/m.sql", .stmts = stmts, .nstmts = ARRAY_LEN(stmts)}};
 static Chain chains[] = {{.name = "cases/m.sql", .migs = migs, .nmigs = 1, .nstmts = ARRAY_LEN(stmts)}};
-static Corpus corpus = {.chains = chains, .nchains = 1};
+static CorpusLayout layouts[] = {
+    {.path = "cases", .first_chain = 0, .nchains = 1,
+     .sum = {.layout = "flyway", .nup = 1, .nleft = 2, .left = "setup.sql\nseed.sql",
+             .note = "1 Flyway callbacks (before*/after*.sql) not run"}},
+};
+static Corpus corpus = {.chains = chains, .nchains = 1, .layouts = layouts, .nlayouts = 1};
 
 static TraceLock l_ae[] = {
     {"users", "table", "relation", "AccessExclusiveLock", true, false},
@@ -139,7 +144,9 @@ static void check_report(const char *json)
     static const struct {
         const char *path, *keys;
     } orders[] = {
-        {"$", "run,per_version,statements"},
+        {"$", "run,per_version,layouts,statements"},
+        {"$.layouts[0]",
+         "path,layout,forced,up,down,downs_run,left_out,left_out_names,note,chains,line"},
         {"$.per_version[0]", "version,run,ok,failed,aborted,not_run,first_failure"},
         {"$.per_version[1].first_failure",
          "migration,index,line,sqlstate,message,aborted_after,not_run_after"},
@@ -171,6 +178,18 @@ static void check_report(const char *json)
         {"$.run.servers", "object", "{\"10\":\"10.23\",\"11\":\"11.22\"}"},
         {"$.run.started_at", "text", NULL},
         {"$.run.finished_at", "text", NULL},
+        {"$.layouts[0].path", "text", "cases"},
+        {"$.layouts[0].layout", "text", "flyway"},
+        {"$.layouts[0].forced", "false", NULL},
+        {"$.layouts[0].up", "integer", "1"},
+        {"$.layouts[0].down", "integer", "0"},
+        {"$.layouts[0].left_out", "integer", "2"},
+        {"$.layouts[0].left_out_names", "array", "[\"setup.sql\",\"seed.sql\"]"},
+        {"$.layouts[0].chains", "integer", "1"},
+        {"$.layouts[0].line", "text",
+         "flyway: 1 migration; left out: setup.sql, seed.sql; 1 Flyway callbacks "
+         "(before*/after*.sql) not run"},
+        {"$.layouts[1]", NULL, NULL}, /* one directory */
         {"$.statements", "array", NULL},
         {"$.statements[8]", NULL, NULL}, /* 8 statements exactly */
         {"$.statements[0].migration", "text", "cases/m.sql"},

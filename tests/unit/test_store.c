@@ -59,7 +59,11 @@ static Chain chains[] = {
     {.name = "db", .migs = migs_a, .nmigs = 2, .nstmts = 3},
     {.name = "one.sql", .migs = migs_b, .nmigs = 1, .nstmts = 3},
 };
-static Corpus corpus = {.chains = chains, .nchains = 2};
+static CorpusLayout layouts[] = {
+    {.path = "db", .first_chain = 0, .nchains = 1,
+     .sum = {.layout = "golang-migrate", .nup = 2, .ndown = 2, .nleft = 1, .left = "PREAMBLE.sql"}},
+};
+static Corpus corpus = {.chains = chains, .nchains = 2, .layouts = layouts, .nlayouts = 1};
 
 /* ---- the traces ----------------------------------------------------------- */
 
@@ -347,8 +351,8 @@ static long long test_write(const char *path)
 
 /* ---- reopen, refusals ------------------------------------------------------ */
 
-/* A store written by a build that knew every step but the last two (phases,
- * then requests): opened, it gets both. */
+/* A store written by a build that knew every step but the last three (phases,
+ * requests, layouts): opened, it gets them. */
 static void test_migrate_forward(void)
 {
     char *p = path_in("schema1.db");
@@ -356,24 +360,55 @@ static void test_migrate_forward(void)
     Store *s = store_open(p, true, &err);
     CHECK(s != NULL, "new store: %s", err.msg);
     store_close(s);
-    /* undo the last two steps by hand */
+    /* undo the last three steps by hand */
     char *undo = xasprintf(
+        "DROP TABLE layouts; "
         "DROP TABLE requests; ALTER TABLE traces DROP COLUMN requested; "
         "DROP TABLE phase_locks; ALTER TABLE traces DROP COLUMN lock_held_ms; "
         "ALTER TABLE traces DROP COLUMN lock_held_relation; "
         "ALTER TABLE traces DROP COLUMN lock_held_mode; PRAGMA user_version = %d",
-        store_schema_version() - 2);
+        store_schema_version() - 3);
     raw_exec(p, undo);
     free(undo);
     s = store_open(p, false, &err);
-    CHECK(s != NULL && store_migrated(s) == 2, "the store before phases migrated forward: %d steps",
+    CHECK(s != NULL && store_migrated(s) == 3, "the store before phases migrated forward: %d steps",
           s ? store_migrated(s) : -1);
     CHECK(s && sql_int(store_db(s), "SELECT count(*) FROM phase_locks") == 0, "phase_locks exists");
     CHECK(s && sql_int(store_db(s), "SELECT count(lock_held_ms) FROM traces") == 0, "lock_held_ms exists");
     CHECK(s && sql_int(store_db(s), "SELECT count(*) FROM requests") == 0, "requests exists");
     CHECK(s && sql_int(store_db(s), "SELECT count(requested) FROM traces") == 0, "requested exists");
+    CHECK(s && sql_int(store_db(s), "SELECT count(*) FROM layouts") == 0, "layouts exists");
     store_close(s);
     free(p);
+}
+
+/* A run stored before layouts were (schema 5): the store is migrated, the run
+ * reads back and reports without them. */
+static void test_before_layouts(const char *path, long long run)
+{
+    char *undo = xasprintf("DROP TABLE layouts; PRAGMA user_version = %d",
+                           store_schema_version() - 1);
+    raw_exec(path, undo);
+    free(undo);
+    Err err = {0};
+    Store *s = store_open(path, false, &err);
+    CHECK(s && store_migrated(s) == 1, "a store before layouts: one step: %d",
+          s ? store_migrated(s) : -1);
+    RunView *rv = NULL;
+    CHECK(s && runview_load(s, run, &rv, &err) == 0, "its run loads: %s", err.msg);
+    CHECK(rv && rv->nlayouts == 0 && rv->nstmts == 6, "without layouts, all its statements");
+    if (rv) {
+        Buf out;
+        buf_init(&out);
+        ReportOpts o;
+        render_opts_init(&o);
+        report_text(rv, &o, &out);
+        CHECK(out.data && strstr(out.data, "per version:") && !strstr(out.data, "layout:"),
+              "the text report: no layout section");
+        buf_free(&out);
+    }
+    runview_free(rv);
+    store_close(s);
 }
 
 static void test_reopen(const char *path)
@@ -473,6 +508,18 @@ static void test_runview(const char *path, long long run)
     CHECK_STR(rv->status, "complete", "run status");
     CHECK(rv->nstmts == 6, "statements: %zu", rv->nstmts);
     CHECK(rv->njobs == 5, "jobs: %zu", rv->njobs);
+    CHECK(rv->nlayouts == 1, "layouts: %zu", rv->nlayouts);
+    if (rv->nlayouts == 1) {
+        Buf line;
+        buf_init(&line);
+        render_layout(&rv->layouts[0], &line);
+        CHECK_STR(line.data,
+                  "db: golang-migrate: 2 up, 2 down (not run; --down runs them); left out: "
+                  "PREAMBLE.sql",
+                  "the layout line read back");
+        CHECK(rv->layouts[0].first_chain == 0 && rv->layouts[0].nchains == 1, "its chains");
+        buf_free(&line);
+    }
 
     static const struct {
         size_t stmt;         /* index in corpus order */
@@ -560,6 +607,7 @@ static void test_runview(const char *path, long long run)
               "summary: %lld statements, %lld ok, %lld failed", runs[0].nstatements,
               runs[0].jobs_ok, runs[0].jobs_failed);
         CHECK(runs[0].duration_s >= 0, "duration");
+        CHECK_STR(runs[0].layouts, "golang-migrate", "the layouts of the run");
     }
     runview_list_free(runs, n);
     CHECK(runview_load(s, 42, &rv, &err) < 0 && err.code == 2 && rv == NULL, "no run 42: %s",
@@ -727,6 +775,7 @@ int main(void)
     test_refusals(path);
     test_runview(path, run);
     test_locked(path, run);
+    test_before_layouts(path, run);
     char *prev = path_in("previous.db");
     test_previous_run(prev);
     free(prev);
