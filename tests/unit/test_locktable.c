@@ -222,6 +222,26 @@ static const PredictCase predict_cases[] = {
      "ShareUpdateExclusiveLock", "no", "safe"},
     {"ALTER TABLE t ADD COLUMN a int, ALTER COLUMN b TYPE bigint", 10, "AccessExclusiveLock",
      "depends", "high"},
+    /* IF NOT EXISTS: the server may skip it, so the rewrite may not happen */
+    {"ALTER TABLE t ADD COLUMN IF NOT EXISTS c bool NOT NULL DEFAULT false", 10,
+     "AccessExclusiveLock", "depends", "critical"},
+    {"ALTER TABLE t ADD COLUMN IF NOT EXISTS c bool NOT NULL DEFAULT false", 12,
+     "AccessExclusiveLock", "no", "low"},
+    /* a combined ADD COLUMN class without a row of its own: from its parts */
+    {"ALTER TABLE t ADD COLUMN a int NOT NULL UNIQUE", 14, "AccessExclusiveLock", "no", "high"},
+    {"ALTER TABLE t ADD COLUMN a bigserial REFERENCES p (id)", 10, "AccessExclusiveLock", "yes",
+     "critical"},
+    {"ALTER TABLE t ADD COLUMN a int DEFAULT 1 PRIMARY KEY", 10, "AccessExclusiveLock", "yes",
+     "critical"},
+    {"ALTER TABLE t ADD COLUMN a int DEFAULT 1 PRIMARY KEY", 11, "AccessExclusiveLock", "no",
+     "high"},
+    {"ALTER TABLE t ADD COLUMN a int UNIQUE CHECK (a > 0)", 17, "AccessExclusiveLock", "no",
+     "high"},
+    {"ALTER TABLE t ADD COLUMN x int GENERATED ALWAYS AS (a * 2) STORED UNIQUE", 11, NULL, NULL,
+     NULL},
+    /* a SELECT whose WITH clause writes a table */
+    {"WITH d AS (DELETE FROM q WHERE done RETURNING id) SELECT count(*) FROM d", 10,
+     "RowExclusiveLock", "no", "low"},
     /* no row */
     {"THIS IS NOT SQL", 10, NULL, NULL, NULL},
     {"ALTER TABLE t ADD COLUMN a int", 18, NULL, NULL, NULL},
@@ -446,6 +466,20 @@ static void test_skipped(void)
     CHECK(locktable_verdict(&p, &o, false) == LT_CONFIRMED, "skipped: confirmed");
     CHECK(locktable_verdict(&p, &o, true) == LT_ERROR, "failed stays error");
     CHECK(locktable_verdict(NULL, &o, false) == LT_UNPREDICTED, "no row stays unpredicted");
+    /* skipped with its lock taken (ADD COLUMN IF NOT EXISTS of a column that
+     * exists): the mode is judged, the rewrite and scan it did not do are not */
+    LtObs l = {.mode = AEL, .others = {-1, -1}, .exact = true, .skipped = true};
+    p.scan = LT_NO;
+    l.scan = false;
+    CHECK(locktable_verdict(&p, &l, false) == LT_CONFIRMED, "skipped with its lock: confirmed");
+    l.mode = locktable_mode_rank("ShareLock");
+    CHECK(locktable_verdict(&p, &l, false) == LT_MISMATCH, "skipped, another mode: mismatch");
+    l.exact = false;
+    CHECK(locktable_verdict(&p, &l, false) == LT_CONFIRMED, "skipped, a weaker lower bound: confirmed");
+    l.skipped = false;
+    l.exact = true;
+    l.mode = AEL;
+    CHECK(locktable_verdict(&p, &l, false) == LT_MISMATCH, "not skipped, no rewrite: mismatch");
 
     static const char text[] = HDR "G\t10\t17\tAccessExclusiveLock\tno\tno\t-\thigh\tnote G\n";
     LockTable *old = NULL;
