@@ -837,12 +837,15 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
              * refute it (SET LOGGED of a logged table does not rewrite) */
             if (x->had_old && x->old_rewrite == LT_DEPENDS) x->rewrite = LT_DEPENDS;
             if (x->had_old && x->old_scan == LT_DEPENDS) x->scan = LT_DEPENDS;
+            /* nor can they refute a lock on another relation: the table's
+             * are upper bounds (DROP TABLE of a table no foreign key
+             * references locks no other table) */
+            for (int k = 0; x->had_old && k < LT_NROLES; k++)
+                if (x->old_others[k] > x->others[k]) x->others[k] = x->old_others[k];
             if (x->nexact == 0) {
                 /* only sampled: lower bounds, no scan counts */
                 x->scan = x->had_old ? x->old_scan : LT_DEPENDS;
                 if (x->had_old && x->old_mode > x->mode) x->mode = x->old_mode;
-                for (int k = 0; x->had_old && k < LT_NROLES; k++)
-                    if (x->old_others[k] > x->others[k]) x->others[k] = x->old_others[k];
             }
         }
     }

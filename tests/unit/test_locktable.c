@@ -525,6 +525,37 @@ static void test_depends_stays(void)
     locktable_free(old);
 }
 
+/* Locks on other relations are upper bounds: a run whose statements lock
+ * no other table (DROP TABLE of a table no foreign key references) keeps
+ * them; a stronger one seen raises them. */
+static void test_others_stay(void)
+{
+    static const char text[] = HDR "K\t10\t17\tAccessExclusiveLock\tno\tno\treferenced:AccessExclusiveLock\tmedium\tnote K\n"
+                                   "L\t10\t17\tAccessExclusiveLock\tno\tno\tother:AccessShareLock\tlow\tnote L\n";
+    LockTable *old = NULL;
+    Err err = {0};
+    CHECK(locktable_parse(text, strlen(text), "old.tsv", &old, &err) == 0, "%s", err.msg);
+    if (!old) return;
+    LtCellObs obs[16];
+    size_t n = 0;
+    for (int m = 10; m <= 17; m++) {
+        obs[n++] = (LtCellObs){.cls = "K", .major = m, .obs = {.mode = AEL, .exact = true, .others = {-1, -1}}};
+        obs[n++] = (LtCellObs){.cls = "L", .major = m, .obs = {.mode = AEL, .exact = true, .others = {SRE, -1}}};
+    }
+    LockTable *t = locktable_regenerate(old, obs, n);
+    Buf b;
+    buf_init(&b);
+    locktable_format_tsv(t, &b);
+    CHECK(strstr(b.data, "K\t10\t17\tAccessExclusiveLock\tno\tno\treferenced:AccessExclusiveLock\t") != NULL,
+          "a lock on another relation stays when none was seen: %s", b.data);
+    CHECK(strstr(b.data, "L\t10\t17\tAccessExclusiveLock\tno\tno\t"
+                         "referenced:ShareRowExclusiveLock,other:AccessShareLock\t") != NULL,
+          "a stronger lock seen is added: %s", b.data);
+    buf_free(&b);
+    locktable_free(t);
+    locktable_free(old);
+}
+
 static void test_regenerate(void)
 {
     LockTable *old = NULL;
@@ -704,6 +735,7 @@ int main(void)
     test_verdicts();
     test_regenerate();
     test_depends_stays();
+    test_others_stay();
     test_skipped();
     test_requested_only();
     test_shorten();
