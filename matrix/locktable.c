@@ -758,6 +758,17 @@ static const LtRow *best_old(const LockTable *old, const char *cls, int first, i
     return best;
 }
 
+/* Whether two rows of the old table say the same risk and note: equal
+ * neighbours that differ there stay apart, their words kept (SET NOT NULL:
+ * high on 10-11, which scan unless the column is NOT NULL already, medium on
+ * 12+, which may use a CHECK instead). A major the old table lacks (NULL)
+ * joins its neighbour. */
+static bool same_words(const LtRow *a, const LtRow *b)
+{
+    if (!a || !b) return true;
+    return a->risk == b->risk && strcmp(a->note ? a->note : "", b->note ? b->note : "") == 0;
+}
+
 static int str_ptr_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -863,7 +874,9 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
                 continue;
             }
             int last = m;
-            while (last + 1 < NMAJ && cell_eq(x, &g.cells[c * NMAJ + (size_t)last + 1]))
+            while (last + 1 < NMAJ && cell_eq(x, &g.cells[c * NMAJ + (size_t)last + 1]) &&
+                   same_words(locktable_lookup(old, g.classes[c], m),
+                              locktable_lookup(old, g.classes[c], last + 1)))
                 last++;
             LtRow *r = ARRAY_PUSH(t->rows, t->nrows, cap);
             memset(r, 0, sizeof(*r));
