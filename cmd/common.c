@@ -62,7 +62,7 @@ void cmd_observe_result(const RvResult *r, LtObs *out)
                     .rewrites = r->rewrites, .nrewrites = r->nrewrites,
                     .scanned = scanned, .nscanned = nscanned, .capture = r->capture};
     locktable_observe(&view, out);
-    out->skipped = out->mode < 0 && locktable_said_skipping(r->said);
+    out->skipped = locktable_said_skipping(r->said);
     free(scanned);
     free(locks);
     free(requested);

@@ -83,8 +83,9 @@
  *   GRANT, REVOKE, GRANT ROLE, REVOKE ROLE, ALTER DEFAULT PRIVILEGES
  *   CREATE ROLE, CREATE USER, CREATE GROUP, ALTER ROLE, DROP ROLE
  *   CREATE POLICY, ALTER POLICY
- *   INSERT, UPDATE, DELETE ("... WITH data-modifying CTE" when a WITH clause holds an
- *     INSERT, UPDATE, DELETE or MERGE), MERGE, SELECT, SELECT FOR UPDATE, SELECT FOR NO KEY UPDATE,
+ *   INSERT, UPDATE, DELETE, SELECT ("... WITH data-modifying CTE" when a WITH clause
+ *     holds an INSERT, UPDATE, DELETE or MERGE; a SELECT's target is then the table
+ *     the first of them writes), MERGE, SELECT, SELECT FOR UPDATE, SELECT FOR NO KEY UPDATE,
  *     SELECT FOR SHARE, SELECT FOR KEY SHARE, COPY FROM, COPY TO, EXPLAIN, EXPLAIN ANALYZE
  *   DO, CALL, SET, RESET, SET TRANSACTION, SHOW, SET CONSTRAINTS
  *   BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE SAVEPOINT, ROLLBACK TO SAVEPOINT,
@@ -198,32 +199,36 @@ static void add_ref_rv(StmtInfo *info, const PgQuery__RangeVar *rv)
     if (rv) add_ref(info, rv->schemaname, rv->relname);
 }
 
-/* Whether a WITH clause has a data-modifying statement (WITH x AS (INSERT
- * ... RETURNING ...)): its table is written too (RowExclusiveLock). */
-static bool with_modifies(const PgQuery__WithClause *w)
+/* The table the first data-modifying statement of a WITH clause writes,
+ * NULL when none does. */
+static const PgQuery__RangeVar *with_modified(const PgQuery__WithClause *w)
 {
     for (size_t i = 0; w && i < w->n_ctes; i++) {
         const Node *c = w->ctes[i];
         if (c->node_case != PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR || !c->common_table_expr->ctequery)
             continue;
-        switch (c->common_table_expr->ctequery->node_case) {
+        const Node *q = c->common_table_expr->ctequery;
+        switch (q->node_case) {
         case PG_QUERY__NODE__NODE_INSERT_STMT:
+            return q->insert_stmt->relation;
         case PG_QUERY__NODE__NODE_UPDATE_STMT:
+            return q->update_stmt->relation;
         case PG_QUERY__NODE__NODE_DELETE_STMT:
+            return q->delete_stmt->relation;
         case PG_QUERY__NODE__NODE_MERGE_STMT:
-            return true;
+            return q->merge_stmt->relation;
         default:
             break;
         }
     }
-    return false;
+    return NULL;
 }
 
-/* INSERT, UPDATE, DELETE: "verb WITH data-modifying CTE" when a WITH
+/* INSERT, UPDATE, DELETE, SELECT: "verb WITH data-modifying CTE" when a WITH
  * clause writes another table. */
 static char *dml_class(const char *verb, const PgQuery__WithClause *w)
 {
-    return with_modifies(w) ? xasprintf("%s WITH data-modifying CTE", verb) : xstrdup(verb);
+    return with_modified(w) ? xasprintf("%s WITH data-modifying CTE", verb) : xstrdup(verb);
 }
 
 /* A qualified name as a list of String nodes: the last is the name, the one
@@ -552,6 +557,10 @@ static const struct {
     {PG_QUERY__ALTER_TABLE_TYPE__AT_GenericOptions, "OPTIONS"},
 };
 
+/* The constraints an ADD COLUMN class ends with, in this order. */
+static const char *const add_column_constraints[] = {" PRIMARY KEY", " UNIQUE", " REFERENCES",
+                                                     " CHECK"};
+
 static void add_column_class(Buf *b, const PgQuery__ColumnDef *cd, StmtInfo *info)
 {
     bool notnull = false, has_default = false, vol = false, identity = false, generated = false;
@@ -618,10 +627,36 @@ static void add_column_class(Buf *b, const PgQuery__ColumnDef *cd, StmtInfo *inf
         buf_puts(b, " DEFAULT constant");
     else if (notnull)
         buf_puts(b, " NOT NULL");
-    if (pk) buf_puts(b, " PRIMARY KEY");
-    if (uniq) buf_puts(b, " UNIQUE");
-    if (fk) buf_puts(b, " REFERENCES");
-    if (check) buf_puts(b, " CHECK");
+    const bool has[ARRAY_LEN(add_column_constraints)] = {pk, uniq, fk, check};
+    for (size_t i = 0; i < ARRAY_LEN(add_column_constraints); i++)
+        if (has[i]) buf_puts(b, add_column_constraints[i]);
+}
+
+size_t classify_parts(const char *cls, char ***parts)
+{
+    static const char prefix[] = "ALTER TABLE ADD COLUMN";
+    *parts = NULL;
+    if (!cls || strncmp(cls, prefix, sizeof(prefix) - 1) != 0) return 0;
+    size_t end = strlen(cls), n = 0;
+    const char *found[ARRAY_LEN(add_column_constraints)];
+    /* the constraints close the class, in add_column_constraints' order */
+    for (size_t i = ARRAY_LEN(add_column_constraints); i-- > 0;) {
+        size_t w = strlen(add_column_constraints[i]);
+        if (end >= sizeof(prefix) - 1 + w &&
+            strncmp(cls + end - w, add_column_constraints[i], w) == 0) {
+            found[n++] = add_column_constraints[i];
+            end -= w;
+        }
+    }
+    bool has_default = end > sizeof(prefix) - 1;
+    if (n + has_default < 2) return 0;
+    char **out = xcalloc(n + has_default + 1, sizeof(*out));
+    size_t k = 0;
+    if (has_default) out[k++] = xasprintf("%.*s", (int)end, cls);
+    while (n-- > 0)
+        out[k++] = xasprintf("%s%s", prefix, found[n]);
+    *parts = out;
+    return k;
 }
 
 static void add_constraint_class(Buf *b, const PgQuery__Constraint *c, StmtInfo *info,
@@ -668,6 +703,7 @@ static char *at_subclass(const char *prefix, bool is_type, const PgQuery__AlterT
     size_t body = b.len;
     const Node *def = cmd->def;
 
+    if (cmd->missing_ok) info->may_skip = true;
     switch (cmd->subtype) {
     case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn:
     case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumnRecurse:
@@ -1004,6 +1040,13 @@ static char *classify_select(const PgQuery__SelectStmt *s, StmtInfo *info)
     if (s->into_clause) {
         set_target_rv(info, s->into_clause->rel);
         return xstrdup("SELECT INTO");
+    }
+    /* WITH d AS (DELETE ... RETURNING ...) SELECT ...: a write, its target
+     * the table the WITH clause modifies (RowExclusiveLock), not a read */
+    const PgQuery__RangeVar *modified = with_modified(s->with_clause);
+    if (modified) {
+        set_target_rv(info, modified);
+        return dml_class("SELECT", s->with_clause);
     }
     int strength = 0;
     for (size_t i = 0; i < s->n_locking_clause; i++)

@@ -33,6 +33,9 @@ typedef struct StmtInfo {
     bool cluster_wide;    /* may change what every database of the server shares (roles,
                              tablespaces, databases, server settings), or cannot be known
                              not to (DO blocks, unparsed): the next job needs a fresh server */
+    bool may_skip;        /* an ALTER TABLE subcommand with IF [NOT] EXISTS (ADD COLUMN IF NOT
+                             EXISTS of a column that exists): the server may find nothing
+                             to do, take its lock and skip the rest (no rewrite, no scan) */
     bool generic;         /* cls came from the fallback (named after the parse node's
                              type), not from classify.c's table of known forms */
 } StmtInfo;
@@ -41,6 +44,14 @@ typedef struct StmtInfo {
  * SQL the parser rejects: that gives cls "unparsed". Free with classify_free. */
 void classify_statement(const char *sql, StmtInfo *info);
 void classify_free(StmtInfo *info);
+
+/* The parts a combined ADD COLUMN class is made of, each a class of its own:
+ * "ALTER TABLE ADD COLUMN NOT NULL UNIQUE CHECK" gives "ALTER TABLE ADD
+ * COLUMN NOT NULL", "... ADD COLUMN UNIQUE" and "... ADD COLUMN CHECK" (the
+ * lock table predicts a combination it has no row for from its parts' rows).
+ * Returns how many (then *parts is an owned array of owned strings, NULL
+ * ended), 0 when cls is not such a combination. */
+size_t classify_parts(const char *cls, char ***parts);
 
 /* libpg_query fingerprint of sql, 0 when it cannot be parsed. */
 uint64_t classify_fingerprint(const char *sql);

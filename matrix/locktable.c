@@ -378,48 +378,80 @@ static LtTri tri_or(LtTri a, LtTri b)
     return LT_NO;
 }
 
-static void predict_from_row(const LtRow *r, LtPrediction *p)
+/* Adds row r to the prediction: the first row sets it, the next ones raise
+ * it (the strongest modes, a rewrite or scan when any has one, the note of
+ * the riskiest). */
+static void predict_add_row(const LtRow *r, LtPrediction *p, bool first)
 {
-    p->mode = r->mode;
-    p->rewrite = r->rewrite;
-    p->scan = r->scan;
-    memcpy(p->others, r->others, sizeof(p->others));
-    p->risk = r->risk;
-    p->note = r->note;
-    p->cls = r->cls;
+    if (first) {
+        p->mode = r->mode;
+        p->rewrite = r->rewrite;
+        p->scan = r->scan;
+        memcpy(p->others, r->others, sizeof(p->others));
+        p->risk = r->risk;
+        p->note = r->note;
+        p->cls = r->cls;
+        return;
+    }
+    if (r->mode > p->mode) p->mode = r->mode;
+    p->rewrite = tri_or(p->rewrite, r->rewrite);
+    p->scan = tri_or(p->scan, r->scan);
+    for (int k = 0; k < LT_NROLES; k++)
+        if (r->others[k] > p->others[k]) p->others[k] = r->others[k];
+    if (r->risk > p->risk) {
+        p->risk = r->risk;
+        p->note = r->note;
+        p->cls = r->cls;
+    }
 }
 
-bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, LtPrediction *out)
+/* Adds class cls to the prediction: its row, else the rows of the parts it
+ * combines (classify_parts); false when a row is missing. */
+static bool predict_add_class(const LockTable *t, const char *cls, int major, LtPrediction *p,
+                              bool first)
+{
+    const LtRow *r = locktable_lookup(t, cls, major);
+    if (r) {
+        predict_add_row(r, p, first);
+        return true;
+    }
+    char **parts;
+    size_t n = classify_parts(cls, &parts);
+    bool ok = n > 0;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = locktable_lookup(t, parts[i], major) != NULL;
+    for (size_t i = 0; ok && i < n; i++)
+        predict_add_row(locktable_lookup(t, parts[i], major), p, first && i == 0);
+    for (size_t i = 0; i < n; i++)
+        free(parts[i]);
+    free(parts);
+    return ok;
+}
+
+static void prediction_clear(LtPrediction *out)
 {
     memset(out, 0, sizeof(*out));
     out->mode = -1;
     for (int i = 0; i < LT_NROLES; i++)
         out->others[i] = -1;
+}
+
+bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, LtPrediction *out)
+{
+    prediction_clear(out);
     if (!t || !info || !info->cls) return false;
-    if (info->nsubclasses <= 1) {
-        const LtRow *r = locktable_lookup(t, info->cls, major);
-        if (!r) return false;
-        predict_from_row(r, out);
-        return true;
+    bool ok = true;
+    if (info->nsubclasses <= 1)
+        ok = predict_add_class(t, info->cls, major, out, true);
+    for (size_t i = 0; ok && info->nsubclasses > 1 && i < info->nsubclasses; i++)
+        ok = predict_add_class(t, info->subclasses[i], major, out, i == 0);
+    if (!ok) {
+        prediction_clear(out);
+        return false;
     }
-    for (size_t i = 0; i < info->nsubclasses; i++) {
-        const LtRow *r = locktable_lookup(t, info->subclasses[i], major);
-        if (!r) return false;
-        if (i == 0) {
-            predict_from_row(r, out);
-            continue;
-        }
-        if (r->mode > out->mode) out->mode = r->mode;
-        out->rewrite = tri_or(out->rewrite, r->rewrite);
-        out->scan = tri_or(out->scan, r->scan);
-        for (int k = 0; k < LT_NROLES; k++)
-            if (r->others[k] > out->others[k]) out->others[k] = r->others[k];
-        if (r->risk > out->risk) {
-            out->risk = r->risk;
-            out->note = r->note;
-            out->cls = r->cls;
-        }
-    }
+    /* ADD COLUMN IF NOT EXISTS of a column that exists takes its lock and
+     * does nothing more: the rewrite of its class may not happen */
+    if (info->may_skip && out->rewrite == LT_YES) out->rewrite = LT_DEPENDS;
     return true;
 }
 
@@ -544,7 +576,11 @@ LtVerdict locktable_verdict(const LtPrediction *p, const LtObs *o, bool failed)
 {
     if (failed) return LT_ERROR;
     if (!p) return LT_UNPREDICTED;
-    if (o->skipped) return LT_CONFIRMED;
+    /* skipped with a lock on its target (ADD COLUMN IF NOT EXISTS of a column
+     * that exists): the lock was taken, nothing else done */
+    if (o->skipped)
+        return o->mode < 0 || (o->exact ? p->mode == o->mode : o->mode <= p->mode) ? LT_CONFIRMED
+                                                                                  : LT_MISMATCH;
     /* a target the statement created has no lock to predict: the row's mode is
      * that of the target when it exists (CREATE OR REPLACE VIEW replacing) */
     bool created = o->created && o->mode < 0;
@@ -722,6 +758,17 @@ static const LtRow *best_old(const LockTable *old, const char *cls, int first, i
     return best;
 }
 
+/* Whether two rows of the old table say the same risk and note: equal
+ * neighbours that differ there stay apart, their words kept (SET NOT NULL:
+ * high on 10-11, which scan unless the column is NOT NULL already, medium on
+ * 12+, which may use a CHECK instead). A major the old table lacks (NULL)
+ * joins its neighbour. */
+static bool same_words(const LtRow *a, const LtRow *b)
+{
+    if (!a || !b) return true;
+    return a->risk == b->risk && strcmp(a->note ? a->note : "", b->note ? b->note : "") == 0;
+}
+
 static int str_ptr_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -801,12 +848,15 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
              * refute it (SET LOGGED of a logged table does not rewrite) */
             if (x->had_old && x->old_rewrite == LT_DEPENDS) x->rewrite = LT_DEPENDS;
             if (x->had_old && x->old_scan == LT_DEPENDS) x->scan = LT_DEPENDS;
+            /* nor can they refute a lock on another relation: the table's
+             * are upper bounds (DROP TABLE of a table no foreign key
+             * references locks no other table) */
+            for (int k = 0; x->had_old && k < LT_NROLES; k++)
+                if (x->old_others[k] > x->others[k]) x->others[k] = x->old_others[k];
             if (x->nexact == 0) {
                 /* only sampled: lower bounds, no scan counts */
                 x->scan = x->had_old ? x->old_scan : LT_DEPENDS;
                 if (x->had_old && x->old_mode > x->mode) x->mode = x->old_mode;
-                for (int k = 0; x->had_old && k < LT_NROLES; k++)
-                    if (x->old_others[k] > x->others[k]) x->others[k] = x->old_others[k];
             }
         }
     }
@@ -824,7 +874,9 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
                 continue;
             }
             int last = m;
-            while (last + 1 < NMAJ && cell_eq(x, &g.cells[c * NMAJ + (size_t)last + 1]))
+            while (last + 1 < NMAJ && cell_eq(x, &g.cells[c * NMAJ + (size_t)last + 1]) &&
+                   same_words(locktable_lookup(old, g.classes[c], m),
+                              locktable_lookup(old, g.classes[c], last + 1)))
                 last++;
             LtRow *r = ARRAY_PUSH(t->rows, t->nrows, cap);
             memset(r, 0, sizeof(*r));

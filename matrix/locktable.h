@@ -135,8 +135,10 @@ typedef struct LtObs {
                               sampled while the statement ran outside a transaction
                               ("observer", "poll"): a lower bound, and no scan counts */
     bool skipped;          /* the server skipped the statement (IF [NOT] EXISTS with
-                              nothing to do): no lock on a target and a notice that says
-                              "skipping"; set by the caller (locktable_said_skipping) */
+                              nothing to do): a notice that says "skipping"; set by the
+                              caller (locktable_said_skipping). It may hold the lock on
+                              its target (ADD COLUMN IF NOT EXISTS locks the table, then
+                              finds the column) */
     bool created;          /* no lock on a target and one on a relation the statement
                               created: its target did not exist before (CREATE OR
                               REPLACE VIEW of a new view), no one else's to wait for */
@@ -198,8 +200,8 @@ const char *locktable_verdict_name(LtVerdict v); /* "confirmed", "trace-only", .
 int locktable_verdict_parse(const char *name);   /* -1 when unknown */
 
 /* p NULL: unpredicted. failed: the statement failed on the server. A
- * statement the server skipped (o->skipped) is confirmed: it did nothing the
- * table could be wrong about. */
+ * statement the server skipped (o->skipped) is judged by its lock on the
+ * target alone (none: confirmed): it rewrote and scanned nothing. */
 LtVerdict locktable_verdict(const LtPrediction *p, const LtObs *o, bool failed);
 /* Why a verdict is mismatch or trace-only, one line into b ("predicted
  * AccessExclusiveLock, rewrite; observed ShareLock, no rewrite"). */

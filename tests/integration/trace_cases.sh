@@ -329,6 +329,15 @@ insert_with_delete_cte                         | iwd_archive                    
 insert_with_delete_cte                         | iwd_queue                      | 10-17 | RowExclusiveLock | no | - | ok
 delete_with_update_cte                         | dwu_lines                      | 10-17 | RowExclusiveLock | no | - | ok
 delete_with_update_cte                         | dwu_orders                     | 10-17 | RowExclusiveLock | no | - | ok
+# probed on their own (fixtures/README.md)
+add_column_if_not_exists_skipped               | acx_orders                     | 10-17 | AccessExclusiveLock | no | no | ok
+alter_column_type_using                        | atu_events                     | 10-17 | AccessExclusiveLock | yes | yes | ok
+alter_column_type_referenced                   | atfk_customers                 | 10-17 | AccessExclusiveLock | yes | yes | ok
+alter_column_type_referenced                   | atfk_orders                    | 10-17 | AccessExclusiveLock | no | - | ok
+alter_column_type_using_referenced             | atur_customers                 | 10-17 | AccessExclusiveLock | yes | yes | ok
+alter_column_type_using_referenced             | atur_orders                    | 10-17 | AccessExclusiveLock | no | - | ok
+select_with_delete_cte                         | swd_queue                      | 10-17 | RowExclusiveLock | no | yes | ok
+select_with_delete_cte                         | swd_kinds                      | 10-17 | AccessShareLock | no | - | ok
 '
 
 rows=0

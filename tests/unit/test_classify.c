@@ -397,6 +397,12 @@ static const Case cases[] = {
      "DELETE WITH data-modifying CTE", "b", NULL, NULL, 0, 0},
     {"WITH x AS (SELECT 1 AS id) UPDATE t SET v = 1 FROM x WHERE t.id = x.id", "UPDATE", "t", NULL,
      NULL, 0, 0},
+    {"WITH d AS (DELETE FROM q WHERE done RETURNING id) SELECT count(*) FROM d",
+     "SELECT WITH data-modifying CTE", "q", NULL, NULL, 0, 0},
+    {"WITH u AS (UPDATE s.q SET n = 1 RETURNING id) SELECT * FROM u JOIN k ON k.id = u.id",
+     "SELECT WITH data-modifying CTE", "q", "s", NULL, 0, 0},
+    {"WITH x AS (SELECT 1), i AS (INSERT INTO q (a) VALUES (1) RETURNING a) SELECT * FROM i",
+     "SELECT WITH data-modifying CTE", "q", NULL, NULL, 0, 0},
     {"SELECT 1", "SELECT", NULL, NULL, NULL, 0, 0},
     {"SELECT * FROM t FOR UPDATE", "SELECT FOR UPDATE", NULL, NULL, NULL, 0, 0},
     {"SELECT * FROM t FOR SHARE", "SELECT FOR SHARE", NULL, NULL, NULL, 0, 0},
@@ -503,6 +509,58 @@ int main(void)
     classify_free(&in);
     classify_statement("SELECT 1", &in);
     CHECK(!in.tx_control && !in.in_do_block && !in.no_tx, "SELECT has no flags");
+    classify_free(&in);
+
+    /* IF [NOT] EXISTS subcommands: the server may skip them */
+    classify_statement("ALTER TABLE t ADD COLUMN IF NOT EXISTS a int NOT NULL DEFAULT 0", &in);
+    CHECK(in.may_skip, "ADD COLUMN IF NOT EXISTS may be skipped");
+    classify_free(&in);
+    classify_statement("ALTER TABLE t ADD COLUMN a int, DROP COLUMN IF EXISTS b", &in);
+    CHECK(in.may_skip, "DROP COLUMN IF EXISTS may be skipped");
+    classify_free(&in);
+    classify_statement("ALTER TABLE t ADD COLUMN a int NOT NULL DEFAULT 0", &in);
+    CHECK(!in.may_skip, "ADD COLUMN is never skipped");
+    classify_free(&in);
+
+    /* the parts of a combined ADD COLUMN class */
+    static const struct {
+        const char *cls;
+        const char *parts; /* joined with "|"; NULL: not a combination */
+    } parts[] = {
+        {"ALTER TABLE ADD COLUMN NOT NULL UNIQUE",
+         "ALTER TABLE ADD COLUMN NOT NULL|ALTER TABLE ADD COLUMN UNIQUE"},
+        {"ALTER TABLE ADD COLUMN SERIAL PRIMARY KEY REFERENCES CHECK",
+         "ALTER TABLE ADD COLUMN SERIAL|ALTER TABLE ADD COLUMN PRIMARY KEY|"
+         "ALTER TABLE ADD COLUMN REFERENCES|ALTER TABLE ADD COLUMN CHECK"},
+        {"ALTER TABLE ADD COLUMN UNIQUE CHECK",
+         "ALTER TABLE ADD COLUMN UNIQUE|ALTER TABLE ADD COLUMN CHECK"},
+        {"ALTER TABLE ADD COLUMN NOT NULL DEFAULT constant PRIMARY KEY",
+         "ALTER TABLE ADD COLUMN NOT NULL DEFAULT constant|ALTER TABLE ADD COLUMN PRIMARY KEY"},
+        {"ALTER TABLE ADD COLUMN UNIQUE", NULL},
+        {"ALTER TABLE ADD COLUMN DEFAULT volatile", NULL},
+        {"ALTER TABLE ADD COLUMN", NULL},
+        {"ALTER TABLE DROP COLUMN", NULL},
+        {"CREATE UNIQUE INDEX", NULL},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(parts); i++) {
+        char **p;
+        size_t n = classify_parts(parts[i].cls, &p);
+        Buf b;
+        buf_init(&b);
+        for (size_t k = 0; k < n; k++) {
+            buf_printf(&b, "%s%s", k ? "|" : "", p[k]);
+            free(p[k]);
+        }
+        CHECK(n == 0 || p[n] == NULL, "parts of %s end with NULL", parts[i].cls);
+        free(p);
+        char *got = n ? buf_steal(&b) : NULL;
+        if (!n) buf_free(&b);
+        CHECK_STR(got, parts[i].parts, "parts of %s", parts[i].cls);
+        free(got);
+    }
+    /* classify gives such a combination for a column with several constraints */
+    classify_statement("ALTER TABLE t ADD COLUMN a int NOT NULL REFERENCES p (id) CHECK (a > 0)", &in);
+    CHECK_STR(in.cls, "ALTER TABLE ADD COLUMN NOT NULL REFERENCES CHECK", "combined class");
     classify_free(&in);
 
     /* fingerprints: equal for the same shape, 0 when unparsable */

@@ -222,6 +222,26 @@ static const PredictCase predict_cases[] = {
      "ShareUpdateExclusiveLock", "no", "safe"},
     {"ALTER TABLE t ADD COLUMN a int, ALTER COLUMN b TYPE bigint", 10, "AccessExclusiveLock",
      "depends", "high"},
+    /* IF NOT EXISTS: the server may skip it, so the rewrite may not happen */
+    {"ALTER TABLE t ADD COLUMN IF NOT EXISTS c bool NOT NULL DEFAULT false", 10,
+     "AccessExclusiveLock", "depends", "critical"},
+    {"ALTER TABLE t ADD COLUMN IF NOT EXISTS c bool NOT NULL DEFAULT false", 12,
+     "AccessExclusiveLock", "no", "low"},
+    /* a combined ADD COLUMN class without a row of its own: from its parts */
+    {"ALTER TABLE t ADD COLUMN a int NOT NULL UNIQUE", 14, "AccessExclusiveLock", "no", "high"},
+    {"ALTER TABLE t ADD COLUMN a bigserial REFERENCES p (id)", 10, "AccessExclusiveLock", "yes",
+     "critical"},
+    {"ALTER TABLE t ADD COLUMN a int DEFAULT 1 PRIMARY KEY", 10, "AccessExclusiveLock", "yes",
+     "critical"},
+    {"ALTER TABLE t ADD COLUMN a int DEFAULT 1 PRIMARY KEY", 11, "AccessExclusiveLock", "no",
+     "high"},
+    {"ALTER TABLE t ADD COLUMN a int UNIQUE CHECK (a > 0)", 17, "AccessExclusiveLock", "no",
+     "high"},
+    {"ALTER TABLE t ADD COLUMN x int GENERATED ALWAYS AS (a * 2) STORED UNIQUE", 11, NULL, NULL,
+     NULL},
+    /* a SELECT whose WITH clause writes a table */
+    {"WITH d AS (DELETE FROM q WHERE done RETURNING id) SELECT count(*) FROM d", 10,
+     "RowExclusiveLock", "no", "low"},
     /* no row */
     {"THIS IS NOT SQL", 10, NULL, NULL, NULL},
     {"ALTER TABLE t ADD COLUMN a int", 18, NULL, NULL, NULL},
@@ -446,6 +466,20 @@ static void test_skipped(void)
     CHECK(locktable_verdict(&p, &o, false) == LT_CONFIRMED, "skipped: confirmed");
     CHECK(locktable_verdict(&p, &o, true) == LT_ERROR, "failed stays error");
     CHECK(locktable_verdict(NULL, &o, false) == LT_UNPREDICTED, "no row stays unpredicted");
+    /* skipped with its lock taken (ADD COLUMN IF NOT EXISTS of a column that
+     * exists): the mode is judged, the rewrite and scan it did not do are not */
+    LtObs l = {.mode = AEL, .others = {-1, -1}, .exact = true, .skipped = true};
+    p.scan = LT_NO;
+    l.scan = false;
+    CHECK(locktable_verdict(&p, &l, false) == LT_CONFIRMED, "skipped with its lock: confirmed");
+    l.mode = locktable_mode_rank("ShareLock");
+    CHECK(locktable_verdict(&p, &l, false) == LT_MISMATCH, "skipped, another mode: mismatch");
+    l.exact = false;
+    CHECK(locktable_verdict(&p, &l, false) == LT_CONFIRMED, "skipped, a weaker lower bound: confirmed");
+    l.skipped = false;
+    l.exact = true;
+    l.mode = AEL;
+    CHECK(locktable_verdict(&p, &l, false) == LT_MISMATCH, "not skipped, no rewrite: mismatch");
 
     static const char text[] = HDR "G\t10\t17\tAccessExclusiveLock\tno\tno\t-\thigh\tnote G\n";
     LockTable *old = NULL;
@@ -486,6 +520,70 @@ static void test_depends_stays(void)
           "a depends stays when every statement rewrote: %s", b.data);
     CHECK(strstr(b.data, "F\t10\t17\tAccessExclusiveLock\tyes\tno\t") != NULL,
           "a no is refuted by rewrites: %s", b.data);
+    buf_free(&b);
+    locktable_free(t);
+    locktable_free(old);
+}
+
+/* Locks on other relations are upper bounds: a run whose statements lock
+ * no other table (DROP TABLE of a table no foreign key references) keeps
+ * them; a stronger one seen raises them. */
+static void test_others_stay(void)
+{
+    static const char text[] = HDR "K\t10\t17\tAccessExclusiveLock\tno\tno\treferenced:AccessExclusiveLock\tmedium\tnote K\n"
+                                   "L\t10\t17\tAccessExclusiveLock\tno\tno\tother:AccessShareLock\tlow\tnote L\n";
+    LockTable *old = NULL;
+    Err err = {0};
+    CHECK(locktable_parse(text, strlen(text), "old.tsv", &old, &err) == 0, "%s", err.msg);
+    if (!old) return;
+    LtCellObs obs[16];
+    size_t n = 0;
+    for (int m = 10; m <= 17; m++) {
+        obs[n++] = (LtCellObs){.cls = "K", .major = m, .obs = {.mode = AEL, .exact = true, .others = {-1, -1}}};
+        obs[n++] = (LtCellObs){.cls = "L", .major = m, .obs = {.mode = AEL, .exact = true, .others = {SRE, -1}}};
+    }
+    LockTable *t = locktable_regenerate(old, obs, n);
+    Buf b;
+    buf_init(&b);
+    locktable_format_tsv(t, &b);
+    CHECK(strstr(b.data, "K\t10\t17\tAccessExclusiveLock\tno\tno\treferenced:AccessExclusiveLock\t") != NULL,
+          "a lock on another relation stays when none was seen: %s", b.data);
+    CHECK(strstr(b.data, "L\t10\t17\tAccessExclusiveLock\tno\tno\t"
+                         "referenced:ShareRowExclusiveLock,other:AccessShareLock\t") != NULL,
+          "a stronger lock seen is added: %s", b.data);
+    buf_free(&b);
+    locktable_free(t);
+    locktable_free(old);
+}
+
+/* Equal neighbouring cells merge only when their rows say the same risk and
+ * note: a version difference written by hand survives a run that cannot see
+ * it (SET NOT NULL of a column NOT NULL already scans on no version). */
+static void test_words_keep_rows_apart(void)
+{
+    static const char text[] = HDR "M\t10\t11\tAccessExclusiveLock\tno\tdepends\t-\thigh\tnote M old\n"
+                                   "M\t12\t17\tAccessExclusiveLock\tno\tdepends\t-\tmedium\tnote M new\n"
+                                   "N\t10\t11\tAccessExclusiveLock\tno\tyes\t-\tlow\tnote N\n"
+                                   "N\t12\t17\tAccessExclusiveLock\tno\tno\t-\tlow\tnote N\n";
+    LockTable *old = NULL;
+    Err err = {0};
+    CHECK(locktable_parse(text, strlen(text), "old.tsv", &old, &err) == 0, "%s", err.msg);
+    if (!old) return;
+    LtCellObs obs[16];
+    size_t n = 0;
+    for (int m = 10; m <= 17; m++) {
+        obs[n++] = (LtCellObs){.cls = "M", .major = m, .obs = {.mode = AEL, .exact = true, .others = {-1, -1}}};
+        obs[n++] = (LtCellObs){.cls = "N", .major = m, .obs = {.mode = AEL, .exact = true, .others = {-1, -1}}};
+    }
+    LockTable *t = locktable_regenerate(old, obs, n);
+    Buf b;
+    buf_init(&b);
+    locktable_format_tsv(t, &b);
+    CHECK(strstr(b.data, "M\t10\t11\tAccessExclusiveLock\tno\tdepends\t-\thigh\tnote M old\n"
+                         "M\t12\t17\tAccessExclusiveLock\tno\tdepends\t-\tmedium\tnote M new\n") != NULL,
+          "rows with their own risk and note stay apart: %s", b.data);
+    CHECK(strstr(b.data, "N\t10\t17\tAccessExclusiveLock\tno\tno\t-\tlow\tnote N\n") != NULL,
+          "rows with the same words merge: %s", b.data);
     buf_free(&b);
     locktable_free(t);
     locktable_free(old);
@@ -670,6 +768,8 @@ int main(void)
     test_verdicts();
     test_regenerate();
     test_depends_stays();
+    test_others_stay();
+    test_words_keep_rows_apart();
     test_skipped();
     test_requested_only();
     test_shorten();
