@@ -134,7 +134,7 @@ static void predict(const Worker *w, const Statement *st, const Trace *t, StoreP
                     .scanned = scanned, .nscanned = nscanned, .capture = t->capture};
     LtObs o;
     locktable_observe(&view, &o);
-    o.skipped = o.mode < 0 && locktable_said_skipping(t->said);
+    o.skipped = locktable_said_skipping(t->said);
     free(scanned);
     free(locks);
     free(requested);
