@@ -1207,6 +1207,13 @@ static char *index_detail(const Snap *s, const Rel *r)
     return d;
 }
 
+/* Whether r has storage of its own: partitioned tables and indexes have a
+ * relfilenode before 12 but no file (0 from 12 on). */
+static bool has_storage(const Rel *r)
+{
+    return r->filenode && r->kind != 'p' && r->kind != 'I';
+}
+
 /* A relation created again under a new oid (b: the old one, a: the new; na,
  * nb: their names): a rewrite when it has new storage; when it kept the old
  * relfilenode (an index reused by ALTER COLUMN TYPE) or has no storage (a
@@ -1215,13 +1222,13 @@ static char *index_detail(const Snap *s, const Rel *r)
 static void replaced(Trace *out, size_t *ccap, size_t *rcap, const Snap *a, const Rel *ra,
                      const char *na, const Rel *rb, const char *nb)
 {
-    if (ra->filenode && rb->filenode && ra->filenode != rb->filenode) {
+    if (has_storage(ra) && has_storage(rb) && ra->filenode != rb->filenode) {
         *ARRAY_PUSH(out->rewrites, out->nrewrites, *rcap) = xstrdup(na);
         return;
     }
     bool index = is_index_kind(ra->kind);
     char *d = index ? index_detail(a, ra) : xstrdup(relkind_word(ra->kind));
-    char *detail = xasprintf("%s, %s%s%s", d, ra->filenode ? "storage kept" : "no storage",
+    char *detail = xasprintf("%s, %s%s%s", d, has_storage(ra) ? "storage kept" : "no storage",
                              strcmp(na, nb) ? ", was " : "", strcmp(na, nb) ? nb : "");
     free(d);
     add_change(out, ccap, index ? "index_recreated" : "relation_recreated", xstrdup(na), detail);
@@ -1256,7 +1263,7 @@ static void diff_relations(Trace *out, size_t *ccap, const Snap *b, const Snap *
         }
         i++, j++; /* same oid, row changed */
         char *na = rel_display(a, ra), *nb = rel_display(b, rb);
-        if (ra->filenode != rb->filenode && ra->filenode && rb->filenode)
+        if (ra->filenode != rb->filenode && has_storage(ra) && has_storage(rb))
             *ARRAY_PUSH(out->rewrites, out->nrewrites, rcap) = xstrdup(na);
         if (strcmp(na, nb) != 0 && !is_toast_rel(a, ra))
             add_change(out, ccap, "relation_renamed", xstrdup(na), xasprintf("from %s", nb));
@@ -1281,7 +1288,7 @@ static void diff_relations(Trace *out, size_t *ccap, const Snap *b, const Snap *
                 if (!gone[y] || gone[y]->kind != born[x]->kind)
                     continue;
                 char *nb = rel_display(b, gone[y]);
-                bool same = pass == 0 ? born[x]->filenode && born[x]->filenode == gone[y]->filenode
+                bool same = pass == 0 ? has_storage(born[x]) && born[x]->filenode == gone[y]->filenode
                                       : strcmp(na, nb) == 0;
                 if (same) {
                     replaced(out, ccap, &rcap, a, born[x], na, gone[y], nb);
