@@ -1207,9 +1207,37 @@ static char *index_detail(const Snap *s, const Rel *r)
     return d;
 }
 
-/* Before and after relations paired: by oid, then relations replaced by one
- * of the same name and kind (an index rebuilt, a toast table swapped). Rows
- * both snapshots share are unchanged and skipped at once. */
+/* Whether r has storage of its own: partitioned tables and indexes have a
+ * relfilenode before 12 but no file (0 from 12 on). */
+static bool has_storage(const Rel *r)
+{
+    return r->filenode && r->kind != 'p' && r->kind != 'I';
+}
+
+/* A relation created again under a new oid (b: the old one, a: the new; na,
+ * nb: their names): a rewrite when it has new storage; when it kept the old
+ * relfilenode (an index reused by ALTER COLUMN TYPE) or has no storage (a
+ * partitioned table or index), a change "index_recreated" or
+ * "relation_recreated" and no rewrite. */
+static void replaced(Trace *out, size_t *ccap, size_t *rcap, const Snap *a, const Rel *ra,
+                     const char *na, const Rel *rb, const char *nb)
+{
+    if (has_storage(ra) && has_storage(rb) && ra->filenode != rb->filenode) {
+        *ARRAY_PUSH(out->rewrites, out->nrewrites, *rcap) = xstrdup(na);
+        return;
+    }
+    bool index = is_index_kind(ra->kind);
+    char *d = index ? index_detail(a, ra) : xstrdup(relkind_word(ra->kind));
+    char *detail = xasprintf("%s, %s%s%s", d, has_storage(ra) ? "storage kept" : "no storage",
+                             strcmp(na, nb) ? ", was " : "", strcmp(na, nb) ? nb : "");
+    free(d);
+    add_change(out, ccap, index ? "index_recreated" : "relation_recreated", xstrdup(na), detail);
+}
+
+/* Before and after relations paired: by oid, then relations created again
+ * under a new oid (replaced: same storage, else same name and kind: an index
+ * rebuilt or reused, a toast table swapped). Rows both snapshots share are
+ * unchanged and skipped at once. */
 static void diff_relations(Trace *out, size_t *ccap, const Snap *b, const Snap *a)
 {
     size_t rcap = 0;
@@ -1235,7 +1263,7 @@ static void diff_relations(Trace *out, size_t *ccap, const Snap *b, const Snap *
         }
         i++, j++; /* same oid, row changed */
         char *na = rel_display(a, ra), *nb = rel_display(b, rb);
-        if (ra->filenode != rb->filenode && ra->filenode && rb->filenode)
+        if (ra->filenode != rb->filenode && has_storage(ra) && has_storage(rb))
             *ARRAY_PUSH(out->rewrites, out->nrewrites, rcap) = xstrdup(na);
         if (strcmp(na, nb) != 0 && !is_toast_rel(a, ra))
             add_change(out, ccap, "relation_renamed", xstrdup(na), xasprintf("from %s", nb));
@@ -1248,22 +1276,30 @@ static void diff_relations(Trace *out, size_t *ccap, const Snap *b, const Snap *
         free(na);
         free(nb);
     }
-    /* replaced: same name and kind, new oid */
-    for (size_t x = 0; x < nborn; x++) {
-        char *na = rel_display(a, born[x]);
-        for (size_t y = 0; y < ngone; y++) {
-            if (!gone[y] || gone[y]->kind != born[x]->kind)
+    /* replaced: a new oid of the same kind with the old one's storage
+     * (ALTER COLUMN TYPE creates an index again on its old relfilenode when
+     * the type change is binary compatible), else with the same name */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t x = 0; x < nborn; x++) {
+            if (!born[x])
                 continue;
-            char *nb = rel_display(b, gone[y]);
-            bool same = strcmp(na, nb) == 0;
-            free(nb);
-            if (same) {
-                *ARRAY_PUSH(out->rewrites, out->nrewrites, rcap) = xstrdup(na);
-                born[x] = gone[y] = NULL;
-                break;
+            char *na = rel_display(a, born[x]);
+            for (size_t y = 0; y < ngone; y++) {
+                if (!gone[y] || gone[y]->kind != born[x]->kind)
+                    continue;
+                char *nb = rel_display(b, gone[y]);
+                bool same = pass == 0 ? has_storage(born[x]) && born[x]->filenode == gone[y]->filenode
+                                      : strcmp(na, nb) == 0;
+                if (same) {
+                    replaced(out, ccap, &rcap, a, born[x], na, gone[y], nb);
+                    born[x] = gone[y] = NULL;
+                }
+                free(nb);
+                if (same)
+                    break;
             }
+            free(na);
         }
-        free(na);
     }
     for (size_t x = 0; x < nborn; x++) {
         const Rel *r = born[x];
@@ -1409,10 +1445,15 @@ static void diff_constraints(Trace *out, size_t *ccap, const Snap *b, const Snap
     }
 }
 
+/* Scans of relations that existed before the statement: one it created
+ * (new, or transient) was empty to everyone else (CREATE TABLE ... PRIMARY
+ * KEY builds its index by reading the new table). */
 static void build_scans(Trace *out, const View *v, const Scan *scans, size_t n)
 {
     size_t cap = 0;
     for (size_t i = 0; i < n; i++) {
+        if (scans[i].relid >= FIRST_USER_OID && !snap_rel(v->before, scans[i].relid))
+            continue;
         TraceScan *s = ARRAY_PUSH(out->scans, out->nscans, cap);
         s->relation = view_name(v, scans[i].relid);
         s->seq_scan = scans[i].seq_scan;

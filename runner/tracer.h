@@ -1,7 +1,7 @@
 /*
  * tracer: runs one statement on one server and observes what it does (the
  * trace protocol of DESIGN.md): the locks of the own backend, rewrites
- * (relfilenode changed), sequential scans of the statement's transaction,
+ * (storage changed), sequential scans of the statement's transaction,
  * catalog changes (columns, constraints, indexes, relations), its duration.
  *
  * Statements that cannot run in a transaction block run in autocommit while
@@ -75,6 +75,7 @@ typedef struct TraceChange {
     char *kind;       /* relation_created, relation_dropped, column_added, column_dropped,
                          column_altered, constraint_added, constraint_dropped,
                          constraint_validated, index_created, index_dropped,
+                         index_recreated (a new oid on the old storage: no rewrite),
                          index_valid, index_invalid ...; owned */
     char *relation;   /* owned */
     char *detail;     /* "email text not null", "users_pkey p valid"; owned; may be NULL */
@@ -93,8 +94,10 @@ typedef struct Trace {
                              transaction) */
     double duration_ms;
     TraceLock *locks;   size_t nlocks;
-    char **rewrites;    size_t nrewrites;  /* relation names whose relfilenode changed; owned */
-    TraceScan *scans;   size_t nscans;
+    char **rewrites;    size_t nrewrites;  /* relation names whose storage changed: same oid,
+                                              new relfilenode, or created again on a new one;
+                                              owned */
+    TraceScan *scans;   size_t nscans;     /* of relations that existed before the statement */
     TraceChange *changes; size_t nchanges;
     TracePhase *phases; size_t nphases;   /* capture "phase": the stops in order */
     /* The end of a migration's own transaction (its COMMIT or ROLLBACK, or the

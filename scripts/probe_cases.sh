@@ -25,7 +25,9 @@
 # How a statement is observed:
 #   - in a transaction: BEGIN; statement; pg_locks of the own backend;
 #     pg_stat_xact_user_tables (seq_scan > 0: scanned); COMMIT. relfilenode
-#     of every relation of schema public before and after (changed: rewrite).
+#     of every relation of schema public before and after (changed: rewrite;
+#     a relation dropped and created again under the same name is rewritten
+#     when its relfilenode is new, not when it kept the old one).
 #   - when the server refuses it in a transaction block (SQLSTATE 25001): in
 #     autocommit, while a second session holds ACCESS EXCLUSIVE on the case's
 #     target table (header line "-- Target: name"); the statement's locks are
@@ -102,7 +104,7 @@ mode_rank() {
 # Prints "locks<TAB>strongest<TAB>rewrites<TAB>scans" for target $1.
 summarize() { # target [scan-baseline-file]
     local target=$1 base=${2:-} phase=before line kind a b c d e
-    local -A name=() before=() after=() scan0=()
+    local -A name=() before=() after=() aname=() scan0=()
     local locks="" strongest="" best=0 rewrites="" scans="" r rel
     if [ -n "$base" ]; then
         while IFS='|' read -r kind a b c; do [ "$kind" = S ] && scan0[$a]=$c; done < "$base"
@@ -111,7 +113,7 @@ summarize() { # target [scan-baseline-file]
         [ "$line" = "@@after" ] && { phase=after; continue; }
         IFS='|' read -r kind a b c d e <<<"$line"
         case $kind in
-        R) if [ $phase = before ]; then name[$a]=$b; before[$a]=$c; else after[$a]=$c; fi ;;
+        R) if [ $phase = before ]; then name[$a]=$b; before[$a]=$c; else after[$a]=$c; aname[$a]=$b; fi ;;
         L) rel=$c; [ -n "$b" ] && rel=${name[$b]:-$c}   # a relation is named as it was before the statement
            [ "$a" = relation ] || rel="$a:$c"
            locks+="${locks:+,}$rel=$d$([ "$e" = t ] || echo '?')"
@@ -122,10 +124,21 @@ summarize() { # target [scan-baseline-file]
         S) [ "$c" -gt "${scan0[$a]:-0}" ] && scans+="${scans:+,}${name[$a]:-$b}" ;;
         esac
     done
+    local -A gone=()
+    local r2
     for r in "${!before[@]}"; do
         if [ -n "${after[$r]:-}" ] && [ "${after[$r]}" != "${before[$r]}" ]; then
             rewrites+="${rewrites:+,}${name[$r]}"
         fi
+        [ -n "${after[$r]:-}" ] || gone[${name[$r]}]=${before[$r]}
+    done
+    # a relation created again under a new oid and the same name: rewritten
+    # when its relfilenode is new, not when it kept the old one (an index
+    # ALTER COLUMN TYPE reuses)
+    for r in "${!after[@]}"; do
+        [ -z "${before[$r]:-}" ] && [ -n "${aname[$r]:-}" ] || continue
+        r2=${aname[$r]}
+        [ -n "${gone[$r2]:-}" ] && [ "${gone[$r2]}" != "${after[$r]}" ] && rewrites+="${rewrites:+,}$r2"
     done
     rewrites=$(tr , '\n' <<<"$rewrites" | sort | paste -sd, -)
     printf '%s\t%s\t%s\t%s' "${locks:--}" "${strongest:--}" "${rewrites:--}" "${scans:--}"

@@ -116,6 +116,24 @@ for v in "${VERSIONS[@]}"; do
     read -r _ rw _ <<<"$(rel_of alter_column_type_varchar_widen "$v" atvw_users)"
     check_eq "alter_column_type_varchar_widen does not rewrite atvw_users on $v" "$rw" no
 
+    # an index created again on its old storage (ALTER COLUMN TYPE of a
+    # binary compatible type) is index_recreated, no rewrite; int to bigint
+    # builds it again: a rewrite, and no index_recreated
+    for c in alter_column_type_varchar_widen_indexed:rw_vwi_users_code_idx \
+             alter_column_type_varchar_to_text_indexed:rw_vti_users_email_key \
+             alter_column_type_int_to_bigint_indexed:rw_ibi_orders_amount_idx; do
+        want="index_recreated on ${c#*:}: storage kept; rewrites: -"
+        [ "${c%%:*}" = alter_column_type_int_to_bigint_indexed ] &&
+            want="index_recreated on ${c#*:}: -; rewrites: rw_ibi_orders,rw_ibi_orders_amount_idx,rw_ibi_orders_pkey"
+        check_eq "${c%%:*}: $want, on $v" \
+            "$(jq -r --arg v "$v" --arg c "${c%%:*}" --arg i "${c#*:}" "$JQ_DEFS"'
+                [.statements[] | select(casename == $c)] | max_by(.index) | .results[$v]
+                | "index_recreated on \($i): \([.changes[] | select(.kind == "index_recreated" and .relation == $i)
+                    | .detail | sub("^on [^,]*, "; "")] | if length == 0 then "-" else join(",") end); rewrites: \(
+                    .rewrites | names | if length == 0 then "-" else sort | join(",") end)"' "$WORK/r.json")" \
+            "$want"
+    done
+
     check_eq "create_index: ShareLock on ci_orders, role table, on $v" \
         "$(jq -r --arg v "$v" "$JQ_DEFS"'
             [.statements[] | select(casename == "create_index")] | max_by(.index) | .results[$v]
@@ -282,7 +300,7 @@ add_column_references_inline                   | acf_customers                  
 add_foreign_key                                | afk_customers                  | 10-17 | ShareRowExclusiveLock | no | - | ok
 add_foreign_key_not_valid                      | afn_customers                  | 10-17 | ShareRowExclusiveLock | no | no | ok
 validate_foreign_key                           | vfk_customers                  | 10-17 | RowShareLock | no | - | ok
-create_table_with_foreign_key                  | ctf_orders                     | 10-17 | AccessExclusiveLock | - | - | ok
+create_table_with_foreign_key                  | ctf_orders                     | 10-17 | AccessExclusiveLock | no | no | ok
 attach_partition                               | ap_measurements_2              | 10-17 | AccessExclusiveLock | no | yes | ok
 attach_partition_with_check                    | apc_measurements_2             | 10-17 | AccessExclusiveLock | no | no | ok
 detach_partition                               | dp_measurements_2              | 10-13 | ShareUpdateExclusiveLock | no | no | ok
@@ -338,6 +356,18 @@ alter_column_type_using_referenced             | atur_customers                 
 alter_column_type_using_referenced             | atur_orders                    | 10-17 | AccessExclusiveLock | no | - | ok
 select_with_delete_cte                         | swd_queue                      | 10-17 | RowExclusiveLock | no | yes | ok
 select_with_delete_cte                         | swd_kinds                      | 10-17 | AccessShareLock | no | - | ok
+# rewrites are storage changes; a relation the statement created is neither
+# scanned nor rewritten (the findings of a relation created again are checked
+# by name above)
+create_table                                   | ctp_orders                     | 10-17 | AccessExclusiveLock | no | no | ok
+create_table                                   | ctp_orders_pkey                | 10-17 | - | no | no | ok
+alter_column_type_varchar_widen_indexed        | rw_vwi_users                   | 10-17 | AccessExclusiveLock | no | no | ok
+alter_column_type_varchar_widen_indexed        | rw_vwi_users_code_idx          | 10-17 | AccessExclusiveLock | no | no | ok
+alter_column_type_varchar_to_text_indexed      | rw_vti_users                   | 10-17 | AccessExclusiveLock | no | no | ok
+alter_column_type_varchar_to_text_indexed      | rw_vti_users_email_key         | 10-17 | AccessExclusiveLock | no | no | ok
+alter_column_type_int_to_bigint_indexed        | rw_ibi_orders                  | 10-17 | AccessExclusiveLock | yes | yes | ok
+alter_column_type_int_to_bigint_indexed        | rw_ibi_orders_amount_idx       | 10-17 | AccessExclusiveLock | yes | no | ok
+alter_column_type_int_to_bigint_indexed        | rw_ibi_orders_pkey             | 10-17 | AccessExclusiveLock | yes | no | ok
 '
 
 rows=0

@@ -44,6 +44,9 @@ typedef struct Case {
     const char *change_kind, *change_relation; /* one expected catalog change */
     const char *role_present; /* some lock has this role */
     ExpLock locks[4];
+    bool no_rewrites, no_scans; /* no relation at all rewritten, scanned */
+    const char *rewritten;      /* a relation that must be rewritten too */
+    const char *change2_kind, *change2_relation; /* a second expected change */
 } Case;
 
 static const Case cases[] = {
@@ -65,6 +68,46 @@ static const Case cases[] = {
      .rewrite_until = -1, .scan_until = -1,
      .change_kind = "column_altered", .change_relation = "vc",
      .locks = {{"vc", "table", "AccessExclusiveLock"}}},
+    /* an index the type change keeps: created again (new oid, same name) on
+     * its old relfilenode, no rewrite */
+    {.name = "alter column type varchar(10) to varchar(20), indexed",
+     .setup = "DROP TABLE IF EXISTS vci; CREATE TABLE vci(id int primary key, v varchar(10) unique); "
+              "CREATE INDEX vci_v ON vci (v); INSERT INTO vci SELECT g, 'x' || g FROM generate_series(1, 1000) g",
+     .sql = "ALTER TABLE vci ALTER COLUMN v TYPE varchar(20)", .target = "vci",
+     .rewrite_until = -1, .scan_until = -1, .no_rewrites = true, .no_scans = true,
+     .change_kind = "index_recreated", .change_relation = "vci_v",
+     .change2_kind = "index_recreated", .change2_relation = "vci_v_key",
+     .locks = {{"vci", "table", "AccessExclusiveLock"}}},
+    {.name = "alter column type varchar to text, indexed",
+     .setup = "DROP TABLE IF EXISTS vti; CREATE TABLE vti(v varchar(30)); CREATE INDEX vti_v ON vti (v); "
+              "INSERT INTO vti SELECT 'x' || g FROM generate_series(1, 1000) g",
+     .sql = "ALTER TABLE vti ALTER COLUMN v TYPE text", .target = "vti",
+     .rewrite_until = -1, .scan_until = -1, .no_rewrites = true, .no_scans = true,
+     .change_kind = "index_recreated", .change_relation = "vti_v"},
+    /* a rebuilt index: created again on new storage, a rewrite like the table's */
+    {.name = "alter column type int to bigint, indexed",
+     .setup = "DROP TABLE IF EXISTS ibi; CREATE TABLE ibi(id int primary key, v int); CREATE INDEX ibi_v ON ibi (v); "
+              "INSERT INTO ibi SELECT g, g FROM generate_series(1, 1000) g",
+     .sql = "ALTER TABLE ibi ALTER COLUMN v TYPE bigint", .target = "ibi",
+     .rewrite_until = 99, .scan_until = 99, .rewritten = "ibi_v",
+     .change_kind = "column_altered", .change_relation = "ibi"},
+    /* a partitioned index has no storage (a relfilenode but no file before
+     * 12): created again, never rewritten; the partition's index is built
+     * again (new storage, the partition scanned) on 11-17 */
+    {.name = "alter column type varchar widen, partitioned and indexed", .min = 11,
+     .setup = "DROP TABLE IF EXISTS vpi; CREATE TABLE vpi(id int, v varchar(10)) PARTITION BY RANGE (id); "
+              "CREATE TABLE vpi_1 PARTITION OF vpi FOR VALUES FROM (0) TO (10000); CREATE INDEX vpi_v ON vpi (v); "
+              "INSERT INTO vpi SELECT g, 'x' || g FROM generate_series(1, 1000) g",
+     .sql = "ALTER TABLE vpi ALTER COLUMN v TYPE varchar(20)", .target = "vpi",
+     .rewrite_until = -1, .scan_until = -1, .rewritten = "vpi_1_v_idx",
+     .change_kind = "index_recreated", .change_relation = "vpi_v"},
+    /* the index build reads the new, empty table: not a scan of the statement's */
+    {.name = "create table with a primary key",
+     .setup = "DROP TABLE IF EXISTS ctpk",
+     .sql = "CREATE TABLE ctpk(id int primary key, v text)", .target = "ctpk",
+     .rewrite_until = -1, .scan_until = -1, .no_rewrites = true, .no_scans = true,
+     .change_kind = "relation_created", .change_relation = "ctpk",
+     .locks = {{"ctpk", "new", NULL}}},
     {.name = "create index",
      .setup = "DROP TABLE IF EXISTS ci; CREATE TABLE ci(id int, v int); INSERT INTO ci SELECT g, g FROM generate_series(1, 1000) g",
      .sql = "CREATE INDEX ci_v ON ci (v)", .target = "ci",
@@ -427,6 +470,19 @@ static void run_case(Tracer *tr, const Case *c, int major, bool verbose)
         if (!c->target)
             CHECK(t.nscans == 0, "%s on %d: no scan expected", c->name, major);
     }
+    if (c->no_rewrites)
+        CHECK(t.nrewrites == 0, "%s on %d: no rewrite expected, got %zu (first %s)", c->name, major,
+              t.nrewrites, t.nrewrites ? t.rewrites[0] : "");
+    if (c->rewritten)
+        CHECK(has_name(t.rewrites, t.nrewrites, c->rewritten), "%s on %d: rewrite of %s expected",
+              c->name, major, c->rewritten);
+    if (c->no_scans) {
+        size_t n = 0;
+        for (size_t i = 0; i < t.nscans; i++)
+            n += t.scans[i].seq_scan > 0;
+        CHECK(n == 0, "%s on %d: no scan expected, got %zu (first %s)", c->name, major, n,
+              n ? t.scans[0].relation : "");
+    }
     if (c->status != TRACE_OK)
         CHECK(t.message != NULL, "%s on %d: a message", c->name, major);
     if (c->no_relation_locks)
@@ -440,6 +496,15 @@ static void run_case(Tracer *tr, const Case *c, int major, bool verbose)
                 got = true;
         CHECK(got, "%s on %d: change %s %s expected", c->name, major, c->change_kind,
               c->change_relation);
+    }
+    if (c->change2_kind) {
+        bool got = false;
+        for (size_t i = 0; i < t.nchanges; i++)
+            if (strcmp(t.changes[i].kind, c->change2_kind) == 0 &&
+                strcmp(t.changes[i].relation, c->change2_relation) == 0)
+                got = true;
+        CHECK(got, "%s on %d: change %s %s expected", c->name, major, c->change2_kind,
+              c->change2_relation);
     }
     if (c->role_present) {
         bool got = false;
