@@ -94,9 +94,12 @@ static void add_rel(const char ***rels, size_t *n, size_t *cap, const char *rel)
 
 /* One grid: a row per relation (in order of first appearance), a column per
  * cols[i]; end, when not NULL, labels a closing line after the last column
- * ("COMMIT"). */
-static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, const char *end,
-                 const char *end_tip)
+ * ("COMMIT"). carry: the columns are statements of one transaction, which
+ * holds every lock it took until COMMIT, so a cell is the strongest mode
+ * taken there or at any earlier column (the trace keeps a lock held before
+ * only on the relations the statement acts on). */
+static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, bool carry,
+                 const char *end, const char *end_tip)
 {
     const char **rels = NULL;
     size_t nrels = 0, cap = 0, maxlen = 8;
@@ -137,6 +140,8 @@ static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, const char
                    y + 15, strlen(rels[r]) > LABEL_CHARS ? lw - 10 : (int)strlen(rels[r]) * CH_W);
         h(out, rels[r]);
         buf_puts(out, "</text>");
+        int held = -1;          /* carry: the strongest mode taken so far */
+        const char *since = ""; /* and the column that took it */
         for (size_t c = 0; c < ncols; c++) {
             const Col *col = &cols[c];
             int best = -1;
@@ -151,6 +156,16 @@ static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, const char
                     taken = !l->held_before;
                 } else if (k == best && !l->held_before) {
                     taken = true;
+                }
+            }
+            if (carry) {
+                if (best > held) {
+                    held = best;
+                    since = col->head;
+                    taken = true; /* stronger than anything held: this statement took it */
+                } else {
+                    best = held;
+                    taken = false;
                 }
             }
             const RvLock *w = col->waiting && rel_lock(col->waiting) &&
@@ -168,8 +183,12 @@ static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, const char
             Buf t;
             buf_init(&t);
             buf_printf(&t, "%s: %s", rels[r], m ? m->mode : "no lock");
-            if (m)
-                buf_puts(&t, taken ? " (taken here)" : " (held from before)");
+            if (m && taken)
+                buf_puts(&t, " (taken here)");
+            else if (m && carry)
+                buf_printf(&t, " (held since %s)", since);
+            else if (m)
+                buf_puts(&t, " (held from before)");
             if (w)
                 buf_printf(&t, ", waits for %s", w->mode);
             buf_printf(&t, " at %s", col->head);
@@ -178,10 +197,11 @@ static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, const char
             h(out, t.data);
             buf_free(&t);
             buf_puts(out, "</title></rect>");
+            const LockMeaning *wm = w ? render_lock(runview_lock_rank(w->mode)) : NULL;
             if (m || w)
-                buf_printf(out, "<text class=\"abbr\" x=\"%d\" y=\"%d\">%s%s%s</text>", x + 6,
-                           y + 15, taken ? "\xe2\x97\x8f " : "", m ? m->abbr : "",
-                           w ? (m ? " w" : "wait") : "");
+                buf_printf(out, "<text class=\"abbr\" x=\"%d\" y=\"%d\">%s%s%s%s</text>", x + 6,
+                           y + 15, taken && carry ? "\xe2\x97\x8f " : "", m ? m->abbr : "",
+                           w ? (m ? " w:" : "wait ") : "", wm ? wm->abbr : "");
         }
         buf_puts(out, "</g>");
     }
@@ -273,7 +293,7 @@ static bool timeline(Buf *out, const RunView *rv, size_t from, size_t to)
                    last->lock_held_relation, last->lock_held_ms);
     else
         buf_puts(&tip, "COMMIT: every lock is released");
-    grid(out, "tx", cols, shown, "COMMIT", tip.data);
+    grid(out, "tx", cols, shown, true, "COMMIT", tip.data);
     buf_free(&tip);
     buf_puts(out, "</figure>\n");
     for (size_t c = 0; c < shown; c++)
@@ -313,7 +333,7 @@ static bool phases(Buf *out, const RunView *rv, const RvStatement *st)
                st->cls ? st->cls : "(unclassified)");
     buf_printf(out, "<figure class=\"phases\" data-version=\"%d\">", rv->versions[v]);
     caption(out, st, what.data, rv->versions[v], v == rv->nversions - 1);
-    grid(out, "phase", cols, shown, NULL, NULL);
+    grid(out, "phase", cols, shown, false, NULL, NULL);
     buf_puts(out, "</figure>\n");
     buf_free(&what);
     for (size_t c = 0; c < shown; c++)
