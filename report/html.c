@@ -130,8 +130,8 @@ static void per_version(Buf *out, const RunView *rv)
         buf_init(&line);
         render_version_summary(s, &line);
         buf_printf(out, "<li%s>", s->failed || s->aborted || s->not_run ? " class=\"bad\"" : "");
-        svg_version_bar(out, s);
         h(out, line.data);
+        svg_version_bar(out, s);
         buf_puts(out, "</li>\n");
         buf_free(&line);
     }
