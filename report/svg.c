@@ -60,7 +60,8 @@ void svg_version_bar(Buf *out, const RvVersion *s)
 
 typedef struct Col {
     char head[32];            /* "#3", "phase 2" */
-    Buf tip;                  /* the column's tooltip, plain text */
+    Buf tip;                  /* the column's tooltip (its header's), plain text */
+    char where[96];           /* what each cell's tooltip says of the column */
     const RvLock *locks;
     size_t nlocks;
     const RvLock *waiting;    /* NULL when none */
@@ -192,8 +193,8 @@ static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, bool carry
             if (w)
                 buf_printf(&t, ", waits for %s", w->mode);
             buf_printf(&t, " at %s", col->head);
-            if (col->tip.data)
-                buf_printf(&t, ": %s", col->tip.data);
+            if (col->where[0])
+                buf_printf(&t, ", %s", col->where);
             h(out, t.data);
             buf_free(&t);
             buf_puts(out, "</title></rect>");
@@ -218,8 +219,11 @@ static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, bool carry
     free(rels);
 }
 
-static void col_tip(Buf *tip, const RvStatement *st, const RvResult *r)
+static void col_tip(Col *col, const RvStatement *st, const RvResult *r)
 {
+    Buf *tip = &col->tip;
+    snprintf(col->where, sizeof(col->where), "line %d, %s", st->line,
+             st->cls ? st->cls : "(unclassified)");
     buf_init(tip);
     buf_printf(tip, "line %d, %s", st->line, st->cls ? st->cls : "(unclassified)");
     if (st->target)
@@ -276,7 +280,7 @@ static bool timeline(Buf *out, const RunView *rv, size_t from, size_t to)
         const RvStatement *st = &rv->stmts[from + c];
         const RvResult *r = &st->results[v];
         snprintf(cols[c].head, sizeof(cols[c].head), "#%d", st->index);
-        col_tip(&cols[c].tip, st, r);
+        col_tip(&cols[c], st, r);
         cols[c].locks = r->locks;
         cols[c].nlocks = r->nlocks;
         cols[c].ran = ran_ok(r);
