@@ -13,6 +13,7 @@
 
 #include "report/page.h"
 #include "report/report.h"
+#include "report/svg.h"
 
 /* Sorting of every table.sortable, filtering of #matrix. No dependencies. */
 static const char js[] =
@@ -130,6 +131,7 @@ static void per_version(Buf *out, const RunView *rv)
         render_version_summary(s, &line);
         buf_printf(out, "<li%s>", s->failed || s->aborted || s->not_run ? " class=\"bad\"" : "");
         h(out, line.data);
+        svg_version_bar(out, s);
         buf_puts(out, "</li>\n");
         buf_free(&line);
     }
@@ -296,6 +298,7 @@ void report_html(const RunView *rv, const ReportOpts *o, Buf *out)
     buf_printf(out, "<p><b>%zu statements%s, %zu version-specific.</b></p>\n", rv->nstmts,
                o->only_version_specific ? " (version-specific only)" : "", spec);
     legend(out);
+    svg_pictures(out, rv);
     buf_puts(out, "<h2>Matrix</h2>\n");
     matrix(out, rv);
     classes(out, rv);

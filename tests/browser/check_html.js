@@ -1,6 +1,6 @@
 // Drives the HTML report in headless Chromium (cdp.js) and checks the page:
 // the matrix is there, text and "version-specific only" filtering work,
-// sorting works, the SQL opens on demand, nothing from the migration executes
+// sorting works, the SQL opens on demand, a bar per version, nothing from the migration executes
 // (no dialog, one script element, no <img>); saves a screenshot.
 //
 //   node check_html.js REPORT.html SCREENSHOT.png EXPECT.json
@@ -31,6 +31,16 @@ cdp.run(async (page) => {
   ok(heads.includes(',10,11,12,13,14,15,16,17,'), `a column per version: ${heads}`);
   ok((await ev(visible)) === expect.statements, 'every row shown at first');
   ok((await ev('document.getElementById("count").textContent')).startsWith(`${expect.statements} of`), 'the count');
+
+  // the per-version bars (report/svg.c): one per version, each as wide as the
+  // run's statements, each segment its share
+  const bars = await ev(`Array.prototype.map.call(document.querySelectorAll("ul.per-version svg.bar"), b => ({
+    total: +b.dataset.total, segs: Array.prototype.map.call(b.querySelectorAll("rect.seg"), r => ({ n: +r.dataset.n, w: r.getBBox().width })) }))`);
+  ok(bars.length === 8, `a bar per version in the per-version summary: ${bars.length}`);
+  ok(bars.every((b) => b.total === expect.statements && b.segs.reduce((a, x) => a + x.n, 0) === b.total
+    && Math.abs(b.segs.reduce((a, x) => a + x.w, 0) - 240) < 0.5
+    && b.segs.every((x) => Math.abs(x.w - 240 * x.n / b.total) < 0.5)),
+    `every bar's segments add up to the ${expect.statements} statements, in proportion`);
 
   // nothing of the migration runs
   ok(page.dialogs === 0 && (await ev('window.__xss')) === 0, 'no script of the migration ran');

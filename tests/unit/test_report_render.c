@@ -21,6 +21,7 @@
 #include "report/diff.h"
 #include "report/render.h"
 #include "report/report.h"
+#include "report/svg.h"
 #include "store/store.h"
 #include "t.h"
 
@@ -872,6 +873,71 @@ static void test_command(const char *db)
     }
 }
 
+/* ---- the pictures (svg.c) --------------------------------------------------------------- */
+
+static RvLock rvlock(const char *rel, const char *mode, bool before)
+{
+    return (RvLock){.relation = xstrdup(rel), .role = xstrdup("table"),
+                    .locktype = xstrdup("relation"), .mode = xstrdup(mode), .granted = true,
+                    .held_before = before};
+}
+
+/* A migration in one transaction: CREATE TABLE t, CREATE TABLE of a hostile
+ * name (whose locks leave t out, as the trace does), INSERT into t; the
+ * timeline carries t's AccessExclusiveLock to COMMIT and escapes the name.
+ * And the bar of a version: 3 ok, 1 failed in proportion. */
+static void test_svg(void)
+{
+    static const char *const stmts[] = {"m.sql|CREATE TABLE t (id int)", "m.sql|CREATE TABLE x",
+                                        "m.sql|INSERT INTO t VALUES (1)", NULL};
+    RunView *rv = view_of(stmts, true);
+    const char *evil = "<b\"'>&";
+    RvResult *r = &rv->stmts[0].results[0];
+    r->locks = xcalloc(1, sizeof(RvLock));
+    r->locks[0] = rvlock("t", "AccessExclusiveLock", false);
+    r->nlocks = 1;
+    r = &rv->stmts[1].results[0];
+    r->locks = xcalloc(1, sizeof(RvLock));
+    r->locks[0] = rvlock(evil, "AccessExclusiveLock", false);
+    r->nlocks = 1;
+    r = &rv->stmts[2].results[0];
+    r->locks = xcalloc(2, sizeof(RvLock));
+    r->locks[0] = rvlock("t", "RowExclusiveLock", false);
+    r->locks[1] = rvlock("t", "AccessExclusiveLock", true);
+    r->nlocks = 2;
+    r->lock_held_ms = 2.5;
+    r->lock_held_relation = xstrdup("t");
+    r->lock_held_mode = xstrdup("AccessExclusiveLock");
+    Buf out;
+    buf_init(&out);
+    svg_pictures(&out, rv);
+    const char *row = out.data ? strstr(out.data, "data-rel=\"t\"") : NULL;
+    const char *row2 = row ? strstr(row, "<g class=\"row\"") : NULL;
+    CHECK(count(out.data, "<figure class=\"timeline\" data-version=\"17\">") == 1, "one timeline");
+    CHECK(row && row2, "rows for t and the hostile name: %s", out.data);
+    if (row && row2) {
+        char *t = xstrndup(row, (size_t)(row2 - row));
+        CHECK(count(t, "class=\"cell l3\" data-mode=\"AccessExclusiveLock\"") == 3 &&
+                  count(t, "data-taken=\"1\"") == 1 && count(t, "held since #1") == 2,
+              "t: AccessExclusiveLock at each statement, taken at #1: %s", t);
+        free(t);
+    }
+    CHECK(strstr(out.data, "data-rel=\"&lt;b&quot;&#39;&gt;&amp;\"") && !strstr(out.data, "<b\""),
+          "the hostile name is escaped");
+    CHECK(strstr(out.data, "COMMIT: AccessExclusiveLock on t held 2.5 ms"), "COMMIT's tooltip");
+    buf_free(&out);
+    runview_free(rv);
+
+    RvVersion v = {.major = 12, .ran = 4, .ok = 3, .failed = 1};
+    buf_init(&out);
+    svg_version_bar(&out, &v);
+    CHECK(strstr(out.data, "data-kind=\"ok\" data-n=\"3\" x=\"0.00\" y=\"0\" width=\"180.00\"") &&
+              strstr(out.data, "data-kind=\"failed\" data-n=\"1\" x=\"180.00\" y=\"0\" width=\"60.00\"") &&
+              strstr(out.data, "<title>12: 1 failed</title>") && !strstr(out.data, "aborted\""),
+          "the bar: %s", out.data);
+    buf_free(&out);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -908,6 +974,7 @@ int main(int argc, char **argv)
         test_filter(v1);
         test_diff(v1, v2, v3);
         test_diff_matching();
+        test_svg();
         test_command(db);
     }
     runview_free(v1);
