@@ -54,11 +54,12 @@ done
     die 2 "no PostgreSQL binaries under \"$CACHE/pg\" (make setup fills the cache)"
 
 # What goes into the image: a change to any of it rebuilds.
+make -s -C "$ROOT" lockmatrix >/dev/null || die 3 "could not build lockmatrix"
 versions=""
 for m in "${majors[@]}"; do
     versions+="$("$CACHE/pg/$m/native/bin/postgres" --version | awk '{print $NF}') "
 done
-want=$(cat "$LM" "$ENTRYPOINT" "${BASH_SOURCE[0]}" "$ROOT/scripts/rootfs.sh" \
+want=$(cat "$ROOT/lockmatrix" "$ENTRYPOINT" "${BASH_SOURCE[0]}" "$ROOT/scripts/rootfs.sh" \
     "$ROOT/docs/lockmatrix.1" "$ROOT"/completions/* <(echo "$versions") | sha256sum | cut -c1-16)
 inspect=$(curl -s -m 10 "${CURL_TO[@]}" "$BASE/images/$IMAGE/json")
 have=$(sed -n 's/.*"lockmatrix.build":"\([^"]*\)".*/\1/p' <<<"$inspect")
