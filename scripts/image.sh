@@ -79,18 +79,10 @@ make -s -C "$ROOT" install DESTDIR="$root" PREFIX=/usr/local >/dev/null ||
     die 3 "make install DESTDIR=$root failed"
 install -m 0755 "$ENTRYPOINT" "$root/usr/local/bin/lockmatrix-entrypoint"
 
-# the PostgreSQL builds: bin, lib (no static libraries or pkg-config files),
-# share; identical files (the ICU data of several majors) hard-linked
+# the PostgreSQL builds; templates are made at the first run, by whichever
+# user runs lockmatrix
 pg=$root/var/cache/lockmatrix/pg
-mkdir -p "$pg"
-for m in "${majors[@]}"; do
-    mkdir -p "$pg/$m"
-    tar -C "$CACHE/pg/$m" --exclude='*.a' --exclude=pkgconfig --exclude=include \
-        -cf - native/bin native/lib native/share | tar -C "$pg/$m" -xf -
-done
-hardlink -q "$pg" >/dev/null 2>&1 || true
-chmod -R a+rX "$root/var/cache/lockmatrix"
-# templates are made at the first run, by whichever user runs lockmatrix
+rootfs_pg "$CACHE" "$root/var/cache/lockmatrix" "${majors[@]}"
 chmod 1777 "$root/var/cache/lockmatrix"
 
 # the shell, the entrypoint's tools, and every host library they,

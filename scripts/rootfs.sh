@@ -20,6 +20,35 @@ host_libs() {
         $1 ~ /^\// && $1 !~ /:$/ { print $1 }' | sort -u
 }
 
+# host_packages FILE...: the Debian packages that hold these files, one per
+# line (with merged /usr, dpkg may know a library as /lib/... or /usr/lib/...).
+host_packages() {
+    local f alt
+    for f in "$@"; do
+        case $f in
+        /usr/*) alt=${f#/usr} ;;
+        *) alt=/usr$f ;;
+        esac
+        dpkg -S "$f" 2>/dev/null || dpkg -S "$alt" 2>/dev/null ||
+            dpkg -S "$(readlink -f "$f")" 2>/dev/null || echo "rootfs: no package holds $f" >&2
+    done | cut -d: -f1 | sort -u
+}
+
+# rootfs_pg CACHE DEST MAJOR...: the PostgreSQL builds of CACHE/pg/<major>/native
+# copied to DEST/pg/<major>/native, with bin, lib and share only, no headers,
+# static libraries or pkg-config files; identical files (the ICU data of
+# several majors) hard-linked once.
+rootfs_pg() {
+    local cache=$1 dest=$2 m; shift 2
+    for m in "$@"; do
+        mkdir -p "$dest/pg/$m"
+        tar -C "$cache/pg/$m" --exclude='*.a' --exclude=pkgconfig --exclude=include \
+            -cf - native/bin native/lib native/share | tar -C "$dest/pg/$m" -xf -
+    done
+    if command -v hardlink >/dev/null 2>&1; then hardlink -q "$dest/pg" >/dev/null 2>&1 || true; fi
+    chmod -R a+rX "$dest"
+}
+
 # rootfs_init ROOT: a merged-/usr layout like Debian's (/bin, /lib, /lib64
 # point into /usr), /etc with name service files, /tmp, mount points.
 rootfs_init() {

@@ -6,6 +6,32 @@
 # or with --user.
 source "$(dirname "$0")/lib.sh"
 source "$ROOT/docker/testlib.sh"
+
+# The Dockerfile (built by users; no registry here): its instructions, with
+# continuation lines joined, are known ones; the JSON forms parse; the
+# files it copies exist; both stages are Debian bookworm; the runtime stage
+# has the entrypoint, working directory and cache of the local image.
+awk '/^[[:space:]]*#/ {next} { if (sub(/\\$/, "")) { buf = buf $0; next } print buf $0; buf = "" }' \
+    "$ROOT/Dockerfile" | grep -v '^[[:space:]]*$' >"$WORK/instructions"
+bad=$(grep -Ev '^(FROM|ARG|ENV|WORKDIR|COPY|RUN|SHELL|ENTRYPOINT|CMD|USER|LABEL|EXPOSE) ' "$WORK/instructions")
+check_eq "Dockerfile: only known instructions" "$bad" ""
+check_eq "Dockerfile: two stages from debian:bookworm-slim" \
+    "$(grep '^FROM ' "$WORK/instructions" | awk '{print $2}' | tr '\n' ' ')" "debian:bookworm-slim debian:bookworm-slim "
+json_ok=1
+while read -r _ j; do jq -e 'type == "array"' <<<"$j" >/dev/null 2>&1 || json_ok=0; done \
+    < <(grep -E '^(ENTRYPOINT|CMD|SHELL) ' "$WORK/instructions")
+check_eq "Dockerfile: ENTRYPOINT, CMD and SHELL are JSON arrays" "$json_ok" 1
+missing=""
+while read -r _ src _; do
+    [ "$src" = . ] || [ -e "$ROOT/$src" ] || missing+="$src "
+done < <(grep '^COPY ' "$WORK/instructions" | grep -v -- '--from=')
+check_eq "Dockerfile: the files it copies exist" "$missing" ""
+final=$(awk '/^FROM / {n++} n == 2' "$WORK/instructions")
+check_eq "Dockerfile: entrypoint" "$(sed -n 's/^ENTRYPOINT //p' <<<"$final")" '["/usr/local/bin/lockmatrix-entrypoint"]'
+check_eq "Dockerfile: working directory" "$(sed -n 's/^WORKDIR //p' <<<"$final")" /work
+check "Dockerfile: the cache" grep -qx 'ENV LOCKMATRIX_CACHE=/var/cache/lockmatrix' <<<"$final"
+check "Dockerfile: the PostgreSQL builds of make setup" grep -q '^RUN scripts/setup.sh$' "$WORK/instructions"
+
 if [ "$(dapi GET /_ping 2>/dev/null)" != OK ]; then
     out=$("$ROOT/scripts/docker-setup.sh" 2>&1) ||
         docker_skip "no Docker engine can be started here: $(echo "$out" | tail -n 3 | tr '\n' ' ')"
