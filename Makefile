@@ -29,7 +29,7 @@ OBJS    := $(SRCS:%.c=$(BUILD)/%.o)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all setup setup-docker demo test unit asan bench clean format fuzz fuzz-targets docker-images \
+.PHONY: all setup setup-docker demo test unit asan bench clean format fuzz fuzz-targets docker-images image \
         install uninstall
 all: lockmatrix
 
@@ -79,6 +79,11 @@ setup:
 # registry needed), for the docker backend.
 docker-images: lockmatrix
 	@scripts/docker-images.sh
+
+# The lockmatrix image (the Dockerfile's layout) built from local parts
+# through the Engine API: lockmatrix:local (LOCKMATRIX_IMAGE overrides).
+image: lockmatrix
+	@scripts/image.sh
 
 demo: setup lockmatrix
 	@scripts/demo.sh

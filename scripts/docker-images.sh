@@ -26,6 +26,9 @@ TMPL=${LOCKMATRIX_IMAGE_TMPL:-'postgres:{major}-alpine'}
 ENTRYPOINT=$ROOT/docker/entrypoint.sh
 HOST=${DOCKER_HOST:-unix:///var/run/docker.sock}
 
+# shellcheck source=scripts/rootfs.sh
+source "$ROOT/scripts/rootfs.sh"
+
 # temporary directories, removed however the script ends
 SCRATCH=()
 trap 'rm -rf "${SCRATCH[@]}"' EXIT
@@ -44,7 +47,7 @@ esac
 
 # The revision of what goes into an image: a change to the entrypoint or to
 # this script rebuilds the images.
-REV=$(cat "$ENTRYPOINT" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-12)
+REV=$(cat "$ENTRYPOINT" "${BASH_SOURCE[0]}" "$ROOT/scripts/rootfs.sh" | sha256sum | cut -c1-12)
 
 majors=("$@")
 if [ ${#majors[@]} -eq 0 ]; then
@@ -55,22 +58,6 @@ if [ ${#majors[@]} -eq 0 ]; then
     [ ${#majors[@]} -gt 0 ] ||
         die 2 "no PostgreSQL binaries under \"$CACHE/pg\" (make setup fills the cache; LOCKMATRIX_CACHE points elsewhere)"
 fi
-
-# Copies host file $1 (following symlinks) to the same path under $2.
-copy_host() {
-    local f=$1 root=$2
-    mkdir -p "$root$(dirname "$f")"
-    cp -L --preserve=mode "$f" "$root$f"
-}
-
-# Shared libraries that ELF files $2... need and that live outside $1 (the
-# PostgreSQL tree): printed one per line, resolved by this machine's ldd.
-host_libs() {
-    local tree=$1; shift
-    ldd "$@" 2>/dev/null | awk -v tree="$tree" '
-        $2 == "=>" && $3 ~ /^\// && index($3, tree) != 1 { print $3 }
-        $1 ~ /^\// && $1 !~ /:$/ { print $1 }' | sort -u
-}
 
 build_one() {
     local major=$1
@@ -95,11 +82,7 @@ build_one() {
     root=$(mktemp -d /tmp/lockmatrix-rootfs.XXXXXX)
     SCRATCH+=("$root")
 
-    # a merged-/usr layout like Debian's: /bin, /lib, /lib64 point into /usr
-    mkdir -p "$root/usr/bin" "$root/usr/lib" "$root/usr/lib64"
-    ln -s usr/bin "$root/bin"
-    ln -s usr/lib "$root/lib"
-    ln -s usr/lib64 "$root/lib64"
+    rootfs_init "$root"
 
     # PostgreSQL itself (no static libraries, headers or pkg-config files)
     mkdir -p "$root/usr/local/pgsql/lib"
@@ -107,25 +90,16 @@ build_one() {
     tar -C "$native/lib" --exclude='*.a' --exclude=pkgconfig -cf - . | tar -C "$root/usr/local/pgsql/lib" -xf -
 
     # the shell, a few tools, and every host library they and PostgreSQL need
-    local tools=(dash sleep cat rm mkdir ls id env cp chmod)
-    local elves=() t lib
-    for t in "${tools[@]}"; do
-        elves+=("$(readlink -f "$(command -v "$t")")")
-        cp -L "$(command -v "$t")" "$root/usr/bin/$t"
-    done
-    ln -s dash "$root/usr/bin/sh"
+    local elves=()
+    mapfile -t elves < <(rootfs_tools "$root" dash sleep cat rm mkdir ls id env cp chmod)
     elves+=("$native"/bin/*)
     mapfile -t -O ${#elves[@]} elves < <(find "$native/lib" -name '*.so*' -type f)
-    for lib in $(host_libs "$native" "${elves[@]}"); do copy_host "$lib" "$root"; done
+    rootfs_libs "$root" "$native" "${elves[@]}"
 
     # users, directories, entrypoint
-    mkdir -p "$root/etc" "$root/tmp" "$root/var/lib/postgresql/data" "$root/var/run/postgresql" \
-        "$root/dev" "$root/proc" "$root/sys"
-    chmod 1777 "$root/tmp"
+    mkdir -p "$root/var/lib/postgresql/data" "$root/var/run/postgresql"
     printf 'root:x:0:0:root:/root:/bin/sh\npostgres:x:70:70:PostgreSQL:/var/lib/postgresql:/bin/sh\n' >"$root/etc/passwd"
     printf 'root:x:0:\npostgres:x:70:\n' >"$root/etc/group"
-    printf 'passwd: files\ngroup: files\nhosts: files\n' >"$root/etc/nsswitch.conf"
-    printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
     chown -R 70:70 "$root/var/lib/postgresql" "$root/var/run/postgresql"
     # PGDATA is data/pgdata: data itself is root-owned 1777 so that the
     # server user can create pgdata in it, and in a tmpfs mounted on it
@@ -162,19 +136,17 @@ build_one() {
     fi
     chmod -R a+rX "$root/usr"
 
-    local changes=(
-        -c 'ENTRYPOINT ["/docker-entrypoint.sh"]'
-        -c 'CMD ["postgres"]'
-        -c 'USER postgres'
-        -c 'ENV PATH=/usr/local/pgsql/bin:/usr/local/bin:/usr/bin:/bin'
-        -c 'ENV PGDATA=/var/lib/postgresql/data/pgdata'
-        -c "ENV PG_MAJOR=$major"
-        -c "ENV PG_VERSION=$version"
-        -c 'EXPOSE 5432'
-        -c "LABEL lockmatrix.build=$want"
-    )
     say "$image: building from PostgreSQL $version ($(du -sh "$root" | cut -f1) root filesystem)"
-    tar -C "$root" --numeric-owner -cf - . | "$LM" docker-import "${changes[@]}" "$repo:$tag" >/dev/null ||
+    rootfs_import "$root" "$repo:$tag" \
+        'ENTRYPOINT ["/docker-entrypoint.sh"]' \
+        'CMD ["postgres"]' \
+        'USER postgres' \
+        'ENV PATH=/usr/local/pgsql/bin:/usr/local/bin:/usr/bin:/bin' \
+        'ENV PGDATA=/var/lib/postgresql/data/pgdata' \
+        "ENV PG_MAJOR=$major" \
+        "ENV PG_VERSION=$version" \
+        'EXPOSE 5432' \
+        "LABEL lockmatrix.build=$want" ||
         die 3 "$image: import failed"
     # the image it replaces, now untagged (kept when a container still uses it)
     if [ -n "$old_id" ]; then
