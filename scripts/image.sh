@@ -36,14 +36,7 @@ trap 'rm -rf "${SCRATCH[@]}"' EXIT
 say() { echo "image: $*" >&2; }
 die() { local c=$1; shift; say "$*"; exit "$c"; }
 
-[ -x "$LM" ] || die 3 "\"$LM\" is not built (run make first)"
-case "$HOST" in
-unix://*) CURL_TO=(--unix-socket "${HOST#unix://}"); BASE=http://localhost ;;
-tcp://*) CURL_TO=(); BASE=http://${HOST#tcp://} ;;
-*) die 3 "unsupported DOCKER_HOST \"$HOST\"" ;;
-esac
-[ "$(curl -s -m 5 "${CURL_TO[@]}" "$BASE/_ping" 2>/dev/null)" = OK ] ||
-    die 3 "cannot reach the Docker engine at \"$HOST\" (scripts/docker-setup.sh starts one)"
+engine_connect
 
 majors=()
 for d in "$CACHE"/pg/*/native/bin/postgres; do

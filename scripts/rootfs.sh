@@ -3,6 +3,20 @@
 # this Debian machine's own files, with the shared libraries that ELF files
 # need found by ldd, and its import through the Engine API.
 
+# engine_connect: checks that $LM is built and that the Engine API at $HOST
+# answers; sets CURL_TO (curl's options to reach it) and BASE (its URL).
+# Uses the caller's die.
+engine_connect() {
+    [ -x "$LM" ] || die 3 "\"$LM\" is not built (run make first)"
+    case "$HOST" in
+    unix://*) CURL_TO=(--unix-socket "${HOST#unix://}"); BASE=http://localhost ;;
+    tcp://*) CURL_TO=(); BASE=http://${HOST#tcp://} ;;
+    *) die 3 "unsupported DOCKER_HOST \"$HOST\"" ;;
+    esac
+    [ "$(curl -s -m 5 "${CURL_TO[@]}" "$BASE/_ping" 2>/dev/null)" = OK ] ||
+        die 3 "cannot reach the Docker engine at \"$HOST\" (scripts/docker-setup.sh starts one)"
+}
+
 # Copies host file $1 (following symlinks) to the same path under $2.
 copy_host() {
     local f=$1 root=$2

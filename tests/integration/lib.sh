@@ -34,6 +34,15 @@ finish() {
     for f in $(sanitizer_reports); do notok "sanitizer report in $(basename "$f")"; sed 's/^/# /' "$f" | head -30; done
     exit $(( T_FAILS > 0 ? 1 : 0 ))
 }
+# Headless Chromium and node for the browser checks (scripts/setup-browser.sh
+# sets them up): the test fails and ends when they cannot be had.
+require_browser() {
+    if ! "$ROOT"/scripts/setup-browser.sh >"$WORK/setup.log" 2>&1; then
+        notok "chromium is not available: $(tail -1 "$WORK/setup.log")"
+        finish
+    fi
+    check "node is installed" command -v node
+}
 # Builds tests/bench/mkrun.c (a synthetic run written through the store API)
 # into $1, against the objects of the release build.
 build_mkrun() {

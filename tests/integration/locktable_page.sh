@@ -96,11 +96,7 @@ cat >"$WORK/expect.json" <<JSON
 JSON
 
 # ---- in the browser --------------------------------------------------------------
-if ! scripts/setup-browser.sh >"$WORK/setup.log" 2>&1; then
-    notok "chromium is not available: $(tail -1 "$WORK/setup.log")"
-    finish
-fi
-check "node is installed" command -v node
+require_browser
 mkdir -p build/test-artefacts
 node tests/browser/check_locktable.js "$page" build/test-artefacts/locktable-page.png \
     "$WORK/expect.json" >"$WORK/browser.log" 2>&1

@@ -11,11 +11,7 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-if ! scripts/setup-browser.sh >"$WORK/setup.log" 2>&1; then
-    notok "chromium is not available: $(tail -1 "$WORK/setup.log")"
-    finish
-fi
-check "node is installed" command -v node
+require_browser
 
 m=$WORK/migrations
 mkdir -p "$m"
