@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The shared corpora laid out one transaction per file (golang-migrate:
+# harbor with its PREAMBLE.sql, openmeter), traced on every version in their
+# native layout: each statement judged by what it requested itself (the
+# replay), not by what its transaction held. The verdict counts per version
+# are asserted exactly, and `locktable --check` on each run proposes no
+# change. A count that moves is a change of the product's truth on real
+# migrations: explain it, then update the expectation.
+# The corpora are other projects' files: read from $LM_SHARED_DIR/corpora or
+# ../shared/corpora next to the repository, never copied.
+source "$(dirname "$0")/lib.sh"
+
+SHARED=${LM_SHARED_DIR:-$ROOT/../shared}
+CORP=$SHARED/corpora
+if [ ! -d "$CORP/harbor/migrations" ] || [ ! -d "$CORP/openmeter/migrations" ]; then
+    notok "no shared tx-per-file corpora in $CORP (set LM_SHARED_DIR)"
+    finish
+fi
+
+# "major verdict=count ..." per version, verdicts in name order
+verdicts() { # db
+    "$LM" report -d "$1" --format json | jq -r '
+        [.statements[] | .results | to_entries[] | {v: .key, d: .value.verdict}]
+        | group_by(.v) | .[] | "\(.[0].v) " + ([group_by(.d)[] | "\(.[0].d)=\(length)"] | join(" "))'
+}
+
+corpus() { # name, expected verdicts (one line per version, ';'-joined), run arguments...
+    local name=$1 want=$2
+    shift 2
+    local db="$WORK/$name.db"
+    "$LM" run -q -j 2 -d "$db" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+    check_eq "$name: run exits 0" "$?" 0
+    check_eq "$name: verdicts per version" "$(verdicts "$db" | tr '\n' ';')" "$want"
+    "$LM" locktable --check -d "$db" >"$WORK/$name.check" 2>&1
+    check_eq "$name: locktable --check proposes no change" "$?" 0
+    check "$name: --check says it agrees" grep -q "agrees with run" "$WORK/$name.check"
+}
+
+corpus harbor "10 confirmed=405 error=2;11 confirmed=405 error=2;12 confirmed=407;13 confirmed=407;14 confirmed=407;15 confirmed=407;16 confirmed=407;17 confirmed=407;" \
+    --preamble "$CORP/harbor/PREAMBLE.sql" "$CORP/harbor/migrations"
+corpus openmeter "10 confirmed=1427 error=1;11 confirmed=1428;12 confirmed=1428;13 confirmed=1428;14 confirmed=1428;15 confirmed=1428;16 confirmed=1428;17 confirmed=1428;" \
+    "$CORP/openmeter/migrations"
+# the errors are the corpus's own: functions and syntax older servers lack
+check_eq "harbor: the 2 errors on 10 are jsonb_path_exists (12+)" \
+    "$("$LM" report -d "$WORK/harbor.db" --format json | jq -r '[.statements[] | select(.results["10"].verdict == "error") | .results["10"].error.message | test("jsonb_path_exists")] | length == 2 and all')" true
+finish
