@@ -3002,21 +3002,6 @@ int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err)
     return run_observed(t, st, out, err);
 }
 
-int tracer_exec(Tracer *t, const Statement *st, bool *ok, Err *err)
-{
-    *ok = false;
-    if (!pgconn_ok(t->traced))
-        return err_set(err, 3, "connection to the server lost");
-    PgReply r;
-    PgStatus s = pgconn_exec(t->traced, st->sql, t->timeout_ms, &r);
-    int rc = s == PG_LOST ? lost(t, "traced", &r, err) : 0;
-    pgreply_clear(&r);
-    *ok = s == PG_OK;
-    t->cache_valid = false; /* it may have changed any relation */
-    sync_tx(t);
-    return rc;
-}
-
 int tracer_tx_begin(Tracer *t, Err *err)
 {
     if (t->utx != UTX_NONE)

@@ -146,11 +146,6 @@ void tracer_free(Tracer *t);
  * err only when tracing cannot go on (connection lost, server gone). */
 int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err);
 
-/* Runs st outside any transaction of the tracer's, untraced (nothing is
- * measured; the next traced statement reads the catalog afresh). *ok: the
- * server ran it. -1 with err only when the connection is lost. */
-int tracer_exec(Tracer *t, const Statement *st, bool *ok, Err *err);
-
 /* A migration its tool runs in one transaction (Migration.wrap_tx): BEGIN
  * before its first statement; its statements are then traced as statements of
  * a migration's own transaction (TraceLock.held_before). -1 with err only when

@@ -347,31 +347,27 @@ static char *replay_sql(const Statement *st)
     return xstrdup(sql);
 }
 
-/* Runs st in the sibling: traced into *out when its requests are wanted,
- * else only run (what it changes, the statements after it meet). false when
+/* Runs st in the sibling; into *out when wanted (else dropped). false when
  * the replay stopped (the connection went, or its outcome differs from the
- * traced run's, ok_there). */
+ * traced run's, ok_there). Every statement is traced there, also those whose
+ * requests are not wanted: running them untraced leaves the tracer's catalog
+ * snapshot stale, and reading it afresh for the next statement cost more
+ * than it saved (scripts/bench_replay.sh). */
 static bool replay_one(Replay *rp, const Statement *st, bool ok_there, Trace *out)
 {
+    Trace r;
     Err err = {0};
     Statement alone = *st;
     alone.sql = replay_sql(st);
-    Trace r;
-    bool ok = false;
-    int rc;
-    if (out) {
-        rc = tracer_run(rp->tr, &alone, &r, &err);
-        ok = rc == 0 && r.status == TRACE_OK;
-        if (rc != 0 || ok != ok_there) trace_free(&r);
-    } else {
-        rc = tracer_exec(rp->tr, &alone, &ok, &err);
-    }
+    int rc = tracer_run(rp->tr, &alone, &r, &err);
     free(alone.sql);
-    if (rc != 0 || ok != ok_there) {
+    if (rc != 0 || (r.status == TRACE_OK) != ok_there) {
+        trace_free(&r);
         replay_stop(rp);
         return false;
     }
     if (out) *out = r;
+    else trace_free(&r);
     return true;
 }
 
@@ -421,13 +417,9 @@ static void replay_migration(Replay *rp, const Migration *mig, Trace *traces)
             temps = xrealloc(temps, (ntemps + 1) * sizeof(char *));
             temps[ntemps++] = st->info.target;
         }
-        /* measured there only when the transaction hid its requests here */
-        bool want = traces[s].req == LT_REQ_UNMEASURED;
-        if (!replay_one(rp, st, true, want ? &r : NULL)) break;
-        if (want) {
-            take_requests(&traces[s], &r);
-            trace_free(&r);
-        }
+        if (!replay_one(rp, st, true, &r)) break;
+        if (traces[s].req == LT_REQ_UNMEASURED) take_requests(&traces[s], &r);
+        trace_free(&r);
     }
     /* the traced run dropped them at its COMMIT */
     for (size_t k = 0; k < ntemps && rp->tr; k++) {
