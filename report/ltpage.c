@@ -383,27 +383,37 @@ static void html_evidence(Buf *out, const LtPageOpts *o, const EvItem *items, si
     buf_puts(out, "</td>");
 }
 
+/* The sentence both pages open with: the versions, the lock table, the
+ * evidence and the servers; esc escapes text for the page, code_open/close
+ * mark the table's path as code, sep separates the parts. */
+static void page_intro(Buf *out, const LockTable *t, const LtPageOpts *o, size_t nclasses,
+                       void (*esc)(Buf *, const char *), const char *code_open,
+                       const char *code_close, const char *sep)
+{
+    Buf vs;
+    buf_init(&vs);
+    versions_ranges(o->versions, o->nversions, &vs);
+    buf_printf(out, "What each statement class locks on PostgreSQL %s, from the lock table %s",
+               vs.data, code_open);
+    esc(out, t->source);
+    buf_printf(out, "%s (%zu classes, %zu rows)%sevidence: ", code_close, nclasses, t->nrows, sep);
+    esc(out, o->source ? o->source : "none");
+    if (o->servers) {
+        buf_printf(out, "%sservers ", sep);
+        esc(out, o->servers);
+    }
+    buf_free(&vs);
+}
+
 void ltpage_html(const LockTable *t, const LtPageOpts *o, Buf *out)
 {
     size_t n;
     PageClass *cs = page_classes(t, o, &n);
     LtEvidence *ev = sorted_evidence(o);
-    Buf vs;
-    buf_init(&vs);
-    versions_ranges(o->versions, o->nversions, &vs);
 
     html_page_begin(out, "PostgreSQL lock table", page_css);
-    buf_printf(out,
-               "<p class=\"meta\">What each statement class locks on PostgreSQL %s, from "
-               "the lock table <code>",
-               vs.data);
-    h(out, t->source);
-    buf_printf(out, "</code> (%zu classes, %zu rows) &middot; evidence: ", n, t->nrows);
-    h(out, o->source ? o->source : "none");
-    if (o->servers) {
-        buf_puts(out, " &middot; servers ");
-        h(out, o->servers);
-    }
+    buf_puts(out, "<p class=\"meta\">");
+    page_intro(out, t, o, n, h, "<code>", "</code>", " &middot; ");
     buf_puts(out, "</p>\n");
     html_legend(out);
     html_controls(out, o);
@@ -453,7 +463,6 @@ void ltpage_html(const LockTable *t, const LtPageOpts *o, Buf *out)
     }
     buf_puts(out, "</tbody></table>\n");
     html_page_end(out, page_js);
-    buf_free(&vs);
     free(ev);
     page_classes_free(cs, n);
 }
@@ -465,21 +474,9 @@ void ltpage_markdown(const LockTable *t, const LtPageOpts *o, Buf *out)
     size_t n;
     PageClass *cs = page_classes(t, o, &n);
     LtEvidence *ev = sorted_evidence(o);
-    Buf vs;
-    buf_init(&vs);
-    versions_ranges(o->versions, o->nversions, &vs);
 
-    buf_printf(out,
-               "# PostgreSQL lock table\n\nWhat each statement class locks on PostgreSQL "
-               "%s, from the lock table `",
-               vs.data);
-    render_md(out, t->source);
-    buf_printf(out, "` (%zu classes, %zu rows); evidence: ", n, t->nrows);
-    render_md(out, o->source ? o->source : "none");
-    if (o->servers) {
-        buf_puts(out, "; servers ");
-        render_md(out, o->servers);
-    }
+    buf_puts(out, "# PostgreSQL lock table\n\n");
+    page_intro(out, t, o, n, render_md, "`", "`", "; ");
     buf_puts(out, ".\n\nEach cell: the mode on the statement's target (legend below), R: "
                   "rewrites the table, S: scans it sequentially, ?: depends on the statement's "
                   "details, then locks on other relations; -: no lock on an existing target, "
@@ -555,7 +552,6 @@ void ltpage_markdown(const LockTable *t, const LtPageOpts *o, Buf *out)
         buf_puts(out, " |\n");
         ev_items_free(items, nit);
     }
-    buf_free(&vs);
     free(ev);
     page_classes_free(cs, n);
 }

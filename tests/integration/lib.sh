@@ -43,6 +43,20 @@ require_browser() {
     fi
     check "node is installed" command -v node
 }
+# browser_check SCRIPT PAGE PNG EXPECT: runs tests/browser/SCRIPT on PAGE in
+# headless Chromium (a screenshot into build/test-artefacts/PNG), counts its
+# "not ok" lines as failures, and checks it ran to its end: it exits non-zero
+# exactly when it printed a failure.
+browser_check() {
+    local rc nfail
+    mkdir -p "$ROOT"/build/test-artefacts
+    node "$ROOT/tests/browser/$1" "$2" "$ROOT/build/test-artefacts/$3" "$4" >"$WORK/browser.log" 2>&1
+    rc=$?
+    cat "$WORK/browser.log"
+    nfail=$(grep -c '^not ok' "$WORK/browser.log")
+    T_FAILS=$((T_FAILS + nfail))
+    check_eq "the browser check ran to its end" "$rc" "$([ "$nfail" -gt 0 ] && echo 1 || echo 0)"
+}
 # Builds tests/bench/mkrun.c (a synthetic run written through the store API)
 # into $1, against the objects of the release build.
 build_mkrun() {

@@ -97,11 +97,5 @@ JSON
 
 # ---- in the browser --------------------------------------------------------------
 require_browser
-mkdir -p build/test-artefacts
-node tests/browser/check_locktable.js "$page" build/test-artefacts/locktable-page.png \
-    "$WORK/expect.json" >"$WORK/browser.log" 2>&1
-rc=$?
-cat "$WORK/browser.log"
-T_FAILS=$((T_FAILS + $(grep -c '^not ok' "$WORK/browser.log")))
-check_eq "the browser check ran to its end" "$rc" "$([ "$T_FAILS" -gt 0 ] && echo 1 || echo 0)"
+browser_check check_locktable.js "$page" locktable-page.png "$WORK/expect.json"
 finish

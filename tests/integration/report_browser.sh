@@ -19,11 +19,5 @@ check_eq "report --format html" "$?" 0
 check "the page is one file with no external asset" \
     bash -c "! grep -Eq '(src|href)=\"|https?://' '$WORK/report.html'"
 
-mkdir -p build/test-artefacts
-node tests/browser/check_html.js "$WORK/report.html" build/test-artefacts/report-html.png \
-    "$WORK/expect.json" >"$WORK/browser.log" 2>&1
-rc=$?
-cat "$WORK/browser.log"
-T_FAILS=$((T_FAILS + $(grep -c '^not ok' "$WORK/browser.log")))
-check_eq "the browser check ran to its end" "$rc" "$([ "$T_FAILS" -gt 0 ] && echo 1 || echo 0)"
+browser_check check_html.js "$WORK/report.html" report-html.png "$WORK/expect.json"
 finish
