@@ -110,7 +110,10 @@ static int load_observations(Store *store, long long run_id, RunView **rv, LtCel
         } else {
             StmtInfo info;
             classify_statement(st->sql, &info);
-            if (info.nsubclasses > 1) why = LT_USE_SEVERAL;
+            if (info.parsed == STMT_PARSED_KEYWORDS)
+                why = LT_USE_KEYWORDS;
+            else if (info.nsubclasses > 1)
+                why = LT_USE_SEVERAL;
             classify_free(&info);
         }
         for (size_t v = 0; v < (*rv)->nversions; v++) {
