@@ -109,7 +109,7 @@ verdicts18=$(q "SELECT group_concat(p.verdict, ',') FROM (SELECT p.verdict FROM 
     'ALTER TABLE ALTER COLUMN SET STATISTICS') ORDER BY s.class) p")
 check_eq "on 18, the classes with a row are judged, none unpredicted" "$verdicts18" "confirmed,confirmed,confirmed"
 
-# --- text, markdown, SARIF ---------------------------------------------------------
+# --- text, markdown, HTML, SARIF ---------------------------------------------------------
 "$LM" report -d "$db" --format text >"$WORK/report.txt"
 check "text: the ADD COLUMN row shows AX confirmed on 18" \
     grep -qE '^ +3 +3  ALTER TABLE ADD COLUMN +E42601x +AX=' "$WORK/report.txt"
@@ -117,6 +117,9 @@ check_eq "text: a note under each statement classified from its keywords" \
     "$(grep -c 'class from its keywords only' "$WORK/report.txt")" 5
 "$LM" report -d "$db" --format markdown >"$WORK/report.md"
 check_eq "markdown: the note in the notes column" "$(grep -c 'class from its keywords only' "$WORK/report.md")" 5
+"$LM" report -d "$db" --format html -o "$WORK/report.html"
+check_eq "html: a (from keywords) tag after each such class" \
+    "$(grep -o '</span> <small class="kw" title="class from its keywords only[^"]*">(from keywords)</small>' "$WORK/report.html" | wc -l)" 5
 "$LM" report -d "$db" --format sarif >"$WORK/report.sarif" 2>/dev/null
 parsed_props=$(js "$WORK/report.sarif" "SELECT count(*) FROM f, json_each(f.j, '\$.runs[0].results') r WHERE json_extract(r.value, '\$.properties.parsed') = 'keywords'")
 check "sarif: results of such statements carry parsed keywords ($parsed_props)" test "$parsed_props" -gt 0
