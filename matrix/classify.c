@@ -1616,6 +1616,14 @@ static char *kw_ident_at(const Kw *k, size_t i)
         buf_free(&b);
         return NULL;
     }
+    /* the server keeps NAMEDATALEN - 1 bytes of a name, whole characters */
+    if (b.len > 63) {
+        size_t n63 = 63;
+        while (n63 > 0 && ((unsigned char)b.data[n63] & 0xC0) == 0x80)
+            n63--;
+        b.len = n63;
+        b.data[n63] = '\0';
+    }
     return buf_steal(&b);
 }
 

@@ -609,6 +609,10 @@ static const char *const kw_agree[] = {
     "CREATE TEMPORARY TABLE t (a int) ON COMMIT DROP",
     "CREATE TABLE c PARTITION OF p FOR VALUES IN (1)",
     "CREATE TABLE t AS SELECT 1",
+    /* names longer than 63 bytes are cut to 63, whole characters */
+    "ALTER TABLE a_rather_long_table_name_that_goes_on_and_on_past_sixty_three_bytes_x ADD "
+    "COLUMN a int",
+    "ALTER TABLE \"ééééééééééééééééééééééééééééééééééé\" ADD COLUMN a int",
 };
 
 static void keyword_cases(void)
