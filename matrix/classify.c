@@ -1774,8 +1774,8 @@ static const char *kw_at_subcommand(Kw *k, StmtInfo *info)
         }
     }
     if (kw_accept(k, "ADD")) {
-        static const char *const starts[] = {"CONSTRAINT", "CHECK", "UNIQUE", "PRIMARY KEY",
-                                             "FOREIGN KEY", "EXCLUDE"};
+        static const char *const starts[] = {"CONSTRAINT",  "CHECK",   "UNIQUE",  "PRIMARY KEY",
+                                             "FOREIGN KEY", "EXCLUDE", "NOT NULL"};
         size_t next;
         for (size_t i = 0; i < ARRAY_LEN(starts); i++)
             if (kw_match(k, k->i, starts[i], &next)) return kw_constraint(k, info);
@@ -1785,8 +1785,8 @@ static const char *kw_at_subcommand(Kw *k, StmtInfo *info)
         if (!col) return NULL;
         free(col);
         if (k->i + 1 >= k->end) return NULL; /* a column has a type */
-        kw_refs(k, info);
-        return "ADD COLUMN";
+        /* the one detail read: a foreign key locks the table at its other end */
+        return kw_refs(k, info) ? "ADD COLUMN REFERENCES" : "ADD COLUMN";
     }
     if (kw_accept(k, "ALTER")) {
         kw_accept(k, "COLUMN");
@@ -1796,6 +1796,7 @@ static const char *kw_at_subcommand(Kw *k, StmtInfo *info)
         k->i++;
         for (size_t i = 0; i < ARRAY_LEN(kw_column_phrases); i++) {
             if (kw_accept(k, kw_column_phrases[i].words)) {
+                if (kw_accept(k, "IF EXISTS")) info->may_skip = true; /* DROP IDENTITY */
                 if (i < 2 && kw_has(k, "USING")) return "ALTER COLUMN TYPE USING";
                 return kw_column_phrases[i].body;
             }
@@ -1916,14 +1917,25 @@ static char *kw_create_table(Kw *k, StmtInfo *info, bool temp, bool unlogged)
     bool partition = kw_accept(k, "PARTITION OF");
     if (partition) kw_ref(k, info);
     bool fk = kw_refs(k, info);
+    /* LIKE sources in the column list, INHERITS parents after it */
     size_t save = k->i, next;
+    int depth = 0;
     for (size_t i = save; i < k->end; i++) {
-        if (!kw_match(k, i, "INHERITS (", &next)) continue;
-        k->i = next;
-        do {
+        char c = kw_len(k, i) == 1 ? kw_text(k, i)[0] : '\0';
+        bool item = (c == '(' && depth == 0) || (c == ',' && depth == 1);
+        if (item && kw_match(k, i + 1, "LIKE", &next)) {
+            k->i = next;
             kw_ref(k, info);
-        } while (kw_accept(k, ","));
-        break;
+        }
+        if (c == '(') depth++;
+        if (c == ')' && depth > 0) depth--;
+        if (depth == 0 && kw_match(k, i, "INHERITS (", &next)) {
+            k->i = next;
+            do {
+                kw_ref(k, info);
+            } while (kw_accept(k, ","));
+            break;
+        }
     }
     k->i = save;
     if (partition) return xstrdup("CREATE TABLE PARTITION OF");

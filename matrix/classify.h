@@ -66,7 +66,7 @@ void classify_free(StmtInfo *info);
  * [CONCURRENTLY] ... ON [ONLY] name and CREATE [TEMP|UNLOGGED] TABLE name;
  * names quoted or not, schema-qualified or not. The class names the command
  * and subcommand only (the details that decide a rewrite or a scan are not
- * read). Returns false, info untouched, for anything else. On true, info
+ * read; a foreign key to another table is: "... REFERENCES"). Returns false, info untouched, for anything else. On true, info
  * (zeroed first) holds the class, target, referenced relations and flags,
  * parsed STMT_PARSED_KEYWORDS; free with classify_free. */
 bool classify_keywords(const char *sql, StmtInfo *info);
