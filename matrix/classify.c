@@ -1552,8 +1552,7 @@ static bool kw_match(const Kw *k, size_t i, const char *phrase, size_t *next)
     const char *p = phrase;
     while (*p) {
         size_t n = strcspn(p, " ");
-        if (i >= k->end || kw_len(k, i) != n || strncasecmp(kw_text(k, i), p, n) != 0)
-            return false;
+        if (i >= k->end || kw_len(k, i) != n || strncasecmp(kw_text(k, i), p, n) != 0) return false;
         i++;
         p += n;
         while (*p == ' ')
