@@ -4,7 +4,10 @@
  *
  * main is a table of subcommands; each lives in cmd/<name>.c.
  */
+#include <dlfcn.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -50,9 +53,30 @@ static void usage(FILE *f)
     fprintf(f, "exit codes: 0 ok, 1 checks failed, 2 usage or input error, 3 environment error\n");
 }
 
+/* The libpg_query release the dynamic linker loaded ("15-4.0.0"), into out:
+ * the library has no call that tells, but its file does (libpg_query.so.1504.0.0
+ * is 15-4.0.0). Empty when it was linked statically or the name says nothing. */
+static void pg_query_loaded(char *out, size_t n)
+{
+    out[0] = '\0';
+    Dl_info dl;
+    char real[PATH_MAX];
+    if (!dladdr((void *)pg_query_parse, &dl) || !dl.dli_fname || !realpath(dl.dli_fname, real))
+        return;
+    const char *so = strstr(real, "libpg_query.so.");
+    unsigned pgmaj, rel, minor = 0, patch = 0;
+    if (!so || sscanf(so + strlen("libpg_query.so."), "%u.%u.%u", &pgmaj, &minor, &patch) < 1 ||
+        pgmaj < 1000)
+        return;
+    rel = pgmaj % 100;
+    pgmaj /= 100;
+    snprintf(out, n, "%u-%u.%u.%u", pgmaj, rel, minor, patch);
+}
+
 /* The version, then the libraries it runs with: what the dynamic linker
- * loaded, asked at run time, except libpg_query, which has no such call: the
- * PostgreSQL parser release of the pg_query.h it was built against. */
+ * loaded, asked at run time; for libpg_query (no such call) the release its
+ * loaded file names, and the PostgreSQL parser of the pg_query.h it was built
+ * against. */
 static void version(void)
 {
     printf("%s %s\n", progname, LOCKMATRIX_VERSION);
@@ -61,7 +85,12 @@ static void version(void)
         printf("libpq %d.%d\n", pq / 10000, pq % 10000);
     else
         printf("libpq %d.%d.%d\n", pq / 10000, pq / 100 % 100, pq % 100);
-    printf("libpg_query %s (PostgreSQL parser, built with)\n", PG_VERSION);
+    char pgq[64];
+    pg_query_loaded(pgq, sizeof(pgq));
+    if (*pgq)
+        printf("libpg_query %s (PostgreSQL %s parser)\n", pgq, PG_VERSION);
+    else
+        printf("libpg_query %s (PostgreSQL parser, built with)\n", PG_VERSION);
     printf("SQLite %s\n", sqlite3_libversion());
     const curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
     printf("libcurl %s%s%s%s\n", curl->version, curl->ssl_version ? " (" : "",

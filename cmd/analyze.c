@@ -20,7 +20,10 @@ static const char usage_text[] =
     "\n"
     "Predict, without any server, what each statement of the migrations locks\n"
     "on each version: the lock on its target, rewrite, scan, locks on other\n"
-    "relations and a risk level, from the lock table.\n"
+    "relations and a risk level, from the lock table. A statement the parser\n"
+    "(PostgreSQL 15's) rejects is classified from its leading keywords when they\n"
+    "tell (ALTER TABLE, CREATE INDEX, CREATE TABLE): a coarse class, said under it\n"
+    "(JSON: \"parsed\": \"keywords\"), whose rewrite and scan are not predicted.\n"
     "\n"
     "options:\n"
     "  -V, --versions LIST     versions: 10-17 (default), 12,14,17, 11-\n"
@@ -84,6 +87,8 @@ static void text_statement(Buf *out, const Migration *m, const Statement *st, co
                m->extracted_from ? m->extracted_from : "", m->extracted_from ? ")" : "");
     locktable_shorten(st->sql, 100, out);
     buf_putc(out, '\n');
+    const char *note = classify_parsed_note(st->info.parsed);
+    if (note) buf_printf(out, "    * %s\n", note);
     for (int i = 0; i < vs->n;) {
         int j = i;
         while (j + 1 < vs->n && vs->v[j + 1] == vs->v[j] + 1 &&
@@ -135,6 +140,7 @@ static void json_statement(JsonW *w, const Migration *m, const Statement *st, co
         json_kv_str(w, "extracted_from", m->extracted_from);
     }
     json_kv_str(w, "class", st->info.cls);
+    json_kv_str(w, "parsed", classify_parsed_name(st->info.parsed));
     json_kv_str(w, "target", st->info.target);
     json_key(w, "results");
     json_obj_begin(w);

@@ -33,7 +33,8 @@ static const char usage_text[] =
     "alone or first in its transaction, else those the replay measured. A\n"
     "statement whose transaction held locks before it and that the replay could\n"
     "not measure is left out (its locks are a lower bound), and so are failed,\n"
-    "skipped and unclassified ones; both commands print how many and why.\n"
+    "skipped and unclassified ones and those classified from their keywords only\n"
+    "(syntax newer than the parser); both commands print how many and why.\n"
     "\n"
     "--format html writes it as one self-contained page (no external asset,\n"
     "the report's Content-Security-Policy): a row per class, a column per\n"
@@ -110,7 +111,10 @@ static int load_observations(Store *store, long long run_id, RunView **rv, LtCel
         } else {
             StmtInfo info;
             classify_statement(st->sql, &info);
-            if (info.nsubclasses > 1) why = LT_USE_SEVERAL;
+            if (info.parsed == STMT_PARSED_KEYWORDS)
+                why = LT_USE_KEYWORDS;
+            else if (info.nsubclasses > 1)
+                why = LT_USE_SEVERAL;
             classify_free(&info);
         }
         for (size_t v = 0; v < (*rv)->nversions; v++) {

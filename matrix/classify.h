@@ -5,12 +5,23 @@
  *
  * The class names the command and the details that change its locks, e.g.
  * "ALTER TABLE ADD COLUMN DEFAULT volatile", "CREATE INDEX CONCURRENTLY".
- * A statement libpg_query cannot parse gets class "unparsed".
+ * A statement libpg_query cannot parse (syntax newer than its parser, PostgreSQL
+ * 15's) is read a second time by its leading keywords (classify_keywords, on
+ * the scanner's tokens): ALTER TABLE, CREATE TABLE and CREATE INDEX get a
+ * coarse class and their target that way; anything else gets "unparsed".
  */
 #ifndef LM_CLASSIFY_H
 #define LM_CLASSIFY_H
 
 #include "common/util.h"
+
+/* How a statement was classified. */
+typedef enum StmtParsed {
+    STMT_PARSED_TREE = 0, /* from libpg_query's parse tree */
+    STMT_PARSED_KEYWORDS, /* the parser rejected it; class and target from its leading
+                             keywords (classify_keywords): coarse, its details unread */
+    STMT_PARSED_NONE,     /* neither: class "unparsed" */
+} StmtParsed;
 
 typedef struct StmtInfo {
     char *cls;            /* the class; owned; never NULL after classify_statement */
@@ -38,12 +49,40 @@ typedef struct StmtInfo {
                              to do, take its lock and skip the rest (no rewrite, no scan) */
     bool generic;         /* cls came from the fallback (named after the parse node's
                              type), not from classify.c's table of known forms */
+    StmtParsed parsed;    /* how cls was found */
 } StmtInfo;
 
 /* Classifies sql (one statement, no trailing semicolon needed). Never fails on
  * SQL the parser rejects: that gives cls "unparsed". Free with classify_free. */
 void classify_statement(const char *sql, StmtInfo *info);
 void classify_free(StmtInfo *info);
+
+/* The keyword reader alone (classify_statement falls back on it): classifies
+ * sql from its leading keywords on libpg_query's scanner tokens, which know no
+ * grammar and so read syntax newer than the parser's. Reads ALTER TABLE [IF
+ * EXISTS] [ONLY] name and its subcommands (ADD [COLUMN], ADD [CONSTRAINT name]
+ * CHECK|UNIQUE|PRIMARY KEY|FOREIGN KEY|EXCLUDE|NOT NULL, ALTER [COLUMN] ...,
+ * ALTER CONSTRAINT, DROP ..., SET ..., comma-separated), CREATE [UNIQUE] INDEX
+ * [CONCURRENTLY] ... ON [ONLY] name and CREATE [TEMP|UNLOGGED] TABLE name;
+ * names quoted or not, schema-qualified or not. The class names the command
+ * and subcommand only (the details that decide a rewrite or a scan are not
+ * read; a foreign key to another table is: "... REFERENCES"). Returns false, info untouched, for anything else. On true, info
+ * (zeroed first) holds the class, target, referenced relations and flags,
+ * parsed STMT_PARSED_KEYWORDS; free with classify_free. */
+bool classify_keywords(const char *sql, StmtInfo *info);
+
+/* "tree", "keywords", "none": the name reports use (JSON "parsed"). Static. */
+const char *classify_parsed_name(StmtParsed p);
+
+/* What reports say of a statement classified from its keywords (one line,
+ * "class from its keywords only: syntax newer than the parser's (PostgreSQL
+ * 15)"), NULL for the others. Static. */
+const char *classify_parsed_note(StmtParsed p);
+
+/* How a stored statement was classified, from what the store keeps: a
+ * fingerprint only when libpg_query parsed it, class "unparsed" when nothing
+ * did. */
+StmtParsed classify_parsed_of(const char *cls, bool has_fingerprint);
 
 /* The parts a combined ADD COLUMN class is made of, each a class of its own:
  * "ALTER TABLE ADD COLUMN NOT NULL UNIQUE CHECK" gives "ALTER TABLE ADD

@@ -452,6 +452,9 @@ bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, LtPr
     /* ADD COLUMN IF NOT EXISTS of a column that exists takes its lock and
      * does nothing more: the rewrite of its class may not happen */
     if (info->may_skip && out->rewrite == LT_YES) out->rewrite = LT_DEPENDS;
+    /* a class from the keywords names the subcommand, not what decides a
+     * rewrite or a scan (a volatile default, NOT ENFORCED ...) */
+    if (info->parsed == STMT_PARSED_KEYWORDS) out->rewrite = out->scan = LT_DEPENDS;
     return true;
 }
 
@@ -643,6 +646,7 @@ const char *locktable_use_reason(LtUse u)
         [LT_USE_FAILED] = "did not run ok (error, timeout or not run)",
         [LT_USE_SEVERAL] = "an ALTER TABLE with several subcommands (no one class)",
         [LT_USE_UNCLASSIFIED] = "no class (unparsed or empty)",
+        [LT_USE_KEYWORDS] = "classified from its keywords only (syntax newer than the parser)",
     };
     return u >= LT_USE_USED && u < LT_NUSES ? reasons[u] : "unknown";
 }

@@ -95,8 +95,11 @@ typedef struct LtPrediction {
 /* The prediction for a classified statement on major. An ALTER TABLE with
  * several subcommands gets the strongest mode over its subclasses, rewrite
  * and scan when any subclass has them (depends when any depends), the
- * strongest other locks and the highest risk. False when the table has no
- * row for the class (or for one of the subclasses) on major. */
+ * strongest other locks and the highest risk. A class read from the keywords
+ * alone (StmtInfo.parsed STMT_PARSED_KEYWORDS) is coarse: its row gives the
+ * mode, other locks and risk, rewrite and scan are "depends" (the details that
+ * decide them were not read). False when the table has no row for the class
+ * (or for one of the subclasses) on major. */
 bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, LtPrediction *out);
 
 /* ---- observations ------------------------------------------------------ */
@@ -221,6 +224,8 @@ typedef enum LtUse {
     LT_USE_FAILED,       /* it did not run ok (error, timeout, not run) */
     LT_USE_SEVERAL,      /* an ALTER TABLE with several subcommands: no one class */
     LT_USE_UNCLASSIFIED, /* unparsed or empty: no class */
+    LT_USE_KEYWORDS,     /* classified from its keywords (StmtInfo.parsed): a coarse class
+                            whose row the finer forms it lumps together must not drive */
     LT_NUSES
 } LtUse;
 

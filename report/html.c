@@ -187,6 +187,11 @@ static void statement_cell(Buf *out, const RvStatement *x)
     buf_puts(out, "<td><span class=\"cls\">");
     h(out, x->cls ? x->cls : "(unclassified)");
     buf_puts(out, "</span>");
+    if (classify_parsed_note(x->parsed)) {
+        buf_puts(out, " <small class=\"kw\" title=\"");
+        h(out, classify_parsed_note(x->parsed));
+        buf_puts(out, "\">(from keywords)</small>");
+    }
     if (x->target) {
         buf_puts(out, " on <code>");
         h(out, x->target);

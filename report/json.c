@@ -226,6 +226,7 @@ static void statement_obj(JsonW *w, const RunView *rv, const RvStatement *x)
         json_kv_str(w, "extracted_from", x->extracted_from);
     }
     json_kv_str(w, "class", x->cls);
+    json_kv_str(w, "parsed", classify_parsed_name(x->parsed));
     json_kv_str(w, "target", x->target);
     json_kv_bool(w, "version_specific", x->version_specific);
     if (x->do_block) {

@@ -163,6 +163,11 @@ static void notes(Buf *out, const RunView *rv, const RvStatement *x)
         buf_free(&e);
         any = true;
     }
+    if (classify_parsed_note(x->parsed)) {
+        buf_puts(out, any ? "<br>" : "");
+        render_md(out, classify_parsed_note(x->parsed));
+        any = true;
+    }
     for (size_t v = 0; v < rv->nversions; v++) {
         const RvResult *r = &x->results[v];
         if (!r->traced || !strcmp(r->status, "ok") || !strcmp(r->status, "skipped"))

@@ -240,6 +240,7 @@ static int load_statements(Store *s, RunView *rv, IdRef **ids, Err *err)
         x->target = col_str(st, 9);
         x->target_schema = col_str(st, 10);
         x->fingerprint = col_str(st, 11);
+        x->parsed = classify_parsed_of(x->cls, x->fingerprint != NULL);
         x->extracted_from = col_str(st, 12);
         x->do_block = sqlite3_column_int(st, 13) != 0;
         x->results = xcalloc(rv->nversions ? rv->nversions : 1, sizeof(RvResult));

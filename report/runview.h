@@ -10,6 +10,7 @@
 #define LM_RUNVIEW_H
 
 #include "common/util.h"
+#include "matrix/classify.h"
 #include "store/store.h"
 
 /* PostgreSQL's eight table lock modes, weakest (0, AccessShareLock) first. */
@@ -109,7 +110,9 @@ typedef struct RvStatement {
     char *cls;               /* class; may be NULL */
     char *target;            /* may be NULL */
     char *target_schema;     /* may be NULL */
-    char *fingerprint;       /* 16 hex digits; NULL when unparsed */
+    char *fingerprint;       /* 16 hex digits; NULL when libpg_query could not parse it */
+    StmtParsed parsed;       /* how it was classified (classify_parsed_of: from the
+                                fingerprint and the class, the store keeps no more) */
     bool do_block;           /* a DO block or a function body: its DDL is hidden inside */
     RvResult *results;       /* one per run version, parallel to RunView.versions */
     bool version_specific;   /* it behaves differently on versions where it ran ok: on

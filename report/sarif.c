@@ -223,6 +223,7 @@ static void result(Sarif *s, Rule rule, const char *level, const RvStatement *x,
     json_key(w, "properties");
     json_obj_begin(w);
     json_kv_str(w, "class", x->cls);
+    json_kv_str(w, "parsed", classify_parsed_name(x->parsed));
     json_kv_int(w, "statementIndex", x->index);
     json_key(w, "versions");
     json_arr_begin(w);

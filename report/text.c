@@ -329,6 +329,8 @@ static void statement_row(Out *t, const RunView *rv, const RvStatement *x, size_
     buf_free(&cls);
     if (x->do_block)
         buf_puts(t->b, "      * DO block: the locks come from the DDL inside it\n");
+    if (classify_parsed_note(x->parsed))
+        buf_printf(t->b, "      * %s\n", classify_parsed_note(x->parsed));
 
     if (x->version_specific) {
         Buf e;

@@ -467,6 +467,263 @@ static char *join_refs(const StmtInfo *in)
     return buf_steal(&b);
 }
 
+/* ---- the keyword reader ------------------------------------------------
+ * Statements the parser (PostgreSQL 15's) rejects, classified from their
+ * leading keywords: newer syntax (16, 17, 18) in every form a name can take. */
+typedef struct KwCase {
+    const char *sql;
+    const char *cls;        /* "unparsed": the keywords do not tell either */
+    const char *target;     /* NULL: none */
+    const char *schema;     /* NULL: none */
+    const char *referenced; /* joined with ","; NULL: none */
+    int no_tx, may_skip, on_commit_drop;
+} KwCase;
+
+static const KwCase kw_cases[] = {
+    /* PostgreSQL 18 */
+    {"ALTER TABLE t ADD COLUMN c int GENERATED ALWAYS AS (a * 2) VIRTUAL", "ALTER TABLE ADD COLUMN",
+     "t", NULL, NULL, 0, 0, 0},
+    {"ALTER TABLE t ADD c int GENERATED ALWAYS AS (a * 2) VIRTUAL", "ALTER TABLE ADD COLUMN", "t",
+     NULL, NULL, 0, 0, 0},
+    {"ALTER TABLE t ADD CONSTRAINT nn NOT NULL x NOT VALID",
+     "ALTER TABLE ADD CONSTRAINT NOT NULL NOT VALID", "t", NULL, NULL, 0, 0, 0},
+    {"ALTER TABLE public.t ADD CONSTRAINT ck CHECK (x > 0) NOT ENFORCED",
+     "ALTER TABLE ADD CONSTRAINT CHECK", "t", "public", NULL, 0, 0, 0},
+    {"ALTER TABLE t ADD CHECK (x > 0) NOT ENFORCED NOT VALID",
+     "ALTER TABLE ADD CONSTRAINT CHECK NOT VALID", "t", NULL, NULL, 0, 0, 0},
+    {"ALTER TABLE t ADD CONSTRAINT ck CHECK ((x NOT IN (1)) IS NOT NULL) NOT ENFORCED",
+     "ALTER TABLE ADD CONSTRAINT CHECK", "t", NULL, NULL, 0, 0,
+     0}, /* NOT inside (): no NOT VALID */
+    {"ALTER TABLE t ALTER CONSTRAINT fk NOT ENFORCED", "ALTER TABLE ALTER CONSTRAINT", "t", NULL,
+     NULL, 0, 0, 0},
+    {"ALTER TABLE db.s.t ADD CONSTRAINT fk FOREIGN KEY (a, PERIOD v) REFERENCES s.p (id, PERIOD v)",
+     "ALTER TABLE ADD CONSTRAINT FOREIGN KEY", "t", "s", "s.p", 0, 0, 0},
+    {"ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES p NOT ENFORCED NOT VALID",
+     "ALTER TABLE ADD CONSTRAINT FOREIGN KEY NOT VALID", "t", NULL, "p", 0, 0, 0},
+    {"alter   table\n\t/* why */ Sales.Orders -- note\n add constraint pk primary key "
+     "(id, valid_at without overlaps)",
+     "ALTER TABLE ADD CONSTRAINT PRIMARY KEY", "orders", "sales", NULL, 0, 0, 0},
+    {"ALTER TABLE t ADD UNIQUE (id, valid_at WITHOUT OVERLAPS)",
+     "ALTER TABLE ADD CONSTRAINT UNIQUE", "t", NULL, NULL, 0, 0, 0},
+    {"CREATE TABLE p (id int, valid_at tstzrange, PRIMARY KEY (id, valid_at WITHOUT OVERLAPS))",
+     "CREATE TABLE", "p", NULL, NULL, 0, 0, 0},
+    {"CREATE TEMP TABLE tt (x int, y int GENERATED ALWAYS AS (x) VIRTUAL) ON COMMIT DROP",
+     "CREATE TEMPORARY TABLE", "tt", NULL, NULL, 0, 0, 1},
+    {"CREATE TABLE c PARTITION OF s.p (CONSTRAINT k CHECK (x > 0) NOT ENFORCED) FOR VALUES FROM "
+     "(1) "
+     "TO (2)",
+     "CREATE TABLE PARTITION OF", "c", NULL, "s.p", 0, 0, 0},
+    {"CREATE TABLE k (a int, b int GENERATED ALWAYS AS (a) VIRTUAL) INHERITS (base, s.other)",
+     "CREATE TABLE", "k", NULL, "base,s.other", 0, 0, 0},
+    /* PostgreSQL 17 */
+    {"ALTER TABLE IF EXISTS ONLY \"My Schema\".\"Odd \"\"T\"\"\" ALTER COLUMN c SET EXPRESSION AS "
+     "(a * 3)",
+     "ALTER TABLE ALTER COLUMN SET EXPRESSION", "Odd \"T\"", "My Schema", NULL, 0, 0, 0},
+    {"ALTER TABLE t ALTER c SET EXPRESSION AS (a * 3)", "ALTER TABLE ALTER COLUMN SET EXPRESSION",
+     "t", NULL, NULL, 0, 0, 0},
+    {"ALTER TABLE t ALTER COLUMN a SET STATISTICS DEFAULT",
+     "ALTER TABLE ALTER COLUMN SET STATISTICS", "t", NULL, NULL, 0, 0, 0},
+    {"ALTER TABLE t SET ACCESS METHOD DEFAULT", "ALTER TABLE SET ACCESS METHOD", "t", NULL, NULL, 0,
+     0, 0},
+    /* PostgreSQL 16 */
+    {"CREATE UNLOGGED TABLE IF NOT EXISTS s.u (x text STORAGE EXTERNAL, r int REFERENCES t)",
+     "CREATE UNLOGGED TABLE REFERENCES", "u", "s", "t", 0, 0, 0},
+    {"CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON ONLY \"S\".t (a) WHERE doc IS JSON",
+     "CREATE INDEX CONCURRENTLY", "t", "S", NULL, 1, 0, 0},
+    {"create unique index on t (a) where doc is json object", "CREATE UNIQUE INDEX", "t", NULL,
+     NULL, 0, 0, 0},
+    /* several subcommands, IF [NOT] EXISTS, a '*', a trailing ';' */
+    {"ALTER TABLE t * ADD COLUMN IF NOT EXISTS v int GENERATED ALWAYS AS (a) VIRTUAL, "
+     "DROP CONSTRAINT IF EXISTS q;",
+     "ALTER TABLE ADD COLUMN, ALTER TABLE DROP CONSTRAINT", "t", NULL, NULL, 0, 1, 0},
+    {"ALTER TABLE \"t\" ALTER COLUMN c TYPE int USING c::int, ADD CONSTRAINT c CHECK (c > 0) NOT "
+     "ENFORCED",
+     "ALTER TABLE ALTER COLUMN TYPE USING, ALTER TABLE ADD CONSTRAINT CHECK", "t", NULL, NULL, 0, 0,
+     0},
+    {"ALTER TABLE t ADD COLUMN r int REFERENCES \"P\" (id) NOT ENFORCED, DETACH PARTITION s.c "
+     "CONCURRENTLY",
+     "ALTER TABLE ADD COLUMN REFERENCES, ALTER TABLE DETACH PARTITION CONCURRENTLY", "t", NULL,
+     "P,s.c", 1, 0, 0},
+    {"ALTER TABLE t ADD NOT NULL x", "ALTER TABLE ADD CONSTRAINT NOT NULL", "t", NULL, NULL, 0, 0,
+     0},
+    {"ALTER TABLE t ALTER COLUMN a DROP IDENTITY IF EXISTS, ADD c int VIRTUAL",
+     "ALTER TABLE ALTER COLUMN DROP IDENTITY, ALTER TABLE ADD COLUMN", "t", NULL, NULL, 0, 1, 0},
+    {"CREATE TABLE x (LIKE s.y INCLUDING ALL, CHECK (a LIKE b) NOT ENFORCED, z text LIKE)",
+     "CREATE TABLE", "x", NULL, "s.y", 0, 0, 0},
+    {"ALTER TABLE data ALTER COLUMN name SET EXPRESSION AS (1)", /* unreserved keywords as names */
+     "ALTER TABLE ALTER COLUMN SET EXPRESSION", "data", NULL, NULL, 0, 0, 0},
+    /* still not classified */
+    {"ALTER TABLE t ADD COLUMN", "unparsed", NULL, NULL, NULL, 0, 0, 0},
+    {"ALTER TABLE t", "unparsed", NULL, NULL, NULL, 0, 0, 0},
+    {"ALTER TABLE t FROBNICATE x VIRTUAL", "unparsed", NULL, NULL, NULL, 0, 0, 0},
+    {"ALTER TABLE t ADD COLUMN a int VIRTUAL, FROBNICATE", "unparsed", NULL, NULL, NULL, 0, 0, 0},
+    {"ALTER TABLE t ADD COLUMN a int VIRTUAL,", "unparsed", NULL, NULL, NULL, 0, 0, 0},
+    {"ALTER TABLE ADD COLUMN x int VIRTUAL", "unparsed", NULL, NULL, NULL, 0, 0, 0},
+    {"ALTER TABLE select ADD COLUMN x int VIRTUAL", "unparsed", NULL, NULL, NULL, 0, 0, 0},
+    {"ALTER TABLE s. ADD COLUMN x int VIRTUAL", "unparsed", NULL, NULL, NULL, 0, 0, 0},
+    {"ALTER TABLE \"unterminated ADD COLUMN x int", "unparsed", NULL, NULL, NULL, 0, 0, 0},
+    {"ALTER TABLE t ALTER COLUMN c FROB", "unparsed", NULL, NULL, NULL, 0, 0, 0},
+    {"CREATE INDEX ON", "unparsed", NULL, NULL, NULL, 0, 0, 0},
+    {"CREATE INDEX i t (a) WHERE doc IS JSON", "unparsed", NULL, NULL, NULL, 0, 0, 0},
+    {"CREATE UNIQUE TABLE x (a int)", "unparsed", NULL, NULL, NULL, 0, 0, 0},
+    {"MERGE INTO t USING s ON true WHEN MATCHED THEN DELETE RETURNING *", "unparsed", NULL, NULL,
+     NULL, 0, 0, 0},
+    {"SELEC 1", "unparsed", NULL, NULL, NULL, 0, 0, 0},
+    {"/* ALTER TABLE t ADD COLUMN c int VIRTUAL */ FROB", "unparsed", NULL, NULL, NULL, 0, 0, 0},
+};
+
+/* Statements both classifiers read: the keyword reader agrees with the tree
+ * on the forms it names (it leaves out the details a finer class shows). */
+static const char *const kw_agree[] = {
+    "ALTER TABLE t ADD COLUMN a int",
+    "ALTER TABLE ONLY s.t DROP COLUMN IF EXISTS a",
+    "ALTER TABLE t ALTER COLUMN a SET NOT NULL",
+    "ALTER TABLE t ALTER a DROP NOT NULL",
+    "ALTER TABLE t ALTER COLUMN a TYPE bigint",
+    "ALTER TABLE t ALTER COLUMN a SET DATA TYPE bigint USING a::bigint",
+    "ALTER TABLE t ALTER COLUMN a SET DEFAULT 0, ALTER COLUMN b DROP DEFAULT",
+    "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID",
+    "ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES s.p (id) NOT VALID",
+    "ALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX i",
+    "ALTER TABLE t ADD PRIMARY KEY USING INDEX i",
+    "ALTER TABLE t ADD CONSTRAINT x EXCLUDE USING gist (r WITH &&)",
+    "ALTER TABLE t VALIDATE CONSTRAINT c",
+    "ALTER TABLE t DROP CONSTRAINT IF EXISTS c",
+    "ALTER TABLE t ALTER CONSTRAINT c DEFERRABLE",
+    "ALTER TABLE t SET (fillfactor = 70)",
+    "ALTER TABLE t RESET (fillfactor)",
+    "ALTER TABLE t SET LOGGED",
+    "ALTER TABLE t SET UNLOGGED",
+    "ALTER TABLE t SET TABLESPACE fast",
+    "ALTER TABLE t ALTER COLUMN a SET STATISTICS 500",
+    "ALTER TABLE t ALTER COLUMN a SET STORAGE EXTERNAL",
+    "ALTER TABLE t ALTER COLUMN a DROP EXPRESSION",
+    "ALTER TABLE t ENABLE TRIGGER ALL",
+    "ALTER TABLE t DISABLE TRIGGER trg",
+    "ALTER TABLE t REPLICA IDENTITY FULL",
+    "ALTER TABLE t OWNER TO bob",
+    "ALTER TABLE t ENABLE ROW LEVEL SECURITY",
+    "ALTER TABLE t ATTACH PARTITION s.c FOR VALUES IN (1)",
+    "ALTER TABLE t DETACH PARTITION c CONCURRENTLY",
+    "ALTER TABLE t DETACH PARTITION c FINALIZE",
+    "ALTER TABLE t INHERIT base",
+    "ALTER TABLE t NO INHERIT base",
+    "CREATE INDEX i ON t (a)",
+    "CREATE UNIQUE INDEX CONCURRENTLY i ON s.t (a)",
+    "CREATE INDEX ON ONLY t (a)",
+    "CREATE TABLE s.t (a int)",
+    "CREATE TABLE t (a int REFERENCES p (id))",
+    "CREATE UNLOGGED TABLE t (a int)",
+    "CREATE TEMPORARY TABLE t (a int) ON COMMIT DROP",
+    "CREATE TABLE c PARTITION OF p FOR VALUES IN (1)",
+    "CREATE TABLE t AS SELECT 1",
+    "ALTER TABLE t RENAME COLUMN a TO b",
+    "ALTER TABLE t RENAME a TO b",
+    "ALTER TABLE t RENAME TO u",
+    "ALTER TABLE t RENAME CONSTRAINT a TO b",
+    "ALTER TABLE t SET SCHEMA s",
+    "ALTER TABLE t CLUSTER ON i",
+    "ALTER TABLE t SET WITHOUT CLUSTER",
+    "ALTER TABLE t SET ACCESS METHOD heap",
+    "ALTER TABLE t SET WITHOUT OIDS",
+    "ALTER TABLE t ALTER COLUMN a SET (n_distinct = 1)",
+    "ALTER TABLE t ALTER COLUMN a RESET (n_distinct)",
+    "ALTER TABLE t ALTER COLUMN a SET COMPRESSION lz4",
+    "ALTER TABLE t ALTER COLUMN a ADD GENERATED ALWAYS AS IDENTITY",
+    "ALTER TABLE t ALTER COLUMN a DROP IDENTITY IF EXISTS",
+    "ALTER TABLE t ALTER COLUMN a SET GENERATED BY DEFAULT",
+    "ALTER TABLE t ENABLE ALWAYS TRIGGER x",
+    "ALTER TABLE t ENABLE REPLICA TRIGGER x",
+    "ALTER TABLE t DISABLE RULE r",
+    "ALTER TABLE t ENABLE RULE r",
+    "ALTER TABLE t FORCE ROW LEVEL SECURITY",
+    "ALTER TABLE t NO FORCE ROW LEVEL SECURITY",
+    "ALTER TABLE t DISABLE ROW LEVEL SECURITY",
+    "ALTER TABLE IF EXISTS t ADD COLUMN IF NOT EXISTS a int REFERENCES p",
+    "ALTER TABLE t ADD CONSTRAINT u UNIQUE (a)",
+    "ALTER TABLE t ADD CONSTRAINT p PRIMARY KEY (a)",
+    "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0)",
+    "ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES t (id)",
+    "CREATE TEMP TABLE x (a int)",
+    "CREATE UNLOGGED TABLE x (a int REFERENCES p)",
+    "CREATE TABLE x (a int REFERENCES x)",
+    "CREATE TABLE IF NOT EXISTS x (LIKE y)",
+    /* names longer than 63 bytes are cut to 63, whole characters */
+    "ALTER TABLE a_rather_long_table_name_that_goes_on_and_on_past_sixty_three_bytes_x ADD "
+    "COLUMN a int",
+    "ALTER TABLE \"ééééééééééééééééééééééééééééééééééé\" ADD COLUMN a int",
+};
+
+static void keyword_cases(void)
+{
+    for (size_t i = 0; i < ARRAY_LEN(kw_cases); i++) {
+        const KwCase *c = &kw_cases[i];
+        StmtInfo in;
+        classify_statement(c->sql, &in);
+        bool none = strcmp(c->cls, "unparsed") == 0;
+        CHECK(classify_fingerprint(c->sql) == 0, "the parser rejects: %s", c->sql);
+        CHECK_STR(in.cls, c->cls, "class of: %s", c->sql);
+        CHECK(in.parsed == (none ? STMT_PARSED_NONE : STMT_PARSED_KEYWORDS), "parsed %s of: %s",
+              classify_parsed_name(in.parsed), c->sql);
+        CHECK_STR(in.target, c->target, "target of: %s", c->sql);
+        CHECK_STR(in.target_schema, c->schema, "target schema of: %s", c->sql);
+        char *refs = join_refs(&in);
+        CHECK_STR(refs, c->referenced, "referenced of: %s", c->sql);
+        free(refs);
+        CHECK((int)in.no_tx == c->no_tx, "no_tx %d of: %s", in.no_tx, c->sql);
+        CHECK((int)in.may_skip == c->may_skip, "may_skip %d of: %s", in.may_skip, c->sql);
+        CHECK((int)in.on_commit_drop == c->on_commit_drop, "on_commit_drop %d of: %s",
+              in.on_commit_drop, c->sql);
+        /* a class from the keywords acts on its target only; nothing is known
+         * of an unparsed statement */
+        CHECK(in.cluster_wide == none, "cluster_wide %d of: %s", in.cluster_wide, c->sql);
+        CHECK(none || classify_parsed_note(in.parsed) != NULL, "a note for: %s", c->sql);
+        classify_free(&in);
+    }
+    for (size_t i = 0; i < ARRAY_LEN(kw_agree); i++) {
+        const char *sql = kw_agree[i];
+        StmtInfo tree, kw;
+        classify_statement(sql, &tree);
+        CHECK(tree.parsed == STMT_PARSED_TREE, "parsed by the tree: %s", sql);
+        bool got = classify_keywords(sql, &kw);
+        CHECK(got, "the keywords classify: %s", sql);
+        if (!got) {
+            classify_free(&tree);
+            continue;
+        }
+        CHECK(kw.parsed == STMT_PARSED_KEYWORDS, "parsed keywords: %s", sql);
+        CHECK_STR(kw.cls, tree.cls, "class, keywords and tree: %s", sql);
+        /* one subcommand: its class is the statement's, listed or not (RENAME has none) */
+        CHECK(kw.nsubclasses == tree.nsubclasses || (kw.nsubclasses <= 1 && tree.nsubclasses <= 1),
+              "subclasses %zu/%zu: %s", kw.nsubclasses, tree.nsubclasses, sql);
+        CHECK_STR(kw.target, tree.target, "target, keywords and tree: %s", sql);
+        CHECK_STR(kw.target_schema, tree.target_schema, "schema, keywords and tree: %s", sql);
+        char *a = join_refs(&kw), *b = join_refs(&tree);
+        CHECK_STR(a, b, "referenced, keywords and tree: %s", sql);
+        free(a);
+        free(b);
+        CHECK(kw.no_tx == tree.no_tx, "no_tx, keywords and tree: %s", sql);
+        CHECK(kw.may_skip == tree.may_skip, "may_skip, keywords and tree: %s", sql);
+        CHECK(kw.on_commit_drop == tree.on_commit_drop, "on_commit_drop, keywords and tree: %s",
+              sql);
+        classify_free(&kw);
+        classify_free(&tree);
+    }
+    StmtInfo in;
+    memset(&in, 0, sizeof(in));
+    CHECK(!classify_keywords("DROP TABLE t", &in) && in.cls == NULL, "not ours: info untouched");
+    CHECK(!classify_keywords(NULL, &in), "NULL sql");
+    CHECK_STR(classify_parsed_name(STMT_PARSED_TREE), "tree", "name of tree");
+    CHECK_STR(classify_parsed_name(STMT_PARSED_KEYWORDS), "keywords", "name of keywords");
+    CHECK_STR(classify_parsed_name(STMT_PARSED_NONE), "none", "name of none");
+    /* stored statements: a fingerprint only when the tree parsed it */
+    CHECK(classify_parsed_of("SELECT", true) == STMT_PARSED_TREE, "stored: tree");
+    CHECK(classify_parsed_of("ALTER TABLE ADD COLUMN", false) == STMT_PARSED_KEYWORDS,
+          "stored: keywords");
+    CHECK(classify_parsed_of("unparsed", false) == STMT_PARSED_NONE, "stored: unparsed");
+    CHECK(classify_parsed_of(NULL, false) == STMT_PARSED_NONE, "stored: no class");
+}
+
 int main(void)
 {
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
@@ -570,6 +827,8 @@ int main(void)
     CHECK(a != 0 && a == b, "fingerprint ignores constants and case");
     CHECK(a != c, "fingerprint depends on the table");
     CHECK(classify_fingerprint("SELEC 1") == 0, "unparsable fingerprint is 0");
+
+    keyword_cases();
 
     printf("%zu statements in the table\n", ARRAY_LEN(cases));
     return t_done("test_classify");

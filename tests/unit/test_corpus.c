@@ -155,6 +155,18 @@ static const SplitCase split_cases[] = {
      NULL,
      2,
      {{1, "SELEC 1", "unparsed"}, {2, "SELECT 2", "SELECT"}}},
+    {"syntax newer than the parser: split by the scanner, classified by its keywords",
+     "CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN c int GENERATED ALWAYS AS (a * 2) VIRTUAL;"
+     " -- 18\nALTER TABLE t ADD CONSTRAINT k CHECK (a > 0 AND (a < 9 OR a = 1)) NOT ENFORCED;\n"
+     "SELECT 2",
+     NULL,
+     4,
+     {{1, "CREATE TABLE t (a int)", "CREATE TABLE"},
+      {2, "ALTER TABLE t ADD COLUMN c int GENERATED ALWAYS AS (a * 2) VIRTUAL",
+       "ALTER TABLE ADD COLUMN"},
+      {3, "ALTER TABLE t ADD CONSTRAINT k CHECK (a > 0 AND (a < 9 OR a = 1)) NOT ENFORCED",
+       "ALTER TABLE ADD CONSTRAINT CHECK"},
+      {4, "SELECT 2", "SELECT"}}},
     {"unterminated dollar quote",
      "SELECT 1;\n\nDO $$ BEGIN\n  PERFORM 1;\n",
      "unterminated dollar-quoted string at line 3",
@@ -200,7 +212,11 @@ static void test_split(void)
             CHECK_STR(st[k].sql, c->want[k].sql, "%s: statement %zu text", c->name, k + 1);
             CHECK_STR(st[k].info.cls, c->want[k].cls, "%s: statement %zu class", c->name, k + 1);
             bool unparsed = strcmp(c->want[k].cls, "unparsed") == 0;
-            CHECK(unparsed ? st[k].fingerprint == 0 : st[k].fingerprint != 0,
+            CHECK(unparsed == (st[k].info.parsed == STMT_PARSED_NONE),
+                  "%s: statement %zu parsed %s", c->name, k + 1,
+                  classify_parsed_name(st[k].info.parsed));
+            /* a fingerprint exactly when the parse tree classified it */
+            CHECK((st[k].info.parsed == STMT_PARSED_TREE) == (st[k].fingerprint != 0),
                   "%s: statement %zu fingerprint", c->name, k + 1);
         }
         statements_free(st, n);

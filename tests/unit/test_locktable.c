@@ -242,6 +242,15 @@ static const PredictCase predict_cases[] = {
     /* a SELECT whose WITH clause writes a table */
     {"WITH d AS (DELETE FROM q WHERE done RETURNING id) SELECT count(*) FROM d", 10,
      "RowExclusiveLock", "no", "low"},
+    /* newer than the parser, classified from the keywords: the coarse class's
+     * mode and risk, rewrite (and scan) "depends": the details are not read */
+    {"ALTER TABLE t ADD COLUMN c int GENERATED ALWAYS AS (a * 2) VIRTUAL", 17,
+     "AccessExclusiveLock", "depends", "low"},
+    {"ALTER TABLE t ADD CONSTRAINT ck CHECK (x > 0) NOT ENFORCED", 17, "AccessExclusiveLock",
+     "depends", "high"},
+    {"ALTER TABLE t ALTER COLUMN a SET STATISTICS DEFAULT", 17, "ShareUpdateExclusiveLock",
+     "depends", "safe"},
+    {"ALTER TABLE t ALTER COLUMN c SET EXPRESSION AS (a * 3)", 17, NULL, NULL, NULL},
     /* no row */
     {"THIS IS NOT SQL", 10, NULL, NULL, NULL},
     {"ALTER TABLE t ADD COLUMN a int", 18, NULL, NULL, NULL},
@@ -264,6 +273,8 @@ static void test_predict(const LockTable *t)
                 CHECK_STR(locktable_tri_name(p.rewrite), c->rewrite, "%s on %d: rewrite", c->sql,
                           c->major);
                 CHECK_STR(locktable_risk_name(p.risk), c->risk, "%s on %d: risk", c->sql, c->major);
+                if (info.parsed == STMT_PARSED_KEYWORDS)
+                    CHECK(p.scan == LT_DEPENDS, "%s on %d: scan depends", c->sql, c->major);
             }
         }
         classify_free(&info);

@@ -151,7 +151,7 @@ static void check_report(const char *json)
         {"$.per_version[1].first_failure",
          "migration,index,line,sqlstate,message,aborted_after,not_run_after"},
         {"$.run", "id,versions,started_at,finished_at,status,corpus,backend,servers"},
-        {"$.statements[0]", "migration,index,line,sql,class,target,version_specific,results"},
+        {"$.statements[0]", "migration,index,line,sql,class,parsed,target,version_specific,results"},
         {"$.statements[0].results", "10,11,12"},
         {"$.statements[0].results.\"10\"",
          "status,error,locks,requested,rewrites,scans,scan_counts,changes,capture,predicted,verdict,"
@@ -197,6 +197,7 @@ static void check_report(const char *json)
         {"$.statements[3].line", "integer", "4"},
         {"$.statements[1].class", "text", "ALTER TABLE ADD COLUMN DEFAULT volatile"},
         {"$.statements[1].target", "text", "users"},
+        {"$.statements[1].parsed", "text", "tree"}, /* it has a fingerprint */
         {"$.statements[7].target", "null", NULL},
         {"$.statements[0].results.\"10\".status", "text", "ok"},
         {"$.statements[0].results.\"10\".error", "null", NULL},
