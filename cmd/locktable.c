@@ -222,7 +222,7 @@ static int run_evidence(const char *db_path, long long run_id, LtEvidence **ev, 
     }
     buf_printf(source, "run %lld in %s", run_id, db_path);
     for (size_t k = 0; k < rv->nservers; k++)
-        buf_printf(servers, "%s%d: %s", k ? ", " : "", rv->servers[k].major,
+        buf_printf(servers, "%s%s: %s", k ? ", " : "", VERSION_NAME(rv->servers[k].major),
                    rv->servers[k].version ? rv->servers[k].version : "?");
     free(obs);
     runview_free(rv);

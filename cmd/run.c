@@ -421,7 +421,7 @@ static long run_against(Store *store, long long run_id, long long against)
             continue;
         const RvStatement *st = diff_stmt(c);
         char ver[16];
-        snprintf(ver, sizeof(ver), "%d", c->major);
+        snprintf(ver, sizeof(ver), "%s", VERSION_NAME(c->major));
         Buf why;
         buf_init(&why);
         buf_printf(&why, "%s changed: ", diff_kind_name(c->kind));
@@ -712,10 +712,29 @@ static int run_main(int argc, char **argv, long long resume_id)
     BackendCfg cfg = {0};
     Store *store = NULL;
     ResumeSet resume_set = {0};
-    if (strcmp(backend_name, "embedded") == 0 &&
-        pginstall_find(&pgs, pg_bins, npg_bins, &err) != 0) {
-        rc = cmd_fail_err(&err, EXIT_ENV);
-        goto out;
+    if (strcmp(backend_name, "embedded") == 0) {
+        if (pginstall_find(&pgs, pg_bins, npg_bins, &err) != 0) {
+            rc = cmd_fail_err(&err, EXIT_ENV);
+            goto out;
+        }
+        /* A range of minor releases ("17.0-17.10") runs the installed ones. */
+        int *known = xcalloc(pgs.n + pgs.nminors + 1, sizeof(*known));
+        size_t nknown = 0;
+        for (size_t i = 0; i < pgs.n; i++)
+            if (pgs.items[i].minor >= 0)
+                known[nknown++] = version_id(pgs.items[i].major, pgs.items[i].minor);
+        for (size_t i = 0; i < pgs.nminors; i++)
+            known[nknown++] = pgs.minors[i].id;
+        VersionsKnown vk = {known, nknown};
+        int prc = versions_parse_known(versions_spec, &vk, &versions, &err);
+        free(known);
+        if (prc != 0) {
+            rc = cmd_fail_err(&err, EXIT_USAGE);
+            fprintf(stderr, "hint: '%s pg' lists the installations; '%s pg fetch 17.9' fetches a "
+                            "minor release\n",
+                    progname, progname);
+            goto out;
+        }
     }
     store = store_open(db_path, true, &err);
     if (!store) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "matrix/versions.h"
 #include "report/report.h"
 #include "matrix/locktable.h"
 #include "report/runview.h"
@@ -15,7 +16,7 @@
 static void major_key(JsonW *w, int major)
 {
     char k[16];
-    snprintf(k, sizeof(k), "%d", major);
+    snprintf(k, sizeof(k), "%s", VERSION_NAME(major));
     json_key(w, k);
 }
 

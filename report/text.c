@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "matrix/corpus.h"
+#include "matrix/versions.h"
 #include "report/report.h"
 
 #define CELL_W 7 /* a cell, then one space */
@@ -211,7 +212,7 @@ static void version_header(Out *t, const RunView *rv, const char *c1, const char
     put_padded(t->b, first, cw);
     for (size_t v = 0; v < rv->nversions; v++) {
         char h[16];
-        snprintf(h, sizeof(h), "%d", rv->versions[v]);
+        snprintf(h, sizeof(h), "%s", VERSION_NAME(rv->versions[v]));
         buf_putc(t->b, ' ');
         put_padded(t->b, h, CELL_W);
     }
@@ -588,7 +589,7 @@ void report_text_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         }
         Buf line;
         buf_init(&line);
-        buf_printf(&line, "%d %s: %s -> %s", c->major, diff_kind_name(c->kind), c->before,
+        buf_printf(&line, "%s %s: %s -> %s", VERSION_NAME(c->major), diff_kind_name(c->kind), c->before,
                    c->after);
         if (diff_says_what(c))
             buf_printf(&line, " (%s)", c->what);
