@@ -365,9 +365,9 @@ static long run_ci(Store *store, long long run_id, int max_risk, int min_version
         for (size_t i = 0; i < rv->nstmts; i++)
             n += render_failure(&rv->stmts[i].results[v], min_version) == RENDER_UNSUPPORTED;
         if (n)
-            fprintf(stderr, "%s: not supported on %d (below --min-version %d): %zu statements "
+            fprintf(stderr, "%s: not supported on %s (below --min-version %d): %zu statements "
                             "failed there, not counted\n",
-                    progname, rv->versions[v], min_version, n);
+                    progname, VERSION_NAME(rv->versions[v]), min_version, n);
     }
     buf_free(&cur);
     buf_free(&next);

@@ -9,9 +9,11 @@
  * releases stays within one major and has both ends.
  */
 #include "matrix/versions.h"
+#include "common/json.h"
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void skip_ws(const char **p)
@@ -221,4 +223,38 @@ const char *version_name(int id, char out[VERSION_NAME_LEN])
     else
         snprintf(out, VERSION_NAME_LEN, "%d", id);
     return out;
+}
+
+void version_json(JsonW *w, int id)
+{
+    if (version_minor(id) >= 0)
+        json_str(w, VERSION_NAME(id));
+    else
+        json_int(w, id);
+}
+
+size_t versions_read_stored(const char *text, int **ids)
+{
+    VersionSet vs;
+    Err err;
+    err_clear(&err);
+    *ids = NULL;
+    size_t n = 0, cap = 0;
+    if (text && versions_parse(text, &vs, &err) == 0) {
+        for (int i = 0; i < vs.n; i++)
+            *ARRAY_PUSH(*ids, n, cap) = vs.v[i];
+        return n;
+    }
+    /* Not a spec (a store written by hand): every number in it. */
+    for (const char *p = text; p && *p;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p) {
+            p++;
+            continue;
+        }
+        *ARRAY_PUSH(*ids, n, cap) = (int)v;
+        p = end;
+    }
+    return n;
 }

@@ -59,5 +59,11 @@ const char *version_name(int id, char out[VERSION_NAME_LEN]);
 /* version_name into a temporary that lives until the end of the enclosing
  * block: printf("%s", VERSION_NAME(id)). */
 #define VERSION_NAME(id) version_name((id), (char[VERSION_NAME_LEN]){0})
+/* An id in JSON: a number for a major (17), a string for a minor ("17.9"). */
+struct JsonW;
+void version_json(struct JsonW *w, int id);
+/* A stored list ("10,11,17.9", as versions_format wrote it) into *ids
+ * (malloc'd, free()); the number of ids. */
+size_t versions_read_stored(const char *text, int **ids);
 
 #endif

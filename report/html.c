@@ -369,7 +369,7 @@ void report_html_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         buf_printf(out, "</td><td>%d</td><td>%d</td>", x->index, x->line);
         statement_cell(out, x);
         if (c->major)
-            buf_printf(out, "<td>%s</td>", VERSION_NAME(c->major));
+            buf_printf(out, "<td>%s</td>", diff_version(c->major_a, c->major, (char[DIFF_VERSION_LEN]){0}));
         else
             buf_puts(out, "<td></td>");
         buf_printf(out, "<td%s>%s%s</td><td>", c->regression ? " class=\"bad\"" : "",

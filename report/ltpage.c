@@ -297,8 +297,8 @@ static void html_controls(Buf *out, const LtPageOpts *o)
     buf_puts(out, "</select><span>but not on</span><select id=\"vb\" aria-label=\"version that "
                   "does not block writes\">");
     for (size_t v = 0; v < o->nversions; v++)
-        buf_printf(out, "<option%s>%d</option>", v + 1 == o->nversions ? " selected" : "",
-                   o->versions[v]);
+        buf_printf(out, "<option%s>%s</option>", v + 1 == o->nversions ? " selected" : "",
+                   VERSION_NAME(o->versions[v]));
     buf_puts(out, "</select>\n<label>risk <select id=\"risk\" aria-label=\"risk at least\">"
                   "<option value=\"-1\">any</option>");
     for (int r = LT_RISK_LOW; r <= LT_RISK_CRITICAL; r++)

@@ -322,7 +322,7 @@ void report_markdown_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         buf_printf(out, " | %d | %d | ", x->index, x->line);
         md_sql(out, x->sql, 120);
         if (c->major)
-            buf_printf(out, " | %s | ", VERSION_NAME(c->major));
+            buf_printf(out, " | %s | ", diff_version(c->major_a, c->major, (char[DIFF_VERSION_LEN]){0}));
         else
             buf_puts(out, " | | ");
         render_md(out, diff_kind_name(c->kind));

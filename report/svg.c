@@ -32,9 +32,9 @@ void svg_version_bar(Buf *out, const RvVersion *s)
     for (size_t i = 0; i < sizeof(seg) / sizeof(seg[0]); i++)
         total += seg[i].n;
     buf_printf(out,
-               "<svg class=\"bar\" data-version=\"%d\" data-total=\"%zu\" width=\"%d\" "
-               "height=\"%d\" role=\"img\" aria-label=\"version %d: %zu statements\">",
-               s->major, total, BAR_W + 250, BAR_H, s->major, total);
+               "<svg class=\"bar\" data-version=\"%s\" data-total=\"%zu\" width=\"%d\" "
+               "height=\"%d\" role=\"img\" aria-label=\"version %s: %zu statements\">",
+               VERSION_NAME(s->major), total, BAR_W + 250, BAR_H, VERSION_NAME(s->major), total);
     double x = 0;
     Buf label;
     buf_init(&label);
