@@ -720,13 +720,8 @@ static int run_main(int argc, char **argv, long long resume_id)
             goto out;
         }
         /* A range of minor releases ("17.0-17.10") runs the installed ones. */
-        int *known = xcalloc(pgs.n + pgs.nminors + 1, sizeof(*known));
-        size_t nknown = 0;
-        for (size_t i = 0; i < pgs.n; i++)
-            if (pgs.items[i].minor >= 0)
-                known[nknown++] = version_id(pgs.items[i].major, pgs.items[i].minor);
-        for (size_t i = 0; i < pgs.nminors; i++)
-            known[nknown++] = pgs.minors[i].id;
+        int *known;
+        size_t nknown = pginstall_releases(&pgs, &known);
         VersionsKnown vk = {known, nknown};
         int prc = versions_parse_known(versions_spec, &vk, &versions, &err);
         free(known);

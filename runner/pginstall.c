@@ -610,6 +610,18 @@ void pginstall_describe_major(const PgInstalls *list, int major, Buf *b)
     if (b->len == n0) buf_puts(b, "none");
 }
 
+size_t pginstall_releases(const PgInstalls *list, int **ids)
+{
+    *ids = xcalloc(list->n + list->nminors + 1, sizeof(**ids));
+    size_t n = 0;
+    for (size_t i = 0; i < list->n; i++)
+        if (list->items[i].minor >= 0 && list->items[i].minor <= 99)
+            (*ids)[n++] = version_id(list->items[i].major, list->items[i].minor);
+    for (size_t i = 0; i < list->nminors; i++)
+        (*ids)[n++] = list->minors[i].id;
+    return n;
+}
+
 static void free_items(PgInstall **items, size_t *n)
 {
     for (size_t i = 0; i < *n; i++) {

@@ -56,6 +56,10 @@ const PgInstall *pginstall_get(const PgInstalls *list, int id);
 /* "17.10 (default), 17.9" into b: the releases installed for major, for
  * messages. */
 void pginstall_describe_major(const PgInstalls *list, int major, Buf *b);
+/* The column ids of the releases installed: each default build as its
+ * release (17.10 is 1710) and each named minor, for versions_parse_known.
+ * Returns how many; *ids is malloc'd (free()). */
+size_t pginstall_releases(const PgInstalls *list, int **ids);
 void pginstall_free(PgInstalls *list);
 
 /* The cache directory: $LOCKMATRIX_CACHE, else /var/cache/lockmatrix when
