@@ -302,7 +302,7 @@ int cmd_analyze(int argc, char **argv)
         json_key(&w, "versions");
         json_arr_begin(&w);
         for (int i = 0; i < vs.n; i++)
-            json_int(&w, vs.v[i]);
+            version_json(&w, vs.v[i]);
         json_arr_end(&w);
         json_key(&w, "statements");
         json_arr_begin(&w);

@@ -360,14 +360,13 @@ static int id_cmp(const void *a, const void *b)
     return ((const PgInstall *)a)->id - ((const PgInstall *)b)->id;
 }
 
-/* The named minors of the cache: each must be the release its directory
- * names (a directory that is not is left out). */
+/* The named minors of the cache, their `--version` spawned already: each
+ * must be the release its directory names (a directory that is not is left
+ * out). */
 static void take_minors(PgInstalls *out, Cands *cs)
 {
     if (cs->n == 0) return;
     size_t cap = 0;
-    for (size_t i = 0; i < cs->n; i++)
-        cand_spawn(&cs->items[i]);
     cands_collect(cs->items, cs->n, VERSION_BUDGET_MS);
     for (size_t i = 0; i < cs->n; i++) {
         Cand *c = &cs->items[i];
@@ -559,13 +558,16 @@ int pginstall_find_flags(PgInstalls *out, char *const *overrides, size_t noverri
 
     char *cache = pginstall_cache_dir();
     char *cache_pg = xasprintf("%s/pg", cache);
-    Cands cs = {0};
+    Cands cs = {0}, ms = {0};
+    /* The minors' `--version` runs while the default builds' does. */
+    add_minor_dirs(&ms, cache_pg);
+    for (size_t i = 0; i < ms.n; i++)
+        cand_spawn(&ms.items[i]);
     add_major_dirs(&cs, cache_pg, "/native/bin");
     take_source(out, &cap, &cs, "cache", flags);
     cands_free(&cs);
-    add_minor_dirs(&cs, cache_pg);
-    take_minors(out, &cs);
-    cands_free(&cs);
+    take_minors(out, &ms);
+    cands_free(&ms);
     free(cache_pg);
     free(cache);
 

@@ -82,6 +82,10 @@ check "markdown: the columns" grep -qF "| 16 | 17.9 | 17.10 |" "$WORK/r.md"
 "$LM" runs -d "$DB" >"$WORK/runs.out" 2>&1
 check "runs: the versions" grep -qE '^1 .* 16,17\.9-17\.10 ' "$WORK/runs.out"
 
+# analyze predicts a release as its major's row of the lock table says.
+"$LM" analyze -V 16,17.9 --format json "${cases[1]}" >"$WORK/a.json" 2>&1
+check_eq "analyze -V 16,17.9: the versions" "$(jq -c .versions "$WORK/a.json")" '[16,"17.9"]'
+
 # ---- --against: two runs on two releases of 17 -------------------------------------
 DB2="$WORK/ab.db"
 "$LM" run -q -V 17.9 -d "$DB2" "${cases[@]}" >/dev/null 2>&1
