@@ -44,12 +44,12 @@ static const char usage_text[] =
     "3 environment (a probe could not run)\n";
 
 typedef struct Bisect {
-    const char *db;       /* the store of the probes; not owned */
-    char **pg_bins;       /* --pg-bin values; the array owned, the strings argv's */
+    const char *db; /* the store of the probes; not owned */
+    char **pg_bins; /* --pg-bin values; the array owned, the strings argv's */
     size_t npg_bins;
-    char **paths;         /* PATH...; argv's */
+    char **paths; /* PATH...; argv's */
     int npaths;
-    long long *run_of;    /* run id of each release probed, 0 before; owned */
+    long long *run_of; /* run id of each release probed, 0 before; owned */
 } Bisect;
 
 /* Runs this binary's "run" on one release into the store; the new run's id,
@@ -138,9 +138,15 @@ int cmd_bisect(int argc, char **argv)
     opterr = 0;
     while ((o = getopt_long(argc, argv, "V:d:h", long_opts, NULL)) != -1) {
         switch (o) {
-        case 'V': spec = optarg; break;
-        case 'd': db = optarg; break;
-        case OPT_PG_BIN: *ARRAY_PUSH(b.pg_bins, b.npg_bins, pg_cap) = optarg; break;
+        case 'V':
+            spec = optarg;
+            break;
+        case 'd':
+            db = optarg;
+            break;
+        case OPT_PG_BIN:
+            *ARRAY_PUSH(b.pg_bins, b.npg_bins, pg_cap) = optarg;
+            break;
         case 'h':
             printf(usage_text, progname);
             free(b.pg_bins);

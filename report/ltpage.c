@@ -210,8 +210,8 @@ static EvItem *ev_items(const LtEvidence *ev, size_t nev, const char *cls, size_
         if (e->major && (!it->nmajors || it->majors[it->nmajors - 1] != e->major) &&
             it->nmajors < ARRAY_LEN(it->majors)) {
             it->majors[it->nmajors++] = e->major;
-            buf_printf(&it->servers, "%s%s: %s", it->servers.len ? ", " : "", VERSION_NAME(e->major),
-                       e->server ? e->server : "?");
+            buf_printf(&it->servers, "%s%s: %s", it->servers.len ? ", " : "",
+                       VERSION_NAME(e->major), e->server ? e->server : "?");
         }
     }
     return items;
@@ -293,7 +293,8 @@ static void html_controls(Buf *out, const LtPageOpts *o)
                   "<label><input type=\"checkbox\" id=\"wb\"> blocks writes on</label>"
                   "<select id=\"va\" aria-label=\"version that blocks writes\">");
     for (size_t v = 0; v < o->nversions; v++)
-        buf_printf(out, "<option%s>%s</option>", v == 0 ? " selected" : "", VERSION_NAME(o->versions[v]));
+        buf_printf(out, "<option%s>%s</option>", v == 0 ? " selected" : "",
+                   VERSION_NAME(o->versions[v]));
     buf_puts(out, "</select><span>but not on</span><select id=\"vb\" aria-label=\"version that "
                   "does not block writes\">");
     for (size_t v = 0; v < o->nversions; v++)

@@ -260,7 +260,8 @@ static bool listed(const PgInstall *items, size_t n, const char *bindir)
 static void push_shadowed(PgInstalls *out, int major, char *version, const char *bindir,
                           const char *source)
 {
-    if (listed(out->shadowed, out->nshadowed, bindir) || listed(out->minors, out->nminors, bindir)) {
+    if (listed(out->shadowed, out->nshadowed, bindir) ||
+        listed(out->minors, out->nminors, bindir)) {
         free(version);
         return;
     }
@@ -373,7 +374,8 @@ static void take_minors(PgInstalls *out, Cands *cs)
         int major;
         char *version;
         if (cand_version(c, &major, &version) != 0) continue;
-        if (major != version_major(c->hint_major) || minor_of(version) != version_minor(c->hint_major)) {
+        if (major != version_major(c->hint_major) ||
+            minor_of(version) != version_minor(c->hint_major)) {
             free(version);
             continue;
         }
@@ -604,8 +606,7 @@ void pginstall_describe_major(const PgInstalls *list, int major, Buf *b)
 {
     size_t n0 = b->len;
     for (size_t i = 0; i < list->n; i++)
-        if (list->items[i].major == major)
-            buf_printf(b, "%s (default)", list->items[i].version);
+        if (list->items[i].major == major) buf_printf(b, "%s (default)", list->items[i].version);
     for (size_t i = 0; i < list->nminors; i++)
         if (list->minors[i].major == major)
             buf_printf(b, "%s%s", b->len > n0 ? ", " : "", list->minors[i].version);

@@ -60,16 +60,20 @@ static const Case cases[] = {
     {"18.", NULL, "invalid version list \"18.\": expected a minor release number after \"18.\""},
     {"17.100", NULL, "invalid version list \"17.100\": 17.100 is no release (a minor is 0-99)"},
     {"17.9.1", NULL, "invalid version list \"17.9.1\": unexpected '.'"},
-    {"16-17.9", NULL, "invalid version list \"16-17.9\": range 16-17.9 mixes a major and a minor release"},
-    {"16.1-17", NULL, "invalid version list \"16.1-17\": range 16.1-17 mixes a major and a minor release"},
+    {"16-17.9", NULL,
+     "invalid version list \"16-17.9\": range 16-17.9 mixes a major and a minor release"},
+    {"16.1-17", NULL,
+     "invalid version list \"16.1-17\": range 16.1-17 mixes a major and a minor release"},
     {"16.1-17.2", NULL,
-     "invalid version list \"16.1-17.2\": range 16.1-17.2 spans two majors (name the minors of each major apart)"},
+     "invalid version list \"16.1-17.2\": range 16.1-17.2 spans two majors (name the minors of "
+     "each major apart)"},
     {"17.10-17.9", NULL, "invalid version list \"17.10-17.9\": range 17.10-17.9 is reversed"},
     {"17.9-", NULL,
      "invalid version list \"17.9-\": a range of minor releases needs both ends, e.g. 17.0-17.10"},
     {"-17.9", NULL,
      "invalid version list \"-17.9\": a range of minor releases needs both ends, e.g. 17.0-17.10"},
-    {"10.0-10.99,11.0-11.99", NULL, "invalid version list \"10.0-10.99,11.0-11.99\": more than 128 versions"},
+    {"10.0-10.99,11.0-11.99", NULL,
+     "invalid version list \"10.0-10.99,11.0-11.99\": more than 128 versions"},
 };
 
 int main(void)
@@ -131,7 +135,7 @@ int main(void)
         int id, major, minor;
         const char *name;
     } ids[] = {
-        {17, 17, -1, "17"}, {10, 10, -1, "10"}, {1709, 17, 9, "17.9"},
+        {17, 17, -1, "17"},      {10, 10, -1, "10"},    {1709, 17, 9, "17.9"},
         {1710, 17, 10, "17.10"}, {1000, 10, 0, "10.0"}, {1899, 18, 99, "18.99"},
     };
     for (size_t i = 0; i < ARRAY_LEN(ids); i++) {
@@ -152,7 +156,8 @@ int main(void)
         {"17.0-17.10", "17.0,17.2,17.9,17.10", NULL},
         {"16,17.1-17.9", "16,17.2,17.9", NULL},
         {"17.3", "17.3", NULL}, /* named alone: kept, its absence is told where it runs */
-        {"17.3-17.8", NULL, "invalid version list \"17.3-17.8\": no release in 17.3-17.8 is installed"},
+        {"17.3-17.8", NULL,
+         "invalid version list \"17.3-17.8\": no release in 17.3-17.8 is installed"},
     };
     for (size_t i = 0; i < ARRAY_LEN(known_cases); i++) {
         const Case *c = &known_cases[i];
