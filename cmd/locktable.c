@@ -167,8 +167,8 @@ static size_t print_uses(const LtCellObs *obs, size_t nobs, bool verbose)
                 buf_puts(&b, "requested ");
                 locktable_obs_describe(&o->obs, &b);
             }
-            printf("%s %s:%d on %d [%s]: %s\n", u == LT_USE_USED ? "used" : "left out",
-                   o->path ? o->path : "(statement)", o->line, o->major,
+            printf("%s %s:%d on %s [%s]: %s\n", u == LT_USE_USED ? "used" : "left out",
+                   o->path ? o->path : "(statement)", o->line, VERSION_NAME(o->major),
                    o->cls ? o->cls : "no class", u == LT_USE_USED ? b.data : locktable_use_reason(u));
             if (u != LT_USE_USED && b.len) printf("    %s\n", b.data);
         }
