@@ -1,7 +1,8 @@
 # lockmatrix: build, test, demo, bench.
 #
 #   make            build ./lockmatrix
-#   make setup      install what it needs (Debian packages, PostgreSQL 10-17 cache)
+#   make setup      install what it needs (Debian packages, PostgreSQL 10-17 cache);
+#                   MINORS="17.9 17.10" also fetches those minor releases
 #   make demo       setup, build, trace fixtures/cases on 10-17, print the report
 #   make test       setup, build (plain and ASan+UBSan), run unit and integration tests
 #   make bench      print the benchmark figures
@@ -72,8 +73,12 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(OBJS) $(LDLIBS_ALL)
 
+# MINORS: minor releases fetched into the cache beside the default builds,
+# by the one fetch of minor releases there is, "lockmatrix pg fetch".
+MINORS ?=
 setup:
 	@scripts/setup.sh
+	@if [ -n "$(MINORS)" ]; then $(MAKE) --no-print-directory lockmatrix >/dev/null && ./lockmatrix pg fetch $(MINORS); fi
 
 # Local postgres:{major}-alpine images built from the PostgreSQL cache (no
 # registry needed), for the docker backend.

@@ -32,7 +32,8 @@ static const struct command {
     {"analyze", cmd_analyze, "static prediction only, no servers"},
     {"locktable", cmd_locktable, "check or regenerate the lock table"},
     {"merge", cmd_merge, "combine stores of sharded runs"},
-    {"pg", cmd_pg, "list the PostgreSQL installations found"},
+    {"pg", cmd_pg, "list the PostgreSQL installations found; fetch minor releases"},
+    {"bisect", cmd_bisect, "name the first minor release that behaves like the last"},
     {"clean", cmd_clean, "remove leftover containers"},
     /* hidden: used by make docker-images */
     {"docker-import", cmd_docker_import, NULL},

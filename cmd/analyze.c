@@ -146,7 +146,7 @@ static void json_statement(JsonW *w, const Migration *m, const Statement *st, co
     json_obj_begin(w);
     for (int i = 0; i < vs->n; i++) {
         char k[16];
-        snprintf(k, sizeof(k), "%d", vs->v[i]);
+        snprintf(k, sizeof(k), "%s", VERSION_NAME(vs->v[i]));
         json_key(w, k);
         json_obj_begin(w);
         json_key(w, "predicted");
@@ -308,13 +308,13 @@ int cmd_analyze(int argc, char **argv)
         json_key(&w, "versions");
         json_arr_begin(&w);
         for (int i = 0; i < vs.n; i++)
-            json_int(&w, vs.v[i]);
+            version_json(&w, vs.v[i]);
         json_arr_end(&w);
         json_key(&w, "statements");
         json_arr_begin(&w);
     }
-    LtPrediction pred[VERSIONS_MAX - VERSIONS_MIN + 1];
-    bool have[VERSIONS_MAX - VERSIONS_MIN + 1];
+    LtPrediction pred[VERSIONS_CAP];
+    bool have[VERSIONS_CAP];
     size_t nstmts = 0, nunpredicted = 0, nabove = 0, risk_count[LT_RISK_CRITICAL + 1] = {0};
     cmd_print_layouts(&corpus, true); /* only what needs saying: stdout is the answer */
     for (size_t c = 0; c < corpus.nchains; c++) {

@@ -25,6 +25,7 @@ int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_pg(int argc, char **argv);
+int cmd_bisect(int argc, char **argv);
 int cmd_clean(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_locktable(int argc, char **argv);

@@ -171,8 +171,8 @@ static size_t print_uses(const LtCellObs *obs, size_t nobs, bool verbose)
                 buf_puts(&b, "requested ");
                 locktable_obs_describe(&o->obs, &b);
             }
-            printf("%s %s:%d on %d [%s]: %s\n", u == LT_USE_USED ? "used" : "left out",
-                   o->path ? o->path : "(statement)", o->line, o->major,
+            printf("%s %s:%d on %s [%s]: %s\n", u == LT_USE_USED ? "used" : "left out",
+                   o->path ? o->path : "(statement)", o->line, VERSION_NAME(o->major),
                    o->cls ? o->cls : "no class", u == LT_USE_USED ? b.data : locktable_use_reason(u));
             if (u != LT_USE_USED && b.len) printf("    %s\n", b.data);
         }
@@ -226,7 +226,7 @@ static int run_evidence(const char *db_path, long long run_id, LtEvidence **ev, 
     }
     buf_printf(source, "run %lld in %s", run_id, db_path);
     for (size_t k = 0; k < rv->nservers; k++)
-        buf_printf(servers, "%s%d: %s", k ? ", " : "", rv->servers[k].major,
+        buf_printf(servers, "%s%s: %s", k ? ", " : "", VERSION_NAME(rv->servers[k].major),
                    rv->servers[k].version ? rv->servers[k].version : "?");
     free(obs);
     runview_free(rv);

@@ -34,7 +34,9 @@ static const char usage_text[] =
     "with the run for the reports.\n"
     "\n"
     "options:\n"
-    "  -V, --versions LIST       versions to run: 10-17 (default), 12,14,17, 11-\n"
+    "  -V, --versions LIST       versions to run: 10-17 (default), 12,14,17, 11-;\n"
+    "                            minor releases each as a column: 17.9,17.10,\n"
+    "                            17.0-17.10 (those installed), 16,17.9\n"
     "  -b, --backend NAME        embedded (default) | docker\n"
     "  -j, --jobs N              containers at once (default: number of CPUs)\n"
     "  -d, --db FILE             the store (default ./lockmatrix.db)\n"
@@ -365,9 +367,9 @@ static long run_ci(Store *store, long long run_id, int max_risk, int min_version
         for (size_t i = 0; i < rv->nstmts; i++)
             n += render_failure(&rv->stmts[i].results[v], min_version) == RENDER_UNSUPPORTED;
         if (n)
-            fprintf(stderr, "%s: not supported on %d (below --min-version %d): %zu statements "
+            fprintf(stderr, "%s: not supported on %s (below --min-version %d): %zu statements "
                             "failed there, not counted\n",
-                    progname, rv->versions[v], min_version, n);
+                    progname, VERSION_NAME(rv->versions[v]), min_version, n);
     }
     buf_free(&cur);
     buf_free(&next);
@@ -421,7 +423,7 @@ static long run_against(Store *store, long long run_id, long long against)
             continue;
         const RvStatement *st = diff_stmt(c);
         char ver[16];
-        snprintf(ver, sizeof(ver), "%d", c->major);
+        snprintf(ver, sizeof(ver), "%s", VERSION_NAME(c->major));
         Buf why;
         buf_init(&why);
         buf_printf(&why, "%s changed: ", diff_kind_name(c->kind));
@@ -712,10 +714,24 @@ static int run_main(int argc, char **argv, long long resume_id)
     BackendCfg cfg = {0};
     Store *store = NULL;
     ResumeSet resume_set = {0};
-    if (strcmp(backend_name, "embedded") == 0 &&
-        pginstall_find(&pgs, pg_bins, npg_bins, &err) != 0) {
-        rc = cmd_fail_err(&err, EXIT_ENV);
-        goto out;
+    if (strcmp(backend_name, "embedded") == 0) {
+        if (pginstall_find(&pgs, pg_bins, npg_bins, &err) != 0) {
+            rc = cmd_fail_err(&err, EXIT_ENV);
+            goto out;
+        }
+        /* A range of minor releases ("17.0-17.10") runs the installed ones. */
+        int *known;
+        size_t nknown = pginstall_releases(&pgs, &known);
+        VersionsKnown vk = {known, nknown};
+        int prc = versions_parse_known(versions_spec, &vk, &versions, &err);
+        free(known);
+        if (prc != 0) {
+            rc = cmd_fail_err(&err, EXIT_USAGE);
+            fprintf(stderr, "hint: '%s pg' lists the installations; '%s pg fetch 17.9' fetches a "
+                            "minor release\n",
+                    progname, progname);
+            goto out;
+        }
     }
     store = store_open(db_path, true, &err);
     if (!store) {

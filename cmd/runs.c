@@ -35,18 +35,10 @@ static void usage(FILE *f)
 /* A stored list "10,11,12,14" as versions_ranges shows it: "10-12,14". */
 static void stored_versions(const char *list, Buf *b)
 {
-    int v[64], n = 0;
-    for (const char *p = list; p && *p && n < (int)ARRAY_LEN(v);) {
-        char *end;
-        long x = strtol(p, &end, 10);
-        if (end == p) {
-            p++;
-            continue;
-        }
-        v[n++] = (int)x;
-        p = end;
-    }
-    versions_ranges(v, (size_t)n, b);
+    int *v;
+    size_t n = versions_read_stored(list, &v);
+    versions_ranges(v, n, b);
+    free(v);
 }
 
 static void duration(double s, char *out, size_t n)
@@ -118,16 +110,11 @@ static void print_json(const RunSummary *runs, size_t n, Buf *out)
         json_str(&w, r->status);
         json_key(&w, "versions");
         json_arr_begin(&w);
-        for (const char *p = r->versions; p && *p;) {
-            char *end;
-            long x = strtol(p, &end, 10);
-            if (end == p) {
-                p++;
-                continue;
-            }
-            json_int(&w, x);
-            p = end;
-        }
+        int *ids;
+        size_t nids = versions_read_stored(r->versions, &ids);
+        for (size_t k = 0; k < nids; k++)
+            version_json(&w, ids[k]);
+        free(ids);
         json_arr_end(&w);
         json_key(&w, "statements");
         json_int(&w, r->nstatements);

@@ -6,7 +6,8 @@
 #   commands           the "commands:" list of "lockmatrix --help"
 #   options            the option lines of "lockmatrix COMMAND --help"
 #   --format, --layout the names listed in that option's help text
-#   -V, --min-version  the majors found by "lockmatrix pg"
+#   -V                 the versions found by "lockmatrix pg" (17, 17.9)
+#   --min-version      the majors among them
 # completions/_lockmatrix (zsh) reads the help with the same awk program.
 
 # _lockmatrix_options LM CMD: one line per option of CMD's --help:
@@ -60,10 +61,11 @@ _lockmatrix_commands()
     "$1" --help 2>/dev/null | awk '/^commands:/ { on = 1; next } on && NF == 0 { exit } on { print $1 }'
 }
 
-# _lockmatrix_majors LM: the majors of the PostgreSQL installations found.
+# _lockmatrix_majors LM [minors]: the majors of the PostgreSQL installations
+# found, and with "minors" the minor releases beside them (17.9).
 _lockmatrix_majors()
 {
-    "$1" pg 2>/dev/null | awk 'NR > 1 && $1 ~ /^[0-9]+$/ { print $1 }'
+    "$1" pg 2>/dev/null | awk -v minors="${2:-}" 'NR > 1 && ($1 ~ /^[0-9]+$/ || (minors && $1 ~ /^[0-9]+\.[0-9]+$/)) { print $1 }'
 }
 
 _lockmatrix()
@@ -109,9 +111,10 @@ _lockmatrix()
             mapfile -t reply < <(compgen -W "$values" -- "$value")
         elif [ "$opt" = -V ] || [ "$opt" = --versions ] || [ "$opt" = --min-version ]; then
             # A list: "12,1<TAB>" completes the part after the last comma.
-            local head=
+            local head= minors=1
             [[ $value == *,* && $opt != --min-version ]] && head=${value%,*},
-            mapfile -t reply < <(compgen -P "$head" -W "$(_lockmatrix_majors "$lm")" -- "${value##*,}")
+            [ "$opt" = --min-version ] && minors=
+            mapfile -t reply < <(compgen -P "$head" -W "$(_lockmatrix_majors "$lm" $minors)" -- "${value##*,}")
         elif [[ $arg == *FILE* || $arg == *DIR* || $arg == TAR ]]; then
             compopt -o filenames 2>/dev/null
             mapfile -t reply < <(compgen -f -- "$value")

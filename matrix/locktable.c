@@ -187,6 +187,7 @@ static size_t index_first(const LockTable *t, const char *cls)
 const LtRow *locktable_lookup(const LockTable *t, const char *cls, int major)
 {
     if (!t || !cls) return NULL;
+    major = version_major(major); /* a minor release behaves as its major's row says */
     for (size_t k = index_first(t, cls); k < t->nrows; k++) {
         const LtRow *r = &t->rows[t->index[k]];
         if (strcmp(r->cls, cls) != 0) break;

@@ -3,10 +3,12 @@
  */
 #include "report/diff.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "matrix/corpus.h"
+#include "matrix/versions.h"
 
 static const char *const kind_names[] = {"status", "lock_mode", "lock_set", "rewrite",
                                          "scan",   "new",       "gone"};
@@ -336,6 +338,7 @@ typedef struct Builder {
     RunDiff *d;
     size_t cap;
     const ReportOpts *opts;
+    int major_a; /* the column of A being compared */
 } Builder;
 
 /* Takes before, after and what. */
@@ -350,7 +353,8 @@ static void add(Builder *bd, DiffKind kind, const RvStatement *a, const RvStatem
         return;
     }
     DiffChange *c = ARRAY_PUSH(bd->d->changes, bd->d->nchanges, bd->cap);
-    *c = (DiffChange){.kind = kind, .a = a, .b = b, .major = major, .before = before,
+    *c = (DiffChange){.kind = kind, .a = a, .b = b, .major = major,
+                      .major_a = major ? bd->major_a : 0, .before = before,
                       .after = after, .what = what, .sampled = sampled,
                       .regression = kind != DIFF_NEW && kind != DIFF_GONE && !sampled};
     if (c->regression)
@@ -487,9 +491,61 @@ static void servers(RunDiff *d)
         if (sel_a && sel_b) {
             size_t mc = d->nmajors;
             d->majors = xrealloc(d->majors, (mc + 1) * sizeof(int));
+            d->majors_a = xrealloc(d->majors_a, (mc + 1) * sizeof(int));
+            d->majors_a[d->nmajors] = m;
             d->majors[d->nmajors++] = m;
         }
     }
+    /* Different releases of one major (A on 17.9, B on 17.10): compared
+     * with each other when each run has exactly one column of that major
+     * the other has not. */
+    for (int major = VERSIONS_MIN; major <= VERSIONS_MAX; major++) {
+        int only[2], nonly[2] = {0, 0};
+        for (size_t k = 0; k < 2; k++) {
+            const RunView *me = both[k], *other = both[1 - k];
+            for (size_t i = 0; i < me->nversions; i++) {
+                int id = me->versions[i];
+                if (version_major(id) != major) continue;
+                bool shared = false;
+                for (size_t j = 0; j < other->nversions; j++)
+                    shared |= other->versions[j] == id;
+                if (!shared) only[k] = id, nonly[k]++;
+            }
+        }
+        if (nonly[0] != 1 || nonly[1] != 1) continue;
+        size_t mc = d->nmajors;
+        d->majors = xrealloc(d->majors, (mc + 1) * sizeof(int));
+        d->majors_a = xrealloc(d->majors_a, (mc + 1) * sizeof(int));
+        d->majors_a[d->nmajors] = only[0];
+        d->majors[d->nmajors++] = only[1];
+    }
+}
+
+void diff_compared(const RunDiff *d, Buf *b)
+{
+    int *same = xcalloc(d->nmajors + 1, sizeof(int));
+    size_t n = 0;
+    for (size_t i = 0; i < d->nmajors; i++)
+        if (d->majors_a[i] == d->majors[i]) same[n++] = d->majors[i];
+    size_t n0 = b->len;
+    versions_ranges(same, n, b);
+    for (size_t i = 0; i < d->nmajors; i++)
+        if (d->majors_a[i] != d->majors[i]) {
+            char v[DIFF_VERSION_LEN];
+            buf_printf(b, "%s%s", b->len > n0 ? "," : "",
+                       diff_version(d->majors_a[i], d->majors[i], v));
+        }
+    if (b->len == n0) buf_puts(b, "no common version");
+    free(same);
+}
+
+const char *diff_version(int major_a, int major, char out[DIFF_VERSION_LEN])
+{
+    if (major_a && major_a != major)
+        snprintf(out, DIFF_VERSION_LEN, "%s->%s", VERSION_NAME(major_a), VERSION_NAME(major));
+    else
+        snprintf(out, DIFF_VERSION_LEN, "%s", VERSION_NAME(major));
+    return out;
 }
 
 /* The migrations of from (paths sorted in fp) that other (op) has not: listed
@@ -558,12 +614,13 @@ RunDiff *diff_runs(const RunView *a, const RunView *b, const ReportOpts *opts)
         const RvStatement *sa = &a->stmts[match_b[i]];
         d->matched++;
         for (size_t v = 0; v < d->nmajors; v++) {
-            int m = d->majors[v];
-            if (!runview_job(a, sa->chain, m) != !runview_job(b, sb->chain, m)) {
+            int m = d->majors[v], ma = d->majors_a[v];
+            if (!runview_job(a, sa->chain, ma) != !runview_job(b, sb->chain, m)) {
                 d->nuncompared++;
                 continue;
             }
-            compare_result(&bd, sa, sb, m, runview_result(a, sa, m), runview_result(b, sb, m));
+            bd.major_a = ma;
+            compare_result(&bd, sa, sb, m, runview_result(a, sa, ma), runview_result(b, sb, m));
         }
     }
     for (size_t i = 0; i < a->nstmts; i++)
@@ -591,6 +648,7 @@ void diff_free(RunDiff *d)
     free(d->changes);
     free(d->migs);
     free(d->majors);
+    free(d->majors_a);
     free(d->servers);
     free(d);
 }

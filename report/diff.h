@@ -52,7 +52,9 @@ typedef struct DiffChange {
     DiffKind kind;
     const RvStatement *a;  /* in the earlier run (--against); NULL when new */
     const RvStatement *b;  /* in the later run (--run); NULL when gone */
-    int major;             /* the version; 0 for new and gone */
+    int major;             /* the version (column id); 0 for new and gone */
+    int major_a;           /* the version in A: major, unless the runs ran
+                              different releases of that major (A 17.9, B 17.10) */
     char *before, *after;  /* the observation in A and in B, clean text; NULL for
                               new and gone; owned */
     char *what;            /* what changed, in words ("now rewrites index t_v_idx;
@@ -71,7 +73,11 @@ typedef struct DiffServer {
 typedef struct RunDiff {
     const RunView *a;      /* the earlier run (--against); not owned */
     const RunView *b;      /* the run reported (--run); not owned */
-    int *majors;           size_t nmajors;   /* versions both runs selected */
+    int *majors;           size_t nmajors;   /* versions both runs selected (B's
+                                                column ids); a major with one
+                                                column in each run that differ
+                                                (17.9 and 17.10) is compared too */
+    int *majors_a;         /* the column of A compared with majors[i] */
     DiffServer *servers;   size_t nservers;  /* every major of either run */
     DiffMigration *migs;   size_t nmigs;     /* added (B's order), then removed (A's) */
     DiffChange *changes;   size_t nchanges;  /* in B's order, gone ones after */
@@ -93,6 +99,15 @@ void diff_free(RunDiff *d);
 /* True when the two runs had different servers of that major (a missing one
  * counts, two missing ones do not). */
 bool diff_server_changed(const DiffServer *s);
+
+/* The version a change is on: "17", or "17.9->17.10" when the runs ran
+ * different releases of the major; returns out. */
+#define DIFF_VERSION_LEN 40
+const char *diff_version(int major_a, int major, char out[DIFF_VERSION_LEN]);
+
+/* The versions compared into b: "10-17, 17.9->17.10"; "no common version"
+ * when there is none. */
+void diff_compared(const RunDiff *d, Buf *b);
 
 /* True when a change's words add to its before -> after (a set changed:
  * locks, rewrites, scans): "now rewrites index t_v_idx". */

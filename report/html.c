@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "report/page.h"
+#include "matrix/versions.h"
 #include "report/report.h"
 #include "report/svg.h"
 
@@ -88,7 +89,7 @@ static void meta(Buf *out, const RunView *rv)
     if (rv->nservers) {
         buf_puts(out, "<table class=\"servers\"><tr><th>version</th>");
         for (size_t i = 0; i < rv->nservers; i++)
-            buf_printf(out, "<td>%d</td>", rv->servers[i].major);
+            buf_printf(out, "<td>%s</td>", VERSION_NAME(rv->servers[i].major));
         buf_puts(out, "</tr><tr><th>server</th>");
         for (size_t i = 0; i < rv->nservers; i++) {
             buf_puts(out, "<td>");
@@ -209,7 +210,7 @@ static void matrix(Buf *out, const RunView *rv)
                   "<th data-type=\"text\">migration</th><th data-type=\"num\">#</th>"
                   "<th data-type=\"num\">line</th><th data-type=\"text\">statement</th>");
     for (size_t v = 0; v < rv->nversions; v++)
-        buf_printf(out, "<th data-type=\"num\">%d</th>", rv->versions[v]);
+        buf_printf(out, "<th data-type=\"num\">%s</th>", VERSION_NAME(rv->versions[v]));
     buf_puts(out, "<th data-type=\"text\">how the versions differ</th></tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < rv->nstmts; i++) {
         const RvStatement *x = &rv->stmts[i];
@@ -236,7 +237,7 @@ static void matrix(Buf *out, const RunView *rv)
             Buf e;
             buf_init(&e);
             if (r->aborted_by) {
-                buf_printf(&e, "on %d: ", r->major);
+                buf_printf(&e, "on %s: ", VERSION_NAME(r->major));
                 render_aborted(r, &e);
             } else {
                 buf_printf(&e, "%s %s on %d: %s", r->status, r->sqlstate ? r->sqlstate : "",
@@ -268,7 +269,7 @@ static void classes(Buf *out, const RunView *rv)
                   "<th data-type=\"text\">class</th><th data-type=\"num\">statements</th>"
                   "<th data-type=\"num\">version-specific</th>");
     for (size_t v = 0; v < rv->nversions; v++)
-        buf_printf(out, "<th data-type=\"num\">%d</th>", rv->versions[v]);
+        buf_printf(out, "<th data-type=\"num\">%s</th>", VERSION_NAME(rv->versions[v]));
     buf_puts(out, "<th data-type=\"text\">how the versions differ</th></tr></thead><tbody>\n");
     for (size_t i = 0; i < n; i++) {
         const ClassSummary *c = &cs[i];
@@ -322,7 +323,7 @@ void report_html_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
     for (size_t i = 0; i < d->nservers; i++) {
         const DiffServer *s = &d->servers[i];
         bool changed = diff_server_changed(s);
-        buf_printf(out, "<tr><td>%d</td><td>", s->major);
+        buf_printf(out, "<tr><td>%s</td><td>", VERSION_NAME(s->major));
         h(out, s->a ? s->a : "none");
         buf_printf(out, "</td><td%s>", changed ? " class=\"bad\"" : "");
         h(out, s->b ? s->b : "none");
@@ -373,7 +374,7 @@ void report_html_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         buf_printf(out, "</td><td>%d</td><td>%d</td>", x->index, x->line);
         statement_cell(out, x);
         if (c->major)
-            buf_printf(out, "<td>%d</td>", c->major);
+            buf_printf(out, "<td>%s</td>", diff_version(c->major_a, c->major, (char[DIFF_VERSION_LEN]){0}));
         else
             buf_puts(out, "<td></td>");
         buf_printf(out, "<td%s>%s%s</td><td>", c->regression ? " class=\"bad\"" : "",

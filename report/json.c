@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "matrix/versions.h"
 #include "report/report.h"
 #include "matrix/locktable.h"
 #include "report/runview.h"
@@ -15,7 +16,7 @@
 static void major_key(JsonW *w, int major)
 {
     char k[16];
-    snprintf(k, sizeof(k), "%d", major);
+    snprintf(k, sizeof(k), "%s", VERSION_NAME(major));
     json_key(w, k);
 }
 
@@ -27,7 +28,7 @@ static void run_obj(JsonW *w, const char *key, const RunView *rv)
     json_key(w, "versions");
     json_arr_begin(w);
     for (size_t i = 0; i < rv->nversions; i++)
-        json_int(w, rv->versions[i]);
+        version_json(w, rv->versions[i]);
     json_arr_end(w);
     json_kv_str(w, "started_at", rv->started_at);
     json_kv_str(w, "finished_at", rv->finished_at);
@@ -251,7 +252,8 @@ static void per_version(JsonW *w, const RunView *rv)
     for (size_t v = 0; rv->per_version && v < rv->nversions; v++) {
         const RvVersion *s = &rv->per_version[v];
         json_obj_begin(w);
-        json_kv_int(w, "version", s->major);
+        json_key(w, "version");
+        version_json(w, s->major);
         json_kv_int(w, "run", (long long)s->ran);
         json_kv_int(w, "ok", (long long)s->ok);
         json_kv_int(w, "failed", (long long)s->failed);
@@ -370,7 +372,7 @@ void report_json_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
     json_key(&w, "compared_versions");
     json_arr_begin(&w);
     for (size_t i = 0; i < d->nmajors; i++)
-        json_int(&w, d->majors[i]);
+        version_json(&w, d->majors[i]);
     json_arr_end(&w);
     json_key(&w, "matched");
     json_int(&w, (long long)d->matched);
@@ -425,9 +427,13 @@ void report_json_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         json_str(&w, x->sql);
         json_key(&w, "version");
         if (c->major)
-            json_int(&w, c->major);
+            version_json(&w, c->major);
         else
             json_null(&w);
+        if (c->major && c->major_a != c->major) {
+            json_key(&w, "against_version"); /* another release of the major in A */
+            version_json(&w, c->major_a);
+        }
         json_key(&w, "before");
         json_str(&w, c->before);
         json_key(&w, "after");

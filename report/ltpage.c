@@ -2,6 +2,7 @@
  * ltpage: the lock table as a page and as Markdown (see ltpage.h).
  */
 #include "report/ltpage.h"
+#include "matrix/versions.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -120,7 +121,7 @@ static void cell_title(const LtRow *r, Buf *b)
 static void by_versions(const PageClass *c, const LtPageOpts *o, const char *(*what)(const LtRow *),
                         Buf *b)
 {
-    const char *vals[VERSIONS_MAX - VERSIONS_MIN + 1];
+    const char *vals[VERSIONS_CAP];
     size_t nvals = 0;
     for (size_t v = 0; v < o->nversions; v++) {
         if (!c->at[v]) continue;
@@ -135,7 +136,7 @@ static void by_versions(const PageClass *c, const LtPageOpts *o, const char *(*w
         return;
     }
     for (size_t k = 0; k < nvals; k++) {
-        int majors[VERSIONS_MAX - VERSIONS_MIN + 1];
+        int majors[VERSIONS_CAP];
         size_t nm = 0;
         for (size_t v = 0; v < o->nversions; v++)
             if (c->at[v] && strcmp(what(c->at[v]), vals[k]) == 0 && nm < ARRAY_LEN(majors))
@@ -174,7 +175,7 @@ static void url_path(Buf *b, const char *s)
 typedef struct EvItem {
     const char *path;
     int line;
-    int majors[VERSIONS_MAX - VERSIONS_MIN + 1];
+    int majors[VERSIONS_CAP];
     size_t nmajors;
     Buf servers; /* "10: 10.23, 11: 11.22" (the page's header lists them too) */
 } EvItem;
@@ -209,8 +210,8 @@ static EvItem *ev_items(const LtEvidence *ev, size_t nev, const char *cls, size_
         if (e->major && (!it->nmajors || it->majors[it->nmajors - 1] != e->major) &&
             it->nmajors < ARRAY_LEN(it->majors)) {
             it->majors[it->nmajors++] = e->major;
-            buf_printf(&it->servers, "%s%d: %s", it->servers.len ? ", " : "", e->major,
-                       e->server ? e->server : "?");
+            buf_printf(&it->servers, "%s%s: %s", it->servers.len ? ", " : "",
+                       VERSION_NAME(e->major), e->server ? e->server : "?");
         }
     }
     return items;
@@ -292,12 +293,13 @@ static void html_controls(Buf *out, const LtPageOpts *o)
                   "<label><input type=\"checkbox\" id=\"wb\"> blocks writes on</label>"
                   "<select id=\"va\" aria-label=\"version that blocks writes\">");
     for (size_t v = 0; v < o->nversions; v++)
-        buf_printf(out, "<option%s>%d</option>", v == 0 ? " selected" : "", o->versions[v]);
+        buf_printf(out, "<option%s>%s</option>", v == 0 ? " selected" : "",
+                   VERSION_NAME(o->versions[v]));
     buf_puts(out, "</select><span>but not on</span><select id=\"vb\" aria-label=\"version that "
                   "does not block writes\">");
     for (size_t v = 0; v < o->nversions; v++)
-        buf_printf(out, "<option%s>%d</option>", v + 1 == o->nversions ? " selected" : "",
-                   o->versions[v]);
+        buf_printf(out, "<option%s>%s</option>", v + 1 == o->nversions ? " selected" : "",
+                   VERSION_NAME(o->versions[v]));
     buf_puts(out, "</select>\n<label>risk <select id=\"risk\" aria-label=\"risk at least\">"
                   "<option value=\"-1\">any</option>");
     for (int r = LT_RISK_LOW; r <= LT_RISK_CRITICAL; r++)
@@ -419,10 +421,10 @@ void ltpage_html(const LockTable *t, const LtPageOpts *o, Buf *out)
     html_controls(out, o);
     buf_puts(out, "<table id=\"lt\" data-versions=\"");
     for (size_t v = 0; v < o->nversions; v++)
-        buf_printf(out, "%s%d", v ? "," : "", o->versions[v]);
+        buf_printf(out, "%s%s", v ? "," : "", VERSION_NAME(o->versions[v]));
     buf_puts(out, "\"><thead><tr><th>class</th>");
     for (size_t v = 0; v < o->nversions; v++)
-        buf_printf(out, "<th>%d</th>", o->versions[v]);
+        buf_printf(out, "<th>%s</th>", VERSION_NAME(o->versions[v]));
     buf_puts(out, "<th>risk</th><th>note: why, and the safe alternative</th><th>evidence</th>"
                   "</tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < n; i++) {
@@ -490,7 +492,7 @@ void ltpage_markdown(const LockTable *t, const LtPageOpts *o, Buf *out)
     }
     buf_puts(out, "\n| class |");
     for (size_t v = 0; v < o->nversions; v++)
-        buf_printf(out, " %d |", o->versions[v]);
+        buf_printf(out, " %s |", VERSION_NAME(o->versions[v]));
     buf_puts(out, " risk | note | evidence |\n| --- |");
     for (size_t v = 0; v < o->nversions; v++)
         buf_puts(out, " --- |");

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "matrix/corpus.h"
+#include "matrix/versions.h"
 #include "report/report.h"
 
 #define SQL_MAX 240 /* characters of SQL shown in a cell */
@@ -50,7 +51,7 @@ static void md_cut(Buf *out, const char *s, size_t max)
 static void versions_row(Buf *out, const RunView *rv)
 {
     for (size_t v = 0; v < rv->nversions; v++)
-        buf_printf(out, " %d |", rv->versions[v]);
+        buf_printf(out, " %s |", VERSION_NAME(rv->versions[v]));
 }
 
 static void versions_rule(Buf *out, size_t n)
@@ -78,7 +79,7 @@ static void header(Buf *out, const RunView *rv)
     if (rv->nservers) {
         buf_puts(out, "| version | server |\n| --- | --- |\n");
         for (size_t i = 0; i < rv->nservers; i++) {
-            buf_printf(out, "| %d | ", rv->servers[i].major);
+            buf_printf(out, "| %s | ", VERSION_NAME(rv->servers[i].major));
             render_md(out, rv->servers[i].version);
             buf_puts(out, " |\n");
         }
@@ -177,14 +178,14 @@ static void notes(Buf *out, const RunView *rv, const RvStatement *x)
             Buf a;
             buf_init(&a);
             render_aborted(r, &a);
-            buf_printf(out, "%son %d: ", any ? "<br>" : "", r->major);
+            buf_printf(out, "%son %s: ", any ? "<br>" : "", VERSION_NAME(r->major));
             render_md(out, a.data);
             buf_free(&a);
             break;
         }
         buf_printf(out, "%s%s ", any ? "<br>" : "", r->status);
         render_md(out, r->sqlstate);
-        buf_printf(out, " on %d: ", r->major);
+        buf_printf(out, " on %s: ", VERSION_NAME(r->major));
         md_cut(out, r->message, 160);
         Buf c;
         buf_init(&c);
@@ -284,7 +285,7 @@ void report_markdown_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
     for (size_t i = 0; i < d->nservers; i++) {
         const DiffServer *s = &d->servers[i];
         bool changed = diff_server_changed(s);
-        buf_printf(out, "| %d | ", s->major);
+        buf_printf(out, "| %s | ", VERSION_NAME(s->major));
         render_md(out, s->a ? s->a : "none");
         buf_puts(out, changed ? " | **" : " | ");
         render_md(out, s->b ? s->b : "none");
@@ -326,7 +327,7 @@ void report_markdown_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         buf_printf(out, " | %d | %d | ", x->index, x->line);
         md_sql(out, x->sql, 120);
         if (c->major)
-            buf_printf(out, " | %d | ", c->major);
+            buf_printf(out, " | %s | ", diff_version(c->major_a, c->major, (char[DIFF_VERSION_LEN]){0}));
         else
             buf_puts(out, " | | ");
         render_md(out, diff_kind_name(c->kind));

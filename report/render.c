@@ -2,6 +2,7 @@
  * render: the pieces every renderer shares (see render.h).
  */
 #include "report/render.h"
+#include "matrix/versions.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ RenderFailure render_failure(const RvResult *r, int min_version)
     if (!r->traced || !r->status) return RENDER_OK;
     if (strcmp(r->status, "error") != 0 && strcmp(r->status, "timeout") != 0) return RENDER_OK;
     if (r->sqlstate && strcmp(r->sqlstate, "25P02") == 0) return RENDER_CONSEQUENCE;
-    if (min_version > 0 && r->major < min_version) return RENDER_UNSUPPORTED;
+    if (min_version > 0 && version_major(r->major) < min_version) return RENDER_UNSUPPORTED;
     return RENDER_FAILED;
 }
 
@@ -59,7 +60,7 @@ void render_layout(const CorpusLayout *l, Buf *out)
 
 void render_version_counts(const RvVersion *s, Buf *out)
 {
-    buf_printf(out, "%d: %zu run, %zu ok, %zu failed, %zu aborted, %zu not run", s->major, s->ran,
+    buf_printf(out, "%s: %zu run, %zu ok, %zu failed, %zu aborted, %zu not run", VERSION_NAME(s->major), s->ran,
                s->ok, s->failed, s->aborted, s->not_run);
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "matrix/locktable.h"
+#include "matrix/versions.h"
 #include "report/render.h"
 
 /* ---- lock modes ------------------------------------------------------------ */
@@ -115,17 +116,7 @@ static int version_index(const RunView *rv, int major)
 
 static void parse_versions(RunView *rv, const char *text)
 {
-    size_t cap = 0;
-    for (const char *p = text; p && *p;) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p) {
-            p++;
-            continue;
-        }
-        *ARRAY_PUSH(rv->versions, rv->nversions, cap) = (int)v;
-        p = end;
-    }
+    rv->nversions = versions_read_stored(text, &rv->versions);
 }
 
 static int load_run(Store *s, RunView *rv, long long run_id, Err *err)

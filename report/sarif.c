@@ -153,7 +153,8 @@ static void invocation(JsonW *w, const RunView *rv)
             locations(w, pv->first_failure);
         json_key(w, "properties");
         json_obj_begin(w);
-        json_kv_int(w, "version", pv->major);
+        json_key(w, "version");
+        version_json(w, pv->major);
         json_kv_int(w, "run", (long long)pv->ran);
         json_kv_int(w, "ok", (long long)pv->ok);
         json_kv_int(w, "failed", (long long)pv->failed);
@@ -228,7 +229,7 @@ static void result(Sarif *s, Rule rule, const char *level, const RvStatement *x,
     json_key(w, "versions");
     json_arr_begin(w);
     for (size_t i = 0; i < nmajors; i++)
-        json_int(w, majors[i]);
+        version_json(w, majors[i]);
     json_arr_end(w);
     json_obj_end(w);
     json_obj_end(w);
@@ -343,7 +344,8 @@ static void regressions(Sarif *s, const RunDiff *d)
             const DiffChange *c = &d->changes[j];
             if (!c->regression)
                 continue;
-            buf_printf(&msg, "%s%d %s %s -> %s", nreg ? "; " : "", c->major,
+            char ver[DIFF_VERSION_LEN];
+            buf_printf(&msg, "%s%s %s %s -> %s", nreg ? "; " : "", diff_version(c->major_a, c->major, ver),
                        diff_kind_name(c->kind), c->before, c->after);
             if (diff_says_what(c))
                 buf_printf(&msg, " (%s)", c->what);
@@ -435,7 +437,7 @@ void report_sarif(const RunView *rv, const RunDiff *d, const ReportOpts *o, Buf 
     json_key(w, "versions");
     json_arr_begin(w);
     for (size_t i = 0; i < rv->nversions; i++)
-        json_int(w, rv->versions[i]);
+        version_json(w, rv->versions[i]);
     json_arr_end(w);
     json_obj_end(w);
     json_obj_end(w);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report/page.h"
+#include "matrix/versions.h"
 #include "report/svg.h"
 
 /* A report with thousands of transactions stays readable: at most this many
@@ -31,9 +32,9 @@ void svg_version_bar(Buf *out, const RvVersion *s)
     for (size_t i = 0; i < sizeof(seg) / sizeof(seg[0]); i++)
         total += seg[i].n;
     buf_printf(out,
-               "<svg class=\"bar\" data-version=\"%d\" data-total=\"%zu\" width=\"%d\" "
-               "height=\"%d\" role=\"img\" aria-label=\"version %d: %zu statements\">",
-               s->major, total, BAR_W + 250, BAR_H, s->major, total);
+               "<svg class=\"bar\" data-version=\"%s\" data-total=\"%zu\" width=\"%d\" "
+               "height=\"%d\" role=\"img\" aria-label=\"version %s: %zu statements\">",
+               VERSION_NAME(s->major), total, BAR_W + 250, BAR_H, VERSION_NAME(s->major), total);
     double x = 0;
     Buf label;
     buf_init(&label);
@@ -249,7 +250,7 @@ static void caption(Buf *out, const RvStatement *st, const char *what, int major
     h(out, st->migration);
     buf_puts(out, "</code> ");
     h(out, what);
-    buf_printf(out, " on %d%s</figcaption>\n", major,
+    buf_printf(out, " on %s%s</figcaption>\n", VERSION_NAME(major),
                newest ? " (the newest version)" : " (the newest version where it did)");
 }
 
@@ -285,7 +286,7 @@ static bool timeline(Buf *out, const RunView *rv, size_t from, size_t to)
         cols[c].nlocks = r->nlocks;
         cols[c].ran = ran_ok(r);
     }
-    buf_printf(out, "<figure class=\"timeline\" data-version=\"%d\">", rv->versions[v]);
+    buf_printf(out, "<figure class=\"timeline\" data-version=\"%s\">", VERSION_NAME(rv->versions[v]));
     caption(out, &rv->stmts[from], "in one transaction: what each statement holds until COMMIT",
             rv->versions[v], v == rv->nversions - 1);
     Buf tip;
@@ -335,7 +336,7 @@ static bool phases(Buf *out, const RunView *rv, const RvStatement *st)
     buf_init(&what);
     buf_printf(&what, "#%d (line %d) %s: its phases", st->index, st->line,
                st->cls ? st->cls : "(unclassified)");
-    buf_printf(out, "<figure class=\"phases\" data-version=\"%d\">", rv->versions[v]);
+    buf_printf(out, "<figure class=\"phases\" data-version=\"%s\">", VERSION_NAME(rv->versions[v]));
     caption(out, st, what.data, rv->versions[v], v == rv->nversions - 1);
     grid(out, "phase", cols, shown, false, NULL, NULL);
     buf_puts(out, "</figure>\n");

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "matrix/corpus.h"
+#include "matrix/versions.h"
 #include "report/report.h"
 
 #define CELL_W 7 /* a cell, then one space */
@@ -211,7 +212,7 @@ static void version_header(Out *t, const RunView *rv, const char *c1, const char
     put_padded(t->b, first, cw);
     for (size_t v = 0; v < rv->nversions; v++) {
         char h[16];
-        snprintf(h, sizeof(h), "%d", rv->versions[v]);
+        snprintf(h, sizeof(h), "%s", VERSION_NAME(rv->versions[v]));
         buf_putc(t->b, ' ');
         put_padded(t->b, h, CELL_W);
     }
@@ -488,7 +489,7 @@ static void diff_header(Out *t, const RunDiff *d)
     buf_puts(t->b, "\nservers (earlier -> this run):\n");
     for (size_t i = 0; i < d->nservers; i++) {
         const DiffServer *s = &d->servers[i];
-        buf_printf(t->b, "  %2d: ", s->major);
+        buf_printf(t->b, "  %2s: ", VERSION_NAME(s->major));
         render_clean(t->b, s->a ? s->a : "-", true);
         buf_puts(t->b, " -> ");
         render_clean(t->b, s->b ? s->b : "-", true);
@@ -499,10 +500,10 @@ static void diff_header(Out *t, const RunDiff *d)
     Buf vs;
     buf_init(&vs);
     buf_puts(&vs, "");
-    versions_ranges(d->majors, d->nmajors, &vs);
+    diff_compared(d, &vs);
     buf_printf(t->b, "compared on %s: %zu statements matched, %zu new, %zu gone; "
                "migrations: %zu added, %zu removed\n",
-               d->nmajors ? vs.data : "no common version", d->matched, d->nnew, d->ngone,
+               vs.data, d->matched, d->nnew, d->ngone,
                d->nmig_added, d->nmig_removed);
     buf_free(&vs);
     if (d->nuncompared)
@@ -590,8 +591,9 @@ void report_text_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
         }
         Buf line;
         buf_init(&line);
-        buf_printf(&line, "%d %s: %s -> %s", c->major, diff_kind_name(c->kind), c->before,
-                   c->after);
+        char ver[DIFF_VERSION_LEN];
+        buf_printf(&line, "%s %s: %s -> %s", diff_version(c->major_a, c->major, ver),
+                   diff_kind_name(c->kind), c->before, c->after);
         if (diff_says_what(c))
             buf_printf(&line, " (%s)", c->what);
         if (c->sampled)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "runner/docker.h"
+#include "matrix/versions.h"
 
 #define DEFAULT_START_TIMEOUT_MS 60000
 #define PG_PORT 5432
@@ -43,7 +44,7 @@ char *docker_image_name(const char *tmpl, int major)
     buf_init(&b);
     for (const char *p = tmpl; *p;) {
         if (strncmp(p, "{major}", 7) == 0) {
-            buf_printf(&b, "%d", major);
+            buf_printf(&b, "%s", VERSION_NAME(major));
             p += 7;
         } else {
             buf_putc(&b, *p++);

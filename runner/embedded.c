@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "runner/embedded.h"
+#include "matrix/versions.h"
 
 extern char **environ;
 
@@ -329,6 +330,18 @@ static int embedded_prepare(BackendCfg *cfg, const int *majors, int nmajors, Err
     Buf missing;
     buf_init(&missing);
     int nmissing = 0;
+    /* A named minor release not installed: say what is, and how to fetch it. */
+    for (int i = 0; i < nmajors; i++)
+        if (version_minor(majors[i]) >= 0 && !pginstall_get(cfg->pgs, majors[i])) {
+            const char *name = VERSION_NAME(majors[i]);
+            pginstall_describe_major(cfg->pgs, version_major(majors[i]), &missing);
+            err_set(err, 3,
+                    "PostgreSQL %s is not installed (installed of %d: %s)\n"
+                    "hint: \"%s pg fetch %s\" fetches it into the cache",
+                    name, version_major(majors[i]), missing.data, "lockmatrix", name);
+            buf_free(&missing);
+            return -1;
+        }
     for (int i = 0; i < nmajors; i++)
         if (!pginstall_get(cfg->pgs, majors[i])) {
             buf_printf(&missing, "%s%d", nmissing ? ", " : "", majors[i]);
@@ -834,7 +847,8 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
     const PgInstall *pi = pginstall_get(cfg->pgs, major);
     if (!pi)
         return err_set(
-            err, 3, "no PostgreSQL installation for version %d\nhint: run \"make setup\"", major);
+            err, 3, "no PostgreSQL installation for version %s\nhint: run \"make setup\"",
+            VERSION_NAME(major));
     if (!cfg->runtime_root || !cfg->cache_dir)
         return err_set(err, 3, "the embedded backend was not prepared");
     if (drop_privileges(cfg, err) != 0) return -1;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "runner/pginstall.h"
+#include "matrix/versions.h"
 
 extern char **environ;
 
@@ -223,24 +224,61 @@ static bool bindir_taken(const PgInstalls *out, const char *bindir)
     return false;
 }
 
-static void push_install(PgInstalls *out, size_t *cap, int major, char *version, const char *bindir,
+/* The minor of a version string ("17.10": 10), -1 when it has none. */
+static int minor_of(const char *version)
+{
+    const char *dot = strchr(version, '.');
+    if (!dot || !isdigit((unsigned char)dot[1])) return -1;
+    return parse_major(dot + 1, NULL);
+}
+
+static void fill_install(PgInstall *pi, int id, int major, char *version, const char *bindir,
                          const char *source)
 {
-    PgInstall *pi = ARRAY_PUSH(out->items, out->n, *cap);
+    pi->id = id;
     pi->major = major;
+    pi->minor = minor_of(version);
     pi->version = version;
     pi->bindir = xstrdup(bindir);
     pi->source = (char *)source;
 }
 
+static void push_install(PgInstalls *out, size_t *cap, int major, char *version, const char *bindir,
+                         const char *source)
+{
+    fill_install(ARRAY_PUSH(out->items, out->n, *cap), major, major, version, bindir, source);
+}
+
+static bool listed(const PgInstall *items, size_t n, const char *bindir)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(items[i].bindir, bindir) == 0) return true;
+    return false;
+}
+
+/* With PGINSTALL_ALL: an installation a default of its major shadows. */
+static void push_shadowed(PgInstalls *out, int major, char *version, const char *bindir,
+                          const char *source)
+{
+    if (listed(out->shadowed, out->nshadowed, bindir) ||
+        listed(out->minors, out->nminors, bindir)) {
+        free(version);
+        return;
+    }
+    size_t cap = out->nshadowed; /* grown one at a time: few of them */
+    fill_install(ARRAY_PUSH(out->shadowed, out->nshadowed, cap), 0, major, version, bindir, source);
+}
+
 /* Asks every candidate of one source and keeps the first of each major not
  * yet found. Candidates that do not answer are skipped silently. */
-static void take_source(PgInstalls *out, size_t *cap, Cands *cs, const char *source)
+static void take_source(PgInstalls *out, size_t *cap, Cands *cs, const char *source, int flags)
 {
     size_t n = 0;
+    bool all = flags & PGINSTALL_ALL;
     for (size_t i = 0; i < cs->n; i++) {
         Cand *c = &cs->items[i];
-        if ((c->hint_major && major_taken(out, c->hint_major)) || bindir_taken(out, c->bindir))
+        if ((!all && c->hint_major && major_taken(out, c->hint_major)) ||
+            bindir_taken(out, c->bindir))
             continue;
         cand_spawn(c);
         n++;
@@ -252,9 +290,15 @@ static void take_source(PgInstalls *out, size_t *cap, Cands *cs, const char *sou
         int major;
         char *version;
         if (c->status < 0 || cand_version(c, &major, &version) != 0) continue;
-        if (major < PG_MAJOR_MIN || major > PG_MAJOR_MAX || major_taken(out, major) ||
-            bindir_taken(out, c->bindir)) {
+        if (major < PG_MAJOR_MIN || major > PG_MAJOR_MAX || bindir_taken(out, c->bindir)) {
             free(version);
+            continue;
+        }
+        if (major_taken(out, major)) {
+            if (all)
+                push_shadowed(out, major, version, c->bindir, source);
+            else
+                free(version);
             continue;
         }
         push_install(out, cap, major, version, c->bindir, source);
@@ -289,6 +333,56 @@ static void add_major_dirs(Cands *cs, const char *parent, const char *suffix)
         free(names[i]);
     }
     free(names);
+}
+
+/* Every <parent>/<major>.<minor>/native/bin: the named minor releases of the
+ * cache, their column id as hint_major. */
+static void add_minor_dirs(Cands *cs, const char *parent)
+{
+    DIR *d = opendir(parent);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *end;
+        int m = parse_major(de->d_name, &end);
+        if (m < PG_MAJOR_MIN || m > PG_MAJOR_MAX || *end != '.' || !isdigit((unsigned char)end[1]))
+            continue;
+        int minor = parse_major(end + 1, &end);
+        if (*end != '\0' || minor > 99) continue;
+        char *dir = xasprintf("%s/%s/native/bin", parent, de->d_name);
+        if (is_pg_bindir(dir)) cands_add(cs, dir, version_id(m, minor), NULL);
+        free(dir);
+    }
+    closedir(d);
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+    return ((const PgInstall *)a)->id - ((const PgInstall *)b)->id;
+}
+
+/* The named minors of the cache, their `--version` spawned already: each
+ * must be the release its directory names (a directory that is not is left
+ * out). */
+static void take_minors(PgInstalls *out, Cands *cs)
+{
+    if (cs->n == 0) return;
+    size_t cap = 0;
+    cands_collect(cs->items, cs->n, VERSION_BUDGET_MS);
+    for (size_t i = 0; i < cs->n; i++) {
+        Cand *c = &cs->items[i];
+        int major;
+        char *version;
+        if (cand_version(c, &major, &version) != 0) continue;
+        if (major != version_major(c->hint_major) ||
+            minor_of(version) != version_minor(c->hint_major)) {
+            free(version);
+            continue;
+        }
+        fill_install(ARRAY_PUSH(out->minors, out->nminors, cap), c->hint_major, major, version,
+                     c->bindir, "cache");
+    }
+    if (out->nminors > 1) qsort(out->minors, out->nminors, sizeof(*out->minors), id_cmp);
 }
 
 /* `pg_config --bindir`, found on PATH; NULL when there is none. Returns a
@@ -431,8 +525,13 @@ static int install_cmp(const void *a, const void *b)
 
 int pginstall_find(PgInstalls *out, char *const *overrides, size_t noverrides, Err *err)
 {
-    out->items = NULL;
-    out->n = 0;
+    return pginstall_find_flags(out, overrides, noverrides, 0, err);
+}
+
+int pginstall_find_flags(PgInstalls *out, char *const *overrides, size_t noverrides, int flags,
+                         Err *err)
+{
+    memset(out, 0, sizeof(*out));
     size_t cap = 0;
 
     if (take_overrides(out, &cap, overrides, noverrides, err) != 0) {
@@ -455,27 +554,33 @@ int pginstall_find(PgInstalls *out, char *const *overrides, size_t noverrides, E
             }
         }
         free(copy);
-        take_source(out, &cap, &cs, "LOCKMATRIX_PG_PATH");
+        take_source(out, &cap, &cs, "LOCKMATRIX_PG_PATH", flags);
         cands_free(&cs);
     }
 
     char *cache = pginstall_cache_dir();
     char *cache_pg = xasprintf("%s/pg", cache);
-    Cands cs = {0};
+    Cands cs = {0}, ms = {0};
+    /* The minors' `--version` runs while the default builds' does. */
+    add_minor_dirs(&ms, cache_pg);
+    for (size_t i = 0; i < ms.n; i++)
+        cand_spawn(&ms.items[i]);
     add_major_dirs(&cs, cache_pg, "/native/bin");
-    take_source(out, &cap, &cs, "cache");
+    take_source(out, &cap, &cs, "cache", flags);
     cands_free(&cs);
+    take_minors(out, &ms);
+    cands_free(&ms);
     free(cache_pg);
     free(cache);
 
     add_major_dirs(&cs, "/usr/lib/postgresql", "/bin");
-    take_source(out, &cap, &cs, "system");
+    take_source(out, &cap, &cs, "system", flags);
     cands_free(&cs);
 
     char *bindir = pg_config_bindir();
     if (bindir && is_pg_bindir(bindir)) {
         cands_add(&cs, bindir, 0, NULL);
-        take_source(out, &cap, &cs, "pg_config");
+        take_source(out, &cap, &cs, "pg_config", flags);
         cands_free(&cs);
     }
     free(bindir);
@@ -484,23 +589,59 @@ int pginstall_find(PgInstalls *out, char *const *overrides, size_t noverrides, E
     return 0;
 }
 
-const PgInstall *pginstall_get(const PgInstalls *list, int major)
+const PgInstall *pginstall_get(const PgInstalls *list, int id)
 {
-    for (size_t i = 0; list && i < list->n; i++)
-        if (list->items[i].major == major) return &list->items[i];
-    return NULL;
+    if (!list) return NULL;
+    int major = version_major(id);
+    const PgInstall *def = NULL;
+    for (size_t i = 0; i < list->n; i++)
+        if (list->items[i].major == major) def = &list->items[i];
+    if (id == major) return def;
+    for (size_t i = 0; i < list->nminors; i++)
+        if (list->minors[i].id == id) return &list->minors[i];
+    return def && def->minor == version_minor(id) ? def : NULL;
+}
+
+void pginstall_describe_major(const PgInstalls *list, int major, Buf *b)
+{
+    size_t n0 = b->len;
+    for (size_t i = 0; i < list->n; i++)
+        if (list->items[i].major == major) buf_printf(b, "%s (default)", list->items[i].version);
+    for (size_t i = 0; i < list->nminors; i++)
+        if (list->minors[i].major == major)
+            buf_printf(b, "%s%s", b->len > n0 ? ", " : "", list->minors[i].version);
+    if (b->len == n0) buf_puts(b, "none");
+}
+
+size_t pginstall_releases(const PgInstalls *list, int **ids)
+{
+    *ids = xcalloc(list->n + list->nminors + 1, sizeof(**ids));
+    size_t n = 0;
+    for (size_t i = 0; i < list->n; i++)
+        if (list->items[i].minor >= 0 && list->items[i].minor <= 99)
+            (*ids)[n++] = version_id(list->items[i].major, list->items[i].minor);
+    for (size_t i = 0; i < list->nminors; i++)
+        (*ids)[n++] = list->minors[i].id;
+    return n;
+}
+
+static void free_items(PgInstall **items, size_t *n)
+{
+    for (size_t i = 0; i < *n; i++) {
+        free((*items)[i].version);
+        free((*items)[i].bindir);
+    }
+    free(*items);
+    *items = NULL;
+    *n = 0;
 }
 
 void pginstall_free(PgInstalls *list)
 {
     if (!list) return;
-    for (size_t i = 0; i < list->n; i++) {
-        free(list->items[i].version);
-        free(list->items[i].bindir);
-    }
-    free(list->items);
-    list->items = NULL;
-    list->n = 0;
+    free_items(&list->items, &list->n);
+    free_items(&list->minors, &list->nminors);
+    free_items(&list->shadowed, &list->nshadowed);
 }
 
 char *pginstall_cache_dir(void)

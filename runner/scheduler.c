@@ -7,6 +7,7 @@
  * is the only process that writes the store.
  */
 #include "runner/scheduler.h"
+#include "matrix/versions.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,9 +67,9 @@ typedef struct Sched {
     WorkerSlot *w;         /* opts->jobs slots */
     int nslots;
     int next_seq;
-    int start_failures[VERSIONS_MAX + 1];
-    bool server_recorded[VERSIONS_MAX + 1];
-    size_t done_per_major[VERSIONS_MAX + 1], total_per_major[VERSIONS_MAX + 1];
+    int start_failures[VERSIONS_ID_MAX + 1];
+    bool server_recorded[VERSIONS_ID_MAX + 1];
+    size_t done_per_major[VERSIONS_ID_MAX + 1], total_per_major[VERSIONS_ID_MAX + 1];
     bool progress_shown;
     Buf out;               /* record being sent */
     Err *err;
@@ -126,7 +127,7 @@ static void progress(Sched *s, bool final)
     buf_printf(&b, "\r\033[Krun %lld: %zu/%zu jobs", s->run_id, done, s->stats->jobs_total);
     for (int i = 0; i < s->opts->versions->n; i++) {
         int v = s->opts->versions->v[i];
-        buf_printf(&b, "  %d:%zu/%zu", v, s->done_per_major[v], s->total_per_major[v]);
+        buf_printf(&b, "  %s:%zu/%zu", VERSION_NAME(v), s->done_per_major[v], s->total_per_major[v]);
     }
     if (s->stats->jobs_failed)
         buf_printf(&b, "  failed:%zu", s->stats->jobs_failed);
@@ -319,15 +320,15 @@ static void finish_job(Sched *s, WorkerSlot *w, Job *j, bool ok, const char *rea
     if (retry) {
         j->state = JOB_PENDING;
         s->stats->retried++;
-        say(s, "job %s on %d failed (%s); retrying on a fresh container",
-            s->corpus->chains[j->chain].name, j->major, reason ? reason : "unknown");
+        say(s, "job %s on %s failed (%s); retrying on a fresh container",
+            s->corpus->chains[j->chain].name, VERSION_NAME(j->major), reason ? reason : "unknown");
     } else {
         j->state = JOB_DONE;
         if (ok)
             s->stats->jobs_ok++;
         else {
             s->stats->jobs_failed++;
-            say(s, "job %s on %d failed: %s", s->corpus->chains[j->chain].name, j->major,
+            say(s, "job %s on %s failed: %s", s->corpus->chains[j->chain].name, VERSION_NAME(j->major),
                 reason ? reason : "unknown");
         }
         s->done_per_major[j->major]++;
@@ -444,7 +445,7 @@ static void worker_lost(Sched *s, WorkerSlot *w, const char *why)
         finish_job(s, w, j, false, reason, now_ms() - w->job_started);
     } else if (w->state == W_STARTING) {
         s->start_failures[w->major]++;
-        say(s, "container for %d did not start: %s", w->major, reason);
+        say(s, "container for %s did not start: %s", VERSION_NAME(w->major), reason);
     }
     free(reason);
     reap(s, w, true);
@@ -507,9 +508,9 @@ static int handle(Sched *s, WorkerSlot *w, const char *p, size_t n)
     case WIRE_START_FAILED: {
         char *reason = wire_get_str(&c);
         s->start_failures[w->major]++;
-        say(s, "container for %d did not start: %s", w->major, reason ? reason : "?");
+        say(s, "container for %s did not start: %s", VERSION_NAME(w->major), reason ? reason : "?");
         if (s->start_failures[w->major] > s->opts->retries) {
-            char *r = xasprintf("no container for %d: %s", w->major, reason ? reason : "?");
+            char *r = xasprintf("no container for %s: %s", VERSION_NAME(w->major), reason ? reason : "?");
             fail_major(s, w->major, r);
             free(r);
         }
@@ -561,7 +562,7 @@ static int handle(Sched *s, WorkerSlot *w, const char *p, size_t n)
     }
     case WIRE_LOG: {
         char *msg = wire_get_str(&c);
-        say(s, "worker %d (%d): %s", w->seq, w->major, msg ? msg : "");
+        say(s, "worker %d (%s): %s", w->seq, VERSION_NAME(w->major), msg ? msg : "");
         free(msg);
         break;
     }

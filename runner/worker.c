@@ -7,6 +7,7 @@
  * the scheduler retries the job on a fresh container.
  */
 #include "runner/worker.h"
+#include "matrix/versions.h"
 
 #include <ctype.h>
 #include <libpq-fe.h>
@@ -474,7 +475,7 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
 
     Err err = {0};
     TracerOpts to = {.statement_timeout_ms = w->opts->statement_timeout_ms,
-                     .server_major = w->major};
+                     .server_major = version_major(w->major)};
     if (rp.last >= 0 && run_preamble(w, sibling) == NULL) {
         char *rci = xasprintf("%s dbname=%s", w->ct.conninfo, sibling);
         rp.tr = tracer_new(rci, &to, &err); /* NULL: the statements stay unmeasured */

@@ -32,7 +32,7 @@ typedef struct Input {
     int *smajor; /* servers */
     char **sversion;
     size_t nservers;
-    bool *has_job; /* [chain * VERSIONS_MAX+1 + major] */
+    bool *has_job; /* [chain * MAJORS + column id] */
 } Input;
 
 /* The corpus's chains as stored: statements per chain and names. */
@@ -42,7 +42,7 @@ typedef struct Chains {
     char **names;
 } Chains;
 
-#define MAJORS (VERSIONS_MAX + 1)
+#define MAJORS (VERSIONS_ID_MAX + 1)
 
 static char *col_text(sqlite3_stmt *st, int i)
 {
@@ -573,7 +573,7 @@ int merge_stores(const char *out_path, char *const *paths, size_t n, const char 
     if (check_inputs(in, n, &chains, err) < 0) goto done;
 
     VersionSet all = {.n = 0};
-    for (int m = VERSIONS_MIN; m <= VERSIONS_MAX; m++)
+    for (int m = VERSIONS_MIN; m <= VERSIONS_ID_MAX && all.n < VERSIONS_CAP; m++)
         for (size_t i = 0; i < n; i++)
             if (versions_has(&in[i].vs, m)) {
                 all.v[all.n++] = m;

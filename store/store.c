@@ -11,6 +11,7 @@
  * traces find their statement without a query each.
  */
 #include "store/store.h"
+#include "matrix/versions.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -715,7 +716,7 @@ int store_run_begin(Store *s, const RunInfo *ri, Corpus *c, long long *run_id, E
     buf_init(&versions);
     buf_init(&tmp);
     for (int i = 0; ri->versions && i < ri->versions->n; i++)
-        buf_printf(&versions, "%s%d", i ? "," : "", ri->versions->v[i]);
+        buf_printf(&versions, "%s%s", i ? "," : "", VERSION_NAME(ri->versions->v[i]));
     char *now = now_iso8601();
     int ret = -1;
 

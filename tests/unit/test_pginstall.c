@@ -241,6 +241,94 @@ static void test_order(void)
     rmdir(empty);
 }
 
+/* Minor releases side by side in a cache: <cache>/pg/<major>.<minor>, each
+ * the installation of its column id; a directory whose server is another
+ * release than its name says is left out. The cache is made of links to
+ * the real builds. */
+static void test_minors(void)
+{
+    char *real17 = cache_bindir(17), *real16 = cache_bindir(16);
+    char *p17 = xasprintf("%s/postgres", real17), *p16 = xasprintf("%s/postgres", real16);
+    bool have = is_exec(p17) && is_exec(p16);
+    free(p17);
+    free(p16);
+    if (!have) {
+        printf("# no cached 16 and 17: minor cases skipped\n");
+        free(real17);
+        free(real16);
+        return;
+    }
+    char *old_cache = getenv("LOCKMATRIX_CACHE") ? xstrdup(getenv("LOCKMATRIX_CACHE")) : NULL;
+    char dir[] = "/tmp/lm-test-minors-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    /* <dir>/pg/<name>/native/bin -> a real bin directory */
+    const struct {
+        const char *name;
+        const char *to;
+    } links[] = {{"17", real17}, {"17.10", real17}, {"17.9", real16}, {"17.x", real17}};
+    for (size_t i = 0; i < ARRAY_LEN(links); i++) {
+        char *native = xasprintf("%s/pg/%s/native", dir, links[i].name);
+        char *bin = xasprintf("%s/bin", native);
+        Err e;
+        CHECK(mkdir_p(native, 0755, &e) == 0 && symlink(links[i].to, bin) == 0, "link %s", bin);
+        free(bin);
+        free(native);
+    }
+    setenv("LOCKMATRIX_CACHE", dir, 1);
+    PgInstalls pgs;
+    Err err;
+    err_clear(&err);
+    CHECK(pginstall_find(&pgs, NULL, 0, &err) == 0, "find: %s", err.msg);
+    const PgInstall *d = pginstall_get(&pgs, 17), *m = pginstall_get(&pgs, 1710);
+    CHECK(d && d->id == 17 && strcmp(d->version, "17.10") == 0 && d->minor == 10,
+          "17: the default build, 17.10");
+    CHECK(m && m != d && m->id == 1710 && m->major == 17 && m->minor == 10 &&
+              strcmp(m->source, "cache") == 0,
+          "17.10: the named release of the cache");
+    CHECK(pginstall_get(&pgs, 1709) == NULL, "17.9 holds 16: left out");
+    CHECK(pgs.nminors == 1, "one named minor (%zu)", pgs.nminors);
+    for (size_t i = 0; i < pgs.n; i++)
+        CHECK(pgs.items[i].id == pgs.items[i].major, "defaults keep their major as id");
+    Buf b;
+    buf_init(&b);
+    pginstall_describe_major(&pgs, 17, &b);
+    CHECK_STR(b.data, "17.10 (default), 17.10", "what 17 has");
+    buf_reset(&b);
+    pginstall_describe_major(&pgs, 13, &b);
+    CHECK(b.data && (strstr(b.data, "(default)") || strcmp(b.data, "none") == 0), "what 13 has: %s",
+          b.data);
+    buf_free(&b);
+    pginstall_free(&pgs);
+    CHECK(pgs.minors == NULL && pgs.nminors == 0, "pginstall_free empties the minors");
+
+    /* Without a named 17.10, the default build that is 17.10 serves it. */
+    char *named = xasprintf("%s/pg/17.10", dir);
+    CHECK(remove_tree(named) == 0, "rm %s", named);
+    free(named);
+    CHECK(pginstall_find(&pgs, NULL, 0, &err) == 0, "find: %s", err.msg);
+    CHECK(pginstall_get(&pgs, 1710) == pginstall_get(&pgs, 17) && pginstall_get(&pgs, 17),
+          "17.10 is the default build");
+    CHECK(pginstall_get(&pgs, 1711) == NULL, "no 17.11");
+    pginstall_free(&pgs);
+
+    /* --all: what the defaults shadow is listed too, never as a column. */
+    CHECK(pginstall_find_flags(&pgs, NULL, 0, PGINSTALL_ALL, &err) == 0, "find all: %s", err.msg);
+    for (size_t i = 0; i < pgs.nshadowed; i++) {
+        const PgInstall *p = &pgs.shadowed[i];
+        CHECK(p->id == 0 && pginstall_get(&pgs, p->major) != p, "shadowed %s", p->bindir);
+    }
+    pginstall_free(&pgs);
+
+    if (old_cache)
+        setenv("LOCKMATRIX_CACHE", old_cache, 1);
+    else
+        unsetenv("LOCKMATRIX_CACHE");
+    free(old_cache);
+    remove_tree(dir);
+    free(real17);
+    free(real16);
+}
+
 static void test_cache_dir(void)
 {
     char *old = getenv("LOCKMATRIX_CACHE") ? xstrdup(getenv("LOCKMATRIX_CACHE")) : NULL;
@@ -265,6 +353,7 @@ int main(void)
     test_cache();
     test_overrides();
     test_order();
+    test_minors();
     test_cache_dir();
     return t_done("test_pginstall");
 }
