@@ -551,12 +551,15 @@ void locktable_observe(const LtTrace *t, LtObs *out)
     /* a rewrite: a rewritten relation that is not an index, toast table,
      * sequence, or a relation the statement created (a partition of the
      * target counts: a partitioned table has no storage of its own); one that was not seen
-     * locked counts only when every lock was seen */
+     * locked counts only when every lock was seen in the tracer's transaction
+     * (phases may not see a TOAST table's locks: REINDEX TABLE of a
+     * partitioned table on 14-16 rebuilds the partitions' TOAST indexes after
+     * its last stop) */
     for (size_t i = 0; i < nrewrites && !out->rewrite; i++) {
         const char *role = role_of(locks, nlocks, rewrites[i]);
         if (role ? strcmp(role, "table") == 0 || strcmp(role, "partition") == 0 ||
                        strcmp(role, "referenced") == 0 || strcmp(role, "other") == 0
-                 : out->exact)
+                 : out->exact && counted)
             out->rewrite = true;
     }
     for (size_t i = 0; counted && i < nscanned && !out->scan; i++) {

@@ -5,7 +5,8 @@
 # (fixtures/cases), traced twice on every installed version (lockmatrix pg).
 # Per case and version: every relation locked with its strongest mode, the
 # relations rewritten (no false rewrite), or the error; and the same locks,
-# phases and rewrites in both runs.
+# phases and rewrites in both runs; the lock table (fixtures/locktable.tsv)
+# confirms every statement that ran.
 source "$(dirname "$0")/lib.sh"
 
 CASES=$ROOT/fixtures/cases
@@ -127,6 +128,10 @@ for r in 1 2; do
         "$(jq -r '[.statements | group_by(.migration)[] | max_by(.index) as $s | $s.results | to_entries[]
                    | select(.value.status == "ok" and .value.capture != "phase" and .value.capture != "tx")
                    | "\($s.migration | split("/") | last) \(.key) \(.value.capture)"] | join(", ")' "$WORK/r$r.json")" ""
+    check_eq "run $r: the lock table confirms every statement that ran" \
+        "$(jq -r '[.statements | group_by(.migration)[] | max_by(.index) as $s | $s.results | to_entries[]
+                   | select(.value.status == "ok" and .value.verdict != "confirmed")
+                   | "\($s.migration | split("/") | last) \(.key) \(.value.verdict)"] | join(", ")' "$WORK/r$r.json")" ""
     jq -c "$ALL" "$WORK/r$r.json" >"$WORK/all$r.json"
 done
 check "the same locks, phases and rewrites in both runs" cmp -s "$WORK/all1.json" "$WORK/all2.json"

@@ -317,6 +317,11 @@ static void test_observe(void)
     CHECK(o.exact && o.no_scans && !o.scan && o.rewrite, "phase: exact locks, no scans counted");
     observe(locks, ARRAY_LEN(locks) - 3, rewrites_t, 2, scans_t, 1, "tx", &o);
     CHECK(o.exact && !o.no_scans && o.scan, "tx: exact, scans counted");
+    char *rewrites_unseen[] = {"toast_index(t)"};
+    observe(locks, ARRAY_LEN(locks) - 3, rewrites_unseen, 1, NULL, 0, "phase", &o);
+    CHECK(!o.rewrite, "phase: a relation rewritten but not seen locked is no table rewrite");
+    observe(locks, ARRAY_LEN(locks) - 3, rewrites_unseen, 1, NULL, 0, "tx", &o);
+    CHECK(o.rewrite, "tx: a relation rewritten and not seen locked is a rewrite");
     /* only locks held before on the target: they never stand for the
      * statement's own (an INSERT after CREATE TABLE in one transaction) */
     LtLock held[] = {{"t", "table", "relation", "AccessExclusiveLock", true, true}};
