@@ -38,9 +38,14 @@
  * and its locks, granted and awaited, are read while it waits. The stops are
  * the trace's phases, their union its locks: exact at every stop and the
  * same from run to run (capture "phase"; catalog locks granted at a stop are
- * left out: a catalog lookup in flight there depends on the caches). A lock taken and let go between
- * two stops is not seen (DROP INDEX CONCURRENTLY's last AccessExclusiveLock
- * on the index it has marked dead: no observer can lock a dead index).
+ * left out: a catalog lookup in flight there depends on the caches). The
+ * rest of the target's family (partitions, ancestors, indexes: known from
+ * the catalog before it runs) is held by holders, one relation each, so
+ * that the statement's first request on each stops it too; CONCURRENTLY
+ * forms are stopped instead when they delete the catalog rows of an index
+ * they drop, after its last lock (no SQL holder can lock a dead index). Only
+ * TOAST tables and their indexes cannot be held: their locks are seen when
+ * held at a stop (see run_observed).
  * Without a target, or when the observers cannot hold it, the locks are
  * sampled while the statement runs (capture "poll", a lower bound). A
  * statement that went on got every lock it was seen waiting for (only a
@@ -2627,7 +2632,8 @@ enum { OQ_NONE, OQ_SAMPLE, OQ_ARM }; /* what an observer is running */
 
 /* Phase capture. The statement runs in autocommit on the traced connection;
  * the observers take turns holding its target (an index: its table) so that
- * it stops at each of its phases, and its locks are read while it waits:
+ * it stops at each of its phases, holders hold the rest of its family (see
+ * holds_take), and its locks are read while it waits:
  *
  * - first, observer 0 holds the target in ACCESS EXCLUSIVE mode: the
  *   statement stops at its first lock request on it;
@@ -2647,6 +2653,37 @@ enum { OQ_NONE, OQ_SAMPLE, OQ_ARM }; /* what an observer is running */
  * the statement's next fresh request waits for it (a request the statement
  * makes while it still holds a lock on the target goes ahead of the queued
  * observer: no deadlock).
+ *
+ * Holders (holds_take): the statement's first request on each relation of
+ * the family that a holder holds (every table, and every index outside
+ * CONCURRENTLY) waits for it: that is a stop, after which the holder lets go
+ * (so one stop per relation; a later, stronger request on it is seen only
+ * when it waits for an observer, or as granted at a later stop). Tables are
+ * held with LOCK TABLE ONLY (the target too: its partitions have holders of
+ * their own), indexes with ALTER INDEX ... SET TABLESPACE to their own
+ * tablespace: ACCESS EXCLUSIVE on the index alone. CONCURRENTLY forms wait
+ * for every transaction that holds a lock on the table, the arming observer
+ * included, whose planner locks every index: relation holders there would
+ * block it. They get row holders instead, one per index of the family (TOAST's
+ * included), each keeping that index's pg_attribute row (attnum 1) FOR KEY
+ * SHARE: the statement waits for the holder's transaction when it deletes
+ * the row, that is when it drops the index, after it took its last lock on
+ * it (DROP INDEX CONCURRENTLY's and REINDEX CONCURRENTLY's AccessExclusiveLock
+ * on the index they drop, which no SQL-level holder can make wait: the index
+ * is dead by then, the planner no longer opens it, and every ALTER INDEX
+ * conflicts with the statement's own ShareUpdateExclusiveLock on it). The row
+ * holders take no lock on the table, and hold no snapshot between their
+ * statements: neither WaitForLockers nor WaitForOlderSnapshots waits for
+ * them. The wait on a holder's transaction is marked like a wait on an
+ * observer; the tuple lock the statement takes on the catalog to wait is
+ * left out with the catalogs' relation locks.
+ *
+ * What no holder can hold: TOAST tables and their indexes (LOCK TABLE
+ * refuses them, ALTER refuses them as system catalogs, reading a toasted
+ * value keeps no lock on them; a row hold on their pg_class row would stop
+ * VACUUM's in-place update on 17 but not on 10). Their locks are seen only
+ * when granted at a stop: VACUUM's on the TOAST table (in a transaction of
+ * its own, after the table's) are not.
  *
  * The observers' samples do not stop the statement: a wait on the
  * transaction of an observer that does not hold the target (a sample in

@@ -5,8 +5,10 @@
  * catalog changes (columns, constraints, indexes, relations), its duration.
  *
  * Statements that cannot run in a transaction block run in autocommit while
- * two observer connections hold them at each of their phases and read their
- * locks while they wait (capture "phase"; "poll" when they could not be held).
+ * two observer connections hold them at each of their phases, and holder
+ * connections the rest of their target's family one relation each, and
+ * read their locks while they wait (capture "phase"; "poll" when they could
+ * not be held).
  * A migration's own transaction (BEGIN ... COMMIT in the file, or
  * tracer_tx_begin/tracer_tx_end around a wrapped migration) is traced as that
  * transaction: locks accumulate, each statement is charged with what it adds
