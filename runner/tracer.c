@@ -1544,6 +1544,7 @@ struct Tracer {
     struct Holder *hold;  /* the holders of the observer path (see run_observed), opened
                              when first needed and kept; owned */
     size_t nhold, chold;
+    bool target_only;     /* TracerOpts.target_only */
 };
 
 #define SQL_BASELINE                                                                     \
@@ -1594,6 +1595,7 @@ Tracer *tracer_new(const char *conninfo, const TracerOpts *opts, Err *err)
     }
     t->timeout_ms = opts && opts->statement_timeout_ms > 0 ? opts->statement_timeout_ms
                                                            : DEFAULT_TIMEOUT_MS;
+    t->target_only = opts && opts->target_only;
     t->sql_objs_tail = describe_expr(t->major);
     t->sql_objs = xasprintf("SELECT o.classid, o.objid, o.objsubid, %s, o.classid::pg_catalog.regclass "
                             "FROM pg_catalog.pg_lock_status() o WHERE o.pid = pg_catalog.pg_backend_pid() "
@@ -2738,7 +2740,7 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
         /* ONLY: the partitions have holders of their own (wait_mode: none,
          * the target's partitions are held with it) */
         first_sql = xasprintf("BEGIN;\nSET LOCAL lock_timeout = 0;\nLOCK TABLE %s%s.%s IN ACCESS EXCLUSIVE MODE",
-                              wait_mode ? "" : "ONLY ", nsp ? nsp : "", rel ? rel : "");
+                              wait_mode || t->target_only ? "" : "ONLY ", nsp ? nsp : "", rel ? rel : "");
         arm_sql = wait_mode ? xasprintf("BEGIN ISOLATION LEVEL REPEATABLE READ;\nSET LOCAL lock_timeout = 0;\n"
                                         "LOCK TABLE %s.%s IN ROW EXCLUSIVE MODE;\n"
                                         "SELECT 1 FROM %s.%s LIMIT 0",
@@ -2782,7 +2784,7 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
             goto out;
         }
     }
-    if (exact && target) {
+    if (exact && target && !t->target_only) {
         bool all;
         if (holds_take(t, target, wait_mode, &holds, &nholds, &all, err) < 0)
             goto out;
