@@ -112,6 +112,8 @@ ALL='[.statements | group_by(.migration)[] | max_by(.index) as $s | $s.results |
          phases: [.value.phases[]? | {w: "\(.waiting_for.relation) \(.waiting_for.mode)",
                                       l: [.locks[] | "\(.relation) \(.mode)"]}],
          locks: [.value.locks[] | "\(.relation) \(.mode)"], rewrites: .value.rewrites}]'
+# the newest version the lock table has rows for (a newer one is "unpredicted")
+TABLE_LAST=$(awk -F'\t' '!/^#/ && $2 ~ /^[0-9]+$/ && $3 + 0 > m { m = $3 + 0 } END { print m + 0 }' "$ROOT/fixtures/locktable.tsv")
 db="$WORK/x.db"
 for r in 1 2; do
     "$LM" run -q -V "$VERSIONS" -j 2 -d "$db" "$WORK/c" >"$WORK/run$r.out" 2>"$WORK/run$r.err"
@@ -128,9 +130,9 @@ for r in 1 2; do
         "$(jq -r '[.statements | group_by(.migration)[] | max_by(.index) as $s | $s.results | to_entries[]
                    | select(.value.status == "ok" and .value.capture != "phase" and .value.capture != "tx")
                    | "\($s.migration | split("/") | last) \(.key) \(.value.capture)"] | join(", ")' "$WORK/r$r.json")" ""
-    check_eq "run $r: the lock table confirms every statement that ran" \
-        "$(jq -r '[.statements | group_by(.migration)[] | max_by(.index) as $s | $s.results | to_entries[]
-                   | select(.value.status == "ok" and .value.verdict != "confirmed")
+    check_eq "run $r: the lock table confirms every statement that ran (on the versions it has rows for: up to $TABLE_LAST)" \
+        "$(jq -r --argjson last "$TABLE_LAST" '[.statements | group_by(.migration)[] | max_by(.index) as $s | $s.results | to_entries[]
+                   | select(.value.status == "ok" and .value.verdict != "confirmed" and (.key | tonumber) <= $last)
                    | "\($s.migration | split("/") | last) \(.key) \(.value.verdict)"] | join(", ")' "$WORK/r$r.json")" ""
     jq -c "$ALL" "$WORK/r$r.json" >"$WORK/all$r.json"
 done
