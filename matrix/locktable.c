@@ -468,11 +468,17 @@ static bool is_relation_lock(const LtLock *l)
 
 bool locktable_capture_exact(const char *capture)
 {
-    /* "phase": every stop is read exactly and the same from run to run, but a
-     * lock taken and let go between two stops (DROP INDEX CONCURRENTLY's last
-     * AccessExclusiveLock on the dead index) is not seen: a lower bound */
-    return !capture || (strcmp(capture, "observer") != 0 && strcmp(capture, "poll") != 0 &&
-                        strcmp(capture, "phase") != 0);
+    /* "phase": every request on the target and on every relation of its
+     * family a holder can hold waits and is read, the same from run to run
+     * (runner/tracer.c, run_observed); what no holder can stop (a TOAST
+     * table's lock between two stops) has no role the table judges */
+    return !capture || (strcmp(capture, "observer") != 0 && strcmp(capture, "poll") != 0);
+}
+
+bool locktable_capture_scans(const char *capture)
+{
+    /* "phase": the statement ran in autocommit, its scans are not counted */
+    return locktable_capture_exact(capture) && !(capture && strcmp(capture, "phase") == 0);
 }
 
 /* The role of relation name among the locks, NULL when it was not locked. */
@@ -502,8 +508,9 @@ void locktable_observe(const LtTrace *t, LtObs *out)
 {
     const LtLock *locks = t->locks;
     size_t nlocks = t->nlocks;
-    bool counted = locktable_capture_exact(t->capture); /* every lock seen, scans counted */
-    out->exact = counted;
+    out->exact = locktable_capture_exact(t->capture); /* every lock seen */
+    bool counted = locktable_capture_scans(t->capture); /* scans counted */
+    out->no_scans = out->exact && !counted;
     out->skipped = false;
     out->req = t->req;
     out->created = false;
@@ -548,12 +555,15 @@ void locktable_observe(const LtTrace *t, LtObs *out)
     /* a rewrite: a rewritten relation that is not an index, toast table,
      * sequence, or a relation the statement created (a partition of the
      * target counts: a partitioned table has no storage of its own); one that was not seen
-     * locked counts only when every lock was seen */
+     * locked counts only when every lock was seen in the tracer's transaction
+     * (phases may not see a TOAST table's locks: REINDEX TABLE of a
+     * partitioned table on 14-16 rebuilds the partitions' TOAST indexes after
+     * its last stop) */
     for (size_t i = 0; i < nrewrites && !out->rewrite; i++) {
         const char *role = role_of(locks, nlocks, rewrites[i]);
         if (role ? strcmp(role, "table") == 0 || strcmp(role, "partition") == 0 ||
                        strcmp(role, "referenced") == 0 || strcmp(role, "other") == 0
-                 : out->exact)
+                 : out->exact && counted)
             out->rewrite = true;
     }
     for (size_t i = 0; counted && i < nscanned && !out->scan; i++) {
@@ -670,7 +680,7 @@ void locktable_obs_describe(const LtObs *o, Buf *b)
     else
         buf_puts(b, "no lock on the target");
     buf_puts(b, o->rewrite ? ", rewrite" : ", no rewrite");
-    if (o->exact) buf_puts(b, o->scan ? ", scan" : ", no scan");
+    if (o->exact && !o->no_scans) buf_puts(b, o->scan ? ", scan" : ", no scan");
     bool any = false;
     for (int i = 0; i < LT_NROLES; i++)
         any |= o->others[i] >= 0;
@@ -690,7 +700,7 @@ typedef struct Cell {
     int mode;
     LtTri rewrite, scan;
     int others[LT_NROLES];
-    int nyes_rewrite, nyes_scan, nobs, nexact;
+    int nyes_rewrite, nyes_scan, nobs, nexact, nscans; /* nscans: exact with scans counted */
     bool had_old; /* the old table had this cell (old_* below) */
     int old_mode;
     LtTri old_rewrite, old_scan;
@@ -836,7 +846,10 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
         x->nyes_rewrite += o->rewrite;
         if (o->exact) {
             x->nexact++;
-            x->nyes_scan += o->scan;
+            if (!o->no_scans) {
+                x->nscans++;
+                x->nyes_scan += o->scan;
+            }
         }
         for (int k = 0; k < LT_NROLES; k++)
             if (o->others[k] > x->others[k]) x->others[k] = o->others[k];
@@ -848,7 +861,9 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
             x->rewrite = x->nyes_rewrite == 0         ? LT_NO
                          : x->nyes_rewrite == x->nobs ? LT_YES
                                                       : LT_DEPENDS;
-            x->scan = x->nyes_scan == 0 ? LT_NO : x->nyes_scan == x->nexact ? LT_YES : LT_DEPENDS;
+            x->scan = x->nyes_scan == 0 ? LT_NO : x->nyes_scan == x->nscans ? LT_YES : LT_DEPENDS;
+            if (x->nscans == 0) /* no scan counted (capture "phase"): the table's stays */
+                x->scan = x->had_old ? x->old_scan : LT_DEPENDS;
             /* a "depends" of the table stays: statements of one kind cannot
              * refute it (SET LOGGED of a logged table does not rewrite) */
             if (x->had_old && x->old_rewrite == LT_DEPENDS) x->rewrite = LT_DEPENDS;

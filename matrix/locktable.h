@@ -134,9 +134,13 @@ typedef struct LtObs {
                               a new one got a new relfilenode */
     bool scan;             /* a sequential scan of a relation that existed before */
     int others[LT_NROLES]; /* strongest mode per role, -1: none */
-    bool exact;            /* every lock was seen (capture "tx"); false: the locks were
-                              sampled while the statement ran outside a transaction
-                              ("observer", "poll"): a lower bound, and no scan counts */
+    bool exact;            /* every lock was seen (capture "tx", "phase"); false: the
+                              locks were sampled while the statement ran outside a
+                              transaction ("observer", "poll"): a lower bound, and no
+                              scan counts */
+    bool no_scans;         /* exact locks, but scans not counted (capture "phase": the
+                              statement ran in autocommit, outside the tracer's
+                              transaction): scan is false and says nothing */
     bool skipped;          /* the server skipped the statement (IF [NOT] EXISTS with
                               nothing to do): a notice that says "skipping"; set by the
                               caller (locktable_said_skipping). It may hold the lock on
@@ -153,9 +157,10 @@ typedef struct LtObs {
  * statement ("relation \"x\" already exists, skipping"). */
 bool locktable_said_skipping(const char *said);
 
-/* Whether a trace's capture ("tx", "observer", "poll", "none", NULL) sees
- * every lock and counts scans. */
+/* Whether a trace's capture ("tx", "phase", "observer", "poll", "none", NULL)
+ * sees every lock, and whether it counts scans ("phase" does not). */
 bool locktable_capture_exact(const char *capture);
+bool locktable_capture_scans(const char *capture);
 
 /* A trace as the observation sees it (a view over a Trace or a stored
  * result): the locks it saw (held_before: held by an earlier statement of the

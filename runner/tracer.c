@@ -38,9 +38,14 @@
  * and its locks, granted and awaited, are read while it waits. The stops are
  * the trace's phases, their union its locks: exact at every stop and the
  * same from run to run (capture "phase"; catalog locks granted at a stop are
- * left out: a catalog lookup in flight there depends on the caches). A lock taken and let go between
- * two stops is not seen (DROP INDEX CONCURRENTLY's last AccessExclusiveLock
- * on the index it has marked dead: no observer can lock a dead index).
+ * left out: a catalog lookup in flight there depends on the caches). The
+ * rest of the target's family (partitions, ancestors, indexes: known from
+ * the catalog before it runs) is held by holders, one relation each, so
+ * that the statement's first request on each stops it too; CONCURRENTLY
+ * forms are stopped instead when they delete the catalog rows of an index
+ * they drop, after its last lock (no SQL holder can lock a dead index). Only
+ * TOAST tables and their indexes cannot be held: their locks are seen when
+ * held at a stop (see run_observed).
  * Without a target, or when the observers cannot hold it, the locks are
  * sampled while the statement runs (capture "poll", a lower bound). A
  * statement that went on got every lock it was seen waiting for (only a
@@ -1504,6 +1509,14 @@ typedef enum UserTx {
     UTX_ABORTED,   /* a statement failed in it: the server refuses everything until it ends */
 } UserTx;
 
+/* A connection of the observer path that holds one relation of the
+ * statement's family, or one catalog row, until the statement waits for it
+ * (see run_observed). */
+typedef struct Holder {
+    PgConn *c;         /* owned */
+    char bid[16];      /* how its virtualxids begin ("7/") */
+} Holder;
+
 struct Tracer {
     PgConn *traced;    /* runs the statements; owned */
     PgConn *obs[2];    /* the observers: watch the traced backend, hold the target to stop it;
@@ -1528,6 +1541,10 @@ struct Tracer {
     char *snap_prepared;  /* "EXECUTE lm_rels_1; ..."; owned */
     char *after_plain;    /* the query string run after the locks are read, plain text with
                              $1 (oid[]) and $2 (oid) to bind; owned */
+    struct Holder *hold;  /* the holders of the observer path (see run_observed), opened
+                             when first needed and kept; owned */
+    size_t nhold, chold;
+    bool target_only;     /* TracerOpts.target_only */
 };
 
 #define SQL_BASELINE                                                                     \
@@ -1578,6 +1595,7 @@ Tracer *tracer_new(const char *conninfo, const TracerOpts *opts, Err *err)
     }
     t->timeout_ms = opts && opts->statement_timeout_ms > 0 ? opts->statement_timeout_ms
                                                            : DEFAULT_TIMEOUT_MS;
+    t->target_only = opts && opts->target_only;
     t->sql_objs_tail = describe_expr(t->major);
     t->sql_objs = xasprintf("SELECT o.classid, o.objid, o.objsubid, %s, o.classid::pg_catalog.regclass "
                             "FROM pg_catalog.pg_lock_status() o WHERE o.pid = pg_catalog.pg_backend_pid() "
@@ -1600,6 +1618,9 @@ void tracer_free(Tracer *t)
     pgconn_close(t->traced);
     pgconn_close(t->obs[0]);
     pgconn_close(t->obs[1]);
+    for (size_t k = 0; k < t->nhold; k++)
+        pgconn_close(t->hold[k].c);
+    free(t->hold);
     free(t->conninfo);
     lockset_free(&t->tx_locks);
     snap_free(&t->cache);
@@ -2433,11 +2454,188 @@ static char *observed_type(Tracer *t, const Statement *st, Err *err, int *rc)
     return out;
 }
 
+/* ---- holders: the statement's family, one relation at a time --------------- */
+
+/* One hold of a statement traced on the observer path: a relation of the
+ * target's family held in ACCESS EXCLUSIVE mode, or a catalog row of one of
+ * its indexes (pg_attribute, attnum 1) held FOR KEY SHARE. */
+typedef struct Hold {
+    unsigned rel;            /* the relation held; 0: a row hold */
+    unsigned row_of;         /* a row hold: the index whose attribute row it holds */
+    unsigned long long xid;  /* a row hold: its transaction (the statement waits on it) */
+    bool on;                 /* still held */
+} Hold;
+
+/* The relations a statement on target can lock, as the catalog knows them
+ * before it runs: the target, its partitions at every depth, its ancestors
+ * (tables), and the indexes of all of them and of their TOAST tables
+ * (indexes). */
+static void family_of(const Snap *s, const Rel *target, OidSet *tables, OidSet *indexes)
+{
+    oidset_add(tables, target->oid);
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (size_t i = 0; i < s->nrels; i++) {
+            const Rel *r = s->rels[i];
+            if ((r->kind == 'r' || r->kind == 'p') && r->parent && oidset_has(tables, r->parent) &&
+                !oidset_has(tables, r->oid)) {
+                oidset_add(tables, r->oid);
+                grew = true;
+            }
+        }
+    }
+    for (const Rel *p = snap_rel(s, target->parent); p && !oidset_has(tables, p->oid);
+         p = snap_rel(s, p->parent))
+        oidset_add(tables, p->oid);
+    OidSet toasts = {0};
+    for (size_t i = 0; i < tables->n; i++) {
+        const Rel *r = snap_rel(s, tables->v[i]);
+        if (r && r->toast)
+            oidset_add(&toasts, r->toast);
+    }
+    for (size_t i = 0; i < s->nrels; i++) {
+        const Rel *r = s->rels[i];
+        if (is_index_kind(r->kind) && (oidset_has(tables, r->indrel) || oidset_has(&toasts, r->indrel)))
+            oidset_add(indexes, r->oid);
+    }
+    free(toasts.v);
+}
+
+/* Holder k, opened when it is not yet. */
+static int holder_open(Tracer *t, size_t k, Err *err)
+{
+    while (t->nhold <= k) {
+        Holder *h = ARRAY_PUSH(t->hold, t->nhold, t->chold);
+        memset(h, 0, sizeof(*h));
+    }
+    Holder *h = &t->hold[k];
+    if (h->c)
+        return 0;
+    h->c = pgconn_connect(t->conninfo, CONNECT_TIMEOUT_MS, err);
+    if (!h->c)
+        return -1;
+    return backend_vxid_prefix(t, h->c, h->bid, sizeof(h->bid), err);
+}
+
+/* Takes the holds of a statement on target before it runs. Relation holds
+ * (rows false): every table of the family but the target (LOCK TABLE ONLY)
+ * and every index of it but the TOAST tables' (ALTER INDEX ... SET
+ * TABLESPACE to its own tablespace: ACCESS EXCLUSIVE on the index alone, a
+ * no-op otherwise; LOCK TABLE refuses indexes). A TOAST table and its index
+ * cannot be held: LOCK TABLE refuses them, ALTER refuses them as system
+ * catalogs, and reading a toasted value does not keep a lock on them. Row
+ * holds (rows true): every index of the family, TOAST's included. Returns
+ * how many were taken into h (one per holder, h[k] on holder k); *all false
+ * when one could not be taken. -1 only when a connection is lost. */
+static int holds_take(Tracer *t, const Rel *target, bool rows, Hold **h, size_t *n, bool *all, Err *err)
+{
+    OidSet tables = {0}, indexes = {0};
+    family_of(&t->cache, target, &tables, &indexes);
+    *h = NULL;
+    *n = 0;
+    *all = true;
+    size_t cap = 0;
+    int rc = 0;
+    for (size_t i = 0; i < tables.n + indexes.n && rc == 0; i++) {
+        bool is_index = i >= tables.n;
+        unsigned oid = is_index ? indexes.v[i - tables.n] : tables.v[i];
+        const Rel *r = snap_rel(&t->cache, oid);
+        if (!r || oid == target->oid || (rows && !is_index) || (!rows && is_index && is_toast_rel(&t->cache, r)))
+            continue;
+        if (holder_open(t, *n, err) < 0) {
+            rc = -1;
+            break;
+        }
+        char *sql;
+        if (rows) {
+            sql = xasprintf("BEGIN;\nSELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = %u AND attnum = 1 "
+                            "FOR KEY SHARE;\nSELECT pg_catalog.txid_current() OPERATOR(pg_catalog.%%) 4294967296",
+                            oid);
+        } else if (is_index) {
+            sql = xasprintf("BEGIN;\nSET LOCAL lock_timeout = 0;\n"
+                            "DO $lm$BEGIN EXECUTE pg_catalog.format('ALTER INDEX %%s SET TABLESPACE %%I', "
+                            "%u::pg_catalog.regclass, (SELECT s.spcname FROM pg_catalog.pg_tablespace s, "
+                            "pg_catalog.pg_class c, pg_catalog.pg_database d WHERE c.oid = %u "
+                            "AND d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database() AND s.oid = "
+                            "CASE c.reltablespace WHEN 0 THEN d.dattablespace ELSE c.reltablespace END)); END$lm$",
+                            oid, oid);
+        } else {
+            PGconn *raw = pgconn_raw(t->hold[*n].c);
+            char *nsp = PQescapeIdentifier(raw, r->nsp, strlen(r->nsp));
+            char *rel = PQescapeIdentifier(raw, r->name, strlen(r->name));
+            sql = xasprintf("BEGIN;\nSET LOCAL lock_timeout = 0;\nLOCK TABLE ONLY %s.%s IN ACCESS EXCLUSIVE MODE",
+                            nsp ? nsp : "", rel ? rel : "");
+            PQfreemem(nsp);
+            PQfreemem(rel);
+        }
+        PgReply r2;
+        PgStatus s = pgconn_exec(t->hold[*n].c, sql, OBSERVER_LOCK_MS, &r2);
+        free(sql);
+        if (s == PG_LOST) {
+            rc = lost(t, "observer", &r2, err);
+        } else if (s != PG_OK) {
+            *all = false;
+            if (run_quiet(t, t->hold[*n].c, "ROLLBACK", err) < 0)
+                rc = -1;
+        } else {
+            Hold *x = ARRAY_PUSH(*h, *n, cap);
+            memset(x, 0, sizeof(*x));
+            x->on = true;
+            if (rows) {
+                x->row_of = oid;
+                const char *v = r2.nres ? pgreply_value(&r2, r2.nres - 1, 0, 0) : NULL;
+                x->xid = val_ull(v);
+            } else {
+                x->rel = oid;
+            }
+        }
+        pgreply_clear(&r2);
+    }
+    free(tables.v);
+    free(indexes.v);
+    return rc;
+}
+
+/* The hold the statement waits for (index in h), -1: none. */
+static long hold_waited(const Tracer *t, const Hold *h, size_t n, const Sample *smp)
+{
+    if (smp->wait < 0)
+        return -1;
+    const RawLock *w = &smp->locks.v[smp->wait];
+    for (size_t k = 0; k < n; k++) {
+        if (!h[k].on)
+            continue;
+        if (h[k].rel && strcmp(w->locktype, "relation") == 0 && w->relation == h[k].rel)
+            return (long)k;
+        if (h[k].xid && strcmp(w->locktype, "transactionid") == 0 && w->xid == h[k].xid)
+            return (long)k;
+        if (w->vxid && strcmp(w->locktype, "virtualxid") == 0 && t->hold[k].bid[0] &&
+            strncmp(w->vxid, t->hold[k].bid, strlen(t->hold[k].bid)) == 0)
+            return (long)k;
+    }
+    return -1;
+}
+
+/* Lets every hold go. */
+static int holds_release(Tracer *t, Hold *h, size_t n, Err *err)
+{
+    int rc = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (!h[k].on)
+            continue;
+        h[k].on = false;
+        if (rc == 0 && run_quiet(t, t->hold[k].c, "ROLLBACK", err) < 0)
+            rc = -1;
+    }
+    return rc;
+}
+
 enum { OQ_NONE, OQ_SAMPLE, OQ_ARM }; /* what an observer is running */
 
 /* Phase capture. The statement runs in autocommit on the traced connection;
  * the observers take turns holding its target (an index: its table) so that
- * it stops at each of its phases, and its locks are read while it waits:
+ * it stops at each of its phases, holders hold the rest of its family (see
+ * holds_take), and its locks are read while it waits:
  *
  * - first, observer 0 holds the target in ACCESS EXCLUSIVE mode: the
  *   statement stops at its first lock request on it;
@@ -2457,6 +2655,37 @@ enum { OQ_NONE, OQ_SAMPLE, OQ_ARM }; /* what an observer is running */
  * the statement's next fresh request waits for it (a request the statement
  * makes while it still holds a lock on the target goes ahead of the queued
  * observer: no deadlock).
+ *
+ * Holders (holds_take): the statement's first request on each relation of
+ * the family that a holder holds (every table, and every index outside
+ * CONCURRENTLY) waits for it: that is a stop, after which the holder lets go
+ * (so one stop per relation; a later, stronger request on it is seen only
+ * when it waits for an observer, or as granted at a later stop). Tables are
+ * held with LOCK TABLE ONLY (the target too: its partitions have holders of
+ * their own), indexes with ALTER INDEX ... SET TABLESPACE to their own
+ * tablespace: ACCESS EXCLUSIVE on the index alone. CONCURRENTLY forms wait
+ * for every transaction that holds a lock on the table, the arming observer
+ * included, whose planner locks every index: relation holders there would
+ * block it. They get row holders instead, one per index of the family (TOAST's
+ * included), each keeping that index's pg_attribute row (attnum 1) FOR KEY
+ * SHARE: the statement waits for the holder's transaction when it deletes
+ * the row, that is when it drops the index, after it took its last lock on
+ * it (DROP INDEX CONCURRENTLY's and REINDEX CONCURRENTLY's AccessExclusiveLock
+ * on the index they drop, which no SQL-level holder can make wait: the index
+ * is dead by then, the planner no longer opens it, and every ALTER INDEX
+ * conflicts with the statement's own ShareUpdateExclusiveLock on it). The row
+ * holders take no lock on the table, and hold no snapshot between their
+ * statements: neither WaitForLockers nor WaitForOlderSnapshots waits for
+ * them. The wait on a holder's transaction is marked like a wait on an
+ * observer; the tuple lock the statement takes on the catalog to wait is
+ * left out with the catalogs' relation locks.
+ *
+ * What no holder can hold: TOAST tables and their indexes (LOCK TABLE
+ * refuses them, ALTER refuses them as system catalogs, reading a toasted
+ * value keeps no lock on them; a row hold on their pg_class row would stop
+ * VACUUM's in-place update on 17 but not on 10). Their locks are seen only
+ * when granted at a stop: VACUUM's on the TOAST table (in a transaction of
+ * its own, after the table's) are not.
  *
  * The observers' samples do not stop the statement: a wait on the
  * transaction of an observer that does not hold the target (a sample in
@@ -2483,6 +2712,9 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
     int qk[2] = {OQ_NONE, OQ_NONE};
     int holder = -1, armer = -1, sampler = -1;
     bool armer_ok = false, armer_queued = false, exact = false, timed_out = false;
+    Hold *holds = NULL; /* the family's holds (holder k: holds[k]) */
+    size_t nholds = 0;
+    bool wait_mode = st->info.cls && strstr(st->info.cls, "CONCURRENTLY") != NULL;
 
     const Rel *target = find_target(&t->cache, st);
     if (target && is_index_kind(target->kind))
@@ -2503,11 +2735,12 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
         free(type);
     }
     if (target) {
-        bool wait_mode = st->info.cls && strstr(st->info.cls, "CONCURRENTLY") != NULL;
         char *nsp = PQescapeIdentifier(pgconn_raw(t->obs[0]), target->nsp, strlen(target->nsp));
         char *rel = PQescapeIdentifier(pgconn_raw(t->obs[0]), target->name, strlen(target->name));
-        first_sql = xasprintf("BEGIN;\nSET LOCAL lock_timeout = 0;\nLOCK TABLE %s.%s IN ACCESS EXCLUSIVE MODE",
-                              nsp ? nsp : "", rel ? rel : "");
+        /* ONLY: the partitions have holders of their own (wait_mode: none,
+         * the target's partitions are held with it) */
+        first_sql = xasprintf("BEGIN;\nSET LOCAL lock_timeout = 0;\nLOCK TABLE %s%s.%s IN ACCESS EXCLUSIVE MODE",
+                              wait_mode || t->target_only ? "" : "ONLY ", nsp ? nsp : "", rel ? rel : "");
         arm_sql = wait_mode ? xasprintf("BEGIN ISOLATION LEVEL REPEATABLE READ;\nSET LOCAL lock_timeout = 0;\n"
                                         "LOCK TABLE %s.%s IN ROW EXCLUSIVE MODE;\n"
                                         "SELECT 1 FROM %s.%s LIMIT 0",
@@ -2551,6 +2784,13 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
             goto out;
         }
     }
+    if (exact && target && !t->target_only) {
+        bool all;
+        if (holds_take(t, target, wait_mode, &holds, &nholds, &all, err) < 0)
+            goto out;
+        if (!all)
+            exact = false;
+    }
 
     if (pgconn_send(t->traced, st->sql, err) < 0) {
         t->cache_valid = false;
@@ -2558,7 +2798,7 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
     }
     double start = now_ms(), deadline = start + t->timeout_ms;
     double hold_since = start, stop_at = start, arm_since = 0, released_at = 0, sample_sent = 0;
-    double blocked_ms = 0;
+    double blocked_ms = 0, confirm_since = 0;
     bool stopped = false; /* the statement waits for the holder at a recorded stop */
     for (;;) {
         double now = now_ms();
@@ -2625,6 +2865,9 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
             Sample smp;
             sample_read(t, &o, &smp);
             pgreply_clear(&o);
+            long held = hold_waited(t, holds, nholds, &smp);
+            if (held >= 0 && strcmp(smp.locks.v[smp.wait].locktype, "relation") != 0)
+                smp.locks.v[smp.wait].on_observer = true; /* a holder's transaction */
             /* every lock seen, for a sampled capture */
             for (size_t i = 0; i < smp.locks.n; i++) {
                 if (smp.locks.v[i].on_observer)
@@ -2644,7 +2887,7 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
                      * its own locks (queued behind the statement) would never
                      * end: that observer gives up */
                     pgconn_cancel(t->obs[smp.wait_obs]);
-                } else if (smp.wait_obs >= 0 && !ours) {
+                } else if (smp.wait_obs >= 0 && !ours && held < 0) {
                     /* a wait on a sample's transaction passes */
                 } else if ((!have_last || !same_lock(&last_wait, w)) &&
                            (!have_confirm || !same_lock(&confirm_wait, w))) {
@@ -2657,6 +2900,7 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
                         rawlock_free(&confirm_wait);
                     rawlock_copy(&confirm_wait, w);
                     have_confirm = true;
+                    confirm_since = sample_sent;
                 } else if (!have_last || !same_lock(&last_wait, w)) {
                     have_confirm = false;
                     rawlock_free(&confirm_wait);
@@ -2668,8 +2912,10 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
                     memset(p, 0, sizeof(*p));
                     for (size_t i = 0; i < smp.locks.n; i++) {
                         RawLock *l = &smp.locks.v[i];
+                        /* (a tuple lock on a catalog: taken to wait for a row holder) */
                         if ((long)i != smp.wait && l->granted && l->relation &&
-                            l->relation < FIRST_USER_OID && strcmp(l->locktype, "relation") == 0) {
+                            l->relation < FIRST_USER_OID &&
+                            (strcmp(l->locktype, "relation") == 0 || strcmp(l->locktype, "tuple") == 0)) {
                             rawlock_free(l);
                             continue;
                         }
@@ -2684,7 +2930,20 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
                         rawlock_free(&last_wait);
                     rawlock_copy(&last_wait, w);
                     have_last = true;
-                    if (ours && holder >= 0 && armer < 0) {
+                    if (held >= 0) {
+                        /* a stop on a holder of the family: it lets go, the
+                         * statement goes on (the same stop is not seen twice) */
+                        holds[held].on = false;
+                        if (run_quiet(t, t->hold[held].c, "ROLLBACK", err) < 0) {
+                            sample_free(&smp);
+                            goto out;
+                        }
+                        released_at = now_ms();
+                        blocked_ms += released_at - confirm_since;
+                        have_last = false;
+                        rawlock_free(&last_wait);
+                        memset(&last_wait, 0, sizeof(last_wait));
+                    } else if (ours && holder >= 0 && armer < 0) {
                         stopped = true;
                         stop_at = now_ms();
                         int k = 1 - holder;
@@ -2736,7 +2995,9 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
             hold_since = released_at;
         }
     }
-    /* the statement is over (or past its timeout): every observer lets go */
+    /* the statement is over (or past its timeout): every observer and holder lets go */
+    if (holds_release(t, holds, nholds, err) < 0)
+        goto out;
     for (int k = 0; k < 2; k++) {
         if (qk[k] == OQ_SAMPLE)
             pgconn_wait(t->obs[k], now_ms() + TRACER_QUERY_MS, &o);
@@ -2830,6 +3091,11 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
     t->cache_valid = true;
     rc = 0;
 out:
+    if (nholds) {
+        Err ignored = {0};
+        holds_release(t, holds, nholds, &ignored); /* a lost connection: reported above */
+        free(holds);
+    }
     pgreply_clear(&r);
     pgreply_clear(&o);
     lockset_free(&seen);

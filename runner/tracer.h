@@ -5,8 +5,10 @@
  * catalog changes (columns, constraints, indexes, relations), its duration.
  *
  * Statements that cannot run in a transaction block run in autocommit while
- * two observer connections hold them at each of their phases and read their
- * locks while they wait (capture "phase"; "poll" when they could not be held).
+ * two observer connections hold them at each of their phases, and holder
+ * connections the rest of their target's family one relation each, and
+ * read their locks while they wait (capture "phase"; "poll" when they could
+ * not be held).
  * A migration's own transaction (BEGIN ... COMMIT in the file, or
  * tracer_tx_begin/tracer_tx_end around a wrapped migration) is traced as that
  * transaction: locks accumulate, each statement is charged with what it adds
@@ -132,6 +134,9 @@ const char *trace_role_static(const char *role);
 typedef struct TracerOpts {
     int statement_timeout_ms;  /* client-side deadline per statement, then cancel */
     int server_major;
+    bool target_only;          /* measurement only (make bench): the observer path holds
+                                  the target alone, without the family's holders, as it
+                                  did before them; not exact */
 } TracerOpts;
 
 typedef struct Tracer Tracer;

@@ -347,6 +347,33 @@ insert_with_delete_cte                         | iwd_archive                    
 insert_with_delete_cte                         | iwd_queue                      | 10-17 | RowExclusiveLock | no | - | ok
 delete_with_update_cte                         | dwu_lines                      | 10-17 | RowExclusiveLock | no | - | ok
 delete_with_update_cte                         | dwu_orders                     | 10-17 | RowExclusiveLock | no | - | ok
+# the observer path on two indexes, TOAST and partitions: every relation held in
+# turn (tests/integration/capture_exact.sh checks them all, on every version)
+vacuum_indexes                                 | vai_events                     | 10-17 | ShareUpdateExclusiveLock | no | - | ok
+vacuum_indexes                                 | vai_events_pkey                | 10-17 | RowExclusiveLock | no | - | ok
+vacuum_indexes                                 | vai_events_kind_idx            | 10-17 | RowExclusiveLock | no | - | ok
+vacuum_full_indexes                            | vfi_events                     | 10-17 | AccessExclusiveLock | yes | - | ok
+vacuum_full_indexes                            | vfi_events_pkey                | 10-17 | AccessExclusiveLock | yes | - | ok
+vacuum_full_indexes                            | vfi_events_kind_idx            | 10-17 | AccessExclusiveLock | yes | - | ok
+drop_index_concurrently_last_lock              | dil_orders                     | 10-17 | ShareUpdateExclusiveLock | no | - | ok
+drop_index_concurrently_last_lock              | dil_orders_customer_idx        | 10-17 | AccessExclusiveLock | no | - | ok
+reindex_index_concurrently                     | rixc_orders                    | 10-11 | - | - | - | error:42601
+reindex_index_concurrently                     | rixc_orders                    | 12-17 | ShareUpdateExclusiveLock | no | - | ok
+reindex_index_concurrently                     | rixc_orders_customer_idx       | 12-17 | AccessExclusiveLock | yes | - | ok
+reindex_table_concurrently_toast               | rtct_orders                    | 10-11 | - | - | - | error:42601
+reindex_table_concurrently_toast               | rtct_orders                    | 12-17 | ShareUpdateExclusiveLock | no | - | ok
+reindex_table_concurrently_toast               | rtct_orders_pkey               | 12-17 | AccessExclusiveLock | yes | - | ok
+reindex_table_concurrently_toast               | rtct_orders_customer_idx       | 12-17 | AccessExclusiveLock | yes | - | ok
+reindex_table_concurrently_toast               | toast_index(rtct_orders)       | 12-17 | AccessExclusiveLock | yes | - | ok
+reindex_table_partitioned                      | rtp_events                     | 10-17 | ShareLock | no | - | ok
+reindex_table_partitioned                      | rtp_events_1a                  | 10-13 | - | no | - | ok
+reindex_table_partitioned                      | rtp_events_1a                  | 14-17 | ShareLock | no | - | ok
+reindex_table_partitioned                      | rtp_events_1a_kind_idx         | 14-17 | AccessExclusiveLock | yes | - | ok
+reindex_table_partitioned                      | rtp_events_2_id_idx            | 14-17 | AccessExclusiveLock | yes | - | ok
+create_index_concurrently_indexes              | cici_orders                    | 10-17 | ShareUpdateExclusiveLock | no | - | ok
+detach_partition_concurrently_nested           | dpn_events                     | 10-13 | - | - | - | error:42601
+detach_partition_concurrently_nested           | dpn_events                     | 14-17 | ShareUpdateExclusiveLock | no | - | ok
+detach_partition_concurrently_nested           | dpn_events_1                   | 14-17 | AccessExclusiveLock | no | - | ok
 # probed on their own (fixtures/README.md)
 add_column_if_not_exists_skipped               | acx_orders                     | 10-17 | AccessExclusiveLock | no | no | ok
 alter_column_type_using                        | atu_events                     | 10-17 | AccessExclusiveLock | yes | yes | ok

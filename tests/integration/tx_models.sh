@@ -56,6 +56,31 @@ drop_index_concurrently.sql	3	10,17	unmeasured	CREATE INDEX's ShareLock is held 
 reindex_concurrently.sql	3	10,17	unmeasured	CREATE INDEX's ShareLock is held since the primary key was built
 vacuum.sql	3	10,17	unmeasured	DELETE's RowExclusiveLock is held since the INSERT
 vacuum_full.sql	3	10,17	unmeasured	DELETE's RowExclusiveLock is held since the INSERT
+create_index_concurrently_indexes.sql	2	10,17	unmeasured	CREATE INDEX's ShareLock is held since the primary key was built
+create_index_concurrently_indexes.sql	4	10,17	error	CREATE INDEX CONCURRENTLY cannot run in a transaction block
+detach_partition_concurrently_nested.sql	2	10,17	unmeasured	the parent's AccessExclusiveLock is held since its CREATE TABLE
+detach_partition_concurrently_nested.sql	3	10,17	unmeasured	the parent's AccessExclusiveLock is held since its CREATE TABLE
+detach_partition_concurrently_nested.sql	4	10,17	unmeasured	the parent's AccessExclusiveLock is held since its CREATE TABLE
+detach_partition_concurrently_nested.sql	5	10,17	unmeasured	the parent's AccessExclusiveLock is held since its CREATE TABLE
+detach_partition_concurrently_nested.sql	10	17	error	DETACH PARTITION CONCURRENTLY cannot run in a transaction block (on 10 no such syntax: an error in both)
+drop_index_concurrently_last_lock.sql	2	10,17	unmeasured	CREATE INDEX's ShareLock is held since the primary key was built
+drop_index_concurrently_last_lock.sql	4	10,17	error	DROP INDEX CONCURRENTLY cannot run in a transaction block
+reindex_index_concurrently.sql	2	10,17	unmeasured	CREATE INDEX's ShareLock is held since the primary key was built
+reindex_index_concurrently.sql	4	17	error	REINDEX CONCURRENTLY cannot run in a transaction block (on 10 no such syntax: an error in both)
+reindex_table_concurrently_toast.sql	2	10,17	unmeasured	CREATE INDEX's ShareLock is held since the primary key was built
+reindex_table_concurrently_toast.sql	4	17	error	REINDEX CONCURRENTLY cannot run in a transaction block (on 10 no such syntax: an error in both)
+reindex_table_partitioned.sql	2	17	unmeasured	the parent's AccessExclusiveLock is held since its CREATE TABLE
+reindex_table_partitioned.sql	3	17	unmeasured	the parent's AccessExclusiveLock is held since its CREATE TABLE
+reindex_table_partitioned.sql	4	17	unmeasured	the parent's AccessExclusiveLock is held since its CREATE TABLE
+reindex_table_partitioned.sql	5	17	unmeasured	the parent's AccessExclusiveLock is held since its CREATE TABLE
+reindex_table_partitioned.sql	7	17	unmeasured	CREATE INDEX's ShareLock on the partition is held since its first index was built
+reindex_table_partitioned.sql	11	17	error	REINDEX of a partitioned table cannot run in a transaction block (on 10 it runs in one and reindexes no partition)
+vacuum_full_indexes.sql	2	10,17	unmeasured	CREATE INDEX's ShareLock is held since the primary key was built
+vacuum_full_indexes.sql	4	10,17	unmeasured	DELETE's RowExclusiveLock is held since the INSERT
+vacuum_full_indexes.sql	5	10,17	error	VACUUM cannot run in a transaction block
+vacuum_indexes.sql	2	10,17	unmeasured	CREATE INDEX's ShareLock is held since the primary key was built
+vacuum_indexes.sql	4	10,17	unmeasured	DELETE's RowExclusiveLock is held since the INSERT
+vacuum_indexes.sql	5	10,17	error	VACUUM cannot run in a transaction block
 TSV
 
 python3 - "$WORK/plain.json" "$WORK/wrap.json" "$WORK/expected.tsv" "$CASES" >"$WORK/compare.out" 2>&1 <<'PY'

@@ -322,6 +322,17 @@ static void test_observe(void)
     observe(locks, ARRAY_LEN(locks), rewrites_t, 2, scans_t, 1, "observer", &o);
     CHECK(o.rewrite, "the target rewritten");
     CHECK(!o.scan && !o.exact, "sampled: no scans");
+    /* phases: every lock read, exact; the scans of a statement run in
+     * autocommit are not counted */
+    observe(locks, ARRAY_LEN(locks) - 3, rewrites_t, 2, scans_t, 1, "phase", &o);
+    CHECK(o.exact && o.no_scans && !o.scan && o.rewrite, "phase: exact locks, no scans counted");
+    observe(locks, ARRAY_LEN(locks) - 3, rewrites_t, 2, scans_t, 1, "tx", &o);
+    CHECK(o.exact && !o.no_scans && o.scan, "tx: exact, scans counted");
+    char *rewrites_unseen[] = {"toast_index(t)"};
+    observe(locks, ARRAY_LEN(locks) - 3, rewrites_unseen, 1, NULL, 0, "phase", &o);
+    CHECK(!o.rewrite, "phase: a relation rewritten but not seen locked is no table rewrite");
+    observe(locks, ARRAY_LEN(locks) - 3, rewrites_unseen, 1, NULL, 0, "tx", &o);
+    CHECK(o.rewrite, "tx: a relation rewritten and not seen locked is a rewrite");
     /* only locks held before on the target: they never stand for the
      * statement's own (an INSERT after CREATE TABLE in one transaction) */
     LtLock held[] = {{"t", "table", "relation", "AccessExclusiveLock", true, true}};
@@ -504,6 +515,35 @@ static void test_skipped(void)
     locktable_format_tsv(t, &b);
     CHECK(strstr(b.data, "G\t10\t17\tAccessExclusiveLock\tno\tno\t") != NULL,
           "a skipped statement leaves its row as it was: %s", b.data);
+    buf_free(&b);
+    locktable_free(t);
+    locktable_free(old);
+}
+
+/* Phases (exact locks, no scans counted) set a row's mode, even a weaker
+ * one than the table's, and leave its scan as it was. */
+static void test_phase_rows(void)
+{
+    static const char text[] = HDR "P\t10\t17\tAccessExclusiveLock\tno\tyes\t-\tlow\tnote P\n";
+    LockTable *old = NULL;
+    Err err = {0};
+    CHECK(locktable_parse(text, strlen(text), "old.tsv", &old, &err) == 0, "%s", err.msg);
+    if (!old) return;
+    LtCellObs obs[8];
+    size_t n = 0;
+    for (int m = 10; m <= 17; m++)
+        obs[n++] = (LtCellObs){.cls = "P", .major = m,
+                               .obs = {.mode = SUE, .exact = true, .no_scans = true, .others = {-1, -1}}};
+    LockTable *t = locktable_regenerate(old, obs, n);
+    Buf b;
+    buf_init(&b);
+    locktable_format_tsv(t, &b);
+    CHECK(strstr(b.data, "P\t10\t17\tShareUpdateExclusiveLock\tno\tyes\t-\tlow\tnote P\n") != NULL,
+          "phases: their mode, the table's scan: %s", b.data);
+    LtPrediction p = {.mode = AEL, .rewrite = LT_NO, .scan = LT_YES, .others = {-1, -1}};
+    CHECK(locktable_verdict(&p, &obs[0].obs, false) == LT_MISMATCH, "phase: a weaker mode is a mismatch");
+    p.mode = SUE;
+    CHECK(locktable_verdict(&p, &obs[0].obs, false) == LT_CONFIRMED, "phase: the same mode is confirmed");
     buf_free(&b);
     locktable_free(t);
     locktable_free(old);
@@ -779,6 +819,7 @@ int main(void)
     test_verdicts();
     test_regenerate();
     test_depends_stays();
+    test_phase_rows();
     test_others_stay();
     test_words_keep_rows_apart();
     test_skipped();

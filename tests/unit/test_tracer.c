@@ -545,7 +545,7 @@ typedef struct PhaseCase {
     const char *first_rel, *first_role, *first_mode; /* the lock the first stop waits for */
     int older;             /* at least so many stops wait for an older transaction */
     const char *held_rel, *held_mode; /* held at every stop after the first that holds anything */
-    ExpLock locks[3];      /* in the union */
+    ExpLock locks[4];      /* in the union */
     bool first_released;   /* the first stop's lock is gone by the second stop */
 } PhaseCase;
 
@@ -562,11 +562,14 @@ static const PhaseCase phase_cases[] = {
                {"pcic", "table", "ShareLock", .absent = true}}},
     {.name = "drop index concurrently",
      .setup = "DROP TABLE IF EXISTS pdic; CREATE TABLE pdic(id int); CREATE INDEX pdic_id ON pdic (id)",
-     .sql = "DROP INDEX CONCURRENTLY pdic_id", .target = "pdic_id", .nphases = 3,
+     /* the last stop: when it deletes the dead index's catalog rows (a row
+      * holder), with its AccessExclusiveLock on the index granted */
+     .sql = "DROP INDEX CONCURRENTLY pdic_id", .target = "pdic_id", .nphases = 4,
      .first_rel = "pdic", .first_role = "other", .first_mode = "ShareUpdateExclusiveLock", .older = 2,
      .held_rel = "pdic", .held_mode = "ShareUpdateExclusiveLock",
      .locks = {{"pdic", "other", "ShareUpdateExclusiveLock"},
-               {"pdic_id", "table", "ShareUpdateExclusiveLock"}}},
+               {"pdic_id", "table", "ShareUpdateExclusiveLock"},
+               {"pdic_id", "table", "AccessExclusiveLock"}}},
     {.name = "reindex index concurrently", .min = 12,
      .setup = "DROP TABLE IF EXISTS pric; CREATE TABLE pric(id int, v int); "
               "INSERT INTO pric SELECT g, g FROM generate_series(1, 1000) g; CREATE INDEX pric_v ON pric (v)",
@@ -1062,9 +1065,116 @@ static void measure(const char *conninfo, int major)
     pgconn_close(plain);
 }
 
+/* The cost of the family's holders on the observer path (make bench,
+ * LM_BENCH_OBSERVED=1): each class traced on fresh tables with two indexes
+ * and a TOAST table (partitioned: two levels), alternately with the holders
+ * and with the target alone (TracerOpts.target_only, as before them); the
+ * medians of the wall time of tracer_run. "@" in the SQL is the table. */
+static char *subst(const char *tmpl, const char *name)
+{
+    Buf b;
+    buf_init(&b);
+    for (const char *p = tmpl; *p; p++) {
+        if (*p == '@')
+            buf_puts(&b, name);
+        else
+            buf_printf(&b, "%c", *p);
+    }
+    return buf_steal(&b);
+}
+
+static void measure_observed(const char *conninfo, int major)
+{
+#define OB_TABLE "CREATE TABLE @ (id int PRIMARY KEY, k int NOT NULL, note text); CREATE INDEX @_k ON @ (k); " \
+                 "INSERT INTO @ SELECT g, g % 7, repeat('n', 10) FROM generate_series(1, 1000) g; " \
+                 "DELETE FROM @ WHERE id % 2 = 0"
+#define OB_PARTS "CREATE TABLE @ (id int NOT NULL, k int NOT NULL, note text) PARTITION BY RANGE (id); " \
+                 "CREATE TABLE @_1 PARTITION OF @ FOR VALUES FROM (1) TO (1001) PARTITION BY RANGE (id); " \
+                 "CREATE TABLE @_1a PARTITION OF @_1 FOR VALUES FROM (1) TO (501); " \
+                 "CREATE TABLE @_1b PARTITION OF @_1 FOR VALUES FROM (501) TO (1001); " \
+                 "CREATE TABLE @_2 PARTITION OF @ FOR VALUES FROM (1001) TO (2001); " \
+                 "CREATE INDEX @_1a_k ON @_1a (k); CREATE INDEX @_1b_k ON @_1b (k); CREATE INDEX @_2_k ON @_2 (k); " \
+                 "INSERT INTO @ SELECT g, g % 7, repeat('n', 10) FROM generate_series(1, 2000) g"
+    static const struct {
+        const char *cls;
+        int min;
+        const char *setup, *sql, *target, *referenced;
+    } classes[] = {
+        {"VACUUM", 10, OB_TABLE, "VACUUM @", "@", NULL},
+        {"VACUUM FULL", 10, OB_TABLE, "VACUUM FULL @", "@", NULL},
+        {"CREATE INDEX CONCURRENTLY", 10, OB_TABLE, "CREATE INDEX CONCURRENTLY @_n ON @ (id, k)", "@", NULL},
+        {"DROP INDEX CONCURRENTLY", 10, OB_TABLE, "DROP INDEX CONCURRENTLY @_k", "@_k", NULL},
+        {"REINDEX INDEX CONCURRENTLY", 12, OB_TABLE, "REINDEX INDEX CONCURRENTLY @_k", "@_k", NULL},
+        {"REINDEX TABLE CONCURRENTLY", 12, OB_TABLE, "REINDEX TABLE CONCURRENTLY @", "@", NULL},
+        {"REINDEX TABLE (partitioned)", 14, OB_PARTS, "REINDEX TABLE @", "@", NULL},
+        {"DETACH PARTITION CONCURRENTLY", 14, OB_PARTS, "ALTER TABLE @ DETACH PARTITION @_1 CONCURRENTLY", "@", "@_1"},
+    };
+    enum { ROUNDS = 5 };
+    Err err = {0};
+    Tracer *tr[2];
+    for (int mode = 0; mode < 2; mode++) {
+        TracerOpts opts = {.statement_timeout_ms = TIMEOUT_MS, .server_major = major, .target_only = mode == 1};
+        tr[mode] = tracer_new(conninfo, &opts, &err);
+        CHECK(tr[mode] != NULL, "bench: tracer_new: %s", err.msg);
+        if (!tr[mode]) {
+            if (mode)
+                tracer_free(tr[0]);
+            return;
+        }
+    }
+    for (size_t c = 0; c < ARRAY_LEN(classes); c++) {
+        if (major < classes[c].min)
+            continue;
+        double ms[2][ROUNDS];
+        for (int round = 0; round < ROUNDS; round++) {
+            for (int mode = 0; mode < 2; mode++) {
+                char name[32];
+                snprintf(name, sizeof(name), "bo%zu_%d_%d", c, round, mode);
+                char *setup = subst(classes[c].setup, name), *sql = subst(classes[c].sql, name);
+                char *target = subst(classes[c].target, name);
+                char *refd = classes[c].referenced ? subst(classes[c].referenced, name) : NULL;
+                char *refs[1];
+                Trace t;
+                Statement st = make_stmt(setup, NULL, refs);
+                int rc = tracer_run(tr[mode], &st, &t, &err);
+                free_stmt(&st);
+                CHECK(rc == 0 && t.status == TRACE_OK, "bench: setup %s: %s %s", classes[c].cls, err.msg,
+                      t.message ? t.message : "");
+                trace_free(&t);
+                Case cc = {.target = target, .referenced = refd, .no_tx = true};
+                st = make_stmt(sql, &cc, refs);
+                double t0 = now_ms();
+                rc = tracer_run(tr[mode], &st, &t, &err);
+                ms[mode][round] = now_ms() - t0;
+                free_stmt(&st);
+                CHECK(rc == 0 && t.status == TRACE_OK && strcmp(t.capture, "phase") == 0,
+                      "bench: %s on %d: %s %s (capture %s)", classes[c].cls, major, err.msg,
+                      t.message ? t.message : "", t.capture);
+                trace_free(&t);
+                free(setup);
+                free(sql);
+                free(target);
+                free(refd);
+            }
+        }
+        qsort(ms[0], ROUNDS, sizeof(double), dbl_cmp);
+        qsort(ms[1], ROUNDS, sizeof(double), dbl_cmp);
+        printf("# observed on %d: %-30s median %7.1f ms with the holders, %7.1f ms the target alone: %.2fx\n",
+               major, classes[c].cls, ms[0][ROUNDS / 2], ms[1][ROUNDS / 2], ms[0][ROUNDS / 2] / ms[1][ROUNDS / 2]);
+    }
+    tracer_free(tr[0]);
+    tracer_free(tr[1]);
+#undef OB_TABLE
+#undef OB_PARTS
+}
+
 /* Every check of this file against one server. */
 static void run_server(const char *conninfo, int major)
 {
+    if (getenv("LM_BENCH_OBSERVED")) {
+        measure_observed(conninfo, major);
+        return;
+    }
     bool verbose = getenv("LM_TEST_VERBOSE") != NULL;
     TracerOpts opts = {.statement_timeout_ms = TIMEOUT_MS, .server_major = major};
     Err err = {0};
