@@ -33,7 +33,8 @@ auth=scram-sha-256
 if [ "${PG_MAJOR:-14}" -lt 14 ]; then
     auth=md5
 fi
-TEMPLATE=/var/lib/postgresql/template
+# outside /var/lib/postgresql: the volume of the 18 and later layout
+TEMPLATE=/usr/local/pgsql/template
 
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
     if [ -z "${POSTGRES_PASSWORD:-}" ]; then
