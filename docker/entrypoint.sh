@@ -68,6 +68,9 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
         unset q rest
         echo "cluster ready: $PGDATA (from the image's template; encoding UTF8, locale C, $auth over TCP)"
     else
+        # PGDATA's directory may not exist yet (18 and later:
+        # /var/lib/postgresql/<major>/docker on an empty volume)
+        mkdir -p "${PGDATA%/*}"
         pwfile="${PGDATA%/*}/.pwfile.$$"
         printf '%s\n' "$POSTGRES_PASSWORD" >"$pwfile"
         # shellcheck disable=SC2086

@@ -145,6 +145,9 @@ build_one() {
         rm -rf "$work"
     fi
     chmod -R a+rX "$root/usr"
+    # the template is a data directory: the server's user only (cp -a gives
+    # the copy its modes; postgres refuses a group- or world-readable one)
+    if [ -d "$root/usr/local/pgsql/template" ]; then chmod -R go-rwx "$root/usr/local/pgsql/template"; fi
 
     say "$image: building from PostgreSQL $version ($(du -sh "$root" | cut -f1) root filesystem)"
     rootfs_import "$root" "$repo:$tag" \
