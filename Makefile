@@ -1,9 +1,10 @@
 # lockmatrix: build, test, demo, bench.
 #
 #   make            build ./lockmatrix
-#   make setup      install what it needs (Debian packages, PostgreSQL 10-17 cache);
-#                   MINORS="17.9 17.10" also fetches those minor releases
-#   make demo       setup, build, trace fixtures/cases on 10-17, print the report
+#   make setup      install what it needs (Debian packages, the cache of every
+#                   PostgreSQL major of matrix/versions.tsv); MINORS="17.9 17.10"
+#                   also fetches those minor releases
+#   make demo       setup, build, trace fixtures/cases on every major, print the report
 #   make test       setup, build (plain and ASan+UBSan), run unit and integration tests
 #   make bench      print the benchmark figures
 #   make install    the binary, its manual page and bash/zsh completions
@@ -16,7 +17,7 @@ CC      ?= cc
 PKGS    := libpq sqlite3 libcurl zlib libprotobuf-c
 OPT     ?= -O2 -g
 WERROR  ?= -Werror
-CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra $(WERROR) -I. \
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra $(WERROR) -I. -I$(BUILD)/gen \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpg_query -lm $(EXTRA_LDFLAGS) $(LDFLAGS)
 
@@ -27,6 +28,8 @@ TESTS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
 BUILD   ?= build/release
 OBJS    := $(SRCS:%.c=$(BUILD)/%.o)
+# The version map (matrix/versions.tsv) as a header: VERSIONS_MIN/MAX/DEFAULT.
+GENH    := $(BUILD)/gen/matrix/versions_gen.h
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
@@ -40,14 +43,18 @@ lockmatrix: $(BUILD)/lockmatrix
 $(BUILD)/lockmatrix: $(OBJS) $(BUILD)/main.o
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
-$(BUILD)/%.o: %.c $(HDRS) Makefile
+$(BUILD)/%.o: %.c $(HDRS) $(GENH) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(GENH): matrix/versions.tsv scripts/versions_gen.awk
+	@mkdir -p $(dir $@)
+	awk -f scripts/versions_gen.awk matrix/versions.tsv >$@.tmp && mv -f $@.tmp $@
 
 # The lock table is assembled into the binary (.incbin in matrix/locktable.c).
 $(BUILD)/matrix/locktable.o: fixtures/locktable.tsv
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h tests/unit/servers.h $(OBJS)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h tests/unit/servers.h $(GENH) $(OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(OBJS) $(LDLIBS_ALL)
 
@@ -69,7 +76,7 @@ fuzz:
 
 fuzz-targets: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(OBJS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(GENH) $(OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(OBJS) $(LDLIBS_ALL)
 
@@ -114,19 +121,22 @@ clean:
 	rm -rf build lockmatrix
 
 # Installation. The manual page gets its version from cmd/cmd.h, the one home
-# of the version.
+# of the version, and the supported majors from the version map.
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
 MANDIR      ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 VERSION     := $(shell sed -n 's/^.define LOCKMATRIX_VERSION "\(.*\)"$$/\1/p' cmd/cmd.h)
+PG_MIN      := $(shell awk '$$1 ~ /^[0-9]+$$/ { print $$1; exit }' matrix/versions.tsv)
+PG_MAX      := $(shell awk '$$1 ~ /^[0-9]+$$/ { m = $$1 } END { print m }' matrix/versions.tsv)
 
 install: lockmatrix
 	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" \
 	  "$(DESTDIR)$(BASHCOMPDIR)" "$(DESTDIR)$(ZSHCOMPDIR)"
 	install -m 0755 lockmatrix "$(DESTDIR)$(BINDIR)/lockmatrix"
-	sed 's/@VERSION@/$(VERSION)/g' docs/lockmatrix.1 >"$(DESTDIR)$(MANDIR)/man1/lockmatrix.1.tmp"
+	sed -e 's/@VERSION@/$(VERSION)/g' -e 's/@VERSIONS_MAX@/$(PG_MAX)/g' \
+	  -e 's/@VERSIONS_DEFAULT@/$(PG_MIN)\\-$(PG_MAX)/g' docs/lockmatrix.1 >"$(DESTDIR)$(MANDIR)/man1/lockmatrix.1.tmp"
 	chmod 0644 "$(DESTDIR)$(MANDIR)/man1/lockmatrix.1.tmp"
 	mv -f "$(DESTDIR)$(MANDIR)/man1/lockmatrix.1.tmp" "$(DESTDIR)$(MANDIR)/man1/lockmatrix.1"
 	install -m 0644 completions/lockmatrix.bash "$(DESTDIR)$(BASHCOMPDIR)/lockmatrix"

@@ -33,7 +33,8 @@ auth=scram-sha-256
 if [ "${PG_MAJOR:-14}" -lt 14 ]; then
     auth=md5
 fi
-TEMPLATE=/var/lib/postgresql/template
+# outside /var/lib/postgresql: the volume of the 18 and later layout
+TEMPLATE=/usr/local/pgsql/template
 
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
     if [ -z "${POSTGRES_PASSWORD:-}" ]; then
@@ -67,6 +68,9 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
         unset q rest
         echo "cluster ready: $PGDATA (from the image's template; encoding UTF8, locale C, $auth over TCP)"
     else
+        # PGDATA's directory may not exist yet (18 and later:
+        # /var/lib/postgresql/<major>/docker on an empty volume)
+        mkdir -p "${PGDATA%/*}"
         pwfile="${PGDATA%/*}/.pwfile.$$"
         printf '%s\n' "$POSTGRES_PASSWORD" >"$pwfile"
         # shellcheck disable=SC2086

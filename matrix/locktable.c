@@ -809,6 +809,28 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
             memcpy(x->others, r->others, sizeof(x->others));
         }
     }
+    /* a major newer than every row of its class (the first run on a new
+     * PostgreSQL major) starts from the newest one's row: what statements
+     * cannot refute ("depends", locks on other relations, the mode of a
+     * sampled statement) carries over, and the new major joins the row when
+     * it behaves the same. Not a value of its own: only an observation
+     * gives the cell one. */
+    for (size_t c = 0; c < g.nclasses; c++) {
+        for (int m = 1; m < NMAJ; m++) {
+            Cell *x = &g.cells[c * NMAJ + (size_t)m];
+            const Cell *prev = &g.cells[c * NMAJ + (size_t)m - 1];
+            if (x->had_old || !prev->had_old) continue;
+            x->had_old = true;
+            x->old_mode = prev->old_mode;
+            x->old_rewrite = prev->old_rewrite;
+            x->old_scan = prev->old_scan;
+            memcpy(x->old_others, prev->old_others, sizeof(x->old_others));
+            x->mode = prev->old_mode;
+            x->rewrite = prev->old_rewrite;
+            x->scan = prev->old_scan;
+            memcpy(x->others, prev->old_others, sizeof(x->others));
+        }
+    }
     /* classes only observed: appended sorted */
     size_t nold = g.nclasses;
     const char **fresh = NULL;

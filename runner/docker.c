@@ -382,9 +382,11 @@ const char *docker_engine_version(const DockerClient *dc)
 
 /* ---- images --------------------------------------------------------------- */
 
-int docker_image_label(DockerClient *dc, const char *image, const char *key, char **value, Err *err)
+/* GET /images/<image>/json into *j (NULL when the image does not exist):
+ * 1 when it exists, 0 when not, -1 on error. */
+static int image_inspect(DockerClient *dc, const char *image, JsonNode **j, Err *err)
 {
-    if (value) *value = NULL;
+    *j = NULL;
     char *path = xasprintf("/images/%s/json", image);
     Buf resp;
     buf_init(&resp);
@@ -397,19 +399,64 @@ int docker_image_label(DockerClient *dc, const char *image, const char *key, cha
             rc = status_error(dc, status, &resp, "GET", path, err);
         } else {
             rc = 1;
-            if (key && value) {
-                Err jerr = {0};
-                JsonNode *j = jsonread_parse(resp.data, resp.len, &jerr);
-                const char *l =
-                    jsonread_str(jsonread_get(jsonread_path(j, "Config", "Labels", NULL), key));
-                if (l) *value = xstrdup(l);
-                jsonread_free(j);
-            }
+            Err jerr = {0};
+            *j = jsonread_parse(resp.data, resp.len, &jerr);
         }
     }
     buf_free(&resp);
     free(path);
     return rc;
+}
+
+int docker_image_label(DockerClient *dc, const char *image, const char *key, char **value, Err *err)
+{
+    if (value) *value = NULL;
+    JsonNode *j = NULL;
+    int rc = image_inspect(dc, image, &j, err);
+    if (rc == 1 && key && value) {
+        const char *l = jsonread_str(jsonread_get(jsonread_path(j, "Config", "Labels", NULL), key));
+        if (l) *value = xstrdup(l);
+    }
+    jsonread_free(j);
+    return rc;
+}
+
+int docker_image_data_dir(DockerClient *dc, const char *image, char **dir, Err *err)
+{
+    *dir = NULL;
+    JsonNode *j = NULL;
+    int rc = image_inspect(dc, image, &j, err);
+    if (rc != 1) {
+        jsonread_free(j);
+        return rc;
+    }
+    const JsonNode *env = jsonread_path(j, "Config", "Env", NULL);
+    const char *pgdata = NULL;
+    for (size_t i = 0; env && i < env->len; i++) {
+        const char *e = jsonread_str(jsonread_at(env, i));
+        if (e && strncmp(e, "PGDATA=", 7) == 0 && e[7] == '/') pgdata = e + 7;
+    }
+    if (pgdata) {
+        /* the longest declared volume that holds PGDATA */
+        const JsonNode *vols = jsonread_path(j, "Config", "Volumes", NULL);
+        size_t best = 0;
+        for (size_t i = 0; vols && vols->type == JSONR_OBJECT && i < vols->len; i++) {
+            const char *v = vols->keys[i];
+            size_t n = strlen(v);
+            while (n > 1 && v[n - 1] == '/')
+                n--;
+            if (n > best && strncmp(pgdata, v, n) == 0 && (pgdata[n] == '\0' || pgdata[n] == '/')) {
+                best = n;
+                free(*dir);
+                *dir = xstrndup(v, n);
+            }
+        }
+        /* else the directory PGDATA is in, when that is not the root */
+        const char *slash = strrchr(pgdata, '/');
+        if (!*dir && slash && slash != pgdata) *dir = xstrndup(pgdata, (size_t)(slash - pgdata));
+    }
+    jsonread_free(j);
+    return 1;
 }
 
 int docker_image_exists(DockerClient *dc, const char *image, Err *err)

@@ -65,6 +65,13 @@ int docker_image_remove(DockerClient *dc, const char *image, Err *err);
  * such label). 1 when the image exists, 0 when not, -1 on error. */
 int docker_image_label(DockerClient *dc, const char *image, const char *key, char **value,
                        Err *err);
+/* Where a container of image keeps its data, to mount a tmpfs on: the
+ * volume the image declares that holds its PGDATA (postgres:17 and older:
+ * /var/lib/postgresql/data; 18 and later: /var/lib/postgresql, PGDATA being
+ * /var/lib/postgresql/<major>/docker), else the directory PGDATA is in, into
+ * *dir (malloc'd; NULL when the image sets no PGDATA). 1 when the image
+ * exists, 0 when not, -1 on error. */
+int docker_image_data_dir(DockerClient *dc, const char *image, char **dir, Err *err);
 
 /* ---- containers -------------------------------------------------------- */
 typedef struct DockerCreate {

@@ -26,6 +26,7 @@
 #define PG_PORT 5432
 #define PASSWORD_LEN 24
 #define LOG_TAIL 20
+/* the tmpfs for the data of an image that sets no PGDATA */
 #define DATA_TMPFS "/var/lib/postgresql/data"
 
 /* The API version negotiated by prepare() in the parent; workers forked
@@ -343,6 +344,11 @@ static int docker_start(const BackendCfg *cfg, int major, int seq, Container *ou
                          "full_page_writes=off",
                          "-c",
                          "synchronous_commit=off"};
+    /* the data on a tmpfs, where the image keeps it: postgres:18 and later
+     * moved PGDATA (and the volume) out of /var/lib/postgresql/data */
+    char *data_dir = NULL;
+    Err de = {0};
+    if (docker_image_data_dir(dc, image, &data_dir, &de) < 0) data_dir = NULL;
     DockerCreate opt = {
         .name = name,
         .image = image,
@@ -353,7 +359,7 @@ static int docker_start(const BackendCfg *cfg, int major, int seq, Container *ou
         .cmd = cmd,
         .ncmd = (int)ARRAY_LEN(cmd),
         .publish_port = PG_PORT,
-        .tmpfs = DATA_TMPFS,
+        .tmpfs = data_dir ? data_dir : DATA_TMPFS,
     };
     char *id = NULL;
     char *version = NULL;
@@ -462,6 +468,7 @@ static int docker_start(const BackendCfg *cfg, int major, int seq, Container *ou
     out->docker_id = id;
     out->ready_ms = now_ms() - t0;
     free(image);
+    free(data_dir);
     free(env_pw);
     free(l_run);
     free(l_seq);
@@ -490,6 +497,7 @@ fail:
     free(id);
     free(name);
     free(image);
+    free(data_dir);
     explicit_bzero(env_pw, strlen(env_pw));
     free(env_pw);
     free(l_run);

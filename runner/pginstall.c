@@ -30,8 +30,6 @@
 
 extern char **environ;
 
-#define PG_MAJOR_MIN 10
-#define PG_MAJOR_MAX 18
 #define VERSION_BUDGET_MS 5000 /* for every `--version` of one source together */
 
 /* ---- candidates ---------------------------------------------------------- */
@@ -290,7 +288,7 @@ static void take_source(PgInstalls *out, size_t *cap, Cands *cs, const char *sou
         int major;
         char *version;
         if (c->status < 0 || cand_version(c, &major, &version) != 0) continue;
-        if (major < PG_MAJOR_MIN || major > PG_MAJOR_MAX || bindir_taken(out, c->bindir)) {
+        if (major < VERSIONS_MIN || major > VERSIONS_MAX || bindir_taken(out, c->bindir)) {
             free(version);
             continue;
         }
@@ -345,7 +343,7 @@ static void add_minor_dirs(Cands *cs, const char *parent)
     while ((de = readdir(d)) != NULL) {
         const char *end;
         int m = parse_major(de->d_name, &end);
-        if (m < PG_MAJOR_MIN || m > PG_MAJOR_MAX || *end != '.' || !isdigit((unsigned char)end[1]))
+        if (m < VERSIONS_MIN || m > VERSIONS_MAX || *end != '.' || !isdigit((unsigned char)end[1]))
             continue;
         int minor = parse_major(end + 1, &end);
         if (*end != '\0' || minor > 99) continue;
@@ -449,13 +447,13 @@ static int take_overrides(PgInstalls *out, size_t *cap, char *const *overrides, 
         if (!eq || eq == o || eq[1] == '\0' || m == 0 || (end != eq && *end != '.')) {
             rc = err_set(err, 2,
                          "malformed --pg-bin \"%s\": expected VERSION=DIR, e.g. "
-                         "17=/usr/lib/postgresql/17/bin",
-                         o);
+                         "%d=/usr/lib/postgresql/%d/bin",
+                         o, VERSIONS_MAX, VERSIONS_MAX);
             break;
         }
-        if (m < PG_MAJOR_MIN || m > PG_MAJOR_MAX) {
+        if (m < VERSIONS_MIN || m > VERSIONS_MAX) {
             rc = err_set(err, 2, "--pg-bin \"%s\": version %d is not supported (%d to %d)", o, m,
-                         PG_MAJOR_MIN, PG_MAJOR_MAX);
+                         VERSIONS_MIN, VERSIONS_MAX);
             break;
         }
         for (size_t k = 0; k < i; k++)

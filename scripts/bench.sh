@@ -4,6 +4,8 @@
 # compare figures of one run with each other, not across runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/versions.sh
+source scripts/versions.sh
 REPS=${BENCH_REPS:-3}
 LM=./lockmatrix
 make -s unit >/dev/null
@@ -28,7 +30,7 @@ echo "## Tracer overhead per statement (traced vs the same statements run plainl
 build/release/tests/test_tracer | grep '^# overhead' | sed 's/^# //' 
 
 echo
-echo "## The fixture matrix: $(ls fixtures/cases/*.sql | wc -l) cases x versions 10-17"
+echo "## The fixture matrix: $(ls fixtures/cases/*.sql | wc -l) cases x versions $PG_ALL"
 for j in 1 2 4 8; do
     for r in $(seq 1 "$REPS"); do
         secs $LM run -q -j $j -d "$tmp/m$j-$r.db" fixtures/cases

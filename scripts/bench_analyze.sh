@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # bench_analyze.sh: throughput of `lockmatrix analyze` (parse, split,
-# classify, predict on 10-17, JSON output) on the shared corpora, repeated to
+# classify, predict on every major, JSON output) on the shared corpora, repeated to
 # make the measured time long enough. Prints one line:
-#   analyze: N statements x 8 versions in T s: R statements/s
+#   analyze: N statements x V versions in T s: R statements/s
 #
 #   scripts/bench_analyze.sh [ROUNDS]      (default 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/versions.sh
+source scripts/versions.sh
 LM=${LM:-./lockmatrix}
 CORPORA=${CORPORA:-/work/shared/corpora}
 rounds=${1:-20}
@@ -27,5 +29,5 @@ for _ in 1 2 3; do
     ns=$((end - start))
     if [ -z "$best" ] || [ "$ns" -lt "$best" ]; then best=$ns; fi
 done
-awk -v n="$n" -v ns="$best" 'BEGIN {
-    printf "analyze: %d statements x 8 versions in %.3f s: %.0f statements/s\n", n, ns / 1e9, n / (ns / 1e9) }'
+awk -v n="$n" -v ns="$best" -v nv="${#PG_VERSIONS[@]}" 'BEGIN {
+    printf "analyze: %d statements x %d versions in %.3f s: %.0f statements/s\n", n, nv, ns / 1e9, n / (ns / 1e9) }'

@@ -2,7 +2,8 @@
 # bench_scale.sh: lockmatrix against the alternatives, on this machine, in one
 # run (run by `make bench` through scripts/bench.sh; alone: scripts/bench_scale.sh).
 #
-#  1. the fixture matrix (fixtures/cases x 10-17) with -j 2: wall time
+#  1. the fixture matrix (fixtures/cases x every major of matrix/versions.tsv)
+#     with -j 2: wall time
 #     (median of BENCH_REPS) and statements traced per second;
 #  2. the same work the way single-version tools do it: one version at a time,
 #     one server per migration file, each a fresh initdb + start + psql the
@@ -16,9 +17,11 @@
 #     per second (pgfence: its own statement count; node's start included);
 #  4. memory: peak RSS (VmHWM, sampled every 0.1 s) of the parent and of the
 #     largest worker, on the fixture matrix and on a synthetic corpus of
-#     BENCH_BIG statements (default 20,000; -V 17, every file its own chain),
+#     BENCH_BIG statements (default 20,000; the newest major only, every file
+#     its own chain),
 #     5x that loaded with 1/50 traced, and one chain (one file) of half;
-#  5. the shared corpora end to end: synapse on 10-17, supabase_auth on 13-17
+#  5. the shared corpora end to end: synapse on every major, supabase_auth on
+#     13 and later
 #     (its PREAMBLE.sql first: copied into a chain before up/, as there is no
 #     --preamble yet): statements, errors per version, wall time.
 # Closes with the figures table and the issue's targets.
@@ -27,6 +30,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# shellcheck source=scripts/versions.sh
+source scripts/versions.sh
 LM=${LM:-$ROOT/lockmatrix}
 REPS=${BENCH_REPS:-3}
 PAR=${BENCH_1S_PAR:-2}
@@ -75,7 +80,7 @@ echo "# lockmatrix scale bench ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, 
 # ---- 1. the fixture matrix ----------------------------------------------------------
 nfiles=$(ls $CASES/*.sql | wc -l)
 echo
-echo "## 1. The fixture matrix: $nfiles cases x 10-17, -j 2"
+echo "## 1. The fixture matrix: $nfiles cases x $PG_ALL, -j 2"
 times=()
 for r in $(seq 1 "$REPS"); do
     sampled "$LM" run -q -j 2 -d "$tmp/fx$r.db" $CASES
@@ -115,7 +120,7 @@ SH
         chmod 755 "$tmp/one.sh"
         t0=$(now)
         fails=0
-        for v in 10 11 12 13 14 15 16 17; do
+        for v in "${PG_VERSIONS[@]}"; do
             tv=$(now)
             ls "$ROOT"/$CASES/*.sql | xargs -P "$PAR" -I{} su lockmatrix -s /bin/bash -c "$tmp/one.sh $CACHE/$v/native/bin $psql {}" ||
                 fails=$((fails + 1))
@@ -190,9 +195,9 @@ if ! skip big; then
     echo
     per=100
     nch=$(( (BIG + per - 1) / per ))
-    echo "## 4. Memory: a synthetic corpus of $((nch * per)) statements ($nch files of $per, each its own chain), -V 17 -j 2"
+    echo "## 4. Memory: a synthetic corpus of $((nch * per)) statements ($nch files of $per, each its own chain), -V $PG_MAX -j 2"
     gen "$tmp/big" "$nch" "$per"
-    sampled "$LM" run -q -V 17 -j 2 -d "$tmp/big.db" "$tmp/big"
+    sampled "$LM" run -q -V "$PG_MAX" -j 2 -d "$tmp/big.db" "$tmp/big"
     bigt=$(sqlite3 "$tmp/big.db" "SELECT count(*) FROM traces WHERE status <> 'skipped'")
     bige=$(sqlite3 "$tmp/big.db" "SELECT count(*) FROM traces WHERE status IN ('error', 'timeout')")
     echo "  exit $RC, $bigt statements traced ($bige failed on the server) in $WALL s ($(div "$bigt" "$WALL") statements/s)"
@@ -200,7 +205,7 @@ if ! skip big; then
     row big_n "$bigt"; row big_wall "$WALL"; row big_parent "$(mb $PEAK_PARENT)"; row big_worker "$(mb $PEAK_WORKER)"
     # the parent holds no statement (a lean corpus): 5x the statements, 1/50 of the jobs traced
     gen "$tmp/huge" $((nch * 5)) "$per"
-    sampled "$LM" run -q -V 17 -j 2 --shard 1/50 -d "$tmp/huge.db" "$tmp/huge"
+    sampled "$LM" run -q -V "$PG_MAX" -j 2 --shard 1/50 -d "$tmp/huge.db" "$tmp/huge"
     hugen=$(sqlite3 "$tmp/huge.db" "SELECT count(*) FROM statements")
     echo "  $hugen statements loaded, shard 1/50 traced (exit $RC, $WALL s): parent $(mb $PEAK_PARENT) MB, largest worker $(mb $PEAK_WORKER) MB"
     row huge_n "$hugen"; row huge_parent "$(mb $PEAK_PARENT)"
@@ -208,7 +213,7 @@ if ! skip big; then
     mkdir -p "$tmp/long"
     gen "$tmp/long.src" $((nch / 2)) "$per"
     cat "$tmp"/long.src/m*.sql >"$tmp/long/all.sql"
-    sampled "$LM" run -q -V 17 -j 2 -d "$tmp/long.db" "$tmp/long/all.sql"
+    sampled "$LM" run -q -V "$PG_MAX" -j 2 -d "$tmp/long.db" "$tmp/long/all.sql"
     longn=$(sqlite3 "$tmp/long.db" "SELECT count(*) FROM traces WHERE status <> 'skipped'")
     echo "  one chain of $longn statements (exit $RC, $WALL s): parent $(mb $PEAK_PARENT) MB, worker $(mb $PEAK_WORKER) MB"
     row long_n "$longn"; row long_parent "$(mb $PEAK_PARENT)"; row long_worker "$(mb $PEAK_WORKER)"
@@ -223,7 +228,7 @@ if ! skip shared; then
     mkdir -p "$sup"
     cp "$CORPORA"/supabase_auth/PREAMBLE.sql "$sup/0000__preamble.sql"
     cp "$CORPORA"/supabase_auth/up/*.sql "$sup/"
-    for spec in "synapse 10-17 $CORPORA/synapse/up" "supabase_auth 13-17 $sup"; do
+    for spec in "synapse $PG_ALL $CORPORA/synapse/up" "supabase_auth 13- $sup"; do
         read -r name vers path <<<"$spec"
         sampled "$LM" run -q -V "$vers" -j 2 -d "$tmp/$name.db" "$path"
         n=$(sqlite3 "$tmp/$name.db" "SELECT count(*) FROM statements")
@@ -242,7 +247,7 @@ echo "## Figures (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg): the
 echo
 echo "| figure | value | target |"
 echo "| --- | --: | --- |"
-echo "| fixture matrix, 10-17, -j 2 (median) | $(f fx_wall) s | < 30 s: $(verdict "$(f fx_wall)" '<' 30) |"
+echo "| fixture matrix, $PG_ALL, -j 2 (median) | $(f fx_wall) s | < 30 s: $(verdict "$(f fx_wall)" '<' 30) |"
 echo "| statements traced per second, -j 2 | $(f fx_rate) | |"
 echo "| one server per file, same work | $(f one_wall) s ($(f one_rate) statements/s) | |"
 echo "| lockmatrix vs one server per file | $(f one_ratio)x | >= 10x: $(verdict "$(f one_ratio)" '>=' 10) |"
@@ -255,6 +260,6 @@ echo "| peak RSS parent, $(f big_n) statements | $(f big_parent) MB | < 50 MB: $
 echo "| peak RSS worker, $(f big_n) statements | $(f big_worker) MB | |"
 echo "| peak RSS parent, $(f huge_n) statements loaded (1/50 traced) | $(f huge_parent) MB | < 50 MB: $(verdict "$(f huge_parent)" '<' 50) |"
 echo "| peak RSS parent / worker, one chain of $(f long_n) statements | $(f long_parent) / $(f long_worker) MB | < 50 MB: $(verdict "$(f long_parent)" '<' 50) |"
-echo "| $(f big_n) synthetic statements on 17 | $(f big_wall) s | |"
-echo "| synapse, 10-17 ($(f synapse_n) statements) | $(f synapse_wall) s; errors $(f synapse_err) | |"
-echo "| supabase_auth, 13-17 ($(f supabase_auth_n) statements) | $(f supabase_auth_wall) s; errors $(f supabase_auth_err) | |"
+echo "| $(f big_n) synthetic statements on $PG_MAX | $(f big_wall) s | |"
+echo "| synapse, $PG_ALL ($(f synapse_n) statements) | $(f synapse_wall) s; errors $(f synapse_err) | |"
+echo "| supabase_auth, 13-$PG_MAX ($(f supabase_auth_n) statements) | $(f supabase_auth_wall) s; errors $(f supabase_auth_err) | |"

@@ -28,6 +28,8 @@ HOST=${DOCKER_HOST:-unix:///var/run/docker.sock}
 
 # shellcheck source=scripts/rootfs.sh
 source "$ROOT/scripts/rootfs.sh"
+# shellcheck source=scripts/versions.sh
+source "$ROOT/scripts/versions.sh"
 
 # temporary directories, removed however the script ends
 SCRATCH=()
@@ -40,7 +42,7 @@ engine_connect
 
 # The revision of what goes into an image: a change to the entrypoint or to
 # this script rebuilds the images.
-REV=$(cat "$ENTRYPOINT" "${BASH_SOURCE[0]}" "$ROOT/scripts/rootfs.sh" | sha256sum | cut -c1-12)
+REV=$(cat "$ENTRYPOINT" "${BASH_SOURCE[0]}" "$ROOT/scripts/rootfs.sh" "$PG_VERSION_MAP" | sha256sum | cut -c1-12)
 
 majors=("$@")
 if [ ${#majors[@]} -eq 0 ]; then
@@ -94,11 +96,26 @@ build_one() {
     printf 'root:x:0:0:root:/root:/bin/sh\npostgres:x:70:70:PostgreSQL:/var/lib/postgresql:/bin/sh\n' >"$root/etc/passwd"
     printf 'root:x:0:\npostgres:x:70:\n' >"$root/etc/group"
     chown -R 70:70 "$root/var/lib/postgresql" "$root/var/run/postgresql"
-    # PGDATA is data/pgdata: data itself is root-owned 1777 so that the
-    # server user can create pgdata in it, and in a tmpfs mounted on it
-    # (Docker gives a tmpfs the mode, not the owner, of the directory)
-    chown 0:0 "$root/var/lib/postgresql/data"
-    chmod 1777 "$root/var/lib/postgresql/data"
+    # The data directory where the official image of the major has it (the
+    # version map's third column): up to 17 PGDATA is /var/lib/postgresql/data
+    # (here data/pgdata, data itself root-owned 1777 so that the server user
+    # can create pgdata in it, and in a tmpfs mounted on it: Docker gives a
+    # tmpfs the mode, not the owner, of the directory); from 18 it is
+    # /var/lib/postgresql/<major>/docker under the volume /var/lib/postgresql,
+    # root-owned 1777 for the same reason. The docker backend mounts its
+    # tmpfs on the volume that holds PGDATA, else on PGDATA's directory.
+    local pgdata layout=()
+    pgdata=$(pg_image_pgdata "$major") || die 2 "major $major is not in the version map ($PG_VERSION_MAP)"
+    if [ "$pgdata" = /var/lib/postgresql/data ]; then
+        chown 0:0 "$root/var/lib/postgresql/data"
+        chmod 1777 "$root/var/lib/postgresql/data"
+        layout=('ENV PGDATA=/var/lib/postgresql/data/pgdata')
+    else
+        rmdir "$root/var/lib/postgresql/data"
+        chown 0:0 "$root/var/lib/postgresql"
+        chmod 1777 "$root/var/lib/postgresql"
+        layout=("ENV PGDATA=$pgdata" 'VOLUME /var/lib/postgresql')
+    fi
     chmod 2777 "$root/var/run/postgresql"
     install -m 0755 "$ENTRYPOINT" "$root/docker-entrypoint.sh"
 
@@ -119,15 +136,18 @@ build_one() {
             "$native/bin/initdb" -D "$work/data" -U postgres -E UTF8 --locale=C \
             --auth-local=trust --auth-host="$auth" --pwfile="$work/pw" -N >"$work/log" 2>&1; then
             printf 'host all all all %s\n' "$auth" >>"$work/data/pg_hba.conf"
-            mv "$work/data" "$root/var/lib/postgresql/template"
-            chown -R 70:70 "$root/var/lib/postgresql/template"
-            chmod 700 "$root/var/lib/postgresql/template"
+            mv "$work/data" "$root/usr/local/pgsql/template"
+            chown -R 70:70 "$root/usr/local/pgsql/template"
+            chmod 700 "$root/usr/local/pgsql/template"
         else
             say "$image: no template cluster (initdb failed: $(tail -n 2 "$work/log" | tr '\n' ' ')); containers will run initdb"
         fi
         rm -rf "$work"
     fi
     chmod -R a+rX "$root/usr"
+    # the template is a data directory: the server's user only (cp -a gives
+    # the copy its modes; postgres refuses a group- or world-readable one)
+    if [ -d "$root/usr/local/pgsql/template" ]; then chmod -R go-rwx "$root/usr/local/pgsql/template"; fi
 
     say "$image: building from PostgreSQL $version ($(du -sh "$root" | cut -f1) root filesystem)"
     rootfs_import "$root" "$repo:$tag" \
@@ -135,7 +155,7 @@ build_one() {
         'CMD ["postgres"]' \
         'USER postgres' \
         'ENV PATH=/usr/local/pgsql/bin:/usr/local/bin:/usr/bin:/bin' \
-        'ENV PGDATA=/var/lib/postgresql/data/pgdata' \
+        "${layout[@]}" \
         "ENV PG_MAJOR=$major" \
         "ENV PG_VERSION=$version" \
         'EXPOSE 5432' \

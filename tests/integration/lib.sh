@@ -7,6 +7,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 if [ -z "${LM:-}" ]; then
     if [ -x "$ROOT/build/asan/lockmatrix" ]; then LM="$ROOT/build/asan/lockmatrix"; else LM="$ROOT/lockmatrix"; fi
 fi
+# The version map (matrix/versions.tsv): PG_VERSIONS, PG_MIN, PG_MAX,
+# PG_ALL ("10-18"), PG_LIST ("10,11,...,18"); see scripts/versions.sh.
+# shellcheck source=scripts/versions.sh
+source "$ROOT/scripts/versions.sh"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 T_FAILS=0

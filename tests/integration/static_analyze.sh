@@ -48,11 +48,11 @@ check_eq "--max-risk critical passes" "$?" 0
 "$LM" analyze --ci --max-risk high "$WORK/m" >/dev/null 2>"$WORK/ci1.err"
 check_eq "--max-risk high fails" "$?" 1
 check "names file, line, statement, versions and reason" \
-    grep -qF "$WORK/m/001.sql:2: \"ALTER TABLE accounts ADD COLUMN token uuid DEFAULT gen_rando...\" on 10-17: risk critical above high" "$WORK/ci1.err"
+    grep -qF "$WORK/m/001.sql:2: \"ALTER TABLE accounts ADD COLUMN token uuid DEFAULT gen_rando...\" on $PG_ALL: risk critical above high" "$WORK/ci1.err"
 check "the constant default is critical on 10 only" \
     grep -qF "$WORK/m/001.sql:3: \"ALTER TABLE accounts ADD COLUMN note text DEFAULT 'x'\" on 10: risk critical above high" "$WORK/ci1.err"
-"$LM" analyze -V 11-17 --max-risk high "$WORK/m" >/dev/null 2>"$WORK/ci2.err"
-check_eq "the same on 11-17 only: one statement above high" "$(grep -c 'above high' "$WORK/ci2.err")" 1
+"$LM" analyze -V 11- --max-risk high "$WORK/m" >/dev/null 2>"$WORK/ci2.err"
+check_eq "the same on 11 and later only: one statement above high" "$(grep -c 'above high' "$WORK/ci2.err")" 1
 "$LM" analyze --max-risk nonsense "$WORK/m" >/dev/null 2>&1
 check_eq "unknown risk level is a usage error" "$?" 2
 

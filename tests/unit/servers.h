@@ -32,7 +32,7 @@ static int t_with_servers(t_server_fn fn)
     Err err = {0};
     VersionSet vs;
     const char *spec = getenv("LM_TEST_VERSIONS");
-    if (versions_parse(spec && *spec ? spec : "10-17", &vs, &err) != 0 ||
+    if (versions_parse(spec && *spec ? spec : VERSIONS_DEFAULT, &vs, &err) != 0 ||
         pginstall_find(&pgs, NULL, 0, &err) != 0) {
         CHECK(0, "servers: %s", err.msg);
         return 0;

@@ -12,27 +12,36 @@ typedef struct Case {
     const char *msg;  /* the error message when it fails */
 } Case;
 
+/* the bounds of the version map as strings: "10", "18" */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define MIN_S STR(VERSIONS_MIN)
+#define MAX_S STR(VERSIONS_MAX)
+#define OUTSIDE " is outside " MIN_S "-" MAX_S
+
 static const Case cases[] = {
     {"10-17", "10,11,12,13,14,15,16,17", NULL},
-    {VERSIONS_DEFAULT, "10,11,12,13,14,15,16,17", NULL},
+    {VERSIONS_DEFAULT, VERSIONS_ALL, NULL},
+    {"10-", VERSIONS_ALL, NULL},
     {"12,14,17", "12,14,17", NULL},
     {"17,12,14,12", "12,14,17", NULL},
-    {"11-", "11,12,13,14,15,16,17,18", NULL},
+    {"11-", VERSIONS_ALL + 3, NULL}, /* VERSIONS_ALL without "10," */
     {"-12", "10,11,12", NULL},
     {"10,12-14", "10,12,13,14", NULL},
-    {"10-11,16-", "10,11,16,17,18", NULL},
+    {"10-11,16-17", "10,11,16,17", NULL},
+    {"10-11," MAX_S "-", "10,11," MAX_S, NULL},
     {" 10 - 12 , 15 ", "10,11,12,15", NULL},
     {"\t14\t", "14", NULL},
-    {"18", "18", NULL},
+    {MAX_S, MAX_S, NULL},
     {"10", "10", NULL},
     {"15-15", "15", NULL},
     {"012", "12", NULL},
     {"", NULL, "invalid version list \"\": empty"},
     {"   ", NULL, "invalid version list \"   \": empty"},
-    {"9", NULL, "invalid version list \"9\": 9 is outside 10-18"},
-    {"19", NULL, "invalid version list \"19\": 19 is outside 10-18"},
-    {"9-12", NULL, "invalid version list \"9-12\": 9 is outside 10-18"},
-    {"12-20", NULL, "invalid version list \"12-20\": 20 is outside 10-18"},
+    {"9", NULL, "invalid version list \"9\": 9" OUTSIDE},
+    {"99", NULL, "invalid version list \"99\": 99" OUTSIDE},
+    {"9-12", NULL, "invalid version list \"9-12\": 9" OUTSIDE},
+    {"12-99", NULL, "invalid version list \"12-99\": 99" OUTSIDE},
     {"14-12", NULL, "invalid version list \"14-12\": range 14-12 is reversed"},
     {"12,", NULL, "invalid version list \"12,\": expected a version"},
     {",12", NULL, "invalid version list \",12\": expected a version"},
