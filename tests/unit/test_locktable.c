@@ -256,7 +256,8 @@ static const PredictCase predict_cases[] = {
      "depends", "high"},
     {"ALTER TABLE t ALTER COLUMN a SET STATISTICS DEFAULT", 17, "ShareUpdateExclusiveLock",
      "depends", "safe"},
-    {"ALTER TABLE t ALTER COLUMN c SET EXPRESSION AS (a * 3)", 17, NULL, NULL, NULL},
+    {"ALTER TABLE t ALTER COLUMN c SET EXPRESSION AS (a * 3)", 17, "AccessExclusiveLock",
+     "depends", "high"},
     /* no row */
     {"THIS IS NOT SQL", 10, NULL, NULL, NULL},
     {"ALTER TABLE t ADD COLUMN a int", VERSIONS_MAX + 1, NULL, NULL, NULL}, /* a major after the table */
