@@ -77,7 +77,7 @@ check_eq "lockmatrix --version in the image exits 0" "$?" 0
 check "and names itself" grep -q '^lockmatrix [0-9]' <<<"$out"
 # lockmatrix finds every major of the cache the image was built from
 want=$(cd "${LOCKMATRIX_CACHE:-/var/cache/lockmatrix}/pg" && for d in */native/bin/postgres; do echo "${d%%/*}"; done | sort -n | tr '\n' ' ')
-check_eq "PostgreSQL builds in the image" "$(drun "$IMAGE" pg 2>&1 | awk 'NR > 1 && $4 == "cache" {print $1}' | sort -n | tr '\n' ' ')" "$want"
+check_eq "PostgreSQL builds in the image" "$(drun "$IMAGE" pg 2>&1 | awk 'NR > 1 && $NF == "cache" {print $1}' | sort -n | tr '\n' ' ')" "$want"
 
 cases=(add_check_constraint add_column_default_constant add_column_identity)
 # A mounted directory owned by uid 1234 (not root, no user on the host or

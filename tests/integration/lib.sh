@@ -68,6 +68,6 @@ build_mkrun() {
     objs=$(find "$ROOT"/build/release/common "$ROOT"/build/release/matrix "$ROOT"/build/release/runner \
         "$ROOT"/build/release/store "$ROOT"/build/release/report -name '*.o' 2>/dev/null || true)
     # shellcheck disable=SC2086,SC2046
-    cc -std=c11 -D_GNU_SOURCE -O2 -I"$ROOT" $(pkg-config --cflags $pkgs) -o "$1" \
+    cc -std=c11 -D_GNU_SOURCE -O2 -I"$ROOT" -I"$ROOT"/build/release/gen $(pkg-config --cflags $pkgs) -o "$1" \
         "$ROOT"/tests/bench/mkrun.c $objs $(pkg-config --libs $pkgs) -lpg_query -lm
 }
