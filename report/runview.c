@@ -410,15 +410,17 @@ static const struct {
     const char *table;
     const char *columns;
     ChildFn fn;
+    const char *order; /* within a trace: as recorded, or by name where the
+                        * server's order is not stable from run to run */
 } children[] = {
-    {"locks", "relation, x.role, x.locktype, x.mode, x.granted, x.held_before", child_lock},
-    {"requests", "kind, x.relation, x.role, x.locktype, x.mode", child_request},
-    {"rewrites", "relation", child_rewrite},
-    {"scans", "relation, x.seq_scan, x.tup_read", child_scan},
-    {"changes", "kind, x.relation, x.detail", child_change},
+    {"locks", "relation, x.role, x.locktype, x.mode, x.granted, x.held_before", child_lock, "x.id"},
+    {"requests", "kind, x.relation, x.role, x.locktype, x.mode", child_request, "x.id"},
+    {"rewrites", "relation", child_rewrite, "x.id"},
+    {"scans", "relation, x.seq_scan, x.tup_read", child_scan, "x.relation, x.id"},
+    {"changes", "kind, x.relation, x.detail", child_change, "x.id"},
     {"phase_locks", "phase, x.waiting, x.relation, x.role, x.locktype, x.mode, x.granted",
-     child_phase_lock},
-    {"evidence", "kind, x.size, x.data", child_evidence},
+     child_phase_lock, "x.id"},
+    {"evidence", "kind, x.size, x.data", child_evidence, "x.id"},
 };
 
 static int load_children(Store *s, RunView *rv, IdRef *traces, size_t ntraces, Err *err)
@@ -430,8 +432,8 @@ static int load_children(Store *s, RunView *rv, IdRef *traces, size_t ntraces, E
                               "WHERE x.trace_id IN (SELECT t.id FROM traces t "
                               "JOIN statements s ON s.id = t.statement_id "
                               "JOIN migrations m ON m.id = s.migration_id "
-                              "WHERE m.run_id = ?1) ORDER BY x.trace_id, x.id",
-                              children[c].columns, children[c].table);
+                              "WHERE m.run_id = ?1) ORDER BY x.trace_id, %s",
+                              children[c].columns, children[c].table, children[c].order);
         sqlite3_stmt *st = prepare(s, sql, rv->id, err);
         free(sql);
         if (!st)
