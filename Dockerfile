@@ -13,12 +13,12 @@
 # ---- build: packages, PostgreSQL builds and lockmatrix, as `make setup` does
 FROM debian:bookworm-slim AS build
 # the majors to bake in (default, empty: every major of the version map,
-# matrix/versions.tsv)
+# model/versions.tsv)
 ARG LOCKMATRIX_SETUP_VERSIONS=""
 ENV LOCKMATRIX_SETUP_VERSIONS=${LOCKMATRIX_SETUP_VERSIONS} LOCKMATRIX_CACHE=/var/cache/lockmatrix
 WORKDIR /src
 COPY scripts/setup.sh scripts/versions.sh scripts/
-COPY matrix/versions.tsv matrix/
+COPY model/versions.tsv model/
 RUN scripts/setup.sh
 COPY . .
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
@@ -30,7 +30,7 @@ RUN make lockmatrix \
     && install -m 0755 docker/lockmatrix-entrypoint.sh /out/usr/local/bin/lockmatrix-entrypoint \
     && source scripts/rootfs.sh \
     && rootfs_pg "$LOCKMATRIX_CACHE" /out/var/cache/lockmatrix \
-        ${LOCKMATRIX_SETUP_VERSIONS:-$(awk '$1 ~ /^[0-9]+$/ { print $1 }' matrix/versions.tsv)} \
+        ${LOCKMATRIX_SETUP_VERSIONS:-$(awk '$1 ~ /^[0-9]+$/ { print $1 }' model/versions.tsv)} \
     && chmod 1777 /out/var/cache/lockmatrix \
     && host_packages $(host_libs /out/var/cache/lockmatrix/pg /out/usr/local/bin/lockmatrix \
         /out/var/cache/lockmatrix/pg/*/native/bin/* \

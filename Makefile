@@ -2,7 +2,7 @@
 #
 #   make            build ./lockmatrix
 #   make setup      install what it needs (Debian packages, the cache of every
-#                   PostgreSQL major of matrix/versions.tsv); MINORS="17.9 17.10"
+#                   PostgreSQL major of model/versions.tsv); MINORS="17.9 17.10"
 #                   also fetches those minor releases
 #   make demo       setup, build, trace fixtures/cases on every major, print the report
 #   make test       setup, build (plain and ASan+UBSan), run unit and integration tests
@@ -21,15 +21,15 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra $(WERROR) -I. -I$(BUILD
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpg_query -lm $(EXTRA_LDFLAGS) $(LDFLAGS)
 
-MODULES := common matrix runner store report cmd
+MODULES := common model predict corpus runner store report cmd
 SRCS    := $(wildcard $(addsuffix /*.c,$(MODULES)))
 HDRS    := $(wildcard $(addsuffix /*.h,$(MODULES)))
 TESTS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
 BUILD   ?= build/release
 OBJS    := $(SRCS:%.c=$(BUILD)/%.o)
-# The version map (matrix/versions.tsv) as a header: VERSIONS_MIN/MAX/DEFAULT.
-GENH    := $(BUILD)/gen/matrix/versions_gen.h
+# The version map (model/versions.tsv) as a header: VERSIONS_MIN/MAX/DEFAULT.
+GENH    := $(BUILD)/gen/model/versions_gen.h
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
@@ -47,12 +47,12 @@ $(BUILD)/%.o: %.c $(HDRS) $(GENH) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
-$(GENH): matrix/versions.tsv scripts/versions_gen.awk
+$(GENH): model/versions.tsv scripts/versions_gen.awk
 	@mkdir -p $(dir $@)
-	awk -f scripts/versions_gen.awk matrix/versions.tsv >$@.tmp && mv -f $@.tmp $@
+	awk -f scripts/versions_gen.awk model/versions.tsv >$@.tmp && mv -f $@.tmp $@
 
-# The lock table is assembled into the binary (.incbin in matrix/locktable.c).
-$(BUILD)/matrix/locktable.o: fixtures/locktable.tsv
+# The lock table is assembled into the binary (.incbin in predict/locktable.c).
+$(BUILD)/predict/locktable.o: predict/locktable.tsv
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h tests/unit/servers.h $(GENH) $(OBJS)
 	@mkdir -p $(dir $@)
@@ -120,16 +120,16 @@ format:
 clean:
 	rm -rf build lockmatrix
 
-# Installation. The manual page gets its version from cmd/cmd.h, the one home
+# Installation. The manual page gets its version from model/release.h, the one home
 # of the version, and the supported majors from the version map.
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
 MANDIR      ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
-VERSION     := $(shell sed -n 's/^.define LOCKMATRIX_VERSION "\(.*\)"$$/\1/p' cmd/cmd.h)
-PG_MIN      := $(shell awk '$$1 ~ /^[0-9]+$$/ { print $$1; exit }' matrix/versions.tsv)
-PG_MAX      := $(shell awk '$$1 ~ /^[0-9]+$$/ { m = $$1 } END { print m }' matrix/versions.tsv)
+VERSION     := $(shell sed -n 's/^.define LOCKMATRIX_VERSION "\(.*\)"$$/\1/p' model/release.h)
+PG_MIN      := $(shell awk '$$1 ~ /^[0-9]+$$/ { print $$1; exit }' model/versions.tsv)
+PG_MAX      := $(shell awk '$$1 ~ /^[0-9]+$$/ { m = $$1 } END { print m }' model/versions.tsv)
 
 install: lockmatrix
 	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" \

@@ -11,9 +11,9 @@
 
 #include "cmd/cmd.h"
 #include "common/json.h"
-#include "matrix/corpus.h"
-#include "matrix/locktable.h"
-#include "matrix/versions.h"
+#include "corpus/corpus.h"
+#include "predict/locktable.h"
+#include "model/versions.h"
 
 static const char usage_text[] =
     "usage: lockmatrix analyze [options] FILE...\n"
@@ -74,7 +74,7 @@ static void others_text(const int *others, Buf *b)
     for (int i = 0; i < LT_NROLES; i++) {
         if (others[i] < 0) continue;
         buf_printf(b, "%s%s:%s", any ? "," : "", locktable_role_name(i),
-                   locktable_mode_name(others[i]));
+                   lock_mode_label(others[i]));
         any = true;
     }
     if (!any) buf_putc(b, '-');
@@ -103,14 +103,14 @@ static void text_statement(Buf *out, const Migration *m, const Statement *st, co
         } else {
             Buf o;
             buf_init(&o);
-            if (p[i].rewrite != LT_NO)
-                buf_puts(&o, p[i].rewrite == LT_YES ? "rewrite " : "rewrite? ");
-            if (p[i].scan != LT_NO) buf_puts(&o, p[i].scan == LT_YES ? "scan " : "scan? ");
+            if (p[i].rewrite != TRI_NO)
+                buf_puts(&o, p[i].rewrite == TRI_YES ? "rewrite " : "rewrite? ");
+            if (p[i].scan != TRI_NO) buf_puts(&o, p[i].scan == TRI_YES ? "scan " : "scan? ");
             if (p[i].others[0] >= 0 || p[i].others[1] >= 0) others_text(p[i].others, &o);
             while (o.len && o.data[o.len - 1] == ' ')
                 o.data[--o.len] = '\0';
-            buf_printf(out, "    %-6s %-24s %-8s %-s%s%s\n", range.data, locktable_mode_name(p[i].mode),
-                       locktable_risk_name(p[i].risk), o.data ? o.data : "",
+            buf_printf(out, "    %-6s %-24s %-8s %-s%s%s\n", range.data, lock_mode_label(p[i].mode),
+                       risk_name(p[i].risk), o.data ? o.data : "",
                        o.len && p[i].note && *p[i].note ? "; " : "", p[i].note ? p[i].note : "");
             buf_free(&o);
         }
@@ -121,12 +121,12 @@ static void text_statement(Buf *out, const Migration *m, const Statement *st, co
 
 /* ---- json -------------------------------------------------------------- */
 
-static void json_tri(JsonW *w, LtTri t)
+static void json_tri(JsonW *w, Tri t)
 {
-    if (t == LT_DEPENDS)
+    if (t == TRI_DEPENDS)
         json_null(w);
     else
-        json_bool(w, t == LT_YES);
+        json_bool(w, t == TRI_YES);
 }
 
 static void json_statement(JsonW *w, const Migration *m, const Statement *st, const VersionSet *vs,
@@ -155,7 +155,7 @@ static void json_statement(JsonW *w, const Migration *m, const Statement *st, co
             json_null(w);
         } else {
             json_obj_begin(w);
-            json_kv_str(w, "mode", p[i].mode >= 0 ? locktable_mode_name(p[i].mode) : NULL);
+            json_kv_str(w, "mode", p[i].mode >= 0 ? lock_mode_label(p[i].mode) : NULL);
             json_key(w, "rewrite");
             json_tri(w, p[i].rewrite);
             json_key(w, "scan");
@@ -165,10 +165,10 @@ static void json_statement(JsonW *w, const Migration *m, const Statement *st, co
             for (int r = 0; r < LT_NROLES; r++) {
                 if (p[i].others[r] < 0) continue;
                 json_key(w, locktable_role_name(r));
-                json_str(w, locktable_mode_name(p[i].others[r]));
+                json_str(w, lock_mode_label(p[i].others[r]));
             }
             json_obj_end(w);
-            json_kv_str(w, "risk", locktable_risk_name(p[i].risk));
+            json_kv_str(w, "risk", risk_name(p[i].risk));
             json_kv_str(w, "note", p[i].note);
             json_obj_end(w);
         }
@@ -183,11 +183,11 @@ static void json_statement(JsonW *w, const Migration *m, const Statement *st, co
 /* Why p is above max_risk, into b. */
 static void risk_reason(const LtPrediction *p, int max_risk, Buf *b)
 {
-    buf_printf(b, "risk %s above %s: %s takes %s", locktable_risk_name(p->risk),
-               locktable_risk_name((LtRisk)max_risk), p->cls, locktable_mode_name(p->mode));
-    if (p->rewrite != LT_NO)
-        buf_puts(b, p->rewrite == LT_YES ? ", rewrites the table" : ", may rewrite the table");
-    if (p->scan != LT_NO) buf_puts(b, p->scan == LT_YES ? ", scans it" : ", may scan it");
+    buf_printf(b, "risk %s above %s: %s takes %s", risk_name(p->risk),
+               risk_name((Risk)max_risk), p->cls, lock_mode_label(p->mode));
+    if (p->rewrite != TRI_NO)
+        buf_puts(b, p->rewrite == TRI_YES ? ", rewrites the table" : ", may rewrite the table");
+    if (p->scan != TRI_NO) buf_puts(b, p->scan == TRI_YES ? ", scans it" : ", may scan it");
     if (p->note && *p->note) buf_printf(b, " (%s)", p->note);
 }
 
@@ -256,10 +256,10 @@ int cmd_analyze(int argc, char **argv)
             ci = true;
             break;
         case OPT_MAX_RISK:
-            if ((max_risk = locktable_risk_parse(optarg)) < 0)
+            if ((max_risk = risk_parse(optarg)) < 0)
                 return cmd_fail(EXIT_USAGE,
                                 "unknown risk level \"%s\" (%s)", optarg,
-                                locktable_risk_names());
+                                risk_names());
             ci = true;
             break;
         case OPT_EACH:
@@ -284,7 +284,7 @@ int cmd_analyze(int argc, char **argv)
         fputs(usage_text, stderr);
         return EXIT_USAGE;
     }
-    if (ci && max_risk < 0) max_risk = LT_RISK_CRITICAL; /* nothing is above critical */
+    if (ci && max_risk < 0) max_risk = RISK_CRITICAL; /* nothing is above critical */
 
     Err err = {0};
     VersionSet vs;
@@ -316,7 +316,7 @@ int cmd_analyze(int argc, char **argv)
     }
     LtPrediction pred[VERSIONS_CAP];
     bool have[VERSIONS_CAP];
-    size_t nstmts = 0, nunpredicted = 0, nabove = 0, risk_count[LT_RISK_CRITICAL + 1] = {0};
+    size_t nstmts = 0, nunpredicted = 0, nabove = 0, risk_count[RISK_CRITICAL + 1] = {0};
     cmd_print_layouts(&corpus, true); /* only what needs saying: stdout is the answer */
     for (size_t c = 0; c < corpus.nchains; c++) {
         const Chain *ch = &corpus.chains[c];
@@ -357,8 +357,8 @@ int cmd_analyze(int argc, char **argv)
     } else {
         buf_printf(&out, "\n%zu statements on %d versions; highest risk per statement:", nstmts,
                    vs.n);
-        for (int r = 0; r <= LT_RISK_CRITICAL; r++)
-            buf_printf(&out, " %s %zu,", locktable_risk_name((LtRisk)r), risk_count[r]);
+        for (int r = 0; r <= RISK_CRITICAL; r++)
+            buf_printf(&out, " %s %zu,", risk_name((Risk)r), risk_count[r]);
         buf_printf(&out, " unpredicted on some version %zu\n", nunpredicted);
     }
     fwrite(out.data, 1, out.len, stdout);
@@ -371,7 +371,7 @@ int cmd_analyze(int argc, char **argv)
     if (nabove) {
         fputs(ci_msgs.data, stderr);
         cmd_fail(EXIT_CHECKS, "%zu statement versions above risk %s", nabove,
-                 locktable_risk_name((LtRisk)max_risk));
+                 risk_name((Risk)max_risk));
         rc = EXIT_CHECKS;
     }
     buf_free(&out);

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "matrix/versions.h"
+#include "model/versions.h"
 #include "report/diff.h"
 #include "report/render.h"
 #include "report/report.h"
@@ -83,7 +83,7 @@ static long long probe(Bisect *b, int id, Err *err)
     int rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, av, environ);
     posix_spawn_file_actions_destroy(&fa);
     free(av);
-    if (rc != 0) return err_set(err, 3, "could not run \"%s run\": %s", progname, strerror(rc));
+    if (rc != 0) return err_set(err, EXIT_ENV, "could not run \"%s run\": %s", progname, strerror(rc));
     int st;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }

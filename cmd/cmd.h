@@ -9,15 +9,10 @@
 #define LM_CMD_H
 
 #include "common/util.h"
-#include "matrix/corpus.h"
-#include "matrix/locktable.h"
+#include "model/release.h"
+#include "corpus/corpus.h"
+#include "predict/locktable.h"
 #include "report/runview.h"
-
-#define EXIT_CHECKS 1
-#define EXIT_USAGE 2
-#define EXIT_ENV 3
-
-#define LOCKMATRIX_VERSION "0.1.0"
 
 extern const char *progname; /* "lockmatrix" */
 

@@ -54,7 +54,7 @@ void cmd_observe_result(const RvResult *r, LtObs *out)
     for (size_t k = 0; k < r->nscans; k++)
         if (r->scans[k].seq_scan > 0)
             scanned[nscanned++] = r->scans[k].relation;
-    LtTrace view = {.locks = locks, .nlocks = r->nlocks, .req = (LtReq)r->req,
+    LtTrace view = {.locks = locks, .nlocks = r->nlocks, .req = (TraceReq)r->req,
                     .requested = requested, .nrequested = r->nrequested,
                     .req_rewrites = r->req_rewrites, .nreq_rewrites = r->nreq_rewrites,
                     .req_scanned = (const char *const *)r->req_scanned,

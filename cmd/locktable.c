@@ -11,14 +11,14 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "matrix/classify.h"
-#include "matrix/locktable.h"
-#include "matrix/versions.h"
+#include "predict/classify.h"
+#include "predict/locktable.h"
+#include "model/versions.h"
 #include "report/ltpage.h"
 #include "report/runview.h"
 #include "store/store.h"
 
-#define DEFAULT_TABLE "fixtures/locktable.tsv"
+#define DEFAULT_TABLE "predict/locktable.tsv"
 #define DEFAULT_CASES "fixtures/cases"
 #define EVIDENCE_LINES 3 /* evidence lines under a changed row without --verbose */
 
@@ -139,7 +139,7 @@ static int load_observations(Store *store, long long run_id, RunView **rv, LtCel
         *nobs = 0;
         runview_free(*rv);
         *rv = NULL;
-        return err_set(err, 2, "run %lld has no statement that ran", run_id);
+        return err_set(err, EXIT_USAGE, "run %lld has no statement that ran", run_id);
     }
     return 0;
 }
@@ -201,7 +201,7 @@ static int run_evidence(const char *db_path, long long run_id, LtEvidence **ev, 
     Store *store = store_open(db_path, false, err);
     if (!store) return -1;
     if (run_id == 0 && (run_id = store_latest_run(store, err)) <= 0) {
-        if (run_id == 0) err_set(err, 2, "no run in \"%s\"", db_path);
+        if (run_id == 0) err_set(err, EXIT_USAGE, "no run in \"%s\"", db_path);
         store_close(store);
         return -1;
     }

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "matrix/versions.h"
+#include "model/versions.h"
 #include "runner/pgfetch.h"
 #include "runner/pginstall.h"
 

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "matrix/locktable.h"
+#include "predict/locktable.h"
 #include "report/diff.h"
 #include "report/render.h"
 #include "report/report.h"
@@ -196,11 +196,11 @@ int cmd_report(int argc, char **argv)
             break;
         }
         case OPT_MAX_RISK:
-            opts.max_risk = locktable_risk_parse(optarg);
+            opts.max_risk = risk_parse(optarg);
             if (opts.max_risk < 0)
                 return cmd_fail(EXIT_USAGE,
                                 "unknown risk level \"%s\" (%s)", optarg,
-                                locktable_risk_names());
+                                risk_names());
             break;
         case OPT_MIN_VERSION: {
             char *end;

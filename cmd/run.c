@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "matrix/corpus.h"
-#include "matrix/locktable.h"
-#include "matrix/shard.h"
-#include "matrix/versions.h"
+#include "corpus/corpus.h"
+#include "predict/locktable.h"
+#include "corpus/shard.h"
+#include "model/versions.h"
 #include "report/diff.h"
 #include "report/render.h"
 #include "report/runview.h"
@@ -275,10 +275,10 @@ static bool ci_reason(const RvResult *r, int max_risk, int min_version, bool fre
     if (!r->verdict) return false;
     if (strcmp(r->verdict, "mismatch") == 0 && r->predicted) {
         LtPrediction p = {.mode = locktable_mode_rank(r->predicted->mode),
-                          .rewrite = r->predicted->rewrite_depends ? LT_DEPENDS
-                                     : r->predicted->rewrite        ? LT_YES
-                                                                    : LT_NO,
-                          .scan = r->predicted->scan ? LT_YES : LT_NO,
+                          .rewrite = r->predicted->rewrite_depends ? TRI_DEPENDS
+                                     : r->predicted->rewrite        ? TRI_YES
+                                                                    : TRI_NO,
+                          .scan = r->predicted->scan ? TRI_YES : TRI_NO,
                           .others = {-1, -1}};
         if (p.mode < -1) p.mode = -1;
         LtObs o;
@@ -290,9 +290,9 @@ static bool ci_reason(const RvResult *r, int max_risk, int min_version, bool fre
         return true;
     }
     if (max_risk >= 0 && !fresh && r->predicted && r->predicted->risk &&
-        locktable_risk_parse(r->predicted->risk) > max_risk) {
+        risk_parse(r->predicted->risk) > max_risk) {
         buf_printf(b, "risk %s above %s: %s%s", r->predicted->risk,
-                   locktable_risk_name((LtRisk)max_risk),
+                   risk_name((Risk)max_risk),
                    r->predicted->mode ? r->predicted->mode : "no lock on the target",
                    r->predicted->rewrite ? ", rewrites the table"
                    : r->predicted->rewrite_depends ? ", may rewrite the table"
@@ -354,14 +354,14 @@ static long run_ci(Store *store, long long run_id, int max_risk, int min_version
         for (size_t v = 0; v < rv->nversions; v++) {
             const RvResult *r = &rv->stmts[i].results[v];
             nfresh += r->predicted && r->predicted->risk &&
-                      locktable_risk_parse(r->predicted->risk) > max_risk &&
+                      risk_parse(r->predicted->risk) > max_risk &&
                       render_failure(r, min_version) == RENDER_OK && locks_only_new(rv, i, v);
         }
     if (nfresh)
         fprintf(stderr, "%s: %zu statement versions above --max-risk %s lock only tables created "
                         "earlier in the same migration (no other session uses them yet): not "
                         "counted\n",
-                progname, nfresh, locktable_risk_name((LtRisk)max_risk));
+                progname, nfresh, risk_name((Risk)max_risk));
     /* what the corpus does not claim to support: said, not failed */
     for (size_t v = 0; v < rv->nversions; v++) {
         size_t n = 0;
@@ -561,7 +561,7 @@ static int run_main(int argc, char **argv, long long resume_id)
     long jobs = sysconf(_SC_NPROCESSORS_ONLN);
     long statement_timeout = 60000, job_timeout = 900;
     bool quiet = false;
-    CorpusOpts copts = {.lean = true}; /* the parent holds no statement (matrix/corpus.h) */
+    CorpusOpts copts = {.lean = true}; /* the parent holds no statement (corpus/corpus.h) */
     char **pg_bins = NULL;
     size_t npg_bins = 0, pg_bins_cap = 0;
     bool stop_on_error = false;
@@ -605,11 +605,11 @@ static int run_main(int argc, char **argv, long long resume_id)
             break;
         case OPT_CI: ci = true; break;
         case OPT_MAX_RISK:
-            if ((max_risk = locktable_risk_parse(optarg)) < 0) {
+            if ((max_risk = risk_parse(optarg)) < 0) {
                 free(pg_bins);
                 return cmd_fail(EXIT_USAGE,
                                 "unknown risk level \"%s\" (%s)", optarg,
-                                locktable_risk_names());
+                                risk_names());
             }
             ci = true;
             break;

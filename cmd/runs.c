@@ -12,7 +12,7 @@
 
 #include "cmd/cmd.h"
 #include "common/json.h"
-#include "matrix/versions.h"
+#include "model/versions.h"
 #include "report/render.h"
 #include "report/runview.h"
 #include "store/store.h"

@@ -19,7 +19,7 @@ typedef struct Parser {
 
 static int fail(Parser *p, const char *what)
 {
-    return err_set(p->err, 3, "invalid JSON at offset %zu: %s", p->pos, what);
+    return err_set(p->err, EXIT_ENV, "invalid JSON at offset %zu: %s", p->pos, what);
 }
 
 static void skip_ws(Parser *p)

@@ -209,7 +209,7 @@ int file_read_all(const char *path, char **out, size_t *len, Err *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return err_set(err, 2, "could not open \"%s\": %s", path, strerror(errno));
+        return err_set(err, EXIT_USAGE, "could not open \"%s\": %s", path, strerror(errno));
     int rc = fd_read_all(fd, path, out, len, err);
     close(fd);
     return rc;
@@ -219,7 +219,7 @@ int fd_read_all(int fd, const char *path, char **out, size_t *len, Err *err)
 {
     struct stat st = {0};
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-        return err_set(err, 2, "could not read \"%s\": Is a directory", path);
+        return err_set(err, EXIT_USAGE, "could not read \"%s\": Is a directory", path);
     Buf b;
     buf_init(&b);
     buf_reserve(&b, st.st_size > 0 ? (size_t)st.st_size : 4096);
@@ -231,7 +231,7 @@ int fd_read_all(int fd, const char *path, char **out, size_t *len, Err *err)
                 continue;
             int e = errno;
             buf_free(&b);
-            return err_set(err, 2, "could not read \"%s\": %s", path, strerror(e));
+            return err_set(err, EXIT_USAGE, "could not read \"%s\": %s", path, strerror(e));
         }
         if (n == 0)
             break;
@@ -264,14 +264,14 @@ static int write_into(const char *path, int flags, const void *data, size_t len,
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC | flags, 0644);
     if (fd < 0)
-        return err_set(err, 3, "could not open \"%s\": %s", path, strerror(errno));
+        return err_set(err, EXIT_ENV, "could not open \"%s\": %s", path, strerror(errno));
     if (write_fd_all(fd, data, len) != 0) {
         int e = errno;
         close(fd);
-        return err_set(err, 3, "could not write \"%s\": %s", path, strerror(e));
+        return err_set(err, EXIT_ENV, "could not write \"%s\": %s", path, strerror(e));
     }
     if (close(fd) != 0)
-        return err_set(err, 3, "could not write \"%s\": %s", path, strerror(errno));
+        return err_set(err, EXIT_ENV, "could not write \"%s\": %s", path, strerror(errno));
     return 0;
 }
 
@@ -280,7 +280,7 @@ static int write_replace(const char *path, mode_t mode, const void *data, size_t
     char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) {
-        err_set(err, 3, "could not create \"%s\": %s", tmp, strerror(errno));
+        err_set(err, EXIT_ENV, "could not create \"%s\": %s", tmp, strerror(errno));
         free(tmp);
         return -1;
     }
@@ -292,14 +292,14 @@ static int write_replace(const char *path, mode_t mode, const void *data, size_t
         e = errno;
     if (e) {
         unlink(tmp);
-        err_set(err, 3, "could not write \"%s\": %s", tmp, strerror(e));
+        err_set(err, EXIT_ENV, "could not write \"%s\": %s", tmp, strerror(e));
         free(tmp);
         return -1;
     }
     if (rename(tmp, path) != 0) {
         e = errno;
         unlink(tmp);
-        err_set(err, 3, "could not rename \"%s\" to \"%s\": %s", tmp, path, strerror(e));
+        err_set(err, EXIT_ENV, "could not rename \"%s\" to \"%s\": %s", tmp, path, strerror(e));
         free(tmp);
         return -1;
     }
@@ -312,13 +312,13 @@ int file_write_out(const char *path, const void *data, size_t len, Err *err)
     struct stat lst, st;
     if (lstat(path, &lst) != 0) {
         if (errno != ENOENT)
-            return err_set(err, 3, "could not write \"%s\": %s", path, strerror(errno));
+            return err_set(err, EXIT_ENV, "could not write \"%s\": %s", path, strerror(errno));
         return write_replace(path, 0644, data, len, err);
     }
     if (stat(path, &st) != 0) /* a dangling symlink: create what it names */
         return write_into(path, O_CREAT | O_TRUNC, data, len, err);
     if (S_ISDIR(st.st_mode))
-        return err_set(err, 3, "could not write \"%s\": Is a directory", path);
+        return err_set(err, EXIT_ENV, "could not write \"%s\": Is a directory", path);
     bool special = strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0;
     if (!S_ISREG(st.st_mode))
         return write_into(path, 0, data, len, err);
@@ -328,7 +328,7 @@ int file_write_out(const char *path, const void *data, size_t len, Err *err)
         return write_replace(path, st.st_mode & 07777, data, len, err);
     char *target = realpath(path, NULL);
     if (!target)
-        return err_set(err, 3, "could not resolve \"%s\": %s", path, strerror(errno));
+        return err_set(err, EXIT_ENV, "could not resolve \"%s\": %s", path, strerror(errno));
     int rc = strncmp(target, "/proc/", 6) == 0 || strncmp(target, "/dev/", 5) == 0
                  ? write_into(target, O_APPEND, data, len, err)
                  : write_replace(target, st.st_mode & 07777, data, len, err);
@@ -345,7 +345,7 @@ int mkdir_p(const char *path, int mode, Err *err)
             *s = '\0';
             if (mkdir(p, (mode_t)mode) != 0 && errno != EEXIST) {
                 int e = errno;
-                err_set(err, 3, "could not create directory \"%s\": %s", p, strerror(e));
+                err_set(err, EXIT_ENV, "could not create directory \"%s\": %s", p, strerror(e));
                 free(p);
                 return -1;
             }
@@ -388,12 +388,12 @@ static int copy_file(const char *from, const char *to, mode_t mode, Err *err)
 {
     int in = open(from, O_RDONLY | O_CLOEXEC);
     if (in < 0)
-        return err_set(err, 3, "could not open \"%s\": %s", from, strerror(errno));
+        return err_set(err, EXIT_ENV, "could not open \"%s\": %s", from, strerror(errno));
     int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777);
     if (out < 0) {
         int e = errno;
         close(in);
-        return err_set(err, 3, "could not create \"%s\": %s", to, strerror(e));
+        return err_set(err, EXIT_ENV, "could not create \"%s\": %s", to, strerror(e));
     }
     int rc = 0;
     for (;;) {
@@ -410,13 +410,13 @@ static int copy_file(const char *from, const char *to, mode_t mode, Err *err)
                     break;
                 }
             if (r < 0)
-                rc = err_set(err, 3, "could not copy \"%s\": %s", from, strerror(errno));
+                rc = err_set(err, EXIT_ENV, "could not copy \"%s\": %s", from, strerror(errno));
             break;
         }
     }
     close(in);
     if (close(out) != 0 && rc == 0)
-        rc = err_set(err, 3, "could not write \"%s\": %s", to, strerror(errno));
+        rc = err_set(err, EXIT_ENV, "could not write \"%s\": %s", to, strerror(errno));
     return rc;
 }
 
@@ -424,15 +424,15 @@ int copy_tree(const char *from, const char *to, Err *err)
 {
     struct stat st;
     if (lstat(from, &st) != 0)
-        return err_set(err, 3, "could not stat \"%s\": %s", from, strerror(errno));
+        return err_set(err, EXIT_ENV, "could not stat \"%s\": %s", from, strerror(errno));
     if (S_ISLNK(st.st_mode)) {
         char target[4096];
         ssize_t n = readlink(from, target, sizeof(target) - 1);
         if (n < 0)
-            return err_set(err, 3, "could not read link \"%s\": %s", from, strerror(errno));
+            return err_set(err, EXIT_ENV, "could not read link \"%s\": %s", from, strerror(errno));
         target[n] = '\0';
         if (symlink(target, to) != 0)
-            return err_set(err, 3, "could not create link \"%s\": %s", to, strerror(errno));
+            return err_set(err, EXIT_ENV, "could not create link \"%s\": %s", to, strerror(errno));
         return 0;
     }
     if (S_ISREG(st.st_mode))
@@ -440,10 +440,10 @@ int copy_tree(const char *from, const char *to, Err *err)
     if (!S_ISDIR(st.st_mode))
         return 0; /* sockets, fifos: nothing to copy */
     if (mkdir(to, st.st_mode & 07777) != 0 && errno != EEXIST)
-        return err_set(err, 3, "could not create directory \"%s\": %s", to, strerror(errno));
+        return err_set(err, EXIT_ENV, "could not create directory \"%s\": %s", to, strerror(errno));
     DIR *d = opendir(from);
     if (!d)
-        return err_set(err, 3, "could not open directory \"%s\": %s", from, strerror(errno));
+        return err_set(err, EXIT_ENV, "could not open directory \"%s\": %s", from, strerror(errno));
     struct dirent *de;
     int rc = 0;
     while (rc == 0 && (de = readdir(d)) != NULL) {

@@ -58,13 +58,20 @@ void buf_vprintf(Buf *b, const char *fmt, va_list ap);
 char *buf_steal(Buf *b);
 
 /* ---- Err: what a module tells its caller when it fails ---------------- */
+
+/* The kinds of failure, each the exit code the command ends with (0 is
+ * success, 130 and 143 an interrupt or a TERM). */
+#define EXIT_CHECKS 1 /* the checks failed: a CI gate, a mismatch asked to fail */
+#define EXIT_USAGE 2  /* usage or input: a bad option, file or statement */
+#define EXIT_ENV 3    /* environment: a server, the store, a file system, a child */
+
 typedef struct Err {
     char msg[1024]; /* lowercase, no trailing period; empty when no error */
-    int code;       /* exit code the command layer should use: 2 input, 3 environment */
+    int code;       /* EXIT_USAGE or EXIT_ENV: the exit code the command layer uses */
 } Err;
 
 /* Sets the message (and keeps code unless non-zero); returns -1 so that a
- * module can write `return err_set(err, 3, "...")`. err may be NULL. */
+ * module can write `return err_set(err, EXIT_ENV, "...")`. err may be NULL. */
 int err_set(Err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void err_clear(Err *err);
 

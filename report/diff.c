@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "matrix/corpus.h"
-#include "matrix/versions.h"
+#include "corpus/corpus.h"
+#include "model/versions.h"
 
 static const char *const kind_names[] = {"status", "lock_mode", "lock_set", "rewrite",
                                          "scan",   "new",       "gone"};
@@ -428,7 +428,7 @@ static void compare_result(Builder *bd, const RvStatement *a, const RvStatement 
     if (skipped(ra))
         return;
     if (ra->target_rank != rb->target_rank) {
-        const char *x = runview_lock_name(ra->target_rank), *y = runview_lock_name(rb->target_rank);
+        const char *x = lock_mode_name(ra->target_rank), *y = lock_mode_name(rb->target_rank);
         add(bd, DIFF_LOCK_MODE, a, b, major, sm, xstrdup(x ? x : "none"), xstrdup(y ? y : "none"),
             xasprintf("the strongest lock on the target is now %s (was %s)", y ? y : "none",
                       x ? x : "none"));

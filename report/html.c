@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "report/page.h"
-#include "matrix/versions.h"
+#include "model/versions.h"
 #include "report/report.h"
 #include "report/svg.h"
 
@@ -144,10 +144,10 @@ static void legend(Buf *out)
     buf_puts(out, "<details class=\"legend\" open><summary>Lock modes: what each one blocks"
                   "</summary>\n<table class=\"legend\"><thead><tr><th>cell</th><th>lock mode</th>"
                   "<th>blocks</th><th>typically taken by</th></tr></thead><tbody>\n");
-    for (int k = RUNVIEW_LOCK_MODES - 1; k >= 0; k--) {
-        const LockMeaning *m = render_lock(k);
+    for (int k = LOCK_MODES - 1; k >= 0; k--) {
+        const LockMode *m = lock_mode(k);
         buf_printf(out, "<tr><td class=\"c %s\">%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-                   level_class[m->level], m->abbr, m->mode, m->blocks, m->takers);
+                   level_class[m->level], m->abbr, m->name, m->blocks, m->takers);
     }
     buf_puts(out, "</tbody></table>\n<p>R: rewrote a table &middot; S: sequential scan &middot; "
                   "-: no lock on the target &middot; E<i>sqlstate</i>: error &middot; "
@@ -166,7 +166,7 @@ static void cell(Buf *out, const RvResult *r, const char *target)
         cls = "err";
         k = -2;
     } else if (r->target_rank >= 0) {
-        cls = level_class[render_lock(r->target_rank)->level];
+        cls = level_class[lock_mode(r->target_rank)->level];
     }
     Buf t, c;
     buf_init(&t);
@@ -277,7 +277,7 @@ static void classes(Buf *out, const RunView *rv)
         h(out, c->cls);
         buf_printf(out, "</td><td>%zu</td><td>%zu</td>", c->nstmts, c->nspecific);
         for (size_t v = 0; v < rv->nversions; v++) {
-            const LockMeaning *m = render_lock(c->strongest[v]);
+            const LockMode *m = lock_mode(c->strongest[v]);
             buf_printf(out, "<td class=\"c %s\" data-k=\"%d\" title=\"%s\">%s</td>",
                        m ? level_class[m->level] : "none", c->strongest[v],
                        m ? m->blocks : "no lock on the target", m ? m->abbr : "-");

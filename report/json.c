@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "common/json.h"
-#include "matrix/versions.h"
+#include "model/versions.h"
 #include "report/report.h"
-#include "matrix/locktable.h"
+#include "predict/locktable.h"
 #include "report/runview.h"
 
 static void major_key(JsonW *w, int major)
@@ -102,9 +102,9 @@ static void result_obj(JsonW *w, const RvResult *r)
     json_key(w, "requested");
     if (r->traced && strcmp(r->status, "ok") == 0) {
         json_obj_begin(w);
-        json_kv_str(w, "from", locktable_req_name((LtReq)r->req));
+        json_kv_str(w, "from", trace_req_name((TraceReq)r->req));
         json_key(w, "locks");
-        if (r->req == LT_REQ_REPLAY) {
+        if (r->req == TRACE_REQ_REPLAY) {
             lock_arr(w, r->requested, r->nrequested);
             /* what it rewrote and scanned alone (a table created earlier in
              * the same transaction is truncated in place there, not here) */

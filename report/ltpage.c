@@ -2,14 +2,14 @@
  * ltpage: the lock table as a page and as Markdown (see ltpage.h).
  */
 #include "report/ltpage.h"
-#include "matrix/versions.h"
+#include "model/versions.h"
 
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "matrix/corpus.h"
+#include "corpus/corpus.h"
 #include "report/page.h"
 #include "report/render.h"
 
@@ -19,7 +19,7 @@
 typedef struct PageClass {
     const char *cls;
     const LtRow **at; /* [nversions] */
-    LtRisk risk;      /* the highest over its versions */
+    Risk risk;      /* the highest over its versions */
     bool differs;     /* some version differs from the one before it */
     bool rewrites;    /* rewrite "yes" on some version */
 } PageClass;
@@ -58,7 +58,7 @@ static PageClass *page_classes(const LockTable *t, const LtPageOpts *o, size_t *
             c->at[v] = r;
             if (!r) continue;
             if (r->risk > c->risk) c->risk = r->risk;
-            if (r->rewrite == LT_YES) c->rewrites = true;
+            if (r->rewrite == TRI_YES) c->rewrites = true;
         }
         for (size_t v = 1; v < o->nversions; v++)
             c->differs |= changed(c, v);
@@ -77,24 +77,24 @@ static void page_classes_free(PageClass *cs, size_t n)
 static int cell_level(const LtRow *r)
 {
     if (!r) return -2;
-    const LockMeaning *m = render_lock(r->mode);
+    const LockMode *m = lock_mode(r->mode);
     return m ? (int)m->level : -1;
 }
 
 /* "AX R S?" and " ref:SRX oth:AS": the compact cell. */
 static void cell_marks(const LtRow *r, Buf *b)
 {
-    const LockMeaning *m = render_lock(r->mode);
+    const LockMode *m = lock_mode(r->mode);
     buf_puts(b, m ? m->abbr : "-");
     static const char *const tri[] = {"", "", "?"};
-    if (r->rewrite != LT_NO) buf_printf(b, " R%s", tri[r->rewrite]);
-    if (r->scan != LT_NO) buf_printf(b, " S%s", tri[r->scan]);
+    if (r->rewrite != TRI_NO) buf_printf(b, " R%s", tri[r->rewrite]);
+    if (r->scan != TRI_NO) buf_printf(b, " S%s", tri[r->scan]);
 }
 
 static void cell_others(const LtRow *r, Buf *b)
 {
     for (int k = 0; k < LT_NROLES; k++) {
-        const LockMeaning *m = render_lock(r->others[k]);
+        const LockMode *m = lock_mode(r->others[k]);
         if (m) buf_printf(b, "%s%s %s", b->len ? ", " : "", locktable_role_name(k), m->abbr);
     }
 }
@@ -102,16 +102,16 @@ static void cell_others(const LtRow *r, Buf *b)
 /* The sentence of a cell's tooltip. */
 static void cell_title(const LtRow *r, Buf *b)
 {
-    const LockMeaning *m = render_lock(r->mode);
+    const LockMode *m = lock_mode(r->mode);
     if (m)
-        buf_printf(b, "%s: %s", m->mode, m->blocks);
+        buf_printf(b, "%s: %s", m->name, m->blocks);
     else
         buf_puts(b, "no lock on an existing target");
-    buf_printf(b, "; rewrite %s; scan %s", locktable_tri_name(r->rewrite),
-               locktable_tri_name(r->scan));
+    buf_printf(b, "; rewrite %s; scan %s", tri_name(r->rewrite),
+               tri_name(r->scan));
     for (int k = 0; k < LT_NROLES; k++) {
-        const LockMeaning *o = render_lock(r->others[k]);
-        if (o) buf_printf(b, "; %s relation: %s", locktable_role_name(k), o->mode);
+        const LockMode *o = lock_mode(r->others[k]);
+        if (o) buf_printf(b, "; %s relation: %s", locktable_role_name(k), o->name);
     }
     buf_printf(b, " (table line %d)", r->line);
 }
@@ -153,7 +153,7 @@ static const char *row_note(const LtRow *r)
 }
 static const char *row_risk(const LtRow *r)
 {
-    return locktable_risk_name(r->risk);
+    return risk_name(r->risk);
 }
 
 /* ---- evidence -------------------------------------------------------------- */
@@ -302,9 +302,9 @@ static void html_controls(Buf *out, const LtPageOpts *o)
                    VERSION_NAME(o->versions[v]));
     buf_puts(out, "</select>\n<label>risk <select id=\"risk\" aria-label=\"risk at least\">"
                   "<option value=\"-1\">any</option>");
-    for (int r = LT_RISK_LOW; r <= LT_RISK_CRITICAL; r++)
+    for (int r = RISK_LOW; r <= RISK_CRITICAL; r++)
         buf_printf(out, "<option value=\"%d\">%s or higher</option>", r,
-                   locktable_risk_name((LtRisk)r));
+                   risk_name((Risk)r));
     buf_puts(out, "</select></label>\n<label><input type=\"checkbox\" id=\"rw\"> rewrites the "
                   "table on some version</label><span id=\"count\"></span></div>\n");
 }
@@ -314,10 +314,10 @@ static void html_legend(Buf *out)
     buf_puts(out, "<details class=\"legend\"><summary>Lock modes: what each one blocks</summary>\n"
                   "<table class=\"legend\"><thead><tr><th>cell</th><th>lock mode</th>"
                   "<th>blocks</th><th>typically taken by</th></tr></thead><tbody>\n");
-    for (int k = RUNVIEW_LOCK_MODES - 1; k >= 0; k--) {
-        const LockMeaning *m = render_lock(k);
+    for (int k = LOCK_MODES - 1; k >= 0; k--) {
+        const LockMode *m = lock_mode(k);
         buf_printf(out, "<tr><td class=\"c %s\">%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-                   html_level_class[m->level], m->abbr, m->mode, m->blocks, m->takers);
+                   html_level_class[m->level], m->abbr, m->name, m->blocks, m->takers);
     }
     buf_puts(out, "</tbody></table>\n<p>R: rewrites the table &middot; S: scans it "
                   "sequentially &middot; ?: depends on the statement's details &middot; -: no "
@@ -338,7 +338,7 @@ static void html_cell(Buf *out, const PageClass *c, size_t v)
     cell_title(r, &t);
     cell_marks(r, &m);
     cell_others(r, &oth);
-    const LockMeaning *lm = render_lock(r->mode);
+    const LockMode *lm = lock_mode(r->mode);
     buf_printf(out, "<td class=\"c %s%s\" title=\"", level >= 0 ? html_level_class[level] : "none",
                chg);
     h(out, t.data);
@@ -484,9 +484,9 @@ void ltpage_markdown(const LockTable *t, const LtPageOpts *o, Buf *out)
                   "details, then locks on other relations; -: no lock on an existing target, "
                   "n/a: no row for the version. **Bold**: differs from the version before.\n\n"
                   "| cell | lock mode | blocks |\n| --- | --- | --- |\n");
-    for (int k = RUNVIEW_LOCK_MODES - 1; k >= 0; k--) {
-        const LockMeaning *m = render_lock(k);
-        buf_printf(out, "| %s | %s | ", m->abbr, m->mode);
+    for (int k = LOCK_MODES - 1; k >= 0; k--) {
+        const LockMode *m = lock_mode(k);
+        buf_printf(out, "| %s | %s | ", m->abbr, m->name);
         render_md(out, m->blocks);
         buf_puts(out, " |\n");
     }
@@ -581,7 +581,7 @@ int ltpage_case_evidence(const char *dir, LtEvidence **ev, size_t *n, Err *err)
     *ev = NULL;
     *n = 0;
     DIR *d = opendir(dir);
-    if (!d) return err_set(err, 2, "cannot read the fixture cases \"%s\"", dir);
+    if (!d) return err_set(err, EXIT_USAGE, "cannot read the fixture cases \"%s\"", dir);
     char **names = NULL;
     size_t nnames = 0, ncap = 0, cap = 0;
     struct dirent *e;

@@ -18,7 +18,7 @@
 #define LM_LTPAGE_H
 
 #include "common/util.h"
-#include "matrix/locktable.h"
+#include "predict/locktable.h"
 
 /* A statement that shows what a class does: a fixture case (major 0: its
  * statement under study, traced on every version) or a used observation of a

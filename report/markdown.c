@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "matrix/corpus.h"
-#include "matrix/versions.h"
+#include "corpus/corpus.h"
+#include "model/versions.h"
 #include "report/report.h"
 
 #define SQL_MAX 240 /* characters of SQL shown in a cell */
@@ -129,9 +129,9 @@ static void legend(Buf *out)
     buf_puts(out, "<details><summary>Legend</summary>\n\n"
                   "Each cell is the strongest lock the statement took on its target:\n\n"
                   "| cell | lock mode | what it blocks |\n| --- | --- | --- |\n");
-    for (int k = 0; k < RUNVIEW_LOCK_MODES; k++) {
-        const LockMeaning *m = render_lock(k);
-        buf_printf(out, "| %s | %s | %s |\n", m->abbr, m->mode, m->blocks);
+    for (int k = 0; k < LOCK_MODES; k++) {
+        const LockMode *m = lock_mode(k);
+        buf_printf(out, "| %s | %s | %s |\n", m->abbr, m->name, m->blocks);
     }
     buf_puts(out, "\nthen R: rewrote a table, S: sequential scan; - no lock on the target, "
                   "E*sqlstate*: error, T*sqlstate*: timeout, . not traced. Verdicts: = confirmed, "
@@ -144,7 +144,7 @@ static void cell(Buf *out, const RvResult *r)
     buf_init(&c);
     render_cell(r, &c);
     bool strong = r->traced && strcmp(r->status, "ok") == 0 && r->target_rank >= 0 &&
-                  render_lock(r->target_rank)->level == LOCK_LEVEL_READS;
+                  lock_mode(r->target_rank)->level == LOCK_LEVEL_READS;
     buf_puts(out, strong ? " **" : " ");
     render_md(out, c.data);
     buf_puts(out, strong ? "** |" : " |");
@@ -245,7 +245,7 @@ static void classes(Buf *out, const RunView *rv)
         render_md(out, c->cls);
         buf_printf(out, " | %zu | %zu |", c->nstmts, c->nspecific);
         for (size_t v = 0; v < rv->nversions; v++) {
-            const LockMeaning *m = render_lock(c->strongest[v]);
+            const LockMode *m = lock_mode(c->strongest[v]);
             buf_printf(out, " %s |", m ? m->abbr : "\\-");
         }
         buf_putc(out, ' ');

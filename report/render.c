@@ -2,7 +2,7 @@
  * render: the pieces every renderer shares (see render.h).
  */
 #include "report/render.h"
-#include "matrix/versions.h"
+#include "model/versions.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,33 +79,6 @@ void render_version_first(const RvVersion *s, Buf *out)
                s->after_aborted, s->after_not_run);
 }
 
-/* ---- lock modes -------------------------------------------------------------
- * PostgreSQL's eight table lock modes, weakest first (the order of
- * runview_lock_rank), with what they block said the way people think of it. */
-
-static const LockMeaning lock_meanings[RUNVIEW_LOCK_MODES] = {
-    {"AccessShareLock", "AS", "blocks only AccessExclusiveLock: reads and writes go on",
-     "SELECT", LOCK_LEVEL_NONE},
-    {"RowShareLock", "RS", "blocks ExclusiveLock and stronger: reads and writes go on",
-     "SELECT FOR UPDATE/SHARE", LOCK_LEVEL_NONE},
-    {"RowExclusiveLock", "RX", "blocks ShareLock and stronger: reads and writes go on",
-     "INSERT, UPDATE, DELETE", LOCK_LEVEL_NONE},
-    {"ShareUpdateExclusiveLock", "SUX", "blocks DDL and VACUUM, not reads or writes",
-     "VACUUM, ANALYZE, CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT", LOCK_LEVEL_DDL},
-    {"ShareLock", "S", "blocks writes, not reads", "CREATE INDEX", LOCK_LEVEL_WRITES},
-    {"ShareRowExclusiveLock", "SRX", "blocks writes and other DDL, not reads",
-     "CREATE TRIGGER, ADD FOREIGN KEY", LOCK_LEVEL_WRITES},
-    {"ExclusiveLock", "X", "blocks writes and SELECT FOR UPDATE; only plain reads go on",
-     "REFRESH MATERIALIZED VIEW CONCURRENTLY", LOCK_LEVEL_WRITES},
-    {"AccessExclusiveLock", "AX", "blocks reads and writes",
-     "DROP, TRUNCATE, most ALTER TABLE, VACUUM FULL, CLUSTER", LOCK_LEVEL_READS},
-};
-
-const LockMeaning *render_lock(int rank)
-{
-    return rank >= 0 && rank < RUNVIEW_LOCK_MODES ? &lock_meanings[rank] : NULL;
-}
-
 /* ---- cells ------------------------------------------------------------------ */
 
 static const struct {
@@ -152,7 +125,7 @@ void render_cell(const RvResult *r, Buf *out)
         buf_putc(out, strcmp(r->status, "timeout") == 0 ? 'T' : 'E');
         put_sqlstate(out, r->sqlstate);
     } else {
-        const LockMeaning *m = render_lock(r->target_rank);
+        const LockMode *m = lock_mode(r->target_rank);
         buf_puts(out, m ? m->abbr : "-");
         bool rw = render_rewrote(r), sc = render_scanned(r);
         if (rw || sc)
@@ -191,9 +164,9 @@ void render_result_title(const RvResult *r, const char *target, Buf *out)
         put_sqlstate(out, r->sqlstate);
         buf_printf(out, ": %s", r->message ? r->message : "");
     } else {
-        const LockMeaning *m = render_lock(r->target_rank);
+        const LockMode *m = lock_mode(r->target_rank);
         if (m)
-            buf_printf(out, "%s on %s (%s)", m->mode, target ? target : "the target", m->blocks);
+            buf_printf(out, "%s on %s (%s)", m->name, target ? target : "the target", m->blocks);
         else
             buf_printf(out, "no table lock on %s", target ? target : "the target");
     }
@@ -332,8 +305,8 @@ static void obs_label(const Obs *o, bool d_lock, bool d_rw, bool d_scan, Buf *b)
     }
     size_t start = b->len;
     if (d_lock) {
-        const LockMeaning *m = render_lock(o->rank);
-        buf_puts(b, m ? m->mode : "no table lock");
+        const LockMode *m = lock_mode(o->rank);
+        buf_puts(b, m ? m->name : "no table lock");
     }
     bool metadata_only = d_rw && !o->rewrite && !o->scan;
     if (d_rw) {

@@ -9,7 +9,8 @@
 #define LM_RENDER_H
 
 #include "common/util.h"
-#include "matrix/versions.h"
+#include "model/versions.h"
+#include "model/vocab.h"
 #include "report/runview.h"
 
 /* ---- options every renderer takes -------------------------------------- */
@@ -18,7 +19,7 @@ typedef struct ReportOpts {
     bool color;                 /* text: ANSI colours (a terminal, NO_COLOR unset) */
     int width;                  /* text: columns to fit (100) */
     int max_risk;               /* sarif: report predictions whose risk rank is above
-                                   this (locktable_risk_parse), -1 reports every known risk */
+                                   this (risk_parse), -1 reports every known risk */
     int min_version;            /* the oldest major the corpus supports (--min-version):
                                    errors below it are "not supported", not failures;
                                    0: every version counts */
@@ -59,25 +60,6 @@ void render_layout(const CorpusLayout *l, Buf *out);
 
 /* The defaults: everything shown, no colour, 100 columns, risk above "medium". */
 void render_opts_init(ReportOpts *o);
-
-/* ---- lock modes, in one table -------------------------------------------- */
-typedef enum LockLevel {
-    LOCK_LEVEL_NONE = 0,   /* blocks no reads, writes or routine DDL */
-    LOCK_LEVEL_DDL = 1,    /* blocks DDL and VACUUM, not reads or writes */
-    LOCK_LEVEL_WRITES = 2, /* blocks writes, not plain reads */
-    LOCK_LEVEL_READS = 3,  /* blocks reads and writes */
-} LockLevel;
-
-typedef struct LockMeaning {
-    const char *mode;   /* "AccessExclusiveLock" */
-    const char *abbr;   /* "AX" (matrix cells) */
-    const char *blocks; /* "blocks reads and writes" */
-    const char *takers; /* what usually takes it: "DROP, most ALTER TABLE, VACUUM FULL" */
-    LockLevel level;
-} LockMeaning;
-
-/* The meaning of lock rank 0..7 (runview_lock_rank), NULL for anything else. */
-const LockMeaning *render_lock(int rank);
 
 /* ---- one result as a matrix cell ---------------------------------------- */
 /* Compact, at most 7 columns, ASCII: "AX R S", "SUX", "-" (no lock on the

@@ -11,43 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "matrix/locktable.h"
-#include "matrix/versions.h"
+#include "predict/locktable.h"
+#include "model/versions.h"
 #include "report/render.h"
-
-/* ---- lock modes ------------------------------------------------------------ */
-
-static const char *const lock_modes[RUNVIEW_LOCK_MODES] = {
-    "AccessShareLock",          "RowShareLock",  "RowExclusiveLock",
-    "ShareUpdateExclusiveLock", "ShareLock",     "ShareRowExclusiveLock",
-    "ExclusiveLock",            "AccessExclusiveLock",
-};
-
-int runview_lock_rank(const char *mode)
-{
-    if (!mode)
-        return -1;
-    for (int i = 0; i < RUNVIEW_LOCK_MODES; i++)
-        if (strcmp(mode, lock_modes[i]) == 0)
-            return i;
-    return -1;
-}
-
-const char *runview_lock_name(int rank)
-{
-    return rank >= 0 && rank < RUNVIEW_LOCK_MODES ? lock_modes[rank] : NULL;
-}
-
-static const char *const statuses[] = {"ok", "error", "skipped", "timeout"};
-
-/* The static name for a stored status ("skipped" for anything unknown). */
-static const char *status_static(const char *s)
-{
-    for (size_t i = 0; s && i < ARRAY_LEN(statuses); i++)
-        if (strcmp(s, statuses[i]) == 0)
-            return statuses[i];
-    return "skipped";
-}
+#include "model/vocab.h"
 
 /* ---- reading helpers ----------------------------------------------------- */
 
@@ -59,7 +26,7 @@ static char *col_str(sqlite3_stmt *st, int i)
 
 static int read_err(Store *s, Err *err)
 {
-    return err_set(err, 3, "could not read store \"%s\": %s", store_path(s),
+    return err_set(err, EXIT_ENV, "could not read store \"%s\": %s", store_path(s),
                    sqlite3_errmsg(store_db(s)));
 }
 
@@ -130,7 +97,7 @@ static int load_run(Store *s, RunView *rv, long long run_id, Err *err)
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
         sqlite3_finalize(st);
-        return err_set(err, 2, "no run %lld in \"%s\"", run_id, store_path(s));
+        return err_set(err, EXIT_USAGE, "no run %lld in \"%s\"", run_id, store_path(s));
     }
     if (rc != SQLITE_ROW)
         return finish(s, st, rc, err);
@@ -275,7 +242,7 @@ static int load_traces(Store *s, RunView *rv, IdRef *ids, IdRef **traces, size_t
             continue; /* a version the run did not select: not part of the view */
         RvResult *r = &rv->stmts[sref->i].results[v];
         r->traced = true;
-        r->status = status_static((const char *)sqlite3_column_text(st, 3));
+        r->status = trace_status_name(trace_status_parse((const char *)sqlite3_column_text(st, 3)));
         r->sqlstate = col_str(st, 4);
         r->message = col_str(st, 5);
         r->capture = col_str(st, 6);
@@ -296,7 +263,7 @@ static int load_traces(Store *s, RunView *rv, IdRef *ids, IdRef **traces, size_t
         r->lock_held_relation = col_str(st, 15);
         r->lock_held_mode = col_str(st, 16);
         const char *req = (const char *)sqlite3_column_text(st, 17);
-        r->req = req ? (int)locktable_req_parse(req) : LT_REQ_OWN;
+        r->req = req ? (int)trace_req_parse(req) : TRACE_REQ_OWN;
         *ARRAY_PUSH(*traces, *ntraces, cap) = (IdRef){.id = sqlite3_column_int64(st, 0), .r = r};
     }
     return finish(s, st, rc, err);
@@ -580,12 +547,12 @@ static void analyse(RunView *rv)
              * statement of the transaction took counts only when the
              * statement took none of its own on the target */
             int held = -1;
-            bool replay = r->req == LT_REQ_REPLAY;
+            bool replay = r->req == TRACE_REQ_REPLAY;
             const RvLock *own = replay ? r->requested : r->locks;
             size_t nown = replay ? r->nrequested : r->nlocks;
             for (size_t k = 0; k < nown; k++) {
                 const RvLock *l = &own[k];
-                int rank = runview_lock_rank(l->mode);
+                int rank = lock_mode_rank(l->mode);
                 /* Table locks only: an extension lock (locktype extend) on the
                  * target is no lock on the table itself. */
                 if (!l->role || strcmp(l->role, "table") != 0 || !l->locktype ||

@@ -10,15 +10,9 @@
 #define LM_RUNVIEW_H
 
 #include "common/util.h"
-#include "matrix/classify.h"
+#include "model/vocab.h"
+#include "predict/classify.h"
 #include "store/store.h"
-
-/* PostgreSQL's eight table lock modes, weakest (0, AccessShareLock) first. */
-#define RUNVIEW_LOCK_MODES 8
-/* The rank of a table lock mode name (0..7), -1 for any other name or NULL. */
-int runview_lock_rank(const char *mode);
-/* The name of rank 0..7 ("AccessExclusiveLock"), NULL for anything else. */
-const char *runview_lock_name(int rank);
 
 typedef struct RvLock {
     char *relation;   /* NULL for locks on no relation */
@@ -78,9 +72,9 @@ typedef struct RvResult {
                                 strongest lock was held; 0 when not recorded */
     char *lock_held_relation; /* that lock's relation and mode; NULL when not recorded */
     char *lock_held_mode;
-    int req;                 /* where its own requests come from: an LtReq
-                                (matrix/locktable.h), LT_REQ_OWN for a statement that did not run */
-    RvLock *requested;       size_t nrequested; /* req LT_REQ_REPLAY: the locks the statement
+    int req;                 /* where its own requests come from: an TraceReq
+                                (predict/locktable.h), TRACE_REQ_OWN for a statement that did not run */
+    RvLock *requested;       size_t nrequested; /* req TRACE_REQ_REPLAY: the locks the statement
                                 itself requested, measured on the replay */
     char **req_rewrites;     size_t nreq_rewrites; /* and what it rewrote there */
     char **req_scanned;      size_t nreq_scanned;  /* and scanned there */
@@ -93,7 +87,7 @@ typedef struct RvResult {
     int target_rank;         /* strongest "table"-role lock mode the statement itself
                                 requested (granted or waiting: the replay's when it has
                                 one; else its own, and one held before only when it took
-                                none), -1 when none: see runview_lock_name */
+                                none), -1 when none: see lock_mode_name */
 } RvResult;
 
 typedef struct RvStatement {

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/cmd.h"
+#include "model/release.h"
 #include "common/json.h"
-#include "matrix/locktable.h"
+#include "predict/locktable.h"
 #include "report/report.h"
 
 typedef enum { RULE_MISMATCH, RULE_REGRESSION, RULE_RISK, RULE_SERVER_ERROR } Rule;
@@ -277,7 +277,7 @@ static void mismatches(Sarif *s, const RunView *rv, const RvStatement *x)
         const RvResult *r = &x->results[v];
         if (!r->verdict || strcmp(r->verdict, "mismatch") != 0)
             continue;
-        const char *obs = runview_lock_name(r->target_rank);
+        const char *obs = lock_mode_name(r->target_rank);
         labels[v] = xasprintf("predicted %s%s, observed %s%s",
                               r->predicted && r->predicted->mode ? r->predicted->mode : "no lock",
                               r->predicted && r->predicted->rewrite ? " with a rewrite" : "",
@@ -295,14 +295,14 @@ static void risks(Sarif *s, const RunView *rv, const RvStatement *x, int thresho
     int worst = -1;
     for (size_t v = 0; v < n; v++) {
         const RvResult *r = &x->results[v];
-        int risk = r->predicted ? locktable_risk_parse(r->predicted->risk) : -1;
+        int risk = r->predicted ? risk_parse(r->predicted->risk) : -1;
         if (risk < 0 || risk <= threshold)
             continue;
         if (risk > worst)
             worst = risk;
-        const LockMeaning *lm = render_lock(runview_lock_rank(r->predicted->mode));
-        labels[v] = xasprintf("risk %s (%s%s%s)", locktable_risk_name((LtRisk)risk),
-                              lm ? lm->mode : "no lock", lm ? ": " : "", lm ? lm->blocks : "");
+        const LockMode *lm = lock_mode(lock_mode_rank(r->predicted->mode));
+        labels[v] = xasprintf("risk %s (%s%s%s)", risk_name((Risk)risk),
+                              lm ? lm->name : "no lock", lm ? ": " : "", lm ? lm->blocks : "");
         majors[m++] = r->major;
     }
     emit_grouped(s, rv, x, RULE_RISK, worst >= 4 ? "error" : "warning", labels, majors, m);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "report/page.h"
-#include "matrix/versions.h"
+#include "model/versions.h"
 #include "report/svg.h"
 
 /* A report with thousands of transactions stays readable: at most this many
@@ -73,7 +73,7 @@ typedef struct Col {
 static bool rel_lock(const RvLock *l)
 {
     return l->relation && l->locktype && !strcmp(l->locktype, "relation") &&
-           runview_lock_rank(l->mode) >= 0;
+           lock_mode_rank(l->mode) >= 0;
 }
 
 static void add_rel(const char ***rels, size_t *n, size_t *cap, const char *rel)
@@ -152,7 +152,7 @@ static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, bool carry
                 const RvLock *l = &col->locks[i];
                 if (!rel_lock(l) || !l->granted || strcmp(l->relation, rels[r]) != 0)
                     continue;
-                int k = runview_lock_rank(l->mode);
+                int k = lock_mode_rank(l->mode);
                 if (k > best) {
                     best = k;
                     taken = !l->held_before;
@@ -174,17 +174,17 @@ static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, bool carry
                                       !strcmp(col->waiting->relation, rels[r])
                                   ? col->waiting
                                   : NULL;
-            const LockMeaning *m = render_lock(best);
+            const LockMode *m = lock_mode(best);
             int x = lw + (int)c * COL_W;
             buf_printf(out,
                        "<rect class=\"cell %s%s\" data-mode=\"%s\"%s x=\"%d\" y=\"%d\" "
                        "width=\"%d\" height=\"%d\"><title>",
                        !col->ran ? "skip" : m ? html_level_class[m->level] : "none",
-                       w ? " waits" : "", m ? m->mode : "", taken ? " data-taken=\"1\"" : "",
+                       w ? " waits" : "", m ? m->name : "", taken ? " data-taken=\"1\"" : "",
                        x + 1, y + 1, COL_W - 2, ROW_H - 2);
             Buf t;
             buf_init(&t);
-            buf_printf(&t, "%s: %s", rels[r], m ? m->mode : "no lock");
+            buf_printf(&t, "%s: %s", rels[r], m ? m->name : "no lock");
             if (m && taken)
                 buf_puts(&t, " (taken here)");
             else if (m && carry)
@@ -199,7 +199,7 @@ static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, bool carry
             h(out, t.data);
             buf_free(&t);
             buf_puts(out, "</title></rect>");
-            const LockMeaning *wm = w ? render_lock(runview_lock_rank(w->mode)) : NULL;
+            const LockMode *wm = w ? lock_mode(lock_mode_rank(w->mode)) : NULL;
             if (m || w)
                 buf_printf(out, "<text class=\"abbr\" x=\"%d\" y=\"%d\">%s%s%s%s</text>", x + 6,
                            y + 15, taken && carry ? "\xe2\x97\x8f " : "", m ? m->abbr : "",

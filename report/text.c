@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "matrix/corpus.h"
-#include "matrix/versions.h"
+#include "corpus/corpus.h"
+#include "model/versions.h"
 #include "report/report.h"
 
 #define CELL_W 7 /* a cell, then one space */
@@ -47,7 +47,7 @@ static const char *result_colour(const RvResult *r)
         return "2";
     if (strcmp(r->status, "ok") != 0)
         return "35";
-    const LockMeaning *m = render_lock(r->target_rank);
+    const LockMode *m = lock_mode(r->target_rank);
     return m ? level_colour[m->level] : NULL;
 }
 
@@ -188,11 +188,11 @@ static bool has_verdicts(const RunView *rv)
 static void legend(Out *t, const RunView *rv)
 {
     buf_puts(t->b, "Cells: the strongest lock on the statement's target, and what it blocks:\n");
-    for (int k = 0; k < RUNVIEW_LOCK_MODES; k++) {
-        const LockMeaning *m = render_lock(k);
+    for (int k = 0; k < LOCK_MODES; k++) {
+        const LockMode *m = lock_mode(k);
         buf_puts(t->b, "  ");
         put_coloured(t, level_colour[m->level], m->abbr, 4);
-        put_padded(t->b, m->mode, 26);
+        put_padded(t->b, m->name, 26);
         buf_puts(t->b, m->blocks);
         buf_putc(t->b, '\n');
     }
@@ -398,7 +398,7 @@ static void classes(Out *t, const RunView *rv)
         buf_printf(t->b, "%4zu %5s  ", c->nstmts, "");
         put_padded(t->b, name.data, cw);
         for (size_t v = 0; v < rv->nversions; v++) {
-            const LockMeaning *m = render_lock(c->strongest[v]);
+            const LockMode *m = lock_mode(c->strongest[v]);
             buf_putc(t->b, ' ');
             put_coloured(t, m ? level_colour[m->level] : NULL, m ? m->abbr : "-", CELL_W);
         }

@@ -215,18 +215,18 @@ static int probe_unix(const char *path, Err *err, const char *host)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof(sa.sun_path))
-        return err_set(err, 3, "cannot reach the Docker engine at \"%s\": socket path too long",
+        return err_set(err, EXIT_ENV, "cannot reach the Docker engine at \"%s\": socket path too long",
                        host);
     strcpy(sa.sun_path, path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return err_set(err, 3, "cannot reach the Docker engine at \"%s\": %s", host,
+        return err_set(err, EXIT_ENV, "cannot reach the Docker engine at \"%s\": %s", host,
                        strerror(errno));
     int rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
     int e = errno;
     close(fd);
     if (rc < 0)
-        return err_set(err, 3,
+        return err_set(err, EXIT_ENV,
                        "cannot reach the Docker engine at \"%s\": %s\n"
                        "hint: start it (scripts/docker-setup.sh installs and starts dockerd) "
                        "or point DOCKER_HOST at a running engine",
@@ -249,7 +249,7 @@ DockerClient *docker_open(const char *host, const char *api, Err *err)
     static bool curl_ready;
     if (!curl_ready) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-            err_set(err, 3, "could not initialise libcurl");
+            err_set(err, EXIT_ENV, "could not initialise libcurl");
             return NULL;
         }
         curl_ready = true;
@@ -264,7 +264,7 @@ DockerClient *docker_open(const char *host, const char *api, Err *err)
         dc->base = xstrdup("http://localhost");
     } else if (strncmp(host, "tcp://", 6) == 0 && getenv("DOCKER_TLS_VERIFY") &&
                *getenv("DOCKER_TLS_VERIFY")) {
-        err_set(err, 3,
+        err_set(err, EXIT_ENV,
                 "cannot reach the Docker engine at \"%s\": TLS (DOCKER_TLS_VERIFY) is not "
                 "supported\nhint: use the engine's Unix socket, or a plain tcp:// endpoint on a "
                 "trusted network",
@@ -276,7 +276,7 @@ DockerClient *docker_open(const char *host, const char *api, Err *err)
         size_t n = strcspn(hp, "/");
         dc->base = xasprintf("http://%.*s", (int)n, hp);
     } else {
-        err_set(err, 3,
+        err_set(err, EXIT_ENV,
                 "cannot reach the Docker engine at \"%s\": unsupported DOCKER_HOST (expected "
                 "unix:///path or tcp://host:port)",
                 host);
@@ -285,7 +285,7 @@ DockerClient *docker_open(const char *host, const char *api, Err *err)
     }
     dc->curl = curl_easy_init();
     if (!dc->curl) {
-        err_set(err, 3, "could not initialise libcurl");
+        err_set(err, EXIT_ENV, "could not initialise libcurl");
         docker_close(dc);
         return NULL;
     }
@@ -299,7 +299,7 @@ DockerClient *docker_open(const char *host, const char *api, Err *err)
     long status = 0;
     Err e = {0};
     if (request(dc, "GET", "/_ping", NULL, 5000L, &resp, &status, &e) < 0) {
-        err_set(err, 3,
+        err_set(err, EXIT_ENV,
                 "cannot reach the Docker engine at \"%s\": %s\n"
                 "hint: start it (scripts/docker-setup.sh installs and starts dockerd) "
                 "or point DOCKER_HOST at a running engine",
@@ -310,7 +310,7 @@ DockerClient *docker_open(const char *host, const char *api, Err *err)
     }
     if (status != 200) {
         char *m = answer_message(&resp);
-        err_set(err, 3, "cannot reach the Docker engine at \"%s\": GET /_ping: HTTP %ld: %s", host,
+        err_set(err, EXIT_ENV, "cannot reach the Docker engine at \"%s\": GET /_ping: HTTP %ld: %s", host,
                 status, m);
         free(m);
         buf_free(&resp);
@@ -325,7 +325,7 @@ DockerClient *docker_open(const char *host, const char *api, Err *err)
     }
     JsonNode *v = NULL;
     if (call(dc, "GET", "/version", NULL, 5000L, &v, &e) < 0) {
-        err_set(err, 3, "cannot reach the Docker engine at \"%s\": %s", host, e.msg);
+        err_set(err, EXIT_ENV, "cannot reach the Docker engine at \"%s\": %s", host, e.msg);
         docker_close(dc);
         return NULL;
     }
@@ -335,7 +335,7 @@ DockerClient *docker_open(const char *host, const char *api, Err *err)
     if (!theirs) {
         snprintf(dc->api, sizeof(dc->api), "%s", DOCKER_API_MIN);
     } else if (api_cmp(theirs, DOCKER_API_MIN) < 0) {
-        err_set(err, 3,
+        err_set(err, EXIT_ENV,
                 "the Docker engine at \"%s\" (version %s) speaks API %s, older than the %s "
                 "lockmatrix needs",
                 host, dc->engine, theirs, DOCKER_API_MIN);
@@ -645,7 +645,7 @@ int docker_image_import(DockerClient *dc, int fd, const char *repo, const char *
     d->fd = fd;
     if (deflateInit2(&d->zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
         free(d);
-        return err_set(err, 3, "could not initialise zlib");
+        return err_set(err, EXIT_ENV, "could not initialise zlib");
     }
     /* the first block before the request: an empty stream is an error,
      * not an empty image */
@@ -657,7 +657,7 @@ int docker_image_import(DockerClient *dc, int fd, const char *repo, const char *
         int e = errno;
         deflateEnd(&d->zs);
         free(d);
-        return err_set(err, 3, "could not read the image tarball: %s",
+        return err_set(err, EXIT_ENV, "could not read the image tarball: %s",
                        r < 0 ? strerror(e) : "it is empty");
     }
     d->zs.next_in = d->in;

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "runner/docker.h"
-#include "matrix/versions.h"
+#include "model/versions.h"
 
 #define DEFAULT_START_TIMEOUT_MS 60000
 #define PG_PORT 5432
@@ -65,14 +65,14 @@ static int random_password(char pw[PASSWORD_LEN + 1], Err *err)
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     unsigned char raw[PASSWORD_LEN * 2];
     int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return err_set(err, 3, "could not open \"/dev/urandom\": %s", strerror(errno));
+    if (fd < 0) return err_set(err, EXIT_ENV, "could not open \"/dev/urandom\": %s", strerror(errno));
     size_t got = 0;
     while (got < sizeof(raw)) {
         ssize_t r = read(fd, raw + got, sizeof(raw) - got);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) {
             close(fd);
-            return err_set(err, 3, "could not read \"/dev/urandom\": %s",
+            return err_set(err, EXIT_ENV, "could not read \"/dev/urandom\": %s",
                            r < 0 ? strerror(errno) : "end of file");
         }
         got += (size_t)r;
@@ -262,9 +262,9 @@ static int docker_prepare(BackendCfg *cfg, const int *majors, int nmajors, Err *
         Err e = {0};
         int have = docker_image_exists(dc, image, &e);
         if (have < 0) {
-            rc = err_set(err, 3, "%s", e.msg);
+            rc = err_set(err, EXIT_ENV, "%s", e.msg);
         } else if (have == 0 && docker_image_pull(dc, image, isatty(2), &e) < 0) {
-            rc = err_set(err, 3,
+            rc = err_set(err, EXIT_ENV,
                          "docker image \"%s\" is not available locally and could not be pulled: "
                          "%s\nhint: 'make docker-images' builds postgres:{major}-alpine images "
                          "from the local PostgreSQL binaries",
@@ -482,7 +482,7 @@ static int docker_start(const BackendCfg *cfg, int major, int seq, Container *ou
 fail:
     /* messages went through the client's scrubber where they came from it;
      * scrub the whole once more before it leaves */
-    err_set(err, 3, "%s", msg.data ? msg.data : "could not start a container");
+    err_set(err, EXIT_ENV, "%s", msg.data ? msg.data : "could not start a container");
     {
         char *p;
         while (err && (p = strstr(err->msg, pw)) != NULL) {
@@ -598,7 +598,7 @@ static int docker_clean(const BackendCfg *cfg, long long run_id, Err *err)
             if (r > 0) {
                 count++;
             } else if (r < 0) {
-                err_set(err, 3, "could not remove container \"%s\": %s", list[i].name, e.msg);
+                err_set(err, EXIT_ENV, "could not remove container \"%s\": %s", list[i].name, e.msg);
                 count = -1;
                 break;
             }

@@ -47,7 +47,7 @@
 #include <unistd.h>
 
 #include "runner/embedded.h"
-#include "matrix/versions.h"
+#include "model/versions.h"
 
 extern char **environ;
 
@@ -248,16 +248,16 @@ static void chown_tree(const char *path, uid_t uid, gid_t gid)
 static int own_dir(const char *path, int mode, const BackendCfg *cfg, Err *err)
 {
     if (mkdir(path, (mode_t)mode) != 0 && errno != EEXIST)
-        return err_set(err, 3, "could not create directory \"%s\": %s", path, strerror(errno));
+        return err_set(err, EXIT_ENV, "could not create directory \"%s\": %s", path, strerror(errno));
     struct stat st;
     if (lstat(path, &st) != 0)
-        return err_set(err, 3, "could not stat \"%s\": %s", path, strerror(errno));
-    if (!S_ISDIR(st.st_mode)) return err_set(err, 3, "\"%s\" is not a directory", path);
+        return err_set(err, EXIT_ENV, "could not stat \"%s\": %s", path, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) return err_set(err, EXIT_ENV, "\"%s\" is not a directory", path);
     if (cfg->drop_privileges && (st.st_uid != cfg->run_uid || st.st_gid != cfg->run_gid) &&
         lchown(path, cfg->run_uid, cfg->run_gid) != 0)
-        return err_set(err, 3, "could not change the owner of \"%s\": %s", path, strerror(errno));
+        return err_set(err, EXIT_ENV, "could not change the owner of \"%s\": %s", path, strerror(errno));
     if ((st.st_mode & 07777) != (mode_t)mode && chmod(path, (mode_t)mode) != 0)
-        return err_set(err, 3, "could not change the mode of \"%s\": %s", path, strerror(errno));
+        return err_set(err, EXIT_ENV, "could not change the mode of \"%s\": %s", path, strerror(errno));
     return 0;
 }
 
@@ -270,19 +270,19 @@ static int resolve_run_user(BackendCfg *cfg, Err *err)
     if (name && *name) {
         pw = getpwnam(name);
         if (!pw)
-            return err_set(err, 3, "no user \"%s\" (from LOCKMATRIX_USER) on this machine", name);
+            return err_set(err, EXIT_ENV, "no user \"%s\" (from LOCKMATRIX_USER) on this machine", name);
     } else {
         pw = getpwnam("lockmatrix");
         if (!pw) pw = getpwnam("nobody");
         if (!pw)
             return err_set(
-                err, 3,
+                err, EXIT_ENV,
                 "running as root, but there is no unprivileged user to run PostgreSQL as\n"
                 "hint: run \"make setup\" (it creates the user \"lockmatrix\"), or set "
                 "LOCKMATRIX_USER");
     }
     if (pw->pw_uid == 0)
-        return err_set(err, 3, "user \"%s\" is root: PostgreSQL refuses to run as root",
+        return err_set(err, EXIT_ENV, "user \"%s\" is root: PostgreSQL refuses to run as root",
                        pw->pw_name);
     cfg->drop_privileges = true;
     cfg->run_uid = pw->pw_uid;
@@ -298,17 +298,17 @@ static int make_runtime_base(const char *base, Err *err)
     const char *env = getenv("LOCKMATRIX_RUNTIME");
     if (env && *env) return mkdir_p(base, 0711, err);
     if (mkdir(base, 0711) != 0 && errno != EEXIST)
-        return err_set(err, 3, "could not create directory \"%s\": %s", base, strerror(errno));
+        return err_set(err, EXIT_ENV, "could not create directory \"%s\": %s", base, strerror(errno));
     struct stat st;
     if (lstat(base, &st) != 0)
-        return err_set(err, 3, "could not stat \"%s\": %s", base, strerror(errno));
+        return err_set(err, EXIT_ENV, "could not stat \"%s\": %s", base, strerror(errno));
     if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid())
         return err_set(
-            err, 3,
+            err, EXIT_ENV,
             "\"%s\" is not a directory owned by uid %d\nhint: remove it, or set LOCKMATRIX_RUNTIME",
             base, (int)geteuid());
     if ((st.st_mode & 07777) != 0711 && chmod(base, 0711) != 0)
-        return err_set(err, 3, "could not change the mode of \"%s\": %s", base, strerror(errno));
+        return err_set(err, EXIT_ENV, "could not change the mode of \"%s\": %s", base, strerror(errno));
     return 0;
 }
 
@@ -335,7 +335,7 @@ static int embedded_prepare(BackendCfg *cfg, const int *majors, int nmajors, Err
         if (version_minor(majors[i]) >= 0 && !pginstall_get(cfg->pgs, majors[i])) {
             const char *name = VERSION_NAME(majors[i]);
             pginstall_describe_major(cfg->pgs, version_major(majors[i]), &missing);
-            err_set(err, 3,
+            err_set(err, EXIT_ENV,
                     "PostgreSQL %s is not installed (installed of %d: %s)\n"
                     "hint: \"%s pg fetch %s\" fetches it into the cache",
                     name, version_major(majors[i]), missing.data, "lockmatrix", name);
@@ -348,7 +348,7 @@ static int embedded_prepare(BackendCfg *cfg, const int *majors, int nmajors, Err
             nmissing++;
         }
     if (nmissing) {
-        err_set(err, 3,
+        err_set(err, EXIT_ENV,
                 "no PostgreSQL installation for version%s %s\n"
                 "hint: run \"make setup\" to fill the cache, or give --pg-bin VERSION=DIR",
                 nmissing > 1 ? "s" : "", missing.data);
@@ -374,7 +374,7 @@ static int embedded_prepare(BackendCfg *cfg, const int *majors, int nmajors, Err
     size_t socklen = strlen(cfg->runtime_root) + strlen("/w1234567890" SOCKET_NAME);
     if (socklen >= sizeof(((struct sockaddr_un *)0)->sun_path))
         return err_set(
-            err, 3,
+            err, EXIT_ENV,
             "runtime directory \"%s\" is too long for a Unix socket path (%zu bytes, at most %zu)\n"
             "hint: set LOCKMATRIX_RUNTIME to a shorter directory",
             cfg->runtime_root, socklen, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
@@ -382,7 +382,7 @@ static int embedded_prepare(BackendCfg *cfg, const int *majors, int nmajors, Err
     /* The same run prepared again (resumed): what its dead owner left goes. */
     if (!run_owner_alive(cfg->runtime_root)) reap_instances(cfg->runtime_root);
     if (write_owner(cfg->runtime_root) != 0)
-        return err_set(err, 3, "could not write \"%s/owner\": %s", cfg->runtime_root,
+        return err_set(err, EXIT_ENV, "could not write \"%s/owner\": %s", cfg->runtime_root,
                        strerror(errno));
 
     /* Templates: written by the workers, so owned by the run user. */
@@ -416,19 +416,19 @@ static int drop_privileges(const BackendCfg *cfg, Err *err)
     if (geteuid() != 0) {
         if (geteuid() == cfg->run_uid && getuid() == cfg->run_uid)
             return 0; /* already done in this process */
-        return err_set(err, 3, "cannot switch to uid %d: not running as root", (int)cfg->run_uid);
+        return err_set(err, EXIT_ENV, "cannot switch to uid %d: not running as root", (int)cfg->run_uid);
     }
     if (setgroups(0, NULL) != 0)
-        return err_set(err, 3, "could not drop supplementary groups: %s", strerror(errno));
+        return err_set(err, EXIT_ENV, "could not drop supplementary groups: %s", strerror(errno));
     if (setgid(cfg->run_gid) != 0)
-        return err_set(err, 3, "could not switch to gid %d: %s", (int)cfg->run_gid,
+        return err_set(err, EXIT_ENV, "could not switch to gid %d: %s", (int)cfg->run_gid,
                        strerror(errno));
     if (setuid(cfg->run_uid) != 0)
-        return err_set(err, 3, "could not switch to uid %d: %s", (int)cfg->run_uid,
+        return err_set(err, EXIT_ENV, "could not switch to uid %d: %s", (int)cfg->run_uid,
                        strerror(errno));
     if (getuid() != cfg->run_uid || geteuid() != cfg->run_uid || getgid() != cfg->run_gid ||
         getegid() != cfg->run_gid || setuid(0) == 0)
-        return err_set(err, 3, "could not drop root privileges for good");
+        return err_set(err, EXIT_ENV, "could not drop root privileges for good");
     /* setuid() made us non-dumpable; nothing privileged is left, so let the
      * run user (and LeakSanitizer, core dumps) look at this process again. */
     prctl(PR_SET_DUMPABLE, 1);
@@ -457,7 +457,7 @@ static int run_logged(char *const argv[], const char *extra_env, const char *dir
     pid_t pid = fork();
     if (pid < 0) {
         free(envp);
-        return err_set(err, 3, "could not fork: %s", strerror(errno));
+        return err_set(err, EXIT_ENV, "could not fork: %s", strerror(errno));
     }
     if (pid == 0) {
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -477,11 +477,11 @@ static int run_logged(char *const argv[], const char *extra_env, const char *dir
         pid_t w = waitpid(pid, &st, WNOHANG);
         if (w == pid) return st;
         if (w < 0 && errno != EINTR)
-            return err_set(err, 3, "could not wait for \"%s\": %s", argv[0], strerror(errno));
+            return err_set(err, EXIT_ENV, "could not wait for \"%s\": %s", argv[0], strerror(errno));
         if (now_ms() >= deadline) {
             kill(pid, SIGKILL);
             waitpid(pid, &st, 0);
-            return err_set(err, 3, "\"%s\" did not finish within %d ms", argv[0], budget_ms);
+            return err_set(err, EXIT_ENV, "\"%s\" did not finish within %d ms", argv[0], budget_ms);
         }
         sleep_ms(pause);
         if (pause < 20) pause *= 2;
@@ -532,7 +532,7 @@ static char *ensure_template_locked(const BackendCfg *cfg, const PgInstall *pi, 
     char *tmp =
         xasprintf("%s/templates/.%s-%08x.XXXXXX", cfg->cache_dir, pi->version, fnv1a(pi->bindir));
     if (!mkdtemp(tmp)) {
-        err_set(err, 3, "could not create a directory in \"%s/templates\": %s", cfg->cache_dir,
+        err_set(err, EXIT_ENV, "could not create a directory in \"%s/templates\": %s", cfg->cache_dir,
                 strerror(errno));
         free(tmp);
         free(tpl);
@@ -564,7 +564,7 @@ static char *ensure_template_locked(const BackendCfg *cfg, const PgInstall *pi, 
     char *result = NULL;
     if (st >= 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
         char *tail = log_tail(log);
-        err_set(err, 3, "initdb of PostgreSQL %s into \"%s\" failed (%s %d):\n%s", pi->version,
+        err_set(err, EXIT_ENV, "initdb of PostgreSQL %s into \"%s\" failed (%s %d):\n%s", pi->version,
                 data, WIFEXITED(st) ? "exit code" : "signal",
                 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), tail);
         free(tail);
@@ -572,7 +572,7 @@ static char *ensure_template_locked(const BackendCfg *cfg, const PgInstall *pi, 
         if (rename(data, tpl) == 0 || is_template(tpl)) /* another worker may have won */
             result = tpl;
         else
-            err_set(err, 3, "could not rename \"%s\" to \"%s\": %s", data, tpl, strerror(errno));
+            err_set(err, EXIT_ENV, "could not rename \"%s\" to \"%s\": %s", data, tpl, strerror(errno));
     }
     remove_tree(tmp);
     free(initdb);
@@ -794,7 +794,7 @@ static pid_t spawn_postmaster(const PgInstall *pi, const char *dir, const char *
     pid_t pid = fork();
     if (pid < 0) {
         free(postgres);
-        err_set(err, 3, "could not fork: %s", strerror(errno));
+        err_set(err, EXIT_ENV, "could not fork: %s", strerror(errno));
         return -1;
     }
     if (pid == 0) {
@@ -847,10 +847,10 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
     const PgInstall *pi = pginstall_get(cfg->pgs, major);
     if (!pi)
         return err_set(
-            err, 3, "no PostgreSQL installation for version %s\nhint: run \"make setup\"",
+            err, EXIT_ENV, "no PostgreSQL installation for version %s\nhint: run \"make setup\"",
             VERSION_NAME(major));
     if (!cfg->runtime_root || !cfg->cache_dir)
-        return err_set(err, 3, "the embedded backend was not prepared");
+        return err_set(err, EXIT_ENV, "the embedded backend was not prepared");
     if (drop_privileges(cfg, err) != 0) return -1;
 
     char *tpl = ensure_template(cfg, pi, err);
@@ -860,7 +860,7 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
     reap_dir(dir); /* whatever an earlier worker of this seq left */
     int copied = copy_tree(tpl, dir, err);
     if (copied == 0 && chmod(dir, 0700) != 0)
-        copied = err_set(err, 3, "could not change the mode of \"%s\": %s", dir, strerror(errno));
+        copied = err_set(err, EXIT_ENV, "could not change the mode of \"%s\": %s", dir, strerror(errno));
     if (copied != 0) {
         remove_tree(dir);
         free(tpl);
@@ -922,15 +922,15 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
         }
         char *tail = log_tail(log);
         if (strcmp(failure, "exited") == 0 && WIFEXITED(st))
-            err_set(err, 3,
+            err_set(err, EXIT_ENV,
                     "PostgreSQL %s in \"%s\" exited with code %d while starting; server log:\n%s\n"
                     "hint: a damaged template is made again once \"%s\" is removed",
                     pi->version, dir, WEXITSTATUS(st), tail, tpl);
         else if (strcmp(failure, "timed out") == 0)
-            err_set(err, 3, "PostgreSQL %s in \"%s\" was not ready within %d ms; server log:\n%s",
+            err_set(err, EXIT_ENV, "PostgreSQL %s in \"%s\" was not ready within %d ms; server log:\n%s",
                     pi->version, dir, timeout, tail);
         else
-            err_set(err, 3, "PostgreSQL %s in \"%s\" %s; server log:\n%s", pi->version, dir,
+            err_set(err, EXIT_ENV, "PostgreSQL %s in \"%s\" %s; server log:\n%s", pi->version, dir,
                     failure, tail);
         free(tail);
         reap_dir(dir);
@@ -1036,7 +1036,7 @@ static int clean_base(const char *base, long long run_id, int *count, Err *err)
     DIR *d = opendir(base);
     if (!d) {
         if (errno == ENOENT) return 0;
-        return err_set(err, 3, "could not open directory \"%s\": %s", base, strerror(errno));
+        return err_set(err, EXIT_ENV, "could not open directory \"%s\": %s", base, strerror(errno));
     }
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {

@@ -64,7 +64,7 @@ PgConn *pgconn_connect(const char *conninfo, int timeout_ms, Err *err)
     double deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : CONNECT_DEFAULT_MS);
     PGconn *conn = PQconnectStart(conninfo);
     if (!conn) {
-        err_set(err, 3, "could not connect to the server: out of memory");
+        err_set(err, EXIT_ENV, "could not connect to the server: out of memory");
         return NULL;
     }
     if (PQstatus(conn) == CONNECTION_BAD)
@@ -78,7 +78,7 @@ PgConn *pgconn_connect(const char *conninfo, int timeout_ms, Err *err)
         double left = deadline - now_ms();
         if (left <= 0) {
             PQfinish(conn);
-            err_set(err, 3, "could not connect to the server: timeout after %d ms",
+            err_set(err, EXIT_ENV, "could not connect to the server: timeout after %d ms",
                     timeout_ms > 0 ? timeout_ms : CONNECT_DEFAULT_MS);
             return NULL;
         }
@@ -99,7 +99,7 @@ PgConn *pgconn_connect(const char *conninfo, int timeout_ms, Err *err)
 
 fail:;
     char *m = first_line(PQerrorMessage(conn));
-    err_set(err, 3, "could not connect to the server: %s", m);
+    err_set(err, EXIT_ENV, "could not connect to the server: %s", m);
     free(m);
     PQfinish(conn);
     return NULL;
@@ -247,7 +247,7 @@ static int pump(PgConn *c)
 int pgconn_send(PgConn *c, const char *sql, Err *err)
 {
     if (c->busy)
-        return err_set(err, 3, "internal error: a query is still running on this connection");
+        return err_set(err, EXIT_ENV, "internal error: a query is still running on this connection");
     pgreply_clear(&c->acc);
     buf_reset(&c->said);
     c->cancelled = false;
@@ -256,7 +256,7 @@ int pgconn_send(PgConn *c, const char *sql, Err *err)
     if (!PQsendQuery(c->conn, sql)) {
         char *m = first_line(PQerrorMessage(c->conn));
         c->lost = PQstatus(c->conn) == CONNECTION_BAD;
-        err_set(err, 3, "could not send the query: %s", m);
+        err_set(err, EXIT_ENV, "could not send the query: %s", m);
         free(m);
         return -1;
     }

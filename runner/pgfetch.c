@@ -27,7 +27,7 @@
 
 #include "runner/pgfetch.h"
 #include "common/jsonread.h"
-#include "matrix/versions.h"
+#include "model/versions.h"
 
 extern char **environ;
 
@@ -45,7 +45,7 @@ static int run_tool(char *const argv[], const char *cwd, Buf *out, int budget_ms
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0)
-        return err_set(err, 3, "could not create a pipe: %s", strerror(errno));
+        return err_set(err, EXIT_ENV, "could not create a pipe: %s", strerror(errno));
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -59,7 +59,7 @@ static int run_tool(char *const argv[], const char *cwd, Buf *out, int budget_ms
     close(p[1]);
     if (rc != 0) {
         close(p[0]);
-        return err_set(err, 3, "could not run %s: %s", argv[0], strerror(rc));
+        return err_set(err, EXIT_ENV, "could not run %s: %s", argv[0], strerror(rc));
     }
     double deadline = now_ms() + budget_ms;
     bool late = false;
@@ -84,10 +84,10 @@ static int run_tool(char *const argv[], const char *cwd, Buf *out, int budget_ms
     if (late) kill(pid, SIGKILL);
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }
-    if (late) return err_set(err, 3, "%s did not finish within %d s", argv[0], budget_ms / 1000);
+    if (late) return err_set(err, EXIT_ENV, "%s did not finish within %d s", argv[0], budget_ms / 1000);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         const char *said = out->data ? out->data : "";
-        return err_set(err, 3, "%s %s failed (%s %d)%s%.600s", argv[0], argv[1] ? argv[1] : "",
+        return err_set(err, EXIT_ENV, "%s %s failed (%s %d)%s%.600s", argv[0], argv[1] ? argv[1] : "",
                        WIFEXITED(st) ? "exit" : "signal",
                        WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), *said ? ":\n" : "", said);
     }
@@ -137,7 +137,7 @@ int pgfetch_parse_releases(const char *json, size_t len, PgReleases *out, Err *e
     JsonNode *root = jsonread_parse(json, len, &perr);
     if (!root || root->type != JSONR_ARRAY) {
         jsonread_free(root);
-        return err_set(err, 3, "npm view %s versions: not a list of versions%s%s", PGFETCH_PACKAGE,
+        return err_set(err, EXIT_ENV, "npm view %s versions: not a list of versions%s%s", PGFETCH_PACKAGE,
                        perr.msg[0] ? ": " : "", perr.msg);
     }
     long *ranks = NULL;
@@ -245,20 +245,20 @@ static int make_symlinks(const char *pkg, Err *err)
     int rc = file_read_all(path, &text, &len, err);
     JsonNode *root = rc == 0 ? jsonread_parse(text, len, err) : NULL;
     if (rc == 0 && (!root || root->type != JSONR_ARRAY))
-        rc = err_set(err, 3, "\"%s\": not a list of symlinks", path);
+        rc = err_set(err, EXIT_ENV, "\"%s\": not a list of symlinks", path);
     for (size_t i = 0; rc == 0 && i < root->len; i++) {
         const JsonNode *e = jsonread_at(root, i);
         const char *src = jsonread_str(jsonread_get(e, "source"));
         const char *dst = jsonread_str(jsonread_get(e, "target"));
         if (!src || !dst || strstr(dst, "..") || dst[0] == '/') {
-            rc = err_set(err, 3, "\"%s\": entry %zu is not a symlink within the package", path, i);
+            rc = err_set(err, EXIT_ENV, "\"%s\": entry %zu is not a symlink within the package", path, i);
             break;
         }
         const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
         char *link = xasprintf("%s/%s", pkg, dst);
         unlink(link);
         if (symlink(base, link) != 0)
-            rc = err_set(err, 3, "could not create the symlink \"%s\": %s", link, strerror(errno));
+            rc = err_set(err, EXIT_ENV, "could not create the symlink \"%s\": %s", link, strerror(errno));
         free(link);
     }
     jsonread_free(root);
@@ -302,7 +302,7 @@ int pgfetch_install(const char *cache, int id, const char *npm_version, bool *fe
     }
     char *tmp = xasprintf("%s/.fetch-%s.XXXXXX", pgdir, VERSION_NAME(id));
     if (rc == 0 && !mkdtemp(tmp))
-        rc = err_set(err, 3, "could not create a directory in \"%s\": %s", pgdir, strerror(errno));
+        rc = err_set(err, EXIT_ENV, "could not create a directory in \"%s\": %s", pgdir, strerror(errno));
     bool made = rc == 0;
     char *spec = xasprintf("%s@%s", PGFETCH_PACKAGE, npm_version);
     char *pkg = xasprintf("%s/package", tmp);
@@ -321,7 +321,7 @@ int pgfetch_install(const char *cache, int id, const char *npm_version, bool *fe
         const char *name = nl ? nl + 1 : out.data ? out.data : "";
         tarball = xasprintf("%s/%s", tmp, name);
         if (!*name || strchr(name, '/') || access(tarball, R_OK) != 0)
-            rc = err_set(err, 3, "npm pack %s gave no tarball (\"%s\")", spec, name);
+            rc = err_set(err, EXIT_ENV, "npm pack %s gave no tarball (\"%s\")", spec, name);
     }
     if (rc == 0) {
         buf_reset(&out);
@@ -330,10 +330,10 @@ int pgfetch_install(const char *cache, int id, const char *npm_version, bool *fe
         unlink(tarball);
     }
     if (rc == 0 && !has_postgres(pkg))
-        rc = err_set(err, 3, "%s holds no native/bin/postgres", spec);
+        rc = err_set(err, EXIT_ENV, "%s holds no native/bin/postgres", spec);
     if (rc == 0) rc = make_symlinks(pkg, err);
     if (rc == 0 && nftw(pkg, readable_one, 32, FTW_PHYS) != 0)
-        rc = err_set(err, 3, "could not make \"%s\" readable: %s", pkg, strerror(errno));
+        rc = err_set(err, EXIT_ENV, "could not make \"%s\" readable: %s", pkg, strerror(errno));
     if (rc == 0) {
         /* Another fetch of the same release may have finished first. */
         if (has_postgres(target)) {
@@ -341,7 +341,7 @@ int pgfetch_install(const char *cache, int id, const char *npm_version, bool *fe
         } else {
             if (access(target, F_OK) == 0) remove_tree(target); /* half-made, from before */
             if (rename(pkg, target) != 0 && !has_postgres(target))
-                rc = err_set(err, 3, "could not move \"%s\" to \"%s\": %s", pkg, target,
+                rc = err_set(err, EXIT_ENV, "could not move \"%s\" to \"%s\": %s", pkg, target,
                              strerror(errno));
             else
                 *fetched = true;

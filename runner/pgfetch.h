@@ -16,7 +16,7 @@
 
 /* One release the package has: the newest package version of a minor. */
 typedef struct PgRelease {
-    int id;            /* column id, matrix/versions.h: 1709 for 17.9 */
+    int id;            /* column id, model/versions.h: 1709 for 17.9 */
     char *npm_version; /* "17.9.0-beta.17"; owned */
 } PgRelease;
 

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "runner/pginstall.h"
-#include "matrix/versions.h"
+#include "model/versions.h"
 
 extern char **environ;
 
@@ -445,20 +445,20 @@ static int take_overrides(PgInstalls *out, size_t *cap, char *const *overrides, 
         const char *end;
         int m = parse_major(o, &end);
         if (!eq || eq == o || eq[1] == '\0' || m == 0 || (end != eq && *end != '.')) {
-            rc = err_set(err, 2,
+            rc = err_set(err, EXIT_USAGE,
                          "malformed --pg-bin \"%s\": expected VERSION=DIR, e.g. "
                          "%d=/usr/lib/postgresql/%d/bin",
                          o, VERSIONS_MAX, VERSIONS_MAX);
             break;
         }
         if (m < VERSIONS_MIN || m > VERSIONS_MAX) {
-            rc = err_set(err, 2, "--pg-bin \"%s\": version %d is not supported (%d to %d)", o, m,
+            rc = err_set(err, EXIT_USAGE, "--pg-bin \"%s\": version %d is not supported (%d to %d)", o, m,
                          VERSIONS_MIN, VERSIONS_MAX);
             break;
         }
         for (size_t k = 0; k < i; k++)
             if (want[k] == m) {
-                rc = err_set(err, 2, "--pg-bin \"%s\": version %d is given twice", o, m);
+                rc = err_set(err, EXIT_USAGE, "--pg-bin \"%s\": version %d is given twice", o, m);
                 break;
             }
         if (rc) break;
@@ -466,12 +466,12 @@ static int take_overrides(PgInstalls *out, size_t *cap, char *const *overrides, 
         const char *dir = eq + 1;
         struct stat st;
         if (stat(dir, &st) != 0) {
-            rc = err_set(err, 2, "--pg-bin \"%s\": could not open \"%s\": %s", o, dir,
+            rc = err_set(err, EXIT_USAGE, "--pg-bin \"%s\": could not open \"%s\": %s", o, dir,
                          strerror(errno));
             break;
         }
         if (!S_ISDIR(st.st_mode)) {
-            rc = err_set(err, 2, "--pg-bin \"%s\": \"%s\" is not a directory", o, dir);
+            rc = err_set(err, EXIT_USAGE, "--pg-bin \"%s\": \"%s\" is not a directory", o, dir);
             break;
         }
         /* An installation prefix is accepted too: DIR/bin. */
@@ -481,7 +481,7 @@ static int take_overrides(PgInstalls *out, size_t *cap, char *const *overrides, 
         } else if (is_pg_bindir(bin)) {
             cands_add(&cs, bin, 0, o);
         } else {
-            rc = err_set(err, 2, "--pg-bin \"%s\": no executable postgres and initdb in \"%s\"", o,
+            rc = err_set(err, EXIT_USAGE, "--pg-bin \"%s\": no executable postgres and initdb in \"%s\"", o,
                          dir);
         }
         free(bin);
@@ -497,12 +497,12 @@ static int take_overrides(PgInstalls *out, size_t *cap, char *const *overrides, 
         char *version;
         if (cand_version(c, &major, &version) != 0) {
             const char *said = c->out.data ? c->out.data : "";
-            rc = err_set(err, 2, "--pg-bin \"%s\": \"%s/postgres --version\" failed%s%.200s",
+            rc = err_set(err, EXIT_USAGE, "--pg-bin \"%s\": \"%s/postgres --version\" failed%s%.200s",
                          c->origin, c->bindir, *said ? ": " : "", said);
             break;
         }
         if (major != want[i]) {
-            rc = err_set(err, 2, "--pg-bin \"%s\": \"%s\" holds PostgreSQL %s, not %d", c->origin,
+            rc = err_set(err, EXIT_USAGE, "--pg-bin \"%s\": \"%s\" holds PostgreSQL %s, not %d", c->origin,
                          c->bindir, version, want[i]);
             free(version);
             break;

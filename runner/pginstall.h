@@ -10,7 +10,7 @@
  *   5. `pg_config --bindir`
  * Besides, the cache holds named minor releases side by side:
  * <cache>/pg/<major>.<minor>/native/bin ("lockmatrix pg fetch 17.9"), each
- * the installation of its column id (matrix/versions.h).
+ * the installation of its column id (model/versions.h).
  * A directory counts when it holds executable postgres and initdb; its
  * version comes from `postgres --version`.
  */
@@ -20,7 +20,7 @@
 #include "common/util.h"
 
 typedef struct PgInstall {
-    int id;           /* the column id it serves (matrix/versions.h): the major for
+    int id;           /* the column id it serves (model/versions.h): the major for
                        * a default build, major*100+minor for a named minor,
                        * 0 for one shadowed by an earlier default */
     int major;        /* 10, 11, ... */

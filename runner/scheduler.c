@@ -7,7 +7,7 @@
  * is the only process that writes the store.
  */
 #include "runner/scheduler.h"
-#include "matrix/versions.h"
+#include "model/versions.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "matrix/shard.h"
+#include "corpus/shard.h"
 #include "runner/wire.h"
 #include "runner/worker.h"
 
@@ -224,11 +224,11 @@ static int spool_put(WorkerSlot *w, const char *p, size_t n, Err *err)
     const char *dir = getenv("TMPDIR");
     if (!dir || !*dir) dir = "/tmp";
     if (!w->spool && !(w->spool = spool_new(dir)))
-        return err_set(err, 3, "could not make a spool file for traces in \"%s\": %s", dir,
+        return err_set(err, EXIT_ENV, "could not make a spool file for traces in \"%s\": %s", dir,
                        strerror(errno));
     uint32_t len = (uint32_t)n;
     if (fwrite(&len, sizeof(len), 1, w->spool) != 1 || fwrite(p, 1, n, w->spool) != n)
-        return err_set(err, 3, "could not write the spool file of traces: %s", strerror(errno));
+        return err_set(err, EXIT_ENV, "could not write the spool file of traces: %s", strerror(errno));
     return 0;
 }
 
@@ -247,27 +247,27 @@ static int spool_next(void *ctx, Trace *t, const StorePrediction **pred, Err *er
     uint32_t len;
     if (!w->spool || fread(&len, sizeof(len), 1, w->spool) != 1) {
         if (w->spool && ferror(w->spool))
-            return err_set(err, 3, "could not read the spool file of traces: %s", strerror(errno));
+            return err_set(err, EXIT_ENV, "could not read the spool file of traces: %s", strerror(errno));
         return 0;
     }
     if (len > WIRE_MAX_RECORD)
-        return err_set(err, 3, "the spool file of traces is corrupt");
+        return err_set(err, EXIT_ENV, "the spool file of traces is corrupt");
     grow_array((void **)&w->rec, 1, &w->reccap, len);
     if (fread(w->rec, 1, len, w->spool) != len)
-        return err_set(err, 3, "the spool file of traces is truncated");
+        return err_set(err, EXIT_ENV, "the spool file of traces is truncated");
     WireCursor c;
     wire_cursor(&c, w->rec, len);
     wire_get_trace(&c, t);
     wire_get_prediction(&c, &r->pred);
     if (c.bad) {
         trace_free(t);
-        return err_set(err, 3, "a spooled trace record is corrupt");
+        return err_set(err, EXIT_ENV, "a spooled trace record is corrupt");
     }
     *pred = r->with_predictions ? &r->pred : NULL;
     return 1;
 }
 
-/* --shard K/N: keeps only the jobs of shard K (matrix/shard.h), in order. */
+/* --shard K/N: keeps only the jobs of shard K (corpus/shard.h), in order. */
 static void keep_shard(Sched *s)
 {
     const SchedOpts *o = s->opts;
@@ -302,7 +302,7 @@ static void finish_job(Sched *s, WorkerSlot *w, Job *j, bool ok, const char *rea
     SpoolReader sr = {.w = w, .with_predictions = s->opts->locktable != NULL};
     Err err = {0};
     if (w && w->spool && fseek(w->spool, 0, SEEK_SET) != 0)
-        err_set(&err, 3, "could not read the spool file of traces: %s", strerror(errno));
+        err_set(&err, EXIT_ENV, "could not read the spool file of traces: %s", strerror(errno));
     if (w) {
         jr.next = spool_next;
         jr.next_ctx = &sr;
@@ -342,7 +342,7 @@ static int spawn(Sched *s, int slot, int major)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-        return err_set(s->err, 3, "socketpair: %s", strerror(errno));
+        return err_set(s->err, EXIT_ENV, "socketpair: %s", strerror(errno));
     int seq = ++s->next_seq;
     fflush(stdout);
     fflush(stderr);
@@ -351,7 +351,7 @@ static int spawn(Sched *s, int slot, int major)
     if (pid < 0) {
         close(sv[0]);
         close(sv[1]);
-        return err_set(s->err, 3, "fork: %s", strerror(errno));
+        return err_set(s->err, EXIT_ENV, "fork: %s", strerror(errno));
     }
     if (pid == 0) {
         /* The worker: its own process group (the parent signals it and its
@@ -669,7 +669,7 @@ int scheduler_run(Corpus *c, Store *store, long long run_id, const SchedOpts *op
     if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         free(s.jobs);
         free(s.w);
-        return err_set(err, 3, "pipe: %s", strerror(errno));
+        return err_set(err, EXIT_ENV, "pipe: %s", strerror(errno));
     }
     struct sigaction old[3];
     signals_install(old);
@@ -707,7 +707,7 @@ int scheduler_run(Corpus *c, Store *store, long long run_id, const SchedOpts *op
         }
         int pr = poll(pfds, (nfds_t)np, timeout);
         if (pr < 0 && errno != EINTR) {
-            rc = err_set(err, 3, "poll: %s", strerror(errno));
+            rc = err_set(err, EXIT_ENV, "poll: %s", strerror(errno));
             break;
         }
         if (pfds[0].revents & POLLIN) {
@@ -780,7 +780,7 @@ int scheduler_run(Corpus *c, Store *store, long long run_id, const SchedOpts *op
         fprintf(stderr, "lockmatrix: %s: stopping every worker and container\n",
                 sig_stop == SIGINT ? "interrupted" : "terminated");
         stop_all(&s);
-        rc = err_set(err, 3, "run %lld %s", run_id,
+        rc = err_set(err, EXIT_ENV, "run %lld %s", run_id,
                      sig_stop == SIGINT ? "interrupted" : "terminated");
     } else {
         /* Workers told NO_JOB exit by themselves; wait for them. */

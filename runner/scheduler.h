@@ -13,8 +13,8 @@
 #define LM_SCHEDULER_H
 
 #include "common/util.h"
-#include "matrix/corpus.h"
-#include "matrix/versions.h"
+#include "corpus/corpus.h"
+#include "model/versions.h"
 #include "runner/backend.h"
 #include "store/store.h"
 
@@ -31,13 +31,13 @@ typedef struct SchedOpts {
                                    a migration's transaction stay unmeasured */
     bool progress;              /* a progress line on stderr */
     const struct LockTable *locktable; /* predictions and verdicts for every trace
-                                   (matrix/locktable.h); NULL: none stored */
+                                   (predict/locktable.h); NULL: none stored */
     /* Jobs left out (a resumed run's jobs recorded ok): skip(skip_ctx, chain,
      * major) true. NULL: every job runs. */
     bool (*skip)(void *ctx, size_t chain, int major);
     void *skip_ctx;
     int shard_k, shard_n;       /* only the jobs of shard k (1-based) of n
-                                   (matrix/shard.h); n 0: every job */
+                                   (corpus/shard.h); n 0: every job */
 } SchedOpts;
 
 typedef struct SchedStats {

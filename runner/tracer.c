@@ -712,65 +712,8 @@ static bool is_own_xact_lock(const RawLock *l)
 
 /* ---- the trace result ------------------------------------------------------ */
 
-const char *trace_status_name(TraceStatus s)
-{
-    switch (s) {
-    case TRACE_OK: return "ok";
-    case TRACE_ERROR: return "error";
-    case TRACE_SKIPPED: return "skipped";
-    case TRACE_TIMEOUT: return "timeout";
-    }
-    return "unknown";
-}
 
-static void tracelock_free(TraceLock *l)
-{
-    free(l->relation);
-    free(l->locktype);
-    free(l->mode);
-}
 
-void trace_free(Trace *t)
-{
-    if (!t)
-        return;
-    free(t->message);
-    free(t->said);
-    for (size_t i = 0; i < t->nlocks; i++)
-        tracelock_free(&t->locks[i]);
-    free(t->locks);
-    for (size_t i = 0; i < t->nphases; i++) {
-        for (size_t k = 0; k < t->phases[i].nlocks; k++)
-            tracelock_free(&t->phases[i].locks[k]);
-        free(t->phases[i].locks);
-        tracelock_free(&t->phases[i].waiting_for);
-    }
-    free(t->phases);
-    free(t->lock_held_relation);
-    free(t->lock_held_mode);
-    for (size_t i = 0; i < t->nrewrites; i++)
-        free(t->rewrites[i]);
-    free(t->rewrites);
-    for (size_t i = 0; i < t->nscans; i++)
-        free(t->scans[i].relation);
-    free(t->scans);
-    for (size_t i = 0; i < t->nchanges; i++) {
-        free(t->changes[i].kind);
-        free(t->changes[i].relation);
-        free(t->changes[i].detail);
-    }
-    free(t->changes);
-    for (size_t i = 0; i < t->nrequested; i++)
-        tracelock_free(&t->requested[i]);
-    free(t->requested);
-    for (size_t i = 0; i < t->nreq_rewrites; i++)
-        free(t->req_rewrites[i]);
-    free(t->req_rewrites);
-    for (size_t i = 0; i < t->nreq_scanned; i++)
-        free(t->req_scanned[i]);
-    free(t->req_scanned);
-    memset(t, 0, sizeof(*t));
-}
 
 static void add_change(Trace *out, size_t *cap, const char *kind, char *relation, char *detail)
 {
@@ -782,48 +725,14 @@ static void add_change(Trace *out, size_t *cap, const char *kind, char *relation
 
 /* ---- roles ------------------------------------------------------------------- */
 
-static const char *const role_order[] = {"table", "partition", "index",     "toast",   "sequence",
-                                         "referenced", "new",   "transient", "catalog", "other"};
 
-static int role_rank(const char *role)
+
+
+/* A mode's place in sort order: its rank, unknown modes last. */
+static int mode_sort(const char *mode)
 {
-    for (size_t i = 0; i < ARRAY_LEN(role_order); i++)
-        if (strcmp(role, role_order[i]) == 0)
-            return (int)i;
-    return (int)ARRAY_LEN(role_order);
-}
-
-static const char *const mode_order[] = {
-    "AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock",
-    "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"};
-
-static int mode_rank(const char *mode)
-{
-    for (size_t i = 0; i < ARRAY_LEN(mode_order); i++)
-        if (strcmp(mode, mode_order[i]) == 0)
-            return (int)i;
-    return (int)ARRAY_LEN(mode_order);
-}
-
-/* pg_locks locktypes as static strings (TraceLock.role is static). */
-static const char *const locktypes[] = {"relation", "extend",  "frozenid", "page",
-                                        "tuple",    "transactionid", "virtualxid", "spectoken",
-                                        "object",   "userlock", "advisory", "applytransaction"};
-
-static const char *static_locktype(const char *t)
-{
-    for (size_t i = 0; i < ARRAY_LEN(locktypes); i++)
-        if (strcmp(t, locktypes[i]) == 0)
-            return locktypes[i];
-    return "other";
-}
-
-const char *trace_role_static(const char *role)
-{
-    for (size_t i = 0; role && i < ARRAY_LEN(role_order); i++)
-        if (strcmp(role, role_order[i]) == 0)
-            return role_order[i];
-    return role ? static_locktype(role) : "other";
+    int r = lock_mode_rank(mode);
+    return r >= 0 ? r : LOCK_MODES;
 }
 
 typedef struct OidSet {
@@ -1033,7 +942,7 @@ static int tracelock_cmp(const void *a, const void *b)
     bool xr = strcmp(x->locktype, "relation") == 0, yr = strcmp(y->locktype, "relation") == 0;
     if (xr != yr)
         return xr ? -1 : 1;
-    int c = role_rank(x->role) - role_rank(y->role);
+    int c = trace_role_rank(x->role) - trace_role_rank(y->role);
     if (c)
         return c;
     c = strcmp(x->locktype, y->locktype);
@@ -1042,7 +951,7 @@ static int tracelock_cmp(const void *a, const void *b)
     c = strcmp(x->relation ? x->relation : "", y->relation ? y->relation : "");
     if (c)
         return c;
-    return mode_rank(x->mode) - mode_rank(y->mode);
+    return mode_sort(x->mode) - mode_sort(y->mode);
 }
 
 static int str_cmp(const void *a, const void *b)
@@ -1081,8 +990,8 @@ static void tracelock_from(TraceLock *t, const View *v, const RawLock *l, const 
     t->mode = xstrdup(l->mode);
     t->granted = l->granted;
     t->held_before = l->held_before;
-    const char *lt = static_locktype(l->locktype);
-    if (lt == locktypes[0] /* relation */) {
+    const char *lt = trace_locktype_static(l->locktype);
+    if (strcmp(lt, "relation") == 0) {
         t->role = (char *)view_role(v, l->relation);
         t->relation = view_name(v, l->relation);
         return;
@@ -1589,7 +1498,7 @@ Tracer *tracer_new(const char *conninfo, const TracerOpts *opts, Err *err)
     t->major = opts && opts->server_major ? opts->server_major
                                           : pgconn_server_version(t->traced) / 10000;
     if (t->major < 10) {
-        err_set(err, 3, "server version %d is not supported (10 or later)",
+        err_set(err, EXIT_ENV, "server version %d is not supported (10 or later)",
                 pgconn_server_version(t->traced));
         goto fail;
     }
@@ -1634,7 +1543,7 @@ void tracer_free(Tracer *t)
 static int lost(Tracer *t, const char *who, const PgReply *r, Err *err)
 {
     t->cache_valid = false;
-    return err_set(err, 3, "connection to the server lost (%s): %s", who,
+    return err_set(err, EXIT_ENV, "connection to the server lost (%s): %s", who,
                    r->message ? r->message : "unknown error");
 }
 
@@ -1741,7 +1650,7 @@ static int ensure_snapshot(Tracer *t, Err *err)
     if (s == PG_LOST)
         rc = lost(t, "traced", &r, err);
     else if (s != PG_OK || snap_load(&t->cache, &r, 0) < 0)
-        rc = err_set(err, 3, "could not read the catalog snapshot: %s",
+        rc = err_set(err, EXIT_ENV, "could not read the catalog snapshot: %s",
                      r.message ? r.message : "unexpected result");
     else
         t->cache_valid = true;
@@ -1883,7 +1792,7 @@ static bool needs_full_snapshot(const LockSet *locks)
             strcmp(l->mode, "AccessShareLock") != 0)
             return true;
         if (strcmp(l->locktype, "relation") == 0 && l->relation == 2615 &&
-            mode_rank(l->mode) >= mode_rank("RowExclusiveLock"))
+            lock_mode_rank(l->mode) >= lock_mode_rank("RowExclusiveLock"))
             return true;
     }
     return false;
@@ -1962,7 +1871,7 @@ static void tx_ended(Tracer *t, const Statement *st, Trace *out, double end, boo
             continue;
         if (view_is_transient(&v, l->relation))
             oidset_add(&v.transient, l->relation);
-        int m = mode_rank(l->mode), bm = best ? mode_rank(best->mode) : -1;
+        int m = mode_sort(l->mode), bm = best ? mode_sort(best->mode) : -1;
         int w = hold_weight(&t->cache, l->relation), bw = best ? hold_weight(&t->cache, best->relation) : -1;
         if (!best || m > bm || (m == bm && (w > bw || (w == bw && l->since < best->since))))
             best = l;
@@ -2012,7 +1921,7 @@ static int tracer_query_failed(Tracer *t, const Statement *st, Trace *out, PgRep
     }
     if (t->utx != UTX_NONE) {
         /* inside the migration's transaction: nothing to roll back of the tracer's */
-        int rc = err_set(err, 3, "tracing failed: a query of the tracer was refused: %s",
+        int rc = err_set(err, EXIT_ENV, "tracing failed: a query of the tracer was refused: %s",
                          r->message ? r->message : "timeout");
         pgreply_clear(r);
         t->cache_valid = false;
@@ -2021,7 +1930,7 @@ static int tracer_query_failed(Tracer *t, const Statement *st, Trace *out, PgRep
     }
     bool again = lost_prepared(t, r);
     int rc = again ? 0
-                   : err_set(err, 3, "tracing failed: a query of the tracer was refused: %s",
+                   : err_set(err, EXIT_ENV, "tracing failed: a query of the tracer was refused: %s",
                              r->message ? r->message : "timeout");
     pgreply_clear(r);
     if (run_quiet(t, t->traced, "ROLLBACK", err) < 0)
@@ -2226,7 +2135,7 @@ static int run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         if (fs == PG_LOST)
             rc = lost(t, "traced", &r, err);
         else if (fs != PG_OK || snap_load(&after, &r, 0) < 0)
-            rc = err_set(err, 3, "could not read the catalog snapshot: %s",
+            rc = err_set(err, EXIT_ENV, "could not read the catalog snapshot: %s",
                          r.message ? r.message : "unexpected result");
         pgreply_clear(&r);
     } else {
@@ -2825,7 +2734,7 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
         PgConn *all[3] = {t->traced, t->obs[0], t->obs[1]};
         double left = deadline - now;
         if (pgconn_wait_any(all, t->obs[1] ? 3 : 2, left < 1 ? 1 : left > 100 ? 100 : (int)left) < 0) {
-            err_set(err, 3, "could not wait for the server's sockets");
+            err_set(err, EXIT_ENV, "could not wait for the server's sockets");
             t->cache_valid = false;
             goto out;
         }
@@ -3079,7 +2988,7 @@ static int run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
         goto out;
     }
     if (s != PG_OK || snap_load(&after, &r, 0) < 0) {
-        err_set(err, 3, "could not read the catalog snapshot: %s",
+        err_set(err, EXIT_ENV, "could not read the catalog snapshot: %s",
                 r.message ? r.message : "unexpected result");
         snap_free(&after);
         t->cache_valid = false;
@@ -3205,7 +3114,7 @@ int tracer_verify_cache(Tracer *t, Err *err)
     Snap full = {0};
     PgStatus s = pgconn_exec(t->traced, SQL_SNAP, TRACER_QUERY_MS, &r);
     if (s != PG_OK || snap_load(&full, &r, 0) < 0) {
-        int rc = err_set(err, 3, "could not read the catalog snapshot: %s",
+        int rc = err_set(err, EXIT_ENV, "could not read the catalog snapshot: %s",
                          r.message ? r.message : "unexpected result");
         pgreply_clear(&r);
         snap_free(&full);
@@ -3236,7 +3145,7 @@ int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err)
     out->status = TRACE_OK;
     snprintf(out->capture, sizeof(out->capture), "tx");
     if (!pgconn_ok(t->traced) || !pgconn_ok(t->obs[0]))
-        return err_set(err, 3, "connection to the server lost");
+        return err_set(err, EXIT_ENV, "connection to the server lost");
     if (t->utx == UTX_NONE && !t->prepared && t->generation < 4 && tracer_prepare(t, err) < 0)
         return -1;
     if (st->info.tx_control || t->utx == UTX_ABORTED)

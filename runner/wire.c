@@ -3,7 +3,7 @@
  */
 #include "runner/wire.h"
 
-#include "matrix/locktable.h"
+#include "predict/locktable.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -126,7 +126,7 @@ int wire_send(int fd, Buf *b, Err *err)
                 poll(&pfd, 1, 1000);
                 continue;
             }
-            return err_set(err, 3, "could not send to the scheduler: %s", strerror(errno));
+            return err_set(err, EXIT_ENV, "could not send to the scheduler: %s", strerror(errno));
         }
         off += (size_t)n;
     }
@@ -187,24 +187,24 @@ int wire_recv(WireReader *r, int fd, int timeout_ms, const char **p, size_t *n, 
         if (rc == 1)
             return 1;
         if (rc < 0)
-            return err_set(err, 3, "corrupt record from the scheduler");
+            return err_set(err, EXIT_ENV, "corrupt record from the scheduler");
         int wait = -1;
         if (deadline >= 0) {
             wait = (int)(deadline - now_ms());
             if (wait <= 0)
-                return err_set(err, 3, "timed out waiting for the scheduler");
+                return err_set(err, EXIT_ENV, "timed out waiting for the scheduler");
         }
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
         int pr = poll(&pfd, 1, wait);
         if (pr < 0 && errno != EINTR)
-            return err_set(err, 3, "poll: %s", strerror(errno));
+            return err_set(err, EXIT_ENV, "poll: %s", strerror(errno));
         if (pr <= 0)
             continue;
         long got = wire_fill(r, fd);
         if (got == 0)
             return 0;
         if (got < 0 && errno != EINTR && errno != EAGAIN)
-            return err_set(err, 3, "could not read from the scheduler: %s", strerror(errno));
+            return err_set(err, EXIT_ENV, "could not read from the scheduler: %s", strerror(errno));
     }
 }
 
@@ -356,7 +356,7 @@ void wire_get_trace(WireCursor *c, Trace *t)
     t->lock_held_relation = wire_get_str(c);
     t->lock_held_mode = wire_get_str(c);
     unsigned req = wire_get_u8(c);
-    t->req = req <= LT_REQ_UNMEASURED ? (LtReq)req : LT_REQ_UNMEASURED;
+    t->req = req <= TRACE_REQ_UNMEASURED ? (TraceReq)req : TRACE_REQ_UNMEASURED;
     t->nrequested = get_count(c, 8);
     t->requested = xcalloc(t->nrequested, sizeof(TraceLock));
     for (size_t i = 0; i < t->nrequested; i++)
@@ -377,7 +377,7 @@ void wire_put_prediction(Buf *b, const StorePrediction *p)
     wire_put_i64(b, p->mode ? locktable_mode_rank(p->mode) : -1);
     wire_put_i64(b, p->rewrite);
     wire_put_i64(b, p->scan);
-    wire_put_i64(b, p->risk ? locktable_risk_parse(p->risk) : -1);
+    wire_put_i64(b, p->risk ? risk_parse(p->risk) : -1);
     wire_put_i64(b, p->verdict ? locktable_verdict_parse(p->verdict) : -1);
 }
 
@@ -389,7 +389,7 @@ void wire_get_prediction(WireCursor *c, StorePrediction *p)
     p->rewrite = (int)wire_get_i64(c);
     p->scan = (int)wire_get_i64(c);
     long long risk = wire_get_i64(c), verdict = wire_get_i64(c);
-    if (mode >= 0 && mode <= 7) p->mode = locktable_mode_name((int)mode);
-    if (risk >= 0 && risk <= LT_RISK_CRITICAL) p->risk = locktable_risk_name((LtRisk)risk);
+    if (mode >= 0 && mode <= 7) p->mode = lock_mode_label((int)mode);
+    if (risk >= 0 && risk <= RISK_CRITICAL) p->risk = risk_name((Risk)risk);
     if (verdict >= 0 && verdict < LT_NVERDICTS) p->verdict = locktable_verdict_name((LtVerdict)verdict);
 }

@@ -31,7 +31,7 @@ void wire_put_i64(Buf *b, long long v);
 void wire_put_f64(Buf *b, double v);
 void wire_put_str(Buf *b, const char *s);  /* NULL is kept as NULL */
 void wire_put_trace(Buf *b, const Trace *t);
-/* The names of a prediction travel as their ranks in matrix/locktable's lists. */
+/* The names of a prediction travel as their ranks in predict/locktable's lists. */
 void wire_put_prediction(Buf *b, const StorePrediction *p);
 /* Fills in the length and writes the whole record to fd (blocking, EINTR-safe). */
 int wire_send(int fd, Buf *b, Err *err);
@@ -69,7 +69,7 @@ double wire_get_f64(WireCursor *c);
 char *wire_get_str(WireCursor *c);         /* malloc'd copy, or NULL */
 /* Decodes a Trace into *t (zeroed first); free with trace_free. */
 void wire_get_trace(WireCursor *c, Trace *t);
-/* Decodes a prediction; its names are matrix/locktable's static ones. */
+/* Decodes a prediction; its names are predict/locktable's static ones. */
 void wire_get_prediction(WireCursor *c, StorePrediction *p);
 
 #endif

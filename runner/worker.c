@@ -7,7 +7,7 @@
  * the scheduler retries the job on a fresh container.
  */
 #include "runner/worker.h"
-#include "matrix/versions.h"
+#include "model/versions.h"
 
 #include <ctype.h>
 #include <libpq-fe.h>
@@ -19,7 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "matrix/locktable.h"
+#include "predict/locktable.h"
 #include "runner/pgconn.h"
 #include "runner/tracer.h"
 #include "runner/wire.h"
@@ -112,10 +112,10 @@ static void predict(const Worker *w, const Statement *st, const Trace *t, StoreP
     bool have = locktable_predict(lt, &st->info, w->major, &p);
     sp->predicted = have;
     if (have) {
-        sp->mode = p.mode >= 0 ? locktable_mode_name(p.mode) : NULL;
-        sp->rewrite = p.rewrite == LT_DEPENDS ? -1 : p.rewrite == LT_YES;
-        sp->scan = p.scan == LT_DEPENDS ? -1 : p.scan == LT_YES;
-        sp->risk = locktable_risk_name(p.risk);
+        sp->mode = p.mode >= 0 ? lock_mode_label(p.mode) : NULL;
+        sp->rewrite = p.rewrite == TRI_DEPENDS ? -1 : p.rewrite == TRI_YES;
+        sp->scan = p.scan == TRI_DEPENDS ? -1 : p.scan == TRI_YES;
+        sp->risk = risk_name(p.risk);
     }
     if (t->status == TRACE_SKIPPED)
         return;
@@ -375,7 +375,7 @@ static bool replay_one(Replay *rp, const Statement *st, bool ok_there, Trace *ou
 /* The replay's locks of a statement become the trace's requests. */
 static void take_requests(Trace *t, Trace *r)
 {
-    t->req = LT_REQ_REPLAY;
+    t->req = TRACE_REQ_REPLAY;
     t->requested = r->locks;
     t->nrequested = r->nlocks;
     r->locks = NULL;
@@ -419,7 +419,7 @@ static void replay_migration(Replay *rp, const Migration *mig, Trace *traces)
             temps[ntemps++] = st->info.target;
         }
         if (!replay_one(rp, st, true, &r)) break;
-        if (traces[s].req == LT_REQ_UNMEASURED) take_requests(&traces[s], &r);
+        if (traces[s].req == TRACE_REQ_UNMEASURED) take_requests(&traces[s], &r);
         trace_free(&r);
     }
     /* the traced run dropped them at its COMMIT */
@@ -526,7 +526,7 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
             }
             /* transaction control requests no lock of a relation */
             if (hidden && t.status == TRACE_OK && !mig->stmts[s].info.tx_control)
-                t.req = LT_REQ_UNMEASURED;
+                t.req = TRACE_REQ_UNMEASURED;
             failed = t.status != TRACE_OK;
             if (held) {
                 held[nheld++] = t;

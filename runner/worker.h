@@ -6,7 +6,7 @@
 #ifndef LM_WORKER_H
 #define LM_WORKER_H
 
-#include "matrix/corpus.h"
+#include "corpus/corpus.h"
 #include "runner/scheduler.h"
 
 /* Runs in the child after fork(), on its own copy of c (it loads the chain

@@ -2,7 +2,7 @@
 # bench_scale.sh: lockmatrix against the alternatives, on this machine, in one
 # run (run by `make bench` through scripts/bench.sh; alone: scripts/bench_scale.sh).
 #
-#  1. the fixture matrix (fixtures/cases x every major of matrix/versions.tsv)
+#  1. the fixture matrix (fixtures/cases x every major of model/versions.tsv)
 #     with -j 2: wall time
 #     (median of BENCH_REPS) and statements traced per second;
 #  2. the same work the way single-version tools do it: one version at a time,

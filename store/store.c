@@ -11,7 +11,7 @@
  * traces find their statement without a query each.
  */
 #include "store/store.h"
-#include "matrix/versions.h"
+#include "model/versions.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -162,12 +162,12 @@ static const char *const schema_steps[] = {
     "  data     BLOB NOT NULL\n"     /* zlib (compress2) */
     ");\n"
     "CREATE INDEX evidence_trace ON evidence (trace_id, kind);\n",
-    /* 2: how a migration tool runs each migration (matrix/layout.h): in one
+    /* 2: how a migration tool runs each migration (corpus/layout.h): in one
      * transaction, and SQL extracted from a JS/TS migration ("knex" ...) */
     "ALTER TABLE migrations ADD COLUMN wrap_tx INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE migrations ADD COLUMN extracted_from TEXT;\n",
     /* 3: sharded runs (run --shard K/N, merge): the shard, NULL when the run
-     * had every job, and the corpus identity (matrix/shard.h) */
+     * had every job, and the corpus identity (corpus/shard.h) */
     "ALTER TABLE runs ADD COLUMN shard TEXT;\n"
     "ALTER TABLE runs ADD COLUMN corpus_id TEXT;\n"
     "CREATE INDEX runs_corpus_id ON runs (corpus_id);\n",
@@ -190,7 +190,7 @@ static const char *const schema_steps[] = {
     "  granted     INTEGER NOT NULL\n"
     ");\n"
     "CREATE INDEX phase_locks_trace ON phase_locks (trace_id);\n",
-    /* 5: what a statement itself requested (matrix/locktable.h LtReq): "own"
+    /* 5: what a statement itself requested (predict/locktable.h TraceReq): "own"
      * (its locks are its requests), "replay" (measured on a sibling database,
      * rows in requests), "unmeasured" (its transaction held locks before it
      * and nothing measured it: older stores' statements inside a migration's
@@ -209,7 +209,7 @@ static const char *const schema_steps[] = {
     "  mode        TEXT\n"
     ");\n"
     "CREATE INDEX requests_trace ON requests (trace_id);\n",
-    /* 6: the layout each directory given was loaded with (matrix/layout.h
+    /* 6: the layout each directory given was loaded with (corpus/layout.h
      * LayoutSummary): what it took and why; its chains are first_chain ..
      * first_chain + chains - 1. left_names: the first names, one a line */
     "CREATE TABLE layouts (\n"
@@ -338,12 +338,12 @@ struct Store {
 /* Code 3 with SQLite's message: the file cannot be read or written. */
 static int db_err(Store *s, Err *err, const char *what)
 {
-    return err_set(err, 3, "could not %s store \"%s\": %s", what, s->path, sqlite3_errmsg(s->db));
+    return err_set(err, EXIT_ENV, "could not %s store \"%s\": %s", what, s->path, sqlite3_errmsg(s->db));
 }
 
 static int not_ours(Store *s, Err *err)
 {
-    return err_set(err, 2, "\"%s\" is not a lockmatrix store", s->path);
+    return err_set(err, EXIT_USAGE, "\"%s\" is not a lockmatrix store", s->path);
 }
 
 /* A prepared statement, reset and with no bindings; NULL with err on failure. */
@@ -388,7 +388,7 @@ static int exec(Store *s, const char *sql, Err *err, const char *what)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        err_set(err, 3, "could not %s store \"%s\": %s", what, s->path,
+        err_set(err, EXIT_ENV, "could not %s store \"%s\": %s", what, s->path,
                 msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
         return -1;
@@ -453,7 +453,7 @@ static int check_file(Store *s, bool create, bool *fresh, long long *version, Er
     if (app_id != STORE_APPLICATION_ID)
         return not_ours(s, err);
     if (*version > store_schema_version())
-        return err_set(err, 2,
+        return err_set(err, EXIT_USAGE,
                        "\"%s\" was written by a newer lockmatrix (schema %lld, this one knows %d)",
                        s->path, *version, store_schema_version());
     return 0;
@@ -494,15 +494,15 @@ static Store *open_once(const char *path, bool create, bool *busy, Err *err)
     struct stat sb;
     if (stat(path, &sb) != 0) {
         if (errno != ENOENT) {
-            err_set(err, 3, "could not open store \"%s\": %s", path, strerror(errno));
+            err_set(err, EXIT_ENV, "could not open store \"%s\": %s", path, strerror(errno));
             return NULL;
         }
         if (!create) {
-            err_set(err, 2, "no store at \"%s\"", path);
+            err_set(err, EXIT_USAGE, "no store at \"%s\"", path);
             return NULL;
         }
     } else if (S_ISDIR(sb.st_mode)) {
-        err_set(err, 2, "\"%s\" is a directory, not a lockmatrix store", path);
+        err_set(err, EXIT_USAGE, "\"%s\" is a directory, not a lockmatrix store", path);
         return NULL;
     }
 
@@ -511,7 +511,7 @@ static Store *open_once(const char *path, bool create, bool *busy, Err *err)
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
     if (rc != SQLITE_OK) {
-        err_set(err, 3, "could not open store \"%s\": %s", path,
+        err_set(err, EXIT_ENV, "could not open store \"%s\": %s", path,
                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         store_close(s);
         return NULL;
@@ -823,7 +823,7 @@ int store_run_finish(Store *s, long long run_id, const char *status, Err *err)
     if (rc < 0)
         return -1;
     if (sqlite3_changes(s->db) == 0)
-        return err_set(err, 2, "no run %lld in \"%s\"", run_id, s->path);
+        return err_set(err, EXIT_USAGE, "no run %lld in \"%s\"", run_id, s->path);
     owner_drop(s, run_id);
     return 0;
 }
@@ -859,13 +859,6 @@ long long store_previous_run(Store *s, long long run_id, Err *err)
 }
 
 /* ---- jobs ----------------------------------------------------------------- */
-
-static const char *const trace_status_names[] = {
-    [TRACE_OK] = "ok",
-    [TRACE_ERROR] = "error",
-    [TRACE_SKIPPED] = "skipped",
-    [TRACE_TIMEOUT] = "timeout",
-};
 
 static void bind_tri(sqlite3_stmt *st, int i, bool predicted, int v)
 {
@@ -911,15 +904,15 @@ static int put_phase_lock(Store *s, long long trace_id, int phase, bool waiting,
 static int put_trace(Store *s, long long job_id, long long stmt_id, int major, const Trace *t,
                      const StorePrediction *pred, Err *err)
 {
-    if ((unsigned)t->status >= ARRAY_LEN(trace_status_names))
-        return err_set(err, 2, "trace with an unknown status %d", (int)t->status);
+    if ((unsigned)t->status >= TRACE_STATUSES)
+        return err_set(err, EXIT_USAGE, "trace with an unknown status %d", (int)t->status);
     sqlite3_stmt *q = query(s, Q_TRACE_INSERT, err);
     if (!q)
         return -1;
     sqlite3_bind_int64(q, 1, job_id);
     sqlite3_bind_int64(q, 2, stmt_id);
     sqlite3_bind_int(q, 3, major);
-    bind_text(q, 4, trace_status_names[t->status]);
+    bind_text(q, 4, trace_status_name(t->status));
     bind_text(q, 5, t->sqlstate[0] ? t->sqlstate : NULL);
     bind_text(q, 6, t->message);
     bind_text(q, 7, t->capture[0] ? t->capture : NULL);
@@ -930,7 +923,7 @@ static int put_trace(Store *s, long long job_id, long long stmt_id, int major, c
         bind_text(q, 11, t->lock_held_mode);
     }
     if (t->status == TRACE_OK)
-        bind_text(q, 12, locktable_req_name(t->req));
+        bind_text(q, 12, trace_req_name(t->req));
     if (step_done(s, q, err) < 0)
         return -1;
     long long id = sqlite3_last_insert_rowid(s->db);
@@ -1021,7 +1014,7 @@ static int put_trace(Store *s, long long job_id, long long stmt_id, int major, c
 int store_put_job(Store *s, long long run_id, const Corpus *c, const JobResult *jr, Err *err)
 {
     if (jr->chain >= c->nchains)
-        return err_set(err, 2, "job of chain %zu, the corpus has %zu", jr->chain, c->nchains);
+        return err_set(err, EXIT_USAGE, "job of chain %zu, the corpus has %zu", jr->chain, c->nchains);
     if (s->map_run != run_id || s->map_nchains != c->nchains)
         if (map_load(s, run_id, c, err) < 0)
             return -1;
@@ -1074,7 +1067,7 @@ int store_put_job(Store *s, long long run_id, const Corpus *c, const JobResult *
         long long *slot = map_slot(s, jr->chain, t->mig, t->stmt);
         int rc = -1;
         if (!slot || *slot == 0)
-            err_set(err, 2, "trace of statement %d of migration %d is not in chain \"%s\" of run %lld",
+            err_set(err, EXIT_USAGE, "trace of statement %d of migration %d is not in chain \"%s\" of run %lld",
                     t->stmt + 1, t->mig + 1, chain_name ? chain_name : "", run_id);
         else
             rc = put_trace(s, job_id, *slot, jr->major, t, pred, err);
@@ -1151,7 +1144,7 @@ int store_put_evidence(Store *s, long long trace_id, const char *kind, const voi
     Bytef *z = xmalloc(zn ? zn : 1);
     if (compress2(z, &zn, bytes, (uLong)n, Z_DEFAULT_COMPRESSION) != Z_OK) {
         free(z);
-        return err_set(err, 3, "could not compress %zu bytes of evidence", n);
+        return err_set(err, EXIT_ENV, "could not compress %zu bytes of evidence", n);
     }
     sqlite3_stmt *q = query(s, Q_EVIDENCE_PUT, err);
     int rc = -1;
@@ -1190,7 +1183,7 @@ int store_get_evidence(Store *s, long long trace_id, const char *kind, char **ou
                                        (size_t)sqlite3_column_bytes(q, 1), size);
     sqlite3_reset(q);
     if (!buf)
-        return err_set(err, 3, "evidence \"%s\" of trace %lld in \"%s\" is corrupt", kind, trace_id,
+        return err_set(err, EXIT_ENV, "evidence \"%s\" of trace %lld in \"%s\" is corrupt", kind, trace_id,
                        s->path);
     *out = buf;
     *n = size;
@@ -1344,7 +1337,7 @@ static void compare_each(void *ctx, Statement *now)
     if (rc != SQLITE_ROW) {
         cp->failed = true;
         if (rc == SQLITE_DONE)
-            err_set(cp->err, 2, "the corpus changed since run %lld: \"%s\"", cp->run_id, cp->path);
+            err_set(cp->err, EXIT_USAGE, "the corpus changed since run %lld: \"%s\"", cp->run_id, cp->path);
         else
             db_err(cp->s, cp->err, "read");
         return;
@@ -1353,7 +1346,7 @@ static void compare_each(void *ctx, Statement *now)
     if (sqlite3_column_int64(cp->rows, 0) != now->index || !sql ||
         strcmp(sql, now->sql ? now->sql : "") != 0 || sqlite3_column_int(cp->rows, 1) != now->line) {
         cp->failed = true;
-        err_set(cp->err, 2,
+        err_set(cp->err, EXIT_USAGE,
                 "the corpus changed since run %lld: \"%s\" line %d: statement %d "
                 "is not the one traced then",
                 cp->run_id, cp->path, now->line, now->index);
@@ -1387,18 +1380,18 @@ int store_run_compare(Store *s, long long run_id, Corpus *c, Err *err)
         nmigs++;
         if (chain < 0 || (size_t)chain >= c->nchains || pos < 1 ||
             (size_t)pos > c->chains[chain].nmigs) {
-            ret = err_set(err, 2, "the corpus changed since run %lld: \"%s\" is gone", run_id,
+            ret = err_set(err, EXIT_USAGE, "the corpus changed since run %lld: \"%s\" is gone", run_id,
                           path ? path : "");
             break;
         }
         Migration *m = &c->chains[chain].migs[pos - 1];
         if (!path || strcmp(path, m->path) != 0) {
-            ret = err_set(err, 2, "the corpus changed since run %lld: \"%s\" where \"%s\" was",
+            ret = err_set(err, EXIT_USAGE, "the corpus changed since run %lld: \"%s\" where \"%s\" was",
                           run_id, m->path, path ? path : "");
             break;
         }
         if ((size_t)nst != m->nstmts) {
-            ret = err_set(err, 2,
+            ret = err_set(err, EXIT_USAGE,
                           "the corpus changed since run %lld: \"%s\" has %zu statements, "
                           "it had %lld",
                           run_id, m->path, m->nstmts, nst);
@@ -1418,7 +1411,7 @@ int store_run_compare(Store *s, long long run_id, Corpus *c, Err *err)
     sqlite3_finalize(rows);
     sqlite3_finalize(st);
     if (ret == 0 && nmigs != want_migs)
-        ret = err_set(err, 2, "the corpus changed since run %lld: %zu migrations, it had %zu",
+        ret = err_set(err, EXIT_USAGE, "the corpus changed since run %lld: %zu migrations, it had %zu",
                       run_id, want_migs, nmigs);
     return ret;
 }
@@ -1472,7 +1465,7 @@ int store_run_claim(Store *s, long long run_id, Err *err)
     if (owner_alive(owner)) {
         long pid = 0;
         sscanf(owner, "%*s %ld", &pid);
-        err_set(err, 3, "run %lld is still being written by process %ld (%s)", run_id, pid,
+        err_set(err, EXIT_ENV, "run %lld is still being written by process %ld (%s)", run_id, pid,
                 s->path);
         free(owner);
         goto fail;

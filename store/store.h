@@ -12,9 +12,9 @@
 #include <sqlite3.h>
 
 #include "common/util.h"
-#include "matrix/corpus.h"
-#include "matrix/versions.h"
-#include "runner/tracer.h"
+#include "corpus/corpus.h"
+#include "model/versions.h"
+#include "model/trace.h"
 
 #define STORE_DEFAULT_PATH "lockmatrix.db"
 
@@ -35,17 +35,17 @@ typedef struct RunInfo {
     const char *tool_version;
     int jobs;                    /* -j */
     const char *shard;           /* "K/N" (run --shard), NULL: every job */
-    const char *corpus_id;       /* matrix/shard.h shard_corpus_id, or NULL */
+    const char *corpus_id;       /* corpus/shard.h shard_corpus_id, or NULL */
 } RunInfo;
 
 /* Records a new run with its migrations and statements; *run_id gets its id.
- * The statements of lean migrations (matrix/corpus.h) are loaded one
+ * The statements of lean migrations (corpus/corpus.h) are loaded one
  * migration at a time and dropped again. */
 int store_run_begin(Store *s, const RunInfo *ri, Corpus *c, long long *run_id, Err *err);
 /* The server a major ran on ("17.10"), recorded once per run and major. */
 int store_put_server(Store *s, long long run_id, int major, const char *version, Err *err);
 
-/* What the lock table predicted for one trace and the verdict (matrix/locktable),
+/* What the lock table predicted for one trace and the verdict (predict/locktable),
  * written with the job's traces. Strings are the caller's (static names). */
 typedef struct StorePrediction {
     bool predicted;              /* a row of the lock table applied; false: mode,

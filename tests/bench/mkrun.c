@@ -203,7 +203,7 @@ int main(int argc, char **argv)
             sqlite3_bind_int(ins, 3, sh->rewrite_old);
             sqlite3_bind_int(ins, 4, sh->scan);
             sqlite3_bind_text(ins, 5,
-                              runview_lock_rank(sh->mode_old) == 7 ? "high" : "low", -1,
+                              lock_mode_rank(sh->mode_old) == 7 ? "high" : "low", -1,
                               SQLITE_STATIC);
             sqlite3_bind_text(ins, 6, verdict, -1, SQLITE_STATIC);
             sqlite3_bind_int64(ins, 7, 0x1000 + i);

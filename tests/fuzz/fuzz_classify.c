@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "matrix/classify.h"
+#include "predict/classify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: SQL extraction from JS/TS migrations (matrix/layout.c:
+ * libFuzzer target: SQL extraction from JS/TS migrations (corpus/layout.c:
  * layout_extract_js, layout_sniff_js, layout_breakpoints) — text of
  * repositories lockmatrix did not write. Invariants: pieces in line order
  * within the text, breakpoints in order and inside the text.
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "matrix/layout.h"
+#include "corpus/layout.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

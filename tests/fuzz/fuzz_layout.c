@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "matrix/corpus.h"
+#include "corpus/corpus.h"
 
 static char dir[64];
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "matrix/corpus.h"
+#include "corpus/corpus.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

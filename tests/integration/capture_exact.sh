@@ -5,7 +5,7 @@
 # (fixtures/cases), traced twice on every installed version (lockmatrix pg).
 # Per case and version: every relation locked with its strongest mode, the
 # relations rewritten (no false rewrite), or the error; and the same locks,
-# phases and rewrites in both runs; the lock table (fixtures/locktable.tsv)
+# phases and rewrites in both runs; the lock table (predict/locktable.tsv)
 # confirms every statement that ran.
 source "$(dirname "$0")/lib.sh"
 
@@ -113,7 +113,7 @@ ALL='[.statements | group_by(.migration)[] | max_by(.index) as $s | $s.results |
                                       l: [.locks[] | "\(.relation) \(.mode)"]}],
          locks: [.value.locks[] | "\(.relation) \(.mode)"], rewrites: .value.rewrites}]'
 # the newest version the lock table has rows for (a newer one is "unpredicted")
-TABLE_LAST=$(awk -F'\t' '!/^#/ && $2 ~ /^[0-9]+$/ && $3 + 0 > m { m = $3 + 0 } END { print m + 0 }' "$ROOT/fixtures/locktable.tsv")
+TABLE_LAST=$(awk -F'\t' '!/^#/ && $2 ~ /^[0-9]+$/ && $3 + 0 > m { m = $3 + 0 } END { print m + 0 }' "$ROOT/predict/locktable.tsv")
 db="$WORK/x.db"
 for r in 1 2; do
     "$LM" run -q -V "$VERSIONS" -j 2 -d "$db" "$WORK/c" >"$WORK/run$r.out" 2>"$WORK/run$r.err"

@@ -24,7 +24,7 @@ check_eq "nothing else is installed" "$(cd "$dest" && find . -type f | sort | tr
     "./usr/bin/lockmatrix ./usr/share/bash-completion/completions/lockmatrix ./usr/share/man/man1/lockmatrix.1 ./usr/share/zsh/site-functions/_lockmatrix "
 
 # ---- the installed binary, run away from the source tree ---------------------
-version=$(sed -n 's/^#define LOCKMATRIX_VERSION "\(.*\)"$/\1/p' "$ROOT/cmd/cmd.h")
+version=$(sed -n 's/^#define LOCKMATRIX_VERSION "\(.*\)"$/\1/p' "$ROOT/model/release.h")
 (cd "$WORK" && "$bin" --version) >"$WORK/version.out" 2>&1
 check_eq "--version: exit 0" "$?" 0
 sed 's/^/# /' "$WORK/version.out"
@@ -77,7 +77,7 @@ for v in $(grep -rhoE 'getenv\("[A-Za-z_]+"\)' "$ROOT"/main.c "$ROOT"/{common,ma
 done
 check_eq "every environment variable the code reads is in ENVIRONMENT" "${missing[*]}" ""
 missing=()
-for code in $(sed -n 's/^#define EXIT_[A-Z]* \([0-9]*\)$/\1/p' "$ROOT/cmd/cmd.h") 0 130 143; do
+for code in $(sed -n 's/^#define EXIT_[A-Z]* \([0-9]*\) .*/\1/p' "$ROOT/common/util.h") 0 130 143; do
     awk '/^\.SH EXIT STATUS/ { on = 1; next } /^\.SH/ { on = 0 } on' "$man1" | grep -qxF ".B $code" ||
         missing+=("$code")
 done

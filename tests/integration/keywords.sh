@@ -32,7 +32,7 @@ SQL
 # on 17), so that the test holds with or without the table's own 18 rows.
 awk -F'\t' -v OFS='\t' 'NR == FNR { if ($1 !~ /^#/ && $3 ~ /^[0-9]+$/ && $3 >= 18) has[$1] = 1; next }
     $1 !~ /^#/ && $3 == "17" && !($1 in has) { $3 = 18 } { print }' \
-    "$ROOT/fixtures/locktable.tsv" "$ROOT/fixtures/locktable.tsv" >"$WORK/lt.tsv"
+    "$ROOT/predict/locktable.tsv" "$ROOT/predict/locktable.tsv" >"$WORK/lt.tsv"
 
 # --- analyze: no server ------------------------------------------------------
 "$LM" analyze -V 17 --format json "$WORK/m18.sql" >"$WORK/an.json" 2>"$WORK/an.err"

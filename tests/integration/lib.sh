@@ -7,7 +7,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 if [ -z "${LM:-}" ]; then
     if [ -x "$ROOT/build/asan/lockmatrix" ]; then LM="$ROOT/build/asan/lockmatrix"; else LM="$ROOT/lockmatrix"; fi
 fi
-# The version map (matrix/versions.tsv): PG_VERSIONS, PG_MIN, PG_MAX,
+# The version map (model/versions.tsv): PG_VERSIONS, PG_MIN, PG_MAX,
 # PG_ALL ("10-18"), PG_LIST ("10,11,...,18"); see scripts/versions.sh.
 # shellcheck source=scripts/versions.sh
 source "$ROOT/scripts/versions.sh"

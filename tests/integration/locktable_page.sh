@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The lock table as a page and as Markdown: `locktable --format markdown`
-# has every class of fixtures/locktable.tsv and every version;
+# has every class of predict/locktable.tsv and every version;
 # `--format html -o DIR` writes DIR/index.html, self-contained under the
 # report's CSP; headless Chromium (tests/browser/check_locktable.js) types in
 # its search box and uses its filters, each checked against the classes
@@ -8,7 +8,7 @@
 # build/test-artefacts/locktable-page.png.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-TSV=fixtures/locktable.tsv
+TSV=predict/locktable.tsv
 
 # the rows of the table: class first last mode rewrite scan others risk note
 rows() { grep -v '^#' "$TSV" | tail -n +2; }

@@ -8,7 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 
 CASES=${CASES:-$ROOT/fixtures/cases}
-TABLE=$ROOT/fixtures/locktable.tsv
+TABLE=$ROOT/predict/locktable.tsv
 q() { sqlite3 "$db" "$@"; }
 
 if ! ls "$CASES"/*.sql >/dev/null 2>&1; then

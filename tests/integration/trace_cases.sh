@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # trace_cases: traces the curated corpus fixtures/cases on every PostgreSQL
-# major of the version map (matrix/versions.tsv)
+# major of the version map (model/versions.tsv)
 # and checks the JSON report against what real servers were seen to do (the
 # ground truth of scripts/probe_cases.sh, tabled in fixtures/README.md).
 #

@@ -12,7 +12,7 @@
 source "$(dirname "$0")/lib.sh"
 
 CASES=$ROOT/fixtures/cases
-TABLE=$ROOT/fixtures/locktable.tsv
+TABLE=$ROOT/predict/locktable.tsv
 VERSIONS=10,17
 
 # A file the wrapped run cannot replay (VACUUM fails in a transaction block,

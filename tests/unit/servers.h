@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "matrix/versions.h"
+#include "model/versions.h"
 #include "runner/backend.h"
 #include "runner/pginstall.h"
 #include "tests/unit/t.h"

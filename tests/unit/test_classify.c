@@ -3,7 +3,7 @@
  * relations and transaction needs each must get. Statements are written for
  * this test, in the shapes real migrations use (synapse, supabase auth).
  */
-#include "matrix/classify.h"
+#include "predict/classify.h"
 #include "t.h"
 
 #include <stdlib.h>

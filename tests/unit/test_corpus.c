@@ -8,8 +8,8 @@
  * ../shared next to the repository root is tried. LM_VERBOSE=1 prints the
  * class histogram of the shared corpora.
  */
-#include "matrix/corpus.h"
-#include "matrix/shard.h"
+#include "corpus/corpus.h"
+#include "corpus/shard.h"
 #include "t.h"
 
 #include <errno.h>
@@ -503,11 +503,11 @@ static char *find_shared(void)
 {
     const char *env = getenv("LM_SHARED_DIR");
     if (env && *env) return xasprintf("%s/corpora", env);
-    /* the repository root: the first directory upwards holding matrix/corpus.h */
+    /* the repository root: the first directory upwards holding corpus/corpus.h */
     char cwd[4096];
     if (!getcwd(cwd, sizeof(cwd))) return NULL;
     for (int up = 0; up < 4; up++) {
-        char *probe = xasprintf("%s/matrix/corpus.h", cwd);
+        char *probe = xasprintf("%s/corpus/corpus.h", cwd);
         bool here = access(probe, F_OK) == 0;
         free(probe);
         if (here) return xasprintf("%s/../shared/corpora", cwd);
@@ -701,7 +701,7 @@ static void test_lean(void)
 
 /* ---- windows ------------------------------------------------------------ */
 
-/* A text of several scanner windows (matrix/corpus.c SPLIT_WINDOW): strings,
+/* A text of several scanner windows (corpus/corpus.c SPLIT_WINDOW): strings,
  * comments and dollar-quoted bodies with ';' inside, one body longer than a
  * window, BEGIN ATOMIC bodies; every statement comes out whole, in order,
  * on its line, wherever the windows are cut. */

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "matrix/corpus.h"
-#include "matrix/layout.h"
+#include "corpus/corpus.h"
+#include "corpus/layout.h"
 #include "t.h"
 
 #define DATA "tests/data/layouts/"

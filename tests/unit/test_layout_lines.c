@@ -4,7 +4,7 @@
  * tests/fuzz/regressions/jsextract/) found that an unterminated string counted
  * its newline twice: every later piece was reported a line too low.
  */
-#include "matrix/layout.h"
+#include "corpus/layout.h"
 #include "t.h"
 
 static const struct {

@@ -4,8 +4,8 @@
  * observations, verdicts, regeneration (ranges merged, notes kept), the diff
  * and the JSON export.
  */
-#include "matrix/locktable.h"
-#include "matrix/versions.h"
+#include "predict/locktable.h"
+#include "model/versions.h"
 #include "t.h"
 
 #include <stdlib.h>
@@ -276,12 +276,12 @@ static void test_predict(const LockTable *t)
         } else {
             CHECK(have, "%s on %d: predicted (class \"%s\")", c->sql, c->major, info.cls);
             if (have) {
-                CHECK_STR(locktable_mode_name(p.mode), c->mode, "%s on %d: mode", c->sql, c->major);
-                CHECK_STR(locktable_tri_name(p.rewrite), c->rewrite, "%s on %d: rewrite", c->sql,
+                CHECK_STR(lock_mode_label(p.mode), c->mode, "%s on %d: mode", c->sql, c->major);
+                CHECK_STR(tri_name(p.rewrite), c->rewrite, "%s on %d: rewrite", c->sql,
                           c->major);
-                CHECK_STR(locktable_risk_name(p.risk), c->risk, "%s on %d: risk", c->sql, c->major);
+                CHECK_STR(risk_name(p.risk), c->risk, "%s on %d: risk", c->sql, c->major);
                 if (info.parsed == STMT_PARSED_KEYWORDS)
-                    CHECK(p.scan == LT_DEPENDS, "%s on %d: scan depends", c->sql, c->major);
+                    CHECK(p.scan == TRI_DEPENDS, "%s on %d: scan depends", c->sql, c->major);
             }
         }
         classify_free(&info);
@@ -294,7 +294,7 @@ static void test_predict(const LockTable *t)
 static void observe(const LtLock *locks, size_t nlocks, char **rewrites, size_t nrewrites,
                     const char **scanned, size_t nscanned, const char *capture, LtObs *o)
 {
-    LtTrace t = {.locks = locks, .nlocks = nlocks, .req = LT_REQ_OWN, .rewrites = rewrites,
+    LtTrace t = {.locks = locks, .nlocks = nlocks, .req = TRACE_REQ_OWN, .rewrites = rewrites,
                  .nrewrites = nrewrites, .scanned = scanned, .nscanned = nscanned,
                  .capture = capture};
     locktable_observe(&t, o);
@@ -353,8 +353,8 @@ static void test_observe(void)
                      {"u", "other", "relation", "AccessShareLock", true, false}};
     observe(made, 2, NULL, 0, NULL, 0, "tx", &o);
     CHECK(o.mode == -1 && o.created && o.exact, "created target: no mode, created");
-    LtPrediction pv = {.mode = locktable_mode_rank("AccessExclusiveLock"), .rewrite = LT_NO,
-                       .scan = LT_NO, .others = {-1, locktable_mode_rank("AccessShareLock")}};
+    LtPrediction pv = {.mode = locktable_mode_rank("AccessExclusiveLock"), .rewrite = TRI_NO,
+                       .scan = TRI_NO, .others = {-1, locktable_mode_rank("AccessShareLock")}};
     CHECK(locktable_verdict(&pv, &o, false) == LT_CONFIRMED, "created target: confirmed");
     pv.others[1] = -1;
     CHECK(locktable_verdict(&pv, &o, false) == LT_TRACE_ONLY, "created target: others still count");
@@ -364,7 +364,7 @@ static void test_observe(void)
     LtLock req[] = {{"t", "table", "relation", "RowExclusiveLock", true, false}};
     char *req_rw[] = {"t"};
     const char *req_sc[] = {"t"};
-    LtTrace tr = {.locks = held, .nlocks = 1, .req = LT_REQ_REPLAY, .requested = req,
+    LtTrace tr = {.locks = held, .nlocks = 1, .req = TRACE_REQ_REPLAY, .requested = req,
                   .nrequested = 1, .req_rewrites = req_rw, .nreq_rewrites = 1,
                   .req_scanned = req_sc, .nreq_scanned = 1, .capture = "tx"};
     locktable_observe(&tr, &o);
@@ -377,12 +377,12 @@ static void test_observe(void)
     tr.nrewrites = 1;
     locktable_observe(&tr, &o);
     CHECK(!o.rewrite, "replay: the transaction's rewrite does not count");
-    tr.req = LT_REQ_UNMEASURED;
+    tr.req = TRACE_REQ_UNMEASURED;
     locktable_observe(&tr, &o);
     CHECK(o.mode == -1 && !o.exact, "unmeasured: only what was added, inexact");
-    CHECK(locktable_req_parse(locktable_req_name(LT_REQ_REPLAY)) == LT_REQ_REPLAY, "req names");
-    CHECK(locktable_req_parse("own") == LT_REQ_OWN, "req own");
-    CHECK(locktable_req_parse("bogus") == LT_REQ_UNMEASURED, "req unknown");
+    CHECK(trace_req_parse(trace_req_name(TRACE_REQ_REPLAY)) == TRACE_REQ_REPLAY, "req names");
+    CHECK(trace_req_parse("own") == TRACE_REQ_OWN, "req own");
+    CHECK(trace_req_parse("bogus") == TRACE_REQ_UNMEASURED, "req unknown");
     /* a rewrite of a relation never seen locked: counts only when exact */
     char *unseen[] = {"u"};
     observe(NULL, 0, unseen, 1, NULL, 0, "tx", &o);
@@ -393,7 +393,7 @@ static void test_observe(void)
 
 typedef struct VerdictCase {
     int pmode;
-    LtTri prewrite, pscan;
+    Tri prewrite, pscan;
     int pref; /* predicted referenced mode */
     int omode;
     bool orewrite, oscan, exact;
@@ -406,27 +406,27 @@ typedef struct VerdictCase {
 #define SUE 3
 #define SRE 5
 static const VerdictCase verdict_cases[] = {
-    {AEL, LT_NO, LT_NO, -1, AEL, false, false, true, -1, false, false, "confirmed"},
-    {AEL, LT_YES, LT_NO, -1, AEL, false, false, true, -1, false, false, "mismatch"},
-    {AEL, LT_NO, LT_NO, -1, AEL, true, false, true, -1, false, false, "mismatch"},
-    {AEL, LT_DEPENDS, LT_NO, -1, AEL, true, false, true, -1, false, false, "confirmed"},
-    {AEL, LT_DEPENDS, LT_NO, -1, AEL, false, false, true, -1, false, false, "confirmed"},
-    {AEL, LT_NO, LT_NO, -1, SUE, false, false, true, -1, false, false, "mismatch"},
-    {SUE, LT_NO, LT_NO, -1, AEL, false, false, true, -1, false, false, "mismatch"},
-    {AEL, LT_NO, LT_NO, -1, AEL, false, true, true, -1, false, false, "trace-only"},
-    {AEL, LT_NO, LT_DEPENDS, -1, AEL, false, true, true, -1, false, false, "confirmed"},
-    {AEL, LT_NO, LT_YES, -1, AEL, false, false, true, -1, false, false, "confirmed"},
-    {SRE, LT_NO, LT_NO, -1, SRE, false, false, true, SRE, false, false, "trace-only"},
-    {SRE, LT_NO, LT_NO, SRE, SRE, false, false, true, SRE, false, false, "confirmed"},
-    {SRE, LT_NO, LT_NO, AEL, SRE, false, false, true, SRE, false, false, "confirmed"},
-    {AEL, LT_NO, LT_NO, -1, AEL, false, false, true, -1, true, false, "error"},
-    {AEL, LT_NO, LT_NO, -1, AEL, false, false, true, -1, true, true, "error"},
-    {AEL, LT_NO, LT_NO, -1, AEL, false, false, true, -1, false, true, "unpredicted"},
+    {AEL, TRI_NO, TRI_NO, -1, AEL, false, false, true, -1, false, false, "confirmed"},
+    {AEL, TRI_YES, TRI_NO, -1, AEL, false, false, true, -1, false, false, "mismatch"},
+    {AEL, TRI_NO, TRI_NO, -1, AEL, true, false, true, -1, false, false, "mismatch"},
+    {AEL, TRI_DEPENDS, TRI_NO, -1, AEL, true, false, true, -1, false, false, "confirmed"},
+    {AEL, TRI_DEPENDS, TRI_NO, -1, AEL, false, false, true, -1, false, false, "confirmed"},
+    {AEL, TRI_NO, TRI_NO, -1, SUE, false, false, true, -1, false, false, "mismatch"},
+    {SUE, TRI_NO, TRI_NO, -1, AEL, false, false, true, -1, false, false, "mismatch"},
+    {AEL, TRI_NO, TRI_NO, -1, AEL, false, true, true, -1, false, false, "trace-only"},
+    {AEL, TRI_NO, TRI_DEPENDS, -1, AEL, false, true, true, -1, false, false, "confirmed"},
+    {AEL, TRI_NO, TRI_YES, -1, AEL, false, false, true, -1, false, false, "confirmed"},
+    {SRE, TRI_NO, TRI_NO, -1, SRE, false, false, true, SRE, false, false, "trace-only"},
+    {SRE, TRI_NO, TRI_NO, SRE, SRE, false, false, true, SRE, false, false, "confirmed"},
+    {SRE, TRI_NO, TRI_NO, AEL, SRE, false, false, true, SRE, false, false, "confirmed"},
+    {AEL, TRI_NO, TRI_NO, -1, AEL, false, false, true, -1, true, false, "error"},
+    {AEL, TRI_NO, TRI_NO, -1, AEL, false, false, true, -1, true, true, "error"},
+    {AEL, TRI_NO, TRI_NO, -1, AEL, false, false, true, -1, false, true, "unpredicted"},
     /* sampled: a weaker mode is a lower bound, a stronger one a mismatch */
-    {AEL, LT_NO, LT_NO, -1, SUE, false, false, false, -1, false, false, "confirmed"},
-    {AEL, LT_NO, LT_NO, -1, -1, false, false, false, -1, false, false, "confirmed"},
-    {SUE, LT_NO, LT_NO, -1, AEL, false, false, false, -1, false, false, "mismatch"},
-    {SUE, LT_YES, LT_NO, -1, SUE, false, false, false, -1, false, false, "mismatch"},
+    {AEL, TRI_NO, TRI_NO, -1, SUE, false, false, false, -1, false, false, "confirmed"},
+    {AEL, TRI_NO, TRI_NO, -1, -1, false, false, false, -1, false, false, "confirmed"},
+    {SUE, TRI_NO, TRI_NO, -1, AEL, false, false, false, -1, false, false, "mismatch"},
+    {SUE, TRI_YES, TRI_NO, -1, SUE, false, false, false, -1, false, false, "mismatch"},
 };
 
 static void test_verdicts(void)
@@ -447,17 +447,17 @@ static void test_verdicts(void)
     /* unmeasured (its transaction held locks before it): a missing rewrite is
      * no mismatch (TRUNCATE of a table the transaction created keeps its
      * file), a rewrite where none is predicted is */
-    LtPrediction pt = {.mode = AEL, .rewrite = LT_YES, .others = {-1, -1}};
-    LtObs ot = {.mode = -1, .others = {-1, -1}, .req = LT_REQ_UNMEASURED};
+    LtPrediction pt = {.mode = AEL, .rewrite = TRI_YES, .others = {-1, -1}};
+    LtObs ot = {.mode = -1, .others = {-1, -1}, .req = TRACE_REQ_UNMEASURED};
     CHECK(locktable_verdict(&pt, &ot, false) == LT_CONFIRMED, "unmeasured, no rewrite seen");
-    ot.req = LT_REQ_REPLAY;
+    ot.req = TRACE_REQ_REPLAY;
     ot.exact = true;
     ot.mode = AEL;
     CHECK(locktable_verdict(&pt, &ot, false) == LT_MISMATCH, "measured alone, no rewrite");
-    pt.rewrite = LT_NO;
-    ot = (LtObs){.mode = -1, .rewrite = true, .others = {-1, -1}, .req = LT_REQ_UNMEASURED};
+    pt.rewrite = TRI_NO;
+    ot = (LtObs){.mode = -1, .rewrite = true, .others = {-1, -1}, .req = TRACE_REQ_UNMEASURED};
     CHECK(locktable_verdict(&pt, &ot, false) == LT_MISMATCH, "unmeasured, a rewrite seen");
-    LtPrediction p = {.mode = AEL, .rewrite = LT_YES, .others = {-1, -1}};
+    LtPrediction p = {.mode = AEL, .rewrite = TRI_YES, .others = {-1, -1}};
     LtObs o = {.mode = SUE, .rewrite = false, .others = {-1, -1}, .exact = true};
     Buf b;
     buf_init(&b);
@@ -488,7 +488,7 @@ static void test_skipped(void)
     CHECK(!locktable_said_skipping("NOTICE:  table \"x\" will be created, not skipping it\n"), "not at the end");
     CHECK(!locktable_said_skipping("ERROR:  x, skipping\n"), "an error is not a skip");
     CHECK(!locktable_said_skipping(NULL) && !locktable_said_skipping(""), "nothing said");
-    LtPrediction p = {.mode = AEL, .rewrite = LT_YES, .others = {-1, -1}};
+    LtPrediction p = {.mode = AEL, .rewrite = TRI_YES, .others = {-1, -1}};
     LtObs o = {.mode = -1, .others = {-1, -1}, .exact = true};
     CHECK(locktable_verdict(&p, &o, false) == LT_MISMATCH, "no lock, not skipped: mismatch");
     o.skipped = true;
@@ -498,7 +498,7 @@ static void test_skipped(void)
     /* skipped with its lock taken (ADD COLUMN IF NOT EXISTS of a column that
      * exists): the mode is judged, the rewrite and scan it did not do are not */
     LtObs l = {.mode = AEL, .others = {-1, -1}, .exact = true, .skipped = true};
-    p.scan = LT_NO;
+    p.scan = TRI_NO;
     l.scan = false;
     CHECK(locktable_verdict(&p, &l, false) == LT_CONFIRMED, "skipped with its lock: confirmed");
     l.mode = locktable_mode_rank("ShareLock");
@@ -547,7 +547,7 @@ static void test_phase_rows(void)
     locktable_format_tsv(t, &b);
     CHECK(strstr(b.data, "P\t10\t17\tShareUpdateExclusiveLock\tno\tyes\t-\tlow\tnote P\n") != NULL,
           "phases: their mode, the table's scan: %s", b.data);
-    LtPrediction p = {.mode = AEL, .rewrite = LT_NO, .scan = LT_YES, .others = {-1, -1}};
+    LtPrediction p = {.mode = AEL, .rewrite = TRI_NO, .scan = TRI_YES, .others = {-1, -1}};
     CHECK(locktable_verdict(&p, &obs[0].obs, false) == LT_MISMATCH, "phase: a weaker mode is a mismatch");
     p.mode = SUE;
     CHECK(locktable_verdict(&p, &obs[0].obs, false) == LT_CONFIRMED, "phase: the same mode is confirmed");
@@ -745,9 +745,9 @@ static void test_requested_only(void)
     Err err = {0};
     CHECK(locktable_parse(text, strlen(text), "old.tsv", &old, &err) == 0, "%s", err.msg);
     if (!old) return;
-    LtObs weaker = {.mode = SUE, .exact = false, .req = LT_REQ_UNMEASURED, .others = {-1, -1}};
-    LtObs own = {.mode = AEL, .rewrite = true, .exact = true, .req = LT_REQ_OWN, .others = {-1, -1}};
-    LtObs replay = {.mode = SUE, .exact = true, .req = LT_REQ_REPLAY, .others = {SRE, -1}};
+    LtObs weaker = {.mode = SUE, .exact = false, .req = TRACE_REQ_UNMEASURED, .others = {-1, -1}};
+    LtObs own = {.mode = AEL, .rewrite = true, .exact = true, .req = TRACE_REQ_OWN, .others = {-1, -1}};
+    LtObs replay = {.mode = SUE, .exact = true, .req = TRACE_REQ_REPLAY, .others = {SRE, -1}};
     LtCellObs obs[] = {
         /* 11: only a lower bound, weaker and without the rewrite: no change */
         {"H", 11, weaker, 0, "m/1.sql", 4},

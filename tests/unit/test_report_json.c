@@ -71,27 +71,27 @@ static TraceLock l_req[] = {{"users", "table", "relation", "RowExclusiveLock", t
 static char *sc_req[] = {"users"};
 
 static Trace t10[] = {
-    {0, 0, TRACE_OK, "", NULL, "tx", 1.25, l_ae, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
-    {0, 1, TRACE_OK, "", NULL, "tx", 2, l_ae, 2, rw_users, 1, NULL, 0, ch_col, 1, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
-    {0, 2, TRACE_OK, "", NULL, "tx", 3, l_ae, 1, NULL, 0, sc_users, 2, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
-    {0, 3, TRACE_OK, "", NULL, "tx", 4, l_ae, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_REPLAY, l_req, 1, NULL, 0, sc_req, 1},
-    {0, 4, TRACE_OK, "", NULL, "observer", 5, l_sue, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
-    {0, 5, TRACE_OK, "", NULL, "tx", 6, l_ae, 1, rw_two, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
-    {0, 6, TRACE_OK, "", NULL, "tx", 7, l_fk_10, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 0, TRACE_OK, "", NULL, "tx", 1.25, l_ae, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 1, TRACE_OK, "", NULL, "tx", 2, l_ae, 2, rw_users, 1, NULL, 0, ch_col, 1, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 2, TRACE_OK, "", NULL, "tx", 3, l_ae, 1, NULL, 0, sc_users, 2, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 3, TRACE_OK, "", NULL, "tx", 4, l_ae, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_REPLAY, l_req, 1, NULL, 0, sc_req, 1},
+    {0, 4, TRACE_OK, "", NULL, "observer", 5, l_sue, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 5, TRACE_OK, "", NULL, "tx", 6, l_ae, 1, rw_two, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 6, TRACE_OK, "", NULL, "tx", 7, l_fk_10, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
     {0, 7, TRACE_TIMEOUT, "57014", "canceling statement due to statement timeout", "tx", 5000,
-     NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+     NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
 };
 static Trace t11[] = {
-    {0, 0, TRACE_OK, "", NULL, "tx", 1, l_ae_other_index, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
-    {0, 1, TRACE_OK, "", NULL, "tx", 2, l_ae, 2, NULL, 0, NULL, 0, ch_col, 1, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
-    {0, 2, TRACE_OK, "", NULL, "tx", 3, l_sue, 1, NULL, 0, sc_users, 1, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 0, TRACE_OK, "", NULL, "tx", 1, l_ae_other_index, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 1, TRACE_OK, "", NULL, "tx", 2, l_ae, 2, NULL, 0, NULL, 0, ch_col, 1, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 2, TRACE_OK, "", NULL, "tx", 3, l_sue, 1, NULL, 0, sc_users, 1, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
     {0, 3, TRACE_ERROR, "23514", "check constraint \"c\" is violated by some row", "tx", 4, l_ae,
-     1, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+     1, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
     /* no trace of statement 5 */
-    {0, 5, TRACE_OK, "", NULL, "tx", 6, l_ae, 1, rw_two_rev, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
-    {0, 6, TRACE_OK, "", NULL, "tx", 7, l_fk_11, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 5, TRACE_OK, "", NULL, "tx", 6, l_ae, 1, rw_two_rev, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 6, TRACE_OK, "", NULL, "tx", 7, l_fk_11, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
     {0, 7, TRACE_ERROR, "XX000", "\"quoted\" \\ <b>&amp;", "tx", 0, NULL, 0, NULL, 0, NULL, 0,
-     NULL, 0, NULL, 0, 0, NULL, NULL, NULL, LT_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+     NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
 };
 
 /* ---- JSON through SQLite's parser ----------------------------------------- */

@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "matrix/locktable.h"
+#include "predict/locktable.h"
 #include "report/diff.h"
 #include "report/render.h"
 #include "report/report.h"
@@ -192,7 +192,7 @@ static long long write_run(Store *s, char variant, const char *v12, const char *
         int rc = sqlite3_exec(store_db(s), sql, NULL, NULL, NULL);
         free(sql);
         if (rc != SQLITE_OK || tid == 0)
-            return err_set(err, 3, "prediction %zu not written", i);
+            return err_set(err, EXIT_ENV, "prediction %zu not written", i);
     }
     if (store_run_finish(s, run, "complete", err) < 0)
         return -1;
@@ -254,17 +254,17 @@ static void test_helpers(void)
     buf_free(&w);
 
     /* the lock table: 8 modes, the ranks of runview, levels that only grow */
-    for (int k = 0; k < RUNVIEW_LOCK_MODES; k++) {
-        const LockMeaning *m = render_lock(k);
-        CHECK(m && strcmp(m->mode, runview_lock_name(k)) == 0, "mode %d", k);
-        CHECK(k == 0 || m->level >= render_lock(k - 1)->level, "levels grow at %d", k);
+    for (int k = 0; k < LOCK_MODES; k++) {
+        const LockMode *m = lock_mode(k);
+        CHECK(m && strcmp(m->name, lock_mode_name(k)) == 0, "mode %d", k);
+        CHECK(k == 0 || m->level >= lock_mode(k - 1)->level, "levels grow at %d", k);
     }
-    CHECK(render_lock(-1) == NULL && render_lock(8) == NULL, "no meaning outside 0..7");
-    CHECK_STR(render_lock(7)->blocks, "blocks reads and writes", "AccessExclusiveLock");
-    CHECK_STR(render_lock(4)->blocks, "blocks writes, not reads", "ShareLock");
-    CHECK_STR(render_lock(3)->blocks, "blocks DDL and VACUUM, not reads or writes", "SUX");
-    CHECK(locktable_risk_parse("high") == 3 && locktable_risk_parse("bogus") == -1 &&
-              locktable_risk_parse("none") == 0 && locktable_risk_parse("safe") == 0, "risk ranks");
+    CHECK(lock_mode(-1) == NULL && lock_mode(8) == NULL, "no meaning outside 0..7");
+    CHECK_STR(lock_mode(7)->blocks, "blocks reads and writes", "AccessExclusiveLock");
+    CHECK_STR(lock_mode(4)->blocks, "blocks writes, not reads", "ShareLock");
+    CHECK_STR(lock_mode(3)->blocks, "blocks DDL and VACUUM, not reads or writes", "SUX");
+    CHECK(risk_parse("high") == 3 && risk_parse("bogus") == -1 &&
+              risk_parse("none") == 0 && risk_parse("safe") == 0, "risk ranks");
 }
 
 /* ---- the formats ------------------------------------------------------------------------ */

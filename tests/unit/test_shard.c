@@ -4,7 +4,7 @@
  * whole jobs), and the corpus identity (same files: same identity; any change
  * of a path, a statement or the layout: another).
  */
-#include "matrix/shard.h"
+#include "corpus/shard.h"
 #include "t.h"
 
 #include <stdlib.h>

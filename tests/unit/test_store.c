@@ -549,7 +549,7 @@ static void test_runview(const char *path, long long run)
             continue;
         CHECK_STR(r->status, cases[i].status, "case %zu status", i);
         CHECK_STR(r->skip_reason, cases[i].reason, "case %zu skip reason", i);
-        CHECK_STR(runview_lock_name(r->target_rank), cases[i].strongest, "case %zu strongest", i);
+        CHECK_STR(lock_mode_name(r->target_rank), cases[i].strongest, "case %zu strongest", i);
         CHECK(r->nlocks == cases[i].nlocks && r->nrewrites == cases[i].nrewrites,
               "case %zu: %zu locks, %zu rewrites", i, r->nlocks, r->nrewrites);
     }

@@ -17,7 +17,7 @@
 static char dir[] = "/tmp/lm_test_store_resume_XXXXXX";
 
 /* A corpus of the given files' texts: one chain per file. */
-static bool lean_load; /* load corpora as a run's parent does (matrix/corpus.h) */
+static bool lean_load; /* load corpora as a run's parent does (corpus/corpus.h) */
 
 static void load(Corpus *c, const char *const *texts, const char *const *names, int n)
 {

@@ -3,7 +3,7 @@
  */
 #include <stdlib.h>
 
-#include "matrix/versions.h"
+#include "model/versions.h"
 #include "t.h"
 
 typedef struct Case {

@@ -51,7 +51,7 @@ static Trace sample(void)
     t.lock_held_relation = xstrdup("users");
     t.lock_held_mode = xstrdup("AccessExclusiveLock");
     /* what the replay measured the statement to request alone */
-    t.req = LT_REQ_REPLAY;
+    t.req = TRACE_REQ_REPLAY;
     t.nrequested = 1;
     t.requested = xcalloc(1, sizeof(TraceLock));
     t.requested[0] = (TraceLock){xstrdup("users"), "table", xstrdup("relation"),
@@ -100,7 +100,7 @@ static void check_same(const Trace *a, const Trace *b)
     CHECK(b->lock_held_ms == 12.5, "lock_held_ms");
     CHECK_STR(b->lock_held_relation, "users", "lock_held_relation");
     CHECK_STR(b->lock_held_mode, "AccessExclusiveLock", "lock_held_mode");
-    CHECK(b->req == LT_REQ_REPLAY, "req %d", (int)b->req);
+    CHECK(b->req == TRACE_REQ_REPLAY, "req %d", (int)b->req);
     CHECK(b->nrequested == 1, "nrequested %zu", b->nrequested);
     if (b->nrequested == 1) {
         CHECK_STR(b->requested[0].mode, "RowExclusiveLock", "requested mode");

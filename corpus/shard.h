@@ -14,8 +14,8 @@
 #define LM_SHARD_H
 
 #include "common/util.h"
-#include "matrix/corpus.h"
-#include "matrix/versions.h"
+#include "corpus/corpus.h"
+#include "model/versions.h"
 
 #define SHARD_MAX 1000
 

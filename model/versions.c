@@ -8,7 +8,7 @@
  * "11-" runs to VERSIONS_MAX, "-12" starts at VERSIONS_MIN; a range of minor
  * releases stays within one major and has both ends.
  */
-#include "matrix/versions.h"
+#include "model/versions.h"
 #include "common/json.h"
 
 #include <ctype.h>
@@ -44,21 +44,21 @@ static int read_version(const char **p, const char *spec, const char *what, bool
 {
     int major = read_num(p);
     if (major < 0)
-        return err_set(err, 2, "invalid version list \"%s\": expected a version%s", spec, what);
+        return err_set(err, EXIT_USAGE, "invalid version list \"%s\": expected a version%s", spec, what);
     *is_minor = false;
     if (**p == '.') {
         (*p)++;
         int minor = read_num(p);
         if (minor < 0)
-            return err_set(err, 2,
+            return err_set(err, EXIT_USAGE,
                            "invalid version list \"%s\": expected a minor release number after "
                            "\"%d.\"",
                            spec, major);
         if (major < VERSIONS_MIN || major > VERSIONS_MAX)
-            return err_set(err, 2, "invalid version list \"%s\": %d.%d is outside %d-%d", spec,
+            return err_set(err, EXIT_USAGE, "invalid version list \"%s\": %d.%d is outside %d-%d", spec,
                            major, minor, VERSIONS_MIN, VERSIONS_MAX);
         if (minor > 99)
-            return err_set(err, 2,
+            return err_set(err, EXIT_USAGE,
                            "invalid version list \"%s\": %d.%d is no release (a minor is 0-99)",
                            spec, major, minor);
         *is_minor = true;
@@ -86,7 +86,7 @@ int versions_parse_known(const char *spec, const VersionsKnown *known, VersionSe
     memset(out, 0, sizeof(*out));
 
     skip_ws(&p);
-    if (*p == '\0') return err_set(err, 2, "invalid version list \"%s\": empty", spec ? spec : "");
+    if (*p == '\0') return err_set(err, EXIT_USAGE, "invalid version list \"%s\": empty", spec ? spec : "");
     for (;;) {
         int lo, hi;
         bool lo_minor = false, hi_minor = false;
@@ -98,7 +98,7 @@ int versions_parse_known(const char *spec, const VersionsKnown *known, VersionSe
             hi = read_version(&p, spec, " after '-'", &hi_minor, err);
             if (hi < 0) return -1;
             if (hi_minor)
-                return err_set(err, 2,
+                return err_set(err, EXIT_USAGE,
                                "invalid version list \"%s\": a range of minor releases needs both "
                                "ends, e.g. 17.0-17.10",
                                spec);
@@ -112,7 +112,7 @@ int versions_parse_known(const char *spec, const VersionsKnown *known, VersionSe
                 skip_ws(&p);
                 if (*p == ',' || *p == '\0') {
                     if (lo_minor)
-                        return err_set(err, 2,
+                        return err_set(err, EXIT_USAGE,
                                        "invalid version list \"%s\": a range of minor releases "
                                        "needs both ends, e.g. 17.0-17.10",
                                        spec);
@@ -127,28 +127,28 @@ int versions_parse_known(const char *spec, const VersionsKnown *known, VersionSe
         while (item_len > 0 && (item[item_len - 1] == ' ' || item[item_len - 1] == '\t'))
             item_len--;
         if (lo_minor != hi_minor)
-            return err_set(err, 2,
+            return err_set(err, EXIT_USAGE,
                            "invalid version list \"%s\": range %.*s mixes a major and a minor "
                            "release",
                            spec, item_len, item);
         if (!lo_minor) {
             if (lo < VERSIONS_MIN || lo > VERSIONS_MAX)
-                return err_set(err, 2, "invalid version list \"%s\": %d is outside %d-%d", spec, lo,
+                return err_set(err, EXIT_USAGE, "invalid version list \"%s\": %d is outside %d-%d", spec, lo,
                                VERSIONS_MIN, VERSIONS_MAX);
             if (hi < VERSIONS_MIN || hi > VERSIONS_MAX)
-                return err_set(err, 2, "invalid version list \"%s\": %d is outside %d-%d", spec, hi,
+                return err_set(err, EXIT_USAGE, "invalid version list \"%s\": %d is outside %d-%d", spec, hi,
                                VERSIONS_MIN, VERSIONS_MAX);
         } else if (version_major(lo) != version_major(hi)) {
-            return err_set(err, 2,
+            return err_set(err, EXIT_USAGE,
                            "invalid version list \"%s\": range %.*s spans two majors (name the "
                            "minors of each major apart)",
                            spec, item_len, item);
         }
         if (hi < lo) {
             if (lo_minor)
-                return err_set(err, 2, "invalid version list \"%s\": range %.*s is reversed", spec,
+                return err_set(err, EXIT_USAGE, "invalid version list \"%s\": range %.*s is reversed", spec,
                                item_len, item);
-            return err_set(err, 2, "invalid version list \"%s\": range %d-%d is reversed", spec, lo,
+            return err_set(err, EXIT_USAGE, "invalid version list \"%s\": range %d-%d is reversed", spec, lo,
                            hi);
         }
         if (lo_minor && hi > lo && known) {
@@ -160,7 +160,7 @@ int versions_parse_known(const char *spec, const VersionsKnown *known, VersionSe
                     found++;
                 }
             if (found == 0)
-                return err_set(err, 2,
+                return err_set(err, EXIT_USAGE,
                                "invalid version list \"%s\": no release in %.*s is installed", spec,
                                item_len, item);
         } else {
@@ -170,13 +170,13 @@ int versions_parse_known(const char *spec, const VersionsKnown *known, VersionSe
         skip_ws(&p);
         if (*p == '\0') break;
         if (*p != ',')
-            return err_set(err, 2, "invalid version list \"%s\": unexpected '%c'", spec, *p);
+            return err_set(err, EXIT_USAGE, "invalid version list \"%s\": unexpected '%c'", spec, *p);
         p++;
     }
     for (int v = VERSIONS_MIN; v <= VERSIONS_ID_MAX; v++)
         if (have[v]) {
             if (out->n == VERSIONS_CAP)
-                return err_set(err, 2, "invalid version list \"%s\": more than %d versions", spec,
+                return err_set(err, EXIT_USAGE, "invalid version list \"%s\": more than %d versions", spec,
                                VERSIONS_CAP);
             out->v[out->n++] = v;
         }

@@ -16,9 +16,9 @@
  * as unparsed) and cuts CREATE FUNCTION ... BEGIN ATOMIC ... END (PG14+
  * SQL-standard bodies) at the inner semicolons. Same lexer, same errors.
  */
-#include "matrix/corpus.h"
+#include "corpus/corpus.h"
 
-#include "matrix/layout.h"
+#include "corpus/layout.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -179,7 +179,7 @@ static int split_stream(char *work, size_t len, size_t first_window, StatementTa
             Buf m;
             buf_init(&m);
             scanner_message(r.error->message, &m);
-            err_set(err, 2, "%s at line %d", m.data ? m.data : "scanner error",
+            err_set(err, EXIT_USAGE, "%s at line %d", m.data ? m.data : "scanner error",
                     line_of(work, pos + off));
             buf_free(&m);
             pg_query_free_scan_result(r);
@@ -189,7 +189,7 @@ static int split_stream(char *work, size_t len, size_t first_window, StatementTa
             pg_query__scan_result__unpack(NULL, r.pbuf.len, (const uint8_t *)r.pbuf.data);
         if (!sr) {
             pg_query_free_scan_result(r);
-            return err_set(err, 2, "could not read the scanner's tokens");
+            return err_set(err, EXIT_USAGE, "could not read the scanner's tokens");
         }
         Splitter sp = {0};
         size_t b = 0, e = 0;  /* the current statement: start of its first real token, end of its last */
@@ -400,9 +400,9 @@ static int split_piece(Loader *l, char *work, size_t len, int first_line, Err *e
         const char *at = strstr(e.msg, " at line ");
         if (at) {
             int n = atoi(at + 9);
-            return err_set(err, 2, "%.*s at line %d", (int)(at - e.msg), e.msg, n + first_line - 1);
+            return err_set(err, EXIT_USAGE, "%.*s at line %d", (int)(at - e.msg), e.msg, n + first_line - 1);
         }
-        return err_set(err, 2, "%s", e.msg);
+        return err_set(err, EXIT_USAGE, "%s", e.msg);
     }
     return 0;
 }
@@ -434,7 +434,7 @@ static int split_js(Loader *l, const char *text, size_t len, Err *err)
         rc = split_piece(l, pc[i].sql, strlen(pc[i].sql), pc[i].line, err);
     js_pieces_free(pc, n);
     if (rc == 0 && l->m->nstmts == 0)
-        rc = err_set(err, 2, "no SQL string literals passed to .raw() or .query()%s",
+        rc = err_set(err, EXIT_USAGE, "no SQL string literals passed to .raw() or .query()%s",
                      skipped ? " (only ones built at run time)" : "");
     return rc;
 }
@@ -490,14 +490,14 @@ static int reload(const Migration *m, Migration *again, StatementFn each, void *
     migration_load_as(again, m->path, m->fd, m->breakpoints, m->extract, !each, &l);
     int rc = 0;
     if (again->error && l.unreadable) /* not a change: say why it cannot be read now */
-        rc = err_set(err, 2, "%s", again->error);
+        rc = err_set(err, EXIT_USAGE, "%s", again->error);
     else if (again->error)
-        rc = err_set(err, 2, "%s (it changed since the run started)", again->error);
+        rc = err_set(err, EXIT_USAGE, "%s (it changed since the run started)", again->error);
     else if (again->nstmts != m->nstmts)
-        rc = err_set(err, 2, "\"%s\" changed since the run started (%zu statements then, %zu now)",
+        rc = err_set(err, EXIT_USAGE, "\"%s\" changed since the run started (%zu statements then, %zu now)",
                      m->path, m->nstmts, again->nstmts);
     else if (again->digest != m->digest)
-        rc = err_set(err, 2, "\"%s\" changed since the run started (its statements differ)", m->path);
+        rc = err_set(err, EXIT_USAGE, "\"%s\" changed since the run started (its statements differ)", m->path);
     return rc;
 }
 
@@ -776,12 +776,12 @@ int corpus_load(Corpus *c, char *const *paths, int npaths, const CorpusOpts *opt
     if (opts && opts->layout) {
         forced = layout_parse(opts->layout);
         if (forced < 0)
-            return err_set(err, 2, "unknown layout \"%s\" (%s)", opts->layout, layout_names());
+            return err_set(err, EXIT_USAGE, "unknown layout \"%s\" (%s)", opts->layout, layout_names());
     }
     if (opts && opts->each_file) forced = LAYOUT_EACH;
     c->wrap_tx = opts && opts->wrap_tx;
     size_t ccap = 0;
-    if (npaths <= 0) return err_set(err, 2, "no migrations given");
+    if (npaths <= 0) return err_set(err, EXIT_USAGE, "no migrations given");
     for (int i = 0; i < npaths; i++) {
         const char *p = paths[i];
         struct stat st;
@@ -789,7 +789,7 @@ int corpus_load(Corpus *c, char *const *paths, int npaths, const CorpusOpts *opt
             int e = errno;
             if (e == ENOENT || e == ENOTDIR) {
                 corpus_free(c);
-                return err_set(err, 2, "could not open \"%s\": %s", p, strerror(e));
+                return err_set(err, EXIT_USAGE, "could not open \"%s\": %s", p, strerror(e));
             }
             /* a symlink loop, no permission ...: kept as an unusable migration */
         } else if (S_ISDIR(st.st_mode)) {
@@ -811,7 +811,7 @@ int corpus_set_preamble(Corpus *c, const char *path, Err *err)
     bool unreadable, empty;
     char *text = read_checked(path, -1, &len, &why, &unreadable, &empty);
     if (!text) {
-        err_set(err, 2, "preamble: %s", why);
+        err_set(err, EXIT_USAGE, "preamble: %s", why);
         free(why);
         return -1;
     }
@@ -820,11 +820,11 @@ int corpus_set_preamble(Corpus *c, const char *path, Err *err)
     Err e = {0};
     if (corpus_split(text, len, &st, &n, &e) != 0) {
         free(text);
-        return err_set(err, 2, "preamble \"%s\": %s", path, e.msg);
+        return err_set(err, EXIT_USAGE, "preamble \"%s\": %s", path, e.msg);
     }
     if (n == 0) {
         free(text);
-        return err_set(err, 2, "preamble \"%s\": no SQL statements", path);
+        return err_set(err, EXIT_USAGE, "preamble \"%s\": no SQL statements", path);
     }
     free(c->preamble);
     free(c->preamble_path);

@@ -3,7 +3,7 @@
  * statements.
  *
  * A file argument is a chain of one; a directory is one chain of its
- * migrations in the order of its layout (matrix/layout.h: plain .sql files in
+ * migrations in the order of its layout (corpus/layout.h: plain .sql files in
  * natural name order, or a migration tool's layout, detected or forced;
  * "each": every file its own chain).
  * Statements are split with libpg_query's scanner, each keeping its line.
@@ -12,8 +12,8 @@
 #define LM_CORPUS_H
 
 #include "common/util.h"
-#include "matrix/classify.h"
-#include "matrix/layout.h"
+#include "predict/classify.h"
+#include "corpus/layout.h"
 
 typedef struct Statement {
     int index;            /* 1-based position in its migration */
@@ -89,7 +89,7 @@ typedef struct Corpus {
 #define CORPUS_MAX_FILE_BYTES ((long long)16 << 20)
 
 /* A file in a directory that names its layout: "each", "chain" (plain) or
- * any layout name of matrix/layout.h. */
+ * any layout name of corpus/layout.h. */
 #define CORPUS_LAYOUT_FILE ".lockmatrix-layout"
 
 typedef struct CorpusOpts {

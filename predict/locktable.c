@@ -9,24 +9,24 @@
  * risk: safe, low, medium, high, critical. A class has at most one row per
  * major.
  */
-#include "matrix/locktable.h"
-#include "matrix/corpus.h"
+#include "predict/locktable.h"
+#include "corpus/corpus.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/json.h"
-#include "matrix/versions.h"
+#include "model/versions.h"
 
 /* ---- the built-in copy ------------------------------------------------- */
 
-/* fixtures/locktable.tsv, assembled into the binary (the Makefile makes this
+/* predict/locktable.tsv, assembled into the binary (the Makefile makes this
  * object depend on the file); NUL-terminated. */
 __asm__(".section .rodata\n"
         ".balign 16\n"
         "lm_locktable_tsv_start:\n"
-        ".incbin \"fixtures/locktable.tsv\"\n"
+        ".incbin \"predict/locktable.tsv\"\n"
         "lm_locktable_tsv_end:\n"
         ".byte 0\n"
         ".previous\n");
@@ -41,12 +41,6 @@ const char *locktable_builtin(size_t *len)
 
 /* ---- names ------------------------------------------------------------- */
 
-static const char *const mode_names[] = {
-    "AccessShareLock", "RowShareLock",          "RowExclusiveLock", "ShareUpdateExclusiveLock",
-    "ShareLock",       "ShareRowExclusiveLock", "ExclusiveLock",    "AccessExclusiveLock",
-};
-static const char *const risk_names[] = {"safe", "low", "medium", "high", "critical"};
-static const char *const tri_names[] = {"no", "yes", "depends"};
 static const char *const role_names[LT_NROLES] = {"referenced", "other"};
 static const char *const verdict_names[LT_NVERDICTS] = {
     "confirmed", "mismatch", "trace-only", "unpredicted", "error",
@@ -55,53 +49,12 @@ static const char *const columns[] = {"class", "first",  "last", "mode", "rewrit
                                       "scan",  "others", "risk", "note"};
 #define NCOLS ARRAY_LEN(columns)
 
-const char *locktable_mode_name(int rank)
-{
-    return rank >= 0 && rank < (int)ARRAY_LEN(mode_names) ? mode_names[rank] : "-";
-}
-
 int locktable_mode_rank(const char *name)
 {
     if (!name) return -2;
     if (strcmp(name, "-") == 0) return -1;
-    for (size_t i = 0; i < ARRAY_LEN(mode_names); i++)
-        if (strcmp(name, mode_names[i]) == 0) return (int)i;
-    return -2;
-}
-
-const char *locktable_risk_name(LtRisk r)
-{
-    return (unsigned)r < ARRAY_LEN(risk_names) ? risk_names[r] : "?";
-}
-
-const char *locktable_risk_names(void)
-{
-    static char list[64];
-    if (!list[0])
-        for (size_t i = 0; i < ARRAY_LEN(risk_names); i++)
-            snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
-                     risk_names[i]);
-    return list;
-}
-
-int locktable_risk_parse(const char *name)
-{
-    for (size_t i = 0; name && i < ARRAY_LEN(risk_names); i++)
-        if (strcmp(name, risk_names[i]) == 0) return (int)i;
-    if (name && strcmp(name, "none") == 0) return LT_RISK_SAFE; /* report's old spelling */
-    return -1;
-}
-
-const char *locktable_tri_name(LtTri t)
-{
-    return (unsigned)t < 3 ? tri_names[t] : "?";
-}
-
-static int tri_parse(const char *s)
-{
-    for (int i = 0; i < 3; i++)
-        if (strcmp(s, tri_names[i]) == 0) return i;
-    return -1;
+    int r = lock_mode_rank(name);
+    return r >= 0 ? r : -2;
 }
 
 const char *locktable_role_name(int role)
@@ -239,7 +192,7 @@ static int parse_row(char **f, LtRow *r, const char *name, int line, Err *err)
 {
     int v;
     const char *bad = NULL;
-#define FAIL(...) err_set(err, 2, "\"%s\" line %d: " __VA_ARGS__)
+#define FAIL(...) err_set(err, EXIT_USAGE, "\"%s\" line %d: " __VA_ARGS__)
     if (!*f[0]) return FAIL("empty class", name, line);
     r->cls = xstrdup(f[0]);
     r->line = line;
@@ -252,16 +205,16 @@ static int parse_row(char **f, LtRow *r, const char *name, int line, Err *err)
         return FAIL("unknown lock mode \"%s\"", name, line, f[3]);
     if ((v = tri_parse(f[4])) < 0)
         return FAIL("invalid rewrite \"%s\" (yes, no, depends)", name, line, f[4]);
-    r->rewrite = (LtTri)v;
+    r->rewrite = (Tri)v;
     if ((v = tri_parse(f[5])) < 0)
         return FAIL("invalid scan \"%s\" (yes, no, depends)", name, line, f[5]);
-    r->scan = (LtTri)v;
+    r->scan = (Tri)v;
     if (parse_others(f[6], r->others, &bad) < 0)
         return FAIL("invalid other lock \"%s\" (role:Mode, role referenced or other)", name, line,
                     bad ? bad : f[6]);
-    if ((v = locktable_risk_parse(f[7])) < 0)
-        return FAIL("unknown risk \"%s\" (%s)", name, line, f[7], locktable_risk_names());
-    r->risk = (LtRisk)v;
+    if ((v = risk_parse(f[7])) < 0)
+        return FAIL("unknown risk \"%s\" (%s)", name, line, f[7], risk_names());
+    r->risk = (Risk)v;
     r->note = xstrdup(f[8]);
 #undef FAIL
     return 0;
@@ -312,7 +265,7 @@ int locktable_parse(const char *text, size_t len, const char *name, LockTable **
             for (size_t i = 0; ok && i < NCOLS; i++)
                 ok = strcmp(f[i], columns[i]) == 0;
             if (!ok) {
-                err_set(err, 2,
+                err_set(err, EXIT_USAGE,
                         "\"%s\" line %d: expected the column names (class, first, last, mode, "
                         "rewrite, scan, others, risk, note, tab-separated)",
                         name, line);
@@ -322,7 +275,7 @@ int locktable_parse(const char *text, size_t len, const char *name, LockTable **
             continue;
         }
         if (nf != NCOLS) {
-            err_set(err, 2, "\"%s\" line %d: %zu fields, expected %zu (tab-separated)", name, line,
+            err_set(err, EXIT_USAGE, "\"%s\" line %d: %zu fields, expected %zu (tab-separated)", name, line,
                     nf, NCOLS);
             goto fail;
         }
@@ -331,7 +284,7 @@ int locktable_parse(const char *text, size_t len, const char *name, LockTable **
         if (parse_row(f, r, name, line, err) < 0) goto fail;
     }
     if (!have_columns) {
-        err_set(err, 2, "\"%s\": no column names line (a lock table starts with them)", name);
+        err_set(err, EXIT_USAGE, "\"%s\": no column names line (a lock table starts with them)", name);
         goto fail;
     }
     build_index(t);
@@ -339,7 +292,7 @@ int locktable_parse(const char *text, size_t len, const char *name, LockTable **
     for (size_t k = 1; k < t->nrows; k++) {
         const LtRow *a = &t->rows[t->index[k - 1]], *b = &t->rows[t->index[k]];
         if (strcmp(a->cls, b->cls) == 0 && b->first <= a->last) {
-            err_set(err, 2, "\"%s\" line %d: \"%s\" %d-%d overlaps line %d (%d-%d)", name, b->line,
+            err_set(err, EXIT_USAGE, "\"%s\" line %d: \"%s\" %d-%d overlaps line %d (%d-%d)", name, b->line,
                     b->cls, b->first, b->last, a->line, a->first, a->last);
             goto fail;
         }
@@ -372,11 +325,11 @@ int locktable_load(const char *path, LockTable **out, Err *err)
 
 /* ---- predictions ------------------------------------------------------- */
 
-static LtTri tri_or(LtTri a, LtTri b)
+static Tri tri_or(Tri a, Tri b)
 {
-    if (a == LT_YES || b == LT_YES) return LT_YES;
-    if (a == LT_DEPENDS || b == LT_DEPENDS) return LT_DEPENDS;
-    return LT_NO;
+    if (a == TRI_YES || b == TRI_YES) return TRI_YES;
+    if (a == TRI_DEPENDS || b == TRI_DEPENDS) return TRI_DEPENDS;
+    return TRI_NO;
 }
 
 /* Adds row r to the prediction: the first row sets it, the next ones raise
@@ -452,10 +405,10 @@ bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, LtPr
     }
     /* ADD COLUMN IF NOT EXISTS of a column that exists takes its lock and
      * does nothing more: the rewrite of its class may not happen */
-    if (info->may_skip && out->rewrite == LT_YES) out->rewrite = LT_DEPENDS;
+    if (info->may_skip && out->rewrite == TRI_YES) out->rewrite = TRI_DEPENDS;
     /* a class from the keywords names the subcommand, not what decides a
      * rewrite or a scan (a volatile default, NOT ENFORCED ...) */
-    if (info->parsed == STMT_PARSED_KEYWORDS) out->rewrite = out->scan = LT_DEPENDS;
+    if (info->parsed == STMT_PARSED_KEYWORDS) out->rewrite = out->scan = TRI_DEPENDS;
     return true;
 }
 
@@ -491,18 +444,6 @@ static const char *role_of(const LtLock *locks, size_t nlocks, const char *name)
     return NULL;
 }
 
-const char *locktable_req_name(LtReq r)
-{
-    static const char *const names[] = {"own", "replay", "unmeasured"};
-    return r >= LT_REQ_OWN && r <= LT_REQ_UNMEASURED ? names[r] : names[LT_REQ_UNMEASURED];
-}
-
-LtReq locktable_req_parse(const char *name)
-{
-    for (int r = LT_REQ_OWN; r <= LT_REQ_UNMEASURED; r++)
-        if (name && strcmp(name, locktable_req_name((LtReq)r)) == 0) return (LtReq)r;
-    return LT_REQ_UNMEASURED;
-}
 
 void locktable_observe(const LtTrace *t, LtObs *out)
 {
@@ -519,7 +460,7 @@ void locktable_observe(const LtTrace *t, LtObs *out)
     out->scan = false;
     for (int i = 0; i < LT_NROLES; i++)
         out->others[i] = -1;
-    bool replay = t->req == LT_REQ_REPLAY;
+    bool replay = t->req == TRACE_REQ_REPLAY;
     const LtLock *own = replay ? t->requested : locks;
     size_t nown = replay ? t->nrequested : nlocks;
     bool hidden = false; /* a lock held before on a relation: requests may hide behind it */
@@ -543,7 +484,7 @@ void locktable_observe(const LtTrace *t, LtObs *out)
     if (out->mode >= 0) out->created = false;
     /* what the statement added is all it requested only when it ran alone or
      * was measured alone */
-    if (!replay && (t->req == LT_REQ_UNMEASURED || hidden)) out->exact = false;
+    if (!replay && (t->req == TRACE_REQ_UNMEASURED || hidden)) out->exact = false;
     char *const *rewrites = replay ? t->req_rewrites : t->rewrites;
     size_t nrewrites = replay ? t->nreq_rewrites : t->nrewrites;
     const char *const *scanned = replay ? t->req_scanned : t->scanned;
@@ -602,10 +543,10 @@ LtVerdict locktable_verdict(const LtPrediction *p, const LtObs *o, bool failed)
     /* a rewrite missing from an unmeasured statement may be its transaction's
      * doing (TRUNCATE of a table created earlier in it keeps its file): only a
      * rewrite seen counts there */
-    bool rewrite_known = o->req != LT_REQ_UNMEASURED || o->rewrite;
-    if (p->rewrite != LT_DEPENDS && rewrite_known && (p->rewrite == LT_YES) != o->rewrite)
+    bool rewrite_known = o->req != TRACE_REQ_UNMEASURED || o->rewrite;
+    if (p->rewrite != TRI_DEPENDS && rewrite_known && (p->rewrite == TRI_YES) != o->rewrite)
         return LT_MISMATCH;
-    if (o->scan && p->scan == LT_NO) return LT_TRACE_ONLY;
+    if (o->scan && p->scan == TRI_NO) return LT_TRACE_ONLY;
     for (int i = 0; i < LT_NROLES; i++)
         if (o->others[i] > p->others[i]) return LT_TRACE_ONLY;
     return LT_CONFIRMED;
@@ -616,7 +557,7 @@ static void others_str(const int *others, Buf *b)
     bool any = false;
     for (int i = 0; i < LT_NROLES; i++) {
         if (others[i] < 0) continue;
-        buf_printf(b, "%s%s:%s", any ? "," : "", role_names[i], mode_names[others[i]]);
+        buf_printf(b, "%s%s:%s", any ? "," : "", role_names[i], lock_mode_label(others[i]));
         any = true;
     }
     if (!any) buf_putc(b, '-');
@@ -628,18 +569,18 @@ void locktable_explain(const LtPrediction *p, const LtObs *o, Buf *b)
         buf_puts(b, "no row in the lock table");
         return;
     }
-    buf_printf(b, "predicted %s, %s", locktable_mode_name(p->mode),
-               p->rewrite == LT_YES  ? "rewrite"
-               : p->rewrite == LT_NO ? "no rewrite"
+    buf_printf(b, "predicted %s, %s", lock_mode_label(p->mode),
+               p->rewrite == TRI_YES  ? "rewrite"
+               : p->rewrite == TRI_NO ? "no rewrite"
                                      : "rewrite depends");
-    if (o->scan && p->scan == LT_NO) buf_puts(b, ", no scan");
+    if (o->scan && p->scan == TRI_NO) buf_puts(b, ", no scan");
     if (memcmp(p->others, o->others, sizeof(p->others)) != 0) {
         buf_puts(b, ", others ");
         others_str(p->others, b);
     }
-    buf_printf(b, "; observed %s, %s", locktable_mode_name(o->mode),
+    buf_printf(b, "; observed %s, %s", lock_mode_label(o->mode),
                o->rewrite ? "rewrite" : "no rewrite");
-    if (o->scan && p->scan == LT_NO) buf_puts(b, ", scan");
+    if (o->scan && p->scan == TRI_NO) buf_puts(b, ", scan");
     if (memcmp(p->others, o->others, sizeof(p->others)) != 0) {
         buf_puts(b, ", others ");
         others_str(o->others, b);
@@ -669,14 +610,14 @@ LtUse locktable_cell_use(const LtCellObs *o)
     if (o->obs.skipped) return LT_USE_SKIPPED;
     /* a lower bound taken inside a transaction that held locks: a weaker mode
      * there says nothing about what the statement asks for */
-    if (o->obs.req != LT_REQ_OWN && o->obs.req != LT_REQ_REPLAY) return LT_USE_UNMEASURED;
+    if (o->obs.req != TRACE_REQ_OWN && o->obs.req != TRACE_REQ_REPLAY) return LT_USE_UNMEASURED;
     return LT_USE_USED;
 }
 
 void locktable_obs_describe(const LtObs *o, Buf *b)
 {
     if (o->mode >= 0)
-        buf_printf(b, "%s on the target", mode_names[o->mode]);
+        buf_printf(b, "%s on the target", lock_mode_label(o->mode));
     else
         buf_puts(b, "no lock on the target");
     buf_puts(b, o->rewrite ? ", rewrite" : ", no rewrite");
@@ -688,7 +629,7 @@ void locktable_obs_describe(const LtObs *o, Buf *b)
         buf_puts(b, ", others ");
         others_str(o->others, b);
     }
-    buf_printf(b, " (%s%s)", locktable_req_name(o->req), o->exact ? "" : ", a lower bound");
+    buf_printf(b, " (%s%s)", trace_req_name(o->req), o->exact ? "" : ", a lower bound");
 }
 
 /* What one (class, major) cell holds while a table is rebuilt. */
@@ -698,12 +639,12 @@ typedef struct Cell {
     bool have;     /* any value */
     bool observed; /* from observations (else from the old table) */
     int mode;
-    LtTri rewrite, scan;
+    Tri rewrite, scan;
     int others[LT_NROLES];
     int nyes_rewrite, nyes_scan, nobs, nexact, nscans; /* nscans: exact with scans counted */
     bool had_old; /* the old table had this cell (old_* below) */
     int old_mode;
-    LtTri old_rewrite, old_scan;
+    Tri old_rewrite, old_scan;
     int old_others[LT_NROLES];
 } Cell;
 
@@ -736,22 +677,22 @@ static bool cell_eq(const Cell *a, const Cell *b)
 
 /* A default risk for a class the old table lacks: table data, not ifs
  * scattered over the code. Indexed by the lock mode on the target (+1). */
-static LtRisk default_risk(int mode, LtTri rewrite, LtTri scan)
+static Risk default_risk(int mode, Tri rewrite, Tri scan)
 {
-    static const LtRisk base[9] = {
-        LT_RISK_SAFE,   /* none */
-        LT_RISK_SAFE,   /* AccessShare */
-        LT_RISK_SAFE,   /* RowShare */
-        LT_RISK_LOW,    /* RowExclusive */
-        LT_RISK_LOW,    /* ShareUpdateExclusive */
-        LT_RISK_MEDIUM, /* Share: blocks writes */
-        LT_RISK_MEDIUM, /* ShareRowExclusive */
-        LT_RISK_HIGH,   /* Exclusive: blocks all but reads */
-        LT_RISK_MEDIUM, /* AccessExclusive, brief (catalog only) */
+    static const Risk base[9] = {
+        RISK_SAFE,   /* none */
+        RISK_SAFE,   /* AccessShare */
+        RISK_SAFE,   /* RowShare */
+        RISK_LOW,    /* RowExclusive */
+        RISK_LOW,    /* ShareUpdateExclusive */
+        RISK_MEDIUM, /* Share: blocks writes */
+        RISK_MEDIUM, /* ShareRowExclusive */
+        RISK_HIGH,   /* Exclusive: blocks all but reads */
+        RISK_MEDIUM, /* AccessExclusive, brief (catalog only) */
     };
-    LtRisk r = base[mode + 1];
-    if (mode >= 4 && scan != LT_NO && r < LT_RISK_HIGH) r = LT_RISK_HIGH;
-    if (mode >= 6 && rewrite != LT_NO) r = LT_RISK_CRITICAL;
+    Risk r = base[mode + 1];
+    if (mode >= 4 && scan != TRI_NO && r < RISK_HIGH) r = RISK_HIGH;
+    if (mode >= 6 && rewrite != TRI_NO) r = RISK_CRITICAL;
     return r;
 }
 
@@ -880,16 +821,16 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
         for (int m = 0; m < NMAJ; m++) {
             Cell *x = &g.cells[c * NMAJ + (size_t)m];
             if (!x->observed) continue;
-            x->rewrite = x->nyes_rewrite == 0         ? LT_NO
-                         : x->nyes_rewrite == x->nobs ? LT_YES
-                                                      : LT_DEPENDS;
-            x->scan = x->nyes_scan == 0 ? LT_NO : x->nyes_scan == x->nscans ? LT_YES : LT_DEPENDS;
+            x->rewrite = x->nyes_rewrite == 0         ? TRI_NO
+                         : x->nyes_rewrite == x->nobs ? TRI_YES
+                                                      : TRI_DEPENDS;
+            x->scan = x->nyes_scan == 0 ? TRI_NO : x->nyes_scan == x->nscans ? TRI_YES : TRI_DEPENDS;
             if (x->nscans == 0) /* no scan counted (capture "phase"): the table's stays */
-                x->scan = x->had_old ? x->old_scan : LT_DEPENDS;
+                x->scan = x->had_old ? x->old_scan : TRI_DEPENDS;
             /* a "depends" of the table stays: statements of one kind cannot
              * refute it (SET LOGGED of a logged table does not rewrite) */
-            if (x->had_old && x->old_rewrite == LT_DEPENDS) x->rewrite = LT_DEPENDS;
-            if (x->had_old && x->old_scan == LT_DEPENDS) x->scan = LT_DEPENDS;
+            if (x->had_old && x->old_rewrite == TRI_DEPENDS) x->rewrite = TRI_DEPENDS;
+            if (x->had_old && x->old_scan == TRI_DEPENDS) x->scan = TRI_DEPENDS;
             /* nor can they refute a lock on another relation: the table's
              * are upper bounds (DROP TABLE of a table no foreign key
              * references locks no other table) */
@@ -897,7 +838,7 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
                 if (x->old_others[k] > x->others[k]) x->others[k] = x->old_others[k];
             if (x->nexact == 0) {
                 /* only sampled: lower bounds, no scan counts */
-                x->scan = x->had_old ? x->old_scan : LT_DEPENDS;
+                x->scan = x->had_old ? x->old_scan : TRI_DEPENDS;
                 if (x->had_old && x->old_mode > x->mode) x->mode = x->old_mode;
             }
         }
@@ -946,9 +887,9 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
 void locktable_format_row(const LtRow *r, Buf *out)
 {
     buf_printf(out, "%s\t%d\t%d\t%s\t%s\t%s\t", r->cls, r->first, r->last,
-               locktable_mode_name(r->mode), tri_names[r->rewrite], tri_names[r->scan]);
+               lock_mode_label(r->mode), tri_name(r->rewrite), tri_name(r->scan));
     others_str(r->others, out);
-    buf_printf(out, "\t%s\t%s", risk_names[r->risk], r->note ? r->note : "");
+    buf_printf(out, "\t%s\t%s", risk_name(r->risk), r->note ? r->note : "");
 }
 
 void locktable_format_tsv(const LockTable *t, Buf *out)
@@ -985,21 +926,21 @@ void locktable_format_json(const LockTable *t, Buf *out)
         json_key(&w, "last");
         json_int(&w, r->last);
         json_key(&w, "mode");
-        json_str(&w, r->mode >= 0 ? mode_names[r->mode] : NULL);
+        json_str(&w, r->mode >= 0 ? lock_mode_label(r->mode) : NULL);
         json_key(&w, "rewrite");
-        json_str(&w, tri_names[r->rewrite]);
+        json_str(&w, tri_name(r->rewrite));
         json_key(&w, "scan");
-        json_str(&w, tri_names[r->scan]);
+        json_str(&w, tri_name(r->scan));
         json_key(&w, "others");
         json_obj_begin(&w);
         for (int k = 0; k < LT_NROLES; k++) {
             if (r->others[k] < 0) continue;
             json_key(&w, role_names[k]);
-            json_str(&w, mode_names[r->others[k]]);
+            json_str(&w, lock_mode_label(r->others[k]));
         }
         json_obj_end(&w);
         json_key(&w, "risk");
-        json_str(&w, risk_names[r->risk]);
+        json_str(&w, risk_name(r->risk));
         json_key(&w, "note");
         json_str(&w, r->note);
         json_obj_end(&w);

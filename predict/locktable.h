@@ -1,7 +1,7 @@
 /*
  * locktable: the static lock table, predictions and verdicts.
  *
- * The table is a data file (fixtures/locktable.tsv, embedded into the binary
+ * The table is a data file (predict/locktable.tsv, embedded into the binary
  * at build time; --locktable FILE overrides it): one row per class and
  * version range with the lock mode on the target, rewrite, scan, locks on
  * other relations, a risk level and a note. See the file's header comment for
@@ -16,19 +16,8 @@
 #define LM_LOCKTABLE_H
 
 #include "common/util.h"
-#include "matrix/classify.h"
-
-/* yes / no / depends (on the statement's details: e.g. the old and new type of
- * ALTER COLUMN TYPE, or a valid CHECK constraint proving NOT NULL) */
-typedef enum LtTri { LT_NO = 0, LT_YES = 1, LT_DEPENDS = 2 } LtTri;
-
-typedef enum LtRisk {
-    LT_RISK_SAFE = 0,
-    LT_RISK_LOW,
-    LT_RISK_MEDIUM,
-    LT_RISK_HIGH,
-    LT_RISK_CRITICAL,
-} LtRisk;
+#include "predict/classify.h"
+#include "model/trace.h"
 
 /* Roles of the "others" column: relations that are neither the target nor
  * belong to it (its indexes, toast table, sequences) nor are created by the
@@ -38,11 +27,11 @@ typedef enum LtRisk {
 typedef struct LtRow {
     char *cls;       /* owned */
     int first, last; /* majors, inclusive */
-    int mode;        /* lock mode rank on the target 0..7 (locktable_mode_name),
+    int mode;        /* lock mode rank on the target 0..7 (lock_mode_label),
                         -1: no lock on an existing target */
-    LtTri rewrite, scan;
+    Tri rewrite, scan;
     int others[LT_NROLES]; /* strongest mode rank per role, -1: none */
-    LtRisk risk;
+    Risk risk;
     char *note; /* owned; "" when none */
     int line;   /* line in the source file, 0 when generated */
 } LtRow;
@@ -63,7 +52,7 @@ typedef struct LockTable {
 int locktable_parse(const char *text, size_t len, const char *name, LockTable **out, Err *err);
 /* Loads path, or the built-in table when path is NULL. */
 int locktable_load(const char *path, LockTable **out, Err *err);
-/* The built-in table's text (fixtures/locktable.tsv at build time); static. */
+/* The built-in table's text (predict/locktable.tsv at build time); static. */
 const char *locktable_builtin(size_t *len);
 void locktable_free(LockTable *t);
 
@@ -73,21 +62,16 @@ size_t locktable_nclasses(const LockTable *t);
 const LtRow *locktable_lookup(const LockTable *t, const char *cls, int major);
 
 /* ---- names ------------------------------------------------------------- */
-const char *locktable_mode_name(int rank);  /* "AccessExclusiveLock"; "-" for -1 */
 int locktable_mode_rank(const char *name);  /* 0..7; -1 for "-"; -2 when unknown */
-const char *locktable_risk_name(LtRisk r);  /* "safe" ... "critical" */
-int locktable_risk_parse(const char *name); /* LtRisk, -1 when unknown; "none" = safe */
-const char *locktable_risk_names(void);     /* "safe, low, medium, high, critical"; static */
-const char *locktable_tri_name(LtTri t);    /* "yes", "no", "depends" */
 const char *locktable_role_name(int role);  /* "referenced", "other" */
 
 /* ---- predictions ------------------------------------------------------- */
 
 typedef struct LtPrediction {
     int mode; /* as LtRow.mode */
-    LtTri rewrite, scan;
+    Tri rewrite, scan;
     int others[LT_NROLES];
-    LtRisk risk;
+    Risk risk;
     const char *note; /* of the row with the highest risk; points into the table */
     const char *cls;  /* the class (or subclass) that decided the risk; into the table */
 } LtPrediction;
@@ -110,23 +94,6 @@ typedef struct LtLock {
     bool granted, held_before;
 } LtLock;
 
-/* Where a statement's own lock requests come from. PostgreSQL shows a lock
- * once per transaction and mode: inside a migration's transaction, a
- * statement that asks again for a lock its transaction holds at that mode
- * adds nothing to pg_locks. */
-typedef enum LtReq {
-    LT_REQ_OWN = 0,        /* it ran in a transaction of its own (or first in its
-                              transaction): the locks it added are its requests */
-    LT_REQ_REPLAY = 1,     /* its transaction held locks before it: its requests were
-                              measured by replaying the chain on a sibling database,
-                              each statement in a transaction of its own */
-    LT_REQ_UNMEASURED = 2, /* its transaction held locks before it and the replay could
-                              not measure it: the locks it added are a lower bound */
-} LtReq;
-
-const char *locktable_req_name(LtReq r); /* "own", "replay", "unmeasured" */
-/* The LtReq of a name; LT_REQ_UNMEASURED for anything else. */
-LtReq locktable_req_parse(const char *name);
 
 typedef struct LtObs {
     int mode;              /* strongest mode on the target ("table" role), -1: none */
@@ -149,8 +116,8 @@ typedef struct LtObs {
     bool created;          /* no lock on a target and one on a relation the statement
                               created: its target did not exist before (CREATE OR
                               REPLACE VIEW of a new view), no one else's to wait for */
-    LtReq req;             /* where the requests come from (LtTrace.req); a table is
-                              regenerated only from LT_REQ_OWN and LT_REQ_REPLAY */
+    TraceReq req;             /* where the requests come from (LtTrace.req); a table is
+                              regenerated only from TRACE_REQ_OWN and TRACE_REQ_REPLAY */
 } LtObs;
 
 /* Whether what the server said (Trace.said) has a notice that it skipped the
@@ -164,14 +131,14 @@ bool locktable_capture_scans(const char *capture);
 
 /* A trace as the observation sees it (a view over a Trace or a stored
  * result): the locks it saw (held_before: held by an earlier statement of the
- * same transaction), where its requests come from and, for LT_REQ_REPLAY,
+ * same transaction), where its requests come from and, for TRACE_REQ_REPLAY,
  * those requests; rewrites: relation names; scanned: names of the relations
  * with seq_scan > 0; capture as in the trace. */
 typedef struct LtTrace {
     const LtLock *locks; size_t nlocks;
-    LtReq req;
+    TraceReq req;
     const LtLock *requested; size_t nrequested;
-    char *const *req_rewrites; size_t nreq_rewrites;     /* LT_REQ_REPLAY: what the replay */
+    char *const *req_rewrites; size_t nreq_rewrites;     /* TRACE_REQ_REPLAY: what the replay */
     const char *const *req_scanned; size_t nreq_scanned; /* rewrote and scanned */
     char *const *rewrites; size_t nrewrites;
     const char *const *scanned; size_t nscanned;
@@ -182,7 +149,7 @@ typedef struct LtTrace {
  * and did: the replay's when it has one (a statement is judged as it behaves
  * alone: TRUNCATE of a table created earlier in the same transaction keeps its
  * file), else the locks it added (locks held before it never stand for its
- * own: with LT_REQ_UNMEASURED the observation is a lower bound). A relation
+ * own: with TRACE_REQ_UNMEASURED the observation is a lower bound). A relation
  * the statement created does not count as scanned (it was empty). */
 void locktable_observe(const LtTrace *t, LtObs *out);
 
@@ -191,7 +158,7 @@ void locktable_observe(const LtTrace *t, LtObs *out);
 /* With a sampled capture (LtObs.exact false) the locks seen are a lower
  * bound: a weaker target mode than predicted is not a mismatch, a stronger one
  * is; scans are not judged. Rewrites are exact (relfilenodes), except for an
- * unmeasured statement (LT_REQ_UNMEASURED): there a rewrite seen counts, one
+ * unmeasured statement (TRACE_REQ_UNMEASURED): there a rewrite seen counts, one
  * missing does not (its transaction may have spared it one). */
 typedef enum LtVerdict {
     LT_CONFIRMED = 0, /* target mode and rewrite as predicted */
@@ -224,7 +191,7 @@ typedef enum LtUse {
     LT_USE_USED = 0,
     LT_USE_UNMEASURED,   /* its transaction held locks before it and the replay could
                             not measure it: what it added is a lower bound that could
-                            only lower a row wrongly (LT_REQ_UNMEASURED) */
+                            only lower a row wrongly (TRACE_REQ_UNMEASURED) */
     LT_USE_SKIPPED,      /* the server skipped it (IF [NOT] EXISTS, nothing to do) */
     LT_USE_FAILED,       /* it did not run ok (error, timeout, not run) */
     LT_USE_SEVERAL,      /* an ALTER TABLE with several subcommands: no one class */

@@ -1,7 +1,7 @@
 /*
  * shard: deterministic job shards and the corpus identity (see shard.h).
  */
-#include "matrix/shard.h"
+#include "corpus/shard.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,7 +23,7 @@ int shard_parse(const char *spec, Shard *out, Err *err)
     out->n = (int)n;
     return 0;
 bad:
-    return err_set(err, 2, "invalid --shard \"%s\": K/N with 1 <= K <= N <= %d, e.g. 2/4", s,
+    return err_set(err, EXIT_USAGE, "invalid --shard \"%s\": K/N with 1 <= K <= N <= %d, e.g. 2/4", s,
                    SHARD_MAX);
 }
 

@@ -115,7 +115,8 @@
  * again by their leading keywords on the scanner's tokens (the keyword reader
  * at the end of this file), else "unparsed".
  */
-#include "matrix/classify.h"
+#include "predict/classify.h"
+#include "model/vocab.h"
 
 #include <ctype.h>
 #include <pg_query.h>
@@ -904,11 +905,6 @@ static char *classify_create_table(const PgQuery__CreateStmt *s, StmtInfo *info,
 
 /* ---- the rest --------------------------------------------------------- */
 
-static const char *const lock_modes[] = {
-    NULL,    "ACCESS SHARE",        "ROW SHARE", "ROW EXCLUSIVE",    "SHARE UPDATE EXCLUSIVE",
-    "SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE",
-};
-
 static void targets_from_rels(StmtInfo *info, Node **rels, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -1276,7 +1272,7 @@ static char *classify_node(const Node *n, StmtInfo *info)
         const PgQuery__LockStmt *s = n->lock_stmt;
         targets_from_rels(info, s->relations, s->n_relations);
         int m = s->mode >= 1 && s->mode <= 8 ? s->mode : 8;
-        return xasprintf("LOCK TABLE IN %s MODE", lock_modes[m]);
+        return xasprintf("LOCK TABLE IN %s MODE", lock_mode(m - 1)->words); /* LockStmt modes are 1..8 */
     }
     case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
         set_target_rv(info, n->create_seq_stmt->sequence);

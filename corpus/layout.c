@@ -7,7 +7,7 @@
  * up.sql, .sql names that all follow Flyway's or golang-migrate's pattern,
  * JS/TS files without any .sql. More than one fit: plain, with a note.
  */
-#include "matrix/layout.h"
+#include "corpus/layout.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "matrix/corpus.h"
+#include "corpus/corpus.h"
 
 static const char *const names[LAYOUT_COUNT] = {
     [LAYOUT_PLAIN] = "plain",       [LAYOUT_EACH] = "each",
@@ -175,7 +175,7 @@ static int list_dir(const char *dir, char ***out, size_t *n, Err *err)
     *out = NULL;
     *n = 0;
     DIR *d = opendir(dir);
-    if (!d) return err_set(err, 2, "could not open directory \"%s\": %s", dir, strerror(errno));
+    if (!d) return err_set(err, EXIT_USAGE, "could not open directory \"%s\": %s", dir, strerror(errno));
     size_t cap = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
@@ -375,13 +375,13 @@ static int plan_plain(const char *dir, char **ents, size_t n, LayoutPlan *p, Err
         }
         free(text);
         free(order_path);
-        if (p->nfiles == 0) return err_set(err, 2, "\"%s/ORDER\" names no files", dir);
+        if (p->nfiles == 0) return err_set(err, EXIT_USAGE, "\"%s/ORDER\" names no files", dir);
         return 0;
     }
     free(order_path);
     for (size_t i = 0; i < n; i++) /* a directory named x.sql too: reported unusable */
         if (ends_with(ents[i], ".sql")) plan_add(p, &cap, dir, ents[i], LAYOUT_TX_NONE);
-    if (p->nfiles == 0) return err_set(err, 2, "no .sql files in \"%s\"", dir);
+    if (p->nfiles == 0) return err_set(err, EXIT_USAGE, "no .sql files in \"%s\"", dir);
     return 0;
 }
 
@@ -425,7 +425,7 @@ static int plan_golang(const char *dir, char **ents, size_t n, bool with_downs, 
     free(gf);
     free(gd);
     p->ndowns_found = nd;
-    if (p->nfiles == 0) return err_set(err, 2, "no NNN_name.up.sql files in \"%s\"", dir);
+    if (p->nfiles == 0) return err_set(err, EXIT_USAGE, "no NNN_name.up.sql files in \"%s\"", dir);
     return 0;
 }
 
@@ -486,7 +486,7 @@ static int plan_flyway(const char *dir, char **ents, size_t n, bool with_downs, 
     free(u);
     free(v);
     if (callbacks) note_add(p, "%zu Flyway callbacks (before*/after*.sql) not run", callbacks);
-    if (p->nfiles == 0) return err_set(err, 2, "no Flyway V<version>__name.sql files in \"%s\"", dir);
+    if (p->nfiles == 0) return err_set(err, EXIT_USAGE, "no Flyway V<version>__name.sql files in \"%s\"", dir);
     return 0;
 }
 
@@ -516,7 +516,7 @@ static int plan_subdirs(const char *dir, char **ents, size_t n, const char *file
         free(f);
         free(sub);
     }
-    if (p->nfiles == 0) return err_set(err, 2, "no */%s in \"%s\"", file, dir);
+    if (p->nfiles == 0) return err_set(err, EXIT_USAGE, "no */%s in \"%s\"", file, dir);
     /* diesel's down.sql, newest first, with the folder's transaction rule */
     size_t nup = p->nfiles;
     for (size_t i = nup; p->kind == LAYOUT_DIESEL && i-- > 0;) {
@@ -592,7 +592,7 @@ static int plan_drizzle(const char *dir, char **ents, size_t n, LayoutPlan *p, E
     for (size_t i = 0; i < p->nfiles; i++)
         p->files[i].breakpoints = true;
     free(jpath);
-    if (p->nfiles == 0) return err_set(err, 2, "no Drizzle migrations in \"%s\"", dir);
+    if (p->nfiles == 0) return err_set(err, EXIT_USAGE, "no Drizzle migrations in \"%s\"", dir);
     return 0;
 }
 
@@ -664,7 +664,7 @@ static int plan_sqitch(const char *dir, bool with_downs, LayoutPlan *p, Err *err
         free(chs[i].tag);
     }
     free(chs);
-    if (p->nfiles == 0) return err_set(err, 2, "\"%s/sqitch.plan\" names no changes", dir);
+    if (p->nfiles == 0) return err_set(err, EXIT_USAGE, "\"%s/sqitch.plan\" names no changes", dir);
     return 0;
 }
 
@@ -716,7 +716,7 @@ static int plan_js(const char *dir, char **ents, size_t n, LayoutPlan *p, Err *e
         if (is_file(path)) plan_add(p, &cap, dir, ents[i], layout_file_tx(p->kind, path));
         free(path);
     }
-    if (p->nfiles == 0) return err_set(err, 2, "no .js or .ts migrations in \"%s\"", dir);
+    if (p->nfiles == 0) return err_set(err, EXIT_USAGE, "no .js or .ts migrations in \"%s\"", dir);
     return 0;
 }
 
@@ -749,7 +749,7 @@ static int read_layout_file(const char *dir, int *kind, Err *err)
     int k = layout_parse(word);
     int rc = 0;
     if (k < 0)
-        rc = err_set(err, 2, "\"%s\": line 1: unknown layout \"%s\" (%s)", path, word,
+        rc = err_set(err, EXIT_USAGE, "\"%s\": line 1: unknown layout \"%s\" (%s)", path, word,
                      layout_names());
     else
         *kind = k;
@@ -861,7 +861,7 @@ static int refuse_project_root(const char *dir, Err *err)
         int kind = p.kind;
         layout_plan_free(&p);
         if (kind != LAYOUT_PLAIN || nsql) {
-            int rc = err_set(err, 2,
+            int rc = err_set(err, EXIT_USAGE,
                              "\"%s\" holds a %s layout in \"%s\": run lockmatrix on that "
                              "directory\nhint: --layout plain traces \"%s\" itself as plain SQL",
                              dir, names[kind], sub, dir);
