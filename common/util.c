@@ -564,3 +564,39 @@ void hash128_hex(Hash128 h, char out[33])
 {
     snprintf(out, 33, "%016llx%016llx", (unsigned long long)(h >> 64), (unsigned long long)h);
 }
+
+/* ---- processes ------------------------------------------------------------ */
+
+/* The fields of /proc/<pid>/stat after the command name: from field 3 (the
+ * state) on, into buf; NULL when the process is gone. */
+static const char *proc_stat_fields(pid_t pid, char *buf, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    if (n <= 0) return NULL;
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' ? p + 2 : NULL;
+}
+
+char proc_state(pid_t pid)
+{
+    char buf[1024];
+    const char *p = proc_stat_fields(pid, buf, sizeof(buf));
+    return p ? p[0] : 0;
+}
+
+unsigned long long proc_starttime(pid_t pid)
+{
+    char buf[1024];
+    const char *p = proc_stat_fields(pid, buf, sizeof(buf));
+    for (int field = 3; field < 22 && p; field++) {
+        p = strchr(p, ' ');
+        if (p) p++;
+    }
+    return p ? strtoull(p, NULL, 10) : 0;
+}

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -56,6 +57,13 @@ void buf_printf(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3
 void buf_vprintf(Buf *b, const char *fmt, va_list ap);
 /* Hands the string to the caller (free with free()); b is empty again. */
 char *buf_steal(Buf *b);
+
+/* ---- processes ------------------------------------------------------------
+ * A process's identity is its pid and its start time: a pid can be reused,
+ * the pair cannot. Both read /proc/<pid>/stat (the command name in it may
+ * hold spaces and parentheses). */
+char proc_state(pid_t pid);                  /* 'R', 'S', 'Z', ...; 0 when gone */
+unsigned long long proc_starttime(pid_t pid); /* field 22, clock ticks since boot; 0 when gone */
 
 /* ---- Err: what a module tells its caller when it fails ---------------- */
 

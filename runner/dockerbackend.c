@@ -89,26 +89,6 @@ static int random_password(char pw[PASSWORD_LEN + 1], Err *err)
     return 0;
 }
 
-/* Field 22 of /proc/<pid>/stat: start time in clock ticks since boot; 0 when gone. */
-static unsigned long long proc_starttime(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    char *text = NULL;
-    if (file_read_all(path, &text, NULL, NULL) != 0) return 0;
-    unsigned long long start = 0;
-    const char *p = strrchr(text, ')'); /* the command may hold spaces and parentheses */
-    if (p) {
-        /* after ")": field 3 (state) ... field 22 (starttime) */
-        int field = 2;
-        for (; *p && field < 22; p++)
-            if (*p == ' ') field++;
-        start = strtoull(p, NULL, 10);
-    }
-    free(text);
-    return start;
-}
-
 static void owner_of(pid_t pid, char *buf, size_t n)
 {
     snprintf(buf, n, "%d %llu", (int)pid, proc_starttime(pid));

@@ -78,42 +78,6 @@ static unsigned fnv1a(const char *s)
     return h;
 }
 
-/* The state letter of /proc/<pid>/stat ('R', 'S', 'Z', ...), 0 when gone. */
-static char proc_state(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) return 0;
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')'); /* the command name may hold spaces and ')' */
-    return p && p[1] == ' ' ? p[2] : 0;
-}
-
-/* Field 22 of /proc/<pid>/stat: start time in clock ticks since boot; 0 when gone. */
-static unsigned long long proc_starttime(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) return 0;
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    if (!p) return 0;
-    p += 2; /* field 3, the state */
-    for (int field = 3; field < 22 && p; field++) {
-        p = strchr(p, ' ');
-        if (p) p++;
-    }
-    return p ? strtoull(p, NULL, 10) : 0;
-}
-
 /* True while pid runs (a zombie counts as gone). Reaps it when it is our child. */
 static bool proc_alive(pid_t pid)
 {

@@ -1210,36 +1210,12 @@ char *store_evidence_inflate(const void *z, size_t zn, size_t size)
  * store_run_begin (or store_run_claim) until store_run_finish, so that a
  * resume never takes over a run whose writer is still alive. */
 
-/* Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); 0 when
- * the process does not exist. */
-static unsigned long long proc_start(long pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return 0;
-    p += 2;
-    for (int field = 3; field < 22 && p; field++) {
-        p = strchr(p, ' ');
-        if (p)
-            p++;
-    }
-    return p ? strtoull(p, NULL, 10) : 0;
-}
-
 static char *owner_self(void)
 {
     char host[256] = "";
     gethostname(host, sizeof(host) - 1);
     return xasprintf("%s %ld %llu", host[0] ? host : "-", (long)getpid(),
-                     proc_start((long)getpid()));
+                     proc_starttime(getpid()));
 }
 
 /* True when owner (as written by owner_self) is a live process of this host
@@ -1254,7 +1230,7 @@ static bool owner_alive(const char *owner)
     gethostname(me, sizeof(me) - 1);
     if (strcmp(host, me[0] ? me : "-") != 0)
         return true; /* another machine: we cannot tell, assume it is running */
-    return pid != (long)getpid() && proc_start(pid) == start;
+    return pid != (long)getpid() && proc_starttime((pid_t)pid) == start;
 }
 
 static int owner_put(Store *s, long long run_id, Err *err)
