@@ -32,8 +32,7 @@ static char *read_back(const char *path)
 {
     char *s = NULL;
     Err err = {0};
-    if (file_read_all(path, &s, NULL, &err) != 0)
-        return xasprintf("(unreadable: %s)", err.msg);
+    if (file_read_all(path, &s, NULL, &err) != 0) return xasprintf("(unreadable: %s)", err.msg);
     return s;
 }
 
@@ -41,8 +40,7 @@ static void put(const char *path, const char *s, mode_t mode)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
     CHECK(fd >= 0 && write(fd, s, strlen(s)) == (ssize_t)strlen(s), "write %s", path);
-    if (fd >= 0)
-        close(fd);
+    if (fd >= 0) close(fd);
 }
 
 /* ---- Buf and the allocators ------------------------------------------- */
@@ -239,8 +237,7 @@ static void test_write_out(void)
         int fd = open(fifo, O_RDONLY);
         char buf[64];
         ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
-        if (n > 0 && write(fds[1], buf, (size_t)n) != n)
-            _exit(1);
+        if (n > 0 && write(fds[1], buf, (size_t)n) != n) _exit(1);
         _exit(0);
     }
     close(fds[1]);
@@ -267,8 +264,7 @@ static void test_write_out(void)
     int tmps = 0;
     while (d && (de = readdir(d)) != NULL)
         tmps += strstr(de->d_name, ".tmp.") != NULL;
-    if (d)
-        closedir(d);
+    if (d) closedir(d);
     CHECK(d && tmps == 0, "no .tmp. file left in %s (%d)", dir, tmps);
     free(nodir);
     free(fifo);
@@ -336,24 +332,24 @@ static void test_utf8(void)
 {
     struct {
         const char *s;
-        size_t n;   /* 0: strlen */
+        size_t n; /* 0: strlen */
         bool valid;
         size_t bad; /* the first bad byte when not valid */
     } cases[] = {
         {"", 0, true, 0},
         {"ALTER TABLE t", 0, true, 0},
-        {"caf\xc3\xa9", 0, true, 0},                 /* 2 bytes */
-        {"\xe2\x82\xac 5", 0, true, 0},              /* 3 bytes: euro */
-        {"\xf0\x9f\x94\x92", 0, true, 0},            /* 4 bytes: a lock */
-        {"a\0b", 3, true, 0},                        /* NUL is ASCII */
-        {"ab\xff", 0, false, 2},                     /* never valid */
-        {"x\x80", 0, false, 1},                      /* a stray continuation */
-        {"\xc0\x80", 0, false, 0},                   /* overlong NUL */
-        {"ok\xe0\x80\xaf", 0, false, 2},             /* overlong '/' */
-        {"\xed\xa0\x80", 0, false, 0},               /* a surrogate */
-        {"\xf4\x90\x80\x80", 0, false, 0},           /* past U+10FFFF */
-        {"abc\xe2\x82", 0, false, 3},                /* cut short */
-        {"\xc3\xa9\xc3", 0, false, 2},               /* cut short after a good one */
+        {"caf\xc3\xa9", 0, true, 0},       /* 2 bytes */
+        {"\xe2\x82\xac 5", 0, true, 0},    /* 3 bytes: euro */
+        {"\xf0\x9f\x94\x92", 0, true, 0},  /* 4 bytes: a lock */
+        {"a\0b", 3, true, 0},              /* NUL is ASCII */
+        {"ab\xff", 0, false, 2},           /* never valid */
+        {"x\x80", 0, false, 1},            /* a stray continuation */
+        {"\xc0\x80", 0, false, 0},         /* overlong NUL */
+        {"ok\xe0\x80\xaf", 0, false, 2},   /* overlong '/' */
+        {"\xed\xa0\x80", 0, false, 0},     /* a surrogate */
+        {"\xf4\x90\x80\x80", 0, false, 0}, /* past U+10FFFF */
+        {"abc\xe2\x82", 0, false, 3},      /* cut short */
+        {"\xc3\xa9\xc3", 0, false, 2},     /* cut short after a good one */
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         size_t n = cases[i].n ? cases[i].n : strlen(cases[i].s);
@@ -380,8 +376,8 @@ static void test_natural(void)
     } cases[] = {
         {"2_a.sql", "10_a.sql", -1},
         {"10_a.sql", "2_a.sql", 1},
-        {"001_x", "1_x", 0},           /* leading zeros do not count */
-        {"1_x", "01_y", -1},           /* then the rest decides */
+        {"001_x", "1_x", 0}, /* leading zeros do not count */
+        {"1_x", "01_y", -1}, /* then the rest decides */
         {"v1.9", "v1.10", -1},
         {"abc", "abd", -1},
         {"abc", "abc", 0},
@@ -390,7 +386,7 @@ static void test_natural(void)
         {"", "", 0},
         {"", "a", -1},
         {"20240101_init", "20231231_last", 1},
-        {"a\xc3\xa9", "az", 1},        /* bytes compare unsigned */
+        {"a\xc3\xa9", "az", 1},                                /* bytes compare unsigned */
         {"99999999999999999999", "100000000000000000000", -1}, /* no overflow */
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++)
@@ -437,15 +433,13 @@ static void test_hash(void)
 static pid_t start_child(void)
 {
     int fds[2];
-    if (pipe(fds) != 0)
-        return -1;
+    if (pipe(fds) != 0) return -1;
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
         prctl(PR_SET_NAME, "lm) x (y", 0, 0, 0);
-        if (write(fds[1], "r", 1) != 1)
-            _exit(1);
+        if (write(fds[1], "r", 1) != 1) _exit(1);
         for (;;)
             pause();
     }
@@ -465,8 +459,7 @@ static char wait_state(pid_t pid, const char *want)
     char s = 0;
     for (int i = 0; i < 200; i++) {
         s = proc_state(pid);
-        if (s && strchr(want, s))
-            break;
+        if (s && strchr(want, s)) break;
         usleep(10000);
     }
     return s;
@@ -481,8 +474,7 @@ static void test_proc(void)
 
     pid_t pid = start_child();
     CHECK(pid > 0, "child started");
-    if (pid <= 0)
-        return;
+    if (pid <= 0) return;
     char s = wait_state(pid, "S");
     CHECK(s == 'S', "the child sleeps in pause(): '%c'", s ? s : '0');
     unsigned long long st = proc_starttime(pid);
