@@ -55,7 +55,7 @@ DEPFLAGS = -MMD -MP -MF $@.d -MT $@
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 .PHONY: all setup setup-docker demo test unit check registry-check coverage format format-check \
-        asan bench clean fuzz fuzz-targets docker-images image install uninstall FORCE
+        asan bench clean fuzz fuzz-targets docker-images image install uninstall
 all: lockmatrix
 
 lockmatrix: $(BUILD)/lockmatrix
@@ -64,16 +64,14 @@ lockmatrix: $(BUILD)/lockmatrix
 $(BUILD)/lockmatrix: $(BUILD)/main.o $(LIB)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
-# Rebuilt from scratch, and when its list of members changes (a source removed).
-$(LIB): $(OBJS) $(LIB:.a=.members)
+# Rebuilt from scratch, and also when its list of members changes: a source
+# removed must not linger in the archive. The list is rewritten (only when it
+# changed) as the Makefile is read, so that make -q stays exact.
+LIB_MEMBERS := $(LIB:.a=.members)
+$(shell mkdir -p $(BUILD) && { echo '$(OBJS)' | cmp -s - $(LIB_MEMBERS) || echo '$(OBJS)' >$(LIB_MEMBERS); })
+$(LIB): $(OBJS) $(LIB_MEMBERS)
 	@rm -f $@
 	$(AR) rcs $@ $(OBJS)
-
-$(LIB:.a=.members): FORCE
-	@mkdir -p $(dir $@)
-	@echo '$(OBJS)' | cmp -s - $@ || echo '$(OBJS)' >$@
-
-FORCE:
 
 # The generated header first (order-only): after the first build, the .d
 # files say which objects read it.
@@ -94,7 +92,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) Makefile | $(GENH)
 
 unit: $(addprefix $(BUILD)/tests/,$(TESTS)) $(BUILD)/lockmatrix registry-check
 
-# Every product source has a unit test, and every unit test named there exists.
+# Every product source has a row of tests/unit/modules.tsv, and every test named there exists.
 registry-check:
 	@tests/run.sh registry
 
