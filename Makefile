@@ -58,8 +58,9 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
         asan bench clean fuzz fuzz-targets docker-images image install uninstall
 all: lockmatrix
 
+# Replaced by rename, so that a ./lockmatrix still running (a test) is no obstacle.
 lockmatrix: $(BUILD)/lockmatrix
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/lockmatrix: $(BUILD)/main.o $(LIB)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
