@@ -89,8 +89,9 @@ static void test_alloc(void)
     char *s = xstrndup("postgres", 4);
     CHECK_STR(s, "post", "xstrndup");
     free(s);
-    s = xstrndup("ab", 10);
-    CHECK_STR(s, "ab", "xstrndup shorter than n");
+    /* n bytes, all of them readable: a NUL among them does not stop the copy. */
+    s = xstrndup("a\0b", 3);
+    CHECK(memcmp(s, "a\0b", 4) == 0, "xstrndup copies n bytes and ends them with NUL");
     free(s);
     s = xasprintf("%s %d %.1f", "v", 17, 2.5);
     CHECK_STR(s, "v 17 2.5", "xasprintf");
