@@ -5,13 +5,27 @@
 #                   PostgreSQL major of model/versions.tsv); MINORS="17.9 17.10"
 #                   also fetches those minor releases
 #   make demo       setup, build, trace fixtures/cases on every major, print the report
-#   make test       setup, build (plain and ASan+UBSan), run unit and integration tests
+#   make unit       build the unit tests (build/release/tests) and check the
+#                   registry of modules and their unit tests (tests/unit/modules.tsv)
+#   make check      the fast tier, no PostgreSQL server and no Docker engine: the
+#                   registry, the unit tests and the integration tests that need
+#                   neither (tests/run.sh check; "tests/run.sh list-check" names them)
+#   make test       setup, build (plain and ASan+UBSan), run every unit and integration test
+#   make coverage   a gcov build (build/coverage) of the unit tests that need no
+#                   server (COVERAGE_SERVERS=1: every unit test), then line
+#                   coverage per source file
+#   make format-check  clang-format --dry-run --Werror (.clang-format) over the
+#                   product and unit-test sources; changes nothing
 #   make bench      print the benchmark figures
 #   make install    the binary, its manual page and bash/zsh completions
 #                   (PREFIX, default /usr/local; DESTDIR for staging)
 #   make uninstall  remove what make install put there
 #
-# Sources: every .c under the module directories; main.c is the entry point.
+# Sources: every .c under the MODULES directories (a new directory needs only
+# its name added there) is built into $(BUILD)/liblockmatrix.a; main.c is the
+# entry point. The binary, the unit tests and the fuzz targets link against
+# the library, so each takes only the objects it uses. Every object depends
+# on the headers it includes (-MMD -MP: $(BUILD)/**/*.d).
 
 CC      ?= cc
 PKGS    := libpq sqlite3 libcurl zlib libprotobuf-c
@@ -28,24 +42,43 @@ TESTS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
 BUILD   ?= build/release
 OBJS    := $(SRCS:%.c=$(BUILD)/%.o)
+# Every product object but main.o; the binary, the unit tests and the fuzz
+# targets link against it and take only the members they use.
+LIB     := $(BUILD)/liblockmatrix.a
 # The version map (model/versions.tsv) as a header: VERSIONS_MIN/MAX/DEFAULT.
 GENH    := $(BUILD)/gen/model/versions_gen.h
+# -MMD -MP: each compile writes beside its output a .d file listing the
+# headers it read (and a phony rule per header, so that a removed header
+# does not stop the build); they are included at the end of this file.
+DEPFLAGS = -MMD -MP -MF $@.d -MT $@
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all setup setup-docker demo test unit asan bench clean format fuzz fuzz-targets docker-images image \
-        install uninstall
+.PHONY: all setup setup-docker demo test unit check registry-check coverage format format-check \
+        asan bench clean fuzz fuzz-targets docker-images image install uninstall
 all: lockmatrix
 
+# Replaced by rename, so that a ./lockmatrix still running (a test) is no obstacle.
 lockmatrix: $(BUILD)/lockmatrix
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
-$(BUILD)/lockmatrix: $(OBJS) $(BUILD)/main.o
+$(BUILD)/lockmatrix: $(BUILD)/main.o $(LIB)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
-$(BUILD)/%.o: %.c $(HDRS) $(GENH) Makefile
+# Rebuilt from scratch, and also when its list of members changes: a source
+# removed must not linger in the archive. The list is rewritten (only when it
+# changed) as the Makefile is read, so that make -q stays exact.
+LIB_MEMBERS := $(LIB:.a=.members)
+$(shell mkdir -p $(BUILD) && { echo '$(OBJS)' | cmp -s - $(LIB_MEMBERS) || echo '$(OBJS)' >$(LIB_MEMBERS); })
+$(LIB): $(OBJS) $(LIB_MEMBERS)
+	@rm -f $@
+	$(AR) rcs $@ $(OBJS)
+
+# The generated header first (order-only): after the first build, the .d
+# files say which objects read it.
+$(BUILD)/%.o: %.c Makefile | $(GENH)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+	$(CC) $(CFLAGS_ALL) $(DEPFLAGS) -c -o $@ $<
 
 $(GENH): model/versions.tsv scripts/versions_gen.awk
 	@mkdir -p $(dir $@)
@@ -54,11 +87,24 @@ $(GENH): model/versions.tsv scripts/versions_gen.awk
 # The lock table is assembled into the binary (.incbin in predict/locktable.c).
 $(BUILD)/predict/locktable.o: predict/locktable.tsv
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h tests/unit/servers.h $(GENH) $(OBJS)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) Makefile | $(GENH)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(OBJS) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) $(DEPFLAGS) -o $@ $< $(LIB) $(LDLIBS_ALL)
 
-unit: $(addprefix $(BUILD)/tests/,$(TESTS)) $(BUILD)/lockmatrix
+unit: $(addprefix $(BUILD)/tests/,$(TESTS)) $(BUILD)/lockmatrix registry-check
+
+# Every product source has a row of tests/unit/modules.tsv, and every test named there exists.
+registry-check:
+	@tests/run.sh registry
+
+# The fast tier: no PostgreSQL server, no Docker engine; the release build only.
+check: lockmatrix $(addprefix $(BUILD)/tests/,$(TESTS))
+	@tests/run.sh check
+
+# Line coverage per source file of the unit tests (gcov, build/coverage).
+coverage:
+	$(MAKE) BUILD=build/coverage OPT="-O0 -g" WERROR= EXTRA_CFLAGS=--coverage EXTRA_LDFLAGS=--coverage unit
+	@scripts/coverage.sh build/coverage $(SRCS)
 
 # The sanitizer build lives in build/asan (binary build/asan/lockmatrix).
 asan:
@@ -76,9 +122,9 @@ fuzz:
 
 fuzz-targets: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(GENH) $(OBJS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB) Makefile | $(GENH)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(OBJS) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) $(DEPFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS_ALL)
 
 # MINORS: minor releases fetched into the cache beside the default builds,
 # by the one fetch of minor releases there is, "lockmatrix pg fetch".
@@ -114,8 +160,14 @@ test: setup lockmatrix
 bench: setup lockmatrix
 	@scripts/bench.sh
 
+# The layout .clang-format gives: format rewrites the sources, format-check
+# only says which would change (and fails when one would).
+FORMAT_SRCS = $(SRCS) $(HDRS) main.c $(wildcard tests/unit/*.c tests/unit/*.h)
 format:
-	clang-format -i $(SRCS) $(HDRS) main.c tests/unit/*.c tests/unit/*.h
+	clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf build lockmatrix
@@ -145,3 +197,6 @@ install: lockmatrix
 uninstall:
 	rm -f "$(DESTDIR)$(BINDIR)/lockmatrix" "$(DESTDIR)$(MANDIR)/man1/lockmatrix.1" \
 	  "$(DESTDIR)$(BASHCOMPDIR)/lockmatrix" "$(DESTDIR)$(ZSHCOMPDIR)/_lockmatrix"
+
+# What each object, unit test and fuzz target was built from (see DEPFLAGS).
+-include $(wildcard $(OBJS:=.d) $(BUILD)/main.o.d $(BUILD)/tests/*.d $(BUILD)/fuzz/*.d)

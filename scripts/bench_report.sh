@@ -15,10 +15,9 @@ PKGS="libpq sqlite3 libcurl zlib libprotobuf-c"
 make -s lockmatrix >/dev/null
 tmp=$(mktemp -d /tmp/lm_bench_report.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-objs=$(find build/release/common build/release/matrix build/release/runner build/release/store build/release/report -name "*.o" 2>/dev/null || true)
 # shellcheck disable=SC2086
-cc -std=c11 -D_GNU_SOURCE -O2 -I. $(pkg-config --cflags $PKGS) -o "$tmp/mkrun" tests/bench/mkrun.c \
-    $objs $(pkg-config --libs $PKGS) -lpg_query -lm
+cc -std=c11 -D_GNU_SOURCE -O2 -I. -Ibuild/release/gen $(pkg-config --cflags $PKGS) -o "$tmp/mkrun" tests/bench/mkrun.c \
+    build/release/liblockmatrix.a $(pkg-config --libs $PKGS) -lpg_query -lm
 
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 

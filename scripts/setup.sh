@@ -25,10 +25,11 @@ is_root=0
 
 # ---- Debian packages -------------------------------------------------------
 # man-db (with groff) and zsh: tests/integration/install.sh renders the manual
-# page with man -l and runs the zsh completion.
+# page with man -l and runs the zsh completion. clang-format: make format-check
+# (.clang-format); gcov, for make coverage, comes with build-essential's gcc.
 packages=(build-essential pkg-config libpq-dev libpg-query-dev libprotobuf-c-dev
           libsqlite3-dev libcurl4-openssl-dev zlib1g-dev sqlite3 jq
-          ca-certificates procps util-linux python3-yaml time man-db zsh)
+          ca-certificates procps util-linux python3-yaml time man-db zsh clang-format)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 # One dpkg-query for all of them; unknown packages only print to stderr.

@@ -2,9 +2,14 @@
 # Runs every unit test (plain and ASan+UBSan builds) and every integration
 # test, and closes with one line: "N passed, N failed".
 #
-#   tests/run.sh                 everything
+#   tests/run.sh                 everything (the registry check too)
 #   tests/run.sh unit            unit tests only
 #   tests/run.sh integration [NAME...]   integration tests (tests/integration/NAME.sh)
+#   tests/run.sh check           the fast tier (make check): the registry check,
+#                                the release unit tests and the integration tests
+#                                that need no PostgreSQL server and no Docker engine
+#   tests/run.sh list-check      the tests of that tier, one a line
+#   tests/run.sh registry        the registry check alone (tests/unit/modules.tsv)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +52,105 @@ run_one() { # label, command...
         echo "pass $label ($((SECONDS - start))s)"
     fi
 }
+
+# ---- which tests need a server ----------------------------------------------
+# A unit test needs a PostgreSQL server when it includes tests/unit/servers.h;
+# these start servers or talk to a Docker engine without it.
+UNIT_SERVER_TESTS=(test_embedded test_docker)
+# The integration tests that need neither a server nor an engine (every other
+# one traces migrations on real servers).
+INTEGRATION_NO_SERVER=(static_analyze locktable_page install)
+
+unit_needs_server() { # test name
+    local t
+    grep -q '^#include "tests/unit/servers.h"' "tests/unit/$1.c" 2>/dev/null && return 0
+    for t in "${UNIT_SERVER_TESTS[@]}"; do [ "$t" = "$1" ] && return 0; done
+    return 1
+}
+
+# The fast tier, one a line: unit/NAME (release build) and integration/NAME.
+list_check() {
+    local s t
+    for s in tests/unit/test_*.c; do
+        t=$(basename "$s" .c)
+        unit_needs_server "$t" || echo "unit/$t"
+    done
+    for t in "${INTEGRATION_NO_SERVER[@]}"; do echo "integration/$t"; done
+}
+
+# ---- the registry of sources and their tests --------------------------------
+# Every product .c (main.c aside, wherever it is, even in a directory the
+# Makefile does not list yet) has a row of tests/unit/modules.tsv; every test
+# a row names exists; every unit test is named by a row. Prints one line per
+# problem and "ok - ..." or "not ok - ..." per rule.
+registry_check() {
+    local reg=tests/unit/modules.tsv bad=0 src tests note t
+    local -A row=() named=()
+    if [ ! -f "$reg" ]; then echo "not ok - registry: $reg is missing"; return 1; fi
+    while IFS=$'\t' read -r src tests note; do
+        case $src in ''|'#'*) continue ;; esac
+        if [ -n "${row[$src]:-}" ]; then
+            echo "not ok - registry: $src has two rows in $reg"; bad=1
+        fi
+        row[$src]=$tests
+        [ -f "$src" ] || { echo "not ok - registry: $src is in $reg but does not exist"; bad=1; }
+        [ -n "$tests" ] || { echo "not ok - registry: $src has no test in $reg"; bad=1; }
+        for t in $tests; do
+            case $t in
+            integration/*) [ -f "tests/${t}.sh" ] ||
+                { echo "not ok - registry: $src: the test tests/$t.sh does not exist"; bad=1; } ;;
+            *) named[$t]=1
+               [ -f "tests/unit/$t.c" ] ||
+                { echo "not ok - registry: $src: the unit test tests/unit/$t.c does not exist"; bad=1; } ;;
+            esac
+        done
+    done <"$reg"
+    while read -r src; do
+        src=${src#./}
+        [ -n "${row[$src]+x}" ] ||
+            { echo "not ok - registry: $src has no registered test (add a row to $reg)"; bad=1; }
+    done < <(find . -name '*.c' -not -path './build/*' -not -path './tests/*' -not -path './.git/*' \
+                  -not -path ./main.c | sort)
+    for src in tests/unit/test_*.c; do
+        t=$(basename "$src" .c)
+        [ -n "${named[$t]:-}" ] ||
+            { echo "not ok - registry: the unit test $t tests no source of $reg"; bad=1; }
+    done
+    local only=()
+    for src in "${!row[@]}"; do
+        [[ " ${row[$src]} " == *" test_"* ]] || only+=("$src")
+    done
+    [ ${#only[@]} -eq 0 ] ||
+        echo "# no unit test of their own yet: $(printf '%s\n' "${only[@]}" | sort | tr '\n' ' ')"
+    if [ $bad -eq 0 ]; then
+        echo "ok - registry: ${#row[@]} sources, each with its tests ($reg)"
+    fi
+    return $bad
+}
+
+if [ "$what" = registry ]; then
+    registry_check
+    exit
+fi
+if [ "$what" = list-check ]; then
+    list_check
+    exit 0
+fi
+if [ "$what" = all ] || [ "$what" = check ]; then
+    run_one registry registry_check
+fi
+
+if [ "$what" = check ]; then
+    # The binary just built, not an older sanitizer build.
+    export LM=${LM:-$PWD/lockmatrix}
+    mapfile -t tier < <(list_check)
+    for t in "${tier[@]}"; do
+        case $t in
+        unit/*) run_one "unit-release/${t#unit/}" "build/release/tests/${t#unit/}" ;;
+        integration/*) run_one "$t" bash "tests/$t.sh" ;;
+        esac
+    done
+fi
 
 if [ "$what" = all ] || [ "$what" = unit ]; then
     for flavour in release asan; do

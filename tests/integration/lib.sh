@@ -62,12 +62,10 @@ browser_check() {
     check_eq "the browser check ran to its end" "$rc" "$([ "$nfail" -gt 0 ] && echo 1 || echo 0)"
 }
 # Builds tests/bench/mkrun.c (a synthetic run written through the store API)
-# into $1, against the objects of the release build.
+# into $1, against the library of the release build (make lockmatrix).
 build_mkrun() {
-    local pkgs="libpq sqlite3 libcurl zlib libprotobuf-c" objs
-    objs=$(find "$ROOT"/build/release/common "$ROOT"/build/release/matrix "$ROOT"/build/release/runner \
-        "$ROOT"/build/release/store "$ROOT"/build/release/report -name '*.o' 2>/dev/null || true)
+    local pkgs="libpq sqlite3 libcurl zlib libprotobuf-c"
     # shellcheck disable=SC2086,SC2046
     cc -std=c11 -D_GNU_SOURCE -O2 -I"$ROOT" -I"$ROOT"/build/release/gen $(pkg-config --cflags $pkgs) -o "$1" \
-        "$ROOT"/tests/bench/mkrun.c $objs $(pkg-config --libs $pkgs) -lpg_query -lm
+        "$ROOT"/tests/bench/mkrun.c "$ROOT"/build/release/liblockmatrix.a $(pkg-config --libs $pkgs) -lpg_query -lm
 }
