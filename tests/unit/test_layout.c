@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "corpus/corpus.h"
+#include "corpus/jsextract.h"
 #include "corpus/layout.h"
 #include "t.h"
 
@@ -295,12 +296,12 @@ static void test_extract(void)
     for (size_t i = 0; i < ARRAY_LEN(xs); i++) {
         JsPiece *p;
         size_t n, skipped;
-        layout_extract_js(xs[i].js, strlen(xs[i].js), &p, &n, &skipped);
+        jsextract_sql(xs[i].js, strlen(xs[i].js), &p, &n, &skipped);
         CHECK(n == xs[i].n, "%s: %zu pieces, want %zu", xs[i].js, n, xs[i].n);
         CHECK(skipped == xs[i].skipped, "%s: %zu skipped, want %zu", xs[i].js, skipped,
               xs[i].skipped);
         if (n && xs[i].first) CHECK_STR(p[0].sql, xs[i].first, "%s", xs[i].js);
-        js_pieces_free(p, n);
+        jsextract_free(p, n);
     }
 }
 
