@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "corpus/corpus.h"
 #include "corpus/jsextract.h"
@@ -403,6 +404,59 @@ static void test_left_out(void)
     remove_tree(tmp);
 }
 
+/* Drizzle's meta/_journal.json is read as JSON: a malformed one is an error
+ * (2) naming the file and what is wrong, never a guess at its tags. */
+static void test_drizzle_journal(void)
+{
+    char tmp[] = "/tmp/lm_test_layout_XXXXXX";
+    if (!mkdtemp(tmp)) {
+        CHECK(false, "mkdtemp");
+        return;
+    }
+    Err err = {0};
+    char *meta = xasprintf("%s/meta", tmp), *journal = xasprintf("%s/_journal.json", meta);
+    CHECK(mkdir(meta, 0700) == 0, "mkdir %s", meta);
+    for (int i = 0; i < 2; i++) {
+        char *p = xasprintf("%s/000%d_t.sql", tmp, i);
+        file_write_out(p, "CREATE TABLE t (id int);\n", 25, &err);
+        free(p);
+    }
+    static const struct {
+        const char *json;  /* the journal */
+        const char *want;  /* a substring of the error, or NULL: loads */
+    } js[] = {
+        {"{\"entries\": [{\"idx\": 1, \"tag\": \"0001_t\"}, {\"tag\": \"0000_t\"}]}", NULL},
+        {"{\"entries\": [{\"tag\": \"0000_t\"}, {\"tag\": \"0001_t\"", "invalid JSON at offset"},
+        {"{\"version\": \"7\", \"tag\": \"0000_t\"}", "no \"entries\" array"},
+        {"[{\"tag\": \"0000_t\"}]", "no \"entries\" array"},
+        {"{\"entries\": [{\"tag\": \"0000_t\"}, {\"tag\": 1}]}", "entry 2 of \"entries\" has no \"tag\""},
+        {"{\"entries\": []}", "no Drizzle migrations"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(js); i++) {
+        file_write_out(journal, js[i].json, strlen(js[i].json), &err);
+        LayoutPlan p;
+        err_clear(&err);
+        int rc = layout_plan(tmp, -1, false, &p, &err);
+        if (!js[i].want) {
+            CHECK(rc == 0 && p.kind == LAYOUT_DRIZZLE && p.nfiles == 2, "%s: loads: %s",
+                  js[i].json, err.msg);
+            if (rc == 0 && p.nfiles == 2)
+                CHECK(strstr(p.files[0].path, "0001_t.sql") && p.files[1].breakpoints,
+                      "the journal's order, with breakpoints");
+            if (rc == 0) layout_plan_free(&p);
+            continue;
+        }
+        CHECK(rc == -1 && err.code == EXIT_USAGE, "%s: refused (2), got %d", js[i].json, rc);
+        CHECK(strstr(err.msg, js[i].want) != NULL, "%s: says %s: %s", js[i].json, js[i].want,
+              err.msg);
+        if (strcmp(js[i].want, "no Drizzle migrations") != 0)
+            CHECK(strstr(err.msg, journal) != NULL, "names the journal: %s", err.msg);
+    }
+    free(journal);
+    free(meta);
+    remove_tree(tmp);
+}
+
 int main(void)
 {
     test_fixtures();
@@ -410,5 +464,6 @@ int main(void)
     test_statements();
     test_extract();
     test_names_and_errors();
+    test_drizzle_journal();
     return t_done("test_layout");
 }
