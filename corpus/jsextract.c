@@ -48,9 +48,10 @@ static unsigned long hexval(const char *p, size_t n, size_t *used)
 {
     unsigned long v = 0;
     size_t i = 0;
-    for (; i < n && isxdigit((unsigned char)p[i]); i++)
-        v = v * 16 + (unsigned long)(isdigit((unsigned char)p[i]) ? p[i] - '0'
-                                                                   : (tolower((unsigned char)p[i]) - 'a' + 10));
+    for (; i < n && isxdigit((unsigned char)p[i]); i++) {
+        int c = tolower((unsigned char)p[i]);
+        v = v * 16 + (unsigned long)(isdigit(c) ? c - '0' : c - 'a' + 10);
+    }
     *used = i;
     return v;
 }

@@ -13,7 +13,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,20 +200,11 @@ LayoutFile *layout_plan_add(LayoutPlan *p, const char *dir, const char *rel, Lay
     return layout_plan_add_path(p, layout_join(dir, rel), tx);
 }
 
-void layout_note(LayoutPlan *p, const char *fmt, ...)
+void layout_note(LayoutPlan *p, const char *note)
 {
-    Buf b;
-    buf_init(&b);
-    if (p->note) {
-        buf_puts(&b, p->note);
-        buf_puts(&b, "; ");
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    buf_vprintf(&b, fmt, ap);
-    va_end(ap);
+    char *n = p->note ? xasprintf("%s; %s", p->note, note) : xstrdup(note);
     free(p->note);
-    p->note = buf_steal(&b);
+    p->note = n;
 }
 
 void layout_left_out(LayoutPlan *p, const char *name)
@@ -273,7 +263,8 @@ int layout_plan_js(const LayoutDir *d, bool downs, LayoutPlan *p, Err *err)
         if (layout_is_file(path)) layout_plan_add_path(p, path, layout_file_tx(p->kind, path));
         else free(path);
     }
-    if (p->nfiles == 0) return err_set(err, EXIT_USAGE, "no .js or .ts migrations in \"%s\"", d->dir);
+    if (p->nfiles == 0)
+        return err_set(err, EXIT_USAGE, "no .js or .ts migrations in \"%s\"", d->dir);
     return 0;
 }
 
@@ -348,7 +339,8 @@ static int dir_read(const char *dir, LayoutDir *d, Err *err)
     d->js_kind = -1;
     DIR *dh = opendir(dir);
     if (!dh)
-        return err_set(err, EXIT_USAGE, "could not open directory \"%s\": %s", dir, strerror(errno));
+        return err_set(err, EXIT_USAGE, "could not open directory \"%s\": %s", dir,
+                       strerror(errno));
     size_t cap = 0;
     struct dirent *de;
     while ((de = readdir(dh)) != NULL)
@@ -432,14 +424,16 @@ static void detect(const LayoutDir *d, LayoutPlan *p)
         p->kind = (LayoutKind)found;
     } else if (nfit > 1) {
         p->kind = LAYOUT_PLAIN;
-        layout_note(p, "layout ambiguous (%s): loaded as plain SQL; --layout NAME chooses one",
-                    which.data);
+        char *note = xasprintf("layout ambiguous (%s): loaded as plain SQL; --layout NAME "
+                               "chooses one", which.data);
+        layout_note(p, note);
+        free(note);
     } else {
         p->kind = LAYOUT_PLAIN;
         for (int k = 0; k < LAYOUT_COUNT; k++) {
             const char *near = table[k]->near ? table[k]->near(d) : NULL;
             if (near) {
-                layout_note(p, "%s", near);
+                layout_note(p, near);
                 break;
             }
         }
@@ -513,8 +507,11 @@ int layout_plan(const char *dir, int forced, bool downs, LayoutPlan *out, Err *e
     dir_free(&d);
     for (size_t i = 0; rc == 0 && o->breakpoints && i < out->nfiles; i++)
         out->files[i].breakpoints = true;
-    if (rc == 0 && downs && !o->down)
-        layout_note(out, "the %s layout has no down migrations: --down ignored", o->name);
+    if (rc == 0 && downs && !o->down) {
+        char *note = xasprintf("the %s layout has no down migrations: --down ignored", o->name);
+        layout_note(out, note);
+        free(note);
+    }
     if (rc != 0) layout_plan_free(out);
     return rc;
 }

@@ -79,12 +79,7 @@ void layout_breakpoints(const char *text, size_t **starts, size_t *n)
 }
 
 const LayoutOps layout_drizzle = {
-    .name = "drizzle",
-    .one = "migration",
-    .many = "migrations",
-    .detect = detect,
-    .hides = {LAYOUT_FLYWAY, LAYOUT_GOLANG_MIGRATE},
-    .plan = plan,
-    .tx = LAYOUT_TX_FILE,
+    .name = "drizzle", .one = "migration", .many = "migrations", .detect = detect,
+    .hides = {LAYOUT_FLYWAY, LAYOUT_GOLANG_MIGRATE}, .plan = plan, .tx = LAYOUT_TX_FILE,
     .breakpoints = true,
 };

@@ -119,18 +119,17 @@ static int plan(const LayoutDir *d, bool downs, LayoutPlan *p, Err *err)
         layout_plan_add(p, d->dir, u[i], LAYOUT_TX_AUTO)->down = true;
     free(u);
     free(v);
-    if (callbacks) layout_note(p, "%zu Flyway callbacks (before*/after*.sql) not run", callbacks);
+    if (callbacks) {
+        char *note = xasprintf("%zu Flyway callbacks (before*/after*.sql) not run", callbacks);
+        layout_note(p, note);
+        free(note);
+    }
     if (p->nfiles == 0)
         return err_set(err, EXIT_USAGE, "no Flyway V<version>__name.sql files in \"%s\"", d->dir);
     return 0;
 }
 
 const LayoutOps layout_flyway = {
-    .name = "flyway",
-    .one = "migration",
-    .many = "migrations",
-    .down = "undo",
-    .detect = detect,
-    .plan = plan,
-    .tx = LAYOUT_TX_AUTO,
+    .name = "flyway", .one = "migration", .many = "migrations", .down = "undo", .detect = detect,
+    .plan = plan, .tx = LAYOUT_TX_AUTO,
 };

@@ -97,12 +97,6 @@ static int plan(const LayoutDir *d, bool downs, LayoutPlan *p, Err *err)
 }
 
 const LayoutOps layout_golang_migrate = {
-    .name = "golang-migrate",
-    .one = "up",
-    .many = "up",
-    .down = "down",
-    .detect = detect,
-    .near = near,
-    .plan = plan,
-    .tx = LAYOUT_TX_IMPLICIT,
+    .name = "golang-migrate", .one = "up", .many = "up", .down = "down", .detect = detect,
+    .near = near, .plan = plan, .tx = LAYOUT_TX_IMPLICIT,
 };

@@ -69,8 +69,8 @@ bool layout_setting_is_false(const char *text, const char *key);
 LayoutFile *layout_plan_add(LayoutPlan *p, const char *dir, const char *rel, LayoutTx tx);
 /* The same with the whole path, owned by p from then on. */
 LayoutFile *layout_plan_add_path(LayoutPlan *p, char *path, LayoutTx tx);
-/* Appends to p's note ("a; b"). */
-void layout_note(LayoutPlan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends note to p's note ("a; b"). */
+void layout_note(LayoutPlan *p, const char *note);
 /* A file that fits no pattern of the layout: named (the first
  * LAYOUT_LEFT_NAMES), counted. */
 void layout_left_out(LayoutPlan *p, const char *name);
