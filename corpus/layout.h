@@ -4,8 +4,9 @@
  *
  * A directory's layout is forced (--layout NAME, or a CORPUS_LAYOUT_FILE
  * naming one) or detected from the files present; when several layouts fit
- * it is loaded as plain with a note. docs/layouts.md has the table of rules
- * and where each comes from.
+ * it is loaded as plain with a note. Each tool is a LayoutOps of its own
+ * file (corpus/layouts/<tool>.c), a row of LAYOUT_TABLE below.
+ * docs/layouts.md has the table of rules and where each comes from.
  */
 #ifndef LM_LAYOUT_H
 #define LM_LAYOUT_H
@@ -102,8 +103,9 @@ void layout_summary_free(LayoutSummary *s);
  * CORPUS_LAYOUT_FILE). downs: after the up migrations, the down migrations
  * of the layouts that have them (golang-migrate .down.sql, diesel down.sql,
  * Flyway U<version>__, sqitch revert/) in reverse order. -1 with err (code
- * 2) when the directory cannot be read, a layout file is wrong, or no
- * migration of the layout is found. Free with layout_plan_free. */
+ * 2) when the directory cannot be read, a layout file or a tool's own file
+ * (ORDER, sqitch.plan, meta/_journal.json) is wrong, or no migration of the
+ * layout is found. Free with layout_plan_free. */
 int layout_plan(const char *dir, int forced, bool downs, LayoutPlan *out, Err *err);
 void layout_plan_free(LayoutPlan *p);
 
