@@ -312,6 +312,17 @@ static void test_names_and_errors(void)
         CHECK(layout_parse(layout_name((LayoutKind)k)) == k, "%s parses", layout_name((LayoutKind)k));
     CHECK(layout_parse("chain") == LAYOUT_PLAIN, "chain is plain");
     CHECK(layout_parse("liquibase") == -1, "unknown layout");
+    Buf all;
+    buf_init(&all);
+    for (int k = 0; k < LAYOUT_COUNT; k++)
+        buf_printf(&all, "%s%s", k ? ", " : "", layout_name((LayoutKind)k));
+    CHECK_STR(layout_names(), all.data, "every layout of the table named, in its order");
+    buf_free(&all);
+    /* the surest words win: TypeORM's over Sequelize's over knex's */
+    CHECK(layout_sniff_js("knex; queryRunner.query('x')") == LAYOUT_TYPEORM, "typeorm first");
+    CHECK(layout_sniff_js("Knex; queryInterface.sequelize") == LAYOUT_SEQUELIZE, "sequelize next");
+    CHECK(layout_sniff_js("import { Knex } from 'knex'") == LAYOUT_KNEX, "knex");
+    CHECK(layout_sniff_js("module.exports = {}") == -1, "none");
 
     Corpus co;
     Err err = {0};
