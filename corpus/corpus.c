@@ -18,6 +18,7 @@
  */
 #include "corpus/corpus.h"
 
+#include "corpus/jsextract.h"
 #include "corpus/layout.h"
 
 #include <errno.h>
@@ -428,11 +429,11 @@ static int split_js(Loader *l, const char *text, size_t len, Err *err)
 {
     JsPiece *pc;
     size_t n, skipped;
-    layout_extract_js(text, len, &pc, &n, &skipped);
+    jsextract_sql(text, len, &pc, &n, &skipped);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = split_piece(l, pc[i].sql, strlen(pc[i].sql), pc[i].line, err);
-    js_pieces_free(pc, n);
+    jsextract_free(pc, n);
     if (rc == 0 && l->m->nstmts == 0)
         rc = err_set(err, EXIT_USAGE, "no SQL string literals passed to .raw() or .query()%s",
                      skipped ? " (only ones built at run time)" : "");

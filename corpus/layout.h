@@ -4,26 +4,35 @@
  *
  * A directory's layout is forced (--layout NAME, or a CORPUS_LAYOUT_FILE
  * naming one) or detected from the files present; when several layouts fit
- * it is loaded as plain with a note. docs/layouts.md has the table of rules
- * and where each comes from.
+ * it is loaded as plain with a note. Each tool is a LayoutOps of its own
+ * file (corpus/layouts/<tool>.c), a row of LAYOUT_TABLE below.
+ * docs/layouts.md has the table of rules and where each comes from.
  */
 #ifndef LM_LAYOUT_H
 #define LM_LAYOUT_H
 
 #include "common/util.h"
 
+/* The layouts, one row each: its kind (LAYOUT_<ID>) and the LayoutOps that
+ * is it (corpus/layouts/<tool>.c, corpus/layouts/ops.h). The order is the
+ * order of names in messages. Adding a tool is a row here and its file. */
+#define LAYOUT_TABLE(X)                      \
+    X(PLAIN, layout_plain)                   \
+    X(EACH, layout_each)                     \
+    X(GOLANG_MIGRATE, layout_golang_migrate) \
+    X(FLYWAY, layout_flyway)                 \
+    X(PRISMA, layout_prisma)                 \
+    X(DRIZZLE, layout_drizzle)               \
+    X(DIESEL, layout_diesel)                 \
+    X(SQITCH, layout_sqitch)                 \
+    X(KNEX, layout_knex)                     \
+    X(TYPEORM, layout_typeorm)               \
+    X(SEQUELIZE, layout_sequelize)
+
 typedef enum LayoutKind {
-    LAYOUT_PLAIN = 0,       /* .sql files in natural name order (or the order of an ORDER file) */
-    LAYOUT_EACH,            /* .sql files, every one its own chain */
-    LAYOUT_GOLANG_MIGRATE,  /* NNN_name.up.sql by version */
-    LAYOUT_FLYWAY,          /* V<version>__name.sql by version, then R__name.sql */
-    LAYOUT_PRISMA,          /* <timestamp>_name/migration.sql */
-    LAYOUT_DRIZZLE,         /* NNNN_name.sql in meta/_journal.json order */
-    LAYOUT_DIESEL,          /* <timestamp>_name/up.sql (+ metadata.toml) */
-    LAYOUT_SQITCH,          /* sqitch.plan and deploy/<change>.sql */
-    LAYOUT_KNEX,            /* .js/.ts: string literals of knex.raw(...) */
-    LAYOUT_TYPEORM,         /* .js/.ts: string literals of queryRunner.query(...) */
-    LAYOUT_SEQUELIZE,       /* .js/.ts: string literals of queryInterface.sequelize.query(...) */
+#define LAYOUT_KIND(id, ops) LAYOUT_##id,
+    LAYOUT_TABLE(LAYOUT_KIND)
+#undef LAYOUT_KIND
     LAYOUT_COUNT
 } LayoutKind;
 
@@ -58,6 +67,7 @@ typedef struct LayoutPlan {
     bool forced;         /* named by the caller or the directory, not detected */
     LayoutFile *files;   /* in the order the tool applies them */
     size_t nfiles;
+    size_t cap;          /* room in files (layout_plan_add) */
     char *note;          /* something the user should know (ambiguous, callbacks not run ...);
                             owned or NULL */
     size_t ndowns_found; /* down migrations of the layout present (taken or not) */
@@ -93,28 +103,14 @@ void layout_summary_free(LayoutSummary *s);
  * CORPUS_LAYOUT_FILE). downs: after the up migrations, the down migrations
  * of the layouts that have them (golang-migrate .down.sql, diesel down.sql,
  * Flyway U<version>__, sqitch revert/) in reverse order. -1 with err (code
- * 2) when the directory cannot be read, a layout file is wrong, or no
- * migration of the layout is found. Free with layout_plan_free. */
+ * 2) when the directory cannot be read, a layout file or a tool's own file
+ * (ORDER, sqitch.plan, meta/_journal.json) is wrong, or no migration of the
+ * layout is found. Free with layout_plan_free. */
 int layout_plan(const char *dir, int forced, bool downs, LayoutPlan *out, Err *err);
 void layout_plan_free(LayoutPlan *p);
 
 /* The transaction rule of a single file given on the command line. */
 LayoutTx layout_file_tx(LayoutKind k, const char *path);
-
-/* ---- SQL string literals of JS/TS migrations ----------------------------- */
-
-typedef struct JsPiece {
-    char *sql;           /* the literal's value (escapes resolved, concatenations joined); owned */
-    int line;            /* 1-based line of its opening quote */
-} JsPiece;
-
-/* Extracts the SQL passed as first argument to a ".raw(" or ".query(" call
- * (knex.raw, queryRunner.query, queryInterface.sequelize.query ...) outside
- * the migration's down function, from JS/TS text: string literals, template
- * literals without ${...}, and their + concatenations. *skipped counts calls
- * whose argument is not such a constant. Free with js_pieces_free. */
-void layout_extract_js(const char *text, size_t len, JsPiece **out, size_t *n, size_t *skipped);
-void js_pieces_free(JsPiece *p, size_t n);
 
 /* The layout a JS/TS migration's text looks like (knex, typeorm, sequelize),
  * or -1. */

@@ -1,6 +1,6 @@
 /*
- * libFuzzer target: SQL extraction from JS/TS migrations (corpus/layout.c:
- * layout_extract_js, layout_sniff_js, layout_breakpoints) — text of
+ * libFuzzer target: SQL extraction from JS/TS migrations (corpus/jsextract.c:
+ * jsextract_sql; corpus/layout.c: layout_sniff_js, layout_breakpoints) — text of
  * repositories lockmatrix did not write. Invariants: pieces in line order
  * within the text, breakpoints in order and inside the text.
  */
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corpus/jsextract.h"
 #include "corpus/layout.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -21,11 +22,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lines += text[i] == '\n';
     JsPiece *p = NULL;
     size_t n = 0, skipped = 0;
-    layout_extract_js(text, len, &p, &n, &skipped);
+    jsextract_sql(text, len, &p, &n, &skipped);
     for (size_t i = 0; i < n; i++)
         if (!p[i].sql || p[i].line < 1 || p[i].line > lines || (i && p[i].line < p[i - 1].line))
             abort();
-    js_pieces_free(p, n);
+    jsextract_free(p, n);
     (void)layout_sniff_js(text);
     size_t *starts = NULL, nb = 0;
     layout_breakpoints(text, &starts, &nb);

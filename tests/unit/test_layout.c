@@ -8,8 +8,10 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "corpus/corpus.h"
+#include "corpus/jsextract.h"
 #include "corpus/layout.h"
 #include "t.h"
 
@@ -295,12 +297,12 @@ static void test_extract(void)
     for (size_t i = 0; i < ARRAY_LEN(xs); i++) {
         JsPiece *p;
         size_t n, skipped;
-        layout_extract_js(xs[i].js, strlen(xs[i].js), &p, &n, &skipped);
+        jsextract_sql(xs[i].js, strlen(xs[i].js), &p, &n, &skipped);
         CHECK(n == xs[i].n, "%s: %zu pieces, want %zu", xs[i].js, n, xs[i].n);
         CHECK(skipped == xs[i].skipped, "%s: %zu skipped, want %zu", xs[i].js, skipped,
               xs[i].skipped);
         if (n && xs[i].first) CHECK_STR(p[0].sql, xs[i].first, "%s", xs[i].js);
-        js_pieces_free(p, n);
+        jsextract_free(p, n);
     }
 }
 
@@ -310,6 +312,17 @@ static void test_names_and_errors(void)
         CHECK(layout_parse(layout_name((LayoutKind)k)) == k, "%s parses", layout_name((LayoutKind)k));
     CHECK(layout_parse("chain") == LAYOUT_PLAIN, "chain is plain");
     CHECK(layout_parse("liquibase") == -1, "unknown layout");
+    Buf all;
+    buf_init(&all);
+    for (int k = 0; k < LAYOUT_COUNT; k++)
+        buf_printf(&all, "%s%s", k ? ", " : "", layout_name((LayoutKind)k));
+    CHECK_STR(layout_names(), all.data, "every layout of the table named, in its order");
+    buf_free(&all);
+    /* the surest words win: TypeORM's over Sequelize's over knex's */
+    CHECK(layout_sniff_js("knex; queryRunner.query('x')") == LAYOUT_TYPEORM, "typeorm first");
+    CHECK(layout_sniff_js("Knex; queryInterface.sequelize") == LAYOUT_SEQUELIZE, "sequelize next");
+    CHECK(layout_sniff_js("import { Knex } from 'knex'") == LAYOUT_KNEX, "knex");
+    CHECK(layout_sniff_js("module.exports = {}") == -1, "none");
 
     Corpus co;
     Err err = {0};
@@ -402,6 +415,59 @@ static void test_left_out(void)
     remove_tree(tmp);
 }
 
+/* Drizzle's meta/_journal.json is read as JSON: a malformed one is an error
+ * (2) naming the file and what is wrong, never a guess at its tags. */
+static void test_drizzle_journal(void)
+{
+    char tmp[] = "/tmp/lm_test_layout_XXXXXX";
+    if (!mkdtemp(tmp)) {
+        CHECK(false, "mkdtemp");
+        return;
+    }
+    Err err = {0};
+    char *meta = xasprintf("%s/meta", tmp), *journal = xasprintf("%s/_journal.json", meta);
+    CHECK(mkdir(meta, 0700) == 0, "mkdir %s", meta);
+    for (int i = 0; i < 2; i++) {
+        char *p = xasprintf("%s/000%d_t.sql", tmp, i);
+        file_write_out(p, "CREATE TABLE t (id int);\n", 25, &err);
+        free(p);
+    }
+    static const struct {
+        const char *json;  /* the journal */
+        const char *want;  /* a substring of the error, or NULL: loads */
+    } js[] = {
+        {"{\"entries\": [{\"idx\": 1, \"tag\": \"0001_t\"}, {\"tag\": \"0000_t\"}]}", NULL},
+        {"{\"entries\": [{\"tag\": \"0000_t\"}, {\"tag\": \"0001_t\"", "invalid JSON at offset"},
+        {"{\"version\": \"7\", \"tag\": \"0000_t\"}", "no \"entries\" array"},
+        {"[{\"tag\": \"0000_t\"}]", "no \"entries\" array"},
+        {"{\"entries\": [{\"tag\": \"0000_t\"}, {\"tag\": 1}]}", "entry 2 of \"entries\" has no \"tag\""},
+        {"{\"entries\": []}", "no Drizzle migrations"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(js); i++) {
+        file_write_out(journal, js[i].json, strlen(js[i].json), &err);
+        LayoutPlan p;
+        err_clear(&err);
+        int rc = layout_plan(tmp, -1, false, &p, &err);
+        if (!js[i].want) {
+            CHECK(rc == 0 && p.kind == LAYOUT_DRIZZLE && p.nfiles == 2, "%s: loads: %s",
+                  js[i].json, err.msg);
+            if (rc == 0 && p.nfiles == 2)
+                CHECK(strstr(p.files[0].path, "0001_t.sql") && p.files[1].breakpoints,
+                      "the journal's order, with breakpoints");
+            if (rc == 0) layout_plan_free(&p);
+            continue;
+        }
+        CHECK(rc == -1 && err.code == EXIT_USAGE, "%s: refused (2), got %d", js[i].json, rc);
+        CHECK(strstr(err.msg, js[i].want) != NULL, "%s: says %s: %s", js[i].json, js[i].want,
+              err.msg);
+        if (strcmp(js[i].want, "no Drizzle migrations") != 0)
+            CHECK(strstr(err.msg, journal) != NULL, "names the journal: %s", err.msg);
+    }
+    free(journal);
+    free(meta);
+    remove_tree(tmp);
+}
+
 int main(void)
 {
     test_fixtures();
@@ -409,5 +475,6 @@ int main(void)
     test_statements();
     test_extract();
     test_names_and_errors();
+    test_drizzle_journal();
     return t_done("test_layout");
 }

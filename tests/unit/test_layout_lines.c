@@ -1,10 +1,10 @@
 /*
- * layout_extract_js: the line of every extracted piece, a table of cases.
+ * jsextract_sql: the line of every extracted piece, a table of cases.
  * Fuzzing (tests/fuzz/fuzz_jsextract.c, regression input
  * tests/fuzz/regressions/jsextract/) found that an unterminated string counted
  * its newline twice: every later piece was reported a line too low.
  */
-#include "corpus/layout.h"
+#include "corpus/jsextract.h"
 #include "t.h"
 
 static const struct {
@@ -29,12 +29,12 @@ int main(void)
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         JsPiece *p = NULL;
         size_t n = 0, skipped = 0;
-        layout_extract_js(cases[i].js, strlen(cases[i].js), &p, &n, &skipped);
+        jsextract_sql(cases[i].js, strlen(cases[i].js), &p, &n, &skipped);
         CHECK(n == (size_t)cases[i].npieces, "case %zu: %zu pieces", i, n);
         for (size_t k = 0; k < n && k < 4; k++)
             CHECK(p[k].line == cases[i].lines[k], "case %zu piece %zu: line %d, want %d", i, k,
                   p[k].line, cases[i].lines[k]);
-        js_pieces_free(p, n);
+        jsextract_free(p, n);
     }
     return t_done("test_layout_lines");
 }
