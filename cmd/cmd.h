@@ -38,6 +38,9 @@ void cmd_observe_result(const RvResult *r, LtObs *out);
  * golang-migrate: 362 up, 362 down; left out: PREAMBLE.sql", to stderr; quiet
  * prints only those that left files out or have a note. */
 void cmd_print_layouts(const Corpus *c, bool quiet);
+/* The backends' names, as -b takes them: embedded first (the default). */
+#define CMD_NBACKENDS 2
+extern const char *const cmd_backends[CMD_NBACKENDS];
 /* True when arg is -h or --help. */
 bool cmd_is_help(const char *arg);
 

@@ -26,6 +26,8 @@ int cmd_fail_err(const Err *err, int fallback)
     return err->code ? err->code : fallback;
 }
 
+const char *const cmd_backends[CMD_NBACKENDS] = {"embedded", "docker"};
+
 bool cmd_is_help(const char *arg)
 {
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;

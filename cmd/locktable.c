@@ -3,7 +3,6 @@
  * newest run's observations; or show it as a page (html) or for
  * documentation (markdown), each class linked to its evidence.
  */
-#include <getopt.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "predict/classify.h"
 #include "predict/locktable.h"
 #include "model/versions.h"
@@ -22,7 +22,7 @@
 #define DEFAULT_CASES "fixtures/cases"
 #define EVIDENCE_LINES 3 /* evidence lines under a changed row without --verbose */
 
-static const char usage_text[] =
+static const char locktable_head[] =
     "usage: lockmatrix locktable [options]\n"
     "\n"
     "Print the lock table, or compare it with (--check) or rebuild it from\n"
@@ -46,51 +46,14 @@ static const char usage_text[] =
     "cases whose statement under study has the class, or with -d the\n"
     "observations of a traced run (file:line, versions, server versions).\n"
     "\n"
-    "options:\n"
-    "      --check             exit 1, printing the difference, when the table and\n"
-    "                          the run's observations disagree\n"
-    "      --update            rebuild the table from the run's observations (equal\n"
-    "                          neighbouring versions merged, risks and notes kept:\n"
-    "                          rows that differ there stay apart; locks on other\n"
-    "                          relations only raised),\n"
-    "                          write it and print the difference\n"
-    "                          (both: under each changed row the statements that\n"
-    "                          drive it, file:line, versions, what they requested)\n"
-    "  -v, --verbose           list every observation used and left out, and all\n"
-    "                          the evidence of a changed row (default: 3 lines)\n"
-    "      --format FORMAT     tsv (default) | json | html | markdown\n"
-    "  -o, --output FILE       write here (default: stdout; with --update the table\n"
-    "                          file; html: a directory gets DIR/index.html)\n"
-    "  -d, --db FILE           the store (default ./lockmatrix.db); html, markdown:\n"
-    "                          link each class to the observations of its run\n"
-    "      --cases DIR         html, markdown without -d: the fixture cases to link\n"
-    "                          (default: " DEFAULT_CASES " when it exists)\n"
-    "      --link-base URL     html, markdown: put before every evidence path in\n"
-    "                          links (default: none, the paths as they are)\n"
-    "      --run ID            the run to compare with or link (default: the newest)\n"
-    "      --locktable FILE    the table file (default: " DEFAULT_TABLE " when it\n"
-    "                          exists, else the built-in copy)\n"
-    "  -h, --help              this help\n"
+    "options:\n";
+
+static const char locktable_tail[] =
     "\n"
     "Exit codes: 0 ok, 1 the table disagrees (--check), 2 usage or input error,\n"
     "3 environment error.\n";
 
-enum { OPT_CHECK = 256, OPT_UPDATE, OPT_FORMAT, OPT_RUN, OPT_LOCKTABLE, OPT_CASES, OPT_LINK_BASE };
-
-static const struct option long_opts[] = {
-    {"check", no_argument, NULL, OPT_CHECK},
-    {"update", no_argument, NULL, OPT_UPDATE},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"output", required_argument, NULL, 'o'},
-    {"db", required_argument, NULL, 'd'},
-    {"run", required_argument, NULL, OPT_RUN},
-    {"locktable", required_argument, NULL, OPT_LOCKTABLE},
-    {"cases", required_argument, NULL, OPT_CASES},
-    {"link-base", required_argument, NULL, OPT_LINK_BASE},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
+static const char *const locktable_formats[] = {"tsv", "json", "html", "markdown"};
 
 /* Every result of run run_id that has a trace or should have had one, as an
  * observation: those that ran ok and have one class are observed, the others
@@ -307,72 +270,59 @@ static int page_out(const LockTable *table, const char *format, const char *out_
 
 int cmd_locktable(int argc, char **argv)
 {
-    bool check = false, update = false, verbose = false, db_given = false;
-    const char *format = "tsv", *out_path = NULL, *db_path = STORE_DEFAULT_PATH, *lt_path = NULL;
+    bool check = false, update = false, verbose = false;
+    const char *format = "tsv", *out_path = NULL, *db_path = NULL, *lt_path = NULL;
     const char *cases_dir = NULL, *link_base = "";
     long long run_id = 0;
 
-    optind = 1;
-    int o;
-    while ((o = getopt_long(argc, argv, "o:d:vh", long_opts, NULL)) != -1) {
-        switch (o) {
-        case OPT_CHECK:
-            check = true;
-            break;
-        case OPT_UPDATE:
-            update = true;
-            break;
-        case OPT_FORMAT:
-            if (strcmp(optarg, "tsv") != 0 && strcmp(optarg, "json") != 0 &&
-                strcmp(optarg, "html") != 0 && strcmp(optarg, "markdown") != 0)
-                return cmd_fail(EXIT_USAGE, "unknown format \"%s\" (tsv, json, html, markdown)",
-                                optarg);
-            format = optarg;
-            break;
-        case 'o':
-            out_path = optarg;
-            break;
-        case 'd':
-            db_path = optarg;
-            db_given = true;
-            break;
-        case OPT_CASES:
-            cases_dir = optarg;
-            break;
-        case OPT_LINK_BASE:
-            link_base = optarg;
-            break;
-        case OPT_RUN: {
-            char *end;
-            run_id = strtoll(optarg, &end, 10);
-            if (!*optarg || *end || run_id <= 0)
-                return cmd_fail(EXIT_USAGE, "invalid --run \"%s\": a run id", optarg);
-            break;
-        }
-        case OPT_LOCKTABLE:
-            lt_path = optarg;
-            break;
-        case 'v':
-            verbose = true;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 0;
-        default:
-            fputs(usage_text, stderr);
-            return EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "%s: locktable: unexpected argument \"%s\"\n", progname, argv[optind]);
-        fputs(usage_text, stderr);
-        return EXIT_USAGE;
-    }
-    if (check && update) return cmd_fail(EXIT_USAGE, "--check and --update exclude each other");
+    const Opt options[] = {
+        {"check", 0, OPTK_FLAG, &check, NULL,
+         .help = "exit 1, printing the difference, when the table and\n"
+                 "the run's observations disagree",
+         .excludes = "update"},
+        {"update", 0, OPTK_FLAG, &update, NULL,
+         .help = "rebuild the table from the run's observations (equal\n"
+                 "neighbouring versions merged, risks and notes kept:\n"
+                 "rows that differ there stay apart; locks on other\n"
+                 "relations only raised),\n"
+                 "write it and print the difference\n"
+                 "(both: under each changed row the statements that\n"
+                 "drive it, file:line, versions, what they requested)"},
+        {"verbose", 'v', OPTK_FLAG, &verbose, NULL,
+         .help = "list every observation used and left out, and all\n"
+                 "the evidence of a changed row (default: 3 lines)"},
+        {"format", 0, OPTK_CHOICE, &format, "FORMAT", .help = "tsv (default) | json | html | markdown",
+         .choices = OPT_NAMES(locktable_formats), .noun = "format"},
+        {"output", 'o', OPTK_STR, &out_path, "FILE",
+         .help = "write here (default: stdout; with --update the table\n"
+                 "file; html: a directory gets DIR/index.html)"},
+        {"db", 'd', OPTK_STR, &db_path, "FILE",
+         .help = "the store (default ./" STORE_DEFAULT_PATH "); html, markdown:\n"
+                 "link each class to the observations of its run"},
+        {"cases", 0, OPTK_STR, &cases_dir, "DIR",
+         .help = "html, markdown without -d: the fixture cases to link\n"
+                 "(default: " DEFAULT_CASES " when it exists)"},
+        {"link-base", 0, OPTK_STR, &link_base, "URL",
+         .help = "html, markdown: put before every evidence path in\n"
+                 "links (default: none, the paths as they are)"},
+        {"run", 0, OPTK_RUN_ID, &run_id, "ID",
+         .help = "the run to compare with or link (default: the newest)"},
+        {"locktable", 0, OPTK_STR, &lt_path, "FILE",
+         .help = "the table file (default: " DEFAULT_TABLE " when it\n"
+                 "exists, else the built-in copy)"},
+        {"help", 'h', OPTK_HELP, NULL, NULL, .help = "this help"},
+        {0},
+    };
+    const OptCmd cmd = {"locktable", locktable_head, locktable_tail, 26, NULL, 0, options};
+    int first, rc;
+    if (!opts_parse(&cmd, argc, argv, &first, &rc))
+        return rc;
+    bool db_given = db_path != NULL;
+    if (!db_given)
+        db_path = STORE_DEFAULT_PATH;
     bool page = strcmp(format, "html") == 0 || strcmp(format, "markdown") == 0;
     if (page && (check || update))
-        return cmd_fail(EXIT_USAGE, "--format %s shows the table: not with --check or --update",
-                        format);
+        return opts_fail(&cmd, "--format %s shows the table: not with --check or --update", format);
     if (!lt_path && access(DEFAULT_TABLE, F_OK) == 0) lt_path = DEFAULT_TABLE;
 
     Err err = {0};
@@ -380,8 +330,6 @@ int cmd_locktable(int argc, char **argv)
     if (locktable_load(lt_path, &table, &err) != 0) return cmd_fail_err(&err, EXIT_USAGE);
     Buf out;
     buf_init(&out);
-    int rc = 0;
-
     if (page) {
         rc = page_out(table, format, out_path, db_given ? db_path : NULL, run_id, cases_dir,
                       link_base);
