@@ -206,44 +206,59 @@ static size_t ci_statement(Buf *msgs, const Migration *m, const Statement *st, c
 
 /* ---- the command ------------------------------------------------------- */
 
-int cmd_analyze(int argc, char **argv)
-{
-    const char *versions_spec = VERSIONS_DEFAULT, *format = "text", *lt_path = NULL;
-    bool ci = false;
-    int max_risk = -1;
-    CorpusOpts copts = {0};
+/* What the command line asks of analyze. */
+typedef struct AnalyzeArgs {
+    const char *versions_spec, *format, *lt_path;
+    bool ci;
+    int max_risk; /* -1: no --max-risk */
+    CorpusOpts copts;
+} AnalyzeArgs;
 
-    const Opt options[] = {
-        {"versions", 'V', OPTK_VERSIONS, &versions_spec, "LIST",
+#define ANALYZE_NOPTS 10 /* the entries of analyze's table, its end included */
+
+/* The options of analyze, in the order of its help, into t; values into a. */
+static OptCmd analyze_opts(AnalyzeArgs *a, Opt *t)
+{
+    const Opt options[ANALYZE_NOPTS] = {
+        {"versions", 'V', OPTK_VERSIONS, &a->versions_spec, "LIST",
          .help = "versions: " VERSIONS_DEFAULT " (default: every supported major),\n"
                  "12,14, 11- (11 and later), -12"},
-        {"format", 0, OPTK_CHOICE, &format, "FORMAT", .help = "text (default) | json",
+        {"format", 0, OPTK_CHOICE, &a->format, "FORMAT", .help = "text (default) | json",
          .choices = OPT_NAMES(analyze_formats), .noun = "format"},
-        {"locktable", 0, OPTK_STR, &lt_path, "FILE",
+        {"locktable", 0, OPTK_STR, &a->lt_path, "FILE",
          .help = "the lock table (default: the built-in copy)"},
-        {"ci", 0, OPTK_FLAG, &ci, NULL, .help = "exit 1 when a statement's risk exceeds --max-risk"},
-        {"max-risk", 0, OPTK_RISK, &max_risk, "LEVEL",
+        {"ci", 0, OPTK_FLAG, &a->ci, NULL, .help = "exit 1 when a statement's risk exceeds --max-risk"},
+        {"max-risk", 0, OPTK_RISK, &a->max_risk, "LEVEL",
          .help = "safe | low | medium | high | critical (implies --ci)"},
-        {"each", 0, OPTK_FLAG, &copts.each_file, NULL,
+        {"each", 0, OPTK_FLAG, &a->copts.each_file, NULL,
          .help = "every file of a directory is its own chain"},
-        {"layout", 0, OPTK_STR, &copts.layout, "NAME",
+        {"layout", 0, OPTK_STR, &a->copts.layout, "NAME",
          .help = "the layout of the directories (default: detected; see\n"
                  "docs/layouts.md): plain, each, golang-migrate, flyway,\n"
                  "prisma, drizzle, diesel, sqitch, knex, typeorm, sequelize"},
-        {"down", 0, OPTK_FLAG, &copts.downs, NULL,
+        {"down", 0, OPTK_FLAG, &a->copts.downs, NULL,
          .help = "also the down migrations, after every up, newest first\n"
                  "(empty or comment-only downs are skipped and counted)"},
         {"help", 'h', OPTK_HELP, NULL, NULL, .help = "this help"},
         {0},
     };
-    const OptCmd cmd = {"analyze", analyze_head, analyze_tail, 26, "FILE", 1, options};
+    memcpy(t, options, sizeof(options));
+    return (OptCmd){"analyze", analyze_head, analyze_tail, 26, "FILE", 1, t};
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+    AnalyzeArgs a = {.versions_spec = VERSIONS_DEFAULT, .format = "text", .max_risk = -1};
+    Opt t[ANALYZE_NOPTS];
+    OptCmd cmd = analyze_opts(&a, t);
     int first, rc;
     if (!opts_parse(&cmd, argc, argv, &first, &rc))
         return rc;
-    if (max_risk >= 0)
-        ci = true;
+    const char *versions_spec = a.versions_spec, *format = a.format, *lt_path = a.lt_path;
+    bool ci = a.ci || a.max_risk >= 0;
+    int max_risk = a.max_risk;
+    CorpusOpts copts = a.copts;
     if (ci && max_risk < 0) max_risk = RISK_CRITICAL; /* nothing is above critical */
-
     Err err = {0};
     VersionSet vs;
     if (versions_parse(versions_spec, &vs, &err) != 0) return cmd_fail_err(&err, EXIT_USAGE);

@@ -268,19 +268,24 @@ static int page_out(const LockTable *table, const char *format, const char *out_
     return rc;
 }
 
-int cmd_locktable(int argc, char **argv)
-{
-    bool check = false, update = false, verbose = false;
-    const char *format = "tsv", *out_path = NULL, *db_path = NULL, *lt_path = NULL;
-    const char *cases_dir = NULL, *link_base = "";
-    long long run_id = 0;
+/* What the command line asks of locktable. */
+typedef struct LtArgs {
+    bool check, update, verbose;
+    const char *format, *out_path, *db_path, *lt_path, *cases_dir, *link_base;
+    long long run_id; /* 0: the newest */
+} LtArgs;
 
-    const Opt options[] = {
-        {"check", 0, OPTK_FLAG, &check, NULL,
+#define LT_NOPTS 12 /* the entries of locktable's table, its end included */
+
+/* The options of locktable, in the order of its help, into t; values into a. */
+static OptCmd locktable_opts(LtArgs *a, Opt *t)
+{
+    const Opt options[LT_NOPTS] = {
+        {"check", 0, OPTK_FLAG, &a->check, NULL,
          .help = "exit 1, printing the difference, when the table and\n"
                  "the run's observations disagree",
          .excludes = "update"},
-        {"update", 0, OPTK_FLAG, &update, NULL,
+        {"update", 0, OPTK_FLAG, &a->update, NULL,
          .help = "rebuild the table from the run's observations (equal\n"
                  "neighbouring versions merged, risks and notes kept:\n"
                  "rows that differ there stay apart; locks on other\n"
@@ -288,77 +293,52 @@ int cmd_locktable(int argc, char **argv)
                  "write it and print the difference\n"
                  "(both: under each changed row the statements that\n"
                  "drive it, file:line, versions, what they requested)"},
-        {"verbose", 'v', OPTK_FLAG, &verbose, NULL,
+        {"verbose", 'v', OPTK_FLAG, &a->verbose, NULL,
          .help = "list every observation used and left out, and all\n"
                  "the evidence of a changed row (default: 3 lines)"},
-        {"format", 0, OPTK_CHOICE, &format, "FORMAT", .help = "tsv (default) | json | html | markdown",
+        {"format", 0, OPTK_CHOICE, &a->format, "FORMAT", .help = "tsv (default) | json | html | markdown",
          .choices = OPT_NAMES(locktable_formats), .noun = "format"},
-        {"output", 'o', OPTK_STR, &out_path, "FILE",
+        {"output", 'o', OPTK_STR, &a->out_path, "FILE",
          .help = "write here (default: stdout; with --update the table\n"
                  "file; html: a directory gets DIR/index.html)"},
-        {"db", 'd', OPTK_STR, &db_path, "FILE",
+        {"db", 'd', OPTK_STR, &a->db_path, "FILE",
          .help = "the store (default ./" STORE_DEFAULT_PATH "); html, markdown:\n"
                  "link each class to the observations of its run"},
-        {"cases", 0, OPTK_STR, &cases_dir, "DIR",
+        {"cases", 0, OPTK_STR, &a->cases_dir, "DIR",
          .help = "html, markdown without -d: the fixture cases to link\n"
                  "(default: " DEFAULT_CASES " when it exists)"},
-        {"link-base", 0, OPTK_STR, &link_base, "URL",
+        {"link-base", 0, OPTK_STR, &a->link_base, "URL",
          .help = "html, markdown: put before every evidence path in\n"
                  "links (default: none, the paths as they are)"},
-        {"run", 0, OPTK_RUN_ID, &run_id, "ID",
+        {"run", 0, OPTK_RUN_ID, &a->run_id, "ID",
          .help = "the run to compare with or link (default: the newest)"},
-        {"locktable", 0, OPTK_STR, &lt_path, "FILE",
+        {"locktable", 0, OPTK_STR, &a->lt_path, "FILE",
          .help = "the table file (default: " DEFAULT_TABLE " when it\n"
                  "exists, else the built-in copy)"},
         {"help", 'h', OPTK_HELP, NULL, NULL, .help = "this help"},
         {0},
     };
-    const OptCmd cmd = {"locktable", locktable_head, locktable_tail, 26, NULL, 0, options};
-    int first, rc;
-    if (!opts_parse(&cmd, argc, argv, &first, &rc))
-        return rc;
-    bool db_given = db_path != NULL;
-    if (!db_given)
-        db_path = STORE_DEFAULT_PATH;
-    bool page = strcmp(format, "html") == 0 || strcmp(format, "markdown") == 0;
-    if (page && (check || update))
-        return opts_fail(&cmd, "--format %s shows the table: not with --check or --update", format);
-    if (!lt_path && access(DEFAULT_TABLE, F_OK) == 0) lt_path = DEFAULT_TABLE;
+    memcpy(t, options, sizeof(options));
+    return (OptCmd){"locktable", locktable_head, locktable_tail, 26, NULL, 0, t};
+}
 
+/* --check or --update against the observations of a run of the store. */
+static int check_or_update(const LtArgs *a, const LockTable *table)
+{
     Err err = {0};
-    LockTable *table;
-    if (locktable_load(lt_path, &table, &err) != 0) return cmd_fail_err(&err, EXIT_USAGE);
-    Buf out;
-    buf_init(&out);
-    if (page) {
-        rc = page_out(table, format, out_path, db_given ? db_path : NULL, run_id, cases_dir,
-                      link_base);
-        goto done;
-    }
-    if (!check && !update) {
-        if (strcmp(format, "json") == 0)
-            locktable_format_json(table, &out);
-        else
-            locktable_format_tsv(table, &out);
-        if (write_out(out_path, &out, &err) != 0) rc = cmd_fail_err(&err, EXIT_ENV);
-        goto done;
-    }
-
-    const char *dest = out_path ? out_path : lt_path;
-    if (update && !dest) {
-        rc = cmd_fail(EXIT_USAGE, "the built-in table cannot be rewritten: give -o FILE");
-        goto done;
-    }
-    Store *store = store_open(db_path, false, &err);
-    if (!store) {
-        rc = cmd_fail_err(&err, EXIT_USAGE);
-        goto done;
-    }
+    int rc = 0;
+    long long run_id = a->run_id;
+    const char *dest = a->out_path ? a->out_path : a->lt_path;
+    if (a->update && !dest)
+        return cmd_fail(EXIT_USAGE, "the built-in table cannot be rewritten: give -o FILE");
+    Store *store = store_open(a->db_path, false, &err);
+    if (!store)
+        return cmd_fail_err(&err, EXIT_USAGE);
     if (run_id == 0 && (run_id = store_latest_run(store, &err)) <= 0) {
         rc = run_id < 0 ? cmd_fail_err(&err, EXIT_ENV)
-                        : cmd_fail(EXIT_USAGE, "no run in \"%s\"", db_path);
+                        : cmd_fail(EXIT_USAGE, "no run in \"%s\"", a->db_path);
         store_close(store);
-        goto done;
+        return rc;
     }
     RunView *rv = NULL;
     LtCellObs *obs = NULL;
@@ -366,29 +346,31 @@ int cmd_locktable(int argc, char **argv)
     if (load_observations(store, run_id, &rv, &obs, &nobs, &err) != 0) {
         rc = cmd_fail_err(&err, EXIT_USAGE);
         store_close(store);
-        goto done;
+        return rc;
     }
     LockTable *fresh = locktable_regenerate(table, obs, nobs);
     Buf diff;
     buf_init(&diff);
     size_t ndiff =
-        locktable_diff_evidence(table, fresh, obs, nobs, verbose ? 0 : EVIDENCE_LINES, &diff);
-    const char *name = lt_path ? lt_path : "built-in";
+        locktable_diff_evidence(table, fresh, obs, nobs, a->verbose ? 0 : EVIDENCE_LINES, &diff);
+    const char *name = a->lt_path ? a->lt_path : "built-in";
     if (diff.len) fputs(diff.data, stdout);
-    size_t nused = print_uses(obs, nobs, verbose);
-    if (check) {
+    size_t nused = print_uses(obs, nobs, a->verbose);
+    if (a->check) {
         if (ndiff) {
             rc = cmd_fail(EXIT_CHECKS,
                           "the lock table \"%s\" disagrees with run %lld in \"%s\" (%zu rows)\n"
                           "hint: lockmatrix locktable --update -d %s",
-                          name, run_id, db_path, ndiff, db_path);
+                          name, run_id, a->db_path, ndiff, a->db_path);
         } else {
             printf("the lock table \"%s\" (%zu classes, %zu rows) agrees with run %lld "
                    "(%zu observations used)\n",
                    name, locktable_nclasses(table), table->nrows, run_id, nused);
         }
     } else {
-        if (strcmp(format, "json") == 0)
+        Buf out;
+        buf_init(&out);
+        if (strcmp(a->format, "json") == 0)
             locktable_format_json(fresh, &out);
         else
             locktable_format_tsv(fresh, &out);
@@ -399,14 +381,51 @@ int cmd_locktable(int argc, char **argv)
                    "differ\n",
                    dest, locktable_nclasses(fresh), fresh->nrows, run_id, nused, ndiff);
         }
+        buf_free(&out);
     }
     buf_free(&diff);
     locktable_free(fresh);
     free(obs);
     runview_free(rv);
     store_close(store);
-done:
-    buf_free(&out);
+    return rc;
+}
+
+int cmd_locktable(int argc, char **argv)
+{
+    LtArgs a = {.format = "tsv", .link_base = ""};
+    Opt t[LT_NOPTS];
+    OptCmd cmd = locktable_opts(&a, t);
+    int first, rc;
+    if (!opts_parse(&cmd, argc, argv, &first, &rc))
+        return rc;
+    bool db_given = a.db_path != NULL;
+    if (!db_given)
+        a.db_path = STORE_DEFAULT_PATH;
+    bool page = strcmp(a.format, "html") == 0 || strcmp(a.format, "markdown") == 0;
+    if (page && (a.check || a.update))
+        return opts_fail(&cmd, "--format %s shows the table: not with --check or --update",
+                         a.format);
+    if (!a.lt_path && access(DEFAULT_TABLE, F_OK) == 0) a.lt_path = DEFAULT_TABLE;
+
+    Err err = {0};
+    LockTable *table;
+    if (locktable_load(a.lt_path, &table, &err) != 0) return cmd_fail_err(&err, EXIT_USAGE);
+    if (page) {
+        rc = page_out(table, a.format, a.out_path, db_given ? a.db_path : NULL, a.run_id,
+                      a.cases_dir, a.link_base);
+    } else if (a.check || a.update) {
+        rc = check_or_update(&a, table);
+    } else {
+        Buf out;
+        buf_init(&out);
+        if (strcmp(a.format, "json") == 0)
+            locktable_format_json(table, &out);
+        else
+            locktable_format_tsv(table, &out);
+        if (write_out(a.out_path, &out, &err) != 0) rc = cmd_fail_err(&err, EXIT_ENV);
+        buf_free(&out);
+    }
     locktable_free(table);
     return rc;
 }

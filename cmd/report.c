@@ -109,6 +109,30 @@ static int resolve_last(Store *s, const char *db, long long run_id, long long *a
     return 0;
 }
 
+/* The run to report (0: the newest) and the one to compare it with
+ * (OPT_LAST: the previous of the same corpus), as ids; 0 or the exit code. */
+static int pick_runs(Store *s, const char *db, long long *run_id, long long *against)
+{
+    Err err = {0};
+    if (*run_id == 0) {
+        *run_id = store_latest_run(s, &err);
+        if (*run_id < 0)
+            return cmd_fail_err(&err, EXIT_ENV);
+        if (*run_id == 0)
+            return cmd_fail(EXIT_USAGE,
+                            "no runs in \"%s\"\nhint: '%s run PATH...' traces a corpus into it", db,
+                            progname);
+    }
+    if (*against == OPT_LAST && resolve_last(s, db, *run_id, against) < 0)
+        return EXIT_ENV;
+    if (*against && *against == *run_id)
+        return cmd_fail(EXIT_USAGE,
+                        "--against %lld is the run reported\nhint: compare with an earlier "
+                        "run ('%s runs' lists them)",
+                        *against, progname);
+    return 0;
+}
+
 int cmd_report(int argc, char **argv)
 {
     const char *db = STORE_DEFAULT_PATH, *format = NULL, *output = NULL, *only = NULL;
@@ -174,28 +198,8 @@ int cmd_report(int argc, char **argv)
     buf_init(&out);
     RunView *rv = NULL, *earlier = NULL, *shown = NULL;
     RunDiff *diff = NULL;
-    if (run_id == 0) {
-        run_id = store_latest_run(s, &err);
-        if (run_id < 0) {
-            rc = cmd_fail_err(&err, EXIT_ENV);
-            goto out;
-        }
-        if (run_id == 0) {
-            rc = cmd_fail(EXIT_USAGE, "no runs in \"%s\"\nhint: '%s run PATH...' traces a corpus into it",
-                          db, progname);
-            goto out;
-        }
-    }
-    if (against == OPT_LAST && resolve_last(s, db, run_id, &against) < 0) {
-        rc = EXIT_ENV;
+    if ((rc = pick_runs(s, db, &run_id, &against)) != 0)
         goto out;
-    }
-    if (against && against == run_id) {
-        rc = cmd_fail(EXIT_USAGE, "--against %lld is the run reported\nhint: compare with an earlier "
-                                  "run ('%s runs' lists them)",
-                      against, progname);
-        goto out;
-    }
     if (runview_load(s, run_id, &rv, &err) < 0 ||
         (against && runview_load(s, against, &earlier, &err) < 0)) {
         rc = cmd_fail_err(&err, EXIT_ENV);
