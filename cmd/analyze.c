@@ -214,12 +214,11 @@ typedef struct AnalyzeArgs {
     CorpusOpts copts;
 } AnalyzeArgs;
 
-#define ANALYZE_NOPTS 10 /* the entries of analyze's table, its end included */
-
-/* The options of analyze, in the order of its help, into t; values into a. */
-static OptCmd analyze_opts(AnalyzeArgs *a, Opt *t)
+/* The command line into a, by analyze's options in the order of its help;
+ * false: return *rc. The paths are argv[*first..argc). */
+static bool analyze_parse(int argc, char **argv, AnalyzeArgs *a, int *first, int *rc)
 {
-    const Opt options[ANALYZE_NOPTS] = {
+    const Opt options[] = {
         {"versions", 'V', OPTK_VERSIONS, &a->versions_spec, "LIST",
          .help = "versions: " VERSIONS_DEFAULT " (default: every supported major),\n"
                  "12,14, 11- (11 and later), -12"},
@@ -227,7 +226,8 @@ static OptCmd analyze_opts(AnalyzeArgs *a, Opt *t)
          .choices = OPT_NAMES(analyze_formats), .noun = "format"},
         {"locktable", 0, OPTK_STR, &a->lt_path, "FILE",
          .help = "the lock table (default: the built-in copy)"},
-        {"ci", 0, OPTK_FLAG, &a->ci, NULL, .help = "exit 1 when a statement's risk exceeds --max-risk"},
+        {"ci", 0, OPTK_FLAG, &a->ci, NULL,
+         .help = "exit 1 when a statement's risk exceeds --max-risk"},
         {"max-risk", 0, OPTK_RISK, &a->max_risk, "LEVEL",
          .help = "safe | low | medium | high | critical (implies --ci)"},
         {"each", 0, OPTK_FLAG, &a->copts.each_file, NULL,
@@ -239,21 +239,17 @@ static OptCmd analyze_opts(AnalyzeArgs *a, Opt *t)
         {"down", 0, OPTK_FLAG, &a->copts.downs, NULL,
          .help = "also the down migrations, after every up, newest first\n"
                  "(empty or comment-only downs are skipped and counted)"},
-        {"help", 'h', OPTK_HELP, NULL, NULL, .help = "this help"},
-        {0},
+        OPTS_END,
     };
-    memcpy(t, options, sizeof(options));
-    return (OptCmd){"analyze", analyze_head, analyze_tail, 26, "FILE", 1, t};
+    const OptCmd cmd = {"analyze", analyze_head, analyze_tail, 26, "FILE", 1, options};
+    return opts_parse(&cmd, argc, argv, first, rc);
 }
 
 int cmd_analyze(int argc, char **argv)
 {
     AnalyzeArgs a = {.versions_spec = VERSIONS_DEFAULT, .format = "text", .max_risk = -1};
-    Opt t[ANALYZE_NOPTS];
-    OptCmd cmd = analyze_opts(&a, t);
     int first, rc;
-    if (!opts_parse(&cmd, argc, argv, &first, &rc))
-        return rc;
+    if (!analyze_parse(argc, argv, &a, &first, &rc)) return rc;
     const char *versions_spec = a.versions_spec, *format = a.format, *lt_path = a.lt_path;
     bool ci = a.ci || a.max_risk >= 0;
     int max_risk = a.max_risk;

@@ -170,6 +170,7 @@ int cmd_bisect(int argc, char **argv)
 {
     const char *spec = NULL, *db = NULL;
     Bisect b = {0};
+    int first, rc;
     const Opt options[] = {
         {"versions", 'V', OPTK_VERSIONS, &spec, "RANGE",
          .help = "releases of one major, oldest first (required)", .required = true},
@@ -178,11 +179,9 @@ int cmd_bisect(int argc, char **argv)
                  "temporary one, removed at the end)"},
         {"pg-bin", 0, OPTK_LIST, &b.pg_bins, "VERSION=DIR",
          .help = "a bin directory for a version (as run takes it)"},
-        {"help", 'h', OPTK_HELP, NULL, NULL, .help = "this help"},
-        {0},
+        OPTS_END,
     };
     const OptCmd cmd = {"bisect", bisect_head, bisect_tail, 28, "PATH", 1, options};
-    int first, rc;
     if (!opts_parse(&cmd, argc, argv, &first, &rc)) {
         free(b.pg_bins.v);
         return rc;

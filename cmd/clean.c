@@ -10,30 +10,25 @@
 #include "cmd/opts.h"
 #include "runner/backend.h"
 
-static const char clean_head[] =
-    "usage: lockmatrix clean [-b BACKEND] [--run ID]\n\n"
-    "Remove leftover containers of runs that were killed.\n\n";
+static const char clean_head[] = "usage: lockmatrix clean [-b BACKEND] [--run ID]\n\n"
+                                 "Remove leftover containers of runs that were killed.\n\n";
 
 int cmd_clean(int argc, char **argv)
 {
     const char *only = NULL;
     long long run_id = 0;
+    int first, rc;
     const Opt options[] = {
-        {"backend", 'b', OPTK_CHOICE, &only, "NAME",
-         .help = "only this backend (embedded, docker)", .choices = OPT_NAMES(cmd_backends),
-         .noun = "backend"},
+        {"backend", 'b', OPTK_CHOICE, &only, "NAME", .help = "only this backend (embedded, docker)",
+         .choices = OPT_NAMES(cmd_backends), .noun = "backend"},
         {"run", 0, OPTK_RUN_ID, &run_id, "ID",
          .help = "only the containers of run ID; without it, every run\n"
                  "whose lockmatrix process is no longer running"},
-        {"help", 'h', OPTK_HELP, NULL, NULL, .help = "this help"},
-        {0},
+        OPTS_END,
     };
     const OptCmd cmd = {"clean", clean_head, NULL, 23, NULL, 0, options};
-    int first, rc;
-    if (!opts_parse(&cmd, argc, argv, &first, &rc))
-        return rc;
-    if (run_id == 0)
-        run_id = -1; /* every run */
+    if (!opts_parse(&cmd, argc, argv, &first, &rc)) return rc;
+    if (run_id == 0) run_id = -1; /* every run */
 
     /* Without -b, every backend (docker: containers labelled lockmatrix.run;
      * skipped with a note when no engine answers). */

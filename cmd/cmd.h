@@ -29,6 +29,7 @@ int cmd_docker_import(int argc, char **argv); /* hidden: make docker-images */
 
 /* Prints "lockmatrix: <msg>" to stderr; returns code (for `return cmd_fail(...)`). */
 int cmd_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cmd_vfail(int code, const char *fmt, va_list ap);
 /* Prints err's message and returns its code (or fallback when it has none). */
 int cmd_fail_err(const Err *err, int fallback);
 /* What the lock table makes of a stored result (its locks, rewrites, scans

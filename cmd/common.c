@@ -7,15 +7,21 @@
 
 #include "cmd/cmd.h"
 
+int cmd_vfail(int code, const char *fmt, va_list ap)
+{
+    fflush(stdout);
+    fprintf(stderr, "%s: ", progname);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    return code;
+}
+
 int cmd_fail(int code, const char *fmt, ...)
 {
     va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "%s: ", progname);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    cmd_vfail(code, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     return code;
 }
 

@@ -24,14 +24,13 @@ int cmd_docker_import(int argc, char **argv)
 {
     OptList changes = {0};
     const char *file = NULL;
+    int first, rc;
     const Opt options[] = {
         {"change", 'c', OPTK_LIST, &changes, "LINE", .help = "a Dockerfile instruction"},
         {"file", 'f', OPTK_STR, &file, "TAR", .help = "the tarball (default: stdin)"},
-        {"help", 'h', OPTK_HELP, NULL, NULL, .help = "this help"},
-        {0},
+        OPTS_END,
     };
     const OptCmd cmd = {"docker-import", import_head, NULL, 22, "REPO:TAG", 1, options};
-    int first, rc;
     if (!opts_parse(&cmd, argc, argv, &first, &rc)) {
         free(changes.v);
         return rc;
@@ -61,7 +60,9 @@ int cmd_docker_import(int argc, char **argv)
     char *repo = xstrndup(ref, (size_t)(colon - ref));
     double t0 = now_ms();
     DockerClient *dc = docker_open(NULL, NULL, &err);
-    rc = dc ? docker_image_import(dc, fd, repo, colon + 1, (const char **)changes.v, (int)changes.n, &err) : -1;
+    rc = dc ? docker_image_import(dc, fd, repo, colon + 1, (const char **)changes.v, (int)changes.n,
+                                  &err)
+            : -1;
     docker_close(dc);
     if (file) close(fd);
     free(repo);

@@ -271,16 +271,16 @@ static int page_out(const LockTable *table, const char *format, const char *out_
 /* What the command line asks of locktable. */
 typedef struct LtArgs {
     bool check, update, verbose;
+    bool page; /* --format html or markdown: the table shown */
     const char *format, *out_path, *db_path, *lt_path, *cases_dir, *link_base;
     long long run_id; /* 0: the newest */
 } LtArgs;
 
-#define LT_NOPTS 12 /* the entries of locktable's table, its end included */
-
-/* The options of locktable, in the order of its help, into t; values into a. */
-static OptCmd locktable_opts(LtArgs *a, Opt *t)
+/* The command line into a, by locktable's options in the order of its help
+ * (the store's default applied: db_given says whether -d was); false: return *rc. */
+static bool parse_args(int argc, char **argv, LtArgs *a, bool *db_given, int *rc)
 {
-    const Opt options[LT_NOPTS] = {
+    const Opt options[] = {
         {"check", 0, OPTK_FLAG, &a->check, NULL,
          .help = "exit 1, printing the difference, when the table and\n"
                  "the run's observations disagree",
@@ -296,8 +296,9 @@ static OptCmd locktable_opts(LtArgs *a, Opt *t)
         {"verbose", 'v', OPTK_FLAG, &a->verbose, NULL,
          .help = "list every observation used and left out, and all\n"
                  "the evidence of a changed row (default: 3 lines)"},
-        {"format", 0, OPTK_CHOICE, &a->format, "FORMAT", .help = "tsv (default) | json | html | markdown",
-         .choices = OPT_NAMES(locktable_formats), .noun = "format"},
+        {"format", 0, OPTK_CHOICE, &a->format, "FORMAT",
+         .help = "tsv (default) | json | html | markdown", .choices = OPT_NAMES(locktable_formats),
+         .noun = "format"},
         {"output", 'o', OPTK_STR, &a->out_path, "FILE",
          .help = "write here (default: stdout; with --update the table\n"
                  "file; html: a directory gets DIR/index.html)"},
@@ -315,11 +316,22 @@ static OptCmd locktable_opts(LtArgs *a, Opt *t)
         {"locktable", 0, OPTK_STR, &a->lt_path, "FILE",
          .help = "the table file (default: " DEFAULT_TABLE " when it\n"
                  "exists, else the built-in copy)"},
-        {"help", 'h', OPTK_HELP, NULL, NULL, .help = "this help"},
-        {0},
+        OPTS_END,
     };
-    memcpy(t, options, sizeof(options));
-    return (OptCmd){"locktable", locktable_head, locktable_tail, 26, NULL, 0, t};
+    const OptCmd cmd = {"locktable", locktable_head, locktable_tail, 26, NULL, 0, options};
+    int first;
+    if (!opts_parse(&cmd, argc, argv, &first, rc)) return false;
+    *db_given = a->db_path != NULL;
+    if (!*db_given) a->db_path = STORE_DEFAULT_PATH;
+    if (strcmp(a->format, "html") == 0 || strcmp(a->format, "markdown") == 0) {
+        if (a->check || a->update) {
+            *rc = opts_fail(&cmd, "--format %s shows the table: not with --check or --update",
+                            a->format);
+            return false;
+        }
+        a->page = true;
+    }
+    return true;
 }
 
 /* --check or --update against the observations of a run of the store. */
@@ -332,8 +344,7 @@ static int check_or_update(const LtArgs *a, const LockTable *table)
     if (a->update && !dest)
         return cmd_fail(EXIT_USAGE, "the built-in table cannot be rewritten: give -o FILE");
     Store *store = store_open(a->db_path, false, &err);
-    if (!store)
-        return cmd_fail_err(&err, EXIT_USAGE);
+    if (!store) return cmd_fail_err(&err, EXIT_USAGE);
     if (run_id == 0 && (run_id = store_latest_run(store, &err)) <= 0) {
         rc = run_id < 0 ? cmd_fail_err(&err, EXIT_ENV)
                         : cmd_fail(EXIT_USAGE, "no run in \"%s\"", a->db_path);
@@ -394,24 +405,15 @@ static int check_or_update(const LtArgs *a, const LockTable *table)
 int cmd_locktable(int argc, char **argv)
 {
     LtArgs a = {.format = "tsv", .link_base = ""};
-    Opt t[LT_NOPTS];
-    OptCmd cmd = locktable_opts(&a, t);
-    int first, rc;
-    if (!opts_parse(&cmd, argc, argv, &first, &rc))
-        return rc;
-    bool db_given = a.db_path != NULL;
-    if (!db_given)
-        a.db_path = STORE_DEFAULT_PATH;
-    bool page = strcmp(a.format, "html") == 0 || strcmp(a.format, "markdown") == 0;
-    if (page && (a.check || a.update))
-        return opts_fail(&cmd, "--format %s shows the table: not with --check or --update",
-                         a.format);
+    bool db_given;
+    int rc;
+    if (!parse_args(argc, argv, &a, &db_given, &rc)) return rc;
     if (!a.lt_path && access(DEFAULT_TABLE, F_OK) == 0) a.lt_path = DEFAULT_TABLE;
 
     Err err = {0};
     LockTable *table;
     if (locktable_load(a.lt_path, &table, &err) != 0) return cmd_fail_err(&err, EXIT_USAGE);
-    if (page) {
+    if (a.page) {
         rc = page_out(table, a.format, a.out_path, db_given ? a.db_path : NULL, a.run_id,
                       a.cases_dir, a.link_base);
     } else if (a.check || a.update) {

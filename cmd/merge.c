@@ -29,15 +29,12 @@ static const char merge_head[] =
 int cmd_merge(int argc, char **argv)
 {
     const Opt options[] = {
-        {"help", 'h', OPTK_HELP, NULL, NULL, .help = "this help"},
-        {0},
+        OPTS_END,
     };
     const OptCmd cmd = {"merge", merge_head, NULL, 15, "OUT IN...", 0, options};
     int first, rc;
-    if (!opts_parse(&cmd, argc, argv, &first, &rc))
-        return rc;
-    if (argc - first < 2)
-        return opts_fail(&cmd, "merge needs OUT and at least one IN");
+    if (!opts_parse(&cmd, argc, argv, &first, &rc)) return rc;
+    if (argc - first < 2) return opts_fail(&cmd, "merge needs OUT and at least one IN");
     Buf args;
     buf_init(&args);
     buf_puts(&args, progname);
@@ -45,8 +42,8 @@ int cmd_merge(int argc, char **argv)
         buf_printf(&args, " %s", argv[i]);
     MergeResult res;
     Err err = {0};
-    rc = merge_stores(argv[first], argv + first + 1, (size_t)(argc - first - 1), args.data,
-                          &res, &err);
+    rc = merge_stores(argv[first], argv + first + 1, (size_t)(argc - first - 1), args.data, &res,
+                      &err);
     buf_free(&args);
     if (rc != 0) return cmd_fail_err(&err, EXIT_ENV);
     printf("run %lld in %s: %zu stores merged, versions %s, %zu jobs, %zu statements traced (%s)\n",

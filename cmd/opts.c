@@ -14,7 +14,7 @@
 #include "model/versions.h"
 #include "model/vocab.h"
 
-#define OPTS_MAX 64 /* options of one command */
+#define OPTS_MAX 64      /* options of one command */
 #define OPT_VAL_BASE 256 /* getopt's value of a long-only option: base + its index */
 
 static size_t opts_count(const OptCmd *c)
@@ -39,12 +39,10 @@ static void choices_list(const OptChoices *ch, Buf *b)
 int opts_fail(const OptCmd *c, const char *fmt, ...)
 {
     va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "%s: ", progname);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    cmd_vfail(EXIT_USAGE, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nhint: '%s %s --help' tells the options\n", progname, c->name);
+    fprintf(stderr, "hint: '%s %s --help' tells the options\n", progname, c->name);
     return EXIT_USAGE;
 }
 
@@ -55,8 +53,7 @@ static void opt_name(const Opt *o, Buf *b)
         buf_printf(b, "-%c", o->letter);
     else
         buf_printf(b, "--%s", o->name);
-    if (o->meta)
-        buf_printf(b, " %s", o->meta);
+    if (o->meta) buf_printf(b, " %s", o->meta);
 }
 
 /* A whole number; false when s is not one. */
@@ -87,8 +84,7 @@ static bool opt_store(const OptCmd *c, const Opt *o, const char *v)
         return true;
     }
     case OPTK_INT:
-        if (!whole(v, &n) || n < o->min || n > o->max)
-            break;
+        if (!whole(v, &n) || n < o->min || n > o->max) break;
         *(long *)o->to = (long)n;
         return true;
     case OPTK_RUN_LAST:
@@ -98,8 +94,7 @@ static bool opt_store(const OptCmd *c, const Opt *o, const char *v)
         }
         /* fall through */
     case OPTK_RUN_ID:
-        if (!whole(v, &n) || n <= 0)
-            break;
+        if (!whole(v, &n) || n <= 0) break;
         *(long long *)o->to = n;
         return true;
     case OPTK_RISK: {
@@ -146,7 +141,9 @@ static bool opt_store(const OptCmd *c, const Opt *o, const char *v)
     }
     }
     opts_fail(c, "invalid --%s \"%s\": %s", o->name, v,
-              o->want ? o->want : o->kind == OPTK_RUN_LAST ? "last or a run id" : "a run id");
+              o->want                    ? o->want
+              : o->kind == OPTK_RUN_LAST ? "last or a run id"
+                                         : "a run id");
     return false;
 }
 
@@ -163,8 +160,7 @@ static bool opts_check(const OptCmd *c, const bool *given, int argc, int first)
             buf_free(&b);
             return false;
         }
-        if (!o->excludes || !given[i])
-            continue;
+        if (!o->excludes || !given[i]) continue;
         for (size_t k = 0; c->opts[k].name; k++)
             if (given[k] && strcmp(c->opts[k].name, o->excludes) == 0) {
                 opts_fail(c, "--%s and --%s exclude each other", o->name, o->excludes);
@@ -228,16 +224,14 @@ bool opts_parse(const OptCmd *c, int argc, char **argv, int *first, int *rc)
             *rc = 0;
             return false;
         }
-        if (!opt_store(c, o, optarg))
-            return false;
+        if (!opt_store(c, o, optarg)) return false;
     }
     *first = optind;
     if (!c->args && optind < argc) {
         opts_fail(c, "unexpected argument \"%s\"", argv[optind]);
         return false;
     }
-    if (!opts_check(c, given, argc, optind))
-        return false;
+    if (!opts_check(c, given, argc, optind)) return false;
     *rc = 0;
     return true;
 }
@@ -252,8 +246,7 @@ static void opt_help(const OptCmd *c, const Opt *o, FILE *f)
         buf_printf(&b, "  -%c, --%s", o->letter, o->name);
     else
         buf_printf(&b, "      --%s", o->name);
-    if (o->meta)
-        buf_printf(&b, " %s", o->meta);
+    if (o->meta) buf_printf(&b, " %s", o->meta);
     int pad = (int)b.len < c->col ? c->col - (int)b.len : 2;
     buf_printf(&b, "%*s", pad, "");
     for (const char *p = o->help; *p; p++) {
@@ -274,8 +267,6 @@ void opts_help(const OptCmd *c, FILE *f)
 {
     fputs(c->head, f);
     for (size_t i = 0; c->opts[i].name; i++)
-        if (c->opts[i].help)
-            opt_help(c, &c->opts[i], f);
-    if (c->tail)
-        fputs(c->tail, f);
+        if (c->opts[i].help) opt_help(c, &c->opts[i], f);
+    if (c->tail) fputs(c->tail, f);
 }

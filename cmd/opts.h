@@ -60,30 +60,37 @@ typedef struct OptChoices {
 #define OPT_COLUMN(arr, field) ((OptChoices){&(arr)[0].field, sizeof((arr)[0]), ARRAY_LEN(arr)})
 
 typedef struct Opt {
-    const char *name;    /* long name, "db"; NULL ends the table */
-    char letter;         /* short letter, 'd'; 0: none */
+    const char *name; /* long name, "db"; NULL ends the table */
+    char letter;      /* short letter, 'd'; 0: none */
     OptKind kind;
-    void *to;            /* where the value goes (see OptKind) */
-    const char *meta;    /* the value's name in help and messages, "FILE" */
-    const char *help;    /* help text; '\n' starts a continuation line; "{}" the choices;
-                            NULL: not shown */
-    long min, max;       /* OPTK_INT: the bounds */
-    const char *want;    /* OPTK_INT, OPTK_RUN_*: what the value must be, for the message */
-    OptChoices choices;  /* OPTK_CHOICE */
-    const char *noun;    /* OPTK_CHOICE: "format" in 'unknown format "x"'; NULL: "--NAME" */
+    void *to;           /* where the value goes (see OptKind) */
+    const char *meta;   /* the value's name in help and messages, "FILE" */
+    const char *help;   /* help text; '\n' starts a continuation line; "{}" the choices;
+                           NULL: not shown */
+    long min, max;      /* OPTK_INT: the bounds */
+    const char *want;   /* OPTK_INT, OPTK_RUN_*: what the value must be, for the message */
+    OptChoices choices; /* OPTK_CHOICE */
+    const char *noun;   /* OPTK_CHOICE: "format" in 'unknown format "x"'; NULL: "--NAME" */
     int (*parse)(const char *value, void *to, Err *err); /* OPTK_CUSTOM */
     const char *excludes; /* the long name of an option this one cannot go with */
-    bool required;       /* "no -V RANGE given" when absent */
+    bool required;        /* "no -V RANGE given" when absent */
 } Opt;
 
+/* The end of every table: -h, --help, then the entry that ends it. */
+#define OPTS_END                                                                                   \
+    {"help", 'h', OPTK_HELP, NULL, NULL, .help = "this help"},                                     \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
 typedef struct OptCmd {
-    const char *name;    /* "run", for the hint */
-    const char *head;    /* the help above the option lines */
-    const char *tail;    /* the help below them; NULL: none */
-    int col;             /* the column option help texts start at */
-    const char *args;    /* the positional words, "PATH"; NULL: none taken */
-    int min_args;        /* at least this many (said "no PATH given") */
-    const Opt *opts;     /* ended by an entry with name NULL */
+    const char *name; /* "run", for the hint */
+    const char *head; /* the help above the option lines */
+    const char *tail; /* the help below them; NULL: none */
+    int col;          /* the column option help texts start at */
+    const char *args; /* the positional words, "PATH"; NULL: none taken */
+    int min_args;     /* at least this many (said "no PATH given") */
+    const Opt *opts;  /* ended by an entry with name NULL */
 } OptCmd;
 
 /* Reads argv (argv[0] the command) by c.opts, values into each option's to.

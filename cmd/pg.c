@@ -46,8 +46,7 @@ static OptCmd pg_opts(bool *all, OptList *pg_bins, Opt *t)
                  "same major shadows (\"-\" in the first column)"},
         {"pg-bin", 0, OPTK_LIST, pg_bins, "VERSION=DIR",
          .help = "a bin directory (or installation prefix) for a version"},
-        {"help", 'h', OPTK_HELP, NULL, NULL, .help = "this help"},
-        {0},
+        OPTS_END,
     };
     memcpy(t, options, sizeof(options));
     return (OptCmd){"pg", pg_head, pg_tail, 28, NULL, 0, t};

@@ -116,15 +116,13 @@ static int pick_runs(Store *s, const char *db, long long *run_id, long long *aga
     Err err = {0};
     if (*run_id == 0) {
         *run_id = store_latest_run(s, &err);
-        if (*run_id < 0)
-            return cmd_fail_err(&err, EXIT_ENV);
+        if (*run_id < 0) return cmd_fail_err(&err, EXIT_ENV);
         if (*run_id == 0)
             return cmd_fail(EXIT_USAGE,
                             "no runs in \"%s\"\nhint: '%s run PATH...' traces a corpus into it", db,
                             progname);
     }
-    if (*against == OPT_LAST && resolve_last(s, db, *run_id, against) < 0)
-        return EXIT_ENV;
+    if (*against == OPT_LAST && resolve_last(s, db, *run_id, against) < 0) return EXIT_ENV;
     if (*against && *against == *run_id)
         return cmd_fail(EXIT_USAGE,
                         "--against %lld is the run reported\nhint: compare with an earlier "
@@ -137,44 +135,43 @@ int cmd_report(int argc, char **argv)
 {
     const char *db = STORE_DEFAULT_PATH, *format = NULL, *output = NULL, *only = NULL;
     long long run_id = 0, against = 0;
+    int first, rc;
     long min_version = 0;
     ReportOpts opts;
     render_opts_init(&opts);
     const Opt options[] = {
-        {"run", 'r', OPTK_RUN_ID, &run_id, "ID", .help = "the run to report (see 'lockmatrix runs')"},
+        {"run", 'r', OPTK_RUN_ID, &run_id, "ID",
+         .help = "the run to report (see 'lockmatrix runs')"},
         {"against", 'a', OPTK_RUN_LAST, &against, "ID",
          .help = "compare with this earlier run (statements matched by\n"
-         "migration path, text and position in the file, on the\n"
-         "versions both ran); last: the previous run given the\n"
-         "same paths (and shard), whatever migrations they held"},
+                 "migration path, text and position in the file, on the\n"
+                 "versions both ran); last: the previous run given the\n"
+                 "same paths (and shard), whatever migrations they held"},
         {"format", 'f', OPTK_CHOICE, &format, "FORMAT",
          .help = "{}\n(default: text on a terminal, json otherwise)",
          .choices = OPT_COLUMN(renderers, name), .noun = "format"},
         {"only", 0, OPTK_CHOICE, &only, "WHAT",
          .help = "version-specific: only statements whose behaviour (lock on\n"
-         "the target, rewrites) differs between versions where they\n"
-         "ran ok (failing on some versions only is not)",
+                 "the target, rewrites) differs between versions where they\n"
+                 "ran ok (failing on some versions only is not)",
          .choices = OPT_NAMES(only_values)},
         {"max-risk", 0, OPTK_RISK, &opts.max_risk, "LEVEL",
          .help = "sarif: report predictions riskier than LEVEL (safe, low,\n"
-         "medium, high, critical; default medium)"},
+                 "medium, high, critical; default medium)"},
         {"min-version", 0, OPTK_INT, &min_version, "N",
          .help = "sarif: the oldest major the corpus supports; server errors\n"
-         "below it are not reported (rule LM004 reports the others)", .min = 1, .max = 99, .want = "a major version such as 13"},
+                 "below it are not reported (rule LM004 reports the others)",
+         .min = 1, .max = 99, .want = "a major version such as 13"},
         {"output", 'o', OPTK_STR, &output, "FILE",
          .help = "write to FILE instead of stdout (a regular file is replaced\n"
-         "atomically; a device, FIFO or /dev/stdout is written into)"},
+                 "atomically; a device, FIFO or /dev/stdout is written into)"},
         {"db", 'd', OPTK_STR, &db, "FILE", .help = "the store (default ./" STORE_DEFAULT_PATH ")"},
-        {"help", 'h', OPTK_HELP, NULL, NULL, .help = "this help"},
-        {0},
+        OPTS_END,
     };
     const OptCmd cmd = {"report", report_head, report_tail, 23, NULL, 0, options};
-    int first, rc;
-    if (!opts_parse(&cmd, argc, argv, &first, &rc))
-        return rc;
+    if (!opts_parse(&cmd, argc, argv, &first, &rc)) return rc;
     opts.only_version_specific = only != NULL;
-    if (min_version)
-        opts.min_version = (int)min_version;
+    if (min_version) opts.min_version = (int)min_version;
 
     bool tty = !output && isatty(STDOUT_FILENO);
     if (!format)
@@ -184,8 +181,7 @@ int cmd_report(int argc, char **argv)
 
     const struct renderer *r = NULL;
     for (size_t i = 0; i < ARRAY_LEN(renderers); i++)
-        if (strcmp(format, renderers[i].name) == 0)
-            r = &renderers[i];
+        if (strcmp(format, renderers[i].name) == 0) r = &renderers[i];
     if (access(db, F_OK) != 0 && errno == ENOENT)
         return cmd_fail(EXIT_USAGE, "no store at \"%s\"\nhint: '%s run PATH...' traces a corpus into it",
                         db, progname);
@@ -198,8 +194,7 @@ int cmd_report(int argc, char **argv)
     buf_init(&out);
     RunView *rv = NULL, *earlier = NULL, *shown = NULL;
     RunDiff *diff = NULL;
-    if ((rc = pick_runs(s, db, &run_id, &against)) != 0)
-        goto out;
+    if ((rc = pick_runs(s, db, &run_id, &against)) != 0) goto out;
     if (runview_load(s, run_id, &rv, &err) < 0 ||
         (against && runview_load(s, against, &earlier, &err) < 0)) {
         rc = cmd_fail_err(&err, EXIT_ENV);

@@ -47,104 +47,18 @@ typedef struct RunArgs {
     const char *versions_spec, *backend_name, *db_path, *image, *lt_path, *preamble;
     long jobs, statement_timeout, job_timeout, min_version;
     bool quiet, stop_on_error, no_replay, ci, resume;
-    int max_risk;      /* -1: no --max-risk */
+    int max_risk; /* -1: no --max-risk */
     CorpusOpts copts;
-    OptList pg_bins;   /* the array freed by run_args_free */
+    OptList pg_bins; /* the array owned (run_free), the strings argv's */
     Shard shard;
     long long against; /* 0: no --against, OPT_LAST: last */
     char **paths;      /* PATH...: argv's */
     int npaths;
 } RunArgs;
 
-static int parse_shard(const char *v, void *to, Err *err) { return shard_parse(v, to, err); }
-
-#define RUN_NOPTS 25 /* the entries of run's table, its end included */
-
-/* The options of run, in the order of its help, into t; values into a. */
-static OptCmd run_opts(RunArgs *a, Opt *t)
+static int parse_shard(const char *v, void *to, Err *err)
 {
-    const Opt opts[RUN_NOPTS] = {
-        {"versions", 'V', OPTK_VERSIONS, &a->versions_spec, "LIST",
-         .help = "versions to run: " VERSIONS_DEFAULT " (default: every supported\n"
-         "major), 12,14, 11- (11 and later), -12; minor releases\n"
-         "each as a column: 17.9,17.10, 17.0-17.10 (those\n"
-         "installed), 16,17.9"},
-        {"backend", 'b', OPTK_CHOICE, &a->backend_name, "NAME", .help = "embedded (default) | docker",
-         .choices = OPT_NAMES(cmd_backends), .noun = "backend"},
-        {"jobs", 'j', OPTK_INT, &a->jobs, "N", .help = "containers at once (default: number of CPUs)", .min = 1, .max = 256, .want = "a number from 1 to 256"},
-        {"db", 'd', OPTK_STR, &a->db_path, "FILE", .help = "the store (default ./" STORE_DEFAULT_PATH ")"},
-        {"image", 0, OPTK_STR, &a->image, "TEMPLATE",
-         .help = "docker image, default postgres:{major}-alpine"},
-        {"pg-bin", 0, OPTK_LIST, &a->pg_bins, "VERSION=DIR",
-         .help = "use the PostgreSQL binaries in DIR for VERSION"},
-        {"each", 0, OPTK_FLAG, &a->copts.each_file, NULL,
-         .help = "every file of a directory is its own chain"},
-        {"wrap-tx", 0, OPTK_FLAG, &a->copts.wrap_tx, NULL,
-         .help = "every migration runs in one transaction, as most migration\n"
-         "tools run them (a file with its own BEGIN/COMMIT runs as\n"
-         "written; a file only of statements that cannot run in one\n"
-         "runs without)"},
-        {"layout", 0, OPTK_STR, &a->copts.layout, "NAME",
-         .help = "the layout of the directories: plain, each, golang-migrate,\n"
-         "flyway, prisma, drizzle, diesel, sqitch, knex, typeorm,\n"
-         "sequelize (default: detected from the files)"},
-        {"down", 0, OPTK_FLAG, &a->copts.downs, NULL,
-         .help = "also the down migrations (golang-migrate, diesel, Flyway\n"
-         "undo, sqitch revert), after every up, newest first;\n"
-         "empty or comment-only downs are skipped and counted"},
-        {"preamble", 0, OPTK_STR, &a->preamble, "FILE",
-         .help = "SQL run, not traced, in each chain's database before its\n"
-         "first statement (roles, extensions, a tool's own table);\n"
-         "an error in it fails the job"},
-        {"no-replay", 0, OPTK_FLAG, &a->no_replay, NULL,
-         .help = "do not replay migrations that run in a transaction on a\n"
-         "sibling database: faster, but the statements whose\n"
-         "transaction already held a lock are \"unmeasured\" (their\n"
-         "own requests unknown, never a mismatch for being weaker)"},
-        {"stop-on-error", 0, OPTK_FLAG, &a->stop_on_error, NULL,
-         .help = "a failing statement ends its chain (default: go on); the\n"
-         "statements not run are counted apart from those traced"},
-        {"statement-timeout", 0, OPTK_INT, &a->statement_timeout, "MS",
-         .help = "cancel a statement after MS milliseconds (60000)",
-         .min = 1, .max = INT_MAX, .want = "a number of milliseconds from 1 to 2147483647"},
-        {"job-timeout", 0, OPTK_INT, &a->job_timeout, "S",
-         .help = "kill a worker whose job runs longer (default 900)",
-         .min = 1, .max = INT_MAX / 1000, .want = "a number of seconds from 1 to 2147483"},
-        {"resume", 0, OPTK_FLAG, &a->resume, NULL,
-         .help = "finish the newest unfinished run of the store (killed,\n"
-         "interrupted or failed): its corpus, unchanged, and only\n"
-         "the jobs not recorded ok; no PATH"},
-        {"locktable", 0, OPTK_STR, &a->lt_path, "FILE",
-         .help = "the lock table for predictions (default: built-in)"},
-        {"ci", 0, OPTK_FLAG, &a->ci, NULL,
-         .help = "exit 1 on a statement a server refused (file:line,\n"
-         "version, SQLSTATE, message), on any mismatch with the\n"
-         "lock table, or on a statement above --max-risk (not on\n"
-         "tables created earlier in the same migration)"},
-        {"min-version", 0, OPTK_INT, &a->min_version, "N",
-         .help = "the oldest major the corpus supports: errors on older\n"
-         "versions are \"not supported on N\", not failures", .min = 1, .max = 99, .want = "a major version such as 13"},
-        {"max-risk", 0, OPTK_RISK, &a->max_risk, "LEVEL",
-         .help = "safe (or none) | low | medium | high | critical (implies --ci)"},
-        {"shard", 0, OPTK_CUSTOM, &a->shard, "K/N",
-         .help = "run only shard K of N: a deterministic part of the jobs\n"
-         "(chain x version), balanced by statements; combine the\n"
-         "stores of all N with 'lockmatrix merge'",
-         .parse = parse_shard},
-        {"against", 0, OPTK_RUN_LAST, &a->against, "last|ID",
-         .help = "after the run, compare with the previous run of the same\n"
-         "corpus paths (and shard) in the store, or run ID: exit 1\n"
-         "when an observation of a statement both have changed, each\n"
-         "change on stderr; migrations added or removed and\n"
-         "statements new or gone on stdout, not counted"},
-        {"quiet", 'q', OPTK_FLAG, &a->quiet, NULL,
-         .help = "no progress line; layout lines only for directories\n"
-         "that left files out or carry a note"},
-        {"help", 'h', OPTK_HELP, NULL, NULL, .help = "this help"},
-        {0},
-    };
-    memcpy(t, opts, sizeof(opts));
-    return (OptCmd){"run", run_head, run_tail, 28, "PATH", 0, t};
+    return shard_parse(v, to, err);
 }
 
 /* The arguments space-separated; one with a character a shell would split on
@@ -544,9 +458,9 @@ int cmd_run(int argc, char **argv) { return run_main(argc, argv, 0); }
 /* One run from its command line to its summary; run_free frees it. */
 typedef struct Run {
     RunArgs a;
-    int argc;             /* the command line, stored with a new run */
+    int argc; /* the command line, stored with a new run */
     char **argv;
-    long long resume_id;  /* > 0: finishing that stored run */
+    long long resume_id; /* > 0: finishing that stored run */
     long long run_id;
     VersionSet versions;
     const BackendOps *backend;
@@ -564,17 +478,16 @@ static void run_free(Run *r)
 {
     free(r->resume_set.chains);
     free(r->resume_set.majors);
-    if (r->store)
-        store_close(r->store);
+    if (r->store) store_close(r->store);
     backend_cfg_free(&r->cfg);
     pginstall_free(&r->pgs);
-    if (r->corpus_loaded)
-        corpus_free(&r->corpus);
+    if (r->corpus_loaded) corpus_free(&r->corpus);
     locktable_free(r->locktable);
     free(r->a.pg_bins.v);
 }
 
-/* The command line into a; false: return *rc (the help printed, or a usage error). */
+/* The command line into a, by run's options in the order of its help; false:
+ * return *rc (the help printed, or a usage error). */
 static bool run_parse(int argc, char **argv, RunArgs *a, int *rc)
 {
     *a = (RunArgs){.versions_spec = VERSIONS_DEFAULT,
@@ -586,13 +499,94 @@ static bool run_parse(int argc, char **argv, RunArgs *a, int *rc)
                    .job_timeout = 900,
                    .max_risk = -1,
                    .copts = {.lean = true}}; /* the parent holds no statement (corpus/corpus.h) */
-    Opt t[RUN_NOPTS];
-    OptCmd c = run_opts(a, t);
+    const Opt options[] = {
+        {"versions", 'V', OPTK_VERSIONS, &a->versions_spec, "LIST",
+         .help = "versions to run: " VERSIONS_DEFAULT " (default: every supported\n"
+                 "major), 12,14, 11- (11 and later), -12; minor releases\n"
+                 "each as a column: 17.9,17.10, 17.0-17.10 (those\n"
+                 "installed), 16,17.9"},
+        {"backend", 'b', OPTK_CHOICE, &a->backend_name, "NAME",
+         .help = "embedded (default) | docker", .choices = OPT_NAMES(cmd_backends),
+         .noun = "backend"},
+        {"jobs", 'j', OPTK_INT, &a->jobs, "N",
+         .help = "containers at once (default: number of CPUs)", .min = 1, .max = 256,
+         .want = "a number from 1 to 256"},
+        {"db", 'd', OPTK_STR, &a->db_path, "FILE",
+         .help = "the store (default ./" STORE_DEFAULT_PATH ")"},
+        {"image", 0, OPTK_STR, &a->image, "TEMPLATE",
+         .help = "docker image, default postgres:{major}-alpine"},
+        {"pg-bin", 0, OPTK_LIST, &a->pg_bins, "VERSION=DIR",
+         .help = "use the PostgreSQL binaries in DIR for VERSION"},
+        {"each", 0, OPTK_FLAG, &a->copts.each_file, NULL,
+         .help = "every file of a directory is its own chain"},
+        {"wrap-tx", 0, OPTK_FLAG, &a->copts.wrap_tx, NULL,
+         .help = "every migration runs in one transaction, as most migration\n"
+                 "tools run them (a file with its own BEGIN/COMMIT runs as\n"
+                 "written; a file only of statements that cannot run in one\n"
+                 "runs without)"},
+        {"layout", 0, OPTK_STR, &a->copts.layout, "NAME",
+         .help = "the layout of the directories: plain, each, golang-migrate,\n"
+                 "flyway, prisma, drizzle, diesel, sqitch, knex, typeorm,\n"
+                 "sequelize (default: detected from the files)"},
+        {"down", 0, OPTK_FLAG, &a->copts.downs, NULL,
+         .help = "also the down migrations (golang-migrate, diesel, Flyway\n"
+                 "undo, sqitch revert), after every up, newest first;\n"
+                 "empty or comment-only downs are skipped and counted"},
+        {"preamble", 0, OPTK_STR, &a->preamble, "FILE",
+         .help = "SQL run, not traced, in each chain's database before its\n"
+                 "first statement (roles, extensions, a tool's own table);\n"
+                 "an error in it fails the job"},
+        {"no-replay", 0, OPTK_FLAG, &a->no_replay, NULL,
+         .help = "do not replay migrations that run in a transaction on a\n"
+                 "sibling database: faster, but the statements whose\n"
+                 "transaction already held a lock are \"unmeasured\" (their\n"
+                 "own requests unknown, never a mismatch for being weaker)"},
+        {"stop-on-error", 0, OPTK_FLAG, &a->stop_on_error, NULL,
+         .help = "a failing statement ends its chain (default: go on); the\n"
+                 "statements not run are counted apart from those traced"},
+        {"statement-timeout", 0, OPTK_INT, &a->statement_timeout, "MS",
+         .help = "cancel a statement after MS milliseconds (60000)", .min = 1, .max = INT_MAX,
+         .want = "a number of milliseconds from 1 to 2147483647"},
+        {"job-timeout", 0, OPTK_INT, &a->job_timeout, "S",
+         .help = "kill a worker whose job runs longer (default 900)", .min = 1,
+         .max = INT_MAX / 1000, .want = "a number of seconds from 1 to 2147483"},
+        {"resume", 0, OPTK_FLAG, &a->resume, NULL,
+         .help = "finish the newest unfinished run of the store (killed,\n"
+                 "interrupted or failed): its corpus, unchanged, and only\n"
+                 "the jobs not recorded ok; no PATH"},
+        {"locktable", 0, OPTK_STR, &a->lt_path, "FILE",
+         .help = "the lock table for predictions (default: built-in)"},
+        {"ci", 0, OPTK_FLAG, &a->ci, NULL,
+         .help = "exit 1 on a statement a server refused (file:line,\n"
+                 "version, SQLSTATE, message), on any mismatch with the\n"
+                 "lock table, or on a statement above --max-risk (not on\n"
+                 "tables created earlier in the same migration)"},
+        {"min-version", 0, OPTK_INT, &a->min_version, "N",
+         .help = "the oldest major the corpus supports: errors on older\n"
+                 "versions are \"not supported on N\", not failures",
+         .min = 1, .max = 99, .want = "a major version such as 13"},
+        {"max-risk", 0, OPTK_RISK, &a->max_risk, "LEVEL",
+         .help = "safe (or none) | low | medium | high | critical (implies --ci)"},
+        {"shard", 0, OPTK_CUSTOM, &a->shard, "K/N",
+         .help = "run only shard K of N: a deterministic part of the jobs\n"
+                 "(chain x version), balanced by statements; combine the\n"
+                 "stores of all N with 'lockmatrix merge'",
+         .parse = parse_shard},
+        {"against", 0, OPTK_RUN_LAST, &a->against, "last|ID",
+         .help = "after the run, compare with the previous run of the same\n"
+                 "corpus paths (and shard) in the store, or run ID: exit 1\n"
+                 "when an observation of a statement both have changed, each\n"
+                 "change on stderr; migrations added or removed and\n"
+                 "statements new or gone on stdout, not counted"},
+        {"quiet", 'q', OPTK_FLAG, &a->quiet, NULL,
+         .help = "no progress line; layout lines only for directories\n"
+                 "that left files out or carry a note"},
+        OPTS_END,
+    };
+    const OptCmd c = {"run", run_head, run_tail, 28, "PATH", 0, options};
     int first;
-    if (!opts_parse(&c, argc, argv, &first, rc))
-        return false;
-    if (a->max_risk >= 0)
-        a->ci = true;
+    if (!opts_parse(&c, argc, argv, &first, rc)) return false;
+    if (a->max_risk >= 0) a->ci = true;
     a->paths = argv + first;
     a->npaths = argc - first;
     if (a->resume && a->npaths) {
@@ -616,8 +610,7 @@ static int run_prepare(Run *r)
     if (versions_parse(a->versions_spec, &r->versions, &err) != 0)
         return cmd_fail_err(&err, EXIT_USAGE);
     r->backend = backend_get(a->backend_name);
-    if (locktable_load(a->lt_path, &r->locktable, &err) != 0)
-        return cmd_fail_err(&err, EXIT_USAGE);
+    if (locktable_load(a->lt_path, &r->locktable, &err) != 0) return cmd_fail_err(&err, EXIT_USAGE);
     if (corpus_load(&r->corpus, a->paths, a->npaths, &a->copts, &err) != 0)
         return cmd_fail_err(&err, EXIT_USAGE);
     r->corpus_loaded = true;
@@ -634,8 +627,7 @@ static int run_prepare(Run *r)
     if (r->corpus.nempty_downs && !a->quiet)
         fprintf(stderr, "%s: %zu empty down migrations skipped (no statements: nothing to undo)\n",
                 progname, r->corpus.nempty_downs);
-    if (nstmts == 0)
-        return cmd_fail(EXIT_USAGE, "no statements to trace in the paths given");
+    if (nstmts == 0) return cmd_fail(EXIT_USAGE, "no statements to trace in the paths given");
     return 0;
 }
 
@@ -662,10 +654,8 @@ static int run_open(Run *r)
         }
     }
     r->store = store_open(a->db_path, true, &err);
-    if (!r->store)
-        return cmd_fail_err(&err, EXIT_ENV);
-    if (a->shard.n)
-        snprintf(r->shard_spec, sizeof(r->shard_spec), "%d/%d", a->shard.k, a->shard.n);
+    if (!r->store) return cmd_fail_err(&err, EXIT_ENV);
+    if (a->shard.n) snprintf(r->shard_spec, sizeof(r->shard_spec), "%d/%d", a->shard.k, a->shard.n);
     r->run_id = r->resume_id;
     if (r->resume_id > 0) {
         /* The same corpus as then, nobody else writing the run, and only the
@@ -743,9 +733,10 @@ static int run_finish(Run *r, const SchedStats *st, int src, Err *err)
                            : cmd_fail(EXIT_CHECKS, "--ci: %ld statement versions failed the checks",
                                       ci_failed);
     } else if (changed) {
-        rc = changed < 0 ? EXIT_ENV
-                         : cmd_fail(EXIT_CHECKS, "%ld changes of observed behaviour since the earlier run",
-                                    changed);
+        rc = changed < 0
+                 ? EXIT_ENV
+                 : cmd_fail(EXIT_CHECKS, "%ld changes of observed behaviour since the earlier run",
+                            changed);
     }
     bool other_db = strcmp(a->db_path, STORE_DEFAULT_PATH) != 0;
     if (!st->interrupted)
@@ -817,8 +808,7 @@ static int run_main(int argc, char **argv, long long resume_id)
         free(r.a.pg_bins.v);
         return rc;
     }
-    if ((rc = run_prepare(&r)) == 0 && (rc = run_open(&r)) == 0)
-        rc = run_schedule(&r);
+    if ((rc = run_prepare(&r)) == 0 && (rc = run_open(&r)) == 0) rc = run_schedule(&r);
     run_free(&r);
     return rc;
 }

@@ -145,17 +145,15 @@ static void print_json(const RunSummary *runs, size_t n, Buf *out)
 int cmd_runs(int argc, char **argv)
 {
     const char *db = STORE_DEFAULT_PATH, *format = "text";
+    int first, rc;
     const Opt options[] = {
         {"format", 'f', OPTK_CHOICE, &format, "FORMAT", .help = "text (default) or json",
          .choices = OPT_NAMES(runs_formats), .noun = "format"},
         {"db", 'd', OPTK_STR, &db, "FILE", .help = "the store (default ./" STORE_DEFAULT_PATH ")"},
-        {"help", 'h', OPTK_HELP, NULL, NULL, .help = "this help"},
-        {0},
+        OPTS_END,
     };
     const OptCmd cmd = {"runs", runs_head, NULL, 23, NULL, 0, options};
-    int first, rc;
-    if (!opts_parse(&cmd, argc, argv, &first, &rc))
-        return rc;
+    if (!opts_parse(&cmd, argc, argv, &first, &rc)) return rc;
     bool json = strcmp(format, "json") == 0;
     if (access(db, F_OK) != 0 && errno == ENOENT)
         return cmd_fail(EXIT_USAGE, "no store at \"%s\"\nhint: '%s run PATH...' traces a corpus into it",
