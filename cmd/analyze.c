@@ -3,19 +3,19 @@
  * corpus is classified and looked up in the lock table for each selected
  * version; a table (text) or the report's statements shape (json).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "common/json.h"
 #include "corpus/corpus.h"
 #include "predict/locktable.h"
 #include "model/versions.h"
 
-static const char usage_text[] =
+static const char analyze_head[] =
     "usage: lockmatrix analyze [options] FILE...\n"
     "\n"
     "Predict, without any server, what each statement of the migrations locks\n"
@@ -25,37 +25,13 @@ static const char usage_text[] =
     "tell (ALTER TABLE, CREATE INDEX, CREATE TABLE): a coarse class, said under it\n"
     "(JSON: \"parsed\": \"keywords\"), whose rewrite and scan are not predicted.\n"
     "\n"
-    "options:\n"
-    "  -V, --versions LIST     versions: " VERSIONS_DEFAULT " (default: every supported major),\n"
-    "                          12,14, 11- (11 and later), -12\n"
-    "      --format FORMAT     text (default) | json\n"
-    "      --locktable FILE    the lock table (default: the built-in copy)\n"
-    "      --ci                exit 1 when a statement's risk exceeds --max-risk\n"
-    "      --max-risk LEVEL    safe | low | medium | high | critical (implies --ci)\n"
-    "      --each              every file of a directory is its own chain\n"
-    "      --layout NAME       the layout of the directories (default: detected; see\n"
-    "                          docs/layouts.md): plain, each, golang-migrate, flyway,\n"
-    "                          prisma, drizzle, diesel, sqitch, knex, typeorm, sequelize\n"
-    "      --down              also the down migrations, after every up, newest first\n"
-    "                          (empty or comment-only downs are skipped and counted)\n"
-    "  -h, --help              this help\n"
+    "options:\n";
+
+static const char analyze_tail[] =
     "\n"
     "Exit codes: 0 ok, 1 a statement above --max-risk, 2 usage or input error.\n";
 
-enum { OPT_FORMAT = 256, OPT_LOCKTABLE, OPT_CI, OPT_MAX_RISK, OPT_EACH, OPT_LAYOUT, OPT_DOWN };
-
-static const struct option long_opts[] = {
-    {"versions", required_argument, NULL, 'V'},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"locktable", required_argument, NULL, OPT_LOCKTABLE},
-    {"ci", no_argument, NULL, OPT_CI},
-    {"max-risk", required_argument, NULL, OPT_MAX_RISK},
-    {"each", no_argument, NULL, OPT_EACH},
-    {"layout", required_argument, NULL, OPT_LAYOUT},
-    {"down", no_argument, NULL, OPT_DOWN},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
+static const char *const analyze_formats[] = {"text", "json"};
 
 /* ---- text -------------------------------------------------------------- */
 
@@ -230,69 +206,62 @@ static size_t ci_statement(Buf *msgs, const Migration *m, const Statement *st, c
 
 /* ---- the command ------------------------------------------------------- */
 
+/* What the command line asks of analyze. */
+typedef struct AnalyzeArgs {
+    const char *versions_spec, *format, *lt_path;
+    bool ci;
+    int max_risk; /* -1: no --max-risk */
+    CorpusOpts copts;
+} AnalyzeArgs;
+
+/* The command line into a, by analyze's options in the order of its help;
+ * false: return *rc. The paths are argv[*first..argc). */
+static bool analyze_parse(int argc, char **argv, AnalyzeArgs *a, int *first, int *rc)
+{
+    const Opt options[] = {
+        {"versions", 'V', OPTK_VERSIONS, &a->versions_spec, "LIST",
+         .help = "versions: " VERSIONS_DEFAULT " (default: every supported major),\n"
+                 "12,14, 11- (11 and later), -12"},
+        {"format", 0, OPTK_CHOICE, &a->format, "FORMAT", .help = "text (default) | json",
+         .choices = OPT_NAMES(analyze_formats), .noun = "format"},
+        {"locktable", 0, OPTK_STR, &a->lt_path, "FILE",
+         .help = "the lock table (default: the built-in copy)"},
+        {"ci", 0, OPTK_FLAG, &a->ci, NULL,
+         .help = "exit 1 when a statement's risk exceeds --max-risk"},
+        {"max-risk", 0, OPTK_RISK, &a->max_risk, "LEVEL",
+         .help = "safe | low | medium | high | critical (implies --ci)"},
+        {"each", 0, OPTK_FLAG, &a->copts.each_file, NULL,
+         .help = "every file of a directory is its own chain"},
+        {"layout", 0, OPTK_STR, &a->copts.layout, "NAME",
+         .help = "the layout of the directories (default: detected; see\n"
+                 "docs/layouts.md): plain, each, golang-migrate, flyway,\n"
+                 "prisma, drizzle, diesel, sqitch, knex, typeorm, sequelize"},
+        {"down", 0, OPTK_FLAG, &a->copts.downs, NULL,
+         .help = "also the down migrations, after every up, newest first\n"
+                 "(empty or comment-only downs are skipped and counted)"},
+        OPTS_END,
+    };
+    const OptCmd cmd = {"analyze", analyze_head, analyze_tail, 26, "FILE", 1, options};
+    return opts_parse(&cmd, argc, argv, first, rc);
+}
+
 int cmd_analyze(int argc, char **argv)
 {
-    const char *versions_spec = VERSIONS_DEFAULT, *format = "text", *lt_path = NULL;
-    bool ci = false;
-    int max_risk = -1;
-    CorpusOpts copts = {0};
-
-    optind = 1;
-    int o;
-    while ((o = getopt_long(argc, argv, "V:h", long_opts, NULL)) != -1) {
-        switch (o) {
-        case 'V':
-            versions_spec = optarg;
-            break;
-        case OPT_FORMAT:
-            if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0)
-                return cmd_fail(EXIT_USAGE, "unknown format \"%s\" (text, json)", optarg);
-            format = optarg;
-            break;
-        case OPT_LOCKTABLE:
-            lt_path = optarg;
-            break;
-        case OPT_CI:
-            ci = true;
-            break;
-        case OPT_MAX_RISK:
-            if ((max_risk = risk_parse(optarg)) < 0)
-                return cmd_fail(EXIT_USAGE,
-                                "unknown risk level \"%s\" (%s)", optarg,
-                                risk_names());
-            ci = true;
-            break;
-        case OPT_EACH:
-            copts.each_file = true;
-            break;
-        case OPT_LAYOUT:
-            copts.layout = optarg;
-            break;
-        case OPT_DOWN:
-            copts.downs = true;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 0;
-        default:
-            fputs(usage_text, stderr);
-            return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc) {
-        fprintf(stderr, "%s: analyze: no FILE given\n", progname);
-        fputs(usage_text, stderr);
-        return EXIT_USAGE;
-    }
+    AnalyzeArgs a = {.versions_spec = VERSIONS_DEFAULT, .format = "text", .max_risk = -1};
+    int first, rc;
+    if (!analyze_parse(argc, argv, &a, &first, &rc)) return rc;
+    const char *versions_spec = a.versions_spec, *format = a.format, *lt_path = a.lt_path;
+    bool ci = a.ci || a.max_risk >= 0;
+    int max_risk = a.max_risk;
+    CorpusOpts copts = a.copts;
     if (ci && max_risk < 0) max_risk = RISK_CRITICAL; /* nothing is above critical */
-
     Err err = {0};
     VersionSet vs;
     if (versions_parse(versions_spec, &vs, &err) != 0) return cmd_fail_err(&err, EXIT_USAGE);
     LockTable *lt;
     if (locktable_load(lt_path, &lt, &err) != 0) return cmd_fail_err(&err, EXIT_USAGE);
     Corpus corpus;
-    if (corpus_load(&corpus, argv + optind, argc - optind, &copts, &err) != 0) {
+    if (corpus_load(&corpus, argv + first, argc - first, &copts, &err) != 0) {
         locktable_free(lt);
         return cmd_fail_err(&err, EXIT_USAGE);
     }
@@ -367,7 +336,7 @@ int cmd_analyze(int argc, char **argv)
     if (corpus.nempty_downs)
         fprintf(stderr, "%s: %zu empty down migrations skipped (no statements: nothing to undo)\n",
                 progname, corpus.nempty_downs);
-    int rc = corpus.nerrors ? EXIT_USAGE : 0;
+    rc = corpus.nerrors ? EXIT_USAGE : 0;
     if (nabove) {
         fputs(ci_msgs.data, stderr);
         cmd_fail(EXIT_CHECKS, "%zu statement versions above risk %s", nabove,

@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "model/versions.h"
 #include "report/diff.h"
 #include "report/render.h"
@@ -29,24 +29,20 @@
 
 extern char **environ;
 
-static const char usage_text[] =
-    "usage: %s bisect -V RANGE [options] PATH...\n\n"
+static const char bisect_head[] =
+    "usage: lockmatrix bisect -V RANGE [options] PATH...\n\n"
     "Name the first minor release of RANGE (17.0-17.10: the releases installed in\n"
     "it; or a list, 17.7,17.9,17.10) that behaves like the last: trace PATH on the\n"
     "first and the last release, then halve the range until the change is between\n"
-    "two neighbours, and show what changed there (as report --against does).\n\n"
-    "  -V, --versions RANGE      releases of one major, oldest first (required)\n"
-    "  -d, --db FILE             keep the probes' runs in this store (default: a\n"
-    "                            temporary one, removed at the end)\n"
-    "      --pg-bin VERSION=DIR  a bin directory for a version (as run takes it)\n"
-    "  -h, --help                this help\n\n"
-    "exit codes: 0 named (or every release behaves like the last), 2 usage,\n"
+    "two neighbours, and show what changed there (as report --against does).\n\n";
+
+static const char bisect_tail[] =
+    "\nexit codes: 0 named (or every release behaves like the last), 2 usage,\n"
     "3 environment (a probe could not run)\n";
 
 typedef struct Bisect {
     const char *db; /* the store of the probes; not owned */
-    char **pg_bins; /* --pg-bin values; the array owned, the strings argv's */
-    size_t npg_bins;
+    OptList pg_bins; /* --pg-bin values; the array owned, the strings argv's */
     char **paths; /* PATH...; argv's */
     int npaths;
     long long *run_of; /* run id of each release probed, 0 before; owned */
@@ -57,7 +53,7 @@ typedef struct Bisect {
 static long long probe(Bisect *b, int id, Err *err)
 {
     const char *name = VERSION_NAME(id);
-    char **av = xcalloc(12 + 2 * b->npg_bins + (size_t)b->npaths, sizeof(*av));
+    char **av = xcalloc(12 + 2 * b->pg_bins.n + (size_t)b->npaths, sizeof(*av));
     size_t n = 0;
     av[n++] = (char *)progname;
     av[n++] = "run";
@@ -66,9 +62,9 @@ static long long probe(Bisect *b, int id, Err *err)
     av[n++] = (char *)name;
     av[n++] = "-d";
     av[n++] = (char *)b->db;
-    for (size_t i = 0; i < b->npg_bins; i++) {
+    for (size_t i = 0; i < b->pg_bins.n; i++) {
         av[n++] = "--pg-bin";
-        av[n++] = b->pg_bins[i];
+        av[n++] = b->pg_bins.v[i];
     }
     av[n++] = "--";
     for (int i = 0; i < b->npaths; i++)
@@ -122,105 +118,94 @@ static int compare(const Bisect *b, long long ra, long long rb, bool *alike, Buf
     return rc;
 }
 
-int cmd_bisect(int argc, char **argv)
+/* The releases of spec: those installed in the range, of one major, two or
+ * more; 0 or the exit code after the message. */
+static int bisect_releases(const Bisect *b, const char *spec, VersionSet *vs)
 {
-    enum { OPT_PG_BIN = 256 };
-    static const struct option long_opts[] = {{"versions", required_argument, NULL, 'V'},
-                                              {"db", required_argument, NULL, 'd'},
-                                              {"pg-bin", required_argument, NULL, OPT_PG_BIN},
-                                              {"help", no_argument, NULL, 'h'},
-                                              {NULL, 0, NULL, 0}};
-    const char *spec = NULL, *db = NULL;
-    Bisect b = {0};
-    size_t pg_cap = 0;
-    int o;
-    optind = 1;
-    opterr = 0;
-    while ((o = getopt_long(argc, argv, "V:d:h", long_opts, NULL)) != -1) {
-        switch (o) {
-        case 'V':
-            spec = optarg;
-            break;
-        case 'd':
-            db = optarg;
-            break;
-        case OPT_PG_BIN:
-            *ARRAY_PUSH(b.pg_bins, b.npg_bins, pg_cap) = optarg;
-            break;
-        case 'h':
-            printf(usage_text, progname);
-            free(b.pg_bins);
-            return 0;
-        default:
-            free(b.pg_bins);
-            cmd_fail(EXIT_USAGE, "bisect: unknown or incomplete option \"%s\"", argv[optind - 1]);
-            fprintf(stderr, "hint: '%s bisect --help' tells the options\n", progname);
-            return EXIT_USAGE;
-        }
-    }
-    if (!spec || optind >= argc) {
-        free(b.pg_bins);
-        cmd_fail(EXIT_USAGE, "bisect: %s", !spec ? "no -V RANGE given" : "no PATH given");
-        fprintf(stderr, usage_text, progname);
-        return EXIT_USAGE;
-    }
-    b.paths = argv + optind;
-    b.npaths = argc - optind;
-
-    /* The releases: those installed in the range, of one major. */
     PgInstalls pgs;
     Err err;
     err_clear(&err);
-    if (pginstall_find(&pgs, b.pg_bins, b.npg_bins, &err) != 0) {
-        free(b.pg_bins);
+    if (pginstall_find(&pgs, b->pg_bins.v, b->pg_bins.n, &err) != 0)
         return cmd_fail_err(&err, EXIT_USAGE);
-    }
     int *known;
     size_t nknown = pginstall_releases(&pgs, &known);
     VersionsKnown vk = {known, nknown};
-    VersionSet vs;
-    int prc = versions_parse_known(spec, &vk, &vs, &err);
+    int prc = versions_parse_known(spec, &vk, vs, &err);
     free(known);
     pginstall_free(&pgs);
     if (prc != 0) {
-        free(b.pg_bins);
         cmd_fail_err(&err, EXIT_USAGE);
         fprintf(stderr, "hint: '%s pg' lists the installations; '%s pg fetch 17.9' fetches one\n",
                 progname, progname);
         return EXIT_USAGE;
     }
-    for (int i = 0; i < vs.n; i++)
-        if (version_minor(vs.v[i]) < 0 || version_major(vs.v[i]) != version_major(vs.v[0])) {
-            free(b.pg_bins);
+    for (int i = 0; i < vs->n; i++)
+        if (version_minor(vs->v[i]) < 0 || version_major(vs->v[i]) != version_major(vs->v[0]))
             return cmd_fail(EXIT_USAGE,
                             "bisect: -V \"%s\" must name minor releases of one major (17.0-17.10)",
                             spec);
-        }
-    if (vs.n < 2) {
-        free(b.pg_bins);
+    if (vs->n < 2)
         return cmd_fail(EXIT_USAGE, "bisect: -V \"%s\" names %d release; bisect needs two or more",
-                        spec, vs.n);
+                        spec, vs->n);
+    return 0;
+}
+
+/* A new temporary directory in tmpdir (n bytes, "/tmp/lockmatrix-bisect-XXXXXX"
+ * unless $TMPDIR fits); the path of the probes' store in it (free it), or NULL
+ * after the message. */
+static char *bisect_tmp_store(char *tmpdir, size_t n)
+{
+    const char *t = getenv("TMPDIR");
+    char *tmpl = xasprintf("%s/lockmatrix-bisect-XXXXXX", t && *t == '/' ? t : "/tmp");
+    if (strlen(tmpl) < n) strcpy(tmpdir, tmpl);
+    free(tmpl);
+    if (!mkdtemp(tmpdir)) {
+        cmd_fail(EXIT_ENV, "could not create a directory \"%s\": %s", tmpdir, strerror(errno));
+        return NULL;
+    }
+    return xasprintf("%s/bisect.db", tmpdir);
+}
+
+int cmd_bisect(int argc, char **argv)
+{
+    const char *spec = NULL, *db = NULL;
+    Bisect b = {0};
+    int first, rc;
+    const Opt options[] = {
+        {"versions", 'V', OPTK_VERSIONS, &spec, "RANGE",
+         .help = "releases of one major, oldest first (required)", .required = true},
+        {"db", 'd', OPTK_STR, &db, "FILE",
+         .help = "keep the probes' runs in this store (default: a\n"
+                 "temporary one, removed at the end)"},
+        {"pg-bin", 0, OPTK_LIST, &b.pg_bins, "VERSION=DIR",
+         .help = "a bin directory for a version (as run takes it)"},
+        OPTS_END,
+    };
+    const OptCmd cmd = {"bisect", bisect_head, bisect_tail, 28, "PATH", 1, options};
+    if (!opts_parse(&cmd, argc, argv, &first, &rc)) {
+        free(b.pg_bins.v);
+        return rc;
+    }
+    b.paths = argv + first;
+    b.npaths = argc - first;
+
+    VersionSet vs;
+    if ((rc = bisect_releases(&b, spec, &vs)) != 0) {
+        free(b.pg_bins.v);
+        return rc;
     }
 
     char tmpdir[] = "/tmp/lockmatrix-bisect-XXXXXX";
     char *tmpdb = NULL;
-    if (!db) {
-        const char *t = getenv("TMPDIR");
-        char *tmpl = xasprintf("%s/lockmatrix-bisect-XXXXXX", t && *t == '/' ? t : "/tmp");
-        if (strlen(tmpl) < sizeof(tmpdir)) strcpy(tmpdir, tmpl);
-        free(tmpl);
-        if (!mkdtemp(tmpdir)) {
-            free(b.pg_bins);
-            return cmd_fail(EXIT_ENV, "could not create a directory \"%s\": %s", tmpdir,
-                            strerror(errno));
-        }
-        tmpdb = xasprintf("%s/bisect.db", tmpdir);
-        db = tmpdb;
+    if (!db && !(db = tmpdb = bisect_tmp_store(tmpdir, sizeof(tmpdir)))) {
+        free(b.pg_bins.v);
+        return EXIT_ENV;
     }
     b.db = db;
+    Err err = {0};
     b.run_of = xcalloc((size_t)vs.n, sizeof(*b.run_of));
 
-    int rc = 0, lo = 0, hi = vs.n - 1;
+    int lo = 0, hi = vs.n - 1;
     const char *last = VERSION_NAME(vs.v[hi]);
     Buf out;
     buf_init(&out);
@@ -272,7 +257,7 @@ int cmd_bisect(int argc, char **argv)
 out:
     buf_free(&out);
     free(b.run_of);
-    free(b.pg_bins);
+    free(b.pg_bins.v);
     if (tmpdb) {
         remove_tree(tmpdir);
         free(tmpdb);

@@ -29,6 +29,7 @@ int cmd_docker_import(int argc, char **argv); /* hidden: make docker-images */
 
 /* Prints "lockmatrix: <msg>" to stderr; returns code (for `return cmd_fail(...)`). */
 int cmd_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cmd_vfail(int code, const char *fmt, va_list ap);
 /* Prints err's message and returns its code (or fallback when it has none). */
 int cmd_fail_err(const Err *err, int fallback);
 /* What the lock table makes of a stored result (its locks, rewrites, scans
@@ -38,6 +39,9 @@ void cmd_observe_result(const RvResult *r, LtObs *out);
  * golang-migrate: 362 up, 362 down; left out: PREAMBLE.sql", to stderr; quiet
  * prints only those that left files out or have a note. */
 void cmd_print_layouts(const Corpus *c, bool quiet);
+/* The backends' names, as -b takes them: embedded first (the default). */
+#define CMD_NBACKENDS 2
+extern const char *const cmd_backends[CMD_NBACKENDS];
 /* True when arg is -h or --help. */
 bool cmd_is_help(const char *arg);
 

@@ -7,15 +7,21 @@
 
 #include "cmd/cmd.h"
 
+int cmd_vfail(int code, const char *fmt, va_list ap)
+{
+    fflush(stdout);
+    fprintf(stderr, "%s: ", progname);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    return code;
+}
+
 int cmd_fail(int code, const char *fmt, ...)
 {
     va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "%s: ", progname);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    cmd_vfail(code, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     return code;
 }
 
@@ -25,6 +31,8 @@ int cmd_fail_err(const Err *err, int fallback)
     fprintf(stderr, "%s: %s\n", progname, err->msg[0] ? err->msg : "unknown error");
     return err->code ? err->code : fallback;
 }
+
+const char *const cmd_backends[CMD_NBACKENDS] = {"embedded", "docker"};
 
 bool cmd_is_help(const char *arg)
 {

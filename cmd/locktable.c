@@ -3,7 +3,6 @@
  * newest run's observations; or show it as a page (html) or for
  * documentation (markdown), each class linked to its evidence.
  */
-#include <getopt.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "predict/classify.h"
 #include "predict/locktable.h"
 #include "model/versions.h"
@@ -22,7 +22,7 @@
 #define DEFAULT_CASES "fixtures/cases"
 #define EVIDENCE_LINES 3 /* evidence lines under a changed row without --verbose */
 
-static const char usage_text[] =
+static const char locktable_head[] =
     "usage: lockmatrix locktable [options]\n"
     "\n"
     "Print the lock table, or compare it with (--check) or rebuild it from\n"
@@ -46,51 +46,14 @@ static const char usage_text[] =
     "cases whose statement under study has the class, or with -d the\n"
     "observations of a traced run (file:line, versions, server versions).\n"
     "\n"
-    "options:\n"
-    "      --check             exit 1, printing the difference, when the table and\n"
-    "                          the run's observations disagree\n"
-    "      --update            rebuild the table from the run's observations (equal\n"
-    "                          neighbouring versions merged, risks and notes kept:\n"
-    "                          rows that differ there stay apart; locks on other\n"
-    "                          relations only raised),\n"
-    "                          write it and print the difference\n"
-    "                          (both: under each changed row the statements that\n"
-    "                          drive it, file:line, versions, what they requested)\n"
-    "  -v, --verbose           list every observation used and left out, and all\n"
-    "                          the evidence of a changed row (default: 3 lines)\n"
-    "      --format FORMAT     tsv (default) | json | html | markdown\n"
-    "  -o, --output FILE       write here (default: stdout; with --update the table\n"
-    "                          file; html: a directory gets DIR/index.html)\n"
-    "  -d, --db FILE           the store (default ./lockmatrix.db); html, markdown:\n"
-    "                          link each class to the observations of its run\n"
-    "      --cases DIR         html, markdown without -d: the fixture cases to link\n"
-    "                          (default: " DEFAULT_CASES " when it exists)\n"
-    "      --link-base URL     html, markdown: put before every evidence path in\n"
-    "                          links (default: none, the paths as they are)\n"
-    "      --run ID            the run to compare with or link (default: the newest)\n"
-    "      --locktable FILE    the table file (default: " DEFAULT_TABLE " when it\n"
-    "                          exists, else the built-in copy)\n"
-    "  -h, --help              this help\n"
+    "options:\n";
+
+static const char locktable_tail[] =
     "\n"
     "Exit codes: 0 ok, 1 the table disagrees (--check), 2 usage or input error,\n"
     "3 environment error.\n";
 
-enum { OPT_CHECK = 256, OPT_UPDATE, OPT_FORMAT, OPT_RUN, OPT_LOCKTABLE, OPT_CASES, OPT_LINK_BASE };
-
-static const struct option long_opts[] = {
-    {"check", no_argument, NULL, OPT_CHECK},
-    {"update", no_argument, NULL, OPT_UPDATE},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"output", required_argument, NULL, 'o'},
-    {"db", required_argument, NULL, 'd'},
-    {"run", required_argument, NULL, OPT_RUN},
-    {"locktable", required_argument, NULL, OPT_LOCKTABLE},
-    {"cases", required_argument, NULL, OPT_CASES},
-    {"link-base", required_argument, NULL, OPT_LINK_BASE},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
+static const char *const locktable_formats[] = {"tsv", "json", "html", "markdown"};
 
 /* Every result of run run_id that has a trace or should have had one, as an
  * observation: those that ran ok and have one class are observed, the others
@@ -305,112 +268,88 @@ static int page_out(const LockTable *table, const char *format, const char *out_
     return rc;
 }
 
-int cmd_locktable(int argc, char **argv)
+/* What the command line asks of locktable. */
+typedef struct LtArgs {
+    bool check, update, verbose;
+    bool page; /* --format html or markdown: the table shown */
+    const char *format, *out_path, *db_path, *lt_path, *cases_dir, *link_base;
+    long long run_id; /* 0: the newest */
+} LtArgs;
+
+/* The command line into a, by locktable's options in the order of its help
+ * (the store's default applied: db_given says whether -d was); false: return *rc. */
+static bool parse_args(int argc, char **argv, LtArgs *a, bool *db_given, int *rc)
 {
-    bool check = false, update = false, verbose = false, db_given = false;
-    const char *format = "tsv", *out_path = NULL, *db_path = STORE_DEFAULT_PATH, *lt_path = NULL;
-    const char *cases_dir = NULL, *link_base = "";
-    long long run_id = 0;
-
-    optind = 1;
-    int o;
-    while ((o = getopt_long(argc, argv, "o:d:vh", long_opts, NULL)) != -1) {
-        switch (o) {
-        case OPT_CHECK:
-            check = true;
-            break;
-        case OPT_UPDATE:
-            update = true;
-            break;
-        case OPT_FORMAT:
-            if (strcmp(optarg, "tsv") != 0 && strcmp(optarg, "json") != 0 &&
-                strcmp(optarg, "html") != 0 && strcmp(optarg, "markdown") != 0)
-                return cmd_fail(EXIT_USAGE, "unknown format \"%s\" (tsv, json, html, markdown)",
-                                optarg);
-            format = optarg;
-            break;
-        case 'o':
-            out_path = optarg;
-            break;
-        case 'd':
-            db_path = optarg;
-            db_given = true;
-            break;
-        case OPT_CASES:
-            cases_dir = optarg;
-            break;
-        case OPT_LINK_BASE:
-            link_base = optarg;
-            break;
-        case OPT_RUN: {
-            char *end;
-            run_id = strtoll(optarg, &end, 10);
-            if (!*optarg || *end || run_id <= 0)
-                return cmd_fail(EXIT_USAGE, "invalid --run \"%s\": a run id", optarg);
-            break;
+    const Opt options[] = {
+        {"check", 0, OPTK_FLAG, &a->check, NULL,
+         .help = "exit 1, printing the difference, when the table and\n"
+                 "the run's observations disagree",
+         .excludes = "update"},
+        {"update", 0, OPTK_FLAG, &a->update, NULL,
+         .help = "rebuild the table from the run's observations (equal\n"
+                 "neighbouring versions merged, risks and notes kept:\n"
+                 "rows that differ there stay apart; locks on other\n"
+                 "relations only raised),\n"
+                 "write it and print the difference\n"
+                 "(both: under each changed row the statements that\n"
+                 "drive it, file:line, versions, what they requested)"},
+        {"verbose", 'v', OPTK_FLAG, &a->verbose, NULL,
+         .help = "list every observation used and left out, and all\n"
+                 "the evidence of a changed row (default: 3 lines)"},
+        {"format", 0, OPTK_CHOICE, &a->format, "FORMAT",
+         .help = "tsv (default) | json | html | markdown", .choices = OPT_NAMES(locktable_formats),
+         .noun = "format"},
+        {"output", 'o', OPTK_STR, &a->out_path, "FILE",
+         .help = "write here (default: stdout; with --update the table\n"
+                 "file; html: a directory gets DIR/index.html)"},
+        {"db", 'd', OPTK_STR, &a->db_path, "FILE",
+         .help = "the store (default ./" STORE_DEFAULT_PATH "); html, markdown:\n"
+                 "link each class to the observations of its run"},
+        {"cases", 0, OPTK_STR, &a->cases_dir, "DIR",
+         .help = "html, markdown without -d: the fixture cases to link\n"
+                 "(default: " DEFAULT_CASES " when it exists)"},
+        {"link-base", 0, OPTK_STR, &a->link_base, "URL",
+         .help = "html, markdown: put before every evidence path in\n"
+                 "links (default: none, the paths as they are)"},
+        {"run", 0, OPTK_RUN_ID, &a->run_id, "ID",
+         .help = "the run to compare with or link (default: the newest)"},
+        {"locktable", 0, OPTK_STR, &a->lt_path, "FILE",
+         .help = "the table file (default: " DEFAULT_TABLE " when it\n"
+                 "exists, else the built-in copy)"},
+        OPTS_END,
+    };
+    const OptCmd cmd = {"locktable", locktable_head, locktable_tail, 26, NULL, 0, options};
+    int first;
+    if (!opts_parse(&cmd, argc, argv, &first, rc)) return false;
+    *db_given = a->db_path != NULL;
+    if (!*db_given) a->db_path = STORE_DEFAULT_PATH;
+    if (strcmp(a->format, "html") == 0 || strcmp(a->format, "markdown") == 0) {
+        if (a->check || a->update) {
+            *rc = opts_fail(&cmd, "--format %s shows the table: not with --check or --update",
+                            a->format);
+            return false;
         }
-        case OPT_LOCKTABLE:
-            lt_path = optarg;
-            break;
-        case 'v':
-            verbose = true;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 0;
-        default:
-            fputs(usage_text, stderr);
-            return EXIT_USAGE;
-        }
+        a->page = true;
     }
-    if (optind < argc) {
-        fprintf(stderr, "%s: locktable: unexpected argument \"%s\"\n", progname, argv[optind]);
-        fputs(usage_text, stderr);
-        return EXIT_USAGE;
-    }
-    if (check && update) return cmd_fail(EXIT_USAGE, "--check and --update exclude each other");
-    bool page = strcmp(format, "html") == 0 || strcmp(format, "markdown") == 0;
-    if (page && (check || update))
-        return cmd_fail(EXIT_USAGE, "--format %s shows the table: not with --check or --update",
-                        format);
-    if (!lt_path && access(DEFAULT_TABLE, F_OK) == 0) lt_path = DEFAULT_TABLE;
+    return true;
+}
 
+/* --check or --update against the observations of a run of the store. */
+static int check_or_update(const LtArgs *a, const LockTable *table)
+{
     Err err = {0};
-    LockTable *table;
-    if (locktable_load(lt_path, &table, &err) != 0) return cmd_fail_err(&err, EXIT_USAGE);
-    Buf out;
-    buf_init(&out);
     int rc = 0;
-
-    if (page) {
-        rc = page_out(table, format, out_path, db_given ? db_path : NULL, run_id, cases_dir,
-                      link_base);
-        goto done;
-    }
-    if (!check && !update) {
-        if (strcmp(format, "json") == 0)
-            locktable_format_json(table, &out);
-        else
-            locktable_format_tsv(table, &out);
-        if (write_out(out_path, &out, &err) != 0) rc = cmd_fail_err(&err, EXIT_ENV);
-        goto done;
-    }
-
-    const char *dest = out_path ? out_path : lt_path;
-    if (update && !dest) {
-        rc = cmd_fail(EXIT_USAGE, "the built-in table cannot be rewritten: give -o FILE");
-        goto done;
-    }
-    Store *store = store_open(db_path, false, &err);
-    if (!store) {
-        rc = cmd_fail_err(&err, EXIT_USAGE);
-        goto done;
-    }
+    long long run_id = a->run_id;
+    const char *dest = a->out_path ? a->out_path : a->lt_path;
+    if (a->update && !dest)
+        return cmd_fail(EXIT_USAGE, "the built-in table cannot be rewritten: give -o FILE");
+    Store *store = store_open(a->db_path, false, &err);
+    if (!store) return cmd_fail_err(&err, EXIT_USAGE);
     if (run_id == 0 && (run_id = store_latest_run(store, &err)) <= 0) {
         rc = run_id < 0 ? cmd_fail_err(&err, EXIT_ENV)
-                        : cmd_fail(EXIT_USAGE, "no run in \"%s\"", db_path);
+                        : cmd_fail(EXIT_USAGE, "no run in \"%s\"", a->db_path);
         store_close(store);
-        goto done;
+        return rc;
     }
     RunView *rv = NULL;
     LtCellObs *obs = NULL;
@@ -418,29 +357,31 @@ int cmd_locktable(int argc, char **argv)
     if (load_observations(store, run_id, &rv, &obs, &nobs, &err) != 0) {
         rc = cmd_fail_err(&err, EXIT_USAGE);
         store_close(store);
-        goto done;
+        return rc;
     }
     LockTable *fresh = locktable_regenerate(table, obs, nobs);
     Buf diff;
     buf_init(&diff);
     size_t ndiff =
-        locktable_diff_evidence(table, fresh, obs, nobs, verbose ? 0 : EVIDENCE_LINES, &diff);
-    const char *name = lt_path ? lt_path : "built-in";
+        locktable_diff_evidence(table, fresh, obs, nobs, a->verbose ? 0 : EVIDENCE_LINES, &diff);
+    const char *name = a->lt_path ? a->lt_path : "built-in";
     if (diff.len) fputs(diff.data, stdout);
-    size_t nused = print_uses(obs, nobs, verbose);
-    if (check) {
+    size_t nused = print_uses(obs, nobs, a->verbose);
+    if (a->check) {
         if (ndiff) {
             rc = cmd_fail(EXIT_CHECKS,
                           "the lock table \"%s\" disagrees with run %lld in \"%s\" (%zu rows)\n"
                           "hint: lockmatrix locktable --update -d %s",
-                          name, run_id, db_path, ndiff, db_path);
+                          name, run_id, a->db_path, ndiff, a->db_path);
         } else {
             printf("the lock table \"%s\" (%zu classes, %zu rows) agrees with run %lld "
                    "(%zu observations used)\n",
                    name, locktable_nclasses(table), table->nrows, run_id, nused);
         }
     } else {
-        if (strcmp(format, "json") == 0)
+        Buf out;
+        buf_init(&out);
+        if (strcmp(a->format, "json") == 0)
             locktable_format_json(fresh, &out);
         else
             locktable_format_tsv(fresh, &out);
@@ -451,14 +392,42 @@ int cmd_locktable(int argc, char **argv)
                    "differ\n",
                    dest, locktable_nclasses(fresh), fresh->nrows, run_id, nused, ndiff);
         }
+        buf_free(&out);
     }
     buf_free(&diff);
     locktable_free(fresh);
     free(obs);
     runview_free(rv);
     store_close(store);
-done:
-    buf_free(&out);
+    return rc;
+}
+
+int cmd_locktable(int argc, char **argv)
+{
+    LtArgs a = {.format = "tsv", .link_base = ""};
+    bool db_given;
+    int rc;
+    if (!parse_args(argc, argv, &a, &db_given, &rc)) return rc;
+    if (!a.lt_path && access(DEFAULT_TABLE, F_OK) == 0) a.lt_path = DEFAULT_TABLE;
+
+    Err err = {0};
+    LockTable *table;
+    if (locktable_load(a.lt_path, &table, &err) != 0) return cmd_fail_err(&err, EXIT_USAGE);
+    if (a.page) {
+        rc = page_out(table, a.format, a.out_path, db_given ? a.db_path : NULL, a.run_id,
+                      a.cases_dir, a.link_base);
+    } else if (a.check || a.update) {
+        rc = check_or_update(&a, table);
+    } else {
+        Buf out;
+        buf_init(&out);
+        if (strcmp(a.format, "json") == 0)
+            locktable_format_json(table, &out);
+        else
+            locktable_format_tsv(table, &out);
+        if (write_out(a.out_path, &out, &err) != 0) rc = cmd_fail_err(&err, EXIT_ENV);
+        buf_free(&out);
+    }
     locktable_free(table);
     return rc;
 }

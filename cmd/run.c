@@ -1,7 +1,7 @@
 /*
  * cmd/run: trace the corpus on every version.
  */
-#include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "corpus/corpus.h"
 #include "predict/locktable.h"
 #include "corpus/shard.h"
@@ -21,7 +22,7 @@
 #include "runner/scheduler.h"
 #include "store/store.h"
 
-static const char usage_text[] =
+static const char run_head[] =
     "usage: lockmatrix run [options] PATH...\n"
     "\n"
     "Trace the migrations of PATH (files: a chain of one each; directories: one\n"
@@ -33,120 +34,31 @@ static const char usage_text[] =
     "out (\"golang-migrate: 362 up, 362 down; left out: PREAMBLE.sql\"), and stored\n"
     "with the run for the reports.\n"
     "\n"
-    "options:\n"
-    "  -V, --versions LIST       versions to run: " VERSIONS_DEFAULT " (default: every supported\n"
-    "                            major), 12,14, 11- (11 and later), -12; minor releases\n"
-    "                            each as a column: 17.9,17.10, 17.0-17.10 (those\n"
-    "                            installed), 16,17.9\n"
-    "  -b, --backend NAME        embedded (default) | docker\n"
-    "  -j, --jobs N              containers at once (default: number of CPUs)\n"
-    "  -d, --db FILE             the store (default ./lockmatrix.db)\n"
-    "      --image TEMPLATE      docker image, default postgres:{major}-alpine\n"
-    "      --pg-bin VERSION=DIR  use the PostgreSQL binaries in DIR for VERSION\n"
-    "      --each                every file of a directory is its own chain\n"
-    "      --wrap-tx             every migration runs in one transaction, as most migration\n"
-    "                            tools run them (a file with its own BEGIN/COMMIT runs as\n"
-    "                            written; a file only of statements that cannot run in one\n"
-    "                            runs without)\n"
-    "      --layout NAME         the layout of the directories: plain, each, golang-migrate,\n"
-    "                            flyway, prisma, drizzle, diesel, sqitch, knex, typeorm,\n"
-    "                            sequelize (default: detected from the files)\n"
-    "      --down                also the down migrations (golang-migrate, diesel, Flyway\n"
-    "                            undo, sqitch revert), after every up, newest first;\n"
-    "                            empty or comment-only downs are skipped and counted\n"
-    "      --preamble FILE       SQL run, not traced, in each chain's database before its\n"
-    "                            first statement (roles, extensions, a tool's own table);\n"
-    "                            an error in it fails the job\n"
-    "      --no-replay           do not replay migrations that run in a transaction on a\n"
-    "                            sibling database: faster, but the statements whose\n"
-    "                            transaction already held a lock are \"unmeasured\" (their\n"
-    "                            own requests unknown, never a mismatch for being weaker)\n"
-    "      --stop-on-error       a failing statement ends its chain (default: go on); the\n"
-    "                            statements not run are counted apart from those traced\n"
-    "      --statement-timeout MS  cancel a statement after MS milliseconds (60000)\n"
-    "      --job-timeout S       kill a worker whose job runs longer (default 900)\n"
-    "      --resume              finish the newest unfinished run of the store (killed,\n"
-    "                            interrupted or failed): its corpus, unchanged, and only\n"
-    "                            the jobs not recorded ok; no PATH\n"
-    "      --locktable FILE      the lock table for predictions (default: built-in)\n"
-    "      --ci                  exit 1 on a statement a server refused (file:line,\n"
-    "                            version, SQLSTATE, message), on any mismatch with the\n"
-    "                            lock table, or on a statement above --max-risk (not on\n"
-    "                            tables created earlier in the same migration)\n"
-    "      --min-version N       the oldest major the corpus supports: errors on older\n"
-    "                            versions are \"not supported on N\", not failures\n"
-    "      --max-risk LEVEL      safe (or none) | low | medium | high | critical (implies --ci)\n"
-    "      --shard K/N           run only shard K of N: a deterministic part of the jobs\n"
-    "                            (chain x version), balanced by statements; combine the\n"
-    "                            stores of all N with 'lockmatrix merge'\n"
-    "      --against last|ID     after the run, compare with the previous run of the same\n"
-    "                            corpus paths (and shard) in the store, or run ID: exit 1\n"
-    "                            when an observation of a statement both have changed, each\n"
-    "                            change on stderr; migrations added or removed and\n"
-    "                            statements new or gone on stdout, not counted\n"
-    "  -q, --quiet               no progress line; layout lines only for directories\n"
-    "                            that left files out or carry a note\n"
-    "  -h, --help                this help\n"
+    "options:\n";
+
+static const char run_tail[] =
     "\n"
     "Exit codes: 0 ok, 1 --ci checks failed or --against found a change, 2 usage or input error (a file that could not be used:\n"
     "the rest still ran), 3 environment error (no server binaries, jobs that\n"
     "failed after a retry), 130 interrupted by SIGINT, 143 by SIGTERM.\n";
 
-enum {
-    OPT_IMAGE = 256,
-    OPT_PG_BIN,
-    OPT_EACH,
-    OPT_WRAP_TX,
-    OPT_STOP_ON_ERROR,
-    OPT_NO_REPLAY,
-    OPT_STATEMENT_TIMEOUT,
-    OPT_JOB_TIMEOUT,
-    OPT_SHARD,
-    OPT_RESUME,
-    OPT_CI,
-    OPT_MAX_RISK,
-    OPT_MIN_VERSION,
-    OPT_LOCKTABLE,
-    OPT_LAYOUT,
-    OPT_PREAMBLE,
-    OPT_DOWN,
-    OPT_AGAINST,
-};
+/* What the command line asks of a run. */
+typedef struct RunArgs {
+    const char *versions_spec, *backend_name, *db_path, *image, *lt_path, *preamble;
+    long jobs, statement_timeout, job_timeout, min_version;
+    bool quiet, stop_on_error, no_replay, ci, resume;
+    int max_risk; /* -1: no --max-risk */
+    CorpusOpts copts;
+    OptList pg_bins; /* the array owned (run_free), the strings argv's */
+    Shard shard;
+    long long against; /* 0: no --against, OPT_LAST: last */
+    char **paths;      /* PATH...: argv's */
+    int npaths;
+} RunArgs;
 
-static const struct option long_opts[] = {
-    {"versions", required_argument, NULL, 'V'},
-    {"backend", required_argument, NULL, 'b'},
-    {"jobs", required_argument, NULL, 'j'},
-    {"db", required_argument, NULL, 'd'},
-    {"image", required_argument, NULL, OPT_IMAGE},
-    {"pg-bin", required_argument, NULL, OPT_PG_BIN},
-    {"each", no_argument, NULL, OPT_EACH},
-    {"wrap-tx", no_argument, NULL, OPT_WRAP_TX},
-    {"stop-on-error", no_argument, NULL, OPT_STOP_ON_ERROR},
-    {"no-replay", no_argument, NULL, OPT_NO_REPLAY},
-    {"statement-timeout", required_argument, NULL, OPT_STATEMENT_TIMEOUT},
-    {"job-timeout", required_argument, NULL, OPT_JOB_TIMEOUT},
-    {"shard", required_argument, NULL, OPT_SHARD},
-    {"resume", no_argument, NULL, OPT_RESUME},
-    {"ci", no_argument, NULL, OPT_CI},
-    {"max-risk", required_argument, NULL, OPT_MAX_RISK},
-    {"min-version", required_argument, NULL, OPT_MIN_VERSION},
-    {"locktable", required_argument, NULL, OPT_LOCKTABLE},
-    {"layout", required_argument, NULL, OPT_LAYOUT},
-    {"preamble", required_argument, NULL, OPT_PREAMBLE},
-    {"down", no_argument, NULL, OPT_DOWN},
-    {"against", required_argument, NULL, OPT_AGAINST},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-/* A positive integer option, or -1. */
-static long parse_positive(const char *s)
+static int parse_shard(const char *v, void *to, Err *err)
 {
-    char *end;
-    long v = strtol(s, &end, 10);
-    return (*s && *end == '\0' && v > 0) ? v : -1;
+    return shard_parse(v, to, err);
 }
 
 /* The arguments space-separated; one with a character a shell would split on
@@ -381,16 +293,6 @@ static long run_ci(Store *store, long long run_id, int max_risk, int min_version
 
 /* ---- --against: what changed since an earlier run ---------------------------- */
 
-/* "last" (0) or a run id; -1 when neither. */
-static long long parse_against(const char *s)
-{
-    if (strcmp(s, "last") == 0)
-        return 0;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    return (*s && *end == '\0' && v > 0) ? v : -1;
-}
-
 /* Compares run_id with run against (0: the previous run of the same corpus and
  * shard): every change of observed behaviour on stderr, one line each naming
  * the statement, the version and the change (report/diff.h decides what
@@ -504,14 +406,12 @@ static int run_main(int argc, char **argv, long long resume_id);
 
 /* `run --resume`: the newest unfinished run of the store is run again with its
  * own command line (options given now come after it, so they win, except the
- * versions, backend and store, which are the run's). */
-static int resume(int argc, char **argv, const char *db_path)
+ * versions, backend and store, which are the run's). a: the options given now. */
+static int resume(int argc, char **argv, const RunArgs *a)
 {
     Err err = {0};
-    for (int i = optind; i < argc; i++)
-        return cmd_fail(EXIT_USAGE,
-                        "--resume takes no PATH (\"%s\"): it finishes the stored run's corpus",
-                        argv[i]);
+    const char *db_path = a->db_path;
+    int first = (int)(a->paths - argv); /* argv[1..first): the options, as getopt ordered them */
     Store *store = store_open(db_path, false, &err);
     if (!store)
         return cmd_fail_err(&err, EXIT_ENV);
@@ -530,7 +430,7 @@ static int resume(int argc, char **argv, const char *db_path)
     for (int i = 1; i < nstored; i++)
         if (strcmp(stored[i], "--resume") != 0)
             av[ac++] = stored[i];
-    for (int i = 1; i < optind && i < argc; i++)
+    for (int i = 1; i < first && i < argc; i++)
         if (strcmp(argv[i], "--resume") != 0)
             av[ac++] = argv[i];
     av[ac++] = "-V";
@@ -553,330 +453,362 @@ static int resume(int argc, char **argv, const char *db_path)
 
 int cmd_run(int argc, char **argv) { return run_main(argc, argv, 0); }
 
-/* One run; resume_id > 0: finish that stored run (its corpus must be the same). */
-static int run_main(int argc, char **argv, long long resume_id)
-{
-    const char *versions_spec = VERSIONS_DEFAULT, *backend_name = "embedded";
-    const char *db_path = STORE_DEFAULT_PATH, *image = "postgres:{major}-alpine";
-    long jobs = sysconf(_SC_NPROCESSORS_ONLN);
-    long statement_timeout = 60000, job_timeout = 900;
-    bool quiet = false;
-    CorpusOpts copts = {.lean = true}; /* the parent holds no statement (corpus/corpus.h) */
-    char **pg_bins = NULL;
-    size_t npg_bins = 0, pg_bins_cap = 0;
-    bool stop_on_error = false;
-    bool no_replay = false;
-    bool ci = false;
-    int max_risk = -1;
-    long min_version = 0;
-    const char *lt_path = NULL;
-    bool resume_wanted = false;
-    const char *preamble = NULL;
-    Shard shard = {0};
-    long long against = -1; /* -1: no --against, 0: last */
+/* ---- the run, step by step ------------------------------------------------- */
 
-    optind = 0;
-    int o;
-    while ((o = getopt_long(argc, argv, "V:b:j:d:qh", long_opts, NULL)) != -1) {
-        switch (o) {
-        case 'V': versions_spec = optarg; break;
-        case 'b': backend_name = optarg; break;
-        case 'j':
-            jobs = parse_positive(optarg);
-            if (jobs < 0 || jobs > 256)
-                return cmd_fail(EXIT_USAGE, "invalid --jobs \"%s\": a number from 1 to 256", optarg);
-            break;
-        case 'd': db_path = optarg; break;
-        case OPT_IMAGE: image = optarg; break;
-        case OPT_PG_BIN: *ARRAY_PUSH(pg_bins, npg_bins, pg_bins_cap) = optarg; break;
-        case OPT_EACH: copts.each_file = true; break;
-        case OPT_WRAP_TX: copts.wrap_tx = true; break;
-        case OPT_STOP_ON_ERROR: stop_on_error = true; break;
-        case OPT_NO_REPLAY: no_replay = true; break;
-        case OPT_STATEMENT_TIMEOUT:
-            statement_timeout = parse_positive(optarg);
-            if (statement_timeout < 0)
-                return cmd_fail(EXIT_USAGE, "invalid --statement-timeout \"%s\": milliseconds", optarg);
-            break;
-        case OPT_JOB_TIMEOUT:
-            job_timeout = parse_positive(optarg);
-            if (job_timeout < 0)
-                return cmd_fail(EXIT_USAGE, "invalid --job-timeout \"%s\": seconds", optarg);
-            break;
-        case OPT_CI: ci = true; break;
-        case OPT_MAX_RISK:
-            if ((max_risk = risk_parse(optarg)) < 0) {
-                free(pg_bins);
-                return cmd_fail(EXIT_USAGE,
-                                "unknown risk level \"%s\" (%s)", optarg,
-                                risk_names());
-            }
-            ci = true;
-            break;
-        case OPT_MIN_VERSION:
-            min_version = parse_positive(optarg);
-            if (min_version < 0 || min_version > 99) {
-                free(pg_bins);
-                return cmd_fail(EXIT_USAGE, "invalid --min-version \"%s\": a major version such as 13",
-                                optarg);
-            }
-            break;
-        case OPT_LOCKTABLE: lt_path = optarg; break;
-        case OPT_LAYOUT: copts.layout = optarg; break;
-        case OPT_PREAMBLE: preamble = optarg; break;
-        case OPT_DOWN: copts.downs = true; break;
-        case OPT_SHARD: {
-            Err e = {0};
-            if (shard_parse(optarg, &shard, &e) != 0) {
-                free(pg_bins);
-                return cmd_fail_err(&e, EXIT_USAGE);
-            }
-            break;
-        }
-        case OPT_AGAINST:
-            if ((against = parse_against(optarg)) < 0) {
-                free(pg_bins);
-                return cmd_fail(EXIT_USAGE, "invalid --against \"%s\": last or a run id", optarg);
-            }
-            break;
-        case OPT_RESUME: resume_wanted = true; break;
-        case 'q': quiet = true; break;
-        case 'h':
-            free(pg_bins);
-            fputs(usage_text, stdout);
-            return 0;
-        default:
-            free(pg_bins);
-            fputs(usage_text, stderr);
-            return EXIT_USAGE;
-        }
-    }
-    if (resume_wanted && resume_id == 0) {
-        free(pg_bins);
-        return resume(argc, argv, db_path);
-    }
-    if (optind >= argc) {
-        free(pg_bins);
-        fprintf(stderr, "%s: run: no PATH given\n", progname);
-        fputs(usage_text, stderr);
-        return EXIT_USAGE;
-    }
-
-    Err err = {0};
+/* One run from its command line to its summary; run_free frees it. */
+typedef struct Run {
+    RunArgs a;
+    int argc; /* the command line, stored with a new run */
+    char **argv;
+    long long resume_id; /* > 0: finishing that stored run */
+    long long run_id;
     VersionSet versions;
-    if (versions_parse(versions_spec, &versions, &err) != 0) {
-        free(pg_bins);
-        return cmd_fail_err(&err, EXIT_USAGE);
-    }
-    const BackendOps *backend = backend_get(backend_name);
-    if (!backend) {
-        free(pg_bins);
-        return cmd_fail(EXIT_USAGE, "unknown backend \"%s\" (embedded, docker)", backend_name);
-    }
-    LockTable *locktable = NULL;
-    if (locktable_load(lt_path, &locktable, &err) != 0) {
-        free(pg_bins);
-        return cmd_fail_err(&err, EXIT_USAGE);
-    }
+    const BackendOps *backend;
+    LockTable *locktable; /* owned */
+    Corpus corpus;        /* owned when corpus_loaded */
+    bool corpus_loaded;
+    PgInstalls pgs;       /* owned */
+    BackendCfg cfg;       /* owned */
+    Store *store;         /* owned */
+    ResumeSet resume_set; /* owned */
+    char shard_spec[32];  /* "2/4" with --shard */
+} Run;
 
-    /* The corpus: files that cannot be used are reported, the rest runs. */
-    Corpus corpus;
-    if (corpus_load(&corpus, argv + optind, argc - optind, &copts, &err) != 0) {
-        locktable_free(locktable);
-        free(pg_bins);
-        return cmd_fail_err(&err, EXIT_USAGE);
+static void run_free(Run *r)
+{
+    free(r->resume_set.chains);
+    free(r->resume_set.majors);
+    if (r->store) store_close(r->store);
+    backend_cfg_free(&r->cfg);
+    pginstall_free(&r->pgs);
+    if (r->corpus_loaded) corpus_free(&r->corpus);
+    locktable_free(r->locktable);
+    free(r->a.pg_bins.v);
+}
+
+/* The command line into a, by run's options in the order of its help; false:
+ * return *rc (the help printed, or a usage error). */
+static bool run_parse(int argc, char **argv, RunArgs *a, int *rc)
+{
+    *a = (RunArgs){.versions_spec = VERSIONS_DEFAULT,
+                   .backend_name = "embedded",
+                   .db_path = STORE_DEFAULT_PATH,
+                   .image = "postgres:{major}-alpine",
+                   .jobs = sysconf(_SC_NPROCESSORS_ONLN),
+                   .statement_timeout = 60000,
+                   .job_timeout = 900,
+                   .max_risk = -1,
+                   .copts = {.lean = true}}; /* the parent holds no statement (corpus/corpus.h) */
+    const Opt options[] = {
+        {"versions", 'V', OPTK_VERSIONS, &a->versions_spec, "LIST",
+         .help = "versions to run: " VERSIONS_DEFAULT " (default: every supported\n"
+                 "major), 12,14, 11- (11 and later), -12; minor releases\n"
+                 "each as a column: 17.9,17.10, 17.0-17.10 (those\n"
+                 "installed), 16,17.9"},
+        {"backend", 'b', OPTK_CHOICE, &a->backend_name, "NAME",
+         .help = "embedded (default) | docker", .choices = OPT_NAMES(cmd_backends),
+         .noun = "backend"},
+        {"jobs", 'j', OPTK_INT, &a->jobs, "N",
+         .help = "containers at once (default: number of CPUs)", .min = 1, .max = 256,
+         .want = "a number from 1 to 256"},
+        {"db", 'd', OPTK_STR, &a->db_path, "FILE",
+         .help = "the store (default ./" STORE_DEFAULT_PATH ")"},
+        {"image", 0, OPTK_STR, &a->image, "TEMPLATE",
+         .help = "docker image, default postgres:{major}-alpine"},
+        {"pg-bin", 0, OPTK_LIST, &a->pg_bins, "VERSION=DIR",
+         .help = "use the PostgreSQL binaries in DIR for VERSION"},
+        {"each", 0, OPTK_FLAG, &a->copts.each_file, NULL,
+         .help = "every file of a directory is its own chain"},
+        {"wrap-tx", 0, OPTK_FLAG, &a->copts.wrap_tx, NULL,
+         .help = "every migration runs in one transaction, as most migration\n"
+                 "tools run them (a file with its own BEGIN/COMMIT runs as\n"
+                 "written; a file only of statements that cannot run in one\n"
+                 "runs without)"},
+        {"layout", 0, OPTK_STR, &a->copts.layout, "NAME",
+         .help = "the layout of the directories: plain, each, golang-migrate,\n"
+                 "flyway, prisma, drizzle, diesel, sqitch, knex, typeorm,\n"
+                 "sequelize (default: detected from the files)"},
+        {"down", 0, OPTK_FLAG, &a->copts.downs, NULL,
+         .help = "also the down migrations (golang-migrate, diesel, Flyway\n"
+                 "undo, sqitch revert), after every up, newest first;\n"
+                 "empty or comment-only downs are skipped and counted"},
+        {"preamble", 0, OPTK_STR, &a->preamble, "FILE",
+         .help = "SQL run, not traced, in each chain's database before its\n"
+                 "first statement (roles, extensions, a tool's own table);\n"
+                 "an error in it fails the job"},
+        {"no-replay", 0, OPTK_FLAG, &a->no_replay, NULL,
+         .help = "do not replay migrations that run in a transaction on a\n"
+                 "sibling database: faster, but the statements whose\n"
+                 "transaction already held a lock are \"unmeasured\" (their\n"
+                 "own requests unknown, never a mismatch for being weaker)"},
+        {"stop-on-error", 0, OPTK_FLAG, &a->stop_on_error, NULL,
+         .help = "a failing statement ends its chain (default: go on); the\n"
+                 "statements not run are counted apart from those traced"},
+        {"statement-timeout", 0, OPTK_INT, &a->statement_timeout, "MS",
+         .help = "cancel a statement after MS milliseconds (60000)", .min = 1, .max = INT_MAX,
+         .want = "a number of milliseconds from 1 to 2147483647"},
+        {"job-timeout", 0, OPTK_INT, &a->job_timeout, "S",
+         .help = "kill a worker whose job runs longer (default 900)", .min = 1,
+         .max = INT_MAX / 1000, .want = "a number of seconds from 1 to 2147483"},
+        {"resume", 0, OPTK_FLAG, &a->resume, NULL,
+         .help = "finish the newest unfinished run of the store (killed,\n"
+                 "interrupted or failed): its corpus, unchanged, and only\n"
+                 "the jobs not recorded ok; no PATH"},
+        {"locktable", 0, OPTK_STR, &a->lt_path, "FILE",
+         .help = "the lock table for predictions (default: built-in)"},
+        {"ci", 0, OPTK_FLAG, &a->ci, NULL,
+         .help = "exit 1 on a statement a server refused (file:line,\n"
+                 "version, SQLSTATE, message), on any mismatch with the\n"
+                 "lock table, or on a statement above --max-risk (not on\n"
+                 "tables created earlier in the same migration)"},
+        {"min-version", 0, OPTK_INT, &a->min_version, "N",
+         .help = "the oldest major the corpus supports: errors on older\n"
+                 "versions are \"not supported on N\", not failures",
+         .min = 1, .max = 99, .want = "a major version such as 13"},
+        {"max-risk", 0, OPTK_RISK, &a->max_risk, "LEVEL",
+         .help = "safe (or none) | low | medium | high | critical (implies --ci)"},
+        {"shard", 0, OPTK_CUSTOM, &a->shard, "K/N",
+         .help = "run only shard K of N: a deterministic part of the jobs\n"
+                 "(chain x version), balanced by statements; combine the\n"
+                 "stores of all N with 'lockmatrix merge'",
+         .parse = parse_shard},
+        {"against", 0, OPTK_RUN_LAST, &a->against, "last|ID",
+         .help = "after the run, compare with the previous run of the same\n"
+                 "corpus paths (and shard) in the store, or run ID: exit 1\n"
+                 "when an observation of a statement both have changed, each\n"
+                 "change on stderr; migrations added or removed and\n"
+                 "statements new or gone on stdout, not counted"},
+        {"quiet", 'q', OPTK_FLAG, &a->quiet, NULL,
+         .help = "no progress line; layout lines only for directories\n"
+                 "that left files out or carry a note"},
+        OPTS_END,
+    };
+    const OptCmd c = {"run", run_head, run_tail, 28, "PATH", 0, options};
+    int first;
+    if (!opts_parse(&c, argc, argv, &first, rc)) return false;
+    if (a->max_risk >= 0) a->ci = true;
+    a->paths = argv + first;
+    a->npaths = argc - first;
+    if (a->resume && a->npaths) {
+        *rc = opts_fail(&c, "--resume takes no PATH (\"%s\"): it finishes the stored run's corpus",
+                        a->paths[0]);
+        return false;
     }
-    if (preamble && corpus_set_preamble(&corpus, preamble, &err) != 0) {
-        corpus_free(&corpus);
-        locktable_free(locktable);
-        free(pg_bins);
-        return cmd_fail_err(&err, EXIT_USAGE);
+    if (!a->resume && a->npaths == 0) {
+        *rc = opts_fail(&c, "no PATH given");
+        return false;
     }
+    return true;
+}
+
+/* The versions, the backend, the lock table and the corpus: files that
+ * cannot be used are reported, the rest runs. */
+static int run_prepare(Run *r)
+{
+    const RunArgs *a = &r->a;
+    Err err = {0};
+    if (versions_parse(a->versions_spec, &r->versions, &err) != 0)
+        return cmd_fail_err(&err, EXIT_USAGE);
+    r->backend = backend_get(a->backend_name);
+    if (locktable_load(a->lt_path, &r->locktable, &err) != 0) return cmd_fail_err(&err, EXIT_USAGE);
+    if (corpus_load(&r->corpus, a->paths, a->npaths, &a->copts, &err) != 0)
+        return cmd_fail_err(&err, EXIT_USAGE);
+    r->corpus_loaded = true;
+    if (a->preamble && corpus_set_preamble(&r->corpus, a->preamble, &err) != 0)
+        return cmd_fail_err(&err, EXIT_USAGE);
     size_t nstmts = 0;
-    cmd_print_layouts(&corpus, quiet);
-    for (size_t i = 0; i < corpus.nchains; i++) {
-        nstmts += corpus.chains[i].nstmts;
-        for (size_t m = 0; m < corpus.chains[i].nmigs; m++)
-            if (corpus.chains[i].migs[m].error)
-                fprintf(stderr, "%s: %s\n", progname, corpus.chains[i].migs[m].error);
+    cmd_print_layouts(&r->corpus, a->quiet);
+    for (size_t i = 0; i < r->corpus.nchains; i++) {
+        nstmts += r->corpus.chains[i].nstmts;
+        for (size_t m = 0; m < r->corpus.chains[i].nmigs; m++)
+            if (r->corpus.chains[i].migs[m].error)
+                fprintf(stderr, "%s: %s\n", progname, r->corpus.chains[i].migs[m].error);
     }
-    if (corpus.nempty_downs && !quiet)
+    if (r->corpus.nempty_downs && !a->quiet)
         fprintf(stderr, "%s: %zu empty down migrations skipped (no statements: nothing to undo)\n",
-                progname, corpus.nempty_downs);
-    int rc = 0;
-    if (nstmts == 0) {
-        corpus_free(&corpus);
-        locktable_free(locktable);
-        free(pg_bins);
-        return cmd_fail(EXIT_USAGE, "no statements to trace in the paths given");
-    }
+                progname, r->corpus.nempty_downs);
+    if (nstmts == 0) return cmd_fail(EXIT_USAGE, "no statements to trace in the paths given");
+    return 0;
+}
 
-    PgInstalls pgs = {0};
-    BackendCfg cfg = {0};
-    Store *store = NULL;
-    ResumeSet resume_set = {0};
-    if (strcmp(backend_name, "embedded") == 0) {
-        if (pginstall_find(&pgs, pg_bins, npg_bins, &err) != 0) {
-            rc = cmd_fail_err(&err, EXIT_ENV);
-            goto out;
-        }
-        /* A range of minor releases ("17.0-17.10") runs the installed ones. */
+/* The servers (embedded: the installations, a range of minor releases the
+ * installed ones) and the store: a new run begun, or the resumed one claimed. */
+static int run_open(Run *r)
+{
+    const RunArgs *a = &r->a;
+    Err err = {0};
+    if (strcmp(a->backend_name, "embedded") == 0) {
+        if (pginstall_find(&r->pgs, a->pg_bins.v, a->pg_bins.n, &err) != 0)
+            return cmd_fail_err(&err, EXIT_ENV);
         int *known;
-        size_t nknown = pginstall_releases(&pgs, &known);
+        size_t nknown = pginstall_releases(&r->pgs, &known);
         VersionsKnown vk = {known, nknown};
-        int prc = versions_parse_known(versions_spec, &vk, &versions, &err);
+        int prc = versions_parse_known(a->versions_spec, &vk, &r->versions, &err);
         free(known);
         if (prc != 0) {
-            rc = cmd_fail_err(&err, EXIT_USAGE);
+            int rc = cmd_fail_err(&err, EXIT_USAGE);
             fprintf(stderr, "hint: '%s pg' lists the installations; '%s pg fetch 17.9' fetches a "
                             "minor release\n",
                     progname, progname);
-            goto out;
+            return rc;
         }
     }
-    store = store_open(db_path, true, &err);
-    if (!store) {
-        rc = cmd_fail_err(&err, EXIT_ENV);
-        goto out;
-    }
-    char shard_spec[32] = "";
-    if (shard.n)
-        snprintf(shard_spec, sizeof(shard_spec), "%d/%d", shard.k, shard.n);
-    long long run_id = resume_id;
-    if (resume_id > 0) {
+    r->store = store_open(a->db_path, true, &err);
+    if (!r->store) return cmd_fail_err(&err, EXIT_ENV);
+    if (a->shard.n) snprintf(r->shard_spec, sizeof(r->shard_spec), "%d/%d", a->shard.k, a->shard.n);
+    r->run_id = r->resume_id;
+    if (r->resume_id > 0) {
         /* The same corpus as then, nobody else writing the run, and only the
          * jobs not recorded ok run again. */
-        if (store_run_compare(store, run_id, &corpus, &err) != 0) {
-            rc = cmd_fail_err(&err, EXIT_USAGE);
+        ResumeSet *rs = &r->resume_set;
+        if (store_run_compare(r->store, r->run_id, &r->corpus, &err) != 0) {
+            int rc = cmd_fail_err(&err, EXIT_USAGE);
             fprintf(stderr, "hint: start a new run (without --resume)\n");
-            goto out;
+            return rc;
         }
-        if (store_run_claim(store, run_id, &err) != 0) {
-            rc = cmd_fail_err(&err, EXIT_ENV);
-            goto out;
-        }
-        if (store_run_jobs_ok(store, run_id, &resume_set.chains, &resume_set.majors,
-                              &resume_set.n, &err) != 0) {
-            rc = cmd_fail_err(&err, EXIT_ENV);
-            goto out;
-        }
-        fprintf(stderr, "%s: run %lld: %zu jobs recorded ok are kept\n", progname, run_id,
-                resume_set.n);
-    } else {
-        Buf args;
-        buf_init(&args);
-        join_args(&args, argc, argv);
-        Buf corpus_desc;
-        buf_init(&corpus_desc);
-        join_args(&corpus_desc, argc - optind, argv + optind);
-        char *corpus_id = shard_corpus_id(&corpus);
-        RunInfo ri = {.corpus = corpus_desc.data,
-                      .shard = shard.n ? shard_spec : NULL,
-                      .corpus_id = corpus_id,
-                      .versions = &versions,
-                      .backend = backend_name,
-                      .args = args.data,
-                      .tool_version = LOCKMATRIX_VERSION,
-                      .jobs = (int)jobs};
-        int brc = store_run_begin(store, &ri, &corpus, &run_id, &err);
-        buf_free(&args);
-        buf_free(&corpus_desc);
-        free(corpus_id);
-        if (brc != 0) {
-            rc = cmd_fail_err(&err, EXIT_ENV);
-            goto out;
-        }
+        if (store_run_claim(r->store, r->run_id, &err) != 0 ||
+            store_run_jobs_ok(r->store, r->run_id, &rs->chains, &rs->majors, &rs->n, &err) != 0)
+            return cmd_fail_err(&err, EXIT_ENV);
+        fprintf(stderr, "%s: run %lld: %zu jobs recorded ok are kept\n", progname, r->run_id,
+                rs->n);
+        return 0;
     }
+    Buf args, corpus_desc;
+    buf_init(&args);
+    buf_init(&corpus_desc);
+    join_args(&args, r->argc, r->argv);
+    join_args(&corpus_desc, a->npaths, a->paths);
+    char *corpus_id = shard_corpus_id(&r->corpus);
+    RunInfo ri = {.corpus = corpus_desc.data,
+                  .shard = a->shard.n ? r->shard_spec : NULL,
+                  .corpus_id = corpus_id,
+                  .versions = &r->versions,
+                  .backend = a->backend_name,
+                  .args = args.data,
+                  .tool_version = LOCKMATRIX_VERSION,
+                  .jobs = (int)a->jobs};
+    int brc = store_run_begin(r->store, &ri, &r->corpus, &r->run_id, &err);
+    buf_free(&args);
+    buf_free(&corpus_desc);
+    free(corpus_id);
+    return brc != 0 ? cmd_fail_err(&err, EXIT_ENV) : 0;
+}
 
-    cfg.name = backend_name;
-    cfg.run_id = run_id;
-    cfg.pgs = &pgs;
-    cfg.image_tmpl = image;
-    cfg.start_timeout_ms = 60000;
-    if (backend->prepare(&cfg, versions.v, versions.n, &err) != 0) {
-        Err e2 = {0};
-        store_run_finish(store, run_id, "failed", &e2);
-        rc = cmd_fail_err(&err, EXIT_ENV);
-        goto out;
-    }
-
-    SchedOpts so = {.jobs = (int)jobs,
-                    .versions = &versions,
-                    .backend = backend,
-                    .cfg = &cfg,
-                    .statement_timeout_ms = (int)statement_timeout,
-                    .job_timeout_ms = (int)(job_timeout * 1000),
-                    .retries = 1,
-                    .stop_on_error = stop_on_error,
-                    .no_replay = no_replay,
-                    .progress = !quiet && isatty(STDERR_FILENO),
-                    .locktable = locktable,
-                    .skip = resume_id > 0 ? resume_skip : NULL,
-                    .skip_ctx = &resume_set,
-                    .shard_k = shard.k,
-                    .shard_n = shard.n};
-    /* Workers may run as another user (embedded drops root): they read the
-     * files through descriptors opened here, as the caller. */
-    corpus_open_files(&corpus);
-    SchedStats st;
-    int src = scheduler_run(&corpus, store, run_id, &so, &st, &err);
-    /* Whatever the run's containers left (normally nothing but its directory). */
-    Err ec = {0};
-    if (backend->clean(&cfg, run_id, &ec) < 0)
-        fprintf(stderr, "%s: %s\n", progname, ec.msg);
-    Err e2 = {0};
-    const char *status = st.interrupted ? "interrupted"
-                         : (src != 0 || st.jobs_failed) ? "failed" : "complete";
-    if (store_run_finish(store, run_id, status, &e2) != 0 && src == 0) {
-        err = e2;
-        src = -1;
-    }
-    if (resume_id > 0)
-        printf("run %lld resumed: %zu jobs kept from before\n", run_id, resume_set.n);
+/* The summary, the verdicts, the --ci gate and --against, and the exit code
+ * of a run the scheduler ended with src (err its error) and st. */
+static int run_finish(Run *r, const SchedStats *st, int src, Err *err)
+{
+    const RunArgs *a = &r->a;
+    if (r->resume_id > 0)
+        printf("run %lld resumed: %zu jobs kept from before\n", r->run_id, r->resume_set.n);
     char skipped_note[96] = "";
-    if (st.skipped)
+    if (st->skipped)
         snprintf(skipped_note, sizeof(skipped_note),
-                 ", %zu not run after a failure (--stop-on-error)", st.skipped);
+                 ", %zu not run after a failure (--stop-on-error)", st->skipped);
     printf("run %lld: %zu chains x %d versions = %zu jobs%s%s: %zu ok, %zu failed%s; "
            "%zu statements traced (%zu failed on the server)%s in %.1f s\n",
-           run_id, corpus.nchains, versions.n, st.jobs_total, shard.n ? " of shard " : "",
-           shard.n ? shard_spec : "", st.jobs_ok, st.jobs_failed,
-           st.retried ? " (retries: see above)" : "", st.traces, st.trace_errors, skipped_note,
-           st.wall_ms / 1000.0);
-    print_verdicts(store, run_id);
-    long ci_failed = ci && !st.interrupted ? run_ci(store, run_id, max_risk, (int)min_version) : 0;
-    long changed = against >= 0 && !st.interrupted && src == 0 ? run_against(store, run_id, against) : 0;
-    if (st.interrupted) {
-        cmd_fail_err(&err, EXIT_ENV);
-        rc = 128 + (st.signal ? st.signal : SIGINT); /* as a shell reports it: 130, 143 */
+           r->run_id, r->corpus.nchains, r->versions.n, st->jobs_total,
+           a->shard.n ? " of shard " : "", a->shard.n ? r->shard_spec : "", st->jobs_ok,
+           st->jobs_failed, st->retried ? " (retries: see above)" : "", st->traces,
+           st->trace_errors, skipped_note, st->wall_ms / 1000.0);
+    print_verdicts(r->store, r->run_id);
+    long ci_failed = a->ci && !st->interrupted
+                         ? run_ci(r->store, r->run_id, a->max_risk, (int)a->min_version)
+                         : 0;
+    long changed = a->against && !st->interrupted && src == 0
+                       ? run_against(r->store, r->run_id, a->against == OPT_LAST ? 0 : a->against)
+                       : 0;
+    int rc = 0;
+    if (st->interrupted) {
+        cmd_fail_err(err, EXIT_ENV);
+        rc = 128 + (st->signal ? st->signal : SIGINT); /* as a shell reports it: 130, 143 */
     } else if (src != 0) {
-        rc = cmd_fail_err(&err, EXIT_ENV);
-    } else if (st.jobs_failed) {
-        rc = cmd_fail(EXIT_ENV, "%zu jobs failed", st.jobs_failed);
-    } else if (corpus.nerrors) {
-        rc = cmd_fail(EXIT_USAGE, "%zu files could not be used (see above)", corpus.nerrors);
+        rc = cmd_fail_err(err, EXIT_ENV);
+    } else if (st->jobs_failed) {
+        rc = cmd_fail(EXIT_ENV, "%zu jobs failed", st->jobs_failed);
+    } else if (r->corpus.nerrors) {
+        rc = cmd_fail(EXIT_USAGE, "%zu files could not be used (see above)", r->corpus.nerrors);
     } else if (ci_failed) {
         rc = ci_failed < 0 ? EXIT_ENV
                            : cmd_fail(EXIT_CHECKS, "--ci: %ld statement versions failed the checks",
                                       ci_failed);
     } else if (changed) {
-        rc = changed < 0 ? EXIT_ENV
-                         : cmd_fail(EXIT_CHECKS, "%ld changes of observed behaviour since the earlier run",
-                                    changed);
+        rc = changed < 0
+                 ? EXIT_ENV
+                 : cmd_fail(EXIT_CHECKS, "%ld changes of observed behaviour since the earlier run",
+                            changed);
     }
-    if (!st.interrupted)
-        printf("see: lockmatrix report%s%s\n", strcmp(db_path, STORE_DEFAULT_PATH) ? " -d " : "",
-               strcmp(db_path, STORE_DEFAULT_PATH) ? db_path : "");
+    bool other_db = strcmp(a->db_path, STORE_DEFAULT_PATH) != 0;
+    if (!st->interrupted)
+        printf("see: lockmatrix report%s%s\n", other_db ? " -d " : "", other_db ? a->db_path : "");
+    return rc;
+}
 
-out:
-    free(resume_set.chains);
-    free(resume_set.majors);
-    if (store)
-        store_close(store);
-    backend_cfg_free(&cfg);
-    pginstall_free(&pgs);
-    corpus_free(&corpus);
-    locktable_free(locktable);
-    free(pg_bins);
+/* The backend prepared, the jobs run by the scheduler, what the containers
+ * left removed and the run's status recorded; then run_finish. */
+static int run_schedule(Run *r)
+{
+    const RunArgs *a = &r->a;
+    Err err = {0};
+    r->cfg.name = a->backend_name;
+    r->cfg.run_id = r->run_id;
+    r->cfg.pgs = &r->pgs;
+    r->cfg.image_tmpl = a->image;
+    r->cfg.start_timeout_ms = 60000;
+    if (r->backend->prepare(&r->cfg, r->versions.v, r->versions.n, &err) != 0) {
+        Err e2 = {0};
+        store_run_finish(r->store, r->run_id, "failed", &e2);
+        return cmd_fail_err(&err, EXIT_ENV);
+    }
+    SchedOpts so = {.jobs = (int)a->jobs,
+                    .versions = &r->versions,
+                    .backend = r->backend,
+                    .cfg = &r->cfg,
+                    .statement_timeout_ms = (int)a->statement_timeout,
+                    .job_timeout_ms = (int)(a->job_timeout * 1000),
+                    .retries = 1,
+                    .stop_on_error = a->stop_on_error,
+                    .no_replay = a->no_replay,
+                    .progress = !a->quiet && isatty(STDERR_FILENO),
+                    .locktable = r->locktable,
+                    .skip = r->resume_id > 0 ? resume_skip : NULL,
+                    .skip_ctx = &r->resume_set,
+                    .shard_k = a->shard.k,
+                    .shard_n = a->shard.n};
+    /* Workers may run as another user (embedded drops root): they read the
+     * files through descriptors opened here, as the caller. */
+    corpus_open_files(&r->corpus);
+    SchedStats st;
+    int src = scheduler_run(&r->corpus, r->store, r->run_id, &so, &st, &err);
+    /* Whatever the run's containers left (normally nothing but its directory). */
+    Err ec = {0};
+    if (r->backend->clean(&r->cfg, r->run_id, &ec) < 0)
+        fprintf(stderr, "%s: %s\n", progname, ec.msg);
+    Err e2 = {0};
+    const char *status = st.interrupted ? "interrupted"
+                         : (src != 0 || st.jobs_failed) ? "failed" : "complete";
+    if (store_run_finish(r->store, r->run_id, status, &e2) != 0 && src == 0) {
+        err = e2;
+        src = -1;
+    }
+    return run_finish(r, &st, src, &err);
+}
+
+/* One run; resume_id > 0: finish that stored run (its corpus must be the same). */
+static int run_main(int argc, char **argv, long long resume_id)
+{
+    Run r = {.argc = argc, .argv = argv, .resume_id = resume_id};
+    int rc;
+    if (!run_parse(argc, argv, &r.a, &rc)) {
+        free(r.a.pg_bins.v);
+        return rc;
+    }
+    if (r.a.resume && resume_id == 0) {
+        rc = resume(argc, argv, &r.a);
+        free(r.a.pg_bins.v);
+        return rc;
+    }
+    if ((rc = run_prepare(&r)) == 0 && (rc = run_open(&r)) == 0) rc = run_schedule(&r);
+    run_free(&r);
     return rc;
 }

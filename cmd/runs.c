@@ -4,33 +4,28 @@
  *   lockmatrix runs [-d FILE] [--format text|json]
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/opts.h"
 #include "common/json.h"
 #include "model/versions.h"
 #include "report/render.h"
 #include "report/runview.h"
 #include "store/store.h"
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: %s runs [-d FILE] [--format text|json]\n"
-            "\n"
-            "Lists the runs of the store: id, start, status, versions, statements,\n"
-            "jobs ok/failed, duration, the layouts of the directories given (- when\n"
-            "none was stored), corpus.\n"
-            "\n"
-            "  -f, --format FORMAT  text (default) or json\n"
-            "  -d, --db FILE        the store (default ./%s)\n"
-            "  -h, --help           this help\n",
-            progname, STORE_DEFAULT_PATH);
-}
+static const char runs_head[] =
+    "usage: lockmatrix runs [-d FILE] [--format text|json]\n"
+    "\n"
+    "Lists the runs of the store: id, start, status, versions, statements,\n"
+    "jobs ok/failed, duration, the layouts of the directories given (- when\n"
+    "none was stored), corpus.\n"
+    "\n";
+
+static const char *const runs_formats[] = {"text", "json"};
 
 /* A stored list "10,11,12,14" as versions_ranges shows it: "10-12,14". */
 static void stored_versions(const char *list, Buf *b)
@@ -149,33 +144,17 @@ static void print_json(const RunSummary *runs, size_t n, Buf *out)
 
 int cmd_runs(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"db", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *db = STORE_DEFAULT_PATH, *format = "text";
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":f:d:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'f': format = optarg; break;
-        case 'd': db = optarg; break;
-        case 'h': usage(stdout); return 0;
-        case ':': return cmd_fail(EXIT_USAGE, "option \"%s\" needs a value", argv[optind - 1]);
-        default:
-            usage(stderr);
-            return cmd_fail(EXIT_USAGE, "unknown option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return cmd_fail(EXIT_USAGE, "unexpected argument \"%s\"", argv[optind]);
+    int first, rc;
+    const Opt options[] = {
+        {"format", 'f', OPTK_CHOICE, &format, "FORMAT", .help = "text (default) or json",
+         .choices = OPT_NAMES(runs_formats), .noun = "format"},
+        {"db", 'd', OPTK_STR, &db, "FILE", .help = "the store (default ./" STORE_DEFAULT_PATH ")"},
+        OPTS_END,
+    };
+    const OptCmd cmd = {"runs", runs_head, NULL, 23, NULL, 0, options};
+    if (!opts_parse(&cmd, argc, argv, &first, &rc)) return rc;
     bool json = strcmp(format, "json") == 0;
-    if (!json && strcmp(format, "text") != 0)
-        return cmd_fail(EXIT_USAGE, "unknown format \"%s\"\nhint: the formats are text, json",
-                        format);
     if (access(db, F_OK) != 0 && errno == ENOENT)
         return cmd_fail(EXIT_USAGE, "no store at \"%s\"\nhint: '%s run PATH...' traces a corpus into it",
                         db, progname);
@@ -196,7 +175,6 @@ int cmd_runs(int argc, char **argv)
         print_json(runs, n, &out);
     else
         print_text(runs, n, &out);
-    int rc = 0;
     if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0)
         rc = cmd_fail(EXIT_ENV, "could not write the list: %s", strerror(errno));
     buf_free(&out);

@@ -112,10 +112,16 @@
  * tables of TRUNCATE/LOCK/VACUUM/DROP), "schema.name" when qualified, each
  * once, never the target itself. The parser (PostgreSQL 15's, in
  * libpg_query 15-4) rejects syntax newer than 15: such statements are read
- * again by their leading keywords on the scanner's tokens (the keyword reader
- * at the end of this file), else "unparsed".
+ * again by their leading keywords on the scanner's tokens (the keyword reader,
+ * classify_keywords.c), else "unparsed".
+ *
+ * The files: classify.c (this one: the helpers over the tree, volatility,
+ * object types, the statement nodes, the entry points), classify_alter.c
+ * (ALTER TABLE and its subcommands, CREATE TABLE), classify_keywords.c (the
+ * keyword reader); predict/classify_int.h is what they share.
  */
 #include "predict/classify.h"
+#include "predict/classify_int.h"
 #include "model/vocab.h"
 
 #include <ctype.h>
@@ -125,11 +131,9 @@
 #include <string.h>
 #include <strings.h>
 
-typedef PgQuery__Node Node;
-
 /* ---- small helpers over the tree ------------------------------------- */
 
-static const char *node_str(const Node *n)
+const char *cl_node_str(const Node *n)
 {
     return n && n->node_case == PG_QUERY__NODE__NODE_STRING ? n->string->sval : NULL;
 }
@@ -177,13 +181,13 @@ static void set_target(StmtInfo *info, const char *schema, const char *name)
     info->target_schema = schema && *schema ? xstrdup(schema) : NULL;
 }
 
-static void set_target_rv(StmtInfo *info, const PgQuery__RangeVar *rv)
+void cl_set_target_rv(StmtInfo *info, const PgQuery__RangeVar *rv)
 {
     if (rv) set_target(info, rv->schemaname, rv->relname);
 }
 
 /* Adds "schema.name" (or "name") to referenced, once, unless it is the target. */
-static void add_ref(StmtInfo *info, const char *schema, const char *name)
+void cl_add_ref(StmtInfo *info, const char *schema, const char *name)
 {
     if (!name || !*name) return;
     /* the target itself (a self-referencing foreign key) is not another relation */
@@ -201,9 +205,9 @@ static void add_ref(StmtInfo *info, const char *schema, const char *name)
     info->referenced[info->nreferenced++] = s;
 }
 
-static void add_ref_rv(StmtInfo *info, const PgQuery__RangeVar *rv)
+void cl_add_ref_rv(StmtInfo *info, const PgQuery__RangeVar *rv)
 {
-    if (rv) add_ref(info, rv->schemaname, rv->relname);
+    if (rv) cl_add_ref(info, rv->schemaname, rv->relname);
 }
 
 /* The table the first data-modifying statement of a WITH clause writes,
@@ -249,8 +253,8 @@ static void names_split(Node **items, size_t n, bool drop_last, const char **sch
         if (n < 2) return;
         n--;
     }
-    if (n >= 1) *name = node_str(items[n - 1]);
-    if (n >= 2) *schema = node_str(items[n - 2]);
+    if (n >= 1) *name = cl_node_str(items[n - 1]);
+    if (n >= 2) *schema = cl_node_str(items[n - 2]);
 }
 
 static void set_target_names(StmtInfo *info, Node **items, size_t n, bool drop_last)
@@ -275,7 +279,7 @@ static void target_from_object(StmtInfo *info, const Node *obj, bool drop_last, 
     } else if (obj->node_case == PG_QUERY__NODE__NODE_STRING && !drop_last)
         name = obj->string->sval;
     if (as_ref)
-        add_ref(info, schema, name);
+        cl_add_ref(info, schema, name);
     else
         set_target(info, schema, name);
 }
@@ -377,7 +381,7 @@ static bool visit_volatile(const ProtobufCMessage *m, void *ctx)
     if (*vol) return false;
     if (m->descriptor == &pg_query__func_call__descriptor) {
         const PgQuery__FuncCall *fc = (const PgQuery__FuncCall *)m;
-        const char *name = fc->n_funcname ? node_str(fc->funcname[fc->n_funcname - 1]) : NULL;
+        const char *name = fc->n_funcname ? cl_node_str(fc->funcname[fc->n_funcname - 1]) : NULL;
         if (!name || !func_nonvolatile(name)) {
             *vol = true;
             return false;
@@ -389,7 +393,7 @@ static bool visit_volatile(const ProtobufCMessage *m, void *ctx)
     return true;
 }
 
-static bool expr_volatile(const Node *e)
+bool cl_expr_volatile(const Node *e)
 {
     bool vol = false;
     walk(&e->base, visit_volatile, &vol);
@@ -397,7 +401,7 @@ static bool expr_volatile(const Node *e)
 }
 
 /* DEFAULT NULL (or NULL::type): PostgreSQL stores no default at all. */
-static bool is_null_const(const Node *e)
+bool cl_is_null_const(const Node *e)
 {
     while (e && e->node_case == PG_QUERY__NODE__NODE_TYPE_CAST)
         e = e->type_cast->arg;
@@ -505,404 +509,6 @@ static char *generic_class(const Node *stmt)
     return generic_from_field(f ? f->name : "unknown_stmt");
 }
 
-/* ---- ALTER TABLE subcommands ------------------------------------------ */
-
-/* Subcommands whose class depends on nothing but their type. */
-static const struct {
-    int type;
-    const char *body;
-} at_simple[] = {
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn, "DROP COLUMN"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumnRecurse, "DROP COLUMN"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull, "ALTER COLUMN DROP NOT NULL"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull, "ALTER COLUMN SET NOT NULL"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_DropExpression, "ALTER COLUMN DROP EXPRESSION"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_SetStatistics, "ALTER COLUMN SET STATISTICS"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_SetOptions, "ALTER COLUMN SET (attribute options)"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_ResetOptions, "ALTER COLUMN RESET (attribute options)"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_SetStorage, "ALTER COLUMN SET STORAGE"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_SetCompression, "ALTER COLUMN SET COMPRESSION"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnGenericOptions, "ALTER COLUMN OPTIONS"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_AddIdentity, "ALTER COLUMN ADD GENERATED AS IDENTITY"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_SetIdentity, "ALTER COLUMN SET GENERATED"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_DropIdentity, "ALTER COLUMN DROP IDENTITY"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_AlterConstraint, "ALTER CONSTRAINT"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint, "VALIDATE CONSTRAINT"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraintRecurse, "VALIDATE CONSTRAINT"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint, "DROP CONSTRAINT"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraintRecurse, "DROP CONSTRAINT"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_ChangeOwner, "OWNER TO"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_ClusterOn, "CLUSTER ON"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_DropCluster, "SET WITHOUT CLUSTER"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_SetLogged, "SET LOGGED"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged, "SET UNLOGGED"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_DropOids, "SET WITHOUT OIDS"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_SetAccessMethod, "SET ACCESS METHOD"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_SetTableSpace, "SET TABLESPACE"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_SetRelOptions, "SET (storage parameters)"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_ReplaceRelOptions, "SET (storage parameters)"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_ResetRelOptions, "RESET (storage parameters)"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_EnableTrig, "ENABLE TRIGGER"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_EnableTrigAll, "ENABLE TRIGGER"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_EnableTrigUser, "ENABLE TRIGGER"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_EnableAlwaysTrig, "ENABLE ALWAYS TRIGGER"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_EnableReplicaTrig, "ENABLE REPLICA TRIGGER"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_DisableTrig, "DISABLE TRIGGER"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_DisableTrigAll, "DISABLE TRIGGER"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_DisableTrigUser, "DISABLE TRIGGER"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_EnableRule, "ENABLE RULE"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_EnableAlwaysRule, "ENABLE ALWAYS RULE"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_EnableReplicaRule, "ENABLE REPLICA RULE"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_DisableRule, "DISABLE RULE"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_AddOf, "OF"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_DropOf, "NOT OF"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_ReplicaIdentity, "REPLICA IDENTITY"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_EnableRowSecurity, "ENABLE ROW LEVEL SECURITY"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_DisableRowSecurity, "DISABLE ROW LEVEL SECURITY"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_ForceRowSecurity, "FORCE ROW LEVEL SECURITY"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_NoForceRowSecurity, "NO FORCE ROW LEVEL SECURITY"},
-    {PG_QUERY__ALTER_TABLE_TYPE__AT_GenericOptions, "OPTIONS"},
-};
-
-/* The constraints an ADD COLUMN class ends with, in this order. */
-static const char *const add_column_constraints[] = {" PRIMARY KEY", " UNIQUE", " REFERENCES",
-                                                     " CHECK"};
-
-static void add_column_class(Buf *b, const PgQuery__ColumnDef *cd, StmtInfo *info)
-{
-    bool notnull = false, has_default = false, vol = false, identity = false, generated = false;
-    bool pk = false, uniq = false, fk = false, check = false, serial = false;
-
-    if (cd->raw_default && !is_null_const(cd->raw_default)) {
-        has_default = true;
-        vol = expr_volatile(cd->raw_default);
-    }
-    for (size_t i = 0; i < cd->n_constraints; i++) {
-        if (cd->constraints[i]->node_case != PG_QUERY__NODE__NODE_CONSTRAINT) continue;
-        const PgQuery__Constraint *c = cd->constraints[i]->constraint;
-        switch (c->contype) {
-        case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
-            notnull = true;
-            break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
-            if (c->raw_expr && !is_null_const(c->raw_expr)) {
-                has_default = true;
-                if (expr_volatile(c->raw_expr)) vol = true;
-            }
-            break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
-            identity = true;
-            break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED:
-            generated = true;
-            break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
-            pk = true;
-            break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
-            uniq = true;
-            break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
-            fk = true;
-            add_ref_rv(info, c->pktable);
-            break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
-            check = true;
-            break;
-        default:
-            break;
-        }
-    }
-    if (cd->type_name && cd->type_name->n_names == 1 && !cd->type_name->pct_type) {
-        const char *t = node_str(cd->type_name->names[0]);
-        static const char *const serials[] = {"serial",  "serial4",     "bigserial",
-                                              "serial8", "smallserial", "serial2"};
-        for (size_t i = 0; t && i < ARRAY_LEN(serials); i++)
-            if (strcmp(t, serials[i]) == 0) serial = true;
-    }
-    if (generated)
-        buf_puts(b, " GENERATED STORED");
-    else if (identity)
-        buf_puts(b, " IDENTITY");
-    else if (serial)
-        buf_puts(b, " SERIAL");
-    else if (has_default && vol)
-        buf_puts(b, " DEFAULT volatile");
-    else if (has_default && notnull)
-        buf_puts(b, " NOT NULL DEFAULT constant");
-    else if (has_default)
-        buf_puts(b, " DEFAULT constant");
-    else if (notnull)
-        buf_puts(b, " NOT NULL");
-    const bool has[ARRAY_LEN(add_column_constraints)] = {pk, uniq, fk, check};
-    for (size_t i = 0; i < ARRAY_LEN(add_column_constraints); i++)
-        if (has[i]) buf_puts(b, add_column_constraints[i]);
-}
-
-size_t classify_parts(const char *cls, char ***parts)
-{
-    static const char prefix[] = "ALTER TABLE ADD COLUMN";
-    *parts = NULL;
-    if (!cls || strncmp(cls, prefix, sizeof(prefix) - 1) != 0) return 0;
-    size_t end = strlen(cls), n = 0;
-    const char *found[ARRAY_LEN(add_column_constraints)];
-    /* the constraints close the class, in add_column_constraints' order */
-    for (size_t i = ARRAY_LEN(add_column_constraints); i-- > 0;) {
-        size_t w = strlen(add_column_constraints[i]);
-        if (end >= sizeof(prefix) - 1 + w &&
-            strncmp(cls + end - w, add_column_constraints[i], w) == 0) {
-            found[n++] = add_column_constraints[i];
-            end -= w;
-        }
-    }
-    bool has_default = end > sizeof(prefix) - 1;
-    if (n + has_default < 2) return 0;
-    char **out = xcalloc(n + has_default + 1, sizeof(*out));
-    size_t k = 0;
-    if (has_default) out[k++] = xasprintf("%.*s", (int)end, cls);
-    while (n-- > 0)
-        out[k++] = xasprintf("%s%s", prefix, found[n]);
-    *parts = out;
-    return k;
-}
-
-static void add_constraint_class(Buf *b, const PgQuery__Constraint *c, StmtInfo *info,
-                                 bool *generic)
-{
-    switch (c->contype) {
-    case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
-        buf_puts(b, c->skip_validation ? "ADD CONSTRAINT CHECK NOT VALID" : "ADD CONSTRAINT CHECK");
-        break;
-    case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
-        add_ref_rv(info, c->pktable);
-        buf_puts(b, c->skip_validation ? "ADD CONSTRAINT FOREIGN KEY NOT VALID"
-                                       : "ADD CONSTRAINT FOREIGN KEY");
-        break;
-    case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
-        buf_puts(b, c->indexname && *c->indexname ? "ADD CONSTRAINT UNIQUE USING INDEX"
-                                                  : "ADD CONSTRAINT UNIQUE");
-        break;
-    case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
-        buf_puts(b, c->indexname && *c->indexname ? "ADD CONSTRAINT PRIMARY KEY USING INDEX"
-                                                  : "ADD CONSTRAINT PRIMARY KEY");
-        break;
-    case PG_QUERY__CONSTR_TYPE__CONSTR_EXCLUSION:
-        buf_puts(b, "ADD CONSTRAINT EXCLUDE");
-        break;
-    case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
-        buf_puts(b, "ADD CONSTRAINT NOT NULL");
-        break;
-    default:
-        buf_puts(b, "ADD CONSTRAINT");
-        *generic = true;
-        break;
-    }
-}
-
-/* One subcommand's class, prefix included ("ALTER TABLE DROP COLUMN"). */
-static char *at_subclass(const char *prefix, bool is_type, const PgQuery__AlterTableCmd *cmd,
-                         StmtInfo *info)
-{
-    Buf b;
-    buf_init(&b);
-    buf_puts(&b, prefix);
-    buf_putc(&b, ' ');
-    size_t body = b.len;
-    const Node *def = cmd->def;
-
-    if (cmd->missing_ok) info->may_skip = true;
-    switch (cmd->subtype) {
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumnRecurse:
-        buf_puts(&b, "ADD COLUMN");
-        if (!is_type && def && def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
-            add_column_class(&b, def->column_def, info);
-        break;
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_ColumnDefault:
-        buf_puts(&b, def ? "ALTER COLUMN SET DEFAULT" : "ALTER COLUMN DROP DEFAULT");
-        break;
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType: {
-        bool using = def && def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF &&
-                     def->column_def->raw_default;
-        buf_puts(&b, using ? "ALTER COLUMN TYPE USING" : "ALTER COLUMN TYPE");
-        break;
-    }
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraintRecurse:
-        if (def && def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
-            add_constraint_class(&b, def->constraint, info, &info->generic);
-        else
-            buf_puts(&b, "ADD CONSTRAINT");
-        break;
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_AddInherit:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_DropInherit:
-        buf_puts(&b, cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AddInherit ? "INHERIT"
-                                                                               : "NO INHERIT");
-        if (def && def->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
-            add_ref_rv(info, def->range_var);
-        break;
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartition:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartitionFinalize: {
-        const PgQuery__PartitionCmd *pc =
-            def && def->node_case == PG_QUERY__NODE__NODE_PARTITION_CMD ? def->partition_cmd : NULL;
-        if (pc) add_ref_rv(info, pc->name);
-        if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition) {
-            buf_puts(&b, "ATTACH PARTITION");
-        } else if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartitionFinalize) {
-            buf_puts(&b, "DETACH PARTITION FINALIZE");
-        } else if (pc && pc->concurrent) {
-            buf_puts(&b, "DETACH PARTITION CONCURRENTLY");
-            info->no_tx = true;
-        } else {
-            buf_puts(&b, "DETACH PARTITION");
-        }
-        break;
-    }
-    default: {
-        size_t i;
-        for (i = 0; i < ARRAY_LEN(at_simple); i++) {
-            if (at_simple[i].type == (int)cmd->subtype) {
-                buf_puts(&b, at_simple[i].body);
-                break;
-            }
-        }
-        if (i == ARRAY_LEN(at_simple)) {
-            const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-                &pg_query__alter_table_type__descriptor, (int)cmd->subtype);
-            buf_puts(&b, v ? v->name : "UNKNOWN");
-            info->generic = true;
-        }
-        break;
-    }
-    }
-    if (is_type) {
-        /* ALTER TYPE composite: ADD/DROP/ALTER ATTRIBUTE */
-        char *s = b.data + body;
-        const char *const words[] = {"ADD COLUMN", "DROP COLUMN", "ALTER COLUMN"};
-        for (size_t i = 0; i < ARRAY_LEN(words); i++) {
-            size_t wl = strlen(words[i]);
-            if (strncmp(s, words[i], wl) == 0 && (s[wl] == '\0' || s[wl] == ' ')) {
-                char *rest = xstrdup(s + wl);
-                b.len = body;
-                b.data[b.len] = '\0';
-                buf_append(&b, words[i], wl - strlen("COLUMN"));
-                buf_puts(&b, "ATTRIBUTE");
-                buf_puts(&b, rest);
-                free(rest);
-                break;
-            }
-        }
-    }
-    return buf_steal(&b);
-}
-
-static const char *alter_prefix(int objtype)
-{
-    switch (objtype) {
-    case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX:
-        return "ALTER INDEX";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
-        return "ALTER VIEW";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW:
-        return "ALTER MATERIALIZED VIEW";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE:
-        return "ALTER SEQUENCE";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_TABLE:
-        return "ALTER FOREIGN TABLE";
-    case PG_QUERY__OBJECT_TYPE__OBJECT_TYPE:
-        return "ALTER TYPE";
-    default:
-        return "ALTER TABLE";
-    }
-}
-
-static char *classify_alter_table(const PgQuery__AlterTableStmt *s, StmtInfo *info)
-{
-    const char *prefix = alter_prefix(s->objtype);
-    bool is_type = s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_TYPE;
-    set_target_rv(info, s->relation);
-    if (s->n_cmds == 0) return xstrdup(prefix);
-    info->subclasses = xcalloc(s->n_cmds, sizeof(char *));
-    Buf b;
-    buf_init(&b);
-    for (size_t i = 0; i < s->n_cmds; i++) {
-        const Node *n = s->cmds[i];
-        char *sub = n->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD
-                        ? at_subclass(prefix, is_type, n->alter_table_cmd, info)
-                        : xstrdup(prefix);
-        info->subclasses[info->nsubclasses++] = sub;
-        if (i) buf_puts(&b, ", ");
-        buf_puts(&b, sub);
-    }
-    return buf_steal(&b);
-}
-
-/* ---- CREATE TABLE ----------------------------------------------------- */
-
-/* A foreign key of the new table to another table (not to itself). */
-static bool fk_to_other(const PgQuery__CreateStmt *s, const PgQuery__RangeVar *pk)
-{
-    if (!pk || !pk->relname) return false;
-    const PgQuery__RangeVar *t = s->relation;
-    if (!t || !t->relname || strcmp(t->relname, pk->relname) != 0) return true;
-    const char *a = t->schemaname ? t->schemaname : "", *b = pk->schemaname ? pk->schemaname : "";
-    return strcmp(a, b) != 0;
-}
-
-/* The relations the new table names (parents, LIKE, foreign-key targets) as
- * referenced; whether it has a foreign key to another table. */
-static bool create_table_refs(const PgQuery__CreateStmt *s, StmtInfo *info)
-{
-    bool fk = false;
-    for (size_t i = 0; i < s->n_inh_relations; i++)
-        if (s->inh_relations[i]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
-            add_ref_rv(info, s->inh_relations[i]->range_var);
-    for (size_t i = 0; i < s->n_table_elts; i++) {
-        const Node *e = s->table_elts[i];
-        if (e->node_case == PG_QUERY__NODE__NODE_TABLE_LIKE_CLAUSE) {
-            add_ref_rv(info, e->table_like_clause->relation);
-        } else if (e->node_case == PG_QUERY__NODE__NODE_CONSTRAINT) {
-            if (e->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
-                add_ref_rv(info, e->constraint->pktable);
-                fk = fk || fk_to_other(s, e->constraint->pktable);
-            }
-        } else if (e->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF) {
-            const PgQuery__ColumnDef *cd = e->column_def;
-            for (size_t k = 0; k < cd->n_constraints; k++)
-                if (cd->constraints[k]->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
-                    cd->constraints[k]->constraint->contype ==
-                        PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
-                    add_ref_rv(info, cd->constraints[k]->constraint->pktable);
-                    fk = fk || fk_to_other(s, cd->constraints[k]->constraint->pktable);
-                }
-        }
-    }
-    for (size_t i = 0; i < s->n_constraints; i++)
-        if (s->constraints[i]->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
-            s->constraints[i]->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
-            add_ref_rv(info, s->constraints[i]->constraint->pktable);
-            fk = fk || fk_to_other(s, s->constraints[i]->constraint->pktable);
-        }
-    return fk;
-}
-
-static char *classify_create_table(const PgQuery__CreateStmt *s, StmtInfo *info, bool foreign)
-{
-    set_target_rv(info, s->relation);
-    bool fk = create_table_refs(s, info);
-    info->on_commit_drop = s->oncommit == PG_QUERY__ON_COMMIT_ACTION__ONCOMMIT_DROP;
-    if (foreign)
-        return xstrdup(s->partbound ? "CREATE FOREIGN TABLE PARTITION OF" : "CREATE FOREIGN TABLE");
-    if (s->partbound) return xstrdup("CREATE TABLE PARTITION OF");
-    const char *p = s->relation ? s->relation->relpersistence : "p";
-    /* a foreign key locks the table it references: a class of its own */
-    if (p && strcmp(p, "u") == 0)
-        return xstrdup(fk ? "CREATE UNLOGGED TABLE REFERENCES" : "CREATE UNLOGGED TABLE");
-    if (p && strcmp(p, "t") == 0) return xstrdup("CREATE TEMPORARY TABLE");
-    return xstrdup(fk ? "CREATE TABLE REFERENCES" : "CREATE TABLE");
-}
-
 /* ---- the rest --------------------------------------------------------- */
 
 static void targets_from_rels(StmtInfo *info, Node **rels, size_t n)
@@ -915,9 +521,9 @@ static void targets_from_rels(StmtInfo *info, Node **rels, size_t n)
             rv = rels[i]->vacuum_relation->relation;
         if (!rv) continue;
         if (!info->target)
-            set_target_rv(info, rv);
+            cl_set_target_rv(info, rv);
         else
-            add_ref_rv(info, rv);
+            cl_add_ref_rv(info, rv);
     }
 }
 
@@ -980,7 +586,7 @@ static char *classify_reindex(const PgQuery__ReindexStmt *s, StmtInfo *info)
         what = "OBJECT";
         break;
     }
-    set_target_rv(info, s->relation);
+    cl_set_target_rv(info, s->relation);
     bool conc = option_on(s->params, s->n_params, "concurrently");
     /* REINDEX SCHEMA/DATABASE/SYSTEM refuse a transaction block in any form */
     if (conc || !s->relation) info->no_tx = true;
@@ -991,7 +597,7 @@ static char *classify_rename(const PgQuery__RenameStmt *s, StmtInfo *info)
 {
     int t = s->rename_type;
     if (s->relation)
-        set_target_rv(info, s->relation);
+        cl_set_target_rv(info, s->relation);
     else if (t == PG_QUERY__OBJECT_TYPE__OBJECT_TYPE || t == PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN ||
              t == PG_QUERY__OBJECT_TYPE__OBJECT_ATTRIBUTE)
         target_from_object(info, s->object, false, false);
@@ -1030,9 +636,9 @@ static char *classify_create_publication(const PgQuery__CreatePublicationStmt *s
             continue;
         const PgQuery__RangeVar *rv = o->publication_obj_spec->pubtable->relation;
         if (!info->target)
-            set_target_rv(info, rv);
+            cl_set_target_rv(info, rv);
         else
-            add_ref_rv(info, rv);
+            cl_add_ref_rv(info, rv);
     }
     return xstrdup(info->target ? "CREATE PUBLICATION FOR TABLE" : "CREATE PUBLICATION");
 }
@@ -1040,14 +646,14 @@ static char *classify_create_publication(const PgQuery__CreatePublicationStmt *s
 static char *classify_select(const PgQuery__SelectStmt *s, StmtInfo *info)
 {
     if (s->into_clause) {
-        set_target_rv(info, s->into_clause->rel);
+        cl_set_target_rv(info, s->into_clause->rel);
         return xstrdup("SELECT INTO");
     }
     /* WITH d AS (DELETE ... RETURNING ...) SELECT ...: a write, its target
      * the table the WITH clause modifies (RowExclusiveLock), not a read */
     const PgQuery__RangeVar *modified = with_modified(s->with_clause);
     if (modified) {
-        set_target_rv(info, modified);
+        cl_set_target_rv(info, modified);
         return dml_class("SELECT", s->with_clause);
     }
     int strength = 0;
@@ -1220,7 +826,7 @@ static char *classify_node(const Node *n, StmtInfo *info)
     case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT: {
         const PgQuery__CreateTableAsStmt *s = n->create_table_as_stmt;
         if (s->into) {
-            set_target_rv(info, s->into->rel);
+            cl_set_target_rv(info, s->into->rel);
             info->on_commit_drop = s->into->on_commit == PG_QUERY__ON_COMMIT_ACTION__ONCOMMIT_DROP;
         }
         if (s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW)
@@ -1229,7 +835,7 @@ static char *classify_node(const Node *n, StmtInfo *info)
     }
     case PG_QUERY__NODE__NODE_INDEX_STMT: {
         const PgQuery__IndexStmt *s = n->index_stmt;
-        set_target_rv(info, s->relation);
+        cl_set_target_rv(info, s->relation);
         if (s->concurrent) info->no_tx = true;
         return xasprintf("CREATE %sINDEX%s", s->unique ? "UNIQUE " : "",
                          s->concurrent ? " CONCURRENTLY" : "");
@@ -1243,7 +849,7 @@ static char *classify_node(const Node *n, StmtInfo *info)
     case PG_QUERY__NODE__NODE_ALTER_OBJECT_SCHEMA_STMT: {
         const PgQuery__AlterObjectSchemaStmt *s = n->alter_object_schema_stmt;
         if (s->relation)
-            set_target_rv(info, s->relation);
+            cl_set_target_rv(info, s->relation);
         else if (s->object_type == PG_QUERY__OBJECT_TYPE__OBJECT_TYPE ||
                  s->object_type == PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN)
             target_from_object(info, s->object, false, false);
@@ -1252,7 +858,7 @@ static char *classify_node(const Node *n, StmtInfo *info)
     case PG_QUERY__NODE__NODE_ALTER_OWNER_STMT: {
         const PgQuery__AlterOwnerStmt *s = n->alter_owner_stmt;
         if (s->relation)
-            set_target_rv(info, s->relation);
+            cl_set_target_rv(info, s->relation);
         else if (s->object_type == PG_QUERY__OBJECT_TYPE__OBJECT_TYPE ||
                  s->object_type == PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN)
             target_from_object(info, s->object, false, false);
@@ -1264,7 +870,7 @@ static char *classify_node(const Node *n, StmtInfo *info)
     case PG_QUERY__NODE__NODE_VACUUM_STMT:
         return classify_vacuum(n->vacuum_stmt, info);
     case PG_QUERY__NODE__NODE_CLUSTER_STMT:
-        set_target_rv(info, n->cluster_stmt->relation);
+        cl_set_target_rv(info, n->cluster_stmt->relation);
         if (!n->cluster_stmt->relation)
             info->no_tx = true; /* CLUSTER of every table refuses a transaction block */
         return xstrdup("CLUSTER");
@@ -1275,25 +881,25 @@ static char *classify_node(const Node *n, StmtInfo *info)
         return xasprintf("LOCK TABLE IN %s MODE", lock_mode(m - 1)->words); /* LockStmt modes are 1..8 */
     }
     case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
-        set_target_rv(info, n->create_seq_stmt->sequence);
+        cl_set_target_rv(info, n->create_seq_stmt->sequence);
         owned_by_ref(n->create_seq_stmt->options, n->create_seq_stmt->n_options, info);
         return xstrdup("CREATE SEQUENCE");
     case PG_QUERY__NODE__NODE_ALTER_SEQ_STMT:
-        set_target_rv(info, n->alter_seq_stmt->sequence);
+        cl_set_target_rv(info, n->alter_seq_stmt->sequence);
         owned_by_ref(n->alter_seq_stmt->options, n->alter_seq_stmt->n_options, info);
         return xstrdup("ALTER SEQUENCE");
     case PG_QUERY__NODE__NODE_VIEW_STMT:
-        set_target_rv(info, n->view_stmt->view);
+        cl_set_target_rv(info, n->view_stmt->view);
         return xstrdup(n->view_stmt->replace ? "CREATE OR REPLACE VIEW" : "CREATE VIEW");
     case PG_QUERY__NODE__NODE_REFRESH_MAT_VIEW_STMT:
-        set_target_rv(info, n->refresh_mat_view_stmt->relation);
+        cl_set_target_rv(info, n->refresh_mat_view_stmt->relation);
         return xstrdup(n->refresh_mat_view_stmt->concurrent
                            ? "REFRESH MATERIALIZED VIEW CONCURRENTLY"
                            : "REFRESH MATERIALIZED VIEW");
     case PG_QUERY__NODE__NODE_CREATE_TRIG_STMT: {
         const PgQuery__CreateTrigStmt *s = n->create_trig_stmt;
-        set_target_rv(info, s->relation);
-        add_ref_rv(info, s->constrrel);
+        cl_set_target_rv(info, s->relation);
+        cl_add_ref_rv(info, s->constrrel);
         if (s->isconstraint) return xstrdup("CREATE CONSTRAINT TRIGGER");
         return xstrdup(s->replace ? "CREATE OR REPLACE TRIGGER" : "CREATE TRIGGER");
     }
@@ -1309,7 +915,7 @@ static char *classify_node(const Node *n, StmtInfo *info)
                          false);
         return xstrdup("CREATE TYPE AS ENUM");
     case PG_QUERY__NODE__NODE_COMPOSITE_TYPE_STMT:
-        set_target_rv(info, n->composite_type_stmt->typevar);
+        cl_set_target_rv(info, n->composite_type_stmt->typevar);
         return xstrdup("CREATE TYPE composite");
     case PG_QUERY__NODE__NODE_CREATE_RANGE_STMT:
         set_target_names(info, n->create_range_stmt->type_name, n->create_range_stmt->n_type_name,
@@ -1335,7 +941,7 @@ static char *classify_node(const Node *n, StmtInfo *info)
     case PG_QUERY__NODE__NODE_ALTER_DOMAIN_STMT:
         return classify_alter_domain(n->alter_domain_stmt);
     case PG_QUERY__NODE__NODE_RULE_STMT:
-        set_target_rv(info, n->rule_stmt->relation);
+        cl_set_target_rv(info, n->rule_stmt->relation);
         return xstrdup(n->rule_stmt->replace ? "CREATE OR REPLACE RULE" : "CREATE RULE");
     case PG_QUERY__NODE__NODE_COMMENT_STMT:
         return classify_comment(n->comment_stmt, info);
@@ -1344,7 +950,7 @@ static char *classify_node(const Node *n, StmtInfo *info)
     case PG_QUERY__NODE__NODE_CREATE_STATS_STMT: {
         const PgQuery__CreateStatsStmt *cs = n->create_stats_stmt;
         if (cs->n_relations > 0 && cs->relations[0]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
-            set_target_rv(info, cs->relations[0]->range_var);
+            cl_set_target_rv(info, cs->relations[0]->range_var);
         return xstrdup("CREATE STATISTICS");
     }
     case PG_QUERY__NODE__NODE_SEC_LABEL_STMT: {
@@ -1371,7 +977,7 @@ static char *classify_node(const Node *n, StmtInfo *info)
                                                                     : "ALTER EXTENSION ADD");
     case PG_QUERY__NODE__NODE_ALTER_OBJECT_DEPENDS_STMT: {
         const PgQuery__AlterObjectDependsStmt *s = n->alter_object_depends_stmt;
-        set_target_rv(info, s->relation);
+        cl_set_target_rv(info, s->relation);
         return xasprintf("ALTER %s %sDEPENDS ON EXTENSION", objtype_word(s->object_type),
                          s->remove ? "NO " : "");
     }
@@ -1379,27 +985,27 @@ static char *classify_node(const Node *n, StmtInfo *info)
     case PG_QUERY__NODE__NODE_ALTER_ROLE_SET_STMT:
         return xstrdup("ALTER ROLE");
     case PG_QUERY__NODE__NODE_CREATE_POLICY_STMT:
-        set_target_rv(info, n->create_policy_stmt->table);
+        cl_set_target_rv(info, n->create_policy_stmt->table);
         return xstrdup("CREATE POLICY");
     case PG_QUERY__NODE__NODE_ALTER_POLICY_STMT:
-        set_target_rv(info, n->alter_policy_stmt->table);
+        cl_set_target_rv(info, n->alter_policy_stmt->table);
         return xstrdup("ALTER POLICY");
     case PG_QUERY__NODE__NODE_INSERT_STMT:
-        set_target_rv(info, n->insert_stmt->relation);
+        cl_set_target_rv(info, n->insert_stmt->relation);
         return dml_class("INSERT", n->insert_stmt->with_clause);
     case PG_QUERY__NODE__NODE_UPDATE_STMT:
-        set_target_rv(info, n->update_stmt->relation);
+        cl_set_target_rv(info, n->update_stmt->relation);
         return dml_class("UPDATE", n->update_stmt->with_clause);
     case PG_QUERY__NODE__NODE_DELETE_STMT:
-        set_target_rv(info, n->delete_stmt->relation);
+        cl_set_target_rv(info, n->delete_stmt->relation);
         return dml_class("DELETE", n->delete_stmt->with_clause);
     case PG_QUERY__NODE__NODE_MERGE_STMT:
-        set_target_rv(info, n->merge_stmt->relation);
+        cl_set_target_rv(info, n->merge_stmt->relation);
         return xstrdup("MERGE");
     case PG_QUERY__NODE__NODE_SELECT_STMT:
         return classify_select(n->select_stmt, info);
     case PG_QUERY__NODE__NODE_COPY_STMT:
-        set_target_rv(info, n->copy_stmt->relation);
+        cl_set_target_rv(info, n->copy_stmt->relation);
         return xstrdup(n->copy_stmt->is_from ? "COPY FROM" : "COPY TO");
     case PG_QUERY__NODE__NODE_EXPLAIN_STMT:
         return xstrdup(option_on(n->explain_stmt->options, n->explain_stmt->n_options, "analyze")
@@ -1516,480 +1122,6 @@ uint64_t classify_fingerprint(const char *sql)
     uint64_t fp = r.error ? 0 : r.fingerprint;
     pg_query_free_fingerprint_result(r);
     return fp;
-}
-
-/* ---- the keyword reader ----------------------------------------------- */
-
-/* The statement's real tokens (comments left out), read left to right up to
- * end (a subcommand's end, or the first ';'). */
-typedef struct Kw {
-    const char *sql;
-    PgQuery__ScanToken **tok; /* into the unpacked scan result; the array is owned */
-    size_t n;                 /* tokens before the first ';' */
-    size_t i;                 /* the next one to read */
-    size_t end;               /* reading stops here */
-} Kw;
-
-static const char *kw_text(const Kw *k, size_t i)
-{
-    return k->sql + k->tok[i]->start;
-}
-
-static size_t kw_len(const Kw *k, size_t i)
-{
-    return (size_t)(k->tok[i]->end - k->tok[i]->start);
-}
-
-/* Whether the words of phrase (space-separated: keywords, identifiers or
- * punctuation, any case, never quoted) come at token i; *next is the token
- * after them. */
-static bool kw_match(const Kw *k, size_t i, const char *phrase, size_t *next)
-{
-    const char *p = phrase;
-    while (*p) {
-        size_t n = strcspn(p, " ");
-        if (i >= k->end || kw_len(k, i) != n || strncasecmp(kw_text(k, i), p, n) != 0) return false;
-        i++;
-        p += n;
-        while (*p == ' ')
-            p++;
-    }
-    *next = i;
-    return true;
-}
-
-/* Reads phrase when it comes next. */
-static bool kw_accept(Kw *k, const char *phrase)
-{
-    return kw_match(k, k->i, phrase, &k->i);
-}
-
-/* Whether phrase comes anywhere in [k->i, k->end) outside parentheses. */
-static bool kw_has(const Kw *k, const char *phrase)
-{
-    int depth = 0;
-    size_t next;
-    for (size_t i = k->i; i < k->end; i++) {
-        if (kw_len(k, i) == 1 && kw_text(k, i)[0] == '(') depth++;
-        if (kw_len(k, i) == 1 && kw_text(k, i)[0] == ')' && depth > 0) depth--;
-        if (depth == 0 && kw_match(k, i, phrase, &next)) return true;
-    }
-    return false;
-}
-
-/* Token i as a name, as the server names it: quotes removed ("" is one "),
- * unquoted folded to lower case (ASCII, as the server does in UTF-8). NULL
- * when it cannot be a name (a reserved keyword, a literal, punctuation).
- * Free with free. */
-static bool kw_is_name(const Kw *k, size_t i)
-{
-    if (i >= k->end) return false;
-    const PgQuery__ScanToken *t = k->tok[i];
-    return t->token == PG_QUERY__TOKEN__IDENT ||
-           t->keyword_kind == PG_QUERY__KEYWORD_KIND__UNRESERVED_KEYWORD ||
-           t->keyword_kind == PG_QUERY__KEYWORD_KIND__COL_NAME_KEYWORD;
-}
-
-static char *kw_ident_at(const Kw *k, size_t i)
-{
-    if (!kw_is_name(k, i)) return NULL;
-    const char *s = kw_text(k, i);
-    size_t n = kw_len(k, i);
-    Buf b;
-    buf_init(&b);
-    buf_puts(&b, "");
-    if (n >= 2 && s[0] == '"') {
-        for (size_t j = 1; j + 1 < n; j++) {
-            buf_putc(&b, s[j]);
-            if (s[j] == '"') j++; /* "" */
-        }
-    } else {
-        for (size_t j = 0; j < n; j++)
-            buf_putc(&b, s[j] >= 'A' && s[j] <= 'Z' ? (char)(s[j] - 'A' + 'a') : s[j]);
-    }
-    if (b.len == 0) {
-        buf_free(&b);
-        return NULL;
-    }
-    /* the server keeps NAMEDATALEN - 1 bytes of a name, whole characters */
-    if (b.len > 63) {
-        size_t n63 = 63;
-        while (n63 > 0 && ((unsigned char)b.data[n63] & 0xC0) == 0x80)
-            n63--;
-        b.len = n63;
-        b.data[n63] = '\0';
-    }
-    return buf_steal(&b);
-}
-
-/* [database.][schema.]name next: *schema (NULL when not qualified) and *name,
- * both owned. False, nothing read, when no name comes. */
-static bool kw_qualified(Kw *k, char **schema, char **name)
-{
-    char *parts[3] = {NULL, NULL, NULL};
-    size_t np = 0, i = k->i;
-    for (;;) {
-        char *p = kw_ident_at(k, i);
-        if (!p) break;
-        parts[np++] = p;
-        i++;
-        if (np == 3 || i >= k->end || kw_len(k, i) != 1 || kw_text(k, i)[0] != '.') break;
-        if (!kw_is_name(k, i + 1)) break;
-        i++;
-    }
-    if (np == 0) return false;
-    *name = parts[np - 1];
-    *schema = np >= 2 ? parts[np - 2] : NULL;
-    if (np == 3) free(parts[0]);
-    k->i = i;
-    return true;
-}
-
-/* A relation named next, as a referenced one (REFERENCES x, PARTITION OF x). */
-static void kw_ref(Kw *k, StmtInfo *info)
-{
-    char *schema, *name;
-    if (!kw_qualified(k, &schema, &name)) return;
-    add_ref(info, schema, name);
-    free(schema);
-    free(name);
-}
-
-/* Every REFERENCES x in [k->i, k->end), at any depth. */
-static bool kw_refs(Kw *k, StmtInfo *info)
-{
-    bool any = false;
-    size_t save = k->i, next;
-    for (size_t i = save; i < k->end; i++) {
-        if (!kw_match(k, i, "REFERENCES", &next)) continue;
-        k->i = next;
-        size_t before = info->nreferenced;
-        kw_ref(k, info);
-        any = any || info->nreferenced > before;
-    }
-    k->i = save;
-    return any;
-}
-
-/* ALTER TABLE subcommands named by their leading words alone. */
-static const struct {
-    const char *words;
-    const char *body;
-} kw_at_phrases[] = {
-    {"ALTER CONSTRAINT", "ALTER CONSTRAINT"},
-    {"VALIDATE CONSTRAINT", "VALIDATE CONSTRAINT"},
-    {"DROP CONSTRAINT", "DROP CONSTRAINT"},
-    {"RENAME CONSTRAINT", "RENAME CONSTRAINT"},
-    {"RENAME TO", "RENAME"},
-    {"SET (", "SET (storage parameters)"},
-    {"RESET (", "RESET (storage parameters)"},
-    {"SET LOGGED", "SET LOGGED"},
-    {"SET UNLOGGED", "SET UNLOGGED"},
-    {"SET TABLESPACE", "SET TABLESPACE"},
-    {"SET ACCESS METHOD", "SET ACCESS METHOD"},
-    {"SET SCHEMA", "SET SCHEMA"},
-    {"SET WITHOUT CLUSTER", "SET WITHOUT CLUSTER"},
-    {"SET WITHOUT OIDS", "SET WITHOUT OIDS"},
-    {"CLUSTER ON", "CLUSTER ON"},
-    {"OWNER TO", "OWNER TO"},
-    {"REPLICA IDENTITY", "REPLICA IDENTITY"},
-    {"ENABLE ALWAYS TRIGGER", "ENABLE ALWAYS TRIGGER"},
-    {"ENABLE REPLICA TRIGGER", "ENABLE REPLICA TRIGGER"},
-    {"ENABLE TRIGGER", "ENABLE TRIGGER"},
-    {"DISABLE TRIGGER", "DISABLE TRIGGER"},
-    {"ENABLE ALWAYS RULE", "ENABLE ALWAYS RULE"},
-    {"ENABLE REPLICA RULE", "ENABLE REPLICA RULE"},
-    {"ENABLE RULE", "ENABLE RULE"},
-    {"DISABLE RULE", "DISABLE RULE"},
-    {"ENABLE ROW LEVEL SECURITY", "ENABLE ROW LEVEL SECURITY"},
-    {"DISABLE ROW LEVEL SECURITY", "DISABLE ROW LEVEL SECURITY"},
-    {"FORCE ROW LEVEL SECURITY", "FORCE ROW LEVEL SECURITY"},
-    {"NO FORCE ROW LEVEL SECURITY", "NO FORCE ROW LEVEL SECURITY"},
-};
-
-/* ALTER [COLUMN] c subcommands, after the column's name. */
-static const struct {
-    const char *words;
-    const char *body;
-} kw_column_phrases[] = {
-    {"TYPE", "ALTER COLUMN TYPE"},
-    {"SET DATA TYPE", "ALTER COLUMN TYPE"},
-    {"SET NOT NULL", "ALTER COLUMN SET NOT NULL"},
-    {"DROP NOT NULL", "ALTER COLUMN DROP NOT NULL"},
-    {"SET DEFAULT", "ALTER COLUMN SET DEFAULT"},
-    {"DROP DEFAULT", "ALTER COLUMN DROP DEFAULT"},
-    {"SET EXPRESSION", "ALTER COLUMN SET EXPRESSION"},
-    {"DROP EXPRESSION", "ALTER COLUMN DROP EXPRESSION"},
-    {"SET STATISTICS", "ALTER COLUMN SET STATISTICS"},
-    {"SET STORAGE", "ALTER COLUMN SET STORAGE"},
-    {"SET COMPRESSION", "ALTER COLUMN SET COMPRESSION"},
-    {"ADD GENERATED", "ALTER COLUMN ADD GENERATED AS IDENTITY"},
-    {"SET GENERATED", "ALTER COLUMN SET GENERATED"},
-    {"DROP IDENTITY", "ALTER COLUMN DROP IDENTITY"},
-    {"SET (", "ALTER COLUMN SET (attribute options)"},
-    {"RESET (", "ALTER COLUMN RESET (attribute options)"},
-};
-
-/* ADD [CONSTRAINT name] kind ...: the body, NULL when kind is none of ours. */
-static const char *kw_constraint(Kw *k, StmtInfo *info)
-{
-    if (kw_accept(k, "CONSTRAINT")) {
-        char *name = kw_ident_at(k, k->i);
-        if (!name) return NULL;
-        free(name);
-        k->i++;
-    }
-    bool not_valid = kw_has(k, "NOT VALID");
-    if (kw_accept(k, "CHECK"))
-        return not_valid ? "ADD CONSTRAINT CHECK NOT VALID" : "ADD CONSTRAINT CHECK";
-    if (kw_accept(k, "FOREIGN KEY")) {
-        kw_refs(k, info);
-        return not_valid ? "ADD CONSTRAINT FOREIGN KEY NOT VALID" : "ADD CONSTRAINT FOREIGN KEY";
-    }
-    if (kw_accept(k, "NOT NULL"))
-        return not_valid ? "ADD CONSTRAINT NOT NULL NOT VALID" : "ADD CONSTRAINT NOT NULL";
-    if (kw_accept(k, "UNIQUE"))
-        return kw_accept(k, "USING INDEX") ? "ADD CONSTRAINT UNIQUE USING INDEX"
-                                           : "ADD CONSTRAINT UNIQUE";
-    if (kw_accept(k, "PRIMARY KEY"))
-        return kw_accept(k, "USING INDEX") ? "ADD CONSTRAINT PRIMARY KEY USING INDEX"
-                                           : "ADD CONSTRAINT PRIMARY KEY";
-    if (kw_accept(k, "EXCLUDE")) return "ADD CONSTRAINT EXCLUDE";
-    return NULL;
-}
-
-/* One ALTER TABLE subcommand in [k->i, k->end): its body ("ADD COLUMN"), NULL
- * when it is not one the reader knows. */
-static const char *kw_at_subcommand(Kw *k, StmtInfo *info)
-{
-    for (size_t i = 0; i < ARRAY_LEN(kw_at_phrases); i++) {
-        if (kw_accept(k, kw_at_phrases[i].words)) {
-            if (kw_accept(k, "IF EXISTS")) info->may_skip = true;
-            return kw_at_phrases[i].body;
-        }
-    }
-    if (kw_accept(k, "ADD")) {
-        static const char *const starts[] = {"CONSTRAINT",  "CHECK",   "UNIQUE",  "PRIMARY KEY",
-                                             "FOREIGN KEY", "EXCLUDE", "NOT NULL"};
-        size_t next;
-        for (size_t i = 0; i < ARRAY_LEN(starts); i++)
-            if (kw_match(k, k->i, starts[i], &next)) return kw_constraint(k, info);
-        kw_accept(k, "COLUMN");
-        if (kw_accept(k, "IF NOT EXISTS")) info->may_skip = true;
-        char *col = kw_ident_at(k, k->i);
-        if (!col) return NULL;
-        free(col);
-        if (k->i + 1 >= k->end) return NULL; /* a column has a type */
-        /* the one detail read: a foreign key locks the table at its other end */
-        return kw_refs(k, info) ? "ADD COLUMN REFERENCES" : "ADD COLUMN";
-    }
-    if (kw_accept(k, "ALTER")) {
-        kw_accept(k, "COLUMN");
-        char *col = kw_ident_at(k, k->i);
-        if (!col) return NULL;
-        free(col);
-        k->i++;
-        for (size_t i = 0; i < ARRAY_LEN(kw_column_phrases); i++) {
-            if (kw_accept(k, kw_column_phrases[i].words)) {
-                if (kw_accept(k, "IF EXISTS")) info->may_skip = true; /* DROP IDENTITY */
-                if (i < 2 && kw_has(k, "USING")) return "ALTER COLUMN TYPE USING";
-                return kw_column_phrases[i].body;
-            }
-        }
-        return NULL;
-    }
-    if (kw_accept(k, "DROP")) {
-        kw_accept(k, "COLUMN");
-        if (kw_accept(k, "IF EXISTS")) info->may_skip = true;
-        char *col = kw_ident_at(k, k->i);
-        free(col);
-        return col ? "DROP COLUMN" : NULL;
-    }
-    if (kw_accept(k, "RENAME")) {
-        kw_accept(k, "COLUMN");
-        char *col = kw_ident_at(k, k->i);
-        free(col);
-        if (!col) return NULL;
-        k->i++;
-        return kw_accept(k, "TO") ? "RENAME COLUMN" : NULL;
-    }
-    bool attach = kw_accept(k, "ATTACH PARTITION");
-    if (attach || kw_accept(k, "DETACH PARTITION")) {
-        size_t before = info->nreferenced;
-        kw_ref(k, info);
-        if (info->nreferenced == before) return NULL;
-        if (attach) return "ATTACH PARTITION";
-        if (kw_accept(k, "FINALIZE")) return "DETACH PARTITION FINALIZE";
-        if (kw_accept(k, "CONCURRENTLY")) {
-            info->no_tx = true;
-            return "DETACH PARTITION CONCURRENTLY";
-        }
-        return "DETACH PARTITION";
-    }
-    bool no = kw_accept(k, "NO");
-    if (kw_accept(k, "INHERIT")) {
-        size_t before = info->nreferenced;
-        kw_ref(k, info);
-        return info->nreferenced > before ? (no ? "NO INHERIT" : "INHERIT") : NULL;
-    }
-    return NULL;
-}
-
-/* ALTER TABLE [IF EXISTS] [ONLY] name [*] subcommand [, ...] */
-static char *kw_alter_table(Kw *k, StmtInfo *info)
-{
-    kw_accept(k, "IF EXISTS");
-    kw_accept(k, "ONLY");
-    char *schema, *name;
-    if (!kw_qualified(k, &schema, &name)) return NULL;
-    info->target = name;
-    info->target_schema = schema;
-    kw_accept(k, "*");
-    if (k->i >= k->n) return NULL;
-    Buf b;
-    buf_init(&b);
-    size_t n = k->n;
-    for (;;) {
-        /* the subcommand ends at a ',' outside parentheses */
-        size_t e = k->i;
-        int depth = 0;
-        for (; e < n; e++) {
-            char c = kw_len(k, e) == 1 ? kw_text(k, e)[0] : '\0';
-            if (c == '(') depth++;
-            if (c == ')' && depth > 0) depth--;
-            if (c == ',' && depth == 0) break;
-        }
-        k->end = e;
-        const char *body = kw_at_subcommand(k, info);
-        if (!body) {
-            buf_free(&b);
-            return NULL;
-        }
-        char *sub = xasprintf("ALTER TABLE %s", body);
-        info->subclasses = xrealloc(info->subclasses, (info->nsubclasses + 1) * sizeof(char *));
-        info->subclasses[info->nsubclasses++] = sub;
-        if (b.len) buf_puts(&b, ", ");
-        buf_puts(&b, sub);
-        if (e >= n) break;
-        k->i = e + 1; /* after the ',': another subcommand must follow */
-        k->end = n;
-    }
-    return buf_steal(&b);
-}
-
-/* CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] [name] ON [ONLY] table */
-static char *kw_create_index(Kw *k, StmtInfo *info, bool unique)
-{
-    bool conc = kw_accept(k, "CONCURRENTLY");
-    kw_accept(k, "IF NOT EXISTS");
-    if (!kw_accept(k, "ON")) {
-        char *iname = kw_ident_at(k, k->i);
-        if (!iname) return NULL;
-        free(iname);
-        k->i++;
-        if (!kw_accept(k, "ON")) return NULL;
-    }
-    kw_accept(k, "ONLY");
-    char *schema, *name;
-    if (!kw_qualified(k, &schema, &name)) return NULL;
-    info->target = name;
-    info->target_schema = schema;
-    info->no_tx = conc;
-    return xasprintf("CREATE %sINDEX%s", unique ? "UNIQUE " : "", conc ? " CONCURRENTLY" : "");
-}
-
-/* CREATE [GLOBAL|LOCAL] [TEMP|TEMPORARY|UNLOGGED] TABLE [IF NOT EXISTS] name ... */
-static char *kw_create_table(Kw *k, StmtInfo *info, bool temp, bool unlogged)
-{
-    kw_accept(k, "IF NOT EXISTS");
-    char *schema, *name;
-    if (!kw_qualified(k, &schema, &name)) return NULL;
-    info->target = name;
-    info->target_schema = schema;
-    if (k->i >= k->end) return NULL;
-    if (kw_has(k, "ON COMMIT DROP")) info->on_commit_drop = true;
-    if (kw_has(k, "AS")) return xstrdup("CREATE TABLE AS");
-    bool partition = kw_accept(k, "PARTITION OF");
-    if (partition) kw_ref(k, info);
-    bool fk = kw_refs(k, info);
-    /* LIKE sources in the column list, INHERITS parents after it */
-    size_t save = k->i, next;
-    int depth = 0;
-    for (size_t i = save; i < k->end; i++) {
-        char c = kw_len(k, i) == 1 ? kw_text(k, i)[0] : '\0';
-        bool item = (c == '(' && depth == 0) || (c == ',' && depth == 1);
-        if (item && kw_match(k, i + 1, "LIKE", &next)) {
-            k->i = next;
-            kw_ref(k, info);
-        }
-        if (c == '(') depth++;
-        if (c == ')' && depth > 0) depth--;
-        if (depth == 0 && kw_match(k, i, "INHERITS (", &next)) {
-            k->i = next;
-            do {
-                kw_ref(k, info);
-            } while (kw_accept(k, ","));
-            break;
-        }
-    }
-    k->i = save;
-    if (partition) return xstrdup("CREATE TABLE PARTITION OF");
-    if (unlogged) return xstrdup(fk ? "CREATE UNLOGGED TABLE REFERENCES" : "CREATE UNLOGGED TABLE");
-    if (temp) return xstrdup("CREATE TEMPORARY TABLE");
-    return xstrdup(fk ? "CREATE TABLE REFERENCES" : "CREATE TABLE");
-}
-
-static char *kw_statement(Kw *k, StmtInfo *info)
-{
-    if (kw_accept(k, "ALTER TABLE")) return kw_alter_table(k, info);
-    if (!kw_accept(k, "CREATE")) return NULL;
-    bool unique = kw_accept(k, "UNIQUE");
-    if (kw_accept(k, "INDEX")) return kw_create_index(k, info, unique);
-    if (unique) return NULL;
-    if (!kw_accept(k, "GLOBAL")) kw_accept(k, "LOCAL");
-    bool temp = kw_accept(k, "TEMPORARY") || kw_accept(k, "TEMP");
-    bool unlogged = !temp && kw_accept(k, "UNLOGGED");
-    if (kw_accept(k, "TABLE")) return kw_create_table(k, info, temp, unlogged);
-    return NULL;
-}
-
-bool classify_keywords(const char *sql, StmtInfo *info)
-{
-    if (!sql) return false;
-    PgQueryScanResult r = pg_query_scan(sql);
-    if (r.error) {
-        pg_query_free_scan_result(r);
-        return false;
-    }
-    PgQuery__ScanResult *sr =
-        pg_query__scan_result__unpack(NULL, r.pbuf.len, (const uint8_t *)r.pbuf.data);
-    if (!sr) {
-        pg_query_free_scan_result(r);
-        return false;
-    }
-    Kw k = {.sql = sql, .tok = xcalloc(sr->n_tokens + 1, sizeof(*k.tok))};
-    for (size_t i = 0; i < sr->n_tokens; i++) {
-        PgQuery__ScanToken *t = sr->tokens[i];
-        if (t->token == PG_QUERY__TOKEN__SQL_COMMENT || t->token == PG_QUERY__TOKEN__C_COMMENT)
-            continue;
-        if (t->token == PG_QUERY__TOKEN__ASCII_59) break; /* ';': the statement ends */
-        k.tok[k.n++] = t;
-    }
-    k.end = k.n;
-    StmtInfo got;
-    memset(&got, 0, sizeof(got));
-    char *cls = kw_statement(&k, &got);
-    free(k.tok);
-    pg_query__scan_result__free_unpacked(sr, NULL);
-    pg_query_free_scan_result(r);
-    if (!cls) {
-        classify_free(&got);
-        return false;
-    }
-    got.cls = cls;
-    got.parsed = STMT_PARSED_KEYWORDS;
-    *info = got;
-    return true;
 }
 
 const char *classify_parsed_name(StmtParsed p)

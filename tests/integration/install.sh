@@ -88,12 +88,12 @@ done
 
 # ---- completions -------------------------------------------------------------
 # What the commands accept, from their own refusal of a bogus name:
-# 'unknown format "x" (text, json)' or 'hint: the formats are text, json'.
+# 'unknown format "x" (text, json)'.
 accepted() { # cmd option
     local args=(-d "$WORK/none.db")
     case $1 in run) args+=("$WORK/none") ;; analyze) args=("$WORK/none") ;; esac
     (cd "$WORK" && "$bin" "$1" "$2" bogus "${args[@]}" 2>&1 >/dev/null) |
-        sed -nE 's/^lockmatrix: unknown [a-z]+ "bogus" \((.*)\)$/\1/p; s/^hint: the [a-z]+ are (.*)$/\1/p' |
+        sed -nE 's/^lockmatrix: unknown [a-z]+ "bogus" \((.*)\)$/\1/p' |
         head -1 | sed 's/, /\n/g'
 }
 export PATH="$dest/usr/bin:$PATH"

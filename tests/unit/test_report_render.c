@@ -815,10 +815,10 @@ static void test_command(const char *db)
         {"report -d %s --run 3 --against 1", 0, "\"regressions\": 0", ""},
         {"report -d %s --against 3", 2, "", "--against 3 is the run reported"},
         {"report -d %s --against 99", 2, "", "no run 99 in"},
-        {"report -d %s --against x", 2, "", "--against needs a run id"},
+        {"report -d %s --against x", 2, "", "invalid --against \"x\": last or a run id"},
         {"report -d %s --only bogus", 2, "", "unknown --only \"bogus\""},
         {"report -d %s --max-risk extreme", 2, "", "unknown risk level \"extreme\""},
-        {"report -d %s --format xml", 2, "", "the formats are text, markdown, json, html, sarif"},
+        {"report -d %s --format xml", 2, "", "(text, markdown, json, html, sarif)"},
         {"runs -d %s", 0, "10-12", ""},
         {"runs -d %s", 0, "cases \\x1b[2J\\x1b]0;x\\x07\n", ""},
     };
