@@ -116,14 +116,6 @@ static void usage(FILE *f)
     buf_free(&fm);
 }
 
-static void pragmas(Store *s)
-{
-    /* a report reads whole runs: sort in memory, map the file, keep its pages */
-    sqlite3_exec(store_db(s), "PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 1073741824; "
-                              "PRAGMA cache_size = -131072",
-                 NULL, NULL, NULL);
-}
-
 static int parse_run_id(const char *opt, const char *arg, long long *out)
 {
     char *end;
@@ -247,7 +239,7 @@ int cmd_report(int argc, char **argv)
     Store *s = store_open(db, false, &err);
     if (!s)
         return cmd_fail_err(&err, EXIT_ENV);
-    pragmas(s);
+    store_tune_for_reading(s);
     int rc = 0;
     Buf out;
     buf_init(&out);

@@ -9,8 +9,6 @@
 #ifndef LM_STORE_H
 #define LM_STORE_H
 
-#include <sqlite3.h>
-
 #include "common/util.h"
 #include "corpus/corpus.h"
 #include "model/versions.h"
@@ -25,7 +23,6 @@ typedef struct Store Store;
  * error (code 2); a store that cannot be opened or written is code 3. */
 Store *store_open(const char *path, bool create, Err *err);
 void store_close(Store *s);
-sqlite3 *store_db(Store *s); /* for readers (reports); owned by the store */
 
 typedef struct RunInfo {
     const char *corpus;          /* the paths given, space-separated */
