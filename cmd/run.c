@@ -242,7 +242,7 @@ static bool locks_only_new(const RunView *rv, size_t i, size_t v)
     const RvResult *r = &st->results[v];
     size_t ntargets = 0;
     for (size_t k = 0; k < r->nlocks; k++) {
-        const RvLock *l = &r->locks[k];
+        const TraceLock *l = &r->locks[k];
         if (!l->relation || !l->role ||
             (strcmp(l->role, "table") != 0 && strcmp(l->role, "referenced") != 0))
             continue;

@@ -414,7 +414,7 @@ bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, LtPr
 
 /* ---- observations ------------------------------------------------------ */
 
-static bool is_relation_lock(const LtLock *l)
+static bool is_relation_lock(const TraceLock *l)
 {
     return !l->locktype || strcmp(l->locktype, "relation") == 0;
 }
@@ -435,7 +435,7 @@ bool locktable_capture_scans(const char *capture)
 }
 
 /* The role of relation name among the locks, NULL when it was not locked. */
-static const char *role_of(const LtLock *locks, size_t nlocks, const char *name)
+static const char *role_of(const TraceLock *locks, size_t nlocks, const char *name)
 {
     for (size_t k = 0; k < nlocks; k++)
         if (is_relation_lock(&locks[k]) && locks[k].relation && name &&
@@ -445,14 +445,14 @@ static const char *role_of(const LtLock *locks, size_t nlocks, const char *name)
 }
 
 
-void locktable_observe(const LtTrace *t, LtObs *out)
+void locktable_observe(const Trace *t, LtObs *out)
 {
-    const LtLock *locks = t->locks;
+    const TraceLock *locks = t->locks;
     size_t nlocks = t->nlocks;
     out->exact = locktable_capture_exact(t->capture); /* every lock seen */
     bool counted = locktable_capture_scans(t->capture); /* scans counted */
     out->no_scans = out->exact && !counted;
-    out->skipped = false;
+    out->skipped = locktable_said_skipping(t->said);
     out->req = t->req;
     out->created = false;
     out->mode = -1;
@@ -461,11 +461,11 @@ void locktable_observe(const LtTrace *t, LtObs *out)
     for (int i = 0; i < LT_NROLES; i++)
         out->others[i] = -1;
     bool replay = t->req == TRACE_REQ_REPLAY;
-    const LtLock *own = replay ? t->requested : locks;
+    const TraceLock *own = replay ? t->requested : locks;
     size_t nown = replay ? t->nrequested : nlocks;
     bool hidden = false; /* a lock held before on a relation: requests may hide behind it */
     for (size_t i = 0; i < nown; i++) {
-        const LtLock *l = &own[i];
+        const TraceLock *l = &own[i];
         if (!is_relation_lock(l) || !l->role) continue;
         int m = locktable_mode_rank(l->mode);
         if (m < 0) continue;
@@ -487,8 +487,7 @@ void locktable_observe(const LtTrace *t, LtObs *out)
     if (!replay && (t->req == TRACE_REQ_UNMEASURED || hidden)) out->exact = false;
     char *const *rewrites = replay ? t->req_rewrites : t->rewrites;
     size_t nrewrites = replay ? t->nreq_rewrites : t->nrewrites;
-    const char *const *scanned = replay ? t->req_scanned : t->scanned;
-    size_t nscanned = replay ? t->nreq_scanned : t->nscanned;
+    size_t nscanned = replay ? t->nreq_scanned : t->nscans;
     if (replay) {
         locks = own; /* the roles of what the replay rewrote and scanned */
         nlocks = nown;
@@ -508,7 +507,12 @@ void locktable_observe(const LtTrace *t, LtObs *out)
             out->rewrite = true;
     }
     for (size_t i = 0; counted && i < nscanned && !out->scan; i++) {
-        const char *role = role_of(locks, nlocks, scanned[i]);
+        /* the replay's are names of relations scanned; a trace's scans count
+         * with seq_scan > 0 */
+        if (!replay && t->scans[i].seq_scan <= 0)
+            continue;
+        const char *role =
+            role_of(locks, nlocks, replay ? t->req_scanned[i] : t->scans[i].relation);
         out->scan = !role || (strcmp(role, "new") != 0 && strcmp(role, "transient") != 0);
     }
 }

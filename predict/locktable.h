@@ -88,13 +88,6 @@ bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, LtPr
 
 /* ---- observations ------------------------------------------------------ */
 
-/* One lock as the tracer reported it (a view over TraceLock or RvLock). */
-typedef struct LtLock {
-    const char *relation, *role, *locktype, *mode;
-    bool granted, held_before;
-} LtLock;
-
-
 typedef struct LtObs {
     int mode;              /* strongest mode on the target ("table" role), -1: none */
     bool rewrite;          /* a relation other than an index, toast table, sequence or
@@ -109,14 +102,14 @@ typedef struct LtObs {
                               statement ran in autocommit, outside the tracer's
                               transaction): scan is false and says nothing */
     bool skipped;          /* the server skipped the statement (IF [NOT] EXISTS with
-                              nothing to do): a notice that says "skipping"; set by the
-                              caller (locktable_said_skipping). It may hold the lock on
+                              nothing to do): a notice that says "skipping"
+                              (locktable_said_skipping of Trace.said). It may hold the lock on
                               its target (ADD COLUMN IF NOT EXISTS locks the table, then
                               finds the column) */
     bool created;          /* no lock on a target and one on a relation the statement
                               created: its target did not exist before (CREATE OR
                               REPLACE VIEW of a new view), no one else's to wait for */
-    TraceReq req;             /* where the requests come from (LtTrace.req); a table is
+    TraceReq req;          /* where the requests come from (Trace.req); a table is
                               regenerated only from TRACE_REQ_OWN and TRACE_REQ_REPLAY */
 } LtObs;
 
@@ -129,29 +122,17 @@ bool locktable_said_skipping(const char *said);
 bool locktable_capture_exact(const char *capture);
 bool locktable_capture_scans(const char *capture);
 
-/* A trace as the observation sees it (a view over a Trace or a stored
- * result): the locks it saw (held_before: held by an earlier statement of the
- * same transaction), where its requests come from and, for TRACE_REQ_REPLAY,
- * those requests; rewrites: relation names; scanned: names of the relations
- * with seq_scan > 0; capture as in the trace. */
-typedef struct LtTrace {
-    const LtLock *locks; size_t nlocks;
-    TraceReq req;
-    const LtLock *requested; size_t nrequested;
-    char *const *req_rewrites; size_t nreq_rewrites;     /* TRACE_REQ_REPLAY: what the replay */
-    const char *const *req_scanned; size_t nreq_scanned; /* rewrote and scanned */
-    char *const *rewrites; size_t nrewrites;
-    const char *const *scanned; size_t nscanned;
-    const char *capture;
-} LtTrace;
-
-/* Reduces a trace to an observation of what the statement itself requested
- * and did: the replay's when it has one (a statement is judged as it behaves
+/* Reduces a trace (from the worker, or a stored result viewed as one: see
+ * cmd_observe_result) to an observation of what the statement itself
+ * requested and did: the locks it saw (held_before: held by an earlier
+ * statement of the same transaction), its rewrites, the relations it scanned
+ * (seq_scan > 0), its capture and what the server said; the replay's when it
+ * has one (a statement is judged as it behaves
  * alone: TRUNCATE of a table created earlier in the same transaction keeps its
  * file), else the locks it added (locks held before it never stand for its
  * own: with TRACE_REQ_UNMEASURED the observation is a lower bound). A relation
  * the statement created does not count as scanned (it was empty). */
-void locktable_observe(const LtTrace *t, LtObs *out);
+void locktable_observe(const Trace *t, LtObs *out);
 
 /* ---- verdicts ---------------------------------------------------------- */
 

@@ -143,10 +143,10 @@ static void analyse(RunView *rv)
              * statement took none of its own on the target */
             int held = -1;
             bool replay = r->req == TRACE_REQ_REPLAY;
-            const RvLock *own = replay ? r->requested : r->locks;
+            const TraceLock *own = replay ? r->requested : r->locks;
             size_t nown = replay ? r->nrequested : r->nlocks;
             for (size_t k = 0; k < nown; k++) {
-                const RvLock *l = &own[k];
+                const TraceLock *l = &own[k];
                 int rank = lock_mode_rank(l->mode);
                 /* Table locks only: an extension lock (locktype extend) on the
                  * target is no lock on the table itself. */

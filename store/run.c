@@ -265,18 +265,26 @@ static const struct {
      row_trace},
 };
 
+/* The lock of columns c0.. (relation, role, locktype, mode, then granted when
+ * with_granted) into l; held_before false. */
+static void read_lock(TraceLock *l, sqlite3_stmt *st, int c0, bool with_granted)
+{
+    l->relation = col_str(st, c0);
+    l->role = (char *)trace_role_static((const char *)sqlite3_column_text(st, c0 + 1));
+    l->locktype = col_str(st, c0 + 2);
+    l->mode = col_str(st, c0 + 3);
+    l->granted = !with_granted || sqlite3_column_int(st, c0 + 4) != 0;
+    l->held_before = false;
+}
+
 /* One row of a trace's child table (column 0 is the trace id) into r. */
 typedef void (*ChildFn)(RvResult *r, sqlite3_stmt *st);
 
 static void child_lock(RvResult *r, sqlite3_stmt *st)
 {
-    r->locks = xrealloc(r->locks, (r->nlocks + 1) * sizeof(RvLock));
-    RvLock *l = &r->locks[r->nlocks++];
-    l->relation = col_str(st, 1);
-    l->role = col_str(st, 2);
-    l->locktype = col_str(st, 3);
-    l->mode = col_str(st, 4);
-    l->granted = sqlite3_column_int(st, 5) != 0;
+    r->locks = xrealloc(r->locks, (r->nlocks + 1) * sizeof(TraceLock));
+    TraceLock *l = &r->locks[r->nlocks++];
+    read_lock(l, st, 1, true);
     l->held_before = sqlite3_column_int(st, 6) != 0;
 }
 
@@ -285,14 +293,9 @@ static void child_request(RvResult *r, sqlite3_stmt *st)
     const char *kind = (const char *)sqlite3_column_text(st, 1);
     if (!kind) return;
     if (strcmp(kind, "lock") == 0) {
-        r->requested = xrealloc(r->requested, (r->nrequested + 1) * sizeof(RvLock));
-        RvLock *l = &r->requested[r->nrequested++];
-        l->relation = col_str(st, 2);
-        l->role = col_str(st, 3);
-        l->locktype = col_str(st, 4);
-        l->mode = col_str(st, 5);
-        l->granted = true;
-        l->held_before = false;
+        r->requested = xrealloc(r->requested, (r->nrequested + 1) * sizeof(TraceLock));
+        TraceLock *l = &r->requested[r->nrequested++];
+        read_lock(l, st, 2, false);
     } else if (strcmp(kind, "rewrite") == 0) {
         r->req_rewrites = xrealloc(r->req_rewrites, (r->nreq_rewrites + 1) * sizeof(char *));
         r->req_rewrites[r->nreq_rewrites++] = col_str(st, 2);
@@ -300,15 +303,6 @@ static void child_request(RvResult *r, sqlite3_stmt *st)
         r->req_scanned = xrealloc(r->req_scanned, (r->nreq_scanned + 1) * sizeof(char *));
         r->req_scanned[r->nreq_scanned++] = col_str(st, 2);
     }
-}
-
-static void read_lock(RvLock *l, sqlite3_stmt *st, int c0)
-{
-    l->relation = col_str(st, c0);
-    l->role = col_str(st, c0 + 1);
-    l->locktype = col_str(st, c0 + 2);
-    l->mode = col_str(st, c0 + 3);
-    l->granted = sqlite3_column_int(st, c0 + 4) != 0;
 }
 
 /* Rows come in order of id: phase by phase, as written. */
@@ -323,17 +317,17 @@ static void child_phase_lock(RvResult *r, sqlite3_stmt *st)
         r->nphases = (size_t)phase;
     }
     RvPhase *p = &r->phases[phase - 1];
-    RvLock *l;
+    TraceLock *l;
     if (sqlite3_column_int(st, 2)) {
         if (p->waiting_for)
             return;
-        l = p->waiting_for = xcalloc(1, sizeof(RvLock));
+        l = p->waiting_for = xcalloc(1, sizeof(TraceLock));
     } else {
-        p->locks = xrealloc(p->locks, (p->nlocks + 1) * sizeof(RvLock));
+        p->locks = xrealloc(p->locks, (p->nlocks + 1) * sizeof(TraceLock));
         l = &p->locks[p->nlocks++];
         memset(l, 0, sizeof(*l));
     }
-    read_lock(l, st, 3);
+    read_lock(l, st, 3, true);
 }
 
 static void child_rewrite(RvResult *r, sqlite3_stmt *st)
@@ -344,8 +338,8 @@ static void child_rewrite(RvResult *r, sqlite3_stmt *st)
 
 static void child_scan(RvResult *r, sqlite3_stmt *st)
 {
-    r->scans = xrealloc(r->scans, (r->nscans + 1) * sizeof(RvScan));
-    RvScan *x = &r->scans[r->nscans++];
+    r->scans = xrealloc(r->scans, (r->nscans + 1) * sizeof(TraceScan));
+    TraceScan *x = &r->scans[r->nscans++];
     x->relation = col_str(st, 1);
     x->seq_scan = sqlite3_column_int64(st, 2);
     x->tup_read = sqlite3_column_int64(st, 3);
@@ -353,8 +347,8 @@ static void child_scan(RvResult *r, sqlite3_stmt *st)
 
 static void child_change(RvResult *r, sqlite3_stmt *st)
 {
-    r->changes = xrealloc(r->changes, (r->nchanges + 1) * sizeof(RvChange));
-    RvChange *x = &r->changes[r->nchanges++];
+    r->changes = xrealloc(r->changes, (r->nchanges + 1) * sizeof(TraceChange));
+    TraceChange *x = &r->changes[r->nchanges++];
     x->kind = col_str(st, 1);
     x->relation = col_str(st, 2);
     x->detail = col_str(st, 3);
@@ -432,14 +426,6 @@ int store_run_load(Store *s, long long run_id, RunView **out, Err *err)
     return rc < 0 ? -1 : 0;
 }
 
-static void rvlock_free(RvLock *l)
-{
-    free(l->relation);
-    free(l->role);
-    free(l->locktype);
-    free(l->mode);
-}
-
 static void result_free(RvResult *r)
 {
     free(r->skip_reason);
@@ -448,10 +434,10 @@ static void result_free(RvResult *r)
     free(r->said);
     free(r->capture);
     for (size_t i = 0; i < r->nlocks; i++)
-        rvlock_free(&r->locks[i]);
+        tracelock_free(&r->locks[i]);
     free(r->locks);
     for (size_t i = 0; i < r->nrequested; i++)
-        rvlock_free(&r->requested[i]);
+        tracelock_free(&r->requested[i]);
     free(r->requested);
     for (size_t i = 0; i < r->nreq_rewrites; i++)
         free(r->req_rewrites[i]);
@@ -461,10 +447,10 @@ static void result_free(RvResult *r)
     free(r->req_scanned);
     for (size_t i = 0; i < r->nphases; i++) {
         for (size_t k = 0; k < r->phases[i].nlocks; k++)
-            rvlock_free(&r->phases[i].locks[k]);
+            tracelock_free(&r->phases[i].locks[k]);
         free(r->phases[i].locks);
         if (r->phases[i].waiting_for)
-            rvlock_free(r->phases[i].waiting_for);
+            tracelock_free(r->phases[i].waiting_for);
         free(r->phases[i].waiting_for);
     }
     free(r->phases);

@@ -14,28 +14,11 @@
 #include "common/util.h"
 #include "corpus/corpus.h"
 #include "predict/classify.h"
+#include "model/trace.h"
 #include "store/store.h"
 
-typedef struct RvLock {
-    char *relation;   /* NULL for locks on no relation */
-    char *role;       /* table, index, toast, sequence, referenced, new, transient, other */
-    char *locktype;   /* pg_locks.locktype */
-    char *mode;       /* "AccessExclusiveLock" */
-    bool granted;
-    bool held_before; /* held by an earlier statement of the same transaction */
-} RvLock;
-
-typedef struct RvScan {
-    char *relation;
-    long long seq_scan;
-    long long tup_read;
-} RvScan;
-
-typedef struct RvChange {
-    char *kind;       /* column_added, index_created, ... */
-    char *relation;   /* may be NULL */
-    char *detail;     /* may be NULL */
-} RvChange;
+/* Locks, scans and catalog changes are model/trace.h's types: a lock's role
+ * is the static string trace_role_static gives, its other strings owned. */
 
 typedef struct RvPrediction {
     char *mode;       /* predicted lock mode on the target, may be NULL */
@@ -47,8 +30,8 @@ typedef struct RvPrediction {
 
 /* One stop of a statement the observers held at each phase (capture "phase"). */
 typedef struct RvPhase {
-    RvLock *locks;    size_t nlocks; /* granted to the statement at this stop */
-    RvLock *waiting_for;             /* the lock it waited for; NULL when none */
+    TraceLock *locks;    size_t nlocks; /* granted to the statement at this stop */
+    TraceLock *waiting_for;             /* the lock it waited for; NULL when none */
 } RvPhase;
 
 /* What one statement did on one version. */
@@ -65,10 +48,10 @@ typedef struct RvResult {
     char *capture;           /* "tx", "phase", "poll", "none" ("observer" in older stores);
                                 NULL when unknown */
     double duration_ms;      /* 0 when not traced */
-    RvLock *locks;           size_t nlocks;
+    TraceLock *locks;           size_t nlocks;
     char **rewrites;         size_t nrewrites;
-    RvScan *scans;           size_t nscans;
-    RvChange *changes;       size_t nchanges;
+    TraceScan *scans;           size_t nscans;
+    TraceChange *changes;       size_t nchanges;
     RvPhase *phases;         size_t nphases;  /* capture "phase": the stops in order */
     double lock_held_ms;     /* the end of a migration's own transaction: how long its
                                 strongest lock was held; 0 when not recorded */
@@ -76,7 +59,7 @@ typedef struct RvResult {
     char *lock_held_mode;
     int req;                 /* where its own requests come from: a TraceReq
                                 (model/trace.h), TRACE_REQ_OWN for a statement that did not run */
-    RvLock *requested;       size_t nrequested; /* req TRACE_REQ_REPLAY: the locks the statement
+    TraceLock *requested;       size_t nrequested; /* req TRACE_REQ_REPLAY: the locks the statement
                                 itself requested, measured on the replay */
     char **req_rewrites;     size_t nreq_rewrites; /* and what it rewrote there */
     char **req_scanned;      size_t nreq_scanned;  /* and scanned there */

@@ -290,19 +290,23 @@ static void test_predict(const LockTable *t)
 
 /* ---- observations and verdicts ----------------------------------------- */
 
-/* locktable_observe of a statement that ran in a transaction of its own */
-static void observe(const LtLock *locks, size_t nlocks, char **rewrites, size_t nrewrites,
-                    const char **scanned, size_t nscanned, const char *capture, LtObs *o)
+/* locktable_observe of a statement that ran in a transaction of its own;
+ * scanned: the relations with seq_scan > 0 */
+static void observe(TraceLock *locks, size_t nlocks, char **rewrites, size_t nrewrites,
+                    char **scanned, size_t nscanned, const char *capture, LtObs *o)
 {
-    LtTrace t = {.locks = locks, .nlocks = nlocks, .req = TRACE_REQ_OWN, .rewrites = rewrites,
-                 .nrewrites = nrewrites, .scanned = scanned, .nscanned = nscanned,
-                 .capture = capture};
+    TraceScan scans[4] = {{0}};
+    for (size_t i = 0; i < nscanned && i < ARRAY_LEN(scans); i++)
+        scans[i] = (TraceScan){.relation = scanned[i], .seq_scan = 1};
+    Trace t = {.locks = locks, .nlocks = nlocks, .req = TRACE_REQ_OWN, .rewrites = rewrites,
+               .nrewrites = nrewrites, .scans = scans, .nscans = nscanned};
+    snprintf(t.capture, sizeof(t.capture), "%s", capture);
     locktable_observe(&t, o);
 }
 
 static void test_observe(void)
 {
-    LtLock locks[] = {
+    TraceLock locks[] = {
         {"t", "table", "relation", "AccessShareLock", true, false},
         {"t", "table", "relation", "AccessExclusiveLock", true, false},
         {"t_pkey", "index", "relation", "AccessExclusiveLock", true, false},
@@ -314,8 +318,8 @@ static void test_observe(void)
     };
     char *rewrites_idx[] = {"t_pkey"};
     char *rewrites_t[] = {"t_pkey", "t"};
-    const char *scans_new[] = {"n"};
-    const char *scans_t[] = {"t"};
+    char *scans_new[] = {"n"};
+    char *scans_t[] = {"t"};
     LtObs o;
     observe(locks, ARRAY_LEN(locks), rewrites_idx, 1, scans_new, 1, "tx", &o);
     CHECK(o.mode == locktable_mode_rank("AccessExclusiveLock"), "strongest target mode");
@@ -342,14 +346,14 @@ static void test_observe(void)
     CHECK(o.rewrite, "tx: a relation rewritten and not seen locked is a rewrite");
     /* only locks held before on the target: they never stand for the
      * statement's own (an INSERT after CREATE TABLE in one transaction) */
-    LtLock held[] = {{"t", "table", "relation", "AccessExclusiveLock", true, true}};
+    TraceLock held[] = {{"t", "table", "relation", "AccessExclusiveLock", true, true}};
     observe(held, 1, NULL, 0, NULL, 0, "tx", &o);
     CHECK(o.mode == -1, "held before does not count");
     CHECK(!o.exact, "held before: a lower bound");
     CHECK(!o.created, "nothing new: not created");
     /* a target the statement created (CREATE OR REPLACE VIEW of a new view):
      * the row's mode on an existing target does not apply */
-    LtLock made[] = {{"v", "new", "relation", "AccessExclusiveLock", true, false},
+    TraceLock made[] = {{"v", "new", "relation", "AccessExclusiveLock", true, false},
                      {"u", "other", "relation", "AccessShareLock", true, false}};
     observe(made, 2, NULL, 0, NULL, 0, "tx", &o);
     CHECK(o.mode == -1 && o.created && o.exact, "created target: no mode, created");
@@ -361,12 +365,12 @@ static void test_observe(void)
     observe(locks, 3, NULL, 0, NULL, 0, "tx", &o);
     CHECK(!o.created, "a target locked: not created");
     /* the replay's requests stand for the statement */
-    LtLock req[] = {{"t", "table", "relation", "RowExclusiveLock", true, false}};
+    TraceLock req[] = {{"t", "table", "relation", "RowExclusiveLock", true, false}};
     char *req_rw[] = {"t"};
-    const char *req_sc[] = {"t"};
-    LtTrace tr = {.locks = held, .nlocks = 1, .req = TRACE_REQ_REPLAY, .requested = req,
-                  .nrequested = 1, .req_rewrites = req_rw, .nreq_rewrites = 1,
-                  .req_scanned = req_sc, .nreq_scanned = 1, .capture = "tx"};
+    char *req_sc[] = {"t"};
+    Trace tr = {.locks = held, .nlocks = 1, .req = TRACE_REQ_REPLAY, .requested = req,
+                .nrequested = 1, .req_rewrites = req_rw, .nreq_rewrites = 1,
+                .req_scanned = req_sc, .nreq_scanned = 1, .capture = "tx"};
     locktable_observe(&tr, &o);
     CHECK(o.mode == locktable_mode_rank("RowExclusiveLock"), "replay: requested mode");
     CHECK(o.exact && o.rewrite && o.scan, "replay: exact, its rewrite and scan");
@@ -380,6 +384,17 @@ static void test_observe(void)
     tr.req = TRACE_REQ_UNMEASURED;
     locktable_observe(&tr, &o);
     CHECK(o.mode == -1 && !o.exact, "unmeasured: only what was added, inexact");
+    /* the observation reads the trace itself: a scan with seq_scan 0 is no
+     * scan, a notice that says "skipping" marks the statement skipped */
+    TraceScan idle = {.relation = "t", .seq_scan = 0};
+    Trace ts = {.locks = locks, .nlocks = 3, .scans = &idle, .nscans = 1, .capture = "tx",
+                .said = "NOTICE:  relation \"t\" already exists, skipping\n"};
+    locktable_observe(&ts, &o);
+    CHECK(!o.scan && o.skipped, "seq_scan 0: no scan; said skipping: skipped");
+    idle.seq_scan = 2;
+    ts.said = NULL;
+    locktable_observe(&ts, &o);
+    CHECK(o.scan && !o.skipped, "seq_scan 2: a scan; nothing said: not skipped");
     CHECK(trace_req_parse(trace_req_name(TRACE_REQ_REPLAY)) == TRACE_REQ_REPLAY, "req names");
     CHECK(trace_req_parse("own") == TRACE_REQ_OWN, "req own");
     CHECK(trace_req_parse("bogus") == TRACE_REQ_UNMEASURED, "req unknown");
