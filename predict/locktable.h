@@ -17,12 +17,8 @@
 
 #include "common/util.h"
 #include "predict/classify.h"
+#include "model/prediction.h"
 #include "model/trace.h"
-
-/* Roles of the "others" column: relations that are neither the target nor
- * belong to it (its indexes, toast table, sequences) nor are created by the
- * statement. */
-#define LT_NROLES 2 /* 0: referenced, 1: other */
 
 typedef struct LtRow {
     char *cls;       /* owned */
@@ -30,7 +26,7 @@ typedef struct LtRow {
     int mode;        /* lock mode rank on the target 0..7 (lock_mode_label),
                         -1: no lock on an existing target */
     Tri rewrite, scan;
-    int others[LT_NROLES]; /* strongest mode rank per role, -1: none */
+    int others[PREDICTION_NROLES]; /* strongest mode rank per role, -1: none */
     Risk risk;
     char *note; /* owned; "" when none */
     int line;   /* line in the source file, 0 when generated */
@@ -67,15 +63,6 @@ const char *locktable_role_name(int role);  /* "referenced", "other" */
 
 /* ---- predictions ------------------------------------------------------- */
 
-typedef struct LtPrediction {
-    int mode; /* as LtRow.mode */
-    Tri rewrite, scan;
-    int others[LT_NROLES];
-    Risk risk;
-    const char *note; /* of the row with the highest risk; points into the table */
-    const char *cls;  /* the class (or subclass) that decided the risk; into the table */
-} LtPrediction;
-
 /* The prediction for a classified statement on major. An ALTER TABLE with
  * several subcommands gets the strongest mode over its subclasses, rewrite
  * and scan when any subclass has them (depends when any depends), the
@@ -83,8 +70,9 @@ typedef struct LtPrediction {
  * alone (StmtInfo.parsed STMT_PARSED_KEYWORDS) is coarse: its row gives the
  * mode, other locks and risk, rewrite and scan are "depends" (the details that
  * decide them were not read). False when the table has no row for the class
- * (or for one of the subclasses) on major. */
-bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, LtPrediction *out);
+ * (or for one of the subclasses) on major; out->predicted says the same,
+ * out->verdict is VERDICT_NONE. */
+bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, Prediction *out);
 
 /* ---- observations ------------------------------------------------------ */
 
@@ -93,7 +81,7 @@ typedef struct LtObs {
     bool rewrite;          /* a relation other than an index, toast table, sequence or
                               a new one got a new relfilenode */
     bool scan;             /* a sequential scan of a relation that existed before */
-    int others[LT_NROLES]; /* strongest mode per role, -1: none */
+    int others[PREDICTION_NROLES]; /* strongest mode per role, -1: none */
     bool exact;            /* every lock was seen (capture "tx", "phase"); false: the
                               locks were sampled while the statement ran outside a
                               transaction ("observer", "poll"): a lower bound, and no
@@ -141,27 +129,13 @@ void locktable_observe(const Trace *t, LtObs *out);
  * is; scans are not judged. Rewrites are exact (relfilenodes), except for an
  * unmeasured statement (TRACE_REQ_UNMEASURED): there a rewrite seen counts, one
  * missing does not (its transaction may have spared it one). */
-typedef enum LtVerdict {
-    LT_CONFIRMED = 0, /* target mode and rewrite as predicted */
-    LT_MISMATCH,      /* the target mode or the rewrite differs */
-    LT_TRACE_ONLY,    /* as predicted, but a scan the table says "no" to was seen,
-                         or a lock on another relation (role referenced or other)
-                         stronger than the table predicts for that role */
-    LT_UNPREDICTED,   /* no row for the class on this major */
-    LT_ERROR,         /* the statement failed (error, timeout) */
-    LT_NVERDICTS
-} LtVerdict;
-
-const char *locktable_verdict_name(LtVerdict v); /* "confirmed", "trace-only", ... */
-int locktable_verdict_parse(const char *name);   /* -1 when unknown */
-
-/* p NULL: unpredicted. failed: the statement failed on the server. A
+/* p NULL or not p->predicted: unpredicted. failed: the statement failed on the server. A
  * statement the server skipped (o->skipped) is judged by its lock on the
  * target alone (none: confirmed): it rewrote and scanned nothing. */
-LtVerdict locktable_verdict(const LtPrediction *p, const LtObs *o, bool failed);
+Verdict locktable_verdict(const Prediction *p, const LtObs *o, bool failed);
 /* Why a verdict is mismatch or trace-only, one line into b ("predicted
  * AccessExclusiveLock, rewrite; observed ShareLock, no rewrite"). */
-void locktable_explain(const LtPrediction *p, const LtObs *o, Buf *b);
+void locktable_explain(const Prediction *p, const LtObs *o, Buf *b);
 
 /* ---- regeneration ------------------------------------------------------ */
 

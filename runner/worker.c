@@ -87,34 +87,26 @@ static PGconn *connect_db(const Worker *w, const char *dbname, const char *extra
 }
 
 /* The lock table's prediction for a trace of st on the worker's major, and
- * the verdict (none for a skipped statement); all zero without a table. */
-static void predict(const Worker *w, const Statement *st, const Trace *t, StorePrediction *sp)
+ * the verdict (none for a skipped statement); nothing without a table. */
+static void predict(const Worker *w, const Statement *st, const Trace *t, Prediction *p)
 {
-    memset(sp, 0, sizeof(*sp));
+    prediction_clear(p);
     const LockTable *lt = w->opts->locktable;
     if (!lt)
         return;
-    LtPrediction p;
-    bool have = locktable_predict(lt, &st->info, w->major, &p);
-    sp->predicted = have;
-    if (have) {
-        sp->mode = p.mode >= 0 ? lock_mode_label(p.mode) : NULL;
-        sp->rewrite = p.rewrite == TRI_DEPENDS ? -1 : p.rewrite == TRI_YES;
-        sp->scan = p.scan == TRI_DEPENDS ? -1 : p.scan == TRI_YES;
-        sp->risk = risk_name(p.risk);
-    }
+    locktable_predict(lt, &st->info, w->major, p);
     if (t->status == TRACE_SKIPPED)
         return;
     LtObs o;
     locktable_observe(t, &o);
     bool failed = t->status == TRACE_ERROR || t->status == TRACE_TIMEOUT;
-    sp->verdict = locktable_verdict_name(locktable_verdict(have ? &p : NULL, &o, failed));
+    p->verdict = locktable_verdict(p, &o, failed);
 }
 
 /* Sends the trace of statement s of migration m, with its prediction. */
 static void send_trace(Worker *w, const Chain *ch, size_t m, size_t s, Trace *t)
 {
-    StorePrediction sp;
+    Prediction sp;
     t->mig = (int)m;
     t->stmt = (int)s;
     predict(w, &ch->migs[m].stmts[s], t, &sp);

@@ -187,6 +187,7 @@ static void row_statement(Load *ld, sqlite3_stmt *st)
         x->results[v].major = rv->versions[v];
         x->results[v].status = "skipped";
         x->results[v].target_rank = -1;
+        prediction_clear(&x->results[v].pred);
     }
 }
 
@@ -198,6 +199,14 @@ static void index_statements(Load *ld)
     for (size_t i = 0; i < rv->nstmts; i++)
         ld->ids[i] = (IdRef){.id = rv->stmts[i].id, .i = i};
     qsort(ld->ids, rv->nstmts, sizeof(IdRef), idref_cmp);
+}
+
+/* A stored rewrite or scan: 1 yes, 0 no, NULL depends. */
+static Tri col_tri(sqlite3_stmt *st, int i)
+{
+    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        return TRI_DEPENDS;
+    return sqlite3_column_int(st, i) ? TRI_YES : TRI_NO;
 }
 
 /* A trace (with its prediction) into its result; ld->traces gets trace id ->
@@ -221,14 +230,13 @@ static void row_trace(Load *ld, sqlite3_stmt *st)
     if (sqlite3_column_int(st, 8)) {
         /* a row without a risk: the lock table had no row (unpredicted) */
         if (sqlite3_column_type(st, 12) != SQLITE_NULL) {
-            r->predicted = xcalloc(1, sizeof(RvPrediction));
-            r->predicted->mode = col_str(st, 9);
-            r->predicted->rewrite = sqlite3_column_int(st, 10) != 0;
-            r->predicted->rewrite_depends = sqlite3_column_type(st, 10) == SQLITE_NULL;
-            r->predicted->scan = sqlite3_column_int(st, 11) != 0;
-            r->predicted->risk = col_str(st, 12);
+            r->pred.predicted = true;
+            r->pred.mode = lock_mode_rank((const char *)sqlite3_column_text(st, 9));
+            r->pred.rewrite = col_tri(st, 10);
+            r->pred.scan = col_tri(st, 11);
+            r->pred.risk = (Risk)risk_parse((const char *)sqlite3_column_text(st, 12));
         }
-        r->verdict = col_str(st, 13);
+        r->pred.verdict = verdict_parse((const char *)sqlite3_column_text(st, 13));
     }
     r->lock_held_ms = sqlite3_column_double(st, 14);
     r->lock_held_relation = col_str(st, 15);
@@ -468,12 +476,6 @@ static void result_free(RvResult *r)
         free(r->changes[i].detail);
     }
     free(r->changes);
-    if (r->predicted) {
-        free(r->predicted->mode);
-        free(r->predicted->risk);
-        free(r->predicted);
-    }
-    free(r->verdict);
 }
 
 void store_run_free(RunView *rv)

@@ -14,19 +14,12 @@
 #include "common/util.h"
 #include "corpus/corpus.h"
 #include "predict/classify.h"
+#include "model/prediction.h"
 #include "model/trace.h"
 #include "store/store.h"
 
 /* Locks, scans and catalog changes are model/trace.h's types: a lock's role
  * is the static string trace_role_static gives, its other strings owned. */
-
-typedef struct RvPrediction {
-    char *mode;       /* predicted lock mode on the target, may be NULL */
-    bool rewrite;
-    bool rewrite_depends; /* the lock table says "depends" (stored NULL); rewrite false */
-    bool scan;
-    char *risk;       /* may be NULL */
-} RvPrediction;
 
 /* One stop of a statement the observers held at each phase (capture "phase"). */
 typedef struct RvPhase {
@@ -63,8 +56,9 @@ typedef struct RvResult {
                                 itself requested, measured on the replay */
     char **req_rewrites;     size_t nreq_rewrites; /* and what it rewrote there */
     char **req_scanned;      size_t nreq_scanned;  /* and scanned there */
-    RvPrediction *predicted; /* NULL when the static side predicted nothing */
-    char *verdict;           /* NULL when none */
+    Prediction pred;         /* what the lock table predicted (pred.predicted false:
+                                nothing) and the verdict (VERDICT_NONE: none); no note,
+                                cls or others (the store keeps none of them) */
     size_t naborted;         /* analysis: a failure of its own (an error or timeout, not 25P02): the
                                 statements after it its transaction then refused with 25P02 */
     const struct RvStatement *aborted_by; /* analysis: a 25P02 after a failure of its transaction:

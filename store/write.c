@@ -302,27 +302,32 @@ long long store_previous_run(Store *s, long long run_id, Err *err)
 
 /* ---- jobs ----------------------------------------------------------------- */
 
-static void bind_tri(sqlite3_stmt *st, int i, bool predicted, int v)
+/* rewrite and scan: 1, 0, NULL for depends */
+static void bind_tri(sqlite3_stmt *st, int i, Tri v)
 {
-    if (predicted && v >= 0)
-        sqlite3_bind_int(st, i, v);
+    if (v == TRI_YES || v == TRI_NO)
+        sqlite3_bind_int(st, i, v == TRI_YES);
     else
         sqlite3_bind_null(st, i);
 }
 
-static int put_prediction(Store *s, long long trace_id, const StorePrediction *p, Err *err)
+/* One row of predictions: mode, rewrite, scan and risk when predicted (else
+ * NULL), the verdict; none when p has neither. */
+static int put_prediction(Store *s, long long trace_id, const Prediction *p, Err *err)
 {
-    if (!p->predicted && !p->verdict)
+    if (!p->predicted && p->verdict == VERDICT_NONE)
         return 0;
     sqlite3_stmt *q = store_query(s, Q_PREDICTION_INSERT, err);
     if (!q)
         return -1;
     sqlite3_bind_int64(q, 1, trace_id);
-    store_bind_text(q, 2, p->predicted ? p->mode : NULL);
-    bind_tri(q, 3, p->predicted, p->rewrite);
-    bind_tri(q, 4, p->predicted, p->scan);
-    store_bind_text(q, 5, p->predicted ? p->risk : NULL);
-    store_bind_text(q, 6, p->verdict);
+    if (p->predicted) {
+        store_bind_text(q, 2, lock_mode_name(p->mode));
+        bind_tri(q, 3, p->rewrite);
+        bind_tri(q, 4, p->scan);
+        store_bind_text(q, 5, risk_name(p->risk));
+    }
+    store_bind_text(q, 6, verdict_name(p->verdict));
     return store_step_done(s, q, err);
 }
 
@@ -344,7 +349,7 @@ static int put_phase_lock(Store *s, long long trace_id, int phase, bool waiting,
 }
 
 static int put_trace(Store *s, long long job_id, long long stmt_id, int major, const Trace *t,
-                     const StorePrediction *pred, Err *err)
+                     const Prediction *pred, Err *err)
 {
     if ((unsigned)t->status >= TRACE_STATUSES)
         return err_set(err, EXIT_USAGE, "trace with an unknown status %d", (int)t->status);
@@ -493,7 +498,7 @@ int store_put_job(Store *s, long long run_id, const Corpus *c, const JobResult *
     for (size_t i = 0;; i++) {
         Trace got;
         const Trace *t = &got;
-        const StorePrediction *pred = NULL;
+        const Prediction *pred = NULL;
         if (jr->next) {
             int r = jr->next(jr->next_ctx, &got, &pred, err);
             if (r < 0)

@@ -269,7 +269,7 @@ static void test_predict(const LockTable *t)
         const PredictCase *c = &predict_cases[i];
         StmtInfo info;
         classify_statement(c->sql, &info);
-        LtPrediction p;
+        Prediction p;
         bool have = locktable_predict(t, &info, c->major, &p);
         if (!c->mode) {
             CHECK(!have, "%s on %d: unpredicted (class \"%s\")", c->sql, c->major, info.cls);
@@ -357,11 +357,12 @@ static void test_observe(void)
                      {"u", "other", "relation", "AccessShareLock", true, false}};
     observe(made, 2, NULL, 0, NULL, 0, "tx", &o);
     CHECK(o.mode == -1 && o.created && o.exact, "created target: no mode, created");
-    LtPrediction pv = {.mode = locktable_mode_rank("AccessExclusiveLock"), .rewrite = TRI_NO,
+    Prediction pv = {.predicted = true,
+                     .mode = locktable_mode_rank("AccessExclusiveLock"), .rewrite = TRI_NO,
                        .scan = TRI_NO, .others = {-1, locktable_mode_rank("AccessShareLock")}};
-    CHECK(locktable_verdict(&pv, &o, false) == LT_CONFIRMED, "created target: confirmed");
+    CHECK(locktable_verdict(&pv, &o, false) == VERDICT_CONFIRMED, "created target: confirmed");
     pv.others[1] = -1;
-    CHECK(locktable_verdict(&pv, &o, false) == LT_TRACE_ONLY, "created target: others still count");
+    CHECK(locktable_verdict(&pv, &o, false) == VERDICT_TRACE_ONLY, "created target: others still count");
     observe(locks, 3, NULL, 0, NULL, 0, "tx", &o);
     CHECK(!o.created, "a target locked: not created");
     /* the replay's requests stand for the statement */
@@ -448,31 +449,32 @@ static void test_verdicts(void)
 {
     for (size_t i = 0; i < ARRAY_LEN(verdict_cases); i++) {
         const VerdictCase *c = &verdict_cases[i];
-        LtPrediction p = {
+        Prediction p = {
+            .predicted = true,
             .mode = c->pmode, .rewrite = c->prewrite, .scan = c->pscan, .others = {c->pref, -1}};
         LtObs o = {.mode = c->omode,
                    .rewrite = c->orewrite,
                    .scan = c->oscan,
                    .others = {c->oref, -1},
                    .exact = c->exact};
-        LtVerdict v = locktable_verdict(c->unpredicted ? NULL : &p, &o, c->failed);
-        CHECK_STR(locktable_verdict_name(v), c->want, "verdict case %zu", i);
-        CHECK(locktable_verdict_parse(c->want) == (int)v, "verdict name round trip %zu", i);
+        Verdict v = locktable_verdict(c->unpredicted ? NULL : &p, &o, c->failed);
+        CHECK_STR(verdict_name(v), c->want, "verdict case %zu", i);
+        CHECK(verdict_parse(c->want) == v, "verdict name round trip %zu", i);
     }
     /* unmeasured (its transaction held locks before it): a missing rewrite is
      * no mismatch (TRUNCATE of a table the transaction created keeps its
      * file), a rewrite where none is predicted is */
-    LtPrediction pt = {.mode = AEL, .rewrite = TRI_YES, .others = {-1, -1}};
+    Prediction pt = {.predicted = true, .mode = AEL, .rewrite = TRI_YES, .others = {-1, -1}};
     LtObs ot = {.mode = -1, .others = {-1, -1}, .req = TRACE_REQ_UNMEASURED};
-    CHECK(locktable_verdict(&pt, &ot, false) == LT_CONFIRMED, "unmeasured, no rewrite seen");
+    CHECK(locktable_verdict(&pt, &ot, false) == VERDICT_CONFIRMED, "unmeasured, no rewrite seen");
     ot.req = TRACE_REQ_REPLAY;
     ot.exact = true;
     ot.mode = AEL;
-    CHECK(locktable_verdict(&pt, &ot, false) == LT_MISMATCH, "measured alone, no rewrite");
+    CHECK(locktable_verdict(&pt, &ot, false) == VERDICT_MISMATCH, "measured alone, no rewrite");
     pt.rewrite = TRI_NO;
     ot = (LtObs){.mode = -1, .rewrite = true, .others = {-1, -1}, .req = TRACE_REQ_UNMEASURED};
-    CHECK(locktable_verdict(&pt, &ot, false) == LT_MISMATCH, "unmeasured, a rewrite seen");
-    LtPrediction p = {.mode = AEL, .rewrite = TRI_YES, .others = {-1, -1}};
+    CHECK(locktable_verdict(&pt, &ot, false) == VERDICT_MISMATCH, "unmeasured, a rewrite seen");
+    Prediction p = {.predicted = true, .mode = AEL, .rewrite = TRI_YES, .others = {-1, -1}};
     LtObs o = {.mode = SUE, .rewrite = false, .others = {-1, -1}, .exact = true};
     Buf b;
     buf_init(&b);
@@ -503,27 +505,31 @@ static void test_skipped(void)
     CHECK(!locktable_said_skipping("NOTICE:  table \"x\" will be created, not skipping it\n"), "not at the end");
     CHECK(!locktable_said_skipping("ERROR:  x, skipping\n"), "an error is not a skip");
     CHECK(!locktable_said_skipping(NULL) && !locktable_said_skipping(""), "nothing said");
-    LtPrediction p = {.mode = AEL, .rewrite = TRI_YES, .others = {-1, -1}};
+    Prediction p = {.predicted = true, .mode = AEL, .rewrite = TRI_YES, .others = {-1, -1}};
     LtObs o = {.mode = -1, .others = {-1, -1}, .exact = true};
-    CHECK(locktable_verdict(&p, &o, false) == LT_MISMATCH, "no lock, not skipped: mismatch");
+    CHECK(locktable_verdict(&p, &o, false) == VERDICT_MISMATCH, "no lock, not skipped: mismatch");
     o.skipped = true;
-    CHECK(locktable_verdict(&p, &o, false) == LT_CONFIRMED, "skipped: confirmed");
-    CHECK(locktable_verdict(&p, &o, true) == LT_ERROR, "failed stays error");
-    CHECK(locktable_verdict(NULL, &o, false) == LT_UNPREDICTED, "no row stays unpredicted");
+    CHECK(locktable_verdict(&p, &o, false) == VERDICT_CONFIRMED, "skipped: confirmed");
+    CHECK(locktable_verdict(&p, &o, true) == VERDICT_ERROR, "failed stays error");
+    CHECK(locktable_verdict(NULL, &o, false) == VERDICT_UNPREDICTED, "no row stays unpredicted");
+    Prediction none;
+    prediction_clear(&none);
+    CHECK(locktable_verdict(&none, &o, false) == VERDICT_UNPREDICTED, "nothing predicted: unpredicted");
+    CHECK(none.verdict == VERDICT_NONE && !verdict_name(none.verdict), "a cleared prediction: no verdict");
     /* skipped with its lock taken (ADD COLUMN IF NOT EXISTS of a column that
      * exists): the mode is judged, the rewrite and scan it did not do are not */
     LtObs l = {.mode = AEL, .others = {-1, -1}, .exact = true, .skipped = true};
     p.scan = TRI_NO;
     l.scan = false;
-    CHECK(locktable_verdict(&p, &l, false) == LT_CONFIRMED, "skipped with its lock: confirmed");
+    CHECK(locktable_verdict(&p, &l, false) == VERDICT_CONFIRMED, "skipped with its lock: confirmed");
     l.mode = locktable_mode_rank("ShareLock");
-    CHECK(locktable_verdict(&p, &l, false) == LT_MISMATCH, "skipped, another mode: mismatch");
+    CHECK(locktable_verdict(&p, &l, false) == VERDICT_MISMATCH, "skipped, another mode: mismatch");
     l.exact = false;
-    CHECK(locktable_verdict(&p, &l, false) == LT_CONFIRMED, "skipped, a weaker lower bound: confirmed");
+    CHECK(locktable_verdict(&p, &l, false) == VERDICT_CONFIRMED, "skipped, a weaker lower bound: confirmed");
     l.skipped = false;
     l.exact = true;
     l.mode = AEL;
-    CHECK(locktable_verdict(&p, &l, false) == LT_MISMATCH, "not skipped, no rewrite: mismatch");
+    CHECK(locktable_verdict(&p, &l, false) == VERDICT_MISMATCH, "not skipped, no rewrite: mismatch");
 
     static const char text[] = HDR "G\t10\t17\tAccessExclusiveLock\tno\tno\t-\thigh\tnote G\n";
     LockTable *old = NULL;
@@ -562,10 +568,11 @@ static void test_phase_rows(void)
     locktable_format_tsv(t, &b);
     CHECK(strstr(b.data, "P\t10\t17\tShareUpdateExclusiveLock\tno\tyes\t-\tlow\tnote P\n") != NULL,
           "phases: their mode, the table's scan: %s", b.data);
-    LtPrediction p = {.mode = AEL, .rewrite = TRI_NO, .scan = TRI_YES, .others = {-1, -1}};
-    CHECK(locktable_verdict(&p, &obs[0].obs, false) == LT_MISMATCH, "phase: a weaker mode is a mismatch");
+    Prediction p = {
+        .predicted = true, .mode = AEL, .rewrite = TRI_NO, .scan = TRI_YES, .others = {-1, -1}};
+    CHECK(locktable_verdict(&p, &obs[0].obs, false) == VERDICT_MISMATCH, "phase: a weaker mode is a mismatch");
     p.mode = SUE;
-    CHECK(locktable_verdict(&p, &obs[0].obs, false) == LT_CONFIRMED, "phase: the same mode is confirmed");
+    CHECK(locktable_verdict(&p, &obs[0].obs, false) == VERDICT_CONFIRMED, "phase: the same mode is confirmed");
     buf_free(&b);
     locktable_free(t);
     locktable_free(old);
