@@ -35,7 +35,7 @@ static const char *const analyze_formats[] = {"text", "json"};
 
 /* ---- text -------------------------------------------------------------- */
 
-static bool pred_eq(bool ha, const LtPrediction *a, bool hb, const LtPrediction *b)
+static bool pred_eq(bool ha, const Prediction *a, bool hb, const Prediction *b)
 {
     if (ha != hb) return false;
     if (!ha) return true;
@@ -47,7 +47,7 @@ static bool pred_eq(bool ha, const LtPrediction *a, bool hb, const LtPrediction 
 static void others_text(const int *others, Buf *b)
 {
     bool any = false;
-    for (int i = 0; i < LT_NROLES; i++) {
+    for (int i = 0; i < PREDICTION_NROLES; i++) {
         if (others[i] < 0) continue;
         buf_printf(b, "%s%s:%s", any ? "," : "", locktable_role_name(i),
                    lock_mode_label(others[i]));
@@ -57,7 +57,7 @@ static void others_text(const int *others, Buf *b)
 }
 
 static void text_statement(Buf *out, const Migration *m, const Statement *st, const VersionSet *vs,
-                           const LtPrediction *p, const bool *have)
+                           const Prediction *p, const bool *have)
 {
     buf_printf(out, "%s:%d  %s%s%s%s\n    ", m->path, st->line, st->info.cls,
                m->extracted_from ? " (SQL extracted from " : "",
@@ -106,7 +106,7 @@ static void json_tri(JsonW *w, Tri t)
 }
 
 static void json_statement(JsonW *w, const Migration *m, const Statement *st, const VersionSet *vs,
-                           const LtPrediction *p, const bool *have)
+                           const Prediction *p, const bool *have)
 {
     json_obj_begin(w);
     json_kv_str(w, "migration", m->path);
@@ -138,7 +138,7 @@ static void json_statement(JsonW *w, const Migration *m, const Statement *st, co
             json_tri(w, p[i].scan);
             json_key(w, "others");
             json_obj_begin(w);
-            for (int r = 0; r < LT_NROLES; r++) {
+            for (int r = 0; r < PREDICTION_NROLES; r++) {
                 if (p[i].others[r] < 0) continue;
                 json_key(w, locktable_role_name(r));
                 json_str(w, lock_mode_label(p[i].others[r]));
@@ -157,7 +157,7 @@ static void json_statement(JsonW *w, const Migration *m, const Statement *st, co
 /* ---- CI ------------------------------------------------------------------ */
 
 /* Why p is above max_risk, into b. */
-static void risk_reason(const LtPrediction *p, int max_risk, Buf *b)
+static void risk_reason(const Prediction *p, int max_risk, Buf *b)
 {
     buf_printf(b, "risk %s above %s: %s takes %s", risk_name(p->risk),
                risk_name((Risk)max_risk), p->cls, lock_mode_label(p->mode));
@@ -170,7 +170,7 @@ static void risk_reason(const LtPrediction *p, int max_risk, Buf *b)
 /* One line per run of neighbouring versions with the same reason; the number
  * of versions above max_risk. */
 static size_t ci_statement(Buf *msgs, const Migration *m, const Statement *st, const VersionSet *vs,
-                           const LtPrediction *p, const bool *have, int max_risk)
+                           const Prediction *p, const bool *have, int max_risk)
 {
     size_t n = 0;
     Buf cur, next;
@@ -283,7 +283,7 @@ int cmd_analyze(int argc, char **argv)
         json_key(&w, "statements");
         json_arr_begin(&w);
     }
-    LtPrediction pred[VERSIONS_CAP];
+    Prediction pred[VERSIONS_CAP];
     bool have[VERSIONS_CAP];
     size_t nstmts = 0, nunpredicted = 0, nabove = 0, risk_count[RISK_CRITICAL + 1] = {0};
     cmd_print_layouts(&corpus, true); /* only what needs saying: stdout is the answer */

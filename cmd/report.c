@@ -84,14 +84,6 @@ static const char report_head[] =
 
 static const char report_tail[] = "\nText is coloured on a terminal unless NO_COLOR is set.\n";
 
-static void pragmas(Store *s)
-{
-    /* a report reads whole runs: sort in memory, map the file, keep its pages */
-    sqlite3_exec(store_db(s), "PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 1073741824; "
-                              "PRAGMA cache_size = -131072",
-                 NULL, NULL, NULL);
-}
-
 /* --against last: the previous run of the same corpus and shard (0 with a note
  * when there is none: the run is reported alone). */
 static int resolve_last(Store *s, const char *db, long long run_id, long long *against)
@@ -189,7 +181,7 @@ int cmd_report(int argc, char **argv)
     Store *s = store_open(db, false, &err);
     if (!s)
         return cmd_fail_err(&err, EXIT_ENV);
-    pragmas(s);
+    store_tune_for_reading(s);
     Buf out;
     buf_init(&out);
     RunView *rv = NULL, *earlier = NULL, *shown = NULL;

@@ -154,7 +154,7 @@ static bool locks_only_new(const RunView *rv, size_t i, size_t v)
     const RvResult *r = &st->results[v];
     size_t ntargets = 0;
     for (size_t k = 0; k < r->nlocks; k++) {
-        const RvLock *l = &r->locks[k];
+        const TraceLock *l = &r->locks[k];
         if (!l->relation || !l->role ||
             (strcmp(l->role, "table") != 0 && strcmp(l->role, "referenced") != 0))
             continue;
@@ -184,31 +184,24 @@ static bool ci_reason(const RvResult *r, int max_risk, int min_version, bool fre
         return true;
     }
     if (f != RENDER_OK) return false; /* not supported there, or the consequence of a failure */
-    if (!r->verdict) return false;
-    if (strcmp(r->verdict, "mismatch") == 0 && r->predicted) {
-        LtPrediction p = {.mode = locktable_mode_rank(r->predicted->mode),
-                          .rewrite = r->predicted->rewrite_depends ? TRI_DEPENDS
-                                     : r->predicted->rewrite        ? TRI_YES
-                                                                    : TRI_NO,
-                          .scan = r->predicted->scan ? TRI_YES : TRI_NO,
-                          .others = {-1, -1}};
-        if (p.mode < -1) p.mode = -1;
+    if (r->pred.verdict == VERDICT_NONE) return false;
+    if (r->pred.verdict == VERDICT_MISMATCH && r->pred.predicted) {
+        const Prediction *p = &r->pred; /* the store keeps no others: -1 */
         LtObs o;
         cmd_observe_result(r, &o);
         o.scan = false; /* the gate is about mode and rewrite */
-        memcpy(o.others, p.others, sizeof(o.others));
+        memcpy(o.others, p->others, sizeof(o.others));
         buf_puts(b, "mismatch with the lock table: ");
-        locktable_explain(&p, &o, b);
+        locktable_explain(p, &o, b);
         return true;
     }
-    if (max_risk >= 0 && !fresh && r->predicted && r->predicted->risk &&
-        risk_parse(r->predicted->risk) > max_risk) {
-        buf_printf(b, "risk %s above %s: %s%s", r->predicted->risk,
-                   risk_name((Risk)max_risk),
-                   r->predicted->mode ? r->predicted->mode : "no lock on the target",
-                   r->predicted->rewrite ? ", rewrites the table"
-                   : r->predicted->rewrite_depends ? ", may rewrite the table"
-                                                   : "");
+    if (max_risk >= 0 && !fresh && r->pred.predicted && (int)r->pred.risk > max_risk) {
+        const char *mode = lock_mode_name(r->pred.mode);
+        buf_printf(b, "risk %s above %s: %s%s", risk_name(r->pred.risk),
+                   risk_name((Risk)max_risk), mode ? mode : "no lock on the target",
+                   r->pred.rewrite == TRI_YES       ? ", rewrites the table"
+                   : r->pred.rewrite == TRI_DEPENDS ? ", may rewrite the table"
+                                                    : "");
         return true;
     }
     return false;
@@ -265,8 +258,7 @@ static long run_ci(Store *store, long long run_id, int max_risk, int min_version
     for (size_t i = 0; max_risk >= 0 && i < rv->nstmts; i++)
         for (size_t v = 0; v < rv->nversions; v++) {
             const RvResult *r = &rv->stmts[i].results[v];
-            nfresh += r->predicted && r->predicted->risk &&
-                      risk_parse(r->predicted->risk) > max_risk &&
+            nfresh += r->pred.predicted && (int)r->pred.risk > max_risk &&
                       render_failure(r, min_version) == RENDER_OK && locks_only_new(rv, i, v);
         }
     if (nfresh)

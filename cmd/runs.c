@@ -165,7 +165,7 @@ int cmd_runs(int argc, char **argv)
         return cmd_fail_err(&err, EXIT_ENV);
     RunSummary *runs;
     size_t n;
-    if (runview_list(s, &runs, &n, &err) < 0) {
+    if (store_runs_list(s, &runs, &n, &err) < 0) {
         store_close(s);
         return cmd_fail_err(&err, EXIT_ENV);
     }
@@ -178,7 +178,7 @@ int cmd_runs(int argc, char **argv)
     if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0)
         rc = cmd_fail(EXIT_ENV, "could not write the list: %s", strerror(errno));
     buf_free(&out);
-    runview_list_free(runs, n);
+    store_runs_free(runs, n);
     store_close(s);
     return rc;
 }

@@ -41,10 +41,7 @@ const char *locktable_builtin(size_t *len)
 
 /* ---- names ------------------------------------------------------------- */
 
-static const char *const role_names[LT_NROLES] = {"referenced", "other"};
-static const char *const verdict_names[LT_NVERDICTS] = {
-    "confirmed", "mismatch", "trace-only", "unpredicted", "error",
-};
+static const char *const role_names[PREDICTION_NROLES] = {"referenced", "other"};
 static const char *const columns[] = {"class", "first",  "last", "mode", "rewrite",
                                       "scan",  "others", "risk", "note"};
 #define NCOLS ARRAY_LEN(columns)
@@ -59,25 +56,13 @@ int locktable_mode_rank(const char *name)
 
 const char *locktable_role_name(int role)
 {
-    return role >= 0 && role < LT_NROLES ? role_names[role] : "?";
+    return role >= 0 && role < PREDICTION_NROLES ? role_names[role] : "?";
 }
 
 static int role_index(const char *role)
 {
-    for (int i = 0; role && i < LT_NROLES; i++)
+    for (int i = 0; role && i < PREDICTION_NROLES; i++)
         if (strcmp(role, role_names[i]) == 0) return i;
-    return -1;
-}
-
-const char *locktable_verdict_name(LtVerdict v)
-{
-    return (unsigned)v < LT_NVERDICTS ? verdict_names[v] : "?";
-}
-
-int locktable_verdict_parse(const char *name)
-{
-    for (int i = 0; name && i < LT_NVERDICTS; i++)
-        if (strcmp(name, verdict_names[i]) == 0) return i;
     return -1;
 }
 
@@ -171,7 +156,7 @@ static int parse_int(const char *s, int *out)
 /* "referenced:ShareRowExclusiveLock,other:AccessShareLock" or "-". */
 static int parse_others(char *s, int *others, const char **bad)
 {
-    for (int i = 0; i < LT_NROLES; i++)
+    for (int i = 0; i < PREDICTION_NROLES; i++)
         others[i] = -1;
     if (strcmp(s, "-") == 0) return 0;
     for (char *item = strtok(s, ","); item; item = strtok(NULL, ",")) {
@@ -335,7 +320,7 @@ static Tri tri_or(Tri a, Tri b)
 /* Adds row r to the prediction: the first row sets it, the next ones raise
  * it (the strongest modes, a rewrite or scan when any has one, the note of
  * the riskiest). */
-static void predict_add_row(const LtRow *r, LtPrediction *p, bool first)
+static void predict_add_row(const LtRow *r, Prediction *p, bool first)
 {
     if (first) {
         p->mode = r->mode;
@@ -350,7 +335,7 @@ static void predict_add_row(const LtRow *r, LtPrediction *p, bool first)
     if (r->mode > p->mode) p->mode = r->mode;
     p->rewrite = tri_or(p->rewrite, r->rewrite);
     p->scan = tri_or(p->scan, r->scan);
-    for (int k = 0; k < LT_NROLES; k++)
+    for (int k = 0; k < PREDICTION_NROLES; k++)
         if (r->others[k] > p->others[k]) p->others[k] = r->others[k];
     if (r->risk > p->risk) {
         p->risk = r->risk;
@@ -361,7 +346,7 @@ static void predict_add_row(const LtRow *r, LtPrediction *p, bool first)
 
 /* Adds class cls to the prediction: its row, else the rows of the parts it
  * combines (classify_parts); false when a row is missing. */
-static bool predict_add_class(const LockTable *t, const char *cls, int major, LtPrediction *p,
+static bool predict_add_class(const LockTable *t, const char *cls, int major, Prediction *p,
                               bool first)
 {
     const LtRow *r = locktable_lookup(t, cls, major);
@@ -382,15 +367,7 @@ static bool predict_add_class(const LockTable *t, const char *cls, int major, Lt
     return ok;
 }
 
-static void prediction_clear(LtPrediction *out)
-{
-    memset(out, 0, sizeof(*out));
-    out->mode = -1;
-    for (int i = 0; i < LT_NROLES; i++)
-        out->others[i] = -1;
-}
-
-bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, LtPrediction *out)
+bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, Prediction *out)
 {
     prediction_clear(out);
     if (!t || !info || !info->cls) return false;
@@ -409,12 +386,13 @@ bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, LtPr
     /* a class from the keywords names the subcommand, not what decides a
      * rewrite or a scan (a volatile default, NOT ENFORCED ...) */
     if (info->parsed == STMT_PARSED_KEYWORDS) out->rewrite = out->scan = TRI_DEPENDS;
+    out->predicted = true;
     return true;
 }
 
 /* ---- observations ------------------------------------------------------ */
 
-static bool is_relation_lock(const LtLock *l)
+static bool is_relation_lock(const TraceLock *l)
 {
     return !l->locktype || strcmp(l->locktype, "relation") == 0;
 }
@@ -435,7 +413,7 @@ bool locktable_capture_scans(const char *capture)
 }
 
 /* The role of relation name among the locks, NULL when it was not locked. */
-static const char *role_of(const LtLock *locks, size_t nlocks, const char *name)
+static const char *role_of(const TraceLock *locks, size_t nlocks, const char *name)
 {
     for (size_t k = 0; k < nlocks; k++)
         if (is_relation_lock(&locks[k]) && locks[k].relation && name &&
@@ -445,27 +423,27 @@ static const char *role_of(const LtLock *locks, size_t nlocks, const char *name)
 }
 
 
-void locktable_observe(const LtTrace *t, LtObs *out)
+void locktable_observe(const Trace *t, LtObs *out)
 {
-    const LtLock *locks = t->locks;
+    const TraceLock *locks = t->locks;
     size_t nlocks = t->nlocks;
     out->exact = locktable_capture_exact(t->capture); /* every lock seen */
     bool counted = locktable_capture_scans(t->capture); /* scans counted */
     out->no_scans = out->exact && !counted;
-    out->skipped = false;
+    out->skipped = locktable_said_skipping(t->said);
     out->req = t->req;
     out->created = false;
     out->mode = -1;
     out->rewrite = false;
     out->scan = false;
-    for (int i = 0; i < LT_NROLES; i++)
+    for (int i = 0; i < PREDICTION_NROLES; i++)
         out->others[i] = -1;
     bool replay = t->req == TRACE_REQ_REPLAY;
-    const LtLock *own = replay ? t->requested : locks;
+    const TraceLock *own = replay ? t->requested : locks;
     size_t nown = replay ? t->nrequested : nlocks;
     bool hidden = false; /* a lock held before on a relation: requests may hide behind it */
     for (size_t i = 0; i < nown; i++) {
-        const LtLock *l = &own[i];
+        const TraceLock *l = &own[i];
         if (!is_relation_lock(l) || !l->role) continue;
         int m = locktable_mode_rank(l->mode);
         if (m < 0) continue;
@@ -487,8 +465,7 @@ void locktable_observe(const LtTrace *t, LtObs *out)
     if (!replay && (t->req == TRACE_REQ_UNMEASURED || hidden)) out->exact = false;
     char *const *rewrites = replay ? t->req_rewrites : t->rewrites;
     size_t nrewrites = replay ? t->nreq_rewrites : t->nrewrites;
-    const char *const *scanned = replay ? t->req_scanned : t->scanned;
-    size_t nscanned = replay ? t->nreq_scanned : t->nscanned;
+    size_t nscanned = replay ? t->nreq_scanned : t->nscans;
     if (replay) {
         locks = own; /* the roles of what the replay rewrote and scanned */
         nlocks = nown;
@@ -508,7 +485,12 @@ void locktable_observe(const LtTrace *t, LtObs *out)
             out->rewrite = true;
     }
     for (size_t i = 0; counted && i < nscanned && !out->scan; i++) {
-        const char *role = role_of(locks, nlocks, scanned[i]);
+        /* the replay's are names of relations scanned; a trace's scans count
+         * with seq_scan > 0 */
+        if (!replay && t->scans[i].seq_scan <= 0)
+            continue;
+        const char *role =
+            role_of(locks, nlocks, replay ? t->req_scanned[i] : t->scans[i].relation);
         out->scan = !role || (strcmp(role, "new") != 0 && strcmp(role, "transient") != 0);
     }
 }
@@ -527,35 +509,35 @@ bool locktable_said_skipping(const char *said)
     return false;
 }
 
-LtVerdict locktable_verdict(const LtPrediction *p, const LtObs *o, bool failed)
+Verdict locktable_verdict(const Prediction *p, const LtObs *o, bool failed)
 {
-    if (failed) return LT_ERROR;
-    if (!p) return LT_UNPREDICTED;
+    if (failed) return VERDICT_ERROR;
+    if (!p || !p->predicted) return VERDICT_UNPREDICTED;
     /* skipped with a lock on its target (ADD COLUMN IF NOT EXISTS of a column
      * that exists): the lock was taken, nothing else done */
     if (o->skipped)
-        return o->mode < 0 || (o->exact ? p->mode == o->mode : o->mode <= p->mode) ? LT_CONFIRMED
-                                                                                  : LT_MISMATCH;
+        return o->mode < 0 || (o->exact ? p->mode == o->mode : o->mode <= p->mode) ? VERDICT_CONFIRMED
+                                                                                  : VERDICT_MISMATCH;
     /* a target the statement created has no lock to predict: the row's mode is
      * that of the target when it exists (CREATE OR REPLACE VIEW replacing) */
     bool created = o->created && o->mode < 0;
-    if (!created && (o->exact ? p->mode != o->mode : o->mode > p->mode)) return LT_MISMATCH;
+    if (!created && (o->exact ? p->mode != o->mode : o->mode > p->mode)) return VERDICT_MISMATCH;
     /* a rewrite missing from an unmeasured statement may be its transaction's
      * doing (TRUNCATE of a table created earlier in it keeps its file): only a
      * rewrite seen counts there */
     bool rewrite_known = o->req != TRACE_REQ_UNMEASURED || o->rewrite;
     if (p->rewrite != TRI_DEPENDS && rewrite_known && (p->rewrite == TRI_YES) != o->rewrite)
-        return LT_MISMATCH;
-    if (o->scan && p->scan == TRI_NO) return LT_TRACE_ONLY;
-    for (int i = 0; i < LT_NROLES; i++)
-        if (o->others[i] > p->others[i]) return LT_TRACE_ONLY;
-    return LT_CONFIRMED;
+        return VERDICT_MISMATCH;
+    if (o->scan && p->scan == TRI_NO) return VERDICT_TRACE_ONLY;
+    for (int i = 0; i < PREDICTION_NROLES; i++)
+        if (o->others[i] > p->others[i]) return VERDICT_TRACE_ONLY;
+    return VERDICT_CONFIRMED;
 }
 
 static void others_str(const int *others, Buf *b)
 {
     bool any = false;
-    for (int i = 0; i < LT_NROLES; i++) {
+    for (int i = 0; i < PREDICTION_NROLES; i++) {
         if (others[i] < 0) continue;
         buf_printf(b, "%s%s:%s", any ? "," : "", role_names[i], lock_mode_label(others[i]));
         any = true;
@@ -563,9 +545,9 @@ static void others_str(const int *others, Buf *b)
     if (!any) buf_putc(b, '-');
 }
 
-void locktable_explain(const LtPrediction *p, const LtObs *o, Buf *b)
+void locktable_explain(const Prediction *p, const LtObs *o, Buf *b)
 {
-    if (!p) {
+    if (!p || !p->predicted) {
         buf_puts(b, "no row in the lock table");
         return;
     }
@@ -623,7 +605,7 @@ void locktable_obs_describe(const LtObs *o, Buf *b)
     buf_puts(b, o->rewrite ? ", rewrite" : ", no rewrite");
     if (o->exact && !o->no_scans) buf_puts(b, o->scan ? ", scan" : ", no scan");
     bool any = false;
-    for (int i = 0; i < LT_NROLES; i++)
+    for (int i = 0; i < PREDICTION_NROLES; i++)
         any |= o->others[i] >= 0;
     if (any) {
         buf_puts(b, ", others ");
@@ -640,12 +622,12 @@ typedef struct Cell {
     bool observed; /* from observations (else from the old table) */
     int mode;
     Tri rewrite, scan;
-    int others[LT_NROLES];
+    int others[PREDICTION_NROLES];
     int nyes_rewrite, nyes_scan, nobs, nexact, nscans; /* nscans: exact with scans counted */
     bool had_old; /* the old table had this cell (old_* below) */
     int old_mode;
     Tri old_rewrite, old_scan;
-    int old_others[LT_NROLES];
+    int old_others[PREDICTION_NROLES];
 } Cell;
 
 typedef struct Grid {
@@ -801,7 +783,7 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
         if (!x->observed) {
             x->observed = x->have = true;
             x->mode = -1;
-            for (int k = 0; k < LT_NROLES; k++)
+            for (int k = 0; k < PREDICTION_NROLES; k++)
                 x->others[k] = -1;
         }
         x->nobs++;
@@ -814,7 +796,7 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
                 x->nyes_scan += o->scan;
             }
         }
-        for (int k = 0; k < LT_NROLES; k++)
+        for (int k = 0; k < PREDICTION_NROLES; k++)
             if (o->others[k] > x->others[k]) x->others[k] = o->others[k];
     }
     for (size_t c = 0; c < g.nclasses; c++) {
@@ -834,7 +816,7 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
             /* nor can they refute a lock on another relation: the table's
              * are upper bounds (DROP TABLE of a table no foreign key
              * references locks no other table) */
-            for (int k = 0; x->had_old && k < LT_NROLES; k++)
+            for (int k = 0; x->had_old && k < PREDICTION_NROLES; k++)
                 if (x->old_others[k] > x->others[k]) x->others[k] = x->old_others[k];
             if (x->nexact == 0) {
                 /* only sampled: lower bounds, no scan counts */
@@ -933,7 +915,7 @@ void locktable_format_json(const LockTable *t, Buf *out)
         json_str(&w, tri_name(r->scan));
         json_key(&w, "others");
         json_obj_begin(&w);
-        for (int k = 0; k < LT_NROLES; k++) {
+        for (int k = 0; k < PREDICTION_NROLES; k++) {
             if (r->others[k] < 0) continue;
             json_key(&w, role_names[k]);
             json_str(&w, lock_mode_label(r->others[k]));

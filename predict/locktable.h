@@ -17,12 +17,8 @@
 
 #include "common/util.h"
 #include "predict/classify.h"
+#include "model/prediction.h"
 #include "model/trace.h"
-
-/* Roles of the "others" column: relations that are neither the target nor
- * belong to it (its indexes, toast table, sequences) nor are created by the
- * statement. */
-#define LT_NROLES 2 /* 0: referenced, 1: other */
 
 typedef struct LtRow {
     char *cls;       /* owned */
@@ -30,7 +26,7 @@ typedef struct LtRow {
     int mode;        /* lock mode rank on the target 0..7 (lock_mode_label),
                         -1: no lock on an existing target */
     Tri rewrite, scan;
-    int others[LT_NROLES]; /* strongest mode rank per role, -1: none */
+    int others[PREDICTION_NROLES]; /* strongest mode rank per role, -1: none */
     Risk risk;
     char *note; /* owned; "" when none */
     int line;   /* line in the source file, 0 when generated */
@@ -67,15 +63,6 @@ const char *locktable_role_name(int role);  /* "referenced", "other" */
 
 /* ---- predictions ------------------------------------------------------- */
 
-typedef struct LtPrediction {
-    int mode; /* as LtRow.mode */
-    Tri rewrite, scan;
-    int others[LT_NROLES];
-    Risk risk;
-    const char *note; /* of the row with the highest risk; points into the table */
-    const char *cls;  /* the class (or subclass) that decided the risk; into the table */
-} LtPrediction;
-
 /* The prediction for a classified statement on major. An ALTER TABLE with
  * several subcommands gets the strongest mode over its subclasses, rewrite
  * and scan when any subclass has them (depends when any depends), the
@@ -83,24 +70,18 @@ typedef struct LtPrediction {
  * alone (StmtInfo.parsed STMT_PARSED_KEYWORDS) is coarse: its row gives the
  * mode, other locks and risk, rewrite and scan are "depends" (the details that
  * decide them were not read). False when the table has no row for the class
- * (or for one of the subclasses) on major. */
-bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, LtPrediction *out);
+ * (or for one of the subclasses) on major; out->predicted says the same,
+ * out->verdict is VERDICT_NONE. */
+bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, Prediction *out);
 
 /* ---- observations ------------------------------------------------------ */
-
-/* One lock as the tracer reported it (a view over TraceLock or RvLock). */
-typedef struct LtLock {
-    const char *relation, *role, *locktype, *mode;
-    bool granted, held_before;
-} LtLock;
-
 
 typedef struct LtObs {
     int mode;              /* strongest mode on the target ("table" role), -1: none */
     bool rewrite;          /* a relation other than an index, toast table, sequence or
                               a new one got a new relfilenode */
     bool scan;             /* a sequential scan of a relation that existed before */
-    int others[LT_NROLES]; /* strongest mode per role, -1: none */
+    int others[PREDICTION_NROLES]; /* strongest mode per role, -1: none */
     bool exact;            /* every lock was seen (capture "tx", "phase"); false: the
                               locks were sampled while the statement ran outside a
                               transaction ("observer", "poll"): a lower bound, and no
@@ -109,14 +90,14 @@ typedef struct LtObs {
                               statement ran in autocommit, outside the tracer's
                               transaction): scan is false and says nothing */
     bool skipped;          /* the server skipped the statement (IF [NOT] EXISTS with
-                              nothing to do): a notice that says "skipping"; set by the
-                              caller (locktable_said_skipping). It may hold the lock on
+                              nothing to do): a notice that says "skipping"
+                              (locktable_said_skipping of Trace.said). It may hold the lock on
                               its target (ADD COLUMN IF NOT EXISTS locks the table, then
                               finds the column) */
     bool created;          /* no lock on a target and one on a relation the statement
                               created: its target did not exist before (CREATE OR
                               REPLACE VIEW of a new view), no one else's to wait for */
-    TraceReq req;             /* where the requests come from (LtTrace.req); a table is
+    TraceReq req;          /* where the requests come from (Trace.req); a table is
                               regenerated only from TRACE_REQ_OWN and TRACE_REQ_REPLAY */
 } LtObs;
 
@@ -129,29 +110,17 @@ bool locktable_said_skipping(const char *said);
 bool locktable_capture_exact(const char *capture);
 bool locktable_capture_scans(const char *capture);
 
-/* A trace as the observation sees it (a view over a Trace or a stored
- * result): the locks it saw (held_before: held by an earlier statement of the
- * same transaction), where its requests come from and, for TRACE_REQ_REPLAY,
- * those requests; rewrites: relation names; scanned: names of the relations
- * with seq_scan > 0; capture as in the trace. */
-typedef struct LtTrace {
-    const LtLock *locks; size_t nlocks;
-    TraceReq req;
-    const LtLock *requested; size_t nrequested;
-    char *const *req_rewrites; size_t nreq_rewrites;     /* TRACE_REQ_REPLAY: what the replay */
-    const char *const *req_scanned; size_t nreq_scanned; /* rewrote and scanned */
-    char *const *rewrites; size_t nrewrites;
-    const char *const *scanned; size_t nscanned;
-    const char *capture;
-} LtTrace;
-
-/* Reduces a trace to an observation of what the statement itself requested
- * and did: the replay's when it has one (a statement is judged as it behaves
+/* Reduces a trace (from the worker, or a stored result viewed as one: see
+ * cmd_observe_result) to an observation of what the statement itself
+ * requested and did: the locks it saw (held_before: held by an earlier
+ * statement of the same transaction), its rewrites, the relations it scanned
+ * (seq_scan > 0), its capture and what the server said; the replay's when it
+ * has one (a statement is judged as it behaves
  * alone: TRUNCATE of a table created earlier in the same transaction keeps its
  * file), else the locks it added (locks held before it never stand for its
  * own: with TRACE_REQ_UNMEASURED the observation is a lower bound). A relation
  * the statement created does not count as scanned (it was empty). */
-void locktable_observe(const LtTrace *t, LtObs *out);
+void locktable_observe(const Trace *t, LtObs *out);
 
 /* ---- verdicts ---------------------------------------------------------- */
 
@@ -160,27 +129,13 @@ void locktable_observe(const LtTrace *t, LtObs *out);
  * is; scans are not judged. Rewrites are exact (relfilenodes), except for an
  * unmeasured statement (TRACE_REQ_UNMEASURED): there a rewrite seen counts, one
  * missing does not (its transaction may have spared it one). */
-typedef enum LtVerdict {
-    LT_CONFIRMED = 0, /* target mode and rewrite as predicted */
-    LT_MISMATCH,      /* the target mode or the rewrite differs */
-    LT_TRACE_ONLY,    /* as predicted, but a scan the table says "no" to was seen,
-                         or a lock on another relation (role referenced or other)
-                         stronger than the table predicts for that role */
-    LT_UNPREDICTED,   /* no row for the class on this major */
-    LT_ERROR,         /* the statement failed (error, timeout) */
-    LT_NVERDICTS
-} LtVerdict;
-
-const char *locktable_verdict_name(LtVerdict v); /* "confirmed", "trace-only", ... */
-int locktable_verdict_parse(const char *name);   /* -1 when unknown */
-
-/* p NULL: unpredicted. failed: the statement failed on the server. A
+/* p NULL or not p->predicted: unpredicted. failed: the statement failed on the server. A
  * statement the server skipped (o->skipped) is judged by its lock on the
  * target alone (none: confirmed): it rewrote and scanned nothing. */
-LtVerdict locktable_verdict(const LtPrediction *p, const LtObs *o, bool failed);
+Verdict locktable_verdict(const Prediction *p, const LtObs *o, bool failed);
 /* Why a verdict is mismatch or trace-only, one line into b ("predicted
  * AccessExclusiveLock, rewrite; observed ShareLock, no rewrite"). */
-void locktable_explain(const LtPrediction *p, const LtObs *o, Buf *b);
+void locktable_explain(const Prediction *p, const LtObs *o, Buf *b);
 
 /* ---- regeneration ------------------------------------------------------ */
 

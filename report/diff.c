@@ -180,7 +180,7 @@ static void set_free(StrSet *s)
 
 /* A lock as a comparable string. Names that change from run to run (TOAST and
  * transient relations carry OIDs, virtual transaction ids) are left out. */
-static char *lock_text(const RvLock *l)
+static char *lock_text(const TraceLock *l)
 {
     const char *role = l->role ? l->role : "other";
     bool named = l->locktype && strcmp(l->locktype, "relation") == 0 &&
@@ -378,7 +378,7 @@ static bool locks_identical(const RvResult *a, const RvResult *b)
     if (a->nlocks != b->nlocks)
         return false;
     for (size_t i = 0; i < a->nlocks; i++) {
-        const RvLock *x = &a->locks[i], *y = &b->locks[i];
+        const TraceLock *x = &a->locks[i], *y = &b->locks[i];
         if (x->granted != y->granted || !same_str(x->mode, y->mode) ||
             !same_str(x->relation, y->relation) || !same_str(x->role, y->role) ||
             !same_str(x->locktype, y->locktype))

@@ -45,7 +45,7 @@ static void run_obj(JsonW *w, const char *key, const RunView *rv)
     json_obj_end(w);
 }
 
-static void lock_obj(JsonW *w, const RvLock *l)
+static void lock_obj(JsonW *w, const TraceLock *l)
 {
     json_obj_begin(w);
     json_kv_str(w, "relation", l->relation);
@@ -59,7 +59,7 @@ static void lock_obj(JsonW *w, const RvLock *l)
     json_obj_end(w);
 }
 
-static void lock_arr(JsonW *w, const RvLock *locks, size_t n)
+static void lock_arr(JsonW *w, const TraceLock *locks, size_t n)
 {
     json_arr_begin(w);
     for (size_t i = 0; i < n; i++)
@@ -157,7 +157,7 @@ static void result_obj(JsonW *w, const RvResult *r)
     json_key(w, "changes");
     json_arr_begin(w);
     for (size_t i = 0; i < r->nchanges; i++) {
-        const RvChange *c = &r->changes[i];
+        const TraceChange *c = &r->changes[i];
         json_obj_begin(w);
         json_kv_str(w, "kind", c->kind);
         json_kv_str(w, "relation", c->relation);
@@ -195,19 +195,19 @@ static void result_obj(JsonW *w, const RvResult *r)
         json_obj_end(w);
     }
     json_key(w, "predicted");
-    if (r->predicted) {
+    if (r->pred.predicted) {
         json_obj_begin(w);
-        json_kv_str(w, "mode", r->predicted->mode);
+        json_kv_str(w, "mode", lock_mode_name(r->pred.mode));
         json_key(w, "rewrite");
-        if (r->predicted->rewrite_depends)
+        if (r->pred.rewrite == TRI_DEPENDS)
             json_null(w); /* "depends" on the statement's details */
         else
-            json_bool(w, r->predicted->rewrite);
+            json_bool(w, r->pred.rewrite == TRI_YES);
         json_obj_end(w);
     } else {
         json_null(w);
     }
-    json_kv_str(w, "verdict", r->verdict);
+    json_kv_str(w, "verdict", verdict_name(r->pred.verdict));
     json_key(w, "duration_ms");
     if (r->traced)
         json_num(w, r->duration_ms);

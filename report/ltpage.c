@@ -93,7 +93,7 @@ static void cell_marks(const LtRow *r, Buf *b)
 
 static void cell_others(const LtRow *r, Buf *b)
 {
-    for (int k = 0; k < LT_NROLES; k++) {
+    for (int k = 0; k < PREDICTION_NROLES; k++) {
         const LockMode *m = lock_mode(r->others[k]);
         if (m) buf_printf(b, "%s%s %s", b->len ? ", " : "", locktable_role_name(k), m->abbr);
     }
@@ -109,7 +109,7 @@ static void cell_title(const LtRow *r, Buf *b)
         buf_puts(b, "no lock on an existing target");
     buf_printf(b, "; rewrite %s; scan %s", tri_name(r->rewrite),
                tri_name(r->scan));
-    for (int k = 0; k < LT_NROLES; k++) {
+    for (int k = 0; k < PREDICTION_NROLES; k++) {
         const LockMode *o = lock_mode(r->others[k]);
         if (o) buf_printf(b, "; %s relation: %s", locktable_role_name(k), o->name);
     }

@@ -81,18 +81,12 @@ void render_version_first(const RvVersion *s, Buf *out)
 
 /* ---- cells ------------------------------------------------------------------ */
 
-static const struct {
-    const char *verdict, *mark;
-} verdict_marks[] = {
-    {"confirmed", "="}, {"mismatch", "!"}, {"trace-only", "+"}, {"unpredicted", "?"}, {"error", "x"},
-};
+/* By Verdict: confirmed, mismatch, trace-only, unpredicted, error. */
+static const char *const verdict_marks[VERDICTS] = {"=", "!", "+", "?", "x"};
 
-const char *render_verdict_mark(const char *verdict)
+const char *render_verdict_mark(Verdict v)
 {
-    for (size_t i = 0; verdict && i < ARRAY_LEN(verdict_marks); i++)
-        if (strcmp(verdict, verdict_marks[i].verdict) == 0)
-            return verdict_marks[i].mark;
-    return "";
+    return v >= 0 && v < VERDICTS ? verdict_marks[v] : "";
 }
 
 static bool is_skipped(const RvResult *r) { return !r->traced || strcmp(r->status, "skipped") == 0; }
@@ -131,7 +125,7 @@ void render_cell(const RvResult *r, Buf *out)
         if (rw || sc)
             buf_printf(out, " %s%s", rw ? "R" : "", sc ? "S" : "");
     }
-    buf_puts(out, render_verdict_mark(r->verdict));
+    buf_puts(out, render_verdict_mark(r->pred.verdict));
 }
 
 /* names as "a, b, c" (at most max, then "+N"), leaving out TOAST tables. */
@@ -181,11 +175,11 @@ void render_result_title(const RvResult *r, const char *target, Buf *out)
         buf_printf(out, "%s%s", first ? "; scanned " : ", ", r->scans[i].relation);
         first = false;
     }
-    if (r->verdict) {
-        buf_printf(out, "; verdict %s", r->verdict);
-        if (r->predicted && r->predicted->mode)
-            buf_printf(out, " (predicted %s%s)", r->predicted->mode,
-                       r->predicted->rewrite ? ", rewrite" : "");
+    if (r->pred.verdict != VERDICT_NONE) {
+        buf_printf(out, "; verdict %s", verdict_name(r->pred.verdict));
+        if (r->pred.predicted && r->pred.mode >= 0)
+            buf_printf(out, " (predicted %s%s)", lock_mode_name(r->pred.mode),
+                       r->pred.rewrite == TRI_YES ? ", rewrite" : "");
     }
 }
 
@@ -440,7 +434,7 @@ static void class_one(const RunView *rv, const size_t *idx, size_t n, ClassSumma
             c->nspecific++;
         for (size_t v = 0; v < nv; v++) {
             const RvResult *r = &x->results[v];
-            if (r->verdict && strcmp(r->verdict, "mismatch") == 0)
+            if (r->pred.verdict == VERDICT_MISMATCH)
                 c->nmismatch++;
             if (is_skipped(r))
                 continue;

@@ -68,7 +68,7 @@ void render_opts_init(ReportOpts *o);
 void render_cell(const RvResult *r, Buf *out);
 /* The verdict's one-character mark: "=" confirmed, "!" mismatch, "+" trace-only,
  * "?" unpredicted, "x" error; "" for none or unknown. Static string. */
-const char *render_verdict_mark(const char *verdict);
+const char *render_verdict_mark(Verdict v);
 /* True when the result rewrote / sequentially scanned some relation. */
 bool render_rewrote(const RvResult *r);
 bool render_scanned(const RvResult *r);

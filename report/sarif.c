@@ -275,12 +275,13 @@ static void mismatches(Sarif *s, const RunView *rv, const RvStatement *x)
     int *majors = xmalloc((n ? n : 1) * sizeof(int));
     for (size_t v = 0; v < n; v++) {
         const RvResult *r = &x->results[v];
-        if (!r->verdict || strcmp(r->verdict, "mismatch") != 0)
+        if (r->pred.verdict != VERDICT_MISMATCH)
             continue;
         const char *obs = lock_mode_name(r->target_rank);
+        const char *predicted = r->pred.predicted ? lock_mode_name(r->pred.mode) : NULL;
         labels[v] = xasprintf("predicted %s%s, observed %s%s",
-                              r->predicted && r->predicted->mode ? r->predicted->mode : "no lock",
-                              r->predicted && r->predicted->rewrite ? " with a rewrite" : "",
+                              predicted ? predicted : "no lock",
+                              r->pred.predicted && r->pred.rewrite == TRI_YES ? " with a rewrite" : "",
                               obs ? obs : "no lock", r->nrewrites ? " with a rewrite" : "");
         majors[m++] = r->major;
     }
@@ -295,12 +296,12 @@ static void risks(Sarif *s, const RunView *rv, const RvStatement *x, int thresho
     int worst = -1;
     for (size_t v = 0; v < n; v++) {
         const RvResult *r = &x->results[v];
-        int risk = r->predicted ? risk_parse(r->predicted->risk) : -1;
+        int risk = r->pred.predicted ? (int)r->pred.risk : -1;
         if (risk < 0 || risk <= threshold)
             continue;
         if (risk > worst)
             worst = risk;
-        const LockMode *lm = lock_mode(lock_mode_rank(r->predicted->mode));
+        const LockMode *lm = lock_mode(r->pred.mode);
         labels[v] = xasprintf("risk %s (%s%s%s)", risk_name((Risk)risk),
                               lm ? lm->name : "no lock", lm ? ": " : "", lm ? lm->blocks : "");
         majors[m++] = r->major;

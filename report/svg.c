@@ -63,14 +63,14 @@ typedef struct Col {
     char head[32];            /* "#3", "phase 2" */
     Buf tip;                  /* the column's tooltip (its header's), plain text */
     char where[96];           /* what each cell's tooltip says of the column */
-    const RvLock *locks;
+    const TraceLock *locks;
     size_t nlocks;
-    const RvLock *waiting;    /* NULL when none */
+    const TraceLock *waiting;    /* NULL when none */
     bool ran;                 /* false: failed or not run (drawn grey) */
 } Col;
 
 /* A table-mode lock on a relation: what a row is made of. */
-static bool rel_lock(const RvLock *l)
+static bool rel_lock(const TraceLock *l)
 {
     return l->relation && l->locktype && !strcmp(l->locktype, "relation") &&
            lock_mode_rank(l->mode) >= 0;
@@ -149,7 +149,7 @@ static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, bool carry
             int best = -1;
             bool taken = false;
             for (size_t i = 0; i < col->nlocks; i++) {
-                const RvLock *l = &col->locks[i];
+                const TraceLock *l = &col->locks[i];
                 if (!rel_lock(l) || !l->granted || strcmp(l->relation, rels[r]) != 0)
                     continue;
                 int k = lock_mode_rank(l->mode);
@@ -170,7 +170,7 @@ static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, bool carry
                     taken = false;
                 }
             }
-            const RvLock *w = col->waiting && rel_lock(col->waiting) &&
+            const TraceLock *w = col->waiting && rel_lock(col->waiting) &&
                                       !strcmp(col->waiting->relation, rels[r])
                                   ? col->waiting
                                   : NULL;

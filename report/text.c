@@ -180,7 +180,7 @@ static bool has_verdicts(const RunView *rv)
 {
     for (size_t i = 0; i < rv->nstmts; i++)
         for (size_t v = 0; v < rv->nversions; v++)
-            if (rv->stmts[i].results[v].verdict)
+            if (rv->stmts[i].results[v].pred.verdict != VERDICT_NONE)
                 return true;
     return false;
 }
@@ -447,7 +447,7 @@ static void footer(Out *t, const RunView *rv, const ReportOpts *o)
             const RvResult *r = &x->results[v];
             if (render_failure(r, 0) == RENDER_FAILED)
                 errs++; /* the 25P02s after a failure are its consequences */
-            if (r->verdict && strcmp(r->verdict, "mismatch") == 0)
+            if (r->pred.verdict == VERDICT_MISMATCH)
                 mism++;
         }
     }

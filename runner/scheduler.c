@@ -237,10 +237,10 @@ static int spool_put(WorkerSlot *w, const char *p, size_t n, Err *err)
 typedef struct SpoolReader {
     WorkerSlot *w;
     bool with_predictions;
-    StorePrediction pred;
+    Prediction pred;
 } SpoolReader;
 
-static int spool_next(void *ctx, Trace *t, const StorePrediction **pred, Err *err)
+static int spool_next(void *ctx, Trace *t, const Prediction **pred, Err *err)
 {
     SpoolReader *r = ctx;
     WorkerSlot *w = r->w;
@@ -523,7 +523,7 @@ static int handle(Sched *s, WorkerSlot *w, const char *p, size_t n)
         break;
     case WIRE_TRACE: {
         Trace t;
-        StorePrediction pred;
+        Prediction pred;
         wire_get_trace(&c, &t);
         wire_get_prediction(&c, &pred);
         bool failed = t.status == TRACE_ERROR || t.status == TRACE_TIMEOUT;

@@ -371,25 +371,36 @@ void wire_get_trace(WireCursor *c, Trace *t)
         t->req_scanned[i] = wire_get_str(c);
 }
 
-void wire_put_prediction(Buf *b, const StorePrediction *p)
+/* The ranks of mode, others and risk, the Tris and the verdict; note and cls
+ * point into the sender's lock table and do not travel. */
+void wire_put_prediction(Buf *b, const Prediction *p)
 {
     wire_put_u8(b, p->predicted);
-    wire_put_i64(b, p->mode ? locktable_mode_rank(p->mode) : -1);
+    wire_put_i64(b, p->mode);
     wire_put_i64(b, p->rewrite);
     wire_put_i64(b, p->scan);
-    wire_put_i64(b, p->risk ? risk_parse(p->risk) : -1);
-    wire_put_i64(b, p->verdict ? locktable_verdict_parse(p->verdict) : -1);
+    for (int i = 0; i < PREDICTION_NROLES; i++)
+        wire_put_i64(b, p->others[i]);
+    wire_put_i64(b, p->risk);
+    wire_put_i64(b, p->verdict);
 }
 
-void wire_get_prediction(WireCursor *c, StorePrediction *p)
+/* A rank in [lo, hi], else fallback. */
+static int get_rank(WireCursor *c, int lo, int hi, int fallback)
 {
-    memset(p, 0, sizeof(*p));
+    long long v = wire_get_i64(c);
+    return v >= lo && v <= hi ? (int)v : fallback;
+}
+
+void wire_get_prediction(WireCursor *c, Prediction *p)
+{
+    prediction_clear(p);
     p->predicted = wire_get_u8(c) != 0;
-    long long mode = wire_get_i64(c);
-    p->rewrite = (int)wire_get_i64(c);
-    p->scan = (int)wire_get_i64(c);
-    long long risk = wire_get_i64(c), verdict = wire_get_i64(c);
-    if (mode >= 0 && mode <= 7) p->mode = lock_mode_label((int)mode);
-    if (risk >= 0 && risk <= RISK_CRITICAL) p->risk = risk_name((Risk)risk);
-    if (verdict >= 0 && verdict < LT_NVERDICTS) p->verdict = locktable_verdict_name((LtVerdict)verdict);
+    p->mode = get_rank(c, -1, LOCK_MODES - 1, -1);
+    p->rewrite = (Tri)get_rank(c, TRI_NO, TRI_DEPENDS, TRI_DEPENDS);
+    p->scan = (Tri)get_rank(c, TRI_NO, TRI_DEPENDS, TRI_DEPENDS);
+    for (int i = 0; i < PREDICTION_NROLES; i++)
+        p->others[i] = get_rank(c, -1, LOCK_MODES - 1, -1);
+    p->risk = (Risk)get_rank(c, RISK_SAFE, RISK_CRITICAL, RISK_SAFE);
+    p->verdict = (Verdict)get_rank(c, VERDICT_NONE, VERDICTS - 1, VERDICT_NONE);
 }

@@ -19,7 +19,7 @@ typedef enum WireType {
     WIRE_NEED_JOB,       /* W->P: give me a job */
     WIRE_JOB,            /* P->W: i64 chain index, i64 jobs of its version still pending */
     WIRE_NO_JOB,         /* P->W: none left: stop the container and exit */
-    WIRE_TRACE,          /* W->P: a Trace, then its StorePrediction */
+    WIRE_TRACE,          /* W->P: a Trace, then its Prediction */
     WIRE_JOB_DONE,       /* W->P: i64 chain, u8 ok, str reason, f64 duration_ms */
     WIRE_LOG,            /* W->P: str a diagnostic line for stderr */
 } WireType;
@@ -31,8 +31,9 @@ void wire_put_i64(Buf *b, long long v);
 void wire_put_f64(Buf *b, double v);
 void wire_put_str(Buf *b, const char *s);  /* NULL is kept as NULL */
 void wire_put_trace(Buf *b, const Trace *t);
-/* The names of a prediction travel as their ranks in predict/locktable's lists. */
-void wire_put_prediction(Buf *b, const StorePrediction *p);
+/* A prediction travels as its ranks (model/vocab.h, model/prediction.h); its
+ * note and cls, pointers into the sender's lock table, stay behind. */
+void wire_put_prediction(Buf *b, const Prediction *p);
 /* Fills in the length and writes the whole record to fd (blocking, EINTR-safe). */
 int wire_send(int fd, Buf *b, Err *err);
 
@@ -69,7 +70,7 @@ double wire_get_f64(WireCursor *c);
 char *wire_get_str(WireCursor *c);         /* malloc'd copy, or NULL */
 /* Decodes a Trace into *t (zeroed first); free with trace_free. */
 void wire_get_trace(WireCursor *c, Trace *t);
-/* Decodes a prediction; its names are predict/locktable's static ones. */
-void wire_get_prediction(WireCursor *c, StorePrediction *p);
+/* Decodes a prediction; note and cls NULL, out-of-range ranks cleared. */
+void wire_get_prediction(WireCursor *c, Prediction *p);
 
 #endif

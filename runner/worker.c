@@ -86,67 +86,27 @@ static PGconn *connect_db(const Worker *w, const char *dbname, const char *extra
     return c;
 }
 
-/* A trace's locks as the lock table sees them (the strings stay the trace's). */
-static LtLock *lt_locks(const TraceLock *v, size_t n)
-{
-    LtLock *locks = xcalloc(n + 1, sizeof(*locks));
-    for (size_t k = 0; k < n; k++)
-        locks[k] = (LtLock){.relation = v[k].relation,
-                            .role = v[k].role,
-                            .locktype = v[k].locktype,
-                            .mode = v[k].mode,
-                            .granted = v[k].granted,
-                            .held_before = v[k].held_before};
-    return locks;
-}
-
 /* The lock table's prediction for a trace of st on the worker's major, and
- * the verdict (none for a skipped statement); all zero without a table. */
-static void predict(const Worker *w, const Statement *st, const Trace *t, StorePrediction *sp)
+ * the verdict (none for a skipped statement); nothing without a table. */
+static void predict(const Worker *w, const Statement *st, const Trace *t, Prediction *p)
 {
-    memset(sp, 0, sizeof(*sp));
+    prediction_clear(p);
     const LockTable *lt = w->opts->locktable;
     if (!lt)
         return;
-    LtPrediction p;
-    bool have = locktable_predict(lt, &st->info, w->major, &p);
-    sp->predicted = have;
-    if (have) {
-        sp->mode = p.mode >= 0 ? lock_mode_label(p.mode) : NULL;
-        sp->rewrite = p.rewrite == TRI_DEPENDS ? -1 : p.rewrite == TRI_YES;
-        sp->scan = p.scan == TRI_DEPENDS ? -1 : p.scan == TRI_YES;
-        sp->risk = risk_name(p.risk);
-    }
+    locktable_predict(lt, &st->info, w->major, p);
     if (t->status == TRACE_SKIPPED)
         return;
-    LtLock *locks = lt_locks(t->locks, t->nlocks);
-    LtLock *requested = lt_locks(t->requested, t->nrequested);
-    const char **scanned = xcalloc(t->nscans + 1, sizeof(*scanned));
-    size_t nscanned = 0;
-    for (size_t k = 0; k < t->nscans; k++)
-        if (t->scans[k].seq_scan > 0)
-            scanned[nscanned++] = t->scans[k].relation;
-    LtTrace view = {.locks = locks, .nlocks = t->nlocks, .req = t->req,
-                    .requested = requested, .nrequested = t->nrequested,
-                    .req_rewrites = t->req_rewrites, .nreq_rewrites = t->nreq_rewrites,
-                    .req_scanned = (const char *const *)t->req_scanned,
-                    .nreq_scanned = t->nreq_scanned,
-                    .rewrites = t->rewrites, .nrewrites = t->nrewrites,
-                    .scanned = scanned, .nscanned = nscanned, .capture = t->capture};
     LtObs o;
-    locktable_observe(&view, &o);
-    o.skipped = locktable_said_skipping(t->said);
-    free(scanned);
-    free(locks);
-    free(requested);
+    locktable_observe(t, &o);
     bool failed = t->status == TRACE_ERROR || t->status == TRACE_TIMEOUT;
-    sp->verdict = locktable_verdict_name(locktable_verdict(have ? &p : NULL, &o, failed));
+    p->verdict = locktable_verdict(p, &o, failed);
 }
 
 /* Sends the trace of statement s of migration m, with its prediction. */
 static void send_trace(Worker *w, const Chain *ch, size_t m, size_t s, Trace *t)
 {
-    StorePrediction sp;
+    Prediction sp;
     t->mig = (int)m;
     t->stmt = (int)s;
     predict(w, &ch->migs[m].stmts[s], t, &sp);

@@ -19,7 +19,7 @@
 
 #include "corpus/shard.h"
 #include "model/versions.h"
-#include "store/store.h"
+#include "store/internal.h"
 
 typedef struct Input {
     const char *path;
@@ -43,12 +43,6 @@ typedef struct Chains {
 } Chains;
 
 #define MAJORS (VERSIONS_ID_MAX + 1)
-
-static char *col_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? xstrdup((const char *)t) : NULL;
-}
 
 static void input_free(Input *in)
 {
@@ -102,7 +96,7 @@ static int read_chains(sqlite3 *db, const char *path, long long run, Chains *c, 
         }
         c->nstmts[ch] = (size_t)sqlite3_column_int64(st, 2);
         free(c->names[ch]);
-        c->names[ch] = col_text(st, 1);
+        c->names[ch] = store_col_str(st, 1);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return read_err(path, db, err);
@@ -135,15 +129,15 @@ static int read_input(Input *in, size_t nchains_hint, Chains *chains, Err *err)
         goto out;
     }
     in->run = sqlite3_column_int64(st, 0);
-    in->status = col_text(st, 1);
-    in->corpus = col_text(st, 2);
-    in->versions = col_text(st, 3);
-    in->backend = col_text(st, 4);
-    in->tool_version = col_text(st, 5);
-    in->shard = col_text(st, 6);
-    in->corpus_id = col_text(st, 7);
-    in->started_at = col_text(st, 8);
-    in->finished_at = col_text(st, 9);
+    in->status = store_col_str(st, 1);
+    in->corpus = store_col_str(st, 2);
+    in->versions = store_col_str(st, 3);
+    in->backend = store_col_str(st, 4);
+    in->tool_version = store_col_str(st, 5);
+    in->shard = store_col_str(st, 6);
+    in->corpus_id = store_col_str(st, 7);
+    in->started_at = store_col_str(st, 8);
+    in->finished_at = store_col_str(st, 9);
     in->jobs_opt = sqlite3_column_int(st, 10);
     sqlite3_finalize(st);
     st = NULL;
@@ -176,7 +170,7 @@ static int read_input(Input *in, size_t nchains_hint, Chains *chains, Err *err)
     size_t cap = 0, vcap = 0, nv = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         *ARRAY_PUSH(in->smajor, in->nservers, cap) = sqlite3_column_int(st, 0);
-        *ARRAY_PUSH(in->sversion, nv, vcap) = col_text(st, 1);
+        *ARRAY_PUSH(in->sversion, nv, vcap) = store_col_str(st, 1);
     }
     sqlite3_finalize(st);
     st = NULL;

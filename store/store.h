@@ -9,10 +9,9 @@
 #ifndef LM_STORE_H
 #define LM_STORE_H
 
-#include <sqlite3.h>
-
 #include "common/util.h"
 #include "corpus/corpus.h"
+#include "model/prediction.h"
 #include "model/versions.h"
 #include "model/trace.h"
 
@@ -25,7 +24,6 @@ typedef struct Store Store;
  * error (code 2); a store that cannot be opened or written is code 3. */
 Store *store_open(const char *path, bool create, Err *err);
 void store_close(Store *s);
-sqlite3 *store_db(Store *s); /* for readers (reports); owned by the store */
 
 typedef struct RunInfo {
     const char *corpus;          /* the paths given, space-separated */
@@ -45,19 +43,6 @@ int store_run_begin(Store *s, const RunInfo *ri, Corpus *c, long long *run_id, E
 /* The server a major ran on ("17.10"), recorded once per run and major. */
 int store_put_server(Store *s, long long run_id, int major, const char *version, Err *err);
 
-/* What the lock table predicted for one trace and the verdict (predict/locktable),
- * written with the job's traces. Strings are the caller's (static names). */
-typedef struct StorePrediction {
-    bool predicted;              /* a row of the lock table applied; false: mode,
-                                    rewrite, scan and risk are stored NULL */
-    const char *mode;            /* lock mode on the target, NULL: none */
-    int rewrite;                 /* 1 yes, 0 no, -1 depends (stored NULL) */
-    int scan;                    /* 1 yes, 0 no, -1 depends (stored NULL) */
-    const char *risk;            /* "safe" ... "critical" */
-    const char *verdict;         /* confirmed, mismatch, trace-only, unpredicted, error;
-                                    NULL: no row at all (a skipped statement) */
-} StorePrediction;
-
 typedef struct JobResult {
     size_t chain;                /* index into the corpus */
     int major;
@@ -67,11 +52,12 @@ typedef struct JobResult {
     double duration_ms;
     const Trace *traces;         /* one per statement traced (chain order) */
     size_t ntraces;
-    const StorePrediction *predictions; /* parallel to traces, or NULL */
+    const Prediction *predictions; /* parallel to traces, or NULL; a row is written
+                                    when predicted or with a verdict */
     /* Instead of traces and predictions: the traces one at a time, as the
      * scheduler reads them back from its spool file. 1 with *t (the store
      * frees it) and *pred (NULL: none), 0 after the last, -1 with err. */
-    int (*next)(void *ctx, Trace *t, const StorePrediction **pred, Err *err);
+    int (*next)(void *ctx, Trace *t, const Prediction **pred, Err *err);
     void *next_ctx;
 } JobResult;
 

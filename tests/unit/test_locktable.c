@@ -269,7 +269,7 @@ static void test_predict(const LockTable *t)
         const PredictCase *c = &predict_cases[i];
         StmtInfo info;
         classify_statement(c->sql, &info);
-        LtPrediction p;
+        Prediction p;
         bool have = locktable_predict(t, &info, c->major, &p);
         if (!c->mode) {
             CHECK(!have, "%s on %d: unpredicted (class \"%s\")", c->sql, c->major, info.cls);
@@ -290,19 +290,23 @@ static void test_predict(const LockTable *t)
 
 /* ---- observations and verdicts ----------------------------------------- */
 
-/* locktable_observe of a statement that ran in a transaction of its own */
-static void observe(const LtLock *locks, size_t nlocks, char **rewrites, size_t nrewrites,
-                    const char **scanned, size_t nscanned, const char *capture, LtObs *o)
+/* locktable_observe of a statement that ran in a transaction of its own;
+ * scanned: the relations with seq_scan > 0 */
+static void observe(TraceLock *locks, size_t nlocks, char **rewrites, size_t nrewrites,
+                    char **scanned, size_t nscanned, const char *capture, LtObs *o)
 {
-    LtTrace t = {.locks = locks, .nlocks = nlocks, .req = TRACE_REQ_OWN, .rewrites = rewrites,
-                 .nrewrites = nrewrites, .scanned = scanned, .nscanned = nscanned,
-                 .capture = capture};
+    TraceScan scans[4] = {{0}};
+    for (size_t i = 0; i < nscanned && i < ARRAY_LEN(scans); i++)
+        scans[i] = (TraceScan){.relation = scanned[i], .seq_scan = 1};
+    Trace t = {.locks = locks, .nlocks = nlocks, .req = TRACE_REQ_OWN, .rewrites = rewrites,
+               .nrewrites = nrewrites, .scans = scans, .nscans = nscanned};
+    snprintf(t.capture, sizeof(t.capture), "%s", capture);
     locktable_observe(&t, o);
 }
 
 static void test_observe(void)
 {
-    LtLock locks[] = {
+    TraceLock locks[] = {
         {"t", "table", "relation", "AccessShareLock", true, false},
         {"t", "table", "relation", "AccessExclusiveLock", true, false},
         {"t_pkey", "index", "relation", "AccessExclusiveLock", true, false},
@@ -314,8 +318,8 @@ static void test_observe(void)
     };
     char *rewrites_idx[] = {"t_pkey"};
     char *rewrites_t[] = {"t_pkey", "t"};
-    const char *scans_new[] = {"n"};
-    const char *scans_t[] = {"t"};
+    char *scans_new[] = {"n"};
+    char *scans_t[] = {"t"};
     LtObs o;
     observe(locks, ARRAY_LEN(locks), rewrites_idx, 1, scans_new, 1, "tx", &o);
     CHECK(o.mode == locktable_mode_rank("AccessExclusiveLock"), "strongest target mode");
@@ -342,31 +346,32 @@ static void test_observe(void)
     CHECK(o.rewrite, "tx: a relation rewritten and not seen locked is a rewrite");
     /* only locks held before on the target: they never stand for the
      * statement's own (an INSERT after CREATE TABLE in one transaction) */
-    LtLock held[] = {{"t", "table", "relation", "AccessExclusiveLock", true, true}};
+    TraceLock held[] = {{"t", "table", "relation", "AccessExclusiveLock", true, true}};
     observe(held, 1, NULL, 0, NULL, 0, "tx", &o);
     CHECK(o.mode == -1, "held before does not count");
     CHECK(!o.exact, "held before: a lower bound");
     CHECK(!o.created, "nothing new: not created");
     /* a target the statement created (CREATE OR REPLACE VIEW of a new view):
      * the row's mode on an existing target does not apply */
-    LtLock made[] = {{"v", "new", "relation", "AccessExclusiveLock", true, false},
+    TraceLock made[] = {{"v", "new", "relation", "AccessExclusiveLock", true, false},
                      {"u", "other", "relation", "AccessShareLock", true, false}};
     observe(made, 2, NULL, 0, NULL, 0, "tx", &o);
     CHECK(o.mode == -1 && o.created && o.exact, "created target: no mode, created");
-    LtPrediction pv = {.mode = locktable_mode_rank("AccessExclusiveLock"), .rewrite = TRI_NO,
+    Prediction pv = {.predicted = true,
+                     .mode = locktable_mode_rank("AccessExclusiveLock"), .rewrite = TRI_NO,
                        .scan = TRI_NO, .others = {-1, locktable_mode_rank("AccessShareLock")}};
-    CHECK(locktable_verdict(&pv, &o, false) == LT_CONFIRMED, "created target: confirmed");
+    CHECK(locktable_verdict(&pv, &o, false) == VERDICT_CONFIRMED, "created target: confirmed");
     pv.others[1] = -1;
-    CHECK(locktable_verdict(&pv, &o, false) == LT_TRACE_ONLY, "created target: others still count");
+    CHECK(locktable_verdict(&pv, &o, false) == VERDICT_TRACE_ONLY, "created target: others still count");
     observe(locks, 3, NULL, 0, NULL, 0, "tx", &o);
     CHECK(!o.created, "a target locked: not created");
     /* the replay's requests stand for the statement */
-    LtLock req[] = {{"t", "table", "relation", "RowExclusiveLock", true, false}};
+    TraceLock req[] = {{"t", "table", "relation", "RowExclusiveLock", true, false}};
     char *req_rw[] = {"t"};
-    const char *req_sc[] = {"t"};
-    LtTrace tr = {.locks = held, .nlocks = 1, .req = TRACE_REQ_REPLAY, .requested = req,
-                  .nrequested = 1, .req_rewrites = req_rw, .nreq_rewrites = 1,
-                  .req_scanned = req_sc, .nreq_scanned = 1, .capture = "tx"};
+    char *req_sc[] = {"t"};
+    Trace tr = {.locks = held, .nlocks = 1, .req = TRACE_REQ_REPLAY, .requested = req,
+                .nrequested = 1, .req_rewrites = req_rw, .nreq_rewrites = 1,
+                .req_scanned = req_sc, .nreq_scanned = 1, .capture = "tx"};
     locktable_observe(&tr, &o);
     CHECK(o.mode == locktable_mode_rank("RowExclusiveLock"), "replay: requested mode");
     CHECK(o.exact && o.rewrite && o.scan, "replay: exact, its rewrite and scan");
@@ -380,6 +385,17 @@ static void test_observe(void)
     tr.req = TRACE_REQ_UNMEASURED;
     locktable_observe(&tr, &o);
     CHECK(o.mode == -1 && !o.exact, "unmeasured: only what was added, inexact");
+    /* the observation reads the trace itself: a scan with seq_scan 0 is no
+     * scan, a notice that says "skipping" marks the statement skipped */
+    TraceScan idle = {.relation = "t", .seq_scan = 0};
+    Trace ts = {.locks = locks, .nlocks = 3, .scans = &idle, .nscans = 1, .capture = "tx",
+                .said = "NOTICE:  relation \"t\" already exists, skipping\n"};
+    locktable_observe(&ts, &o);
+    CHECK(!o.scan && o.skipped, "seq_scan 0: no scan; said skipping: skipped");
+    idle.seq_scan = 2;
+    ts.said = NULL;
+    locktable_observe(&ts, &o);
+    CHECK(o.scan && !o.skipped, "seq_scan 2: a scan; nothing said: not skipped");
     CHECK(trace_req_parse(trace_req_name(TRACE_REQ_REPLAY)) == TRACE_REQ_REPLAY, "req names");
     CHECK(trace_req_parse("own") == TRACE_REQ_OWN, "req own");
     CHECK(trace_req_parse("bogus") == TRACE_REQ_UNMEASURED, "req unknown");
@@ -433,31 +449,32 @@ static void test_verdicts(void)
 {
     for (size_t i = 0; i < ARRAY_LEN(verdict_cases); i++) {
         const VerdictCase *c = &verdict_cases[i];
-        LtPrediction p = {
+        Prediction p = {
+            .predicted = true,
             .mode = c->pmode, .rewrite = c->prewrite, .scan = c->pscan, .others = {c->pref, -1}};
         LtObs o = {.mode = c->omode,
                    .rewrite = c->orewrite,
                    .scan = c->oscan,
                    .others = {c->oref, -1},
                    .exact = c->exact};
-        LtVerdict v = locktable_verdict(c->unpredicted ? NULL : &p, &o, c->failed);
-        CHECK_STR(locktable_verdict_name(v), c->want, "verdict case %zu", i);
-        CHECK(locktable_verdict_parse(c->want) == (int)v, "verdict name round trip %zu", i);
+        Verdict v = locktable_verdict(c->unpredicted ? NULL : &p, &o, c->failed);
+        CHECK_STR(verdict_name(v), c->want, "verdict case %zu", i);
+        CHECK(verdict_parse(c->want) == v, "verdict name round trip %zu", i);
     }
     /* unmeasured (its transaction held locks before it): a missing rewrite is
      * no mismatch (TRUNCATE of a table the transaction created keeps its
      * file), a rewrite where none is predicted is */
-    LtPrediction pt = {.mode = AEL, .rewrite = TRI_YES, .others = {-1, -1}};
+    Prediction pt = {.predicted = true, .mode = AEL, .rewrite = TRI_YES, .others = {-1, -1}};
     LtObs ot = {.mode = -1, .others = {-1, -1}, .req = TRACE_REQ_UNMEASURED};
-    CHECK(locktable_verdict(&pt, &ot, false) == LT_CONFIRMED, "unmeasured, no rewrite seen");
+    CHECK(locktable_verdict(&pt, &ot, false) == VERDICT_CONFIRMED, "unmeasured, no rewrite seen");
     ot.req = TRACE_REQ_REPLAY;
     ot.exact = true;
     ot.mode = AEL;
-    CHECK(locktable_verdict(&pt, &ot, false) == LT_MISMATCH, "measured alone, no rewrite");
+    CHECK(locktable_verdict(&pt, &ot, false) == VERDICT_MISMATCH, "measured alone, no rewrite");
     pt.rewrite = TRI_NO;
     ot = (LtObs){.mode = -1, .rewrite = true, .others = {-1, -1}, .req = TRACE_REQ_UNMEASURED};
-    CHECK(locktable_verdict(&pt, &ot, false) == LT_MISMATCH, "unmeasured, a rewrite seen");
-    LtPrediction p = {.mode = AEL, .rewrite = TRI_YES, .others = {-1, -1}};
+    CHECK(locktable_verdict(&pt, &ot, false) == VERDICT_MISMATCH, "unmeasured, a rewrite seen");
+    Prediction p = {.predicted = true, .mode = AEL, .rewrite = TRI_YES, .others = {-1, -1}};
     LtObs o = {.mode = SUE, .rewrite = false, .others = {-1, -1}, .exact = true};
     Buf b;
     buf_init(&b);
@@ -488,27 +505,31 @@ static void test_skipped(void)
     CHECK(!locktable_said_skipping("NOTICE:  table \"x\" will be created, not skipping it\n"), "not at the end");
     CHECK(!locktable_said_skipping("ERROR:  x, skipping\n"), "an error is not a skip");
     CHECK(!locktable_said_skipping(NULL) && !locktable_said_skipping(""), "nothing said");
-    LtPrediction p = {.mode = AEL, .rewrite = TRI_YES, .others = {-1, -1}};
+    Prediction p = {.predicted = true, .mode = AEL, .rewrite = TRI_YES, .others = {-1, -1}};
     LtObs o = {.mode = -1, .others = {-1, -1}, .exact = true};
-    CHECK(locktable_verdict(&p, &o, false) == LT_MISMATCH, "no lock, not skipped: mismatch");
+    CHECK(locktable_verdict(&p, &o, false) == VERDICT_MISMATCH, "no lock, not skipped: mismatch");
     o.skipped = true;
-    CHECK(locktable_verdict(&p, &o, false) == LT_CONFIRMED, "skipped: confirmed");
-    CHECK(locktable_verdict(&p, &o, true) == LT_ERROR, "failed stays error");
-    CHECK(locktable_verdict(NULL, &o, false) == LT_UNPREDICTED, "no row stays unpredicted");
+    CHECK(locktable_verdict(&p, &o, false) == VERDICT_CONFIRMED, "skipped: confirmed");
+    CHECK(locktable_verdict(&p, &o, true) == VERDICT_ERROR, "failed stays error");
+    CHECK(locktable_verdict(NULL, &o, false) == VERDICT_UNPREDICTED, "no row stays unpredicted");
+    Prediction none;
+    prediction_clear(&none);
+    CHECK(locktable_verdict(&none, &o, false) == VERDICT_UNPREDICTED, "nothing predicted: unpredicted");
+    CHECK(none.verdict == VERDICT_NONE && !verdict_name(none.verdict), "a cleared prediction: no verdict");
     /* skipped with its lock taken (ADD COLUMN IF NOT EXISTS of a column that
      * exists): the mode is judged, the rewrite and scan it did not do are not */
     LtObs l = {.mode = AEL, .others = {-1, -1}, .exact = true, .skipped = true};
     p.scan = TRI_NO;
     l.scan = false;
-    CHECK(locktable_verdict(&p, &l, false) == LT_CONFIRMED, "skipped with its lock: confirmed");
+    CHECK(locktable_verdict(&p, &l, false) == VERDICT_CONFIRMED, "skipped with its lock: confirmed");
     l.mode = locktable_mode_rank("ShareLock");
-    CHECK(locktable_verdict(&p, &l, false) == LT_MISMATCH, "skipped, another mode: mismatch");
+    CHECK(locktable_verdict(&p, &l, false) == VERDICT_MISMATCH, "skipped, another mode: mismatch");
     l.exact = false;
-    CHECK(locktable_verdict(&p, &l, false) == LT_CONFIRMED, "skipped, a weaker lower bound: confirmed");
+    CHECK(locktable_verdict(&p, &l, false) == VERDICT_CONFIRMED, "skipped, a weaker lower bound: confirmed");
     l.skipped = false;
     l.exact = true;
     l.mode = AEL;
-    CHECK(locktable_verdict(&p, &l, false) == LT_MISMATCH, "not skipped, no rewrite: mismatch");
+    CHECK(locktable_verdict(&p, &l, false) == VERDICT_MISMATCH, "not skipped, no rewrite: mismatch");
 
     static const char text[] = HDR "G\t10\t17\tAccessExclusiveLock\tno\tno\t-\thigh\tnote G\n";
     LockTable *old = NULL;
@@ -547,10 +568,11 @@ static void test_phase_rows(void)
     locktable_format_tsv(t, &b);
     CHECK(strstr(b.data, "P\t10\t17\tShareUpdateExclusiveLock\tno\tyes\t-\tlow\tnote P\n") != NULL,
           "phases: their mode, the table's scan: %s", b.data);
-    LtPrediction p = {.mode = AEL, .rewrite = TRI_NO, .scan = TRI_YES, .others = {-1, -1}};
-    CHECK(locktable_verdict(&p, &obs[0].obs, false) == LT_MISMATCH, "phase: a weaker mode is a mismatch");
+    Prediction p = {
+        .predicted = true, .mode = AEL, .rewrite = TRI_NO, .scan = TRI_YES, .others = {-1, -1}};
+    CHECK(locktable_verdict(&p, &obs[0].obs, false) == VERDICT_MISMATCH, "phase: a weaker mode is a mismatch");
     p.mode = SUE;
-    CHECK(locktable_verdict(&p, &obs[0].obs, false) == LT_CONFIRMED, "phase: the same mode is confirmed");
+    CHECK(locktable_verdict(&p, &obs[0].obs, false) == VERDICT_CONFIRMED, "phase: the same mode is confirmed");
     buf_free(&b);
     locktable_free(t);
     locktable_free(old);

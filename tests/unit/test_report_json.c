@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "report/report.h"
-#include "store/store.h"
+#include "store/internal.h" /* the file itself, to check and alter rows */
 #include "t.h"
 
 static char dir[] = "/tmp/lm_test_report_json_XXXXXX";

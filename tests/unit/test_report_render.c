@@ -22,7 +22,7 @@
 #include "report/render.h"
 #include "report/report.h"
 #include "report/svg.h"
-#include "store/store.h"
+#include "store/internal.h" /* the file itself, to check and alter rows */
 #include "t.h"
 
 static char dir[] = "/tmp/lm_test_report_render_XXXXXX";
@@ -875,9 +875,9 @@ static void test_command(const char *db)
 
 /* ---- the pictures (svg.c) --------------------------------------------------------------- */
 
-static RvLock rvlock(const char *rel, const char *mode, bool before)
+static TraceLock rvlock(const char *rel, const char *mode, bool before)
 {
-    return (RvLock){.relation = xstrdup(rel), .role = xstrdup("table"),
+    return (TraceLock){.relation = xstrdup(rel), .role = xstrdup("table"),
                     .locktype = xstrdup("relation"), .mode = xstrdup(mode), .granted = true,
                     .held_before = before};
 }
@@ -893,15 +893,15 @@ static void test_svg(void)
     RunView *rv = view_of(stmts, true);
     const char *evil = "<b\"'>&";
     RvResult *r = &rv->stmts[0].results[0];
-    r->locks = xcalloc(1, sizeof(RvLock));
+    r->locks = xcalloc(1, sizeof(TraceLock));
     r->locks[0] = rvlock("t", "AccessExclusiveLock", false);
     r->nlocks = 1;
     r = &rv->stmts[1].results[0];
-    r->locks = xcalloc(1, sizeof(RvLock));
+    r->locks = xcalloc(1, sizeof(TraceLock));
     r->locks[0] = rvlock(evil, "AccessExclusiveLock", false);
     r->nlocks = 1;
     r = &rv->stmts[2].results[0];
-    r->locks = xcalloc(2, sizeof(RvLock));
+    r->locks = xcalloc(2, sizeof(TraceLock));
     r->locks[0] = rvlock("t", "RowExclusiveLock", false);
     r->locks[1] = rvlock("t", "AccessExclusiveLock", true);
     r->nlocks = 2;

@@ -15,7 +15,7 @@
 #include "report/render.h"
 #include "report/report.h"
 #include "report/runview.h"
-#include "store/store.h"
+#include "store/internal.h" /* the file itself, to check and alter rows */
 #include "t.h"
 
 static char dir[] = "/tmp/lm_test_store_XXXXXX";
@@ -601,7 +601,7 @@ static void test_runview(const char *path, long long run)
 
     RunSummary *runs;
     size_t n;
-    CHECK(runview_list(s, &runs, &n, &err) == 0 && n == 1, "runs listed: %s", err.msg);
+    CHECK(store_runs_list(s, &runs, &n, &err) == 0 && n == 1, "runs listed: %s", err.msg);
     if (n == 1) {
         CHECK(runs[0].nstatements == 6 && runs[0].jobs_ok == 3 && runs[0].jobs_failed == 2,
               "summary: %lld statements, %lld ok, %lld failed", runs[0].nstatements,
@@ -609,7 +609,7 @@ static void test_runview(const char *path, long long run)
         CHECK(runs[0].duration_s >= 0, "duration");
         CHECK_STR(runs[0].layouts, "golang-migrate", "the layouts of the run");
     }
-    runview_list_free(runs, n);
+    store_runs_free(runs, n);
     CHECK(runview_load(s, 42, &rv, &err) < 0 && err.code == 2 && rv == NULL, "no run 42: %s",
           err.msg);
     store_close(s);

@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "store/store.h"
+#include "store/internal.h" /* the file itself, to check and alter rows */
 #include "t.h"
 
 static char dir[] = "/tmp/lm_test_store_resume_XXXXXX";

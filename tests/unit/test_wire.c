@@ -144,27 +144,29 @@ int main(void)
     wire_cursor(&c, p, n);
     CHECK(wire_type(p, n) == WIRE_JOB && wire_get_i64(&c) == 41, "job 41");
 
-    /* A prediction travels as ranks and comes back as the same names; an
-     * absent one stays absent. */
-    StorePrediction preds[2] = {
-        {.predicted = true, .mode = "ShareUpdateExclusiveLock", .rewrite = 0, .scan = -1,
-         .risk = "medium", .verdict = "trace-only"},
-        {.predicted = false, .rewrite = 0, .scan = 0, .verdict = "unpredicted"},
-    };
-    for (size_t i = 0; i < 2; i++) {
+    /* A prediction travels as its ranks and comes back the same, note and
+     * cls left behind; an absent one stays absent. */
+    Prediction preds[3];
+    preds[0] = (Prediction){.predicted = true, .mode = 3, .rewrite = TRI_NO, .scan = TRI_DEPENDS,
+                            .others = {5, -1}, .risk = RISK_MEDIUM, .note = "a note",
+                            .cls = "alter_table", .verdict = VERDICT_TRACE_ONLY};
+    prediction_clear(&preds[1]);
+    preds[1].verdict = VERDICT_UNPREDICTED;
+    prediction_clear(&preds[2]);
+    for (size_t i = 0; i < ARRAY_LEN(preds); i++) {
         wire_begin(&b, WIRE_TRACE);
         wire_put_prediction(&b, &preds[i]);
         wire_cursor(&c, b.data + 4, b.len - 4);
-        StorePrediction gp;
+        Prediction gp;
         wire_get_prediction(&c, &gp);
         CHECK(!c.bad && c.left == 0, "prediction %zu consumed exactly", i);
         CHECK(gp.predicted == preds[i].predicted && gp.rewrite == preds[i].rewrite &&
                   gp.scan == preds[i].scan, "prediction %zu flags", i);
-        CHECK((!gp.mode && !preds[i].mode) || (gp.mode && preds[i].mode && !strcmp(gp.mode, preds[i].mode)),
-              "prediction %zu mode %s", i, gp.mode ? gp.mode : "(none)");
-        CHECK((!gp.risk && !preds[i].risk) || (gp.risk && preds[i].risk && !strcmp(gp.risk, preds[i].risk)),
-              "prediction %zu risk", i);
-        CHECK(gp.verdict && !strcmp(gp.verdict, preds[i].verdict), "prediction %zu verdict", i);
+        CHECK(gp.mode == preds[i].mode, "prediction %zu mode %d", i, gp.mode);
+        CHECK(!memcmp(gp.others, preds[i].others, sizeof(gp.others)), "prediction %zu others", i);
+        CHECK(gp.risk == preds[i].risk, "prediction %zu risk", i);
+        CHECK(gp.verdict == preds[i].verdict, "prediction %zu verdict %d", i, (int)gp.verdict);
+        CHECK(!gp.note && !gp.cls, "prediction %zu: note and cls stay behind", i);
     }
 
     /* Roles come back as the tracer's own static strings, every one of them. */
