@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runner/docker.h"
+#include "runner/dockerbackend.h"
 #include "t.h"
 
 static long long run_id;
