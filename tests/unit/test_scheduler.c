@@ -25,7 +25,7 @@
 #include "runner/pginstall.h"
 #include "runner/scheduler.h"
 #include "store/store.h"
-#include "t.h"
+#include "tests/unit/servers.h"
 
 static char dir[] = "/tmp/lm-test-scheduler.XXXXXX";
 
@@ -282,16 +282,9 @@ int main(void)
 
     /* the newest installed major of the default versions */
     PgInstalls pgs = {0};
-    VersionSet all, vs = {.n = 0};
-    if (versions_parse(VERSIONS_DEFAULT, &all, &err) == 0 && pginstall_find(&pgs, NULL, 0, &err) == 0)
-        for (int i = all.n - 1; i >= 0 && vs.n == 0; i--)
-            if (pginstall_get(&pgs, all.v[i]))
-                vs.v[vs.n++] = all.v[i];
-    CHECK(vs.n == 1, "an installed PostgreSQL (make setup): %s", err.msg);
-    BackendCfg cfg = {.name = "embedded", .run_id = 900000 + getpid() % 90000, .pgs = &pgs,
-                      .start_timeout_ms = 30000};
-    bool prepared = vs.n == 1 && embedded_backend.prepare(&cfg, vs.v, 1, &err) == 0;
-    CHECK(prepared, "prepare the embedded backend: %s", err.msg);
+    VersionSet vs;
+    BackendCfg cfg;
+    bool prepared = t_embedded_newest(&pgs, &cfg, &vs, 900000 + getpid() % 90000);
 
     if (s && prepared)
         for (size_t i = 0; i < ARRAY_LEN(cases); i++)

@@ -22,7 +22,7 @@
 #include "runner/scheduler.h"
 #include "runner/wire.h"
 #include "runner/worker.h"
-#include "t.h"
+#include "tests/unit/servers.h"
 
 #define RECV_MS 60000
 
@@ -189,15 +189,16 @@ static void test_jobs(Corpus *c, SchedOpts *o, int major)
           "HELLO: server %s ready in %.0f ms", version ? version : "(null)", ready);
     free(version);
     for (size_t i = 0; i < ARRAY_LEN(jobs); i++) {
-        /* each job its own worker when its options differ: the options are the fork's */
+        CHECK(peer_recv(&pr) == WIRE_NEED_JOB, "job %zu: NEED_JOB", i);
+        /* a worker of its own when the options differ: the options are the fork's */
         if (o->stop_on_error != jobs[i].stop_on_error) {
             peer_send_no_job(&pr);
             CHECK(peer_end(&pr) == 0, "worker ends cleanly after NO_JOB");
             o->stop_on_error = jobs[i].stop_on_error;
             peer_start(&pr, c, o, major);
             CHECK(peer_recv(&pr) == WIRE_HELLO, "HELLO of the next worker");
+            CHECK(peer_recv(&pr) == WIRE_NEED_JOB, "job %zu: NEED_JOB of the next worker", i);
         }
-        CHECK(peer_recv(&pr) == WIRE_NEED_JOB, "job %zu: NEED_JOB", i);
         JobSeen js;
         peer_job(&pr, jobs[i].chain, jobs[i].pending, &js);
         CHECK(js.done && js.ok, "job %zu: JOB_DONE ok: %s", i, js.reason);
@@ -307,16 +308,9 @@ int main(void)
     corpus_open_files(&c);
 
     PgInstalls pgs = {0};
-    VersionSet all, vs = {.n = 0};
-    if (versions_parse(VERSIONS_DEFAULT, &all, &err) == 0 && pginstall_find(&pgs, NULL, 0, &err) == 0)
-        for (int i = all.n - 1; i >= 0 && vs.n == 0; i--)
-            if (pginstall_get(&pgs, all.v[i]))
-                vs.v[vs.n++] = all.v[i];
-    CHECK(vs.n == 1, "an installed PostgreSQL (make setup): %s", err.msg);
-    BackendCfg cfg = {.name = "embedded", .run_id = 700000 + getpid() % 90000, .pgs = &pgs,
-                      .start_timeout_ms = 30000};
-    bool prepared = vs.n == 1 && embedded_backend.prepare(&cfg, vs.v, 1, &err) == 0;
-    CHECK(prepared, "prepare: %s", err.msg);
+    VersionSet vs;
+    BackendCfg cfg;
+    bool prepared = t_embedded_newest(&pgs, &cfg, &vs, 700000 + getpid() % 90000);
     SchedOpts o = {.jobs = 1, .versions = &vs, .backend = &embedded_backend, .cfg = &cfg,
                    .statement_timeout_ms = 10000, .job_timeout_ms = 60000, .retries = 1,
                    .no_replay = true};
