@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "runner/backend.h"
-#include "runner/docker.h"
+#include "runner/dockerbackend.h"
 #include "runner/embedded.h"
 
 /* Every backend, by name. */

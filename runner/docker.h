@@ -1,6 +1,6 @@
 /*
- * docker: a client of the Docker Engine API on libcurl (no docker CLI), and
- * the docker backend built on it (docker_backend, see runner/backend.h).
+ * docker: a client of the Docker Engine API on libcurl (no docker CLI). The
+ * docker backend built on it is runner/dockerbackend.h.
  *
  * The engine is found at $DOCKER_HOST (unix:///path or tcp://host:port),
  * else unix:///var/run/docker.sock. docker_open() pings it and negotiates
@@ -22,7 +22,6 @@
 #include <stdbool.h>
 
 #include "common/util.h"
-#include "runner/backend.h"
 
 #define DOCKER_API_MAX "1.41" /* newest API version we speak */
 #define DOCKER_API_MIN "1.25" /* oldest we accept (Docker 1.13, 2017) */
@@ -135,21 +134,12 @@ int docker_container_list_all(DockerClient *dc, const char *const *labels, int n
                               DockerContainerInfo **out, size_t *n, Err *err);
 void docker_list_free(DockerContainerInfo *list, size_t n);
 
-/* ---- the backend ------------------------------------------------------- */
+/* ---- the labels of lockmatrix's containers ----------------------------- */
 #define DOCKER_LABEL_RUN "lockmatrix.run"
 /* "<pid> <starttime>" of the lockmatrix process that owns the run (the one
  * that called prepare), and the host it runs on: clean() without a run id
  * keeps the containers of runs whose owner still runs. */
 #define DOCKER_LABEL_OWNER "lockmatrix.owner"
 #define DOCKER_LABEL_HOST "lockmatrix.host"
-#define DOCKER_DEFAULT_IMAGE "postgres:{major}-alpine"
-
-extern const BackendOps docker_backend;
-
-/* The image of major for template tmpl (NULL: DOCKER_DEFAULT_IMAGE): every
- * "{major}" replaced. malloc'd. */
-char *docker_image_name(const char *tmpl, int major);
-/* "lockmatrix-r<run>-w<seq>"; malloc'd. */
-char *docker_container_name(long long run_id, int seq);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * dockerbackend: the docker backend (BackendOps) on the Engine API client
- * of runner/docker.c. One container per worker, named
+ * of runner/docker.c (see runner/dockerbackend.h). One container per worker, named
  * lockmatrix-r<run>-w<seq>, labelled lockmatrix.run=<run>, its port 5432
  * published on 127.0.0.1 at a random host port, a random password.
  *
@@ -12,14 +12,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libpq-fe.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "runner/docker.h"
+#include "runner/dockerbackend.h"
+#include "runner/pgconn.h"
 #include "model/versions.h"
 
 #define DEFAULT_START_TIMEOUT_MS 60000
@@ -135,97 +135,6 @@ static int start_timeout(const BackendCfg *cfg)
     const char *env = getenv("LOCKMATRIX_DOCKER_START_TIMEOUT_MS");
     int e = env ? atoi(env) : 0;
     return e > 0 && e < t ? e : t;
-}
-
-/* ---- libpq with deadlines ---------------------------------------------------- */
-
-static int wait_socket(PGconn *conn, bool for_write, double deadline)
-{
-    int sock = PQsocket(conn);
-    if (sock < 0) return -1;
-    for (;;) {
-        int left = (int)(deadline - now_ms());
-        if (left <= 0) return 0;
-        struct pollfd pfd = {.fd = sock, .events = for_write ? POLLOUT : POLLIN};
-        int r = poll(&pfd, 1, left);
-        if (r < 0 && errno == EINTR) continue;
-        return r < 0 ? -1 : r;
-    }
-}
-
-/* Connects and reads SHOW server_version before deadline. 0 and *version
- * (malloc'd) on success; -1 and why (malloc'd) when not. */
-static int try_server(const char *conninfo, double deadline, char **version, char **why)
-{
-    *version = NULL;
-    *why = NULL;
-    PGconn *conn = PQconnectStart(conninfo);
-    if (!conn) {
-        *why = xstrdup("out of memory");
-        return -1;
-    }
-    PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
-    while (PQstatus(conn) != CONNECTION_BAD && ps != PGRES_POLLING_OK &&
-           ps != PGRES_POLLING_FAILED) {
-        int r = wait_socket(conn, ps == PGRES_POLLING_WRITING, deadline);
-        if (r <= 0) {
-            *why = xstrdup(r == 0 ? "connection timed out" : "poll failed");
-            PQfinish(conn);
-            return -1;
-        }
-        ps = PQconnectPoll(conn);
-    }
-    if (PQstatus(conn) != CONNECTION_OK) {
-        /* the first line: libpq's hints on the next lines say nothing here */
-        const char *m = PQerrorMessage(conn);
-        size_t n = strcspn(m, "\n");
-        while (n > 0 && m[n - 1] == ' ')
-            n--;
-        *why = xstrndup(m, n);
-        PQfinish(conn);
-        return -1;
-    }
-    if (!PQsendQuery(conn, "SHOW server_version")) {
-        *why = xstrdup(PQerrorMessage(conn));
-        PQfinish(conn);
-        return -1;
-    }
-    int rc = -1;
-    for (;;) {
-        while (!PQisBusy(conn)) {
-            PGresult *res = PQgetResult(conn);
-            if (!res) goto done;
-            if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
-                const char *v = PQgetvalue(res, 0, 0);
-                *version = xstrndup(v, strcspn(v, " "));
-                rc = 0;
-            } else if (!*why) {
-                *why = xstrdup(PQresultErrorMessage(res));
-            }
-            PQclear(res);
-        }
-        int r = wait_socket(conn, false, deadline);
-        if (r <= 0 || !PQconsumeInput(conn)) {
-            if (r == 0) {
-                PGcancel *c = PQgetCancel(conn);
-                char buf[256];
-                if (c) {
-                    PQcancel(c, buf, sizeof(buf));
-                    PQfreeCancel(c);
-                }
-            }
-            free(*version);
-            *version = NULL;
-            free(*why);
-            *why = xstrdup(r == 0 ? "SHOW server_version timed out" : PQerrorMessage(conn));
-            rc = -1;
-            break;
-        }
-    }
-done:
-    if (rc < 0 && !*why) *why = xstrdup("no answer to SHOW server_version");
-    PQfinish(conn);
-    return rc;
 }
 
 /* ---- the operations -------------------------------------------------------------- */
@@ -405,20 +314,22 @@ static int docker_start(const BackendCfg *cfg, int major, int seq, Container *ou
             double attempt_end = now_ms() + 2000;
             if (attempt_end > deadline) attempt_end = deadline;
             char *dbinfo = xasprintf("%s dbname=postgres", conninfo);
-            char *now_why = NULL;
-            int ok = try_server(dbinfo, attempt_end, &version, &now_why);
+            Err pe = {0};
+            int left = (int)(attempt_end - now_ms());
+            int ok = pgconn_query_value(dbinfo, "SHOW server_version", left > 1 ? left : 1,
+                                        &version, &pe);
             explicit_bzero(dbinfo, strlen(dbinfo));
             free(dbinfo);
-            if (ok == 0) {
-                free(now_why);
+            if (ok == 0 && version) {
+                version[strcspn(version, " ")] = '\0';
                 break;
             }
+            free(version);
+            version = NULL;
             /* an attempt cut short by the deadline says less than the one before */
-            if (why && attempt_end >= deadline && strstr(now_why, "timed out")) {
-                free(now_why);
-            } else {
+            if (!(why && attempt_end >= deadline && strstr(pe.msg, "timed out"))) {
                 free(why);
-                why = now_why;
+                why = xstrdup(pe.msg[0] ? pe.msg : "no answer to SHOW server_version");
             }
         }
         if (now_ms() >= deadline) {

@@ -9,11 +9,9 @@
  *   3. copy the template into <runtime_root>/w<seq> (0700);
  *   4. fork+exec postgres directly, with the socket in that directory, no
  *      TCP listener, durability off, and PR_SET_PDEATHSIG so it dies with
- *      the worker; wait for PQping with a deadline. The postmaster runs in a
- *      sandbox (sandbox_enter) when the kernel allows user namespaces: the
- *      SQL of a corpus (COPY ... TO PROGRAM, adminpack, lo_export) sees a
- *      read-only filesystem but for its own directory, no network, and its
- *      own SysV IPC (gone with the server).
+ *      the worker; wait until it answers SHOW server_version (pgconn, with a
+ *      deadline). The postmaster runs in a sandbox (runner/sandbox.h) when
+ *      the kernel allows user namespaces.
  * The parent cleans what a dead worker left behind (reap) and what a killed
  * run left behind (clean): the postmaster, if still alive, its SysV shared
  * memory segment, and the directory.
@@ -22,20 +20,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <libpq-fe.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <net/if.h>
-#include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/file.h>
-#include <sys/mount.h>
-#include <sys/statvfs.h>
 #include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/statfs.h>
@@ -47,6 +39,8 @@
 #include <unistd.h>
 
 #include "runner/embedded.h"
+#include "runner/pgconn.h"
+#include "runner/sandbox.h"
 #include "model/versions.h"
 
 extern char **environ;
@@ -57,6 +51,7 @@ extern char **environ;
 #define REAP_BUDGET_MS 2000
 #define DEFAULT_START_TIMEOUT_MS 30000
 #define LOG_TAIL_BYTES 600
+#define PING_BUDGET_MS 2000 /* one attempt to reach a starting server */
 
 /* ---- small helpers ----------------------------------------------------------- */
 
@@ -600,123 +595,6 @@ static char *conn_quote(const char *v)
     return buf_steal(&b);
 }
 
-/* ---- the server's sandbox ---------------------------------------------------------
- * In the postmaster's child, before exec, as the (unprivileged) run user:
- *   1. new user, mount, network and IPC namespaces; in the user namespace the
- *      run user is root (uid_map "0 <uid> 1"), which allows mounts there;
- *   2. the instance directory is bind-mounted onto itself (it stays writable),
- *      then every other mount is remounted read-only (keeping the flags the
- *      kernel locks: nosuid, nodev, noexec, atime);
- *   3. a second user namespace maps the run user back (uid_map "<uid> 0 1"):
- *      PostgreSQL refuses to run as root, and sees its own uid.
- * The network namespace has only its own loopback (brought up: before 15 the
- * statistics collector, which the scan counts come from, talks UDP over it);
- * the Unix socket, a path in the instance directory, is all the server can be
- * reached by, and nothing outside the namespace can be reached from it. No pid namespace: the worker waits for and signals the
- * postmaster by its pid as before. Returns 0, or -1 with a reason in why
- * (the server then runs without the sandbox, and its log says so). */
-
-static int write_proc(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    ssize_t n = write(fd, text, strlen(text));
-    close(fd);
-    return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
-static int map_ids(unsigned inner_uid, unsigned outer_uid, unsigned inner_gid, unsigned outer_gid)
-{
-    char map[64];
-    if (write_proc("/proc/self/setgroups", "deny") != 0 && errno != ENOENT) return -1;
-    snprintf(map, sizeof(map), "%u %u 1\n", inner_uid, outer_uid);
-    if (write_proc("/proc/self/uid_map", map) != 0) return -1;
-    snprintf(map, sizeof(map), "%u %u 1\n", inner_gid, outer_gid);
-    return write_proc("/proc/self/gid_map", map);
-}
-
-/* Mount points of /proc/self/mountinfo (field 5, octal escapes undone), in
- * order; free each and the array. */
-static char **mount_points(size_t *n)
-{
-    *n = 0;
-    FILE *f = fopen("/proc/self/mountinfo", "re");
-    if (!f) return NULL;
-    char **out = NULL;
-    size_t cap = 0;
-    char line[4096];
-    while (fgets(line, sizeof(line), f)) {
-        char mp[4096];
-        if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1) continue;
-        char *w = mp;
-        for (const char *r = mp; *r; r++) {
-            if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-                r[3] >= '0' && r[3] <= '7') {
-                *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-                r += 3;
-            } else {
-                *w++ = *r;
-            }
-        }
-        *w = '\0';
-        *ARRAY_PUSH(out, *n, cap) = xstrdup(mp);
-    }
-    fclose(f);
-    return out;
-}
-
-static int sandbox_enter(const char *keep_rw, char *why, size_t whylen)
-{
-    unsigned uid = (unsigned)geteuid(), gid = (unsigned)getegid();
-    const char *step = "unshare";
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC) != 0) goto fail;
-    step = "uid_map";
-    if (map_ids(0, uid, 0, gid) != 0) goto fail;
-    step = "loopback";
-    int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof(ifr));
-    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-    bool up = sk >= 0 && ioctl(sk, SIOCGIFFLAGS, &ifr) == 0 &&
-              (ifr.ifr_flags |= IFF_UP | IFF_RUNNING, ioctl(sk, SIOCSIFFLAGS, &ifr) == 0);
-    if (sk >= 0) close(sk);
-    if (!up) goto fail;
-    step = "private mounts";
-    if (mount("none", "/", "", MS_REC | MS_PRIVATE, NULL) != 0) goto fail;
-    step = "bind of the instance directory";
-    if (mount(keep_rw, keep_rw, "", MS_BIND | MS_REC, NULL) != 0) goto fail;
-    size_t n;
-    char **mps = mount_points(&n);
-    step = "mountinfo";
-    if (!mps) goto fail;
-    for (size_t i = 0; i < n; i++) {
-        struct statvfs sv;
-        if (strcmp(mps[i], keep_rw) != 0 && statvfs(mps[i], &sv) == 0 && !(sv.f_flag & ST_RDONLY)) {
-            unsigned long fl = MS_REMOUNT | MS_BIND | MS_RDONLY;
-            if (sv.f_flag & ST_NOSUID) fl |= MS_NOSUID;
-            if (sv.f_flag & ST_NODEV) fl |= MS_NODEV;
-            if (sv.f_flag & ST_NOEXEC) fl |= MS_NOEXEC;
-            if (sv.f_flag & ST_NOATIME) fl |= MS_NOATIME;
-            if (sv.f_flag & ST_NODIRATIME) fl |= MS_NODIRATIME;
-            if (sv.f_flag & ST_RELATIME) fl |= MS_RELATIME;
-            mount("none", mps[i], "", fl, NULL); /* a mount that refuses stays as it was */
-        }
-        free(mps[i]);
-    }
-    free(mps);
-    struct statvfs root;
-    step = "read-only root";
-    if (statvfs("/", &root) != 0 || !(root.f_flag & ST_RDONLY)) goto fail;
-    step = "second user namespace";
-    if (unshare(CLONE_NEWUSER) != 0) goto fail;
-    step = "uid_map back";
-    if (map_ids(uid, 0, gid, 0) != 0) goto fail;
-    return 0;
-fail:
-    snprintf(why, whylen, "%s: %s", step, strerror(errno));
-    return -1;
-}
-
 static pid_t spawn_postmaster(const PgInstall *pi, const char *dir, const char *log, Err *err)
 {
     char *postgres = xasprintf("%s/postgres", pi->bindir);
@@ -771,11 +649,11 @@ static pid_t spawn_postmaster(const PgInstall *pi, const char *dir, const char *
         if (fd < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 ||
             chdir(dir) != 0)
             _exit(126);
-        const char *sb = getenv("LOCKMATRIX_SANDBOX");
-        if (!sb || strcmp(sb, "0") != 0) {
+        SandboxMode sb = sandbox_mode();
+        if (sb != SANDBOX_OFF) {
             char why[256];
             if (sandbox_enter(dir, why, sizeof(why)) != 0) {
-                if (sb && strcmp(sb, "1") == 0) {
+                if (sb == SANDBOX_REQUIRED) {
                     fprintf(stderr, "lockmatrix: no sandbox for the server: %s\n", why);
                     _exit(125); /* LOCKMATRIX_SANDBOX=1: a sandbox or no server */
                 }
@@ -842,14 +720,15 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
         return -1;
     }
 
-    /* Ready when PQping says so; a postmaster that exits is noticed at once. */
+    /* Ready when it answers a query; a postmaster that exits is noticed at once. */
     int timeout = cfg->start_timeout_ms > 0 ? cfg->start_timeout_ms : DEFAULT_START_TIMEOUT_MS;
     char *host = conn_quote(dir);
-    char *ping =
-        xasprintf("host=%s port=5432 user=postgres dbname=postgres connect_timeout=2", host);
+    char *ping = xasprintf("host=%s port=5432 user=postgres dbname=postgres", host);
     double deadline = t0 + timeout;
     double pause = 1;
     const char *failure = NULL;
+    char *version = NULL;
+    Err why = {0};
     int st = 0;
     for (;;) {
         if (waitpid(pid, &st, WNOHANG) == pid) {
@@ -857,25 +736,22 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
             failure = "exited";
             break;
         }
-        if (PQping(ping) == PQPING_OK) break;
+        double left = deadline - now_ms();
+        int attempt = left < 1 ? 1 : left < PING_BUDGET_MS ? (int)left + 1 : PING_BUDGET_MS;
+        err_clear(&why);
+        if (pgconn_query_value(ping, "SHOW server_version", attempt, &version, &why) == 0 &&
+            version) {
+            version[strcspn(version, " ")] = '\0';
+            break;
+        }
+        free(version);
+        version = NULL;
         if (now_ms() >= deadline) {
             failure = "timed out";
             break;
         }
         sleep_ms(pause);
         if (pause < 4) pause *= 2;
-    }
-
-    char *version = NULL;
-    if (!failure) {
-        PGconn *conn = PQconnectdb(ping);
-        const char *v =
-            PQstatus(conn) == CONNECTION_OK ? PQparameterStatus(conn, "server_version") : NULL;
-        if (v)
-            version = xstrndup(v, strcspn(v, " "));
-        else
-            failure = "refused the first connection";
-        PQfinish(conn);
     }
     free(ping);
 
@@ -891,8 +767,9 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
                     "hint: a damaged template is made again once \"%s\" is removed",
                     pi->version, dir, WEXITSTATUS(st), tail, tpl);
         else if (strcmp(failure, "timed out") == 0)
-            err_set(err, EXIT_ENV, "PostgreSQL %s in \"%s\" was not ready within %d ms; server log:\n%s",
-                    pi->version, dir, timeout, tail);
+            err_set(err, EXIT_ENV,
+                    "PostgreSQL %s in \"%s\" was not ready within %d ms (%s); server log:\n%s",
+                    pi->version, dir, timeout, why.msg[0] ? why.msg : "no answer", tail);
         else
             err_set(err, EXIT_ENV, "PostgreSQL %s in \"%s\" %s; server log:\n%s", pi->version, dir,
                     failure, tail);

@@ -78,7 +78,7 @@ PgConn *pgconn_connect(const char *conninfo, int timeout_ms, Err *err)
         double left = deadline - now_ms();
         if (left <= 0) {
             PQfinish(conn);
-            err_set(err, EXIT_ENV, "could not connect to the server: timeout after %d ms",
+            err_set(err, EXIT_ENV, "could not connect to the server: timed out after %d ms",
                     timeout_ms > 0 ? timeout_ms : CONNECT_DEFAULT_MS);
             return NULL;
         }
@@ -381,4 +381,33 @@ PgStatus pgconn_exec(PgConn *c, const char *sql, int timeout_ms, PgReply *out)
         return PG_LOST;
     }
     return pgconn_wait(c, now_ms() + (timeout_ms > 0 ? timeout_ms : EXEC_DEFAULT_MS), out);
+}
+
+int pgconn_query_value(const char *conninfo, const char *sql, int timeout_ms, char **value,
+                       Err *err)
+{
+    int budget = timeout_ms > 0 ? timeout_ms : CONNECT_DEFAULT_MS;
+    double deadline = now_ms() + budget;
+    *value = NULL;
+    PgConn *c = pgconn_connect(conninfo, budget, err);
+    if (!c)
+        return -1;
+    double left = deadline - now_ms();
+    PgReply r;
+    PgStatus st = pgconn_exec(c, sql, left >= 1 ? (int)left : 1, &r);
+    int rc = -1;
+    if (st == PG_OK) {
+        const char *v = NULL;
+        for (size_t i = 0; i < r.nres && !v; i++)
+            v = pgreply_value(&r, i, 0, 0);
+        *value = v ? xstrdup(v) : NULL;
+        rc = 0;
+    } else if (st == PG_TIMEOUT) {
+        err_set(err, EXIT_ENV, "\"%s\" timed out after %d ms", sql, budget);
+    } else {
+        err_set(err, EXIT_ENV, "%s", r.message ? r.message : "the statement failed");
+    }
+    pgreply_clear(&r);
+    pgconn_close(c);
+    return rc;
 }

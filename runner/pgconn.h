@@ -85,6 +85,15 @@ PgStatus pgconn_wait(PgConn *c, double deadline_ms, PgReply *out);
  * the time passed, -1 on error. Read with pgconn_poll(c, 0, ...). */
 int pgconn_wait_any(PgConn *const *cs, int n, int wait_ms);
 
+/* A statement on a connection of its own, for a server that may not be up
+ * yet: connects, runs sql and reads the first column of its first row into
+ * *value (malloc'd; NULL when it returned no row or NULL), all within
+ * timeout_ms (<= 0: 30 s) in total, then closes. 0, or -1 with err (code 3)
+ * saying why: "could not connect to the server: ...", the server's message,
+ * or "\"<sql>\" timed out after <n> ms". */
+int pgconn_query_value(const char *conninfo, const char *sql, int timeout_ms, char **value,
+                       Err *err);
+
 void pgreply_clear(PgReply *r);
 
 /* Text of column col of row row of result i (NULL for SQL NULL or out of range). */

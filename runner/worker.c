@@ -10,7 +10,6 @@
 #include "model/versions.h"
 
 #include <ctype.h>
-#include <libpq-fe.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <stdio.h>
@@ -72,20 +71,6 @@ static void send_log(Worker *w, const char *msg)
     send_or_die(w);
 }
 
-static PGconn *connect_db(const Worker *w, const char *dbname, const char *extra, char **msg)
-{
-    char *ci = xasprintf("%s dbname=%s connect_timeout=10 application_name=lockmatrix%s%s",
-                         w->ct.conninfo, dbname, extra ? " " : "", extra ? extra : "");
-    PGconn *c = PQconnectdb(ci);
-    free(ci);
-    if (PQstatus(c) != CONNECTION_OK) {
-        *msg = xstrdup(PQerrorMessage(c));
-        PQfinish(c);
-        return NULL;
-    }
-    return c;
-}
-
 /* The lock table's prediction for a trace of st on the worker's major, and
  * the verdict (none for a skipped statement); nothing without a table. */
 static void predict(const Worker *w, const Statement *st, const Trace *t, Prediction *p)
@@ -134,6 +119,11 @@ static void send_skipped(Worker *w, const Chain *ch, size_t mig, size_t stmt)
  * dropping them. */
 #define DBS_PER_SERVER 16
 
+/* CREATE DATABASE waits for a checkpoint: its budget on the server, and
+ * here, where the answer is awaited a little longer. */
+#define CREATE_DB_TIMEOUT_MS 60000
+#define CONNECT_TIMEOUT_MS 10000 /* to a server that is up */
+
 static bool chain_is_cluster_wide(const Chain *ch)
 {
     for (size_t m = 0; m < ch->nmigs; m++)
@@ -165,7 +155,7 @@ static char *run_preamble(Worker *w, const char *dbname)
     if (c->npre_stmts == 0) return NULL;
     char *ci = xasprintf("%s dbname=%s application_name=lockmatrix_preamble", w->ct.conninfo, dbname);
     Err err = {0};
-    PgConn *pc = pgconn_connect(ci, 10000, &err);
+    PgConn *pc = pgconn_connect(ci, CONNECT_TIMEOUT_MS, &err);
     free(ci);
     if (!pc) return xasprintf("preamble: could not connect to the job database: %s", err.msg);
     char *reason = NULL;
@@ -188,32 +178,37 @@ static char *run_preamble(Worker *w, const char *dbname)
  * postgres database is the first of the n). NULL or why it failed. */
 static char *create_databases(Worker *w, int n)
 {
-    PGconn *conns[DBS_PER_SERVER] = {0};
+    PgConn *conns[DBS_PER_SERVER] = {0};
     char *reason = NULL;
     int opened = 0;
+    char *ci = xasprintf("%s dbname=postgres application_name=lockmatrix "
+                         "options='-c statement_timeout=%d'",
+                         w->ct.conninfo, CREATE_DB_TIMEOUT_MS);
     for (int i = 1; i < n && !reason; i++) {
-        char *msg = NULL;
-        conns[i] = connect_db(w, "postgres", "options='-c statement_timeout=60000'", &msg);
+        Err err = {0};
+        conns[i] = pgconn_connect(ci, CONNECT_TIMEOUT_MS, &err);
         if (!conns[i]) {
-            reason = xasprintf("could not connect to create a job database: %s", msg);
-            free(msg);
+            reason = xasprintf("could not connect to create a job database: %s", err.msg);
             break;
         }
         opened = i;
         char sql[96];
         snprintf(sql, sizeof(sql), "CREATE DATABASE lm_%d TEMPLATE template0", i);
-        if (!PQsendQuery(conns[i], sql))
-            reason = xasprintf("could not create a job database: %s", PQerrorMessage(conns[i]));
+        if (pgconn_send(conns[i], sql, &err) != 0)
+            reason = xasprintf("could not create a job database: %s", err.msg);
     }
+    free(ci);
+    double deadline = now_ms() + CREATE_DB_TIMEOUT_MS + CONNECT_TIMEOUT_MS;
     for (int i = 1; i <= opened; i++) {
-        PGresult *res;
-        while ((res = PQgetResult(conns[i])) != NULL) {
-            if (PQresultStatus(res) != PGRES_COMMAND_OK && !reason)
-                reason = xasprintf("could not create a job database: %s",
-                                   PQresultErrorMessage(res));
-            PQclear(res);
-        }
-        PQfinish(conns[i]);
+        PgReply r;
+        PgStatus st = pgconn_wait(conns[i], deadline, &r);
+        if (st != PG_OK && !reason)
+            reason = xasprintf("could not create a job database: %s",
+                               st == PG_TIMEOUT ? "timed out"
+                               : r.message      ? r.message
+                                                : "failed");
+        pgreply_clear(&r);
+        pgconn_close(conns[i]);
     }
     return reason;
 }

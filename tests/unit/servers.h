@@ -19,7 +19,27 @@
 
 typedef void (*t_server_fn)(const char *conninfo, int major);
 
-static int t_with_servers(t_server_fn fn)
+/* The embedded backend prepared in cfg (run id run_id) for one version, the
+ * newest installed of the default set, into vs (n 0 when none). true when
+ * prepared; free with embedded clean, backend_cfg_free and pginstall_free. */
+static inline bool t_embedded_newest(PgInstalls *pgs, BackendCfg *cfg, VersionSet *vs, long long run_id)
+{
+    Err err = {0};
+    VersionSet all;
+    vs->n = 0;
+    if (versions_parse(VERSIONS_DEFAULT, &all, &err) == 0 && pginstall_find(pgs, NULL, 0, &err) == 0)
+        for (int i = all.n - 1; i >= 0 && vs->n == 0; i--)
+            if (pginstall_get(pgs, all.v[i]))
+                vs->v[vs->n++] = all.v[i];
+    CHECK(vs->n == 1, "an installed PostgreSQL (make setup): %s", err.msg);
+    *cfg = (BackendCfg){.name = "embedded", .run_id = run_id, .pgs = pgs,
+                        .start_timeout_ms = 30000};
+    bool prepared = vs->n == 1 && backend_get("embedded")->prepare(cfg, vs->v, 1, &err) == 0;
+    CHECK(prepared, "prepare the embedded backend: %s", err.msg);
+    return prepared;
+}
+
+static inline int t_with_servers(t_server_fn fn)
 {
     const char *ci = getenv("LM_TEST_CONNINFO");
     if (ci && *ci) {

@@ -1,6 +1,7 @@
 /*
  * test_docker: the Engine API client and the docker backend against a real
  * dockerd and the local postgres:<major>-alpine images (make docker-images).
+ * What the backend does without an engine: test_dockerbackend.
  *
  * Skipped, with a message, only when no Docker engine answers at all.
  * Every container this test makes carries the label lockmatrix.run of a run
@@ -22,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runner/docker.h"
+#include "runner/dockerbackend.h"
 #include "t.h"
 
 static long long run_id;
@@ -312,24 +313,6 @@ static void test_unreachable(void)
     docker_close(tdc);
     unsetenv("DOCKER_TLS_VERIFY");
 
-    /* the backend's prepare, through DOCKER_HOST */
-    char *saved = getenv("DOCKER_HOST") ? xstrdup(getenv("DOCKER_HOST")) : NULL;
-    setenv("DOCKER_HOST", dead, 1);
-    BackendCfg cfg = {.name = "docker", .run_id = run_id};
-    int majors[] = {17};
-    Err err = {0};
-    double t0 = now_ms();
-    CHECK(docker_backend.prepare(&cfg, majors, 1, &err) == -1, "prepare without engine");
-    CHECK(err.code == 3, "prepare: code %d", err.code);
-    CHECK(strstr(err.msg, dead) && strstr(err.msg, "Connection refused"), "prepare: \"%s\"",
-          err.msg);
-    CHECK(now_ms() - t0 < 2000, "prepare failed fast: %.0f ms", now_ms() - t0);
-    if (saved) {
-        setenv("DOCKER_HOST", saved, 1);
-        free(saved);
-    } else {
-        unsetenv("DOCKER_HOST");
-    }
     unlink(sock);
     free(dead);
 }
@@ -485,28 +468,6 @@ static void test_client(DockerClient *dc)
     CHECK(strstr(err.msg, "HTTP 404") && strstr(err.msg, "lockmatrix-test-none"), "logs: \"%s\"",
           err.msg);
     free(logs);
-}
-
-static void test_names(void)
-{
-    const struct {
-        const char *tmpl;
-        int major;
-        const char *want;
-    } cases[] = {
-        {NULL, 17, "postgres:17-alpine"},
-        {"postgis/postgis:{major}-3.4", 16, "postgis/postgis:16-3.4"},
-        {"x:{major}-{major}", 10, "x:10-10"},
-        {"plain:tag", 12, "plain:tag"},
-    };
-    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        char *s = docker_image_name(cases[i].tmpl, cases[i].major);
-        CHECK_STR(s, cases[i].want, "template %zu", i);
-        free(s);
-    }
-    char *n = docker_container_name(12, 3);
-    CHECK_STR(n, "lockmatrix-r12-w3", "container name");
-    free(n);
 }
 
 static void test_backend(DockerClient *dc)
@@ -709,7 +670,6 @@ int main(void)
     snprintf(tag_sleeps, sizeof(tag_sleeps), "lockmatrix-test:sleeps-%d", (int)getpid());
     snprintf(tag_import, sizeof(tag_import), "lockmatrix-test:import-%d", (int)getpid());
 
-    test_names();
     test_unreachable();
 
     Err err = {0};

@@ -476,6 +476,28 @@ static void test_damaged_template(const BackendCfg *cfg, const PgInstall *pi)
     free(dir);
 }
 
+/* A server not ready within the start budget (1 ms: it cannot be): an error
+ * that says how long it waited and the last reason it was not reachable,
+ * and leaves nothing. */
+static void test_start_timeout(const BackendCfg *cfg, int major)
+{
+    BackendCfg quick = *cfg; /* shares cfg's strings: not freed here */
+    quick.start_timeout_ms = 1;
+    int fd;
+    pid_t w = fork_worker(&quick, major, 31, 3, &fd);
+    Result r;
+    bool got = recv_result(fd, &r);
+    close(fd);
+    waitpid(w, NULL, 0);
+    CHECK(got && r.fail == 0 && r.pass == 1, "start within 1 ms fails");
+    CHECK(got && strstr(r.err, "was not ready within 1 ms (could not connect to the server: ") &&
+              strstr(r.err, "); server log:"),
+          "error says why: %s", got ? r.err : "");
+    char *dir = xasprintf("%s/w31", cfg->runtime_root);
+    CHECK(!path_exists(dir), "timed out start left no \"%s\"", dir);
+    free(dir);
+}
+
 /* Two workers that need the same missing template at once both get it; one
  * template stays, no temp directory is left. */
 static void test_template_race(const PgInstalls *pgs, int major, long long run_id)
@@ -630,6 +652,8 @@ int main(void)
                warm_all[nwarm_all / 2]);
 
     test_damaged_template(&cold, pginstall_get(&pgs, majors[n - 1]));
+
+    test_start_timeout(&cfg, majors[n - 1]);
 
     /* Ending badly, on the oldest and the newest version. */
     test_worker_killed(&cfg, majors[0], 20);

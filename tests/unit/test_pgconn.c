@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "runner/pgconn.h"
 #include "tests/unit/servers.h"
@@ -153,10 +156,48 @@ static void run_lost(const char *conninfo)
     pgconn_close(killer);
 }
 
+/* pgconn_query_value: connect, one value, close, within one budget. */
+static void run_query_value(const char *conninfo, int major)
+{
+    static const struct {
+        const char *sql;
+        int timeout_ms;
+        int rc;
+        const char *value;   /* "MAJOR": the server's major first; NULL: no value */
+        const char *message; /* in err.msg when rc is -1 */
+    } cases[] = {
+        {"SHOW server_version", 5000, 0, "MAJOR", NULL},
+        {"SELECT 'a', 'b' UNION ALL SELECT 'c', 'd'", 5000, 0, "a", NULL},
+        {"SELECT NULL", 5000, 0, NULL, NULL},
+        {"SELECT 1 WHERE false", 5000, 0, NULL, NULL},
+        {"SET work_mem = '4MB'; SELECT 'second'", 5000, 0, "second", NULL},
+        {"SELECT * FROM no_such_relation", 5000, -1, NULL, "\"no_such_relation\" does not exist"},
+        {"SELECT pg_sleep(10)", 400, -1, NULL, "\"SELECT pg_sleep(10)\" timed out after 400 ms"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        Err err = {0};
+        char *v = NULL;
+        double t0 = now_ms();
+        int rc = pgconn_query_value(conninfo, cases[i].sql, cases[i].timeout_ms, &v, &err);
+        double ms = now_ms() - t0;
+        CHECK(rc == cases[i].rc, "query_value %zu: rc %d: %s", i, rc, err.msg);
+        if (cases[i].value && strcmp(cases[i].value, "MAJOR") == 0)
+            CHECK(v && (major == 0 || atoi(v) == version_major(major)), "query_value %zu: %s", i,
+                  v ? v : "(null)");
+        else
+            CHECK_STR(v, cases[i].value, "query_value %zu", i);
+        if (cases[i].message)
+            CHECK(err.code == EXIT_ENV && strstr(err.msg, cases[i].message), "query_value %zu: %s",
+                  i, err.msg);
+        CHECK(ms < cases[i].timeout_ms + 3000, "query_value %zu took %.0f ms", i, ms);
+        free(v);
+    }
+}
+
 /* The server cases, against one server. */
 static void run_server(const char *conninfo, int major)
 {
-    (void)major;
+    run_query_value(conninfo, major);
     Err err = {0};
     PgConn *c = pgconn_connect(conninfo, 5000, &err);
     CHECK(c != NULL, "connect: %s", err.msg);
@@ -183,6 +224,43 @@ int main(void)
     CHECK(strncmp(err.msg, "could not connect to the server: ", 33) == 0, "message: %s", err.msg);
     CHECK(now_ms() - t0 < 2500, "connect failure took %.1f ms", now_ms() - t0);
     pgconn_close(none);
+
+    /* a server that takes the connection and never answers: the budget holds */
+    char sdir[] = "/tmp/lm-test-pgconn.XXXXXX";
+    int silent = -1;
+    if (mkdtemp(sdir)) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/.s.PGSQL.5432", sdir);
+        silent = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (silent >= 0 && (bind(silent, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+                            listen(silent, 8) != 0)) {
+            close(silent);
+            silent = -1;
+        }
+    }
+    CHECK(silent >= 0, "a silent server in %s", sdir);
+    const struct {
+        const char *host;
+        const char *message;
+    } nowhere[] = {
+        {"/nonexistent/socket/dir", "could not connect to the server: "},
+        {sdir, "could not connect to the server: timed out after 300 ms"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(nowhere); i++) {
+        char *ci = xasprintf("host=%s port=5432 dbname=x", nowhere[i].host);
+        char *v = NULL;
+        err_clear(&err);
+        t0 = now_ms();
+        int rc = pgconn_query_value(ci, "SELECT 1", 300, &v, &err);
+        CHECK(rc == -1 && v == NULL && err.code == EXIT_ENV, "query_value to %s: %d", ci, rc);
+        CHECK(strncmp(err.msg, nowhere[i].message, strlen(nowhere[i].message)) == 0,
+              "query_value to %s: %s", ci, err.msg);
+        CHECK(now_ms() - t0 < 1000, "query_value to %s took %.0f ms", ci, now_ms() - t0);
+        free(ci);
+    }
+    if (silent >= 0)
+        close(silent);
+    remove_tree(sdir);
 
     t_with_servers(run_server);
     return t_done("test_pgconn");
