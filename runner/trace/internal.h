@@ -328,6 +328,9 @@ bool is_index_kind(char k);
 char *rel_display(const Snap *s, const Rel *r);
 bool is_toast_rel(const Snap *s, const Rel *r);
 const char *tracer_snap_sql(const Tracer *t);
+int snap_read(Tracer *t, Snap *s, Err *err);
+/* The catalog snapshot the next statement starts from (t->cache), read in
+ * full unless it is kept. -1 with err when it cannot be read. */
 int tracer_snapshot(Tracer *t, Err *err);
 void locked_family(const Snap *cache, const LockSet *locks, OidSet *out);
 bool needs_full_snapshot(const LockSet *locks);

@@ -391,27 +391,41 @@ const char *tracer_snap_sql(const Tracer *t)
     return tracer_use_prepared(t) ? t->snap_prepared : SQL_SNAP;
 }
 
+/* Reads the whole catalog snapshot into s (empty): through the prepared
+ * queries when the tracer may, in plain text again when they are gone. -1
+ * with err when it cannot (s freed, the tracer's snapshot no longer
+ * trusted). */
+int snap_read(Tracer *t, Snap *s, Err *err)
+{
+    PgReply r;
+    PgStatus st = pgconn_exec(t->traced, tracer_snap_sql(t), TRACER_QUERY_MS, &r);
+    if (tracer_lost_prepared(t, &r)) {
+        pgreply_clear(&r);
+        st = pgconn_exec(t->traced, SQL_SNAP, TRACER_QUERY_MS, &r);
+    }
+    int rc = 0;
+    if (st == PG_LOST)
+        rc = tracer_lost(t, "traced", &r, err);
+    else if (st != PG_OK || snap_load(s, &r, 0) < 0)
+        rc = err_set(err, EXIT_ENV, "could not read the catalog snapshot: %s",
+                     r.message ? r.message : "unexpected result");
+    pgreply_clear(&r);
+    if (rc < 0) {
+        snap_free(s);
+        t->cache_valid = false;
+    }
+    return rc;
+}
+
 int tracer_snapshot(Tracer *t, Err *err)
 {
     if (t->cache_valid)
         return 0;
     snap_free(&t->cache);
-    PgReply r;
-    PgStatus s = pgconn_exec(t->traced, tracer_snap_sql(t), TRACER_QUERY_MS, &r);
-    if (tracer_lost_prepared(t, &r)) {
-        pgreply_clear(&r);
-        s = pgconn_exec(t->traced, SQL_SNAP, TRACER_QUERY_MS, &r);
-    }
-    int rc = 0;
-    if (s == PG_LOST)
-        rc = tracer_lost(t, "traced", &r, err);
-    else if (s != PG_OK || snap_load(&t->cache, &r, 0) < 0)
-        rc = err_set(err, EXIT_ENV, "could not read the catalog snapshot: %s",
-                     r.message ? r.message : "unexpected result");
-    else
-        t->cache_valid = true;
-    pgreply_clear(&r);
-    return rc;
+    if (snap_read(t, &t->cache, err) < 0)
+        return -1;
+    t->cache_valid = true;
+    return 0;
 }
 
 /* The relations whose catalog rows the statement may have changed, as far
