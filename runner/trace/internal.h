@@ -14,6 +14,7 @@
  *   tx.c        the transactional path and a migration's own transaction
  *   observer.c  the observer path (phase capture, a state machine)
  *   holders.c   the observer path's holders of the target's family
+ *   sample.c    the observers: connections, what they hold, their samples
  */
 #ifndef LM_TRACE_INTERNAL_H
 #define LM_TRACE_INTERNAL_H
@@ -274,11 +275,14 @@ typedef struct Sample {
 
 /* ---- building the trace (build.c) ---------------------------------------- */
 int tracelock_cmp(const void *a, const void *b);
+/* One lock as the trace reports it; its strings are freed by tracelock_free. */
 void tracelock_from(TraceLock *t, const View *v, const RawLock *l, const LockSet *all);
 bool str_eq(const char *a, const char *b);
+/* Fills out's locks, phases, rewrites, scans and changes (freed with out). */
 void build_trace(Trace *out, const Statement *st, const Snap *before, const Snap *after, const Snap *inside, const LockSet *locks, const Scan *scans, size_t nscans, const RawPhase *phases, size_t nphases);
 
 /* ---- holders (holders.c) ------------------------------------------------- */
+/* The holds of a statement on target (free(*h) after holds_release). */
 int holds_take(Tracer *t, const Rel *target, bool rows, Hold **h, size_t *n, bool *all, Err *err);
 long hold_waited(const Tracer *t, const Hold *h, size_t n, const Sample *smp);
 int holds_release(Tracer *t, Hold *h, size_t n, Err *err);
@@ -288,8 +292,9 @@ void rawlock_free(RawLock *l);
 void rawlock_copy(RawLock *dst, const RawLock *src);
 void lockset_free(LockSet *s);
 bool rawlock_same(const RawLock *a, const RawLock *b);
+/* Row i of r from column c0 (SQL_LOCK_COLS); freed by rawlock_free. */
 void rawlock_read(RawLock *l, PGresult *r, int i, int c0);
-void lockset_add(LockSet *s, RawLock *l);
+void lockset_add(LockSet *s, RawLock *l); /* takes l's strings; lockset_free frees s */
 bool rawlock_own_xact(const RawLock *l);
 int mode_sort(const char *mode);
 bool oidset_has(const OidSet *s, unsigned oid);
@@ -298,12 +303,22 @@ bool rel_name_matches(const Rel *r, const char *name, const char *schema);
 void view_init(View *v, const Snap *before, const Snap *after, const Snap *inside, const Statement *st);
 void view_free(View *v);
 bool view_is_transient(const View *v, unsigned oid);
-char *view_name(const View *v, unsigned oid);
+char *view_name(const View *v, unsigned oid); /* caller frees */
 const char *view_role(const View *v, unsigned oid);
 void lockset_describe(LockSet *locks, PGresult *res);
+int lockset_resolve(Tracer *t, LockSet *locks, Snap *resolved, Err *err);
+
+/* ---- the observers' samples (sample.c) ----------------------------------- */
+void sample_free(Sample *s);
+void sample_read(const Tracer *t, const PgReply *r, Sample *smp); /* sample_free frees smp */
+int tracer_vxid_prefix(Tracer *t, PgConn *c, char *bid, size_t n, Err *err);
+int observer_open(Tracer *t, int k, Err *err);
+bool wait_is_holders(const Sample *smp, int holder);
+const Rel *find_target(const Snap *s, const Statement *st);
+/* ALTER TYPE's type, quoted; NULL when none (*rc -1: connection lost); caller frees */
+char *observed_type(Tracer *t, const Statement *st, Err *err, int *rc);
 
 /* ---- the observer path (observer.c) -------------------------------------- */
-int tracer_vxid_prefix(Tracer *t, PgConn *c, char *bid, size_t n, Err *err);
 int tracer_run_observed(Tracer *t, const Statement *st, Trace *out, Err *err);
 
 /* ---- catalog snapshot (snapshot.c) --------------------------------------- */
@@ -318,14 +333,14 @@ void snap_sort(Snap *s);
 void snap_add_rels(Snap *s, PGresult *r);
 void snap_add_atts(Snap *s, PGresult *r);
 void snap_add_cons(Snap *s, PGresult *r);
-int snap_load(Snap *s, const PgReply *r, size_t first);
+int snap_load(Snap *s, const PgReply *r, size_t first); /* snap_free frees s */
 const Rel *snap_rel(const Snap *s, unsigned oid);
 const Con *snap_con(const Snap *s, const Con *like);
 int oid_cmp(const void *a, const void *b);
 void snap_merge(Snap *after, const Snap *before, const Snap *fresh, const unsigned *touched, size_t ntouched);
 unsigned snap_max_oid(const Snap *s);
 bool is_index_kind(char k);
-char *rel_display(const Snap *s, const Rel *r);
+char *rel_display(const Snap *s, const Rel *r); /* caller frees */
 bool is_toast_rel(const Snap *s, const Rel *r);
 const char *tracer_snap_sql(const Tracer *t);
 int snap_read(Tracer *t, Snap *s, Err *err);

@@ -306,3 +306,44 @@ void lockset_describe(LockSet *locks, PGresult *res)
         }
     }
 }
+
+/* Names of relations and objects the snapshots do not know (catalogs, objects),
+ * resolved by the observer after the statement. */
+int lockset_resolve(Tracer *t, LockSet *locks, Snap *resolved, Err *err)
+{
+    Buf rels, objs;
+    buf_init(&rels);
+    buf_init(&objs);
+    for (size_t i = 0; i < locks->n; i++) {
+        RawLock *l = &locks->v[i];
+        if (l->relation && l->relation < FIRST_USER_OID)
+            buf_printf(&rels, "%s%u", rels.len ? "," : "", l->relation);
+        if (strcmp(l->locktype, "object") == 0)
+            buf_printf(&objs, "%s(%u::pg_catalog.oid,%u::pg_catalog.oid,%d)", objs.len ? "," : "",
+                       l->classid, l->objid, l->objsubid);
+    }
+    Buf q;
+    buf_init(&q);
+    buf_printf(&q, SQL_REL_COLS "WHERE c.oid IN (%s)", rels.len ? rels.data : "0");
+    if (objs.len)
+        buf_printf(&q,
+                   ";\nSELECT o.classid, o.objid, o.objsubid, %s, o.classid::pg_catalog.regclass "
+                   "FROM (VALUES %s) o(classid, objid, objsubid)",
+                   t->sql_objs_tail, objs.data);
+    PgReply r;
+    PgStatus s = pgconn_exec(t->obs[0], q.data, TRACER_QUERY_MS, &r);
+    int rc = 0;
+    if (s == PG_LOST) {
+        rc = tracer_lost(t, "observer", &r, err);
+    } else if (s == PG_OK) {
+        snap_add_rels(resolved, r.res[0]);
+        snap_sort(resolved);
+        if (objs.len && r.nres > 1)
+            lockset_describe(locks, r.res[1]);
+    }
+    pgreply_clear(&r);
+    buf_free(&q);
+    buf_free(&rels);
+    buf_free(&objs);
+    return rc;
+}

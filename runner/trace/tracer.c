@@ -4,9 +4,10 @@
  * connections, its prepared catalog queries) and tracer_run, which sends
  * each statement down one of three paths: the transactional path and a
  * migration's own transaction (tx.c), or the observer path for statements
- * that cannot run in a transaction block (observer.c). The catalog snapshot
- * is snapshot.c's, raw locks and roles locks.c's, the Trace built from
- * them build.c's.
+ * that cannot run in a transaction block (observer.c, with its observers in
+ * sample.c and its holders in holders.c). The catalog snapshot is
+ * snapshot.c's, raw locks and roles locks.c's, the Trace built from them
+ * build.c's.
  *
  * Session settings of a migration (SET search_path, lock_timeout,
  * statement_timeout, ROLE ...) stay on the traced connection and apply to

@@ -38,8 +38,6 @@
 #include "predict/locktable.h"
 #include "model/trace.h"
 
-
-
 typedef struct TracerOpts {
     int statement_timeout_ms;  /* client-side deadline per statement, then cancel */
     int server_major;
