@@ -172,7 +172,9 @@
  * OBS_AFTER: the after-snapshot, read in full (the statement ran in
  * autocommit), and the trace built from it. Goes to OBS_DONE.
  *
- * Any state whose connection is lost goes to OBS_FAILED (err says why).
+ * Any state that cannot go on (a connection lost, the catalog unreadable)
+ * goes to OBS_FAILED, err saying why. After OBS_DONE and OBS_FAILED alike
+ * the holders let go and what the states kept is freed (observed_free).
  */
 typedef enum ObsState {
     OBS_START,
