@@ -35,7 +35,7 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra $(WERROR) -I. -I$(BUILD
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpg_query -lm $(EXTRA_LDFLAGS) $(LDFLAGS)
 
-MODULES := common model predict corpus corpus/layouts runner store report cmd
+MODULES := common model predict corpus corpus/layouts runner runner/trace store report cmd
 SRCS    := $(wildcard $(addsuffix /*.c,$(MODULES)))
 HDRS    := $(wildcard $(addsuffix /*.h,$(MODULES)))
 TESTS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))

@@ -27,7 +27,7 @@ typedef struct Migration {
     char *path;           /* as given / found, relative to the cwd when it was; owned */
     char *error;          /* why the file could not be used ("not valid UTF-8 at line 3"), or NULL */
     bool wrap_tx;         /* the migration tool runs this file in one transaction: it is
-                             traced as one (see tracer.h). Decided by the layout's rule
+                             traced as one (see runner/trace/tracer.h). Decided by the layout's rule
                              (docs/layouts.md) and the statements: false for a file with
                              its own transaction control, for a single statement under a
                              tool whose transaction is PostgreSQL's implicit one, and for

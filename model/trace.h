@@ -3,7 +3,7 @@
  * protocol of DESIGN.md), as every layer reads it: the worker sends it, the
  * store keeps it, the lock table judges it, the reports show it.
  *
- * Conventions (the tracer, runner/tracer.c, keeps them):
+ * Conventions (the tracer, runner/trace/, keeps them):
  * - roles of relation locks: table, index (of the table or of its partitions),
  *   toast, sequence, referenced, partition (of the table, at any depth, not
  *   named by the statement), new, transient, other, and catalog (pg_catalog

@@ -401,7 +401,7 @@ bool locktable_capture_exact(const char *capture)
 {
     /* "phase": every request on the target and on every relation of its
      * family a holder can hold waits and is read, the same from run to run
-     * (runner/tracer.c, run_observed); what no holder can stop (a TOAST
+     * (runner/trace/observer.c, tracer_run_observed); what no holder can stop (a TOAST
      * table's lock between two stops) has no role the table judges */
     return !capture || (strcmp(capture, "observer") != 0 && strcmp(capture, "poll") != 0);
 }

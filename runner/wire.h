@@ -8,7 +8,7 @@
 #define LM_WIRE_H
 
 #include "common/util.h"
-#include "runner/tracer.h"
+#include "runner/trace/tracer.h"
 #include "store/store.h"
 
 #define WIRE_MAX_RECORD (64u << 20) /* a record larger than this is a protocol error */

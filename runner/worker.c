@@ -20,7 +20,7 @@
 
 #include "predict/locktable.h"
 #include "runner/pgconn.h"
-#include "runner/tracer.h"
+#include "runner/trace/tracer.h"
 #include "runner/wire.h"
 
 /* Built with AddressSanitizer: _exit() skips LeakSanitizer's check at exit,

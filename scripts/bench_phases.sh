@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench_phases.sh: the cost of holding a statement's whole family on the
-# observer path (runner/tracer.c, run_observed) against holding its target
+# observer path (runner/trace/observer.c, tracer_run_observed) against holding its target
 # alone, as before the holders (TracerOpts.target_only).
 #   - per class of statement that cannot run in a transaction block, on fresh
 #     tables with two indexes and a TOAST table (partitioned: two levels):

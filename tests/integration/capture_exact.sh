@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Exact capture on the observer path (runner/tracer.c, run_observed): the
+# Exact capture on the observer path (runner/trace/observer.c, tracer_run_observed): the
 # statements that cannot run in a transaction block, on a table with two
 # indexes and a TOAST table, and on two levels of partitions with indexes
 # (fixtures/cases), traced twice on every installed version (lockmatrix pg).
@@ -26,7 +26,7 @@ check "PostgreSQL installed: $VERSIONS" test -n "$VERSIONS"
 # Not seen, and not listed: the TOAST table's ShareUpdateExclusiveLock of
 # VACUUM, and on 14-16 the TOAST tables' ShareLock and their indexes'
 # AccessExclusiveLock of REINDEX TABLE of a partitioned table (taken after
-# every relation a holder can hold; see the comment above run_observed).
+# every relation a holder can hold; see runner/trace/observer.c).
 EXPECT='
 vacuum_indexes | vai_events | 10- | ShareUpdateExclusiveLock
 vacuum_indexes | vai_events_kind_idx | 10- | RowExclusiveLock

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "runner/pgconn.h"
-#include "runner/tracer.h"
+#include "runner/trace/tracer.h"
 #include "tests/unit/servers.h"
 
 #define TIMEOUT_MS 1500

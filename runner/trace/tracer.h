@@ -14,9 +14,9 @@
  * transaction: locks accumulate, each statement is charged with what it adds
  * (held_before marks the rest), a failed statement aborts it (25P02 after).
  * Session settings of a migration apply to the statements after them; the
- * tracer's own queries do not depend on them (details at the top of tracer.c).
+ * tracer's own queries do not depend on them (details at the top of runner/trace/tracer.c).
  *
- * Conventions (details at the top of tracer.c):
+ * Conventions (details at the top of runner/trace/locks.c and build.c):
  * - roles of relation locks: table, index (of the table or of its partitions),
  *   toast, sequence, referenced, partition (of the table, at any depth, not
  *   named by the statement), new, transient, other, and catalog (pg_catalog
@@ -37,8 +37,6 @@
 #include "corpus/corpus.h"
 #include "predict/locktable.h"
 #include "model/trace.h"
-
-
 
 typedef struct TracerOpts {
     int statement_timeout_ms;  /* client-side deadline per statement, then cancel */

@@ -1,0 +1,252 @@
+/*
+ * tracer: runs one statement on one server and observes what it does
+ * (runner/trace/tracer.h). This file holds the Tracer's lifecycle (its
+ * connections, its prepared catalog queries) and tracer_run, which sends
+ * each statement down one of three paths: the transactional path and a
+ * migration's own transaction (tx.c), or the observer path for statements
+ * that cannot run in a transaction block (observer.c, with its observers in
+ * sample.c and its holders in holders.c). The catalog snapshot is
+ * snapshot.c's, raw locks and roles locks.c's, the Trace built from them
+ * build.c's.
+ *
+ * Session settings of a migration (SET search_path, lock_timeout,
+ * statement_timeout, ROLE ...) stay on the traced connection and apply to
+ * the statements after them, as in production. The tracer's own queries on
+ * that connection are built not to depend on them: every name is
+ * schema-qualified, they read only catalogs every role may read (pg_roles,
+ * not pg_authid) and take no lock anyone else holds, and they run in
+ * milliseconds. The observers are connections of their own, untouched by
+ * the migration's settings. Statements held by the observers run with
+ * lock_timeout 0 (restored after): waits on the observers are the tracer's
+ * doing, not the migration's; a lock_timeout fires on any real conflict.
+ */
+#include "runner/trace/tracer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runner/trace/internal.h"
+
+/* Before 14, pg_describe_object raises an error for an object that does not
+ * exist (the row type of a rewrite's transient heap): describe only objects
+ * found in their catalog. From 14 on it returns NULL. */
+#define SQL_DESCRIBE_14 "pg_catalog.pg_describe_object(o.classid, o.objid, o.objsubid)"
+static const char *const describable[] = {
+    "pg_type", "pg_constraint", "pg_class", "pg_proc", "pg_namespace", "pg_database",
+    "pg_authid", "pg_extension", "pg_trigger", "pg_rewrite", "pg_attrdef", "pg_opclass",
+    "pg_operator", "pg_opfamily", "pg_collation", "pg_conversion", "pg_language",
+    "pg_foreign_server", "pg_foreign_data_wrapper", "pg_event_trigger", "pg_publication",
+    /* not pg_subscription: not readable by every role before 14 (SET ROLE) */
+    "pg_policy", "pg_ts_config", "pg_ts_dict", "pg_ts_parser",
+    "pg_ts_template", "pg_tablespace", "pg_am", "pg_cast", "pg_enum", "pg_statistic_ext",
+};
+
+/* Prepares the tracer's queries under a new generation of names; plain text
+ * when that fails. -1 only when the connection is lost. */
+static int tracer_prepare(Tracer *t, Err *err);
+
+static char *describe_expr(int major)
+{
+    if (major >= 14)
+        return xstrdup(SQL_DESCRIBE_14);
+    Buf b;
+    buf_init(&b);
+    buf_puts(&b, "CASE WHEN (CASE o.classid");
+    /* pg_authid is not readable by every role (SET ROLE in a migration):
+     * its rows through pg_roles */
+    for (size_t i = 0; i < ARRAY_LEN(describable); i++)
+        buf_printf(&b,
+                   " WHEN 'pg_catalog.%s'::pg_catalog.regclass THEN EXISTS (SELECT 1 FROM "
+                   "pg_catalog.%s x WHERE x.oid = o.objid)",
+                   describable[i],
+                   strcmp(describable[i], "pg_authid") == 0 ? "pg_roles" : describable[i]);
+    buf_puts(&b, " ELSE false END) THEN " SQL_DESCRIBE_14 " END");
+    return buf_steal(&b);
+}
+
+Tracer *tracer_new(const char *conninfo, const TracerOpts *opts, Err *err)
+{
+    Tracer *t = xcalloc(1, sizeof(*t));
+    t->traced = pgconn_connect(conninfo, CONNECT_TIMEOUT_MS, err);
+    if (!t->traced)
+        goto fail;
+    t->obs[0] = pgconn_connect(conninfo, CONNECT_TIMEOUT_MS, err);
+    if (!t->obs[0])
+        goto fail;
+    t->conninfo = xstrdup(conninfo);
+    t->traced_pid = pgconn_pid(t->traced);
+    t->obs_pid[0] = pgconn_pid(t->obs[0]);
+    t->major = opts && opts->server_major ? opts->server_major
+                                          : pgconn_server_version(t->traced) / 10000;
+    if (t->major < 10) {
+        err_set(err, EXIT_ENV, "server version %d is not supported (10 or later)",
+                pgconn_server_version(t->traced));
+        goto fail;
+    }
+    t->timeout_ms = opts && opts->statement_timeout_ms > 0 ? opts->statement_timeout_ms
+                                                           : DEFAULT_TIMEOUT_MS;
+    t->target_only = opts && opts->target_only;
+    t->sql_objs_tail = describe_expr(t->major);
+    t->sql_objs = xasprintf("SELECT o.classid, o.objid, o.objsubid, %s, o.classid::pg_catalog.regclass "
+                            "FROM pg_catalog.pg_lock_status() o WHERE o.pid = pg_catalog.pg_backend_pid() "
+                            "AND o.locktype = 'object'",
+                            t->sql_objs_tail);
+    t->after_plain = xasprintf("%s;\n%s;\n%s;\n%s;\n%s;\nCOMMIT", SQL_RELS_T, SQL_ATTS_T,
+                               SQL_CONS_T, t->sql_objs, SQL_SCANS);
+    if (tracer_prepare(t, err) < 0)
+        goto fail;
+    return t;
+fail:
+    tracer_free(t);
+    return NULL;
+}
+
+void tracer_free(Tracer *t)
+{
+    if (!t)
+        return;
+    pgconn_close(t->traced);
+    pgconn_close(t->obs[0]);
+    pgconn_close(t->obs[1]);
+    for (size_t k = 0; k < t->nhold; k++)
+        pgconn_close(t->hold[k].c);
+    free(t->hold);
+    free(t->conninfo);
+    lockset_free(&t->tx_locks);
+    snap_free(&t->cache);
+    free(t->sql_objs_tail);
+    free(t->sql_objs);
+    free(t->snap_prepared);
+    free(t->after_plain);
+    free(t);
+}
+
+int tracer_lost(Tracer *t, const char *who, const PgReply *r, Err *err)
+{
+    t->cache_valid = false;
+    return err_set(err, EXIT_ENV, "connection to the server lost (%s): %s", who,
+                   r->message ? r->message : "unknown error");
+}
+
+/* What the server said for the statement's reply r (it replaces what an
+ * earlier attempt said). */
+void tracer_keep_said(Trace *out, const PgReply *r)
+{
+    if (!r->said)
+        return;
+    free(out->said);
+    out->said = xstrdup(r->said);
+}
+
+void tracer_set_error(Trace *out, const PgReply *r)
+{
+    tracer_keep_said(out, r);
+    out->status = TRACE_ERROR;
+    snprintf(out->sqlstate, sizeof(out->sqlstate), "%s", r->sqlstate);
+    out->message = xstrdup(r->message ? r->message : "unknown error");
+}
+
+void tracer_set_timeout(Trace *out, int ms)
+{
+    out->status = TRACE_TIMEOUT;
+    snprintf(out->sqlstate, sizeof(out->sqlstate), "57014");
+    out->message = xasprintf("canceled after %d ms", ms);
+}
+
+/* Runs a short statement of the tracer's own; -1 only when the connection is lost. */
+int tracer_quiet(Tracer *t, PgConn *c, const char *sql, Err *err)
+{
+    PgReply r;
+    int rc = 0;
+    if (pgconn_exec(c, sql, TRACER_QUERY_MS, &r) == PG_LOST)
+        rc = tracer_lost(t, c == t->traced ? "traced" : "observer", &r, err);
+    pgreply_clear(&r);
+    return rc;
+}
+
+static int tracer_prepare(Tracer *t, Err *err)
+{
+    int g = ++t->generation;
+    free(t->snap_prepared);
+    t->snap_prepared = xasprintf("EXECUTE lm_rels_%d;\nEXECUTE lm_atts_%d;\nEXECUTE lm_cons_%d", g, g, g);
+    char *base = xasprintf(SQL_BASELINE, "$1");
+    char *sql = xasprintf("PREPARE lm_rels_%d AS " SQL_RELS ";\n"
+                          "PREPARE lm_atts_%d AS " SQL_ATTS ";\n"
+                          "PREPARE lm_cons_%d AS " SQL_CONS ";\n"
+                          "PREPARE lm_locks_%d AS " SQL_OWN_LOCKS ";\n"
+                          "PREPARE lm_rels_t_%d(pg_catalog.oid[], pg_catalog.oid) AS " SQL_RELS_T ";\n"
+                          "PREPARE lm_atts_t_%d(pg_catalog.oid[], pg_catalog.oid) AS " SQL_ATTS_T ";\n"
+                          "PREPARE lm_cons_t_%d(pg_catalog.oid[], pg_catalog.oid) AS " SQL_CONS_T ";\n"
+                          "PREPARE lm_objs_%d AS %s;\n"
+                          "PREPARE lm_scans_%d AS " SQL_SCANS ";\n"
+                          "PREPARE lm_base_%d(pg_catalog.oid[]) AS %s",
+                          g, g, g, g, g, g, g, g, t->sql_objs, g, g, base);
+    free(base);
+    PgReply r;
+    PgStatus s = pgconn_exec(t->traced, sql, TRACER_QUERY_MS, &r);
+    free(sql);
+    int rc = 0;
+    if (s == PG_LOST)
+        rc = tracer_lost(t, "traced", &r, err);
+    t->prepared = s == PG_OK;
+    pgreply_clear(&r);
+    return rc;
+}
+
+/* Inside a migration's own transaction the tracer's queries are plain text:
+ * a prepared statement the migration deallocated would abort its
+ * transaction. */
+bool tracer_use_prepared(const Tracer *t)
+{
+    return t->prepared && t->utx == UTX_NONE;
+}
+
+/* A reply that failed because the tracer's prepared statements are gone:
+ * from now on plain text. */
+bool tracer_lost_prepared(Tracer *t, const PgReply *r)
+{
+    if (!t->prepared || r->status != PG_REFUSED || strcmp(r->sqlstate, "26000") != 0)
+        return false;
+    t->prepared = false;
+    return true;
+}
+
+int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->stmt = st->index > 0 ? st->index - 1 : 0;
+    out->status = TRACE_OK;
+    snprintf(out->capture, sizeof(out->capture), "tx");
+    if (!pgconn_ok(t->traced) || !pgconn_ok(t->obs[0]))
+        return err_set(err, EXIT_ENV, "connection to the server lost");
+    if (t->utx == UTX_NONE && !t->prepared && t->generation < 4 && tracer_prepare(t, err) < 0)
+        return -1;
+    if (st->info.tx_control || t->utx == UTX_ABORTED)
+        return tracer_run_plain(t, st, out, err);
+    bool had_snapshot = t->cache_valid;
+    if (tracer_snapshot(t, err) < 0)
+        return -1;
+    /* a snapshot read inside the migration's transaction leaves the tracer's
+     * AccessShareLocks on the catalogs: held before the statement, not its own */
+    if (!had_snapshot && t->utx == UTX_OPEN && tracer_refresh_tx_locks(t, err) < 0)
+        return -1;
+    if (t->utx == UTX_OPEN) {
+        /* inside the migration's own transaction, whatever the statement: a
+         * statement that cannot run in a transaction block is refused, as in
+         * production */
+        int r = tracer_run_tx(t, st, out, err);
+        tracer_sync_tx(t);
+        return r;
+    }
+    bool no_tx = st->info.no_tx || (st->info.no_tx_below && t->major < st->info.no_tx_below);
+    if (!no_tx) {
+        int r = tracer_run_tx(t, st, out, err);
+        if (r != 1)
+            return r;
+        trace_free(out);
+        out->stmt = st->index > 0 ? st->index - 1 : 0;
+        out->status = TRACE_OK;
+    }
+    return tracer_run_observed(t, st, out, err);
+}
