@@ -21,6 +21,7 @@
 
 #include "corpus/corpus.h"
 #include "runner/backend.h"
+#include "store/internal.h" /* the raw job rows */
 #include "runner/embedded.h"
 #include "runner/pginstall.h"
 #include "runner/scheduler.h"
