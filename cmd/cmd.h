@@ -31,9 +31,6 @@ int cmd_docker_import(int argc, char **argv); /* hidden: make docker-images */
 int cmd_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints err's message and returns its code (or fallback when it has none). */
 int cmd_fail_err(const Err *err, int fallback);
-/* What the lock table makes of a stored result (its locks, rewrites, scans
- * and capture), as locktable_observe sees it. */
-void cmd_observe_result(const RvResult *r, LtObs *out);
 /* The layout line of each path of c that has one, "lockmatrix: db/migrations:
  * golang-migrate: 362 up, 362 down; left out: PREAMBLE.sql", to stderr; quiet
  * prints only those that left files out or have a note. */

@@ -31,43 +31,6 @@ bool cmd_is_help(const char *arg)
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
 
-/* A result's locks as the lock table sees them (the strings stay the result's). */
-static LtLock *lt_locks(const RvLock *v, size_t n)
-{
-    LtLock *locks = xcalloc(n + 1, sizeof(*locks));
-    for (size_t k = 0; k < n; k++)
-        locks[k] = (LtLock){.relation = v[k].relation,
-                            .role = v[k].role,
-                            .locktype = v[k].locktype,
-                            .mode = v[k].mode,
-                            .granted = v[k].granted,
-                            .held_before = v[k].held_before};
-    return locks;
-}
-
-void cmd_observe_result(const RvResult *r, LtObs *out)
-{
-    LtLock *locks = lt_locks(r->locks, r->nlocks);
-    LtLock *requested = lt_locks(r->requested, r->nrequested);
-    const char **scanned = xcalloc(r->nscans + 1, sizeof(*scanned));
-    size_t nscanned = 0;
-    for (size_t k = 0; k < r->nscans; k++)
-        if (r->scans[k].seq_scan > 0)
-            scanned[nscanned++] = r->scans[k].relation;
-    LtTrace view = {.locks = locks, .nlocks = r->nlocks, .req = (TraceReq)r->req,
-                    .requested = requested, .nrequested = r->nrequested,
-                    .req_rewrites = r->req_rewrites, .nreq_rewrites = r->nreq_rewrites,
-                    .req_scanned = (const char *const *)r->req_scanned,
-                    .nreq_scanned = r->nreq_scanned,
-                    .rewrites = r->rewrites, .nrewrites = r->nrewrites,
-                    .scanned = scanned, .nscanned = nscanned, .capture = r->capture};
-    locktable_observe(&view, out);
-    out->skipped = locktable_said_skipping(r->said);
-    free(scanned);
-    free(locks);
-    free(requested);
-}
-
 void cmd_print_layouts(const Corpus *c, bool quiet)
 {
     for (size_t i = 0; i < c->nlayouts; i++) {
