@@ -4,8 +4,8 @@
  *   lockmatrix report [--run ID] [--against ID] [--format FORMAT] [--only version-specific]
  *                     [--max-risk LEVEL] [--min-version N] [-o FILE] [-d FILE]
  *
- * Formats are a table of renderers (one for a run, one for a diff): adding one
- * is one line. Without --format: text on a terminal, json otherwise (scripts
+ * Formats are the table of report/formats.c (a renderer for a run, one for a
+ * diff). Without --format: text on a terminal, json otherwise (scripts
  * and pipes get the contract). With --against the exit code is 1 when the
  * observed behaviour changed on some version (a regression).
  */
@@ -24,60 +24,14 @@
 #include "report/report.h"
 #include "store/store.h"
 
-static void json_view(const RunView *rv, const ReportOpts *o, Buf *out)
-{
-    (void)o;
-    report_json_view(rv, out);
-}
-
-static void sarif_view(const RunView *rv, const ReportOpts *o, Buf *out)
-{
-    report_sarif(rv, NULL, o, out);
-}
-
-/* Diff renderers get the reported run as shown (filtered) too. */
-#define DIFF_ONLY(fn)                                                                    \
-    static void fn##_d(const RunView *shown, const RunDiff *d, const ReportOpts *o, Buf *out) \
-    {                                                                                    \
-        (void)shown;                                                                     \
-        fn(d, o, out);                                                                   \
-    }
-DIFF_ONLY(report_text_diff)
-DIFF_ONLY(report_markdown_diff)
-DIFF_ONLY(report_json_diff)
-DIFF_ONLY(report_html_diff)
-
-static void sarif_diff(const RunView *shown, const RunDiff *d, const ReportOpts *o, Buf *out)
-{
-    report_sarif(shown, d, o, out);
-}
-
-static const struct renderer {
-    const char *name;
-    void (*view)(const RunView *rv, const ReportOpts *o, Buf *out);
-    void (*diff)(const RunView *shown, const RunDiff *d, const ReportOpts *o, Buf *out);
-} renderers[] = {
-    {"text", report_text, report_text_diff_d},
-    {"markdown", report_markdown, report_markdown_diff_d},
-    {"json", json_view, report_json_diff_d},
-    {"html", report_html, report_html_diff_d},
-    {"sarif", sarif_view, sarif_diff},
-};
-
 /* What --only accepts. */
 static const char *const only_values[] = {"version-specific"};
-
-static void known_formats(Buf *b)
-{
-    for (size_t i = 0; i < ARRAY_LEN(renderers); i++)
-        buf_printf(b, "%s%s", i ? ", " : "", renderers[i].name);
-}
 
 static void usage(FILE *f)
 {
     Buf fm;
     buf_init(&fm);
-    known_formats(&fm);
+    report_format_names(&fm);
     fprintf(f,
             "usage: %s report [--run ID] [--against ID] [--format FORMAT]\n"
             "                  [--only version-specific] [-o FILE] [-d FILE]\n"
@@ -227,14 +181,11 @@ int cmd_report(int argc, char **argv)
     const char *no_color = getenv("NO_COLOR");
     opts.color = tty && !(no_color && *no_color);
 
-    const struct renderer *r = NULL;
-    for (size_t i = 0; i < ARRAY_LEN(renderers); i++)
-        if (strcmp(format, renderers[i].name) == 0)
-            r = &renderers[i];
+    const ReportFormat *r = report_format(format);
     if (!r) {
         Buf fm;
         buf_init(&fm);
-        known_formats(&fm);
+        report_format_names(&fm);
         cmd_fail(EXIT_USAGE, "unknown format \"%s\"\nhint: the formats are %s", format, fm.data);
         buf_free(&fm);
         return EXIT_USAGE;
@@ -281,12 +232,9 @@ int cmd_report(int argc, char **argv)
         goto out;
     }
     shown = render_filtered(rv, &opts);
-    if (earlier) {
+    if (earlier)
         diff = diff_runs(earlier, rv, &opts);
-        r->diff(shown, diff, &opts, &out);
-    } else {
-        r->view(shown, &opts, &out);
-    }
+    (diff ? r->diff : r->run)(&(RenderInput){.run = shown, .diff = diff}, &opts, &out);
     if (output) {
         if (file_write_out(output, out.data ? out.data : "", out.len, &err) < 0)
             rc = cmd_fail_err(&err, EXIT_ENV);

@@ -317,8 +317,10 @@ static void layouts(JsonW *w, const RunView *rv)
     json_arr_end(w);
 }
 
-void report_json_view(const RunView *rv, Buf *out)
+void report_json_view(const RenderInput *in, const ReportOpts *o, Buf *out)
 {
+    (void)o;
+    const RunView *rv = in->run;
     JsonW w;
     json_init(&w, out, true);
     json_obj_begin(&w);
@@ -339,16 +341,17 @@ int report_json(Store *s, long long run_id, Buf *out, Err *err)
     RunView *rv;
     if (runview_load(s, run_id, &rv, err) < 0)
         return -1;
-    report_json_view(rv, out);
+    report_json_view(&(RenderInput){.run = rv}, NULL, out);
     runview_free(rv);
     return 0;
 }
 
 /* ---- the diff of two runs (report --against) ------------------------------- */
 
-void report_json_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
+void report_json_diff(const RenderInput *in, const ReportOpts *o, Buf *out)
 {
     (void)o;
+    const RunDiff *d = in->diff;
     JsonW w;
     json_init(&w, out, true);
     json_obj_begin(&w);
