@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "report/gate.h"
+#include "report/report.h"
 
 /* ---- text -------------------------------------------------------------- */
 
@@ -84,22 +85,12 @@ static void json_statement(JsonW *w, const Migration *m, const Statement *st, co
                            const LtPrediction *p, const bool *have)
 {
     json_obj_begin(w);
-    json_kv_str(w, "migration", m->path);
-    json_kv_int(w, "index", st->index);
-    json_kv_int(w, "line", st->line);
-    json_kv_str(w, "sql", st->sql);
-    if (m->extracted_from) {
-        json_kv_str(w, "extracted_from", m->extracted_from);
-    }
-    json_kv_str(w, "class", st->info.cls);
-    json_kv_str(w, "parsed", classify_parsed_name(st->info.parsed));
-    json_kv_str(w, "target", st->info.target);
+    report_json_statement_fields(w, m->path, st->index, st->line, st->sql, m->extracted_from,
+                                 st->info.cls, st->info.parsed, st->info.target);
     json_key(w, "results");
     json_obj_begin(w);
     for (int i = 0; i < vs->n; i++) {
-        char k[16];
-        snprintf(k, sizeof(k), "%s", VERSION_NAME(vs->v[i]));
-        json_key(w, k);
+        report_json_version_key(w, vs->v[i]);
         json_obj_begin(w);
         json_key(w, "predicted");
         if (!have[i]) {

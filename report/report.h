@@ -4,6 +4,7 @@
 #ifndef LM_REPORT_H
 #define LM_REPORT_H
 
+#include "common/json.h"
 #include "common/util.h"
 #include "report/diff.h"
 #include "report/render.h"
@@ -41,6 +42,15 @@ void report_format_names(Buf *b);
 int report_json(Store *s, long long run_id, Buf *out, Err *err);
 /* The same from a run already loaded (in->run). */
 void report_json_view(const RenderInput *in, const ReportOpts *o, Buf *out);
+
+/* What every JSON answer (the report, analyze) says of a statement before its
+ * results: migration, index, line, sql, extracted_from (when not NULL),
+ * class, parsed, target. */
+void report_json_statement_fields(JsonW *w, const char *migration, int index, int line,
+                                  const char *sql, const char *extracted_from, const char *cls,
+                                  StmtParsed parsed, const char *target);
+/* The key of a version's entry: "17", "17.9". */
+void report_json_version_key(JsonW *w, int id);
 
 /* The diff as JSON: {"run": ..., "against": ..., "servers": ..., "changes": [...]}. */
 void report_json_diff(const RenderInput *in, const ReportOpts *o, Buf *out);

@@ -10,19 +10,25 @@
 
 static void test_shorten(void)
 {
+    static const struct {
+        const char *sql;
+        size_t max;
+        const char *want, *what;
+    } cases[] = {
+        {"ALTER   TABLE\n  t\tADD COLUMN c int", 100, "ALTER TABLE t ADD COLUMN c int",
+         "whitespace collapsed"},
+        {"ALTER TABLE t ADD COLUMN c int", 11, "ALTER TABLE...", "cut"},
+        {"\xc3\xa9\xc3\xa9\xc3\xa9", 2, "\xc3\xa9\xc3\xa9...", "utf-8 kept whole"},
+        {"ALTER TABLE t -- why\n  ADD COLUMN c int", 100, "ALTER TABLE t ADD COLUMN c int",
+         "comments left out"},
+    };
     Buf b;
     buf_init(&b);
-    gate_shorten("ALTER   TABLE\n  t\tADD COLUMN c int", 100, &b);
-    CHECK_STR(b.data, "ALTER TABLE t ADD COLUMN c int", "whitespace collapsed");
-    buf_reset(&b);
-    gate_shorten("ALTER TABLE t ADD COLUMN c int", 11, &b);
-    CHECK_STR(b.data, "ALTER TABLE...", "cut");
-    buf_reset(&b);
-    gate_shorten("\xc3\xa9\xc3\xa9\xc3\xa9", 2, &b);
-    CHECK_STR(b.data, "\xc3\xa9\xc3\xa9...", "utf-8 kept whole");
-    buf_reset(&b);
-    gate_shorten("ALTER TABLE t -- why\n  ADD COLUMN c int", 100, &b);
-    CHECK_STR(b.data, "ALTER TABLE t ADD COLUMN c int", "comments left out");
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        buf_reset(&b);
+        gate_shorten(cases[i].sql, cases[i].max, &b);
+        CHECK_STR(b.data, cases[i].want, "%s", cases[i].what);
+    }
     buf_reset(&b);
     gate_line(&b, "m.sql", 3, "ALTER TABLE t ADD COLUMN c int", "10-17", "reason");
     CHECK_STR(b.data, "m.sql:3: \"ALTER TABLE t ADD COLUMN c int\" on 10-17: reason", "ci line");
