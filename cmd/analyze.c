@@ -1,7 +1,8 @@
 /*
  * cmd/analyze: static prediction only, no servers. Every statement of the
  * corpus is classified and looked up in the lock table for each selected
- * version; a table (text) or the report's statements shape (json).
+ * version; report/analyze.c writes the answer (a table, or the report's
+ * statements shape in json), report/gate.c the --ci gate.
  */
 #include <getopt.h>
 #include <stdio.h>

@@ -17,13 +17,13 @@
 #include "predict/locktable.h"
 
 typedef struct AnalyzeOut {
-    Buf *out;              /* appended to; the caller may flush and reset it
-                              between statements */
-    const VersionSet *vs;  /* the versions, in columns order */
+    Buf *out;             /* appended to; the caller may flush and reset it
+                             between statements */
+    const VersionSet *vs; /* the versions, in columns order */
     bool json;
-    JsonW w;               /* json */
-    size_t nstmts, nunpredicted;             /* text: the closing count */
-    size_t risk_count[RISK_CRITICAL + 1];    /* statements by highest risk */
+    JsonW w;                              /* json */
+    size_t nstmts, nunpredicted;          /* text: the closing count */
+    size_t risk_count[RISK_CRITICAL + 1]; /* statements by highest risk */
 } AnalyzeOut;
 
 /* Starts the answer in out (vs must outlive a). */

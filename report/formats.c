@@ -20,8 +20,7 @@ const size_t report_nformats = ARRAY_LEN(report_formats);
 const ReportFormat *report_format(const char *name)
 {
     for (size_t i = 0; i < report_nformats; i++)
-        if (strcmp(name, report_formats[i].name) == 0)
-            return &report_formats[i];
+        if (strcmp(name, report_formats[i].name) == 0) return &report_formats[i];
     return NULL;
 }
 

@@ -99,8 +99,8 @@ static bool prediction_reason(const void *ctx, size_t i, Buf *b)
     const PredictionGate *g = ctx;
     const LtPrediction *p = &g->p[i];
     if (!g->have[i] || (int)p->risk <= g->max_risk) return false;
-    buf_printf(b, "risk %s above %s: %s takes %s", risk_name(p->risk),
-               risk_name((Risk)g->max_risk), p->cls, lock_mode_label(p->mode));
+    buf_printf(b, "risk %s above %s: %s takes %s", risk_name(p->risk), risk_name((Risk)g->max_risk),
+               p->cls, lock_mode_label(p->mode));
     if (p->rewrite != TRI_NO)
         buf_puts(b, p->rewrite == TRI_YES ? ", rewrites the table" : ", may rewrite the table");
     if (p->scan != TRI_NO) buf_puts(b, p->scan == TRI_YES ? ", scans it" : ", may scan it");
@@ -112,8 +112,8 @@ size_t gate_predictions(Buf *msgs, const Migration *m, const Statement *st, cons
                         const LtPrediction *p, const bool *have, int max_risk)
 {
     PredictionGate g = {.p = p, .have = have, .max_risk = max_risk};
-    return gate_statement(msgs, m->path, st->line, st->sql, vs->v, (size_t)vs->n,
-                          prediction_reason, &g);
+    return gate_statement(msgs, m->path, st->line, st->sql, vs->v, (size_t)vs->n, prediction_reason,
+                          &g);
 }
 
 /* ---- run --ci: failures, mismatches, risks of a stored run ------------------ */
@@ -139,15 +139,21 @@ void gate_observe(const RvResult *r, LtObs *out)
     const char **scanned = xcalloc(r->nscans + 1, sizeof(*scanned));
     size_t nscanned = 0;
     for (size_t k = 0; k < r->nscans; k++)
-        if (r->scans[k].seq_scan > 0)
-            scanned[nscanned++] = r->scans[k].relation;
-    LtTrace view = {.locks = locks, .nlocks = r->nlocks, .req = (TraceReq)r->req,
-                    .requested = requested, .nrequested = r->nrequested,
-                    .req_rewrites = r->req_rewrites, .nreq_rewrites = r->nreq_rewrites,
+        if (r->scans[k].seq_scan > 0) scanned[nscanned++] = r->scans[k].relation;
+    LtTrace view = {.locks = locks,
+                    .nlocks = r->nlocks,
+                    .req = (TraceReq)r->req,
+                    .requested = requested,
+                    .nrequested = r->nrequested,
+                    .req_rewrites = r->req_rewrites,
+                    .nreq_rewrites = r->nreq_rewrites,
                     .req_scanned = (const char *const *)r->req_scanned,
                     .nreq_scanned = r->nreq_scanned,
-                    .rewrites = r->rewrites, .nrewrites = r->nrewrites,
-                    .scanned = scanned, .nscanned = nscanned, .capture = r->capture};
+                    .rewrites = r->rewrites,
+                    .nrewrites = r->nrewrites,
+                    .scanned = scanned,
+                    .nscanned = nscanned,
+                    .capture = r->capture};
     locktable_observe(&view, out);
     out->skipped = locktable_said_skipping(r->said);
     free(scanned);
@@ -206,8 +212,8 @@ static bool run_reason(const void *ctx, size_t v, Buf *b)
     if (strcmp(r->verdict, "mismatch") == 0 && r->predicted) {
         LtPrediction p = {.mode = locktable_mode_rank(r->predicted->mode),
                           .rewrite = r->predicted->rewrite_depends ? TRI_DEPENDS
-                                     : r->predicted->rewrite        ? TRI_YES
-                                                                    : TRI_NO,
+                                     : r->predicted->rewrite       ? TRI_YES
+                                                                   : TRI_NO,
                           .scan = r->predicted->scan ? TRI_YES : TRI_NO,
                           .others = {-1, -1}};
         if (p.mode < -1) p.mode = -1;
@@ -221,10 +227,9 @@ static bool run_reason(const void *ctx, size_t v, Buf *b)
     }
     if (g->max_risk >= 0 && r->predicted && r->predicted->risk &&
         risk_parse(r->predicted->risk) > g->max_risk && !locks_only_new(g->rv, g->stmt, v)) {
-        buf_printf(b, "risk %s above %s: %s%s", r->predicted->risk,
-                   risk_name((Risk)g->max_risk),
+        buf_printf(b, "risk %s above %s: %s%s", r->predicted->risk, risk_name((Risk)g->max_risk),
                    r->predicted->mode ? r->predicted->mode : "no lock on the target",
-                   r->predicted->rewrite ? ", rewrites the table"
+                   r->predicted->rewrite           ? ", rewrites the table"
                    : r->predicted->rewrite_depends ? ", may rewrite the table"
                                                    : "");
         return true;
@@ -238,8 +243,8 @@ size_t gate_run(const RunView *rv, int max_risk, int min_version, const char *wh
     for (size_t i = 0; i < rv->nstmts; i++) {
         const RvStatement *st = &rv->stmts[i];
         RunGate g = {.rv = rv, .stmt = i, .max_risk = max_risk, .min_version = min_version};
-        nfail += gate_statement(msgs, st->migration, st->line, st->sql, rv->versions,
-                                rv->nversions, run_reason, &g);
+        nfail += gate_statement(msgs, st->migration, st->line, st->sql, rv->versions, rv->nversions,
+                                run_reason, &g);
     }
     /* risky locks on relations no other session can see yet: said, not failed */
     size_t nfresh = 0;
@@ -251,9 +256,10 @@ size_t gate_run(const RunView *rv, int max_risk, int min_version, const char *wh
                       render_failure(r, min_version) == RENDER_OK && locks_only_new(rv, i, v);
         }
     if (nfresh)
-        buf_printf(msgs, "%s: %zu statement versions above --max-risk %s lock only tables created "
-                         "earlier in the same migration (no other session uses them yet): not "
-                         "counted\n",
+        buf_printf(msgs,
+                   "%s: %zu statement versions above --max-risk %s lock only tables created "
+                   "earlier in the same migration (no other session uses them yet): not "
+                   "counted\n",
                    who, nfresh, risk_name((Risk)max_risk));
     /* what the corpus does not claim to support: said, not failed */
     for (size_t v = 0; v < rv->nversions; v++) {
@@ -261,8 +267,9 @@ size_t gate_run(const RunView *rv, int max_risk, int min_version, const char *wh
         for (size_t i = 0; i < rv->nstmts; i++)
             n += render_failure(&rv->stmts[i].results[v], min_version) == RENDER_UNSUPPORTED;
         if (n)
-            buf_printf(msgs, "%s: not supported on %s (below --min-version %d): %zu statements "
-                             "failed there, not counted\n",
+            buf_printf(msgs,
+                       "%s: not supported on %s (below --min-version %d): %zu statements "
+                       "failed there, not counted\n",
                        who, VERSION_NAME(rv->versions[v]), min_version, n);
     }
     return nfail;

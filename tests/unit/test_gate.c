@@ -41,8 +41,13 @@ static void test_shorten(void)
 static void test_predictions(void)
 {
     VersionSet vs = {.v = {10, 11, 12, 13, 14}, .n = 5};
-    LtPrediction high = {.mode = 7, .rewrite = TRI_YES, .scan = TRI_NO, .others = {-1, -1},
-                         .risk = RISK_HIGH, .cls = "alter_table_set_type", .note = ""};
+    LtPrediction high = {.mode = 7,
+                         .rewrite = TRI_YES,
+                         .scan = TRI_NO,
+                         .others = {-1, -1},
+                         .risk = RISK_HIGH,
+                         .cls = "alter_table_set_type",
+                         .note = ""};
     LtPrediction p[5] = {high, high, high, high, high};
     p[2].note = "unless binary coercible";
     p[3].risk = RISK_LOW;
@@ -72,27 +77,48 @@ static void test_run(void)
      * 9 (below --min-version 10) and risky on 12; statement 3 locks only n,
      * risky but created by the same migration. */
     RvLock new_n = {.relation = "n", .role = "new", .mode = "AccessExclusiveLock", .granted = true};
-    RvLock on_n = {.relation = "n", .role = "table", .mode = "AccessExclusiveLock", .granted = true};
+    RvLock on_n = {
+        .relation = "n", .role = "table", .mode = "AccessExclusiveLock", .granted = true};
     RvPrediction risky = {.mode = "AccessExclusiveLock", .rewrite = true, .risk = "high"};
     RvResult r1[4], r2[4], r3[4];
     int versions[4] = {9, 10, 11, 12};
     for (int v = 0; v < 4; v++) {
-        r1[v] = (RvResult){.major = versions[v], .traced = true, .status = "ok",
-                           .locks = &new_n, .nlocks = 1};
-        r2[v] = (RvResult){.major = versions[v], .traced = true, .status = "error",
-                           .sqlstate = "42883", .message = "function f() does not exist"};
-        r3[v] = (RvResult){.major = versions[v], .traced = true, .status = "ok", .locks = &on_n,
-                           .nlocks = 1, .predicted = &risky, .verdict = "confirmed"};
+        r1[v] = (RvResult){
+            .major = versions[v], .traced = true, .status = "ok", .locks = &new_n, .nlocks = 1};
+        r2[v] = (RvResult){.major = versions[v],
+                           .traced = true,
+                           .status = "error",
+                           .sqlstate = "42883",
+                           .message = "function f() does not exist"};
+        r3[v] = (RvResult){.major = versions[v],
+                           .traced = true,
+                           .status = "ok",
+                           .locks = &on_n,
+                           .nlocks = 1,
+                           .predicted = &risky,
+                           .verdict = "confirmed"};
     }
-    r2[3] = (RvResult){.major = 12, .traced = true, .status = "ok", .predicted = &risky,
-                       .verdict = "confirmed"};
+    r2[3] = (RvResult){
+        .major = 12, .traced = true, .status = "ok", .predicted = &risky, .verdict = "confirmed"};
     RvStatement stmts[3] = {
-        {.chain = 0, .position = 1, .migration = "m.sql", .line = 1, .sql = "CREATE TABLE n ()",
+        {.chain = 0,
+         .position = 1,
+         .migration = "m.sql",
+         .line = 1,
+         .sql = "CREATE TABLE n ()",
          .results = r1},
-        {.chain = 0, .position = 1, .migration = "m.sql", .line = 2, .sql = "SELECT f()",
+        {.chain = 0,
+         .position = 1,
+         .migration = "m.sql",
+         .line = 2,
+         .sql = "SELECT f()",
          .results = r2},
-        {.chain = 0, .position = 1, .migration = "m.sql", .line = 3,
-         .sql = "ALTER TABLE n ALTER c TYPE int", .results = r3},
+        {.chain = 0,
+         .position = 1,
+         .migration = "m.sql",
+         .line = 3,
+         .sql = "ALTER TABLE n ALTER c TYPE int",
+         .results = r3},
     };
     RunView rv = {.versions = versions, .nversions = 4, .stmts = stmts, .nstmts = 3};
     Buf msgs;
