@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "cmd/cmd.h"
+#include "report/report.h"
 
 const char *progname = "lockmatrix";
 
@@ -25,18 +26,19 @@ static const struct command {
     const char *name;
     int (*fn)(int argc, char **argv);
     const char *summary;
+    void (*list)(Buf *b); /* what the summary lists in parentheses, if any */
 } commands[] = {
-    {"run", cmd_run, "trace the corpus on every version"},
-    {"report", cmd_report, "report a stored run (text, markdown, json, html, sarif)"},
-    {"runs", cmd_runs, "list stored runs"},
-    {"analyze", cmd_analyze, "static prediction only, no servers"},
-    {"locktable", cmd_locktable, "check or regenerate the lock table"},
-    {"merge", cmd_merge, "combine stores of sharded runs"},
-    {"pg", cmd_pg, "list the PostgreSQL installations found; fetch minor releases"},
-    {"bisect", cmd_bisect, "name the first minor release that behaves like the last"},
-    {"clean", cmd_clean, "remove leftover containers"},
+    {"run", cmd_run, "trace the corpus on every version", NULL},
+    {"report", cmd_report, "report a stored run", report_format_names},
+    {"runs", cmd_runs, "list stored runs", NULL},
+    {"analyze", cmd_analyze, "static prediction only, no servers", NULL},
+    {"locktable", cmd_locktable, "check or regenerate the lock table", NULL},
+    {"merge", cmd_merge, "combine stores of sharded runs", NULL},
+    {"pg", cmd_pg, "list the PostgreSQL installations found; fetch minor releases", NULL},
+    {"bisect", cmd_bisect, "name the first minor release that behaves like the last", NULL},
+    {"clean", cmd_clean, "remove leftover containers", NULL},
     /* hidden: used by make docker-images */
-    {"docker-import", cmd_docker_import, NULL},
+    {"docker-import", cmd_docker_import, NULL, NULL},
 };
 
 static void usage(FILE *f)
@@ -45,8 +47,14 @@ static void usage(FILE *f)
     fprintf(f, "What does this migration really do to my tables, on every PostgreSQL version I run?\n\n");
     fprintf(f, "commands:\n");
     for (size_t i = 0; i < ARRAY_LEN(commands); i++)
-        if (commands[i].summary)
-            fprintf(f, "  %-10s  %s\n", commands[i].name, commands[i].summary);
+        if (commands[i].summary) {
+            Buf list;
+            buf_init(&list);
+            if (commands[i].list) commands[i].list(&list);
+            fprintf(f, "  %-10s  %s%s%s%s\n", commands[i].name, commands[i].summary,
+                    list.len ? " (" : "", list.len ? list.data : "", list.len ? ")" : "");
+            buf_free(&list);
+        }
     fprintf(f, "\n'%s COMMAND --help' tells more about one command; '%s --version' prints\n"
                "its version and those of the libraries it runs with; the manual page\n"
                "lockmatrix(1) (installed by 'make install') tells all.\n",

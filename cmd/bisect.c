@@ -109,7 +109,7 @@ static int compare(const Bisect *b, long long ra, long long rb, bool *alike, Buf
         render_opts_init(&opts);
         RunDiff *d = diff_runs(va, vb, &opts);
         *alike = d->nregressions == 0 && d->nnew == 0 && d->ngone == 0;
-        if (out) report_text_diff(d, &opts, out);
+        if (out) report_text_diff(&(RenderInput){.diff = d}, &opts, out);
         diff_free(d);
     }
     runview_free(va);

@@ -32,9 +32,6 @@ int cmd_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 int cmd_vfail(int code, const char *fmt, va_list ap);
 /* Prints err's message and returns its code (or fallback when it has none). */
 int cmd_fail_err(const Err *err, int fallback);
-/* What the lock table makes of a stored result: locktable_observe of the
- * result viewed as a Trace. */
-void cmd_observe_result(const RvResult *r, LtObs *out);
 /* The layout line of each path of c that has one, "lockmatrix: db/migrations:
  * golang-migrate: 362 up, 362 down; left out: PREAMBLE.sql", to stderr; quiet
  * prints only those that left files out or have a note. */

@@ -39,20 +39,6 @@ bool cmd_is_help(const char *arg)
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
 
-void cmd_observe_result(const RvResult *r, LtObs *out)
-{
-    /* a view: the strings stay the result's */
-    Trace t = {.locks = r->locks, .nlocks = r->nlocks, .rewrites = r->rewrites,
-               .nrewrites = r->nrewrites, .scans = r->scans, .nscans = r->nscans,
-               .said = r->said, .req = (TraceReq)r->req, .requested = r->requested,
-               .nrequested = r->nrequested, .req_rewrites = r->req_rewrites,
-               .nreq_rewrites = r->nreq_rewrites, .req_scanned = r->req_scanned,
-               .nreq_scanned = r->nreq_scanned};
-    if (r->capture)
-        snprintf(t.capture, sizeof(t.capture), "%s", r->capture);
-    locktable_observe(&t, out);
-}
-
 void cmd_print_layouts(const Corpus *c, bool quiet)
 {
     for (size_t i = 0; i < c->nlayouts; i++) {

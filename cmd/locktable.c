@@ -14,6 +14,7 @@
 #include "predict/classify.h"
 #include "predict/locktable.h"
 #include "model/versions.h"
+#include "report/gate.h"
 #include "report/ltpage.h"
 #include "report/runview.h"
 #include "store/store.h"
@@ -91,7 +92,7 @@ static int load_observations(Store *store, long long run_id, RunView **rv, LtCel
             o->line = st->line;
             o->left_out = ok ? why : LT_USE_FAILED;
             if (ok) {
-                cmd_observe_result(r, &o->obs);
+                gate_observe(r, &o->obs);
                 nran++;
             }
         }

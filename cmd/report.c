@@ -24,46 +24,6 @@
 #include "report/report.h"
 #include "store/store.h"
 
-static void json_view(const RunView *rv, const ReportOpts *o, Buf *out)
-{
-    (void)o;
-    report_json_view(rv, out);
-}
-
-static void sarif_view(const RunView *rv, const ReportOpts *o, Buf *out)
-{
-    report_sarif(rv, NULL, o, out);
-}
-
-/* Diff renderers get the reported run as shown (filtered) too. */
-#define DIFF_ONLY(fn)                                                                    \
-    static void fn##_d(const RunView *shown, const RunDiff *d, const ReportOpts *o, Buf *out) \
-    {                                                                                    \
-        (void)shown;                                                                     \
-        fn(d, o, out);                                                                   \
-    }
-DIFF_ONLY(report_text_diff)
-DIFF_ONLY(report_markdown_diff)
-DIFF_ONLY(report_json_diff)
-DIFF_ONLY(report_html_diff)
-
-static void sarif_diff(const RunView *shown, const RunDiff *d, const ReportOpts *o, Buf *out)
-{
-    report_sarif(shown, d, o, out);
-}
-
-static const struct renderer {
-    const char *name;
-    void (*view)(const RunView *rv, const ReportOpts *o, Buf *out);
-    void (*diff)(const RunView *shown, const RunDiff *d, const ReportOpts *o, Buf *out);
-} renderers[] = {
-    {"text", report_text, report_text_diff_d},
-    {"markdown", report_markdown, report_markdown_diff_d},
-    {"json", json_view, report_json_diff_d},
-    {"html", report_html, report_html_diff_d},
-    {"sarif", sarif_view, sarif_diff},
-};
-
 /* What --only accepts. */
 static const char *const only_values[] = {"version-specific"};
 
@@ -141,7 +101,7 @@ int cmd_report(int argc, char **argv)
                  "same paths (and shard), whatever migrations they held"},
         {"format", 'f', OPTK_CHOICE, &format, "FORMAT",
          .help = "{}\n(default: text on a terminal, json otherwise)",
-         .choices = OPT_COLUMN(renderers, name), .noun = "format"},
+         .choices = {&report_formats[0].name, sizeof(report_formats[0]), report_nformats}, .noun = "format"},
         {"only", 0, OPTK_CHOICE, &only, "WHAT",
          .help = "version-specific: only statements whose behaviour (lock on\n"
                  "the target, rewrites) differs between versions where they\n"
@@ -171,9 +131,7 @@ int cmd_report(int argc, char **argv)
     const char *no_color = getenv("NO_COLOR");
     opts.color = tty && !(no_color && *no_color);
 
-    const struct renderer *r = NULL;
-    for (size_t i = 0; i < ARRAY_LEN(renderers); i++)
-        if (strcmp(format, renderers[i].name) == 0) r = &renderers[i];
+    const ReportFormat *r = report_format(format); /* the option table checked the name */
     if (access(db, F_OK) != 0 && errno == ENOENT)
         return cmd_fail(EXIT_USAGE, "no store at \"%s\"\nhint: '%s run PATH...' traces a corpus into it",
                         db, progname);
@@ -195,9 +153,9 @@ int cmd_report(int argc, char **argv)
     shown = render_filtered(rv, &opts);
     if (earlier) {
         diff = diff_runs(earlier, rv, &opts);
-        r->diff(shown, diff, &opts, &out);
+        r->diff(&(RenderInput){.run = shown, .diff = diff}, &opts, &out);
     } else {
-        r->view(shown, &opts, &out);
+        r->run(&(RenderInput){.run = shown}, &opts, &out);
     }
     if (output) {
         if (file_write_out(output, out.data ? out.data : "", out.len, &err) < 0)

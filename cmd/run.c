@@ -15,6 +15,7 @@
 #include "corpus/shard.h"
 #include "model/versions.h"
 #include "report/diff.h"
+#include "report/gate.h"
 #include "report/render.h"
 #include "report/runview.h"
 #include "runner/backend.h"
@@ -145,71 +146,8 @@ static void print_verdicts(Store *store, long long run_id)
     free(counts);
 }
 
-/* Whether every relation statement i locks as its target or as a referenced
- * table on version v was created by an earlier statement of the same
- * migration: no other session can be using it yet, so its locks are no risk. */
-static bool locks_only_new(const RunView *rv, size_t i, size_t v)
-{
-    const RvStatement *st = &rv->stmts[i];
-    const RvResult *r = &st->results[v];
-    size_t ntargets = 0;
-    for (size_t k = 0; k < r->nlocks; k++) {
-        const TraceLock *l = &r->locks[k];
-        if (!l->relation || !l->role ||
-            (strcmp(l->role, "table") != 0 && strcmp(l->role, "referenced") != 0))
-            continue;
-        ntargets++;
-        bool created = false;
-        for (size_t j = i; j-- > 0 && !created;) {
-            const RvStatement *e = &rv->stmts[j];
-            if (e->chain != st->chain || e->position != st->position) break;
-            const RvResult *er = &e->results[v];
-            for (size_t q = 0; q < er->nlocks && !created; q++)
-                created = er->locks[q].role && strcmp(er->locks[q].role, "new") == 0 &&
-                          er->locks[q].relation && strcmp(er->locks[q].relation, l->relation) == 0;
-        }
-        if (!created) return false;
-    }
-    return ntargets > 0;
-}
-
-/* Why result r fails the gate (into b), or false. fresh: it locks only
- * relations its migration created (see locks_only_new): its risk is none. */
-static bool ci_reason(const RvResult *r, int max_risk, int min_version, bool fresh, Buf *b)
-{
-    RenderFailure f = render_failure(r, min_version);
-    if (f == RENDER_FAILED) {
-        buf_printf(b, "failed on the server: %s: %s", r->sqlstate ? r->sqlstate : r->status,
-                   r->message ? r->message : "no message");
-        return true;
-    }
-    if (f != RENDER_OK) return false; /* not supported there, or the consequence of a failure */
-    if (r->pred.verdict == VERDICT_NONE) return false;
-    if (r->pred.verdict == VERDICT_MISMATCH && r->pred.predicted) {
-        const Prediction *p = &r->pred; /* the store keeps no others: -1 */
-        LtObs o;
-        cmd_observe_result(r, &o);
-        o.scan = false; /* the gate is about mode and rewrite */
-        memcpy(o.others, p->others, sizeof(o.others));
-        buf_puts(b, "mismatch with the lock table: ");
-        locktable_explain(p, &o, b);
-        return true;
-    }
-    if (max_risk >= 0 && !fresh && r->pred.predicted && (int)r->pred.risk > max_risk) {
-        const char *mode = lock_mode_name(r->pred.mode);
-        buf_printf(b, "risk %s above %s: %s%s", risk_name(r->pred.risk),
-                   risk_name((Risk)max_risk), mode ? mode : "no lock on the target",
-                   r->pred.rewrite == TRI_YES       ? ", rewrites the table"
-                   : r->pred.rewrite == TRI_DEPENDS ? ", may rewrite the table"
-                                                    : "");
-        return true;
-    }
-    return false;
-}
-
-/* The --ci gate over a stored run: one line per statement and run of
- * versions with the same reason on stderr; the number of failing results
- * (-1 when the run cannot be read). */
+/* The --ci gate over a stored run (report/gate.h): its lines on stderr; the
+ * number of failing results (-1 when the run cannot be read). */
 static long run_ci(Store *store, long long run_id, int max_risk, int min_version)
 {
     RunView *rv;
@@ -218,67 +156,11 @@ static long run_ci(Store *store, long long run_id, int max_risk, int min_version
         cmd_fail_err(&err, EXIT_ENV);
         return -1;
     }
-    long nfail = 0;
-    Buf cur, next, line;
-    buf_init(&cur);
-    buf_init(&next);
-    buf_init(&line);
-    for (size_t i = 0; i < rv->nstmts; i++) {
-        const RvStatement *st = &rv->stmts[i];
-        for (size_t v = 0; v < rv->nversions;) {
-            buf_reset(&cur);
-            if (!ci_reason(&st->results[v], max_risk, min_version,
-                           max_risk >= 0 && locks_only_new(rv, i, v),
-                           &cur)) {
-                v++;
-                continue;
-            }
-            size_t w = v;
-            while (w + 1 < rv->nversions) {
-                buf_reset(&next);
-                if (!ci_reason(&st->results[w + 1], max_risk, min_version,
-                               max_risk >= 0 && locks_only_new(rv, i, w + 1), &next) ||
-                    strcmp(next.data, cur.data) != 0)
-                    break;
-                w++;
-            }
-            Buf range;
-            buf_init(&range);
-            versions_ranges(&rv->versions[v], w - v + 1, &range);
-            buf_reset(&line);
-            locktable_ci_line(&line, st->migration, st->line, st->sql, range.data, cur.data);
-            buf_free(&range);
-            fprintf(stderr, "%s\n", line.data);
-            nfail += (long)(w - v + 1);
-            v = w + 1;
-        }
-    }
-    /* risky locks on relations no other session can see yet: said, not failed */
-    size_t nfresh = 0;
-    for (size_t i = 0; max_risk >= 0 && i < rv->nstmts; i++)
-        for (size_t v = 0; v < rv->nversions; v++) {
-            const RvResult *r = &rv->stmts[i].results[v];
-            nfresh += r->pred.predicted && (int)r->pred.risk > max_risk &&
-                      render_failure(r, min_version) == RENDER_OK && locks_only_new(rv, i, v);
-        }
-    if (nfresh)
-        fprintf(stderr, "%s: %zu statement versions above --max-risk %s lock only tables created "
-                        "earlier in the same migration (no other session uses them yet): not "
-                        "counted\n",
-                progname, nfresh, risk_name((Risk)max_risk));
-    /* what the corpus does not claim to support: said, not failed */
-    for (size_t v = 0; v < rv->nversions; v++) {
-        size_t n = 0;
-        for (size_t i = 0; i < rv->nstmts; i++)
-            n += render_failure(&rv->stmts[i].results[v], min_version) == RENDER_UNSUPPORTED;
-        if (n)
-            fprintf(stderr, "%s: not supported on %s (below --min-version %d): %zu statements "
-                            "failed there, not counted\n",
-                    progname, VERSION_NAME(rv->versions[v]), min_version, n);
-    }
-    buf_free(&cur);
-    buf_free(&next);
-    buf_free(&line);
+    Buf msgs;
+    buf_init(&msgs);
+    long nfail = (long)gate_run(rv, max_risk, min_version, progname, &msgs);
+    fputs(msgs.data ? msgs.data : "", stderr);
+    buf_free(&msgs);
     runview_free(rv);
     return nfail;
 }
@@ -310,61 +192,15 @@ static long run_against(Store *store, long long run_id, long long against)
         return -1;
     }
     RunDiff *d = diff_runs(a, b, NULL);
-    Buf line;
-    buf_init(&line);
-    for (size_t i = 0; i < d->nchanges; i++) {
-        const DiffChange *c = &d->changes[i];
-        if (!c->regression)
-            continue;
-        const RvStatement *st = diff_stmt(c);
-        char ver[16];
-        snprintf(ver, sizeof(ver), "%s", VERSION_NAME(c->major));
-        Buf why;
-        buf_init(&why);
-        buf_printf(&why, "%s changed: ", diff_kind_name(c->kind));
-        render_clean(&why, c->before ? c->before : "", true);
-        buf_puts(&why, " -> ");
-        render_clean(&why, c->after ? c->after : "", true);
-        if (diff_says_what(c)) {
-            buf_puts(&why, " (");
-            render_clean(&why, c->what, true);
-            buf_putc(&why, ')');
-        }
-        buf_reset(&line);
-        locktable_ci_line(&line, st->migration, st->line, st->sql, ver, why.data);
-        fprintf(stderr, "%s\n", line.data);
-        buf_free(&why);
-    }
-    /* changes of the corpus, apart: they do not count */
-    for (size_t i = 0; i < d->nmigs; i++) {
-        buf_reset(&line);
-        buf_puts(&line, "");
-        render_clean(&line, d->migs[i].path, true);
-        printf("against: migration %s: %s (%zu statements)\n",
-               d->migs[i].added ? "added" : "removed", line.data, d->migs[i].nstmts);
-    }
-    for (size_t i = 0; i < d->nchanges; i++) {
-        const DiffChange *c = &d->changes[i];
-        if (c->kind != DIFF_NEW && c->kind != DIFF_GONE)
-            continue;
-        const RvStatement *st = diff_stmt(c);
-        buf_reset(&line);
-        buf_puts(&line, "");
-        render_clean(&line, st->migration ? st->migration : "?", true);
-        buf_printf(&line, ":%d: \"", st->line);
-        locktable_shorten(st->sql, 60, &line);
-        printf("against: %s statement: %s\"\n", c->kind == DIFF_NEW ? "new" : "gone", line.data);
-    }
-    buf_free(&line);
+    Buf changes, notes;
+    buf_init(&changes);
+    buf_init(&notes);
+    gate_against(d, against, &changes, &notes);
+    fputs(changes.data ? changes.data : "", stderr);
+    fputs(notes.data ? notes.data : "", stdout);
+    buf_free(&changes);
+    buf_free(&notes);
     long n = (long)d->nregressions;
-    printf("against run %lld: %zu statements compared, %zu changes of observed behaviour "
-           "(migrations: %zu added, %zu removed; statements: %zu new, %zu gone; %zu seen only "
-           "through sampled captures: not counted",
-           against, d->matched, d->nregressions, d->nmig_added, d->nmig_removed, d->nnew, d->ngone,
-           d->nsampled);
-    if (d->nuncompared)
-        printf("; %zu results not compared: their job was in one run only", d->nuncompared);
-    printf(")\n");
     diff_free(d);
     runview_free(a);
     runview_free(b);

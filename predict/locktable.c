@@ -10,7 +10,6 @@
  * major.
  */
 #include "predict/locktable.h"
-#include "corpus/corpus.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1091,42 +1090,4 @@ size_t locktable_diff_evidence(const LockTable *a, const LockTable *b, const LtC
 {
     Evidence ev = {.obs = obs, .nobs = nobs, .max = max_evidence};
     return diff_tables(a, b, &ev, out);
-}
-
-/* ---- CI messages ------------------------------------------------------- */
-
-void locktable_shorten(const char *sql, size_t max, Buf *b)
-{
-    size_t n = 0;
-    bool space = false;
-    char *plain = corpus_sql_uncommented(sql);
-    for (const char *p = plain; *p; p++) {
-        bool ws = *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r';
-        if (ws) {
-            space = n > 0;
-            continue;
-        }
-        bool lead = ((unsigned char)*p & 0xC0) != 0x80; /* never cut a UTF-8 sequence */
-        if (lead && n + (space ? 1 : 0) >= max) {
-            buf_puts(b, "...");
-            free(plain);
-            return;
-        }
-        if (space) {
-            buf_putc(b, ' ');
-            n++;
-            space = false;
-        }
-        buf_putc(b, *p);
-        if (lead) n++;
-    }
-    free(plain);
-}
-
-void locktable_ci_line(Buf *b, const char *path, int line, const char *sql, const char *versions,
-                       const char *reason)
-{
-    buf_printf(b, "%s:%d: \"", path ? path : "?", line);
-    locktable_shorten(sql, 60, b);
-    buf_printf(b, "\" on %s: %s", versions, reason);
 }

@@ -213,14 +213,4 @@ size_t locktable_diff(const LockTable *a, const LockTable *b, Buf *out);
 size_t locktable_diff_evidence(const LockTable *a, const LockTable *b, const LtCellObs *obs,
                                size_t nobs, size_t max_evidence, Buf *out);
 
-/* ---- CI messages ------------------------------------------------------- */
-
-/* sql on one line (whitespace runs collapsed), at most max characters, "..."
- * when cut, appended to b. */
-void locktable_shorten(const char *sql, size_t max, Buf *b);
-/* The line a CI check prints for one statement on some majors:
- * `path:line: "ALTER TABLE t ADD ..." on 10-17: reason`. */
-void locktable_ci_line(Buf *b, const char *path, int line, const char *sql, const char *versions,
-                       const char *reason);
-
 #endif

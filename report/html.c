@@ -290,8 +290,9 @@ static void classes(Buf *out, const RunView *rv)
     render_classes_free(cs, n);
 }
 
-void report_html(const RunView *rv, const ReportOpts *o, Buf *out)
+void report_html(const RenderInput *in, const ReportOpts *o, Buf *out)
 {
+    const RunView *rv = in->run;
     char title[64];
     snprintf(title, sizeof(title), "lockmatrix run %lld", rv->id);
     page_begin(out, title);
@@ -311,9 +312,10 @@ void report_html(const RunView *rv, const ReportOpts *o, Buf *out)
     page_end(out);
 }
 
-void report_html_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
+void report_html_diff(const RenderInput *in, const ReportOpts *o, Buf *out)
 {
     (void)o;
+    const RunDiff *d = in->diff;
     char title[96];
     snprintf(title, sizeof(title), "lockmatrix run %lld against run %lld", d->b->id, d->a->id);
     page_begin(out, title);

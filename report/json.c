@@ -13,11 +13,25 @@
 #include "predict/locktable.h"
 #include "report/runview.h"
 
-static void major_key(JsonW *w, int major)
+void report_json_version_key(JsonW *w, int id)
 {
     char k[16];
-    snprintf(k, sizeof(k), "%s", VERSION_NAME(major));
+    snprintf(k, sizeof(k), "%s", VERSION_NAME(id));
     json_key(w, k);
+}
+
+void report_json_statement_fields(JsonW *w, const char *migration, int index, int line,
+                                  const char *sql, const char *extracted_from, const char *cls,
+                                  StmtParsed parsed, const char *target)
+{
+    json_kv_str(w, "migration", migration);
+    json_kv_int(w, "index", index);
+    json_kv_int(w, "line", line);
+    json_kv_str(w, "sql", sql);
+    if (extracted_from) json_kv_str(w, "extracted_from", extracted_from);
+    json_kv_str(w, "class", cls);
+    json_kv_str(w, "parsed", classify_parsed_name(parsed));
+    json_kv_str(w, "target", target);
 }
 
 static void run_obj(JsonW *w, const char *key, const RunView *rv)
@@ -38,7 +52,7 @@ static void run_obj(JsonW *w, const char *key, const RunView *rv)
     json_key(w, "servers");
     json_obj_begin(w);
     for (size_t i = 0; i < rv->nservers; i++) {
-        major_key(w, rv->servers[i].major);
+        report_json_version_key(w, rv->servers[i].major);
         json_str(w, rv->servers[i].version);
     }
     json_obj_end(w);
@@ -219,16 +233,8 @@ static void result_obj(JsonW *w, const RvResult *r)
 static void statement_obj(JsonW *w, const RunView *rv, const RvStatement *x)
 {
     json_obj_begin(w);
-    json_kv_str(w, "migration", x->migration);
-    json_kv_int(w, "index", x->index);
-    json_kv_int(w, "line", x->line);
-    json_kv_str(w, "sql", x->sql);
-    if (x->extracted_from) {
-        json_kv_str(w, "extracted_from", x->extracted_from);
-    }
-    json_kv_str(w, "class", x->cls);
-    json_kv_str(w, "parsed", classify_parsed_name(x->parsed));
-    json_kv_str(w, "target", x->target);
+    report_json_statement_fields(w, x->migration, x->index, x->line, x->sql, x->extracted_from,
+                                 x->cls, x->parsed, x->target);
     json_kv_bool(w, "version_specific", x->version_specific);
     if (x->do_block) {
         json_key(w, "do_block"); /* its DDL is hidden in a DO block or a function body */
@@ -237,7 +243,7 @@ static void statement_obj(JsonW *w, const RunView *rv, const RvStatement *x)
     json_key(w, "results");
     json_obj_begin(w);
     for (size_t v = 0; v < rv->nversions; v++) {
-        major_key(w, rv->versions[v]);
+        report_json_version_key(w, rv->versions[v]);
         result_obj(w, &x->results[v]);
     }
     json_obj_end(w);
@@ -317,8 +323,10 @@ static void layouts(JsonW *w, const RunView *rv)
     json_arr_end(w);
 }
 
-void report_json_view(const RunView *rv, Buf *out)
+void report_json_view(const RenderInput *in, const ReportOpts *o, Buf *out)
 {
+    (void)o;
+    const RunView *rv = in->run;
     JsonW w;
     json_init(&w, out, true);
     json_obj_begin(&w);
@@ -339,16 +347,17 @@ int report_json(Store *s, long long run_id, Buf *out, Err *err)
     RunView *rv;
     if (runview_load(s, run_id, &rv, err) < 0)
         return -1;
-    report_json_view(rv, out);
+    report_json_view(&(RenderInput){.run = rv}, NULL, out);
     runview_free(rv);
     return 0;
 }
 
 /* ---- the diff of two runs (report --against) ------------------------------- */
 
-void report_json_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
+void report_json_diff(const RenderInput *in, const ReportOpts *o, Buf *out)
 {
     (void)o;
+    const RunDiff *d = in->diff;
     JsonW w;
     json_init(&w, out, true);
     json_obj_begin(&w);
@@ -358,7 +367,7 @@ void report_json_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
     json_obj_begin(&w);
     for (size_t i = 0; i < d->nservers; i++) {
         const DiffServer *s = &d->servers[i];
-        major_key(&w, s->major);
+        report_json_version_key(&w, s->major);
         json_obj_begin(&w);
         json_key(&w, "against");
         json_str(&w, s->a);

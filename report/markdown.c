@@ -258,8 +258,9 @@ static void classes(Buf *out, const RunView *rv)
     render_classes_free(cs, n);
 }
 
-void report_markdown(const RunView *rv, const ReportOpts *o, Buf *out)
+void report_markdown(const RenderInput *in, const ReportOpts *o, Buf *out)
 {
+    const RunView *rv = in->run;
     header(out, rv);
     per_version(out, rv);
     layouts(out, rv);
@@ -273,9 +274,10 @@ void report_markdown(const RunView *rv, const ReportOpts *o, Buf *out)
     classes(out, rv);
 }
 
-void report_markdown_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
+void report_markdown_diff(const RenderInput *in, const ReportOpts *o, Buf *out)
 {
     (void)o;
+    const RunDiff *d = in->diff;
     buf_printf(out, "## lockmatrix run %lld against run %lld\n\n", d->b->id, d->a->id);
     buf_printf(out, "Run %lld started ", d->b->id);
     render_md(out, d->b->started_at);

@@ -366,8 +366,10 @@ static void regressions(Sarif *s, const RunDiff *d)
 
 /* ---- the document ------------------------------------------------------------------------ */
 
-void report_sarif(const RunView *rv, const RunDiff *d, const ReportOpts *o, Buf *out)
+void report_sarif(const RenderInput *in, const ReportOpts *o, Buf *out)
 {
+    const RunView *rv = in->run;
+    const RunDiff *d = in->diff;
     Sarif s = {0};
     JsonW *w = &s.w;
     json_init(w, out, true);

@@ -457,8 +457,9 @@ static void footer(Out *t, const RunView *rv, const ReportOpts *o)
                errs, mism);
 }
 
-void report_text(const RunView *rv, const ReportOpts *o, Buf *out)
+void report_text(const RenderInput *in, const ReportOpts *o, Buf *out)
 {
+    const RunView *rv = in->run;
     Out t = {out, o};
     header(&t, rv);
     legend(&t, rv);
@@ -543,8 +544,9 @@ static void stmt_title(Out *t, const RvStatement *x, const char *what)
     buf_free(&sql);
 }
 
-void report_text_diff(const RunDiff *d, const ReportOpts *o, Buf *out)
+void report_text_diff(const RenderInput *in, const ReportOpts *o, Buf *out)
 {
+    const RunDiff *d = in->diff;
     Out t = {out, o};
     diff_header(&t, d);
     for (int added = 1; added >= 0; added--) {

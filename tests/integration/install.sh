@@ -120,6 +120,22 @@ for co in "report --format" "runs --format" "analyze --format" "locktable --form
     # shellcheck disable=SC2086
     check_eq "bash: $co <TAB> offers what $co accepts" "$(bash_complete lockmatrix $co '')" "$want"
 done
+# The formats of report are one table: its --help, the command list of
+# lockmatrix --help, the manual page and the completion name the same ones.
+formats=$(accepted report --format)
+check "report accepts some formats" test -n "$formats"
+check_eq "report --help lists the formats report accepts" \
+    "$(sed -nE 's/^ +-f, --format FORMAT +//p' "$WORK/help-report.out" | sed 's/, /\n/g')" "$formats"
+check_eq "lockmatrix --help lists the same formats" \
+    "$(sed -nE 's/^ +report +report a stored run \((.*)\)$/\1/p' "$WORK/help.out" | sed 's/, /\n/g')" "$formats"
+check_eq "the manual page lists the same formats" \
+    "$(awk '/^\.SS/ { sec = index($0, "\"lockmatrix report ") > 0 }
+            sec && /^\.BI \\-f ", " \\-\\-format/ { on = 1; next }
+            on && /^\.TP/ { on = 0 }
+            on && /^\.BR? / { print $2 }' "$man1")" "$formats"
+check_eq "bash: report --format <TAB> offers what report --help lists" \
+    "$(bash_complete lockmatrix report --format '')" \
+    "$(sed -nE 's/^ +-f, --format FORMAT +//p' "$WORK/help-report.out" | sed 's/, /\n/g')"
 for cmd in $commands; do
     # shellcheck disable=SC2046
     check_eq "bash: lockmatrix $cmd -<TAB> offers the options of its --help" \

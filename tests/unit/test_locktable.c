@@ -847,24 +847,6 @@ static void test_requested_only(void)
     locktable_free(old);
 }
 
-static void test_shorten(void)
-{
-    Buf b;
-    buf_init(&b);
-    locktable_shorten("ALTER   TABLE\n  t\tADD COLUMN c int", 100, &b);
-    CHECK_STR(b.data, "ALTER TABLE t ADD COLUMN c int", "whitespace collapsed");
-    buf_reset(&b);
-    locktable_shorten("ALTER TABLE t ADD COLUMN c int", 11, &b);
-    CHECK_STR(b.data, "ALTER TABLE...", "cut");
-    buf_reset(&b);
-    locktable_shorten("\xc3\xa9\xc3\xa9\xc3\xa9", 2, &b);
-    CHECK_STR(b.data, "\xc3\xa9\xc3\xa9...", "utf-8 kept whole");
-    buf_reset(&b);
-    locktable_ci_line(&b, "m.sql", 3, "ALTER TABLE t ADD COLUMN c int", "10-17", "reason");
-    CHECK_STR(b.data, "m.sql:3: \"ALTER TABLE t ADD COLUMN c int\" on 10-17: reason", "ci line");
-    buf_free(&b);
-}
-
 int main(void)
 {
     test_parse();
@@ -886,6 +868,5 @@ int main(void)
     test_words_keep_rows_apart();
     test_skipped();
     test_requested_only();
-    test_shorten();
     return t_done("test_locktable");
 }

@@ -341,7 +341,7 @@ static void test_text(const RunView *rv)
     render_opts_init(&o);
     Buf out;
     buf_init(&out);
-    report_text(rv, &o, &out);
+    report_text(&(RenderInput){.run = rv}, &o, &out);
     const char *t = out.data;
     for (size_t i = 0; i < ARRAY_LEN(explain_1); i++) {
         char *want = xasprintf("* version-specific: %s\n", explain_1[i]);
@@ -396,7 +396,7 @@ static void test_text(const RunView *rv)
     o.color = true;
     Buf col;
     buf_init(&col);
-    report_text(rv, &o, &col);
+    report_text(&(RenderInput){.run = rv}, &o, &col);
     CHECK(strstr(col.data, "\x1b[31mAX") != NULL, "AccessExclusiveLock in red");
     CHECK(no_raw(col.data, true, false), "only SGR escapes in colour");
     Buf stripped;
@@ -431,7 +431,7 @@ static void test_markdown(const RunView *rv)
     render_opts_init(&o);
     Buf out;
     buf_init(&out);
-    report_markdown(rv, &o, &out);
+    report_markdown(&(RenderInput){.run = rv}, &o, &out);
     const char *m = out.data;
     for (size_t i = 0; i < ARRAY_LEN(explain_1); i++) {
         char *want = xasprintf("**version-specific**: %s", explain_1[i]);
@@ -479,7 +479,7 @@ static void test_html(const RunView *rv)
     render_opts_init(&o);
     Buf out;
     buf_init(&out);
-    report_html(rv, &o, &out);
+    report_html(&(RenderInput){.run = rv}, &o, &out);
     const char *h = out.data;
     CHECK(strncmp(h, "<!DOCTYPE html>", 15) == 0, "doctype");
     CHECK(count(h, "<script") == 1, "one script element, ours: %zu", count(h, "<script"));
@@ -510,7 +510,7 @@ static void test_sarif(const RunView *rv)
     render_opts_init(&o);
     Buf out;
     buf_init(&out);
-    report_sarif(rv, NULL, &o, &out);
+    report_sarif(&(RenderInput){.run = rv}, &o, &out);
     const char *s = out.data;
     CHECK_STR(jq(s, "SELECT json_valid(?1)"), "1", "valid JSON");
     CHECK_STR(jq(s, "SELECT json_extract(?1, '$.version')"), "2.1.0", "version");
@@ -558,7 +558,7 @@ static void test_sarif(const RunView *rv)
     o.max_risk = 0;
     Buf low;
     buf_init(&low);
-    report_sarif(rv, NULL, &o, &low);
+    report_sarif(&(RenderInput){.run = rv}, &o, &low);
     CHECK_STR(jq(low.data, "SELECT count(*) FROM json_each(?1, '$.runs[0].results') "
                            "WHERE json_extract(value, '$.ruleId') = 'LM003'"),
               "3", "risk above none: s2, s3, e1");
@@ -574,7 +574,7 @@ static void test_filter(const RunView *rv)
     CHECK(f->nstmts == 3, "3 version-specific statements: %zu", f->nstmts);
     Buf out;
     buf_init(&out);
-    report_json_view(f, &out);
+    report_json_view(&(RenderInput){.run = f}, NULL, &out);
     CHECK_STR(jq(out.data, "SELECT json_array_length(?1, '$.statements')"), "3", "json filtered");
     CHECK_STR(jq(out.data, "SELECT json_extract(?1, '$.per_version[3].not_run')"), "6",
               "the per-version summary is of the whole run");
@@ -582,17 +582,56 @@ static void test_filter(const RunView *rv)
                            "json_extract(value, '$.version_specific') = 0"),
               "0", "only version-specific ones");
     buf_reset(&out);
-    report_text(f, &o, &out);
+    report_text(&(RenderInput){.run = f}, &o, &out);
     CHECK(strstr(out.data, "CREATE TABLE users") == NULL, "text filtered");
     CHECK(strstr(out.data, "(version-specific only)") != NULL, "text says it is filtered");
     buf_reset(&out);
-    report_markdown(f, &o, &out);
+    report_markdown(&(RenderInput){.run = f}, &o, &out);
     CHECK(strstr(out.data, "CREATE TABLE users") == NULL, "markdown filtered");
     buf_reset(&out);
-    report_html(f, &o, &out);
+    report_html(&(RenderInput){.run = f}, &o, &out);
     CHECK(count(out.data, "<tr data-vs=\"0\"") == 0, "html filtered");
     buf_free(&out);
     render_filtered_free(f);
+}
+
+/* ---- the table of formats ------------------------------------------------------------------ */
+
+/* Every format renders a run and a diff through the table, and what the
+ * table renders is what its renderer does. */
+static void test_formats(const RunView *r1, const RunView *r2)
+{
+    Buf names;
+    buf_init(&names);
+    report_format_names(&names);
+    CHECK_STR(names.data, "text, markdown, json, html, sarif", "the formats, in order");
+    buf_free(&names);
+    CHECK(report_format("nope") == NULL && report_format("") == NULL, "no such format");
+    CHECK(report_format("sarif") == &report_formats[report_nformats - 1], "lookup by name");
+    ReportOpts o;
+    render_opts_init(&o);
+    RunDiff *d = diff_runs(r1, r2, NULL);
+    Buf via, direct;
+    buf_init(&via);
+    buf_init(&direct);
+    for (size_t i = 0; i < report_nformats; i++) {
+        const ReportFormat *f = &report_formats[i];
+        CHECK(f->run && f->diff, "%s renders a run and a diff", f->name);
+        buf_reset(&via);
+        buf_reset(&direct);
+        f->run(&(RenderInput){.run = r2}, &o, &direct);
+        f->diff(&(RenderInput){.run = r2, .diff = d}, &o, &via);
+        CHECK(direct.len > 0 && via.len > 0 && strcmp(via.data, direct.data) != 0,
+              "%s: a run and a diff, each its own", f->name);
+    }
+    buf_reset(&via);
+    buf_reset(&direct);
+    report_format("text")->diff(&(RenderInput){.run = r2, .diff = d}, &o, &via);
+    report_text_diff(&(RenderInput){.diff = d}, &o, &direct);
+    CHECK_STR(via.data, direct.data, "text: the table's diff renderer is report_text_diff");
+    buf_free(&via);
+    buf_free(&direct);
+    diff_free(d);
 }
 
 /* ---- the diff ------------------------------------------------------------------------------ */
@@ -635,7 +674,7 @@ static void test_diff(const RunView *r1, const RunView *r2, const RunView *r3)
     render_opts_init(&o);
     Buf out;
     buf_init(&out);
-    report_text_diff(d, &o, &out);
+    report_text_diff(&(RenderInput){.diff = d}, &o, &out);
     CHECK(strstr(out.data, "12: 12.22 -> 12.23   (changed)") != NULL, "text: servers");
     CHECK(strstr(out.data, "REGRESSION: 3 changes of observed behaviour") != NULL, "text: verdict");
     CHECK(strstr(out.data, "12 lock_mode: ShareUpdateExclusiveLock -> ShareLock") != NULL,
@@ -650,12 +689,12 @@ static void test_diff(const RunView *r1, const RunView *r2, const RunView *r3)
           "text: sampled count");
     CHECK(no_raw(out.data, false, false), "text diff clean");
     buf_reset(&out);
-    report_markdown_diff(d, &o, &out);
+    report_markdown_diff(&(RenderInput){.diff = d}, &o, &out);
     CHECK(strstr(out.data, "| 12 | 12.22 | **12.23** |") != NULL, "markdown: servers");
     CHECK(strstr(out.data, "| 11 | rewrite | none | users (now rewrites table users) |") != NULL,
           "markdown: a change, in words");
     buf_reset(&out);
-    report_json_diff(d, &o, &out);
+    report_json_diff(&(RenderInput){.diff = d}, &o, &out);
     CHECK_STR(jq(out.data, "SELECT json_valid(?1)"), "1", "json diff valid");
     CHECK_STR(jq(out.data, "SELECT json_extract(?1, '$.regressions')"), "3", "json regressions");
     CHECK_STR(jq(out.data, "SELECT json_extract(?1, '$.servers.\"12\".run') || ' ' || "
@@ -665,10 +704,10 @@ static void test_diff(const RunView *r1, const RunView *r2, const RunView *r3)
                            "json_each(?1, '$.changes')"),
               "rewrite,lock_mode,status,new,lock_mode,gone", "json changes");
     buf_reset(&out);
-    report_html_diff(d, &o, &out);
+    report_html_diff(&(RenderInput){.diff = d}, &o, &out);
     CHECK(count(out.data, "<script") == 1 && strstr(out.data, "lock_mode") != NULL, "html diff");
     buf_reset(&out);
-    report_sarif(r2, d, &o, &out);
+    report_sarif(&(RenderInput){.run = r2, .diff = d}, &o, &out);
     CHECK_STR(jq(out.data, "SELECT group_concat(json_extract(value, '$.ruleId')) FROM "
                            "json_each(?1, '$.runs[0].results') WHERE json_extract(value, "
                            "'$.ruleId') = 'LM002'"),
@@ -972,6 +1011,7 @@ int main(int argc, char **argv)
         test_html(v1);
         test_sarif(v1);
         test_filter(v1);
+        test_formats(v1, v2);
         test_diff(v1, v2, v3);
         test_diff_matching();
         test_svg();

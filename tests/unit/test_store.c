@@ -402,7 +402,7 @@ static void test_before_layouts(const char *path, long long run)
         buf_init(&out);
         ReportOpts o;
         render_opts_init(&o);
-        report_text(rv, &o, &out);
+        report_text(&(RenderInput){.run = rv}, &o, &out);
         CHECK(out.data && strstr(out.data, "per version:") && !strstr(out.data, "layout:"),
               "the text report: no layout section");
         buf_free(&out);
@@ -583,7 +583,7 @@ static void test_runview(const char *path, long long run)
     render_opts_init(&ro);
     Buf text;
     buf_init(&text);
-    report_text(rv, &ro, &text);
+    report_text(&(RenderInput){.run = rv}, &ro, &text);
     CHECK(text.data && strstr(text.data, "* DO block: the locks come from the DDL inside it") != NULL,
           "text: the DO block is marked");
     buf_free(&text);

@@ -1,0 +1,54 @@
+/*
+ * gate: the CI gates, what decides that a statement fails them and the lines
+ * that say so. Three commands gate:
+ *   analyze --ci   a prediction of the lock table above --max-risk;
+ *   run --ci       a statement a server refused, a mismatch with the lock
+ *                  table, or a prediction above --max-risk (not on relations
+ *                  the migration created itself);
+ *   run --against  an observation that changed since an earlier run
+ *                  (report/diff.h decides what counts).
+ * Every failing statement is one line, its versions as ranges when the
+ * reason is the same on neighbouring ones:
+ *   `path:line: "ALTER TABLE t ADD ..." on 10-17: reason`.
+ * The commands print what the gates append and turn the counts into exit
+ * codes.
+ */
+#ifndef LM_GATE_H
+#define LM_GATE_H
+
+#include "common/util.h"
+#include "corpus/corpus.h"
+#include "model/versions.h"
+#include "predict/locktable.h"
+#include "report/diff.h"
+#include "report/runview.h"
+
+/* sql on one line (comments left out, whitespace runs collapsed), at most max
+ * characters, "..." when cut, appended to b. */
+void gate_shorten(const char *sql, size_t max, Buf *b);
+/* The line of one statement on some versions (without a newline). */
+void gate_line(Buf *b, const char *path, int line, const char *sql, const char *versions,
+               const char *reason);
+
+/* What the lock table makes of a stored result (its locks, rewrites, scans
+ * and capture), as locktable_observe sees it. */
+void gate_observe(const RvResult *r, LtObs *out);
+
+/* analyze --ci for one statement: p[i] (when have[i]) is its prediction on
+ * vs->v[i]. Appends a line (with its newline) per run of versions above
+ * max_risk with the same reason to msgs; returns the number of versions above. */
+size_t gate_predictions(Buf *msgs, const Migration *m, const Statement *st, const VersionSet *vs,
+                        const Prediction *p, const bool *have, int max_risk);
+
+/* run --ci over a stored run: the line of every failing statement, then
+ * what is said and not counted (risky locks on relations created earlier in
+ * the same migration, failures below min_version), those starting with
+ * "who: ". max_risk -1: no risk gate. Returns the number of failing results. */
+size_t gate_run(const RunView *rv, int max_risk, int min_version, const char *who, Buf *msgs);
+
+/* run --against: the line of every change of observed behaviour into
+ * changes; then into notes, not counted: migrations added or removed,
+ * statements new or gone, and the totals (against: the earlier run's id). */
+void gate_against(const RunDiff *d, long long against, Buf *changes, Buf *notes);
+
+#endif
