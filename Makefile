@@ -8,14 +8,16 @@
 #   make unit       build the unit tests (build/release/tests) and check the
 #                   registry of modules and their unit tests (tests/unit/modules.tsv)
 #   make check      the fast tier, no PostgreSQL server and no Docker engine: the
-#                   registry, the unit tests and the integration tests that need
-#                   neither (tests/run.sh check; "tests/run.sh list-check" names them)
-#   make test       setup, build (plain and ASan+UBSan), run every unit and integration test
+#                   format check, the registry, the unit tests and the integration
+#                   tests that need neither (tests/run.sh check; "tests/run.sh list-check" names them)
+#   make test       setup, the format check, build (plain and ASan+UBSan), run every
+#                   unit and integration test
 #   make coverage   a gcov build (build/coverage) of the unit tests that need no
 #                   server (COVERAGE_SERVERS=1: every unit test), then line
 #                   coverage per source file
 #   make format-check  clang-format --dry-run --Werror (.clang-format) over the
-#                   product and unit-test sources; changes nothing
+#                   product and unit-test sources; changes nothing (make format
+#                   rewrites them)
 #   make bench      print the benchmark figures
 #   make install    the binary, its manual page and bash/zsh completions
 #                   (PREFIX, default /usr/local; DESTDIR for staging)
@@ -98,7 +100,7 @@ registry-check:
 	@tests/run.sh registry
 
 # The fast tier: no PostgreSQL server, no Docker engine; the release build only.
-check: lockmatrix $(addprefix $(BUILD)/tests/,$(TESTS))
+check: lockmatrix $(addprefix $(BUILD)/tests/,$(TESTS)) format-check
 	@tests/run.sh check
 
 # Line coverage per source file of the unit tests (gcov, build/coverage).
@@ -152,6 +154,7 @@ setup-docker: lockmatrix
 	@scripts/docker-setup.sh && scripts/docker-images.sh || echo "setup-docker: no Docker engine; the docker tests will say they skip"
 
 test: setup lockmatrix
+	@$(MAKE) --no-print-directory format-check
 	$(MAKE) unit
 	$(MAKE) asan
 	@$(MAKE) --no-print-directory setup-docker
@@ -166,8 +169,9 @@ FORMAT_SRCS = $(SRCS) $(HDRS) main.c $(wildcard tests/unit/*.c tests/unit/*.h)
 format:
 	clang-format -i $(FORMAT_SRCS)
 
+# The sources as .clang-format lays them out (make test and make check run it).
 format-check:
-	clang-format --dry-run --Werror $(FORMAT_SRCS)
+	@clang-format --dry-run --Werror $(FORMAT_SRCS) && echo "ok - format: $(words $(FORMAT_SRCS)) files as .clang-format lays them out"
 
 clean:
 	rm -rf build lockmatrix

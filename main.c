@@ -44,7 +44,9 @@ static const struct command {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: %s COMMAND [options] [args]\n\n", progname);
-    fprintf(f, "What does this migration really do to my tables, on every PostgreSQL version I run?\n\n");
+    fprintf(
+        f,
+        "What does this migration really do to my tables, on every PostgreSQL version I run?\n\n");
     fprintf(f, "commands:\n");
     for (size_t i = 0; i < ARRAY_LEN(commands); i++)
         if (commands[i].summary) {
@@ -55,9 +57,10 @@ static void usage(FILE *f)
                     list.len ? " (" : "", list.len ? list.data : "", list.len ? ")" : "");
             buf_free(&list);
         }
-    fprintf(f, "\n'%s COMMAND --help' tells more about one command; '%s --version' prints\n"
-               "its version and those of the libraries it runs with; the manual page\n"
-               "lockmatrix(1) (installed by 'make install') tells all.\n",
+    fprintf(f,
+            "\n'%s COMMAND --help' tells more about one command; '%s --version' prints\n"
+            "its version and those of the libraries it runs with; the manual page\n"
+            "lockmatrix(1) (installed by 'make install') tells all.\n",
             progname, progname);
     fprintf(f, "exit codes: 0 ok, 1 checks failed, 2 usage or input error, 3 environment error\n");
 }
@@ -123,8 +126,7 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < ARRAY_LEN(commands); i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].fn(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "%s: unknown command \"%s\"\n", progname, argv[1]);
     fprintf(stderr, "hint: '%s --help' lists the commands\n", progname);
     return EXIT_USAGE;

@@ -34,7 +34,6 @@ static const char analyze_tail[] =
 
 static const char *const analyze_formats[] = {"text", "json"};
 
-
 /* ---- the command ------------------------------------------------------- */
 
 /* What the command line asks of analyze. */

@@ -41,9 +41,9 @@ static const char bisect_tail[] =
     "3 environment (a probe could not run)\n";
 
 typedef struct Bisect {
-    const char *db; /* the store of the probes; not owned */
+    const char *db;  /* the store of the probes; not owned */
     OptList pg_bins; /* --pg-bin values; the array owned, the strings argv's */
-    char **paths; /* PATH...; argv's */
+    char **paths;    /* PATH...; argv's */
     int npaths;
     long long *run_of; /* run id of each release probed, 0 before; owned */
 } Bisect;
@@ -79,7 +79,8 @@ static long long probe(Bisect *b, int id, Err *err)
     int rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, av, environ);
     posix_spawn_file_actions_destroy(&fa);
     free(av);
-    if (rc != 0) return err_set(err, EXIT_ENV, "could not run \"%s run\": %s", progname, strerror(rc));
+    if (rc != 0)
+        return err_set(err, EXIT_ENV, "could not run \"%s run\": %s", progname, strerror(rc));
     int st;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }

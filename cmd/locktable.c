@@ -137,7 +137,8 @@ static size_t print_uses(const LtCellObs *obs, size_t nobs, bool verbose)
             }
             printf("%s %s:%d on %s [%s]: %s\n", u == LT_USE_USED ? "used" : "left out",
                    o->path ? o->path : "(statement)", o->line, VERSION_NAME(o->major),
-                   o->cls ? o->cls : "no class", u == LT_USE_USED ? b.data : locktable_use_reason(u));
+                   o->cls ? o->cls : "no class",
+                   u == LT_USE_USED ? b.data : locktable_use_reason(u));
             if (u != LT_USE_USED && b.len) printf("    %s\n", b.data);
         }
     }
@@ -218,8 +219,7 @@ static char *page_path(const char *out_path, Err *err)
 /* --format html | markdown: the table with its evidence, from the run in db
  * (NULL: the fixture cases in cases_dir, or its default when it exists). */
 static int page_out(const LockTable *table, const char *format, const char *out_path,
-                    const char *db, long long run_id, const char *cases_dir,
-                    const char *link_base)
+                    const char *db, long long run_id, const char *cases_dir, const char *link_base)
 {
     Err err = {0};
     VersionSet vs;

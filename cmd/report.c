@@ -55,8 +55,9 @@ static int resolve_last(Store *s, const char *db, long long run_id, long long *a
         return -1;
     }
     if (*against == 0)
-        fprintf(stderr, "%s: no run of the same corpus before run %lld in \"%s\": nothing to "
-                        "compare, the run alone is reported\n",
+        fprintf(stderr,
+                "%s: no run of the same corpus before run %lld in \"%s\": nothing to "
+                "compare, the run alone is reported\n",
                 progname, run_id, db);
     return 0;
 }
@@ -101,7 +102,8 @@ int cmd_report(int argc, char **argv)
                  "same paths (and shard), whatever migrations they held"},
         {"format", 'f', OPTK_CHOICE, &format, "FORMAT",
          .help = "{}\n(default: text on a terminal, json otherwise)",
-         .choices = {&report_formats[0].name, sizeof(report_formats[0]), report_nformats}, .noun = "format"},
+         .choices = {&report_formats[0].name, sizeof(report_formats[0]), report_nformats},
+         .noun = "format"},
         {"only", 0, OPTK_CHOICE, &only, "WHAT",
          .help = "version-specific: only statements whose behaviour (lock on\n"
                  "the target, rewrites) differs between versions where they\n"
@@ -126,19 +128,18 @@ int cmd_report(int argc, char **argv)
     if (min_version) opts.min_version = (int)min_version;
 
     bool tty = !output && isatty(STDOUT_FILENO);
-    if (!format)
-        format = tty ? "text" : "json";
+    if (!format) format = tty ? "text" : "json";
     const char *no_color = getenv("NO_COLOR");
     opts.color = tty && !(no_color && *no_color);
 
     const ReportFormat *r = report_format(format); /* the option table checked the name */
     if (access(db, F_OK) != 0 && errno == ENOENT)
-        return cmd_fail(EXIT_USAGE, "no store at \"%s\"\nhint: '%s run PATH...' traces a corpus into it",
-                        db, progname);
+        return cmd_fail(EXIT_USAGE,
+                        "no store at \"%s\"\nhint: '%s run PATH...' traces a corpus into it", db,
+                        progname);
     Err err = {0};
     Store *s = store_open(db, false, &err);
-    if (!s)
-        return cmd_fail_err(&err, EXIT_ENV);
+    if (!s) return cmd_fail_err(&err, EXIT_ENV);
     store_tune_for_reading(s);
     Buf out;
     buf_init(&out);

@@ -39,7 +39,8 @@ static const char run_head[] =
 
 static const char run_tail[] =
     "\n"
-    "Exit codes: 0 ok, 1 --ci checks failed or --against found a change, 2 usage or input error (a file that could not be used:\n"
+    "Exit codes: 0 ok, 1 --ci checks failed or --against found a change, 2 usage or input error (a "
+    "file that could not be used:\n"
     "the rest still ran), 3 environment error (no server binaries, jobs that\n"
     "failed after a retry), 130 interrupted by SIGINT, 143 by SIGTERM.\n";
 
@@ -67,13 +68,13 @@ static int parse_shard(const char *v, void *to, Err *err)
 static void join_args(Buf *b, int argc, char **argv)
 {
     for (int i = 0; i < argc; i++) {
-        if (i)
-            buf_putc(b, ' ');
+        if (i) buf_putc(b, ' ');
         const char *a = argv[i];
         bool plain = *a != '\0';
         for (const char *p = a; *p && plain; p++)
             plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-                           "_./,:=+-@%", *p) != NULL;
+                           "_./,:=+-@%",
+                           *p) != NULL;
         if (plain) {
             buf_puts(b, a);
             continue;
@@ -99,16 +100,14 @@ static char **split_args(const char *s, int *n)
     while (*s) {
         while (*s == ' ' || *s == '\t' || *s == '\n')
             s++;
-        if (!*s)
-            break;
+        if (!*s) break;
         buf_reset(&w);
         buf_puts(&w, "");
         while (*s && *s != ' ' && *s != '\t' && *s != '\n') {
             if (*s == '\'') {
                 for (s++; *s && *s != '\''; s++)
                     buf_putc(&w, *s);
-                if (*s)
-                    s++;
+                if (*s) s++;
             } else if (*s == '\\' && s[1]) {
                 buf_putc(&w, s[1]);
                 s += 2;
@@ -241,13 +240,11 @@ static int resume(int argc, char **argv, const RunArgs *a)
     const char *db_path = a->db_path;
     int first = (int)(a->paths - argv); /* argv[1..first): the options, as getopt ordered them */
     Store *store = store_open(db_path, false, &err);
-    if (!store)
-        return cmd_fail_err(&err, EXIT_ENV);
+    if (!store) return cmd_fail_err(&err, EXIT_ENV);
     StoreRun r;
     int rc = store_run_unfinished(store, &r, &err);
     store_close(store);
-    if (rc != 0)
-        return cmd_fail_err(&err, EXIT_ENV);
+    if (rc != 0) return cmd_fail_err(&err, EXIT_ENV);
     if (r.id == 0)
         return cmd_fail(EXIT_USAGE, "no unfinished run in \"%s\": nothing to resume", db_path);
     int nstored = 0;
@@ -256,11 +253,9 @@ static int resume(int argc, char **argv, const RunArgs *a)
     int ac = 0;
     av[ac++] = "run";
     for (int i = 1; i < nstored; i++)
-        if (strcmp(stored[i], "--resume") != 0)
-            av[ac++] = stored[i];
+        if (strcmp(stored[i], "--resume") != 0) av[ac++] = stored[i];
     for (int i = 1; i < first && i < argc; i++)
-        if (strcmp(argv[i], "--resume") != 0)
-            av[ac++] = argv[i];
+        if (strcmp(argv[i], "--resume") != 0) av[ac++] = argv[i];
     av[ac++] = "-V";
     av[ac++] = r.versions ? r.versions : "";
     av[ac++] = "-b";
@@ -269,7 +264,7 @@ static int resume(int argc, char **argv, const RunArgs *a)
     av[ac++] = (char *)db_path;
     av[ac] = NULL;
     fprintf(stderr, "%s: resuming run %lld (%s): %s\n", progname, r.id, r.status,
-                r.args ? r.args : "");
+            r.args ? r.args : "");
     rc = run_main(ac, av, r.id);
     for (int i = 0; i < nstored; i++)
         free(stored[i]);
@@ -279,7 +274,10 @@ static int resume(int argc, char **argv, const RunArgs *a)
     return rc;
 }
 
-int cmd_run(int argc, char **argv) { return run_main(argc, argv, 0); }
+int cmd_run(int argc, char **argv)
+{
+    return run_main(argc, argv, 0);
+}
 
 /* ---- the run, step by step ------------------------------------------------- */
 
@@ -475,8 +473,9 @@ static int run_open(Run *r)
         free(known);
         if (prc != 0) {
             int rc = cmd_fail_err(&err, EXIT_USAGE);
-            fprintf(stderr, "hint: '%s pg' lists the installations; '%s pg fetch 17.9' fetches a "
-                            "minor release\n",
+            fprintf(stderr,
+                    "hint: '%s pg' lists the installations; '%s pg fetch 17.9' fetches a "
+                    "minor release\n",
                     progname, progname);
             return rc;
         }
@@ -613,8 +612,9 @@ static int run_schedule(Run *r)
     if (r->backend->clean(&r->cfg, r->run_id, &ec) < 0)
         fprintf(stderr, "%s: %s\n", progname, ec.msg);
     Err e2 = {0};
-    const char *status = st.interrupted ? "interrupted"
-                         : (src != 0 || st.jobs_failed) ? "failed" : "complete";
+    const char *status = st.interrupted                 ? "interrupted"
+                         : (src != 0 || st.jobs_failed) ? "failed"
+                                                        : "complete";
     if (store_run_finish(r->store, r->run_id, status, &e2) != 0 && src == 0) {
         err = e2;
         src = -1;

@@ -75,9 +75,9 @@ static void print_text(const RunSummary *runs, size_t n, Buf *out)
         render_clean(&status, r->status, true);
         render_clean(&corpus, r->corpus, true);
         render_clean(&layouts, r->layouts, true);
-        buf_printf(out, "%-5lld %-20s %-11s %-9s %6lld %14s %8s  %-14s  %s\n", r->id,
-                   started.data, status.data, vs.data ? vs.data : "", r->nstatements, jobs.data, d,
-                   layouts.data, corpus.data);
+        buf_printf(out, "%-5lld %-20s %-11s %-9s %6lld %14s %8s  %-14s  %s\n", r->id, started.data,
+                   status.data, vs.data ? vs.data : "", r->nstatements, jobs.data, d, layouts.data,
+                   corpus.data);
         buf_free(&layouts);
         buf_free(&started);
         buf_free(&status);
@@ -156,13 +156,13 @@ int cmd_runs(int argc, char **argv)
     if (!opts_parse(&cmd, argc, argv, &first, &rc)) return rc;
     bool json = strcmp(format, "json") == 0;
     if (access(db, F_OK) != 0 && errno == ENOENT)
-        return cmd_fail(EXIT_USAGE, "no store at \"%s\"\nhint: '%s run PATH...' traces a corpus into it",
-                        db, progname);
+        return cmd_fail(EXIT_USAGE,
+                        "no store at \"%s\"\nhint: '%s run PATH...' traces a corpus into it", db,
+                        progname);
 
     Err err = {0};
     Store *s = store_open(db, false, &err);
-    if (!s)
-        return cmd_fail_err(&err, EXIT_ENV);
+    if (!s) return cmd_fail_err(&err, EXIT_ENV);
     RunSummary *runs;
     size_t n;
     if (store_runs_list(s, &runs, &n, &err) < 0) {

@@ -17,14 +17,13 @@ void json_init(JsonW *w, Buf *out, bool pretty)
 
 static void indent(JsonW *w)
 {
-    if (!w->pretty)
-        return;
+    if (!w->pretty) return;
     /* a newline and two spaces a level, in one append */
-    static const char spaces[] = "\n                                                                "
-                                 "                                                                ";
+    static const char spaces[] =
+        "\n                                                                "
+        "                                                                ";
     size_t n = 1 + 2 * (size_t)w->depth;
-    if (n > sizeof(spaces) - 1)
-        n = sizeof(spaces) - 1;
+    if (n > sizeof(spaces) - 1) n = sizeof(spaces) - 1;
     buf_append(w->out, spaces, n);
 }
 
@@ -36,8 +35,7 @@ static void before(JsonW *w)
         return;
     }
     if (w->depth > 0) {
-        if (!w->first[w->depth])
-            buf_putc(w->out, ',');
+        if (!w->first[w->depth]) buf_putc(w->out, ',');
         indent(w);
     }
     w->first[w->depth] = false;
@@ -47,25 +45,34 @@ static void open_(JsonW *w, char c)
 {
     before(w);
     buf_putc(w->out, c);
-    if (w->depth < (int)ARRAY_LEN(w->first) - 1)
-        w->depth++;
+    if (w->depth < (int)ARRAY_LEN(w->first) - 1) w->depth++;
     w->first[w->depth] = true;
 }
 
 static void close_(JsonW *w, char c)
 {
     bool empty = w->first[w->depth];
-    if (w->depth > 0)
-        w->depth--;
-    if (!empty)
-        indent(w);
+    if (w->depth > 0) w->depth--;
+    if (!empty) indent(w);
     buf_putc(w->out, c);
 }
 
-void json_obj_begin(JsonW *w) { open_(w, '{'); }
-void json_obj_end(JsonW *w) { close_(w, '}'); }
-void json_arr_begin(JsonW *w) { open_(w, '['); }
-void json_arr_end(JsonW *w) { close_(w, ']'); }
+void json_obj_begin(JsonW *w)
+{
+    open_(w, '{');
+}
+void json_obj_end(JsonW *w)
+{
+    close_(w, '}');
+}
+void json_arr_begin(JsonW *w)
+{
+    open_(w, '[');
+}
+void json_arr_end(JsonW *w)
+{
+    close_(w, ']');
+}
 
 void json_key(JsonW *w, const char *key)
 {
@@ -82,11 +89,21 @@ void json_escape(Buf *b, const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         switch (c) {
-        case '"': buf_puts(b, "\\\""); break;
-        case '\\': buf_puts(b, "\\\\"); break;
-        case '\n': buf_puts(b, "\\n"); break;
-        case '\r': buf_puts(b, "\\r"); break;
-        case '\t': buf_puts(b, "\\t"); break;
+        case '"':
+            buf_puts(b, "\\\"");
+            break;
+        case '\\':
+            buf_puts(b, "\\\\");
+            break;
+        case '\n':
+            buf_puts(b, "\\n");
+            break;
+        case '\r':
+            buf_puts(b, "\\r");
+            break;
+        case '\t':
+            buf_puts(b, "\\t");
+            break;
         default:
             if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '&') {
                 char e[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
@@ -94,8 +111,10 @@ void json_escape(Buf *b, const char *s, size_t n)
             } else if (c >= 0x80) {
                 /* JSON text is UTF-8: a byte that does not start a valid
                  * sequence (a Latin-1 file name, a cut message) becomes U+FFFD */
-                size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-                             : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+                size_t len = c >= 0xc2 && c <= 0xdf   ? 2
+                             : c >= 0xe0 && c <= 0xef ? 3
+                             : c >= 0xf0 && c <= 0xf4 ? 4
+                                                      : 0;
                 size_t bad;
                 if (len && i + len <= n && utf8_valid(s + i, len, &bad)) {
                     buf_append(b, s + i, len);
@@ -144,8 +163,7 @@ void json_num(JsonW *w, double v)
     char *e = s + strlen(s) - 1;
     while (e > s && *e == '0')
         *e-- = '\0';
-    if (*e == '.')
-        *e = '\0';
+    if (*e == '.') *e = '\0';
     buf_puts(w->out, s);
 }
 

@@ -9,11 +9,11 @@
 #include "common/util.h"
 
 typedef struct JsonW {
-    Buf *out;          /* not owned */
+    Buf *out; /* not owned */
     int depth;
-    bool first[64];    /* first element at each depth still to come */
-    bool after_key;    /* a key was written, its value comes next */
-    bool pretty;       /* newline + two-space indent */
+    bool first[64]; /* first element at each depth still to come */
+    bool after_key; /* a key was written, its value comes next */
+    bool pretty;    /* newline + two-space indent */
 } JsonW;
 
 void json_init(JsonW *w, Buf *out, bool pretty);
@@ -22,10 +22,10 @@ void json_obj_end(JsonW *w);
 void json_arr_begin(JsonW *w);
 void json_arr_end(JsonW *w);
 void json_key(JsonW *w, const char *key);
-void json_str(JsonW *w, const char *s);          /* NULL writes null */
+void json_str(JsonW *w, const char *s); /* NULL writes null */
 void json_strn(JsonW *w, const char *s, size_t n);
 void json_int(JsonW *w, long long v);
-void json_num(JsonW *w, double v);               /* %.3f-ish, trailing zeros trimmed */
+void json_num(JsonW *w, double v); /* %.3f-ish, trailing zeros trimmed */
 void json_bool(JsonW *w, bool v);
 void json_null(JsonW *w);
 /* A key and its value in one call. */

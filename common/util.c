@@ -24,24 +24,21 @@ static void oom(size_t n)
 void *xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
-    if (!p)
-        oom(n);
+    if (!p) oom(n);
     return p;
 }
 
 void *xcalloc(size_t nmemb, size_t size)
 {
     void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
-    if (!p)
-        oom(nmemb * size);
+    if (!p) oom(nmemb * size);
     return p;
 }
 
 void *xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);
-    if (!q)
-        oom(n);
+    if (!q) oom(n);
     return q;
 }
 
@@ -71,8 +68,7 @@ char *xasprintf(const char *fmt, ...)
 
 void grow_array(void **arr, size_t elem, size_t *cap, size_t need)
 {
-    if (need <= *cap)
-        return;
+    if (need <= *cap) return;
     size_t n = *cap ? *cap * 2 : 8;
     while (n < need)
         n *= 2;
@@ -99,14 +95,12 @@ void buf_free(Buf *b)
 void buf_reset(Buf *b)
 {
     b->len = 0;
-    if (b->data)
-        b->data[0] = '\0';
+    if (b->data) b->data[0] = '\0';
 }
 
 static void buf_reserve(Buf *b, size_t extra)
 {
-    if (b->len + extra + 1 <= b->cap)
-        return;
+    if (b->len + extra + 1 <= b->cap) return;
     size_t n = b->cap ? b->cap : 64;
     while (n < b->len + extra + 1)
         n *= 2;
@@ -117,8 +111,7 @@ static void buf_reserve(Buf *b, size_t extra)
 void buf_append(Buf *b, const void *p, size_t n)
 {
     buf_reserve(b, n);
-    if (n)
-        memcpy(b->data + b->len, p, n);
+    if (n) memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
 }
@@ -139,8 +132,7 @@ void buf_vprintf(Buf *b, const char *fmt, va_list ap)
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap2);
     va_end(ap2);
-    if (n < 0)
-        return;
+    if (n < 0) return;
     buf_reserve(b, (size_t)n);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
@@ -165,14 +157,12 @@ char *buf_steal(Buf *b)
 
 int err_set(Err *err, int code, const char *fmt, ...)
 {
-    if (!err)
-        return -1;
+    if (!err) return -1;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
     va_end(ap);
-    if (code)
-        err->code = code;
+    if (code) err->code = code;
     return -1;
 }
 
@@ -208,8 +198,7 @@ char *now_iso8601(void)
 int file_read_all(const char *path, char **out, size_t *len, Err *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return err_set(err, EXIT_USAGE, "could not open \"%s\": %s", path, strerror(errno));
+    if (fd < 0) return err_set(err, EXIT_USAGE, "could not open \"%s\": %s", path, strerror(errno));
     int rc = fd_read_all(fd, path, out, len, err);
     close(fd);
     return rc;
@@ -227,19 +216,16 @@ int fd_read_all(int fd, const char *path, char **out, size_t *len, Err *err)
         buf_reserve(&b, 65536);
         ssize_t n = pread(fd, b.data + b.len, b.cap - b.len - 1, (off_t)b.len);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             int e = errno;
             buf_free(&b);
             return err_set(err, EXIT_USAGE, "could not read \"%s\": %s", path, strerror(e));
         }
-        if (n == 0)
-            break;
+        if (n == 0) break;
         b.len += (size_t)n;
     }
     b.data[b.len] = '\0';
-    if (len)
-        *len = b.len;
+    if (len) *len = b.len;
     *out = b.data;
     return 0;
 }
@@ -249,10 +235,8 @@ static int write_fd_all(int fd, const void *data, size_t len)
     const char *p = data;
     while (len > 0) {
         ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
         p += n;
         len -= (size_t)n;
     }
@@ -263,8 +247,7 @@ static int write_fd_all(int fd, const void *data, size_t len)
 static int write_into(const char *path, int flags, const void *data, size_t len, Err *err)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC | flags, 0644);
-    if (fd < 0)
-        return err_set(err, EXIT_ENV, "could not open \"%s\": %s", path, strerror(errno));
+    if (fd < 0) return err_set(err, EXIT_ENV, "could not open \"%s\": %s", path, strerror(errno));
     if (write_fd_all(fd, data, len) != 0) {
         int e = errno;
         close(fd);
@@ -286,10 +269,8 @@ static int write_replace(const char *path, mode_t mode, const void *data, size_t
     }
     (void)fchmod(fd, mode); /* the umask may have narrowed it */
     int e = 0;
-    if (write_fd_all(fd, data, len) != 0)
-        e = errno;
-    if (close(fd) != 0 && !e)
-        e = errno;
+    if (write_fd_all(fd, data, len) != 0) e = errno;
+    if (close(fd) != 0 && !e) e = errno;
     if (e) {
         unlink(tmp);
         err_set(err, EXIT_ENV, "could not write \"%s\": %s", tmp, strerror(e));
@@ -320,12 +301,9 @@ int file_write_out(const char *path, const void *data, size_t len, Err *err)
     if (S_ISDIR(st.st_mode))
         return err_set(err, EXIT_ENV, "could not write \"%s\": Is a directory", path);
     bool special = strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0;
-    if (!S_ISREG(st.st_mode))
-        return write_into(path, 0, data, len, err);
-    if (special)
-        return write_into(path, O_APPEND, data, len, err);
-    if (!S_ISLNK(lst.st_mode))
-        return write_replace(path, st.st_mode & 07777, data, len, err);
+    if (!S_ISREG(st.st_mode)) return write_into(path, 0, data, len, err);
+    if (special) return write_into(path, O_APPEND, data, len, err);
+    if (!S_ISLNK(lst.st_mode)) return write_replace(path, st.st_mode & 07777, data, len, err);
     char *target = realpath(path, NULL);
     if (!target)
         return err_set(err, EXIT_ENV, "could not resolve \"%s\": %s", path, strerror(errno));
@@ -350,8 +328,7 @@ int mkdir_p(const char *path, int mode, Err *err)
                 return -1;
             }
             *s = c;
-            if (c == '\0')
-                break;
+            if (c == '\0') break;
         }
     }
     free(p);
@@ -361,34 +338,27 @@ int mkdir_p(const char *path, int mode, Err *err)
 int remove_tree(const char *path)
 {
     struct stat st;
-    if (lstat(path, &st) != 0)
-        return errno == ENOENT ? 0 : -1;
-    if (!S_ISDIR(st.st_mode))
-        return unlink(path);
+    if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode)) return unlink(path);
     DIR *d = opendir(path);
-    if (!d)
-        return -1;
+    if (!d) return -1;
     struct dirent *de;
     int rc = 0;
     while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
         char *child = xasprintf("%s/%s", path, de->d_name);
-        if (remove_tree(child) != 0)
-            rc = -1;
+        if (remove_tree(child) != 0) rc = -1;
         free(child);
     }
     closedir(d);
-    if (rmdir(path) != 0)
-        rc = -1;
+    if (rmdir(path) != 0) rc = -1;
     return rc;
 }
 
 static int copy_file(const char *from, const char *to, mode_t mode, Err *err)
 {
     int in = open(from, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return err_set(err, EXIT_ENV, "could not open \"%s\": %s", from, strerror(errno));
+    if (in < 0) return err_set(err, EXIT_ENV, "could not open \"%s\": %s", from, strerror(errno));
     int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777);
     if (out < 0) {
         int e = errno;
@@ -398,8 +368,7 @@ static int copy_file(const char *from, const char *to, mode_t mode, Err *err)
     int rc = 0;
     for (;;) {
         ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-        if (n == 0)
-            break;
+        if (n == 0) break;
         if (n < 0) {
             /* Fall back to read/write where copy_file_range is not supported. */
             char buf[65536];
@@ -435,10 +404,8 @@ int copy_tree(const char *from, const char *to, Err *err)
             return err_set(err, EXIT_ENV, "could not create link \"%s\": %s", to, strerror(errno));
         return 0;
     }
-    if (S_ISREG(st.st_mode))
-        return copy_file(from, to, st.st_mode, err);
-    if (!S_ISDIR(st.st_mode))
-        return 0; /* sockets, fifos: nothing to copy */
+    if (S_ISREG(st.st_mode)) return copy_file(from, to, st.st_mode, err);
+    if (!S_ISDIR(st.st_mode)) return 0; /* sockets, fifos: nothing to copy */
     if (mkdir(to, st.st_mode & 07777) != 0 && errno != EEXIST)
         return err_set(err, EXIT_ENV, "could not create directory \"%s\": %s", to, strerror(errno));
     DIR *d = opendir(from);
@@ -447,8 +414,7 @@ int copy_tree(const char *from, const char *to, Err *err)
     struct dirent *de;
     int rc = 0;
     while (rc == 0 && (de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
         char *a = xasprintf("%s/%s", from, de->d_name);
         char *b = xasprintf("%s/%s", to, de->d_name);
         rc = copy_tree(a, b, err);
@@ -484,11 +450,9 @@ bool utf8_valid(const char *str, size_t n, size_t *bad_offset)
         } else {
             goto bad;
         }
-        if (i + len > n)
-            goto bad;
+        if (i + len > n) goto bad;
         for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                goto bad;
+            if ((s[i + k] & 0xC0) != 0x80) goto bad;
             cp = (cp << 6) | (s[i + k] & 0x3F);
         }
         if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
@@ -498,8 +462,7 @@ bool utf8_valid(const char *str, size_t n, size_t *bad_offset)
     }
     return true;
 bad:
-    if (bad_offset)
-        *bad_offset = i;
+    if (bad_offset) *bad_offset = i;
     return false;
 }
 
@@ -517,16 +480,13 @@ int natural_cmp(const char *a, const char *b)
                 ea++;
             while (*eb >= '0' && *eb <= '9')
                 eb++;
-            if (ea - sa != eb - sb)
-                return (ea - sa) < (eb - sb) ? -1 : 1;
+            if (ea - sa != eb - sb) return (ea - sa) < (eb - sb) ? -1 : 1;
             int c = strncmp(sa, sb, (size_t)(ea - sa));
-            if (c)
-                return c;
+            if (c) return c;
             a = ea;
             b = eb;
         } else {
-            if (*a != *b)
-                return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+            if (*a != *b) return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
             a++;
             b++;
         }

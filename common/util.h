@@ -20,13 +20,13 @@
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
-char *xstrdup(const char *s);                /* NULL stays NULL */
+char *xstrdup(const char *s); /* NULL stays NULL */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Grow *arr (element size elem) so that it can hold at least need elements. */
 void grow_array(void **arr, size_t elem, size_t *cap, size_t need);
-#define ARRAY_PUSH(arr, n, cap) \
+#define ARRAY_PUSH(arr, n, cap)                                                                    \
     (grow_array((void **)&(arr), sizeof(*(arr)), &(cap), (n) + 1), &(arr)[(n)++])
 
 /* ---- Hash128: FNV-1a over 128 bits, a running hash of bytes ----------- */
@@ -62,7 +62,7 @@ char *buf_steal(Buf *b);
  * A process's identity is its pid and its start time: a pid can be reused,
  * the pair cannot. Both read /proc/<pid>/stat (the command name in it may
  * hold spaces and parentheses). */
-char proc_state(pid_t pid);                  /* 'R', 'S', 'Z', ...; 0 when gone */
+char proc_state(pid_t pid);                   /* 'R', 'S', 'Z', ...; 0 when gone */
 unsigned long long proc_starttime(pid_t pid); /* field 22, clock ticks since boot; 0 when gone */
 
 /* ---- Err: what a module tells its caller when it fails ---------------- */
@@ -84,8 +84,8 @@ int err_set(Err *err, int code, const char *fmt, ...) __attribute__((format(prin
 void err_clear(Err *err);
 
 /* ---- time ------------------------------------------------------------- */
-double now_ms(void);        /* monotonic clock, milliseconds */
-char *now_iso8601(void);    /* UTC wall clock, "2026-11-24T05:13:24Z"; free() */
+double now_ms(void);     /* monotonic clock, milliseconds */
+char *now_iso8601(void); /* UTC wall clock, "2026-11-24T05:13:24Z"; free() */
 
 /* ---- files ------------------------------------------------------------ */
 /* Reads a whole file; *out NUL-terminated, free(). -1 with err on failure. */

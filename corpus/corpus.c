@@ -7,9 +7,9 @@
  * put); a UTF-8 byte order mark is blanked the same way. Then libpg_query's
  * scanner (pg_query_scan, the server's own lexer) tokenizes the text, in
  * windows of ~256 KB (split_stream), and statements end at a ';' token
- * outside parentheses and outside a BEGIN ATOMIC body. A statement runs from its first real token to the end
- * of its last, so leading and trailing comments and whitespace fall away and
- * its line is the line of its first token; comment-only pieces are dropped.
+ * outside parentheses and outside a BEGIN ATOMIC body. A statement runs from its first real token
+ * to the end of its last, so leading and trailing comments and whitespace fall away and its line is
+ * the line of its first token; comment-only pieces are dropped.
  *
  * Why not pg_query_split_with_scanner (libpg_query 15-4.0): it silently drops
  * a statement without a keyword ("SELEC 1;" vanishes instead of showing up
@@ -125,7 +125,11 @@ static size_t char_offset(const char *s, size_t n, size_t chars)
     size_t off = 0;
     for (size_t c = 0; c < chars && off < n; c++) {
         unsigned char b = (unsigned char)s[off];
-        off += b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 1;
+        off += b < 0x80             ? 1
+               : (b & 0xE0) == 0xC0 ? 2
+               : (b & 0xF0) == 0xE0 ? 3
+               : (b & 0xF8) == 0xF0 ? 4
+                                    : 1;
     }
     return off < n ? off : n;
 }
@@ -168,7 +172,8 @@ static int split_stream(char *work, size_t len, size_t first_window, StatementTa
             /* the cut is inside a quote or a comment: the window ends before
              * it (the error's token), or grows when that is its start */
             size_t at = r.error->cursorpos > 0
-                            ? char_offset(work + pos, n, (size_t)r.error->cursorpos - 1) : 0;
+                            ? char_offset(work + pos, n, (size_t)r.error->cursorpos - 1)
+                            : 0;
             pg_query_free_scan_result(r);
             window = at > need && at < n ? at : n * 2;
             continue;
@@ -176,7 +181,8 @@ static int split_stream(char *work, size_t len, size_t first_window, StatementTa
         if (r.error) {
             /* cursorpos: 1-based character offset of the offending token */
             size_t off = r.error->cursorpos > 0
-                             ? char_offset(work + pos, n, (size_t)r.error->cursorpos - 1) : n;
+                             ? char_offset(work + pos, n, (size_t)r.error->cursorpos - 1)
+                             : n;
             Buf m;
             buf_init(&m);
             scanner_message(r.error->message, &m);
@@ -193,14 +199,14 @@ static int split_stream(char *work, size_t len, size_t first_window, StatementTa
             return err_set(err, EXIT_USAGE, "could not read the scanner's tokens");
         }
         Splitter sp = {0};
-        size_t b = 0, e = 0;  /* the current statement: start of its first real token, end of its last */
-        size_t used = 0;      /* window bytes up to the last statement-ending ';' */
+        size_t b = 0,
+               e = 0;    /* the current statement: start of its first real token, end of its last */
+        size_t used = 0; /* window bytes up to the last statement-ending ';' */
         for (size_t i = 0; i <= sr->n_tokens; i++) {
             const PgQuery__ScanToken *t = i < sr->n_tokens ? sr->tokens[i] : NULL;
-            if (!t && !last)
-                break; /* the rest is split again with the next window */
-            if (t &&
-                (t->token == PG_QUERY__TOKEN__SQL_COMMENT || t->token == PG_QUERY__TOKEN__C_COMMENT))
+            if (!t && !last) break; /* the rest is split again with the next window */
+            if (t && (t->token == PG_QUERY__TOKEN__SQL_COMMENT ||
+                      t->token == PG_QUERY__TOKEN__C_COMMENT))
                 continue;
             if (t && !splitter_feed(&sp, t->token)) {
                 if (sp.ntok == 1) b = (size_t)t->start;
@@ -224,8 +230,7 @@ static int split_stream(char *work, size_t len, size_t first_window, StatementTa
         }
         pg_query__scan_result__free_unpacked(sr, NULL);
         pg_query_free_scan_result(r);
-        if (last)
-            break;
+        if (last) break;
         if (used == 0) {
             need = n; /* no statement ends in it: the next must reach further */
             window = n * 2;
@@ -355,14 +360,14 @@ static char *read_checked(const char *path, int fd, size_t *len, char **why, boo
 typedef struct Loader {
     Migration *m;
     size_t cap;
-    bool keep;          /* keep the statements (a lean load drops each at once) */
-    int first_line;     /* line of the file where the piece being split starts */
-    bool tx_control;    /* a statement controls transactions (BEGIN, COMMIT ...) */
-    bool all_no_tx;     /* no statement can run in a transaction block (so far) */
-    StatementFn each;   /* when set, every statement is handed to it instead */
+    bool keep;        /* keep the statements (a lean load drops each at once) */
+    int first_line;   /* line of the file where the piece being split starts */
+    bool tx_control;  /* a statement controls transactions (BEGIN, COMMIT ...) */
+    bool all_no_tx;   /* no statement can run in a transaction block (so far) */
+    StatementFn each; /* when set, every statement is handed to it instead */
     void *each_ctx;
-    bool unreadable;    /* the file could not be opened or read (not a content problem) */
-    bool empty;         /* the file is empty (0 bytes) */
+    bool unreadable; /* the file could not be opened or read (not a content problem) */
+    bool empty;      /* the file is empty (0 bytes) */
 } Loader;
 
 static void load_statement(void *ctx, Statement *st)
@@ -401,7 +406,8 @@ static int split_piece(Loader *l, char *work, size_t len, int first_line, Err *e
         const char *at = strstr(e.msg, " at line ");
         if (at) {
             int n = atoi(at + 9);
-            return err_set(err, EXIT_USAGE, "%.*s at line %d", (int)(at - e.msg), e.msg, n + first_line - 1);
+            return err_set(err, EXIT_USAGE, "%.*s at line %d", (int)(at - e.msg), e.msg,
+                           n + first_line - 1);
         }
         return err_set(err, EXIT_USAGE, "%s", e.msg);
     }
@@ -444,8 +450,8 @@ static int split_js(Loader *l, const char *text, size_t len, Err *err)
  * SQL, Drizzle SQL with breakpoints, or JS/TS of layout extract. keep: keep
  * the statements (else only their count and digest); *l gets what
  * decide_wrap needs. */
-static void migration_load_as(Migration *m, const char *path, int fd, bool breakpoints,
-                              int extract, bool keep, Loader *l)
+static void migration_load_as(Migration *m, const char *path, int fd, bool breakpoints, int extract,
+                              bool keep, Loader *l)
 {
     memset(m, 0, sizeof(*m));
     m->fd = -1;
@@ -466,7 +472,7 @@ static void migration_load_as(Migration *m, const char *path, int fd, bool break
         return;
     }
     Err e = {0};
-    int rc = extract >= 0 ? split_js(l, text, len, &e)
+    int rc = extract >= 0  ? split_js(l, text, len, &e)
              : breakpoints ? split_breakpoints(l, text, len, &e)
                            : split_piece(l, text, len, 1, &e);
     if (rc != 0) {
@@ -475,8 +481,7 @@ static void migration_load_as(Migration *m, const char *path, int fd, bool break
         m->stmts = NULL;
         m->nstmts = 0;
         m->digest = hash128_init();
-    }
-    else if (m->nstmts == 0) {
+    } else if (m->nstmts == 0) {
         migration_fail(m, "\"%s\": no SQL statements (only comments or whitespace)", path);
         m->empty = true;
     }
@@ -495,10 +500,12 @@ static int reload(const Migration *m, Migration *again, StatementFn each, void *
     else if (again->error)
         rc = err_set(err, EXIT_USAGE, "%s (it changed since the run started)", again->error);
     else if (again->nstmts != m->nstmts)
-        rc = err_set(err, EXIT_USAGE, "\"%s\" changed since the run started (%zu statements then, %zu now)",
-                     m->path, m->nstmts, again->nstmts);
+        rc = err_set(err, EXIT_USAGE,
+                     "\"%s\" changed since the run started (%zu statements then, %zu now)", m->path,
+                     m->nstmts, again->nstmts);
     else if (again->digest != m->digest)
-        rc = err_set(err, EXIT_USAGE, "\"%s\" changed since the run started (its statements differ)", m->path);
+        rc = err_set(err, EXIT_USAGE,
+                     "\"%s\" changed since the run started (its statements differ)", m->path);
     return rc;
 }
 
@@ -656,10 +663,14 @@ static bool decide_wrap(LayoutTx tx, const Migration *m, const Loader *l)
     if (l->tx_control) return false;
     bool all_no_tx = m->nstmts > 0 && l->all_no_tx;
     switch (tx) {
-    case LAYOUT_TX_FILE: return true;
-    case LAYOUT_TX_IMPLICIT: return m->nstmts > 1;
-    case LAYOUT_TX_AUTO: return !all_no_tx;
-    default: return false;
+    case LAYOUT_TX_FILE:
+        return true;
+    case LAYOUT_TX_IMPLICIT:
+        return m->nstmts > 1;
+    case LAYOUT_TX_AUTO:
+        return !all_no_tx;
+    default:
+        return false;
     }
 }
 
@@ -777,7 +788,8 @@ int corpus_load(Corpus *c, char *const *paths, int npaths, const CorpusOpts *opt
     if (opts && opts->layout) {
         forced = layout_parse(opts->layout);
         if (forced < 0)
-            return err_set(err, EXIT_USAGE, "unknown layout \"%s\" (%s)", opts->layout, layout_names());
+            return err_set(err, EXIT_USAGE, "unknown layout \"%s\" (%s)", opts->layout,
+                           layout_names());
     }
     if (opts && opts->each_file) forced = LAYOUT_EACH;
     c->wrap_tx = opts && opts->wrap_tx;

@@ -24,46 +24,46 @@ typedef struct Statement {
 } Statement;
 
 typedef struct Migration {
-    char *path;           /* as given / found, relative to the cwd when it was; owned */
-    char *error;          /* why the file could not be used ("not valid UTF-8 at line 3"), or NULL */
-    bool wrap_tx;         /* the migration tool runs this file in one transaction: it is
-                             traced as one (see runner/trace/tracer.h). Decided by the layout's rule
-                             (docs/layouts.md) and the statements: false for a file with
-                             its own transaction control, for a single statement under a
-                             tool whose transaction is PostgreSQL's implicit one, and for
-                             a Flyway file of statements that cannot run in one */
+    char *path;   /* as given / found, relative to the cwd when it was; owned */
+    char *error;  /* why the file could not be used ("not valid UTF-8 at line 3"), or NULL */
+    bool wrap_tx; /* the migration tool runs this file in one transaction: it is
+                     traced as one (see runner/trace/tracer.h). Decided by the layout's rule
+                     (docs/layouts.md) and the statements: false for a file with
+                     its own transaction control, for a single statement under a
+                     tool whose transaction is PostgreSQL's implicit one, and for
+                     a Flyway file of statements that cannot run in one */
     const char *extracted_from; /* "knex", "typeorm", "sequelize": the statements are SQL
                              string literals of a JS/TS migration; static; NULL for SQL files */
-    Statement *stmts;     /* NULL while a lean migration's statements are in its file only */
-    size_t nstmts;        /* kept when the statements are dropped */
-    Hash128 digest;       /* of the statements' text, in order: a file loaded again must
-                             give the same (corpus_migration_load) */
-    bool lean;            /* loaded lean: statements are brought back from the file when
-                             needed and dropped after (corpus_chain_load/_drop) */
-    bool breakpoints;     /* how the file is split again: Drizzle breakpoints */
-    int extract;          /* LayoutKind of the JS/TS extraction, -1: SQL */
-    int fd;               /* the file opened by the parent (corpus_open_files), read
-                             through it when split again; -1: read by path. Closed by
-                             corpus_free */
-    bool empty;           /* no statement in it: an empty file, or only comments and
-                             whitespace (error says which) */
+    Statement *stmts;           /* NULL while a lean migration's statements are in its file only */
+    size_t nstmts;              /* kept when the statements are dropped */
+    Hash128 digest;             /* of the statements' text, in order: a file loaded again must
+                                   give the same (corpus_migration_load) */
+    bool lean;                  /* loaded lean: statements are brought back from the file when
+                                   needed and dropped after (corpus_chain_load/_drop) */
+    bool breakpoints;           /* how the file is split again: Drizzle breakpoints */
+    int extract;                /* LayoutKind of the JS/TS extraction, -1: SQL */
+    int fd;                     /* the file opened by the parent (corpus_open_files), read
+                                   through it when split again; -1: read by path. Closed by
+                                   corpus_free */
+    bool empty;                 /* no statement in it: an empty file, or only comments and
+                                   whitespace (error says which) */
 } Migration;
 
 typedef struct Chain {
-    char *name;           /* the directory or file it came from; owned */
-    const char *layout;   /* its layout's name ("plain", "flyway" ...); static */
+    char *name;         /* the directory or file it came from; owned */
+    const char *layout; /* its layout's name ("plain", "flyway" ...); static */
     Migration *migs;
     size_t nmigs;
-    size_t nstmts;        /* statements over all its migrations */
+    size_t nstmts; /* statements over all its migrations */
 } Chain;
 
 /* A directory given and the layout it was loaded with (also a JS/TS file
  * given alone: the layout its text looks like). */
 typedef struct CorpusLayout {
-    char *path;           /* as given; owned */
-    size_t first_chain;   /* its chains: first_chain .. first_chain + nchains - 1 */
+    char *path;         /* as given; owned */
+    size_t first_chain; /* its chains: first_chain .. first_chain + nchains - 1 */
     size_t nchains;
-    LayoutSummary sum;    /* what it took and why (layout_summary_line) */
+    LayoutSummary sum; /* what it took and why (layout_summary_line) */
 } CorpusLayout;
 
 typedef struct Corpus {
@@ -75,10 +75,10 @@ typedef struct Corpus {
     char *preamble_path;  /* the file it came from; owned */
     Statement *pre_stmts; /* the preamble split into statements (classified); owned */
     size_t npre_stmts;
-    size_t nerrors;       /* migrations with an error */
-    size_t nempty_downs;  /* down migrations left out for having no statement (a no-op,
-                             not an error; an up migration with none is an error) */
-    bool wrap_tx;         /* CorpusOpts.wrap_tx */
+    size_t nerrors;      /* migrations with an error */
+    size_t nempty_downs; /* down migrations left out for having no statement (a no-op,
+                            not an error; an up migration with none is an error) */
+    bool wrap_tx;        /* CorpusOpts.wrap_tx */
 } Corpus;
 
 /* The largest migration file loaded (bigger ones are kept with an error):
@@ -93,16 +93,16 @@ typedef struct Corpus {
 #define CORPUS_LAYOUT_FILE ".lockmatrix-layout"
 
 typedef struct CorpusOpts {
-    bool each_file;       /* every file of a directory is its own chain */
-    const char *layout;   /* force this layout on every directory (a layout name); NULL:
-                             the directory's layout file, or detection */
-    bool downs;           /* append the down migrations (layout_plan), newest first */
-    bool wrap_tx;         /* every migration runs in one transaction, whatever its layout's
-                             rule (as golang-migrate or diesel run them): LAYOUT_TX_AUTO */
-    bool lean;            /* keep no statement in memory: each migration is split, counted,
-                             digested and dropped (Migration.lean); the parent of a run holds
-                             the corpus this way, so its memory does not grow with the
-                             statements, and a worker loads the one chain it runs */
+    bool each_file;     /* every file of a directory is its own chain */
+    const char *layout; /* force this layout on every directory (a layout name); NULL:
+                           the directory's layout file, or detection */
+    bool downs;         /* append the down migrations (layout_plan), newest first */
+    bool wrap_tx;       /* every migration runs in one transaction, whatever its layout's
+                           rule (as golang-migrate or diesel run them): LAYOUT_TX_AUTO */
+    bool lean;          /* keep no statement in memory: each migration is split, counted,
+                           digested and dropped (Migration.lean); the parent of a run holds
+                           the corpus this way, so its memory does not grow with the
+                           statements, and a worker loads the one chain it runs */
 } CorpusOpts;
 
 /* Loads paths into c. Files that cannot be used are kept with their error

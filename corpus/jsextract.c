@@ -12,10 +12,10 @@ typedef enum { TK_IDENT, TK_STRING, TK_PUNCT } TokKind;
 
 typedef struct Tok {
     TokKind kind;
-    const char *s;  /* identifier start */
-    size_t len;     /* identifier length */
-    char c;         /* punctuation */
-    char *value;    /* string value, NULL for a template with ${...}; owned */
+    const char *s; /* identifier start */
+    size_t len;    /* identifier length */
+    char c;        /* punctuation */
+    char *value;   /* string value, NULL for a template with ${...}; owned */
     int line;
 } Tok;
 
@@ -80,21 +80,39 @@ static void read_literal(const char *t, size_t len, size_t *i, int *line, char *
             p += 2;
             size_t used;
             switch (e) {
-            case 'n': buf_putc(&b, '\n'); break;
-            case 't': buf_putc(&b, '\t'); break;
-            case 'r': buf_putc(&b, '\r'); break;
-            case 'b': buf_putc(&b, '\b'); break;
-            case 'f': buf_putc(&b, '\f'); break;
-            case 'v': buf_putc(&b, '\v'); break;
-            case '0': break; /* a NUL has no place in SQL text */
+            case 'n':
+                buf_putc(&b, '\n');
+                break;
+            case 't':
+                buf_putc(&b, '\t');
+                break;
+            case 'r':
+                buf_putc(&b, '\r');
+                break;
+            case 'b':
+                buf_putc(&b, '\b');
+                break;
+            case 'f':
+                buf_putc(&b, '\f');
+                break;
+            case 'v':
+                buf_putc(&b, '\v');
+                break;
+            case '0':
+                break; /* a NUL has no place in SQL text */
             case '\r': /* a continuation by CRLF; a lone CR starts no line (lines are \n) */
                 if (p < len && t[p] == '\n') {
                     p++;
                     (*line)++;
                 }
                 break;
-            case '\n': (*line)++; break; /* line continuation */
-            case 'x': put_utf8(&b, hexval(t + p, 2, &used)); p += used; break;
+            case '\n':
+                (*line)++;
+                break; /* line continuation */
+            case 'x':
+                put_utf8(&b, hexval(t + p, 2, &used));
+                p += used;
+                break;
             case 'u':
                 if (p < len && t[p] == '{') {
                     unsigned long cp = hexval(t + p + 1, 8, &used);
@@ -106,7 +124,9 @@ static void read_literal(const char *t, size_t len, size_t *i, int *line, char *
                     p += used;
                 }
                 break;
-            default: buf_putc(&b, e); break;
+            default:
+                buf_putc(&b, e);
+                break;
             }
             continue;
         }
@@ -116,8 +136,10 @@ static void read_literal(const char *t, size_t len, size_t *i, int *line, char *
             int depth = 1;
             p += 2;
             while (p < len && depth > 0) {
-                if (t[p] == '{') depth++;
-                else if (t[p] == '}') depth--;
+                if (t[p] == '{')
+                    depth++;
+                else if (t[p] == '}')
+                    depth--;
                 else if (t[p] == '\'' || t[p] == '"' || t[p] == '`') {
                     char *ignored = NULL;
                     size_t k = p;
@@ -192,9 +214,12 @@ static void tokenize(const char *t, size_t len, Tok **toks, size_t *n)
                     i++;
                     continue;
                 }
-                if (t[i] == '[') cls = true;
-                else if (t[i] == ']') cls = false;
-                else if (t[i] == '/' && !cls) break;
+                if (t[i] == '[')
+                    cls = true;
+                else if (t[i] == ']')
+                    cls = false;
+                else if (t[i] == '/' && !cls)
+                    break;
             }
             i++;
             while (i < len && isalpha((unsigned char)t[i]))
@@ -285,8 +310,7 @@ void jsextract_sql(const char *text, size_t len, JsPiece **out, size_t *n, size_
             }
             break;
         }
-        if (constant && k < nt && !(punct_is(&t[k], ',') || punct_is(&t[k], ')')))
-            constant = false;
+        if (constant && k < nt && !(punct_is(&t[k], ',') || punct_is(&t[k], ')'))) constant = false;
         if (down) {
             buf_free(&b);
             continue;

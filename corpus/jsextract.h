@@ -10,8 +10,8 @@
 #include "common/util.h"
 
 typedef struct JsPiece {
-    char *sql;           /* the literal's value (escapes resolved, concatenations joined); owned */
-    int line;            /* 1-based line of its opening quote */
+    char *sql; /* the literal's value (escapes resolved, concatenations joined); owned */
+    int line;  /* 1-based line of its opening quote */
 } JsPiece;
 
 /* Extracts the SQL passed as first argument to a ".raw(" or ".query(" call

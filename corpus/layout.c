@@ -48,8 +48,8 @@ const char *layout_names(void)
     if (!all[0]) {
         size_t at = 0;
         for (int k = 0; k < LAYOUT_COUNT && at < sizeof(all); k++)
-            at += (size_t)snprintf(all + at, sizeof(all) - at, "%s%s", k ? ", " : "",
-                                   table[k]->name);
+            at +=
+                (size_t)snprintf(all + at, sizeof(all) - at, "%s%s", k ? ", " : "", table[k]->name);
     }
     return all;
 }
@@ -231,14 +231,15 @@ bool layout_has_subdir_file(const LayoutDir *d, const char *file)
     return found;
 }
 
-int layout_plan_subdirs(const LayoutDir *d, const char *file, LayoutTx tx, LayoutPlan *p,
-                        Err *err)
+int layout_plan_subdirs(const LayoutDir *d, const char *file, LayoutTx tx, LayoutPlan *p, Err *err)
 {
     for (size_t i = 0; i < d->n; i++) {
         char *rel = xasprintf("%s/%s", d->ents[i], file);
         char *f = layout_join(d->dir, rel);
-        if (d->isdir[i] && layout_is_file(f)) layout_plan_add_path(p, f, tx);
-        else free(f);
+        if (d->isdir[i] && layout_is_file(f))
+            layout_plan_add_path(p, f, tx);
+        else
+            free(f);
         free(rel);
     }
     if (p->nfiles == 0) return err_set(err, EXIT_USAGE, "no */%s in \"%s\"", file, d->dir);
@@ -260,8 +261,10 @@ int layout_plan_js(const LayoutDir *d, bool downs, LayoutPlan *p, Err *err)
     for (size_t i = 0; i < d->n; i++) {
         if (!is_js_name(d->ents[i])) continue;
         char *path = layout_join(d->dir, d->ents[i]);
-        if (layout_is_file(path)) layout_plan_add_path(p, path, layout_file_tx(p->kind, path));
-        else free(path);
+        if (layout_is_file(path))
+            layout_plan_add_path(p, path, layout_file_tx(p->kind, path));
+        else
+            free(path);
     }
     if (p->nfiles == 0)
         return err_set(err, EXIT_USAGE, "no .js or .ts migrations in \"%s\"", d->dir);
@@ -425,7 +428,8 @@ static void detect(const LayoutDir *d, LayoutPlan *p)
     } else if (nfit > 1) {
         p->kind = LAYOUT_PLAIN;
         char *note = xasprintf("layout ambiguous (%s): loaded as plain SQL; --layout NAME "
-                               "chooses one", which.data);
+                               "chooses one",
+                               which.data);
         layout_note(p, note);
         free(note);
     } else {
@@ -443,8 +447,8 @@ static void detect(const LayoutDir *d, LayoutPlan *p)
 
 /* Where projects keep the migrations of their tool, below the project root. */
 static const char *const project_dirs[] = {
-    "migrations", "db/migrate", "db/migrations", "prisma/migrations",
-    "drizzle", "src/migrations", "supabase/migrations", "sqitch",
+    "migrations", "db/migrate",     "db/migrations",       "prisma/migrations",
+    "drizzle",    "src/migrations", "supabase/migrations", "sqitch",
 };
 
 /* A project root: dir itself holds no layout, one of project_dirs below it

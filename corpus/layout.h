@@ -16,24 +16,24 @@
 /* The layouts, one row each: its kind (LAYOUT_<ID>) and the LayoutOps that
  * is it (corpus/layouts/<tool>.c, corpus/layouts/ops.h). The order is the
  * order of names in messages. Adding a tool is a row here and its file. */
-#define LAYOUT_TABLE(X)                      \
-    X(PLAIN, layout_plain)                   \
-    X(EACH, layout_each)                     \
-    X(GOLANG_MIGRATE, layout_golang_migrate) \
-    X(FLYWAY, layout_flyway)                 \
-    X(PRISMA, layout_prisma)                 \
-    X(DRIZZLE, layout_drizzle)               \
-    X(DIESEL, layout_diesel)                 \
-    X(SQITCH, layout_sqitch)                 \
-    X(KNEX, layout_knex)                     \
-    X(TYPEORM, layout_typeorm)               \
+#define LAYOUT_TABLE(X)                                                                            \
+    X(PLAIN, layout_plain)                                                                         \
+    X(EACH, layout_each)                                                                           \
+    X(GOLANG_MIGRATE, layout_golang_migrate)                                                       \
+    X(FLYWAY, layout_flyway)                                                                       \
+    X(PRISMA, layout_prisma)                                                                       \
+    X(DRIZZLE, layout_drizzle)                                                                     \
+    X(DIESEL, layout_diesel)                                                                       \
+    X(SQITCH, layout_sqitch)                                                                       \
+    X(KNEX, layout_knex)                                                                           \
+    X(TYPEORM, layout_typeorm)                                                                     \
     X(SEQUELIZE, layout_sequelize)
 
 typedef enum LayoutKind {
 #define LAYOUT_KIND(id, ops) LAYOUT_##id,
     LAYOUT_TABLE(LAYOUT_KIND)
 #undef LAYOUT_KIND
-    LAYOUT_COUNT
+        LAYOUT_COUNT
 } LayoutKind;
 
 /* "plain", "golang-migrate" ...; static. */
@@ -47,25 +47,25 @@ bool layout_is_extracted(LayoutKind k);
 
 /* How the tool runs one migration file. */
 typedef enum LayoutTx {
-    LAYOUT_TX_NONE = 0,  /* statement by statement, in autocommit */
-    LAYOUT_TX_FILE,      /* the file in one transaction (BEGIN ... COMMIT around it) */
-    LAYOUT_TX_IMPLICIT,  /* the file sent as one query string: PostgreSQL's implicit
-                            transaction, so one transaction only with several statements */
-    LAYOUT_TX_AUTO,      /* Flyway: one transaction unless every statement is one that
-                            cannot run in a transaction block */
+    LAYOUT_TX_NONE = 0, /* statement by statement, in autocommit */
+    LAYOUT_TX_FILE,     /* the file in one transaction (BEGIN ... COMMIT around it) */
+    LAYOUT_TX_IMPLICIT, /* the file sent as one query string: PostgreSQL's implicit
+                           transaction, so one transaction only with several statements */
+    LAYOUT_TX_AUTO,     /* Flyway: one transaction unless every statement is one that
+                           cannot run in a transaction block */
 } LayoutTx;
 
 typedef struct LayoutFile {
-    char *path;          /* dir + "/" + the file's relative path; owned */
+    char *path; /* dir + "/" + the file's relative path; owned */
     LayoutTx tx;
-    bool breakpoints;    /* Drizzle: statements end at "--> statement-breakpoint" too */
-    bool down;           /* a down migration (asked for: after every up, newest first) */
+    bool breakpoints; /* Drizzle: statements end at "--> statement-breakpoint" too */
+    bool down;        /* a down migration (asked for: after every up, newest first) */
 } LayoutFile;
 
 typedef struct LayoutPlan {
     LayoutKind kind;
-    bool forced;         /* named by the caller or the directory, not detected */
-    LayoutFile *files;   /* in the order the tool applies them */
+    bool forced;       /* named by the caller or the directory, not detected */
+    LayoutFile *files; /* in the order the tool applies them */
     size_t nfiles;
     size_t cap;          /* room in files (layout_plan_add) */
     char *note;          /* something the user should know (ambiguous, callbacks not run ...);
@@ -82,14 +82,14 @@ typedef struct LayoutPlan {
  * for it ("golang-migrate: 362 up, 362 down; left out: PREAMBLE.sql"),
  * stored with the run. Strings owned (layout_summary_free). */
 typedef struct LayoutSummary {
-    char *layout;        /* its name ("golang-migrate") */
-    bool forced;         /* named (--layout, --each, CORPUS_LAYOUT_FILE), not detected */
-    size_t nup;          /* migrations taken, the down ones aside (plain: files) */
-    size_t ndown;        /* down migrations present */
-    bool downs_run;      /* ... and taken (--down) */
-    size_t nleft;        /* files that fit no pattern of the layout, left out */
-    char *left;          /* their names, one a line, the first LAYOUT_LEFT_NAMES; NULL: none */
-    char *note;          /* the rest the user should know (ambiguous ...); NULL: nothing */
+    char *layout;   /* its name ("golang-migrate") */
+    bool forced;    /* named (--layout, --each, CORPUS_LAYOUT_FILE), not detected */
+    size_t nup;     /* migrations taken, the down ones aside (plain: files) */
+    size_t ndown;   /* down migrations present */
+    bool downs_run; /* ... and taken (--down) */
+    size_t nleft;   /* files that fit no pattern of the layout, left out */
+    char *left;     /* their names, one a line, the first LAYOUT_LEFT_NAMES; NULL: none */
+    char *note;     /* the rest the user should know (ambiguous ...); NULL: nothing */
 } LayoutSummary;
 
 /* The summary of plan p (downs: --down was asked for). */

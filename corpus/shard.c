@@ -23,8 +23,8 @@ int shard_parse(const char *spec, Shard *out, Err *err)
     out->n = (int)n;
     return 0;
 bad:
-    return err_set(err, EXIT_USAGE, "invalid --shard \"%s\": K/N with 1 <= K <= N <= %d, e.g. 2/4", s,
-                   SHARD_MAX);
+    return err_set(err, EXIT_USAGE, "invalid --shard \"%s\": K/N with 1 <= K <= N <= %d, e.g. 2/4",
+                   s, SHARD_MAX);
 }
 
 typedef struct Item {

@@ -22,14 +22,14 @@
 
 /* What a trace says of a prediction. */
 typedef enum Verdict {
-    VERDICT_NONE = -1,    /* none: a skipped statement, or no lock table */
+    VERDICT_NONE = -1,     /* none: a skipped statement, or no lock table */
     VERDICT_CONFIRMED = 0, /* target mode and rewrite as predicted */
-    VERDICT_MISMATCH,     /* the target mode or the rewrite differs */
-    VERDICT_TRACE_ONLY,   /* as predicted, but a scan the table says "no" to was seen,
-                             or a lock on another relation (role referenced or other)
-                             stronger than the table predicts for that role */
-    VERDICT_UNPREDICTED,  /* no row for the class on this major */
-    VERDICT_ERROR,        /* the statement failed (error, timeout) */
+    VERDICT_MISMATCH,      /* the target mode or the rewrite differs */
+    VERDICT_TRACE_ONLY,    /* as predicted, but a scan the table says "no" to was seen,
+                              or a lock on another relation (role referenced or other)
+                              stronger than the table predicts for that role */
+    VERDICT_UNPREDICTED,   /* no row for the class on this major */
+    VERDICT_ERROR,         /* the statement failed (error, timeout) */
 } Verdict;
 #define VERDICTS 5
 
@@ -40,19 +40,19 @@ const char *verdict_name(Verdict v);
 Verdict verdict_parse(const char *name);
 
 typedef struct Prediction {
-    bool predicted;       /* a row of the lock table applied; false: mode .. cls say
-                             nothing (prediction_clear's values) */
-    int mode;             /* lock mode rank on the target 0..7 (model/vocab.h), -1: no
-                             lock on an existing target */
+    bool predicted; /* a row of the lock table applied; false: mode .. cls say
+                       nothing (prediction_clear's values) */
+    int mode;       /* lock mode rank on the target 0..7 (model/vocab.h), -1: no
+                       lock on an existing target */
     Tri rewrite, scan;
     int others[PREDICTION_NROLES]; /* strongest mode rank per role, -1: none; the store
                              keeps none (-1 when read back) */
     Risk risk;
-    const char *note;     /* of the row with the highest risk; points into the lock
-                             table; NULL when none or not kept (the wire and the store
-                             carry neither note nor cls) */
-    const char *cls;      /* the class (or subclass) that decided the risk; into the
-                             table; NULL as note */
+    const char *note; /* of the row with the highest risk; points into the lock
+                         table; NULL when none or not kept (the wire and the store
+                         carry neither note nor cls) */
+    const char *cls;  /* the class (or subclass) that decided the risk; into the
+                         table; NULL as note */
     Verdict verdict;
 } Prediction;
 

@@ -23,35 +23,33 @@ TraceReq trace_req_parse(const char *name)
 
 /* ---- roles ------------------------------------------------------------------- */
 
-static const char *const role_order[] = {"table", "partition", "index",     "toast",   "sequence",
-                                         "referenced", "new",   "transient", "catalog", "other"};
+static const char *const role_order[] = {"table",    "partition",  "index", "toast",
+                                         "sequence", "referenced", "new",   "transient",
+                                         "catalog",  "other"};
 
 int trace_role_rank(const char *role)
 {
     for (size_t i = 0; i < ARRAY_LEN(role_order); i++)
-        if (strcmp(role, role_order[i]) == 0)
-            return (int)i;
+        if (strcmp(role, role_order[i]) == 0) return (int)i;
     return (int)ARRAY_LEN(role_order);
 }
 
 /* pg_locks locktypes as static strings (TraceLock.role is static). */
-static const char *const locktypes[] = {"relation", "extend",  "frozenid", "page",
-                                        "tuple",    "transactionid", "virtualxid", "spectoken",
-                                        "object",   "userlock", "advisory", "applytransaction"};
+static const char *const locktypes[] = {
+    "relation",   "extend",    "frozenid", "page",     "tuple",    "transactionid",
+    "virtualxid", "spectoken", "object",   "userlock", "advisory", "applytransaction"};
 
 const char *trace_locktype_static(const char *t)
 {
     for (size_t i = 0; i < ARRAY_LEN(locktypes); i++)
-        if (strcmp(t, locktypes[i]) == 0)
-            return locktypes[i];
+        if (strcmp(t, locktypes[i]) == 0) return locktypes[i];
     return "other";
 }
 
 const char *trace_role_static(const char *role)
 {
     for (size_t i = 0; role && i < ARRAY_LEN(role_order); i++)
-        if (strcmp(role, role_order[i]) == 0)
-            return role_order[i];
+        if (strcmp(role, role_order[i]) == 0) return role_order[i];
     return role ? trace_locktype_static(role) : "other";
 }
 
@@ -64,8 +62,7 @@ void tracelock_free(TraceLock *l)
 
 void trace_free(Trace *t)
 {
-    if (!t)
-        return;
+    if (!t) return;
     free(t->message);
     free(t->said);
     for (size_t i = 0; i < t->nlocks; i++)

@@ -42,12 +42,13 @@ const char *trace_req_name(TraceReq r); /* "own", "replay", "unmeasured" */
 TraceReq trace_req_parse(const char *name);
 
 typedef struct TraceLock {
-    char *relation;   /* relation name (schema-qualified outside public), or for other
-                         locktypes a description ("virtualxid 3/7", "type mood"); owned; may be NULL */
-    char *role;       /* table, index, toast, sequence, referenced, partition, new, transient, catalog,
-                         other; for non-relation locks: the locktype; static string */
-    char *locktype;   /* pg_locks.locktype; owned */
-    char *mode;       /* "AccessExclusiveLock"; owned */
+    char
+        *relation; /* relation name (schema-qualified outside public), or for other
+                      locktypes a description ("virtualxid 3/7", "type mood"); owned; may be NULL */
+    char *role;    /* table, index, toast, sequence, referenced, partition, new, transient, catalog,
+                      other; for non-relation locks: the locktype; static string */
+    char *locktype; /* pg_locks.locktype; owned */
+    char *mode;     /* "AccessExclusiveLock"; owned */
     bool granted;
     bool held_before; /* already held by an earlier statement of the same transaction */
 } TraceLock;
@@ -56,46 +57,52 @@ typedef struct TraceLock {
  * "phase"): the observers made it wait, and what it held and waited for was
  * read while it waited. */
 typedef struct TracePhase {
-    TraceLock *locks; size_t nlocks; /* granted to the statement at this stop; owned */
-    TraceLock waiting_for;           /* the lock it waited for (granted false); its strings
-                                        owned; mode NULL when none */
+    TraceLock *locks;
+    size_t nlocks;         /* granted to the statement at this stop; owned */
+    TraceLock waiting_for; /* the lock it waited for (granted false); its strings
+                              owned; mode NULL when none */
 } TracePhase;
 
 typedef struct TraceScan {
-    char *relation;   /* owned */
+    char *relation; /* owned */
     long long seq_scan;
     long long tup_read;
 } TraceScan;
 
 typedef struct TraceChange {
-    char *kind;       /* relation_created, relation_dropped, column_added, column_dropped,
-                         column_altered, constraint_added, constraint_dropped,
-                         constraint_validated, index_created, index_dropped,
-                         index_recreated (a new oid on the old storage: no rewrite),
-                         index_valid, index_invalid ...; owned */
-    char *relation;   /* owned */
-    char *detail;     /* "email text not null", "users_pkey p valid"; owned; may be NULL */
+    char *kind;     /* relation_created, relation_dropped, column_added, column_dropped,
+                       column_altered, constraint_added, constraint_dropped,
+                       constraint_validated, index_created, index_dropped,
+                       index_recreated (a new oid on the old storage: no rewrite),
+                       index_valid, index_invalid ...; owned */
+    char *relation; /* owned */
+    char *detail;   /* "email text not null", "users_pkey p valid"; owned; may be NULL */
 } TraceChange;
 
 typedef struct Trace {
-    int mig;              /* migration index in its chain */
-    int stmt;             /* statement index in its migration (0-based) */
+    int mig;  /* migration index in its chain */
+    int stmt; /* statement index in its migration (0-based) */
     TraceStatus status;
-    char sqlstate[6];     /* "" when none */
-    char *message;        /* error message; owned; NULL when none */
-    char capture[12];     /* "tx" (own backend, inside the transaction), "phase" (autocommit: the
-                             observers stopped it at each of its phases, exact), "poll"
-                             (autocommit, sampled: a lower bound), "none" (run plainly:
-                             transaction control, or refused at once in an aborted
-                             transaction) */
+    char sqlstate[6]; /* "" when none */
+    char *message;    /* error message; owned; NULL when none */
+    char capture[12]; /* "tx" (own backend, inside the transaction), "phase" (autocommit: the
+                         observers stopped it at each of its phases, exact), "poll"
+                         (autocommit, sampled: a lower bound), "none" (run plainly:
+                         transaction control, or refused at once in an aborted
+                         transaction) */
     double duration_ms;
-    TraceLock *locks;   size_t nlocks;
-    char **rewrites;    size_t nrewrites;  /* relation names whose storage changed: same oid,
-                                              new relfilenode, or created again on a new one;
-                                              owned */
-    TraceScan *scans;   size_t nscans;     /* of relations that existed before the statement */
-    TraceChange *changes; size_t nchanges;
-    TracePhase *phases; size_t nphases;   /* capture "phase": the stops in order */
+    TraceLock *locks;
+    size_t nlocks;
+    char **rewrites;
+    size_t nrewrites; /* relation names whose storage changed: same oid,
+                         new relfilenode, or created again on a new one;
+                         owned */
+    TraceScan *scans;
+    size_t nscans; /* of relations that existed before the statement */
+    TraceChange *changes;
+    size_t nchanges;
+    TracePhase *phases;
+    size_t nphases; /* capture "phase": the stops in order */
     /* The end of a migration's own transaction (its COMMIT or ROLLBACK, or the
      * last statement of a Migration.wrap_tx migration): how long the
      * transaction held its strongest lock on a user relation, from the start
@@ -103,9 +110,9 @@ typedef struct Trace {
     double lock_held_ms;
     char *lock_held_relation; /* that lock's relation; owned; NULL when none */
     char *lock_held_mode;     /* and mode; owned; NULL when none */
-    char *said;           /* what the server said while the statement ran: its notices and
-                             the error with DETAIL, HINT and CONTEXT, as psql prints them
-                             (stored as evidence "server_messages"); owned; NULL: nothing */
+    char *said;               /* what the server said while the statement ran: its notices and
+                                 the error with DETAIL, HINT and CONTEXT, as psql prints them
+                                 (stored as evidence "server_messages"); owned; NULL: nothing */
     /* What the statement itself requested. PostgreSQL shows a lock once per
      * transaction and mode: inside a migration's transaction, a statement that
      * asks again for a lock the transaction holds at that mode adds nothing to
@@ -114,10 +121,13 @@ typedef struct Trace {
      * server, each statement in a transaction of its own, and keeps that
      * statement's locks here. */
     TraceReq req;
-    TraceLock *requested; size_t nrequested; /* req TRACE_REQ_REPLAY: its own requests
-                             (held_before false); owned */
-    char **req_rewrites; size_t nreq_rewrites; /* and what it rewrote there; owned */
-    char **req_scanned; size_t nreq_scanned;   /* and scanned there (seq_scan > 0); owned */
+    TraceLock *requested;
+    size_t nrequested; /* req TRACE_REQ_REPLAY: its own requests
+       (held_before false); owned */
+    char **req_rewrites;
+    size_t nreq_rewrites; /* and what it rewrote there; owned */
+    char **req_scanned;
+    size_t nreq_scanned; /* and scanned there (seq_scan > 0); owned */
 } Trace;
 
 void trace_free(Trace *t);

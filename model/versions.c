@@ -44,7 +44,8 @@ static int read_version(const char **p, const char *spec, const char *what, bool
 {
     int major = read_num(p);
     if (major < 0)
-        return err_set(err, EXIT_USAGE, "invalid version list \"%s\": expected a version%s", spec, what);
+        return err_set(err, EXIT_USAGE, "invalid version list \"%s\": expected a version%s", spec,
+                       what);
     *is_minor = false;
     if (**p == '.') {
         (*p)++;
@@ -55,8 +56,8 @@ static int read_version(const char **p, const char *spec, const char *what, bool
                            "\"%d.\"",
                            spec, major);
         if (major < VERSIONS_MIN || major > VERSIONS_MAX)
-            return err_set(err, EXIT_USAGE, "invalid version list \"%s\": %d.%d is outside %d-%d", spec,
-                           major, minor, VERSIONS_MIN, VERSIONS_MAX);
+            return err_set(err, EXIT_USAGE, "invalid version list \"%s\": %d.%d is outside %d-%d",
+                           spec, major, minor, VERSIONS_MIN, VERSIONS_MAX);
         if (minor > 99)
             return err_set(err, EXIT_USAGE,
                            "invalid version list \"%s\": %d.%d is no release (a minor is 0-99)",
@@ -86,7 +87,8 @@ int versions_parse_known(const char *spec, const VersionsKnown *known, VersionSe
     memset(out, 0, sizeof(*out));
 
     skip_ws(&p);
-    if (*p == '\0') return err_set(err, EXIT_USAGE, "invalid version list \"%s\": empty", spec ? spec : "");
+    if (*p == '\0')
+        return err_set(err, EXIT_USAGE, "invalid version list \"%s\": empty", spec ? spec : "");
     for (;;) {
         int lo, hi;
         bool lo_minor = false, hi_minor = false;
@@ -133,11 +135,11 @@ int versions_parse_known(const char *spec, const VersionsKnown *known, VersionSe
                            spec, item_len, item);
         if (!lo_minor) {
             if (lo < VERSIONS_MIN || lo > VERSIONS_MAX)
-                return err_set(err, EXIT_USAGE, "invalid version list \"%s\": %d is outside %d-%d", spec, lo,
-                               VERSIONS_MIN, VERSIONS_MAX);
+                return err_set(err, EXIT_USAGE, "invalid version list \"%s\": %d is outside %d-%d",
+                               spec, lo, VERSIONS_MIN, VERSIONS_MAX);
             if (hi < VERSIONS_MIN || hi > VERSIONS_MAX)
-                return err_set(err, EXIT_USAGE, "invalid version list \"%s\": %d is outside %d-%d", spec, hi,
-                               VERSIONS_MIN, VERSIONS_MAX);
+                return err_set(err, EXIT_USAGE, "invalid version list \"%s\": %d is outside %d-%d",
+                               spec, hi, VERSIONS_MIN, VERSIONS_MAX);
         } else if (version_major(lo) != version_major(hi)) {
             return err_set(err, EXIT_USAGE,
                            "invalid version list \"%s\": range %.*s spans two majors (name the "
@@ -146,10 +148,11 @@ int versions_parse_known(const char *spec, const VersionsKnown *known, VersionSe
         }
         if (hi < lo) {
             if (lo_minor)
-                return err_set(err, EXIT_USAGE, "invalid version list \"%s\": range %.*s is reversed", spec,
+                return err_set(err, EXIT_USAGE,
+                               "invalid version list \"%s\": range %.*s is reversed", spec,
                                item_len, item);
-            return err_set(err, EXIT_USAGE, "invalid version list \"%s\": range %d-%d is reversed", spec, lo,
-                           hi);
+            return err_set(err, EXIT_USAGE, "invalid version list \"%s\": range %d-%d is reversed",
+                           spec, lo, hi);
         }
         if (lo_minor && hi > lo && known) {
             /* A range of minors: the releases there are. */
@@ -170,13 +173,15 @@ int versions_parse_known(const char *spec, const VersionsKnown *known, VersionSe
         skip_ws(&p);
         if (*p == '\0') break;
         if (*p != ',')
-            return err_set(err, EXIT_USAGE, "invalid version list \"%s\": unexpected '%c'", spec, *p);
+            return err_set(err, EXIT_USAGE, "invalid version list \"%s\": unexpected '%c'", spec,
+                           *p);
         p++;
     }
     for (int v = VERSIONS_MIN; v <= VERSIONS_ID_MAX; v++)
         if (have[v]) {
             if (out->n == VERSIONS_CAP)
-                return err_set(err, EXIT_USAGE, "invalid version list \"%s\": more than %d versions", spec,
+                return err_set(err, EXIT_USAGE,
+                               "invalid version list \"%s\": more than %d versions", spec,
                                VERSIONS_CAP);
             out->v[out->n++] = v;
         }

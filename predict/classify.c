@@ -216,7 +216,8 @@ static const PgQuery__RangeVar *with_modified(const PgQuery__WithClause *w)
 {
     for (size_t i = 0; w && i < w->n_ctes; i++) {
         const Node *c = w->ctes[i];
-        if (c->node_case != PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR || !c->common_table_expr->ctequery)
+        if (c->node_case != PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR ||
+            !c->common_table_expr->ctequery)
             continue;
         const Node *q = c->common_table_expr->ctequery;
         switch (q->node_case) {
@@ -631,8 +632,8 @@ static char *classify_create_publication(const PgQuery__CreatePublicationStmt *s
 {
     for (size_t i = 0; i < s->n_pubobjects; i++) {
         const Node *o = s->pubobjects[i];
-        if (o->node_case != PG_QUERY__NODE__NODE_PUBLICATION_OBJ_SPEC || !o->publication_obj_spec->pubtable ||
-            !o->publication_obj_spec->pubtable->relation)
+        if (o->node_case != PG_QUERY__NODE__NODE_PUBLICATION_OBJ_SPEC ||
+            !o->publication_obj_spec->pubtable || !o->publication_obj_spec->pubtable->relation)
             continue;
         const PgQuery__RangeVar *rv = o->publication_obj_spec->pubtable->relation;
         if (!info->target)
@@ -878,7 +879,8 @@ static char *classify_node(const Node *n, StmtInfo *info)
         const PgQuery__LockStmt *s = n->lock_stmt;
         targets_from_rels(info, s->relations, s->n_relations);
         int m = s->mode >= 1 && s->mode <= 8 ? s->mode : 8;
-        return xasprintf("LOCK TABLE IN %s MODE", lock_mode(m - 1)->words); /* LockStmt modes are 1..8 */
+        return xasprintf("LOCK TABLE IN %s MODE",
+                         lock_mode(m - 1)->words); /* LockStmt modes are 1..8 */
     }
     case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
         cl_set_target_rv(info, n->create_seq_stmt->sequence);
@@ -1051,22 +1053,29 @@ static char *classify_node(const Node *n, StmtInfo *info)
 /* Statements whose effects outlive the job's database: the cluster's roles,
  * tablespaces, databases and settings. */
 static const int cluster_wide_nodes[] = {
-    PG_QUERY__NODE__NODE_CREATE_ROLE_STMT,       PG_QUERY__NODE__NODE_ALTER_ROLE_STMT,
-    PG_QUERY__NODE__NODE_ALTER_ROLE_SET_STMT,    PG_QUERY__NODE__NODE_DROP_ROLE_STMT,
-    PG_QUERY__NODE__NODE_GRANT_ROLE_STMT,        PG_QUERY__NODE__NODE_CREATEDB_STMT,
-    PG_QUERY__NODE__NODE_DROPDB_STMT,            PG_QUERY__NODE__NODE_ALTER_DATABASE_STMT,
-    PG_QUERY__NODE__NODE_ALTER_DATABASE_SET_STMT, PG_QUERY__NODE__NODE_CREATE_TABLE_SPACE_STMT,
-    PG_QUERY__NODE__NODE_DROP_TABLE_SPACE_STMT,  PG_QUERY__NODE__NODE_ALTER_TABLE_SPACE_OPTIONS_STMT,
-    PG_QUERY__NODE__NODE_ALTER_SYSTEM_STMT,      PG_QUERY__NODE__NODE_REASSIGN_OWNED_STMT,
-    PG_QUERY__NODE__NODE_DO_STMT,                PG_QUERY__NODE__NODE_CALL_STMT,
+    PG_QUERY__NODE__NODE_CREATE_ROLE_STMT,
+    PG_QUERY__NODE__NODE_ALTER_ROLE_STMT,
+    PG_QUERY__NODE__NODE_ALTER_ROLE_SET_STMT,
+    PG_QUERY__NODE__NODE_DROP_ROLE_STMT,
+    PG_QUERY__NODE__NODE_GRANT_ROLE_STMT,
+    PG_QUERY__NODE__NODE_CREATEDB_STMT,
+    PG_QUERY__NODE__NODE_DROPDB_STMT,
+    PG_QUERY__NODE__NODE_ALTER_DATABASE_STMT,
+    PG_QUERY__NODE__NODE_ALTER_DATABASE_SET_STMT,
+    PG_QUERY__NODE__NODE_CREATE_TABLE_SPACE_STMT,
+    PG_QUERY__NODE__NODE_DROP_TABLE_SPACE_STMT,
+    PG_QUERY__NODE__NODE_ALTER_TABLE_SPACE_OPTIONS_STMT,
+    PG_QUERY__NODE__NODE_ALTER_SYSTEM_STMT,
+    PG_QUERY__NODE__NODE_REASSIGN_OWNED_STMT,
+    PG_QUERY__NODE__NODE_DO_STMT,
+    PG_QUERY__NODE__NODE_CALL_STMT,
     PG_QUERY__NODE__NODE_CREATE_SUBSCRIPTION_STMT,
 };
 
 static bool is_cluster_wide(int node)
 {
     for (size_t i = 0; i < ARRAY_LEN(cluster_wide_nodes); i++)
-        if (cluster_wide_nodes[i] == node)
-            return true;
+        if (cluster_wide_nodes[i] == node) return true;
     return false;
 }
 

@@ -24,32 +24,32 @@ typedef enum StmtParsed {
 } StmtParsed;
 
 typedef struct StmtInfo {
-    char *cls;            /* the class; owned; never NULL after classify_statement */
-    char **subclasses;    /* ALTER TABLE with several subcommands: one class each; owned */
+    char *cls;         /* the class; owned; never NULL after classify_statement */
+    char **subclasses; /* ALTER TABLE with several subcommands: one class each; owned */
     size_t nsubclasses;
-    char *target;         /* relation the statement acts on, as the server names it
-                             (unquoted identifiers folded to lower case), or NULL */
-    char *target_schema;  /* schema when the statement names one, else NULL */
-    char **referenced;    /* other relations the statement names (FK targets, partitions
-                             attached, LIKE sources ...); owned */
+    char *target;        /* relation the statement acts on, as the server names it
+                            (unquoted identifiers folded to lower case), or NULL */
+    char *target_schema; /* schema when the statement names one, else NULL */
+    char **referenced;   /* other relations the statement names (FK targets, partitions
+                            attached, LIKE sources ...); owned */
     size_t nreferenced;
-    bool no_tx;           /* cannot run inside a transaction block on any version
-                             (CONCURRENTLY forms, VACUUM, CREATE DATABASE ...) */
-    int no_tx_below;      /* cannot run in a transaction block on majors below this
-                             one (ALTER TYPE ... ADD VALUE: 12), else 0 */
-    bool tx_control;      /* BEGIN, COMMIT, ROLLBACK, SAVEPOINT, ... */
-    bool in_do_block;     /* a DO block or function body (DDL hidden inside) */
-    bool on_commit_drop;  /* CREATE TEMP TABLE (or CREATE TABLE AS) ... ON COMMIT DROP: the
-                             table lives only until its transaction ends */
-    bool cluster_wide;    /* may change what every database of the server shares (roles,
-                             tablespaces, databases, server settings), or cannot be known
-                             not to (DO blocks, unparsed): the next job needs a fresh server */
-    bool may_skip;        /* an ALTER TABLE subcommand with IF [NOT] EXISTS (ADD COLUMN IF NOT
-                             EXISTS of a column that exists): the server may find nothing
-                             to do, take its lock and skip the rest (no rewrite, no scan) */
-    bool generic;         /* cls came from the fallback (named after the parse node's
-                             type), not from classify.c's table of known forms */
-    StmtParsed parsed;    /* how cls was found */
+    bool no_tx;          /* cannot run inside a transaction block on any version
+                            (CONCURRENTLY forms, VACUUM, CREATE DATABASE ...) */
+    int no_tx_below;     /* cannot run in a transaction block on majors below this
+                            one (ALTER TYPE ... ADD VALUE: 12), else 0 */
+    bool tx_control;     /* BEGIN, COMMIT, ROLLBACK, SAVEPOINT, ... */
+    bool in_do_block;    /* a DO block or function body (DDL hidden inside) */
+    bool on_commit_drop; /* CREATE TEMP TABLE (or CREATE TABLE AS) ... ON COMMIT DROP: the
+                            table lives only until its transaction ends */
+    bool cluster_wide;   /* may change what every database of the server shares (roles,
+                            tablespaces, databases, server settings), or cannot be known
+                            not to (DO blocks, unparsed): the next job needs a fresh server */
+    bool may_skip;       /* an ALTER TABLE subcommand with IF [NOT] EXISTS (ADD COLUMN IF NOT
+                            EXISTS of a column that exists): the server may find nothing
+                            to do, take its lock and skip the rest (no rewrite, no scan) */
+    bool generic;        /* cls came from the fallback (named after the parse node's
+                            type), not from classify.c's table of known forms */
+    StmtParsed parsed;   /* how cls was found */
 } StmtInfo;
 
 /* Classifies sql (one statement, no trailing semicolon needed). Never fails on
@@ -66,9 +66,9 @@ void classify_free(StmtInfo *info);
  * [CONCURRENTLY] ... ON [ONLY] name and CREATE [TEMP|UNLOGGED] TABLE name;
  * names quoted or not, schema-qualified or not. The class names the command
  * and subcommand only (the details that decide a rewrite or a scan are not
- * read; a foreign key to another table is: "... REFERENCES"). Returns false, info untouched, for anything else. On true, info
- * (zeroed first) holds the class, target, referenced relations and flags,
- * parsed STMT_PARSED_KEYWORDS; free with classify_free. */
+ * read; a foreign key to another table is: "... REFERENCES"). Returns false, info untouched, for
+ * anything else. On true, info (zeroed first) holds the class, target, referenced relations and
+ * flags, parsed STMT_PARSED_KEYWORDS; free with classify_free. */
 bool classify_keywords(const char *sql, StmtInfo *info);
 
 /* "tree", "keywords", "none": the name reports use (JSON "parsed"). Static. */

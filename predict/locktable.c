@@ -259,8 +259,8 @@ int locktable_parse(const char *text, size_t len, const char *name, LockTable **
             continue;
         }
         if (nf != NCOLS) {
-            err_set(err, EXIT_USAGE, "\"%s\" line %d: %zu fields, expected %zu (tab-separated)", name, line,
-                    nf, NCOLS);
+            err_set(err, EXIT_USAGE, "\"%s\" line %d: %zu fields, expected %zu (tab-separated)",
+                    name, line, nf, NCOLS);
             goto fail;
         }
         LtRow *r = ARRAY_PUSH(t->rows, t->nrows, cap);
@@ -268,7 +268,8 @@ int locktable_parse(const char *text, size_t len, const char *name, LockTable **
         if (parse_row(f, r, name, line, err) < 0) goto fail;
     }
     if (!have_columns) {
-        err_set(err, EXIT_USAGE, "\"%s\": no column names line (a lock table starts with them)", name);
+        err_set(err, EXIT_USAGE, "\"%s\": no column names line (a lock table starts with them)",
+                name);
         goto fail;
     }
     build_index(t);
@@ -276,8 +277,8 @@ int locktable_parse(const char *text, size_t len, const char *name, LockTable **
     for (size_t k = 1; k < t->nrows; k++) {
         const LtRow *a = &t->rows[t->index[k - 1]], *b = &t->rows[t->index[k]];
         if (strcmp(a->cls, b->cls) == 0 && b->first <= a->last) {
-            err_set(err, EXIT_USAGE, "\"%s\" line %d: \"%s\" %d-%d overlaps line %d (%d-%d)", name, b->line,
-                    b->cls, b->first, b->last, a->line, a->first, a->last);
+            err_set(err, EXIT_USAGE, "\"%s\" line %d: \"%s\" %d-%d overlaps line %d (%d-%d)", name,
+                    b->line, b->cls, b->first, b->last, a->line, a->first, a->last);
             goto fail;
         }
     }
@@ -371,8 +372,7 @@ bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, Pred
     prediction_clear(out);
     if (!t || !info || !info->cls) return false;
     bool ok = true;
-    if (info->nsubclasses <= 1)
-        ok = predict_add_class(t, info->cls, major, out, true);
+    if (info->nsubclasses <= 1) ok = predict_add_class(t, info->cls, major, out, true);
     for (size_t i = 0; ok && info->nsubclasses > 1 && i < info->nsubclasses; i++)
         ok = predict_add_class(t, info->subclasses[i], major, out, i == 0);
     if (!ok) {
@@ -421,12 +421,11 @@ static const char *role_of(const TraceLock *locks, size_t nlocks, const char *na
     return NULL;
 }
 
-
 void locktable_observe(const Trace *t, LtObs *out)
 {
     const TraceLock *locks = t->locks;
     size_t nlocks = t->nlocks;
-    out->exact = locktable_capture_exact(t->capture); /* every lock seen */
+    out->exact = locktable_capture_exact(t->capture);   /* every lock seen */
     bool counted = locktable_capture_scans(t->capture); /* scans counted */
     out->no_scans = out->exact && !counted;
     out->skipped = locktable_said_skipping(t->said);
@@ -486,8 +485,7 @@ void locktable_observe(const Trace *t, LtObs *out)
     for (size_t i = 0; counted && i < nscanned && !out->scan; i++) {
         /* the replay's are names of relations scanned; a trace's scans count
          * with seq_scan > 0 */
-        if (!replay && t->scans[i].seq_scan <= 0)
-            continue;
+        if (!replay && t->scans[i].seq_scan <= 0) continue;
         const char *role =
             role_of(locks, nlocks, replay ? t->req_scanned[i] : t->scans[i].relation);
         out->scan = !role || (strcmp(role, "new") != 0 && strcmp(role, "transient") != 0);
@@ -515,8 +513,9 @@ Verdict locktable_verdict(const Prediction *p, const LtObs *o, bool failed)
     /* skipped with a lock on its target (ADD COLUMN IF NOT EXISTS of a column
      * that exists): the lock was taken, nothing else done */
     if (o->skipped)
-        return o->mode < 0 || (o->exact ? p->mode == o->mode : o->mode <= p->mode) ? VERDICT_CONFIRMED
-                                                                                  : VERDICT_MISMATCH;
+        return o->mode < 0 || (o->exact ? p->mode == o->mode : o->mode <= p->mode)
+                   ? VERDICT_CONFIRMED
+                   : VERDICT_MISMATCH;
     /* a target the statement created has no lock to predict: the row's mode is
      * that of the target when it exists (CREATE OR REPLACE VIEW replacing) */
     bool created = o->created && o->mode < 0;
@@ -553,7 +552,7 @@ void locktable_explain(const Prediction *p, const LtObs *o, Buf *b)
     buf_printf(b, "predicted %s, %s", lock_mode_label(p->mode),
                p->rewrite == TRI_YES  ? "rewrite"
                : p->rewrite == TRI_NO ? "no rewrite"
-                                     : "rewrite depends");
+                                      : "rewrite depends");
     if (o->scan && p->scan == TRI_NO) buf_puts(b, ", no scan");
     if (memcmp(p->others, o->others, sizeof(p->others)) != 0) {
         buf_puts(b, ", others ");
@@ -805,7 +804,9 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
             x->rewrite = x->nyes_rewrite == 0         ? TRI_NO
                          : x->nyes_rewrite == x->nobs ? TRI_YES
                                                       : TRI_DEPENDS;
-            x->scan = x->nyes_scan == 0 ? TRI_NO : x->nyes_scan == x->nscans ? TRI_YES : TRI_DEPENDS;
+            x->scan = x->nyes_scan == 0           ? TRI_NO
+                      : x->nyes_scan == x->nscans ? TRI_YES
+                                                  : TRI_DEPENDS;
             if (x->nscans == 0) /* no scan counted (capture "phase"): the table's stays */
                 x->scan = x->had_old ? x->old_scan : TRI_DEPENDS;
             /* a "depends" of the table stays: statements of one kind cannot
@@ -867,8 +868,8 @@ LockTable *locktable_regenerate(const LockTable *old, const LtCellObs *obs, size
 
 void locktable_format_row(const LtRow *r, Buf *out)
 {
-    buf_printf(out, "%s\t%d\t%d\t%s\t%s\t%s\t", r->cls, r->first, r->last,
-               lock_mode_label(r->mode), tri_name(r->rewrite), tri_name(r->scan));
+    buf_printf(out, "%s\t%d\t%d\t%s\t%s\t%s\t", r->cls, r->first, r->last, lock_mode_label(r->mode),
+               tri_name(r->rewrite), tri_name(r->scan));
     others_str(r->others, out);
     buf_printf(out, "\t%s\t%s", risk_name(r->risk), r->note ? r->note : "");
 }
@@ -956,7 +957,7 @@ typedef struct EvLine {
     const char *path; /* points into the observations */
     int line;
     int mode;
-    char *what; /* owned */
+    char *what;  /* owned */
     int *majors; /* ascending, distinct; owned */
     size_t nmajors, cap;
 } EvLine;

@@ -58,8 +58,8 @@ size_t locktable_nclasses(const LockTable *t);
 const LtRow *locktable_lookup(const LockTable *t, const char *cls, int major);
 
 /* ---- names ------------------------------------------------------------- */
-int locktable_mode_rank(const char *name);  /* 0..7; -1 for "-"; -2 when unknown */
-const char *locktable_role_name(int role);  /* "referenced", "other" */
+int locktable_mode_rank(const char *name); /* 0..7; -1 for "-"; -2 when unknown */
+const char *locktable_role_name(int role); /* "referenced", "other" */
 
 /* ---- predictions ------------------------------------------------------- */
 
@@ -77,28 +77,28 @@ bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, Pred
 /* ---- observations ------------------------------------------------------ */
 
 typedef struct LtObs {
-    int mode;              /* strongest mode on the target ("table" role), -1: none */
-    bool rewrite;          /* a relation other than an index, toast table, sequence or
-                              a new one got a new relfilenode */
-    bool scan;             /* a sequential scan of a relation that existed before */
+    int mode;                      /* strongest mode on the target ("table" role), -1: none */
+    bool rewrite;                  /* a relation other than an index, toast table, sequence or
+                                      a new one got a new relfilenode */
+    bool scan;                     /* a sequential scan of a relation that existed before */
     int others[PREDICTION_NROLES]; /* strongest mode per role, -1: none */
-    bool exact;            /* every lock was seen (capture "tx", "phase"); false: the
-                              locks were sampled while the statement ran outside a
-                              transaction ("observer", "poll"): a lower bound, and no
-                              scan counts */
-    bool no_scans;         /* exact locks, but scans not counted (capture "phase": the
-                              statement ran in autocommit, outside the tracer's
-                              transaction): scan is false and says nothing */
-    bool skipped;          /* the server skipped the statement (IF [NOT] EXISTS with
-                              nothing to do): a notice that says "skipping"
-                              (locktable_said_skipping of Trace.said). It may hold the lock on
-                              its target (ADD COLUMN IF NOT EXISTS locks the table, then
-                              finds the column) */
-    bool created;          /* no lock on a target and one on a relation the statement
-                              created: its target did not exist before (CREATE OR
-                              REPLACE VIEW of a new view), no one else's to wait for */
-    TraceReq req;          /* where the requests come from (Trace.req); a table is
-                              regenerated only from TRACE_REQ_OWN and TRACE_REQ_REPLAY */
+    bool exact;                    /* every lock was seen (capture "tx", "phase"); false: the
+                                      locks were sampled while the statement ran outside a
+                                      transaction ("observer", "poll"): a lower bound, and no
+                                      scan counts */
+    bool no_scans;                 /* exact locks, but scans not counted (capture "phase": the
+                                      statement ran in autocommit, outside the tracer's
+                                      transaction): scan is false and says nothing */
+    bool skipped;                  /* the server skipped the statement (IF [NOT] EXISTS with
+                                      nothing to do): a notice that says "skipping"
+                                      (locktable_said_skipping of Trace.said). It may hold the lock on
+                                      its target (ADD COLUMN IF NOT EXISTS locks the table, then
+                                      finds the column) */
+    bool created;                  /* no lock on a target and one on a relation the statement
+                                      created: its target did not exist before (CREATE OR
+                                      REPLACE VIEW of a new view), no one else's to wait for */
+    TraceReq req;                  /* where the requests come from (Trace.req); a table is
+                                      regenerated only from TRACE_REQ_OWN and TRACE_REQ_REPLAY */
 } LtObs;
 
 /* Whether what the server said (Trace.said) has a notice that it skipped the

@@ -137,8 +137,8 @@ void analyze_begin(AnalyzeOut *a, Buf *out, const VersionSet *vs, bool json)
     json_arr_begin(&a->w);
 }
 
-void analyze_statement(AnalyzeOut *a, const Migration *m, const Statement *st,
-                       const Prediction *p, const bool *have)
+void analyze_statement(AnalyzeOut *a, const Migration *m, const Statement *st, const Prediction *p,
+                       const bool *have)
 {
     int worst = -1;
     bool any_missing = false;

@@ -29,8 +29,8 @@ typedef struct AnalyzeOut {
 /* Starts the answer in out (vs must outlive a). */
 void analyze_begin(AnalyzeOut *a, Buf *out, const VersionSet *vs, bool json);
 /* One statement of migration m: p[i] its prediction on vs->v[i] when have[i]. */
-void analyze_statement(AnalyzeOut *a, const Migration *m, const Statement *st,
-                       const Prediction *p, const bool *have);
+void analyze_statement(AnalyzeOut *a, const Migration *m, const Statement *st, const Prediction *p,
+                       const bool *have);
 /* Ends the answer (text: the count of statements per highest risk). */
 void analyze_end(AnalyzeOut *a);
 

@@ -18,7 +18,10 @@ const char *diff_kind_name(DiffKind k)
     return (size_t)k < ARRAY_LEN(kind_names) ? kind_names[k] : "?";
 }
 
-const RvStatement *diff_stmt(const DiffChange *c) { return c->b ? c->b : c->a; }
+const RvStatement *diff_stmt(const DiffChange *c)
+{
+    return c->b ? c->b : c->a;
+}
 
 bool diff_says_what(const DiffChange *c)
 {
@@ -27,8 +30,7 @@ bool diff_says_what(const DiffChange *c)
 
 bool diff_server_changed(const DiffServer *s)
 {
-    if (!s->a || !s->b)
-        return s->a != s->b;
+    if (!s->a || !s->b) return s->a != s->b;
     return strcmp(s->a, s->b) != 0;
 }
 
@@ -40,8 +42,8 @@ static int strcmp_p_const(const void *a, const void *b)
 /* ---- matching ------------------------------------------------------------------ */
 
 typedef struct Key {
-    char *key;  /* path \x1f text (comments left out, whitespace runs as one space); owned */
-    size_t i;   /* statement index in its view */
+    char *key; /* path \x1f text (comments left out, whitespace runs as one space); owned */
+    size_t i;  /* statement index in its view */
 } Key;
 
 static int key_cmp(const void *x, const void *y)
@@ -65,8 +67,7 @@ static char *stmt_key(const RvStatement *x)
             space = true;
             continue;
         }
-        if (space && b.data[b.len - 1] != '\x1f')
-            buf_putc(&b, ' ');
+        if (space && b.data[b.len - 1] != '\x1f') buf_putc(&b, ' ');
         space = false;
         buf_putc(&b, *p);
     }
@@ -103,8 +104,7 @@ static const char **paths_of(const RunView *rv, size_t *n)
     qsort(p, k, sizeof(char *), strcmp_p_const);
     size_t m = 0;
     for (size_t i = 0; i < k; i++)
-        if (!m || strcmp(p[m - 1], p[i]) != 0)
-            p[m++] = p[i];
+        if (!m || strcmp(p[m - 1], p[i]) != 0) p[m++] = p[i];
     *n = m;
     return p;
 }
@@ -117,14 +117,16 @@ static bool has_path(const char **paths, size_t n, const char *path)
 
 /* ---- observations -------------------------------------------------------------- */
 
-static bool skipped(const RvResult *r) { return !r || !r->traced || strcmp(r->status, "skipped") == 0; }
+static bool skipped(const RvResult *r)
+{
+    return !r || !r->traced || strcmp(r->status, "skipped") == 0;
+}
 
 static char *status_text(const RvResult *r)
 {
     if (skipped(r))
         return xasprintf("not traced (%s)", r && r->skip_reason ? r->skip_reason : "skipped");
-    if (strcmp(r->status, "ok") == 0)
-        return xstrdup("ok");
+    if (strcmp(r->status, "ok") == 0) return xstrdup("ok");
     Buf b;
     buf_init(&b);
     buf_printf(&b, "%s", r->status);
@@ -139,10 +141,8 @@ static char *status_text(const RvResult *r)
  * an observation. */
 static bool status_same(const RvResult *a, const RvResult *b)
 {
-    if (skipped(a) || skipped(b))
-        return skipped(a) && skipped(b);
-    if (strcmp(a->status, b->status) != 0)
-        return false;
+    if (skipped(a) || skipped(b)) return skipped(a) && skipped(b);
+    if (strcmp(a->status, b->status) != 0) return false;
     return strcmp(a->sqlstate ? a->sqlstate : "", b->sqlstate ? b->sqlstate : "") == 0;
 }
 
@@ -192,9 +192,10 @@ static char *lock_text(const TraceLock *l)
     if (named)
         render_clean(&b, l->relation ? l->relation : "?", true);
     else
-        render_clean(&b, strcmp(role, "toast") == 0 || strcmp(role, "transient") == 0
-                             ? role
-                             : (l->locktype ? l->locktype : "?"),
+        render_clean(&b,
+                     strcmp(role, "toast") == 0 || strcmp(role, "transient") == 0
+                         ? role
+                         : (l->locktype ? l->locktype : "?"),
                      true);
     if (named) {
         buf_printf(&b, " (%s%s)", role, l->granted ? "" : ", waiting");
@@ -216,8 +217,7 @@ static StrSet lock_set(const RvResult *r)
 
 static char *rel_name(const char *rel)
 {
-    if (rel && strncmp(rel, "pg_toast", 8) == 0)
-        return xstrdup("pg_toast");
+    if (rel && strncmp(rel, "pg_toast", 8) == 0) return xstrdup("pg_toast");
     Buf b;
     buf_init(&b);
     buf_puts(&b, "");
@@ -238,19 +238,16 @@ static StrSet scan_set(const RvResult *r)
 {
     StrSet s = {xmalloc((r->nscans + 1) * sizeof(char *)), 0};
     for (size_t i = 0; i < r->nscans; i++)
-        if (r->scans[i].seq_scan > 0)
-            s.v[s.n++] = rel_name(r->scans[i].relation);
+        if (r->scans[i].seq_scan > 0) s.v[s.n++] = rel_name(r->scans[i].relation);
     set_finish(&s);
     return s;
 }
 
 static bool set_eq(const StrSet *a, const StrSet *b)
 {
-    if (a->n != b->n)
-        return false;
+    if (a->n != b->n) return false;
     for (size_t i = 0; i < a->n; i++)
-        if (strcmp(a->v[i], b->v[i]) != 0)
-            return false;
+        if (strcmp(a->v[i], b->v[i]) != 0) return false;
     return true;
 }
 
@@ -262,19 +259,16 @@ static char *set_minus(const StrSet *a, const StrSet *b)
     for (size_t i = 0, k = 0; i < a->n; i++) {
         while (k < b->n && strcmp(b->v[k], a->v[i]) < 0)
             k++;
-        if (k < b->n && strcmp(b->v[k], a->v[i]) == 0)
-            continue;
+        if (k < b->n && strcmp(b->v[k], a->v[i]) == 0) continue;
         buf_printf(&out, "%s%s", out.len ? "; " : "", a->v[i]);
     }
-    if (!out.len)
-        buf_puts(&out, "none");
+    if (!out.len) buf_puts(&out, "none");
     return buf_steal(&out);
 }
 
 static char *set_join(const StrSet *s)
 {
-    if (s->n == 0)
-        return xstrdup("none");
+    if (s->n == 0) return xstrdup("none");
     Buf out;
     buf_init(&out);
     for (size_t i = 0; i < s->n; i++)
@@ -311,10 +305,10 @@ static char *set_words(const StrSet *a, const StrSet *b, const char *verb, const
         for (size_t i = 0, k = 0; i < x->n; i++) {
             while (k < y->n && strcmp(y->v[k], x->v[i]) < 0)
                 k++;
-            if (k < y->n && strcmp(y->v[k], x->v[i]) == 0)
-                continue;
+            if (k < y->n && strcmp(y->v[k], x->v[i]) == 0) continue;
             if (n++ == 0)
-                buf_printf(&out, "%s%s%s ", out.len ? "; " : "", side ? "no longer " : "now ", verb);
+                buf_printf(&out, "%s%s%s ", out.len ? "; " : "", side ? "no longer " : "now ",
+                           verb);
             else
                 buf_puts(&out, ", ");
             if (strcmp(x->v[i], "pg_toast") == 0) {
@@ -322,13 +316,11 @@ static char *set_words(const StrSet *a, const StrSet *b, const char *verb, const
                 continue;
             }
             const char *role = rx ? role_of(rx, x->v[i]) : NULL;
-            if (role)
-                buf_printf(&out, "%s ", role);
+            if (role) buf_printf(&out, "%s ", role);
             buf_puts(&out, x->v[i]);
         }
     }
-    if (!out.len)
-        buf_puts(&out, "the same");
+    if (!out.len) buf_puts(&out, "the same");
     return buf_steal(&out);
 }
 
@@ -353,9 +345,15 @@ static void add(Builder *bd, DiffKind kind, const RvStatement *a, const RvStatem
         return;
     }
     DiffChange *c = ARRAY_PUSH(bd->d->changes, bd->d->nchanges, bd->cap);
-    *c = (DiffChange){.kind = kind, .a = a, .b = b, .major = major,
-                      .major_a = major ? bd->major_a : 0, .before = before,
-                      .after = after, .what = what, .sampled = sampled,
+    *c = (DiffChange){.kind = kind,
+                      .a = a,
+                      .b = b,
+                      .major = major,
+                      .major_a = major ? bd->major_a : 0,
+                      .before = before,
+                      .after = after,
+                      .what = what,
+                      .sampled = sampled,
                       .regression = kind != DIFF_NEW && kind != DIFF_GONE && !sampled};
     if (c->regression)
         bd->d->nregressions++;
@@ -375,8 +373,7 @@ static bool same_str(const char *a, const char *b)
 /* Fast paths: the same lists in the same order are the same sets. */
 static bool locks_identical(const RvResult *a, const RvResult *b)
 {
-    if (a->nlocks != b->nlocks)
-        return false;
+    if (a->nlocks != b->nlocks) return false;
     for (size_t i = 0; i < a->nlocks; i++) {
         const TraceLock *x = &a->locks[i], *y = &b->locks[i];
         if (x->granted != y->granted || !same_str(x->mode, y->mode) ||
@@ -389,18 +386,15 @@ static bool locks_identical(const RvResult *a, const RvResult *b)
 
 static bool rewrites_identical(const RvResult *a, const RvResult *b)
 {
-    if (a->nrewrites != b->nrewrites)
-        return false;
+    if (a->nrewrites != b->nrewrites) return false;
     for (size_t i = 0; i < a->nrewrites; i++)
-        if (!same_str(a->rewrites[i], b->rewrites[i]))
-            return false;
+        if (!same_str(a->rewrites[i], b->rewrites[i])) return false;
     return true;
 }
 
 static bool scans_identical(const RvResult *a, const RvResult *b)
 {
-    if (a->nscans != b->nscans)
-        return false;
+    if (a->nscans != b->nscans) return false;
     for (size_t i = 0; i < a->nscans; i++)
         if ((a->scans[i].seq_scan > 0) != (b->scans[i].seq_scan > 0) ||
             !same_str(a->scans[i].relation, b->scans[i].relation))
@@ -425,8 +419,7 @@ static void compare_result(Builder *bd, const RvStatement *a, const RvStatement 
             xasprintf("now %s (was %s)", y, x));
         return;
     }
-    if (skipped(ra))
-        return;
+    if (skipped(ra)) return;
     if (ra->target_rank != rb->target_rank) {
         const char *x = lock_mode_name(ra->target_rank), *y = lock_mode_name(rb->target_rank);
         add(bd, DIFF_LOCK_MODE, a, b, major, sm, xstrdup(x ? x : "none"), xstrdup(y ? y : "none"),
@@ -461,8 +454,7 @@ static void compare_result(Builder *bd, const RvStatement *a, const RvStatement 
 static const char *server_of(const RunView *rv, int major)
 {
     for (size_t i = 0; i < rv->nservers; i++)
-        if (rv->servers[i].major == major)
-            return rv->servers[i].version;
+        if (rv->servers[i].major == major) return rv->servers[i].version;
     return NULL;
 }
 
@@ -473,10 +465,8 @@ static void servers(RunDiff *d)
     const RunView *both[] = {d->a, d->b};
     for (size_t k = 0; k < 2; k++)
         for (size_t i = 0; i < both[k]->nversions; i++) {
-            if (both[k]->versions[i] < lo)
-                lo = both[k]->versions[i];
-            if (both[k]->versions[i] > hi)
-                hi = both[k]->versions[i];
+            if (both[k]->versions[i] < lo) lo = both[k]->versions[i];
+            if (both[k]->versions[i] > hi) hi = both[k]->versions[i];
         }
     for (int m = lo; m <= hi; m++) {
         bool sel_a = false, sel_b = false;
@@ -484,8 +474,7 @@ static void servers(RunDiff *d)
             sel_a |= d->a->versions[i] == m;
         for (size_t i = 0; i < d->b->nversions; i++)
             sel_b |= d->b->versions[i] == m;
-        if (!sel_a && !sel_b)
-            continue;
+        if (!sel_a && !sel_b) continue;
         *ARRAY_PUSH(d->servers, d->nservers, cap) =
             (DiffServer){.major = m, .a = server_of(d->a, m), .b = server_of(d->b, m)};
         if (sel_a && sel_b) {
@@ -638,8 +627,7 @@ RunDiff *diff_runs(const RunView *a, const RunView *b, const ReportOpts *opts)
 
 void diff_free(RunDiff *d)
 {
-    if (!d)
-        return;
+    if (!d) return;
     for (size_t i = 0; i < d->nchanges; i++) {
         free(d->changes[i].before);
         free(d->changes[i].after);

@@ -40,9 +40,9 @@ typedef enum DiffKind {
 
 /* A migration only one of the runs has. */
 typedef struct DiffMigration {
-    const char *path;      /* points into its view */
-    bool added;            /* in B only; false: removed (in A only) */
-    size_t nstmts;         /* its statements */
+    const char *path; /* points into its view */
+    bool added;       /* in B only; false: removed (in A only) */
+    size_t nstmts;    /* its statements */
 } DiffMigration;
 
 /* "status", "lock_mode", "lock_set", "rewrite", "scan", "new", "gone". */
@@ -50,44 +50,48 @@ const char *diff_kind_name(DiffKind k);
 
 typedef struct DiffChange {
     DiffKind kind;
-    const RvStatement *a;  /* in the earlier run (--against); NULL when new */
-    const RvStatement *b;  /* in the later run (--run); NULL when gone */
-    int major;             /* the version (column id); 0 for new and gone */
-    int major_a;           /* the version in A: major, unless the runs ran
-                              different releases of that major (A 17.9, B 17.10) */
-    char *before, *after;  /* the observation in A and in B, clean text; NULL for
-                              new and gone; owned */
-    char *what;            /* what changed, in words ("now rewrites index t_v_idx;
-                              no longer rewrites table t"); NULL for new and gone;
-                              owned */
-    bool sampled;          /* either side was a sampled capture: not a regression */
+    const RvStatement *a; /* in the earlier run (--against); NULL when new */
+    const RvStatement *b; /* in the later run (--run); NULL when gone */
+    int major;            /* the version (column id); 0 for new and gone */
+    int major_a;          /* the version in A: major, unless the runs ran
+                             different releases of that major (A 17.9, B 17.10) */
+    char *before, *after; /* the observation in A and in B, clean text; NULL for
+                             new and gone; owned */
+    char *what;           /* what changed, in words ("now rewrites index t_v_idx;
+                             no longer rewrites table t"); NULL for new and gone;
+                             owned */
+    bool sampled;         /* either side was a sampled capture: not a regression */
     bool regression;
 } DiffChange;
 
 typedef struct DiffServer {
     int major;
-    const char *a, *b;     /* full versions ("16.4", "16.14"); NULL when that run
-                              had no server of the major; point into the views */
+    const char *a, *b; /* full versions ("16.4", "16.14"); NULL when that run
+                          had no server of the major; point into the views */
 } DiffServer;
 
 typedef struct RunDiff {
-    const RunView *a;      /* the earlier run (--against); not owned */
-    const RunView *b;      /* the run reported (--run); not owned */
-    int *majors;           size_t nmajors;   /* versions both runs selected (B's
-                                                column ids); a major with one
-                                                column in each run that differ
-                                                (17.9 and 17.10) is compared too */
-    int *majors_a;         /* the column of A compared with majors[i] */
-    DiffServer *servers;   size_t nservers;  /* every major of either run */
-    DiffMigration *migs;   size_t nmigs;     /* added (B's order), then removed (A's) */
-    DiffChange *changes;   size_t nchanges;  /* in B's order, gone ones after */
-    size_t matched;        /* statements found in both runs */
-    size_t nregressions;   /* changes that are regressions */
-    size_t nnew, ngone;    /* statements new or gone in migrations both runs have */
+    const RunView *a; /* the earlier run (--against); not owned */
+    const RunView *b; /* the run reported (--run); not owned */
+    int *majors;
+    size_t nmajors; /* versions both runs selected (B's
+                       column ids); a major with one
+                       column in each run that differ
+                       (17.9 and 17.10) is compared too */
+    int *majors_a;  /* the column of A compared with majors[i] */
+    DiffServer *servers;
+    size_t nservers; /* every major of either run */
+    DiffMigration *migs;
+    size_t nmigs; /* added (B's order), then removed (A's) */
+    DiffChange *changes;
+    size_t nchanges;     /* in B's order, gone ones after */
+    size_t matched;      /* statements found in both runs */
+    size_t nregressions; /* changes that are regressions */
+    size_t nnew, ngone;  /* statements new or gone in migrations both runs have */
     size_t nmig_added, nmig_removed;
-    size_t nsampled;       /* changes not counted because of a sampled capture */
-    size_t nuncompared;    /* results of matched statements not compared: the job
-                              was in one run only (another shard) */
+    size_t nsampled;    /* changes not counted because of a sampled capture */
+    size_t nuncompared; /* results of matched statements not compared: the job
+                           was in one run only (another shard) */
 } RunDiff;
 
 /* Compares b against a (both must outlive the diff). With

@@ -122,11 +122,19 @@ size_t gate_predictions(Buf *msgs, const Migration *m, const Statement *st, cons
  * result viewed as a Trace (a view: the strings stay the result's). */
 void gate_observe(const RvResult *r, LtObs *out)
 {
-    Trace t = {.locks = r->locks, .nlocks = r->nlocks, .rewrites = r->rewrites,
-               .nrewrites = r->nrewrites, .scans = r->scans, .nscans = r->nscans,
-               .said = r->said, .req = (TraceReq)r->req, .requested = r->requested,
-               .nrequested = r->nrequested, .req_rewrites = r->req_rewrites,
-               .nreq_rewrites = r->nreq_rewrites, .req_scanned = r->req_scanned,
+    Trace t = {.locks = r->locks,
+               .nlocks = r->nlocks,
+               .rewrites = r->rewrites,
+               .nrewrites = r->nrewrites,
+               .scans = r->scans,
+               .nscans = r->nscans,
+               .said = r->said,
+               .req = (TraceReq)r->req,
+               .requested = r->requested,
+               .nrequested = r->nrequested,
+               .req_rewrites = r->req_rewrites,
+               .nreq_rewrites = r->nreq_rewrites,
+               .req_scanned = r->req_scanned,
                .nreq_scanned = r->nreq_scanned};
     if (r->capture) snprintf(t.capture, sizeof(t.capture), "%s", r->capture);
     locktable_observe(&t, out);

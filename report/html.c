@@ -48,11 +48,20 @@ static const char js[] =
     "q.addEventListener('input',apply);if(vs)vs.addEventListener('change',apply);apply();\n"
     "})();\n";
 
-static void h(Buf *out, const char *s) { render_html(out, s, true); }
+static void h(Buf *out, const char *s)
+{
+    render_html(out, s, true);
+}
 
-static void page_begin(Buf *out, const char *title) { html_page_begin(out, title, ""); }
+static void page_begin(Buf *out, const char *title)
+{
+    html_page_begin(out, title, "");
+}
 
-static void page_end(Buf *out) { html_page_end(out, js); }
+static void page_end(Buf *out)
+{
+    html_page_end(out, js);
+}
 
 static void controls(Buf *out, const char *what)
 {
@@ -104,8 +113,7 @@ static void meta(Buf *out, const RunView *rv)
  * directory that left files out is marked. */
 static void layouts(Buf *out, const RunView *rv)
 {
-    if (!rv->nlayouts)
-        return;
+    if (!rv->nlayouts) return;
     buf_puts(out, "<h2>Layout</h2>\n<ul class=\"layouts\">\n");
     for (size_t i = 0; i < rv->nlayouts; i++) {
         Buf line;
@@ -122,8 +130,7 @@ static void layouts(Buf *out, const RunView *rv)
 /* The per-version summary, one item per version (render_version_summary). */
 static void per_version(Buf *out, const RunView *rv)
 {
-    if (!rv->per_version)
-        return;
+    if (!rv->per_version) return;
     buf_puts(out, "<h2>Per version</h2>\n<ul class=\"per-version\">\n");
     for (size_t v = 0; v < rv->nversions; v++) {
         const RvVersion *s = &rv->per_version[v];
@@ -149,10 +156,11 @@ static void legend(Buf *out)
         buf_printf(out, "<tr><td class=\"c %s\">%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
                    level_class[m->level], m->abbr, m->name, m->blocks, m->takers);
     }
-    buf_puts(out, "</tbody></table>\n<p>R: rewrote a table &middot; S: sequential scan &middot; "
-                  "-: no lock on the target &middot; E<i>sqlstate</i>: error &middot; "
-                  "T<i>sqlstate</i>: timeout &middot; .: not traced &middot; verdicts: = confirmed, "
-                  "! mismatch, + trace-only, ? unpredicted, x error.</p></details>\n");
+    buf_puts(out,
+             "</tbody></table>\n<p>R: rewrote a table &middot; S: sequential scan &middot; "
+             "-: no lock on the target &middot; E<i>sqlstate</i>: error &middot; "
+             "T<i>sqlstate</i>: timeout &middot; .: not traced &middot; verdicts: = confirmed, "
+             "! mismatch, + trace-only, ? unpredicted, x error.</p></details>\n");
 }
 
 static void cell(Buf *out, const RvResult *r, const char *target)
@@ -173,7 +181,8 @@ static void cell(Buf *out, const RvResult *r, const char *target)
     buf_init(&c);
     render_result_title(r, target, &t);
     render_cell(r, &c);
-    buf_printf(out, "<td class=\"c %s\" data-k=\"%d\" title=\"", cls, k * 4 + render_rewrote(r) * 2 + render_scanned(r));
+    buf_printf(out, "<td class=\"c %s\" data-k=\"%d\" title=\"", cls,
+               k * 4 + render_rewrote(r) * 2 + render_scanned(r));
     h(out, t.data);
     buf_puts(out, "\">");
     h(out, c.data);
@@ -225,15 +234,13 @@ static void matrix(Buf *out, const RunView *rv)
         if (x->version_specific) {
             Buf e;
             buf_init(&e);
-            if (!render_explain(rv, x, &e))
-                buf_puts(&e, "the versions differ");
+            if (!render_explain(rv, x, &e)) buf_puts(&e, "the versions differ");
             h(out, e.data);
             buf_free(&e);
         }
         for (size_t v = 0; v < rv->nversions; v++) {
             const RvResult *r = &x->results[v];
-            if (!r->traced || !strcmp(r->status, "ok") || !strcmp(r->status, "skipped"))
-                continue;
+            if (!r->traced || !strcmp(r->status, "ok") || !strcmp(r->status, "skipped")) continue;
             Buf e;
             buf_init(&e);
             if (r->aborted_by) {
@@ -331,22 +338,26 @@ void report_html_diff(const RenderInput *in, const ReportOpts *o, Buf *out)
         h(out, s->b ? s->b : "none");
         buf_puts(out, "</td></tr>\n");
     }
-    buf_printf(out, "</tbody></table>\n<p>%zu statements matched, %zu new, %zu gone; "
-                    "migrations: %zu added, %zu removed. ",
+    buf_printf(out,
+               "</tbody></table>\n<p>%zu statements matched, %zu new, %zu gone; "
+               "migrations: %zu added, %zu removed. ",
                d->matched, d->nnew, d->ngone, d->nmig_added, d->nmig_removed);
     if (d->nregressions)
-        buf_printf(out, "<span class=\"bad\">Regression: %zu changes of observed behaviour."
-                        "</span></p>\n",
+        buf_printf(out,
+                   "<span class=\"bad\">Regression: %zu changes of observed behaviour."
+                   "</span></p>\n",
                    d->nregressions);
     else
         buf_puts(out, "<span class=\"good\">No change of observed behaviour.</span></p>\n");
     if (d->nsampled)
-        buf_printf(out, "<p>%zu changes seen through sampled lock captures are listed, not "
-                        "counted.</p>\n",
+        buf_printf(out,
+                   "<p>%zu changes seen through sampled lock captures are listed, not "
+                   "counted.</p>\n",
                    d->nsampled);
     if (d->nuncompared)
-        buf_printf(out, "<p>%zu results not compared: their job was in one run only (another "
-                        "shard).</p>\n",
+        buf_printf(out,
+                   "<p>%zu results not compared: their job was in one run only (another "
+                   "shard).</p>\n",
                    d->nuncompared);
     if (d->nmigs) {
         buf_puts(out, "<h2>Migrations added and removed</h2>\n<table class=\"servers\"><thead><tr>"
@@ -376,7 +387,8 @@ void report_html_diff(const RenderInput *in, const ReportOpts *o, Buf *out)
         buf_printf(out, "</td><td>%d</td><td>%d</td>", x->index, x->line);
         statement_cell(out, x);
         if (c->major)
-            buf_printf(out, "<td>%s</td>", diff_version(c->major_a, c->major, (char[DIFF_VERSION_LEN]){0}));
+            buf_printf(out, "<td>%s</td>",
+                       diff_version(c->major_a, c->major, (char[DIFF_VERSION_LEN]){0}));
         else
             buf_puts(out, "<td></td>");
         buf_printf(out, "<td%s>%s%s</td><td>", c->regression ? " class=\"bad\"" : "",

@@ -105,8 +105,7 @@ static void result_obj(JsonW *w, const RvResult *r)
     } else {
         json_null(w);
     }
-    if (r->said)
-        json_kv_str(w, "server_messages", r->said);
+    if (r->said) json_kv_str(w, "server_messages", r->said);
 
     json_key(w, "locks");
     lock_arr(w, r->locks, r->nlocks);
@@ -154,8 +153,7 @@ static void result_obj(JsonW *w, const RvResult *r)
     json_key(w, "scans");
     json_arr_begin(w);
     for (size_t i = 0; i < r->nscans; i++)
-        if (r->scans[i].seq_scan > 0)
-            json_str(w, r->scans[i].relation);
+        if (r->scans[i].seq_scan > 0) json_str(w, r->scans[i].relation);
     json_arr_end(w);
     json_key(w, "scan_counts");
     json_obj_begin(w);
@@ -345,8 +343,7 @@ void report_json_view(const RenderInput *in, const ReportOpts *o, Buf *out)
 int report_json(Store *s, long long run_id, Buf *out, Err *err)
 {
     RunView *rv;
-    if (runview_load(s, run_id, &rv, err) < 0)
-        return -1;
+    if (runview_load(s, run_id, &rv, err) < 0) return -1;
     report_json_view(&(RenderInput){.run = rv}, NULL, out);
     runview_free(rv);
     return 0;
@@ -399,8 +396,7 @@ void report_json_diff(const RenderInput *in, const ReportOpts *o, Buf *out)
         json_key(&w, added ? "migrations_added" : "migrations_removed");
         json_arr_begin(&w);
         for (size_t i = 0; i < d->nmigs; i++) {
-            if (d->migs[i].added != (added == 1))
-                continue;
+            if (d->migs[i].added != (added == 1)) continue;
             json_obj_begin(&w);
             json_key(&w, "migration");
             json_str(&w, d->migs[i].path);

@@ -19,7 +19,7 @@
 typedef struct PageClass {
     const char *cls;
     const LtRow **at; /* [nversions] */
-    Risk risk;      /* the highest over its versions */
+    Risk risk;        /* the highest over its versions */
     bool differs;     /* some version differs from the one before it */
     bool rewrites;    /* rewrite "yes" on some version */
 } PageClass;
@@ -107,8 +107,7 @@ static void cell_title(const LtRow *r, Buf *b)
         buf_printf(b, "%s: %s", m->name, m->blocks);
     else
         buf_puts(b, "no lock on an existing target");
-    buf_printf(b, "; rewrite %s; scan %s", tri_name(r->rewrite),
-               tri_name(r->scan));
+    buf_printf(b, "; rewrite %s; scan %s", tri_name(r->rewrite), tri_name(r->scan));
     for (int k = 0; k < PREDICTION_NROLES; k++) {
         const LockMode *o = lock_mode(r->others[k]);
         if (o) buf_printf(b, "; %s relation: %s", locktable_role_name(k), o->name);
@@ -303,8 +302,7 @@ static void html_controls(Buf *out, const LtPageOpts *o)
     buf_puts(out, "</select>\n<label>risk <select id=\"risk\" aria-label=\"risk at least\">"
                   "<option value=\"-1\">any</option>");
     for (int r = RISK_LOW; r <= RISK_CRITICAL; r++)
-        buf_printf(out, "<option value=\"%d\">%s or higher</option>", r,
-                   risk_name((Risk)r));
+        buf_printf(out, "<option value=\"%d\">%s or higher</option>", r, risk_name((Risk)r));
     buf_puts(out, "</select></label>\n<label><input type=\"checkbox\" id=\"rw\"> rewrites the "
                   "table on some version</label><span id=\"count\"></span></div>\n");
 }

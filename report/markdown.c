@@ -91,8 +91,7 @@ static void header(Buf *out, const RunView *rv)
 /* The layout of each directory given, one item each (render_layout). */
 static void layouts(Buf *out, const RunView *rv)
 {
-    if (!rv->nlayouts)
-        return;
+    if (!rv->nlayouts) return;
     buf_puts(out, "Layout:\n\n");
     for (size_t i = 0; i < rv->nlayouts; i++) {
         Buf line;
@@ -109,8 +108,7 @@ static void layouts(Buf *out, const RunView *rv)
 /* The per-version summary, one item per version (render_version_summary). */
 static void per_version(Buf *out, const RunView *rv)
 {
-    if (!rv->per_version)
-        return;
+    if (!rv->per_version) return;
     buf_puts(out, "Per version:\n\n");
     for (size_t v = 0; v < rv->nversions; v++) {
         Buf line;
@@ -157,8 +155,7 @@ static void notes(Buf *out, const RunView *rv, const RvStatement *x)
     if (x->version_specific) {
         Buf e;
         buf_init(&e);
-        if (!render_explain(rv, x, &e))
-            buf_puts(&e, "the versions differ");
+        if (!render_explain(rv, x, &e)) buf_puts(&e, "the versions differ");
         buf_puts(out, "**version-specific**: ");
         render_md(out, e.data);
         buf_free(&e);
@@ -171,8 +168,7 @@ static void notes(Buf *out, const RunView *rv, const RvStatement *x)
     }
     for (size_t v = 0; v < rv->nversions; v++) {
         const RvResult *r = &x->results[v];
-        if (!r->traced || !strcmp(r->status, "ok") || !strcmp(r->status, "skipped"))
-            continue;
+        if (!r->traced || !strcmp(r->status, "ok") || !strcmp(r->status, "skipped")) continue;
         /* the first error only: the cells show the others' SQLSTATE */
         if (r->aborted_by) {
             Buf a;
@@ -293,19 +289,22 @@ void report_markdown_diff(const RenderInput *in, const ReportOpts *o, Buf *out)
         render_md(out, s->b ? s->b : "none");
         buf_puts(out, changed ? "** |\n" : " |\n");
     }
-    buf_printf(out, "\n%zu statements matched, %zu new, %zu gone; migrations: %zu added, %zu "
-                    "removed. ",
+    buf_printf(out,
+               "\n%zu statements matched, %zu new, %zu gone; migrations: %zu added, %zu "
+               "removed. ",
                d->matched, d->nnew, d->ngone, d->nmig_added, d->nmig_removed);
     if (d->nregressions)
         buf_printf(out, "**Regression: %zu changes of observed behaviour.**\n\n", d->nregressions);
     else
         buf_puts(out, "No change of observed behaviour.\n\n");
     if (d->nsampled)
-        buf_printf(out, "%zu changes seen through sampled lock captures are listed, not counted.\n\n",
+        buf_printf(out,
+                   "%zu changes seen through sampled lock captures are listed, not counted.\n\n",
                    d->nsampled);
     if (d->nuncompared)
-        buf_printf(out, "%zu results not compared: their job was in one run only (another "
-                        "shard).\n\n",
+        buf_printf(out,
+                   "%zu results not compared: their job was in one run only (another "
+                   "shard).\n\n",
                    d->nuncompared);
     if (d->nmigs) {
         buf_puts(out, "| migration | statements | |\n| --- | --: | --- |\n");
@@ -317,8 +316,7 @@ void report_markdown_diff(const RenderInput *in, const ReportOpts *o, Buf *out)
         }
         buf_putc(out, '\n');
     }
-    if (!d->nchanges)
-        return;
+    if (!d->nchanges) return;
     buf_puts(out, "| migration | # | line | statement | version | change | before | after |\n"
                   "| --- | --: | --: | --- | --: | --- | --- | --- |\n");
     for (size_t i = 0; i < d->nchanges; i++) {
@@ -329,7 +327,8 @@ void report_markdown_diff(const RenderInput *in, const ReportOpts *o, Buf *out)
         buf_printf(out, " | %d | %d | ", x->index, x->line);
         md_sql(out, x->sql, 120);
         if (c->major)
-            buf_printf(out, " | %s | ", diff_version(c->major_a, c->major, (char[DIFF_VERSION_LEN]){0}));
+            buf_printf(out, " | %s | ",
+                       diff_version(c->major_a, c->major, (char[DIFF_VERSION_LEN]){0}));
         else
             buf_puts(out, " | | ");
         render_md(out, diff_kind_name(c->kind));

@@ -34,12 +34,10 @@ void render_cascade(const RvResult *r, Buf *out)
 void render_aborted(const RvResult *r, Buf *out)
 {
     const RvStatement *c = r->aborted_by;
-    if (!c)
-        return;
+    if (!c) return;
     const RvResult *cr = NULL;
     for (const RvResult *q = c->results; !cr; q++)
-        if (q->major == r->major)
-            cr = q;
+        if (q->major == r->major) cr = q;
     buf_printf(out, "aborted by the failure of statement %d (line %d): %s", c->index, c->line,
                cr->sqlstate ? cr->sqlstate : cr->status);
 }
@@ -47,8 +45,7 @@ void render_aborted(const RvResult *r, Buf *out)
 void render_version_summary(const RvVersion *s, Buf *out)
 {
     render_version_counts(s, out);
-    if (s->first_failure)
-        buf_puts(out, "; ");
+    if (s->first_failure) buf_puts(out, "; ");
     render_version_first(s, out);
 }
 
@@ -60,23 +57,20 @@ void render_layout(const CorpusLayout *l, Buf *out)
 
 void render_version_counts(const RvVersion *s, Buf *out)
 {
-    buf_printf(out, "%s: %zu run, %zu ok, %zu failed, %zu aborted, %zu not run", VERSION_NAME(s->major), s->ran,
-               s->ok, s->failed, s->aborted, s->not_run);
+    buf_printf(out, "%s: %zu run, %zu ok, %zu failed, %zu aborted, %zu not run",
+               VERSION_NAME(s->major), s->ran, s->ok, s->failed, s->aborted, s->not_run);
 }
 
 void render_version_first(const RvVersion *s, Buf *out)
 {
     const RvStatement *x = s->first_failure;
-    if (!x)
-        return;
+    if (!x) return;
     const RvResult *r = NULL;
     for (const RvResult *q = x->results; !r; q++)
-        if (q->major == s->major)
-            r = q;
+        if (q->major == s->major) r = q;
     buf_printf(out, "first failure %s:%d: %s %s; after it %zu aborted, %zu not run",
-               x->migration ? x->migration : "?", x->line,
-               r->sqlstate ? r->sqlstate : r->status, r->message ? r->message : "no message",
-               s->after_aborted, s->after_not_run);
+               x->migration ? x->migration : "?", x->line, r->sqlstate ? r->sqlstate : r->status,
+               r->message ? r->message : "no message", s->after_aborted, s->after_not_run);
 }
 
 /* ---- cells ------------------------------------------------------------------ */
@@ -89,16 +83,24 @@ const char *render_verdict_mark(Verdict v)
     return v >= 0 && v < VERDICTS ? verdict_marks[v] : "";
 }
 
-static bool is_skipped(const RvResult *r) { return !r->traced || strcmp(r->status, "skipped") == 0; }
-static bool is_ok(const RvResult *r) { return strcmp(r->status, "ok") == 0; }
+static bool is_skipped(const RvResult *r)
+{
+    return !r->traced || strcmp(r->status, "skipped") == 0;
+}
+static bool is_ok(const RvResult *r)
+{
+    return strcmp(r->status, "ok") == 0;
+}
 
-bool render_rewrote(const RvResult *r) { return r->nrewrites > 0; }
+bool render_rewrote(const RvResult *r)
+{
+    return r->nrewrites > 0;
+}
 
 bool render_scanned(const RvResult *r)
 {
     for (size_t i = 0; i < r->nscans; i++)
-        if (r->scans[i].seq_scan > 0)
-            return true;
+        if (r->scans[i].seq_scan > 0) return true;
     return false;
 }
 
@@ -122,8 +124,7 @@ void render_cell(const RvResult *r, Buf *out)
         const LockMode *m = lock_mode(r->target_rank);
         buf_puts(out, m ? m->abbr : "-");
         bool rw = render_rewrote(r), sc = render_scanned(r);
-        if (rw || sc)
-            buf_printf(out, " %s%s", rw ? "R" : "", sc ? "S" : "");
+        if (rw || sc) buf_printf(out, " %s%s", rw ? "R" : "", sc ? "S" : "");
     }
     buf_puts(out, render_verdict_mark(r->pred.verdict));
 }
@@ -133,18 +134,15 @@ static void put_names(Buf *out, char *const *names, size_t n, size_t max)
 {
     size_t shown = 0, total = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!names[i] || strncmp(names[i], "pg_toast", 8) == 0)
-            continue;
+        if (!names[i] || strncmp(names[i], "pg_toast", 8) == 0) continue;
         total++;
         if (shown < max) {
-            if (shown)
-                buf_puts(out, ", ");
+            if (shown) buf_puts(out, ", ");
             buf_puts(out, names[i]);
             shown++;
         }
     }
-    if (total > shown)
-        buf_printf(out, " +%zu", total - shown);
+    if (total > shown) buf_printf(out, " +%zu", total - shown);
 }
 
 void render_result_title(const RvResult *r, const char *target, Buf *out)
@@ -170,8 +168,7 @@ void render_result_title(const RvResult *r, const char *target, Buf *out)
     }
     bool first = true;
     for (size_t i = 0; i < r->nscans; i++) {
-        if (r->scans[i].seq_scan <= 0)
-            continue;
+        if (r->scans[i].seq_scan <= 0) continue;
         buf_printf(out, "%s%s", first ? "; scanned " : ", ", r->scans[i].relation);
         first = false;
     }
@@ -185,7 +182,6 @@ void render_result_title(const RvResult *r, const char *target, Buf *out)
 
 /* ---- versions and explanations --------------------------------------------- */
 
-
 /* What one version did, for the explanation: of one statement, or of a class. */
 typedef struct Obs {
     int major;
@@ -194,7 +190,7 @@ typedef struct Obs {
     const char *sqlstate; /* may be NULL */
     int rank;             /* strongest target lock, -1 none */
     bool rewrite, scan;
-    char *rw_names;       /* "users, users_pkey" or ""; owned; NULL for a class */
+    char *rw_names; /* "users, users_pkey" or ""; owned; NULL for a class */
     char *scan_names;
 } Obs;
 
@@ -207,8 +203,7 @@ static char *rewrite_names(const RvResult *r)
         bool dup = false;
         for (size_t k = 0; k < n && !dup; k++)
             dup = strcmp(v[k], r->rewrites[i] ? r->rewrites[i] : "") == 0;
-        if (!dup)
-            v[n++] = r->rewrites[i] ? r->rewrites[i] : "";
+        if (!dup) v[n++] = r->rewrites[i] ? r->rewrites[i] : "";
     }
     for (size_t i = 1; i < n; i++)
         for (size_t k = i; k > 0 && strcmp(v[k - 1], v[k]) > 0; k--) {
@@ -241,8 +236,7 @@ static void obs_of_result(Obs *o, const RvResult *r)
     memset(o, 0, sizeof(*o));
     o->major = r->major;
     o->rank = -1;
-    if (is_skipped(r))
-        return;
+    if (is_skipped(r)) return;
     o->have = true;
     o->status = r->status;
     o->sqlstate = r->sqlstate;
@@ -253,11 +247,15 @@ static void obs_of_result(Obs *o, const RvResult *r)
     o->scan_names = scan_names(r);
 }
 
-static bool streq(const char *a, const char *b) { return strcmp(a ? a : "", b ? b : "") == 0; }
+static bool streq(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
 
 static bool status_eq(const Obs *a, const Obs *b)
 {
-    return streq(a->status, b->status) && (streq(a->status, "ok") || streq(a->sqlstate, b->sqlstate));
+    return streq(a->status, b->status) &&
+           (streq(a->status, "ok") || streq(a->sqlstate, b->sqlstate));
 }
 
 typedef enum { DIM_LOCK, DIM_REWRITE, DIM_SCAN } Dim;
@@ -265,9 +263,12 @@ typedef enum { DIM_LOCK, DIM_REWRITE, DIM_SCAN } Dim;
 static bool dim_eq(const Obs *a, const Obs *b, Dim d)
 {
     switch (d) {
-    case DIM_LOCK: return a->rank == b->rank;
-    case DIM_REWRITE: return a->rewrite == b->rewrite && streq(a->rw_names, b->rw_names);
-    case DIM_SCAN: return a->scan == b->scan && streq(a->scan_names, b->scan_names);
+    case DIM_LOCK:
+        return a->rank == b->rank;
+    case DIM_REWRITE:
+        return a->rewrite == b->rewrite && streq(a->rw_names, b->rw_names);
+    case DIM_SCAN:
+        return a->scan == b->scan && streq(a->scan_names, b->scan_names);
     }
     return true;
 }
@@ -277,8 +278,7 @@ static bool differs(const Obs *o, size_t n, Dim d)
 {
     const Obs *first = NULL;
     for (size_t i = 0; i < n; i++) {
-        if (!o[i].have || !streq(o[i].status, "ok"))
-            continue;
+        if (!o[i].have || !streq(o[i].status, "ok")) continue;
         if (!first)
             first = &o[i];
         else if (!dim_eq(first, &o[i], d))
@@ -304,8 +304,7 @@ static void obs_label(const Obs *o, bool d_lock, bool d_rw, bool d_scan, Buf *b)
     }
     bool metadata_only = d_rw && !o->rewrite && !o->scan;
     if (d_rw) {
-        if (b->len > start)
-            buf_puts(b, ", ");
+        if (b->len > start) buf_puts(b, ", ");
         if (o->rewrite)
             buf_printf(b, "rewrites%s%s", o->rw_names && *o->rw_names ? " " : "",
                        o->rw_names ? o->rw_names : "");
@@ -313,16 +312,14 @@ static void obs_label(const Obs *o, bool d_lock, bool d_rw, bool d_scan, Buf *b)
             buf_puts(b, metadata_only ? "metadata-only" : "no rewrite");
     }
     if (d_scan && !metadata_only) {
-        if (b->len > start)
-            buf_puts(b, ", ");
+        if (b->len > start) buf_puts(b, ", ");
         if (o->scan)
             buf_printf(b, "scans%s%s", o->scan_names && *o->scan_names ? " " : "",
                        o->scan_names ? o->scan_names : "");
         else
             buf_puts(b, "no scan");
     }
-    if (b->len == start)
-        buf_puts(b, "ok");
+    if (b->len == start) buf_puts(b, "ok");
 }
 
 /* The explanation over per-version observations (n of them, ascending major). */
@@ -331,8 +328,7 @@ static bool explain_obs(const Obs *o, size_t n, Buf *out)
     bool d_status = false;
     const Obs *first = NULL;
     for (size_t i = 0; i < n; i++) {
-        if (!o[i].have)
-            continue;
+        if (!o[i].have) continue;
         if (!first)
             first = &o[i];
         else if (!status_eq(first, &o[i]))
@@ -340,15 +336,13 @@ static bool explain_obs(const Obs *o, size_t n, Buf *out)
     }
     bool d_lock = differs(o, n, DIM_LOCK), d_rw = differs(o, n, DIM_REWRITE),
          d_scan = differs(o, n, DIM_SCAN);
-    if (!d_status && !d_lock && !d_rw && !d_scan)
-        return false;
+    if (!d_status && !d_lock && !d_rw && !d_scan) return false;
 
     /* label per version, then the versions of each label in order of first
      * appearance */
     char **labels = xcalloc(n ? n : 1, sizeof(char *));
     for (size_t i = 0; i < n; i++) {
-        if (!o[i].have)
-            continue;
+        if (!o[i].have) continue;
         Buf b;
         buf_init(&b);
         obs_label(&o[i], d_lock, d_rw, d_scan, &b);
@@ -358,8 +352,7 @@ static bool explain_obs(const Obs *o, size_t n, Buf *out)
     bool *done = xcalloc(n ? n : 1, sizeof(bool));
     bool any = false;
     for (size_t i = 0; i < n; i++) {
-        if (!labels[i] || done[i])
-            continue;
+        if (!labels[i] || done[i]) continue;
         size_t m = 0;
         for (size_t k = i; k < n; k++)
             if (labels[k] && !done[k] && strcmp(labels[k], labels[i]) == 0) {
@@ -399,7 +392,10 @@ bool render_explain(const RunView *rv, const RvStatement *st, Buf *out)
 
 /* ---- classes ------------------------------------------------------------------ */
 
-static const char *cls_name(const RvStatement *x) { return x->cls ? x->cls : "(none)"; }
+static const char *cls_name(const RvStatement *x)
+{
+    return x->cls ? x->cls : "(none)";
+}
 
 static int cmp_cls_idx(const void *a, const void *b, void *arg)
 {
@@ -412,8 +408,7 @@ static int cmp_cls_idx(const void *a, const void *b, void *arg)
 static int cmp_summary(const void *a, const void *b)
 {
     const ClassSummary *x = a, *y = b;
-    if (x->nspecific != y->nspecific)
-        return x->nspecific < y->nspecific ? 1 : -1;
+    if (x->nspecific != y->nspecific) return x->nspecific < y->nspecific ? 1 : -1;
     return strcmp(x->cls, y->cls);
 }
 
@@ -430,14 +425,11 @@ static void class_one(const RunView *rv, const size_t *idx, size_t n, ClassSumma
     }
     for (size_t k = 0; k < n; k++) {
         const RvStatement *x = &rv->stmts[idx[k]];
-        if (x->version_specific)
-            c->nspecific++;
+        if (x->version_specific) c->nspecific++;
         for (size_t v = 0; v < nv; v++) {
             const RvResult *r = &x->results[v];
-            if (r->pred.verdict == VERDICT_MISMATCH)
-                c->nmismatch++;
-            if (is_skipped(r))
-                continue;
+            if (r->pred.verdict == VERDICT_MISMATCH) c->nmismatch++;
+            if (is_skipped(r)) continue;
             /* a failure is counted, not compared: the class differs between
              * versions only where its statements ran ok (as version_specific) */
             if (!is_ok(r)) {
@@ -450,8 +442,7 @@ static void class_one(const RunView *rv, const size_t *idx, size_t n, ClassSumma
                 ov->have = true;
                 ov->status = "ok";
             }
-            if (r->target_rank > ov->rank)
-                ov->rank = r->target_rank;
+            if (r->target_rank > ov->rank) ov->rank = r->target_rank;
             ov->rewrite |= render_rewrote(r);
             ov->scan |= render_scanned(r);
         }
@@ -460,8 +451,7 @@ static void class_one(const RunView *rv, const size_t *idx, size_t n, ClassSumma
         c->strongest[v] = o[v].rank;
     Buf b;
     buf_init(&b);
-    if (explain_obs(o, nv, &b))
-        c->explain = buf_steal(&b);
+    if (explain_obs(o, nv, &b)) c->explain = buf_steal(&b);
     buf_free(&b);
     obs_free(o, nv);
 }
@@ -470,8 +460,7 @@ void render_classes(const RunView *rv, ClassSummary **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    if (rv->nstmts == 0)
-        return;
+    if (rv->nstmts == 0) return;
     size_t *idx = xmalloc(rv->nstmts * sizeof(size_t));
     for (size_t i = 0; i < rv->nstmts; i++)
         idx[i] = i;
@@ -516,8 +505,7 @@ RunView *render_filtered(const RunView *rv, const ReportOpts *opts)
 
 void render_filtered_free(RunView *copy)
 {
-    if (!copy)
-        return;
+    if (!copy) return;
     free(copy->stmts);
     free(copy);
 }
@@ -572,8 +560,7 @@ static bool cp_hidden(unsigned cp)
 
 void render_clean(Buf *out, const char *str, bool collapse)
 {
-    if (!str)
-        return;
+    if (!str) return;
     const unsigned char *s = (const unsigned char *)str;
     bool pending_space = false, any = false;
     while (*s) {
@@ -623,8 +610,7 @@ size_t render_width(const char *s)
 {
     size_t n = 0;
     for (; s && *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            n++;
+        if (((unsigned char)*s & 0xC0) != 0x80) n++;
     return n;
 }
 
@@ -632,12 +618,23 @@ static void html_escape(Buf *out, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         switch (s[i]) {
-        case '&': buf_puts(out, "&amp;"); break;
-        case '<': buf_puts(out, "&lt;"); break;
-        case '>': buf_puts(out, "&gt;"); break;
-        case '"': buf_puts(out, "&quot;"); break;
-        case '\'': buf_puts(out, "&#39;"); break;
-        default: buf_putc(out, s[i]);
+        case '&':
+            buf_puts(out, "&amp;");
+            break;
+        case '<':
+            buf_puts(out, "&lt;");
+            break;
+        case '>':
+            buf_puts(out, "&gt;");
+            break;
+        case '"':
+            buf_puts(out, "&quot;");
+            break;
+        case '\'':
+            buf_puts(out, "&#39;");
+            break;
+        default:
+            buf_putc(out, s[i]);
         }
     }
 }
@@ -659,15 +656,29 @@ void render_md(Buf *out, const char *s)
     for (size_t i = 0; i < c.len; i++) {
         char ch = c.data[i];
         switch (ch) {
-        case '&': buf_puts(out, "&amp;"); break;
-        case '<': buf_puts(out, "&lt;"); break;
-        case '>': buf_puts(out, "&gt;"); break;
-        case '\\': case '`': case '*': case '_': case '[': case ']': case '|': case '~':
+        case '&':
+            buf_puts(out, "&amp;");
+            break;
+        case '<':
+            buf_puts(out, "&lt;");
+            break;
+        case '>':
+            buf_puts(out, "&gt;");
+            break;
+        case '\\':
+        case '`':
+        case '*':
+        case '_':
+        case '[':
+        case ']':
+        case '|':
+        case '~':
         case '#':
             buf_putc(out, '\\');
             buf_putc(out, ch);
             break;
-        default: buf_putc(out, ch);
+        default:
+            buf_putc(out, ch);
         }
     }
     buf_free(&c);
@@ -679,8 +690,7 @@ static size_t cols_to_bytes(const char *s, size_t cols)
     size_t i = 0, n = 0;
     while (s[i]) {
         if (((unsigned char)s[i] & 0xC0) != 0x80) {
-            if (n == cols)
-                break;
+            if (n == cols) break;
             n++;
         }
         i++;
@@ -691,8 +701,7 @@ static size_t cols_to_bytes(const char *s, size_t cols)
 void render_wrap(Buf *out, const char *text, const char *indent, int width, int maxlines)
 {
     int avail = width - (int)render_width(indent);
-    if (avail < 20)
-        avail = 20;
+    if (avail < 20) avail = 20;
     const char *p = text ? text : "";
     int lines = 0;
     while (*p == ' ')
@@ -709,8 +718,7 @@ void render_wrap(Buf *out, const char *text, const char *indent, int width, int 
             size_t brk = lim;
             while (brk > 0 && p[brk] != ' ')
                 brk--;
-            if (brk == 0)
-                brk = lim; /* one long word: cut it */
+            if (brk == 0) brk = lim; /* one long word: cut it */
             take = brk;
             next = p + brk;
             while (*next == ' ')
@@ -720,8 +728,7 @@ void render_wrap(Buf *out, const char *text, const char *indent, int width, int 
         buf_puts(out, indent);
         if (maxlines > 0 && lines == maxlines && *next) {
             size_t cut = cols_to_bytes(p, (size_t)avail - 3);
-            if (cut > take)
-                cut = take;
+            if (cut > take) cut = take;
             buf_append(out, p, cut);
             buf_puts(out, "...\n");
             return;

@@ -27,10 +27,10 @@ typedef struct ReportOpts {
 
 /* ---- failures: what a server refused ------------------------------------ */
 typedef enum RenderFailure {
-    RENDER_OK = 0,          /* ran (or was skipped) without an error of its own */
-    RENDER_FAILED,          /* the server refused it (error or timeout): a failure */
-    RENDER_UNSUPPORTED,     /* refused on a version below --min-version */
-    RENDER_CONSEQUENCE,     /* 25P02: an earlier failure aborted its transaction */
+    RENDER_OK = 0,      /* ran (or was skipped) without an error of its own */
+    RENDER_FAILED,      /* the server refused it (error or timeout): a failure */
+    RENDER_UNSUPPORTED, /* refused on a version below --min-version */
+    RENDER_CONSEQUENCE, /* 25P02: an earlier failure aborted its transaction */
 } RenderFailure;
 
 /* What r's status means for the gates (run --ci, SARIF's server-error rule). */
@@ -86,16 +86,16 @@ bool render_explain(const RunView *rv, const RvStatement *st, Buf *out);
 
 /* ---- the per-class summary ----------------------------------------------- */
 typedef struct ClassSummary {
-    const char *cls;        /* points into the run view ("(none)" when NULL) */
+    const char *cls; /* points into the run view ("(none)" when NULL) */
     size_t nstmts;
-    size_t nspecific;       /* of them version-specific */
-    size_t nerrors;         /* results with an error or timeout */
-    size_t nmismatch;       /* results with verdict mismatch */
-    char *explain;          /* how the versions differ for the class as a whole, with
-                               relation names left out ("rewrites on 10; metadata-only
-                               on 11-17"); NULL when they do not; owned */
-    int *strongest;         /* per run version: strongest target lock rank over the
-                               class's statements, -1 none; owned */
+    size_t nspecific; /* of them version-specific */
+    size_t nerrors;   /* results with an error or timeout */
+    size_t nmismatch; /* results with verdict mismatch */
+    char *explain;    /* how the versions differ for the class as a whole, with
+                         relation names left out ("rewrites on 10; metadata-only
+                         on 11-17"); NULL when they do not; owned */
+    int *strongest;   /* per run version: strongest target lock rank over the
+                         class's statements, -1 none; owned */
 } ClassSummary;
 
 /* One entry per class of rv's statements: the classes with version-specific

@@ -13,10 +13,10 @@
 
 /* What a renderer shows: a run, or what changed since an earlier one. */
 typedef struct RenderInput {
-    const RunView *run;    /* the run reported, as shown (render_filtered for --only) */
-    const RunDiff *diff;   /* report --against: the diff with the earlier run; NULL
-                              otherwise (a diff renderer uses it, and run only when
-                              the format shows the run too, as sarif does) */
+    const RunView *run;  /* the run reported, as shown (render_filtered for --only) */
+    const RunDiff *diff; /* report --against: the diff with the earlier run; NULL
+                            otherwise (a diff renderer uses it, and run only when
+                            the format shows the run too, as sarif does) */
 } RenderInput;
 
 /* Every renderer appends its format of in to out. */
@@ -24,9 +24,9 @@ typedef void RenderFn(const RenderInput *in, const ReportOpts *o, Buf *out);
 
 /* ---- the formats: one table (report/formats.c) ------------------------------ */
 typedef struct ReportFormat {
-    const char *name;      /* what --format takes */
-    RenderFn *run;         /* a run: in->run */
-    RenderFn *diff;        /* a diff (--against): in->diff, in->run as shown */
+    const char *name; /* what --format takes */
+    RenderFn *run;    /* a run: in->run */
+    RenderFn *diff;   /* a diff (--against): in->diff, in->run as shown */
 } ReportFormat;
 
 extern const ReportFormat report_formats[];

@@ -17,8 +17,7 @@
 static int job_cmp(const void *a, const void *b)
 {
     const RvJob *x = a, *y = b;
-    if (x->chain != y->chain)
-        return x->chain < y->chain ? -1 : 1;
+    if (x->chain != y->chain) return x->chain < y->chain ? -1 : 1;
     return (x->major > y->major) - (x->major < y->major);
 }
 
@@ -39,15 +38,13 @@ static int strcmp_p(const void *a, const void *b)
 static char *rewrite_set(const RvResult *r)
 {
     char **v = xmalloc((r->nrewrites + 1) * sizeof(char *));
-    if (r->nrewrites)
-        memcpy(v, r->rewrites, r->nrewrites * sizeof(char *));
+    if (r->nrewrites) memcpy(v, r->rewrites, r->nrewrites * sizeof(char *));
     qsort(v, r->nrewrites, sizeof(char *), strcmp_p);
     Buf b;
     buf_init(&b);
     buf_puts(&b, "");
     for (size_t i = 0; i < r->nrewrites; i++) {
-        if (i && strcmp_p(&v[i], &v[i - 1]) == 0)
-            continue;
+        if (i && strcmp_p(&v[i], &v[i - 1]) == 0) continue;
         buf_puts(&b, v[i] ? v[i] : "");
         buf_putc(&b, '\x1f');
     }
@@ -65,8 +62,7 @@ static void cascades(RunView *rv)
         for (size_t i = 0; i < rv->nstmts; i++) {
             RvStatement *x = &rv->stmts[i];
             RvResult *r = &x->results[v];
-            if (cause && cause->chain != x->chain)
-                cause = NULL;
+            if (cause && cause->chain != x->chain) cause = NULL;
             RenderFailure f = render_failure(r, 0);
             if (f == RENDER_FAILED) {
                 cause = x;
@@ -133,10 +129,10 @@ static void analyse(RunView *rv)
             RvResult *r = &x->results[v];
             if (!r->traced) {
                 const RvJob *j = runview_job(rv, x->chain, r->major);
-                r->skip_reason = xstrdup(!j                               ? "not run"
+                r->skip_reason = xstrdup(!j                             ? "not run"
                                          : strcmp(j->status, "ok") == 0 ? "not traced"
-                                         : j->reason                     ? j->reason
-                                                                         : "the job failed");
+                                         : j->reason                    ? j->reason
+                                                                        : "the job failed");
             }
             /* what the replay measured, when it did; else a lock an earlier
              * statement of the transaction took counts only when the
@@ -154,18 +150,15 @@ static void analyse(RunView *rv)
                     strcmp(l->locktype, "relation") != 0)
                     continue;
                 if (l->held_before) {
-                    if (rank > held)
-                        held = rank;
+                    if (rank > held) held = rank;
                 } else if (rank > r->target_rank) {
                     r->target_rank = rank;
                 }
             }
-            if (r->target_rank < 0)
-                r->target_rank = held;
+            if (r->target_rank < 0) r->target_rank = held;
             /* only versions where it ran ok are compared: failing on some
              * versions is told by the per-version summary, not here */
-            if (strcmp(r->status, "ok") != 0)
-                continue;
+            if (strcmp(r->status, "ok") != 0) continue;
             char *set = rewrite_set(r);
             if (!first) {
                 first = r;
@@ -184,8 +177,7 @@ static void analyse(RunView *rv)
 
 int runview_load(Store *s, long long run_id, RunView **out, Err *err)
 {
-    if (store_run_load(s, run_id, out, err) < 0)
-        return -1;
+    if (store_run_load(s, run_id, out, err) < 0) return -1;
     analyse(*out);
     return 0;
 }
@@ -196,4 +188,7 @@ const RvResult *runview_result(const RunView *rv, const RvStatement *st, int maj
     return v < 0 ? NULL : &st->results[v];
 }
 
-void runview_free(RunView *rv) { store_run_free(rv); }
+void runview_free(RunView *rv)
+{
+    store_run_free(rv);
+}

@@ -43,8 +43,7 @@ static const struct {
                    "on these versions as risky for a table in use: it blocks reads or writes "
                    "for as long as the statement runs.",
                    "warning"},
-    [RULE_SERVER_ERROR] = {"LM004", "ServerError",
-                           "The server refused the statement",
+    [RULE_SERVER_ERROR] = {"LM004", "ServerError", "The server refused the statement",
                            "Traced on a real server of this version, the statement failed with "
                            "an error (or ran past the statement timeout): the migration does not "
                            "apply there. Versions below the corpus's --min-version are not "
@@ -62,8 +61,7 @@ static char *path_uri(const char *path)
     static const char hex[] = "0123456789ABCDEF";
     Buf b;
     buf_init(&b);
-    if (path && path[0] == '/')
-        buf_puts(&b, "file://");
+    if (path && path[0] == '/') buf_puts(&b, "file://");
     for (const unsigned char *p = (const unsigned char *)(path ? path : ""); *p; p++) {
         unsigned c = *p;
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -75,8 +73,7 @@ static char *path_uri(const char *path)
             buf_putc(&b, hex[c & 15]);
         }
     }
-    if (!b.len)
-        buf_puts(&b, "unknown");
+    if (!b.len) buf_puts(&b, "unknown");
     return buf_steal(&b);
 }
 
@@ -88,8 +85,7 @@ static void grouped(const RunView *rv, char **labels, Buf *out)
     int *majors = xmalloc((n ? n : 1) * sizeof(int));
     bool *done = xcalloc(n ? n : 1, sizeof(bool));
     for (size_t i = 0; i < n; i++) {
-        if (!labels[i] || done[i])
-            continue;
+        if (!labels[i] || done[i]) continue;
         size_t m = 0;
         for (size_t k = i; k < n; k++)
             if (labels[k] && !done[k] && strcmp(labels[k], labels[i]) == 0) {
@@ -149,8 +145,7 @@ static void invocation(JsonW *w, const RunView *rv)
         json_obj_begin(w);
         json_kv_str(w, "text", line.data);
         json_obj_end(w);
-        if (pv->first_failure)
-            locations(w, pv->first_failure);
+        if (pv->first_failure) locations(w, pv->first_failure);
         json_key(w, "properties");
         json_obj_begin(w);
         json_key(w, "version");
@@ -239,8 +234,7 @@ static void result(Sarif *s, Rule rule, const char *level, const RvStatement *x,
 static void statement_prefix(Buf *b, const RvStatement *x)
 {
     buf_puts(b, x->cls ? x->cls : "statement");
-    if (x->target)
-        buf_printf(b, " on %s", x->target);
+    if (x->target) buf_printf(b, " on %s", x->target);
     buf_puts(b, ": ");
 }
 
@@ -275,14 +269,13 @@ static void mismatches(Sarif *s, const RunView *rv, const RvStatement *x)
     int *majors = xmalloc((n ? n : 1) * sizeof(int));
     for (size_t v = 0; v < n; v++) {
         const RvResult *r = &x->results[v];
-        if (r->pred.verdict != VERDICT_MISMATCH)
-            continue;
+        if (r->pred.verdict != VERDICT_MISMATCH) continue;
         const char *obs = lock_mode_name(r->target_rank);
         const char *predicted = r->pred.predicted ? lock_mode_name(r->pred.mode) : NULL;
-        labels[v] = xasprintf("predicted %s%s, observed %s%s",
-                              predicted ? predicted : "no lock",
-                              r->pred.predicted && r->pred.rewrite == TRI_YES ? " with a rewrite" : "",
-                              obs ? obs : "no lock", r->nrewrites ? " with a rewrite" : "");
+        labels[v] =
+            xasprintf("predicted %s%s, observed %s%s", predicted ? predicted : "no lock",
+                      r->pred.predicted && r->pred.rewrite == TRI_YES ? " with a rewrite" : "",
+                      obs ? obs : "no lock", r->nrewrites ? " with a rewrite" : "");
         majors[m++] = r->major;
     }
     emit_grouped(s, rv, x, RULE_MISMATCH, rules[RULE_MISMATCH].level, labels, majors, m);
@@ -297,13 +290,11 @@ static void risks(Sarif *s, const RunView *rv, const RvStatement *x, int thresho
     for (size_t v = 0; v < n; v++) {
         const RvResult *r = &x->results[v];
         int risk = r->pred.predicted ? (int)r->pred.risk : -1;
-        if (risk < 0 || risk <= threshold)
-            continue;
-        if (risk > worst)
-            worst = risk;
+        if (risk < 0 || risk <= threshold) continue;
+        if (risk > worst) worst = risk;
         const LockMode *lm = lock_mode(r->pred.mode);
-        labels[v] = xasprintf("risk %s (%s%s%s)", risk_name((Risk)risk),
-                              lm ? lm->name : "no lock", lm ? ": " : "", lm ? lm->blocks : "");
+        labels[v] = xasprintf("risk %s (%s%s%s)", risk_name((Risk)risk), lm ? lm->name : "no lock",
+                              lm ? ": " : "", lm ? lm->blocks : "");
         majors[m++] = r->major;
     }
     emit_grouped(s, rv, x, RULE_RISK, worst >= 4 ? "error" : "warning", labels, majors, m);
@@ -316,8 +307,7 @@ static void server_errors(Sarif *s, const RunView *rv, const RvStatement *x, int
     int *majors = xmalloc((n ? n : 1) * sizeof(int));
     for (size_t v = 0; v < n; v++) {
         const RvResult *r = &x->results[v];
-        if (render_failure(r, min_version) != RENDER_FAILED)
-            continue;
+        if (render_failure(r, min_version) != RENDER_FAILED) continue;
         Buf c;
         buf_init(&c);
         buf_puts(&c, "");
@@ -343,22 +333,19 @@ static void regressions(Sarif *s, const RunDiff *d)
         size_t m = 0, nreg = 0;
         for (; j < d->nchanges && diff_stmt(&d->changes[j]) == x; j++) {
             const DiffChange *c = &d->changes[j];
-            if (!c->regression)
-                continue;
+            if (!c->regression) continue;
             char ver[DIFF_VERSION_LEN];
-            buf_printf(&msg, "%s%s %s %s -> %s", nreg ? "; " : "", diff_version(c->major_a, c->major, ver),
-                       diff_kind_name(c->kind), c->before, c->after);
-            if (diff_says_what(c))
-                buf_printf(&msg, " (%s)", c->what);
+            buf_printf(&msg, "%s%s %s %s -> %s", nreg ? "; " : "",
+                       diff_version(c->major_a, c->major, ver), diff_kind_name(c->kind), c->before,
+                       c->after);
+            if (diff_says_what(c)) buf_printf(&msg, " (%s)", c->what);
             nreg++;
             bool seen = false;
             for (size_t k = 0; k < m; k++)
                 seen |= majors[k] == c->major;
-            if (!seen && m < ARRAY_LEN(majors))
-                majors[m++] = c->major;
+            if (!seen && m < ARRAY_LEN(majors)) majors[m++] = c->major;
         }
-        if (nreg)
-            result(s, RULE_REGRESSION, rules[RULE_REGRESSION].level, x, msg.data, majors, m);
+        if (nreg) result(s, RULE_REGRESSION, rules[RULE_REGRESSION].level, x, msg.data, majors, m);
         buf_free(&msg);
         i = j;
     }
@@ -427,8 +414,7 @@ void report_sarif(const RenderInput *in, const ReportOpts *o, Buf *out)
         risks(&s, rv, &rv->stmts[i], o->max_risk);
         server_errors(&s, rv, &rv->stmts[i], o->min_version);
     }
-    if (d)
-        regressions(&s, d);
+    if (d) regressions(&s, d);
     json_arr_end(w);
 
     json_key(w, "properties");

@@ -17,7 +17,10 @@
 #define BAR_W 240
 #define BAR_H 18
 
-static void h(Buf *out, const char *s) { render_html(out, s, true); }
+static void h(Buf *out, const char *s)
+{
+    render_html(out, s, true);
+}
 
 void svg_version_bar(Buf *out, const RvVersion *s)
 {
@@ -40,19 +43,16 @@ void svg_version_bar(Buf *out, const RvVersion *s)
     buf_init(&label);
     buf_puts(&label, "");
     for (size_t i = 0; i < sizeof(seg) / sizeof(seg[0]); i++) {
-        if (!seg[i].n)
-            continue;
+        if (!seg[i].n) continue;
         double w = (double)BAR_W * (double)seg[i].n / (double)total;
         buf_printf(out,
                    "<rect class=\"seg %s\" data-kind=\"%s\" data-n=\"%zu\" x=\"%.2f\" y=\"0\" "
                    "width=\"%.2f\" height=\"%d\"><title>%d: %zu %s</title></rect>",
-                   seg[i].cls, seg[i].kind, seg[i].n, x, w, BAR_H, s->major, seg[i].n,
-                   seg[i].kind);
+                   seg[i].cls, seg[i].kind, seg[i].n, x, w, BAR_H, s->major, seg[i].n, seg[i].kind);
         x += w;
         buf_printf(&label, "%s%zu %s", label.len ? " \xc2\xb7 " : "", seg[i].n, seg[i].kind);
     }
-    if (!total)
-        buf_puts(&label, "no statement");
+    if (!total) buf_puts(&label, "no statement");
     buf_printf(out, "<text x=\"%d\" y=\"%d\">%s</text></svg>", BAR_W + 8, BAR_H - 5, label.data);
     buf_free(&label);
 }
@@ -60,12 +60,12 @@ void svg_version_bar(Buf *out, const RvVersion *s)
 /* ---- the grid both timelines and phases are drawn as ------------------- */
 
 typedef struct Col {
-    char head[32];            /* "#3", "phase 2" */
-    Buf tip;                  /* the column's tooltip (its header's), plain text */
-    char where[96];           /* what each cell's tooltip says of the column */
+    char head[32];  /* "#3", "phase 2" */
+    Buf tip;        /* the column's tooltip (its header's), plain text */
+    char where[96]; /* what each cell's tooltip says of the column */
     const TraceLock *locks;
     size_t nlocks;
-    const TraceLock *waiting;    /* NULL when none */
+    const TraceLock *waiting; /* NULL when none */
     bool ran;                 /* false: failed or not run (drawn grey) */
 } Col;
 
@@ -79,8 +79,7 @@ static bool rel_lock(const TraceLock *l)
 static void add_rel(const char ***rels, size_t *n, size_t *cap, const char *rel)
 {
     for (size_t i = 0; i < *n; i++)
-        if (!strcmp((*rels)[i], rel))
-            return;
+        if (!strcmp((*rels)[i], rel)) return;
     if (*n == *cap) {
         *cap = *cap ? *cap * 2 : 8;
         *rels = xrealloc(*rels, *cap * sizeof(**rels));
@@ -100,8 +99,8 @@ static void add_rel(const char ***rels, size_t *n, size_t *cap, const char *rel)
  * holds every lock it took until COMMIT, so a cell is the strongest mode
  * taken there or at any earlier column (the trace keeps a lock held before
  * only on the relations the statement acts on). */
-static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, bool carry,
-                 const char *end, const char *end_tip)
+static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, bool carry, const char *end,
+                 const char *end_tip)
 {
     const char **rels = NULL;
     size_t nrels = 0, cap = 0, maxlen = 8;
@@ -113,10 +112,8 @@ static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, bool carry
             add_rel(&rels, &nrels, &cap, cols[c].waiting->relation);
     }
     for (size_t r = 0; r < nrels; r++)
-        if (strlen(rels[r]) > maxlen)
-            maxlen = strlen(rels[r]);
-    if (maxlen > LABEL_CHARS)
-        maxlen = LABEL_CHARS;
+        if (strlen(rels[r]) > maxlen) maxlen = strlen(rels[r]);
+    if (maxlen > LABEL_CHARS) maxlen = LABEL_CHARS;
     int lw = (int)maxlen * CH_W + 10;
     int endw = end ? 70 : 0;
     int width = lw + (int)ncols * COL_W + endw + 4;
@@ -131,14 +128,14 @@ static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, bool carry
         h(out, cols[c].tip.data ? cols[c].tip.data : "");
         buf_puts(out, "</title></text>");
     }
-    if (!nrels)
-        buf_printf(out, "<text x=\"4\" y=\"%d\">no lock on a relation</text>", HEAD_H + 15);
+    if (!nrels) buf_printf(out, "<text x=\"4\" y=\"%d\">no lock on a relation</text>", HEAD_H + 15);
     for (size_t r = 0; r < nrels; r++) {
         int y = HEAD_H + (int)r * ROW_H;
         buf_puts(out, "<g class=\"row\" data-rel=\"");
         h(out, rels[r]);
-        buf_printf(out, "\"><text class=\"rel\" x=\"4\" y=\"%d\" textLength=\"%d\" "
-                        "lengthAdjust=\"spacingAndGlyphs\">",
+        buf_printf(out,
+                   "\"><text class=\"rel\" x=\"4\" y=\"%d\" textLength=\"%d\" "
+                   "lengthAdjust=\"spacingAndGlyphs\">",
                    y + 15, strlen(rels[r]) > LABEL_CHARS ? lw - 10 : (int)strlen(rels[r]) * CH_W);
         h(out, rels[r]);
         buf_puts(out, "</text>");
@@ -150,8 +147,7 @@ static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, bool carry
             bool taken = false;
             for (size_t i = 0; i < col->nlocks; i++) {
                 const TraceLock *l = &col->locks[i];
-                if (!rel_lock(l) || !l->granted || strcmp(l->relation, rels[r]) != 0)
-                    continue;
+                if (!rel_lock(l) || !l->granted || strcmp(l->relation, rels[r]) != 0) continue;
                 int k = lock_mode_rank(l->mode);
                 if (k > best) {
                     best = k;
@@ -170,18 +166,20 @@ static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, bool carry
                     taken = false;
                 }
             }
-            const TraceLock *w = col->waiting && rel_lock(col->waiting) &&
-                                      !strcmp(col->waiting->relation, rels[r])
-                                  ? col->waiting
-                                  : NULL;
+            const TraceLock *w =
+                col->waiting && rel_lock(col->waiting) && !strcmp(col->waiting->relation, rels[r])
+                    ? col->waiting
+                    : NULL;
             const LockMode *m = lock_mode(best);
             int x = lw + (int)c * COL_W;
             buf_printf(out,
                        "<rect class=\"cell %s%s\" data-mode=\"%s\"%s x=\"%d\" y=\"%d\" "
                        "width=\"%d\" height=\"%d\"><title>",
-                       !col->ran ? "skip" : m ? html_level_class[m->level] : "none",
-                       w ? " waits" : "", m ? m->name : "", taken ? " data-taken=\"1\"" : "",
-                       x + 1, y + 1, COL_W - 2, ROW_H - 2);
+                       !col->ran ? "skip"
+                       : m       ? html_level_class[m->level]
+                                 : "none",
+                       w ? " waits" : "", m ? m->name : "", taken ? " data-taken=\"1\"" : "", x + 1,
+                       y + 1, COL_W - 2, ROW_H - 2);
             Buf t;
             buf_init(&t);
             buf_printf(&t, "%s: %s", rels[r], m ? m->name : "no lock");
@@ -191,11 +189,9 @@ static void grid(Buf *out, const char *kind, Col *cols, size_t ncols, bool carry
                 buf_printf(&t, " (held since %s)", since);
             else if (m)
                 buf_puts(&t, " (held from before)");
-            if (w)
-                buf_printf(&t, ", waits for %s", w->mode);
+            if (w) buf_printf(&t, ", waits for %s", w->mode);
             buf_printf(&t, " at %s", col->head);
-            if (col->where[0])
-                buf_printf(&t, ", %s", col->where);
+            if (col->where[0]) buf_printf(&t, ", %s", col->where);
             h(out, t.data);
             buf_free(&t);
             buf_puts(out, "</title></rect>");
@@ -227,20 +223,21 @@ static void col_tip(Col *col, const RvStatement *st, const RvResult *r)
              st->cls ? st->cls : "(unclassified)");
     buf_init(tip);
     buf_printf(tip, "line %d, %s", st->line, st->cls ? st->cls : "(unclassified)");
-    if (st->target)
-        buf_printf(tip, " on %s", st->target);
+    if (st->target) buf_printf(tip, " on %s", st->target);
     if (strcmp(r->status, "ok") != 0 || !r->traced)
         buf_printf(tip, " (%s)", r->traced ? r->status : "not run");
     buf_printf(tip, ": %.120s", st->sql ? st->sql : "");
 }
 
-static bool ran_ok(const RvResult *r) { return r->traced && !strcmp(r->status, "ok"); }
+static bool ran_ok(const RvResult *r)
+{
+    return r->traced && !strcmp(r->status, "ok");
+}
 
 static bool in_tx(const RvResult *r)
 {
     for (size_t i = 0; i < r->nlocks; i++)
-        if (r->locks[i].held_before)
-            return true;
+        if (r->locks[i].held_before) return true;
     return false;
 }
 
@@ -263,11 +260,9 @@ static bool timeline(Buf *out, const RunView *rv, size_t from, size_t to)
         bool tx = false;
         for (size_t i = from; i < to && !tx; i++)
             tx = in_tx(&rv->stmts[i].results[v]);
-        if (tx)
-            break;
+        if (tx) break;
     }
-    if (v >= rv->nversions)
-        return false;
+    if (v >= rv->nversions) return false;
     size_t end = to;
     for (size_t i = from; i < to; i++)
         if (rv->stmts[i].results[v].lock_held_ms > 0) {
@@ -286,16 +281,17 @@ static bool timeline(Buf *out, const RunView *rv, size_t from, size_t to)
         cols[c].nlocks = r->nlocks;
         cols[c].ran = ran_ok(r);
     }
-    buf_printf(out, "<figure class=\"timeline\" data-version=\"%s\">", VERSION_NAME(rv->versions[v]));
+    buf_printf(out, "<figure class=\"timeline\" data-version=\"%s\">",
+               VERSION_NAME(rv->versions[v]));
     caption(out, &rv->stmts[from], "in one transaction: what each statement holds until COMMIT",
             rv->versions[v], v == rv->nversions - 1);
     Buf tip;
     buf_init(&tip);
-    if (shown < n)
-        buf_printf(&tip, "the first %zu of %zu statements shown; ", shown, n);
+    if (shown < n) buf_printf(&tip, "the first %zu of %zu statements shown; ", shown, n);
     if (last->lock_held_ms > 0 && last->lock_held_relation)
-        buf_printf(&tip, "COMMIT: %s on %s held %.1f ms", last->lock_held_mode ? last->lock_held_mode : "",
-                   last->lock_held_relation, last->lock_held_ms);
+        buf_printf(&tip, "COMMIT: %s on %s held %.1f ms",
+                   last->lock_held_mode ? last->lock_held_mode : "", last->lock_held_relation,
+                   last->lock_held_ms);
     else
         buf_puts(&tip, "COMMIT: every lock is released");
     grid(out, "tx", cols, shown, true, "COMMIT", tip.data);
@@ -312,10 +308,8 @@ static bool phases(Buf *out, const RunView *rv, const RvStatement *st)
 {
     size_t v = rv->nversions;
     while (v-- > 0)
-        if (st->results[v].nphases)
-            break;
-    if (v >= rv->nversions)
-        return false;
+        if (st->results[v].nphases) break;
+    if (v >= rv->nversions) return false;
     const RvResult *r = &st->results[v];
     size_t shown = r->nphases > SVG_MAX_COLUMNS ? SVG_MAX_COLUMNS : r->nphases;
     Col *cols = xcalloc(shown, sizeof(*cols));

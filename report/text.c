@@ -20,7 +20,9 @@
 /* ---- colours ------------------------------------------------------------------- */
 
 static const char *const level_colour[] = {
-    [LOCK_LEVEL_NONE] = "32", [LOCK_LEVEL_DDL] = "36", [LOCK_LEVEL_WRITES] = "33",
+    [LOCK_LEVEL_NONE] = "32",
+    [LOCK_LEVEL_DDL] = "36",
+    [LOCK_LEVEL_WRITES] = "33",
     [LOCK_LEVEL_READS] = "31",
 };
 
@@ -31,22 +33,18 @@ typedef struct Out {
 
 static void sgr_on(Out *t, const char *code)
 {
-    if (t->o->color && code)
-        buf_printf(t->b, "\x1b[%sm", code);
+    if (t->o->color && code) buf_printf(t->b, "\x1b[%sm", code);
 }
 
 static void sgr_off(Out *t, const char *code)
 {
-    if (t->o->color && code)
-        buf_puts(t->b, "\x1b[0m");
+    if (t->o->color && code) buf_puts(t->b, "\x1b[0m");
 }
 
 static const char *result_colour(const RvResult *r)
 {
-    if (!r->traced || strcmp(r->status, "skipped") == 0)
-        return "2";
-    if (strcmp(r->status, "ok") != 0)
-        return "35";
+    if (!r->traced || strcmp(r->status, "skipped") == 0) return "2";
+    if (strcmp(r->status, "ok") != 0) return "35";
     const LockMode *m = lock_mode(r->target_rank);
     return m ? level_colour[m->level] : NULL;
 }
@@ -103,8 +101,7 @@ static size_t class_width(const RunView *rv, const ReportOpts *o)
 /* The layout of each directory given (render_layout). */
 static void layouts(Out *t, const RunView *rv)
 {
-    if (!rv->nlayouts)
-        return;
+    if (!rv->nlayouts) return;
     buf_puts(t->b, "layout:\n");
     for (size_t i = 0; i < rv->nlayouts; i++) {
         Buf line, clean;
@@ -121,8 +118,7 @@ static void layouts(Out *t, const RunView *rv)
 /* Every version's line of the summary (render_version_summary). */
 static void per_version(Out *t, const RunView *rv)
 {
-    if (!rv->per_version)
-        return;
+    if (!rv->per_version) return;
     buf_puts(t->b, "per version:\n");
     for (size_t v = 0; v < rv->nversions; v++) {
         const RvVersion *s = &rv->per_version[v];
@@ -139,8 +135,7 @@ static void per_version(Out *t, const RunView *rv)
             else
                 render_version_first(s, &line);
             render_clean(&clean, line.data, true);
-            if (clean.len)
-                render_wrap(t->b, clean.data, half ? "      " : "  ", t->o->width, 4);
+            if (clean.len) render_wrap(t->b, clean.data, half ? "      " : "  ", t->o->width, 4);
             buf_free(&line);
             buf_free(&clean);
         }
@@ -180,8 +175,7 @@ static bool has_verdicts(const RunView *rv)
 {
     for (size_t i = 0; i < rv->nstmts; i++)
         for (size_t v = 0; v < rv->nversions; v++)
-            if (rv->stmts[i].results[v].pred.verdict != VERDICT_NONE)
-                return true;
+            if (rv->stmts[i].results[v].pred.verdict != VERDICT_NONE) return true;
     return false;
 }
 
@@ -199,7 +193,8 @@ static void legend(Out *t, const RunView *rv)
     buf_puts(t->b, "  then R rewrote, S scanned; - no lock on the target, E<sqlstate> error,\n"
                    "  T<sqlstate> timeout, . not traced\n");
     if (has_verdicts(rv))
-        buf_puts(t->b, "  verdicts: = confirmed, ! mismatch, + trace-only, ? unpredicted, x error\n");
+        buf_puts(t->b,
+                 "  verdicts: = confirmed, ! mismatch, + trace-only, ? unpredicted, x error\n");
     buf_putc(t->b, '\n');
 }
 
@@ -285,7 +280,8 @@ static void errors(Out *t, const RunView *rv, const RvStatement *x)
         for (const char *p = r->said; p && *p;) {
             const char *nl = strchr(p, '\n');
             size_t len = nl ? (size_t)(nl - p) : strlen(p);
-            if ((len > 8 && strncmp(p, "DETAIL:", 7) == 0) || (len > 6 && strncmp(p, "HINT:", 5) == 0)) {
+            if ((len > 8 && strncmp(p, "DETAIL:", 7) == 0) ||
+                (len > 6 && strncmp(p, "HINT:", 5) == 0)) {
                 char *one = xstrndup(p, len);
                 buf_puts(&line, "; ");
                 render_clean(&line, one, true);
@@ -318,8 +314,7 @@ static void statement_row(Out *t, const RunView *rv, const RvStatement *x, size_
     Buf sql;
     buf_init(&sql);
     buf_puts(&sql, "");
-    if (render_width(cls.data) > cw)
-        buf_printf(&sql, "[%s] ", cls.data);
+    if (render_width(cls.data) > cw) buf_printf(&sql, "[%s] ", cls.data);
     char *plain = corpus_sql_uncommented(x->sql); /* text after -- must not look commented out */
     render_clean(&sql, plain, true);
     free(plain);
@@ -328,8 +323,7 @@ static void statement_row(Out *t, const RunView *rv, const RvStatement *x, size_
     sgr_off(t, "2");
     buf_free(&sql);
     buf_free(&cls);
-    if (x->do_block)
-        buf_puts(t->b, "      * DO block: the locks come from the DDL inside it\n");
+    if (x->do_block) buf_puts(t->b, "      * DO block: the locks come from the DDL inside it\n");
     if (classify_parsed_note(x->parsed))
         buf_printf(t->b, "      * %s\n", classify_parsed_note(x->parsed));
 
@@ -337,8 +331,7 @@ static void statement_row(Out *t, const RunView *rv, const RvStatement *x, size_
         Buf e;
         buf_init(&e);
         buf_puts(&e, "* version-specific: ");
-        if (!render_explain(rv, x, &e))
-            buf_puts(&e, "the versions differ");
+        if (!render_explain(rv, x, &e)) buf_puts(&e, "the versions differ");
         Buf clean;
         buf_init(&clean);
         render_clean(&clean, e.data, true);
@@ -447,12 +440,12 @@ static void footer(Out *t, const RunView *rv, const ReportOpts *o)
             const RvResult *r = &x->results[v];
             if (render_failure(r, 0) == RENDER_FAILED)
                 errs++; /* the 25P02s after a failure are its consequences */
-            if (r->pred.verdict == VERDICT_MISMATCH)
-                mism++;
+            if (r->pred.verdict == VERDICT_MISMATCH) mism++;
         }
     }
-    buf_printf(t->b, "\n%zu statements in %zu migrations%s: %zu version-specific, %zu errors, "
-                     "%zu mismatches\n",
+    buf_printf(t->b,
+               "\n%zu statements in %zu migrations%s: %zu version-specific, %zu errors, "
+               "%zu mismatches\n",
                rv->nstmts, migs, o->only_version_specific ? " (version-specific only)" : "", spec,
                errs, mism);
 }
@@ -464,8 +457,8 @@ void report_text(const RenderInput *in, const ReportOpts *o, Buf *out)
     header(&t, rv);
     legend(&t, rv);
     if (rv->nstmts == 0)
-        buf_puts(out, o->only_version_specific ? "no version-specific statement\n"
-                                               : "no statements\n");
+        buf_puts(out,
+                 o->only_version_specific ? "no version-specific statement\n" : "no statements\n");
     matrix(&t, rv);
     classes(&t, rv);
     footer(&t, rv, o);
@@ -494,21 +487,21 @@ static void diff_header(Out *t, const RunDiff *d)
         render_clean(t->b, s->a ? s->a : "-", true);
         buf_puts(t->b, " -> ");
         render_clean(t->b, s->b ? s->b : "-", true);
-        if (diff_server_changed(s))
-            buf_puts(t->b, "   (changed)");
+        if (diff_server_changed(s)) buf_puts(t->b, "   (changed)");
         buf_putc(t->b, '\n');
     }
     Buf vs;
     buf_init(&vs);
     buf_puts(&vs, "");
     diff_compared(d, &vs);
-    buf_printf(t->b, "compared on %s: %zu statements matched, %zu new, %zu gone; "
+    buf_printf(t->b,
+               "compared on %s: %zu statements matched, %zu new, %zu gone; "
                "migrations: %zu added, %zu removed\n",
-               vs.data, d->matched, d->nnew, d->ngone,
-               d->nmig_added, d->nmig_removed);
+               vs.data, d->matched, d->nnew, d->ngone, d->nmig_added, d->nmig_removed);
     buf_free(&vs);
     if (d->nuncompared)
-        buf_printf(t->b, "%zu results not compared: their job was in one run only (another shard)\n",
+        buf_printf(t->b,
+                   "%zu results not compared: their job was in one run only (another shard)\n",
                    d->nuncompared);
     if (d->nregressions) {
         sgr_on(t, "1;31");
@@ -552,8 +545,7 @@ void report_text_diff(const RenderInput *in, const ReportOpts *o, Buf *out)
     for (int added = 1; added >= 0; added--) {
         bool any = false;
         for (size_t i = 0; i < d->nmigs; i++) {
-            if (d->migs[i].added != (added == 1))
-                continue;
+            if (d->migs[i].added != (added == 1)) continue;
             if (!any) {
                 buf_putc(out, '\n');
                 sgr_on(&t, "1");
@@ -596,10 +588,8 @@ void report_text_diff(const RenderInput *in, const ReportOpts *o, Buf *out)
         char ver[DIFF_VERSION_LEN];
         buf_printf(&line, "%s %s: %s -> %s", diff_version(c->major_a, c->major, ver),
                    diff_kind_name(c->kind), c->before, c->after);
-        if (diff_says_what(c))
-            buf_printf(&line, " (%s)", c->what);
-        if (c->sampled)
-            buf_puts(&line, " (sampled capture: not counted)");
+        if (diff_says_what(c)) buf_printf(&line, " (%s)", c->what);
+        if (c->sampled) buf_puts(&line, " (sampled capture: not counted)");
         sgr_on(&t, c->regression ? "31" : "2");
         render_wrap(out, line.data, "      ", o->width, 4);
         sgr_off(&t, c->regression ? "31" : "2");

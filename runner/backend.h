@@ -14,27 +14,27 @@
 #include "runner/pginstall.h"
 
 typedef struct BackendCfg {
-    const char *name;          /* "embedded" or "docker" */
-    long long run_id;          /* the run the containers belong to */
-    const PgInstalls *pgs;     /* embedded: installations found; not owned */
-    const char *image_tmpl;    /* docker: "postgres:{major}-alpine" */
-    char *runtime_root;        /* embedded: private 0700 directory of this run's instances; owned */
-    char *cache_dir;           /* embedded: templates live under <cache>/templates; owned */
-    uid_t run_uid;             /* embedded: user the servers run as (when we are root) */
+    const char *name;       /* "embedded" or "docker" */
+    long long run_id;       /* the run the containers belong to */
+    const PgInstalls *pgs;  /* embedded: installations found; not owned */
+    const char *image_tmpl; /* docker: "postgres:{major}-alpine" */
+    char *runtime_root;     /* embedded: private 0700 directory of this run's instances; owned */
+    char *cache_dir;        /* embedded: templates live under <cache>/templates; owned */
+    uid_t run_uid;          /* embedded: user the servers run as (when we are root) */
     gid_t run_gid;
-    bool drop_privileges;      /* embedded: we are root, servers run as run_uid */
-    int start_timeout_ms;      /* budget to get a container ready */
+    bool drop_privileges; /* embedded: we are root, servers run as run_uid */
+    int start_timeout_ms; /* budget to get a container ready */
 } BackendCfg;
 
 typedef struct Container {
-    int major;                 /* requested major */
-    char *server_version;      /* what the server says, "17.10"; owned */
-    char *conninfo;            /* libpq conninfo without dbname; owned */
-    char *name;                /* "r12.w3" (embedded: directory; docker: container name); owned */
-    char *dir;                 /* embedded: instance directory; owned */
-    pid_t pid;                 /* embedded: postmaster pid */
-    char *docker_id;           /* docker: container id; owned */
-    double ready_ms;           /* time it took to get ready */
+    int major;            /* requested major */
+    char *server_version; /* what the server says, "17.10"; owned */
+    char *conninfo;       /* libpq conninfo without dbname; owned */
+    char *name;           /* "r12.w3" (embedded: directory; docker: container name); owned */
+    char *dir;            /* embedded: instance directory; owned */
+    pid_t pid;            /* embedded: postmaster pid */
+    char *docker_id;      /* docker: container id; owned */
+    double ready_ms;      /* time it took to get ready */
 } Container;
 
 typedef struct BackendOps {

@@ -215,8 +215,8 @@ static int probe_unix(const char *path, Err *err, const char *host)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof(sa.sun_path))
-        return err_set(err, EXIT_ENV, "cannot reach the Docker engine at \"%s\": socket path too long",
-                       host);
+        return err_set(err, EXIT_ENV,
+                       "cannot reach the Docker engine at \"%s\": socket path too long", host);
     strcpy(sa.sun_path, path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -310,8 +310,8 @@ DockerClient *docker_open(const char *host, const char *api, Err *err)
     }
     if (status != 200) {
         char *m = answer_message(&resp);
-        err_set(err, EXIT_ENV, "cannot reach the Docker engine at \"%s\": GET /_ping: HTTP %ld: %s", host,
-                status, m);
+        err_set(err, EXIT_ENV, "cannot reach the Docker engine at \"%s\": GET /_ping: HTTP %ld: %s",
+                host, status, m);
         free(m);
         buf_free(&resp);
         docker_close(dc);

@@ -65,7 +65,8 @@ static int random_password(char pw[PASSWORD_LEN + 1], Err *err)
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     unsigned char raw[PASSWORD_LEN * 2];
     int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return err_set(err, EXIT_ENV, "could not open \"/dev/urandom\": %s", strerror(errno));
+    if (fd < 0)
+        return err_set(err, EXIT_ENV, "could not open \"/dev/urandom\": %s", strerror(errno));
     size_t got = 0;
     while (got < sizeof(raw)) {
         ssize_t r = read(fd, raw + got, sizeof(raw) - got);
@@ -489,7 +490,8 @@ static int docker_clean(const BackendCfg *cfg, long long run_id, Err *err)
             if (r > 0) {
                 count++;
             } else if (r < 0) {
-                err_set(err, EXIT_ENV, "could not remove container \"%s\": %s", list[i].name, e.msg);
+                err_set(err, EXIT_ENV, "could not remove container \"%s\": %s", list[i].name,
+                        e.msg);
                 count = -1;
                 break;
             }

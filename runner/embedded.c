@@ -207,16 +207,19 @@ static void chown_tree(const char *path, uid_t uid, gid_t gid)
 static int own_dir(const char *path, int mode, const BackendCfg *cfg, Err *err)
 {
     if (mkdir(path, (mode_t)mode) != 0 && errno != EEXIST)
-        return err_set(err, EXIT_ENV, "could not create directory \"%s\": %s", path, strerror(errno));
+        return err_set(err, EXIT_ENV, "could not create directory \"%s\": %s", path,
+                       strerror(errno));
     struct stat st;
     if (lstat(path, &st) != 0)
         return err_set(err, EXIT_ENV, "could not stat \"%s\": %s", path, strerror(errno));
     if (!S_ISDIR(st.st_mode)) return err_set(err, EXIT_ENV, "\"%s\" is not a directory", path);
     if (cfg->drop_privileges && (st.st_uid != cfg->run_uid || st.st_gid != cfg->run_gid) &&
         lchown(path, cfg->run_uid, cfg->run_gid) != 0)
-        return err_set(err, EXIT_ENV, "could not change the owner of \"%s\": %s", path, strerror(errno));
+        return err_set(err, EXIT_ENV, "could not change the owner of \"%s\": %s", path,
+                       strerror(errno));
     if ((st.st_mode & 07777) != (mode_t)mode && chmod(path, (mode_t)mode) != 0)
-        return err_set(err, EXIT_ENV, "could not change the mode of \"%s\": %s", path, strerror(errno));
+        return err_set(err, EXIT_ENV, "could not change the mode of \"%s\": %s", path,
+                       strerror(errno));
     return 0;
 }
 
@@ -229,7 +232,8 @@ static int resolve_run_user(BackendCfg *cfg, Err *err)
     if (name && *name) {
         pw = getpwnam(name);
         if (!pw)
-            return err_set(err, EXIT_ENV, "no user \"%s\" (from LOCKMATRIX_USER) on this machine", name);
+            return err_set(err, EXIT_ENV, "no user \"%s\" (from LOCKMATRIX_USER) on this machine",
+                           name);
     } else {
         pw = getpwnam("lockmatrix");
         if (!pw) pw = getpwnam("nobody");
@@ -257,7 +261,8 @@ static int make_runtime_base(const char *base, Err *err)
     const char *env = getenv("LOCKMATRIX_RUNTIME");
     if (env && *env) return mkdir_p(base, 0711, err);
     if (mkdir(base, 0711) != 0 && errno != EEXIST)
-        return err_set(err, EXIT_ENV, "could not create directory \"%s\": %s", base, strerror(errno));
+        return err_set(err, EXIT_ENV, "could not create directory \"%s\": %s", base,
+                       strerror(errno));
     struct stat st;
     if (lstat(base, &st) != 0)
         return err_set(err, EXIT_ENV, "could not stat \"%s\": %s", base, strerror(errno));
@@ -267,7 +272,8 @@ static int make_runtime_base(const char *base, Err *err)
             "\"%s\" is not a directory owned by uid %d\nhint: remove it, or set LOCKMATRIX_RUNTIME",
             base, (int)geteuid());
     if ((st.st_mode & 07777) != 0711 && chmod(base, 0711) != 0)
-        return err_set(err, EXIT_ENV, "could not change the mode of \"%s\": %s", base, strerror(errno));
+        return err_set(err, EXIT_ENV, "could not change the mode of \"%s\": %s", base,
+                       strerror(errno));
     return 0;
 }
 
@@ -375,7 +381,8 @@ static int drop_privileges(const BackendCfg *cfg, Err *err)
     if (geteuid() != 0) {
         if (geteuid() == cfg->run_uid && getuid() == cfg->run_uid)
             return 0; /* already done in this process */
-        return err_set(err, EXIT_ENV, "cannot switch to uid %d: not running as root", (int)cfg->run_uid);
+        return err_set(err, EXIT_ENV, "cannot switch to uid %d: not running as root",
+                       (int)cfg->run_uid);
     }
     if (setgroups(0, NULL) != 0)
         return err_set(err, EXIT_ENV, "could not drop supplementary groups: %s", strerror(errno));
@@ -436,7 +443,8 @@ static int run_logged(char *const argv[], const char *extra_env, const char *dir
         pid_t w = waitpid(pid, &st, WNOHANG);
         if (w == pid) return st;
         if (w < 0 && errno != EINTR)
-            return err_set(err, EXIT_ENV, "could not wait for \"%s\": %s", argv[0], strerror(errno));
+            return err_set(err, EXIT_ENV, "could not wait for \"%s\": %s", argv[0],
+                           strerror(errno));
         if (now_ms() >= deadline) {
             kill(pid, SIGKILL);
             waitpid(pid, &st, 0);
@@ -491,8 +499,8 @@ static char *ensure_template_locked(const BackendCfg *cfg, const PgInstall *pi, 
     char *tmp =
         xasprintf("%s/templates/.%s-%08x.XXXXXX", cfg->cache_dir, pi->version, fnv1a(pi->bindir));
     if (!mkdtemp(tmp)) {
-        err_set(err, EXIT_ENV, "could not create a directory in \"%s/templates\": %s", cfg->cache_dir,
-                strerror(errno));
+        err_set(err, EXIT_ENV, "could not create a directory in \"%s/templates\": %s",
+                cfg->cache_dir, strerror(errno));
         free(tmp);
         free(tpl);
         return NULL;
@@ -523,15 +531,16 @@ static char *ensure_template_locked(const BackendCfg *cfg, const PgInstall *pi, 
     char *result = NULL;
     if (st >= 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
         char *tail = log_tail(log);
-        err_set(err, EXIT_ENV, "initdb of PostgreSQL %s into \"%s\" failed (%s %d):\n%s", pi->version,
-                data, WIFEXITED(st) ? "exit code" : "signal",
+        err_set(err, EXIT_ENV, "initdb of PostgreSQL %s into \"%s\" failed (%s %d):\n%s",
+                pi->version, data, WIFEXITED(st) ? "exit code" : "signal",
                 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), tail);
         free(tail);
     } else if (st >= 0) {
         if (rename(data, tpl) == 0 || is_template(tpl)) /* another worker may have won */
             result = tpl;
         else
-            err_set(err, EXIT_ENV, "could not rename \"%s\" to \"%s\": %s", data, tpl, strerror(errno));
+            err_set(err, EXIT_ENV, "could not rename \"%s\" to \"%s\": %s", data, tpl,
+                    strerror(errno));
     }
     remove_tree(tmp);
     free(initdb);
@@ -688,9 +697,9 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
 
     const PgInstall *pi = pginstall_get(cfg->pgs, major);
     if (!pi)
-        return err_set(
-            err, EXIT_ENV, "no PostgreSQL installation for version %s\nhint: run \"make setup\"",
-            VERSION_NAME(major));
+        return err_set(err, EXIT_ENV,
+                       "no PostgreSQL installation for version %s\nhint: run \"make setup\"",
+                       VERSION_NAME(major));
     if (!cfg->runtime_root || !cfg->cache_dir)
         return err_set(err, EXIT_ENV, "the embedded backend was not prepared");
     if (drop_privileges(cfg, err) != 0) return -1;
@@ -702,7 +711,8 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
     reap_dir(dir); /* whatever an earlier worker of this seq left */
     int copied = copy_tree(tpl, dir, err);
     if (copied == 0 && chmod(dir, 0700) != 0)
-        copied = err_set(err, EXIT_ENV, "could not change the mode of \"%s\": %s", dir, strerror(errno));
+        copied =
+            err_set(err, EXIT_ENV, "could not change the mode of \"%s\": %s", dir, strerror(errno));
     if (copied != 0) {
         remove_tree(dir);
         free(tpl);

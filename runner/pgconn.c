@@ -13,30 +13,28 @@
 #define CANCEL_GRACE_MS 5000
 
 struct PgConn {
-    PGconn *conn;       /* owned, PQfinish */
-    bool busy;          /* a query was sent and its results are not all read */
-    bool flushing;      /* the query is not fully written to the socket yet */
-    bool in_copy_out;   /* draining COPY TO STDOUT data */
-    bool cancelled;     /* a cancel was sent for the running query */
-    bool lost;          /* the connection broke during the running query */
-    double sent_at;     /* now_ms() when the query was sent */
-    PgReply acc;        /* results of the running query so far */
-    Buf said;           /* notices and the error of the running query (PgReply.said) */
+    PGconn *conn;     /* owned, PQfinish */
+    bool busy;        /* a query was sent and its results are not all read */
+    bool flushing;    /* the query is not fully written to the socket yet */
+    bool in_copy_out; /* draining COPY TO STDOUT data */
+    bool cancelled;   /* a cancel was sent for the running query */
+    bool lost;        /* the connection broke during the running query */
+    double sent_at;   /* now_ms() when the query was sent */
+    PgReply acc;      /* results of the running query so far */
+    Buf said;         /* notices and the error of the running query (PgReply.said) */
 };
 
 /* A notice, warning or info the server sent: kept for the running query. */
 static void keep_notice(void *arg, const char *msg)
 {
     PgConn *c = arg;
-    if (c->said.len < (64u << 10))
-        buf_puts(&c->said, msg);
+    if (c->said.len < (64u << 10)) buf_puts(&c->said, msg);
 }
 
 /* libpq messages end with a newline and may have several lines: keep the first. */
 static char *first_line(const char *msg)
 {
-    if (!msg || !*msg)
-        return xstrdup("unknown error");
+    if (!msg || !*msg) return xstrdup("unknown error");
     size_t n = strcspn(msg, "\n");
     return xstrndup(msg, n);
 }
@@ -45,16 +43,13 @@ static char *first_line(const char *msg)
 static int wait_socket(PGconn *conn, short events, double wait_ms)
 {
     int fd = PQsocket(conn);
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     struct pollfd p = {.fd = fd, .events = events};
     int ms = wait_ms <= 0 ? 0 : (int)(wait_ms + 0.999);
     for (;;) {
         int r = poll(&p, 1, ms);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -1;
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -1;
         return r > 0 ? 1 : 0;
     }
 }
@@ -67,14 +62,11 @@ PgConn *pgconn_connect(const char *conninfo, int timeout_ms, Err *err)
         err_set(err, EXIT_ENV, "could not connect to the server: out of memory");
         return NULL;
     }
-    if (PQstatus(conn) == CONNECTION_BAD)
-        goto fail;
+    if (PQstatus(conn) == CONNECTION_BAD) goto fail;
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     for (;;) {
-        if (st == PGRES_POLLING_OK)
-            break;
-        if (st == PGRES_POLLING_FAILED)
-            goto fail;
+        if (st == PGRES_POLLING_OK) break;
+        if (st == PGRES_POLLING_FAILED) goto fail;
         double left = deadline - now_ms();
         if (left <= 0) {
             PQfinish(conn);
@@ -83,14 +75,11 @@ PgConn *pgconn_connect(const char *conninfo, int timeout_ms, Err *err)
             return NULL;
         }
         int r = wait_socket(conn, st == PGRES_POLLING_READING ? POLLIN : POLLOUT, left);
-        if (r < 0)
-            goto fail;
-        if (r == 0)
-            continue;
+        if (r < 0) goto fail;
+        if (r == 0) continue;
         st = PQconnectPoll(conn);
     }
-    if (PQsetnonblocking(conn, 1) != 0)
-        goto fail;
+    if (PQsetnonblocking(conn, 1) != 0) goto fail;
     PgConn *c = xcalloc(1, sizeof(*c));
     c->conn = conn;
     buf_init(&c->said);
@@ -107,8 +96,7 @@ fail:;
 
 void pgconn_close(PgConn *c)
 {
-    if (!c)
-        return;
+    if (!c) return;
     pgreply_clear(&c->acc);
     PQfinish(c->conn);
     buf_free(&c->said);
@@ -147,13 +135,10 @@ void pgreply_clear(PgReply *r)
 
 const char *pgreply_value(const PgReply *r, size_t i, int row, int col)
 {
-    if (i >= r->nres)
-        return NULL;
+    if (i >= r->nres) return NULL;
     PGresult *res = r->res[i];
-    if (row < 0 || row >= PQntuples(res) || col < 0 || col >= PQnfields(res))
-        return NULL;
-    if (PQgetisnull(res, row, col))
-        return NULL;
+    if (row < 0 || row >= PQntuples(res) || col < 0 || col >= PQnfields(res)) return NULL;
+    if (PQgetisnull(res, row, col)) return NULL;
     return PQgetvalue(res, row, col);
 }
 
@@ -212,15 +197,12 @@ static int pump(PgConn *c)
             int n;
             while ((n = PQgetCopyData(conn, &buf, 1)) > 0)
                 PQfreemem(buf);
-            if (n == 0)
-                return 0;
+            if (n == 0) return 0;
             c->in_copy_out = false; /* -1: done, -2: error; the result follows */
         }
-        if (PQisBusy(conn))
-            return 0;
+        if (PQisBusy(conn)) return 0;
         PGresult *r = PQgetResult(conn);
-        if (!r)
-            return 1;
+        if (!r) return 1;
         ExecStatusType st = PQresultStatus(r);
         if (st == PGRES_COPY_IN) {
             PQclear(r);
@@ -247,7 +229,8 @@ static int pump(PgConn *c)
 int pgconn_send(PgConn *c, const char *sql, Err *err)
 {
     if (c->busy)
-        return err_set(err, EXIT_ENV, "internal error: a query is still running on this connection");
+        return err_set(err, EXIT_ENV,
+                       "internal error: a query is still running on this connection");
     pgreply_clear(&c->acc);
     buf_reset(&c->said);
     c->cancelled = false;
@@ -299,8 +282,7 @@ int pgconn_poll(PgConn *c, int wait_ms, PgReply *out)
             return 1;
         }
         double left = deadline - now_ms();
-        if (left <= 0)
-            return 0;
+        if (left <= 0) return 0;
         short ev = POLLIN | (c->flushing ? POLLOUT : 0);
         if (wait_socket(c->conn, ev, left) < 0) {
             mark_lost(c, "could not wait for the server's socket");
@@ -313,26 +295,22 @@ int pgconn_poll(PgConn *c, int wait_ms, PgReply *out)
 int pgconn_wait_any(PgConn *const *cs, int n, int wait_ms)
 {
     struct pollfd p[8];
-    if (n < 1 || n > 8)
-        return -1;
+    if (n < 1 || n > 8) return -1;
     for (int i = 0; i < n; i++) {
         if (cs[i]->flushing) {
             int f = PQflush(cs[i]->conn);
-            if (f < 0)
-                return 1; /* pgconn_poll tells what happened */
+            if (f < 0) return 1; /* pgconn_poll tells what happened */
             cs[i]->flushing = f == 1;
         }
         p[i].fd = PQsocket(cs[i]->conn);
         p[i].events = POLLIN | (cs[i]->flushing ? POLLOUT : 0);
         p[i].revents = 0;
         /* input libpq already read from the socket counts as ready */
-        if (cs[i]->busy && !PQisBusy(cs[i]->conn))
-            return 1;
+        if (cs[i]->busy && !PQisBusy(cs[i]->conn)) return 1;
     }
     for (;;) {
         int r = poll(p, (nfds_t)n, wait_ms < 0 ? 0 : wait_ms);
-        if (r < 0 && errno == EINTR)
-            continue;
+        if (r < 0 && errno == EINTR) continue;
         return r;
     }
 }
@@ -341,8 +319,7 @@ int pgconn_cancel(PgConn *c)
 {
     char buf[256];
     PGcancel *cn = PQgetCancel(c->conn);
-    if (!cn)
-        return -1;
+    if (!cn) return -1;
     int ok = PQcancel(cn, buf, sizeof(buf));
     PQfreeCancel(cn);
     c->cancelled = true;
@@ -353,12 +330,9 @@ PgStatus pgconn_wait(PgConn *c, double deadline_ms, PgReply *out)
 {
     for (;;) {
         double left = deadline_ms - now_ms();
-        if (left < 0)
-            left = 0;
-        if (pgconn_poll(c, (int)(left + 0.999), out))
-            return out->status;
-        if (now_ms() < deadline_ms)
-            continue;
+        if (left < 0) left = 0;
+        if (pgconn_poll(c, (int)(left + 0.999), out)) return out->status;
+        if (now_ms() < deadline_ms) continue;
         if (!c->cancelled) {
             pgconn_cancel(c);
             deadline_ms = now_ms() + CANCEL_GRACE_MS;
@@ -390,8 +364,7 @@ int pgconn_query_value(const char *conninfo, const char *sql, int timeout_ms, ch
     double deadline = now_ms() + budget;
     *value = NULL;
     PgConn *c = pgconn_connect(conninfo, budget, err);
-    if (!c)
-        return -1;
+    if (!c) return -1;
     double left = deadline - now_ms();
     PgReply r;
     PgStatus st = pgconn_exec(c, sql, left >= 1 ? (int)left : 1, &r);

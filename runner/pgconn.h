@@ -34,17 +34,17 @@ typedef enum PgStatus {
 
 typedef struct PgReply {
     PgStatus status;
-    PGresult **res;    /* every result of the string, in order, including a failed one;
-                          owned, freed by pgreply_clear */
+    PGresult **res; /* every result of the string, in order, including a failed one;
+                       owned, freed by pgreply_clear */
     size_t nres;
     size_t cap;
-    char sqlstate[6];  /* of the first error ("" when none; "57014" for a cancel) */
-    char *message;     /* primary message of the first error, or why the connection
-                          was lost; owned; NULL when none */
-    char *said;        /* what the server said: every notice and the first error in full
-                          (DETAIL, HINT, CONTEXT lines), as psql prints them; owned;
-                          NULL when nothing */
-    double ms;         /* from send to the last result */
+    char sqlstate[6]; /* of the first error ("" when none; "57014" for a cancel) */
+    char *message;    /* primary message of the first error, or why the connection
+                         was lost; owned; NULL when none */
+    char *said;       /* what the server said: every notice and the first error in full
+                         (DETAIL, HINT, CONTEXT lines), as psql prints them; owned;
+                         NULL when nothing */
+    double ms;        /* from send to the last result */
 } PgReply;
 
 /* Connects within timeout_ms (<= 0: 30 s). NULL with err (code 3) on failure.
@@ -52,10 +52,10 @@ typedef struct PgReply {
 PgConn *pgconn_connect(const char *conninfo, int timeout_ms, Err *err);
 void pgconn_close(PgConn *c);
 
-PGconn *pgconn_raw(PgConn *c);         /* the libpq handle; still owned by c */
-int pgconn_pid(const PgConn *c);       /* backend pid */
+PGconn *pgconn_raw(PgConn *c);              /* the libpq handle; still owned by c */
+int pgconn_pid(const PgConn *c);            /* backend pid */
 int pgconn_server_version(const PgConn *c); /* 170010, 100023 ... */
-bool pgconn_ok(const PgConn *c);       /* PQstatus is CONNECTION_OK */
+bool pgconn_ok(const PgConn *c);            /* PQstatus is CONNECTION_OK */
 
 /* Runs sql (one or several statements) and waits at most timeout_ms
  * (<= 0: 60 s) before it cancels; fills *out (cleared first) and returns

@@ -84,11 +84,12 @@ static int run_tool(char *const argv[], const char *cwd, Buf *out, int budget_ms
     if (late) kill(pid, SIGKILL);
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }
-    if (late) return err_set(err, EXIT_ENV, "%s did not finish within %d s", argv[0], budget_ms / 1000);
+    if (late)
+        return err_set(err, EXIT_ENV, "%s did not finish within %d s", argv[0], budget_ms / 1000);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         const char *said = out->data ? out->data : "";
-        return err_set(err, EXIT_ENV, "%s %s failed (%s %d)%s%.600s", argv[0], argv[1] ? argv[1] : "",
-                       WIFEXITED(st) ? "exit" : "signal",
+        return err_set(err, EXIT_ENV, "%s %s failed (%s %d)%s%.600s", argv[0],
+                       argv[1] ? argv[1] : "", WIFEXITED(st) ? "exit" : "signal",
                        WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), *said ? ":\n" : "", said);
     }
     return 0;
@@ -137,8 +138,8 @@ int pgfetch_parse_releases(const char *json, size_t len, PgReleases *out, Err *e
     JsonNode *root = jsonread_parse(json, len, &perr);
     if (!root || root->type != JSONR_ARRAY) {
         jsonread_free(root);
-        return err_set(err, EXIT_ENV, "npm view %s versions: not a list of versions%s%s", PGFETCH_PACKAGE,
-                       perr.msg[0] ? ": " : "", perr.msg);
+        return err_set(err, EXIT_ENV, "npm view %s versions: not a list of versions%s%s",
+                       PGFETCH_PACKAGE, perr.msg[0] ? ": " : "", perr.msg);
     }
     long *ranks = NULL;
     size_t cap = 0, rcap = 0, nr = 0;
@@ -251,14 +252,16 @@ static int make_symlinks(const char *pkg, Err *err)
         const char *src = jsonread_str(jsonread_get(e, "source"));
         const char *dst = jsonread_str(jsonread_get(e, "target"));
         if (!src || !dst || strstr(dst, "..") || dst[0] == '/') {
-            rc = err_set(err, EXIT_ENV, "\"%s\": entry %zu is not a symlink within the package", path, i);
+            rc = err_set(err, EXIT_ENV, "\"%s\": entry %zu is not a symlink within the package",
+                         path, i);
             break;
         }
         const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
         char *link = xasprintf("%s/%s", pkg, dst);
         unlink(link);
         if (symlink(base, link) != 0)
-            rc = err_set(err, EXIT_ENV, "could not create the symlink \"%s\": %s", link, strerror(errno));
+            rc = err_set(err, EXIT_ENV, "could not create the symlink \"%s\": %s", link,
+                         strerror(errno));
         free(link);
     }
     jsonread_free(root);
@@ -302,7 +305,8 @@ int pgfetch_install(const char *cache, int id, const char *npm_version, bool *fe
     }
     char *tmp = xasprintf("%s/.fetch-%s.XXXXXX", pgdir, VERSION_NAME(id));
     if (rc == 0 && !mkdtemp(tmp))
-        rc = err_set(err, EXIT_ENV, "could not create a directory in \"%s\": %s", pgdir, strerror(errno));
+        rc = err_set(err, EXIT_ENV, "could not create a directory in \"%s\": %s", pgdir,
+                     strerror(errno));
     bool made = rc == 0;
     char *spec = xasprintf("%s@%s", PGFETCH_PACKAGE, npm_version);
     char *pkg = xasprintf("%s/package", tmp);

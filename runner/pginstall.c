@@ -452,8 +452,8 @@ static int take_overrides(PgInstalls *out, size_t *cap, char *const *overrides, 
             break;
         }
         if (m < VERSIONS_MIN || m > VERSIONS_MAX) {
-            rc = err_set(err, EXIT_USAGE, "--pg-bin \"%s\": version %d is not supported (%d to %d)", o, m,
-                         VERSIONS_MIN, VERSIONS_MAX);
+            rc = err_set(err, EXIT_USAGE, "--pg-bin \"%s\": version %d is not supported (%d to %d)",
+                         o, m, VERSIONS_MIN, VERSIONS_MAX);
             break;
         }
         for (size_t k = 0; k < i; k++)
@@ -481,8 +481,8 @@ static int take_overrides(PgInstalls *out, size_t *cap, char *const *overrides, 
         } else if (is_pg_bindir(bin)) {
             cands_add(&cs, bin, 0, o);
         } else {
-            rc = err_set(err, EXIT_USAGE, "--pg-bin \"%s\": no executable postgres and initdb in \"%s\"", o,
-                         dir);
+            rc = err_set(err, EXIT_USAGE,
+                         "--pg-bin \"%s\": no executable postgres and initdb in \"%s\"", o, dir);
         }
         free(bin);
     }
@@ -497,13 +497,14 @@ static int take_overrides(PgInstalls *out, size_t *cap, char *const *overrides, 
         char *version;
         if (cand_version(c, &major, &version) != 0) {
             const char *said = c->out.data ? c->out.data : "";
-            rc = err_set(err, EXIT_USAGE, "--pg-bin \"%s\": \"%s/postgres --version\" failed%s%.200s",
-                         c->origin, c->bindir, *said ? ": " : "", said);
+            rc = err_set(err, EXIT_USAGE,
+                         "--pg-bin \"%s\": \"%s/postgres --version\" failed%s%.200s", c->origin,
+                         c->bindir, *said ? ": " : "", said);
             break;
         }
         if (major != want[i]) {
-            rc = err_set(err, EXIT_USAGE, "--pg-bin \"%s\": \"%s\" holds PostgreSQL %s, not %d", c->origin,
-                         c->bindir, version, want[i]);
+            rc = err_set(err, EXIT_USAGE, "--pg-bin \"%s\": \"%s\" holds PostgreSQL %s, not %d",
+                         c->origin, c->bindir, version, want[i]);
             free(version);
             break;
         }

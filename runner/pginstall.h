@@ -20,14 +20,14 @@
 #include "common/util.h"
 
 typedef struct PgInstall {
-    int id;           /* the column id it serves (model/versions.h): the major for
-                       * a default build, major*100+minor for a named minor,
-                       * 0 for one shadowed by an earlier default */
-    int major;        /* 10, 11, ... */
-    int minor;        /* of version: 10 for "17.10", -1 when it has none */
-    char *version;    /* full version, "17.10"; owned */
-    char *bindir;     /* absolute path of the bin directory; owned */
-    char *source;     /* "--pg-bin", "LOCKMATRIX_PG_PATH", "cache", "system", "pg_config"; static */
+    int id;        /* the column id it serves (model/versions.h): the major for
+                    * a default build, major*100+minor for a named minor,
+                    * 0 for one shadowed by an earlier default */
+    int major;     /* 10, 11, ... */
+    int minor;     /* of version: 10 for "17.10", -1 when it has none */
+    char *version; /* full version, "17.10"; owned */
+    char *bindir;  /* absolute path of the bin directory; owned */
+    char *source;  /* "--pg-bin", "LOCKMATRIX_PG_PATH", "cache", "system", "pg_config"; static */
 } PgInstall;
 
 typedef struct PgInstalls {

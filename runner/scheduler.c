@@ -31,51 +31,51 @@ typedef struct Job {
     size_t chain;
     int major;
     JobState state;
-    int attempts;          /* attempts started */
+    int attempts; /* attempts started */
 } Job;
 
 typedef enum WorkerState { W_STARTING, W_IDLE, W_BUSY, W_LEAVING } WorkerState;
 
 typedef struct WorkerSlot {
-    pid_t pid;             /* 0: the slot is free */
-    int fd;                /* parent's end of the socketpair */
+    pid_t pid; /* 0: the slot is free */
+    int fd;    /* parent's end of the socketpair */
     int major;
-    int seq;               /* worker number in the run, names its container */
+    int seq; /* worker number in the run, names its container */
     WorkerState state;
-    Job *job;              /* the job it runs, or NULL */
+    Job *job; /* the job it runs, or NULL */
     double job_started;
-    double deadline;       /* now_ms() after which it is killed; 0: none */
+    double deadline; /* now_ms() after which it is killed; 0: none */
     WireReader rd;
-    FILE *spool;           /* the TRACE records of the running job, as received: the
-                              parent's memory does not grow with a chain's length;
-                              written to the store in the job's transaction; owned */
+    FILE *spool;                       /* the TRACE records of the running job, as received: the
+                                          parent's memory does not grow with a chain's length;
+                                          written to the store in the job's transaction; owned */
     size_t ntraces, nfailed, nskipped; /* records spooled: statements traced, of them
                               failed, and statements not run (skipped) */
-    char *rec;             /* a record read back from the spool; owned */
+    char *rec;                         /* a record read back from the spool; owned */
     size_t reccap;
-    char *server_version;  /* from HELLO; owned */
+    char *server_version; /* from HELLO; owned */
 } WorkerSlot;
 
 typedef struct Sched {
-    Corpus *corpus;        /* workers load their chains into their copies */
+    Corpus *corpus; /* workers load their chains into their copies */
     Store *store;
     long long run_id;
     const SchedOpts *opts;
     SchedStats *stats;
     Job *jobs;
     size_t njobs;
-    WorkerSlot *w;         /* opts->jobs slots */
+    WorkerSlot *w; /* opts->jobs slots */
     int nslots;
     int next_seq;
     int start_failures[VERSIONS_ID_MAX + 1];
     bool server_recorded[VERSIONS_ID_MAX + 1];
     size_t done_per_major[VERSIONS_ID_MAX + 1], total_per_major[VERSIONS_ID_MAX + 1];
     bool progress_shown;
-    Buf out;               /* record being sent */
+    Buf out; /* record being sent */
     Err *err;
     bool store_failed;
-    struct pollfd *pfds;   /* poll set, nslots + 1; owned (kept here, not in a local, so
-                              that a forked worker still reaches it: LeakSanitizer) */
+    struct pollfd *pfds; /* poll set, nslots + 1; owned (kept here, not in a local, so
+                            that a forked worker still reaches it: LeakSanitizer) */
 } Sched;
 
 /* ---- signals ---------------------------------------------------------- */
@@ -86,8 +86,7 @@ static volatile sig_atomic_t sig_stop;
 static void on_signal(int sig)
 {
     int e = errno;
-    if (sig == SIGINT || sig == SIGTERM)
-        sig_stop = sig;
+    if (sig == SIGINT || sig == SIGTERM) sig_stop = sig;
     if (sig_pipe[1] >= 0) {
         char c = (char)sig;
         ssize_t r = write(sig_pipe[1], &c, 1);
@@ -119,20 +118,18 @@ static void signals_restore(struct sigaction old[3])
 
 static void progress(Sched *s, bool final)
 {
-    if (!s->opts->progress)
-        return;
+    if (!s->opts->progress) return;
     size_t done = s->stats->jobs_ok + s->stats->jobs_failed;
     Buf b;
     buf_init(&b);
     buf_printf(&b, "\r\033[Krun %lld: %zu/%zu jobs", s->run_id, done, s->stats->jobs_total);
     for (int i = 0; i < s->opts->versions->n; i++) {
         int v = s->opts->versions->v[i];
-        buf_printf(&b, "  %s:%zu/%zu", VERSION_NAME(v), s->done_per_major[v], s->total_per_major[v]);
+        buf_printf(&b, "  %s:%zu/%zu", VERSION_NAME(v), s->done_per_major[v],
+                   s->total_per_major[v]);
     }
-    if (s->stats->jobs_failed)
-        buf_printf(&b, "  failed:%zu", s->stats->jobs_failed);
-    if (final)
-        buf_putc(&b, '\n');
+    if (s->stats->jobs_failed) buf_printf(&b, "  failed:%zu", s->stats->jobs_failed);
+    if (final) buf_putc(&b, '\n');
     fputs(b.data, stderr);
     fflush(stderr);
     buf_free(&b);
@@ -143,8 +140,7 @@ static void progress(Sched *s, bool final)
 static void say(Sched *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(Sched *s, const char *fmt, ...)
 {
-    if (s->progress_shown)
-        fputs("\r\033[K", stderr);
+    if (s->progress_shown) fputs("\r\033[K", stderr);
     va_list ap;
     fprintf(stderr, "lockmatrix: ");
     va_start(ap, fmt);
@@ -160,23 +156,20 @@ static size_t pending_of(const Sched *s, int major)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->njobs; i++)
-        if (s->jobs[i].major == major && s->jobs[i].state == JOB_PENDING)
-            n++;
+        if (s->jobs[i].major == major && s->jobs[i].state == JOB_PENDING) n++;
     return n;
 }
 
 static Job *next_job(Sched *s, int major)
 {
     for (size_t i = 0; i < s->njobs; i++)
-        if (s->jobs[i].major == major && s->jobs[i].state == JOB_PENDING)
-            return &s->jobs[i];
+        if (s->jobs[i].major == major && s->jobs[i].state == JOB_PENDING) return &s->jobs[i];
     return NULL;
 }
 
 static void free_traces(WorkerSlot *w)
 {
-    if (w->spool)
-        fclose(w->spool);
+    if (w->spool) fclose(w->spool);
     w->spool = NULL;
     w->ntraces = w->nfailed = w->nskipped = 0;
     free(w->rec);
@@ -189,8 +182,7 @@ static void free_traces(WorkerSlot *w)
 static void stop_recording(Sched *s, const Err *err)
 {
     say(s, "%s", err->msg);
-    if (!s->store_failed)
-        *s->err = *err;
+    if (!s->store_failed) *s->err = *err;
     s->store_failed = true;
 }
 
@@ -228,7 +220,8 @@ static int spool_put(WorkerSlot *w, const char *p, size_t n, Err *err)
                        strerror(errno));
     uint32_t len = (uint32_t)n;
     if (fwrite(&len, sizeof(len), 1, w->spool) != 1 || fwrite(p, 1, n, w->spool) != n)
-        return err_set(err, EXIT_ENV, "could not write the spool file of traces: %s", strerror(errno));
+        return err_set(err, EXIT_ENV, "could not write the spool file of traces: %s",
+                       strerror(errno));
     return 0;
 }
 
@@ -247,11 +240,11 @@ static int spool_next(void *ctx, Trace *t, const Prediction **pred, Err *err)
     uint32_t len;
     if (!w->spool || fread(&len, sizeof(len), 1, w->spool) != 1) {
         if (w->spool && ferror(w->spool))
-            return err_set(err, EXIT_ENV, "could not read the spool file of traces: %s", strerror(errno));
+            return err_set(err, EXIT_ENV, "could not read the spool file of traces: %s",
+                           strerror(errno));
         return 0;
     }
-    if (len > WIRE_MAX_RECORD)
-        return err_set(err, EXIT_ENV, "the spool file of traces is corrupt");
+    if (len > WIRE_MAX_RECORD) return err_set(err, EXIT_ENV, "the spool file of traces is corrupt");
     grow_array((void **)&w->rec, 1, &w->reccap, len);
     if (fread(w->rec, 1, len, w->spool) != len)
         return err_set(err, EXIT_ENV, "the spool file of traces is truncated");
@@ -271,8 +264,7 @@ static int spool_next(void *ctx, Trace *t, const Prediction **pred, Err *err)
 static void keep_shard(Sched *s)
 {
     const SchedOpts *o = s->opts;
-    if (o->shard_n <= 0)
-        return;
+    if (o->shard_n <= 0) return;
     int *of = shard_of_jobs(s->corpus, o->versions, o->shard_n);
     size_t k = 0;
     for (size_t i = 0; i < s->njobs; i++) {
@@ -308,8 +300,7 @@ static void finish_job(Sched *s, WorkerSlot *w, Job *j, bool ok, const char *rea
         jr.next_ctx = &sr;
     }
     int put = err.msg[0] ? -1 : store_put_job(s->store, s->run_id, s->corpus, &jr, &err);
-    if (put != 0)
-        stop_recording(s, &err);
+    if (put != 0) stop_recording(s, &err);
     if (w) {
         s->stats->trace_errors += w->nfailed;
         s->stats->traces += w->ntraces;
@@ -328,8 +319,8 @@ static void finish_job(Sched *s, WorkerSlot *w, Job *j, bool ok, const char *rea
             s->stats->jobs_ok++;
         else {
             s->stats->jobs_failed++;
-            say(s, "job %s on %s failed: %s", s->corpus->chains[j->chain].name, VERSION_NAME(j->major),
-                reason ? reason : "unknown");
+            say(s, "job %s on %s failed: %s", s->corpus->chains[j->chain].name,
+                VERSION_NAME(j->major), reason ? reason : "unknown");
         }
         s->done_per_major[j->major]++;
     }
@@ -360,8 +351,7 @@ static int spawn(Sched *s, int slot, int major)
         setpgid(0, 0);
         /* A worker does not outlive its scheduler (its server follows it). */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(1);
+        if (getppid() != parent) _exit(1);
         signal(SIGINT, SIG_IGN); /* the parent decides when workers stop */
         signal(SIGTERM, SIG_DFL);
         signal(SIGCHLD, SIG_DFL);
@@ -369,8 +359,7 @@ static int spawn(Sched *s, int slot, int major)
         close(sig_pipe[1]);
         close(sv[0]);
         for (int i = 0; i < s->nslots; i++)
-            if (s->w[i].pid > 0)
-                close(s->w[i].fd);
+            if (s->w[i].pid > 0) close(s->w[i].fd);
         worker_main(sv[1], s->corpus, s->opts, major, seq);
     }
     setpgid(pid, pid);
@@ -392,14 +381,12 @@ static int spawn(Sched *s, int slot, int major)
  * container left. */
 static void reap(Sched *s, WorkerSlot *w, bool kill_first)
 {
-    if (kill_first)
-        kill(-w->pid, SIGKILL);
+    if (kill_first) kill(-w->pid, SIGKILL);
     int status = 0;
     double until = now_ms() + 10000;
     for (;;) {
         pid_t r = waitpid(w->pid, &status, WNOHANG);
-        if (r == w->pid || (r < 0 && errno == ECHILD))
-            break;
+        if (r == w->pid || (r < 0 && errno == ECHILD)) break;
         if (now_ms() > until) {
             kill(-w->pid, SIGKILL);
             until = now_ms() + 10000;
@@ -422,8 +409,7 @@ static char *describe_exit(pid_t pid, int status)
     if (WIFSIGNALED(status))
         return xasprintf("worker killed by signal %d (%s)", WTERMSIG(status),
                          strsignal(WTERMSIG(status)));
-    if (WIFEXITED(status))
-        return xasprintf("worker exited with code %d", WEXITSTATUS(status));
+    if (WIFEXITED(status)) return xasprintf("worker exited with code %d", WEXITSTATUS(status));
     return xstrdup("worker ended");
 }
 
@@ -432,8 +418,7 @@ static void worker_lost(Sched *s, WorkerSlot *w, const char *why)
 {
     int status = 0;
     bool overrun = why != NULL;
-    if (overrun)
-        kill(-w->pid, SIGKILL);
+    if (overrun) kill(-w->pid, SIGKILL);
     /* Collect the exit status for the message (reap waits again, harmlessly). */
     double until = now_ms() + 5000;
     while (waitpid(w->pid, &status, WNOHANG) == 0 && now_ms() < until)
@@ -483,8 +468,7 @@ static void send_job(Sched *s, WorkerSlot *w)
     wire_begin(&s->out, WIRE_JOB);
     wire_put_i64(&s->out, (long long)j->chain);
     wire_put_i64(&s->out, (long long)pending_of(s, w->major));
-    if (wire_send(w->fd, &s->out, &err) != 0)
-        worker_lost(s, w, NULL);
+    if (wire_send(w->fd, &s->out, &err) != 0) worker_lost(s, w, NULL);
 }
 
 /* Handles one record; returns -1 when the worker must be dropped. */
@@ -510,7 +494,8 @@ static int handle(Sched *s, WorkerSlot *w, const char *p, size_t n)
         s->start_failures[w->major]++;
         say(s, "container for %s did not start: %s", VERSION_NAME(w->major), reason ? reason : "?");
         if (s->start_failures[w->major] > s->opts->retries) {
-            char *r = xasprintf("no container for %s: %s", VERSION_NAME(w->major), reason ? reason : "?");
+            char *r =
+                xasprintf("no container for %s: %s", VERSION_NAME(w->major), reason ? reason : "?");
             fail_major(s, w->major, r);
             free(r);
         }
@@ -529,8 +514,7 @@ static int handle(Sched *s, WorkerSlot *w, const char *p, size_t n)
         bool failed = t.status == TRACE_ERROR || t.status == TRACE_TIMEOUT;
         bool skipped = t.status == TRACE_SKIPPED;
         trace_free(&t);
-        if (c.bad)
-            return -1;
+        if (c.bad) return -1;
         Err err = {0};
         if (spool_put(w, p, n, &err) != 0) {
             stop_recording(s, &err);
@@ -583,8 +567,7 @@ static int fill_slots(Sched *s)
                 free_slot = i;
                 break;
             }
-        if (free_slot < 0)
-            return 0;
+        if (free_slot < 0) return 0;
         int best = 0;
         double best_score = 0;
         for (int i = 0; i < s->opts->versions->n; i++) {
@@ -594,40 +577,33 @@ static int fill_slots(Sched *s)
             for (int k = 0; k < s->nslots; k++)
                 if (s->w[k].pid > 0 && s->w[k].major == v) {
                     workers++;
-                    if (s->w[k].state == W_STARTING || s->w[k].state == W_IDLE)
-                        takers++;
+                    if (s->w[k].state == W_STARTING || s->w[k].state == W_IDLE) takers++;
                 }
-            if (pending <= takers)
-                continue;
+            if (pending <= takers) continue;
             double score = (double)(pending - takers) / (double)(workers + 1);
             if (score > best_score) {
                 best_score = score;
                 best = v;
             }
         }
-        if (!best)
-            return 0;
-        if (spawn(s, free_slot, best) != 0)
-            return -1;
+        if (!best) return 0;
+        if (spawn(s, free_slot, best) != 0) return -1;
     }
 }
 
 static bool all_done(const Sched *s)
 {
     for (size_t i = 0; i < s->njobs; i++)
-        if (s->jobs[i].state != JOB_DONE)
-            return false;
+        if (s->jobs[i].state != JOB_DONE) return false;
     return true;
 }
 
 static void stop_all(Sched *s)
 {
     for (int i = 0; i < s->nslots; i++)
-        if (s->w[i].pid > 0)
-            kill(-s->w[i].pid, SIGKILL);
+        if (s->w[i].pid > 0) kill(-s->w[i].pid, SIGKILL);
     for (int i = 0; i < s->nslots; i++)
-        if (s->w[i].pid > 0)
-            reap(s, &s->w[i], false);
+        if (s->w[i].pid > 0) reap(s, &s->w[i], false);
 }
 
 int scheduler_run(Corpus *c, Store *store, long long run_id, const SchedOpts *opts,
@@ -649,11 +625,9 @@ int scheduler_run(Corpus *c, Store *store, long long run_id, const SchedOpts *op
      * first so that the long ones do not end up last. */
     s.jobs = xcalloc(c->nchains * (size_t)opts->versions->n + 1, sizeof(Job));
     for (size_t ch = 0; ch < c->nchains; ch++) {
-        if (c->chains[ch].nstmts == 0)
-            continue;
+        if (c->chains[ch].nstmts == 0) continue;
         for (int i = 0; i < opts->versions->n; i++) {
-            if (opts->skip && opts->skip(opts->skip_ctx, ch, opts->versions->v[i]))
-                continue;
+            if (opts->skip && opts->skip(opts->skip_ctx, ch, opts->versions->v[i])) continue;
             Job *j = &s.jobs[s.njobs++];
             j->chain = ch;
             j->major = opts->versions->v[i];
@@ -687,8 +661,7 @@ int scheduler_run(Corpus *c, Store *store, long long run_id, const SchedOpts *op
         pfds[np++] = (struct pollfd){.fd = sig_pipe[0], .events = POLLIN};
         double next_deadline = 0;
         for (int i = 0; i < s.nslots; i++) {
-            if (s.w[i].pid == 0)
-                continue;
+            if (s.w[i].pid == 0) continue;
             pfds[np++] = (struct pollfd){.fd = s.w[i].fd, .events = POLLIN};
             if (s.w[i].deadline > 0 && (next_deadline == 0 || s.w[i].deadline < next_deadline))
                 next_deadline = s.w[i].deadline;
@@ -717,12 +690,10 @@ int scheduler_run(Corpus *c, Store *store, long long run_id, const SchedOpts *op
         }
         for (int i = 0; i < s.nslots; i++) {
             WorkerSlot *w = &s.w[i];
-            if (w->pid == 0)
-                continue;
+            if (w->pid == 0) continue;
             struct pollfd *pf = NULL;
             for (int k = 1; k < np; k++)
-                if (pfds[k].fd == w->fd)
-                    pf = &pfds[k];
+                if (pfds[k].fd == w->fd) pf = &pfds[k];
             if (pf && (pf->revents & (POLLIN | POLLHUP | POLLERR))) {
                 long got = wire_fill(&w->rd, w->fd);
                 const char *p;
@@ -734,8 +705,7 @@ int scheduler_run(Corpus *c, Store *store, long long run_id, const SchedOpts *op
                         drop = true;
                         break;
                     }
-                if (w->pid == 0)
-                    continue; /* handled as lost already */
+                if (w->pid == 0) continue; /* handled as lost already */
                 if (nr < 0 || drop) {
                     worker_lost(&s, w, "worker sent a corrupt record");
                     continue;
@@ -775,8 +745,7 @@ int scheduler_run(Corpus *c, Store *store, long long run_id, const SchedOpts *op
     if (sig_stop) {
         stats->interrupted = true;
         stats->signal = sig_stop;
-        if (s.progress_shown)
-            fputs("\r\033[K", stderr);
+        if (s.progress_shown) fputs("\r\033[K", stderr);
         fprintf(stderr, "lockmatrix: %s: stopping every worker and container\n",
                 sig_stop == SIGINT ? "interrupted" : "terminated");
         stop_all(&s);
@@ -787,8 +756,7 @@ int scheduler_run(Corpus *c, Store *store, long long run_id, const SchedOpts *op
         double until = now_ms() + 30000;
         for (int i = 0; i < s.nslots; i++) {
             WorkerSlot *w = &s.w[i];
-            if (w->pid == 0)
-                continue;
+            if (w->pid == 0) continue;
             if (w->state != W_LEAVING) {
                 wire_begin(&s.out, WIRE_NO_JOB);
                 Err e2 = {0};
@@ -799,8 +767,7 @@ int scheduler_run(Corpus *c, Store *store, long long run_id, const SchedOpts *op
                 usleep(2000);
             reap(&s, w, true);
         }
-        if (s.store_failed)
-            rc = -1;
+        if (s.store_failed) rc = -1;
         progress(&s, true);
     }
     signals_restore(old);

@@ -19,40 +19,40 @@
 #include "store/store.h"
 
 typedef struct SchedOpts {
-    int jobs;                   /* containers at once */
+    int jobs; /* containers at once */
     const VersionSet *versions;
     const BackendOps *backend;
-    BackendCfg *cfg;            /* prepared by backend->prepare */
-    int statement_timeout_ms;   /* per statement, then cancel */
-    int job_timeout_ms;         /* per job, then the worker is killed */
-    int retries;                /* retries of a failed job (1) */
-    bool stop_on_error;         /* a failing statement ends its chain */
-    bool no_replay;             /* no replay on a sibling database: requests hidden by
-                                   a migration's transaction stay unmeasured */
-    bool progress;              /* a progress line on stderr */
+    BackendCfg *cfg;                   /* prepared by backend->prepare */
+    int statement_timeout_ms;          /* per statement, then cancel */
+    int job_timeout_ms;                /* per job, then the worker is killed */
+    int retries;                       /* retries of a failed job (1) */
+    bool stop_on_error;                /* a failing statement ends its chain */
+    bool no_replay;                    /* no replay on a sibling database: requests hidden by
+                                          a migration's transaction stay unmeasured */
+    bool progress;                     /* a progress line on stderr */
     const struct LockTable *locktable; /* predictions and verdicts for every trace
                                    (predict/locktable.h); NULL: none stored */
     /* Jobs left out (a resumed run's jobs recorded ok): skip(skip_ctx, chain,
      * major) true. NULL: every job runs. */
     bool (*skip)(void *ctx, size_t chain, int major);
     void *skip_ctx;
-    int shard_k, shard_n;       /* only the jobs of shard k (1-based) of n
-                                   (corpus/shard.h); n 0: every job */
+    int shard_k, shard_n; /* only the jobs of shard k (1-based) of n
+                             (corpus/shard.h); n 0: every job */
 } SchedOpts;
 
 typedef struct SchedStats {
     size_t jobs_total, jobs_ok, jobs_failed, retried;
     size_t traces, trace_errors; /* statements traced (ran), of which failed on the server */
-    size_t skipped;             /* statements not run: after a failure with --stop-on-error */
+    size_t skipped;              /* statements not run: after a failure with --stop-on-error */
     double wall_ms;
-    bool interrupted;           /* SIGINT/SIGTERM arrived */
-    int signal;                 /* which one */
+    bool interrupted; /* SIGINT/SIGTERM arrived */
+    int signal;       /* which one */
 } SchedStats;
 
 /* Runs every job of c on every version of opts. Returns 0 when the run
  * completed (jobs may have failed: see stats), -1 with err when it could not
  * go on (the store failed) or was interrupted (stats->interrupted). */
-int scheduler_run(Corpus *c, Store *s, long long run_id, const SchedOpts *opts,
-                  SchedStats *stats, Err *err);
+int scheduler_run(Corpus *c, Store *s, long long run_id, const SchedOpts *opts, SchedStats *stats,
+                  Err *err);
 
 #endif

@@ -119,8 +119,7 @@ int wire_send(int fd, Buf *b, Err *err)
     while (off < b->len) {
         ssize_t n = write(fd, b->data + off, b->len - off);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             if (errno == EAGAIN) {
                 struct pollfd pfd = {.fd = fd, .events = POLLOUT};
                 poll(&pfd, 1, 1000);
@@ -157,8 +156,7 @@ long wire_fill(WireReader *r, int fd)
     }
     char chunk[65536];
     ssize_t n = read(fd, chunk, sizeof(chunk));
-    if (n > 0)
-        buf_append(&r->in, chunk, (size_t)n);
+    if (n > 0) buf_append(&r->in, chunk, (size_t)n);
     return (long)n;
 }
 
@@ -166,13 +164,10 @@ int wire_next(WireReader *r, const char **p, size_t *n)
 {
     size_t avail = r->in.len - r->start;
     uint32_t len;
-    if (avail < sizeof(len))
-        return 0;
+    if (avail < sizeof(len)) return 0;
     memcpy(&len, r->in.data + r->start, sizeof(len));
-    if (len == 0 || len > WIRE_MAX_RECORD)
-        return -1;
-    if (avail < sizeof(len) + len)
-        return 0;
+    if (len == 0 || len > WIRE_MAX_RECORD) return -1;
+    if (avail < sizeof(len) + len) return 0;
     *p = r->in.data + r->start + sizeof(len);
     *n = len;
     r->start += sizeof(len) + len;
@@ -184,25 +179,19 @@ int wire_recv(WireReader *r, int fd, int timeout_ms, const char **p, size_t *n, 
     double deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
     for (;;) {
         int rc = wire_next(r, p, n);
-        if (rc == 1)
-            return 1;
-        if (rc < 0)
-            return err_set(err, EXIT_ENV, "corrupt record from the scheduler");
+        if (rc == 1) return 1;
+        if (rc < 0) return err_set(err, EXIT_ENV, "corrupt record from the scheduler");
         int wait = -1;
         if (deadline >= 0) {
             wait = (int)(deadline - now_ms());
-            if (wait <= 0)
-                return err_set(err, EXIT_ENV, "timed out waiting for the scheduler");
+            if (wait <= 0) return err_set(err, EXIT_ENV, "timed out waiting for the scheduler");
         }
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
         int pr = poll(&pfd, 1, wait);
-        if (pr < 0 && errno != EINTR)
-            return err_set(err, EXIT_ENV, "poll: %s", strerror(errno));
-        if (pr <= 0)
-            continue;
+        if (pr < 0 && errno != EINTR) return err_set(err, EXIT_ENV, "poll: %s", strerror(errno));
+        if (pr <= 0) continue;
         long got = wire_fill(r, fd);
-        if (got == 0)
-            return 0;
+        if (got == 0) return 0;
         if (got < 0 && errno != EINTR && errno != EAGAIN)
             return err_set(err, EXIT_ENV, "could not read from the scheduler: %s", strerror(errno));
     }
@@ -261,8 +250,7 @@ double wire_get_f64(WireCursor *c)
 char *wire_get_str(WireCursor *c)
 {
     long long n = wire_get_i64(c);
-    if (n < 0 || c->bad)
-        return NULL;
+    if (n < 0 || c->bad) return NULL;
     if ((unsigned long long)n > c->left) {
         c->bad = true;
         return NULL;

@@ -14,22 +14,22 @@
 #define WIRE_MAX_RECORD (64u << 20) /* a record larger than this is a protocol error */
 
 typedef enum WireType {
-    WIRE_HELLO = 1,      /* W->P: container ready: str server_version, f64 ready_ms */
-    WIRE_START_FAILED,   /* W->P: str reason; the worker exits */
-    WIRE_NEED_JOB,       /* W->P: give me a job */
-    WIRE_JOB,            /* P->W: i64 chain index, i64 jobs of its version still pending */
-    WIRE_NO_JOB,         /* P->W: none left: stop the container and exit */
-    WIRE_TRACE,          /* W->P: a Trace, then its Prediction */
-    WIRE_JOB_DONE,       /* W->P: i64 chain, u8 ok, str reason, f64 duration_ms */
-    WIRE_LOG,            /* W->P: str a diagnostic line for stderr */
+    WIRE_HELLO = 1,    /* W->P: container ready: str server_version, f64 ready_ms */
+    WIRE_START_FAILED, /* W->P: str reason; the worker exits */
+    WIRE_NEED_JOB,     /* W->P: give me a job */
+    WIRE_JOB,          /* P->W: i64 chain index, i64 jobs of its version still pending */
+    WIRE_NO_JOB,       /* P->W: none left: stop the container and exit */
+    WIRE_TRACE,        /* W->P: a Trace, then its Prediction */
+    WIRE_JOB_DONE,     /* W->P: i64 chain, u8 ok, str reason, f64 duration_ms */
+    WIRE_LOG,          /* W->P: str a diagnostic line for stderr */
 } WireType;
 
 /* ---- writing ---------------------------------------------------------- */
-void wire_begin(Buf *b, WireType type);    /* resets b, reserves the length, writes the type */
+void wire_begin(Buf *b, WireType type); /* resets b, reserves the length, writes the type */
 void wire_put_u8(Buf *b, unsigned v);
 void wire_put_i64(Buf *b, long long v);
 void wire_put_f64(Buf *b, double v);
-void wire_put_str(Buf *b, const char *s);  /* NULL is kept as NULL */
+void wire_put_str(Buf *b, const char *s); /* NULL is kept as NULL */
 void wire_put_trace(Buf *b, const Trace *t);
 /* A prediction travels as its ranks (model/vocab.h, model/prediction.h); its
  * note and cls, pointers into the sender's lock table, stay behind. */
@@ -39,8 +39,8 @@ int wire_send(int fd, Buf *b, Err *err);
 
 /* ---- reading ---------------------------------------------------------- */
 typedef struct WireReader {
-    Buf in;          /* bytes received and not yet consumed; owned */
-    size_t start;    /* offset of the next record in in */
+    Buf in;       /* bytes received and not yet consumed; owned */
+    size_t start; /* offset of the next record in in */
 } WireReader;
 
 void wire_reader_init(WireReader *r);
@@ -59,7 +59,7 @@ int wire_recv(WireReader *r, int fd, int timeout_ms, const char **p, size_t *n, 
 typedef struct WireCursor {
     const char *p;
     size_t left;
-    bool bad;        /* a read ran past the end: the record is corrupt */
+    bool bad; /* a read ran past the end: the record is corrupt */
 } WireCursor;
 
 void wire_cursor(WireCursor *c, const char *p, size_t n); /* positioned after the type byte */
@@ -67,7 +67,7 @@ WireType wire_type(const char *p, size_t n);
 unsigned wire_get_u8(WireCursor *c);
 long long wire_get_i64(WireCursor *c);
 double wire_get_f64(WireCursor *c);
-char *wire_get_str(WireCursor *c);         /* malloc'd copy, or NULL */
+char *wire_get_str(WireCursor *c); /* malloc'd copy, or NULL */
 /* Decodes a Trace into *t (zeroed first); free with trace_free. */
 void wire_get_trace(WireCursor *c, Trace *t);
 /* Decodes a prediction; note and cls NULL, out-of-range ranks cleared. */

@@ -39,18 +39,18 @@
 
 /* What the worker needs while it runs; one per process. */
 typedef struct Worker {
-    int fd;                    /* its end of the socketpair */
-    Corpus *corpus;            /* the parent's, inherited by fork: the worker's own copy,
-                                  into which it loads the chain it runs (lean corpus) */
+    int fd;         /* its end of the socketpair */
+    Corpus *corpus; /* the parent's, inherited by fork: the worker's own copy,
+                       into which it loads the chain it runs (lean corpus) */
     const SchedOpts *opts;
     int major;
-    int seq;                   /* worker number in the run */
-    Container ct;              /* its container */
+    int seq;      /* worker number in the run */
+    Container ct; /* its container */
     bool started;
-    int dbs_made;              /* job databases the current server has (postgres, lm_1 ...) */
-    int dbs_used;              /* of which jobs have run in so many */
-    bool dirty;                /* the last job may have changed more than its database */
-    Buf out;                   /* record being sent */
+    int dbs_made; /* job databases the current server has (postgres, lm_1 ...) */
+    int dbs_used; /* of which jobs have run in so many */
+    bool dirty;   /* the last job may have changed more than its database */
+    Buf out;      /* record being sent */
 } Worker;
 
 static void send_or_die(Worker *w)
@@ -58,8 +58,7 @@ static void send_or_die(Worker *w)
     Err err = {0};
     if (wire_send(w->fd, &w->out, &err) != 0) {
         /* The scheduler is gone: nothing left to report to. */
-        if (w->started)
-            w->opts->backend->stop(w->opts->cfg, &w->ct);
+        if (w->started) w->opts->backend->stop(w->opts->cfg, &w->ct);
         _exit(1);
     }
 }
@@ -77,11 +76,9 @@ static void predict(const Worker *w, const Statement *st, const Trace *t, Predic
 {
     prediction_clear(p);
     const LockTable *lt = w->opts->locktable;
-    if (!lt)
-        return;
+    if (!lt) return;
     locktable_predict(lt, &st->info, w->major, p);
-    if (t->status == TRACE_SKIPPED)
-        return;
+    if (t->status == TRACE_SKIPPED) return;
     LtObs o;
     locktable_observe(t, &o);
     bool failed = t->status == TRACE_ERROR || t->status == TRACE_TIMEOUT;
@@ -128,8 +125,7 @@ static bool chain_is_cluster_wide(const Chain *ch)
 {
     for (size_t m = 0; m < ch->nmigs; m++)
         for (size_t s = 0; s < ch->migs[m].nstmts; s++)
-            if (ch->migs[m].stmts[s].info.cluster_wide)
-                return true;
+            if (ch->migs[m].stmts[s].info.cluster_wide) return true;
     return false;
 }
 
@@ -139,8 +135,7 @@ static bool chain_is_cluster_wide(const Chain *ch)
 static bool preamble_is_cluster_wide(const Corpus *c)
 {
     for (size_t s = 0; s < c->npre_stmts; s++)
-        if (c->pre_stmts[s].info.cluster_wide || c->pre_stmts[s].info.in_do_block)
-            return true;
+        if (c->pre_stmts[s].info.cluster_wide || c->pre_stmts[s].info.in_do_block) return true;
     return false;
 }
 
@@ -153,7 +148,8 @@ static char *run_preamble(Worker *w, const char *dbname)
 {
     const Corpus *c = w->corpus;
     if (c->npre_stmts == 0) return NULL;
-    char *ci = xasprintf("%s dbname=%s application_name=lockmatrix_preamble", w->ct.conninfo, dbname);
+    char *ci =
+        xasprintf("%s dbname=%s application_name=lockmatrix_preamble", w->ct.conninfo, dbname);
     Err err = {0};
     PgConn *pc = pgconn_connect(ci, CONNECT_TIMEOUT_MS, &err);
     free(ci);
@@ -164,10 +160,12 @@ static char *run_preamble(Worker *w, const char *dbname)
         PgReply r;
         PgStatus ps = pgconn_exec(pc, st->sql, w->opts->statement_timeout_ms, &r);
         if (ps != PG_OK)
-            reason = xasprintf("preamble \"%s\" line %d: %s%s%s%s", c->preamble_path, st->line,
-                               ps == PG_TIMEOUT ? "timed out" : r.message ? r.message : "failed",
-                               r.sqlstate[0] ? " (SQLSTATE " : "", r.sqlstate,
-                               r.sqlstate[0] ? ")" : "");
+            reason =
+                xasprintf("preamble \"%s\" line %d: %s%s%s%s", c->preamble_path, st->line,
+                          ps == PG_TIMEOUT ? "timed out"
+                          : r.message      ? r.message
+                                           : "failed",
+                          r.sqlstate[0] ? " (SQLSTATE " : "", r.sqlstate, r.sqlstate[0] ? ")" : "");
         pgreply_clear(&r);
     }
     pgconn_close(pc);
@@ -203,10 +201,9 @@ static char *create_databases(Worker *w, int n)
         PgReply r;
         PgStatus st = pgconn_wait(conns[i], deadline, &r);
         if (st != PG_OK && !reason)
-            reason = xasprintf("could not create a job database: %s",
-                               st == PG_TIMEOUT ? "timed out"
-                               : r.message      ? r.message
-                                                : "failed");
+            reason = xasprintf("could not create a job database: %s", st == PG_TIMEOUT ? "timed out"
+                                                                      : r.message      ? r.message
+                                                                                       : "failed");
         pgreply_clear(&r);
         pgconn_close(conns[i]);
     }
@@ -232,11 +229,9 @@ static char *recycle_server(Worker *w)
  * (its tool wraps it, or the file opens one). */
 static bool mig_in_tx(const Migration *m)
 {
-    if (m->wrap_tx && m->nstmts > 1)
-        return true;
+    if (m->wrap_tx && m->nstmts > 1) return true;
     for (size_t s = 0; s < m->nstmts; s++)
-        if (m->stmts[s].info.tx_control)
-            return true;
+        if (m->stmts[s].info.tx_control) return true;
     return false;
 }
 
@@ -245,8 +240,7 @@ static long last_replayed(const Chain *ch)
 {
     long last = -1;
     for (size_t m = 0; m < ch->nmigs; m++)
-        if (mig_in_tx(&ch->migs[m]))
-            last = (long)m;
+        if (mig_in_tx(&ch->migs[m])) last = (long)m;
     return last;
 }
 
@@ -260,8 +254,8 @@ static long last_replayed(const Chain *ch)
  * file with its own transaction control, a statement that fails only here),
  * the replay stops and the statements after it stay unmeasured. */
 typedef struct Replay {
-    Tracer *tr;     /* NULL: no replay, or it stopped */
-    long last;      /* the last migration that needs it */
+    Tracer *tr; /* NULL: no replay, or it stopped */
+    long last;  /* the last migration that needs it */
 } Replay;
 
 static void replay_stop(Replay *rp)
@@ -289,14 +283,15 @@ static char *replay_sql(const Statement *st)
     const char *sql = st->sql;
     if (!st->info.on_commit_drop) return xstrdup(sql);
     for (const char *p = sql; *p; p++) {
-        if (strncasecmp(p, "on", 2) != 0 || (p > sql && !isspace((unsigned char)p[-1])))
-            continue;
+        if (strncasecmp(p, "on", 2) != 0 || (p > sql && !isspace((unsigned char)p[-1]))) continue;
         const char *q = p + 2;
         if (!isspace((unsigned char)*q)) continue;
-        while (isspace((unsigned char)*q)) q++;
+        while (isspace((unsigned char)*q))
+            q++;
         if (strncasecmp(q, "commit", 6) != 0 || !isspace((unsigned char)q[6])) continue;
         q += 6;
-        while (isspace((unsigned char)*q)) q++;
+        while (isspace((unsigned char)*q))
+            q++;
         if (strncasecmp(q, "drop", 4) != 0 || (q[4] && !isspace((unsigned char)q[4]))) continue;
         return xasprintf("%.*sON COMMIT PRESERVE ROWS%s", (int)(p - sql), sql, q + 4);
     }
@@ -322,8 +317,10 @@ static bool replay_one(Replay *rp, const Statement *st, bool ok_there, Trace *ou
         replay_stop(rp);
         return false;
     }
-    if (out) *out = r;
-    else trace_free(&r);
+    if (out)
+        *out = r;
+    else
+        trace_free(&r);
     return true;
 }
 
@@ -405,12 +402,10 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
     Replay rp = {.tr = NULL, .last = w->opts->no_replay ? -1 : last_replayed(ch)};
     int need = rp.last >= 0 ? 2 : 1; /* databases: the job's, the replay's */
     if (w->dirty || w->dbs_used + need > w->dbs_made) {
-        if (w->dbs_used > 0 && (*reason = recycle_server(w)) != NULL)
-            return -1;
+        if (w->dbs_used > 0 && (*reason = recycle_server(w)) != NULL) return -1;
         long long want = (pending + 1) * need;
         int n = want < DBS_PER_SERVER ? (int)want : DBS_PER_SERVER;
-        if ((*reason = create_databases(w, n)) != NULL)
-            return -1;
+        if ((*reason = create_databases(w, n)) != NULL) return -1;
         w->dbs_made = n;
         w->dbs_used = 0;
         w->dirty = false;
@@ -425,8 +420,7 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
         w->dbs_used++;
     }
     w->dirty = chain_is_cluster_wide(ch) || preamble_is_cluster_wide(w->corpus);
-    if ((*reason = run_preamble(w, dbname)) != NULL)
-        return -1;
+    if ((*reason = run_preamble(w, dbname)) != NULL) return -1;
 
     Err err = {0};
     TracerOpts to = {.statement_timeout_ms = w->opts->statement_timeout_ms,
@@ -491,8 +485,7 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
                 send_trace(w, ch, m, s, &t);
                 trace_free(&t);
             }
-            if (failed && w->opts->stop_on_error)
-                break;
+            if (failed && w->opts->stop_on_error) break;
         }
         if (held) {
             if (rp.tr && nheld == mig->nstmts) replay_migration(&rp, mig, held);
@@ -547,8 +540,7 @@ void worker_main(int fd, Corpus *c, const SchedOpts *opts, int major, int seq)
         }
         WireCursor cur;
         wire_cursor(&cur, p, n);
-        if (wire_type(p, n) != WIRE_JOB)
-            break;
+        if (wire_type(p, n) != WIRE_JOB) break;
         size_t chain = (size_t)wire_get_i64(&cur);
         long long pending = wire_get_i64(&cur);
         if (cur.bad || chain >= c->nchains) {
@@ -581,8 +573,7 @@ void worker_main(int fd, Corpus *c, const SchedOpts *opts, int major, int seq)
         }
     }
     wire_reader_free(&rd);
-    if (w.started)
-        opts->backend->stop(opts->cfg, &w.ct);
+    if (w.started) opts->backend->stop(opts->cfg, &w.ct);
     buf_free(&w.out);
 #ifdef LM_LSAN
     /* The parent's memory inherited by fork is still reachable from the stack
@@ -590,8 +581,7 @@ void worker_main(int fd, Corpus *c, const SchedOpts *opts, int major, int seq)
      * Dropping root made the process non-dumpable, which stops LeakSanitizer
      * from suspending its threads: make it dumpable again first. */
     prctl(PR_SET_DUMPABLE, 1);
-    if (__lsan_do_recoverable_leak_check() != 0)
-        code = WORKER_LEAK_EXIT;
+    if (__lsan_do_recoverable_leak_check() != 0) code = WORKER_LEAK_EXIT;
 #endif
     _exit(code);
 }

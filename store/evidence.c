@@ -10,8 +10,7 @@ int store_trace_id(Store *s, long long run_id, size_t chain, int mig, int stmt, 
                    long long *trace_id, Err *err)
 {
     sqlite3_stmt *q = store_query(s, Q_TRACE_ID, err);
-    if (!q)
-        return -1;
+    if (!q) return -1;
     sqlite3_bind_int64(q, 1, run_id);
     sqlite3_bind_int64(q, 2, (long long)chain);
     sqlite3_bind_int(q, 3, mig + 1);
@@ -20,8 +19,7 @@ int store_trace_id(Store *s, long long run_id, size_t chain, int mig, int stmt, 
     int rc = sqlite3_step(q);
     *trace_id = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
     sqlite3_reset(q);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return store_db_err(s, err, "read");
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_db_err(s, err, "read");
     return 0;
 }
 
@@ -53,8 +51,7 @@ int store_get_evidence(Store *s, long long trace_id, const char *kind, char **ou
     *out = NULL;
     *n = 0;
     sqlite3_stmt *q = store_query(s, Q_EVIDENCE_GET, err);
-    if (!q)
-        return -1;
+    if (!q) return -1;
     sqlite3_bind_int64(q, 1, trace_id);
     store_bind_text(q, 2, kind);
     int rc = sqlite3_step(q);
@@ -67,12 +64,12 @@ int store_get_evidence(Store *s, long long trace_id, const char *kind, char **ou
         return store_db_err(s, err, "read");
     }
     size_t size = (size_t)sqlite3_column_int64(q, 0);
-    char *buf = store_evidence_inflate(sqlite3_column_blob(q, 1),
-                                       (size_t)sqlite3_column_bytes(q, 1), size);
+    char *buf =
+        store_evidence_inflate(sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1), size);
     sqlite3_reset(q);
     if (!buf)
-        return err_set(err, EXIT_ENV, "evidence \"%s\" of trace %lld in \"%s\" is corrupt", kind, trace_id,
-                       s->path);
+        return err_set(err, EXIT_ENV, "evidence \"%s\" of trace %lld in \"%s\" is corrupt", kind,
+                       trace_id, s->path);
     *out = buf;
     *n = size;
     return 0;
@@ -80,8 +77,7 @@ int store_get_evidence(Store *s, long long trace_id, const char *kind, char **ou
 
 char *store_evidence_inflate(const void *z, size_t zn, size_t size)
 {
-    if (size > ((size_t)1 << 30))
-        return NULL;
+    if (size > ((size_t)1 << 30)) return NULL;
     char *buf = xmalloc(size + 1);
     uLongf got = (uLongf)size;
     if (uncompress((Bytef *)buf, &got, z, (uLong)zn) != Z_OK || got != size) {
@@ -91,4 +87,3 @@ char *store_evidence_inflate(const void *z, size_t zn, size_t size)
     buf[size] = '\0';
     return buf;
 }
-

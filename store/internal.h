@@ -77,7 +77,7 @@ int store_step_done(Store *s, sqlite3_stmt *st, Err *err);
 int store_exec(Store *s, const char *sql, Err *err, const char *what);
 int store_tx_begin(Store *s, Err *err); /* BEGIN IMMEDIATE */
 int store_tx_commit(Store *s, Err *err);
-void store_tx_rollback(Store *s);      /* when a transaction is open */
+void store_tx_rollback(Store *s); /* when a transaction is open */
 /* Column i as a new string (free()), NULL for SQL NULL. */
 char *store_col_str(sqlite3_stmt *st, int i);
 /* The statement map of write.c dropped (store_close, a failed run_begin). */

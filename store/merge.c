@@ -144,16 +144,16 @@ static int read_input(Input *in, size_t nchains_hint, Chains *chains, Err *err)
 
     Err e = {0};
     if (!in->versions || versions_parse(in->versions, &in->vs, &e) != 0) {
-        err_set(err, EXIT_USAGE, "run %lld in \"%s\" has no valid versions (\"%s\")", in->run, in->path,
-                in->versions ? in->versions : "");
+        err_set(err, EXIT_USAGE, "run %lld in \"%s\" has no valid versions (\"%s\")", in->run,
+                in->path, in->versions ? in->versions : "");
         goto out;
     }
     in->k = in->n = 1;
     if (in->shard) {
         Shard sh;
         if (shard_parse(in->shard, &sh, &e) != 0) {
-            err_set(err, EXIT_USAGE, "run %lld in \"%s\" has an invalid shard \"%s\"", in->run, in->path,
-                    in->shard);
+            err_set(err, EXIT_USAGE, "run %lld in \"%s\" has an invalid shard \"%s\"", in->run,
+                    in->path, in->shard);
             goto out;
         }
         in->k = sh.k;
@@ -360,7 +360,8 @@ static int exec_sql(sqlite3 *db, const char *path, const char *sql, Err *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        err_set(err, EXIT_ENV, "could not write store \"%s\": %s", path, msg ? msg : sqlite3_errmsg(db));
+        err_set(err, EXIT_ENV, "could not write store \"%s\": %s", path,
+                msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
         return -1;
     }

@@ -17,8 +17,7 @@ static char *owner_self(void)
 {
     char host[256] = "";
     gethostname(host, sizeof(host) - 1);
-    return xasprintf("%s %ld %llu", host[0] ? host : "-", (long)getpid(),
-                     proc_starttime(getpid()));
+    return xasprintf("%s %ld %llu", host[0] ? host : "-", (long)getpid(), proc_starttime(getpid()));
 }
 
 /* True when owner (as written by owner_self) is a live process of this host
@@ -83,8 +82,7 @@ int store_run_unfinished(Store *s, StoreRun *out, Err *err)
         out->jobs = sqlite3_column_int(st, 6);
     }
     sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return store_db_err(s, err, "read");
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_db_err(s, err, "read");
     return 0;
 }
 
@@ -92,7 +90,7 @@ int store_run_unfinished(Store *s, StoreRun *out, Err *err)
  * of its migration; the first difference goes to err. */
 typedef struct StmtComparer {
     Store *s;
-    sqlite3_stmt *rows;  /* idx, line, sql of the stored migration, in order */
+    sqlite3_stmt *rows; /* idx, line, sql of the stored migration, in order */
     long long run_id;
     const char *path;
     bool failed;
@@ -102,20 +100,21 @@ typedef struct StmtComparer {
 static void compare_each(void *ctx, Statement *now)
 {
     StmtComparer *cp = ctx;
-    if (cp->failed)
-        return;
+    if (cp->failed) return;
     int rc = sqlite3_step(cp->rows);
     if (rc != SQLITE_ROW) {
         cp->failed = true;
         if (rc == SQLITE_DONE)
-            err_set(cp->err, EXIT_USAGE, "the corpus changed since run %lld: \"%s\"", cp->run_id, cp->path);
+            err_set(cp->err, EXIT_USAGE, "the corpus changed since run %lld: \"%s\"", cp->run_id,
+                    cp->path);
         else
             store_db_err(cp->s, cp->err, "read");
         return;
     }
     const char *sql = (const char *)sqlite3_column_text(cp->rows, 2);
     if (sqlite3_column_int64(cp->rows, 0) != now->index || !sql ||
-        strcmp(sql, now->sql ? now->sql : "") != 0 || sqlite3_column_int(cp->rows, 1) != now->line) {
+        strcmp(sql, now->sql ? now->sql : "") != 0 ||
+        sqlite3_column_int(cp->rows, 1) != now->line) {
         cp->failed = true;
         err_set(cp->err, EXIT_USAGE,
                 "the corpus changed since run %lld: \"%s\" line %d: statement %d "
@@ -133,9 +132,9 @@ int store_run_compare(Store *s, long long run_id, Corpus *c, Err *err)
                            "FROM migrations m WHERE m.run_id = ?1 ORDER BY m.chain, m.position",
                            -1, &st, NULL) != SQLITE_OK)
         return store_db_err(s, err, "read");
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT idx, line, sql FROM statements WHERE migration_id = ?1 ORDER BY idx",
-                           -1, &rows, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            s->db, "SELECT idx, line, sql FROM statements WHERE migration_id = ?1 ORDER BY idx", -1,
+            &rows, NULL) != SQLITE_OK) {
         sqlite3_finalize(st);
         return store_db_err(s, err, "read");
     }
@@ -151,14 +150,15 @@ int store_run_compare(Store *s, long long run_id, Corpus *c, Err *err)
         nmigs++;
         if (chain < 0 || (size_t)chain >= c->nchains || pos < 1 ||
             (size_t)pos > c->chains[chain].nmigs) {
-            ret = err_set(err, EXIT_USAGE, "the corpus changed since run %lld: \"%s\" is gone", run_id,
-                          path ? path : "");
+            ret = err_set(err, EXIT_USAGE, "the corpus changed since run %lld: \"%s\" is gone",
+                          run_id, path ? path : "");
             break;
         }
         Migration *m = &c->chains[chain].migs[pos - 1];
         if (!path || strcmp(path, m->path) != 0) {
-            ret = err_set(err, EXIT_USAGE, "the corpus changed since run %lld: \"%s\" where \"%s\" was",
-                          run_id, m->path, path ? path : "");
+            ret = err_set(err, EXIT_USAGE,
+                          "the corpus changed since run %lld: \"%s\" where \"%s\" was", run_id,
+                          m->path, path ? path : "");
             break;
         }
         if ((size_t)nst != m->nstmts) {
@@ -177,13 +177,13 @@ int store_run_compare(Store *s, long long run_id, Corpus *c, Err *err)
             break;
         }
     }
-    if (ret == 0 && rc != SQLITE_DONE)
-        ret = store_db_err(s, err, "read");
+    if (ret == 0 && rc != SQLITE_DONE) ret = store_db_err(s, err, "read");
     sqlite3_finalize(rows);
     sqlite3_finalize(st);
     if (ret == 0 && nmigs != want_migs)
-        ret = err_set(err, EXIT_USAGE, "the corpus changed since run %lld: %zu migrations, it had %zu",
-                      run_id, want_migs, nmigs);
+        ret = err_set(err, EXIT_USAGE,
+                      "the corpus changed since run %lld: %zu migrations, it had %zu", run_id,
+                      want_migs, nmigs);
     return ret;
 }
 
@@ -220,8 +220,7 @@ int store_run_jobs_ok(Store *s, long long run_id, size_t **chains, int **majors,
 
 int store_run_claim(Store *s, long long run_id, Err *err)
 {
-    if (store_tx_begin(s, err) < 0)
-        return -1;
+    if (store_tx_begin(s, err) < 0) return -1;
     sqlite3_stmt *st;
     char *owner = NULL;
     if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'owner.run.' || ?1", -1, &st,
@@ -230,8 +229,7 @@ int store_run_claim(Store *s, long long run_id, Err *err)
         goto fail;
     }
     sqlite3_bind_int64(st, 1, run_id);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        owner = store_col_str(st, 0);
+    if (sqlite3_step(st) == SQLITE_ROW) owner = store_col_str(st, 0);
     sqlite3_finalize(st);
     if (owner_alive(owner)) {
         long pid = 0;
@@ -246,10 +244,8 @@ int store_run_claim(Store *s, long long run_id, Err *err)
         "UPDATE runs SET status = 'running', finished_at = NULL WHERE id = %lld", run_id);
     int rc = store_exec(s, sql, err, "write");
     sqlite3_free(sql);
-    if (rc < 0 || store_owner_put(s, run_id, err) < 0)
-        goto fail;
-    if (store_tx_commit(s, err) < 0)
-        goto fail;
+    if (rc < 0 || store_owner_put(s, run_id, err) < 0) goto fail;
+    if (store_tx_commit(s, err) < 0) goto fail;
     return 0;
 fail:
     store_tx_rollback(s);

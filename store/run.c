@@ -19,7 +19,10 @@
 
 #define col_str store_col_str
 
-static int read_err(Store *s, Err *err) { return store_db_err(s, err, "read"); }
+static int read_err(Store *s, Err *err)
+{
+    return store_db_err(s, err, "read");
+}
 
 static sqlite3_stmt *prepare(Store *s, const char *sql, long long run_id, Err *err)
 {
@@ -28,16 +31,14 @@ static sqlite3_stmt *prepare(Store *s, const char *sql, long long run_id, Err *e
         read_err(s, err);
         return NULL;
     }
-    if (sqlite3_bind_parameter_count(st) >= 1)
-        sqlite3_bind_int64(st, 1, run_id);
+    if (sqlite3_bind_parameter_count(st) >= 1) sqlite3_bind_int64(st, 1, run_id);
     return st;
 }
 
 /* Ends a row loop: finalizes st; -1 with err unless the loop ended with DONE. */
 static int finish(Store *s, sqlite3_stmt *st, int rc, Err *err)
 {
-    if (rc != SQLITE_DONE)
-        read_err(s, err);
+    if (rc != SQLITE_DONE) read_err(s, err);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -46,8 +47,8 @@ static int finish(Store *s, sqlite3_stmt *st, int rc, Err *err)
 
 typedef struct IdRef {
     long long id;
-    size_t i;       /* statement index */
-    RvResult *r;    /* for traces */
+    size_t i;    /* statement index */
+    RvResult *r; /* for traces */
 } IdRef;
 
 static int idref_cmp(const void *a, const void *b)
@@ -59,26 +60,24 @@ static int idref_cmp(const void *a, const void *b)
 static IdRef *idref_find(IdRef *v, size_t n, long long id)
 {
     IdRef key = {.id = id};
-    if (n == 0)
-        return NULL;
+    if (n == 0) return NULL;
     return bsearch(&key, v, n, sizeof(*v), idref_cmp);
 }
 
 int store_run_version(const RunView *rv, int major)
 {
     for (size_t i = 0; i < rv->nversions; i++)
-        if (rv->versions[i] == major)
-            return (int)i;
+        if (rv->versions[i] == major) return (int)i;
     return -1;
 }
 
 /* What a load carries from one query to the next. */
 typedef struct Load {
     RunView *rv;
-    IdRef *ids;        /* statement id -> index, sorted by id; owned */
-    IdRef *traces;     /* trace id -> result, sorted by id; owned */
+    IdRef *ids;    /* statement id -> index, sorted by id; owned */
+    IdRef *traces; /* trace id -> result, sorted by id; owned */
     size_t ntraces;
-    size_t cap;        /* of the array the current query fills */
+    size_t cap;                /* of the array the current query fills */
     struct Child const *child; /* the child table being read */
 } Load;
 
@@ -89,8 +88,7 @@ typedef void (*RowFn)(Load *ld, sqlite3_stmt *st);
 static int each_row(Store *s, const char *sql, RowFn fn, Load *ld, Err *err)
 {
     sqlite3_stmt *st = prepare(s, sql, ld->rv->id, err);
-    if (!st)
-        return -1;
+    if (!st) return -1;
     ld->cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -104,15 +102,13 @@ static int load_run(Store *s, RunView *rv, long long run_id, Err *err)
                                "SELECT id, started_at, finished_at, status, corpus, versions, "
                                "backend, args, tool_version, jobs FROM runs WHERE id = ?1",
                                run_id, err);
-    if (!st)
-        return -1;
+    if (!st) return -1;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
         sqlite3_finalize(st);
         return err_set(err, EXIT_USAGE, "no run %lld in \"%s\"", run_id, store_path(s));
     }
-    if (rc != SQLITE_ROW)
-        return finish(s, st, rc, err);
+    if (rc != SQLITE_ROW) return finish(s, st, rc, err);
     rv->id = sqlite3_column_int64(st, 0);
     rv->started_at = col_str(st, 1);
     rv->finished_at = col_str(st, 2);
@@ -204,8 +200,7 @@ static void index_statements(Load *ld)
 /* A stored rewrite or scan: 1 yes, 0 no, NULL depends. */
 static Tri col_tri(sqlite3_stmt *st, int i)
 {
-    if (sqlite3_column_type(st, i) == SQLITE_NULL)
-        return TRI_DEPENDS;
+    if (sqlite3_column_type(st, i) == SQLITE_NULL) return TRI_DEPENDS;
     return sqlite3_column_int(st, i) ? TRI_YES : TRI_NO;
 }
 
@@ -214,12 +209,10 @@ static Tri col_tri(sqlite3_stmt *st, int i)
 static void row_trace(Load *ld, sqlite3_stmt *st)
 {
     RunView *rv = ld->rv;
-    if (!ld->ids)
-        index_statements(ld);
+    if (!ld->ids) index_statements(ld);
     IdRef *sref = idref_find(ld->ids, rv->nstmts, sqlite3_column_int64(st, 1));
     int v = store_run_version(rv, sqlite3_column_int(st, 2));
-    if (!sref || v < 0)
-        return; /* a version the run did not select: not part of the view */
+    if (!sref || v < 0) return; /* a version the run did not select: not part of the view */
     RvResult *r = &rv->stmts[sref->i].results[v];
     r->traced = true;
     r->status = trace_status_name(trace_status_parse((const char *)sqlite3_column_text(st, 3)));
@@ -317,8 +310,7 @@ static void child_request(RvResult *r, sqlite3_stmt *st)
 static void child_phase_lock(RvResult *r, sqlite3_stmt *st)
 {
     int phase = sqlite3_column_int(st, 1);
-    if (phase < 1 || phase > 100000)
-        return;
+    if (phase < 1 || phase > 100000) return;
     if ((size_t)phase > r->nphases) {
         r->phases = xrealloc(r->phases, (size_t)phase * sizeof(RvPhase));
         memset(r->phases + r->nphases, 0, ((size_t)phase - r->nphases) * sizeof(RvPhase));
@@ -327,8 +319,7 @@ static void child_phase_lock(RvResult *r, sqlite3_stmt *st)
     RvPhase *p = &r->phases[phase - 1];
     TraceLock *l;
     if (sqlite3_column_int(st, 2)) {
-        if (p->waiting_for)
-            return;
+        if (p->waiting_for) return;
         l = p->waiting_for = xcalloc(1, sizeof(TraceLock));
     } else {
         p->locks = xrealloc(p->locks, (p->nlocks + 1) * sizeof(TraceLock));
@@ -365,10 +356,10 @@ static void child_change(RvResult *r, sqlite3_stmt *st)
 static void child_evidence(RvResult *r, sqlite3_stmt *st)
 {
     const char *kind = (const char *)sqlite3_column_text(st, 1);
-    if (r->said || !kind || strcmp(kind, STORE_EVIDENCE_SERVER) != 0)
-        return;
-    r->said = store_evidence_inflate(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
-                                     (size_t)sqlite3_column_int64(st, 2));
+    if (r->said || !kind || strcmp(kind, STORE_EVIDENCE_SERVER) != 0) return;
+    r->said =
+        store_evidence_inflate(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
+                               (size_t)sqlite3_column_int64(st, 2));
 }
 
 static const struct Child {
@@ -391,8 +382,7 @@ static const struct Child {
 static void row_child(Load *ld, sqlite3_stmt *st)
 {
     IdRef *t = idref_find(ld->traces, ld->ntraces, sqlite3_column_int64(st, 0));
-    if (t)
-        ld->child->fn(t->r, st);
+    if (t) ld->child->fn(t->r, st);
 }
 
 static int load_children(Store *s, Load *ld, Err *err)
@@ -409,8 +399,7 @@ static int load_children(Store *s, Load *ld, Err *err)
         ld->child = &children[c];
         int rc = each_row(s, sql, row_child, ld, err);
         free(sql);
-        if (rc < 0)
-            return -1;
+        if (rc < 0) return -1;
     }
     return 0;
 }
@@ -422,8 +411,7 @@ int store_run_load(Store *s, long long run_id, RunView **out, Err *err)
     int rc = load_run(s, rv, run_id, err);
     for (size_t i = 0; rc == 0 && i < ARRAY_LEN(run_rows); i++)
         rc = each_row(s, run_rows[i].sql, run_rows[i].fn, &ld, err);
-    if (rc == 0)
-        rc = load_children(s, &ld, err);
+    if (rc == 0) rc = load_children(s, &ld, err);
     free(ld.ids);
     free(ld.traces);
     if (rc < 0) {
@@ -457,8 +445,7 @@ static void result_free(RvResult *r)
         for (size_t k = 0; k < r->phases[i].nlocks; k++)
             tracelock_free(&r->phases[i].locks[k]);
         free(r->phases[i].locks);
-        if (r->phases[i].waiting_for)
-            tracelock_free(r->phases[i].waiting_for);
+        if (r->phases[i].waiting_for) tracelock_free(r->phases[i].waiting_for);
         free(r->phases[i].waiting_for);
     }
     free(r->phases);
@@ -480,8 +467,7 @@ static void result_free(RvResult *r)
 
 void store_run_free(RunView *rv)
 {
-    if (!rv)
-        return;
+    if (!rv) return;
     for (size_t i = 0; i < rv->nstmts; i++) {
         RvStatement *x = &rv->stmts[i];
         for (size_t v = 0; x->results && v < rv->nversions; v++)
@@ -541,8 +527,7 @@ int store_runs_list(Store *s, RunSummary **out, size_t *n, Err *err)
         "  WHERE l.run_id = r.id ORDER BY l.id)) "
         "FROM runs r ORDER BY r.id",
         0, err);
-    if (!st)
-        return -1;
+    if (!st) return -1;
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -584,7 +569,8 @@ void store_runs_free(RunSummary *runs, size_t n)
 void store_tune_for_reading(Store *s)
 {
     /* a report reads whole runs: sort in memory, map the file, keep its pages */
-    sqlite3_exec(s->db, "PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 1073741824; "
-                        "PRAGMA cache_size = -131072",
+    sqlite3_exec(s->db,
+                 "PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 1073741824; "
+                 "PRAGMA cache_size = -131072",
                  NULL, NULL, NULL);
 }

@@ -65,8 +65,9 @@ static const char *const query_sql[Q_COUNT] = {
                    "WHERE m.run_id = ?1 AND m.chain = ?2 AND m.position = ?3 AND s.idx = ?4 "
                    "AND t.major = ?5",
     [Q_EVIDENCE_PUT] = "INSERT INTO evidence (trace_id, kind, size, data) VALUES (?1, ?2, ?3, ?4)",
-    [Q_PREDICTION_INSERT] = "INSERT INTO predictions (trace_id, mode, rewrite, scan, risk, verdict) "
-                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_PREDICTION_INSERT] =
+        "INSERT INTO predictions (trace_id, mode, rewrite, scan, risk, verdict) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [Q_VERDICT_COUNTS] = "SELECT p.verdict, count(*) FROM predictions p "
                          "JOIN traces t ON t.id = p.trace_id JOIN jobs j ON j.id = t.job_id "
                          "WHERE j.run_id = ?1 AND p.verdict IS NOT NULL "
@@ -86,7 +87,8 @@ static const char *const query_sql[Q_COUNT] = {
 /* Code 3 with SQLite's message: the file cannot be read or written. */
 int store_db_err(Store *s, Err *err, const char *what)
 {
-    return err_set(err, EXIT_ENV, "could not %s store \"%s\": %s", what, s->path, sqlite3_errmsg(s->db));
+    return err_set(err, EXIT_ENV, "could not %s store \"%s\": %s", what, s->path,
+                   sqlite3_errmsg(s->db));
 }
 
 int store_not_ours(Store *s, Err *err)
@@ -144,12 +146,17 @@ int store_exec(Store *s, const char *sql, Err *err, const char *what)
     return 0;
 }
 
-int store_tx_begin(Store *s, Err *err) { return store_exec(s, "BEGIN IMMEDIATE", err, "write"); }
-int store_tx_commit(Store *s, Err *err) { return store_exec(s, "COMMIT", err, "write"); }
+int store_tx_begin(Store *s, Err *err)
+{
+    return store_exec(s, "BEGIN IMMEDIATE", err, "write");
+}
+int store_tx_commit(Store *s, Err *err)
+{
+    return store_exec(s, "COMMIT", err, "write");
+}
 void store_tx_rollback(Store *s)
 {
-    if (!sqlite3_get_autocommit(s->db))
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 /* The integer a one-row query (a PRAGMA) returns; SQLite's code on failure. */
@@ -157,8 +164,7 @@ static int query_int(Store *s, const char *sql, long long *out)
 {
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return rc;
+    if (rc != SQLITE_OK) return rc;
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *out = sqlite3_column_int64(st, 0);
@@ -183,23 +189,16 @@ static int check_file(Store *s, bool create, bool *fresh, long long *version, Er
      * schema, application_id and user_version at once, and three separate
      * reads could see the file before and after it ("not a lockmatrix store") */
     int rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
-    if (rc == SQLITE_OK)
-        rc = query_int(s, "PRAGMA application_id", &app_id);
-    if (rc == SQLITE_OK)
-        rc = query_int(s, "PRAGMA user_version", version);
-    if (rc == SQLITE_OK)
-        rc = query_int(s, "SELECT count(*) FROM sqlite_master", &nobjects);
+    if (rc == SQLITE_OK) rc = query_int(s, "PRAGMA application_id", &app_id);
+    if (rc == SQLITE_OK) rc = query_int(s, "PRAGMA user_version", version);
+    if (rc == SQLITE_OK) rc = query_int(s, "SELECT count(*) FROM sqlite_master", &nobjects);
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, rc == SQLITE_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
-    if (rc == SQLITE_NOTADB)
-        return store_not_ours(s, err);
-    if (rc != SQLITE_OK)
-        return store_db_err(s, err, "open");
+    if (rc == SQLITE_NOTADB) return store_not_ours(s, err);
+    if (rc != SQLITE_OK) return store_db_err(s, err, "open");
     *fresh = app_id == 0 && nobjects == 0 && *version == 0;
-    if (*fresh)
-        return create ? 0 : store_not_ours(s, err);
-    if (app_id != STORE_APPLICATION_ID)
-        return store_not_ours(s, err);
+    if (*fresh) return create ? 0 : store_not_ours(s, err);
+    if (app_id != STORE_APPLICATION_ID) return store_not_ours(s, err);
     if (*version > store_schema_version())
         return err_set(err, EXIT_USAGE,
                        "\"%s\" was written by a newer lockmatrix (schema %lld, this one knows %d)",
@@ -211,25 +210,21 @@ static int check_file(Store *s, bool create, bool *fresh, long long *version, Er
 static int migrate(Store *s, Err *err)
 {
     long long version = 0;
-    if (store_tx_begin(s, err) < 0)
-        return -1;
+    if (store_tx_begin(s, err) < 0) return -1;
     /* re-read under the write lock: another process may have migrated meanwhile */
     if (query_int(s, "PRAGMA user_version", &version) != SQLITE_OK) {
         store_db_err(s, err, "read");
         goto fail;
     }
     for (long long i = version; i < store_schema_version(); i++)
-        if (store_exec(s, store_schema_steps[i], err, "migrate") < 0)
-            goto fail;
+        if (store_exec(s, store_schema_steps[i], err, "migrate") < 0) goto fail;
     if (version < store_schema_version()) {
         char sql[128];
         snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d",
                  STORE_APPLICATION_ID, store_schema_version());
-        if (store_exec(s, sql, err, "migrate") < 0)
-            goto fail;
+        if (store_exec(s, sql, err, "migrate") < 0) goto fail;
     }
-    if (store_tx_commit(s, err) < 0)
-        goto fail;
+    if (store_tx_commit(s, err) < 0) goto fail;
     s->migrated = store_schema_version() - (int)version;
     return 0;
 fail:
@@ -268,16 +263,14 @@ static Store *open_once(const char *path, bool create, bool *busy, Err *err)
 
     bool fresh = false;
     long long version = 0;
-    if (check_file(s, create, &fresh, &version, err) < 0)
-        goto fail;
+    if (check_file(s, create, &fresh, &version, err) < 0) goto fail;
     /* only now that the file is known to be ours (or empty) may we change it */
     if (sqlite3_db_readonly(s->db, "main") != 1 &&
         store_exec(s, "PRAGMA journal_mode = WAL", err, "open") < 0)
         goto fail;
     if (store_exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", err, "open") < 0)
         goto fail;
-    if (version < store_schema_version() && migrate(s, err) < 0)
-        goto fail;
+    if (version < store_schema_version() && migrate(s, err) < 0) goto fail;
     return s;
 fail:
     *busy = (sqlite3_errcode(s->db) & 0xff) == SQLITE_BUSY ||
@@ -295,28 +288,34 @@ Store *store_open(const char *path, bool create, Err *err)
     for (;;) {
         bool busy = false;
         Store *s = open_once(path, create, &busy, err);
-        if (s || !busy || now_ms() > until)
-            return s;
+        if (s || !busy || now_ms() > until) return s;
         usleep(20000);
     }
 }
 
 void store_close(Store *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->q[i]);
-    if (s->db)
-        sqlite3_close_v2(s->db);
+    if (s->db) sqlite3_close_v2(s->db);
     store_map_clear(s);
     free(s->path);
     free(s);
 }
 
-sqlite3 *store_db(Store *s) { return s->db; }
-int store_migrated(const Store *s) { return s->migrated; }
-const char *store_path(const Store *s) { return s->path; }
+sqlite3 *store_db(Store *s)
+{
+    return s->db;
+}
+int store_migrated(const Store *s)
+{
+    return s->migrated;
+}
+const char *store_path(const Store *s)
+{
+    return s->path;
+}
 
 char *store_col_str(sqlite3_stmt *st, int i)
 {

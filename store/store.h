@@ -26,14 +26,14 @@ Store *store_open(const char *path, bool create, Err *err);
 void store_close(Store *s);
 
 typedef struct RunInfo {
-    const char *corpus;          /* the paths given, space-separated */
+    const char *corpus; /* the paths given, space-separated */
     const VersionSet *versions;
-    const char *backend;         /* "embedded", "docker" */
-    const char *args;            /* the command line */
+    const char *backend; /* "embedded", "docker" */
+    const char *args;    /* the command line */
     const char *tool_version;
-    int jobs;                    /* -j */
-    const char *shard;           /* "K/N" (run --shard), NULL: every job */
-    const char *corpus_id;       /* corpus/shard.h shard_corpus_id, or NULL */
+    int jobs;              /* -j */
+    const char *shard;     /* "K/N" (run --shard), NULL: every job */
+    const char *corpus_id; /* corpus/shard.h shard_corpus_id, or NULL */
 } RunInfo;
 
 /* Records a new run with its migrations and statements; *run_id gets its id.
@@ -44,13 +44,13 @@ int store_run_begin(Store *s, const RunInfo *ri, Corpus *c, long long *run_id, E
 int store_put_server(Store *s, long long run_id, int major, const char *version, Err *err);
 
 typedef struct JobResult {
-    size_t chain;                /* index into the corpus */
+    size_t chain; /* index into the corpus */
     int major;
-    const char *status;          /* "ok", "failed" */
-    const char *reason;          /* why it failed, or NULL */
+    const char *status; /* "ok", "failed" */
+    const char *reason; /* why it failed, or NULL */
     int attempts;
     double duration_ms;
-    const Trace *traces;         /* one per statement traced (chain order) */
+    const Trace *traces; /* one per statement traced (chain order) */
     size_t ntraces;
     const Prediction *predictions; /* parallel to traces, or NULL; a row is written
                                     when predicted or with a verdict */
@@ -108,8 +108,8 @@ char *store_evidence_inflate(const void *z, size_t zn, size_t size);
 /* A stored run as recorded by store_run_begin (all strings owned; free with
  * store_run_record_free). */
 typedef struct StoreRun {
-    long long id;                /* 0: none */
-    char *status;                /* running, complete, failed, interrupted */
+    long long id; /* 0: none */
+    char *status; /* running, complete, failed, interrupted */
     char *corpus, *versions, *backend, *args;
     int jobs;
 } StoreRun;

@@ -49,14 +49,11 @@ static void map_build(Store *s, long long run_id, const Corpus *c)
 /* Where the id of (chain, mig, stmt) lives in the map, or NULL when out of range. */
 static long long *map_slot(Store *s, size_t chain, long long mig, long long stmt)
 {
-    if (chain >= s->map_nchains || mig < 0 || stmt < 0)
-        return NULL;
+    if (chain >= s->map_nchains || mig < 0 || stmt < 0) return NULL;
     size_t nmigs = s->chain_off[chain + 1] - s->chain_off[chain];
-    if ((size_t)mig >= nmigs)
-        return NULL;
+    if ((size_t)mig >= nmigs) return NULL;
     size_t k = s->chain_off[chain] + (size_t)mig;
-    if ((size_t)stmt >= s->mig_off[k + 1] - s->mig_off[k])
-        return NULL;
+    if ((size_t)stmt >= s->mig_off[k + 1] - s->mig_off[k]) return NULL;
     return &s->ids[s->mig_off[k] + (size_t)stmt];
 }
 
@@ -65,15 +62,14 @@ static int map_load(Store *s, long long run_id, const Corpus *c, Err *err)
 {
     map_build(s, run_id, c);
     sqlite3_stmt *st = store_query(s, Q_STMT_IDS, err);
-    if (!st)
-        return -1;
+    if (!st) return -1;
     sqlite3_bind_int64(st, 1, run_id);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        long long *slot = map_slot(s, (size_t)sqlite3_column_int64(st, 0),
-                                   sqlite3_column_int64(st, 1) - 1, sqlite3_column_int64(st, 2) - 1);
-        if (slot)
-            *slot = sqlite3_column_int64(st, 3);
+        long long *slot =
+            map_slot(s, (size_t)sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1) - 1,
+                     sqlite3_column_int64(st, 2) - 1);
+        if (slot) *slot = sqlite3_column_int64(st, 3);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
@@ -90,8 +86,7 @@ static void join(Buf *b, char *const *items, size_t n, const char *sep)
 {
     buf_reset(b);
     for (size_t i = 0; i < n; i++) {
-        if (i)
-            buf_puts(b, sep);
+        if (i) buf_puts(b, sep);
         buf_puts(b, items[i] ? items[i] : "");
     }
 }
@@ -100,8 +95,7 @@ static int insert_statement(Store *s, long long mig_id, size_t j, const Statemen
                             long long *id, Err *err)
 {
     sqlite3_stmt *q = store_query(s, Q_STMT_INSERT, err);
-    if (!q)
-        return -1;
+    if (!q) return -1;
     char fp[17];
     snprintf(fp, sizeof(fp), "%016" PRIx64, st->fingerprint);
     const StmtInfo *in = &st->info;
@@ -125,8 +119,7 @@ static int insert_statement(Store *s, long long mig_id, size_t j, const Statemen
     sqlite3_bind_int(q, 14, in->in_do_block);
     int rc = store_step_done(s, q, err);
     buf_free(&sub);
-    if (rc < 0)
-        return -1;
+    if (rc < 0) return -1;
     *id = sqlite3_last_insert_rowid(s->db);
     return 0;
 }
@@ -162,11 +155,9 @@ int store_run_begin(Store *s, const RunInfo *ri, Corpus *c, long long *run_id, E
     char *now = now_iso8601();
     int ret = -1;
 
-    if (store_tx_begin(s, err) < 0)
-        goto out;
+    if (store_tx_begin(s, err) < 0) goto out;
     sqlite3_stmt *q = store_query(s, Q_RUN_INSERT, err);
-    if (!q)
-        goto fail;
+    if (!q) goto fail;
     store_bind_text(q, 1, now);
     store_bind_text(q, 2, ri->corpus ? ri->corpus : "");
     store_bind_text(q, 3, versions.data ? versions.data : "");
@@ -176,17 +167,14 @@ int store_run_begin(Store *s, const RunInfo *ri, Corpus *c, long long *run_id, E
     sqlite3_bind_int(q, 7, ri->jobs);
     store_bind_text(q, 8, ri->shard);
     store_bind_text(q, 9, ri->corpus_id);
-    if (store_step_done(s, q, err) < 0)
-        goto fail;
+    if (store_step_done(s, q, err) < 0) goto fail;
     long long id = sqlite3_last_insert_rowid(s->db);
-    if (store_owner_put(s, id, err) < 0)
-        goto fail;
+    if (store_owner_put(s, id, err) < 0) goto fail;
     map_build(s, id, c);
 
     for (size_t li = 0; li < c->nlayouts; li++) {
         const CorpusLayout *l = &c->layouts[li];
-        if (!(q = store_query(s, Q_LAYOUT_INSERT, err)))
-            goto fail;
+        if (!(q = store_query(s, Q_LAYOUT_INSERT, err))) goto fail;
         sqlite3_bind_int64(q, 1, id);
         store_bind_text(q, 2, l->path);
         sqlite3_bind_int64(q, 3, (long long)l->first_chain);
@@ -199,15 +187,13 @@ int store_run_begin(Store *s, const RunInfo *ri, Corpus *c, long long *run_id, E
         sqlite3_bind_int64(q, 10, (long long)l->sum.nleft);
         store_bind_text(q, 11, l->sum.left);
         store_bind_text(q, 12, l->sum.note);
-        if (store_step_done(s, q, err) < 0)
-            goto fail;
+        if (store_step_done(s, q, err) < 0) goto fail;
     }
     for (size_t ci = 0; ci < c->nchains; ci++) {
         Chain *ch = &c->chains[ci];
         for (size_t mi = 0; mi < ch->nmigs; mi++) {
             Migration *m = &ch->migs[mi];
-            if (!(q = store_query(s, Q_MIG_INSERT, err)))
-                goto fail;
+            if (!(q = store_query(s, Q_MIG_INSERT, err))) goto fail;
             sqlite3_bind_int64(q, 1, id);
             sqlite3_bind_int64(q, 2, (long long)ci);
             store_bind_text(q, 3, ch->name ? ch->name : "");
@@ -216,17 +202,18 @@ int store_run_begin(Store *s, const RunInfo *ri, Corpus *c, long long *run_id, E
             store_bind_text(q, 6, m->error);
             sqlite3_bind_int(q, 7, m->wrap_tx);
             store_bind_text(q, 8, m->extracted_from);
-            if (store_step_done(s, q, err) < 0)
-                goto fail;
+            if (store_step_done(s, q, err) < 0) goto fail;
             /* one statement at a time: a lean migration is split again */
-            StmtInserter in = {.s = s, .mig_id = sqlite3_last_insert_rowid(s->db), .tmp = &tmp,
-                               .chain = ci, .mig = mi, .err = err};
-            if (corpus_migration_each(m, insert_each, &in, err) != 0 || in.failed)
-                goto fail;
+            StmtInserter in = {.s = s,
+                               .mig_id = sqlite3_last_insert_rowid(s->db),
+                               .tmp = &tmp,
+                               .chain = ci,
+                               .mig = mi,
+                               .err = err};
+            if (corpus_migration_each(m, insert_each, &in, err) != 0 || in.failed) goto fail;
         }
     }
-    if (store_tx_commit(s, err) < 0)
-        goto fail;
+    if (store_tx_commit(s, err) < 0) goto fail;
     *run_id = id;
     ret = 0;
     goto out;
@@ -243,8 +230,7 @@ out:
 int store_put_server(Store *s, long long run_id, int major, const char *version, Err *err)
 {
     sqlite3_stmt *q = store_query(s, Q_SERVER_PUT, err);
-    if (!q)
-        return -1;
+    if (!q) return -1;
     sqlite3_bind_int64(q, 1, run_id);
     sqlite3_bind_int(q, 2, major);
     store_bind_text(q, 3, version ? version : "");
@@ -254,16 +240,14 @@ int store_put_server(Store *s, long long run_id, int major, const char *version,
 int store_run_finish(Store *s, long long run_id, const char *status, Err *err)
 {
     sqlite3_stmt *q = store_query(s, Q_RUN_FINISH, err);
-    if (!q)
-        return -1;
+    if (!q) return -1;
     char *now = now_iso8601();
     sqlite3_bind_int64(q, 1, run_id);
     store_bind_text(q, 2, status);
     store_bind_text(q, 3, now);
     int rc = store_step_done(s, q, err);
     free(now);
-    if (rc < 0)
-        return -1;
+    if (rc < 0) return -1;
     if (sqlite3_changes(s->db) == 0)
         return err_set(err, EXIT_USAGE, "no run %lld in \"%s\"", run_id, s->path);
     store_owner_drop(s, run_id);
@@ -273,8 +257,7 @@ int store_run_finish(Store *s, long long run_id, const char *status, Err *err)
 long long store_latest_run(Store *s, Err *err)
 {
     sqlite3_stmt *q = store_query(s, Q_LATEST_RUN, err);
-    if (!q)
-        return -1;
+    if (!q) return -1;
     long long id = -1;
     if (sqlite3_step(q) == SQLITE_ROW)
         id = sqlite3_column_int64(q, 0);
@@ -287,8 +270,7 @@ long long store_latest_run(Store *s, Err *err)
 long long store_previous_run(Store *s, long long run_id, Err *err)
 {
     sqlite3_stmt *q = store_query(s, Q_PREVIOUS_RUN, err);
-    if (!q)
-        return -1;
+    if (!q) return -1;
     sqlite3_bind_int64(q, 1, run_id);
     long long id = 0;
     int rc = sqlite3_step(q);
@@ -315,11 +297,9 @@ static void bind_tri(sqlite3_stmt *st, int i, Tri v)
  * NULL), the verdict; none when p has neither. */
 static int put_prediction(Store *s, long long trace_id, const Prediction *p, Err *err)
 {
-    if (!p->predicted && p->verdict == VERDICT_NONE)
-        return 0;
+    if (!p->predicted && p->verdict == VERDICT_NONE) return 0;
     sqlite3_stmt *q = store_query(s, Q_PREDICTION_INSERT, err);
-    if (!q)
-        return -1;
+    if (!q) return -1;
     sqlite3_bind_int64(q, 1, trace_id);
     if (p->predicted) {
         store_bind_text(q, 2, lock_mode_name(p->mode));
@@ -335,8 +315,7 @@ static int put_phase_lock(Store *s, long long trace_id, int phase, bool waiting,
                           Err *err)
 {
     sqlite3_stmt *q = store_query(s, Q_PHASE_LOCK_INSERT, err);
-    if (!q)
-        return -1;
+    if (!q) return -1;
     sqlite3_bind_int64(q, 1, trace_id);
     sqlite3_bind_int(q, 2, phase);
     sqlite3_bind_int(q, 3, waiting);
@@ -354,8 +333,7 @@ static int put_trace(Store *s, long long job_id, long long stmt_id, int major, c
     if ((unsigned)t->status >= TRACE_STATUSES)
         return err_set(err, EXIT_USAGE, "trace with an unknown status %d", (int)t->status);
     sqlite3_stmt *q = store_query(s, Q_TRACE_INSERT, err);
-    if (!q)
-        return -1;
+    if (!q) return -1;
     sqlite3_bind_int64(q, 1, job_id);
     sqlite3_bind_int64(q, 2, stmt_id);
     sqlite3_bind_int(q, 3, major);
@@ -369,20 +347,17 @@ static int put_trace(Store *s, long long job_id, long long stmt_id, int major, c
         store_bind_text(q, 10, t->lock_held_relation);
         store_bind_text(q, 11, t->lock_held_mode);
     }
-    if (t->status == TRACE_OK)
-        store_bind_text(q, 12, trace_req_name(t->req));
-    if (store_step_done(s, q, err) < 0)
-        return -1;
+    if (t->status == TRACE_OK) store_bind_text(q, 12, trace_req_name(t->req));
+    if (store_step_done(s, q, err) < 0) return -1;
     long long id = sqlite3_last_insert_rowid(s->db);
-    if (pred && put_prediction(s, id, pred, err) < 0)
-        return -1;
-    if (t->said && store_put_evidence(s, id, STORE_EVIDENCE_SERVER, t->said, strlen(t->said), err) < 0)
+    if (pred && put_prediction(s, id, pred, err) < 0) return -1;
+    if (t->said &&
+        store_put_evidence(s, id, STORE_EVIDENCE_SERVER, t->said, strlen(t->said), err) < 0)
         return -1;
 
     for (size_t i = 0; i < t->nlocks; i++) {
         const TraceLock *l = &t->locks[i];
-        if (!(q = store_query(s, Q_LOCK_INSERT, err)))
-            return -1;
+        if (!(q = store_query(s, Q_LOCK_INSERT, err))) return -1;
         sqlite3_bind_int64(q, 1, id);
         store_bind_text(q, 2, l->relation);
         store_bind_text(q, 3, l->role);
@@ -390,13 +365,11 @@ static int put_trace(Store *s, long long job_id, long long stmt_id, int major, c
         store_bind_text(q, 5, l->mode ? l->mode : "");
         sqlite3_bind_int(q, 6, l->granted);
         sqlite3_bind_int(q, 7, l->held_before);
-        if (store_step_done(s, q, err) < 0)
-            return -1;
+        if (store_step_done(s, q, err) < 0) return -1;
     }
     size_t nreq = t->nrequested + t->nreq_rewrites + t->nreq_scanned;
     for (size_t i = 0; i < nreq; i++) {
-        if (!(q = store_query(s, Q_REQUEST_INSERT, err)))
-            return -1;
+        if (!(q = store_query(s, Q_REQUEST_INSERT, err))) return -1;
         sqlite3_bind_int64(q, 1, id);
         if (i < t->nrequested) {
             const TraceLock *l = &t->requested[i];
@@ -412,48 +385,39 @@ static int put_trace(Store *s, long long job_id, long long stmt_id, int major, c
             store_bind_text(q, 2, "scan");
             store_bind_text(q, 3, t->req_scanned[i - t->nrequested - t->nreq_rewrites]);
         }
-        if (store_step_done(s, q, err) < 0)
-            return -1;
+        if (store_step_done(s, q, err) < 0) return -1;
     }
     for (size_t p = 0; p < t->nphases; p++) {
         const TracePhase *ph = &t->phases[p];
         for (size_t i = 0; i <= ph->nlocks; i++) {
             const TraceLock *l = i < ph->nlocks ? &ph->locks[i] : &ph->waiting_for;
-            if (i == ph->nlocks && !l->mode)
-                break; /* it waited for nothing */
-            if (put_phase_lock(s, id, (int)p + 1, i == ph->nlocks, l, err) < 0)
-                return -1;
+            if (i == ph->nlocks && !l->mode) break; /* it waited for nothing */
+            if (put_phase_lock(s, id, (int)p + 1, i == ph->nlocks, l, err) < 0) return -1;
         }
     }
     for (size_t i = 0; i < t->nrewrites; i++) {
-        if (!(q = store_query(s, Q_REWRITE_INSERT, err)))
-            return -1;
+        if (!(q = store_query(s, Q_REWRITE_INSERT, err))) return -1;
         sqlite3_bind_int64(q, 1, id);
         store_bind_text(q, 2, t->rewrites[i] ? t->rewrites[i] : "");
-        if (store_step_done(s, q, err) < 0)
-            return -1;
+        if (store_step_done(s, q, err) < 0) return -1;
     }
     for (size_t i = 0; i < t->nscans; i++) {
         const TraceScan *sc = &t->scans[i];
-        if (!(q = store_query(s, Q_SCAN_INSERT, err)))
-            return -1;
+        if (!(q = store_query(s, Q_SCAN_INSERT, err))) return -1;
         sqlite3_bind_int64(q, 1, id);
         store_bind_text(q, 2, sc->relation ? sc->relation : "");
         sqlite3_bind_int64(q, 3, sc->seq_scan);
         sqlite3_bind_int64(q, 4, sc->tup_read);
-        if (store_step_done(s, q, err) < 0)
-            return -1;
+        if (store_step_done(s, q, err) < 0) return -1;
     }
     for (size_t i = 0; i < t->nchanges; i++) {
         const TraceChange *ch = &t->changes[i];
-        if (!(q = store_query(s, Q_CHANGE_INSERT, err)))
-            return -1;
+        if (!(q = store_query(s, Q_CHANGE_INSERT, err))) return -1;
         sqlite3_bind_int64(q, 1, id);
         store_bind_text(q, 2, ch->kind ? ch->kind : "");
         store_bind_text(q, 3, ch->relation);
         store_bind_text(q, 4, ch->detail);
-        if (store_step_done(s, q, err) < 0)
-            return -1;
+        if (store_step_done(s, q, err) < 0) return -1;
     }
     return 0;
 }
@@ -461,10 +425,10 @@ static int put_trace(Store *s, long long job_id, long long stmt_id, int major, c
 int store_put_job(Store *s, long long run_id, const Corpus *c, const JobResult *jr, Err *err)
 {
     if (jr->chain >= c->nchains)
-        return err_set(err, EXIT_USAGE, "job of chain %zu, the corpus has %zu", jr->chain, c->nchains);
+        return err_set(err, EXIT_USAGE, "job of chain %zu, the corpus has %zu", jr->chain,
+                       c->nchains);
     if (s->map_run != run_id || s->map_nchains != c->nchains)
-        if (map_load(s, run_id, c, err) < 0)
-            return -1;
+        if (map_load(s, run_id, c, err) < 0) return -1;
     const char *chain_name = c->chains[jr->chain].name;
     char *now = now_iso8601();
 
@@ -474,15 +438,12 @@ int store_put_job(Store *s, long long run_id, const Corpus *c, const JobResult *
     }
     /* a retry replaces the job and, by cascade, every trace of the first attempt */
     sqlite3_stmt *q = store_query(s, Q_JOB_DELETE, err);
-    if (!q)
-        goto fail;
+    if (!q) goto fail;
     sqlite3_bind_int64(q, 1, run_id);
     sqlite3_bind_int64(q, 2, (long long)jr->chain);
     sqlite3_bind_int(q, 3, jr->major);
-    if (store_step_done(s, q, err) < 0)
-        goto fail;
-    if (!(q = store_query(s, Q_JOB_INSERT, err)))
-        goto fail;
+    if (store_step_done(s, q, err) < 0) goto fail;
+    if (!(q = store_query(s, Q_JOB_INSERT, err))) goto fail;
     sqlite3_bind_int64(q, 1, run_id);
     sqlite3_bind_int64(q, 2, (long long)jr->chain);
     sqlite3_bind_int(q, 3, jr->major);
@@ -491,8 +452,7 @@ int store_put_job(Store *s, long long run_id, const Corpus *c, const JobResult *
     sqlite3_bind_int(q, 6, jr->attempts > 0 ? jr->attempts : 1);
     sqlite3_bind_double(q, 7, jr->duration_ms);
     store_bind_text(q, 8, now);
-    if (store_step_done(s, q, err) < 0)
-        goto fail;
+    if (store_step_done(s, q, err) < 0) goto fail;
     long long job_id = sqlite3_last_insert_rowid(s->db);
 
     for (size_t i = 0;; i++) {
@@ -501,30 +461,25 @@ int store_put_job(Store *s, long long run_id, const Corpus *c, const JobResult *
         const Prediction *pred = NULL;
         if (jr->next) {
             int r = jr->next(jr->next_ctx, &got, &pred, err);
-            if (r < 0)
-                goto fail;
-            if (r == 0)
-                break;
+            if (r < 0) goto fail;
+            if (r == 0) break;
         } else {
-            if (i >= jr->ntraces)
-                break;
+            if (i >= jr->ntraces) break;
             t = &jr->traces[i];
             pred = jr->predictions ? &jr->predictions[i] : NULL;
         }
         long long *slot = map_slot(s, jr->chain, t->mig, t->stmt);
         int rc = -1;
         if (!slot || *slot == 0)
-            err_set(err, EXIT_USAGE, "trace of statement %d of migration %d is not in chain \"%s\" of run %lld",
+            err_set(err, EXIT_USAGE,
+                    "trace of statement %d of migration %d is not in chain \"%s\" of run %lld",
                     t->stmt + 1, t->mig + 1, chain_name ? chain_name : "", run_id);
         else
             rc = put_trace(s, job_id, *slot, jr->major, t, pred, err);
-        if (jr->next)
-            trace_free(&got);
-        if (rc < 0)
-            goto fail;
+        if (jr->next) trace_free(&got);
+        if (rc < 0) goto fail;
     }
-    if (store_tx_commit(s, err) < 0)
-        goto fail;
+    if (store_tx_commit(s, err) < 0) goto fail;
     free(now);
     return 0;
 fail:
@@ -540,8 +495,7 @@ int store_verdict_counts(Store *s, long long run_id, char ***names, long long **
     *counts = NULL;
     *n = 0;
     sqlite3_stmt *q = store_query(s, Q_VERDICT_COUNTS, err);
-    if (!q)
-        return -1;
+    if (!q) return -1;
     sqlite3_bind_int64(q, 1, run_id);
     size_t cap = 0, ccap = 0, nc = 0;
     int rc;

@@ -43,6 +43,11 @@ static int plan(const LayoutDir *d, bool downs, LayoutPlan *p, Err *err)
 }
 
 const LayoutOps layout_diesel = {
-    .name = "diesel", .one = "up.sql", .many = "up.sql", .down = "down.sql", .detect = detect,
-    .plan = plan, .tx = LAYOUT_TX_FILE,
+    .name = "diesel",
+    .one = "up.sql",
+    .many = "up.sql",
+    .down = "down.sql",
+    .detect = detect,
+    .plan = plan,
+    .tx = LAYOUT_TX_FILE,
 };

@@ -34,8 +34,10 @@ static int plan_journal(const LayoutDir *d, const char *path, const char *text, 
     for (size_t i = 0; rc == 0 && i < entries->len; i++) {
         const char *tag = jsonread_str(jsonread_get(jsonread_at(entries, i), "tag"));
         if (!tag || !*tag) {
-            rc = err_set(err, EXIT_USAGE, "\"%s\": entry %zu of \"entries\" has no \"tag\" naming "
-                                          "a migration file", path, i + 1);
+            rc = err_set(err, EXIT_USAGE,
+                         "\"%s\": entry %zu of \"entries\" has no \"tag\" naming "
+                         "a migration file",
+                         path, i + 1);
             break;
         }
         char *rel = xasprintf("%s.sql", tag);
@@ -79,7 +81,12 @@ void layout_breakpoints(const char *text, size_t **starts, size_t *n)
 }
 
 const LayoutOps layout_drizzle = {
-    .name = "drizzle", .one = "migration", .many = "migrations", .detect = detect,
-    .hides = {LAYOUT_FLYWAY, LAYOUT_GOLANG_MIGRATE}, .plan = plan, .tx = LAYOUT_TX_FILE,
+    .name = "drizzle",
+    .one = "migration",
+    .many = "migrations",
+    .detect = detect,
+    .hides = {LAYOUT_FLYWAY, LAYOUT_GOLANG_MIGRATE},
+    .plan = plan,
+    .tx = LAYOUT_TX_FILE,
     .breakpoints = true,
 };

@@ -130,6 +130,11 @@ static int plan(const LayoutDir *d, bool downs, LayoutPlan *p, Err *err)
 }
 
 const LayoutOps layout_flyway = {
-    .name = "flyway", .one = "migration", .many = "migrations", .down = "undo", .detect = detect,
-    .plan = plan, .tx = LAYOUT_TX_AUTO,
+    .name = "flyway",
+    .one = "migration",
+    .many = "migrations",
+    .down = "undo",
+    .detect = detect,
+    .plan = plan,
+    .tx = LAYOUT_TX_AUTO,
 };

@@ -17,9 +17,12 @@ static bool golang_name(const char *n, bool *up, unsigned long long *version)
     while (isdigit((unsigned char)*p))
         v = v * 10 + (unsigned long long)(*p++ - '0');
     if (*p != '_') return false;
-    if (layout_ends_with(n, ".up.sql")) *up = true;
-    else if (layout_ends_with(n, ".down.sql")) *up = false;
-    else return false;
+    if (layout_ends_with(n, ".up.sql"))
+        *up = true;
+    else if (layout_ends_with(n, ".down.sql"))
+        *up = false;
+    else
+        return false;
     if (version) *version = v;
     return true;
 }
@@ -97,6 +100,12 @@ static int plan(const LayoutDir *d, bool downs, LayoutPlan *p, Err *err)
 }
 
 const LayoutOps layout_golang_migrate = {
-    .name = "golang-migrate", .one = "up", .many = "up", .down = "down", .detect = detect,
-    .near = near, .plan = plan, .tx = LAYOUT_TX_IMPLICIT,
+    .name = "golang-migrate",
+    .one = "up",
+    .many = "up",
+    .down = "down",
+    .detect = detect,
+    .near = near,
+    .plan = plan,
+    .tx = LAYOUT_TX_IMPLICIT,
 };

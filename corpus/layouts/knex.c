@@ -6,6 +6,13 @@
 #include "corpus/layouts/ops.h"
 
 const LayoutOps layout_knex = {
-    .name = "knex", .one = "file", .many = "files", .plan = layout_plan_js, .extracted = true,
-    .tx = LAYOUT_TX_FILE, .tx_in_js = true, .js_words = {"knex", "Knex"}, .js_rank = 1,
+    .name = "knex",
+    .one = "file",
+    .many = "files",
+    .plan = layout_plan_js,
+    .extracted = true,
+    .tx = LAYOUT_TX_FILE,
+    .tx_in_js = true,
+    .js_words = {"knex", "Knex"},
+    .js_rank = 1,
 };

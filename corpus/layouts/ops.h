@@ -15,17 +15,17 @@
 /* A directory being planned. */
 typedef struct LayoutDir {
     const char *dir;
-    char **ents;         /* its entries, not hidden, in natural name order */
+    char **ents; /* its entries, not hidden, in natural name order */
     size_t n;
-    bool *isdir;         /* per entry: a directory */
-    size_t nsql;         /* .sql entries that are not directories */
-    int js_kind;         /* the kind most .js/.ts files look like (layout_sniff_js); -1: none */
+    bool *isdir; /* per entry: a directory */
+    size_t nsql; /* .sql entries that are not directories */
+    int js_kind; /* the kind most .js/.ts files look like (layout_sniff_js); -1: none */
 } LayoutDir;
 
 typedef struct LayoutOps {
-    const char *name;            /* "golang-migrate": --layout NAME and every message */
-    const char *one, *many;      /* what the layout line counts ("migration", "migrations") */
-    const char *down;            /* its down migrations ("down"); NULL: it has none */
+    const char *name;       /* "golang-migrate": --layout NAME and every message */
+    const char *one, *many; /* what the layout line counts ("migration", "migrations") */
+    const char *down;       /* its down migrations ("down"); NULL: it has none */
     /* Whether the directory looks like this tool's. NULL: a JS/TS tool
      * (extracted) fits a directory without .sql whose .js/.ts files mostly
      * look like its own (js_kind); any other is never detected, only named. */
@@ -40,12 +40,12 @@ typedef struct LayoutOps {
      * downs, and counts the downs present and the files left out. -1 with
      * err (EXIT_USAGE) when the directory holds none. */
     int (*plan)(const LayoutDir *d, bool downs, LayoutPlan *p, Err *err);
-    LayoutTx tx;                 /* the rule of a file given alone */
-    bool tx_in_js;               /* ... unless its JS/TS says "transaction: false" (or "= false") */
-    bool breakpoints;            /* statements also end at "--> statement-breakpoint" */
-    bool extracted;              /* JS/TS migrations: their SQL is what jsextract finds */
-    const char *js_words[2];     /* JS/TS: words that mark a file as this tool's ... */
-    int js_rank;                 /* ... checked in descending rank (the surest first) */
+    LayoutTx tx;             /* the rule of a file given alone */
+    bool tx_in_js;           /* ... unless its JS/TS says "transaction: false" (or "= false") */
+    bool breakpoints;        /* statements also end at "--> statement-breakpoint" */
+    bool extracted;          /* JS/TS migrations: their SQL is what jsextract finds */
+    const char *js_words[2]; /* JS/TS: words that mark a file as this tool's ... */
+    int js_rank;             /* ... checked in descending rank (the surest first) */
 } LayoutOps;
 
 #define LAYOUT_OPS_DECL(id, ops) extern const LayoutOps ops;
@@ -79,8 +79,7 @@ void layout_left_out(LayoutPlan *p, const char *name);
 bool layout_has_subdir_file(const LayoutDir *d, const char *file);
 /* Every "<folder>/<file>" of the directory, by folder name, with rule tx;
  * -1 with err when there is none. */
-int layout_plan_subdirs(const LayoutDir *d, const char *file, LayoutTx tx, LayoutPlan *p,
-                        Err *err);
+int layout_plan_subdirs(const LayoutDir *d, const char *file, LayoutTx tx, LayoutPlan *p, Err *err);
 /* Every .js/.ts file, by name, with the tool's rule (layout_file_tx). */
 int layout_plan_js(const LayoutDir *d, bool downs, LayoutPlan *p, Err *err);
 

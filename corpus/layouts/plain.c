@@ -52,10 +52,17 @@ static int plan_plain(const LayoutDir *d, bool downs, LayoutPlan *p, Err *err)
 }
 
 const LayoutOps layout_plain = {
-    .name = "plain", .one = "file", .many = "files", .plan = plan_plain, .tx = LAYOUT_TX_NONE,
+    .name = "plain",
+    .one = "file",
+    .many = "files",
+    .plan = plan_plain,
+    .tx = LAYOUT_TX_NONE,
 };
 
 const LayoutOps layout_each = {
-    .name = "each", .one = "file, each its own chain", .many = "files, each its own chain",
-    .plan = plan_each, .tx = LAYOUT_TX_NONE,
+    .name = "each",
+    .one = "file, each its own chain",
+    .many = "files, each its own chain",
+    .plan = plan_each,
+    .tx = LAYOUT_TX_NONE,
 };

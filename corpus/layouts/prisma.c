@@ -16,6 +16,10 @@ static int plan(const LayoutDir *d, bool downs, LayoutPlan *p, Err *err)
 }
 
 const LayoutOps layout_prisma = {
-    .name = "prisma", .one = "migration.sql", .many = "migration.sql", .detect = detect,
-    .plan = plan, .tx = LAYOUT_TX_IMPLICIT,
+    .name = "prisma",
+    .one = "migration.sql",
+    .many = "migration.sql",
+    .detect = detect,
+    .plan = plan,
+    .tx = LAYOUT_TX_IMPLICIT,
 };

@@ -7,6 +7,12 @@
 #include "corpus/layouts/ops.h"
 
 const LayoutOps layout_sequelize = {
-    .name = "sequelize", .one = "file", .many = "files", .plan = layout_plan_js, .extracted = true,
-    .tx = LAYOUT_TX_NONE, .js_words = {"queryInterface"}, .js_rank = 2,
+    .name = "sequelize",
+    .one = "file",
+    .many = "files",
+    .plan = layout_plan_js,
+    .extracted = true,
+    .tx = LAYOUT_TX_NONE,
+    .js_words = {"queryInterface"},
+    .js_rank = 2,
 };

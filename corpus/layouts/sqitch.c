@@ -99,6 +99,12 @@ static int plan(const LayoutDir *d, bool downs, LayoutPlan *p, Err *err)
 }
 
 const LayoutOps layout_sqitch = {
-    .name = "sqitch", .one = "deploy", .many = "deploy", .down = "revert", .detect = detect,
-    .hides = {LAYOUT_PRISMA, LAYOUT_DIESEL}, .plan = plan, .tx = LAYOUT_TX_NONE,
+    .name = "sqitch",
+    .one = "deploy",
+    .many = "deploy",
+    .down = "revert",
+    .detect = detect,
+    .hides = {LAYOUT_PRISMA, LAYOUT_DIESEL},
+    .plan = plan,
+    .tx = LAYOUT_TX_NONE,
 };

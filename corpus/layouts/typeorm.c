@@ -6,7 +6,13 @@
 #include "corpus/layouts/ops.h"
 
 const LayoutOps layout_typeorm = {
-    .name = "typeorm", .one = "file", .many = "files", .plan = layout_plan_js, .extracted = true,
-    .tx = LAYOUT_TX_FILE, .tx_in_js = true, .js_words = {"MigrationInterface", "queryRunner"},
+    .name = "typeorm",
+    .one = "file",
+    .many = "files",
+    .plan = layout_plan_js,
+    .extracted = true,
+    .tx = LAYOUT_TX_FILE,
+    .tx_in_js = true,
+    .js_words = {"MigrationInterface", "queryRunner"},
     .js_rank = 3,
 };

@@ -27,17 +27,13 @@ int tracelock_cmp(const void *a, const void *b)
 {
     const TraceLock *x = a, *y = b;
     bool xr = strcmp(x->locktype, "relation") == 0, yr = strcmp(y->locktype, "relation") == 0;
-    if (xr != yr)
-        return xr ? -1 : 1;
+    if (xr != yr) return xr ? -1 : 1;
     int c = trace_role_rank(x->role) - trace_role_rank(y->role);
-    if (c)
-        return c;
+    if (c) return c;
     c = strcmp(x->locktype, y->locktype);
-    if (c)
-        return c;
+    if (c) return c;
     c = strcmp(x->relation ? x->relation : "", y->relation ? y->relation : "");
-    if (c)
-        return c;
+    if (c) return c;
     return mode_sort(x->mode) - mode_sort(y->mode);
 }
 
@@ -50,22 +46,19 @@ static char *object_desc(const RawLock *l, const LockSet *all)
 {
     /* the temporary schema's number is the backend's slot: "pg_temp" as for
      * relations, else two runs differ where the statement does not */
-    if (l->desc && strncmp(l->desc, "schema pg_temp_", 15) == 0)
-        return xstrdup("schema pg_temp");
+    if (l->desc && strncmp(l->desc, "schema pg_temp_", 15) == 0) return xstrdup("schema pg_temp");
     if (l->desc && strncmp(l->desc, "schema pg_toast_temp_", 21) == 0)
         return xstrdup("schema pg_toast_temp");
-    if (l->desc)
-        return xstrdup(l->desc);
+    if (l->desc) return xstrdup(l->desc);
     /* gone: number it among the gone objects of the same catalog */
     size_t k = 1;
     for (size_t i = 0; i < all->n; i++) {
         const RawLock *o = &all->v[i];
-        if (o != l && strcmp(o->locktype, "object") == 0 && !o->desc &&
-            o->classid == l->classid && o->objid < l->objid)
+        if (o != l && strcmp(o->locktype, "object") == 0 && !o->desc && o->classid == l->classid &&
+            o->objid < l->objid)
             k++;
     }
-    if (l->catalog)
-        return xasprintf("%s (gone %zu)", l->catalog, k);
+    if (l->catalog) return xasprintf("%s (gone %zu)", l->catalog, k);
     return xasprintf("object %u (gone %zu)", l->classid, k);
 }
 
@@ -112,8 +105,7 @@ void tracelock_from(TraceLock *t, const View *v, const RawLock *l, const LockSet
  * not the statement's, business. */
 static bool keep_held_before(const TraceLock *l)
 {
-    if (!l->held_before)
-        return true;
+    if (!l->held_before) return true;
     return strcmp(l->locktype, "relation") == 0 &&
            (strcmp(l->role, "table") == 0 || strcmp(l->role, "index") == 0 ||
             strcmp(l->role, "toast") == 0 || strcmp(l->role, "referenced") == 0);
@@ -143,14 +135,12 @@ static void build_locks(Trace *out, const View *v, const LockSet *locks)
         }
         *ARRAY_PUSH(out->locks, out->nlocks, cap) = t;
     }
-    if (out->nlocks > 1)
-        qsort(out->locks, out->nlocks, sizeof(*out->locks), tracelock_cmp);
+    if (out->nlocks > 1) qsort(out->locks, out->nlocks, sizeof(*out->locks), tracelock_cmp);
 }
 
 static void build_phases(Trace *out, const View *v, const RawPhase *ph, size_t n)
 {
-    if (!n)
-        return;
+    if (!n) return;
     out->phases = xcalloc(n, sizeof(TracePhase));
     out->nphases = n;
     for (size_t i = 0; i < n; i++) {
@@ -171,24 +161,33 @@ static void build_phases(Trace *out, const View *v, const RawPhase *ph, size_t n
             }
             *ARRAY_PUSH(p->locks, p->nlocks, cap) = t;
         }
-        if (p->nlocks > 1)
-            qsort(p->locks, p->nlocks, sizeof(*p->locks), tracelock_cmp);
+        if (p->nlocks > 1) qsort(p->locks, p->nlocks, sizeof(*p->locks), tracelock_cmp);
     }
 }
 
 static const char *relkind_word(char k)
 {
     switch (k) {
-    case 'r': return "table";
-    case 'p': return "partitioned table";
-    case 'i': return "index";
-    case 'I': return "partitioned index";
-    case 'S': return "sequence";
-    case 't': return "toast table";
-    case 'v': return "view";
-    case 'm': return "materialized view";
-    case 'c': return "composite type";
-    case 'f': return "foreign table";
+    case 'r':
+        return "table";
+    case 'p':
+        return "partitioned table";
+    case 'i':
+        return "index";
+    case 'I':
+        return "partitioned index";
+    case 'S':
+        return "sequence";
+    case 't':
+        return "toast table";
+    case 'v':
+        return "view";
+    case 'm':
+        return "materialized view";
+    case 'c':
+        return "composite type";
+    case 'f':
+        return "foreign table";
     }
     return "relation";
 }
@@ -197,7 +196,8 @@ static char *index_detail(const Snap *s, const Rel *r)
 {
     const Rel *t = snap_rel(s, r->indrel);
     char *tn = t ? rel_display(s, t) : xstrdup("?");
-    char *d = xasprintf("on %s%s%s", tn, r->valid ? "" : ", invalid", r->ready ? "" : ", not ready");
+    char *d =
+        xasprintf("on %s%s%s", tn, r->valid ? "" : ", invalid", r->ready ? "" : ", not ready");
     free(tn);
     return d;
 }
@@ -264,9 +264,11 @@ static void diff_relations(Trace *out, size_t *ccap, const Snap *b, const Snap *
             add_change(out, ccap, "relation_renamed", xstrdup(na), xasprintf("from %s", nb));
         if (is_index_kind(ra->kind)) {
             if (ra->valid != rb->valid)
-                add_change(out, ccap, ra->valid ? "index_valid" : "index_invalid", xstrdup(na), NULL);
+                add_change(out, ccap, ra->valid ? "index_valid" : "index_invalid", xstrdup(na),
+                           NULL);
             if (ra->ready != rb->ready)
-                add_change(out, ccap, ra->ready ? "index_ready" : "index_not_ready", xstrdup(na), NULL);
+                add_change(out, ccap, ra->ready ? "index_ready" : "index_not_ready", xstrdup(na),
+                           NULL);
         }
         free(na);
         free(nb);
@@ -276,48 +278,45 @@ static void diff_relations(Trace *out, size_t *ccap, const Snap *b, const Snap *
      * the type change is binary compatible), else with the same name */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t x = 0; x < nborn; x++) {
-            if (!born[x])
-                continue;
+            if (!born[x]) continue;
             char *na = rel_display(a, born[x]);
             for (size_t y = 0; y < ngone; y++) {
-                if (!gone[y] || gone[y]->kind != born[x]->kind)
-                    continue;
+                if (!gone[y] || gone[y]->kind != born[x]->kind) continue;
                 char *nb = rel_display(b, gone[y]);
-                bool same = pass == 0 ? has_storage(born[x]) && born[x]->filenode == gone[y]->filenode
-                                      : strcmp(na, nb) == 0;
+                bool same = pass == 0
+                                ? has_storage(born[x]) && born[x]->filenode == gone[y]->filenode
+                                : strcmp(na, nb) == 0;
                 if (same) {
                     replaced(out, ccap, &rcap, a, born[x], na, gone[y], nb);
                     born[x] = gone[y] = NULL;
                 }
                 free(nb);
-                if (same)
-                    break;
+                if (same) break;
             }
             free(na);
         }
     }
     for (size_t x = 0; x < nborn; x++) {
         const Rel *r = born[x];
-        if (!r || (is_index_kind(r->kind) && is_toast_rel(a, r)))
-            continue;
+        if (!r || (is_index_kind(r->kind) && is_toast_rel(a, r))) continue;
         if (is_index_kind(r->kind))
             add_change(out, ccap, "index_created", rel_display(a, r), index_detail(a, r));
         else
-            add_change(out, ccap, "relation_created", rel_display(a, r), xstrdup(relkind_word(r->kind)));
+            add_change(out, ccap, "relation_created", rel_display(a, r),
+                       xstrdup(relkind_word(r->kind)));
     }
     for (size_t y = 0; y < ngone; y++) {
         const Rel *r = gone[y];
-        if (!r || (is_index_kind(r->kind) && is_toast_rel(b, r)))
-            continue;
+        if (!r || (is_index_kind(r->kind) && is_toast_rel(b, r))) continue;
         if (is_index_kind(r->kind))
             add_change(out, ccap, "index_dropped", rel_display(b, r), NULL);
         else
-            add_change(out, ccap, "relation_dropped", rel_display(b, r), xstrdup(relkind_word(r->kind)));
+            add_change(out, ccap, "relation_dropped", rel_display(b, r),
+                       xstrdup(relkind_word(r->kind)));
     }
     free(gone);
     free(born);
-    if (out->nrewrites > 1)
-        qsort(out->rewrites, out->nrewrites, sizeof(char *), str_cmp);
+    if (out->nrewrites > 1) qsort(out->rewrites, out->nrewrites, sizeof(char *), str_cmp);
 }
 
 bool str_eq(const char *a, const char *b)
@@ -328,36 +327,30 @@ bool str_eq(const char *a, const char *b)
 static void column_added(Trace *out, size_t *ccap, const Snap *a, const Att *x)
 {
     const Rel *ra = snap_rel(a, x->rel);
-    if (!ra || x->dropped)
-        return;
+    if (!ra || x->dropped) return;
     Buf d;
     buf_init(&d);
     buf_printf(&d, "%s %s", x->name, x->type);
-    if (x->notnull)
-        buf_puts(&d, " not null");
-    if (x->def)
-        buf_printf(&d, " default %s", x->def);
+    if (x->notnull) buf_puts(&d, " not null");
+    if (x->def) buf_printf(&d, " default %s", x->def);
     add_change(out, ccap, "column_added", rel_display(a, ra), buf_steal(&d));
 }
 
 static void column_changed(Trace *out, size_t *ccap, const Snap *a, const Att *y, const Att *x)
 {
     const Rel *ra = snap_rel(a, x->rel);
-    if (!ra)
-        return;
+    if (!ra) return;
     if (x->dropped && !y->dropped) {
         add_change(out, ccap, "column_dropped", rel_display(a, ra), xstrdup(y->name));
         return;
     }
-    if (x->dropped || y->dropped)
-        return;
+    if (x->dropped || y->dropped) return;
     Buf d;
     buf_init(&d);
     buf_puts(&d, x->name);
     size_t base = d.len;
 #define SEP (d.len > base ? "," : ":")
-    if (strcmp(x->name, y->name) != 0)
-        buf_printf(&d, "%s renamed from %s", SEP, y->name);
+    if (strcmp(x->name, y->name) != 0) buf_printf(&d, "%s renamed from %s", SEP, y->name);
     if (x->typid != y->typid || x->typmod != y->typmod)
         buf_printf(&d, "%s type %s -> %s", SEP, y->type, x->type);
     if (x->notnull != y->notnull)
@@ -371,8 +364,7 @@ static void column_changed(Trace *out, size_t *ccap, const Snap *a, const Att *y
             buf_printf(&d, "%s default %s -> %s", SEP, y->def, x->def);
     }
 #undef SEP
-    if (d.len > base)
-        add_change(out, ccap, "column_altered", rel_display(a, ra), buf_steal(&d));
+    if (d.len > base) add_change(out, ccap, "column_altered", rel_display(a, ra), buf_steal(&d));
     buf_free(&d);
 }
 
@@ -392,8 +384,7 @@ static void diff_columns(Trace *out, size_t *ccap, const Snap *b, const Snap *a)
         if (c < 0) {
             i++; /* only before: its relation is gone */
         } else if (c > 0) {
-            if (snap_rel(b, x->rel))
-                column_added(out, ccap, a, x);
+            if (snap_rel(b, x->rel)) column_added(out, ccap, a, x);
             j++;
         } else {
             column_changed(out, ccap, a, y, x);
@@ -429,8 +420,9 @@ static void diff_constraints(Trace *out, size_t *ccap, const Snap *b, const Snap
             i++;
         } else if (c > 0) {
             if (!x->rel || snap_rel(b, x->rel)) /* else it came with its relation */
-                add_change(out, ccap, "constraint_added", con_relation(a, x),
-                           xasprintf("%s %c %s", x->name, x->type, x->validated ? "valid" : "not valid"));
+                add_change(
+                    out, ccap, "constraint_added", con_relation(a, x),
+                    xasprintf("%s %c %s", x->name, x->type, x->validated ? "valid" : "not valid"));
             j++;
         } else {
             if (x->validated && !y->validated)
@@ -447,8 +439,7 @@ static void build_scans(Trace *out, const View *v, const Scan *scans, size_t n)
 {
     size_t cap = 0;
     for (size_t i = 0; i < n; i++) {
-        if (scans[i].relid >= FIRST_USER_OID && !snap_rel(v->before, scans[i].relid))
-            continue;
+        if (scans[i].relid >= FIRST_USER_OID && !snap_rel(v->before, scans[i].relid)) continue;
         TraceScan *s = ARRAY_PUSH(out->scans, out->nscans, cap);
         s->relation = view_name(v, scans[i].relid);
         s->seq_scan = scans[i].seq_scan;
@@ -458,27 +449,23 @@ static void build_scans(Trace *out, const View *v, const Scan *scans, size_t n)
 
 /* Fills out's locks, rewrites, scans and changes. */
 void build_trace(Trace *out, const Statement *st, const Snap *before, const Snap *after,
-                        const Snap *inside, const LockSet *locks, const Scan *scans, size_t nscans,
-                        const RawPhase *phases, size_t nphases)
+                 const Snap *inside, const LockSet *locks, const Scan *scans, size_t nscans,
+                 const RawPhase *phases, size_t nphases)
 {
     View v;
     view_init(&v, before, after, inside, st);
     for (size_t i = 0; i < locks->n; i++) {
         unsigned oid = locks->v[i].relation;
-        if (oid && view_is_transient(&v, oid))
-            oidset_add(&v.transient, oid);
+        if (oid && view_is_transient(&v, oid)) oidset_add(&v.transient, oid);
     }
     for (size_t p = 0; p < nphases; p++)
         for (size_t i = 0; i < phases[p].locks.n; i++) {
             unsigned oid = phases[p].locks.v[i].relation;
-            if (oid && view_is_transient(&v, oid))
-                oidset_add(&v.transient, oid);
+            if (oid && view_is_transient(&v, oid)) oidset_add(&v.transient, oid);
         }
     for (size_t i = 0; i < nscans; i++)
-        if (view_is_transient(&v, scans[i].relid))
-            oidset_add(&v.transient, scans[i].relid);
-    if (v.transient.n > 1)
-        qsort(v.transient.v, v.transient.n, sizeof(unsigned), oid_cmp);
+        if (view_is_transient(&v, scans[i].relid)) oidset_add(&v.transient, scans[i].relid);
+    if (v.transient.n > 1) qsort(v.transient.v, v.transient.n, sizeof(unsigned), oid_cmp);
     build_locks(out, &v, locks);
     build_phases(out, &v, phases, nphases);
     build_scans(out, &v, scans, nscans);

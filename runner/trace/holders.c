@@ -34,12 +34,12 @@ static void family_of(const Snap *s, const Rel *target, OidSet *tables, OidSet *
     OidSet toasts = {0};
     for (size_t i = 0; i < tables->n; i++) {
         const Rel *r = snap_rel(s, tables->v[i]);
-        if (r && r->toast)
-            oidset_add(&toasts, r->toast);
+        if (r && r->toast) oidset_add(&toasts, r->toast);
     }
     for (size_t i = 0; i < s->nrels; i++) {
         const Rel *r = s->rels[i];
-        if (is_index_kind(r->kind) && (oidset_has(tables, r->indrel) || oidset_has(&toasts, r->indrel)))
+        if (is_index_kind(r->kind) &&
+            (oidset_has(tables, r->indrel) || oidset_has(&toasts, r->indrel)))
             oidset_add(indexes, r->oid);
     }
     free(toasts.v);
@@ -53,11 +53,9 @@ static int holder_open(Tracer *t, size_t k, Err *err)
         memset(h, 0, sizeof(*h));
     }
     Holder *h = &t->hold[k];
-    if (h->c)
-        return 0;
+    if (h->c) return 0;
     h->c = pgconn_connect(t->conninfo, CONNECT_TIMEOUT_MS, err);
-    if (!h->c)
-        return -1;
+    if (!h->c) return -1;
     return tracer_vxid_prefix(t, h->c, h->bid, sizeof(h->bid), err);
 }
 
@@ -84,7 +82,8 @@ int holds_take(Tracer *t, const Rel *target, bool rows, Hold **h, size_t *n, boo
         bool is_index = i >= tables.n;
         unsigned oid = is_index ? indexes.v[i - tables.n] : tables.v[i];
         const Rel *r = snap_rel(&t->cache, oid);
-        if (!r || oid == target->oid || (rows && !is_index) || (!rows && is_index && is_toast_rel(&t->cache, r)))
+        if (!r || oid == target->oid || (rows && !is_index) ||
+            (!rows && is_index && is_toast_rel(&t->cache, r)))
             continue;
         if (holder_open(t, *n, err) < 0) {
             rc = -1;
@@ -92,22 +91,27 @@ int holds_take(Tracer *t, const Rel *target, bool rows, Hold **h, size_t *n, boo
         }
         char *sql;
         if (rows) {
-            sql = xasprintf("BEGIN;\nSELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = %u AND attnum = 1 "
-                            "FOR KEY SHARE;\nSELECT pg_catalog.txid_current() OPERATOR(pg_catalog.%%) 4294967296",
-                            oid);
+            sql = xasprintf(
+                "BEGIN;\nSELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = %u AND attnum = 1 "
+                "FOR KEY SHARE;\nSELECT pg_catalog.txid_current() OPERATOR(pg_catalog.%%) "
+                "4294967296",
+                oid);
         } else if (is_index) {
-            sql = xasprintf("BEGIN;\nSET LOCAL lock_timeout = 0;\n"
-                            "DO $lm$BEGIN EXECUTE pg_catalog.format('ALTER INDEX %%s SET TABLESPACE %%I', "
-                            "%u::pg_catalog.regclass, (SELECT s.spcname FROM pg_catalog.pg_tablespace s, "
-                            "pg_catalog.pg_class c, pg_catalog.pg_database d WHERE c.oid = %u "
-                            "AND d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database() AND s.oid = "
-                            "CASE c.reltablespace WHEN 0 THEN d.dattablespace ELSE c.reltablespace END)); END$lm$",
-                            oid, oid);
+            sql = xasprintf(
+                "BEGIN;\nSET LOCAL lock_timeout = 0;\n"
+                "DO $lm$BEGIN EXECUTE pg_catalog.format('ALTER INDEX %%s SET TABLESPACE %%I', "
+                "%u::pg_catalog.regclass, (SELECT s.spcname FROM pg_catalog.pg_tablespace s, "
+                "pg_catalog.pg_class c, pg_catalog.pg_database d WHERE c.oid = %u "
+                "AND d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database() AND s.oid = "
+                "CASE c.reltablespace WHEN 0 THEN d.dattablespace ELSE c.reltablespace END)); "
+                "END$lm$",
+                oid, oid);
         } else {
             PGconn *raw = pgconn_raw(t->hold[*n].c);
             char *nsp = PQescapeIdentifier(raw, r->nsp, strlen(r->nsp));
             char *rel = PQescapeIdentifier(raw, r->name, strlen(r->name));
-            sql = xasprintf("BEGIN;\nSET LOCAL lock_timeout = 0;\nLOCK TABLE ONLY %s.%s IN ACCESS EXCLUSIVE MODE",
+            sql = xasprintf("BEGIN;\nSET LOCAL lock_timeout = 0;\nLOCK TABLE ONLY %s.%s IN ACCESS "
+                            "EXCLUSIVE MODE",
                             nsp ? nsp : "", rel ? rel : "");
             PQfreemem(nsp);
             PQfreemem(rel);
@@ -119,8 +123,7 @@ int holds_take(Tracer *t, const Rel *target, bool rows, Hold **h, size_t *n, boo
             rc = tracer_lost(t, "observer", &r2, err);
         } else if (s != PG_OK) {
             *all = false;
-            if (tracer_quiet(t, t->hold[*n].c, "ROLLBACK", err) < 0)
-                rc = -1;
+            if (tracer_quiet(t, t->hold[*n].c, "ROLLBACK", err) < 0) rc = -1;
         } else {
             Hold *x = ARRAY_PUSH(*h, *n, cap);
             memset(x, 0, sizeof(*x));
@@ -143,12 +146,10 @@ int holds_take(Tracer *t, const Rel *target, bool rows, Hold **h, size_t *n, boo
 /* The hold the statement waits for (index in h), -1: none. */
 long hold_waited(const Tracer *t, const Hold *h, size_t n, const Sample *smp)
 {
-    if (smp->wait < 0)
-        return -1;
+    if (smp->wait < 0) return -1;
     const RawLock *w = &smp->locks.v[smp->wait];
     for (size_t k = 0; k < n; k++) {
-        if (!h[k].on)
-            continue;
+        if (!h[k].on) continue;
         if (h[k].rel && strcmp(w->locktype, "relation") == 0 && w->relation == h[k].rel)
             return (long)k;
         if (h[k].xid && strcmp(w->locktype, "transactionid") == 0 && w->xid == h[k].xid)
@@ -165,11 +166,9 @@ int holds_release(Tracer *t, Hold *h, size_t n, Err *err)
 {
     int rc = 0;
     for (size_t k = 0; k < n; k++) {
-        if (!h[k].on)
-            continue;
+        if (!h[k].on) continue;
         h[k].on = false;
-        if (rc == 0 && tracer_quiet(t, t->hold[k].c, "ROLLBACK", err) < 0)
-            rc = -1;
+        if (rc == 0 && tracer_quiet(t, t->hold[k].c, "ROLLBACK", err) < 0) rc = -1;
     }
     return rc;
 }

@@ -27,48 +27,49 @@
 
 #define FIRST_USER_OID 16384u
 #define CONNECT_TIMEOUT_MS 10000
-#define TRACER_QUERY_MS 60000   /* the tracer's own catalog queries */
-#define OBSERVER_LOCK_MS 2000   /* the observer's LOCK TABLE */
-#define OBSERVER_HOLD_MS 3000   /* longest the observer holds the target without seeing a wait
-                                   (a statement on a loaded machine may take a while to get there) */
+#define TRACER_QUERY_MS 60000 /* the tracer's own catalog queries */
+#define OBSERVER_LOCK_MS 2000 /* the observer's LOCK TABLE */
+#define OBSERVER_HOLD_MS                                                                           \
+    3000 /* longest the observer holds the target without seeing a wait                            \
+            (a statement on a loaded machine may take a while to get there) */
 #define DEFAULT_TIMEOUT_MS 60000
 
 /* ---- SQL ------------------------------------------------------------------ */
 
-#define SQL_REL_COLS                                                                     \
-    "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relfilenode, c.reltoastrelid, "    \
-    "i.indrelid, i.indisvalid, i.indisready, "                                          \
-    "(SELECT h.inhparent FROM pg_catalog.pg_inherits h WHERE h.inhrelid = c.oid "       \
-    "ORDER BY h.inhseqno LIMIT 1) "                                                     \
-    "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " \
+#define SQL_REL_COLS                                                                               \
+    "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relfilenode, c.reltoastrelid, "              \
+    "i.indrelid, i.indisvalid, i.indisready, "                                                     \
+    "(SELECT h.inhparent FROM pg_catalog.pg_inherits h WHERE h.inhrelid = c.oid "                  \
+    "ORDER BY h.inhseqno LIMIT 1) "                                                                \
+    "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "         \
     "LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid "
 
 #define SQL_RELS SQL_REL_COLS "WHERE c.oid >= 16384"
 
-#define SQL_ATT_COLS                                                                     \
-    "SELECT a.attrelid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), " \
-    "a.attnotnull, a.attisdropped, pg_catalog.pg_get_expr(d.adbin, d.adrelid), "        \
-    "a.atttypid, a.atttypmod, pg_catalog.md5(d.adbin::pg_catalog.text) "                \
-    "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "  \
+#define SQL_ATT_COLS                                                                               \
+    "SELECT a.attrelid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "    \
+    "a.attnotnull, a.attisdropped, pg_catalog.pg_get_expr(d.adbin, d.adrelid), "                   \
+    "a.atttypid, a.atttypmod, pg_catalog.md5(d.adbin::pg_catalog.text) "                           \
+    "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "             \
     "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
 #define SQL_ATT_KINDS "a.attnum > 0 AND c.relkind IN ('r','p','v','m','f')"
 #define SQL_ATTS SQL_ATT_COLS "WHERE a.attrelid >= 16384 AND " SQL_ATT_KINDS
 
-#define SQL_CON_COLS                                                                     \
-    "SELECT c.oid, c.conrelid, c.contypid, c.confrelid, c.conname, c.contype, c.convalidated, " \
-    "CASE WHEN c.contypid <> 0 THEN pg_catalog.format_type(c.contypid, NULL) END "      \
+#define SQL_CON_COLS                                                                               \
+    "SELECT c.oid, c.conrelid, c.contypid, c.confrelid, c.conname, c.contype, c.convalidated, "    \
+    "CASE WHEN c.contypid <> 0 THEN pg_catalog.format_type(c.contypid, NULL) END "                 \
     "FROM pg_catalog.pg_constraint c "
 #define SQL_CONS SQL_CON_COLS "WHERE c.oid >= 16384"
 
 /* the catalog snapshot: three results */
 #define SQL_SNAP SQL_RELS ";\n" SQL_ATTS ";\n" SQL_CONS
 
-#define SQL_LOCK_COLS                                                                    \
-    "locktype, database, relation, page, tuple, virtualxid, transactionid, classid, objid, " \
+#define SQL_LOCK_COLS                                                                              \
+    "locktype, database, relation, page, tuple, virtualxid, transactionid, classid, objid, "       \
     "objsubid, mode, granted"
 
-#define SQL_OWN_LOCKS                                                                    \
-    "SELECT " SQL_LOCK_COLS " FROM pg_catalog.pg_lock_status() "                        \
+#define SQL_OWN_LOCKS                                                                              \
+    "SELECT " SQL_LOCK_COLS " FROM pg_catalog.pg_lock_status() "                                   \
     "WHERE pid = pg_catalog.pg_backend_pid()"
 
 /* Catalog rows of relations can only change under a lock on them: the
@@ -80,27 +81,27 @@
  * statement wrote pg_namespace the tracer reads everything. $1 also carries
  * the catalog relations locked, for their names (never merged). */
 #define SQL_RELS_T SQL_REL_COLS "WHERE c.oid = ANY($1) OR c.oid > $2"
-#define SQL_ATTS_T                                                                       \
-    SQL_ATT_COLS "WHERE a.attrelid >= 16384 AND (a.attrelid = ANY($1) OR a.attrelid > $2) AND " \
-    SQL_ATT_KINDS
+#define SQL_ATTS_T                                                                                 \
+    SQL_ATT_COLS "WHERE a.attrelid >= 16384 AND (a.attrelid = ANY($1) OR a.attrelid > $2) "        \
+                 "AND " SQL_ATT_KINDS
 /* constraints of those relations, and of every domain */
-#define SQL_CONS_T                                                                       \
-    SQL_CON_COLS "WHERE (c.conrelid >= 16384 AND (c.conrelid = ANY($1) OR c.conrelid > $2)) " \
-    "OR (c.conrelid = 0 AND c.oid >= 16384)"
+#define SQL_CONS_T                                                                                 \
+    SQL_CON_COLS "WHERE (c.conrelid >= 16384 AND (c.conrelid = ANY($1) OR c.conrelid > $2)) "      \
+                 "OR (c.conrelid = 0 AND c.oid >= 16384)"
 
 /* Sequential scans: pg_stat_xact_user_tables also counts earlier transactions
  * of the session whose counts are not flushed yet, so the statement's scans
  * are the difference with a baseline read just before it, inside the
  * transaction, through the same functions (which take no lock). */
-#define SQL_SCAN_COLS                                                                    \
+#define SQL_SCAN_COLS                                                                              \
     "pg_catalog.pg_stat_get_xact_numscans(x), pg_catalog.pg_stat_get_xact_tuples_returned(x)"
-#define SQL_SCANS                                                                        \
-    "SELECT x, " SQL_SCAN_COLS " FROM (SELECT c.oid AS x FROM pg_catalog.pg_class c "    \
-    "WHERE c.oid >= 16384 AND c.relkind IN ('r','m')) s "                                \
+#define SQL_SCANS                                                                                  \
+    "SELECT x, " SQL_SCAN_COLS " FROM (SELECT c.oid AS x FROM pg_catalog.pg_class c "              \
+    "WHERE c.oid >= 16384 AND c.relkind IN ('r','m')) s "                                          \
     "WHERE pg_catalog.pg_stat_get_xact_numscans(x) > 0"
 
-#define SQL_BASELINE                                                                     \
-    "SELECT x, " SQL_SCAN_COLS " FROM pg_catalog.unnest(%s) x "                          \
+#define SQL_BASELINE                                                                               \
+    "SELECT x, " SQL_SCAN_COLS " FROM pg_catalog.unnest(%s) x "                                    \
     "WHERE pg_catalog.pg_stat_get_xact_numscans(x) > 0"
 
 /* ---- catalog snapshot ------------------------------------------------------ */
@@ -112,22 +113,22 @@
 typedef struct Rel {
     int refs;
     unsigned oid;
-    char *nsp, *name;     /* owned */
-    char kind;            /* relkind */
+    char *nsp, *name; /* owned */
+    char kind;        /* relkind */
     unsigned filenode;
-    unsigned toast;       /* reltoastrelid */
-    unsigned indrel;      /* indexes: the table */
-    bool valid, ready;    /* indexes: indisvalid, indisready */
-    unsigned parent;      /* pg_inherits parent (a partition's table), 0: none */
+    unsigned toast;    /* reltoastrelid */
+    unsigned indrel;   /* indexes: the table */
+    bool valid, ready; /* indexes: indisvalid, indisready */
+    unsigned parent;   /* pg_inherits parent (a partition's table), 0: none */
 } Rel;
 
 typedef struct Att {
     int refs;
     unsigned rel;
     int num;
-    char *name, *type;    /* type as format_type prints it; owned */
-    char *def;            /* default as pg_get_expr prints it; owned; NULL when none */
-    char *defhash;        /* md5 of adbin (compared: names in def may change); owned; NULL */
+    char *name, *type; /* type as format_type prints it; owned */
+    char *def;         /* default as pg_get_expr prints it; owned; NULL when none */
+    char *defhash;     /* md5 of adbin (compared: names in def may change); owned; NULL */
     unsigned typid;
     int typmod;
     bool notnull, dropped;
@@ -136,34 +137,37 @@ typedef struct Att {
 typedef struct Con {
     int refs;
     unsigned oid, rel, typ, frel;
-    char *name;     /* owned */
-    char *typname;  /* domain constraints: the domain; owned */
-    char type;      /* contype */
+    char *name;    /* owned */
+    char *typname; /* domain constraints: the domain; owned */
+    char type;     /* contype */
     bool validated;
 } Con;
 
 typedef struct Snap {
-    Rel **rels; size_t nrels, crels; /* sorted by oid */
-    Att **atts; size_t natts, catts; /* sorted by (rel, num) */
-    Con **cons; size_t ncons, ccons; /* sorted by (rel, typ, name) */
+    Rel **rels;
+    size_t nrels, crels; /* sorted by oid */
+    Att **atts;
+    size_t natts, catts; /* sorted by (rel, num) */
+    Con **cons;
+    size_t ncons, ccons; /* sorted by (rel, typ, name) */
 } Snap;
 
 /* ---- raw locks -------------------------------------------------------------- */
 
 typedef struct RawLock {
-    char *locktype;    /* owned */
-    char *mode;        /* owned */
-    char *vxid;        /* virtualxid; owned; NULL */
+    char *locktype; /* owned */
+    char *mode;     /* owned */
+    char *vxid;     /* virtualxid; owned; NULL */
     unsigned database, relation, classid, objid;
     unsigned long long xid;
     int page, tuple, objsubid;
     bool has_page, has_tuple;
     bool granted;
-    char *desc;        /* object: pg_describe_object inside the transaction; owned; NULL */
-    char *catalog;     /* object: the catalog's name; owned; NULL */
-    bool held_before;  /* held by an earlier statement of the migration's transaction */
-    bool on_observer;  /* a wait on an observer's transaction (an older transaction) */
-    double since;      /* inside a migration's transaction: when the statement that took it began */
+    char *desc;       /* object: pg_describe_object inside the transaction; owned; NULL */
+    char *catalog;    /* object: the catalog's name; owned; NULL */
+    bool held_before; /* held by an earlier statement of the migration's transaction */
+    bool on_observer; /* a wait on an observer's transaction (an older transaction) */
+    double since;     /* inside a migration's transaction: when the statement that took it began */
 } RawLock;
 
 typedef struct LockSet {
@@ -181,10 +185,10 @@ typedef struct OidSet {
 /* What the tracer knows about one statement's relations. */
 typedef struct View {
     const Snap *before, *after;
-    const Snap *inside;      /* resolved inside the transaction (or by the observer); may be NULL */
-    OidSet target;           /* oids of the statement's target */
-    OidSet referenced;       /* oids named in info.referenced or FK targets of added constraints */
-    OidSet transient;        /* sorted: relations in neither snapshot */
+    const Snap *inside; /* resolved inside the transaction (or by the observer); may be NULL */
+    OidSet target;      /* oids of the statement's target */
+    OidSet referenced;  /* oids named in info.referenced or FK targets of added constraints */
+    OidSet transient;   /* sorted: relations in neither snapshot */
 } View;
 
 /* ---- building the trace -------------------------------------------------- */
@@ -196,8 +200,8 @@ typedef struct Scan {
 
 /* A stop of a statement traced outside a transaction block, as read. */
 typedef struct RawPhase {
-    LockSet locks;   /* the statement's locks at the stop, the one it waits for included */
-    size_t wait;     /* index in locks of the lock it waits for */
+    LockSet locks; /* the statement's locks at the stop, the one it waits for included */
+    size_t wait;   /* index in locks of the lock it waits for */
 } RawPhase;
 
 /* ---- the tracer ---------------------------------------------------------- */
@@ -205,31 +209,31 @@ typedef struct RawPhase {
 /* Where the traced connection stands with respect to a transaction the
  * migration opened itself (BEGIN in the file, or Migration.wrap_tx). */
 typedef enum UserTx {
-    UTX_NONE = 0,  /* none: every statement is traced in a transaction of the tracer's */
-    UTX_OPEN,      /* open: statements run inside it, locks accumulate */
-    UTX_ABORTED,   /* a statement failed in it: the server refuses everything until it ends */
+    UTX_NONE = 0, /* none: every statement is traced in a transaction of the tracer's */
+    UTX_OPEN,     /* open: statements run inside it, locks accumulate */
+    UTX_ABORTED,  /* a statement failed in it: the server refuses everything until it ends */
 } UserTx;
 
 /* A connection of the observer path that holds one relation of the
  * statement's family, or one catalog row, until the statement waits for it
  * (see tracer_run_observed). */
 typedef struct Holder {
-    PgConn *c;         /* owned */
-    char bid[16];      /* how its virtualxids begin ("7/") */
+    PgConn *c;    /* owned */
+    char bid[16]; /* how its virtualxids begin ("7/") */
 } Holder;
 
 struct Tracer {
-    PgConn *traced;    /* runs the statements; owned */
-    PgConn *obs[2];    /* the observers: watch the traced backend, hold the target to stop it;
-                          obs[0] opened with the tracer, obs[1] when first needed; owned */
-    int major;         /* server major version */
+    PgConn *traced; /* runs the statements; owned */
+    PgConn *obs[2]; /* the observers: watch the traced backend, hold the target to stop it;
+                       obs[0] opened with the tracer, obs[1] when first needed; owned */
+    int major;      /* server major version */
     int traced_pid, obs_pid[2];
     char obs_bid[2][16]; /* "5/": how the observers' virtualxids begin */
-    char *conninfo;    /* owned */
-    UserTx utx;        /* the migration's own transaction */
-    LockSet tx_locks;  /* inside it: the locks it holds, as read after its last statement */
-    int timeout_ms;    /* per statement */
-    Snap cache;        /* the catalog as the last statement left it */
+    char *conninfo;      /* owned */
+    UserTx utx;          /* the migration's own transaction */
+    LockSet tx_locks;    /* inside it: the locks it holds, as read after its last statement */
+    int timeout_ms;      /* per statement */
+    Snap cache;          /* the catalog as the last statement left it */
     bool cache_valid;
     char *sql_objs_tail; /* describe expression for object locks; owned */
     char *sql_objs;      /* descriptions of the own object locks; owned */
@@ -238,14 +242,14 @@ struct Tracer {
      * deallocates them (DEALLOCATE ALL, DISCARD) makes the tracer fall back
      * to the plain text, and prepare again before the next statement. */
     bool prepared;
-    int generation;       /* suffix of the prepared statements' names */
-    char *snap_prepared;  /* "EXECUTE lm_rels_1; ..."; owned */
-    char *after_plain;    /* the query string run after the locks are read, plain text with
-                             $1 (oid[]) and $2 (oid) to bind; owned */
-    struct Holder *hold;  /* the holders of the observer path (see tracer_run_observed), opened
-                             when first needed and kept; owned */
+    int generation;      /* suffix of the prepared statements' names */
+    char *snap_prepared; /* "EXECUTE lm_rels_1; ..."; owned */
+    char *after_plain;   /* the query string run after the locks are read, plain text with
+                            $1 (oid[]) and $2 (oid) to bind; owned */
+    struct Holder *hold; /* the holders of the observer path (see tracer_run_observed), opened
+                            when first needed and kept; owned */
     size_t nhold, chold;
-    bool target_only;     /* TracerOpts.target_only */
+    bool target_only; /* TracerOpts.target_only */
 };
 
 /* ---- the observer path --------------------------------------------------- */
@@ -254,21 +258,21 @@ struct Tracer {
  * target's family held in ACCESS EXCLUSIVE mode, or a catalog row of one of
  * its indexes (pg_attribute, attnum 1) held FOR KEY SHARE. */
 typedef struct Hold {
-    unsigned rel;            /* the relation held; 0: a row hold */
-    unsigned row_of;         /* a row hold: the index whose attribute row it holds */
-    unsigned long long xid;  /* a row hold: its transaction (the statement waits on it) */
-    bool on;                 /* still held */
+    unsigned rel;           /* the relation held; 0: a row hold */
+    unsigned row_of;        /* a row hold: the index whose attribute row it holds */
+    unsigned long long xid; /* a row hold: its transaction (the statement waits on it) */
+    bool on;                /* still held */
 } Hold;
 
 /* One reading of pg_locks: the traced backend's locks and what the
  * observers hold or wait for. */
 typedef struct Sample {
-    LockSet locks;        /* the traced backend's, the one it waits for included */
-    long wait;            /* index in locks of the lock it waits for, -1: none */
-    int wait_obs;         /* the observer whose transaction it waits for (virtualxid), -1 */
-    bool queued[2];       /* observer k waits for a lock */
-    OidSet held[2];       /* relations observer k holds a lock on */
-    OidSet held_obj[2];   /* objects (objid) observer k holds a lock on */
+    LockSet locks;      /* the traced backend's, the one it waits for included */
+    long wait;          /* index in locks of the lock it waits for, -1: none */
+    int wait_obs;       /* the observer whose transaction it waits for (virtualxid), -1 */
+    bool queued[2];     /* observer k waits for a lock */
+    OidSet held[2];     /* relations observer k holds a lock on */
+    OidSet held_obj[2]; /* objects (objid) observer k holds a lock on */
 } Sample;
 
 /* ==== what each file offers the others ==================================== */
@@ -279,7 +283,9 @@ int tracelock_cmp(const void *a, const void *b);
 void tracelock_from(TraceLock *t, const View *v, const RawLock *l, const LockSet *all);
 bool str_eq(const char *a, const char *b);
 /* Fills out's locks, phases, rewrites, scans and changes (freed with out). */
-void build_trace(Trace *out, const Statement *st, const Snap *before, const Snap *after, const Snap *inside, const LockSet *locks, const Scan *scans, size_t nscans, const RawPhase *phases, size_t nphases);
+void build_trace(Trace *out, const Statement *st, const Snap *before, const Snap *after,
+                 const Snap *inside, const LockSet *locks, const Scan *scans, size_t nscans,
+                 const RawPhase *phases, size_t nphases);
 
 /* ---- holders (holders.c) ------------------------------------------------- */
 /* The holds of a statement on target (free(*h) after holds_release). */
@@ -300,7 +306,8 @@ int mode_sort(const char *mode);
 bool oidset_has(const OidSet *s, unsigned oid);
 void oidset_add(OidSet *s, unsigned oid);
 bool rel_name_matches(const Rel *r, const char *name, const char *schema);
-void view_init(View *v, const Snap *before, const Snap *after, const Snap *inside, const Statement *st);
+void view_init(View *v, const Snap *before, const Snap *after, const Snap *inside,
+               const Statement *st);
 void view_free(View *v);
 bool view_is_transient(const View *v, unsigned oid);
 char *view_name(const View *v, unsigned oid); /* caller frees */
@@ -337,7 +344,8 @@ int snap_load(Snap *s, const PgReply *r, size_t first); /* snap_free frees s */
 const Rel *snap_rel(const Snap *s, unsigned oid);
 const Con *snap_con(const Snap *s, const Con *like);
 int oid_cmp(const void *a, const void *b);
-void snap_merge(Snap *after, const Snap *before, const Snap *fresh, const unsigned *touched, size_t ntouched);
+void snap_merge(Snap *after, const Snap *before, const Snap *fresh, const unsigned *touched,
+                size_t ntouched);
 unsigned snap_max_oid(const Snap *s);
 bool is_index_kind(char k);
 char *rel_display(const Snap *s, const Rel *r); /* caller frees */

@@ -48,10 +48,10 @@ void lockset_free(LockSet *s)
 bool rawlock_same(const RawLock *a, const RawLock *b)
 {
     return strcmp(a->locktype, b->locktype) == 0 && strcmp(a->mode, b->mode) == 0 &&
-           a->database == b->database && a->relation == b->relation &&
-           a->classid == b->classid && a->objid == b->objid && a->objsubid == b->objsubid &&
-           a->xid == b->xid && a->page == b->page && a->tuple == b->tuple &&
-           a->has_page == b->has_page && a->has_tuple == b->has_tuple &&
+           a->database == b->database && a->relation == b->relation && a->classid == b->classid &&
+           a->objid == b->objid && a->objsubid == b->objsubid && a->xid == b->xid &&
+           a->page == b->page && a->tuple == b->tuple && a->has_page == b->has_page &&
+           a->has_tuple == b->has_tuple &&
            ((!a->vxid && !b->vxid) || (a->vxid && b->vxid && strcmp(a->vxid, b->vxid) == 0));
 }
 
@@ -109,21 +109,18 @@ int mode_sort(const char *mode)
 bool oidset_has(const OidSet *s, unsigned oid)
 {
     for (size_t i = 0; i < s->n; i++)
-        if (s->v[i] == oid)
-            return true;
+        if (s->v[i] == oid) return true;
     return false;
 }
 
 void oidset_add(OidSet *s, unsigned oid)
 {
-    if (oid && !oidset_has(s, oid))
-        *ARRAY_PUSH(s->v, s->n, s->cap) = oid;
+    if (oid && !oidset_has(s, oid)) *ARRAY_PUSH(s->v, s->n, s->cap) = oid;
 }
 
 bool rel_name_matches(const Rel *r, const char *name, const char *schema)
 {
-    if (strcmp(r->name, name) != 0)
-        return false;
+    if (strcmp(r->name, name) != 0) return false;
     return !schema || strcmp(r->nsp, schema) == 0;
 }
 
@@ -131,8 +128,7 @@ bool rel_name_matches(const Rel *r, const char *name, const char *schema)
 static bool ref_matches(const Rel *r, const char *ref)
 {
     const char *dot = strchr(ref, '.');
-    if (!dot)
-        return strcmp(r->name, ref) == 0;
+    if (!dot) return strcmp(r->name, ref) == 0;
     size_t n = (size_t)(dot - ref);
     return strlen(r->nsp) == n && strncmp(r->nsp, ref, n) == 0 && strcmp(r->name, dot + 1) == 0;
 }
@@ -140,12 +136,10 @@ static bool ref_matches(const Rel *r, const char *ref)
 static void collect_names(OidSet *set, const Snap *s, const char *name, const char *schema,
                           bool ref)
 {
-    if (!s || !name)
-        return;
+    if (!s || !name) return;
     for (size_t i = 0; i < s->nrels; i++) {
         const Rel *r = s->rels[i];
-        if (ref ? ref_matches(r, name) : rel_name_matches(r, name, schema))
-            oidset_add(set, r->oid);
+        if (ref ? ref_matches(r, name) : rel_name_matches(r, name, schema)) oidset_add(set, r->oid);
     }
 }
 
@@ -157,7 +151,7 @@ static bool con_key_in(const Snap *s, const Con *c)
 static bool view_under_target(const View *v, unsigned oid);
 
 void view_init(View *v, const Snap *before, const Snap *after, const Snap *inside,
-                      const Statement *st)
+               const Statement *st)
 {
     memset(v, 0, sizeof(*v));
     v->before = before;
@@ -181,23 +175,18 @@ void view_init(View *v, const Snap *before, const Snap *after, const Snap *insid
     }
     for (size_t i = 0; i < after->ncons; i++) {
         const Con *c = after->cons[i];
-        if (c->frel && !con_key_in(before, c))
-            oidset_add(&v->referenced, c->frel);
+        if (c->frel && !con_key_in(before, c)) oidset_add(&v->referenced, c->frel);
     }
     /* a foreign key the statement drops (DROP CONSTRAINT, DROP COLUMN, DROP
      * TABLE, the one a same-named ADD CONSTRAINT replaces) locks its other
      * end: the table it references, or the table that references the target */
     for (size_t i = 0; i < before->ncons; i++) {
         const Con *c = before->cons[i];
-        if (!c->frel)
-            continue;
+        if (!c->frel) continue;
         const Con *now = snap_con(after, c);
-        if (now && now->oid == c->oid)
-            continue;
-        if (view_under_target(v, c->rel))
-            oidset_add(&v->referenced, c->frel);
-        if (view_under_target(v, c->frel))
-            oidset_add(&v->referenced, c->rel);
+        if (now && now->oid == c->oid) continue;
+        if (view_under_target(v, c->rel)) oidset_add(&v->referenced, c->frel);
+        if (view_under_target(v, c->frel)) oidset_add(&v->referenced, c->rel);
     }
 }
 
@@ -233,13 +222,11 @@ char *view_name(const View *v, unsigned oid)
 {
     if (view_is_transient(v, oid)) {
         for (size_t i = 0; i < v->transient.n; i++)
-            if (v->transient.v[i] == oid)
-                return xasprintf("(transient %zu)", i + 1);
+            if (v->transient.v[i] == oid) return xasprintf("(transient %zu)", i + 1);
     }
     const Snap *from = NULL;
     const Rel *r = view_rel(v, oid, &from);
-    if (r)
-        return rel_display(from, r);
+    if (r) return rel_display(from, r);
     return xasprintf("(relation %u)", oid);
 }
 
@@ -247,8 +234,7 @@ char *view_name(const View *v, unsigned oid)
 static bool view_under_target(const View *v, unsigned oid)
 {
     for (int depth = 0; oid && depth < 64; depth++) {
-        if (oidset_has(&v->target, oid))
-            return true;
+        if (oidset_has(&v->target, oid)) return true;
         const Snap *from = NULL;
         const Rel *r = view_rel(v, oid, &from);
         oid = r ? r->parent : 0;
@@ -260,10 +246,8 @@ const char *view_role(const View *v, unsigned oid)
 {
     bool in_before = snap_rel(v->before, oid) != NULL;
     bool in_after = snap_rel(v->after, oid) != NULL;
-    if (oid >= FIRST_USER_OID && !in_before && in_after)
-        return "new";
-    if (oid >= FIRST_USER_OID && !in_before && !in_after)
-        return "transient";
+    if (oid >= FIRST_USER_OID && !in_before && in_after) return "new";
+    if (oid >= FIRST_USER_OID && !in_before && !in_after) return "transient";
     const Snap *from = NULL;
     const Rel *r = view_rel(v, oid, &from);
     /* a catalog the statement names (UPDATE pg_index ...) is its target,
@@ -271,18 +255,12 @@ const char *view_role(const View *v, unsigned oid)
     if (oid < FIRST_USER_OID && !oidset_has(&v->target, oid) &&
         !(r && is_index_kind(r->kind) && view_under_target(v, r->indrel)))
         return "catalog";
-    if (oidset_has(&v->target, oid))
-        return "table";
-    if (r && is_index_kind(r->kind) && view_under_target(v, r->indrel))
-        return "index";
-    if (r && is_toast_rel(from, r))
-        return "toast";
-    if (r && r->kind == 'S')
-        return "sequence";
-    if (oidset_has(&v->referenced, oid))
-        return "referenced";
-    if (r && view_under_target(v, r->parent))
-        return "partition";
+    if (oidset_has(&v->target, oid)) return "table";
+    if (r && is_index_kind(r->kind) && view_under_target(v, r->indrel)) return "index";
+    if (r && is_toast_rel(from, r)) return "toast";
+    if (r && r->kind == 'S') return "sequence";
+    if (oidset_has(&v->referenced, oid)) return "referenced";
+    if (r && view_under_target(v, r->parent)) return "partition";
     return "other";
 }
 
@@ -299,10 +277,8 @@ void lockset_describe(LockSet *locks, PGresult *res)
             if (strcmp(l->locktype, "object") != 0 || l->classid != classid || l->objid != objid ||
                 l->objsubid != sub)
                 continue;
-            if (!l->desc && !PQgetisnull(res, i, 3))
-                l->desc = xstrdup(PQgetvalue(res, i, 3));
-            if (!l->catalog && !PQgetisnull(res, i, 4))
-                l->catalog = xstrdup(PQgetvalue(res, i, 4));
+            if (!l->desc && !PQgetisnull(res, i, 3)) l->desc = xstrdup(PQgetvalue(res, i, 3));
+            if (!l->catalog && !PQgetisnull(res, i, 4)) l->catalog = xstrdup(PQgetvalue(res, i, 4));
         }
     }
 }
@@ -338,8 +314,7 @@ int lockset_resolve(Tracer *t, LockSet *locks, Snap *resolved, Err *err)
     } else if (s == PG_OK) {
         snap_add_rels(resolved, r.res[0]);
         snap_sort(resolved);
-        if (objs.len && r.nres > 1)
-            lockset_describe(locks, r.res[1]);
+        if (objs.len && r.nres > 1) lockset_describe(locks, r.res[1]);
     }
     pgreply_clear(&r);
     buf_free(&q);

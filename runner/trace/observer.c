@@ -31,7 +31,7 @@
 
 #include "runner/trace/internal.h"
 
-#define ARM_WAIT_MS 2000   /* longest wait for the next observer to hold or queue for the target */
+#define ARM_WAIT_MS 2000 /* longest wait for the next observer to hold or queue for the target */
 #define MAX_PHASES 64
 
 /* Phase capture. The statement runs in autocommit on the traced connection;
@@ -208,41 +208,41 @@ typedef struct Observed {
     const Statement *st;
     Trace *out;
     Err *err;
-    const Rel *target;        /* what the observers hold (an index: its table); NULL: none */
-    bool wait_mode;           /* CONCURRENTLY: stopped at its waits for older transactions */
-    char *first_sql;          /* observer 0's hold before the statement; NULL: none; owned */
-    char *arm_sql;            /* the next observer's hold at a stop; owned */
-    char *sample_sql;         /* the reading of pg_locks; owned */
-    char *restore_sql;        /* the migration's lock_timeout back; NULL: it was 0; owned */
-    Hold *holds;              /* the family's holds (holder k: holds[k]); owned */
+    const Rel *target; /* what the observers hold (an index: its table); NULL: none */
+    bool wait_mode;    /* CONCURRENTLY: stopped at its waits for older transactions */
+    char *first_sql;   /* observer 0's hold before the statement; NULL: none; owned */
+    char *arm_sql;     /* the next observer's hold at a stop; owned */
+    char *sample_sql;  /* the reading of pg_locks; owned */
+    char *restore_sql; /* the migration's lock_timeout back; NULL: it was 0; owned */
+    Hold *holds;       /* the family's holds (holder k: holds[k]); owned */
     size_t nholds;
-    int qk[2];                /* what observer k is running: OQ_* */
-    int holder;               /* the observer holding the target; -1: none */
-    int armer;                /* the observer arming at a stop; -1: none; -2: too many phases */
-    int sampler;              /* the observer running a sample; -1: none */
-    bool armer_ok;            /* the armer holds the target */
-    bool armer_queued;        /* the armer was seen queued for it */
-    bool give_up;             /* the armer did not arm within ARM_WAIT_MS */
-    bool exact;               /* every stop held so far: capture "phase" */
-    bool timed_out;           /* the statement passed its deadline */
-    bool stopped;             /* it waits for the holder at a recorded stop */
-    Sample smp;               /* the sample being read; owned */
-    long held;                /* the hold smp's wait is on (index in holds); -1: none */
-    bool ours;                /* smp's wait is on the observer holding the target */
-    LockSet seen;             /* every lock sampled, for a "poll" capture; owned */
-    RawPhase *phases;         /* the stops recorded; owned */
+    int qk[2];         /* what observer k is running: OQ_* */
+    int holder;        /* the observer holding the target; -1: none */
+    int armer;         /* the observer arming at a stop; -1: none; -2: too many phases */
+    int sampler;       /* the observer running a sample; -1: none */
+    bool armer_ok;     /* the armer holds the target */
+    bool armer_queued; /* the armer was seen queued for it */
+    bool give_up;      /* the armer did not arm within ARM_WAIT_MS */
+    bool exact;        /* every stop held so far: capture "phase" */
+    bool timed_out;    /* the statement passed its deadline */
+    bool stopped;      /* it waits for the holder at a recorded stop */
+    Sample smp;        /* the sample being read; owned */
+    long held;         /* the hold smp's wait is on (index in holds); -1: none */
+    bool ours;         /* smp's wait is on the observer holding the target */
+    LockSet seen;      /* every lock sampled, for a "poll" capture; owned */
+    RawPhase *phases;  /* the stops recorded; owned */
     size_t nphases, cphases;
-    RawLock last_wait;        /* the wait of the last stop; owned */
+    RawLock last_wait; /* the wait of the last stop; owned */
     bool have_last;
-    RawLock confirm_wait;     /* a new wait seen once, to be read again; owned */
+    RawLock confirm_wait; /* a new wait seen once, to be read again; owned */
     bool have_confirm;
-    double now;               /* when this pass of the watch began */
+    double now; /* when this pass of the watch began */
     double deadline, hold_since, stop_at, arm_since, released_at, sample_sent, confirm_since;
-    double blocked_ms;        /* time the statement was held */
-    PgReply r;                /* the statement's reply */
-    PgReply o;                /* an observer's reply */
-    LockSet uni;              /* the statement's locks; owned */
-    Snap resolved;            /* names the snapshots do not know; owned */
+    double blocked_ms; /* time the statement was held */
+    PgReply r;         /* the statement's reply */
+    PgReply o;         /* an observer's reply */
+    LockSet uni;       /* the statement's locks; owned */
+    Snap resolved;     /* names the snapshots do not know; owned */
 } Observed;
 
 static void forget_wait(RawLock *l, bool *have)
@@ -261,16 +261,17 @@ static ObsState obs_start(Observed *ob)
     ob->target = target;
     int trc = 0;
     char *type = target ? NULL : observed_type(t, ob->st, ob->err, &trc);
-    if (trc < 0)
-        return OBS_FAILED;
-    if (observer_open(t, 0, ob->err) < 0 || ((target || type) && observer_open(t, 1, ob->err) < 0)) {
+    if (trc < 0) return OBS_FAILED;
+    if (observer_open(t, 0, ob->err) < 0 ||
+        ((target || type) && observer_open(t, 1, ob->err) < 0)) {
         free(type);
         return OBS_FAILED;
     }
     if (type) {
         /* a type: COMMENT ON takes ShareUpdateExclusiveLock on it, which ADD
          * VALUE's ExclusiveLock waits for (the comment is rolled back) */
-        ob->first_sql = xasprintf("BEGIN;\nSET LOCAL lock_timeout = 0;\nCOMMENT ON TYPE %s IS NULL", type);
+        ob->first_sql =
+            xasprintf("BEGIN;\nSET LOCAL lock_timeout = 0;\nCOMMENT ON TYPE %s IS NULL", type);
         ob->arm_sql = xstrdup(ob->first_sql);
         free(type);
     }
@@ -279,13 +280,16 @@ static ObsState obs_start(Observed *ob)
         char *rel = PQescapeIdentifier(pgconn_raw(t->obs[0]), target->name, strlen(target->name));
         /* ONLY: the partitions have holders of their own (wait_mode: none,
          * the target's partitions are held with it) */
-        ob->first_sql = xasprintf("BEGIN;\nSET LOCAL lock_timeout = 0;\nLOCK TABLE %s%s.%s IN ACCESS EXCLUSIVE MODE",
-                                  ob->wait_mode || t->target_only ? "" : "ONLY ", nsp ? nsp : "", rel ? rel : "");
-        ob->arm_sql = ob->wait_mode ? xasprintf("BEGIN ISOLATION LEVEL REPEATABLE READ;\nSET LOCAL lock_timeout = 0;\n"
-                                                "LOCK TABLE %s.%s IN ROW EXCLUSIVE MODE;\n"
-                                                "SELECT 1 FROM %s.%s LIMIT 0",
-                                                nsp ? nsp : "", rel ? rel : "", nsp ? nsp : "", rel ? rel : "")
-                                    : xstrdup(ob->first_sql);
+        ob->first_sql = xasprintf(
+            "BEGIN;\nSET LOCAL lock_timeout = 0;\nLOCK TABLE %s%s.%s IN ACCESS EXCLUSIVE MODE",
+            ob->wait_mode || t->target_only ? "" : "ONLY ", nsp ? nsp : "", rel ? rel : "");
+        ob->arm_sql =
+            ob->wait_mode
+                ? xasprintf("BEGIN ISOLATION LEVEL REPEATABLE READ;\nSET LOCAL lock_timeout = 0;\n"
+                            "LOCK TABLE %s.%s IN ROW EXCLUSIVE MODE;\n"
+                            "SELECT 1 FROM %s.%s LIMIT 0",
+                            nsp ? nsp : "", rel ? rel : "", nsp ? nsp : "", rel ? rel : "")
+                : xstrdup(ob->first_sql);
         PQfreemem(nsp);
         PQfreemem(rel);
     }
@@ -298,19 +302,19 @@ static ObsState obs_start(Observed *ob)
 static ObsState obs_untimed(Observed *ob)
 {
     Tracer *t = ob->t;
-    if (pgconn_exec(t->traced, "SELECT pg_catalog.current_setting('lock_timeout')", TRACER_QUERY_MS, &ob->r) ==
-        PG_LOST) {
+    if (pgconn_exec(t->traced, "SELECT pg_catalog.current_setting('lock_timeout')", TRACER_QUERY_MS,
+                    &ob->r) == PG_LOST) {
         tracer_lost(t, "traced", &ob->r, ob->err);
         return OBS_FAILED;
     }
     const char *lt = pgreply_value(&ob->r, 0, 0, 0);
     if (ob->r.status == PG_OK && lt && strcmp(lt, "0") != 0) {
         char *lit = PQescapeLiteral(pgconn_raw(t->traced), lt, strlen(lt));
-        ob->restore_sql = xasprintf("SELECT pg_catalog.set_config('lock_timeout', %s, false)", lit ? lit : "'0'");
+        ob->restore_sql =
+            xasprintf("SELECT pg_catalog.set_config('lock_timeout', %s, false)", lit ? lit : "'0'");
         PQfreemem(lit);
         pgreply_clear(&ob->r);
-        if (tracer_quiet(t, t->traced, "SET lock_timeout = 0", ob->err) < 0)
-            return OBS_FAILED;
+        if (tracer_quiet(t, t->traced, "SET lock_timeout = 0", ob->err) < 0) return OBS_FAILED;
     }
     pgreply_clear(&ob->r);
     return OBS_HOLD;
@@ -337,8 +341,7 @@ static ObsState obs_hold(Observed *ob)
         bool all;
         if (holds_take(t, ob->target, ob->wait_mode, &ob->holds, &ob->nholds, &all, ob->err) < 0)
             return OBS_FAILED;
-        if (!all)
-            ob->exact = false;
+        if (!all) ob->exact = false;
     }
     return OBS_SEND;
 }
@@ -363,13 +366,11 @@ static ObsState obs_sample(Observed *ob)
         ob->timed_out = true;
         return OBS_RELEASE;
     }
-    if (ob->sampler >= 0)
-        return OBS_WAIT;
+    if (ob->sampler >= 0) return OBS_WAIT;
     /* sample on the holder (its transaction is the one waited for), else an idle one */
     int k = ob->holder >= 0 && ob->qk[ob->holder] == OQ_NONE ? ob->holder : -1;
     for (int j = 0; j < 2 && k < 0; j++)
-        if (t->obs[j] && ob->qk[j] == OQ_NONE && j != ob->armer && j != ob->holder)
-            k = j;
+        if (t->obs[j] && ob->qk[j] == OQ_NONE && j != ob->armer && j != ob->holder) k = j;
     if (k >= 0) {
         if (pgconn_send(t->obs[k], ob->sample_sql, ob->err) < 0) {
             t->cache_valid = false;
@@ -399,8 +400,7 @@ static ObsState obs_armed(Observed *ob)
 {
     Tracer *t = ob->t;
     for (int k = 0; k < 2; k++) {
-        if (ob->qk[k] != OQ_ARM || !pgconn_poll(t->obs[k], 0, &ob->o))
-            continue;
+        if (ob->qk[k] != OQ_ARM || !pgconn_poll(t->obs[k], 0, &ob->o)) continue;
         ob->qk[k] = OQ_NONE;
         if (ob->o.status == PG_LOST) {
             tracer_lost(t, "observer", &ob->o, ob->err);
@@ -409,17 +409,13 @@ static ObsState obs_armed(Observed *ob)
         bool ok = ob->o.status == PG_OK;
         pgreply_clear(&ob->o);
         if (ok) {
-            if (k == ob->armer)
-                ob->armer_ok = true;
+            if (k == ob->armer) ob->armer_ok = true;
             continue;
         }
         /* it could not arm (or the relation went away): it holds nothing */
-        if (tracer_quiet(t, t->obs[k], "ROLLBACK", ob->err) < 0)
-            return OBS_FAILED;
-        if (k == ob->holder)
-            ob->holder = -1;
-        if (k == ob->armer)
-            ob->armer = -1;
+        if (tracer_quiet(t, t->obs[k], "ROLLBACK", ob->err) < 0) return OBS_FAILED;
+        if (k == ob->holder) ob->holder = -1;
+        if (k == ob->armer) ob->armer = -1;
         ob->exact = false;
     }
     return OBS_SAMPLED;
@@ -435,8 +431,7 @@ static ObsState sample_done(Observed *ob)
 static ObsState obs_sampled(Observed *ob)
 {
     Tracer *t = ob->t;
-    if (ob->sampler < 0 || !pgconn_poll(t->obs[ob->sampler], 0, &ob->o))
-        return OBS_LET_GO;
+    if (ob->sampler < 0 || !pgconn_poll(t->obs[ob->sampler], 0, &ob->o)) return OBS_LET_GO;
     ob->qk[ob->sampler] = OQ_NONE;
     ob->sampler = -1;
     if (ob->o.status == PG_LOST) {
@@ -451,15 +446,13 @@ static ObsState obs_sampled(Observed *ob)
         smp->locks.v[smp->wait].on_observer = true; /* a holder's transaction */
     /* every lock seen, for a sampled capture */
     for (size_t i = 0; i < smp->locks.n; i++) {
-        if (smp->locks.v[i].on_observer)
-            continue;
+        if (smp->locks.v[i].on_observer) continue;
         RawLock c;
         rawlock_copy(&c, &smp->locks.v[i]);
         lockset_add(&ob->seen, &c);
     }
     bool fresh = ob->sample_sent > ob->released_at; /* taken after the last release */
-    if (fresh && ob->armer >= 0 && smp->queued[ob->armer])
-        ob->armer_queued = true;
+    if (fresh && ob->armer >= 0 && smp->queued[ob->armer]) ob->armer_queued = true;
     return fresh && smp->wait >= 0 ? OBS_WAITING : sample_done(ob);
 }
 
@@ -485,8 +478,7 @@ static ObsState obs_waiting(Observed *ob)
          * lock released just before the statement began to wait. The stop is
          * recorded from the next read, taken while the statement is surely
          * blocked. */
-        if (ob->have_confirm)
-            rawlock_free(&ob->confirm_wait);
+        if (ob->have_confirm) rawlock_free(&ob->confirm_wait);
         rawlock_copy(&ob->confirm_wait, w);
         ob->have_confirm = true;
         ob->confirm_since = ob->sample_sent;
@@ -512,20 +504,16 @@ static ObsState obs_stop(Observed *ob)
             rawlock_free(l);
             continue;
         }
-        if ((long)i == smp->wait)
-            p->wait = p->locks.n;
+        if ((long)i == smp->wait) p->wait = p->locks.n;
         *ARRAY_PUSH(p->locks.v, p->locks.n, p->locks.cap) = *l;
     }
     free(smp->locks.v);
     memset(&smp->locks, 0, sizeof(smp->locks));
-    if (ob->have_last)
-        rawlock_free(&ob->last_wait);
+    if (ob->have_last) rawlock_free(&ob->last_wait);
     rawlock_copy(&ob->last_wait, &p->locks.v[p->wait]);
     ob->have_last = true;
-    if (ob->held >= 0)
-        return OBS_UNHOLD;
-    if (ob->ours && ob->holder >= 0 && ob->armer < 0)
-        return OBS_ARM;
+    if (ob->held >= 0) return OBS_UNHOLD;
+    if (ob->ours && ob->holder >= 0 && ob->armer < 0) return OBS_ARM;
     return sample_done(ob);
 }
 
@@ -534,8 +522,7 @@ static ObsState obs_unhold(Observed *ob)
     /* a stop on a holder of the family: it lets go, the statement goes on
      * (the same stop is not seen twice) */
     ob->holds[ob->held].on = false;
-    if (tracer_quiet(ob->t, ob->t->hold[ob->held].c, "ROLLBACK", ob->err) < 0)
-        return OBS_FAILED;
+    if (tracer_quiet(ob->t, ob->t->hold[ob->held].c, "ROLLBACK", ob->err) < 0) return OBS_FAILED;
     ob->released_at = now_ms();
     ob->blocked_ms += ob->released_at - ob->confirm_since;
     forget_wait(&ob->last_wait, &ob->have_last);
@@ -568,8 +555,10 @@ static ObsState obs_let_go(Observed *ob)
 {
     /* the next observer holds or is queued: the holder lets go */
     ob->give_up = ob->armer >= 0 && now_ms() - ob->arm_since > ARM_WAIT_MS;
-    bool let_go = ob->armer == -2 || (ob->armer >= 0 && (ob->armer_ok || ob->armer_queued)) || ob->give_up;
-    if (!let_go && ob->holder >= 0 && ob->nphases == 0 && now_ms() - ob->hold_since > OBSERVER_HOLD_MS) {
+    bool let_go =
+        ob->armer == -2 || (ob->armer >= 0 && (ob->armer_ok || ob->armer_queued)) || ob->give_up;
+    if (!let_go && ob->holder >= 0 && ob->nphases == 0 &&
+        now_ms() - ob->hold_since > OBSERVER_HOLD_MS) {
         let_go = true; /* the statement does not come to the target */
         ob->exact = false;
     }
@@ -583,11 +572,9 @@ static ObsState obs_handover(Observed *ob)
         pgconn_cancel(t->obs[ob->armer]);
         ob->exact = false;
     }
-    if (tracer_quiet(t, t->obs[ob->holder], "ROLLBACK", ob->err) < 0)
-        return OBS_FAILED;
+    if (tracer_quiet(t, t->obs[ob->holder], "ROLLBACK", ob->err) < 0) return OBS_FAILED;
     ob->released_at = now_ms();
-    if (ob->stopped)
-        ob->blocked_ms += ob->released_at - ob->stop_at;
+    if (ob->stopped) ob->blocked_ms += ob->released_at - ob->stop_at;
     ob->stopped = false;
     forget_wait(&ob->last_wait, &ob->have_last);
     forget_wait(&ob->confirm_wait, &ob->have_confirm);
@@ -600,8 +587,7 @@ static ObsState obs_handover(Observed *ob)
 static ObsState obs_release(Observed *ob)
 {
     Tracer *t = ob->t;
-    if (holds_release(t, ob->holds, ob->nholds, ob->err) < 0)
-        return OBS_FAILED;
+    if (holds_release(t, ob->holds, ob->nholds, ob->err) < 0) return OBS_FAILED;
     for (int k = 0; k < 2; k++) {
         if (ob->qk[k] == OQ_SAMPLE)
             pgconn_wait(t->obs[k], now_ms() + TRACER_QUERY_MS, &ob->o);
@@ -613,8 +599,7 @@ static ObsState obs_release(Observed *ob)
         }
         pgreply_clear(&ob->o);
         ob->qk[k] = OQ_NONE;
-        if (t->obs[k] && tracer_quiet(t, t->obs[k], "ROLLBACK", ob->err) < 0)
-            return OBS_FAILED;
+        if (t->obs[k] && tracer_quiet(t, t->obs[k], "ROLLBACK", ob->err) < 0) return OBS_FAILED;
     }
     if (ob->timed_out) {
         ob->exact = false;
@@ -629,8 +614,7 @@ static ObsState obs_result(Observed *ob)
 {
     Trace *out = ob->out;
     out->duration_ms = ob->r.ms - ob->blocked_ms;
-    if (out->duration_ms < 0)
-        out->duration_ms = 0;
+    if (out->duration_ms < 0) out->duration_ms = 0;
     tracer_keep_said(out, &ob->r);
     if (ob->r.status == PG_LOST) {
         tracer_lost(ob->t, "traced", &ob->r, ob->err);
@@ -649,8 +633,7 @@ static ObsState obs_locks(Observed *ob)
         snprintf(ob->out->capture, sizeof(ob->out->capture), "phase");
         for (size_t p = 0; p < ob->nphases; p++)
             for (size_t i = 0; i < ob->phases[p].locks.n; i++) {
-                if (ob->phases[p].locks.v[i].on_observer)
-                    continue;
+                if (ob->phases[p].locks.v[i].on_observer) continue;
                 RawLock c;
                 rawlock_copy(&c, &ob->phases[p].locks.v[i]);
                 lockset_add(&ob->uni, &c);
@@ -667,9 +650,9 @@ static ObsState obs_locks(Observed *ob)
      * timeout or a deadlock ends a statement while it waits for a lock. */
     const PgReply *r = &ob->r;
     bool ended_waiting = r->status == PG_TIMEOUT || r->status == PG_LOST ||
-                         (r->status == PG_REFUSED && (strcmp(r->sqlstate, "55P03") == 0 ||
-                                                      strcmp(r->sqlstate, "40P01") == 0 ||
-                                                      strcmp(r->sqlstate, "57014") == 0));
+                         (r->status == PG_REFUSED &&
+                          (strcmp(r->sqlstate, "55P03") == 0 || strcmp(r->sqlstate, "40P01") == 0 ||
+                           strcmp(r->sqlstate, "57014") == 0));
     if (!ended_waiting)
         for (size_t i = 0; i < ob->uni.n; i++)
             ob->uni.v[i].granted = true;
@@ -679,8 +662,7 @@ static ObsState obs_locks(Observed *ob)
 
 static ObsState obs_names(Observed *ob)
 {
-    if (lockset_resolve(ob->t, &ob->uni, &ob->resolved, ob->err) < 0)
-        return OBS_FAILED;
+    if (lockset_resolve(ob->t, &ob->uni, &ob->resolved, ob->err) < 0) return OBS_FAILED;
     for (size_t p = 0; p < ob->nphases; p++)
         if (lockset_resolve(ob->t, &ob->phases[p].locks, &ob->resolved, ob->err) < 0)
             return OBS_FAILED;
@@ -694,8 +676,7 @@ static ObsState obs_after(Observed *ob)
      * half-way, like an invalid index left by CREATE INDEX CONCURRENTLY) is
      * in the after-snapshot */
     Snap after = {0};
-    if (snap_read(t, &after, ob->err) < 0)
-        return OBS_FAILED;
+    if (snap_read(t, &after, ob->err) < 0) return OBS_FAILED;
     build_trace(ob->out, ob->st, &t->cache, &after, &ob->resolved, &ob->uni, NULL, 0, ob->phases,
                 ob->nphases);
     snap_free(&t->cache);
@@ -708,7 +689,8 @@ static void observed_free(Observed *ob)
 {
     if (ob->nholds) {
         Err ignored = {0};
-        holds_release(ob->t, ob->holds, ob->nholds, &ignored); /* a lost connection: reported above */
+        holds_release(ob->t, ob->holds, ob->nholds,
+                      &ignored); /* a lost connection: reported above */
     }
     free(ob->holds);
     pgreply_clear(&ob->r);
@@ -739,27 +721,66 @@ int tracer_run_observed(Tracer *t, const Statement *st, Trace *out, Err *err)
     ObsState state = OBS_START;
     while (state != OBS_DONE && state != OBS_FAILED) {
         switch (state) {
-        case OBS_START: state = obs_start(&ob); break;
-        case OBS_UNTIMED: state = obs_untimed(&ob); break;
-        case OBS_HOLD: state = obs_hold(&ob); break;
-        case OBS_SEND: state = obs_send(&ob); break;
-        case OBS_SAMPLE: state = obs_sample(&ob); break;
-        case OBS_WAIT: state = obs_wait(&ob); break;
-        case OBS_ARMED: state = obs_armed(&ob); break;
-        case OBS_SAMPLED: state = obs_sampled(&ob); break;
-        case OBS_WAITING: state = obs_waiting(&ob); break;
-        case OBS_STOP: state = obs_stop(&ob); break;
-        case OBS_UNHOLD: state = obs_unhold(&ob); break;
-        case OBS_ARM: state = obs_arm(&ob); break;
-        case OBS_LET_GO: state = obs_let_go(&ob); break;
-        case OBS_HANDOVER: state = obs_handover(&ob); break;
-        case OBS_RELEASE: state = obs_release(&ob); break;
-        case OBS_RESULT: state = obs_result(&ob); break;
-        case OBS_LOCKS: state = obs_locks(&ob); break;
-        case OBS_NAMES: state = obs_names(&ob); break;
-        case OBS_AFTER: state = obs_after(&ob); break;
+        case OBS_START:
+            state = obs_start(&ob);
+            break;
+        case OBS_UNTIMED:
+            state = obs_untimed(&ob);
+            break;
+        case OBS_HOLD:
+            state = obs_hold(&ob);
+            break;
+        case OBS_SEND:
+            state = obs_send(&ob);
+            break;
+        case OBS_SAMPLE:
+            state = obs_sample(&ob);
+            break;
+        case OBS_WAIT:
+            state = obs_wait(&ob);
+            break;
+        case OBS_ARMED:
+            state = obs_armed(&ob);
+            break;
+        case OBS_SAMPLED:
+            state = obs_sampled(&ob);
+            break;
+        case OBS_WAITING:
+            state = obs_waiting(&ob);
+            break;
+        case OBS_STOP:
+            state = obs_stop(&ob);
+            break;
+        case OBS_UNHOLD:
+            state = obs_unhold(&ob);
+            break;
+        case OBS_ARM:
+            state = obs_arm(&ob);
+            break;
+        case OBS_LET_GO:
+            state = obs_let_go(&ob);
+            break;
+        case OBS_HANDOVER:
+            state = obs_handover(&ob);
+            break;
+        case OBS_RELEASE:
+            state = obs_release(&ob);
+            break;
+        case OBS_RESULT:
+            state = obs_result(&ob);
+            break;
+        case OBS_LOCKS:
+            state = obs_locks(&ob);
+            break;
+        case OBS_NAMES:
+            state = obs_names(&ob);
+            break;
+        case OBS_AFTER:
+            state = obs_after(&ob);
+            break;
         case OBS_DONE:
-        case OBS_FAILED: break;
+        case OBS_FAILED:
+            break;
         }
     }
     observed_free(&ob);

@@ -27,15 +27,13 @@ void sample_read(const Tracer *t, const PgReply *r, Sample *smp)
     memset(smp, 0, sizeof(*smp));
     smp->wait = -1;
     smp->wait_obs = -1;
-    if (r->status != PG_OK || r->nres < 1)
-        return;
+    if (r->status != PG_OK || r->nres < 1) return;
     PGresult *res = r->res[0];
     for (int i = 0; i < PQntuples(res); i++) {
         int pid = atoi(PQgetvalue(res, i, 0));
         bool granted = PQgetvalue(res, i, 12)[0] == 't';
         for (int k = 0; k < 2; k++) {
-            if (pid != t->obs_pid[k] || !t->obs[k])
-                continue;
+            if (pid != t->obs_pid[k] || !t->obs[k]) continue;
             if (!granted)
                 smp->queued[k] = true;
             else if (strcmp(PQgetvalue(res, i, 1), "relation") == 0)
@@ -43,8 +41,7 @@ void sample_read(const Tracer *t, const PgReply *r, Sample *smp)
             else if (strcmp(PQgetvalue(res, i, 1), "object") == 0)
                 oidset_add(&smp->held_obj[k], val_oid(PQgetvalue(res, i, 9)));
         }
-        if (pid != t->traced_pid)
-            continue;
+        if (pid != t->traced_pid) continue;
         RawLock l;
         rawlock_read(&l, res, i, 1);
         if (rawlock_own_xact(&l)) {
@@ -53,12 +50,12 @@ void sample_read(const Tracer *t, const PgReply *r, Sample *smp)
         }
         if (!l.granted && l.vxid && strcmp(l.locktype, "virtualxid") == 0)
             for (int k = 0; k < 2; k++)
-                if (t->obs_bid[k][0] && strncmp(l.vxid, t->obs_bid[k], strlen(t->obs_bid[k])) == 0) {
+                if (t->obs_bid[k][0] &&
+                    strncmp(l.vxid, t->obs_bid[k], strlen(t->obs_bid[k])) == 0) {
                     l.on_observer = true;
                     smp->wait_obs = k;
                 }
-        if (!l.granted)
-            smp->wait = (long)smp->locks.n;
+        if (!l.granted) smp->wait = (long)smp->locks.n;
         *ARRAY_PUSH(smp->locks.v, smp->locks.n, smp->locks.cap) = l;
     }
 }
@@ -85,8 +82,7 @@ int observer_open(Tracer *t, int k, Err *err)
 {
     if (!t->obs[k]) {
         t->obs[k] = pgconn_connect(t->conninfo, CONNECT_TIMEOUT_MS, err);
-        if (!t->obs[k])
-            return -1;
+        if (!t->obs[k]) return -1;
         t->obs_pid[k] = pgconn_pid(t->obs[k]);
     }
     if (!t->obs_bid[k][0])
@@ -98,13 +94,10 @@ int observer_open(Tracer *t, int k, Err *err)
  * the holder locked, or the holder's transaction. */
 bool wait_is_holders(const Sample *smp, int holder)
 {
-    if (smp->wait < 0 || holder < 0)
-        return false;
+    if (smp->wait < 0 || holder < 0) return false;
     const RawLock *w = &smp->locks.v[smp->wait];
-    if (smp->wait_obs >= 0)
-        return smp->wait_obs == holder;
-    if (strcmp(w->locktype, "object") == 0)
-        return oidset_has(&smp->held_obj[holder], w->objid);
+    if (smp->wait_obs >= 0) return smp->wait_obs == holder;
+    if (strcmp(w->locktype, "object") == 0) return oidset_has(&smp->held_obj[holder], w->objid);
     return strcmp(w->locktype, "relation") == 0 && oidset_has(&smp->held[holder], w->relation);
 }
 
@@ -112,15 +105,12 @@ bool wait_is_holders(const Sample *smp, int holder)
  * found in several schemas; NULL when none. */
 const Rel *find_target(const Snap *s, const Statement *st)
 {
-    if (!st->info.target)
-        return NULL;
+    if (!st->info.target) return NULL;
     const Rel *found = NULL;
     for (size_t i = 0; i < s->nrels; i++) {
         const Rel *r = s->rels[i];
-        if (!rel_name_matches(r, st->info.target, st->info.target_schema))
-            continue;
-        if (!found || strcmp(r->nsp, "public") == 0)
-            found = r;
+        if (!rel_name_matches(r, st->info.target, st->info.target_schema)) continue;
+        if (!found || strcmp(r->nsp, "public") == 0) found = r;
     }
     return found;
 }
@@ -133,15 +123,17 @@ char *observed_type(Tracer *t, const Statement *st, Err *err, int *rc)
     *rc = 0;
     if (!st->info.cls || strncmp(st->info.cls, "ALTER TYPE", 10) != 0 || !st->info.target)
         return NULL;
-    char *name = st->info.target_schema ? xasprintf("%s.%s", st->info.target_schema, st->info.target)
-                                        : xstrdup(st->info.target);
+    char *name = st->info.target_schema
+                     ? xasprintf("%s.%s", st->info.target_schema, st->info.target)
+                     : xstrdup(st->info.target);
     char *lit = PQescapeLiteral(pgconn_raw(t->traced), name, strlen(name));
     free(name);
-    char *sql = xasprintf("SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
-                          "OPERATOR(pg_catalog.||) pg_catalog.quote_ident(y.typname) "
-                          "FROM pg_catalog.pg_type y JOIN pg_catalog.pg_namespace n ON n.oid = y.typnamespace "
-                          "WHERE y.oid = pg_catalog.to_regtype(%s)",
-                          lit ? lit : "''");
+    char *sql = xasprintf(
+        "SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
+        "OPERATOR(pg_catalog.||) pg_catalog.quote_ident(y.typname) "
+        "FROM pg_catalog.pg_type y JOIN pg_catalog.pg_namespace n ON n.oid = y.typnamespace "
+        "WHERE y.oid = pg_catalog.to_regtype(%s)",
+        lit ? lit : "''");
     PQfreemem(lit);
     PgReply r;
     PgStatus s = pgconn_exec(t->traced, sql, TRACER_QUERY_MS, &r);

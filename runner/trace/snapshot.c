@@ -23,8 +23,7 @@
 
 static void rel_unref(Rel *r)
 {
-    if (--r->refs > 0)
-        return;
+    if (--r->refs > 0) return;
     free(r->nsp);
     free(r->name);
     free(r);
@@ -32,8 +31,7 @@ static void rel_unref(Rel *r)
 
 static void att_unref(Att *a)
 {
-    if (--a->refs > 0)
-        return;
+    if (--a->refs > 0) return;
     free(a->name);
     free(a->type);
     free(a->def);
@@ -43,8 +41,7 @@ static void att_unref(Att *a)
 
 static void con_unref(Con *c)
 {
-    if (--c->refs > 0)
-        return;
+    if (--c->refs > 0) return;
     free(c->name);
     free(c->typname);
     free(c);
@@ -92,8 +89,7 @@ static int rel_cmp(const void *a, const void *b)
 
 int att_key_cmp(const Att *x, const Att *y)
 {
-    if (x->rel != y->rel)
-        return x->rel < y->rel ? -1 : 1;
+    if (x->rel != y->rel) return x->rel < y->rel ? -1 : 1;
     return x->num < y->num ? -1 : x->num > y->num;
 }
 
@@ -104,10 +100,8 @@ static int att_cmp(const void *a, const void *b)
 
 int con_key_cmp(const Con *x, const Con *y)
 {
-    if (x->rel != y->rel)
-        return x->rel < y->rel ? -1 : 1;
-    if (x->typ != y->typ)
-        return x->typ < y->typ ? -1 : 1;
+    if (x->rel != y->rel) return x->rel < y->rel ? -1 : 1;
+    if (x->typ != y->typ) return x->typ < y->typ ? -1 : 1;
     return strcmp(x->name, y->name);
 }
 
@@ -118,12 +112,9 @@ static int con_cmp(const void *a, const void *b)
 
 void snap_sort(Snap *s)
 {
-    if (s->nrels > 1)
-        qsort(s->rels, s->nrels, sizeof(*s->rels), rel_cmp);
-    if (s->natts > 1)
-        qsort(s->atts, s->natts, sizeof(*s->atts), att_cmp);
-    if (s->ncons > 1)
-        qsort(s->cons, s->ncons, sizeof(*s->cons), con_cmp);
+    if (s->nrels > 1) qsort(s->rels, s->nrels, sizeof(*s->rels), rel_cmp);
+    if (s->natts > 1) qsort(s->atts, s->natts, sizeof(*s->atts), att_cmp);
+    if (s->ncons > 1) qsort(s->cons, s->ncons, sizeof(*s->cons), con_cmp);
 }
 
 static void snap_push_rel(Snap *s, Rel *r)
@@ -211,11 +202,9 @@ void snap_add_cons(Snap *s, PGresult *r)
  * attributes, constraints). */
 int snap_load(Snap *s, const PgReply *r, size_t first)
 {
-    if (r->nres < first + 3)
-        return -1;
+    if (r->nres < first + 3) return -1;
     for (size_t i = first; i < first + 3; i++)
-        if (PQresultStatus(r->res[i]) != PGRES_TUPLES_OK)
-            return -1;
+        if (PQresultStatus(r->res[i]) != PGRES_TUPLES_OK) return -1;
     snap_add_rels(s, r->res[first]);
     snap_add_atts(s, r->res[first + 1]);
     snap_add_cons(s, r->res[first + 2]);
@@ -225,8 +214,7 @@ int snap_load(Snap *s, const PgReply *r, size_t first)
 
 const Rel *snap_rel(const Snap *s, unsigned oid)
 {
-    if (!s || !s->nrels)
-        return NULL;
+    if (!s || !s->nrels) return NULL;
     Rel key = {.oid = oid};
     const Rel *kp = &key;
     Rel *const *p = bsearch(&kp, s->rels, s->nrels, sizeof(*s->rels), rel_cmp);
@@ -235,8 +223,7 @@ const Rel *snap_rel(const Snap *s, unsigned oid)
 
 const Con *snap_con(const Snap *s, const Con *like)
 {
-    if (!s->ncons)
-        return NULL;
+    if (!s->ncons) return NULL;
     Con *const *p = bsearch(&like, s->cons, s->ncons, sizeof(*s->cons), con_cmp);
     return p ? *p : NULL;
 }
@@ -259,7 +246,7 @@ static bool oids_has(const unsigned *v, size_t n, unsigned oid)
  * except relations it names for locks, which are skipped here; its
  * constraints are those of touched relations and every domain constraint). */
 void snap_merge(Snap *after, const Snap *before, const Snap *fresh, const unsigned *touched,
-                       size_t ntouched)
+                size_t ntouched)
 {
     /* both sides are sorted: merge them in one pass, no sort */
     memset(after, 0, sizeof(*after));
@@ -281,8 +268,7 @@ void snap_merge(Snap *after, const Snap *before, const Snap *fresh, const unsign
         } else {
             snap_push_rel(after, f);
             j++;
-            if (b && b->oid == f->oid)
-                i++;
+            if (b && b->oid == f->oid) i++;
         }
     }
     i = j = 0;
@@ -299,8 +285,7 @@ void snap_merge(Snap *after, const Snap *before, const Snap *fresh, const unsign
         } else {
             snap_push_att(after, f);
             j++;
-            if (b && att_key_cmp(b, f) == 0)
-                i++;
+            if (b && att_key_cmp(b, f) == 0) i++;
         }
     }
     i = j = 0;
@@ -317,8 +302,7 @@ void snap_merge(Snap *after, const Snap *before, const Snap *fresh, const unsign
         } else {
             snap_push_con(after, f);
             j++;
-            if (b && con_key_cmp(b, f) == 0)
-                i++;
+            if (b && con_key_cmp(b, f) == 0) i++;
         }
     }
 }
@@ -337,17 +321,14 @@ bool is_index_kind(char k)
 static const Rel *toast_owner(const Snap *s, unsigned toast_oid)
 {
     for (size_t i = 0; i < s->nrels; i++)
-        if (s->rels[i]->toast == toast_oid)
-            return s->rels[i];
+        if (s->rels[i]->toast == toast_oid) return s->rels[i];
     return NULL;
 }
 
 static char *qualified(const Rel *r)
 {
-    if (strcmp(r->nsp, "public") == 0)
-        return xstrdup(r->name);
-    if (strncmp(r->nsp, "pg_temp_", 8) == 0)
-        return xasprintf("pg_temp.%s", r->name);
+    if (strcmp(r->nsp, "public") == 0) return xstrdup(r->name);
+    if (strncmp(r->nsp, "pg_temp_", 8) == 0) return xasprintf("pg_temp.%s", r->name);
     return xasprintf("%s.%s", r->nsp, r->name);
 }
 
@@ -377,8 +358,7 @@ char *rel_display(const Snap *s, const Rel *r)
 
 bool is_toast_rel(const Snap *s, const Rel *r)
 {
-    if (r->kind == 't')
-        return true;
+    if (r->kind == 't') return true;
     if (is_index_kind(r->kind) && r->indrel) {
         const Rel *tt = snap_rel(s, r->indrel);
         return tt && tt->kind == 't';
@@ -419,11 +399,9 @@ int snap_read(Tracer *t, Snap *s, Err *err)
 
 int tracer_snapshot(Tracer *t, Err *err)
 {
-    if (t->cache_valid)
-        return 0;
+    if (t->cache_valid) return 0;
     snap_free(&t->cache);
-    if (snap_read(t, &t->cache, err) < 0)
-        return -1;
+    if (snap_read(t, &t->cache, err) < 0) return -1;
     t->cache_valid = true;
     return 0;
 }
@@ -437,22 +415,19 @@ void locked_family(const Snap *cache, const LockSet *locks, OidSet *out)
 {
     for (size_t i = 0; i < locks->n; i++) {
         unsigned oid = locks->v[i].relation;
-        if (!oid)
-            continue;
+        if (!oid) continue;
         oidset_add(out, oid);
         const Rel *r = snap_rel(cache, oid);
-        if (!r)
-            continue;
-        if (r->toast)
-            oidset_add(out, r->toast);
+        if (!r) continue;
+        if (r->toast) oidset_add(out, r->toast);
         for (size_t k = 0; k < cache->nrels; k++) {
             const Rel *x = cache->rels[k];
-            if (is_index_kind(x->kind) && x->indrel && (x->indrel == oid || (r->toast && x->indrel == r->toast)))
+            if (is_index_kind(x->kind) && x->indrel &&
+                (x->indrel == oid || (r->toast && x->indrel == r->toast)))
                 oidset_add(out, x->oid);
         }
     }
-    if (out->n > 1)
-        qsort(out->v, out->n, sizeof(unsigned), oid_cmp);
+    if (out->n > 1) qsort(out->v, out->n, sizeof(unsigned), oid_cmp);
 }
 
 /* A schema renamed renames relations it does not lock: when the statement
@@ -488,14 +463,13 @@ static bool att_same(const Att *a, const Att *b)
 
 static bool con_same(const Con *a, const Con *b)
 {
-    return con_key_cmp(a, b) == 0 && a->oid == b->oid && a->frel == b->frel &&
-           a->type == b->type && a->validated == b->validated;
+    return con_key_cmp(a, b) == 0 && a->oid == b->oid && a->frel == b->frel && a->type == b->type &&
+           a->validated == b->validated;
 }
 
 int tracer_verify_cache(Tracer *t, Err *err)
 {
-    if (!t->cache_valid)
-        return 0;
+    if (!t->cache_valid) return 0;
     PgReply r;
     Snap full = {0};
     PgStatus s = pgconn_exec(t->traced, SQL_SNAP, TRACER_QUERY_MS, &r);
@@ -509,8 +483,7 @@ int tracer_verify_cache(Tracer *t, Err *err)
     pgreply_clear(&r);
     const Snap *c = &t->cache;
     int bad = 0;
-    if (c->nrels != full.nrels || c->natts != full.natts || c->ncons != full.ncons)
-        bad++;
+    if (c->nrels != full.nrels || c->natts != full.natts || c->ncons != full.ncons) bad++;
     for (size_t i = 0; !bad && i < full.nrels; i++)
         bad += !rel_same(c->rels[i], full.rels[i]);
     for (size_t i = 0; !bad && i < full.natts; i++)
@@ -518,8 +491,10 @@ int tracer_verify_cache(Tracer *t, Err *err)
     for (size_t i = 0; !bad && i < full.ncons; i++)
         bad += !con_same(c->cons[i], full.cons[i]);
     if (bad)
-        err_set(err, 0, "cached snapshot differs from the catalog (%zu/%zu relations, %zu/%zu columns, "
-                "%zu/%zu constraints)", c->nrels, full.nrels, c->natts, full.natts, c->ncons, full.ncons);
+        err_set(err, 0,
+                "cached snapshot differs from the catalog (%zu/%zu relations, %zu/%zu columns, "
+                "%zu/%zu constraints)",
+                c->nrels, full.nrels, c->natts, full.natts, c->ncons, full.ncons);
     snap_free(&full);
     return bad;
 }

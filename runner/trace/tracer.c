@@ -33,13 +33,38 @@
  * found in their catalog. From 14 on it returns NULL. */
 #define SQL_DESCRIBE_14 "pg_catalog.pg_describe_object(o.classid, o.objid, o.objsubid)"
 static const char *const describable[] = {
-    "pg_type", "pg_constraint", "pg_class", "pg_proc", "pg_namespace", "pg_database",
-    "pg_authid", "pg_extension", "pg_trigger", "pg_rewrite", "pg_attrdef", "pg_opclass",
-    "pg_operator", "pg_opfamily", "pg_collation", "pg_conversion", "pg_language",
-    "pg_foreign_server", "pg_foreign_data_wrapper", "pg_event_trigger", "pg_publication",
+    "pg_type",
+    "pg_constraint",
+    "pg_class",
+    "pg_proc",
+    "pg_namespace",
+    "pg_database",
+    "pg_authid",
+    "pg_extension",
+    "pg_trigger",
+    "pg_rewrite",
+    "pg_attrdef",
+    "pg_opclass",
+    "pg_operator",
+    "pg_opfamily",
+    "pg_collation",
+    "pg_conversion",
+    "pg_language",
+    "pg_foreign_server",
+    "pg_foreign_data_wrapper",
+    "pg_event_trigger",
+    "pg_publication",
     /* not pg_subscription: not readable by every role before 14 (SET ROLE) */
-    "pg_policy", "pg_ts_config", "pg_ts_dict", "pg_ts_parser",
-    "pg_ts_template", "pg_tablespace", "pg_am", "pg_cast", "pg_enum", "pg_statistic_ext",
+    "pg_policy",
+    "pg_ts_config",
+    "pg_ts_dict",
+    "pg_ts_parser",
+    "pg_ts_template",
+    "pg_tablespace",
+    "pg_am",
+    "pg_cast",
+    "pg_enum",
+    "pg_statistic_ext",
 };
 
 /* Prepares the tracer's queries under a new generation of names; plain text
@@ -48,8 +73,7 @@ static int tracer_prepare(Tracer *t, Err *err);
 
 static char *describe_expr(int major)
 {
-    if (major >= 14)
-        return xstrdup(SQL_DESCRIBE_14);
+    if (major >= 14) return xstrdup(SQL_DESCRIBE_14);
     Buf b;
     buf_init(&b);
     buf_puts(&b, "CASE WHEN (CASE o.classid");
@@ -69,33 +93,31 @@ Tracer *tracer_new(const char *conninfo, const TracerOpts *opts, Err *err)
 {
     Tracer *t = xcalloc(1, sizeof(*t));
     t->traced = pgconn_connect(conninfo, CONNECT_TIMEOUT_MS, err);
-    if (!t->traced)
-        goto fail;
+    if (!t->traced) goto fail;
     t->obs[0] = pgconn_connect(conninfo, CONNECT_TIMEOUT_MS, err);
-    if (!t->obs[0])
-        goto fail;
+    if (!t->obs[0]) goto fail;
     t->conninfo = xstrdup(conninfo);
     t->traced_pid = pgconn_pid(t->traced);
     t->obs_pid[0] = pgconn_pid(t->obs[0]);
-    t->major = opts && opts->server_major ? opts->server_major
-                                          : pgconn_server_version(t->traced) / 10000;
+    t->major =
+        opts && opts->server_major ? opts->server_major : pgconn_server_version(t->traced) / 10000;
     if (t->major < 10) {
         err_set(err, EXIT_ENV, "server version %d is not supported (10 or later)",
                 pgconn_server_version(t->traced));
         goto fail;
     }
-    t->timeout_ms = opts && opts->statement_timeout_ms > 0 ? opts->statement_timeout_ms
-                                                           : DEFAULT_TIMEOUT_MS;
+    t->timeout_ms =
+        opts && opts->statement_timeout_ms > 0 ? opts->statement_timeout_ms : DEFAULT_TIMEOUT_MS;
     t->target_only = opts && opts->target_only;
     t->sql_objs_tail = describe_expr(t->major);
-    t->sql_objs = xasprintf("SELECT o.classid, o.objid, o.objsubid, %s, o.classid::pg_catalog.regclass "
-                            "FROM pg_catalog.pg_lock_status() o WHERE o.pid = pg_catalog.pg_backend_pid() "
-                            "AND o.locktype = 'object'",
-                            t->sql_objs_tail);
+    t->sql_objs =
+        xasprintf("SELECT o.classid, o.objid, o.objsubid, %s, o.classid::pg_catalog.regclass "
+                  "FROM pg_catalog.pg_lock_status() o WHERE o.pid = pg_catalog.pg_backend_pid() "
+                  "AND o.locktype = 'object'",
+                  t->sql_objs_tail);
     t->after_plain = xasprintf("%s;\n%s;\n%s;\n%s;\n%s;\nCOMMIT", SQL_RELS_T, SQL_ATTS_T,
                                SQL_CONS_T, t->sql_objs, SQL_SCANS);
-    if (tracer_prepare(t, err) < 0)
-        goto fail;
+    if (tracer_prepare(t, err) < 0) goto fail;
     return t;
 fail:
     tracer_free(t);
@@ -104,8 +126,7 @@ fail:
 
 void tracer_free(Tracer *t)
 {
-    if (!t)
-        return;
+    if (!t) return;
     pgconn_close(t->traced);
     pgconn_close(t->obs[0]);
     pgconn_close(t->obs[1]);
@@ -133,8 +154,7 @@ int tracer_lost(Tracer *t, const char *who, const PgReply *r, Err *err)
  * earlier attempt said). */
 void tracer_keep_said(Trace *out, const PgReply *r)
 {
-    if (!r->said)
-        return;
+    if (!r->said) return;
     free(out->said);
     out->said = xstrdup(r->said);
 }
@@ -169,26 +189,27 @@ static int tracer_prepare(Tracer *t, Err *err)
 {
     int g = ++t->generation;
     free(t->snap_prepared);
-    t->snap_prepared = xasprintf("EXECUTE lm_rels_%d;\nEXECUTE lm_atts_%d;\nEXECUTE lm_cons_%d", g, g, g);
+    t->snap_prepared =
+        xasprintf("EXECUTE lm_rels_%d;\nEXECUTE lm_atts_%d;\nEXECUTE lm_cons_%d", g, g, g);
     char *base = xasprintf(SQL_BASELINE, "$1");
-    char *sql = xasprintf("PREPARE lm_rels_%d AS " SQL_RELS ";\n"
-                          "PREPARE lm_atts_%d AS " SQL_ATTS ";\n"
-                          "PREPARE lm_cons_%d AS " SQL_CONS ";\n"
-                          "PREPARE lm_locks_%d AS " SQL_OWN_LOCKS ";\n"
-                          "PREPARE lm_rels_t_%d(pg_catalog.oid[], pg_catalog.oid) AS " SQL_RELS_T ";\n"
-                          "PREPARE lm_atts_t_%d(pg_catalog.oid[], pg_catalog.oid) AS " SQL_ATTS_T ";\n"
-                          "PREPARE lm_cons_t_%d(pg_catalog.oid[], pg_catalog.oid) AS " SQL_CONS_T ";\n"
-                          "PREPARE lm_objs_%d AS %s;\n"
-                          "PREPARE lm_scans_%d AS " SQL_SCANS ";\n"
-                          "PREPARE lm_base_%d(pg_catalog.oid[]) AS %s",
-                          g, g, g, g, g, g, g, g, t->sql_objs, g, g, base);
+    char *sql =
+        xasprintf("PREPARE lm_rels_%d AS " SQL_RELS ";\n"
+                  "PREPARE lm_atts_%d AS " SQL_ATTS ";\n"
+                  "PREPARE lm_cons_%d AS " SQL_CONS ";\n"
+                  "PREPARE lm_locks_%d AS " SQL_OWN_LOCKS ";\n"
+                  "PREPARE lm_rels_t_%d(pg_catalog.oid[], pg_catalog.oid) AS " SQL_RELS_T ";\n"
+                  "PREPARE lm_atts_t_%d(pg_catalog.oid[], pg_catalog.oid) AS " SQL_ATTS_T ";\n"
+                  "PREPARE lm_cons_t_%d(pg_catalog.oid[], pg_catalog.oid) AS " SQL_CONS_T ";\n"
+                  "PREPARE lm_objs_%d AS %s;\n"
+                  "PREPARE lm_scans_%d AS " SQL_SCANS ";\n"
+                  "PREPARE lm_base_%d(pg_catalog.oid[]) AS %s",
+                  g, g, g, g, g, g, g, g, t->sql_objs, g, g, base);
     free(base);
     PgReply r;
     PgStatus s = pgconn_exec(t->traced, sql, TRACER_QUERY_MS, &r);
     free(sql);
     int rc = 0;
-    if (s == PG_LOST)
-        rc = tracer_lost(t, "traced", &r, err);
+    if (s == PG_LOST) rc = tracer_lost(t, "traced", &r, err);
     t->prepared = s == PG_OK;
     pgreply_clear(&r);
     return rc;
@@ -206,8 +227,7 @@ bool tracer_use_prepared(const Tracer *t)
  * from now on plain text. */
 bool tracer_lost_prepared(Tracer *t, const PgReply *r)
 {
-    if (!t->prepared || r->status != PG_REFUSED || strcmp(r->sqlstate, "26000") != 0)
-        return false;
+    if (!t->prepared || r->status != PG_REFUSED || strcmp(r->sqlstate, "26000") != 0) return false;
     t->prepared = false;
     return true;
 }
@@ -222,15 +242,12 @@ int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err)
         return err_set(err, EXIT_ENV, "connection to the server lost");
     if (t->utx == UTX_NONE && !t->prepared && t->generation < 4 && tracer_prepare(t, err) < 0)
         return -1;
-    if (st->info.tx_control || t->utx == UTX_ABORTED)
-        return tracer_run_plain(t, st, out, err);
+    if (st->info.tx_control || t->utx == UTX_ABORTED) return tracer_run_plain(t, st, out, err);
     bool had_snapshot = t->cache_valid;
-    if (tracer_snapshot(t, err) < 0)
-        return -1;
+    if (tracer_snapshot(t, err) < 0) return -1;
     /* a snapshot read inside the migration's transaction leaves the tracer's
      * AccessShareLocks on the catalogs: held before the statement, not its own */
-    if (!had_snapshot && t->utx == UTX_OPEN && tracer_refresh_tx_locks(t, err) < 0)
-        return -1;
+    if (!had_snapshot && t->utx == UTX_OPEN && tracer_refresh_tx_locks(t, err) < 0) return -1;
     if (t->utx == UTX_OPEN) {
         /* inside the migration's own transaction, whatever the statement: a
          * statement that cannot run in a transaction block is refused, as in
@@ -242,8 +259,7 @@ int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err)
     bool no_tx = st->info.no_tx || (st->info.no_tx_below && t->major < st->info.no_tx_below);
     if (!no_tx) {
         int r = tracer_run_tx(t, st, out, err);
-        if (r != 1)
-            return r;
+        if (r != 1) return r;
         trace_free(out);
         out->stmt = st->index > 0 ? st->index - 1 : 0;
         out->status = TRACE_OK;

@@ -39,11 +39,11 @@
 #include "model/trace.h"
 
 typedef struct TracerOpts {
-    int statement_timeout_ms;  /* client-side deadline per statement, then cancel */
+    int statement_timeout_ms; /* client-side deadline per statement, then cancel */
     int server_major;
-    bool target_only;          /* measurement only (make bench): the observer path holds
-                                  the target alone, without the family's holders, as it
-                                  did before them; not exact */
+    bool target_only; /* measurement only (make bench): the observer path holds
+                         the target alone, without the family's holders, as it
+                         did before them; not exact */
 } TracerOpts;
 
 typedef struct Tracer Tracer;

@@ -55,8 +55,7 @@ static void load_scans(PGresult *res, PGresult *base, Scan **scans, size_t *n)
                 sc.tup_read -= atoll(PQgetvalue(base, k, 2));
             }
         }
-        if (sc.seq_scan > 0)
-            (*scans)[(*n)++] = sc;
+        if (sc.seq_scan > 0) (*scans)[(*n)++] = sc;
     }
 }
 
@@ -68,11 +67,9 @@ static char *scan_baseline_sql(const Tracer *t, const Snap *s, bool prepared)
     buf_init(&b);
     for (size_t i = 0; i < s->nrels; i++) {
         const Rel *r = s->rels[i];
-        if (r->kind == 'r' || r->kind == 'm')
-            buf_printf(&b, "%s%u", b.len ? "," : "", r->oid);
+        if (r->kind == 'r' || r->kind == 'm') buf_printf(&b, "%s%u", b.len ? "," : "", r->oid);
     }
-    if (!b.len)
-        buf_puts(&b, "0");
+    if (!b.len) buf_puts(&b, "0");
     char *arr = xasprintf("'{%s}'::pg_catalog.oid[]", b.data);
     char *sql = prepared ? xasprintf("EXECUTE lm_base_%d(%s)", t->generation, arr)
                          : xasprintf(SQL_BASELINE, arr);
@@ -86,8 +83,7 @@ static size_t failed_at(const PgReply *r)
 {
     for (size_t i = 0; i < r->nres; i++) {
         ExecStatusType s = PQresultStatus(r->res[i]);
-        if (s == PGRES_FATAL_ERROR || s == PGRES_BAD_RESPONSE)
-            return i;
+        if (s == PGRES_FATAL_ERROR || s == PGRES_BAD_RESPONSE) return i;
     }
     return r->nres;
 }
@@ -121,8 +117,7 @@ void tracer_sync_tx(Tracer *t)
 {
     PGTransactionStatusType s = PQtransactionStatus(pgconn_raw(t->traced));
     t->utx = s == PQTRANS_INTRANS ? UTX_OPEN : s == PQTRANS_INERROR ? UTX_ABORTED : UTX_NONE;
-    if (t->utx == UTX_NONE)
-        lockset_free(&t->tx_locks);
+    if (t->utx == UTX_NONE) lockset_free(&t->tx_locks);
 }
 
 /* The locks the migration's transaction holds, read again (after BEGIN,
@@ -148,8 +143,7 @@ int tracer_refresh_tx_locks(Tracer *t, Err *err)
         }
         l.since = now;
         for (size_t k = 0; k < t->tx_locks.n; k++)
-            if (rawlock_same(&t->tx_locks.v[k], &l))
-                l.since = t->tx_locks.v[k].since;
+            if (rawlock_same(&t->tx_locks.v[k], &l)) l.since = t->tx_locks.v[k].since;
         lockset_add(&fresh, &l);
     }
     pgreply_clear(&r);
@@ -163,10 +157,8 @@ int tracer_refresh_tx_locks(Tracer *t, Err *err)
 static int hold_weight(const Snap *cache, unsigned oid)
 {
     const Rel *r = snap_rel(cache, oid);
-    if (!r)
-        return 0;
-    if (is_index_kind(r->kind) || r->kind == 't')
-        return 1;
+    if (!r) return 0;
+    if (is_index_kind(r->kind) || r->kind == 't') return 1;
     return 2;
 }
 
@@ -184,15 +176,14 @@ static void tx_ended(Tracer *t, const Statement *st, Trace *out, double end, boo
         RawLock *l = &t->tx_locks.v[i];
         if (strcmp(l->locktype, "relation") != 0 || l->relation < FIRST_USER_OID || !l->granted)
             continue;
-        if (view_is_transient(&v, l->relation))
-            oidset_add(&v.transient, l->relation);
+        if (view_is_transient(&v, l->relation)) oidset_add(&v.transient, l->relation);
         int m = mode_sort(l->mode), bm = best ? mode_sort(best->mode) : -1;
-        int w = hold_weight(&t->cache, l->relation), bw = best ? hold_weight(&t->cache, best->relation) : -1;
+        int w = hold_weight(&t->cache, l->relation),
+            bw = best ? hold_weight(&t->cache, best->relation) : -1;
         if (!best || m > bm || (m == bm && (w > bw || (w == bw && l->since < best->since))))
             best = l;
     }
-    if (v.transient.n > 1)
-        qsort(v.transient.v, v.transient.n, sizeof(unsigned), oid_cmp);
+    if (v.transient.n > 1) qsort(v.transient.v, v.transient.n, sizeof(unsigned), oid_cmp);
     for (size_t i = 0; with_locks && i < t->tx_locks.n; i++) {
         RawLock *l = &t->tx_locks.v[i];
         if (strcmp(l->locktype, "relation") != 0 || l->relation < FIRST_USER_OID || !l->granted)
@@ -200,12 +191,10 @@ static void tx_ended(Tracer *t, const Statement *st, Trace *out, double end, boo
         l->held_before = true;
         tracelock_from(ARRAY_PUSH(out->locks, out->nlocks, cap), &v, l, &t->tx_locks);
     }
-    if (out->nlocks > 1)
-        qsort(out->locks, out->nlocks, sizeof(*out->locks), tracelock_cmp);
+    if (out->nlocks > 1) qsort(out->locks, out->nlocks, sizeof(*out->locks), tracelock_cmp);
     if (best) {
         out->lock_held_ms = end - best->since;
-        if (out->lock_held_ms <= 0)
-            out->lock_held_ms = 0.001;
+        if (out->lock_held_ms <= 0) out->lock_held_ms = 0.001;
         free(out->lock_held_relation);
         free(out->lock_held_mode);
         out->lock_held_relation = view_name(&v, best->relation);
@@ -245,8 +234,7 @@ static int tracer_query_failed(Tracer *t, const Statement *st, Trace *out, PgRep
                    : err_set(err, EXIT_ENV, "tracing failed: a query of the tracer was refused: %s",
                              r->message ? r->message : "timeout");
     pgreply_clear(r);
-    if (tracer_quiet(t, t->traced, "ROLLBACK", err) < 0)
-        return -1;
+    if (tracer_quiet(t, t->traced, "ROLLBACK", err) < 0) return -1;
     if (!again) {
         t->cache_valid = false;
         return rc;
@@ -307,8 +295,7 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         }
         pgreply_clear(&r);
         /* the catalog is as before: the snapshot stays valid */
-        if (tracer_quiet(t, t->traced, "ROLLBACK", err) < 0)
-            return -1;
+        if (tracer_quiet(t, t->traced, "ROLLBACK", err) < 0) return -1;
         return retry ? 1 : 0;
     }
     /* keep the baseline of scans: (BEGIN,) baseline, the statement's results */
@@ -364,13 +351,12 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     char num[16];
     snprintf(num, sizeof(num), "%u", maxoid);
     int g = t->generation;
-    char *csql = prep
-                     ? xasprintf("EXECUTE lm_rels_t_%d(%s, %s);\nEXECUTE lm_atts_t_%d(%s, %s);\n"
-                                 "EXECUTE lm_cons_t_%d(%s, %s);\nEXECUTE lm_objs_%d;\n"
-                                 "EXECUTE lm_scans_%d%s",
-                                 g, arr.data, num, g, arr.data, num, g, arr.data, num, g, g,
-                                 utx ? "" : ";\nCOMMIT")
-                     : bind2(t->after_plain, arr.data, num);
+    char *csql = prep ? xasprintf("EXECUTE lm_rels_t_%d(%s, %s);\nEXECUTE lm_atts_t_%d(%s, %s);\n"
+                                  "EXECUTE lm_cons_t_%d(%s, %s);\nEXECUTE lm_objs_%d;\n"
+                                  "EXECUTE lm_scans_%d%s",
+                                  g, arr.data, num, g, arr.data, num, g, arr.data, num, g, g,
+                                  utx ? "" : ";\nCOMMIT")
+                      : bind2(t->after_plain, arr.data, num);
     buf_free(&arr);
     if (utx) {
         /* inside the migration's transaction: no COMMIT of the tracer's; its
@@ -378,8 +364,7 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
          * now holds: read the locks again, so that the next statement is not
          * charged with them */
         char *c = strrchr(csql, ';');
-        if (c)
-            *c = '\0';
+        if (c) *c = '\0';
         char *more = xasprintf("%s;\n%s", csql, SQL_OWN_LOCKS);
         free(csql);
         csql = more;
@@ -416,8 +401,7 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     for (size_t i = 0; i < fresh.nrels; i++)
         if (fresh.rels[i]->oid > maxoid)
             *ARRAY_PUSH(touched.v, touched.n, touched.cap) = fresh.rels[i]->oid;
-    if (touched.n > 1)
-        qsort(touched.v, touched.n, sizeof(unsigned), oid_cmp);
+    if (touched.n > 1) qsort(touched.v, touched.n, sizeof(unsigned), oid_cmp);
     lockset_describe(&locks, r.res[3]);
     Scan *scans;
     size_t nscans;
@@ -432,8 +416,7 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         }
         l.since = started;
         for (size_t k = 0; k < locks.n; k++)
-            if (rawlock_same(&locks.v[k], &l))
-                l.since = locks.v[k].since;
+            if (rawlock_same(&locks.v[k], &l)) l.since = locks.v[k].since;
         lockset_add(&held_now, &l);
     }
     PQclear(baseline);
@@ -500,52 +483,44 @@ int tracer_run_plain(Tracer *t, const Statement *st, Trace *out, Err *err)
     else if (s == PG_REFUSED)
         tracer_set_error(out, &r);
     pgreply_clear(&r);
-    if (rc < 0)
-        return rc;
-    if (!st->info.tx_control)
-        return 0; /* refused in an aborted transaction: nothing changed */
+    if (rc < 0) return rc;
+    if (!st->info.tx_control) return 0; /* refused in an aborted transaction: nothing changed */
     PGTransactionStatusType ts = PQtransactionStatus(pgconn_raw(t->traced));
     bool now_none = ts != PQTRANS_INTRANS && ts != PQTRANS_INERROR;
-    bool ends = before != UTX_NONE &&
-                (now_none || tx_is(st, "COMMIT") || tx_is(st, "ROLLBACK") ||
-                 tx_is(st, "PREPARE TRANSACTION"));
-    bool keeps = s == PG_OK && (tx_is(st, "BEGIN") || tx_is(st, "SAVEPOINT") ||
-                                tx_is(st, "RELEASE SAVEPOINT") || (tx_is(st, "COMMIT") && before == UTX_OPEN));
+    bool ends = before != UTX_NONE && (now_none || tx_is(st, "COMMIT") || tx_is(st, "ROLLBACK") ||
+                                       tx_is(st, "PREPARE TRANSACTION"));
+    bool keeps = s == PG_OK &&
+                 (tx_is(st, "BEGIN") || tx_is(st, "SAVEPOINT") || tx_is(st, "RELEASE SAVEPOINT") ||
+                  (tx_is(st, "COMMIT") && before == UTX_OPEN));
     if (before == UTX_NONE && now_none && s == PG_OK && !tx_is(st, "PREPARE TRANSACTION"))
         keeps = true; /* COMMIT or ROLLBACK with no transaction: a warning, nothing else */
-    if (!keeps)
-        t->cache_valid = false;
+    if (!keeps) t->cache_valid = false;
     if (ends) {
         /* the locks the transaction held, as read after its last statement */
         tx_ended(t, st, out, end, true);
         lockset_free(&t->tx_locks);
     }
     tracer_sync_tx(t);
-    if (t->utx == UTX_OPEN && tracer_refresh_tx_locks(t, err) < 0)
-        return -1;
+    if (t->utx == UTX_OPEN && tracer_refresh_tx_locks(t, err) < 0) return -1;
     return 0;
 }
 
 bool tracer_tx_holds_locks(const Tracer *t)
 {
-    if (t->utx != UTX_OPEN)
-        return false;
+    if (t->utx != UTX_OPEN) return false;
     /* the tracer's own catalog reads leave AccessShareLock on catalogs: those
      * do not hide a statement's requests on the user's relations */
     for (size_t i = 0; i < t->tx_locks.n; i++) {
         const RawLock *l = &t->tx_locks.v[i];
-        if (strcmp(l->locktype, "relation") != 0 || l->relation >= FIRST_USER_OID)
-            return true;
+        if (strcmp(l->locktype, "relation") != 0 || l->relation >= FIRST_USER_OID) return true;
     }
     return false;
 }
 
 int tracer_tx_begin(Tracer *t, Err *err)
 {
-    if (t->utx != UTX_NONE)
-        return 0;
-    if (tracer_quiet(t, t->traced, "BEGIN", err) < 0)
-        return -1;
+    if (t->utx != UTX_NONE) return 0;
+    if (tracer_quiet(t, t->traced, "BEGIN", err) < 0) return -1;
     tracer_sync_tx(t);
     lockset_free(&t->tx_locks);
     return 0;
@@ -553,8 +528,7 @@ int tracer_tx_begin(Tracer *t, Err *err)
 
 int tracer_tx_end(Tracer *t, Trace *last, Err *err)
 {
-    if (t->utx == UTX_NONE)
-        return 0; /* the file ended it itself */
+    if (t->utx == UTX_NONE) return 0; /* the file ended it itself */
     bool open = t->utx == UTX_OPEN;
     PgReply r;
     PgStatus s = pgconn_exec(t->traced, open ? "COMMIT" : "ROLLBACK", TRACER_QUERY_MS, &r);
@@ -574,8 +548,7 @@ int tracer_tx_end(Tracer *t, Trace *last, Err *err)
         Statement none = {0};
         tx_ended(t, &none, last, end, false);
     }
-    if (!open || s != PG_OK)
-        t->cache_valid = false;
+    if (!open || s != PG_OK) t->cache_valid = false;
     lockset_free(&t->tx_locks);
     tracer_sync_tx(t);
     return 0;

@@ -22,18 +22,19 @@ typedef void (*t_server_fn)(const char *conninfo, int major);
 /* The embedded backend prepared in cfg (run id run_id) for one version, the
  * newest installed of the default set, into vs (n 0 when none). true when
  * prepared; free with embedded clean, backend_cfg_free and pginstall_free. */
-static inline bool t_embedded_newest(PgInstalls *pgs, BackendCfg *cfg, VersionSet *vs, long long run_id)
+static inline bool t_embedded_newest(PgInstalls *pgs, BackendCfg *cfg, VersionSet *vs,
+                                     long long run_id)
 {
     Err err = {0};
     VersionSet all;
     vs->n = 0;
-    if (versions_parse(VERSIONS_DEFAULT, &all, &err) == 0 && pginstall_find(pgs, NULL, 0, &err) == 0)
+    if (versions_parse(VERSIONS_DEFAULT, &all, &err) == 0 &&
+        pginstall_find(pgs, NULL, 0, &err) == 0)
         for (int i = all.n - 1; i >= 0 && vs->n == 0; i--)
-            if (pginstall_get(pgs, all.v[i]))
-                vs->v[vs->n++] = all.v[i];
+            if (pginstall_get(pgs, all.v[i])) vs->v[vs->n++] = all.v[i];
     CHECK(vs->n == 1, "an installed PostgreSQL (make setup): %s", err.msg);
-    *cfg = (BackendCfg){.name = "embedded", .run_id = run_id, .pgs = pgs,
-                        .start_timeout_ms = 30000};
+    *cfg =
+        (BackendCfg){.name = "embedded", .run_id = run_id, .pgs = pgs, .start_timeout_ms = 30000};
     bool prepared = vs->n == 1 && backend_get("embedded")->prepare(cfg, vs->v, 1, &err) == 0;
     CHECK(prepared, "prepare the embedded backend: %s", err.msg);
     return prepared;
@@ -61,8 +62,7 @@ static inline int t_with_servers(t_server_fn fn)
     for (int i = 0; i < vs.n; i++) {
         CHECK(pginstall_get(&pgs, vs.v[i]) != NULL, "PostgreSQL %d is installed (make setup)",
               vs.v[i]);
-        if (pginstall_get(&pgs, vs.v[i]))
-            majors[n++] = vs.v[i];
+        if (pginstall_get(&pgs, vs.v[i])) majors[n++] = vs.v[i];
     }
     BackendCfg cfg = {.name = "embedded", .run_id = 800000 + getpid() % 90000, .pgs = &pgs};
     if (n == 0 || ops->prepare(&cfg, majors, n, &err) != 0) {
@@ -72,8 +72,7 @@ static inline int t_with_servers(t_server_fn fn)
     }
     for (int i = 0; i < n; i++) {
         int fds[2];
-        if (pipe(fds) != 0)
-            break;
+        if (pipe(fds) != 0) break;
         fflush(stdout);
         pid_t pid = fork();
         if (pid == 0) {
@@ -91,8 +90,7 @@ static inline int t_with_servers(t_server_fn fn)
                 ops->stop(&cfg, &c);
             }
             int counts[2] = {t_pass, t_fail};
-            if (write(fds[1], counts, sizeof(counts)) != (ssize_t)sizeof(counts))
-                _exit(2);
+            if (write(fds[1], counts, sizeof(counts)) != (ssize_t)sizeof(counts)) _exit(2);
             fflush(stdout);
             _exit(0);
         }
@@ -101,8 +99,7 @@ static inline int t_with_servers(t_server_fn fn)
         ssize_t got = pid > 0 ? read(fds[0], counts, sizeof(counts)) : -1;
         close(fds[0]);
         int status = 0;
-        if (pid > 0)
-            waitpid(pid, &status, 0);
+        if (pid > 0) waitpid(pid, &status, 0);
         CHECK(got == (ssize_t)sizeof(counts) && WIFEXITED(status) && WEXITSTATUS(status) == 0,
               "test child for %d ended cleanly (status %d)", majors[i], status);
         t_pass += counts[0];

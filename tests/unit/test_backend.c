@@ -28,8 +28,7 @@ static void test_lookup(void)
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         const BackendOps *ops = backend_get(cases[i].name);
         CHECK(ops == cases[i].want, "backend_get(\"%s\")", cases[i].name ? cases[i].name : "NULL");
-        if (!ops)
-            continue;
+        if (!ops) continue;
         CHECK_STR(ops->name, cases[i].name, "the backend's own name");
         CHECK(ops->prepare && ops->start && ops->stop && ops->reap && ops->clean,
               "%s: every operation", ops->name);
@@ -38,7 +37,8 @@ static void test_lookup(void)
 
 static void test_cfg_free(void)
 {
-    BackendCfg cfg = {.name = "embedded", .runtime_root = xstrdup("/tmp/x/r1-2"),
+    BackendCfg cfg = {.name = "embedded",
+                      .runtime_root = xstrdup("/tmp/x/r1-2"),
                       .cache_dir = xstrdup("/tmp/cache")};
     backend_cfg_free(&cfg);
     CHECK(cfg.runtime_root == NULL && cfg.cache_dir == NULL, "owned fields freed and cleared");

@@ -366,7 +366,8 @@ static const Case cases[] = {
     {"CREATE STATISTICS st (dependencies) ON a, b FROM t", "CREATE STATISTICS", "t", NULL, NULL, 0,
      0},
     {"CREATE STATISTICS st ON a, b FROM auth.t", "CREATE STATISTICS", "t", "auth", NULL, 0, 0},
-    {"CREATE PUBLICATION pub FOR TABLE auth.t, u", "CREATE PUBLICATION FOR TABLE", "t", "auth", "u", 0, 0},
+    {"CREATE PUBLICATION pub FOR TABLE auth.t, u", "CREATE PUBLICATION FOR TABLE", "t", "auth", "u",
+     0, 0},
     {"CREATE PUBLICATION pub FOR ALL TABLES", "CREATE PUBLICATION", NULL, NULL, NULL, 0, 0},
     {"VACUUM FULL", "VACUUM FULL (every table)", NULL, NULL, NULL, 1, 0},
     {"SECURITY LABEL ON TABLE auth.t IS 'x'", "SECURITY LABEL", "t", "auth", NULL, 0, 0},
@@ -816,7 +817,8 @@ int main(void)
         free(got);
     }
     /* classify gives such a combination for a column with several constraints */
-    classify_statement("ALTER TABLE t ADD COLUMN a int NOT NULL REFERENCES p (id) CHECK (a > 0)", &in);
+    classify_statement("ALTER TABLE t ADD COLUMN a int NOT NULL REFERENCES p (id) CHECK (a > 0)",
+                       &in);
     CHECK_STR(in.cls, "ALTER TABLE ADD COLUMN NOT NULL REFERENCES CHECK", "combined class");
     classify_free(&in);
 

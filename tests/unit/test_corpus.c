@@ -614,7 +614,6 @@ static void test_shared(void)
     free(root);
 }
 
-
 /* ---- lean loading ----------------------------------------------------- */
 
 /* A lean load keeps counts, wrap_tx and digests but no statement; loading a
@@ -684,8 +683,8 @@ static void test_lean(void)
     puts_file("lean/3_c.sql", "SELECT 1;\nSELECT 22;\nSELECT 3;\n");
     Err e2 = {0};
     CHECK(corpus_chain_load(lc, &e2) == -1 && e2.code == 2, "a changed file is refused");
-    CHECK(strstr(e2.msg, "3_c.sql") && strstr(e2.msg, "changed since the run started"), "message: %s",
-          e2.msg);
+    CHECK(strstr(e2.msg, "3_c.sql") && strstr(e2.msg, "changed since the run started"),
+          "message: %s", e2.msg);
     CHECK(lc->migs[0].stmts == NULL && lc->migs[1].stmts == NULL, "a failed chain load drops all");
     /* a file gone */
     char *gone = tp("lean/2_b.sql");
@@ -719,12 +718,35 @@ static void test_windows(void)
         const char *piece;
         char tmp[256];
         switch (i % 6) {
-        case 0: snprintf(tmp, sizeof(tmp), "INSERT INTO t VALUES (%d, 'a;b;c');\n", i); piece = tmp; break;
-        case 1: snprintf(tmp, sizeof(tmp), "/* ; comment ; */ SELECT %d;\n", i); piece = tmp; break;
-        case 2: snprintf(tmp, sizeof(tmp), "CREATE FUNCTION f%d() RETURNS int AS $f$ SELECT 1; SELECT 2; $f$ LANGUAGE sql;\n", i); piece = tmp; break;
-        case 3: snprintf(tmp, sizeof(tmp), "CREATE FUNCTION g%d() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT CASE WHEN true THEN 1 END;\nEND;\n", i); piece = tmp; break;
-        case 4: snprintf(tmp, sizeof(tmp), "-- a comment;\nALTER TABLE t ADD COLUMN c%d int;\n", i); piece = tmp; break;
-        default: piece = NULL; break;
+        case 0:
+            snprintf(tmp, sizeof(tmp), "INSERT INTO t VALUES (%d, 'a;b;c');\n", i);
+            piece = tmp;
+            break;
+        case 1:
+            snprintf(tmp, sizeof(tmp), "/* ; comment ; */ SELECT %d;\n", i);
+            piece = tmp;
+            break;
+        case 2:
+            snprintf(
+                tmp, sizeof(tmp),
+                "CREATE FUNCTION f%d() RETURNS int AS $f$ SELECT 1; SELECT 2; $f$ LANGUAGE sql;\n",
+                i);
+            piece = tmp;
+            break;
+        case 3:
+            snprintf(tmp, sizeof(tmp),
+                     "CREATE FUNCTION g%d() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  "
+                     "SELECT CASE WHEN true THEN 1 END;\nEND;\n",
+                     i);
+            piece = tmp;
+            break;
+        case 4:
+            snprintf(tmp, sizeof(tmp), "-- a comment;\nALTER TABLE t ADD COLUMN c%d int;\n", i);
+            piece = tmp;
+            break;
+        default:
+            piece = NULL;
+            break;
         }
         if (!piece) {
             if (i == 5 || i % 600 == 5) {
@@ -750,8 +772,8 @@ static void test_windows(void)
     CHECK(n == want, "%zu statements, want %zu", n, want);
     size_t bad = 0;
     for (size_t i = 0; i < n && i < want; i++) {
-        if (st[i].line != lines[i] || st[i].index != (int)i + 1 ||
-            !strchr("ICDAS", st[i].sql[0]) || st[i].sql[strlen(st[i].sql) - 1] == ';') {
+        if (st[i].line != lines[i] || st[i].index != (int)i + 1 || !strchr("ICDAS", st[i].sql[0]) ||
+            st[i].sql[strlen(st[i].sql) - 1] == ';') {
             if (bad++ < 3)
                 CHECK(0, "statement %zu: line %d (want %d): %.60s", i + 1, st[i].line, lines[i],
                       st[i].sql);
@@ -764,7 +786,8 @@ static void test_windows(void)
     buf_puts(&text, "SELECT 'unterminated;\n");
     Err e2 = {0};
     statements_free(st, n);
-    CHECK(corpus_split(text.data, text.len, &st, &n, &e2) == -1, "an unterminated quote at the end fails");
+    CHECK(corpus_split(text.data, text.len, &st, &n, &e2) == -1,
+          "an unterminated quote at the end fails");
     char *want_msg = xasprintf("at line %d", line);
     CHECK(strstr(e2.msg, want_msg) != NULL, "error names line %d: %s", line, e2.msg);
     free(want_msg);
@@ -774,10 +797,11 @@ static void test_windows(void)
 
     /* the scanner's error cursor counts characters, not bytes: 30 two-byte
      * characters before the error do not move it up a line */
-    const char *mb = "-- \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-                     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-                     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\n"
-                     "SELECT 1;\nSELECT 'x;\n";
+    const char *mb =
+        "-- \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\n"
+        "SELECT 1;\nSELECT 'x;\n";
     for (size_t w = 1; w <= strlen(mb) + 1; w += strlen(mb)) {
         Err e3 = {0};
         Statement *m3 = NULL;

@@ -64,11 +64,15 @@ static void test_no_engine(void)
     setenv("DOCKER_HOST", host, 1);
     char *want = xasprintf("cannot reach the Docker engine at \"%s\"", host);
 
-    BackendCfg cfg = {.name = "docker", .run_id = 900000 + getpid() % 90000,
-                      .start_timeout_ms = 5000};
+    BackendCfg cfg = {
+        .name = "docker", .run_id = 900000 + getpid() % 90000, .start_timeout_ms = 5000};
     int majors[] = {17};
-    enum { OP_PREPARE, OP_START, OP_CLEAN_RUN, OP_CLEAN_ALL } ops[] = {
-        OP_PREPARE, OP_START, OP_CLEAN_RUN, OP_CLEAN_ALL};
+    enum {
+        OP_PREPARE,
+        OP_START,
+        OP_CLEAN_RUN,
+        OP_CLEAN_ALL
+    } ops[] = {OP_PREPARE, OP_START, OP_CLEAN_RUN, OP_CLEAN_ALL};
     static const char *const op_names[] = {"prepare", "start", "clean of the run", "clean of all"};
     for (size_t i = 0; i < ARRAY_LEN(ops); i++) {
         Err err = {0};
@@ -76,10 +80,18 @@ static void test_no_engine(void)
         double t0 = now_ms();
         int rc = 0;
         switch (ops[i]) {
-        case OP_PREPARE: rc = docker_backend.prepare(&cfg, majors, 1, &err); break;
-        case OP_START: rc = docker_backend.start(&cfg, 17, 1, &c, &err); break;
-        case OP_CLEAN_RUN: rc = docker_backend.clean(&cfg, cfg.run_id, &err); break;
-        case OP_CLEAN_ALL: rc = docker_backend.clean(&cfg, -1, &err); break;
+        case OP_PREPARE:
+            rc = docker_backend.prepare(&cfg, majors, 1, &err);
+            break;
+        case OP_START:
+            rc = docker_backend.start(&cfg, 17, 1, &c, &err);
+            break;
+        case OP_CLEAN_RUN:
+            rc = docker_backend.clean(&cfg, cfg.run_id, &err);
+            break;
+        case OP_CLEAN_ALL:
+            rc = docker_backend.clean(&cfg, -1, &err);
+            break;
         }
         CHECK(rc == -1 && err.code == EXIT_ENV, "%s: rc %d code %d", op_names[i], rc, err.code);
         CHECK(strstr(err.msg, want) && strstr(err.msg, "Connection refused"), "%s: \"%s\"",

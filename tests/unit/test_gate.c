@@ -42,13 +42,13 @@ static void test_predictions(void)
 {
     VersionSet vs = {.v = {10, 11, 12, 13, 14}, .n = 5};
     Prediction high = {.predicted = true,
-                         .mode = 7,
-                         .rewrite = TRI_YES,
-                         .scan = TRI_NO,
-                         .others = {-1, -1},
-                         .risk = RISK_HIGH,
-                         .cls = "alter_table_set_type",
-                         .note = ""};
+                       .mode = 7,
+                       .rewrite = TRI_YES,
+                       .scan = TRI_NO,
+                       .others = {-1, -1},
+                       .risk = RISK_HIGH,
+                       .cls = "alter_table_set_type",
+                       .note = ""};
     Prediction p[5] = {high, high, high, high, high};
     p[2].note = "unless binary coercible";
     p[3].risk = RISK_LOW;
@@ -77,11 +77,17 @@ static void test_run(void)
     /* statement 1 creates n; statement 2 fails on 10 and 11, is unsupported on
      * 9 (below --min-version 10) and risky on 12; statement 3 locks only n,
      * risky but created by the same migration. */
-    TraceLock new_n = {.relation = "n", .role = "new", .mode = "AccessExclusiveLock", .granted = true};
+    TraceLock new_n = {
+        .relation = "n", .role = "new", .mode = "AccessExclusiveLock", .granted = true};
     TraceLock on_n = {
         .relation = "n", .role = "table", .mode = "AccessExclusiveLock", .granted = true};
-    Prediction risky = {.predicted = true, .mode = 7, .rewrite = TRI_YES, .scan = TRI_NO,
-                        .others = {-1, -1}, .risk = RISK_HIGH, .verdict = VERDICT_CONFIRMED};
+    Prediction risky = {.predicted = true,
+                        .mode = 7,
+                        .rewrite = TRI_YES,
+                        .scan = TRI_NO,
+                        .others = {-1, -1},
+                        .risk = RISK_HIGH,
+                        .verdict = VERDICT_CONFIRMED};
     RvResult r1[4], r2[4], r3[4];
     int versions[4] = {9, 10, 11, 12};
     for (int v = 0; v < 4; v++) {
@@ -99,8 +105,7 @@ static void test_run(void)
                            .nlocks = 1,
                            .pred = risky};
     }
-    r2[3] = (RvResult){
-        .major = 12, .traced = true, .status = "ok", .pred = risky};
+    r2[3] = (RvResult){.major = 12, .traced = true, .status = "ok", .pred = risky};
     RvStatement stmts[3] = {
         {.chain = 0,
          .position = 1,

@@ -22,7 +22,8 @@ static const struct {
     {"</script><!--&", 0, "\"\\u003c/script\\u003e\\u003c!--\\u0026\""},
     {"del\x7f", 0, "\"del\\u007f\""},
     {"nul\0byte", 8, "\"nul\\u0000byte\""},
-    {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x98", 0, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x98\""},
+    {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x98", 0,
+     "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x98\""},
     /* the fuzzer's find: ff fe c3 28 */
     {"\xff\xfe\xc3(", 0, "\"\\ufffd\\ufffd\\ufffd(\""},
     {"latin1 caf\xe9.sql", 0, "\"latin1 caf\\ufffd.sql\""},

@@ -18,46 +18,84 @@
 #define DATA "tests/data/layouts/"
 
 typedef struct Want {
-    const char *file;  /* path relative to the fixture directory */
+    const char *file; /* path relative to the fixture directory */
     bool wrap;
     size_t nstmts;
 } Want;
 
 typedef struct Case {
     const char *dir;
-    const char *forced;     /* --layout, or NULL */
-    const char *layout;     /* the chain's layout name */
-    const char *note;       /* a substring of the chain's note, or NULL for none */
-    const char *extracted;  /* extracted_from of every migration */
+    const char *forced;    /* --layout, or NULL */
+    const char *layout;    /* the chain's layout name */
+    const char *note;      /* a substring of the chain's note, or NULL for none */
+    const char *extracted; /* extracted_from of every migration */
     Want want[12];
-    bool downs;             /* --down */
-    const char *line;       /* the directory's layout line (layout_summary_line), or NULL */
+    bool downs;       /* --down */
+    const char *line; /* the directory's layout line (layout_summary_line), or NULL */
 } Case;
 
 static const Case cases[] = {
-    {"plain", NULL, "plain", NULL, NULL,
-     {{"1_users.sql", false, 1}, {"2_email.sql", false, 2}, {"10_name.sql", false, 1}}, false,
+    {"plain",
+     NULL,
+     "plain",
+     NULL,
+     NULL,
+     {{"1_users.sql", false, 1}, {"2_email.sql", false, 2}, {"10_name.sql", false, 1}},
+     false,
      "plain: 3 files"},
-    {"plain_order", NULL, "plain", NULL, NULL,
-     {{"z_first.sql", false, 1}, {"a_second.sql", false, 1}}, false, NULL},
+    {"plain_order",
+     NULL,
+     "plain",
+     NULL,
+     NULL,
+     {{"z_first.sql", false, 1}, {"a_second.sql", false, 1}},
+     false,
+     NULL},
     /* golang-migrate: one Exec per file, PostgreSQL's implicit transaction:
      * only with several statements; a file with its own BEGIN/COMMIT as written */
-    {"golang_migrate", NULL, "golang-migrate", NULL, NULL,
+    {"golang_migrate",
+     NULL,
+     "golang-migrate",
+     NULL,
+     NULL,
      {{"1_create_users.up.sql", false, 1},
       {"2_index_users.up.sql", false, 1},
       {"10_columns.up.sql", true, 2},
-      {"11_own_tx.up.sql", false, 3}}, false,
+      {"11_own_tx.up.sql", false, 3}},
+     false,
      "golang-migrate: 4 up, 3 down (not run; --down runs them)"},
-    {"golang_ups_only", NULL, "plain", "without downs", NULL,
-     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", false, 2}}, false, NULL},
-    {"forced_golang", NULL, "golang-migrate", NULL, NULL,
-     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", true, 2}}, false, NULL},
-    {"golang_ups_only", "golang-migrate", "golang-migrate", NULL, NULL,
-     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", true, 2}}, false, NULL},
+    {"golang_ups_only",
+     NULL,
+     "plain",
+     "without downs",
+     NULL,
+     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", false, 2}},
+     false,
+     NULL},
+    {"forced_golang",
+     NULL,
+     "golang-migrate",
+     NULL,
+     NULL,
+     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", true, 2}},
+     false,
+     NULL},
+    {"golang_ups_only",
+     "golang-migrate",
+     "golang-migrate",
+     NULL,
+     NULL,
+     {{"0001_t.up.sql", false, 1}, {"0002_t.up.sql", true, 2}},
+     false,
+     NULL},
     /* Flyway: V by version parts (1.2 < 1.10), R by description after; a
      * transaction per migration unless all of it cannot run in one, or
      * executeInTransaction=false (.conf or header); U (undo) left out */
-    {"flyway", NULL, "flyway", "1 Flyway callbacks", NULL,
+    {"flyway",
+     NULL,
+     "flyway",
+     "1 Flyway callbacks",
+     NULL,
      {{"V1__init.sql", true, 1},
       {"V1_1__ab.sql", true, 2},
       {"V1_2__c.sql", true, 1},
@@ -66,43 +104,108 @@ static const Case cases[] = {
       {"V3__no_tx.sql", false, 2},
       {"V4__header_no_tx.sql", false, 2},
       {"R__a_functions.sql", true, 1},
-      {"R__views.sql", true, 1}}, false, NULL},
+      {"R__views.sql", true, 1}},
+     false,
+     NULL},
     /* Prisma: folders by name; the script as one query (implicit transaction) */
-    {"prisma", NULL, "prisma", NULL, NULL,
+    {"prisma",
+     NULL,
+     "prisma",
+     NULL,
+     NULL,
      {{"20240101120000_init/migration.sql", true, 2},
-      {"20240215093000_index/migration.sql", false, 1}}, false, NULL},
+      {"20240215093000_index/migration.sql", false, 1}},
+     false,
+     NULL},
     /* Drizzle: the journal's order (a file not in it is not applied), split
      * at breakpoints (a chunk without ';' too), one transaction */
-    {"drizzle", NULL, "drizzle", NULL, NULL,
-     {{"0000_init.sql", true, 3}, {"0001_tags.sql", true, 2}}, false, NULL},
+    {"drizzle",
+     NULL,
+     "drizzle",
+     NULL,
+     NULL,
+     {{"0000_init.sql", true, 3}, {"0001_tags.sql", true, 2}},
+     false,
+     NULL},
     /* diesel: folders by name, a transaction unless metadata.toml says not */
-    {"diesel", NULL, "diesel", NULL, NULL,
+    {"diesel",
+     NULL,
+     "diesel",
+     NULL,
+     NULL,
      {{"00000000000000_diesel_initial_setup/up.sql", true, 1},
       {"2024-01-01-000000_create_users/up.sql", true, 2},
-      {"2024-02-01-000000_index_users/up.sql", false, 1}}, false, NULL},
+      {"2024-02-01-000000_index_users/up.sql", false, 1}},
+     false,
+     NULL},
     /* sqitch: the plan's order, a reworked change from its tagged file; the
      * scripts' own BEGIN/COMMIT */
-    {"sqitch", NULL, "sqitch", NULL, NULL,
+    {"sqitch",
+     NULL,
+     "sqitch",
+     NULL,
+     NULL,
      {{"deploy/appschema.sql", false, 3},
       {"deploy/users@v1.0.0.sql", false, 3},
       {"deploy/flips.sql", false, 3},
-      {"deploy/users.sql", false, 3}}, false, NULL},
+      {"deploy/users.sql", false, 3}},
+     false,
+     NULL},
     /* JS/TS: the literals of .raw() / .query() in up, not down */
-    {"knex", NULL, "knex", NULL, "knex",
+    {"knex",
+     NULL,
+     "knex",
+     NULL,
+     "knex",
      {{"20240101120000_create_users.js", true, 4},
-      {"20240102090000_index_concurrently.js", false, 1}}, false, NULL},
-    {"typeorm", NULL, "typeorm", NULL, "typeorm",
-     {{"1700000000000-CreatePhoto.ts", true, 2}, {"1700000100000-PhotoIndex.ts", false, 1}}, false, NULL},
-    {"sequelize", NULL, "sequelize", NULL, "sequelize",
-     {{"20240101000000-create-task.js", false, 3}}, false, NULL},
-    {"ambiguous", NULL, "plain", "ambiguous (flyway, prisma)", NULL, {{"V1__amb.sql", false, 1}}, false, NULL},
-    {"ambiguous", "prisma", "prisma", NULL, NULL, {{"20240101_x/migration.sql", false, 1}}, false, NULL},
+      {"20240102090000_index_concurrently.js", false, 1}},
+     false,
+     NULL},
+    {"typeorm",
+     NULL,
+     "typeorm",
+     NULL,
+     "typeorm",
+     {{"1700000000000-CreatePhoto.ts", true, 2}, {"1700000100000-PhotoIndex.ts", false, 1}},
+     false,
+     NULL},
+    {"sequelize",
+     NULL,
+     "sequelize",
+     NULL,
+     "sequelize",
+     {{"20240101000000-create-task.js", false, 3}},
+     false,
+     NULL},
+    {"ambiguous",
+     NULL,
+     "plain",
+     "ambiguous (flyway, prisma)",
+     NULL,
+     {{"V1__amb.sql", false, 1}},
+     false,
+     NULL},
+    {"ambiguous",
+     "prisma",
+     "prisma",
+     NULL,
+     NULL,
+     {{"20240101_x/migration.sql", false, 1}},
+     false,
+     NULL},
     /* one line for the directory, not one per chain */
-    {"plain", "each", "each", NULL, NULL,
-     {{"1_users.sql", false, 1}, {"2_email.sql", false, 2}, {"10_name.sql", false, 1}}, false,
+    {"plain",
+     "each",
+     "each",
+     NULL,
+     NULL,
+     {{"1_users.sql", false, 1}, {"2_email.sql", false, 2}, {"10_name.sql", false, 1}},
+     false,
      "each: 3 files, each its own chain; named, not detected"},
     /* --down: the downs after every up, newest first, with the tool's rule */
-    {.dir = "golang_migrate", .layout = "golang-migrate", .downs = true,
+    {.dir = "golang_migrate",
+     .layout = "golang-migrate",
+     .downs = true,
      .line = "golang-migrate: 4 up, 3 down",
      .want = {{"1_create_users.up.sql", false, 1},
               {"2_index_users.up.sql", false, 1},
@@ -111,14 +214,19 @@ static const Case cases[] = {
               {"10_columns.down.sql", false, 1},
               {"2_index_users.down.sql", false, 1},
               {"1_create_users.down.sql", false, 1}}},
-    {.dir = "diesel", .layout = "diesel", .downs = true, .line = "diesel: 3 up.sql, 3 down.sql",
+    {.dir = "diesel",
+     .layout = "diesel",
+     .downs = true,
+     .line = "diesel: 3 up.sql, 3 down.sql",
      .want = {{"00000000000000_diesel_initial_setup/up.sql", true, 1},
               {"2024-01-01-000000_create_users/up.sql", true, 2},
               {"2024-02-01-000000_index_users/up.sql", false, 1},
               {"2024-02-01-000000_index_users/down.sql", false, 1},
               {"2024-01-01-000000_create_users/down.sql", true, 1},
               {"00000000000000_diesel_initial_setup/down.sql", true, 1}}},
-    {.dir = "sqitch", .layout = "sqitch", .downs = true,
+    {.dir = "sqitch",
+     .layout = "sqitch",
+     .downs = true,
      .want = {{"deploy/appschema.sql", false, 3},
               {"deploy/users@v1.0.0.sql", false, 3},
               {"deploy/flips.sql", false, 3},
@@ -127,7 +235,10 @@ static const Case cases[] = {
               {"revert/flips.sql", false, 3},
               {"revert/users@v1.0.0.sql", false, 3},
               {"revert/appschema.sql", false, 3}}},
-    {.dir = "flyway", .layout = "flyway", .note = "callbacks", .downs = true,
+    {.dir = "flyway",
+     .layout = "flyway",
+     .note = "callbacks",
+     .downs = true,
      .want = {{"V1__init.sql", true, 1},
               {"V1_1__ab.sql", true, 2},
               {"V1_2__c.sql", true, 1},
@@ -138,7 +249,10 @@ static const Case cases[] = {
               {"R__a_functions.sql", true, 1},
               {"R__views.sql", true, 1},
               {"U2__undo.sql", true, 1}}},
-    {.dir = "prisma", .layout = "prisma", .note = "no down migrations", .downs = true,
+    {.dir = "prisma",
+     .layout = "prisma",
+     .note = "no down migrations",
+     .downs = true,
      .want = {{"20240101120000_init/migration.sql", true, 2},
               {"20240215093000_index/migration.sql", false, 1}}},
 };
@@ -219,7 +333,7 @@ static void test_statements(void)
 {
     typedef struct {
         const char *path;
-        size_t stmt;    /* 0-based */
+        size_t stmt; /* 0-based */
         int line;
         const char *sql;
     } S;
@@ -232,14 +346,16 @@ static void test_statements(void)
         {DATA "knex/20240101120000_create_users.js", 0, 4,
          "CREATE TABLE users (id serial PRIMARY KEY, email text)"},
         /* a concatenation's statements carry the line of its first literal */
-        {DATA "knex/20240101120000_create_users.js", 1, 6, "ALTER TABLE users ADD COLUMN name text"},
+        {DATA "knex/20240101120000_create_users.js", 1, 6,
+         "ALTER TABLE users ADD COLUMN name text"},
         {DATA "knex/20240101120000_create_users.js", 2, 6,
          "ALTER TABLE users ADD COLUMN \"it's\" int"},
         {DATA "knex/20240101120000_create_users.js", 3, 10,
          "CREATE INDEX users_email\n      ON users (email)"},
         {DATA "typeorm/1700000000000-CreatePhoto.ts", 1, 8,
          "ALTER TABLE \"photo\" ADD \"views\" integer NOT NULL DEFAULT 0"},
-        {DATA "sequelize/20240101000000-create-task.js", 1, 6, "CREATE INDEX tasks_title ON tasks (title)"},
+        {DATA "sequelize/20240101000000-create-task.js", 1, 6,
+         "CREATE INDEX tasks_title ON tasks (title)"},
         {DATA "sequelize/20240101000000-create-task.js", 2, 8,
          "ALTER TABLE tasks ADD COLUMN done boolean DEFAULT false"},
     };
@@ -279,7 +395,9 @@ static void test_extract(void)
     } X;
     static const X xs[] = {
         {"knex.raw('SELECT 1')", 1, 0, "SELECT 1"},
-        {"knex.raw(\"a\\nb\\tc\\u00e9\\x41\")", 1, 0, "a\nb\tc\xc3\xa9" "A"},
+        {"knex.raw(\"a\\nb\\tc\\u00e9\\x41\")", 1, 0,
+         "a\nb\tc\xc3\xa9"
+         "A"},
         {"knex.raw(`x ${y} z`)", 0, 1, NULL},
         {"knex.raw(sql)", 0, 1, NULL},
         {"knex.raw('a' + b)", 0, 1, NULL},
@@ -309,7 +427,8 @@ static void test_extract(void)
 static void test_names_and_errors(void)
 {
     for (int k = 0; k < LAYOUT_COUNT; k++)
-        CHECK(layout_parse(layout_name((LayoutKind)k)) == k, "%s parses", layout_name((LayoutKind)k));
+        CHECK(layout_parse(layout_name((LayoutKind)k)) == k, "%s parses",
+              layout_name((LayoutKind)k));
     CHECK(layout_parse("chain") == LAYOUT_PLAIN, "chain is plain");
     CHECK(layout_parse("liquibase") == -1, "unknown layout");
     Buf all;
@@ -372,9 +491,9 @@ static void test_left_out(void)
         CHECK(false, "mkdtemp");
         return;
     }
-    static const char *const files[] = {"001_a.up.sql", "001_a.down.sql", "002_b.up.sql",
-                                        "002_b.down.sql", "003_c.up.sql", "003_c.down.sql",
-                                        "004_d.up.sql", "004_d.down.sql", "PREAMBLE.sql"};
+    static const char *const files[] = {"001_a.up.sql",   "001_a.down.sql", "002_b.up.sql",
+                                        "002_b.down.sql", "003_c.up.sql",   "003_c.down.sql",
+                                        "004_d.up.sql",   "004_d.down.sql", "PREAMBLE.sql"};
     Err err = {0};
     for (size_t i = 0; i < ARRAY_LEN(files); i++) {
         char *p = xasprintf("%s/%s", tmp, files[i]);
@@ -387,8 +506,10 @@ static void test_left_out(void)
     Buf line;
     buf_init(&line);
     if (co.nlayouts == 1) layout_summary_line(&co.layouts[0].sum, &line);
-    CHECK_STR(line.data, "golang-migrate: 4 up, 4 down (not run; --down runs them); left out: "
-                         "PREAMBLE.sql", "one stray file named");
+    CHECK_STR(line.data,
+              "golang-migrate: 4 up, 4 down (not run; --down runs them); left out: "
+              "PREAMBLE.sql",
+              "one stray file named");
     CHECK(co.nchains == 1 && co.chains[0].nmigs == 4, "the four ups taken");
     corpus_free(&co);
     /* three more strays: still golang-migrate (8 of 12); eleven of them: plain */
@@ -401,16 +522,24 @@ static void test_left_out(void)
           err.msg);
     buf_reset(&line);
     if (co.nlayouts == 1) layout_summary_line(&co.layouts[0].sum, &line);
-    CHECK_STR(line.data, "golang-migrate: 4 up, 4 down; left out: PREAMBLE.sql, setup_1.sql, "
-                         "setup_2.sql, setup_3.sql", "four named");
+    CHECK_STR(line.data,
+              "golang-migrate: 4 up, 4 down; left out: PREAMBLE.sql, setup_1.sql, "
+              "setup_2.sql, setup_3.sql",
+              "four named");
     corpus_free(&co);
     /* more than LAYOUT_LEFT_NAMES left out: the rest counted */
-    LayoutSummary sum = {.layout = "golang-migrate", .nup = 40, .ndown = 40, .downs_run = true,
-                         .nleft = 13, .left = "a\nb\nc\nd\ne\nf\ng\nh\ni\nj"};
+    LayoutSummary sum = {.layout = "golang-migrate",
+                         .nup = 40,
+                         .ndown = 40,
+                         .downs_run = true,
+                         .nleft = 13,
+                         .left = "a\nb\nc\nd\ne\nf\ng\nh\ni\nj"};
     buf_reset(&line);
     layout_summary_line(&sum, &line);
-    CHECK_STR(line.data, "golang-migrate: 40 up, 40 down; left out: a, b, c, d, e, f, g, h, i, j "
-                         "and 3 more", "ten named, three counted");
+    CHECK_STR(line.data,
+              "golang-migrate: 40 up, 40 down; left out: a, b, c, d, e, f, g, h, i, j "
+              "and 3 more",
+              "ten named, three counted");
     buf_free(&line);
     remove_tree(tmp);
 }
@@ -433,14 +562,15 @@ static void test_drizzle_journal(void)
         free(p);
     }
     static const struct {
-        const char *json;  /* the journal */
-        const char *want;  /* a substring of the error, or NULL: loads */
+        const char *json; /* the journal */
+        const char *want; /* a substring of the error, or NULL: loads */
     } js[] = {
         {"{\"entries\": [{\"idx\": 1, \"tag\": \"0001_t\"}, {\"tag\": \"0000_t\"}]}", NULL},
         {"{\"entries\": [{\"tag\": \"0000_t\"}, {\"tag\": \"0001_t\"", "invalid JSON at offset"},
         {"{\"version\": \"7\", \"tag\": \"0000_t\"}", "no \"entries\" array"},
         {"[{\"tag\": \"0000_t\"}]", "no \"entries\" array"},
-        {"{\"entries\": [{\"tag\": \"0000_t\"}, {\"tag\": 1}]}", "entry 2 of \"entries\" has no \"tag\""},
+        {"{\"entries\": [{\"tag\": \"0000_t\"}, {\"tag\": 1}]}",
+         "entry 2 of \"entries\" has no \"tag\""},
         {"{\"entries\": []}", "no Drizzle migrations"},
     };
     for (size_t i = 0; i < ARRAY_LEN(js); i++) {
@@ -449,8 +579,8 @@ static void test_drizzle_journal(void)
         err_clear(&err);
         int rc = layout_plan(tmp, -1, false, &p, &err);
         if (!js[i].want) {
-            CHECK(rc == 0 && p.kind == LAYOUT_DRIZZLE && p.nfiles == 2, "%s: loads: %s",
-                  js[i].json, err.msg);
+            CHECK(rc == 0 && p.kind == LAYOUT_DRIZZLE && p.nfiles == 2, "%s: loads: %s", js[i].json,
+                  err.msg);
             if (rc == 0 && p.nfiles == 2)
                 CHECK(strstr(p.files[0].path, "0001_t.sql") && p.files[1].breakpoints,
                       "the journal's order, with breakpoints");

@@ -75,10 +75,12 @@ static void test_builtin(LockTable *t)
         const LtRow *r = &t->rows[i];
         int last = r->last;
         for (size_t k = 0; k < t->nrows; k++)
-            if (strcmp(t->rows[k].cls, r->cls) == 0 && t->rows[k].last > last) last = t->rows[k].last;
+            if (strcmp(t->rows[k].cls, r->cls) == 0 && t->rows[k].last > last)
+                last = t->rows[k].last;
         for (int m = r->first; m <= last; m++)
             if (!locktable_lookup(t, r->cls, m)) gaps++;
-        CHECK(r->last <= VERSIONS_MAX, "%s: row ends at %d, after the newest major", r->cls, r->last);
+        CHECK(r->last <= VERSIONS_MAX, "%s: row ends at %d, after the newest major", r->cls,
+              r->last);
     }
     CHECK(gaps == 0, "no class has a hole in its versions after its first: %zu", gaps);
     /* the text round-trips */
@@ -256,11 +258,12 @@ static const PredictCase predict_cases[] = {
      "depends", "high"},
     {"ALTER TABLE t ALTER COLUMN a SET STATISTICS DEFAULT", 17, "ShareUpdateExclusiveLock",
      "depends", "safe"},
-    {"ALTER TABLE t ALTER COLUMN c SET EXPRESSION AS (a * 3)", 17, "AccessExclusiveLock",
-     "depends", "high"},
+    {"ALTER TABLE t ALTER COLUMN c SET EXPRESSION AS (a * 3)", 17, "AccessExclusiveLock", "depends",
+     "high"},
     /* no row */
     {"THIS IS NOT SQL", 10, NULL, NULL, NULL},
-    {"ALTER TABLE t ADD COLUMN a int", VERSIONS_MAX + 1, NULL, NULL, NULL}, /* a major after the table */
+    {"ALTER TABLE t ADD COLUMN a int", VERSIONS_MAX + 1, NULL, NULL,
+     NULL}, /* a major after the table */
 };
 
 static void test_predict(const LockTable *t)
@@ -277,8 +280,7 @@ static void test_predict(const LockTable *t)
             CHECK(have, "%s on %d: predicted (class \"%s\")", c->sql, c->major, info.cls);
             if (have) {
                 CHECK_STR(lock_mode_label(p.mode), c->mode, "%s on %d: mode", c->sql, c->major);
-                CHECK_STR(tri_name(p.rewrite), c->rewrite, "%s on %d: rewrite", c->sql,
-                          c->major);
+                CHECK_STR(tri_name(p.rewrite), c->rewrite, "%s on %d: rewrite", c->sql, c->major);
                 CHECK_STR(risk_name(p.risk), c->risk, "%s on %d: risk", c->sql, c->major);
                 if (info.parsed == STMT_PARSED_KEYWORDS)
                     CHECK(p.scan == TRI_DEPENDS, "%s on %d: scan depends", c->sql, c->major);
@@ -298,8 +300,13 @@ static void observe(TraceLock *locks, size_t nlocks, char **rewrites, size_t nre
     TraceScan scans[4] = {{0}};
     for (size_t i = 0; i < nscanned && i < ARRAY_LEN(scans); i++)
         scans[i] = (TraceScan){.relation = scanned[i], .seq_scan = 1};
-    Trace t = {.locks = locks, .nlocks = nlocks, .req = TRACE_REQ_OWN, .rewrites = rewrites,
-               .nrewrites = nrewrites, .scans = scans, .nscans = nscanned};
+    Trace t = {.locks = locks,
+               .nlocks = nlocks,
+               .req = TRACE_REQ_OWN,
+               .rewrites = rewrites,
+               .nrewrites = nrewrites,
+               .scans = scans,
+               .nscans = nscanned};
     snprintf(t.capture, sizeof(t.capture), "%s", capture);
     locktable_observe(&t, o);
 }
@@ -354,24 +361,34 @@ static void test_observe(void)
     /* a target the statement created (CREATE OR REPLACE VIEW of a new view):
      * the row's mode on an existing target does not apply */
     TraceLock made[] = {{"v", "new", "relation", "AccessExclusiveLock", true, false},
-                     {"u", "other", "relation", "AccessShareLock", true, false}};
+                        {"u", "other", "relation", "AccessShareLock", true, false}};
     observe(made, 2, NULL, 0, NULL, 0, "tx", &o);
     CHECK(o.mode == -1 && o.created && o.exact, "created target: no mode, created");
     Prediction pv = {.predicted = true,
-                     .mode = locktable_mode_rank("AccessExclusiveLock"), .rewrite = TRI_NO,
-                       .scan = TRI_NO, .others = {-1, locktable_mode_rank("AccessShareLock")}};
+                     .mode = locktable_mode_rank("AccessExclusiveLock"),
+                     .rewrite = TRI_NO,
+                     .scan = TRI_NO,
+                     .others = {-1, locktable_mode_rank("AccessShareLock")}};
     CHECK(locktable_verdict(&pv, &o, false) == VERDICT_CONFIRMED, "created target: confirmed");
     pv.others[1] = -1;
-    CHECK(locktable_verdict(&pv, &o, false) == VERDICT_TRACE_ONLY, "created target: others still count");
+    CHECK(locktable_verdict(&pv, &o, false) == VERDICT_TRACE_ONLY,
+          "created target: others still count");
     observe(locks, 3, NULL, 0, NULL, 0, "tx", &o);
     CHECK(!o.created, "a target locked: not created");
     /* the replay's requests stand for the statement */
     TraceLock req[] = {{"t", "table", "relation", "RowExclusiveLock", true, false}};
     char *req_rw[] = {"t"};
     char *req_sc[] = {"t"};
-    Trace tr = {.locks = held, .nlocks = 1, .req = TRACE_REQ_REPLAY, .requested = req,
-                .nrequested = 1, .req_rewrites = req_rw, .nreq_rewrites = 1,
-                .req_scanned = req_sc, .nreq_scanned = 1, .capture = "tx"};
+    Trace tr = {.locks = held,
+                .nlocks = 1,
+                .req = TRACE_REQ_REPLAY,
+                .requested = req,
+                .nrequested = 1,
+                .req_rewrites = req_rw,
+                .nreq_rewrites = 1,
+                .req_scanned = req_sc,
+                .nreq_scanned = 1,
+                .capture = "tx"};
     locktable_observe(&tr, &o);
     CHECK(o.mode == locktable_mode_rank("RowExclusiveLock"), "replay: requested mode");
     CHECK(o.exact && o.rewrite && o.scan, "replay: exact, its rewrite and scan");
@@ -388,7 +405,11 @@ static void test_observe(void)
     /* the observation reads the trace itself: a scan with seq_scan 0 is no
      * scan, a notice that says "skipping" marks the statement skipped */
     TraceScan idle = {.relation = "t", .seq_scan = 0};
-    Trace ts = {.locks = locks, .nlocks = 3, .scans = &idle, .nscans = 1, .capture = "tx",
+    Trace ts = {.locks = locks,
+                .nlocks = 3,
+                .scans = &idle,
+                .nscans = 1,
+                .capture = "tx",
                 .said = "NOTICE:  relation \"t\" already exists, skipping\n"};
     locktable_observe(&ts, &o);
     CHECK(!o.scan && o.skipped, "seq_scan 0: no scan; said skipping: skipped");
@@ -449,9 +470,11 @@ static void test_verdicts(void)
 {
     for (size_t i = 0; i < ARRAY_LEN(verdict_cases); i++) {
         const VerdictCase *c = &verdict_cases[i];
-        Prediction p = {
-            .predicted = true,
-            .mode = c->pmode, .rewrite = c->prewrite, .scan = c->pscan, .others = {c->pref, -1}};
+        Prediction p = {.predicted = true,
+                        .mode = c->pmode,
+                        .rewrite = c->prewrite,
+                        .scan = c->pscan,
+                        .others = {c->pref, -1}};
         LtObs o = {.mode = c->omode,
                    .rewrite = c->orewrite,
                    .scan = c->oscan,
@@ -499,10 +522,13 @@ static const char regen_old[] =
  * confirmed whatever the table says, and does not regenerate its row. */
 static void test_skipped(void)
 {
-    CHECK(locktable_said_skipping("NOTICE:  table \"nope\" does not exist, skipping\n"), "drop skipped");
-    CHECK(locktable_said_skipping("NOTICE:  other\nNOTICE:  relation \"t\" already exists, skipping\n"),
+    CHECK(locktable_said_skipping("NOTICE:  table \"nope\" does not exist, skipping\n"),
+          "drop skipped");
+    CHECK(locktable_said_skipping(
+              "NOTICE:  other\nNOTICE:  relation \"t\" already exists, skipping\n"),
           "second line");
-    CHECK(!locktable_said_skipping("NOTICE:  table \"x\" will be created, not skipping it\n"), "not at the end");
+    CHECK(!locktable_said_skipping("NOTICE:  table \"x\" will be created, not skipping it\n"),
+          "not at the end");
     CHECK(!locktable_said_skipping("ERROR:  x, skipping\n"), "an error is not a skip");
     CHECK(!locktable_said_skipping(NULL) && !locktable_said_skipping(""), "nothing said");
     Prediction p = {.predicted = true, .mode = AEL, .rewrite = TRI_YES, .others = {-1, -1}};
@@ -514,29 +540,36 @@ static void test_skipped(void)
     CHECK(locktable_verdict(NULL, &o, false) == VERDICT_UNPREDICTED, "no row stays unpredicted");
     Prediction none;
     prediction_clear(&none);
-    CHECK(locktable_verdict(&none, &o, false) == VERDICT_UNPREDICTED, "nothing predicted: unpredicted");
-    CHECK(none.verdict == VERDICT_NONE && !verdict_name(none.verdict), "a cleared prediction: no verdict");
+    CHECK(locktable_verdict(&none, &o, false) == VERDICT_UNPREDICTED,
+          "nothing predicted: unpredicted");
+    CHECK(none.verdict == VERDICT_NONE && !verdict_name(none.verdict),
+          "a cleared prediction: no verdict");
     /* skipped with its lock taken (ADD COLUMN IF NOT EXISTS of a column that
      * exists): the mode is judged, the rewrite and scan it did not do are not */
     LtObs l = {.mode = AEL, .others = {-1, -1}, .exact = true, .skipped = true};
     p.scan = TRI_NO;
     l.scan = false;
-    CHECK(locktable_verdict(&p, &l, false) == VERDICT_CONFIRMED, "skipped with its lock: confirmed");
+    CHECK(locktable_verdict(&p, &l, false) == VERDICT_CONFIRMED,
+          "skipped with its lock: confirmed");
     l.mode = locktable_mode_rank("ShareLock");
     CHECK(locktable_verdict(&p, &l, false) == VERDICT_MISMATCH, "skipped, another mode: mismatch");
     l.exact = false;
-    CHECK(locktable_verdict(&p, &l, false) == VERDICT_CONFIRMED, "skipped, a weaker lower bound: confirmed");
+    CHECK(locktable_verdict(&p, &l, false) == VERDICT_CONFIRMED,
+          "skipped, a weaker lower bound: confirmed");
     l.skipped = false;
     l.exact = true;
     l.mode = AEL;
-    CHECK(locktable_verdict(&p, &l, false) == VERDICT_MISMATCH, "not skipped, no rewrite: mismatch");
+    CHECK(locktable_verdict(&p, &l, false) == VERDICT_MISMATCH,
+          "not skipped, no rewrite: mismatch");
 
     static const char text[] = HDR "G\t10\t17\tAccessExclusiveLock\tno\tno\t-\thigh\tnote G\n";
     LockTable *old = NULL;
     Err err = {0};
     CHECK(locktable_parse(text, strlen(text), "old.tsv", &old, &err) == 0, "%s", err.msg);
     if (!old) return;
-    LtCellObs obs[1] = {{.cls = "G", .major = 12, .obs = {.mode = -1, .exact = true, .skipped = true, .others = {-1, -1}}}};
+    LtCellObs obs[1] = {{.cls = "G",
+                         .major = 12,
+                         .obs = {.mode = -1, .exact = true, .skipped = true, .others = {-1, -1}}}};
     LockTable *t = locktable_regenerate(old, obs, 1);
     Buf b;
     buf_init(&b);
@@ -560,8 +593,10 @@ static void test_phase_rows(void)
     LtCellObs obs[8];
     size_t n = 0;
     for (int m = 10; m <= 17; m++)
-        obs[n++] = (LtCellObs){.cls = "P", .major = m,
-                               .obs = {.mode = SUE, .exact = true, .no_scans = true, .others = {-1, -1}}};
+        obs[n++] =
+            (LtCellObs){.cls = "P",
+                        .major = m,
+                        .obs = {.mode = SUE, .exact = true, .no_scans = true, .others = {-1, -1}}};
     LockTable *t = locktable_regenerate(old, obs, n);
     Buf b;
     buf_init(&b);
@@ -570,9 +605,11 @@ static void test_phase_rows(void)
           "phases: their mode, the table's scan: %s", b.data);
     Prediction p = {
         .predicted = true, .mode = AEL, .rewrite = TRI_NO, .scan = TRI_YES, .others = {-1, -1}};
-    CHECK(locktable_verdict(&p, &obs[0].obs, false) == VERDICT_MISMATCH, "phase: a weaker mode is a mismatch");
+    CHECK(locktable_verdict(&p, &obs[0].obs, false) == VERDICT_MISMATCH,
+          "phase: a weaker mode is a mismatch");
     p.mode = SUE;
-    CHECK(locktable_verdict(&p, &obs[0].obs, false) == VERDICT_CONFIRMED, "phase: the same mode is confirmed");
+    CHECK(locktable_verdict(&p, &obs[0].obs, false) == VERDICT_CONFIRMED,
+          "phase: the same mode is confirmed");
     buf_free(&b);
     locktable_free(t);
     locktable_free(old);
@@ -580,8 +617,9 @@ static void test_phase_rows(void)
 
 static void test_depends_stays(void)
 {
-    static const char text[] = HDR "E\t10\t17\tAccessExclusiveLock\tdepends\tdepends\t-\tcritical\tnote E\n"
-                                   "F\t10\t17\tAccessExclusiveLock\tno\tno\t-\tlow\tnote F\n";
+    static const char text[] =
+        HDR "E\t10\t17\tAccessExclusiveLock\tdepends\tdepends\t-\tcritical\tnote E\n"
+            "F\t10\t17\tAccessExclusiveLock\tno\tno\t-\tlow\tnote F\n";
     LockTable *old = NULL;
     Err err = {0};
     CHECK(locktable_parse(text, strlen(text), "old.tsv", &old, &err) == 0, "%s", err.msg);
@@ -589,8 +627,14 @@ static void test_depends_stays(void)
     LtCellObs obs[16];
     size_t n = 0;
     for (int m = 10; m <= 17; m++) {
-        obs[n++] = (LtCellObs){.cls = "E", .major = m, .obs = {.mode = AEL, .rewrite = true, .scan = true, .exact = true, .others = {-1, -1}}};
-        obs[n++] = (LtCellObs){.cls = "F", .major = m, .obs = {.mode = AEL, .rewrite = true, .exact = true, .others = {-1, -1}}};
+        obs[n++] = (LtCellObs){
+            .cls = "E",
+            .major = m,
+            .obs = {.mode = AEL, .rewrite = true, .scan = true, .exact = true, .others = {-1, -1}}};
+        obs[n++] =
+            (LtCellObs){.cls = "F",
+                        .major = m,
+                        .obs = {.mode = AEL, .rewrite = true, .exact = true, .others = {-1, -1}}};
     }
     LockTable *t = locktable_regenerate(old, obs, n);
     Buf b;
@@ -611,8 +655,10 @@ static void test_depends_stays(void)
  * over, so that the new major joins the row when it behaves the same. */
 static void test_new_major_inherits(void)
 {
-    static const char text[] = HDR "E\t10\t17\tAccessExclusiveLock\tdepends\tdepends\treferenced:AccessExclusiveLock\tcritical\tnote E\n"
-                                   "S\t10\t17\tAccessExclusiveLock\tyes\tyes\t-\tcritical\tnote S\n";
+    static const char text[] =
+        HDR "E\t10\t17\tAccessExclusiveLock\tdepends\tdepends\treferenced:"
+            "AccessExclusiveLock\tcritical\tnote E\n"
+            "S\t10\t17\tAccessExclusiveLock\tyes\tyes\t-\tcritical\tnote S\n";
     LockTable *old = NULL;
     Err err = {0};
     CHECK(locktable_parse(text, strlen(text), "old.tsv", &old, &err) == 0, "%s", err.msg);
@@ -620,15 +666,20 @@ static void test_new_major_inherits(void)
     LtCellObs obs[32];
     size_t n = 0;
     for (int m = 10; m <= 18; m++) {
-        obs[n++] = (LtCellObs){.cls = "E", .major = m, .obs = {.mode = AEL, .rewrite = true, .scan = true, .exact = true, .others = {-1, -1}}};
+        obs[n++] = (LtCellObs){
+            .cls = "E",
+            .major = m,
+            .obs = {.mode = AEL, .rewrite = true, .scan = true, .exact = true, .others = {-1, -1}}};
         /* sampled only (outside a transaction): a weaker mode, no scan count */
-        obs[n++] = (LtCellObs){.cls = "S", .major = m, .obs = {.mode = SRE, .rewrite = true, .others = {-1, -1}}};
+        obs[n++] = (LtCellObs){
+            .cls = "S", .major = m, .obs = {.mode = SRE, .rewrite = true, .others = {-1, -1}}};
     }
     LockTable *t = locktable_regenerate(old, obs, n);
     Buf b;
     buf_init(&b);
     locktable_format_tsv(t, &b);
-    CHECK(strstr(b.data, "E\t10\t18\tAccessExclusiveLock\tdepends\tdepends\treferenced:AccessExclusiveLock\tcritical\tnote E\n") != NULL,
+    CHECK(strstr(b.data, "E\t10\t18\tAccessExclusiveLock\tdepends\tdepends\treferenced:"
+                         "AccessExclusiveLock\tcritical\tnote E\n") != NULL,
           "the new major joins the row of the one before: %s", b.data);
     CHECK(strstr(b.data, "S\t10\t18\tAccessExclusiveLock\tyes\tyes\t-\tcritical\tnote S\n") != NULL,
           "a sampled statement keeps the mode and scan of the one before: %s", b.data);
@@ -642,8 +693,9 @@ static void test_new_major_inherits(void)
  * them; a stronger one seen raises them. */
 static void test_others_stay(void)
 {
-    static const char text[] = HDR "K\t10\t17\tAccessExclusiveLock\tno\tno\treferenced:AccessExclusiveLock\tmedium\tnote K\n"
-                                   "L\t10\t17\tAccessExclusiveLock\tno\tno\tother:AccessShareLock\tlow\tnote L\n";
+    static const char text[] = HDR
+        "K\t10\t17\tAccessExclusiveLock\tno\tno\treferenced:AccessExclusiveLock\tmedium\tnote K\n"
+        "L\t10\t17\tAccessExclusiveLock\tno\tno\tother:AccessShareLock\tlow\tnote L\n";
     LockTable *old = NULL;
     Err err = {0};
     CHECK(locktable_parse(text, strlen(text), "old.tsv", &old, &err) == 0, "%s", err.msg);
@@ -651,14 +703,18 @@ static void test_others_stay(void)
     LtCellObs obs[16];
     size_t n = 0;
     for (int m = 10; m <= 17; m++) {
-        obs[n++] = (LtCellObs){.cls = "K", .major = m, .obs = {.mode = AEL, .exact = true, .others = {-1, -1}}};
-        obs[n++] = (LtCellObs){.cls = "L", .major = m, .obs = {.mode = AEL, .exact = true, .others = {SRE, -1}}};
+        obs[n++] = (LtCellObs){
+            .cls = "K", .major = m, .obs = {.mode = AEL, .exact = true, .others = {-1, -1}}};
+        obs[n++] = (LtCellObs){
+            .cls = "L", .major = m, .obs = {.mode = AEL, .exact = true, .others = {SRE, -1}}};
     }
     LockTable *t = locktable_regenerate(old, obs, n);
     Buf b;
     buf_init(&b);
     locktable_format_tsv(t, &b);
-    CHECK(strstr(b.data, "K\t10\t17\tAccessExclusiveLock\tno\tno\treferenced:AccessExclusiveLock\t") != NULL,
+    CHECK(strstr(b.data,
+                 "K\t10\t17\tAccessExclusiveLock\tno\tno\treferenced:AccessExclusiveLock\t") !=
+              NULL,
           "a lock on another relation stays when none was seen: %s", b.data);
     CHECK(strstr(b.data, "L\t10\t17\tAccessExclusiveLock\tno\tno\t"
                          "referenced:ShareRowExclusiveLock,other:AccessShareLock\t") != NULL,
@@ -673,10 +729,11 @@ static void test_others_stay(void)
  * it (SET NOT NULL of a column NOT NULL already scans on no version). */
 static void test_words_keep_rows_apart(void)
 {
-    static const char text[] = HDR "M\t10\t11\tAccessExclusiveLock\tno\tdepends\t-\thigh\tnote M old\n"
-                                   "M\t12\t17\tAccessExclusiveLock\tno\tdepends\t-\tmedium\tnote M new\n"
-                                   "N\t10\t11\tAccessExclusiveLock\tno\tyes\t-\tlow\tnote N\n"
-                                   "N\t12\t17\tAccessExclusiveLock\tno\tno\t-\tlow\tnote N\n";
+    static const char text[] =
+        HDR "M\t10\t11\tAccessExclusiveLock\tno\tdepends\t-\thigh\tnote M old\n"
+            "M\t12\t17\tAccessExclusiveLock\tno\tdepends\t-\tmedium\tnote M new\n"
+            "N\t10\t11\tAccessExclusiveLock\tno\tyes\t-\tlow\tnote N\n"
+            "N\t12\t17\tAccessExclusiveLock\tno\tno\t-\tlow\tnote N\n";
     LockTable *old = NULL;
     Err err = {0};
     CHECK(locktable_parse(text, strlen(text), "old.tsv", &old, &err) == 0, "%s", err.msg);
@@ -684,15 +741,18 @@ static void test_words_keep_rows_apart(void)
     LtCellObs obs[16];
     size_t n = 0;
     for (int m = 10; m <= 17; m++) {
-        obs[n++] = (LtCellObs){.cls = "M", .major = m, .obs = {.mode = AEL, .exact = true, .others = {-1, -1}}};
-        obs[n++] = (LtCellObs){.cls = "N", .major = m, .obs = {.mode = AEL, .exact = true, .others = {-1, -1}}};
+        obs[n++] = (LtCellObs){
+            .cls = "M", .major = m, .obs = {.mode = AEL, .exact = true, .others = {-1, -1}}};
+        obs[n++] = (LtCellObs){
+            .cls = "N", .major = m, .obs = {.mode = AEL, .exact = true, .others = {-1, -1}}};
     }
     LockTable *t = locktable_regenerate(old, obs, n);
     Buf b;
     buf_init(&b);
     locktable_format_tsv(t, &b);
-    CHECK(strstr(b.data, "M\t10\t11\tAccessExclusiveLock\tno\tdepends\t-\thigh\tnote M old\n"
-                         "M\t12\t17\tAccessExclusiveLock\tno\tdepends\t-\tmedium\tnote M new\n") != NULL,
+    CHECK(strstr(b.data,
+                 "M\t10\t11\tAccessExclusiveLock\tno\tdepends\t-\thigh\tnote M old\n"
+                 "M\t12\t17\tAccessExclusiveLock\tno\tdepends\t-\tmedium\tnote M new\n") != NULL,
           "rows with their own risk and note stay apart: %s", b.data);
     CHECK(strstr(b.data, "N\t10\t17\tAccessExclusiveLock\tno\tno\t-\tlow\tnote N\n") != NULL,
           "rows with the same words merge: %s", b.data);
@@ -712,16 +772,24 @@ static void test_regenerate(void)
     for (int m = 10; m <= 17; m++) {
         /* A: 10 rewrites, 11+ do not */
         obs[n++] = (LtCellObs){
-            .cls = "A", .major = m, .obs = {.mode = AEL, .rewrite = m == 10, .exact = true, .others = {-1, -1}}};
+            .cls = "A",
+            .major = m,
+            .obs = {.mode = AEL, .rewrite = m == 10, .exact = true, .others = {-1, -1}}};
         /* B: as in the table, one statement scans and one does not on 12 */
-        obs[n++] =
-            (LtCellObs){.cls = "B", .major = m, .obs = {.mode = 4, .scan = true, .exact = true, .others = {-1, -1}}};
+        obs[n++] = (LtCellObs){.cls = "B",
+                               .major = m,
+                               .obs = {.mode = 4, .scan = true, .exact = true, .others = {-1, -1}}};
         /* C: sampled, a weaker lock seen: the table keeps AccessExclusiveLock */
         obs[n++] =
-            (LtCellObs){.cls = "C", .major = m, .obs = {.mode = SUE, .rewrite = true, .exact = false, .others = {-1, -1}}};
+            (LtCellObs){.cls = "C",
+                        .major = m,
+                        .obs = {.mode = SUE, .rewrite = true, .exact = false, .others = {-1, -1}}};
     }
-    obs[n++] = (LtCellObs){.cls = "B", .major = 12, .obs = {.mode = 4, .scan = false, .exact = true, .others = {-1, -1}}};
-    obs[n++] = (LtCellObs){.cls = "D", .major = 15, .obs = {.mode = SRE, .exact = true, .others = {SRE, -1}}};
+    obs[n++] = (LtCellObs){.cls = "B",
+                           .major = 12,
+                           .obs = {.mode = 4, .scan = false, .exact = true, .others = {-1, -1}}};
+    obs[n++] = (LtCellObs){
+        .cls = "D", .major = 15, .obs = {.mode = SRE, .exact = true, .others = {SRE, -1}}};
     LockTable *t = locktable_regenerate(old, obs, n);
     Buf b;
     buf_init(&b);
@@ -768,7 +836,8 @@ static void test_requested_only(void)
     CHECK(locktable_parse(text, strlen(text), "old.tsv", &old, &err) == 0, "%s", err.msg);
     if (!old) return;
     LtObs weaker = {.mode = SUE, .exact = false, .req = TRACE_REQ_UNMEASURED, .others = {-1, -1}};
-    LtObs own = {.mode = AEL, .rewrite = true, .exact = true, .req = TRACE_REQ_OWN, .others = {-1, -1}};
+    LtObs own = {
+        .mode = AEL, .rewrite = true, .exact = true, .req = TRACE_REQ_OWN, .others = {-1, -1}};
     LtObs replay = {.mode = SUE, .exact = true, .req = TRACE_REQ_REPLAY, .others = {SRE, -1}};
     LtCellObs obs[] = {
         /* 11: only a lower bound, weaker and without the rewrite: no change */
@@ -807,10 +876,11 @@ static void test_requested_only(void)
     buf_init(&d);
     size_t nd = locktable_diff_evidence(old, t, obs, n, 0, &d);
     CHECK(nd == 4, "4 rows differ: %zu", nd);
-    CHECK(strstr(d.data, "+ H\t13\t13\tShareUpdateExclusiveLock\tno\tno\treferenced:"
-                         "ShareRowExclusiveLock\tcritical\tnote H\n"
-                         "    m/4.sql:5 on 13: requested ShareUpdateExclusiveLock on the target, "
-                         "no rewrite, no scan, others referenced:ShareRowExclusiveLock (replay)\n") != NULL,
+    CHECK(strstr(d.data,
+                 "+ H\t13\t13\tShareUpdateExclusiveLock\tno\tno\treferenced:"
+                 "ShareRowExclusiveLock\tcritical\tnote H\n"
+                 "    m/4.sql:5 on 13: requested ShareUpdateExclusiveLock on the target, "
+                 "no rewrite, no scan, others referenced:ShareRowExclusiveLock (replay)\n") != NULL,
           "the changed row with its evidence: %s", d.data);
     CHECK(strstr(d.data, "+ H\t10\t12\tAccessExclusiveLock\tyes\tno\t-\tcritical\tnote H\n"
                          "    m/2.sql:2 on 12: requested AccessExclusiveLock on the target, "

@@ -19,13 +19,22 @@ static char dir[] = "/tmp/lm_test_merge_XXXXXX";
 /* ---- the corpus: two chains, three statements ----------------------------- */
 
 static Statement a1[] = {
-    {.index = 1, .line = 1, .sql = "CREATE TABLE users (id int)", .fingerprint = 1,
+    {.index = 1,
+     .line = 1,
+     .sql = "CREATE TABLE users (id int)",
+     .fingerprint = 1,
      .info = {.cls = "CREATE TABLE", .target = "users"}},
-    {.index = 2, .line = 2, .sql = "ALTER TABLE users ADD COLUMN e text", .fingerprint = 2,
+    {.index = 2,
+     .line = 2,
+     .sql = "ALTER TABLE users ADD COLUMN e text",
+     .fingerprint = 2,
      .info = {.cls = "ALTER TABLE ADD COLUMN", .target = "users"}},
 };
 static Statement b1[] = {
-    {.index = 1, .line = 1, .sql = "CREATE TABLE orders (id int)", .fingerprint = 3,
+    {.index = 1,
+     .line = 1,
+     .sql = "CREATE TABLE orders (id int)",
+     .fingerprint = 3,
      .info = {.cls = "CREATE TABLE", .target = "orders"}},
 };
 static Migration migs_a[] = {{.path = "a/001.sql", .stmts = a1, .nstmts = 2}};
@@ -36,16 +45,17 @@ static Chain chains[] = {
 };
 static Corpus corpus = {.chains = chains, .nchains = 2};
 
-static TraceLock lock_table[] = {{"users", "table", "relation", "AccessExclusiveLock", true, false}};
+static TraceLock lock_table[] = {
+    {"users", "table", "relation", "AccessExclusiveLock", true, false}};
 
 /* ---- writing one shard's store ----------------------------------------------- */
 
 /* How a shard store differs from a good one. */
 typedef struct Shape {
-    const char *versions;     /* "10,17" */
-    const char *shard;        /* "1/2"; NULL: not sharded */
-    const char *status;       /* how the run finished; NULL: complete */
-    const char *corpus_id;    /* NULL: "c0ffee" */
+    const char *versions;  /* "10,17" */
+    const char *shard;     /* "1/2"; NULL: not sharded */
+    const char *status;    /* how the run finished; NULL: complete */
+    const char *corpus_id; /* NULL: "c0ffee" */
     bool no_corpus_id;
     const char *tool_version; /* NULL: "1.0" */
     const char *backend;      /* NULL: embedded */
@@ -53,7 +63,10 @@ typedef struct Shape {
     bool drop_job;            /* leave out the shard's first job */
 } Shape;
 
-static const char *or(const char *v, const char *dflt) { return v ? v : dflt; }
+static const char * or (const char *v, const char *dflt)
+{
+    return v ? v : dflt;
+}
 
 /* The traces of one job (chain ch), each with a prediction. */
 static int put_job(Store *s, long long run, size_t ch, int major, Err *err)
@@ -63,15 +76,29 @@ static int put_job(Store *s, long long run, size_t ch, int major, Err *err)
     Prediction p[2];
     memset(t, 0, sizeof(t));
     for (size_t i = 0; i < c->migs[0].nstmts; i++) {
-        t[i] = (Trace){.mig = 0, .stmt = (int)i, .status = TRACE_OK, .duration_ms = 1.5,
-                       .locks = lock_table, .nlocks = 1, .req = TRACE_REQ_OWN};
+        t[i] = (Trace){.mig = 0,
+                       .stmt = (int)i,
+                       .status = TRACE_OK,
+                       .duration_ms = 1.5,
+                       .locks = lock_table,
+                       .nlocks = 1,
+                       .req = TRACE_REQ_OWN};
         snprintf(t[i].capture, sizeof(t[i].capture), "tx");
-        p[i] = (Prediction){.predicted = true, .mode = 7, .rewrite = TRI_NO, .scan = TRI_NO,
-                            .others = {-1, -1}, .risk = RISK_HIGH,
+        p[i] = (Prediction){.predicted = true,
+                            .mode = 7,
+                            .rewrite = TRI_NO,
+                            .scan = TRI_NO,
+                            .others = {-1, -1},
+                            .risk = RISK_HIGH,
                             .verdict = VERDICT_CONFIRMED};
     }
-    JobResult jr = {.chain = ch, .major = major, .status = "ok", .attempts = 1,
-                    .duration_ms = 10, .traces = t, .ntraces = c->migs[0].nstmts,
+    JobResult jr = {.chain = ch,
+                    .major = major,
+                    .status = "ok",
+                    .attempts = 1,
+                    .duration_ms = 10,
+                    .traces = t,
+                    .ntraces = c->migs[0].nstmts,
                     .predictions = p};
     return store_put_job(s, run, &corpus, &jr, err);
 }
@@ -83,10 +110,14 @@ static int make_store(const char *path, const Shape *sh)
     if (versions_parse(sh->versions, &vs, &err) != 0) return -1;
     Store *s = store_open(path, true, &err);
     if (!s) return -1;
-    RunInfo ri = {.corpus = "a b", .versions = &vs, .backend = or(sh->backend, "embedded"),
-                  .args = "lockmatrix run", .tool_version = or(sh->tool_version, "1.0"),
-                  .jobs = 1, .shard = sh->shard,
-                  .corpus_id = sh->no_corpus_id ? NULL : or(sh->corpus_id, "c0ffee")};
+    RunInfo ri = {.corpus = "a b",
+                  .versions = &vs,
+                  .backend = or (sh->backend, "embedded"),
+                  .args = "lockmatrix run",
+                  .tool_version = or (sh->tool_version, "1.0"),
+                  .jobs = 1,
+                  .shard = sh->shard,
+                  .corpus_id = sh->no_corpus_id ? NULL : or (sh->corpus_id, "c0ffee")};
     long long run = 0;
     int rc = store_run_begin(s, &ri, &corpus, &run, &err);
     for (int i = 0; rc == 0 && i < vs.n; i++) {
@@ -109,13 +140,16 @@ static int make_store(const char *path, const Shape *sh)
             rc = put_job(s, run, ch, vs.v[i], &err);
         }
     free(of);
-    if (rc == 0) rc = store_run_finish(s, run, or(sh->status, "complete"), &err);
+    if (rc == 0) rc = store_run_finish(s, run, or (sh->status, "complete"), &err);
     if (rc != 0) printf("# %s: %s\n", path, err.msg);
     store_close(s);
     return rc;
 }
 
-static char *path_in(const char *name) { return xasprintf("%s/%s", dir, name); }
+static char *path_in(const char *name)
+{
+    return xasprintf("%s/%s", dir, name);
+}
 
 /* ---- merging ------------------------------------------------------------------ */
 
@@ -149,8 +183,8 @@ static void test_merge_ok(void)
             for (size_t v = 0; v < rv->nversions; v++) {
                 const RvResult *r = &rv->stmts[i].results[v];
                 traced += r->traced && r->nlocks == 1;
-                confirmed += r->pred.predicted && r->pred.mode == 7 &&
-                             r->pred.verdict == VERDICT_CONFIRMED;
+                confirmed +=
+                    r->pred.predicted && r->pred.mode == 7 && r->pred.verdict == VERDICT_CONFIRMED;
             }
         CHECK(traced == 6, "every statement traced on every version, with its lock (%zu)", traced);
         CHECK(confirmed == 6, "every prediction and verdict copied (%zu)", confirmed);

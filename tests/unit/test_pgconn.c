@@ -17,29 +17,32 @@ typedef struct ExecCase {
     const char *sql;
     int timeout_ms;
     PgStatus status;
-    size_t nres;           /* results expected */
-    const char *sqlstate;  /* NULL: none */
-    const char *message;   /* expected primary message, NULL: not checked */
-    const char *value;     /* first column of the first row of the last result, NULL: not checked */
-    double max_ms;         /* the reply must come before this */
+    size_t nres;          /* results expected */
+    const char *sqlstate; /* NULL: none */
+    const char *message;  /* expected primary message, NULL: not checked */
+    const char *value;    /* first column of the first row of the last result, NULL: not checked */
+    double max_ms;        /* the reply must come before this */
 } ExecCase;
 
 static const ExecCase exec_cases[] = {
     {"one statement", "SELECT 42", 5000, PG_OK, 1, NULL, NULL, "42", 2000},
-    {"several statements", "SELECT 1; SELECT 2; SELECT 'three'", 5000, PG_OK, 3, NULL, NULL, "three", 2000},
+    {"several statements", "SELECT 1; SELECT 2; SELECT 'three'", 5000, PG_OK, 3, NULL, NULL,
+     "three", 2000},
     {"refused", "SELECT * FROM no_such_table_here", 5000, PG_REFUSED, 1, "42P01",
      "relation \"no_such_table_here\" does not exist", NULL, 2000},
-    {"refused in the middle stops the string", "SELECT 1; SELECT 1/0; SELECT 3", 5000, PG_REFUSED, 2,
-     "22012", "division by zero", NULL, 2000},
+    {"refused in the middle stops the string", "SELECT 1; SELECT 1/0; SELECT 3", 5000, PG_REFUSED,
+     2, "22012", "division by zero", NULL, 2000},
     {"syntax error", "SELEC 1", 5000, PG_REFUSED, 1, "42601", NULL, NULL, 2000},
     {"timeout cancels", "SELECT pg_sleep(20)", 300, PG_TIMEOUT, 1, "57014", NULL, NULL, 3000},
     {"usable after a timeout", "SELECT 'again'", 5000, PG_OK, 1, NULL, NULL, "again", 2000},
-    {"copy from stdin is refused, not hung", "CREATE TEMP TABLE cp(x int); COPY cp FROM STDIN", 5000,
-     PG_REFUSED, 2, "57014", NULL, NULL, 2000},
-    {"copy to stdout is drained", "COPY (SELECT generate_series(1, 10000)) TO STDOUT; SELECT 'after'",
-     5000, PG_OK, 2, NULL, NULL, "after", 3000},
+    {"copy from stdin is refused, not hung", "CREATE TEMP TABLE cp(x int); COPY cp FROM STDIN",
+     5000, PG_REFUSED, 2, "57014", NULL, NULL, 2000},
+    {"copy to stdout is drained",
+     "COPY (SELECT generate_series(1, 10000)) TO STDOUT; SELECT 'after'", 5000, PG_OK, 2, NULL,
+     NULL, "after", 3000},
     {"empty string", "", 5000, PG_OK, 1, NULL, NULL, NULL, 2000},
-    {"notices are not printed", "DO $$ BEGIN RAISE NOTICE 'quiet'; END $$", 5000, PG_OK, 1, NULL, NULL, NULL, 2000},
+    {"notices are not printed", "DO $$ BEGIN RAISE NOTICE 'quiet'; END $$", 5000, PG_OK, 1, NULL,
+     NULL, NULL, 2000},
 };
 
 static void run_exec_cases(PgConn *c)
@@ -54,8 +57,7 @@ static void run_exec_cases(PgConn *c)
               k->status, r.message ? r.message : "");
         CHECK(r.nres == k->nres, "%s: %zu results, want %zu", k->name, r.nres, k->nres);
         CHECK_STR(r.sqlstate, k->sqlstate ? k->sqlstate : "", "%s: sqlstate", k->name);
-        if (k->message)
-            CHECK_STR(r.message, k->message, "%s: message", k->name);
+        if (k->message) CHECK_STR(r.message, k->message, "%s: message", k->name);
         if (k->value)
             CHECK_STR(pgreply_value(&r, r.nres - 1, 0, 0), k->value, "%s: value", k->name);
         CHECK(ms < k->max_ms, "%s: took %.1f ms", k->name, ms);
@@ -109,8 +111,7 @@ static void run_wait_any(const char *conninfo)
     double t0 = now_ms();
     int got = 0, waits = 0;
     while (!got && now_ms() - t0 < 3000) {
-        if (pgconn_wait_any(both, 2, 1000) < 0)
-            break;
+        if (pgconn_wait_any(both, 2, 1000) < 0) break;
         waits++;
         got = pgconn_poll(fast, 0, &r);
     }
@@ -201,8 +202,7 @@ static void run_server(const char *conninfo, int major)
     Err err = {0};
     PgConn *c = pgconn_connect(conninfo, 5000, &err);
     CHECK(c != NULL, "connect: %s", err.msg);
-    if (!c)
-        return;
+    if (!c) return;
     CHECK(pgconn_ok(c), "connection ok");
     CHECK(pgconn_pid(c) > 0, "backend pid");
     CHECK(pgconn_server_version(c) >= 100000, "server version %d", pgconn_server_version(c));
@@ -232,8 +232,8 @@ int main(void)
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/.s.PGSQL.5432", sdir);
         silent = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (silent >= 0 && (bind(silent, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-                            listen(silent, 8) != 0)) {
+        if (silent >= 0 &&
+            (bind(silent, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(silent, 8) != 0)) {
             close(silent);
             silent = -1;
         }
@@ -258,8 +258,7 @@ int main(void)
         CHECK(now_ms() - t0 < 1000, "query_value to %s took %.0f ms", ci, now_ms() - t0);
         free(ci);
     }
-    if (silent >= 0)
-        close(silent);
+    if (silent >= 0) close(silent);
     remove_tree(sdir);
 
     t_with_servers(run_server);

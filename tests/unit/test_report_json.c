@@ -22,23 +22,41 @@ static char dir[] = "/tmp/lm_test_report_json_XXXXXX";
 
 static Statement stmts[] = {
     {1, 1, "CREATE TABLE users (id int)", 1, {.cls = "CREATE TABLE", .target = "users"}},
-    {2, 2, "ALTER TABLE users ADD COLUMN a int DEFAULT random()", 2,
+    {2,
+     2,
+     "ALTER TABLE users ADD COLUMN a int DEFAULT random()",
+     2,
      {.cls = "ALTER TABLE ADD COLUMN DEFAULT volatile", .target = "users"}},
-    {3, 3, "ALTER TABLE users ALTER COLUMN a SET NOT NULL", 3,
+    {3,
+     3,
+     "ALTER TABLE users ALTER COLUMN a SET NOT NULL",
+     3,
      {.cls = "ALTER TABLE SET NOT NULL", .target = "users"}},
-    {4, 4, "ALTER TABLE users ADD CONSTRAINT c CHECK (a > 0)", 4,
+    {4,
+     4,
+     "ALTER TABLE users ADD CONSTRAINT c CHECK (a > 0)",
+     4,
      {.cls = "ALTER TABLE ADD CONSTRAINT CHECK", .target = "users"}},
     {5, 5, "VACUUM users", 5, {.cls = "VACUUM", .target = "users", .no_tx = true}},
     {6, 6, "CLUSTER users USING users_pkey", 6, {.cls = "CLUSTER", .target = "users"}},
-    {7, 7, "ALTER TABLE users ADD FOREIGN KEY (a) REFERENCES other", 7,
+    {7,
+     7,
+     "ALTER TABLE users ADD FOREIGN KEY (a) REFERENCES other",
+     7,
      {.cls = "ALTER TABLE ADD CONSTRAINT FOREIGN KEY", .target = "users"}},
     {8, 8, NASTY_SQL, 8, {.cls = "SELECT"}},
 };
 static Migration migs[] = {{.path = "cases/m.sql", .stmts = stmts, .nstmts = ARRAY_LEN(stmts)}};
-static Chain chains[] = {{.name = "cases/m.sql", .migs = migs, .nmigs = 1, .nstmts = ARRAY_LEN(stmts)}};
+static Chain chains[] = {
+    {.name = "cases/m.sql", .migs = migs, .nmigs = 1, .nstmts = ARRAY_LEN(stmts)}};
 static CorpusLayout layouts[] = {
-    {.path = "cases", .first_chain = 0, .nchains = 1,
-     .sum = {.layout = "flyway", .nup = 1, .nleft = 2, .left = "setup.sql\nseed.sql",
+    {.path = "cases",
+     .first_chain = 0,
+     .nchains = 1,
+     .sum = {.layout = "flyway",
+             .nup = 1,
+             .nleft = 2,
+             .left = "setup.sql\nseed.sql",
              .note = "1 Flyway callbacks (before*/after*.sql) not run"}},
 };
 static Corpus corpus = {.chains = chains, .nchains = 1, .layouts = layouts, .nlayouts = 1};
@@ -51,7 +69,8 @@ static TraceLock l_ae_other_index[] = {
     {"users", "table", "relation", "AccessExclusiveLock", true, false},
     {"users_a_idx", "index", "relation", "ShareLock", true, false},
 };
-static TraceLock l_sue[] = {{"users", "table", "relation", "ShareUpdateExclusiveLock", true, false}};
+static TraceLock l_sue[] = {
+    {"users", "table", "relation", "ShareUpdateExclusiveLock", true, false}};
 static TraceLock l_fk_10[] = {
     {"users", "table", "relation", "ShareRowExclusiveLock", true, false},
     {"other", "referenced", "relation", "AccessExclusiveLock", true, false},
@@ -71,27 +90,121 @@ static TraceLock l_req[] = {{"users", "table", "relation", "RowExclusiveLock", t
 static char *sc_req[] = {"users"};
 
 static Trace t10[] = {
-    {0, 0, TRACE_OK, "", NULL, "tx", 1.25, l_ae, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
-    {0, 1, TRACE_OK, "", NULL, "tx", 2, l_ae, 2, rw_users, 1, NULL, 0, ch_col, 1, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
-    {0, 2, TRACE_OK, "", NULL, "tx", 3, l_ae, 1, NULL, 0, sc_users, 2, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
-    {0, 3, TRACE_OK, "", NULL, "tx", 4, l_ae, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_REPLAY, l_req, 1, NULL, 0, sc_req, 1},
-    {0, 4, TRACE_OK, "", NULL, "observer", 5, l_sue, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
-    {0, 5, TRACE_OK, "", NULL, "tx", 6, l_ae, 1, rw_two, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
-    {0, 6, TRACE_OK, "", NULL, "tx", 7, l_fk_10, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
-    {0, 7, TRACE_TIMEOUT, "57014", "canceling statement due to statement timeout", "tx", 5000,
-     NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 0,    TRACE_OK, "", NULL, "tx", 1.25, l_ae,          2,    NULL, 0,    NULL, 0,    NULL,
+     0, NULL, 0,        0,  NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0,    NULL, 0,    NULL, 0},
+    {0,    1, TRACE_OK, "", NULL, "tx", 2, l_ae, 2,    rw_users, 1,
+     NULL, 0, ch_col,   1,  NULL, 0,    0, NULL, NULL, NULL,     TRACE_REQ_OWN,
+     NULL, 0, NULL,     0,  NULL, 0},
+    {0, 2,    TRACE_OK, "", NULL, "tx", 3,    l_ae,          1,    NULL, 0,    sc_users, 2,    NULL,
+     0, NULL, 0,        0,  NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0,    NULL, 0,        NULL, 0},
+    {0,     3, TRACE_OK, "", NULL,   "tx", 4, l_ae, 1,    NULL, 0,
+     NULL,  0, NULL,     0,  NULL,   0,    0, NULL, NULL, NULL, TRACE_REQ_REPLAY,
+     l_req, 1, NULL,     0,  sc_req, 1},
+    {0,    4, TRACE_OK, "", NULL, "observer", 5, l_sue, 1,    NULL, 0,
+     NULL, 0, NULL,     0,  NULL, 0,          0, NULL,  NULL, NULL, TRACE_REQ_OWN,
+     NULL, 0, NULL,     0,  NULL, 0},
+    {0, 5,    TRACE_OK, "", NULL, "tx", 6,    l_ae,          1,    rw_two, 2,    NULL, 0,    NULL,
+     0, NULL, 0,        0,  NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0,      NULL, 0,    NULL, 0},
+    {0, 6,    TRACE_OK, "", NULL, "tx", 7,    l_fk_10,       2,    NULL, 0,    NULL, 0,    NULL,
+     0, NULL, 0,        0,  NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0,    NULL, 0,    NULL, 0},
+    {0,
+     7,
+     TRACE_TIMEOUT,
+     "57014",
+     "canceling statement due to statement timeout",
+     "tx",
+     5000,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     0,
+     NULL,
+     NULL,
+     NULL,
+     TRACE_REQ_OWN,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0},
 };
 static Trace t11[] = {
-    {0, 0, TRACE_OK, "", NULL, "tx", 1, l_ae_other_index, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
-    {0, 1, TRACE_OK, "", NULL, "tx", 2, l_ae, 2, NULL, 0, NULL, 0, ch_col, 1, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
-    {0, 2, TRACE_OK, "", NULL, "tx", 3, l_sue, 1, NULL, 0, sc_users, 1, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
-    {0, 3, TRACE_ERROR, "23514", "check constraint \"c\" is violated by some row", "tx", 4, l_ae,
-     1, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0, 0,    TRACE_OK, "", NULL, "tx", 1,    l_ae_other_index, 2,    NULL, 0,    NULL, 0,    NULL,
+     0, NULL, 0,        0,  NULL, NULL, NULL, TRACE_REQ_OWN,    NULL, 0,    NULL, 0,    NULL, 0},
+    {0, 1,    TRACE_OK, "", NULL, "tx", 2,    l_ae,          2,    NULL, 0,    NULL, 0,    ch_col,
+     1, NULL, 0,        0,  NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0,    NULL, 0,    NULL, 0},
+    {0, 2,    TRACE_OK, "", NULL, "tx", 3,    l_sue,         1,    NULL, 0,    sc_users, 1,    NULL,
+     0, NULL, 0,        0,  NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0,    NULL, 0,        NULL, 0},
+    {0,
+     3,
+     TRACE_ERROR,
+     "23514",
+     "check constraint \"c\" is violated by some row",
+     "tx",
+     4,
+     l_ae,
+     1,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     0,
+     NULL,
+     NULL,
+     NULL,
+     TRACE_REQ_OWN,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0},
     /* no trace of statement 5 */
-    {0, 5, TRACE_OK, "", NULL, "tx", 6, l_ae, 1, rw_two_rev, 2, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
-    {0, 6, TRACE_OK, "", NULL, "tx", 7, l_fk_11, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
-    {0, 7, TRACE_ERROR, "XX000", "\"quoted\" \\ <b>&amp;", "tx", 0, NULL, 0, NULL, 0, NULL, 0,
-     NULL, 0, NULL, 0, 0, NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0, NULL, 0, NULL, 0},
+    {0,    5, TRACE_OK, "", NULL, "tx", 6, l_ae, 1,    rw_two_rev, 2,
+     NULL, 0, NULL,     0,  NULL, 0,    0, NULL, NULL, NULL,       TRACE_REQ_OWN,
+     NULL, 0, NULL,     0,  NULL, 0},
+    {0, 6,    TRACE_OK, "", NULL, "tx", 7,    l_fk_11,       2,    NULL, 0,    NULL, 0,    NULL,
+     0, NULL, 0,        0,  NULL, NULL, NULL, TRACE_REQ_OWN, NULL, 0,    NULL, 0,    NULL, 0},
+    {0,
+     7,
+     TRACE_ERROR,
+     "XX000",
+     "\"quoted\" \\ <b>&amp;",
+     "tx",
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     0,
+     NULL,
+     NULL,
+     NULL,
+     TRACE_REQ_OWN,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     0},
 };
 
 /* ---- JSON through SQLite's parser ----------------------------------------- */
@@ -109,8 +222,7 @@ static const char *jq(const char *json, const char *sql, const char *path)
         return out;
     }
     sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
-    if (path)
-        sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    if (path) sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
     snprintf(out, sizeof(out), "(none)");
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -151,11 +263,12 @@ static void check_report(const char *json)
         {"$.per_version[1].first_failure",
          "migration,index,line,sqlstate,message,aborted_after,not_run_after"},
         {"$.run", "id,versions,started_at,finished_at,status,corpus,backend,servers"},
-        {"$.statements[0]", "migration,index,line,sql,class,parsed,target,version_specific,results"},
+        {"$.statements[0]",
+         "migration,index,line,sql,class,parsed,target,version_specific,results"},
         {"$.statements[0].results", "10,11,12"},
-        {"$.statements[0].results.\"10\"",
-         "status,error,locks,requested,rewrites,scans,scan_counts,changes,capture,predicted,verdict,"
-         "duration_ms"},
+        {"$.statements[0].results.\"10\"", "status,error,locks,requested,rewrites,scans,scan_"
+                                           "counts,changes,capture,predicted,verdict,"
+                                           "duration_ms"},
         {"$.statements[0].results.\"10\".locks[0]", "relation,role,locktype,mode,granted"},
         {"$.statements[0].results.\"10\".locks[1]",
          "relation,role,locktype,mode,granted,held_before"},
@@ -221,7 +334,8 @@ static void check_report(const char *json)
         {"$.statements[2].results.\"10\".scan_counts.idle.seq_scan", "integer", "0"},
         {"$.statements[0].results.\"10\".requested.from", "text", "own"},
         {"$.statements[0].results.\"10\".requested.locks[0].mode", "text", "AccessExclusiveLock"},
-        {"$.statements[0].results.\"10\".requested.locks[1]", NULL, NULL}, /* held_before left out */
+        {"$.statements[0].results.\"10\".requested.locks[1]", NULL,
+         NULL}, /* held_before left out */
         {"$.statements[3].results.\"10\".requested.from", "text", "replay"},
         {"$.statements[3].results.\"10\".requested.locks[0].mode", "text", "RowExclusiveLock"},
         {"$.statements[3].results.\"10\".requested.rewrites", "array", "[]"},
@@ -290,8 +404,7 @@ static void check_report(const char *json)
     CHECK(strstr(json, "\\u0001\\u001f\\t\\n\\u007f") != NULL, "control characters escaped");
     bool raw_ctl = false;
     for (const char *p = json; *p; p++)
-        if ((unsigned char)*p < 0x20 && *p != '\n')
-            raw_ctl = true;
+        if ((unsigned char)*p < 0x20 && *p != '\n') raw_ctl = true;
     CHECK(!raw_ctl, "no raw control character but newlines");
     static const char head[] = "{\n  \"run\": {\n    \"id\": 1,\n    \"versions\": [\n      10,";
     CHECK(strncmp(json, head, strlen(head)) == 0, "pretty, two spaces: %.60s", json);
@@ -309,12 +422,10 @@ static int run_lm(const char *args, char **out, char **errout)
     free(cmd);
     char *p = xasprintf("%s/out", dir);
     size_t n;
-    if (file_read_all(p, out, &n, NULL) < 0)
-        *out = xstrdup("");
+    if (file_read_all(p, out, &n, NULL) < 0) *out = xstrdup("");
     free(p);
     p = xasprintf("%s/err", dir);
-    if (file_read_all(p, errout, &n, NULL) < 0)
-        *errout = xstrdup("");
+    if (file_read_all(p, errout, &n, NULL) < 0) *errout = xstrdup("");
     free(p);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -391,8 +502,7 @@ static void check_commands(const char *db, const char *json)
                   args, err, cases[i].err);
         if (cases[i].err && !*cases[i].err)
             CHECK(*err == '\0', "lockmatrix %s: stderr not empty: %s", args, err);
-        if (i == 0)
-            CHECK_STR(out, json, "the command prints what report_json renders");
+        if (i == 0) CHECK_STR(out, json, "the command prints what report_json renders");
         free(args);
         free(out);
         free(err);
@@ -427,18 +537,25 @@ int main(int argc, char **argv)
     Err err = {0};
     Store *s = store_open(db, true, &err);
     CHECK(s != NULL, "store: %s", err.msg);
-    if (!s)
-        return t_done("test_report_json");
+    if (!s) return t_done("test_report_json");
     VersionSet vs = {.v = {10, 11, 12}, .n = 3};
     RunInfo ri = {.corpus = "cases/m.sql", .versions = &vs, .backend = "embedded", .jobs = 2};
     long long run = 0;
     CHECK(store_run_begin(s, &ri, &corpus, &run, &err) == 0, "run: %s", err.msg);
     store_put_server(s, run, 10, "10.23", &err);
     store_put_server(s, run, 11, "11.22", &err);
-    JobResult j10 = {.chain = 0, .major = 10, .status = "ok", .attempts = 1,
-                     .traces = t10, .ntraces = ARRAY_LEN(t10)};
-    JobResult j11 = {.chain = 0, .major = 11, .status = "ok", .attempts = 1,
-                     .traces = t11, .ntraces = ARRAY_LEN(t11)};
+    JobResult j10 = {.chain = 0,
+                     .major = 10,
+                     .status = "ok",
+                     .attempts = 1,
+                     .traces = t10,
+                     .ntraces = ARRAY_LEN(t10)};
+    JobResult j11 = {.chain = 0,
+                     .major = 11,
+                     .status = "ok",
+                     .attempts = 1,
+                     .traces = t11,
+                     .ntraces = ARRAY_LEN(t11)};
     CHECK(store_put_job(s, run, &corpus, &j10, &err) == 0, "job 10: %s", err.msg);
     CHECK(store_put_job(s, run, &corpus, &j11, &err) == 0, "job 11: %s", err.msg);
     /* a prediction, as the static side will write it */

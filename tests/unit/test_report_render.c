@@ -28,9 +28,9 @@
 static char dir[] = "/tmp/lm_test_report_render_XXXXXX";
 
 #define EVIL_ID "<script>alert(1)</script>"
-#define EVIL_SQL                                                                          \
-    "-- a comment, not shown on one line\n"                                               \
-    "CREATE TABLE \"" EVIL_ID "\" (\"a|b`c\" text DEFAULT ' | `tick` \x1b[31mRED\x1b[0m "  \
+#define EVIL_SQL                                                                                   \
+    "-- a comment, not shown on one line\n"                                                        \
+    "CREATE TABLE \"" EVIL_ID "\" (\"a|b`c\" text DEFAULT ' | `tick` \x1b[31mRED\x1b[0m "          \
     "bell\x07 \xe2\x80\xae -- in a string', \"<img src=x onerror=alert(2)>\" text)"
 #define EVIL_PATH "cases/evil <b>|`x`\x1b[1m.sql"
 #define EVIL_MSG "syntax error at or near \"" EVIL_ID "\" \x1b[2J\x1b]0;pwned\x07"
@@ -39,25 +39,42 @@ static char dir[] = "/tmp/lm_test_report_render_XXXXXX";
 
 static Statement m0_a[] = {
     {1, 1, "CREATE TABLE users (id int)", 101, {.cls = "CREATE TABLE", .target = "users"}},
-    {2, 2, "ALTER TABLE users ADD COLUMN a int DEFAULT 0", 102,
+    {2,
+     2,
+     "ALTER TABLE users ADD COLUMN a int DEFAULT 0",
+     102,
      {.cls = "ALTER TABLE ADD COLUMN DEFAULT constant", .target = "users"}},
     {3, 4, "CREATE INDEX users_a ON users (a)", 103, {.cls = "CREATE INDEX", .target = "users"}},
-    {4, 5, "ALTER TABLE users ADD COLUMN b int GENERATED ALWAYS AS IDENTITY", 104,
+    {4,
+     5,
+     "ALTER TABLE users ADD COLUMN b int GENERATED ALWAYS AS IDENTITY",
+     104,
      {.cls = "ALTER TABLE ADD COLUMN IDENTITY", .target = "users"}},
-    {5, 7,
+    {5,
+     7,
      "ALTER TABLE users ADD CONSTRAINT c CHECK (a > 0 AND a < 1000000 AND a <> 42 AND a <> 43 "
      "AND a <> 44 AND a <> 45 AND a <> 46 AND a <> 47 AND a <> 48 AND a <> 49 AND a <> 50 AND "
      "a <> 51)",
-     105, {.cls = "ALTER TABLE ADD CONSTRAINT CHECK", .target = "users"}},
+     105,
+     {.cls = "ALTER TABLE ADD CONSTRAINT CHECK", .target = "users"}},
 };
 static Statement m0_b[] = {
     {1, 1, "CREATE TABLE users (id int)", 101, {.cls = "CREATE TABLE", .target = "users"}},
-    {2, 2, "ALTER TABLE users ADD COLUMN a int DEFAULT 0", 102,
+    {2,
+     2,
+     "ALTER TABLE users ADD COLUMN a int DEFAULT 0",
+     102,
      {.cls = "ALTER TABLE ADD COLUMN DEFAULT constant", .target = "users"}},
     {3, 4, "CREATE INDEX users_a ON users (a)", 103, {.cls = "CREATE INDEX", .target = "users"}},
-    {4, 5, "ALTER TABLE users ADD COLUMN b int GENERATED ALWAYS AS IDENTITY", 104,
+    {4,
+     5,
+     "ALTER TABLE users ADD COLUMN b int GENERATED ALWAYS AS IDENTITY",
+     104,
      {.cls = "ALTER TABLE ADD COLUMN IDENTITY", .target = "users"}},
-    {5, 7, "ALTER TABLE users DROP COLUMN b", 106,
+    {5,
+     7,
+     "ALTER TABLE users DROP COLUMN b",
+     106,
      {.cls = "ALTER TABLE DROP COLUMN", .target = "users"}},
 };
 static Statement m1[] = {
@@ -82,17 +99,24 @@ static TraceLock l_new[] = {{"users", "new", "relation", "AccessExclusiveLock", 
 static TraceLock l_ax[] = {{"users", "table", "relation", "AccessExclusiveLock", true, false},
                            {"7/12", "virtualxid", "virtualxid", "ExclusiveLock", true, false}};
 static TraceLock l_share[] = {{"users", "table", "relation", "ShareLock", true, false}};
-static TraceLock l_sux[] = {{"users", "table", "relation", "ShareUpdateExclusiveLock", true, false}};
+static TraceLock l_sux[] = {
+    {"users", "table", "relation", "ShareUpdateExclusiveLock", true, false}};
 static TraceLock l_evil_ax[] = {{EVIL_ID, "table", "relation", "AccessExclusiveLock", true, false}};
-static TraceLock l_evil_srx[] = {{EVIL_ID, "table", "relation", "ShareRowExclusiveLock", true, false}};
+static TraceLock l_evil_srx[] = {
+    {EVIL_ID, "table", "relation", "ShareRowExclusiveLock", true, false}};
 static char *rw_users[] = {"users"};
 static char *rw_evil[] = {EVIL_ID "\x1b[31m"};
 static TraceScan sc_users[] = {{"users", 1, 100}};
 
 static Trace T(int mig, int stmt, TraceLock *l, size_t nl)
 {
-    return (Trace){.mig = mig, .stmt = stmt, .status = TRACE_OK, .capture = "tx",
-                   .duration_ms = 1, .locks = l, .nlocks = nl};
+    return (Trace){.mig = mig,
+                   .stmt = stmt,
+                   .status = TRACE_OK,
+                   .capture = "tx",
+                   .duration_ms = 1,
+                   .locks = l,
+                   .nlocks = nl};
 }
 
 static void error(Trace *t, const char *sqlstate, const char *msg)
@@ -130,8 +154,7 @@ static size_t traces_for(char variant, int major, Trace *t)
         e1.rewrites = rw_evil;
         e1.nrewrites = 1;
     }
-    if (major == 12)
-        error(&e1, "42601", EVIL_MSG);
+    if (major == 12) error(&e1, "42601", EVIL_MSG);
     if (variant == 'B' && major == 11) {
         /* another lock, seen by a sampling observer: listed, not a regression */
         e1.locks = l_evil_ax;
@@ -159,43 +182,42 @@ static long long write_run(Store *s, char variant, const char *v12, const char *
     /* A also selects 13, whose job fails before tracing anything */
     VersionSet vs = {.v = {10, 11, 12, 13}, .n = variant == 'A' ? 4 : 3};
     Corpus *c = variant == 'B' ? &corpus_b : &corpus_a;
-    RunInfo ri = {.corpus = corpus, .versions = &vs, .backend = "embedded", .jobs = 2,
+    RunInfo ri = {.corpus = corpus,
+                  .versions = &vs,
+                  .backend = "embedded",
+                  .jobs = 2,
                   .tool_version = "0.1.0"};
     long long run = 0;
-    if (store_run_begin(s, &ri, c, &run, err) < 0)
-        return -1;
+    if (store_run_begin(s, &ri, c, &run, err) < 0) return -1;
     const char *servers[] = {"10.23", "11.22", v12};
     for (int m = 10; m <= 12; m++) {
-        if (store_put_server(s, run, m, servers[m - 10], err) < 0)
-            return -1;
+        if (store_put_server(s, run, m, servers[m - 10], err) < 0) return -1;
         Trace t[16];
         size_t n = traces_for(variant, m, t);
-        JobResult jr = {.chain = 0, .major = m, .status = "ok", .attempts = 1, .traces = t,
-                        .ntraces = n};
-        if (store_put_job(s, run, c, &jr, err) < 0)
-            return -1;
+        JobResult jr = {
+            .chain = 0, .major = m, .status = "ok", .attempts = 1, .traces = t, .ntraces = n};
+        if (store_put_job(s, run, c, &jr, err) < 0) return -1;
     }
     if (variant == 'A') {
-        JobResult failed = {.chain = 0, .major = 13, .status = "failed", .reason = "server gone",
-                            .attempts = 2};
-        if (store_put_job(s, run, c, &failed, err) < 0)
-            return -1;
+        JobResult failed = {
+            .chain = 0, .major = 13, .status = "failed", .reason = "server gone", .attempts = 2};
+        if (store_put_job(s, run, c, &failed, err) < 0) return -1;
     }
     for (size_t i = 0; variant == 'A' && i < ARRAY_LEN(predictions); i++) {
         long long tid = 0;
         store_trace_id(s, run, 0, predictions[i].mig, predictions[i].stmt, predictions[i].major,
                        &tid, err);
-        char *sql = xasprintf("INSERT INTO predictions (trace_id, mode, rewrite, scan, risk, verdict)"
-                              " VALUES (%lld, '%s', %d, 0, '%s', '%s')",
-                              tid, predictions[i].mode, predictions[i].rewrite,
-                              predictions[i].risk, predictions[i].verdict);
+        char *sql =
+            xasprintf("INSERT INTO predictions (trace_id, mode, rewrite, scan, risk, verdict)"
+                      " VALUES (%lld, '%s', %d, 0, '%s', '%s')",
+                      tid, predictions[i].mode, predictions[i].rewrite, predictions[i].risk,
+                      predictions[i].verdict);
         int rc = sqlite3_exec(store_db(s), sql, NULL, NULL, NULL);
         free(sql);
         if (rc != SQLITE_OK || tid == 0)
             return err_set(err, EXIT_ENV, "prediction %zu not written", i);
     }
-    if (store_run_finish(s, run, "complete", err) < 0)
-        return -1;
+    if (store_run_finish(s, run, "complete", err) < 0) return -1;
     return run;
 }
 
@@ -210,7 +232,8 @@ static void test_helpers(void)
     } texts[] = {
         {"a  b\n\tc ", true, "a b c", "a b c", "a b c"},
         {"a\r\nb\tc", false, "a\nb\tc", "a\nb\tc", NULL},
-        {"\x1b[31mred\x07", true, "\\x1b[31mred\\x07", "\\x1b[31mred\\x07", "\\\\x1b\\[31mred\\\\x07"},
+        {"\x1b[31mred\x07", true, "\\x1b[31mred\\x07", "\\x1b[31mred\\x07",
+         "\\\\x1b\\[31mred\\\\x07"},
         {"<script>&'\"", true, "<script>&'\"", "&lt;script&gt;&amp;&#39;&quot;",
          "&lt;script&gt;&amp;'\""},
         {"a|b`c*d_e[f]~#", true, "a|b`c*d_e[f]~#", "a|b`c*d_e[f]~#",
@@ -263,8 +286,9 @@ static void test_helpers(void)
     CHECK_STR(lock_mode(7)->blocks, "blocks reads and writes", "AccessExclusiveLock");
     CHECK_STR(lock_mode(4)->blocks, "blocks writes, not reads", "ShareLock");
     CHECK_STR(lock_mode(3)->blocks, "blocks DDL and VACUUM, not reads or writes", "SUX");
-    CHECK(risk_parse("high") == 3 && risk_parse("bogus") == -1 &&
-              risk_parse("none") == 0 && risk_parse("safe") == 0, "risk ranks");
+    CHECK(risk_parse("high") == 3 && risk_parse("bogus") == -1 && risk_parse("none") == 0 &&
+              risk_parse("safe") == 0,
+          "risk ranks");
 }
 
 /* ---- the formats ------------------------------------------------------------------------ */
@@ -281,7 +305,8 @@ static size_t count(const char *hay, const char *needle)
  * <img> count too (not in a terminal, where they are inert text). */
 static bool no_raw(const char *out, bool allow_sgr, bool markup)
 {
-    if (markup && (strstr(out, "<script>alert") || strstr(out, "<img src=x") || strstr(out, "</script>\""))) {
+    if (markup &&
+        (strstr(out, "<script>alert") || strstr(out, "<img src=x") || strstr(out, "</script>\""))) {
         printf("# raw <script>/<img> in output\n");
         return false;
     }
@@ -293,8 +318,7 @@ static bool no_raw(const char *out, bool allow_sgr, bool markup)
             const char *q = p + 2;
             while ((*q >= '0' && *q <= '9') || *q == ';')
                 q++;
-            if (*q != 'm')
-                return printf("# ESC not an SGR at %zu\n", (size_t)(p - out)), false;
+            if (*q != 'm') return printf("# ESC not an SGR at %zu\n", (size_t)(p - out)), false;
             continue;
         }
         if ((c < 0x20 && c != '\n') || c == 0x7f)
@@ -305,7 +329,10 @@ static bool no_raw(const char *out, bool allow_sgr, bool markup)
     return true;
 }
 
-static bool no_raw_evil(const char *out, bool allow_sgr) { return no_raw(out, allow_sgr, true); }
+static bool no_raw_evil(const char *out, bool allow_sgr)
+{
+    return no_raw(out, allow_sgr, true);
+}
 
 static sqlite3 *jdb;
 
@@ -380,8 +407,7 @@ static void test_text(const RunView *rv)
     size_t longest = 0, line = 0;
     for (const char *p = t; *p; p++) {
         if (*p == '\n') {
-            if (line > longest)
-                longest = line;
+            if (line > longest) longest = line;
             line = 0;
         } else if (((unsigned char)*p & 0xC0) != 0x80) {
             line++;
@@ -420,8 +446,7 @@ static int md_pipes(const char *line, size_t n)
 {
     int k = 0;
     for (size_t i = 0; i < n; i++)
-        if (line[i] == '|' && (i == 0 || line[i - 1] != '\\'))
-            k++;
+        if (line[i] == '|' && (i == 0 || line[i - 1] != '\\')) k++;
     return k;
 }
 
@@ -442,12 +467,14 @@ static void test_markdown(const RunView *rv)
     CHECK(strstr(m, "Per version:\n\n- 10: 6 run, 5 ok, 1 failed, 0 aborted, 0 not run; first "
                     "failure cases/add\\_column.sql:5: 42601 syntax error") != NULL,
           "markdown: per version");
-    CHECK(strstr(m, "| # | line | statement | 10 | 11 | 12 | 13 | notes |") != NULL, "matrix header");
+    CHECK(strstr(m, "| # | line | statement | 10 | 11 | 12 | 13 | notes |") != NULL,
+          "matrix header");
     CHECK(strstr(m, "| AX | AccessExclusiveLock | blocks reads and writes |") != NULL, "legend");
     CHECK(strstr(m, "\\| \\`tick\\`") != NULL, "pipe and backticks escaped");
     CHECK(strstr(m, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL, "<script> as entities");
     CHECK(strstr(m, "### cases/evil &lt;b&gt;\\|\\`x\\`\\\\x1b\\[1m.sql") != NULL,
-          "hostile path escaped: %s", strstr(m, "### cases/evil") ? strstr(m, "### cases/evil") : "");
+          "hostile path escaped: %s",
+          strstr(m, "### cases/evil") ? strstr(m, "### cases/evil") : "");
     CHECK(no_raw_evil(m, false), "no raw hostile string in markdown");
     CHECK(strstr(m, "<b>") == NULL, "no raw <b> from the path");
     /* every table row has as many cells as its header */
@@ -487,12 +514,13 @@ static void test_html(const RunView *rv)
     CHECK(strstr(h, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL, "escaped identifier");
     CHECK(strstr(h, "&lt;img src=x onerror=alert(2)&gt;") != NULL, "escaped img");
     CHECK(no_raw_evil(h, false), "no raw hostile string in html");
-    CHECK(strstr(h, "http://") == NULL && strstr(h, "https://") == NULL && strstr(h, " src=\"") == NULL &&
-              strstr(h, " href=\"") == NULL,
+    CHECK(strstr(h, "http://") == NULL && strstr(h, "https://") == NULL &&
+              strstr(h, " src=\"") == NULL && strstr(h, " href=\"") == NULL,
           "no external asset");
     CHECK(strstr(h, "Content-Security-Policy") != NULL, "CSP");
     CHECK(strstr(h, "<table id=\"matrix\"") != NULL, "matrix table");
-    CHECK(strstr(h, "<ul class=\"per-version\">\n<li class=\"bad\">10: 6 run, 5 ok, 1 failed") != NULL,
+    CHECK(strstr(h, "<ul class=\"per-version\">\n<li class=\"bad\">10: 6 run, 5 ok, 1 failed") !=
+              NULL,
           "html: per version");
     CHECK(count(h, "<tr data-vs=\"1\"") == 3 && count(h, "<tr data-vs=\"0\"") == 3,
           "version-specific rows flagged");
@@ -519,12 +547,14 @@ static void test_sarif(const RunView *rv)
                     "json_each(?1, '$.runs[0].tool.driver.rules')"),
               "LM001,LM002,LM003,LM004", "rules");
     /* the per-version summary: the invocation's notifications, one per version */
-    CHECK_STR(jq(s, "SELECT group_concat(json_extract(value, '$.level') || ':' || "
-                    "json_extract(value, '$.properties.version') || ':' || "
-                    "json_extract(value, '$.properties.failed') || ':' || "
-                    "ifnull(json_extract(value, '$.locations[0].physicalLocation.region.startLine'), "
-                    "'-'), ' ') FROM json_each(?1, '$.runs[0].invocations[0].toolExecutionNotifications')"),
-              "warning:10:1:5 warning:11:1:5 warning:12:1:3 note:13:0:-", "sarif: per version");
+    CHECK_STR(
+        jq(s,
+           "SELECT group_concat(json_extract(value, '$.level') || ':' || "
+           "json_extract(value, '$.properties.version') || ':' || "
+           "json_extract(value, '$.properties.failed') || ':' || "
+           "ifnull(json_extract(value, '$.locations[0].physicalLocation.region.startLine'), "
+           "'-'), ' ') FROM json_each(?1, '$.runs[0].invocations[0].toolExecutionNotifications')"),
+        "warning:10:1:5 warning:11:1:5 warning:12:1:3 note:13:0:-", "sarif: per version");
     CHECK_STR(jq(s, "SELECT json_extract(?1, '$.runs[0].invocations[0].executionSuccessful')"), "1",
               "sarif: an invocation");
     /* mismatch of s2 (11), of s3 (12); the server's error of the statement at line 5; risk
@@ -680,12 +710,13 @@ static void test_diff(const RunView *r1, const RunView *r2, const RunView *r3)
     CHECK(strstr(out.data, "12 lock_mode: ShareUpdateExclusiveLock -> ShareLock") != NULL,
           "text: a change");
     CHECK(strstr(out.data, "new statement: ALTER TABLE DROP COLUMN") != NULL, "text: new");
-    CHECK(strstr(out.data, "gone statement: ALTER TABLE ADD CONSTRAINT CHECK") != NULL, "text: gone");
+    CHECK(strstr(out.data, "gone statement: ALTER TABLE ADD CONSTRAINT CHECK") != NULL,
+          "text: gone");
     CHECK(strstr(out.data, "11 lock_mode: ShareRowExclusiveLock -> AccessExclusiveLock (sampled "
                            "capture: not counted)") != NULL,
           "text: a sampled change");
-    CHECK(strstr(out.data, "1 changes seen through sampled lock captures are listed, not counted") !=
-              NULL,
+    CHECK(strstr(out.data,
+                 "1 changes seen through sampled lock captures are listed, not counted") != NULL,
           "text: sampled count");
     CHECK(no_raw(out.data, false, false), "text diff clean");
     buf_reset(&out);
@@ -716,8 +747,8 @@ static void test_diff(const RunView *r1, const RunView *r2, const RunView *r3)
     diff_free(d);
 
     d = diff_runs(r1, r3, NULL);
-    CHECK(d->nchanges == 0 && d->nregressions == 0 && d->matched == 6, "identical runs: %zu changes",
-          d->nchanges);
+    CHECK(d->nchanges == 0 && d->nregressions == 0 && d->matched == 6,
+          "identical runs: %zu changes", d->nchanges);
     diff_free(d);
     ReportOpts only;
     render_opts_init(&only);
@@ -772,26 +803,80 @@ static void test_diff_matching(void)
         {"a statement that moved and was reformatted matches",
          {"m/2.sql|ALTER TABLE t ADD c int", NULL},
          {"m/2.sql|COMMENT ON TABLE t IS 'x'", "m/2.sql|-- why\nALTER  TABLE t\n\tADD c int", NULL},
-         true, 1, 1, 0, 0, 0, 0, "COMMENT ON TABLE t IS 'x'"},
+         true,
+         1,
+         1,
+         0,
+         0,
+         0,
+         0,
+         "COMMENT ON TABLE t IS 'x'"},
         {"equal texts pair up in order: the second is gone",
-         {"m/1.sql|SELECT 1", "m/1.sql|SELECT 1", NULL}, {"m/1.sql|SELECT 1", NULL},
-         true, 1, 0, 1, 0, 0, 0, "SELECT 1"},
+         {"m/1.sql|SELECT 1", "m/1.sql|SELECT 1", NULL},
+         {"m/1.sql|SELECT 1", NULL},
+         true,
+         1,
+         0,
+         1,
+         0,
+         0,
+         0,
+         "SELECT 1"},
         {"a migration added is listed apart, not its statements",
-         {"m/3.sql|SELECT 3", NULL}, {"m/1.sql|SELECT 1", "m/1.sql|SELECT 2", "m/3.sql|SELECT 3", NULL},
-         true, 1, 0, 0, 1, 0, 0, "m/1.sql"},
+         {"m/3.sql|SELECT 3", NULL},
+         {"m/1.sql|SELECT 1", "m/1.sql|SELECT 2", "m/3.sql|SELECT 3", NULL},
+         true,
+         1,
+         0,
+         0,
+         1,
+         0,
+         0,
+         "m/1.sql"},
         {"a migration removed is listed apart",
-         {"m/1.sql|SELECT 1", "m/3.sql|SELECT 3", NULL}, {"m/3.sql|SELECT 3", NULL},
-         true, 1, 0, 0, 0, 1, 0, "m/1.sql"},
+         {"m/1.sql|SELECT 1", "m/3.sql|SELECT 3", NULL},
+         {"m/3.sql|SELECT 3", NULL},
+         true,
+         1,
+         0,
+         0,
+         0,
+         1,
+         0,
+         "m/1.sql"},
         {"an edited type modifier is another statement (fingerprints are equal)",
          {"m/1.sql|ALTER TABLE t ALTER v TYPE varchar(20)", NULL},
          {"m/1.sql|ALTER TABLE t ALTER v TYPE varchar(10)", NULL},
-         true, 0, 1, 1, 0, 0, 0, "ALTER TABLE t ALTER v TYPE varchar(10)"},
+         true,
+         0,
+         1,
+         1,
+         0,
+         0,
+         0,
+         "ALTER TABLE t ALTER v TYPE varchar(10)"},
         {"the same path elsewhere is another migration",
-         {"a/1.sql|SELECT 1", NULL}, {"b/1.sql|SELECT 1", NULL},
-         true, 0, 0, 0, 1, 1, 0, "b/1.sql"},
+         {"a/1.sql|SELECT 1", NULL},
+         {"b/1.sql|SELECT 1", NULL},
+         true,
+         0,
+         0,
+         0,
+         1,
+         1,
+         0,
+         "b/1.sql"},
         {"a job only one run had (another shard) is not compared",
-         {"m/1.sql|SELECT 1", NULL}, {"m/1.sql|SELECT 1", NULL},
-         false, 1, 0, 0, 0, 0, 1, NULL},
+         {"m/1.sql|SELECT 1", NULL},
+         {"m/1.sql|SELECT 1", NULL},
+         false,
+         1,
+         0,
+         0,
+         0,
+         0,
+         1,
+         NULL},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         RunView *a = view_of(cases[i].a, true), *b = view_of(cases[i].b, cases[i].ran_b);
@@ -803,7 +888,9 @@ static void test_diff_matching(void)
               "%s: matched %zu, new %zu, gone %zu, migrations +%zu -%zu, uncompared %zu",
               cases[i].name, d->matched, d->nnew, d->ngone, d->nmig_added, d->nmig_removed,
               d->nuncompared);
-        const char *first = d->nmigs ? d->migs[0].path : d->nchanges ? diff_stmt(&d->changes[0])->sql : NULL;
+        const char *first = d->nmigs      ? d->migs[0].path
+                            : d->nchanges ? diff_stmt(&d->changes[0])->sql
+                                          : NULL;
         CHECK_STR(first, cases[i].first, "%s: what is listed first", cases[i].name);
         diff_free(d);
         runview_free(a);
@@ -822,12 +909,10 @@ static int run_lm(const char *args, char **out, char **errout)
     free(cmd);
     char *p = xasprintf("%s/out", dir);
     size_t n;
-    if (file_read_all(p, out, &n, NULL) < 0)
-        *out = xstrdup("");
+    if (file_read_all(p, out, &n, NULL) < 0) *out = xstrdup("");
     free(p);
     p = xasprintf("%s/err", dir);
-    if (file_read_all(p, errout, &n, NULL) < 0)
-        *errout = xstrdup("");
+    if (file_read_all(p, errout, &n, NULL) < 0) *errout = xstrdup("");
     free(p);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -840,12 +925,15 @@ static void test_command(const char *db)
         const char *out, *err;
     } cases[] = {
         {"report -d %s", 0, "\"statements\": [", NULL},
-        {"report -d %s --format text", 0, "* version-specific: rewrites users on 10; metadata-only", ""},
+        {"report -d %s --format text", 0, "* version-specific: rewrites users on 10; metadata-only",
+         ""},
         {"report -d %s --run 1 -f markdown", 0, "**version-specific**: ShareLock on 10-11", ""},
         {"report -d %s --run 1 -f html", 0, "<table id=\"matrix\"", ""},
         {"report -d %s --run 1 -f sarif", 0, "\"ruleId\": \"LM001\"", ""},
-        {"report -d %s --run 1 -f json --only version-specific", 0, "\"version_specific\": true", ""},
-        {"report -d %s --run 2 --against 1", 1, "\"regressions\": 3", "3 changes of observed behaviour"},
+        {"report -d %s --run 1 -f json --only version-specific", 0, "\"version_specific\": true",
+         ""},
+        {"report -d %s --run 2 --against 1", 1, "\"regressions\": 3",
+         "3 changes of observed behaviour"},
         {"report -d %s --run 2 --against 1 -f text", 1, "REGRESSION: 3 changes", NULL},
         {"report -d %s --run 2 --against 1 -f markdown", 1, "| 12 | 12.22 | **12.23** |", NULL},
         {"report -d %s --run 2 --against 1 -f html", 1, "ShareUpdateExclusiveLock", NULL},
@@ -916,9 +1004,12 @@ static void test_command(const char *db)
 
 static TraceLock rvlock(const char *rel, const char *mode, bool before)
 {
-    return (TraceLock){.relation = xstrdup(rel), .role = xstrdup("table"),
-                    .locktype = xstrdup("relation"), .mode = xstrdup(mode), .granted = true,
-                    .held_before = before};
+    return (TraceLock){.relation = xstrdup(rel),
+                       .role = xstrdup("table"),
+                       .locktype = xstrdup("relation"),
+                       .mode = xstrdup(mode),
+                       .granted = true,
+                       .held_before = before};
 }
 
 /* A migration in one transaction: CREATE TABLE t, CREATE TABLE of a hostile
@@ -971,7 +1062,8 @@ static void test_svg(void)
     buf_init(&out);
     svg_version_bar(&out, &v);
     CHECK(strstr(out.data, "data-kind=\"ok\" data-n=\"3\" x=\"0.00\" y=\"0\" width=\"180.00\"") &&
-              strstr(out.data, "data-kind=\"failed\" data-n=\"1\" x=\"180.00\" y=\"0\" width=\"60.00\"") &&
+              strstr(out.data,
+                     "data-kind=\"failed\" data-n=\"1\" x=\"180.00\" y=\"0\" width=\"60.00\"") &&
               strstr(out.data, "<title>12: 1 failed</title>") && !strstr(out.data, "aborted\""),
           "the bar: %s", out.data);
     buf_free(&out);
@@ -994,8 +1086,7 @@ int main(int argc, char **argv)
     Err err = {0};
     Store *s = store_open(db, true, &err);
     CHECK(s != NULL, "store: %s", err.msg);
-    if (!s)
-        return t_done("test_report_render");
+    if (!s) return t_done("test_report_render");
     long long r1 = write_run(s, 'A', "12.22", "cases", &err);
     long long r2 = r1 > 0 ? write_run(s, 'B', "12.23", "cases", &err) : -1;
     long long r3 = r2 > 0 ? write_run(s, 'A', "12.22", "cases \x1b[2J\x1b]0;x\x07", &err) : -1;

@@ -33,12 +33,12 @@ static char dir[] = "/tmp/lm-test-scheduler.XXXXXX";
 /* ---- the misbehaving backend ---------------------------------------------- */
 
 typedef enum Fault {
-    F_REAL,        /* the embedded backend, untouched */
-    F_NO_START,    /* start() fails with a message */
-    F_DIE_START,   /* the worker is killed while its container starts */
-    F_HANG_JOB,    /* a server that accepts connections and never answers */
-    F_DIE_JOB,     /* the worker is killed while it runs a job */
-    F_SIGTERM,     /* the scheduler gets SIGTERM while a container starts */
+    F_REAL,      /* the embedded backend, untouched */
+    F_NO_START,  /* start() fails with a message */
+    F_DIE_START, /* the worker is killed while its container starts */
+    F_HANG_JOB,  /* a server that accepts connections and never answers */
+    F_DIE_JOB,   /* the worker is killed while it runs a job */
+    F_SIGTERM,   /* the scheduler gets SIGTERM while a container starts */
 } Fault;
 
 static Fault fault;      /* read by the forked workers */
@@ -67,8 +67,7 @@ static int fake_start(const BackendCfg *cfg, int major, int seq, Container *out,
         out->server_version = xstrdup("17.0");
         out->conninfo = xasprintf("host=%s port=5432 user=postgres", silent_dir);
         out->name = xasprintf("fake.w%d", seq);
-        if (fault == F_DIE_JOB)
-            alarm(1); /* SIGALRM's default action ends the worker mid-job */
+        if (fault == F_DIE_JOB) alarm(1); /* SIGALRM's default action ends the worker mid-job */
         return 0;
     }
     return err_set(err, EXIT_ENV, "fake: unknown fault");
@@ -89,8 +88,7 @@ static void fake_stop(const BackendCfg *cfg, Container *c)
 static void fake_reap(const BackendCfg *cfg, int seq)
 {
     reaped++;
-    if (fault == F_REAL)
-        embedded_backend.reap(cfg, seq);
+    if (fault == F_REAL) embedded_backend.reap(cfg, seq);
 }
 
 static const BackendOps fake_backend = {
@@ -150,14 +148,14 @@ typedef struct Case {
     const char *name;
     Fault fault;
     int job_timeout_ms;
-    int rc;                    /* scheduler_run's return */
-    int err_code;              /* and its error's kind */
-    const char *err_has;       /* in its message, NULL: none */
+    int rc;              /* scheduler_run's return */
+    int err_code;        /* and its error's kind */
+    const char *err_has; /* in its message, NULL: none */
     size_t ok, failed, retried;
-    int rows;                  /* jobs in the store */
-    int attempts;              /* of every failed job */
-    const char *reason_has;    /* in every failed job's reason */
-    int min_reaped;            /* workers reaped at least */
+    int rows;               /* jobs in the store */
+    int attempts;           /* of every failed job */
+    const char *reason_has; /* in every failed job's reason */
+    int min_reaped;         /* workers reaped at least */
     bool interrupted;
 } Case;
 
@@ -171,16 +169,20 @@ static const Case cases[] = {
      "job exceeded its time budget of 1 s", 4, false},
     {"worker dies during a job", F_DIE_JOB, 60000, 0, 0, NULL, 0, 2, 2, 2, 2,
      "worker killed by signal 14", 4, false},
-    {"SIGTERM during the run", F_SIGTERM, 60000, -1, EXIT_ENV, "terminated", 0, 0, 0, 0, 0, NULL,
-     1, true},
+    {"SIGTERM during the run", F_SIGTERM, 60000, -1, EXIT_ENV, "terminated", 0, 0, 0, 0, 0, NULL, 1,
+     true},
 };
 
 static void run_case(const Case *k, Corpus *c, Store *s, const VersionSet *vs, BackendCfg *cfg)
 {
     Err err = {0};
     VersionSet one = *vs;
-    RunInfo ri = {.corpus = "two chains", .versions = &one, .backend = "fake", .args = k->name,
-                  .tool_version = "test", .jobs = 1};
+    RunInfo ri = {.corpus = "two chains",
+                  .versions = &one,
+                  .backend = "fake",
+                  .args = k->name,
+                  .tool_version = "test",
+                  .jobs = 1};
     long long run = 0;
     if (store_run_begin(s, &ri, c, &run, &err) != 0) {
         CHECK(0, "%s: run_begin: %s", k->name, err.msg);
@@ -203,8 +205,8 @@ static void run_case(const Case *k, Corpus *c, Store *s, const VersionSet *vs, B
     CHECK(rc == k->rc, "%s: returns %d (%s)", k->name, rc, err.msg);
     CHECK(err.code == k->err_code, "%s: error kind %d: %s", k->name, err.code, err.msg);
     if (k->err_has)
-        CHECK(strstr(err.msg, k->err_has) != NULL, "%s: error says \"%s\": %s", k->name,
-              k->err_has, err.msg);
+        CHECK(strstr(err.msg, k->err_has) != NULL, "%s: error says \"%s\": %s", k->name, k->err_has,
+              err.msg);
     CHECK(st.jobs_total == 2, "%s: 2 jobs, got %zu", k->name, st.jobs_total);
     CHECK(st.jobs_ok == k->ok && st.jobs_failed == k->failed && st.retried == k->retried,
           "%s: ok %zu failed %zu retried %zu", k->name, st.jobs_ok, st.jobs_failed, st.retried);
@@ -228,8 +230,7 @@ static void run_case(const Case *k, Corpus *c, Store *s, const VersionSet *vs, B
         int chain, major, attempts;
         char status[16];
         int used = 0;
-        if (sscanf(line, "%d %d %15s %d %n", &chain, &major, status, &attempts, &used) != 4)
-            break;
+        if (sscanf(line, "%d %d %15s %d %n", &chain, &major, status, &attempts, &used) != 4) break;
         const char *why = line + used;
         const char *nl = strchr(line, '\n');
         bool failed = strcmp(status, "failed") == 0;
@@ -291,14 +292,12 @@ int main(void)
         for (size_t i = 0; i < ARRAY_LEN(cases); i++)
             run_case(&cases[i], &c, s, &vs, &cfg);
 
-    if (prepared)
-        embedded_backend.clean(&cfg, cfg.run_id, &err);
+    if (prepared) embedded_backend.clean(&cfg, cfg.run_id, &err);
     backend_cfg_free(&cfg);
     pginstall_free(&pgs);
     store_close(s);
     corpus_free(&c);
-    if (silent >= 0)
-        close(silent);
+    if (silent >= 0) close(silent);
     free(silent_dir);
     free(dbpath);
     free(a);

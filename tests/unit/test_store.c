@@ -20,7 +20,10 @@
 
 static char dir[] = "/tmp/lm_test_store_XXXXXX";
 
-static char *path_in(const char *name) { return xasprintf("%s/%s", dir, name); }
+static char *path_in(const char *name)
+{
+    return xasprintf("%s/%s", dir, name);
+}
 
 /* ---- the corpus ----------------------------------------------------------- */
 
@@ -28,26 +31,45 @@ static char *subs_multi[] = {"ALTER TABLE ADD COLUMN", "ALTER TABLE ADD CONSTRAI
 static char *refs_multi[] = {"customers", "orders"};
 
 static Statement a1[] = {
-    {.index = 1, .line = 1, .sql = "CREATE TABLE users (id int PRIMARY KEY)",
-     .fingerprint = 0x0123456789abcdefULL, .info = {.cls = "CREATE TABLE", .target = "users"}},
-    {.index = 2, .line = 3, .sql = "ALTER TABLE users ADD COLUMN email text DEFAULT 'x'",
+    {.index = 1,
+     .line = 1,
+     .sql = "CREATE TABLE users (id int PRIMARY KEY)",
+     .fingerprint = 0x0123456789abcdefULL,
+     .info = {.cls = "CREATE TABLE", .target = "users"}},
+    {.index = 2,
+     .line = 3,
+     .sql = "ALTER TABLE users ADD COLUMN email text DEFAULT 'x'",
      .fingerprint = 0xfedcba9876543210ULL,
      .info = {.cls = "ALTER TABLE ADD COLUMN DEFAULT constant", .target = "users"}},
 };
 static Statement a2[] = {
-    {.index = 1, .line = 1, .sql = "CREATE INDEX CONCURRENTLY users_email ON users (email)",
-     .fingerprint = 42, .info = {.cls = "CREATE INDEX CONCURRENTLY", .target = "users", .no_tx = true}},
+    {.index = 1,
+     .line = 1,
+     .sql = "CREATE INDEX CONCURRENTLY users_email ON users (email)",
+     .fingerprint = 42,
+     .info = {.cls = "CREATE INDEX CONCURRENTLY", .target = "users", .no_tx = true}},
 };
 static Statement b1[] = {
-    {.index = 1, .line = 1, .sql = "CREATE TABLE orders (id int)", .fingerprint = 7,
+    {.index = 1,
+     .line = 1,
+     .sql = "CREATE TABLE orders (id int)",
+     .fingerprint = 7,
      .info = {.cls = "CREATE TABLE", .target = "orders", .in_do_block = true}},
-    {.index = 2, .line = 2, .sql = "SELECT * FROM nope", .fingerprint = 0,
+    {.index = 2,
+     .line = 2,
+     .sql = "SELECT * FROM nope",
+     .fingerprint = 0,
      .info = {.cls = "unparsed"}},
-    {.index = 3, .line = 4,
+    {.index = 3,
+     .line = 4,
      .sql = "ALTER TABLE orders ADD COLUMN c int, ADD FOREIGN KEY (c) REFERENCES customers",
      .fingerprint = 9,
-     .info = {.cls = "ALTER TABLE", .target = "orders", .target_schema = "public",
-              .subclasses = subs_multi, .nsubclasses = 2, .referenced = refs_multi,
+     .info = {.cls = "ALTER TABLE",
+              .target = "orders",
+              .target_schema = "public",
+              .subclasses = subs_multi,
+              .nsubclasses = 2,
+              .referenced = refs_multi,
               .nreferenced = 2}},
 };
 static Migration migs_a[] = {
@@ -60,7 +82,9 @@ static Chain chains[] = {
     {.name = "one.sql", .migs = migs_b, .nmigs = 1, .nstmts = 3},
 };
 static CorpusLayout layouts[] = {
-    {.path = "db", .first_chain = 0, .nchains = 1,
+    {.path = "db",
+     .first_chain = 0,
+     .nchains = 1,
      .sum = {.layout = "golang-migrate", .nup = 2, .ndown = 2, .nleft = 1, .left = "PREAMBLE.sql"}},
 };
 static Corpus corpus = {.chains = chains, .nchains = 2, .layouts = layouts, .nlayouts = 1};
@@ -76,36 +100,74 @@ static TraceLock l_alter[] = {
     {"users", "table", "relation", "AccessExclusiveLock", true, false},
     {"users", "table", "relation", "AccessShareLock", true, true},
 };
-static TraceLock l_index[] = {{"users", "table", "relation", "ShareUpdateExclusiveLock", true, false}};
-static TraceLock l_waiting[] = {{"orders", "table", "relation", "AccessExclusiveLock", false, false}};
+static TraceLock l_index[] = {
+    {"users", "table", "relation", "ShareUpdateExclusiveLock", true, false}};
+static TraceLock l_waiting[] = {
+    {"orders", "table", "relation", "AccessExclusiveLock", false, false}};
 /* the CIC held at two phases: the table, then an older transaction */
-static TraceLock ph_held[] = {{"users", "table", "relation", "ShareUpdateExclusiveLock", true, false}};
+static TraceLock ph_held[] = {
+    {"users", "table", "relation", "ShareUpdateExclusiveLock", true, false}};
 static TracePhase ph_index[] = {
     {.waiting_for = {"users", "table", "relation", "ShareUpdateExclusiveLock", false, false}},
-    {.locks = ph_held, .nlocks = 1,
-     .waiting_for = {"virtualxid (older transaction)", "virtualxid", "virtualxid", "ShareLock", false, false}},
+    {.locks = ph_held,
+     .nlocks = 1,
+     .waiting_for = {"virtualxid (older transaction)", "virtualxid", "virtualxid", "ShareLock",
+                     false, false}},
 };
 static char *rw_users[] = {"users"};
 static TraceScan sc_users[] = {{"users", 1, 1000}};
-static TraceChange ch_create[] = {{"relation_created", "users", "r"}, {"index_created", "users_pkey", NULL}};
+static TraceChange ch_create[] = {{"relation_created", "users", "r"},
+                                  {"index_created", "users_pkey", NULL}};
 static TraceChange ch_alter[] = {{"column_added", "users", "email text"}};
 
 /* chain 0 on 10: the ALTER rewrites users */
 static Trace j_a10[] = {
-    {.mig = 0, .stmt = 0, .status = TRACE_OK, .capture = "tx", .duration_ms = 1.5,
-     .locks = l_create, .nlocks = 3, .changes = ch_create, .nchanges = 2},
-    {.mig = 0, .stmt = 1, .status = TRACE_OK, .capture = "tx", .duration_ms = 12.25,
-     .locks = l_alter, .nlocks = 2, .rewrites = rw_users, .nrewrites = 1, .scans = sc_users,
-     .nscans = 1, .changes = ch_alter, .nchanges = 1, .lock_held_ms = 12.5,
-     .lock_held_relation = "users", .lock_held_mode = "AccessExclusiveLock"},
-    {.mig = 1, .stmt = 0, .status = TRACE_OK, .capture = "phase", .duration_ms = 30,
-     .locks = l_index, .nlocks = 1, .phases = ph_index, .nphases = 2},
+    {.mig = 0,
+     .stmt = 0,
+     .status = TRACE_OK,
+     .capture = "tx",
+     .duration_ms = 1.5,
+     .locks = l_create,
+     .nlocks = 3,
+     .changes = ch_create,
+     .nchanges = 2},
+    {.mig = 0,
+     .stmt = 1,
+     .status = TRACE_OK,
+     .capture = "tx",
+     .duration_ms = 12.25,
+     .locks = l_alter,
+     .nlocks = 2,
+     .rewrites = rw_users,
+     .nrewrites = 1,
+     .scans = sc_users,
+     .nscans = 1,
+     .changes = ch_alter,
+     .nchanges = 1,
+     .lock_held_ms = 12.5,
+     .lock_held_relation = "users",
+     .lock_held_mode = "AccessExclusiveLock"},
+    {.mig = 1,
+     .stmt = 0,
+     .status = TRACE_OK,
+     .capture = "phase",
+     .duration_ms = 30,
+     .locks = l_index,
+     .nlocks = 1,
+     .phases = ph_index,
+     .nphases = 2},
 };
 /* chain 0 on 11: no rewrite any more */
 static Trace j_a11[] = {
     {.mig = 0, .stmt = 0, .status = TRACE_OK, .capture = "tx", .locks = l_create, .nlocks = 3},
-    {.mig = 0, .stmt = 1, .status = TRACE_OK, .capture = "tx", .locks = l_alter, .nlocks = 1,
-     .changes = ch_alter, .nchanges = 1},
+    {.mig = 0,
+     .stmt = 1,
+     .status = TRACE_OK,
+     .capture = "tx",
+     .locks = l_alter,
+     .nlocks = 1,
+     .changes = ch_alter,
+     .nchanges = 1},
     {.mig = 1, .stmt = 0, .status = TRACE_OK, .capture = "observer", .locks = l_index, .nlocks = 1},
 };
 /* chain 1 on 10: the worker died after the first statement */
@@ -116,8 +178,12 @@ static Trace j_b11_first[] = {
 };
 static Trace j_b11[] = {
     {.mig = 0, .stmt = 0, .status = TRACE_OK, .capture = "tx"},
-    {.mig = 0, .stmt = 1, .status = TRACE_ERROR, .sqlstate = "42P01",
-     .message = "relation \"nope\" does not exist", .capture = "tx"},
+    {.mig = 0,
+     .stmt = 1,
+     .status = TRACE_ERROR,
+     .sqlstate = "42P01",
+     .message = "relation \"nope\" does not exist",
+     .capture = "tx"},
     {.mig = 0, .stmt = 2, .status = TRACE_OK, .capture = "tx", .locks = l_waiting, .nlocks = 1},
 };
 static Trace bad_trace[] = {{.mig = 5, .stmt = 0, .status = TRACE_OK}};
@@ -132,8 +198,7 @@ static long long sql_int(sqlite3 *db, const char *sql)
         printf("# %s: %s\n", sql, sqlite3_errmsg(db));
         return v;
     }
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return v;
 }
@@ -159,8 +224,7 @@ static const char *sql_text(sqlite3 *db, const char *sql)
 static void raw_exec(const char *path, const char *sql)
 {
     sqlite3 *db;
-    if (sqlite3_open(path, &db) == SQLITE_OK)
-        sqlite3_exec(db, sql, NULL, NULL, NULL);
+    if (sqlite3_open(path, &db) == SQLITE_OK) sqlite3_exec(db, sql, NULL, NULL, NULL);
     sqlite3_close(db);
 }
 
@@ -178,8 +242,14 @@ static const VersionSet versions = {.v = {10, 11, 12}, .n = 3};
 static int put(Store *s, long long run, size_t chain, int major, const char *status,
                const char *reason, int attempts, const Trace *t, size_t n, Err *err)
 {
-    JobResult jr = {.chain = chain, .major = major, .status = status, .reason = reason,
-                    .attempts = attempts, .duration_ms = 100, .traces = t, .ntraces = n};
+    JobResult jr = {.chain = chain,
+                    .major = major,
+                    .status = status,
+                    .reason = reason,
+                    .attempts = attempts,
+                    .duration_ms = 100,
+                    .traces = t,
+                    .ntraces = n};
     return store_put_job(s, run, &corpus, &jr, err);
 }
 
@@ -190,14 +260,17 @@ static long long test_write(const char *path)
     Err err = {0};
     Store *s = store_open(path, true, &err);
     CHECK(s != NULL, "open new store: %s", err.msg);
-    if (!s)
-        return 0;
+    if (!s) return 0;
     CHECK(store_migrated(s) == store_schema_version(), "a new store gets every step: %d",
           store_migrated(s));
     CHECK(store_latest_run(s, &err) == 0, "no run yet");
 
-    RunInfo ri = {.corpus = "db one.sql", .versions = &versions, .backend = "embedded",
-                  .args = "lockmatrix run db one.sql", .tool_version = "0.1.0", .jobs = 2};
+    RunInfo ri = {.corpus = "db one.sql",
+                  .versions = &versions,
+                  .backend = "embedded",
+                  .args = "lockmatrix run db one.sql",
+                  .tool_version = "0.1.0",
+                  .jobs = 2};
     long long run = 0;
     CHECK(store_run_begin(s, &ri, &corpus, &run, &err) == 0, "run_begin: %s", err.msg);
     CHECK(run == 1, "first run id %lld", run);
@@ -216,9 +289,9 @@ static long long test_write(const char *path)
         {0, 11, "ok", NULL, 1, j_a11, ARRAY_LEN(j_a11)},
         {1, 10, "failed", "worker died", 2, j_b10, ARRAY_LEN(j_b10)},
         {1, 11, "failed", "timeout", 1, j_b11_first, ARRAY_LEN(j_b11_first)},
-        {1, 11, "ok", NULL, 2, j_b11, ARRAY_LEN(j_b11)},      /* the retry replaces it */
+        {1, 11, "ok", NULL, 2, j_b11, ARRAY_LEN(j_b11)}, /* the retry replaces it */
         {0, 12, "ok", NULL, 1, j_a11, ARRAY_LEN(j_a11)},
-        {0, 12, "failed", "server gone", 2, NULL, 0},         /* ... and by fewer traces */
+        {0, 12, "failed", "server gone", 2, NULL, 0}, /* ... and by fewer traces */
     };
     for (size_t i = 0; i < ARRAY_LEN(jobs); i++) {
         err_clear(&err);
@@ -249,7 +322,8 @@ static long long test_write(const char *path)
         {"SELECT count(*) FROM runs WHERE versions = '10,11,12' AND jobs = 2", 1},
         {"SELECT count(*) FROM servers", 2},
         {"SELECT count(*) FROM migrations", 3},
-        {"SELECT count(*) FROM migrations WHERE chain = 0 AND position = 2 AND chain_name = 'db'", 1},
+        {"SELECT count(*) FROM migrations WHERE chain = 0 AND position = 2 AND chain_name = 'db'",
+         1},
         {"SELECT count(*) FROM statements", 6},
         {"SELECT count(*) FROM statements WHERE fingerprint IS NULL", 1},
         {"SELECT line FROM statements WHERE idx = 3", 4},
@@ -261,7 +335,8 @@ static long long test_write(const char *path)
         {"SELECT count(*) FROM traces WHERE status = 'timeout'", 0},
         {"SELECT count(*) FROM traces WHERE major = 12", 0},
         {"SELECT count(*) FROM traces t JOIN jobs j ON j.id = t.job_id "
-         "WHERE j.chain = 1 AND j.major = 11", 3},
+         "WHERE j.chain = 1 AND j.major = 11",
+         3},
         {"SELECT count(*) FROM traces WHERE status = 'error' AND sqlstate = '42P01'", 1},
         {"SELECT count(*) FROM locks", 3 + 2 + 1 + 3 + 1 + 1 + 1},
         {"SELECT count(*) FROM locks WHERE held_before", 1},
@@ -318,15 +393,15 @@ static long long test_write(const char *path)
 
     /* evidence: compressed in the file, the same bytes back */
     long long tid = 0;
-    CHECK(store_trace_id(s, run, 0, 0, 1, 10, &tid, &err) == 0 && tid > 0, "trace id: %s",
-          err.msg);
+    CHECK(store_trace_id(s, run, 0, 0, 1, 10, &tid, &err) == 0 && tid > 0, "trace id: %s", err.msg);
     long long none = 1;
     CHECK(store_trace_id(s, run, 1, 0, 2, 10, &none, &err) == 0 && none == 0,
           "no trace for a statement the failed job never reached");
     Buf big;
     buf_init(&big);
     for (int i = 0; i < 2000; i++)
-        buf_printf(&big, "relation users mode AccessExclusiveLock granted t pid %d\n", 4000 + i % 7);
+        buf_printf(&big, "relation users mode AccessExclusiveLock granted t pid %d\n",
+                   4000 + i % 7);
     CHECK(store_put_evidence(s, tid, "pg_locks", big.data, big.len, &err) == 0, "evidence: %s",
           err.msg);
     CHECK(store_put_evidence(s, tid, "empty", "", 0, &err) == 0, "empty evidence: %s", err.msg);
@@ -361,22 +436,24 @@ static void test_migrate_forward(void)
     CHECK(s != NULL, "new store: %s", err.msg);
     store_close(s);
     /* undo the last three steps by hand */
-    char *undo = xasprintf(
-        "DROP TABLE layouts; "
-        "DROP TABLE requests; ALTER TABLE traces DROP COLUMN requested; "
-        "DROP TABLE phase_locks; ALTER TABLE traces DROP COLUMN lock_held_ms; "
-        "ALTER TABLE traces DROP COLUMN lock_held_relation; "
-        "ALTER TABLE traces DROP COLUMN lock_held_mode; PRAGMA user_version = %d",
-        store_schema_version() - 3);
+    char *undo =
+        xasprintf("DROP TABLE layouts; "
+                  "DROP TABLE requests; ALTER TABLE traces DROP COLUMN requested; "
+                  "DROP TABLE phase_locks; ALTER TABLE traces DROP COLUMN lock_held_ms; "
+                  "ALTER TABLE traces DROP COLUMN lock_held_relation; "
+                  "ALTER TABLE traces DROP COLUMN lock_held_mode; PRAGMA user_version = %d",
+                  store_schema_version() - 3);
     raw_exec(p, undo);
     free(undo);
     s = store_open(p, false, &err);
     CHECK(s != NULL && store_migrated(s) == 3, "the store before phases migrated forward: %d steps",
           s ? store_migrated(s) : -1);
     CHECK(s && sql_int(store_db(s), "SELECT count(*) FROM phase_locks") == 0, "phase_locks exists");
-    CHECK(s && sql_int(store_db(s), "SELECT count(lock_held_ms) FROM traces") == 0, "lock_held_ms exists");
+    CHECK(s && sql_int(store_db(s), "SELECT count(lock_held_ms) FROM traces") == 0,
+          "lock_held_ms exists");
     CHECK(s && sql_int(store_db(s), "SELECT count(*) FROM requests") == 0, "requests exists");
-    CHECK(s && sql_int(store_db(s), "SELECT count(requested) FROM traces") == 0, "requested exists");
+    CHECK(s && sql_int(store_db(s), "SELECT count(requested) FROM traces") == 0,
+          "requested exists");
     CHECK(s && sql_int(store_db(s), "SELECT count(*) FROM layouts") == 0, "layouts exists");
     store_close(s);
     free(p);
@@ -386,8 +463,8 @@ static void test_migrate_forward(void)
  * reads back and reports without them. */
 static void test_before_layouts(const char *path, long long run)
 {
-    char *undo = xasprintf("DROP TABLE layouts; PRAGMA user_version = %d",
-                           store_schema_version() - 1);
+    char *undo =
+        xasprintf("DROP TABLE layouts; PRAGMA user_version = %d", store_schema_version() - 1);
     raw_exec(path, undo);
     free(undo);
     Err err = {0};
@@ -416,8 +493,7 @@ static void test_reopen(const char *path)
     Err err = {0};
     Store *s = store_open(path, false, &err);
     CHECK(s != NULL, "reopen: %s", err.msg);
-    if (!s)
-        return;
+    if (!s) return;
     CHECK(store_migrated(s) == 0, "reopening migrates nothing: %d", store_migrated(s));
     CHECK(store_latest_run(s, &err) == 1, "the run is still there");
     store_close(s);
@@ -439,7 +515,8 @@ static void test_refusals(const char *store_path)
         {"text2.db", F_TEXT, true, 2, "is not a lockmatrix store"},
         {"foreign.db", F_FOREIGN_DB, true, 2, "is not a lockmatrix store"},
         {"otherapp.db", F_OTHER_APP, true, 2, "is not a lockmatrix store"},
-        {"newer.db", F_NEWER, false, 2, "was written by a newer lockmatrix (schema 999, this one knows "},
+        {"newer.db", F_NEWER, false, 2,
+         "was written by a newer lockmatrix (schema 999, this one knows "},
         {"empty.db", F_EMPTY, false, 2, "is not a lockmatrix store"},
         {"dir.db", F_DIR, true, 2, "is a directory"},
         {"nodir/x.db", F_NONE, true, 3, "could not open store"},
@@ -447,13 +524,19 @@ static void test_refusals(const char *store_path)
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         char *p = path_in(cases[i].name);
         switch (cases[i].kind) {
-        case F_NONE: break;
-        case F_TEXT:
-            write_file(p, "-- not a database\nCREATE TABLE users (id int);\n"
-                          "this text is long enough to fill the 100 bytes of an SQLite header ....\n");
+        case F_NONE:
             break;
-        case F_FOREIGN_DB: raw_exec(p, "CREATE TABLE t (x int)"); break;
-        case F_OTHER_APP: raw_exec(p, "PRAGMA application_id = 1234; CREATE TABLE meta (k)"); break;
+        case F_TEXT:
+            write_file(p,
+                       "-- not a database\nCREATE TABLE users (id int);\n"
+                       "this text is long enough to fill the 100 bytes of an SQLite header ....\n");
+            break;
+        case F_FOREIGN_DB:
+            raw_exec(p, "CREATE TABLE t (x int)");
+            break;
+        case F_OTHER_APP:
+            raw_exec(p, "PRAGMA application_id = 1234; CREATE TABLE meta (k)");
+            break;
         case F_NEWER: {
             char *cmd = xasprintf("cp %s %s", store_path, p);
             CHECK(system(cmd) == 0, "%s", cmd);
@@ -461,8 +544,12 @@ static void test_refusals(const char *store_path)
             raw_exec(p, "PRAGMA user_version = 999");
             break;
         }
-        case F_EMPTY: write_file(p, ""); break;
-        case F_DIR: mkdir(p, 0755); break;
+        case F_EMPTY:
+            write_file(p, "");
+            break;
+        case F_DIR:
+            mkdir(p, 0755);
+            break;
         }
         Err err = {0};
         Store *s = store_open(p, cases[i].create, &err);
@@ -475,7 +562,8 @@ static void test_refusals(const char *store_path)
         if (cases[i].kind == F_FOREIGN_DB) {
             sqlite3 *db;
             sqlite3_open(p, &db);
-            CHECK_STR(sql_text(db, "PRAGMA journal_mode"), "delete", "a foreign file is left as it was");
+            CHECK_STR(sql_text(db, "PRAGMA journal_mode"), "delete",
+                      "a foreign file is left as it was");
             sqlite3_close(db);
         }
         free(p);
@@ -522,10 +610,10 @@ static void test_runview(const char *path, long long run)
     }
 
     static const struct {
-        size_t stmt;         /* index in corpus order */
+        size_t stmt; /* index in corpus order */
         int major;
         const char *status;
-        const char *reason;  /* skip_reason, NULL for none */
+        const char *reason; /* skip_reason, NULL for none */
         const char *strongest;
         size_t nlocks, nrewrites;
     } cases[] = {
@@ -545,8 +633,7 @@ static void test_runview(const char *path, long long run)
         const RvStatement *x = &rv->stmts[cases[i].stmt];
         const RvResult *r = runview_result(rv, x, cases[i].major);
         CHECK(r != NULL, "result %zu", i);
-        if (!r)
-            continue;
+        if (!r) continue;
         CHECK_STR(r->status, cases[i].status, "case %zu status", i);
         CHECK_STR(r->skip_reason, cases[i].reason, "case %zu skip reason", i);
         CHECK_STR(lock_mode_name(r->target_rank), cases[i].strongest, "case %zu strongest", i);
@@ -570,21 +657,26 @@ static void test_runview(const char *path, long long run)
                   strcmp(ph->phases[0].waiting_for->mode, "ShareUpdateExclusiveLock") == 0 &&
                   !ph->phases[0].waiting_for->granted,
               "phase 1 waits for the table");
-        CHECK(ph->phases[1].nlocks == 1 && ph->phases[1].locks[0].granted && ph->phases[1].waiting_for &&
-                  strcmp(ph->phases[1].waiting_for->relation, "virtualxid (older transaction)") == 0,
+        CHECK(ph->phases[1].nlocks == 1 && ph->phases[1].locks[0].granted &&
+                  ph->phases[1].waiting_for &&
+                  strcmp(ph->phases[1].waiting_for->relation, "virtualxid (older transaction)") ==
+                      0,
               "phase 2 holds the table, waits for an older transaction");
     }
     const RvResult *lh = runview_result(rv, &rv->stmts[1], 10);
-    CHECK(lh->lock_held_ms == 12.5 && lh->lock_held_relation && strcmp(lh->lock_held_relation, "users") == 0,
+    CHECK(lh->lock_held_ms == 12.5 && lh->lock_held_relation &&
+              strcmp(lh->lock_held_relation, "users") == 0,
           "lock_held read back");
-    CHECK(runview_result(rv, &rv->stmts[1], 11)->lock_held_ms == 0, "no lock_held where none was written");
+    CHECK(runview_result(rv, &rv->stmts[1], 11)->lock_held_ms == 0,
+          "no lock_held where none was written");
     CHECK(rv->stmts[3].do_block && !rv->stmts[2].do_block, "do_block read back");
     ReportOpts ro;
     render_opts_init(&ro);
     Buf text;
     buf_init(&text);
     report_text(&(RenderInput){.run = rv}, &ro, &text);
-    CHECK(text.data && strstr(text.data, "* DO block: the locks come from the DDL inside it") != NULL,
+    CHECK(text.data &&
+              strstr(text.data, "* DO block: the locks come from the DDL inside it") != NULL,
           "text: the DO block is marked");
     buf_free(&text);
     runview_free(rv);
@@ -657,22 +749,24 @@ static void test_previous_run(const char *path)
         long long previous;
     } runs[] = {
         {"cases", NULL, "id1", "complete", 0},
-        {"cases", NULL, "id2", "complete", 1},    /* the corpus grew: same root */
-        {"other", NULL, "id2", "complete", 0},    /* same identity, another root */
-        {"cases", "1/2", "id2", "complete", 0},   /* no earlier run of that shard */
+        {"cases", NULL, "id2", "complete", 1},  /* the corpus grew: same root */
+        {"other", NULL, "id2", "complete", 0},  /* same identity, another root */
+        {"cases", "1/2", "id2", "complete", 0}, /* no earlier run of that shard */
         {"cases", "2/2", "id2", "failed", 0},
         {"cases", NULL, "id3", "interrupted", 2}, /* 3 is another root, 4 and 5 shards */
         {"cases", "1/2", "id3", "complete", 4},
-        {"cases", "2/2", "id3", "complete", 5},   /* a failed run finished too */
-        {"cases", NULL, "id4", "complete", 2},    /* 6 did not finish */
-        {"cases/", NULL, "id4", "complete", 0},   /* the paths as recorded */
+        {"cases", "2/2", "id3", "complete", 5}, /* a failed run finished too */
+        {"cases", NULL, "id4", "complete", 2},  /* 6 did not finish */
+        {"cases/", NULL, "id4", "complete", 0}, /* the paths as recorded */
     };
     Err err = {0};
     Store *s = store_open(path, true, &err);
     CHECK(s != NULL, "open: %s", err.msg);
     for (size_t i = 0; s && i < ARRAY_LEN(runs); i++) {
-        RunInfo ri = {.corpus = runs[i].corpus, .shard = runs[i].shard,
-                      .corpus_id = runs[i].corpus_id, .versions = &versions,
+        RunInfo ri = {.corpus = runs[i].corpus,
+                      .shard = runs[i].shard,
+                      .corpus_id = runs[i].corpus_id,
+                      .versions = &versions,
                       .backend = "embedded"};
         long long run = 0;
         CHECK(store_run_begin(s, &ri, &corpus, &run, &err) == 0 && run == (long long)i + 1,
@@ -680,8 +774,8 @@ static void test_previous_run(const char *path)
         CHECK(store_run_finish(s, run, runs[i].status, &err) == 0, "finish: %s", err.msg);
         long long prev = store_previous_run(s, run, &err);
         CHECK(prev == runs[i].previous, "run %lld (%s, shard %s, %s): previous %lld, want %lld",
-              run, runs[i].corpus, runs[i].shard ? runs[i].shard : "none", runs[i].corpus_id,
-              prev, runs[i].previous);
+              run, runs[i].corpus, runs[i].shard ? runs[i].shard : "none", runs[i].corpus_id, prev,
+              runs[i].previous);
     }
     store_close(s);
 }
@@ -695,17 +789,30 @@ static void test_speed(const char *path)
     Trace *tr = xcalloc(NSTMT, sizeof(*tr));
     TraceLock locks[NLOCK];
     for (int i = 0; i < NLOCK; i++)
-        locks[i] = (TraceLock){"some_table_name", i ? "index" : "table", "relation",
-                               "AccessExclusiveLock", true, false};
+        locks[i] = (TraceLock){"some_table_name",
+                               i ? "index" : "table",
+                               "relation",
+                               "AccessExclusiveLock",
+                               true,
+                               false};
     for (int i = 0; i < NSTMT; i++) {
-        st[i] = (Statement){.index = i + 1, .line = i + 1,
+        st[i] = (Statement){.index = i + 1,
+                            .line = i + 1,
                             .sql = "ALTER TABLE some_table_name ADD COLUMN c int DEFAULT 0",
                             .fingerprint = (uint64_t)i * 7919,
                             .info = {.cls = "ALTER TABLE ADD COLUMN DEFAULT constant",
                                      .target = "some_table_name"}};
-        tr[i] = (Trace){.mig = 0, .stmt = i, .status = TRACE_OK, .capture = "tx",
-                        .duration_ms = 1, .locks = locks, .nlocks = NLOCK, .rewrites = rw_users,
-                        .nrewrites = 1, .changes = ch_alter, .nchanges = 1};
+        tr[i] = (Trace){.mig = 0,
+                        .stmt = i,
+                        .status = TRACE_OK,
+                        .capture = "tx",
+                        .duration_ms = 1,
+                        .locks = locks,
+                        .nlocks = NLOCK,
+                        .rewrites = rw_users,
+                        .nrewrites = 1,
+                        .changes = ch_alter,
+                        .nchanges = 1};
     }
     Migration m = {.path = "big.sql", .stmts = st, .nstmts = NSTMT};
     Chain ch = {.name = "big.sql", .migs = &m, .nmigs = 1, .nstmts = NSTMT};
@@ -718,14 +825,17 @@ static void test_speed(const char *path)
     CHECK(s && store_run_begin(s, &ri, &c, &run, &err) == 0, "big run: %s", err.msg);
     double t_begin = now_ms() - t0, best = 1e9, total = 0;
     for (int r = 0; r < ROUNDS && s; r++) {
-        JobResult jr = {.chain = 0, .major = 10 + r % 3, .status = "ok", .attempts = 1,
-                        .traces = tr, .ntraces = NSTMT};
+        JobResult jr = {.chain = 0,
+                        .major = 10 + r % 3,
+                        .status = "ok",
+                        .attempts = 1,
+                        .traces = tr,
+                        .ntraces = NSTMT};
         t0 = now_ms();
         CHECK(store_put_job(s, run, &c, &jr, &err) == 0, "big job: %s", err.msg);
         double t = now_ms() - t0;
         total += t;
-        if (t < best)
-            best = t;
+        if (t < best) best = t;
     }
     RunView *rv = NULL;
     t0 = now_ms();

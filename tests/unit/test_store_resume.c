@@ -38,8 +38,7 @@ static void load(Corpus *c, const char *const *texts, const char *const *names, 
 
 int main(void)
 {
-    if (!mkdtemp(dir))
-        return 1;
+    if (!mkdtemp(dir)) return 1;
     char *db = xasprintf("%s/s.db", dir);
     Err err = {0};
     Store *s = store_open(db, true, &err);
@@ -51,8 +50,12 @@ int main(void)
     Corpus c;
     load(&c, texts, names, 2);
     VersionSet vs = {.n = 2, .v = {16, 17}};
-    RunInfo ri = {.corpus = "a.sql b.sql", .versions = &vs, .backend = "embedded",
-                  .args = "run -V 16,17 a.sql 'b c.sql'", .tool_version = "t", .jobs = 2};
+    RunInfo ri = {.corpus = "a.sql b.sql",
+                  .versions = &vs,
+                  .backend = "embedded",
+                  .args = "run -V 16,17 a.sql 'b c.sql'",
+                  .tool_version = "t",
+                  .jobs = 2};
     long long run = 0;
     CHECK(store_run_begin(s, &ri, &c, &run, &err) == 0, "begin: %s", err.msg);
 
@@ -94,7 +97,8 @@ int main(void)
         lean_load = lean;
         Corpus same;
         load(&same, texts, names, 2);
-        CHECK(store_run_compare(s, run, &same, &err) == 0, "same corpus (lean %d): %s", lean, err.msg);
+        CHECK(store_run_compare(s, run, &same, &err) == 0, "same corpus (lean %d): %s", lean,
+              err.msg);
         CHECK(!lean || same.chains[0].migs[0].stmts == NULL, "a lean corpus stays lean");
         corpus_free(&same);
         for (size_t i = 0; i < ARRAY_LEN(changed); i++) {
@@ -103,9 +107,10 @@ int main(void)
             Corpus c2;
             load(&c2, t2, names, 2);
             Err e2 = {0};
-            CHECK(store_run_compare(s, run, &c2, &e2) == -1 && e2.code == 2, "changed %zu refused (lean %d)",
-                  i, lean);
-            CHECK(strstr(e2.msg, changed[i].want) != NULL, "changed %zu (lean %d): %s", i, lean, e2.msg);
+            CHECK(store_run_compare(s, run, &c2, &e2) == -1 && e2.code == 2,
+                  "changed %zu refused (lean %d)", i, lean);
+            CHECK(strstr(e2.msg, changed[i].want) != NULL, "changed %zu (lean %d): %s", i, lean,
+                  e2.msg);
             corpus_free(&c2);
         }
     }
@@ -134,7 +139,8 @@ int main(void)
         Err e = {0};
         Store *s2 = store_open(db, false, &e);
         int rc = s2 ? store_run_claim(s2, run, &e) : -2;
-        int code = (rc == -1 && e.code == 3 && strstr(e.msg, "still being written by process")) ? 0 : 1;
+        int code =
+            (rc == -1 && e.code == 3 && strstr(e.msg, "still being written by process")) ? 0 : 1;
         store_close(s2);
         _exit(code);
     }
@@ -147,8 +153,7 @@ int main(void)
         Err e = {0};
         Store *s2 = store_open(db, false, &e);
         long long r2;
-        if (s2 && store_run_begin(s2, &ri, &c, &r2, &e) == 0)
-            raise(SIGKILL);
+        if (s2 && store_run_begin(s2, &ri, &c, &r2, &e) == 0) raise(SIGKILL);
         _exit(1);
     }
     waitpid(pid, &st, 0);
@@ -161,7 +166,8 @@ int main(void)
     CHECK(store_run_unfinished(s, &r, &err) == 0 && r.id == 0, "nothing unfinished");
     store_run_record_free(&r);
     sqlite3_stmt *q;
-    sqlite3_prepare_v2(store_db(s), "SELECT count(*) FROM meta WHERE key LIKE 'owner.%'", -1, &q, NULL);
+    sqlite3_prepare_v2(store_db(s), "SELECT count(*) FROM meta WHERE key LIKE 'owner.%'", -1, &q,
+                       NULL);
     sqlite3_step(q);
     CHECK(sqlite3_column_int(q, 0) == 0, "finished runs have no owner row");
     sqlite3_finalize(q);
@@ -169,8 +175,7 @@ int main(void)
     store_close(s);
     corpus_free(&c);
     char *cmd = xasprintf("rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
     free(cmd);
     free(db);
     return t_done("test_store_resume");

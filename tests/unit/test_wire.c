@@ -23,9 +23,13 @@ static Trace sample(void)
     t.duration_ms = 1.25;
     t.nlocks = 2;
     t.locks = xcalloc(2, sizeof(TraceLock));
-    t.locks[0] = (TraceLock){xstrdup("users"), "table", xstrdup("relation"),
-                             xstrdup("AccessExclusiveLock"), true, false};
-    t.locks[1] = (TraceLock){NULL, "virtualxid", xstrdup("virtualxid"), xstrdup("ExclusiveLock"),
+    t.locks[0] = (TraceLock){xstrdup("users"),
+                             "table",
+                             xstrdup("relation"),
+                             xstrdup("AccessExclusiveLock"),
+                             true,
+                             false};
+    t.locks[1] = (TraceLock){NULL,  "virtualxid", xstrdup("virtualxid"), xstrdup("ExclusiveLock"),
                              false, true};
     t.nrewrites = 1;
     t.rewrites = xcalloc(1, sizeof(char *));
@@ -39,14 +43,26 @@ static Trace sample(void)
     /* two phases: a wait on the table, then one on an older transaction */
     t.nphases = 2;
     t.phases = xcalloc(2, sizeof(TracePhase));
-    t.phases[0].waiting_for = (TraceLock){xstrdup("users"), "table", xstrdup("relation"),
-                                          xstrdup("ShareUpdateExclusiveLock"), false, false};
+    t.phases[0].waiting_for = (TraceLock){xstrdup("users"),
+                                          "table",
+                                          xstrdup("relation"),
+                                          xstrdup("ShareUpdateExclusiveLock"),
+                                          false,
+                                          false};
     t.phases[1].nlocks = 1;
     t.phases[1].locks = xcalloc(1, sizeof(TraceLock));
-    t.phases[1].locks[0] = (TraceLock){xstrdup("users"), "table", xstrdup("relation"),
-                                       xstrdup("ShareUpdateExclusiveLock"), true, false};
-    t.phases[1].waiting_for = (TraceLock){xstrdup("virtualxid (older transaction)"), "virtualxid",
-                                          xstrdup("virtualxid"), xstrdup("ShareLock"), false, false};
+    t.phases[1].locks[0] = (TraceLock){xstrdup("users"),
+                                       "table",
+                                       xstrdup("relation"),
+                                       xstrdup("ShareUpdateExclusiveLock"),
+                                       true,
+                                       false};
+    t.phases[1].waiting_for = (TraceLock){xstrdup("virtualxid (older transaction)"),
+                                          "virtualxid",
+                                          xstrdup("virtualxid"),
+                                          xstrdup("ShareLock"),
+                                          false,
+                                          false};
     t.lock_held_ms = 12.5;
     t.lock_held_relation = xstrdup("users");
     t.lock_held_mode = xstrdup("AccessExclusiveLock");
@@ -54,8 +70,8 @@ static Trace sample(void)
     t.req = TRACE_REQ_REPLAY;
     t.nrequested = 1;
     t.requested = xcalloc(1, sizeof(TraceLock));
-    t.requested[0] = (TraceLock){xstrdup("users"), "table", xstrdup("relation"),
-                                 xstrdup("RowExclusiveLock"), true, false};
+    t.requested[0] = (TraceLock){
+        xstrdup("users"), "table", xstrdup("relation"), xstrdup("RowExclusiveLock"), true, false};
     t.nreq_rewrites = 1;
     t.req_rewrites = xcalloc(1, sizeof(char *));
     t.req_rewrites[0] = xstrdup("users_pkey");
@@ -94,7 +110,8 @@ static void check_same(const Trace *a, const Trace *b)
         CHECK_STR(b->phases[0].waiting_for.mode, "ShareUpdateExclusiveLock", "phase 1 waits");
         CHECK_STR(b->phases[0].waiting_for.role, "table", "phase 1 wait role");
         CHECK(b->phases[1].nlocks == 1 && b->phases[1].locks[0].granted, "phase 2 holds one");
-        CHECK_STR(b->phases[1].waiting_for.relation, "virtualxid (older transaction)", "phase 2 waits");
+        CHECK_STR(b->phases[1].waiting_for.relation, "virtualxid (older transaction)",
+                  "phase 2 waits");
         CHECK_STR(b->phases[1].waiting_for.role, "virtualxid", "phase 2 wait role");
     }
     CHECK(b->lock_held_ms == 12.5, "lock_held_ms");
@@ -147,9 +164,15 @@ int main(void)
     /* A prediction travels as its ranks and comes back the same, note and
      * cls left behind; an absent one stays absent. */
     Prediction preds[3];
-    preds[0] = (Prediction){.predicted = true, .mode = 3, .rewrite = TRI_NO, .scan = TRI_DEPENDS,
-                            .others = {5, -1}, .risk = RISK_MEDIUM, .note = "a note",
-                            .cls = "alter_table", .verdict = VERDICT_TRACE_ONLY};
+    preds[0] = (Prediction){.predicted = true,
+                            .mode = 3,
+                            .rewrite = TRI_NO,
+                            .scan = TRI_DEPENDS,
+                            .others = {5, -1},
+                            .risk = RISK_MEDIUM,
+                            .note = "a note",
+                            .cls = "alter_table",
+                            .verdict = VERDICT_TRACE_ONLY};
     prediction_clear(&preds[1]);
     preds[1].verdict = VERDICT_UNPREDICTED;
     prediction_clear(&preds[2]);
@@ -161,7 +184,8 @@ int main(void)
         wire_get_prediction(&c, &gp);
         CHECK(!c.bad && c.left == 0, "prediction %zu consumed exactly", i);
         CHECK(gp.predicted == preds[i].predicted && gp.rewrite == preds[i].rewrite &&
-                  gp.scan == preds[i].scan, "prediction %zu flags", i);
+                  gp.scan == preds[i].scan,
+              "prediction %zu flags", i);
         CHECK(gp.mode == preds[i].mode, "prediction %zu mode %d", i, gp.mode);
         CHECK(!memcmp(gp.others, preds[i].others, sizeof(gp.others)), "prediction %zu others", i);
         CHECK(gp.risk == preds[i].risk, "prediction %zu risk", i);
@@ -170,12 +194,13 @@ int main(void)
     }
 
     /* Roles come back as the tracer's own static strings, every one of them. */
-    static const char *const roles[] = {"table", "partition", "index", "toast", "sequence",
-                                        "referenced", "new", "transient", "catalog", "other",
-                                        "virtualxid", "transactionid", "object", "advisory"};
+    static const char *const roles[] = {
+        "table",     "partition", "index", "toast",      "sequence",      "referenced", "new",
+        "transient", "catalog",   "other", "virtualxid", "transactionid", "object",     "advisory"};
     for (size_t i = 0; i < ARRAY_LEN(roles); i++)
         CHECK(strcmp(trace_role_static(roles[i]), roles[i]) == 0, "role %s kept", roles[i]);
-    CHECK(strcmp(trace_role_static("bogus"), "other") == 0 && strcmp(trace_role_static(NULL), "other") == 0,
+    CHECK(strcmp(trace_role_static("bogus"), "other") == 0 &&
+              strcmp(trace_role_static(NULL), "other") == 0,
           "an unknown role is other");
 
     /* A record arriving a byte at a time is assembled. */

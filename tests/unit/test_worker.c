@@ -54,8 +54,8 @@ static void nowhere_stop(const BackendCfg *cfg, Container *c)
     memset(c, 0, sizeof(*c));
 }
 
-static const BackendOps nowhere_backend = {.name = "nowhere", .start = nowhere_start,
-                                           .stop = nowhere_stop};
+static const BackendOps nowhere_backend = {
+    .name = "nowhere", .start = nowhere_start, .stop = nowhere_stop};
 
 /* ---- the scheduler's side -------------------------------------------------- */
 
@@ -76,8 +76,7 @@ static void peer_start(Peer *pr, Corpus *c, const SchedOpts *o, int major)
     wire_reader_init(&pr->rd);
     buf_init(&pr->out);
     pr->fd = -1;
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-        return;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return;
     fflush(stdout);
     fflush(stderr);
     pr->pid = fork();
@@ -93,8 +92,7 @@ static void peer_start(Peer *pr, Corpus *c, const SchedOpts *o, int major)
 static WireType peer_recv(Peer *pr)
 {
     Err err = {0};
-    if (pr->fd < 0 || wire_recv(&pr->rd, pr->fd, RECV_MS, &pr->p, &pr->n, &err) != 1)
-        return 0;
+    if (pr->fd < 0 || wire_recv(&pr->rd, pr->fd, RECV_MS, &pr->p, &pr->n, &err) != 1) return 0;
     wire_cursor(&pr->cur, pr->p, pr->n);
     return wire_type(pr->p, pr->n);
 }
@@ -118,11 +116,9 @@ static void peer_send_no_job(Peer *pr)
 /* Closes the scheduler's end and returns the worker's exit code (-1: not an exit). */
 static int peer_end(Peer *pr)
 {
-    if (pr->fd >= 0)
-        close(pr->fd);
+    if (pr->fd >= 0) close(pr->fd);
     int st = 0;
-    if (pr->pid > 0)
-        waitpid(pr->pid, &st, 0);
+    if (pr->pid > 0) waitpid(pr->pid, &st, 0);
     wire_reader_free(&pr->rd);
     buf_free(&pr->out);
     return pr->pid > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -157,8 +153,7 @@ static void peer_job(Peer *pr, long long chain, long long pending, JobSeen *js)
         js->ntraces++;
         trace_free(&tr);
     }
-    if (t != WIRE_JOB_DONE)
-        return;
+    if (t != WIRE_JOB_DONE) return;
     js->done = wire_get_i64(&pr->cur) == chain;
     js->ok = wire_get_u8(&pr->cur) != 0;
     char *r = wire_get_str(&pr->cur);
@@ -311,8 +306,13 @@ int main(void)
     VersionSet vs;
     BackendCfg cfg;
     bool prepared = t_embedded_newest(&pgs, &cfg, &vs, 700000 + getpid() % 90000);
-    SchedOpts o = {.jobs = 1, .versions = &vs, .backend = &embedded_backend, .cfg = &cfg,
-                   .statement_timeout_ms = 10000, .job_timeout_ms = 60000, .retries = 1,
+    SchedOpts o = {.jobs = 1,
+                   .versions = &vs,
+                   .backend = &embedded_backend,
+                   .cfg = &cfg,
+                   .statement_timeout_ms = 10000,
+                   .job_timeout_ms = 60000,
+                   .retries = 1,
                    .no_replay = true};
     signal(SIGPIPE, SIG_IGN);
     if (prepared) {
@@ -321,8 +321,7 @@ int main(void)
         test_scheduler_gone(&c, &o, vs.v[0]);
     }
     test_no_server(&c, &o, vs.n ? vs.v[0] : 17);
-    if (prepared)
-        embedded_backend.clean(&cfg, cfg.run_id, &err);
+    if (prepared) embedded_backend.clean(&cfg, cfg.run_id, &err);
     backend_cfg_free(&cfg);
     pginstall_free(&pgs);
     corpus_free(&c);
