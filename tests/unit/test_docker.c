@@ -88,7 +88,7 @@ static int write_tar(const char *path, const char *name, const char *content)
     snprintf((char *)h + 100, 8, "%07o", 0644);
     snprintf((char *)h + 108, 8, "%07o", 0);
     snprintf((char *)h + 116, 8, "%07o", 0);
-    snprintf((char *)h + 124, 12, "%011zo", len);
+    snprintf((char *)h + 124, 12, "%011llo", (unsigned long long)len & 077777777777ULL);
     snprintf((char *)h + 136, 12, "%011o", 0);
     memset(h + 148, ' ', 8);
     h[156] = '0';
