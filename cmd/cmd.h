@@ -9,6 +9,7 @@
 #define LM_CMD_H
 
 #include "common/util.h"
+#include "store/store.h"
 #include "model/release.h"
 #include "corpus/corpus.h"
 #include "predict/locktable.h"
@@ -32,6 +33,10 @@ int cmd_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 int cmd_vfail(int code, const char *fmt, va_list ap);
 /* Prints err's message and returns its code (or fallback when it has none). */
 int cmd_fail_err(const Err *err, int fallback);
+/* The store at db opened to read a run that is in it; NULL with *rc the exit
+ * code (and the message printed) when there is no store there or it cannot
+ * be opened. */
+Store *cmd_open_existing(const char *db, int *rc);
 /* The layout line of each path of c that has one, "lockmatrix: db/migrations:
  * golang-migrate: 362 up, 362 down; left out: PREAMBLE.sql", to stderr; quiet
  * prints only those that left files out or have a note. */

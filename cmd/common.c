@@ -1,9 +1,11 @@
 /*
  * cmd/common: what every command shares: error messages and help detection.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 
@@ -50,4 +52,18 @@ void cmd_print_layouts(const Corpus *c, bool quiet)
         fprintf(stderr, "%s: %s: %s\n", progname, l->path, line.data);
         buf_free(&line);
     }
+}
+
+Store *cmd_open_existing(const char *db, int *rc)
+{
+    if (access(db, F_OK) != 0 && errno == ENOENT) {
+        *rc = cmd_fail(EXIT_USAGE,
+                       "no store at \"%s\"\nhint: '%s run PATH...' traces a corpus into it", db,
+                       progname);
+        return NULL;
+    }
+    Err err = {0};
+    Store *s = store_open(db, false, &err);
+    if (!s) *rc = cmd_fail_err(&err, EXIT_ENV);
+    return s;
 }

@@ -133,13 +133,9 @@ int cmd_report(int argc, char **argv)
     opts.color = tty && !(no_color && *no_color);
 
     const ReportFormat *r = report_format(format); /* the option table checked the name */
-    if (access(db, F_OK) != 0 && errno == ENOENT)
-        return cmd_fail(EXIT_USAGE,
-                        "no store at \"%s\"\nhint: '%s run PATH...' traces a corpus into it", db,
-                        progname);
+    Store *s = cmd_open_existing(db, &rc);
     Err err = {0};
-    Store *s = store_open(db, false, &err);
-    if (!s) return cmd_fail_err(&err, EXIT_ENV);
+    if (!s) return rc;
     store_tune_for_reading(s);
     Buf out;
     buf_init(&out);

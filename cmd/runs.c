@@ -155,14 +155,9 @@ int cmd_runs(int argc, char **argv)
     const OptCmd cmd = {"runs", runs_head, NULL, 23, NULL, 0, options};
     if (!opts_parse(&cmd, argc, argv, &first, &rc)) return rc;
     bool json = strcmp(format, "json") == 0;
-    if (access(db, F_OK) != 0 && errno == ENOENT)
-        return cmd_fail(EXIT_USAGE,
-                        "no store at \"%s\"\nhint: '%s run PATH...' traces a corpus into it", db,
-                        progname);
-
+    Store *s = cmd_open_existing(db, &rc);
     Err err = {0};
-    Store *s = store_open(db, false, &err);
-    if (!s) return cmd_fail_err(&err, EXIT_ENV);
+    if (!s) return rc;
     RunSummary *runs;
     size_t n;
     if (store_runs_list(s, &runs, &n, &err) < 0) {

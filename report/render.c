@@ -657,13 +657,9 @@ void render_md(Buf *out, const char *s)
         char ch = c.data[i];
         switch (ch) {
         case '&':
-            buf_puts(out, "&amp;");
-            break;
         case '<':
-            buf_puts(out, "&lt;");
-            break;
         case '>':
-            buf_puts(out, "&gt;");
+            html_escape(out, &ch, 1); /* Markdown passes HTML through */
             break;
         case '\\':
         case '`':
