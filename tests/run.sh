@@ -9,7 +9,8 @@
 #                                the release unit tests and the integration tests
 #                                that need no PostgreSQL server and no Docker engine
 #   tests/run.sh list-check      the tests of that tier, one a line
-#   tests/run.sh registry        the registry check alone (tests/unit/modules.tsv)
+#   tests/run.sh registry        the registry check (tests/unit/modules.tsv) and the
+#                                floors check (no #include of a floor above)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -128,9 +129,47 @@ registry_check() {
     return $bad
 }
 
+# ---- the floors: no file includes from a floor above its own -------------------
+# main.c > cmd > runner, report (side by side: neither includes the other) >
+# store > corpus > predict > model > common (docs/design.md, Layout).
+layers_check() {
+    local bad=0 f
+    while IFS= read -r f; do
+        awk -v f="$f" '
+            function floor(p,   d) {
+                if (p == "main.c") return 8
+                d = p; sub(/\/.*/, "", d)
+                if (d == "cmd") return 7
+                if (d == "runner" || d == "report") return 6
+                if (d == "store") return 5
+                if (d == "corpus") return 4
+                if (d == "predict") return 3
+                if (d == "model") return 2
+                if (d == "common") return 1
+                return 0
+            }
+            function top(p) { sub(/\/.*/, "", p); return p }
+            /^#include "/ {
+                t = $2; gsub(/"/, "", t)
+                ft = floor(t); ff = floor(f)
+                if (ft == 0) next
+                if (ft > ff || (ft == 6 && ff == 6 && top(t) != top(f))) {
+                    printf "not ok - floors: %s:%d includes %s, a floor above or beside it\n", f, FNR, t
+                    bad = 1
+                }
+            }
+            END { exit bad }' "$f" || bad=1
+    done < <(git ls-files 'main.c' 'common/*.[ch]' 'model/*.[ch]' 'predict/*.[ch]' 'corpus/*.[ch]' \
+                 'store/*.[ch]' 'runner/*.[ch]' 'report/*.[ch]' 'cmd/*.[ch]')
+    [ $bad -eq 0 ] && echo "ok - floors: no file includes from a floor above its own"
+    return $bad
+}
+
 if [ "$what" = registry ]; then
     registry_check
-    exit
+    r=$?
+    layers_check || r=1
+    exit $r
 fi
 if [ "$what" = list-check ]; then
     list_check
@@ -138,6 +177,7 @@ if [ "$what" = list-check ]; then
 fi
 if [ "$what" = all ] || [ "$what" = check ]; then
     run_one registry registry_check
+    run_one floors layers_check
 fi
 
 if [ "$what" = check ]; then
