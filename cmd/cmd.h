@@ -37,6 +37,9 @@ int cmd_fail_err(const Err *err, int fallback);
  * code (and the message printed) when there is no store there or it cannot
  * be opened. */
 Store *cmd_open_existing(const char *db, int *rc);
+/* A command line as the store keeps it (runs.args): a JSON array of its
+ * words, argv[0] (the command) first. */
+void cmd_args_json(Buf *b, int argc, char *const *argv);
 /* The layout line of each path of c that has one, "lockmatrix: db/migrations:
  * golang-migrate: 362 up, 362 down; left out: PREAMBLE.sql", to stderr; quiet
  * prints only those that left files out or have a note. */

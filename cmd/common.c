@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "common/json.h"
 
 int cmd_vfail(int code, const char *fmt, va_list ap)
 {
@@ -66,4 +67,14 @@ Store *cmd_open_existing(const char *db, int *rc)
     Store *s = store_open(db, false, &err);
     if (!s) *rc = cmd_fail_err(&err, EXIT_ENV);
     return s;
+}
+
+void cmd_args_json(Buf *b, int argc, char *const *argv)
+{
+    JsonW w;
+    json_init(&w, b, false);
+    json_arr_begin(&w);
+    for (int i = 0; i < argc; i++)
+        json_str(&w, argv[i]);
+    json_arr_end(&w);
 }

@@ -37,9 +37,7 @@ int cmd_merge(int argc, char **argv)
     if (argc - first < 2) return opts_fail(&cmd, "merge needs OUT and at least one IN");
     Buf args;
     buf_init(&args);
-    buf_puts(&args, progname);
-    for (int i = 0; i < argc; i++)
-        buf_printf(&args, " %s", argv[i]);
+    cmd_args_json(&args, argc, argv);
     MergeResult res;
     Err err = {0};
     rc = merge_stores(argv[first], argv + first + 1, (size_t)(argc - first - 1), args.data, &res,

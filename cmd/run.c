@@ -10,6 +10,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/opts.h"
+#include "common/jsonread.h"
 #include "corpus/corpus.h"
 #include "predict/locktable.h"
 #include "corpus/shard.h"
@@ -64,7 +65,8 @@ static int parse_shard(const char *v, void *to, Err *err)
 }
 
 /* The arguments space-separated; one with a character a shell would split on
- * or interpret is single-quoted ('it'\''s'), so that split_args gives them back. */
+ * or interpret is single-quoted ('it'\''s'): the corpus as runs.corpus names
+ * it (store_previous_run matches runs by it). */
 static void join_args(Buf *b, int argc, char **argv)
 {
     for (int i = 0; i < argc; i++) {
@@ -89,36 +91,31 @@ static void join_args(Buf *b, int argc, char **argv)
     }
 }
 
-/* The words of a line written by join_args (single quotes, backslash escapes);
- * free each and the array. */
-static char **split_args(const char *s, int *n)
+/* The words of a stored command line (runs.args, cmd_args_json's array) into
+ * a new array (free each and the array), NULL when it is not one: a run begun
+ * by a version that kept it as one quoted line. */
+static char **stored_args(const char *json, int *n)
 {
-    char **out = NULL;
-    size_t cnt = 0, cap = 0;
-    Buf w;
-    buf_init(&w);
-    while (*s) {
-        while (*s == ' ' || *s == '\t' || *s == '\n')
-            s++;
-        if (!*s) break;
-        buf_reset(&w);
-        buf_puts(&w, "");
-        while (*s && *s != ' ' && *s != '\t' && *s != '\n') {
-            if (*s == '\'') {
-                for (s++; *s && *s != '\''; s++)
-                    buf_putc(&w, *s);
-                if (*s) s++;
-            } else if (*s == '\\' && s[1]) {
-                buf_putc(&w, s[1]);
-                s += 2;
-            } else {
-                buf_putc(&w, *s++);
-            }
-        }
-        *ARRAY_PUSH(out, cnt, cap) = xstrdup(w.data ? w.data : "");
+    Err err = {0};
+    JsonNode *root = json ? jsonread_parse(json, strlen(json), &err) : NULL;
+    if (!root || root->type != JSONR_ARRAY) {
+        jsonread_free(root);
+        return NULL;
     }
-    buf_free(&w);
-    *n = (int)cnt;
+    char **out = xcalloc(root->len + 1, sizeof(*out));
+    *n = 0;
+    for (size_t i = 0; i < root->len; i++) {
+        const char *s = jsonread_str(jsonread_at(root, i));
+        if (!s) {
+            for (int k = 0; k < *n; k++)
+                free(out[k]);
+            free(out);
+            jsonread_free(root);
+            return NULL;
+        }
+        out[(*n)++] = xstrdup(s);
+    }
+    jsonread_free(root);
     return out;
 }
 
@@ -248,7 +245,15 @@ static int resume(int argc, char **argv, const RunArgs *a)
     if (r.id == 0)
         return cmd_fail(EXIT_USAGE, "no unfinished run in \"%s\": nothing to resume", db_path);
     int nstored = 0;
-    char **stored = split_args(r.args ? r.args : "", &nstored);
+    char **stored = stored_args(r.args, &nstored);
+    if (!stored) {
+        rc = cmd_fail(EXIT_USAGE,
+                      "run %lld in \"%s\" was begun by an older lockmatrix whose command line "
+                      "(%s) cannot be read back\nhint: run it again without --resume",
+                      r.id, db_path, r.args ? r.args : "none");
+        store_run_record_free(&r);
+        return rc;
+    }
     char **av = xcalloc((size_t)(nstored + argc + 8), sizeof(char *));
     int ac = 0;
     av[ac++] = "run";
@@ -263,8 +268,12 @@ static int resume(int argc, char **argv, const RunArgs *a)
     av[ac++] = "-d";
     av[ac++] = (char *)db_path;
     av[ac] = NULL;
+    Buf shown;
+    buf_init(&shown);
+    join_args(&shown, nstored, stored);
     fprintf(stderr, "%s: resuming run %lld (%s): %s\n", progname, r.id, r.status,
-            r.args ? r.args : "");
+            shown.data ? shown.data : "");
+    buf_free(&shown);
     rc = run_main(ac, av, r.id);
     for (int i = 0; i < nstored; i++)
         free(stored[i]);
@@ -503,7 +512,7 @@ static int run_open(Run *r)
     Buf args, corpus_desc;
     buf_init(&args);
     buf_init(&corpus_desc);
-    join_args(&args, r->argc, r->argv);
+    cmd_args_json(&args, r->argc, r->argv);
     join_args(&corpus_desc, a->npaths, a->paths);
     char *corpus_id = shard_corpus_id(&r->corpus);
     RunInfo ri = {.corpus = corpus_desc.data,

@@ -208,6 +208,18 @@ const char *const store_schema_steps[] = {
     "  note        TEXT\n"
     ");\n"
     "CREATE INDEX layouts_run ON layouts (run_id);\n",
+    /* 7: runs.args is the command line as a JSON array of its words (it was
+     * one line, a word with a shell character single-quoted). A line with no
+     * quote or backslash is split on its spaces; one with them stays as it
+     * was, and --resume says it cannot read it back. */
+    "UPDATE runs SET args = (\n"
+    "  WITH RECURSIVE w(i, word, rest) AS (\n"
+    "    SELECT 0, NULL, runs.args || ' '\n"
+    "    UNION ALL\n"
+    "    SELECT i + 1, substr(rest, 1, instr(rest, ' ') - 1), substr(rest, instr(rest, ' ') + 1)\n"
+    "    FROM w WHERE rest <> '')\n"
+    "  SELECT json_group_array(word) FROM (SELECT word FROM w WHERE word <> '' ORDER BY i))\n"
+    "WHERE args IS NOT NULL AND instr(args, '''') = 0 AND instr(args, '\\') = 0;\n",
 };
 
 int store_schema_version(void)

@@ -103,6 +103,15 @@ rm "$WORK/slow_a/008_step.sql"
 check_eq "resume with a migration removed exits 2" "$rc" 2
 check "and names the file gone" grep -q 'the corpus changed since run 1: ".*slow_a/008_step.sql" is gone' "$WORK/gone.err"
 sed 's/^/# /' "$WORK/changed.err" "$WORK/gone.err"
+# --- the command line is kept as a JSON array of its words
+check_eq "runs.args is a JSON array of the words" \
+    "$(sqlite3 "$db2" "SELECT json_type(args) || ' ' || json_extract(args, '\$[0]') FROM runs")" "array run"
+# ... and a run kept by an older version as one quoted line is refused, saying so
+sqlite3 "$db2" "UPDATE runs SET args = 'run -q -d ''$db2'' x'"
+"$LM" run --resume -q -d "$db2" >/dev/null 2>"$WORK/oldargs.err"; rc=$?
+check_eq "resume of a run whose command line is an old quoted line exits 2" "$rc" 2
+check "and says it cannot read it back" grep -q 'was begun by an older lockmatrix whose command line' "$WORK/oldargs.err"
+sed 's/^/# /' "$WORK/oldargs.err"
 "$LM" clean -b embedded >/dev/null 2>&1
 check_eq "clean alone removes what SIGKILL left (processes, directory, SysV segments)" "$(leftovers 1 "$lm")" 0
 finish

@@ -426,8 +426,8 @@ static long long test_write(const char *path)
 
 /* ---- reopen, refusals ------------------------------------------------------ */
 
-/* A store written by a build that knew every step but the last three (phases,
- * requests, layouts): opened, it gets them. */
+/* A store written by a build that knew every step but the last four (phases,
+ * requests, layouts, args as a list): opened, it gets them. */
 static void test_migrate_forward(void)
 {
     char *p = path_in("schema1.db");
@@ -442,11 +442,11 @@ static void test_migrate_forward(void)
                   "DROP TABLE phase_locks; ALTER TABLE traces DROP COLUMN lock_held_ms; "
                   "ALTER TABLE traces DROP COLUMN lock_held_relation; "
                   "ALTER TABLE traces DROP COLUMN lock_held_mode; PRAGMA user_version = %d",
-                  store_schema_version() - 3);
+                  store_schema_version() - 4);
     raw_exec(p, undo);
     free(undo);
     s = store_open(p, false, &err);
-    CHECK(s != NULL && store_migrated(s) == 3, "the store before phases migrated forward: %d steps",
+    CHECK(s != NULL && store_migrated(s) == 4, "the store before phases migrated forward: %d steps",
           s ? store_migrated(s) : -1);
     CHECK(s && sql_int(store_db(s), "SELECT count(*) FROM phase_locks") == 0, "phase_locks exists");
     CHECK(s && sql_int(store_db(s), "SELECT count(lock_held_ms) FROM traces") == 0,
@@ -464,12 +464,12 @@ static void test_migrate_forward(void)
 static void test_before_layouts(const char *path, long long run)
 {
     char *undo =
-        xasprintf("DROP TABLE layouts; PRAGMA user_version = %d", store_schema_version() - 1);
+        xasprintf("DROP TABLE layouts; PRAGMA user_version = %d", store_schema_version() - 2);
     raw_exec(path, undo);
     free(undo);
     Err err = {0};
     Store *s = store_open(path, false, &err);
-    CHECK(s && store_migrated(s) == 1, "a store before layouts: one step: %d",
+    CHECK(s && store_migrated(s) == 2, "a store before layouts: two steps: %d",
           s ? store_migrated(s) : -1);
     RunView *rv = NULL;
     CHECK(s && runview_load(s, run, &rv, &err) == 0, "its run loads: %s", err.msg);
@@ -872,6 +872,49 @@ static void test_speed(const char *path)
     free(tr);
 }
 
+/* A store that kept the command line as one quoted line (schema 6): opened,
+ * a line without quotes becomes the JSON array of its words; a quoted one
+ * stays as it was (run --resume says it cannot read it back). */
+static void test_args_as_list(void)
+{
+    char *p = path_in("args.db");
+    Err err = {0};
+    Store *s = store_open(p, true, &err);
+    CHECK(s != NULL, "new store: %s", err.msg);
+    store_close(s);
+    char *old = xasprintf("INSERT INTO runs (started_at, corpus, versions, backend, args) VALUES "
+                          "('t', 'a', '17', 'embedded', 'run -V 16,17  -d x.db a.sql'), "
+                          "('t', 'b', '17', 'embedded', 'run ''b c.sql'''), "
+                          "('t', 'c', '17', 'embedded', NULL); PRAGMA user_version = %d",
+                          store_schema_version() - 1);
+    raw_exec(p, old);
+    free(old);
+    s = store_open(p, false, &err);
+    CHECK(s && store_migrated(s) == 1, "one step: %d", s ? store_migrated(s) : -1);
+    struct {
+        const char *corpus, *want;
+    } cases[] = {
+        {"a", "[\"run\",\"-V\",\"16,17\",\"-d\",\"x.db\",\"a.sql\"]"},
+        {"b", "run 'b c.sql'"},
+        {"c", NULL},
+    };
+    for (size_t i = 0; s && i < ARRAY_LEN(cases); i++) {
+        sqlite3_stmt *st = NULL;
+        sqlite3_prepare_v2(store_db(s), "SELECT args FROM runs WHERE corpus = ?", -1, &st, NULL);
+        sqlite3_bind_text(st, 1, cases[i].corpus, -1, SQLITE_STATIC);
+        const char *got =
+            sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : "(no row)";
+        if (cases[i].want)
+            CHECK(got && strcmp(got, cases[i].want) == 0, "args of %s: %s", cases[i].corpus,
+                  got ? got : "NULL");
+        else
+            CHECK(got == NULL, "no args stays none: %s", got ? got : "NULL");
+        sqlite3_finalize(st);
+    }
+    store_close(s);
+    free(p);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -886,6 +929,7 @@ int main(void)
     test_runview(path, run);
     test_locked(path, run);
     test_before_layouts(path, run);
+    test_args_as_list();
     char *prev = path_in("previous.db");
     test_previous_run(prev);
     free(prev);
