@@ -298,6 +298,22 @@ static void errors(Out *t, const RunView *rv, const RvStatement *x)
     free(majors);
 }
 
+/* A statement's SQL dimmed under its line, after lead, wrapped to at most
+ * lines lines. */
+static void sql_under(Out *t, const char *lead, const char *sql_text, int lines)
+{
+    Buf sql;
+    buf_init(&sql);
+    buf_puts(&sql, lead);
+    char *plain = corpus_sql_uncommented(sql_text); /* text after -- must not look commented out */
+    render_clean(&sql, plain, true);
+    free(plain);
+    sgr_on(t, "2");
+    render_wrap(t->b, sql.data, "      ", t->o->width, lines);
+    sgr_off(t, "2");
+    buf_free(&sql);
+}
+
 static void statement_row(Out *t, const RunView *rv, const RvStatement *x, size_t cw)
 {
     Buf cls;
@@ -311,17 +327,15 @@ static void statement_row(Out *t, const RunView *rv, const RvStatement *x, size_
     buf_putc(t->b, '\n');
 
     /* the SQL under the row, after the class when the column cut it */
-    Buf sql;
-    buf_init(&sql);
-    buf_puts(&sql, "");
-    if (render_width(cls.data) > cw) buf_printf(&sql, "[%s] ", cls.data);
-    char *plain = corpus_sql_uncommented(x->sql); /* text after -- must not look commented out */
-    render_clean(&sql, plain, true);
-    free(plain);
-    sgr_on(t, "2");
-    render_wrap(t->b, sql.data, "      ", t->o->width, 4);
-    sgr_off(t, "2");
-    buf_free(&sql);
+    if (render_width(cls.data) > cw) {
+        Buf lead;
+        buf_init(&lead);
+        buf_printf(&lead, "[%s] ", cls.data);
+        sql_under(t, lead.data, x->sql, 4);
+        buf_free(&lead);
+    } else {
+        sql_under(t, "", x->sql, 4);
+    }
     buf_free(&cls);
     if (x->do_block) buf_puts(t->b, "      * DO block: the locks come from the DDL inside it\n");
     if (classify_parsed_note(x->parsed))
@@ -525,16 +539,7 @@ static void stmt_title(Out *t, const RvStatement *x, const char *what)
     buf_puts(t->b, c.data);
     buf_putc(t->b, '\n');
     buf_free(&c);
-    Buf sql;
-    buf_init(&sql);
-    buf_puts(&sql, "");
-    char *plain = corpus_sql_uncommented(x->sql); /* text after -- must not look commented out */
-    render_clean(&sql, plain, true);
-    free(plain);
-    sgr_on(t, "2");
-    render_wrap(t->b, sql.data, "      ", t->o->width, 2);
-    sgr_off(t, "2");
-    buf_free(&sql);
+    sql_under(t, "", x->sql, 2);
 }
 
 void report_text_diff(const RenderInput *in, const ReportOpts *o, Buf *out)
