@@ -58,14 +58,14 @@ static bool analyze_parse(int argc, char **argv, AnalyzeArgs *a, int *first, int
          .help = "the lock table (default: the built-in copy)"},
         {"ci", 0, OPTK_FLAG, &a->ci, NULL,
          .help = "exit 1 when a statement's risk exceeds --max-risk"},
-        {"max-risk", 0, OPTK_RISK, &a->max_risk, "LEVEL",
-         .help = "safe | low | medium | high | critical (implies --ci)"},
+        {"max-risk", 0, OPTK_RISK, &a->max_risk, "LEVEL", .help = "{} (implies --ci)",
+         .list = risk_names()},
         {"each", 0, OPTK_FLAG, &a->copts.each_file, NULL,
          .help = "every file of a directory is its own chain"},
         {"layout", 0, OPTK_STR, &a->copts.layout, "NAME",
          .help = "the layout of the directories (default: detected; see\n"
-                 "docs/layouts.md): plain, each, golang-migrate, flyway,\n"
-                 "prisma, drizzle, diesel, sqitch, knex, typeorm, sequelize"},
+                 "docs/layouts.md): {}",
+         .list = layout_names()},
         {"down", 0, OPTK_FLAG, &a->copts.downs, NULL,
          .help = "also the down migrations, after every up, newest first\n"
                  "(empty or comment-only downs are skipped and counted)"},

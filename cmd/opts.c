@@ -236,6 +236,29 @@ bool opts_parse(const OptCmd *c, int argc, char **argv, int *first, int *rc)
     return true;
 }
 
+/* names ("a, b, c") appended to b, a line broken before a name that would
+ * pass HELP_WIDTH columns, the next indented to col. */
+#define HELP_WIDTH 86
+static void names_wrapped(Buf *b, const char *names, int col)
+{
+    const char *line = strrchr(b->data ? b->data : "", '\n');
+    size_t at = line ? b->len - (size_t)(line + 1 - b->data) : b->len;
+    for (const char *p = names; *p;) {
+        const char *end = strstr(p, ", ");
+        size_t n = end ? (size_t)(end - p) + 1 : strlen(p); /* the name and its comma */
+        if (p != names && at + 1 + n > HELP_WIDTH) {
+            buf_printf(b, "\n%*s", col, "");
+            at = (size_t)col;
+        } else if (p != names) {
+            buf_putc(b, ' ');
+            at++;
+        }
+        buf_printf(b, "%.*s", (int)n, p);
+        at += n;
+        p += end ? n + 1 : n;
+    }
+}
+
 /* One option's help: "  -d, --db FILE" padded to the column (two spaces
  * when it reaches it), the text, each continuation line indented to it. */
 static void opt_help(const OptCmd *c, const Opt *o, FILE *f)
@@ -251,7 +274,14 @@ static void opt_help(const OptCmd *c, const Opt *o, FILE *f)
     buf_printf(&b, "%*s", pad, "");
     for (const char *p = o->help; *p; p++) {
         if (p[0] == '{' && p[1] == '}') {
-            choices_list(&o->choices, &b);
+            Buf names;
+            buf_init(&names);
+            if (o->list)
+                buf_puts(&names, o->list);
+            else
+                choices_list(&o->choices, &names);
+            names_wrapped(&b, names.data ? names.data : "", c->col);
+            buf_free(&names);
             p++;
         } else if (*p == '\n') {
             buf_printf(&b, "\n%*s", c->col, "");

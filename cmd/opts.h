@@ -70,6 +70,8 @@ typedef struct Opt {
     long min, max;      /* OPTK_INT: the bounds */
     const char *want;   /* OPTK_INT, OPTK_RUN_*: what the value must be, for the message */
     OptChoices choices; /* OPTK_CHOICE */
+    const char *list;   /* what "{}" shows for another kind: names ", "-separated, from
+                           their table (layout_names(), risk_names()) */
     const char *noun;   /* OPTK_CHOICE: "format" in 'unknown format "x"'; NULL: "--NAME" */
     int (*parse)(const char *value, void *to, Err *err); /* OPTK_CUSTOM */
     const char *excludes; /* the long name of an option this one cannot go with */

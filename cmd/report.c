@@ -110,8 +110,9 @@ int cmd_report(int argc, char **argv)
                  "ran ok (failing on some versions only is not)",
          .choices = OPT_NAMES(only_values)},
         {"max-risk", 0, OPTK_RISK, &opts.max_risk, "LEVEL",
-         .help = "sarif: report predictions riskier than LEVEL (safe, low,\n"
-                 "medium, high, critical; default medium)"},
+         .help = "sarif: report predictions riskier than\n"
+                 "LEVEL ({}; default medium)",
+         .list = risk_names()},
         {"min-version", 0, OPTK_INT, &min_version, "N",
          .help = "sarif: the oldest major the corpus supports; server errors\n"
                  "below it are not reported (rule LM004 reports the others)",

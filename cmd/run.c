@@ -360,9 +360,9 @@ static bool run_parse(int argc, char **argv, RunArgs *a, int *rc)
                  "written; a file only of statements that cannot run in one\n"
                  "runs without)"},
         {"layout", 0, OPTK_STR, &a->copts.layout, "NAME",
-         .help = "the layout of the directories: plain, each, golang-migrate,\n"
-                 "flyway, prisma, drizzle, diesel, sqitch, knex, typeorm,\n"
-                 "sequelize (default: detected from the files)"},
+         .help = "the layout of the directories (default: detected from the\n"
+                 "files): {}",
+         .list = layout_names()},
         {"down", 0, OPTK_FLAG, &a->copts.downs, NULL,
          .help = "also the down migrations (golang-migrate, diesel, Flyway\n"
                  "undo, sqitch revert), after every up, newest first;\n"
@@ -400,8 +400,8 @@ static bool run_parse(int argc, char **argv, RunArgs *a, int *rc)
          .help = "the oldest major the corpus supports: errors on older\n"
                  "versions are \"not supported on N\", not failures",
          .min = 1, .max = 99, .want = "a major version such as 13"},
-        {"max-risk", 0, OPTK_RISK, &a->max_risk, "LEVEL",
-         .help = "safe (or none) | low | medium | high | critical (implies --ci)"},
+        {"max-risk", 0, OPTK_RISK, &a->max_risk, "LEVEL", .help = "{} (implies --ci)",
+         .list = risk_names()},
         {"shard", 0, OPTK_CUSTOM, &a->shard, "K/N",
          .help = "run only shard K of N: a deterministic part of the jobs\n"
                  "(chain x version), balanced by statements; combine the\n"
