@@ -1005,7 +1005,7 @@ static void test_command(const char *db)
 static TraceLock rvlock(const char *rel, const char *mode, bool before)
 {
     return (TraceLock){.relation = xstrdup(rel),
-                       .role = xstrdup("table"),
+                       .role = (char *)"table", /* static, as a Trace's roles are */
                        .locktype = xstrdup("relation"),
                        .mode = xstrdup(mode),
                        .granted = true,
