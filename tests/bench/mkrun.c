@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "report/runview.h"
+#include "store/internal.h" /* the raw rows it writes */
 #include "store/store.h"
 
 #define NV 8
