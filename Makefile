@@ -88,6 +88,8 @@ $(GENH): model/versions.tsv scripts/versions_gen.awk
 
 # The lock table is assembled into the binary (.incbin in predict/locktable.c).
 $(BUILD)/predict/locktable.o: predict/locktable.tsv
+# So are PostgreSQL's per-version facts (.incbin in predict/facts.c).
+$(BUILD)/predict/facts.o: predict/facts.tsv
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) Makefile | $(GENH)
 	@mkdir -p $(dir $@)

@@ -33,6 +33,7 @@ static const struct command {
     {"runs", cmd_runs, "list stored runs", NULL},
     {"analyze", cmd_analyze, "static prediction only, no servers", NULL},
     {"locktable", cmd_locktable, "check or regenerate the lock table", NULL},
+    {"facts", cmd_facts, "read PostgreSQL's per-version facts from its servers", NULL},
     {"merge", cmd_merge, "combine stores of sharded runs", NULL},
     {"pg", cmd_pg, "list the PostgreSQL installations found; fetch minor releases", NULL},
     {"bisect", cmd_bisect, "name the first minor release that behaves like the last", NULL},

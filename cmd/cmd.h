@@ -25,6 +25,7 @@ int cmd_bisect(int argc, char **argv);
 int cmd_clean(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_locktable(int argc, char **argv);
+int cmd_facts(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_docker_import(int argc, char **argv); /* hidden: make docker-images */
 
