@@ -149,6 +149,7 @@ int cmd_facts(int argc, char **argv)
     const OptCmd cmd = {"facts", facts_head, facts_tail, 24, NULL, 0, options};
     if (!opts_parse(&cmd, argc, argv, &first, &rc)) return rc;
 
+    if (against && !check) return opts_fail(&cmd, "--facts goes with --check");
     Err err = {0};
     VersionSet vs;
     if (versions_parse(spec, &vs, &err) != 0) return cmd_fail_err(&err, EXIT_USAGE);
@@ -159,7 +160,6 @@ int cmd_facts(int argc, char **argv)
     buf_init(&range);
     versions_ranges(vs.v, (size_t)vs.n, &range);
 
-    if (against && !check) return opts_fail(&cmd, "--facts goes with --check");
     Facts *builtin = NULL;
     if (check && facts_load(against, &builtin, &err) != 0) {
         buf_free(&range);

@@ -35,23 +35,56 @@ const char *facts_builtin(size_t *len)
 
 /* ---- the kinds of rows ------------------------------------------------- */
 
-/* A field's allowed values, "|"-separated; NULL: any non-empty word. */
+/* The words a field takes (n of them); n 0: any non-empty word. */
+typedef struct Words {
+    const char *const *w;
+    int n;
+} Words;
+
+#define WORDS(arr)                                                                                 \
+    {                                                                                              \
+        (arr), (int)ARRAY_LEN(arr)                                                                 \
+    }
+#define ANY_WORD                                                                                   \
+    {                                                                                              \
+        NULL, 0                                                                                    \
+    }
+
+static const char *const methods[] = {"binary", "function", "inout"};
+static const char *const contexts[] = {"implicit", "assignment", "explicit"};
+static const char *const yes_no[] = {"yes", "no"};
+static const char *const yes_no_none[] = {"yes", "no", "-"};
+static const char *const relation_names[FACTS_NRELATIONS];
+static const char *const tz_names[FACTS_NTZ];
+static const char *const using_names[FACTS_NUSING];
+
 static const struct kind {
     const char *name;
     int nf;
     const char *fields[FACTS_MAXFIELDS];
-    const char *values[FACTS_MAXFIELDS];
+    Words words[FACTS_MAXFIELDS];
 } kinds[FACT_NKINDS] = {
     [FACT_CAST] = {"cast",
                    4,
                    {"source", "target", "method", "context"},
-                   {NULL, NULL, "binary|function|inout", "implicit|assignment|explicit"}},
+                   {ANY_WORD, ANY_WORD, WORDS(methods), WORDS(contexts)}},
     [FACT_TYPECHANGE] = {"typechange",
                          7,
                          {"from", "to", "relation", "using", "tz", "rewrite", "index"},
-                         {NULL, NULL, "", "-|self|cast", "utc|non-utc|any", "yes|no", "yes|no|-"}},
-    [FACT_VOLATILE] = {"volatile", 2, {"function", "args"}, {NULL, NULL}},
+                         {ANY_WORD, ANY_WORD, WORDS(relation_names), WORDS(using_names),
+                          WORDS(tz_names), WORDS(yes_no), WORDS(yes_no_none)}},
+    [FACT_VOLATILE] = {"volatile", 2, {"function", "args"}, {ANY_WORD, ANY_WORD}},
 };
+
+/* The index of s among words, -1 when it is none of them (or empty). */
+static int word_index(const Words *words, const char *s)
+{
+    if (!*s) return -1;
+    if (words->n == 0) return 0;
+    for (int i = 0; i < words->n; i++)
+        if (strcmp(s, words->w[i]) == 0) return i;
+    return -1;
+}
 
 const char *facts_kind_name(FactKind k)
 {
@@ -124,13 +157,6 @@ static const char *const relation_names[FACTS_NRELATIONS] = {
 const char *facts_relation_name(FactsRelation r)
 {
     return r >= 0 && r < FACTS_NRELATIONS ? relation_names[r] : "?";
-}
-
-static int relation_parse(const char *s)
-{
-    for (int r = 0; r < FACTS_NRELATIONS; r++)
-        if (strcmp(s, relation_names[r]) == 0) return r;
-    return -1;
 }
 
 /* How a type's typmod is made from its declared modifiers (PostgreSQL's
@@ -232,6 +258,13 @@ FactsRelation facts_typmod_relation(const char *from, int from_typmod, const cha
     if (a.len == b.len) return FACTS_REL_SAME;
     /* interval's "no precision" is the largest number: wider than any */
     return b.len > a.len ? FACTS_REL_WIDER : FACTS_REL_NARROWER;
+}
+
+static const char *const tz_names[FACTS_NTZ] = {"utc", "non-utc", "any"};
+
+const char *facts_tz_name(FactsTz tz)
+{
+    return tz >= 0 && tz < FACTS_NTZ ? tz_names[tz] : "?";
 }
 
 static const char *const using_names[FACTS_NUSING] = {"-", "self", "cast"};
@@ -374,20 +407,6 @@ static int parse_major(const char *s, int *out)
     return 0;
 }
 
-/* True when s is one of the "|"-separated values. */
-static bool value_in(const char *s, const char *values)
-{
-    size_t n = strlen(s);
-    for (const char *p = values; *p;) {
-        const char *bar = strchr(p, '|');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == n && strncmp(p, s, n) == 0) return true;
-        if (!bar) break;
-        p = bar + 1;
-    }
-    return false;
-}
-
 static int parse_row(char **f, int nf, FactRow *r, const char *name, int line, Err *err)
 {
 #define FAIL(...) err_set(err, EXIT_USAGE, "\"%s\" line %d: " __VA_ARGS__)
@@ -405,16 +424,17 @@ static int parse_row(char **f, int nf, FactRow *r, const char *name, int line, E
     if (r->last < r->first)
         return FAIL("last version %d before first version %d", name, line, r->last, r->first);
     for (int j = 0; j < kd->nf; j++) {
-        const char *v = f[3 + j];
-        bool ok = *v != '\0';
-        if (ok && kd->values[j] && *kd->values[j]) ok = value_in(v, kd->values[j]);
-        if (ok && k == FACT_TYPECHANGE && j == 2) ok = relation_parse(v) >= 0;
-        if (!ok) {
-            const char *allowed = kd->values[j];
-            if (allowed && !*allowed) allowed = "a relation: plain, same, wider, narrower, ...";
-            return FAIL("invalid %s \"%s\"%s%s%s", name, line, kd->fields[j], v,
-                        allowed ? " (" : "", allowed ? allowed : "", allowed ? ")" : "");
-        }
+        const Words *w = &kd->words[j];
+        if (word_index(w, f[3 + j]) >= 0) continue;
+        Buf list;
+        buf_init(&list);
+        for (int i = 0; i < w->n; i++)
+            buf_printf(&list, "%s%s", i ? ", " : " (", w->w[i]);
+        if (w->n) buf_putc(&list, ')');
+        FAIL("invalid %s \"%s\"%s", name, line, kd->fields[j], f[3 + j],
+             list.data ? list.data : "");
+        buf_free(&list);
+        return -1;
     }
     for (int j = 0; j < kd->nf; j++)
         r->f[j] = xstrdup(f[3 + j]);
@@ -500,7 +520,7 @@ Tri facts_type_change(const Facts *f, int major, const char *from, int from_typm
     from = facts_type_name(from);
     to = facts_type_name(to);
     const char *rel = facts_relation_name(facts_typmod_relation(from, from_typmod, to, to_typmod));
-    const char *tz = tz_utc ? "utc" : "non-utc";
+    const char *tz = facts_tz_name(tz_utc ? FACTS_TZ_UTC : FACTS_TZ_NON_UTC);
     /* USING the column itself: its own row where one was probed, else as none */
     for (int pass = 0; pass < 2; pass++) {
         FactsUsing u = pass == 0 ? using : FACTS_USING_NONE;
@@ -511,7 +531,8 @@ Tri facts_type_change(const Facts *f, int major, const char *from, int from_typm
                 strcmp(r->f[1], to) != 0 || strcmp(r->f[2], rel) != 0 ||
                 strcmp(r->f[3], facts_using_name(u)) != 0)
                 continue;
-            if (strcmp(r->f[4], "any") != 0 && strcmp(r->f[4], tz) != 0) continue;
+            if (strcmp(r->f[4], facts_tz_name(FACTS_TZ_ANY)) != 0 && strcmp(r->f[4], tz) != 0)
+                continue;
             if (index_rebuild) *index_rebuild = tri_parse(r->f[6]) == TRI_YES;
             return tri_parse(r->f[5]) == TRI_YES ? TRI_YES : TRI_NO;
         }

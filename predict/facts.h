@@ -113,6 +113,10 @@ void facts_write_row(const FactRow *r, Buf *out);
 
 /* ---- lookups ----------------------------------------------------------- */
 
+/* The session TimeZone a typechange row holds for. */
+typedef enum FactsTz { FACTS_TZ_UTC, FACTS_TZ_NON_UTC, FACTS_TZ_ANY, FACTS_NTZ } FactsTz;
+const char *facts_tz_name(FactsTz tz); /* "utc", "non-utc", "any" */
+
 typedef enum FactsUsing {
     FACTS_USING_NONE, /* no USING, or USING the column itself */
     FACTS_USING_SELF, /* USING the column itself, as probed */

@@ -112,8 +112,9 @@ static const struct probe {
 
 /* The session TimeZone of each pass: UTC, and one that is not. */
 static const struct zone {
-    const char *tz, *name;
-} zones[] = {{"UTC", "utc"}, {"America/New_York", "non-utc"}};
+    const char *tz;
+    FactsTz which;
+} zones[] = {{"UTC", FACTS_TZ_UTC}, {"America/New_York", FACTS_TZ_NON_UTC}};
 
 /* Runs sql; the reply in *r (clear it) or -1 with err naming what for. */
 static int run(PgConn *c, const char *sql, const char *what, PgReply *r, Err *err)
@@ -275,7 +276,7 @@ static int probe_one(PgConn *c, const struct probe *p, const struct zone *z, boo
         facts_relation_name(
             facts_typmod_relation(before.type, before.typmod, after.type, after.typmod)),
         facts_using_name(p->using),
-        z->name,
+        facts_tz_name(z->which),
         tri_name(strcmp(before.table, after.table) != 0 ? TRI_YES : TRI_NO),
         !*before.index ? "-" : tri_name(strcmp(before.index, after.index) != 0 ? TRI_YES : TRI_NO),
     };
@@ -289,16 +290,18 @@ static void merge_zones(Facts *f, size_t from)
 {
     for (size_t i = from; i < f->nrows; i++) {
         FactRow *a = &f->rows[i];
-        if (a->kind != FACT_TYPECHANGE || strcmp(a->f[4], "utc") != 0) continue;
+        if (a->kind != FACT_TYPECHANGE || strcmp(a->f[4], facts_tz_name(FACTS_TZ_UTC)) != 0)
+            continue;
         for (size_t j = from; j < f->nrows; j++) {
             FactRow *b = &f->rows[j];
-            if (b->kind != FACT_TYPECHANGE || strcmp(b->f[4], "non-utc") != 0) continue;
+            if (b->kind != FACT_TYPECHANGE || strcmp(b->f[4], facts_tz_name(FACTS_TZ_NON_UTC)) != 0)
+                continue;
             bool same = true;
             for (int k = 0; k < b->nf && same; k++)
                 same = k == 4 || strcmp(a->f[k], b->f[k]) == 0;
             if (!same) continue;
             free(a->f[4]);
-            a->f[4] = xstrdup("any");
+            a->f[4] = xstrdup(facts_tz_name(FACTS_TZ_ANY));
             for (int k = 0; k < b->nf; k++)
                 free(b->f[k]);
             f->rows[j] = f->rows[--f->nrows];

@@ -33,14 +33,14 @@ static void test_parse_errors(void)
         {"cast\t12\t11\tint4\tint8\tfunction\timplicit\n",
          "\"t\" line 1: last version 11 before first version 12"},
         {"cast\t10\t11\tint4\tint8\tmagic\timplicit\n",
-         "\"t\" line 1: invalid method \"magic\" (binary|function|inout)"},
+         "\"t\" line 1: invalid method \"magic\" (binary, function, inout)"},
         {"\ntypechange\t10\t18\tint4\tint8\tbigger\t-\tany\tyes\tyes\n",
-         "\"t\" line 2: invalid relation \"bigger\" (a relation: plain, same, wider, narrower, "
-         "...)"},
+         "\"t\" line 2: invalid relation \"bigger\" (plain, same, wider, narrower, unconstrain, "
+         "constrain, precision-up, precision-down, scale-change, fields-change, other)"},
         {"typechange\t10\t18\tint4\tint8\tplain\t-\tmars\tyes\tyes\n",
-         "\"t\" line 1: invalid tz \"mars\" (utc|non-utc|any)"},
+         "\"t\" line 1: invalid tz \"mars\" (utc, non-utc, any)"},
         {"typechange\t10\t18\tint4\tint8\tplain\t-\tany\tmaybe\tyes\n",
-         "\"t\" line 1: invalid rewrite \"maybe\" (yes|no)"},
+         "\"t\" line 1: invalid rewrite \"maybe\" (yes, no)"},
         {"volatile\t10\t11\t\t-\n", "\"t\" line 1: invalid function \"\""},
         {"cast\t10\t12\tint4\tint8\tfunction\timplicit\n"
          "cast\t12\t13\tint4\tint8\tbinary\timplicit\n",
