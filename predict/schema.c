@@ -323,6 +323,7 @@ static void rel_free(SchemaRel *r)
     free(r->deps);
     strs_free(r->keys, r->nkeys);
     strs_free(r->keynames, r->nkeys);
+    strs_free(r->uses, r->nuses);
     free(r->owner_col);
     free(r->seq_type);
     free(r);
@@ -651,13 +652,17 @@ typedef struct IndexSpec {
     char **keys;  /* column names, NULL for an expression */
     char **names; /* what names it: the column, the function, or "expr" */
     size_t n;
-    bool unique, primary, exclusion, constraint, partial, only;
+    StrList uses; /* the columns its expressions and predicate name */
+    bool unique, primary, exclusion, partial, only;
+    bool constraint; /* the index of a constraint of kind kind */
+    SchemaConKind kind;
 } IndexSpec;
 
 static void spec_free(IndexSpec *sp)
 {
     strs_free(sp->keys, sp->n);
     strs_free(sp->names, sp->n);
+    strs_free(sp->uses.v, sp->uses.n);
     memset(sp, 0, sizeof(*sp));
 }
 
@@ -678,6 +683,7 @@ static void spec_add_elem(IndexSpec *sp, const Node *n)
         spec_add(sp, e->name, NULL);
         return;
     }
+    if (e->expr) walk(&e->expr->base, visit_colrefs, &sp->uses);
     const char *fn = NULL;
     if (e->expr && e->expr->node_case == PG_QUERY__NODE__NODE_FUNC_CALL &&
         e->expr->func_call->n_funcname)
@@ -690,26 +696,47 @@ static const char *spec_label(const IndexSpec *sp)
     return sp->primary ? "pkey" : sp->exclusion ? "excl" : sp->constraint ? "key" : "idx";
 }
 
-static bool index_matches(const SchemaRel *ix, const IndexSpec *sp)
+static SchemaConstraint *constraint_of_index(SchemaRel *t, const SchemaRel *ix)
 {
-    if (ix->nkeys != sp->n || ix->unique != sp->unique) return false;
+    for (size_t i = 0; t && i < t->ncons; i++)
+        if (t->cons[i].index == ix) return &t->cons[i];
+    return NULL;
+}
+
+/* Whether ix (an index of t) is one the server takes for sp instead of making
+ * another: the same keys, uniqueness and being a constraint's or not. */
+static bool index_matches(SchemaRel *t, const SchemaRel *ix, const IndexSpec *sp)
+{
+    if (ix->nkeys != sp->n || ix->unique != (sp->unique || sp->primary) ||
+        (constraint_of_index(t, ix) != NULL) != sp->constraint)
+        return false;
     for (size_t i = 0; i < sp->n; i++)
         if (!ix->keys[i] || !sp->keys[i] || strcmp(ix->keys[i], sp->keys[i]) != 0) return false;
     return true;
 }
 
-static void index_spec_of(const SchemaRel *ix, IndexSpec *sp)
+/* The spec of ix, an index of t, to make it again elsewhere. */
+static void index_spec_of(SchemaRel *t, const SchemaRel *ix, IndexSpec *sp)
 {
     memset(sp, 0, sizeof(*sp));
     for (size_t i = 0; i < ix->nkeys; i++)
         spec_add(sp, ix->keys[i], ix->keynames[i]);
+    for (size_t i = 0; i < ix->nuses; i++)
+        strs_push(&sp->uses.v, &sp->uses.n, ix->uses[i]);
     sp->unique = ix->unique;
     sp->primary = ix->primary;
     sp->partial = ix->partial;
+    const SchemaConstraint *c = constraint_of_index(t, ix);
+    sp->constraint = c != NULL;
+    sp->kind = c ? c->kind : SCHEMA_CON_UNIQUE;
+    sp->exclusion = c && c->kind == SCHEMA_CON_EXCLUSION;
 }
 
-/* An index on t named name (NULL: the server's choice), and one on every
- * partition unless ON ONLY (an equivalent index there is attached instead). */
+static SchemaConstraint *constraint_push(SchemaRel *r, const char *name, SchemaConKind kind);
+
+/* An index on t named name (NULL: the server's choice), with its constraint
+ * when sp says so, and the same on every partition at every depth unless ON
+ * ONLY (where a partition has an index that matches, that one is attached). */
 static SchemaRel *index_create(Schema *s, SchemaRel *t, const char *name, const IndexSpec *sp)
 {
     char *chosen = NULL;
@@ -729,6 +756,8 @@ static SchemaRel *index_create(Schema *s, SchemaRel *t, const char *name, const 
         ix->keynames[i] = xstrdup(sp->names[i]);
     }
     ix->nkeys = sp->n;
+    for (size_t i = 0; i < sp->uses.n; i++)
+        strs_push(&ix->uses, &ix->nuses, sp->uses.v[i]);
     ix->unique = sp->unique || sp->primary;
     ix->primary = sp->primary;
     ix->partial = sp->partial;
@@ -739,13 +768,23 @@ static SchemaRel *index_create(Schema *s, SchemaRel *t, const char *name, const 
             SchemaColumn *c = column_get(t, sp->keys[i]);
             if (c) c->not_null = true;
         }
+    if (sp->constraint && !constraint_get(t, ix->name)) {
+        SchemaConstraint *c = constraint_push(t, ix->name, sp->kind);
+        c->index = ix;
+        for (size_t i = 0; i < sp->n; i++)
+            if (sp->keys[i]) strs_push(&c->cols, &c->ncols, sp->keys[i]);
+    }
     if (t->kind == SCHEMA_REL_PARTITIONED && !sp->only)
         for (size_t i = 0; i < t->nchildren; i++) {
             SchemaRel *ch = t->children[i];
             bool have = false;
             for (size_t k = 0; k < ch->nindexes && !have; k++)
-                have = index_matches(ch->indexes[k], sp);
-            if (!have) index_create(s, ch, NULL, sp);
+                have = index_matches(ch, ch->indexes[k], sp);
+            if (!have && ch->is_partition) {
+                IndexSpec csp = *sp;
+                csp.only = false;
+                index_create(s, ch, NULL, &csp);
+            }
         }
     return ix;
 }
@@ -774,6 +813,31 @@ static void constraint_copy_fk(SchemaRel *to, const SchemaConstraint *src)
         strs_push(&c->ref_cols, &c->nref_cols, src->ref_cols[i]);
 }
 
+/* A foreign key of t onto its partitions at every depth, as the server clones it. */
+static void fk_clone_down(SchemaRel *t, const SchemaConstraint *c)
+{
+    for (size_t i = 0; i < t->nchildren; i++)
+        if (t->children[i]->is_partition) {
+            constraint_copy_fk(t->children[i], c);
+            fk_clone_down(t->children[i], c);
+        }
+}
+
+/* A CHECK constraint of t onto its children (partitions and inheritance) at every depth. */
+static void check_clone_down(SchemaRel *t, const SchemaConstraint *c)
+{
+    for (size_t i = 0; i < t->nchildren; i++) {
+        SchemaRel *ch = t->children[i];
+        if (!constraint_get(ch, c->name)) {
+            SchemaConstraint *cc = constraint_push(ch, c->name, SCHEMA_CON_CHECK);
+            cc->validated = c->validated;
+            for (size_t k = 0; k < c->ncols; k++)
+                strs_push(&cc->cols, &cc->ncols, c->cols[k]);
+        }
+        check_clone_down(ch, c);
+    }
+}
+
 static void strs_from_nodes(char ***out, size_t *n, Node *const *nodes, size_t nn)
 {
     for (size_t i = 0; i < nn; i++)
@@ -781,8 +845,10 @@ static void strs_from_nodes(char ***out, size_t *n, Node *const *nodes, size_t n
 }
 
 /* A constraint of t (col: written on that column), as CREATE TABLE or ALTER
- * TABLE ADD CONSTRAINT makes it; on partitions too where the server clones it. */
-static void constraint_add(Schema *s, SchemaRel *t, const PgQuery__Constraint *con, const char *col)
+ * TABLE ADD CONSTRAINT makes it; on partitions too where the server clones it,
+ * and a CHECK on the children unless ONLY (recurse false) or NO INHERIT. */
+static void constraint_add(Schema *s, SchemaRel *t, const PgQuery__Constraint *con, const char *col,
+                           bool recurse)
 {
     const char *conname = nz(con->conname);
     switch (con->contype) {
@@ -798,6 +864,7 @@ static void constraint_add(Schema *s, SchemaRel *t, const PgQuery__Constraint *c
             c->ncols = l.n;
             l.v = NULL;
             l.n = 0;
+            if (recurse && !con->is_no_inherit) check_clone_down(t, c);
         }
         strs_free(l.v, l.n);
         free(name);
@@ -820,56 +887,34 @@ static void constraint_add(Schema *s, SchemaRel *t, const PgQuery__Constraint *c
                     SchemaColumn *c = column_get(t, ix->keys[i]);
                     if (c) c->not_null = true;
                 }
-        } else {
-            IndexSpec sp = {0};
-            if (col)
-                spec_add(&sp, col, NULL);
-            else if (excl)
-                for (size_t i = 0; i < con->n_exclusions; i++) {
-                    const Node *pair = con->exclusions[i];
-                    if (pair && pair->node_case == PG_QUERY__NODE__NODE_LIST && pair->list->n_items)
-                        spec_add_elem(&sp, pair->list->items[0]);
-                }
-            else
-                for (size_t i = 0; i < con->n_keys; i++)
-                    if (node_str(con->keys[i])) spec_add(&sp, node_str(con->keys[i]), NULL);
-            sp.unique = !excl;
-            sp.primary = pk;
-            sp.exclusion = excl;
-            sp.constraint = true;
-            sp.partial = con->where_clause != NULL;
-            ix = index_create(s, t, conname, &sp);
-            spec_free(&sp);
-            if (!ix) return;
+            SchemaConstraint *c =
+                constraint_push(t, ix->name, pk ? SCHEMA_CON_PRIMARY : SCHEMA_CON_UNIQUE);
+            c->index = ix;
+            for (size_t i = 0; i < ix->nkeys; i++)
+                if (ix->keys[i]) strs_push(&c->cols, &c->ncols, ix->keys[i]);
+            return;
         }
-        SchemaConstraint *c = constraint_push(t, ix->name,
-                                              pk     ? SCHEMA_CON_PRIMARY
-                                              : excl ? SCHEMA_CON_EXCLUSION
-                                                     : SCHEMA_CON_UNIQUE);
-        c->index = ix;
-        for (size_t i = 0; i < ix->nkeys; i++)
-            if (ix->keys[i]) strs_push(&c->cols, &c->ncols, ix->keys[i]);
-        /* the partitions' indexes carry a constraint of their own */
-        for (size_t i = 0; t->kind == SCHEMA_REL_PARTITIONED && i < t->nchildren; i++) {
-            SchemaRel *ch = t->children[i];
-            for (size_t k = 0; k < ch->nindexes; k++) {
-                SchemaRel *cix = ch->indexes[k];
-                if (cix->unique != ix->unique || cix->nkeys != ix->nkeys ||
-                    constraint_get(ch, cix->name))
-                    continue;
-                IndexSpec sp;
-                index_spec_of(ix, &sp);
-                bool same = index_matches(cix, &sp);
-                spec_free(&sp);
-                if (!same) continue;
-                cix->primary = ix->primary;
-                SchemaConstraint *cc = constraint_push(ch, cix->name, c->kind);
-                cc->index = cix;
-                for (size_t j = 0; j < c->ncols; j++)
-                    strs_push(&cc->cols, &cc->ncols, c->cols[j]);
-                break;
+        IndexSpec sp = {0};
+        if (col)
+            spec_add(&sp, col, NULL);
+        else if (excl)
+            for (size_t i = 0; i < con->n_exclusions; i++) {
+                const Node *pair = con->exclusions[i];
+                if (pair && pair->node_case == PG_QUERY__NODE__NODE_LIST && pair->list->n_items)
+                    spec_add_elem(&sp, pair->list->items[0]);
             }
-        }
+        else
+            for (size_t i = 0; i < con->n_keys; i++)
+                if (node_str(con->keys[i])) spec_add(&sp, node_str(con->keys[i]), NULL);
+        if (con->where_clause) walk(&con->where_clause->base, visit_colrefs, &sp.uses);
+        sp.unique = !excl;
+        sp.primary = pk;
+        sp.exclusion = excl;
+        sp.constraint = true;
+        sp.kind = pk ? SCHEMA_CON_PRIMARY : excl ? SCHEMA_CON_EXCLUSION : SCHEMA_CON_UNIQUE;
+        sp.partial = con->where_clause != NULL;
+        index_create(s, t, conname, &sp);
+        spec_free(&sp);
         return;
     }
     case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN: {
@@ -899,8 +944,7 @@ static void constraint_add(Schema *s, SchemaRel *t, const PgQuery__Constraint *c
                     for (size_t k = 0; k < c->ref->cons[i].ncols; k++)
                         strs_push(&c->ref_cols, &c->nref_cols, c->ref->cons[i].cols[k]);
         SchemaConstraint copy = *c;
-        for (size_t i = 0; t->kind == SCHEMA_REL_PARTITIONED && i < t->nchildren; i++)
-            constraint_copy_fk(t->children[i], &copy);
+        fk_clone_down(t, &copy);
         return;
     }
     default:
@@ -908,36 +952,25 @@ static void constraint_add(Schema *s, SchemaRel *t, const PgQuery__Constraint *c
     }
 }
 
-/* What a partition takes from its parent as it joins: the parent's indexes,
- * their constraints, and its foreign keys (at every depth below). */
+/* What a partition takes from its parent as it joins: the parent's indexes
+ * with their constraints (an index of its own that matches is attached
+ * instead), and its foreign keys, at every depth below. */
 static void partition_inherit(Schema *s, SchemaRel *parent, SchemaRel *ch)
 {
     for (size_t i = 0; i < parent->nindexes; i++) {
-        SchemaRel *ix = parent->indexes[i];
         IndexSpec sp;
-        index_spec_of(ix, &sp);
-        SchemaRel *cix = NULL;
-        for (size_t k = 0; k < ch->nindexes && !cix; k++)
-            if (index_matches(ch->indexes[k], &sp)) cix = ch->indexes[k];
-        const SchemaConstraint *pc = NULL;
-        for (size_t k = 0; k < parent->ncons; k++)
-            if (parent->cons[k].index == ix) pc = &parent->cons[k];
-        sp.constraint = pc != NULL;
-        if (!cix) cix = index_create(s, ch, NULL, &sp);
+        index_spec_of(parent, parent->indexes[i], &sp);
+        bool have = false;
+        for (size_t k = 0; k < ch->nindexes && !have; k++)
+            have = index_matches(ch, ch->indexes[k], &sp);
+        if (!have) index_create(s, ch, NULL, &sp);
         spec_free(&sp);
-        if (cix && pc && !constraint_get(ch, cix->name)) {
-            SchemaConstraint *cc = constraint_push(ch, cix->name, pc->kind);
-            cc->index = cix;
-            for (size_t j = 0; j < pc->ncols; j++)
-                strs_push(&cc->cols, &cc->ncols, pc->cols[j]);
-        }
     }
     for (size_t i = 0; i < parent->ncons; i++)
         if (parent->cons[i].kind == SCHEMA_CON_FOREIGN) {
             SchemaConstraint copy = parent->cons[i];
             constraint_copy_fk(ch, &copy);
-            for (size_t k = 0; k < ch->nchildren; k++)
-                constraint_copy_fk(ch->children[k], &copy);
+            fk_clone_down(ch, &copy);
         }
 }
 
@@ -1174,7 +1207,7 @@ static void column_define(Schema *s, SchemaRel *t, const PgQuery__ColumnDef *cd)
             column_set_default(c, con->raw_expr);
             break;
         default:
-            constraint_add(s, t, con, cd->colname);
+            constraint_add(s, t, con, cd->colname, false);
             break;
         }
     }
@@ -1207,22 +1240,10 @@ static void like_clause(Schema *s, SchemaRel *t, const PgQuery__TableLikeClause 
             }
     if (o & LIKE_INDEXES)
         for (size_t i = 0; i < src->nindexes; i++) {
-            SchemaRel *ix = src->indexes[i];
-            const SchemaConstraint *pc = NULL;
-            for (size_t k = 0; k < src->ncons; k++)
-                if (src->cons[k].index == ix) pc = &src->cons[k];
             IndexSpec sp;
-            index_spec_of(ix, &sp);
-            sp.constraint = pc != NULL;
-            sp.exclusion = pc && pc->kind == SCHEMA_CON_EXCLUSION;
-            SchemaRel *nix = index_create(s, t, NULL, &sp);
+            index_spec_of(src, src->indexes[i], &sp);
+            index_create(s, t, NULL, &sp);
             spec_free(&sp);
-            if (nix && pc) {
-                SchemaConstraint *c = constraint_push(t, nix->name, pc->kind);
-                c->index = nix;
-                for (size_t k = 0; k < pc->ncols; k++)
-                    strs_push(&c->cols, &c->ncols, pc->cols[k]);
-            }
         }
 }
 
@@ -1265,11 +1286,11 @@ static void create_table(Schema *s, const PgQuery__CreateStmt *cs, bool foreign)
     for (size_t i = 0; i < cs->n_table_elts; i++) {
         const Node *n = cs->table_elts[i];
         if (n && n->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
-            constraint_add(s, t, n->constraint, NULL);
+            constraint_add(s, t, n->constraint, NULL, false);
     }
     for (size_t i = 0; i < cs->n_constraints; i++) /* CREATE TABLE ... PARTITION OF's list */
         if (cs->constraints[i] && cs->constraints[i]->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
-            constraint_add(s, t, cs->constraints[i]->constraint, NULL);
+            constraint_add(s, t, cs->constraints[i]->constraint, NULL, false);
     if (part_parent) partition_inherit(s, part_parent, t);
     t->has_toast = needs_toast(s, t);
 }
@@ -1286,6 +1307,7 @@ static void create_index(Schema *s, const PgQuery__IndexStmt *is)
     sp.unique = is->unique;
     sp.primary = is->primary;
     sp.partial = is->where_clause != NULL;
+    if (is->where_clause) walk(&is->where_clause->base, visit_colrefs, &sp.uses);
     sp.only = !is->relation->inh;
     index_create(s, t, nz(is->idxname), &sp);
     spec_free(&sp);
@@ -1464,7 +1486,9 @@ static void column_drop(Schema *s, SchemaRel *t, const char *name, bool cascade)
     SchemaColumn *c = column_get(t, name);
     if (!c) return;
     for (size_t i = 0; i < t->nindexes; i++)
-        if (strs_has(t->indexes[i]->keys, t->indexes[i]->nkeys, name)) mark(t->indexes[i]);
+        if (strs_has(t->indexes[i]->keys, t->indexes[i]->nkeys, name) ||
+            strs_has(t->indexes[i]->uses, t->indexes[i]->nuses, name))
+            mark(t->indexes[i]);
     for (size_t i = 0; i < t->nseqs; i++)
         if (str_eq(t->seqs[i]->owner_col, name)) mark(t->seqs[i]);
     for (size_t i = 0; i < t->ncons; i++)
@@ -1619,7 +1643,7 @@ static void alter_cmd(Schema *s, SchemaRel *t, const PgQuery__AlterTableCmd *cmd
     case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
     case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraintRecurse:
         if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
-            constraint_add(s, t, cmd->def->constraint, NULL);
+            constraint_add(s, t, cmd->def->constraint, NULL, recurse);
         return;
     case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint:
     case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraintRecurse:

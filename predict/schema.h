@@ -107,6 +107,8 @@ struct SchemaRel {
     char **keynames;  /* an index: its columns' names (pg_attribute): the column, else what
                          the server calls the expression ("lower", "expr") */
     size_t nkeys;
+    char **uses; /* an index: the columns its expressions and predicate name */
+    size_t nuses;
     bool unique, primary, partial;
     bool only; /* CREATE INDEX ON ONLY a partitioned table: not on its partitions */
 

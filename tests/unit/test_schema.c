@@ -612,6 +612,20 @@ static const ChainStep server_chain[] = {
     {10, "CREATE UNLOGGED TABLE ul (a text)"},
     {10, "CREATE VIEW v_users AS SELECT id, email FROM users"},
     {10, "CREATE MATERIALIZED VIEW mv AS SELECT id FROM orders"},
+    {11, "CREATE TABLE pm (id int, k int, u int REFERENCES users, PRIMARY KEY (id, k)) "
+         "PARTITION BY LIST (k)"},
+    {11, "CREATE TABLE pm1 PARTITION OF pm FOR VALUES IN (1) PARTITION BY LIST (id)"},
+    {11, "CREATE TABLE pm1a PARTITION OF pm1 FOR VALUES IN (1)"},
+    {11, "ALTER TABLE pm ADD CONSTRAINT pm_u UNIQUE (k, id)"},
+    {11, "CREATE TABLE pm2 (id int NOT NULL, k int NOT NULL, u int)"},
+    {11, "CREATE UNIQUE INDEX pm2_own ON pm2 (id, k)"},
+    {11, "ALTER TABLE pm ATTACH PARTITION pm2 FOR VALUES IN (2)"},
+    {11, "ALTER TABLE pm ADD CONSTRAINT pm_c CHECK (id > 0)"},
+    {10, "CREATE TABLE exprs (a text, b text, c int)"},
+    {10, "CREATE INDEX ON exprs (lower(a))"},
+    {10, "CREATE INDEX ON exprs ((a || b))"},
+    {10, "CREATE INDEX exprs_c ON exprs (c) WHERE c > 0"},
+    {10, "ALTER TABLE exprs DROP COLUMN a"},
     {10, "CREATE TABLE drops (a int, b int, c text)"},
     {10, "CREATE INDEX ON drops (a, b)"},
     {10, "ALTER TABLE drops ADD CONSTRAINT drops_b_u UNIQUE (b)"},
@@ -622,6 +636,7 @@ static const char *const server_tables[] = {
     "users",       "orders",    "fixed",     "small", "wide",    "meas",  "meas_2024",
     "meas_2024_a", "meas_2025", "meas_2026", "base",  "derived", "copy1", "labels",
     "refgone",     "gen",       "ids",       "ser",   "ul",      "mv",    "drops",
+    "pm",          "pm1",       "pm1a",      "pm2",   "exprs",
 };
 
 /* The one value a query returns ("" for NULL). */
