@@ -42,15 +42,26 @@ static char *rels_joined(SchemaRel *const *rels, size_t n)
     return s;
 }
 
+/* A relation by "name" or "schema.name". */
+static const SchemaRel *lookup(const Schema *s, const char *t)
+{
+    const char *dot = strchr(t, '.');
+    if (!dot) return schema_rel(s, NULL, t);
+    char *schema = xstrndup(t, (size_t)(dot - t));
+    const SchemaRel *r = schema_rel(s, schema, dot + 1);
+    free(schema);
+    return r;
+}
+
 static char *indexes_of(const Schema *s, const char *t)
 {
-    const SchemaRel *r = schema_rel(s, NULL, t);
+    const SchemaRel *r = lookup(s, t);
     return r ? rels_joined(r->indexes, r->nindexes) : xstrdup("(none)");
 }
 
 static char *seqs_of(const Schema *s, const char *t)
 {
-    const SchemaRel *r = schema_rel(s, NULL, t);
+    const SchemaRel *r = lookup(s, t);
     return r ? rels_joined(r->seqs, r->nseqs) : xstrdup("(none)");
 }
 
@@ -70,7 +81,7 @@ static size_t referenced_fn(const Schema *s, const SchemaRel *r, const SchemaRel
 
 static char *answer(const Schema *s, const char *t, RelsFn fn)
 {
-    const SchemaRel *r = schema_rel(s, NULL, t);
+    const SchemaRel *r = lookup(s, t);
     if (!r) return xstrdup("(none)");
     const SchemaRel **v;
     size_t n = fn(s, r, &v);
@@ -81,7 +92,7 @@ static char *answer(const Schema *s, const char *t, RelsFn fn)
 
 static char *cons_of(const Schema *s, const char *t)
 {
-    const SchemaRel *r = schema_rel(s, NULL, t);
+    const SchemaRel *r = lookup(s, t);
     if (!r) return xstrdup("(none)");
     static const char kinds[] = {'c', 'u', 'p', 'f', 'x'};
     char **v = xmalloc((r->ncons + 1) * sizeof(*v));
@@ -366,6 +377,8 @@ static void test_alter_table(void)
     const SchemaConstraint *fk = schema_constraint(t, "fk2");
     CHECK(fk && fk->ncols == 1 && !strcmp(fk->cols[0], "cc"), "RENAME COLUMN reaches constraints");
     CHECK(t->persistence == SCHEMA_UNLOGGED, "SET UNLOGGED");
+    schema_apply(s, "ALTER TABLE t SET LOGGED");
+    CHECK(t->persistence == SCHEMA_PERMANENT, "SET LOGGED");
 
     schema_apply(s, "CREATE TABLE x (id int, label text)");
     schema_apply(s, "CREATE UNIQUE INDEX x_id_u ON x (id)");
@@ -417,6 +430,9 @@ static void test_drop(void)
     schema_apply(s, "DROP TYPE mood CASCADE");
     CHECK(!schema_type(s, NULL, "mood") && schema_rel(s, NULL, "uses")->ncols == 1,
           "DROP TYPE CASCADE drops its columns");
+    schema_apply(s, "CREATE VIEW plain AS SELECT 1");
+    schema_apply(s, "DROP VIEW plain");
+    CHECK(!schema_rel(s, NULL, "plain"), "DROP VIEW");
     schema_apply(s, "CREATE MATERIALIZED VIEW mv AS SELECT 1");
     schema_apply(s, "DROP MATERIALIZED VIEW mv");
     CHECK(!schema_rel(s, NULL, "mv"), "DROP MATERIALIZED VIEW");
@@ -626,6 +642,17 @@ static const ChainStep server_chain[] = {
     {10, "CREATE INDEX ON exprs ((a || b))"},
     {10, "CREATE INDEX exprs_c ON exprs (c) WHERE c > 0"},
     {10, "ALTER TABLE exprs DROP COLUMN a"},
+    {10, "CREATE SCHEMA app"},
+    {10, "CREATE TABLE moved (id serial PRIMARY KEY, v text)"},
+    {10, "ALTER TABLE moved SET SCHEMA app"},
+    {10, "CREATE TABLE app.stay (id int REFERENCES app.moved)"},
+    {10, "CREATE TABLE likeid (LIKE ids INCLUDING IDENTITY)"},
+    {10, "CREATE SEQUENCE loose"},
+    {10, "CREATE TABLE owner2 (a int, b int)"},
+    {10, "ALTER SEQUENCE loose OWNED BY owner2.b"},
+    {10, "ALTER TABLE owner2 RENAME COLUMN b TO bb"},
+    {10, "ALTER TABLE derived ADD COLUMN late int"},
+    {10, "ALTER TABLE base ADD COLUMN later numeric(4,1)"},
     {10, "CREATE TABLE drops (a int, b int, c text)"},
     {10, "CREATE INDEX ON drops (a, b)"},
     {10, "ALTER TABLE drops ADD CONSTRAINT drops_b_u UNIQUE (b)"},
@@ -633,10 +660,11 @@ static const ChainStep server_chain[] = {
 };
 
 static const char *const server_tables[] = {
-    "users",       "orders",    "fixed",     "small", "wide",    "meas",  "meas_2024",
-    "meas_2024_a", "meas_2025", "meas_2026", "base",  "derived", "copy1", "labels",
-    "refgone",     "gen",       "ids",       "ser",   "ul",      "mv",    "drops",
-    "pm",          "pm1",       "pm1a",      "pm2",   "exprs",
+    "users",     "orders",      "fixed",     "small",     "wide",   "meas",
+    "meas_2024", "meas_2024_a", "meas_2025", "meas_2026", "base",   "derived",
+    "copy1",     "labels",      "refgone",   "gen",       "ids",    "ser",
+    "ul",        "mv",          "drops",     "pm",        "pm1",    "pm1a",
+    "pm2",       "exprs",       "app.moved", "app.stay",  "likeid", "owner2",
 };
 
 /* The one value a query returns ("" for NULL). */
@@ -700,7 +728,7 @@ static void server_compare(const char *conninfo, int major)
         char *q = xasprintf("SELECT to_regclass('%s') IS NOT NULL", t);
         char *exists = server_value(c, q);
         free(q);
-        const SchemaRel *r = schema_rel(s, NULL, t);
+        const SchemaRel *r = lookup(s, t);
         CHECK((r != NULL) == !strcmp(exists, "t"), "%d: %s exists: model %d, server %s", major, t,
               r != NULL, exists);
         free(exists);
