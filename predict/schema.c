@@ -1118,24 +1118,72 @@ static void drop_one(Schema *s, SchemaRel *r, bool cascade)
     drop_marked(s, cascade);
 }
 
-/* ALTER TABLE DROP CONSTRAINT: the constraint, its index, and with CASCADE
- * the foreign keys that lean on that index. */
+static bool same_set(char *const *a, size_t na, char *const *b, size_t nb)
+{
+    if (na != nb) return false;
+    for (size_t i = 0; i < na; i++)
+        if (!strs_has(b, nb, a[i])) return false;
+    return true;
+}
+
+static void constraint_remove(SchemaRel *t, SchemaConstraint *c)
+{
+    constraint_clear(c);
+    *c = t->cons[--t->ncons];
+}
+
+/* ALTER TABLE DROP CONSTRAINT: the constraint, its index, its clones on the
+ * children (a CHECK's and a foreign key's by name, a key's by its index), and
+ * the foreign keys that lean on a key: with CASCADE they go, without it the
+ * server refuses and nothing changes. */
 static void constraint_drop(Schema *s, SchemaRel *t, const char *name, bool cascade)
 {
     SchemaConstraint *c = constraint_get(t, name);
     if (!c) return;
+    if (c->index && c->kind != SCHEMA_CON_EXCLUSION) {
+        SchemaRel **all;
+        size_t n = all_rels(s, &all);
+        bool leaned = false;
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < all[i]->ncons; k++) {
+                SchemaConstraint *fk = &all[i]->cons[k];
+                c = constraint_get(t, name);
+                if (fk->kind != SCHEMA_CON_FOREIGN || fk->ref != t ||
+                    !same_set(fk->ref_cols, fk->nref_cols, c->cols, c->ncols))
+                    continue;
+                leaned = true;
+                if (cascade) constraint_remove(all[i], &all[i]->cons[k--]);
+            }
+        free(all);
+        if (leaned && !cascade) return;
+        c = constraint_get(t, name);
+    }
+    SchemaConKind kind = c->kind;
     SchemaRel *ix = c->index;
-    for (size_t i = 0; i < t->nchildren; i++)
-        if (t->children[i]->is_partition) constraint_drop(s, t->children[i], name, cascade);
+    IndexSpec sp = {0};
+    if (ix) index_spec_of(t, ix, &sp);
+    for (size_t i = 0; i < t->nchildren; i++) {
+        SchemaRel *ch = t->children[i];
+        if (kind == SCHEMA_CON_CHECK || (kind == SCHEMA_CON_FOREIGN && ch->is_partition)) {
+            constraint_drop(s, ch, name, cascade);
+        } else if (ix && ch->is_partition) {
+            for (size_t k = 0; k < ch->nindexes; k++)
+                if (index_matches(ch, ch->indexes[k], &sp)) {
+                    const SchemaConstraint *cc = constraint_of_index(ch, ch->indexes[k]);
+                    char *cname = xstrdup(cc->name);
+                    constraint_drop(s, ch, cname, cascade);
+                    free(cname);
+                    break;
+                }
+        }
+    }
+    spec_free(&sp);
     c = constraint_get(t, name);
-    if (!c) return;
-    constraint_clear(c);
-    *c = t->cons[--t->ncons];
+    if (c) constraint_remove(t, c);
     if (ix) {
         mark(ix);
         drop_marked(s, true);
     }
-    (void)cascade;
 }
 
 /* ---- statements: CREATE TABLE ------------------------------------------------- */
@@ -1387,6 +1435,7 @@ static void create_view(Schema *s, const PgQuery__ViewStmt *vs)
     if (v && !(vs->replace && v->kind == SCHEMA_REL_VIEW)) return;
     if (!v) v = rel_new(s, schema, rv->relname, SCHEMA_REL_VIEW, pers);
     if (!v) return;
+    v->cols_unknown = true;
     for (size_t i = 0; i < vs->n_aliases; i++)
         if (node_str(vs->aliases[i])) column_add(v, node_str(vs->aliases[i]));
     view_deps(s, v, vs->query);
@@ -1401,6 +1450,7 @@ static void create_table_as(Schema *s, const PgQuery__IntoClause *into, const No
         rel_new(s, create_in(s, into->rel->schemaname, pers == SCHEMA_TEMP), into->rel->relname,
                 matview ? SCHEMA_REL_MATVIEW : SCHEMA_REL_TABLE, pers);
     if (!t) return;
+    t->cols_unknown = true;
     for (size_t i = 0; i < into->n_col_names; i++)
         if (node_str(into->col_names[i])) column_add(t, node_str(into->col_names[i]));
     if (matview) view_deps(s, t, query);

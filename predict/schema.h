@@ -99,7 +99,11 @@ struct SchemaRel {
     SchemaRel **deps; /* a view or matview: the relations its query names */
     size_t ndeps, capdeps;
     bool is_partition;
-    bool has_toast; /* a TOAST table exists (tables and matviews) */
+    bool has_toast;    /* a TOAST table exists (tables and matviews; false where the
+                          columns are unknown) */
+    bool cols_unknown; /* CREATE TABLE AS, SELECT INTO, views and materialized views:
+                          the query decides the columns; cols holds only names given
+                          in the statement, with no type */
 
     /* an index */
     SchemaRel *table; /* an index: its table; a sequence: the table owning it, or NULL */

@@ -300,7 +300,9 @@ static void test_create_other(void)
     const SchemaRel *v = schema_rel(s, NULL, "v");
     CHECK(v && v->kind == SCHEMA_REL_VIEW && v->ndeps == 1, "view on t");
     const SchemaRel *mv = schema_rel(s, NULL, "mv");
-    CHECK(mv && mv->kind == SCHEMA_REL_MATVIEW, "matview");
+    CHECK(mv && mv->kind == SCHEMA_REL_MATVIEW && mv->cols_unknown, "matview, columns unknown");
+    CHECK(!schema_rel(s, NULL, "t")->cols_unknown, "a table's columns are known");
+
     const SchemaRel **dv;
     size_t n = schema_dependent_views(s, schema_rel(s, NULL, "t"), &dv);
     CHECK(n == 2, "two views depend on t: %zu", n);
@@ -427,6 +429,19 @@ static void test_drop(void)
               !schema_rel(s, NULL, "p_id_seq") && !schema_rel(s, NULL, "v"),
           "DROP TABLE CASCADE: indexes, owned sequences, views");
     CHECK_ANSWER(cons_of(s, "c"), "", "the foreign key to it goes");
+    static const char *const keys[] = {
+        "CREATE TABLE k (id int PRIMARY KEY, c int CHECK (c > 0))",
+        "CREATE TABLE kref (r int REFERENCES k)",
+        "ALTER TABLE k DROP CONSTRAINT k_pkey",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(keys); i++)
+        schema_apply(s, keys[i]);
+    CHECK_ANSWER(indexes_of(s, "k"), "k_pkey",
+                 "DROP CONSTRAINT of a key a foreign key uses: refused");
+    schema_apply(s, "ALTER TABLE k DROP CONSTRAINT k_pkey CASCADE");
+    CHECK_ANSWER(indexes_of(s, "k"), "", "DROP CONSTRAINT CASCADE: the index goes");
+    CHECK_ANSWER(cons_of(s, "kref"), "", "DROP CONSTRAINT CASCADE: the foreign key goes");
+    CHECK_ANSWER(cons_of(s, "k"), "k_c_check:c:t", "the CHECK stays");
     schema_apply(s, "DROP TYPE mood CASCADE");
     CHECK(!schema_type(s, NULL, "mood") && schema_rel(s, NULL, "uses")->ncols == 1,
           "DROP TYPE CASCADE drops its columns");
@@ -653,6 +668,12 @@ static const ChainStep server_chain[] = {
     {10, "ALTER TABLE owner2 RENAME COLUMN b TO bb"},
     {10, "ALTER TABLE derived ADD COLUMN late int"},
     {10, "ALTER TABLE base ADD COLUMN later numeric(4,1)"},
+    {10, "CREATE TABLE k1 (id int PRIMARY KEY, c int CHECK (c > 0))"},
+    {10, "CREATE TABLE k2 (r int REFERENCES k1)"},
+    {10, "CREATE TABLE k3 () INHERITS (k1)"},
+    {10, "ALTER TABLE k1 DROP CONSTRAINT k1_c_check"},
+    {10, "ALTER TABLE k1 DROP CONSTRAINT k1_pkey CASCADE"},
+    {11, "ALTER TABLE pm DROP CONSTRAINT pm_u"},
     {10, "CREATE TABLE drops (a int, b int, c text)"},
     {10, "CREATE INDEX ON drops (a, b)"},
     {10, "ALTER TABLE drops ADD CONSTRAINT drops_b_u UNIQUE (b)"},
@@ -660,11 +681,11 @@ static const ChainStep server_chain[] = {
 };
 
 static const char *const server_tables[] = {
-    "users",     "orders",      "fixed",     "small",     "wide",   "meas",
-    "meas_2024", "meas_2024_a", "meas_2025", "meas_2026", "base",   "derived",
-    "copy1",     "labels",      "refgone",   "gen",       "ids",    "ser",
-    "ul",        "mv",          "drops",     "pm",        "pm1",    "pm1a",
-    "pm2",       "exprs",       "app.moved", "app.stay",  "likeid", "owner2",
+    "users",       "orders",    "fixed",     "small", "wide",    "meas",      "meas_2024",
+    "meas_2024_a", "meas_2025", "meas_2026", "base",  "derived", "copy1",     "labels",
+    "refgone",     "gen",       "ids",       "ser",   "ul",      "mv",        "drops",
+    "pm",          "pm1",       "pm1a",      "pm2",   "exprs",   "app.moved", "app.stay",
+    "likeid",      "owner2",    "k1",        "k2",    "k3",
 };
 
 /* The one value a query returns ("" for NULL). */
