@@ -16,7 +16,10 @@
  * one when a column's type is varlena with a storage other than plain and the
  * widest row it can hold exceeds TOAST_TUPLE_THRESHOLD (2032 bytes), counting
  * a bounded varlena (varchar(n), numeric(p,s), bit(n)) at its maximum size in
- * UTF8 (4 bytes a character). The table is never taken away again.
+ * UTF8 (4 bytes a character). Once made it stays (DROP COLUMN leaves it)
+ * until a rewrite makes the table anew: an ALTER COLUMN TYPE that is not
+ * binary-coercible (type_change_keeps_storage), after which the rule decides
+ * again.
  */
 #include "predict/schema.h"
 
@@ -542,7 +545,7 @@ static void column_set_type(SchemaColumn *c, const PgQuery__TypeName *tn)
     free(c->type);
     free(c->type_schema);
     c->type = c->type_schema = NULL;
-    c->length = c->precision = c->fsec = -1;
+    c->length = c->precision = c->fsec = c->interval_fields = -1;
     c->scale = 0;
     c->array = false;
     if (!tn || tn->n_names == 0) return;
@@ -563,8 +566,10 @@ static void column_set_type(SchemaColumn *c, const PgQuery__TypeName *tn)
     } else if (!strcmp(name, "time") || !strcmp(name, "timetz") || !strcmp(name, "timestamp") ||
                !strcmp(name, "timestamptz"))
         c->fsec = m0;
-    else if (!strcmp(name, "interval"))
+    else if (!strcmp(name, "interval")) {
+        c->interval_fields = m0 == 0x7FFF ? -1 : m0;
         c->fsec = tn->n_typmods >= 2 && m1 != 0xFFFF ? m1 : -1;
+    }
 }
 
 static void column_set_default(SchemaColumn *c, const Node *expr)
@@ -591,6 +596,7 @@ static void column_copy(SchemaColumn *dst, const SchemaColumn *src, bool default
     dst->precision = src->precision;
     dst->scale = src->scale;
     dst->fsec = src->fsec;
+    dst->interval_fields = src->interval_fields;
     dst->collation = xstrdup(src->collation);
     dst->not_null = src->not_null;
     if (defaults) {
@@ -618,7 +624,7 @@ static SchemaColumn *column_add(SchemaRel *r, const char *name)
     c = ARRAY_PUSH(r->cols, r->ncols, r->capcols);
     memset(c, 0, sizeof(*c));
     c->name = xstrdup(name);
-    c->length = c->precision = c->fsec = -1;
+    c->length = c->precision = c->fsec = c->interval_fields = -1;
     return c;
 }
 
@@ -1606,6 +1612,32 @@ static void column_rename(Schema *s, SchemaRel *t, const char *from, const char 
     free(all);
 }
 
+/* Whether ALTER COLUMN TYPE from old to new keeps the table's storage (a
+ * binary-coercible change PostgreSQL makes without a rewrite: a longer or
+ * unbounded varchar or varbit, varchar to text and back, a wider numeric of
+ * the same scale, a finer time); anything else is taken as a rewrite. */
+static bool type_change_keeps_storage(const SchemaColumn *old, const SchemaColumn *new)
+{
+    if (!old->type || !new->type || old->array != new->array) return false;
+    const char *a = old->type, *b = new->type;
+    bool text_like_a = str_eq(a, "varchar") || str_eq(a, "text");
+    if (text_like_a && (str_eq(b, "text") || (str_eq(b, "varchar") && new->length < 0)))
+        return true;
+    bool same_schema = old->type_schema == new->type_schema ||
+                       str_eq(old->type_schema, new->type_schema); /* both NULL, or equal */
+    if (!str_eq(a, b) || !same_schema) return false;
+    if (str_eq(a, "varchar") || str_eq(a, "varbit"))
+        return new->length < 0 || (old->length >= 0 && new->length >= old->length);
+    if (str_eq(a, "numeric"))
+        return new->precision < 0 ||
+               (old->precision >= 0 && new->scale == old->scale &&new->precision >= old->precision);
+    if (str_eq(a, "time") || str_eq(a, "timetz") || str_eq(a, "timestamp") ||
+        str_eq(a, "timestamptz"))
+        return new->fsec < 0 || (old->fsec >= 0 && new->fsec >= old->fsec);
+    return old->length == new->length && old->fsec == new->fsec &&
+           old->interval_fields == new->interval_fields;
+}
+
 static void alter_cmd(Schema *s, SchemaRel *t, const PgQuery__AlterTableCmd *cmd, bool recurse)
 {
     SchemaRel **v;
@@ -1636,7 +1668,12 @@ static void alter_cmd(Schema *s, SchemaRel *t, const PgQuery__AlterTableCmd *cmd
         for (size_t i = 0; i < n; i++) {
             SchemaColumn *c = column_get(v[i], name);
             if (!c) continue;
+            SchemaColumn old;
+            column_copy(&old, c, false);
             column_set_type(c, cmd->def->column_def->type_name);
+            if (cmd->def->column_def->raw_default || !type_change_keeps_storage(&old, c))
+                v[i]->rewriting = true;
+            column_clear(&old);
             if (cmd->def->column_def->coll_clause &&
                 cmd->def->column_def->coll_clause->n_collname) {
                 free(c->collation);
@@ -1765,8 +1802,10 @@ static void alter_table(Schema *s, const PgQuery__AlterTableStmt *as)
     }
     SchemaRel **v;
     size_t n = with_children(t, recurse, &v);
-    for (size_t i = 0; i < n; i++)
-        v[i]->has_toast = v[i]->has_toast || needs_toast(s, v[i]);
+    for (size_t i = 0; i < n; i++) { /* a rewrite makes the TOAST table anew */
+        v[i]->has_toast = (!v[i]->rewriting && v[i]->has_toast) || needs_toast(s, v[i]);
+        v[i]->rewriting = false;
+    }
     free(v);
 }
 

@@ -46,6 +46,8 @@ typedef struct SchemaColumn {
     int precision, scale; /* numeric: precision (-1 when none) and scale */
     int fsec;             /* time, timetz, timestamp, timestamptz, interval: fractional
                              seconds precision; -1 when none */
+    int interval_fields;  /* interval: the fields written (DAY, MINUTE TO SECOND, ...) as
+                             the server's INTERVAL_MASK bits; -1 when none (all) */
     char *collation;      /* COLLATE name, else NULL */
     bool has_default;
     char **default_funcs; /* the functions the default calls, by their last name */
@@ -121,7 +123,8 @@ struct SchemaRel {
     bool identity;   /* the sequence of an identity column (deptype 'i', else 'a') */
     char *seq_type;  /* int2, int4 or int8 (AS; serial: the column's type) */
 
-    bool dropping; /* internal: marked while a DROP removes it */
+    bool dropping;  /* internal: marked while a DROP removes it */
+    bool rewriting; /* internal: the ALTER TABLE being applied rewrites it */
 };
 
 /* A type of pg_type the chain created (enum, composite, domain). */

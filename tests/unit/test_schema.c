@@ -205,6 +205,22 @@ static void test_create_table(void)
     c = schema_column(g, "c");
     CHECK(c && c->identity == 'd', "identity by default");
     CHECK(g && !g->has_toast, "fixed-width columns: no TOAST table");
+    static const char *const toast[] = {
+        "CREATE TABLE sticky (a varchar(10), b text)",
+        "ALTER TABLE sticky DROP COLUMN b",
+        "CREATE TABLE shrink (a text)",
+        "ALTER TABLE shrink ALTER COLUMN a TYPE varchar(10)",
+        "CREATE TABLE grow (a varchar(10))",
+        "CREATE TABLE wide (a varchar(600))",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(toast); i++)
+        schema_apply(s, toast[i]);
+    CHECK(schema_rel(s, NULL, "sticky")->has_toast, "a TOAST table outlives its column");
+    CHECK(!schema_rel(s, NULL, "shrink")->has_toast, "a rewrite to a bounded type drops it");
+    CHECK(!schema_rel(s, NULL, "grow")->has_toast, "varchar(10): no TOAST table");
+    schema_apply(s, "ALTER TABLE grow ALTER COLUMN a TYPE text");
+    CHECK(schema_rel(s, NULL, "grow")->has_toast, "to text: a TOAST table");
+    CHECK(schema_rel(s, NULL, "wide")->has_toast, "varchar(600) in UTF8 may pass 2032 bytes");
     const SchemaRel *ul = schema_rel(s, NULL, "ul");
     CHECK(ul && ul->persistence == SCHEMA_UNLOGGED, "unlogged");
     const SchemaRel *tmp = schema_rel(s, NULL, "tmp");
@@ -674,6 +690,20 @@ static const ChainStep server_chain[] = {
     {10, "ALTER TABLE k1 DROP CONSTRAINT k1_c_check"},
     {10, "ALTER TABLE k1 DROP CONSTRAINT k1_pkey CASCADE"},
     {11, "ALTER TABLE pm DROP CONSTRAINT pm_u"},
+    {10, "CREATE DOMAIN posint AS int4 CHECK (VALUE > 0)"},
+    {10, "CREATE TABLE typezoo (a timestamp(0), b interval second(2), c interval day, "
+         "d numeric(7), e char, f float(10), g double precision, h decimal, i bit varying, "
+         "j character varying, k time(3) with time zone, l smallint, m real, n boolean, "
+         "o posint, p bytea[], q jsonb, r uuid, s pg_catalog.int8, t character(3)[], "
+         "u interval minute to second(1))"},
+    {10, "ALTER TABLE meas ALTER COLUMN v TYPE varchar(30)"},
+    {10, "ALTER TABLE ONLY base ALTER COLUMN t SET NOT NULL"},
+    {10, "CREATE TABLE sticky (a varchar(10), b text)"},
+    {10, "ALTER TABLE sticky DROP COLUMN b"},
+    {10, "CREATE TABLE shrink (a text, b varchar(10))"},
+    {10, "ALTER TABLE shrink ALTER COLUMN a TYPE varchar(10)"},
+    {10, "CREATE TABLE grow (a varchar(10))"},
+    {10, "ALTER TABLE grow ALTER COLUMN a TYPE text"},
     {10, "CREATE TABLE drops (a int, b int, c text)"},
     {10, "CREATE INDEX ON drops (a, b)"},
     {10, "ALTER TABLE drops ADD CONSTRAINT drops_b_u UNIQUE (b)"},
@@ -685,7 +715,8 @@ static const char *const server_tables[] = {
     "meas_2024_a", "meas_2025", "meas_2026", "base",  "derived", "copy1",     "labels",
     "refgone",     "gen",       "ids",       "ser",   "ul",      "mv",        "drops",
     "pm",          "pm1",       "pm1a",      "pm2",   "exprs",   "app.moved", "app.stay",
-    "likeid",      "owner2",    "k1",        "k2",    "k3",
+    "likeid",      "owner2",    "k1",        "k2",    "k3",      "typezoo",   "sticky",
+    "shrink",      "grow",
 };
 
 /* The one value a query returns ("" for NULL). */
@@ -708,7 +739,11 @@ static int model_typmod(const SchemaColumn *c)
     if (!strcmp(t, "bit") || !strcmp(t, "varbit")) return c->length;
     if (!strcmp(t, "numeric"))
         return c->precision >= 0 ? ((c->precision << 16) | c->scale) + 4 : -1;
-    if (!strcmp(t, "interval")) return c->fsec >= 0 ? (0x7FFF << 16) | c->fsec : -1;
+    if (!strcmp(t, "interval"))
+        return c->fsec < 0 && c->interval_fields < 0
+                   ? -1
+                   : (c->interval_fields < 0 ? 0x7FFF : c->interval_fields) << 16 |
+                         (c->fsec < 0 ? 0xFFFF : c->fsec);
     if (!strcmp(t, "time") || !strcmp(t, "timetz") || !strcmp(t, "timestamp") ||
         !strcmp(t, "timestamptz"))
         return c->fsec;
