@@ -1541,6 +1541,17 @@ static void column_drop(Schema *s, SchemaRel *t, const char *name, bool cascade)
 {
     SchemaColumn *c = column_get(t, name);
     if (!c) return;
+    if (!cascade) { /* a foreign key of another table on it: the server refuses */
+        SchemaRel **all;
+        size_t n = all_rels(s, &all);
+        bool used = false;
+        for (size_t i = 0; i < n && !used; i++)
+            for (size_t k = 0; k < all[i]->ncons && !used; k++)
+                used = all[i] != t && all[i]->cons[k].ref == t &&
+                       strs_has(all[i]->cons[k].ref_cols, all[i]->cons[k].nref_cols, name);
+        free(all);
+        if (used) return;
+    }
     for (size_t i = 0; i < t->nindexes; i++)
         if (strs_has(t->indexes[i]->keys, t->indexes[i]->nkeys, name) ||
             strs_has(t->indexes[i]->uses, t->indexes[i]->nuses, name))

@@ -458,6 +458,15 @@ static void test_drop(void)
     CHECK_ANSWER(indexes_of(s, "k"), "", "DROP CONSTRAINT CASCADE: the index goes");
     CHECK_ANSWER(cons_of(s, "kref"), "", "DROP CONSTRAINT CASCADE: the foreign key goes");
     CHECK_ANSWER(cons_of(s, "k"), "k_c_check:c:t", "the CHECK stays");
+    schema_apply(s, "ALTER TABLE k ADD CONSTRAINT k_u UNIQUE (id)");
+    schema_apply(s, "ALTER TABLE kref ADD FOREIGN KEY (r) REFERENCES k (id)");
+    schema_apply(s, "ALTER TABLE k DROP COLUMN id");
+    CHECK(schema_column(schema_rel(s, NULL, "k"), "id") != NULL,
+          "DROP COLUMN of a column another table's foreign key uses: refused");
+    schema_apply(s, "ALTER TABLE k DROP COLUMN id CASCADE");
+    CHECK(!schema_column(schema_rel(s, NULL, "k"), "id"), "DROP COLUMN CASCADE");
+    CHECK_ANSWER(cons_of(s, "kref"), "", "DROP COLUMN CASCADE: the foreign key goes");
+    CHECK_ANSWER(indexes_of(s, "k"), "", "DROP COLUMN: its unique index goes");
     schema_apply(s, "DROP TYPE mood CASCADE");
     CHECK(!schema_type(s, NULL, "mood") && schema_rel(s, NULL, "uses")->ncols == 1,
           "DROP TYPE CASCADE drops its columns");
@@ -704,6 +713,9 @@ static const ChainStep server_chain[] = {
     {10, "ALTER TABLE shrink ALTER COLUMN a TYPE varchar(10)"},
     {10, "CREATE TABLE grow (a varchar(10))"},
     {10, "ALTER TABLE grow ALTER COLUMN a TYPE text"},
+    {10, "CREATE TABLE dc1 (id int UNIQUE, v int)"},
+    {10, "CREATE TABLE dc2 (r int REFERENCES dc1 (id))"},
+    {10, "ALTER TABLE dc1 DROP COLUMN id CASCADE"},
     {10, "CREATE TABLE drops (a int, b int, c text)"},
     {10, "CREATE INDEX ON drops (a, b)"},
     {10, "ALTER TABLE drops ADD CONSTRAINT drops_b_u UNIQUE (b)"},
@@ -716,7 +728,7 @@ static const char *const server_tables[] = {
     "refgone",     "gen",       "ids",       "ser",   "ul",      "mv",        "drops",
     "pm",          "pm1",       "pm1a",      "pm2",   "exprs",   "app.moved", "app.stay",
     "likeid",      "owner2",    "k1",        "k2",    "k3",      "typezoo",   "sticky",
-    "shrink",      "grow",
+    "shrink",      "grow",      "dc1",       "dc2",
 };
 
 /* The one value a query returns ("" for NULL). */
