@@ -852,7 +852,9 @@ static void strs_from_nodes(char ***out, size_t *n, Node *const *nodes, size_t n
 
 /* A constraint of t (col: written on that column), as CREATE TABLE or ALTER
  * TABLE ADD CONSTRAINT makes it; on partitions too where the server clones it,
- * and a CHECK on the children unless ONLY (recurse false) or NO INHERIT. */
+ * and a CHECK on the children, unless ONLY (recurse false: a key then stays on
+ * the partitioned table, as pg_dump writes it before each partition's own) or
+ * NO INHERIT. */
 static void constraint_add(Schema *s, SchemaRel *t, const PgQuery__Constraint *con, const char *col,
                            bool recurse)
 {
@@ -919,6 +921,7 @@ static void constraint_add(Schema *s, SchemaRel *t, const PgQuery__Constraint *c
         sp.constraint = true;
         sp.kind = pk ? SCHEMA_CON_PRIMARY : excl ? SCHEMA_CON_EXCLUSION : SCHEMA_CON_UNIQUE;
         sp.partial = con->where_clause != NULL;
+        sp.only = !recurse && t->kind == SCHEMA_REL_PARTITIONED;
         index_create(s, t, conname, &sp);
         spec_free(&sp);
         return;
@@ -1261,7 +1264,7 @@ static void column_define(Schema *s, SchemaRel *t, const PgQuery__ColumnDef *cd)
             column_set_default(c, con->raw_expr);
             break;
         default:
-            constraint_add(s, t, con, cd->colname, false);
+            constraint_add(s, t, con, cd->colname, true);
             break;
         }
     }
@@ -1340,11 +1343,11 @@ static void create_table(Schema *s, const PgQuery__CreateStmt *cs, bool foreign)
     for (size_t i = 0; i < cs->n_table_elts; i++) {
         const Node *n = cs->table_elts[i];
         if (n && n->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
-            constraint_add(s, t, n->constraint, NULL, false);
+            constraint_add(s, t, n->constraint, NULL, true);
     }
     for (size_t i = 0; i < cs->n_constraints; i++) /* CREATE TABLE ... PARTITION OF's list */
         if (cs->constraints[i] && cs->constraints[i]->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
-            constraint_add(s, t, cs->constraints[i]->constraint, NULL, false);
+            constraint_add(s, t, cs->constraints[i]->constraint, NULL, true);
     if (part_parent) partition_inherit(s, part_parent, t);
     t->has_toast = needs_toast(s, t);
 }

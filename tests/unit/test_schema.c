@@ -716,6 +716,15 @@ static const ChainStep server_chain[] = {
     {10, "CREATE TABLE dc1 (id int UNIQUE, v int)"},
     {10, "CREATE TABLE dc2 (r int REFERENCES dc1 (id))"},
     {10, "ALTER TABLE dc1 DROP COLUMN id CASCADE"},
+    {11, "CREATE TABLE dp (id int NOT NULL, k int NOT NULL) PARTITION BY LIST (k)"},
+    {11, "CREATE TABLE dp1 (id int NOT NULL, k int NOT NULL)"},
+    {11, "ALTER TABLE ONLY dp ATTACH PARTITION dp1 FOR VALUES IN (1)"},
+    {11, "ALTER TABLE ONLY dp ADD CONSTRAINT dp_pkey PRIMARY KEY (id, k)"},
+    {11, "ALTER TABLE ONLY dp1 ADD CONSTRAINT dp1_own_pk PRIMARY KEY (id, k)"},
+    {11, "ALTER INDEX dp_pkey ATTACH PARTITION dp1_own_pk"},
+    {11, "CREATE INDEX dp_k ON ONLY dp (k)"},
+    {11, "CREATE INDEX dp1_k_own ON dp1 (k)"},
+    {11, "ALTER INDEX dp_k ATTACH PARTITION dp1_k_own"},
     {10, "CREATE TABLE drops (a int, b int, c text)"},
     {10, "CREATE INDEX ON drops (a, b)"},
     {10, "ALTER TABLE drops ADD CONSTRAINT drops_b_u UNIQUE (b)"},
@@ -728,7 +737,7 @@ static const char *const server_tables[] = {
     "refgone",     "gen",       "ids",       "ser",   "ul",      "mv",        "drops",
     "pm",          "pm1",       "pm1a",      "pm2",   "exprs",   "app.moved", "app.stay",
     "likeid",      "owner2",    "k1",        "k2",    "k3",      "typezoo",   "sticky",
-    "shrink",      "grow",      "dc1",       "dc2",
+    "shrink",      "grow",      "dc1",       "dc2",   "dp",      "dp1",
 };
 
 /* The one value a query returns ("" for NULL). */
