@@ -639,11 +639,25 @@ static void seq_own(SchemaRel *seq, SchemaRel *table, const char *col)
     if (table) ptrs_push(&table->seqs, &table->nseqs, &table->capseqs, seq);
 }
 
+/* The sequence of a serial or identity column of t: named as the server
+ * names it, or by an identity's SEQUENCE NAME among opts (as pg_dump writes). */
 static SchemaRel *seq_create_owned(Schema *s, SchemaRel *t, const char *col, const char *type,
-                                   bool identity)
+                                   bool identity, Node *const *opts, size_t nopts)
 {
-    char *name = object_name(t->name, col, "seq");
-    SchemaRel *seq = rel_new(s, t->schema, name, SCHEMA_REL_SEQUENCE, t->persistence);
+    const char *schema = t->schema, *given = NULL;
+    for (size_t i = 0; i < nopts; i++) {
+        const PgQuery__DefElem *d = opts[i] && opts[i]->node_case == PG_QUERY__NODE__NODE_DEF_ELEM
+                                        ? opts[i]->def_elem
+                                        : NULL;
+        if (d && str_eq(d->defname, "sequence_name") && d->arg &&
+            d->arg->node_case == PG_QUERY__NODE__NODE_LIST) {
+            const char *sch;
+            split_names(d->arg->list->items, d->arg->list->n_items, &sch, &given);
+            if (sch) schema = sch;
+        }
+    }
+    char *name = given ? xstrdup(given) : object_name(t->name, col, "seq");
+    SchemaRel *seq = rel_new(s, schema, name, SCHEMA_REL_SEQUENCE, t->persistence);
     free(name);
     if (!seq) return NULL;
     seq->seq_type = xstrdup(type);
@@ -1228,7 +1242,7 @@ static void column_define(Schema *s, SchemaRel *t, const PgQuery__ColumnDef *cd)
         c->not_null = true;
         c->has_default = true;
         strs_push(&c->default_funcs, &c->ndefault_funcs, "nextval");
-        seq_create_owned(s, t, cd->colname, ser, false);
+        seq_create_owned(s, t, cd->colname, ser, false, NULL, 0);
     } else if (cd->type_name) {
         column_set_type(c, cd->type_name);
     }
@@ -1257,7 +1271,8 @@ static void column_define(Schema *s, SchemaRel *t, const PgQuery__ColumnDef *cd)
         case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
             c->identity = con->generated_when && con->generated_when[0] == 'a' ? 'a' : 'd';
             c->not_null = true;
-            seq_create_owned(s, t, cd->colname, c->type ? c->type : "int8", true);
+            seq_create_owned(s, t, cd->colname, c->type ? c->type : "int8", true, con->options,
+                             con->n_options);
             break;
         case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED:
             c->generated = 's';
@@ -1284,7 +1299,7 @@ static void like_clause(Schema *s, SchemaRel *t, const PgQuery__TableLikeClause 
         }
         if ((o & LIKE_IDENTITY) && sc->identity) {
             c->identity = sc->identity;
-            seq_create_owned(s, t, sc->name, sc->type, true);
+            seq_create_owned(s, t, sc->name, sc->type, true, NULL, 0);
         }
     }
     if (o & LIKE_CONSTRAINTS)
@@ -1729,7 +1744,8 @@ static void alter_cmd(Schema *s, SchemaRel *t, const PgQuery__AlterTableCmd *cmd
             return;
         c->identity = str_eq(cmd->def->constraint->generated_when, "a") ? 'a' : 'd';
         c->not_null = true;
-        seq_create_owned(s, t, name, c->type ? c->type : "int8", true);
+        seq_create_owned(s, t, name, c->type ? c->type : "int8", true,
+                         cmd->def->constraint->options, cmd->def->constraint->n_options);
         return;
     }
     case PG_QUERY__ALTER_TABLE_TYPE__AT_DropIdentity: {

@@ -530,25 +530,40 @@ static void test_dump(void)
         CHECK(false, "mkdtemp");
         return;
     }
-    static const char dump[] = "--\n"                          /* 1 */
-                               "-- PostgreSQL database dump\n" /* 2 */
-                               "--\n"                          /* 3 */
-                               "\\restrict abc\n"              /* 4 */
-                               "SET statement_timeout = 0;\n"  /* 5 */
-                               "SELECT pg_catalog.set_config('search_path', '', false);\n"
-                               "\\connect shop\n"                                  /* 7 */
-                               "CREATE SCHEMA shop;\n"                             /* 8 */
-                               "CREATE TABLE shop.items (\n"                       /* 9 */
-                               "    id integer NOT NULL,\n"                        /* 10 */
-                               "    name text\n"                                   /* 11 */
-                               ");\n"                                              /* 12 */
-                               "COPY shop.items (id, name) FROM stdin;\n"          /* 13 */
-                               "1\tit's; CREATE TABLE fake (\n"                    /* 14 */
-                               "\\.\n"                                             /* 15 */
-                               "CREATE TABLE shop.bad (a int,,);\n"                /* 16 */
-                               "ALTER TABLE ONLY shop.items\n"                     /* 17 */
-                               "    ADD CONSTRAINT items_pkey PRIMARY KEY (id);\n" /* 18 */
-                               "CREATE TABLE unqualified (a int);\n";              /* 19 */
+    static const char dump[] =
+        "--\n"                          /* 1 */
+        "-- PostgreSQL database dump\n" /* 2 */
+        "--\n"                          /* 3 */
+        "\\restrict abc\n"              /* 4 */
+        "SET statement_timeout = 0;\n"  /* 5 */
+        "SELECT pg_catalog.set_config('search_path', '', false);\n"
+        "\\connect shop\n"                                  /* 7 */
+        "CREATE SCHEMA shop;\n"                             /* 8 */
+        "CREATE TABLE shop.items (\n"                       /* 9 */
+        "    id integer NOT NULL,\n"                        /* 10 */
+        "    name text\n"                                   /* 11 */
+        ");\n"                                              /* 12 */
+        "COPY shop.items (id, name) FROM stdin;\n"          /* 13 */
+        "1\tit's; CREATE TABLE fake (\n"                    /* 14 */
+        "\\.\n"                                             /* 15 */
+        "CREATE TABLE shop.bad (a int,,);\n"                /* 16 */
+        "ALTER TABLE ONLY shop.items\n"                     /* 17 */
+        "    ADD CONSTRAINT items_pkey PRIMARY KEY (id);\n" /* 18 */
+        "CREATE TABLE unqualified (a int);\n"               /* 19 */
+        /* as pg_dump writes a serial, an identity and a partitioned table's keys */
+        "CREATE TABLE shop.orders (id integer NOT NULL, k integer NOT NULL)\n"
+        "PARTITION BY LIST (k);\n"
+        "CREATE TABLE shop.orders_1 (id integer NOT NULL, k integer NOT NULL);\n"
+        "CREATE SEQUENCE shop.items_seq AS integer START WITH 1 CACHE 1;\n"
+        "ALTER SEQUENCE shop.items_seq OWNED BY shop.items.id;\n"
+        "ALTER TABLE ONLY shop.items ALTER COLUMN id SET DEFAULT "
+        "nextval('shop.items_seq'::regclass);\n"
+        "ALTER TABLE shop.orders_1 ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (\n"
+        "    SEQUENCE NAME shop.orders_1_ident START WITH 1\n);\n"
+        "ALTER TABLE ONLY shop.orders ATTACH PARTITION shop.orders_1 FOR VALUES IN (1);\n"
+        "ALTER TABLE ONLY shop.orders ADD CONSTRAINT orders_pkey PRIMARY KEY (id, k);\n"
+        "ALTER TABLE ONLY shop.orders_1 ADD CONSTRAINT orders_1_pk PRIMARY KEY (id, k);\n"
+        "ALTER INDEX shop.orders_pkey ATTACH PARTITION shop.orders_1_pk;\n";
     char *path = xasprintf("%s/schema.sql", dir);
     Err err = {0};
     CHECK(file_write_out(path, dump, sizeof(dump) - 1, &err) == 0, "write: %s", err.msg);
@@ -561,6 +576,16 @@ static void test_dump(void)
     CHECK(schema_rel(s, "shop", "items") && schema_rel(s, "shop", "items_pkey"),
           "statements after the bad one load");
     CHECK(!schema_rel(s, NULL, "fake") && !schema_rel(s, "shop", "fake"), "COPY data is skipped");
+    const SchemaRel *items = schema_rel(s, "shop", "items");
+    const SchemaColumn *id = schema_column(items, "id");
+    CHECK(id && id->has_default && id->ndefault_funcs == 1 && items->nseqs == 1 &&
+              !strcmp(items->seqs[0]->name, "items_seq"),
+          "the dump's serial: OWNED BY and the default");
+    const SchemaRel *o1 = schema_rel(s, "shop", "orders_1");
+    CHECK(o1 && o1->is_partition && o1->nseqs == 1 && !strcmp(o1->seqs[0]->name, "orders_1_ident"),
+          "the dump's identity: SEQUENCE NAME");
+    CHECK_ANSWER(o1 ? rels_joined(o1->indexes, o1->nindexes) : xstrdup("(none)"), "orders_1_pk",
+                 "the dump's partition keys: its own, not a clone");
     CHECK(!schema_rel(s, "public", "unqualified"),
           "set_config('search_path', '') leaves no schema to create in");
     schema_free(s);
@@ -725,6 +750,10 @@ static const ChainStep server_chain[] = {
     {11, "CREATE INDEX dp_k ON ONLY dp (k)"},
     {11, "CREATE INDEX dp1_k_own ON dp1 (k)"},
     {11, "ALTER INDEX dp_k ATTACH PARTITION dp1_k_own"},
+    {10, "CREATE TABLE dumped (id int NOT NULL, v text)"},
+    {10, "ALTER TABLE dumped ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME "
+         "public.dumped_ident START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1)"},
+    {10, "CREATE TABLE named (id int GENERATED BY DEFAULT AS IDENTITY (SEQUENCE NAME named_s))"},
     {10, "CREATE TABLE drops (a int, b int, c text)"},
     {10, "CREATE INDEX ON drops (a, b)"},
     {10, "ALTER TABLE drops ADD CONSTRAINT drops_b_u UNIQUE (b)"},
@@ -737,7 +766,8 @@ static const char *const server_tables[] = {
     "refgone",     "gen",       "ids",       "ser",   "ul",      "mv",        "drops",
     "pm",          "pm1",       "pm1a",      "pm2",   "exprs",   "app.moved", "app.stay",
     "likeid",      "owner2",    "k1",        "k2",    "k3",      "typezoo",   "sticky",
-    "shrink",      "grow",      "dc1",       "dc2",   "dp",      "dp1",
+    "shrink",      "grow",      "dc1",       "dc2",   "dp",      "dp1",       "dumped",
+    "named",
 };
 
 /* The one value a query returns ("" for NULL). */
