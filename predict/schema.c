@@ -1524,8 +1524,10 @@ static void type_drop(Schema *s, SchemaType *t, bool cascade)
                 continue;
             used = true;
             if (cascade) {
-                column_clear(c);
-                all[i]->cols[k--] = all[i]->cols[--all[i]->ncols];
+                column_clear(c); /* the others keep their order */
+                memmove(c, c + 1, (all[i]->ncols - k - 1) * sizeof(*c));
+                all[i]->ncols--;
+                k--;
             }
         }
     free(all);
