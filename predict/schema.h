@@ -57,6 +57,8 @@ typedef struct SchemaColumn {
     char identity;  /* 'a' GENERATED ALWAYS, 'd' BY DEFAULT AS IDENTITY; else 0 */
 } SchemaColumn;
 
+/* pg_constraint's kinds the model keeps. NOT NULL is SchemaColumn.not_null
+ * (PostgreSQL 18 also makes it a constraint row, named t_col_not_null). */
 typedef enum SchemaConKind {
     SCHEMA_CON_CHECK,
     SCHEMA_CON_UNIQUE,
