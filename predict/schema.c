@@ -57,7 +57,9 @@ struct Schema {
     char **path; /* the search path; owned */
     size_t npath, cappath;
     const char *elt_schema; /* CREATE SCHEMA's elements: where unqualified ones go */
-    char **warnings;        /* owned */
+    SchemaRel **marked;     /* what the DROP being applied takes (their dropping set) */
+    size_t nmarked, capmarked;
+    char **warnings; /* owned */
     size_t nwarnings, capwarnings;
 };
 
@@ -111,6 +113,28 @@ static void ptrs_remove(SchemaRel **arr, size_t *n, const SchemaRel *r)
     for (size_t i = 0; i < *n; i++)
         if (arr[i] != r) arr[k++] = arr[i];
     *n = k;
+}
+
+/* Removes one occurrence of r (the lists that hold a table once per foreign key). */
+static void ptrs_remove_one(SchemaRel **arr, size_t *n, const SchemaRel *r)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (arr[i] == r) {
+            memmove(&arr[i], &arr[i + 1], (*n - i - 1) * sizeof(*arr));
+            (*n)--;
+            return;
+        }
+}
+
+/* A copy of arr with each relation once; free(). */
+static size_t ptrs_unique(SchemaRel *const *arr, size_t n, SchemaRel ***out)
+{
+    SchemaRel **v = NULL;
+    size_t nv = 0, cap = 0;
+    for (size_t i = 0; i < n; i++)
+        ptrs_push(&v, &nv, &cap, arr[i]);
+    *out = v;
+    return nv;
 }
 
 static int aconst_int(const Node *n, int dflt)
@@ -324,6 +348,8 @@ static void rel_free(SchemaRel *r)
     free(r->children);
     free(r->parents);
     free(r->deps);
+    free(r->refby);
+    free(r->viewers);
     strs_free(r->keys, r->nkeys);
     strs_free(r->keynames, r->nkeys);
     strs_free(r->uses, r->nuses);
@@ -821,6 +847,22 @@ static SchemaConstraint *constraint_push(SchemaRel *r, const char *name, SchemaC
     return c;
 }
 
+/* A foreign key of holder is listed in its referenced table's refby. */
+static void fk_link(SchemaRel *holder, const SchemaConstraint *c)
+{
+    if (c->kind == SCHEMA_CON_FOREIGN && c->ref)
+        *ARRAY_PUSH(c->ref->refby, c->ref->nrefby, c->ref->caprefby) = holder;
+}
+
+/* Removes constraint k of t (a foreign key also from its table's refby). */
+static void constraint_remove_at(SchemaRel *t, size_t k)
+{
+    SchemaConstraint *c = &t->cons[k];
+    if (c->kind == SCHEMA_CON_FOREIGN && c->ref) ptrs_remove_one(c->ref->refby, &c->ref->nrefby, t);
+    constraint_clear(c);
+    *c = t->cons[--t->ncons];
+}
+
 static void constraint_copy_fk(SchemaRel *to, const SchemaConstraint *src)
 {
     if (constraint_get(to, src->name)) return;
@@ -831,6 +873,7 @@ static void constraint_copy_fk(SchemaRel *to, const SchemaConstraint *src)
         strs_push(&c->cols, &c->ncols, src->cols[i]);
     for (size_t i = 0; i < src->nref_cols; i++)
         strs_push(&c->ref_cols, &c->nref_cols, src->ref_cols[i]);
+    fk_link(to, c);
 }
 
 /* A foreign key of t onto its partitions at every depth, as the server clones it. */
@@ -966,6 +1009,7 @@ static void constraint_add(Schema *s, SchemaRel *t, const PgQuery__Constraint *c
                 if (c->ref->cons[i].kind == SCHEMA_CON_PRIMARY)
                     for (size_t k = 0; k < c->ref->cons[i].ncols; k++)
                         strs_push(&c->ref_cols, &c->nref_cols, c->ref->cons[i].cols[k]);
+        fk_link(t, c);
         SchemaConstraint copy = *c;
         fk_clone_down(t, &copy);
         return;
@@ -1011,133 +1055,127 @@ static void unlink_child(SchemaRel *parent, SchemaRel *ch)
     ch->is_partition = false;
 }
 
-/* ---- dropping ----------------------------------------------------------------- */
+/* ---- dropping -----------------------------------------------------------------
+ * A DROP marks what it takes (mark: a relation with its indexes, owned
+ * sequences and partitions; with CASCADE also the views on them and their
+ * inheritance children), checks that nothing else needs them when it has no
+ * CASCADE, then sweeps: each marked relation is unlinked from its neighbours
+ * (found through its own pointers and the reverse lists refby and viewers, so
+ * a DROP costs what it touches, not the size of the model) and freed. */
 
-static void mark(SchemaRel *r);
-
-static void mark(SchemaRel *r)
+static void mark(Schema *s, SchemaRel *r)
 {
     if (!r || r->dropping) return;
     r->dropping = true;
+    *ARRAY_PUSH(s->marked, s->nmarked, s->capmarked) = r;
     for (size_t i = 0; i < r->nindexes; i++)
-        mark(r->indexes[i]);
+        mark(s, r->indexes[i]);
     for (size_t i = 0; i < r->nseqs; i++)
-        mark(r->seqs[i]);
+        mark(s, r->seqs[i]);
     for (size_t i = 0; i < r->nchildren; i++)
-        if (r->children[i]->is_partition) mark(r->children[i]);
+        if (r->children[i]->is_partition) mark(s, r->children[i]);
 }
 
 /* Whether anything outside the marked set needs a marked relation (the server
- * refuses the DROP without CASCADE). */
-static bool drop_blocked(SchemaRel **all, size_t n)
+ * refuses the DROP without CASCADE): a foreign key, a view, an inheritance child. */
+static bool drop_blocked(const Schema *s)
 {
-    for (size_t i = 0; i < n; i++) {
-        SchemaRel *r = all[i];
-        if (r->dropping) continue;
-        for (size_t k = 0; k < r->ncons; k++)
-            if (r->cons[k].ref && r->cons[k].ref->dropping) return true;
-        for (size_t k = 0; k < r->ndeps; k++)
-            if (r->deps[k]->dropping) return true;
-        for (size_t k = 0; k < r->nparents; k++)
-            if (r->parents[k]->dropping) return true;
+    for (size_t i = 0; i < s->nmarked; i++) {
+        const SchemaRel *r = s->marked[i];
+        for (size_t k = 0; k < r->nrefby; k++)
+            if (!r->refby[k]->dropping) return true;
+        for (size_t k = 0; k < r->nviewers; k++)
+            if (!r->viewers[k]->dropping) return true;
+        for (size_t k = 0; k < r->nchildren; k++)
+            if (!r->children[k]->dropping) return true;
     }
     return false;
 }
 
-/* Marks what CASCADE takes along: views on, and inheritance children of, marked relations. */
-static void mark_cascade(SchemaRel **all, size_t n)
+/* Marks what CASCADE takes along: the views on, and inheritance children of,
+ * marked relations (the foreign keys on them go in the sweep). */
+static void mark_cascade(Schema *s)
 {
-    for (bool more = true; more;) {
-        more = false;
-        for (size_t i = 0; i < n; i++) {
-            SchemaRel *r = all[i];
-            if (r->dropping) continue;
-            bool take = false;
-            for (size_t k = 0; k < r->ndeps && !take; k++)
-                take = r->deps[k]->dropping;
-            for (size_t k = 0; k < r->nparents && !take; k++)
-                take = r->parents[k]->dropping;
-            if (take) {
-                mark(r);
-                more = true;
-            }
-        }
+    for (size_t i = 0; i < s->nmarked; i++) {
+        SchemaRel *r = s->marked[i];
+        for (size_t k = 0; k < r->nviewers; k++)
+            mark(s, r->viewers[k]);
+        for (size_t k = 0; k < r->nchildren; k++)
+            mark(s, r->children[k]);
     }
 }
 
-/* Removes every marked relation, and the pointers to them from the rest. */
-static void sweep(Schema *s)
+/* Unlinks r (marked) from every neighbour that stays. */
+static void unlink_marked(SchemaRel *r)
 {
-    SchemaRel **all;
-    size_t n = all_rels(s, &all);
-    for (size_t i = 0; i < n; i++) {
-        SchemaRel *r = all[i];
-        if (r->dropping) {
-            map_del(s, r);
-            continue;
-        }
-        size_t k = 0;
-        for (size_t j = 0; j < r->nindexes; j++)
-            if (!r->indexes[j]->dropping) r->indexes[k++] = r->indexes[j];
-        r->nindexes = k;
-        k = 0;
-        for (size_t j = 0; j < r->nseqs; j++)
-            if (!r->seqs[j]->dropping) r->seqs[k++] = r->seqs[j];
-        r->nseqs = k;
-        k = 0;
-        for (size_t j = 0; j < r->nchildren; j++)
-            if (!r->children[j]->dropping) r->children[k++] = r->children[j];
-        r->nchildren = k;
-        k = 0;
-        for (size_t j = 0; j < r->nparents; j++)
-            if (!r->parents[j]->dropping) r->parents[k++] = r->parents[j];
-        r->nparents = k;
-        if (r->is_partition && r->nparents == 0) r->is_partition = false;
-        k = 0;
-        for (size_t j = 0; j < r->ndeps; j++)
-            if (!r->deps[j]->dropping) r->deps[k++] = r->deps[j];
-        r->ndeps = k;
-        k = 0;
-        for (size_t j = 0; j < r->ncons; j++) {
-            SchemaConstraint *c = &r->cons[j];
-            if ((c->ref && c->ref->dropping) || (c->index && c->index->dropping))
-                constraint_clear(c);
-            else
-                r->cons[k++] = *c;
-        }
-        r->ncons = k;
-        if (r->table && r->table->dropping) {
-            r->table = NULL; /* a sequence no longer owned */
-            free(r->owner_col);
-            r->owner_col = NULL;
+    SchemaRel *t = r->table;
+    if (t && !t->dropping) {
+        if (r->kind == SCHEMA_REL_INDEX) {
+            ptrs_remove(t->indexes, &t->nindexes, r);
+            for (size_t k = 0; k < t->ncons; k++)
+                if (t->cons[k].index == r) constraint_remove_at(t, k--);
+        } else {
+            ptrs_remove(t->seqs, &t->nseqs, r);
         }
     }
-    for (size_t i = 0; i < n; i++)
-        if (all[i]->dropping) rel_free(all[i]);
-    free(all);
+    for (size_t k = 0; k < r->nparents; k++)
+        if (!r->parents[k]->dropping)
+            ptrs_remove(r->parents[k]->children, &r->parents[k]->nchildren, r);
+    for (size_t k = 0; k < r->nchildren; k++) {
+        SchemaRel *ch = r->children[k];
+        if (ch->dropping) continue;
+        ptrs_remove(ch->parents, &ch->nparents, r);
+        if (ch->nparents == 0) ch->is_partition = false;
+    }
+    SchemaRel **holders;
+    size_t nh = ptrs_unique(r->refby, r->nrefby, &holders);
+    for (size_t i = 0; i < nh; i++) /* the foreign keys on r go */
+        for (size_t k = 0; !holders[i]->dropping && k < holders[i]->ncons; k++)
+            if (holders[i]->cons[k].kind == SCHEMA_CON_FOREIGN && holders[i]->cons[k].ref == r)
+                constraint_remove_at(holders[i], k--);
+    free(holders);
+    for (size_t k = 0; k < r->ncons; k++) { /* r's own foreign keys leave refby lists */
+        SchemaRel *ref = r->cons[k].ref;
+        if (r->cons[k].kind == SCHEMA_CON_FOREIGN && ref && !ref->dropping)
+            ptrs_remove_one(ref->refby, &ref->nrefby, r);
+    }
+    for (size_t k = 0; k < r->nviewers; k++)
+        if (!r->viewers[k]->dropping) ptrs_remove(r->viewers[k]->deps, &r->viewers[k]->ndeps, r);
+    for (size_t k = 0; k < r->ndeps; k++)
+        if (!r->deps[k]->dropping) ptrs_remove(r->deps[k]->viewers, &r->deps[k]->nviewers, r);
+    for (size_t k = 0; k < r->nseqs; k++) {
+        SchemaRel *seq = r->seqs[k];
+        if (seq->dropping) continue;
+        seq->table = NULL; /* a sequence no longer owned */
+        free(seq->owner_col);
+        seq->owner_col = NULL;
+    }
 }
 
 /* DROP of the relations marked; refused (nothing changes) when others depend
  * on them and cascade is false. */
 static void drop_marked(Schema *s, bool cascade)
 {
-    SchemaRel **all;
-    size_t n = all_rels(s, &all);
     if (cascade)
-        mark_cascade(all, n);
-    else if (drop_blocked(all, n)) {
-        for (size_t i = 0; i < n; i++)
-            all[i]->dropping = false;
-        free(all);
+        mark_cascade(s);
+    else if (drop_blocked(s)) {
+        for (size_t i = 0; i < s->nmarked; i++)
+            s->marked[i]->dropping = false;
+        s->nmarked = 0;
         return;
     }
-    free(all);
-    sweep(s);
+    for (size_t i = 0; i < s->nmarked; i++) {
+        map_del(s, s->marked[i]);
+        unlink_marked(s->marked[i]);
+    }
+    for (size_t i = 0; i < s->nmarked; i++)
+        rel_free(s->marked[i]);
+    s->nmarked = 0;
 }
 
 static void drop_one(Schema *s, SchemaRel *r, bool cascade)
 {
-    mark(r);
+    mark(s, r);
     drop_marked(s, cascade);
 }
 
@@ -1151,8 +1189,7 @@ static bool same_set(char *const *a, size_t na, char *const *b, size_t nb)
 
 static void constraint_remove(SchemaRel *t, SchemaConstraint *c)
 {
-    constraint_clear(c);
-    *c = t->cons[--t->ncons];
+    constraint_remove_at(t, (size_t)(c - t->cons));
 }
 
 /* ALTER TABLE DROP CONSTRAINT: the constraint, its index, its clones on the
@@ -1165,7 +1202,7 @@ static void constraint_drop(Schema *s, SchemaRel *t, const char *name, bool casc
     if (!c) return;
     if (c->index && c->kind != SCHEMA_CON_EXCLUSION) {
         SchemaRel **all;
-        size_t n = all_rels(s, &all);
+        size_t n = ptrs_unique(t->refby, t->nrefby, &all);
         bool leaned = false;
         for (size_t i = 0; i < n; i++)
             for (size_t k = 0; k < all[i]->ncons; k++) {
@@ -1175,7 +1212,7 @@ static void constraint_drop(Schema *s, SchemaRel *t, const char *name, bool casc
                     !same_set(fk->ref_cols, fk->nref_cols, c->cols, c->ncols))
                     continue;
                 leaned = true;
-                if (cascade) constraint_remove(all[i], &all[i]->cons[k--]);
+                if (cascade) constraint_remove_at(all[i], k--);
             }
         free(all);
         if (leaned && !cascade) return;
@@ -1204,7 +1241,7 @@ static void constraint_drop(Schema *s, SchemaRel *t, const char *name, bool casc
     c = constraint_get(t, name);
     if (c) constraint_remove(t, c);
     if (ix) {
-        mark(ix);
+        mark(s, ix);
         drop_marked(s, true);
     }
 }
@@ -1437,13 +1474,22 @@ static bool visit_deps(const ProtobufCMessage *m, void *ctx)
     if (m->descriptor == &pg_query__range_var__descriptor) {
         DepCtx *d = ctx;
         SchemaRel *r = find_rv(d->s, (const PgQuery__RangeVar *)m);
-        if (r && r != d->view) ptrs_push(&d->view->deps, &d->view->ndeps, &d->view->capdeps, r);
+        SchemaRel *v = d->view;
+        bool known = false;
+        for (size_t i = 0; r && i < v->ndeps && !known; i++)
+            known = v->deps[i] == r;
+        if (r && r != v && !known) {
+            *ARRAY_PUSH(v->deps, v->ndeps, v->capdeps) = r;
+            *ARRAY_PUSH(r->viewers, r->nviewers, r->capviewers) = v;
+        }
     }
     return true;
 }
 
 static void view_deps(const Schema *s, SchemaRel *v, const Node *query)
 {
+    for (size_t i = 0; i < v->ndeps; i++)
+        ptrs_remove(v->deps[i]->viewers, &v->deps[i]->nviewers, v);
     v->ndeps = 0;
     DepCtx d = {s, v};
     if (query) walk(&query->base, visit_deps, &d);
@@ -1561,41 +1607,33 @@ static void column_drop(Schema *s, SchemaRel *t, const char *name, bool cascade)
 {
     SchemaColumn *c = column_get(t, name);
     if (!c) return;
-    if (!cascade) { /* a foreign key of another table on it: the server refuses */
-        SchemaRel **all;
-        size_t n = all_rels(s, &all);
-        bool used = false;
-        for (size_t i = 0; i < n && !used; i++)
-            for (size_t k = 0; k < all[i]->ncons && !used; k++)
-                used = all[i] != t && all[i]->cons[k].ref == t &&
-                       strs_has(all[i]->cons[k].ref_cols, all[i]->cons[k].nref_cols, name);
-        free(all);
-        if (used) return;
+    SchemaRel **holders;
+    size_t nh = ptrs_unique(t->refby, t->nrefby, &holders);
+    bool used = false;
+    for (size_t i = 0; i < nh && !cascade && !used; i++)
+        for (size_t k = 0; k < holders[i]->ncons && !used; k++)
+            used = holders[i] != t && holders[i]->cons[k].ref == t &&
+                   strs_has(holders[i]->cons[k].ref_cols, holders[i]->cons[k].nref_cols, name);
+    if (used) { /* a foreign key of another table on it: the server refuses */
+        free(holders);
+        return;
     }
     for (size_t i = 0; i < t->nindexes; i++)
         if (strs_has(t->indexes[i]->keys, t->indexes[i]->nkeys, name) ||
             strs_has(t->indexes[i]->uses, t->indexes[i]->nuses, name))
-            mark(t->indexes[i]);
+            mark(s, t->indexes[i]);
     for (size_t i = 0; i < t->nseqs; i++)
-        if (str_eq(t->seqs[i]->owner_col, name)) mark(t->seqs[i]);
+        if (str_eq(t->seqs[i]->owner_col, name)) mark(s, t->seqs[i]);
     for (size_t i = 0; i < t->ncons; i++)
-        if (strs_has(t->cons[i].cols, t->cons[i].ncols, name)) {
-            constraint_clear(&t->cons[i]);
-            t->cons[i--] = t->cons[--t->ncons];
+        if (strs_has(t->cons[i].cols, t->cons[i].ncols, name)) constraint_remove_at(t, i--);
+    for (size_t i = 0; cascade && i < nh; i++) /* foreign keys of other tables on it go too */
+        for (size_t k = 0; k < holders[i]->ncons; k++) {
+            SchemaConstraint *fk = &holders[i]->cons[k];
+            if (fk->kind == SCHEMA_CON_FOREIGN && fk->ref == t &&
+                strs_has(fk->ref_cols, fk->nref_cols, name))
+                constraint_remove_at(holders[i], k--);
         }
-    if (cascade) { /* foreign keys of other tables on this column go too */
-        SchemaRel **all;
-        size_t n = all_rels(s, &all);
-        for (size_t i = 0; i < n; i++)
-            for (size_t k = 0; k < all[i]->ncons; k++) {
-                SchemaConstraint *fk = &all[i]->cons[k];
-                if (fk->ref == t && strs_has(fk->ref_cols, fk->nref_cols, name)) {
-                    constraint_clear(fk);
-                    all[i]->cons[k--] = all[i]->cons[--all[i]->ncons];
-                }
-            }
-        free(all);
-    }
+    free(holders);
     c = column_get(t, name);
     column_clear(c);
     size_t idx = (size_t)(c - t->cols);
@@ -1604,7 +1642,16 @@ static void column_drop(Schema *s, SchemaRel *t, const char *name, bool cascade)
     drop_marked(s, true);
 }
 
-static void column_rename(Schema *s, SchemaRel *t, const char *from, const char *to)
+static void strs_rename(char **v, size_t n, const char *from, const char *to)
+{
+    for (size_t i = 0; i < n; i++)
+        if (str_eq(v[i], from)) {
+            free(v[i]);
+            v[i] = xstrdup(to);
+        }
+}
+
+static void column_rename(SchemaRel *t, const char *from, const char *to)
 {
     SchemaColumn *c = column_get(t, from);
     if (!c || column_get(t, to)) return;
@@ -1621,26 +1668,17 @@ static void column_rename(Schema *s, SchemaRel *t, const char *from, const char 
             free(t->seqs[i]->owner_col);
             t->seqs[i]->owner_col = xstrdup(to);
         }
-    SchemaRel **all;
-    size_t n = all_rels(s, &all);
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < all[i]->ncons; k++) {
-            SchemaConstraint *cn = &all[i]->cons[k];
-            char **v = all[i] == t ? cn->cols : cn->ref == t ? cn->ref_cols : NULL;
-            size_t nv = all[i] == t ? cn->ncols : cn->ref == t ? cn->nref_cols : 0;
-            for (size_t j = 0; j < nv; j++)
-                if (str_eq(v[j], from)) {
-                    free(v[j]);
-                    v[j] = xstrdup(to);
-                }
-            if (all[i] == t && cn->ref == t) /* a self-reference */
-                for (size_t j = 0; j < cn->nref_cols; j++)
-                    if (str_eq(cn->ref_cols[j], from)) {
-                        free(cn->ref_cols[j]);
-                        cn->ref_cols[j] = xstrdup(to);
-                    }
+    for (size_t k = 0; k < t->ncons; k++)
+        strs_rename(t->cons[k].cols, t->cons[k].ncols, from, to);
+    SchemaRel **holders; /* the foreign keys on t name its columns too */
+    size_t nh = ptrs_unique(t->refby, t->nrefby, &holders);
+    for (size_t i = 0; i < nh; i++)
+        for (size_t k = 0; k < holders[i]->ncons; k++) {
+            SchemaConstraint *fk = &holders[i]->cons[k];
+            if (fk->kind == SCHEMA_CON_FOREIGN && fk->ref == t)
+                strs_rename(fk->ref_cols, fk->nref_cols, from, to);
         }
-    free(all);
+    free(holders);
 }
 
 /* Whether ALTER COLUMN TYPE from old to new keeps the table's storage (a
@@ -1755,7 +1793,7 @@ static void alter_cmd(Schema *s, SchemaRel *t, const PgQuery__AlterTableCmd *cmd
         if (!c || !c->identity) return;
         c->identity = 0;
         for (size_t i = 0; i < t->nseqs; i++)
-            if (t->seqs[i]->identity && str_eq(t->seqs[i]->owner_col, name)) mark(t->seqs[i]);
+            if (t->seqs[i]->identity && str_eq(t->seqs[i]->owner_col, name)) mark(s, t->seqs[i]);
         drop_marked(s, true);
         return;
     }
@@ -1878,7 +1916,7 @@ static void rename_stmt(Schema *s, const PgQuery__RenameStmt *rs)
         SchemaRel **v;
         size_t n = with_children(r, rs->relation->inh, &v);
         for (size_t i = 0; i < n; i++)
-            column_rename(s, v[i], rs->subname, to);
+            column_rename(v[i], rs->subname, to);
         free(v);
         return;
     }
@@ -1985,7 +2023,7 @@ static void drop_schema(Schema *s, const char *name, bool cascade)
     for (size_t i = 0; i < n; i++)
         if (str_eq(all[i]->schema, name)) {
             empty = false;
-            if (cascade) mark(all[i]);
+            if (cascade) mark(s, all[i]);
         }
     free(all);
     for (size_t i = 0; i < s->ntypes; i++)
@@ -2055,7 +2093,7 @@ static void drop_stmt(Schema *s, const PgQuery__DropStmt *ds)
             if (c && c->index == r) continue;
         }
         if (r->kind == SCHEMA_REL_SEQUENCE && r->identity) continue;
-        mark(r);
+        mark(s, r);
         any = true;
     }
     if (any) drop_marked(s, cascade);
@@ -2385,6 +2423,7 @@ void schema_free(Schema *s)
     strs_free(s->schemas, s->nschemas);
     strs_free(s->path, s->npath);
     strs_free(s->warnings, s->nwarnings);
+    free(s->marked);
     free(s);
 }
 
@@ -2441,25 +2480,18 @@ size_t schema_referenced(const SchemaRel *r, const SchemaRel ***out)
 
 size_t schema_referencing(const Schema *s, const SchemaRel *r, const SchemaRel ***out)
 {
-    SchemaRel **v = NULL, **all;
-    size_t n = 0, cap = 0, nall = s && r ? all_rels(s, &all) : 0;
-    for (size_t i = 0; i < nall; i++)
-        for (size_t k = 0; k < all[i]->ncons; k++)
-            if (all[i]->cons[k].kind == SCHEMA_CON_FOREIGN && all[i]->cons[k].ref == r)
-                ptrs_push(&v, &n, &cap, all[i]);
-    if (s && r) free(all);
+    (void)s;
+    SchemaRel **v = NULL;
+    size_t n = r ? ptrs_unique(r->refby, r->nrefby, &v) : 0;
     *out = (const SchemaRel **)v;
     return n;
 }
 
 size_t schema_dependent_views(const Schema *s, const SchemaRel *r, const SchemaRel ***out)
 {
-    SchemaRel **v = NULL, **all;
-    size_t n = 0, cap = 0, nall = s && r ? all_rels(s, &all) : 0;
-    for (size_t i = 0; i < nall; i++)
-        for (size_t k = 0; k < all[i]->ndeps; k++)
-            if (all[i]->deps[k] == r) ptrs_push(&v, &n, &cap, all[i]);
-    if (s && r) free(all);
+    (void)s;
+    SchemaRel **v = NULL;
+    size_t n = r ? ptrs_unique(r->viewers, r->nviewers, &v) : 0;
     *out = (const SchemaRel **)v;
     return n;
 }

@@ -102,6 +102,10 @@ struct SchemaRel {
     size_t nparents, capparents;
     SchemaRel **deps; /* a view or matview: the relations its query names */
     size_t ndeps, capdeps;
+    SchemaRel **viewers; /* the views and matviews whose query names it (deps the other way) */
+    size_t nviewers, capviewers;
+    SchemaRel **refby; /* the tables whose foreign keys reference it, once per foreign key */
+    size_t nrefby, caprefby;
     bool is_partition;
     bool has_toast;    /* a TOAST table exists (tables and matviews; false where the
                           columns are unknown) */

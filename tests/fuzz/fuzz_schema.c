@@ -3,8 +3,9 @@
  * chain: applied whole (schema_apply takes several statements), then line by
  * line into a second model, then loaded as a dump file (meta-commands, COPY
  * data, statements the parser rejects). Invariants: nothing crashes or leaks,
- * and every relation a lookup finds answers its questions (partitions,
- * foreign-key partners, dependent views) without a dangling pointer.
+ * every relation a lookup finds answers its questions (partitions,
+ * foreign-key partners, dependent views) without a dangling pointer, and the
+ * reverse lists (refby, viewers) agree with the forward ones.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +35,19 @@ static void ask(const Schema *s)
         free(v);
         for (size_t k = 0; k < r->nindexes; k++)
             if (r->indexes[k]->table != r) abort();
+        for (size_t k = 0; k < r->ncons; k++) { /* a foreign key is in its table's refby */
+            const SchemaRel *ref = r->cons[k].ref;
+            size_t seen = 0;
+            for (size_t j = 0; ref && j < ref->nrefby; j++)
+                seen += ref->refby[j] == r;
+            if (r->cons[k].kind == SCHEMA_CON_FOREIGN && ref && seen == 0) abort();
+        }
+        for (size_t k = 0; k < r->nviewers; k++) { /* and a view names what it depends on */
+            size_t seen = 0;
+            for (size_t j = 0; j < r->viewers[k]->ndeps; j++)
+                seen += r->viewers[k]->deps[j] == r;
+            if (seen != 1) abort();
+        }
         for (size_t k = 0; k < r->ncols; k++)
             schema_column(r, r->cols[k].name);
         (void)n;
