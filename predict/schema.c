@@ -4,8 +4,11 @@
  *
  * Relations live in one hash map keyed by (schema, name), chained; every
  * cross-reference (an index's table, a table's partitions, a foreign key's
- * referenced table) is a pointer, and a DROP first marks every relation it
- * takes, then purges the pointers to them from the rest, then frees them.
+ * referenced table) is a pointer, kept both ways (refby and viewers are the
+ * reverse of foreign keys and views), and a DROP first marks every relation
+ * it takes, then unlinks them from their neighbours, then frees them: no
+ * statement walks the whole model but DROP SCHEMA, DROP TYPE and renaming a
+ * schema or a type.
  *
  * Names the server chooses are chosen the same way (makeObjectName in
  * PostgreSQL's indexcmds.c: both parts cut to fit 63 bytes): t_pkey,
