@@ -148,8 +148,8 @@ typedef struct SchemaType {
 
 typedef struct Schema Schema;
 
-/* An empty model: schemas public and pg_catalog, search path "public". Free
- * with schema_free. */
+/* An empty model: schemas public and pg_catalog, search path "$user",
+ * public (as the server's default). Free with schema_free. */
 Schema *schema_new(void);
 void schema_free(Schema *s);
 
@@ -161,7 +161,8 @@ void schema_apply(Schema *s, const char *sql);
 /* Applies every statement of the file at path (pg_dump --schema-only output,
  * or any SQL). psql meta-commands (\connect, \restrict) and the data of
  * COPY ... FROM stdin are skipped. A statement that does not parse adds a
- * warning ("dump.sql:123: syntax error at or near ...") and the rest goes on.
+ * warning naming the file by its base name and the line of the error
+ * ("dump.sql:123: syntax error at or near ...") and the rest goes on.
  * 0, or -1 with err (code EXIT_USAGE) when the file cannot be read. */
 int schema_load_dump(Schema *s, const char *path, Err *err);
 size_t schema_nwarnings(const Schema *s);
