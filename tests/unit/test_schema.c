@@ -845,6 +845,7 @@ static void server_compare(const char *conninfo, int major)
     PgConn *c = pgconn_connect(conninfo, 10000, &err);
     CHECK(c != NULL, "connect: %s", err.msg);
     if (!c) return;
+    if (major == 0) major = pgconn_server_version(c) / 10000; /* LM_TEST_CONNINFO alone */
     Schema *s = schema_new();
     for (size_t i = 0; i < ARRAY_LEN(server_chain); i++) {
         if (major < server_chain[i].min_major) continue;
