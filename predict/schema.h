@@ -1,0 +1,194 @@
+/*
+ * schema: a model of the catalog a chain of statements builds, for the static
+ * predictor. Statements are replayed through libpg_query's parse tree
+ * (schema_apply), or read from a file such as `pg_dump --schema-only` output
+ * (schema_load_dump); the model then answers what a statement will meet: a
+ * table's columns with their types and typmods, its indexes, owned sequences,
+ * constraints, partitions at every depth, parents, foreign-key partners and
+ * whether it has a TOAST table.
+ *
+ * Names are as the server folds them (unquoted identifiers in lower case, as
+ * the parser hands them over). A lookup with no schema goes through pg_temp,
+ * then the search path ("public" until a SET search_path changes it).
+ * Statements the model does not know (DO blocks, functions, grants, ...)
+ * leave it unchanged; so do statements the server would refuse where the
+ * model can tell (DROP TABLE of a table others depend on, without CASCADE).
+ */
+#ifndef LM_PREDICT_SCHEMA_H
+#define LM_PREDICT_SCHEMA_H
+
+#include "common/util.h"
+
+typedef enum SchemaRelKind {
+    SCHEMA_REL_TABLE,       /* r */
+    SCHEMA_REL_PARTITIONED, /* p: PARTITION BY */
+    SCHEMA_REL_VIEW,        /* v */
+    SCHEMA_REL_MATVIEW,     /* m */
+    SCHEMA_REL_INDEX,       /* i (and I on a partitioned table) */
+    SCHEMA_REL_SEQUENCE,    /* S */
+    SCHEMA_REL_FOREIGN,     /* f */
+    SCHEMA_REL_COMPOSITE,   /* c: CREATE TYPE ... AS (...) */
+} SchemaRelKind;
+
+typedef enum SchemaPersistence {
+    SCHEMA_PERMANENT,
+    SCHEMA_UNLOGGED,
+    SCHEMA_TEMP,
+} SchemaPersistence;
+
+typedef struct SchemaColumn {
+    char *name;
+    char *type;        /* as the server names it in pg_type: int4, int8, varchar, numeric,
+                          timestamptz, text, ...; of the element for an array */
+    char *type_schema; /* the schema a user type was qualified with, else NULL */
+    bool array;
+    int length;           /* varchar, bpchar, bit, varbit: the length; -1 when none */
+    int precision, scale; /* numeric: precision (-1 when none) and scale */
+    int fsec;             /* time, timetz, timestamp, timestamptz, interval: fractional
+                             seconds precision; -1 when none */
+    int interval_fields;  /* interval: the fields written (DAY, MINUTE TO SECOND, ...) as
+                             the server's INTERVAL_MASK bits; -1 when none (all) */
+    char *collation;      /* COLLATE name, else NULL */
+    bool has_default;
+    char **default_funcs; /* the functions the default calls, by their last name */
+    size_t ndefault_funcs;
+    bool not_null;
+    char generated; /* 's': GENERATED ALWAYS AS (...) STORED; else 0 */
+    char identity;  /* 'a' GENERATED ALWAYS, 'd' BY DEFAULT AS IDENTITY; else 0 */
+} SchemaColumn;
+
+/* pg_constraint's kinds the model keeps. NOT NULL is SchemaColumn.not_null
+ * (PostgreSQL 18 also makes it a constraint row, named t_col_not_null). */
+typedef enum SchemaConKind {
+    SCHEMA_CON_CHECK,
+    SCHEMA_CON_UNIQUE,
+    SCHEMA_CON_PRIMARY,
+    SCHEMA_CON_FOREIGN,
+    SCHEMA_CON_EXCLUSION,
+} SchemaConKind;
+
+typedef struct SchemaRel SchemaRel;
+
+typedef struct SchemaConstraint {
+    char *name;
+    SchemaConKind kind;
+    bool validated; /* false: added NOT VALID and not validated since */
+    char **cols;    /* the columns it constrains (a CHECK: the columns its expression names) */
+    size_t ncols;
+    SchemaRel *index; /* unique, primary, exclusion: its index */
+    SchemaRel *ref;   /* foreign: the referenced table; NULL when the model does not know it */
+    char **ref_cols;  /* foreign: the referenced columns (none written: empty) */
+    size_t nref_cols;
+} SchemaConstraint;
+
+/* One relation (pg_class row). Every pointer into other relations is owned by
+ * the Schema and stays valid until that relation is dropped from the model. */
+struct SchemaRel {
+    char *schema, *name;
+    SchemaRelKind kind;
+    SchemaPersistence persistence;
+
+    SchemaColumn *cols; /* tables, views (their aliases), composite types */
+    size_t ncols, capcols;
+    SchemaConstraint *cons;
+    size_t ncons, capcons;
+    SchemaRel **indexes; /* a table's indexes */
+    size_t nindexes, capindexes;
+    SchemaRel **seqs; /* a table's owned sequences (serial, identity, OWNED BY) */
+    size_t nseqs, capseqs;
+    SchemaRel **children; /* direct partitions or inheritance children (pg_inherits) */
+    size_t nchildren, capchildren;
+    SchemaRel **parents; /* pg_inherits the other way; a partition has one */
+    size_t nparents, capparents;
+    SchemaRel **deps; /* a view or matview: the relations its query names */
+    size_t ndeps, capdeps;
+    SchemaRel **viewers; /* the views and matviews whose query names it (deps the other way) */
+    size_t nviewers, capviewers;
+    SchemaRel **refby; /* the tables whose foreign keys reference it, once per foreign key */
+    size_t nrefby, caprefby;
+    bool is_partition;
+    bool has_toast;    /* a TOAST table exists (tables and matviews; false where the
+                          columns are unknown) */
+    bool cols_unknown; /* CREATE TABLE AS, SELECT INTO, views and materialized views:
+                          the query decides the columns; cols holds only names given
+                          in the statement, with no type */
+
+    /* an index */
+    SchemaRel *table; /* an index: its table; a sequence: the table owning it, or NULL */
+    char **keys;      /* an index: its key columns, NULL for an expression */
+    char **keynames;  /* an index: its columns' names (pg_attribute): the column, else what
+                         the server calls the expression ("lower", "expr") */
+    size_t nkeys;
+    char **uses; /* an index: the columns its expressions and predicate name */
+    size_t nuses;
+    bool unique, primary, partial;
+    bool only; /* CREATE INDEX ON ONLY a partitioned table: not on its partitions */
+
+    /* a sequence */
+    char *owner_col; /* the owning column, when owned */
+    bool identity;   /* the sequence of an identity column (deptype 'i', else 'a') */
+    char *seq_type;  /* int2, int4 or int8 (AS; serial: the column's type) */
+
+    bool dropping;  /* internal: marked while a DROP removes it */
+    bool rewriting; /* internal: the ALTER TABLE being applied rewrites it */
+};
+
+/* A type of pg_type the chain created (enum, composite, domain). */
+typedef enum SchemaTypeKind {
+    SCHEMA_TYPE_ENUM,
+    SCHEMA_TYPE_COMPOSITE,
+    SCHEMA_TYPE_DOMAIN
+} SchemaTypeKind;
+
+typedef struct SchemaType {
+    char *schema, *name;
+    SchemaTypeKind kind;
+    char *base; /* a domain: its base type, as SchemaColumn.type */
+} SchemaType;
+
+typedef struct Schema Schema;
+
+/* An empty model: schemas public and pg_catalog, search path "$user",
+ * public (as the server's default). Free with schema_free. */
+Schema *schema_new(void);
+void schema_free(Schema *s);
+
+/* Applies sql (one statement or several) to the model as the catalog would
+ * change. SQL the parser rejects and statements the model does not know
+ * change nothing; never fails. */
+void schema_apply(Schema *s, const char *sql);
+
+/* Applies every statement of the file at path (pg_dump --schema-only output,
+ * or any SQL). psql meta-commands (\connect, \restrict) and the data of
+ * COPY ... FROM stdin are skipped. A statement that does not parse adds a
+ * warning naming the file by its base name and the line of the error
+ * ("dump.sql:123: syntax error at or near ...") and the rest goes on.
+ * 0, or -1 with err (code EXIT_USAGE) when the file cannot be read. */
+int schema_load_dump(Schema *s, const char *path, Err *err);
+size_t schema_nwarnings(const Schema *s);
+const char *schema_warning(const Schema *s, size_t i); /* owned by s; NULL past the end */
+
+/* A relation by schema (NULL: pg_temp, then the search path) and name; NULL
+ * when the model has none. */
+const SchemaRel *schema_rel(const Schema *s, const char *schema, const char *name);
+/* A type (enum, composite, domain) the same way. */
+const SchemaType *schema_type(const Schema *s, const char *schema, const char *name);
+/* Column name of r, or NULL. */
+const SchemaColumn *schema_column(const SchemaRel *r, const char *name);
+/* Constraint name of r, or NULL. */
+const SchemaConstraint *schema_constraint(const SchemaRel *r, const char *name);
+
+/* The partitions of r at every depth (parents before their partitions) into
+ * *out (malloc'd, free()); their count. */
+size_t schema_partitions(const SchemaRel *r, const SchemaRel ***out);
+/* The tables r's foreign keys reference, each once; into *out (free()). */
+size_t schema_referenced(const SchemaRel *r, const SchemaRel ***out);
+/* The tables whose foreign keys reference r, each once; into *out (free()). */
+size_t schema_referencing(const Schema *s, const SchemaRel *r, const SchemaRel ***out);
+/* The views and materialized views whose query names r; into *out (free()). */
+size_t schema_dependent_views(const Schema *s, const SchemaRel *r, const SchemaRel ***out);
+
+/* The current search path, entry i (NULL past the end). */
+const char *schema_search_path(const Schema *s, size_t i);
+
+#endif
