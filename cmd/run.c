@@ -49,7 +49,7 @@ static const char run_tail[] =
 typedef struct RunArgs {
     const char *versions_spec, *backend_name, *db_path, *image, *lt_path, *preamble;
     long jobs, statement_timeout, job_timeout, min_version;
-    bool quiet, stop_on_error, no_replay, ci, resume;
+    bool quiet, stop_on_error, no_replay, ci, resume, profile;
     int max_risk; /* -1: no --max-risk */
     CorpusOpts copts;
     OptList pg_bins; /* the array owned (run_free), the strings argv's */
@@ -413,6 +413,10 @@ static bool run_parse(int argc, char **argv, RunArgs *a, int *rc)
                  "when an observation of a statement both have changed, each\n"
                  "change on stderr; migrations added or removed and\n"
                  "statements new or gone on stdout, not counted"},
+        {"profile", 0, OPTK_FLAG, &a->profile, NULL,
+         .help = "after the run, a table on stderr of where the jobs' time\n"
+                 "went: server start, databases, connections, statements,\n"
+                 "catalog reads, locks, replay, recording ... per version"},
         {"quiet", 'q', OPTK_FLAG, &a->quiet, NULL,
          .help = "no progress line; layout lines only for directories\n"
                  "that left files out or carry a note"},
@@ -548,6 +552,7 @@ static int run_finish(Run *r, const SchedStats *st, int src, Err *err)
            st->jobs_failed, st->retried ? " (retries: see above)" : "", st->traces,
            st->trace_errors, skipped_note, st->wall_ms / 1000.0);
     print_verdicts(r->store, r->run_id);
+    if (a->profile) prof_print(stderr, st->prof, st->nprof, st->wall_ms, (int)a->jobs);
     long ci_failed = a->ci && !st->interrupted
                          ? run_ci(r->store, r->run_id, a->max_risk, (int)a->min_version)
                          : 0;

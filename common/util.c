@@ -341,6 +341,9 @@ int remove_tree(const char *path)
     if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -1;
     if (!S_ISDIR(st.st_mode)) return unlink(path);
     DIR *d = opendir(path);
+    /* a directory its owner cannot read (an overlay's work directory is
+     * made with mode 0): its owner may change that */
+    if (!d && errno == EACCES && chmod(path, 0700) == 0) d = opendir(path);
     if (!d) return -1;
     struct dirent *de;
     int rc = 0;
@@ -389,8 +392,10 @@ static int copy_file(const char *from, const char *to, mode_t mode, Err *err)
     return rc;
 }
 
-int copy_tree(const char *from, const char *to, Err *err)
+static int copy_tree_at(const char *from, const char *to, const char *rel,
+                        bool (*skip)(const char *rel, void *ctx), void *ctx, Err *err)
 {
+    if (skip && rel[0] && skip(rel, ctx)) return 0;
     struct stat st;
     if (lstat(from, &st) != 0)
         return err_set(err, EXIT_ENV, "could not stat \"%s\": %s", from, strerror(errno));
@@ -417,12 +422,25 @@ int copy_tree(const char *from, const char *to, Err *err)
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
         char *a = xasprintf("%s/%s", from, de->d_name);
         char *b = xasprintf("%s/%s", to, de->d_name);
-        rc = copy_tree(a, b, err);
+        char *r = rel[0] ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
+        rc = copy_tree_at(a, b, r, skip, ctx, err);
         free(a);
         free(b);
+        free(r);
     }
     closedir(d);
     return rc;
+}
+
+int copy_tree(const char *from, const char *to, Err *err)
+{
+    return copy_tree_at(from, to, "", NULL, NULL, err);
+}
+
+int copy_tree_skip(const char *from, const char *to, bool (*skip)(const char *rel, void *ctx),
+                   void *ctx, Err *err)
+{
+    return copy_tree_at(from, to, "", skip, ctx, err);
 }
 
 /* ---- text ------------------------------------------------------------- */

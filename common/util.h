@@ -108,6 +108,10 @@ int mkdir_p(const char *path, int mode, Err *err);
 int remove_tree(const char *path);
 /* Copies a directory tree (regular files, directories, symlinks), keeping modes. */
 int copy_tree(const char *from, const char *to, Err *err);
+/* copy_tree without the entries skip(rel, ctx) is true for (rel: the path below from,
+ * "base/16384"); a skipped directory is not entered. */
+int copy_tree_skip(const char *from, const char *to, bool (*skip)(const char *rel, void *ctx),
+                   void *ctx, Err *err);
 
 /* True when s is valid UTF-8 of length n; *bad_offset gets the first bad byte. */
 bool utf8_valid(const char *s, size_t n, size_t *bad_offset);

@@ -26,6 +26,10 @@ typedef struct BackendCfg {
     int start_timeout_ms; /* budget to get a container ready */
 } BackendCfg;
 
+/* Databases a server holds for jobs: postgres and lm_1 .. lm_{BACKEND_JOB_DBS - 1}. A job runs
+ * in a database nothing ran in before, so a server serves at most this many jobs. */
+#define BACKEND_JOB_DBS 16
+
 typedef struct Container {
     int major;            /* requested major */
     char *server_version; /* what the server says, "17.10"; owned */
@@ -35,6 +39,9 @@ typedef struct Container {
     pid_t pid;            /* embedded: postmaster pid */
     char *docker_id;      /* docker: container id; owned */
     double ready_ms;      /* time it took to get ready */
+    int dbs;              /* job databases it holds from the start (BACKEND_JOB_DBS: the
+                             embedded template's), each made usable by use_db; 0: only
+                             postgres, the worker creates the others */
 } Container;
 
 typedef struct BackendOps {
@@ -51,6 +58,9 @@ typedef struct BackendOps {
     /* Parent: remove everything of run_id (or of every run when run_id < 0);
      * returns the number of containers removed, -1 on error. */
     int (*clean)(const BackendCfg *cfg, long long run_id, Err *err);
+    /* Worker, optional: make job database k (lm_k, 1 <= k < c->dbs) usable before its
+     * first connection. */
+    int (*use_db)(const BackendCfg *cfg, const Container *c, int k, Err *err);
 } BackendOps;
 
 const BackendOps *backend_get(const char *name); /* NULL when unknown */

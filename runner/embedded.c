@@ -464,19 +464,33 @@ static bool is_template(const char *dir)
 }
 
 static char *ensure_template_locked(const BackendCfg *cfg, const PgInstall *pi, char *tpl,
-                                    Err *err);
+                                    bool with_dbs, Err *err);
+static int template_add_databases(const PgInstall *pi, const char *data, const char *log, Err *err);
 
-/* <cache>/templates/<version>-<hash>, made by initdb when missing. Returns
- * the path (free()) or NULL with err. */
-static char *ensure_template(const BackendCfg *cfg, const PgInstall *pi, Err *err)
+/* LOCKMATRIX_FAST=0 takes the path of earlier releases, to compare with:
+ * containers copied from a template without job databases (no overlay), the
+ * databases created by CREATE DATABASE when a server starts. */
+static bool fast_path(void)
 {
-    char *tpl = xasprintf("%s/templates/%s-%08x", cfg->cache_dir, pi->version, fnv1a(pi->bindir));
+    const char *f = getenv("LOCKMATRIX_FAST");
+    return !(f && strcmp(f, "0") == 0);
+}
+
+/* <cache>/templates/<version>-<hash>, made by initdb when missing, and with
+ * with_dbs its job databases: <version>-<hash>-db<BACKEND_JOB_DBS>. Returns
+ * the path (free()) or NULL with err. */
+static char *ensure_template(const BackendCfg *cfg, const PgInstall *pi, bool with_dbs, Err *err)
+{
+    char *tpl = with_dbs ? xasprintf("%s/templates/%s-%08x-db%d", cfg->cache_dir, pi->version,
+                                     fnv1a(pi->bindir), BACKEND_JOB_DBS)
+                         : xasprintf("%s/templates/%s-%08x", cfg->cache_dir, pi->version,
+                                     fnv1a(pi->bindir));
     if (is_template(tpl)) return tpl;
 
     /* One initdb per template: a second worker waits for the first one's
      * (without the lock, both would run and the rename keeps one). */
-    char *lockp =
-        xasprintf("%s/templates/.%s-%08x.lock", cfg->cache_dir, pi->version, fnv1a(pi->bindir));
+    char *lockp = xasprintf("%s/templates/.%s-%08x%s.lock", cfg->cache_dir, pi->version,
+                            fnv1a(pi->bindir), with_dbs ? "-db" : "");
     int lfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     free(lockp);
     if (lfd >= 0) {
@@ -488,13 +502,14 @@ static char *ensure_template(const BackendCfg *cfg, const PgInstall *pi, Err *er
             return tpl;
         }
     }
-    char *result = ensure_template_locked(cfg, pi, tpl, err);
+    char *result = ensure_template_locked(cfg, pi, tpl, with_dbs, err);
     if (lfd >= 0) close(lfd);
     return result;
 }
 
 /* The initdb part of ensure_template; takes tpl (returned, or freed on error). */
-static char *ensure_template_locked(const BackendCfg *cfg, const PgInstall *pi, char *tpl, Err *err)
+static char *ensure_template_locked(const BackendCfg *cfg, const PgInstall *pi, char *tpl,
+                                    bool with_dbs, Err *err)
 {
     char *tmp =
         xasprintf("%s/templates/.%s-%08x.XXXXXX", cfg->cache_dir, pi->version, fnv1a(pi->bindir));
@@ -535,6 +550,8 @@ static char *ensure_template_locked(const BackendCfg *cfg, const PgInstall *pi, 
                 pi->version, data, WIFEXITED(st) ? "exit code" : "signal",
                 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), tail);
         free(tail);
+    } else if (st >= 0 && with_dbs && template_add_databases(pi, data, log, err) != 0) {
+        /* err says why */
     } else if (st >= 0) {
         if (rename(data, tpl) == 0 || is_template(tpl)) /* another worker may have won */
             result = tpl;
@@ -551,14 +568,35 @@ static char *ensure_template_locked(const BackendCfg *cfg, const PgInstall *pi, 
     return result;
 }
 
+/* The postmaster.pid of the server of instance directory dir: in its data
+ * directory dir/data, seen through dir/upper where that is an overlay, or
+ * in dir itself (a template's server, a directory of an earlier release).
+ * 0 with *text (and *data, the data directory, when wanted), -1 when there
+ * is none. */
+static int pidfile_read(const char *dir, char **text, char **data)
+{
+    static const char *const where[][2] = {{"/data/postmaster.pid", "/data"},
+                                           {"/upper/postmaster.pid", "/data"},
+                                           {"/postmaster.pid", ""}};
+    for (size_t i = 0; i < ARRAY_LEN(where); i++) {
+        char *path = xasprintf("%s%s", dir, where[i][0]);
+        int rc = file_read_all(path, text, NULL, NULL);
+        free(path);
+        if (rc == 0) {
+            if (data) *data = xasprintf("%s%s", dir, where[i][1]);
+            return 0;
+        }
+    }
+    return -1;
+}
+
 /* Everything a container's directory may hold, gone: the postmaster if it
  * still runs (SIGQUIT, then SIGKILL), its SysV shared memory segment, the
  * directory. */
 static void reap_dir(const char *dir)
 {
-    char *pidfile = xasprintf("%s/postmaster.pid", dir);
-    char *text = NULL;
-    if (file_read_all(pidfile, &text, NULL, NULL) == 0) {
+    char *text = NULL, *data = NULL;
+    if (pidfile_read(dir, &text, &data) == 0) {
         /* Line 1: pid; line 7: "<key> <shmid>" of the SysV segment. */
         pid_t pid = (pid_t)strtol(text, NULL, 10);
         unsigned long key = 0, shmid = 0;
@@ -569,14 +607,14 @@ static void reap_dir(const char *dir)
             if (line) line++;
         }
         if (line && sscanf(line, "%lu %lu", &key, &shmid) == 2) have_shm = true;
-        if (pid > 0 && proc_alive(pid) && proc_is_postgres_of(pid, dir)) {
+        if (pid > 0 && proc_alive(pid) && proc_is_postgres_of(pid, data)) {
             kill(pid, SIGQUIT);
             if (!proc_wait_gone(pid, REAP_BUDGET_MS)) {
                 kill(pid, SIGKILL);
                 proc_wait_gone(pid, REAP_BUDGET_MS);
             }
         }
-        bool running = pid > 0 && proc_alive(pid) && proc_is_postgres_of(pid, dir);
+        bool running = pid > 0 && proc_alive(pid) && proc_is_postgres_of(pid, data);
         if (have_shm && !running) {
             struct shmid_ds ds;
             if (shmctl((int)shmid, IPC_STAT, &ds) == 0 && (unsigned long)ds.shm_perm.__key == key &&
@@ -584,8 +622,8 @@ static void reap_dir(const char *dir)
                 shmctl((int)shmid, IPC_RMID, NULL); /* gone once the last backend detaches */
         }
         free(text);
+        free(data);
     }
-    free(pidfile);
     remove_tree(dir);
 }
 
@@ -604,14 +642,64 @@ static char *conn_quote(const char *v)
     return buf_steal(&b);
 }
 
-static pid_t spawn_postmaster(const PgInstall *pi, const char *dir, const char *log, Err *err)
+/* The oid of job database k as data/lockmatrix.dbs lists it, 0 when missing. */
+static unsigned job_db_oid(const char *data, int k)
+{
+    char *path = xasprintf("%s/lockmatrix.dbs", data);
+    char *text = NULL;
+    unsigned oid = 0;
+    if (file_read_all(path, &text, NULL, NULL) == 0) {
+        const char *line = text;
+        for (int i = 1; line && i < k; i++) {
+            line = strchr(line, '\n');
+            if (line) line++;
+        }
+        if (line) oid = (unsigned)strtoul(line, NULL, 10);
+        free(text);
+    }
+    free(path);
+    return oid;
+}
+
+/* "\n<oid>\n<oid>\n" of the job databases of template tpl ("" when it has
+ * none listed); owned. */
+static char *job_db_oids(const char *tpl)
+{
+    char *path = xasprintf("%s/lockmatrix.dbs", tpl);
+    char *text = NULL;
+    char *oids =
+        file_read_all(path, &text, NULL, NULL) == 0 ? xasprintf("\n%s", text) : xstrdup("");
+    free(text);
+    free(path);
+    return oids;
+}
+
+/* copy_tree_skip: the job databases' directories stay behind (use_db copies
+ * each when a job first needs it). */
+static bool skip_job_db(const char *rel, void *ctx)
+{
+    const char *oids = ctx; /* "\n<oid>\n<oid>\n..." */
+    if (strncmp(rel, "base/", 5) != 0 || strchr(rel + 5, '/')) return false;
+    char key[32];
+    snprintf(key, sizeof(key), "\n%s\n", rel + 5);
+    return strstr(oids, key) != NULL;
+}
+
+/* Starts postgres on data, its socket in dir (the sandbox's writable
+ * directory). tpl: data is dir/data, an empty directory to fill from that
+ * template: with overlay, an overlay of it where the sandbox can mount one (dir/upper
+ * takes the changes; dir/overlay is made to say so), else a copy without the
+ * job databases (use_db copies each when first needed). NULL: data is
+ * complete already. */
+static pid_t spawn_postmaster(const PgInstall *pi, const char *dir, const char *data,
+                              const char *tpl, bool overlay, const char *log, Err *err)
 {
     char *postgres = xasprintf("%s/postgres", pi->bindir);
     char *argv[64];
     int a = 0;
     argv[a++] = postgres;
     argv[a++] = "-D";
-    argv[a++] = (char *)dir;
+    argv[a++] = (char *)data;
     argv[a++] = "-k";
     argv[a++] = (char *)dir;
     static char *const settings[] = {
@@ -659,9 +747,12 @@ static pid_t spawn_postmaster(const PgInstall *pi, const char *dir, const char *
             chdir(dir) != 0)
             _exit(126);
         SandboxMode sb = sandbox_mode();
+        char *upper = xasprintf("%s/upper", dir), *work = xasprintf("%s/work", dir);
+        SandboxOverlay ov = {.lower = tpl, .upper = upper, .work = work, .target = data};
+        bool overlaid = false;
         if (sb != SANDBOX_OFF) {
             char why[256];
-            if (sandbox_enter(dir, why, sizeof(why)) != 0) {
+            if (sandbox_enter(dir, tpl && overlay ? &ov : NULL, &overlaid, why, sizeof(why)) != 0) {
                 if (sb == SANDBOX_REQUIRED) {
                     fprintf(stderr, "lockmatrix: no sandbox for the server: %s\n", why);
                     _exit(125); /* LOCKMATRIX_SANDBOX=1: a sandbox or no server */
@@ -671,6 +762,20 @@ static pid_t spawn_postmaster(const PgInstall *pi, const char *dir, const char *
                 _exit(126);
             }
         }
+        if (tpl && overlaid) {
+            char *mark = xasprintf("%s/overlay", dir);
+            int mfd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+            if (mfd < 0) _exit(126);
+            close(mfd);
+        } else if (tpl) {
+            Err cerr = {0};
+            char *oids = job_db_oids(tpl);
+            if (copy_tree_skip(tpl, data, skip_job_db, oids, &cerr) != 0) {
+                fprintf(stderr, "lockmatrix: %s\n", cerr.msg);
+                _exit(126);
+            }
+            free(oids);
+        }
         execv(argv[0], argv);
         _exit(127);
     }
@@ -678,14 +783,138 @@ static pid_t spawn_postmaster(const PgInstall *pi, const char *dir, const char *
     return pid;
 }
 
-static void stop_postmaster(pid_t pid)
+/* SIGINT: fast shutdown, a clean data directory (a template's); SIGQUIT:
+ * immediate, for a directory thrown away after (no shutdown checkpoint). */
+static void stop_postmaster(pid_t pid, int sig)
 {
     if (pid <= 0) return;
-    kill(pid, SIGINT); /* fast shutdown */
+    kill(pid, sig);
     if (!proc_wait_gone(pid, STOP_BUDGET_MS)) {
         kill(pid, SIGKILL);
         proc_wait_gone(pid, REAP_BUDGET_MS);
     }
+}
+
+/* The status line of the postmaster.pid of dir's server (line 8, written
+ * since PostgreSQL 10) says the postmaster accepts connections. */
+static bool pidfile_ready(const char *dir)
+{
+    char *text = NULL;
+    bool ready = false;
+    if (pidfile_read(dir, &text, NULL) == 0) {
+        const char *line = text;
+        for (int i = 1; line && i < 8; i++) {
+            line = strchr(line, '\n');
+            if (line) line++;
+        }
+        ready = line && strncmp(line, "ready", 5) == 0;
+        free(text);
+    }
+    return ready;
+}
+
+/* Waits until the postmaster *pid of dir is ready: its postmaster.pid says
+ * so (polled: an attempt to connect to a server still starting costs it a
+ * backend), then it answers SHOW server_version. 0 with *version (the number
+ * alone), or -1 with *failure "exited" (*st its wait status, *pid -1) or
+ * "timed out" (why: the last attempt's error). */
+static int wait_ready(const char *dir, pid_t *pid, double deadline, char **version,
+                      const char **failure, int *st, Err *why)
+{
+    char *host = conn_quote(dir);
+    char *ping = xasprintf("host=%s port=5432 user=postgres dbname=postgres", host);
+    free(host);
+    double pause = 0.25;
+    *version = NULL;
+    *failure = NULL;
+    for (;;) {
+        if (waitpid(*pid, st, WNOHANG) == *pid) {
+            *pid = -1;
+            *failure = "exited";
+            break;
+        }
+        double left = deadline - now_ms();
+        if (pidfile_ready(dir) || left < PING_BUDGET_MS) {
+            int attempt = left < 1 ? 1 : left < PING_BUDGET_MS ? (int)left + 1 : PING_BUDGET_MS;
+            err_clear(why);
+            if (pgconn_query_value(ping, "SHOW server_version", attempt, version, why) == 0 &&
+                *version) {
+                (*version)[strcspn(*version, " ")] = '\0';
+                break;
+            }
+            free(*version);
+            *version = NULL;
+        }
+        if (now_ms() >= deadline) {
+            *failure = "timed out";
+            break;
+        }
+        sleep_ms(pause);
+        if (pause < 2) pause *= 2;
+    }
+    free(ping);
+    return *failure ? -1 : 0;
+}
+
+/* The job databases lm_1 .. lm_{BACKEND_JOB_DBS - 1}, created once in a new
+ * template (data, its server's log into log), with their oids in
+ * data/lockmatrix.dbs (one a line, in order): a container copied from the
+ * template holds them, ready, instead of creating them (CREATE DATABASE waits
+ * for checkpoints, from 15 on writes every page to the WAL). */
+static int template_add_databases(const PgInstall *pi, const char *data, const char *log, Err *err)
+{
+    pid_t pid = spawn_postmaster(pi, data, data, NULL, false, log, err);
+    if (pid < 0) return -1;
+    const char *failure = NULL;
+    char *version = NULL;
+    Err why = {0};
+    int st = 0, rc = 0;
+    if (wait_ready(data, &pid, now_ms() + INITDB_BUDGET_MS, &version, &failure, &st, &why) != 0) {
+        char *tail = log_tail(log);
+        rc = err_set(err, EXIT_ENV, "the new template of PostgreSQL %s in \"%s\" %s: %s\n%s",
+                     pi->version, data, failure, why.msg, tail);
+        free(tail);
+    }
+    free(version);
+    char *host = conn_quote(data);
+    char *ci = xasprintf("host=%s port=5432 user=postgres dbname=postgres", host);
+    free(host);
+    PgConn *c = rc == 0 ? pgconn_connect(ci, INITDB_BUDGET_MS, err) : NULL;
+    free(ci);
+    if (rc == 0 && !c) rc = -1;
+    Buf oids;
+    buf_init(&oids);
+    for (int k = 1; rc == 0 && k < BACKEND_JOB_DBS; k++) {
+        char sql[128];
+        snprintf(sql, sizeof(sql), "CREATE DATABASE lm_%d TEMPLATE template0", k);
+        PgReply r;
+        PgStatus ps = pgconn_exec(c, sql, INITDB_BUDGET_MS, &r);
+        pgreply_clear(&r);
+        snprintf(sql, sizeof(sql), "SELECT oid FROM pg_catalog.pg_database WHERE datname = 'lm_%d'",
+                 k);
+        if (ps == PG_OK) ps = pgconn_exec(c, sql, INITDB_BUDGET_MS, &r);
+        const char *oid = ps == PG_OK ? pgreply_value(&r, 0, 0, 0) : NULL;
+        if (oid)
+            buf_printf(&oids, "%s\n", oid);
+        else
+            rc = err_set(err, EXIT_ENV,
+                         "could not create the job databases of a template of "
+                         "PostgreSQL %s: %s",
+                         pi->version, r.message ? r.message : "no answer");
+        pgreply_clear(&r);
+    }
+    pgconn_close(c);
+    if (pid > 0) {
+        stop_postmaster(pid, SIGINT); /* a clean shutdown: the template starts without recovery */
+        waitpid(pid, &st, 0);
+    }
+    if (rc == 0) {
+        char *path = xasprintf("%s/lockmatrix.dbs", data);
+        rc = file_write_out(path, oids.data, oids.len, err);
+        free(path);
+    }
+    buf_free(&oids);
+    return rc;
 }
 
 static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *out, Err *err)
@@ -704,24 +933,35 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
         return err_set(err, EXIT_ENV, "the embedded backend was not prepared");
     if (drop_privileges(cfg, err) != 0) return -1;
 
-    char *tpl = ensure_template(cfg, pi, err);
+    bool fast = fast_path();
+    char *tpl = ensure_template(cfg, pi, fast, err);
     if (!tpl) return -1;
 
     char *dir = xasprintf("%s/w%d", cfg->runtime_root, seq);
     reap_dir(dir); /* whatever an earlier worker of this seq left */
-    int copied = copy_tree(tpl, dir, err);
-    if (copied == 0 && chmod(dir, 0700) != 0)
-        copied =
-            err_set(err, EXIT_ENV, "could not change the mode of \"%s\": %s", dir, strerror(errno));
-    if (copied != 0) {
+    /* dir: the socket, the log; data (PGDATA), and for an overlay its upper
+     * and work directories, all 0700 */
+    char *data = xasprintf("%s/data", dir);
+    const char *const subdirs[] = {"data", "upper", "work"};
+    int made = mkdir(dir, 0700) == 0 ? 0 : -1;
+    for (size_t i = 0; made == 0 && i < ARRAY_LEN(subdirs); i++) {
+        char *sub = xasprintf("%s/%s", dir, subdirs[i]);
+        made = mkdir(sub, 0700);
+        free(sub);
+    }
+    if (made != 0) {
+        err_set(err, EXIT_ENV, "could not create the directory of a server in \"%s\": %s", dir,
+                strerror(errno));
         remove_tree(dir);
+        free(data);
         free(tpl);
         free(dir);
         return -1;
     }
 
     char *log = xasprintf("%s/server.log", dir);
-    pid_t pid = spawn_postmaster(pi, dir, log, err);
+    pid_t pid = spawn_postmaster(pi, dir, data, tpl, fast, log, err);
+    free(data);
     if (pid < 0) {
         remove_tree(dir);
         free(log);
@@ -733,37 +973,11 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
     /* Ready when it answers a query; a postmaster that exits is noticed at once. */
     int timeout = cfg->start_timeout_ms > 0 ? cfg->start_timeout_ms : DEFAULT_START_TIMEOUT_MS;
     char *host = conn_quote(dir);
-    char *ping = xasprintf("host=%s port=5432 user=postgres dbname=postgres", host);
-    double deadline = t0 + timeout;
-    double pause = 1;
     const char *failure = NULL;
     char *version = NULL;
     Err why = {0};
     int st = 0;
-    for (;;) {
-        if (waitpid(pid, &st, WNOHANG) == pid) {
-            pid = -1;
-            failure = "exited";
-            break;
-        }
-        double left = deadline - now_ms();
-        int attempt = left < 1 ? 1 : left < PING_BUDGET_MS ? (int)left + 1 : PING_BUDGET_MS;
-        err_clear(&why);
-        if (pgconn_query_value(ping, "SHOW server_version", attempt, &version, &why) == 0 &&
-            version) {
-            version[strcspn(version, " ")] = '\0';
-            break;
-        }
-        free(version);
-        version = NULL;
-        if (now_ms() >= deadline) {
-            failure = "timed out";
-            break;
-        }
-        sleep_ms(pause);
-        if (pause < 4) pause *= 2;
-    }
-    free(ping);
+    wait_ready(dir, &pid, t0 + timeout, &version, &failure, &st, &why);
 
     if (failure) {
         if (pid > 0) {
@@ -800,9 +1014,37 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
     out->dir = dir;
     out->pid = pid;
     out->ready_ms = now_ms() - t0;
+    out->dbs = fast ? BACKEND_JOB_DBS : 0;
     free(host);
     free(log);
     return 0;
+}
+
+/* Job database k, lm_k: its directory from the template, before anything
+ * connects to it (the server has never touched it, so nothing of it is cached). */
+static int embedded_use_db(const BackendCfg *cfg, const Container *c, int k, Err *err)
+{
+    if (!c->dir) return err_set(err, EXIT_ENV, "no server directory");
+    char *mark = xasprintf("%s/overlay", c->dir);
+    bool overlay = access(mark, F_OK) == 0;
+    free(mark);
+    if (overlay) return 0; /* the template's, as it is */
+    const PgInstall *pi = pginstall_get(cfg->pgs, c->major);
+    char *tpl = pi ? ensure_template(cfg, pi, true, err) : NULL;
+    if (!tpl) return pi ? -1 : err_set(err, EXIT_ENV, "no PostgreSQL installation");
+    unsigned oid = job_db_oid(tpl, k);
+    int rc = 0;
+    if (!oid) {
+        rc = err_set(err, EXIT_ENV, "the template \"%s\" lists no job database %d", tpl, k);
+    } else {
+        char *to = xasprintf("%s/data/base/%u", c->dir, oid);
+        char *from = xasprintf("%s/base/%u", tpl, oid);
+        if (access(to, F_OK) != 0) rc = copy_tree(from, to, err);
+        free(from);
+        free(to);
+    }
+    free(tpl);
+    return rc;
 }
 
 /* ---- stop (worker) ----------------------------------------------------------------- */
@@ -811,7 +1053,7 @@ static void embedded_stop(const BackendCfg *cfg, Container *c)
 {
     (void)cfg;
     if (!c) return;
-    stop_postmaster(c->pid);
+    stop_postmaster(c->pid, SIGQUIT);
     if (c->dir) reap_dir(c->dir);
     free(c->server_version);
     free(c->conninfo);
@@ -930,4 +1172,5 @@ const BackendOps embedded_backend = {
     .stop = embedded_stop,
     .reap = embedded_reap,
     .clean = embedded_clean,
+    .use_db = embedded_use_db,
 };

@@ -68,8 +68,10 @@ static char **mount_points(size_t *n)
     return out;
 }
 
-int sandbox_enter(const char *keep_rw, char *why, size_t whylen)
+int sandbox_enter(const char *keep_rw, const SandboxOverlay *ov, bool *overlaid, char *why,
+                  size_t whylen)
 {
+    if (overlaid) *overlaid = false;
     unsigned uid = (unsigned)geteuid(), gid = (unsigned)getegid();
     const char *step = "unshare";
     if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC) != 0) goto fail;
@@ -110,6 +112,15 @@ int sandbox_enter(const char *keep_rw, char *why, size_t whylen)
     struct statvfs root;
     step = "read-only root";
     if (statvfs("/", &root) != 0 || !(root.f_flag & ST_RDONLY)) goto fail;
+    if (ov) {
+        /* where the user namespace may mount an overlay (Linux 5.11, user.*
+         * extended attributes): nothing to copy; else the caller copies */
+        char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", ov->lower, ov->upper,
+                               ov->work);
+        bool ok = mount("overlay", ov->target, "overlay", MS_NOSUID | MS_NODEV, opts) == 0;
+        free(opts);
+        if (overlaid) *overlaid = ok;
+    }
     step = "second user namespace";
     if (unshare(CLONE_NEWUSER) != 0) goto fail;
     step = "uid_map back";

@@ -24,6 +24,7 @@
 #ifndef LM_SANDBOX_H
 #define LM_SANDBOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef enum SandboxMode {
@@ -35,10 +36,20 @@ typedef enum SandboxMode {
 /* The mode LOCKMATRIX_SANDBOX asks for. */
 SandboxMode sandbox_mode(void);
 
+/* An overlay mounted in the sandbox: target shows lower (read-only, never
+ * written) with every change going to upper (work: the overlay's scratch
+ * directory); all three inside keep_rw but lower. */
+typedef struct SandboxOverlay {
+    const char *lower, *upper, *work, *target;
+} SandboxOverlay;
+
 /* Enters the sandbox in which only keep_rw (an absolute path) stays
- * writable. Returns 0, or -1 with the step that failed and the system's
+ * writable, with the overlay ov mounted when ov is not NULL and the kernel
+ * allows it (*overlaid says whether it did; a sandbox without it is still
+ * entered). Returns 0, or -1 with the step that failed and the system's
  * reason in why ("unshare: Operation not permitted"); the process is then
  * in whatever namespaces it had got, and is meant to exec or exit. */
-int sandbox_enter(const char *keep_rw, char *why, size_t whylen);
+int sandbox_enter(const char *keep_rw, const SandboxOverlay *ov, bool *overlaid, char *why,
+                  size_t whylen);
 
 #endif

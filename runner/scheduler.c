@@ -281,6 +281,13 @@ static void keep_shard(Sched *s)
     free(of);
 }
 
+/* Adds ms to phase p of version column major. */
+static void prof_charge(Sched *s, int major, ProfPhase p, double ms)
+{
+    ProfSums *ps = prof_sums_of(s->stats->prof, &s->stats->nprof, VERSIONS_CAP, major);
+    if (ps) ps->ms[p] += ms;
+}
+
 /* Writes the job's result (one transaction) and updates the counts. */
 static void finish_job(Sched *s, WorkerSlot *w, Job *j, bool ok, const char *reason,
                        double duration_ms)
@@ -299,7 +306,11 @@ static void finish_job(Sched *s, WorkerSlot *w, Job *j, bool ok, const char *rea
         jr.next = spool_next;
         jr.next_ctx = &sr;
     }
+    double t0 = now_ms();
     int put = err.msg[0] ? -1 : store_put_job(s->store, s->run_id, s->corpus, &jr, &err);
+    prof_charge(s, j->major, PROF_STORE, now_ms() - t0);
+    ProfSums *ps = prof_sums_of(s->stats->prof, &s->stats->nprof, VERSIONS_CAP, j->major);
+    if (ps && w) ps->jobs++;
     if (put != 0) stop_recording(s, &err);
     if (w) {
         s->stats->trace_errors += w->nfailed;
@@ -516,7 +527,10 @@ static int handle(Sched *s, WorkerSlot *w, const char *p, size_t n)
         trace_free(&t);
         if (c.bad) return -1;
         Err err = {0};
-        if (spool_put(w, p, n, &err) != 0) {
+        double t0 = now_ms();
+        int put = spool_put(w, p, n, &err);
+        prof_charge(s, w->major, PROF_SPOOL, now_ms() - t0);
+        if (put != 0) {
             stop_recording(s, &err);
             return 0;
         }
@@ -542,6 +556,14 @@ static int handle(Sched *s, WorkerSlot *w, const char *p, size_t n)
         w->deadline = ok ? 0 : now_ms() + 30000;
         finish_job(s, w, j, ok, reason, dur);
         free(reason);
+        break;
+    }
+    case WIRE_PROFILE: {
+        unsigned k = wire_get_u8(&c);
+        for (unsigned i = 0; i < k && !c.bad; i++) {
+            double ms = wire_get_f64(&c);
+            if (i < PROF_N) prof_charge(s, w->major, (ProfPhase)i, ms);
+        }
         break;
     }
     case WIRE_LOG: {
@@ -612,6 +634,8 @@ int scheduler_run(Corpus *c, Store *store, long long run_id, const SchedOpts *op
     Sched s;
     memset(&s, 0, sizeof(s));
     memset(stats, 0, sizeof(*stats));
+    for (int i = 0; i < opts->versions->n; i++) /* the table's columns in version order */
+        prof_sums_of(stats->prof, &stats->nprof, VERSIONS_CAP, opts->versions->v[i]);
     s.corpus = c;
     s.store = store;
     s.run_id = run_id;

@@ -16,6 +16,7 @@
 #include "corpus/corpus.h"
 #include "model/versions.h"
 #include "runner/backend.h"
+#include "runner/profile.h"
 #include "store/store.h"
 
 typedef struct SchedOpts {
@@ -45,8 +46,10 @@ typedef struct SchedStats {
     size_t traces, trace_errors; /* statements traced (ran), of which failed on the server */
     size_t skipped;              /* statements not run: after a failure with --stop-on-error */
     double wall_ms;
-    bool interrupted; /* SIGINT/SIGTERM arrived */
-    int signal;       /* which one */
+    bool interrupted;            /* SIGINT/SIGTERM arrived */
+    int signal;                  /* which one */
+    ProfSums prof[VERSIONS_CAP]; /* where the jobs' time went, per version column */
+    size_t nprof;
 } SchedStats;
 
 /* Runs every job of c on every version of opts. Returns 0 when the run

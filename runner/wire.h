@@ -22,6 +22,8 @@ typedef enum WireType {
     WIRE_TRACE,        /* W->P: a Trace, then its Prediction */
     WIRE_JOB_DONE,     /* W->P: i64 chain, u8 ok, str reason, f64 duration_ms */
     WIRE_LOG,          /* W->P: str a diagnostic line for stderr */
+    WIRE_PROFILE,      /* W->P, before JOB_DONE: u8 n, n x f64 ms per phase (runner/profile.h)
+                          since the last one */
 } WireType;
 
 /* ---- writing ---------------------------------------------------------- */

@@ -20,6 +20,7 @@
 
 #include "predict/locktable.h"
 #include "runner/pgconn.h"
+#include "runner/profile.h"
 #include "runner/trace/tracer.h"
 #include "runner/wire.h"
 
@@ -91,11 +92,15 @@ static void send_trace(Worker *w, const Chain *ch, size_t m, size_t s, Trace *t)
     Prediction sp;
     t->mig = (int)m;
     t->stmt = (int)s;
+    prof_enter(PROF_PREDICT);
     predict(w, &ch->migs[m].stmts[s], t, &sp);
+    prof_leave();
+    prof_enter(PROF_SEND);
     wire_begin(&w->out, WIRE_TRACE);
     wire_put_trace(&w->out, t);
     wire_put_prediction(&w->out, &sp);
     send_or_die(w);
+    prof_leave();
 }
 
 /* Sends a trace with status skipped for every statement from (mig, stmt) on. */
@@ -110,11 +115,12 @@ static void send_skipped(Worker *w, const Chain *ch, size_t mig, size_t stmt)
 }
 
 /* Databases per server: a server serves at most this many jobs, each in a
- * database of its own, all created at once when the server starts. CREATE
- * DATABASE waits for checkpoints (before 12 in 100 ms naps): created
- * together, the databases share them; a fresh server costs less than
- * dropping them. */
-#define DBS_PER_SERVER 16
+ * database of its own. A backend whose containers hold them from the start
+ * (embedded: its template's) makes each usable when a job first needs it;
+ * otherwise they are created at once when the server starts. CREATE DATABASE
+ * waits for checkpoints (before 12 in 100 ms naps): created together, the
+ * databases share them; a fresh server costs less than dropping them. */
+#define DBS_PER_SERVER BACKEND_JOB_DBS
 
 /* CREATE DATABASE waits for a checkpoint: its budget on the server, and
  * here, where the answer is awaited a little longer. */
@@ -148,12 +154,16 @@ static char *run_preamble(Worker *w, const char *dbname)
 {
     const Corpus *c = w->corpus;
     if (c->npre_stmts == 0) return NULL;
+    prof_enter(PROF_PREAMBLE);
     char *ci =
         xasprintf("%s dbname=%s application_name=lockmatrix_preamble", w->ct.conninfo, dbname);
     Err err = {0};
     PgConn *pc = pgconn_connect(ci, CONNECT_TIMEOUT_MS, &err);
     free(ci);
-    if (!pc) return xasprintf("preamble: could not connect to the job database: %s", err.msg);
+    if (!pc) {
+        prof_leave();
+        return xasprintf("preamble: could not connect to the job database: %s", err.msg);
+    }
     char *reason = NULL;
     for (size_t s = 0; s < c->npre_stmts && !reason; s++) {
         const Statement *st = &c->pre_stmts[s];
@@ -169,6 +179,7 @@ static char *run_preamble(Worker *w, const char *dbname)
         pgreply_clear(&r);
     }
     pgconn_close(pc);
+    prof_leave();
     return reason;
 }
 
@@ -220,6 +231,7 @@ static char *recycle_server(Worker *w)
     if (w->opts->backend->start(w->opts->cfg, w->major, w->seq, &w->ct, &err) != 0)
         return xasprintf("could not start a fresh server: %s", err.msg);
     w->started = true;
+    w->dbs_made = w->ct.dbs;
     return NULL;
 }
 
@@ -310,7 +322,9 @@ static bool replay_one(Replay *rp, const Statement *st, bool ok_there, Trace *ou
     Err err = {0};
     Statement alone = *st;
     alone.sql = replay_sql(st);
+    prof_enter(PROF_REPLAY);
     int rc = tracer_run(rp->tr, &alone, &r, &err);
+    prof_leave();
     free(alone.sql);
     if (rc != 0 || (r.status == TRACE_OK) != ok_there) {
         trace_free(&r);
@@ -402,11 +416,21 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
     Replay rp = {.tr = NULL, .last = w->opts->no_replay ? -1 : last_replayed(ch)};
     int need = rp.last >= 0 ? 2 : 1; /* databases: the job's, the replay's */
     if (w->dirty || w->dbs_used + need > w->dbs_made) {
-        if (w->dbs_used > 0 && (*reason = recycle_server(w)) != NULL) return -1;
-        long long want = (pending + 1) * need;
-        int n = want < DBS_PER_SERVER ? (int)want : DBS_PER_SERVER;
-        if ((*reason = create_databases(w, n)) != NULL) return -1;
-        w->dbs_made = n;
+        if (w->dbs_used > 0) {
+            prof_enter(PROF_CONTAINER);
+            *reason = recycle_server(w);
+            prof_leave();
+            if (*reason) return -1;
+        }
+        if (w->dbs_made < need) { /* the backend's containers hold none: create them */
+            long long want = (pending + 1) * need;
+            int n = want < DBS_PER_SERVER ? (int)want : DBS_PER_SERVER;
+            prof_enter(PROF_DATABASES);
+            *reason = create_databases(w, n);
+            prof_leave();
+            if (*reason) return -1;
+            w->dbs_made = n;
+        }
         w->dbs_used = 0;
         w->dirty = false;
     }
@@ -417,6 +441,16 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
             snprintf(d, sizeof(dbname), "postgres");
         else
             snprintf(d, sizeof(dbname), "lm_%d", w->dbs_used);
+        if (w->dbs_used > 0 && w->ct.dbs > 0 && w->opts->backend->use_db) {
+            Err derr = {0};
+            prof_enter(PROF_DATABASES);
+            int used = w->opts->backend->use_db(w->opts->cfg, &w->ct, w->dbs_used, &derr);
+            prof_leave();
+            if (used != 0) {
+                *reason = xasprintf("could not make job database %s ready: %s", d, derr.msg);
+                return -1;
+            }
+        }
         w->dbs_used++;
     }
     w->dirty = chain_is_cluster_wide(ch) || preamble_is_cluster_wide(w->corpus);
@@ -427,11 +461,15 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
                      .server_major = version_major(w->major)};
     if (rp.last >= 0 && run_preamble(w, sibling) == NULL) {
         char *rci = xasprintf("%s dbname=%s", w->ct.conninfo, sibling);
+        prof_enter(PROF_REPLAY);
         rp.tr = tracer_new(rci, &to, &err); /* NULL: the statements stay unmeasured */
+        prof_leave();
         free(rci);
     }
     char *ci = xasprintf("%s dbname=%s", w->ct.conninfo, dbname);
+    prof_enter(PROF_CONNECT);
     Tracer *tr = tracer_new(ci, &to, &err);
+    prof_leave();
     free(ci);
     if (!tr) {
         *reason = xasprintf("could not connect to the job database: %s", err.msg);
@@ -512,6 +550,7 @@ void worker_main(int fd, Corpus *c, const SchedOpts *opts, int major, int seq)
     buf_init(&w.out);
 
     signal(SIGPIPE, SIG_IGN);
+    prof_start(PROF_CONTAINER);
     if (opts->backend->start(opts->cfg, major, seq, &w.ct, &err) != 0) {
         wire_begin(&w.out, WIRE_START_FAILED);
         wire_put_str(&w.out, err.msg);
@@ -519,12 +558,14 @@ void worker_main(int fd, Corpus *c, const SchedOpts *opts, int major, int seq)
         _exit(1);
     }
     w.started = true;
+    w.dbs_made = w.ct.dbs;
     /* Dropping privileges in start() cleared the parent-death signal. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     wire_begin(&w.out, WIRE_HELLO);
     wire_put_str(&w.out, w.ct.server_version);
     wire_put_f64(&w.out, w.ct.ready_ms);
     send_or_die(&w);
+    prof_base(PROF_WAIT);
 
     WireReader rd;
     wire_reader_init(&rd);
@@ -549,17 +590,29 @@ void worker_main(int fd, Corpus *c, const SchedOpts *opts, int major, int seq)
             break;
         }
         double t0 = now_ms();
+        prof_base(PROF_OTHER);
         char *reason = NULL;
         /* A lean corpus: the chain's statements come from its files now, and
          * go again after the job. */
         Chain *ch = &c->chains[chain];
         Err lerr = {0};
         int rc = -1;
-        if (corpus_chain_load(ch, &lerr) != 0)
+        prof_enter(PROF_LOAD);
+        int loaded = corpus_chain_load(ch, &lerr);
+        prof_leave();
+        if (loaded != 0)
             reason = xstrdup(lerr.msg);
         else
             rc = run_job(&w, ch, pending, &reason);
         corpus_chain_drop(ch);
+        double prof[PROF_N];
+        prof_take(prof);
+        prof_base(PROF_WAIT);
+        wire_begin(&w.out, WIRE_PROFILE);
+        wire_put_u8(&w.out, PROF_N);
+        for (int k = 0; k < PROF_N; k++)
+            wire_put_f64(&w.out, prof[k]);
+        send_or_die(&w);
         wire_begin(&w.out, WIRE_JOB_DONE);
         wire_put_i64(&w.out, (long long)chain);
         wire_put_u8(&w.out, rc == 0 ? 1u : 0u);

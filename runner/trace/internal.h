@@ -225,7 +225,7 @@ typedef struct Holder {
 struct Tracer {
     PgConn *traced; /* runs the statements; owned */
     PgConn *obs[2]; /* the observers: watch the traced backend, hold the target to stop it;
-                       obs[0] opened with the tracer, obs[1] when first needed; owned */
+                       each opened when the observer path first needs it; owned */
     int major;      /* server major version */
     int traced_pid, obs_pid[2];
     char obs_bid[2][16]; /* "5/": how the observers' virtualxids begin */

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runner/profile.h"
 #include "runner/trace/internal.h"
 
 /* Before 14, pg_describe_object raises an error for an object that does not
@@ -94,11 +95,10 @@ Tracer *tracer_new(const char *conninfo, const TracerOpts *opts, Err *err)
     Tracer *t = xcalloc(1, sizeof(*t));
     t->traced = pgconn_connect(conninfo, CONNECT_TIMEOUT_MS, err);
     if (!t->traced) goto fail;
-    t->obs[0] = pgconn_connect(conninfo, CONNECT_TIMEOUT_MS, err);
-    if (!t->obs[0]) goto fail;
+    /* the observers connect when the observer path first needs them: most
+     * chains never take it, and a connection costs a backend's start */
     t->conninfo = xstrdup(conninfo);
     t->traced_pid = pgconn_pid(t->traced);
-    t->obs_pid[0] = pgconn_pid(t->obs[0]);
     t->major =
         opts && opts->server_major ? opts->server_major : pgconn_server_version(t->traced) / 10000;
     if (t->major < 10) {
@@ -238,13 +238,21 @@ int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err)
     out->stmt = st->index > 0 ? st->index - 1 : 0;
     out->status = TRACE_OK;
     snprintf(out->capture, sizeof(out->capture), "tx");
-    if (!pgconn_ok(t->traced) || !pgconn_ok(t->obs[0]))
+    if (!pgconn_ok(t->traced) || (t->obs[0] && !pgconn_ok(t->obs[0])))
         return err_set(err, EXIT_ENV, "connection to the server lost");
     if (t->utx == UTX_NONE && !t->prepared && t->generation < 4 && tracer_prepare(t, err) < 0)
         return -1;
-    if (st->info.tx_control || t->utx == UTX_ABORTED) return tracer_run_plain(t, st, out, err);
+    if (st->info.tx_control || t->utx == UTX_ABORTED) {
+        prof_enter(PROF_EXECUTE);
+        int r = tracer_run_plain(t, st, out, err);
+        prof_leave();
+        return r;
+    }
     bool had_snapshot = t->cache_valid;
-    if (tracer_snapshot(t, err) < 0) return -1;
+    prof_enter(PROF_SNAPSHOT);
+    int snapped = tracer_snapshot(t, err);
+    prof_leave();
+    if (snapped < 0) return -1;
     /* a snapshot read inside the migration's transaction leaves the tracer's
      * AccessShareLocks on the catalogs: held before the statement, not its own */
     if (!had_snapshot && t->utx == UTX_OPEN && tracer_refresh_tx_locks(t, err) < 0) return -1;
@@ -264,5 +272,8 @@ int tracer_run(Tracer *t, const Statement *st, Trace *out, Err *err)
         out->stmt = st->index > 0 ? st->index - 1 : 0;
         out->status = TRACE_OK;
     }
-    return tracer_run_observed(t, st, out, err);
+    prof_enter(PROF_OBSERVED);
+    int r = tracer_run_observed(t, st, out, err);
+    prof_leave();
+    return r;
 }

@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runner/profile.h"
 #include "runner/trace/internal.h"
 
 /* Scans of res (relid, numscans, tuples) minus those of base (may be NULL). */
@@ -256,7 +257,9 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     char *sql = xasprintf(utx ? "%s;\n%s" : "BEGIN;\n%s;\n%s", base, st->sql);
     double started = now_ms();
     PgReply r;
+    prof_enter(PROF_EXECUTE);
     PgStatus s = pgconn_exec(t->traced, sql, t->timeout_ms, &r);
+    prof_leave();
     free(sql);
     free(base);
     out->duration_ms = r.ms;
@@ -309,7 +312,9 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
 
     /* 2. at once, the own backend's locks (a query that takes none) */
     char *lsql = prep ? xasprintf("EXECUTE lm_locks_%d", t->generation) : xstrdup(SQL_OWN_LOCKS);
+    prof_enter(PROF_LOCKS);
     s = pgconn_exec(t->traced, lsql, TRACER_QUERY_MS, &r);
+    prof_leave();
     free(lsql);
     if (s != PG_OK || r.nres != 1) {
         PQclear(baseline);
@@ -369,7 +374,9 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         free(csql);
         csql = more;
     }
+    prof_enter(PROF_CATALOG);
     s = pgconn_exec(t->traced, csql, TRACER_QUERY_MS, &r);
+    prof_leave();
     free(csql);
     if (s != PG_OK && !(s == PG_REFUSED && failed_at(&r) == 5)) {
         PQclear(baseline);
@@ -425,6 +432,7 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     /* 4. the after-snapshot: the before-snapshot with the touched rows read again */
     Snap after = {0};
     int rc = 0;
+    prof_enter(PROF_CATALOG);
     if (needs_full_snapshot(&locks)) {
         PgStatus fs = pgconn_exec(t->traced, tracer_snap_sql(t), TRACER_QUERY_MS, &r);
         if (fs == PG_LOST)
@@ -443,8 +451,11 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         t->tx_locks = held_now;
         memset(&held_now, 0, sizeof(held_now));
     }
+    prof_leave();
     if (rc == 0) {
+        prof_enter(PROF_BUILD);
         build_trace(out, st, &t->cache, &after, &fresh, &locks, scans, nscans, NULL, 0);
+        prof_leave();
         snap_free(&t->cache);
         t->cache = after;
         t->cache_valid = true;

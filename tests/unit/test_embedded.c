@@ -162,6 +162,54 @@ static bool recv_result(int fd, Result *r)
     return true;
 }
 
+/* The job databases of a container: from its template (LOCKMATRIX_FAST=0:
+ * none, the worker creates them), lm_5 usable after use_db; where the
+ * sandbox mounted an overlay (dir/overlay) nothing is copied, else lm_5's
+ * directory is copied by use_db and not before. */
+static void check_job_dbs(const BackendCfg *cfg, Container *c, int major)
+{
+    const char *fast = getenv("LOCKMATRIX_FAST");
+    if (fast && strcmp(fast, "0") == 0) {
+        CHECK(c->dbs == 0, "%d: the slow path holds no job databases (%d)", major, c->dbs);
+        return;
+    }
+    CHECK(c->dbs == BACKEND_JOB_DBS, "%d: %d job databases from the template (%d)", major,
+          BACKEND_JOB_DBS, c->dbs);
+    char *ci = xasprintf("%s dbname=postgres connect_timeout=5", c->conninfo);
+    PGconn *conn = PQconnectdb(ci);
+    free(ci);
+    char *oid = query1(conn, "SELECT oid FROM pg_database WHERE datname = 'lm_5'");
+    char *n = query1(conn, "SELECT count(*) FROM pg_database WHERE datname LIKE 'lm\\_%'");
+    PQfinish(conn);
+    CHECK(oid && n && atoi(n) == BACKEND_JOB_DBS - 1, "%d: lm_1 .. lm_%d listed (%s)", major,
+          BACKEND_JOB_DBS - 1, n ? n : "?");
+    char *mark = xasprintf("%s/overlay", c->dir);
+    char *base = xasprintf("%s/data/base/%s", c->dir, oid ? oid : "0");
+    bool overlay = path_exists(mark);
+    const char *sb = getenv("LOCKMATRIX_SANDBOX");
+    if (sb && strcmp(sb, "0") == 0) CHECK(!overlay, "%d: no sandbox, no overlay", major);
+    CHECK(!path_exists(base), "%d: lm_5's directory not copied before it is used (%s)", major,
+          overlay ? "overlay" : "copy");
+    Err err;
+    err_clear(&err);
+    CHECK(ops->use_db(cfg, c, 5, &err) == 0, "%d: use_db lm_5: %s", major, err.msg);
+    CHECK(path_exists(base) == !overlay, "%d: %s", major,
+          overlay ? "an overlay copies nothing" : "use_db copied lm_5's directory");
+    ci = xasprintf("%s dbname=lm_5 connect_timeout=5", c->conninfo);
+    conn = PQconnectdb(ci);
+    free(ci);
+    char *one = query1(conn, "SELECT count(*) > 100 FROM pg_class");
+    CHECK_STR(one, "t", "%d: lm_5 answers with its catalogs (%s)", major,
+              PQstatus(conn) == CONNECTION_OK ? "" : PQerrorMessage(conn));
+    PQfinish(conn);
+    printf("  %d: job databases from the template, %s\n", major, overlay ? "an overlay" : "copied");
+    free(one);
+    free(mark);
+    free(base);
+    free(oid);
+    free(n);
+}
+
 /* Start, check everything, stop. Runs in the child. */
 static void child_full(const BackendCfg *cfg, int major, int seq, bool checks, bool expect_fail,
                        int out)
@@ -233,6 +281,7 @@ static void child_full(const BackendCfg *cfg, int major, int seq, bool checks, b
         }
         PQfinish(conn);
         CHECK(tcp_listeners(c.pid) == 0, "postmaster %d listens on no TCP port", (int)c.pid);
+        check_job_dbs(cfg, &c, major);
     }
     char *dir = xstrdup(c.dir);
     pid_t pm = c.pid;
@@ -313,9 +362,15 @@ static double run_worker(const BackendCfg *cfg, int major, int seq, bool checks,
 /* shmid named by a postmaster.pid, -1 when none. */
 static int pidfile_shmid(const char *dir)
 {
-    char *path = xasprintf("%s/postmaster.pid", dir);
+    /* the data directory, or seen through an overlay's upper directory */
+    char *path = xasprintf("%s/data/postmaster.pid", dir);
     FILE *f = fopen(path, "r");
     free(path);
+    if (!f) {
+        path = xasprintf("%s/upper/postmaster.pid", dir);
+        f = fopen(path, "r");
+        free(path);
+    }
     if (!f) return -1;
     char line[256];
     int shmid = -1;
@@ -589,7 +644,8 @@ int main(void)
 
     /* initdb on a disk takes a second per version: every version with LM_TEST_COLD=1. */
     bool all_cold = getenv("LM_TEST_COLD") && strcmp(getenv("LM_TEST_COLD"), "1") == 0;
-    printf("# major  cold start (initdb+copy+start)  warm start median (copy+start)  copy only  "
+    printf("# major  cold start (initdb+databases+start)  warm start median (overlay or copy, "
+           "start)  copy of the whole template  "
            "stop\n");
     double warm_all[9 * WARM_STARTS];
     int nwarm_all = 0;
@@ -650,6 +706,16 @@ int main(void)
     if (nwarm_all)
         printf("# warm start median over every version: %.0f ms (target < 300 ms)\n",
                warm_all[nwarm_all / 2]);
+
+    /* The other two ways to a server, on the newest version: a copy of the
+     * template (no sandbox, so no overlay), and the slow path
+     * (LOCKMATRIX_FAST=0: a template without job databases) */
+    setenv("LOCKMATRIX_SANDBOX", "0", 1);
+    CHECK(run_worker(&cfg, majors[n - 1], 40, true, NULL) >= 0, "a copied server starts");
+    unsetenv("LOCKMATRIX_SANDBOX");
+    setenv("LOCKMATRIX_FAST", "0", 1);
+    CHECK(run_worker(&cfg, majors[n - 1], 41, true, NULL) >= 0, "a server of the slow path starts");
+    unsetenv("LOCKMATRIX_FAST");
 
     test_damaged_template(&cold, pginstall_get(&pgs, majors[n - 1]));
 

@@ -17,6 +17,7 @@
 
 #include "corpus/corpus.h"
 #include "runner/backend.h"
+#include "runner/profile.h"
 #include "runner/embedded.h"
 #include "runner/pginstall.h"
 #include "runner/scheduler.h"
@@ -130,6 +131,7 @@ typedef struct JobSeen {
     char statuses[256];
     int ntraces;
     bool done, ok, in_order;
+    bool profiled; /* a PROFILE record of every phase, some time in them, came first */
     char reason[512];
 } JobSeen;
 
@@ -152,6 +154,15 @@ static void peer_job(Peer *pr, long long chain, long long pending, JobSeen *js)
         last_stmt = tr.stmt;
         js->ntraces++;
         trace_free(&tr);
+    }
+    /* where the job's time went, before its end */
+    if (t == WIRE_PROFILE) {
+        unsigned n = wire_get_u8(&pr->cur);
+        double sum = 0;
+        for (unsigned k = 0; k < n; k++)
+            sum += wire_get_f64(&pr->cur);
+        js->profiled = n == PROF_N && sum > 0 && !pr->cur.bad;
+        t = peer_recv(pr);
     }
     if (t != WIRE_JOB_DONE) return;
     js->done = wire_get_i64(&pr->cur) == chain;
@@ -199,6 +210,7 @@ static void test_jobs(Corpus *c, SchedOpts *o, int major)
         CHECK(js.done && js.ok, "job %zu: JOB_DONE ok: %s", i, js.reason);
         CHECK_STR(js.statuses, jobs[i].statuses, "job %zu: the traces' statuses", i);
         CHECK(js.in_order, "job %zu: traces in statement order", i);
+        CHECK(js.profiled, "job %zu: a PROFILE record of every phase before JOB_DONE", i);
     }
     o->stop_on_error = false;
     CHECK(peer_recv(&pr) == WIRE_NEED_JOB, "NEED_JOB after the last job");
