@@ -37,7 +37,10 @@ tcp_listeners() { # pid: TCP sockets in LISTEN state the process holds
     echo $n
 }
 for pm in $pms; do
-    dir=$(tr '\0' ' ' <"/proc/$pm/cmdline" | sed -n 's/.* -D \([^ ]*\).*/\1/p')
+    # the instance directory holds the socket (-k) and the data directory (-D, dir/data)
+    dir=$(tr '\0' ' ' <"/proc/$pm/cmdline" | sed -n 's/.* -k \([^ ]*\).*/\1/p')
+    check_eq "postmaster $pm: its data directory is in its instance directory" \
+        "$(tr '\0' ' ' <"/proc/$pm/cmdline" | sed -n 's/.* -D \([^ ]*\).*/\1/p')" "$dir/data"
     check_eq "postmaster $pm: no TCP listener (/proc/net/tcp*)" "$(tcp_listeners "$pm")" 0
     check_eq "postmaster $pm: none in ss either" "$(ss -Hltnp 2>/dev/null | grep -c "pid=$pm,")" 0
     check "postmaster $pm: listen_addresses is empty" grep -qa -- "listen_addresses=" "/proc/$pm/cmdline"
