@@ -877,8 +877,14 @@ static int template_add_databases(const PgInstall *pi, const char *data, const c
     }
     free(version);
     char *host = conn_quote(data);
-    char *ci = xasprintf("host=%s port=5432 user=postgres dbname=postgres", host);
+    char *base = xasprintf("host=%s port=5432 user=postgres", host);
+    char *ci = xasprintf("%s dbname=postgres", base);
     free(host);
+    /* together, they share the checkpoints CREATE DATABASE waits for */
+    if (rc == 0)
+        rc = pgconn_create_databases(base, BACKEND_JOB_DBS - 1, INITDB_BUDGET_MS, INITDB_BUDGET_MS,
+                                     err);
+    free(base);
     PgConn *c = rc == 0 ? pgconn_connect(ci, INITDB_BUDGET_MS, err) : NULL;
     free(ci);
     if (rc == 0 && !c) rc = -1;
@@ -886,21 +892,17 @@ static int template_add_databases(const PgInstall *pi, const char *data, const c
     buf_init(&oids);
     for (int k = 1; rc == 0 && k < BACKEND_JOB_DBS; k++) {
         char sql[128];
-        snprintf(sql, sizeof(sql), "CREATE DATABASE lm_%d TEMPLATE template0", k);
-        PgReply r;
-        PgStatus ps = pgconn_exec(c, sql, INITDB_BUDGET_MS, &r);
-        pgreply_clear(&r);
         snprintf(sql, sizeof(sql), "SELECT oid FROM pg_catalog.pg_database WHERE datname = 'lm_%d'",
                  k);
-        if (ps == PG_OK) ps = pgconn_exec(c, sql, INITDB_BUDGET_MS, &r);
+        PgReply r;
+        PgStatus ps = pgconn_exec(c, sql, INITDB_BUDGET_MS, &r);
         const char *oid = ps == PG_OK ? pgreply_value(&r, 0, 0, 0) : NULL;
         if (oid)
             buf_printf(&oids, "%s\n", oid);
         else
             rc = err_set(err, EXIT_ENV,
-                         "could not create the job databases of a template of "
-                         "PostgreSQL %s: %s",
-                         pi->version, r.message ? r.message : "no answer");
+                         "no job database lm_%d in a new template of PostgreSQL %s: %s", k,
+                         pi->version, r.message ? r.message : "no row");
         pgreply_clear(&r);
     }
     pgconn_close(c);

@@ -94,6 +94,13 @@ int pgconn_wait_any(PgConn *const *cs, int n, int wait_ms);
 int pgconn_query_value(const char *conninfo, const char *sql, int timeout_ms, char **value,
                        Err *err);
 
+/* CREATE DATABASE lm_1 .. lm_n TEMPLATE template0 on the server of conninfo
+ * (no dbname), at once, on one connection each: CREATE DATABASE waits for
+ * checkpoints (before 12 in 100 ms naps), which databases created together
+ * share. Each within timeout_ms on the server (connecting: connect_ms). 0, or
+ * -1 with err (code 3) saying why ("could not create a job database: ..."). */
+int pgconn_create_databases(const char *conninfo, int n, int timeout_ms, int connect_ms, Err *err);
+
 void pgreply_clear(PgReply *r);
 
 /* Text of column col of row row of result i (NULL for SQL NULL or out of range). */

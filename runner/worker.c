@@ -183,42 +183,15 @@ static char *run_preamble(Worker *w, const char *dbname)
     return reason;
 }
 
-/* Creates databases lm_1 .. lm_{n-1} at once, one connection each (the
- * postgres database is the first of the n). NULL or why it failed. */
+/* Creates databases lm_1 .. lm_{n-1} (the postgres database is the first of
+ * the n). NULL or why it failed. */
 static char *create_databases(Worker *w, int n)
 {
-    PgConn *conns[DBS_PER_SERVER] = {0};
-    char *reason = NULL;
-    int opened = 0;
-    char *ci = xasprintf("%s dbname=postgres application_name=lockmatrix "
-                         "options='-c statement_timeout=%d'",
-                         w->ct.conninfo, CREATE_DB_TIMEOUT_MS);
-    for (int i = 1; i < n && !reason; i++) {
-        Err err = {0};
-        conns[i] = pgconn_connect(ci, CONNECT_TIMEOUT_MS, &err);
-        if (!conns[i]) {
-            reason = xasprintf("could not connect to create a job database: %s", err.msg);
-            break;
-        }
-        opened = i;
-        char sql[96];
-        snprintf(sql, sizeof(sql), "CREATE DATABASE lm_%d TEMPLATE template0", i);
-        if (pgconn_send(conns[i], sql, &err) != 0)
-            reason = xasprintf("could not create a job database: %s", err.msg);
-    }
-    free(ci);
-    double deadline = now_ms() + CREATE_DB_TIMEOUT_MS + CONNECT_TIMEOUT_MS;
-    for (int i = 1; i <= opened; i++) {
-        PgReply r;
-        PgStatus st = pgconn_wait(conns[i], deadline, &r);
-        if (st != PG_OK && !reason)
-            reason = xasprintf("could not create a job database: %s", st == PG_TIMEOUT ? "timed out"
-                                                                      : r.message      ? r.message
-                                                                                       : "failed");
-        pgreply_clear(&r);
-        pgconn_close(conns[i]);
-    }
-    return reason;
+    Err err = {0};
+    if (pgconn_create_databases(w->ct.conninfo, n - 1, CREATE_DB_TIMEOUT_MS, CONNECT_TIMEOUT_MS,
+                                &err) != 0)
+        return xasprintf("%s", err.msg);
+    return NULL;
 }
 
 /* Replaces the container by a fresh one; NULL or the reason it failed. */
