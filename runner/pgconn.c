@@ -385,40 +385,47 @@ int pgconn_query_value(const char *conninfo, const char *sql, int timeout_ms, ch
     return rc;
 }
 
+/* Connections pgconn_create_databases opens at once: well below a server's
+ * max_connections. */
+#define CREATE_DB_BATCH 15
+
 int pgconn_create_databases(const char *conninfo, int n, int timeout_ms, int connect_ms, Err *err)
 {
-    PgConn **conns = xcalloc((size_t)n + 1, sizeof(*conns));
+    PgConn *conns[CREATE_DB_BATCH + 1] = {0};
     char *reason = NULL;
-    int opened = 0;
     char *ci = xasprintf("%s dbname=postgres application_name=lockmatrix "
                          "options='-c statement_timeout=%d'",
                          conninfo, timeout_ms);
-    for (int i = 1; i <= n && !reason; i++) {
-        Err cerr = {0};
-        conns[i] = pgconn_connect(ci, connect_ms, &cerr);
-        if (!conns[i]) {
-            reason = xasprintf("could not connect to create a job database: %s", cerr.msg);
-            break;
+    for (int first = 1; first <= n && !reason; first += CREATE_DB_BATCH) {
+        int opened = 0;
+        for (int k = 0; k < CREATE_DB_BATCH && first + k <= n && !reason; k++) {
+            Err cerr = {0};
+            conns[k] = pgconn_connect(ci, connect_ms, &cerr);
+            if (!conns[k]) {
+                reason = xasprintf("could not connect to create a job database: %s", cerr.msg);
+                break;
+            }
+            opened = k + 1;
+            char sql[96];
+            snprintf(sql, sizeof(sql), "CREATE DATABASE lm_%d TEMPLATE template0", first + k);
+            if (pgconn_send(conns[k], sql, &cerr) != 0)
+                reason = xasprintf("could not create a job database: %s", cerr.msg);
         }
-        opened = i;
-        char sql[96];
-        snprintf(sql, sizeof(sql), "CREATE DATABASE lm_%d TEMPLATE template0", i);
-        if (pgconn_send(conns[i], sql, &cerr) != 0)
-            reason = xasprintf("could not create a job database: %s", cerr.msg);
+        double deadline = now_ms() + timeout_ms + connect_ms;
+        for (int k = 0; k < opened; k++) {
+            PgReply r;
+            PgStatus st = pgconn_wait(conns[k], deadline, &r);
+            if (st != PG_OK && !reason)
+                reason =
+                    xasprintf("could not create a job database: %s", st == PG_TIMEOUT ? "timed out"
+                                                                     : r.message      ? r.message
+                                                                                      : "failed");
+            pgreply_clear(&r);
+            pgconn_close(conns[k]);
+            conns[k] = NULL;
+        }
     }
     free(ci);
-    double deadline = now_ms() + timeout_ms + connect_ms;
-    for (int i = 1; i <= opened; i++) {
-        PgReply r;
-        PgStatus st = pgconn_wait(conns[i], deadline, &r);
-        if (st != PG_OK && !reason)
-            reason = xasprintf("could not create a job database: %s", st == PG_TIMEOUT ? "timed out"
-                                                                      : r.message      ? r.message
-                                                                                       : "failed");
-        pgreply_clear(&r);
-        pgconn_close(conns[i]);
-    }
-    free(conns);
     int rc = reason ? err_set(err, EXIT_ENV, "%s", reason) : 0;
     free(reason);
     return rc;

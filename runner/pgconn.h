@@ -95,7 +95,7 @@ int pgconn_query_value(const char *conninfo, const char *sql, int timeout_ms, ch
                        Err *err);
 
 /* CREATE DATABASE lm_1 .. lm_n TEMPLATE template0 on the server of conninfo
- * (no dbname), at once, on one connection each: CREATE DATABASE waits for
+ * (no dbname), at once (in batches of 15), on one connection each: CREATE DATABASE waits for
  * checkpoints (before 12 in 100 ms naps), which databases created together
  * share. Each within timeout_ms on the server (connecting: connect_ms). 0, or
  * -1 with err (code 3) saying why ("could not create a job database: ..."). */
