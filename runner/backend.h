@@ -28,7 +28,7 @@ typedef struct BackendCfg {
 
 /* Databases a server holds for jobs: postgres and lm_1 .. lm_{BACKEND_JOB_DBS - 1}. A job runs
  * in a database nothing ran in before, so a server serves at most this many jobs. */
-#define BACKEND_JOB_DBS 16
+#define BACKEND_JOB_DBS 32
 
 typedef struct Container {
     int major;            /* requested major */

@@ -725,6 +725,11 @@ static pid_t spawn_postmaster(const PgInstall *pi, const char *dir, const char *
         argv[a++] = "-c";
         argv[a++] = "jit=off";
     }
+    /* WAL segments past the last checkpoint are removed, not kept for reuse:
+     * a template keeps none of its CREATE DATABASEs' WAL (two segments: 1 MB
+     * from 11 on, initdb --wal-segsize=1; 16 MB on 10) */
+    argv[a++] = "-c";
+    argv[a++] = pi->major >= 11 ? "min_wal_size=2MB" : "min_wal_size=32MB";
     argv[a] = NULL;
 
     pid_t parent = getpid();

@@ -406,8 +406,10 @@ int pgconn_create_databases(const char *conninfo, int n, int timeout_ms, int con
                 break;
             }
             opened = k + 1;
-            char sql[96];
-            snprintf(sql, sizeof(sql), "CREATE DATABASE lm_%d TEMPLATE template0", first + k);
+            /* from 15 on, the default strategy writes every page to the WAL */
+            char sql[128];
+            snprintf(sql, sizeof(sql), "CREATE DATABASE lm_%d TEMPLATE template0%s", first + k,
+                     pgconn_server_version(conns[k]) >= 150000 ? " STRATEGY FILE_COPY" : "");
             if (pgconn_send(conns[k], sql, &cerr) != 0)
                 reason = xasprintf("could not create a job database: %s", cerr.msg);
         }
