@@ -12,8 +12,8 @@ make -s unit >/dev/null
 tmp=$(mktemp -d /tmp/lmbench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-median() { sort -n | awk '{a[NR]=$1} END { if (NR == 0) { print "-"; exit } m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.2f\n", m }'; }
-secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'; }
+# shellcheck source=scripts/bench_lib.sh
+source scripts/bench_lib.sh
 
 echo "# lockmatrix bench ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, reps=$REPS)"
 echo

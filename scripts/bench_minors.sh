@@ -13,7 +13,8 @@ make -s lockmatrix >/dev/null
 tmp=$(mktemp -d /tmp/lm_bench_minors.XXXXXX)
 chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
-median() { sort -n | awk '{a[NR]=$1} END { if (NR == 0) { print "-"; exit } m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.2f\n", m }'; }
+# shellcheck source=scripts/bench_lib.sh
+source scripts/bench_lib.sh
 secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1 || { echo fail; return; }; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'; }
 
 bin17=$(./lockmatrix pg | awk '$1 == "17" { print $5 }')

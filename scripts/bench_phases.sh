@@ -21,8 +21,8 @@ VERSIONS=${BENCH_PHASE_VERSIONS:-$("$LM" pg 2>/dev/null | awk 'NR > 1 && $1 ~ /^
 tmp=$(mktemp -d /tmp/lm_bench_phases.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-median() { sort -n | awk '{a[NR]=$1} END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.2f\n", m }'; }
-secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'; }
+# shellcheck source=scripts/bench_lib.sh
+source scripts/bench_lib.sh
 
 echo "## The observer path: the family's holders against the target alone (medians)"
 LM_BENCH_OBSERVED=1 LM_TEST_VERSIONS="$VERSIONS" build/release/tests/test_tracer | grep '^# observed' | sed 's/^# //'
