@@ -122,6 +122,7 @@
  */
 #include "predict/classify.h"
 #include "predict/classify_int.h"
+#include "predict/pgtree.h"
 #include "model/vocab.h"
 
 #include <ctype.h>
@@ -285,32 +286,6 @@ static void target_from_object(StmtInfo *info, const Node *obj, bool drop_last, 
         set_target(info, schema, name);
 }
 
-/* ---- a generic walk over any protobuf message ------------------------ */
-
-typedef bool (*VisitFn)(const ProtobufCMessage *m, void *ctx); /* false: stop descending */
-
-static void walk(const ProtobufCMessage *m, VisitFn visit, void *ctx)
-{
-    if (!m || !visit(m, ctx)) return;
-    const ProtobufCMessageDescriptor *d = m->descriptor;
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &d->fields[i];
-        if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
-        const char *base = (const char *)m;
-        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(const size_t *)(base + f->quantifier_offset);
-            ProtobufCMessage *const *arr = *(ProtobufCMessage *const *const *)(base + f->offset);
-            for (size_t k = 0; k < n; k++)
-                walk(arr[k], visit, ctx);
-        } else {
-            if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-                *(const uint32_t *)(base + f->quantifier_offset) != f->id)
-                continue;
-            walk(*(ProtobufCMessage *const *)(base + f->offset), visit, ctx);
-        }
-    }
-}
-
 /* ---- volatility of a default expression ------------------------------ */
 
 /* Functions PostgreSQL marks stable or immutable that defaults commonly use:
@@ -397,7 +372,7 @@ static bool visit_volatile(const ProtobufCMessage *m, void *ctx)
 bool cl_expr_volatile(const Node *e)
 {
     bool vol = false;
-    walk(&e->base, visit_volatile, &vol);
+    pgtree_walk(&e->base, visit_volatile, &vol);
     return vol;
 }
 

@@ -25,6 +25,7 @@
  * again.
  */
 #include "predict/schema.h"
+#include "predict/pgtree.h"
 
 #include <ctype.h>
 #include <pg_query.h>
@@ -154,31 +155,6 @@ static const char *aconst_str(const Node *n)
         n->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL && n->a_const->sval)
         return n->a_const->sval->sval;
     return NULL;
-}
-
-/* A generic walk over any protobuf message: visit returns false to stop descending. */
-typedef bool (*VisitFn)(const ProtobufCMessage *m, void *ctx);
-
-static void walk(const ProtobufCMessage *m, VisitFn visit, void *ctx)
-{
-    if (!m || !visit(m, ctx)) return;
-    const ProtobufCMessageDescriptor *d = m->descriptor;
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &d->fields[i];
-        if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
-        const char *base = (const char *)m;
-        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(const size_t *)(base + f->quantifier_offset);
-            ProtobufCMessage *const *arr = *(ProtobufCMessage *const *const *)(base + f->offset);
-            for (size_t k = 0; k < n; k++)
-                walk(arr[k], visit, ctx);
-        } else {
-            if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-                *(const uint32_t *)(base + f->quantifier_offset) != f->id)
-                continue;
-            walk(*(ProtobufCMessage *const *)(base + f->offset), visit, ctx);
-        }
-    }
 }
 
 typedef struct StrList {
@@ -609,7 +585,7 @@ static void column_set_default(SchemaColumn *c, const Node *expr)
     c->has_default = expr != NULL;
     if (!expr) return;
     StrList l = {0};
-    walk(&expr->base, visit_funcs, &l);
+    pgtree_walk(&expr->base, visit_funcs, &l);
     c->default_funcs = l.v;
     c->ndefault_funcs = l.n;
 }
@@ -732,7 +708,7 @@ static void spec_add_elem(IndexSpec *sp, const Node *n)
         spec_add(sp, e->name, NULL);
         return;
     }
-    if (e->expr) walk(&e->expr->base, visit_colrefs, &sp->uses);
+    if (e->expr) pgtree_walk(&e->expr->base, visit_colrefs, &sp->uses);
     const char *fn = NULL;
     if (e->expr && e->expr->node_case == PG_QUERY__NODE__NODE_FUNC_CALL &&
         e->expr->func_call->n_funcname)
@@ -922,7 +898,7 @@ static void constraint_add(Schema *s, SchemaRel *t, const PgQuery__Constraint *c
     switch (con->contype) {
     case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK: {
         StrList l = {0};
-        if (con->raw_expr) walk(&con->raw_expr->base, visit_colrefs, &l);
+        if (con->raw_expr) pgtree_walk(&con->raw_expr->base, visit_colrefs, &l);
         char *name =
             conname ? xstrdup(conname) : object_name(t->name, l.n == 1 ? l.v[0] : NULL, "check");
         if (!constraint_get(t, name)) {
@@ -974,7 +950,7 @@ static void constraint_add(Schema *s, SchemaRel *t, const PgQuery__Constraint *c
         else
             for (size_t i = 0; i < con->n_keys; i++)
                 if (node_str(con->keys[i])) spec_add(&sp, node_str(con->keys[i]), NULL);
-        if (con->where_clause) walk(&con->where_clause->base, visit_colrefs, &sp.uses);
+        if (con->where_clause) pgtree_walk(&con->where_clause->base, visit_colrefs, &sp.uses);
         sp.unique = !excl;
         sp.primary = pk;
         sp.exclusion = excl;
@@ -1419,7 +1395,7 @@ static void create_index(Schema *s, const PgQuery__IndexStmt *is)
     sp.unique = is->unique;
     sp.primary = is->primary;
     sp.partial = is->where_clause != NULL;
-    if (is->where_clause) walk(&is->where_clause->base, visit_colrefs, &sp.uses);
+    if (is->where_clause) pgtree_walk(&is->where_clause->base, visit_colrefs, &sp.uses);
     sp.only = !is->relation->inh;
     index_create(s, t, nz(is->idxname), &sp);
     spec_free(&sp);
@@ -1495,7 +1471,7 @@ static void view_deps(const Schema *s, SchemaRel *v, const Node *query)
         ptrs_remove(v->deps[i]->viewers, &v->deps[i]->nviewers, v);
     v->ndeps = 0;
     DepCtx d = {s, v};
-    if (query) walk(&query->base, visit_deps, &d);
+    if (query) pgtree_walk(&query->base, visit_deps, &d);
 }
 
 static void create_view(Schema *s, const PgQuery__ViewStmt *vs)
