@@ -82,7 +82,7 @@ static bool analyze_parse(int argc, char **argv, AnalyzeArgs *a, int *first, int
          .help = "the catalog every chain starts from: SQL such as\n"
                  "pg_dump --schema-only output"},
         {"timezone", 0, OPTK_STR, &a->timezone, "NAME",
-         .help = "the session's TimeZone the migrations run under\n"
+         .help = "the session's TimeZone until a migration SETs one\n"
                  "(default UTC): decides timestamp to timestamptz"},
         {"ci", 0, OPTK_FLAG, &a->ci, NULL,
          .help = "exit 1 when a statement's risk exceeds --max-risk"},

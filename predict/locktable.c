@@ -521,10 +521,10 @@ static void type_change_of(const Schema *s, const SchemaRel *r, const char *tabl
     tc->decidable = true;
 }
 
-static const char note_tz_utc[] =
-    "decided for a session TimeZone of UTC (--timezone): under another zone it rewrites";
-static const char note_tz_other[] =
-    "decided for a session TimeZone other than UTC (--timezone): under UTC it does not rewrite";
+static const char note_tz_utc[] = "decided for a session TimeZone of UTC (SET TimeZone, else "
+                                  "--timezone): under another zone it rewrites";
+static const char note_tz_other[] = "decided for a session TimeZone other than UTC (SET TimeZone, "
+                                    "else --timezone): under UTC it does not rewrite";
 
 bool locktable_needs_schema(const StmtInfo *info)
 {
@@ -550,6 +550,9 @@ bool locktable_predict_in(const LockTable *t, const Schema *s, const Facts *f, c
     size_t ncls = info->nsubclasses > 1 ? info->nsubclasses : 1;
     char unknown[PREDICTION_UNKNOWN_MAX] = "";
     int *decided = xmalloc(ncls * sizeof(int));
+    /* a zone the chain set (SET TimeZone) before the session's default */
+    const char *zone = schema_timezone(s);
+    bool tz_utc = zone ? locktable_tz_is_utc(zone) : o->tz_utc;
     bool by_tz = false, any = false;
     for (size_t i = 0; i < ncls; i++)
         decided[i] = -1;
@@ -571,7 +574,7 @@ bool locktable_predict_in(const LockTable *t, const Schema *s, const Facts *f, c
                                         tc.using, true, NULL);
             Tri other = facts_type_change(f, major, tc.from, tc.from_typmod, tc.to, tc.to_typmod,
                                           tc.using, false, NULL);
-            Tri d = o->tz_utc ? utc : other;
+            Tri d = tz_utc ? utc : other;
             if (d == TRI_DEPENDS) continue;
             decided[i] = (int)d;
             any = true;
@@ -583,7 +586,7 @@ bool locktable_predict_in(const LockTable *t, const Schema *s, const Facts *f, c
     bool ok = predict_classes(t, info, major, any ? decided : NULL, out);
     free(decided);
     if (!ok) return false;
-    if (by_tz) out->note = o->tz_utc ? note_tz_utc : note_tz_other;
+    if (by_tz) out->note = tz_utc ? note_tz_utc : note_tz_other;
     snprintf(out->unknown, sizeof(out->unknown), "%s", unknown);
     return true;
 }

@@ -92,9 +92,9 @@ bool locktable_tz_is_utc(const char *name);
  * per-version facts decide: ALTER COLUMN TYPE without USING (or USING the
  * column itself) rewrites and scans its table or does neither as
  * facts_type_change says for the column's type and typmod and the new ones on
- * major, under the session TimeZone of o (the note then says which zone it
- * held for when the zone decided). A statement that needs the schema to be
- * decided and whose table or column s lacks keeps its row and says so in
+ * major, under the session's TimeZone (the one the chain set, schema_timezone,
+ * else o's; the note then says which zone it held for when the zone decided). A statement that
+ * needs the schema to be decided and whose table or column s lacks keeps its row and says so in
  * out->unknown ("table users not defined in the corpus"). sql is the
  * statement info classifies; s, f or o NULL: locktable_predict alone. */
 /* Whether the schema can decide more of info's prediction than its row

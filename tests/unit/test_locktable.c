@@ -981,6 +981,27 @@ static void test_predict_in(const LockTable *lt)
         CHECK(tz == c->tz_note, "case %zu: note %s", i, p.note ? p.note : "(none)");
         classify_free(&info);
     }
+    /* a zone the chain sets goes before the session's default */
+    static const struct {
+        const char *set;
+        Tri rewrite;
+    } zones[] = {{"SET TimeZone = 'Europe/Berlin'", TRI_YES},
+                 {"RESET TimeZone", TRI_NO},
+                 {"SET TIME ZONE 'Etc/UTC'", TRI_NO},
+                 {"SET TIME ZONE 2", TRI_YES},
+                 {"SET TIME ZONE 0", TRI_NO}};
+    const char *tz_sql = "ALTER TABLE t ALTER COLUMN f TYPE timestamptz";
+    for (size_t i = 0; i < ARRAY_LEN(zones); i++) {
+        schema_apply(s, zones[i].set);
+        StmtInfo zi;
+        classify_statement(tz_sql, &zi);
+        PredictOpts zo = {.tz_utc = true};
+        Prediction zp;
+        locktable_predict_in(lt, s, f, tz_sql, &zi, 17, &zo, &zp);
+        CHECK(zp.rewrite == zones[i].rewrite, "after %s: rewrite %s", zones[i].set,
+              tri_name(zp.rewrite));
+        classify_free(&zi);
+    }
     /* no schema: the row alone */
     StmtInfo info;
     classify_statement(in_cases[0].sql, &info);
