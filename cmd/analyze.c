@@ -25,6 +25,10 @@ static const char analyze_head[] =
     "(PostgreSQL 15's) rejects is classified from its leading keywords when they\n"
     "tell (ALTER TABLE, CREATE INDEX, CREATE TABLE): a coarse class, said under it\n"
     "(JSON: \"parsed\": \"keywords\"), whose rewrite and scan are not predicted.\n"
+    "Each chain is replayed through a model of the catalog it builds (after\n"
+    "--schema's): ALTER COLUMN TYPE is decided from the column's type and the new\n"
+    "one by each version's facts; a statement whose table the chain never defines\n"
+    "keeps its row and says so (JSON: \"unknown\").\n"
     "\n"
     "options:\n";
 
@@ -36,9 +40,27 @@ static const char *const analyze_formats[] = {"text", "json"};
 
 /* ---- the command ------------------------------------------------------- */
 
+/* The model --schema's file builds into *out; its warnings (file:line) on
+ * stderr when warn. -1 with err when the file cannot be read. */
+static int analyze_schema(const char *path, bool warn, Schema **out, Err *err)
+{
+    Schema *s = schema_new();
+    if (schema_load_dump(s, path, err) != 0) {
+        schema_free(s);
+        *out = NULL;
+        return -1;
+    }
+    for (size_t i = 0; warn && i < schema_nwarnings(s); i++)
+        fprintf(stderr, "%s: %s\n", progname, schema_warning(s, i));
+    *out = s;
+    return 0;
+}
+
 /* What the command line asks of analyze. */
 typedef struct AnalyzeArgs {
     const char *versions_spec, *format, *lt_path;
+    const char *schema_path; /* --schema: a dump every chain starts from */
+    const char *timezone;    /* --timezone: the session's TimeZone */
     bool ci;
     int max_risk; /* -1: no --max-risk */
     CorpusOpts copts;
@@ -56,6 +78,12 @@ static bool analyze_parse(int argc, char **argv, AnalyzeArgs *a, int *first, int
          .choices = OPT_NAMES(analyze_formats), .noun = "format"},
         {"locktable", 0, OPTK_STR, &a->lt_path, "FILE",
          .help = "the lock table (default: the built-in copy)"},
+        {"schema", 0, OPTK_STR, &a->schema_path, "FILE",
+         .help = "the catalog every chain starts from: SQL such as\n"
+                 "pg_dump --schema-only output"},
+        {"timezone", 0, OPTK_STR, &a->timezone, "NAME",
+         .help = "the session's TimeZone until a migration SETs one\n"
+                 "(default UTC): decides timestamp to timestamptz"},
         {"ci", 0, OPTK_FLAG, &a->ci, NULL,
          .help = "exit 1 when a statement's risk exceeds --max-risk"},
         {"max-risk", 0, OPTK_RISK, &a->max_risk, "LEVEL", .help = "{} (implies --ci)",
@@ -77,7 +105,8 @@ static bool analyze_parse(int argc, char **argv, AnalyzeArgs *a, int *first, int
 
 int cmd_analyze(int argc, char **argv)
 {
-    AnalyzeArgs a = {.versions_spec = VERSIONS_DEFAULT, .format = "text", .max_risk = -1};
+    AnalyzeArgs a = {
+        .versions_spec = VERSIONS_DEFAULT, .format = "text", .timezone = "UTC", .max_risk = -1};
     int first, rc;
     if (!analyze_parse(argc, argv, &a, &first, &rc)) return rc;
     const char *versions_spec = a.versions_spec, *format = a.format, *lt_path = a.lt_path;
@@ -90,8 +119,23 @@ int cmd_analyze(int argc, char **argv)
     if (versions_parse(versions_spec, &vs, &err) != 0) return cmd_fail_err(&err, EXIT_USAGE);
     LockTable *lt;
     if (locktable_load(lt_path, &lt, &err) != 0) return cmd_fail_err(&err, EXIT_USAGE);
+    Facts *facts;
+    if (facts_load(NULL, &facts, &err) != 0) {
+        locktable_free(lt);
+        return cmd_fail_err(&err, EXIT_USAGE);
+    }
+    /* --schema: loaded once, each chain starts from a copy (loaded again) */
+    Schema *base = NULL;
+    if (a.schema_path && analyze_schema(a.schema_path, true, &base, &err) != 0) {
+        facts_free(facts);
+        locktable_free(lt);
+        return cmd_fail_err(&err, EXIT_USAGE);
+    }
+    schema_free(base);
+    const PredictOpts po = {.tz_utc = locktable_tz_is_utc(a.timezone)};
     Corpus corpus;
     if (corpus_load(&corpus, argv + first, argc - first, &copts, &err) != 0) {
+        facts_free(facts);
         locktable_free(lt);
         return cmd_fail_err(&err, EXIT_USAGE);
     }
@@ -107,13 +151,28 @@ int cmd_analyze(int argc, char **argv)
     cmd_print_layouts(&corpus, true); /* only what needs saying: stdout is the answer */
     for (size_t c = 0; c < corpus.nchains; c++) {
         const Chain *ch = &corpus.chains[c];
+        /* the chain is replayed lazily: up to a statement the schema decides */
+        Schema *sch = NULL;
+        size_t rmi = 0, rsi = 0; /* the first statement not replayed yet */
         for (size_t mi = 0; mi < ch->nmigs; mi++) {
             const Migration *m = &ch->migs[mi];
             if (m->error) fprintf(stderr, "%s: %s\n", progname, m->error);
             for (size_t si = 0; si < m->nstmts; si++) {
                 const Statement *st = &m->stmts[si];
+                if (locktable_needs_schema(&st->info)) {
+                    if (!sch && a.schema_path) analyze_schema(a.schema_path, false, &sch, &err);
+                    if (!sch) sch = schema_new();
+                    for (; rmi < mi || (rmi == mi && rsi < si); rsi++) {
+                        if (rsi == ch->migs[rmi].nstmts) {
+                            rmi++, rsi = (size_t)-1;
+                            continue;
+                        }
+                        schema_apply(sch, ch->migs[rmi].stmts[rsi].sql);
+                    }
+                }
                 for (int v = 0; v < vs.n; v++)
-                    have[v] = locktable_predict(lt, &st->info, vs.v[v], &pred[v]);
+                    have[v] = locktable_predict_in(lt, sch, facts, st->sql, &st->info, vs.v[v], &po,
+                                                   &pred[v]);
                 if (ci) nabove += gate_predictions(&ci_msgs, m, st, &vs, pred, have, max_risk);
                 analyze_statement(&answer, m, st, pred, have);
                 if (out.len > 1 << 16) {
@@ -122,6 +181,7 @@ int cmd_analyze(int argc, char **argv)
                 }
             }
         }
+        schema_free(sch);
     }
     analyze_end(&answer);
     fwrite(out.data, 1, out.len, stdout);
@@ -140,6 +200,7 @@ int cmd_analyze(int argc, char **argv)
     buf_free(&out);
     buf_free(&ci_msgs);
     corpus_free(&corpus);
+    facts_free(facts);
     locktable_free(lt);
     return rc;
 }

@@ -20,6 +20,8 @@
  * statement. */
 #define PREDICTION_NROLES 2 /* 0: referenced, 1: other */
 
+#define PREDICTION_UNKNOWN_MAX 160 /* Prediction.unknown's size */
+
 /* What a trace says of a prediction. */
 typedef enum Verdict {
     VERDICT_NONE = -1,     /* none: a skipped statement, or no lock table */
@@ -53,6 +55,10 @@ typedef struct Prediction {
                          carry neither note nor cls) */
     const char *cls;  /* the class (or subclass) that decided the risk; into the
                          table; NULL as note */
+
+    /* what the schema lacked to decide it ("table users not defined in the
+     * corpus"); "" when nothing (neither the wire nor the store carries it) */
+    char unknown[PREDICTION_UNKNOWN_MAX];
     Verdict verdict;
 } Prediction;
 

@@ -11,9 +11,12 @@
  */
 #include "predict/locktable.h"
 
+#include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/json.h"
 #include "model/versions.h"
@@ -345,13 +348,16 @@ static void predict_add_row(const LtRow *r, Prediction *p, bool first)
 }
 
 /* Adds class cls to the prediction: its row, else the rows of the parts it
- * combines (classify_parts); false when a row is missing. */
+ * combines (classify_parts); false when a row is missing. decided >= 0: the
+ * schema decided the rewrite and scan of this class (a Tri), over its row's. */
 static bool predict_add_class(const LockTable *t, const char *cls, int major, Prediction *p,
-                              bool first)
+                              bool first, int decided)
 {
     const LtRow *r = locktable_lookup(t, cls, major);
     if (r) {
-        predict_add_row(r, p, first);
+        LtRow d = *r;
+        if (decided >= 0) d.rewrite = d.scan = (Tri)decided;
+        predict_add_row(&d, p, first);
         return true;
     }
     char **parts;
@@ -367,14 +373,19 @@ static bool predict_add_class(const LockTable *t, const char *cls, int major, Pr
     return ok;
 }
 
-bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, Prediction *out)
+/* locktable_predict, with decided[i] >= 0 the rewrite and scan the schema
+ * decided for subclass i (decided NULL: none). */
+static bool predict_classes(const LockTable *t, const StmtInfo *info, int major, const int *decided,
+                            Prediction *out)
 {
     prediction_clear(out);
     if (!t || !info || !info->cls) return false;
     bool ok = true;
-    if (info->nsubclasses <= 1) ok = predict_add_class(t, info->cls, major, out, true);
+    if (info->nsubclasses <= 1)
+        ok = predict_add_class(t, info->cls, major, out, true, decided ? decided[0] : -1);
     for (size_t i = 0; ok && info->nsubclasses > 1 && i < info->nsubclasses; i++)
-        ok = predict_add_class(t, info->subclasses[i], major, out, i == 0);
+        ok = predict_add_class(t, info->subclasses[i], major, out, i == 0,
+                               decided ? decided[i] : -1);
     if (!ok) {
         prediction_clear(out);
         return false;
@@ -386,6 +397,197 @@ bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, Pred
      * rewrite or a scan (a volatile default, NOT ENFORCED ...) */
     if (info->parsed == STMT_PARSED_KEYWORDS) out->rewrite = out->scan = TRI_DEPENDS;
     out->predicted = true;
+    return true;
+}
+
+bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, Prediction *out)
+{
+    return predict_classes(t, info, major, NULL, out);
+}
+
+/* ---- predictions in a schema ---------------------------------------------- */
+
+bool locktable_tz_is_utc(const char *name)
+{
+    static const char *const utc[] = {
+        "UTC",       "Etc/UTC",       "UCT",       "Etc/UCT",       "GMT",   "Etc/GMT",
+        "GMT0",      "Etc/GMT0",      "GMT+0",     "Etc/GMT+0",     "GMT-0", "Etc/GMT-0",
+        "Greenwich", "Etc/Greenwich", "Universal", "Etc/Universal", "Zulu",  "Etc/Zulu"};
+    for (size_t i = 0; name && i < ARRAY_LEN(utc); i++)
+        if (strcasecmp(name, utc[i]) == 0) return true;
+    return false;
+}
+
+typedef PgQuery__Node Node;
+
+static const char *node_str(const Node *n)
+{
+    return n && n->node_case == PG_QUERY__NODE__NODE_STRING && n->string ? n->string->sval : NULL;
+}
+
+/* The typmod the server keeps for a column of the model (facts_typmod's). */
+static int column_typmod(const SchemaColumn *c)
+{
+    const char *t = c->type;
+    if (strcmp(t, "interval") == 0)
+        return c->interval_fields < 0 && c->fsec < 0
+                   ? -1
+                   : ((c->interval_fields < 0 ? 0x7FFF : c->interval_fields) << 16) |
+                         (c->fsec < 0 ? 0xFFFF : c->fsec);
+    int mods[2] = {-1, 0}, n = 0;
+    if (strcmp(t, "numeric") == 0) {
+        mods[0] = c->precision, mods[1] = c->scale, n = c->precision >= 0 ? 2 : 0;
+    } else if (c->length >= 0) {
+        mods[0] = c->length, n = 1;
+    } else if (c->fsec >= 0) {
+        mods[0] = c->fsec, n = 1;
+    }
+    return facts_typmod(t, mods, n);
+}
+
+/* The type name and typmod a TypeName declares; false for what the facts do
+ * not cover (arrays, %TYPE, a type of another schema than pg_catalog,
+ * modifiers other than integers). */
+static bool typename_of(const PgQuery__TypeName *tn, const char **type, int *typmod)
+{
+    if (!tn || tn->n_names == 0 || tn->n_names > 2 || tn->n_array_bounds || tn->pct_type ||
+        tn->setof)
+        return false;
+    const char *sch = tn->n_names == 2 ? node_str(tn->names[0]) : NULL;
+    if (sch && strcmp(sch, "pg_catalog") != 0) return false;
+    *type = node_str(tn->names[tn->n_names - 1]);
+    if (!*type || tn->n_typmods > 2) return false;
+    int mods[2] = {0, 0};
+    for (size_t i = 0; i < tn->n_typmods; i++) {
+        const Node *m = tn->typmods[i];
+        if (!m || m->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+            m->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL)
+            return false;
+        mods[i] = m->a_const->ival ? m->a_const->ival->ival : 0;
+    }
+    if (strcmp(*type, "interval") == 0)
+        *typmod =
+            tn->n_typmods == 0 ? -1 : (mods[0] << 16) | (tn->n_typmods > 1 ? mods[1] : 0xFFFF);
+    else
+        *typmod = facts_typmod(*type, mods, (int)tn->n_typmods);
+    return true;
+}
+
+/* What decides one ALTER COLUMN TYPE subcommand: the column's type before
+ * and after, or why it cannot be decided. */
+typedef struct TypeChange {
+    bool decidable; /* types the facts cover, no USING but the column itself */
+    const char *from, *to;
+    int from_typmod, to_typmod;
+    FactsUsing using;
+} TypeChange;
+
+/* ALTER COLUMN TYPE subcommand cmd of table r (NULL: not in the model) into
+ * *tc; "" or what the schema lacks into unknown. */
+static void type_change_of(const Schema *s, const SchemaRel *r, const char *table,
+                           const PgQuery__AlterTableCmd *cmd, TypeChange *tc, char *unknown)
+{
+    *tc = (TypeChange){0};
+    if (!cmd->def || cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF) return;
+    const PgQuery__ColumnDef *cd = cmd->def->column_def;
+    tc->using = FACTS_USING_NONE;
+    if (cd->raw_default) { /* USING: decided here only when it is the column itself */
+        const Node *u = cd->raw_default;
+        if (u->node_case != PG_QUERY__NODE__NODE_COLUMN_REF || u->column_ref->n_fields != 1 ||
+            !node_str(u->column_ref->fields[0]) ||
+            strcmp(node_str(u->column_ref->fields[0]), cmd->name) != 0)
+            return;
+        tc->using = FACTS_USING_SELF;
+    }
+    if (!typename_of(cd->type_name, &tc->to, &tc->to_typmod)) return;
+    if (!r) {
+        snprintf(unknown, PREDICTION_UNKNOWN_MAX, "table %s not defined in the corpus", table);
+        return;
+    }
+    const SchemaColumn *c = schema_column(r, cmd->name);
+    if (!c || !c->type) {
+        if (!r->cols_unknown)
+            snprintf(unknown, PREDICTION_UNKNOWN_MAX, "column %s.%s not defined in the corpus",
+                     table, cmd->name);
+        else
+            snprintf(unknown, PREDICTION_UNKNOWN_MAX,
+                     "the type of column %s.%s is not known (a query made the table)", table,
+                     cmd->name);
+        return;
+    }
+    if (c->array || c->type_schema || schema_type(s, NULL, c->type)) return;
+    tc->from = c->type;
+    tc->from_typmod = column_typmod(c);
+    tc->decidable = true;
+}
+
+static const char note_tz_utc[] = "decided for a session TimeZone of UTC (SET TimeZone, else "
+                                  "--timezone): under another zone it rewrites";
+static const char note_tz_other[] = "decided for a session TimeZone other than UTC (SET TimeZone, "
+                                    "else --timezone): under UTC it does not rewrite";
+
+bool locktable_needs_schema(const StmtInfo *info)
+{
+    return info && info->cls && info->parsed == STMT_PARSED_TREE &&
+           strstr(info->cls, "ALTER COLUMN TYPE") != NULL;
+}
+
+bool locktable_predict_in(const LockTable *t, const Schema *s, const Facts *f, const char *sql,
+                          const StmtInfo *info, int major, const PredictOpts *o, Prediction *out)
+{
+    if (!s || !f || !o || !sql || !locktable_needs_schema(info))
+        return locktable_predict(t, info, major, out);
+    PgQueryProtobufParseResult pr = pg_query_parse_protobuf(sql);
+    PgQuery__ParseResult *tree =
+        pr.error ? NULL
+                 : pg_query__parse_result__unpack(NULL, pr.parse_tree.len,
+                                                  (const uint8_t *)pr.parse_tree.data);
+    const PgQuery__AlterTableStmt *as =
+        tree && tree->n_stmts == 1 && tree->stmts[0]->stmt &&
+                tree->stmts[0]->stmt->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_STMT
+            ? tree->stmts[0]->stmt->alter_table_stmt
+            : NULL;
+    size_t ncls = info->nsubclasses > 1 ? info->nsubclasses : 1;
+    char unknown[PREDICTION_UNKNOWN_MAX] = "";
+    int *decided = xmalloc(ncls * sizeof(int));
+    /* a zone the chain set (SET TimeZone) before the session's default */
+    const char *zone = schema_timezone(s);
+    bool tz_utc = zone ? locktable_tz_is_utc(zone) : o->tz_utc;
+    bool by_tz = false, any = false;
+    for (size_t i = 0; i < ncls; i++)
+        decided[i] = -1;
+    if (as && as->n_cmds == ncls && as->relation) {
+        const char *sch =
+            as->relation->schemaname && *as->relation->schemaname ? as->relation->schemaname : NULL;
+        const SchemaRel *r = schema_rel(s, sch, as->relation->relname);
+        for (size_t i = 0; i < ncls; i++) {
+            const Node *n = as->cmds[i];
+            if (!n || n->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD ||
+                n->alter_table_cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType)
+                continue;
+            TypeChange tc;
+            char lacks[PREDICTION_UNKNOWN_MAX] = "";
+            type_change_of(s, r, as->relation->relname, n->alter_table_cmd, &tc, lacks);
+            if (!*unknown) memcpy(unknown, lacks, sizeof(lacks)); /* the first one says it */
+            if (!tc.decidable) continue;
+            Tri utc = facts_type_change(f, major, tc.from, tc.from_typmod, tc.to, tc.to_typmod,
+                                        tc.using, true, NULL);
+            Tri other = facts_type_change(f, major, tc.from, tc.from_typmod, tc.to, tc.to_typmod,
+                                          tc.using, false, NULL);
+            Tri d = tz_utc ? utc : other;
+            if (d == TRI_DEPENDS) continue;
+            decided[i] = (int)d;
+            any = true;
+            if (utc != other) by_tz = true;
+        }
+    }
+    if (tree) pg_query__parse_result__free_unpacked(tree, NULL);
+    pg_query_free_protobuf_parse_result(pr);
+    bool ok = predict_classes(t, info, major, any ? decided : NULL, out);
+    free(decided);
+    if (!ok) return false;
+    if (by_tz) out->note = tz_utc ? note_tz_utc : note_tz_other;
+    snprintf(out->unknown, sizeof(out->unknown), "%s", unknown);
     return true;
 }
 

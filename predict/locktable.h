@@ -17,6 +17,8 @@
 
 #include "common/util.h"
 #include "predict/classify.h"
+#include "predict/facts.h"
+#include "predict/schema.h"
 #include "model/prediction.h"
 #include "model/trace.h"
 
@@ -73,6 +75,35 @@ const char *locktable_role_name(int role); /* "referenced", "other" */
  * (or for one of the subclasses) on major; out->predicted says the same,
  * out->verdict is VERDICT_NONE. */
 bool locktable_predict(const LockTable *t, const StmtInfo *info, int major, Prediction *out);
+
+/* What the session a statement runs in decides (locktable_predict_in). */
+typedef struct PredictOpts {
+    bool tz_utc; /* the session's TimeZone is UTC (analyze --timezone; the servers the
+                    runner starts run in UTC) */
+} PredictOpts;
+
+/* Whether a TimeZone name is UTC at every instant (UTC, Etc/UTC, GMT, Zulu ...),
+ * as PostgreSQL 12+ asks before it skips the rewrite of timestamp to
+ * timestamptz; any case. */
+bool locktable_tz_is_utc(const char *name);
+
+/* The prediction of locktable_predict for a statement that meets the catalog
+ * s (the chain replayed up to it, schema_apply), then what the schema and the
+ * per-version facts decide: ALTER COLUMN TYPE without USING (or USING the
+ * column itself) rewrites and scans its table or does neither as
+ * facts_type_change says for the column's type and typmod and the new ones on
+ * major, under the session's TimeZone (the one the chain set, schema_timezone,
+ * else o's; the note then says which zone it held for when the zone decided). A statement that
+ * needs the schema to be decided and whose table or column s lacks keeps its row and says so in
+ * out->unknown ("table users not defined in the corpus"). sql is the
+ * statement info classifies; s, f or o NULL: locktable_predict alone. */
+/* Whether the schema can decide more of info's prediction than its row
+ * (locktable_predict_in reads it): a caller may replay a chain only up to
+ * such statements. */
+bool locktable_needs_schema(const StmtInfo *info);
+
+bool locktable_predict_in(const LockTable *t, const Schema *s, const Facts *f, const char *sql,
+                          const StmtInfo *info, int major, const PredictOpts *o, Prediction *out);
 
 /* ---- observations ------------------------------------------------------ */
 

@@ -60,6 +60,7 @@ struct Schema {
     size_t nschemas, capschemas;
     char **path; /* the search path; owned */
     size_t npath, cappath;
+    char *timezone;         /* SET TimeZone's zone; NULL: not set (the server's); owned */
     const char *elt_schema; /* CREATE SCHEMA's elements: where unqualified ones go */
     SchemaRel **marked;     /* what the DROP being applied takes (their dropping set) */
     size_t nmarked, capmarked;
@@ -2095,8 +2096,30 @@ static void create_schema(Schema *s, const PgQuery__CreateSchemaStmt *cs)
     s->elt_schema = saved;
 }
 
+/* SET TimeZone (SET TIME ZONE): the zone's name; a number of hours as "UTC"
+ * when 0, else as written; DEFAULT, RESET: not set. */
+static void set_timezone(Schema *s, const PgQuery__VariableSetStmt *vs)
+{
+    free(s->timezone);
+    s->timezone = NULL;
+    if (vs->kind != PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE || vs->n_args != 1) return;
+    const Node *a = vs->args[0];
+    const char *v = aconst_str(a);
+    if (v)
+        s->timezone = xstrdup(v);
+    else if (a && a->node_case == PG_QUERY__NODE__NODE_A_CONST && aconst_int(a, -1) == 0 &&
+             a->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL)
+        s->timezone = xstrdup("UTC");
+    else
+        s->timezone = xstrdup("an offset"); /* a number or an interval */
+}
+
 static void variable_set(Schema *s, const PgQuery__VariableSetStmt *vs)
 {
+    if (str_eq(vs->name, "timezone")) {
+        set_timezone(s, vs);
+        return;
+    }
     if (!str_eq(vs->name, "search_path")) return;
     if (vs->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE) {
         StrList l = {0};
@@ -2401,6 +2424,7 @@ void schema_free(Schema *s)
     free(s->types);
     strs_free(s->schemas, s->nschemas);
     strs_free(s->path, s->npath);
+    free(s->timezone);
     strs_free(s->warnings, s->nwarnings);
     free(s->marked);
     free(s);
@@ -2473,6 +2497,11 @@ size_t schema_dependent_views(const Schema *s, const SchemaRel *r, const SchemaR
     size_t n = r ? ptrs_unique(r->viewers, r->nviewers, &v) : 0;
     *out = (const SchemaRel **)v;
     return n;
+}
+
+const char *schema_timezone(const Schema *s)
+{
+    return s ? s->timezone : NULL;
 }
 
 const char *schema_search_path(const Schema *s, size_t i)

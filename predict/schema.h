@@ -188,6 +188,10 @@ size_t schema_referencing(const Schema *s, const SchemaRel *r, const SchemaRel *
 /* The views and materialized views whose query names r; into *out (free()). */
 size_t schema_dependent_views(const Schema *s, const SchemaRel *r, const SchemaRel ***out);
 
+/* The session's TimeZone as the statements set it (SET TimeZone, SET TIME
+ * ZONE: "Europe/Berlin", "UTC" for 0 hours), NULL when none did or RESET. */
+const char *schema_timezone(const Schema *s);
+
 /* The current search path, entry i (NULL past the end). */
 const char *schema_search_path(const Schema *s, size_t i);
 

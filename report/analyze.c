@@ -17,7 +17,7 @@ static bool pred_eq(bool ha, const Prediction *a, bool hb, const Prediction *b)
     if (!ha) return true;
     return a->mode == b->mode && a->rewrite == b->rewrite && a->scan == b->scan &&
            memcmp(a->others, b->others, sizeof(a->others)) == 0 && a->risk == b->risk &&
-           a->note == b->note;
+           a->note == b->note && strcmp(a->unknown, b->unknown) == 0;
 }
 
 static void others_text(const int *others, Buf *b)
@@ -64,6 +64,7 @@ static void text_statement(Buf *out, const Migration *m, const Statement *st, co
             buf_printf(out, "    %-6s %-24s %-8s %-s%s%s\n", range.data, lock_mode_label(p[i].mode),
                        risk_name(p[i].risk), o.data ? o.data : "",
                        o.len && p[i].note && *p[i].note ? "; " : "", p[i].note ? p[i].note : "");
+            if (*p[i].unknown) buf_printf(out, "           unknown: %s\n", p[i].unknown);
             buf_free(&o);
         }
         buf_free(&range);
@@ -112,6 +113,7 @@ static void json_statement(JsonW *w, const Migration *m, const Statement *st, co
             json_obj_end(w);
             json_kv_str(w, "risk", risk_name(p[i].risk));
             json_kv_str(w, "note", p[i].note);
+            if (*p[i].unknown) json_kv_str(w, "unknown", p[i].unknown);
             json_obj_end(w);
         }
         json_obj_end(w);

@@ -52,6 +52,12 @@ typedef struct Worker {
     int dbs_used; /* of which jobs have run in so many */
     bool dirty;   /* the last job may have changed more than its database */
     Buf out;      /* record being sent */
+
+    /* for predictions: the built-in per-version facts, and the job's chain
+     * replayed up to the statement being sent (the preamble, then what ran
+     * ok; NULL between jobs) */
+    Facts *facts;
+    Schema *schema;
 } Worker;
 
 static void send_or_die(Worker *w)
@@ -71,14 +77,16 @@ static void send_log(Worker *w, const char *msg)
     send_or_die(w);
 }
 
-/* The lock table's prediction for a trace of st on the worker's major, and
- * the verdict (none for a skipped statement); nothing without a table. */
+/* The lock table's prediction for a trace of st on the worker's major in the
+ * job's schema (the servers run in UTC), and the verdict (none for a skipped
+ * statement); nothing without a table. */
 static void predict(const Worker *w, const Statement *st, const Trace *t, Prediction *p)
 {
     prediction_clear(p);
     const LockTable *lt = w->opts->locktable;
     if (!lt) return;
-    locktable_predict(lt, &st->info, w->major, p);
+    const PredictOpts po = {.tz_utc = true};
+    locktable_predict_in(lt, w->schema, w->facts, st->sql, &st->info, w->major, &po, p);
     if (t->status == TRACE_SKIPPED) return;
     LtObs o;
     locktable_observe(t, &o);
@@ -94,6 +102,7 @@ static void send_trace(Worker *w, const Chain *ch, size_t m, size_t s, Trace *t)
     t->stmt = (int)s;
     prof_enter(PROF_PREDICT);
     predict(w, &ch->migs[m].stmts[s], t, &sp);
+    if (t->status == TRACE_OK) schema_apply(w->schema, ch->migs[m].stmts[s].sql);
     prof_leave();
     prof_enter(PROF_SEND);
     wire_begin(&w->out, WIRE_TRACE);
@@ -451,6 +460,9 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
     }
     int rc = 0;
     bool stopped = false;
+    w->schema = schema_new();
+    for (size_t k = 0; k < w->corpus->npre_stmts; k++)
+        schema_apply(w->schema, w->corpus->pre_stmts[k].sql);
     for (size_t m = 0; m < ch->nmigs && !stopped; m++) {
         const Migration *mig = &ch->migs[m];
         if (rp.tr && (long)m > rp.last) replay_stop(&rp);
@@ -513,6 +525,8 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
     }
     replay_stop(&rp);
     tracer_free(tr);
+    schema_free(w->schema);
+    w->schema = NULL;
     return rc;
 }
 
@@ -521,6 +535,7 @@ void worker_main(int fd, Corpus *c, const SchedOpts *opts, int major, int seq)
     Worker w = {.fd = fd, .corpus = c, .opts = opts, .major = major, .seq = seq};
     Err err = {0};
     buf_init(&w.out);
+    if (facts_load(NULL, &w.facts, &err) != 0) w.facts = NULL; /* predictions without them */
 
     signal(SIGPIPE, SIG_IGN);
     prof_start(PROF_CONTAINER);
@@ -601,6 +616,7 @@ void worker_main(int fd, Corpus *c, const SchedOpts *opts, int major, int seq)
     wire_reader_free(&rd);
     if (w.started) opts->backend->stop(opts->cfg, &w.ct);
     buf_free(&w.out);
+    facts_free(w.facts);
 #ifdef LM_LSAN
     /* The parent's memory inherited by fork is still reachable from the stack
      * (scheduler_run's frames), so only the worker's own leaks are reported.

@@ -917,6 +917,107 @@ static void test_requested_only(void)
     locktable_free(old);
 }
 
+/* ---- predictions in a schema -------------------------------------------- */
+
+typedef struct InCase {
+    const char *sql;
+    bool tz_utc;
+    int major;
+    Tri rewrite;         /* and scan */
+    const char *unknown; /* substring of Prediction.unknown; NULL: "" */
+    bool tz_note;        /* the note says the TimeZone decided */
+} InCase;
+
+static const InCase in_cases[] = {
+    {"ALTER TABLE t ALTER COLUMN a TYPE bigint", true, 17, TRI_YES, NULL, false},
+    {"ALTER TABLE t ALTER COLUMN b TYPE varchar(20)", true, 10, TRI_NO, NULL, false},
+    {"ALTER TABLE t ALTER COLUMN b TYPE varchar(5)", true, 17, TRI_YES, NULL, false},
+    {"ALTER TABLE t ALTER COLUMN b TYPE text", true, 17, TRI_NO, NULL, false},
+    {"ALTER TABLE t ALTER COLUMN d TYPE numeric(12,2)", true, 17, TRI_NO, NULL, false},
+    {"ALTER TABLE t ALTER COLUMN d TYPE numeric(10,4)", true, 17, TRI_YES, NULL, false},
+    {"ALTER TABLE t ALTER COLUMN f TYPE timestamptz", true, 11, TRI_YES, NULL, false},
+    {"ALTER TABLE t ALTER COLUMN f TYPE timestamptz", true, 12, TRI_NO, NULL, true},
+    {"ALTER TABLE t ALTER COLUMN f TYPE timestamptz", false, 17, TRI_YES, NULL, true},
+    /* USING the column itself is decided, any other USING keeps its row */
+    {"ALTER TABLE t ALTER COLUMN b TYPE varchar(30) USING b", true, 17, TRI_NO, NULL, false},
+    {"ALTER TABLE t ALTER COLUMN b TYPE varchar(30) USING lower(b)", true, 17, TRI_YES, NULL,
+     false},
+    /* several subcommands: a rewrite when one rewrites */
+    {"ALTER TABLE t ALTER COLUMN b TYPE varchar(30), ALTER COLUMN d TYPE numeric(11,2)", true, 17,
+     TRI_NO, NULL, false},
+    {"ALTER TABLE t ALTER COLUMN b TYPE text, ALTER COLUMN a TYPE int8", true, 17, TRI_YES, NULL,
+     false},
+    /* what the facts do not cover stays undecided */
+    {"ALTER TABLE t ALTER COLUMN g TYPE bigint[]", true, 17, TRI_DEPENDS, NULL, false},
+    {"ALTER TABLE t ALTER COLUMN h TYPE bigint", true, 17, TRI_DEPENDS, NULL, false},
+    {"ALTER TABLE t ALTER COLUMN nope TYPE bigint", true, 17, TRI_DEPENDS,
+     "column t.nope not defined in the corpus", false},
+    {"ALTER TABLE users ALTER COLUMN id TYPE bigint", true, 17, TRI_DEPENDS,
+     "table users not defined in the corpus", false},
+};
+
+static void test_predict_in(const LockTable *lt)
+{
+    Facts *f = NULL;
+    Err err = {0};
+    CHECK(facts_load(NULL, &f, &err) == 0, "the built-in facts load: %s", err.msg);
+    Schema *s = schema_new();
+    schema_apply(s, "CREATE DOMAIN dom AS int; CREATE TABLE t (a int, b varchar(10), "
+                    "d numeric(10,2), f timestamp, g int[], h dom)");
+    for (size_t i = 0; i < ARRAY_LEN(in_cases); i++) {
+        const InCase *c = &in_cases[i];
+        StmtInfo info;
+        classify_statement(c->sql, &info);
+        PredictOpts o = {.tz_utc = c->tz_utc};
+        Prediction p;
+        bool ok = locktable_predict_in(lt, s, f, c->sql, &info, c->major, &o, &p);
+        CHECK(ok && p.predicted, "case %zu predicted", i);
+        CHECK(p.rewrite == c->rewrite && p.scan == c->rewrite,
+              "case %zu (%s on %d): rewrite %s scan %s, want %s", i, c->sql, c->major,
+              tri_name(p.rewrite), tri_name(p.scan), tri_name(c->rewrite));
+        CHECK(c->unknown ? strstr(p.unknown, c->unknown) != NULL : p.unknown[0] == '\0',
+              "case %zu: unknown \"%s\"", i, p.unknown);
+        bool tz = p.note && strstr(p.note, "TimeZone") != NULL;
+        CHECK(tz == c->tz_note, "case %zu: note %s", i, p.note ? p.note : "(none)");
+        classify_free(&info);
+    }
+    /* a zone the chain sets goes before the session's default */
+    static const struct {
+        const char *set;
+        Tri rewrite;
+    } zones[] = {{"SET TimeZone = 'Europe/Berlin'", TRI_YES},
+                 {"RESET TimeZone", TRI_NO},
+                 {"SET TIME ZONE 'Etc/UTC'", TRI_NO},
+                 {"SET TIME ZONE 2", TRI_YES},
+                 {"SET TIME ZONE 0", TRI_NO}};
+    const char *tz_sql = "ALTER TABLE t ALTER COLUMN f TYPE timestamptz";
+    for (size_t i = 0; i < ARRAY_LEN(zones); i++) {
+        schema_apply(s, zones[i].set);
+        StmtInfo zi;
+        classify_statement(tz_sql, &zi);
+        PredictOpts zo = {.tz_utc = true};
+        Prediction zp;
+        locktable_predict_in(lt, s, f, tz_sql, &zi, 17, &zo, &zp);
+        CHECK(zp.rewrite == zones[i].rewrite, "after %s: rewrite %s", zones[i].set,
+              tri_name(zp.rewrite));
+        classify_free(&zi);
+    }
+    /* no schema: the row alone */
+    StmtInfo info;
+    classify_statement(in_cases[0].sql, &info);
+    Prediction p;
+    PredictOpts o = {.tz_utc = true};
+    locktable_predict_in(lt, NULL, f, in_cases[0].sql, &info, 17, &o, &p);
+    CHECK(p.predicted && p.rewrite == TRI_DEPENDS && !p.unknown[0], "no schema: the row's depends");
+    classify_free(&info);
+    CHECK(locktable_tz_is_utc("UTC") && locktable_tz_is_utc("etc/utc") &&
+              locktable_tz_is_utc("GMT") && !locktable_tz_is_utc("Europe/Paris") &&
+              !locktable_tz_is_utc(NULL),
+          "UTC zones");
+    schema_free(s);
+    facts_free(f);
+}
+
 int main(void)
 {
     test_parse();
@@ -926,6 +1027,7 @@ int main(void)
     if (t) {
         test_builtin(t);
         test_predict(t);
+        test_predict_in(t);
     }
     locktable_free(t);
     test_observe();
