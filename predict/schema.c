@@ -2344,40 +2344,111 @@ static int line_at(const char *t, size_t off, size_t *from_off, int from_line)
     return line;
 }
 
+/* A warning "<file>:<line>: msg" at offset off of the dump text. */
+static void dump_warn(Schema *s, const char *base, const char *text, size_t off, size_t *at,
+                      int *line, const char *msg)
+{
+    *line = line_at(text, off, at, *line);
+    char *w = xasprintf("%s:%d: %s", base, *line, msg);
+    *ARRAY_PUSH(s->warnings, s->nwarnings, s->capwarnings) = w;
+}
+
+/* The offset of the first ';' token of t (len bytes, NUL-terminated), by the
+ * scanner (comments and quoted text skipped); len when none. *first: the
+ * offset of the first token that is not a comment (0 when none). */
+static size_t first_semicolon(const char *t, size_t len, size_t *first)
+{
+    *first = 0;
+    bool seen = false;
+    PgQueryScanResult r = pg_query_scan(t);
+    size_t at = len;
+    PgQuery__ScanResult *sr =
+        r.error ? NULL
+                : pg_query__scan_result__unpack(NULL, r.pbuf.len, (const uint8_t *)r.pbuf.data);
+    for (size_t i = 0; sr && i < sr->n_tokens; i++) {
+        PgQuery__Token tk = sr->tokens[i]->token;
+        if (!seen && tk != PG_QUERY__TOKEN__SQL_COMMENT && tk != PG_QUERY__TOKEN__C_COMMENT) {
+            *first = (size_t)sr->tokens[i]->start;
+            seen = true;
+        }
+        if (tk == PG_QUERY__TOKEN__ASCII_59) {
+            at = (size_t)sr->tokens[i]->start;
+            break;
+        }
+    }
+    if (sr) pg_query__scan_result__free_unpacked(sr, NULL);
+    pg_query_free_scan_result(r);
+    return at < len ? at : len;
+}
+
+/* Applies text[from..len) statement by statement, warning for each that does
+ * not parse. The scanner's split stops silently at what it cannot scan (an
+ * unbalanced parenthesis): from there the piece up to the next ';' is taken
+ * as one bad statement, and the split goes on after it. */
+static void load_statements(Schema *s, const char *base, const char *text, size_t len)
+{
+    size_t at = 0, from = 0;
+    int line = 1;
+    while (from < len) {
+        while (from < len && isspace((unsigned char)text[from]))
+            from++;
+        if (from >= len) break;
+        PgQuerySplitResult sr = pg_query_split_with_scanner(text + from);
+        size_t next = from;
+        for (int i = 0; !sr.error && i < sr.n_stmts; i++) {
+            size_t loc = from + (size_t)sr.stmts[i]->stmt_location;
+            size_t n = (size_t)sr.stmts[i]->stmt_len;
+            if (n == 0) n = len - loc; /* the last statement, without its ';' */
+            char *sql = xstrndup(text + loc, n);
+            char *msg = NULL;
+            int cursor = 0;
+            if (!apply_text(s, sql, &msg, &cursor)) {
+                size_t off = loc + (cursor > 0 ? (size_t)cursor - 1 : 0);
+                while (off == loc && off < len && isspace((unsigned char)text[off]))
+                    loc = ++off; /* the statement's first token */
+                dump_warn(s, base, text, off, &at, &line, msg);
+                free(msg);
+            }
+            free(sql);
+            next = loc + n;
+            while (next < len && text[next] != ';' && isspace((unsigned char)text[next]))
+                next++;
+            if (next < len && text[next] == ';') next++;
+        }
+        size_t rest = next;
+        while (rest < len && isspace((unsigned char)text[rest]))
+            rest++;
+        if (rest < len && (sr.error || rest == from || next > from)) {
+            /* what the split did not reach: one bad statement up to the next ';' */
+            size_t first;
+            size_t end = rest + first_semicolon(text + rest, len - rest, &first);
+            bool semi = end < len;
+            char *sql = xstrndup(text + rest, end - rest);
+            char *msg = NULL;
+            if (!apply_text(s, sql, &msg, NULL)) {
+                dump_warn(s, base, text, rest + (first < end - rest ? first : 0), &at, &line,
+                          sr.error ? sr.error->message
+                          : msg    ? msg
+                                   : "cannot be read");
+                free(msg);
+            }
+            free(sql);
+            next = semi ? end + 1 : len;
+        }
+        pg_query_free_split_result(sr);
+        if (next <= from) break; /* no progress: nothing more to read */
+        from = next;
+    }
+}
+
 int schema_load_dump(Schema *s, const char *path, Err *err)
 {
     char *text;
     size_t len;
     if (file_read_all(path, &text, &len, err) != 0) return -1;
     blank_non_sql(text, len);
-    if (!apply_text(s, text, NULL, NULL)) { /* one bad statement: each on its own */
-        PgQuerySplitResult sr = pg_query_split_with_scanner(text);
-        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-        size_t at = 0;
-        int line = 1;
-        if (sr.error) {
-            char *w = xasprintf("%s: %s", base, sr.error->message);
-            *ARRAY_PUSH(s->warnings, s->nwarnings, s->capwarnings) = w;
-        }
-        for (int i = 0; !sr.error && i < sr.n_stmts; i++) {
-            size_t loc = (size_t)sr.stmts[i]->stmt_location;
-            char *sql = xstrndup(text + loc, (size_t)sr.stmts[i]->stmt_len);
-            char *msg = NULL;
-            int cursor = 0;
-            if (!apply_text(s, sql, &msg, &cursor)) {
-                size_t off = loc + (cursor > 0 ? (size_t)cursor - 1 : 0);
-                if (off < loc) off = loc;
-                while (off == loc && off < len && isspace((unsigned char)text[off]))
-                    loc = ++off; /* the statement's first token */
-                line = line_at(text, off, &at, line);
-                char *w = xasprintf("%s:%d: %s", base, line, msg);
-                *ARRAY_PUSH(s->warnings, s->nwarnings, s->capwarnings) = w;
-                free(msg);
-            }
-            free(sql);
-        }
-        pg_query_free_split_result(sr);
-    }
+    if (!apply_text(s, text, NULL, NULL)) /* one bad statement: each on its own */
+        load_statements(s, strrchr(path, '/') ? strrchr(path, '/') + 1 : path, text, len);
     free(text);
     return 0;
 }

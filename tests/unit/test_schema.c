@@ -592,6 +592,25 @@ static void test_dump(void)
           "set_config('search_path', '') leaves no schema to create in");
     schema_free(s);
 
+    /* a statement the scanner cannot split (an unbalanced parenthesis): named,
+     * and what follows it still loads */
+    static const char cut[] = "CREATE TABLE a (id int);\n"
+                              "-- a comment; with a semicolon\n"
+                              "CREATE TABLE broken (;\n"
+                              "CREATE TABLE b (id int);\n"
+                              "CREATE TABLE c (v varchar(10))";
+    char *cpath = xasprintf("%s/cut.sql", dir);
+    CHECK(file_write_out(cpath, cut, sizeof(cut) - 1, &err) == 0, "write: %s", err.msg);
+    s = schema_new();
+    CHECK(schema_load_dump(s, cpath, &err) == 0, "load: %s", err.msg);
+    CHECK(schema_nwarnings(s) == 1 && !strncmp(schema_warning(s, 0), "cut.sql:3: ", 11),
+          "the unbalanced statement named by its line: %s",
+          schema_nwarnings(s) ? schema_warning(s, 0) : "(none)");
+    CHECK(schema_rel(s, NULL, "a") && schema_rel(s, NULL, "b") && schema_rel(s, NULL, "c"),
+          "the statements around it load, the last one without its ';' too");
+    schema_free(s);
+    free(cpath);
+
     char *missing = xasprintf("%s/missing.sql", dir);
     s = schema_new();
     CHECK(schema_load_dump(s, missing, &err) == -1 && strstr(err.msg, "missing.sql") &&
