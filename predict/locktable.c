@@ -19,21 +19,13 @@
 #include <strings.h>
 
 #include "common/json.h"
+#include "common/tsv.h"
 #include "model/versions.h"
 
 /* ---- the built-in copy ------------------------------------------------- */
 
-/* predict/locktable.tsv, assembled into the binary (the Makefile makes this
- * object depend on the file); NUL-terminated. */
-__asm__(".section .rodata\n"
-        ".balign 16\n"
-        "lm_locktable_tsv_start:\n"
-        ".incbin \"predict/locktable.tsv\"\n"
-        "lm_locktable_tsv_end:\n"
-        ".byte 0\n"
-        ".previous\n");
-extern const char lm_locktable_tsv_start[] __asm__("lm_locktable_tsv_start");
-extern const char lm_locktable_tsv_end[] __asm__("lm_locktable_tsv_end");
+/* predict/locktable.tsv, assembled into the binary; NUL-terminated. */
+TSV_EMBED(lm_locktable_tsv, "predict/locktable.tsv");
 
 const char *locktable_builtin(size_t *len)
 {
@@ -215,37 +207,22 @@ int locktable_parse(const char *text, size_t len, const char *name, LockTable **
     buf_init(&header);
     size_t cap = 0;
     bool have_columns = false;
-    int line = 0;
     char *copy = xstrndup(text, len);
-    char *p = copy, *end = copy + strlen(copy);
     *out = NULL;
 
-    while (p < end) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *eol = nl ? nl : end;
-        line++;
-        if (eol > p && eol[-1] == '\r') eol[-1] = '\0';
-        *eol = '\0';
-        char *s = p;
-        p = nl ? nl + 1 : end;
-        if (*s == '#') {
+    TsvReader rd;
+    tsv_init(&rd, copy, len, true);
+    char *f[NCOLS];
+    int got;
+    while ((got = tsv_next(&rd, f, (int)NCOLS)) > 0) {
+        size_t nf = (size_t)got;
+        int line = rd.line;
+        if (f[0][0] == '#') {
             if (!have_columns) {
-                buf_puts(&header, s);
+                buf_puts(&header, f[0]);
                 buf_putc(&header, '\n');
             }
             continue;
-        }
-        if (strspn(s, " \t") == strlen(s)) continue;
-
-        char *f[NCOLS + 1];
-        size_t nf = 0;
-        for (char *q = s;;) {
-            char *tab = strchr(q, '\t');
-            if (nf < NCOLS + 1) f[nf] = q;
-            nf++;
-            if (!tab) break;
-            *tab = '\0';
-            q = tab + 1;
         }
         if (!have_columns) {
             bool ok = nf == NCOLS;
