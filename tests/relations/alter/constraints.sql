@@ -1,0 +1,18 @@
+CREATE TABLE alk_ref (id int PRIMARY KEY, code int, note text);
+CREATE TABLE alk_t (id int PRIMARY KEY, ref_id int, code int, n int, body text);
+CREATE INDEX alk_t_n ON alk_t (n);
+CREATE UNIQUE INDEX alk_t_code_u ON alk_t (code);
+ALTER TABLE alk_t ADD CONSTRAINT alk_t_n_chk CHECK (n > 0);
+ALTER TABLE alk_t ADD CONSTRAINT alk_t_n_chk2 CHECK (n > 0) NOT VALID;
+ALTER TABLE alk_t VALIDATE CONSTRAINT alk_t_n_chk2;
+ALTER TABLE alk_t ADD CONSTRAINT alk_t_n_u UNIQUE (n);
+ALTER TABLE alk_t ADD CONSTRAINT alk_t_code_uc UNIQUE USING INDEX alk_t_code_u;
+ALTER TABLE alk_t ADD CONSTRAINT alk_t_ref_fk FOREIGN KEY (ref_id) REFERENCES alk_ref (id);
+ALTER TABLE alk_t DROP CONSTRAINT alk_t_ref_fk;
+ALTER TABLE alk_t ADD CONSTRAINT alk_t_ref_fk2 FOREIGN KEY (ref_id) REFERENCES alk_ref (id) NOT VALID;
+ALTER TABLE alk_t VALIDATE CONSTRAINT alk_t_ref_fk2;
+ALTER TABLE alk_t DROP CONSTRAINT alk_t_n_chk;
+ALTER TABLE alk_t DROP CONSTRAINT alk_t_n_u;
+ALTER TABLE alk_ref DROP CONSTRAINT alk_ref_pkey CASCADE;
+ALTER TABLE alk_t ADD CONSTRAINT alk_t_ex EXCLUDE USING btree (n WITH =);
+ALTER TABLE alk_t DROP CONSTRAINT IF EXISTS alk_t_nothing;
