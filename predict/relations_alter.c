@@ -33,6 +33,7 @@ typedef struct Alter {
     bool rewrite_children;    /* a recursing subcommand that may rewrite (ADD COLUMN, TYPE) */
     bool to_pg_default;       /* SET TABLESPACE pg_default */
     bool persistence_changes; /* SET LOGGED / UNLOGGED of a table that is not so yet */
+    bool column_default;      /* some ADD COLUMN of the statement has a default */
 } Alter;
 
 #define AT(x) PG_QUERY__ALTER_TABLE_TYPE__AT_##x
@@ -42,6 +43,14 @@ static bool has_name(char *const *v, size_t n, const char *name)
     for (size_t i = 0; name && i < n; i++)
         if (v[i] && strcmp(v[i], name) == 0) return true;
     return false;
+}
+
+/* r alone gets new storage (a sequence, an index rebuilt). */
+static void rewrite_one(RelCtx *c, const SchemaRel *r)
+{
+    char *n = rel_name(r);
+    rel_rewrite_name(c, n);
+    free(n);
 }
 
 /* Whether index idx names column col, in a key, an expression or its
@@ -67,16 +76,17 @@ static bool fk_refers_to(const SchemaConstraint *con, const char *col)
     return false;
 }
 
-/* The relations a query over r plans with: its indexes (a partitioned
- * table's from 16 on) and its partitions' indexes, at AccessShareLock. */
-static void lock_planned(RelCtx *c, const SchemaRel *r)
+/* The relations a foreign key's validating query over r plans with: its
+ * indexes and its partitions' indexes, at AccessShareLock; a referenced
+ * partitioned table's own indexes too from 16 on. */
+static void lock_planned(RelCtx *c, const SchemaRel *r, bool referenced)
 {
     if (!r) return;
     if (!is_partitioned(r)) {
         rel_lock_indexes(c, r, RL_ACCESS_SHARE);
         return;
     }
-    if (c->major >= 16) rel_lock_indexes(c, r, RL_ACCESS_SHARE);
+    if (referenced && c->major >= 16) rel_lock_indexes(c, r, RL_ACCESS_SHARE);
     const SchemaRel **parts;
     size_t n = schema_partitions(r, &parts);
     for (size_t i = 0; i < n; i++)
@@ -84,17 +94,23 @@ static void lock_planned(RelCtx *c, const SchemaRel *r)
     free(parts);
 }
 
-/* The referenced side of a foreign key at mode: the table and, when
- * partitioned (referenceable from 12), its partitions. */
+/* One side of a foreign key at mode: the table and, when partitioned, its
+ * partitions, which hold the key's triggers (a partitioned table references
+ * from 11, is referenced from 12). */
+static void lock_fk_side(RelCtx *c, const SchemaRel *r, RelRole role, int mode)
+{
+    rel_lock(c, r, role, mode);
+    if (!is_partitioned(r) || c->major < (role == REL_REFERENCED ? 12 : 11)) return;
+    const SchemaRel **parts;
+    size_t n = schema_partitions(r, &parts);
+    for (size_t i = 0; i < n; i++)
+        rel_lock(c, parts[i], role, mode);
+    free(parts);
+}
+
 static void lock_referenced(RelCtx *c, const SchemaRel *ref, int mode)
 {
-    rel_lock(c, ref, REL_REFERENCED, mode);
-    if (!is_partitioned(ref) || c->major < 12) return;
-    const SchemaRel **parts;
-    size_t n = schema_partitions(ref, &parts);
-    for (size_t i = 0; i < n; i++)
-        rel_lock(c, parts[i], REL_REFERENCED, mode);
-    free(parts);
+    lock_fk_side(c, ref, REL_REFERENCED, mode);
 }
 
 /* The children at the statement's mode (a recursing subcommand). */
@@ -135,7 +151,7 @@ static void drop_column_on(Alter *a, const SchemaRel *r, const char *col)
         for (size_t k = 0; k < r->refby[i]->ncons; k++) {
             const SchemaConstraint *fk = &r->refby[i]->cons[k];
             if (fk->kind == SCHEMA_CON_FOREIGN && fk->ref == r && fk_refers_to(fk, col))
-                rel_lock(c, r->refby[i], REL_REFERENCING, RL_ACCESS_EXCLUSIVE);
+                lock_fk_side(c, r->refby[i], REL_REFERENCING, RL_ACCESS_EXCLUSIVE);
         }
 }
 
@@ -147,7 +163,6 @@ static void drop_column_on(Alter *a, const SchemaRel *r, const char *col)
 static void retype_column_on(Alter *a, const SchemaRel *r, const char *col)
 {
     RelCtx *c = a->c;
-    bool table_rewrite = c->row && c->row->rewrite == TRI_YES;
     bool keeps = c->row && c->row->rewrite == TRI_NO;
     for (size_t i = 0; i < r->nindexes; i++) {
         const SchemaRel *idx = r->indexes[i];
@@ -155,38 +170,29 @@ static void retype_column_on(Alter *a, const SchemaRel *r, const char *col)
         rel_lock(c, idx, REL_INDEX, RL_ACCESS_EXCLUSIVE);
         bool rebuilt = has_name(idx->uses, idx->nuses, col) || idx->partial ||
                        (r != a->t && is_partitioned(a->t));
-        if (keeps && rebuilt && !is_partitioned(r)) {
-            char *n = rel_name(idx);
-            rel_rewrite_name(c, n);
-            free(n);
-        }
+        if (keeps && rebuilt && !is_partitioned(r)) rewrite_one(c, idx);
     }
     for (size_t i = 0; i < r->ncons; i++) {
         const SchemaConstraint *k = &r->cons[i];
         if (k->kind != SCHEMA_CON_FOREIGN || !has_name(k->cols, k->ncols, col)) continue;
         lock_referenced(c, k->ref, RL_ACCESS_EXCLUSIVE);
-        lock_planned(c, k->ref);
-        lock_planned(c, r);
+        lock_planned(c, k->ref, true);
+        lock_planned(c, r, false);
     }
     for (size_t i = 0; i < r->nrefby; i++)
         for (size_t k = 0; k < r->refby[i]->ncons; k++) {
             const SchemaConstraint *fk = &r->refby[i]->cons[k];
             if (fk->kind != SCHEMA_CON_FOREIGN || fk->ref != r || !fk_refers_to(fk, col)) continue;
-            rel_lock(c, r->refby[i], REL_REFERENCING, RL_ACCESS_EXCLUSIVE);
-            lock_planned(c, r->refby[i]);
-            lock_planned(c, r);
+            lock_fk_side(c, r->refby[i], REL_REFERENCING, RL_ACCESS_EXCLUSIVE);
+            lock_planned(c, r->refby[i], false);
+            lock_planned(c, r, true);
         }
     for (size_t i = 0; i < r->nseqs; i++) {
         const SchemaRel *q = r->seqs[i];
         if (!q->identity || !q->owner_col || strcmp(q->owner_col, col) != 0) continue;
         rel_lock(c, q, REL_SEQUENCE, RL_SHARE_ROW_EXCLUSIVE);
-        if (!c->row || c->row->rewrite != TRI_DEPENDS) {
-            char *n = rel_name(q);
-            rel_rewrite_name(c, n);
-            free(n);
-        }
+        if (!c->row || c->row->rewrite != TRI_DEPENDS) rewrite_one(c, q);
     }
-    (void)table_rewrite;
 }
 
 /* The identity sequence of column col of r, NULL when none. */
@@ -208,8 +214,11 @@ static const SchemaRel *index_named(const SchemaRel *r, const char *name)
 }
 
 /* A new foreign key: the referenced table at ShareRowExclusiveLock and,
- * unless NOT VALID, the validating query's indexes on both sides. */
-static void add_foreign_key(Alter *a, const PgQuery__Constraint *k)
+ * unless NOT VALID, the validating query's indexes on both sides. One
+ * written on a column ADD COLUMN adds (inline) is not validated when no
+ * column of the statement has a default: the new columns are all NULL
+ * (transformAlterTableStmt's skipValidation). */
+static void add_foreign_key(Alter *a, const PgQuery__Constraint *k, bool inline_fk)
 {
     RelCtx *c = a->c;
     const SchemaRel *ref = rel_of_rv(c, k->pktable);
@@ -220,9 +229,9 @@ static void add_foreign_key(Alter *a, const PgQuery__Constraint *k)
     }
     lock_referenced(c, ref, RL_SHARE_ROW_EXCLUSIVE);
     if (is_partitioned(a->t)) lock_kids(a);
-    if (k->skip_validation) return;
-    lock_planned(c, a->t);
-    lock_planned(c, ref);
+    if (k->skip_validation || (inline_fk && !a->column_default)) return;
+    lock_planned(c, a->t, false);
+    lock_planned(c, ref, true);
 }
 
 static void add_constraint(Alter *a, const PgQuery__Constraint *k)
@@ -230,7 +239,7 @@ static void add_constraint(Alter *a, const PgQuery__Constraint *k)
     RelCtx *c = a->c;
     switch (k->contype) {
     case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
-        add_foreign_key(a, k);
+        add_foreign_key(a, k, false);
         break;
     case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
         if (!k->is_no_inherit) lock_kids(a);
@@ -241,13 +250,12 @@ static void add_constraint(Alter *a, const PgQuery__Constraint *k)
             /* the index becomes the constraint's, under its name */
             const SchemaRel *idx = index_named(a->t, k->indexname);
             if (!idx) break;
-            const char *n = k->conname && *k->conname ? k->conname : k->indexname;
-            char *full = idx->schema && strcmp(idx->schema, "public") != 0
-                             ? xasprintf("%s.%s", idx->schema, n)
-                             : xstrdup(n);
-            rel_lock_name(c, full, REL_INDEX,
+            SchemaRel renamed = *idx;
+            if (k->conname && *k->conname) renamed.name = k->conname;
+            char *n = rel_name(&renamed);
+            rel_lock_name(c, n, REL_INDEX,
                           c->major >= 12 ? RL_SHARE_UPDATE_EXCLUSIVE : RL_ACCESS_EXCLUSIVE);
-            free(full);
+            free(n);
         } else if (is_partitioned(a->t) && a->recurse) {
             /* DefineIndex on each partition: ShareLock; 18 also adds their NOT NULL */
             for (size_t i = 0; i < a->nkids; i++)
@@ -277,7 +285,7 @@ static void drop_constraint(Alter *a, const char *name)
             bool all = true;
             for (size_t x = 0; x < k->ncols && all; x++)
                 all = fk_refers_to(fk, k->cols[x]);
-            if (all) rel_lock(c, a->t->refby[i], REL_REFERENCING, RL_ACCESS_EXCLUSIVE);
+            if (all) lock_fk_side(c, a->t->refby[i], REL_REFERENCING, RL_ACCESS_EXCLUSIVE);
         }
 }
 
@@ -289,8 +297,8 @@ static void validate_constraint(Alter *a, const char *name)
     lock_kids(a);
     if (k->kind != SCHEMA_CON_FOREIGN) return;
     lock_referenced(c, k->ref, RL_ROW_SHARE);
-    lock_planned(c, a->t);
-    lock_planned(c, k->ref);
+    lock_planned(c, a->t, false);
+    lock_planned(c, k->ref, true);
 }
 
 /* ALTER COLUMN ... SET GENERATED / SET sequence options / RESTART: the
@@ -306,9 +314,7 @@ static void set_identity(Alter *a, const PgQuery__AlterTableCmd *cmd)
         const PgQuery__Node *n = l->items[i];
         if (n->node_case != PG_QUERY__NODE__NODE_DEF_ELEM || !n->def_elem->defname) continue;
         if (strcmp(n->def_elem->defname, "generated") == 0) continue;
-        char *name = rel_name(q);
-        rel_rewrite_name(a->c, name);
-        free(name);
+        rewrite_one(a->c, q);
         return;
     }
 }
@@ -339,21 +345,26 @@ static void set_persistence(Alter *a, SchemaPersistence want)
     if (a->c->major < 15) return;
     for (size_t i = 0; i < a->t->nseqs; i++) {
         rel_lock(a->c, a->t->seqs[i], REL_SEQUENCE, RL_ACCESS_EXCLUSIVE);
-        char *n = rel_name(a->t->seqs[i]);
-        rel_rewrite_name(a->c, n);
-        free(n);
+        rewrite_one(a->c, a->t->seqs[i]);
     }
+}
+
+/* The table ATTACH or DETACH PARTITION names; NULL (said) when the model
+ * lacks it. */
+static const SchemaRel *partition_named(RelCtx *c, const PgQuery__PartitionCmd *pc)
+{
+    const SchemaRel *part = pc ? rel_of_rv(c, pc->name) : NULL;
+    if (!part)
+        rel_unknown(c, "table %s not defined in the corpus",
+                    pc && pc->name && pc->name->relname ? pc->name->relname : "?");
+    return part;
 }
 
 static void attach_partition(Alter *a, const PgQuery__PartitionCmd *pc)
 {
     RelCtx *c = a->c;
-    const SchemaRel *part = pc ? rel_of_rv(c, pc->name) : NULL;
-    if (!part) {
-        rel_unknown(c, "table %s not defined in the corpus",
-                    pc && pc->name && pc->name->relname ? pc->name->relname : "?");
-        return;
-    }
+    const SchemaRel *part = partition_named(c, pc);
+    if (!part) return;
     rel_lock(c, part, REL_PARTITION, RL_ACCESS_EXCLUSIVE);
     /* from 12 the parent is only ShareUpdateExclusive-locked and its indexes
      * are matched under the same mode */
@@ -363,12 +374,8 @@ static void attach_partition(Alter *a, const PgQuery__PartitionCmd *pc)
 static void detach_partition(Alter *a, const PgQuery__PartitionCmd *pc)
 {
     RelCtx *c = a->c;
-    const SchemaRel *part = pc ? rel_of_rv(c, pc->name) : NULL;
-    if (!part) {
-        rel_unknown(c, "table %s not defined in the corpus",
-                    pc && pc->name && pc->name->relname ? pc->name->relname : "?");
-        return;
-    }
+    const SchemaRel *part = partition_named(c, pc);
+    if (!part) return;
     /* before 14 a plain partition is only ShareUpdateExclusive-locked; a
      * partitioned one is locked with its own partitions */
     bool strong = pc->concurrent || c->major >= 14 || is_partitioned(part);
@@ -397,7 +404,7 @@ static void add_column(Alter *a, const PgQuery__Node *def)
     for (size_t i = 0; i < cd->n_constraints; i++)
         if (cd->constraints[i]->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
             cd->constraints[i]->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN)
-            add_foreign_key(a, cd->constraints[i]->constraint);
+            add_foreign_key(a, cd->constraints[i]->constraint, true);
 }
 
 /* One subcommand; false when its form is not modelled. */
@@ -590,6 +597,21 @@ static void rewrite_rel(Alter *a, const SchemaRel *r, bool tablespace)
     rel_rewrite(c, r);
 }
 
+/* Whether cmd is an ADD COLUMN with a default. */
+static bool column_has_default(const PgQuery__AlterTableCmd *cmd)
+{
+    if ((cmd->subtype != AT(AddColumn) && cmd->subtype != AT(AddColumnRecurse)) || !cmd->def ||
+        cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
+        return false;
+    const PgQuery__ColumnDef *cd = cmd->def->column_def;
+    if (cd->raw_default) return true;
+    for (size_t i = 0; i < cd->n_constraints; i++)
+        if (cd->constraints[i]->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+            cd->constraints[i]->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT)
+            return true;
+    return false;
+}
+
 /* r's children at every depth, partitions and inheritance children alike
  * (find_all_inheritors), parents before their children; into *out (free()). */
 static size_t all_children(const SchemaRel *r, const SchemaRel ***out)
@@ -626,6 +648,10 @@ bool relations_alter(RelCtx *c, const PgQuery__AlterTableStmt *st)
         .recurse = st->relation->inh,
     };
     a.nkids = all_children(t, &a.kids);
+    for (size_t i = 0; i < st->n_cmds; i++)
+        if (st->cmds[i]->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD &&
+            column_has_default(st->cmds[i]->alter_table_cmd))
+            a.column_default = true;
     bool modelled = true, tablespace_only = st->n_cmds > 0;
     for (size_t i = 0; i < st->n_cmds; i++) {
         const PgQuery__Node *n = st->cmds[i];
