@@ -217,6 +217,52 @@ void relations_predict(const Schema *s, const Facts *f, const char *sql, const S
     schema_free(empty);
 }
 
+bool relations_predict_in(const LockTable *t, const Schema *s, const Facts *f, const char *sql,
+                          const StmtInfo *info, int major, const PredictOpts *o, Prediction *out)
+{
+    bool have = locktable_predict_in(t, s, f, sql, info, major, o, out);
+    RelPred rp;
+    relations_predict(s, f, sql, info, major, o, out, &rp);
+    if (rp.modelled || rp.nlocks) {
+        Buf b;
+        buf_init(&b);
+        relpred_format(&rp, &b);
+        out->relations = buf_steal(&b);
+    }
+    if (!out->unknown[0] && rp.unknown[0])
+        snprintf(out->unknown, sizeof(out->unknown), "%s", rp.unknown);
+    relpred_free(&rp);
+    return have;
+}
+
+Verdict relations_verdict(const Prediction *p, const Trace *t, const LtObs *o, bool failed)
+{
+    Verdict v = locktable_verdict(p, o, failed);
+    if ((v != VERDICT_CONFIRMED && v != VERDICT_TRACE_ONLY) || o->skipped || !p->relations)
+        return v;
+    RelPred rp;
+    relpred_parse(p->relations, &rp);
+    if (rp.modelled) {
+        RelAgreement a;
+        relpred_compare(&rp, t, &a, NULL);
+        if (a.disagree) v = VERDICT_MISMATCH;
+    }
+    relpred_free(&rp);
+    return v;
+}
+
+void relations_explain(const Prediction *p, const Trace *t, Buf *why)
+{
+    if (!p->relations) return;
+    RelPred rp;
+    relpred_parse(p->relations, &rp);
+    if (rp.modelled) {
+        RelAgreement a;
+        relpred_compare(&rp, t, &a, why);
+    }
+    relpred_free(&rp);
+}
+
 /* ---- text form ------------------------------------------------------------------------- */
 
 void relpred_format(const RelPred *p, Buf *out)

@@ -79,6 +79,22 @@ bool relpred_rewrites(const RelPred *p, const char *name);
 void relations_predict(const Schema *s, const Facts *f, const char *sql, const StmtInfo *info,
                        int major, const PredictOpts *o, const Prediction *row, RelPred *out);
 
+/* locktable_predict_in (its arguments, its answer), then relations_predict
+ * into out->relations (relpred_format's text), and into out->unknown what
+ * the model lacked when the row says nothing of it. */
+bool relations_predict_in(const LockTable *t, const Schema *s, const Facts *f, const char *sql,
+                          const StmtInfo *info, int major, const PredictOpts *o, Prediction *out);
+
+/* The verdict of a trace t (observed as o, locktable_observe) on p: the lock
+ * table's (locktable_verdict), then relation by relation when p->relations
+ * models the statement: a confirmed or trace-only statement whose trace
+ * differs on any relation (relpred_compare) is a mismatch. A statement the
+ * server skipped is judged by its target alone. */
+Verdict relations_verdict(const Prediction *p, const Trace *t, const LtObs *o, bool failed);
+/* Why p and trace t differ relation by relation, "; "-separated into why
+ * (nothing when they agree or p->relations models nothing). */
+void relations_explain(const Prediction *p, const Trace *t, Buf *why);
+
 /* ---- text form (the wire and the store) ------------------------------------------ */
 
 /* p as text: "m" when modelled, then one line per lock "L<TAB>mode rank<TAB>role<TAB>name"
