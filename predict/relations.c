@@ -173,24 +173,37 @@ void rel_unknown(RelCtx *c, const char *fmt, ...)
 
 /* ---- the prediction ------------------------------------------------------------------ */
 
+/* The parse tree of the last statement asked about: a statement is predicted
+ * for every version in a row (analyze), and parsed once. */
+static struct {
+    char *sql;
+    PgQuery__ParseResult *tree; /* NULL: it does not parse */
+} last;
+
+static const PgQuery__ParseResult *parsed(const char *sql)
+{
+    if (last.sql && strcmp(last.sql, sql) == 0) return last.tree;
+    if (last.tree) pg_query__parse_result__free_unpacked(last.tree, NULL);
+    free(last.sql);
+    last.sql = xstrdup(sql);
+    last.tree = NULL;
+    PgQueryProtobufParseResult r = pg_query_parse_protobuf(sql);
+    if (!r.error)
+        last.tree = pg_query__parse_result__unpack(NULL, r.parse_tree.len,
+                                                   (const uint8_t *)r.parse_tree.data);
+    pg_query_free_protobuf_parse_result(r);
+    return last.tree;
+}
+
 /* The statement's forms, from its parse tree: whether one of them models it. */
 static bool dispatch(RelCtx *c)
 {
-    PgQueryProtobufParseResult r = pg_query_parse_protobuf(c->sql);
-    bool modelled = false;
-    if (!r.error) {
-        PgQuery__ParseResult *pr = pg_query__parse_result__unpack(
-            NULL, r.parse_tree.len, (const uint8_t *)r.parse_tree.data);
-        if (pr && pr->n_stmts == 1 && pr->stmts[0]->stmt) {
-            const PgQuery__Node *n = pr->stmts[0]->stmt;
-            modelled = n->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_STMT
-                           ? relations_alter(c, n->alter_table_stmt)
-                           : relations_ddl(c, n);
-        }
-        if (pr) pg_query__parse_result__free_unpacked(pr, NULL);
-    }
-    pg_query_free_protobuf_parse_result(r);
-    return modelled;
+    const PgQuery__ParseResult *pr = parsed(c->sql);
+    if (!pr || pr->n_stmts != 1 || !pr->stmts[0]->stmt) return false;
+    const PgQuery__Node *n = pr->stmts[0]->stmt;
+    return n->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_STMT
+               ? relations_alter(c, n->alter_table_stmt)
+               : relations_ddl(c, n);
 }
 
 void relations_predict(const Schema *s, const Facts *f, const char *sql, const StmtInfo *info,
