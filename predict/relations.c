@@ -5,9 +5,9 @@
  * with a trace.
  */
 #include "predict/relations.h"
+#include "predict/pgtree.h"
 #include "predict/relations_int.h"
 
-#include <pg_query.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,32 +173,10 @@ void rel_unknown(RelCtx *c, const char *fmt, ...)
 
 /* ---- the prediction ------------------------------------------------------------------ */
 
-/* The parse tree of the last statement asked about: a statement is predicted
- * for every version in a row (analyze), and parsed once. */
-static struct {
-    char *sql;
-    PgQuery__ParseResult *tree; /* NULL: it does not parse */
-} last;
-
-static const PgQuery__ParseResult *parsed(const char *sql)
-{
-    if (last.sql && strcmp(last.sql, sql) == 0) return last.tree;
-    if (last.tree) pg_query__parse_result__free_unpacked(last.tree, NULL);
-    free(last.sql);
-    last.sql = xstrdup(sql);
-    last.tree = NULL;
-    PgQueryProtobufParseResult r = pg_query_parse_protobuf(sql);
-    if (!r.error)
-        last.tree = pg_query__parse_result__unpack(NULL, r.parse_tree.len,
-                                                   (const uint8_t *)r.parse_tree.data);
-    pg_query_free_protobuf_parse_result(r);
-    return last.tree;
-}
-
 /* The statement's forms, from its parse tree: whether one of them models it. */
 static bool dispatch(RelCtx *c)
 {
-    const PgQuery__ParseResult *pr = parsed(c->sql);
+    const PgQuery__ParseResult *pr = pgtree_parse(c->sql, NULL, NULL);
     if (!pr || pr->n_stmts != 1 || !pr->stmts[0]->stmt) return false;
     const PgQuery__Node *n = pr->stmts[0]->stmt;
     return n->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_STMT
