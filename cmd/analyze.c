@@ -29,7 +29,10 @@ static const char analyze_head[] =
     "Each chain is replayed through a model of the catalog it builds (after\n"
     "--schema's): ALTER COLUMN TYPE is decided from the column's type and the new\n"
     "one by each version's facts; a statement whose table the chain never defines\n"
-    "keeps its row and says so (JSON: \"unknown\").\n"
+    "keeps its row and says so (JSON: \"unknown\"). Every relation a statement\n"
+    "locks besides its target (indexes, TOAST, sequences, partitions, parent,\n"
+    "foreign-key partners, sources) is named with its mode and role, and every\n"
+    "relation it rewrites (JSON: \"locks\", \"rewrites\"; text: also:, rewrites:).\n"
     "\n"
     "options:\n";
 
