@@ -202,7 +202,15 @@ void relations_predict(const Schema *s, const Facts *f, const char *sql, const S
             free(n);
         }
     }
-    if (info->parsed == STMT_PARSED_TREE && sql) out->modelled = dispatch(&c);
+    if (info->in_do_block) {
+        out->undecidable = true;
+        rel_unknown(&c,
+                    "what a %s locks depends on the statements its control flow and data "
+                    "choose",
+                    strcmp(info->cls, "CALL") == 0 ? "procedure" : "DO block");
+    } else if (info->parsed == STMT_PARSED_TREE && sql) {
+        out->modelled = dispatch(&c);
+    }
     if (info->target && !target && out->modelled && !out->unknown[0])
         rel_unknown(&c, "table %s not defined in the corpus", info->target);
     schema_free(empty);
@@ -214,7 +222,7 @@ bool relations_predict_in(const LockTable *t, const Schema *s, const Facts *f, c
     bool have = locktable_predict_in(t, s, f, sql, info, major, o, out);
     RelPred rp;
     relations_predict(s, f, sql, info, major, o, out, &rp);
-    if (rp.modelled || rp.nlocks) {
+    if (rp.modelled || rp.undecidable || rp.nlocks) {
         Buf b;
         buf_init(&b);
         relpred_format(&rp, &b);
@@ -259,6 +267,7 @@ void relations_explain(const Prediction *p, const Trace *t, Buf *why)
 void relpred_format(const RelPred *p, Buf *out)
 {
     if (p->modelled) buf_puts(out, "m\n");
+    if (p->undecidable) buf_puts(out, "u\n");
     for (size_t i = 0; i < p->nlocks; i++)
         buf_printf(out, "L\t%d\t%s\t%s\n", p->locks[i].mode, relrole_name(p->locks[i].role),
                    p->locks[i].relation);
@@ -275,6 +284,8 @@ void relpred_parse(const char *text, RelPred *p)
         char *line = xstrndup(l, n);
         if (strcmp(line, "m") == 0)
             p->modelled = true;
+        else if (strcmp(line, "u") == 0)
+            p->undecidable = true;
         else if (line[0] == 'R' && line[1] == '\t')
             add_rewrite(p, line + 2);
         else if (line[0] == 'L' && line[1] == '\t') {

@@ -51,10 +51,12 @@ typedef struct RelLock {
 } RelLock;
 
 typedef struct RelPred {
-    bool modelled;  /* the statement's form is modelled: locks and rewrites name every
-                       relation it locks and rewrites. false: locks hold the target's
-                       row alone, and nothing is said of the others */
-    RelLock *locks; /* each relation once, at its strongest mode; the target first */
+    bool modelled;    /* the statement's form is modelled: locks and rewrites name every
+                         relation it locks and rewrites. false: locks hold the target's
+                         row alone, and nothing is said of the others */
+    bool undecidable; /* no reading of the statement can tell: a DO block or a procedure
+                         (CALL) runs statements its control flow and data choose */
+    RelLock *locks;   /* each relation once, at its strongest mode; the target first */
     size_t nlocks, caplocks;
     char **rewrites; /* relations that get new storage (relfilenode), each once: the
                         target, its indexes, its TOAST table and TOAST index ...; owned */
@@ -97,8 +99,8 @@ void relations_explain(const Prediction *p, const Trace *t, Buf *why);
 
 /* ---- text form (the wire and the store) ------------------------------------------ */
 
-/* p as text: "m" when modelled, then one line per lock "L<TAB>mode rank<TAB>role<TAB>name"
- * and per rewrite "R<TAB>name"; "" for a prediction with nothing in it. */
+/* p as text: "m" when modelled, "u" when undecidable, then one line per lock "L<TAB>mode
+ * rank<TAB>role<TAB>name" and per rewrite "R<TAB>name"; "" for a prediction with nothing in it. */
 void relpred_format(const RelPred *p, Buf *out);
 /* The text of relpred_format into p (initialised here); unknown lines are
  * skipped. */

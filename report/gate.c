@@ -156,6 +156,13 @@ void gate_agreement(const RunView *rv, GateAgreement *a)
             const RvResult *r = &rv->stmts[i].results[v];
             Verdict vd = r->pred.verdict;
             if (vd == VERDICT_NONE || vd == VERDICT_ERROR) continue;
+            RelPred rp;
+            relpred_parse(r->pred.relations, &rp);
+            if (rp.undecidable) {
+                a->undecidable++;
+                relpred_free(&rp);
+                continue;
+            }
             a->cells++;
             Buf why;
             buf_init(&why);
@@ -163,8 +170,6 @@ void gate_agreement(const RunView *rv, GateAgreement *a)
             LtObs o;
             gate_observe(r, &o);
             if (vd == VERDICT_MISMATCH) locktable_explain(&r->pred, &o, &why);
-            RelPred rp;
-            relpred_parse(r->pred.relations, &rp);
             Trace t;
             trace_view(r, &t);
             RelAgreement ag;

@@ -38,7 +38,8 @@ void gate_observe(const RvResult *r, LtObs *out);
  * prediction relation by relation (predict/relations.h relpred_compare on the
  * stored Prediction.relations: the target's mode, every other relation that
  * existed before, the rewritten relations). A cell is judged when it has a
- * verdict other than error; unpredicted and mismatch cells never agree. */
+ * verdict other than error, and decidable; unpredicted and mismatch cells
+ * never agree. */
 typedef struct GateDisagreement {
     size_t stmt, version; /* indexes into rv->stmts and its results */
     char *why;            /* "users_pkey: predicted none, observed AccessExclusiveLock; ..."
@@ -47,6 +48,8 @@ typedef struct GateDisagreement {
 
 typedef struct GateAgreement {
     size_t cells, agree;
+    size_t undecidable;    /* judged cells left out of cells: statements no reading can
+                              decide (DO blocks, procedures: RelPred.undecidable) */
     size_t modelled;       /* of the agreeing cells, those whose statement form the
                               predictor models (the others name the target alone) */
     GateDisagreement *off; /* every judged cell that does not agree, in statement order */

@@ -282,7 +282,7 @@ static void agreement(JsonW *w, const RunView *rv)
     GateAgreement ag;
     gate_agreement(rv, &ag);
     json_key(w, "agreement");
-    if (!ag.cells) {
+    if (!ag.cells && !ag.undecidable) {
         json_null(w);
         gate_agreement_free(&ag);
         return;
@@ -290,7 +290,12 @@ static void agreement(JsonW *w, const RunView *rv)
     json_obj_begin(w);
     json_kv_int(w, "cells", (long long)ag.cells);
     json_kv_int(w, "agree", (long long)ag.agree);
-    json_kv_num(w, "percent", 100.0 * (double)ag.agree / (double)ag.cells);
+    json_key(w, "percent");
+    if (ag.cells)
+        json_num(w, 100.0 * (double)ag.agree / (double)ag.cells);
+    else
+        json_null(w);
+    json_kv_int(w, "undecidable", (long long)ag.undecidable);
     json_key(w, "disagreements");
     json_arr_begin(w);
     for (size_t k = 0; k < ag.noff; k++) {

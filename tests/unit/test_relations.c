@@ -66,6 +66,23 @@ static void target_and_unknown(void)
           "a modelled prediction says what it lacked: \"%s\"", p.unknown);
     relpred_free(&p);
     classify_free(&info);
+
+    /* a DO block: no reading can tell */
+    const char *block = "DO $$ BEGIN IF random() > 0.5 THEN DROP TABLE app.users; END IF; END $$";
+    classify_statement(block, &info);
+    relations_predict(s, NULL, block, &info, 17, NULL, &row, &p);
+    CHECK(p.undecidable && !p.modelled && strstr(p.unknown, "DO block"),
+          "a DO block is undecidable: \"%s\"", p.unknown);
+    Buf b;
+    buf_init(&b);
+    relpred_format(&p, &b);
+    RelPred back;
+    relpred_parse(b.data, &back);
+    CHECK(back.undecidable, "undecidable survives the text form");
+    relpred_free(&back);
+    buf_free(&b);
+    relpred_free(&p);
+    classify_free(&info);
     schema_free(s);
 }
 
