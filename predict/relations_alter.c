@@ -366,9 +366,24 @@ static void attach_partition(Alter *a, const PgQuery__PartitionCmd *pc)
     const SchemaRel *part = partition_named(c, pc);
     if (!part) return;
     rel_lock(c, part, REL_PARTITION, RL_ACCESS_EXCLUSIVE);
+    const SchemaRel **sub;
+    size_t n = schema_partitions(part, &sub);
+    for (size_t i = 0; i < n; i++)
+        rel_lock(c, sub[i], REL_PARTITION, RL_ACCESS_EXCLUSIVE);
+    free(sub);
     /* from 12 the parent is only ShareUpdateExclusive-locked and its indexes
      * are matched under the same mode */
     if (c->major >= 12) rel_lock_indexes(c, a->t, RL_SHARE_UPDATE_EXCLUSIVE);
+    /* the parent's foreign keys are cloned onto the partition and checked
+     * there: the referenced table (ShareRowExclusive from 12, where the
+     * clone locks it as ADD FOREIGN KEY does) and the query's indexes */
+    for (size_t i = 0; c->major >= 11 && i < a->t->ncons; i++) {
+        const SchemaConstraint *k = &a->t->cons[i];
+        if (k->kind != SCHEMA_CON_FOREIGN || !k->ref) continue;
+        lock_referenced(c, k->ref, c->major >= 12 ? RL_SHARE_ROW_EXCLUSIVE : RL_ROW_SHARE);
+        lock_planned(c, k->ref, true);
+        lock_planned(c, part, false);
+    }
 }
 
 static void detach_partition(Alter *a, const PgQuery__PartitionCmd *pc)
@@ -376,9 +391,10 @@ static void detach_partition(Alter *a, const PgQuery__PartitionCmd *pc)
     RelCtx *c = a->c;
     const SchemaRel *part = partition_named(c, pc);
     if (!part) return;
-    /* before 14 a plain partition is only ShareUpdateExclusive-locked; a
-     * partitioned one is locked with its own partitions */
-    bool strong = pc->concurrent || c->major >= 14 || is_partitioned(part);
+    /* before 14 the partition is only ShareUpdateExclusive-locked (a
+     * default partition and one with its parent's row triggers excepted:
+     * the model knows neither) */
+    bool strong = pc->concurrent || c->major >= 14;
     rel_lock(c, part, REL_PARTITION, strong ? RL_ACCESS_EXCLUSIVE : RL_SHARE_UPDATE_EXCLUSIVE);
     if (c->major < 11 || pc->concurrent) return;
     /* its indexes leave the parent's, its partitions go with it, and the
