@@ -13,8 +13,14 @@
  *   foreign keys on it, and a foreign key's drop locks the other table;
  * - a foreign key added and validated plans a query over both tables: their
  *   indexes at AccessShareLock;
- * - ATTACH and DETACH PARTITION lock the partition, and ATTACH the parent's
- *   indexes from 12 on.
+ * - ATTACH and DETACH PARTITION lock the partition and its own partitions;
+ *   ATTACH the parent's indexes from 12 on and, from 11, what the parent's
+ *   foreign keys need to be cloned and checked on the partition.
+ * What the model does not hold is not guessed: which partition is the
+ * default one (ATTACH and DETACH lock it from 11), who owns a relation
+ * (OWNER TO CURRENT_USER is taken to change nothing), whether a table has
+ * rows (a nextval() default evaluated by a rewrite locks its sequence only
+ * then).
  */
 #include "predict/relations_int.h"
 
@@ -29,7 +35,6 @@ typedef struct Alter {
     bool recurse; /* not ONLY */
     const SchemaRel **kids; /* the target's children at every depth */
     size_t nkids;
-    bool kids_locked;         /* a recursing subcommand locked them */
     bool rewrite_children;    /* a recursing subcommand that may rewrite (ADD COLUMN, TYPE) */
     bool to_pg_default;       /* SET TABLESPACE pg_default */
     bool persistence_changes; /* SET LOGGED / UNLOGGED of a table that is not so yet */
@@ -65,8 +70,8 @@ static bool is_partitioned(const SchemaRel *r)
     return r && r->kind == SCHEMA_REL_PARTITIONED;
 }
 
-/* The columns a foreign key con of r references in con->ref: those written,
- * else the referenced table's primary key. */
+/* Whether foreign key con references column col of con->ref: one of the
+ * columns written, else of the referenced table's primary key. */
 static bool fk_refers_to(const SchemaConstraint *con, const char *col)
 {
     if (con->nref_cols) return has_name(con->ref_cols, con->nref_cols, col);
@@ -119,7 +124,6 @@ static void lock_kids(Alter *a)
     if (!a->recurse) return;
     for (size_t i = 0; i < a->nkids; i++)
         rel_lock(a->c, a->kids[i], REL_PARTITION, a->mode);
-    a->kids_locked = true;
 }
 
 /* The relations a subcommand on column col of r and (recursing) of its
