@@ -272,6 +272,17 @@ static void add_constraint(Alter *a, const PgQuery__Constraint *k)
     }
 }
 
+/* Whether index idx is the unique (primary) index of the columns of key k:
+ * a partition's part of a partitioned table's key. */
+static bool same_key(const SchemaRel *idx, const SchemaConstraint *k)
+{
+    if (!idx->unique || idx->primary != (k->kind == SCHEMA_CON_PRIMARY) || idx->nkeys != k->ncols)
+        return false;
+    for (size_t i = 0; i < k->ncols; i++)
+        if (!has_name(idx->keys, idx->nkeys, k->cols[i])) return false;
+    return true;
+}
+
 static void drop_constraint(Alter *a, const char *name)
 {
     RelCtx *c = a->c;
@@ -281,6 +292,11 @@ static void drop_constraint(Alter *a, const char *name)
     if (k->kind == SCHEMA_CON_FOREIGN) lock_referenced(c, k->ref, RL_ACCESS_EXCLUSIVE);
     if (k->index) rel_lock(c, k->index, REL_INDEX, RL_ACCESS_EXCLUSIVE);
     if (k->kind != SCHEMA_CON_PRIMARY && k->kind != SCHEMA_CON_UNIQUE) return;
+    /* a partitioned table's key index takes its partitions' with it */
+    for (size_t i = 0; is_partitioned(a->t) && i < a->nkids; i++)
+        for (size_t j = 0; j < a->kids[i]->nindexes; j++)
+            if (same_key(a->kids[i]->indexes[j], k))
+                rel_lock(c, a->kids[i]->indexes[j], REL_INDEX, RL_ACCESS_EXCLUSIVE);
     /* the foreign keys on its columns go with it (CASCADE) */
     for (size_t i = 0; i < a->t->nrefby; i++)
         for (size_t j = 0; j < a->t->refby[i]->ncons; j++) {
