@@ -61,6 +61,7 @@ struct Schema {
     char **path; /* the search path; owned */
     size_t npath, cappath;
     char *timezone;         /* SET TimeZone's zone; NULL: not set (the server's); owned */
+    char *default_am;       /* SET default_table_access_method's; NULL: not set (heap); owned */
     const char *elt_schema; /* CREATE SCHEMA's elements: where unqualified ones go */
     SchemaRel **marked;     /* what the DROP being applied takes (their dropping set) */
     size_t nmarked, capmarked;
@@ -335,6 +336,7 @@ static void rel_free(SchemaRel *r)
     strs_free(r->uses, r->nuses);
     free(r->owner_col);
     free(r->seq_type);
+    free(r->access_method);
     free(r);
 }
 
@@ -1347,6 +1349,10 @@ static void create_table(Schema *s, const PgQuery__CreateStmt *cs, bool foreign)
                                       : SCHEMA_REL_TABLE;
     SchemaRel *t = rel_new(s, schema, rv->relname, kind, pers);
     if (!t) return;
+    if (kind == SCHEMA_REL_TABLE)
+        t->access_method = xstrdup(cs->access_method && *cs->access_method ? cs->access_method
+                                   : s->default_am                         ? s->default_am
+                                                                           : "heap");
     SchemaRel *part_parent = NULL;
     for (size_t i = 0; i < cs->n_inh_relations; i++) {
         const Node *n = cs->inh_relations[i];
@@ -1520,6 +1526,31 @@ static SchemaType *type_new(Schema *s, Node *const *names, size_t n, SchemaTypeK
     return t;
 }
 
+/* A constraint of domain t added (CHECK, NOT NULL) or dropped (add false). */
+static void domain_constraint(SchemaType *t, const Node *n, bool add)
+{
+    if (!n || n->node_case != PG_QUERY__NODE__NODE_CONSTRAINT) return;
+    const PgQuery__Constraint *c = n->constraint;
+    if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK)
+        t->nchecks += add ? 1 : t->nchecks > 0 ? -1 : 0;
+    else if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL)
+        t->not_null = add;
+    else if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_NULL && add)
+        t->not_null = false;
+}
+
+/* ALTER DOMAIN's subtype (AlterDomainStmt in parsenodes.h): 'C' ADD
+ * CONSTRAINT, 'X' DROP CONSTRAINT (a CHECK: NOT NULL is dropped by 'N'),
+ * 'O' SET NOT NULL, 'N' DROP NOT NULL. */
+static void alter_domain(SchemaType *t, const PgQuery__AlterDomainStmt *ad)
+{
+    char op = ad->subtype ? ad->subtype[0] : 0;
+    if (op == 'C') domain_constraint(t, ad->def, true);
+    if (op == 'X' && t->nchecks > 0) t->nchecks--;
+    if (op == 'O') t->not_null = true;
+    if (op == 'N') t->not_null = false;
+}
+
 static void create_composite(Schema *s, const PgQuery__CompositeTypeStmt *ct)
 {
     const PgQuery__RangeVar *rv = ct->typevar;
@@ -1565,6 +1596,7 @@ static void type_drop(Schema *s, SchemaType *t, bool cascade)
     free(t->schema);
     free(t->name);
     free(t->base);
+    column_clear(&t->basecol);
     *t = s->types[--s->ntypes];
 }
 
@@ -1823,6 +1855,12 @@ static void alter_cmd(Schema *s, SchemaRel *t, const PgQuery__AlterTableCmd *cmd
         if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_RANGE_VAR) {
             SchemaRel *p = find_rv(s, cmd->def->range_var);
             if (p) unlink_child(p, t);
+        }
+        return;
+    case PG_QUERY__ALTER_TABLE_TYPE__AT_SetAccessMethod:
+        if (t->access_method && cmd->name && *cmd->name) {
+            free(t->access_method);
+            t->access_method = xstrdup(cmd->name);
         }
         return;
     case PG_QUERY__ALTER_TABLE_TYPE__AT_SetLogged:
@@ -2120,6 +2158,15 @@ static void variable_set(Schema *s, const PgQuery__VariableSetStmt *vs)
         set_timezone(s, vs);
         return;
     }
+    if (str_eq(vs->name, "default_table_access_method")) {
+        free(s->default_am);
+        s->default_am = NULL;
+        const char *v = vs->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE && vs->n_args == 1
+                            ? aconst_str(vs->args[0])
+                            : NULL;
+        if (v) s->default_am = xstrdup(v);
+        return;
+    }
     if (!str_eq(vs->name, "search_path")) return;
     if (vs->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE) {
         StrList l = {0};
@@ -2199,12 +2246,19 @@ static void apply_node(Schema *s, const Node *n)
         const PgQuery__CreateDomainStmt *d = n->create_domain_stmt;
         SchemaType *t = type_new(s, d->domainname, d->n_domainname, SCHEMA_TYPE_DOMAIN);
         if (t && d->type_name) {
-            SchemaColumn tmp = {0};
-            column_set_type(&tmp, d->type_name);
-            t->base = tmp.type;
-            tmp.type = NULL;
-            column_clear(&tmp);
+            column_set_type(&t->basecol, d->type_name);
+            t->base = t->basecol.type ? xstrdup(t->basecol.type) : NULL;
         }
+        for (size_t i = 0; t && i < d->n_constraints; i++)
+            domain_constraint(t, d->constraints[i], true);
+        return;
+    }
+    case PG_QUERY__NODE__NODE_ALTER_DOMAIN_STMT: {
+        const PgQuery__AlterDomainStmt *ad = n->alter_domain_stmt;
+        const char *schema, *name;
+        split_names(ad->type_name, ad->n_type_name, &schema, &name);
+        SchemaType *t = type_find(s, schema, name);
+        if (t && t->kind == SCHEMA_TYPE_DOMAIN) alter_domain(t, ad);
         return;
     }
     case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
@@ -2491,11 +2545,13 @@ void schema_free(Schema *s)
         free(s->types[i].schema);
         free(s->types[i].name);
         free(s->types[i].base);
+        column_clear(&s->types[i].basecol);
     }
     free(s->types);
     strs_free(s->schemas, s->nschemas);
     strs_free(s->path, s->npath);
     free(s->timezone);
+    free(s->default_am);
     strs_free(s->warnings, s->nwarnings);
     free(s->marked);
     free(s);

@@ -129,6 +129,10 @@ struct SchemaRel {
     bool identity;   /* the sequence of an identity column (deptype 'i', else 'a') */
     char *seq_type;  /* int2, int4 or int8 (AS; serial: the column's type) */
 
+    /* a table */
+    char *access_method; /* its table access method (USING, SET ACCESS METHOD, else the
+                            default_table_access_method the chain set, else heap) */
+
     bool dropping;  /* internal: marked while a DROP removes it */
     bool rewriting; /* internal: the ALTER TABLE being applied rewrites it */
 };
@@ -143,7 +147,11 @@ typedef enum SchemaTypeKind {
 typedef struct SchemaType {
     char *schema, *name;
     SchemaTypeKind kind;
-    char *base; /* a domain: its base type, as SchemaColumn.type */
+    char *base;           /* a domain: its base type, as SchemaColumn.type */
+    SchemaColumn basecol; /* a domain: its base type with its modifiers, as a column of
+                             that type holds them (type is base) */
+    int nchecks;          /* a domain: its CHECK constraints (CREATE, ALTER DOMAIN) */
+    bool not_null;        /* a domain: NOT NULL */
 } SchemaType;
 
 typedef struct Schema Schema;
