@@ -575,8 +575,14 @@ static const char *const schema_classes[] = {"ALTER COLUMN TYPE", "ALTER TABLE S
 static const char class_seq[] = "ALTER SEQUENCE";
 static const char class_set_expression[] = "ALTER TABLE ALTER COLUMN SET EXPRESSION";
 
+/* The classes of ADD COLUMN with a default whose volatility the facts
+ * of the major and the chain's functions decide. */
+static const char *const default_classes[] = {" DEFAULT volatile", " DEFAULT constant"};
+
 static bool class_needs_schema(const char *cls)
 {
+    for (size_t i = 0; i < ARRAY_LEN(default_classes); i++)
+        if (strstr(cls, default_classes[i])) return true;
     for (size_t i = 0; i < ARRAY_LEN(schema_classes); i++)
         if (strstr(cls, schema_classes[i])) return true;
     return false;
@@ -681,11 +687,83 @@ static bool decide_alter_table(const Schema *s, const Facts *f, const PgQuery__A
     return any;
 }
 
+/* How volatile a function is on one major: pg_catalog's by the facts, the
+ * chain's by its CREATE FUNCTION; the first one neither knows is kept. */
+typedef struct VolCtx {
+    const Schema *s;
+    const Facts *f;
+    int major;
+    FactsVolatility unknown_as;           /* what a function nobody knows counts as */
+    char unknown[PREDICTION_UNKNOWN_MAX]; /* why the first such function is not known */
+} VolCtx;
+
+static FactsVolatility volatility_in(const char *schema, const char *name, void *ctx)
+{
+    VolCtx *v = ctx;
+    bool sql;
+    char mine = schema_function_volatility(v->s, schema, name, &sql);
+    /* 12+ plans the default before it asks whether it is volatile: a VOLATILE
+     * LANGUAGE sql function may be inlined, its body's volatility then counts
+     * (one returning a constant keeps the fast default, traced on 12-18; 10
+     * and 11 rewrite). A STABLE or IMMUTABLE one stays so: the planner inlines
+     * no body more volatile than the function says. */
+    if (mine && !(sql && mine == 'v' && version_major(v->major) >= 12))
+        return facts_volatility_of(mine);
+    FactsVolatility fv = !mine && (!schema || strcasecmp(schema, "pg_catalog") == 0)
+                             ? facts_function_volatility(v->f, v->major, name, NULL)
+                             : FACTS_FN_UNKNOWN;
+    if (fv != FACTS_FN_UNKNOWN) return fv;
+    if (!v->unknown[0])
+        snprintf(v->unknown, sizeof(v->unknown),
+                 mine ? "function %s is LANGUAGE sql: the server may inline it into its body"
+                      : "function %s not defined in the corpus",
+                 name);
+    return v->unknown_as;
+}
+
+/* ADD COLUMN ... DEFAULT: the prediction of the class the default's
+ * volatility on major gives (11+: a non-volatile default is stored once, a
+ * volatile one computed into every row). A function neither the facts nor
+ * the chain know is said in unknown, and what its volatility would change
+ * is not guessed. */
+static bool predict_default(const LockTable *t, const Schema *s, const Facts *f, const char *sql,
+                            int major, Prediction *out)
+{
+    VolCtx vc = {s, f, major, FACTS_FN_VOLATILE, ""};
+    StmtInfo vi;
+    classify_statement_with(sql, volatility_in, &vc, &vi);
+    bool ok = locktable_predict(t, &vi, major, out);
+    classify_free(&vi);
+    if (!ok || !vc.unknown[0]) return ok;
+    Prediction other;
+    VolCtx cc = {s, f, major, FACTS_FN_IMMUTABLE, ""};
+    classify_statement_with(sql, volatility_in, &cc, &vi);
+    if (locktable_predict(t, &vi, major, &other)) {
+        if (other.rewrite != out->rewrite) out->rewrite = TRI_DEPENDS;
+        if (other.scan != out->scan) out->scan = TRI_DEPENDS;
+    }
+    classify_free(&vi);
+    snprintf(out->unknown, sizeof(out->unknown), "%s", vc.unknown);
+    return true;
+}
+
+static bool is_default_class(const StmtInfo *info)
+{
+    for (size_t i = 0; i < ARRAY_LEN(default_classes); i++)
+        if (strstr(info->cls, default_classes[i])) return true;
+    for (size_t k = 0; k < info->nsubclasses; k++)
+        for (size_t i = 0; i < ARRAY_LEN(default_classes); i++)
+            if (strstr(info->subclasses[k], default_classes[i])) return true;
+    return false;
+}
+
 bool locktable_predict_in(const LockTable *t, const Schema *s, const Facts *f, const char *sql,
                           const StmtInfo *info, int major, const PredictOpts *o, Prediction *out)
 {
     if (!s || !f || !o || !sql || !locktable_needs_schema(info))
         return locktable_predict(t, info, major, out);
+    if (info->parsed == STMT_PARSED_TREE && is_default_class(info))
+        return predict_default(t, s, f, sql, major, out);
     size_t ncls = info->nsubclasses > 1 ? info->nsubclasses : 1;
     char unknown[PREDICTION_UNKNOWN_MAX] = "";
     Decided *decided = xmalloc(ncls * sizeof(*decided));

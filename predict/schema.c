@@ -60,8 +60,14 @@ struct Schema {
     size_t nschemas, capschemas;
     char **path; /* the search path; owned */
     size_t npath, cappath;
-    char *timezone;         /* SET TimeZone's zone; NULL: not set (the server's); owned */
-    char *default_am;       /* SET default_table_access_method's; NULL: not set (heap); owned */
+    char *timezone;   /* SET TimeZone's zone; NULL: not set (the server's); owned */
+    char *default_am; /* SET default_table_access_method's; NULL: not set (heap); owned */
+    struct SchemaFunc {
+        char *schema, *name; /* owned */
+        char volatility;     /* 'i', 's', 'v' */
+        bool sql;            /* LANGUAGE sql (or a BEGIN ATOMIC / RETURN body) */
+    } * funcs;               /* CREATE FUNCTION's, one per statement; owned */
+    size_t nfuncs, capfuncs;
     const char *elt_schema; /* CREATE SCHEMA's elements: where unqualified ones go */
     SchemaRel **marked;     /* what the DROP being applied takes (their dropping set) */
     size_t nmarked, capmarked;
@@ -1526,6 +1532,36 @@ static SchemaType *type_new(Schema *s, Node *const *names, size_t n, SchemaTypeK
     return t;
 }
 
+/* CREATE FUNCTION: its name and volatility (VOLATILE unless it says). */
+static void create_function(Schema *s, const PgQuery__CreateFunctionStmt *cf)
+{
+    const char *schema, *name;
+    if (cf->is_procedure) return;
+    split_names(cf->funcname, cf->n_funcname, &schema, &name);
+    schema = create_in(s, schema, false);
+    if (!schema || !name) return;
+    char v = 'v';
+    bool sql = cf->sql_body != NULL;
+    for (size_t i = 0; i < cf->n_options; i++) {
+        const Node *o = cf->options[i];
+        if (!o || o->node_case != PG_QUERY__NODE__NODE_DEF_ELEM) continue;
+        const char *w = node_str(o->def_elem->arg);
+        if (w && str_eq(o->def_elem->defname, "volatility")) v = w[0];
+        if (w && str_eq(o->def_elem->defname, "language")) sql = strcasecmp(w, "sql") == 0;
+    }
+    struct SchemaFunc *f = NULL;
+    for (size_t i = 0; cf->replace && i < s->nfuncs && !f; i++)
+        if (str_eq(s->funcs[i].schema, schema) && str_eq(s->funcs[i].name, name))
+            f = &s->funcs[i]; /* OR REPLACE: what it says now */
+    if (!f) {
+        f = ARRAY_PUSH(s->funcs, s->nfuncs, s->capfuncs);
+        f->schema = xstrdup(schema);
+        f->name = xstrdup(name);
+    }
+    f->volatility = v;
+    f->sql = sql;
+}
+
 /* A constraint of domain t added (CHECK, NOT NULL) or dropped (add false). */
 static void domain_constraint(SchemaType *t, const Node *n, bool add)
 {
@@ -2242,6 +2278,9 @@ static void apply_node(Schema *s, const Node *n)
     case PG_QUERY__NODE__NODE_COMPOSITE_TYPE_STMT:
         create_composite(s, n->composite_type_stmt);
         return;
+    case PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT:
+        create_function(s, n->create_function_stmt);
+        return;
     case PG_QUERY__NODE__NODE_CREATE_DOMAIN_STMT: {
         const PgQuery__CreateDomainStmt *d = n->create_domain_stmt;
         SchemaType *t = type_new(s, d->domainname, d->n_domainname, SCHEMA_TYPE_DOMAIN);
@@ -2552,6 +2591,11 @@ void schema_free(Schema *s)
     strs_free(s->path, s->npath);
     free(s->timezone);
     free(s->default_am);
+    for (size_t i = 0; i < s->nfuncs; i++) {
+        free(s->funcs[i].schema);
+        free(s->funcs[i].name);
+    }
+    free(s->funcs);
     strs_free(s->warnings, s->nwarnings);
     free(s->marked);
     free(s);
@@ -2629,6 +2673,20 @@ size_t schema_dependent_views(const Schema *s, const SchemaRel *r, const SchemaR
 const char *schema_timezone(const Schema *s)
 {
     return s ? s->timezone : NULL;
+}
+
+char schema_function_volatility(const Schema *s, const char *schema, const char *name, bool *sql)
+{
+    static const char order[] = "isv"; /* least volatile first */
+    char v = 0;
+    if (sql) *sql = false;
+    for (size_t i = 0; s && name && i < s->nfuncs; i++) {
+        const struct SchemaFunc *f = &s->funcs[i];
+        if (!str_eq(f->name, name) || (schema && !str_eq(f->schema, schema))) continue;
+        if (!v || strchr(order, f->volatility) > strchr(order, v)) v = f->volatility;
+        if (sql && f->sql) *sql = true;
+    }
+    return v;
 }
 
 const char *schema_search_path(const Schema *s, size_t i)

@@ -196,6 +196,13 @@ size_t schema_referencing(const Schema *s, const SchemaRel *r, const SchemaRel *
 /* The views and materialized views whose query names r; into *out (free()). */
 size_t schema_dependent_views(const Schema *s, const SchemaRel *r, const SchemaRel ***out);
 
+/* How volatile the chain's function name is (CREATE [OR REPLACE] FUNCTION ...
+ * IMMUTABLE | STABLE | VOLATILE, VOLATILE when it says none): 'i', 's' or
+ * 'v', the most volatile of its overloads; 0 when the chain created none of
+ * that name (schema NULL: in any schema). *sql (may be NULL): one of them is
+ * LANGUAGE sql (the planner may inline it: its body then counts). */
+char schema_function_volatility(const Schema *s, const char *schema, const char *name, bool *sql);
+
 /* The session's TimeZone as the statements set it (SET TimeZone, SET TIME
  * ZONE: "Europe/Berlin", "UTC" for 0 hours), NULL when none did or RESET. */
 const char *schema_timezone(const Schema *s);

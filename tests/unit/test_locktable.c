@@ -1002,6 +1002,29 @@ static const DecCase dec_cases[] = {
     /* SET EXPRESSION: 17 has only stored generated columns; 18 keeps its row */
     {"ALTER TABLE t ALTER COLUMN x SET EXPRESSION AS (a * 3)", 17, TRI_YES, TRI_YES, NULL},
     {"ALTER TABLE t ALTER COLUMN x SET EXPRESSION AS (a * 3)", 18, TRI_DEPENDS, TRI_DEPENDS, NULL},
+    /* a default's volatility: pg_catalog's from the facts of the major, the
+     * chain's from its CREATE FUNCTION; 10 rewrites for any default */
+    {"ALTER TABLE t ADD COLUMN c1 timestamptz DEFAULT now()", 17, TRI_NO, TRI_NO, NULL},
+    {"ALTER TABLE t ADD COLUMN c1 timestamptz DEFAULT now()", 10, TRI_YES, TRI_YES, NULL},
+    {"ALTER TABLE t ADD COLUMN c1 text DEFAULT to_char(now(), 'YYYY')", 17, TRI_NO, TRI_NO, NULL},
+    {"ALTER TABLE t ADD COLUMN c1 float8 DEFAULT random()", 17, TRI_YES, TRI_YES, NULL},
+    {"ALTER TABLE t ADD COLUMN c1 int DEFAULT f_stable()", 17, TRI_NO, TRI_NO, NULL},
+    {"ALTER TABLE t ADD COLUMN c1 int DEFAULT public.f_stable()", 17, TRI_NO, TRI_NO, NULL},
+    {"ALTER TABLE t ADD COLUMN c1 int DEFAULT f_vol()", 17, TRI_YES, TRI_YES, NULL},
+    {"ALTER TABLE t ADD COLUMN c1 int DEFAULT f_replaced()", 17, TRI_NO, TRI_NO, NULL},
+    /* a VOLATILE LANGUAGE sql function: 12+ may inline it */
+    {"ALTER TABLE t ADD COLUMN c1 int DEFAULT f_sql()", 11, TRI_YES, TRI_YES, NULL},
+    {"ALTER TABLE t ADD COLUMN c1 int DEFAULT f_sql()", 12, TRI_DEPENDS, TRI_DEPENDS,
+     "function f_sql is LANGUAGE sql"},
+    {"ALTER TABLE t ADD COLUMN c1 int DEFAULT f_sql_stable()", 17, TRI_NO, TRI_NO, NULL},
+    /* nobody knows it: said, and its volatility not guessed where it decides */
+    {"ALTER TABLE t ADD COLUMN c1 int DEFAULT nosuch()", 17, TRI_DEPENDS, TRI_DEPENDS,
+     "function nosuch not defined in the corpus"},
+    {"ALTER TABLE t ADD COLUMN c1 int DEFAULT nosuch()", 10, TRI_YES, TRI_YES,
+     "function nosuch not defined in the corpus"},
+    {"ALTER TABLE t ADD COLUMN c1 uuid DEFAULT gen_random_uuid()", 12, TRI_DEPENDS, TRI_DEPENDS,
+     "function gen_random_uuid not defined in the corpus"},
+    {"ALTER TABLE t ADD COLUMN c1 uuid DEFAULT gen_random_uuid()", 13, TRI_YES, TRI_YES, NULL},
 };
 
 static void test_predict_decided(const LockTable *lt, const Facts *f)
@@ -1013,7 +1036,14 @@ static void test_predict_decided(const LockTable *lt, const Facts *f)
                     "ALTER DOMAIN pos2 DROP CONSTRAINT c; "
                     "CREATE DOMAIN short AS varchar(20); CREATE DOMAIN tiny AS varchar(5); "
                     "CREATE TABLE t (a int, b varchar(10), m mood); CREATE SEQUENCE s; "
-                    "SET default_table_access_method = heap2; CREATE UNLOGGED TABLE u (a int)");
+                    "SET default_table_access_method = heap2; CREATE UNLOGGED TABLE u (a int); "
+                    "CREATE FUNCTION f_stable() RETURNS int LANGUAGE plpgsql STABLE AS 'x'; "
+                    "CREATE FUNCTION f_vol() RETURNS int LANGUAGE plpgsql AS 'x'; "
+                    "CREATE FUNCTION f_replaced() RETURNS int LANGUAGE plpgsql AS 'x'; "
+                    "CREATE OR REPLACE FUNCTION f_replaced() RETURNS int LANGUAGE plpgsql "
+                    "IMMUTABLE AS 'x'; "
+                    "CREATE FUNCTION f_sql() RETURNS int LANGUAGE sql AS 'SELECT 1'; "
+                    "CREATE FUNCTION f_sql_stable() RETURNS int STABLE RETURN 1");
     for (size_t i = 0; i < ARRAY_LEN(dec_cases); i++) {
         const DecCase *c = &dec_cases[i];
         StmtInfo info;
