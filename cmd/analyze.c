@@ -26,9 +26,12 @@ static const char analyze_head[] =
     "tell (ALTER TABLE, CREATE INDEX, CREATE TABLE): a coarse class, said under it\n"
     "(JSON: \"parsed\": \"keywords\"), whose rewrite and scan are not predicted.\n"
     "Each chain is replayed through a model of the catalog it builds (after\n"
-    "--schema's): ALTER COLUMN TYPE is decided from the column's type and the new\n"
-    "one by each version's facts; a statement whose table the chain never defines\n"
-    "keeps its row and says so (JSON: \"unknown\").\n"
+    "--schema's): ALTER COLUMN TYPE (from the column's type and the new one, by\n"
+    "each version's facts), SET LOGGED/UNLOGGED and SET ACCESS METHOD (against\n"
+    "what the table has), ALTER SEQUENCE (from its options) and ADD COLUMN ...\n"
+    "DEFAULT (the volatility of the functions it calls, pg_catalog's per version\n"
+    "and the chain's own) are decided; a statement whose table or function the\n"
+    "chain never defines keeps its row and says so (JSON: \"unknown\").\n"
     "\n"
     "options:\n";
 
