@@ -314,9 +314,12 @@ static FactsVolatility volatility_of(const char *schema, const char *name)
     return facts_function_volatility(builtin_facts(), 0, name, NULL);
 }
 
-/* A default is volatile when it calls a function that is (on some major,
- * in some overload) or one nobody knows: the server rewrites the table to
- * compute it for every row. */
+/* A default is volatile when it calls a function that is or one nobody
+ * knows: the server rewrites the table to compute it for every row. A name
+ * whose overloads (or majors) differ counts as not (timezone('UTC', now())
+ * is immutable; timezone(text, timetz) was volatile until 14): the class
+ * names the common case, a prediction in a schema leaves it undecided where
+ * it differs (locktable_predict_in). */
 static bool visit_volatile(const ProtobufCMessage *m, void *ctx)
 {
     bool *vol = ctx;
@@ -327,7 +330,7 @@ static bool visit_volatile(const ProtobufCMessage *m, void *ctx)
         const char *schema = fc->n_funcname == 2 ? cl_node_str(fc->funcname[0]) : NULL;
         FactsVolatility v =
             name && fc->n_funcname <= 2 ? volatility_of(schema, name) : FACTS_FN_UNKNOWN;
-        if (v != FACTS_FN_IMMUTABLE && v != FACTS_FN_STABLE) {
+        if (v == FACTS_FN_VOLATILE || v == FACTS_FN_UNKNOWN) {
             *vol = true;
             return false;
         }

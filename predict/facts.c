@@ -568,6 +568,7 @@ FactsVolatility facts_function_volatility(const Facts *f, int major, const char 
     if (strncasecmp(fname, "pg_catalog.", 11) == 0) fname += 11;
     char *want = args ? xasprintf("(%s)", args) : NULL;
     FactsVolatility v = FACTS_FN_UNKNOWN;
+    bool vol = false, nonvol = false;
     for (size_t i = 0; i < f->nrows; i++) {
         const FactRow *r = &f->rows[i];
         if (r->kind != FACT_FUNCTION || (major > 0 && !holds(r, FACT_FUNCTION, major)) ||
@@ -576,10 +577,14 @@ FactsVolatility facts_function_volatility(const Facts *f, int major, const char 
         if (want && strcmp(r->f[1], "-") != 0 && strcmp(r->f[1], want) != 0) continue;
         FactsVolatility rv =
             (FactsVolatility)(word_index(&(Words)WORDS(volatilities), r->f[2]) + 1);
-        v = v == FACTS_FN_UNKNOWN || v == rv ? rv : FACTS_FN_MIXED;
+        if (rv > v) v = rv;
+        if (rv == FACTS_FN_VOLATILE)
+            vol = true;
+        else
+            nonvol = true;
     }
     free(want);
-    return v;
+    return vol && nonvol ? FACTS_FN_MIXED : v;
 }
 
 const char *facts_cast_method(const Facts *f, int major, const char *source, const char *target)

@@ -141,13 +141,13 @@ typedef enum FactsVolatility {
     FACTS_FN_IMMUTABLE,
     FACTS_FN_STABLE,
     FACTS_FN_VOLATILE,
-    FACTS_FN_MIXED, /* its overloads (or majors) differ */
+    FACTS_FN_MIXED, /* some overloads (or majors) volatile, some not */
 } FactsVolatility;
 
 /* The volatility of pg_catalog's function fname (any case, "pg_catalog."
- * allowed) on major (0: on every major, MIXED when they differ): of all its
- * overloads (args NULL), or of the one whose argument types args names
- * ("int4,int4", "" for none). */
+ * allowed) on major (0: on any major): of all its overloads (args NULL), or
+ * of the one whose argument types args names ("int4,int4", "" for none); the
+ * most volatile of them, MIXED when some are volatile and some not. */
 FactsVolatility facts_function_volatility(const Facts *f, int major, const char *fname,
                                           const char *args);
 /* "volatile", "stable", "immutable"; "unknown", "mixed". */

@@ -712,11 +712,13 @@ static FactsVolatility volatility_in(const char *schema, const char *name, void 
     FactsVolatility fv = !mine && (!schema || strcasecmp(schema, "pg_catalog") == 0)
                              ? facts_function_volatility(v->f, v->major, name, NULL)
                              : FACTS_FN_UNKNOWN;
-    if (fv != FACTS_FN_UNKNOWN) return fv;
+    if (fv != FACTS_FN_UNKNOWN && fv != FACTS_FN_MIXED) return fv;
     if (!v->unknown[0])
         snprintf(v->unknown, sizeof(v->unknown),
                  mine ? "function %s is LANGUAGE sql: the server may inline it into its body"
-                      : "function %s not defined in the corpus",
+                 : fv == FACTS_FN_MIXED
+                     ? "function %s: some of its overloads are volatile, the arguments decide"
+                     : "function %s not defined in the corpus",
                  name);
     return v->unknown_as;
 }

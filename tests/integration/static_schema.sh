@@ -93,6 +93,7 @@ ALTER TABLE ty ADD COLUMN n1 timestamptz DEFAULT now();
 ALTER TABLE ty ADD COLUMN n2 float8 DEFAULT random();
 ALTER TABLE ty ADD COLUMN n3 int DEFAULT f_stable();
 ALTER TABLE ty ADD COLUMN n4 int DEFAULT f_vol();
+ALTER TABLE ty ADD COLUMN n5 timestamp DEFAULT timezone('UTC', now());
 SQL
 cat >"$WORK/d2/001.sql" <<'SQL'
 CREATE TABLE am (id int);
@@ -127,13 +128,14 @@ decided() { # json file, "predicted" or "traced"
 # a shorter domain rewrite; the same array, the same enum, a domain to its
 # base and varchar(5) to a domain of varchar(10) do not; a default of a
 # stable function (now(), the chain's STABLE one) is stored once from 11 on,
-# a volatile one (random(), the chain's) rewrites
+# a volatile one (random(), the chain's) rewrites; timezone's overloads are
+# all non-volatile from 15 on (timezone(text, timetz) was volatile before)
 want_d1="3:10=10 15=10 18=10;4:10=10 15=10 18=10;5:10=10 15=10 18=10;6:10=00 15=00 18=00;"
 want_d1+="9:10=00 15=00 18=00;10:10=11 15=11 18=11;11:10=00 15=00 18=00;"
 want_d1+="17:10=11 15=11 18=11;18:10=11 15=11 18=11;19:10=00 15=00 18=00;20:10=00 15=00 18=00;"
 want_d1+="21:10=11 15=11 18=11;22:10=00 15=00 18=00;23:10=11 15=11 18=11;24:10=00 15=00 18=00;"
 want_d1+="25:10=11 15=11 18=11;28:10=11 15=00 18=00;29:10=11 15=11 18=11;30:10=11 15=00 18=00;"
-want_d1+="31:10=11 15=11 18=11;"
+want_d1+="31:10=11 15=11 18=11;32:10=11 15=00 18=00;"
 # SET ACCESS METHOD heap of a heap table: nothing; to heap2 a rewrite, then
 # nothing; SET EXPRESSION on 17 rewrites (18 keeps its row: a virtual column is
 # catalog only, and the parser cannot read the column's kind)

@@ -310,7 +310,8 @@ static void test_lookups(void)
         {13, "gen_random_uuid", NULL, FACTS_FN_VOLATILE},
         {17, "NOW", NULL, FACTS_FN_STABLE},
         {17, "lower", NULL, FACTS_FN_IMMUTABLE},
-        {17, "timezone", NULL, FACTS_FN_MIXED},
+        {17, "timezone", NULL, FACTS_FN_STABLE}, /* the most volatile of its overloads */
+        {12, "timezone", NULL, FACTS_FN_MIXED},  /* one of them volatile */
         {17, "timezone", "text,timetz", FACTS_FN_STABLE},
         {12, "timezone", "text,timetz", FACTS_FN_VOLATILE},
         {17, "timezone", "text,timestamptz", FACTS_FN_IMMUTABLE},

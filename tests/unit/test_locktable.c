@@ -1025,6 +1025,11 @@ static const DecCase dec_cases[] = {
     {"ALTER TABLE t ADD COLUMN c1 uuid DEFAULT gen_random_uuid()", 12, TRI_DEPENDS, TRI_DEPENDS,
      "function gen_random_uuid not defined in the corpus"},
     {"ALTER TABLE t ADD COLUMN c1 uuid DEFAULT gen_random_uuid()", 13, TRI_YES, TRI_YES, NULL},
+    /* timezone(text, timetz) was volatile until 14: its other overloads not */
+    {"ALTER TABLE t ADD COLUMN c1 timestamp DEFAULT timezone('UTC', now())", 14, TRI_DEPENDS,
+     TRI_DEPENDS, "function timezone: some of its overloads are volatile"},
+    {"ALTER TABLE t ADD COLUMN c1 timestamp DEFAULT timezone('UTC', now())", 15, TRI_NO, TRI_NO,
+     NULL},
 };
 
 static void test_predict_decided(const LockTable *lt, const Facts *f)
