@@ -1067,6 +1067,7 @@ void classify_free(StmtInfo *info)
     free(info->subclasses);
     free(info->target);
     free(info->target_schema);
+    free(info->column);
     for (size_t i = 0; i < info->nreferenced; i++)
         free(info->referenced[i]);
     free(info->referenced);

@@ -31,6 +31,9 @@ typedef struct StmtInfo {
     char *target;        /* relation the statement acts on, as the server names it
                             (unquoted identifiers folded to lower case), or NULL */
     char *target_schema; /* schema when the statement names one, else NULL */
+    char *column;        /* classified from its keywords: the column the first ALTER
+                            [COLUMN] subcommand names (as the server names it), else
+                            NULL; owned */
     char **referenced;   /* other relations the statement names (FK targets, partitions
                             attached, LIKE sources ...); owned */
     size_t nreferenced;

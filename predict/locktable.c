@@ -759,6 +759,37 @@ static bool is_default_class(const StmtInfo *info)
     return false;
 }
 
+/* ALTER COLUMN SET EXPRESSION (17+, newer than the parser: read by its
+ * keywords): a stored generated column is computed again in a rewrite, a
+ * virtual one (18+) is catalog only. The row decides where every generated
+ * column is stored (17); on 18 the model's column does: it keeps only stored
+ * ones (the parser cannot read VIRTUAL, so a virtual column never enters the
+ * model, and one it lacks is said in unknown). */
+static bool decide_set_expression(const LockTable *t, const Schema *s, const StmtInfo *info,
+                                  int major, Decided *d, char *unknown)
+{
+    const LtRow *row = locktable_lookup(t, info->cls, major);
+    if (!row) return false;
+    if (row->rewrite != TRI_DEPENDS) {
+        *d = (Decided){(int)row->rewrite, (int)row->scan};
+        return true;
+    }
+    if (!info->target || !info->column) return false;
+    const SchemaRel *r = schema_rel(s, info->target_schema, info->target);
+    const SchemaColumn *c = r ? schema_column(r, info->column) : NULL;
+    if (c && c->generated == 's') {
+        *d = (Decided){TRI_YES, TRI_YES};
+        return true;
+    }
+    if (!r)
+        snprintf(unknown, PREDICTION_UNKNOWN_MAX, lacks_table, info->target);
+    else if (!c && !r->cols_unknown)
+        snprintf(unknown, PREDICTION_UNKNOWN_MAX,
+                 "column %s.%s not defined in the corpus (a virtual column is not read)",
+                 info->target, info->column);
+    return false;
+}
+
 bool locktable_predict_in(const LockTable *t, const Schema *s, const Facts *f, const char *sql,
                           const StmtInfo *info, int major, const PredictOpts *o, Prediction *out)
 {
@@ -776,13 +807,7 @@ bool locktable_predict_in(const LockTable *t, const Schema *s, const Facts *f, c
     bool tz_utc = zone ? locktable_tz_is_utc(zone) : o->tz_utc;
     bool by_tz = false, any = false;
     if (info->parsed == STMT_PARSED_KEYWORDS) {
-        /* SET EXPRESSION (17+, newer than the parser): its row decides where
-         * every generated column is stored (17: virtual ones came in 18) */
-        const LtRow *r = locktable_lookup(t, info->cls, major);
-        if (r && r->rewrite != TRI_DEPENDS) {
-            decided[0] = (Decided){(int)r->rewrite, (int)r->scan};
-            any = true;
-        }
+        any = decide_set_expression(t, s, info, major, &decided[0], unknown);
     } else {
         PgQueryProtobufParseResult pr = pg_query_parse_protobuf(sql);
         PgQuery__ParseResult *tree =
