@@ -1,6 +1,6 @@
 /*
  * cmd/facts: `lockmatrix facts` reads PostgreSQL's per-version facts (casts,
- * ALTER COLUMN TYPE probes, volatile functions: predict/facts.h) from an
+ * ALTER COLUMN TYPE probes, functions' volatility: predict/facts.h) from an
  * embedded server of each version, and prints them, writes them (--update,
  * -o) or compares them with the built-in copy (--check).
  */
@@ -27,7 +27,7 @@ static const char facts_head[] =
     "(pg_cast: binary, function, inout), ALTER COLUMN TYPE as probed (a table\n"
     "with the column, one row and an index, the ALTER, its relfilenodes\n"
     "compared: rewrite and index rebuild, per type-modifier change and session\n"
-    "TimeZone) and the volatile functions of pg_catalog. Print them, write\n"
+    "TimeZone) and the volatility of pg_catalog's functions. Print them, write\n"
     "them, or compare them with the copy built into lockmatrix\n"
     "(" DEFAULT_FACTS " when it was built).\n"
     "\n"

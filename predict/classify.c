@@ -288,69 +288,38 @@ static void target_from_object(StmtInfo *info, const Node *obj, bool drop_last, 
 
 /* ---- volatility of a default expression ------------------------------ */
 
-/* Functions PostgreSQL marks stable or immutable that defaults commonly use:
- * a default calling only these keeps PG11+'s fast (no-rewrite) default. Any
- * other function call counts as volatile (random(), gen_random_uuid(),
- * uuid_generate_v4(), nextval(), clock_timestamp(), timeofday(), ...). */
-static const char *const nonvolatile_funcs[] = {
-    "now",
-    "transaction_timestamp",
-    "statement_timestamp",
-    "current_setting",
-    "timezone",
-    "lower",
-    "upper",
-    "btrim",
-    "ltrim",
-    "rtrim",
-    "length",
-    "char_length",
-    "concat",
-    "concat_ws",
-    "replace",
-    "substr",
-    "substring",
-    "left",
-    "right",
-    "md5",
-    "encode",
-    "decode",
-    "format",
-    "to_char",
-    "to_timestamp",
-    "to_date",
-    "to_number",
-    "date_trunc",
-    "date_part",
-    "make_date",
-    "make_interval",
-    "make_timestamp",
-    "make_timestamptz",
-    "abs",
-    "round",
-    "floor",
-    "ceil",
-    "to_json",
-    "to_jsonb",
-    "json_build_object",
-    "jsonb_build_object",
-    "json_build_array",
-    "jsonb_build_array",
-    "array_length",
-    "cardinality",
-    "int4",
-    "int8",
-    "text",
-    "numeric",
-};
+/* Who says how volatile a function is while a statement is classified
+ * (classify_statement_with); NULL: pg_catalog's functions on every major, as
+ * the built-in facts hold them. */
+static ClassifyVolatility vol_fn;
+static void *vol_ctx;
 
-static bool func_nonvolatile(const char *name)
+/* The built-in facts, read once (they live as long as the process). */
+static const Facts *builtin_facts(void)
 {
-    for (size_t i = 0; i < ARRAY_LEN(nonvolatile_funcs); i++)
-        if (strcmp(name, nonvolatile_funcs[i]) == 0) return true;
-    return false;
+    static Facts *f;
+    static bool tried;
+    if (!tried) {
+        Err err = {0};
+        tried = true;
+        if (facts_load(NULL, &f, &err) != 0) f = NULL;
+    }
+    return f;
 }
 
+static FactsVolatility volatility_of(const char *schema, const char *name)
+{
+    if (vol_fn) return vol_fn(schema, name, vol_ctx);
+    if (schema && strcasecmp(schema, "pg_catalog") != 0) return FACTS_FN_UNKNOWN;
+    return facts_function_volatility(builtin_facts(), 0, name, NULL);
+}
+
+/* A default is volatile when it calls a function that is or one nobody
+ * knows: the server rewrites the table to compute it for every row. A name
+ * whose overloads (or majors) differ counts as not (timezone('UTC', now())
+ * is immutable; timezone(text, timetz) was volatile until 14): the class
+ * names the common case, a prediction in a schema leaves it undecided where
+ * it differs (locktable_predict_in). */
 static bool visit_volatile(const ProtobufCMessage *m, void *ctx)
 {
     bool *vol = ctx;
@@ -358,7 +327,10 @@ static bool visit_volatile(const ProtobufCMessage *m, void *ctx)
     if (m->descriptor == &pg_query__func_call__descriptor) {
         const PgQuery__FuncCall *fc = (const PgQuery__FuncCall *)m;
         const char *name = fc->n_funcname ? cl_node_str(fc->funcname[fc->n_funcname - 1]) : NULL;
-        if (!name || !func_nonvolatile(name)) {
+        const char *schema = fc->n_funcname == 2 ? cl_node_str(fc->funcname[0]) : NULL;
+        FactsVolatility v =
+            name && fc->n_funcname <= 2 ? volatility_of(schema, name) : FACTS_FN_UNKNOWN;
+        if (v == FACTS_FN_VOLATILE || v == FACTS_FN_UNKNOWN) {
             *vol = true;
             return false;
         }
@@ -1054,6 +1026,15 @@ static bool is_cluster_wide(int node)
     return false;
 }
 
+void classify_statement_with(const char *sql, ClassifyVolatility fn, void *ctx, StmtInfo *info)
+{
+    ClassifyVolatility saved_fn = vol_fn;
+    void *saved_ctx = vol_ctx;
+    vol_fn = fn, vol_ctx = ctx;
+    classify_statement(sql, info);
+    vol_fn = saved_fn, vol_ctx = saved_ctx;
+}
+
 void classify_statement(const char *sql, StmtInfo *info)
 {
     memset(info, 0, sizeof(*info));
@@ -1086,6 +1067,7 @@ void classify_free(StmtInfo *info)
     free(info->subclasses);
     free(info->target);
     free(info->target_schema);
+    free(info->column);
     for (size_t i = 0; i < info->nreferenced; i++)
         free(info->referenced[i]);
     free(info->referenced);

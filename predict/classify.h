@@ -14,6 +14,7 @@
 #define LM_CLASSIFY_H
 
 #include "common/util.h"
+#include "predict/facts.h"
 
 /* How a statement was classified. */
 typedef enum StmtParsed {
@@ -30,6 +31,9 @@ typedef struct StmtInfo {
     char *target;        /* relation the statement acts on, as the server names it
                             (unquoted identifiers folded to lower case), or NULL */
     char *target_schema; /* schema when the statement names one, else NULL */
+    char *column;        /* classified from its keywords: the column the first ALTER
+                            [COLUMN] subcommand names (as the server names it), else
+                            NULL; owned */
     char **referenced;   /* other relations the statement names (FK targets, partitions
                             attached, LIKE sources ...); owned */
     size_t nreferenced;
@@ -56,6 +60,15 @@ typedef struct StmtInfo {
  * SQL the parser rejects: that gives cls "unparsed". Free with classify_free. */
 void classify_statement(const char *sql, StmtInfo *info);
 void classify_free(StmtInfo *info);
+
+/* How volatile the function a default calls is (schema NULL when the call
+ * names none): a default is "volatile" unless every function it calls is
+ * IMMUTABLE or STABLE. */
+typedef FactsVolatility (*ClassifyVolatility)(const char *schema, const char *name, void *ctx);
+/* classify_statement, with fn (and its ctx) saying how volatile functions are;
+ * classify_statement asks pg_catalog's volatility on every major (the
+ * built-in facts: "volatile" when it is on one), and knows no other function. */
+void classify_statement_with(const char *sql, ClassifyVolatility fn, void *ctx, StmtInfo *info);
 
 /* The keyword reader alone (classify_statement falls back on it): classifies
  * sql from its leading keywords on libpg_query's scanner tokens, which know no

@@ -283,7 +283,10 @@ static const char *kw_at_subcommand(Kw *k, StmtInfo *info)
         kw_accept(k, "COLUMN");
         char *col = kw_ident_at(k, k->i);
         if (!col) return NULL;
-        free(col);
+        if (!info->column)
+            info->column = col; /* SET EXPRESSION's kind of column decides its rewrite */
+        else
+            free(col);
         k->i++;
         for (size_t i = 0; i < ARRAY_LEN(kw_column_phrases); i++) {
             if (kw_accept(k, kw_column_phrases[i].words)) {

@@ -5,11 +5,12 @@
  * File format (TSV, one row per line, '#' lines are comments):
  *   cast        first  last  source  target  method  context
  *   typechange  first  last  from  to  relation  using  tz  rewrite  index
- *   volatile    first  last  function  args
+ *   function    first  last  function  args  volatility
  * method: binary, function, inout; context: implicit, assignment, explicit;
  * relation: a FactsRelation name; using: "-" (none), self, cast; tz: utc,
  * non-utc, any; rewrite: yes, no; index: yes, no, "-" (the type has no
- * btree index); args: "-" (every overload) or "(int4,int4)".
+ * btree index); args: "-" (every overload) or "(int4,int4)"; volatility:
+ * volatile, stable, immutable.
  */
 #include "predict/facts.h"
 
@@ -54,6 +55,8 @@ static const char *const methods[] = {"binary", "function", "inout"};
 static const char *const contexts[] = {"implicit", "assignment", "explicit"};
 static const char *const yes_no[] = {"yes", "no"};
 static const char *const yes_no_none[] = {"yes", "no", "-"};
+static const char *const volatilities[] = {"immutable", "stable",
+                                           "volatile"}; /* FactsVolatility - 1 */
 static const char *const relation_names[FACTS_NRELATIONS];
 static const char *const tz_names[FACTS_NTZ];
 static const char *const using_names[FACTS_NUSING];
@@ -73,7 +76,10 @@ static const struct kind {
                          {"from", "to", "relation", "using", "tz", "rewrite", "index"},
                          {ANY_WORD, ANY_WORD, WORDS(relation_names), WORDS(using_names),
                           WORDS(tz_names), WORDS(yes_no), WORDS(yes_no_none)}},
-    [FACT_VOLATILE] = {"volatile", 2, {"function", "args"}, {ANY_WORD, ANY_WORD}},
+    [FACT_FUNCTION] = {"function",
+                       3,
+                       {"function", "args", "volatility"},
+                       {ANY_WORD, ANY_WORD, WORDS(volatilities)}},
 };
 
 /* The index of s among words, -1 when it is none of them (or empty). */
@@ -313,7 +319,7 @@ static int row_fields_cmp(const FactRow *x, const FactRow *y)
 
 /* The fields that name a fact (the rest is what it says about it). */
 static const int key_fields[FACT_NKINDS] = {
-    [FACT_CAST] = 2, [FACT_TYPECHANGE] = 5, [FACT_VOLATILE] = 2};
+    [FACT_CAST] = 2, [FACT_TYPECHANGE] = 5, [FACT_FUNCTION] = 2};
 
 static int key_cmp(const FactRow *x, const FactRow *y)
 {
@@ -411,7 +417,7 @@ static int parse_row(char **f, int nf, FactRow *r, const char *name, int line, E
 {
 #define FAIL(...) err_set(err, EXIT_USAGE, "\"%s\" line %d: " __VA_ARGS__)
     int k = kind_parse(f[0]);
-    if (k < 0) return FAIL("unknown kind \"%s\" (cast, typechange, volatile)", name, line, f[0]);
+    if (k < 0) return FAIL("unknown kind \"%s\" (cast, typechange, function)", name, line, f[0]);
     const struct kind *kd = &kinds[k];
     if (nf != 3 + kd->nf)
         return FAIL("%d fields, expected %d for %s (tab-separated)", name, line, nf, 3 + kd->nf,
@@ -540,25 +546,45 @@ Tri facts_type_change(const Facts *f, int major, const char *from, int from_typm
     return TRI_DEPENDS;
 }
 
-Tri facts_volatile(const Facts *f, int major, const char *fname, const char *args)
+const char *facts_volatility_name(FactsVolatility v)
 {
-    if (!f || !fname) return TRI_NO;
-    major = version_major(major);
-    if (strncmp(fname, "pg_catalog.", 11) == 0) fname += 11;
+    if (v >= FACTS_FN_IMMUTABLE && v <= FACTS_FN_VOLATILE) return volatilities[v - 1];
+    return v == FACTS_FN_MIXED ? "mixed" : "unknown";
+}
+
+FactsVolatility facts_volatility_of(char provolatile)
+{
+    return provolatile == 'v'   ? FACTS_FN_VOLATILE
+           : provolatile == 's' ? FACTS_FN_STABLE
+           : provolatile == 'i' ? FACTS_FN_IMMUTABLE
+                                : FACTS_FN_UNKNOWN;
+}
+
+FactsVolatility facts_function_volatility(const Facts *f, int major, const char *fname,
+                                          const char *args)
+{
+    if (!f || !fname) return FACTS_FN_UNKNOWN;
+    if (major > 0) major = version_major(major);
+    if (strncasecmp(fname, "pg_catalog.", 11) == 0) fname += 11;
     char *want = args ? xasprintf("(%s)", args) : NULL;
-    bool some = false;
-    Tri t = TRI_NO;
-    for (size_t i = 0; i < f->nrows && t == TRI_NO; i++) {
+    FactsVolatility v = FACTS_FN_UNKNOWN;
+    bool vol = false, nonvol = false;
+    for (size_t i = 0; i < f->nrows; i++) {
         const FactRow *r = &f->rows[i];
-        if (!holds(r, FACT_VOLATILE, major) || strcasecmp(r->f[0], fname) != 0) continue;
-        if (strcmp(r->f[1], "-") == 0 || (want && strcmp(r->f[1], want) == 0))
-            t = TRI_YES;
+        if (r->kind != FACT_FUNCTION || (major > 0 && !holds(r, FACT_FUNCTION, major)) ||
+            strcasecmp(r->f[0], fname) != 0)
+            continue;
+        if (want && strcmp(r->f[1], "-") != 0 && strcmp(r->f[1], want) != 0) continue;
+        FactsVolatility rv =
+            (FactsVolatility)(word_index(&(Words)WORDS(volatilities), r->f[2]) + 1);
+        if (rv > v) v = rv;
+        if (rv == FACTS_FN_VOLATILE)
+            vol = true;
         else
-            some = true;
+            nonvol = true;
     }
     free(want);
-    if (t == TRI_NO && some && !args) t = TRI_DEPENDS;
-    return t;
+    return vol && nonvol ? FACTS_FN_MIXED : v;
 }
 
 const char *facts_cast_method(const Facts *f, int major, const char *source, const char *target)

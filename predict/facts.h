@@ -12,7 +12,9 @@
  *               a cast of it), the session's TimeZone it holds for, and
  *               whether the table was rewritten and an index on the column
  *               rebuilt
- *   volatile    the pg_catalog functions whose provolatile is 'v'
+ *   function    pg_catalog's plain functions and their provolatile (volatile,
+ *               stable, immutable): a name once when its overloads agree, else
+ *               once per overload with its argument types
  *
  * Every row holds for a range of majors (first..last). Type names are the
  * server's (pg_type.typname: int4, varchar, bpchar, timestamptz);
@@ -27,7 +29,7 @@
 #include "common/util.h"
 #include "model/vocab.h"
 
-typedef enum FactKind { FACT_CAST, FACT_TYPECHANGE, FACT_VOLATILE, FACT_NKINDS } FactKind;
+typedef enum FactKind { FACT_CAST, FACT_TYPECHANGE, FACT_FUNCTION, FACT_NKINDS } FactKind;
 
 #define FACTS_MAXFIELDS 7 /* the most fields a kind has after first and last */
 
@@ -133,11 +135,25 @@ const char *facts_using_name(FactsUsing u); /* "-", "self", "cast" */
 Tri facts_type_change(const Facts *f, int major, const char *from, int from_typmod, const char *to,
                       int to_typmod, FactsUsing using, bool tz_utc, bool *index_rebuild);
 
-/* Whether pg_catalog's function fname is volatile on major: yes when it is
- * (all its overloads, or the one whose argument types args names: "int4,int4",
- * "" for none; args NULL: every overload), no when not, depends when its
- * overloads differ and args is NULL. */
-Tri facts_volatile(const Facts *f, int major, const char *fname, const char *args);
+/* The volatility of a function (pg_proc.provolatile), strongest last. */
+typedef enum FactsVolatility {
+    FACTS_FN_UNKNOWN = 0, /* no function of pg_catalog has the name */
+    FACTS_FN_IMMUTABLE,
+    FACTS_FN_STABLE,
+    FACTS_FN_VOLATILE,
+    FACTS_FN_MIXED, /* some overloads (or majors) volatile, some not */
+} FactsVolatility;
+
+/* The volatility of pg_catalog's function fname (any case, "pg_catalog."
+ * allowed) on major (0: on any major): of all its overloads (args NULL), or
+ * of the one whose argument types args names ("int4,int4", "" for none); the
+ * most volatile of them, MIXED when some are volatile and some not. */
+FactsVolatility facts_function_volatility(const Facts *f, int major, const char *fname,
+                                          const char *args);
+/* "volatile", "stable", "immutable"; "unknown", "mixed". */
+const char *facts_volatility_name(FactsVolatility v);
+/* 'v', 's', 'i' (provolatile, or CREATE FUNCTION's word's first letter) as one; else UNKNOWN. */
+FactsVolatility facts_volatility_of(char provolatile);
 
 /* The method of the built-in cast source -> target on major ("binary",
  * "function", "inout"); NULL when there is none. */

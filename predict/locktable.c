@@ -324,16 +324,23 @@ static void predict_add_row(const LtRow *r, Prediction *p, bool first)
     }
 }
 
+/* What the schema decided of one subclass: its rewrite and its scan (a Tri
+ * each), over its row's; -1 where the row's stands. */
+typedef struct Decided {
+    int rewrite, scan;
+} Decided;
+
 /* Adds class cls to the prediction: its row, else the rows of the parts it
- * combines (classify_parts); false when a row is missing. decided >= 0: the
- * schema decided the rewrite and scan of this class (a Tri), over its row's. */
+ * combines (classify_parts); false when a row is missing. dec (may be NULL):
+ * what the schema decided of this class. */
 static bool predict_add_class(const LockTable *t, const char *cls, int major, Prediction *p,
-                              bool first, int decided)
+                              bool first, const Decided *dec)
 {
     const LtRow *r = locktable_lookup(t, cls, major);
     if (r) {
         LtRow d = *r;
-        if (decided >= 0) d.rewrite = d.scan = (Tri)decided;
+        if (dec && dec->rewrite >= 0) d.rewrite = (Tri)dec->rewrite;
+        if (dec && dec->scan >= 0) d.scan = (Tri)dec->scan;
         predict_add_row(&d, p, first);
         return true;
     }
@@ -350,19 +357,19 @@ static bool predict_add_class(const LockTable *t, const char *cls, int major, Pr
     return ok;
 }
 
-/* locktable_predict, with decided[i] >= 0 the rewrite and scan the schema
- * decided for subclass i (decided NULL: none). */
-static bool predict_classes(const LockTable *t, const StmtInfo *info, int major, const int *decided,
-                            Prediction *out)
+/* locktable_predict, with decided[i] what the schema decided for subclass i
+ * (decided NULL: nothing). */
+static bool predict_classes(const LockTable *t, const StmtInfo *info, int major,
+                            const Decided *decided, Prediction *out)
 {
     prediction_clear(out);
     if (!t || !info || !info->cls) return false;
     bool ok = true;
     if (info->nsubclasses <= 1)
-        ok = predict_add_class(t, info->cls, major, out, true, decided ? decided[0] : -1);
+        ok = predict_add_class(t, info->cls, major, out, true, decided ? &decided[0] : NULL);
     for (size_t i = 0; ok && info->nsubclasses > 1 && i < info->nsubclasses; i++)
         ok = predict_add_class(t, info->subclasses[i], major, out, i == 0,
-                               decided ? decided[i] : -1);
+                               decided ? &decided[i] : NULL);
     if (!ok) {
         prediction_clear(out);
         return false;
@@ -371,8 +378,9 @@ static bool predict_classes(const LockTable *t, const StmtInfo *info, int major,
      * does nothing more: the rewrite of its class may not happen */
     if (info->may_skip && out->rewrite == TRI_YES) out->rewrite = TRI_DEPENDS;
     /* a class from the keywords names the subcommand, not what decides a
-     * rewrite or a scan (a volatile default, NOT ENFORCED ...) */
-    if (info->parsed == STMT_PARSED_KEYWORDS) out->rewrite = out->scan = TRI_DEPENDS;
+     * rewrite or a scan (a volatile default, NOT ENFORCED ...), unless the
+     * schema decided them */
+    if (info->parsed == STMT_PARSED_KEYWORDS && !decided) out->rewrite = out->scan = TRI_DEPENDS;
     out->predicted = true;
     return true;
 }
@@ -422,18 +430,46 @@ static int column_typmod(const SchemaColumn *c)
     return facts_typmod(t, mods, n);
 }
 
-/* The type name and typmod a TypeName declares; false for what the facts do
- * not cover (arrays, %TYPE, a type of another schema than pg_catalog,
- * modifiers other than integers). */
-static bool typename_of(const PgQuery__TypeName *tn, const char **type, int *typmod)
+/* A column's type as ALTER COLUMN TYPE compares it: the server's name, the
+ * typmod, whether an array of it, and the type the chain made it (enum,
+ * composite; a domain is followed down to its base: a value of a domain is
+ * one of its base type). */
+typedef struct ColType {
+    const char *type;
+    int typmod;
+    bool array;
+    const SchemaType *user; /* an enum or composite of the chain, else NULL */
+    bool checked;           /* a domain with constraints was on the way down */
+} ColType;
+
+/* Follows ct's domains down to their base types (a bounded number of them). */
+static void coltype_resolve(const Schema *s, const char *type_schema, ColType *ct)
 {
-    if (!tn || tn->n_names == 0 || tn->n_names > 2 || tn->n_array_bounds || tn->pct_type ||
-        tn->setof)
-        return false;
+    ct->user = NULL;
+    for (int depth = 0; depth < 8; depth++) {
+        const SchemaType *ut = schema_type(s, type_schema, ct->type);
+        if (!ut) return;
+        if (ut->kind != SCHEMA_TYPE_DOMAIN || !ut->basecol.type) {
+            ct->user = ut;
+            return;
+        }
+        if (ut->nchecks > 0 || ut->not_null) ct->checked = true;
+        ct->type = ut->basecol.type;
+        ct->typmod = column_typmod(&ut->basecol);
+        ct->array = ct->array || ut->basecol.array;
+        type_schema = ut->basecol.type_schema;
+    }
+}
+
+/* The type a TypeName declares; false for what cannot be compared (%TYPE,
+ * SETOF, modifiers other than integers). */
+static bool typename_of(const Schema *s, const PgQuery__TypeName *tn, ColType *ct)
+{
+    *ct = (ColType){0};
+    if (!tn || tn->n_names == 0 || tn->n_names > 2 || tn->pct_type || tn->setof) return false;
     const char *sch = tn->n_names == 2 ? node_str(tn->names[0]) : NULL;
-    if (sch && strcmp(sch, "pg_catalog") != 0) return false;
-    *type = node_str(tn->names[tn->n_names - 1]);
-    if (!*type || tn->n_typmods > 2) return false;
+    ct->type = node_str(tn->names[tn->n_names - 1]);
+    if (!ct->type || tn->n_typmods > 2) return false;
     int mods[2] = {0, 0};
     for (size_t i = 0; i < tn->n_typmods; i++) {
         const Node *m = tn->typmods[i];
@@ -442,22 +478,50 @@ static bool typename_of(const PgQuery__TypeName *tn, const char **type, int *typ
             return false;
         mods[i] = m->a_const->ival ? m->a_const->ival->ival : 0;
     }
-    if (strcmp(*type, "interval") == 0)
-        *typmod =
+    if (strcmp(ct->type, "interval") == 0)
+        ct->typmod =
             tn->n_typmods == 0 ? -1 : (mods[0] << 16) | (tn->n_typmods > 1 ? mods[1] : 0xFFFF);
     else
-        *typmod = facts_typmod(*type, mods, (int)tn->n_typmods);
+        ct->typmod = facts_typmod(ct->type, mods, (int)tn->n_typmods);
+    ct->array = tn->n_array_bounds > 0;
+    if (!sch || strcmp(sch, "pg_catalog") != 0) coltype_resolve(s, sch, ct);
+    if (!ct->user) ct->type = facts_type_name(ct->type);
     return true;
+}
+
+static void coltype_of_column(const Schema *s, const SchemaColumn *c, ColType *ct)
+{
+    *ct = (ColType){.type = c->type, .typmod = column_typmod(c), .array = c->array};
+    coltype_resolve(s, c->type_schema, ct);
+    if (!ct->user) ct->type = facts_type_name(ct->type);
+}
+
+/* What one ALTER COLUMN TYPE subcommand decides on major, before and apart
+ * from the facts: the same type (a domain's base counts as the domain's, an
+ * enum as itself) keeps the files; a domain with constraints, an array
+ * changed or a type of the chain changed rewrite (the server then converts
+ * every value: ATColumnChangeRequiresRewrite sees no bare column); else
+ * depends: the facts decide the built-in types. */
+static Tri type_change_rule(const ColType *from, const ColType *to)
+{
+    if (to->checked) return TRI_YES;
+    bool same_user = from->user == to->user;
+    bool same = same_user && from->array == to->array && strcmp(from->type, to->type) == 0 &&
+                from->typmod == to->typmod;
+    if (same) return TRI_NO;
+    if (from->array || to->array || from->user || to->user) return TRI_YES;
+    return TRI_DEPENDS;
 }
 
 /* What decides one ALTER COLUMN TYPE subcommand: the column's type before
  * and after, or why it cannot be decided. */
 typedef struct TypeChange {
-    bool decidable; /* types the facts cover, no USING but the column itself */
-    const char *from, *to;
-    int from_typmod, to_typmod;
+    bool decidable; /* both types known, no USING but the column itself */
+    ColType from, to;
     FactsUsing using;
 } TypeChange;
+
+static const char lacks_table[] = "table %s not defined in the corpus";
 
 /* ALTER COLUMN TYPE subcommand cmd of table r (NULL: not in the model) into
  * *tc; "" or what the schema lacks into unknown. */
@@ -468,7 +532,8 @@ static void type_change_of(const Schema *s, const SchemaRel *r, const char *tabl
     if (!cmd->def || cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF) return;
     const PgQuery__ColumnDef *cd = cmd->def->column_def;
     tc->using = FACTS_USING_NONE;
-    if (cd->raw_default) { /* USING: decided here only when it is the column itself */
+    if (cd->raw_default) { /* USING: decided here only when it is the column itself (else
+                              its row: every value is computed again, a rewrite) */
         const Node *u = cd->raw_default;
         if (u->node_case != PG_QUERY__NODE__NODE_COLUMN_REF || u->column_ref->n_fields != 1 ||
             !node_str(u->column_ref->fields[0]) ||
@@ -476,9 +541,9 @@ static void type_change_of(const Schema *s, const SchemaRel *r, const char *tabl
             return;
         tc->using = FACTS_USING_SELF;
     }
-    if (!typename_of(cd->type_name, &tc->to, &tc->to_typmod)) return;
+    if (!typename_of(s, cd->type_name, &tc->to)) return;
     if (!r) {
-        snprintf(unknown, PREDICTION_UNKNOWN_MAX, "table %s not defined in the corpus", table);
+        snprintf(unknown, PREDICTION_UNKNOWN_MAX, lacks_table, table);
         return;
     }
     const SchemaColumn *c = schema_column(r, cmd->name);
@@ -492,9 +557,7 @@ static void type_change_of(const Schema *s, const SchemaRel *r, const char *tabl
                      cmd->name);
         return;
     }
-    if (c->array || c->type_schema || schema_type(s, NULL, c->type)) return;
-    tc->from = c->type;
-    tc->from_typmod = column_typmod(c);
+    coltype_of_column(s, c, &tc->from);
     tc->decidable = true;
 }
 
@@ -503,10 +566,228 @@ static const char note_tz_utc[] = "decided for a session TimeZone of UTC (SET Ti
 static const char note_tz_other[] = "decided for a session TimeZone other than UTC (SET TimeZone, "
                                     "else --timezone): under UTC it does not rewrite";
 
+/* The classes whose rewrite or scan a statement's details and the schema
+ * decide (locktable_predict_in); a class of several subcommands names them
+ * all. */
+static const char *const schema_classes[] = {"ALTER COLUMN TYPE", "ALTER TABLE SET LOGGED",
+                                             "ALTER TABLE SET UNLOGGED",
+                                             "ALTER TABLE SET ACCESS METHOD"};
+static const char class_seq[] = "ALTER SEQUENCE";
+static const char class_set_expression[] = "ALTER TABLE ALTER COLUMN SET EXPRESSION";
+
+/* The classes of ADD COLUMN with a default whose volatility the facts
+ * of the major and the chain's functions decide. */
+static const char *const default_classes[] = {" DEFAULT volatile", " DEFAULT constant"};
+
+static bool class_needs_schema(const char *cls)
+{
+    for (size_t i = 0; i < ARRAY_LEN(default_classes); i++)
+        if (strstr(cls, default_classes[i])) return true;
+    for (size_t i = 0; i < ARRAY_LEN(schema_classes); i++)
+        if (strstr(cls, schema_classes[i])) return true;
+    return false;
+}
+
 bool locktable_needs_schema(const StmtInfo *info)
 {
-    return info && info->cls && info->parsed == STMT_PARSED_TREE &&
-           strstr(info->cls, "ALTER COLUMN TYPE") != NULL;
+    if (!info || !info->cls) return false;
+    if (info->parsed == STMT_PARSED_KEYWORDS) return strcmp(info->cls, class_set_expression) == 0;
+    if (info->parsed != STMT_PARSED_TREE) return false;
+    if (strcmp(info->cls, class_seq) == 0) return true;
+    if (class_needs_schema(info->cls)) return true;
+    for (size_t i = 0; i < info->nsubclasses; i++)
+        if (class_needs_schema(info->subclasses[i])) return true;
+    return false;
+}
+
+/* ALTER SEQUENCE: every option but OWNED BY writes the sequence anew (a new
+ * relfilenode: RESTART, START, AS, INCREMENT, MINVALUE, MAXVALUE, CACHE,
+ * CYCLE, as traced on 10-18); OWNED BY alone changes the catalog. */
+static void decide_sequence(const PgQuery__AlterSeqStmt *as, Decided *d)
+{
+    bool rewrite = false;
+    for (size_t i = 0; i < as->n_options; i++) {
+        const Node *o = as->options[i];
+        if (o && o->node_case == PG_QUERY__NODE__NODE_DEF_ELEM && o->def_elem->defname &&
+            strcmp(o->def_elem->defname, "owned_by") != 0)
+            rewrite = true;
+    }
+    d->rewrite = rewrite ? TRI_YES : TRI_NO;
+}
+
+/* SET LOGGED, SET UNLOGGED, SET ACCESS METHOD of table r: a rewrite (and the
+ * scan that copies it) when they change what r has, nothing when r has it
+ * already (the server skips it: traced on 10-18, 15-18). */
+static void decide_storage(const SchemaRel *r, const PgQuery__AlterTableCmd *cmd, Decided *d)
+{
+    if (!r || r->kind != SCHEMA_REL_TABLE) return;
+    int change = -1;
+    switch (cmd->subtype) {
+    case PG_QUERY__ALTER_TABLE_TYPE__AT_SetLogged:
+        if (r->persistence != SCHEMA_TEMP) change = r->persistence != SCHEMA_PERMANENT;
+        break;
+    case PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged:
+        if (r->persistence != SCHEMA_TEMP) change = r->persistence != SCHEMA_UNLOGGED;
+        break;
+    case PG_QUERY__ALTER_TABLE_TYPE__AT_SetAccessMethod:
+        if (r->access_method && cmd->name && *cmd->name)
+            change = strcmp(r->access_method, cmd->name) != 0;
+        break;
+    default:
+        return;
+    }
+    if (change >= 0) d->rewrite = d->scan = change ? TRI_YES : TRI_NO;
+}
+
+static bool is_storage_cmd(PgQuery__AlterTableType t)
+{
+    return t == PG_QUERY__ALTER_TABLE_TYPE__AT_SetLogged ||
+           t == PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged ||
+           t == PG_QUERY__ALTER_TABLE_TYPE__AT_SetAccessMethod;
+}
+
+/* What an ALTER TABLE's subcommands decide, one Decided each (ncls of them);
+ * *by_tz: a decision the TimeZone made; what the schema lacks into unknown.
+ * True when any was decided. */
+static bool decide_alter_table(const Schema *s, const Facts *f, const PgQuery__AlterTableStmt *as,
+                               int major, bool tz_utc, Decided *decided, size_t ncls, bool *by_tz,
+                               char *unknown)
+{
+    if (as->n_cmds != ncls || !as->relation) return false;
+    const char *sch =
+        as->relation->schemaname && *as->relation->schemaname ? as->relation->schemaname : NULL;
+    const char *table = as->relation->relname;
+    const SchemaRel *r = schema_rel(s, sch, table);
+    bool any = false;
+    for (size_t i = 0; i < ncls; i++) {
+        const Node *n = as->cmds[i];
+        if (!n || n->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD) continue;
+        const PgQuery__AlterTableCmd *cmd = n->alter_table_cmd;
+        char lacks[PREDICTION_UNKNOWN_MAX] = "";
+        if (is_storage_cmd(cmd->subtype)) {
+            if (!r) snprintf(lacks, sizeof(lacks), lacks_table, table);
+            decide_storage(r, cmd, &decided[i]);
+        } else if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType) {
+            TypeChange tc;
+            type_change_of(s, r, table, cmd, &tc, lacks);
+            Tri d = tc.decidable ? type_change_rule(&tc.from, &tc.to) : TRI_DEPENDS;
+            if (tc.decidable && d == TRI_DEPENDS) {
+                Tri utc = facts_type_change(f, major, tc.from.type, tc.from.typmod, tc.to.type,
+                                            tc.to.typmod, tc.using, true, NULL);
+                Tri other = facts_type_change(f, major, tc.from.type, tc.from.typmod, tc.to.type,
+                                              tc.to.typmod, tc.using, false, NULL);
+                d = tz_utc ? utc : other;
+                if (d != TRI_DEPENDS && utc != other) *by_tz = true;
+            }
+            if (d != TRI_DEPENDS) decided[i].rewrite = decided[i].scan = (int)d;
+        }
+        if (!*unknown) memcpy(unknown, lacks, sizeof(lacks)); /* the first one says it */
+        any = any || decided[i].rewrite >= 0 || decided[i].scan >= 0;
+    }
+    return any;
+}
+
+/* How volatile a function is on one major: pg_catalog's by the facts, the
+ * chain's by its CREATE FUNCTION; the first one neither knows is kept. */
+typedef struct VolCtx {
+    const Schema *s;
+    const Facts *f;
+    int major;
+    FactsVolatility unknown_as;           /* what a function nobody knows counts as */
+    char unknown[PREDICTION_UNKNOWN_MAX]; /* why the first such function is not known */
+} VolCtx;
+
+static FactsVolatility volatility_in(const char *schema, const char *name, void *ctx)
+{
+    VolCtx *v = ctx;
+    bool sql;
+    char mine = schema_function_volatility(v->s, schema, name, &sql);
+    /* 12+ plans the default before it asks whether it is volatile: a VOLATILE
+     * LANGUAGE sql function may be inlined, its body's volatility then counts
+     * (one returning a constant keeps the fast default, traced on 12-18; 10
+     * and 11 rewrite). A STABLE or IMMUTABLE one stays so: the planner inlines
+     * no body more volatile than the function says. */
+    if (mine && !(sql && mine == 'v' && version_major(v->major) >= 12))
+        return facts_volatility_of(mine);
+    FactsVolatility fv = !mine && (!schema || strcasecmp(schema, "pg_catalog") == 0)
+                             ? facts_function_volatility(v->f, v->major, name, NULL)
+                             : FACTS_FN_UNKNOWN;
+    if (fv != FACTS_FN_UNKNOWN && fv != FACTS_FN_MIXED) return fv;
+    if (!v->unknown[0])
+        snprintf(v->unknown, sizeof(v->unknown),
+                 mine ? "function %s is LANGUAGE sql: the server may inline it into its body"
+                 : fv == FACTS_FN_MIXED
+                     ? "function %s: some of its overloads are volatile, the arguments decide"
+                     : "function %s not defined in the corpus",
+                 name);
+    return v->unknown_as;
+}
+
+/* ADD COLUMN ... DEFAULT: the prediction of the class the default's
+ * volatility on major gives (11+: a non-volatile default is stored once, a
+ * volatile one computed into every row). A function neither the facts nor
+ * the chain know is said in unknown, and what its volatility would change
+ * is not guessed. */
+static bool predict_default(const LockTable *t, const Schema *s, const Facts *f, const char *sql,
+                            int major, Prediction *out)
+{
+    VolCtx vc = {s, f, major, FACTS_FN_VOLATILE, ""};
+    StmtInfo vi;
+    classify_statement_with(sql, volatility_in, &vc, &vi);
+    bool ok = locktable_predict(t, &vi, major, out);
+    classify_free(&vi);
+    if (!ok || !vc.unknown[0]) return ok;
+    Prediction other;
+    VolCtx cc = {s, f, major, FACTS_FN_IMMUTABLE, ""};
+    classify_statement_with(sql, volatility_in, &cc, &vi);
+    if (locktable_predict(t, &vi, major, &other)) {
+        if (other.rewrite != out->rewrite) out->rewrite = TRI_DEPENDS;
+        if (other.scan != out->scan) out->scan = TRI_DEPENDS;
+    }
+    classify_free(&vi);
+    snprintf(out->unknown, sizeof(out->unknown), "%s", vc.unknown);
+    return true;
+}
+
+static bool is_default_class(const StmtInfo *info)
+{
+    for (size_t i = 0; i < ARRAY_LEN(default_classes); i++)
+        if (strstr(info->cls, default_classes[i])) return true;
+    for (size_t k = 0; k < info->nsubclasses; k++)
+        for (size_t i = 0; i < ARRAY_LEN(default_classes); i++)
+            if (strstr(info->subclasses[k], default_classes[i])) return true;
+    return false;
+}
+
+/* ALTER COLUMN SET EXPRESSION (17+, newer than the parser: read by its
+ * keywords): a stored generated column is computed again in a rewrite, a
+ * virtual one (18+) is catalog only. The row decides where every generated
+ * column is stored (17); on 18 the model's column does: it keeps only stored
+ * ones (the parser cannot read VIRTUAL, so a virtual column never enters the
+ * model, and one it lacks is said in unknown). */
+static bool decide_set_expression(const LockTable *t, const Schema *s, const StmtInfo *info,
+                                  int major, Decided *d, char *unknown)
+{
+    const LtRow *row = locktable_lookup(t, info->cls, major);
+    if (!row) return false;
+    if (row->rewrite != TRI_DEPENDS) {
+        *d = (Decided){(int)row->rewrite, (int)row->scan};
+        return true;
+    }
+    if (!info->target || !info->column) return false;
+    const SchemaRel *r = schema_rel(s, info->target_schema, info->target);
+    const SchemaColumn *c = r ? schema_column(r, info->column) : NULL;
+    if (c && c->generated == 's') {
+        *d = (Decided){TRI_YES, TRI_YES};
+        return true;
+    }
+    if (!r)
+        snprintf(unknown, PREDICTION_UNKNOWN_MAX, lacks_table, info->target);
+    else if (!c && !r->cols_unknown)
+        snprintf(unknown, PREDICTION_UNKNOWN_MAX,
+                 "column %s.%s not defined in the corpus (a virtual column is not read)",
+                 info->target, info->column);
+    return false;
 }
 
 bool locktable_predict_in(const LockTable *t, const Schema *s, const Facts *f, const char *sql,
@@ -514,52 +795,36 @@ bool locktable_predict_in(const LockTable *t, const Schema *s, const Facts *f, c
 {
     if (!s || !f || !o || !sql || !locktable_needs_schema(info))
         return locktable_predict(t, info, major, out);
-    PgQueryProtobufParseResult pr = pg_query_parse_protobuf(sql);
-    PgQuery__ParseResult *tree =
-        pr.error ? NULL
-                 : pg_query__parse_result__unpack(NULL, pr.parse_tree.len,
-                                                  (const uint8_t *)pr.parse_tree.data);
-    const PgQuery__AlterTableStmt *as =
-        tree && tree->n_stmts == 1 && tree->stmts[0]->stmt &&
-                tree->stmts[0]->stmt->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_STMT
-            ? tree->stmts[0]->stmt->alter_table_stmt
-            : NULL;
+    if (info->parsed == STMT_PARSED_TREE && is_default_class(info))
+        return predict_default(t, s, f, sql, major, out);
     size_t ncls = info->nsubclasses > 1 ? info->nsubclasses : 1;
     char unknown[PREDICTION_UNKNOWN_MAX] = "";
-    int *decided = xmalloc(ncls * sizeof(int));
+    Decided *decided = xmalloc(ncls * sizeof(*decided));
+    for (size_t i = 0; i < ncls; i++)
+        decided[i] = (Decided){-1, -1};
     /* a zone the chain set (SET TimeZone) before the session's default */
     const char *zone = schema_timezone(s);
     bool tz_utc = zone ? locktable_tz_is_utc(zone) : o->tz_utc;
     bool by_tz = false, any = false;
-    for (size_t i = 0; i < ncls; i++)
-        decided[i] = -1;
-    if (as && as->n_cmds == ncls && as->relation) {
-        const char *sch =
-            as->relation->schemaname && *as->relation->schemaname ? as->relation->schemaname : NULL;
-        const SchemaRel *r = schema_rel(s, sch, as->relation->relname);
-        for (size_t i = 0; i < ncls; i++) {
-            const Node *n = as->cmds[i];
-            if (!n || n->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD ||
-                n->alter_table_cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType)
-                continue;
-            TypeChange tc;
-            char lacks[PREDICTION_UNKNOWN_MAX] = "";
-            type_change_of(s, r, as->relation->relname, n->alter_table_cmd, &tc, lacks);
-            if (!*unknown) memcpy(unknown, lacks, sizeof(lacks)); /* the first one says it */
-            if (!tc.decidable) continue;
-            Tri utc = facts_type_change(f, major, tc.from, tc.from_typmod, tc.to, tc.to_typmod,
-                                        tc.using, true, NULL);
-            Tri other = facts_type_change(f, major, tc.from, tc.from_typmod, tc.to, tc.to_typmod,
-                                          tc.using, false, NULL);
-            Tri d = tz_utc ? utc : other;
-            if (d == TRI_DEPENDS) continue;
-            decided[i] = (int)d;
+    if (info->parsed == STMT_PARSED_KEYWORDS) {
+        any = decide_set_expression(t, s, info, major, &decided[0], unknown);
+    } else {
+        PgQueryProtobufParseResult pr = pg_query_parse_protobuf(sql);
+        PgQuery__ParseResult *tree =
+            pr.error ? NULL
+                     : pg_query__parse_result__unpack(NULL, pr.parse_tree.len,
+                                                      (const uint8_t *)pr.parse_tree.data);
+        const Node *stmt = tree && tree->n_stmts == 1 ? tree->stmts[0]->stmt : NULL;
+        if (stmt && stmt->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_STMT)
+            any = decide_alter_table(s, f, stmt->alter_table_stmt, major, tz_utc, decided, ncls,
+                                     &by_tz, unknown);
+        else if (stmt && stmt->node_case == PG_QUERY__NODE__NODE_ALTER_SEQ_STMT && ncls == 1) {
+            decide_sequence(stmt->alter_seq_stmt, &decided[0]);
             any = true;
-            if (utc != other) by_tz = true;
         }
+        if (tree) pg_query__parse_result__free_unpacked(tree, NULL);
+        pg_query_free_protobuf_parse_result(pr);
     }
-    if (tree) pg_query__parse_result__free_unpacked(tree, NULL);
-    pg_query_free_protobuf_parse_result(pr);
     bool ok = predict_classes(t, info, major, any ? decided : NULL, out);
     free(decided);
     if (!ok) return false;

@@ -60,7 +60,14 @@ struct Schema {
     size_t nschemas, capschemas;
     char **path; /* the search path; owned */
     size_t npath, cappath;
-    char *timezone;         /* SET TimeZone's zone; NULL: not set (the server's); owned */
+    char *timezone;   /* SET TimeZone's zone; NULL: not set (the server's); owned */
+    char *default_am; /* SET default_table_access_method's; NULL: not set (heap); owned */
+    struct SchemaFunc {
+        char *schema, *name; /* owned */
+        char volatility;     /* 'i', 's', 'v' */
+        bool sql;            /* LANGUAGE sql (or a BEGIN ATOMIC / RETURN body) */
+    } * funcs;               /* CREATE FUNCTION's, one per statement; owned */
+    size_t nfuncs, capfuncs;
     const char *elt_schema; /* CREATE SCHEMA's elements: where unqualified ones go */
     SchemaRel **marked;     /* what the DROP being applied takes (their dropping set) */
     size_t nmarked, capmarked;
@@ -335,6 +342,7 @@ static void rel_free(SchemaRel *r)
     strs_free(r->uses, r->nuses);
     free(r->owner_col);
     free(r->seq_type);
+    free(r->access_method);
     free(r);
 }
 
@@ -1347,6 +1355,10 @@ static void create_table(Schema *s, const PgQuery__CreateStmt *cs, bool foreign)
                                       : SCHEMA_REL_TABLE;
     SchemaRel *t = rel_new(s, schema, rv->relname, kind, pers);
     if (!t) return;
+    if (kind == SCHEMA_REL_TABLE)
+        t->access_method = xstrdup(cs->access_method && *cs->access_method ? cs->access_method
+                                   : s->default_am                         ? s->default_am
+                                                                           : "heap");
     SchemaRel *part_parent = NULL;
     for (size_t i = 0; i < cs->n_inh_relations; i++) {
         const Node *n = cs->inh_relations[i];
@@ -1520,6 +1532,61 @@ static SchemaType *type_new(Schema *s, Node *const *names, size_t n, SchemaTypeK
     return t;
 }
 
+/* CREATE FUNCTION: its name and volatility (VOLATILE unless it says). */
+static void create_function(Schema *s, const PgQuery__CreateFunctionStmt *cf)
+{
+    const char *schema, *name;
+    if (cf->is_procedure) return;
+    split_names(cf->funcname, cf->n_funcname, &schema, &name);
+    schema = create_in(s, schema, false);
+    if (!schema || !name) return;
+    char v = 'v';
+    bool sql = cf->sql_body != NULL;
+    for (size_t i = 0; i < cf->n_options; i++) {
+        const Node *o = cf->options[i];
+        if (!o || o->node_case != PG_QUERY__NODE__NODE_DEF_ELEM) continue;
+        const char *w = node_str(o->def_elem->arg);
+        if (w && str_eq(o->def_elem->defname, "volatility")) v = w[0];
+        if (w && str_eq(o->def_elem->defname, "language")) sql = strcasecmp(w, "sql") == 0;
+    }
+    struct SchemaFunc *f = NULL;
+    for (size_t i = 0; cf->replace && i < s->nfuncs && !f; i++)
+        if (str_eq(s->funcs[i].schema, schema) && str_eq(s->funcs[i].name, name))
+            f = &s->funcs[i]; /* OR REPLACE: what it says now */
+    if (!f) {
+        f = ARRAY_PUSH(s->funcs, s->nfuncs, s->capfuncs);
+        f->schema = xstrdup(schema);
+        f->name = xstrdup(name);
+    }
+    f->volatility = v;
+    f->sql = sql;
+}
+
+/* A constraint of domain t added (CHECK, NOT NULL) or dropped (add false). */
+static void domain_constraint(SchemaType *t, const Node *n, bool add)
+{
+    if (!n || n->node_case != PG_QUERY__NODE__NODE_CONSTRAINT) return;
+    const PgQuery__Constraint *c = n->constraint;
+    if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK)
+        t->nchecks += add ? 1 : t->nchecks > 0 ? -1 : 0;
+    else if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL)
+        t->not_null = add;
+    else if (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_NULL && add)
+        t->not_null = false;
+}
+
+/* ALTER DOMAIN's subtype (AlterDomainStmt in parsenodes.h): 'C' ADD
+ * CONSTRAINT, 'X' DROP CONSTRAINT (a CHECK: NOT NULL is dropped by 'N'),
+ * 'O' SET NOT NULL, 'N' DROP NOT NULL. */
+static void alter_domain(SchemaType *t, const PgQuery__AlterDomainStmt *ad)
+{
+    char op = ad->subtype ? ad->subtype[0] : 0;
+    if (op == 'C') domain_constraint(t, ad->def, true);
+    if (op == 'X' && t->nchecks > 0) t->nchecks--;
+    if (op == 'O') t->not_null = true;
+    if (op == 'N') t->not_null = false;
+}
+
 static void create_composite(Schema *s, const PgQuery__CompositeTypeStmt *ct)
 {
     const PgQuery__RangeVar *rv = ct->typevar;
@@ -1565,6 +1632,7 @@ static void type_drop(Schema *s, SchemaType *t, bool cascade)
     free(t->schema);
     free(t->name);
     free(t->base);
+    column_clear(&t->basecol);
     *t = s->types[--s->ntypes];
 }
 
@@ -1823,6 +1891,12 @@ static void alter_cmd(Schema *s, SchemaRel *t, const PgQuery__AlterTableCmd *cmd
         if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_RANGE_VAR) {
             SchemaRel *p = find_rv(s, cmd->def->range_var);
             if (p) unlink_child(p, t);
+        }
+        return;
+    case PG_QUERY__ALTER_TABLE_TYPE__AT_SetAccessMethod:
+        if (t->access_method && cmd->name && *cmd->name) {
+            free(t->access_method);
+            t->access_method = xstrdup(cmd->name);
         }
         return;
     case PG_QUERY__ALTER_TABLE_TYPE__AT_SetLogged:
@@ -2120,6 +2194,15 @@ static void variable_set(Schema *s, const PgQuery__VariableSetStmt *vs)
         set_timezone(s, vs);
         return;
     }
+    if (str_eq(vs->name, "default_table_access_method")) {
+        free(s->default_am);
+        s->default_am = NULL;
+        const char *v = vs->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE && vs->n_args == 1
+                            ? aconst_str(vs->args[0])
+                            : NULL;
+        if (v) s->default_am = xstrdup(v);
+        return;
+    }
     if (!str_eq(vs->name, "search_path")) return;
     if (vs->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE) {
         StrList l = {0};
@@ -2195,16 +2278,26 @@ static void apply_node(Schema *s, const Node *n)
     case PG_QUERY__NODE__NODE_COMPOSITE_TYPE_STMT:
         create_composite(s, n->composite_type_stmt);
         return;
+    case PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT:
+        create_function(s, n->create_function_stmt);
+        return;
     case PG_QUERY__NODE__NODE_CREATE_DOMAIN_STMT: {
         const PgQuery__CreateDomainStmt *d = n->create_domain_stmt;
         SchemaType *t = type_new(s, d->domainname, d->n_domainname, SCHEMA_TYPE_DOMAIN);
         if (t && d->type_name) {
-            SchemaColumn tmp = {0};
-            column_set_type(&tmp, d->type_name);
-            t->base = tmp.type;
-            tmp.type = NULL;
-            column_clear(&tmp);
+            column_set_type(&t->basecol, d->type_name);
+            t->base = t->basecol.type ? xstrdup(t->basecol.type) : NULL;
         }
+        for (size_t i = 0; t && i < d->n_constraints; i++)
+            domain_constraint(t, d->constraints[i], true);
+        return;
+    }
+    case PG_QUERY__NODE__NODE_ALTER_DOMAIN_STMT: {
+        const PgQuery__AlterDomainStmt *ad = n->alter_domain_stmt;
+        const char *schema, *name;
+        split_names(ad->type_name, ad->n_type_name, &schema, &name);
+        SchemaType *t = type_find(s, schema, name);
+        if (t && t->kind == SCHEMA_TYPE_DOMAIN) alter_domain(t, ad);
         return;
     }
     case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
@@ -2486,11 +2579,18 @@ void schema_free(Schema *s)
         free(s->types[i].schema);
         free(s->types[i].name);
         free(s->types[i].base);
+        column_clear(&s->types[i].basecol);
     }
     free(s->types);
     strs_free(s->schemas, s->nschemas);
     strs_free(s->path, s->npath);
     free(s->timezone);
+    free(s->default_am);
+    for (size_t i = 0; i < s->nfuncs; i++) {
+        free(s->funcs[i].schema);
+        free(s->funcs[i].name);
+    }
+    free(s->funcs);
     strs_free(s->warnings, s->nwarnings);
     free(s->marked);
     free(s);
@@ -2568,6 +2668,20 @@ size_t schema_dependent_views(const Schema *s, const SchemaRel *r, const SchemaR
 const char *schema_timezone(const Schema *s)
 {
     return s ? s->timezone : NULL;
+}
+
+char schema_function_volatility(const Schema *s, const char *schema, const char *name, bool *sql)
+{
+    static const char order[] = "isv"; /* least volatile first */
+    char v = 0;
+    if (sql) *sql = false;
+    for (size_t i = 0; s && name && i < s->nfuncs; i++) {
+        const struct SchemaFunc *f = &s->funcs[i];
+        if (!str_eq(f->name, name) || (schema && !str_eq(f->schema, schema))) continue;
+        if (!v || strchr(order, f->volatility) > strchr(order, v)) v = f->volatility;
+        if (sql && f->sql) *sql = true;
+    }
+    return v;
 }
 
 const char *schema_search_path(const Schema *s, size_t i)

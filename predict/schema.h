@@ -129,6 +129,10 @@ struct SchemaRel {
     bool identity;   /* the sequence of an identity column (deptype 'i', else 'a') */
     char *seq_type;  /* int2, int4 or int8 (AS; serial: the column's type) */
 
+    /* a table */
+    char *access_method; /* its table access method (USING, SET ACCESS METHOD, else the
+                            default_table_access_method the chain set, else heap) */
+
     bool dropping;  /* internal: marked while a DROP removes it */
     bool rewriting; /* internal: the ALTER TABLE being applied rewrites it */
 };
@@ -143,7 +147,11 @@ typedef enum SchemaTypeKind {
 typedef struct SchemaType {
     char *schema, *name;
     SchemaTypeKind kind;
-    char *base; /* a domain: its base type, as SchemaColumn.type */
+    char *base;           /* a domain: its base type, as SchemaColumn.type */
+    SchemaColumn basecol; /* a domain: its base type with its modifiers, as a column of
+                             that type holds them (type is base) */
+    int nchecks;          /* a domain: its CHECK constraints (CREATE, ALTER DOMAIN) */
+    bool not_null;        /* a domain: NOT NULL */
 } SchemaType;
 
 typedef struct Schema Schema;
@@ -187,6 +195,13 @@ size_t schema_referenced(const SchemaRel *r, const SchemaRel ***out);
 size_t schema_referencing(const Schema *s, const SchemaRel *r, const SchemaRel ***out);
 /* The views and materialized views whose query names r; into *out (free()). */
 size_t schema_dependent_views(const Schema *s, const SchemaRel *r, const SchemaRel ***out);
+
+/* How volatile the chain's function name is (CREATE [OR REPLACE] FUNCTION ...
+ * IMMUTABLE | STABLE | VOLATILE, VOLATILE when it says none): 'i', 's' or
+ * 'v', the most volatile of its overloads; 0 when the chain created none of
+ * that name (schema NULL: in any schema). *sql (may be NULL): one of them is
+ * LANGUAGE sql (the planner may inline it: its body then counts). */
+char schema_function_volatility(const Schema *s, const char *schema, const char *name, bool *sql);
 
 /* The session's TimeZone as the statements set it (SET TimeZone, SET TIME
  * ZONE: "Europe/Berlin", "UTC" for 0 hours), NULL when none did or RESET. */

@@ -153,13 +153,13 @@ static int read_casts(PgConn *c, int major, Facts *f, Err *err)
     return 0;
 }
 
-static int read_volatile(PgConn *c, int major, Facts *f, Err *err)
+static int read_functions(PgConn *c, int major, Facts *f, Err *err)
 {
     /* plain functions only: an aggregate or a procedure is no default */
     char *sql = xasprintf(
         "SELECT p.proname, '(' || coalesce((SELECT string_agg(t.typname, ',' ORDER BY a.n)"
         " FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY a(o, n)"
-        " JOIN pg_type t ON t.oid = a.o), '') || ')', p.provolatile = 'v'"
+        " JOIN pg_type t ON t.oid = a.o), '') || ')', p.provolatile"
         " FROM pg_proc p WHERE p.pronamespace = 'pg_catalog'::regnamespace AND %s"
         " ORDER BY 1, 2",
         pgconn_server_version(c) >= 110000 ? "p.prokind = 'f'"
@@ -169,24 +169,23 @@ static int read_volatile(PgConn *c, int major, Facts *f, Err *err)
     free(sql);
     if (rc < 0) return -1;
     int n = r.nres ? PQntuples(r.res[0]) : 0;
-    /* a name's overloads are neighbours: all volatile makes one row without
-     * arguments, some a row for each volatile one */
+    /* a name's overloads are neighbours: when they agree one row without
+     * arguments, else a row for each */
     for (int i = 0; i < n;) {
         const char *name = pgreply_value(&r, 0, i, 0);
-        int end = i, nvol = 0;
+        const char *first = pgreply_value(&r, 0, i, 2);
+        int end = i;
+        bool agree = true;
         while (end < n && strcmp(pgreply_value(&r, 0, end, 0), name) == 0) {
-            if (strcmp(pgreply_value(&r, 0, end, 2), "t") == 0) nvol++;
+            if (strcmp(pgreply_value(&r, 0, end, 2), first) != 0) agree = false;
             end++;
         }
-        for (int k = i; k < end && nvol > 0; k++) {
-            if (nvol == end - i) {
-                const char *fields[2] = {name, "-"};
-                facts_add(f, FACT_VOLATILE, major, major, fields);
-                break;
-            }
-            if (strcmp(pgreply_value(&r, 0, k, 2), "t") != 0) continue;
-            const char *fields[2] = {name, pgreply_value(&r, 0, k, 1)};
-            facts_add(f, FACT_VOLATILE, major, major, fields);
+        for (int k = i; k < end; k++) {
+            const char *fields[3] = {
+                name, agree ? "-" : pgreply_value(&r, 0, k, 1),
+                facts_volatility_name(facts_volatility_of(pgreply_value(&r, 0, k, 2)[0]))};
+            facts_add(f, FACT_FUNCTION, major, major, fields);
+            if (agree) break;
         }
         i = end;
     }
@@ -315,7 +314,7 @@ int factsprobe_server(const char *conninfo, int major, Facts *f, Err *err)
     PgConn *c = pgconn_connect(conninfo, 10000, err);
     if (!c) return -1;
     int rc = read_casts(c, major, f, err);
-    if (rc == 0) rc = read_volatile(c, major, f, err);
+    if (rc == 0) rc = read_functions(c, major, f, err);
     size_t first = f->nrows;
     for (size_t i = 0; rc == 0 && i < ARRAY_LEN(probes); i++)
         for (size_t z = 0; rc == 0 && z < ARRAY_LEN(zones); z++) {

@@ -40,7 +40,7 @@ fi
 mkdir -p "$WORK/m"
 cat >"$WORK/m/001.sql" <<'SQL'
 CREATE TABLE accounts (id bigint PRIMARY KEY, email text);
-ALTER TABLE accounts ADD COLUMN token uuid DEFAULT gen_random_uuid();
+ALTER TABLE accounts ADD COLUMN seen timestamptz DEFAULT clock_timestamp();
 ALTER TABLE accounts ADD COLUMN note text DEFAULT 'x';
 SQL
 "$LM" analyze --ci --max-risk critical "$WORK/m" >/dev/null 2>"$WORK/ci0.err"
@@ -48,7 +48,7 @@ check_eq "--max-risk critical passes" "$?" 0
 "$LM" analyze --ci --max-risk high "$WORK/m" >/dev/null 2>"$WORK/ci1.err"
 check_eq "--max-risk high fails" "$?" 1
 check "names file, line, statement, versions and reason" \
-    grep -qF "$WORK/m/001.sql:2: \"ALTER TABLE accounts ADD COLUMN token uuid DEFAULT gen_rando...\" on $PG_ALL: risk critical above high" "$WORK/ci1.err"
+    grep -qF "$WORK/m/001.sql:2: \"ALTER TABLE accounts ADD COLUMN seen timestamptz DEFAULT clo...\" on $PG_ALL: risk critical above high" "$WORK/ci1.err"
 check "the constant default is critical on 10 only" \
     grep -qF "$WORK/m/001.sql:3: \"ALTER TABLE accounts ADD COLUMN note text DEFAULT 'x'\" on 10: risk critical above high" "$WORK/ci1.err"
 "$LM" analyze -V 11- --max-risk high "$WORK/m" >/dev/null 2>"$WORK/ci2.err"

@@ -681,6 +681,23 @@ static void keyword_cases(void)
         CHECK(none || classify_parsed_note(in.parsed) != NULL, "a note for: %s", c->sql);
         classify_free(&in);
     }
+    /* the column of the first ALTER [COLUMN] subcommand, as the server names it */
+    static const struct {
+        const char *sql, *column;
+    } columns[] = {
+        {"ALTER TABLE t ALTER c SET EXPRESSION AS (a * 3)", "c"},
+        {"ALTER TABLE t ALTER COLUMN \"Odd\" SET EXPRESSION AS (1), ALTER COLUMN d SET "
+         "EXPRESSION AS (2)",
+         "Odd"},
+        {"ALTER TABLE t ADD COLUMN v int GENERATED ALWAYS AS (1) VIRTUAL", NULL},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(columns); i++) {
+        StmtInfo in;
+        classify_statement(columns[i].sql, &in);
+        CHECK(in.parsed == STMT_PARSED_KEYWORDS, "by the keywords: %s", columns[i].sql);
+        CHECK_STR(in.column, columns[i].column, "column of: %s", columns[i].sql);
+        classify_free(&in);
+    }
     for (size_t i = 0; i < ARRAY_LEN(kw_agree); i++) {
         const char *sql = kw_agree[i];
         StmtInfo tree, kw;

@@ -23,7 +23,7 @@ static void test_parse_errors(void)
     static const struct {
         const char *text, *msg;
     } cases[] = {
-        {"bogus\t10\t11\n", "\"t\" line 1: unknown kind \"bogus\" (cast, typechange, volatile)"},
+        {"bogus\t10\t11\n", "\"t\" line 1: unknown kind \"bogus\" (cast, typechange, function)"},
         {"# c\ncast\t10\t11\tint4\tint8\n",
          "\"t\" line 2: 5 fields, expected 7 for cast (tab-separated)"},
         {"cast\tx\t11\tint4\tint8\tfunction\timplicit\n",
@@ -41,12 +41,14 @@ static void test_parse_errors(void)
          "\"t\" line 1: invalid tz \"mars\" (utc, non-utc, any)"},
         {"typechange\t10\t18\tint4\tint8\tplain\t-\tany\tmaybe\tyes\n",
          "\"t\" line 1: invalid rewrite \"maybe\" (yes, no)"},
-        {"volatile\t10\t11\t\t-\n", "\"t\" line 1: invalid function \"\""},
+        {"function\t10\t11\t\t-\tvolatile\n", "\"t\" line 1: invalid function \"\""},
+        {"function\t10\t11\tnow\t-\tfickle\n",
+         "\"t\" line 1: invalid volatility \"fickle\" (immutable, stable, volatile)"},
         {"cast\t10\t12\tint4\tint8\tfunction\timplicit\n"
          "cast\t12\t13\tint4\tint8\tbinary\timplicit\n",
          "\"t\" line 2: cast int4 int8 12-13 overlaps line 1 (10-12)"},
-        {"volatile\t13\t18\trandom\t-\nvolatile\t10\t13\trandom\t-\n",
-         "\"t\" line 2: volatile random - 10-13 overlaps line 1 (13-18)"},
+        {"function\t13\t18\trandom\t-\tvolatile\nfunction\t10\t13\trandom\t-\tstable\n",
+         "\"t\" line 2: function random - 10-13 overlaps line 1 (13-18)"},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         Facts *f = NULL;
@@ -61,7 +63,7 @@ static void test_parse_errors(void)
     char dir[] = "/tmp/lm_test_facts_XXXXXX";
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     char *path = xasprintf("%s/facts.tsv", dir);
-    static const char bad[] = "# x\nvolatile\t10\t18\trandom\t-\ncast\t10\t18\tint4\n";
+    static const char bad[] = "# x\nfunction\t10\t18\trandom\t-\tvolatile\ncast\t10\t18\tint4\n";
     Err err = {0};
     CHECK(file_write_out(path, bad, strlen(bad), &err) == 0, "write: %s", err.msg);
     Facts *f = NULL;
@@ -191,28 +193,28 @@ static void test_ranges(void)
 {
     Facts *f = facts_new();
     f->source = xstrdup("made");
-    const char *a[2] = {"random", "-"}, *b[2] = {"gen_random_uuid", "-"};
+    const char *a[3] = {"random", "-", "volatile"}, *b[3] = {"gen_random_uuid", "-", "volatile"};
     static const int amaj[] = {12, 10, 11, 14, 11};
     for (size_t i = 0; i < ARRAY_LEN(amaj); i++)
-        facts_add(f, FACT_VOLATILE, amaj[i], amaj[i], a);
-    facts_add(f, FACT_VOLATILE, 13, 18, b);
+        facts_add(f, FACT_FUNCTION, amaj[i], amaj[i], a);
+    facts_add(f, FACT_FUNCTION, 13, 18, b);
     facts_merge(f);
     Buf out;
     buf_init(&out);
     rows_text(f, &out);
     CHECK_STR(out.data,
-              "volatile\t13\t18\tgen_random_uuid\t-\n"
-              "volatile\t10\t12\trandom\t-\n"
-              "volatile\t14\t14\trandom\t-\n",
+              "function\t13\t18\tgen_random_uuid\t-\tvolatile\n"
+              "function\t10\t12\trandom\t-\tvolatile\n"
+              "function\t14\t14\trandom\t-\tvolatile\n",
               "merged: equal rows of consecutive majors, a gap kept");
 
     static const int some[] = {12, 13, 17};
     Facts *r = facts_restrict(f, some, ARRAY_LEN(some));
     rows_text(r, &out);
     CHECK_STR(out.data,
-              "volatile\t13\t13\tgen_random_uuid\t-\n"
-              "volatile\t17\t17\tgen_random_uuid\t-\n"
-              "volatile\t12\t12\trandom\t-\n",
+              "function\t13\t13\tgen_random_uuid\t-\tvolatile\n"
+              "function\t17\t17\tgen_random_uuid\t-\tvolatile\n"
+              "function\t12\t12\trandom\t-\tvolatile\n",
               "restricted to 12, 13, 17");
 
     /* the written file reads back as it was */
@@ -244,9 +246,13 @@ static const char sample[] =
     "typechange\t10\t18\tint4\tint8\tplain\t-\tany\tyes\tyes\n"
     "typechange\t10\t18\tint4\tint8\tplain\tself\tany\tno\tno\n"
     "typechange\t10\t18\tjson\tjsonb\tplain\t-\tany\tyes\t-\n"
-    "volatile\t10\t18\trandom\t-\n"
-    "volatile\t13\t18\tgen_random_uuid\t-\n"
-    "volatile\t10\t18\tts_rewrite\t(tsquery,text)\n";
+    "function\t10\t18\trandom\t-\tvolatile\n"
+    "function\t13\t18\tgen_random_uuid\t-\tvolatile\n"
+    "function\t10\t18\tnow\t-\tstable\n"
+    "function\t10\t18\tlower\t-\timmutable\n"
+    "function\t10\t14\ttimezone\t(text,timetz)\tvolatile\n"
+    "function\t15\t18\ttimezone\t(text,timetz)\tstable\n"
+    "function\t10\t18\ttimezone\t(text,timestamptz)\timmutable\n";
 
 static void test_lookups(void)
 {
@@ -296,23 +302,34 @@ static void test_lookups(void)
     static const struct {
         int major;
         const char *fname, *args;
-        Tri want;
+        FactsVolatility want;
     } vol[] = {
-        {10, "random", NULL, TRI_YES},
-        {18, "pg_catalog.random", NULL, TRI_YES},
-        {12, "gen_random_uuid", NULL, TRI_NO},
-        {13, "gen_random_uuid", NULL, TRI_YES},
-        {17, "now", NULL, TRI_NO},
-        {17, "ts_rewrite", NULL, TRI_DEPENDS},
-        {17, "ts_rewrite", "tsquery,text", TRI_YES},
-        {17, "ts_rewrite", "tsquery,tsquery,tsquery", TRI_NO},
-        {17, "random", "", TRI_YES},
+        {10, "random", NULL, FACTS_FN_VOLATILE},
+        {18, "pg_catalog.random", NULL, FACTS_FN_VOLATILE},
+        {12, "gen_random_uuid", NULL, FACTS_FN_UNKNOWN}, /* 13 made it built in */
+        {13, "gen_random_uuid", NULL, FACTS_FN_VOLATILE},
+        {17, "NOW", NULL, FACTS_FN_STABLE},
+        {17, "lower", NULL, FACTS_FN_IMMUTABLE},
+        {17, "timezone", NULL, FACTS_FN_STABLE}, /* the most volatile of its overloads */
+        {12, "timezone", NULL, FACTS_FN_MIXED},  /* one of them volatile */
+        {17, "timezone", "text,timetz", FACTS_FN_STABLE},
+        {12, "timezone", "text,timetz", FACTS_FN_VOLATILE},
+        {17, "timezone", "text,timestamptz", FACTS_FN_IMMUTABLE},
+        {17, "random", "", FACTS_FN_VOLATILE},
+        {17, "uuid_generate_v4", NULL, FACTS_FN_UNKNOWN},
+        /* 0: every major; a function whose volatility changed is mixed */
+        {0, "now", NULL, FACTS_FN_STABLE},
+        {0, "timezone", "text,timetz", FACTS_FN_MIXED},
+        {0, "gen_random_uuid", NULL, FACTS_FN_VOLATILE},
     };
     for (size_t i = 0; i < ARRAY_LEN(vol); i++) {
-        Tri t = facts_volatile(f, vol[i].major, vol[i].fname, vol[i].args);
-        CHECK(t == vol[i].want, "volatile %zu (%s on %d): %s, want %s", i, vol[i].fname,
-              vol[i].major, tri_name(t), tri_name(vol[i].want));
+        FactsVolatility v = facts_function_volatility(f, vol[i].major, vol[i].fname, vol[i].args);
+        CHECK(v == vol[i].want, "volatility %zu (%s on %d): %s, want %s", i, vol[i].fname,
+              vol[i].major, facts_volatility_name(v), facts_volatility_name(vol[i].want));
     }
+    CHECK(facts_volatility_of('s') == FACTS_FN_STABLE &&
+              facts_volatility_of('x') == FACTS_FN_UNKNOWN,
+          "provolatile letters");
 
     CHECK_STR(facts_cast_method(f, 17, "integer", "bigint"), "function", "int4 -> int8");
     CHECK_STR(facts_cast_method(f, 17, "character varying", "text"), "binary", "varchar -> text");

@@ -483,6 +483,53 @@ static void test_drop(void)
 
 /* ---- what it ignores, and what must not crash it ------------------------------------------- */
 
+/* What the predictor asks beyond relations: a table's access method, a
+ * domain's base and constraints, the volatility of the chain's functions. */
+static void test_storage_domains_functions(void)
+{
+    Schema *s = schema_new();
+    schema_apply(s, "CREATE TABLE a (x int); CREATE TABLE b (x int) USING heap2; "
+                    "SET default_table_access_method = columnar; CREATE TABLE c (x int); "
+                    "RESET default_table_access_method; CREATE TABLE d (x int); "
+                    "ALTER TABLE a SET ACCESS METHOD heap3");
+    static const struct {
+        const char *table, *am;
+    } ams[] = {{"a", "heap3"}, {"b", "heap2"}, {"c", "columnar"}, {"d", "heap"}};
+    for (size_t i = 0; i < ARRAY_LEN(ams); i++) {
+        const SchemaRel *r = schema_rel(s, NULL, ams[i].table);
+        CHECK(r && r->access_method && strcmp(r->access_method, ams[i].am) == 0, "%s USING %s: %s",
+              ams[i].table, ams[i].am, r ? r->access_method : "(no table)");
+    }
+    schema_apply(s, "CREATE DOMAIN short AS varchar(10); "
+                    "CREATE DOMAIN pos AS int CONSTRAINT p CHECK (VALUE > 0) NOT NULL; "
+                    "CREATE DOMAIN nn AS int; ALTER DOMAIN nn SET NOT NULL; "
+                    "ALTER DOMAIN pos DROP CONSTRAINT p; ALTER DOMAIN pos DROP NOT NULL; "
+                    "CREATE DOMAIN chk AS text; ALTER DOMAIN chk ADD CHECK (VALUE <> '')");
+    const SchemaType *t = schema_type(s, NULL, "short");
+    CHECK(t && t->basecol.type && strcmp(t->basecol.type, "varchar") == 0 &&
+              t->basecol.length == 10 && t->nchecks == 0 && !t->not_null,
+          "a domain keeps its base's modifiers");
+    t = schema_type(s, NULL, "pos");
+    CHECK(t && t->nchecks == 0 && !t->not_null, "constraints dropped");
+    t = schema_type(s, NULL, "nn");
+    CHECK(t && t->not_null, "SET NOT NULL");
+    t = schema_type(s, NULL, "chk");
+    CHECK(t && t->nchecks == 1, "ADD CHECK");
+    schema_apply(s, "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql STABLE AS 'x'; "
+                    "CREATE FUNCTION f(int) RETURNS int LANGUAGE plpgsql AS 'x'; "
+                    "CREATE FUNCTION g() RETURNS int IMMUTABLE RETURN 1; "
+                    "CREATE SCHEMA o; CREATE FUNCTION o.h() RETURNS int LANGUAGE c AS 'x'; "
+                    "CREATE PROCEDURE p() LANGUAGE sql AS 'SELECT 1'");
+    bool sql;
+    CHECK(schema_function_volatility(s, NULL, "f", &sql) == 'v' && !sql,
+          "the most volatile overload");
+    CHECK(schema_function_volatility(s, NULL, "g", &sql) == 'i' && sql, "RETURN: LANGUAGE sql");
+    CHECK(schema_function_volatility(s, "o", "h", NULL) == 'v', "VOLATILE when none said");
+    CHECK(schema_function_volatility(s, "public", "h", NULL) == 0, "in its schema only");
+    CHECK(schema_function_volatility(s, NULL, "p", NULL) == 0, "a procedure is no function");
+    schema_free(s);
+}
+
 static void test_ignored_and_garbage(void)
 {
     static const char *const inputs[] = {
@@ -984,6 +1031,7 @@ int main(void)
     test_create_other();
     test_alter_table();
     test_drop();
+    test_storage_domains_functions();
     test_ignored_and_garbage();
     test_dump();
     test_speed();
