@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pg_query.h>
+
 #include "predict/pgtree.h"
 
 /* ---- names in parse trees ------------------------------------------------------------ */
@@ -179,6 +181,19 @@ static void unlock_name(RelCtx *c, const char *name)
         }
 }
 
+/* The same for the relation a RangeVar names, by the core's name for it. */
+static void unlock_rv(RelCtx *c, const PgQuery__RangeVar *rv)
+{
+    if (!rv || !rv->relname) return;
+    if (!rv->schemaname || !*rv->schemaname || strcmp(rv->schemaname, "public") == 0) {
+        unlock_name(c, rv->relname);
+        return;
+    }
+    char *n = xasprintf("%s.%s", rv->schemaname, rv->relname);
+    unlock_name(c, n);
+    free(n);
+}
+
 /* r's indexes that exist on the major. */
 static void lock_indexes(RelCtx *c, const SchemaRel *r, int mode)
 {
@@ -209,6 +224,7 @@ typedef struct Query {
     char **ctes;
     size_t nctes;
     const PgQuery__RangeVar *skip; /* a DML target the walk meets: locked by its own rule */
+    const ProtobufCMessage *top;   /* the statement walked: a DML below it is a CTE's */
 } Query;
 
 static void read_rel(Query *q, const SchemaRel *r, bool inh, int depth);
@@ -294,9 +310,28 @@ static void seq_call(Query *q, const PgQuery__FuncCall *f)
     free(text);
 }
 
+static bool do_insert(RelCtx *c, const PgQuery__InsertStmt *st);
+static bool do_update(RelCtx *c, const PgQuery__UpdateStmt *st);
+static bool do_delete(RelCtx *c, const PgQuery__DeleteStmt *st);
+
 static bool visit_query(const ProtobufCMessage *m, void *ctx)
 {
     Query *q = ctx;
+    /* a data-modifying WITH: its statement writes as it would alone */
+    if (m != q->top) {
+        if (m->descriptor == &pg_query__insert_stmt__descriptor) {
+            do_insert(q->c, (const PgQuery__InsertStmt *)m);
+            return false;
+        }
+        if (m->descriptor == &pg_query__update_stmt__descriptor) {
+            do_update(q->c, (const PgQuery__UpdateStmt *)m);
+            return false;
+        }
+        if (m->descriptor == &pg_query__delete_stmt__descriptor) {
+            do_delete(q->c, (const PgQuery__DeleteStmt *)m);
+            return false;
+        }
+    }
     if (m->descriptor == &pg_query__range_var__descriptor) {
         const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
         if (rv == q->skip || !rv->relname || is_cte(q, rv)) return false;
@@ -313,7 +348,7 @@ static void read_query(RelCtx *c, const ProtobufCMessage *n, int mode, bool plan
                        const PgQuery__RangeVar *skip)
 {
     if (!n) return;
-    Query q = {c, mode, plan, NULL, 0, skip};
+    Query q = {c, mode, plan, NULL, 0, skip, n};
     pgtree_walk(n, collect_ctes, &q);
     pgtree_walk(n, visit_query, &q);
     free(q.ctes);
@@ -406,6 +441,33 @@ static size_t insert_width(const PgQuery__InsertStmt *st)
     return sel->n_target_list ? sel->n_target_list : SIZE_MAX;
 }
 
+/* Whether the first VALUES row of an INSERT without a column list writes
+ * DEFAULT at position pos. */
+static bool values_default(const PgQuery__InsertStmt *st, size_t pos)
+{
+    const PgQuery__Node *s = st->select_stmt;
+    if (st->n_cols || !s || s->node_case != PG_QUERY__NODE__NODE_SELECT_STMT ||
+        !s->select_stmt->n_values_lists)
+        return false;
+    const PgQuery__Node *row = s->select_stmt->values_lists[0];
+    return row->node_case == PG_QUERY__NODE__NODE_LIST && pos < row->list->n_items &&
+           row->list->items[pos]->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT;
+}
+
+static bool draws_nextval(const SchemaColumn *col)
+{
+    for (size_t i = 0; i < col->ndefault_funcs; i++)
+        if (strcmp(col->default_funcs[i], "nextval") == 0) return true;
+    return false;
+}
+
+static const SchemaRel *owned_seq(const SchemaRel *r, const char *col)
+{
+    for (size_t i = 0; i < r->nseqs; i++)
+        if (r->seqs[i]->owner_col && strcmp(r->seqs[i]->owner_col, col) == 0) return r->seqs[i];
+    return NULL;
+}
+
 static bool do_insert(RelCtx *c, const PgQuery__InsertStmt *st)
 {
     const SchemaRel *r = need_rv(c, st->relation);
@@ -414,6 +476,14 @@ static bool do_insert(RelCtx *c, const PgQuery__InsertStmt *st)
     rel_lock(c, r, REL_TARGET, RL_ROW_EXCLUSIVE);
     /* the defaults that draw from owned sequences: columns the statement leaves out */
     size_t width = st->n_cols ? 0 : insert_width(st);
+    for (size_t i = 0; i < r->ncols; i++) {
+        const SchemaColumn *col = &r->cols[i];
+        bool given = st->n_cols ? listed(st->cols, st->n_cols, col->name) : i < width;
+        if (given && values_default(st, i)) given = false;
+        if (given || !col->has_default || !draws_nextval(col) || owned_seq(r, col->name)) continue;
+        rel_unknown(c, "the sequence the default of %s.%s draws from is not in the model", r->name,
+                    col->name);
+    }
     for (size_t i = 0; i < r->nseqs; i++) {
         const SchemaRel *s = r->seqs[i];
         if (!s->owner_col) continue;
@@ -421,13 +491,19 @@ static bool do_insert(RelCtx *c, const PgQuery__InsertStmt *st)
         if (!col || (!col->has_default && !col->identity)) continue;
         size_t pos = (size_t)(col - r->cols);
         bool given = st->n_cols ? listed(st->cols, st->n_cols, s->owner_col) : pos < width;
+        if (given && !st->n_cols && values_default(st, pos)) given = false;
         if (!given) rel_lock(c, s, REL_SEQUENCE, RL_ROW_EXCLUSIVE);
     }
     if (st->on_conflict_clause) lock_indexes(c, r, RL_ROW_EXCLUSIVE);
     if (r->kind == SCHEMA_REL_PARTITIONED) {
         /* before 12 tuple routing opened every partition; since, only those
-           rows go to: the data decides */
-        if (c->major < 12)
+           rows go to. The rows of VALUES name their partitions by bounds the
+           model does not keep; those of a query are taken to reach every
+           one */
+        bool query = st->select_stmt &&
+                     st->select_stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT &&
+                     !st->select_stmt->select_stmt->n_values_lists;
+        if (c->major < 12 || query)
             lock_family(c, r, RL_ROW_EXCLUSIVE, -1, -1);
         else
             return false;
@@ -465,7 +541,10 @@ static bool do_delete(RelCtx *c, const PgQuery__DeleteStmt *st)
     if (!r) return true;
     if (r->kind == SCHEMA_REL_VIEW) return false;
     modify_target(c, r, st->relation->inh);
-    return true;
+    /* the rows deleted fire the referencing side's actions: CASCADE
+       deletes there (RowExclusiveLock), NO ACTION reads (RowShareLock); the
+       model does not keep the action */
+    return r->nrefby == 0;
 }
 
 static bool do_select(RelCtx *c, const PgQuery__SelectStmt *st)
@@ -520,11 +599,13 @@ static bool do_create(RelCtx *c, const PgQuery__CreateStmt *st)
            partition is the default, so that lock is not predicted */
         rel_lock(c, parent, REL_PARENT, RL_ACCESS_EXCLUSIVE);
         if (c->major >= 12) lock_indexes(c, parent, RL_SHARE_UPDATE_EXCLUSIVE);
-        /* the parent's foreign keys are cloned onto the partition */
+        /* the parent's foreign keys are cloned onto the partition: the
+           referenced table read on 11, its triggers added since 12 */
         const SchemaRel **refs;
         size_t n = schema_referenced(parent, &refs);
         for (size_t k = 0; k < n; k++)
-            rel_lock(c, refs[k], REL_REFERENCED, RL_SHARE_ROW_EXCLUSIVE);
+            rel_lock(c, refs[k], REL_REFERENCED,
+                     c->major >= 12 ? RL_SHARE_ROW_EXCLUSIVE : RL_ACCESS_SHARE);
         free(refs);
     }
     return true;
@@ -546,6 +627,7 @@ static bool do_view(RelCtx *c, const PgQuery__ViewStmt *st)
 {
     const SchemaRel *old = rel_of_rv(c, st->view);
     if (st->replace && old) rel_lock(c, old, REL_TARGET, RL_ACCESS_EXCLUSIVE);
+    if (!old) unlock_rv(c, st->view); /* created: no one's to wait for */
     read_query(c, st->query ? &st->query->base : NULL, RL_ACCESS_SHARE, false, NULL);
     return true;
 }
@@ -560,7 +642,7 @@ static bool do_refresh(RelCtx *c, const PgQuery__RefreshMatViewStmt *st)
     if (!mv) return true;
     if (!st->skip_data)
         for (size_t i = 0; i < mv->ndeps; i++) {
-            Query q = {c, RL_ACCESS_SHARE, true, NULL, 0, NULL};
+            Query q = {c, RL_ACCESS_SHARE, true, NULL, 0, NULL, NULL};
             read_rel(&q, mv->deps[i], true, 0);
         }
     if (st->concurrent) {
@@ -609,6 +691,18 @@ static void drop_views_of(RelCtx *c, const SchemaRel *r, bool cascade, int depth
     free(v);
 }
 
+/* Whether a partition's parent references ref: the partition's foreign key
+ * to it is a clone, whose triggers on ref belong to the parent's. */
+static bool parent_references(const SchemaRel *r, const SchemaRel *ref)
+{
+    for (size_t i = 0; r->is_partition && i < r->nparents; i++)
+        for (size_t k = 0; k < r->parents[i]->ncons; k++)
+            if (r->parents[i]->cons[k].kind == SCHEMA_CON_FOREIGN &&
+                r->parents[i]->cons[k].ref == ref)
+                return true;
+    return false;
+}
+
 /* Dropping r: AccessExclusiveLock on it and on what goes with it; the
  * tables on either side of its foreign keys lose their triggers (or, on
  * the referencing side, with CASCADE, the constraint); a partition's
@@ -630,7 +724,7 @@ static void drop_rel(RelCtx *c, const SchemaRel *r, bool cascade, int depth)
     const SchemaRel **v;
     size_t n = schema_referenced(r, &v);
     for (size_t i = 0; i < n; i++)
-        rel_lock(c, v[i], REL_REFERENCED, RL_ACCESS_EXCLUSIVE);
+        if (!parent_references(r, v[i])) rel_lock(c, v[i], REL_REFERENCED, RL_ACCESS_EXCLUSIVE);
     free(v);
     n = schema_referencing(c->s, r, &v);
     for (size_t i = 0; i < n; i++)
@@ -702,6 +796,16 @@ static bool do_drop(RelCtx *c, const PgQuery__DropStmt *st)
         /* a function's dependents (triggers, defaults) go only with CASCADE */
         return !cascade;
     case PG_QUERY__OBJECT_TYPE__OBJECT_TYPE:
+        /* a composite type is a relation (relkind c) the drop locks */
+        for (size_t i = 0; i < st->n_objects; i++) {
+            const PgQuery__Node *o = st->objects[i];
+            if (o->node_case != PG_QUERY__NODE__NODE_TYPE_NAME) continue;
+            const PgQuery__TypeName *t = o->type_name;
+            const SchemaRel *r = rel_of_names(c, t->names, t->n_names, 0, NULL);
+            if (r && r->kind == SCHEMA_REL_COMPOSITE)
+                rel_lock(c, r, REL_TARGET, RL_ACCESS_EXCLUSIVE);
+        }
+        return !cascade;
     case PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN:
     case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA:
         /* with CASCADE every relation using it goes: the model cannot list
@@ -849,12 +953,9 @@ static bool do_reindex(RelCtx *c, const PgQuery__ReindexStmt *st)
     const SchemaRel *r = need_rv(c, st->relation);
     if (!r) return true;
     if (st->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_TABLE) {
-        if (r->kind != SCHEMA_REL_PARTITIONED) {
-            reindex_table(c, r, REL_TARGET, mode);
-            return true;
-        }
-        rel_lock(c, r, REL_TARGET, mode);
-        if (c->major < 14) return true;
+        /* a partitioned table's own: none, but its TOAST on 10 */
+        reindex_table(c, r, REL_TARGET, mode);
+        if (r->kind != SCHEMA_REL_PARTITIONED || c->major < 14) return true;
         const SchemaRel **parts;
         size_t n = family(r, &parts);
         for (size_t i = 0; i < n; i++)
@@ -928,13 +1029,17 @@ static bool do_vacuum(RelCtx *c, const PgQuery__VacuumStmt *st)
         if (x->node_case != PG_QUERY__NODE__NODE_VACUUM_RELATION) continue;
         const SchemaRel *r = need_rv(c, x->vacuum_relation->relation);
         if (!r) continue;
-        if (r->kind == SCHEMA_REL_PARTITIONED) return false;
+        if (r->kind == SCHEMA_REL_PARTITIONED && full) return false;
         if (full) {
             rebuild(c, r);
             continue;
         }
+        /* a partitioned table: each partition as a table of its own */
+        int imode = st->is_vacuumcmd ? RL_ROW_EXCLUSIVE : RL_ACCESS_SHARE;
         rel_lock(c, r, REL_TARGET, RL_SHARE_UPDATE_EXCLUSIVE);
-        lock_indexes(c, r, st->is_vacuumcmd ? RL_ROW_EXCLUSIVE : RL_ACCESS_SHARE);
+        lock_indexes(c, r, imode);
+        if (r->kind == SCHEMA_REL_PARTITIONED)
+            lock_family(c, r, RL_SHARE_UPDATE_EXCLUSIVE, imode, -1);
     }
     return true;
 }
@@ -947,7 +1052,8 @@ static bool do_vacuum(RelCtx *c, const PgQuery__VacuumStmt *st)
 static bool do_trigger(RelCtx *c, const PgQuery__CreateTrigStmt *st)
 {
     const SchemaRel *r = need_rv(c, st->relation);
-    if (r && r->kind == SCHEMA_REL_PARTITIONED && st->row) return false;
+    if (r && r->kind == SCHEMA_REL_PARTITIONED && st->row)
+        lock_family(c, r, RL_SHARE_ROW_EXCLUSIVE, -1, -1);
     return true;
 }
 
@@ -1032,6 +1138,24 @@ static bool do_stats(RelCtx *c, const PgQuery__CreateStatsStmt *st)
     return true;
 }
 
+/* CREATE/ALTER SEQUENCE ... OWNED BY t.col: the table is read. */
+static void owned_by(RelCtx *c, PgQuery__Node *const *options, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const PgQuery__Node *o = options[i];
+        if (o->node_case != PG_QUERY__NODE__NODE_DEF_ELEM || !o->def_elem->defname ||
+            strcmp(o->def_elem->defname, "owned_by") != 0 || !o->def_elem->arg ||
+            o->def_elem->arg->node_case != PG_QUERY__NODE__NODE_LIST)
+            continue;
+        const PgQuery__List *l = o->def_elem->arg->list;
+        if (l->n_items < 2) continue; /* OWNED BY NONE */
+        const char *name = NULL;
+        const SchemaRel *t = rel_of_names(c, l->items, l->n_items, 1, &name);
+        if (!t) rel_unknown(c, "table %s not defined in the corpus", name ? name : "?");
+        rel_lock(c, t, REL_OTHER, RL_ACCESS_SHARE);
+    }
+}
+
 /* ALTER SEQUENCE: the sequence (ShareRowExclusiveLock, the row's), new
  * storage when the row says so; OWNED BY reads the table. */
 static bool do_alter_seq(RelCtx *c, const PgQuery__AlterSeqStmt *st)
@@ -1045,20 +1169,7 @@ static bool do_alter_seq(RelCtx *c, const PgQuery__AlterSeqStmt *st)
         need_rv(c, st->sequence);
         return true;
     }
-    for (size_t i = 0; i < st->n_options; i++) {
-        const PgQuery__Node *o = st->options[i];
-        if (o->node_case != PG_QUERY__NODE__NODE_DEF_ELEM || !o->def_elem->defname ||
-            strcmp(o->def_elem->defname, "owned_by") != 0 || !o->def_elem->arg ||
-            o->def_elem->arg->node_case != PG_QUERY__NODE__NODE_LIST)
-            continue;
-        const PgQuery__List *l = o->def_elem->arg->list;
-        if (l->n_items >= 2) {
-            const char *name = NULL;
-            const SchemaRel *t = rel_of_names(c, l->items, l->n_items, 1, &name);
-            if (!t) rel_unknown(c, "table %s not defined in the corpus", name ? name : "?");
-            rel_lock(c, t, REL_OTHER, RL_ACCESS_SHARE);
-        }
-    }
+    owned_by(c, st->options, st->n_options);
     if (row_rewrites(c)) rel_rewrite(c, s);
     return true;
 }
@@ -1090,20 +1201,46 @@ static bool do_lock(RelCtx *c, const PgQuery__LockStmt *st)
 }
 
 /* CREATE FUNCTION: a LANGUAGE sql body is analysed at creation (with
- * check_function_bodies), locking what it names; other languages lock
+ * check_function_bodies), reading what it names; other languages lock
  * nothing. */
-static bool do_function(const PgQuery__CreateFunctionStmt *st)
+static bool do_function(RelCtx *c, const PgQuery__CreateFunctionStmt *st)
 {
     if (st->sql_body) return false;
+    const char *lang = NULL, *body = NULL;
     for (size_t i = 0; i < st->n_options; i++) {
         const PgQuery__Node *o = st->options[i];
-        if (o->node_case != PG_QUERY__NODE__NODE_DEF_ELEM || !o->def_elem->defname ||
-            strcmp(o->def_elem->defname, "language") != 0)
-            continue;
-        const char *lang = str_of(o->def_elem->arg);
-        return lang && strcmp(lang, "sql") != 0;
+        if (o->node_case != PG_QUERY__NODE__NODE_DEF_ELEM || !o->def_elem->defname) continue;
+        const PgQuery__Node *a = o->def_elem->arg;
+        if (strcmp(o->def_elem->defname, "language") == 0)
+            lang = str_of(a);
+        else if (strcmp(o->def_elem->defname, "as") == 0 && a &&
+                 a->node_case == PG_QUERY__NODE__NODE_LIST && a->list->n_items == 1)
+            body = str_of(a->list->items[0]);
     }
-    return false;
+    if (!lang) return false;
+    if (strcmp(lang, "sql") != 0) return true;
+    if (!body) return false;
+    PgQueryProtobufParseResult r = pg_query_parse_protobuf(body);
+    bool ok = !r.error;
+    if (ok) {
+        PgQuery__ParseResult *pr = pg_query__parse_result__unpack(
+            NULL, r.parse_tree.len, (const uint8_t *)r.parse_tree.data);
+        ok = pr != NULL;
+        /* each statement analysed: what it names, none planned */
+        for (size_t i = 0; pr && i < pr->n_stmts; i++)
+            if (pr->stmts[i]->stmt) {
+                const PgQuery__Node *n = pr->stmts[i]->stmt;
+                if (n->node_case == PG_QUERY__NODE__NODE_INSERT_STMT ||
+                    n->node_case == PG_QUERY__NODE__NODE_UPDATE_STMT ||
+                    n->node_case == PG_QUERY__NODE__NODE_DELETE_STMT)
+                    ok = false; /* their targets at RowExclusiveLock: not traced */
+                else
+                    read_query(c, &n->base, RL_ACCESS_SHARE, false, NULL);
+            }
+        if (pr) pg_query__parse_result__free_unpacked(pr, NULL);
+    }
+    pg_query_free_protobuf_parse_result(r);
+    return ok;
 }
 
 /* ---- the forms ------------------------------------------------------------------------- */
@@ -1160,9 +1297,11 @@ bool relations_ddl(RelCtx *c, const PgQuery__Node *n)
     case PG_QUERY__NODE__NODE_SELECT_STMT:
         return do_select(c, n->select_stmt);
     case PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT:
-        return do_function(n->create_function_stmt);
-    /* statements that lock no relation that existed before them */
+        return do_function(c, n->create_function_stmt);
     case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
+        owned_by(c, n->create_seq_stmt->options, n->create_seq_stmt->n_options);
+        return true;
+    /* statements that lock no relation that existed before them */
     case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
     case PG_QUERY__NODE__NODE_CREATE_ENUM_STMT:
     case PG_QUERY__NODE__NODE_COMPOSITE_TYPE_STMT:
