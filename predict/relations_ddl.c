@@ -225,6 +225,7 @@ typedef struct Query {
     size_t nctes;
     const PgQuery__RangeVar *skip; /* a DML target the walk meets: locked by its own rule */
     const ProtobufCMessage *top;   /* the statement walked: a DML below it is a CTE's */
+    bool rows; /* it certainly produces rows: the nextval() it calls are drawn */
 } Query;
 
 static void read_rel(Query *q, const SchemaRel *r, bool inh, int depth);
@@ -343,15 +344,47 @@ static bool visit_query(const ProtobufCMessage *m, void *ctx)
     return true;
 }
 
-/* Every relation the parse tree below n reads. */
-static void read_query(RelCtx *c, const ProtobufCMessage *n, int mode, bool plan,
-                       const PgQuery__RangeVar *skip)
+/* Every relation the parse tree below n reads; rows: it certainly produces
+ * rows, so the nextval() calls it makes are drawn. */
+static void read_query_rows(RelCtx *c, const ProtobufCMessage *n, int mode, bool plan,
+                            const PgQuery__RangeVar *skip, bool rows)
 {
     if (!n) return;
-    Query q = {c, mode, plan, NULL, 0, skip, n};
+    Query q = {c, mode, plan, NULL, 0, skip, n, rows};
     pgtree_walk(n, collect_ctes, &q);
     pgtree_walk(n, visit_query, &q);
     free(q.ctes);
+}
+
+/* Whether the tree below n reads a relation other than skip (a CTE's name
+ * aside): its rows then depend on data the model does not know. */
+static bool find_relation(const ProtobufCMessage *m, void *ctx)
+{
+    Query *q = ctx;
+    if (m->descriptor != &pg_query__range_var__descriptor) return !q->rows;
+    const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
+    if (rv != q->skip && rv->relname && !is_cte(q, rv) && rel_of_rv(q->c, rv)) q->rows = true;
+    return false;
+}
+
+static bool reads_relation(RelCtx *c, const ProtobufCMessage *n, const PgQuery__RangeVar *skip)
+{
+    if (!n) return false;
+    Query q = {c, 0, false, NULL, 0, skip, n, false};
+    pgtree_walk(n, collect_ctes, &q);
+    pgtree_walk(n, find_relation, &q);
+    free(q.ctes);
+    return q.rows;
+}
+
+/* The same for a statement whose rows come from what it reads: certain when
+ * it reads no relation (VALUES, generate_series, constants). The chain's
+ * tables start empty and the model does not follow their data, so rows
+ * drawn from a table are not assumed. */
+static void read_query(RelCtx *c, const ProtobufCMessage *n, int mode, bool plan,
+                       const PgQuery__RangeVar *skip)
+{
+    read_query_rows(c, n, mode, plan, skip, n && !reads_relation(c, n, skip));
 }
 
 /* ---- foreign keys ---------------------------------------------------------------------- */
@@ -376,26 +409,13 @@ static const SchemaRel *fk_index(const SchemaConstraint *fk)
     return NULL;
 }
 
-static bool names_col(PgQuery__Node *const *targets, size_t n, char *const *cols, size_t ncols)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (targets[i]->node_case != PG_QUERY__NODE__NODE_RES_TARGET) continue;
-        const char *name = targets[i]->res_target->name;
-        for (size_t k = 0; name && k < ncols; k++)
-            if (strcmp(cols[k], name) == 0) return true;
-    }
-    return false;
-}
-
 /* The RI checks of a row written to r: the referenced table at RowShareLock
- * and the unique index the check reads (AccessShareLock before 12). When
- * targets is not NULL (UPDATE), only the keys whose columns it sets. */
-static void fk_checks(RelCtx *c, const SchemaRel *r, PgQuery__Node *const *targets, size_t ntargets)
+ * and the unique index the check reads (AccessShareLock before 12). */
+static void fk_checks(RelCtx *c, const SchemaRel *r)
 {
     for (size_t i = 0; i < r->ncons; i++) {
         const SchemaConstraint *k = &r->cons[i];
         if (k->kind != SCHEMA_CON_FOREIGN) continue;
-        if (targets && !names_col(targets, ntargets, k->cols, k->ncols)) continue;
         if (!k->ref) {
             rel_unknown(c, "the table foreign key %s references is not defined in the corpus",
                         k->name);
@@ -471,12 +491,15 @@ static const SchemaRel *owned_seq(const SchemaRel *r, const char *col)
 static bool do_insert(RelCtx *c, const PgQuery__InsertStmt *st)
 {
     const SchemaRel *r = need_rv(c, st->relation);
-    read_query(c, &st->base, RL_ACCESS_SHARE, true, st->relation);
-    if (!r) return true;
+    /* the sequences drawn and the foreign keys checked row by row: only
+       when rows are certain (see read_query) */
+    bool rows = !reads_relation(c, &st->base, st->relation);
+    read_query_rows(c, &st->base, RL_ACCESS_SHARE, true, st->relation, rows);
+    if (!r) return false;
     rel_lock(c, r, REL_TARGET, RL_ROW_EXCLUSIVE);
     /* the defaults that draw from owned sequences: columns the statement leaves out */
     size_t width = st->n_cols ? 0 : insert_width(st);
-    for (size_t i = 0; i < r->ncols; i++) {
+    for (size_t i = 0; rows && i < r->ncols; i++) {
         const SchemaColumn *col = &r->cols[i];
         bool given = st->n_cols ? listed(st->cols, st->n_cols, col->name) : i < width;
         if (given && values_default(st, i)) given = false;
@@ -484,7 +507,7 @@ static bool do_insert(RelCtx *c, const PgQuery__InsertStmt *st)
         rel_unknown(c, "the sequence the default of %s.%s draws from is not in the model", r->name,
                     col->name);
     }
-    for (size_t i = 0; i < r->nseqs; i++) {
+    for (size_t i = 0; rows && i < r->nseqs; i++) {
         const SchemaRel *s = r->seqs[i];
         if (!s->owner_col) continue;
         const SchemaColumn *col = schema_column(r, s->owner_col);
@@ -508,7 +531,7 @@ static bool do_insert(RelCtx *c, const PgQuery__InsertStmt *st)
         else
             return false;
     }
-    fk_checks(c, r, NULL, 0);
+    if (rows) fk_checks(c, r);
     return true;
 }
 
@@ -526,25 +549,27 @@ static void modify_target(RelCtx *c, const SchemaRel *r, bool inh)
 static bool do_update(RelCtx *c, const PgQuery__UpdateStmt *st)
 {
     const SchemaRel *r = need_rv(c, st->relation);
-    read_query(c, &st->base, RL_ACCESS_SHARE, true, st->relation);
-    if (!r) return true;
+    /* its rows come from the table: not assumed (see read_query), so
+       neither the nextval() of its SET nor the foreign key checks of the
+       keys it sets (fk_checks) are predicted */
+    read_query_rows(c, &st->base, RL_ACCESS_SHARE, true, st->relation, false);
+    if (!r) return false;
     if (r->kind == SCHEMA_REL_VIEW) return false;
     modify_target(c, r, st->relation->inh);
-    fk_checks(c, r, st->target_list, st->n_target_list);
     return true;
 }
 
 static bool do_delete(RelCtx *c, const PgQuery__DeleteStmt *st)
 {
     const SchemaRel *r = need_rv(c, st->relation);
-    read_query(c, &st->base, RL_ACCESS_SHARE, true, st->relation);
-    if (!r) return true;
+    read_query_rows(c, &st->base, RL_ACCESS_SHARE, true, st->relation, false);
+    if (!r) return false;
     if (r->kind == SCHEMA_REL_VIEW) return false;
     modify_target(c, r, st->relation->inh);
-    /* the rows deleted fire the referencing side's actions: CASCADE
-       deletes there (RowExclusiveLock), NO ACTION reads (RowShareLock); the
-       model does not keep the action */
-    return r->nrefby == 0;
+    /* the rows deleted would fire the referencing side's actions (CASCADE
+       deletes there at RowExclusiveLock, NO ACTION reads at RowShareLock):
+       rows of a table are not assumed (read_query) */
+    return true;
 }
 
 static bool do_select(RelCtx *c, const PgQuery__SelectStmt *st)
@@ -642,7 +667,7 @@ static bool do_refresh(RelCtx *c, const PgQuery__RefreshMatViewStmt *st)
     if (!mv) return true;
     if (!st->skip_data)
         for (size_t i = 0; i < mv->ndeps; i++) {
-            Query q = {c, RL_ACCESS_SHARE, true, NULL, 0, NULL, NULL};
+            Query q = {c, RL_ACCESS_SHARE, true, NULL, 0, NULL, NULL, false};
             read_rel(&q, mv->deps[i], true, 0);
         }
     if (st->concurrent) {
@@ -1243,6 +1268,44 @@ static bool do_function(RelCtx *c, const PgQuery__CreateFunctionStmt *st)
     return ok;
 }
 
+/* RENAME: a relation renamed is the target, at the row's mode, under the
+ * name it has after the statement (the tracer names relations so); a
+ * column or constraint renamed locks the table (the row's). ALTER TYPE,
+ * FUNCTION, SCHEMA ... RENAME lock no relation. */
+static bool do_rename(RelCtx *c, const PgQuery__RenameStmt *st)
+{
+    if (st->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN ||
+        st->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT) {
+        const SchemaRel *r = need_rv(c, st->relation);
+        /* renamed in the partitions and children too (not with ONLY) */
+        if (r && st->relation->inh) lock_family(c, r, RL_ACCESS_EXCLUSIVE, -1, -1);
+        return true;
+    }
+    if (!is_relation_object(st->rename_type))
+        return st->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_TRIGGER &&
+               st->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_RULE &&
+               st->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_POLICY;
+    const SchemaRel *r = rel_of_rv(c, st->relation);
+    if (!r || !st->newname) {
+        if (st->missing_ok) unlock_rv(c, st->relation);
+        need_rv(c, st->relation);
+        return st->missing_ok;
+    }
+    char *old = rel_name(r);
+    const RelLock *l = relpred_lock_of(c->out, old);
+    int mode = l ? l->mode : -1;
+    unlock_name(c, old);
+    free(old);
+    if (mode < 0) return false;
+    char *now = r->persistence == SCHEMA_TEMP ? xasprintf("pg_temp.%s", st->newname)
+                : !r->schema || strcmp(r->schema, "public") == 0
+                    ? xstrdup(st->newname)
+                    : xasprintf("%s.%s", r->schema, st->newname);
+    rel_lock_name(c, now, REL_TARGET, mode);
+    free(now);
+    return true;
+}
+
 /* ---- the forms ------------------------------------------------------------------------- */
 
 bool relations_ddl(RelCtx *c, const PgQuery__Node *n)
@@ -1313,13 +1376,7 @@ bool relations_ddl(RelCtx *c, const PgQuery__Node *n)
     case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT:
         return true;
     case PG_QUERY__NODE__NODE_RENAME_STMT:
-        /* ALTER TYPE/FUNCTION/SCHEMA ... RENAME: no relation */
-        return !is_relation_object(n->rename_stmt->rename_type) &&
-               n->rename_stmt->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN &&
-               n->rename_stmt->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT &&
-               n->rename_stmt->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_TRIGGER &&
-               n->rename_stmt->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_RULE &&
-               n->rename_stmt->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_POLICY;
+        return do_rename(c, n->rename_stmt);
     default:
         return false;
     }
