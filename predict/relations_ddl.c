@@ -389,28 +389,9 @@ static void read_query(RelCtx *c, const ProtobufCMessage *n, int mode, bool plan
 
 /* ---- foreign keys ---------------------------------------------------------------------- */
 
-/* The unique index a foreign key's check reads on the referenced table. */
-static const SchemaRel *fk_index(const SchemaConstraint *fk)
-{
-    const SchemaRel *ref = fk->ref;
-    for (size_t i = 0; ref && i < ref->ncons; i++) {
-        const SchemaConstraint *k = &ref->cons[i];
-        if (k->kind != SCHEMA_CON_PRIMARY && k->kind != SCHEMA_CON_UNIQUE) continue;
-        if (fk->nref_cols ? same_cols(k->cols, k->ncols, fk->ref_cols, fk->nref_cols)
-                          : k->kind == SCHEMA_CON_PRIMARY)
-            return k->index;
-    }
-    for (size_t i = 0; ref && i < ref->nindexes; i++) {
-        const SchemaRel *x = ref->indexes[i];
-        if ((x->unique || x->primary) && x->keys &&
-            same_cols(x->keys, x->nkeys, fk->ref_cols, fk->nref_cols))
-            return x;
-    }
-    return NULL;
-}
-
 /* The RI checks of a row written to r: the referenced table at RowShareLock
- * and the unique index the check reads (AccessShareLock before 12). */
+ * (SELECT ... FOR KEY SHARE), and, as the check's query is planned, every
+ * index of it (at AccessShareLock before 12). */
 static void fk_checks(RelCtx *c, const SchemaRel *r)
 {
     for (size_t i = 0; i < r->ncons; i++) {
@@ -422,7 +403,7 @@ static void fk_checks(RelCtx *c, const SchemaRel *r)
             continue;
         }
         rel_lock(c, k->ref, REL_REFERENCED, RL_ROW_SHARE);
-        rel_lock(c, fk_index(k), REL_INDEX, c->major >= 12 ? RL_ROW_SHARE : RL_ACCESS_SHARE);
+        lock_indexes(c, k->ref, c->major >= 12 ? RL_ROW_SHARE : RL_ACCESS_SHARE);
     }
 }
 
@@ -488,12 +469,26 @@ static const SchemaRel *owned_seq(const SchemaRel *r, const char *col)
     return NULL;
 }
 
+static bool insert_rows(RelCtx *c, const PgQuery__InsertStmt *st)
+{
+    const PgQuery__Node *s = st->select_stmt;
+    if (!s) return true; /* DEFAULT VALUES */
+    if (s->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) return false;
+    const PgQuery__SelectStmt *sel = s->select_stmt;
+    if (sel->n_values_lists) return !reads_relation(c, &s->base, NULL);
+    if (sel->op != PG_QUERY__SET_OPERATION__SETOP_NONE) return !reads_relation(c, &s->base, NULL);
+    for (size_t i = 0; i < sel->n_from_clause; i++)
+        if (reads_relation(c, &sel->from_clause[i]->base, NULL)) return false;
+    return true;
+}
+
 static bool do_insert(RelCtx *c, const PgQuery__InsertStmt *st)
 {
     const SchemaRel *r = need_rv(c, st->relation);
-    /* the sequences drawn and the foreign keys checked row by row: only
-       when rows are certain (see read_query) */
-    bool rows = !reads_relation(c, &st->base, st->relation);
+    /* the sequences drawn and the foreign keys checked row by row: only when rows are certain (see
+       read_query): VALUES, or a query whose FROM reads no relation (a
+       WHERE may still filter its rows out: taken to let them through) */
+    bool rows = insert_rows(c, st);
     read_query_rows(c, &st->base, RL_ACCESS_SHARE, true, st->relation, rows);
     if (!r) return false;
     rel_lock(c, r, REL_TARGET, RL_ROW_EXCLUSIVE);
@@ -517,7 +512,10 @@ static bool do_insert(RelCtx *c, const PgQuery__InsertStmt *st)
         if (given && !st->n_cols && values_default(st, pos)) given = false;
         if (!given) rel_lock(c, s, REL_SEQUENCE, RL_ROW_EXCLUSIVE);
     }
-    if (st->on_conflict_clause) lock_indexes(c, r, RL_ROW_EXCLUSIVE);
+    /* ON CONFLICT: a conflict target is inferred at planning, opening every
+       index; without one they are opened at the first row */
+    if (st->on_conflict_clause && (st->on_conflict_clause->infer || rows))
+        lock_indexes(c, r, RL_ROW_EXCLUSIVE);
     if (r->kind == SCHEMA_REL_PARTITIONED) {
         /* before 12 tuple routing opened every partition; since, only those
            rows go to. The rows of VALUES name their partitions by bounds the
