@@ -12,6 +12,7 @@
 #include "cmd/opts.h"
 #include "corpus/corpus.h"
 #include "predict/locktable.h"
+#include "predict/relations.h"
 #include "model/versions.h"
 #include "report/analyze.h"
 #include "report/gate.h"
@@ -28,7 +29,10 @@ static const char analyze_head[] =
     "Each chain is replayed through a model of the catalog it builds (after\n"
     "--schema's): ALTER COLUMN TYPE is decided from the column's type and the new\n"
     "one by each version's facts; a statement whose table the chain never defines\n"
-    "keeps its row and says so (JSON: \"unknown\").\n"
+    "keeps its row and says so (JSON: \"unknown\"). Every relation a statement\n"
+    "locks besides its target (indexes, TOAST, sequences, partitions, parent,\n"
+    "foreign-key partners, sources) is named with its mode and role, and every\n"
+    "relation it rewrites (JSON: \"locks\", \"rewrites\"; text: also:, rewrites:).\n"
     "\n"
     "options:\n";
 
@@ -60,6 +64,7 @@ static int analyze_schema(const char *path, bool warn, Schema **out, Err *err)
 typedef struct AnalyzeArgs {
     const char *versions_spec, *format, *lt_path;
     const char *schema_path; /* --schema: a dump every chain starts from */
+    const char *preamble;    /* --preamble: SQL every chain starts from, after --schema */
     const char *timezone;    /* --timezone: the session's TimeZone */
     bool ci;
     int max_risk; /* -1: no --max-risk */
@@ -81,6 +86,9 @@ static bool analyze_parse(int argc, char **argv, AnalyzeArgs *a, int *first, int
         {"schema", 0, OPTK_STR, &a->schema_path, "FILE",
          .help = "the catalog every chain starts from: SQL such as\n"
                  "pg_dump --schema-only output"},
+        {"preamble", 0, OPTK_STR, &a->preamble, "FILE",
+         .help = "SQL run before every chain, after --schema (as\n"
+                 "run --preamble): its objects are in the catalog"},
         {"timezone", 0, OPTK_STR, &a->timezone, "NAME",
          .help = "the session's TimeZone until a migration SETs one\n"
                  "(default UTC): decides timestamp to timestamptz"},
@@ -134,7 +142,12 @@ int cmd_analyze(int argc, char **argv)
     schema_free(base);
     const PredictOpts po = {.tz_utc = locktable_tz_is_utc(a.timezone)};
     Corpus corpus;
-    if (corpus_load(&corpus, argv + first, argc - first, &copts, &err) != 0) {
+    int loaded = corpus_load(&corpus, argv + first, argc - first, &copts, &err);
+    if (loaded == 0 && a.preamble && corpus_set_preamble(&corpus, a.preamble, &err) != 0) {
+        corpus_free(&corpus);
+        loaded = -1;
+    }
+    if (loaded != 0) {
         facts_free(facts);
         locktable_free(lt);
         return cmd_fail_err(&err, EXIT_USAGE);
@@ -151,30 +164,25 @@ int cmd_analyze(int argc, char **argv)
     cmd_print_layouts(&corpus, true); /* only what needs saying: stdout is the answer */
     for (size_t c = 0; c < corpus.nchains; c++) {
         const Chain *ch = &corpus.chains[c];
-        /* the chain is replayed lazily: up to a statement the schema decides */
+        /* every statement meets the catalog the chain built before it */
         Schema *sch = NULL;
-        size_t rmi = 0, rsi = 0; /* the first statement not replayed yet */
+        if (a.schema_path) analyze_schema(a.schema_path, false, &sch, &err);
+        if (!sch) sch = schema_new();
+        for (size_t k = 0; k < corpus.npre_stmts; k++)
+            schema_apply(sch, corpus.pre_stmts[k].sql);
         for (size_t mi = 0; mi < ch->nmigs; mi++) {
             const Migration *m = &ch->migs[mi];
             if (m->error) fprintf(stderr, "%s: %s\n", progname, m->error);
             for (size_t si = 0; si < m->nstmts; si++) {
                 const Statement *st = &m->stmts[si];
-                if (locktable_needs_schema(&st->info)) {
-                    if (!sch && a.schema_path) analyze_schema(a.schema_path, false, &sch, &err);
-                    if (!sch) sch = schema_new();
-                    for (; rmi < mi || (rmi == mi && rsi < si); rsi++) {
-                        if (rsi == ch->migs[rmi].nstmts) {
-                            rmi++, rsi = (size_t)-1;
-                            continue;
-                        }
-                        schema_apply(sch, ch->migs[rmi].stmts[rsi].sql);
-                    }
-                }
                 for (int v = 0; v < vs.n; v++)
-                    have[v] = locktable_predict_in(lt, sch, facts, st->sql, &st->info, vs.v[v], &po,
+                    have[v] = relations_predict_in(lt, sch, facts, st->sql, &st->info, vs.v[v], &po,
                                                    &pred[v]);
+                schema_apply(sch, st->sql);
                 if (ci) nabove += gate_predictions(&ci_msgs, m, st, &vs, pred, have, max_risk);
                 analyze_statement(&answer, m, st, pred, have);
+                for (int v = 0; v < vs.n; v++)
+                    prediction_free(&pred[v]);
                 if (out.len > 1 << 16) {
                     fwrite(out.data, 1, out.len, stdout);
                     buf_reset(&out);

@@ -3,6 +3,7 @@
  */
 #include "model/prediction.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
@@ -30,4 +31,10 @@ void prediction_clear(Prediction *p)
     for (int i = 0; i < PREDICTION_NROLES; i++)
         p->others[i] = -1;
     p->verdict = VERDICT_NONE;
+}
+
+void prediction_free(Prediction *p)
+{
+    free(p->relations);
+    prediction_clear(p);
 }

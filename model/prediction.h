@@ -59,10 +59,17 @@ typedef struct Prediction {
     /* what the schema lacked to decide it ("table users not defined in the
      * corpus"); "" when nothing (neither the wire nor the store carries it) */
     char unknown[PREDICTION_UNKNOWN_MAX];
+    /* every relation the statement locks and rewrites, as the relation
+     * predictor's text (predict/relations.h relpred_format); owned; NULL when
+     * none was made. The wire and the store carry it */
+    char *relations;
     Verdict verdict;
 } Prediction;
 
-/* Nothing predicted and no verdict: mode and others -1. */
+/* Nothing predicted and no verdict: mode and others -1, relations NULL (not
+ * freed: for a new Prediction). */
 void prediction_clear(Prediction *p);
+/* Frees p's relations and clears it. */
+void prediction_free(Prediction *p);
 
 #endif

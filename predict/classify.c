@@ -1057,9 +1057,8 @@ static bool is_cluster_wide(int node)
 void classify_statement(const char *sql, StmtInfo *info)
 {
     memset(info, 0, sizeof(*info));
-    PgQueryProtobufParseResult r = pg_query_parse_protobuf(sql ? sql : "");
-    if (r.error) {
-        pg_query_free_protobuf_parse_result(r);
+    const PgQuery__ParseResult *pr = pgtree_parse(sql, NULL, NULL);
+    if (!pr) {
         /* syntax newer than the parser: its leading keywords may still tell */
         if (classify_keywords(sql, info)) return;
         info->cls = xstrdup("unparsed");
@@ -1067,12 +1066,7 @@ void classify_statement(const char *sql, StmtInfo *info)
         info->cluster_wide = true; /* nothing is known of it */
         return;
     }
-    PgQuery__ParseResult *pr =
-        pg_query__parse_result__unpack(NULL, r.parse_tree.len, (const uint8_t *)r.parse_tree.data);
-    if (!pr) {
-        info->cls = xstrdup("unparsed");
-        info->parsed = STMT_PARSED_NONE;
-    } else if (pr->n_stmts == 0 || !pr->stmts[0]->stmt) {
+    if (pr->n_stmts == 0 || !pr->stmts[0]->stmt) {
         info->cls = xstrdup("empty");
     } else {
         /* one statement expected; with several, the first one decides */
@@ -1081,8 +1075,6 @@ void classify_statement(const char *sql, StmtInfo *info)
             if (pr->stmts[i]->stmt && is_cluster_wide((int)pr->stmts[i]->stmt->node_case))
                 info->cluster_wide = true;
     }
-    if (pr) pg_query__parse_result__free_unpacked(pr, NULL);
-    pg_query_free_protobuf_parse_result(r);
 }
 
 void classify_free(StmtInfo *info)

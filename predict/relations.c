@@ -5,9 +5,9 @@
  * with a trace.
  */
 #include "predict/relations.h"
+#include "predict/pgtree.h"
 #include "predict/relations_int.h"
 
-#include <pg_query.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,21 +176,12 @@ void rel_unknown(RelCtx *c, const char *fmt, ...)
 /* The statement's forms, from its parse tree: whether one of them models it. */
 static bool dispatch(RelCtx *c)
 {
-    PgQueryProtobufParseResult r = pg_query_parse_protobuf(c->sql);
-    bool modelled = false;
-    if (!r.error) {
-        PgQuery__ParseResult *pr = pg_query__parse_result__unpack(
-            NULL, r.parse_tree.len, (const uint8_t *)r.parse_tree.data);
-        if (pr && pr->n_stmts == 1 && pr->stmts[0]->stmt) {
-            const PgQuery__Node *n = pr->stmts[0]->stmt;
-            modelled = n->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_STMT
-                           ? relations_alter(c, n->alter_table_stmt)
-                           : relations_ddl(c, n);
-        }
-        if (pr) pg_query__parse_result__free_unpacked(pr, NULL);
-    }
-    pg_query_free_protobuf_parse_result(r);
-    return modelled;
+    const PgQuery__ParseResult *pr = pgtree_parse(c->sql, NULL, NULL);
+    if (!pr || pr->n_stmts != 1 || !pr->stmts[0]->stmt) return false;
+    const PgQuery__Node *n = pr->stmts[0]->stmt;
+    return n->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_STMT
+               ? relations_alter(c, n->alter_table_stmt)
+               : relations_ddl(c, n);
 }
 
 void relations_predict(const Schema *s, const Facts *f, const char *sql, const StmtInfo *info,
@@ -211,10 +202,64 @@ void relations_predict(const Schema *s, const Facts *f, const char *sql, const S
             free(n);
         }
     }
-    if (info->parsed == STMT_PARSED_TREE && sql) out->modelled = dispatch(&c);
+    if (info->in_do_block) {
+        out->undecidable = true;
+        rel_unknown(&c,
+                    "what a %s locks depends on the statements its control flow and data "
+                    "choose",
+                    strcmp(info->cls, "CALL") == 0 ? "procedure" : "DO block");
+    } else if (info->parsed == STMT_PARSED_TREE && sql) {
+        out->modelled = dispatch(&c);
+    }
     if (info->target && !target && out->modelled && !out->unknown[0])
         rel_unknown(&c, "table %s not defined in the corpus", info->target);
     schema_free(empty);
+}
+
+bool relations_predict_in(const LockTable *t, const Schema *s, const Facts *f, const char *sql,
+                          const StmtInfo *info, int major, const PredictOpts *o, Prediction *out)
+{
+    bool have = locktable_predict_in(t, s, f, sql, info, major, o, out);
+    RelPred rp;
+    relations_predict(s, f, sql, info, major, o, out, &rp);
+    if (rp.modelled || rp.undecidable || rp.nlocks) {
+        Buf b;
+        buf_init(&b);
+        relpred_format(&rp, &b);
+        out->relations = buf_steal(&b);
+    }
+    if (!out->unknown[0] && rp.unknown[0])
+        snprintf(out->unknown, sizeof(out->unknown), "%s", rp.unknown);
+    relpred_free(&rp);
+    return have;
+}
+
+Verdict relations_verdict(const Prediction *p, const Trace *t, const LtObs *o, bool failed)
+{
+    Verdict v = locktable_verdict(p, o, failed);
+    if ((v != VERDICT_CONFIRMED && v != VERDICT_TRACE_ONLY) || o->skipped || !p->relations)
+        return v;
+    RelPred rp;
+    relpred_parse(p->relations, &rp);
+    if (rp.modelled) {
+        RelAgreement a;
+        relpred_compare(&rp, t, &a, NULL);
+        if (a.disagree) v = VERDICT_MISMATCH;
+    }
+    relpred_free(&rp);
+    return v;
+}
+
+void relations_explain(const Prediction *p, const Trace *t, Buf *why)
+{
+    if (!p->relations) return;
+    RelPred rp;
+    relpred_parse(p->relations, &rp);
+    if (rp.modelled) {
+        RelAgreement a;
+        relpred_compare(&rp, t, &a, why);
+    }
+    relpred_free(&rp);
 }
 
 /* ---- text form ------------------------------------------------------------------------- */
@@ -222,6 +267,7 @@ void relations_predict(const Schema *s, const Facts *f, const char *sql, const S
 void relpred_format(const RelPred *p, Buf *out)
 {
     if (p->modelled) buf_puts(out, "m\n");
+    if (p->undecidable) buf_puts(out, "u\n");
     for (size_t i = 0; i < p->nlocks; i++)
         buf_printf(out, "L\t%d\t%s\t%s\n", p->locks[i].mode, relrole_name(p->locks[i].role),
                    p->locks[i].relation);
@@ -238,6 +284,8 @@ void relpred_parse(const char *text, RelPred *p)
         char *line = xstrndup(l, n);
         if (strcmp(line, "m") == 0)
             p->modelled = true;
+        else if (strcmp(line, "u") == 0)
+            p->undecidable = true;
         else if (line[0] == 'R' && line[1] == '\t')
             add_rewrite(p, line + 2);
         else if (line[0] == 'L' && line[1] == '\t') {

@@ -51,10 +51,12 @@ typedef struct RelLock {
 } RelLock;
 
 typedef struct RelPred {
-    bool modelled;  /* the statement's form is modelled: locks and rewrites name every
-                       relation it locks and rewrites. false: locks hold the target's
-                       row alone, and nothing is said of the others */
-    RelLock *locks; /* each relation once, at its strongest mode; the target first */
+    bool modelled;    /* the statement's form is modelled: locks and rewrites name every
+                         relation it locks and rewrites. false: locks hold the target's
+                         row alone, and nothing is said of the others */
+    bool undecidable; /* no reading of the statement can tell: a DO block or a procedure
+                         (CALL) runs statements its control flow and data choose */
+    RelLock *locks;   /* each relation once, at its strongest mode; the target first */
     size_t nlocks, caplocks;
     char **rewrites; /* relations that get new storage (relfilenode), each once: the
                         target, its indexes, its TOAST table and TOAST index ...; owned */
@@ -79,10 +81,26 @@ bool relpred_rewrites(const RelPred *p, const char *name);
 void relations_predict(const Schema *s, const Facts *f, const char *sql, const StmtInfo *info,
                        int major, const PredictOpts *o, const Prediction *row, RelPred *out);
 
+/* locktable_predict_in (its arguments, its answer), then relations_predict
+ * into out->relations (relpred_format's text), and into out->unknown what
+ * the model lacked when the row says nothing of it. */
+bool relations_predict_in(const LockTable *t, const Schema *s, const Facts *f, const char *sql,
+                          const StmtInfo *info, int major, const PredictOpts *o, Prediction *out);
+
+/* The verdict of a trace t (observed as o, locktable_observe) on p: the lock
+ * table's (locktable_verdict), then relation by relation when p->relations
+ * models the statement: a confirmed or trace-only statement whose trace
+ * differs on any relation (relpred_compare) is a mismatch. A statement the
+ * server skipped is judged by its target alone. */
+Verdict relations_verdict(const Prediction *p, const Trace *t, const LtObs *o, bool failed);
+/* Why p and trace t differ relation by relation, "; "-separated into why
+ * (nothing when they agree or p->relations models nothing). */
+void relations_explain(const Prediction *p, const Trace *t, Buf *why);
+
 /* ---- text form (the wire and the store) ------------------------------------------ */
 
-/* p as text: "m" when modelled, then one line per lock "L<TAB>mode rank<TAB>role<TAB>name"
- * and per rewrite "R<TAB>name"; "" for a prediction with nothing in it. */
+/* p as text: "m" when modelled, "u" when undecidable, then one line per lock "L<TAB>mode
+ * rank<TAB>role<TAB>name" and per rewrite "R<TAB>name"; "" for a prediction with nothing in it. */
 void relpred_format(const RelPred *p, Buf *out);
 /* The text of relpred_format into p (initialised here); unknown lines are
  * skipped. */

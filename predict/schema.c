@@ -2234,19 +2234,14 @@ static void apply_node(Schema *s, const Node *n)
  * *cursor (1-based offset into sql, 0 when unknown) set (free *msg). */
 static bool apply_text(Schema *s, const char *sql, char **msg, int *cursor)
 {
-    PgQueryProtobufParseResult r = pg_query_parse_protobuf(sql);
-    if (r.error) {
-        if (msg) *msg = xstrdup(r.error->message);
-        if (cursor) *cursor = r.error->cursorpos;
-        pg_query_free_protobuf_parse_result(r);
+    const char *error;
+    const PgQuery__ParseResult *pr = pgtree_parse(sql, &error, cursor);
+    if (!pr) {
+        if (msg) *msg = xstrdup(error);
         return false;
     }
-    PgQuery__ParseResult *pr =
-        pg_query__parse_result__unpack(NULL, r.parse_tree.len, (const uint8_t *)r.parse_tree.data);
-    for (size_t i = 0; pr && i < pr->n_stmts; i++)
+    for (size_t i = 0; i < pr->n_stmts; i++)
         if (pr->stmts[i]) apply_node(s, pr->stmts[i]->stmt);
-    if (pr) pg_query__parse_result__free_unpacked(pr, NULL);
-    pg_query_free_protobuf_parse_result(r);
     return true;
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "predict/relations.h"
 #include "report/gate.h"
 #include "report/report.h"
 
@@ -17,7 +18,34 @@ static bool pred_eq(bool ha, const Prediction *a, bool hb, const Prediction *b)
     if (!ha) return true;
     return a->mode == b->mode && a->rewrite == b->rewrite && a->scan == b->scan &&
            memcmp(a->others, b->others, sizeof(a->others)) == 0 && a->risk == b->risk &&
-           a->note == b->note && strcmp(a->unknown, b->unknown) == 0;
+           a->note == b->note && strcmp(a->unknown, b->unknown) == 0 &&
+           strcmp(a->relations ? a->relations : "", b->relations ? b->relations : "") == 0;
+}
+
+/* The relations a prediction names besides its target, and its rewrites, on
+ * one line each ("also: users_pkey AccessExclusiveLock (index), ..."); at
+ * most REL_SHOWN of each, then how many more. */
+#define REL_SHOWN 6
+static void relations_text(Buf *out, const char *relations)
+{
+    if (!relations) return;
+    RelPred rp;
+    relpred_parse(relations, &rp);
+    size_t shown = 0, others = 0;
+    for (size_t k = 0; k < rp.nlocks; k++) {
+        if (rp.locks[k].role == REL_TARGET) continue;
+        if (others++ < REL_SHOWN)
+            buf_printf(out, "%s%s %s (%s)",
+                       shown++ ? ", " : "           also: ", rp.locks[k].relation,
+                       lock_mode_name(rp.locks[k].mode), relrole_name(rp.locks[k].role));
+    }
+    if (others > REL_SHOWN) buf_printf(out, ", and %zu more", others - REL_SHOWN);
+    if (others) buf_putc(out, '\n');
+    for (size_t k = 0; k < rp.nrewrites && k < REL_SHOWN; k++)
+        buf_printf(out, "%s%s", k ? ", " : "           rewrites: ", rp.rewrites[k]);
+    if (rp.nrewrites > REL_SHOWN) buf_printf(out, ", and %zu more", rp.nrewrites - REL_SHOWN);
+    if (rp.nrewrites) buf_putc(out, '\n');
+    relpred_free(&rp);
 }
 
 static void others_text(const int *others, Buf *b)
@@ -65,6 +93,7 @@ static void text_statement(Buf *out, const Migration *m, const Statement *st, co
                        risk_name(p[i].risk), o.data ? o.data : "",
                        o.len && p[i].note && *p[i].note ? "; " : "", p[i].note ? p[i].note : "");
             if (*p[i].unknown) buf_printf(out, "           unknown: %s\n", p[i].unknown);
+            relations_text(out, p[i].relations);
             buf_free(&o);
         }
         buf_free(&range);
@@ -114,6 +143,7 @@ static void json_statement(JsonW *w, const Migration *m, const Statement *st, co
             json_kv_str(w, "risk", risk_name(p[i].risk));
             json_kv_str(w, "note", p[i].note);
             if (*p[i].unknown) json_kv_str(w, "unknown", p[i].unknown);
+            report_json_relations(w, p[i].relations);
             json_obj_end(w);
         }
         json_obj_end(w);

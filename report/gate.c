@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "predict/relations.h"
 #include "report/render.h"
 
 /* ---- the line of a failing statement ------------------------------------- */
@@ -120,24 +121,85 @@ size_t gate_predictions(Buf *msgs, const Migration *m, const Statement *st, cons
 
 /* What the lock table makes of a stored result: locktable_observe of the
  * result viewed as a Trace (a view: the strings stay the result's). */
+static void trace_view(const RvResult *r, Trace *out)
+{
+    *out = (Trace){.locks = r->locks,
+                   .nlocks = r->nlocks,
+                   .rewrites = r->rewrites,
+                   .nrewrites = r->nrewrites,
+                   .scans = r->scans,
+                   .nscans = r->nscans,
+                   .said = r->said,
+                   .req = (TraceReq)r->req,
+                   .requested = r->requested,
+                   .nrequested = r->nrequested,
+                   .req_rewrites = r->req_rewrites,
+                   .nreq_rewrites = r->nreq_rewrites,
+                   .req_scanned = r->req_scanned,
+                   .nreq_scanned = r->nreq_scanned};
+    if (r->capture) snprintf(out->capture, sizeof(out->capture), "%s", r->capture);
+}
+
 void gate_observe(const RvResult *r, LtObs *out)
 {
-    Trace t = {.locks = r->locks,
-               .nlocks = r->nlocks,
-               .rewrites = r->rewrites,
-               .nrewrites = r->nrewrites,
-               .scans = r->scans,
-               .nscans = r->nscans,
-               .said = r->said,
-               .req = (TraceReq)r->req,
-               .requested = r->requested,
-               .nrequested = r->nrequested,
-               .req_rewrites = r->req_rewrites,
-               .nreq_rewrites = r->nreq_rewrites,
-               .req_scanned = r->req_scanned,
-               .nreq_scanned = r->nreq_scanned};
-    if (r->capture) snprintf(t.capture, sizeof(t.capture), "%s", r->capture);
+    Trace t;
+    trace_view(r, &t);
     locktable_observe(&t, out);
+}
+
+void gate_agreement(const RunView *rv, GateAgreement *a)
+{
+    memset(a, 0, sizeof(*a));
+    size_t cap = 0;
+    for (size_t i = 0; i < rv->nstmts; i++)
+        for (size_t v = 0; v < rv->nversions; v++) {
+            const RvResult *r = &rv->stmts[i].results[v];
+            Verdict vd = r->pred.verdict;
+            if (vd == VERDICT_NONE || vd == VERDICT_ERROR) continue;
+            RelPred rp;
+            relpred_parse(r->pred.relations, &rp);
+            if (rp.undecidable) {
+                a->undecidable++;
+                relpred_free(&rp);
+                continue;
+            }
+            a->cells++;
+            Buf why;
+            buf_init(&why);
+            if (vd == VERDICT_UNPREDICTED) buf_puts(&why, "no row in the lock table");
+            LtObs o;
+            gate_observe(r, &o);
+            if (vd == VERDICT_MISMATCH) locktable_explain(&r->pred, &o, &why);
+            Trace t;
+            trace_view(r, &t);
+            RelAgreement ag;
+            Buf rel;
+            buf_init(&rel);
+            relpred_compare(&rp, &t, &ag, &rel);
+            if (vd != VERDICT_UNPREDICTED && rel.len)
+                buf_printf(&why, "%s%s", why.len ? "; " : "", rel.data);
+            buf_free(&rel);
+            /* a statement the server skipped is judged by its target alone */
+            bool agrees = vd != VERDICT_UNPREDICTED && vd != VERDICT_MISMATCH &&
+                          (ag.disagree == 0 || (o.skipped && !ag.target_differs));
+            if (agrees) {
+                a->agree++;
+                a->modelled += rp.modelled;
+                buf_free(&why);
+            } else {
+                *ARRAY_PUSH(a->off, a->noff, cap) =
+                    (GateDisagreement){i, v, why.data ? buf_steal(&why) : xstrdup("")};
+            }
+            relpred_free(&rp);
+        }
+}
+
+void gate_agreement_free(GateAgreement *a)
+{
+    for (size_t i = 0; i < a->noff; i++)
+        free(a->off[i].why);
+    free(a->off);
+    memset(a, 0, sizeof(*a));
 }
 
 /* Whether every relation statement i locks as its target or as a referenced
@@ -196,6 +258,13 @@ static bool run_reason(const void *ctx, size_t v, Buf *b)
         memcpy(o.others, p->others, sizeof(o.others));
         buf_puts(b, "mismatch with the lock table: ");
         locktable_explain(p, &o, b);
+        Trace t;
+        trace_view(r, &t);
+        Buf why;
+        buf_init(&why);
+        relations_explain(p, &t, &why);
+        if (why.len) buf_printf(b, "; relations: %s", why.data);
+        buf_free(&why);
         return true;
     }
     if (g->max_risk >= 0 && r->pred.predicted && (int)r->pred.risk > g->max_risk &&

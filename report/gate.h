@@ -34,6 +34,30 @@ void gate_line(Buf *b, const char *path, int line, const char *sql, const char *
  * and capture), as locktable_observe sees it. */
 void gate_observe(const RvResult *r, LtObs *out);
 
+/* How many judged (statement, version) cells of a run agree with their
+ * prediction relation by relation (predict/relations.h relpred_compare on the
+ * stored Prediction.relations: the target's mode, every other relation that
+ * existed before, the rewritten relations). A cell is judged when it has a
+ * verdict other than error, and decidable; unpredicted and mismatch cells
+ * never agree. */
+typedef struct GateDisagreement {
+    size_t stmt, version; /* indexes into rv->stmts and its results */
+    char *why;            /* "users_pkey: predicted none, observed AccessExclusiveLock; ..."
+                             or the verdict ("unpredicted"); owned */
+} GateDisagreement;
+
+typedef struct GateAgreement {
+    size_t cells, agree;
+    size_t undecidable;    /* judged cells left out of cells: statements no reading can
+                              decide (DO blocks, procedures: RelPred.undecidable) */
+    size_t modelled;       /* of the agreeing cells, those whose statement form the
+                              predictor models (the others name the target alone) */
+    GateDisagreement *off; /* every judged cell that does not agree, in statement order */
+    size_t noff;
+} GateAgreement;
+void gate_agreement(const RunView *rv, GateAgreement *a);
+void gate_agreement_free(GateAgreement *a);
+
 /* analyze --ci for one statement: p[i] (when have[i]) is its prediction on
  * vs->v[i]. Appends a line (with its newline) per run of versions above
  * max_risk with the same reason to msgs; returns the number of versions above. */

@@ -9,8 +9,10 @@
 
 #include "common/json.h"
 #include "model/versions.h"
+#include "report/gate.h"
 #include "report/report.h"
 #include "predict/locktable.h"
+#include "predict/relations.h"
 #include "report/runview.h"
 
 void report_json_version_key(JsonW *w, int id)
@@ -18,6 +20,30 @@ void report_json_version_key(JsonW *w, int id)
     char k[16];
     snprintf(k, sizeof(k), "%s", VERSION_NAME(id));
     json_key(w, k);
+}
+
+void report_json_relations(JsonW *w, const char *relations)
+{
+    if (!relations) return;
+    RelPred rp;
+    relpred_parse(relations, &rp);
+    json_key(w, "locks");
+    json_arr_begin(w);
+    for (size_t i = 0; i < rp.nlocks; i++) {
+        json_obj_begin(w);
+        json_kv_str(w, "relation", rp.locks[i].relation);
+        json_kv_str(w, "role", relrole_name(rp.locks[i].role));
+        json_kv_str(w, "mode", lock_mode_name(rp.locks[i].mode));
+        json_obj_end(w);
+    }
+    json_arr_end(w);
+    json_key(w, "rewrites");
+    json_arr_begin(w);
+    for (size_t i = 0; i < rp.nrewrites; i++)
+        json_str(w, rp.rewrites[i]);
+    json_arr_end(w);
+    if (!rp.modelled) json_kv_bool(w, "relations_modelled", false);
+    relpred_free(&rp);
 }
 
 void report_json_statement_fields(JsonW *w, const char *migration, int index, int line,
@@ -215,6 +241,7 @@ static void result_obj(JsonW *w, const RvResult *r)
             json_null(w); /* "depends" on the statement's details */
         else
             json_bool(w, r->pred.rewrite == TRI_YES);
+        report_json_relations(w, r->pred.relations);
         json_obj_end(w);
     } else {
         json_null(w);
@@ -246,6 +273,46 @@ static void statement_obj(JsonW *w, const RunView *rv, const RvStatement *x)
     }
     json_obj_end(w);
     json_obj_end(w);
+}
+
+/* How many judged cells agree relation by relation (gate_agreement):
+ * "agreement": {"cells", "agree", "percent"}; null without verdicts. */
+static void agreement(JsonW *w, const RunView *rv)
+{
+    GateAgreement ag;
+    gate_agreement(rv, &ag);
+    json_key(w, "agreement");
+    if (!ag.cells && !ag.undecidable) {
+        json_null(w);
+        gate_agreement_free(&ag);
+        return;
+    }
+    json_obj_begin(w);
+    json_kv_int(w, "cells", (long long)ag.cells);
+    json_kv_int(w, "agree", (long long)ag.agree);
+    json_key(w, "percent");
+    if (ag.cells)
+        json_num(w, 100.0 * (double)ag.agree / (double)ag.cells);
+    else
+        json_null(w);
+    json_kv_int(w, "undecidable", (long long)ag.undecidable);
+    json_key(w, "disagreements");
+    json_arr_begin(w);
+    for (size_t k = 0; k < ag.noff; k++) {
+        const RvStatement *x = &rv->stmts[ag.off[k].stmt];
+        json_obj_begin(w);
+        json_kv_str(w, "migration", x->migration);
+        json_kv_int(w, "index", x->index);
+        json_kv_int(w, "line", x->line);
+        json_key(w, "version");
+        version_json(w, x->results[ag.off[k].version].major);
+        json_kv_str(w, "class", x->cls);
+        json_kv_str(w, "why", ag.off[k].why);
+        json_obj_end(w);
+    }
+    json_arr_end(w);
+    json_obj_end(w);
+    gate_agreement_free(&ag);
 }
 
 /* The per-version summary (RunView.per_version). */
@@ -330,6 +397,7 @@ void report_json_view(const RenderInput *in, const ReportOpts *o, Buf *out)
     json_obj_begin(&w);
     run_obj(&w, "run", rv);
     per_version(&w, rv);
+    agreement(&w, rv);
     layouts(&w, rv);
     json_key(&w, "statements");
     json_arr_begin(&w);

@@ -49,6 +49,11 @@ void report_json_view(const RenderInput *in, const ReportOpts *o, Buf *out);
 void report_json_statement_fields(JsonW *w, const char *migration, int index, int line,
                                   const char *sql, const char *extracted_from, const char *cls,
                                   StmtParsed parsed, const char *target);
+/* A prediction's relations (Prediction.relations) as the keys "locks":
+ * [{"relation", "role", "mode"}] and "rewrites": [...] of its "predicted"
+ * object, and "relations_modelled": false when the predictor names the
+ * target alone; nothing when relations is NULL. */
+void report_json_relations(JsonW *w, const char *relations);
 /* The key of a version's entry: "17", "17.9". */
 void report_json_version_key(JsonW *w, int id);
 

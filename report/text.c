@@ -12,6 +12,7 @@
 
 #include "corpus/corpus.h"
 #include "model/versions.h"
+#include "report/gate.h"
 #include "report/report.h"
 
 #define CELL_W 7 /* a cell, then one space */
@@ -439,6 +440,9 @@ static void classes(Out *t, const RunView *rv)
     render_classes_free(cs, n);
 }
 
+/* The disagreements the text lists; JSON has them all. */
+#define DISAGREEMENTS_SHOWN 20
+
 static void footer(Out *t, const RunView *rv, const ReportOpts *o)
 {
     size_t spec = 0, errs = 0, mism = 0, migs = 0;
@@ -462,6 +466,33 @@ static void footer(Out *t, const RunView *rv, const ReportOpts *o)
                "%zu mismatches\n",
                rv->nstmts, migs, o->only_version_specific ? " (version-specific only)" : "", spec,
                errs, mism);
+    GateAgreement ag;
+    gate_agreement(rv, &ag);
+    if (ag.cells)
+        buf_printf(t->b,
+                   "relations: %zu of %zu (statement, version) cells agree with the prediction "
+                   "relation by relation (%.1f%%)\n",
+                   ag.agree, ag.cells, 100.0 * (double)ag.agree / (double)ag.cells);
+    if (ag.undecidable)
+        buf_printf(t->b,
+                   "  not counted: %zu cells of DO blocks and procedures, whose locks no reading "
+                   "of the statement can tell\n",
+                   ag.undecidable);
+    for (size_t k = 0; k < ag.noff && k < DISAGREEMENTS_SHOWN; k++) {
+        const GateDisagreement *d = &ag.off[k];
+        const RvStatement *x = &rv->stmts[d->stmt];
+        Buf line;
+        buf_init(&line);
+        render_clean(&line, x->migration ? x->migration : "?", true);
+        buf_printf(&line, ":%d on %s: ", x->line, VERSION_NAME(x->results[d->version].major));
+        render_clean(&line, d->why, true);
+        render_wrap(t->b, line.data, "  ", t->o->width, 3);
+        buf_free(&line);
+    }
+    if (ag.noff > DISAGREEMENTS_SHOWN)
+        buf_printf(t->b, "  and %zu more (--format json: \"agreement\")\n",
+                   ag.noff - DISAGREEMENTS_SHOWN);
+    gate_agreement_free(&ag);
 }
 
 void report_text(const RenderInput *in, const ReportOpts *o, Buf *out)

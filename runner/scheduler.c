@@ -251,6 +251,7 @@ static int spool_next(void *ctx, Trace *t, const Prediction **pred, Err *err)
     WireCursor c;
     wire_cursor(&c, w->rec, len);
     wire_get_trace(&c, t);
+    prediction_free(&r->pred);
     wire_get_prediction(&c, &r->pred);
     if (c.bad) {
         trace_free(t);
@@ -299,6 +300,7 @@ static void finish_job(Sched *s, WorkerSlot *w, Job *j, bool ok, const char *rea
                     .attempts = j->attempts,
                     .duration_ms = duration_ms};
     SpoolReader sr = {.w = w, .with_predictions = s->opts->locktable != NULL};
+    prediction_clear(&sr.pred);
     Err err = {0};
     if (w && w->spool && fseek(w->spool, 0, SEEK_SET) != 0)
         err_set(&err, EXIT_ENV, "could not read the spool file of traces: %s", strerror(errno));
@@ -309,6 +311,7 @@ static void finish_job(Sched *s, WorkerSlot *w, Job *j, bool ok, const char *rea
     double t0 = now_ms();
     int put = err.msg[0] ? -1 : store_put_job(s->store, s->run_id, s->corpus, &jr, &err);
     prof_charge(s, j->major, PROF_STORE, now_ms() - t0);
+    prediction_free(&sr.pred);
     ProfSums *ps = prof_sums_of(s->stats->prof, &s->stats->nprof, VERSIONS_CAP, j->major);
     if (ps && w) ps->jobs++;
     if (put != 0) stop_recording(s, &err);
@@ -525,6 +528,7 @@ static int handle(Sched *s, WorkerSlot *w, const char *p, size_t n)
         bool failed = t.status == TRACE_ERROR || t.status == TRACE_TIMEOUT;
         bool skipped = t.status == TRACE_SKIPPED;
         trace_free(&t);
+        prediction_free(&pred);
         if (c.bad) return -1;
         Err err = {0};
         double t0 = now_ms();

@@ -371,6 +371,7 @@ void wire_put_prediction(Buf *b, const Prediction *p)
         wire_put_i64(b, p->others[i]);
     wire_put_i64(b, p->risk);
     wire_put_i64(b, p->verdict);
+    wire_put_str(b, p->relations);
 }
 
 /* A rank in [lo, hi], else fallback. */
@@ -391,4 +392,5 @@ void wire_get_prediction(WireCursor *c, Prediction *p)
         p->others[i] = get_rank(c, -1, LOCK_MODES - 1, -1);
     p->risk = (Risk)get_rank(c, RISK_SAFE, RISK_CRITICAL, RISK_SAFE);
     p->verdict = (Verdict)get_rank(c, VERDICT_NONE, VERDICTS - 1, VERDICT_NONE);
+    p->relations = wire_get_str(c);
 }

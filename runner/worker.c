@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "predict/locktable.h"
+#include "predict/relations.h"
 #include "runner/pgconn.h"
 #include "runner/profile.h"
 #include "runner/trace/tracer.h"
@@ -86,12 +87,12 @@ static void predict(const Worker *w, const Statement *st, const Trace *t, Predic
     const LockTable *lt = w->opts->locktable;
     if (!lt) return;
     const PredictOpts po = {.tz_utc = true};
-    locktable_predict_in(lt, w->schema, w->facts, st->sql, &st->info, w->major, &po, p);
+    relations_predict_in(lt, w->schema, w->facts, st->sql, &st->info, w->major, &po, p);
     if (t->status == TRACE_SKIPPED) return;
     LtObs o;
     locktable_observe(t, &o);
     bool failed = t->status == TRACE_ERROR || t->status == TRACE_TIMEOUT;
-    p->verdict = locktable_verdict(p, &o, failed);
+    p->verdict = relations_verdict(p, t, &o, failed);
 }
 
 /* Sends the trace of statement s of migration m, with its prediction. */
@@ -108,6 +109,7 @@ static void send_trace(Worker *w, const Chain *ch, size_t m, size_t s, Trace *t)
     wire_begin(&w->out, WIRE_TRACE);
     wire_put_trace(&w->out, t);
     wire_put_prediction(&w->out, &sp);
+    prediction_free(&sp);
     send_or_die(w);
     prof_leave();
 }

@@ -454,8 +454,8 @@ static const char *const observations_sql[] = {
     "INSERT INTO main.changes (trace_id, kind, relation, detail) "
     "SELECT tm.new, x.kind, x.relation, x.detail "
     "FROM src.changes x JOIN trace_map tm ON tm.old = x.trace_id ORDER BY x.id",
-    "INSERT INTO main.predictions (trace_id, mode, rewrite, scan, risk, verdict) "
-    "SELECT tm.new, x.mode, x.rewrite, x.scan, x.risk, x.verdict "
+    "INSERT INTO main.predictions (trace_id, mode, rewrite, scan, risk, verdict, relations) "
+    "SELECT tm.new, x.mode, x.rewrite, x.scan, x.risk, x.verdict, x.relations "
     "FROM src.predictions x JOIN trace_map tm ON tm.old = x.trace_id ORDER BY x.trace_id",
     "INSERT INTO main.evidence (trace_id, kind, size, data) SELECT tm.new, x.kind, x.size, x.data "
     "FROM src.evidence x JOIN trace_map tm ON tm.old = x.trace_id ORDER BY x.id",

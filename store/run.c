@@ -230,6 +230,7 @@ static void row_trace(Load *ld, sqlite3_stmt *st)
             r->pred.risk = (Risk)risk_parse((const char *)sqlite3_column_text(st, 12));
         }
         r->pred.verdict = verdict_parse((const char *)sqlite3_column_text(st, 13));
+        r->pred.relations = col_str(st, 18);
     }
     r->lock_held_ms = sqlite3_column_double(st, 14);
     r->lock_held_relation = col_str(st, 15);
@@ -259,7 +260,7 @@ static const struct {
     /* after the statements: row_trace finds them by id */
     {"SELECT t.id, t.statement_id, t.major, t.status, t.sqlstate, t.message, t.capture, "
      "t.duration_ms, p.trace_id IS NOT NULL, p.mode, p.rewrite, p.scan, p.risk, p.verdict, "
-     "t.lock_held_ms, t.lock_held_relation, t.lock_held_mode, t.requested "
+     "t.lock_held_ms, t.lock_held_relation, t.lock_held_mode, t.requested, p.relations "
      "FROM traces t JOIN statements s ON s.id = t.statement_id "
      "JOIN migrations m ON m.id = s.migration_id "
      "LEFT JOIN predictions p ON p.trace_id = t.id WHERE m.run_id = ?1 ORDER BY t.id",
@@ -451,6 +452,7 @@ static void result_free(RvResult *r)
     free(r->phases);
     free(r->lock_held_relation);
     free(r->lock_held_mode);
+    prediction_free(&r->pred);
     for (size_t i = 0; i < r->nrewrites; i++)
         free(r->rewrites[i]);
     free(r->rewrites);

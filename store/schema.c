@@ -220,6 +220,10 @@ const char *const store_schema_steps[] = {
     "    FROM w WHERE rest <> '')\n"
     "  SELECT json_group_array(word) FROM (SELECT word FROM w WHERE word <> '' ORDER BY i))\n"
     "WHERE args IS NOT NULL AND instr(args, '''') = 0 AND instr(args, '\\') = 0;\n",
+    /* 8: every relation the statement was predicted to lock and rewrite
+     * (model/prediction.h Prediction.relations: predict/relations.h's text
+     * form); NULL in older stores and where none was made */
+    "ALTER TABLE predictions ADD COLUMN relations TEXT;\n",
 };
 
 int store_schema_version(void)

@@ -66,8 +66,8 @@ static const char *const query_sql[Q_COUNT] = {
                    "AND t.major = ?5",
     [Q_EVIDENCE_PUT] = "INSERT INTO evidence (trace_id, kind, size, data) VALUES (?1, ?2, ?3, ?4)",
     [Q_PREDICTION_INSERT] =
-        "INSERT INTO predictions (trace_id, mode, rewrite, scan, risk, verdict) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO predictions (trace_id, mode, rewrite, scan, risk, verdict, relations) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [Q_VERDICT_COUNTS] = "SELECT p.verdict, count(*) FROM predictions p "
                          "JOIN traces t ON t.id = p.trace_id JOIN jobs j ON j.id = t.job_id "
                          "WHERE j.run_id = ?1 AND p.verdict IS NOT NULL "

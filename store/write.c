@@ -308,6 +308,7 @@ static int put_prediction(Store *s, long long trace_id, const Prediction *p, Err
         store_bind_text(q, 5, risk_name(p->risk));
     }
     store_bind_text(q, 6, verdict_name(p->verdict));
+    store_bind_text(q, 7, p->relations);
     return store_step_done(s, q, err);
 }
 

@@ -69,3 +69,20 @@ build_mkrun() {
     cc -std=c11 -D_GNU_SOURCE -O2 -I"$ROOT" -I"$ROOT"/build/release/gen $(pkg-config --cflags $pkgs) -o "$1" \
         "$ROOT"/tests/bench/mkrun.c "$ROOT"/build/release/liblockmatrix.a $(pkg-config --libs $pkgs) -lpg_query -lm
 }
+# The prediction against a run relation by relation (report's "agreement":
+# the target's mode, every other relation that existed before, the rewrites
+# of every judged (statement, version) cell): passes at min percent or more;
+# prints the figure and, below it, the disagreements.
+check_agreement() { # name, store, min percent
+    local json="$WORK/agreement.$1.json" got
+    "$LM" report -d "$2" --format json >"$json" 2>/dev/null
+    got=$(jq -r '.agreement | if . == null then "none" else "\(.agree) \(.cells) \(.percent)" end' "$json")
+    echo "# $1: agreement relation by relation: $got (agree, cells, percent)"
+    if [ "$got" != none ] && awk -v p="${got##* }" -v m="$3" 'BEGIN { exit !(p >= m) }'; then
+        ok "$1: the prediction agrees relation by relation on ${got##* }% of cells (>= $3%)"
+    else
+        notok "$1: agreement relation by relation ${got##* }% below $3%"
+        jq -r '.agreement.disagreements[]? | "#   \(.migration):\(.line) on \(.version): \(.why)"' \
+            "$json" | head -40
+    fi
+}

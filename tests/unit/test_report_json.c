@@ -256,7 +256,7 @@ static void check_report(const char *json)
     static const struct {
         const char *path, *keys;
     } orders[] = {
-        {"$", "run,per_version,layouts,statements"},
+        {"$", "run,per_version,agreement,layouts,statements"},
         {"$.layouts[0]",
          "path,layout,forced,up,down,downs_run,left_out,left_out_names,note,chains,line"},
         {"$.per_version[0]", "version,run,ok,failed,aborted,not_run,first_failure"},

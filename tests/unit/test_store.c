@@ -426,8 +426,9 @@ static long long test_write(const char *path)
 
 /* ---- reopen, refusals ------------------------------------------------------ */
 
-/* A store written by a build that knew every step but the last four (phases,
- * requests, layouts, args as a list): opened, it gets them. */
+/* A store written by a build that knew every step but the last five (phases,
+ * requests, layouts, args as a list, predicted relations): opened, it gets
+ * them. */
 static void test_migrate_forward(void)
 {
     char *p = path_in("schema1.db");
@@ -437,16 +438,16 @@ static void test_migrate_forward(void)
     store_close(s);
     /* undo the last three steps by hand */
     char *undo =
-        xasprintf("DROP TABLE layouts; "
+        xasprintf("ALTER TABLE predictions DROP COLUMN relations; DROP TABLE layouts; "
                   "DROP TABLE requests; ALTER TABLE traces DROP COLUMN requested; "
                   "DROP TABLE phase_locks; ALTER TABLE traces DROP COLUMN lock_held_ms; "
                   "ALTER TABLE traces DROP COLUMN lock_held_relation; "
                   "ALTER TABLE traces DROP COLUMN lock_held_mode; PRAGMA user_version = %d",
-                  store_schema_version() - 4);
+                  store_schema_version() - 5);
     raw_exec(p, undo);
     free(undo);
     s = store_open(p, false, &err);
-    CHECK(s != NULL && store_migrated(s) == 4, "the store before phases migrated forward: %d steps",
+    CHECK(s != NULL && store_migrated(s) == 5, "the store before phases migrated forward: %d steps",
           s ? store_migrated(s) : -1);
     CHECK(s && sql_int(store_db(s), "SELECT count(*) FROM phase_locks") == 0, "phase_locks exists");
     CHECK(s && sql_int(store_db(s), "SELECT count(lock_held_ms) FROM traces") == 0,
@@ -463,13 +464,14 @@ static void test_migrate_forward(void)
  * reads back and reports without them. */
 static void test_before_layouts(const char *path, long long run)
 {
-    char *undo =
-        xasprintf("DROP TABLE layouts; PRAGMA user_version = %d", store_schema_version() - 2);
+    char *undo = xasprintf("ALTER TABLE predictions DROP COLUMN relations; DROP TABLE layouts; "
+                           "PRAGMA user_version = %d",
+                           store_schema_version() - 3);
     raw_exec(path, undo);
     free(undo);
     Err err = {0};
     Store *s = store_open(path, false, &err);
-    CHECK(s && store_migrated(s) == 2, "a store before layouts: two steps: %d",
+    CHECK(s && store_migrated(s) == 3, "a store before layouts: three steps: %d",
           s ? store_migrated(s) : -1);
     RunView *rv = NULL;
     CHECK(s && runview_load(s, run, &rv, &err) == 0, "its run loads: %s", err.msg);
@@ -885,12 +887,13 @@ static void test_args_as_list(void)
     char *old = xasprintf("INSERT INTO runs (started_at, corpus, versions, backend, args) VALUES "
                           "('t', 'a', '17', 'embedded', 'run -V 16,17  -d x.db a.sql'), "
                           "('t', 'b', '17', 'embedded', 'run ''b c.sql'''), "
-                          "('t', 'c', '17', 'embedded', NULL); PRAGMA user_version = %d",
-                          store_schema_version() - 1);
+                          "('t', 'c', '17', 'embedded', NULL); "
+                          "ALTER TABLE predictions DROP COLUMN relations; PRAGMA user_version = %d",
+                          store_schema_version() - 2);
     raw_exec(p, old);
     free(old);
     s = store_open(p, false, &err);
-    CHECK(s && store_migrated(s) == 1, "one step: %d", s ? store_migrated(s) : -1);
+    CHECK(s && store_migrated(s) == 2, "two steps: %d", s ? store_migrated(s) : -1);
     struct {
         const char *corpus, *want;
     } cases[] = {

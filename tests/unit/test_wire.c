@@ -172,6 +172,7 @@ int main(void)
                             .risk = RISK_MEDIUM,
                             .note = "a note",
                             .cls = "alter_table",
+                            .relations = "m\nL\t7\ttarget\tusers\nR\tusers\n",
                             .verdict = VERDICT_TRACE_ONLY};
     prediction_clear(&preds[1]);
     preds[1].verdict = VERDICT_UNPREDICTED;
@@ -191,6 +192,8 @@ int main(void)
         CHECK(gp.risk == preds[i].risk, "prediction %zu risk", i);
         CHECK(gp.verdict == preds[i].verdict, "prediction %zu verdict %d", i, (int)gp.verdict);
         CHECK(!gp.note && !gp.cls, "prediction %zu: note and cls stay behind", i);
+        CHECK_STR(gp.relations, preds[i].relations, "prediction %zu relations", i);
+        prediction_free(&gp);
     }
 
     /* Roles come back as the tracer's own static strings, every one of them. */
