@@ -529,7 +529,12 @@ static bool do_insert(RelCtx *c, const PgQuery__InsertStmt *st)
         else
             return false;
     }
-    if (rows) fk_checks(c, r);
+    if (!rows) return true;
+    fk_checks(c, r);
+    /* a row written straight into a partition is checked against its
+       bound, which reads the parent from 14 */
+    for (size_t i = 0; r->is_partition && c->major >= 14 && i < r->nparents; i++)
+        rel_lock(c, r->parents[i], REL_PARENT, RL_ACCESS_SHARE);
     return true;
 }
 
