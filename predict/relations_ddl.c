@@ -339,7 +339,7 @@ static bool visit_query(const ProtobufCMessage *m, void *ctx)
         read_rel(q, need_rv(q->c, rv), rv->inh, 0);
         return false;
     }
-    if (m->descriptor == &pg_query__func_call__descriptor)
+    if (m->descriptor == &pg_query__func_call__descriptor && q->rows)
         seq_call(q, (const PgQuery__FuncCall *)m);
     return true;
 }
@@ -517,11 +517,11 @@ static bool do_insert(RelCtx *c, const PgQuery__InsertStmt *st)
     if (st->on_conflict_clause && (st->on_conflict_clause->infer || rows))
         lock_indexes(c, r, RL_ROW_EXCLUSIVE);
     if (r->kind == SCHEMA_REL_PARTITIONED) {
-        /* before 12 tuple routing opened every partition; since, only those
-           rows go to. The rows of VALUES name their partitions by bounds the
-           model does not keep; those of a query are taken to reach every
-           one */
-        bool query = st->select_stmt &&
+        /* before 12 tuple routing locked every partition up front; since,
+           only those rows go to. The rows of VALUES name their partitions by
+           bounds the model does not keep; those of a query that reads no
+           table (generate_series) are taken to reach every one */
+        bool query = rows && st->select_stmt &&
                      st->select_stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT &&
                      !st->select_stmt->select_stmt->n_values_lists;
         if (c->major < 12 || query)
