@@ -469,17 +469,23 @@ static const SchemaRel *owned_seq(const SchemaRel *r, const char *col)
     return NULL;
 }
 
+/* Whether a SELECT certainly makes rows: VALUES reading no table, or a
+ * FROM that reads none (a subquery elsewhere, an aggregate of a table, a
+ * WHERE that may filter: taken to let its row through). */
+static bool select_rows(RelCtx *c, const PgQuery__SelectStmt *sel)
+{
+    if (sel->n_values_lists || sel->op != PG_QUERY__SET_OPERATION__SETOP_NONE)
+        return !reads_relation(c, &sel->base, NULL);
+    for (size_t i = 0; i < sel->n_from_clause; i++)
+        if (reads_relation(c, &sel->from_clause[i]->base, NULL)) return false;
+    return true;
+}
+
 static bool insert_rows(RelCtx *c, const PgQuery__InsertStmt *st)
 {
     const PgQuery__Node *s = st->select_stmt;
     if (!s) return true; /* DEFAULT VALUES */
-    if (s->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) return false;
-    const PgQuery__SelectStmt *sel = s->select_stmt;
-    if (sel->n_values_lists) return !reads_relation(c, &s->base, NULL);
-    if (sel->op != PG_QUERY__SET_OPERATION__SETOP_NONE) return !reads_relation(c, &s->base, NULL);
-    for (size_t i = 0; i < sel->n_from_clause; i++)
-        if (reads_relation(c, &sel->from_clause[i]->base, NULL)) return false;
-    return true;
+    return s->node_case == PG_QUERY__NODE__NODE_SELECT_STMT && select_rows(c, s->select_stmt);
 }
 
 static bool do_insert(RelCtx *c, const PgQuery__InsertStmt *st)
@@ -583,7 +589,8 @@ static bool do_select(RelCtx *c, const PgQuery__SelectStmt *st)
         read_query(c, &st->base, RL_ACCESS_SHARE, true, st->into_clause->rel);
         return true;
     }
-    read_query(c, &st->base, rowmarks ? RL_ROW_SHARE : RL_ACCESS_SHARE, true, NULL);
+    read_query_rows(c, &st->base, rowmarks ? RL_ROW_SHARE : RL_ACCESS_SHARE, true, NULL,
+                    select_rows(c, st));
     return true;
 }
 
