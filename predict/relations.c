@@ -173,6 +173,26 @@ void rel_unknown(RelCtx *c, const char *fmt, ...)
 
 /* ---- the prediction ------------------------------------------------------------------ */
 
+/* Whether sql says IF EXISTS of its target (DROP, ALTER, RENAME, SET SCHEMA). */
+static bool missing_ok(const char *sql)
+{
+    const PgQuery__ParseResult *pr = sql ? pgtree_parse(sql, NULL, NULL) : NULL;
+    if (!pr || pr->n_stmts != 1 || !pr->stmts[0]->stmt) return false;
+    const PgQuery__Node *n = pr->stmts[0]->stmt;
+    switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
+        return n->alter_table_stmt->missing_ok;
+    case PG_QUERY__NODE__NODE_DROP_STMT:
+        return n->drop_stmt->missing_ok;
+    case PG_QUERY__NODE__NODE_RENAME_STMT:
+        return n->rename_stmt->missing_ok;
+    case PG_QUERY__NODE__NODE_ALTER_OBJECT_SCHEMA_STMT:
+        return n->alter_object_schema_stmt->missing_ok;
+    default:
+        return false;
+    }
+}
+
 /* The statement's forms, from its parse tree: whether one of them models it. */
 static bool dispatch(RelCtx *c)
 {
@@ -193,14 +213,18 @@ void relations_predict(const Schema *s, const Facts *f, const char *sql, const S
     /* the target, at the row's mode */
     const SchemaRel *target =
         info->target ? schema_rel(c.s, info->target_schema, info->target) : NULL;
-    if (row && row->predicted && row->mode >= 0) {
-        if (target)
-            rel_lock(&c, target, REL_TARGET, row->mode);
-        else if (info->target) {
-            char *n = qualified(info->target_schema, info->target, false);
-            add_lock(out, n, REL_TARGET, row->mode);
-            free(n);
-        }
+    bool locks_target = row && row->predicted && row->mode >= 0;
+    if (locks_target && target) {
+        rel_lock(&c, target, REL_TARGET, row->mode);
+    } else if (locks_target && info->target && missing_ok(sql)) {
+        /* IF EXISTS of a table the chain never made: in the catalog the
+         * chain builds it does not exist, and the server skips it */
+        rel_unknown(&c, "%s not defined in the corpus: skipped if it does not exist, else %s",
+                    info->target, lock_mode_name(row->mode));
+    } else if (locks_target && info->target) {
+        char *n = qualified(info->target_schema, info->target, false);
+        add_lock(out, n, REL_TARGET, row->mode);
+        free(n);
     }
     if (info->in_do_block) {
         out->undecidable = true;
@@ -211,7 +235,7 @@ void relations_predict(const Schema *s, const Facts *f, const char *sql, const S
     } else if (info->parsed == STMT_PARSED_TREE && sql) {
         out->modelled = dispatch(&c);
     }
-    if (info->target && !target && out->modelled && !out->unknown[0])
+    if (locks_target && info->target && !target && out->modelled)
         rel_unknown(&c, "table %s not defined in the corpus", info->target);
     schema_free(empty);
 }

@@ -194,6 +194,13 @@ void gate_agreement(const RunView *rv, GateAgreement *a)
         }
 }
 
+void gate_relations_why(const RvResult *r, Buf *b)
+{
+    Trace t;
+    trace_view(r, &t);
+    relations_explain(&r->pred, &t, b);
+}
+
 void gate_agreement_free(GateAgreement *a)
 {
     for (size_t i = 0; i < a->noff; i++)
@@ -258,11 +265,9 @@ static bool run_reason(const void *ctx, size_t v, Buf *b)
         memcpy(o.others, p->others, sizeof(o.others));
         buf_puts(b, "mismatch with the lock table: ");
         locktable_explain(p, &o, b);
-        Trace t;
-        trace_view(r, &t);
         Buf why;
         buf_init(&why);
-        relations_explain(p, &t, &why);
+        gate_relations_why(r, &why);
         if (why.len) buf_printf(b, "; relations: %s", why.data);
         buf_free(&why);
         return true;

@@ -56,6 +56,9 @@ typedef struct GateAgreement {
     size_t noff;
 } GateAgreement;
 void gate_agreement(const RunView *rv, GateAgreement *a);
+/* Where a stored result and its prediction differ relation by relation
+ * (relations_explain), "; "-separated into b; nothing when they agree. */
+void gate_relations_why(const RvResult *r, Buf *b);
 void gate_agreement_free(GateAgreement *a);
 
 /* analyze --ci for one statement: p[i] (when have[i]) is its prediction on

@@ -17,6 +17,7 @@
 #include "model/release.h"
 #include "common/json.h"
 #include "predict/locktable.h"
+#include "report/gate.h"
 #include "report/report.h"
 
 typedef enum { RULE_MISMATCH, RULE_REGRESSION, RULE_RISK, RULE_SERVER_ERROR } Rule;
@@ -272,10 +273,15 @@ static void mismatches(Sarif *s, const RunView *rv, const RvStatement *x)
         if (r->pred.verdict != VERDICT_MISMATCH) continue;
         const char *obs = lock_mode_name(r->target_rank);
         const char *predicted = r->pred.predicted ? lock_mode_name(r->pred.mode) : NULL;
+        Buf why;
+        buf_init(&why);
+        gate_relations_why(r, &why);
         labels[v] =
-            xasprintf("predicted %s%s, observed %s%s", predicted ? predicted : "no lock",
+            xasprintf("predicted %s%s, observed %s%s%s%s", predicted ? predicted : "no lock",
                       r->pred.predicted && r->pred.rewrite == TRI_YES ? " with a rewrite" : "",
-                      obs ? obs : "no lock", r->nrewrites ? " with a rewrite" : "");
+                      obs ? obs : "no lock", r->nrewrites ? " with a rewrite" : "",
+                      why.len ? "; relations: " : "", why.len ? why.data : "");
+        buf_free(&why);
         majors[m++] = r->major;
     }
     emit_grouped(s, rv, x, RULE_MISMATCH, rules[RULE_MISMATCH].level, labels, majors, m);

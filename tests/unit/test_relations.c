@@ -67,6 +67,15 @@ static void target_and_unknown(void)
     relpred_free(&p);
     classify_free(&info);
 
+    /* IF EXISTS of a table the chain never made: skipped, nothing locked */
+    const char *drop = "DROP TABLE IF EXISTS ghosts";
+    classify_statement(drop, &info);
+    relations_predict(s, NULL, drop, &info, 17, NULL, &row, &p);
+    CHECK(p.nlocks == 0 && strstr(p.unknown, "skipped if it does not exist"),
+          "IF EXISTS of an unknown table locks nothing: %zu, \"%s\"", p.nlocks, p.unknown);
+    relpred_free(&p);
+    classify_free(&info);
+
     /* a DO block: no reading can tell */
     const char *block = "DO $$ BEGIN IF random() > 0.5 THEN DROP TABLE app.users; END IF; END $$";
     classify_statement(block, &info);

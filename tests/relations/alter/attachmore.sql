@@ -1,0 +1,11 @@
+CREATE TABLE ala_ref (id int PRIMARY KEY);
+CREATE TABLE ala_p (id int NOT NULL, k int NOT NULL, ref_id int REFERENCES ala_ref (id)) PARTITION BY LIST (k);
+CREATE TABLE ala_p1 PARTITION OF ala_p FOR VALUES IN (1);
+CREATE INDEX ala_p_ref ON ala_p (ref_id);
+CREATE TABLE ala_sub (id int NOT NULL, k int NOT NULL, ref_id int) PARTITION BY LIST (k);
+CREATE TABLE ala_sub_a PARTITION OF ala_sub FOR VALUES IN (2);
+CREATE TABLE ala_new (id int NOT NULL, k int NOT NULL, ref_id int);
+CREATE INDEX ala_new_ref ON ala_new (ref_id);
+ALTER TABLE ala_p ATTACH PARTITION ala_new FOR VALUES IN (3);
+ALTER TABLE ala_p ATTACH PARTITION ala_sub FOR VALUES IN (2);
+ALTER TABLE ala_p DETACH PARTITION ala_sub;

@@ -1,0 +1,15 @@
+CREATE SCHEMA ale_s;
+CREATE TABLE ale_s.ref (id int PRIMARY KEY);
+CREATE SEQUENCE ale_seq;
+CREATE TABLE ale_t (id int PRIMARY KEY, x int CHECK (x > 0), body text);
+INSERT INTO ale_t VALUES (1, 1, 'a');
+ALTER TABLE ale_t ALTER COLUMN x SET DEFAULT nextval('ale_seq');
+ALTER TABLE ale_t ADD COLUMN y bigint DEFAULT nextval('ale_seq');
+ALTER TABLE ale_t ALTER COLUMN x TYPE bigint USING x::bigint;
+ALTER TABLE ale_t ADD COLUMN z int CHECK (z > 0);
+ALTER TABLE ale_t ADD COLUMN w int REFERENCES ale_t (id);
+ALTER TABLE ale_t ADD COLUMN u int UNIQUE;
+ALTER TABLE ale_t ADD COLUMN r int, ADD CONSTRAINT ale_t_r_fk FOREIGN KEY (r) REFERENCES ale_s.ref (id);
+ALTER TABLE ale_s.ref ADD COLUMN note text;
+ALTER TABLE ale_t ALTER COLUMN x SET DEFAULT 0, ALTER COLUMN x SET NOT NULL;
+ALTER TABLE ale_t DROP COLUMN r;

@@ -1,0 +1,11 @@
+CREATE TABLE alz_ref (id int PRIMARY KEY, code int UNIQUE);
+CREATE TABLE alz_t (id int PRIMARY KEY, ref_id int REFERENCES alz_ref (id), code int REFERENCES alz_ref (code), n int, m int);
+CREATE INDEX alz_t_nm ON alz_t (n, m);
+CREATE INDEX alz_t_part ON alz_t (id) WHERE m > 0;
+CREATE VIEW alz_v AS SELECT id, n FROM alz_t;
+ALTER TABLE alz_t DROP COLUMN ref_id;
+ALTER TABLE alz_t DROP COLUMN m;
+ALTER TABLE alz_ref DROP COLUMN code CASCADE;
+ALTER TABLE alz_t DROP COLUMN n CASCADE;
+ALTER TABLE alz_t ADD CONSTRAINT alz_t_fk FOREIGN KEY (code) REFERENCES alz_ref (id) ON DELETE CASCADE;
+ALTER TABLE alz_ref DROP COLUMN id CASCADE;

@@ -1,0 +1,14 @@
+CREATE TABLE ali_p (id int, n int, body text);
+CREATE TABLE ali_c (id int, n int, body text, extra int);
+CREATE INDEX ali_c_n ON ali_c (n);
+CREATE TYPE ali_ty AS (id int, n int);
+CREATE TABLE ali_o (id int, n int);
+ALTER TABLE ali_c INHERIT ali_p;
+ALTER TABLE ali_p ADD COLUMN z int;
+ALTER TABLE ali_p ALTER COLUMN n SET NOT NULL;
+ALTER TABLE ONLY ali_p ADD CONSTRAINT ali_p_chk CHECK (n > 0) NO INHERIT;
+ALTER TABLE ali_p ADD CONSTRAINT ali_p_chk2 CHECK (n > 0);
+ALTER TABLE ali_p ALTER COLUMN n TYPE bigint;
+ALTER TABLE ali_c NO INHERIT ali_p;
+ALTER TABLE ali_o OF ali_ty;
+ALTER TABLE ali_o NOT OF;

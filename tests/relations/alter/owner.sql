@@ -1,0 +1,12 @@
+CREATE ROLE alo_role;
+CREATE TABLE alo_t (id serial PRIMARY KEY, n int, body text);
+CREATE INDEX alo_t_n ON alo_t (n);
+CREATE TABLE alo_p (id int, k int) PARTITION BY LIST (k);
+CREATE TABLE alo_p1 PARTITION OF alo_p FOR VALUES IN (1);
+CREATE VIEW alo_v AS SELECT id FROM alo_t;
+CREATE SEQUENCE alo_s;
+ALTER TABLE alo_t OWNER TO alo_role;
+ALTER TABLE alo_p OWNER TO alo_role;
+ALTER VIEW alo_v OWNER TO alo_role;
+ALTER SEQUENCE alo_s OWNER TO alo_role;
+ALTER TABLE alo_t OWNER TO CURRENT_USER;

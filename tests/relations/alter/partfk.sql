@@ -1,0 +1,13 @@
+CREATE TABLE alf_ref (id int PRIMARY KEY, body text);
+CREATE TABLE alf_p (id int NOT NULL, k int NOT NULL, ref_id int) PARTITION BY LIST (k);
+CREATE TABLE alf_p1 PARTITION OF alf_p FOR VALUES IN (1);
+CREATE TABLE alf_p2 PARTITION OF alf_p FOR VALUES IN (2);
+ALTER TABLE alf_p ADD CONSTRAINT alf_p_fk FOREIGN KEY (ref_id) REFERENCES alf_ref (id);
+ALTER TABLE alf_p DROP CONSTRAINT alf_p_fk;
+ALTER TABLE alf_p ADD UNIQUE (id, k);
+ALTER TABLE alf_ref ADD COLUMN k int;
+ALTER TABLE alf_ref ADD CONSTRAINT alf_ref_fk FOREIGN KEY (id, k) REFERENCES alf_p (id, k);
+ALTER TABLE alf_ref DROP CONSTRAINT alf_ref_fk;
+ALTER TABLE alf_p ADD CONSTRAINT alf_p_fk3 FOREIGN KEY (ref_id) REFERENCES alf_ref (id);
+ALTER TABLE alf_p ALTER COLUMN ref_id TYPE bigint;
+ALTER TABLE alf_ref ALTER COLUMN id TYPE bigint;

@@ -1,0 +1,10 @@
+CREATE TABLE alp_t (id int NOT NULL, k int NOT NULL, body text);
+CREATE INDEX alp_t_k ON alp_t (k);
+CREATE UNIQUE INDEX alp_t_id_u ON alp_t (id);
+ALTER TABLE alp_t ADD CONSTRAINT alp_t_pkey PRIMARY KEY USING INDEX alp_t_id_u;
+ALTER TABLE alp_t DROP CONSTRAINT alp_t_pkey;
+ALTER TABLE alp_t ADD PRIMARY KEY (id);
+CREATE TABLE alp_c (id int PRIMARY KEY, t_id int REFERENCES alp_t (id) ON DELETE CASCADE);
+ALTER TABLE alp_c DROP CONSTRAINT alp_c_t_id_fkey;
+ALTER TABLE alp_c ADD FOREIGN KEY (t_id) REFERENCES alp_t;
+ALTER TABLE alp_t ALTER COLUMN k TYPE bigint;
