@@ -127,16 +127,27 @@ static size_t family(const SchemaRel *r, const SchemaRel ***out)
     return n;
 }
 
-static void lock_toast(RelCtx *c, const SchemaRel *r, int mode)
+/* r's TOAST table (at tmode) and its index (at imode), -1: not locked; and
+ * their new storage where rw_table, rw_index. Nothing when r has none
+ * (has_toast). */
+static void toast_family(RelCtx *c, const SchemaRel *r, int tmode, int imode, bool rw_table,
+                         bool rw_index)
 {
     if (!has_toast(c, r)) return;
     char *n = rel_name(r);
     char *t = xasprintf("toast(%s)", n), *ti = xasprintf("toast_index(%s)", n);
-    rel_lock_name(c, t, REL_TOAST, mode);
-    rel_lock_name(c, ti, REL_TOAST, mode);
+    if (tmode >= 0) rel_lock_name(c, t, REL_TOAST, tmode);
+    if (imode >= 0) rel_lock_name(c, ti, REL_TOAST, imode);
+    if (rw_table) rel_rewrite_name(c, t);
+    if (rw_index) rel_rewrite_name(c, ti);
     free(t);
     free(ti);
     free(n);
+}
+
+static void lock_toast(RelCtx *c, const SchemaRel *r, int mode)
+{
+    toast_family(c, r, mode, mode, false, false);
 }
 
 /* r's new storage (rel_rewrite), with the TOAST table has_toast finds and
@@ -151,14 +162,8 @@ static void rewrite(RelCtx *c, const SchemaRel *r)
         rel_rewrite_name(c, in);
         free(in);
     }
-    if (has_toast(c, r)) {
-        char *t = xasprintf("toast(%s)", n), *ti = xasprintf("toast_index(%s)", n);
-        rel_rewrite_name(c, t);
-        rel_rewrite_name(c, ti);
-        free(t);
-        free(ti);
-    }
     free(n);
+    toast_family(c, r, -1, -1, true, true);
 }
 
 /* Whether the target's row says it is rewritten (TRI_DEPENDS: say nothing). */
@@ -966,15 +971,7 @@ static void reindex_table(RelCtx *c, const SchemaRel *r, RelRole role, int mode)
         rel_rewrite_name(c, n);
         free(n);
     }
-    if (!has_toast(c, r)) return;
-    char *n = rel_name(r);
-    char *t = xasprintf("toast(%s)", n), *ti = xasprintf("toast_index(%s)", n);
-    rel_lock_name(c, t, REL_TOAST, mode);
-    rel_lock_name(c, ti, REL_TOAST, RL_ACCESS_EXCLUSIVE);
-    rel_rewrite_name(c, ti);
-    free(t);
-    free(ti);
-    free(n);
+    toast_family(c, r, mode, RL_ACCESS_EXCLUSIVE, false, true);
 }
 
 /* REINDEX INDEX|TABLE [CONCURRENTLY] (12+): the table at ShareLock
