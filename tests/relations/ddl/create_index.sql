@@ -1,0 +1,16 @@
+CREATE TABLE ci_t (id int PRIMARY KEY, v text, w int);
+CREATE INDEX ci_t_v ON ci_t (v);
+CREATE UNIQUE INDEX ci_t_w ON ci_t (w);
+CREATE INDEX CONCURRENTLY ci_t_vw ON ci_t (v, w);
+CREATE UNIQUE INDEX CONCURRENTLY ci_t_w2 ON ci_t (w) WHERE w > 0;
+CREATE INDEX IF NOT EXISTS ci_t_v ON ci_t (v);
+CREATE INDEX ON ci_t (lower(v));
+CREATE TABLE ci_p (id int, k int, v text) PARTITION BY RANGE (k);
+CREATE TABLE ci_p1 PARTITION OF ci_p FOR VALUES FROM (0) TO (10);
+CREATE TABLE ci_p2 PARTITION OF ci_p FOR VALUES FROM (10) TO (20);
+CREATE INDEX ci_p_id ON ci_p (id);
+CREATE INDEX ci_p_v ON ONLY ci_p (v);
+CREATE INDEX ci_p1_v ON ci_p1 (v);
+CREATE UNIQUE INDEX ci_p_k ON ci_p (k, id);
+CREATE MATERIALIZED VIEW ci_mv AS SELECT * FROM ci_t;
+CREATE INDEX ci_mv_id ON ci_mv (id);

@@ -1,0 +1,10 @@
+CREATE TABLE ct_ref (id int PRIMARY KEY, note text);
+CREATE TABLE ct_plain (id int PRIMARY KEY, v text);
+CREATE TABLE ct_fk (id int PRIMARY KEY, ref_id int REFERENCES ct_ref (id));
+CREATE TABLE ct_fk2 (id int, ref_id int, CONSTRAINT ct_fk2_ref FOREIGN KEY (ref_id) REFERENCES ct_ref (id) ON DELETE CASCADE);
+CREATE TABLE ct_like (LIKE ct_ref INCLUDING ALL);
+CREATE TABLE ct_like2 (LIKE ct_plain);
+CREATE TABLE ct_child (extra int) INHERITS (ct_plain);
+CREATE TEMP TABLE ct_tmp (id int);
+CREATE UNLOGGED TABLE ct_unl (id int);
+CREATE TABLE IF NOT EXISTS ct_plain (id int);

@@ -1,0 +1,12 @@
+CREATE TABLE di_t (id int PRIMARY KEY, v text, w int);
+CREATE INDEX di_t_v ON di_t (v);
+CREATE INDEX di_t_w ON di_t (w);
+CREATE INDEX di_t_vw ON di_t (v, w);
+DROP INDEX di_t_v;
+DROP INDEX CONCURRENTLY di_t_w;
+DROP INDEX IF EXISTS di_t_vw, di_nonesuch;
+DROP INDEX IF EXISTS di_nonesuch2;
+CREATE TABLE di_p (id int, k int) PARTITION BY RANGE (k);
+CREATE TABLE di_p1 PARTITION OF di_p FOR VALUES FROM (0) TO (10);
+CREATE INDEX di_p_id ON di_p (id);
+DROP INDEX di_p_id;

@@ -1,0 +1,11 @@
+CREATE TABLE dp_parent (id int NOT NULL, k int NOT NULL, v text) PARTITION BY RANGE (k);
+CREATE TABLE dp_p1 PARTITION OF dp_parent FOR VALUES FROM (0) TO (10);
+CREATE TABLE dp_p2 PARTITION OF dp_parent FOR VALUES FROM (10) TO (20);
+CREATE INDEX dp_parent_id ON dp_parent (id);
+DROP TABLE dp_p2;
+DROP TABLE dp_parent;
+CREATE TABLE dp_base (id int);
+CREATE TABLE dp_inh (x int) INHERITS (dp_base);
+DROP TABLE dp_inh;
+CREATE TABLE dp_inh2 (x int) INHERITS (dp_base);
+DROP TABLE dp_base CASCADE;

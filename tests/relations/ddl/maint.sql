@@ -1,0 +1,12 @@
+CREATE TABLE mt_t (id int PRIMARY KEY, v text);
+CREATE INDEX mt_t_v ON mt_t (v);
+CLUSTER mt_t USING mt_t_pkey;
+CLUSTER mt_t;
+VACUUM mt_t;
+VACUUM FULL mt_t;
+VACUUM ANALYZE mt_t;
+ANALYZE mt_t;
+ANALYZE mt_t (v);
+VACUUM (FREEZE) mt_t;
+CREATE TABLE mt_u (id int);
+VACUUM FULL mt_u;

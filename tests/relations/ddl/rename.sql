@@ -1,0 +1,17 @@
+CREATE TABLE rn_t (id int PRIMARY KEY, v text, CONSTRAINT rn_chk CHECK (id > 0));
+CREATE INDEX rn_t_v ON rn_t (v);
+CREATE SEQUENCE rn_seq;
+CREATE VIEW rn_view AS SELECT * FROM rn_t;
+ALTER TABLE rn_t RENAME TO rn_t2;
+ALTER TABLE rn_t2 RENAME COLUMN v TO w;
+ALTER TABLE rn_t2 RENAME CONSTRAINT rn_chk TO rn_chk2;
+ALTER INDEX rn_t_v RENAME TO rn_t_w;
+ALTER SEQUENCE rn_seq RENAME TO rn_seq2;
+ALTER VIEW rn_view RENAME TO rn_view2;
+ALTER TABLE IF EXISTS rn_none RENAME TO rn_none2;
+CREATE TABLE rn_p (id int, k int) PARTITION BY RANGE (k);
+CREATE TABLE rn_p1 PARTITION OF rn_p FOR VALUES FROM (0) TO (10);
+ALTER TABLE rn_p RENAME COLUMN id TO ident;
+CREATE TABLE rn_base (id int, CONSTRAINT rn_base_chk CHECK (id > 0));
+CREATE TABLE rn_inh (x int) INHERITS (rn_base);
+ALTER TABLE rn_base RENAME CONSTRAINT rn_base_chk TO rn_base_chk2;

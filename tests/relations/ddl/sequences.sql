@@ -1,0 +1,12 @@
+CREATE SEQUENCE sq_s;
+CREATE TABLE sq_t (id serial PRIMARY KEY);
+ALTER SEQUENCE sq_s RESTART WITH 10;
+ALTER SEQUENCE sq_s INCREMENT BY 2;
+ALTER SEQUENCE sq_s OWNED BY sq_t.id;
+ALTER SEQUENCE sq_t_id_seq AS bigint;
+ALTER SEQUENCE sq_s CACHE 5;
+SELECT nextval('sq_s');
+SELECT setval('sq_s', 42);
+SELECT setval('sq_t_id_seq', 5, false);
+SELECT currval('sq_s');
+ALTER SEQUENCE IF EXISTS sq_none RESTART;

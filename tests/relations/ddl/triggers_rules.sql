@@ -1,0 +1,10 @@
+CREATE TABLE tg_t (id int PRIMARY KEY, v text);
+CREATE TABLE tg_log (id int);
+CREATE FUNCTION tg_fn() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER tg_trig BEFORE INSERT ON tg_t FOR EACH ROW EXECUTE PROCEDURE tg_fn();
+DROP TRIGGER tg_trig ON tg_t;
+CREATE RULE tg_rule AS ON INSERT TO tg_t DO ALSO INSERT INTO tg_log VALUES (NEW.id);
+DROP RULE tg_rule ON tg_t;
+CREATE POLICY tg_pol ON tg_t USING (id > 0);
+ALTER POLICY tg_pol ON tg_t USING (id > 1);
+DROP POLICY tg_pol ON tg_t;

@@ -1,0 +1,17 @@
+CREATE TABLE tr_ref (id int PRIMARY KEY, note text);
+CREATE TABLE tr_main (id serial PRIMARY KEY, ref_id int REFERENCES tr_ref (id), body text);
+CREATE TABLE tr_child (id int PRIMARY KEY, main_id int REFERENCES tr_main (id));
+TRUNCATE tr_child;
+TRUNCATE tr_main CASCADE;
+TRUNCATE tr_main, tr_child RESTART IDENTITY;
+TRUNCATE TABLE ONLY tr_child;
+TRUNCATE tr_ref CASCADE;
+CREATE TABLE tr_p (id int, k int, v text) PARTITION BY RANGE (k);
+CREATE TABLE tr_p1 PARTITION OF tr_p FOR VALUES FROM (0) TO (10);
+CREATE TABLE tr_p2 PARTITION OF tr_p FOR VALUES FROM (10) TO (20);
+CREATE INDEX tr_p_k ON tr_p (k);
+TRUNCATE tr_p;
+TRUNCATE tr_p1;
+CREATE TABLE tr_base (id int);
+CREATE TABLE tr_inh (x int) INHERITS (tr_base);
+TRUNCATE tr_base;
