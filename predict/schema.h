@@ -107,6 +107,7 @@ struct SchemaRel {
     SchemaRel **refby; /* the tables whose foreign keys reference it, once per foreign key */
     size_t nrefby, caprefby;
     bool is_partition;
+    bool is_default;   /* a partition: its parent's DEFAULT partition */
     bool has_toast;    /* a TOAST table exists (tables and matviews; false where the
                           columns are unknown) */
     bool cols_unknown; /* CREATE TABLE AS, SELECT INTO, views and materialized views:
@@ -189,6 +190,8 @@ const SchemaConstraint *schema_constraint(const SchemaRel *r, const char *name);
 /* The partitions of r at every depth (parents before their partitions) into
  * *out (malloc'd, free()); their count. */
 size_t schema_partitions(const SchemaRel *r, const SchemaRel ***out);
+/* The DEFAULT partition of the partitioned table r, NULL when none. */
+const SchemaRel *schema_default_partition(const SchemaRel *r);
 /* The tables r's foreign keys reference, each once; into *out (free()). */
 size_t schema_referenced(const SchemaRel *r, const SchemaRel ***out);
 /* The tables whose foreign keys reference r, each once; into *out (free()). */
