@@ -26,7 +26,12 @@
  * (table, index, toast, referenced); the catalog is read inside the
  * transaction as usual (the tracer's catalog locks are counted as held, not
  * charged to the next statement); queries are plain text (a migration that
- * deallocates prepared statements would otherwise abort its transaction). A
+ * deallocates prepared statements would otherwise abort its transaction),
+ * except the catalog reads of step 3 once one ran there in plain text: step
+ * 2 then also lists the session's prepared statements, and step 3 executes
+ * the prepared ones when they are all still there (their executions lock a
+ * subset of what planning the plain text locked, which the transaction
+ * holds: the locks it holds after each statement stay the same). A
  * statement that fails aborts the transaction as in production: the
  * statements up to its end are run plainly and get the server's 25P02; one
  * that cannot run in a transaction block gets 25001. The COMMIT or ROLLBACK
@@ -112,12 +117,31 @@ static char *bind2(const char *sql, const char *p1, const char *p2)
     return buf_steal(&b);
 }
 
+/* The prepared queries of step 3 (without the generation's suffix). */
+static const char *const after_prepared[] = {"lm_rels_t", "lm_atts_t", "lm_cons_t", "lm_objs",
+                                             "lm_scans"};
+
+/* How many of step 3's prepared queries of the tracer's generation are in
+ * res (a reply to SQL_PREPARED_NAMES). */
+static size_t prepared_left(const Tracer *t, PGresult *res)
+{
+    size_t n = 0;
+    for (int i = 0; i < PQntuples(res); i++)
+        for (size_t k = 0; k < ARRAY_LEN(after_prepared); k++) {
+            char want[32];
+            snprintf(want, sizeof(want), "%s_%d", after_prepared[k], t->generation);
+            if (strcmp(PQgetvalue(res, i, 0), want) == 0) n++;
+        }
+    return n;
+}
+
 /* Where the traced connection stands now (PQtransactionStatus) into t->utx;
  * out of a transaction its locks are forgotten. */
 void tracer_sync_tx(Tracer *t)
 {
     PGTransactionStatusType s = PQtransactionStatus(pgconn_raw(t->traced));
     t->utx = s == PQTRANS_INTRANS ? UTX_OPEN : s == PQTRANS_INERROR ? UTX_ABORTED : UTX_NONE;
+    if (t->utx != UTX_OPEN) t->tx_planned = false;
     if (t->utx == UTX_NONE) lockset_free(&t->tx_locks);
 }
 
@@ -310,13 +334,19 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     }
     pgreply_clear(&r);
 
-    /* 2. at once, the own backend's locks (a query that takes none) */
-    char *lsql = prep ? xasprintf("EXECUTE lm_locks_%d", t->generation) : xstrdup(SQL_OWN_LOCKS);
+    /* 2. at once, the own backend's locks (a query that takes none); inside
+     * the migration's transaction, once the catalog reads were planned there,
+     * whether the prepared catalog queries are still there (the statement
+     * may have deallocated them; a function call takes no lock) */
+    bool tx_prep = utx && t->tx_planned && t->prepared;
+    char *lsql = prep      ? xasprintf("EXECUTE lm_locks_%d", t->generation)
+                 : tx_prep ? xstrdup(SQL_OWN_LOCKS ";\n" SQL_PREPARED_NAMES)
+                           : xstrdup(SQL_OWN_LOCKS);
     prof_enter(PROF_LOCKS);
     s = pgconn_exec(t->traced, lsql, TRACER_QUERY_MS, &r);
     prof_leave();
     free(lsql);
-    if (s != PG_OK || r.nres != 1) {
+    if (s != PG_OK || r.nres != (tx_prep ? 2u : 1u)) {
         PQclear(baseline);
         return tracer_query_failed(t, st, out, &r, err);
     }
@@ -340,6 +370,10 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         }
         lockset_add(&locks, &l);
     }
+    if (tx_prep && prepared_left(t, r.res[1]) != ARRAY_LEN(after_prepared)) {
+        tx_prep = false;
+        t->prepared = false; /* prepared again out of the transaction */
+    }
     pgreply_clear(&r);
 
     /* 3. still inside: the touched relations' catalog rows, names of
@@ -356,12 +390,12 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     char num[16];
     snprintf(num, sizeof(num), "%u", maxoid);
     int g = t->generation;
-    char *csql = prep ? xasprintf("EXECUTE lm_rels_t_%d(%s, %s);\nEXECUTE lm_atts_t_%d(%s, %s);\n"
-                                  "EXECUTE lm_cons_t_%d(%s, %s);\nEXECUTE lm_objs_%d;\n"
-                                  "EXECUTE lm_scans_%d%s",
-                                  g, arr.data, num, g, arr.data, num, g, arr.data, num, g, g,
-                                  utx ? "" : ";\nCOMMIT")
-                      : bind2(t->after_plain, arr.data, num);
+    char *csql = prep || tx_prep
+                     ? xasprintf("EXECUTE lm_rels_t_%d(%s, %s);\nEXECUTE lm_atts_t_%d(%s, %s);\n"
+                                 "EXECUTE lm_cons_t_%d(%s, %s);\nEXECUTE lm_objs_%d;\n"
+                                 "EXECUTE lm_scans_%d;\nCOMMIT",
+                                 g, arr.data, num, g, arr.data, num, g, arr.data, num, g, g)
+                     : bind2(t->after_plain, arr.data, num);
     buf_free(&arr);
     if (utx) {
         /* inside the migration's transaction: no COMMIT of the tracer's; its
@@ -450,6 +484,7 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         lockset_free(&t->tx_locks);
         t->tx_locks = held_now;
         memset(&held_now, 0, sizeof(held_now));
+        t->tx_planned = true;
     }
     prof_leave();
     if (rc == 0) {
@@ -481,6 +516,7 @@ int tracer_run_plain(Tracer *t, const Statement *st, Trace *out, Err *err)
 {
     snprintf(out->capture, sizeof(out->capture), "none");
     UserTx before = t->utx;
+    t->tx_planned = false; /* a rollback to a savepoint releases the catalog reads' locks */
     PgReply r;
     PgStatus s = pgconn_exec(t->traced, st->sql, t->timeout_ms, &r);
     double end = now_ms();
