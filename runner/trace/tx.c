@@ -1,11 +1,12 @@
 /*
  * tx: the transactional path and a migration's own transaction.
  *
- * Transactional path, three round trips on the traced connection:
+ * Transactional path, two round trips on the traced connection (three
+ * steps: 1 and 2 are one query string, a round trip less per statement):
  *
  *   1. "BEGIN; <scan baseline>; <statement>"               -> duration_ms
  *      (the baseline reads pg_stat_get_xact_numscans for the known tables
- *      from a constant array: it takes no lock)
+ *      from a constant array: it takes no lock; duration_ms includes step 2)
  *   2. the own backend's locks: pg_lock_status() called directly takes no
  *      relation lock, so the capture holds only the statement's locks
  *      (checked: SELECT 1 shows none on 10, 15, 17)
@@ -274,11 +275,24 @@ static int tracer_query_failed(Tracer *t, const Statement *st, Trace *out, PgRep
 int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
 {
     /* 1. the statement, after a baseline of the scan counters; inside the
-     * migration's own transaction when it opened one */
+     * migration's own transaction when it opened one; and, in the same round
+     * trip, the own backend's locks (a query that takes none), run by the
+     * server right after the statement (nothing of the tracer's runs in
+     * between, as nothing did when it was a round trip of its own). Inside
+     * the migration's transaction, once the catalog reads were planned
+     * there, the lock read also lists the session's prepared statements (the
+     * statement may have deallocated the catalog reads'; a function call
+     * takes no lock). The statement's text ends with a newline: a line
+     * comment at its end comments out nothing of the tracer's. */
     bool utx = t->utx == UTX_OPEN;
     bool prep = tracer_use_prepared(t);
+    bool tx_prep = utx && t->tx_planned && t->prepared;
     char *base = scan_baseline_sql(t, &t->cache, prep);
-    char *sql = xasprintf(utx ? "%s;\n%s" : "BEGIN;\n%s;\n%s", base, st->sql);
+    char *lsql = prep      ? xasprintf("EXECUTE lm_locks_%d", t->generation)
+                 : tx_prep ? xstrdup(SQL_OWN_LOCKS ";\n" SQL_PREPARED_NAMES)
+                           : xstrdup(SQL_OWN_LOCKS);
+    char *sql = xasprintf(utx ? "%s;\n%s\n;\n%s" : "BEGIN;\n%s;\n%s\n;\n%s", base, st->sql, lsql);
+    size_t nread = tx_prep ? 2 : 1; /* results of the lock read, last in the reply */
     double started = now_ms();
     PgReply r;
     prof_enter(PROF_EXECUTE);
@@ -286,6 +300,7 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     prof_leave();
     free(sql);
     free(base);
+    free(lsql);
     out->duration_ms = r.ms;
     tracer_keep_said(out, &r);
     if (s == PG_LOST) {
@@ -293,8 +308,11 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         pgreply_clear(&r);
         return rc;
     }
-    if (s != PG_OK && failed_at(&r) == 1 && prep && strcmp(r.sqlstate, "26000") == 0)
-        return tracer_query_failed(t, st, out, &r, err); /* the statement did not run */
+    size_t bi = utx ? 0 : 1; /* the baseline's result: after BEGIN */
+    /* the prepared baseline was gone (the statement did not run), or the
+     * prepared lock read (the statement deallocated it): again in plain text */
+    if (s != PG_OK && prep && strcmp(r.sqlstate, "26000") == 0 && failed_at(&r) != bi + 1)
+        return tracer_query_failed(t, st, out, &r, err);
     if (s != PG_OK && utx) {
         /* as in production: the migration's transaction is aborted, and the
          * statements up to its end are refused (25P02); nothing rolled back here */
@@ -325,33 +343,24 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         if (tracer_quiet(t, t->traced, "ROLLBACK", err) < 0) return -1;
         return retry ? 1 : 0;
     }
-    /* keep the baseline of scans: (BEGIN,) baseline, the statement's results */
+    /* (BEGIN,) baseline, the statement's result (none for a statement that
+     * is only a comment), the lock read */
+    if (r.nres < bi + 1 + nread || PQresultStatus(r.res[r.nres - nread]) != PGRES_TUPLES_OK) {
+        pgreply_clear(&r);
+        r.status = PG_REFUSED;
+        r.message = xstrdup("unexpected reply to the lock read");
+        return tracer_query_failed(t, st, out, &r, err);
+    }
+    /* keep the baseline of scans */
     PGresult *baseline = NULL;
-    size_t bi = utx ? 0 : 1;
-    if (r.nres >= bi + 1 && PQresultStatus(r.res[bi]) == PGRES_TUPLES_OK) {
+    if (PQresultStatus(r.res[bi]) == PGRES_TUPLES_OK) {
         baseline = r.res[bi];
         r.res[bi] = PQmakeEmptyPGresult(NULL, PGRES_EMPTY_QUERY);
     }
-    pgreply_clear(&r);
 
-    /* 2. at once, the own backend's locks (a query that takes none); inside
-     * the migration's transaction, once the catalog reads were planned there,
-     * whether the prepared catalog queries are still there (the statement
-     * may have deallocated them; a function call takes no lock) */
-    bool tx_prep = utx && t->tx_planned && t->prepared;
-    char *lsql = prep      ? xasprintf("EXECUTE lm_locks_%d", t->generation)
-                 : tx_prep ? xstrdup(SQL_OWN_LOCKS ";\n" SQL_PREPARED_NAMES)
-                           : xstrdup(SQL_OWN_LOCKS);
     prof_enter(PROF_LOCKS);
-    s = pgconn_exec(t->traced, lsql, TRACER_QUERY_MS, &r);
-    prof_leave();
-    free(lsql);
-    if (s != PG_OK || r.nres != (tx_prep ? 2u : 1u)) {
-        PQclear(baseline);
-        return tracer_query_failed(t, st, out, &r, err);
-    }
     LockSet locks = {0};
-    PGresult *lr = r.res[0];
+    PGresult *lr = r.res[r.nres - nread];
     for (int i = 0; i < PQntuples(lr); i++) {
         RawLock l;
         rawlock_read(&l, lr, i, 0);
@@ -370,11 +379,12 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         }
         lockset_add(&locks, &l);
     }
-    if (tx_prep && prepared_left(t, r.res[1]) != ARRAY_LEN(after_prepared)) {
+    if (tx_prep && prepared_left(t, r.res[r.nres - 1]) != ARRAY_LEN(after_prepared)) {
         tx_prep = false;
         t->prepared = false; /* prepared again out of the transaction */
     }
     pgreply_clear(&r);
+    prof_leave();
 
     /* 3. still inside: the touched relations' catalog rows, names of
      * objects, scans; COMMIT */
