@@ -283,7 +283,11 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
      * there, the lock read also lists the session's prepared statements (the
      * statement may have deallocated the catalog reads'; a function call
      * takes no lock). The statement's text ends with a newline: a line
-     * comment at its end comments out nothing of the tracer's. */
+     * comment at its end comments out nothing of the tracer's. A statement
+     * libpg_query did not parse stays last in its string, the lock read a
+     * round trip of its own: the server parses the whole string first, and
+     * a syntax error at the end of the statement would be reported at the
+     * lock read's text. */
     bool utx = t->utx == UTX_OPEN;
     bool prep = tracer_use_prepared(t);
     bool tx_prep = utx && t->tx_planned && t->prepared;
@@ -291,7 +295,9 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     char *lsql = prep      ? xasprintf("EXECUTE lm_locks_%d", t->generation)
                  : tx_prep ? xstrdup(SQL_OWN_LOCKS ";\n" SQL_PREPARED_NAMES)
                            : xstrdup(SQL_OWN_LOCKS);
-    char *sql = xasprintf(utx ? "%s;\n%s\n;\n%s" : "BEGIN;\n%s;\n%s\n;\n%s", base, st->sql, lsql);
+    bool merged = st->info.parsed == STMT_PARSED_TREE;
+    char *sql = xasprintf(utx ? "%s;\n%s%s%s" : "BEGIN;\n%s;\n%s%s%s", base, st->sql,
+                          merged ? "\n;\n" : "", merged ? lsql : "");
     size_t nread = tx_prep ? 2 : 1; /* results of the lock read, last in the reply */
     double started = now_ms();
     PgReply r;
@@ -300,10 +306,10 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     prof_leave();
     free(sql);
     free(base);
-    free(lsql);
     out->duration_ms = r.ms;
     tracer_keep_said(out, &r);
     if (s == PG_LOST) {
+        free(lsql);
         int rc = tracer_lost(t, "traced", &r, err);
         pgreply_clear(&r);
         return rc;
@@ -311,8 +317,12 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     size_t bi = utx ? 0 : 1; /* the baseline's result: after BEGIN */
     /* the prepared baseline was gone (the statement did not run), or the
      * prepared lock read (the statement deallocated it): again in plain text */
-    if (s != PG_OK && prep && strcmp(r.sqlstate, "26000") == 0 && failed_at(&r) != bi + 1)
+    if (s != PG_OK && prep && strcmp(r.sqlstate, "26000") == 0 &&
+        (failed_at(&r) == 1 || (merged && failed_at(&r) > bi + 1))) {
+        free(lsql);
         return tracer_query_failed(t, st, out, &r, err);
+    }
+    if (s != PG_OK) free(lsql);
     if (s != PG_OK && utx) {
         /* as in production: the migration's transaction is aborted, and the
          * statements up to its end are refused (25P02); nothing rolled back here */
@@ -343,19 +353,30 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         if (tracer_quiet(t, t->traced, "ROLLBACK", err) < 0) return -1;
         return retry ? 1 : 0;
     }
-    /* (BEGIN,) baseline, the statement's result (none for a statement that
-     * is only a comment), the lock read */
-    if (r.nres < bi + 1 + nread || PQresultStatus(r.res[r.nres - nread]) != PGRES_TUPLES_OK) {
-        pgreply_clear(&r);
-        r.status = PG_REFUSED;
-        r.message = xstrdup("unexpected reply to the lock read");
-        return tracer_query_failed(t, st, out, &r, err);
-    }
-    /* keep the baseline of scans */
+    /* keep the baseline of scans: (BEGIN,) baseline, the statement's result
+     * (none for a statement that is only a comment), the lock read */
     PGresult *baseline = NULL;
-    if (PQresultStatus(r.res[bi]) == PGRES_TUPLES_OK) {
+    if (r.nres >= bi + 1 && PQresultStatus(r.res[bi]) == PGRES_TUPLES_OK) {
         baseline = r.res[bi];
         r.res[bi] = PQmakeEmptyPGresult(NULL, PGRES_EMPTY_QUERY);
+    }
+    if (!merged) {
+        /* 2. its own round trip */
+        pgreply_clear(&r);
+        prof_enter(PROF_LOCKS);
+        s = pgconn_exec(t->traced, lsql, TRACER_QUERY_MS, &r);
+        prof_leave();
+    }
+    free(lsql);
+    if (s != PG_OK || r.nres < (merged ? bi + 1 : 0) + nread ||
+        PQresultStatus(r.res[r.nres - nread]) != PGRES_TUPLES_OK) {
+        PQclear(baseline);
+        if (s == PG_OK) {
+            pgreply_clear(&r);
+            r.status = PG_REFUSED;
+            r.message = xstrdup("unexpected reply to the lock read");
+        }
+        return tracer_query_failed(t, st, out, &r, err);
     }
 
     prof_enter(PROF_LOCKS);
