@@ -2569,6 +2569,16 @@ Schema *schema_new(void)
     return s;
 }
 
+void schema_end_session(Schema *s)
+{
+    if (!s) return;
+    set_path_string(s, "\"$user\", public");
+    free(s->timezone);
+    s->timezone = NULL;
+    free(s->default_am);
+    s->default_am = NULL;
+}
+
 void schema_free(Schema *s)
 {
     if (!s) return;

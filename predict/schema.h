@@ -162,6 +162,11 @@ typedef struct Schema Schema;
 Schema *schema_new(void);
 void schema_free(Schema *s);
 
+/* The session the statements ran in ends: what it SET (the search path,
+ * TimeZone, default_table_access_method) is back to the server's default;
+ * the catalog stays. (run --preamble runs in a session of its own.) */
+void schema_end_session(Schema *s);
+
 /* Applies sql (one statement or several) to the model as the catalog would
  * change. SQL the parser rejects and statements the model does not know
  * change nothing; never fails. */

@@ -271,6 +271,11 @@ static void test_like_partition_inherit(void)
               !strcmp(d->parents[0]->name, "base"),
           "INHERITS: parent and columns");
     CHECK(!schema_default_partition(m), "no default partition yet");
+    schema_apply(s, "CREATE SCHEMA other; SET search_path = other; SET TimeZone = 'Europe/Paris'");
+    schema_end_session(s);
+    CHECK(!strcmp(schema_search_path(s, 1), "public") && !schema_timezone(s) &&
+              schema_rel(s, NULL, "m") == m,
+          "a session's end: its settings back to the defaults, the catalog kept");
     schema_apply(s, "CREATE TABLE md PARTITION OF m DEFAULT");
     const SchemaRel *md = schema_rel(s, NULL, "md");
     CHECK(md && md->is_default && schema_default_partition(m) == md, "PARTITION OF ... DEFAULT");
