@@ -137,6 +137,11 @@ void rel_rewrite_name(RelCtx *c, const char *name)
 
 void rel_rewrite(RelCtx *c, const SchemaRel *r)
 {
+    rel_rewrite_toast(c, r, r && r->has_toast);
+}
+
+void rel_rewrite_toast(RelCtx *c, const SchemaRel *r, bool toast)
+{
     if (!r) return;
     char *n = rel_name(r);
     if (r->kind != SCHEMA_REL_PARTITIONED) add_rewrite(c->out, n);
@@ -145,7 +150,7 @@ void rel_rewrite(RelCtx *c, const SchemaRel *r)
         if (r->indexes[i]->kind != SCHEMA_REL_PARTITIONED) add_rewrite(c->out, in);
         free(in);
     }
-    if (r->has_toast) {
+    if (toast && r->has_toast) {
         char *t = xasprintf("toast(%s)", n), *ti = xasprintf("toast_index(%s)", n);
         add_rewrite(c->out, t);
         add_rewrite(c->out, ti);

@@ -641,7 +641,7 @@ static void rewrite_rel(Alter *a, const SchemaRel *r, bool tablespace)
         return;
     }
     rel_lock_indexes(c, r, RL_ACCESS_EXCLUSIVE);
-    rel_rewrite(c, r);
+    rel_rewrite_toast(c, r, schema_toast_after(c->s, r, c->sql));
 }
 
 /* Whether cmd is an ADD COLUMN with a default. */

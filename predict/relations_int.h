@@ -59,6 +59,9 @@ void rel_lock_indexes(RelCtx *c, const SchemaRel *r, int mode);
 /* r gets new storage: r (a partitioned table has none: its partitions do),
  * its indexes, its TOAST table and TOAST index. */
 void rel_rewrite(RelCtx *c, const SchemaRel *r);
+/* rel_rewrite, the TOAST table and its index only when toast: a rewrite
+ * whose new heap needs no TOAST drops the old one (schema_toast_after). */
+void rel_rewrite_toast(RelCtx *c, const SchemaRel *r, bool toast);
 /* One relation's new storage by the tracer's name. */
 void rel_rewrite_name(RelCtx *c, const char *name);
 /* The relation a RangeVar names in the model, NULL when none. */

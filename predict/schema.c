@@ -2569,6 +2569,50 @@ Schema *schema_new(void)
     return s;
 }
 
+bool schema_toast_after(const Schema *s, const SchemaRel *r, const char *sql)
+{
+    const PgQuery__ParseResult *pr = sql ? pgtree_parse(sql, NULL, NULL) : NULL;
+    const Node *n = pr && pr->n_stmts == 1 ? pr->stmts[0]->stmt : NULL;
+    if (!r || !n || n->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT) return r && r->has_toast;
+    /* r's columns as the statement leaves them: shallow copies, but for the
+     * ones it retypes or adds */
+    SchemaRel after = {.kind = r->kind, .ncols = r->ncols};
+    after.cols = xcalloc(r->ncols + n->alter_table_stmt->n_cmds + 1, sizeof(SchemaColumn));
+    bool *own = xcalloc(r->ncols + n->alter_table_stmt->n_cmds + 1, sizeof(bool));
+    memcpy(after.cols, r->cols, r->ncols * sizeof(SchemaColumn));
+    for (size_t i = 0; i < n->alter_table_stmt->n_cmds; i++) {
+        const Node *c = n->alter_table_stmt->cmds[i];
+        if (!c || c->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD) continue;
+        const PgQuery__AlterTableCmd *cmd = c->alter_table_cmd;
+        const PgQuery__ColumnDef *cd =
+            cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF
+                ? cmd->def->column_def
+                : NULL;
+        if (!cd || !cd->type_name) continue;
+        size_t k = after.ncols;
+        if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType) {
+            for (k = 0; k < after.ncols && !str_eq(after.cols[k].name, cmd->name); k++)
+                ;
+            if (k == after.ncols) continue;
+        } else if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn &&
+                   cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumnRecurse) {
+            continue;
+        }
+        if (own[k]) column_clear(&after.cols[k]);
+        after.cols[k] =
+            (SchemaColumn){.name = xstrdup(k < r->ncols ? r->cols[k].name : cd->colname)};
+        column_set_type(&after.cols[k], cd->type_name);
+        own[k] = true;
+        if (k == after.ncols) after.ncols++;
+    }
+    bool toast = needs_toast(s, &after);
+    for (size_t k = 0; k < after.ncols; k++)
+        if (own[k]) column_clear(&after.cols[k]);
+    free(own);
+    free(after.cols);
+    return toast;
+}
+
 void schema_end_session(Schema *s)
 {
     if (!s) return;

@@ -162,6 +162,12 @@ typedef struct Schema Schema;
 Schema *schema_new(void);
 void schema_free(Schema *s);
 
+/* Whether r has a TOAST table after sql, an ALTER TABLE that rewrites it
+ * (its columns retyped or added as sql says): the new heap gets one only
+ * when PostgreSQL's rule still asks for it, else the old one is dropped, not
+ * rewritten. r->has_toast for any other statement. */
+bool schema_toast_after(const Schema *s, const SchemaRel *r, const char *sql);
+
 /* The session the statements ran in ends: what it SET (the search path,
  * TimeZone, default_table_access_method) is back to the server's default;
  * the catalog stays. (run --preamble runs in a session of its own.) */

@@ -271,6 +271,19 @@ static void test_like_partition_inherit(void)
               !strcmp(d->parents[0]->name, "base"),
           "INHERITS: parent and columns");
     CHECK(!schema_default_partition(m), "no default partition yet");
+    schema_apply(s, "CREATE TABLE tw (id int, body text, n int)");
+    const SchemaRel *tw = schema_rel(s, NULL, "tw");
+    CHECK(tw && tw->has_toast, "text: a TOAST table");
+    CHECK(!schema_toast_after(s, tw, "ALTER TABLE tw ALTER COLUMN body TYPE varchar(20)"),
+          "retyped to a short varchar: the new heap needs none");
+    CHECK(schema_toast_after(s, tw, "ALTER TABLE tw ALTER COLUMN n TYPE bigint"),
+          "another column retyped: still one");
+    CHECK(
+        schema_toast_after(s, tw,
+                           "ALTER TABLE tw ALTER COLUMN body TYPE varchar(20), ADD COLUMN j jsonb "
+                           "DEFAULT random()::text::jsonb"),
+        "an unbounded column added: one again");
+    CHECK(tw && schema_toast_after(s, tw, "DROP TABLE tw") == tw->has_toast, "not an ALTER TABLE");
     schema_apply(s, "CREATE SCHEMA other; SET search_path = other; SET TimeZone = 'Europe/Paris'");
     schema_end_session(s);
     CHECK(!strcmp(schema_search_path(s, 1), "public") && !schema_timezone(s) &&
