@@ -395,9 +395,9 @@ static bool reads_relation(RelCtx *c, const ProtobufCMessage *n, const PgQuery__
 }
 
 /* The same for a statement whose rows come from what it reads: certain when
- * it reads no relation (VALUES, generate_series, constants). The chain's
- * tables start empty and the model does not follow their data, so rows
- * drawn from a table are not assumed. */
+ * it reads no relation (VALUES, generate_series, constants). DML and SELECT
+ * ask the model whether the tables they read may hold rows instead
+ * (select_rows, modify_rows). */
 static void read_query(RelCtx *c, const ProtobufCMessage *n, int mode, bool plan,
                        const PgQuery__RangeVar *skip)
 {
@@ -538,8 +538,9 @@ static bool do_insert(RelCtx *c, const PgQuery__InsertStmt *st)
     if (r->kind == SCHEMA_REL_PARTITIONED) {
         /* before 12 tuple routing locked every partition up front; since,
            only those rows go to. The rows of VALUES name their partitions by
-           bounds the model does not keep; those of a query that reads no
-           table (generate_series) are taken to reach every one */
+           bounds the model does not keep; those of a query are taken to
+           reach every one (generate_series, or a table's rows: a partition
+           they miss is predicted locked, never one they reach missed) */
         bool query = rows && st->select_stmt &&
                      st->select_stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT &&
                      !st->select_stmt->select_stmt->n_values_lists;
@@ -586,18 +587,32 @@ static bool is_null_const(const PgQuery__Node *n)
     return n && n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->isnull;
 }
 
-/* Whether an UPDATE's SET gives one of k's columns a value other than NULL:
- * each row's new key is then checked. */
-static bool sets_key(const PgQuery__UpdateStmt *st, const SchemaConstraint *k)
+/* Whether an UPDATE's SET changes one of cols (nonnull: to a value other
+ * than NULL, as a new foreign key is checked only then). */
+static bool sets_cols(const PgQuery__UpdateStmt *st, char *const *cols, size_t ncols, bool nonnull)
 {
     for (size_t t = 0; t < st->n_target_list; t++) {
         const PgQuery__Node *n = st->target_list[t];
         if (n->node_case != PG_QUERY__NODE__NODE_RES_TARGET || !n->res_target->name) continue;
-        for (size_t j = 0; j < k->ncols; j++)
-            if (strcmp(k->cols[j], n->res_target->name) == 0 && !is_null_const(n->res_target->val))
+        for (size_t j = 0; j < ncols; j++)
+            if (strcmp(cols[j], n->res_target->name) == 0 &&
+                !(nonnull && is_null_const(n->res_target->val)))
                 return true;
     }
     return false;
+}
+
+/* The action a key's change or delete fires on the referencing table f
+ * (action as pg_constraint's confupdtype/confdeltype): NO ACTION and
+ * RESTRICT read it (SELECT ... FOR KEY SHARE: RowShareLock, its indexes as
+ * fk_check), CASCADE, SET NULL and SET DEFAULT write it (as modify_target). */
+static void ri_action(RelCtx *c, const SchemaRel *f, char action)
+{
+    if (action == 'a' || action == 'r') {
+        rel_lock(c, f, REL_REFERENCING, RL_ROW_SHARE);
+        lock_indexes(c, f, c->major >= 12 ? RL_ROW_SHARE : RL_ACCESS_SHARE);
+    } else
+        modify_target(c, f, false);
 }
 
 static bool do_update(RelCtx *c, const PgQuery__UpdateStmt *st)
@@ -612,16 +627,22 @@ static bool do_update(RelCtx *c, const PgQuery__UpdateStmt *st)
     if (r->kind == SCHEMA_REL_VIEW) return false;
     modify_target(c, r, st->relation->inh);
     for (size_t i = 0; rows && i < r->ncons; i++)
-        if (r->cons[i].kind == SCHEMA_CON_FOREIGN && sets_key(st, &r->cons[i]))
+        if (r->cons[i].kind == SCHEMA_CON_FOREIGN &&
+            sets_cols(st, r->cons[i].cols, r->cons[i].ncols, true))
             fk_check(c, &r->cons[i]);
+    /* a referenced key changed fires the referencing side's ON UPDATE */
+    for (size_t i = 0; rows && i < r->nrefby; i++)
+        for (size_t k = 0; k < r->refby[i]->ncons; k++) {
+            const SchemaConstraint *fk = &r->refby[i]->cons[k];
+            if (fk->kind == SCHEMA_CON_FOREIGN && fk->ref == r &&
+                sets_cols(st, fk->ref_cols, fk->nref_cols, false))
+                ri_action(c, r->refby[i], fk->upd_action);
+        }
     return true;
 }
 
-/* The actions the rows deleted from r fire on the tables referencing it:
- * NO ACTION and RESTRICT read them (SELECT ... FOR KEY SHARE: RowShareLock,
- * their indexes as fk_check), CASCADE deletes from them and SET NULL or
- * SET DEFAULT updates them (as modify_target); a referencing table that may
- * hold rows passes a cascade on. */
+/* The actions the rows deleted from r fire on the tables referencing it
+ * (ri_action); a referencing table that may hold rows passes a cascade on. */
 static void delete_actions(RelCtx *c, const SchemaRel *r, int depth)
 {
     for (size_t i = 0; depth < 8 && i < r->nrefby; i++) {
@@ -629,12 +650,7 @@ static void delete_actions(RelCtx *c, const SchemaRel *r, int depth)
         for (size_t k = 0; k < f->ncons; k++) {
             const SchemaConstraint *fk = &f->cons[k];
             if (fk->kind != SCHEMA_CON_FOREIGN || fk->ref != r) continue;
-            if (fk->del_action == 'a' || fk->del_action == 'r') {
-                rel_lock(c, f, REL_REFERENCING, RL_ROW_SHARE);
-                lock_indexes(c, f, c->major >= 12 ? RL_ROW_SHARE : RL_ACCESS_SHARE);
-                continue;
-            }
-            modify_target(c, f, false);
+            ri_action(c, f, fk->del_action);
             if (fk->del_action == 'c' && f != r && schema_has_rows(f, false))
                 delete_actions(c, f, depth + 1);
         }

@@ -858,6 +858,7 @@ static void constraint_copy_fk(SchemaRel *to, const SchemaConstraint *src)
     c->validated = src->validated;
     c->ref = src->ref;
     c->del_action = src->del_action;
+    c->upd_action = src->upd_action;
     for (size_t i = 0; i < src->ncols; i++)
         strs_push(&c->cols, &c->ncols, src->cols[i]);
     for (size_t i = 0; i < src->nref_cols; i++)
@@ -993,6 +994,7 @@ static void constraint_add(Schema *s, SchemaRel *t, const PgQuery__Constraint *c
         c->ncols = cols.n;
         c->ref = find_rv(s, con->pktable);
         c->del_action = nz(con->fk_del_action) ? con->fk_del_action[0] : 'a';
+        c->upd_action = nz(con->fk_upd_action) ? con->fk_upd_action[0] : 'a';
         strs_from_nodes(&c->ref_cols, &c->nref_cols, con->pk_attrs, con->n_pk_attrs);
         if (c->nref_cols == 0 && c->ref)
             for (size_t i = 0; i < c->ref->ncons; i++)

@@ -81,6 +81,7 @@ typedef struct SchemaConstraint {
     size_t nref_cols;
     char del_action; /* foreign: ON DELETE as pg_constraint.confdeltype: 'a' NO ACTION, 'r'
                         RESTRICT, 'c' CASCADE, 'n' SET NULL, 'd' SET DEFAULT */
+    char upd_action; /* foreign: ON UPDATE the same way (confupdtype) */
 } SchemaConstraint;
 
 /* One relation (pg_class row). Every pointer into other relations is owned by
