@@ -4,8 +4,8 @@
  * (schema_apply), or read from a file such as `pg_dump --schema-only` output
  * (schema_load_dump); the model then answers what a statement will meet: a
  * table's columns with their types and typmods, its indexes, owned sequences,
- * constraints, partitions at every depth, parents, foreign-key partners and
- * whether it has a TOAST table.
+ * constraints, partitions at every depth, parents, foreign-key partners,
+ * whether it has a TOAST table and whether it may hold rows.
  *
  * Names are as the server folds them (unquoted identifiers in lower case, as
  * the parser hands them over). A lookup with no schema goes through pg_temp,

@@ -68,6 +68,10 @@ static const char CASCADE[] = "CREATE TABLE r (id int PRIMARY KEY);"
                               "CREATE TABLE d (id int, r_id int REFERENCES r ON DELETE CASCADE);"
                               "CREATE TABLE e (id int, d_r int REFERENCES r ON DELETE SET NULL);"
                               "INSERT INTO r VALUES (1);";
+static const char ON_UPDATE[] = "CREATE TABLE r (id int PRIMARY KEY, v int);"
+                                "CREATE TABLE d (id int, r_id int REFERENCES r ON UPDATE CASCADE);"
+                                "CREATE TABLE e (id int, r_id int REFERENCES r);"
+                                "INSERT INTO r VALUES (1, 1);";
 static const char CASCADE_EMPTIED[] =
     "CREATE TABLE r (id int PRIMARY KEY);"
     "CREATE TABLE d (id int, r_id int REFERENCES r ON DELETE CASCADE);"
@@ -119,6 +123,8 @@ static const Case cases[] = {
     {FK_EMPTIED, "INSERT INTO c SELECT id, id FROM m", 17, "c:2 m:0 m_pkey:0 m_r:0"},
     {CASCADE, "DELETE FROM r", 14, "d:2 e:2 r:2 r_pkey:2"},
     {CASCADE_EMPTIED, "DELETE FROM r", 14, "r:2 r_pkey:2"},
+    {ON_UPDATE, "UPDATE r SET id = 2", 17, "d:2 e:1 r:2 r_pkey:2"},
+    {ON_UPDATE, "UPDATE r SET v = 2", 17, "r:2 r_pkey:2"},
     {FK, "SELECT nextval('m_id_seq')", 10, "m_id_seq:2"},
     /* DROP: what goes with the table and the tables on both sides */
     {FK, "DROP TABLE m CASCADE", 15,
