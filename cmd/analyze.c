@@ -174,6 +174,7 @@ int cmd_analyze(int argc, char **argv)
         if (!sch) sch = schema_new();
         for (size_t k = 0; k < corpus.npre_stmts; k++)
             schema_apply(sch, corpus.pre_stmts[k].sql);
+        if (corpus.npre_stmts) schema_end_session(sch); /* as run: a session of its own */
         for (size_t mi = 0; mi < ch->nmigs; mi++) {
             const Migration *m = &ch->migs[mi];
             if (m->error) fprintf(stderr, "%s: %s\n", progname, m->error);

@@ -80,7 +80,9 @@
  *   ALTER <object> SET SCHEMA, ALTER <object> OWNER TO (objects other than tables)
  *   CREATE EXTENSION, ALTER EXTENSION, CREATE SCHEMA, CREATE STATISTICS, CREATE RULE
  *   COMMENT ON <object> (COMMENT ON TABLE, COMMENT ON COLUMN, ...)
- *   GRANT, REVOKE, GRANT ROLE, REVOKE ROLE, ALTER DEFAULT PRIVILEGES
+ *   GRANT, REVOKE (on relations), GRANT|REVOKE ON ALL IN SCHEMA, GRANT|REVOKE
+ *   ON OBJECT (functions, schemas, types ...), GRANT ROLE, REVOKE ROLE, ALTER
+ *   DEFAULT PRIVILEGES
  *   CREATE ROLE, CREATE USER, CREATE GROUP, ALTER ROLE, DROP ROLE
  *   CREATE POLICY, ALTER POLICY
  *   INSERT, UPDATE, DELETE, SELECT ("... WITH data-modifying CTE" when a WITH clause
@@ -609,6 +611,10 @@ static char *classify_select(const PgQuery__SelectStmt *s, StmtInfo *info)
         if (s->locking_clause[i]->node_case == PG_QUERY__NODE__NODE_LOCKING_CLAUSE &&
             (int)s->locking_clause[i]->locking_clause->strength > strength)
             strength = s->locking_clause[i]->locking_clause->strength;
+    /* a locking read of one table: that table is its target (RowShareLock) */
+    if (strength && s->n_from_clause == 1 &&
+        s->from_clause[0]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
+        cl_set_target_rv(info, s->from_clause[0]->range_var);
     switch (strength) {
     case PG_QUERY__LOCK_CLAUSE_STRENGTH__LCS_FORKEYSHARE:
         return xstrdup("SELECT FOR KEY SHARE");
@@ -685,12 +691,17 @@ static char *classify_comment(const PgQuery__CommentStmt *s, StmtInfo *info)
     return xasprintf("COMMENT ON %s", objtype_word(t));
 }
 
+/* GRANT and REVOKE on relations lock them from 18; on every table of a
+ * schema (ALL ... IN SCHEMA) or on another object (a function, a schema, a
+ * type ...) they lock no relation: classes of their own. */
 static char *classify_grant(const PgQuery__GrantStmt *s, StmtInfo *info)
 {
-    if (s->targtype == PG_QUERY__GRANT_TARGET_TYPE__ACL_TARGET_OBJECT &&
-        objtype_is_relation(s->objtype))
-        targets_from_rels(info, s->objects, s->n_objects);
-    return xstrdup(s->is_grant ? "GRANT" : "REVOKE");
+    const char *verb = s->is_grant ? "GRANT" : "REVOKE";
+    if (s->targtype != PG_QUERY__GRANT_TARGET_TYPE__ACL_TARGET_OBJECT)
+        return xasprintf("%s ON ALL IN SCHEMA", verb);
+    if (!objtype_is_relation(s->objtype)) return xasprintf("%s ON OBJECT", verb);
+    targets_from_rels(info, s->objects, s->n_objects);
+    return xstrdup(verb);
 }
 
 /* Statements whose class is fixed by their node type alone. */

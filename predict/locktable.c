@@ -20,6 +20,7 @@
 
 #include "common/json.h"
 #include "common/tsv.h"
+#include "predict/pgtree.h"
 #include "model/versions.h"
 
 /* ---- the built-in copy ------------------------------------------------- */
@@ -729,17 +730,19 @@ static FactsVolatility volatility_in(const char *schema, const char *name, void 
  * the chain know is said in unknown, and what its volatility would change
  * is not guessed. */
 static bool predict_default(const LockTable *t, const Schema *s, const Facts *f, const char *sql,
-                            int major, Prediction *out)
+                            int major, bool runs, Prediction *out)
 {
     VolCtx vc = {s, f, major, FACTS_FN_VOLATILE, ""};
     StmtInfo vi;
     classify_statement_with(sql, volatility_in, &vc, &vi);
+    if (runs) vi.may_skip = false;
     bool ok = locktable_predict(t, &vi, major, out);
     classify_free(&vi);
     if (!ok || !vc.unknown[0]) return ok;
     Prediction other;
     VolCtx cc = {s, f, major, FACTS_FN_IMMUTABLE, ""};
     classify_statement_with(sql, volatility_in, &cc, &vi);
+    if (runs) vi.may_skip = false;
     if (locktable_predict(t, &vi, major, &other)) {
         if (other.rewrite != out->rewrite) out->rewrite = TRI_DEPENDS;
         if (other.scan != out->scan) out->scan = TRI_DEPENDS;
@@ -790,13 +793,79 @@ static bool decide_set_expression(const LockTable *t, const Schema *s, const Stm
     return false;
 }
 
+/* What the model says of an ALTER TABLE's IF [NOT] EXISTS subcommands:
+ * SKIPS_NONE, every one finds what it needs to run (ADD COLUMN IF NOT EXISTS
+ * of a column the table lacks, DROP COLUMN or DROP CONSTRAINT IF EXISTS of one
+ * it has): the statement is predicted as it would be without them;
+ * SKIPS_ALL, every subcommand is one of them and each finds nothing to do:
+ * the server takes the table's lock and skips the rest; SKIPS_UNKNOWN,
+ * neither, or the model lacks the table. */
+enum { SKIPS_UNKNOWN = -1, SKIPS_NONE = 0, SKIPS_ALL = 1 };
+
+static int subcommands_skip(const Schema *s, const char *sql)
+{
+    const PgQuery__ParseResult *pr = pgtree_parse(sql, NULL, NULL);
+    const Node *n = pr && pr->n_stmts == 1 ? pr->stmts[0]->stmt : NULL;
+    if (!n || n->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT) return SKIPS_UNKNOWN;
+    const PgQuery__AlterTableStmt *as = n->alter_table_stmt;
+    const char *schema = as->relation && as->relation->schemaname && *as->relation->schemaname
+                             ? as->relation->schemaname
+                             : NULL;
+    const SchemaRel *r = as->relation ? schema_rel(s, schema, as->relation->relname) : NULL;
+    if (!r) return SKIPS_UNKNOWN;
+    size_t runs = 0, skips = 0;
+    for (size_t i = 0; i < as->n_cmds; i++) {
+        const Node *c = as->cmds[i];
+        if (!c || c->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD) return SKIPS_UNKNOWN;
+        const PgQuery__AlterTableCmd *cmd = c->alter_table_cmd;
+        if (!cmd->missing_ok) {
+            runs++;
+            continue;
+        }
+        bool has;
+        switch (cmd->subtype) {
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn:
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumnRecurse:
+            if (!cmd->def || cmd->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
+                return SKIPS_UNKNOWN;
+            has = !schema_column(r, cmd->def->column_def->colname); /* runs when absent */
+            break;
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn:
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumnRecurse:
+            has = schema_column(r, cmd->name) != NULL;
+            break;
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint:
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraintRecurse:
+            has = schema_constraint(r, cmd->name) != NULL;
+            break;
+        default:
+            return SKIPS_UNKNOWN;
+        }
+        if (has)
+            runs++;
+        else
+            skips++;
+    }
+    return skips == 0 ? SKIPS_NONE : runs == 0 ? SKIPS_ALL : SKIPS_UNKNOWN;
+}
+
 bool locktable_predict_in(const LockTable *t, const Schema *s, const Facts *f, const char *sql,
                           const StmtInfo *info, int major, const PredictOpts *o, Prediction *out)
 {
+    int skips = s && sql && info && info->may_skip && info->parsed == STMT_PARSED_TREE
+                    ? subcommands_skip(s, sql)
+                    : SKIPS_UNKNOWN;
+    if (skips != SKIPS_UNKNOWN) {
+        StmtInfo runs = *info; /* the same statement, its skips ruled out */
+        runs.may_skip = false;
+        bool ok = locktable_predict_in(t, s, f, sql, &runs, major, o, out);
+        if (ok && skips == SKIPS_ALL) out->rewrite = out->scan = TRI_NO; /* the lock alone */
+        return ok;
+    }
     if (!s || !f || !o || !sql || !locktable_needs_schema(info))
         return locktable_predict(t, info, major, out);
     if (info->parsed == STMT_PARSED_TREE && is_default_class(info))
-        return predict_default(t, s, f, sql, major, out);
+        return predict_default(t, s, f, sql, major, !info->may_skip, out);
     size_t ncls = info->nsubclasses > 1 ? info->nsubclasses : 1;
     char unknown[PREDICTION_UNKNOWN_MAX] = "";
     Decided *decided = xmalloc(ncls * sizeof(*decided));

@@ -380,12 +380,22 @@ static const SchemaRel *partition_named(RelCtx *c, const PgQuery__PartitionCmd *
     return part;
 }
 
+/* From 11 a partition attached or detached changes what the DEFAULT partition
+ * of parent may hold: it is locked in AccessExclusiveLock (and scanned for
+ * rows that belong to the new bound), unless part is the default itself. */
+static void lock_default_partition(RelCtx *c, const SchemaRel *parent, const SchemaRel *part)
+{
+    const SchemaRel *d = schema_default_partition(parent);
+    if (c->major >= 11 && d && d != part) rel_lock(c, d, REL_PARTITION, RL_ACCESS_EXCLUSIVE);
+}
+
 static void attach_partition(Alter *a, const PgQuery__PartitionCmd *pc)
 {
     RelCtx *c = a->c;
     const SchemaRel *part = partition_named(c, pc);
     if (!part) return;
     rel_lock(c, part, REL_PARTITION, RL_ACCESS_EXCLUSIVE);
+    lock_default_partition(c, a->t, part);
     const SchemaRel **sub;
     size_t n = schema_partitions(part, &sub);
     for (size_t i = 0; i < n; i++)
@@ -411,11 +421,12 @@ static void detach_partition(Alter *a, const PgQuery__PartitionCmd *pc)
     RelCtx *c = a->c;
     const SchemaRel *part = partition_named(c, pc);
     if (!part) return;
-    /* before 14 the partition is only ShareUpdateExclusive-locked (a
+    /* before 14 the partition is only ShareUpdateExclusive-locked (the
      * default partition and one with its parent's row triggers excepted:
-     * the model knows neither) */
-    bool strong = pc->concurrent || c->major >= 14;
+     * the model knows no triggers) */
+    bool strong = pc->concurrent || c->major >= 14 || part->is_default;
     rel_lock(c, part, REL_PARTITION, strong ? RL_ACCESS_EXCLUSIVE : RL_SHARE_UPDATE_EXCLUSIVE);
+    if (!pc->concurrent) lock_default_partition(c, a->t, part);
     if (c->major < 11 || pc->concurrent) return;
     /* its indexes leave the parent's, its partitions go with it, and the
      * foreign keys it inherited become its own (their triggers made again) */

@@ -717,11 +717,13 @@ static bool do_create(RelCtx *c, const PgQuery__CreateStmt *st)
             rel_lock(c, parent, REL_PARENT, RL_SHARE_UPDATE_EXCLUSIVE);
             continue;
         }
-        /* PARTITION OF: the parent and the indexes cloned from it (from 12).
-           From 11 its DEFAULT partition too (AccessExclusiveLock, its rows are
-           checked against the new bound): the model does not say which
-           partition is the default, so that lock is not predicted */
+        /* PARTITION OF: the parent and the indexes cloned from it (from 12),
+           and from 11 its DEFAULT partition (AccessExclusiveLock, its rows are
+           checked against the new bound) */
         rel_lock(c, parent, REL_PARENT, RL_ACCESS_EXCLUSIVE);
+        const SchemaRel *dflt = schema_default_partition(parent);
+        if (c->major >= 11 && dflt && !st->partbound->is_default)
+            rel_lock(c, dflt, REL_PARTITION, RL_ACCESS_EXCLUSIVE);
         if (c->major >= 12) lock_indexes(c, parent, RL_SHARE_UPDATE_EXCLUSIVE);
         /* the parent's foreign keys are cloned onto the partition: the
            referenced table read on 11, its triggers added since 12 */

@@ -1045,6 +1045,7 @@ static void unlink_child(SchemaRel *parent, SchemaRel *ch)
     ptrs_remove(parent->children, &parent->nchildren, ch);
     ptrs_remove(ch->parents, &ch->nparents, parent);
     ch->is_partition = false;
+    ch->is_default = false;
 }
 
 /* ---- dropping -----------------------------------------------------------------
@@ -1379,6 +1380,7 @@ static void create_table(Schema *s, const PgQuery__CreateStmt *cs, bool foreign)
             }
         link_child(p, t, cs->partbound != NULL);
         if (cs->partbound) part_parent = p;
+        t->is_default = cs->partbound && cs->partbound->is_default;
     }
     for (size_t i = 0; i < cs->n_table_elts; i++) {
         const Node *n = cs->table_elts[i];
@@ -1872,6 +1874,8 @@ static void alter_cmd(Schema *s, SchemaRel *t, const PgQuery__AlterTableCmd *cmd
         SchemaRel *ch = find_rv(s, cmd->def->partition_cmd->name);
         if (!is_table(ch) || ch == t || ch->nparents || t->kind != SCHEMA_REL_PARTITIONED) return;
         link_child(t, ch, true);
+        ch->is_default =
+            cmd->def->partition_cmd->bound && cmd->def->partition_cmd->bound->is_default;
         partition_inherit(s, t, ch);
         return;
     }
@@ -2756,6 +2760,16 @@ Schema *schema_new(void)
     return s;
 }
 
+void schema_end_session(Schema *s)
+{
+    if (!s) return;
+    set_path_string(s, "\"$user\", public");
+    free(s->timezone);
+    s->timezone = NULL;
+    free(s->default_am);
+    s->default_am = NULL;
+}
+
 void schema_free(Schema *s)
 {
     if (!s) return;
@@ -2811,6 +2825,13 @@ const SchemaColumn *schema_column(const SchemaRel *r, const char *name)
 const SchemaConstraint *schema_constraint(const SchemaRel *r, const char *name)
 {
     return constraint_get((SchemaRel *)r, name);
+}
+
+const SchemaRel *schema_default_partition(const SchemaRel *r)
+{
+    for (size_t i = 0; r && i < r->nchildren; i++)
+        if (r->children[i]->is_partition && r->children[i]->is_default) return r->children[i];
+    return NULL;
 }
 
 size_t schema_partitions(const SchemaRel *r, const SchemaRel ***out)

@@ -110,6 +110,7 @@ struct SchemaRel {
     SchemaRel **refby; /* the tables whose foreign keys reference it, once per foreign key */
     size_t nrefby, caprefby;
     bool is_partition;
+    bool is_default;   /* a partition: its parent's DEFAULT partition */
     bool has_toast;    /* a TOAST table exists (tables and matviews; false where the
                           columns are unknown) */
     bool rows;         /* its own storage may hold rows (schema_has_rows) */
@@ -165,6 +166,11 @@ typedef struct Schema Schema;
 Schema *schema_new(void);
 void schema_free(Schema *s);
 
+/* The session the statements ran in ends: what it SET (the search path,
+ * TimeZone, default_table_access_method) is back to the server's default;
+ * the catalog stays. (run --preamble runs in a session of its own.) */
+void schema_end_session(Schema *s);
+
 /* Applies sql (one statement or several) to the model as the catalog would
  * change. SQL the parser rejects and statements the model does not know
  * change nothing; never fails. */
@@ -193,6 +199,8 @@ const SchemaConstraint *schema_constraint(const SchemaRel *r, const char *name);
 /* The partitions of r at every depth (parents before their partitions) into
  * *out (malloc'd, free()); their count. */
 size_t schema_partitions(const SchemaRel *r, const SchemaRel ***out);
+/* The DEFAULT partition of the partitioned table r, NULL when none. */
+const SchemaRel *schema_default_partition(const SchemaRel *r);
 /* The tables r's foreign keys reference, each once; into *out (free()). */
 size_t schema_referenced(const SchemaRel *r, const SchemaRel ***out);
 /* The tables whose foreign keys reference r, each once; into *out (free()). */

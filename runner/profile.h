@@ -25,8 +25,9 @@ typedef enum ProfPhase {
     PROF_CONNECT,   /* the tracer's connections and prepared queries */
     PROF_LOAD,      /* the chain from its files */
     PROF_SNAPSHOT,  /* full catalog snapshots */
-    PROF_EXECUTE,   /* the statements on the server (with the scan baseline) */
-    PROF_LOCKS,     /* reading the traced backend's locks */
+    PROF_EXECUTE,   /* the statements on the server (with the scan baseline, and
+                       on the transactional path the lock read after them) */
+    PROF_LOCKS,     /* the traced backend's locks: their rows read into a set */
     PROF_CATALOG,   /* after a statement: the touched catalog rows, object names,
                        scans, commit, the after-snapshot */
     PROF_BUILD,     /* diffs of snapshots and locks into a trace */

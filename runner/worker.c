@@ -465,6 +465,7 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
     w->schema = schema_new();
     for (size_t k = 0; k < w->corpus->npre_stmts; k++)
         schema_apply(w->schema, w->corpus->pre_stmts[k].sql);
+    schema_end_session(w->schema); /* its connection is closed (run_preamble) */
     for (size_t m = 0; m < ch->nmigs && !stopped; m++) {
         const Migration *mig = &ch->migs[m];
         if (rp.tr && (long)m > rp.last) replay_stop(&rp);

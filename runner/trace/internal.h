@@ -72,6 +72,12 @@
     "SELECT " SQL_LOCK_COLS " FROM pg_catalog.pg_lock_status() "                                   \
     "WHERE pid = pg_catalog.pg_backend_pid()"
 
+/* The names of the session's prepared statements, from the function (the
+ * view would take a lock on it). Its first run plans it with catalog
+ * lookups: the tracer runs it once with its PREPAREs, so that inside a
+ * migration's transaction its lookups are cached and take no lock. */
+#define SQL_PREPARED_NAMES "SELECT p.name FROM pg_catalog.pg_prepared_statement() p"
+
 /* Catalog rows of relations can only change under a lock on them: the
  * after-snapshot reads again, inside the statement's transaction, only the
  * relations it locked, their indexes and toast tables ($1, an oid[]) and
@@ -246,6 +252,14 @@ struct Tracer {
     char *snap_prepared; /* "EXECUTE lm_rels_1; ..."; owned */
     char *after_plain;   /* the query string run after the locks are read, plain text with
                             $1 (oid[]) and $2 (oid) to bind; owned */
+    /* Inside the migration's transaction the catalog reads after a statement
+     * are plain text until one of them ran there: planning it locks every
+     * catalog and catalog index the queries name, and those locks stay until
+     * the transaction ends. From then on the prepared queries (whose
+     * executions lock a subset of them) leave the transaction holding the
+     * same locks, so each statement is charged as before. Cleared by
+     * transaction control (a rollback to a savepoint releases locks). */
+    bool tx_planned;
     struct Holder *hold; /* the holders of the observer path (see tracer_run_observed), opened
                             when first needed and kept; owned */
     size_t nhold, chold;

@@ -202,7 +202,7 @@ static int tracer_prepare(Tracer *t, Err *err)
                   "PREPARE lm_cons_t_%d(pg_catalog.oid[], pg_catalog.oid) AS " SQL_CONS_T ";\n"
                   "PREPARE lm_objs_%d AS %s;\n"
                   "PREPARE lm_scans_%d AS " SQL_SCANS ";\n"
-                  "PREPARE lm_base_%d(pg_catalog.oid[]) AS %s",
+                  "PREPARE lm_base_%d(pg_catalog.oid[]) AS %s;\n" SQL_PREPARED_NAMES,
                   g, g, g, g, g, g, g, g, t->sql_objs, g, g, base);
     free(base);
     PgReply r;
@@ -217,7 +217,8 @@ static int tracer_prepare(Tracer *t, Err *err)
 
 /* Inside a migration's own transaction the tracer's queries are plain text:
  * a prepared statement the migration deallocated would abort its
- * transaction. */
+ * transaction (tx.c runs the catalog reads after a statement prepared there
+ * once it has seen that they are still there: Tracer.tx_planned). */
 bool tracer_use_prepared(const Tracer *t)
 {
     return t->prepared && t->utx == UTX_NONE;

@@ -1,11 +1,12 @@
 /*
  * tx: the transactional path and a migration's own transaction.
  *
- * Transactional path, three round trips on the traced connection:
+ * Transactional path, two round trips on the traced connection (three
+ * steps: 1 and 2 are one query string, a round trip less per statement):
  *
  *   1. "BEGIN; <scan baseline>; <statement>"               -> duration_ms
  *      (the baseline reads pg_stat_get_xact_numscans for the known tables
- *      from a constant array: it takes no lock)
+ *      from a constant array: it takes no lock; duration_ms includes step 2)
  *   2. the own backend's locks: pg_lock_status() called directly takes no
  *      relation lock, so the capture holds only the statement's locks
  *      (checked: SELECT 1 shows none on 10, 15, 17)
@@ -26,7 +27,12 @@
  * (table, index, toast, referenced); the catalog is read inside the
  * transaction as usual (the tracer's catalog locks are counted as held, not
  * charged to the next statement); queries are plain text (a migration that
- * deallocates prepared statements would otherwise abort its transaction). A
+ * deallocates prepared statements would otherwise abort its transaction),
+ * except the catalog reads of step 3 once one ran there in plain text: step
+ * 2 then also lists the session's prepared statements, and step 3 executes
+ * the prepared ones when they are all still there (their executions lock a
+ * subset of what planning the plain text locked, which the transaction
+ * holds: the locks it holds after each statement stay the same). A
  * statement that fails aborts the transaction as in production: the
  * statements up to its end are run plainly and get the server's 25P02; one
  * that cannot run in a transaction block gets 25001. The COMMIT or ROLLBACK
@@ -112,12 +118,31 @@ static char *bind2(const char *sql, const char *p1, const char *p2)
     return buf_steal(&b);
 }
 
+/* The prepared queries of step 3 (without the generation's suffix). */
+static const char *const after_prepared[] = {"lm_rels_t", "lm_atts_t", "lm_cons_t", "lm_objs",
+                                             "lm_scans"};
+
+/* How many of step 3's prepared queries of the tracer's generation are in
+ * res (a reply to SQL_PREPARED_NAMES). */
+static size_t prepared_left(const Tracer *t, PGresult *res)
+{
+    size_t n = 0;
+    for (int i = 0; i < PQntuples(res); i++)
+        for (size_t k = 0; k < ARRAY_LEN(after_prepared); k++) {
+            char want[32];
+            snprintf(want, sizeof(want), "%s_%d", after_prepared[k], t->generation);
+            if (strcmp(PQgetvalue(res, i, 0), want) == 0) n++;
+        }
+    return n;
+}
+
 /* Where the traced connection stands now (PQtransactionStatus) into t->utx;
  * out of a transaction its locks are forgotten. */
 void tracer_sync_tx(Tracer *t)
 {
     PGTransactionStatusType s = PQtransactionStatus(pgconn_raw(t->traced));
     t->utx = s == PQTRANS_INTRANS ? UTX_OPEN : s == PQTRANS_INERROR ? UTX_ABORTED : UTX_NONE;
+    if (t->utx != UTX_OPEN) t->tx_planned = false;
     if (t->utx == UTX_NONE) lockset_free(&t->tx_locks);
 }
 
@@ -250,11 +275,30 @@ static int tracer_query_failed(Tracer *t, const Statement *st, Trace *out, PgRep
 int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
 {
     /* 1. the statement, after a baseline of the scan counters; inside the
-     * migration's own transaction when it opened one */
+     * migration's own transaction when it opened one; and, in the same round
+     * trip, the own backend's locks (a query that takes none), run by the
+     * server right after the statement (nothing of the tracer's runs in
+     * between, as nothing did when it was a round trip of its own). Inside
+     * the migration's transaction, once the catalog reads were planned
+     * there, the lock read also lists the session's prepared statements (the
+     * statement may have deallocated the catalog reads'; a function call
+     * takes no lock). The statement's text ends with a newline: a line
+     * comment at its end comments out nothing of the tracer's. A statement
+     * libpg_query did not parse stays last in its string, the lock read a
+     * round trip of its own: the server parses the whole string first, and
+     * a syntax error at the end of the statement would be reported at the
+     * lock read's text. */
     bool utx = t->utx == UTX_OPEN;
     bool prep = tracer_use_prepared(t);
+    bool tx_prep = utx && t->tx_planned && t->prepared;
     char *base = scan_baseline_sql(t, &t->cache, prep);
-    char *sql = xasprintf(utx ? "%s;\n%s" : "BEGIN;\n%s;\n%s", base, st->sql);
+    char *lsql = prep      ? xasprintf("EXECUTE lm_locks_%d", t->generation)
+                 : tx_prep ? xstrdup(SQL_OWN_LOCKS ";\n" SQL_PREPARED_NAMES)
+                           : xstrdup(SQL_OWN_LOCKS);
+    bool merged = st->info.parsed == STMT_PARSED_TREE;
+    char *sql = xasprintf(utx ? "%s;\n%s%s%s" : "BEGIN;\n%s;\n%s%s%s", base, st->sql,
+                          merged ? "\n;\n" : "", merged ? lsql : "");
+    size_t nread = tx_prep ? 2 : 1; /* results of the lock read, last in the reply */
     double started = now_ms();
     PgReply r;
     prof_enter(PROF_EXECUTE);
@@ -265,12 +309,20 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     out->duration_ms = r.ms;
     tracer_keep_said(out, &r);
     if (s == PG_LOST) {
+        free(lsql);
         int rc = tracer_lost(t, "traced", &r, err);
         pgreply_clear(&r);
         return rc;
     }
-    if (s != PG_OK && failed_at(&r) == 1 && prep && strcmp(r.sqlstate, "26000") == 0)
-        return tracer_query_failed(t, st, out, &r, err); /* the statement did not run */
+    size_t bi = utx ? 0 : 1; /* the baseline's result: after BEGIN */
+    /* the prepared baseline was gone (the statement did not run), or the
+     * prepared lock read (the statement deallocated it): again in plain text */
+    if (s != PG_OK && prep && strcmp(r.sqlstate, "26000") == 0 &&
+        (failed_at(&r) == 1 || (merged && failed_at(&r) > bi + 1))) {
+        free(lsql);
+        return tracer_query_failed(t, st, out, &r, err);
+    }
+    if (s != PG_OK) free(lsql);
     if (s != PG_OK && utx) {
         /* as in production: the migration's transaction is aborted, and the
          * statements up to its end are refused (25P02); nothing rolled back here */
@@ -301,27 +353,35 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         if (tracer_quiet(t, t->traced, "ROLLBACK", err) < 0) return -1;
         return retry ? 1 : 0;
     }
-    /* keep the baseline of scans: (BEGIN,) baseline, the statement's results */
+    /* keep the baseline of scans: (BEGIN,) baseline, the statement's result
+     * (none for a statement that is only a comment), the lock read */
     PGresult *baseline = NULL;
-    size_t bi = utx ? 0 : 1;
     if (r.nres >= bi + 1 && PQresultStatus(r.res[bi]) == PGRES_TUPLES_OK) {
         baseline = r.res[bi];
         r.res[bi] = PQmakeEmptyPGresult(NULL, PGRES_EMPTY_QUERY);
     }
-    pgreply_clear(&r);
-
-    /* 2. at once, the own backend's locks (a query that takes none) */
-    char *lsql = prep ? xasprintf("EXECUTE lm_locks_%d", t->generation) : xstrdup(SQL_OWN_LOCKS);
-    prof_enter(PROF_LOCKS);
-    s = pgconn_exec(t->traced, lsql, TRACER_QUERY_MS, &r);
-    prof_leave();
+    if (!merged) {
+        /* 2. its own round trip */
+        pgreply_clear(&r);
+        prof_enter(PROF_LOCKS);
+        s = pgconn_exec(t->traced, lsql, TRACER_QUERY_MS, &r);
+        prof_leave();
+    }
     free(lsql);
-    if (s != PG_OK || r.nres != 1) {
+    if (s != PG_OK || r.nres < (merged ? bi + 1 : 0) + nread ||
+        PQresultStatus(r.res[r.nres - nread]) != PGRES_TUPLES_OK) {
         PQclear(baseline);
+        if (s == PG_OK) {
+            pgreply_clear(&r);
+            r.status = PG_REFUSED;
+            r.message = xstrdup("unexpected reply to the lock read");
+        }
         return tracer_query_failed(t, st, out, &r, err);
     }
+
+    prof_enter(PROF_LOCKS);
     LockSet locks = {0};
-    PGresult *lr = r.res[0];
+    PGresult *lr = r.res[r.nres - nread];
     for (int i = 0; i < PQntuples(lr); i++) {
         RawLock l;
         rawlock_read(&l, lr, i, 0);
@@ -340,7 +400,12 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         }
         lockset_add(&locks, &l);
     }
+    if (tx_prep && prepared_left(t, r.res[r.nres - 1]) != ARRAY_LEN(after_prepared)) {
+        tx_prep = false;
+        t->prepared = false; /* prepared again out of the transaction */
+    }
     pgreply_clear(&r);
+    prof_leave();
 
     /* 3. still inside: the touched relations' catalog rows, names of
      * objects, scans; COMMIT */
@@ -356,12 +421,12 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     char num[16];
     snprintf(num, sizeof(num), "%u", maxoid);
     int g = t->generation;
-    char *csql = prep ? xasprintf("EXECUTE lm_rels_t_%d(%s, %s);\nEXECUTE lm_atts_t_%d(%s, %s);\n"
-                                  "EXECUTE lm_cons_t_%d(%s, %s);\nEXECUTE lm_objs_%d;\n"
-                                  "EXECUTE lm_scans_%d%s",
-                                  g, arr.data, num, g, arr.data, num, g, arr.data, num, g, g,
-                                  utx ? "" : ";\nCOMMIT")
-                      : bind2(t->after_plain, arr.data, num);
+    char *csql = prep || tx_prep
+                     ? xasprintf("EXECUTE lm_rels_t_%d(%s, %s);\nEXECUTE lm_atts_t_%d(%s, %s);\n"
+                                 "EXECUTE lm_cons_t_%d(%s, %s);\nEXECUTE lm_objs_%d;\n"
+                                 "EXECUTE lm_scans_%d;\nCOMMIT",
+                                 g, arr.data, num, g, arr.data, num, g, arr.data, num, g, g)
+                     : bind2(t->after_plain, arr.data, num);
     buf_free(&arr);
     if (utx) {
         /* inside the migration's transaction: no COMMIT of the tracer's; its
@@ -450,6 +515,7 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         lockset_free(&t->tx_locks);
         t->tx_locks = held_now;
         memset(&held_now, 0, sizeof(held_now));
+        t->tx_planned = true;
     }
     prof_leave();
     if (rc == 0) {
@@ -481,6 +547,7 @@ int tracer_run_plain(Tracer *t, const Statement *st, Trace *out, Err *err)
 {
     snprintf(out->capture, sizeof(out->capture), "none");
     UserTx before = t->utx;
+    t->tx_planned = false; /* a rollback to a savepoint releases the catalog reads' locks */
     PgReply r;
     PgStatus s = pgconn_exec(t->traced, st->sql, t->timeout_ms, &r);
     double end = now_ms();

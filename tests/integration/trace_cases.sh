@@ -2,7 +2,9 @@
 # trace_cases: traces the curated corpus fixtures/cases on every PostgreSQL
 # major of the version map (model/versions.tsv)
 # and checks the JSON report against what real servers were seen to do (the
-# ground truth of scripts/probe_cases.sh, tabled in fixtures/README.md).
+# ground truth of scripts/probe_cases.sh, tabled in fixtures/README.md), and
+# that the static prediction agrees with the traces relation by relation on
+# at least 98% of (statement, version) cells.
 #
 # Every version must be installed: a missing one is a failure, not a skip.
 # TRACE_CASES_JSON=FILE checks an existing report instead of running
@@ -22,6 +24,8 @@ else
     [ $rc -eq 0 ] || sed 's/^/    /' "$WORK/run.err" | tail -n 20
     "$LM" report -d "$WORK/t.db" --format json > "$WORK/r.json" 2> "$WORK/report.err"
     check_eq "report --format json exits 0" "$?" 0
+    # the static prediction of every relation against these traces
+    check_agreement fixtures "$WORK/t.db" 98
 fi
 if [ "$(jq -r 'type' "$WORK/r.json" 2> /dev/null)" != object ]; then
     notok "report is one JSON object"

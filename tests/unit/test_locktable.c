@@ -1035,6 +1035,16 @@ static const DecCase dec_cases[] = {
      TRI_DEPENDS, "function timezone: some of its overloads are volatile"},
     {"ALTER TABLE t ADD COLUMN c1 timestamp DEFAULT timezone('UTC', now())", 15, TRI_NO, TRI_NO,
      NULL},
+    /* IF NOT EXISTS of a column the model lacks runs: decided as without it;
+     * of a column it has, the server may skip it */
+    {"ALTER TABLE t ADD COLUMN IF NOT EXISTS c1 int DEFAULT 1", 10, TRI_YES, TRI_YES, NULL},
+    {"ALTER TABLE t ADD COLUMN IF NOT EXISTS a int DEFAULT 1", 10, TRI_NO, TRI_NO, NULL},
+    {"ALTER TABLE t ADD COLUMN IF NOT EXISTS a int DEFAULT 1, ADD COLUMN c2 int DEFAULT 1", 10,
+     TRI_DEPENDS, TRI_YES, NULL},
+    {"ALTER TABLE t ADD COLUMN IF NOT EXISTS c1 float8 DEFAULT random()", 17, TRI_YES, TRI_YES,
+     NULL},
+    {"ALTER TABLE t DROP COLUMN IF EXISTS a, ADD COLUMN IF NOT EXISTS c1 int DEFAULT 1", 10,
+     TRI_YES, TRI_YES, NULL},
 };
 
 static void test_predict_decided(const LockTable *lt, const Facts *f)

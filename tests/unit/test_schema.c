@@ -270,6 +270,20 @@ static void test_like_partition_inherit(void)
     CHECK(d && d->ncols == 3 && !d->is_partition && d->nparents == 1 &&
               !strcmp(d->parents[0]->name, "base"),
           "INHERITS: parent and columns");
+    CHECK(!schema_default_partition(m), "no default partition yet");
+    schema_apply(s, "CREATE SCHEMA other; SET search_path = other; SET TimeZone = 'Europe/Paris'");
+    schema_end_session(s);
+    CHECK(!strcmp(schema_search_path(s, 1), "public") && !schema_timezone(s) &&
+              schema_rel(s, NULL, "m") == m,
+          "a session's end: its settings back to the defaults, the catalog kept");
+    schema_apply(s, "CREATE TABLE md PARTITION OF m DEFAULT");
+    const SchemaRel *md = schema_rel(s, NULL, "md");
+    CHECK(md && md->is_default && schema_default_partition(m) == md, "PARTITION OF ... DEFAULT");
+    schema_apply(s, "ALTER TABLE m DETACH PARTITION md");
+    CHECK(!schema_default_partition(m) && md && !md->is_default, "DETACH: no default left");
+    schema_apply(s, "ALTER TABLE m ATTACH PARTITION md DEFAULT");
+    CHECK(schema_default_partition(m) == md, "ATTACH ... DEFAULT");
+    schema_apply(s, "DROP TABLE md");
     schema_apply(s, "ALTER TABLE m DETACH PARTITION m2");
     CHECK_ANSWER(answer(s, "m", parts_fn), "m1,m1a", "DETACH");
     CHECK_ANSWER(indexes_of(s, "m2"), "m2_at_idx", "a detached partition keeps its index");

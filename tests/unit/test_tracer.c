@@ -650,6 +650,7 @@ static Statement make_stmt(const char *sql, const Case *c, char **refs)
     classify_statement(sql, &ci);
     st.info.cls = ci.cls;
     st.info.in_do_block = ci.in_do_block;
+    st.info.parsed = ci.parsed;
     ci.cls = NULL;
     classify_free(&ci);
     if (c) {
@@ -1286,6 +1287,37 @@ static const Script scripts[] = {
        .change_relation = "lm_app_s.t",
        .locks = {{"lm_app_s.t", "table", AEL}}},
       {.sql = "RESET ROLE"}}},
+    {"DEALLOCATE ALL inside a transaction: the catalog reads after it go on in plain text",
+     0,
+     "DROP TABLE IF EXISTS txd; CREATE TABLE txd(id int)",
+     {{.sql = "BEGIN", .capture = "none"},
+      {.sql = "ALTER TABLE txd ADD COLUMN p1 int",
+       .target = "txd",
+       .change_kind = "column_added",
+       .change_relation = "txd"},
+      /* read with the prepared queries: the transaction holds the same locks */
+      {.sql = "ALTER TABLE txd ADD COLUMN p2 int",
+       .target = "txd",
+       .locks = {{"txd", "table", AEL, .held = 1}},
+       .change_kind = "column_added",
+       .change_relation = "txd",
+       .no_catalog = true},
+      {.sql = "DEALLOCATE ALL", .scan = -1},
+      {.sql = "ALTER TABLE txd ADD COLUMN p3 int",
+       .target = "txd",
+       .locks = {{"txd", "table", AEL, .held = 1}},
+       .change_kind = "column_added",
+       .change_relation = "txd"},
+      {.sql = "ALTER TABLE txd ADD COLUMN p4 int",
+       .target = "txd",
+       .change_kind = "column_added",
+       .change_relation = "txd"},
+      {.sql = "COMMIT", .capture = "none", .held_rel = "txd", .held_mode = AEL},
+      {.sql = "ALTER TABLE txd ADD COLUMN p5 int",
+       .target = "txd",
+       .locks = {{"txd", "table", AEL, .held = -1}},
+       .change_kind = "column_added",
+       .change_relation = "txd"}}},
 };
 
 static void run_script(Tracer *tr, const char *conninfo, const Script *sc, int major, bool verbose)
@@ -1596,6 +1628,41 @@ static void measure_observed(const char *conninfo, int major)
 }
 
 /* Every check of this file against one server. */
+/* The end of a statement's text: a line comment there hides nothing of the
+ * tracer's (the lock read follows the statement in its string), and a
+ * statement cut short gets the server's own message, as when it ran alone. */
+static void run_text_ends(Tracer *tr, int major)
+{
+    Err err = {0};
+    Trace t;
+    char *refs[1];
+    Case cc = {.target = "te"};
+    Statement st = make_stmt("DROP TABLE IF EXISTS te; CREATE TABLE te(id int)", NULL, refs);
+    CHECK(tracer_run(tr, &st, &t, &err) == 0 && t.status == TRACE_OK, "text ends: setup");
+    free_stmt(&st);
+    trace_free(&t);
+    st = make_stmt("ALTER TABLE te ADD COLUMN c int -- a comment at the end", &cc, refs);
+    CHECK(st.info.parsed == STMT_PARSED_TREE, "text ends: parsed");
+    int rc = tracer_run(tr, &st, &t, &err);
+    free_stmt(&st);
+    ExpLock e = {.relation = "te", .role = "table", .mode = "AccessExclusiveLock"};
+    CHECK(rc == 0 && t.status == TRACE_OK && has_lock(&t, &e),
+          "text ends on %d: a line comment at the end: %s %s", major, err.msg,
+          t.message ? t.message : "");
+    trace_free(&t);
+    st = make_stmt("ALTER TABLE te ADD COLUMN", &cc, refs);
+    CHECK(st.info.parsed != STMT_PARSED_TREE, "text ends: cut short is not parsed");
+    rc = tracer_run(tr, &st, &t, &err);
+    free_stmt(&st);
+    CHECK(rc == 0 && t.status == TRACE_ERROR && t.message &&
+              strcmp(t.message, "syntax error at end of input") == 0,
+          "text ends on %d: cut short: the server's message (%s)", major,
+          t.message ? t.message : "");
+    trace_free(&t);
+    err_clear(&err);
+    CHECK(tracer_verify_cache(tr, &err) == 0, "text ends on %d: snapshot: %s", major, err.msg);
+}
+
 static void run_server(const char *conninfo, int major)
 {
     if (getenv("LM_BENCH_OBSERVED")) {
@@ -1621,6 +1688,7 @@ static void run_server(const char *conninfo, int major)
     for (size_t i = 0; i < ARRAY_LEN(scripts); i++)
         if (in_range(major, scripts[i].min, 0))
             run_script(tr, conninfo, &scripts[i], major, verbose);
+    run_text_ends(tr, major);
 
     /* bad conninfo: an environment error, no hang */
     Tracer *bad = tracer_new("host=/nonexistent dbname=x connect_timeout=2", &opts, &err);
