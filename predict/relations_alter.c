@@ -18,9 +18,9 @@
  *   foreign keys need to be cloned and checked on the partition.
  * What the model does not hold is not guessed: which partition is the
  * default one (ATTACH and DETACH lock it from 11), who owns a relation
- * (OWNER TO CURRENT_USER is taken to change nothing), whether a table has
- * rows (a nextval() default evaluated by a rewrite locks its sequence only
- * then).
+ * (OWNER TO CURRENT_USER is taken to change nothing). A nextval() default
+ * evaluated by a rewrite locks its sequence only when the table may hold
+ * rows (schema_has_rows).
  */
 #include "predict/relations_int.h"
 
@@ -448,10 +448,18 @@ static void add_column(Alter *a, const PgQuery__Node *def)
     a->rewrite_children = true;
     if (!def || def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF) return;
     const PgQuery__ColumnDef *cd = def->column_def;
-    for (size_t i = 0; i < cd->n_constraints; i++)
-        if (cd->constraints[i]->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
-            cd->constraints[i]->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN)
-            add_foreign_key(a, cd->constraints[i]->constraint, true);
+    /* a rewrite evaluates the default for each row: the sequences it draws
+       from are locked when the table may hold rows */
+    bool evaluated =
+        a->c->row && a->c->row->rewrite == TRI_YES && schema_has_rows(a->t, a->recurse);
+    if (evaluated && cd->raw_default) rel_lock_seq_calls(a->c, &cd->raw_default->base);
+    for (size_t i = 0; i < cd->n_constraints; i++) {
+        if (cd->constraints[i]->node_case != PG_QUERY__NODE__NODE_CONSTRAINT) continue;
+        const PgQuery__Constraint *k = cd->constraints[i]->constraint;
+        if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) add_foreign_key(a, k, true);
+        if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT && evaluated && k->raw_expr)
+            rel_lock_seq_calls(a->c, &k->raw_expr->base);
+    }
 }
 
 /* One subcommand; false when its form is not modelled. */

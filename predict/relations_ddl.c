@@ -291,7 +291,7 @@ static bool collect_ctes(const ProtobufCMessage *m, void *ctx)
 }
 
 /* The sequence a nextval/setval/currval call names by a constant. */
-static void seq_call(Query *q, const PgQuery__FuncCall *f)
+static void seq_call(RelCtx *c, const PgQuery__FuncCall *f)
 {
     const char *fn = f->n_funcname ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
     if (!fn ||
@@ -308,12 +308,24 @@ static void seq_call(Query *q, const PgQuery__FuncCall *f)
     for (char *p = text; *p; p++)
         if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
     const SchemaRel *s =
-        dot ? (*dot = 0, schema_rel(q->c->s, text, dot + 1)) : schema_rel(q->c->s, NULL, text);
+        dot ? (*dot = 0, schema_rel(c->s, text, dot + 1)) : schema_rel(c->s, NULL, text);
     if (s)
-        rel_lock(q->c, s, REL_SEQUENCE, RL_ROW_EXCLUSIVE);
+        rel_lock(c, s, REL_SEQUENCE, RL_ROW_EXCLUSIVE);
     else
-        rel_unknown(q->c, "sequence %s not defined in the corpus", a->a_const->sval->sval);
+        rel_unknown(c, "sequence %s not defined in the corpus", a->a_const->sval->sval);
     free(text);
+}
+
+static bool visit_seq_calls(const ProtobufCMessage *m, void *ctx)
+{
+    if (m->descriptor == &pg_query__func_call__descriptor)
+        seq_call(ctx, (const PgQuery__FuncCall *)m);
+    return true;
+}
+
+void rel_lock_seq_calls(RelCtx *c, const ProtobufCMessage *n)
+{
+    if (n) pgtree_walk(n, visit_seq_calls, c);
 }
 
 static bool do_insert(RelCtx *c, const PgQuery__InsertStmt *st);
@@ -345,7 +357,7 @@ static bool visit_query(const ProtobufCMessage *m, void *ctx)
         return false;
     }
     if (m->descriptor == &pg_query__func_call__descriptor && q->rows)
-        seq_call(q, (const PgQuery__FuncCall *)m);
+        seq_call(q->c, (const PgQuery__FuncCall *)m);
     return true;
 }
 
@@ -383,9 +395,9 @@ static bool reads_relation(RelCtx *c, const ProtobufCMessage *n, const PgQuery__
 }
 
 /* The same for a statement whose rows come from what it reads: certain when
- * it reads no relation (VALUES, generate_series, constants). The chain's
- * tables start empty and the model does not follow their data, so rows
- * drawn from a table are not assumed. */
+ * it reads no relation (VALUES, generate_series, constants). DML and SELECT
+ * ask the model whether the tables they read may hold rows instead
+ * (select_rows, modify_rows). */
 static void read_query(RelCtx *c, const ProtobufCMessage *n, int mode, bool plan,
                        const PgQuery__RangeVar *skip)
 {
@@ -397,19 +409,20 @@ static void read_query(RelCtx *c, const ProtobufCMessage *n, int mode, bool plan
 /* The RI checks of a row written to r: the referenced table at RowShareLock
  * (SELECT ... FOR KEY SHARE), and, as the check's query is planned, every
  * index of it (at AccessShareLock before 12). */
+static void fk_check(RelCtx *c, const SchemaConstraint *k)
+{
+    if (!k->ref) {
+        rel_unknown(c, "the table foreign key %s references is not defined in the corpus", k->name);
+        return;
+    }
+    rel_lock(c, k->ref, REL_REFERENCED, RL_ROW_SHARE);
+    lock_indexes(c, k->ref, c->major >= 12 ? RL_ROW_SHARE : RL_ACCESS_SHARE);
+}
+
 static void fk_checks(RelCtx *c, const SchemaRel *r)
 {
-    for (size_t i = 0; i < r->ncons; i++) {
-        const SchemaConstraint *k = &r->cons[i];
-        if (k->kind != SCHEMA_CON_FOREIGN) continue;
-        if (!k->ref) {
-            rel_unknown(c, "the table foreign key %s references is not defined in the corpus",
-                        k->name);
-            continue;
-        }
-        rel_lock(c, k->ref, REL_REFERENCED, RL_ROW_SHARE);
-        lock_indexes(c, k->ref, c->major >= 12 ? RL_ROW_SHARE : RL_ACCESS_SHARE);
-    }
+    for (size_t i = 0; i < r->ncons; i++)
+        if (r->cons[i].kind == SCHEMA_CON_FOREIGN) fk_check(c, &r->cons[i]);
 }
 
 /* ---- DML and queries ------------------------------------------------------------------- */
@@ -474,16 +487,12 @@ static const SchemaRel *owned_seq(const SchemaRel *r, const char *col)
     return NULL;
 }
 
-/* Whether a SELECT certainly makes rows: VALUES reading no table, or a
- * FROM that reads none (a subquery elsewhere, an aggregate of a table, a
- * WHERE that may filter: taken to let its row through). */
+/* Whether a SELECT makes rows: VALUES, or a FROM whose relations may all
+ * hold rows (schema_select_rows: the chain's tables start empty, a dump's
+ * have rows); a WHERE is taken to let them through. */
 static bool select_rows(RelCtx *c, const PgQuery__SelectStmt *sel)
 {
-    if (sel->n_values_lists || sel->op != PG_QUERY__SET_OPERATION__SETOP_NONE)
-        return !reads_relation(c, &sel->base, NULL);
-    for (size_t i = 0; i < sel->n_from_clause; i++)
-        if (reads_relation(c, &sel->from_clause[i]->base, NULL)) return false;
-    return true;
+    return schema_select_rows(c->s, sel);
 }
 
 static bool insert_rows(RelCtx *c, const PgQuery__InsertStmt *st)
@@ -496,9 +505,8 @@ static bool insert_rows(RelCtx *c, const PgQuery__InsertStmt *st)
 static bool do_insert(RelCtx *c, const PgQuery__InsertStmt *st)
 {
     const SchemaRel *r = need_rv(c, st->relation);
-    /* the sequences drawn and the foreign keys checked row by row: only when rows are certain (see
-       read_query): VALUES, or a query whose FROM reads no relation (a
-       WHERE may still filter its rows out: taken to let them through) */
+    /* the sequences drawn and the foreign keys checked row by row: only when
+       it makes rows (select_rows) */
     bool rows = insert_rows(c, st);
     read_query_rows(c, &st->base, RL_ACCESS_SHARE, true, st->relation, rows);
     if (!r) return false;
@@ -530,8 +538,9 @@ static bool do_insert(RelCtx *c, const PgQuery__InsertStmt *st)
     if (r->kind == SCHEMA_REL_PARTITIONED) {
         /* before 12 tuple routing locked every partition up front; since,
            only those rows go to. The rows of VALUES name their partitions by
-           bounds the model does not keep; those of a query that reads no
-           table (generate_series) are taken to reach every one */
+           bounds the model does not keep; those of a query are taken to
+           reach every one (generate_series, or a table's rows: a partition
+           they miss is predicted locked, never one they reach missed) */
         bool query = rows && st->select_stmt &&
                      st->select_stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT &&
                      !st->select_stmt->select_stmt->n_values_lists;
@@ -560,29 +569,104 @@ static void modify_target(RelCtx *c, const SchemaRel *r, bool inh)
     if (inh) lock_family(c, r, RL_ROW_EXCLUSIVE, RL_ROW_EXCLUSIVE, -1);
 }
 
+/* Whether the rows an UPDATE or DELETE meets may exist: its target and
+ * every table of its FROM or USING may hold rows. */
+static bool modify_rows(RelCtx *c, const SchemaRel *r, const PgQuery__RangeVar *rv,
+                        PgQuery__Node *const *from, size_t nfrom)
+{
+    if (!schema_has_rows(r, rv->inh)) return false;
+    for (size_t i = 0; i < nfrom; i++)
+        if (from[i]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR &&
+            !schema_has_rows(rel_of_rv(c, from[i]->range_var), from[i]->range_var->inh))
+            return false;
+    return true;
+}
+
+static bool is_null_const(const PgQuery__Node *n)
+{
+    return n && n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->isnull;
+}
+
+/* Whether an UPDATE's SET changes one of cols (nonnull: to a value other
+ * than NULL, as a new foreign key is checked only then). */
+static bool sets_cols(const PgQuery__UpdateStmt *st, char *const *cols, size_t ncols, bool nonnull)
+{
+    for (size_t t = 0; t < st->n_target_list; t++) {
+        const PgQuery__Node *n = st->target_list[t];
+        if (n->node_case != PG_QUERY__NODE__NODE_RES_TARGET || !n->res_target->name) continue;
+        for (size_t j = 0; j < ncols; j++)
+            if (strcmp(cols[j], n->res_target->name) == 0 &&
+                !(nonnull && is_null_const(n->res_target->val)))
+                return true;
+    }
+    return false;
+}
+
+/* The action a key's change or delete fires on the referencing table f
+ * (action as pg_constraint's confupdtype/confdeltype): NO ACTION and
+ * RESTRICT read it (SELECT ... FOR KEY SHARE: RowShareLock, its indexes as
+ * fk_check), CASCADE, SET NULL and SET DEFAULT write it (as modify_target). */
+static void ri_action(RelCtx *c, const SchemaRel *f, char action)
+{
+    if (action == 'a' || action == 'r') {
+        rel_lock(c, f, REL_REFERENCING, RL_ROW_SHARE);
+        lock_indexes(c, f, c->major >= 12 ? RL_ROW_SHARE : RL_ACCESS_SHARE);
+    } else
+        modify_target(c, f, false);
+}
+
 static bool do_update(RelCtx *c, const PgQuery__UpdateStmt *st)
 {
     const SchemaRel *r = need_rv(c, st->relation);
-    /* its rows come from the table: not assumed (see read_query), so
-       neither the nextval() of its SET nor the foreign key checks of the
-       keys it sets (fk_checks) are predicted */
-    read_query_rows(c, &st->base, RL_ACCESS_SHARE, true, st->relation, false);
+    /* rows only when its target (and FROM) may hold some (modify_rows):
+       then the nextval() of its SET are drawn and the foreign keys it sets
+       checked */
+    bool rows = r && modify_rows(c, r, st->relation, st->from_clause, st->n_from_clause);
+    read_query_rows(c, &st->base, RL_ACCESS_SHARE, true, st->relation, rows);
     if (!r) return false;
     if (r->kind == SCHEMA_REL_VIEW) return false;
     modify_target(c, r, st->relation->inh);
+    for (size_t i = 0; rows && i < r->ncons; i++)
+        if (r->cons[i].kind == SCHEMA_CON_FOREIGN &&
+            sets_cols(st, r->cons[i].cols, r->cons[i].ncols, true))
+            fk_check(c, &r->cons[i]);
+    /* a referenced key changed fires the referencing side's ON UPDATE */
+    for (size_t i = 0; rows && i < r->nrefby; i++)
+        for (size_t k = 0; k < r->refby[i]->ncons; k++) {
+            const SchemaConstraint *fk = &r->refby[i]->cons[k];
+            if (fk->kind == SCHEMA_CON_FOREIGN && fk->ref == r &&
+                sets_cols(st, fk->ref_cols, fk->nref_cols, false))
+                ri_action(c, r->refby[i], fk->upd_action);
+        }
     return true;
+}
+
+/* The actions the rows deleted from r fire on the tables referencing it
+ * (ri_action); a referencing table that may hold rows passes a cascade on. */
+static void delete_actions(RelCtx *c, const SchemaRel *r, int depth)
+{
+    for (size_t i = 0; depth < 8 && i < r->nrefby; i++) {
+        const SchemaRel *f = r->refby[i];
+        for (size_t k = 0; k < f->ncons; k++) {
+            const SchemaConstraint *fk = &f->cons[k];
+            if (fk->kind != SCHEMA_CON_FOREIGN || fk->ref != r) continue;
+            ri_action(c, f, fk->del_action);
+            if (fk->del_action == 'c' && f != r && schema_has_rows(f, false))
+                delete_actions(c, f, depth + 1);
+        }
+    }
 }
 
 static bool do_delete(RelCtx *c, const PgQuery__DeleteStmt *st)
 {
     const SchemaRel *r = need_rv(c, st->relation);
-    read_query_rows(c, &st->base, RL_ACCESS_SHARE, true, st->relation, false);
+    bool rows = r && modify_rows(c, r, st->relation, st->using_clause, st->n_using_clause);
+    read_query_rows(c, &st->base, RL_ACCESS_SHARE, true, st->relation, rows);
     if (!r) return false;
     if (r->kind == SCHEMA_REL_VIEW) return false;
     modify_target(c, r, st->relation->inh);
-    /* the rows deleted would fire the referencing side's actions (CASCADE
-       deletes there at RowExclusiveLock, NO ACTION reads at RowShareLock):
-       rows of a table are not assumed (read_query) */
+    /* the rows deleted fire the referencing side's actions */
+    if (rows) delete_actions(c, r, 0);
     return true;
 }
 

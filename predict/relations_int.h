@@ -64,6 +64,9 @@ void rel_rewrite(RelCtx *c, const SchemaRel *r);
 void rel_rewrite_toast(RelCtx *c, const SchemaRel *r, bool toast);
 /* One relation's new storage by the tracer's name. */
 void rel_rewrite_name(RelCtx *c, const char *name);
+/* The sequences the nextval(), setval() and currval() calls below n name by
+ * a constant, at RowExclusiveLock (the calls are made: rows are met). */
+void rel_lock_seq_calls(RelCtx *c, const ProtobufCMessage *n);
 /* The relation a RangeVar names in the model, NULL when none. */
 const SchemaRel *rel_of_rv(const RelCtx *c, const PgQuery__RangeVar *rv);
 /* Says what the model lacked (printf-style) into out->unknown, the first

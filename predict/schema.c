@@ -857,6 +857,8 @@ static void constraint_copy_fk(SchemaRel *to, const SchemaConstraint *src)
     SchemaConstraint *c = constraint_push(to, src->name, SCHEMA_CON_FOREIGN);
     c->validated = src->validated;
     c->ref = src->ref;
+    c->del_action = src->del_action;
+    c->upd_action = src->upd_action;
     for (size_t i = 0; i < src->ncols; i++)
         strs_push(&c->cols, &c->ncols, src->cols[i]);
     for (size_t i = 0; i < src->nref_cols; i++)
@@ -991,6 +993,8 @@ static void constraint_add(Schema *s, SchemaRel *t, const PgQuery__Constraint *c
         c->cols = cols.v;
         c->ncols = cols.n;
         c->ref = find_rv(s, con->pktable);
+        c->del_action = nz(con->fk_del_action) ? con->fk_del_action[0] : 'a';
+        c->upd_action = nz(con->fk_upd_action) ? con->fk_upd_action[0] : 'a';
         strs_from_nodes(&c->ref_cols, &c->nref_cols, con->pk_attrs, con->n_pk_attrs);
         if (c->nref_cols == 0 && c->ref)
             for (size_t i = 0; i < c->ref->ncons; i++)
@@ -2159,6 +2163,173 @@ static void drop_stmt(Schema *s, const PgQuery__DropStmt *ds)
 
 /* ---- the statements ------------------------------------------------------------------ */
 
+/* ---- statements: rows ------------------------------------------------------------ */
+
+/* Rows written to r: a partitioned table routes them by bounds the model
+ * does not keep, so any of its partitions may get them. */
+static void rows_fill(SchemaRel *r)
+{
+    if (!r) return;
+    if (r->kind == SCHEMA_REL_PARTITIONED) {
+        for (size_t i = 0; i < r->nchildren; i++)
+            rows_fill(r->children[i]);
+        return;
+    }
+    r->rows = true;
+}
+
+static void rows_clear(SchemaRel *r, bool inh)
+{
+    r->rows = false;
+    for (size_t i = 0; inh && i < r->nchildren; i++)
+        rows_clear(r->children[i], true);
+}
+
+static bool has_rows(const SchemaRel *r, bool inh, int depth)
+{
+    if (!r || depth > 16) return true;
+    if (r->kind == SCHEMA_REL_SEQUENCE || r->kind == SCHEMA_REL_FOREIGN) return true;
+    if (r->kind == SCHEMA_REL_VIEW) {
+        for (size_t i = 0; i < r->ndeps; i++)
+            if (!has_rows(r->deps[i], true, depth + 1)) return false;
+        return true;
+    }
+    if (r->rows) return true;
+    for (size_t i = 0; inh && i < r->nchildren; i++)
+        if (has_rows(r->children[i], true, depth + 1)) return true;
+    return false;
+}
+
+bool schema_has_rows(const SchemaRel *r, bool inh)
+{
+    return has_rows(r, inh, 0);
+}
+
+/* The WITH clauses in scope of a query, innermost first. */
+typedef struct RowsScope {
+    const PgQuery__WithClause *with;
+    const struct RowsScope *up;
+} RowsScope;
+
+static bool select_rows(const Schema *s, const PgQuery__SelectStmt *sel, const RowsScope *up,
+                        int depth);
+
+static bool from_rows(const Schema *s, const Node *n, const RowsScope *sc, int depth)
+{
+    if (!n || depth > 16) return true;
+    switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_RANGE_VAR: {
+        const PgQuery__RangeVar *rv = n->range_var;
+        for (const RowsScope *w = nz(rv->schemaname) ? NULL : sc; w; w = w->up)
+            for (size_t i = 0; w->with && i < w->with->n_ctes; i++) {
+                const Node *e = w->with->ctes[i];
+                if (e->node_case != PG_QUERY__NODE__NODE_COMMON_TABLE_EXPR ||
+                    !str_eq(e->common_table_expr->ctename, rv->relname))
+                    continue;
+                const Node *q = e->common_table_expr->ctequery;
+                return !q || q->node_case != PG_QUERY__NODE__NODE_SELECT_STMT ||
+                       select_rows(s, q->select_stmt, w, depth + 1);
+            }
+        return has_rows(find_rv(s, rv), rv->inh, 0);
+    }
+    case PG_QUERY__NODE__NODE_JOIN_EXPR: {
+        const PgQuery__JoinExpr *j = n->join_expr;
+        bool l = from_rows(s, j->larg, sc, depth + 1), r = from_rows(s, j->rarg, sc, depth + 1);
+        switch (j->jointype) {
+        case PG_QUERY__JOIN_TYPE__JOIN_LEFT:
+            return l;
+        case PG_QUERY__JOIN_TYPE__JOIN_RIGHT:
+            return r;
+        case PG_QUERY__JOIN_TYPE__JOIN_FULL:
+            return l || r;
+        default:
+            return l && r;
+        }
+    }
+    case PG_QUERY__NODE__NODE_RANGE_SUBSELECT: {
+        const Node *q = n->range_subselect->subquery;
+        return !q || q->node_case != PG_QUERY__NODE__NODE_SELECT_STMT ||
+               select_rows(s, q->select_stmt, sc, depth + 1);
+    }
+    default:
+        return true; /* a function, a table sample, ...: taken to make rows */
+    }
+}
+
+static bool select_rows(const Schema *s, const PgQuery__SelectStmt *sel, const RowsScope *up,
+                        int depth)
+{
+    if (!sel || depth > 16) return true;
+    RowsScope sc = {sel->with_clause, up};
+    if (sel->n_values_lists) return true;
+    switch (sel->op) {
+    case PG_QUERY__SET_OPERATION__SETOP_UNION:
+        return select_rows(s, sel->larg, &sc, depth + 1) ||
+               select_rows(s, sel->rarg, &sc, depth + 1);
+    case PG_QUERY__SET_OPERATION__SETOP_INTERSECT:
+        return select_rows(s, sel->larg, &sc, depth + 1) &&
+               select_rows(s, sel->rarg, &sc, depth + 1);
+    case PG_QUERY__SET_OPERATION__SETOP_EXCEPT:
+        return select_rows(s, sel->larg, &sc, depth + 1);
+    default:
+        break;
+    }
+    for (size_t i = 0; i < sel->n_from_clause; i++)
+        if (!from_rows(s, sel->from_clause[i], &sc, depth + 1)) return false;
+    return true;
+}
+
+bool schema_select_rows(const Schema *s, const struct PgQuery__SelectStmt *sel)
+{
+    return select_rows(s, sel, NULL, 0);
+}
+
+static bool query_rows(const Schema *s, const Node *q)
+{
+    return !q || q->node_case != PG_QUERY__NODE__NODE_SELECT_STMT ||
+           select_rows(s, q->select_stmt, NULL, 0);
+}
+
+static void insert_stmt(Schema *s, const PgQuery__InsertStmt *st)
+{
+    SchemaRel *r = find_rv(s, st->relation);
+    if (is_table(r) && query_rows(s, st->select_stmt)) rows_fill(r); /* no query: DEFAULT VALUES */
+}
+
+static void delete_stmt(Schema *s, const PgQuery__DeleteStmt *st)
+{
+    SchemaRel *r = find_rv(s, st->relation);
+    if (is_table(r) && !st->where_clause && !st->n_using_clause) rows_clear(r, st->relation->inh);
+}
+
+/* TRUNCATE ... CASCADE empties the tables referencing one it empties. */
+static void truncate_rel(SchemaRel *r, bool inh, bool cascade, int depth)
+{
+    if (!is_table(r) || depth > 16) return;
+    rows_clear(r, inh);
+    for (size_t i = 0; cascade && i < r->nrefby; i++)
+        if (r->refby[i] != r && has_rows(r->refby[i], true, 0))
+            truncate_rel(r->refby[i], true, true, depth + 1);
+}
+
+static void truncate_stmt(Schema *s, const PgQuery__TruncateStmt *st)
+{
+    bool cascade = st->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE;
+    for (size_t i = 0; i < st->n_relations; i++)
+        if (st->relations[i]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
+            truncate_rel(find_rv(s, st->relations[i]->range_var), st->relations[i]->range_var->inh,
+                         cascade, 0);
+}
+
+/* CREATE TABLE AS and SELECT INTO: the rows of their query, none WITH NO DATA. */
+static void created_rows(Schema *s, const PgQuery__IntoClause *into, const Node *query,
+                         const PgQuery__SelectStmt *sel)
+{
+    SchemaRel *r = into && into->rel ? find_rv(s, into->rel) : NULL;
+    if (!r || into->skip_data) return;
+    r->rows = sel ? select_rows(s, sel, NULL, 0) : query_rows(s, query);
+}
+
 static void apply_node(Schema *s, const Node *n);
 
 static void create_schema(Schema *s, const PgQuery__CreateSchemaStmt *cs)
@@ -2256,12 +2427,26 @@ static void apply_node(Schema *s, const Node *n)
     case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
         create_table_as(s, n->create_table_as_stmt->into, n->create_table_as_stmt->query,
                         n->create_table_as_stmt->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW);
+        created_rows(s, n->create_table_as_stmt->into, n->create_table_as_stmt->query, NULL);
         return;
     case PG_QUERY__NODE__NODE_SELECT_STMT:
-        if (n->select_stmt->into_clause)
+        if (n->select_stmt->into_clause) {
             create_table_as(s, n->select_stmt->into_clause, NULL, false);
-        else
+            created_rows(s, n->select_stmt->into_clause, NULL, n->select_stmt);
+        } else
             select_set_config(s, n->select_stmt);
+        return;
+    case PG_QUERY__NODE__NODE_INSERT_STMT:
+        insert_stmt(s, n->insert_stmt);
+        return;
+    case PG_QUERY__NODE__NODE_DELETE_STMT:
+        delete_stmt(s, n->delete_stmt);
+        return;
+    case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
+        truncate_stmt(s, n->truncate_stmt);
+        return;
+    case PG_QUERY__NODE__NODE_COPY_STMT:
+        if (n->copy_stmt->is_from) rows_fill(find_rv(s, n->copy_stmt->relation));
         return;
     case PG_QUERY__NODE__NODE_INDEX_STMT:
         create_index(s, n->index_stmt);
@@ -2323,7 +2508,7 @@ static void apply_node(Schema *s, const Node *n)
         variable_set(s, n->variable_set_stmt);
         return;
     default:
-        return; /* DO, functions, grants, TRUNCATE, DML, ...: nothing the model holds */
+        return; /* DO, functions, grants, UPDATE, ...: nothing the model holds */
     }
 }
 
@@ -2542,6 +2727,12 @@ int schema_load_dump(Schema *s, const char *path, Err *err)
     if (!apply_text(s, text, NULL, NULL)) /* one bad statement: each on its own */
         load_statements(s, strrchr(path, '/') ? strrchr(path, '/') + 1 : path, text, len);
     free(text);
+    /* a dump's tables are production tables: they have rows */
+    SchemaRel **v;
+    size_t n = all_rels(s, &v);
+    for (size_t i = 0; i < n; i++)
+        if (v[i]->kind == SCHEMA_REL_TABLE || v[i]->kind == SCHEMA_REL_MATVIEW) v[i]->rows = true;
+    free(v);
     return 0;
 }
 

@@ -4,8 +4,8 @@
  * (schema_apply), or read from a file such as `pg_dump --schema-only` output
  * (schema_load_dump); the model then answers what a statement will meet: a
  * table's columns with their types and typmods, its indexes, owned sequences,
- * constraints, partitions at every depth, parents, foreign-key partners and
- * whether it has a TOAST table.
+ * constraints, partitions at every depth, parents, foreign-key partners,
+ * whether it has a TOAST table and whether it may hold rows.
  *
  * Names are as the server folds them (unquoted identifiers in lower case, as
  * the parser hands them over). A lookup with no schema goes through pg_temp,
@@ -79,6 +79,9 @@ typedef struct SchemaConstraint {
     SchemaRel *ref;   /* foreign: the referenced table; NULL when the model does not know it */
     char **ref_cols;  /* foreign: the referenced columns (none written: empty) */
     size_t nref_cols;
+    char del_action; /* foreign: ON DELETE as pg_constraint.confdeltype: 'a' NO ACTION, 'r'
+                        RESTRICT, 'c' CASCADE, 'n' SET NULL, 'd' SET DEFAULT */
+    char upd_action; /* foreign: ON UPDATE the same way (confupdtype) */
 } SchemaConstraint;
 
 /* One relation (pg_class row). Every pointer into other relations is owned by
@@ -110,6 +113,7 @@ struct SchemaRel {
     bool is_default;   /* a partition: its parent's DEFAULT partition */
     bool has_toast;    /* a TOAST table exists (tables and matviews; false where the
                           columns are unknown) */
+    bool rows;         /* its own storage may hold rows (schema_has_rows) */
     bool cols_unknown; /* CREATE TABLE AS, SELECT INTO, views and materialized views:
                           the query decides the columns; cols holds only names given
                           in the statement, with no type */
@@ -209,6 +213,23 @@ size_t schema_referenced(const SchemaRel *r, const SchemaRel ***out);
 size_t schema_referencing(const Schema *s, const SchemaRel *r, const SchemaRel ***out);
 /* The views and materialized views whose query names r; into *out (free()). */
 size_t schema_dependent_views(const Schema *s, const SchemaRel *r, const SchemaRel ***out);
+
+/* Whether r may hold rows; with inh, counting its children at every depth
+ * (a partitioned table's rows are its partitions'). A table the chain
+ * creates starts empty; INSERT, COPY FROM, CREATE TABLE AS and SELECT INTO
+ * that make rows fill it (an INSERT into a partitioned table: every
+ * partition, as the model does not keep their bounds); TRUNCATE (with
+ * CASCADE, the tables referencing it too) and DELETE without WHERE empty
+ * it. An UPDATE or a DELETE with WHERE leaves it as it was: rows stay
+ * possible. A table of a dump (schema_load_dump) is a production table and
+ * has rows; so has a relation the model does not hold (r NULL), a sequence,
+ * a foreign table, and a view whose relations all have rows. */
+bool schema_has_rows(const SchemaRel *r, bool inh);
+/* Whether a SELECT (VALUES, a set operation, a query) may make rows: every
+ * relation of its FROM may hold rows (one of a LEFT JOIN's right side aside;
+ * a WHERE is taken to let them through). */
+struct PgQuery__SelectStmt;
+bool schema_select_rows(const Schema *s, const struct PgQuery__SelectStmt *sel);
 
 /* How volatile the chain's function name is (CREATE [OR REPLACE] FUNCTION ...
  * IMMUTABLE | STABLE | VOLATILE, VOLATILE when it says none): 'i', 's' or

@@ -35,6 +35,10 @@ static const char *const catalogs[] = {
     /* 3: an unlogged table with a serial and TOAST */
     "CREATE UNLOGGED TABLE u (id serial PRIMARY KEY, body text);"
     "CREATE UNIQUE INDEX u_body ON u (body)",
+    /* 4: a sequence, and a table the chain wrote a row to */
+    "CREATE SEQUENCE q; CREATE TABLE w (id int PRIMARY KEY); INSERT INTO w VALUES (1)",
+    /* 5: the same table left empty */
+    "CREATE SEQUENCE q; CREATE TABLE w (id int PRIMARY KEY)",
 };
 
 typedef struct Case {
@@ -130,6 +134,11 @@ static const Case cases[] = {
     {3, "ALTER TABLE u OWNER TO someone", 17, 7, TRI_NO, "toast(u)", 7, -1, "and the TOAST table"},
     {3, "ALTER TABLE u OWNER TO CURRENT_USER", 17, 7, TRI_NO, "u_pkey", -1, -1,
      "OWNER TO the owner: nothing is carried"},
+    /* a default evaluated by the rewrite, row by row */
+    {4, "ALTER TABLE w ADD COLUMN n bigint DEFAULT nextval('q')", 17, 7, TRI_YES, "q", 2, -1,
+     "a rewrite of a table with rows draws the default's sequence"},
+    {5, "ALTER TABLE w ADD COLUMN n bigint DEFAULT nextval('q')", 17, 7, TRI_YES, "q", -1, -1,
+     "an empty table: the default is never evaluated"},
 };
 
 static void run_case(const Schema *s, const Case *k)

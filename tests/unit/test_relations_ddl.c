@@ -51,12 +51,31 @@ static void render(const RelPred *p, Buf *out)
     free(rw);
 }
 
-static const char FK[] = "CREATE TABLE r (id int PRIMARY KEY, note text);"
-                         "CREATE TABLE m (id serial PRIMARY KEY, r_id int REFERENCES r (id), body "
-                         "text);"
-                         "CREATE INDEX m_r ON m (r_id);"
-                         "CREATE TABLE c (id int PRIMARY KEY, m_id int REFERENCES m (id));"
-                         "CREATE VIEW v AS SELECT * FROM m;";
+#define FK_SQL                                                                                     \
+    "CREATE TABLE r (id int PRIMARY KEY, note text);"                                              \
+    "CREATE TABLE m (id serial PRIMARY KEY, r_id int REFERENCES r (id), body text);"               \
+    "CREATE INDEX m_r ON m (r_id);"                                                                \
+    "CREATE TABLE c (id int PRIMARY KEY, m_id int REFERENCES m (id));"                             \
+    "CREATE VIEW v AS SELECT * FROM m;"
+static const char FK[] = FK_SQL;
+/* FK with rows in r and m (c, referencing m with NO ACTION, stays empty) */
+static const char FK_ROWS[] = FK_SQL "INSERT INTO r VALUES (1, 'a'), (2, 'b');"
+                                     "INSERT INTO m (r_id) SELECT id FROM r;";
+static const char FK_EMPTIED[] = FK_SQL "INSERT INTO r VALUES (1, 'a'), (2, 'b');"
+                                        "INSERT INTO m (r_id) SELECT id FROM r;"
+                                        "TRUNCATE r CASCADE;";
+static const char CASCADE[] = "CREATE TABLE r (id int PRIMARY KEY);"
+                              "CREATE TABLE d (id int, r_id int REFERENCES r ON DELETE CASCADE);"
+                              "CREATE TABLE e (id int, d_r int REFERENCES r ON DELETE SET NULL);"
+                              "INSERT INTO r VALUES (1);";
+static const char ON_UPDATE[] = "CREATE TABLE r (id int PRIMARY KEY, v int);"
+                                "CREATE TABLE d (id int, r_id int REFERENCES r ON UPDATE CASCADE);"
+                                "CREATE TABLE e (id int, r_id int REFERENCES r);"
+                                "INSERT INTO r VALUES (1, 1);";
+static const char CASCADE_EMPTIED[] =
+    "CREATE TABLE r (id int PRIMARY KEY);"
+    "CREATE TABLE d (id int, r_id int REFERENCES r ON DELETE CASCADE);"
+    "INSERT INTO r VALUES (1); DELETE FROM r;";
 static const char PART[] = "CREATE TABLE p (id int, k int, v text) PARTITION BY RANGE (k);"
                            "CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10);"
                            "CREATE TABLE p2 PARTITION OF p FOR VALUES FROM (10) TO (20);"
@@ -89,9 +108,23 @@ static const Case cases[] = {
     {FK, "INSERT INTO m (r_id, body) VALUES (1, 'x')", 12, "m:2 m_id_seq:2 r:1 r_pkey:1"},
     {FK, "INSERT INTO m VALUES (7, 1, 'x')", 12, "m:2 r:1 r_pkey:1"},
     {FK, "UPDATE m SET body = 'y'", 17, "m:2 m_pkey:2 m_r:2"},
-    /* rows drawn from a table are not assumed: no key checked, no sequence */
+    /* the chain's tables start empty: no row, no key checked, no sequence */
     {FK, "UPDATE m SET r_id = 2", 17, "m:2 m_pkey:2 m_r:2"},
     {FK, "INSERT INTO m (r_id) SELECT id FROM r", 17, "m:2 r:0 r_pkey:0"},
+    {FK, "DELETE FROM m", 17, "m:2 m_pkey:2 m_r:2"},
+    /* once the chain wrote rows: the keys an UPDATE sets (not to NULL) are
+       checked, a table's rows draw the sequence and are checked, the rows
+       deleted fire the referencing side's actions */
+    {FK_ROWS, "UPDATE m SET r_id = 2", 17, "m:2 m_pkey:2 m_r:2 r:1 r_pkey:1"},
+    {FK_ROWS, "UPDATE m SET r_id = 2", 11, "m:2 m_pkey:2 m_r:2 r:1 r_pkey:0"},
+    {FK_ROWS, "UPDATE m SET r_id = NULL", 17, "m:2 m_pkey:2 m_r:2"},
+    {FK_ROWS, "INSERT INTO m (r_id) SELECT id FROM r", 17, "m:2 m_id_seq:2 r:1 r_pkey:1"},
+    {FK_ROWS, "DELETE FROM m WHERE id = 1", 12, "c:1 c_pkey:1 m:2 m_pkey:2 m_r:2"},
+    {FK_EMPTIED, "INSERT INTO c SELECT id, id FROM m", 17, "c:2 m:0 m_pkey:0 m_r:0"},
+    {CASCADE, "DELETE FROM r", 14, "d:2 e:2 r:2 r_pkey:2"},
+    {CASCADE_EMPTIED, "DELETE FROM r", 14, "r:2 r_pkey:2"},
+    {ON_UPDATE, "UPDATE r SET id = 2", 17, "d:2 e:1 r:2 r_pkey:2"},
+    {ON_UPDATE, "UPDATE r SET v = 2", 17, "r:2 r_pkey:2"},
     {FK, "SELECT nextval('m_id_seq')", 10, "m_id_seq:2"},
     /* DROP: what goes with the table and the tables on both sides */
     {FK, "DROP TABLE m CASCADE", 15,

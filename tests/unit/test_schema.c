@@ -664,6 +664,8 @@ static void test_dump(void)
                  "the dump's partition keys: its own, not a clone");
     CHECK(!schema_rel(s, "public", "unqualified"),
           "set_config('search_path', '') leaves no schema to create in");
+    CHECK(schema_has_rows(items, false) && schema_has_rows(schema_rel(s, "shop", "orders"), true),
+          "a dump's tables are production tables: they have rows");
     schema_free(s);
 
     /* a statement the scanner cannot split (an unbalanced parenthesis): named,
@@ -702,6 +704,56 @@ static void test_dump(void)
 /* A chain over many tables: every statement must cost what it touches, not
  * the size of the model (a rename or a DROP that walked every relation fell
  * to some 5,000 statements/s at 5,000 tables). */
+/* Which tables may hold rows as the chain writes and empties them. */
+static void test_rows(void)
+{
+    Schema *s = schema_new();
+    schema_apply(s, "CREATE TABLE a (id int PRIMARY KEY);"
+                    "CREATE TABLE b (id int, a_id int REFERENCES a);"
+                    "CREATE TABLE c (id int, b_id int);"
+                    "CREATE TABLE p (id int, k int) PARTITION BY LIST (k);"
+                    "CREATE TABLE p1 PARTITION OF p FOR VALUES IN (1);"
+                    "CREATE TABLE p2 PARTITION OF p FOR VALUES IN (2);"
+                    "CREATE VIEW v AS SELECT * FROM a JOIN b ON b.a_id = a.id;");
+    const SchemaRel *a = schema_rel(s, NULL, "a"), *b = schema_rel(s, NULL, "b"),
+                    *c = schema_rel(s, NULL, "c"), *p = schema_rel(s, NULL, "p"),
+                    *p1 = schema_rel(s, NULL, "p1"), *v = schema_rel(s, NULL, "v");
+    CHECK(!schema_has_rows(a, true) && !schema_has_rows(p, true), "the chain's tables start empty");
+    CHECK(schema_has_rows(NULL, true), "a relation the model does not hold may have rows");
+    schema_apply(s, "INSERT INTO b SELECT id, id FROM a");
+    CHECK(!schema_has_rows(b, false), "INSERT ... SELECT from an empty table makes none");
+    schema_apply(s, "INSERT INTO a VALUES (1)");
+    CHECK(schema_has_rows(a, false), "INSERT ... VALUES");
+    CHECK(!schema_has_rows(v, false), "a view over a join with an empty table");
+    schema_apply(s, "INSERT INTO b SELECT x.id, x.id FROM a x LEFT JOIN c ON c.id = x.id");
+    CHECK(schema_has_rows(b, false) && schema_has_rows(v, false),
+          "INSERT ... SELECT from a table with rows (a LEFT JOIN's empty side aside)");
+    schema_apply(s, "INSERT INTO p VALUES (1, 1)");
+    CHECK(schema_has_rows(p1, false) && schema_has_rows(p, true) && !schema_has_rows(p, false),
+          "a partitioned table's rows are its partitions'");
+    schema_apply(s, "DELETE FROM a WHERE id = 1; UPDATE b SET id = 2");
+    CHECK(schema_has_rows(a, false) && schema_has_rows(b, false), "DELETE with WHERE, UPDATE");
+    schema_apply(s, "DELETE FROM p");
+    CHECK(!schema_has_rows(p, true), "DELETE without WHERE empties it and its partitions");
+    schema_apply(s, "TRUNCATE a CASCADE");
+    CHECK(!schema_has_rows(a, false) && !schema_has_rows(b, false),
+          "TRUNCATE ... CASCADE empties the tables referencing it");
+    schema_apply(s, "COPY c FROM '/nonexistent'");
+    CHECK(schema_has_rows(c, false), "COPY FROM");
+    schema_apply(s, "CREATE TABLE d AS SELECT * FROM c;"
+                    "CREATE TABLE e AS SELECT * FROM a;"
+                    "CREATE TABLE f AS SELECT * FROM c WITH NO DATA;"
+                    "SELECT * INTO g FROM c");
+    CHECK(schema_has_rows(schema_rel(s, NULL, "d"), false) &&
+              !schema_has_rows(schema_rel(s, NULL, "e"), false) &&
+              !schema_has_rows(schema_rel(s, NULL, "f"), false) &&
+              schema_has_rows(schema_rel(s, NULL, "g"), false),
+          "CREATE TABLE AS and SELECT INTO: their query's rows");
+    schema_apply(s, "TRUNCATE c");
+    CHECK(!schema_has_rows(c, false), "TRUNCATE");
+    schema_free(s);
+}
+
 static void test_speed(void)
 {
     Schema *s = schema_new();
@@ -1061,6 +1113,7 @@ int main(void)
     test_storage_domains_functions();
     test_ignored_and_garbage();
     test_dump();
+    test_rows();
     test_speed();
     t_with_servers(server_compare);
     return t_done("test_schema");

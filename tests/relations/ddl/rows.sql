@@ -1,0 +1,18 @@
+CREATE TABLE rws_ref (id int PRIMARY KEY, note text);
+CREATE TABLE rws_t (id serial PRIMARY KEY, ref_id int REFERENCES rws_ref (id), v text);
+CREATE TABLE rws_c (id int PRIMARY KEY, t_id int REFERENCES rws_t (id) ON DELETE CASCADE);
+CREATE TABLE rws_n (id int, t_id int REFERENCES rws_t (id) ON DELETE SET NULL);
+CREATE SEQUENCE rws_seq;
+INSERT INTO rws_ref SELECT g, 'n' FROM generate_series(1, 3) g;
+INSERT INTO rws_t (ref_id, v) SELECT id, note FROM rws_ref;
+INSERT INTO rws_c SELECT id, id FROM rws_t;
+UPDATE rws_t SET ref_id = 2 WHERE id = 1;
+UPDATE rws_t SET ref_id = NULL WHERE id = 3;
+DELETE FROM rws_t WHERE id = 1;
+TRUNCATE rws_c;
+DELETE FROM rws_t WHERE id = 2;
+ALTER TABLE rws_t ADD COLUMN w bigint DEFAULT nextval('rws_seq');
+DELETE FROM rws_t;
+INSERT INTO rws_c SELECT id, id FROM rws_t;
+UPDATE rws_t SET ref_id = 3;
+ALTER TABLE rws_t ADD COLUMN x bigint DEFAULT nextval('rws_seq');

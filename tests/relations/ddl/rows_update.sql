@@ -1,0 +1,14 @@
+CREATE TABLE rwu_p (id int PRIMARY KEY);
+CREATE TABLE rwu_c (id int, p_id int REFERENCES rwu_p (id) ON UPDATE CASCADE);
+CREATE TABLE rwu_r (id int, p_id int REFERENCES rwu_p (id));
+CREATE INDEX rwu_r_p ON rwu_r (p_id);
+INSERT INTO rwu_p SELECT g FROM generate_series(1, 4) g;
+INSERT INTO rwu_c SELECT id, id FROM rwu_p;
+UPDATE rwu_p SET id = 10 WHERE id = 4;
+WITH s AS (SELECT id FROM rwu_p) INSERT INTO rwu_r SELECT id, id FROM s;
+UPDATE rwu_r SET p_id = 1;
+DELETE FROM rwu_c;
+DELETE FROM rwu_p WHERE id = 2;
+TRUNCATE rwu_p CASCADE;
+UPDATE rwu_p SET id = 11;
+DELETE FROM rwu_p;
