@@ -35,8 +35,8 @@ check_eq "analyze: the target first, at AccessExclusiveLock" \
     "rel_p target AccessExclusiveLock"
 check_eq "analyze: the index of the rewritten table is locked" \
     "$(jq -r "$alter.locks[] | select(.relation == \"rel_p_pkey\") | .role" "$WORK/a.json")" index
-check "analyze: the table and its index are rewritten" \
-    jq -e "$alter.rewrites | index(\"rel_p\") != null and index(\"rel_p_pkey\") != null" "$WORK/a.json" >/dev/null
+check_eq "analyze: the table and its index are rewritten" \
+    "$(jq -r "$alter.rewrites | index(\"rel_p\") != null and index(\"rel_p_pkey\") != null" "$WORK/a.json")" true
 "$LM" analyze -V 17 "$WORK/m" >"$WORK/a.txt" 2>&1
 check "analyze text: the other relations on an \"also:\" line" grep -q "also: .*rel_p_pkey" "$WORK/a.txt"
 check "analyze text: the rewrites" grep -q "rewrites: rel_p" "$WORK/a.txt"
