@@ -290,6 +290,23 @@ static bool collect_ctes(const ProtobufCMessage *m, void *ctx)
     return true;
 }
 
+/* The sequence named by the text of a regclass constant ('seq',
+ * 'app.seq'), drawn from: RowExclusiveLock. */
+static void lock_seq_named(RelCtx *c, const char *name)
+{
+    /* 'schema.name' (an unquoted name folds to lower case: the model's names are) */
+    char *text = xstrdup(name), *dot = strchr(text, '.');
+    for (char *p = text; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+    const SchemaRel *s =
+        dot ? (*dot = 0, schema_rel(c->s, text, dot + 1)) : schema_rel(c->s, NULL, text);
+    if (s)
+        rel_lock(c, s, REL_SEQUENCE, RL_ROW_EXCLUSIVE);
+    else
+        rel_unknown(c, "sequence %s not defined in the corpus", name);
+    free(text);
+}
+
 /* The sequence a nextval/setval/currval call names by a constant. */
 static void seq_call(RelCtx *c, const PgQuery__FuncCall *f)
 {
@@ -303,17 +320,7 @@ static void seq_call(RelCtx *c, const PgQuery__FuncCall *f)
     if (!a || a->node_case != PG_QUERY__NODE__NODE_A_CONST ||
         a->a_const->val_case != PG_QUERY__A__CONST__VAL_SVAL)
         return;
-    /* 'schema.name' (an unquoted name folds to lower case: the model's names are) */
-    char *text = xstrdup(a->a_const->sval->sval), *dot = strchr(text, '.');
-    for (char *p = text; *p; p++)
-        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
-    const SchemaRel *s =
-        dot ? (*dot = 0, schema_rel(c->s, text, dot + 1)) : schema_rel(c->s, NULL, text);
-    if (s)
-        rel_lock(c, s, REL_SEQUENCE, RL_ROW_EXCLUSIVE);
-    else
-        rel_unknown(c, "sequence %s not defined in the corpus", a->a_const->sval->sval);
-    free(text);
+    lock_seq_named(c, a->a_const->sval->sval);
 }
 
 static bool visit_seq_calls(const ProtobufCMessage *m, void *ctx)
@@ -518,8 +525,11 @@ static bool do_insert(RelCtx *c, const PgQuery__InsertStmt *st)
         bool given = st->n_cols ? listed(st->cols, st->n_cols, col->name) : i < width;
         if (given && values_default(st, i)) given = false;
         if (given || !col->has_default || !draws_nextval(col) || owned_seq(r, col->name)) continue;
-        rel_unknown(c, "the sequence the default of %s.%s draws from is not in the model", r->name,
-                    col->name);
+        for (size_t k = 0; k < col->ndefault_seqs; k++)
+            lock_seq_named(c, col->default_seqs[k]);
+        if (!col->ndefault_seqs)
+            rel_unknown(c, "the sequence the default of %s.%s draws from is not in the model",
+                        r->name, col->name);
     }
     for (size_t i = 0; rows && i < r->nseqs; i++) {
         const SchemaRel *s = r->seqs[i];

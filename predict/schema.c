@@ -170,13 +170,19 @@ typedef struct StrList {
     size_t n;
 } StrList;
 
+/* The functions an expression calls (funcs[0]) and the sequences its
+ * nextval() calls name by a constant (funcs[1]). */
 static bool visit_funcs(const ProtobufCMessage *m, void *ctx)
 {
     if (m->descriptor == &pg_query__func_call__descriptor) {
         const PgQuery__FuncCall *f = (const PgQuery__FuncCall *)m;
         const char *name = f->n_funcname ? node_str(f->funcname[f->n_funcname - 1]) : NULL;
         StrList *l = ctx;
-        if (name && !strs_has(l->v, l->n, name)) strs_push(&l->v, &l->n, name);
+        if (name && !strs_has(l[0].v, l[0].n, name)) strs_push(&l[0].v, &l[0].n, name);
+        const Node *a = name && str_eq(name, "nextval") && f->n_args ? f->args[0] : NULL;
+        if (a && a->node_case == PG_QUERY__NODE__NODE_TYPE_CAST) a = a->type_cast->arg;
+        const char *seq = a ? aconst_str(a) : NULL;
+        if (seq && !strs_has(l[1].v, l[1].n, seq)) strs_push(&l[1].v, &l[1].n, seq);
     }
     return true;
 }
@@ -309,6 +315,7 @@ static void column_clear(SchemaColumn *c)
     free(c->type_schema);
     free(c->collation);
     strs_free(c->default_funcs, c->ndefault_funcs);
+    strs_free(c->default_seqs, c->ndefault_seqs);
     memset(c, 0, sizeof(*c));
 }
 
@@ -589,14 +596,17 @@ static void column_set_type(SchemaColumn *c, const PgQuery__TypeName *tn)
 static void column_set_default(SchemaColumn *c, const Node *expr)
 {
     strs_free(c->default_funcs, c->ndefault_funcs);
-    c->default_funcs = NULL;
-    c->ndefault_funcs = 0;
+    strs_free(c->default_seqs, c->ndefault_seqs);
+    c->default_funcs = c->default_seqs = NULL;
+    c->ndefault_funcs = c->ndefault_seqs = 0;
     c->has_default = expr != NULL;
     if (!expr) return;
-    StrList l = {0};
-    pgtree_walk(&expr->base, visit_funcs, &l);
-    c->default_funcs = l.v;
-    c->ndefault_funcs = l.n;
+    StrList l[2] = {{0}};
+    pgtree_walk(&expr->base, visit_funcs, l);
+    c->default_funcs = l[0].v;
+    c->ndefault_funcs = l[0].n;
+    c->default_seqs = l[1].v;
+    c->ndefault_seqs = l[1].n;
 }
 
 static void column_copy(SchemaColumn *dst, const SchemaColumn *src, bool defaults)
@@ -617,6 +627,8 @@ static void column_copy(SchemaColumn *dst, const SchemaColumn *src, bool default
         dst->has_default = src->has_default;
         for (size_t i = 0; i < src->ndefault_funcs; i++)
             strs_push(&dst->default_funcs, &dst->ndefault_funcs, src->default_funcs[i]);
+        for (size_t i = 0; i < src->ndefault_seqs; i++)
+            strs_push(&dst->default_seqs, &dst->ndefault_seqs, src->default_seqs[i]);
         dst->generated = src->generated;
     }
 }

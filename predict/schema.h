@@ -52,6 +52,9 @@ typedef struct SchemaColumn {
     bool has_default;
     char **default_funcs; /* the functions the default calls, by their last name */
     size_t ndefault_funcs;
+    char **default_seqs; /* the sequences its nextval() calls name by a constant, as written
+                            ('app.seq'); a serial's owned sequence is not among them */
+    size_t ndefault_seqs;
     bool not_null;
     char generated; /* 's': GENERATED ALWAYS AS (...) STORED; else 0 */
     char identity;  /* 'a' GENERATED ALWAYS, 'd' BY DEFAULT AS IDENTITY; else 0 */

@@ -271,6 +271,14 @@ static void test_like_partition_inherit(void)
               !strcmp(d->parents[0]->name, "base"),
           "INHERITS: parent and columns");
     CHECK(!schema_default_partition(m), "no default partition yet");
+    schema_apply(s, "CREATE SEQUENCE app_no; CREATE TABLE tn (n bigint DEFAULT "
+                    "nextval('app_no'::regclass), m int DEFAULT nextval('public.app_no') + 1)");
+    const SchemaRel *tn = schema_rel(s, NULL, "tn");
+    const SchemaColumn *tnn = tn ? schema_column(tn, "n") : NULL,
+                       *tnm = tn ? schema_column(tn, "m") : NULL;
+    CHECK(tnn && tnn->ndefault_seqs == 1 && !strcmp(tnn->default_seqs[0], "app_no") && tnm &&
+              tnm->ndefault_seqs == 1 && !strcmp(tnm->default_seqs[0], "public.app_no"),
+          "a default's nextval() names its sequence as written");
     schema_apply(s, "CREATE TABLE tw (id int, body text, n int)");
     const SchemaRel *tw = schema_rel(s, NULL, "tw");
     CHECK(tw && tw->has_toast, "text: a TOAST table");
