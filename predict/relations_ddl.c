@@ -915,14 +915,28 @@ static bool do_drop(RelCtx *c, const PgQuery__DropStmt *st)
     case PG_QUERY__OBJECT_TYPE__OBJECT_TRIGGER:
     case PG_QUERY__OBJECT_TYPE__OBJECT_RULE:
     case PG_QUERY__OBJECT_TYPE__OBJECT_POLICY: {
-        /* the table, at AccessExclusiveLock (the core's row); the model
-           does not know whether the object exists (IF EXISTS) */
-        if (st->missing_ok) return false;
+        /* the table, at AccessExclusiveLock (the core's row); IF EXISTS of
+           one the chain never made (or dropped) finds nothing and locks
+           nothing */
+        const char *kind = st->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_TRIGGER ? "trigger"
+                           : st->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_RULE  ? "rule"
+                                                                                    : "policy";
         for (size_t i = 0; i < st->n_objects; i++) {
             const char *name = NULL;
             const SchemaRel *r = rel_of_list(c, st->objects[i], 1, &name);
-            if (!r) rel_unknown(c, "table %s not defined in the corpus", name ? name : "?");
-            rel_lock(c, r, REL_TARGET, RL_ACCESS_EXCLUSIVE);
+            if (!r) {
+                rel_unknown(c, "table %s not defined in the corpus", name ? name : "?");
+                if (st->missing_ok) return false;
+                continue;
+            }
+            const PgQuery__Node *o = st->objects[i];
+            const char *obj = o->node_case == PG_QUERY__NODE__NODE_LIST && o->list->n_items
+                                  ? str_of(o->list->items[o->list->n_items - 1])
+                                  : NULL;
+            if (st->missing_ok && !schema_table_object(r, kind, obj))
+                unlock_name(c, name);
+            else
+                rel_lock(c, r, REL_TARGET, RL_ACCESS_EXCLUSIVE);
         }
         return true;
     }

@@ -331,6 +331,7 @@ static void rel_free(SchemaRel *r)
 {
     free(r->schema);
     free(r->name);
+    strs_free(r->objects, r->nobjects);
     for (size_t i = 0; i < r->ncols; i++)
         column_clear(&r->cols[i]);
     free(r->cols);
@@ -1959,6 +1960,54 @@ static void alter_sequence(Schema *s, const PgQuery__AlterSeqStmt *as)
     if (seq && seq->kind == SCHEMA_REL_SEQUENCE) seq_options(s, seq, as->options, as->n_options);
 }
 
+/* ---- triggers, rules and policies ------------------------------------------------ */
+
+/* The kind word of a table object's entry ("trigger:name"), NULL for others. */
+static const char *table_object_kind(PgQuery__ObjectType ot)
+{
+    switch (ot) {
+    case PG_QUERY__OBJECT_TYPE__OBJECT_TRIGGER:
+        return "trigger";
+    case PG_QUERY__OBJECT_TYPE__OBJECT_RULE:
+        return "rule";
+    case PG_QUERY__OBJECT_TYPE__OBJECT_POLICY:
+        return "policy";
+    default:
+        return NULL;
+    }
+}
+
+static void table_object_add(SchemaRel *r, const char *kind, const char *name)
+{
+    if (!r || !kind || !nz(name) || schema_table_object(r, kind, name)) return;
+    char *e = xasprintf("%s:%s", kind, name);
+    strs_push(&r->objects, &r->nobjects, e);
+    free(e);
+}
+
+static void table_object_drop(SchemaRel *r, const char *kind, const char *name)
+{
+    for (size_t i = 0; r && kind && name && i < r->nobjects; i++) {
+        size_t kl = strlen(kind);
+        if (strncmp(r->objects[i], kind, kl) == 0 && r->objects[i][kl] == ':' &&
+            strcmp(r->objects[i] + kl + 1, name) == 0) {
+            free(r->objects[i]);
+            r->objects[i] = r->objects[--r->nobjects];
+            return;
+        }
+    }
+}
+
+bool schema_table_object(const SchemaRel *r, const char *kind, const char *name)
+{
+    size_t kl = kind ? strlen(kind) : 0;
+    for (size_t i = 0; r && kind && name && i < r->nobjects; i++)
+        if (strncmp(r->objects[i], kind, kl) == 0 && r->objects[i][kl] == ':' &&
+            strcmp(r->objects[i] + kl + 1, name) == 0)
+            return true;
+    return false;
+}
+
 /* ---- statements: RENAME, SET SCHEMA, DROP ------------------------------------------- */
 
 static void rename_stmt(Schema *s, const PgQuery__RenameStmt *rs)
@@ -1982,6 +2031,16 @@ static void rename_stmt(Schema *s, const PgQuery__RenameStmt *rs)
             }
         }
         rel_rename(s, r, r->schema, to);
+        return;
+    }
+    case PG_QUERY__OBJECT_TYPE__OBJECT_TRIGGER:
+    case PG_QUERY__OBJECT_TYPE__OBJECT_RULE:
+    case PG_QUERY__OBJECT_TYPE__OBJECT_POLICY: {
+        SchemaRel *r = find_rv(s, rs->relation);
+        const char *kind = table_object_kind(rs->rename_type);
+        if (!r || !schema_table_object(r, kind, nz(rs->subname))) return;
+        table_object_drop(r, kind, rs->subname);
+        table_object_add(r, kind, to);
         return;
     }
     case PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN: {
@@ -2134,10 +2193,27 @@ static bool drop_kind_matches(PgQuery__ObjectType ot, const SchemaRel *r)
     }
 }
 
+/* DROP TRIGGER | RULE | POLICY name ON table: objects are [schema, table, name]. */
+static void drop_table_objects(Schema *s, const PgQuery__DropStmt *ds, const char *kind)
+{
+    for (size_t i = 0; i < ds->n_objects; i++) {
+        const Node *o = ds->objects[i];
+        if (!o || o->node_case != PG_QUERY__NODE__NODE_LIST || o->list->n_items < 2) continue;
+        const char *schema, *table;
+        split_names(o->list->items, o->list->n_items - 1, &schema, &table);
+        table_object_drop(find(s, schema, table), kind,
+                          node_str(o->list->items[o->list->n_items - 1]));
+    }
+}
+
 static void drop_stmt(Schema *s, const PgQuery__DropStmt *ds)
 {
     bool cascade = ds->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE;
     PgQuery__ObjectType ot = ds->remove_type;
+    if (table_object_kind(ot)) {
+        drop_table_objects(s, ds, table_object_kind(ot));
+        return;
+    }
     if (ot == PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA) {
         for (size_t i = 0; i < ds->n_objects; i++)
             if (node_str(ds->objects[i])) drop_schema(s, node_str(ds->objects[i]), cascade);
@@ -2512,6 +2588,17 @@ static void apply_node(Schema *s, const Node *n)
         return;
     case PG_QUERY__NODE__NODE_DROP_STMT:
         drop_stmt(s, n->drop_stmt);
+        return;
+    case PG_QUERY__NODE__NODE_CREATE_TRIG_STMT:
+        table_object_add(find_rv(s, n->create_trig_stmt->relation), "trigger",
+                         n->create_trig_stmt->trigname);
+        return;
+    case PG_QUERY__NODE__NODE_RULE_STMT:
+        table_object_add(find_rv(s, n->rule_stmt->relation), "rule", n->rule_stmt->rulename);
+        return;
+    case PG_QUERY__NODE__NODE_CREATE_POLICY_STMT:
+        table_object_add(find_rv(s, n->create_policy_stmt->table), "policy",
+                         n->create_policy_stmt->policy_name);
         return;
     case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
         create_schema(s, n->create_schema_stmt);

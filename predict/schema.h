@@ -141,6 +141,10 @@ struct SchemaRel {
     char *access_method; /* its table access method (USING, SET ACCESS METHOD, else the
                             default_table_access_method the chain set, else heap) */
 
+    char **objects; /* a table's triggers, rules and policies: "trigger:name", "rule:name",
+                       "policy:name" (schema_table_object) */
+    size_t nobjects;
+
     bool dropping;  /* internal: marked while a DROP removes it */
     bool rewriting; /* internal: the ALTER TABLE being applied rewrites it */
 };
@@ -208,6 +212,10 @@ const SchemaConstraint *schema_constraint(const SchemaRel *r, const char *name);
 /* The partitions of r at every depth (parents before their partitions) into
  * *out (malloc'd, free()); their count. */
 size_t schema_partitions(const SchemaRel *r, const SchemaRel ***out);
+/* Whether table r has the trigger, rule or policy (kind "trigger", "rule",
+ * "policy") name: created on it by the chain (CREATE TRIGGER | RULE | POLICY,
+ * not dropped or renamed since). */
+bool schema_table_object(const SchemaRel *r, const char *kind, const char *name);
 /* The DEFAULT partition of the partitioned table r, NULL when none. */
 const SchemaRel *schema_default_partition(const SchemaRel *r);
 /* The tables r's foreign keys reference, each once; into *out (free()). */

@@ -279,6 +279,17 @@ static void test_like_partition_inherit(void)
     CHECK(tnn && tnn->ndefault_seqs == 1 && !strcmp(tnn->default_seqs[0], "app_no") && tnm &&
               tnm->ndefault_seqs == 1 && !strcmp(tnm->default_seqs[0], "public.app_no"),
           "a default's nextval() names its sequence as written");
+    schema_apply(s,
+                 "CREATE TABLE tg (id int); CREATE TRIGGER tg_a BEFORE INSERT ON tg FOR EACH ROW "
+                 "EXECUTE FUNCTION suppress_redundant_updates_trigger(); CREATE POLICY tg_p ON "
+                 "tg USING (true); ALTER TRIGGER tg_a ON tg RENAME TO tg_b");
+    const SchemaRel *tg = schema_rel(s, NULL, "tg");
+    CHECK(tg && schema_table_object(tg, "trigger", "tg_b") &&
+              !schema_table_object(tg, "trigger", "tg_a") &&
+              schema_table_object(tg, "policy", "tg_p"),
+          "triggers and policies, renamed");
+    schema_apply(s, "DROP TRIGGER tg_b ON tg; DROP POLICY IF EXISTS tg_p ON public.tg");
+    CHECK(tg && tg->nobjects == 0, "dropped: %zu left", tg ? tg->nobjects : 99);
     schema_apply(s, "CREATE TABLE tw (id int, body text, n int)");
     const SchemaRel *tw = schema_rel(s, NULL, "tw");
     CHECK(tw && tw->has_toast, "text: a TOAST table");
