@@ -35,7 +35,7 @@ static int cmp_lock(const void *a, const void *b)
 static void render(const RelPred *p, Buf *out)
 {
     RelLock *v = malloc((p->nlocks + 1) * sizeof(*v));
-    memcpy(v, p->locks, p->nlocks * sizeof(*v));
+    if (p->nlocks) memcpy(v, p->locks, p->nlocks * sizeof(*v));
     qsort(v, p->nlocks, sizeof(*v), cmp_lock);
     if (!p->modelled) buf_puts(out, "- ");
     for (size_t i = 0; i < p->nlocks; i++)
