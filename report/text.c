@@ -470,13 +470,12 @@ static void footer(Out *t, const RunView *rv, const ReportOpts *o)
     gate_agreement(rv, &ag);
     if (ag.cells)
         buf_printf(t->b,
-                   "relations: %zu of %zu (statement, version) cells agree with the prediction "
-                   "relation by relation (%.1f%%)\n",
+                   "relations: %zu of %zu cells agree with the prediction, relation by relation "
+                   "(%.1f%%)\n",
                    ag.agree, ag.cells, 100.0 * (double)ag.agree / (double)ag.cells);
     if (ag.undecidable)
         buf_printf(t->b,
-                   "  not counted: %zu cells of DO blocks and procedures, whose locks no reading "
-                   "of the statement can tell\n",
+                   "  not counted: %zu cells of DO blocks and procedures (their data decides)\n",
                    ag.undecidable);
     for (size_t k = 0; k < ag.noff && k < DISAGREEMENTS_SHOWN; k++) {
         const GateDisagreement *d = &ag.off[k];

@@ -67,7 +67,7 @@ check_eq "each: one layout of 3 chains" "$(jq -c '[.layouts[] | .chains]' each.j
 
 # a store written before layouts were stored (schema 5): upgraded, reported
 cp "$db" old.db
-sqlite3 old.db "DROP TABLE layouts; PRAGMA user_version = 5"
+sqlite3 old.db "ALTER TABLE predictions DROP COLUMN relations; DROP TABLE layouts; PRAGMA user_version = 5"
 for f in text markdown html sarif json; do
     "$LM" report -d old.db --run 1 --format "$f" >"old.$f" 2>"old.$f.err"
     check_eq "old store: report --format $f: exit 0" "$?" 0
