@@ -878,11 +878,7 @@ bool locktable_predict_in(const LockTable *t, const Schema *s, const Facts *f, c
     if (info->parsed == STMT_PARSED_KEYWORDS) {
         any = decide_set_expression(t, s, info, major, &decided[0], unknown);
     } else {
-        PgQueryProtobufParseResult pr = pg_query_parse_protobuf(sql);
-        PgQuery__ParseResult *tree =
-            pr.error ? NULL
-                     : pg_query__parse_result__unpack(NULL, pr.parse_tree.len,
-                                                      (const uint8_t *)pr.parse_tree.data);
+        const PgQuery__ParseResult *tree = pgtree_parse(sql, NULL, NULL);
         const Node *stmt = tree && tree->n_stmts == 1 ? tree->stmts[0]->stmt : NULL;
         if (stmt && stmt->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_STMT)
             any = decide_alter_table(s, f, stmt->alter_table_stmt, major, tz_utc, decided, ncls,
@@ -891,8 +887,6 @@ bool locktable_predict_in(const LockTable *t, const Schema *s, const Facts *f, c
             decide_sequence(stmt->alter_seq_stmt, &decided[0]);
             any = true;
         }
-        if (tree) pg_query__parse_result__free_unpacked(tree, NULL);
-        pg_query_free_protobuf_parse_result(pr);
     }
     bool ok = predict_classes(t, info, major, any ? decided : NULL, out);
     free(decided);

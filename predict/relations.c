@@ -112,16 +112,23 @@ void rel_lock(RelCtx *c, const SchemaRel *r, RelRole role, int mode)
     free(n);
 }
 
-void rel_lock_toast(RelCtx *c, const SchemaRel *r, int mode)
+void rel_toast(RelCtx *c, const SchemaRel *r, int tmode, int imode, bool rw_table, bool rw_index)
 {
-    if (!r || !r->has_toast) return;
+    if (!r) return;
     char *n = rel_name(r);
     char *t = xasprintf("toast(%s)", n), *ti = xasprintf("toast_index(%s)", n);
-    add_lock(c->out, t, REL_TOAST, mode);
-    add_lock(c->out, ti, REL_TOAST, mode);
+    add_lock(c->out, t, REL_TOAST, tmode);
+    add_lock(c->out, ti, REL_TOAST, imode);
+    if (rw_table) add_rewrite(c->out, t);
+    if (rw_index) add_rewrite(c->out, ti);
     free(t);
     free(ti);
     free(n);
+}
+
+void rel_lock_toast(RelCtx *c, const SchemaRel *r, int mode)
+{
+    if (r && r->has_toast) rel_toast(c, r, mode, mode, false, false);
 }
 
 void rel_lock_indexes(RelCtx *c, const SchemaRel *r, int mode)
@@ -143,21 +150,17 @@ void rel_rewrite(RelCtx *c, const SchemaRel *r)
 void rel_rewrite_toast(RelCtx *c, const SchemaRel *r, bool toast)
 {
     if (!r) return;
+    /* a partitioned table and its indexes have no storage of their own */
+    if (r->kind == SCHEMA_REL_PARTITIONED) return;
     char *n = rel_name(r);
-    if (r->kind != SCHEMA_REL_PARTITIONED) add_rewrite(c->out, n);
+    add_rewrite(c->out, n);
+    free(n);
     for (size_t i = 0; i < r->nindexes; i++) {
         char *in = rel_name(r->indexes[i]);
-        if (r->indexes[i]->kind != SCHEMA_REL_PARTITIONED) add_rewrite(c->out, in);
+        add_rewrite(c->out, in);
         free(in);
     }
-    if (toast && r->has_toast) {
-        char *t = xasprintf("toast(%s)", n), *ti = xasprintf("toast_index(%s)", n);
-        add_rewrite(c->out, t);
-        add_rewrite(c->out, ti);
-        free(t);
-        free(ti);
-    }
-    free(n);
+    if (toast && r->has_toast) rel_toast(c, r, -1, -1, true, true);
 }
 
 const SchemaRel *rel_of_rv(const RelCtx *c, const PgQuery__RangeVar *rv)

@@ -535,13 +535,8 @@ static bool subcommand(Alter *a, const PgQuery__AlterTableCmd *cmd)
     case AT(ResetRelOptions):
     case AT(ReplaceRelOptions):
         /* the options reach the TOAST table too (toast.* and the shared ones) */
-        if ((a->t->kind == SCHEMA_REL_TABLE || a->t->kind == SCHEMA_REL_MATVIEW) &&
-            a->t->has_toast) {
-            char *n = rel_name(a->t), *tn = xasprintf("toast(%s)", n);
-            rel_lock_name(c, tn, REL_TOAST, RL_SHARE_UPDATE_EXCLUSIVE);
-            free(tn);
-            free(n);
-        }
+        if ((a->t->kind == SCHEMA_REL_TABLE || a->t->kind == SCHEMA_REL_MATVIEW) && a->t->has_toast)
+            rel_toast(c, a->t, RL_SHARE_UPDATE_EXCLUSIVE, -1, false, false);
         return true;
     case AT(SetTableSpace):
         /* the table and its TOAST table move (rewrite_rel); its indexes stay */
@@ -638,14 +633,8 @@ static void rewrite_rel(Alter *a, const SchemaRel *r, bool tablespace)
     if (tablespace) {
         char *n = rel_name(r);
         rel_rewrite_name(c, n);
-        if (r->has_toast) {
-            char *t = xasprintf("toast(%s)", n), *ti = xasprintf("toast_index(%s)", n);
-            rel_rewrite_name(c, t);
-            rel_rewrite_name(c, ti);
-            free(t);
-            free(ti);
-        }
         free(n);
+        if (r->has_toast) rel_toast(c, r, -1, -1, true, true);
         return;
     }
     rel_lock_indexes(c, r, RL_ACCESS_EXCLUSIVE);

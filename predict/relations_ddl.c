@@ -133,16 +133,7 @@ static size_t family(const SchemaRel *r, const SchemaRel ***out)
 static void toast_family(RelCtx *c, const SchemaRel *r, int tmode, int imode, bool rw_table,
                          bool rw_index)
 {
-    if (!has_toast(c, r)) return;
-    char *n = rel_name(r);
-    char *t = xasprintf("toast(%s)", n), *ti = xasprintf("toast_index(%s)", n);
-    if (tmode >= 0) rel_lock_name(c, t, REL_TOAST, tmode);
-    if (imode >= 0) rel_lock_name(c, ti, REL_TOAST, imode);
-    if (rw_table) rel_rewrite_name(c, t);
-    if (rw_index) rel_rewrite_name(c, ti);
-    free(t);
-    free(ti);
-    free(n);
+    if (has_toast(c, r)) rel_toast(c, r, tmode, imode, rw_table, rw_index);
 }
 
 static void lock_toast(RelCtx *c, const SchemaRel *r, int mode)

@@ -51,8 +51,12 @@ char *rel_name(const SchemaRel *r);
 void rel_lock(RelCtx *c, const SchemaRel *r, RelRole role, int mode);
 /* The same by the tracer's name. */
 void rel_lock_name(RelCtx *c, const char *name, RelRole role, int mode);
-/* r's TOAST table and its index ("toast(r)", "toast_index(r)") at mode, when
- * r has one. */
+/* The one place that names r's TOAST table and its index ("toast(r)",
+ * "toast_index(r)"): locked at tmode and imode (-1: not locked), given new
+ * storage where rw_table and rw_index; whether r has them is the caller's
+ * to say. */
+void rel_toast(RelCtx *c, const SchemaRel *r, int tmode, int imode, bool rw_table, bool rw_index);
+/* r's TOAST table and its index at mode, when r has one. */
 void rel_lock_toast(RelCtx *c, const SchemaRel *r, int mode);
 /* r's indexes at mode (role index). */
 void rel_lock_indexes(RelCtx *c, const SchemaRel *r, int mode);
