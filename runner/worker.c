@@ -445,8 +445,10 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
                      .server_major = version_major(w->major)};
     if (rp.last >= 0 && run_preamble(w, sibling) == NULL) {
         char *rci = xasprintf("%s dbname=%s", w->ct.conninfo, sibling);
+        TracerOpts ro = to;
+        ro.no_columns = true; /* its locks, rewrites and scans are taken, not its changes */
         prof_enter(PROF_REPLAY);
-        rp.tr = tracer_new(rci, &to, &err); /* NULL: the statements stay unmeasured */
+        rp.tr = tracer_new(rci, &ro, &err); /* NULL: the statements stay unmeasured */
         prof_leave();
         free(rci);
     }

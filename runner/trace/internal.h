@@ -36,33 +36,37 @@
 
 /* ---- SQL ------------------------------------------------------------------ */
 
-#define SQL_REL_COLS                                                                               \
-    "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relfilenode, c.reltoastrelid, "              \
-    "i.indrelid, i.indisvalid, i.indisready, "                                                     \
-    "(SELECT h.inhparent FROM pg_catalog.pg_inherits h WHERE h.inhrelid = c.oid "                  \
-    "ORDER BY h.inhseqno LIMIT 1) "                                                                \
-    "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "         \
-    "LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid "
-
-#define SQL_RELS SQL_REL_COLS "WHERE c.oid >= 16384"
-
+/* The catalog snapshot: seven queries of one catalog each, joined by the
+ * tracer (snap_load). Planning one query that joins them cost more than
+ * running all seven: relations, their indexes' pg_index rows, their first
+ * parents, every schema's name, columns, column defaults, constraints. */
+#define SNAP_NRES 7
+#define SNAP_ATT 4 /* the columns' result, then the defaults' */
+#define SQL_CLASS_COLS                                                                             \
+    "SELECT c.oid, c.relnamespace, c.relname, c.relkind, c.relfilenode, c.reltoastrelid "          \
+    "FROM pg_catalog.pg_class c "
+#define SQL_INDEX_COLS                                                                             \
+    "SELECT i.indexrelid, i.indrelid, i.indisvalid, i.indisready FROM pg_catalog.pg_index i "
+#define SQL_INH_COLS "SELECT h.inhrelid, h.inhparent, h.inhseqno FROM pg_catalog.pg_inherits h "
+#define SQL_NSP "SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace n"
 #define SQL_ATT_COLS                                                                               \
     "SELECT a.attrelid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "    \
-    "a.attnotnull, a.attisdropped, pg_catalog.pg_get_expr(d.adbin, d.adrelid), "                   \
-    "a.atttypid, a.atttypmod, pg_catalog.md5(d.adbin::pg_catalog.text) "                           \
-    "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "             \
-    "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
-#define SQL_ATT_KINDS "a.attnum > 0 AND c.relkind IN ('r','p','v','m','f')"
-#define SQL_ATTS SQL_ATT_COLS "WHERE a.attrelid >= 16384 AND " SQL_ATT_KINDS
-
+    "a.attnotnull, a.attisdropped, a.atttypid, a.atttypmod FROM pg_catalog.pg_attribute a "
+#define SQL_DEF_COLS                                                                               \
+    "SELECT d.adrelid, d.adnum, pg_catalog.pg_get_expr(d.adbin, d.adrelid), "                      \
+    "pg_catalog.md5(d.adbin::pg_catalog.text) FROM pg_catalog.pg_attrdef d "
 #define SQL_CON_COLS                                                                               \
     "SELECT c.oid, c.conrelid, c.contypid, c.confrelid, c.conname, c.contype, c.convalidated, "    \
     "CASE WHEN c.contypid <> 0 THEN pg_catalog.format_type(c.contypid, NULL) END "                 \
     "FROM pg_catalog.pg_constraint c "
-#define SQL_CONS SQL_CON_COLS "WHERE c.oid >= 16384"
 
-/* the catalog snapshot: three results */
-#define SQL_SNAP SQL_RELS ";\n" SQL_ATTS ";\n" SQL_CONS
+/* the whole snapshot: every relation with oid >= 16384 (columns are kept of
+ * tables, views, materialized views and foreign tables only: snap_load) */
+#define SQL_SNAP                                                                                   \
+    SQL_CLASS_COLS "WHERE c.oid >= 16384;\n" SQL_INDEX_COLS "WHERE i.indexrelid >= 16384;\n"        \
+    SQL_INH_COLS "WHERE h.inhrelid >= 16384;\n" SQL_NSP ";\n" SQL_ATT_COLS                           \
+    "WHERE a.attrelid >= 16384 AND a.attnum > 0;\n" SQL_DEF_COLS "WHERE d.adrelid >= 16384;\n"       \
+    SQL_CON_COLS "WHERE c.oid >= 16384"
 
 #define SQL_LOCK_COLS                                                                              \
     "locktype, database, relation, page, tuple, virtualxid, transactionid, classid, objid, "       \
@@ -82,18 +86,22 @@
  * after-snapshot reads again, inside the statement's transaction, only the
  * relations it locked, their indexes and toast tables ($1, an oid[]) and
  * every relation newer than the before-snapshot ($2: its highest oid); the
- * rows of every other relation are kept from the before-snapshot.
+ * rows of every other relation are kept from the before-snapshot. Columns
+ * and defaults are read of $3, those of $1 whose columns the snapshot keeps.
  * Exception: a schema renamed renames relations it does not lock; when the
  * statement wrote pg_namespace the tracer reads everything. $1 also carries
- * the catalog relations locked, for their names (never merged). */
-#define SQL_RELS_T SQL_REL_COLS "WHERE c.oid = ANY($1) OR c.oid > $2"
-#define SQL_ATTS_T                                                                                 \
-    SQL_ATT_COLS "WHERE a.attrelid >= 16384 AND (a.attrelid = ANY($1) OR a.attrelid > $2) "        \
-                 "AND " SQL_ATT_KINDS
-/* constraints of those relations, and of every domain */
-#define SQL_CONS_T                                                                                 \
-    SQL_CON_COLS "WHERE (c.conrelid >= 16384 AND (c.conrelid = ANY($1) OR c.conrelid > $2)) "      \
-                 "OR (c.conrelid = 0 AND c.oid >= 16384)"
+ * the catalog relations locked, for their names (never merged). The seven
+ * queries of SQL_SNAP's shape, one a line; constraints of those relations,
+ * and of every domain. */
+#define SQL_SNAP_T                                                                                 \
+    SQL_CLASS_COLS "WHERE c.oid = ANY($1) OR c.oid > $2;\n" SQL_INDEX_COLS                         \
+                   "WHERE i.indexrelid = ANY($1) OR i.indexrelid > $2;\n" SQL_INH_COLS              \
+                   "WHERE h.inhrelid = ANY($1) OR h.inhrelid > $2;\n" SQL_NSP ";\n" SQL_ATT_COLS    \
+                   "WHERE a.attrelid >= 16384 AND (a.attrelid = ANY($3) OR a.attrelid > $2) "      \
+                   "AND a.attnum > 0;\n" SQL_DEF_COLS                                              \
+                   "WHERE d.adrelid >= 16384 AND (d.adrelid = ANY($3) OR d.adrelid > $2);\n"       \
+                   SQL_CON_COLS "WHERE (c.conrelid >= 16384 AND (c.conrelid = ANY($1) OR "          \
+                   "c.conrelid > $2)) OR (c.conrelid = 0 AND c.oid >= 16384)"
 
 /* Sequential scans: pg_stat_xact_user_tables also counts earlier transactions
  * of the session whose counts are not flushed yet, so the statement's scans
@@ -249,9 +257,12 @@ struct Tracer {
      * to the plain text, and prepare again before the next statement. */
     bool prepared;
     int generation;      /* suffix of the prepared statements' names */
-    char *snap_prepared; /* "EXECUTE lm_rels_1; ..."; owned */
+    bool no_columns;     /* TracerOpts.no_columns */
+    char *snap_plain;    /* SQL_SNAP, without columns when no_columns; owned */
+    char *snap_prepared; /* "EXECUTE lm_s0_1; ..."; owned */
+    char *after_exec;    /* as after_plain, through the prepared queries; owned */
     char *after_plain;   /* the query string run after the locks are read, plain text with
-                            $1 (oid[]) and $2 (oid) to bind; owned */
+                            $1 (oid[]), $2 (oid) and $3 (oid[]) to bind; owned */
     /* Inside the migration's transaction the catalog reads after a statement
      * are plain text until one of them ran there: planning it locks every
      * catalog and catalog index the queries name, and those locks stay until
@@ -351,10 +362,15 @@ bool val_bool(const char *v);
 int att_key_cmp(const Att *x, const Att *y);
 int con_key_cmp(const Con *x, const Con *y);
 void snap_sort(Snap *s);
-void snap_add_rels(Snap *s, PGresult *r);
-void snap_add_atts(Snap *s, PGresult *r);
-void snap_add_cons(Snap *s, PGresult *r);
+/* Relations from four results of SQL_SNAP's shape (pg_class, pg_index,
+ * pg_inherits, pg_namespace). */
+void snap_add_rels(Snap *s, PGresult *const *res);
 int snap_load(Snap *s, const PgReply *r, size_t first); /* snap_free frees s */
+/* Is a relation of this kind (relkind) one whose columns the snapshot keeps
+ * (tables, partitioned tables, views, materialized views, foreign tables)? */
+bool snap_keeps_columns(char kind);
+/* Splits a string of queries, one a line, into its statements. */
+size_t sql_lines(const char *sql, char ***out);
 const Rel *snap_rel(const Snap *s, unsigned oid);
 const Con *snap_con(const Snap *s, const Con *like);
 int oid_cmp(const void *a, const void *b);

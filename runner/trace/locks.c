@@ -300,7 +300,12 @@ int lockset_resolve(Tracer *t, LockSet *locks, Snap *resolved, Err *err)
     }
     Buf q;
     buf_init(&q);
-    buf_printf(&q, SQL_REL_COLS "WHERE c.oid IN (%s)", rels.len ? rels.data : "0");
+    const char *in = rels.len ? rels.data : "0";
+    buf_printf(&q,
+               SQL_CLASS_COLS "WHERE c.oid IN (%s);\n" SQL_INDEX_COLS
+                              "WHERE i.indexrelid IN (%s);\n" SQL_INH_COLS
+                              "WHERE h.inhrelid IN (%s);\n" SQL_NSP,
+               in, in, in);
     if (objs.len)
         buf_printf(&q,
                    ";\nSELECT o.classid, o.objid, o.objsubid, %s, o.classid::pg_catalog.regclass "
@@ -311,10 +316,10 @@ int lockset_resolve(Tracer *t, LockSet *locks, Snap *resolved, Err *err)
     int rc = 0;
     if (s == PG_LOST) {
         rc = tracer_lost(t, "observer", &r, err);
-    } else if (s == PG_OK) {
-        snap_add_rels(resolved, r.res[0]);
+    } else if (s == PG_OK && r.nres >= 4) {
+        snap_add_rels(resolved, r.res);
         snap_sort(resolved);
-        if (objs.len && r.nres > 1) lockset_describe(locks, r.res[1]);
+        if (objs.len && r.nres > 4) lockset_describe(locks, r.res[4]);
     }
     pgreply_clear(&r);
     buf_free(&q);

@@ -135,24 +135,78 @@ static void snap_push_con(Snap *s, Con *c)
     *ARRAY_PUSH(s->cons, s->ncons, s->ccons) = c;
 }
 
-/* Rows of a result of the SQL_REL_COLS shape. */
-void snap_add_rels(Snap *s, PGresult *r)
+typedef struct IdxRow {
+    unsigned oid, rel;
+    bool valid, ready;
+} IdxRow;
+
+typedef struct InhRow {
+    unsigned rel, parent;
+    int seq;
+} InhRow;
+
+static int idx_cmp(const void *a, const void *b)
 {
+    unsigned x = ((const IdxRow *)a)->oid, y = ((const IdxRow *)b)->oid;
+    return x < y ? -1 : x > y;
+}
+
+static int inh_cmp(const void *a, const void *b)
+{
+    const InhRow *x = a, *y = b;
+    if (x->rel != y->rel) return x->rel < y->rel ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The name of schema oid in a result of SQL_NSP's shape ("" when unknown). */
+static const char *nsp_name(PGresult *nsp, unsigned oid)
+{
+    for (int i = 0; i < PQntuples(nsp); i++)
+        if (val_oid(PQgetvalue(nsp, i, 0)) == oid) return PQgetvalue(nsp, i, 1);
+    return "";
+}
+
+/* Relations from res[0..3]: pg_class rows, with their pg_index row, their
+ * first parent (lowest inhseqno) and their schema's name. */
+void snap_add_rels(Snap *s, PGresult *const *res)
+{
+    int ni = PQntuples(res[1]), nh = PQntuples(res[2]);
+    IdxRow *idx = xcalloc((size_t)ni + 1, sizeof(*idx));
+    InhRow *inh = xcalloc((size_t)nh + 1, sizeof(*inh));
+    for (int i = 0; i < ni; i++)
+        idx[i] = (IdxRow){val_oid(PQgetvalue(res[1], i, 0)), val_oid(PQgetvalue(res[1], i, 1)),
+                          val_bool(PQgetvalue(res[1], i, 2)), val_bool(PQgetvalue(res[1], i, 3))};
+    for (int i = 0; i < nh; i++)
+        inh[i] = (InhRow){val_oid(PQgetvalue(res[2], i, 0)), val_oid(PQgetvalue(res[2], i, 1)),
+                          atoi(PQgetvalue(res[2], i, 2))};
+    if (ni > 1) qsort(idx, (size_t)ni, sizeof(*idx), idx_cmp);
+    if (nh > 1) qsort(inh, (size_t)nh, sizeof(*inh), inh_cmp);
+    PGresult *r = res[0];
     int n = PQntuples(r);
     for (int i = 0; i < n; i++) {
         Rel *x = xcalloc(1, sizeof(*x));
         x->oid = val_oid(PQgetvalue(r, i, 0));
-        x->nsp = xstrdup(PQgetvalue(r, i, 1));
+        x->nsp = xstrdup(nsp_name(res[3], val_oid(PQgetvalue(r, i, 1))));
         x->name = xstrdup(PQgetvalue(r, i, 2));
         x->kind = PQgetvalue(r, i, 3)[0];
         x->filenode = val_oid(PQgetvalue(r, i, 4));
         x->toast = val_oid(PQgetvalue(r, i, 5));
-        x->indrel = PQgetisnull(r, i, 6) ? 0 : val_oid(PQgetvalue(r, i, 6));
-        x->valid = val_bool(PQgetvalue(r, i, 7));
-        x->ready = val_bool(PQgetvalue(r, i, 8));
-        x->parent = PQgetisnull(r, i, 9) ? 0 : val_oid(PQgetvalue(r, i, 9));
+        IdxRow ik = {.oid = x->oid};
+        const IdxRow *ir = ni ? bsearch(&ik, idx, (size_t)ni, sizeof(*idx), idx_cmp) : NULL;
+        if (ir) {
+            x->indrel = ir->rel;
+            x->valid = ir->valid;
+            x->ready = ir->ready;
+        }
+        for (int k = 0; k < nh; k++) /* sorted: the first of x's rows is its first parent */
+            if (inh[k].rel == x->oid) {
+                x->parent = inh[k].parent;
+                break;
+            }
         snap_push_rel(s, x);
     }
+    free(idx);
+    free(inh);
 }
 
 static char *val_dup(PGresult *r, int i, int c)
@@ -160,28 +214,59 @@ static char *val_dup(PGresult *r, int i, int c)
     return PQgetisnull(r, i, c) ? NULL : xstrdup(PQgetvalue(r, i, c));
 }
 
-/* Rows of a result of the SQL_ATT_COLS shape. */
-void snap_add_atts(Snap *s, PGresult *r)
+typedef struct DefRow {
+    unsigned rel;
+    int num, row;
+} DefRow;
+
+static int def_cmp(const void *a, const void *b)
 {
-    int n = PQntuples(r);
+    const DefRow *x = a, *y = b;
+    if (x->rel != y->rel) return x->rel < y->rel ? -1 : 1;
+    return x->num < y->num ? -1 : x->num > y->num;
+}
+
+bool snap_keeps_columns(char kind)
+{
+    return kind && strchr("rpvmf", kind) != NULL;
+}
+
+/* Columns from res[0] (pg_attribute rows) with their defaults (res[1],
+ * pg_attrdef rows), of the relations of s (sorted) that keep columns. */
+static void snap_add_atts(Snap *s, PGresult *const *res)
+{
+    PGresult *r = res[0], *d = res[1];
+    int n = PQntuples(r), nd = PQntuples(d);
+    DefRow *defs = xcalloc((size_t)nd + 1, sizeof(*defs));
+    for (int i = 0; i < nd; i++)
+        defs[i] = (DefRow){val_oid(PQgetvalue(d, i, 0)), atoi(PQgetvalue(d, i, 1)), i};
+    if (nd > 1) qsort(defs, (size_t)nd, sizeof(*defs), def_cmp);
     for (int i = 0; i < n; i++) {
+        unsigned rel = val_oid(PQgetvalue(r, i, 0));
+        const Rel *owner = snap_rel(s, rel);
+        if (!owner || !snap_keeps_columns(owner->kind)) continue;
         Att *x = xcalloc(1, sizeof(*x));
-        x->rel = val_oid(PQgetvalue(r, i, 0));
+        x->rel = rel;
         x->num = atoi(PQgetvalue(r, i, 1));
         x->name = xstrdup(PQgetvalue(r, i, 2));
         x->type = xstrdup(PQgetvalue(r, i, 3));
         x->notnull = val_bool(PQgetvalue(r, i, 4));
         x->dropped = val_bool(PQgetvalue(r, i, 5));
-        x->def = val_dup(r, i, 6);
-        x->typid = val_oid(PQgetvalue(r, i, 7));
-        x->typmod = atoi(PQgetvalue(r, i, 8));
-        x->defhash = val_dup(r, i, 9);
+        x->typid = val_oid(PQgetvalue(r, i, 6));
+        x->typmod = atoi(PQgetvalue(r, i, 7));
+        DefRow key = {.rel = rel, .num = x->num};
+        const DefRow *dr = nd ? bsearch(&key, defs, (size_t)nd, sizeof(*defs), def_cmp) : NULL;
+        if (dr) {
+            x->def = val_dup(d, dr->row, 2);
+            x->defhash = val_dup(d, dr->row, 3);
+        }
         snap_push_att(s, x);
     }
+    free(defs);
 }
 
 /* Rows of a result of the SQL_CON_COLS shape. */
-void snap_add_cons(Snap *s, PGresult *r)
+static void snap_add_cons(Snap *s, PGresult *r)
 {
     int n = PQntuples(r);
     for (int i = 0; i < n; i++) {
@@ -198,18 +283,32 @@ void snap_add_cons(Snap *s, PGresult *r)
     }
 }
 
-/* Fills s from results first..first+2 of a reply to SQL_SNAP (relations,
- * attributes, constraints). */
+/* Fills s from results first..first+SNAP_NRES-1 of a reply to SQL_SNAP or
+ * SQL_SNAP_T. */
 int snap_load(Snap *s, const PgReply *r, size_t first)
 {
-    if (r->nres < first + 3) return -1;
-    for (size_t i = first; i < first + 3; i++)
+    if (r->nres < first + SNAP_NRES) return -1;
+    for (size_t i = first; i < first + SNAP_NRES; i++)
         if (PQresultStatus(r->res[i]) != PGRES_TUPLES_OK) return -1;
-    snap_add_rels(s, r->res[first]);
-    snap_add_atts(s, r->res[first + 1]);
-    snap_add_cons(s, r->res[first + 2]);
+    snap_add_rels(s, r->res + first);
+    snap_sort(s); /* the columns look their relations up */
+    snap_add_atts(s, r->res + first + 4);
+    snap_add_cons(s, r->res[first + 6]);
     snap_sort(s);
     return 0;
+}
+
+size_t sql_lines(const char *sql, char ***out)
+{
+    size_t n = 0, cap = 0;
+    *out = NULL;
+    for (const char *p = sql; *p;) {
+        const char *e = strstr(p, ";\n");
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        *ARRAY_PUSH(*out, n, cap) = xstrndup(p, len);
+        p += len + (e ? 2 : 0);
+    }
+    return n;
 }
 
 const Rel *snap_rel(const Snap *s, unsigned oid)
@@ -368,7 +467,7 @@ bool is_toast_rel(const Snap *s, const Rel *r)
 
 const char *tracer_snap_sql(const Tracer *t)
 {
-    return tracer_use_prepared(t) ? t->snap_prepared : SQL_SNAP;
+    return tracer_use_prepared(t) ? t->snap_prepared : t->snap_plain;
 }
 
 /* Reads the whole catalog snapshot into s (empty): through the prepared
@@ -381,7 +480,7 @@ int snap_read(Tracer *t, Snap *s, Err *err)
     PgStatus st = pgconn_exec(t->traced, tracer_snap_sql(t), TRACER_QUERY_MS, &r);
     if (tracer_lost_prepared(t, &r)) {
         pgreply_clear(&r);
-        st = pgconn_exec(t->traced, SQL_SNAP, TRACER_QUERY_MS, &r);
+        st = pgconn_exec(t->traced, t->snap_plain, TRACER_QUERY_MS, &r);
     }
     int rc = 0;
     if (st == PG_LOST)
@@ -472,7 +571,7 @@ int tracer_verify_cache(Tracer *t, Err *err)
     if (!t->cache_valid) return 0;
     PgReply r;
     Snap full = {0};
-    PgStatus s = pgconn_exec(t->traced, SQL_SNAP, TRACER_QUERY_MS, &r);
+    PgStatus s = pgconn_exec(t->traced, t->snap_plain, TRACER_QUERY_MS, &r);
     if (s != PG_OK || snap_load(&full, &r, 0) < 0) {
         int rc = err_set(err, EXIT_ENV, "could not read the catalog snapshot: %s",
                          r.message ? r.message : "unexpected result");

@@ -72,6 +72,32 @@ static const char *const describable[] = {
  * when that fails. -1 only when the connection is lost. */
 static int tracer_prepare(Tracer *t, Err *err);
 
+/* The queries of sql (SQL_SNAP's shape, one a line) as t reads them: the
+ * columns and defaults read nothing when t keeps no columns. *n: how many. */
+static char **snap_lines(const Tracer *t, const char *sql, size_t *n)
+{
+    char **q;
+    *n = sql_lines(sql, &q);
+    for (size_t k = SNAP_ATT; t->no_columns && k < SNAP_ATT + 2 && k < *n; k++) {
+        free(q[k]);
+        q[k] = xstrdup(k == SNAP_ATT ? SQL_ATT_COLS "WHERE false" : SQL_DEF_COLS "WHERE false");
+    }
+    return q;
+}
+
+/* Lines joined into one query string, each freed. */
+static char *join_lines(char **q, size_t n)
+{
+    Buf b;
+    buf_init(&b);
+    for (size_t k = 0; k < n; k++) {
+        buf_printf(&b, "%s%s", k ? ";\n" : "", q[k]);
+        free(q[k]);
+    }
+    free(q);
+    return buf_steal(&b);
+}
+
 static char *describe_expr(int major)
 {
     if (major >= 14) return xstrdup(SQL_DESCRIBE_14);
@@ -115,8 +141,14 @@ Tracer *tracer_new(const char *conninfo, const TracerOpts *opts, Err *err)
                   "FROM pg_catalog.pg_lock_status() o WHERE o.pid = pg_catalog.pg_backend_pid() "
                   "AND o.locktype = 'object'",
                   t->sql_objs_tail);
-    t->after_plain = xasprintf("%s;\n%s;\n%s;\n%s;\n%s;\nCOMMIT", SQL_RELS_T, SQL_ATTS_T,
-                               SQL_CONS_T, t->sql_objs, SQL_SCANS);
+    t->no_columns = opts && opts->no_columns;
+    size_t n;
+    char **q = snap_lines(t, SQL_SNAP, &n);
+    t->snap_plain = join_lines(q, n);
+    q = snap_lines(t, SQL_SNAP_T, &n);
+    char *touched = join_lines(q, n);
+    t->after_plain = xasprintf("%s;\n%s;\n" SQL_SCANS ";\nCOMMIT", touched, t->sql_objs);
+    free(touched);
     if (tracer_prepare(t, err) < 0) goto fail;
     return t;
 fail:
@@ -138,7 +170,9 @@ void tracer_free(Tracer *t)
     snap_free(&t->cache);
     free(t->sql_objs_tail);
     free(t->sql_objs);
+    free(t->snap_plain);
     free(t->snap_prepared);
+    free(t->after_exec);
     free(t->after_plain);
     free(t);
 }
@@ -188,22 +222,41 @@ int tracer_quiet(Tracer *t, PgConn *c, const char *sql, Err *err)
 static int tracer_prepare(Tracer *t, Err *err)
 {
     int g = ++t->generation;
+    char **full, **touched;
+    size_t nfull, ntouched;
+    full = snap_lines(t, SQL_SNAP, &nfull);
+    touched = snap_lines(t, SQL_SNAP_T, &ntouched);
+    Buf prep, snap, after;
+    buf_init(&prep);
+    buf_init(&snap);
+    buf_init(&after);
+    for (size_t k = 0; k < nfull; k++) {
+        buf_printf(&prep, "PREPARE lm_s%zu_%d AS %s;\n", k, g, full[k]);
+        buf_printf(&snap, "%sEXECUTE lm_s%zu_%d", k ? ";\n" : "", k, g);
+        free(full[k]);
+    }
+    for (size_t k = 0; k < ntouched; k++) {
+        buf_printf(&prep,
+                   "PREPARE lm_t%zu_%d(pg_catalog.oid[], pg_catalog.oid, pg_catalog.oid[]) AS %s;\n",
+                   k, g, touched[k]);
+        buf_printf(&after, "EXECUTE lm_t%zu_%d($1, $2, $3);\n", k, g);
+        free(touched[k]);
+    }
+    free(full);
+    free(touched);
+    buf_printf(&after, "EXECUTE lm_objs_%d;\nEXECUTE lm_scans_%d;\nCOMMIT", g, g);
     free(t->snap_prepared);
-    t->snap_prepared =
-        xasprintf("EXECUTE lm_rels_%d;\nEXECUTE lm_atts_%d;\nEXECUTE lm_cons_%d", g, g, g);
+    t->snap_prepared = buf_steal(&snap);
+    free(t->after_exec);
+    t->after_exec = buf_steal(&after);
     char *base = xasprintf(SQL_BASELINE, "$1");
-    char *sql =
-        xasprintf("PREPARE lm_rels_%d AS " SQL_RELS ";\n"
-                  "PREPARE lm_atts_%d AS " SQL_ATTS ";\n"
-                  "PREPARE lm_cons_%d AS " SQL_CONS ";\n"
-                  "PREPARE lm_locks_%d AS " SQL_OWN_LOCKS ";\n"
-                  "PREPARE lm_rels_t_%d(pg_catalog.oid[], pg_catalog.oid) AS " SQL_RELS_T ";\n"
-                  "PREPARE lm_atts_t_%d(pg_catalog.oid[], pg_catalog.oid) AS " SQL_ATTS_T ";\n"
-                  "PREPARE lm_cons_t_%d(pg_catalog.oid[], pg_catalog.oid) AS " SQL_CONS_T ";\n"
-                  "PREPARE lm_objs_%d AS %s;\n"
-                  "PREPARE lm_scans_%d AS " SQL_SCANS ";\n"
-                  "PREPARE lm_base_%d(pg_catalog.oid[]) AS %s;\n" SQL_PREPARED_NAMES,
-                  g, g, g, g, g, g, g, g, t->sql_objs, g, g, base);
+    buf_printf(&prep,
+               "PREPARE lm_locks_%d AS " SQL_OWN_LOCKS ";\n"
+               "PREPARE lm_objs_%d AS %s;\n"
+               "PREPARE lm_scans_%d AS " SQL_SCANS ";\n"
+               "PREPARE lm_base_%d(pg_catalog.oid[]) AS %s;\n" SQL_PREPARED_NAMES,
+               g, g, t->sql_objs, g, g, base);
+    char *sql = buf_steal(&prep);
     free(base);
     PgReply r;
     PgStatus s = pgconn_exec(t->traced, sql, TRACER_QUERY_MS, &r);

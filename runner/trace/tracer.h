@@ -44,6 +44,9 @@ typedef struct TracerOpts {
     bool target_only; /* measurement only (make bench): the observer path holds
                          the target alone, without the family's holders, as it
                          did before them; not exact */
+    bool no_columns;  /* the replay's tracer: its traces give locks, rewrites and
+                         scans only, so its snapshot keeps no columns (the
+                         catalog changes of its traces leave them out) */
 } TracerOpts;
 
 typedef struct Tracer Tracer;

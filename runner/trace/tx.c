@@ -95,8 +95,8 @@ static size_t failed_at(const PgReply *r)
     return r->nres;
 }
 
-/* Substitutes $1 and $2 in sql. Caller frees. */
-static char *bind2(const char *sql, const char *p1, const char *p2)
+/* Substitutes $1, $2 and $3 in sql. Caller frees. */
+static char *bind3(const char *sql, const char *p1, const char *p2, const char *p3)
 {
     Buf b;
     buf_init(&b);
@@ -111,6 +111,8 @@ static char *bind2(const char *sql, const char *p1, const char *p2)
             buf_puts(&b, p1);
         else if (q[1] == '2')
             buf_puts(&b, p2);
+        else if (q[1] == '3')
+            buf_puts(&b, p3);
         else
             buf_append(&b, q, 2);
         p = q[1] ? q + 2 : q + 1;
@@ -118,21 +120,25 @@ static char *bind2(const char *sql, const char *p1, const char *p2)
     return buf_steal(&b);
 }
 
-/* The prepared queries of step 3 (without the generation's suffix). */
-static const char *const after_prepared[] = {"lm_rels_t", "lm_atts_t", "lm_cons_t", "lm_objs",
-                                             "lm_scans"};
-
 /* How many of step 3's prepared queries of the tracer's generation are in
- * res (a reply to SQL_PREPARED_NAMES). */
+ * res (a reply to SQL_PREPARED_NAMES): SNAP_NRES + 2 when all are there
+ * (lm_t0 .. lm_t6, lm_objs, lm_scans). */
+#define AFTER_PREPARED (SNAP_NRES + 2)
 static size_t prepared_left(const Tracer *t, PGresult *res)
 {
     size_t n = 0;
-    for (int i = 0; i < PQntuples(res); i++)
-        for (size_t k = 0; k < ARRAY_LEN(after_prepared); k++) {
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *name = PQgetvalue(res, i, 0);
+        for (size_t k = 0; k < AFTER_PREPARED; k++) {
             char want[32];
-            snprintf(want, sizeof(want), "%s_%d", after_prepared[k], t->generation);
-            if (strcmp(PQgetvalue(res, i, 0), want) == 0) n++;
+            if (k < SNAP_NRES)
+                snprintf(want, sizeof(want), "lm_t%zu_%d", k, t->generation);
+            else
+                snprintf(want, sizeof(want), "%s_%d", k == SNAP_NRES ? "lm_objs" : "lm_scans",
+                         t->generation);
+            if (strcmp(name, want) == 0) n++;
         }
+    }
     return n;
 }
 
@@ -400,7 +406,7 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         }
         lockset_add(&locks, &l);
     }
-    if (tx_prep && prepared_left(t, r.res[r.nres - 1]) != ARRAY_LEN(after_prepared)) {
+    if (tx_prep && prepared_left(t, r.res[r.nres - 1]) != AFTER_PREPARED) {
         tx_prep = false;
         t->prepared = false; /* prepared again out of the transaction */
     }
@@ -411,23 +417,24 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
      * objects, scans; COMMIT */
     OidSet family = {0};
     locked_family(&t->cache, &locks, &family);
-    Buf arr;
+    Buf arr, cols;
     buf_init(&arr);
-    buf_puts(&arr, "'{");
-    for (size_t i = 0; i < family.n; i++)
+    buf_init(&cols);
+    for (size_t i = 0; i < family.n; i++) {
         buf_printf(&arr, "%s%u", i ? "," : "", family.v[i]);
-    buf_puts(&arr, "}'::pg_catalog.oid[]");
+        const Rel *fr = snap_rel(&t->cache, family.v[i]);
+        if (fr && snap_keeps_columns(fr->kind)) buf_printf(&cols, "%s%u", cols.len ? "," : "", fr->oid);
+    }
+    char *a1 = xasprintf("'{%s}'::pg_catalog.oid[]", arr.len ? arr.data : "");
+    char *a3 = xasprintf("'{%s}'::pg_catalog.oid[]", cols.len ? cols.data : "");
+    buf_free(&arr);
+    buf_free(&cols);
     unsigned maxoid = snap_max_oid(&t->cache);
     char num[16];
     snprintf(num, sizeof(num), "%u", maxoid);
-    int g = t->generation;
-    char *csql = prep || tx_prep
-                     ? xasprintf("EXECUTE lm_rels_t_%d(%s, %s);\nEXECUTE lm_atts_t_%d(%s, %s);\n"
-                                 "EXECUTE lm_cons_t_%d(%s, %s);\nEXECUTE lm_objs_%d;\n"
-                                 "EXECUTE lm_scans_%d;\nCOMMIT",
-                                 g, arr.data, num, g, arr.data, num, g, arr.data, num, g, g)
-                     : bind2(t->after_plain, arr.data, num);
-    buf_free(&arr);
+    char *csql = bind3(prep || tx_prep ? t->after_exec : t->after_plain, a1, num, a3);
+    free(a1);
+    free(a3);
     if (utx) {
         /* inside the migration's transaction: no COMMIT of the tracer's; its
          * catalog reads took AccessShareLock on catalogs that the transaction
@@ -443,7 +450,7 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     s = pgconn_exec(t->traced, csql, TRACER_QUERY_MS, &r);
     prof_leave();
     free(csql);
-    if (s != PG_OK && !(s == PG_REFUSED && failed_at(&r) == 5)) {
+    if (s != PG_OK && !(s == PG_REFUSED && failed_at(&r) == SNAP_NRES + 2)) {
         PQclear(baseline);
         lockset_free(&locks);
         free(family.v);
@@ -466,22 +473,20 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
             *ARRAY_PUSH(touched.v, touched.n, touched.cap) = family.v[i];
     free(family.v);
     Snap fresh = {0};
-    snap_add_rels(&fresh, r.res[0]);
-    snap_add_atts(&fresh, r.res[1]);
-    snap_add_cons(&fresh, r.res[2]);
-    snap_sort(&fresh);
+    snap_load(&fresh, &r, 0);
     for (size_t i = 0; i < fresh.nrels; i++)
         if (fresh.rels[i]->oid > maxoid)
             *ARRAY_PUSH(touched.v, touched.n, touched.cap) = fresh.rels[i]->oid;
     if (touched.n > 1) qsort(touched.v, touched.n, sizeof(unsigned), oid_cmp);
-    lockset_describe(&locks, r.res[3]);
+    lockset_describe(&locks, r.res[SNAP_NRES]);
     Scan *scans;
     size_t nscans;
-    load_scans(r.res[4], baseline, &scans, &nscans);
+    load_scans(r.res[SNAP_NRES + 1], baseline, &scans, &nscans);
     LockSet held_now = {0};
-    for (int i = 0; utx && r.nres > 5 && i < PQntuples(r.res[5]); i++) {
+    PGresult *held = utx && r.nres > SNAP_NRES + 2 ? r.res[SNAP_NRES + 2] : NULL;
+    for (int i = 0; held && i < PQntuples(held); i++) {
         RawLock l;
-        rawlock_read(&l, r.res[5], i, 0);
+        rawlock_read(&l, held, i, 0);
         if (rawlock_own_xact(&l)) {
             rawlock_free(&l);
             continue;
