@@ -94,14 +94,20 @@
  * queries of SQL_SNAP's shape, one a line; constraints of those relations,
  * and of every domain. */
 #define SQL_SNAP_T                                                                                 \
-    SQL_CLASS_COLS "WHERE c.oid = ANY($1) OR c.oid > $2;\n" SQL_INDEX_COLS                         \
-                   "WHERE i.indexrelid = ANY($1) OR i.indexrelid > $2;\n" SQL_INH_COLS              \
-                   "WHERE h.inhrelid = ANY($1) OR h.inhrelid > $2;\n" SQL_NSP ";\n" SQL_ATT_COLS    \
-                   "WHERE a.attrelid >= 16384 AND (a.attrelid = ANY($3) OR a.attrelid > $2) "      \
-                   "AND a.attnum > 0;\n" SQL_DEF_COLS                                              \
-                   "WHERE d.adrelid >= 16384 AND (d.adrelid = ANY($3) OR d.adrelid > $2);\n"       \
-                   SQL_CON_COLS "WHERE (c.conrelid >= 16384 AND (c.conrelid = ANY($1) OR "          \
-                   "c.conrelid > $2)) OR (c.conrelid = 0 AND c.oid >= 16384)"
+    SQL_CLASS_COLS "WHERE c.oid = ANY($1) OR " SQL_NEWER("c.oid") ";\n" SQL_INDEX_COLS              \
+                   "WHERE i.indexrelid = ANY($1) OR " SQL_NEWER("i.indexrelid") ";\n" SQL_INH_COLS \
+                   "WHERE h.inhrelid = ANY($1) OR " SQL_NEWER("h.inhrelid") ";\n" SQL_NSP           \
+                   ";\n" SQL_ATT_COLS "WHERE (a.attrelid = ANY($3) OR " SQL_NEWER("a.attrelid")     \
+                   ") AND a.attnum > 0;\n" SQL_DEF_COLS "WHERE d.adrelid = ANY($3) OR "             \
+                   SQL_NEWER("d.adrelid") ";\n" SQL_CON_COLS                                        \
+                   "WHERE (c.conrelid = ANY($1) AND c.conrelid >= 16384) OR "                      \
+                   SQL_NEWER("c.conrelid") " OR (c.conrelid = 0 AND c.oid >= 16384)"
+/* Newer than the snapshot: the upper bound makes it a range, which the
+ * planner takes as narrow when it plans the prepared query once for every
+ * array (a generic plan, from the sixth execution): an index scan, where a
+ * lower bound alone made it scan whole catalogs and test each row against
+ * the oid array. */
+#define SQL_NEWER(col) "(" col " > $2 AND " col " <= 4294967295::pg_catalog.oid)"
 
 /* Sequential scans: pg_stat_xact_user_tables also counts earlier transactions
  * of the session whose counts are not flushed yet, so the statement's scans
