@@ -63,10 +63,11 @@
 /* the whole snapshot: every relation with oid >= 16384 (columns are kept of
  * tables, views, materialized views and foreign tables only: snap_load) */
 #define SQL_SNAP                                                                                   \
-    SQL_CLASS_COLS "WHERE c.oid >= 16384;\n" SQL_INDEX_COLS "WHERE i.indexrelid >= 16384;\n"        \
-    SQL_INH_COLS "WHERE h.inhrelid >= 16384;\n" SQL_NSP ";\n" SQL_ATT_COLS                           \
-    "WHERE a.attrelid >= 16384 AND a.attnum > 0;\n" SQL_DEF_COLS "WHERE d.adrelid >= 16384;\n"       \
-    SQL_CON_COLS "WHERE c.oid >= 16384"
+    SQL_CLASS_COLS "WHERE c.oid >= 16384;\n" SQL_INDEX_COLS                                        \
+                   "WHERE i.indexrelid >= 16384;\n" SQL_INH_COLS                                   \
+                   "WHERE h.inhrelid >= 16384;\n" SQL_NSP ";\n" SQL_ATT_COLS                       \
+                   "WHERE a.attrelid >= 16384 AND a.attnum > 0;\n" SQL_DEF_COLS                    \
+                   "WHERE d.adrelid >= 16384;\n" SQL_CON_COLS "WHERE c.oid >= 16384"
 
 #define SQL_LOCK_COLS                                                                              \
     "locktype, database, relation, page, tuple, virtualxid, transactionid, classid, objid, "       \
@@ -93,15 +94,40 @@
  * the catalog relations locked, for their names (never merged). The seven
  * queries of SQL_SNAP's shape, one a line; constraints of those relations,
  * and of every domain. */
-#define SQL_SNAP_T                                                                                 \
-    SQL_CLASS_COLS "WHERE c.oid = ANY($1) OR " SQL_NEWER("c.oid") ";\n" SQL_INDEX_COLS              \
-                   "WHERE i.indexrelid = ANY($1) OR " SQL_NEWER("i.indexrelid") ";\n" SQL_INH_COLS \
-                   "WHERE h.inhrelid = ANY($1) OR " SQL_NEWER("h.inhrelid") ";\n" SQL_NSP           \
-                   ";\n" SQL_ATT_COLS "WHERE (a.attrelid = ANY($3) OR " SQL_NEWER("a.attrelid")     \
-                   ") AND a.attnum > 0;\n" SQL_DEF_COLS "WHERE d.adrelid = ANY($3) OR "             \
-                   SQL_NEWER("d.adrelid") ";\n" SQL_CON_COLS                                        \
-                   "WHERE (c.conrelid = ANY($1) AND c.conrelid >= 16384) OR "                      \
-                   SQL_NEWER("c.conrelid") " OR (c.conrelid = 0 AND c.oid >= 16384)"
+#define SQL_SNAP_T                                                                                          \
+    SQL_CLASS_COLS "WHERE c.oid = ANY($1) OR " SQL_NEWER(                                                   \
+        "c.oid") ";\n" SQL_INDEX_COLS                                                                       \
+                 "WHERE i.indexrelid = ANY($1) OR " SQL_NEWER(                                              \
+                     "i.indexrelid") ";\n" SQL_INH_COLS                                                     \
+                                     "WHERE h.inhrelid = ANY($1) OR " SQL_NEWER(                            \
+                                         "h.inhrelid") ";\n" SQL_NSP ";\n" SQL_ATT_COLS                     \
+                                                       "WHERE (a.attrelid = ANY($3) "                       \
+                                                       "OR " SQL_NEWER(                                     \
+                                                           "a.attrelid") ") AND a.attnum > "                \
+                                                                         "0;\n" SQL_DEF_COLS                \
+                                                                         "WHERE d.adrelid = "               \
+                                                                         "ANY($3) OR " SQL_NEWER(           \
+                                                                             "d.adrelid") ";"               \
+                                                                                          "\n" SQL_CON_COLS \
+                                                                                          "WHERE "          \
+                                                                                          "(c."             \
+                                                                                          "conrel"          \
+                                                                                          "id = "           \
+                                                                                          "ANY($"           \
+                                                                                          "1) "             \
+                                                                                          "AND "            \
+                                                                                          "c."              \
+                                                                                          "conrel"          \
+                                                                                          "id >= "          \
+                                                                                          "16384)"          \
+                                                                                          " OR"             \
+                                                                                          " " SQL_NEWER(    \
+                                                                                              "c."          \
+                                                                                              "co"          \
+                                                                                              "nr"          \
+                                                                                              "el"          \
+                                                                                              "i"           \
+                                                                                              "d") " OR (c.conrelid = 0 AND c.oid >= 16384)"
 /* Newer than the snapshot: the upper bound makes it a range, which the
  * planner takes as narrow when it plans the prepared query once for every
  * array (a generic plan, from the sixth execution): an index scan, where a

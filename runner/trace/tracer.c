@@ -236,9 +236,10 @@ static int tracer_prepare(Tracer *t, Err *err)
         free(full[k]);
     }
     for (size_t k = 0; k < ntouched; k++) {
-        buf_printf(&prep,
-                   "PREPARE lm_t%zu_%d(pg_catalog.oid[], pg_catalog.oid, pg_catalog.oid[]) AS %s;\n",
-                   k, g, touched[k]);
+        buf_printf(
+            &prep,
+            "PREPARE lm_t%zu_%d(pg_catalog.oid[], pg_catalog.oid, pg_catalog.oid[]) AS %s;\n", k, g,
+            touched[k]);
         buf_printf(&after, "EXECUTE lm_t%zu_%d($1, $2, $3);\n", k, g);
         free(touched[k]);
     }

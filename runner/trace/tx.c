@@ -423,7 +423,8 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     for (size_t i = 0; i < family.n; i++) {
         buf_printf(&arr, "%s%u", i ? "," : "", family.v[i]);
         const Rel *fr = snap_rel(&t->cache, family.v[i]);
-        if (fr && snap_keeps_columns(fr->kind)) buf_printf(&cols, "%s%u", cols.len ? "," : "", fr->oid);
+        if (fr && snap_keeps_columns(fr->kind))
+            buf_printf(&cols, "%s%u", cols.len ? "," : "", fr->oid);
     }
     char *a1 = xasprintf("'{%s}'::pg_catalog.oid[]", arr.len ? arr.data : "");
     char *a3 = xasprintf("'{%s}'::pg_catalog.oid[]", cols.len ? cols.data : "");
