@@ -281,8 +281,8 @@ struct Tracer {
     int timeout_ms;      /* per statement */
     Snap cache;          /* the catalog as the last statement left it */
     bool cache_valid;
-    char *sql_objs_tail; /* describe expression for object locks; owned */
-    char *sql_objs;      /* descriptions of the own object locks; owned */
+    char *sql_objs; /* descriptions of the own object locks, from pg_lock_status,
+                       of every describable class (the plain text read); owned */
     /* The tracer's catalog queries are prepared on the traced connection
      * (planning them costs more than running them). A statement that
      * deallocates them (DEALLOCATE ALL, DISCARD) makes the tracer fall back
@@ -292,7 +292,8 @@ struct Tracer {
     bool no_columns;     /* TracerOpts.no_columns */
     char *snap_plain;    /* SQL_SNAP, without columns when no_columns; owned */
     char *snap_prepared; /* "EXECUTE lm_s0_1; ..."; owned */
-    char *after_exec;    /* as after_plain, through the prepared queries; owned */
+    char *after_exec;    /* as after_plain, through the prepared queries, with $4 for
+                            the descriptions (tracer_objs_sql); owned */
     char *after_plain;   /* the query string run after the locks are read, plain text with
                             $1 (oid[]), $2 (oid) and $3 (oid[]) to bind; owned */
     /* Inside the migration's transaction the catalog reads after a statement
@@ -371,6 +372,10 @@ char *view_name(const View *v, unsigned oid); /* caller frees */
 const char *view_role(const View *v, unsigned oid);
 void lockset_describe(LockSet *locks, PGresult *res);
 int lockset_resolve(Tracer *t, LockSet *locks, Snap *resolved, Err *err);
+/* A query describing the object locks of locks (classid, objid, objsubid,
+ * description, catalog), of their classes only; with none, an empty result
+ * of that shape. Caller frees. */
+char *tracer_objs_sql(const Tracer *t, const LockSet *locks);
 
 /* ---- the observers' samples (sample.c) ----------------------------------- */
 void sample_free(Sample *s);

@@ -287,30 +287,23 @@ void lockset_describe(LockSet *locks, PGresult *res)
  * resolved by the observer after the statement. */
 int lockset_resolve(Tracer *t, LockSet *locks, Snap *resolved, Err *err)
 {
-    Buf rels, objs;
+    Buf rels;
     buf_init(&rels);
-    buf_init(&objs);
     for (size_t i = 0; i < locks->n; i++) {
         RawLock *l = &locks->v[i];
         if (l->relation && l->relation < FIRST_USER_OID)
             buf_printf(&rels, "%s%u", rels.len ? "," : "", l->relation);
-        if (strcmp(l->locktype, "object") == 0)
-            buf_printf(&objs, "%s(%u::pg_catalog.oid,%u::pg_catalog.oid,%d)", objs.len ? "," : "",
-                       l->classid, l->objid, l->objsubid);
     }
     Buf q;
     buf_init(&q);
     const char *in = rels.len ? rels.data : "0";
+    char *objs = tracer_objs_sql(t, locks);
     buf_printf(&q,
                SQL_CLASS_COLS "WHERE c.oid IN (%s);\n" SQL_INDEX_COLS
                               "WHERE i.indexrelid IN (%s);\n" SQL_INH_COLS
-                              "WHERE h.inhrelid IN (%s);\n" SQL_NSP,
-               in, in, in);
-    if (objs.len)
-        buf_printf(&q,
-                   ";\nSELECT o.classid, o.objid, o.objsubid, %s, o.classid::pg_catalog.regclass "
-                   "FROM (VALUES %s) o(classid, objid, objsubid)",
-                   t->sql_objs_tail, objs.data);
+                              "WHERE h.inhrelid IN (%s);\n" SQL_NSP ";\n%s",
+               in, in, in, objs);
+    free(objs);
     PgReply r;
     PgStatus s = pgconn_exec(t->obs[0], q.data, TRACER_QUERY_MS, &r);
     int rc = 0;
@@ -319,11 +312,10 @@ int lockset_resolve(Tracer *t, LockSet *locks, Snap *resolved, Err *err)
     } else if (s == PG_OK && r.nres >= 4) {
         snap_add_rels(resolved, r.res);
         snap_sort(resolved);
-        if (objs.len && r.nres > 4) lockset_describe(locks, r.res[4]);
+        if (r.nres > 4) lockset_describe(locks, r.res[4]);
     }
     pgreply_clear(&r);
     buf_free(&q);
     buf_free(&rels);
-    buf_free(&objs);
     return rc;
 }

@@ -33,40 +33,41 @@
  * exist (the row type of a rewrite's transient heap): describe only objects
  * found in their catalog. From 14 on it returns NULL. */
 #define SQL_DESCRIBE_14 "pg_catalog.pg_describe_object(o.classid, o.objid, o.objsubid)"
-static const char *const describable[] = {
-    "pg_type",
-    "pg_constraint",
-    "pg_class",
-    "pg_proc",
-    "pg_namespace",
-    "pg_database",
-    "pg_authid",
-    "pg_extension",
-    "pg_trigger",
-    "pg_rewrite",
-    "pg_attrdef",
-    "pg_opclass",
-    "pg_operator",
-    "pg_opfamily",
-    "pg_collation",
-    "pg_conversion",
-    "pg_language",
-    "pg_foreign_server",
-    "pg_foreign_data_wrapper",
-    "pg_event_trigger",
-    "pg_publication",
+const DescribableCatalog describable[] = {
+    {"pg_type", 1247},
+    {"pg_constraint", 2606},
+    {"pg_class", 1259},
+    {"pg_proc", 1255},
+    {"pg_namespace", 2615},
+    {"pg_database", 1262},
+    {"pg_authid", 1260},
+    {"pg_extension", 3079},
+    {"pg_trigger", 2620},
+    {"pg_rewrite", 2618},
+    {"pg_attrdef", 2604},
+    {"pg_opclass", 2616},
+    {"pg_operator", 2617},
+    {"pg_opfamily", 2753},
+    {"pg_collation", 3456},
+    {"pg_conversion", 2607},
+    {"pg_language", 2612},
+    {"pg_foreign_server", 1417},
+    {"pg_foreign_data_wrapper", 2328},
+    {"pg_event_trigger", 3466},
+    {"pg_publication", 6104},
     /* not pg_subscription: not readable by every role before 14 (SET ROLE) */
-    "pg_policy",
-    "pg_ts_config",
-    "pg_ts_dict",
-    "pg_ts_parser",
-    "pg_ts_template",
-    "pg_tablespace",
-    "pg_am",
-    "pg_cast",
-    "pg_enum",
-    "pg_statistic_ext",
+    {"pg_policy", 3256},
+    {"pg_ts_config", 3602},
+    {"pg_ts_dict", 3600},
+    {"pg_ts_parser", 3601},
+    {"pg_ts_template", 3764},
+    {"pg_tablespace", 1213},
+    {"pg_am", 2601},
+    {"pg_cast", 2605},
+    {"pg_enum", 3501},
+    {"pg_statistic_ext", 3381},
 };
+const size_t ndescribable = ARRAY_LEN(describable);
 
 /* Prepares the tracer's queries under a new generation of names; plain text
  * when that fails. -1 only when the connection is lost. */
@@ -98,7 +99,10 @@ static char *join_lines(char **q, size_t n)
     return buf_steal(&b);
 }
 
-static char *describe_expr(int major)
+/* The description of o (classid, objid, objsubid): before 14 only of
+ * objects found in their catalog, of the classes in classids (all when
+ * NULL): a class left out is a subquery less to start at every execution. */
+static char *describe_expr(int major, const unsigned *classids, size_t nclassids)
 {
     if (major >= 14) return xstrdup(SQL_DESCRIBE_14);
     Buf b;
@@ -106,14 +110,48 @@ static char *describe_expr(int major)
     buf_puts(&b, "CASE WHEN (CASE o.classid");
     /* pg_authid is not readable by every role (SET ROLE in a migration):
      * its rows through pg_roles */
-    for (size_t i = 0; i < ARRAY_LEN(describable); i++)
+    for (size_t i = 0; i < ndescribable; i++) {
+        bool wanted = !classids;
+        for (size_t k = 0; !wanted && k < nclassids; k++)
+            wanted = classids[k] == describable[i].oid;
+        if (!wanted) continue;
+        const char *name = describable[i].name;
         buf_printf(&b,
-                   " WHEN 'pg_catalog.%s'::pg_catalog.regclass THEN EXISTS (SELECT 1 FROM "
-                   "pg_catalog.%s x WHERE x.oid = o.objid)",
-                   describable[i],
-                   strcmp(describable[i], "pg_authid") == 0 ? "pg_roles" : describable[i]);
+                   " WHEN %u::pg_catalog.oid THEN EXISTS (SELECT 1 FROM pg_catalog.%s x WHERE "
+                   "x.oid = o.objid)",
+                   describable[i].oid, strcmp(name, "pg_authid") == 0 ? "pg_roles" : name);
+    }
     buf_puts(&b, " ELSE false END) THEN " SQL_DESCRIBE_14 " END");
     return buf_steal(&b);
+}
+
+char *tracer_objs_sql(const Tracer *t, const LockSet *locks)
+{
+    Buf vals;
+    buf_init(&vals);
+    unsigned *classids = xcalloc(locks->n + 1, sizeof(unsigned));
+    size_t nclassids = 0;
+    for (size_t i = 0; i < locks->n; i++) {
+        const RawLock *l = &locks->v[i];
+        if (strcmp(l->locktype, "object") != 0) continue;
+        buf_printf(&vals, "%s(%u::pg_catalog.oid,%u::pg_catalog.oid,%d)", vals.len ? "," : "",
+                   l->classid, l->objid, l->objsubid);
+        classids[nclassids++] = l->classid;
+    }
+    char *sql;
+    if (!vals.len) {
+        sql = xstrdup("SELECT NULL::pg_catalog.oid, NULL::pg_catalog.oid, NULL::pg_catalog.int4, "
+                      "NULL::pg_catalog.text, NULL::pg_catalog.regclass WHERE false");
+    } else {
+        char *expr = describe_expr(t->major, classids, nclassids);
+        sql = xasprintf("SELECT o.classid, o.objid, o.objsubid, %s, o.classid::pg_catalog.regclass "
+                        "FROM (VALUES %s) o(classid, objid, objsubid)",
+                        expr, vals.data);
+        free(expr);
+    }
+    free(classids);
+    buf_free(&vals);
+    return sql;
 }
 
 Tracer *tracer_new(const char *conninfo, const TracerOpts *opts, Err *err)
@@ -135,12 +173,13 @@ Tracer *tracer_new(const char *conninfo, const TracerOpts *opts, Err *err)
     t->timeout_ms =
         opts && opts->statement_timeout_ms > 0 ? opts->statement_timeout_ms : DEFAULT_TIMEOUT_MS;
     t->target_only = opts && opts->target_only;
-    t->sql_objs_tail = describe_expr(t->major);
+    char *all = describe_expr(t->major, NULL, 0);
     t->sql_objs =
         xasprintf("SELECT o.classid, o.objid, o.objsubid, %s, o.classid::pg_catalog.regclass "
                   "FROM pg_catalog.pg_lock_status() o WHERE o.pid = pg_catalog.pg_backend_pid() "
                   "AND o.locktype = 'object'",
-                  t->sql_objs_tail);
+                  all);
+    free(all);
     t->no_columns = opts && opts->no_columns;
     size_t n;
     char **q = snap_lines(t, SQL_SNAP, &n);
@@ -168,7 +207,6 @@ void tracer_free(Tracer *t)
     free(t->conninfo);
     lockset_free(&t->tx_locks);
     snap_free(&t->cache);
-    free(t->sql_objs_tail);
     free(t->sql_objs);
     free(t->snap_plain);
     free(t->snap_prepared);
@@ -245,7 +283,8 @@ static int tracer_prepare(Tracer *t, Err *err)
     }
     free(full);
     free(touched);
-    buf_printf(&after, "EXECUTE lm_objs_%d;\nEXECUTE lm_scans_%d;\nCOMMIT", g, g);
+    /* $4: the descriptions of the statement's object locks (tracer_objs_sql) */
+    buf_printf(&after, "$4;\nEXECUTE lm_scans_%d;\nCOMMIT", g);
     free(t->snap_prepared);
     t->snap_prepared = buf_steal(&snap);
     free(t->after_exec);
@@ -253,10 +292,9 @@ static int tracer_prepare(Tracer *t, Err *err)
     char *base = xasprintf(SQL_BASELINE, "$1");
     buf_printf(&prep,
                "PREPARE lm_locks_%d AS " SQL_OWN_LOCKS ";\n"
-               "PREPARE lm_objs_%d AS %s;\n"
                "PREPARE lm_scans_%d AS " SQL_SCANS ";\n"
                "PREPARE lm_base_%d(pg_catalog.oid[]) AS %s;\n" SQL_PREPARED_NAMES,
-               g, g, t->sql_objs, g, g, base);
+               g, g, g, base);
     char *sql = buf_steal(&prep);
     free(base);
     PgReply r;

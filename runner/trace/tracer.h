@@ -49,6 +49,17 @@ typedef struct TracerOpts {
                          catalog changes of its traces leave them out) */
 } TracerOpts;
 
+/* The catalogs whose objects a lock's description names (pg_describe_object
+ * raises an error for a missing object before 14: each is looked up in its
+ * catalog first); their oids are fixed by PostgreSQL (test_tracer checks
+ * them on every major). */
+typedef struct DescribableCatalog {
+    const char *name;
+    unsigned oid;
+} DescribableCatalog;
+extern const DescribableCatalog describable[];
+extern const size_t ndescribable;
+
 typedef struct Tracer Tracer;
 
 /* Opens the traced and the observer connections to conninfo (which names the

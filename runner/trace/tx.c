@@ -95,35 +95,32 @@ static size_t failed_at(const PgReply *r)
     return r->nres;
 }
 
-/* Substitutes $1, $2 and $3 in sql. Caller frees. */
-static char *bind3(const char *sql, const char *p1, const char *p2, const char *p3)
+/* Substitutes $1 .. $n (n < 10) in sql with p[0] .. p[n-1]. Caller frees. */
+static char *bind(const char *sql, const char *const *p, int n)
 {
     Buf b;
     buf_init(&b);
-    for (const char *p = sql; *p;) {
-        const char *q = strchr(p, '$');
+    for (const char *c = sql; *c;) {
+        const char *q = strchr(c, '$');
         if (!q) {
-            buf_puts(&b, p);
+            buf_puts(&b, c);
             break;
         }
-        buf_append(&b, p, (size_t)(q - p));
-        if (q[1] == '1')
-            buf_puts(&b, p1);
-        else if (q[1] == '2')
-            buf_puts(&b, p2);
-        else if (q[1] == '3')
-            buf_puts(&b, p3);
+        buf_append(&b, c, (size_t)(q - c));
+        int k = q[1] >= '1' && q[1] <= '9' ? q[1] - '1' : n;
+        if (k < n)
+            buf_puts(&b, p[k]);
         else
-            buf_append(&b, q, 2);
-        p = q[1] ? q + 2 : q + 1;
+            buf_append(&b, q, q[1] ? 2 : 1);
+        c = q[1] ? q + 2 : q + 1;
     }
     return buf_steal(&b);
 }
 
 /* How many of step 3's prepared queries of the tracer's generation are in
- * res (a reply to SQL_PREPARED_NAMES): SNAP_NRES + 2 when all are there
- * (lm_t0 .. lm_t6, lm_objs, lm_scans). */
-#define AFTER_PREPARED (SNAP_NRES + 2)
+ * res (a reply to SQL_PREPARED_NAMES): SNAP_NRES + 1 when all are there
+ * (lm_t0 .. lm_t6, lm_scans). */
+#define AFTER_PREPARED (SNAP_NRES + 1)
 static size_t prepared_left(const Tracer *t, PGresult *res)
 {
     size_t n = 0;
@@ -134,8 +131,7 @@ static size_t prepared_left(const Tracer *t, PGresult *res)
             if (k < SNAP_NRES)
                 snprintf(want, sizeof(want), "lm_t%zu_%d", k, t->generation);
             else
-                snprintf(want, sizeof(want), "%s_%d", k == SNAP_NRES ? "lm_objs" : "lm_scans",
-                         t->generation);
+                snprintf(want, sizeof(want), "lm_scans_%d", t->generation);
             if (strcmp(name, want) == 0) n++;
         }
     }
@@ -433,9 +429,12 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     unsigned maxoid = snap_max_oid(&t->cache);
     char num[16];
     snprintf(num, sizeof(num), "%u", maxoid);
-    char *csql = bind3(prep || tx_prep ? t->after_exec : t->after_plain, a1, num, a3);
+    char *objs = tracer_objs_sql(t, &locks);
+    const char *params[] = {a1, num, a3, objs};
+    char *csql = bind(prep || tx_prep ? t->after_exec : t->after_plain, params, 4);
     free(a1);
     free(a3);
+    free(objs);
     if (utx) {
         /* inside the migration's transaction: no COMMIT of the tracer's; its
          * catalog reads took AccessShareLock on catalogs that the transaction

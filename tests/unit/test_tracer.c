@@ -1663,6 +1663,97 @@ static void run_text_ends(Tracer *tr, int major)
     CHECK(tracer_verify_cache(tr, &err) == 0, "text ends on %d: snapshot: %s", major, err.msg);
 }
 
+/* The describable catalogs' fixed oids are the server's. */
+static void run_describable(const char *conninfo, int major)
+{
+    Err err = {0};
+    PgConn *c = pgconn_connect(conninfo, 5000, &err);
+    CHECK(c != NULL, "describable on %d: connect: %s", major, err.msg);
+    if (!c) return;
+    for (size_t i = 0; i < ndescribable; i++) {
+        char *sql = xasprintf("SELECT 'pg_catalog.%s'::pg_catalog.regclass::pg_catalog.oid",
+                              describable[i].name);
+        PgReply r;
+        PgStatus s = pgconn_exec(c, sql, 5000, &r);
+        unsigned oid = s == PG_OK && r.nres == 1 && PQntuples(r.res[0]) == 1
+                           ? (unsigned)strtoul(PQgetvalue(r.res[0], 0, 0), NULL, 10)
+                           : 0;
+        CHECK(oid == describable[i].oid, "describable on %d: %s is %u, the table says %u", major,
+              describable[i].name, oid, describable[i].oid);
+        pgreply_clear(&r);
+        free(sql);
+    }
+    pgconn_close(c);
+}
+
+/* A tracer that keeps no columns (the replay's) gives the same locks,
+ * rewrites and scans as one that does, and no column changes; its snapshot
+ * stays true to the catalog it reads. */
+static void run_no_columns(const char *conninfo, int major)
+{
+    TracerOpts opts = {.statement_timeout_ms = TIMEOUT_MS, .server_major = major};
+    TracerOpts nopts = opts;
+    nopts.no_columns = true;
+    Err err = {0};
+    Tracer *full = tracer_new(conninfo, &opts, &err);
+    Tracer *lean = tracer_new(conninfo, &nopts, &err);
+    CHECK(full && lean, "no columns on %d: tracers: %s", major, err.msg);
+    if (!full || !lean) {
+        tracer_free(full);
+        tracer_free(lean);
+        return;
+    }
+    static const char *const steps[] = {
+        "DROP TABLE IF EXISTS %s_t; CREATE TABLE %s_t(id int PRIMARY KEY, v text DEFAULT 'x')",
+        "INSERT INTO %s_t SELECT g, 'v' FROM generate_series(1, 50) g",
+        "ALTER TABLE %s_t ALTER COLUMN id TYPE bigint",
+        "ALTER TABLE %s_t ADD COLUMN w int NOT NULL DEFAULT 1",
+        "SELECT count(*) FROM %s_t WHERE v = 'v'",
+        "DROP TABLE %s_t",
+    };
+    /* one tracer after the other: each must be alone in changing the catalog */
+    Trace t[2][ARRAY_LEN(steps)];
+    for (int k = 0; k < 2; k++) {
+        const char *name = k ? "nocols" : "cols";
+        for (size_t i = 0; i < ARRAY_LEN(steps); i++) {
+            char *sql = xasprintf(steps[i], name, name);
+            Statement st = make_stmt(sql, NULL, NULL);
+            CHECK(tracer_run(k ? lean : full, &st, &t[k][i], &err) == 0 &&
+                      t[k][i].status == TRACE_OK,
+                  "no columns on %d, step %zu (%s): %s", major, i, name, err.msg);
+            free_stmt(&st);
+            free(sql);
+        }
+        err_clear(&err);
+        CHECK(tracer_verify_cache(k ? lean : full, &err) == 0, "no columns on %d: %s snapshot: %s",
+              major, name, err.msg);
+    }
+    for (size_t i = 0; i < ARRAY_LEN(steps); i++) {
+        Trace *a = &t[0][i], *b = &t[1][i];
+        bool same =
+            a->nlocks == b->nlocks && a->nrewrites == b->nrewrites && a->nscans == b->nscans;
+        for (size_t l = 0; same && l < a->nlocks; l++)
+            same = strcmp(a->locks[l].mode, b->locks[l].mode) == 0 &&
+                   strcmp(a->locks[l].role, b->locks[l].role) == 0;
+        CHECK(same,
+              "no columns on %d, step %zu: the same locks (%zu, %zu), rewrites (%zu, %zu) and "
+              "scans (%zu, %zu)",
+              major, i, a->nlocks, b->nlocks, a->nrewrites, b->nrewrites, a->nscans, b->nscans);
+        size_t cols[2] = {0, 0};
+        for (int k = 0; k < 2; k++)
+            for (size_t c = 0; c < t[k][i].nchanges; c++)
+                cols[k] += strncmp(t[k][i].changes[c].kind, "column_", 7) == 0;
+        CHECK(cols[1] == 0, "no columns on %d, step %zu: no column changes (%zu)", major, i,
+              cols[1]);
+        if (i == 3)
+            CHECK(cols[0] > 0, "no columns on %d: the full tracer sees the column added", major);
+        trace_free(a);
+        trace_free(b);
+    }
+    tracer_free(full);
+    tracer_free(lean);
+}
+
 static void run_server(const char *conninfo, int major)
 {
     if (getenv("LM_BENCH_OBSERVED")) {
@@ -1689,6 +1780,8 @@ static void run_server(const char *conninfo, int major)
         if (in_range(major, scripts[i].min, 0))
             run_script(tr, conninfo, &scripts[i], major, verbose);
     run_text_ends(tr, major);
+    run_no_columns(conninfo, major);
+    run_describable(conninfo, major);
 
     /* bad conninfo: an environment error, no hang */
     Tracer *bad = tracer_new("host=/nonexistent dbname=x connect_timeout=2", &opts, &err);
