@@ -216,9 +216,15 @@ typedef struct RawLock {
     double since;     /* inside a migration's transaction: when the statement that took it began */
 } RawLock;
 
+/* Locks, each once (lockset_add); entries are only ever appended. A hash
+ * index of the first nidx entries finds a lock (lockset_find) without a
+ * scan: inside a long migration transaction every lock read is matched
+ * against every lock the transaction holds. */
 typedef struct LockSet {
     RawLock *v;
     size_t n, cap;
+    size_t *slot; /* entry index + 1; 0: empty; nslot a power of two */
+    size_t nslot, nidx;
 } LockSet;
 
 /* ---- roles --------------------------------------------------------------- */
@@ -359,6 +365,8 @@ bool rawlock_same(const RawLock *a, const RawLock *b);
 /* Row i of r from column c0 (SQL_LOCK_COLS); freed by rawlock_free. */
 void rawlock_read(RawLock *l, PGresult *r, int i, int c0);
 void lockset_add(LockSet *s, RawLock *l); /* takes l's strings; lockset_free frees s */
+/* The index in s of the lock rawlock_same as l, or -1. */
+long lockset_find(LockSet *s, const RawLock *l);
 bool rawlock_own_xact(const RawLock *l);
 int mode_sort(const char *mode);
 bool oidset_has(const OidSet *s, unsigned oid);

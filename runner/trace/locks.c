@@ -42,6 +42,7 @@ void lockset_free(LockSet *s)
     for (size_t i = 0; i < s->n; i++)
         rawlock_free(&s->v[i]);
     free(s->v);
+    free(s->slot);
     memset(s, 0, sizeof(*s));
 }
 
@@ -79,14 +80,61 @@ void rawlock_read(RawLock *l, PGresult *r, int i, int c0)
 
 /* Adds l to s, or merges it with an equal lock (granted when ever granted).
  * Takes l's fields. */
+/* FNV-1a over what rawlock_same compares. */
+static size_t rawlock_hash(const RawLock *l)
+{
+    unsigned long long h = 1469598103934665603ULL;
+#define MIX(p, n)                                                                                  \
+    for (size_t k_ = 0; k_ < (n); k_++)                                                            \
+    h = (h ^ ((const unsigned char *)(p))[k_]) * 1099511628211ULL
+    MIX(l->locktype, strlen(l->locktype));
+    MIX(l->mode, strlen(l->mode));
+    if (l->vxid) MIX(l->vxid, strlen(l->vxid));
+    unsigned v[] = {l->database,           l->relation,       l->classid,        l->objid,
+                    (unsigned)l->objsubid, (unsigned)l->page, (unsigned)l->tuple};
+    MIX(v, sizeof(v));
+    MIX(&l->xid, sizeof(l->xid));
+#undef MIX
+    return (size_t)h;
+}
+
+/* Brings the index up to the entries appended since. */
+static void lockset_index(LockSet *s)
+{
+    if (s->nidx == s->n) return;
+    if (s->n * 2 >= s->nslot) {
+        size_t want = 16;
+        while (want < s->n * 4)
+            want *= 2;
+        free(s->slot);
+        s->slot = xcalloc(want, sizeof(*s->slot));
+        s->nslot = want;
+        s->nidx = 0;
+    }
+    for (; s->nidx < s->n; s->nidx++) {
+        size_t i = rawlock_hash(&s->v[s->nidx]) & (s->nslot - 1);
+        for (; s->slot[i]; i = (i + 1) & (s->nslot - 1))
+            if (rawlock_same(&s->v[s->slot[i] - 1], &s->v[s->nidx])) break; /* the first stays */
+        if (!s->slot[i]) s->slot[i] = s->nidx + 1;
+    }
+}
+
+long lockset_find(LockSet *s, const RawLock *l)
+{
+    if (!s->n) return -1;
+    lockset_index(s);
+    for (size_t i = rawlock_hash(l) & (s->nslot - 1); s->slot[i]; i = (i + 1) & (s->nslot - 1))
+        if (rawlock_same(&s->v[s->slot[i] - 1], l)) return (long)(s->slot[i] - 1);
+    return -1;
+}
+
 void lockset_add(LockSet *s, RawLock *l)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        if (rawlock_same(&s->v[i], l)) {
-            s->v[i].granted = s->v[i].granted || l->granted;
-            rawlock_free(l);
-            return;
-        }
+    long i = lockset_find(s, l);
+    if (i >= 0) {
+        s->v[i].granted = s->v[i].granted || l->granted;
+        rawlock_free(l);
+        return;
     }
     *ARRAY_PUSH(s->v, s->n, s->cap) = *l;
 }

@@ -170,8 +170,8 @@ int tracer_refresh_tx_locks(Tracer *t, Err *err)
             continue;
         }
         l.since = now;
-        for (size_t k = 0; k < t->tx_locks.n; k++)
-            if (rawlock_same(&t->tx_locks.v[k], &l)) l.since = t->tx_locks.v[k].since;
+        long k = lockset_find(&t->tx_locks, &l);
+        if (k >= 0) l.since = t->tx_locks.v[k].since;
         lockset_add(&fresh, &l);
     }
     pgreply_clear(&r);
@@ -394,11 +394,11 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         l.since = started;
         if (utx) {
             /* held by an earlier statement of the transaction: since then */
-            for (size_t k = 0; k < t->tx_locks.n; k++)
-                if (rawlock_same(&t->tx_locks.v[k], &l) && t->tx_locks.v[k].granted && l.granted) {
-                    l.held_before = true;
-                    l.since = t->tx_locks.v[k].since;
-                }
+            long k = lockset_find(&t->tx_locks, &l);
+            if (k >= 0 && t->tx_locks.v[k].granted && l.granted) {
+                l.held_before = true;
+                l.since = t->tx_locks.v[k].since;
+            }
         }
         lockset_add(&locks, &l);
     }
@@ -492,8 +492,8 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
             continue;
         }
         l.since = started;
-        for (size_t k = 0; k < locks.n; k++)
-            if (rawlock_same(&locks.v[k], &l)) l.since = locks.v[k].since;
+        long k = lockset_find(&locks, &l);
+        if (k >= 0) l.since = locks.v[k].since;
         lockset_add(&held_now, &l);
     }
     PQclear(baseline);
