@@ -78,8 +78,6 @@ void rawlock_read(RawLock *l, PGresult *r, int i, int c0)
 #undef V
 }
 
-/* Adds l to s, or merges it with an equal lock (granted when ever granted).
- * Takes l's fields. */
 /* FNV-1a over what rawlock_same compares. */
 static size_t rawlock_hash(const RawLock *l)
 {
@@ -128,6 +126,8 @@ long lockset_find(LockSet *s, const RawLock *l)
     return -1;
 }
 
+/* Adds l to s, or merges it with an equal lock (granted when ever granted).
+ * Takes l's fields. */
 void lockset_add(LockSet *s, RawLock *l)
 {
     long i = lockset_find(s, l);

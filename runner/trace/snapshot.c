@@ -158,6 +158,13 @@ static int inh_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Any row of the key's relation (bsearch; the caller walks back to the first). */
+static int inh_first_cmp(const void *a, const void *b)
+{
+    unsigned x = ((const InhRow *)a)->rel, y = ((const InhRow *)b)->rel;
+    return x < y ? -1 : x > y;
+}
+
 /* The name of schema oid in a result of SQL_NSP's shape ("" when unknown). */
 static const char *nsp_name(PGresult *nsp, unsigned oid)
 {
@@ -198,11 +205,12 @@ void snap_add_rels(Snap *s, PGresult *const *res)
             x->valid = ir->valid;
             x->ready = ir->ready;
         }
-        for (int k = 0; k < nh; k++) /* sorted: the first of x's rows is its first parent */
-            if (inh[k].rel == x->oid) {
-                x->parent = inh[k].parent;
-                break;
-            }
+        /* sorted by (rel, seq): x's first row is its first parent */
+        InhRow hk = {.rel = x->oid, .seq = -1};
+        InhRow *hr = nh ? bsearch(&hk, inh, (size_t)nh, sizeof(*inh), inh_first_cmp) : NULL;
+        while (hr && hr > inh && hr[-1].rel == x->oid)
+            hr--;
+        if (hr) x->parent = hr->parent;
         snap_push_rel(s, x);
     }
     free(idx);
@@ -292,8 +300,8 @@ int snap_load(Snap *s, const PgReply *r, size_t first)
         if (PQresultStatus(r->res[i]) != PGRES_TUPLES_OK) return -1;
     snap_add_rels(s, r->res + first);
     snap_sort(s); /* the columns look their relations up */
-    snap_add_atts(s, r->res + first + 4);
-    snap_add_cons(s, r->res[first + 6]);
+    snap_add_atts(s, r->res + first + SNAP_ATT);
+    snap_add_cons(s, r->res[first + SNAP_NRES - 1]);
     snap_sort(s);
     return 0;
 }
