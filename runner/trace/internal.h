@@ -94,46 +94,68 @@
  * the catalog relations locked, for their names (never merged). The seven
  * queries of SQL_SNAP's shape, one a line; constraints of those relations,
  * and of every domain. */
-#define SQL_SNAP_T                                                                                          \
-    SQL_CLASS_COLS "WHERE c.oid = ANY($1) OR " SQL_NEWER(                                                   \
-        "c.oid") ";\n" SQL_INDEX_COLS                                                                       \
-                 "WHERE i.indexrelid = ANY($1) OR " SQL_NEWER(                                              \
-                     "i.indexrelid") ";\n" SQL_INH_COLS                                                     \
-                                     "WHERE h.inhrelid = ANY($1) OR " SQL_NEWER(                            \
-                                         "h.inhrelid") ";\n" SQL_NSP ";\n" SQL_ATT_COLS                     \
-                                                       "WHERE (a.attrelid = ANY($3) "                       \
-                                                       "OR " SQL_NEWER(                                     \
-                                                           "a.attrelid") ") AND a.attnum > "                \
-                                                                         "0;\n" SQL_DEF_COLS                \
-                                                                         "WHERE d.adrelid = "               \
-                                                                         "ANY($3) OR " SQL_NEWER(           \
-                                                                             "d.adrelid") ";"               \
-                                                                                          "\n" SQL_CON_COLS \
-                                                                                          "WHERE "          \
-                                                                                          "(c."             \
-                                                                                          "conrel"          \
-                                                                                          "id = "           \
-                                                                                          "ANY($"           \
-                                                                                          "1) "             \
-                                                                                          "AND "            \
-                                                                                          "c."              \
-                                                                                          "conrel"          \
-                                                                                          "id >= "          \
-                                                                                          "16384)"          \
-                                                                                          " OR"             \
-                                                                                          " " SQL_NEWER(    \
-                                                                                              "c."          \
-                                                                                              "co"          \
-                                                                                              "nr"          \
-                                                                                              "el"          \
-                                                                                              "i"           \
-                                                                                              "d") " OR (c.conrelid = 0 AND c.oid >= 16384)"
+/* clang-format off */
+#define SQL_SNAP_T                                                                                 \
+    SQL_CLASS_COLS "WHERE c.oid = ANY($1) OR " SQL_NEWER("c.oid") ";\n" SQL_INDEX_COLS              \
+                   "WHERE i.indexrelid = ANY($1) OR " SQL_NEWER("i.indexrelid") ";\n" SQL_INH_COLS  \
+                   "WHERE h.inhrelid = ANY($1) OR " SQL_NEWER("h.inhrelid") ";\n" SQL_NSP ";\n"    \
+                   SQL_ATT_COLS "WHERE (a.attrelid = ANY($3) OR " SQL_NEWER("a.attrelid")           \
+                   ") AND a.attnum > 0;\n" SQL_DEF_COLS                                              \
+                   "WHERE d.adrelid = ANY($3) OR " SQL_NEWER("d.adrelid") ";\n" SQL_CON_COLS         \
+                   "WHERE (c.conrelid = ANY($1) AND c.conrelid >= 16384) OR " SQL_NEWER(            \
+                       "c.conrelid") " OR " SQL_USER_DOMAIN_CONS
+/* clang-format on */
+/* Constraints of domains made after initdb. contypid > 0 lets the server
+ * find them through pg_constraint's contypid index: through its oid index
+ * it fetched every constraint made after initdb and tested each against
+ * the oid array, as often as the array is long (the relations a
+ * migration's transaction holds: hundreds in a schema's first file). */
+#define SQL_USER_DOMAIN_CONS "(c.contypid > 0 AND c.conrelid = 0 AND c.oid >= 16384)"
 /* Newer than the snapshot: the upper bound makes it a range, which the
  * planner takes as narrow when it plans the prepared query once for every
  * array (a generic plan, from the sixth execution): an index scan, where a
  * lower bound alone made it scan whole catalogs and test each row against
  * the oid array. */
 #define SQL_NEWER(col) "(" col " > $2 AND " col " <= 4294967295::pg_catalog.oid)"
+
+/* The catalog reads after a statement out of a migration's transaction run
+ * in the statement's transaction, before the tracer's COMMIT: there they
+ * use the generic plans of their prepared queries, for that transaction
+ * only (PostgreSQL 12 and later). With an oid array of a few elements the
+ * server otherwise chose a custom plan, planned again at every execution:
+ * a third of the servers' time on corpora of many statements. Nothing of
+ * the statement runs after it but its deferred triggers at COMMIT, whose
+ * locks and scans no read sees. */
+#define SQL_GENERIC_PLANS                                                                          \
+    "SELECT pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true)"
+
+/* Inside a migration's transaction the catalog read after a statement
+ * reads every relation the transaction holds, as the statement may have
+ * changed any of them under a lock taken before. Read with the statement's
+ * locks: the rows the transaction wrote so far (inserted, updated, deleted:
+ * counts that only grow inside a transaction) to pg_attribute and
+ * pg_attrdef, then to pg_constraint, each with the rows those catalogs now
+ * hold of relations newer than the snapshot (%u, three times; the
+ * statement made them, so it inserted at least those rows). Where a
+ * catalog's writes grew by exactly its rows of new relations, the statement
+ * wrote no row of any other relation there: the read takes the other
+ * relations' columns, or constraints, from the snapshot before it
+ * (Tracer.cat_writes). The subqueries read catalogs the transaction has
+ * locked since its first catalog read; track_counts off: nothing known. */
+#define SQL_WRITES_OF(c)                                                                           \
+    "pg_catalog.pg_stat_get_xact_tuples_inserted(" c ") + "                                        \
+    "pg_catalog.pg_stat_get_xact_tuples_updated(" c ") + "                                         \
+    "pg_catalog.pg_stat_get_xact_tuples_deleted(" c ")"
+#define SQL_NEWER_ROWS(cat, col)                                                                   \
+    "(SELECT pg_catalog.count(*) FROM pg_catalog." cat " WHERE " col " > %1$u AND " col            \
+    " <= 4294967295::pg_catalog.oid)"
+#define SQL_ATT_WRITES SQL_WRITES_OF("1249") " + " SQL_WRITES_OF("2604")
+#define SQL_ATT_NEWER                                                                              \
+    SQL_NEWER_ROWS("pg_attribute", "attrelid") " + " SQL_NEWER_ROWS("pg_attrdef", "adrelid")
+#define SQL_CAT_WRITES                                                                             \
+    "SELECT " SQL_ATT_WRITES ", " SQL_ATT_NEWER ", " SQL_WRITES_OF("2606") ", " SQL_NEWER_ROWS(    \
+        "pg_constraint",                                                                           \
+        "conrelid") ", pg_catalog.current_setting('track_counts')::pg_catalog.bool"
 
 /* Sequential scans: pg_stat_xact_user_tables also counts earlier transactions
  * of the session whose counts are not flushed yet, so the statement's scans
@@ -299,7 +321,8 @@ struct Tracer {
     char *snap_plain;    /* SQL_SNAP, without columns when no_columns; owned */
     char *snap_prepared; /* "EXECUTE lm_s0_1; ..."; owned */
     char *after_exec;    /* as after_plain, through the prepared queries, with $4 for
-                            the descriptions (tracer_objs_sql); owned */
+                            the descriptions (tracer_objs_sql), $5 and $6 for the
+                            columns' and the constraints' reads (tx.c: AFTER_KEEP); owned */
     char *after_plain;   /* the query string run after the locks are read, plain text with
                             $1 (oid[]), $2 (oid) and $3 (oid[]) to bind; owned */
     /* Inside the migration's transaction the catalog reads after a statement
@@ -310,6 +333,11 @@ struct Tracer {
      * same locks, so each statement is charged as before. Cleared by
      * transaction control (a rollback to a savepoint releases locks). */
     bool tx_planned;
+    /* SQL_CAT_WRITES as read after the transaction's last statement: the
+     * columns' writes, the constraints'; valid while the transaction that
+     * read them is open and no transaction control ran since */
+    long long cat_writes[2];
+    bool cat_writes_valid;
     struct Holder *hold; /* the holders of the observer path (see tracer_run_observed), opened
                             when first needed and kept; owned */
     size_t nhold, chold;
@@ -419,8 +447,10 @@ size_t sql_lines(const char *sql, char ***out);
 const Rel *snap_rel(const Snap *s, unsigned oid);
 const Con *snap_con(const Snap *s, const Con *like);
 int oid_cmp(const void *a, const void *b);
+/* keep_atts, keep_cons: the columns, the constraints of touched relations
+ * were not read again (fresh has none of them): as in before */
 void snap_merge(Snap *after, const Snap *before, const Snap *fresh, const unsigned *touched,
-                size_t ntouched);
+                size_t ntouched, bool keep_atts, bool keep_cons);
 unsigned snap_max_oid(const Snap *s);
 bool is_index_kind(char k);
 char *rel_display(const Snap *s, const Rel *r); /* caller frees */
