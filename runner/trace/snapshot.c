@@ -353,7 +353,7 @@ static bool oids_has(const unsigned *v, size_t n, unsigned oid)
  * except relations it names for locks, which are skipped here; its
  * constraints are those of touched relations and every domain constraint). */
 void snap_merge(Snap *after, const Snap *before, const Snap *fresh, const unsigned *touched,
-                size_t ntouched, bool keep_atts, bool keep_cons)
+                size_t ntouched)
 {
     /* both sides are sorted: merge them in one pass, no sort */
     memset(after, 0, sizeof(*after));
@@ -382,7 +382,7 @@ void snap_merge(Snap *after, const Snap *before, const Snap *fresh, const unsign
     while (i < before->natts || j < fresh->natts) {
         Att *b = i < before->natts ? before->atts[i] : NULL;
         Att *f = j < fresh->natts ? fresh->atts[j] : NULL;
-        if (b && !keep_atts && oids_has(touched, ntouched, b->rel)) {
+        if (b && oids_has(touched, ntouched, b->rel)) {
             i++;
             continue;
         }
@@ -399,7 +399,7 @@ void snap_merge(Snap *after, const Snap *before, const Snap *fresh, const unsign
     while (i < before->ncons || j < fresh->ncons) {
         Con *b = i < before->ncons ? before->cons[i] : NULL;
         Con *f = j < fresh->ncons ? fresh->cons[j] : NULL;
-        if (b && (!b->rel || (!keep_cons && oids_has(touched, ntouched, b->rel)))) {
+        if (b && (!b->rel || oids_has(touched, ntouched, b->rel))) {
             i++;
             continue;
         }

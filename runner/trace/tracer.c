@@ -278,12 +278,7 @@ static int tracer_prepare(Tracer *t, Err *err)
             &prep,
             "PREPARE lm_t%zu_%d(pg_catalog.oid[], pg_catalog.oid, pg_catalog.oid[]) AS %s;\n", k, g,
             touched[k]);
-        /* the columns' and the constraints' reads have parameters of their
-         * own: tx.c empties them where it keeps those rows (tx.c: AFTER_KEEP) */
-        const char *args = k == SNAP_ATT || k == SNAP_ATT + 1 ? "$1, $2, $5"
-                           : k == SNAP_NRES - 1               ? "$6, $2, $3"
-                                                              : "$1, $2, $3";
-        buf_printf(&after, "EXECUTE lm_t%zu_%d(%s);\n", k, g, args);
+        buf_printf(&after, "EXECUTE lm_t%zu_%d($1, $2, $3);\n", k, g);
         free(touched[k]);
     }
     free(full);

@@ -144,7 +144,7 @@ void tracer_sync_tx(Tracer *t)
 {
     PGTransactionStatusType s = PQtransactionStatus(pgconn_raw(t->traced));
     t->utx = s == PQTRANS_INTRANS ? UTX_OPEN : s == PQTRANS_INERROR ? UTX_ABORTED : UTX_NONE;
-    if (t->utx != UTX_OPEN) t->tx_planned = t->cat_writes_valid = false;
+    if (t->utx != UTX_OPEN) t->tx_planned = false;
     if (t->utx == UTX_NONE) lockset_free(&t->tx_locks);
 }
 
@@ -294,18 +294,13 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     bool prep = tracer_use_prepared(t);
     bool tx_prep = utx && t->tx_planned && t->prepared;
     char *base = scan_baseline_sql(t, &t->cache, prep);
-    unsigned maxoid = snap_max_oid(&t->cache);
-    char *lsql =
-        prep      ? xasprintf("EXECUTE lm_locks_%d", t->generation)
-        : tx_prep ? xasprintf(SQL_OWN_LOCKS ";\n" SQL_CAT_WRITES ";\n" SQL_PREPARED_NAMES, maxoid)
-        : utx     ? xasprintf(SQL_OWN_LOCKS ";\n" SQL_CAT_WRITES, maxoid)
-                  : xstrdup(SQL_OWN_LOCKS);
+    char *lsql = prep      ? xasprintf("EXECUTE lm_locks_%d", t->generation)
+                 : tx_prep ? xstrdup(SQL_OWN_LOCKS ";\n" SQL_PREPARED_NAMES)
+                           : xstrdup(SQL_OWN_LOCKS);
     bool merged = st->info.parsed == STMT_PARSED_TREE;
     char *sql = xasprintf(utx ? "%s;\n%s%s%s" : "BEGIN;\n%s;\n%s%s%s", base, st->sql,
                           merged ? "\n;\n" : "", merged ? lsql : "");
-    /* results of the lock read, last in the reply: the locks, inside the
-     * migration's transaction its catalog writes, the prepared statements */
-    size_t nread = 1 + (utx ? 1 : 0) + (tx_prep ? 1 : 0);
+    size_t nread = tx_prep ? 2 : 1; /* results of the lock read, last in the reply */
     double started = now_ms();
     PgReply r;
     prof_enter(PROF_EXECUTE);
@@ -411,24 +406,6 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
         tx_prep = false;
         t->prepared = false; /* prepared again out of the transaction */
     }
-    /* the columns, the constraints of the relations the snapshot has: kept
-     * from it where the statement wrote none of their rows (SQL_CAT_WRITES) */
-    bool keep_atts = false, keep_cons = false;
-    if (utx) {
-        PGresult *cw = r.res[r.nres - nread + 1];
-        bool known = PQresultStatus(cw) == PGRES_TUPLES_OK && PQntuples(cw) == 1 &&
-                     PQnfields(cw) == 5 && strcmp(PQgetvalue(cw, 0, 4), "t") == 0;
-        long long w[4] = {0};
-        for (int k = 0; known && k < 4; k++)
-            w[k] = atoll(PQgetvalue(cw, 0, k));
-        if (known && tx_prep && t->cat_writes_valid) {
-            keep_atts = w[0] - t->cat_writes[0] == w[1];
-            keep_cons = w[2] - t->cat_writes[1] == w[3];
-        }
-        t->cat_writes[0] = w[0];
-        t->cat_writes[1] = w[2];
-        t->cat_writes_valid = known;
-    }
     pgreply_clear(&r);
     prof_leave();
 
@@ -449,19 +426,17 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
     char *a3 = xasprintf("'{%s}'::pg_catalog.oid[]", cols.len ? cols.data : "");
     buf_free(&arr);
     buf_free(&cols);
+    unsigned maxoid = snap_max_oid(&t->cache);
     char num[16];
     snprintf(num, sizeof(num), "%u", maxoid);
     char *objs = tracer_objs_sql(t, &locks);
-    /* AFTER_KEEP: $5, the columns' reads' $3, $6, the constraints' $1: where
-     * those rows are kept, only the relations newer than the snapshot */
-    const char *none = "'{}'::pg_catalog.oid[]";
-    const char *params[] = {a1, num, a3, objs, keep_atts ? none : a3, keep_cons ? none : a1};
-    char *csql = bind(prep || tx_prep ? t->after_exec : t->after_plain, params, 6);
+    const char *params[] = {a1, num, a3, objs};
+    char *csql = bind(prep || tx_prep ? t->after_exec : t->after_plain, params, 4);
     free(a1);
     free(a3);
     free(objs);
     /* The statement's own transaction, which the tracer commits: its catalog
-     * reads run with their generic plans (GENERIC_PLANS). */
+     * reads run with their generic plans (SQL_GENERIC_PLANS). */
     bool generic = prep && !utx && t->major >= 12;
     if (generic) {
         char *g = xasprintf("%s;\n%s", SQL_GENERIC_PLANS, csql);
@@ -550,7 +525,7 @@ int tracer_run_tx(Tracer *t, const Statement *st, Trace *out, Err *err)
                          r.message ? r.message : "unexpected result");
         pgreply_clear(&r);
     } else {
-        snap_merge(&after, &t->cache, &fresh, touched.v, touched.n, keep_atts, keep_cons);
+        snap_merge(&after, &t->cache, &fresh, touched.v, touched.n);
     }
     if (rc == 0 && utx) {
         /* what the transaction holds now, the tracer's catalog reads
@@ -591,7 +566,6 @@ int tracer_run_plain(Tracer *t, const Statement *st, Trace *out, Err *err)
     snprintf(out->capture, sizeof(out->capture), "none");
     UserTx before = t->utx;
     t->tx_planned = false; /* a rollback to a savepoint releases the catalog reads' locks */
-    t->cat_writes_valid = false;
     PgReply r;
     PgStatus s = pgconn_exec(t->traced, st->sql, t->timeout_ms, &r);
     double end = now_ms();

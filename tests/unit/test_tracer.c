@@ -1187,12 +1187,11 @@ static const Script scripts[] = {
       {.sql = "ALTER TABLE txa ADD COLUMN h2 int",
        .target = "txa",
        .locks = {{"txa", "table", AEL, .held = -1}}}}},
-    /* the columns and constraints a statement inside the transaction did not
-     * write are kept from the snapshot (SQL_CAT_WRITES): each step's snapshot
-     * is checked against a full read, the deletions (a foreign key dropped
-     * deletes only its pg_constraint row, a default only its pg_attrdef row)
-     * included */
-    {"columns and constraints kept where the transaction wrote none of them",
+    /* inside one transaction, a check, a foreign key and a default added and
+     * dropped (a dropped foreign key deletes only its pg_constraint row, a
+     * dropped default its pg_attrdef row): each step's snapshot is checked
+     * against a full read */
+    {"constraints and defaults added and dropped inside one transaction",
      0,
      "DROP TABLE IF EXISTS kw_c; DROP TABLE IF EXISTS kw_p; CREATE TABLE kw_p(id int primary key)",
      {{.sql = "BEGIN", .capture = "none"},
