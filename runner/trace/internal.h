@@ -93,15 +93,24 @@
  * statement wrote pg_namespace the tracer reads everything. $1 also carries
  * the catalog relations locked, for their names (never merged). The seven
  * queries of SQL_SNAP's shape, one a line; constraints of those relations,
- * and of every domain. */
+ * and of every domain. pg_class, pg_index, pg_inherits and pg_attrdef are
+ * read as two disjoint scans, the locked relations up to $2 and the newer
+ * ones, joined by UNION ALL: with an OR of the two the server often planned
+ * one scan of the whole catalog that tested every row against the oid
+ * array (pg_index on 13; server time of the catalog reads on openmeter
+ * 5-8% lower on 13 and 17). */
 /* clang-format off */
 #define SQL_SNAP_T                                                                                 \
-    SQL_CLASS_COLS "WHERE c.oid = ANY($1) OR " SQL_NEWER("c.oid") ";\n" SQL_INDEX_COLS              \
-                   "WHERE i.indexrelid = ANY($1) OR " SQL_NEWER("i.indexrelid") ";\n" SQL_INH_COLS  \
-                   "WHERE h.inhrelid = ANY($1) OR " SQL_NEWER("h.inhrelid") ";\n" SQL_NSP ";\n"    \
+    SQL_CLASS_COLS "WHERE c.oid = ANY($1) AND c.oid <= $2 UNION ALL " SQL_CLASS_COLS                \
+                   "WHERE " SQL_NEWER("c.oid") ";\n" SQL_INDEX_COLS                                 \
+                   "WHERE i.indexrelid = ANY($1) AND i.indexrelid <= $2 UNION ALL " SQL_INDEX_COLS  \
+                   "WHERE " SQL_NEWER("i.indexrelid") ";\n" SQL_INH_COLS                            \
+                   "WHERE h.inhrelid = ANY($1) AND h.inhrelid <= $2 UNION ALL " SQL_INH_COLS        \
+                   "WHERE " SQL_NEWER("h.inhrelid") ";\n" SQL_NSP ";\n"                            \
                    SQL_ATT_COLS "WHERE (a.attrelid = ANY($3) OR " SQL_NEWER("a.attrelid")           \
                    ") AND a.attnum > 0;\n" SQL_DEF_COLS                                              \
-                   "WHERE d.adrelid = ANY($3) OR " SQL_NEWER("d.adrelid") ";\n" SQL_CON_COLS         \
+                   "WHERE d.adrelid = ANY($3) AND d.adrelid <= $2 UNION ALL " SQL_DEF_COLS          \
+                   "WHERE " SQL_NEWER("d.adrelid") ";\n" SQL_CON_COLS                              \
                    "WHERE (c.conrelid = ANY($1) AND c.conrelid >= 16384) OR " SQL_NEWER(            \
                        "c.conrelid") " OR " SQL_USER_DOMAIN_CONS
 /* clang-format on */
