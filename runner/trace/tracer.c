@@ -184,7 +184,7 @@ Tracer *tracer_new(const char *conninfo, const TracerOpts *opts, Err *err)
     size_t n;
     char **q = snap_lines(t, SQL_SNAP, &n);
     t->snap_plain = join_lines(q, n);
-    q = snap_lines(t, SQL_SNAP_T, &n);
+    q = snap_lines(t, tracer_snap_t_sql(t->major), &n);
     char *touched = join_lines(q, n);
     t->after_plain = xasprintf("%s;\n%s;\n" SQL_SCANS ";\nCOMMIT", touched, t->sql_objs);
     free(touched);
@@ -257,13 +257,18 @@ int tracer_quiet(Tracer *t, PgConn *c, const char *sql, Err *err)
     return rc;
 }
 
+const char *tracer_snap_t_sql(int major)
+{
+    return major >= 12 ? SQL_SNAP_T : SQL_SNAP_T_OR;
+}
+
 static int tracer_prepare(Tracer *t, Err *err)
 {
     int g = ++t->generation;
     char **full, **touched;
     size_t nfull, ntouched;
     full = snap_lines(t, SQL_SNAP, &nfull);
-    touched = snap_lines(t, SQL_SNAP_T, &ntouched);
+    touched = snap_lines(t, tracer_snap_t_sql(t->major), &ntouched);
     Buf prep, snap, after;
     buf_init(&prep);
     buf_init(&snap);
