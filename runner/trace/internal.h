@@ -143,45 +143,6 @@
 #define SQL_GENERIC_PLANS                                                                          \
     "SELECT pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true)"
 
-/* The catalog reads after a statement out of a migration's transaction run
- * in the statement's transaction, before the tracer's COMMIT: there they
- * use the generic plans of their prepared queries, for that transaction
- * only (PostgreSQL 12 and later). With an oid array of a few elements the
- * server otherwise chose a custom plan, planned again at every execution:
- * a third of the servers' time on corpora of many statements. Nothing of
- * the statement runs after it but its deferred triggers at COMMIT, whose
- * locks and scans no read sees. */
-#define SQL_GENERIC_PLANS                                                                          \
-    "SELECT pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true)"
-
-/* Inside a migration's transaction the catalog read after a statement
- * reads every relation the transaction holds, as the statement may have
- * changed any of them under a lock taken before. Read with the statement's
- * locks: the rows the transaction wrote so far (inserted, updated, deleted:
- * counts that only grow inside a transaction) to pg_attribute and
- * pg_attrdef, then to pg_constraint, each with the rows those catalogs now
- * hold of relations newer than the snapshot (%u, three times; the
- * statement made them, so it inserted at least those rows). Where a
- * catalog's writes grew by exactly its rows of new relations, the statement
- * wrote no row of any other relation there: the read takes the other
- * relations' columns, or constraints, from the snapshot before it
- * (Tracer.cat_writes). The subqueries read catalogs the transaction has
- * locked since its first catalog read; track_counts off: nothing known. */
-#define SQL_WRITES_OF(c)                                                                           \
-    "pg_catalog.pg_stat_get_xact_tuples_inserted(" c ") + "                                        \
-    "pg_catalog.pg_stat_get_xact_tuples_updated(" c ") + "                                         \
-    "pg_catalog.pg_stat_get_xact_tuples_deleted(" c ")"
-#define SQL_NEWER_ROWS(cat, col)                                                                   \
-    "(SELECT pg_catalog.count(*) FROM pg_catalog." cat " WHERE " col " > %1$u AND " col            \
-    " <= 4294967295::pg_catalog.oid)"
-#define SQL_ATT_WRITES SQL_WRITES_OF("1249") " + " SQL_WRITES_OF("2604")
-#define SQL_ATT_NEWER                                                                              \
-    SQL_NEWER_ROWS("pg_attribute", "attrelid") " + " SQL_NEWER_ROWS("pg_attrdef", "adrelid")
-#define SQL_CAT_WRITES                                                                             \
-    "SELECT " SQL_ATT_WRITES ", " SQL_ATT_NEWER ", " SQL_WRITES_OF("2606") ", " SQL_NEWER_ROWS(    \
-        "pg_constraint",                                                                           \
-        "conrelid") ", pg_catalog.current_setting('track_counts')::pg_catalog.bool"
-
 /* Sequential scans: pg_stat_xact_user_tables also counts earlier transactions
  * of the session whose counts are not flushed yet, so the statement's scans
  * are the difference with a baseline read just before it, inside the
