@@ -477,11 +477,12 @@ static bool fast_path(void)
 }
 
 /* <cache>/templates/<version>-<hash>, made by initdb when missing, and with
- * with_dbs its job databases: <version>-<hash>-db<BACKEND_JOB_DBS>. Returns
+ * with_dbs its job databases and their relcache init files (INIT_FILES):
+ * <version>-<hash>-db<BACKEND_JOB_DBS>-init. Returns
  * the path (free()) or NULL with err. */
 static char *ensure_template(const BackendCfg *cfg, const PgInstall *pi, bool with_dbs, Err *err)
 {
-    char *tpl = with_dbs ? xasprintf("%s/templates/%s-%08x-db%d", cfg->cache_dir, pi->version,
+    char *tpl = with_dbs ? xasprintf("%s/templates/%s-%08x-db%d-init", cfg->cache_dir, pi->version,
                                      fnv1a(pi->bindir), BACKEND_JOB_DBS)
                          : xasprintf("%s/templates/%s-%08x", cfg->cache_dir, pi->version,
                                      fnv1a(pi->bindir));
@@ -861,6 +862,68 @@ static int wait_ready(const char *dir, pid_t *pid, double deadline, char **versi
     return *failure ? -1 : 0;
 }
 
+/* INIT_FILES: the relcache init file of each job database (pg_internal.init,
+ * what a database's first backend writes so that the next ones start without
+ * reading the catalogs for it), moved aside in a new template as
+ * data/INIT_FILES/<oid> and put back into the running server's data directory
+ * by use_db, before any backend connects to the database. A server removes
+ * every init file when it starts ("In theory we could leave them in place if
+ * the database had been cleanly shut down, but it seems safest to just remove
+ * them always", xlog.c): a template is shut down cleanly and nothing changes a
+ * job database's catalogs before its first connection, so the file put back
+ * is the one the server would write. It saves each job's first backend about
+ * 2 ms; a file that cannot be put back costs only that. */
+#define INIT_FILES "lockmatrix.init"
+#define INIT_FILE "pg_internal.init"
+
+/* Moves the init file of each job database ("<oid>\n" lines) of template
+ * data to data/INIT_FILES/<oid>. */
+static int save_init_files(const char *data, const char *oids, Err *err)
+{
+    char *dir = xasprintf("%s/" INIT_FILES, data);
+    int rc = mkdir(dir, 0700) == 0
+                 ? 0
+                 : err_set(err, EXIT_ENV, "could not create \"%s\": %s", dir, strerror(errno));
+    for (const char *line = oids; rc == 0 && *line;) {
+        unsigned oid = (unsigned)strtoul(line, NULL, 10);
+        char *from = xasprintf("%s/base/%u/" INIT_FILE, data, oid);
+        char *to = xasprintf("%s/%u", dir, oid);
+        if (rename(from, to) != 0)
+            rc = err_set(err, EXIT_ENV, "could not move \"%s\" to \"%s\": %s", from, to,
+                         strerror(errno));
+        free(from);
+        free(to);
+        line += strcspn(line, "\n");
+        if (*line) line++;
+    }
+    free(dir);
+    return rc;
+}
+
+/* Puts the init file of job database oid from template tpl into the data
+ * directory of the running server pid, seen as its working directory (the
+ * postmaster's, inside its sandbox: through the overlay where there is one).
+ * Best effort: without it the first backend writes one. */
+static void put_init_file(const char *tpl, pid_t pid, unsigned oid)
+{
+    char *from = xasprintf("%s/" INIT_FILES "/%u", tpl, oid);
+    char *tmp = xasprintf("/proc/%d/cwd/base/%u/" INIT_FILE ".lockmatrix", (int)pid, oid);
+    char *to = xasprintf("/proc/%d/cwd/base/%u/" INIT_FILE, (int)pid, oid);
+    char *text = NULL;
+    size_t len = 0;
+    if (file_read_all(from, &text, &len, NULL) == 0) {
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        bool ok = fd >= 0 && write(fd, text, len) == (ssize_t)len;
+        if (fd >= 0 && close(fd) != 0) ok = false;
+        if (ok) (void)link(tmp, to); /* not rename: never over a file the server wrote */
+        if (fd >= 0) unlink(tmp);
+    }
+    free(text);
+    free(to);
+    free(tmp);
+    free(from);
+}
+
 /* The job databases lm_1 .. lm_{BACKEND_JOB_DBS - 1}, created once in a new
  * template (data, its server's log into log), with their oids in
  * data/lockmatrix.dbs (one a line, in order): a container copied from the
@@ -911,6 +974,14 @@ static int template_add_databases(const PgInstall *pi, const char *data, const c
         pgreply_clear(&r);
     }
     pgconn_close(c);
+    /* the first backend in a database writes its relcache init file */
+    for (int k = 1; rc == 0 && k < BACKEND_JOB_DBS; k++) {
+        char *dci = xasprintf("host=%s port=5432 user=postgres dbname=lm_%d", data, k);
+        PgConn *d = pgconn_connect(dci, INITDB_BUDGET_MS, err);
+        free(dci);
+        if (!d) rc = -1;
+        pgconn_close(d);
+    }
     if (pid > 0) {
         stop_postmaster(pid, SIGINT); /* a clean shutdown: the template starts without recovery */
         waitpid(pid, &st, 0);
@@ -920,6 +991,7 @@ static int template_add_databases(const PgInstall *pi, const char *data, const c
         rc = file_write_out(path, oids.data, oids.len, err);
         free(path);
     }
+    if (rc == 0) rc = save_init_files(data, oids.data, err);
     buf_free(&oids);
     return rc;
 }
@@ -1027,15 +1099,15 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
     return 0;
 }
 
-/* Job database k, lm_k: its directory from the template, before anything
- * connects to it (the server has never touched it, so nothing of it is cached). */
+/* Job database k, lm_k: its directory and its relcache init file from the
+ * template, before anything connects to it (the server has never touched it,
+ * so nothing of it is cached). */
 static int embedded_use_db(const BackendCfg *cfg, const Container *c, int k, Err *err)
 {
     if (!c->dir) return err_set(err, EXIT_ENV, "no server directory");
     char *mark = xasprintf("%s/overlay", c->dir);
-    bool overlay = access(mark, F_OK) == 0;
+    bool overlay = access(mark, F_OK) == 0; /* else the directory is copied */
     free(mark);
-    if (overlay) return 0; /* the template's, as it is */
     const PgInstall *pi = pginstall_get(cfg->pgs, c->major);
     char *tpl = pi ? ensure_template(cfg, pi, true, err) : NULL;
     if (!tpl) return pi ? -1 : err_set(err, EXIT_ENV, "no PostgreSQL installation");
@@ -1046,7 +1118,8 @@ static int embedded_use_db(const BackendCfg *cfg, const Container *c, int k, Err
     } else {
         char *to = xasprintf("%s/data/base/%u", c->dir, oid);
         char *from = xasprintf("%s/base/%u", tpl, oid);
-        if (access(to, F_OK) != 0) rc = copy_tree(from, to, err);
+        if (!overlay && access(to, F_OK) != 0) rc = copy_tree(from, to, err);
+        if (rc == 0) put_init_file(tpl, c->pid, oid);
         free(from);
         free(to);
     }

@@ -195,6 +195,12 @@ static void check_job_dbs(const BackendCfg *cfg, Container *c, int major)
     CHECK(ops->use_db(cfg, c, 5, &err) == 0, "%d: use_db lm_5: %s", major, err.msg);
     CHECK(path_exists(base) == !overlay, "%d: %s", major,
           overlay ? "an overlay copies nothing" : "use_db copied lm_5's directory");
+    /* its relcache init file, put back by use_db, is the one its first
+     * backend reads: a file the server rejected would be written anew */
+    char *init = xasprintf("/proc/%d/cwd/base/%s/pg_internal.init", (int)c->pid, oid ? oid : "0");
+    struct stat before = {0}, after = {0};
+    CHECK(stat(init, &before) == 0 && before.st_size > 0,
+          "%d: use_db put lm_5's relcache init file back (%s)", major, strerror(errno));
     ci = xasprintf("%s dbname=lm_5 connect_timeout=5", c->conninfo);
     conn = PQconnectdb(ci);
     free(ci);
@@ -202,6 +208,11 @@ static void check_job_dbs(const BackendCfg *cfg, Container *c, int major)
     CHECK_STR(one, "t", "%d: lm_5 answers with its catalogs (%s)", major,
               PQstatus(conn) == CONNECTION_OK ? "" : PQerrorMessage(conn));
     PQfinish(conn);
+    CHECK(stat(init, &after) == 0 && after.st_ino == before.st_ino &&
+              after.st_mtime == before.st_mtime,
+          "%d: the first backend in lm_5 read its init file and wrote none (inode %lu -> %lu)",
+          major, (unsigned long)before.st_ino, (unsigned long)after.st_ino);
+    free(init);
     printf("  %d: job databases from the template, %s\n", major, overlay ? "an overlay" : "copied");
     free(one);
     free(mark);
