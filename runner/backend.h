@@ -53,6 +53,10 @@ typedef struct BackendOps {
     int (*start)(const BackendCfg *cfg, int major, int seq, Container *out, Err *err);
     /* Worker: stop and remove it; frees the Container's fields. */
     void (*stop)(const BackendCfg *cfg, Container *c);
+    /* Worker, optional: stop it without waiting, for a next container that
+     * start() places elsewhere; removed by a later start() or stop() of the
+     * same worker (or reap, clean). Frees the Container's fields. */
+    void (*retire)(const BackendCfg *cfg, Container *c);
     /* Parent: remove whatever the container of worker seq left (the worker died). */
     void (*reap)(const BackendCfg *cfg, int seq);
     /* Parent: remove everything of run_id (or of every run when run_id < 0);

@@ -996,6 +996,24 @@ static int template_add_databases(const PgInstall *pi, const char *data, const c
     return rc;
 }
 
+/* The directory of worker seq's server of turn (its starts, counted): a
+ * worker's servers take turns between w<seq> and w<seq>b, so that a retired
+ * one shuts down while the next one starts; the one two turns before, long
+ * gone, is removed when its directory is used again. */
+static char *server_dir(const BackendCfg *cfg, int seq, int turn)
+{
+    return xasprintf(turn % 2 ? "%s/w%db" : "%s/w%d", cfg->runtime_root, seq);
+}
+
+/* The other turn's directory of server directory dir. */
+static char *server_dir_other(const char *dir)
+{
+    size_t n = strlen(dir);
+    return n && dir[n - 1] == 'b' ? xasprintf("%.*s", (int)n - 1, dir) : xasprintf("%sb", dir);
+}
+
+static int server_turn; /* this worker's server starts so far */
+
 static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *out, Err *err)
 {
     double t0 = now_ms();
@@ -1016,8 +1034,8 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
     char *tpl = ensure_template(cfg, pi, fast, err);
     if (!tpl) return -1;
 
-    char *dir = xasprintf("%s/w%d", cfg->runtime_root, seq);
-    reap_dir(dir); /* whatever an earlier worker of this seq left */
+    char *dir = server_dir(cfg, seq, server_turn++);
+    reap_dir(dir); /* the server two turns before, or what an earlier worker of this seq left */
     /* dir: the socket, the log; data (PGDATA), and for an overlay its upper
      * and work directories, all 0700 */
     char *data = xasprintf("%s/data", dir);
@@ -1129,12 +1147,8 @@ static int embedded_use_db(const BackendCfg *cfg, const Container *c, int k, Err
 
 /* ---- stop (worker) ----------------------------------------------------------------- */
 
-static void embedded_stop(const BackendCfg *cfg, Container *c)
+static void container_clear(Container *c)
 {
-    (void)cfg;
-    if (!c) return;
-    stop_postmaster(c->pid, SIGQUIT);
-    if (c->dir) reap_dir(c->dir);
     free(c->server_version);
     free(c->conninfo);
     free(c->name);
@@ -1144,14 +1158,41 @@ static void embedded_stop(const BackendCfg *cfg, Container *c)
     c->pid = -1;
 }
 
+static void embedded_stop(const BackendCfg *cfg, Container *c)
+{
+    (void)cfg;
+    if (!c) return;
+    stop_postmaster(c->pid, SIGQUIT);
+    if (c->dir) reap_dir(c->dir);
+    if (c->dir) { /* the server retired before it */
+        char *other = server_dir_other(c->dir);
+        reap_dir(other);
+        free(other);
+    }
+    container_clear(c);
+}
+
+/* An immediate shutdown, not waited for: the next server starts in the
+ * other directory meanwhile (its socket path too: the postmaster removes its
+ * own socket file by name when it exits). */
+static void embedded_retire(const BackendCfg *cfg, Container *c)
+{
+    (void)cfg;
+    if (!c) return;
+    if (c->pid > 0) kill(c->pid, SIGQUIT);
+    container_clear(c);
+}
+
 /* ---- reap and clean (parent) ------------------------------------------------------- */
 
 static void embedded_reap(const BackendCfg *cfg, int seq)
 {
     if (!cfg->runtime_root) return;
-    char *dir = xasprintf("%s/w%d", cfg->runtime_root, seq);
-    reap_dir(dir);
-    free(dir);
+    for (int turn = 0; turn < 2; turn++) {
+        char *dir = server_dir(cfg, seq, turn);
+        reap_dir(dir);
+        free(dir);
+    }
 }
 
 /* True when the process that prepared rundir still runs (and is not us). */
@@ -1250,6 +1291,7 @@ const BackendOps embedded_backend = {
     .prepare = embedded_prepare,
     .start = embedded_start,
     .stop = embedded_stop,
+    .retire = embedded_retire,
     .reap = embedded_reap,
     .clean = embedded_clean,
     .use_db = embedded_use_db,

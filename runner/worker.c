@@ -209,7 +209,8 @@ static char *create_databases(Worker *w, int n)
 static char *recycle_server(Worker *w)
 {
     Err err = {0};
-    w->opts->backend->stop(w->opts->cfg, &w->ct);
+    const BackendOps *ops = w->opts->backend;
+    (ops->retire ? ops->retire : ops->stop)(w->opts->cfg, &w->ct);
     w->started = false;
     w->dbs_made = w->dbs_used = 0;
     if (w->opts->backend->start(w->opts->cfg, w->major, w->seq, &w->ct, &err) != 0)
