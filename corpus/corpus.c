@@ -360,11 +360,12 @@ static char *read_checked(const char *path, int fd, size_t *len, char **why, boo
 typedef struct Loader {
     Migration *m;
     size_t cap;
-    bool keep;        /* keep the statements (a lean load drops each at once) */
-    int first_line;   /* line of the file where the piece being split starts */
-    bool tx_control;  /* a statement controls transactions (BEGIN, COMMIT ...) */
-    bool all_no_tx;   /* no statement can run in a transaction block (so far) */
-    StatementFn each; /* when set, every statement is handed to it instead */
+    bool keep;         /* keep the statements (a lean load drops each at once) */
+    int first_line;    /* line of the file where the piece being split starts */
+    bool tx_control;   /* a statement controls transactions (BEGIN, COMMIT ...) */
+    bool cluster_wide; /* a statement may change what every database shares */
+    bool all_no_tx;    /* no statement can run in a transaction block (so far) */
+    StatementFn each;  /* when set, every statement is handed to it instead */
     void *each_ctx;
     bool unreadable; /* the file could not be opened or read (not a content problem) */
     bool empty;      /* the file is empty (0 bytes) */
@@ -378,6 +379,7 @@ static void load_statement(void *ctx, Statement *st)
     st->index = (int)m->nstmts + 1;
     hash128_field(&m->digest, 'S', st->sql);
     if (st->info.tx_control) l->tx_control = true;
+    if (st->info.cluster_wide) l->cluster_wide = true;
     if (!st->info.no_tx) l->all_no_tx = false;
     if (l->each) {
         l->each(l->each_ctx, st);
@@ -649,6 +651,18 @@ int corpus_chain_load(Chain *ch, Err *err)
     return 0;
 }
 
+bool migration_in_tx(const Migration *m)
+{
+    return (m->wrap_tx && m->nstmts > 1) || m->tx_control;
+}
+
+bool chain_cluster_wide(const Chain *ch)
+{
+    for (size_t m = 0; m < ch->nmigs; m++)
+        if (ch->migs[m].cluster_wide) return true;
+    return false;
+}
+
 void corpus_chain_drop(Chain *ch)
 {
     for (size_t i = 0; i < ch->nmigs; i++)
@@ -699,6 +713,8 @@ static void chain_add_file(Corpus *c, Chain *ch, size_t *mcap, const char *path,
     Loader l = {0};
     migration_load_as(m, path, -1, breakpoints, extract, !lean, &l);
     m->wrap_tx = decide_wrap(c->wrap_tx ? LAYOUT_TX_AUTO : tx, m, &l);
+    m->tx_control = l.tx_control;
+    m->cluster_wide = l.cluster_wide;
     m->lean = lean;
     ch->nstmts += m->nstmts;
     if (m->error) c->nerrors++;

@@ -47,6 +47,9 @@ typedef struct Migration {
                                    corpus_free */
     bool empty;                 /* no statement in it: an empty file, or only comments and
                                    whitespace (error says which) */
+    bool tx_control;            /* a statement controls transactions (BEGIN, COMMIT ...) */
+    bool cluster_wide;          /* a statement may change what every database of the server
+                                   shares (StmtInfo.cluster_wide) */
 } Migration;
 
 typedef struct Chain {
@@ -127,6 +130,12 @@ void corpus_migration_drop(Migration *m);
 /* The same for every migration of a chain (on error, what was loaded is
  * dropped again). */
 int corpus_chain_load(Chain *ch, Err *err);
+/* Whether m runs its statements inside a transaction of its own (its tool
+ * wraps it, or the file opens one). Known without its statements. */
+bool migration_in_tx(const Migration *m);
+/* Whether a statement of ch may change what every database of the server
+ * shares: a job of it needs a server of its own. Known without its statements. */
+bool chain_cluster_wide(const Chain *ch);
 /* sql with every comment (-- to the end of its line, nested slash-star ones)
  * replaced by one space, strings, quoted identifiers and dollar-quoted bodies
  * kept as they are: what a statement shows on one line, where text after a

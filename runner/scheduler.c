@@ -32,6 +32,8 @@ typedef struct Job {
     int major;
     JobState state;
     int attempts; /* attempts started */
+    int dbs;      /* job databases it takes (worker_job_dbs) */
+    bool dirty;   /* its server serves no later job (worker_job_dirty) */
 } Job;
 
 typedef enum WorkerState { W_STARTING, W_IDLE, W_BUSY, W_LEAVING } WorkerState;
@@ -160,11 +162,21 @@ static size_t pending_of(const Sched *s, int major)
     return n;
 }
 
-static Job *next_job(Sched *s, int major)
+/* The next job of version major for a worker whose server has room job
+ * databases left (0: its next job starts a fresh server). A job after which
+ * the server serves no other (Job.dirty) goes where the server is about to
+ * be replaced anyway, in its last databases; otherwise the others go first. */
+static Job *next_job(Sched *s, int major, long long room)
 {
-    for (size_t i = 0; i < s->njobs; i++)
-        if (s->jobs[i].major == major && s->jobs[i].state == JOB_PENDING) return &s->jobs[i];
-    return NULL;
+    Job *first = NULL, *clean = NULL;
+    for (size_t i = 0; i < s->njobs; i++) {
+        Job *j = &s->jobs[i];
+        if (j->major != major || j->state != JOB_PENDING) continue;
+        if (j->dirty && room > 0 && room <= 2 && j->dbs <= room) return j;
+        if (!first) first = j;
+        if (!clean && !j->dirty) clean = j;
+    }
+    return clean ? clean : first;
 }
 
 static void free_traces(WorkerSlot *w)
@@ -462,9 +474,9 @@ static void fail_major(Sched *s, int major, const char *reason)
     }
 }
 
-static void send_job(Sched *s, WorkerSlot *w)
+static void send_job(Sched *s, WorkerSlot *w, long long room)
 {
-    Job *j = next_job(s, w->major);
+    Job *j = next_job(s, w->major, room);
     Err err = {0};
     if (!j) {
         wire_begin(&s->out, WIRE_NO_JOB);
@@ -517,9 +529,12 @@ static int handle(Sched *s, WorkerSlot *w, const char *p, size_t n)
         w->state = W_LEAVING;
         break;
     }
-    case WIRE_NEED_JOB:
-        send_job(s, w);
+    case WIRE_NEED_JOB: {
+        long long room = wire_get_i64(&c);
+        if (c.bad) return -1;
+        send_job(s, w, room);
         break;
+    }
     case WIRE_TRACE: {
         Trace t;
         Prediction pred;
@@ -659,6 +674,8 @@ int scheduler_run(Corpus *c, Store *store, long long run_id, const SchedOpts *op
             Job *j = &s.jobs[s.njobs++];
             j->chain = ch;
             j->major = opts->versions->v[i];
+            j->dbs = worker_job_dbs(&c->chains[ch], opts);
+            j->dirty = worker_job_dirty(&c->chains[ch], c);
             s.total_per_major[j->major]++;
         }
     }

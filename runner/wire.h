@@ -16,7 +16,8 @@
 typedef enum WireType {
     WIRE_HELLO = 1,    /* W->P: container ready: str server_version, f64 ready_ms */
     WIRE_START_FAILED, /* W->P: str reason; the worker exits */
-    WIRE_NEED_JOB,     /* W->P: give me a job */
+    WIRE_NEED_JOB,     /* W->P: give me a job: i64 job databases its server has left (0:
+                          the next job starts a fresh server) */
     WIRE_JOB,          /* P->W: i64 chain index, i64 jobs of its version still pending */
     WIRE_NO_JOB,       /* P->W: none left: stop the container and exit */
     WIRE_TRACE,        /* W->P: a Trace, then its Prediction */

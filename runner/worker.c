@@ -138,14 +138,6 @@ static void send_skipped(Worker *w, const Chain *ch, size_t mig, size_t stmt)
 #define CREATE_DB_TIMEOUT_MS 60000
 #define CONNECT_TIMEOUT_MS 10000 /* to a server that is up */
 
-static bool chain_is_cluster_wide(const Chain *ch)
-{
-    for (size_t m = 0; m < ch->nmigs; m++)
-        for (size_t s = 0; s < ch->migs[m].nstmts; s++)
-            if (ch->migs[m].stmts[s].info.cluster_wide) return true;
-    return false;
-}
-
 /* The preamble may change what every database shares: a cluster-wide
  * statement (CREATE ROLE ...), or a DO block / function call that could
  * hide one. */
@@ -154,6 +146,11 @@ static bool preamble_is_cluster_wide(const Corpus *c)
     for (size_t s = 0; s < c->npre_stmts; s++)
         if (c->pre_stmts[s].info.cluster_wide || c->pre_stmts[s].info.in_do_block) return true;
     return false;
+}
+
+bool worker_job_dirty(const Chain *ch, const Corpus *c)
+{
+    return chain_cluster_wide(ch) || preamble_is_cluster_wide(c);
 }
 
 /* Runs the corpus's preamble, untraced, in database dbname: each statement
@@ -222,23 +219,18 @@ static char *recycle_server(Worker *w)
 
 /* ---- the replay -------------------------------------------------------- */
 
-/* Whether migration m runs its statements inside a transaction of its own
- * (its tool wraps it, or the file opens one). */
-static bool mig_in_tx(const Migration *m)
-{
-    if (m->wrap_tx && m->nstmts > 1) return true;
-    for (size_t s = 0; s < m->nstmts; s++)
-        if (m->stmts[s].info.tx_control) return true;
-    return false;
-}
-
 /* The last migration of ch that needs the replay, -1 when none does. */
 static long last_replayed(const Chain *ch)
 {
     long last = -1;
     for (size_t m = 0; m < ch->nmigs; m++)
-        if (mig_in_tx(&ch->migs[m])) last = (long)m;
+        if (migration_in_tx(&ch->migs[m])) last = (long)m;
     return last;
+}
+
+int worker_job_dbs(const Chain *ch, const SchedOpts *opts)
+{
+    return !opts->no_replay && last_replayed(ch) >= 0 ? 2 : 1;
 }
 
 /* The replay of a chain: the same statements, in the same order, on a sibling
@@ -399,7 +391,7 @@ static void replay_migration(Replay *rp, const Migration *mig, Trace *traces)
 static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
 {
     Replay rp = {.tr = NULL, .last = w->opts->no_replay ? -1 : last_replayed(ch)};
-    int need = rp.last >= 0 ? 2 : 1; /* databases: the job's, the replay's */
+    int need = worker_job_dbs(ch, w->opts);
     if (w->dirty || w->dbs_used + need > w->dbs_made) {
         if (w->dbs_used > 0) {
             prof_enter(PROF_CONTAINER);
@@ -438,7 +430,7 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
         }
         w->dbs_used++;
     }
-    w->dirty = chain_is_cluster_wide(ch) || preamble_is_cluster_wide(w->corpus);
+    w->dirty = worker_job_dirty(ch, w->corpus);
     if ((*reason = run_preamble(w, dbname)) != NULL) return -1;
 
     Err err = {0};
@@ -473,7 +465,7 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
         const Migration *mig = &ch->migs[m];
         if (rp.tr && (long)m > rp.last) replay_stop(&rp);
         /* the traces of a migration in a transaction wait for its replay */
-        bool in_tx = mig_in_tx(mig);
+        bool in_tx = migration_in_tx(mig);
         Trace *held = in_tx ? xcalloc(mig->nstmts + 1, sizeof(Trace)) : NULL;
         size_t nheld = 0;
         /* a migration its tool runs in one transaction: BEGIN before its first
@@ -566,6 +558,7 @@ void worker_main(int fd, Corpus *c, const SchedOpts *opts, int major, int seq)
     int code = 0;
     for (;;) {
         wire_begin(&w.out, WIRE_NEED_JOB);
+        wire_put_i64(&w.out, w.dirty ? 0 : (long long)(w.dbs_made - w.dbs_used));
         send_or_die(&w);
         const char *p;
         size_t n;

@@ -15,4 +15,12 @@
 void worker_main(int fd, Corpus *c, const SchedOpts *opts, int major, int seq)
     __attribute__((noreturn));
 
+/* The job databases a job of chain ch takes: its own, and the replay's
+ * sibling when a migration of ch runs in a transaction of its own. */
+int worker_job_dbs(const Chain *ch, const SchedOpts *opts);
+/* Whether a job of ch in corpus c leaves its server to no other job (what it
+ * ran may have changed what every database shares): the next job of the
+ * worker starts a fresh one. */
+bool worker_job_dirty(const Chain *ch, const Corpus *c);
+
 #endif
