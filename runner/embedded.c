@@ -560,6 +560,16 @@ static char *ensure_template_locked(const BackendCfg *cfg, const PgInstall *pi, 
             err_set(err, EXIT_ENV, "could not rename \"%s\" to \"%s\": %s", data, tpl,
                     strerror(errno));
     }
+    if (result && with_dbs) {
+        /* the template this one replaces (an earlier build's: job databases
+         * without their init files): moved out of the way, then removed */
+        char *old = xasprintf("%s/templates/%s-%08x-db%d", cfg->cache_dir, pi->version,
+                              fnv1a(pi->bindir), BACKEND_JOB_DBS);
+        char *gone = xasprintf("%s/old", tmp);
+        if (rename(old, gone) == 0) remove_tree(gone);
+        free(gone);
+        free(old);
+    }
     remove_tree(tmp);
     free(initdb);
     free(log);

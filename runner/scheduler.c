@@ -565,6 +565,7 @@ static int handle(Sched *s, WorkerSlot *w, const char *p, size_t n)
         bool ok = wire_get_u8(&c) != 0;
         char *reason = wire_get_str(&c);
         double dur = wire_get_f64(&c);
+        long long room = wire_get_i64(&c);
         if (c.bad || !w->job || (size_t)chain != w->job->chain) {
             free(reason);
             return -1;
@@ -573,6 +574,9 @@ static int handle(Sched *s, WorkerSlot *w, const char *p, size_t n)
         w->job = NULL;
         w->state = ok ? W_IDLE : W_LEAVING;
         w->deadline = ok ? 0 : now_ms() + 30000;
+        /* the worker waits for its next job: it goes before this one is stored
+         * (no record of the next job is read before finish_job is done) */
+        if (ok) send_job(s, w, room);
         finish_job(s, w, j, ok, reason, dur);
         free(reason);
         break;

@@ -16,12 +16,14 @@
 typedef enum WireType {
     WIRE_HELLO = 1,    /* W->P: container ready: str server_version, f64 ready_ms */
     WIRE_START_FAILED, /* W->P: str reason; the worker exits */
-    WIRE_NEED_JOB,     /* W->P: give me a job: i64 job databases its server has left (0:
-                          the next job starts a fresh server) */
+    WIRE_NEED_JOB,     /* W->P: its first job, please: i64 job databases its server has
+                          left (0: the next job starts a fresh server) */
     WIRE_JOB,          /* P->W: i64 chain index, i64 jobs of its version still pending */
     WIRE_NO_JOB,       /* P->W: none left: stop the container and exit */
     WIRE_TRACE,        /* W->P: a Trace, then its Prediction */
-    WIRE_JOB_DONE,     /* W->P: i64 chain, u8 ok, str reason, f64 duration_ms */
+    WIRE_JOB_DONE,     /* W->P: i64 chain, u8 ok, str reason, f64 duration_ms, i64 job
+                          databases left (as NEED_JOB's); after an ok job the next one,
+                          please (JOB or NO_JOB), sent before this one is stored */
     WIRE_LOG,          /* W->P: str a diagnostic line for stderr */
     WIRE_PROFILE,      /* W->P, before JOB_DONE: u8 n, n x f64 ms per phase (runner/profile.h)
                           since the last one */

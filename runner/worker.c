@@ -528,6 +528,13 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
     return rc;
 }
 
+/* The job databases w's server has left for its next job; 0: that job
+ * starts a fresh server. */
+static long long job_dbs_left(const Worker *w)
+{
+    return w->dirty ? 0 : (long long)(w->dbs_made - w->dbs_used);
+}
+
 void worker_main(int fd, Corpus *c, const SchedOpts *opts, int major, int seq)
 {
     Worker w = {.fd = fd, .corpus = c, .opts = opts, .major = major, .seq = seq};
@@ -556,10 +563,10 @@ void worker_main(int fd, Corpus *c, const SchedOpts *opts, int major, int seq)
     WireReader rd;
     wire_reader_init(&rd);
     int code = 0;
+    wire_begin(&w.out, WIRE_NEED_JOB); /* the first; JOB_DONE asks for the next ones */
+    wire_put_i64(&w.out, job_dbs_left(&w));
+    send_or_die(&w);
     for (;;) {
-        wire_begin(&w.out, WIRE_NEED_JOB);
-        wire_put_i64(&w.out, w.dirty ? 0 : (long long)(w.dbs_made - w.dbs_used));
-        send_or_die(&w);
         const char *p;
         size_t n;
         if (wire_recv(&rd, fd, -1, &p, &n, &err) != 1) {
@@ -605,6 +612,7 @@ void worker_main(int fd, Corpus *c, const SchedOpts *opts, int major, int seq)
         wire_put_u8(&w.out, rc == 0 ? 1u : 0u);
         wire_put_str(&w.out, reason);
         wire_put_f64(&w.out, now_ms() - t0);
+        wire_put_i64(&w.out, job_dbs_left(&w));
         send_or_die(&w);
         free(reason);
         if (rc != 0) {

@@ -507,6 +507,42 @@ static void test_clean(const BackendCfg *cfg, int major)
     CHECK(n == 0, "second clean removed %d", n);
 }
 
+/* A new template with job databases replaces the one an earlier build left
+ * (<version>-<hash>-db32: the same without the init files), which goes. */
+static void test_template_replaced(const BackendCfg *cfg, const PgInstall *pi)
+{
+    char *tdir = xasprintf("%s/templates", cfg->cache_dir);
+    char *tpl = NULL;
+    DIR *d = opendir(tdir);
+    struct dirent *de;
+    size_t vl = strlen(pi->version), nl;
+    while (d && (de = readdir(d)) != NULL)
+        if (strncmp(de->d_name, pi->version, vl) == 0 && de->d_name[vl] == '-' &&
+            (nl = strlen(de->d_name)) > 5 && strcmp(de->d_name + nl - 5, "-init") == 0)
+            tpl = xasprintf("%s/%s", tdir, de->d_name);
+    if (d) closedir(d);
+    free(tdir);
+    CHECK(tpl != NULL, "a template of %s with job databases", pi->version);
+    if (!tpl) return;
+    char *old = xasprintf("%.*s", (int)strlen(tpl) - 5, tpl);
+    char *pgv = xasprintf("%s/PG_VERSION", old);
+    CHECK(mkdir(old, 0700) == 0, "an earlier build's template %s", old);
+    FILE *f = fopen(pgv, "w");
+    CHECK(f && fputs(pi->version, f) >= 0 && fclose(f) == 0, "write %s", pgv);
+    if (geteuid() == 0) /* the run user's, as the templates it makes */
+        CHECK(chown(old, cfg->run_uid, cfg->run_gid) == 0 &&
+                  chown(pgv, cfg->run_uid, cfg->run_gid) == 0,
+              "%s to the run user", old);
+    CHECK(remove_tree(tpl) == 0, "remove %s", tpl);
+    CHECK(run_worker(cfg, pi->major, 31, true, NULL) >= 0, "%s starts on a new template",
+          pi->version);
+    CHECK(path_exists(tpl), "the new template %s", tpl);
+    CHECK(!path_exists(old), "the template it replaces is gone: %s", old);
+    free(pgv);
+    free(old);
+    free(tpl);
+}
+
 /* A server that cannot start (its template damaged for real: PG_VERSION
  * says 9.6) is an error with the server's own words, and leaves nothing. */
 static void test_damaged_template(const BackendCfg *cfg, const PgInstall *pi)
@@ -728,6 +764,7 @@ int main(void)
     CHECK(run_worker(&cfg, majors[n - 1], 41, true, NULL) >= 0, "a server of the slow path starts");
     unsetenv("LOCKMATRIX_FAST");
 
+    test_template_replaced(&cold, pginstall_get(&pgs, majors[n - 1]));
     test_damaged_template(&cold, pginstall_get(&pgs, majors[n - 1]));
 
     test_start_timeout(&cfg, majors[n - 1]);

@@ -133,6 +133,7 @@ typedef struct JobSeen {
     bool done, ok, in_order;
     bool profiled; /* a PROFILE record of every phase, some time in them, came first */
     char reason[512];
+    long long left; /* JOB_DONE's job databases left; -1: the record ended before it */
 } JobSeen;
 
 static void peer_job(Peer *pr, long long chain, long long pending, JobSeen *js)
@@ -170,6 +171,9 @@ static void peer_job(Peer *pr, long long chain, long long pending, JobSeen *js)
     char *r = wire_get_str(&pr->cur);
     snprintf(js->reason, sizeof(js->reason), "%s", r ? r : "");
     free(r);
+    wire_get_f64(&pr->cur);
+    js->left = wire_get_i64(&pr->cur);
+    if (pr->cur.bad) js->left = -1;
 }
 
 /* ---- the cases ---------------------------------------------------------------- */
@@ -194,8 +198,12 @@ static void test_jobs(Corpus *c, SchedOpts *o, int major)
     CHECK(version && atoi(version) == version_major(major) && ready > 0,
           "HELLO: server %s ready in %.0f ms", version ? version : "(null)", ready);
     free(version);
+    /* NEED_JOB asks for the first job, JOB_DONE for each next one */
+    CHECK(peer_recv(&pr) == WIRE_NEED_JOB, "NEED_JOB for the first job");
+    long long left = wire_get_i64(&pr.cur);
+    CHECK(!pr.cur.bad && left == BACKEND_JOB_DBS,
+          "NEED_JOB: the fresh server's %d job databases left (%lld)", BACKEND_JOB_DBS, left);
     for (size_t i = 0; i < ARRAY_LEN(jobs); i++) {
-        CHECK(peer_recv(&pr) == WIRE_NEED_JOB, "job %zu: NEED_JOB", i);
         /* a worker of its own when the options differ: the options are the fork's */
         if (o->stop_on_error != jobs[i].stop_on_error) {
             peer_send_no_job(&pr);
@@ -211,9 +219,12 @@ static void test_jobs(Corpus *c, SchedOpts *o, int major)
         CHECK_STR(js.statuses, jobs[i].statuses, "job %zu: the traces' statuses", i);
         CHECK(js.in_order, "job %zu: traces in statement order", i);
         CHECK(js.profiled, "job %zu: a PROFILE record of every phase before JOB_DONE", i);
+        /* one database each (no replay): a second worker's first job had the 32 */
+        long long want = BACKEND_JOB_DBS - (i == 2 ? 1 : (long long)i + 1);
+        CHECK(js.left == want, "job %zu: JOB_DONE: %lld job databases left (%lld)", i, want,
+              js.left);
     }
     o->stop_on_error = false;
-    CHECK(peer_recv(&pr) == WIRE_NEED_JOB, "NEED_JOB after the last job");
     peer_send_no_job(&pr);
     CHECK(peer_recv(&pr) == 0, "the worker closes its end after NO_JOB");
     CHECK(peer_end(&pr) == 0, "worker exits 0 after NO_JOB");
