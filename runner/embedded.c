@@ -1168,10 +1168,21 @@ static void container_clear(Container *c)
     c->pid = -1;
 }
 
+/* The postmaster this worker retired last, until it is reaped: a child of
+ * ours, so its pid stays its own (a zombie) until then. */
+static pid_t retired = -1;
+
+static void reap_retired(void)
+{
+    if (retired > 0) stop_postmaster(retired, SIGQUIT); /* long gone: it only reaps it */
+    retired = -1;
+}
+
 static void embedded_stop(const BackendCfg *cfg, Container *c)
 {
     (void)cfg;
     if (!c) return;
+    reap_retired();
     stop_postmaster(c->pid, SIGQUIT);
     if (c->dir) reap_dir(c->dir);
     if (c->dir) { /* the server retired before it */
@@ -1189,7 +1200,9 @@ static void embedded_retire(const BackendCfg *cfg, Container *c)
 {
     (void)cfg;
     if (!c) return;
+    reap_retired(); /* the one before: 32 jobs ago */
     if (c->pid > 0) kill(c->pid, SIGQUIT);
+    retired = c->pid;
     container_clear(c);
 }
 

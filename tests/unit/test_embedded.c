@@ -221,6 +221,32 @@ static void check_job_dbs(const BackendCfg *cfg, Container *c, int major)
     free(n);
 }
 
+/* Replacing a server (retire, then start): the next one starts in the other
+ * directory while the old one shuts down, the one after in the first again,
+ * the first postmaster reaped by then. *c ends as the third server; returns
+ * the second's directory (free()). */
+static char *check_retire(const BackendCfg *cfg, Container *c, int major, int seq)
+{
+    char *first = xstrdup(c->dir);
+    pid_t pm1 = c->pid;
+    Err err;
+    err_clear(&err);
+    ops->retire(cfg, c);
+    CHECK(ops->start(cfg, major, seq, c, &err) == 0, "%d: a server after a retired one: %s", major,
+          err.msg);
+    char *second = xstrdup(c->dir ? c->dir : "");
+    CHECK(strcmp(first, second) != 0, "%d: the next server in another directory (%s)", major,
+          second);
+    ops->retire(cfg, c);
+    CHECK(ops->start(cfg, major, seq, c, &err) == 0, "%d: a third server: %s", major, err.msg);
+    CHECK(c->dir && strcmp(c->dir, first) == 0, "%d: the third in the first one's directory (%s)",
+          major, c->dir ? c->dir : "");
+    CHECK(kill(pm1, 0) != 0 && errno == ESRCH, "%d: the first postmaster %d reaped", major,
+          (int)pm1);
+    free(first);
+    return second;
+}
+
 /* Start, check everything, stop. Runs in the child. */
 static void child_full(const BackendCfg *cfg, int major, int seq, bool checks, bool expect_fail,
                        int out)
@@ -294,6 +320,7 @@ static void child_full(const BackendCfg *cfg, int major, int seq, bool checks, b
         CHECK(tcp_listeners(c.pid) == 0, "postmaster %d listens on no TCP port", (int)c.pid);
         check_job_dbs(cfg, &c, major);
     }
+    char *second = checks ? check_retire(cfg, &c, major, seq) : NULL;
     char *dir = xstrdup(c.dir);
     pid_t pm = c.pid;
     double t0 = now_ms();
@@ -302,6 +329,10 @@ static void child_full(const BackendCfg *cfg, int major, int seq, bool checks, b
     CHECK(!path_exists(dir), "\"%s\" is gone after stop", dir);
     CHECK(kill(pm, 0) != 0, "postmaster %d is gone after stop", (int)pm);
     CHECK(c.dir == NULL && c.conninfo == NULL, "stop freed the container");
+    if (second) CHECK(!path_exists(second), "\"%s\", a retired one's, is gone after stop", second);
+    CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD,
+          "stop left no child of the worker (no zombie)");
+    free(second);
     free(dir);
     send_result(out, &r);
     _exit(0); /* no atexit work in a forked child */
