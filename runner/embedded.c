@@ -886,16 +886,16 @@ static int wait_ready(const char *dir, pid_t *pid, double deadline, char **versi
 #define INIT_FILES "lockmatrix.init"
 #define INIT_FILE "pg_internal.init"
 
-/* Moves the init file of each job database ("<oid>\n" lines) of template
- * data to data/INIT_FILES/<oid>. */
-static int save_init_files(const char *data, const char *oids, Err *err)
+/* Moves the init file of each job database of template data (as
+ * data/lockmatrix.dbs lists them) to data/INIT_FILES/<oid>. */
+static int save_init_files(const char *data, Err *err)
 {
     char *dir = xasprintf("%s/" INIT_FILES, data);
     int rc = mkdir(dir, 0700) == 0
                  ? 0
                  : err_set(err, EXIT_ENV, "could not create \"%s\": %s", dir, strerror(errno));
-    for (const char *line = oids; rc == 0 && *line;) {
-        unsigned oid = (unsigned)strtoul(line, NULL, 10);
+    for (int k = 1; rc == 0 && k < BACKEND_JOB_DBS; k++) {
+        unsigned oid = job_db_oid(data, k);
         char *from = xasprintf("%s/base/%u/" INIT_FILE, data, oid);
         char *to = xasprintf("%s/%u", dir, oid);
         if (rename(from, to) != 0)
@@ -903,8 +903,6 @@ static int save_init_files(const char *data, const char *oids, Err *err)
                          strerror(errno));
         free(from);
         free(to);
-        line += strcspn(line, "\n");
-        if (*line) line++;
     }
     free(dir);
     return rc;
@@ -1001,7 +999,7 @@ static int template_add_databases(const PgInstall *pi, const char *data, const c
         rc = file_write_out(path, oids.data, oids.len, err);
         free(path);
     }
-    if (rc == 0) rc = save_init_files(data, oids.data, err);
+    if (rc == 0) rc = save_init_files(data, err);
     buf_free(&oids);
     return rc;
 }
@@ -1184,9 +1182,9 @@ static void embedded_stop(const BackendCfg *cfg, Container *c)
     if (!c) return;
     reap_retired();
     stop_postmaster(c->pid, SIGQUIT);
-    if (c->dir) reap_dir(c->dir);
-    if (c->dir) { /* the server retired before it */
-        char *other = server_dir_other(c->dir);
+    if (c->dir) {
+        reap_dir(c->dir);
+        char *other = server_dir_other(c->dir); /* the server retired before it */
         reap_dir(other);
         free(other);
     }

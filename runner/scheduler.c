@@ -165,7 +165,8 @@ static size_t pending_of(const Sched *s, int major)
 /* The next job of version major for a worker whose server has room job
  * databases left (0: its next job starts a fresh server). A job after which
  * the server serves no other (Job.dirty) goes where the server is about to
- * be replaced anyway, in its last databases; otherwise the others go first. */
+ * be replaced anyway, in its last databases (room at most 2, the most a job
+ * takes: worker_job_dbs); otherwise the others go first. */
 static Job *next_job(Sched *s, int major, long long room)
 {
     Job *first = NULL, *clean = NULL;
