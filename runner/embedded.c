@@ -6,7 +6,10 @@
  *   2. make sure the installation has a template: initdb once into a temp
  *      directory beside <cache>/templates/<version>-<hash>, then rename()
  *      into place, so racing workers both end up with a complete template;
- *   3. copy the template into <runtime_root>/w<seq> (0700);
+ *   3. the data directory <runtime_root>/w<seq>/data (0700): an overlay of
+ *      the template where the sandbox can mount one (its upper keeps, from
+ *      one server in the directory to the next, the files copied up and
+ *      never changed: reuse_dir), else a copy;
  *   4. fork+exec postgres directly, with the socket in that directory, no
  *      TCP listener, durability off, and PR_SET_PDEATHSIG so it dies with
  *      the worker; wait until it answers SHOW server_version (pgconn, with a
@@ -35,6 +38,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -601,10 +605,10 @@ static int pidfile_read(const char *dir, char **text, char **data)
     return -1;
 }
 
-/* Everything a container's directory may hold, gone: the postmaster if it
- * still runs (SIGQUIT, then SIGKILL), its SysV shared memory segment, the
- * directory. */
-static void reap_dir(const char *dir)
+/* The server of a container's directory, gone: the postmaster if it still
+ * runs (SIGQUIT, then SIGKILL; it exits after its last backend), its SysV
+ * shared memory segment. The directory stays. */
+static void reap_server(const char *dir)
 {
     char *text = NULL, *data = NULL;
     if (pidfile_read(dir, &text, &data) == 0) {
@@ -635,7 +639,100 @@ static void reap_dir(const char *dir)
         free(text);
         free(data);
     }
+}
+
+/* Everything a container's directory may hold, gone: its server
+ * (reap_server), the directory. */
+static void reap_dir(const char *dir)
+{
+    reap_server(dir);
     remove_tree(dir);
+}
+
+/* An overlay directory's mark of whiteouts below it ("opaque": made again
+ * after a delete) or of a rename: trusted.* for a mount by root, user.* for
+ * one in a user namespace (userxattr). */
+static bool ovl_marked(const char *path)
+{
+    static const char *const names[] = {"user.overlay.opaque", "trusted.overlay.opaque",
+                                        "user.overlay.redirect", "trusted.overlay.redirect"};
+    for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+        char v[8];
+        if (lgetxattr(path, names[i], v, sizeof(v)) >= 0 || errno == ERANGE) return true;
+    }
+    return false;
+}
+
+/* Prunes upper, the upper directory of an overlay on lower whose server is
+ * gone, so that the next server on it starts from lower's state with the
+ * files it is likely to open already copied up: opening a file for writing
+ * (PostgreSQL opens every relation file so, even to read it) copies the
+ * whole file up, and a job's backend opens some 60 catalog files of its
+ * database. What stays: a regular file lower has too, of the same size and
+ * modification time to the nanosecond (a copy-up keeps the lower file's
+ * times, and every write, truncation or extension sets them: the server
+ * only read it, so its bytes are lower's). Everything else goes: files
+ * written or made, whiteouts of deleted ones, directories made again
+ * (opaque) or renamed, anything lower has not. Returns the files kept. */
+static long prune_upper(const char *upper, const char *lower)
+{
+    DIR *d = opendir(upper);
+    if (!d) return 0;
+    long kept = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        char *u = xasprintf("%s/%s", upper, de->d_name);
+        char *l = xasprintf("%s/%s", lower, de->d_name);
+        struct stat us, ls;
+        bool below = lstat(l, &ls) == 0;
+        if (lstat(u, &us) != 0) {
+            /* gone already */
+        } else if (S_ISDIR(us.st_mode) && below && S_ISDIR(ls.st_mode) && !ovl_marked(u)) {
+            kept += prune_upper(u, l);
+        } else if (S_ISREG(us.st_mode) && below && S_ISREG(ls.st_mode) &&
+                   us.st_size == ls.st_size && us.st_mtim.tv_sec == ls.st_mtim.tv_sec &&
+                   us.st_mtim.tv_nsec == ls.st_mtim.tv_nsec) {
+            kept++;
+        } else {
+            remove_tree(u);
+        }
+        free(u);
+        free(l);
+    }
+    closedir(d);
+    return kept;
+}
+
+/* Readies dir, a container's directory whose server is gone, for a new
+ * server on the template tpl: when its last server ran on an overlay of
+ * tpl (the mark "overlay" names it), everything but the upper directory
+ * goes and that is pruned (prune_upper); else all of it goes. */
+static void reuse_dir(const char *dir, const char *tpl)
+{
+    char *mark = xasprintf("%s/overlay", dir);
+    char *was = NULL;
+    bool same = file_read_all(mark, &was, NULL, NULL) == 0 && strcmp(was, tpl) == 0;
+    free(was);
+    free(mark);
+    if (!same) {
+        remove_tree(dir);
+        return;
+    }
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+            strcmp(de->d_name, "upper") == 0)
+            continue;
+        char *child = xasprintf("%s/%s", dir, de->d_name);
+        remove_tree(child);
+        free(child);
+    }
+    if (d) closedir(d);
+    char *upper = xasprintf("%s/upper", dir);
+    prune_upper(upper, tpl);
+    free(upper);
 }
 
 /* conninfo value, quoted when it needs to be. Returns a malloc'd string. */
@@ -779,9 +876,11 @@ static pid_t spawn_postmaster(const PgInstall *pi, const char *dir, const char *
             }
         }
         if (tpl && overlaid) {
+            /* the mark names the lower directory: the next server in dir
+             * keeps what this one copied up and did not change (reuse_dir) */
             char *mark = xasprintf("%s/overlay", dir);
-            int mfd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-            if (mfd < 0) _exit(126);
+            int mfd = open(mark, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+            if (mfd < 0 || write(mfd, tpl, strlen(tpl)) != (ssize_t)strlen(tpl)) _exit(126);
             close(mfd);
         } else if (tpl) {
             Err cerr = {0};
@@ -1043,15 +1142,17 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
     if (!tpl) return -1;
 
     char *dir = server_dir(cfg, seq, server_turn++);
-    reap_dir(dir); /* the server two turns before, or what an earlier worker of this seq left */
+    /* the server two turns before, or what an earlier worker of this seq left */
+    reap_server(dir);
+    reuse_dir(dir, tpl);
     /* dir: the socket, the log; data (PGDATA), and for an overlay its upper
-     * and work directories, all 0700 */
+     * and work directories, all 0700 (upper may be there: reuse_dir) */
     char *data = xasprintf("%s/data", dir);
     const char *const subdirs[] = {"data", "upper", "work"};
-    int made = mkdir(dir, 0700) == 0 ? 0 : -1;
+    int made = mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
     for (size_t i = 0; made == 0 && i < ARRAY_LEN(subdirs); i++) {
         char *sub = xasprintf("%s/%s", dir, subdirs[i]);
-        made = mkdir(sub, 0700);
+        made = mkdir(sub, 0700) == 0 || (errno == EEXIST && i == 1) ? 0 : -1;
         free(sub);
     }
     if (made != 0) {

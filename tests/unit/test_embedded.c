@@ -221,16 +221,106 @@ static void check_job_dbs(const BackendCfg *cfg, Container *c, int major)
     free(n);
 }
 
+/* A connection to job database lm_k of server c, made ready by use_db. */
+static PGconn *job_conn(const BackendCfg *cfg, Container *c, int k)
+{
+    Err err;
+    err_clear(&err);
+    if (ops->use_db(cfg, c, k, &err) != 0) return NULL;
+    char *ci = xasprintf("%s dbname=lm_%d connect_timeout=5", c->conninfo, k);
+    PGconn *conn = PQconnectdb(ci);
+    free(ci);
+    return conn;
+}
+
+/* The directory lm_k has in the template under server c (base/<oid>). */
+static char *job_db_rel(Container *c, int k)
+{
+    char *ci = xasprintf("%s dbname=postgres connect_timeout=5", c->conninfo);
+    PGconn *conn = PQconnectdb(ci);
+    free(ci);
+    char *sql = xasprintf("SELECT oid FROM pg_database WHERE datname = 'lm_%d'", k);
+    char *oid = query1(conn, sql);
+    PQfinish(conn);
+    free(sql);
+    char *rel = xasprintf("base/%s", oid ? oid : "0");
+    free(oid);
+    return rel;
+}
+
+/* What a server on an overlay copied up and never changed stays in its
+ * directory's upper for the server two turns later, and nothing else does.
+ * Before the first server retires, it reads lm_6's pg_proc (a copy-up
+ * only) and rewrites lm_5's pg_class (VACUUM FULL: a new file, the old one
+ * deleted, lm_5's relation map written). Returns lm_6's pg_proc in the
+ * upper ("" without an overlay). */
+static char *reuse_before(const BackendCfg *cfg, Container *c, int major)
+{
+    char *mark = xasprintf("%s/overlay", c->dir);
+    bool overlay = path_exists(mark);
+    free(mark);
+    if (!overlay) return xstrdup("");
+    char *rel6 = job_db_rel(c, 6);
+    PGconn *conn = job_conn(cfg, c, 6);
+    char *n = query1(conn, "SELECT count(*) > 1000 FROM pg_proc");
+    CHECK_STR(n, "t", "%d: lm_6 reads pg_proc", major);
+    free(n);
+    PQfinish(conn);
+    conn = job_conn(cfg, c, 5);
+    PGresult *r = PQexec(conn, "VACUUM FULL pg_class");
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK, "%d: VACUUM FULL pg_class in lm_5: %s", major,
+          PQerrorMessage(conn));
+    PQclear(r);
+    char *fn = query1(conn, "SELECT pg_relation_filenode('pg_class') <> 1259");
+    CHECK_STR(fn, "t", "%d: lm_5's pg_class in a new file", major);
+    free(fn);
+    PQfinish(conn);
+    char *upper = xasprintf("%s/upper/%s/1255", c->dir, rel6);
+    free(rel6);
+    CHECK(path_exists(upper), "%d: lm_6's pg_proc copied up (%s)", major, upper);
+    return upper;
+}
+
+/* Two turns after reuse_before, c in the same directory: lm_6's pg_proc is
+ * still in the upper, of the template's size and time; lm_5 is the
+ * template's again (its pg_class in file 1259, whole). */
+static void reuse_after(const BackendCfg *cfg, Container *c, int major, const char *upper)
+{
+    if (!*upper) return;
+    char *mark = xasprintf("%s/overlay", c->dir);
+    char *tpl = NULL;
+    CHECK(file_read_all(mark, &tpl, NULL, NULL) == 0, "%d: the overlay mark names the template",
+          major);
+    free(mark);
+    const char *rel = strstr(upper, "/upper/");
+    char *lower = xasprintf("%s/%s", tpl ? tpl : "", rel ? rel + 7 : "");
+    struct stat us, ls;
+    CHECK(stat(upper, &us) == 0 && stat(lower, &ls) == 0 && us.st_size == ls.st_size &&
+              us.st_mtim.tv_sec == ls.st_mtim.tv_sec && us.st_mtim.tv_nsec == ls.st_mtim.tv_nsec,
+          "%d: lm_6's pg_proc, copied up and unchanged, kept for the next server (%s)", major,
+          upper);
+    PGconn *conn = job_conn(cfg, c, 5);
+    char *ok = query1(conn, "SELECT pg_relation_filenode('pg_class') = 1259 AND "
+                            "(SELECT count(*) > 100 FROM pg_class)");
+    CHECK_STR(ok, "t", "%d: lm_5 is the template's again: %s", major, PQerrorMessage(conn));
+    free(ok);
+    PQfinish(conn);
+    free(lower);
+    free(tpl);
+}
+
 /* Replacing a server (retire, then start): the next one starts in the other
  * directory while the old one shuts down, the one after in the first again,
- * the first postmaster reaped by then. *c ends as the third server; returns
- * the second's directory (free()). */
+ * the first postmaster reaped by then, with what the first copied up and
+ * did not change (reuse_before). *c ends as the third server; returns the
+ * second's directory (free()). */
 static char *check_retire(const BackendCfg *cfg, Container *c, int major, int seq)
 {
     char *first = xstrdup(c->dir);
     pid_t pm1 = c->pid;
     Err err;
     err_clear(&err);
+    char *kept = reuse_before(cfg, c, major);
     ops->retire(cfg, c);
     CHECK(ops->start(cfg, major, seq, c, &err) == 0, "%d: a server after a retired one: %s", major,
           err.msg);
@@ -243,6 +333,8 @@ static char *check_retire(const BackendCfg *cfg, Container *c, int major, int se
           major, c->dir ? c->dir : "");
     CHECK(kill(pm1, 0) != 0 && errno == ESRCH, "%d: the first postmaster %d reaped", major,
           (int)pm1);
+    reuse_after(cfg, c, major, kept);
+    free(kept);
     free(first);
     return second;
 }
