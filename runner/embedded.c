@@ -818,7 +818,11 @@ static pid_t spawn_postmaster(const PgInstall *pi, const char *dir, const char *
         "synchronous_commit=off",
         "full_page_writes=off",
         "max_connections=30",
-        "shared_buffers=32MB",
+        /* PostgreSQL's default, room for the catalog pages of a server's
+         * 32 job databases: a dirty buffer evicted would be written to its
+         * file, which the next server in the directory copies up again
+         * (reuse_dir) */
+        "shared_buffers=128MB",
         "huge_pages=off",
         "dynamic_shared_memory_type=mmap", /* in dir/pg_dynshmem: nothing left in /dev/shm */
         "autovacuum=off",                  /* no background locks in the traces */
