@@ -52,6 +52,9 @@ typedef struct Worker {
     int dbs_made; /* job databases the current server has (postgres, lm_1 ...) */
     int dbs_used; /* of which jobs have run in so many */
     bool dirty;   /* the last job may have changed more than its database */
+    Tracer *kept; /* the last job's tracer, in its database, when the next job
+                     may run there too (packed jobs); else NULL */
+    int packed;   /* jobs run in kept's database so far */
     Buf out;      /* record being sent */
 
     /* for predictions: the built-in per-version facts, and the job's chain
@@ -151,6 +154,203 @@ static bool preamble_is_cluster_wide(const Corpus *c)
 bool worker_job_dirty(const Chain *ch, const Corpus *c)
 {
     return chain_cluster_wide(ch) || preamble_is_cluster_wide(c);
+}
+
+/* ---- packed jobs ------------------------------------------------------
+ *
+ * Most of a small chain's time is its job's fixed costs: a database of the
+ * server's, its backend's start, the tracer's prepared queries, the first
+ * catalog snapshot. A chain whose statements only act on what they name (no
+ * VACUUM of every table, no DO block, no function, no session setting) sees
+ * a database where none of those names exists as it would see a fresh one:
+ * such a chain runs in the database of the job before it, on the same
+ * tracer, when that job's chain was of the same kind and left the session
+ * idle (no transaction open). The locks, rewrites and scans of its
+ * statements are those of the relations it names and makes, which exist
+ * only as it makes them. At most PACK_MAX jobs share a database.
+ * LOCKMATRIX_FAST=0 runs every job in a database of its own. */
+#define PACK_MAX 8
+#define NAME_BYTES 63 /* PostgreSQL's longest name (NAMEDATALEN - 1) */
+
+/* Classes (prefixes) of the statements a packed job may hold. */
+static const char *const packable_classes[] = {"CREATE TABLE",
+                                               "CREATE UNLOGGED TABLE",
+                                               "CREATE INDEX",
+                                               "CREATE UNIQUE INDEX",
+                                               "ALTER TABLE",
+                                               "ALTER INDEX",
+                                               "INSERT",
+                                               "UPDATE",
+                                               "DELETE",
+                                               "DROP TABLE",
+                                               "DROP INDEX",
+                                               "DROP VIEW",
+                                               "DROP MATERIALIZED VIEW",
+                                               "DROP SEQUENCE",
+                                               "DROP TYPE",
+                                               "DROP DOMAIN",
+                                               "CREATE VIEW",
+                                               "CREATE OR REPLACE VIEW",
+                                               "CREATE MATERIALIZED VIEW",
+                                               "REFRESH MATERIALIZED VIEW",
+                                               "ALTER MATERIALIZED VIEW",
+                                               "ALTER VIEW",
+                                               "CREATE SEQUENCE",
+                                               "ALTER SEQUENCE",
+                                               "CREATE TYPE",
+                                               "ALTER TYPE",
+                                               "CREATE DOMAIN",
+                                               "ALTER DOMAIN",
+                                               "COMMENT ON TABLE",
+                                               "COMMENT ON COLUMN",
+                                               "COMMENT ON VIEW",
+                                               "COMMENT ON INDEX",
+                                               "COMMENT ON TYPE",
+                                               "COMMENT ON DOMAIN",
+                                               "COMMENT ON SEQUENCE",
+                                               "COMMENT ON MATERIALIZED VIEW",
+                                               "TRUNCATE",
+                                               "LOCK TABLE"};
+/* ... and these, with the relation they name (without one: every table). */
+static const char *const packable_with_target[] = {"VACUUM", "ANALYZE", "CLUSTER", "REINDEX TABLE",
+                                                   "REINDEX INDEX"};
+/* Words of a chain that runs alone: functions that change the session or
+ * tell what an earlier chain did in it or in the database (the last
+ * sequence value, transaction ids), and what reads the catalogs or the
+ * system columns (every name starting "pg_" or "txid_" too): what such a
+ * statement reads, and so what it does next, may depend on what is there
+ * besides the chain's own objects. */
+static const char *const alone_words[] = {
+    "set_config", "lastval", "dblink", "dblink_exec", "information_schema", "xmin", "xmax",
+    "cmin",       "cmax",    "ctid",   "tableoid"};
+
+static bool has_prefix(const char *s, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(s, list[i], strlen(list[i])) == 0) return true;
+    return false;
+}
+
+/* Calls fn on every word of ch's statements (letters, digits, _ and $, not
+ * starting with a digit), folded to lower case, until fn returns true. */
+static bool any_word(const Chain *ch, bool (*fn)(const char *w, size_t len, void *ctx), void *ctx)
+{
+    char word[NAME_BYTES + 1];
+    for (size_t m = 0; m < ch->nmigs; m++)
+        for (size_t s = 0; s < ch->migs[m].nstmts; s++) {
+            const char *p = ch->migs[m].stmts[s].sql;
+            while (*p) {
+                if (!(isalpha((unsigned char)*p) || *p == '_' || (unsigned char)*p >= 0x80)) {
+                    p++;
+                    continue;
+                }
+                size_t len = 0;
+                while (isalnum((unsigned char)*p) || *p == '_' || *p == '$' ||
+                       (unsigned char)*p >= 0x80) {
+                    if (len < NAME_BYTES) word[len++] = (char)tolower((unsigned char)*p);
+                    p++;
+                }
+                word[len] = '\0';
+                if (fn(word, len, ctx)) return true;
+            }
+        }
+    return false;
+}
+
+static bool is_alone_word(const char *w, size_t len, void *ctx)
+{
+    (void)len;
+    (void)ctx;
+    if (strncmp(w, "pg_", 3) == 0 || strncmp(w, "txid_", 5) == 0) return true;
+    for (size_t i = 0; i < ARRAY_LEN(alone_words); i++)
+        if (strcmp(w, alone_words[i]) == 0) return true;
+    return false;
+}
+
+bool worker_job_packable(const Chain *ch, const Corpus *c)
+{
+    if (c->npre_stmts > 0 || worker_job_dirty(ch, c)) return false;
+    for (size_t m = 0; m < ch->nmigs; m++) {
+        const Migration *mig = &ch->migs[m];
+        if (migration_in_tx(mig) || mig->tx_control) return false;
+        for (size_t s = 0; s < mig->nstmts; s++) {
+            const StmtInfo *in = &mig->stmts[s].info;
+            /* REFRESH ... CONCURRENTLY fills a temporary table: the session's
+             * first makes its temporary schema (catalog rows and locks a
+             * session that made it already does not take) */
+            if (in->parsed != STMT_PARSED_TREE || in->generic || in->in_do_block ||
+                in->tx_control || in->cluster_wide || in->on_commit_drop ||
+                strstr(in->cls, " ALL IN ") ||
+                strncmp(in->cls, "REFRESH MATERIALIZED VIEW CONCURRENTLY", 38) == 0)
+                return false;
+            if (has_prefix(in->cls, packable_classes, ARRAY_LEN(packable_classes))) continue;
+            if (in->target &&
+                has_prefix(in->cls, packable_with_target, ARRAY_LEN(packable_with_target)))
+                continue;
+            return false;
+        }
+    }
+    return !any_word(ch, is_alone_word, NULL);
+}
+
+/* The words of a chain, for worker_names_free: a sorted array. */
+typedef struct Words {
+    char **v;
+    size_t n, cap;
+} Words;
+
+static bool add_word(const char *w, size_t len, void *ctx)
+{
+    (void)len;
+    Words *ws = ctx;
+    if (ws->n == ws->cap) {
+        ws->cap = ws->cap ? ws->cap * 2 : 64;
+        ws->v = xrealloc(ws->v, ws->cap * sizeof(char *));
+    }
+    ws->v[ws->n++] = xstrdup(w);
+    return false;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool has_word(const Words *ws, const char *w)
+{
+    return bsearch(&w, ws->v, ws->n, sizeof(char *), str_cmp) != NULL;
+}
+
+bool worker_names_free(const Chain *ch, char *const *names, size_t n)
+{
+    Words ws = {0};
+    any_word(ch, add_word, &ws);
+    if (ws.n > 1) qsort(ws.v, ws.n, sizeof(char *), str_cmp);
+    bool free_ = true;
+    char buf[NAME_BYTES + 1];
+    for (size_t i = 0; i < n && free_; i++) {
+        const char *name = names[i];
+        size_t len = strlen(name);
+        /* a name the server cut to fit (63 bytes): no telling what from */
+        if (len >= NAME_BYTES || has_word(&ws, name) ||
+            (name[0] == '_' && has_word(&ws, name + 1))) {
+            free_ = false;
+            break;
+        }
+        for (size_t k = 1; k < len; k++) {
+            if (name[k] != '_') continue;
+            memcpy(buf, name, k);
+            buf[k] = '\0';
+            if (has_word(&ws, buf)) {
+                free_ = false;
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < ws.n; i++)
+        free(ws.v[i]);
+    free(ws.v);
+    return free_;
 }
 
 /* Runs the corpus's preamble, untraced, in database dbname: each statement
@@ -388,11 +588,37 @@ static void replay_migration(Replay *rp, const Migration *mig, Trace *traces)
  * job changed beyond its own database. Returns 0 when the job finished (its
  * statements may have failed), -1 with reason when the server went away.
  * pending: jobs of this version still waiting after this one. */
+/* Whether the job of ch may run on w->kept, in the database of the job
+ * before it (packed jobs). Charged to the databases' phase: it stands for
+ * making one ready. */
+static bool pack_into_kept(Worker *w, const Chain *ch, bool packable)
+{
+    if (!w->kept || !packable || w->dirty || w->packed >= PACK_MAX) return false;
+    prof_enter(PROF_DATABASES);
+    char **names = NULL;
+    Err err = {0};
+    long n = tracer_user_names(w->kept, &names, &err);
+    bool ok = n >= 0 && worker_names_free(ch, names, (size_t)n);
+    for (long i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    prof_leave();
+    return ok;
+}
+
 static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
 {
     Replay rp = {.tr = NULL, .last = w->opts->no_replay ? -1 : last_replayed(ch)};
     int need = worker_job_dbs(ch, w->opts);
-    if (w->dirty || w->dbs_used + need > w->dbs_made) {
+    const char *fast = getenv("LOCKMATRIX_FAST");
+    bool packable =
+        !(fast && strcmp(fast, "0") == 0) && need == 1 && worker_job_packable(ch, w->corpus);
+    Tracer *tr = pack_into_kept(w, ch, packable) ? w->kept : NULL;
+    if (!tr && w->kept) tracer_free(w->kept);
+    w->kept = NULL;
+    if (tr) {
+        w->packed++;
+    } else if (w->dirty || w->dbs_used + need > w->dbs_made) {
         if (w->dbs_used > 0) {
             prof_enter(PROF_CONTAINER);
             *reason = recycle_server(w);
@@ -412,7 +638,7 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
         w->dirty = false;
     }
     char dbname[32], sibling[32];
-    for (int k = 0; k < need; k++) {
+    for (int k = 0; k < need && !tr; k++) {
         char *d = k == 0 ? dbname : sibling;
         if (w->dbs_used == 0)
             snprintf(d, sizeof(dbname), "postgres");
@@ -431,7 +657,7 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
         w->dbs_used++;
     }
     w->dirty = worker_job_dirty(ch, w->corpus);
-    if ((*reason = run_preamble(w, dbname)) != NULL) return -1;
+    if (!tr && (*reason = run_preamble(w, dbname)) != NULL) return -1;
 
     Err err = {0};
     TracerOpts to = {.statement_timeout_ms = w->opts->statement_timeout_ms,
@@ -445,11 +671,14 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
         prof_leave();
         free(rci);
     }
-    char *ci = xasprintf("%s dbname=%s", w->ct.conninfo, dbname);
-    prof_enter(PROF_CONNECT);
-    Tracer *tr = tracer_new(ci, &to, &err);
-    prof_leave();
-    free(ci);
+    if (!tr) {
+        char *ci = xasprintf("%s dbname=%s", w->ct.conninfo, dbname);
+        prof_enter(PROF_CONNECT);
+        tr = tracer_new(ci, &to, &err);
+        prof_leave();
+        free(ci);
+        w->packed = 1;
+    }
     if (!tr) {
         *reason = xasprintf("could not connect to the job database: %s", err.msg);
         replay_stop(&rp);
@@ -522,7 +751,10 @@ static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
         }
     }
     replay_stop(&rp);
-    tracer_free(tr);
+    if (packable && rc == 0 && tracer_reusable(tr))
+        w->kept = tr; /* the next job may run in its database too */
+    else
+        tracer_free(tr);
     schema_free(w->schema);
     w->schema = NULL;
     return rc;
@@ -621,6 +853,7 @@ void worker_main(int fd, Corpus *c, const SchedOpts *opts, int major, int seq)
         }
     }
     wire_reader_free(&rd);
+    tracer_free(w.kept);
     if (w.started) opts->backend->stop(opts->cfg, &w.ct);
     buf_free(&w.out);
     facts_free(w.facts);

@@ -23,4 +23,17 @@ int worker_job_dbs(const Chain *ch, const SchedOpts *opts);
  * worker starts a fresh one. */
 bool worker_job_dirty(const Chain *ch, const Corpus *c);
 
+/* Whether a job of ch may run in the database of the worker's job before, on
+ * the same tracer (a packed job: see worker.c), as far as its statements
+ * tell: only forms that act on what they name and leave the session as they
+ * found it, in a corpus without a preamble. worker_names_free decides the
+ * rest when the job comes. */
+bool worker_job_packable(const Chain *ch, const Corpus *c);
+/* Whether no name in names (the objects of a database, lower case:
+ * tracer_user_names) is one ch may meet: a word of its statements, or one
+ * the server would make from a word ("<word>_..." for indexes, sequences
+ * and constraints, "_<word>" for array types), nor one cut to the longest
+ * name. */
+bool worker_names_free(const Chain *ch, char *const *names, size_t n);
+
 #endif

@@ -305,7 +305,8 @@ struct Tracer {
     int generation;      /* suffix of the prepared statements' names */
     bool no_columns;     /* TracerOpts.no_columns */
     char *snap_plain;    /* SQL_SNAP, without columns when no_columns; owned */
-    char *snap_prepared; /* "EXECUTE lm_s0_1; ..."; owned */
+    char *snap_prepared; /* SQL_SNAP through the after-snapshot's prepared queries:
+                            "EXECUTE lm_t0_1('{}', 16383, '{}'); ..."; owned */
     char *after_exec;    /* as after_plain, through the prepared queries, with $4 for
                             the descriptions (tracer_objs_sql); owned */
     char *after_plain;   /* the query string run after the locks are read, plain text with

@@ -265,28 +265,25 @@ const char *tracer_snap_t_sql(int major)
 static int tracer_prepare(Tracer *t, Err *err)
 {
     int g = ++t->generation;
-    char **full, **touched;
-    size_t nfull, ntouched;
-    full = snap_lines(t, SQL_SNAP, &nfull);
-    touched = snap_lines(t, tracer_snap_t_sql(t->major), &ntouched);
+    size_t ntouched;
+    char **touched = snap_lines(t, tracer_snap_t_sql(t->major), &ntouched);
     Buf prep, snap, after;
     buf_init(&prep);
     buf_init(&snap);
     buf_init(&after);
-    for (size_t k = 0; k < nfull; k++) {
-        buf_printf(&prep, "PREPARE lm_s%zu_%d AS %s;\n", k, g, full[k]);
-        buf_printf(&snap, "%sEXECUTE lm_s%zu_%d", k ? ";\n" : "", k, g);
-        free(full[k]);
-    }
+    /* The whole snapshot is the after-snapshot's queries with no relation
+     * locked and none older than the first user oid (the rows of every
+     * relation with oid >= 16384: SQL_SNAP's), so that a job's backend
+     * prepares seven queries fewer. */
     for (size_t k = 0; k < ntouched; k++) {
         buf_printf(
             &prep,
             "PREPARE lm_t%zu_%d(pg_catalog.oid[], pg_catalog.oid, pg_catalog.oid[]) AS %s;\n", k, g,
             touched[k]);
+        buf_printf(&snap, "%sEXECUTE lm_t%zu_%d('{}', 16383, '{}')", k ? ";\n" : "", k, g);
         buf_printf(&after, "EXECUTE lm_t%zu_%d($1, $2, $3);\n", k, g);
         free(touched[k]);
     }
-    free(full);
     free(touched);
     /* $4: the descriptions of the statement's object locks (tracer_objs_sql) */
     buf_printf(&after, "$4;\nEXECUTE lm_scans_%d;\nCOMMIT", g);
@@ -310,6 +307,61 @@ static int tracer_prepare(Tracer *t, Err *err)
     t->prepared = s == PG_OK;
     pgreply_clear(&r);
     return rc;
+}
+
+/* A connection of the tracer's that holds nothing: closed, or connected
+ * outside any transaction. */
+static bool conn_idle(PgConn *c)
+{
+    return !c || (pgconn_ok(c) && PQtransactionStatus(pgconn_raw(c)) == PQTRANS_IDLE);
+}
+
+bool tracer_reusable(const Tracer *t)
+{
+    if (!t->traced || !conn_idle(t->traced) || t->utx != UTX_NONE || !t->cache_valid) return false;
+    for (size_t k = 0; k < t->nhold; k++)
+        if (!conn_idle(t->hold[k].c)) return false;
+    return conn_idle(t->obs[0]) && conn_idle(t->obs[1]);
+}
+
+/* Every object a migration can name or make under a name of its own, made
+ * after initdb. */
+#define SQL_USER_NAMES                                                                             \
+    "SELECT pg_catalog.lower(n::pg_catalog.text) FROM ("                                           \
+    "SELECT relname FROM pg_catalog.pg_class WHERE oid >= 16384 UNION ALL "                        \
+    "SELECT typname FROM pg_catalog.pg_type WHERE oid >= 16384 UNION ALL "                         \
+    "SELECT nspname FROM pg_catalog.pg_namespace WHERE oid >= 16384 UNION ALL "                    \
+    "SELECT proname FROM pg_catalog.pg_proc WHERE oid >= 16384 UNION ALL "                         \
+    "SELECT conname FROM pg_catalog.pg_constraint WHERE oid >= 16384 UNION ALL "                   \
+    "SELECT tgname FROM pg_catalog.pg_trigger WHERE oid >= 16384 UNION ALL "                       \
+    "SELECT rulename FROM pg_catalog.pg_rewrite WHERE oid >= 16384 UNION ALL "                     \
+    "SELECT polname FROM pg_catalog.pg_policy WHERE oid >= 16384 UNION ALL "                       \
+    "SELECT oprname FROM pg_catalog.pg_operator WHERE oid >= 16384 UNION ALL "                     \
+    "SELECT collname FROM pg_catalog.pg_collation WHERE oid >= 16384 UNION ALL "                   \
+    "SELECT stxname FROM pg_catalog.pg_statistic_ext WHERE oid >= 16384 UNION ALL "                \
+    "SELECT conname FROM pg_catalog.pg_conversion WHERE oid >= 16384 UNION ALL "                   \
+    "SELECT cfgname FROM pg_catalog.pg_ts_config WHERE oid >= 16384 UNION ALL "                    \
+    "SELECT dictname FROM pg_catalog.pg_ts_dict WHERE oid >= 16384) x(n)"
+
+long tracer_user_names(Tracer *t, char ***names, Err *err)
+{
+    *names = NULL;
+    PgReply r;
+    PgStatus st = pgconn_exec(t->traced, SQL_USER_NAMES, TRACER_QUERY_MS, &r);
+    long n = -1;
+    if (st == PG_LOST) {
+        tracer_lost(t, "traced", &r, err);
+    } else if (st != PG_OK || r.nres != 1) {
+        err_set(err, EXIT_ENV, "could not read the database's object names: %s",
+                r.message ? r.message : "unexpected result");
+    } else {
+        n = PQntuples(r.res[0]);
+        *names = xcalloc((size_t)n + 1, sizeof(char *));
+        for (long i = 0; i < n; i++)
+            (*names)[i] = xstrdup(PQgetvalue(r.res[0], (int)i, 0));
+    }
+    pgreply_clear(&r);
+    return n;
 }
 
 /* Inside a migration's own transaction the tracer's queries are plain text:

@@ -88,6 +88,19 @@ int tracer_tx_end(Tracer *t, Trace *last, Err *err);
  * what the transaction holds. */
 bool tracer_tx_holds_locks(const Tracer *t);
 
+/* Whether the tracer may trace another chain in its database: connected, no
+ * transaction of a migration left open, its catalog snapshot trusted (see
+ * worker.c, packed jobs). */
+bool tracer_reusable(const Tracer *t);
+
+/* The names of every object made in the tracer's database after initdb
+ * (oid >= 16384: relations, types, schemas, functions, constraints,
+ * triggers, rules, policies, operators, collations, statistics, text search
+ * and conversion objects), folded to lower case, into *names (owned array
+ * of owned strings). Returns how many, -1 with err when they cannot be
+ * read. */
+long tracer_user_names(Tracer *t, char ***names, Err *err);
+
 /* Check for tests and paranoid runs: reads the whole catalog snapshot and
  * compares it with the one the tracer keeps (updated incrementally from the
  * relations each statement locked). 0 when equal, > 0 when they differ

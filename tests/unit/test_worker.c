@@ -131,7 +131,8 @@ typedef struct JobSeen {
     char statuses[256];
     int ntraces;
     bool done, ok, in_order;
-    bool profiled; /* a PROFILE record of every phase, some time in them, came first */
+    bool profiled;     /* a PROFILE record of every phase, some time in them, came first */
+    double connect_ms; /* its PROF_CONNECT */
     char reason[512];
     long long left; /* JOB_DONE's job databases left; -1: the record ended before it */
 } JobSeen;
@@ -160,8 +161,11 @@ static void peer_job(Peer *pr, long long chain, long long pending, JobSeen *js)
     if (t == WIRE_PROFILE) {
         unsigned n = wire_get_u8(&pr->cur);
         double sum = 0;
-        for (unsigned k = 0; k < n; k++)
-            sum += wire_get_f64(&pr->cur);
+        for (unsigned k = 0; k < n; k++) {
+            double ms = wire_get_f64(&pr->cur);
+            if (k == PROF_CONNECT) js->connect_ms = ms;
+            sum += ms;
+        }
         js->profiled = n == PROF_N && sum > 0 && !pr->cur.bad;
         t = peer_recv(pr);
     }
@@ -228,6 +232,61 @@ static void test_jobs(Corpus *c, SchedOpts *o, int major)
     peer_send_no_job(&pr);
     CHECK(peer_recv(&pr) == 0, "the worker closes its end after NO_JOB");
     CHECK(peer_end(&pr) == 0, "worker exits 0 after NO_JOB");
+}
+
+/* Packed jobs: the second chain runs in the first's database on its tracer
+ * (no connection, no database taken); the third names what the first made
+ * (pk1) and takes a database of its own. LOCKMATRIX_FAST=0: each its own. */
+static void test_packed(const SchedOpts *o, int major, bool fast)
+{
+    const char *texts[] = {
+        "CREATE TABLE pk1 (id serial PRIMARY KEY);\nINSERT INTO pk1 DEFAULT VALUES;\n",
+        "CREATE TABLE pk2 (id serial PRIMARY KEY);\nCREATE INDEX pk2_i ON pk2 (id);\n",
+        "CREATE TABLE pk3 (id int REFERENCES pk1);\n"};
+    char *paths[3];
+    for (int i = 0; i < 3; i++) {
+        paths[i] = xasprintf("%s/packed%d.sql", dir, i + 1);
+        FILE *f = fopen(paths[i], "w");
+        if (f) {
+            fputs(texts[i], f);
+            fclose(f);
+        }
+    }
+    Corpus c = {0};
+    CorpusOpts co = {0};
+    Err err = {0};
+    CHECK(corpus_load(&c, paths, 3, &co, &err) == 0 && c.nchains == 3, "packed corpus: %s",
+          err.msg);
+    if (!fast) setenv("LOCKMATRIX_FAST", "0", 1);
+    Peer pr;
+    peer_start(&pr, &c, o, major);
+    unsetenv("LOCKMATRIX_FAST");
+    CHECK(peer_recv(&pr) == WIRE_HELLO && peer_recv(&pr) == WIRE_NEED_JOB,
+          "packed: HELLO, NEED_JOB");
+    long long dbs = wire_get_i64(&pr.cur);
+    const char *statuses[] = {"ok ok", "ok ok", "error"};
+    bool packed[] = {false, fast, false};
+    for (int i = 0; i < 3 && c.nchains == 3; i++) {
+        JobSeen js;
+        peer_job(&pr, i, 2 - i, &js);
+        CHECK(js.done && js.ok, "%s job %d: JOB_DONE ok: %s", fast ? "fast" : "slow", i, js.reason);
+        /* pk3's foreign key names pk1: in a database of its own, pk1 is not there */
+        CHECK_STR(js.statuses, statuses[i], "%s job %d: statuses", fast ? "fast" : "slow", i);
+        if (packed[i])
+            CHECK(js.connect_ms == 0 && js.left == dbs,
+                  "job %d: packed, no connection (%.2f ms), no database taken (%lld left)", i,
+                  js.connect_ms, js.left);
+        else /* the slow path makes its databases as it needs them */
+            CHECK(js.connect_ms > 0 && (!fast || js.left == dbs - 1),
+                  "%s job %d: a database of its own (%.2f ms connecting, %lld left)",
+                  fast ? "fast" : "slow", i, js.connect_ms, js.left);
+        dbs = js.left;
+    }
+    peer_send_no_job(&pr);
+    CHECK(peer_end(&pr) == 0, "packed: the worker exits 0 after NO_JOB (its kept tracer freed)");
+    corpus_free(&c);
+    for (int i = 0; i < 3; i++)
+        free(paths[i]);
 }
 
 /* A job record naming no chain of the corpus: a LOG, and the worker ends. */
@@ -300,6 +359,102 @@ static void test_no_server(Corpus *c, const SchedOpts *real, int major)
     }
 }
 
+/* ---- packed jobs: which chains, which databases -------------------------- */
+
+/* A corpus of one chain, the file text. */
+static void one_chain(Corpus *c, const char *name, const char *text)
+{
+    char *path = xasprintf("%s/%s.sql", dir, name);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+    char *paths[] = {path};
+    CorpusOpts co = {0};
+    Err err = {0};
+    memset(c, 0, sizeof(*c));
+    CHECK(corpus_load(c, paths, 1, &co, &err) == 0 && c->nchains == 1, "corpus %s: %s", name,
+          err.msg);
+    free(path);
+}
+
+static void check_packable(const char *text, bool want)
+{
+    Corpus c;
+    one_chain(&c, "pack", text);
+    if (c.nchains == 1)
+        CHECK(worker_job_packable(&c.chains[0], &c) == want, "%s: %s", want ? "packable" : "alone",
+              text);
+    corpus_free(&c);
+}
+
+static void check_names(const char *text, const char *const *names, size_t n, bool want)
+{
+    Corpus c;
+    one_chain(&c, "names", text);
+    if (c.nchains == 1)
+        CHECK(worker_names_free(&c.chains[0], (char *const *)names, n) == want,
+              "%s among %zu name(s) (%s ...): %s", text, n, n ? names[0] : "-",
+              want ? "free" : "taken");
+    corpus_free(&c);
+}
+
+static void test_packable(void)
+{
+    check_packable("CREATE TABLE p1 (id serial PRIMARY KEY, v text);\n"
+                   "CREATE INDEX p1_v ON p1 (v);\nINSERT INTO p1 (v) VALUES ('x');\n"
+                   "ALTER TABLE p1 ADD COLUMN n int;\nVACUUM p1;\n",
+                   true);
+    check_packable("CREATE TYPE mood AS ENUM ('a');\nCOMMENT ON TYPE mood IS 'm';\n", true);
+    check_packable("CREATE INDEX CONCURRENTLY p2_i ON p2 (id);\n", true);
+    /* what acts on more than it names, or changes the session, runs alone */
+    check_packable("VACUUM;\n", false);
+    check_packable("ANALYZE;\n", false);
+    check_packable("REINDEX SCHEMA public;\n", false);
+    check_packable("DROP SCHEMA public CASCADE;\n", false);
+    check_packable("ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE pg_default;\n", false);
+    check_packable("SET search_path = x;\n", false);
+    check_packable("CREATE TEMP TABLE tt (id int);\n", false);
+    check_packable("DO $$ BEGIN NULL; END $$;\n", false);
+    check_packable("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';\n", false);
+    check_packable("SELECT 1;\n", false);
+    check_packable("REFRESH MATERIALIZED VIEW mv;\n", true);
+    check_packable("REFRESH MATERIALIZED VIEW CONCURRENTLY mv;\n", false);
+    check_packable("INSERT INTO p3 SELECT pg_advisory_lock(1);\n", false);
+    check_packable("INSERT INTO p3 VALUES (lastval());\n", false);
+    /* what reads the catalogs sees more than the chain's own objects */
+    check_packable("CREATE TABLE p5 AS SELECT count(*) FROM pg_class;\n", false);
+    check_packable("INSERT INTO p5 SELECT count(*) FROM information_schema.tables;\n", false);
+    check_packable("INSERT INTO p5 VALUES (txid_current());\n", false);
+    check_packable("UPDATE p5 SET n = xmin::text::int;\n", false);
+    check_packable("BEGIN;\nCREATE TABLE p4 (id int);\nCOMMIT;\n", false);
+    check_packable("CREATE ROLE r;\n", false);
+    check_packable("GRANT SELECT ON ALL TABLES IN SCHEMA public TO public;\n", false);
+
+    const char *chain = "CREATE TABLE p1 (id serial PRIMARY KEY);\n";
+    const char *none[] = {"unused"};
+    check_names(chain, none, 0, true);
+    const char *other[] = {"q1", "q1_pkey", "_q1", "q1_id_seq", "public2"};
+    check_names(chain, other, ARRAY_LEN(other), true);
+    const char *same[] = {"p1"};
+    check_names(chain, same, 1, false);
+    /* names the server would make from the chain's words */
+    const char *made[] = {"p1_pkey"};
+    check_names(chain, made, 1, false);
+    const char *seq[] = {"p1_id_seq"};
+    check_names(chain, seq, 1, false);
+    const char *array[] = {"_p1"};
+    check_names(chain, array, 1, false);
+    const char *col[] = {"id_x"};
+    check_names(chain, col, 1, false);
+    const char *upper[] = {"p1"};
+    check_names("CREATE TABLE \"P1\" (id int);\n", upper, 1, false);
+    /* a name cut to 63 bytes: no telling what it was made from */
+    const char *cut[] = {"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"};
+    check_names(chain, cut, 1, false);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -338,8 +493,11 @@ int main(void)
                    .retries = 1,
                    .no_replay = true};
     signal(SIGPIPE, SIG_IGN);
+    test_packable();
     if (prepared) {
         test_jobs(&c, &o, vs.v[0]);
+        test_packed(&o, vs.v[0], true);
+        test_packed(&o, vs.v[0], false);
         test_bad_job(&c, &o, vs.v[0]);
         test_scheduler_gone(&c, &o, vs.v[0]);
     }
