@@ -23,31 +23,16 @@ ALTER TABLE pk$i ADD COLUMN n int NOT NULL DEFAULT 0;
 ALTER TABLE pk$i ALTER COLUMN v TYPE varchar(20);
 SQL
 done
-cat >"$cases/q1a.sql" <<'SQL'
-CREATE TABLE qa (id serial);
-SQL
-cat >"$cases/q1b.sql" <<'SQL'
-CREATE TABLE qa_id_seq (x int);
-SQL
-cat >"$cases/q2a.sql" <<'SQL'
-CREATE TABLE qe_pkey (x int);
-SQL
-cat >"$cases/q2b.sql" <<'SQL'
-CREATE TABLE qe (id int PRIMARY KEY);
-SQL
-cat >"$cases/q3a.sql" <<'SQL'
-CREATE TYPE qmood AS ENUM ('a', 'b');
-SQL
-cat >"$cases/q3b.sql" <<'SQL'
-CREATE TABLE qmood (x int);
-SQL
-cat >"$cases/q4a.sql" <<'SQL'
-CREATE TABLE qcount (x int);
-SQL
-cat >"$cases/q4b.sql" <<'SQL'
-CREATE TABLE qrels AS SELECT count(*) AS n FROM pg_class WHERE relname LIKE 'q%';
-ALTER TABLE qrels ADD CONSTRAINT only_own CHECK (n = 0);
-SQL
+put() { printf '%s\n' "$2" >"$cases/$1.sql"; } # name, text
+put q1a 'CREATE TABLE qa (id serial);'
+put q1b 'CREATE TABLE qa_id_seq (x int);'
+put q2a 'CREATE TABLE qe_pkey (x int);'
+put q2b 'CREATE TABLE qe (id int PRIMARY KEY);'
+put q3a "CREATE TYPE qmood AS ENUM ('a', 'b');"
+put q3b 'CREATE TABLE qmood (x int);'
+put q4a 'CREATE TABLE qcount (x int);'
+put q4b "CREATE TABLE qrels AS SELECT count(*) AS n FROM pg_class WHERE relname LIKE 'q%';
+ALTER TABLE qrels ADD CONSTRAINT only_own CHECK (n = 0);"
 
 observed() { # db
     "$LM" report -d "$1" --format json | jq -S '.statements | walk(if type == "object" then
