@@ -22,6 +22,12 @@ const BackendOps *backend_get(const char *name)
     return NULL;
 }
 
+bool backend_fast_path(void)
+{
+    const char *f = getenv("LOCKMATRIX_FAST");
+    return !(f && strcmp(f, "0") == 0);
+}
+
 void backend_cfg_free(BackendCfg *cfg)
 {
     if (!cfg) return;

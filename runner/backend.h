@@ -70,4 +70,10 @@ typedef struct BackendOps {
 const BackendOps *backend_get(const char *name); /* NULL when unknown */
 void backend_cfg_free(BackendCfg *cfg);
 
+/* LOCKMATRIX_FAST=0 takes the path of earlier releases, to compare with: the
+ * embedded backend's containers copied from a template without job databases
+ * (no overlay), the databases created by CREATE DATABASE when a server starts,
+ * and every job in a database of its own (no packed jobs: runner/worker.c). */
+bool backend_fast_path(void);
+
 #endif

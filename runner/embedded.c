@@ -471,15 +471,6 @@ static char *ensure_template_locked(const BackendCfg *cfg, const PgInstall *pi, 
                                     bool with_dbs, Err *err);
 static int template_add_databases(const PgInstall *pi, const char *data, const char *log, Err *err);
 
-/* LOCKMATRIX_FAST=0 takes the path of earlier releases, to compare with:
- * containers copied from a template without job databases (no overlay), the
- * databases created by CREATE DATABASE when a server starts. */
-static bool fast_path(void)
-{
-    const char *f = getenv("LOCKMATRIX_FAST");
-    return !(f && strcmp(f, "0") == 0);
-}
-
 /* <cache>/templates/<version>-<hash>, made by initdb when missing, and with
  * with_dbs its job databases and their relcache init files (INIT_FILES):
  * <version>-<hash>-db<BACKEND_JOB_DBS>-init. Returns
@@ -1141,7 +1132,7 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
         return err_set(err, EXIT_ENV, "the embedded backend was not prepared");
     if (drop_privileges(cfg, err) != 0) return -1;
 
-    bool fast = fast_path();
+    bool fast = backend_fast_path();
     char *tpl = ensure_template(cfg, pi, fast, err);
     if (!tpl) return -1;
 
@@ -1156,7 +1147,8 @@ static int embedded_start(const BackendCfg *cfg, int major, int seq, Container *
     int made = mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
     for (size_t i = 0; made == 0 && i < ARRAY_LEN(subdirs); i++) {
         char *sub = xasprintf("%s/%s", dir, subdirs[i]);
-        made = mkdir(sub, 0700) == 0 || (errno == EEXIST && i == 1) ? 0 : -1;
+        bool upper = strcmp(subdirs[i], "upper") == 0;
+        made = mkdir(sub, 0700) == 0 || (upper && errno == EEXIST) ? 0 : -1;
         free(sub);
     }
     if (made != 0) {

@@ -272,15 +272,14 @@ bool worker_job_packable(const Chain *ch, const Corpus *c)
     if (c->npre_stmts > 0 || worker_job_dirty(ch, c)) return false;
     for (size_t m = 0; m < ch->nmigs; m++) {
         const Migration *mig = &ch->migs[m];
-        if (migration_in_tx(mig) || mig->tx_control) return false;
+        if (migration_in_tx(mig)) return false; /* its replay takes a sibling database */
         for (size_t s = 0; s < mig->nstmts; s++) {
             const StmtInfo *in = &mig->stmts[s].info;
             /* REFRESH ... CONCURRENTLY fills a temporary table: the session's
              * first makes its temporary schema (catalog rows and locks a
              * session that made it already does not take) */
             if (in->parsed != STMT_PARSED_TREE || in->generic || in->in_do_block ||
-                in->tx_control || in->cluster_wide || in->on_commit_drop ||
-                strstr(in->cls, " ALL IN ") ||
+                in->cluster_wide || in->on_commit_drop || strstr(in->cls, " ALL IN ") ||
                 strncmp(in->cls, "REFRESH MATERIALIZED VIEW CONCURRENTLY", 38) == 0)
                 return false;
             if (has_prefix(in->cls, packable_classes, ARRAY_LEN(packable_classes))) continue;
@@ -584,10 +583,6 @@ static void replay_migration(Replay *rp, const Migration *mig, Trace *traces)
     free(temps);
 }
 
-/* Runs one chain in a database nothing ran in before, on a server that no
- * job changed beyond its own database. Returns 0 when the job finished (its
- * statements may have failed), -1 with reason when the server went away.
- * pending: jobs of this version still waiting after this one. */
 /* Whether the job of ch may run on w->kept, in the database of the job
  * before it (packed jobs). Charged to the databases' phase: it stands for
  * making one ready. */
@@ -606,13 +601,16 @@ static bool pack_into_kept(Worker *w, const Chain *ch, bool packable)
     return ok;
 }
 
+/* Runs one chain in a database nothing ran in before (packed: one where
+ * nothing it can meet ran), on a server that no job changed beyond its own
+ * database. Returns 0 when the job finished (its statements may have
+ * failed), -1 with reason when the server went away. pending: jobs of this
+ * version still waiting after this one. */
 static int run_job(Worker *w, Chain *ch, long long pending, char **reason)
 {
     Replay rp = {.tr = NULL, .last = w->opts->no_replay ? -1 : last_replayed(ch)};
     int need = worker_job_dbs(ch, w->opts);
-    const char *fast = getenv("LOCKMATRIX_FAST");
-    bool packable =
-        !(fast && strcmp(fast, "0") == 0) && need == 1 && worker_job_packable(ch, w->corpus);
+    bool packable = backend_fast_path() && need == 1 && worker_job_packable(ch, w->corpus);
     Tracer *tr = pack_into_kept(w, ch, packable) ? w->kept : NULL;
     if (!tr && w->kept) tracer_free(w->kept);
     w->kept = NULL;

@@ -280,7 +280,8 @@ static int tracer_prepare(Tracer *t, Err *err)
             &prep,
             "PREPARE lm_t%zu_%d(pg_catalog.oid[], pg_catalog.oid, pg_catalog.oid[]) AS %s;\n", k, g,
             touched[k]);
-        buf_printf(&snap, "%sEXECUTE lm_t%zu_%d('{}', 16383, '{}')", k ? ";\n" : "", k, g);
+        buf_printf(&snap, "%sEXECUTE lm_t%zu_%d('{}', %u, '{}')", k ? ";\n" : "", k, g,
+                   FIRST_USER_OID - 1);
         buf_printf(&after, "EXECUTE lm_t%zu_%d($1, $2, $3);\n", k, g);
         free(touched[k]);
     }
@@ -357,8 +358,10 @@ long tracer_user_names(Tracer *t, char ***names, Err *err)
     } else {
         n = PQntuples(r.res[0]);
         *names = xcalloc((size_t)n + 1, sizeof(char *));
-        for (long i = 0; i < n; i++)
-            (*names)[i] = xstrdup(PQgetvalue(r.res[0], (int)i, 0));
+        for (long i = 0; i < n; i++) {
+            const char *v = pgreply_value(&r, 0, (int)i, 0);
+            (*names)[i] = xstrdup(v ? v : "");
+        }
     }
     pgreply_clear(&r);
     return n;
